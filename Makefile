@@ -1,0 +1,50 @@
+# The few commands a person types. `make help` lists them.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+
+# Pipeline parameters (passed through to the stage notebooks by papermill).
+ARCH    ?=
+EPOCHS  ?=
+DATASET ?=
+IMG     ?=
+PROFILE ?= params/default.yaml
+RUN     ?=
+
+.PHONY: help setup pipeline test lab readme c c-test clean
+
+help:
+	@echo "make setup      create the pinned virtual environment (.venv) and install tinyruntime"
+	@echo "make pipeline   run every stage notebook headlessly into runs/<UTC timestamp>/"
+	@echo "                (ARCH=resnet18 EPOCHS=3 DATASET=path/or/hub-id IMG=32 PROFILE=params/x.yaml)"
+	@echo "make test       check notebooks and module agree, then nbdev_test, C tests and pytest"
+	@echo "make lab        JupyterLab on the notebooks"
+	@echo "make readme     render nbs/index.ipynb to README.md"
+	@echo "make c          build the C runtime (c/build/run, c/build/runq)"
+
+setup:
+	@bash scripts/setup.sh
+
+pipeline: setup
+	$(PY) -m tinyruntime.pipeline --profile "$(PROFILE)" \
+	  $(if $(ARCH),--arch "$(ARCH)") $(if $(EPOCHS),--epochs "$(EPOCHS)") \
+	  $(if $(DATASET),--dataset "$(DATASET)") $(if $(IMG),--img-size "$(IMG)") \
+	  $(if $(RUN),--run-dir "$(RUN)")
+
+test: setup
+	@bash scripts/test.sh
+
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=nbs
+
+readme: setup
+	@bash scripts/readme.sh
+
+c:
+	$(MAKE) -C c
+
+c-test:
+	$(MAKE) -C c test
+
+clean:
+	rm -rf c/build _proc .pytest_cache
