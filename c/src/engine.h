@@ -1,0 +1,14 @@
+/* engine.h: the forward pass of one model kind. Each binary links exactly one engine
+ * (engine_f32.c -> run, engine_q8.c -> runq); cli.c drives it. */
+#ifndef TINYRUNTIME_ENGINE_H
+#define TINYRUNTIME_ENGINE_H
+#include "model.h"
+
+typedef struct Engine Engine;
+extern const char *ENGINE_BINARY;            /* "run" or "runq" */
+int     engine_supports(uint32_t kind);      /* 1 when this binary runs that kind */
+Engine *engine_build(const Model *m, int batch, char *err, size_t errlen); /* plans + allocates once */
+/* in: n <= batch images, each in_c*in_h*in_w float32 (CHW); out: n * n_classes float32 logits */
+int     engine_forward(Engine *e, const float *in, int n, float *logits, char *err, size_t errlen);
+void    engine_free(Engine *e);
+#endif

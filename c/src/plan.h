@@ -1,0 +1,18 @@
+/* plan.h: activation memory planner. One arena; values whose lifetimes overlap never share bytes. */
+#ifndef TINYRUNTIME_PLAN_H
+#define TINYRUNTIME_PLAN_H
+#include <stddef.h>
+#include "model.h"
+
+#define PLAN_ALIGN 64
+/* bytes[v]: bytes value v needs for the whole batch; fills offs[v]; returns the arena size.
+   Values alive at the same time (from the op that writes them to the last op that reads them;
+   the model output lives to the end) never overlap. Value 0 (the input) lives from the start.
+   Offsets are multiples of PLAN_ALIGN. A value with bytes[v] == 0 gets offset 0 and no space
+   (an engine that does not keep a value in the arena, e.g. an alias, passes 0). */
+size_t plan_memory(const Model *m, const size_t *bytes, size_t *offs);
+
+/* Addition: first[v] = index of the op writing v (-1 for the input), last[v] = index of the last op
+   reading v (n_ops for the output; -1 when never read). Arrays of m->n_values. */
+void plan_lifetimes(const Model *m, int *first, int *last);
+#endif
