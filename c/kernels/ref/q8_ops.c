@@ -1,0 +1,176 @@
+/* q8_ops.c: the non-GEMM ops of runq, plain C. sq8: FORMAT.md's integer formulas, exact;
+ * dq8: float32 as the f32 engine computes them (PyTorch semantics). One image per call. */
+#include <math.h>
+#include "../../src/model.h"
+#include "../../src/kernels_q8.h"
+
+void q8_sq8_quantize(const float *x, size_t n, float s, int32_t z, int8_t *y) {
+  for (size_t i = 0; i < n; i++) {
+    float t = nearbyintf(x[i] / s) + (float)z;
+    y[i] = (int8_t)fminf(fmaxf(t, -128.0f), 127.0f);   /* a NaN becomes -128, never UB */
+  }
+}
+
+void q8_sq8_dequantize(const int8_t *x, size_t n, float s, int32_t z, float *y) {
+  for (size_t i = 0; i < n; i++) y[i] = s * (float)((int32_t)x[i] - z);
+}
+
+void q8_sq8_add(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy,
+                int32_t ma, int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y) {
+  int64_t rnd = (int64_t)1 << (shift - 1);
+  for (size_t i = 0; i < n; i++) {
+    int64_t v = ((int64_t)(a[i] - za) * ma + (int64_t)(b[i] - zb) * mb + rnd) >> shift;
+    y[i] = (int8_t)q8_clamp(zy + v, qmin, qmax);
+  }
+}
+
+void q8_sq8_requant_copy(const int8_t *x, size_t n, int32_t zx, int32_t zy, int32_t m, int32_t shift,
+                         int8_t *y) {
+  for (size_t i = 0; i < n; i++)
+    y[i] = (int8_t)q8_clamp(zy + q8_requant((int64_t)x[i] - zx, m, shift), -128, 127);
+}
+
+void q8_sq8_clamp(const int8_t *x, size_t n, int32_t qmin, int32_t qmax, int8_t *y) {
+  for (size_t i = 0; i < n; i++) y[i] = (int8_t)q8_clamp(x[i], qmin, qmax);
+}
+
+/* avg-pool window [*a, *b) along one axis and PyTorch's pool size (padding included) */
+static int avg_window(int o, int k, int s, int p, int n, int *a, int *b) {
+  int st = o * s - p, en = st + k;
+  if (en > n + p) en = n + p;
+  int size = en - st;
+  *a = st < 0 ? 0 : st;
+  *b = en > n ? n : en;
+  return size;
+}
+static int adaptive_start(int i, int n, int out) { return (int)((int64_t)i * n / out); }
+static int adaptive_end(int i, int n, int out) { return (int)(((int64_t)(i + 1) * n + out - 1) / out); }
+
+#define MAXPOOL_BODY(T, LOWEST)                                                             \
+  for (int c = 0; c < C; c++) {                                                             \
+    const T *xc = x + (size_t)c * H * W;                                                    \
+    for (int oh = 0; oh < OH; oh++)                                                         \
+      for (int ow = 0; ow < OW; ow++) {                                                     \
+        T m = LOWEST;                                                                       \
+        for (int ky = 0; ky < p->kh; ky++) {                                                \
+          int ih = oh * p->sh - p->ph + ky * p->dh;                                         \
+          if (ih < 0 || ih >= H) continue;                                                  \
+          for (int kx = 0; kx < p->kw; kx++) {                                              \
+            int iw = ow * p->sw - p->pw + kx * p->dw;                                       \
+            if (iw < 0 || iw >= W) continue;                                                \
+            T v = xc[(size_t)ih * W + iw];                                                  \
+            if (v > m || isnan((double)v)) m = v;                                           \
+          }                                                                                 \
+        }                                                                                   \
+        y[((size_t)c * OH + oh) * OW + ow] = m;                                             \
+      }                                                                                     \
+  }
+
+void q8_sq8_maxpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y) {
+  MAXPOOL_BODY(int8_t, -128)
+}
+void q8_f32_maxpool(const float *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, float *y) {
+  MAXPOOL_BODY(float, -INFINITY)
+}
+
+#define ADAPTIVE_MAX_BODY(T, LOWEST)                                                        \
+  for (int c = 0; c < C; c++) {                                                             \
+    const T *xc = x + (size_t)c * H * W;                                                    \
+    for (int oh = 0; oh < OH; oh++)                                                         \
+      for (int ow = 0; ow < OW; ow++) {                                                     \
+        int h0 = adaptive_start(oh, H, OH), h1 = adaptive_end(oh, H, OH);                   \
+        int w0 = adaptive_start(ow, W, OW), w1 = adaptive_end(ow, W, OW);                   \
+        T m = LOWEST;                                                                       \
+        for (int ih = h0; ih < h1; ih++)                                                    \
+          for (int iw = w0; iw < w1; iw++) {                                                \
+            T v = xc[(size_t)ih * W + iw];                                                  \
+            if (v > m || isnan((double)v)) m = v;                                           \
+          }                                                                                 \
+        y[((size_t)c * OH + oh) * OW + ow] = m;                                             \
+      }                                                                                     \
+  }
+
+void q8_sq8_adaptive_maxpool(const int8_t *x, int C, int H, int W, int OH, int OW, int8_t *y) {
+  ADAPTIVE_MAX_BODY(int8_t, -128)
+}
+void q8_f32_adaptive_maxpool(const float *x, int C, int H, int W, int OH, int OW, float *y) {
+  ADAPTIVE_MAX_BODY(float, -INFINITY)
+}
+
+void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int32_t zx,
+                    int8_t *y) {
+  for (int c = 0; c < C; c++) {
+    const int8_t *xc = x + (size_t)c * H * W;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        int h0, h1, w0, w1;
+        int size = avg_window(oh, p->kh, p->sh, p->ph, H, &h0, &h1) *
+                   avg_window(ow, p->kw, p->sw, p->pw, W, &w0, &w1);
+        int64_t sum = 0;
+        for (int ih = h0; ih < h1; ih++)
+          for (int iw = w0; iw < w1; iw++) sum += xc[(size_t)ih * W + iw] - zx;
+        int64_t n = p->divisor ? p->divisor : p->count_include_pad ? size
+                                                                  : (int64_t)(h1 - h0) * (w1 - w0);
+        if (n <= 0) n = 1;
+        y[((size_t)c * OH + oh) * OW + ow] = (int8_t)q8_clamp(zx + q8_divr(sum, n), -128, 127);
+      }
+  }
+}
+
+void q8_f32_avgpool(const float *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, float *y) {
+  for (int c = 0; c < C; c++) {
+    const float *xc = x + (size_t)c * H * W;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        int h0, h1, w0, w1;
+        int size = avg_window(oh, p->kh, p->sh, p->ph, H, &h0, &h1) *
+                   avg_window(ow, p->kw, p->sw, p->pw, W, &w0, &w1);
+        float sum = 0.0f;
+        for (int ih = h0; ih < h1; ih++)
+          for (int iw = w0; iw < w1; iw++) sum += xc[(size_t)ih * W + iw];
+        int n = p->divisor ? p->divisor : p->count_include_pad ? size : (h1 - h0) * (w1 - w0);
+        if (n <= 0) n = 1;
+        y[((size_t)c * OH + oh) * OW + ow] = sum / (float)n;
+      }
+  }
+}
+
+void q8_sq8_adaptive_avgpool(const int8_t *x, int C, int H, int W, int OH, int OW, int32_t zx, int8_t *y) {
+  for (int c = 0; c < C; c++) {
+    const int8_t *xc = x + (size_t)c * H * W;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        int h0 = adaptive_start(oh, H, OH), h1 = adaptive_end(oh, H, OH);
+        int w0 = adaptive_start(ow, W, OW), w1 = adaptive_end(ow, W, OW);
+        int64_t sum = 0;
+        for (int ih = h0; ih < h1; ih++)
+          for (int iw = w0; iw < w1; iw++) sum += xc[(size_t)ih * W + iw] - zx;
+        int64_t n = (int64_t)(h1 - h0) * (w1 - w0);
+        y[((size_t)c * OH + oh) * OW + ow] = (int8_t)q8_clamp(zx + q8_divr(sum, n), -128, 127);
+      }
+  }
+}
+
+void q8_f32_adaptive_avgpool(const float *x, int C, int H, int W, int OH, int OW, float *y) {
+  for (int c = 0; c < C; c++) {
+    const float *xc = x + (size_t)c * H * W;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        int h0 = adaptive_start(oh, H, OH), h1 = adaptive_end(oh, H, OH);
+        int w0 = adaptive_start(ow, W, OW), w1 = adaptive_end(ow, W, OW);
+        float sum = 0.0f;
+        for (int ih = h0; ih < h1; ih++)
+          for (int iw = w0; iw < w1; iw++) sum += xc[(size_t)ih * W + iw];
+        y[((size_t)c * OH + oh) * OW + ow] = sum / (float)((h1 - h0) * (w1 - w0));
+      }
+  }
+}
+
+void q8_f32_act(float *x, size_t n, int act) {
+  if (act == ACT_RELU) for (size_t i = 0; i < n; i++) x[i] = fmaxf(x[i], 0.0f);
+  else if (act == ACT_RELU6) for (size_t i = 0; i < n; i++) x[i] = fminf(fmaxf(x[i], 0.0f), 6.0f);
+}
+
+void q8_f32_add(const float *a, const float *b, size_t n, float *y) {
+  for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+}

@@ -1,0 +1,137 @@
+/* kernels_q8.h: the int8 kernels of runq (dq8 and sq8) and their dispatch table.
+ *
+ * The convolution and linear layers are one GEMM: Y(M x N) = W(M x K) . X(K x N), with M the
+ * output channels, K the reduction (ci, ky, kx) and N the output positions (or, for LINEAR, the
+ * images of the batch). Integer products go through int16 (sign-extended int8, or for dq8 the
+ * zero-point-corrected q - z in [-255, 255]) so that AVX2's madd_epi16 is exact in int32.
+ *
+ * Layouts shared by every ISA (so one packing serves all kernels and the tests):
+ *  - K is split in G groups of gs (sq8: G = 1, gs = K); each group is padded to an even length
+ *    gsp = gs + (gs & 1) with zeros, so a group is kp = gsp / 2 pairs of k.
+ *  - A, the packed weights: M rounded up to Q8_MR rows (zero rows), layout
+ *    [M/MR tiles][G * kp pairs][MR rows][2] int16 (a tile's pairs are contiguous).
+ *  - X, the activations: G * gsp rows of ldx int16 (row-major, k by k), pad rows zero. ldx is a
+ *    multiple of Q8_NR and the columns up to the next multiple of Q8_NR past N are readable.
+ * Kernels compute a block of outputs single-threaded; the engine splits blocks over threads, so
+ * each output is computed by exactly one call in the same order whatever the thread count.
+ */
+#ifndef TINYRUNTIME_KERNELS_Q8_H
+#define TINYRUNTIME_KERNELS_Q8_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define Q8_MR 4   /* output channels per micro-tile */
+#define Q8_NR 16  /* output columns per micro-tile */
+
+/* One block of the GEMM. A points at the block's first tile, X at its first column. */
+typedef struct {
+  int M, N;            /* rows and columns of this block (M may end inside a tile) */
+  int G, kp;           /* groups, k pairs per group */
+  const int16_t *A;    /* packed weights, see above */
+  const int16_t *X;    /* activations, row stride ldx */
+  ptrdiff_t ldx;
+} Q8Gemm;
+
+/* sq8 epilogue: y[o*ys_o + p*ys_p] = clamp(zy + requant(dot + bias[o], mult[o], shift[o]), qmin, qmax)
+   requant(a, m, s) = (a * m + (1 << (s - 1))) >> s in int64 (FORMAT.md). */
+typedef struct {
+  const int32_t *bias, *mult, *shift;   /* per row, pointing at the block's first row */
+  int32_t zy, qmin, qmax;
+  int8_t *y; ptrdiff_t ys_o, ys_p;
+} Q8Sq8Epi;
+
+/* dq8 epilogue: y = bias[o] + sum_g (ws[o*G + g] * xs[g*ldxs + p]) * (float)isum_g, then act.
+   The float sum runs over g in order starting from 0.0f; bias is added last (bias may be NULL). */
+typedef struct {
+  const float *ws;      /* (M, G) weight scales, block's first row */
+  const float *xs;      /* (G, ldxs) activation scales, block's first column */
+  ptrdiff_t ldxs;
+  const float *bias;    /* M or NULL */
+  int act;              /* ACT_NONE, ACT_RELU, ACT_RELU6 */
+  float *y; ptrdiff_t ys_o, ys_p;
+} Q8Dq8Epi;
+
+typedef void (*q8_sq8_gemm_fn)(const Q8Gemm *g, const Q8Sq8Epi *e);
+typedef void (*q8_dq8_gemm_fn)(const Q8Gemm *g, const Q8Dq8Epi *e);
+/* dq8 run-time activation quantization of columns [0, N) of xf (K rows of ldxf floats, K = G*gs):
+   per column and group, s and z per FORMAT.md (asym != 0: asymmetric rule), xq[(g*gsp + i)*ldx + p]
+   = q - z as int16 (pad row of an odd gs: 0), xs[g*ldxs + p] = s. */
+typedef void (*q8_dq8_quant_fn)(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
+                                int16_t *xq, ptrdiff_t ldx, float *xs, ptrdiff_t ldxs);
+
+typedef struct {
+  const char *name;           /* "ref", "avx2", "neon" */
+  q8_sq8_gemm_fn sq8_gemm;
+  q8_dq8_gemm_fn dq8_gemm;
+  q8_dq8_quant_fn dq8_quant;
+} Q8Kernels;
+
+const Q8Kernels *q8_kernels(void);      /* the best for this CPU (cpu_use), chosen once */
+extern const Q8Kernels q8_kernels_ref;
+#if defined(__x86_64__)
+extern const Q8Kernels q8_kernels_avx2;
+#endif
+
+/* ---- reference kernels (kernels/ref/q8_gemm.c) ---- */
+void q8_sq8_gemm_ref(const Q8Gemm *g, const Q8Sq8Epi *e);
+void q8_dq8_gemm_ref(const Q8Gemm *g, const Q8Dq8Epi *e);
+void q8_dq8_quant_ref(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
+                      int16_t *xq, ptrdiff_t ldx, float *xs, ptrdiff_t ldxs);
+
+/* ---- portable helpers (kernels/ref/q8_pack.c), used by the engine and the tests ---- */
+static inline int q8_gsp(int gs) { return gs + (gs & 1); }
+static inline size_t q8_round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+/* int16 elements of packed A for M rows, G groups of gs */
+size_t q8_packed_size(int M, int G, int gs);
+/* Packs w (M rows of K = G*gs int8, row stride K) minus its zero points: wz == NULL (0) or
+   wz[o*G + g] (dq8 asymmetric). */
+void q8_pack_weights(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A);
+/* sq8 requantization and the rounding divisions, exactly as FORMAT.md writes them */
+static inline int64_t q8_requant(int64_t acc, int32_t m, int32_t shift) {
+  return (acc * m + ((int64_t)1 << (shift - 1))) >> shift;
+}
+static inline int32_t q8_clamp(int64_t v, int32_t lo, int32_t hi) {
+  return (int32_t)(v < lo ? lo : v > hi ? hi : v);
+}
+/* divr(a, n) = floor((2a + n) / (2n)), n > 0 */
+static inline int64_t q8_divr(int64_t a, int64_t n) {
+  int64_t num = 2 * a + n, den = 2 * n;
+  int64_t q = num / den;
+  return (num % den != 0 && num < 0) ? q - 1 : q;
+}
+/* dq8 quantization of one group of n values v[i*stride] (FORMAT.md), returns s and sets *z */
+float q8_dq8_group_params(const float *v, ptrdiff_t stride, int n, int asym, int32_t *z);
+/* q = clamp(rne(v / s) + z, lo, hi) with lo/hi = -128/127 (asym) or -127/127 (sym) */
+int32_t q8_dq8_quant1(float v, float s, int32_t z, int asym);
+
+/* sq8 im2col into int16 rows: for one image x (C, H, W) int8, writes rows k in [k0, k1) of the
+   (cig*kh*kw) x ldx matrix for the channel group starting at ci0 (pad: zx), columns [0, OH*OW). */
+void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
+                  int pw, int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1,
+                  int16_t *X, ptrdiff_t ldx);
+/* dq8 im2col into float rows (pad: 0) */
+void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
+                   int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx);
+/* ---- the other ops of both int8 kinds, on one image (kernels/ref/q8_ops.c) ----
+   sq8 ops follow FORMAT.md's integer formulas; dq8's are float32 as in f32. C, H, W are the
+   input's; OH, OW the output's (from the value table, checked by the loader). */
+typedef struct { int kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode, count_include_pad, divisor; } Q8Pool;
+void q8_sq8_quantize(const float *x, size_t n, float s, int32_t z, int8_t *y);
+void q8_sq8_dequantize(const int8_t *x, size_t n, float s, int32_t z, float *y);
+void q8_sq8_add(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy,
+                int32_t ma, int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);
+void q8_sq8_requant_copy(const int8_t *x, size_t n, int32_t zx, int32_t zy, int32_t m, int32_t shift,
+                         int8_t *y);
+void q8_sq8_clamp(const int8_t *x, size_t n, int32_t qmin, int32_t qmax, int8_t *y);
+void q8_sq8_maxpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y);
+void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int32_t zx,
+                    int8_t *y);
+void q8_sq8_adaptive_maxpool(const int8_t *x, int C, int H, int W, int OH, int OW, int8_t *y);
+void q8_sq8_adaptive_avgpool(const int8_t *x, int C, int H, int W, int OH, int OW, int32_t zx, int8_t *y);
+void q8_f32_act(float *x, size_t n, int act);   /* in place: ACT_RELU, ACT_RELU6 */
+void q8_f32_add(const float *a, const float *b, size_t n, float *y);
+void q8_f32_maxpool(const float *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, float *y);
+void q8_f32_avgpool(const float *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, float *y);
+void q8_f32_adaptive_maxpool(const float *x, int C, int H, int W, int OH, int OW, float *y);
+void q8_f32_adaptive_avgpool(const float *x, int C, int H, int W, int OH, int OW, float *y);
+#endif

@@ -1,0 +1,273 @@
+/* test_q8_kernels.c: every int8 kernel (reference and each SIMD table this CPU runs) against a
+ * naive implementation of FORMAT.md's formulas, on awkward sizes (1, tile +- 1, primes).
+ * Integer results must be equal exactly; dq8 floats too (same operation order by contract). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../src/model.h"
+#include "../src/kernels_q8.h"
+
+static int fails = 0;
+#define CHECK(cond, ...) do { if (!(cond)) { fails++; if (fails < 20) { \
+  fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); \
+  fputc('\n', stderr); } } } while (0)
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (uint32_t)(rng >> 16); }
+static int rint_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+static float rfloat(float a) { return ((float)(rnd() % 2000001u) / 1000000.0f - 1.0f) * a; }
+
+static const Q8Kernels *tables[4];
+static int n_tables = 0;
+
+/* ---------------- sq8 GEMM ---------------- */
+static void test_sq8_gemm(int M, int N, int K) {
+  int gsp = q8_gsp(K), kp = gsp / 2;
+  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, Q8_NR);
+  int8_t *w = malloc((size_t)M * K), *x = malloc((size_t)K * N);
+  int16_t *A = malloc(q8_packed_size(M, 1, K) * 2), *X = calloc((size_t)gsp * ldx, 2);
+  int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
+  int8_t *want = malloc((size_t)M * N), *got = malloc((size_t)M * N);
+  for (int i = 0; i < M * K; i++) w[i] = (int8_t)rint_in(-128, 127);
+  for (int i = 0; i < K * N; i++) x[i] = (int8_t)rint_in(-128, 127);
+  int32_t zy = rint_in(-128, 127), qmin = rint_in(-128, 0), qmax = rint_in(0, 127);
+  for (int o = 0; o < M; o++) {
+    bias[o] = (int32_t)(rnd() % 2000001u) - 1000000;
+    mult[o] = (int32_t)(rnd() & 0x7FFFFFFF);
+    shift[o] = rint_in(1, 62);
+    if (o % 7 == 3) { bias[o] = 2147483647; mult[o] = 2147483647; shift[o] = 62; } /* extremes */
+    if (o % 7 == 4) { bias[o] = -2147483647 - 1; mult[o] = 2147483647; shift[o] = 1; }
+    if (o % 7 == 5) shift[o] = rint_in(28, 40);
+  }
+  /* naive FORMAT.md */
+  for (int o = 0; o < M; o++)
+    for (int p = 0; p < N; p++) {
+      int64_t acc = bias[o];
+      for (int k = 0; k < K; k++) acc += (int64_t)w[o * K + k] * x[k * N + p];
+      int64_t r = (acc * mult[o] + ((int64_t)1 << (shift[o] - 1))) >> shift[o];
+      int64_t y = zy + r;
+      want[o * N + p] = (int8_t)(y < qmin ? qmin : y > qmax ? qmax : y);
+    }
+  q8_pack_weights(M, 1, K, w, NULL, A);
+  for (int k = 0; k < K; k++)
+    for (int p = 0; p < N; p++) X[k * ldx + p] = x[k * N + p];
+  for (int t = 0; t < n_tables; t++) {
+    memset(got, 0x55, (size_t)M * N);
+    /* split into blocks the way the engine does: rows by tiles, columns by Q8_NR */
+    int mb = M > 8 ? 8 : M, nb = N > 32 ? 32 : N;
+    for (int o0 = 0; o0 < M; o0 += mb)
+      for (int p0 = 0; p0 < N; p0 += nb) {
+        Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, 1, kp,
+                     A + q8_packed_size(o0, 1, K), X + p0, ldx };
+        Q8Sq8Epi e = { bias + o0, mult + o0, shift + o0, zy, qmin, qmax, got + (size_t)o0 * N + p0, N, 1 };
+        tables[t]->sq8_gemm(&g, &e);
+      }
+    int bad = 0;
+    for (int i = 0; i < M * N; i++) bad += want[i] != got[i];
+    CHECK(bad == 0, "sq8_gemm %s M=%d N=%d K=%d: %d of %d differ", tables[t]->name, M, N, K, bad, M * N);
+  }
+  /* transposed output strides (LINEAR over a batch): y[p*M + o] */
+  for (int t = 0; t < n_tables; t++) {
+    Q8Gemm g = { M, N, 1, kp, A, X, ldx };
+    Q8Sq8Epi e = { bias, mult, shift, zy, qmin, qmax, got, 1, M };
+    tables[t]->sq8_gemm(&g, &e);
+    int bad = 0;
+    for (int o = 0; o < M; o++)
+      for (int p = 0; p < N; p++) bad += want[o * N + p] != got[p * M + o];
+    CHECK(bad == 0, "sq8_gemm strided %s M=%d N=%d K=%d: %d differ", tables[t]->name, M, N, K, bad);
+  }
+  free(w); free(x); free(A); free(X); free(bias); free(mult); free(shift); free(want); free(got);
+}
+
+/* ---------------- dq8 quantization + GEMM ---------------- */
+/* naive FORMAT.md group quantization of n values */
+static float naive_group(const float *v, ptrdiff_t st, int n, int asym, int32_t *q, int32_t *z) {
+  float s; *z = 0;
+  if (!asym) {
+    float m = 0;
+    for (int i = 0; i < n; i++) if (fabsf(v[i * st]) > m) m = fabsf(v[i * st]);
+    s = m == 0 ? 1.0f : m / 127.0f;
+    for (int i = 0; i < n; i++) {
+      float r = nearbyintf(v[i * st] / s);
+      q[i] = r < -127 ? -127 : r > 127 ? 127 : (int32_t)r;
+    }
+    return s;
+  }
+  float lo = 0, hi = 0;
+  for (int i = 0; i < n; i++) { if (v[i * st] < lo) lo = v[i * st]; if (v[i * st] > hi) hi = v[i * st]; }
+  s = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+  if (hi != lo) {
+    float r = nearbyintf(-128.0f - lo / s);
+    *z = r < -128 ? -128 : r > 127 ? 127 : (int32_t)r;
+  }
+  for (int i = 0; i < n; i++) {
+    float r = nearbyintf(v[i * st] / s);
+    int32_t t = (int32_t)r + *z;
+    q[i] = t < -128 ? -128 : t > 127 ? 127 : t;
+  }
+  return s;
+}
+
+static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bias) {
+  int K = G * gs, gsp = q8_gsp(gs), kp = gsp / 2;
+  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, Q8_NR);
+  float *wf = malloc(4 * (size_t)M * K), *xf = malloc(4 * (size_t)K * N);
+  int8_t *wq = malloc((size_t)M * K), *wz = malloc((size_t)M * G);
+  float *ws = malloc(4 * (size_t)M * G), *bias = malloc(4 * (size_t)M);
+  int32_t *q = malloc(4 * (size_t)(K > M ? K : M) * N + 4 * (size_t)K);
+  int32_t *qx = malloc(4 * (size_t)K * N), *zx = malloc(4 * (size_t)G * N);
+  float *sx = malloc(4 * (size_t)G * N), *want = malloc(4 * (size_t)M * N), *got = malloc(4 * (size_t)M * N);
+  int16_t *A = malloc(q8_packed_size(M, G, gs) * 2);
+  int16_t *X = calloc((size_t)G * gsp * ldx, 2), *X2 = calloc((size_t)G * gsp * ldx, 2);
+  float *xs = calloc((size_t)G * ldx, 4), *xs2 = calloc((size_t)G * ldx, 4);
+  for (int i = 0; i < M * K; i++) wf[i] = rfloat(1.0f);
+  for (int i = 0; i < K * N; i++) xf[i] = rfloat(3.0f) + 0.5f;
+  /* special groups: all zero, all positive, all negative, a single non-zero */
+  for (int p = 0; p < N; p++)
+    for (int g = 0; g < G; g++) {
+      int kind = (p * 7 + g * 3) % 11;
+      for (int i = 0; i < gs; i++) {
+        float *v = &xf[(size_t)(g * gs + i) * N + p];
+        if (kind == 0) *v = 0.0f;
+        else if (kind == 1) *v = fabsf(*v) + 0.25f;
+        else if (kind == 2) *v = -fabsf(*v) - 1.0f;
+        else if (kind == 3) *v = i == gs / 2 ? -2.5f : 0.0f;
+        else if (kind == 4) *v = (float)(i % 5) * 0.5f - 1.0f;   /* exact halves: ties */
+      }
+    }
+  for (int o = 0; o < M; o++) {
+    bias[o] = rfloat(2.0f);
+    for (int g = 0; g < G; g++) {
+      int32_t z;
+      ws[o * G + g] = naive_group(wf + (size_t)o * K + g * gs, 1, gs, asym, q, &z);
+      wz[o * G + g] = (int8_t)z;
+      for (int i = 0; i < gs; i++) wq[(size_t)o * K + g * gs + i] = (int8_t)q[i];
+    }
+  }
+  for (int g = 0; g < G; g++)
+    for (int p = 0; p < N; p++) {
+      int32_t z;
+      sx[g * N + p] = naive_group(xf + (size_t)g * gs * N + p, N, gs, asym, q, &z);
+      zx[g * N + p] = z;
+      for (int i = 0; i < gs; i++) qx[(size_t)(g * gs + i) * N + p] = q[i];
+    }
+  for (int o = 0; o < M; o++)
+    for (int p = 0; p < N; p++) {
+      float acc = 0.0f;
+      for (int g = 0; g < G; g++) {
+        int32_t isum = 0;
+        for (int i = 0; i < gs; i++)
+          isum += (wq[(size_t)o * K + g * gs + i] - (asym ? wz[o * G + g] : 0)) *
+                  (qx[(size_t)(g * gs + i) * N + p] - zx[g * N + p]);
+        acc += (ws[o * G + g] * sx[g * N + p]) * (float)isum;
+      }
+      if (with_bias) acc = bias[o] + acc;
+      if (act == ACT_RELU) acc = acc < 0 ? 0 : acc;
+      if (act == ACT_RELU6) acc = acc < 0 ? 0 : acc > 6 ? 6 : acc;
+      want[o * N + p] = acc;
+    }
+  q8_pack_weights(M, G, gs, wq, asym ? wz : NULL, A);
+  for (int t = 0; t < n_tables; t++) {
+    /* quantization: against the naive rule */
+    memset(X2, 0x7f, (size_t)G * gsp * ldx * 2);
+    tables[t]->dq8_quant(G, gs, N, xf, N, asym, X2, ldx, xs2, ldx);
+    int bad = 0;
+    for (int g = 0; g < G; g++)
+      for (int p = 0; p < N; p++) {
+        if (memcmp(&xs2[g * ldx + p], &sx[g * N + p], 4) != 0) bad++;
+        for (int i = 0; i < gsp; i++) {
+          int32_t e = i < gs ? qx[(size_t)(g * gs + i) * N + p] - zx[g * N + p] : 0;
+          bad += X2[(size_t)(g * gsp + i) * ldx + p] != e;
+        }
+      }
+    CHECK(bad == 0, "dq8_quant %s N=%d G=%d gs=%d asym=%d: %d differ", tables[t]->name, N, G, gs, asym, bad);
+    if (t == 0) { memcpy(X, X2, (size_t)G * gsp * ldx * 2); memcpy(xs, xs2, (size_t)G * ldx * 4); }
+  }
+  for (int t = 0; t < n_tables; t++) {
+    memset(got, 0, 4 * (size_t)M * N);
+    int mb = M > 8 ? 8 : M, nb = N > 32 ? 32 : N;
+    for (int o0 = 0; o0 < M; o0 += mb)
+      for (int p0 = 0; p0 < N; p0 += nb) {
+        Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
+                     A + q8_packed_size(o0, G, gs), X + p0, ldx };
+        Q8Dq8Epi e = { ws + (size_t)o0 * G, xs + p0, ldx, with_bias ? bias + o0 : NULL, act,
+                       got + (size_t)o0 * N + p0, N, 1 };
+        tables[t]->dq8_gemm(&g, &e);
+      }
+    int bad = 0;
+    for (int i = 0; i < M * N; i++) bad += memcmp(&want[i], &got[i], 4) != 0;
+    CHECK(bad == 0, "dq8_gemm %s M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ (e.g. %g vs %g)",
+          tables[t]->name, M, N, G, gs, asym, act, bad, M * N, want[0], got[0]);
+  }
+  free(wf); free(xf); free(wq); free(wz); free(ws); free(bias); free(q); free(qx); free(zx); free(sx);
+  free(want); free(got); free(A); free(X); free(X2); free(xs); free(xs2);
+}
+
+/* ---------------- im2col ---------------- */
+static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh, int sw, int ph, int pw,
+                        int dh, int dw) {
+  int OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+  if (OH < 1 || OW < 1) return;
+  int cig = C / groups, K = cig * kh * kw, N = OH * OW;
+  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, Q8_NR);
+  int8_t *x = malloc((size_t)C * H * W);
+  float *xf = malloc(4 * (size_t)C * H * W), *Xf = malloc(4 * (size_t)K * ldx);
+  int16_t *X = malloc(2 * (size_t)K * ldx);
+  for (int i = 0; i < C * H * W; i++) { x[i] = (int8_t)rint_in(-128, 127); xf[i] = rfloat(1.0f); }
+  int32_t zx = rint_in(-128, 127);
+  int bad = 0;
+  for (int gi = 0; gi < groups; gi++) {
+    int ci0 = gi * cig, split = K / 3;
+    q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, 0, split, X, ldx);
+    q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, split, K, X, ldx);
+    q8_im2col_f32(xf, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, 0, K, Xf, ldx);
+    for (int ci = 0; ci < cig; ci++)
+      for (int ky = 0; ky < kh; ky++)
+        for (int kx = 0; kx < kw; kx++)
+          for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+              int k = (ci * kh + ky) * kw + kx, ih = oh * sh - ph + ky * dh, iw = ow * sw - pw + kx * dw;
+              int in = ih >= 0 && ih < H && iw >= 0 && iw < W;
+              size_t src = ((size_t)(ci0 + ci) * H + (in ? ih : 0)) * W + (in ? iw : 0);
+              bad += X[k * ldx + oh * OW + ow] != (in ? x[src] : zx);
+              bad += Xf[k * ldx + oh * OW + ow] != (in ? xf[src] : 0.0f);
+            }
+  }
+  CHECK(bad == 0, "im2col C=%d H=%d W=%d g=%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d: %d differ", C, H, W, groups,
+        kh, kw, sh, sw, ph, pw, dh, dw, bad);
+  free(x); free(xf); free(Xf); free(X);
+}
+
+int main(void) {
+  tables[n_tables++] = &q8_kernels_ref;
+  if (q8_kernels() != &q8_kernels_ref) tables[n_tables++] = q8_kernels();
+  printf("q8 kernels: ref%s%s\n", n_tables > 1 ? " + " : "", n_tables > 1 ? tables[1]->name : "");
+  int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 17, 31, 33, 49 };
+  int Ks[] = { 1, 2, 3, 9, 27, 64, 65, 147 };
+  for (int a = 0; a < 8; a++)
+    for (int b = 0; b < 8; b++)
+      for (int c = 0; c < 8; c++)
+        if ((a + b + c) % 3 == 0 || Ms[a] * Ns[b] * Ks[c] < 2000) test_sq8_gemm(Ms[a], Ns[b], Ks[c]);
+  test_sq8_gemm(5, 7, 4608);
+  test_sq8_gemm(3, 17, 65536);           /* the largest K a reader accepts: no overflow */
+  int gcfg[][2] = { { 1, 1 }, { 1, 27 }, { 2, 9 }, { 3, 64 }, { 1, 64 }, { 5, 13 }, { 4, 32 }, { 2, 65 } };
+  for (int a = 0; a < 8; a++)
+    for (int asym = 0; asym < 2; asym++)
+      for (int i = 0; i < 3; i++) {
+        int M = Ms[(a + i * 3) % 8], N = Ns[(a * 5 + i + asym) % 8];
+        test_dq8(M, N, gcfg[a][0], gcfg[a][1], asym, (a + i) % 3, (a + asym + i) % 2);
+      }
+  test_dq8(17, 64, 9, 64, 1, 1, 1);
+  test_dq8(4, 23, 1, 1000, 0, 0, 1);
+  test_im2col(3, 7, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1);
+  test_im2col(4, 8, 8, 1, 7, 7, 2, 2, 3, 3, 1, 1);
+  test_im2col(6, 5, 11, 3, 3, 2, 2, 3, 1, 0, 2, 1);
+  test_im2col(4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1);
+  test_im2col(2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1);
+  test_im2col(2, 5, 5, 2, 1, 1, 2, 2, 0, 0, 1, 1);
+  test_im2col(3, 13, 4, 1, 3, 3, 3, 1, 4, 4, 2, 3);
+  if (fails) { fprintf(stderr, "test_q8_kernels: %d failures\n", fails); return 1; }
+  printf("test_q8_kernels: ok\n");
+  return 0;
+}
