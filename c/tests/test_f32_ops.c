@@ -1,0 +1,240 @@
+/* test_f32_ops.c: every f32 operation, through the loader and the engine, against the plain
+ * references of util_ref.c, with each kernel table (ref, and avx2 where the CPU has it), at batch
+ * sizes 1 and 3 and with 1 and 2 threads (which must give bit-identical results). */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "engine.h"
+#include "kernels_f32.h"
+#include "util_ref.h"
+#include "util_writer.h"
+
+#define NIMG 3
+
+static void set_threads(int t) {
+#ifdef _OPENMP
+  omp_set_num_threads(t);
+#else
+  (void)t;
+#endif
+}
+
+/* run the model in buf on NIMG images with batch `batch` (in chunks), into out (NIMG x n_classes) */
+static int run(const unsigned char *buf, size_t size, int batch, const float *in, float *out) {
+  Model m;
+  char err[256];
+  if (model_load_buffer(buf, size, &m, err, sizeof err)) {
+    fprintf(stderr, "load: %s\n", err);
+    return -1;
+  }
+  Engine *e = engine_build(&m, batch, err, sizeof err);
+  if (!e) {
+    fprintf(stderr, "build: %s\n", err);
+    model_free(&m);
+    return -1;
+  }
+  size_t ie = (size_t)m.in_c * m.in_h * m.in_w;
+  int rc = 0;
+  for (int i = 0; i < NIMG && !rc; i += batch) {
+    int n = NIMG - i < batch ? NIMG - i : batch;
+    rc = engine_forward(e, in + i * ie, n, out + (size_t)i * m.n_classes, err, sizeof err);
+  }
+  if (rc) fprintf(stderr, "forward: %s\n", err);
+  engine_free(e);
+  model_free(&m);
+  return rc;
+}
+
+/* runs with every kernel table, batch 1 and 3, threads 1 and 2; compares with ref (yabs: per-output
+   rounding scale, n terms per output) */
+static void check_model(const char *name, unsigned char *buf, size_t size, const float *in, size_t nout,
+                        const double *ref, const double *yabs, double terms) {
+  const char *isas[] = {"ref", "avx2"};
+  float *out = malloc(NIMG * nout * sizeof(float)), *o2 = malloc(NIMG * nout * sizeof(float));
+  for (int k = 0; k < 2; k++) {
+    const F32Kernels *kt = f32_kernels_for(isas[k]);
+    if (!kt) continue;
+    f32_kernels_force(kt);
+    set_threads(1);
+    if (run(buf, size, NIMG, in, out)) { CHECK(0, "%s [%s]: run failed", name, isas[k]); continue; }
+    double worst = 0;
+    size_t bad = 0;
+    for (size_t i = 0; i < NIMG * nout; i++) {
+      double tol = 4.0 * (terms + 2) * (FLT_EPSILON / 2) * yabs[i] + 1e-30;
+      double d = fabs((double)out[i] - ref[i]);
+      if (!(d <= tol)) {
+        if (!bad) fprintf(stderr, "  %s [%s] out[%zu] = %.9g, ref %.9g, tol %.3g\n", name, isas[k], i, out[i], ref[i], tol);
+        bad++;
+      }
+      if (d > worst) worst = d;
+    }
+    CHECK(bad == 0, "%s [%s]: %zu of %zu outputs outside the bound (worst %.3g)", name, isas[k], bad, NIMG * nout, worst);
+    int cfg[3][2] = {{1, 1}, {2, 2}, {NIMG, 2}}; /* batch, threads */
+    for (int c = 0; c < 3; c++) {
+      set_threads(cfg[c][1]);
+      memset(o2, 0, NIMG * nout * sizeof(float));
+      CHECK(run(buf, size, cfg[c][0], in, o2) == 0 && memcmp(out, o2, NIMG * nout * sizeof(float)) == 0,
+            "%s [%s]: batch %d, %d threads differ from batch %d, 1 thread", name, isas[k], cfg[c][0], cfg[c][1], NIMG);
+    }
+  }
+  f32_kernels_force(NULL);
+  set_threads(1);
+  free(out), free(o2), free(buf);
+}
+
+typedef struct { int C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, g, act, bias; } ConvCase;
+
+static void test_conv(uint64_t *rng, const ConvCase *t, int linear) {
+  int cg = t->C / t->g, K = cg * t->kh * t->kw;
+  size_t ie = (size_t)t->C * t->H * t->W, nw = (size_t)t->O * K;
+  float *x = malloc(NIMG * ie * sizeof(float)), *w = malloc(nw * sizeof(float)), *b = malloc(t->O * sizeof(float));
+  rng_fill(rng, x, NIMG * ie, -1, 1), rng_fill(rng, w, nw, -1, 1), rng_fill(rng, b, t->O, -1, 1);
+  MW *m = mw_new(KIND_F32, t->C, t->H, t->W, 1);
+  uint32_t y = linear ? mw_linear(m, 0, t->O, t->act, w, t->bias ? b : NULL)
+                      : mw_conv(m, 0, t->O, t->kh, t->kw, t->sh, t->sw, t->ph, t->pw, t->dh, t->dw, t->g, t->act, w,
+                                t->bias ? b : NULL);
+  int OH = pt_out_len(t->H, t->kh, t->sh, t->ph, t->dh, 0), OW = pt_out_len(t->W, t->kw, t->sw, t->pw, t->dw, 0);
+  size_t nout = (size_t)t->O * OH * OW;
+  if (OH * OW > 1 || !linear) y = mw_flatten(m, y);
+  mw_classes(m, (uint32_t)nout);
+  size_t size;
+  unsigned char *buf = mw_finish(m, &size);
+  double *ref = malloc(NIMG * nout * sizeof(double)), *yabs = malloc(NIMG * nout * sizeof(double));
+  for (int i = 0; i < NIMG; i++) {
+    int oh, ow;
+    ref_conv2d(x + i * ie, t->C, t->H, t->W, w, t->bias ? b : NULL, t->O, t->kh, t->kw, t->sh, t->sw, t->ph, t->pw,
+               t->dh, t->dw, t->g, t->act, ref + i * nout, yabs + i * nout, &oh, &ow);
+  }
+  char name[160];
+  snprintf(name, sizeof name, "%s C%d %dx%d O%d k%dx%d s%d,%d p%d,%d d%d,%d g%d act%d bias%d", linear ? "linear" : "conv",
+           t->C, t->H, t->W, t->O, t->kh, t->kw, t->sh, t->sw, t->ph, t->pw, t->dh, t->dw, t->g, t->act, t->bias);
+  check_model(name, buf, size, x, nout, ref, yabs, K);
+  free(x), free(w), free(b), free(ref), free(yabs);
+}
+
+/* pools / adaptive pools: kind 0 max, 1 avg, 2 adaptive avg, 3 adaptive max */
+static void test_pool(uint64_t *rng, int kind, int C, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw,
+                      int dh, int dw, int cm, int cip, int dov) {
+  size_t ie = (size_t)C * H * W;
+  float *x = malloc(NIMG * ie * sizeof(float));
+  rng_fill(rng, x, NIMG * ie, -3, 3);
+  MW *m = mw_new(KIND_F32, C, H, W, 1);
+  int OH, OW;
+  uint32_t y;
+  if (kind == 0) y = mw_maxpool(m, 0, kh, kw, sh, sw, ph, pw, dh, dw, cm), OH = pt_out_len(H, kh, sh, ph, dh, cm), OW = pt_out_len(W, kw, sw, pw, dw, cm);
+  else if (kind == 1) y = mw_avgpool(m, 0, kh, kw, sh, sw, ph, pw, cm, cip, dov), OH = pt_out_len(H, kh, sh, ph, 1, cm), OW = pt_out_len(W, kw, sw, pw, 1, cm);
+  else y = mw_adaptive(m, 0, kind == 3, kh, kw), OH = kh, OW = kw;
+  y = mw_flatten(m, y);
+  size_t nout = (size_t)C * OH * OW;
+  mw_classes(m, (uint32_t)nout);
+  size_t size;
+  unsigned char *buf = mw_finish(m, &size);
+  double *ref = malloc(NIMG * nout * sizeof(double)), *yabs = malloc(NIMG * nout * sizeof(double));
+  for (int i = 0; i < NIMG; i++) {
+    int oh, ow;
+    if (kind == 0) ref_maxpool(x + i * ie, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, cm, ref + i * nout, &oh, &ow);
+    else if (kind == 1) ref_avgpool(x + i * ie, C, H, W, kh, kw, sh, sw, ph, pw, cm, cip, dov, ref + i * nout, &oh, &ow);
+    else ref_adaptive(x + i * ie, C, H, W, kind == 3, kh, kw, ref + i * nout);
+  }
+  for (size_t i = 0; i < NIMG * nout; i++) yabs[i] = 3.0; /* |x| <= 3: a mean's rounding is below 3 * n * eps */
+  char name[160];
+  snprintf(name, sizeof name, "pool%d C%d %dx%d k%dx%d s%d,%d p%d,%d d%d,%d ceil%d cip%d div%d", kind, C, H, W, kh, kw, sh,
+           sw, ph, pw, dh, dw, cm, cip, dov);
+  check_model(name, buf, size, x, nout, ref, yabs, (double)H * W);
+  free(x), free(ref), free(yabs);
+}
+
+/* add, concat, act, flatten, and a small residual network of several ops (exercises the planner) */
+static void test_graph(uint64_t *rng) {
+  int C = 5, H = 9, W = 7;
+  size_t ie = (size_t)C * H * W;
+  float *x = malloc(NIMG * ie * sizeof(float)), w1[5 * 5 * 9], b1[5], w2[5 * 5], w3[4 * 10 * 4], b3[4];
+  rng_fill(rng, x, NIMG * ie, -2, 2), rng_fill(rng, w1, 225, -1, 1), rng_fill(rng, b1, 5, -1, 1);
+  rng_fill(rng, w2, 25, -1, 1), rng_fill(rng, w3, 160, -1, 1), rng_fill(rng, b3, 4, -1, 1);
+  MW *m = mw_new(KIND_F32, C, H, W, 4);
+  uint32_t a = mw_conv(m, 0, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, w1, b1);  /* relu(conv3x3(x)) */
+  uint32_t r = mw_add(m, a, 0, 2);                                      /* relu6(a + x) */
+  uint32_t c2 = mw_conv(m, r, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, w2, NULL); /* 1x1, no bias */
+  uint32_t ng = mw_act(m, c2, 1);
+  uint32_t cat_in[2] = {ng, r};
+  uint32_t cat = mw_concat(m, 2, cat_in, 0);                            /* 10 channels */
+  uint32_t p = mw_maxpool(m, cat, 3, 3, 2, 2, 1, 1, 1, 1, 1);          /* ceil mode: 5x4 */
+  uint32_t ap = mw_adaptive(m, p, 0, 2, 2);
+  uint32_t f = mw_flatten(m, ap);
+  mw_linear(m, f, 4, 0, w3, b3);
+  size_t size;
+  unsigned char *buf = mw_finish(m, &size);
+  double *ref = malloc(NIMG * 4 * sizeof(double)), *yabs = malloc(NIMG * 4 * sizeof(double));
+  size_t n = (size_t)C * H * W;
+  double *ya = malloc(n * sizeof(double)), *yb = malloc(n * sizeof(double)), *tmp = malloc(n * sizeof(double));
+  float *fa = malloc(2 * n * sizeof(float)), *fr = malloc(n * sizeof(float));
+  for (int i = 0; i < NIMG; i++) {
+    int oh, ow;
+    const float *xi = x + i * ie;
+    ref_conv2d(xi, C, H, W, w1, b1, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, ya, tmp, &oh, &ow);
+    for (size_t k = 0; k < n; k++) fr[k] = (float)ref_act(ya[k] + xi[k], 2);
+    ref_conv2d(fr, C, H, W, w2, NULL, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, yb, tmp, &oh, &ow);
+    for (size_t k = 0; k < n; k++) fa[k] = (float)yb[k], fa[n + k] = fr[k];
+    double *pl = malloc(10 * 5 * 4 * sizeof(double)), ad[40];
+    ref_maxpool(fa, 10, H, W, 3, 3, 2, 2, 1, 1, 1, 1, 1, pl, &oh, &ow);
+    float plf[200];
+    for (int k = 0; k < 10 * oh * ow; k++) plf[k] = (float)pl[k];
+    ref_adaptive(plf, 10, oh, ow, 0, 2, 2, ad);
+    float adf[40];
+    for (int k = 0; k < 40; k++) adf[k] = (float)ad[k];
+    int o1, o2;
+    ref_conv2d(adf, 40, 1, 1, w3, b3, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, ref + i * 4, yabs + i * 4, &o1, &o2);
+    for (int k = 0; k < 4; k++) yabs[i * 4 + k] = 100.0; /* intermediate roundings (float vs double) */
+    free(pl);
+  }
+  check_model("graph conv+add+act+concat+maxpool+adaptive+flatten+linear", buf, size, x, 4, ref, yabs, 300);
+  free(x), free(ref), free(yabs), free(ya), free(yb), free(tmp), free(fa), free(fr);
+}
+
+int main(void) {
+  uint64_t rng = 12345;
+  ConvCase convs[] = {
+      /* C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, g, act, bias */
+      {3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1},     /* 3x3 same */
+      {1, 5, 7, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0},     /* K = 1 */
+      {7, 9, 11, 13, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1},   /* 1x1 direct pack, odd sizes */
+      {16, 4, 4, 17, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1},   /* 16 pixels: full tiles per image */
+      {3, 23, 17, 6, 7, 7, 2, 2, 3, 3, 1, 1, 1, 1, 1},   /* resnet stem shape, small */
+      {5, 13, 13, 7, 3, 3, 2, 2, 2, 2, 2, 2, 1, 2, 1},   /* dilation 2, stride 2, relu6 */
+      {8, 6, 10, 12, 3, 1, 1, 2, 1, 0, 1, 1, 2, 0, 1},   /* groups 2, non-square kernel */
+      {6, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 6, 2, 1},     /* depthwise */
+      {6, 9, 12, 6, 3, 3, 2, 2, 1, 1, 1, 1, 6, 1, 0},    /* depthwise stride 2 */
+      {4, 21, 19, 8, 5, 5, 1, 1, 2, 2, 1, 1, 4, 0, 1},   /* depthwise multiplier 2, 5x5 */
+      {3, 20, 20, 3, 3, 3, 1, 1, 2, 2, 2, 2, 3, 0, 1},   /* depthwise dilated */
+      {37, 5, 5, 67, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* primes */
+      {2, 3, 3, 5, 3, 3, 1, 1, 0, 0, 1, 1, 1, 0, 1},     /* 1x1 output */
+      {64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* a resnet layer, small */
+  };
+  for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
+  ConvCase lins[] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1}, {17, 1, 1, 37, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1},
+                     {513, 1, 1, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0}, {100, 1, 1, 7, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2, 1}};
+  for (size_t i = 0; i < sizeof lins / sizeof *lins; i++) test_conv(&rng, &lins[i], 1);
+  /* kind, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, ceil, cip, divisor */
+  test_pool(&rng, 0, 3, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, 0);
+  test_pool(&rng, 0, 4, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, 0); /* resnet stem pool */
+  test_pool(&rng, 0, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);     /* ceil_mode */
+  test_pool(&rng, 0, 2, 10, 11, 3, 2, 2, 3, 1, 1, 2, 2, 1, 0, 0);   /* dilation + ceil */
+  test_pool(&rng, 1, 3, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, 0, 1, 0);
+  test_pool(&rng, 1, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0);     /* ceil, count_include_pad */
+  test_pool(&rng, 1, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);     /* ceil, exclude pad */
+  test_pool(&rng, 1, 2, 6, 5, 3, 2, 3, 1, 1, 1, 1, 1, 0, 1, 5);     /* divisor_override */
+  test_pool(&rng, 1, 2, 5, 5, 2, 2, 2, 2, 1, 0, 1, 1, 1, 1, 0);     /* ceil, pad on one side only */
+  test_pool(&rng, 2, 5, 7, 7, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0);     /* global average */
+  test_pool(&rng, 3, 5, 7, 7, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0);     /* global max */
+  test_pool(&rng, 2, 3, 10, 7, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0);    /* overlapping windows */
+  test_pool(&rng, 3, 3, 5, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0);     /* out > in */
+  test_graph(&rng);
+  if (g_failures) fprintf(stderr, "test_f32_ops: %d FAILED\n", g_failures);
+  else printf("test_f32_ops: ok\n");
+  return g_failures != 0;
+}

@@ -1,0 +1,88 @@
+/* util_ref.c: see util_ref.h */
+#include "util_ref.h"
+
+#include <math.h>
+
+#include "util_writer.h"
+
+double ref_act(double v, int act) {
+  if (act == 1) return v > 0 ? v : 0;
+  if (act == 2) return v < 0 ? 0 : v > 6 ? 6 : v;
+  return v;
+}
+
+void ref_conv2d(const float *x, int C, int H, int W, const float *w, const float *b, int O, int kh, int kw, int sh,
+                int sw, int ph, int pw, int dh, int dw, int groups, int act, double *y, double *yabs, int *OH, int *OW) {
+  int oh = pt_out_len(H, kh, sh, ph, dh, 0), ow = pt_out_len(W, kw, sw, pw, dw, 0);
+  int cg = C / groups, og = O / groups;
+  for (int o = 0; o < O; o++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++) {
+        double s = b ? b[o] : 0, a = b ? fabs(b[o]) : 0;
+        int g = o / og;
+        for (int ci = 0; ci < cg; ci++)
+          for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+              int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              double t = (double)w[((o * cg + ci) * kh + ky) * kw + kx] * x[((g * cg + ci) * H + iy) * W + ix];
+              s += t, a += fabs(t);
+            }
+        y[(o * oh + oy) * ow + ox] = ref_act(s, act);
+        yabs[(o * oh + oy) * ow + ox] = a;
+      }
+  *OH = oh, *OW = ow;
+}
+
+void ref_maxpool(const float *x, int C, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                 int ceil_mode, double *y, int *OH, int *OW) {
+  int oh = pt_out_len(H, kh, sh, ph, dh, ceil_mode), ow = pt_out_len(W, kw, sw, pw, dw, ceil_mode);
+  for (int c = 0; c < C; c++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++) {
+        double m = -INFINITY;
+        for (int ky = 0; ky < kh; ky++)
+          for (int kx = 0; kx < kw; kx++) {
+            int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
+            if (iy >= 0 && iy < H && ix >= 0 && ix < W && x[(c * H + iy) * W + ix] > m) m = x[(c * H + iy) * W + ix];
+          }
+        y[(c * oh + oy) * ow + ox] = m;
+      }
+  *OH = oh, *OW = ow;
+}
+
+void ref_avgpool(const float *x, int C, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw, int ceil_mode,
+                 int cip, int dov, double *y, int *OH, int *OW) {
+  int oh = pt_out_len(H, kh, sh, ph, 1, ceil_mode), ow = pt_out_len(W, kw, sw, pw, 1, ceil_mode);
+  for (int c = 0; c < C; c++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++) {
+        double s = 0;
+        int inside = 0, padded = 0; /* positions inside the input / inside the padded input */
+        for (int ky = 0; ky < kh; ky++)
+          for (int kx = 0; kx < kw; kx++) {
+            int iy = oy * sh - ph + ky, ix = ox * sw - pw + kx;
+            if (iy < H + ph && ix < W + pw) padded++;
+            if (iy >= 0 && iy < H && ix >= 0 && ix < W) s += x[(c * H + iy) * W + ix], inside++;
+          }
+        int div = dov ? dov : cip ? padded : inside;
+        y[(c * oh + oy) * ow + ox] = div ? s / div : 0;
+      }
+  *OH = oh, *OW = ow;
+}
+
+void ref_adaptive(const float *x, int C, int H, int W, int is_max, int OH, int OW, double *y) {
+  for (int c = 0; c < C; c++)
+    for (int oy = 0; oy < OH; oy++)
+      for (int ox = 0; ox < OW; ox++) {
+        int hs = (int)floor((double)oy * H / OH), he = (int)ceil((double)(oy + 1) * H / OH);
+        int ws = (int)floor((double)ox * W / OW), we = (int)ceil((double)(ox + 1) * W / OW);
+        double acc = is_max ? -INFINITY : 0;
+        for (int iy = hs; iy < he; iy++)
+          for (int ix = ws; ix < we; ix++) {
+            double v = x[(c * H + iy) * W + ix];
+            acc = is_max ? (v > acc ? v : acc) : acc + v;
+          }
+        y[(c * OH + oy) * OW + ox] = is_max ? acc : acc / ((he - hs) * (we - ws));
+      }
+}

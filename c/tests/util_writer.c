@@ -1,0 +1,246 @@
+/* util_writer.c: see util_writer.h */
+#define _XOPEN_SOURCE 700
+#include "util_writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int g_failures;
+
+typedef struct { uint32_t dtype, ndim, dims[4]; unsigned char *data; uint64_t nbytes; } WParam;
+struct MW {
+  uint32_t kind, c, h, w, n_classes, output;
+  Value *v; uint32_t nv, cv;
+  Op *o; uint32_t no, co;
+  WParam *p; uint32_t np, cp;
+};
+
+static void *grow(void *p, uint32_t *cap, uint32_t n, size_t sz) {
+  if (n < *cap) return p;
+  *cap = *cap ? *cap * 2 : 16;
+  p = realloc(p, *cap * sz);
+  if (!p) abort();
+  return p;
+}
+
+MW *mw_new(uint32_t kind, uint32_t c, uint32_t h, uint32_t w, uint32_t n_classes) {
+  MW *m = calloc(1, sizeof *m);
+  m->kind = kind, m->c = c, m->h = h, m->w = w, m->n_classes = n_classes;
+  mw_value(m, c, h, w);
+  return m;
+}
+
+uint32_t mw_value_q(MW *m, uint32_t c, uint32_t h, uint32_t wd, uint32_t dtype, float scale, int32_t zp) {
+  m->v = grow(m->v, &m->cv, m->nv, sizeof *m->v);
+  Value *v = &m->v[m->nv];
+  v->c = c, v->h = h, v->w = wd, v->dtype = dtype, v->scale = scale, v->zero_point = zp;
+  m->output = m->nv;
+  return m->nv++;
+}
+uint32_t mw_value(MW *m, uint32_t c, uint32_t h, uint32_t wd) { return mw_value_q(m, c, h, wd, DT_F32, 0, 0); }
+Value *mw_value_ptr(MW *m, uint32_t v) { return &m->v[v]; }
+
+uint32_t mw_param(MW *m, uint32_t dtype, uint32_t ndim, const uint32_t dims[4], const void *data) {
+  m->p = grow(m->p, &m->cp, m->np, sizeof *m->p);
+  WParam *p = &m->p[m->np];
+  memset(p, 0, sizeof *p);
+  p->dtype = dtype, p->ndim = ndim;
+  uint64_t n = dtype == DT_I8 ? 1 : 4;
+  for (uint32_t d = 0; d < ndim; d++) p->dims[d] = dims[d], n *= dims[d];
+  p->nbytes = n;
+  p->data = malloc(n ? n : 1);
+  memcpy(p->data, data, n);
+  return m->np++;
+}
+
+uint32_t mw_op(MW *m, uint32_t type, uint32_t act, uint32_t n_in, const uint32_t *in, uint32_t out,
+               const int32_t *attr, const uint32_t *params) {
+  m->o = grow(m->o, &m->co, m->no, sizeof *m->o);
+  Op *o = &m->o[m->no];
+  memset(o, 0, sizeof *o);
+  o->type = type, o->act = act, o->n_in = n_in, o->out = out;
+  for (uint32_t k = 0; k < n_in && k < 8; k++) o->in[k] = in[k];
+  if (attr) memcpy(o->attr, attr, sizeof o->attr);
+  for (int k = 0; k < 8; k++) o->param[k] = params ? params[k] : MODEL_NONE;
+  m->output = out;
+  return m->no++;
+}
+Op *mw_op_ptr(MW *m, uint32_t i) { return &m->o[i]; }
+void mw_output(MW *m, uint32_t v) { m->output = v; }
+void mw_classes(MW *m, uint32_t n) { m->n_classes = n; }
+
+static void put32(unsigned char *b, uint64_t off, uint32_t v) {
+  for (int k = 0; k < 4; k++) b[off + k] = (unsigned char)(v >> (8 * k));
+}
+static void put64(unsigned char *b, uint64_t off, uint64_t v) { put32(b, off, (uint32_t)v), put32(b, off + 4, (uint32_t)(v >> 32)); }
+static uint64_t al(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+unsigned char *mw_finish(MW *m, size_t *size) {
+  char name[32];
+  uint64_t names_size = 0;
+  for (uint32_t k = 0; k < m->n_classes; k++) names_size += 4 + (uint64_t)snprintf(name, sizeof name, "class%u", k);
+  uint64_t names_off = 128, values_off = al(names_off + names_size, 8), ops_off = values_off + 32ull * m->nv;
+  uint64_t params_off = ops_off + 160ull * m->no, data_off = al(params_off + 48ull * m->np, 64), d = data_off;
+  for (uint32_t k = 0; k < m->np; k++) d = al(d + m->p[k].nbytes, 64);
+  uint64_t data_size = d - data_off, fsize = d;
+  unsigned char *b = calloc(1, fsize);
+  memcpy(b, "TINYRTM", 8);
+  put32(b, 8, 1), put32(b, 12, m->kind), put32(b, 16, m->c), put32(b, 20, m->h), put32(b, 24, m->w);
+  put32(b, 28, m->n_classes), put32(b, 32, m->nv), put32(b, 36, m->no), put32(b, 40, m->np), put32(b, 44, m->output);
+  put64(b, 48, names_off), put64(b, 56, names_size), put64(b, 64, values_off), put64(b, 72, ops_off);
+  put64(b, 80, params_off), put64(b, 88, data_off), put64(b, 96, data_size), put64(b, 104, fsize);
+  uint64_t q = names_off;
+  for (uint32_t k = 0; k < m->n_classes; k++) {
+    uint32_t len = (uint32_t)snprintf(name, sizeof name, "class%u", k);
+    put32(b, q, len), memcpy(b + q + 4, name, len), q += 4 + len;
+  }
+  for (uint32_t k = 0; k < m->nv; k++) {
+    uint64_t o = values_off + 32ull * k;
+    Value *v = &m->v[k];
+    uint32_t s, z;
+    memcpy(&s, &v->scale, 4), memcpy(&z, &v->zero_point, 4);
+    put32(b, o, v->c), put32(b, o + 4, v->h), put32(b, o + 8, v->w), put32(b, o + 12, v->dtype), put32(b, o + 16, s), put32(b, o + 20, z);
+  }
+  for (uint32_t k = 0; k < m->no; k++) {
+    uint64_t o = ops_off + 160ull * k;
+    Op *p = &m->o[k];
+    put32(b, o, p->type), put32(b, o + 4, p->act), put32(b, o + 8, p->n_in), put32(b, o + 12, p->out);
+    for (int j = 0; j < 8; j++) put32(b, o + 16 + 4 * j, p->in[j]);
+    for (int j = 0; j < 16; j++) put32(b, o + 48 + 4 * j, (uint32_t)p->attr[j]);
+    for (int j = 0; j < 8; j++) put32(b, o + 112 + 4 * j, p->param[j]);
+    put32(b, o + 144, (uint32_t)p->qmin), put32(b, o + 148, (uint32_t)p->qmax);
+  }
+  d = data_off;
+  for (uint32_t k = 0; k < m->np; k++) {
+    uint64_t o = params_off + 48ull * k;
+    WParam *p = &m->p[k];
+    put32(b, o, p->dtype), put32(b, o + 4, p->ndim);
+    for (int j = 0; j < 4; j++) put32(b, o + 8 + 4 * j, p->dims[j]);
+    put64(b, o + 24, d), put64(b, o + 32, p->nbytes);
+    memcpy(b + d, p->data, p->nbytes); /* test hosts are little-endian */
+    d = al(d + p->nbytes, 64);
+    free(p->data);
+  }
+  free(m->v), free(m->o), free(m->p), free(m);
+  *size = fsize;
+  return b;
+}
+
+int pt_out_len(int in, int k, int s, int p, int d, int ceil_mode) {
+  int span = in + 2 * p - d * (k - 1) - 1;
+  if (span < 0) return 0;
+  int o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  if (ceil_mode && (o - 1) * s >= in + p) o--;
+  return o;
+}
+
+static uint32_t wparams(MW *m, int O, int K, const float *w, const float *b, uint32_t *pr) {
+  for (int k = 0; k < 8; k++) pr[k] = MODEL_NONE;
+  uint32_t dw[4] = {(uint32_t)O, (uint32_t)K, 0, 0}, db[4] = {(uint32_t)O, 0, 0, 0};
+  pr[0] = mw_param(m, DT_F32, 2, dw, w);
+  if (b) pr[1] = mw_param(m, DT_F32, 1, db, b);
+  return pr[0];
+}
+
+uint32_t mw_conv(MW *m, uint32_t x, int out_c, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                 int groups, int act, const float *w, const float *b) {
+  Value in = m->v[x];
+  uint32_t y = mw_value(m, (uint32_t)out_c, (uint32_t)pt_out_len((int)in.h, kh, sh, ph, dh, 0),
+                        (uint32_t)pt_out_len((int)in.w, kw, sw, pw, dw, 0));
+  int32_t a[16] = {out_c, (int32_t)in.c, kh, kw, sh, sw, ph, pw, dh, dw, groups};
+  uint32_t pr[8];
+  wparams(m, out_c, (int)in.c / groups * kh * kw, w, b, pr);
+  mw_op(m, OP_CONV2D, (uint32_t)act, 1, &x, y, a, pr);
+  return y;
+}
+
+uint32_t mw_linear(MW *m, uint32_t x, int out_f, int act, const float *w, const float *b) {
+  Value in = m->v[x];
+  uint32_t y = mw_value(m, (uint32_t)out_f, 1, 1);
+  int32_t a[16] = {out_f, (int32_t)in.c};
+  uint32_t pr[8];
+  wparams(m, out_f, (int)in.c, w, b, pr);
+  mw_op(m, OP_LINEAR, (uint32_t)act, 1, &x, y, a, pr);
+  return y;
+}
+
+uint32_t mw_maxpool(MW *m, uint32_t x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int ceil_mode) {
+  Value in = m->v[x];
+  uint32_t y = mw_value(m, in.c, (uint32_t)pt_out_len((int)in.h, kh, sh, ph, dh, ceil_mode),
+                        (uint32_t)pt_out_len((int)in.w, kw, sw, pw, dw, ceil_mode));
+  int32_t a[16] = {kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode};
+  mw_op(m, OP_MAXPOOL2D, 0, 1, &x, y, a, NULL);
+  return y;
+}
+
+uint32_t mw_avgpool(MW *m, uint32_t x, int kh, int kw, int sh, int sw, int ph, int pw, int ceil_mode, int cip, int dov) {
+  Value in = m->v[x];
+  uint32_t y = mw_value(m, in.c, (uint32_t)pt_out_len((int)in.h, kh, sh, ph, 1, ceil_mode),
+                        (uint32_t)pt_out_len((int)in.w, kw, sw, pw, 1, ceil_mode));
+  int32_t a[16] = {kh, kw, sh, sw, ph, pw, ceil_mode, cip, dov};
+  mw_op(m, OP_AVGPOOL2D, 0, 1, &x, y, a, NULL);
+  return y;
+}
+
+uint32_t mw_adaptive(MW *m, uint32_t x, int is_max, int oh, int ow) {
+  uint32_t y = mw_value(m, m->v[x].c, (uint32_t)oh, (uint32_t)ow);
+  int32_t a[16] = {oh, ow};
+  mw_op(m, is_max ? OP_ADAPTIVE_MAXPOOL2D : OP_ADAPTIVE_AVGPOOL2D, 0, 1, &x, y, a, NULL);
+  return y;
+}
+
+uint32_t mw_add(MW *m, uint32_t a, uint32_t b, int act) {
+  uint32_t in[2] = {a, b}, y = mw_value(m, m->v[a].c, m->v[a].h, m->v[a].w);
+  mw_op(m, OP_ADD, (uint32_t)act, 2, in, y, NULL, NULL);
+  return y;
+}
+
+uint32_t mw_concat(MW *m, int n, const uint32_t *xs, int act) {
+  uint32_t c = 0;
+  for (int k = 0; k < n; k++) c += m->v[xs[k]].c;
+  uint32_t y = mw_value(m, c, m->v[xs[0]].h, m->v[xs[0]].w);
+  mw_op(m, OP_CONCAT, (uint32_t)act, (uint32_t)n, xs, y, NULL, NULL);
+  return y;
+}
+
+uint32_t mw_flatten(MW *m, uint32_t x) {
+  Value in = m->v[x];
+  uint32_t y = mw_value(m, in.c * in.h * in.w, 1, 1);
+  mw_op(m, OP_FLATTEN, 0, 1, &x, y, NULL, NULL);
+  return y;
+}
+
+uint32_t mw_act(MW *m, uint32_t x, int act) {
+  uint32_t y = mw_value(m, m->v[x].c, m->v[x].h, m->v[x].w);
+  mw_op(m, OP_ACT, (uint32_t)act, 1, &x, y, NULL, NULL);
+  return y;
+}
+
+uint64_t rng_next(uint64_t *s) { /* splitmix64 */
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+float rng_unif(uint64_t *s, float lo, float hi) { return lo + (hi - lo) * (float)((rng_next(s) >> 40) / 16777216.0); }
+void rng_fill(uint64_t *s, float *x, size_t n, float lo, float hi) {
+  for (size_t i = 0; i < n; i++) x[i] = rng_unif(s, lo, hi);
+}
+
+int write_file(const char *path, const void *buf, size_t size) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  size_t w = fwrite(buf, 1, size, f);
+  return (fclose(f) != 0 || w != size) ? -1 : 0;
+}
+
+void make_tmpdir(char *out, size_t len) {
+  const char *t = getenv("TMPDIR");
+  snprintf(out, len, "%s/tinyrt_test_XXXXXX", t && *t ? t : "/tmp");
+  if (!mkdtemp(out)) {
+    perror("mkdtemp");
+    exit(1);
+  }
+}
+
+int test_quick(void) { return getenv("TINYRUNTIME_TEST_QUICK") != NULL; }

@@ -1,0 +1,62 @@
+/* util_writer.h: a small in-memory writer of FORMAT.md model files, for the C tests (not shipped).
+ * Build a model value by value and op by op, then mw_finish() returns the file bytes. Helpers compute
+ * output shapes with PyTorch's formulas (written independently of the loader). Also tiny utilities
+ * shared by the tests: a seeded RNG, temp files, a check macro. */
+#ifndef TINYRUNTIME_UTIL_WRITER_H
+#define TINYRUNTIME_UTIL_WRITER_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model.h"
+
+typedef struct MW MW;
+MW *mw_new(uint32_t kind, uint32_t c, uint32_t h, uint32_t w, uint32_t n_classes);
+uint32_t mw_value(MW *w, uint32_t c, uint32_t h, uint32_t wd);                       /* f32 value */
+uint32_t mw_value_q(MW *w, uint32_t c, uint32_t h, uint32_t wd, uint32_t dtype, float scale, int32_t zp);
+Value   *mw_value_ptr(MW *w, uint32_t v);                                               /* to edit */
+uint32_t mw_param(MW *w, uint32_t dtype, uint32_t ndim, const uint32_t dims[4], const void *data);
+/* attr may be NULL (all 0); params may be NULL (all none) */
+uint32_t mw_op(MW *w, uint32_t type, uint32_t act, uint32_t n_in, const uint32_t *in, uint32_t out,
+               const int32_t *attr, const uint32_t *params);
+Op      *mw_op_ptr(MW *w, uint32_t i);                                                  /* to edit */
+void     mw_output(MW *w, uint32_t v);
+void     mw_classes(MW *w, uint32_t n_classes);
+/* the file bytes (malloc'ed, caller frees); frees w */
+unsigned char *mw_finish(MW *w, size_t *size);
+
+/* op helpers: add the output value and the op, return the output value. w and b are copied. */
+uint32_t mw_conv(MW *m, uint32_t x, int out_c, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                 int groups, int act, const float *w, const float *b);
+uint32_t mw_linear(MW *m, uint32_t x, int out_f, int act, const float *w, const float *b);
+uint32_t mw_maxpool(MW *m, uint32_t x, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int ceil_mode);
+uint32_t mw_avgpool(MW *m, uint32_t x, int kh, int kw, int sh, int sw, int ph, int pw, int ceil_mode, int cip, int dov);
+uint32_t mw_adaptive(MW *m, uint32_t x, int is_max, int oh, int ow);
+uint32_t mw_add(MW *m, uint32_t a, uint32_t b, int act);
+uint32_t mw_concat(MW *m, int n, const uint32_t *xs, int act);
+uint32_t mw_flatten(MW *m, uint32_t x);
+uint32_t mw_act(MW *m, uint32_t x, int act);
+
+/* PyTorch's conv/pool output length (floor or ceil mode) */
+int pt_out_len(int in, int k, int s, int p, int d, int ceil_mode);
+
+/* deterministic RNG */
+uint64_t rng_next(uint64_t *s);
+float    rng_unif(uint64_t *s, float lo, float hi);
+void     rng_fill(uint64_t *s, float *x, size_t n, float lo, float hi);
+
+int  write_file(const char *path, const void *buf, size_t size); /* 0 ok */
+void make_tmpdir(char *out, size_t len);                         /* mkdtemp under $TMPDIR or /tmp */
+
+extern int g_failures;
+#define CHECK(cond, ...)                                                        \
+  do {                                                                          \
+    if (!(cond)) {                                                              \
+      g_failures++;                                                             \
+      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);           \
+      fprintf(stderr, __VA_ARGS__);                                             \
+      fputc('\n', stderr);                                                      \
+    }                                                                           \
+  } while (0)
+int test_quick(void); /* TINYRUNTIME_TEST_QUICK set: the sanitizer run, fewer cases */
+#endif
