@@ -91,7 +91,7 @@ static void walk(List *out, const char *dir, int depth) {
   while ((de = readdir(d)))
     if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) push(&names, de->d_name);
   closedir(d);
-  qsort(names.path, names.n, sizeof *names.path, cmp_str);
+  if (names.n) qsort(names.path, names.n, sizeof *names.path, cmp_str);
   for (size_t i = 0; i < names.n; i++) {
     size_t len = strlen(dir) + strlen(names.path[i]) + 2;
     char *p = malloc(len);
