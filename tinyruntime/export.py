@@ -9,7 +9,7 @@ __all__ = ['MAGIC', 'VERSION', 'KINDS', 'KIND_NAMES', 'OP_TYPES', 'OP_NAMES', 'A
            'write_model_file', 'read_model_header', 'read_model_file', 'graph_records', 'export_model', 'file_graph',
            'run_model_file']
 
-# %% ../nbs/05_export.ipynb #543207cf
+# %% ../nbs/05_export.ipynb #3074789f
 import os, math, struct, operator, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torch.fx
 from torch.fx.passes.shape_prop import ShapeProp
 
-# %% ../nbs/05_export.ipynb #c60fd549
+# %% ../nbs/05_export.ipynb #24baa1ff
 MAGIC, VERSION = b'TINYRTM\0', 1
 KINDS = {'f32': 1, 'dq8': 2, 'sq8': 3}
 KIND_NAMES = {v: k for k, v in KINDS.items()}
@@ -48,7 +48,7 @@ OP = struct.Struct('<4I8I16i8I2i8s')        # 160 bytes
 PARAM = struct.Struct('<2I4I2Q8s')          # 48 bytes
 assert (HEADER.size, VALUE.size, OP.size, PARAM.size) == (128, 32, 160, 48)
 
-# %% ../nbs/05_export.ipynb #653d43ba
+# %% ../nbs/05_export.ipynb #80a8268c
 @dataclass
 class Op:
     kind: str
@@ -68,7 +68,7 @@ class Graph:
     output: int
     class_names: list
 
-# %% ../nbs/05_export.ipynb #38cdb4e4
+# %% ../nbs/05_export.ipynb #57ad1987
 def conv_out(n, k, s, p, d):
     "Output length of a convolution along one axis."
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
@@ -118,7 +118,7 @@ def op_out_shape(kind, attrs, in_shapes):
     if kind in ('act', 'quantize', 'dequantize'): return (c, h, w)
     raise ValueError(f'unknown op kind {kind!r}')
 
-# %% ../nbs/05_export.ipynb #cf944fb5
+# %% ../nbs/05_export.ipynb #41531ee8
 def _pair(v): return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 def _bind(node, names, defaults=None):
@@ -156,7 +156,7 @@ def _bn_affine(bn):
     if bn.bias is not None: t = t + bn.bias.double()
     return s, t
 
-# %% ../nbs/05_export.ipynb #92201218
+# %% ../nbs/05_export.ipynb #c9f6ea8e
 def trace_graph(model, input_shape, class_names=None):
     "Trace `model` (eval mode) with torch.fx into a `Graph`: BatchNorm folded, ReLU/ReLU6 fused, Dropout dropped."
     input_shape = tuple(int(v) for v in input_shape)
@@ -182,7 +182,7 @@ def trace_graph(model, input_shape, class_names=None):
     g.class_names = names
     return g
 
-# %% ../nbs/05_export.ipynb #c77772ca
+# %% ../nbs/05_export.ipynb #8ea889f3
 def _convert(gm, input_shape):
     "fx nodes -> a list of Op (plus internal 'bn' ops), shapes of every value, the output value."
     modules = dict(gm.named_modules())
@@ -334,7 +334,7 @@ def _mean(node, src, a, oshape, emit, refuse):
     if len(node.args[0].meta['tensor_meta'].shape) != 4 or dims != [2, 3]: refuse(f'{node.name}: mean over dims {d} (only (2, 3))')
     emit('adaptive_avgpool2d', [src], dict(out_h=1, out_w=1))
 
-# %% ../nbs/05_export.ipynb #a208bd44
+# %% ../nbs/05_export.ipynb #0972f56e
 def _users(ops, out):
     "How many times each value is read (the graph output counts as a read)."
     n = {out: 1}
@@ -396,7 +396,7 @@ def _renumber(ops, shapes, out, input_shape):
     if out not in new: raise ValueError('the model output is its input: nothing to export')
     return Graph(tuple(input_shape), g_shapes, keep, new[out], [])
 
-# %% ../nbs/05_export.ipynb #a664e8ab
+# %% ../nbs/05_export.ipynb #3a7d76dd
 def _apply(op, ins):
     "One IR op on batched (N, C, H, W) tensors with torch.nn.functional (the fused activation excluded)."
     a, x = op.attrs, ins[0]
@@ -440,7 +440,7 @@ def run_graph(graph, x, observe=None):
                 if last.get(i) == n: del vals[i]
     return vals[graph.output].reshape(len(x), -1)
 
-# %% ../nbs/05_export.ipynb #1f81b85d
+# %% ../nbs/05_export.ipynb #576e0759
 def _align(n, a): return (n + a - 1) // a * a
 
 def _enum(v, table, what):
@@ -528,7 +528,7 @@ def write_model_file(path, kind, input_shape, class_names, values, ops, params, 
         raise
     return file_size
 
-# %% ../nbs/05_export.ipynb #a9eaa027
+# %% ../nbs/05_export.ipynb #b3d23b24
 def _parse_header(buf, path):
     def bad(msg): raise ValueError(f'{path}: {msg}')
     if len(buf) < HEADER.size: bad(f'file of {len(buf)} bytes is shorter than the 128-byte header')
@@ -573,7 +573,7 @@ def read_model_header(path):
     h = _parse_header(path.read_bytes(), path)
     h.pop('_offs'); return h
 
-# %% ../nbs/05_export.ipynb #a440af56
+# %% ../nbs/05_export.ipynb #dd22310b
 def read_model_file(path):
     """Parse and check a whole model file: header, class names, values, ops (shapes recomputed), params.
 
@@ -676,7 +676,7 @@ def _check_op_params(kind, name, attr, ins, out, ps, params, qmin, qmax, bad, wh
     shifts = [attr['shift']] if name == 'add' else [attr[f'shift{k}'] for k in range(len(ins))] if name == 'concat' else []
     if any(not 1 <= s <= 62 for s in shifts): bad(f'{where}: shift out of [1, 62]')
 
-# %% ../nbs/05_export.ipynb #d44a5543
+# %% ../nbs/05_export.ipynb #4b54db10
 def graph_records(graph):
     "The values, ops and params of an f32 model file for `graph` (what `export_model` writes)."
     values = [dict(shape=s, dtype='f32') for s in graph.shapes]
