@@ -22,10 +22,9 @@ static inline void tile_4x16(int kp, const int16_t *A, const int16_t *X, ptrdiff
     __m256i r1 = _mm256_loadu_si256((const __m256i *)(X + (2 * k + 1) * ldx));
     /* lo: pairs of columns 0-3 | 8-11, hi: 4-7 | 12-15 */
     __m256i lo = _mm256_unpacklo_epi16(r0, r1), hi = _mm256_unpackhi_epi16(r0, r1);
-    int32_t a[4];
-    memcpy(a, A + 8 * k, sizeof a);
-    __m256i a0 = _mm256_set1_epi32(a[0]), a1 = _mm256_set1_epi32(a[1]);
-    __m256i a2 = _mm256_set1_epi32(a[2]), a3 = _mm256_set1_epi32(a[3]);
+    const int16_t *a = A + 8 * k;   /* 4 rows x (w[2k], w[2k+1]) */
+    __m256i a0 = _mm256_broadcastd_epi32(_mm_loadu_si32(a)), a1 = _mm256_broadcastd_epi32(_mm_loadu_si32(a + 2));
+    __m256i a2 = _mm256_broadcastd_epi32(_mm_loadu_si32(a + 4)), a3 = _mm256_broadcastd_epi32(_mm_loadu_si32(a + 6));
     c0l = _mm256_add_epi32(c0l, _mm256_madd_epi16(a0, lo));
     c0h = _mm256_add_epi32(c0h, _mm256_madd_epi16(a0, hi));
     c1l = _mm256_add_epi32(c1l, _mm256_madd_epi16(a1, lo));

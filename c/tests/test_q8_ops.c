@@ -1,0 +1,183 @@
+/* test_q8_ops.c: the non-GEMM int8 ops (kernels/ref/q8_ops.c) against naive implementations of
+ * FORMAT.md's sq8 formulas (exact) and PyTorch's float pools (dq8), on awkward shapes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernels_q8.h"
+#include "util_ref.h"
+#include "util_writer.h"
+
+static uint64_t seed = 12345;
+static int ri(int lo, int hi) { return lo + (int)(rng_next(&seed) % (uint64_t)(hi - lo + 1)); }
+static int8_t *rand_i8(size_t n) {
+  int8_t *p = malloc(n ? n : 1);
+  for (size_t i = 0; i < n; i++) p[i] = (int8_t)ri(-128, 127);
+  return p;
+}
+static int64_t clampl(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+/* floor((2a + n) / (2n)) with exact floor for negatives, written differently from q8_divr */
+static int64_t divr_naive(int64_t a, int64_t n) { return (int64_t)floorl((long double)(2 * a + n) / (long double)(2 * n)); }
+
+static void elementwise(void) {
+  size_t n = 1003;
+  int8_t *a = rand_i8(n), *b = rand_i8(n), *y = malloc(n);
+  float *f = malloc(4 * n), *g = malloc(4 * n);
+  for (int rep = 0; rep < 50; rep++) {
+    int32_t za = ri(-128, 127), zb = ri(-128, 127), zy = ri(-128, 127), sh = ri(1, 62);
+    int32_t ma = (int32_t)(rng_next(&seed) & 0x7FFFFFFF), mb = rep % 5 ? (int32_t)(rng_next(&seed) & 0x7FFFFFFF) : 0;
+    int32_t qmin = ri(-128, 0), qmax = ri(qmin, 127);
+    if (rep % 3 == 0) sh = ri(28, 34);
+    q8_sq8_add(a, b, n, za, zb, zy, ma, mb, sh, qmin, qmax, y);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+      int64_t acc = (int64_t)(a[i] - za) * ma + (int64_t)(b[i] - zb) * mb;
+      bad += y[i] != clampl(zy + ((acc + ((int64_t)1 << (sh - 1))) >> sh), qmin, qmax);
+    }
+    CHECK(bad == 0, "add rep %d: %d differ", rep, bad);
+    q8_sq8_requant_copy(a, n, za, zy, ma, sh, y);
+    bad = 0;
+    for (size_t i = 0; i < n; i++)
+      bad += y[i] != clampl(zy + (((int64_t)(a[i] - za) * ma + ((int64_t)1 << (sh - 1))) >> sh), -128, 127);
+    CHECK(bad == 0, "concat requant rep %d: %d differ", rep, bad);
+    q8_sq8_clamp(a, n, qmin, qmax, y);
+    bad = 0;
+    for (size_t i = 0; i < n; i++) bad += y[i] != clampl(a[i], qmin, qmax);
+    CHECK(bad == 0, "act clamp: %d differ", bad);
+    /* quantize / dequantize */
+    float s = rng_unif(&seed, 0.001f, 0.5f);
+    for (size_t i = 0; i < n; i++) f[i] = rng_unif(&seed, -80.0f, 80.0f);
+    f[0] = 2.5f * s, f[1] = -3.5f * s, f[2] = 0.5f * s, f[3] = 1e30f, f[4] = -1e30f;   /* ties, overflow */
+    q8_sq8_quantize(f, n, s, zy, y);
+    bad = 0;
+    for (size_t i = 0; i < n; i++) {
+      float r = rintf(f[i] / s);   /* default rounding mode: half to even */
+      double v = (double)r + zy;
+      bad += y[i] != (v < -128 ? -128 : v > 127 ? 127 : (int)v);
+    }
+    CHECK(bad == 0, "quantize: %d differ", bad);
+    q8_sq8_dequantize(a, n, s, za, g);
+    bad = 0;
+    for (size_t i = 0; i < n; i++) bad += g[i] != s * (float)(a[i] - za);
+    CHECK(bad == 0, "dequantize: %d differ", bad);
+  }
+  CHECK(q8_divr(-3, 2) == divr_naive(-3, 2) && q8_divr(3, 2) == 2 && q8_divr(-1, 2) == 0 && q8_divr(-5, 2) == -2,
+        "divr rounding");
+  for (int i = 0; i < 2000; i++) {
+    int64_t x = ri(-100000, 100000), d = ri(1, 300);
+    CHECK(q8_divr(x, d) == divr_naive(x, d), "divr(%lld, %lld)", (long long)x, (long long)d);
+  }
+  free(a), free(b), free(y), free(f), free(g);
+}
+
+/* pools: sq8 against the naive integer rule, dq8 (float) against util_ref's PyTorch pools */
+static void pools(int C, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int cm,
+                  int cip, int dov) {
+  int8_t *x = rand_i8((size_t)C * H * W);
+  float *xf = malloc(4 * (size_t)C * H * W);
+  for (int i = 0; i < C * H * W; i++) xf[i] = rng_unif(&seed, -3, 3);
+  int32_t zx = ri(-128, 127);
+  int OH = pt_out_len(H, kh, sh, ph, dh, cm), OW = pt_out_len(W, kw, sw, pw, dw, cm);
+  int AH = pt_out_len(H, kh, sh, ph, 1, cm), AW = pt_out_len(W, kw, sw, pw, 1, cm);
+  size_t cap = 2 * (size_t)C * (H + 8) * (W + 8);   /* every output below fits */
+  int8_t *y = malloc(cap);
+  float *yf = malloc(4 * cap);
+  Q8Pool p = { kh, kw, sh, sw, ph, pw, dh, dw, cm, cip, dov };
+  int bad = 0;
+  if (OH > 0 && OW > 0) {
+    q8_sq8_maxpool(x, C, H, W, &p, OH, OW, y);
+    for (int c = 0; c < C; c++)
+      for (int oh = 0; oh < OH; oh++)
+        for (int ow = 0; ow < OW; ow++) {
+          int m = -1000;
+          for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+              int ih = oh * sh - ph + ky * dh, iw = ow * sw - pw + kx * dw;
+              if (ih >= 0 && ih < H && iw >= 0 && iw < W && x[(c * H + ih) * W + iw] > m) m = x[(c * H + ih) * W + iw];
+            }
+          bad += y[(c * OH + oh) * OW + ow] != (m == -1000 ? -128 : m);
+        }
+    double *ref = malloc(8 * (size_t)C * OH * OW);
+    int rh, rw;
+    q8_f32_maxpool(xf, C, H, W, &p, OH, OW, yf);
+    ref_maxpool(xf, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, cm, ref, &rh, &rw);
+    for (int i = 0; i < C * OH * OW; i++) bad += yf[i] != (float)ref[i];
+    free(ref);
+  }
+  CHECK(bad == 0, "maxpool C=%d %dx%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d ceil=%d: %d differ", C, H, W, kh, kw, sh, sw, ph,
+        pw, dh, dw, cm, bad);
+  bad = 0;
+  if (AH > 0 && AW > 0) {
+    Q8Pool pa = p;
+    pa.dh = pa.dw = 1;
+    q8_sq8_avgpool(x, C, H, W, &pa, AH, AW, zx, y);
+    for (int c = 0; c < C; c++)
+      for (int oh = 0; oh < AH; oh++)
+        for (int ow = 0; ow < AW; ow++) {
+          int64_t sum = 0, cnt = 0, tot = 0;
+          for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+              int ih = oh * sh - ph + ky, iw = ow * sw - pw + kx;
+              if (ih < H + ph && iw < W + pw) tot++;      /* inside the padded input */
+              if (ih >= 0 && ih < H && iw >= 0 && iw < W) sum += x[(c * H + ih) * W + iw] - zx, cnt++;
+            }
+          int64_t n = dov ? dov : cip ? tot : cnt;
+          bad += y[(c * AH + oh) * AW + ow] != clampl(zx + divr_naive(sum, n), -128, 127);
+        }
+    double *ref = malloc(8 * (size_t)C * AH * AW);
+    int rh, rw;
+    q8_f32_avgpool(xf, C, H, W, &pa, AH, AW, yf);
+    ref_avgpool(xf, C, H, W, kh, kw, sh, sw, ph, pw, cm, cip, dov, ref, &rh, &rw);
+    for (int i = 0; i < C * AH * AW; i++) bad += fabs(yf[i] - ref[i]) > 1e-5 * (1 + fabs(ref[i]));
+    free(ref);
+  }
+  CHECK(bad == 0, "avgpool C=%d %dx%d k=%dx%d s=%d,%d p=%d,%d ceil=%d cip=%d dov=%d: %d differ", C, H, W, kh, kw, sh, sw,
+        ph, pw, cm, cip, dov, bad);
+  /* adaptive pools to a few output sizes */
+  int outs[][2] = { { 1, 1 }, { 2, 3 }, { H, W }, { H + 1, W > 1 ? W - 1 : 1 }, { 5, 7 } };
+  for (int t = 0; t < 5; t++) {
+    int oh_ = outs[t][0], ow_ = outs[t][1];
+    bad = 0;
+    q8_sq8_adaptive_avgpool(x, C, H, W, oh_, ow_, zx, y);
+    q8_sq8_adaptive_maxpool(x, C, H, W, oh_, ow_, y + (size_t)C * oh_ * ow_);
+    for (int c = 0; c < C; c++)
+      for (int i = 0; i < oh_; i++)
+        for (int j = 0; j < ow_; j++) {
+          int h0 = (int)floor((double)i * H / oh_), h1 = (int)ceil((double)(i + 1) * H / oh_);
+          int w0 = (int)floor((double)j * W / ow_), w1 = (int)ceil((double)(j + 1) * W / ow_);
+          int64_t sum = 0, m = -128;
+          for (int a = h0; a < h1; a++)
+            for (int b = w0; b < w1; b++) {
+              sum += x[(c * H + a) * W + b] - zx;
+              if (x[(c * H + a) * W + b] > m) m = x[(c * H + a) * W + b];
+            }
+          bad += y[(c * oh_ + i) * ow_ + j] != clampl(zx + divr_naive(sum, (int64_t)(h1 - h0) * (w1 - w0)), -128, 127);
+          bad += y[(size_t)C * oh_ * ow_ + (c * oh_ + i) * ow_ + j] != m;
+        }
+    double *ref = malloc(8 * (size_t)C * oh_ * ow_);
+    for (int is_max = 0; is_max < 2; is_max++) {
+      if (is_max) q8_f32_adaptive_maxpool(xf, C, H, W, oh_, ow_, yf);
+      else q8_f32_adaptive_avgpool(xf, C, H, W, oh_, ow_, yf);
+      ref_adaptive(xf, C, H, W, is_max, oh_, ow_, ref);
+      for (int i = 0; i < C * oh_ * ow_; i++) bad += fabs(yf[i] - ref[i]) > 1e-5 * (1 + fabs(ref[i]));
+    }
+    free(ref);
+    CHECK(bad == 0, "adaptive pools C=%d %dx%d -> %dx%d: %d differ", C, H, W, oh_, ow_, bad);
+  }
+  free(x), free(xf), free(y), free(yf);
+}
+
+int main(void) {
+  elementwise();
+  pools(3, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, 0);
+  pools(2, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, 1, 0, 0);
+  pools(4, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);
+  pools(1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 0);
+  pools(2, 11, 6, 3, 2, 3, 1, 1, 1, 2, 1, 1, 1, 0);
+  pools(3, 13, 13, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 0);
+  pools(3, 6, 7, 3, 3, 1, 2, 1, 1, 1, 1, 0, 0, 5);
+  pools(2, 17, 4, 4, 3, 4, 3, 2, 1, 1, 2, 1, 0, 0);
+  if (g_failures) { fprintf(stderr, "test_q8_ops: %d failures\n", g_failures); return 1; }
+  printf("test_q8_ops: ok\n");
+  return 0;
+}
