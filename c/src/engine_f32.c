@@ -220,26 +220,38 @@ static void pack_b(const OpState *s, const float *in, int n, int c0, float *bp) 
       for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * F32_NR, src + kk * HW, F32_NR * sizeof(float));
       continue;
     }
-    long iy0[F32_NR], ix0[F32_NR];
-    const float *base[F32_NR];
-    for (int j = 0; j < F32_NR; j++) {
-      size_t col = j0 + (size_t)j;
-      if (col >= N) { base[j] = NULL; iy0[j] = ix0[j] = 0; continue; }
-      size_t p = col % OHW, oy = p / s->OW, ox = p % s->OW;
-      base[j] = in + (col / OHW) * img + (size_t)c0 * HW;
-      iy0[j] = (long)oy * s->sh - s->ph, ix0[j] = (long)ox * s->sw - s->pw;
+    /* split the tile into runs of columns on one output row of one image; per (ci, ky, kx) a run
+       reads one input row at stride sw: a memcpy when it lies inside the row, else checked */
+    const float *rbase[F32_NR];
+    long riy[F32_NR], rix[F32_NR];
+    int rj[F32_NR], rlen[F32_NR], nr = 0, cols = N - j0 < F32_NR ? (int)(N - j0) : F32_NR;
+    for (int j = 0; j < cols;) {
+      size_t col = j0 + (size_t)j, p = col % OHW, oy = p / s->OW, ox = p % s->OW;
+      int len = s->OW - (int)ox < cols - j ? s->OW - (int)ox : cols - j;
+      rbase[nr] = in + (col / OHW) * img + (size_t)c0 * HW;
+      riy[nr] = (long)oy * s->sh - s->ph, rix[nr] = (long)ox * s->sw - s->pw, rj[nr] = j, rlen[nr] = len;
+      nr++, j += len;
     }
     size_t kk = 0;
     for (int ci = 0; ci < cg; ci++)
       for (int ky = 0; ky < s->kh; ky++)
         for (int kx = 0; kx < s->kw; kx++, kk++) {
           float *d = dst + kk * F32_NR;
-          for (int j = 0; j < F32_NR; j++) {
-            long iy = iy0[j] + (long)ky * s->dh, ix = ix0[j] + (long)kx * s->dw;
-            d[j] = (base[j] && iy >= 0 && iy < s->H && ix >= 0 && ix < s->W)
-                       ? base[j][(size_t)ci * HW + (size_t)iy * s->W + (size_t)ix]
-                       : 0.0f;
+          for (int r = 0; r < nr; r++) {
+            float *dr = d + rj[r];
+            long iy = riy[r] + (long)ky * s->dh, ix = rix[r] + (long)kx * s->dw;
+            if (iy < 0 || iy >= s->H) {
+              memset(dr, 0, (size_t)rlen[r] * sizeof(float));
+              continue;
+            }
+            const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
+            if (s->sw == 1 && ix >= 0 && ix + rlen[r] <= s->W) {
+              memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
+              continue;
+            }
+            for (int j = 0; j < rlen[r]; j++, ix += s->sw) dr[j] = (ix >= 0 && ix < s->W) ? row[ix] : 0.0f;
           }
+          if (cols < F32_NR) memset(d + cols, 0, (size_t)(F32_NR - cols) * sizeof(float));
         }
   }
 }
@@ -311,13 +323,16 @@ static void op_maxpool(const Op *op, const Value *vx, const Value *vy, const flo
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++) {
         float mx = -INFINITY;
-        for (int ky = 0; ky < kh; ky++) {
-          long iy = (long)oy * sh - ph + (long)ky * dh;
-          if (iy < 0 || iy >= H) continue;
-          for (int kx = 0; kx < kw; kx++) {
-            long ix = (long)ox * sw - pw + (long)kx * dw;
-            if (ix < 0 || ix >= W) continue;
-            float v = xp[iy * W + ix];
+        long iy0 = (long)oy * sh - ph, ix0 = (long)ox * sw - pw;
+        /* the window's taps inside the input: k in [lo, hi) */
+        long ylo = iy0 < 0 ? (-iy0 + dh - 1) / dh : 0, yhi = iy0 > H - 1 ? 0 : (H - 1 - iy0) / dh + 1;
+        long xlo = ix0 < 0 ? (-ix0 + dw - 1) / dw : 0, xhi = ix0 > W - 1 ? 0 : (W - 1 - ix0) / dw + 1;
+        if (yhi > kh) yhi = kh;
+        if (xhi > kw) xhi = kw;
+        for (long ky = ylo; ky < yhi; ky++) {
+          const float *row = xp + (iy0 + ky * dh) * W;
+          for (long kx = xlo; kx < xhi; kx++) {
+            float v = row[ix0 + kx * dw];
             if (v > mx || isnan(v)) mx = v;
           }
         }
