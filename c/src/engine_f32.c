@@ -323,19 +323,24 @@ static void op_maxpool(const Op *op, const Value *vx, const Value *vy, const flo
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++) {
         float mx = -INFINITY;
+        int nan = 0;
         long iy0 = (long)oy * sh - ph, ix0 = (long)ox * sw - pw;
         /* the window's taps inside the input: k in [lo, hi) */
-        long ylo = iy0 < 0 ? (-iy0 + dh - 1) / dh : 0, yhi = iy0 > H - 1 ? 0 : (H - 1 - iy0) / dh + 1;
-        long xlo = ix0 < 0 ? (-ix0 + dw - 1) / dw : 0, xhi = ix0 > W - 1 ? 0 : (W - 1 - ix0) / dw + 1;
+        long ylo = iy0 < 0 ? (dh == 1 ? -iy0 : (-iy0 + dh - 1) / dh) : 0;
+        long yhi = iy0 > H - 1 ? 0 : (dh == 1 ? H - iy0 : (H - 1 - iy0) / dh + 1);
+        long xlo = ix0 < 0 ? (dw == 1 ? -ix0 : (-ix0 + dw - 1) / dw) : 0;
+        long xhi = ix0 > W - 1 ? 0 : (dw == 1 ? W - ix0 : (W - 1 - ix0) / dw + 1);
         if (yhi > kh) yhi = kh;
         if (xhi > kw) xhi = kw;
         for (long ky = ylo; ky < yhi; ky++) {
           const float *row = xp + (iy0 + ky * dh) * W;
           for (long kx = xlo; kx < xhi; kx++) {
             float v = row[ix0 + kx * dw];
-            if (v > mx || isnan(v)) mx = v;
+            mx = v > mx ? v : mx; /* branch-free (maxss); NaN tracked apart */
+            nan |= v != v;
           }
         }
+        if (nan) mx = NAN;
         yp[oy * OW + ox] = mx;
       }
   }
