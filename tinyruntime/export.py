@@ -9,7 +9,7 @@ __all__ = ['MAGIC', 'VERSION', 'KINDS', 'KIND_NAMES', 'OP_TYPES', 'OP_NAMES', 'A
            'write_model_file', 'read_model_header', 'read_model_file', 'graph_records', 'export_model', 'file_graph',
            'run_model_file']
 
-# %% ../nbs/05_export.ipynb #3074789f
+# %% ../nbs/05_export.ipynb #115d63ac
 import os, math, struct, operator, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torch.fx
 from torch.fx.passes.shape_prop import ShapeProp
 
-# %% ../nbs/05_export.ipynb #24baa1ff
+# %% ../nbs/05_export.ipynb #a4eb25d6
 MAGIC, VERSION = b'TINYRTM\0', 1
 KINDS = {'f32': 1, 'dq8': 2, 'sq8': 3}
 KIND_NAMES = {v: k for k, v in KINDS.items()}
@@ -48,7 +48,7 @@ OP = struct.Struct('<4I8I16i8I2i8s')        # 160 bytes
 PARAM = struct.Struct('<2I4I2Q8s')          # 48 bytes
 assert (HEADER.size, VALUE.size, OP.size, PARAM.size) == (128, 32, 160, 48)
 
-# %% ../nbs/05_export.ipynb #80a8268c
+# %% ../nbs/05_export.ipynb #63eb3d0f
 @dataclass
 class Op:
     kind: str
@@ -68,7 +68,7 @@ class Graph:
     output: int
     class_names: list
 
-# %% ../nbs/05_export.ipynb #57ad1987
+# %% ../nbs/05_export.ipynb #d9fb8d9a
 def conv_out(n, k, s, p, d):
     "Output length of a convolution along one axis."
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
@@ -118,7 +118,7 @@ def op_out_shape(kind, attrs, in_shapes):
     if kind in ('act', 'quantize', 'dequantize'): return (c, h, w)
     raise ValueError(f'unknown op kind {kind!r}')
 
-# %% ../nbs/05_export.ipynb #41531ee8
+# %% ../nbs/05_export.ipynb #80260ce0
 def _pair(v): return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 def _bind(node, names, defaults=None):
@@ -150,13 +150,13 @@ _FUSABLE = {'conv2d', 'linear', 'add', 'concat'}
 def _bn_affine(bn):
     "Per-channel (scale, shift) of an eval-mode BatchNorm, in float64."
     if bn.running_mean is None: raise ValueError('BatchNorm without running statistics')
-    s = 1.0 / torch.sqrt(bn.running_var.double() + bn.eps)
-    if bn.weight is not None: s = s * bn.weight.double()
-    t = -bn.running_mean.double() * s
-    if bn.bias is not None: t = t + bn.bias.double()
+    s = 1.0 / torch.sqrt(bn.running_var.detach().cpu().double() + bn.eps)
+    if bn.weight is not None: s = s * bn.weight.detach().cpu().double()
+    t = -bn.running_mean.detach().cpu().double() * s
+    if bn.bias is not None: t = t + bn.bias.detach().cpu().double()
     return s, t
 
-# %% ../nbs/05_export.ipynb #c9f6ea8e
+# %% ../nbs/05_export.ipynb #2d9003c8
 def trace_graph(model, input_shape, class_names=None):
     "Trace `model` (eval mode) with torch.fx into a `Graph`: BatchNorm folded, ReLU/ReLU6 fused, Dropout dropped."
     input_shape = tuple(int(v) for v in input_shape)
@@ -166,8 +166,9 @@ def trace_graph(model, input_shape, class_names=None):
     try:
         try: gm = torch.fx.symbolic_trace(model)
         except Exception as e: raise ValueError(f'torch.fx cannot trace {type(model).__name__}: {e}') from e
+        dev = next((p.device for p in model.parameters()), torch.device('cpu'))
         try:
-            with torch.no_grad(): ShapeProp(gm).propagate(torch.zeros(1, *input_shape))
+            with torch.no_grad(): ShapeProp(gm).propagate(torch.zeros(1, *input_shape, device=dev))
         except Exception as e:
             raise ValueError(f'{type(model).__name__} does not run on an input of shape (1, *{input_shape}): {str(e).splitlines()[0]}') from e
         ops, shapes, out = _convert(gm, input_shape)
@@ -182,7 +183,7 @@ def trace_graph(model, input_shape, class_names=None):
     g.class_names = names
     return g
 
-# %% ../nbs/05_export.ipynb #8ea889f3
+# %% ../nbs/05_export.ipynb #cad50b49
 def _convert(gm, input_shape):
     "fx nodes -> a list of Op (plus internal 'bn' ops), shapes of every value, the output value."
     modules = dict(gm.named_modules())
@@ -231,8 +232,8 @@ def _convert(gm, input_shape):
                         ph, pw = th // 2, tw // 2
                 else: ph, pw = m.padding
                 attrs = dict(out_c=m.out_channels, in_c=m.in_channels, kh=kh, kw=kw, sh=sh, sw=sw, ph=ph, pw=pw, dh=dh, dw=dw, groups=m.groups)
-                emit('conv2d', [tin(x0)], attrs, weight=m.weight.detach().float().clone(),
-                     bias=None if m.bias is None else m.bias.detach().float().clone())
+                emit('conv2d', [tin(x0)], attrs, weight=m.weight.detach().float().cpu().clone(),
+                     bias=None if m.bias is None else m.bias.detach().float().cpu().clone())
             elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
                 if len(meta.shape) not in (2, 4) or isinstance(m, nn.BatchNorm1d) and len(meta.shape) != 2: refuse(f'{where} on a tensor of rank {len(meta.shape)}')
                 try: s, t = _bn_affine(m)
@@ -240,8 +241,8 @@ def _convert(gm, input_shape):
                 emit('bn', [tin(x0)], dict(scale=s, shift=t))
             elif isinstance(m, nn.Linear):
                 if len(node.args[0].meta['tensor_meta'].shape) != 2: refuse(f'{where} on a tensor that is not (N, features)')
-                emit('linear', [tin(x0)], dict(out_f=m.out_features, in_f=m.in_features), weight=m.weight.detach().float().clone(),
-                     bias=None if m.bias is None else m.bias.detach().float().clone())
+                emit('linear', [tin(x0)], dict(out_f=m.out_features, in_f=m.in_features), weight=m.weight.detach().float().cpu().clone(),
+                     bias=None if m.bias is None else m.bias.detach().float().cpu().clone())
             elif isinstance(m, nn.ReLU): emit('act', [tin(x0)], act='relu')
             elif isinstance(m, nn.ReLU6) or isinstance(m, nn.Hardtanh) and (m.min_val, m.max_val) == (0.0, 6.0): emit('act', [tin(x0)], act='relu6')
             elif isinstance(m, _ALIAS_MODULES): alias(tin(x0))
@@ -334,7 +335,7 @@ def _mean(node, src, a, oshape, emit, refuse):
     if len(node.args[0].meta['tensor_meta'].shape) != 4 or dims != [2, 3]: refuse(f'{node.name}: mean over dims {d} (only (2, 3))')
     emit('adaptive_avgpool2d', [src], dict(out_h=1, out_w=1))
 
-# %% ../nbs/05_export.ipynb #0972f56e
+# %% ../nbs/05_export.ipynb #5f379a72
 def _users(ops, out):
     "How many times each value is read (the graph output counts as a read)."
     n = {out: 1}
@@ -396,7 +397,7 @@ def _renumber(ops, shapes, out, input_shape):
     if out not in new: raise ValueError('the model output is its input: nothing to export')
     return Graph(tuple(input_shape), g_shapes, keep, new[out], [])
 
-# %% ../nbs/05_export.ipynb #3a7d76dd
+# %% ../nbs/05_export.ipynb #b2e8712f
 def _apply(op, ins):
     "One IR op on batched (N, C, H, W) tensors with torch.nn.functional (the fused activation excluded)."
     a, x = op.attrs, ins[0]
@@ -440,7 +441,7 @@ def run_graph(graph, x, observe=None):
                 if last.get(i) == n: del vals[i]
     return vals[graph.output].reshape(len(x), -1)
 
-# %% ../nbs/05_export.ipynb #576e0759
+# %% ../nbs/05_export.ipynb #7b64f3d0
 def _align(n, a): return (n + a - 1) // a * a
 
 def _enum(v, table, what):
@@ -528,7 +529,7 @@ def write_model_file(path, kind, input_shape, class_names, values, ops, params, 
         raise
     return file_size
 
-# %% ../nbs/05_export.ipynb #b3d23b24
+# %% ../nbs/05_export.ipynb #00219d91
 def _parse_header(buf, path):
     def bad(msg): raise ValueError(f'{path}: {msg}')
     if len(buf) < HEADER.size: bad(f'file of {len(buf)} bytes is shorter than the 128-byte header')
@@ -544,7 +545,6 @@ def _parse_header(buf, path):
     if n_values < 2: bad(f'n_values {n_values} < 2')
     if n_ops < 1: bad('n_ops is 0')
     if output >= n_values or output == 0: bad(f'output value {output} out of range')
-    if any(reserved): bad('reserved header bytes are not zero')
     sections = [('header', 0, HEADER.size), ('class names', names_off, names_size), ('value table', values_off, VALUE.size * n_values),
                 ('op table', ops_off, OP.size * n_ops), ('param table', params_off, PARAM.size * n_params), ('param data', data_off, data_size)]
     if data_off % 64: bad(f'data_off {data_off} is not 64-byte aligned')
@@ -573,7 +573,7 @@ def read_model_header(path):
     h = _parse_header(path.read_bytes(), path)
     h.pop('_offs'); return h
 
-# %% ../nbs/05_export.ipynb #dd22310b
+# %% ../nbs/05_export.ipynb #0e9064ec
 def read_model_file(path):
     """Parse and check a whole model file: header, class names, values, ops (shapes recomputed), params.
 
@@ -653,6 +653,7 @@ def _check_op_params(kind, name, attr, ins, out, ps, params, qmin, qmax, bad, wh
     if name in ('conv2d', 'linear'):
         O = attr['out_c'] if name == 'conv2d' else attr['out_f']
         K = attr['in_c'] // attr['groups'] * attr['kh'] * attr['kw'] if name == 'conv2d' else attr['in_f']
+        if kind != 'dq8' and attr['gs']: bad(f"{where}: attr[11] (group size) is {attr['gs']}, must be 0 in a {kind} model")
         if kind == 'f32': want(0, 0, (O, K)); want(1, 0, (O,), True); none_from(2)
         elif kind == 'dq8':
             gs = attr['gs']
@@ -676,7 +677,7 @@ def _check_op_params(kind, name, attr, ins, out, ps, params, qmin, qmax, bad, wh
     shifts = [attr['shift']] if name == 'add' else [attr[f'shift{k}'] for k in range(len(ins))] if name == 'concat' else []
     if any(not 1 <= s <= 62 for s in shifts): bad(f'{where}: shift out of [1, 62]')
 
-# %% ../nbs/05_export.ipynb #4b54db10
+# %% ../nbs/05_export.ipynb #5dc811a1
 def graph_records(graph):
     "The values, ops and params of an f32 model file for `graph` (what `export_model` writes)."
     values = [dict(shape=s, dtype='f32') for s in graph.shapes]
