@@ -28,8 +28,8 @@ setup:
 pipeline: setup
 	$(PY) -m tinyruntime.pipeline --profile "$(PROFILE)" \
 	  $(if $(ARCH),--arch "$(ARCH)") $(if $(EPOCHS),--epochs "$(EPOCHS)") \
-	  $(if $(DATASET),--dataset "$(DATASET)") $(if $(IMG),--img-size "$(IMG)") \
-	  $(if $(RUN),--run-dir "$(RUN)")
+	  $(if $(DATASET),--dataset "$(DATASET)") $(if $(IMG),--img_size "$(IMG)") \
+	  $(if $(RUN),--run_dir "$(RUN)")
 
 test: setup
 	@bash scripts/test.sh
