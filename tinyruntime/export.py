@@ -9,7 +9,7 @@ __all__ = ['MAGIC', 'VERSION', 'KINDS', 'KIND_NAMES', 'OP_TYPES', 'OP_NAMES', 'A
            'write_model_file', 'read_model_header', 'read_model_file', 'graph_records', 'export_model', 'file_graph',
            'run_model_file']
 
-# %% ../nbs/05_export.ipynb #115d63ac
+# %% ../nbs/05_export.ipynb #a47f0f93
 import os, math, struct, operator, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torch.fx
 from torch.fx.passes.shape_prop import ShapeProp
 
-# %% ../nbs/05_export.ipynb #a4eb25d6
+# %% ../nbs/05_export.ipynb #2d77159b
 MAGIC, VERSION = b'TINYRTM\0', 1
 KINDS = {'f32': 1, 'dq8': 2, 'sq8': 3}
 KIND_NAMES = {v: k for k, v in KINDS.items()}
@@ -48,7 +48,7 @@ OP = struct.Struct('<4I8I16i8I2i8s')        # 160 bytes
 PARAM = struct.Struct('<2I4I2Q8s')          # 48 bytes
 assert (HEADER.size, VALUE.size, OP.size, PARAM.size) == (128, 32, 160, 48)
 
-# %% ../nbs/05_export.ipynb #63eb3d0f
+# %% ../nbs/05_export.ipynb #b3c1049d
 @dataclass
 class Op:
     kind: str
@@ -68,7 +68,7 @@ class Graph:
     output: int
     class_names: list
 
-# %% ../nbs/05_export.ipynb #d9fb8d9a
+# %% ../nbs/05_export.ipynb #03481caf
 def conv_out(n, k, s, p, d):
     "Output length of a convolution along one axis."
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
@@ -118,7 +118,7 @@ def op_out_shape(kind, attrs, in_shapes):
     if kind in ('act', 'quantize', 'dequantize'): return (c, h, w)
     raise ValueError(f'unknown op kind {kind!r}')
 
-# %% ../nbs/05_export.ipynb #80260ce0
+# %% ../nbs/05_export.ipynb #e1595446
 def _pair(v): return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 def _bind(node, names, defaults=None):
@@ -156,7 +156,7 @@ def _bn_affine(bn):
     if bn.bias is not None: t = t + bn.bias.detach().cpu().double()
     return s, t
 
-# %% ../nbs/05_export.ipynb #2d9003c8
+# %% ../nbs/05_export.ipynb #16ba623d
 def trace_graph(model, input_shape, class_names=None):
     "Trace `model` (eval mode) with torch.fx into a `Graph`: BatchNorm folded, ReLU/ReLU6 fused, Dropout dropped."
     input_shape = tuple(int(v) for v in input_shape)
@@ -183,7 +183,7 @@ def trace_graph(model, input_shape, class_names=None):
     g.class_names = names
     return g
 
-# %% ../nbs/05_export.ipynb #cad50b49
+# %% ../nbs/05_export.ipynb #8c3a44d6
 def _convert(gm, input_shape):
     "fx nodes -> a list of Op (plus internal 'bn' ops), shapes of every value, the output value."
     modules = dict(gm.named_modules())
@@ -335,7 +335,7 @@ def _mean(node, src, a, oshape, emit, refuse):
     if len(node.args[0].meta['tensor_meta'].shape) != 4 or dims != [2, 3]: refuse(f'{node.name}: mean over dims {d} (only (2, 3))')
     emit('adaptive_avgpool2d', [src], dict(out_h=1, out_w=1))
 
-# %% ../nbs/05_export.ipynb #5f379a72
+# %% ../nbs/05_export.ipynb #6ef46fc1
 def _users(ops, out):
     "How many times each value is read (the graph output counts as a read)."
     n = {out: 1}
@@ -397,7 +397,7 @@ def _renumber(ops, shapes, out, input_shape):
     if out not in new: raise ValueError('the model output is its input: nothing to export')
     return Graph(tuple(input_shape), g_shapes, keep, new[out], [])
 
-# %% ../nbs/05_export.ipynb #b2e8712f
+# %% ../nbs/05_export.ipynb #0b16ee60
 def _apply(op, ins):
     "One IR op on batched (N, C, H, W) tensors with torch.nn.functional (the fused activation excluded)."
     a, x = op.attrs, ins[0]
@@ -441,7 +441,7 @@ def run_graph(graph, x, observe=None):
                 if last.get(i) == n: del vals[i]
     return vals[graph.output].reshape(len(x), -1)
 
-# %% ../nbs/05_export.ipynb #7b64f3d0
+# %% ../nbs/05_export.ipynb #9b742cf9
 def _align(n, a): return (n + a - 1) // a * a
 
 def _enum(v, table, what):
@@ -529,7 +529,7 @@ def write_model_file(path, kind, input_shape, class_names, values, ops, params, 
         raise
     return file_size
 
-# %% ../nbs/05_export.ipynb #00219d91
+# %% ../nbs/05_export.ipynb #adab4209
 def _parse_header(buf, path):
     def bad(msg): raise ValueError(f'{path}: {msg}')
     if len(buf) < HEADER.size: bad(f'file of {len(buf)} bytes is shorter than the 128-byte header')
@@ -573,7 +573,7 @@ def read_model_header(path):
     h = _parse_header(path.read_bytes(), path)
     h.pop('_offs'); return h
 
-# %% ../nbs/05_export.ipynb #0e9064ec
+# %% ../nbs/05_export.ipynb #2311e252
 def read_model_file(path):
     """Parse and check a whole model file: header, class names, values, ops (shapes recomputed), params.
 
@@ -677,7 +677,7 @@ def _check_op_params(kind, name, attr, ins, out, ps, params, qmin, qmax, bad, wh
     shifts = [attr['shift']] if name == 'add' else [attr[f'shift{k}'] for k in range(len(ins))] if name == 'concat' else []
     if any(not 1 <= s <= 62 for s in shifts): bad(f'{where}: shift out of [1, 62]')
 
-# %% ../nbs/05_export.ipynb #5dc811a1
+# %% ../nbs/05_export.ipynb #48d58aa5
 def graph_records(graph):
     "The values, ops and params of an f32 model file for `graph` (what `export_model` writes)."
     values = [dict(shape=s, dtype='f32') for s in graph.shapes]

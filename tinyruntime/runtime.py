@@ -6,13 +6,13 @@
 __all__ = ['RuntimeRunError', 'c_dir', 'build_runtime', 'run_cmd', 'run_files', 'write_tensor_files', 'run_tensors',
            'binary_latency', 'torch_latency']
 
-# %% ../nbs/04_runtime.ipynb #81880a1e
+# %% ../nbs/04_runtime.ipynb #16c625f0
 import os, re, shutil, subprocess, tempfile, time, fcntl
 from pathlib import Path
 import numpy as np
 import tinyruntime
 
-# %% ../nbs/04_runtime.ipynb #581bd94d
+# %% ../nbs/04_runtime.ipynb #b20e481c
 class RuntimeRunError(RuntimeError):
     "A C runtime binary failed: carries its one-line stderr, the exit code and the command."
     def __init__(self, message, returncode=None, cmd=None):
@@ -51,7 +51,7 @@ def build_runtime(force:bool=False) -> dict:
     if not run.exists(): raise FileNotFoundError(f'{run}: make did not build it')
     return dict(run=run, runq=runq if runq.exists() else None)
 
-# %% ../nbs/04_runtime.ipynb #672a150d
+# %% ../nbs/04_runtime.ipynb #bdaefb5a
 def _binary(binary):
     if isinstance(binary, str) and binary in ('run', 'runq'):
         b = build_runtime()[binary]
@@ -86,7 +86,7 @@ def run_files(binary, model_path, files, test:bool=True, batch_size:int=1, threa
         raise RuntimeRunError(f'{cmd[0]}: {len(p)} output lines for {len(files)} files', 0, cmd)
     return p
 
-# %% ../nbs/04_runtime.ipynb #077840bf
+# %% ../nbs/04_runtime.ipynb #6eb18cda
 def write_tensor_files(x, folder, labels=None) -> list:
     "Write each x[i] (C, H, W) as `folder/<labels[i]>/<i>.bin` (little-endian float32); return the paths in order."
     x = np.asarray(x.detach().cpu() if hasattr(x, 'detach') else x, dtype='<f4')
@@ -107,7 +107,7 @@ def run_tensors(binary, model_path, x, labels=None, test:bool|None=None, batch_s
         files = write_tensor_files(x, d, labels)
         return run_files(binary, model_path, files, test, batch_size, threads)
 
-# %% ../nbs/04_runtime.ipynb #eff055d3
+# %% ../nbs/04_runtime.ipynb #6e6e6893
 def binary_latency(binary, model_path, files, threads:int|None=None, repeat:int=3) -> dict:
     "Per-image latency of a C binary at batch 1 over `files` (n >= 2), excluding start-up; seconds."
     files = list(files)
