@@ -33,7 +33,7 @@ def _stale(c):
     return newest > min(b.stat().st_mtime for b in bins)
 
 def build_runtime(force:bool=False) -> dict:
-    "Run `make -C c` if a source is newer than a binary; return {'run': path, 'runq': path or None}."
+    "Run `make -C c` if a source may be newer than a binary (make decides); return {'run': path, 'runq': path or None}."
     c = c_dir()
     if not (c/'Makefile').is_file(): raise FileNotFoundError(f'{c}/Makefile: the C runtime sources are missing')
     if force or _stale(c):
