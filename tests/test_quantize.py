@@ -1,0 +1,146 @@
+"""The int8 runtime (`c/build/runq`) against the Python reference of the int8 arithmetic (tinyruntime.quantize).
+
+sq8: runq's output equals the reference's bit for bit. runq prints softmax probabilities (float32, %.9g),
+so the reference logits go through the very same softmax as c/src/cli.c (double exp with the C library,
+max-subtracted, summed in class order, rounded to float32) and the two are compared with np.array_equal;
+a logit off by one int8 step would change the probabilities by ~1e-3. dq8: the same comparison within
+float rounding. Seeded ResNet18, ResNet50 and MobileNetV2 at 64x64 (BatchNorm statistics randomized and the
+classifier scaled so that logits spread: near-uniform probabilities would pass anything), at BS=1 and 3
+with 1 and 2 threads. Then: runq refuses f32 files naming `run`; accuracy and file sizes on a ResNet18
+trained briefly on the built-in digits.
+"""
+import math, os
+from pathlib import Path
+import numpy as np
+import pytest
+import torch, torch.nn as nn, torchvision
+from tinyruntime.export import export_model, trace_graph
+from tinyruntime.quantize import export_model_dq8, export_model_sq8, reference_run
+from tinyruntime.runtime import build_runtime, run_files, run_tensors, write_tensor_files, RuntimeRunError
+
+DQ8_ATOL = 1e-5         # probabilities, dq8 (float sums may be ordered differently)
+
+@pytest.fixture(scope='module')
+def runq():
+    b = build_runtime()['runq']
+    assert b is not None, 'c/build/runq was not built'
+    return b
+
+def runtime_softmax(z):
+    "c/src/cli.c's probabilities of logits z (N, classes): float32 values of double softmax."
+    out = np.empty(z.shape, np.float32)
+    for k, r in enumerate(np.asarray(z, np.float32).astype(np.float64).tolist()):
+        b = max(range(len(r)), key=lambda c: (r[c], -c))          # first index of the maximum
+        e = [math.exp(v - r[b]) for v in r]
+        s = 0.0
+        for v in e: s += v
+        out[k] = [np.float32(v / s) for v in e]
+    return out
+
+def randomize_bn(m, gen):
+    for b in m.modules():
+        if isinstance(b, nn.modules.batchnorm._BatchNorm):
+            n = b.num_features
+            b.running_mean.copy_(torch.randn(n, generator=gen) * 0.1); b.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+            b.weight.data.copy_(torch.rand(n, generator=gen) + 0.5); b.bias.data.copy_(torch.randn(n, generator=gen) * 0.1)
+
+ARCHS = ['resnet18', 'resnet50', 'mobilenet_v2']
+SHAPE = (3, 64, 64)
+
+@pytest.fixture(scope='module', params=ARCHS)
+def case(request, tmp_path_factory):
+    name = request.param
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, name)(num_classes=10)
+    randomize_bn(model, gen)
+    model.eval()
+    x = torch.randn(3, *SHAPE, generator=gen)
+    calib = [torch.randn(8, *SHAPE, generator=gen) for _ in range(2)]
+    with torch.no_grad():
+        fc = [l for l in model.modules() if isinstance(l, nn.Linear)][-1]
+        k = 4.0 / model(x).std(1).mean().item()
+        fc.weight.mul_(k); fc.bias.mul_(k)
+    d = tmp_path_factory.mktemp(name)
+    g = trace_graph(model, SHAPE)
+    qs = export_model_sq8(g, d/'sq8.bin', calib)
+    qd = export_model_dq8(g, d/'dq8.bin', gs=64, asymmetric=True)
+    qd_sym = export_model_dq8(g, d/'dq8_sym.bin', gs=32, asymmetric=False)
+    export_model(model, d/'f32.bin', SHAPE)
+    files = write_tensor_files(x, d/'data')
+    ref = {q.path.stem: runtime_softmax(reference_run(q.path, x)) for q in (qs, qd, qd_sym)}
+    for kind, p in ref.items():          # a meaningful check needs spread-out probabilities
+        assert p.max(1).min() > 0.2 and (p < 0.01).any(), f'{name} {kind}: probabilities too flat: {p}'
+    return dict(name=name, model=model, x=x, dir=d, files=files, ref=ref)
+
+@pytest.mark.parametrize('bs,threads', [(1, 1), (1, 2), (3, 1), (3, 2)])
+def test_sq8_runq_equals_reference(case, runq, bs, threads):
+    p = run_files(runq, case['dir']/'sq8.bin', case['files'], batch_size=bs, threads=threads).astype(np.float32)
+    assert np.array_equal(p, case['ref']['sq8']), f"{case['name']}: max |diff| {np.abs(p - case['ref']['sq8']).max()}"
+
+@pytest.mark.parametrize('bs,threads', [(1, 1), (3, 2)])
+@pytest.mark.parametrize('kind', ['dq8', 'dq8_sym'])
+def test_dq8_runq_matches_reference(case, runq, kind, bs, threads):
+    p = run_files(runq, case['dir']/f'{kind}.bin', case['files'], batch_size=bs, threads=threads).astype(np.float32)
+    np.testing.assert_allclose(p, case['ref'][kind], rtol=0, atol=DQ8_ATOL, err_msg=case['name'])
+
+def test_quantized_close_to_float(case):
+    "The int8 files approximate the float model (random deep nets amplify noise: loose bounds; accuracy is checked below)."
+    with torch.no_grad(): z = case['model'](case['x']).numpy()
+    for kind, tol in (('sq8', 0.25), ('dq8', 0.1)):
+        zq = reference_run(case['dir']/f'{kind}.bin', case['x'])
+        err = np.abs(zq - z).max() / np.abs(z).max()
+        print(case['name'], kind, 'max logit error / max |logit|', err)
+        assert err < tol, (case['name'], kind, err)
+
+def test_runq_refuses_f32_and_run_refuses_int8(case, runq):
+    if case['name'] != 'resnet18': pytest.skip('once is enough')
+    with pytest.raises(RuntimeRunError) as e: run_files(runq, case['dir']/'f32.bin', case['files'][:1])
+    msg = e.value.message
+    assert e.value.returncode != 0 and 'f32' in msg and msg.rstrip().endswith('run') and 'f32.bin' in msg, msg
+    assert len(msg.splitlines()) == 1
+    run = build_runtime()['run']
+    for kind in ('sq8', 'dq8'):
+        with pytest.raises(RuntimeRunError) as e: run_files(run, case['dir']/f'{kind}.bin', case['files'][:1])
+        assert 'runq' in e.value.message and kind in e.value.message, e.value.message
+
+def test_export_errors(tmp_path):
+    m = torchvision.models.resnet18(num_classes=3).eval()
+    with pytest.raises(ValueError, match='gs'): export_model_dq8(m, tmp_path/'a.bin', gs=0, input_shape=(3, 32, 32))
+    with pytest.raises(ValueError, match='calib'): export_model_sq8(m, tmp_path/'b.bin', [], input_shape=(3, 32, 32))
+    with pytest.raises(ValueError, match='input_shape'): export_model_sq8(m, tmp_path/'b.bin', [torch.randn(2, 3, 32, 32)])
+    assert not any(tmp_path.iterdir())                                   # nothing half-written
+
+# ------------------------------------------------------------------ accuracy and size on a trained model
+IMG = 16        # small enough for CI on 2 cores; the pipeline measures the real 32x32 model
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    from tinyruntime.train import train
+    from tinyruntime.data import load_dataset_splits
+    d = tmp_path_factory.mktemp('trained')
+    model, cfg = train('resnet18', epochs=2, img_size=IMG, quiet=True)
+    sp = load_dataset_splits('builtin', IMG)
+    model.eval()
+    g = trace_graph(model, (3, IMG, IMG))
+    f32 = d/'f32.bin'; export_model(model, f32, (3, IMG, IMG))
+    export_model_dq8(g, d/'dq8.bin', gs=64)
+    export_model_sq8(g, d/'sq8.bin', [sp.train.x[i:i + 64] for i in range(0, 256, 64)])
+    files = write_tensor_files(sp.test.x, d/'test', labels=sp.test.labels)
+    with torch.no_grad(): acc = (model(sp.test.x).argmax(1) == torch.as_tensor(sp.test.labels)).float().mean().item() * 100
+    return dict(dir=d, files=files, torch_acc=acc)
+
+def test_trained_accuracy(trained, runq):
+    run = build_runtime()['run']
+    acc = {'f32': run_files(run, trained['dir']/'f32.bin', trained['files'], test=False, batch_size=32)}
+    for kind in ('dq8', 'sq8'): acc[kind] = run_files(runq, trained['dir']/f'{kind}.bin', trained['files'], test=False, batch_size=32)
+    print('accuracy (%):', acc, 'torch', trained['torch_acc'])
+    assert acc['f32'] > 50 and abs(acc['f32'] - trained['torch_acc']) < 0.3
+    assert acc['dq8'] >= acc['f32'] - 0.5
+    assert acc['sq8'] >= acc['f32'] - 1.0
+
+def test_file_sizes(trained):
+    f32 = os.path.getsize(trained['dir']/'f32.bin')
+    r = {k: os.path.getsize(trained['dir']/f'{k}.bin') / f32 for k in ('dq8', 'sq8')}
+    print('size ratios vs f32:', r)
+    assert r['sq8'] <= 0.26 and r['dq8'] <= 0.30
