@@ -75,6 +75,7 @@ def test_trace_keeps_training_mode():
     trace_graph(m, (3, 4, 4))
     assert m.training
 
+@pytest.mark.filterwarnings('ignore:Using padding=.same.')
 @pytest.mark.parametrize('model,words', [
     (nn.Sequential(nn.Conv2d(3, 4, 3), nn.GELU(), nn.Flatten(), nn.Linear(4, 2)), ["module '1'", 'GELU']),
     (nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, padding_mode='reflect'), nn.Flatten(), nn.Linear(36, 2)), ['reflect']),
