@@ -7,7 +7,7 @@ __all__ = ['MAGIC', 'VERSION', 'KINDS', 'KIND_NAMES', 'OP_TYPES', 'OP_NAMES', 'A
            'VALUE_DTYPE_NAMES', 'PARAM_DTYPES', 'NO_PARAM', 'ATTR_SLOTS', 'ARITY', 'HEADER', 'VALUE', 'OP', 'PARAM',
            'Op', 'Graph', 'conv_out', 'pool_out', 'op_out_shape', 'trace_graph', 'apply_act', 'run_graph',
            'write_model_file', 'read_model_header', 'read_model_file', 'graph_records', 'export_model', 'file_graph',
-           'run_model_file']
+           'run_model_file', 'export_cli']
 
 # %% ../nbs/05_export.ipynb #a47f0f93
 import os, math, struct, operator, tempfile
@@ -714,3 +714,22 @@ def file_graph(mf):
 def run_model_file(path, x):
     "Reference interpreter of an f32 model FILE: logits (N, classes) for x (N, C, H, W)."
     return run_graph(file_graph(read_model_file(path)), x)
+
+# %% ../nbs/05_export.ipynb #11f4d883
+from fastcore.script import call_parse
+
+@call_parse
+def export_cli(model:str='md',   # model folder (model.safetensors + config.json) or Hub model id
+               out:str=None,     # model file to write (default: MODEL/model.bin for a folder)
+              ):
+    "Export a trained tinyruntime model as a float32 model file for the C runtime `run`."
+    from tinyruntime.data import cli_errors
+    from tinyruntime.train import load_model
+    with cli_errors('tinyruntime_export'):
+        m = load_model(model)
+        if out is None:
+            if not Path(model).is_dir(): raise ValueError(f'{model}: give --out for a Hub model id')
+            out = Path(model)/'model.bin'
+        g = export_model(m, out, tuple(m.config['input_shape'][-3:]), class_names=m.config['class_names'])
+        h = read_model_header(out)
+        print(f"{out}: {h['kind']} model, {len(g.ops)} ops, input {h['input_shape']}, {h['num_classes']} classes, {h['file_bytes']} bytes")
