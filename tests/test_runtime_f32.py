@@ -57,6 +57,24 @@ class NonSquare(nn.Module):
         z = torch.cat([self.mp(y), self.ap(self.c(x))], 1)
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(z, 1), 1))
 
+class OddOps(nn.Module):
+    """Less common forms: adaptive pools to non-1x1 sizes, divisor_override, dilated max pool, grouped strided conv,
+    x.view(N, -1), and a final BatchNorm1d that cannot be folded (a depthwise 1x1 conv on an N-vector)."""
+    def __init__(self, n=7):
+        super().__init__()
+        self.c = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8), nn.ReLU())
+        self.g = nn.Conv2d(8, 8, (3, 2), (2, 1), (1, 0), groups=2)
+        self.mp = nn.MaxPool2d((3, 2), 1, (1, 1), dilation=(2, 1))
+        self.fc = nn.Linear(8 * 6 + 8 * 6 + 8, n); self.bn = nn.BatchNorm1d(n)
+    def forward(self, x):
+        x = self.c(x)
+        y = self.g(x)
+        a = nn.functional.adaptive_avg_pool2d(y, (3, 2)).view(y.size(0), -1)
+        b = nn.functional.adaptive_max_pool2d(self.mp(x), (2, 3)).reshape(x.size(0), -1)
+        c = nn.functional.adaptive_avg_pool2d(nn.functional.avg_pool2d(y, 3, 2, 1, divisor_override=5), 1).flatten(1)
+        z = self.fc(torch.cat([a, b, c], 1))
+        return self.bn(z) + z
+
 def tv(name, n):
     return lambda: getattr(torchvision.models, name)(num_classes=n)
 
@@ -69,6 +87,7 @@ MODELS = {
     'fastai_head': (fastai_model, (3, 64, 64), 10, 5),
     'non_square': (NonSquare, (3, 45, 77), 6, 5),
     'resnet18_37_classes': (tv('resnet18', 37), (3, 96, 96), 37, 5),
+    'odd_ops': (OddOps, (3, 23, 19), 7, 5),
 }
 
 def last_linear(m): return [l for l in m.modules() if isinstance(l, nn.Linear)][-1]
@@ -119,7 +138,7 @@ def test_accuracy_mode(case, run_bin):
 
 def test_python_file_interpreter_agrees(case):
     "The Python interpreter of the *file* (the format's reference) agrees with the model too."
-    if case['name'] not in ('fastai_head', 'non_square', 'resnet18_37_classes'): pytest.skip('covered by the small models')
+    if case['name'] not in ('fastai_head', 'non_square', 'resnet18_37_classes', 'odd_ops'): pytest.skip('covered by the small models')
     z = run_model_file(case['path'], case['x']).double()
     np.testing.assert_allclose(torch.softmax(z, 1).numpy(), case['probs'], atol=P_ATOL)
 
