@@ -9,13 +9,13 @@ classifier scaled so that logits spread: near-uniform probabilities would pass a
 with 1 and 2 threads. Then: runq refuses f32 files naming `run`; accuracy and file sizes on a ResNet18
 trained briefly on the built-in digits.
 """
-import math, os
+import os
 from pathlib import Path
 import numpy as np
 import pytest
 import torch, torch.nn as nn, torchvision
 from tinyruntime.export import export_model, trace_graph
-from tinyruntime.quantize import export_model_dq8, export_model_sq8, reference_run
+from tinyruntime.quantize import export_model_dq8, export_model_sq8, reference_run, runtime_softmax
 from tinyruntime.runtime import build_runtime, run_files, run_tensors, write_tensor_files, RuntimeRunError
 
 DQ8_ATOL = 1e-5         # probabilities, dq8 (float sums may be ordered differently)
@@ -25,17 +25,6 @@ def runq():
     b = build_runtime()['runq']
     assert b is not None, 'c/build/runq was not built'
     return b
-
-def runtime_softmax(z):
-    "c/src/cli.c's probabilities of logits z (N, classes): float32 values of double softmax."
-    out = np.empty(z.shape, np.float32)
-    for k, r in enumerate(np.asarray(z, np.float32).astype(np.float64).tolist()):
-        b = max(range(len(r)), key=lambda c: (r[c], -c))          # first index of the maximum
-        e = [math.exp(v - r[b]) for v in r]
-        s = 0.0
-        for v in e: s += v
-        out[k] = [np.float32(v / s) for v in e]
-    return out
 
 def randomize_bn(m, gen):
     for b in m.modules():
@@ -144,3 +133,34 @@ def test_file_sizes(trained):
     r = {k: os.path.getsize(trained['dir']/f'{k}.bin') / f32 for k in ('dq8', 'sq8')}
     print('size ratios vs f32:', r)
     assert r['sq8'] <= 0.26 and r['dq8'] <= 0.30
+
+class Odd(nn.Module):
+    "Ops ResNet/MobileNet lack: concat (with a fused ReLU on one branch), ceil-mode avg pool without padding counts,"
+    " grouped strided conv, a ReLU with two readers (not fusable), ceil-mode max pool, non-1x1 adaptive max pool."
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(3, 4, 1)
+        self.c = nn.Conv2d(12, 6, 3, stride=2, groups=3)
+        self.fc = nn.Linear(6 * 4, 5)
+    def forward(self, x):
+        y = torch.cat([torch.relu(self.a(x)), self.b(x)], 1)
+        z = nn.functional.avg_pool2d(y, 3, 2, 1, ceil_mode=True, count_include_pad=False)
+        t = self.c(z); u = torch.relu(t) + t
+        u = nn.functional.max_pool2d(u, 2, 1, 0, ceil_mode=True)
+        return self.fc(torch.flatten(nn.functional.adaptive_max_pool2d(u, (2, 2)), 1))
+
+def test_odd_ops(runq, tmp_path):
+    torch.manual_seed(1)
+    m = Odd().eval()
+    with torch.no_grad(): m.fc.weight.mul_(20)
+    x, shape = torch.randn(5, 3, 11, 13), (3, 11, 13)
+    qs = export_model_sq8(m, tmp_path/'sq8.bin', [torch.randn(32, *shape)], input_shape=shape)
+    qd = export_model_dq8(m, tmp_path/'dq8.bin', gs=16, input_shape=shape)
+    files = write_tensor_files(x, tmp_path/'data')
+    for q in (qs, qd):
+        ref = runtime_softmax(reference_run(q.path, x))
+        assert ref.max(1).min() > 0.25
+        for bs, th in ((1, 1), (5, 2)):
+            p = run_files(runq, q.path, files, batch_size=bs, threads=th).astype(np.float32)
+            if q.kind == 'sq8': assert np.array_equal(p, ref), np.abs(p - ref).max()
+            else: np.testing.assert_allclose(p, ref, rtol=0, atol=DQ8_ATOL)
