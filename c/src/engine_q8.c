@@ -243,6 +243,8 @@ static int build_gemm(const Model *m, const Op *op, OpState *s) {
 static size_t gemm_ldx(const OpState *s, int batch) {
   return q8_round_up(s->linear ? (size_t)batch : (size_t)s->OH * s->OW, Q8_NR);
 }
+/* int16 elements per Q8_NR-column panel of packed X */
+static size_t gemm_pstride(const OpState *s) { return (size_t)s->G * (size_t)q8_gsp(s->gs) * Q8_NR; }
 
 Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (batch < 1) { fail(err, errlen, "batch size %d must be >= 1", batch); return NULL; }
@@ -308,13 +310,14 @@ static void run_gemm(Engine *e, const OpState *s, int gi, int N, size_t ldx, voi
   int sq8 = e->m->kind == KIND_SQ8;
   int mt = (s->M + MB - 1) / MB, nt = (N + NB - 1) / NB;
   const int16_t *A = s->A + (size_t)gi * s->a_elems;
+  size_t ps = gemm_pstride(s);
   int32_t zy = e->m->values[op->out].zero_point;
 #pragma omp for schedule(dynamic, 1)
   for (int t = 0; t < mt * nt; t++) {
     int o0 = (t / nt) * MB, p0 = (t % nt) * NB;
     int oc = gi * s->M + o0;                        /* first output channel of the task */
     Q8Gemm g = { imin(MB, s->M - o0), imin(NB, N - p0), s->G, s->kp, A + q8_packed_size(o0, s->G, s->gs),
-                 e->xq + p0, (ptrdiff_t)ldx };
+                 e->xq + (size_t)(p0 / Q8_NR) * ps, (ptrdiff_t)ps };
     if (sq8) {
       Q8Sq8Epi ep = { s->bias + oc, s->mult + oc, s->shift + oc, zy, op->qmin, op->qmax,
                       (int8_t *)y + (ptrdiff_t)oc * ys_o + (ptrdiff_t)p0 * ys_p, ys_o, ys_p };
@@ -330,11 +333,12 @@ static void run_gemm(Engine *e, const OpState *s, int gi, int N, size_t ldx, voi
 /* dq8: quantize the float columns [0, N) of xf (row stride ldxf) into e->xq / e->xs */
 static void run_quant(Engine *e, const OpState *s, const float *xf, ptrdiff_t ldxf, int N, size_t ldx) {
   int nt = (N + NB - 1) / NB;
+  size_t ps = gemm_pstride(s);
 #pragma omp for schedule(static)
   for (int t = 0; t < nt; t++) {
     int p0 = t * NB;
-    e->k->dq8_quant(s->G, s->gs, imin(NB, N - p0), xf + p0, ldxf, s->asym, e->xq + p0, (ptrdiff_t)ldx, e->xs + p0,
-                    (ptrdiff_t)ldx);
+    e->k->dq8_quant(s->G, s->gs, imin(NB, N - p0), xf + p0, ldxf, s->asym, e->xq + (size_t)(p0 / Q8_NR) * ps,
+                    (ptrdiff_t)ps, e->xs + p0, (ptrdiff_t)ldx);
   }
 }
 
@@ -342,7 +346,7 @@ static void op_gemm(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
   const void *x = val(e, op->in[0]);
   void *y = val(e, op->out);
-  size_t ldx = gemm_ldx(s, e->batch);
+  size_t ldx = gemm_ldx(s, e->batch), ps = gemm_pstride(s);
   if (s->linear) {   /* one column per image: X[k][img] */
     int K = s->K;
 #pragma omp parallel
@@ -350,7 +354,7 @@ static void op_gemm(Engine *e, const Op *op, const OpState *s, int n) {
       if (sq8) {
 #pragma omp for schedule(static)
         for (int k = 0; k < K; k++)
-          for (int i = 0; i < n; i++) e->xq[(size_t)k * ldx + i] = ((const int8_t *)x)[(size_t)i * K + k];
+          for (int i = 0; i < n; i++) e->xq[q8_xidx(ps, k, i)] = ((const int8_t *)x)[(size_t)i * K + k];
       } else {
 #pragma omp for schedule(static)
         for (int k = 0; k < K; k++)
@@ -374,7 +378,7 @@ static void op_gemm(Engine *e, const Op *op, const OpState *s, int n) {
 #pragma omp for schedule(static)
           for (int t = 0; t < kt; t++)
             q8_im2col_i8(xi, s->H, s->W, gi * cig, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH,
-                         s->OW, zx, t * KCHUNK, imin(s->K, (t + 1) * KCHUNK), e->xq, (ptrdiff_t)ldx);
+                         s->OW, zx, t * KCHUNK, imin(s->K, (t + 1) * KCHUNK), e->xq, (ptrdiff_t)ps);
           run_gemm(e, s, gi, N, ldx, (int8_t *)y + i * out_img, N, 1, op);
         } else {
           const float *xi = (const float *)x + i * in_img;

@@ -10,8 +10,11 @@
  *    gsp = gs + (gs & 1) with zeros, so a group is kp = gsp / 2 pairs of k.
  *  - A, the packed weights: M rounded up to Q8_MR rows (zero rows), layout
  *    [M/MR tiles][G * kp pairs][MR rows][2] int16 (a tile's pairs are contiguous).
- *  - X, the activations: G * gsp rows of ldx int16 (row-major, k by k), pad rows zero. ldx is a
- *    multiple of Q8_NR and the columns up to the next multiple of Q8_NR past N are readable.
+ *  - X, the activations: G * gsp rows (pad rows zero) by N columns, packed in panels of Q8_NR
+ *    columns: [N/NR panels][G * kp pairs][NR columns][2] int16, element (k, p) at q8_xidx below;
+ *    a panel is pstride = G * gsp * Q8_NR elements. A kernel reads its panels in order, and the
+ *    two int16 of one pair of k for one column are adjacent (madd needs no shuffle). Columns up
+ *    to the next multiple of Q8_NR past N are readable (their values do not matter).
  * Kernels compute a block of outputs single-threaded; the engine splits blocks over threads, so
  * each output is computed by exactly one call in the same order whatever the thread count.
  */
@@ -23,13 +26,19 @@
 #define Q8_MR 4   /* output channels per micro-tile */
 #define Q8_NR 16  /* output columns per micro-tile */
 
-/* One block of the GEMM. A points at the block's first tile, X at its first column. */
+/* index of element (k, p) in packed X (panel stride pstride) */
+static inline size_t q8_xidx(size_t pstride, int k, int p) {
+  return (size_t)(p / Q8_NR) * pstride + (size_t)(k / 2) * (2 * Q8_NR) + (size_t)(p % Q8_NR) * 2 + (size_t)(k & 1);
+}
+
+/* One block of the GEMM. A points at the block's first tile, X at the panel of its first column
+   (a block starts at a multiple of Q8_NR columns). */
 typedef struct {
   int M, N;            /* rows and columns of this block (M may end inside a tile) */
   int G, kp;           /* groups, k pairs per group */
   const int16_t *A;    /* packed weights, see above */
-  const int16_t *X;    /* activations, row stride ldx */
-  ptrdiff_t ldx;
+  const int16_t *X;    /* activations in panels, see above */
+  ptrdiff_t pstride;   /* int16 elements per panel of X: G * 2 * kp * Q8_NR */
 } Q8Gemm;
 
 /* sq8 epilogue: y[o*ys_o + p*ys_p] = clamp(zy + requant(dot + bias[o], mult[o], shift[o]), qmin, qmax)
@@ -54,10 +63,11 @@ typedef struct {
 typedef void (*q8_sq8_gemm_fn)(const Q8Gemm *g, const Q8Sq8Epi *e);
 typedef void (*q8_dq8_gemm_fn)(const Q8Gemm *g, const Q8Dq8Epi *e);
 /* dq8 run-time activation quantization of columns [0, N) of xf (K rows of ldxf floats, K = G*gs):
-   per column and group, s and z per FORMAT.md (asym != 0: asymmetric rule), xq[(g*gsp + i)*ldx + p]
-   = q - z as int16 (pad row of an odd gs: 0), xs[g*ldxs + p] = s. */
+   per column and group, s and z per FORMAT.md (asym != 0: asymmetric rule), packed X element
+   (g*gsp + i, p) = q - z as int16 (pad row of an odd gs: 0), xs[g*ldxs + p] = s. xq points at a
+   panel start. */
 typedef void (*q8_dq8_quant_fn)(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
-                                int16_t *xq, ptrdiff_t ldx, float *xs, ptrdiff_t ldxs);
+                                int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
 
 typedef struct {
   const char *name;           /* "ref", "avx2", "neon" */
@@ -76,7 +86,10 @@ extern const Q8Kernels q8_kernels_avx2;
 void q8_sq8_gemm_ref(const Q8Gemm *g, const Q8Sq8Epi *e);
 void q8_dq8_gemm_ref(const Q8Gemm *g, const Q8Dq8Epi *e);
 void q8_dq8_quant_ref(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
-                      int16_t *xq, ptrdiff_t ldx, float *xs, ptrdiff_t ldxs);
+                      int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
+/* the same for columns [p0, N) only (SIMD kernels finish their tails with it) */
+void q8_dq8_quant_cols_ref(int G, int gs, int p0, int N, const float *xf, ptrdiff_t ldxf, int asym,
+                           int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
 
 /* ---- portable helpers (kernels/ref/q8_pack.c), used by the engine and the tests ---- */
 static inline int q8_gsp(int gs) { return gs + (gs & 1); }
@@ -104,12 +117,12 @@ float q8_dq8_group_params(const float *v, ptrdiff_t stride, int n, int asym, int
 /* q = clamp(rne(v / s) + z, lo, hi) with lo/hi = -128/127 (asym) or -127/127 (sym) */
 int32_t q8_dq8_quant1(float v, float s, int32_t z, int asym);
 
-/* sq8 im2col into int16 rows: for one image x (C, H, W) int8, writes rows k in [k0, k1) of the
-   (cig*kh*kw) x ldx matrix for the channel group starting at ci0 (pad: zx), columns [0, OH*OW). */
+/* sq8 im2col into packed X (panels, see above): for one image x (C, H, W) int8, writes rows k in
+   [k0, k1) of the (cig*kh*kw) x OH*OW matrix for the channel group starting at ci0 (pad: zx). */
 void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                   int pw, int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1,
-                  int16_t *X, ptrdiff_t ldx);
-/* dq8 im2col into float rows (pad: 0) */
+                  int16_t *X, ptrdiff_t pstride);
+/* dq8 im2col into float rows of ldx (row-major, pad: 0) */
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                    int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx);
 /* ---- the other ops of both int8 kinds, on one image (kernels/ref/q8_ops.c) ----

@@ -26,6 +26,7 @@ static void test_sq8_gemm(int M, int N, int K) {
   int gsp = q8_gsp(K), kp = gsp / 2;
   ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, Q8_NR);
   int8_t *w = malloc((size_t)M * K), *x = malloc((size_t)K * N);
+  size_t ps = (size_t)gsp * Q8_NR;   /* packed X: panels of Q8_NR columns */
   int16_t *A = malloc(q8_packed_size(M, 1, K) * 2), *X = calloc((size_t)gsp * ldx, 2);
   int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
   int8_t *want = malloc((size_t)M * N), *got = malloc((size_t)M * N);
@@ -51,7 +52,7 @@ static void test_sq8_gemm(int M, int N, int K) {
     }
   q8_pack_weights(M, 1, K, w, NULL, A);
   for (int k = 0; k < K; k++)
-    for (int p = 0; p < N; p++) X[k * ldx + p] = x[k * N + p];
+    for (int p = 0; p < N; p++) X[q8_xidx(ps, k, p)] = x[k * N + p];
   for (int t = 0; t < n_tables; t++) {
     memset(got, 0x55, (size_t)M * N);
     /* split into blocks the way the engine does: rows by tiles, columns by Q8_NR */
@@ -59,7 +60,7 @@ static void test_sq8_gemm(int M, int N, int K) {
     for (int o0 = 0; o0 < M; o0 += mb)
       for (int p0 = 0; p0 < N; p0 += nb) {
         Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, 1, kp,
-                     A + q8_packed_size(o0, 1, K), X + p0, ldx };
+                     A + q8_packed_size(o0, 1, K), X + (size_t)(p0 / Q8_NR) * ps, (ptrdiff_t)ps };
         Q8Sq8Epi e = { bias + o0, mult + o0, shift + o0, zy, qmin, qmax, got + (size_t)o0 * N + p0, N, 1 };
         tables[t]->sq8_gemm(&g, &e);
       }
@@ -69,7 +70,7 @@ static void test_sq8_gemm(int M, int N, int K) {
   }
   /* transposed output strides (LINEAR over a batch): y[p*M + o] */
   for (int t = 0; t < n_tables; t++) {
-    Q8Gemm g = { M, N, 1, kp, A, X, ldx };
+    Q8Gemm g = { M, N, 1, kp, A, X, (ptrdiff_t)ps };
     Q8Sq8Epi e = { bias, mult, shift, zy, qmin, qmax, got, 1, M };
     tables[t]->sq8_gemm(&g, &e);
     int bad = 0;
@@ -118,6 +119,7 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
   int32_t *q = malloc(4 * (size_t)(K > M ? K : M) * N + 4 * (size_t)K);
   int32_t *qx = malloc(4 * (size_t)K * N), *zx = malloc(4 * (size_t)G * N);
   float *sx = malloc(4 * (size_t)G * N), *want = malloc(4 * (size_t)M * N), *got = malloc(4 * (size_t)M * N);
+  size_t ps = (size_t)G * gsp * Q8_NR;
   int16_t *A = malloc(q8_packed_size(M, G, gs) * 2);
   int16_t *X = calloc((size_t)G * gsp * ldx, 2), *X2 = calloc((size_t)G * gsp * ldx, 2);
   float *xs = calloc((size_t)G * ldx, 4), *xs2 = calloc((size_t)G * ldx, 4);
@@ -171,14 +173,14 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
   for (int t = 0; t < n_tables; t++) {
     /* quantization: against the naive rule */
     memset(X2, 0x7f, (size_t)G * gsp * ldx * 2);
-    tables[t]->dq8_quant(G, gs, N, xf, N, asym, X2, ldx, xs2, ldx);
+    tables[t]->dq8_quant(G, gs, N, xf, N, asym, X2, (ptrdiff_t)ps, xs2, ldx);
     int bad = 0;
     for (int g = 0; g < G; g++)
       for (int p = 0; p < N; p++) {
         if (memcmp(&xs2[g * ldx + p], &sx[g * N + p], 4) != 0) bad++;
         for (int i = 0; i < gsp; i++) {
           int32_t e = i < gs ? qx[(size_t)(g * gs + i) * N + p] - zx[g * N + p] : 0;
-          bad += X2[(size_t)(g * gsp + i) * ldx + p] != e;
+          bad += X2[q8_xidx(ps, g * gsp + i, p)] != e;
         }
       }
     CHECK(bad == 0, "dq8_quant %s N=%d G=%d gs=%d asym=%d: %d differ", tables[t]->name, N, G, gs, asym, bad);
@@ -190,7 +192,7 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
     for (int o0 = 0; o0 < M; o0 += mb)
       for (int p0 = 0; p0 < N; p0 += nb) {
         Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
-                     A + q8_packed_size(o0, G, gs), X + p0, ldx };
+                     A + q8_packed_size(o0, G, gs), X + (size_t)(p0 / Q8_NR) * ps, (ptrdiff_t)ps };
         Q8Dq8Epi e = { ws + (size_t)o0 * G, xs + p0, ldx, with_bias ? bias + o0 : NULL, act,
                        got + (size_t)o0 * N + p0, N, 1 };
         tables[t]->dq8_gemm(&g, &e);
@@ -213,14 +215,15 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
   ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, Q8_NR);
   int8_t *x = malloc((size_t)C * H * W);
   float *xf = malloc(4 * (size_t)C * H * W), *Xf = malloc(4 * (size_t)K * ldx);
-  int16_t *X = malloc(2 * (size_t)K * ldx);
+  size_t ps = (size_t)q8_gsp(K) * Q8_NR;
+  int16_t *X = malloc(2 * (size_t)q8_gsp(K) * ldx);
   for (int i = 0; i < C * H * W; i++) { x[i] = (int8_t)rint_in(-128, 127); xf[i] = rfloat(1.0f); }
   int32_t zx = rint_in(-128, 127);
   int bad = 0;
   for (int gi = 0; gi < groups; gi++) {
     int ci0 = gi * cig, split = K / 3;
-    q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, 0, split, X, ldx);
-    q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, split, K, X, ldx);
+    q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, 0, split, X, (ptrdiff_t)ps);
+    q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, split, K, X, (ptrdiff_t)ps);
     q8_im2col_f32(xf, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, 0, K, Xf, ldx);
     for (int ci = 0; ci < cig; ci++)
       for (int ky = 0; ky < kh; ky++)
@@ -230,7 +233,7 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
               int k = (ci * kh + ky) * kw + kx, ih = oh * sh - ph + ky * dh, iw = ow * sw - pw + kx * dw;
               int in = ih >= 0 && ih < H && iw >= 0 && iw < W;
               size_t src = ((size_t)(ci0 + ci) * H + (in ? ih : 0)) * W + (in ? iw : 0);
-              bad += X[k * ldx + oh * OW + ow] != (in ? x[src] : zx);
+              bad += X[q8_xidx(ps, k, oh * OW + ow)] != (in ? x[src] : zx);
               bad += Xf[k * ldx + oh * OW + ow] != (in ? xf[src] : 0.0f);
             }
   }
@@ -267,6 +270,8 @@ int main(void) {
   test_im2col(2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1);
   test_im2col(2, 5, 5, 2, 1, 1, 2, 2, 0, 0, 1, 1);
   test_im2col(3, 13, 4, 1, 3, 3, 3, 1, 4, 4, 2, 3);
+  test_im2col(2, 3, 600, 1, 3, 3, 1, 1, 1, 1, 1, 1);   /* output rows longer than im2col's runs */
+  test_im2col(2, 3, 613, 1, 3, 5, 1, 2, 1, 2, 1, 1);
   if (fails) { fprintf(stderr, "test_q8_kernels: %d failures\n", fails); return 1; }
   printf("test_q8_kernels: ok\n");
   return 0;

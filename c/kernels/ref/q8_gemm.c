@@ -17,7 +17,7 @@ static int32_t group_sum(const Q8Gemm *g, int o, int p, int grp) {
   int32_t s = 0;
   int gsp = 2 * g->kp;
   for (int i = 0; i < gsp; i++)
-    s += a_at(g, o, grp, i) * (int32_t)g->X[(ptrdiff_t)(grp * gsp + i) * g->ldx + p];
+    s += a_at(g, o, grp, i) * (int32_t)g->X[q8_xidx((size_t)g->pstride, grp * gsp + i, p)];
   return s;
 }
 
@@ -45,19 +45,25 @@ void q8_dq8_gemm_ref(const Q8Gemm *g, const Q8Dq8Epi *e) {
     }
 }
 
-void q8_dq8_quant_ref(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
-                      int16_t *xq, ptrdiff_t ldx, float *xs, ptrdiff_t ldxs) {
+void q8_dq8_quant_cols_ref(int G, int gs, int p0, int N, const float *xf, ptrdiff_t ldxf, int asym,
+                           int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
   int gsp = q8_gsp(gs);
+  size_t ps = (size_t)pstride;
   for (int g = 0; g < G; g++)
-    for (int p = 0; p < N; p++) {
+    for (int p = p0; p < N; p++) {
       const float *v = xf + (ptrdiff_t)g * gs * ldxf + p;
       int32_t z;
       float s = q8_dq8_group_params(v, ldxf, gs, asym, &z);
       xs[g * ldxs + p] = s;
       for (int i = 0; i < gs; i++)
-        xq[(ptrdiff_t)(g * gsp + i) * ldx + p] = (int16_t)(q8_dq8_quant1(v[i * ldxf], s, z, asym) - z);
-      if (gsp != gs) xq[(ptrdiff_t)(g * gsp + gs) * ldx + p] = 0;
+        xq[q8_xidx(ps, g * gsp + i, p)] = (int16_t)(q8_dq8_quant1(v[i * ldxf], s, z, asym) - z);
+      if (gsp != gs) xq[q8_xidx(ps, g * gsp + gs, p)] = 0;
     }
+}
+
+void q8_dq8_quant_ref(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
+                      int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
+  q8_dq8_quant_cols_ref(G, gs, 0, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
 }
 
 const Q8Kernels q8_kernels_ref = { "ref", q8_sq8_gemm_ref, q8_dq8_gemm_ref, q8_dq8_quant_ref };

@@ -75,12 +75,61 @@ float q8_dq8_group_params(const float *v, ptrdiff_t stride, int n, int asym, int
     }                                                                                     \
   }
 
+/* values of im2col row k for output row oh, columns ow in [ow0, ow0 + n), into b (pad: padv) */
+static void im2col_i8_seg(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
+                          int pw, int dh, int dw, int oh, int ow0, int n, int16_t padv, int k, int16_t *b) {
+  int kx = k % kw, ky = (k / kw) % kh, ci = ci0 + k / (kw * kh);
+  int ih = oh * sh - ph + ky * dh;
+  if (ih < 0 || ih >= H) { for (int i = 0; i < n; i++) b[i] = padv; return; }
+  const int8_t *xr = x + ((size_t)ci * H + (size_t)ih) * W;
+  int off = kx * dw - pw;
+  int lo = off >= 0 ? 0 : (-off + sw - 1) / sw;       /* valid ow: 0 <= ow*sw + off < W */
+  int hi = W - off <= 0 ? 0 : (W - off + sw - 1) / sw;
+  lo -= ow0, hi -= ow0;                                 /* relative to ow0 */
+  if (hi > n) hi = n;
+  if (lo > hi) lo = hi;
+  if (lo < 0) lo = 0;
+  if (hi < lo) hi = lo;
+  int i = 0;
+  for (; i < lo; i++) b[i] = padv;
+  const int8_t *src = xr + (ptrdiff_t)ow0 * sw + off;
+  if (sw == 1) for (; i < hi; i++) b[i] = src[i];
+  else for (; i < hi; i++) b[i] = src[(ptrdiff_t)i * sw];
+  for (; i < n; i++) b[i] = padv;
+}
+
+/* Rows k of the sq8 im2col go to packed X: column p at X[(p / NR) * pstride + (k / 2) * 2NR +
+   (p % NR) * 2 + (k & 1)]. Both rows of a pair are made a run of output columns at a time into
+   small buffers, then interleaved into the panels. */
+#define SEG 256
 void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                   int pw, int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1,
-                  int16_t *X, ptrdiff_t ldx) {
-  int16_t padv = (int16_t)zx;
-  IM2COL_BODY(padv)
+                  int16_t *X, ptrdiff_t pstride) {
+  int16_t padv = (int16_t)zx, b0[SEG], b1[SEG];
+  for (int k = k0; k < k1;) {
+    int pair = (k & 1) == 0 && k + 1 < k1;   /* both rows of pair k/2 here */
+    int h = k & 1;
+    int16_t *row = X + (size_t)(k / 2) * (2 * Q8_NR);
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow0 = 0; ow0 < OW; ow0 += SEG) {
+        int n = OW - ow0 < SEG ? OW - ow0 : SEG;
+        im2col_i8_seg(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow0, n, padv, k, b0);
+        if (pair) im2col_i8_seg(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow0, n, padv, k + 1, b1);
+        size_t p = (size_t)oh * OW + (size_t)ow0;
+        for (int c = 0; c < n;) {
+          size_t pp = p + (size_t)c;
+          int m = Q8_NR - (int)(pp % Q8_NR);
+          if (m > n - c) m = n - c;
+          int16_t *d = row + (pp / Q8_NR) * (size_t)pstride + (pp % Q8_NR) * 2;
+          if (pair) for (int i = 0; i < m; i++) d[2 * i] = b0[c + i], d[2 * i + 1] = b1[c + i];
+          else for (int i = 0; i < m; i++) d[2 * i + h] = b0[c + i];
+          c += m;
+        }
+      }
+    k += pair ? 2 : 1;
+  }
 }
+#undef SEG
 
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                    int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx) {
