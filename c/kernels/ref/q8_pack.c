@@ -75,6 +75,13 @@ float q8_dq8_group_params(const float *v, ptrdiff_t stride, int n, int asym, int
     }                                                                                     \
   }
 
+/* The im2col loops are plain C that GCC vectorizes at -O3 (not at the build's -O2): on ResNet18
+   sq8 this takes the int8 im2col from ~30% of the run to ~15%. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("O3")
+#endif
+
 /* values of im2col row k for output row oh, columns ow in [ow0, ow0 + n), into b (pad: padv) */
 static void im2col_i8_seg(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                           int pw, int dh, int dw, int oh, int ow0, int n, int16_t padv, int k, int16_t *b) {
@@ -130,6 +137,9 @@ void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh
   }
 }
 #undef SEG
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                    int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx) {
