@@ -10,13 +10,14 @@ DATASET ?=
 IMG     ?=
 PROFILE ?= params/default.yaml
 RUN     ?=
+STAGES  ?=
 
 .PHONY: help setup pipeline test lab readme c c-test clean
 
 help:
 	@echo "make setup      create the pinned virtual environment (.venv) and install tinyruntime"
 	@echo "make pipeline   run every stage notebook headlessly into runs/<UTC timestamp>/"
-	@echo "                (ARCH=resnet18 EPOCHS=3 DATASET=path/or/hub-id IMG=32 PROFILE=params/x.yaml)"
+	@echo "                (ARCH=resnet18 EPOCHS=3 DATASET=path/or/hub-id IMG=32 PROFILE=params/x.yaml RUN=dir STAGES=02_train,...)"
 	@echo "make test       check notebooks and module agree, then nbdev_test, C tests and pytest"
 	@echo "make lab        JupyterLab on the notebooks"
 	@echo "make readme     render nbs/index.ipynb to README.md"
@@ -26,10 +27,10 @@ setup:
 	@bash scripts/setup.sh
 
 pipeline: setup
-	$(PY) -m tinyruntime.pipeline --profile "$(PROFILE)" \
+	@$(PY) -m tinyruntime.pipeline --profile "$(PROFILE)" \
 	  $(if $(ARCH),--arch "$(ARCH)") $(if $(EPOCHS),--epochs "$(EPOCHS)") \
 	  $(if $(DATASET),--dataset "$(DATASET)") $(if $(IMG),--img_size "$(IMG)") \
-	  $(if $(RUN),--run_dir "$(RUN)")
+	  $(if $(RUN),--run_dir "$(RUN)") $(if $(STAGES),--stages "$(STAGES)")
 
 test: setup
 	@bash scripts/test.sh
