@@ -14,10 +14,10 @@ import torch.nn.functional as F
 from .export import (Graph, trace_graph, run_graph, write_model_file, read_model_file, ACTS)
 
 # %% auto #0
-__all__ = ['pick_group_size', 'quantize_groups', 'dequantize_groups', 'quantize_per_channel', 'quantize_multiplier', 'requantize',
-           'HistogramObserver', 'qparams_from_range', 'maxpool_ref', 'avgpool_ref', 'adaptive_pool_ref',
+__all__ = ['DQ8_MAX_GS', 'pick_group_size', 'quantize_groups', 'dequantize_groups', 'quantize_per_channel', 'quantize_multiplier',
+           'requantize', 'HistogramObserver', 'qparams_from_range', 'maxpool_ref', 'avgpool_ref', 'adaptive_pool_ref',
            'reference_run', 'runtime_softmax', 'QuantizedModel', 'export_model_dq8', 'calibrate', 'export_model_sq8',
-           'sqnr_db', 'layer_sqnr', 'weight_stats', 'plot_sqnr', 'plot_weight_ranges', 'save_report']
+           'sqnr_db', 'layer_sqnr', 'weight_stats', 'plot_sqnr', 'plot_weight_ranges', 'save_report', 'quantize_cli']
 
 # %% ../nbs/06_quantize.ipynb #aa93f99a
 def pick_group_size(K:int, gs:int=64) -> int:
@@ -355,9 +355,11 @@ def _as_graph(model, input_shape, class_names):
     return trace_graph(model.eval(), tuple(input_shape), class_names=class_names)
 
 # %% ../nbs/06_quantize.ipynb #8c9d5801
+DQ8_MAX_GS = 32768   # FORMAT.md: a group sum of gs products in [-255, 255]^2 must fit int32
+
 def export_model_dq8(model, path, gs:int=64, asymmetric:bool=True, input_shape=None, class_names=None) -> QuantizedModel:
     "Write `model` (nn.Module or traced Graph) to `path` as a dq8 file: int8 weights in groups of `gs`, activations quantized at run time."
-    if int(gs) < 1: raise ValueError(f"gs must be >= 1, got {gs}")
+    if not 1 <= int(gs) <= DQ8_MAX_GS: raise ValueError(f"gs must be in [1, {DQ8_MAX_GS}], got {gs}")
     g = _as_graph(model, input_shape, class_names)
     ops = []
     for op in g.ops:
@@ -547,3 +549,46 @@ def save_report(folder, qms:list, x) -> dict:
     for name, fig in (('sqnr.png', plot_sqnr(rep['sqnr'])), ('weight_ranges.png', plot_weight_ranges(rep['weights']))):
         fig.tight_layout(); fig.savefig(folder/f'.{name}', format='png', dpi=110); plt.close(fig); os.replace(folder/f'.{name}', folder/name)
     return rep
+
+# %% ../nbs/06_quantize.ipynb #f88d28cb
+from fastcore.script import call_parse
+
+def _calibration_batches(model, calib, calib_images:int, batch_size:int=64):
+    "Calibration batches for `model` from `calib` (a raw-tensor test-set folder, a dataset, or None: the model's own dataset)."
+    from tinyruntime.data import load_dataset_splits
+    from tinyruntime.test_dataset_generator import read_test_set
+    cfg = model.config
+    if calib is not None and (Path(calib)/'manifest.json').is_file():
+        x = read_test_set(calib)[0][:calib_images]
+    else:
+        ds = load_dataset_splits(calib or cfg.get('dataset', 'builtin'), cfg['input_shape'][-1],
+                                 mean=cfg.get('mean'), std=cfg.get('std')).train
+        x = torch.stack([ds[i][0] for i in range(min(calib_images, len(ds)))])
+    if len(x) == 0: raise ValueError(f'{calib}: no calibration images')
+    return list(x.split(batch_size))
+
+@call_parse
+def quantize_cli(model:str='md',          # model folder (model.safetensors + config.json) or Hub model id
+                 kind:str='sq8',          # dq8 (dynamic) or sq8 (static, calibrated)
+                 out:str=None,            # model file to write (default: MODEL/model.bin for a folder)
+                 calib:str=None,          # sq8: calibration images: a test-set folder or a dataset (default: the model's dataset)
+                 calib_images:int=256,    # sq8: use at most this many calibration images
+                 gs:int=64,               # dq8: group size along the reduction dimension
+                 symmetric:bool=False,    # dq8: symmetric groups (no zero points)
+                ):
+    "Quantize a trained tinyruntime model to an int8 model file (dq8 or sq8) for the C runtime `runq`."
+    from tinyruntime.data import cli_errors
+    from tinyruntime.train import load_model
+    from tinyruntime.export import read_model_header
+    with cli_errors('tinyruntime_quantize'):
+        if kind not in ('dq8', 'sq8'): raise ValueError(f'--kind must be dq8 or sq8, got {kind!r}')
+        if calib_images < 1: raise ValueError(f'--calib_images must be >= 1, got {calib_images}')
+        m = load_model(model).cpu().eval()
+        if out is None:
+            if not Path(model).is_dir(): raise ValueError(f'{model}: give --out for a Hub model id')
+            out = Path(model)/'model.bin'
+        shape, names = tuple(m.config['input_shape'][-3:]), m.config['class_names']
+        if kind == 'dq8': qm = export_model_dq8(m, out, gs=gs, asymmetric=not symmetric, input_shape=shape, class_names=names)
+        else: qm = export_model_sq8(m, out, _calibration_batches(m, calib, calib_images), input_shape=shape, class_names=names)
+        h = read_model_header(out)
+        print(f"{out}: {h['kind']} model, input {h['input_shape']}, {h['num_classes']} classes, {h['file_bytes']} bytes")
