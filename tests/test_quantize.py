@@ -82,8 +82,8 @@ def test_quantized_close_to_float(case):
         print(case['name'], kind, 'max logit error / max |logit|', err)
         assert err < tol, (case['name'], kind, err)
 
+@pytest.mark.parametrize('case', ['resnet18'], indirect=True)   # once is enough
 def test_runq_refuses_f32_and_run_refuses_int8(case, runq):
-    if case['name'] != 'resnet18': pytest.skip('once is enough')
     with pytest.raises(RuntimeRunError) as e: run_files(runq, case['dir']/'f32.bin', case['files'][:1])
     msg = e.value.message
     assert e.value.returncode != 0 and 'f32' in msg and msg.rstrip().endswith('run') and 'f32.bin' in msg, msg

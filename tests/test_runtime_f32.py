@@ -136,9 +136,9 @@ def test_accuracy_mode(case, run_bin):
     "Without `test`: the accuracy over the files, labels from the folder names (here PyTorch's predictions)."
     assert run_files(run_bin, case['path'], case['files'], test=False, batch_size=2) == pytest.approx(100.0)
 
+@pytest.mark.parametrize('case', ['fastai_head', 'non_square', 'resnet18_37_classes', 'odd_ops'], indirect=True)  # the small models
 def test_python_file_interpreter_agrees(case):
     "The Python interpreter of the *file* (the format's reference) agrees with the model too."
-    if case['name'] not in ('fastai_head', 'non_square', 'resnet18_37_classes', 'odd_ops'): pytest.skip('covered by the small models')
     z = run_model_file(case['path'], case['x']).double()
     np.testing.assert_allclose(torch.softmax(z, 1).numpy(), case['probs'], atol=P_ATOL)
 
