@@ -255,20 +255,44 @@ static void pack_tile(const OpState *s, const float *in, int n, int c0, size_t t
   }
 }
 
-/* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images. The work items are blocks of
-   TB column tiles (times a range of row panels when there are too few blocks for the threads). With
-   whole-column items, each item packs its own tiles just before using them, so they are still in
-   this core's cache; otherwise all tiles are packed first. The items are split statically into
-   contiguous ranges: each thread then computes the same share of the pixels in every layer and mostly
-   reads (im2col) what it wrote itself, which matters when the cores share no cache (on the 2-vCPU dev
-   VM, at times: ResNet18 at 2 threads 50 -> 38 ms/image then, no change otherwise). */
-static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
+/* C = act(A·B + bias) for row panels [p0, p1) x column tiles [t0, t1) of one group (see gemm_group) */
+static void gemm_block(const Engine *e, const OpState *s, int g, int n, float *out, uint32_t act, size_t p0,
+                       size_t p1, size_t t0, size_t t1) {
   size_t OHW = (size_t)s->OH * s->OW, N = (size_t)n * OHW, K = (size_t)s->K;
-  size_t T = cdiv(N, F32_NR), P = cdiv((size_t)s->M, F32_MR), img = (size_t)s->O * OHW;
+  size_t P = cdiv((size_t)s->M, F32_MR), img = (size_t)s->O * OHW;
   const float *ap = s->apack + (size_t)g * P * F32_MR * K, *bias = s->bias + (size_t)g * P * F32_MR;
-  float *bp = e->bpack;
-  int c0 = g * (s->C / s->groups);
   f32_gemm_fn gemm = e->k->gemm;
+  float tmp[F32_MR * F32_NR];
+  for (size_t p = p0; p < p1; p++) {
+    size_t r0 = p * F32_MR, rows = (size_t)s->M - r0 < F32_MR ? (size_t)s->M - r0 : F32_MR;
+    for (size_t t = t0; t < t1; t++) {
+      size_t j0 = t * F32_NR, cols = N - j0 < F32_NR ? N - j0 : F32_NR;
+      const float *a = ap + p * K * F32_MR, *b = e->bpack + t * K * F32_NR;
+      if (rows == F32_MR && cols == F32_NR && j0 / OHW == (j0 + F32_NR - 1) / OHW) {
+        float *c = out + (j0 / OHW) * img + ((size_t)g * s->M + r0) * OHW + j0 % OHW;
+        gemm(K, a, b, c, OHW, bias + r0, (int)act);
+        continue;
+      }
+      gemm(K, a, b, tmp, F32_NR, bias + r0, (int)act);
+      for (size_t j = 0; j < cols; j++) {
+        size_t col = j0 + j;
+        float *c = out + (col / OHW) * img + ((size_t)g * s->M + r0) * OHW + col % OHW;
+        for (size_t r = 0; r < rows; r++) c[r * OHW] = tmp[r * F32_NR + j];
+      }
+    }
+  }
+}
+
+/* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images. With enough column tiles,
+   each thread takes a contiguous range of them (ceil or floor of T/threads) and, block by block of
+   TB tiles, packs them and multiplies every row panel by them while they are in its cache; so each
+   thread also computes the same share of the pixels in every layer and mostly reads (im2col) what it
+   wrote itself, which matters when the cores share no cache (on the 2-vCPU dev VM, at times: ResNet18
+   at 2 threads 50 -> 38 ms/image then). With few tiles, all are packed first and the items are
+   blocks of tiles times ranges of row panels. */
+static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
+  size_t N = (size_t)n * s->OH * s->OW, T = cdiv(N, F32_NR), P = cdiv((size_t)s->M, F32_MR);
+  int c0 = g * (s->C / s->groups);
   size_t TB = 8; /* tiles per column block: 8 x NR columns of B stay in cache across the panels */
   size_t nbt = cdiv(T, TB), PB = P;
   int threads = 1;
@@ -277,38 +301,30 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
 #endif
   while (PB > 1 && nbt * cdiv(P, PB) < (size_t)threads * 4) PB = cdiv(PB, 2);
   size_t nbp = cdiv(P, PB), items = nbt * nbp;
-  int fused = nbp == 1;
+  if (nbp == 1) {
+#pragma omp parallel
+    {
+      size_t id = 0, nth = 1;
+#ifdef _OPENMP
+      id = (size_t)omp_get_thread_num(), nth = (size_t)omp_get_num_threads();
+#endif
+      for (size_t t0 = T * id / nth, tz = T * (id + 1) / nth; t0 < tz; t0 += TB) {
+        size_t t1 = t0 + TB < tz ? t0 + TB : tz;
+        for (size_t t = t0; t < t1; t++) pack_tile(s, in, n, c0, t, e->bpack);
+        gemm_block(e, s, g, n, out, act, 0, P, t0, t1);
+      }
+    }
+    return;
+  }
 #pragma omp parallel
   {
-    if (!fused) {
 #pragma omp for schedule(static)
-      for (size_t t = 0; t < T; t++) pack_tile(s, in, n, c0, t, bp);
-    }
-#pragma omp for schedule(static)
+    for (size_t t = 0; t < T; t++) pack_tile(s, in, n, c0, t, e->bpack);
+#pragma omp for schedule(dynamic, 1)
     for (size_t it = 0; it < items; it++) {
       size_t tb = it / nbp, pb = it % nbp;
       size_t p1 = (pb + 1) * PB < P ? (pb + 1) * PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
-      float tmp[F32_MR * F32_NR];
-      if (fused)
-        for (size_t t = tb * TB; t < t1; t++) pack_tile(s, in, n, c0, t, bp);
-      for (size_t p = pb * PB; p < p1; p++) {
-        size_t r0 = p * F32_MR, rows = (size_t)s->M - r0 < F32_MR ? (size_t)s->M - r0 : F32_MR;
-        for (size_t t = tb * TB; t < t1; t++) {
-          size_t j0 = t * F32_NR, cols = N - j0 < F32_NR ? N - j0 : F32_NR;
-          const float *a = ap + p * K * F32_MR, *b = bp + t * K * F32_NR;
-          if (rows == F32_MR && cols == F32_NR && j0 / OHW == (j0 + F32_NR - 1) / OHW) {
-            float *c = out + (j0 / OHW) * img + ((size_t)g * s->M + r0) * OHW + j0 % OHW;
-            gemm(K, a, b, c, OHW, bias + r0, (int)act);
-            continue;
-          }
-          gemm(K, a, b, tmp, F32_NR, bias + r0, (int)act);
-          for (size_t j = 0; j < cols; j++) {
-            size_t col = j0 + j;
-            float *c = out + (col / OHW) * img + ((size_t)g * s->M + r0) * OHW + col % OHW;
-            for (size_t r = 0; r < rows; r++) c[r * OHW] = tmp[r * F32_NR + j];
-          }
-        }
-      }
+      gemm_block(e, s, g, n, out, act, pb * PB, p1, tb * TB, t1);
     }
   }
 }
