@@ -288,7 +288,7 @@ static void gemm_block(const Engine *e, const OpState *s, int g, int n, float *o
    TB tiles, packs them and multiplies every row panel by them while they are in its cache; so each
    thread also computes the same share of the pixels in every layer and mostly reads (im2col) what it
    wrote itself, which matters when the cores share no cache (on the 2-vCPU dev VM, at times: ResNet18
-   at 2 threads 50 -> 38 ms/image then). With few tiles, all are packed first and the items are
+   at 2 threads ~50 -> ~42 ms/image then). With few tiles, all are packed first and the items are
    blocks of tiles times ranges of row panels. */
 static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
   size_t N = (size_t)n * s->OH * s->OW, T = cdiv(N, F32_NR), P = cdiv((size_t)s->M, F32_MR);
