@@ -22,6 +22,7 @@
 #include "engine.h"
 #include "kernels_f32.h"
 #include "plan.h"
+#include "util.h"
 
 const char *ENGINE_BINARY = "run";
 
@@ -82,26 +83,9 @@ struct Engine {
   size_t bpack_elems;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
-static void *alloc64(size_t bytes) {
-  if (bytes == 0) bytes = 64;
-  bytes = (bytes + 63) / 64 * 64;
-  void *p = NULL;
-  if (posix_memalign(&p, 64, bytes) != 0) return NULL;
-  return p;
-}
 
-static size_t cdiv(size_t a, size_t b) { return (a + b - 1) / b; }
 
-/* a*b with overflow to SIZE_MAX */
-static size_t mul_sat(size_t a, size_t b) { return (a && b > SIZE_MAX / a) ? SIZE_MAX : a * b; }
 
 void engine_free(Engine *e) {
   if (!e) return;
@@ -116,7 +100,7 @@ void engine_free(Engine *e) {
 
 /* pack the weights of one group into panels of MR rows: ap[p][kk][r] = W[g*M + p*MR + r][kk] */
 static void pack_a(const float *w, int M, int K, int g, float *ap) {
-  size_t P = cdiv((size_t)M, F32_MR);
+  size_t P = rt_cdiv((size_t)M, F32_MR);
   for (size_t p = 0; p < P; p++)
     for (size_t kk = 0; kk < (size_t)K; kk++)
       for (int r = 0; r < F32_MR; r++) {
@@ -126,19 +110,17 @@ static void pack_a(const float *w, int M, int K, int g, float *ap) {
 }
 
 Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
-  if (batch < 1) { fail(err, errlen, "batch size %d must be >= 1", batch); return NULL; }
+  if (batch < 1) { rt_fail(err, errlen, "batch size %d must be >= 1", batch); return NULL; }
   if (!engine_supports(m->kind)) {
-    fail(err, errlen, "this is a %s model; use runq", kind_name(m->kind));
+    rt_fail(err, errlen, "this is a %s model; use runq", kind_name(m->kind));
     return NULL;
   }
   Engine *e = calloc(1, sizeof *e);
-  size_t *bytes = NULL;
-  if (!e) { fail(err, errlen, "out of memory"); return NULL; }
+  if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
   e->m = m, e->batch = batch, e->k = f32_kernels();
   e->st = calloc(m->n_ops, sizeof *e->st);
   e->offs = calloc(m->n_values, sizeof *e->offs);
-  bytes = calloc(m->n_values, sizeof *bytes);
-  if (!e->st || !e->offs || !bytes) goto oom;
+  if (!e->st || !e->offs) goto oom;
 
   size_t bmax = 0;
   for (uint32_t i = 0; i < m->n_ops; i++) {
@@ -163,36 +145,29 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
       continue;
     }
     s->exec = EX_GEMM;
-    size_t P = cdiv((size_t)s->M, F32_MR);
-    size_t alen = mul_sat(mul_sat((size_t)s->groups, P * F32_MR), (size_t)s->K);
-    if (alen == SIZE_MAX || !(s->apack = alloc64(alen * sizeof(float)))) goto oom;
-    if (!(s->bias = alloc64((size_t)s->groups * P * F32_MR * sizeof(float)))) goto oom;
+    size_t P = rt_cdiv((size_t)s->M, F32_MR);
+    size_t alen = rt_mul_sat(rt_mul_sat((size_t)s->groups, P * F32_MR), (size_t)s->K);
+    if (alen == SIZE_MAX || !(s->apack = rt_alloc64(alen * sizeof(float)))) goto oom;
+    if (!(s->bias = rt_alloc64((size_t)s->groups * P * F32_MR * sizeof(float)))) goto oom;
     for (int g = 0; g < s->groups; g++) {
       pack_a(wp->data, s->M, s->K, g, s->apack + (size_t)g * P * F32_MR * s->K);
       for (size_t r = 0; r < P * F32_MR; r++)
         s->bias[(size_t)g * P * F32_MR + r] =
             (bp && r < (size_t)s->M) ? ((const float *)bp->data)[(size_t)g * s->M + r] : 0.0f;
     }
-    size_t N = mul_sat((size_t)batch, (size_t)s->OH * s->OW);
-    size_t need = mul_sat(mul_sat(cdiv(N, F32_NR), F32_NR), (size_t)s->K);
+    size_t N = rt_mul_sat((size_t)batch, (size_t)s->OH * s->OW);
+    size_t need = rt_mul_sat(rt_mul_sat(rt_cdiv(N, F32_NR), F32_NR), (size_t)s->K);
     if (need > bmax) bmax = need;
   }
   e->bpack_elems = bmax;
-  if (bmax && (bmax == SIZE_MAX || !(e->bpack = alloc64(mul_sat(bmax, sizeof(float)))))) goto oom;
+  if (bmax && (bmax == SIZE_MAX || !(e->bpack = rt_alloc64(rt_mul_sat(bmax, sizeof(float)))))) goto oom;
 
   /* the input (value 0) is read where the caller keeps it: no bytes in the arena */
-  for (uint32_t v = 1; v < m->n_values; v++) {
-    bytes[v] = mul_sat(mul_sat(value_elems(&m->values[v]), (size_t)batch), sizeof(float));
-    if (bytes[v] == SIZE_MAX) goto oom;
-  }
-  size_t arena = plan_memory(m, bytes, e->offs);
-  if (arena == (size_t)-1 || !(e->arena = alloc64(arena))) goto oom;
-  free(bytes);
+  if (!(e->arena = plan_arena(m, batch, e->offs))) goto oom;
   return e;
 oom:
-  free(bytes);
   engine_free(e);
-  fail(err, errlen, "out of memory building the engine (batch %d)", batch);
+  rt_fail(err, errlen, "out of memory building the engine (batch %d)", batch);
   return NULL;
 }
 
@@ -259,7 +234,7 @@ static void pack_tile(const OpState *s, const float *in, int n, int c0, size_t t
 static void gemm_block(const Engine *e, const OpState *s, int g, int n, float *out, uint32_t act, size_t p0,
                        size_t p1, size_t t0, size_t t1) {
   size_t OHW = (size_t)s->OH * s->OW, N = (size_t)n * OHW, K = (size_t)s->K;
-  size_t P = cdiv((size_t)s->M, F32_MR), img = (size_t)s->O * OHW;
+  size_t P = rt_cdiv((size_t)s->M, F32_MR), img = (size_t)s->O * OHW;
   const float *ap = s->apack + (size_t)g * P * F32_MR * K, *bias = s->bias + (size_t)g * P * F32_MR;
   f32_gemm_fn gemm = e->k->gemm;
   float tmp[F32_MR * F32_NR];
@@ -291,16 +266,16 @@ static void gemm_block(const Engine *e, const OpState *s, int g, int n, float *o
    at 2 threads ~50 -> ~42 ms/image then). With few tiles, all are packed first and the items are
    blocks of tiles times ranges of row panels. */
 static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
-  size_t N = (size_t)n * s->OH * s->OW, T = cdiv(N, F32_NR), P = cdiv((size_t)s->M, F32_MR);
+  size_t N = (size_t)n * s->OH * s->OW, T = rt_cdiv(N, F32_NR), P = rt_cdiv((size_t)s->M, F32_MR);
   int c0 = g * (s->C / s->groups);
   size_t TB = 8; /* tiles per column block: 8 x NR columns of B stay in cache across the panels */
-  size_t nbt = cdiv(T, TB), PB = P;
+  size_t nbt = rt_cdiv(T, TB), PB = P;
   int threads = 1;
 #ifdef _OPENMP
   threads = omp_get_max_threads();
 #endif
-  while (PB > 1 && nbt * cdiv(P, PB) < (size_t)threads * 4) PB = cdiv(PB, 2);
-  size_t nbp = cdiv(P, PB), items = nbt * nbp;
+  while (PB > 1 && nbt * rt_cdiv(P, PB) < (size_t)threads * 4) PB = rt_cdiv(PB, 2);
+  size_t nbp = rt_cdiv(P, PB), items = nbt * nbp;
   if (nbp == 1) {
 #pragma omp parallel
     {
@@ -441,7 +416,7 @@ static void apply_act(float *y, size_t count, uint32_t act) {
 
 int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, size_t errlen) {
   const Model *m = e->m;
-  if (n < 1 || n > e->batch) return fail(err, errlen, "%d images for a batch of %d", n, e->batch);
+  if (n < 1 || n > e->batch) return rt_fail(err, errlen, "%d images for a batch of %d", n, e->batch);
 #define VAL(v) ((v) == 0 ? (float *)in : (float *)((char *)e->arena + e->offs[v]))
   for (uint32_t i = 0; i < m->n_ops; i++) {
     const Op *op = &m->ops[i];
@@ -505,7 +480,7 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
       break;
     }
     default:
-      return fail(err, errlen, "op %u: %s is not supported by %s", i, op_name(op->type), ENGINE_BINARY);
+      return rt_fail(err, errlen, "op %u: %s is not supported by %s", i, op_name(op->type), ENGINE_BINARY);
     }
   }
   memcpy(logits, VAL(m->output), (size_t)n * m->n_classes * sizeof(float));

@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "kernels_q8.h"
 #include "plan.h"
+#include "util.h"
 
 const char *ENGINE_BINARY = "runq";
 
@@ -57,25 +58,8 @@ struct Engine {
   const float *in;            /* the current forward's input (value 0) */
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
-static void *alloc64(size_t bytes) {
-  if (bytes == 0) bytes = 64;
-  if (bytes > SIZE_MAX - 64) return NULL;
-  bytes = (bytes + 63) / 64 * 64;
-  void *p = NULL;
-  if (posix_memalign(&p, 64, bytes) != 0) return NULL;
-  memset(p, 0, bytes);
-  return p;
-}
 
-static size_t mul_sat(size_t a, size_t b) { return (a && b > SIZE_MAX / a) ? SIZE_MAX : a * b; }
 static size_t el_size(uint32_t dtype) { return dtype == DT_I8 ? 1 : 4; }
 static int imin(int a, int b) { return a < b ? a : b; }
 
@@ -103,7 +87,7 @@ static int check_op(const Model *m, uint32_t i, char *err, size_t errlen) {
   const char *nm = op_name(op->type);
   const Value *x = &m->values[op->in[0]], *y = &m->values[op->out];
   int sq8 = m->kind == KIND_SQ8;
-#define BAD(...) return fail(err, errlen, __VA_ARGS__)
+#define BAD(...) return rt_fail(err, errlen, __VA_ARGS__)
   if (!sq8) {
     if (op->type == OP_QUANTIZE || op->type == OP_DEQUANTIZE) BAD("op %u (%s): not allowed in a dq8 model", i, nm);
     for (uint32_t k = 0; k < op->n_in; k++)
@@ -213,10 +197,10 @@ static int build_gemm(const Model *m, const Op *op, OpState *s) {
               s->pw == 0 && s->groups == 1;
   s->a_elems = q8_packed_size(s->M, s->G, s->gs);
   size_t O = (size_t)s->O;
-  if (!(s->A = alloc64(mul_sat(mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
+  if (!(s->A = rt_alloc64(rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   const int8_t *w = op_param(m, op, 0)->data;
   if (sq8) {
-    if (!(s->bias = alloc64(4 * O)) || !(s->mult = alloc64(4 * O)) || !(s->shift = alloc64(4 * O))) return -1;
+    if (!(s->bias = rt_alloc64(4 * O)) || !(s->mult = rt_alloc64(4 * O)) || !(s->shift = rt_alloc64(4 * O))) return -1;
     memcpy(s->bias, op_param(m, op, 1)->data, 4 * O);   /* copies: the data may be unaligned in a buffer */
     memcpy(s->mult, op_param(m, op, 2)->data, 4 * O);
     memcpy(s->shift, op_param(m, op, 3)->data, 4 * O);
@@ -224,11 +208,11 @@ static int build_gemm(const Model *m, const Op *op, OpState *s) {
       q8_pack_weights(s->M, 1, s->K, w + (size_t)g * s->M * s->K, NULL, s->A + (size_t)g * s->a_elems);
   } else {
     size_t nsc = O * (size_t)s->G;
-    if (!(s->ws = alloc64(4 * nsc))) return -1;
+    if (!(s->ws = rt_alloc64(4 * nsc))) return -1;
     memcpy(s->ws, op_param(m, op, 1)->data, 4 * nsc);
     const Param *bp = op_param(m, op, 3), *zp = op_param(m, op, 2);
     if (bp) {
-      if (!(s->bf = alloc64(4 * O))) return -1;
+      if (!(s->bf = rt_alloc64(4 * O))) return -1;
       memcpy(s->bf, bp->data, 4 * O);
     }
     const int8_t *wz = zp ? zp->data : NULL;
@@ -247,21 +231,19 @@ static size_t gemm_ldx(const OpState *s, int batch) {
 static size_t gemm_pstride(const OpState *s) { return (size_t)s->G * (size_t)q8_gsp(s->gs) * Q8_NR; }
 
 Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
-  if (batch < 1) { fail(err, errlen, "batch size %d must be >= 1", batch); return NULL; }
+  if (batch < 1) { rt_fail(err, errlen, "batch size %d must be >= 1", batch); return NULL; }
   if (!engine_supports(m->kind)) {
-    fail(err, errlen, "this is a %s model; use run", kind_name(m->kind));
+    rt_fail(err, errlen, "this is a %s model; use run", kind_name(m->kind));
     return NULL;
   }
   for (uint32_t i = 0; i < m->n_ops; i++)
     if (check_op(m, i, err, errlen)) return NULL;
   Engine *e = calloc(1, sizeof *e);
-  size_t *bytes = NULL;
-  if (!e) { fail(err, errlen, "out of memory"); return NULL; }
+  if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
   e->m = m, e->batch = batch, e->k = q8_kernels();
   e->st = calloc(m->n_ops, sizeof *e->st);
   e->offs = calloc(m->n_values, sizeof *e->offs);
-  bytes = calloc(m->n_values, sizeof *bytes);
-  if (!e->st || !e->offs || !bytes) goto oom;
+  if (!e->st || !e->offs) goto oom;
 
   size_t xq = 0, xf = 0, xs = 0;
   for (uint32_t i = 0; i < m->n_ops; i++) {
@@ -270,31 +252,24 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
     if (op->type != OP_CONV2D && op->type != OP_LINEAR) continue;
     if (build_gemm(m, op, s)) goto oom;
     size_t ldx = gemm_ldx(s, batch);
-    size_t q = mul_sat((size_t)s->G * (size_t)q8_gsp(s->gs), ldx);
+    size_t q = rt_mul_sat((size_t)s->G * (size_t)q8_gsp(s->gs), ldx);
     if (q > xq) xq = q;
     if (m->kind == KIND_DQ8) {
-      size_t f = s->direct ? 0 : mul_sat((size_t)s->K, ldx), g = mul_sat((size_t)s->G, ldx);
+      size_t f = s->direct ? 0 : rt_mul_sat((size_t)s->K, ldx), g = rt_mul_sat((size_t)s->G, ldx);
       if (f > xf) xf = f;
       if (g > xs) xs = g;
     }
   }
-  if (xq && !(e->xq = alloc64(mul_sat(xq, 2)))) goto oom;
-  if (xf && !(e->xf = alloc64(mul_sat(xf, 4)))) goto oom;
-  if (xs && !(e->xs = alloc64(mul_sat(xs, 4)))) goto oom;
+  if (xq && !(e->xq = rt_alloc64(rt_mul_sat(xq, 2)))) goto oom;
+  if (xf && !(e->xf = rt_alloc64(rt_mul_sat(xf, 4)))) goto oom;
+  if (xs && !(e->xs = rt_alloc64(rt_mul_sat(xs, 4)))) goto oom;
 
   /* the input (value 0) is read where the caller keeps it: no bytes in the arena */
-  for (uint32_t v = 1; v < m->n_values; v++) {
-    bytes[v] = mul_sat(mul_sat(value_elems(&m->values[v]), (size_t)batch), el_size(m->values[v].dtype));
-    if (bytes[v] == SIZE_MAX) goto oom;
-  }
-  size_t arena = plan_memory(m, bytes, e->offs);
-  if (arena == (size_t)-1 || !(e->arena = alloc64(arena))) goto oom;
-  free(bytes);
+  if (!(e->arena = plan_arena(m, batch, e->offs))) goto oom;
   return e;
 oom:
-  free(bytes);
   engine_free(e);
-  fail(err, errlen, "out of memory building the engine (batch %d)", batch);
+  rt_fail(err, errlen, "out of memory building the engine (batch %d)", batch);
   return NULL;
 }
 
@@ -518,7 +493,7 @@ static void op_other(Engine *e, const Op *op, int n) {
 /* ---------------------------------------------------------------- forward */
 
 int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, size_t errlen) {
-  if (n < 1 || n > e->batch) return fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->batch);
+  if (n < 1 || n > e->batch) return rt_fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->batch);
   const Model *m = e->m;
   e->in = in;
   for (uint32_t i = 0; i < m->n_ops; i++) {

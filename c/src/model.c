@@ -5,6 +5,7 @@
  * through rd_u32/rd_u64 on bounds-checked offsets only; nothing is read outside the map. */
 #define _POSIX_C_SOURCE 200809L
 #include "model.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,13 +36,6 @@ static int32_t rd_i32(uint64_t off) { uint32_t u = rd_u32(off); int32_t i; memcp
 static float rd_f32(uint64_t off) { uint32_t u = rd_u32(off); float f; memcpy(&f, &u, 4); return f; }
 static uint64_t rd_u64(uint64_t off) { return (uint64_t)rd_u32(off) | (uint64_t)rd_u32(off + 4) << 32; }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 const char *kind_name(uint32_t kind) {
   switch (kind) {
@@ -99,23 +93,23 @@ static int check_param(const Model *m, uint32_t i, int slot, int optional, uint3
   uint32_t pi = op->param[slot];
   if (pi == MODEL_NONE) {
     if (optional) return 0;
-    return fail(err, errlen, "op %u (%s): %s (param[%d]) is missing", i, op_name(op->type), what, slot);
+    return rt_fail(err, errlen, "op %u (%s): %s (param[%d]) is missing", i, op_name(op->type), what, slot);
   }
   if (pi >= m->n_params)
-    return fail(err, errlen, "op %u (%s): param[%d] = %u is out of range (n_params %u)", i, op_name(op->type), slot,
+    return rt_fail(err, errlen, "op %u (%s): param[%d] = %u is out of range (n_params %u)", i, op_name(op->type), slot,
                 pi, m->n_params);
   const Param *p = &m->params[pi];
   if (p->dtype != dt)
-    return fail(err, errlen, "op %u (%s): %s (param %u) has dtype %s, expected %s", i, op_name(op->type), what, pi,
+    return rt_fail(err, errlen, "op %u (%s): %s (param %u) has dtype %s, expected %s", i, op_name(op->type), what, pi,
                 dt_name(p->dtype), dt_name(dt));
   uint64_t rest = 1;
   for (uint32_t d = 1; d < p->ndim; d++) rest *= p->dims[d];
   int ok = d1 == 0 ? (p->ndim == 1 && p->dims[0] == d0) : (p->ndim >= 2 && p->dims[0] == d0 && rest == d1);
   if (!ok) {
     if (d1 == 0)
-      return fail(err, errlen, "op %u (%s): %s (param %u) shape mismatch, expected (%llu)", i, op_name(op->type),
+      return rt_fail(err, errlen, "op %u (%s): %s (param %u) shape mismatch, expected (%llu)", i, op_name(op->type),
                   what, pi, (unsigned long long)d0);
-    return fail(err, errlen, "op %u (%s): %s (param %u) shape mismatch, expected (%llu, %llu)", i,
+    return rt_fail(err, errlen, "op %u (%s): %s (param %u) shape mismatch, expected (%llu, %llu)", i,
                 op_name(op->type), what, pi, (unsigned long long)d0, (unsigned long long)d1);
   }
   return 0;
@@ -127,17 +121,17 @@ static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t g
   const Op *op = &m->ops[i];
   for (int s = 4; s < 8; s++)
     if (op->param[s] != MODEL_NONE)
-      return fail(err, errlen, "op %u (%s): param[%d] must be none", i, op_name(op->type), s);
+      return rt_fail(err, errlen, "op %u (%s): param[%d] must be none", i, op_name(op->type), s);
   switch (m->kind) {
   case KIND_F32:
     if (op->param[2] != MODEL_NONE || op->param[3] != MODEL_NONE)
-      return fail(err, errlen, "op %u (%s): param[2], param[3] must be none in an f32 model", i, op_name(op->type));
+      return rt_fail(err, errlen, "op %u (%s): param[2], param[3] must be none in an f32 model", i, op_name(op->type));
     if (check_param(m, i, 0, 0, DT_F32, O, K, "weight", err, errlen)) return -1;
     if (check_param(m, i, 1, 1, DT_F32, O, 0, "bias", err, errlen)) return -1;
     return 0;
   case KIND_DQ8: {
     if (gs < 1 || (uint64_t)gs > K || K % (uint64_t)gs)
-      return fail(err, errlen, "op %u (%s): group size %d does not divide K = %llu", i, op_name(op->type), gs,
+      return rt_fail(err, errlen, "op %u (%s): group size %d does not divide K = %llu", i, op_name(op->type), gs,
                   (unsigned long long)K);
     uint64_t G = K / (uint64_t)gs;
     if (check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen)) return -1;
@@ -147,13 +141,13 @@ static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t g
     int asym = op->param[2] != MODEL_NONE;
     if (*dq8_asym < 0) *dq8_asym = asym;
     else if (*dq8_asym != asym)
-      return fail(err, errlen, "op %u (%s): zero points present in some layers but not in others", i,
+      return rt_fail(err, errlen, "op %u (%s): zero points present in some layers but not in others", i,
                   op_name(op->type));
     return 0;
   }
   case KIND_SQ8: {
     if (K > SQ8_MAX_K)
-      return fail(err, errlen, "op %u (%s): K = %llu exceeds %u for sq8", i, op_name(op->type),
+      return rt_fail(err, errlen, "op %u (%s): K = %llu exceeds %u for sq8", i, op_name(op->type),
                   (unsigned long long)K, SQ8_MAX_K);
     if (check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen)) return -1;
     if (check_param(m, i, 1, 0, DT_I32, O, 0, "bias", err, errlen)) return -1;
@@ -164,13 +158,13 @@ static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t g
       int32_t mv, sv; /* data may be unaligned in a caller buffer: copy */
       memcpy(&mv, mul + o, 4);
       memcpy(&sv, sh + o, 4);
-      if (mv < 0) return fail(err, errlen, "op %u (%s): multiplier[%llu] = %d is negative", i, op_name(op->type), (unsigned long long)o, mv);
-      if (sv < 1 || sv > 62) return fail(err, errlen, "op %u (%s): shift[%llu] = %d not in [1, 62]", i, op_name(op->type), (unsigned long long)o, sv);
+      if (mv < 0) return rt_fail(err, errlen, "op %u (%s): multiplier[%llu] = %d is negative", i, op_name(op->type), (unsigned long long)o, mv);
+      if (sv < 1 || sv > 62) return rt_fail(err, errlen, "op %u (%s): shift[%llu] = %d not in [1, 62]", i, op_name(op->type), (unsigned long long)o, sv);
     }
     return 0;
   }
   }
-  return fail(err, errlen, "bad kind");
+  return rt_fail(err, errlen, "bad kind");
 }
 
 /* ---------------------------------------------------------------- shapes */
@@ -186,7 +180,7 @@ static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, i
 }
 
 #define A(k) ((int64_t)op->attr[k])
-#define BAD(...) return fail(err, errlen, __VA_ARGS__)
+#define BAD(...) return rt_fail(err, errlen, __VA_ARGS__)
 #define LIMIT 0x7FFFFFFF
 
 static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errlen) {
@@ -437,26 +431,26 @@ static int parse(Model *m, uint64_t fsize, char *err, size_t errlen) {
     for (int k = 0; k < 16; k++) op->attr[k] = rd_i32(o + 48 + 4 * k);
     for (int k = 0; k < 8; k++) op->param[k] = rd_u32(o + 112 + 4 * k);
     op->qmin = rd_i32(o + 144), op->qmax = rd_i32(o + 148);
-    if (op->type < OP_CONV2D || op->type > OP_DEQUANTIZE) { rc = fail(err, errlen, "op %u: unknown type %u", i, op->type); break; }
-    if (op->n_in < 1 || op->n_in > 8) { rc = fail(err, errlen, "op %u (%s): n_in %u not in 1..8", i, op_name(op->type), op->n_in); break; }
+    if (op->type < OP_CONV2D || op->type > OP_DEQUANTIZE) { rc = rt_fail(err, errlen, "op %u: unknown type %u", i, op->type); break; }
+    if (op->n_in < 1 || op->n_in > 8) { rc = rt_fail(err, errlen, "op %u (%s): n_in %u not in 1..8", i, op_name(op->type), op->n_in); break; }
     for (uint32_t k = 0; k < op->n_in && !rc; k++) {
       if (op->in[k] >= m->n_values)
-        rc = fail(err, errlen, "op %u (%s): input %u = value %u out of range (n_values %u)", i, op_name(op->type), k, op->in[k], m->n_values);
+        rc = rt_fail(err, errlen, "op %u (%s): input %u = value %u out of range (n_values %u)", i, op_name(op->type), k, op->in[k], m->n_values);
       else if (!written[op->in[k]])
-        rc = fail(err, errlen, "op %u (%s): reads value %u before any op writes it", i, op_name(op->type), op->in[k]);
+        rc = rt_fail(err, errlen, "op %u (%s): reads value %u before any op writes it", i, op_name(op->type), op->in[k]);
     }
     if (rc) break;
     for (int k = 0; k < 8 && !rc; k++)
       if (op->param[k] != MODEL_NONE && op->param[k] >= m->n_params)
-        rc = fail(err, errlen, "op %u (%s): param[%d] = %u out of range (n_params %u)", i, op_name(op->type), k, op->param[k], m->n_params);
+        rc = rt_fail(err, errlen, "op %u (%s): param[%d] = %u out of range (n_params %u)", i, op_name(op->type), k, op->param[k], m->n_params);
     if (rc) break;
-    if (op->out == 0 || op->out >= m->n_values) { rc = fail(err, errlen, "op %u (%s): output value %u out of range", i, op_name(op->type), op->out); break; }
-    if (written[op->out]) { rc = fail(err, errlen, "op %u (%s): value %u is written twice", i, op_name(op->type), op->out); break; }
+    if (op->out == 0 || op->out >= m->n_values) { rc = rt_fail(err, errlen, "op %u (%s): output value %u out of range", i, op_name(op->type), op->out); break; }
+    if (written[op->out]) { rc = rt_fail(err, errlen, "op %u (%s): value %u is written twice", i, op_name(op->type), op->out); break; }
     written[op->out] = 1;
     rc = check_op(m, i, &dq8_asym, err, errlen);
   }
   for (uint32_t v = 1; v < m->n_values && !rc; v++)
-    if (!written[v]) rc = fail(err, errlen, "value %u is never written by an op", v);
+    if (!written[v]) rc = rt_fail(err, errlen, "value %u is never written by an op", v);
   free(written);
   return rc;
 }
@@ -464,7 +458,7 @@ static int parse(Model *m, uint64_t fsize, char *err, size_t errlen) {
 int model_load_buffer(const void *buf, size_t size, Model *m, char *err, size_t errlen) {
   memset(m, 0, sizeof *m); /* m->map stays NULL: model_free must not unmap a caller's buffer */
   g_base = buf;
-  if (!buf) return fail(err, errlen, "no data");
+  if (!buf) return rt_fail(err, errlen, "no data");
   if (parse(m, size, err, errlen)) {
     model_free(m);
     return -1;
@@ -475,17 +469,17 @@ int model_load_buffer(const void *buf, size_t size, Model *m, char *err, size_t 
 int model_load(const char *path, Model *m, char *err, size_t errlen) {
   memset(m, 0, sizeof *m);
   int fd = open(path, O_RDONLY);
-  if (fd < 0) return fail(err, errlen, "%s", strerror(errno));
+  if (fd < 0) return rt_fail(err, errlen, "%s", strerror(errno));
   struct stat st;
-  if (fstat(fd, &st) != 0) { int e = errno; close(fd); return fail(err, errlen, "%s", strerror(e)); }
-  if (!S_ISREG(st.st_mode)) { close(fd); return fail(err, errlen, "not a regular file"); }
+  if (fstat(fd, &st) != 0) { int e = errno; close(fd); return rt_fail(err, errlen, "%s", strerror(e)); }
+  if (!S_ISREG(st.st_mode)) { close(fd); return rt_fail(err, errlen, "not a regular file"); }
   if ((uint64_t)st.st_size < HEADER_SIZE) {
     close(fd);
-    return fail(err, errlen, "file too small for the header (%llu bytes, need %u)", (unsigned long long)st.st_size, HEADER_SIZE);
+    return rt_fail(err, errlen, "file too small for the header (%llu bytes, need %u)", (unsigned long long)st.st_size, HEADER_SIZE);
   }
   void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
-  if (map == MAP_FAILED) return fail(err, errlen, "mmap: %s", strerror(errno));
+  if (map == MAP_FAILED) return rt_fail(err, errlen, "mmap: %s", strerror(errno));
   g_base = map;
   if (parse(m, (uint64_t)st.st_size, err, errlen)) {
     model_free(m); /* map not yet recorded */

@@ -6,6 +6,7 @@
  * (TFLite's "greedy by size"). Two values whose lifetimes touch at one op (that op reads one and
  * writes the other) are alive at the same time, so a kernel never reads and writes the same bytes. */
 #include "plan.h"
+#include "util.h"
 
 #include <stdlib.h>
 
@@ -72,5 +73,21 @@ size_t plan_memory(const Model *m, const size_t *bytes, size_t *offs) {
     placed[pos] = v;
   }
   free(first), free(last), free(order), free(placed);
+  return arena;
+}
+
+void *plan_arena(const Model *m, int batch, size_t *offs) {
+  size_t *bytes = calloc(m->n_values ? m->n_values : 1, sizeof *bytes);
+  void *arena = NULL;
+  if (!bytes || batch < 1) goto done;
+  for (uint32_t v = 1; v < m->n_values; v++) {
+    size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
+    bytes[v] = rt_mul_sat(rt_mul_sat(value_elems(&m->values[v]), (size_t)batch), el);
+    if (bytes[v] == SIZE_MAX) goto done;
+  }
+  size_t size = plan_memory(m, bytes, offs);
+  if (size != (size_t)-1) arena = rt_alloc64(size);
+done:
+  free(bytes);
   return arena;
 }

@@ -15,4 +15,10 @@ size_t plan_memory(const Model *m, const size_t *bytes, size_t *offs);
 /* Addition: first[v] = index of the op writing v (-1 for the input), last[v] = index of the last op
    reading v (n_ops for the output; -1 when never read). Arrays of m->n_values. */
 void plan_lifetimes(const Model *m, int *first, int *last);
+
+/* The arena of a batch: every value but the input (value 0, which engines read from the caller's
+   buffer) gets batch x its elements x its element size (4 for f32, 1 for i8), planned with
+   plan_memory into offs[] (n_values entries). Returns the zeroed, 64-byte aligned arena (free()
+   it), or NULL when a size overflows or memory is short. */
+void *plan_arena(const Model *m, int batch, size_t *offs);
 #endif

@@ -1,0 +1,25 @@
+/* util.c: the small helpers every part of the runtime shares (see util.h). */
+#define _POSIX_C_SOURCE 200112L
+#include "util.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rt_fail(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+void *rt_alloc64(size_t bytes) {
+  if (bytes == 0) bytes = 64;
+  if (bytes > SIZE_MAX - 64) return NULL;
+  bytes = (bytes + 63) / 64 * 64;
+  void *p = NULL;
+  if (posix_memalign(&p, 64, bytes) != 0) return NULL;
+  memset(p, 0, bytes);
+  return p;
+}

@@ -1,0 +1,19 @@
+/* util.h: the small helpers every part of the runtime shares. */
+#ifndef TINYRUNTIME_UTIL_H
+#define TINYRUNTIME_UTIL_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Formats a one-line reason into err (when given) and returns -1, for `return rt_fail(...)`. */
+int rt_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Zeroed memory aligned to 64 bytes (at least 64 bytes); NULL when `bytes` is SIZE_MAX-close or
+   memory is short. Release with free(). */
+void *rt_alloc64(size_t bytes);
+
+/* a*b, saturating at SIZE_MAX (callers treat SIZE_MAX as "too large") */
+static inline size_t rt_mul_sat(size_t a, size_t b) { return (a && b > SIZE_MAX / a) ? SIZE_MAX : a * b; }
+
+/* ceil(a / b) for b > 0 */
+static inline size_t rt_cdiv(size_t a, size_t b) { return (a + b - 1) / b; }
+#endif
