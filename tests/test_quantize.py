@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 import numpy as np
 import pytest
+from helpers import randomize_bn
 import torch, torch.nn as nn, torchvision
 from tinyruntime.export import export_model, trace_graph
 from tinyruntime.quantize import export_model_dq8, export_model_sq8, reference_run, runtime_softmax
@@ -25,13 +26,6 @@ def runq():
     b = build_runtime()['runq']
     assert b is not None, 'c/build/runq was not built'
     return b
-
-def randomize_bn(m, gen):
-    for b in m.modules():
-        if isinstance(b, nn.modules.batchnorm._BatchNorm):
-            n = b.num_features
-            b.running_mean.copy_(torch.randn(n, generator=gen) * 0.1); b.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
-            b.weight.data.copy_(torch.rand(n, generator=gen) + 0.5); b.bias.data.copy_(torch.randn(n, generator=gen) * 0.1)
 
 ARCHS = ['resnet18', 'resnet50', 'mobilenet_v2']
 SHAPE = (3, 64, 64)

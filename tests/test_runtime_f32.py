@@ -10,6 +10,7 @@ import json, os, struct, subprocess
 from pathlib import Path
 import numpy as np
 import pytest
+from helpers import randomize_bn
 import torch, torch.nn as nn, torchvision
 from tinyruntime.export import export_model, read_model_file, run_model_file, write_model_file, HEADER, OP
 from tinyruntime.runtime import build_runtime, run_files, write_tensor_files, RuntimeRunError
@@ -20,13 +21,6 @@ MAX_DIFF = {}                       # model -> largest |p_C - p_torch| seen, pri
 @pytest.fixture(scope='module')
 def run_bin():
     return build_runtime()['run']
-
-def randomize_bn(m, gen):
-    for b in m.modules():
-        if isinstance(b, nn.modules.batchnorm._BatchNorm):
-            n = b.num_features
-            b.running_mean.copy_(torch.randn(n, generator=gen) * 0.1); b.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
-            b.weight.data.copy_(torch.rand(n, generator=gen) + 0.5); b.bias.data.copy_(torch.randn(n, generator=gen) * 0.1)
 
 class ConcatPool(nn.Module):
     "fastai's AdaptiveConcatPool2d."
