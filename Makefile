@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
+# The virtual environment is shared by every clone (it lives outside, keyed by requirements.txt),
+# so its editable install points at whichever clone ran setup last: put this clone first.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 # Pipeline parameters (passed through to the stage notebooks by papermill).
 ARCH    ?=
