@@ -16,14 +16,7 @@ static const char *bin;
 enum { C0 = 3, H0 = 9, W0 = 11, NCLS = 4, NF = 5 };
 
 static int sh(const char *env, const char *args, char *out, size_t outlen, char *err, size_t errlen) {
-  char cmd[2048], po[300], pe[300];
-  snprintf(po, sizeof po, "%s/stdout", dir), snprintf(pe, sizeof pe, "%s/stderr", dir);
-  snprintf(cmd, sizeof cmd, "cd %s && %s %s %s >%s 2>%s", dir, env ? env : "", bin, args, po, pe);
-  int st = system(cmd);
-  FILE *f;
-  if (out) { out[0] = 0; if ((f = fopen(po, "r"))) { size_t n = fread(out, 1, outlen - 1, f); out[n] = 0; fclose(f); } }
-  if (err) { err[0] = 0; if ((f = fopen(pe, "r"))) { size_t n = fread(err, 1, errlen - 1, f); err[n] = 0; fclose(f); } }
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+  return run_capture(dir, env, bin, args, out, outlen, err, errlen);
 }
 
 static uint64_t seed = 7;
