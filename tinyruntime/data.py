@@ -11,40 +11,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
+from .core import TinyError, cli_errors, write_json, write_metrics
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'SPLIT_NAMES', 'DataError', 'cli_errors', 'write_json', 'write_metrics',
-           'stratified_split', 'TensorImages', 'preprocess_image', 'ImageFiles', 'HFImages', 'DatasetSplits',
-           'load_dataset_splits']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'SPLIT_NAMES', 'DataError', 'stratified_split', 'TensorImages',
+           'preprocess_image', 'ImageFiles', 'HFImages', 'DatasetSplits', 'load_dataset_splits']
 
 # %% ../nbs/01_data.ipynb #3d04ea58
-class DataError(ValueError):
+class DataError(TinyError):
     "A dataset that cannot be used: missing path or split, unreadable image, no classes."
-
-# %% ../nbs/01_data.ipynb #280e9870
-class cli_errors:
-    "Context manager for console scripts: a `ValueError`/`OSError` becomes `prog: error: msg` on stderr and exit code 2."
-    def __init__(self, prog): self.prog = prog
-    def __enter__(self): return self
-    def __exit__(self, typ, e, tb):
-        if typ is not None and issubclass(typ, (ValueError, OSError, KeyError)):
-            msg = str(e).strip().splitlines()[0] if str(e).strip() else typ.__name__
-            print(f"{self.prog}: error: {msg}", file=sys.stderr)
-            raise SystemExit(2)
-        return False
-
-# %% ../nbs/01_data.ipynb #159a632b
-def write_json(path, obj):
-    "Write `obj` as indented JSON to `path` atomically (temporary file, then rename)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=2, default=float) + "\n")
-    os.replace(tmp, path)
-    return path
-
-def write_metrics(run_dir, stage:str, metrics:dict):
-    "Write a stage's metrics to `<run_dir>/metrics/<stage>.json`."
-    return write_json(Path(run_dir) / 'metrics' / f'{stage}.json', metrics)
 
 # %% ../nbs/01_data.ipynb #f5695dcb
 def stratified_split(labels, fractions=(0.7, 0.1, 0.2), seed:int=0):

@@ -723,7 +723,7 @@ def export_cli(model:str='md',   # model folder (model.safetensors + config.json
                out:str=None,     # model file to write (default: MODEL/model.bin for a folder)
               ):
     "Export a trained tinyruntime model as a float32 model file for the C runtime `run`."
-    from tinyruntime.data import cli_errors
+    from tinyruntime.core import cli_errors
     from tinyruntime.train import load_model
     with cli_errors('tinyruntime_export'):
         m = load_model(model)

@@ -8,7 +8,7 @@ import json, os, re, sys, tempfile, time
 from datetime import datetime, timezone
 from pathlib import Path
 from fastcore.script import call_parse
-from .data import write_json, cli_errors
+from .core import write_json, cli_errors
 
 # %% auto #0
 __all__ = ['STAGES', 'nbs_folder', 'PipelineError', 'load_profile', 'notebook_params', 'executable_copy', 'stage_params',

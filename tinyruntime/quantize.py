@@ -577,7 +577,7 @@ def quantize_cli(model:str='md',          # model folder (model.safetensors + co
                  symmetric:bool=False,    # dq8: symmetric groups (no zero points)
                 ):
     "Quantize a trained tinyruntime model to an int8 model file (dq8 or sq8) for the C runtime `runq`."
-    from tinyruntime.data import cli_errors
+    from tinyruntime.core import cli_errors
     from tinyruntime.train import load_model
     from tinyruntime.export import read_model_header
     with cli_errors('tinyruntime_quantize'):

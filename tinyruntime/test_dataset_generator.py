@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Subset
 from fastcore.script import call_parse
-from .data import load_dataset_splits, DataError, cli_errors, write_metrics, _HUB_ID
+from .data import load_dataset_splits, DataError, _HUB_ID
+from .core import cli_errors, write_metrics
 from .train import load_model, read_config
 
 # %% auto #0

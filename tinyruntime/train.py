@@ -13,7 +13,8 @@ import torch.distributed as dist
 import torchvision
 from torch.utils.data import DataLoader, Subset
 from fastcore.script import call_parse, bool_arg
-from .data import load_dataset_splits, DataError, cli_errors, write_metrics, _HUB_ID
+from .data import load_dataset_splits, DataError, _HUB_ID
+from .core import cli_errors, write_metrics
 
 # %% auto #0
 __all__ = ['MODEL_FILES', 'ModelError', 'classifier_archs', 'replace_head', 'build_model', 'save_model', 'model_folder',
