@@ -480,7 +480,7 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
       break;
     }
     default:
-      return rt_fail(err, errlen, "op %u: %s is not supported by %s", i, op_name(op->type), ENGINE_BINARY);
+      return rt_fail(err, errlen, "op %u: %s is not supported by %s", i, tr_op_name(op->type), ENGINE_BINARY);
     }
   }
   memcpy(logits, VAL(m->output), (size_t)n * m->n_classes * sizeof(float));

@@ -25,8 +25,6 @@ const char *ENGINE_BINARY = "runq";
 
 int engine_supports(uint32_t kind) { return kind == KIND_DQ8 || kind == KIND_SQ8; }
 
-#define Q8_MAX_K 65536        /* sq8: the int32 dot of K int8 products cannot overflow */
-#define DQ8_MAX_GS 32768      /* dq8: a group sum of gs products of [-255, 255] fits int32 */
 #define MB 64                 /* GEMM task: rows (multiple of Q8_MR) */
 #define NB 64                 /* GEMM task: columns (multiple of Q8_NR) */
 #define KCHUNK 16             /* im2col rows per task */
@@ -77,100 +75,6 @@ void engine_free(Engine *e) {
   free(e->xf);
   free(e->xs);
   free(e);
-}
-
-/* ---------------------------------------------------------------- checks */
-
-/* int8 semantics the loader cannot know (most it checks too; checking twice is cheap) */
-static int check_op(const Model *m, uint32_t i, char *err, size_t errlen) {
-  const Op *op = &m->ops[i];
-  const char *nm = op_name(op->type);
-  const Value *x = &m->values[op->in[0]], *y = &m->values[op->out];
-  int sq8 = m->kind == KIND_SQ8;
-#define BAD(...) return rt_fail(err, errlen, __VA_ARGS__)
-  if (!sq8) {
-    if (op->type == OP_QUANTIZE || op->type == OP_DEQUANTIZE) BAD("op %u (%s): not allowed in a dq8 model", i, nm);
-    for (uint32_t k = 0; k < op->n_in; k++)
-      if (m->values[op->in[k]].dtype != DT_F32) BAD("op %u (%s): input %u is not f32 (dq8 activations are float)", i, nm, k);
-    if (y->dtype != DT_F32) BAD("op %u (%s): output is not f32 (dq8 activations are float)", i, nm);
-    if (op->act > ACT_RELU6) BAD("op %u (%s): bad activation %u", i, nm, op->act);
-  } else {
-    uint32_t din = op->type == OP_QUANTIZE ? DT_F32 : DT_I8, dout = op->type == OP_DEQUANTIZE ? DT_F32 : DT_I8;
-    for (uint32_t k = 0; k < op->n_in; k++)
-      if (m->values[op->in[k]].dtype != din)
-        BAD("op %u (%s): input %u must be %s", i, nm, k, din == DT_I8 ? "i8" : "f32");
-    if (y->dtype != dout) BAD("op %u (%s): output must be %s", i, nm, dout == DT_I8 ? "i8" : "f32");
-    const Value *qv = dout == DT_I8 ? y : x;   /* the quantized side */
-    if (!(qv->scale > 0.0f) || !isfinite(qv->scale) || qv->zero_point < -128 || qv->zero_point > 127)
-      BAD("op %u (%s): i8 value has scale %g / zero point %d (need scale > 0, zero point in [-128, 127])", i, nm,
-          (double)qv->scale, qv->zero_point);
-    if (dout == DT_I8 && (op->qmin < -128 || op->qmax > 127 || op->qmin > op->qmax))
-      BAD("op %u (%s): qmin %d / qmax %d not within [-128, 127]", i, nm, op->qmin, op->qmax);
-    int same = op->type == OP_MAXPOOL2D || op->type == OP_AVGPOOL2D || op->type == OP_ADAPTIVE_AVGPOOL2D ||
-               op->type == OP_ADAPTIVE_MAXPOOL2D || op->type == OP_FLATTEN || op->type == OP_ACT;
-    if (same && (memcmp(&x->scale, &y->scale, sizeof(float)) != 0 || x->zero_point != y->zero_point))
-      BAD("op %u (%s): output scale/zero point must equal the input's", i, nm);
-    if (op->type == OP_ADD && (op->attr[0] < 0 || op->attr[1] < 0 || op->attr[2] < 1 || op->attr[2] > 62))
-      BAD("op %u (%s): multipliers %d, %d must be >= 0 and shift %d in [1, 62]", i, nm, op->attr[0], op->attr[1],
-          op->attr[2]);
-    if (op->type == OP_CONCAT)
-      for (uint32_t k = 0; k < op->n_in; k++)
-        if (op->attr[2 * k] < 0 || op->attr[2 * k + 1] < 1 || op->attr[2 * k + 1] > 62)
-          BAD("op %u (%s): input %u: multiplier %d must be >= 0 and shift %d in [1, 62]", i, nm, k, op->attr[2 * k],
-              op->attr[2 * k + 1]);
-    if (op->type == OP_ADD || op->type == OP_CONCAT)
-      for (uint32_t k = 0; k < op->n_in; k++) {
-        const Value *v = &m->values[op->in[k]];
-        if (!(v->scale > 0.0f) || !isfinite(v->scale) || v->zero_point < -128 || v->zero_point > 127)
-          BAD("op %u (%s): input %u has scale %g / zero point %d", i, nm, k, (double)v->scale, v->zero_point);
-      }
-  }
-  if (op->type != OP_CONV2D && op->type != OP_LINEAR) return 0;
-
-  int conv = op->type == OP_CONV2D;
-  int64_t O = op->attr[0], groups = conv ? op->attr[10] : 1;
-  if (O < 1 || groups < 1 || (conv && (op->attr[1] < 1 || op->attr[1] % groups || O % groups)))
-    BAD("op %u (%s): bad out/in channels or groups", i, nm);
-  int64_t K = conv ? (int64_t)(op->attr[1] / groups) * op->attr[2] * op->attr[3] : op->attr[1];
-  if (K < 1 || K > Q8_MAX_K) BAD("op %u (%s): reduction length K = %lld not in [1, %d]", i, nm, (long long)K, Q8_MAX_K);
-  const Param *p[4];
-  for (int k = 0; k < 4; k++) p[k] = op_param(m, op, k);
-#define DIMS(P, D0, D1, DT, WHAT)                                                                         \
-  do {                                                                                                    \
-    uint64_t rest = 1;                                                                                    \
-    for (uint32_t d = 1; d < (P)->ndim; d++) rest *= (P)->dims[d];                                        \
-    int ok_ = (P)->dtype == (DT) && (P)->ndim >= 1 && (P)->dims[0] == (uint64_t)(D0) &&                   \
-              ((D1) == 0 ? (P)->ndim == 1 : rest == (uint64_t)(D1)) &&                                    \
-              (P)->nbytes == (uint64_t)(D0) * ((D1) ? (uint64_t)(D1) : 1) * ((DT) == DT_I8 ? 1 : 4);      \
-    if (!ok_) BAD("op %u (%s): param[%d] (%s) has the wrong dtype or dims", i, nm, (int)((P) == p[0] ? 0 : \
-                  (P) == p[1] ? 1 : (P) == p[2] ? 2 : 3), WHAT);                                          \
-  } while (0)
-  if (!p[0]) BAD("op %u (%s): weight (param[0]) is missing", i, nm);
-  DIMS(p[0], O, K, DT_I8, "weight");
-  if (sq8) {
-    if (!p[1] || !p[2] || !p[3]) BAD("op %u (%s): sq8 needs weight, bias, multiplier and shift", i, nm);
-    DIMS(p[1], O, 0, DT_I32, "bias");
-    DIMS(p[2], O, 0, DT_I32, "multiplier");
-    DIMS(p[3], O, 0, DT_I32, "shift");
-    for (int64_t o = 0; o < O; o++) {
-      int32_t mv, sv;
-      memcpy(&mv, (const int32_t *)p[2]->data + o, 4);
-      memcpy(&sv, (const int32_t *)p[3]->data + o, 4);
-      if (mv < 0) BAD("op %u (%s): multiplier[%lld] = %d not in [0, 2^31)", i, nm, (long long)o, mv);
-      if (sv < 1 || sv > 62) BAD("op %u (%s): shift[%lld] = %d not in [1, 62]", i, nm, (long long)o, sv);
-    }
-  } else {
-    int64_t gs = op->attr[11];
-    if (gs < 1 || K % gs) BAD("op %u (%s): group size %lld does not divide K = %lld", i, nm, (long long)gs, (long long)K);
-    if (gs > DQ8_MAX_GS) BAD("op %u (%s): group size %lld > %d (its int32 group sums could overflow)", i, nm, (long long)gs, DQ8_MAX_GS);
-    if (!p[1]) BAD("op %u (%s): scales (param[1]) are missing", i, nm);
-    DIMS(p[1], O, K / gs, DT_F32, "scales");
-    if (p[2]) DIMS(p[2], O, K / gs, DT_I8, "zero points");
-    if (p[3]) DIMS(p[3], O, 0, DT_F32, "bias");
-  }
-#undef DIMS
-#undef BAD
-  return 0;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -236,8 +140,6 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
     rt_fail(err, errlen, "this is a %s model; use run", kind_name(m->kind));
     return NULL;
   }
-  for (uint32_t i = 0; i < m->n_ops; i++)
-    if (check_op(m, i, err, errlen)) return NULL;
   Engine *e = calloc(1, sizeof *e);
   if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
   e->m = m, e->batch = batch, e->k = q8_kernels();

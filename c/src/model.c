@@ -1,8 +1,11 @@
-/* model.c: load and validate a tinyruntime model file (FORMAT.md, version 1).
+/* model.c: load and validate a tinyruntime model file (FORMAT.md, versions 1 and 2): the one
+ * validator of the runtime.
  *
  * The file is untrusted: every count, index, offset, size, dtype and shape is checked against the
- * file before it is used, and every op's output shape is recomputed from its inputs. Reads go
- * through rd_u32/rd_u64 on bounds-checked offsets only; nothing is read outside the map. */
+ * file before it is used, every op's attributes and limits are checked, and every op's output shape
+ * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's
+ * (skipped only in a fuzz build, -DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check
+ * nothing again. Reads go through rd_u32/rd_u64 on bounds-checked offsets only. */
 #define _POSIX_C_SOURCE 200809L
 #include "model.h"
 #include "util.h"
@@ -18,11 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HEADER_SIZE 128u
-#define VALUE_SIZE 32u
-#define OP_SIZE 160u
-#define PARAM_SIZE 48u
-#define SQ8_MAX_K 65536u
 
 /* ---------------------------------------------------------------- little helpers */
 
@@ -46,17 +44,10 @@ const char *kind_name(uint32_t kind) {
   }
 }
 
-const char *op_name(uint32_t type) {
-  static const char *names[] = {"?", "CONV2D", "LINEAR", "ADD", "CONCAT", "MAXPOOL2D", "AVGPOOL2D",
-                                "ADAPTIVE_AVGPOOL2D", "ADAPTIVE_MAXPOOL2D", "FLATTEN", "ACT",
-                                "QUANTIZE", "DEQUANTIZE"};
-  return type < sizeof names / sizeof *names ? names[type] : "?";
-}
-
 size_t value_elems(const Value *v) { return (size_t)v->c * v->h * v->w; }
 
 const Param *op_param(const Model *m, const Op *op, int slot) {
-  if (slot < 0 || slot >= 8 || op->param[slot] == MODEL_NONE || op->param[slot] >= m->n_params) return NULL;
+  if (slot < 0 || slot >= TR_N_PARAM || op->param[slot] == TR_NONE || op->param[slot] >= m->n_params) return NULL;
   return &m->params[op->param[slot]];
 }
 
@@ -71,6 +62,14 @@ void model_free(Model *m) {
   free(m->params);
   if (m->map && m->map_size) munmap(m->map, m->map_size);
   memset(m, 0, sizeof *m);
+}
+
+/* zlib's CRC-32 of the file with the checksum field taken as zero (FORMAT.md) */
+static uint32_t file_checksum(uint64_t fsize) {
+  static const unsigned char zero[4];
+  uint32_t c = rt_crc32(0, g_base, TR_HDR_CHECKSUM);
+  c = rt_crc32(c, zero, 4);
+  return rt_crc32(c, g_base + TR_HDR_CHECKSUM + 4, (size_t)(fsize - TR_HDR_CHECKSUM - 4));
 }
 
 /* ---------------------------------------------------------------- sections */
@@ -91,26 +90,26 @@ static int check_param(const Model *m, uint32_t i, int slot, int optional, uint3
                        const char *what, char *err, size_t errlen) {
   const Op *op = &m->ops[i];
   uint32_t pi = op->param[slot];
-  if (pi == MODEL_NONE) {
+  if (pi == TR_NONE) {
     if (optional) return 0;
-    return rt_fail(err, errlen, "op %u (%s): %s (param[%d]) is missing", i, op_name(op->type), what, slot);
+    return rt_fail(err, errlen, "op %u (%s): %s (param[%d]) is missing", i, tr_op_name(op->type), what, slot);
   }
   if (pi >= m->n_params)
-    return rt_fail(err, errlen, "op %u (%s): param[%d] = %u is out of range (n_params %u)", i, op_name(op->type), slot,
+    return rt_fail(err, errlen, "op %u (%s): param[%d] = %u is out of range (n_params %u)", i, tr_op_name(op->type), slot,
                 pi, m->n_params);
   const Param *p = &m->params[pi];
   if (p->dtype != dt)
-    return rt_fail(err, errlen, "op %u (%s): %s (param %u) has dtype %s, expected %s", i, op_name(op->type), what, pi,
+    return rt_fail(err, errlen, "op %u (%s): %s (param %u) has dtype %s, expected %s", i, tr_op_name(op->type), what, pi,
                 dt_name(p->dtype), dt_name(dt));
   uint64_t rest = 1;
   for (uint32_t d = 1; d < p->ndim; d++) rest *= p->dims[d];
   int ok = d1 == 0 ? (p->ndim == 1 && p->dims[0] == d0) : (p->ndim >= 2 && p->dims[0] == d0 && rest == d1);
   if (!ok) {
     if (d1 == 0)
-      return rt_fail(err, errlen, "op %u (%s): %s (param %u) shape mismatch, expected (%llu)", i, op_name(op->type),
+      return rt_fail(err, errlen, "op %u (%s): %s (param %u) shape mismatch, expected (%llu)", i, tr_op_name(op->type),
                   what, pi, (unsigned long long)d0);
     return rt_fail(err, errlen, "op %u (%s): %s (param %u) shape mismatch, expected (%llu, %llu)", i,
-                op_name(op->type), what, pi, (unsigned long long)d0, (unsigned long long)d1);
+                tr_op_name(op->type), what, pi, (unsigned long long)d0, (unsigned long long)d1);
   }
   return 0;
 }
@@ -120,35 +119,38 @@ static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t g
                          size_t errlen) {
   const Op *op = &m->ops[i];
   for (int s = 4; s < 8; s++)
-    if (op->param[s] != MODEL_NONE)
-      return rt_fail(err, errlen, "op %u (%s): param[%d] must be none", i, op_name(op->type), s);
+    if (op->param[s] != TR_NONE)
+      return rt_fail(err, errlen, "op %u (%s): param[%d] must be none", i, tr_op_name(op->type), s);
   switch (m->kind) {
   case KIND_F32:
-    if (op->param[2] != MODEL_NONE || op->param[3] != MODEL_NONE)
-      return rt_fail(err, errlen, "op %u (%s): param[2], param[3] must be none in an f32 model", i, op_name(op->type));
+    if (op->param[2] != TR_NONE || op->param[3] != TR_NONE)
+      return rt_fail(err, errlen, "op %u (%s): param[2], param[3] must be none in an f32 model", i, tr_op_name(op->type));
     if (check_param(m, i, 0, 0, DT_F32, O, K, "weight", err, errlen)) return -1;
     if (check_param(m, i, 1, 1, DT_F32, O, 0, "bias", err, errlen)) return -1;
     return 0;
   case KIND_DQ8: {
     if (gs < 1 || (uint64_t)gs > K || K % (uint64_t)gs)
-      return rt_fail(err, errlen, "op %u (%s): group size %d does not divide K = %llu", i, op_name(op->type), gs,
+      return rt_fail(err, errlen, "op %u (%s): group size %d does not divide K = %llu", i, tr_op_name(op->type), gs,
                   (unsigned long long)K);
+    if ((uint64_t)gs > TR_DQ8_MAX_GS)
+      return rt_fail(err, errlen, "op %u (%s): group size %d > %u (its int32 group sums could overflow)", i,
+                     tr_op_name(op->type), gs, TR_DQ8_MAX_GS);
     uint64_t G = K / (uint64_t)gs;
     if (check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen)) return -1;
     if (check_param(m, i, 1, 0, DT_F32, O, G, "scales", err, errlen)) return -1;
     if (check_param(m, i, 2, 1, DT_I8, O, G, "zero points", err, errlen)) return -1;
     if (check_param(m, i, 3, 1, DT_F32, O, 0, "bias", err, errlen)) return -1;
-    int asym = op->param[2] != MODEL_NONE;
+    int asym = op->param[2] != TR_NONE;
     if (*dq8_asym < 0) *dq8_asym = asym;
     else if (*dq8_asym != asym)
       return rt_fail(err, errlen, "op %u (%s): zero points present in some layers but not in others", i,
-                  op_name(op->type));
+                  tr_op_name(op->type));
     return 0;
   }
   case KIND_SQ8: {
-    if (K > SQ8_MAX_K)
-      return rt_fail(err, errlen, "op %u (%s): K = %llu exceeds %u for sq8", i, op_name(op->type),
-                  (unsigned long long)K, SQ8_MAX_K);
+    if (K > TR_SQ8_MAX_K)
+      return rt_fail(err, errlen, "op %u (%s): K = %llu exceeds %u for sq8", i, tr_op_name(op->type),
+                  (unsigned long long)K, TR_SQ8_MAX_K);
     if (check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen)) return -1;
     if (check_param(m, i, 1, 0, DT_I32, O, 0, "bias", err, errlen)) return -1;
     if (check_param(m, i, 2, 0, DT_I32, O, 0, "multiplier", err, errlen)) return -1;
@@ -158,8 +160,8 @@ static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t g
       int32_t mv, sv; /* data may be unaligned in a caller buffer: copy */
       memcpy(&mv, mul + o, 4);
       memcpy(&sv, sh + o, 4);
-      if (mv < 0) return rt_fail(err, errlen, "op %u (%s): multiplier[%llu] = %d is negative", i, op_name(op->type), (unsigned long long)o, mv);
-      if (sv < 1 || sv > 62) return rt_fail(err, errlen, "op %u (%s): shift[%llu] = %d not in [1, 62]", i, op_name(op->type), (unsigned long long)o, sv);
+      if (mv < 0) return rt_fail(err, errlen, "op %u (%s): multiplier[%llu] = %d is negative", i, tr_op_name(op->type), (unsigned long long)o, mv);
+      if (sv < TR_SHIFT_MIN || sv > TR_SHIFT_MAX) return rt_fail(err, errlen, "op %u (%s): shift[%llu] = %d not in [1, 62]", i, tr_op_name(op->type), (unsigned long long)o, sv);
     }
     return 0;
   }
@@ -185,16 +187,22 @@ static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, i
 
 static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errlen) {
   Op *op = &m->ops[i];
-  const char *nm = op_name(op->type);
+  const char *nm = tr_op_name(op->type);
   const Value *x = &m->values[op->in[0]], *y = &m->values[op->out];
   uint64_t oc = x->c, oh = x->h, ow = x->w; /* expected output shape */
   int is_sq8 = m->kind == KIND_SQ8;
   uint32_t want_in = is_sq8 ? DT_I8 : DT_F32, want_out = want_in;
 
+  /* the fused / standalone activation: version 1 knows none, relu, relu6; sq8 fuses none (its
+     clamps are qmin/qmax) and runs sigmoid .. hardsigmoid as an ACT with a lookup table */
+  uint32_t n_act = m->version >= 2 ? ACT_COUNT : ACT_RELU6 + 1;
+  if (op->act >= n_act) BAD("op %u (%s): bad activation %u (version %u)", i, nm, op->act, m->version);
+  int lut = is_sq8 && op->type == OP_ACT && op->act > ACT_RELU6;
+  if (is_sq8 && op->type != OP_ACT && op->act != ACT_NONE)
+    BAD("op %u (%s): activation %s fused in an sq8 model (sq8 clamps with qmin/qmax)", i, nm, tr_act_name(op->act));
   if (op->type != OP_CONV2D && op->type != OP_LINEAR)
-    for (int s = 0; s < 8; s++)
-      if (op->param[s] != MODEL_NONE) BAD("op %u (%s): param[%d] must be none", i, nm, s);
-  if (op->act > ACT_RELU6) BAD("op %u (%s): bad activation %u", i, nm, op->act);
+    for (int s = lut ? 1 : 0; s < TR_N_PARAM; s++)
+      if (op->param[s] != TR_NONE) BAD("op %u (%s): param[%d] must be none", i, nm, s);
 
   switch (op->type) {
   case OP_CONV2D: {
@@ -230,7 +238,21 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
       BAD("op %u (%s): input shapes (%u, %u, %u) and (%u, %u, %u) differ", i, nm, x->c, x->h, x->w, b->c, b->h, b->w);
     if (is_sq8) {
       if (A(0) < 0 || A(1) < 0) BAD("op %u (%s): negative multiplier", i, nm);
-      if (A(2) < 1 || A(2) > 62) BAD("op %u (%s): shift %d not in [1, 62]", i, nm, op->attr[2]);
+      if (A(A_ADD_SHIFT) < TR_SHIFT_MIN || A(A_ADD_SHIFT) > TR_SHIFT_MAX) BAD("op %u (%s): shift %d not in [1, 62]", i, nm, op->attr[2]);
+    }
+    break;
+  }
+  case OP_MUL: {
+    if (op->n_in != 2) BAD("op %u (%s): n_in %u, expected 2", i, nm, op->n_in);
+    const Value *b = &m->values[op->in[1]];
+    int same = b->c == x->c && b->h == x->h && b->w == x->w, chan = b->c == x->c && b->h == 1 && b->w == 1;
+    if (!same && !chan)
+      BAD("op %u (%s): input 1 is (%u, %u, %u), expected (%u, %u, %u) or (%u, 1, 1)", i, nm, b->c, b->h, b->w, x->c,
+          x->h, x->w, x->c);
+    if (is_sq8) {
+      if (A(A_MUL_M) < 0) BAD("op %u (%s): negative multiplier", i, nm);
+      if (A(A_MUL_SHIFT) < TR_SHIFT_MIN || A(A_MUL_SHIFT) > TR_SHIFT_MAX)
+        BAD("op %u (%s): shift %d not in [1, 62]", i, nm, op->attr[A_MUL_SHIFT]);
     }
     break;
   }
@@ -243,7 +265,7 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
       c += v->c;
       if (is_sq8) {
         if (A(2 * k) < 0) BAD("op %u (%s): negative multiplier for input %u", i, nm, k);
-        if (A(2 * k + 1) < 1 || A(2 * k + 1) > 62) BAD("op %u (%s): shift for input %u not in [1, 62]", i, nm, k);
+        if (A(A_CONCAT_SHIFT(k)) < TR_SHIFT_MIN || A(A_CONCAT_SHIFT(k)) > TR_SHIFT_MAX) BAD("op %u (%s): shift for input %u not in [1, 62]", i, nm, k);
       }
     }
     oc = c;
@@ -277,6 +299,10 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
     break;
   case OP_ACT:
     if (op->n_in != 1) BAD("op %u (%s): n_in %u, expected 1", i, nm, op->n_in);
+    if (lut) {
+      if (check_param(m, i, P_SQ8_ACT_LUT, 0, DT_I8, TR_LUT_SIZE, 0, "lookup table", err, errlen)) return -1;
+      if (op->qmin != -128 || op->qmax != 127) BAD("op %u (%s): qmin/qmax must be -128/127 with a lookup table", i, nm);
+    }
     break;
   case OP_QUANTIZE:
   case OP_DEQUANTIZE:
@@ -303,7 +329,7 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
     if (op->qmin < -128 || op->qmax > 127 || op->qmin > op->qmax)
       BAD("op %u (%s): qmin %d / qmax %d not within [-128, 127]", i, nm, op->qmin, op->qmax);
     int same = op->type == OP_MAXPOOL2D || op->type == OP_AVGPOOL2D || op->type == OP_ADAPTIVE_AVGPOOL2D ||
-               op->type == OP_ADAPTIVE_MAXPOOL2D || op->type == OP_FLATTEN || op->type == OP_ACT;
+               op->type == OP_ADAPTIVE_MAXPOOL2D || op->type == OP_FLATTEN || (op->type == OP_ACT && !lut);
     if (same && (y->scale != x->scale || y->zero_point != x->zero_point))
       BAD("op %u (%s): output scale/zero point must equal the input's", i, nm);
   }
@@ -313,32 +339,38 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
 /* ---------------------------------------------------------------- the loader */
 
 static int parse(Model *m, uint64_t fsize, char *err, size_t errlen) {
-  if (fsize < HEADER_SIZE) BAD("file too small for the header (%llu bytes, need %u)", (unsigned long long)fsize, HEADER_SIZE);
-  if (memcmp(g_base, MODEL_MAGIC, 8) != 0) BAD("bad magic (not a tinyruntime model file)");
-  m->version = rd_u32(8);
-  if (m->version > MODEL_VERSION) BAD("version %u is newer than this runtime (%u)", m->version, MODEL_VERSION);
-  if (m->version < 1) BAD("bad version %u", m->version);
-  m->kind = rd_u32(12);
+  if (fsize < TR_HEADER_SIZE) BAD("file too small for the header (%llu bytes, need %u)", (unsigned long long)fsize, TR_HEADER_SIZE);
+  if (memcmp(g_base + TR_HDR_MAGIC, TR_MAGIC, 8) != 0) BAD("bad magic (not a tinyruntime model file)");
+  m->version = rd_u32(TR_HDR_VERSION);
+  if (m->version > TR_VERSION) BAD("version %u is newer than this runtime (%u)", m->version, TR_VERSION);
+  if (m->version < TR_MIN_VERSION) BAD("bad version %u", m->version);
+  m->kind = rd_u32(TR_HDR_KIND);
   if (m->kind < KIND_F32 || m->kind > KIND_SQ8) BAD("unknown model kind %u", m->kind);
-  m->in_c = rd_u32(16), m->in_h = rd_u32(20), m->in_w = rd_u32(24), m->n_classes = rd_u32(28);
-  m->n_values = rd_u32(32), m->n_ops = rd_u32(36), m->n_params = rd_u32(40), m->output = rd_u32(44);
-  uint64_t names_off = rd_u64(48), names_size = rd_u64(56), values_off = rd_u64(64), ops_off = rd_u64(72);
-  uint64_t params_off = rd_u64(80), data_off = rd_u64(88), data_size = rd_u64(96), file_size = rd_u64(104);
+  m->in_c = rd_u32(TR_HDR_IN_C), m->in_h = rd_u32(TR_HDR_IN_H), m->in_w = rd_u32(TR_HDR_IN_W);
+  m->n_classes = rd_u32(TR_HDR_N_CLASSES), m->n_values = rd_u32(TR_HDR_N_VALUES), m->n_ops = rd_u32(TR_HDR_N_OPS);
+  m->n_params = rd_u32(TR_HDR_N_PARAMS), m->output = rd_u32(TR_HDR_OUTPUT);
+  uint64_t names_off = rd_u64(TR_HDR_NAMES_OFF), names_size = rd_u64(TR_HDR_NAMES_SIZE);
+  uint64_t values_off = rd_u64(TR_HDR_VALUES_OFF), ops_off = rd_u64(TR_HDR_OPS_OFF);
+  uint64_t params_off = rd_u64(TR_HDR_PARAMS_OFF), data_off = rd_u64(TR_HDR_DATA_OFF);
+  uint64_t data_size = rd_u64(TR_HDR_DATA_SIZE), file_size = rd_u64(TR_HDR_FILE_SIZE);
   if (file_size != fsize)
     BAD("file_size field says %llu bytes but the file has %llu (truncated or corrupt)", (unsigned long long)file_size,
         (unsigned long long)fsize);
+#ifndef TR_FUZZ_NO_CHECKSUM
+  if (m->version >= 2 && file_checksum(fsize) != rd_u32(TR_HDR_CHECKSUM)) BAD("checksum mismatch (file is corrupt)");
+#endif
   if (!m->in_c || !m->in_h || !m->in_w) BAD("input shape (%u, %u, %u) has a zero dim", m->in_c, m->in_h, m->in_w);
-  if ((uint64_t)m->in_c * m->in_h * m->in_w > MODEL_MAX_ELEMS) BAD("input shape too large");
+  if ((uint64_t)m->in_c * m->in_h * m->in_w > TR_MAX_ELEMS) BAD("input shape too large");
   if (m->n_classes < 1) BAD("n_classes is 0");
   if (m->n_values < 2) BAD("n_values %u < 2", m->n_values);
   if (m->n_ops < 1) BAD("n_ops is 0");
   if (m->output == 0 || m->output >= m->n_values) BAD("output value %u out of range (n_values %u)", m->output, m->n_values);
 
-  Section s[6] = {{0, HEADER_SIZE, "header"},
+  Section s[6] = {{0, TR_HEADER_SIZE, "header"},
                   {names_off, names_size, "class names"},
-                  {values_off, (uint64_t)m->n_values * VALUE_SIZE, "value table"},
-                  {ops_off, (uint64_t)m->n_ops * OP_SIZE, "op table"},
-                  {params_off, (uint64_t)m->n_params * PARAM_SIZE, "param table"},
+                  {values_off, (uint64_t)m->n_values * TR_VALUE_SIZE, "value table"},
+                  {ops_off, (uint64_t)m->n_ops * TR_OP_SIZE, "op table"},
+                  {params_off, (uint64_t)m->n_params * TR_PARAM_SIZE, "param table"},
                   {data_off, data_size, "param data"}};
   for (int k = 1; k < 6; k++)
     if (!in_file(s[k].off, s[k].size, fsize))
@@ -369,12 +401,12 @@ static int parse(Model *m, uint64_t fsize, char *err, size_t errlen) {
   /* values */
   if (!(m->values = calloc(m->n_values, sizeof *m->values))) BAD("out of memory");
   for (uint32_t v = 0; v < m->n_values; v++) {
-    uint64_t o = values_off + (uint64_t)v * VALUE_SIZE;
+    uint64_t o = values_off + (uint64_t)v * TR_VALUE_SIZE;
     Value *x = &m->values[v];
-    x->c = rd_u32(o), x->h = rd_u32(o + 4), x->w = rd_u32(o + 8), x->dtype = rd_u32(o + 12);
-    x->scale = rd_f32(o + 16), x->zero_point = rd_i32(o + 20);
+    x->c = rd_u32(o + TR_VAL_C), x->h = rd_u32(o + TR_VAL_H), x->w = rd_u32(o + TR_VAL_W);
+    x->dtype = rd_u32(o + TR_VAL_DTYPE), x->scale = rd_f32(o + TR_VAL_SCALE), x->zero_point = rd_i32(o + TR_VAL_ZERO_POINT);
     if (!x->c || !x->h || !x->w) BAD("value %u has shape (%u, %u, %u) with a zero dim", v, x->c, x->h, x->w);
-    if ((uint64_t)x->c * x->h * x->w > MODEL_MAX_ELEMS)
+    if ((uint64_t)x->c * x->h * x->w > TR_MAX_ELEMS)
       BAD("value %u shape (%u, %u, %u) has more than 2^31 elements", v, x->c, x->h, x->w);
     if (x->dtype != DT_F32 && !(x->dtype == DT_I8 && m->kind == KIND_SQ8))
       BAD("value %u has dtype %u, not allowed in a %s model", v, x->dtype, kind_name(m->kind));
@@ -392,12 +424,12 @@ static int parse(Model *m, uint64_t fsize, char *err, size_t errlen) {
   /* params */
   if (m->n_params && !(m->params = calloc(m->n_params, sizeof *m->params))) BAD("out of memory");
   for (uint32_t k = 0; k < m->n_params; k++) {
-    uint64_t o = params_off + (uint64_t)k * PARAM_SIZE;
+    uint64_t o = params_off + (uint64_t)k * TR_PARAM_SIZE;
     Param *q = &m->params[k];
-    q->dtype = rd_u32(o), q->ndim = rd_u32(o + 4);
-    for (int d = 0; d < 4; d++) q->dims[d] = rd_u32(o + 8 + 4 * d);
-    uint64_t off = rd_u64(o + 24);
-    q->nbytes = rd_u64(o + 32);
+    q->dtype = rd_u32(o + TR_PAR_DTYPE), q->ndim = rd_u32(o + TR_PAR_NDIM);
+    for (int d = 0; d < 4; d++) q->dims[d] = rd_u32(o + TR_PAR_DIMS + 4 * d);
+    uint64_t off = rd_u64(o + TR_PAR_OFFSET);
+    q->nbytes = rd_u64(o + TR_PAR_NBYTES);
     if (!dt_size(q->dtype)) BAD("param %u: bad dtype %u", k, q->dtype);
     if (q->ndim < 1 || q->ndim > 4) BAD("param %u: ndim %u not in 1..4", k, q->ndim);
     uint64_t n = dt_size(q->dtype);
@@ -424,28 +456,29 @@ static int parse(Model *m, uint64_t fsize, char *err, size_t errlen) {
   written[0] = 1;
   int rc = 0, dq8_asym = -1;
   for (uint32_t i = 0; i < m->n_ops && !rc; i++) {
-    uint64_t o = ops_off + (uint64_t)i * OP_SIZE;
+    uint64_t o = ops_off + (uint64_t)i * TR_OP_SIZE;
     Op *op = &m->ops[i];
-    op->type = rd_u32(o), op->act = rd_u32(o + 4), op->n_in = rd_u32(o + 8), op->out = rd_u32(o + 12);
-    for (int k = 0; k < 8; k++) op->in[k] = rd_u32(o + 16 + 4 * k);
-    for (int k = 0; k < 16; k++) op->attr[k] = rd_i32(o + 48 + 4 * k);
-    for (int k = 0; k < 8; k++) op->param[k] = rd_u32(o + 112 + 4 * k);
-    op->qmin = rd_i32(o + 144), op->qmax = rd_i32(o + 148);
-    if (op->type < OP_CONV2D || op->type > OP_DEQUANTIZE) { rc = rt_fail(err, errlen, "op %u: unknown type %u", i, op->type); break; }
-    if (op->n_in < 1 || op->n_in > 8) { rc = rt_fail(err, errlen, "op %u (%s): n_in %u not in 1..8", i, op_name(op->type), op->n_in); break; }
+    op->type = rd_u32(o + TR_OP_TYPE), op->act = rd_u32(o + TR_OP_ACT), op->n_in = rd_u32(o + TR_OP_N_IN);
+    op->out = rd_u32(o + TR_OP_OUT);
+    for (int k = 0; k < TR_MAX_IN; k++) op->in[k] = rd_u32(o + TR_OP_IN + 4 * k);
+    for (int k = 0; k < TR_N_ATTR; k++) op->attr[k] = rd_i32(o + TR_OP_ATTR + 4 * k);
+    for (int k = 0; k < TR_N_PARAM; k++) op->param[k] = rd_u32(o + TR_OP_PARAM + 4 * k);
+    op->qmin = rd_i32(o + TR_OP_QMIN), op->qmax = rd_i32(o + TR_OP_QMAX);
+    if (op->type < OP_CONV2D || op->type >= OP_COUNT || (op->type == OP_MUL && m->version < 2)) { rc = rt_fail(err, errlen, "op %u: unknown type %u", i, op->type); break; }
+    if (op->n_in < 1 || op->n_in > TR_MAX_IN) { rc = rt_fail(err, errlen, "op %u (%s): n_in %u not in 1..8", i, tr_op_name(op->type), op->n_in); break; }
     for (uint32_t k = 0; k < op->n_in && !rc; k++) {
       if (op->in[k] >= m->n_values)
-        rc = rt_fail(err, errlen, "op %u (%s): input %u = value %u out of range (n_values %u)", i, op_name(op->type), k, op->in[k], m->n_values);
+        rc = rt_fail(err, errlen, "op %u (%s): input %u = value %u out of range (n_values %u)", i, tr_op_name(op->type), k, op->in[k], m->n_values);
       else if (!written[op->in[k]])
-        rc = rt_fail(err, errlen, "op %u (%s): reads value %u before any op writes it", i, op_name(op->type), op->in[k]);
+        rc = rt_fail(err, errlen, "op %u (%s): reads value %u before any op writes it", i, tr_op_name(op->type), op->in[k]);
     }
     if (rc) break;
-    for (int k = 0; k < 8 && !rc; k++)
-      if (op->param[k] != MODEL_NONE && op->param[k] >= m->n_params)
-        rc = rt_fail(err, errlen, "op %u (%s): param[%d] = %u out of range (n_params %u)", i, op_name(op->type), k, op->param[k], m->n_params);
+    for (int k = 0; k < TR_N_PARAM && !rc; k++)
+      if (op->param[k] != TR_NONE && op->param[k] >= m->n_params)
+        rc = rt_fail(err, errlen, "op %u (%s): param[%d] = %u out of range (n_params %u)", i, tr_op_name(op->type), k, op->param[k], m->n_params);
     if (rc) break;
-    if (op->out == 0 || op->out >= m->n_values) { rc = rt_fail(err, errlen, "op %u (%s): output value %u out of range", i, op_name(op->type), op->out); break; }
-    if (written[op->out]) { rc = rt_fail(err, errlen, "op %u (%s): value %u is written twice", i, op_name(op->type), op->out); break; }
+    if (op->out == 0 || op->out >= m->n_values) { rc = rt_fail(err, errlen, "op %u (%s): output value %u out of range", i, tr_op_name(op->type), op->out); break; }
+    if (written[op->out]) { rc = rt_fail(err, errlen, "op %u (%s): value %u is written twice", i, tr_op_name(op->type), op->out); break; }
     written[op->out] = 1;
     rc = check_op(m, i, &dq8_asym, err, errlen);
   }
@@ -473,9 +506,9 @@ int model_load(const char *path, Model *m, char *err, size_t errlen) {
   struct stat st;
   if (fstat(fd, &st) != 0) { int e = errno; close(fd); return rt_fail(err, errlen, "%s", strerror(e)); }
   if (!S_ISREG(st.st_mode)) { close(fd); return rt_fail(err, errlen, "not a regular file"); }
-  if ((uint64_t)st.st_size < HEADER_SIZE) {
+  if ((uint64_t)st.st_size < TR_HEADER_SIZE) {
     close(fd);
-    return rt_fail(err, errlen, "file too small for the header (%llu bytes, need %u)", (unsigned long long)st.st_size, HEADER_SIZE);
+    return rt_fail(err, errlen, "file too small for the header (%llu bytes, need %u)", (unsigned long long)st.st_size, TR_HEADER_SIZE);
   }
   void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);

@@ -1,28 +1,21 @@
-/* model.h: the tinyruntime model file (FORMAT.md, version 1), memory-mapped and validated.
- * model_load checks every count, index, offset, size, dtype and shape against the file and
- * recomputes each op's output shape; after it succeeds, every pointer in Model is safe to use. */
+/* model.h: the tinyruntime model file (FORMAT.md, versions 1 and 2), memory-mapped and validated.
+ * model_load is the one validator of the runtime: it checks every count, index, offset, size, dtype,
+ * shape, attribute and limit against the file (and, from version 2, its checksum) and recomputes each
+ * op's output shape; after it succeeds, every pointer in Model is safe to use and the engines trust it.
+ * The format's names and numbers (op codes, slots, offsets, limits) come from the generated ops.h. */
 #ifndef TINYRUNTIME_MODEL_H
 #define TINYRUNTIME_MODEL_H
 #include <stddef.h>
 #include <stdint.h>
 
-#define MODEL_MAGIC "TINYRTM"
-#define MODEL_VERSION 1u
-#define MODEL_NONE 0xFFFFFFFFu            /* "no param" in Op.param[] */
-#define MODEL_MAX_ELEMS (1ull << 31)      /* largest c*h*w accepted for one value */
-
-enum { KIND_F32 = 1, KIND_DQ8 = 2, KIND_SQ8 = 3 };
-enum { OP_CONV2D = 1, OP_LINEAR, OP_ADD, OP_CONCAT, OP_MAXPOOL2D, OP_AVGPOOL2D, OP_ADAPTIVE_AVGPOOL2D,
-       OP_ADAPTIVE_MAXPOOL2D, OP_FLATTEN, OP_ACT, OP_QUANTIZE, OP_DEQUANTIZE };
-enum { DT_F32 = 0, DT_I8 = 1, DT_I32 = 2 };
-enum { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2 };
+#include "ops.h"
 
 /* one activation tensor of one image, shape (c, h, w), CHW */
 typedef struct { uint32_t c, h, w, dtype; float scale; int32_t zero_point; } Value;
 /* one parameter tensor; data points into the map (64-byte aligned in the file) */
 typedef struct { uint32_t dtype, ndim, dims[4]; const void *data; uint64_t nbytes; } Param;
-/* one operation; attr[] per FORMAT.md, param[] indices into params or MODEL_NONE */
-typedef struct { uint32_t type, act, n_in, out, in[8]; int32_t attr[16]; uint32_t param[8];
+/* one operation; attr[] per FORMAT.md (A_* slots), param[] indices into params or TR_NONE */
+typedef struct { uint32_t type, act, n_in, out, in[TR_MAX_IN]; int32_t attr[TR_N_ATTR]; uint32_t param[TR_N_PARAM];
                  int32_t qmin, qmax; } Op;
 typedef struct {
   uint32_t version, kind, in_c, in_h, in_w, n_classes, n_values, n_ops, n_params, output;
@@ -39,6 +32,5 @@ const char *kind_name(uint32_t kind);                                  /* "f32",
 /* Same as model_load, but validates a caller-owned buffer (not copied, must outlive m; model_free
  * does not free it). Used by tests to feed malformed bytes without touching the disk. */
 int  model_load_buffer(const void *buf, size_t size, Model *m, char *err, size_t errlen);
-const char *op_name(uint32_t type);                                    /* "CONV2D", ... or "?" */
 size_t value_elems(const Value *v);                                    /* c*h*w */
 #endif

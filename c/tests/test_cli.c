@@ -144,7 +144,7 @@ int main(void) {
     int8_t wq[12] = {1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12};
     float sc[3] = {0.1f, 0.2f, 0.3f};
     uint32_t dw[4] = {3, 4, 0, 0}, ds[4] = {3, 1, 0, 0};
-    uint32_t pr[8] = {MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE};
+    uint32_t pr[8] = {TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE};
     pr[0] = mw_param(m, DT_I8, 2, dw, wq), pr[1] = mw_param(m, DT_F32, 2, ds, sc);
     int32_t a[16] = {3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4};
     uint32_t in0 = 0, y = mw_value(m, 3, 1, 1);

@@ -8,17 +8,6 @@
 #include "model.h"
 #include "util_writer.h"
 
-#define HDR_VERSION 8
-#define HDR_KIND 12
-#define HDR_NVALUES 32
-#define HDR_NOPS 36
-#define HDR_NPARAMS 40
-#define HDR_OUTPUT 44
-#define HDR_VALUES_OFF 64
-#define HDR_OPS_OFF 72
-#define HDR_PARAMS_OFF 80
-#define HDR_DATA_SIZE 96
-#define HDR_FILE_SIZE 104
 
 static uint32_t get32(const unsigned char *b, size_t o) { return b[o] | b[o + 1] << 8 | b[o + 2] << 16 | (uint32_t)b[o + 3] << 24; }
 static uint64_t get64(const unsigned char *b, size_t o) { return get32(b, o) | (uint64_t)get32(b, o + 4) << 32; }
@@ -53,15 +42,18 @@ static void expect_fail(const char *what, const unsigned char *b, size_t size, c
   free(copy);
 }
 
-static size_t op_off(const unsigned char *b, uint32_t i) { return get64(b, HDR_OPS_OFF) + 160ull * i; }
-static size_t val_off(const unsigned char *b, uint32_t i) { return get64(b, HDR_VALUES_OFF) + 32ull * i; }
-static size_t par_off(const unsigned char *b, uint32_t i) { return get64(b, HDR_PARAMS_OFF) + 48ull * i; }
+static size_t op_off(const unsigned char *b, uint32_t i) { return get64(b, TR_HDR_OPS_OFF) + (uint64_t)TR_OP_SIZE * i; }
+static size_t val_off(const unsigned char *b, uint32_t i) { return get64(b, TR_HDR_VALUES_OFF) + (uint64_t)TR_VALUE_SIZE * i; }
+static size_t par_off(const unsigned char *b, uint32_t i) { return get64(b, TR_HDR_PARAMS_OFF) + (uint64_t)TR_PARAM_SIZE * i; }
 
+/* a copy of the good file g, changed by stmt, its checksum recomputed (so the validator, not the
+   checksum, has to catch it), must fail with a message containing want */
 #define MUTATE(what, want, stmt)                   \
   do {                                             \
     unsigned char *b = malloc(size);               \
     memcpy(b, g, size);                            \
     stmt;                                          \
+    mw_seal(b, size);                              \
     expect_fail(what, b, size, want);              \
     free(b);                                       \
   } while (0)
@@ -101,25 +93,25 @@ int main(void) {
      to match the truncation (then the sections stick out) */
   for (size_t cut = 0; cut < size; cut += (cut < 1024 ? 1 : 61)) {
     expect_fail("truncated", g, cut, NULL);
-    if (cut >= 128) MUTATE("truncated, file_size patched", NULL, set64(b, HDR_FILE_SIZE, cut); expect_fail("patched", b, cut, NULL));
+    if (cut >= 128) MUTATE("truncated, file_size patched", NULL, set64(b, TR_HDR_FILE_SIZE, cut); expect_fail("patched", b, cut, NULL));
   }
 
   MUTATE("bad magic", "bad magic", b[0] = 'X');
-  MUTATE("newer version", "version 2 is newer", set32(b, HDR_VERSION, 2));
-  MUTATE("version 0", "version", set32(b, HDR_VERSION, 0));
-  MUTATE("bad kind", "kind", set32(b, HDR_KIND, 9));
+  MUTATE("newer version", "version 3 is newer", set32(b, TR_HDR_VERSION, 3));
+  MUTATE("version 0", "version", set32(b, TR_HDR_VERSION, 0));
+  MUTATE("bad kind", "kind", set32(b, TR_HDR_KIND, 9));
   MUTATE("in_c mismatch", "value 0", set32(b, 16, 4));
   MUTATE("zero classes", "n_classes", set32(b, 28, 0));
-  MUTATE("output out of range", "output", set32(b, HDR_OUTPUT, 99));
-  MUTATE("output is the input", "output", set32(b, HDR_OUTPUT, 0));
-  MUTATE("n_values huge", "outside the file", set32(b, HDR_NVALUES, 0x7FFFFFFF));
-  MUTATE("n_ops huge", "outside the file", set32(b, HDR_NOPS, 0xFFFFFFFF));
-  MUTATE("n_params huge", "outside the file", set32(b, HDR_NPARAMS, 0x10000000));
-  MUTATE("n_ops zero", "n_ops", set32(b, HDR_NOPS, 0));
-  MUTATE("values_off past end", "outside the file", set64(b, HDR_VALUES_OFF, size));
-  MUTATE("values_off wraps", "outside the file", set64(b, HDR_VALUES_OFF, UINT64_MAX - 8));
-  MUTATE("ops overlap values", "overlap", set64(b, HDR_OPS_OFF, get64(b, HDR_VALUES_OFF) + 32));
-  MUTATE("data_size too large", "outside the file", set64(b, HDR_DATA_SIZE, size));
+  MUTATE("output out of range", "output", set32(b, TR_HDR_OUTPUT, 99));
+  MUTATE("output is the input", "output", set32(b, TR_HDR_OUTPUT, 0));
+  MUTATE("n_values huge", "outside the file", set32(b, TR_HDR_N_VALUES, 0x7FFFFFFF));
+  MUTATE("n_ops huge", "outside the file", set32(b, TR_HDR_N_OPS, 0xFFFFFFFF));
+  MUTATE("n_params huge", "outside the file", set32(b, TR_HDR_N_PARAMS, 0x10000000));
+  MUTATE("n_ops zero", "n_ops", set32(b, TR_HDR_N_OPS, 0));
+  MUTATE("values_off past end", "outside the file", set64(b, TR_HDR_VALUES_OFF, size));
+  MUTATE("values_off wraps", "outside the file", set64(b, TR_HDR_VALUES_OFF, UINT64_MAX - 8));
+  MUTATE("ops overlap values", "overlap", set64(b, TR_HDR_OPS_OFF, get64(b, TR_HDR_VALUES_OFF) + 32));
+  MUTATE("data_size too large", "outside the file", set64(b, TR_HDR_DATA_SIZE, size));
   MUTATE("names_size off", "names", set64(b, 56, get64(b, 56) - 1));
   MUTATE("class name too long", "class name", set32(b, 128, 1000));
   MUTATE("value dim zero", "zero dim", set32(b, val_off(b, 1) + 4, 0));
@@ -149,7 +141,10 @@ int main(void) {
   MUTATE("conv gs in f32", "group size", set32(b, op_off(b, 0) + 48 + 44, 4));
   MUTATE("pool padding > kernel/2", "padding", set32(b, op_off(b, 1) + 48 + 16, 2));
   MUTATE("pool ceil_mode 2", "ceil_mode", set32(b, op_off(b, 1) + 48 + 32, 2));
-  MUTATE("bad activation", "activation", set32(b, op_off(b, 0) + 4, 3));
+  MUTATE("bad activation", "activation", set32(b, op_off(b, 0) + TR_OP_ACT, ACT_COUNT));
+  MUTATE("v2 activation in a v1 file", "activation", set32(b, TR_HDR_VERSION, 1); set32(b, op_off(b, 0) + TR_OP_ACT, ACT_SILU));
+  MUTATE("MUL in a v1 file", "unknown type", set32(b, TR_HDR_VERSION, 1); set32(b, op_off(b, 1), OP_MUL));
+  MUTATE("MUL with one input", "n_in", set32(b, op_off(b, 1), OP_MUL));
   MUTATE("QUANTIZE in f32 model", "sq8", set32(b, op_off(b, 3), OP_QUANTIZE));
   MUTATE("param dtype bad", "dtype", set32(b, par_off(b, 0), 7));
   MUTATE("param dtype i8 for f32 weight", "dtype", set32(b, par_off(b, 0), DT_I8); set64(b, par_off(b, 0) + 32, 108));
@@ -164,15 +159,34 @@ int main(void) {
   MUTATE("param offset huge", "outside", set64(b, par_off(b, 3) + 24, UINT64_MAX - 63));
   MUTATE("linear in_f wrong", "in_f", set32(b, op_off(b, 4) + 48 + 4, 3));
 
-  /* random byte corruption in the tables: any result is fine as long as it is a clean one */
+  /* the checksum: any flipped byte is "checksum mismatch"; a version-1 file has none and loads */
+  for (size_t at = 0; at < size; at += 37) {
+    if (at >= TR_HDR_FILE_SIZE && at < TR_HDR_FILE_SIZE + 8) continue;   /* that is "truncated" */
+    unsigned char *b = malloc(size);
+    memcpy(b, g, size);
+    b[at] ^= 0x10;
+    expect_fail("flipped byte", b, size, at < 8 || (at >= 8 && at < 12) ? NULL : "checksum mismatch");
+    free(b);
+  }
+  {
+    unsigned char *b = malloc(size);
+    memcpy(b, g, size);
+    set32(b, TR_HDR_VERSION, 1), set32(b, TR_HDR_CHECKSUM, 0);
+    CHECK(model_load_buffer(b, size, &m, err, sizeof err) == 0 && m.version == 1, "version-1 file: %s", err);
+    model_free(&m);
+    free(b);
+  }
+
+  /* random byte corruption in the tables (checksum recomputed): any result is fine as long as it is a clean one */
   uint64_t r = 99;
-  size_t tables_end = get64(g, 88);
+  size_t tables_end = get64(g, TR_HDR_DATA_OFF);
   int trials = test_quick() ? 2000 : 20000;
   for (int t = 0; t < trials; t++) {
     unsigned char *b = malloc(size);
     memcpy(b, g, size);
     int flips = 1 + (int)(rng_next(&r) % 4);
     for (int f = 0; f < flips; f++) b[rng_next(&r) % tables_end] = (unsigned char)rng_next(&r);
+    mw_seal(b, size);
     if (model_load_buffer(b, size, &m, err, sizeof err) == 0) model_free(&m);
     free(b);
   }

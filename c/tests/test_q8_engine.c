@@ -114,11 +114,11 @@ static unsigned char *sq8_model(size_t *size, int bad) {
   v[8] = mw_value_q(m, NCLS, 1, 1, DT_I8, sc[8], zp[8]);
   uint32_t out = mw_value(m, NCLS, 1, 1);
   uint32_t p1[8] = { qparam(m, DT_I8, O1, C0 * 9, w1), qparam(m, DT_I32, O1, 0, b1), qparam(m, DT_I32, O1, 0, m1),
-                     qparam(m, DT_I32, O1, 0, s1), MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE };
+                     qparam(m, DT_I32, O1, 0, s1), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
   uint32_t p2[8] = { qparam(m, DT_I8, O1, 9, w2), qparam(m, DT_I32, O1, 0, b2), qparam(m, DT_I32, O1, 0, m2),
-                     qparam(m, DT_I32, O1, 0, s2), MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE };
+                     qparam(m, DT_I32, O1, 0, s2), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
   uint32_t p3[8] = { qparam(m, DT_I8, NCLS, O1, w3), qparam(m, DT_I32, NCLS, 0, b3), qparam(m, DT_I32, NCLS, 0, m3),
-                     qparam(m, DT_I32, NCLS, 0, s3), MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE };
+                     qparam(m, DT_I32, NCLS, 0, s3), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
   int32_t aq[16] = { 0 }, ac1[16] = { O1, C0, 3, 3, 2, 2, 1, 1, 1, 1, 1 }, ac2[16] = { O1, O1, 3, 3, 1, 1, 1, 1, 1, 1, O1 };
   int32_t aadd[16] = { 894784853, 715827883, 30 }, amp[16] = { 2, 2, 2, 2, 0, 0, 1, 1, 1 }, aad[16] = { 1, 1 };
   int32_t alin[16] = { NCLS, O1 };
@@ -199,7 +199,7 @@ static unsigned char *dq8_model(size_t *size, int big_gs) {
   MW *m = mw_new(KIND_DQ8, C0, H0, W0, NCLS);
   uint32_t v1 = mw_value(m, O2, H0, W0), v2 = mw_value(m, O2, 1, 1), v3 = mw_value(m, O2, 1, 1);
   uint32_t p1[8] = { qparam(m, DT_I8, O2, 27, dw1), qparam(m, DT_F32, O2, 3, ds1), qparam(m, DT_I8, O2, 3, dz1),
-                     MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE };
+                     TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE };
   int32_t ac[16] = { O2, C0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 9 }, aad[16] = { 1, 1 }, alin[16] = { NCLS, O2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
   uint32_t x0 = 0;
   mw_op(m, OP_CONV2D, ACT_RELU, 1, &x0, v1, ac, p1);
@@ -209,7 +209,7 @@ static unsigned char *dq8_model(size_t *size, int big_gs) {
   if (!big_gs) {
     out = mw_value(m, NCLS, 1, 1);
     uint32_t p2[8] = { qparam(m, DT_I8, NCLS, O2, dw2), qparam(m, DT_F32, NCLS, 2, ds2), qparam(m, DT_I8, NCLS, 2, dz2),
-                       qparam(m, DT_F32, NCLS, 0, db2), MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE };
+                       qparam(m, DT_F32, NCLS, 0, db2), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
     mw_op(m, OP_LINEAR, 0, 1, &v3, out, alin, p2);
   } else {   /* LINEAR 6 -> 40000 (one group of 40000), then 40000 -> NCLS in one group: too large a group */
     int K = 40000;
@@ -217,12 +217,12 @@ static unsigned char *dq8_model(size_t *size, int big_gs) {
     float *s = calloc(NCLS, 4), *sa = calloc(K, 4);
     uint32_t v4 = mw_value(m, (uint32_t)K, 1, 1);
     uint32_t pa[8] = { qparam(m, DT_I8, (uint32_t)K, O2, wa), qparam(m, DT_F32, (uint32_t)K, 1, sa), qparam(m, DT_I8, (uint32_t)K, 1, za),
-                       MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE };
+                       TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE };
     int32_t a1[16] = { K, O2, 0, 0, 0, 0, 0, 0, 0, 0, 0, O2 }, a2[16] = { NCLS, K, 0, 0, 0, 0, 0, 0, 0, 0, 0, K };
     mw_op(m, OP_LINEAR, 0, 1, &v3, v4, a1, pa);
     out = mw_value(m, NCLS, 1, 1);
     uint32_t p2[8] = { qparam(m, DT_I8, NCLS, (uint32_t)K, w), qparam(m, DT_F32, NCLS, 1, s), qparam(m, DT_I8, NCLS, 1, z),
-                       MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE };
+                       TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE };
     mw_op(m, OP_LINEAR, 0, 1, &v4, out, a2, p2);
     free(w), free(z), free(wa), free(za), free(s), free(sa);
   }

@@ -1,6 +1,7 @@
 /* util_writer.c: see util_writer.h */
 #define _XOPEN_SOURCE 700
 #include "util_writer.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -10,7 +11,7 @@ int g_failures;
 
 typedef struct { uint32_t dtype, ndim, dims[4]; unsigned char *data; uint64_t nbytes; } WParam;
 struct MW {
-  uint32_t kind, c, h, w, n_classes, output;
+  uint32_t version, kind, c, h, w, n_classes, output;
   Value *v; uint32_t nv, cv;
   Op *o; uint32_t no, co;
   WParam *p; uint32_t np, cp;
@@ -26,7 +27,7 @@ static void *grow(void *p, uint32_t *cap, uint32_t n, size_t sz) {
 
 MW *mw_new(uint32_t kind, uint32_t c, uint32_t h, uint32_t w, uint32_t n_classes) {
   MW *m = calloc(1, sizeof *m);
-  m->kind = kind, m->c = c, m->h = h, m->w = w, m->n_classes = n_classes;
+  m->version = TR_VERSION, m->kind = kind, m->c = c, m->h = h, m->w = w, m->n_classes = n_classes;
   mw_value(m, c, h, w);
   return m;
 }
@@ -62,13 +63,14 @@ uint32_t mw_op(MW *m, uint32_t type, uint32_t act, uint32_t n_in, const uint32_t
   o->type = type, o->act = act, o->n_in = n_in, o->out = out;
   for (uint32_t k = 0; k < n_in && k < 8; k++) o->in[k] = in[k];
   if (attr) memcpy(o->attr, attr, sizeof o->attr);
-  for (int k = 0; k < 8; k++) o->param[k] = params ? params[k] : MODEL_NONE;
+  for (int k = 0; k < 8; k++) o->param[k] = params ? params[k] : TR_NONE;
   m->output = out;
   return m->no++;
 }
 Op *mw_op_ptr(MW *m, uint32_t i) { return &m->o[i]; }
 void mw_output(MW *m, uint32_t v) { m->output = v; }
 void mw_classes(MW *m, uint32_t n) { m->n_classes = n; }
+void mw_version(MW *m, uint32_t version) { m->version = version; }
 
 static void put32(unsigned char *b, uint64_t off, uint32_t v) {
   for (int k = 0; k < 4; k++) b[off + k] = (unsigned char)(v >> (8 * k));
@@ -80,51 +82,65 @@ unsigned char *mw_finish(MW *m, size_t *size) {
   char name[32];
   uint64_t names_size = 0;
   for (uint32_t k = 0; k < m->n_classes; k++) names_size += 4 + (uint64_t)snprintf(name, sizeof name, "class%u", k);
-  uint64_t names_off = 128, values_off = al(names_off + names_size, 8), ops_off = values_off + 32ull * m->nv;
-  uint64_t params_off = ops_off + 160ull * m->no, data_off = al(params_off + 48ull * m->np, 64), d = data_off;
+  uint64_t names_off = TR_HEADER_SIZE, values_off = al(names_off + names_size, 8);
+  uint64_t ops_off = values_off + (uint64_t)TR_VALUE_SIZE * m->nv, params_off = ops_off + (uint64_t)TR_OP_SIZE * m->no;
+  uint64_t data_off = al(params_off + (uint64_t)TR_PARAM_SIZE * m->np, 64), d = data_off;
   for (uint32_t k = 0; k < m->np; k++) d = al(d + m->p[k].nbytes, 64);
   uint64_t data_size = d - data_off, fsize = d;
   unsigned char *b = calloc(1, fsize);
-  memcpy(b, "TINYRTM", 8);
-  put32(b, 8, 1), put32(b, 12, m->kind), put32(b, 16, m->c), put32(b, 20, m->h), put32(b, 24, m->w);
-  put32(b, 28, m->n_classes), put32(b, 32, m->nv), put32(b, 36, m->no), put32(b, 40, m->np), put32(b, 44, m->output);
-  put64(b, 48, names_off), put64(b, 56, names_size), put64(b, 64, values_off), put64(b, 72, ops_off);
-  put64(b, 80, params_off), put64(b, 88, data_off), put64(b, 96, data_size), put64(b, 104, fsize);
+  memcpy(b + TR_HDR_MAGIC, TR_MAGIC, 8);
+  put32(b, TR_HDR_VERSION, m->version), put32(b, TR_HDR_KIND, m->kind);
+  put32(b, TR_HDR_IN_C, m->c), put32(b, TR_HDR_IN_H, m->h), put32(b, TR_HDR_IN_W, m->w);
+  put32(b, TR_HDR_N_CLASSES, m->n_classes), put32(b, TR_HDR_N_VALUES, m->nv), put32(b, TR_HDR_N_OPS, m->no);
+  put32(b, TR_HDR_N_PARAMS, m->np), put32(b, TR_HDR_OUTPUT, m->output);
+  put64(b, TR_HDR_NAMES_OFF, names_off), put64(b, TR_HDR_NAMES_SIZE, names_size);
+  put64(b, TR_HDR_VALUES_OFF, values_off), put64(b, TR_HDR_OPS_OFF, ops_off), put64(b, TR_HDR_PARAMS_OFF, params_off);
+  put64(b, TR_HDR_DATA_OFF, data_off), put64(b, TR_HDR_DATA_SIZE, data_size), put64(b, TR_HDR_FILE_SIZE, fsize);
   uint64_t q = names_off;
   for (uint32_t k = 0; k < m->n_classes; k++) {
     uint32_t len = (uint32_t)snprintf(name, sizeof name, "class%u", k);
     put32(b, q, len), memcpy(b + q + 4, name, len), q += 4 + len;
   }
   for (uint32_t k = 0; k < m->nv; k++) {
-    uint64_t o = values_off + 32ull * k;
+    uint64_t o = values_off + (uint64_t)TR_VALUE_SIZE * k;
     Value *v = &m->v[k];
     uint32_t s, z;
     memcpy(&s, &v->scale, 4), memcpy(&z, &v->zero_point, 4);
-    put32(b, o, v->c), put32(b, o + 4, v->h), put32(b, o + 8, v->w), put32(b, o + 12, v->dtype), put32(b, o + 16, s), put32(b, o + 20, z);
+    put32(b, o + TR_VAL_C, v->c), put32(b, o + TR_VAL_H, v->h), put32(b, o + TR_VAL_W, v->w);
+    put32(b, o + TR_VAL_DTYPE, v->dtype), put32(b, o + TR_VAL_SCALE, s), put32(b, o + TR_VAL_ZERO_POINT, z);
   }
   for (uint32_t k = 0; k < m->no; k++) {
-    uint64_t o = ops_off + 160ull * k;
+    uint64_t o = ops_off + (uint64_t)TR_OP_SIZE * k;
     Op *p = &m->o[k];
-    put32(b, o, p->type), put32(b, o + 4, p->act), put32(b, o + 8, p->n_in), put32(b, o + 12, p->out);
-    for (int j = 0; j < 8; j++) put32(b, o + 16 + 4 * j, p->in[j]);
-    for (int j = 0; j < 16; j++) put32(b, o + 48 + 4 * j, (uint32_t)p->attr[j]);
-    for (int j = 0; j < 8; j++) put32(b, o + 112 + 4 * j, p->param[j]);
-    put32(b, o + 144, (uint32_t)p->qmin), put32(b, o + 148, (uint32_t)p->qmax);
+    put32(b, o + TR_OP_TYPE, p->type), put32(b, o + TR_OP_ACT, p->act), put32(b, o + TR_OP_N_IN, p->n_in);
+    put32(b, o + TR_OP_OUT, p->out);
+    for (int j = 0; j < TR_MAX_IN; j++) put32(b, o + TR_OP_IN + 4 * j, p->in[j]);
+    for (int j = 0; j < TR_N_ATTR; j++) put32(b, o + TR_OP_ATTR + 4 * j, (uint32_t)p->attr[j]);
+    for (int j = 0; j < TR_N_PARAM; j++) put32(b, o + TR_OP_PARAM + 4 * j, p->param[j]);
+    put32(b, o + TR_OP_QMIN, (uint32_t)p->qmin), put32(b, o + TR_OP_QMAX, (uint32_t)p->qmax);
   }
   d = data_off;
   for (uint32_t k = 0; k < m->np; k++) {
-    uint64_t o = params_off + 48ull * k;
+    uint64_t o = params_off + (uint64_t)TR_PARAM_SIZE * k;
     WParam *p = &m->p[k];
-    put32(b, o, p->dtype), put32(b, o + 4, p->ndim);
-    for (int j = 0; j < 4; j++) put32(b, o + 8 + 4 * j, p->dims[j]);
-    put64(b, o + 24, d), put64(b, o + 32, p->nbytes);
+    put32(b, o + TR_PAR_DTYPE, p->dtype), put32(b, o + TR_PAR_NDIM, p->ndim);
+    for (int j = 0; j < 4; j++) put32(b, o + TR_PAR_DIMS + 4 * j, p->dims[j]);
+    put64(b, o + TR_PAR_OFFSET, d), put64(b, o + TR_PAR_NBYTES, p->nbytes);
     memcpy(b + d, p->data, p->nbytes); /* test hosts are little-endian */
     d = al(d + p->nbytes, 64);
     free(p->data);
   }
+  if (m->version >= 2) mw_seal(b, fsize);
   free(m->v), free(m->o), free(m->p), free(m);
   *size = fsize;
   return b;
+}
+
+void mw_seal(unsigned char *b, size_t size) {
+  static const unsigned char zero[4];
+  uint32_t c = rt_crc32(0, b, TR_HDR_CHECKSUM);
+  c = rt_crc32(c, zero, 4);
+  put32(b, TR_HDR_CHECKSUM, rt_crc32(c, b + TR_HDR_CHECKSUM + 4, size - TR_HDR_CHECKSUM - 4));
 }
 
 int pt_out_len(int in, int k, int s, int p, int d, int ceil_mode) {
@@ -136,7 +152,7 @@ int pt_out_len(int in, int k, int s, int p, int d, int ceil_mode) {
 }
 
 static uint32_t wparams(MW *m, int O, int K, const float *w, const float *b, uint32_t *pr) {
-  for (int k = 0; k < 8; k++) pr[k] = MODEL_NONE;
+  for (int k = 0; k < 8; k++) pr[k] = TR_NONE;
   uint32_t dw[4] = {(uint32_t)O, (uint32_t)K, 0, 0}, db[4] = {(uint32_t)O, 0, 0, 0};
   pr[0] = mw_param(m, DT_F32, 2, dw, w);
   if (b) pr[1] = mw_param(m, DT_F32, 1, db, b);

@@ -22,6 +22,9 @@ uint32_t mw_op(MW *w, uint32_t type, uint32_t act, uint32_t n_in, const uint32_t
 Op      *mw_op_ptr(MW *w, uint32_t i);                                                  /* to edit */
 void     mw_output(MW *w, uint32_t v);
 void     mw_classes(MW *w, uint32_t n_classes);
+void     mw_version(MW *w, uint32_t version);   /* default TR_VERSION; 1 writes a version-1 file (no checksum) */
+/* (re)computes the version-2 checksum of file bytes b (after editing them) */
+void     mw_seal(unsigned char *b, size_t size);
 /* the file bytes (malloc'ed, caller frees); frees w */
 unsigned char *mw_finish(MW *w, size_t *size);
 
