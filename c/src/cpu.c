@@ -1,22 +1,56 @@
 /* cpu.c: CPU feature detection, once. TINYRUNTIME_KERNELS=ref forces the reference kernels. */
+#define _GNU_SOURCE
 #include "cpu.h"
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
 
 static CpuInfo g_info;
 static int g_done;
 
+#if defined(__x86_64__)
+/* AMX: CPUID.(7,0):EDX bits 24 (tile), 25 (int8); XCR0 bits 17, 18 (tile config, tile data) enabled
+   by the OS; and, on Linux, the process must ask for the tile data state once. */
+static int amx_ok(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25))) return 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0; /* OSXSAVE */
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & (3u << 17)) != (3u << 17)) return 0;
+#ifdef SYS_arch_prctl
+  return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0;
+#else
+  return 0;
+#endif
+}
+#endif
+
 const CpuInfo *cpu_info(void) {
   if (g_done) return &g_info;
-  CpuInfo c = {0, 0, 0, 0};
-#if defined(__x86_64__) || defined(__i386__)
+  CpuInfo c;
+  memset(&c, 0, sizeof c);
+#if defined(__x86_64__)
   __builtin_cpu_init(); /* libgcc checks OSXSAVE/XCR0, i.e. that the OS saves YMM/ZMM state */
   c.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  c.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512vl");
+  c.avx512f = c.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("avx512vl");
+  c.avx512vnni = c.avx512f && __builtin_cpu_supports("avx512vnni");
+  unsigned a, b, cx, d;
+  c.avxvnni = c.avx2 && __get_cpuid_count(7, 1, &a, &b, &cx, &d) && (a & (1u << 4));
+  c.amx_int8 = c.avx512f && amx_ok();
 #elif defined(__aarch64__)
   c.neon = 1;
+#ifdef HWCAP_ASIMDDP
+  c.neondot = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
 #endif
   const char *k = getenv("TINYRUNTIME_KERNELS");
   c.force_ref = k && strcmp(k, "ref") == 0;
@@ -25,11 +59,17 @@ const CpuInfo *cpu_info(void) {
   return &g_info;
 }
 
-int cpu_use(const char *isa) {
+int cpu_has(const char *isa) {
   const CpuInfo *c = cpu_info();
-  if (c->force_ref) return 0;
+  if (strcmp(isa, "ref") == 0) return 1;
   if (strcmp(isa, "avx2") == 0) return c->avx2;
-  if (strcmp(isa, "avx512") == 0) return c->avx512;
+  if (strcmp(isa, "avx512f") == 0) return c->avx512f;
+  if (strcmp(isa, "avx512vnni") == 0) return c->avx512vnni;
+  if (strcmp(isa, "avxvnni") == 0) return c->avxvnni;
+  if (strcmp(isa, "amx") == 0) return c->amx_int8;
   if (strcmp(isa, "neon") == 0) return c->neon;
+  if (strcmp(isa, "neondot") == 0) return c->neondot;
   return 0;
 }
+
+int cpu_use(const char *isa) { return !cpu_info()->force_ref && cpu_has(isa); }

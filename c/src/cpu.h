@@ -1,15 +1,23 @@
-/* cpu.h: CPU feature detection, done once. TINYRUNTIME_KERNELS=ref forces the reference kernels. */
+/* cpu.h: CPU feature detection, done once. TINYRUNTIME_KERNELS=ref forces the reference kernels.
+ * Each flag means: the CPU has it and the OS saves the registers it needs. */
 #ifndef TINYRUNTIME_CPU_H
 #define TINYRUNTIME_CPU_H
 
 typedef struct {
-  int avx2;      /* AVX2 + FMA + OS support for YMM state (x86-64) */
-  int avx512;    /* AVX-512F/BW/VL + OS support for ZMM state (x86-64); no kernels use it yet */
-  int neon;      /* arm64 Advanced SIMD (always on aarch64) */
-  int force_ref; /* TINYRUNTIME_KERNELS=ref */
+  int avx2;        /* AVX2 + FMA (x86-64) */
+  int avx512f;     /* AVX-512 F + BW + VL */
+  int avx512vnni;  /* AVX-512 VNNI (vpdpbusd on zmm) */
+  int avxvnni;     /* AVX-VNNI (vpdpbusd on ymm, VEX) */
+  int amx_int8;    /* AMX-TILE + AMX-INT8, and Linux granted the tile data (arch_prctl) */
+  int neon;        /* arm64 Advanced SIMD (always on aarch64) */
+  int neondot;     /* arm64 SDOT/UDOT (ARMv8.2 dot product) */
+  int force_ref;   /* TINYRUNTIME_KERNELS=ref */
 } CpuInfo;
 
 const CpuInfo *cpu_info(void);      /* detected on first call, then cached */
-/* 1 when kernels for that ISA may be used: detected and not forced to ref. isa: "avx2", "neon" */
+/* 1 when the CPU runs code for that ISA ("ref", "avx2", "avx512f", "avx512vnni", "avxvnni", "amx",
+   "neon", "neondot"), whether or not the reference is forced */
+int cpu_has(const char *isa);
+/* 1 when kernels for that ISA may be used by default: cpu_has and not forced to ref */
 int cpu_use(const char *isa);
 #endif

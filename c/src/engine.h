@@ -1,5 +1,5 @@
-/* engine.h: the forward pass of one model kind. Each binary links exactly one engine
- * (engine_f32.c -> run, engine_q8.c -> runq); cli.c drives it. */
+/* engine.h: the forward pass of a model (engine.c, one executor for every kind); cli.c drives it.
+ * Each binary says which kinds it accepts in its own file (bin_run.c, bin_runq.c). */
 #ifndef TINYRUNTIME_ENGINE_H
 #define TINYRUNTIME_ENGINE_H
 #include "model.h"

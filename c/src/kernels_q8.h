@@ -1,11 +1,14 @@
-/* kernels_q8.h: the int8 kernels of runq (dq8 and sq8) and their dispatch table.
+/* kernels_q8.h: the int8 kernels of runq (dq8 and sq8) and their descriptors.
  *
  * The convolution and linear layers are one GEMM: Y(M x N) = W(M x K) . X(K x N), with M the
  * output channels, K the reduction (ci, ky, kx) and N the output positions (or, for LINEAR, the
  * images of the batch). Integer products go through int16 (sign-extended int8, or for dq8 the
  * zero-point-corrected q - z in [-255, 255]) so that AVX2's madd_epi16 is exact in int32.
  *
- * Layouts shared by every ISA (so one packing serves all kernels and the tests):
+ * Each kernel's descriptor (Q8Kernels) carries its tile (mr x nr, kr values of k per packed step)
+ * and its own packers (weights, im2col, dq8 activation quantization, element index), so a kernel
+ * may choose another layout (e.g. u8 x s8 groups of 4 for vpdpbusd / sdot); the engine only calls
+ * through the descriptor. The "i16x2" layout below is the one the reference and AVX2 kernels share:
  *  - K is split in G groups of gs (sq8: G = 1, gs = K); each group is padded to an even length
  *    gsp = gs + (gs & 1) with zeros, so a group is kp = gsp / 2 pairs of k.
  *  - A, the packed weights: M rounded up to Q8_MR rows (zero rows), layout
@@ -56,7 +59,7 @@ typedef struct {
   const float *xs;      /* (G, ldxs) activation scales, block's first column */
   ptrdiff_t ldxs;
   const float *bias;    /* M or NULL */
-  int act;              /* ACT_NONE, ACT_RELU, ACT_RELU6 */
+  int act;              /* ACT_* (act.h) */
   float *y; ptrdiff_t ys_o, ys_p;
 } Q8Dq8Epi;
 
@@ -69,17 +72,29 @@ typedef void (*q8_dq8_gemm_fn)(const Q8Gemm *g, const Q8Dq8Epi *e);
 typedef void (*q8_dq8_quant_fn)(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
                                 int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
 
+/* sq8 im2col into packed X (panels, the descriptor's layout): for one image x (C, H, W) int8,
+   writes rows k in [k0, k1) of the (cig*kh*kw) x OH*OW matrix for the channel group starting at
+   ci0 (pad: zx). */
+typedef void (*q8_im2col_fn)(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
+                             int pw, int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1,
+                             int16_t *X, ptrdiff_t pstride);
+
 typedef struct {
-  const char *name;           /* "ref", "avx2", "neon" */
+  const char *name;           /* "q8_gemm_4x16__avx2" */
+  const char *isa;            /* "ref", "avx2", ... */
+  int mr, nr, kr;             /* tile rows x columns; k values per packed step (a group pads to kr) */
+  size_t (*a_elems)(int M, int G, int gs);     /* int16 units of packed weights for M rows */
+  void (*pack_w)(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A);
+  size_t (*x_index)(size_t pstride, int k, int p);   /* element (k, p) of packed X */
+  q8_im2col_fn im2col_i8;
+  q8_dq8_quant_fn dq8_quant;
   q8_sq8_gemm_fn sq8_gemm;
   q8_dq8_gemm_fn dq8_gemm;
-  q8_dq8_quant_fn dq8_quant;
 } Q8Kernels;
 
-const Q8Kernels *q8_kernels(void);      /* the best for this CPU (cpu_use), chosen once */
-extern const Q8Kernels q8_kernels_ref;
+extern const Q8Kernels q8_gemm_4x16__ref_desc;
 #if defined(__x86_64__)
-extern const Q8Kernels q8_kernels_avx2;
+extern const Q8Kernels q8_gemm_4x16__avx2_desc;
 #endif
 
 /* ---- reference kernels (kernels/ref/q8_gemm.c) ---- */
@@ -117,8 +132,8 @@ float q8_dq8_group_params(const float *v, ptrdiff_t stride, int n, int asym, int
 /* q = clamp(rne(v / s) + z, lo, hi) with lo/hi = -128/127 (asym) or -127/127 (sym) */
 int32_t q8_dq8_quant1(float v, float s, int32_t z, int asym);
 
-/* sq8 im2col into packed X (panels, see above): for one image x (C, H, W) int8, writes rows k in
-   [k0, k1) of the (cig*kh*kw) x OH*OW matrix for the channel group starting at ci0 (pad: zx). */
+/* the i16x2 layout's packers (kernels/ref/q8_pack.c) */
+size_t q8_xidx_i16x2(size_t pstride, int k, int p);
 void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                   int pw, int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1,
                   int16_t *X, ptrdiff_t pstride);
@@ -126,7 +141,7 @@ void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                    int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx);
 /* ---- the other ops of both int8 kinds, on one image (kernels/ref/q8_ops.c) ----
-   sq8 ops follow FORMAT.md's integer formulas; dq8's are float32 as in f32. C, H, W are the
+   sq8 ops follow FORMAT.md's integer formulas (dq8 runs the f32 ops). C, H, W are the
    input's; OH, OW the output's (from the value table, checked by the loader). */
 typedef struct { int kh, kw, sh, sw, ph, pw, dh, dw, ceil_mode, count_include_pad, divisor; } Q8Pool;
 void q8_sq8_quantize(const float *x, size_t n, float s, int32_t z, int8_t *y);
@@ -136,15 +151,14 @@ void q8_sq8_add(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t 
 void q8_sq8_requant_copy(const int8_t *x, size_t n, int32_t zx, int32_t zy, int32_t m, int32_t shift,
                          int8_t *y);
 void q8_sq8_clamp(const int8_t *x, size_t n, int32_t qmin, int32_t qmax, int8_t *y);
+void q8_sq8_lut(const int8_t *x, size_t n, const int8_t *lut, int8_t *y);    /* y = lut[x + 128] */
+/* MUL: y = clamp(zy + requant((a - za) * (b - zb), m, shift), qmin, qmax); b has n values, or one
+   (bstride 0: the channel broadcast) */
+void q8_sq8_mul(const int8_t *a, const int8_t *b, size_t n, int bstride, int32_t za, int32_t zb, int32_t zy,
+                int32_t m, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);
 void q8_sq8_maxpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y);
 void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int32_t zx,
                     int8_t *y);
 void q8_sq8_adaptive_maxpool(const int8_t *x, int C, int H, int W, int OH, int OW, int8_t *y);
 void q8_sq8_adaptive_avgpool(const int8_t *x, int C, int H, int W, int OH, int OW, int32_t zx, int8_t *y);
-void q8_f32_act(float *x, size_t n, int act);   /* in place: ACT_RELU, ACT_RELU6 */
-void q8_f32_add(const float *a, const float *b, size_t n, float *y);
-void q8_f32_maxpool(const float *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, float *y);
-void q8_f32_avgpool(const float *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, float *y);
-void q8_f32_adaptive_maxpool(const float *x, int C, int H, int W, int OH, int OW, float *y);
-void q8_f32_adaptive_avgpool(const float *x, int C, int H, int W, int OH, int OW, float *y);
 #endif

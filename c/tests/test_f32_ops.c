@@ -1,5 +1,5 @@
 /* test_f32_ops.c: every f32 operation, through the loader and the engine, against the plain
- * references of util_ref.c, with each kernel table (ref, and avx2 where the CPU has it), at batch
+ * references of util_ref.c, with each kernel table this machine runs (src/dispatch.c), at batch
  * sizes 1 and 3 and with 1 and 2 threads (which must give bit-identical results). */
 #include <float.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 #endif
 
 #include "engine.h"
-#include "kernels_f32.h"
+#include "dispatch.h"
 #include "util_ref.h"
 #include "util_writer.h"
 
@@ -54,32 +54,32 @@ static int run(const unsigned char *buf, size_t size, int batch, const float *in
    rounding scale, n terms per output) */
 static void check_model(const char *name, unsigned char *buf, size_t size, const float *in, size_t nout,
                         const double *ref, const double *yabs, double terms) {
-  const char *isas[] = {"ref", "avx2"};
   float *out = malloc(NIMG * nout * sizeof(float)), *o2 = malloc(NIMG * nout * sizeof(float));
-  for (int k = 0; k < 2; k++) {
-    const F32Kernels *kt = f32_kernels_for(isas[k]);
+  for (int k = 0; dispatch_isa(k); k++) {   /* every kernel table this machine runs */
+    const char *isa = dispatch_isa(k);
+    const F32Kernels *kt = f32_kernels_for(isa);
     if (!kt) continue;
     f32_kernels_force(kt);
     set_threads(1);
-    if (run(buf, size, NIMG, in, out)) { CHECK(0, "%s [%s]: run failed", name, isas[k]); continue; }
+    if (run(buf, size, NIMG, in, out)) { CHECK(0, "%s [%s]: run failed", name, isa); continue; }
     double worst = 0;
     size_t bad = 0;
     for (size_t i = 0; i < NIMG * nout; i++) {
       double tol = 4.0 * (terms + 2) * (FLT_EPSILON / 2) * yabs[i] + 1e-30;
       double d = fabs((double)out[i] - ref[i]);
       if (!(d <= tol)) {
-        if (!bad) fprintf(stderr, "  %s [%s] out[%zu] = %.9g, ref %.9g, tol %.3g\n", name, isas[k], i, out[i], ref[i], tol);
+        if (!bad) fprintf(stderr, "  %s [%s] out[%zu] = %.9g, ref %.9g, tol %.3g\n", name, isa, i, out[i], ref[i], tol);
         bad++;
       }
       if (d > worst) worst = d;
     }
-    CHECK(bad == 0, "%s [%s]: %zu of %zu outputs outside the bound (worst %.3g)", name, isas[k], bad, NIMG * nout, worst);
+    CHECK(bad == 0, "%s [%s]: %zu of %zu outputs outside the bound (worst %.3g)", name, isa, bad, NIMG * nout, worst);
     int cfg[3][2] = {{1, 1}, {2, 2}, {NIMG, 2}}; /* batch, threads */
     for (int c = 0; c < 3; c++) {
       set_threads(cfg[c][1]);
       memset(o2, 0, NIMG * nout * sizeof(float));
       CHECK(run(buf, size, cfg[c][0], in, o2) == 0 && memcmp(out, o2, NIMG * nout * sizeof(float)) == 0,
-            "%s [%s]: batch %d, %d threads differ from batch %d, 1 thread", name, isas[k], cfg[c][0], cfg[c][1], NIMG);
+            "%s [%s]: batch %d, %d threads differ from batch %d, 1 thread", name, isa, cfg[c][0], cfg[c][1], NIMG);
     }
   }
   f32_kernels_force(NULL);

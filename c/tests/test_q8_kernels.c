@@ -1,12 +1,14 @@
-/* test_q8_kernels.c: every int8 kernel (reference and each SIMD table this CPU runs) against a
- * naive implementation of FORMAT.md's formulas, on awkward sizes (1, tile +- 1, primes).
- * Integer results must be equal exactly; dq8 floats too (same operation order by contract). */
+/* test_q8_kernels.c: every int8 kernel descriptor this machine runs (each ISA table of
+ * src/dispatch.c), through its own packers and tile, against a naive implementation of FORMAT.md's
+ * formulas, on awkward sizes (1, tile +- 1, primes). Integer results must be equal exactly; dq8
+ * floats too (same operation order by contract). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../src/model.h"
-#include "../src/kernels_q8.h"
+#include "act.h"
+#include "dispatch.h"
+#include "model.h"
 
 static int fails = 0;
 #define CHECK(cond, ...) do { if (!(cond)) { fails++; if (fails < 20) { \
@@ -18,16 +20,12 @@ static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
 static int rint_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
 static float rfloat(float a) { return ((float)(rnd() % 2000001u) / 1000000.0f - 1.0f) * a; }
 
-static const Q8Kernels *tables[4];
+static const Q8Kernels *tables[16];
 static int n_tables = 0;
 
 /* ---------------- sq8 GEMM ---------------- */
 static void test_sq8_gemm(int M, int N, int K) {
-  int gsp = q8_gsp(K), kp = gsp / 2;
-  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, Q8_NR);
   int8_t *w = malloc((size_t)M * K), *x = malloc((size_t)K * N);
-  size_t ps = (size_t)gsp * Q8_NR;   /* packed X: panels of Q8_NR columns */
-  int16_t *A = malloc(q8_packed_size(M, 1, K) * 2), *X = calloc((size_t)gsp * ldx, 2);
   int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
   int8_t *want = malloc((size_t)M * N), *got = malloc((size_t)M * N);
   for (int i = 0; i < M * K; i++) w[i] = (int8_t)rint_in(-128, 127);
@@ -50,35 +48,39 @@ static void test_sq8_gemm(int M, int N, int K) {
       int64_t y = zy + r;
       want[o * N + p] = (int8_t)(y < qmin ? qmin : y > qmax ? qmax : y);
     }
-  q8_pack_weights(M, 1, K, w, NULL, A);
-  for (int k = 0; k < K; k++)
-    for (int p = 0; p < N; p++) X[q8_xidx(ps, k, p)] = x[k * N + p];
   for (int t = 0; t < n_tables; t++) {
+    const Q8Kernels *T = tables[t];
+    int gsp = (int)q8_round_up((size_t)K, (size_t)T->kr), kp = gsp / T->kr;
+    ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, (size_t)T->nr);
+    size_t ps = (size_t)gsp * T->nr;   /* packed X: panels of NR columns */
+    int16_t *A = malloc(T->a_elems(M, 1, K) * 2), *X = calloc((size_t)gsp * ldx, 2);
+    T->pack_w(M, 1, K, w, NULL, A);
+    for (int k = 0; k < K; k++)
+      for (int p = 0; p < N; p++) X[T->x_index(ps, k, p)] = x[k * N + p];
     memset(got, 0x55, (size_t)M * N);
-    /* split into blocks the way the engine does: rows by tiles, columns by Q8_NR */
-    int mb = M > 8 ? 8 : M, nb = N > 32 ? 32 : N;
+    /* split into blocks the way the engine does: rows by tiles, columns by NR */
+    int mb = M > 2 * T->mr ? 2 * T->mr : M, nb = N > 2 * T->nr ? 2 * T->nr : N;
     for (int o0 = 0; o0 < M; o0 += mb)
       for (int p0 = 0; p0 < N; p0 += nb) {
         Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, 1, kp,
-                     A + q8_packed_size(o0, 1, K), X + (size_t)(p0 / Q8_NR) * ps, (ptrdiff_t)ps };
+                     A + T->a_elems(o0, 1, K), X + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps };
         Q8Sq8Epi e = { bias + o0, mult + o0, shift + o0, zy, qmin, qmax, got + (size_t)o0 * N + p0, N, 1 };
         tables[t]->sq8_gemm(&g, &e);
       }
     int bad = 0;
     for (int i = 0; i < M * N; i++) bad += want[i] != got[i];
     CHECK(bad == 0, "sq8_gemm %s M=%d N=%d K=%d: %d of %d differ", tables[t]->name, M, N, K, bad, M * N);
-  }
-  /* transposed output strides (LINEAR over a batch): y[p*M + o] */
-  for (int t = 0; t < n_tables; t++) {
+    /* transposed output strides (LINEAR over a batch): y[p*M + o] */
     Q8Gemm g = { M, N, 1, kp, A, X, (ptrdiff_t)ps };
     Q8Sq8Epi e = { bias, mult, shift, zy, qmin, qmax, got, 1, M };
     tables[t]->sq8_gemm(&g, &e);
-    int bad = 0;
+    bad = 0;
     for (int o = 0; o < M; o++)
       for (int p = 0; p < N; p++) bad += want[o * N + p] != got[p * M + o];
     CHECK(bad == 0, "sq8_gemm strided %s M=%d N=%d K=%d: %d differ", tables[t]->name, M, N, K, bad);
+    free(A); free(X);
   }
-  free(w); free(x); free(A); free(X); free(bias); free(mult); free(shift); free(want); free(got);
+  free(w); free(x); free(bias); free(mult); free(shift); free(want); free(got);
 }
 
 /* ---------------- dq8 quantization + GEMM ---------------- */
@@ -111,18 +113,15 @@ static float naive_group(const float *v, ptrdiff_t st, int n, int asym, int32_t 
 }
 
 static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bias) {
-  int K = G * gs, gsp = q8_gsp(gs), kp = gsp / 2;
-  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, Q8_NR);
+  int K = G * gs;
+  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, 64);   /* a multiple of every NR */
   float *wf = malloc(4 * (size_t)M * K), *xf = malloc(4 * (size_t)K * N);
   int8_t *wq = malloc((size_t)M * K), *wz = malloc((size_t)M * G);
   float *ws = malloc(4 * (size_t)M * G), *bias = malloc(4 * (size_t)M);
   int32_t *q = malloc(4 * (size_t)(K > M ? K : M) * N + 4 * (size_t)K);
   int32_t *qx = malloc(4 * (size_t)K * N), *zx = malloc(4 * (size_t)G * N);
   float *sx = malloc(4 * (size_t)G * N), *want = malloc(4 * (size_t)M * N), *got = malloc(4 * (size_t)M * N);
-  size_t ps = (size_t)G * gsp * Q8_NR;
-  int16_t *A = malloc(q8_packed_size(M, G, gs) * 2);
-  int16_t *X = calloc((size_t)G * gsp * ldx, 2), *X2 = calloc((size_t)G * gsp * ldx, 2);
-  float *xs = calloc((size_t)G * ldx, 4), *xs2 = calloc((size_t)G * ldx, 4);
+  float *xs2 = calloc((size_t)G * ldx, 4);
   for (int i = 0; i < M * K; i++) wf[i] = rfloat(1.0f);
   for (int i = 0; i < K * N; i++) xf[i] = rfloat(3.0f) + 0.5f;
   /* special groups: all zero, all positive, all negative, a single non-zero */
@@ -165,12 +164,14 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
         acc += (ws[o * G + g] * sx[g * N + p]) * (float)isum;
       }
       if (with_bias) acc = bias[o] + acc;
-      if (act == ACT_RELU) acc = acc < 0 ? 0 : acc;
-      if (act == ACT_RELU6) acc = acc < 0 ? 0 : acc > 6 ? 6 : acc;
-      want[o * N + p] = acc;
+      want[o * N + p] = act_f32(acc, act);
     }
-  q8_pack_weights(M, G, gs, wq, asym ? wz : NULL, A);
   for (int t = 0; t < n_tables; t++) {
+    const Q8Kernels *T = tables[t];
+    int gsp = (int)q8_round_up((size_t)gs, (size_t)T->kr), kp = gsp / T->kr;
+    size_t ps = (size_t)G * gsp * T->nr;
+    int16_t *A = malloc(T->a_elems(M, G, gs) * 2), *X2 = calloc((size_t)G * gsp * ldx, 2);
+    T->pack_w(M, G, gs, wq, asym ? wz : NULL, A);
     /* quantization: against the naive rule */
     memset(X2, 0x7f, (size_t)G * gsp * ldx * 2);
     tables[t]->dq8_quant(G, gs, N, xf, N, asym, X2, (ptrdiff_t)ps, xs2, ldx);
@@ -180,30 +181,28 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
         if (memcmp(&xs2[g * ldx + p], &sx[g * N + p], 4) != 0) bad++;
         for (int i = 0; i < gsp; i++) {
           int32_t e = i < gs ? qx[(size_t)(g * gs + i) * N + p] - zx[g * N + p] : 0;
-          bad += X2[q8_xidx(ps, g * gsp + i, p)] != e;
+          bad += X2[T->x_index(ps, g * gsp + i, p)] != e;
         }
       }
     CHECK(bad == 0, "dq8_quant %s N=%d G=%d gs=%d asym=%d: %d differ", tables[t]->name, N, G, gs, asym, bad);
-    if (t == 0) { memcpy(X, X2, (size_t)G * gsp * ldx * 2); memcpy(xs, xs2, (size_t)G * ldx * 4); }
-  }
-  for (int t = 0; t < n_tables; t++) {
     memset(got, 0, 4 * (size_t)M * N);
-    int mb = M > 8 ? 8 : M, nb = N > 32 ? 32 : N;
+    int mb = M > 2 * T->mr ? 2 * T->mr : M, nb = N > 2 * T->nr ? 2 * T->nr : N;
     for (int o0 = 0; o0 < M; o0 += mb)
       for (int p0 = 0; p0 < N; p0 += nb) {
         Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
-                     A + q8_packed_size(o0, G, gs), X + (size_t)(p0 / Q8_NR) * ps, (ptrdiff_t)ps };
-        Q8Dq8Epi e = { ws + (size_t)o0 * G, xs + p0, ldx, with_bias ? bias + o0 : NULL, act,
+                     A + T->a_elems(o0, G, gs), X2 + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps };
+        Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
                        got + (size_t)o0 * N + p0, N, 1 };
         tables[t]->dq8_gemm(&g, &e);
       }
-    int bad = 0;
+    bad = 0;
     for (int i = 0; i < M * N; i++) bad += memcmp(&want[i], &got[i], 4) != 0;
     CHECK(bad == 0, "dq8_gemm %s M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ (e.g. %g vs %g)",
           tables[t]->name, M, N, G, gs, asym, act, bad, M * N, want[0], got[0]);
+    free(A); free(X2);
   }
   free(wf); free(xf); free(wq); free(wz); free(ws); free(bias); free(q); free(qx); free(zx); free(sx);
-  free(want); free(got); free(A); free(X); free(X2); free(xs); free(xs2);
+  free(want); free(got); free(xs2);
 }
 
 /* ---------------- im2col ---------------- */
@@ -212,18 +211,20 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
   int OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
   if (OH < 1 || OW < 1) return;
   int cig = C / groups, K = cig * kh * kw, N = OH * OW;
-  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, Q8_NR);
+  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, 64);
   int8_t *x = malloc((size_t)C * H * W);
   float *xf = malloc(4 * (size_t)C * H * W), *Xf = malloc(4 * (size_t)K * ldx);
-  size_t ps = (size_t)q8_gsp(K) * Q8_NR;
-  int16_t *X = malloc(2 * (size_t)q8_gsp(K) * ldx);
   for (int i = 0; i < C * H * W; i++) { x[i] = (int8_t)rint_in(-128, 127); xf[i] = rfloat(1.0f); }
   int32_t zx = rint_in(-128, 127);
   int bad = 0;
+  for (int t = 0; t < n_tables; t++)
   for (int gi = 0; gi < groups; gi++) {
+    const Q8Kernels *T = tables[t];
+    size_t ps = q8_round_up((size_t)K, (size_t)T->kr) * T->nr;
+    int16_t *X = malloc(2 * ps * ((size_t)ldx / T->nr));
     int ci0 = gi * cig, split = K / 3;
-    q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, 0, split, X, (ptrdiff_t)ps);
-    q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, split, K, X, (ptrdiff_t)ps);
+    T->im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, 0, split, X, (ptrdiff_t)ps);
+    T->im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, split, K, X, (ptrdiff_t)ps);
     q8_im2col_f32(xf, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, 0, K, Xf, ldx);
     for (int ci = 0; ci < cig; ci++)
       for (int ky = 0; ky < kh; ky++)
@@ -233,19 +234,26 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
               int k = (ci * kh + ky) * kw + kx, ih = oh * sh - ph + ky * dh, iw = ow * sw - pw + kx * dw;
               int in = ih >= 0 && ih < H && iw >= 0 && iw < W;
               size_t src = ((size_t)(ci0 + ci) * H + (in ? ih : 0)) * W + (in ? iw : 0);
-              bad += X[q8_xidx(ps, k, oh * OW + ow)] != (in ? x[src] : zx);
+              bad += X[T->x_index(ps, k, oh * OW + ow)] != (in ? x[src] : zx);
               bad += Xf[k * ldx + oh * OW + ow] != (in ? xf[src] : 0.0f);
             }
+    free(X);
   }
   CHECK(bad == 0, "im2col C=%d H=%d W=%d g=%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d: %d differ", C, H, W, groups,
         kh, kw, sh, sw, ph, pw, dh, dw, bad);
-  free(x); free(xf); free(Xf); free(X);
+  free(x); free(xf); free(Xf);
 }
 
 int main(void) {
-  tables[n_tables++] = &q8_kernels_ref;
-  if (q8_kernels() != &q8_kernels_ref) tables[n_tables++] = q8_kernels();
-  printf("q8 kernels: ref%s%s\n", n_tables > 1 ? " + " : "", n_tables > 1 ? tables[1]->name : "");
+  for (int i = 0; dispatch_isa(i); i++) {   /* every distinct descriptor this machine runs */
+    const Q8Kernels *k = q8_kernels_for(dispatch_isa(i));
+    int seen = !k;
+    for (int t = 0; t < n_tables; t++) seen |= tables[t] == k;
+    if (!seen) {
+      tables[n_tables++] = k;
+      printf("test_q8_kernels: %s\n", k->name);
+    }
+  }
   int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 17, 31, 33, 49 };
   int Ks[] = { 1, 2, 3, 9, 27, 64, 65, 147 };
   for (int a = 0; a < 8; a++)
@@ -259,7 +267,7 @@ int main(void) {
     for (int asym = 0; asym < 2; asym++)
       for (int i = 0; i < 3; i++) {
         int M = Ms[(a + i * 3) % 8], N = Ns[(a * 5 + i + asym) % 8];
-        test_dq8(M, N, gcfg[a][0], gcfg[a][1], asym, (a + i) % 3, (a + asym + i) % 2);
+        test_dq8(M, N, gcfg[a][0], gcfg[a][1], asym, (a + i + asym) % ACT_COUNT, (a + asym + i) % 2);
       }
   test_dq8(17, 64, 9, 64, 1, 1, 1);
   test_dq8(4, 23, 1, 1000, 0, 0, 1);

@@ -1,8 +1,8 @@
 /* f32_dwconv__ref: one channel plane of a depthwise convolution, scalar reference. */
+#include "../../src/act.h"
 #include "../../src/kernels_f32.h"
-#include "../../src/model.h"
 
-void f32_dwconv__ref(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
+static void dwconv(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
   for (int oy = 0; oy < s->OH; oy++)
     for (int ox = 0; ox < s->OW; ox++) {
       float acc = 0.0f;
@@ -15,9 +15,8 @@ void f32_dwconv__ref(const float *in, const float *w, float bias, float *out, co
           acc += w[ky * s->kw + kx] * in[(size_t)iy * s->W + ix];
         }
       }
-      float y = acc + bias;
-      if (s->act == ACT_RELU || s->act == ACT_RELU6) y = y > 0.0f ? y : 0.0f;
-      if (s->act == ACT_RELU6) y = y < 6.0f ? y : 6.0f;
-      out[(size_t)oy * s->OW + ox] = y;
+      out[(size_t)oy * s->OW + ox] = act_f32(acc + bias, s->act);
     }
 }
+
+const F32DwDesc f32_dwconv__ref_desc = {"f32_dwconv__ref", dwconv};

@@ -1,17 +1,27 @@
-/* f32_gemm_6x16__ref: the scalar reference GEMM micro-kernel (see kernels_f32.h). */
+/* f32_gemm_6x16__ref: the scalar reference GEMM micro-kernel (see kernels_f32.h), its descriptor, and
+ * the panel packer of the weights that the 6x16 kernels share. */
+#include "../../src/act.h"
 #include "../../src/kernels_f32.h"
-#include "../../src/model.h"
 
-void f32_gemm_6x16__ref(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act) {
-  float acc[F32_MR][F32_NR] = {{0}};
-  for (size_t kk = 0; kk < k; kk++)
-    for (int r = 0; r < F32_MR; r++)
-      for (int j = 0; j < F32_NR; j++) acc[r][j] += a[kk * F32_MR + r] * b[kk * F32_NR + j];
-  for (int r = 0; r < F32_MR; r++)
-    for (int j = 0; j < F32_NR; j++) {
-      float y = acc[r][j] + bias[r];
-      if (act == ACT_RELU || act == ACT_RELU6) y = y > 0.0f ? y : 0.0f;
-      if (act == ACT_RELU6) y = y < 6.0f ? y : 6.0f;
-      c[r * ldc + j] = y;
-    }
+enum { MR = 6, NR = 16 };
+
+void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap) {
+  size_t P = (M + (size_t)mr - 1) / (size_t)mr;
+  for (size_t p = 0; p < P; p++)
+    for (size_t kk = 0; kk < K; kk++)
+      for (int r = 0; r < mr; r++) {
+        size_t row = p * (size_t)mr + (size_t)r;
+        ap[(p * K + kk) * (size_t)mr + (size_t)r] = row < M ? w[row * K + kk] : 0.0f;
+      }
 }
+
+static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act) {
+  float acc[MR][NR] = {{0}};
+  for (size_t kk = 0; kk < k; kk++)
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < NR; j++) acc[r][j] += a[kk * MR + r] * b[kk * NR + j];
+  for (int r = 0; r < MR; r++)
+    for (int j = 0; j < NR; j++) c[r * ldc + j] = act_f32(acc[r][j] + bias[r], act);
+}
+
+const F32GemmDesc f32_gemm_6x16__ref_desc = {"f32_gemm_6x16__ref", MR, NR, gemm, f32_pack_a_panels};

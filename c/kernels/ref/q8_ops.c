@@ -1,5 +1,5 @@
-/* q8_ops.c: the non-GEMM ops of runq, plain C. sq8: FORMAT.md's integer formulas, exact;
- * dq8: float32 as the f32 engine computes them (PyTorch semantics). One image per call. */
+/* q8_ops.c: the non-GEMM ops of sq8, plain C: FORMAT.md's integer formulas, exact. (dq8 runs the
+ * f32 ops.) One image per call. */
 #include <math.h>
 #include "../../src/model.h"
 #include "../../src/kernels_q8.h"
@@ -69,9 +69,6 @@ static int adaptive_end(int i, int n, int out) { return (int)(((int64_t)(i + 1) 
 void q8_sq8_maxpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y) {
   MAXPOOL_BODY(int8_t, -128)
 }
-void q8_f32_maxpool(const float *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, float *y) {
-  MAXPOOL_BODY(float, -INFINITY)
-}
 
 #define ADAPTIVE_MAX_BODY(T, LOWEST)                                                        \
   for (int c = 0; c < C; c++) {                                                             \
@@ -92,9 +89,6 @@ void q8_f32_maxpool(const float *x, int C, int H, int W, const Q8Pool *p, int OH
 
 void q8_sq8_adaptive_maxpool(const int8_t *x, int C, int H, int W, int OH, int OW, int8_t *y) {
   ADAPTIVE_MAX_BODY(int8_t, -128)
-}
-void q8_f32_adaptive_maxpool(const float *x, int C, int H, int W, int OH, int OW, float *y) {
-  ADAPTIVE_MAX_BODY(float, -INFINITY)
 }
 
 void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int32_t zx,
@@ -117,23 +111,6 @@ void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int O
   }
 }
 
-void q8_f32_avgpool(const float *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, float *y) {
-  for (int c = 0; c < C; c++) {
-    const float *xc = x + (size_t)c * H * W;
-    for (int oh = 0; oh < OH; oh++)
-      for (int ow = 0; ow < OW; ow++) {
-        int h0, h1, w0, w1;
-        int size = avg_window(oh, p->kh, p->sh, p->ph, H, &h0, &h1) *
-                   avg_window(ow, p->kw, p->sw, p->pw, W, &w0, &w1);
-        float sum = 0.0f;
-        for (int ih = h0; ih < h1; ih++)
-          for (int iw = w0; iw < w1; iw++) sum += xc[(size_t)ih * W + iw];
-        int n = p->divisor ? p->divisor : p->count_include_pad ? size : (h1 - h0) * (w1 - w0);
-        if (n <= 0) n = 1;
-        y[((size_t)c * OH + oh) * OW + ow] = sum / (float)n;
-      }
-  }
-}
 
 void q8_sq8_adaptive_avgpool(const int8_t *x, int C, int H, int W, int OH, int OW, int32_t zx, int8_t *y) {
   for (int c = 0; c < C; c++) {
@@ -151,26 +128,14 @@ void q8_sq8_adaptive_avgpool(const int8_t *x, int C, int H, int W, int OH, int O
   }
 }
 
-void q8_f32_adaptive_avgpool(const float *x, int C, int H, int W, int OH, int OW, float *y) {
-  for (int c = 0; c < C; c++) {
-    const float *xc = x + (size_t)c * H * W;
-    for (int oh = 0; oh < OH; oh++)
-      for (int ow = 0; ow < OW; ow++) {
-        int h0 = adaptive_start(oh, H, OH), h1 = adaptive_end(oh, H, OH);
-        int w0 = adaptive_start(ow, W, OW), w1 = adaptive_end(ow, W, OW);
-        float sum = 0.0f;
-        for (int ih = h0; ih < h1; ih++)
-          for (int iw = w0; iw < w1; iw++) sum += xc[(size_t)ih * W + iw];
-        y[((size_t)c * OH + oh) * OW + ow] = sum / (float)((h1 - h0) * (w1 - w0));
-      }
+void q8_sq8_lut(const int8_t *x, size_t n, const int8_t *lut, int8_t *y) {
+  for (size_t i = 0; i < n; i++) y[i] = lut[(int)x[i] + 128];
+}
+
+void q8_sq8_mul(const int8_t *a, const int8_t *b, size_t n, int bstride, int32_t za, int32_t zb, int32_t zy,
+                int32_t m, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y) {
+  for (size_t i = 0; i < n; i++) {
+    int64_t p = (int64_t)(a[i] - za) * (b[i * (size_t)bstride] - zb);
+    y[i] = (int8_t)q8_clamp(zy + q8_requant(p, m, shift), qmin, qmax);
   }
-}
-
-void q8_f32_act(float *x, size_t n, int act) {
-  if (act == ACT_RELU) for (size_t i = 0; i < n; i++) x[i] = fmaxf(x[i], 0.0f);
-  else if (act == ACT_RELU6) for (size_t i = 0; i < n; i++) x[i] = fminf(fmaxf(x[i], 0.0f), 6.0f);
-}
-
-void q8_f32_add(const float *a, const float *b, size_t n, float *y) {
-  for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
 }

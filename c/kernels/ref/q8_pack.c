@@ -1,8 +1,7 @@
 /* q8_pack.c: portable helpers of the int8 kernels: weight packing, im2col, the dq8 quantization
- * rule of one value / one group, and the dispatch table choice. Plain C, no ISA flags. */
+ * rule of one value / one group. Plain C, no ISA flags. */
 #include <math.h>
 #include <string.h>
-#include "../../src/cpu.h"
 #include "../../src/kernels_q8.h"
 
 size_t q8_packed_size(int M, int G, int gs) {
@@ -146,9 +145,4 @@ void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh
   IM2COL_BODY(0.0f)
 }
 
-const Q8Kernels *q8_kernels(void) {
-#if defined(__x86_64__)
-  if (cpu_use("avx2")) return &q8_kernels_avx2;
-#endif
-  return &q8_kernels_ref;
-}
+size_t q8_xidx_i16x2(size_t pstride, int k, int p) { return q8_xidx(pstride, k, p); }

@@ -4,13 +4,7 @@
 #include <math.h>
 
 #include "../../src/kernels_f32.h"
-#include "../../src/model.h"
-
-static float act1(float y, int act) {
-  if (act == ACT_RELU || act == ACT_RELU6) y = y > 0.0f ? y : 0.0f;
-  if (act == ACT_RELU6) y = y < 6.0f ? y : 6.0f;
-  return y;
-}
+#include "act__avx2.h"
 
 static float one(const float *in, const float *w, float bias, const F32DwShape *s, int oy, int ox) {
   float acc = 0.0f;
@@ -23,17 +17,17 @@ static float one(const float *in, const float *w, float bias, const F32DwShape *
       acc = fmaf(w[ky * s->kw + kx], in[(size_t)iy * s->W + ix], acc);
     }
   }
-  return act1(acc + bias, s->act);
+  return act_f32(acc + bias, s->act);
 }
 
-void f32_dwconv__avx2(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
+static void dwconv(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
   /* interior columns: ox*sw - pw >= 0 and ox*sw - pw + (kw-1)*dw <= W-1 */
   int x0 = (s->pw + s->sw - 1) / s->sw, x1 = s->OW; /* [x0, x1) */
   int lim = s->W - 1 + s->pw - (s->kw - 1) * s->dw;  /* ox*sw <= lim */
   x1 = lim < 0 ? 0 : lim / s->sw + 1;
   if (x1 > s->OW) x1 = s->OW;
   if (x0 > x1) x0 = x1;
-  __m256 vb = _mm256_set1_ps(bias), lo = _mm256_setzero_ps(), hi = _mm256_set1_ps(6.0f);
+  __m256 vb = _mm256_set1_ps(bias);
   for (int oy = 0; oy < s->OH; oy++) {
     float *o = out + (size_t)oy * s->OW;
     int ox = 0;
@@ -48,11 +42,10 @@ void f32_dwconv__avx2(const float *in, const float *w, float bias, float *out, c
           for (int kx = 0; kx < s->kw; kx++)
             acc = _mm256_fmadd_ps(_mm256_set1_ps(w[ky * s->kw + kx]), _mm256_loadu_ps(row + kx * s->dw), acc);
         }
-        acc = _mm256_add_ps(acc, vb);
-        if (s->act != ACT_NONE) acc = _mm256_max_ps(acc, lo);
-        if (s->act == ACT_RELU6) acc = _mm256_min_ps(acc, hi);
-        _mm256_storeu_ps(o + ox, acc);
+        _mm256_storeu_ps(o + ox, act_avx2(_mm256_add_ps(acc, vb), s->act));
       }
     for (; ox < s->OW; ox++) o[ox] = one(in, w, bias, s, oy, ox);
   }
 }
+
+const F32DwDesc f32_dwconv__avx2_desc = {"f32_dwconv__avx2", dwconv};

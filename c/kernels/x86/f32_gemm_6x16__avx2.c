@@ -2,9 +2,11 @@
 #include <immintrin.h>
 
 #include "../../src/kernels_f32.h"
-#include "../../src/model.h"
+#include "act__avx2.h"
 
-void f32_gemm_6x16__avx2(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act) {
+enum { MR = 6, NR = 16 };
+
+static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (size_t kk = 0; kk < k; kk++) {
@@ -18,15 +20,13 @@ void f32_gemm_6x16__avx2(size_t k, const float *a, const float *b, float *c, siz
     a0 = _mm256_broadcast_ss(a + 4), a1 = _mm256_broadcast_ss(a + 5);
     c40 = _mm256_fmadd_ps(a0, b0, c40), c41 = _mm256_fmadd_ps(a0, b1, c41);
     c50 = _mm256_fmadd_ps(a1, b0, c50), c51 = _mm256_fmadd_ps(a1, b1, c51);
-    a += F32_MR, b += F32_NR;
+    a += MR, b += NR;
   }
-  __m256 lo = _mm256_setzero_ps(), hi = _mm256_set1_ps(6.0f);
 #define STORE(r, x0, x1)                                                  \
   do {                                                                    \
     __m256 bb = _mm256_broadcast_ss(bias + r);                            \
     __m256 y0 = _mm256_add_ps(x0, bb), y1 = _mm256_add_ps(x1, bb);        \
-    if (act != ACT_NONE) y0 = _mm256_max_ps(y0, lo), y1 = _mm256_max_ps(y1, lo); \
-    if (act == ACT_RELU6) y0 = _mm256_min_ps(y0, hi), y1 = _mm256_min_ps(y1, hi); \
+    y0 = act_avx2(y0, act), y1 = act_avx2(y1, act);                       \
     _mm256_storeu_ps(c + r * ldc, y0), _mm256_storeu_ps(c + r * ldc + 8, y1); \
   } while (0)
   STORE(0, c00, c01);
@@ -37,3 +37,5 @@ void f32_gemm_6x16__avx2(size_t k, const float *a, const float *b, float *c, siz
   STORE(5, c50, c51);
 #undef STORE
 }
+
+const F32GemmDesc f32_gemm_6x16__avx2_desc = {"f32_gemm_6x16__avx2", MR, NR, gemm, f32_pack_a_panels};

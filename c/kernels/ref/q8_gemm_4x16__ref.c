@@ -1,7 +1,7 @@
-/* q8_gemm.c: reference (scalar) int8 kernels, the oracle of the tests and the fallback on any
- * CPU. They read the same packed layouts as the SIMD kernels (src/kernels_q8.h). */
+/* q8_gemm_4x16__ref.c: reference (scalar) int8 kernels, the oracle of the tests and the fallback on
+ * any CPU, on the i16x2 layout (src/kernels_q8.h), and their descriptor. */
 #include <math.h>
-#include "../../src/model.h"
+#include "../../src/act.h"
 #include "../../src/kernels_q8.h"
 
 /* packed weight (row o of the block, group g, index i in the group) */
@@ -39,9 +39,7 @@ void q8_dq8_gemm_ref(const Q8Gemm *g, const Q8Dq8Epi *e) {
         acc = acc + sc * (float)group_sum(g, o, p, grp);
       }
       if (e->bias) acc = e->bias[o] + acc;
-      if (e->act == ACT_RELU) acc = fmaxf(acc, 0.0f);
-      else if (e->act == ACT_RELU6) acc = fminf(fmaxf(acc, 0.0f), 6.0f);
-      e->y[o * e->ys_o + p * e->ys_p] = acc;
+      e->y[o * e->ys_o + p * e->ys_p] = act_f32(acc, e->act);
     }
 }
 
@@ -66,4 +64,6 @@ void q8_dq8_quant_ref(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int
   q8_dq8_quant_cols_ref(G, gs, 0, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
 }
 
-const Q8Kernels q8_kernels_ref = { "ref", q8_sq8_gemm_ref, q8_dq8_gemm_ref, q8_dq8_quant_ref };
+const Q8Kernels q8_gemm_4x16__ref_desc = {"q8_gemm_4x16__ref", "ref", Q8_MR, Q8_NR, 2, q8_packed_size, q8_pack_weights,
+                                          q8_xidx_i16x2, q8_im2col_i8, q8_dq8_quant_ref, q8_sq8_gemm_ref,
+                                          q8_dq8_gemm_ref};

@@ -1,11 +1,11 @@
-/* q8_gemm_avx2.c: AVX2 int8 kernels. int8 (or dq8's q - z) values travel as int16 and
+/* q8_gemm_4x16__avx2.c: AVX2 int8 kernels on the i16x2 layout. int8 (or dq8's q - z) values travel as int16 and
  * _mm256_madd_epi16 multiplies pairs of k exactly into int32 (no maddubs: it saturates).
  * Micro-tile: Q8_MR = 4 output channels x Q8_NR = 16 columns, 8 int32 accumulators.
  * Results equal the reference kernels' bit for bit (same integer sums, same float order). */
 #include <immintrin.h>
 #include <math.h>
-#include "../../src/model.h"
 #include "../../src/kernels_q8.h"
+#include "act__avx2.h"
 
 #if Q8_MR != 4 || Q8_NR != 16
 #error "the AVX2 micro-kernel is written for a 4x16 tile"
@@ -94,7 +94,7 @@ static void dq8_gemm_avx2(const Q8Gemm *g, const Q8Dq8Epi *e) {
   __m256i c[4][2];
   float acc[4][16];
   size_t tile_elems = (size_t)g->G * g->kp * Q8_MR * 2;
-  const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
+  const __m256 zero = _mm256_setzero_ps();
   for (int j = 0; j < g->N; j += Q8_NR) {
     int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
     const int16_t *X = g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride;
@@ -121,10 +121,7 @@ static void dq8_gemm_avx2(const Q8Gemm *g, const Q8Dq8Epi *e) {
           __m256 b = _mm256_set1_ps(e->bias[o0 + r]);
           v0 = _mm256_add_ps(b, v0); v1 = _mm256_add_ps(b, v1);
         }
-        if (e->act != ACT_NONE) {   /* max(x, 0) like fmaxf for non-NaN */
-          v0 = _mm256_max_ps(v0, zero); v1 = _mm256_max_ps(v1, zero);
-          if (e->act == ACT_RELU6) { v0 = _mm256_min_ps(v0, six); v1 = _mm256_min_ps(v1, six); }
-        }
+        v0 = act_avx2(v0, e->act), v1 = act_avx2(v1, e->act);
         float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
         if (e->ys_p == 1 && nc == Q8_NR) {
           _mm256_storeu_ps(y, v0);
@@ -189,4 +186,6 @@ static void dq8_quant_avx2(int G, int gs, int N, const float *xf, ptrdiff_t ldxf
   if (p < N) q8_dq8_quant_cols_ref(G, gs, p, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
 }
 
-const Q8Kernels q8_kernels_avx2 = { "avx2", sq8_gemm_avx2, dq8_gemm_avx2, dq8_quant_avx2 };
+const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, Q8_NR, 2, q8_packed_size,
+                                           q8_pack_weights, q8_xidx_i16x2, q8_im2col_i8, dq8_quant_avx2,
+                                           sq8_gemm_avx2, dq8_gemm_avx2};

@@ -1,0 +1,5 @@
+/* f32_act__ref: an activation over n floats in place, scalar (src/act.h). */
+#include "../../src/act.h"
+#include "../../src/kernels_f32.h"
+
+void f32_act__ref(float *y, size_t n, int act) { act_f32_n(y, n, act); }

@@ -1,0 +1,86 @@
+/* dispatch.c: one table of kernels per instruction set, in order of preference (the last one this
+ * CPU runs wins, unless TINYRUNTIME_KERNELS=ref). A table without a kernel of some kind takes the
+ * best one below it, so adding a kernel is: its file, its descriptor, one line here. */
+#include "dispatch.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "cpu.h"
+
+#define F32(isa, gemm, dw, act) {isa, gemm, dw, act}
+static const struct {
+  const char *isa;
+  F32Kernels f32;         /* NULL members: inherit from the entry before */
+  const Q8Kernels *q8;    /* NULL: inherit */
+} g_tables[] = {
+    {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref), &q8_gemm_4x16__ref_desc},
+#if defined(__x86_64__)
+    {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2), &q8_gemm_4x16__avx2_desc},
+#endif
+#if defined(__aarch64__)
+    {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon), NULL},
+#endif
+};
+enum { N_TABLES = sizeof g_tables / sizeof *g_tables };
+
+static F32Kernels g_f32[N_TABLES];
+static const Q8Kernels *g_q8[N_TABLES];
+static int g_ready;
+static const F32Kernels *g_f32_forced;
+static const Q8Kernels *g_q8_forced;
+
+static void resolve(void) {
+  if (g_ready) return;
+  for (int i = 0; i < N_TABLES; i++) {
+    F32Kernels f = g_tables[i].f32;
+    if (i > 0) {
+      if (!f.gemm) f.gemm = g_f32[i - 1].gemm;
+      if (!f.dw) f.dw = g_f32[i - 1].dw;
+      if (!f.act) f.act = g_f32[i - 1].act;
+    }
+    g_f32[i] = f;
+    g_q8[i] = g_tables[i].q8 ? g_tables[i].q8 : g_q8[i - 1];
+  }
+  g_ready = 1;
+}
+
+static int find(const char *isa) {
+  for (int i = 0; i < N_TABLES; i++)
+    if (strcmp(g_tables[i].isa, isa) == 0) return cpu_has(isa) ? i : -1;
+  return -1;
+}
+
+static int best(void) {
+  int b = 0;
+  for (int i = 1; i < N_TABLES; i++)
+    if (cpu_use(g_tables[i].isa)) b = i;
+  return b;
+}
+
+const char *dispatch_isa(int i) { return i >= 0 && i < N_TABLES ? g_tables[i].isa : NULL; }
+
+const F32Kernels *f32_kernels_for(const char *isa) {
+  resolve();
+  int i = find(isa);
+  return i < 0 ? NULL : &g_f32[i];
+}
+
+const Q8Kernels *q8_kernels_for(const char *isa) {
+  resolve();
+  int i = find(isa);
+  return i < 0 ? NULL : g_q8[i];
+}
+
+const F32Kernels *f32_kernels(void) {
+  resolve();
+  return g_f32_forced ? g_f32_forced : &g_f32[best()];
+}
+
+const Q8Kernels *q8_kernels(void) {
+  resolve();
+  return g_q8_forced ? g_q8_forced : g_q8[best()];
+}
+
+void f32_kernels_force(const F32Kernels *k) { g_f32_forced = k; }
+void q8_kernels_force(const Q8Kernels *k) { g_q8_forced = k; }

@@ -1,0 +1,16 @@
+/* dispatch.h: the kernel tables, one per instruction set, chosen once at start-up from cpu.h.
+ * TINYRUNTIME_KERNELS=ref forces the reference. Tests walk dispatch_isa(i) and take each table
+ * "for this ISA" (NULL when this CPU or build lacks it) to test every variant the machine runs. */
+#ifndef TINYRUNTIME_DISPATCH_H
+#define TINYRUNTIME_DISPATCH_H
+#include "kernels_f32.h"
+#include "kernels_q8.h"
+
+const char *dispatch_isa(int i);               /* the ISA names this build knows, NULL past the end */
+const F32Kernels *f32_kernels_for(const char *isa);
+const Q8Kernels *q8_kernels_for(const char *isa);
+const F32Kernels *f32_kernels(void);           /* the best for this CPU (or the forced table) */
+const Q8Kernels *q8_kernels(void);
+void f32_kernels_force(const F32Kernels *k);   /* tests: NULL restores the best */
+void q8_kernels_force(const Q8Kernels *k);
+#endif

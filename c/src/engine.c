@@ -1,0 +1,91 @@
+/* engine.c: the one executor of every kind. Build: the conv geometry and each op's state (through
+ * the kind's op table), the scratch the ops asked for, the activation arena (plan.c). Forward: the
+ * op list in order, each op through its table entry. The model was validated by model_load; nothing
+ * here checks it again. The forward pass never allocates. Which kinds a binary accepts is not decided
+ * here but in its own tiny file (bin_run.c, bin_runq.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_impl.h"
+#include "plan.h"
+#include "util.h"
+
+static OpImpl g_dq8_ops[OP_COUNT];
+
+static const OpImpl *table_of(uint32_t kind) {
+  if (kind == KIND_F32) return f32_ops;
+  if (kind == KIND_SQ8) return sq8_ops;
+  memcpy(g_dq8_ops, f32_ops, sizeof g_dq8_ops);   /* dq8: the f32 ops, but int8 GEMMs */
+  g_dq8_ops[OP_CONV2D] = g_dq8_ops[OP_LINEAR] = dq8_gemm_op;
+  return g_dq8_ops;
+}
+
+void engine_free(Engine *e) {
+  if (!e) return;
+  if (e->st)
+    for (uint32_t i = 0; i < e->m->n_ops; i++) {
+      OpState *s = &e->st[i];
+      free(s->apack), free(s->bias), free(s->A), free(s->qbias), free(s->mult), free(s->shift), free(s->ws), free(s->bf);
+    }
+  free(e->st);
+  free(e->offs);
+  free(e->arena);
+  for (int k = 0; k < N_SCRATCH; k++) free(e->scratch[k]);
+  free(e);
+}
+
+static void geometry(const Model *m, const Op *op, OpState *s) {
+  const Value *x = &m->values[op->in[0]], *y = &m->values[op->out];
+  s->C = (int)x->c, s->H = (int)x->h, s->W = (int)x->w, s->O = (int)y->c, s->OH = (int)y->h, s->OW = (int)y->w;
+  s->linear = op->type == OP_LINEAR;
+  if (!s->linear) {
+    s->kh = op->attr[A_CONV2D_KH], s->kw = op->attr[A_CONV2D_KW], s->sh = op->attr[A_CONV2D_SH];
+    s->sw = op->attr[A_CONV2D_SW], s->ph = op->attr[A_CONV2D_PH], s->pw = op->attr[A_CONV2D_PW];
+    s->dh = op->attr[A_CONV2D_DH], s->dw = op->attr[A_CONV2D_DW], s->groups = op->attr[A_CONV2D_GROUPS];
+  } else {
+    s->H = s->W = s->OH = s->OW = 1;
+    s->kh = s->kw = s->sh = s->sw = s->dh = s->dw = 1, s->ph = s->pw = 0, s->groups = 1;
+  }
+  s->M = s->O / s->groups;
+  s->K = s->C / s->groups * s->kh * s->kw;
+  s->depthwise = s->C / s->groups == 1 && s->groups > 1;
+}
+
+Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
+  if (batch < 1) { rt_fail(err, errlen, "batch size %d must be >= 1", batch); return NULL; }
+  if (!engine_supports(m->kind)) {
+    rt_fail(err, errlen, "this is a %s model; use %s", kind_name(m->kind), m->kind == KIND_F32 ? "run" : "runq");
+    return NULL;
+  }
+  Engine *e = calloc(1, sizeof *e);
+  if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
+  e->m = m, e->batch = batch, e->ops = table_of(m->kind), e->kf = f32_kernels(), e->kq = q8_kernels();
+  e->st = calloc(m->n_ops, sizeof *e->st);
+  e->offs = calloc(m->n_values, sizeof *e->offs);
+  if (!e->st || !e->offs) goto oom;
+  for (uint32_t i = 0; i < m->n_ops; i++) {
+    const Op *op = &m->ops[i];
+    if (op->type == OP_CONV2D || op->type == OP_LINEAR) geometry(m, op, &e->st[i]);
+    if (e->ops[op->type].build && e->ops[op->type].build(e, op, &e->st[i])) goto oom;
+  }
+  for (int k = 0; k < N_SCRATCH; k++)
+    if (e->scratch_bytes[k] && (e->scratch_bytes[k] == SIZE_MAX || !(e->scratch[k] = rt_alloc64(e->scratch_bytes[k]))))
+      goto oom;
+  /* the input (value 0) is read where the caller keeps it: no bytes in the arena */
+  if (!(e->arena = plan_arena(m, batch, e->offs))) goto oom;
+  return e;
+oom:
+  engine_free(e);
+  rt_fail(err, errlen, "out of memory building the engine (batch %d)", batch);
+  return NULL;
+}
+
+int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, size_t errlen) {
+  if (n < 1 || n > e->batch) return rt_fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->batch);
+  const Model *m = e->m;
+  e->in = in;
+  for (uint32_t i = 0; i < m->n_ops; i++) e->ops[m->ops[i].type].run(e, &m->ops[i], &e->st[i], n);
+  memcpy(logits, engine_val(e, m->output), (size_t)n * m->n_classes * sizeof(float));
+  e->in = NULL;
+  return 0;
+}

@@ -1,0 +1,62 @@
+/* engine_impl.h: inside the one executor (engine.c) and its op tables (ops_f32.c, ops_q8.c).
+ * The engine runs the model's op list; each op type of each kind is one OpImpl entry of that kind's
+ * table: build (once: its state, packed weights, the scratch it needs) and run (a batch of n). */
+#ifndef TINYRUNTIME_ENGINE_IMPL_H
+#define TINYRUNTIME_ENGINE_IMPL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dispatch.h"
+#include "engine.h"
+
+/* per-op state; the conv geometry is filled by the engine for CONV2D and LINEAR (LINEAR: a 1x1
+   convolution of a 1x1 image) */
+typedef struct {
+  int C, H, W, O, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+  int M, K;                  /* per group: outputs, reduction length */
+  int linear, depthwise;
+  /* f32: weights packed for the GEMM descriptor in use; bias padded to the panels */
+  float *apack, *bias;
+  /* int8 (kernels_q8.h): groups x a_elems packed weights */
+  int G, gs, kp, direct, asym;
+  int16_t *A;
+  size_t a_elems;
+  int32_t *qbias, *mult, *shift;   /* sq8: O each */
+  float *ws, *bf;                  /* dq8: scales (O, G); bias (O) or NULL */
+} OpState;
+
+enum { SCRATCH_0, SCRATCH_1, SCRATCH_2, N_SCRATCH };
+
+typedef struct Engine Engine;
+typedef struct {
+  int (*build)(Engine *e, const Op *op, OpState *s);   /* NULL: nothing to build; 0 ok, -1 out of memory */
+  void (*run)(Engine *e, const Op *op, const OpState *s, int n);
+} OpImpl;
+
+struct Engine {
+  const Model *m;
+  int batch;
+  const OpImpl *ops;          /* the kind's table, by op type */
+  const F32Kernels *kf;       /* kernels in use */
+  const Q8Kernels *kq;
+  OpState *st;                /* one per op */
+  size_t *offs;               /* byte offset of each value in the arena */
+  unsigned char *arena;
+  void *scratch[N_SCRATCH];   /* shared by all ops, the largest any op needs */
+  size_t scratch_bytes[N_SCRATCH];
+  const float *in;            /* the current forward's input (value 0) */
+};
+
+/* the bytes of value v for the current forward (value 0: the caller's input) */
+static inline void *engine_val(const Engine *e, uint32_t v) {
+  return v == 0 ? (void *)(uintptr_t)e->in : (void *)(e->arena + e->offs[v]);
+}
+/* an op's build asks for at least `bytes` of scratch slot k (allocated once after all builds) */
+static inline void engine_need(Engine *e, int k, size_t bytes) {
+  if (bytes > e->scratch_bytes[k]) e->scratch_bytes[k] = bytes;
+}
+
+extern const OpImpl f32_ops[OP_COUNT];   /* ops_f32.c */
+extern const OpImpl sq8_ops[OP_COUNT];   /* ops_q8.c */
+extern const OpImpl dq8_gemm_op;         /* ops_q8.c: dq8's CONV2D / LINEAR; its other ops are f32's */
+#endif

@@ -1,0 +1,389 @@
+/* ops_f32.c: the float32 op table (the f32 kind, and every op of dq8 but its GEMMs).
+ *
+ * Convolutions are GEMMs: packed weights (O x K, in panels of the GEMM descriptor's MR rows, packed
+ * by its own packer) times an im2col matrix packed in panels of NR columns, where the columns are
+ * the output pixels of all images of the batch (K x BS*OH*OW), so the images share one GEMM. A
+ * convolution with one input channel per group (depthwise) is a direct kernel. LINEAR is a 1x1
+ * convolution on a 1x1 image. Every output element is computed by one thread with one sum in a
+ * fixed order, so the results depend neither on the thread count nor on the batch size. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "act.h"
+#include "engine_impl.h"
+#include "util.h"
+
+#define ECHUNK 16384 /* elementwise ops: elements per task */
+
+/* ---------------------------------------------------------------- CONV2D, LINEAR */
+
+static int build_conv(Engine *e, const Op *op, OpState *s) {
+  const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
+  if (s->depthwise) return 0;
+  const F32GemmDesc *d = e->kf->gemm;
+  size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR);
+  size_t alen = rt_mul_sat(rt_mul_sat((size_t)s->groups, P * MR), (size_t)s->K);
+  if (alen == SIZE_MAX || !(s->apack = rt_alloc64(alen * sizeof(float)))) return -1;
+  if (!(s->bias = rt_alloc64((size_t)s->groups * P * MR * sizeof(float)))) return -1;
+  const float *w = wp->data, *b = bp ? bp->data : NULL;
+  for (int g = 0; g < s->groups; g++) {
+    d->pack_a(w + (size_t)g * s->M * s->K, (size_t)s->M, (size_t)s->K, d->mr, s->apack + (size_t)g * P * MR * s->K);
+    for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < (size_t)s->M) ? b[(size_t)g * s->M + r] : 0.0f;
+  }
+  size_t N = rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW);
+  engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat(rt_cdiv(N, (size_t)d->nr), (size_t)d->nr), (size_t)s->K), sizeof(float)));
+  return 0;
+}
+
+/* im2col of one packed panel: bp[t][kk][j] for column t*NR + j of the K x N matrix (N = n*OH*OW,
+   column = image * OH*OW + pixel), channels c0.. of the input; zero for padding and for j >= N. */
+static void pack_tile(const OpState *s, int nr_, const float *in, int n, int c0, size_t t, float *bp) {
+  const size_t NR = (size_t)nr_;
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, N = (size_t)n * OHW;
+  size_t K = (size_t)s->K, img = (size_t)s->C * HW;
+  int cg = s->C / s->groups;
+  int direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
+  {
+    float *dst = bp + t * K * NR;
+    size_t j0 = t * NR;
+    if (direct && j0 + NR <= N && j0 / OHW == (j0 + NR - 1) / OHW) {
+      const float *src = in + (j0 / OHW) * img + (size_t)c0 * HW + j0 % OHW;
+      for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * NR, src + kk * HW, NR * sizeof(float));
+      return;
+    }
+    /* split the tile into runs of columns on one output row of one image; per (ci, ky, kx) a run
+       reads one input row at stride sw: a memcpy when it lies inside the row, else checked */
+    const float *rbase[F32_MAX_NR];
+    long riy[F32_MAX_NR], rix[F32_MAX_NR];
+    int rj[F32_MAX_NR], rlen[F32_MAX_NR], nr = 0, cols = N - j0 < NR ? (int)(N - j0) : (int)NR;
+    for (int j = 0; j < cols;) {
+      size_t col = j0 + (size_t)j, p = col % OHW, oy = p / s->OW, ox = p % s->OW;
+      int len = s->OW - (int)ox < cols - j ? s->OW - (int)ox : cols - j;
+      rbase[nr] = in + (col / OHW) * img + (size_t)c0 * HW;
+      riy[nr] = (long)oy * s->sh - s->ph, rix[nr] = (long)ox * s->sw - s->pw, rj[nr] = j, rlen[nr] = len;
+      nr++, j += len;
+    }
+    size_t kk = 0;
+    for (int ci = 0; ci < cg; ci++)
+      for (int ky = 0; ky < s->kh; ky++)
+        for (int kx = 0; kx < s->kw; kx++, kk++) {
+          float *d = dst + kk * NR;
+          for (int r = 0; r < nr; r++) {
+            float *dr = d + rj[r];
+            long iy = riy[r] + (long)ky * s->dh, ix = rix[r] + (long)kx * s->dw;
+            if (iy < 0 || iy >= s->H) {
+              memset(dr, 0, (size_t)rlen[r] * sizeof(float));
+              continue;
+            }
+            const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
+            if (s->sw == 1 && ix >= 0 && ix + rlen[r] <= s->W) {
+              memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
+              continue;
+            }
+            for (int j = 0; j < rlen[r]; j++, ix += s->sw) dr[j] = (ix >= 0 && ix < s->W) ? row[ix] : 0.0f;
+          }
+          if ((size_t)cols < NR) memset(d + cols, 0, (NR - (size_t)cols) * sizeof(float));
+        }
+  }
+}
+
+/* C = act(A·B + bias) for row panels [p0, p1) x column tiles [t0, t1) of one group (see gemm_group) */
+static void gemm_block(const Engine *e, const OpState *s, int g, int n, float *out, uint32_t act, size_t p0,
+                       size_t p1, size_t t0, size_t t1) {
+  size_t OHW = (size_t)s->OH * s->OW, N = (size_t)n * OHW, K = (size_t)s->K;
+  const size_t MR = (size_t)e->kf->gemm->mr, NR = (size_t)e->kf->gemm->nr;
+  size_t P = rt_cdiv((size_t)s->M, MR), img = (size_t)s->O * OHW;
+  const float *ap = s->apack + (size_t)g * P * MR * K, *bias = s->bias + (size_t)g * P * MR;
+  f32_gemm_fn gemm = e->kf->gemm->gemm;
+  float tmp[F32_MAX_MR * F32_MAX_NR];
+  for (size_t p = p0; p < p1; p++) {
+    size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
+    for (size_t t = t0; t < t1; t++) {
+      size_t j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR;
+      const float *a = ap + p * K * MR, *b = (const float *)e->scratch[SCRATCH_0] + t * K * NR;
+      if (rows == MR && cols == NR && j0 / OHW == (j0 + NR - 1) / OHW) {
+        float *c = out + (j0 / OHW) * img + ((size_t)g * s->M + r0) * OHW + j0 % OHW;
+        gemm(K, a, b, c, OHW, bias + r0, (int)act);
+        continue;
+      }
+      gemm(K, a, b, tmp, NR, bias + r0, (int)act);
+      for (size_t j = 0; j < cols; j++) {
+        size_t col = j0 + j;
+        float *c = out + (col / OHW) * img + ((size_t)g * s->M + r0) * OHW + col % OHW;
+        for (size_t r = 0; r < rows; r++) c[r * OHW] = tmp[r * NR + j];
+      }
+    }
+  }
+}
+
+/* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images. With enough column tiles,
+   each thread takes a contiguous range of them (ceil or floor of T/threads) and, block by block of
+   TB tiles, packs them and multiplies every row panel by them while they are in its cache; so each
+   thread also computes the same share of the pixels in every layer and mostly reads (im2col) what it
+   wrote itself, which matters when the cores share no cache (on the 2-vCPU dev VM, at times: ResNet18
+   at 2 threads ~50 -> ~42 ms/image then). With few tiles, all are packed first and the items are
+   blocks of tiles times ranges of row panels. */
+static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
+  int nr = e->kf->gemm->nr;
+  float *bpack = e->scratch[SCRATCH_0];
+  size_t N = (size_t)n * s->OH * s->OW, T = rt_cdiv(N, (size_t)nr), P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
+  int c0 = g * (s->C / s->groups);
+  size_t TB = 8; /* tiles per column block: 8 x NR columns of B stay in cache across the panels */
+  size_t nbt = rt_cdiv(T, TB), PB = P;
+  int threads = 1;
+#ifdef _OPENMP
+  threads = omp_get_max_threads();
+#endif
+  while (PB > 1 && nbt * rt_cdiv(P, PB) < (size_t)threads * 4) PB = rt_cdiv(PB, 2);
+  size_t nbp = rt_cdiv(P, PB), items = nbt * nbp;
+  if (nbp == 1) {
+#pragma omp parallel
+    {
+      size_t id = 0, nth = 1;
+#ifdef _OPENMP
+      id = (size_t)omp_get_thread_num(), nth = (size_t)omp_get_num_threads();
+#endif
+      for (size_t t0 = T * id / nth, tz = T * (id + 1) / nth; t0 < tz; t0 += TB) {
+        size_t t1 = t0 + TB < tz ? t0 + TB : tz;
+        for (size_t t = t0; t < t1; t++) pack_tile(s, nr, in, n, c0, t, bpack);
+        gemm_block(e, s, g, n, out, act, 0, P, t0, t1);
+      }
+    }
+    return;
+  }
+#pragma omp parallel
+  {
+#pragma omp for schedule(static)
+    for (size_t t = 0; t < T; t++) pack_tile(s, nr, in, n, c0, t, bpack);
+#pragma omp for schedule(dynamic, 1)
+    for (size_t it = 0; it < items; it++) {
+      size_t tb = it / nbp, pb = it % nbp;
+      size_t p1 = (pb + 1) * PB < P ? (pb + 1) * PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
+      gemm_block(e, s, g, n, out, act, pb * PB, p1, tb * TB, t1);
+    }
+  }
+}
+
+static void conv_dw(const Engine *e, const Op *op, const OpState *s, const float *x, float *y, int n) {
+  const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
+  const float *w = wp->data, *b = bp ? bp->data : NULL;
+  F32DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, (int)op->act};
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, mult = (size_t)(s->O / s->groups);
+  size_t planes = (size_t)n * s->O;
+  f32_dwconv_fn dw = e->kf->dw->dwconv;
+#pragma omp parallel for schedule(static)
+  for (size_t q = 0; q < planes; q++) {
+    size_t img = q / s->O, o = q % s->O;
+    dw(x + (img * s->C + o / mult) * HW, w + o * (size_t)s->kh * s->kw, b ? b[o] : 0.0f, y + q * OHW, &sh);
+  }
+}
+
+static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
+  const float *x = engine_val(e, op->in[0]);
+  float *y = engine_val(e, op->out);
+  if (s->depthwise) {
+    conv_dw(e, op, s, x, y, n);
+    return;
+  }
+  for (int g = 0; g < s->groups; g++) gemm_group(e, s, x, g, n, y, op->act);
+}
+
+/* ---------------------------------------------------------------- elementwise */
+
+/* the activation over the whole output of an op, in chunks over threads */
+static void act_all(const Engine *e, float *y, size_t count, uint32_t act) {
+  if (act == ACT_NONE) return;
+  long chunks = (long)rt_cdiv(count, ECHUNK);
+  f32_act_fn f = e->kf->act;
+#pragma omp parallel for schedule(static)
+  for (long t = 0; t < chunks; t++) {
+    size_t a = (size_t)t * ECHUNK;
+    f(y + a, count - a < ECHUNK ? count - a : ECHUNK, (int)act);
+  }
+}
+
+static size_t out_count(const Engine *e, const Op *op, int n) { return (size_t)n * value_elems(&e->m->values[op->out]); }
+
+static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
+  (void)s;
+  const float *a = engine_val(e, op->in[0]), *b = engine_val(e, op->in[1]);
+  float *y = engine_val(e, op->out);
+  size_t count = out_count(e, op, n);
+  long chunks = (long)rt_cdiv(count, ECHUNK);
+  f32_act_fn act = e->kf->act;
+#pragma omp parallel for schedule(static)
+  for (long t = 0; t < chunks; t++) {   /* add, then the activation while the chunk is in cache */
+    size_t k0 = (size_t)t * ECHUNK, k1 = count - k0 < ECHUNK ? count : k0 + ECHUNK;
+    for (size_t k = k0; k < k1; k++) y[k] = a[k] + b[k];
+    act(y + k0, k1 - k0, (int)op->act);
+  }
+}
+
+/* MUL: b is a's shape, or (C, 1, 1): one value per channel of each image */
+static void run_mul(Engine *e, const Op *op, const OpState *s, int n) {
+  (void)s;
+  const Value *va = &e->m->values[op->in[0]], *vb = &e->m->values[op->in[1]];
+  const float *a = engine_val(e, op->in[0]), *b = engine_val(e, op->in[1]);
+  float *y = engine_val(e, op->out);
+  f32_act_fn act = e->kf->act;
+  size_t HW = (size_t)va->h * va->w, planes = (size_t)n * va->c;
+  int bcast = value_elems(vb) != value_elems(va);
+#pragma omp parallel for schedule(static)
+  for (size_t q = 0; q < planes; q++) {   /* one channel plane of one image per step */
+    const float *ap = a + q * HW, *bp = bcast ? b + q : b + q * HW;
+    float *yp = y + q * HW;
+    if (bcast)
+      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[0];
+    else
+      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[k];
+    act(yp, HW, (int)op->act);
+  }
+}
+
+static void run_concat(Engine *e, const Op *op, const OpState *s, int n) {
+  (void)s;
+  const Value *vy = &e->m->values[op->out];
+  float *y = engine_val(e, op->out);
+  size_t HW = (size_t)vy->h * vy->w, off = 0;
+  for (uint32_t k = 0; k < op->n_in; k++) {
+    const float *xk = engine_val(e, op->in[k]);
+    size_t len = (size_t)e->m->values[op->in[k]].c * HW;
+    for (int img = 0; img < n; img++)
+      memcpy(y + (size_t)img * value_elems(vy) + off, xk + (size_t)img * len, len * sizeof(float));
+    off += len;
+  }
+  act_all(e, y, out_count(e, op, n), op->act);
+}
+
+static void run_copy_act(Engine *e, const Op *op, const OpState *s, int n) {   /* FLATTEN, ACT */
+  (void)s;
+  float *y = engine_val(e, op->out);
+  size_t count = out_count(e, op, n);
+  memcpy(y, engine_val(e, op->in[0]), count * sizeof(float));
+  act_all(e, y, count, op->act);
+}
+
+/* ---------------------------------------------------------------- pools */
+
+/* PyTorch's max pool: padding never chosen, NaN propagates; an empty window gives -inf */
+static void maxpool(const Op *op, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+  int kh = op->attr[0], kw = op->attr[1], sh = op->attr[2], sw = op->attr[3], ph = op->attr[4], pw = op->attr[5];
+  int dh = op->attr[6], dw = op->attr[7], H = (int)vx->h, W = (int)vx->w, OH = (int)vy->h, OW = (int)vy->w;
+  size_t planes = (size_t)n * vx->c;
+#pragma omp parallel for schedule(static)
+  for (size_t q = 0; q < planes; q++) {
+    const float *xp = x + q * H * W;
+    float *yp = y + q * OH * OW;
+    for (int oy = 0; oy < OH; oy++)
+      for (int ox = 0; ox < OW; ox++) {
+        float mx = -INFINITY;
+        int nan = 0;
+        long iy0 = (long)oy * sh - ph, ix0 = (long)ox * sw - pw;
+        /* the window's taps inside the input: k in [lo, hi) */
+        long ylo = iy0 < 0 ? (dh == 1 ? -iy0 : (-iy0 + dh - 1) / dh) : 0;
+        long yhi = iy0 > H - 1 ? 0 : (dh == 1 ? H - iy0 : (H - 1 - iy0) / dh + 1);
+        long xlo = ix0 < 0 ? (dw == 1 ? -ix0 : (-ix0 + dw - 1) / dw) : 0;
+        long xhi = ix0 > W - 1 ? 0 : (dw == 1 ? W - ix0 : (W - 1 - ix0) / dw + 1);
+        if (yhi > kh) yhi = kh;
+        if (xhi > kw) xhi = kw;
+        for (long ky = ylo; ky < yhi; ky++) {
+          const float *row = xp + (iy0 + ky * dh) * W;
+          for (long kx = xlo; kx < xhi; kx++) {
+            float v = row[ix0 + kx * dw];
+            mx = v > mx ? v : mx; /* branch-free (maxss); NaN tracked apart */
+            nan |= v != v;
+          }
+        }
+        if (nan) mx = NAN;
+        yp[oy * OW + ox] = mx;
+      }
+  }
+}
+
+/* PyTorch's avg pool: the window is clipped to the padded input for count_include_pad, to the
+   input for the sum and otherwise; divisor_override wins */
+static void avgpool(const Op *op, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+  int kh = op->attr[0], kw = op->attr[1], sh = op->attr[2], sw = op->attr[3], ph = op->attr[4], pw = op->attr[5];
+  int cip = op->attr[7], dov = op->attr[8], H = (int)vx->h, W = (int)vx->w, OH = (int)vy->h, OW = (int)vy->w;
+  size_t planes = (size_t)n * vx->c;
+#pragma omp parallel for schedule(static)
+  for (size_t q = 0; q < planes; q++) {
+    const float *xp = x + q * H * W;
+    float *yp = y + q * OH * OW;
+    for (int oy = 0; oy < OH; oy++)
+      for (int ox = 0; ox < OW; ox++) {
+        long hs = (long)oy * sh - ph, ws = (long)ox * sw - pw;
+        long he = hs + kh < (long)H + ph ? hs + kh : (long)H + ph, we = ws + kw < (long)W + pw ? ws + kw : (long)W + pw;
+        long pool = (he - hs) * (we - ws);
+        if (hs < 0) hs = 0;
+        if (ws < 0) ws = 0;
+        if (he > H) he = H;
+        if (we > W) we = W;
+        float sum = 0.0f;
+        for (long iy = hs; iy < he; iy++)
+          for (long ix = ws; ix < we; ix++) sum += xp[iy * W + ix];
+        long div = dov ? dov : cip ? pool : (he - hs) * (we - ws);
+        yp[oy * OW + ox] = div > 0 ? sum / (float)div : 0.0f;
+      }
+  }
+}
+
+static void adaptive(int is_max, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+  long H = vx->h, W = vx->w, OH = vy->h, OW = vy->w;
+  size_t planes = (size_t)n * vx->c;
+#pragma omp parallel for schedule(static)
+  for (size_t q = 0; q < planes; q++) {
+    const float *xp = x + q * H * W;
+    float *yp = y + q * OH * OW;
+    for (long oy = 0; oy < OH; oy++)
+      for (long ox = 0; ox < OW; ox++) {
+        long hs = oy * H / OH, he = ((oy + 1) * H + OH - 1) / OH;
+        long ws = ox * W / OW, we = ((ox + 1) * W + OW - 1) / OW;
+        float acc = is_max ? -INFINITY : 0.0f;
+        for (long iy = hs; iy < he; iy++)
+          for (long ix = ws; ix < we; ix++) {
+            float v = xp[iy * W + ix];
+            if (is_max) {
+              if (v > acc || isnan(v)) acc = v;
+            } else
+              acc += v;
+          }
+        yp[oy * OW + ox] = is_max ? acc : acc / (float)((he - hs) * (we - ws));
+      }
+  }
+}
+
+static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {
+  (void)s;
+  const Value *vx = &e->m->values[op->in[0]], *vy = &e->m->values[op->out];
+  const float *x = engine_val(e, op->in[0]);
+  float *y = engine_val(e, op->out);
+  switch (op->type) {
+  case OP_MAXPOOL2D: maxpool(op, vx, vy, x, y, n); break;
+  case OP_AVGPOOL2D: avgpool(op, vx, vy, x, y, n); break;
+  default: adaptive(op->type == OP_ADAPTIVE_MAXPOOL2D, vx, vy, x, y, n); break;
+  }
+  act_all(e, y, out_count(e, op, n), op->act);
+}
+
+/* ---------------------------------------------------------------- the table */
+
+const OpImpl f32_ops[OP_COUNT] = {
+    [OP_CONV2D] = {build_conv, run_conv},
+    [OP_LINEAR] = {build_conv, run_conv},
+    [OP_ADD] = {NULL, run_add},
+    [OP_CONCAT] = {NULL, run_concat},
+    [OP_MAXPOOL2D] = {NULL, run_pool},
+    [OP_AVGPOOL2D] = {NULL, run_pool},
+    [OP_ADAPTIVE_AVGPOOL2D] = {NULL, run_pool},
+    [OP_ADAPTIVE_MAXPOOL2D] = {NULL, run_pool},
+    [OP_FLATTEN] = {NULL, run_copy_act},
+    [OP_ACT] = {NULL, run_copy_act},
+    [OP_MUL] = {NULL, run_mul},
+};
