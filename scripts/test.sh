@@ -2,7 +2,8 @@
 # `make test`: the README's test command, and all that CI runs.
 #  1. the module is what nbdev_export makes of the notebooks;
 #  2. the notebooks are clean (nbdev_clean changes nothing), README.md is current;
-#  3. the C runtime builds warning-free and its unit tests pass;
+#  3. the C runtime builds with -Werror (the one linker warning, libgomp's dlopen, comes with a note
+#     saying why it is harmless) and its unit tests pass, natively and, with a cross compiler, on arm64/qemu;
 #  4. nbdev_test runs every notebook (the pipeline stages on small defaults);
 #  5. pytest runs tests/ (the C runtime against PyTorch, and the rest).
 set -euo pipefail

@@ -266,7 +266,8 @@ int run_capture(const char *dir, const char *env, const char *bin, const char *a
                 char *err, size_t errlen) {
   char cmd[2048], po[300], pe[300];
   snprintf(po, sizeof po, "%s/stdout", dir), snprintf(pe, sizeof pe, "%s/stderr", dir);
-  snprintf(cmd, sizeof cmd, "cd %s && %s %s %s >%s 2>%s", dir, env ? env : "", bin, args, po, pe);
+  const char *wrap = getenv("TEST_EXEC");   /* e.g. qemu-aarch64-static for a cross build */
+  snprintf(cmd, sizeof cmd, "cd %s && %s %s %s %s >%s 2>%s", dir, env ? env : "", wrap ? wrap : "", bin, args, po, pe);
   int st = system(cmd);
   FILE *f;
   if (out) { out[0] = 0; if ((f = fopen(po, "r"))) { size_t n = fread(out, 1, outlen - 1, f); out[n] = 0; fclose(f); } }

@@ -63,7 +63,7 @@ extern int g_failures;
   } while (0)
 int test_quick(void); /* TINYRUNTIME_TEST_QUICK set: the sanitizer run, fewer cases */
 
-/* Runs `cd dir && env bin args` with stdout and stderr captured into out/err (each may be NULL);
+/* Runs `cd dir && env $TEST_EXEC bin args` with stdout and stderr captured into out/err (each may be NULL);
    returns the exit status (128 when the command did not exit normally). */
 int run_capture(const char *dir, const char *env, const char *bin, const char *args, char *out, size_t outlen,
                 char *err, size_t errlen);
