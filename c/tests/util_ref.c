@@ -5,10 +5,18 @@
 
 #include "util_writer.h"
 
+/* FORMAT.md's activations, in double, written from PyTorch's documentation */
 double ref_act(double v, int act) {
-  if (act == 1) return v > 0 ? v : 0;
-  if (act == 2) return v < 0 ? 0 : v > 6 ? 6 : v;
-  return v;
+  double r6 = v + 3 < 0 ? 0 : v + 3 > 6 ? 6 : v + 3;
+  switch (act) {
+  case 1: return v > 0 ? v : 0;                 /* relu */
+  case 2: return v < 0 ? 0 : v > 6 ? 6 : v;     /* relu6 */
+  case 3: return 1 / (1 + exp(-v));             /* sigmoid */
+  case 4: return v / (1 + exp(-v));             /* silu */
+  case 5: return v * r6 / 6;                    /* hardswish */
+  case 6: return r6 / 6;                        /* hardsigmoid */
+  default: return v;
+  }
 }
 
 void ref_conv2d(const float *x, int C, int H, int W, const float *w, const float *b, int O, int kh, int kw, int sh,
