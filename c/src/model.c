@@ -206,7 +206,6 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
 
   switch (op->type) {
   case OP_CONV2D: {
-    if (op->n_in != 1) BAD("op %u (%s): n_in %u, expected 1", i, nm, op->n_in);
     for (int k = 0; k < 11; k++)
       if (A(k) < (k == 6 || k == 7 ? 0 : 1) || A(k) > LIMIT) BAD("op %u (%s): attr[%d] = %d out of range", i, nm, k, op->attr[k]);
     int64_t O = A(0), C = A(1), kh = A(2), kw = A(3), g = A(10);
@@ -222,7 +221,6 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
     break;
   }
   case OP_LINEAR: {
-    if (op->n_in != 1) BAD("op %u (%s): n_in %u, expected 1", i, nm, op->n_in);
     if (A(0) < 1 || A(1) < 1) BAD("op %u (%s): out_f %d, in_f %d must be >= 1", i, nm, op->attr[0], op->attr[1]);
     if (x->h != 1 || x->w != 1 || x->c != (uint32_t)A(1))
       BAD("op %u (%s): input (%u, %u, %u) is not (in_f = %d, 1, 1)", i, nm, x->c, x->h, x->w, op->attr[1]);
@@ -232,7 +230,6 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
     break;
   }
   case OP_ADD: {
-    if (op->n_in != 2) BAD("op %u (%s): n_in %u, expected 2", i, nm, op->n_in);
     const Value *b = &m->values[op->in[1]];
     if (b->c != x->c || b->h != x->h || b->w != x->w)
       BAD("op %u (%s): input shapes (%u, %u, %u) and (%u, %u, %u) differ", i, nm, x->c, x->h, x->w, b->c, b->h, b->w);
@@ -243,7 +240,6 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
     break;
   }
   case OP_MUL: {
-    if (op->n_in != 2) BAD("op %u (%s): n_in %u, expected 2", i, nm, op->n_in);
     const Value *b = &m->values[op->in[1]];
     int same = b->c == x->c && b->h == x->h && b->w == x->w, chan = b->c == x->c && b->h == 1 && b->w == 1;
     if (!same && !chan)
@@ -257,7 +253,6 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
     break;
   }
   case OP_CONCAT: {
-    if (op->n_in < 1 || op->n_in > 8) BAD("op %u (%s): n_in %u, expected 2..8", i, nm, op->n_in);
     uint64_t c = 0;
     for (uint32_t k = 0; k < op->n_in; k++) {
       const Value *v = &m->values[op->in[k]];
@@ -274,7 +269,6 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D: {
     int mx = op->type == OP_MAXPOOL2D;
-    if (op->n_in != 1) BAD("op %u (%s): n_in %u, expected 1", i, nm, op->n_in);
     int64_t kh = A(0), kw = A(1), sh = A(2), sw = A(3), ph = A(4), pw = A(5);
     int64_t dh = mx ? A(6) : 1, dw = mx ? A(7) : 1, cm = mx ? A(8) : A(6);
     if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || kh > LIMIT || kw > LIMIT)
@@ -289,16 +283,13 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
   }
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_ADAPTIVE_MAXPOOL2D:
-    if (op->n_in != 1) BAD("op %u (%s): n_in %u, expected 1", i, nm, op->n_in);
     if (A(0) < 1 || A(1) < 1) BAD("op %u (%s): output size %dx%d must be >= 1", i, nm, op->attr[0], op->attr[1]);
     oh = (uint64_t)A(0), ow = (uint64_t)A(1);
     break;
   case OP_FLATTEN:
-    if (op->n_in != 1) BAD("op %u (%s): n_in %u, expected 1", i, nm, op->n_in);
     oc = (uint64_t)x->c * x->h * x->w, oh = 1, ow = 1;
     break;
   case OP_ACT:
-    if (op->n_in != 1) BAD("op %u (%s): n_in %u, expected 1", i, nm, op->n_in);
     if (lut) {
       if (check_param(m, i, P_SQ8_ACT_LUT, 0, DT_I8, TR_LUT_SIZE, 0, "lookup table", err, errlen)) return -1;
       if (op->qmin != -128 || op->qmax != 127) BAD("op %u (%s): qmin/qmax must be -128/127 with a lookup table", i, nm);
@@ -307,7 +298,6 @@ static int check_op(Model *m, uint32_t i, int *dq8_asym, char *err, size_t errle
   case OP_QUANTIZE:
   case OP_DEQUANTIZE:
     if (!is_sq8) BAD("op %u (%s): only allowed in an sq8 model", i, nm);
-    if (op->n_in != 1) BAD("op %u (%s): n_in %u, expected 1", i, nm, op->n_in);
     want_in = op->type == OP_QUANTIZE ? DT_F32 : DT_I8;
     want_out = op->type == OP_QUANTIZE ? DT_I8 : DT_F32;
     break;
@@ -465,7 +455,11 @@ static int parse(Model *m, uint64_t fsize, char *err, size_t errlen) {
     for (int k = 0; k < TR_N_PARAM; k++) op->param[k] = rd_u32(o + TR_OP_PARAM + 4 * k);
     op->qmin = rd_i32(o + TR_OP_QMIN), op->qmax = rd_i32(o + TR_OP_QMAX);
     if (op->type < OP_CONV2D || op->type >= OP_COUNT || (op->type == OP_MUL && m->version < 2)) { rc = rt_fail(err, errlen, "op %u: unknown type %u", i, op->type); break; }
-    if (op->n_in < 1 || op->n_in > TR_MAX_IN) { rc = rt_fail(err, errlen, "op %u (%s): n_in %u not in 1..8", i, tr_op_name(op->type), op->n_in); break; }
+    if (op->n_in < tr_op_min_in(op->type) || op->n_in > tr_op_max_in(op->type)) {   /* the spec's arity */
+      rc = rt_fail(err, errlen, "op %u (%s): n_in %u not in %u..%u", i, tr_op_name(op->type), op->n_in,
+                   tr_op_min_in(op->type), tr_op_max_in(op->type));
+      break;
+    }
     for (uint32_t k = 0; k < op->n_in && !rc; k++) {
       if (op->in[k] >= m->n_values)
         rc = rt_fail(err, errlen, "op %u (%s): input %u = value %u out of range (n_values %u)", i, tr_op_name(op->type), k, op->in[k], m->n_values);
