@@ -11,21 +11,24 @@
 #define F32(isa, gemm, dw, act) {isa, gemm, dw, act}
 static const struct {
   const char *isa;
-  F32Kernels f32;         /* NULL members: inherit from the entry before */
-  const Q8Kernels *q8;    /* NULL: inherit */
+  F32Kernels f32;                /* NULL members: inherit from the entry before */
+  const Q8Kernels *sq8, *dq8;    /* NULL: inherit */
 } g_tables[] = {
-    {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref), &q8_gemm_4x16__ref_desc},
+    {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref), &q8_gemm_4x16__ref_desc,
+     &q8_gemm_4x16__ref_desc},
 #if defined(__x86_64__)
-    {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2), &q8_gemm_4x16__avx2_desc},
+    {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2), &q8_gemm_4x16__avx2_desc,
+     &q8_gemm_4x16__avx2_desc},
+    {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, NULL},
 #endif
 #if defined(__aarch64__)
-    {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon), NULL},
+    {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon), NULL, NULL},
 #endif
 };
 enum { N_TABLES = sizeof g_tables / sizeof *g_tables };
 
 static F32Kernels g_f32[N_TABLES];
-static const Q8Kernels *g_q8[N_TABLES];
+static const Q8Kernels *g_sq8[N_TABLES], *g_dq8[N_TABLES];
 static int g_ready;
 static const F32Kernels *g_f32_forced;
 static const Q8Kernels *g_q8_forced;
@@ -40,7 +43,8 @@ static void resolve(void) {
       if (!f.act) f.act = g_f32[i - 1].act;
     }
     g_f32[i] = f;
-    g_q8[i] = g_tables[i].q8 ? g_tables[i].q8 : g_q8[i - 1];
+    g_sq8[i] = g_tables[i].sq8 ? g_tables[i].sq8 : g_sq8[i - 1];
+    g_dq8[i] = g_tables[i].dq8 ? g_tables[i].dq8 : g_dq8[i - 1];
   }
   g_ready = 1;
 }
@@ -66,10 +70,10 @@ const F32Kernels *f32_kernels_for(const char *isa) {
   return i < 0 ? NULL : &g_f32[i];
 }
 
-const Q8Kernels *q8_kernels_for(const char *isa) {
+const Q8Kernels *q8_kernels_for(const char *isa, uint32_t kind) {
   resolve();
   int i = find(isa);
-  return i < 0 ? NULL : g_q8[i];
+  return i < 0 ? NULL : kind == KIND_SQ8 ? g_sq8[i] : g_dq8[i];
 }
 
 const F32Kernels *f32_kernels(void) {
@@ -77,10 +81,18 @@ const F32Kernels *f32_kernels(void) {
   return g_f32_forced ? g_f32_forced : &g_f32[best()];
 }
 
-const Q8Kernels *q8_kernels(void) {
+const Q8Kernels *q8_kernels(uint32_t kind) {
   resolve();
-  return g_q8_forced ? g_q8_forced : g_q8[best()];
+  if (g_q8_forced) return g_q8_forced;
+  return kind == KIND_SQ8 ? g_sq8[best()] : g_dq8[best()];
 }
 
 void f32_kernels_force(const F32Kernels *k) { g_f32_forced = k; }
+
+int f32_kernels_own(int i) {
+  resolve();
+  if (i < 0 || i >= N_TABLES || !cpu_has(g_tables[i].isa)) return 0;
+  const F32Kernels *f = &g_tables[i].f32;
+  return i == 0 || f->gemm || f->dw || f->act;
+}
 void q8_kernels_force(const Q8Kernels *k) { g_q8_forced = k; }

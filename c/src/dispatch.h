@@ -3,14 +3,19 @@
  * "for this ISA" (NULL when this CPU or build lacks it) to test every variant the machine runs. */
 #ifndef TINYRUNTIME_DISPATCH_H
 #define TINYRUNTIME_DISPATCH_H
+#include <stdint.h>
+
 #include "kernels_f32.h"
 #include "kernels_q8.h"
+#include "ops.h"
 
 const char *dispatch_isa(int i);               /* the ISA names this build knows, NULL past the end */
 const F32Kernels *f32_kernels_for(const char *isa);
-const Q8Kernels *q8_kernels_for(const char *isa);
+const Q8Kernels *q8_kernels_for(const char *isa, uint32_t kind);   /* kind: KIND_SQ8 or KIND_DQ8 */
 const F32Kernels *f32_kernels(void);           /* the best for this CPU (or the forced table) */
-const Q8Kernels *q8_kernels(void);
+const Q8Kernels *q8_kernels(uint32_t kind);
 void f32_kernels_force(const F32Kernels *k);   /* tests: NULL restores the best */
+/* 1 when table i (an ISA this machine runs) has f32 kernels of its own, not all inherited */
+int f32_kernels_own(int i);
 void q8_kernels_force(const Q8Kernels *k);
 #endif

@@ -59,7 +59,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   }
   Engine *e = calloc(1, sizeof *e);
   if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
-  e->m = m, e->batch = batch, e->ops = table_of(m->kind), e->kf = f32_kernels(), e->kq = q8_kernels();
+  e->m = m, e->batch = batch, e->ops = table_of(m->kind), e->kf = f32_kernels(), e->kq = q8_kernels(m->kind);
   e->st = calloc(m->n_ops, sizeof *e->st);
   e->offs = calloc(m->n_values, sizeof *e->offs);
   if (!e->st || !e->offs) goto oom;

@@ -6,9 +6,11 @@
  * zero-point-corrected q - z in [-255, 255]) so that AVX2's madd_epi16 is exact in int32.
  *
  * Each kernel's descriptor (Q8Kernels) carries its tile (mr x nr, kr values of k per packed step)
- * and its own packers (weights, im2col, dq8 activation quantization, element index), so a kernel
- * may choose another layout (e.g. u8 x s8 groups of 4 for vpdpbusd / sdot); the engine only calls
- * through the descriptor. The "i16x2" layout below is the one the reference and AVX2 kernels share:
+ * and its own packers (weights, im2col, dq8 activation quantization, one element), so a kernel may
+ * choose another layout (q8_gemm_8x32__avx512vnni.c: u8 x s8 groups of 4 for vpdpbusd); the engine
+ * only calls through the descriptor, and a table per ISA may take different descriptors for sq8
+ * and dq8. Packed buffers are int16_t arrays whatever the element (x_esize bytes): panel strides
+ * and offsets count int16 units. The "i16x2" layout below is the reference's and AVX2's:
  *  - K is split in G groups of gs (sq8: G = 1, gs = K); each group is padded to an even length
  *    gsp = gs + (gs & 1) with zeros, so a group is kp = gsp / 2 pairs of k.
  *  - A, the packed weights: M rounded up to Q8_MR rows (zero rows), layout
@@ -83,18 +85,28 @@ typedef struct {
   const char *name;           /* "q8_gemm_4x16__avx2" */
   const char *isa;            /* "ref", "avx2", ... */
   int mr, nr, kr;             /* tile rows x columns; k values per packed step (a group pads to kr) */
-  size_t (*a_elems)(int M, int G, int gs);     /* int16 units of packed weights for M rows */
+  int x_esize;                /* bytes per packed activation element (2: int16, 1: int8/uint8) */
+  size_t (*a_elems)(int M, int G, int gs);     /* int16 units of packed weights for M rows (M % mr == 0 or all) */
   void (*pack_w)(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A);
-  size_t (*x_index)(size_t pstride, int k, int p);   /* element (k, p) of packed X */
-  q8_im2col_fn im2col_i8;
-  q8_dq8_quant_fn dq8_quant;
+  /* element (k, p) of packed X (pstride in int16 units): set to v / read back (sq8: an int8 value) */
+  void (*put_x)(int16_t *X, size_t pstride, int k, int p, int v);
+  int (*get_x)(const int16_t *X, size_t pstride, int k, int p);
+  q8_im2col_fn im2col_i8;     /* sq8 (NULL in a dq8-only descriptor) */
+  q8_dq8_quant_fn dq8_quant;  /* dq8 (NULL in an sq8-only descriptor) */
   q8_sq8_gemm_fn sq8_gemm;
   q8_dq8_gemm_fn dq8_gemm;
 } Q8Kernels;
 
+/* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */
+static inline size_t q8_pstride(const Q8Kernels *k, int G, int gs) {
+  size_t gsp = (size_t)(gs + k->kr - 1) / (size_t)k->kr * (size_t)k->kr;
+  return ((size_t)G * gsp * (size_t)k->nr * (size_t)k->x_esize + 1) / 2;
+}
+
 extern const Q8Kernels q8_gemm_4x16__ref_desc;
 #if defined(__x86_64__)
 extern const Q8Kernels q8_gemm_4x16__avx2_desc;
+extern const Q8Kernels q8_gemm_8x32__avx512vnni_desc;
 #endif
 
 /* ---- reference kernels (kernels/ref/q8_gemm.c) ---- */
@@ -133,7 +145,8 @@ float q8_dq8_group_params(const float *v, ptrdiff_t stride, int n, int asym, int
 int32_t q8_dq8_quant1(float v, float s, int32_t z, int asym);
 
 /* the i16x2 layout's packers (kernels/ref/q8_pack.c) */
-size_t q8_xidx_i16x2(size_t pstride, int k, int p);
+void q8_put_x_i16x2(int16_t *X, size_t pstride, int k, int p, int v);
+int q8_get_x_i16x2(const int16_t *X, size_t pstride, int k, int p);
 void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                   int pw, int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1,
                   int16_t *X, ptrdiff_t pstride);

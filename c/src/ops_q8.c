@@ -27,10 +27,8 @@ static int gsp_of(const Q8Kernels *k, int gs) { return (int)q8_round_up((size_t)
 static size_t gemm_ldx(const Q8Kernels *k, const OpState *s, int batch) {
   return q8_round_up(s->linear ? (size_t)batch : (size_t)s->OH * s->OW, (size_t)k->nr);
 }
-/* int16 elements per NR-column panel of packed X */
-static size_t gemm_pstride(const Q8Kernels *k, const OpState *s) {
-  return (size_t)s->G * (size_t)gsp_of(k, s->gs) * (size_t)k->nr;
-}
+/* int16 units per NR-column panel of packed X */
+static size_t gemm_pstride(const Q8Kernels *k, const OpState *s) { return q8_pstride(k, s->G, s->gs); }
 
 static int build_gemm(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
@@ -68,7 +66,7 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
                       s->A + (size_t)g * s->a_elems);
   }
   size_t ldx = gemm_ldx(k, s, e->batch);
-  engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat((size_t)s->G * (size_t)gsp_of(k, s->gs), ldx), 2));   /* xq */
+  engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */
   if (!sq8) {
     engine_need(e, SCRATCH_1, s->direct ? 0 : rt_mul_sat(rt_mul_sat((size_t)s->K, ldx), 4));   /* xf */
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat((size_t)s->G, ldx), 4));                   /* xs */
@@ -135,7 +133,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
       if (sq8) {
 #pragma omp for schedule(static)
         for (int kk = 0; kk < K; kk++)
-          for (int i = 0; i < n; i++) xq[k->x_index(ps, kk, i)] = ((const int8_t *)x)[(size_t)i * K + kk];
+          for (int i = 0; i < n; i++) k->put_x(xq, ps, kk, i, ((const int8_t *)x)[(size_t)i * K + kk]);
       } else {
 #pragma omp for schedule(static)
         for (int kk = 0; kk < K; kk++)

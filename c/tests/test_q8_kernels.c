@@ -20,8 +20,8 @@ static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
 static int rint_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
 static float rfloat(float a) { return ((float)(rnd() % 2000001u) / 1000000.0f - 1.0f) * a; }
 
-static const Q8Kernels *tables[16];
-static int n_tables = 0;
+static const Q8Kernels *sq8_tables[16], *dq8_tables[16];   /* distinct descriptors per kind */
+static int n_sq8 = 0, n_dq8 = 0;
 
 /* ---------------- sq8 GEMM ---------------- */
 static void test_sq8_gemm(int M, int N, int K) {
@@ -48,15 +48,15 @@ static void test_sq8_gemm(int M, int N, int K) {
       int64_t y = zy + r;
       want[o * N + p] = (int8_t)(y < qmin ? qmin : y > qmax ? qmax : y);
     }
-  for (int t = 0; t < n_tables; t++) {
-    const Q8Kernels *T = tables[t];
+  for (int t = 0; t < n_sq8; t++) {
+    const Q8Kernels *T = sq8_tables[t];
     int gsp = (int)q8_round_up((size_t)K, (size_t)T->kr), kp = gsp / T->kr;
-    ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, (size_t)T->nr);
-    size_t ps = (size_t)gsp * T->nr;   /* packed X: panels of NR columns */
-    int16_t *A = malloc(T->a_elems(M, 1, K) * 2), *X = calloc((size_t)gsp * ldx, 2);
+    size_t panels = q8_round_up((size_t)N, (size_t)T->nr) / (size_t)T->nr;
+    size_t ps = q8_pstride(T, 1, K);   /* packed X: panels of NR columns */
+    int16_t *A = malloc(T->a_elems(M, 1, K) * 2), *X = calloc(ps * panels, 2);
     T->pack_w(M, 1, K, w, NULL, A);
     for (int k = 0; k < K; k++)
-      for (int p = 0; p < N; p++) X[T->x_index(ps, k, p)] = x[k * N + p];
+      for (int p = 0; p < N; p++) T->put_x(X, ps, k, p, x[k * N + p]);
     memset(got, 0x55, (size_t)M * N);
     /* split into blocks the way the engine does: rows by tiles, columns by NR */
     int mb = M > 2 * T->mr ? 2 * T->mr : M, nb = N > 2 * T->nr ? 2 * T->nr : N;
@@ -65,19 +65,19 @@ static void test_sq8_gemm(int M, int N, int K) {
         Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, 1, kp,
                      A + T->a_elems(o0, 1, K), X + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps };
         Q8Sq8Epi e = { bias + o0, mult + o0, shift + o0, zy, qmin, qmax, got + (size_t)o0 * N + p0, N, 1 };
-        tables[t]->sq8_gemm(&g, &e);
+        T->sq8_gemm(&g, &e);
       }
     int bad = 0;
     for (int i = 0; i < M * N; i++) bad += want[i] != got[i];
-    CHECK(bad == 0, "sq8_gemm %s M=%d N=%d K=%d: %d of %d differ", tables[t]->name, M, N, K, bad, M * N);
+    CHECK(bad == 0, "sq8_gemm %s M=%d N=%d K=%d: %d of %d differ", T->name, M, N, K, bad, M * N);
     /* transposed output strides (LINEAR over a batch): y[p*M + o] */
     Q8Gemm g = { M, N, 1, kp, A, X, (ptrdiff_t)ps };
     Q8Sq8Epi e = { bias, mult, shift, zy, qmin, qmax, got, 1, M };
-    tables[t]->sq8_gemm(&g, &e);
+    T->sq8_gemm(&g, &e);
     bad = 0;
     for (int o = 0; o < M; o++)
       for (int p = 0; p < N; p++) bad += want[o * N + p] != got[p * M + o];
-    CHECK(bad == 0, "sq8_gemm strided %s M=%d N=%d K=%d: %d differ", tables[t]->name, M, N, K, bad);
+    CHECK(bad == 0, "sq8_gemm strided %s M=%d N=%d K=%d: %d differ", T->name, M, N, K, bad);
     free(A); free(X);
   }
   free(w); free(x); free(bias); free(mult); free(shift); free(want); free(got);
@@ -166,25 +166,25 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
       if (with_bias) acc = bias[o] + acc;
       want[o * N + p] = act_f32(acc, act);
     }
-  for (int t = 0; t < n_tables; t++) {
-    const Q8Kernels *T = tables[t];
+  for (int t = 0; t < n_dq8; t++) {
+    const Q8Kernels *T = dq8_tables[t];
     int gsp = (int)q8_round_up((size_t)gs, (size_t)T->kr), kp = gsp / T->kr;
-    size_t ps = (size_t)G * gsp * T->nr;
-    int16_t *A = malloc(T->a_elems(M, G, gs) * 2), *X2 = calloc((size_t)G * gsp * ldx, 2);
+    size_t ps = q8_pstride(T, G, gs), xbytes = 2 * ps * ((size_t)ldx / (size_t)T->nr);
+    int16_t *A = malloc(T->a_elems(M, G, gs) * 2), *X2 = calloc(xbytes, 1);
     T->pack_w(M, G, gs, wq, asym ? wz : NULL, A);
     /* quantization: against the naive rule */
-    memset(X2, 0x7f, (size_t)G * gsp * ldx * 2);
-    tables[t]->dq8_quant(G, gs, N, xf, N, asym, X2, (ptrdiff_t)ps, xs2, ldx);
+    memset(X2, 0x7f, xbytes);
+    T->dq8_quant(G, gs, N, xf, N, asym, X2, (ptrdiff_t)ps, xs2, ldx);
     int bad = 0;
     for (int g = 0; g < G; g++)
       for (int p = 0; p < N; p++) {
         if (memcmp(&xs2[g * ldx + p], &sx[g * N + p], 4) != 0) bad++;
         for (int i = 0; i < gsp; i++) {
           int32_t e = i < gs ? qx[(size_t)(g * gs + i) * N + p] - zx[g * N + p] : 0;
-          bad += X2[T->x_index(ps, g * gsp + i, p)] != e;
+          bad += T->get_x(X2, ps, g * gsp + i, p) != e;
         }
       }
-    CHECK(bad == 0, "dq8_quant %s N=%d G=%d gs=%d asym=%d: %d differ", tables[t]->name, N, G, gs, asym, bad);
+    CHECK(bad == 0, "dq8_quant %s N=%d G=%d gs=%d asym=%d: %d differ", T->name, N, G, gs, asym, bad);
     memset(got, 0, 4 * (size_t)M * N);
     int mb = M > 2 * T->mr ? 2 * T->mr : M, nb = N > 2 * T->nr ? 2 * T->nr : N;
     for (int o0 = 0; o0 < M; o0 += mb)
@@ -193,12 +193,12 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
                      A + T->a_elems(o0, G, gs), X2 + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps };
         Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
                        got + (size_t)o0 * N + p0, N, 1 };
-        tables[t]->dq8_gemm(&g, &e);
+        T->dq8_gemm(&g, &e);
       }
     bad = 0;
     for (int i = 0; i < M * N; i++) bad += memcmp(&want[i], &got[i], 4) != 0;
     CHECK(bad == 0, "dq8_gemm %s M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ (e.g. %g vs %g)",
-          tables[t]->name, M, N, G, gs, asym, act, bad, M * N, want[0], got[0]);
+          T->name, M, N, G, gs, asym, act, bad, M * N, want[0], got[0]);
     free(A); free(X2);
   }
   free(wf); free(xf); free(wq); free(wz); free(ws); free(bias); free(q); free(qx); free(zx); free(sx);
@@ -217,11 +217,11 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
   for (int i = 0; i < C * H * W; i++) { x[i] = (int8_t)rint_in(-128, 127); xf[i] = rfloat(1.0f); }
   int32_t zx = rint_in(-128, 127);
   int bad = 0;
-  for (int t = 0; t < n_tables; t++)
+  for (int t = 0; t < n_sq8; t++)
   for (int gi = 0; gi < groups; gi++) {
-    const Q8Kernels *T = tables[t];
-    size_t ps = q8_round_up((size_t)K, (size_t)T->kr) * T->nr;
-    int16_t *X = malloc(2 * ps * ((size_t)ldx / T->nr));
+    const Q8Kernels *T = sq8_tables[t];
+    size_t ps = q8_pstride(T, 1, K);
+    int16_t *X = malloc(2 * ps * ((size_t)ldx / (size_t)T->nr));
     int ci0 = gi * cig, split = K / 3;
     T->im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, 0, split, X, (ptrdiff_t)ps);
     T->im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, split, K, X, (ptrdiff_t)ps);
@@ -234,7 +234,7 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
               int k = (ci * kh + ky) * kw + kx, ih = oh * sh - ph + ky * dh, iw = ow * sw - pw + kx * dw;
               int in = ih >= 0 && ih < H && iw >= 0 && iw < W;
               size_t src = ((size_t)(ci0 + ci) * H + (in ? ih : 0)) * W + (in ? iw : 0);
-              bad += X[T->x_index(ps, k, oh * OW + ow)] != (in ? x[src] : zx);
+              bad += T->get_x(X, ps, k, oh * OW + ow) != (in ? x[src] : zx);
               bad += Xf[k * ldx + oh * OW + ow] != (in ? xf[src] : 0.0f);
             }
     free(X);
@@ -245,14 +245,15 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
 }
 
 int main(void) {
-  for (int i = 0; dispatch_isa(i); i++) {   /* every distinct descriptor this machine runs */
-    const Q8Kernels *k = q8_kernels_for(dispatch_isa(i));
+  for (int i = 0; dispatch_isa(i); i++) {   /* every distinct descriptor this machine runs, per kind */
+    const Q8Kernels *k = q8_kernels_for(dispatch_isa(i), KIND_SQ8);
     int seen = !k;
-    for (int t = 0; t < n_tables; t++) seen |= tables[t] == k;
-    if (!seen) {
-      tables[n_tables++] = k;
-      printf("test_q8_kernels: %s\n", k->name);
-    }
+    for (int t = 0; t < n_sq8; t++) seen |= sq8_tables[t] == k;
+    if (!seen) sq8_tables[n_sq8++] = k, printf("test_q8_kernels: sq8 %s\n", k->name);
+    k = q8_kernels_for(dispatch_isa(i), KIND_DQ8);
+    seen = !k;
+    for (int t = 0; t < n_dq8; t++) seen |= dq8_tables[t] == k;
+    if (!seen) dq8_tables[n_dq8++] = k, printf("test_q8_kernels: dq8 %s\n", k->name);
   }
   int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 17, 31, 33, 49 };
   int Ks[] = { 1, 2, 3, 9, 27, 64, 65, 147 };

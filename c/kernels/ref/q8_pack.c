@@ -145,4 +145,5 @@ void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh
   IM2COL_BODY(0.0f)
 }
 
-size_t q8_xidx_i16x2(size_t pstride, int k, int p) { return q8_xidx(pstride, k, p); }
+void q8_put_x_i16x2(int16_t *X, size_t pstride, int k, int p, int v) { X[q8_xidx(pstride, k, p)] = (int16_t)v; }
+int q8_get_x_i16x2(const int16_t *X, size_t pstride, int k, int p) { return X[q8_xidx(pstride, k, p)]; }

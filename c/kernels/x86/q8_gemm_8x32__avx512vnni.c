@@ -1,0 +1,168 @@
+/* q8_gemm_8x32__avx512vnni.c: the sq8 GEMM with AVX-512 VNNI (vpdpbusd: u8 x s8 products, four per
+ * int32 lane, exact), and its own "u8x4" layout and packers. dq8 keeps the AVX2 kernel (its q - z
+ * values span [-255, 255], more than u8 x s8 holds).
+ *
+ * Activations travel as u8 = x + 128, so sum_k w*x = sum_k w*(x + 128) - 128 * sum_k w: the packer
+ * stores comp[o] = -128 * sum_k w[o][k] after each tile's weights and the epilogue adds it with the
+ * bias (all exact: |sum_k w*(x+128)| <= 65536 * 128 * 255 < 2^31 for the K <= 65536 a reader allows).
+ * Layout (kr = 4, gsp = K rounded up to 4, kq = gsp / 4):
+ *  - A: per tile of 8 rows: [kq][8 rows][4] int8 (pad rows and pad k: 0), then [8] int32 comp.
+ *  - X: per panel of 32 columns: [kq][32 columns][4] u8, element (k, p) at byte
+ *    (p / 32) * 2 * pstride + (k / 4) * 128 + (p % 32) * 4 + k % 4 (pstride in int16 units).
+ * Micro-tile 8 x 32: 16 zmm accumulators; per k quad, 2 loads of X and 8 broadcasts of A. The
+ * requantization is FORMAT.md's, in int64 lanes (vpsraq), so results equal the reference's. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "../../src/kernels_q8.h"
+
+enum { MR = 8, NR = 32, KR = 4 };
+
+static size_t kq_of(int gs) { return (size_t)(gs + KR - 1) / KR; }
+
+static size_t a_elems(int M, int G, int gs) {
+  size_t tiles = (size_t)(M + MR - 1) / MR;
+  return tiles * ((size_t)G * kq_of(gs) * MR * KR + MR * 4) / 2;
+}
+
+static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+  (void)wz; /* sq8 weights are symmetric */
+  size_t kq = (size_t)G * kq_of(gs), tiles = (size_t)(M + MR - 1) / MR, K = (size_t)G * gs;
+  for (size_t t = 0; t < tiles; t++) {
+    int8_t *a = (int8_t *)A + t * (kq * MR * KR + MR * 4);
+    int32_t comp[MR];
+    for (int r = 0; r < MR; r++) {
+      size_t o = t * MR + (size_t)r;
+      int32_t sum = 0;
+      for (size_t q = 0; q < kq; q++)
+        for (int i = 0; i < KR; i++) {
+          size_t idx = q * KR + (size_t)i, per = kq_of(gs) * KR, g = idx / per, kg = idx % per;
+          int8_t v = 0;
+          if (o < (size_t)M && kg < (size_t)gs) v = w[o * K + g * (size_t)gs + kg];
+          a[(q * MR + (size_t)r) * KR + (size_t)i] = v;
+          sum += v;
+        }
+      comp[r] = -128 * sum;
+    }
+    memcpy(a + kq * MR * KR, comp, sizeof comp);
+  }
+}
+
+static size_t xbyte(size_t pstride, int k, int p) {
+  return (size_t)(p / NR) * 2 * pstride + (size_t)(k / KR) * (NR * KR) + (size_t)(p % NR) * KR + (size_t)(k % KR);
+}
+static void put_x(int16_t *X, size_t pstride, int k, int p, int v) {
+  ((uint8_t *)X)[xbyte(pstride, k, p)] = (uint8_t)(v + 128);
+}
+static int get_x(const int16_t *X, size_t pstride, int k, int p) {
+  return (int)((const uint8_t *)X)[xbyte(pstride, k, p)] - 128;
+}
+
+/* values + 128 of im2col row k for output row oh, columns [ow0, ow0 + n), into b (pad: zx + 128) */
+static void seg(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
+                int dw, int oh, int ow0, int n, uint8_t pad, int k, uint8_t *b) {
+  int kx = k % kw, ky = (k / kw) % kh, ci = ci0 + k / (kw * kh), ih = oh * sh - ph + ky * dh, off = kx * dw - pw;
+  if (ih < 0 || ih >= H) { memset(b, pad, (size_t)n); return; }
+  const int8_t *xr = x + ((size_t)ci * H + (size_t)ih) * W;
+  int lo = (off >= 0 ? 0 : (-off + sw - 1) / sw) - ow0, hi = (W - off <= 0 ? 0 : (W - off + sw - 1) / sw) - ow0;
+  if (hi > n) hi = n;
+  if (lo < 0) lo = 0;
+  if (hi < lo) hi = lo;
+  if (lo > n) lo = hi = n;
+  int i = 0;
+  for (; i < lo; i++) b[i] = pad;
+  const int8_t *src = xr + (ptrdiff_t)ow0 * sw + off;
+  if (sw == 1) for (; i < hi; i++) b[i] = (uint8_t)(src[i] + 128);
+  else for (; i < hi; i++) b[i] = (uint8_t)(src[(ptrdiff_t)i * sw] + 128);
+  for (; i < n; i++) b[i] = pad;
+}
+
+/* rows k in [k0, k1) of the im2col matrix (k = (ci - ci0, ky, kx)): per quad of k rows and run of
+   output columns, the four rows are made into small buffers, then interleaved into the panels'
+   4-byte groups (a whole quad at once when [k0, k1) holds it, else byte by byte) */
+#define SEG 256
+static void im2col(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
+                   int dw, int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
+  uint8_t *xb = (uint8_t *)X, pad = (uint8_t)(zx + 128), b[KR][SEG];
+  size_t pbytes = 2 * (size_t)pstride;
+  for (int q0 = k0 / KR * KR; q0 < k1; q0 += KR) {
+    int lo = q0 > k0 ? q0 : k0, hi = q0 + KR < k1 ? q0 + KR : k1;   /* this call's rows of the quad */
+    uint8_t *quad = xb + (size_t)(q0 / KR) * (NR * KR);
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow0 = 0; ow0 < OW; ow0 += SEG) {
+        int n = OW - ow0 < SEG ? OW - ow0 : SEG;
+        for (int k = lo; k < hi; k++) seg(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow0, n, pad, k, b[k - q0]);
+        size_t p0 = (size_t)oh * OW + (size_t)ow0;
+        for (int c = 0; c < n; c++) {
+          size_t p = p0 + (size_t)c;
+          uint8_t *d = quad + (p / NR) * pbytes + (p % NR) * KR;
+          if (lo == q0 && hi == q0 + KR) {
+            uint32_t v = (uint32_t)b[0][c] | (uint32_t)b[1][c] << 8 | (uint32_t)b[2][c] << 16 | (uint32_t)b[3][c] << 24;
+            memcpy(d, &v, 4);
+          } else
+            for (int k = lo; k < hi; k++) d[k - q0] = b[k - q0][c];
+        }
+      }
+  }
+}
+#undef SEG
+
+/* FORMAT.md's clamp(zy + requant(acc, m, shift), qmin, qmax) of 8 int64 lanes */
+static inline __m512i requant8(__m512i a, __m512i m, __m512i rnd, __m128i cnt, __m512i zy, __m512i lo, __m512i hi) {
+  __m512i plo = _mm512_mul_epu32(a, m);                               /* low half (unsigned) * m */
+  __m512i phi = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), m);        /* high half (signed) * m */
+  __m512i p = _mm512_add_epi64(_mm512_add_epi64(plo, _mm512_slli_epi64(phi, 32)), rnd);
+  __m512i r = _mm512_add_epi64(_mm512_sra_epi64(p, cnt), zy);
+  return _mm512_min_epi64(_mm512_max_epi64(r, lo), hi);
+}
+
+static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
+  size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
+  const __m512i zyv = _mm512_set1_epi64(e->zy), lov = _mm512_set1_epi64(e->qmin), hiv = _mm512_set1_epi64(e->qmax);
+  for (int j = 0; j < g->N; j += NR) {
+    int nc = g->N - j < NR ? g->N - j : NR;
+    const uint8_t *X = (const uint8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride;
+    for (int o0 = 0; o0 < g->M; o0 += MR) {
+      int nr = g->M - o0 < MR ? g->M - o0 : MR;
+      const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
+      __m512i c[MR][2];
+      for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
+      const uint8_t *xp = X;
+      const int8_t *ap = A;
+      for (size_t q = 0; q < kq; q++, xp += NR * KR, ap += MR * KR) {
+        __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
+#define STEP(r)                                                                       \
+  do {                                                                                \
+    int32_t w4;                                                                       \
+    memcpy(&w4, ap + (r) * KR, 4);                                                    \
+    __m512i a = _mm512_set1_epi32(w4);                                                \
+    c[r][0] = _mm512_dpbusd_epi32(c[r][0], x0, a), c[r][1] = _mm512_dpbusd_epi32(c[r][1], x1, a); \
+  } while (0)
+        STEP(0); STEP(1); STEP(2); STEP(3); STEP(4); STEP(5); STEP(6); STEP(7);
+#undef STEP
+      }
+      int32_t comp[MR];
+      memcpy(comp, A + kq * MR * KR, sizeof comp);
+      for (int r = 0; r < nr; r++) {
+        int o = o0 + r;
+        __m512i b = _mm512_set1_epi64((int64_t)e->bias[o] + comp[r]), m = _mm512_set1_epi64(e->mult[o]);
+        __m512i rnd = _mm512_set1_epi64((int64_t)1 << (e->shift[o] - 1));
+        __m128i cnt = _mm_cvtsi32_si128(e->shift[o]);
+        int8_t out[NR];
+        for (int h = 0; h < 2; h++)
+          for (int q = 0; q < 2; q++) {
+            __m256i v32 = q ? _mm512_extracti64x4_epi64(c[r][h], 1) : _mm512_castsi512_si256(c[r][h]);
+            __m512i v = _mm512_add_epi64(_mm512_cvtepi32_epi64(v32), b);
+            _mm_storel_epi64((__m128i *)(out + 16 * h + 8 * q), _mm512_cvtepi64_epi8(requant8(v, m, rnd, cnt, zyv, lov, hiv)));
+          }
+        int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+        if (e->ys_p == 1) memcpy(y, out, (size_t)nc);
+        else
+          for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
+      }
+    }
+  }
+}
+
+const Q8Kernels q8_gemm_8x32__avx512vnni_desc = {"q8_gemm_8x32__avx512vnni", "avx512vnni", MR, NR, KR, 1, a_elems,
+                                                 pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL};
