@@ -54,7 +54,12 @@ static void pack_tile(const OpState *s, int nr_, const float *in, int n, int c0,
     size_t j0 = t * NR;
     if (direct && j0 + NR <= N && j0 / OHW == (j0 + NR - 1) / OHW) {
       const float *src = in + (j0 / OHW) * img + (size_t)c0 * HW + j0 % OHW;
-      for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * NR, src + kk * HW, NR * sizeof(float));
+      if (NR == 16) /* the common tiles as constant-size copies (inlined), not memcpy calls */
+        for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * 16, src + kk * HW, 16 * sizeof(float));
+      else if (NR == 8)
+        for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * 8, src + kk * HW, 8 * sizeof(float));
+      else
+        for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * NR, src + kk * HW, NR * sizeof(float));
       return;
     }
     /* split the tile into runs of columns on one output row of one image; per (ci, ky, kx) a run

@@ -20,7 +20,9 @@ static float one(const float *in, const float *w, float bias, const F32DwShape *
   return act_f32(acc + bias, s->act);
 }
 
-static void dwconv(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
+/* act: the shape's activation, a constant where dwconv calls it (so act_avx2 reduces to its instructions) */
+static inline __attribute__((always_inline)) void body(const float *in, const float *w, float bias, float *out,
+                                                       const F32DwShape *s, int act) {
   /* interior columns: ox*sw - pw >= 0 and ox*sw - pw + (kw-1)*dw <= W-1 */
   int x0 = (s->pw + s->sw - 1) / s->sw, x1 = s->OW; /* [x0, x1) */
   int lim = s->W - 1 + s->pw - (s->kw - 1) * s->dw;  /* ox*sw <= lim */
@@ -42,9 +44,18 @@ static void dwconv(const float *in, const float *w, float bias, float *out, cons
           for (int kx = 0; kx < s->kw; kx++)
             acc = _mm256_fmadd_ps(_mm256_set1_ps(w[ky * s->kw + kx]), _mm256_loadu_ps(row + kx * s->dw), acc);
         }
-        _mm256_storeu_ps(o + ox, act_avx2(_mm256_add_ps(acc, vb), s->act));
+        _mm256_storeu_ps(o + ox, act_avx2(_mm256_add_ps(acc, vb), act));
       }
     for (; ox < s->OW; ox++) o[ox] = one(in, w, bias, s, oy, ox);
+  }
+}
+
+static void dwconv(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
+  switch (s->act) {
+  case ACT_NONE: body(in, w, bias, out, s, ACT_NONE); break;
+  case ACT_RELU: body(in, w, bias, out, s, ACT_RELU); break;
+  case ACT_RELU6: body(in, w, bias, out, s, ACT_RELU6); break;
+  default: body(in, w, bias, out, s, s->act); break;
   }
 }
 

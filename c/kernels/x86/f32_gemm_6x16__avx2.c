@@ -22,19 +22,24 @@ static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc,
     c50 = _mm256_fmadd_ps(a1, b0, c50), c51 = _mm256_fmadd_ps(a1, b1, c51);
     a += MR, b += NR;
   }
-#define STORE(r, x0, x1)                                                  \
+#define STORE(r, x0, x1, A)                                               \
   do {                                                                    \
     __m256 bb = _mm256_broadcast_ss(bias + r);                            \
     __m256 y0 = _mm256_add_ps(x0, bb), y1 = _mm256_add_ps(x1, bb);        \
-    y0 = act_avx2(y0, act), y1 = act_avx2(y1, act);                       \
+    y0 = act_avx2(y0, A), y1 = act_avx2(y1, A);                           \
     _mm256_storeu_ps(c + r * ldc, y0), _mm256_storeu_ps(c + r * ldc + 8, y1); \
   } while (0)
-  STORE(0, c00, c01);
-  STORE(1, c10, c11);
-  STORE(2, c20, c21);
-  STORE(3, c30, c31);
-  STORE(4, c40, c41);
-  STORE(5, c50, c51);
+  /* one switch per tile: act_avx2 inlined with a constant code reduces to its instructions */
+#define STORE_ALL(A)                                                                       \
+  STORE(0, c00, c01, A); STORE(1, c10, c11, A); STORE(2, c20, c21, A); STORE(3, c30, c31, A); \
+  STORE(4, c40, c41, A); STORE(5, c50, c51, A)
+  switch (act) {
+  case ACT_NONE: STORE_ALL(ACT_NONE); break;
+  case ACT_RELU: STORE_ALL(ACT_RELU); break;
+  case ACT_RELU6: STORE_ALL(ACT_RELU6); break;
+  default: STORE_ALL(act); break;
+  }
+#undef STORE_ALL
 #undef STORE
 }
 
