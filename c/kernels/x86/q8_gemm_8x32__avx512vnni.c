@@ -58,6 +58,12 @@ static int get_x(const int16_t *X, size_t pstride, int k, int p) {
   return (int)((const uint8_t *)X)[xbyte(pstride, k, p)] - 128;
 }
 
+/* The im2col loops are plain C that GCC vectorizes at -O3 (not at the build's -O2), as q8_pack.c's. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("O3")
+#endif
+
 /* values + 128 of im2col row k for output row oh, columns [ow0, ow0 + n), into b (pad: zx + 128) */
 static void seg(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
                 int dw, int oh, int ow0, int n, uint8_t pad, int k, uint8_t *b) {
@@ -93,19 +99,29 @@ static void im2col(const int8_t *x, int H, int W, int ci0, int kh, int kw, int s
         int n = OW - ow0 < SEG ? OW - ow0 : SEG;
         for (int k = lo; k < hi; k++) seg(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow0, n, pad, k, b[k - q0]);
         size_t p0 = (size_t)oh * OW + (size_t)ow0;
-        for (int c = 0; c < n; c++) {
+        for (int c = 0; c < n;) {   /* runs of columns inside one panel: contiguous 4-byte groups */
           size_t p = p0 + (size_t)c;
+          int m = NR - (int)(p % NR);
+          if (m > n - c) m = n - c;
           uint8_t *d = quad + (p / NR) * pbytes + (p % NR) * KR;
           if (lo == q0 && hi == q0 + KR) {
-            uint32_t v = (uint32_t)b[0][c] | (uint32_t)b[1][c] << 8 | (uint32_t)b[2][c] << 16 | (uint32_t)b[3][c] << 24;
-            memcpy(d, &v, 4);
+            const uint8_t *r0 = b[0] + c, *r1 = b[1] + c, *r2 = b[2] + c, *r3 = b[3] + c;
+            for (int i = 0; i < m; i++) {
+              uint32_t v = (uint32_t)r0[i] | (uint32_t)r1[i] << 8 | (uint32_t)r2[i] << 16 | (uint32_t)r3[i] << 24;
+              memcpy(d + 4 * i, &v, 4);
+            }
           } else
-            for (int k = lo; k < hi; k++) d[k - q0] = b[k - q0][c];
+            for (int i = 0; i < m; i++)
+              for (int k = lo; k < hi; k++) d[4 * i + k - q0] = b[k - q0][c + i];
+          c += m;
         }
       }
   }
 }
 #undef SEG
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 /* FORMAT.md's clamp(zy + requant(acc, m, shift), qmin, qmax) of 8 int64 lanes */
 static inline __m512i requant8(__m512i a, __m512i m, __m512i rnd, __m128i cnt, __m512i zy, __m512i lo, __m512i hi) {
