@@ -31,7 +31,6 @@ static F32Kernels g_f32[N_TABLES];
 static const Q8Kernels *g_sq8[N_TABLES], *g_dq8[N_TABLES];
 static int g_ready;
 static const F32Kernels *g_f32_forced;
-static const Q8Kernels *g_q8_forced;
 
 static void resolve(void) {
   if (g_ready) return;
@@ -83,7 +82,6 @@ const F32Kernels *f32_kernels(void) {
 
 const Q8Kernels *q8_kernels(uint32_t kind) {
   resolve();
-  if (g_q8_forced) return g_q8_forced;
   return kind == KIND_SQ8 ? g_sq8[best()] : g_dq8[best()];
 }
 
@@ -95,4 +93,3 @@ int f32_kernels_own(int i) {
   const F32Kernels *f = &g_tables[i].f32;
   return i == 0 || f->gemm || f->dw || f->act;
 }
-void q8_kernels_force(const Q8Kernels *k) { g_q8_forced = k; }

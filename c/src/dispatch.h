@@ -17,5 +17,4 @@ const Q8Kernels *q8_kernels(uint32_t kind);
 void f32_kernels_force(const F32Kernels *k);   /* tests: NULL restores the best */
 /* 1 when table i (an ISA this machine runs) has f32 kernels of its own, not all inherited */
 int f32_kernels_own(int i);
-void q8_kernels_force(const Q8Kernels *k);
 #endif
