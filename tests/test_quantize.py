@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 from helpers import randomize_bn
 import torch, torch.nn as nn, torchvision
-from tinyruntime.export import export_model, trace_graph
-from tinyruntime.quantize import export_model_dq8, export_model_sq8, reference_run, runtime_softmax
+from tinyruntime.export import export_model
+from tinyruntime.graph import trace_graph
+from tinyruntime.quantize import export_model_dq8, export_model_sq8
+from tinyruntime.reference import reference_run, runtime_softmax
 from tinyruntime.runtime import build_runtime, run_files, run_tensors, write_tensor_files, RuntimeRunError
 
 DQ8_ATOL = 1e-5         # probabilities, dq8 (float sums may be ordered differently)
