@@ -8,8 +8,8 @@ threads, dq8 to float rounding.
 """
 import numpy as np
 import pytest
-from helpers import randomize_bn
-import torch, torch.nn as nn, torchvision
+from helpers import tv_model, spread_logits
+import torch
 from tinyruntime.export import export_model
 from tinyruntime.graph import trace_graph
 from tinyruntime.format import read_model_file
@@ -25,16 +25,10 @@ P_ATOL = 1e-5
 def case(request, tmp_path_factory):
     name = request.param
     gen = torch.Generator().manual_seed(0)
-    torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(num_classes=10)
-    randomize_bn(model, gen)
-    model.eval()
+    model = tv_model(name, gen)
     x = torch.randn(3, *SHAPE, generator=gen)
-    with torch.no_grad():
-        fc = [l for l in model.modules() if isinstance(l, nn.Linear)][-1]
-        k = 4.0 / model(x).std(1).mean().item()
-        fc.weight.mul_(k); fc.bias.mul_(k)
-        z = model(x).double()
+    spread_logits(model, x)
+    with torch.no_grad(): z = model(x).double()
     d = tmp_path_factory.mktemp(name)
     g = trace_graph(model, SHAPE)
     export_model(model, d/'f32.bin', SHAPE)
