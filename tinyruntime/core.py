@@ -113,7 +113,7 @@ def hub_failed(spec, what:str, e:Exception) -> TinyError:
     return TinyError(f"{spec}: no such local {what} folder, and the Hub could not provide it ({type(e).__name__}: {first})")
 
 # %% ../nbs/00_core.ipynb #3a469bec
-STAGE_INPUTS = {'model': ('model/config.json', '02_train'), 'test': ('test/manifest.json', '03_test_dataset_generator')}
+STAGE_INPUTS = {'model': ('model/config.json', '02_train', 'trained model'), 'test': ('test/manifest.json', '03_test_dataset_generator', 'test set')}
 
 class StageInputs:
     "The run folder of a stage (`.dir`) and, in demo mode, the temporary folder behind it (`cleanup()` removes it)."
@@ -129,8 +129,8 @@ def stage_inputs(run_dir, stage:str, need=('model', 'test'), arch:str='resnet18'
     if run_dir is not None:
         d = Path(run_dir)
         for k in need:
-            rel, maker = STAGE_INPUTS[k]
-            if not (d/rel).is_file(): raise TinyError(f"{d/rel}: missing; stage {stage} needs the {k} that stage {maker} writes (run it first)")
+            rel, maker, what = STAGE_INPUTS[k]
+            if not (d/rel).is_file(): raise TinyError(f"{d/rel}: missing; stage {stage} needs the {what} that stage {maker} writes (run it first)")
         return StageInputs(d)
     tmp = tempfile.TemporaryDirectory(prefix=f'tinyruntime-{stage}-'); d = Path(tmp.name)
     print(f"*** {stage}: no run_dir: DEMO MODE, training a tiny {arch} ({epochs} epoch(s) on {limit} {dataset} images) in {d} ***")
