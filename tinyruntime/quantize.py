@@ -312,7 +312,7 @@ def quantize_cli(model:str='model',       # model folder (model.safetensors + co
                  calib:str=None,          # sq8: calibration images: a test-set folder or a dataset (default: the model's dataset)
                  calib_images:int=256,    # sq8: use at most this many calibration images
                  gs:int=64,               # dq8: group size along the reduction dimension
-                 symmetric:bool=False,    # dq8: symmetric groups, no zero points (true/false)
+                 symmetric:bool=False,    # dq8: a switch (no value): symmetric groups, no zero points
                 ):
     "Quantize a trained tinyruntime model to an int8 model file (dq8 or sq8) for the C runtime `runq`."
     from tinyruntime.core import cli_errors
