@@ -22,6 +22,12 @@ if ! diff -r -q -x __pycache__ "$snap/lib" tinyruntime; then
   exit 1
 fi
 
+step "c/src/ops.h and FORMAT.md's op table are what the op spec (tinyruntime.format) generates"
+if ! python -m tinyruntime.format --check --c-dir c; then
+  echo "FAIL: regenerate with: python -m tinyruntime.format --write-ops-h --write-format-md (then commit)." >&2
+  exit 1
+fi
+
 step "nbdev_clean leaves the notebooks unchanged"
 cp -r nbs "$snap/nbs"
 nbdev_clean

@@ -13,10 +13,12 @@ import os
 from pathlib import Path
 import numpy as np
 import pytest
-from helpers import randomize_bn
+from helpers import tv_model, spread_logits
 import torch, torch.nn as nn, torchvision
-from tinyruntime.export import export_model, trace_graph
-from tinyruntime.quantize import export_model_dq8, export_model_sq8, reference_run, runtime_softmax
+from tinyruntime.export import export_model
+from tinyruntime.graph import trace_graph
+from tinyruntime.quantize import export_model_dq8, export_model_sq8
+from tinyruntime.reference import reference_run, runtime_softmax
 from tinyruntime.runtime import build_runtime, run_files, run_tensors, write_tensor_files, RuntimeRunError
 
 DQ8_ATOL = 1e-5         # probabilities, dq8 (float sums may be ordered differently)
@@ -34,16 +36,10 @@ SHAPE = (3, 64, 64)
 def case(request, tmp_path_factory):
     name = request.param
     gen = torch.Generator().manual_seed(0)
-    torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(num_classes=10)
-    randomize_bn(model, gen)
-    model.eval()
+    model = tv_model(name, gen)
     x = torch.randn(3, *SHAPE, generator=gen)
     calib = [torch.randn(8, *SHAPE, generator=gen) for _ in range(2)]
-    with torch.no_grad():
-        fc = [l for l in model.modules() if isinstance(l, nn.Linear)][-1]
-        k = 4.0 / model(x).std(1).mean().item()
-        fc.weight.mul_(k); fc.bias.mul_(k)
+    spread_logits(model, x)
     d = tmp_path_factory.mktemp(name)
     g = trace_graph(model, SHAPE)
     qs = export_model_sq8(g, d/'sq8.bin', calib)

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 from helpers import randomize_bn
 import torch, torch.nn as nn, torchvision
-from tinyruntime.export import export_model, read_model_file, run_model_file, write_model_file, HEADER, OP
+from tinyruntime.export import export_model
+from tinyruntime.format import read_model_file, write_model_file, fix_checksum, HEADER, FormatError
+from tinyruntime.reference import reference_run
 from tinyruntime.runtime import build_runtime, run_files, write_tensor_files, RuntimeRunError
 
 P_ATOL, LOGIT_RTOL = 1e-5, 1e-4
@@ -133,7 +135,7 @@ def test_accuracy_mode(case, run_bin):
 @pytest.mark.parametrize('case', ['fastai_head', 'non_square', 'resnet18_37_classes', 'odd_ops'], indirect=True)  # the small models
 def test_python_file_interpreter_agrees(case):
     "The Python interpreter of the *file* (the format's reference) agrees with the model too."
-    z = run_model_file(case['path'], case['x']).double()
+    z = torch.from_numpy(reference_run(case['path'], case['x'])).double()
     np.testing.assert_allclose(torch.softmax(z, 1).numpy(), case['probs'], atol=P_ATOL)
 
 @pytest.fixture(scope='module', autouse=True)
@@ -184,15 +186,18 @@ def test_truncated_and_newer_model(run_bin, small):
     for cut in (0, 50, 127, 128, 500, len(raw) - 1):
         p = small['dir']/f'cut{cut}.bin'; p.write_bytes(raw[:cut])
         one_line_error(run_raw(run_bin, 'test', p, small['files'][0]), f'cut{cut}.bin')
-    p = small['dir']/'v2.bin'; p.write_bytes(raw[:8] + struct.pack('<I', 2) + raw[12:])
-    one_line_error(run_raw(run_bin, 'test', p, small['files'][0]), 'v2.bin', 'newer')
+    p = small['dir']/'v3.bin'; p.write_bytes(fix_checksum(raw[:8] + struct.pack('<I', 3) + raw[12:]))
+    one_line_error(run_raw(run_bin, 'test', p, small['files'][0]), 'v3.bin', 'newer')
+    b = bytearray(raw); b[-3] ^= 0x40                    # a flipped bit in the weights: the checksum says so
+    p = small['dir']/'flip.bin'; p.write_bytes(bytes(b))
+    one_line_error(run_raw(run_bin, 'test', p, small['files'][0]), 'flip.bin', 'checksum')
     one_line_error(run_raw(run_bin, 'test', small['dir']/'nope.bin', small['files'][0]), 'nope.bin')
 
 def test_corrupt_model_never_crashes(run_bin, small):
     """Random corruption of the header and tables: a clean one-line refusal or a run, never a crash or a hang;
     and `run` accepts exactly the files that the Python reader (`read_model_file`) accepts: one spec, two readers."""
     raw = small['path'].read_bytes()
-    tables_end = HEADER.unpack_from(raw)[16]            # data_off: header, names, values, ops, params before it
+    tables_end = HEADER.unpack(raw)['data_off']         # header, names, values, ops, params before it
     rng = np.random.default_rng(0)
     crashes, disagree, refused, n = [], [], 0, 150
     for i in range(n):
@@ -201,11 +206,11 @@ def test_corrupt_model_never_crashes(run_bin, small):
             pos = int(rng.integers(8, tables_end - 4))
             b[pos:pos + 4] = [b'\xff\xff\xff\xff', b'\x00\x00\x00\x80', b'\x00\x00\x00\x00', struct.pack('<I', int(rng.integers(0, 300))),
                               struct.pack('<I', int(rng.integers(0, 4)))][rng.integers(0, 5)]
-        p = small['dir']/'fuzz.bin'; p.write_bytes(bytes(b))
+        p = small['dir']/'fuzz.bin'; p.write_bytes(fix_checksum(b) if i % 4 else bytes(b))   # mostly past the checksum
         r = run_raw(run_bin, 'test', p, *small['files'])
         if r.returncode < 0 or r.returncode > 2 or (r.returncode and len(r.stderr.strip().splitlines()) != 1): crashes.append((i, r.returncode, r.stderr[-300:]))
         try: read_model_file(p); py = ''
-        except ValueError as e: py = str(e)
+        except FormatError as e: py = str(e)
         if (r.returncode == 0) != (py == ''): disagree.append((i, r.stderr.strip(), py))
         refused += r.returncode != 0
     assert not crashes, crashes[:3]

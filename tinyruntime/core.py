@@ -8,8 +8,9 @@ import contextlib, json, os, re, shutil, sys, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['HUB_ID', 'TinyError', 'cli_errors', 'atomic_file', 'write_bytes', 'write_text', 'write_json', 'atomic_dir',
-           'write_metrics', 'check_output', 'is_hub_id', 'local_or_hub', 'hub_failed']
+__all__ = ['HUB_ID', 'STAGE_INPUTS', 'TinyError', 'cli_errors', 'atomic_file', 'write_bytes', 'write_text', 'write_json',
+           'atomic_dir', 'write_metrics', 'check_output', 'is_hub_id', 'local_or_hub', 'hub_failed', 'StageInputs',
+           'stage_inputs']
 
 # %% ../nbs/00_core.ipynb #5d826a2c
 class TinyError(ValueError):
@@ -110,3 +111,31 @@ def hub_failed(spec, what:str, e:Exception) -> TinyError:
     "The error for a Hub-shaped `spec` that is neither a local folder nor reachable on the Hub."
     first = (str(e).strip().splitlines() or [type(e).__name__])[0]
     return TinyError(f"{spec}: no such local {what} folder, and the Hub could not provide it ({type(e).__name__}: {first})")
+
+# %% ../nbs/00_core.ipynb #3a469bec
+STAGE_INPUTS = {'model': ('model/config.json', '02_train', 'trained model'), 'test': ('test/manifest.json', '03_test_dataset_generator', 'test set')}
+
+class StageInputs:
+    "The run folder of a stage (`.dir`) and, in demo mode, the temporary folder behind it (`cleanup()` removes it)."
+    def __init__(self, d, tmp=None): self.dir, self._tmp = Path(d), tmp
+    @property
+    def demo(self) -> bool: return self._tmp is not None
+    def cleanup(self):
+        if self._tmp is not None: self._tmp.cleanup(); self._tmp = None
+
+def stage_inputs(run_dir, stage:str, need=('model', 'test'), arch:str='resnet18', img_size:int|None=None, epochs:int=1,
+                 dataset:str='builtin', limit:int=128, seed:int=0) -> StageInputs:
+    "Check the inputs `need` of `stage` in `run_dir`; with `run_dir=None` build a tiny demo model (and test set) in a temporary folder."
+    if run_dir is not None:
+        d = Path(run_dir)
+        for k in need:
+            rel, maker, what = STAGE_INPUTS[k]
+            if not (d/rel).is_file(): raise TinyError(f"{d/rel}: missing; stage {stage} needs the {what} that stage {maker} writes (run it first)")
+        return StageInputs(d)
+    tmp = tempfile.TemporaryDirectory(prefix=f'tinyruntime-{stage}-'); d = Path(tmp.name)
+    print(f"*** {stage}: no run_dir: DEMO MODE, training a tiny {arch} ({epochs} epoch(s) on {limit} {dataset} images) in {d} ***")
+    from tinyruntime.train import train
+    from tinyruntime.test_dataset_generator import write_test_set
+    train(arch, epochs=epochs, dataset=dataset, img_size=img_size, out=d/'model', limit=limit, seed=seed, quiet=True)
+    if 'test' in need: write_test_set(d/'test', dataset, model=d/'model', per_class=5, seed=seed)
+    return StageInputs(d, tmp)
