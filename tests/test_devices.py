@@ -1,11 +1,12 @@
-"""`make devices` (scripts/devices.sh): the tinyMLaaS device binaries for amd64 and arm64, and the installer's
-measure.sh beside them.
+"""`make devices` (scripts/devices.sh): the tinyMLaaS device binaries for amd64 (musl) and arm64 (glibc), and the
+installer's measure.sh beside them.
 
 The tree is built once into a temporary folder; every binary is static (no program interpreter, no dynamic
 section), stripped, under 1 MiB, and listed in manifest.json with its sha256 and size. A second build into
 another folder gives the same bytes. The arm64 binaries run under qemu-aarch64-static (user-mode emulation) on a
 tiny seeded CNN exported as f32, dq8 and sq8 and must print what the amd64 ones print: exactly for sq8 (and for
-accuracy lines), to float rounding for f32 and dq8. measure.sh runs under dash on both architectures, fills
+accuracy lines), to float rounding for f32 and dq8; the amd64 ones print exactly what the c/build binaries print.
+measure.sh runs under dash on both architectures, fills
 `results` of a runtime_info.json that has unrelated fields, and leaves a malformed one byte-for-byte unchanged.
 """
 import filecmp, hashlib, json, os, shutil, subprocess
@@ -48,7 +49,7 @@ def test_layout_and_manifest(dist):
     assert set(man['architectures']) == set(ARCHS)
     for arch in ARCHS:
         a = man['architectures'][arch]
-        assert a['compiler'] and a['compiler_version'] and 'ref' in a['isa']
+        assert a['compiler'] and a['compiler_version'] and a['libc'] and 'ref' in a['isa']
         for kind, rel in KINDS.items():
             f = dist/arch/rel
             data = f.read_bytes()
@@ -116,6 +117,16 @@ def test_arm64_matches_amd64(dist, models, kind):
     for bs in ('1', '3'):
         if kind == 'sq8': assert out['arm64', bs] == out['amd64', bs], 'sq8 must be bit-identical across architectures'
         else: np.testing.assert_allclose(p['arm64', bs], p['amd64', bs], rtol=0, atol=1e-5)
+
+@pytest.mark.parametrize('kind', list(KINDS))
+def test_amd64_matches_the_dev_build(dist, models, kind):
+    "The device build (musl libc on amd64, see scripts/devices.sh) prints exactly what c/build (glibc) prints, threaded too."
+    from tinyruntime.runtime import build_runtime
+    dev = build_runtime()['run' if kind == 'f32' else 'runq']
+    for th in ('1', '2'):
+        a = run(cmd(dist, 'amd64', kind) + ['--threads', th, 'test', str(models/f'{kind}.bin'), str(models/'test')], BS='3')
+        b = run([str(dev), '--threads', th, 'test', str(models/f'{kind}.bin'), str(models/'test')], BS='3')
+        assert a.returncode == 0 == b.returncode and a.stdout == b.stdout, a.stderr + b.stderr
 
 @pytest.mark.parametrize('arch', ARCHS)
 def test_wrong_kind_is_an_error(dist, models, arch):
