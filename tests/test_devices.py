@@ -1,5 +1,5 @@
-"""`make devices` (scripts/devices.sh): the tinyMLaaS device binaries for amd64 (musl) and arm64 (glibc), and the
-installer's measure.sh beside them.
+"""`make devices` (scripts/devices.sh): the tinyMLaaS device binaries for amd64 and arm64, and the installer's
+measure.sh beside them.
 
 The tree is built once into a temporary folder; every binary is static (no program interpreter, no dynamic
 section), stripped, under 1 MiB, and listed in manifest.json with its sha256 and size. A second build into
@@ -120,7 +120,7 @@ def test_arm64_matches_amd64(dist, models, kind):
 
 @pytest.mark.parametrize('kind', list(KINDS))
 def test_amd64_matches_the_dev_build(dist, models, kind):
-    "The device build (musl libc on amd64, see scripts/devices.sh) prints exactly what c/build (glibc) prints, threaded too."
+    "The device build (its own flags: section GC, prefix maps) prints exactly what c/build prints, threaded too."
     from tinyruntime.runtime import build_runtime
     dev = build_runtime()['run' if kind == 'f32' else 'runq']
     for th in ('1', '2'):
