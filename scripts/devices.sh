@@ -29,8 +29,9 @@ dest="$out/inferences"
 export LC_ALL=C SOURCE_DATE_EPOCH=0 TZ=UTC
 JOBS=${JOBS:-$(nproc)}
 
-# One place for the flags, recorded in the manifest.
-CFLAGS_DEV="-O2 -ffile-prefix-map=$root/= -ffunction-sections -fdata-sections"
+# One place for the flags, recorded in the manifest: c/Makefile's own CFLAGS default, plus ours.
+cflags_c=$(env -u CFLAGS make -s --no-print-directory -C c --eval 'tinyruntime-print-cflags: ; @echo $(CFLAGS)' tinyruntime-print-cflags)
+CFLAGS_DEV="${cflags_c:--O2} -ffile-prefix-map=$root/= -ffunction-sections -fdata-sections"
 BINFLAGS_DEV="-static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=sha1"
 declare -A CCS=([amd64]=x86_64-linux-gnu-gcc [arm64]=aarch64-linux-gnu-gcc)
 command -v x86_64-linux-gnu-gcc >/dev/null || CCS[amd64]=gcc
