@@ -6,7 +6,7 @@ section), stripped, under 1 MiB, and listed in manifest.json with its sha256 and
 another folder gives the same bytes. The arm64 binaries run under qemu-aarch64-static (user-mode emulation) on a
 tiny seeded CNN exported as f32, dq8 and sq8 and must print what the amd64 ones print: exactly for sq8 (and for
 accuracy lines), to float rounding for f32 and dq8; the amd64 ones print exactly what the c/build binaries print.
-measure.sh runs under dash on both architectures, fills
+measure.sh runs under dash on both architectures (and on a busybox-only userland), fills
 `results` of a runtime_info.json that has unrelated fields, and leaves a malformed one byte-for-byte unchanged.
 """
 import filecmp, hashlib, json, os, shutil, subprocess
@@ -173,3 +173,20 @@ def test_measure_failing_binary_unchanged(dist, models, arch, tmp_path):
     r = run([DASH, str(dist/'measure.sh'), b, str(models/'f32.bin'), str(info), str(models/'test')])
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and 'f32.bin' in r.stderr
     assert info.read_text() == INFO % arch and sorted(p.name for p in tmp_path.iterdir()) == ['runtime_info.json']
+
+def test_measure_on_a_busybox_userland(dist, models, tmp_path):
+    "Devices often have only busybox: measure.sh with busybox's sh, awk, sed, date, find... and nothing else on PATH."
+    bb = shutil.which('busybox')
+    assert bb, 'busybox is not installed (scripts/setup.sh installs it)'
+    (tmp_path/'bin').mkdir()
+    for t in 'sh awk sed date find sort head grep wc tr cat cp mv rm chmod stat dirname basename'.split():
+        (tmp_path/'bin'/t).symlink_to(bb)
+    info = tmp_path/'runtime_info.json'; info.write_text(INFO % 'amd64')
+    argv = [str(tmp_path/'bin'/'sh'), str(dist/'measure.sh'), str(dist/'amd64/sq/runq'), str(models/'sq8.bin'), str(info), str(models/'test')]
+    r = subprocess.run(argv, capture_output=True, text=True, env={'PATH': str(tmp_path/'bin'), 'MEASURE_REPEATS': '2'})
+    assert r.returncode == 0, r.stderr
+    new = json.loads(info.read_text()); old = json.loads(INFO % 'amd64')
+    assert set(new.pop('results')) == {'accuracy', 'size', 'speed'} and (old.pop('results'), new) == ({'accuracy': 'stale'}, old)
+    info.write_text('{"a": [1, 2}')
+    r = subprocess.run(argv, capture_output=True, text=True, env={'PATH': str(tmp_path/'bin')})
+    assert r.returncode != 0 and 'malformed' in r.stderr and info.read_text() == '{"a": [1, 2}'
