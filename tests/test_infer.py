@@ -30,15 +30,31 @@ def case(tmp_path_factory):
     export_model(m, d/'f32.bin', (3, 20, 20))
     return d
 
-def infer(*args, **env):
-    return subprocess.run([sys.executable, '-m', 'tinyruntime.infer', *map(str, args)], capture_output=True, text=True,
-                          env=dict(os.environ, **env))
+class Result:
+    def __init__(self, returncode, stdout, stderr): self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+def infer(*args, subprocess_=False, **env):
+    "python -m tinyruntime.infer ARGS (in this process by default: the same function, without a torch import per call)."
+    if subprocess_:
+        return subprocess.run([sys.executable, '-m', 'tinyruntime.infer', *map(str, args)], capture_output=True, text=True,
+                              env=dict(os.environ, **env))
+    import contextlib, io
+    from tinyruntime.infer import infer_cli
+    out, err, old = io.StringIO(), io.StringIO(), {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): rc = infer_cli([str(a) for a in args])
+    finally:
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+    return Result(rc, out.getvalue(), err.getvalue())
 
 def run(*args, **env):
     return subprocess.run([build_runtime()['run'], *map(str, args)], capture_output=True, text=True, env=dict(os.environ, **env))
 
 def test_same_results_as_run(case):
-    acc_py, acc_c = infer(case/'md', case/'test'), run(case/'f32.bin', case/'test')
+    acc_py, acc_c = infer(case/'md', case/'test', subprocess_=True), run(case/'f32.bin', case/'test')   # the module entry point
     assert acc_py.returncode == 0 == acc_c.returncode, acc_py.stderr + acc_c.stderr
     assert acc_py.stdout == acc_c.stdout and 0 < float(acc_py.stdout) < 100
     c = run('test', case/'f32.bin', case/'test')
