@@ -15,7 +15,7 @@ PROFILE ?= params/default.yaml
 RUN     ?=
 STAGES  ?=
 
-.PHONY: help setup pipeline test lab readme c c-test clean
+.PHONY: help setup pipeline test lab readme c c-test devices clean
 
 help:
 	@echo "make setup      create the pinned virtual environment (.venv) and install tinyruntime"
@@ -25,6 +25,7 @@ help:
 	@echo "make lab        JupyterLab on the notebooks"
 	@echo "make readme     render nbs/index.ipynb to README.md"
 	@echo "make c          build the C runtime (c/build/run, c/build/runq)"
+	@echo "make devices    static binaries for amd64 and arm64 in dist/inferences/ (tinyMLaaS layout, manifest.json)"
 
 setup:
 	@bash scripts/setup.sh
@@ -49,6 +50,9 @@ c:
 
 c-test:
 	$(MAKE) -C c test
+
+devices:
+	@bash scripts/devices.sh dist
 
 clean:
 	rm -rf c/build _proc .pytest_cache

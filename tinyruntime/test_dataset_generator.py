@@ -146,11 +146,15 @@ def push_test_dataset(folder, repo_id:str, token:str|None=None, private:bool=Fal
     "Upload a test set folder to the Hub dataset repo `repo_id` under `test/`; returns its URL."
     folder = test_set_folder(folder)
     read_test_set(folder)                      # refuse a broken test set before any upload
+    from tinyruntime.cards import dataset_card   # the repo's README.md: the dataset card (layout, manifest)
+    card = dataset_card(json.loads((folder/'manifest.json').read_text()), repo_id)
     from huggingface_hub import HfApi
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type='dataset', private=private, exist_ok=True)
     api.upload_folder(folder_path=str(folder), path_in_repo='test', repo_id=repo_id, repo_type='dataset',
                       commit_message='Upload tinyruntime test set')
+    api.upload_file(path_or_fileobj=card.encode(), path_in_repo='README.md', repo_id=repo_id, repo_type='dataset',
+                    commit_message='Dataset card')
     return f"https://huggingface.co/datasets/{repo_id}"
 
 # %% ../nbs/03_test_dataset_generator.ipynb #bb4a5954

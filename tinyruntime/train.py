@@ -112,11 +112,13 @@ def push_model(folder, repo_id:str, token:str|None=None, private:bool=False) -> 
     folder = Path(folder)
     if not folder.is_dir(): raise ModelError(f"{folder}: no such model folder")
     read_config(folder)
+    from tinyruntime.cards import write_model_card
+    write_model_card(folder, repo_id)          # README.md: the Hub model card (architecture, classes, input, accuracies)
     from huggingface_hub import HfApi
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type='model', private=private, exist_ok=True)
     api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type='model',
-                      allow_patterns=list(MODEL_FILES), commit_message='Upload tinyruntime model')
+                      allow_patterns=list(MODEL_FILES) + ['README.md'], commit_message='Upload tinyruntime model')
     return f"https://huggingface.co/{repo_id}"
 
 # %% ../nbs/02_train.ipynb #09464167
