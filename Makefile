@@ -14,8 +14,9 @@ IMG     ?=
 PROFILE ?= params/default.yaml
 RUN     ?=
 STAGES  ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: help setup pipeline test lab readme c c-test clean
+.PHONY: help setup pipeline test lab readme c c-test fuzz clean
 
 help:
 	@echo "make setup      create the pinned virtual environment (.venv) and install tinyruntime"
@@ -25,6 +26,7 @@ help:
 	@echo "make lab        JupyterLab on the notebooks"
 	@echo "make readme     render nbs/index.ipynb to README.md"
 	@echo "make c          build the C runtime (c/build/run, c/build/runq)"
+	@echo "make fuzz       run every libFuzzer target of c/fuzz for FUZZ_SECONDS each (default 60; clang)"
 
 setup:
 	@bash scripts/setup.sh
@@ -49,6 +51,9 @@ c:
 
 c-test:
 	$(MAKE) -C c test
+
+fuzz:
+	$(MAKE) -C c/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 clean:
 	rm -rf c/build _proc .pytest_cache
