@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plan.h"
 #include "util.h"
@@ -100,22 +101,36 @@ int model_cost(const Model *m, int batch, ModelCost *c, char *err, size_t errlen
     }
     c->macs = add_sat(c->macs, macs);
   }
-  c->total_bytes = add_sat(add_sat(c->act_bytes, c->weight_bytes), c->scratch_bytes);
+  c->file_bytes = m->map_size; /* mapped and read while packing: it counts in the resident size */
+  c->total_bytes = add_sat(add_sat(add_sat(c->act_bytes, c->weight_bytes), c->scratch_bytes), c->file_bytes);
   return 0;
+}
+
+/* the default memory limit: LIMIT_DEFAULT_MEMORY_MB, or 3/4 of the machine's memory when that is less
+   (*ram says which) */
+static double default_memory_mb(int *ram) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  double phys = pages > 0 && page > 0 ? (double)pages * (double)page / MIB : 0;
+  *ram = phys > 0 && 0.75 * phys < LIMIT_DEFAULT_MEMORY_MB;
+  return *ram ? floor(0.75 * phys) : LIMIT_DEFAULT_MEMORY_MB;
 }
 
 int model_check_limits(const Model *m, int batch, char *err, size_t errlen) {
   double max_mb, max_gmac;
-  if (env_limit("TINYRUNTIME_MAX_MEMORY_MB", LIMIT_DEFAULT_MEMORY_MB, &max_mb, err, errlen)) return -1;
+  int ram = 0;
+  double def_mb = default_memory_mb(&ram);
+  if (getenv("TINYRUNTIME_MAX_MEMORY_MB")) ram = 0;
+  if (env_limit("TINYRUNTIME_MAX_MEMORY_MB", def_mb, &max_mb, err, errlen)) return -1;
   if (env_limit("TINYRUNTIME_MAX_GMAC", LIMIT_DEFAULT_GMAC, &max_gmac, err, errlen)) return -1;
   ModelCost c;
   if (model_cost(m, batch, &c, err, errlen)) return -1;
   if ((double)c.total_bytes > max_mb * MIB)
     return rt_fail(err, errlen,
                    "the model needs %.0f MB at batch size %d (activations %.0f MB, packed weights %.0f MB, scratch "
-                   "%.0f MB); the limit is %.0f MB (TINYRUNTIME_MAX_MEMORY_MB)",
+                   "%.0f MB, model file %.0f MB); the limit is %.0f MB%s (TINYRUNTIME_MAX_MEMORY_MB)",
                    ceil((double)c.total_bytes / MIB), batch, ceil((double)c.act_bytes / MIB),
-                   ceil((double)c.weight_bytes / MIB), ceil((double)c.scratch_bytes / MIB), max_mb);
+                   ceil((double)c.weight_bytes / MIB), ceil((double)c.scratch_bytes / MIB),
+                   ceil((double)c.file_bytes / MIB), max_mb, ram ? ", 3/4 of this machine's memory" : "");
   if ((double)c.macs > max_gmac * 1e9)
     return rt_fail(err, errlen,
                    "the model needs %.3g GMAC per image; the limit is %g GMAC (TINYRUNTIME_MAX_GMAC)",

@@ -13,7 +13,8 @@
 
 #include "model.h"
 
-#define LIMIT_DEFAULT_MEMORY_MB 4096u /* activations + packed weights + scratch, whole batch */
+#define LIMIT_DEFAULT_MEMORY_MB 4096u /* activations + packed weights + scratch + file, whole batch;
+                                         lowered to 3/4 of the machine's memory when that is less */
 #define LIMIT_DEFAULT_GMAC 100.0      /* multiply-accumulates (and comparisons) per image, x 1e9 */
 #define LIMIT_DEFAULT_OPS 16384u      /* operations in the graph (the planner is quadratic in them) */
 
@@ -21,7 +22,8 @@ typedef struct {
   uint64_t act_bytes;     /* the activation arena for the batch (the planner's exact size) + input + logits */
   uint64_t weight_bytes;  /* packed weights and biases (upper estimate: panel padding included) */
   uint64_t scratch_bytes; /* the largest im2col / quantized-activation buffer of any op (upper estimate) */
-  uint64_t total_bytes;   /* the three together */
+  uint64_t file_bytes;    /* the model file's mapping (0 for a caller's buffer): resident once read */
+  uint64_t total_bytes;   /* the four together */
   uint64_t macs;          /* per image: conv/linear MACs, pool window taps, elementwise ops */
 } ModelCost;
 
