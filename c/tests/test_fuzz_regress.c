@@ -117,6 +117,16 @@ static int replay(const char *root, const char *sub, Target target, int bins) {
 
 int main(void) {
   fuzz_setup();
+  /* the mutator's fix-ups: zlib's CRC-32 (check value of "123456789"), file_size and checksum fields */
+  CHECK(fuzz_crc32(0, (const uint8_t *)"123456789", 9) == 0xCBF43926u, "crc32 check value");
+  {
+    uint8_t b[200] = "TINYRTM";
+    b[8] = 2;
+    fuzz_fix_model(b, sizeof b);
+    uint32_t stored = get32(b + 112), size = get32(b + 104);
+    memset(b + 112, 0, 4);
+    CHECK(size == sizeof b && stored == fuzz_crc32(0, b, sizeof b), "fix-up: size %u, crc %08x", size, stored);
+  }
   const char *root = getenv("TINYRUNTIME_FUZZ_DIR");
   if (!root) root = "fuzz";
   int seeds = 0, found = 0, k;
