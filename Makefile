@@ -14,8 +14,9 @@ IMG     ?=
 PROFILE ?= params/default.yaml
 RUN     ?=
 STAGES  ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: help setup pipeline test lab readme c c-test devices clean
+.PHONY: help setup pipeline test lab readme c c-test devices fuzz clean
 
 help:
 	@echo "make setup      create the pinned virtual environment (.venv) and install tinyruntime"
@@ -26,6 +27,7 @@ help:
 	@echo "make readme     render nbs/index.ipynb to README.md"
 	@echo "make c          build the C runtime (c/build/run, c/build/runq)"
 	@echo "make devices    static binaries for amd64 and arm64 in dist/inferences/ (tinyMLaaS layout, manifest.json)"
+	@echo "make fuzz       run every libFuzzer target of c/fuzz for FUZZ_SECONDS each (default 60; clang)"
 
 setup:
 	@bash scripts/setup.sh
@@ -53,6 +55,8 @@ c-test:
 
 devices:
 	@bash scripts/devices.sh dist
+fuzz:
+	$(MAKE) -C c/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 clean:
 	rm -rf c/build _proc .pytest_cache

@@ -3,9 +3,12 @@
 #  1. the module is what nbdev_export makes of the notebooks;
 #  2. the notebooks are clean (nbdev_clean changes nothing), README.md is current;
 #  3. the C runtime builds with -Werror (the one linker warning, libgomp's dlopen, comes with a note
-#     saying why it is harmless) and its unit tests pass, natively and, with a cross compiler, on arm64/qemu;
+#     saying why it is harmless) and its unit tests pass (also under ASan+UBSan), natively and, with a
+#     cross compiler, on arm64/qemu;
+#  3a. the libFuzzer targets run a few seconds each and every kept finding replays clean;
 #  4. nbdev_test runs every notebook (the pipeline stages on small defaults);
-#  5. pytest runs tests/ (the C runtime against PyTorch, and the rest).
+#  5. pytest runs tests/ (the C runtime against PyTorch, and the rest);
+#  6. a subset of the parity suites again, against the ASan+UBSan binaries.
 #  Lint (issue 9): hadolint on the Dockerfile, the GitHub workflow schema on .github/workflows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,9 +75,29 @@ if [ -f c/Makefile ]; then
   make -s -C c test
 fi
 
+if [ -f c/fuzz/Makefile ]; then
+  step "C fuzz targets: each for ${FUZZ_TEST_SECONDS:-4}s (libFuzzer + ASan/UBSan), then every kept finding"
+  if ! command -v clang >/dev/null; then
+    echo "FAIL: clang not found (apt-get install clang; make setup installs it): the fuzz targets need libFuzzer." >&2
+    exit 1
+  fi
+  make -s -C c/fuzz test FUZZ_TEST_SECONDS="${FUZZ_TEST_SECONDS:-4}"
+fi
+
 step "nbdev_test (every notebook)"
 nbdev_test --n_workers "${NBDEV_WORKERS:-2}" --timing
 
 step "pytest tests/"
 python -m pytest -q tests
+
+# The parity suites once more against c/build/asan/{run,runq} (TINYRUNTIME_SANITIZE: non-recoverable
+# UBSan, leaks checked): every architecture's kernels at BS 1 and 3 with one thread (f32: resnet18,
+# mobilenet_v2 and the small odd models; int8: resnet18 sq8/dq8, mobilenet_v2 at BS 1, the odd ops), the
+# corrupt-file and bad-data tests. Left out (run above without sanitizers): resnet34/50 and the
+# 2-thread cases, which only repeat those kernels at ~10x the cost under ASan.
+step "pytest parity suites against the ASan+UBSan binaries (subset)"
+TINYRUNTIME_SANITIZE=1 python -m pytest -q tests/test_runtime_f32.py \
+  -k "not resnet34 and not resnet50 and not 1-2 and not 3-2 and not python_file_interpreter"
+TINYRUNTIME_SANITIZE=1 python -m pytest -q tests/test_quantize.py \
+  -k "(resnet18 or odd_ops or mobilenet_v2-1-1 or mobilenet_v2-dq8-1-1 or mobilenet_v2-dq8_sym-1-1) and not 1-2 and not 3-2 and not close_to_float and not trained"
 echo "make test: all passed in $(( $(date +%s) - start ))s"

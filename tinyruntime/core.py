@@ -59,6 +59,15 @@ def write_json(path, obj) -> Path:
     "Write `obj` as indented JSON to `path` atomically."
     return write_text(path, json.dumps(obj, indent=2, default=float) + "\n")
 
+def _exchange(a, b) -> bool:
+    "Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where that is unavailable."
+    if not sys.platform.startswith('linux'): return False
+    import ctypes
+    try: f = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError): return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return f(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+
 @contextlib.contextmanager
 def atomic_dir(path):
     "Yield a fresh temporary folder beside `path`; on success it replaces `path` (an old folder is removed only then)."
@@ -67,7 +76,9 @@ def atomic_dir(path):
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())
-        if path.exists() or path.is_symlink():
+        if path.is_dir() and not path.is_symlink() and _exchange(tmp, path):
+            shutil.rmtree(tmp, ignore_errors=True)          # tmp now holds the old folder
+        elif path.exists() or path.is_symlink():
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old-")); old.rmdir()
             path.rename(old); tmp.rename(path); shutil.rmtree(old, ignore_errors=True)
         else: tmp.rename(path)

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Subset
 from fastcore.script import call_parse
 from .data import load_dataset_splits, DataError, _HUB_ID
-from .core import cli_errors, write_metrics
+from .core import cli_errors, write_metrics, _exchange
 from .train import load_model, read_config
 
 # %% auto #0
@@ -37,6 +37,8 @@ def _atomic_dir(out):
 
 def _replace_dir(tmp, out):
     out = Path(out)
+    if out.is_dir() and not out.is_symlink() and _exchange(tmp, out):   # one atomic swap (Linux)
+        shutil.rmtree(tmp, ignore_errors=True); return
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         out.rename(old); tmp.rename(out); shutil.rmtree(old)

@@ -55,20 +55,15 @@ def build_model(arch:str='resnet18', num_classes:int=10, pretrained:bool=False) 
 MODEL_FILES = ('config.json', 'model.safetensors')
 
 def save_model(model:nn.Module, folder, config:dict):
-    "Save `model`'s weights and `config` into `folder` (written to a temporary folder, then renamed)."
+    "Save `model`'s weights and `config` into `folder` (written to a temporary folder, then renamed: an interrupted save keeps the previous folder)."
     from safetensors.torch import save_file
+    from tinyruntime.core import atomic_dir
     model = getattr(model, 'module', model)
-    folder = Path(folder); folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(sd, str(tmp / 'model.safetensors'), metadata={'format': 'pt', 'arch': str(config.get('arch'))})
-    (tmp / 'config.json').write_text(json.dumps(config, indent=2) + "\n")
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-        folder.rename(old); tmp.rename(folder); shutil.rmtree(old)
-    else: tmp.rename(folder)
-    return folder
+    with atomic_dir(folder) as tmp:
+        save_file(sd, str(tmp / 'model.safetensors'), metadata={'format': 'pt', 'arch': str(config.get('arch'))})
+        (tmp / 'config.json').write_text(json.dumps(config, indent=2) + "\n")
+    return Path(folder)
 
 def model_folder(path_or_repo_id) -> Path:
     "A local model folder: `path_or_repo_id` itself, or a download of that Hub model repo."

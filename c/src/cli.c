@@ -9,8 +9,8 @@
  * stderr, exit 1 (usage errors exit 2). Every file is checked (exists, size, label) before any
  * output. */
 #define _XOPEN_SOURCE 700
-#include <dirent.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -22,10 +22,32 @@
 #include <omp.h>
 #endif
 
+#include "cli.h"
+#include "data.h"
 #include "engine.h"
+#include "limits.h"
 #include "model.h"
 
-static void die(int code, const char *path, const char *fmt, ...) {
+/* What one cli_main call holds, released on every way out (die() jumps back to cli_main). */
+static struct {
+  jmp_buf out;
+  Model m;
+  int loaded;
+  Engine *e;
+  DataList files;
+  long *labels;
+  float *in, *logits;
+} g;
+
+static void cleanup(void) {
+  engine_free(g.e);
+  if (g.loaded) model_free(&g.m);
+  data_list_free(&g.files);
+  free(g.labels), free(g.in), free(g.logits);
+  g.e = NULL, g.loaded = 0, g.labels = NULL, g.in = g.logits = NULL;
+}
+
+static _Noreturn void die(int code, const char *path, const char *fmt, ...) {
   va_list ap;
   fflush(stdout);
   fprintf(stderr, "%s: ", ENGINE_BINARY);
@@ -34,7 +56,7 @@ static void die(int code, const char *path, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
-  exit(code);
+  longjmp(g.out, code);
 }
 
 static void usage(FILE *f) {
@@ -61,67 +83,6 @@ static void usage(FILE *f) {
           ENGINE_BINARY, ENGINE_BINARY[3] == 'q' ? "dq8 or sq8" : "f32", ENGINE_BINARY);
 }
 
-/* ---------------------------------------------------------------- data files */
-
-typedef struct { char **path; size_t n, cap; } List;
-
-static void push(List *l, const char *p) {
-  if (l->n == l->cap) {
-    l->cap = l->cap ? 2 * l->cap : 64;
-    char **np = realloc(l->path, l->cap * sizeof *np);
-    if (!np) die(1, p, "out of memory");
-    l->path = np;
-  }
-  if (!(l->path[l->n++] = strdup(p))) die(1, p, "out of memory");
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int ends_with(const char *s, const char *suf) {
-  size_t a = strlen(s), b = strlen(suf);
-  return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
-static void walk(List *out, const char *dir, int depth) {
-  if (depth > 64) die(1, dir, "folders nested too deep");
-  DIR *d = opendir(dir);
-  if (!d) die(1, dir, "%s", strerror(errno));
-  List names = {0};
-  struct dirent *de;
-  while ((de = readdir(d)))
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) push(&names, de->d_name);
-  closedir(d);
-  if (names.n) qsort(names.path, names.n, sizeof *names.path, cmp_str);
-  for (size_t i = 0; i < names.n; i++) {
-    size_t len = strlen(dir) + strlen(names.path[i]) + 2;
-    char *p = malloc(len);
-    if (!p) die(1, dir, "out of memory");
-    snprintf(p, len, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", names.path[i]);
-    struct stat st;
-    if (stat(p, &st) != 0) die(1, p, "%s", strerror(errno));
-    if (S_ISDIR(st.st_mode)) walk(out, p, depth + 1);
-    else if (S_ISREG(st.st_mode) && ends_with(names.path[i], ".bin")) push(out, p);
-    free(p);
-    free(names.path[i]);
-  }
-  free(names.path);
-}
-
-/* the label of a data file: its parent folder's name, a decimal integer < n_classes; -1 if not */
-static long label_of(const char *path, uint32_t n_classes) {
-  const char *end = strrchr(path, '/');
-  if (!end) return -1; /* no parent folder in the path: resolve "." */
-  const char *start = end;
-  while (start > path && start[-1] != '/') start--;
-  if (start == end || end - start > 9) return -1;
-  long v = 0;
-  for (const char *c = start; c < end; c++) {
-    if (*c < '0' || *c > '9') return -1;
-    v = v * 10 + (*c - '0');
-  }
-  return v < (long)n_classes ? v : -1;
-}
-
 static int parse_pos_int(const char *s, long max, long *out) {
   if (!s || !*s) return -1;
   long v = 0;
@@ -135,21 +96,10 @@ static int parse_pos_int(const char *s, long max, long *out) {
   return 0;
 }
 
-static void read_tensor(const char *path, float *dst, size_t elems) {
-  FILE *f = fopen(path, "rb");
-  if (!f) die(1, path, "%s", strerror(errno));
-  size_t got = fread(dst, sizeof(float), elems, f);
-  int extra = fgetc(f);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad) die(1, path, "read error");
-  if (got != elems || extra != EOF)
-    die(1, path, "wrong size: expected %zu bytes (float32 x %zu)", elems * sizeof(float), elems);
-}
 
 /* ---------------------------------------------------------------- main */
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
   int test = 0, a = 1;
   long threads = 0;
   for (; a < argc; a++) {
@@ -188,78 +138,88 @@ int main(int argc, char **argv) {
 #endif
 
   const char *mpath = argv[a++];
-  Model m;
+  Model *m = &g.m;
   char err[512];
-  if (model_load(mpath, &m, err, sizeof err)) die(1, mpath, "%s", err);
-  if (!engine_supports(m.kind))
-    die(1, mpath, "this is a %s model; use %s", kind_name(m.kind), engine_supports(KIND_F32) ? "runq" : "run");
+  if (model_load(mpath, m, err, sizeof err)) die(1, mpath, "%s", err);
+  g.loaded = 1;
+  if (!engine_supports(m->kind))
+    die(1, mpath, "this is a %s model; use %s", kind_name(m->kind), engine_supports(KIND_F32) ? "runq" : "run");
 
   /* every data file, checked before any output */
-  List files = {0};
+  DataList *files = &g.files;
   for (; a < argc; a++) {
     struct stat st;
     if (stat(argv[a], &st) != 0) die(1, argv[a], "%s", strerror(errno));
     if (S_ISDIR(st.st_mode)) {
-      size_t before = files.n;
-      walk(&files, argv[a], 0);
-      if (files.n == before) die(1, argv[a], "no .bin files in this folder");
-    } else
-      push(&files, argv[a]);
+      size_t before = files->n;
+      if (data_walk(files, argv[a], err, sizeof err)) die(1, NULL, "%s", err);
+      if (files->n == before) die(1, argv[a], "no .bin files in this folder");
+    } else if (data_push(files, argv[a], err, sizeof err))
+      die(1, NULL, "%s", err);
   }
-  size_t elems = (size_t)m.in_c * m.in_h * m.in_w, fbytes = elems * sizeof(float);
-  long *labels = malloc(files.n * sizeof *labels);
+  size_t elems = (size_t)m->in_c * m->in_h * m->in_w, fbytes = elems * sizeof(float);
+  long *labels = g.labels = malloc(files->n * sizeof *labels);
   if (!labels) die(1, mpath, "out of memory");
-  for (size_t i = 0; i < files.n; i++) {
+  for (size_t i = 0; i < files->n; i++) {
     struct stat st;
-    if (stat(files.path[i], &st) != 0) die(1, files.path[i], "%s", strerror(errno));
-    if (!S_ISREG(st.st_mode)) die(1, files.path[i], "not a regular file");
+    if (stat(files->path[i], &st) != 0) die(1, files->path[i], "%s", strerror(errno));
+    if (!S_ISREG(st.st_mode)) die(1, files->path[i], "not a regular file");
     if ((size_t)st.st_size != fbytes)
-      die(1, files.path[i], "wrong size: %lld bytes, expected %zu (float32 x %u x %u x %u)", (long long)st.st_size,
-          fbytes, m.in_c, m.in_h, m.in_w);
+      die(1, files->path[i], "wrong size: %lld bytes, expected %zu (float32 x %u x %u x %u)", (long long)st.st_size,
+          fbytes, m->in_c, m->in_h, m->in_w);
     labels[i] = -1;
     if (!test) {
-      char *real = realpath(files.path[i], NULL); /* so "7/a.bin" run from inside works too */
-      labels[i] = label_of(real ? real : files.path[i], m.n_classes);
+      char *real = realpath(files->path[i], NULL); /* so "7/a.bin" run from inside works too */
+      labels[i] = data_label(real ? real : files->path[i], m->n_classes);
       free(real);
       if (labels[i] < 0)
-        die(1, files.path[i], "the parent folder's name is not a class label (an integer 0..%u)", m.n_classes - 1);
+        die(1, files->path[i], "the parent folder's name is not a class label (an integer 0..%u)", m->n_classes - 1);
     }
   }
 
-  if (bs > (long)files.n) bs = (long)files.n; /* no need to plan for more */
-  Engine *e = engine_build(&m, (int)bs, err, sizeof err);
+  if (bs > (long)files->n) bs = (long)files->n; /* no need to plan for more */
+  if (model_check_limits(m, (int)bs, err, sizeof err)) die(1, mpath, "%s", err);
+  Engine *e = g.e = engine_build(m, (int)bs, err, sizeof err);
   if (!e) die(1, mpath, "%s", err);
-  float *in = malloc((size_t)bs * fbytes), *logits = malloc((size_t)bs * m.n_classes * sizeof(float));
+  float *in = g.in = malloc((size_t)bs * fbytes), *logits = g.logits = malloc((size_t)bs * m->n_classes * sizeof(float));
   if (!in || !logits) die(1, mpath, "out of memory for a batch of %ld", bs);
 
   size_t correct = 0;
-  for (size_t i0 = 0; i0 < files.n; i0 += (size_t)bs) {
-    int n = (int)(files.n - i0 < (size_t)bs ? files.n - i0 : (size_t)bs);
-    for (int k = 0; k < n; k++) read_tensor(files.path[i0 + k], in + (size_t)k * elems, elems);
+  for (size_t i0 = 0; i0 < files->n; i0 += (size_t)bs) {
+    int n = (int)(files->n - i0 < (size_t)bs ? files->n - i0 : (size_t)bs);
+    for (int k = 0; k < n; k++)
+      if (data_read_tensor(files->path[i0 + k], in + (size_t)k * elems, elems, err, sizeof err))
+        die(1, files->path[i0 + k], "%s", err);
     if (engine_forward(e, in, n, logits, err, sizeof err)) die(1, mpath, "%s", err);
     for (int k = 0; k < n; k++) {
-      const float *z = logits + (size_t)k * m.n_classes;
+      const float *z = logits + (size_t)k * m->n_classes;
       uint32_t best = 0;
-      for (uint32_t c = 1; c < m.n_classes; c++)
+      for (uint32_t c = 1; c < m->n_classes; c++)
         if (z[c] > z[best]) best = c;
       if (!test) {
         correct += (long)best == labels[i0 + k];
         continue;
       }
       double sum = 0;
-      for (uint32_t c = 0; c < m.n_classes; c++) sum += exp((double)z[c] - (double)z[best]);
-      for (uint32_t c = 0; c < m.n_classes; c++)
+      for (uint32_t c = 0; c < m->n_classes; c++) sum += exp((double)z[c] - (double)z[best]);
+      for (uint32_t c = 0; c < m->n_classes; c++)
         printf("%s%.9g", c ? "\t" : "", (double)(float)(exp((double)z[c] - (double)z[best]) / sum));
       putchar('\n');
     }
   }
-  if (!test) printf("%.4f\n", 100.0 * (double)correct / (double)files.n);
+  if (!test) printf("%.4f\n", 100.0 * (double)correct / (double)files->n);
   if (fflush(stdout) != 0 || ferror(stdout)) die(1, "stdout", "write error");
-
-  engine_free(e);
-  free(in), free(logits), free(labels);
-  for (size_t i = 0; i < files.n; i++) free(files.path[i]);
-  free(files.path);
-  model_free(&m);
   return 0;
 }
+
+int cli_main(int argc, char **argv) {
+  memset(&g, 0, sizeof g);
+  int code = setjmp(g.out);
+  if (code == 0) code = run(argc, argv);
+  cleanup();
+  return code;
+}
+
+#ifndef TR_NO_MAIN
+int main(int argc, char **argv) { return cli_main(argc, argv); }
+#endif
