@@ -129,7 +129,7 @@ int main(void) {
     MW *mw = mw_new(KIND_F32, 1024, 1, 1, 1024);
     uint32_t p = mw_param(mw, DT_F32, 2, (const uint32_t[4]){1024, 1024}, w), v = 0;
     int32_t attr[16] = {1024, 1024};
-    uint32_t params[8] = {p, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE};
+    uint32_t params[8] = {p, TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE};
     for (int i = 0; i < 1100; i++) {
       uint32_t y = mw_value(mw, 1024, 1, 1);
       mw_op(mw, OP_LINEAR, ACT_RELU, 1, &v, y, attr, params);
@@ -167,7 +167,7 @@ int main(void) {
     uint32_t ps = mw_param(mw, DT_F32, 2, (const uint32_t[4]){1, 1}, &s);
     uint32_t y = mw_value(mw, 1, 64, 64);
     int32_t attr[16] = {1, 32768, 1, 1, 1, 1, 0, 0, 1, 1, 1, 32768};
-    uint32_t params[8] = {pw, ps, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE, MODEL_NONE};
+    uint32_t params[8] = {pw, ps, TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE};
     mw_op(mw, OP_CONV2D, 0, 1, (const uint32_t[1]){0}, y, attr, params);
     mw_adaptive(mw, y, 0, 1, 1);
     const Model *m = load(mw);
