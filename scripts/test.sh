@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export PATH="$(pwd)/.venv/bin:$PATH" PYTHONUNBUFFERED=1
 start=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - start ))s)"; }
-snap=$(mktemp -d)
+snap=$(mktemp -d -t tinyruntime-test-XXXXXX)     # everything temporary of this run, removed however it ends
 trap 'rm -rf "$snap"' EXIT
 
 step "nbdev_export leaves tinyruntime/ unchanged"
@@ -46,5 +46,5 @@ step "nbdev_test (every notebook)"
 nbdev_test --n_workers "${NBDEV_WORKERS:-2}" --timing
 
 step "pytest tests/"
-python -m pytest -q tests
+python -m pytest -q --basetemp "$snap/pytest" tests      # its tmp_path folders go when this script ends
 echo "make test: all passed in $(( $(date +%s) - start ))s"
