@@ -170,7 +170,7 @@ def pipeline_cli(profile:str='params/default.yaml',  # YAML profile of stage par
                  img_size:int=None,                   # override: square input size
                  batch_size:int=None,                 # override: training batch size
                  run_dir:str=None,                    # run folder (default runs/<UTC timestamp>)
-                 stages:str=None,                     # comma-separated stages to run (default: all): 02_train,03_test_dataset_generator,05_export,06_quantize
+                 stages:str=None,                     # comma-separated stages to run (default: all of 02_train, 03_test_dataset_generator, 05_export, 06_quantize)
                 ):
     "Run the tinyruntime pipeline: each stage notebook, headlessly, into one run folder."
     with cli_errors('pipeline'):
