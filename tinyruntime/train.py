@@ -170,11 +170,11 @@ def evaluate(model:nn.Module, ds, batch_size:int=256, device=None) -> float:
 
 # %% ../nbs/02_train.ipynb #38352c9a
 def _shift(xb, max_shift, gen):
-    "Shift each image by a random (dy, dx) in [-max_shift, max_shift], replicating the edges (one gather on `xb`'s device)."
+    "Shift each image by a random (dy, dx) in [-max_shift, max_shift], replicating the edges (one gather; `gen` lives on `xb`'s device)."
     if max_shift <= 0: return xb
     n, c, h, w = xb.shape
     xp = F.pad(xb, (max_shift,) * 4, mode='replicate')
-    d = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=gen).to(xb.device, non_blocking=True)
+    d = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=gen, device=gen.device).to(xb.device)
     rows = (d[:, 0, None] + torch.arange(h, device=xb.device))[:, None, :, None]
     cols = (d[:, 1, None] + torch.arange(w, device=xb.device))[:, None, None, :]
     return xp[torch.arange(n, device=xb.device)[:, None, None, None], torch.arange(c, device=xb.device)[None, :, None, None], rows, cols]
@@ -251,7 +251,7 @@ def train(arch:str='resnet18', epochs:int=8, dataset:str='builtin', img_size:int
                                 persistent_workers=workers > 0)
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-        aug_gen = torch.Generator().manual_seed(seed * 1000 + rank)
+        aug_gen = torch.Generator(device).manual_seed(seed * 1000 + rank)      # on the device: no host round trip per step
         max_shift = max(1, splits.img_size // 16) if augment else 0
         say(f"train: {arch} on {splits.source} ({len(train_ds)} train / {len(splits.valid)} valid images, "
             f"{splits.num_classes} classes, {splits.img_size}x{splits.img_size}), {epochs} epochs, batch size {bs}"
