@@ -16,7 +16,7 @@ def test_pipeline_ci_profile(tmp_path):
     run, tmp = tmp_path / 'run', tmp_path / 'tmp'
     tmp.mkdir()
     r = subprocess.run([sys.executable, '-m', 'tinyruntime.pipeline', '--profile', 'params/ci.yaml', '--run_dir', str(run),
-                        '--batch_size', '32'], capture_output=True, text=True, cwd=ROOT, timeout=900,
+                        '--batch_size', '32'], capture_output=True, text=True, cwd=ROOT, timeout=1800,
                        env={**os.environ, 'TMPDIR': str(tmp)}, preexec_fn=lambda: os.umask(0o022))
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])
     s = json.loads((run / 'summary.json').read_text())
@@ -39,12 +39,12 @@ def test_pipeline_ci_profile(tmp_path):
 
 def test_pipeline_bad_parameter_fails_with_one_line(tmp_path):
     r = subprocess.run([sys.executable, '-m', 'tinyruntime.pipeline', '--profile', 'params/ci.yaml', '--arch', 'nonet',
-                        '--run_dir', str(tmp_path / 'run'), '--stages', '02_train'], capture_output=True, text=True, cwd=ROOT, timeout=300)
+                        '--run_dir', str(tmp_path / 'run'), '--stages', '02_train'], capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert r.returncode == 1
     assert r.stderr.strip().splitlines()[-1].startswith("pipeline: error: stage 02_train failed: ModelError: unknown architecture 'nonet'")
     assert json.loads((tmp_path / 'run' / 'summary.json').read_text())['stages']['02_train']['status'] == 'failed'
     r = subprocess.run([sys.executable, '-m', 'tinyruntime.pipeline', '--profile', 'params/nope.yaml'],
-                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode != 0 and 'params/nope.yaml: no such profile' in r.stderr
 
 
@@ -52,7 +52,7 @@ def test_make_pipeline_unknown_stage(tmp_path):
     "`make pipeline STAGES=02_trian`: an error that lists the stages, no run folder."
     runs = set((ROOT / 'runs').iterdir()) if (ROOT / 'runs').exists() else set()
     r = subprocess.run(['make', '-s', 'pipeline', 'STAGES=02_trian', 'PROFILE=params/ci.yaml'], capture_output=True, text=True,
-                       cwd=ROOT, timeout=300)
+                       cwd=ROOT, timeout=900)
     assert r.returncode != 0
     assert ("pipeline: error: unknown stage '02_trian' (did you mean '02_train'?): the stages are "
             "02_train, 03_test_dataset_generator, 05_export, 06_quantize") in r.stderr

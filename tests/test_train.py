@@ -8,7 +8,7 @@ BIN = Path(sys.executable).parent
 
 
 def run(*args, **kw):
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=kw.pop('cwd', ROOT), timeout=kw.pop('timeout', 300), **kw)
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=kw.pop('cwd', ROOT), timeout=kw.pop('timeout', 900), **kw)
 
 
 def test_torchrun_two_cpu_processes(tmp_path):
@@ -96,7 +96,7 @@ def test_bad_inputs_fail_before_any_work(tmp_path):
 
 def test_model_files_follow_the_umask(tmp_path):
     r = subprocess.run([str(BIN / 'tinyruntime_train'), '--epochs', '1', '--limit', '32', '--out', str(tmp_path / 'm')],
-                       capture_output=True, text=True, cwd=ROOT, timeout=300, preexec_fn=lambda: os.umask(0o022))
+                       capture_output=True, text=True, cwd=ROOT, timeout=900, preexec_fn=lambda: os.umask(0o022))
     assert r.returncode == 0, r.stderr[-3000:]
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in [tmp_path / 'm', *(tmp_path / 'm').iterdir()]}
     assert modes == {'m': '0o755', 'config.json': '0o644', 'model.safetensors': '0o644'}
