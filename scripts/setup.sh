@@ -47,6 +47,8 @@ if [ ! -x "$uv" ]; then
   rm -f "$tmp.log"; rm -rf "$cache/uv-$uv_version"; mv "$tmp" "$cache/uv-$uv_version"
 fi
 export UV_CACHE_DIR="$cache/uv" UV_LINK_MODE=hardlink UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1
+uvtmp="$cache/tmp"; mkdir -p "$uvtmp"   # uv's build locks go here, not to /tmp
+uv() { TMPDIR="$uvtmp" "$uv" "$@"; }
 # uv does not read pip's configuration: pass on the machine's local indexes and wheel folders
 # (pip config or PIP_* variables; PyPI stays the default index). On a tie uv prefers the local ones.
 pipcfg() { "$py" -m pip config get "$1" 2>/dev/null || true; }
@@ -73,11 +75,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! own; then
   rm -rf .venv
   log=$(mktemp "$cache/.setup-log-XXXXXX")
   trap 'rm -f "$log"' EXIT
-  "$uv" venv -q --seed --python "$py" .venv >"$log" 2>&1 || { cat "$log" >&2; echo "setup: uv venv failed" >&2; exit 1; }
+  uv venv -q --seed --python "$py" .venv >"$log" 2>&1 || { cat "$log" >&2; echo "setup: uv venv failed" >&2; exit 1; }
   # First from the cache alone (no network at all); if something is missing there, fetch it.
-  if ! "$uv" pip install -q --python .venv/bin/python --offline "${sources[@]}" -e ".[dev]" >"$log" 2>&1; then
+  if ! uv pip install -q --python .venv/bin/python --offline "${sources[@]}" -e ".[dev]" >"$log" 2>&1; then
     echo "setup: fetching packages missing from the cache (torch is a large download the first time)"
-    "$uv" pip install -q --python .venv/bin/python "${sources[@]}" -e ".[dev]" >"$log" 2>&1 \
+    uv pip install -q --python .venv/bin/python "${sources[@]}" -e ".[dev]" >"$log" 2>&1 \
       || { cat "$log" >&2; echo "setup: installing the requirements failed (.venv left incomplete; rerun make setup)" >&2; exit 1; }
   fi
   own || { echo "setup: .venv does not import this clone's tinyruntime" >&2; exit 1; }
