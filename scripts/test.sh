@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(pwd)/.venv/bin:$PATH" PYTHONUNBUFFERED=1
+# torch (via torchvision) keeps a per-user compile cache in $TMPDIR/torchinductor_<user>: keep it with ours instead
+export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyruntime/torchinductor}
 start=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - start ))s)"; }
 snap=$(mktemp -d -t tinyruntime-test-XXXXXX)     # everything temporary of this run, removed however it ends
