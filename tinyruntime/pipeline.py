@@ -108,6 +108,8 @@ def run_pipeline(profile='params/default.yaml', overrides:dict|None=None, run_di
     "Run the stage notebooks with papermill into `run_dir` (default `runs/<UTC timestamp>`); returns the summary."
     import papermill as pm
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    # torch (imported by torchvision) makes its compile cache in $TMPDIR/torchinductor_<user>: the stages' kernels keep it with ours
+    os.environ.setdefault('TORCHINDUCTOR_CACHE_DIR', str(Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache')) / 'tinyruntime' / 'torchinductor'))
     values = load_profile(profile)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     nbs = Path(nbs_path) if nbs_path else nbs_folder()
