@@ -7,24 +7,24 @@
 # Each image runs `tinyruntime_compile --md md --data data` in /work: md/ holds the trained model
 # (config.json + model.safetensors) and runtime_info.json, data/ the calibration images (static only);
 # it writes md/model.bin. TINYRUNTIME_COMPILER makes an image refuse a runtime_info.json that asks for
-# another kind. Versions come from requirements.txt (torch and torchvision from PyTorch's CPU-only index).
+# another kind. Versions come from settings.ini's pinned `requirements` line (torch and torchvision from
+# PyTorch's CPU-only index); the notebook and test tools (dev_requirements) are not installed.
 
 ARG PYTHON_VERSION=3.11
 FROM python:${PYTHON_VERSION}-slim AS base
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /opt/tinyruntime
-COPY requirements.txt ./
+COPY settings.ini ./
 # CPU-only torch once, in its own layer (the largest, and the one the build cache keeps)
 RUN --mount=type=cache,target=/root/.cache/pip \
-    grep -E '^(torch|torchvision)==' requirements.txt \
+    sed -n 's/^requirements *= *//p' settings.ini | tr ' ' '\n' | grep -E '^(torch|torchvision)==' \
     | xargs pip install --index-url https://download.pytorch.org/whl/cpu
 # the rest of the runtime dependencies (not the notebook and test tools)
 RUN --mount=type=cache,target=/root/.cache/pip \
-    grep -E '^[A-Za-z0-9_.-]+==' requirements.txt \
-    | grep -vE '^(torch|torchvision|papermill|ipykernel|jupyterlab|nbconvert|nbdev|execnb|ghapi|pytest)==' \
+    sed -n 's/^requirements *= *//p' settings.ini | tr ' ' '\n' | grep -vE '^(torch|torchvision)==' \
     | xargs pip install
-COPY settings.ini setup.py README.md ./
+COPY setup.py README.md ./
 COPY tinyruntime ./tinyruntime
 RUN pip install --no-cache-dir --no-deps . && tinyruntime_compile --help > /dev/null
 WORKDIR /work

@@ -2,15 +2,14 @@
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
-# The virtual environment is shared by every clone (it lives outside, keyed by requirements.txt),
-# so its editable install points at whichever clone ran setup last: put this clone first.
-export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+# .venv is this clone's own environment (scripts/setup.sh), with this clone installed in it.
 
 # Pipeline parameters (passed through to the stage notebooks by papermill).
 ARCH    ?=
 EPOCHS  ?=
 DATASET ?=
 IMG     ?=
+BATCH   ?=
 PROFILE ?= params/default.yaml
 RUN     ?=
 STAGES  ?=
@@ -21,9 +20,10 @@ FUZZ_SECONDS ?= 60
 help:
 	@echo "make setup      create the pinned virtual environment (.venv) and install tinyruntime"
 	@echo "make pipeline   run every stage notebook headlessly into runs/<UTC timestamp>/"
-	@echo "                (ARCH=resnet18 EPOCHS=3 DATASET=path/or/hub-id IMG=32 PROFILE=params/x.yaml RUN=dir STAGES=02_train,...)"
+	@echo "                (ARCH=resnet18 EPOCHS=3 DATASET=path/or/hub-id IMG=32 BATCH=64 PROFILE=params/x.yaml RUN=dir"
+	@echo "                 STAGES=02_train,03_test_dataset_generator,05_export,06_quantize)"
 	@echo "make test       check notebooks and module agree, then nbdev_test, C tests and pytest"
-	@echo "make lab        JupyterLab on the notebooks"
+	@echo "make lab        JupyterLab on the repository (nbs/ and runs/); prints the URL (PORT=8888 IP=127.0.0.1)"
 	@echo "make readme     render nbs/index.ipynb to README.md"
 	@echo "make c          build the C runtime (c/build/run, c/build/runq)"
 	@echo "make devices    static binaries for amd64 and arm64 in dist/inferences/ (tinyMLaaS layout, manifest.json)"
@@ -35,14 +35,14 @@ setup:
 pipeline: setup
 	@$(PY) -m tinyruntime.pipeline --profile "$(PROFILE)" \
 	  $(if $(ARCH),--arch "$(ARCH)") $(if $(EPOCHS),--epochs "$(EPOCHS)") \
-	  $(if $(DATASET),--dataset "$(DATASET)") $(if $(IMG),--img_size "$(IMG)") \
+	  $(if $(DATASET),--dataset "$(DATASET)") $(if $(IMG),--img_size "$(IMG)") $(if $(BATCH),--batch_size "$(BATCH)") \
 	  $(if $(RUN),--run_dir "$(RUN)") $(if $(STAGES),--stages "$(STAGES)")
 
 test: setup
 	@bash scripts/test.sh
 
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=nbs
+	@bash scripts/lab.sh
 
 readme: setup
 	@bash scripts/readme.sh

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Idempotent environment setup for tinyruntime (`make setup`).
+# Idempotent environment setup for tinyruntime (`make setup`; `make pipeline` and `make test` run it).
 #
-# The virtual environment lives outside the clone, keyed by the hash of
-# requirements.txt, so a fresh clone (CI's) reuses it; `.venv` is a link to it.
-# A second run only checks and takes seconds.
+# Each clone has its own virtual environment, `.venv` (a real folder inside the clone), with
+# this clone installed in editable mode: `source .venv/bin/activate` always runs this clone's
+# code. The packages come from one cache outside the clone ($TINYRUNTIME_CACHE, default
+# ~/.cache/tinyruntime): uv installs them from its cache with hard links, so the first setup
+# on a machine downloads, and a second clone's setup takes seconds and downloads nothing.
+# settings.ini is the one list of dependencies (`requirements`, `dev_requirements`, pinned).
+# A second run in the same clone only checks (well under a second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+start=$(date +%s)
 
 # -- Debian packages (C toolchain, static OpenMP) ------------------------------------
 apt_pkgs="gcc make libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user-static dash busybox clang"
@@ -22,32 +27,64 @@ if [ -n "$missing" ]; then
   fi
 fi
 
-# -- Python virtual environment -------------------------------------------------------
+# -- Python and uv ----------------------------------------------------------------------
 py=${PYTHON:-python3.11}
 command -v "$py" >/dev/null 2>&1 || py=python3
 "$py" -c 'import sys; assert sys.version_info[:2] >= (3, 11), sys.version' \
   || { echo "setup: Python 3.11 or newer is needed (found $("$py" --version 2>&1))" >&2; exit 1; }
-key=$( (cat requirements.txt; "$py" --version) | sha256sum | cut -c1-16)
+py=$("$py" -c 'import sys; print(sys.executable)')
 cache=${TINYRUNTIME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyruntime}
-venv="$cache/venv-$key"
-# pip names every local index folder it skips; those lines are noise here
-pipq() { local rc=0; "$venv/bin/python" -m pip -q "$@" > >(grep -v 'is ignored: it is neither a file nor a directory' >&2) 2>&1 || rc=$?; return $rc; }
-if [ ! -f "$venv/.complete" ]; then
-  echo "setup: creating $venv (pinned requirements; torch is a large download the first time)"
-  rm -rf "$venv"          # an interrupted earlier attempt leaves no .complete
-  mkdir -p "$cache"
-  "$py" -m venv "$venv"
-  pipq install --upgrade pip
-  pipq install -r requirements.txt
-  touch "$venv/.complete"
+uv_version=0.13.9
+uv="$cache/uv-$uv_version/bin/uv"
+mkdir -p "$cache"
+if [ ! -x "$uv" ]; then
+  echo "setup: installing uv $uv_version into $cache (once per machine)"
+  tmp=$(mktemp -d "$cache/.uv-$uv_version.tmp-XXXXXX")
+  if ! "$py" -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-cache-dir \
+       --target "$tmp" "uv==$uv_version" >"$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2; rm -rf "$tmp" "$tmp.log"; echo "setup: could not install uv" >&2; exit 1
+  fi
+  rm -f "$tmp.log"; rm -rf "$cache/uv-$uv_version"; mv "$tmp" "$cache/uv-$uv_version"
 fi
-if [ "$(readlink .venv 2>/dev/null)" != "$venv" ]; then rm -rf .venv; ln -s "$venv" .venv; fi
+export UV_CACHE_DIR="$cache/uv" UV_LINK_MODE=hardlink UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1
+uvtmp="$cache/tmp"; mkdir -p "$uvtmp"   # uv's build locks go here, not to /tmp
+uv() { TMPDIR="$uvtmp" "$uv" "$@"; }
+# uv does not read pip's configuration: pass on the machine's local indexes and wheel folders
+# (pip config or PIP_* variables; PyPI stays the default index). On a tie uv prefers the local ones.
+pipcfg() { "$py" -m pip config get "$1" 2>/dev/null || true; }
+sources=(--index-strategy unsafe-best-match)    # a pinned version may be on any of the indexes
+for u in ${PIP_EXTRA_INDEX_URL:-$(pipcfg global.extra-index-url)}; do
+  [ -e "${u#file://}" ] || [[ "$u" != file://* ]] && sources+=(--extra-index-url "$u")
+done
+for d in ${PIP_FIND_LINKS:-$(pipcfg global.find-links)}; do
+  [ -e "${d#file://}" ] || [[ "$d" != /* && "$d" != file://* ]] && sources+=(--find-links "$d")
+done
 
-# -- this clone, installed in editable mode (re-pointed when the clone moves) ---------
-if [ "$(cat "$venv/.tinyruntime-src" 2>/dev/null)" != "$root" ] || ! .venv/bin/python -c 'import tinyruntime' >/dev/null 2>&1 \
-   || [ settings.ini -nt "$venv/.tinyruntime-src" ]; then
-  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . >/tmp/tinyruntime-editable.log 2>&1 \
-    || { cat /tmp/tinyruntime-editable.log >&2; echo "setup: editable install failed" >&2; exit 1; }
-  echo "$root" > "$venv/.tinyruntime-src"
+# -- this clone's virtual environment -----------------------------------------------------
+# Rebuilt when settings.ini, setup.py, Python, uv or the clone's place change (the stamp),
+# or when this clone's tinyruntime is not what it imports.
+stamp=.venv/.tinyruntime-setup
+want=$( (cat settings.ini setup.py; "$py" --version; echo "$py $root $uv_version") | sha256sum | cut -c1-16)
+own() { .venv/bin/python -c "import sys, tinyruntime, pathlib; sys.exit(pathlib.Path(tinyruntime.__file__).resolve().parent != pathlib.Path('$root/tinyruntime').resolve())" >/dev/null 2>&1; }
+if [ -L .venv ]; then
+  echo "setup: .venv was a link to a shared environment; this clone gets its own"
+  rm -f .venv             # the link only, never what it points to
 fi
-echo "setup: ok ($(readlink .venv))"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! own; then
+  echo "setup: creating .venv (pinned requirements from settings.ini; from the package cache $UV_CACHE_DIR)"
+  rm -rf .venv
+  log=$(mktemp "$cache/.setup-log-XXXXXX")
+  trap 'rm -f "$log"' EXIT
+  uv venv -q --seed --python "$py" .venv >"$log" 2>&1 || { cat "$log" >&2; echo "setup: uv venv failed" >&2; exit 1; }
+  # First from the cache alone (no network at all); if something is missing there, fetch it.
+  if ! uv pip install -q --python .venv/bin/python --offline "${sources[@]}" -e ".[dev]" >"$log" 2>&1; then
+    echo "setup: fetching packages missing from the cache (torch is a large download the first time)"
+    uv pip install -q --python .venv/bin/python "${sources[@]}" -e ".[dev]" >"$log" 2>&1 \
+      || { cat "$log" >&2; echo "setup: installing the requirements failed (.venv left incomplete; rerun make setup)" >&2; exit 1; }
+  fi
+  own || { echo "setup: .venv does not import this clone's tinyruntime" >&2; exit 1; }
+  echo "$want" > "$stamp"
+  echo "setup: ok in $(( $(date +%s) - start ))s (.venv, tinyruntime from $root)"
+else
+  echo "setup: ok (.venv, tinyruntime from $root)"
+fi

@@ -13,9 +13,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(pwd)/.venv/bin:$PATH" PYTHONUNBUFFERED=1
+# torch (via torchvision) keeps a per-user compile cache in $TMPDIR/torchinductor_<user>: keep it with ours instead
+export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyruntime/torchinductor}
 start=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - start ))s)"; }
-snap=$(mktemp -d)
+snap=$(mktemp -d -t tinyruntime-test-XXXXXX)     # everything temporary of this run, removed however it ends
 trap 'rm -rf "$snap"' EXIT
 
 step "nbdev_export leaves tinyruntime/ unchanged"
@@ -88,7 +90,7 @@ step "nbdev_test (every notebook)"
 nbdev_test --n_workers "${NBDEV_WORKERS:-2}" --timing
 
 step "pytest tests/"
-python -m pytest -q tests
+python -m pytest -q --basetemp "$snap/pytest" tests      # its tmp_path folders go when this script ends
 
 # The parity suites once more against c/build/asan/{run,runq} (TINYRUNTIME_SANITIZE: non-recoverable
 # UBSan, leaks checked): every architecture's kernels at BS 1 and 3 with one thread (f32: resnet18,
@@ -96,8 +98,8 @@ python -m pytest -q tests
 # corrupt-file and bad-data tests. Left out (run above without sanitizers): resnet34/50 and the
 # 2-thread cases, which only repeat those kernels at ~10x the cost under ASan.
 step "pytest parity suites against the ASan+UBSan binaries (subset)"
-TINYRUNTIME_SANITIZE=1 python -m pytest -q tests/test_runtime_f32.py \
+TINYRUNTIME_SANITIZE=1 python -m pytest -q --basetemp "$snap/pytest-asan" tests/test_runtime_f32.py \
   -k "not resnet34 and not resnet50 and not 1-2 and not 3-2 and not python_file_interpreter"
-TINYRUNTIME_SANITIZE=1 python -m pytest -q tests/test_quantize.py \
+TINYRUNTIME_SANITIZE=1 python -m pytest -q --basetemp "$snap/pytest-asan" tests/test_quantize.py \
   -k "(resnet18 or odd_ops or mobilenet_v2-1-1 or mobilenet_v2-dq8-1-1 or mobilenet_v2-dq8_sym-1-1) and not 1-2 and not 3-2 and not close_to_float and not trained"
 echo "make test: all passed in $(( $(date +%s) - start ))s"

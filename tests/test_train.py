@@ -8,7 +8,7 @@ BIN = Path(sys.executable).parent
 
 
 def run(*args, **kw):
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=kw.pop('cwd', ROOT), timeout=kw.pop('timeout', 300), **kw)
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=kw.pop('cwd', ROOT), timeout=kw.pop('timeout', 900), **kw)
 
 
 def test_torchrun_two_cpu_processes(tmp_path):
@@ -43,6 +43,63 @@ def test_console_script_trains_and_fails_cleanly(tmp_path):
     r = run(BIN / 'tinyruntime_train', '--dataset', tmp_path / 'nodata', '--out', tmp_path / 'x')
     assert r.returncode == 2 and str(tmp_path / 'nodata') in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / 'x').exists()
+
+
+def small_folder(root, per_class=30, classes=3, val=10, seed=0):
+    "A small image folder: `per_class` train and `val` valid images per class, each class its own noisy pattern."
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:40, 0:40]
+    patterns = [(np.sin(xx / (2 + c)) * np.cos(yy / (3 + 2 * c)) + 1) * 100 for c in range(classes)]
+    for split, n in (('train', per_class), ('val', val)):
+        for c in range(classes):
+            d = Path(root, split, f'c{c}'); d.mkdir(parents=True)
+            for i in range(n):
+                img = patterns[c][..., None] + rng.normal(0, 40, (40, 40, 3)) + rng.integers(-30, 30)
+                Image.fromarray(img.clip(0, 255).astype(np.uint8)).save(d / f'{i}.png')
+    return Path(root)
+
+
+def test_small_dataset_trains(tmp_path):
+    "90 images of 3 classes: the batch size comes from the dataset size, and 6 epochs learn (64 would take 6 steps in all)."
+    from tinyruntime.train import train
+    root = small_folder(tmp_path / 'd')
+    _, cfg = train('resnet18', epochs=6, dataset=str(root), img_size=32, quiet=True)
+    assert cfg['train_params']['batch_size'] == 8 and cfg['train_params']['steps'] == 6 * 11
+    assert cfg['test_accuracy'] > 0.6, cfg['history']                   # chance is 1/3
+    r = run(BIN / 'tinyruntime_train', '--dataset', root, '--img_size', 32, '--epochs', 1, '--limit', 30, '--batch_size', 64,
+            '--out', tmp_path / 'm')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'train: warning: only 1 optimizer steps' in r.stderr and '--batch_size 8' in r.stderr
+
+
+def test_bad_inputs_fail_before_any_work(tmp_path):
+    (tmp_path / 'file').write_text('x')
+    r = run(BIN / 'tinyruntime_train', '--out', tmp_path / 'file' / 'model')
+    assert r.returncode == 2 and 'epoch' not in r.stdout
+    assert r.stderr.strip().splitlines() == [f"tinyruntime_train: error: {tmp_path / 'file' / 'model'}: cannot create the model folder "
+                                             f"({tmp_path / 'file'} is not a folder)"]
+    small_folder(tmp_path / 'one', per_class=4, classes=1, val=2)
+    r = run(BIN / 'tinyruntime_train', '--dataset', tmp_path / 'one', '--out', tmp_path / 'm')
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        f"tinyruntime_train: error: {tmp_path / 'one' / 'train'}: only 1 class ('c0'); a classifier needs at least 2 (one <class> folder each)"]
+    r = run(BIN / 'tinyruntime_train', '--dataset', 'mydata', '--out', tmp_path / 'm', cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "tinyruntime_train: error: mydata: no such dataset folder (and not a Hub repo id of the form owner/name)"]
+    env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'HF_DATASETS_OFFLINE': '1'}
+    r = run(BIN / 'tinyruntime_train', '--dataset', 'nobody-here/no-such-data', '--out', tmp_path / 'm', cwd=tmp_path, env=env)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "nobody-here/no-such-data: no such local dataset folder, and the Hub could not provide it" in r.stderr
+    assert not (tmp_path / 'm').exists()
+
+
+def test_model_files_follow_the_umask(tmp_path):
+    r = subprocess.run([str(BIN / 'tinyruntime_train'), '--epochs', '1', '--limit', '32', '--out', str(tmp_path / 'm')],
+                       capture_output=True, text=True, cwd=ROOT, timeout=900, preexec_fn=lambda: os.umask(0o022))
+    assert r.returncode == 0, r.stderr[-3000:]
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in [tmp_path / 'm', *(tmp_path / 'm').iterdir()]}
+    assert modes == {'m': '0o755', 'config.json': '0o644', 'model.safetensors': '0o644'}
 
 
 def test_load_model_refuses_bad_folders(tmp_path):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
-from .core import TinyError, cli_errors, write_json, write_metrics
+from .core import TinyError, cli_errors, write_json, write_metrics, local_or_hub, hub_failed
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'SPLIT_NAMES', 'DataError', 'stratified_split', 'TensorImages',
@@ -148,6 +148,12 @@ def _scan_classes(folder):
     if not out: raise DataError(f"{folder}: no classes (expected <class>/<image> folders with JPEG/PNG images)")
     return out
 
+def _two_classes(names, where):
+    "A classifier needs two classes at least: one class would score 100% and learn nothing."
+    if len(names) < 2:
+        raise DataError(f"{where}: only {len(names)} class{'' if len(names) == 1 else 'es'}"
+                        f"{f' ({names[0]!r})' if names else ''}; a classifier needs at least 2 (one <class> folder each)")
+
 def _find_splits(names):
     "Map 'train'/'valid'/'test' to the names present in `names`."
     found = {}
@@ -172,6 +178,7 @@ def _folder_splits(root, img_size=224, seed=0, mean=None, std=None):
         _check_split_set(found, root, subdirs)
         classes = _scan_classes(root / found['train'])
         names = list(classes)
+        _two_classes(names, root / found['train'])
         def mk(split):
             cls = _scan_classes(root / found[split])
             extra = [c for c in cls if c not in names]
@@ -184,6 +191,7 @@ def _folder_splits(root, img_size=224, seed=0, mean=None, std=None):
         return DatasetSplits(train, valid, test, names, mean, std, img_size, str(root), test_split)
     classes = _scan_classes(root)
     names = list(classes)
+    _two_classes(names, root)
     files = [(f, i) for i, (c, fs) in enumerate(classes.items()) for f in fs]
     splits = stratified_split([l for _, l in files], seed=seed)
     mk = lambda idx: ImageFiles([files[i][0] for i in idx], [files[i][1] for i in idx], img_size, mean, std)
@@ -208,7 +216,9 @@ def _hf_splits(spec, img_size=224, seed=0, mean=None, std=None, image_col=None, 
     import datasets
     p = Path(spec)
     if p.exists(): dd = datasets.load_from_disk(str(p))
-    else: dd = datasets.load_dataset(spec)
+    else:
+        try: dd = datasets.load_dataset(spec)
+        except Exception as e: raise DataError(str(hub_failed(spec, 'dataset', e))) from None
     mean, std = list(mean or IMAGENET_MEAN), list(std or IMAGENET_STD)
     if isinstance(dd, datasets.DatasetDict):
         found = _find_splits(list(dd))
@@ -223,7 +233,7 @@ def _hf_splits(spec, img_size=224, seed=0, mean=None, std=None, image_col=None, 
     else:
         names = sorted({str(v) for v in raw.get('train', raw.get('all'))}, key=lambda s: (len(s), s))
         to_idx = lambda v: names.index(str(v))
-    if not names: raise DataError(f"{spec}: no classes")
+    _two_classes(names, spec)
     def labels_of(k, where):
         try: return [to_idx(v) for v in raw[k]]
         except ValueError: raise DataError(f"{spec}: split {where!r} has a label that is not in the train split") from None
@@ -248,12 +258,12 @@ def load_dataset_splits(dataset:str='builtin', img_size:int|None=None, seed:int=
     if img_size is not None and (int(img_size) != img_size or img_size < 8):
         raise DataError(f"img_size must be an integer >= 8, got {img_size!r}")
     if dataset == 'builtin': return _builtin_splits(img_size or 32, seed, mean, std)
-    p = Path(dataset).expanduser()
-    if p.is_dir():
-        if (p / 'dataset_dict.json').exists() or (p / 'state.json').exists():
-            return _hf_splits(str(p), img_size or 224, seed, mean, std, image_col, label_col)
-        return _folder_splits(p, img_size or 224, seed, mean, std)
-    if p.exists(): raise DataError(f"{dataset}: not a dataset folder")
-    if dataset.startswith(('.', '/', '~')) or not _HUB_ID.match(dataset):
-        raise DataError(f"{dataset}: no such dataset folder (and not a Hub dataset id)")
-    return _hf_splits(dataset, img_size or 224, seed, mean, std, image_col, label_col)
+    try: kind, where = local_or_hub(dataset, 'dataset')      # decided here, before any network: a folder, owner/name, or neither
+    except TinyError as e: raise DataError(str(e)) from None
+    if kind == 'hub': return _hf_splits(where, img_size or 224, seed, mean, std, image_col, label_col)
+    p = where
+    if not p.is_dir(): raise DataError(f"{dataset}: not a dataset folder (a file)")
+    if (p / 'dataset_dict.json').exists() or (p / 'state.json').exists():
+        return _hf_splits(str(p), img_size or 224, seed, mean, std, image_col, label_col)
+    return _folder_splits(p, img_size or 224, seed, mean, std)
+

@@ -11,8 +11,8 @@ from fastcore.script import call_parse
 from .core import write_json, cli_errors
 
 # %% auto #0
-__all__ = ['STAGES', 'nbs_folder', 'PipelineError', 'load_profile', 'notebook_params', 'executable_copy', 'stage_params',
-           'merge_metrics', 'summary_table', 'run_pipeline', 'pipeline_cli']
+__all__ = ['STAGES', 'nbs_folder', 'check_stages', 'PipelineError', 'load_profile', 'notebook_params', 'executable_copy',
+           'stage_params', 'merge_metrics', 'summary_table', 'run_pipeline', 'pipeline_cli']
 
 # %% ../nbs/09_pipeline.ipynb #fdb27da1
 STAGES = ['02_train', '03_test_dataset_generator', '05_export', '06_quantize']
@@ -23,6 +23,18 @@ def nbs_folder() -> Path:
     for p in (Path.cwd() / 'nbs', Path(tinyruntime.__file__).resolve().parent.parent / 'nbs'):
         if p.is_dir(): return p
     raise PipelineError(f"no nbs/ folder in {Path.cwd()}: run the pipeline from the repository")
+
+def check_stages(stages, valid=STAGES) -> list:
+    "`stages` (a list or a comma-separated string) as a list; an unknown name is a `PipelineError` listing the valid ones."
+    if isinstance(stages, str): stages = [s.strip() for s in stages.split(',') if s.strip()]
+    stages = list(dict.fromkeys(stages))
+    if not stages: raise PipelineError(f"no stage given: the stages are {', '.join(valid)}")
+    for s in stages:
+        if s not in valid:
+            import difflib
+            near = difflib.get_close_matches(s, valid, n=1)
+            raise PipelineError(f"unknown stage {s!r}{f' (did you mean {near[0]!r}?)' if near else ''}: the stages are {', '.join(valid)}")
+    return stages
 
 # %% ../nbs/09_pipeline.ipynb #972f8a22
 class PipelineError(RuntimeError):
@@ -85,30 +97,39 @@ def summary_table(summary:dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/09_pipeline.ipynb #b6086488
+def _point_latest(run:Path):
+    "Make `<run's parent>/latest` a relative link to `run`, atomically."
+    latest = run.parent / 'latest'; tmp = run.parent / f".latest.tmp-{os.getpid()}"
+    if tmp.is_symlink(): tmp.unlink()
+    tmp.symlink_to(run.name); os.replace(tmp, latest)
+
 def run_pipeline(profile='params/default.yaml', overrides:dict|None=None, run_dir=None, stages=None,
                  nbs_path=None, runs_path='runs', quiet:bool=False) -> dict:
     "Run the stage notebooks with papermill into `run_dir` (default `runs/<UTC timestamp>`); returns the summary."
     import papermill as pm
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    # torch (imported by torchvision) makes its compile cache in $TMPDIR/torchinductor_<user>: the stages' kernels keep it with ours
+    os.environ.setdefault('TORCHINDUCTOR_CACHE_DIR', str(Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache')) / 'tinyruntime' / 'torchinductor'))
     values = load_profile(profile)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     nbs = Path(nbs_path) if nbs_path else nbs_folder()
-    stages = list(STAGES if stages is None else stages)
+    every = list(STAGES) if nbs_path is None else sorted(p.stem for p in nbs.glob('*.ipynb'))
+    stages = check_stages(every if stages is None else stages, every)
     now = datetime.now(timezone.utc)
+    runs = Path(runs_path).resolve()
     if run_dir is None:
-        runs = Path(runs_path); run = runs / now.strftime('%Y%m%dT%H%M%SZ')
+        run = runs / now.strftime('%Y%m%dT%H%M%SZ')
         while run.exists(): now = datetime.now(timezone.utc); run = runs / now.strftime('%Y%m%dT%H%M%S.%fZ')
     else: run = Path(run_dir)
+    earlier = {}
+    if (run / 'summary.json').is_file():         # a run folder used again: keep what its earlier stages did
+        try: earlier = json.loads((run / 'summary.json').read_text()).get('stages', {})
+        except (json.JSONDecodeError, AttributeError): earlier = {}
     run.mkdir(parents=True, exist_ok=True); run = run.resolve()
-    if run_dir is None:
-        latest = run.parent / 'latest'; tmp = run.parent / f".latest.tmp-{os.getpid()}"
-        try:
-            if tmp.is_symlink(): tmp.unlink()
-            tmp.symlink_to(run.name); os.replace(tmp, latest)
-        except OSError: pass
     values['run_dir'] = str(run)
     summary = dict(run_dir=str(run), created=now.isoformat(timespec='seconds'), profile=str(profile) if not isinstance(profile, dict) else None,
-                   params={k: v for k, v in values.items() if k != 'run_dir'}, stages={}, metrics={}, total_wall_s=0.0)
+                   params={k: v for k, v in values.items() if k != 'run_dir'},
+                   stages={k: v for k, v in earlier.items() if k not in stages}, metrics={}, total_wall_s=0.0)
     t_all = time.time()
     def save():
         summary['metrics'] = merge_metrics(run); summary['total_wall_s'] = round(time.time() - t_all, 2)
@@ -116,14 +137,11 @@ def run_pipeline(profile='params/default.yaml', overrides:dict|None=None, run_di
     say(f"pipeline: run folder {run}")
     for i, stage in enumerate(stages, 1):
         nb = nbs / f"{stage}.ipynb"
-        if not nb.exists():
-            say(f"[{i}/{len(stages)}] {stage}: skipped (no {nb.name} yet)")
-            summary['stages'][stage] = dict(status='skipped', wall_s=0.0); save(); continue
         params = stage_params(nb, values)
         say(f"[{i}/{len(stages)}] {stage}: running ({', '.join(f'{k}={v}' for k, v in params.items() if k != 'run_dir')})")
         t0 = time.time(); out_nb = run / nb.name
         try:
-            with tempfile.TemporaryDirectory() as t:
+            with tempfile.TemporaryDirectory(prefix='tinyruntime-stage-') as t:
                 pm.execute_notebook(str(executable_copy(nb, Path(t) / nb.name)), str(out_nb), parameters=params,
                                     kernel_name='python3', cwd=str(nbs), progress_bar=False, log_output=False,
                                     extra_arguments=['--IPKernelApp.log_level=CRITICAL'])
@@ -131,11 +149,18 @@ def run_pipeline(profile='params/default.yaml', overrides:dict|None=None, run_di
             summary['stages'][stage] = dict(status='failed', wall_s=round(time.time() - t0, 2), notebook=out_nb.name); save()
             what = f"{e.ename}: {e.evalue}" if hasattr(e, 'ename') else f"{type(e).__name__}: {e}"
             what = (what.strip().splitlines() or [''])[0]
-            raise PipelineError(f"stage {stage} failed: {what} (see {out_nb})") from None
+            raise PipelineError(f"stage {stage} failed: {what} (see {out_nb}; {run.parent.name}/latest still points at the last run that succeeded)") from None
         summary['stages'][stage] = dict(status='ok', wall_s=round(time.time() - t0, 2), notebook=out_nb.name); save()
         say(f"[{i}/{len(stages)}] {stage}: ok in {time.time() - t0:.1f}s")
     save()
     say(''); say(summary_table(summary)); say(f"\npipeline: done in {summary['total_wall_s']:.1f}s; summary in {run / 'summary.json'}")
+    done = [s for s in every if summary['stages'].get(s, {}).get('status') == 'ok']
+    if run.parent == runs and done == every:
+        try: _point_latest(run); say(f"pipeline: {runs.name}/latest -> {run.name}")
+        except OSError as e: say(f"pipeline: could not point {runs.name}/latest at {run.name} ({e})")
+    elif run.parent == runs:
+        say(f"pipeline: {runs.name}/latest not moved: {run.name} has not run every stage "
+            f"({', '.join(s for s in every if s not in done)} missing)")
     return summary
 
 # %% ../nbs/09_pipeline.ipynb #46acaf32
@@ -145,16 +170,18 @@ def pipeline_cli(profile:str='params/default.yaml',  # YAML profile of stage par
                  epochs:int=None,                     # override: training epochs
                  dataset:str=None,                    # override: 'builtin', a folder, or a Hub dataset id
                  img_size:int=None,                   # override: square input size
+                 batch_size:int=None,                 # override: training batch size
                  run_dir:str=None,                    # run folder (default runs/<UTC timestamp>)
-                 stages:str=None,                     # comma-separated stages to run (default: all)
+                 stages:str=None,                     # comma-separated stages to run (default: all of 02_train, 03_test_dataset_generator, 05_export, 06_quantize)
                 ):
     "Run the tinyruntime pipeline: each stage notebook, headlessly, into one run folder."
     with cli_errors('pipeline'):
-        over = {k: v for k, v in dict(arch=arch, epochs=epochs, dataset=dataset, img_size=img_size).items() if v is not None}
-        if over:
-            print("pipeline: the profile's min_accuracy is for its own model; with arch/epochs/dataset/img_size overridden it is off")
-            over['min_accuracy'] = 0.0
+        over = {k: v for k, v in dict(arch=arch, epochs=epochs, dataset=dataset, img_size=img_size, batch_size=batch_size).items() if v is not None}
         try:
-            run_pipeline(profile, over, run_dir, stages.split(',') if stages else None)
+            stages = check_stages(stages) if stages is not None else None
+            if over:
+                print("pipeline: the profile's min_accuracy is for its own model; with arch/epochs/dataset/img_size/batch_size overridden it is off")
+                over['min_accuracy'] = 0.0
+            run_pipeline(profile, over, run_dir, stages)
         except PipelineError as e:
             print(f"pipeline: error: {e}", file=sys.stderr); raise SystemExit(1)

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Subset
-from fastcore.script import call_parse
+from fastcore.script import call_parse, bool_arg
 from .data import load_dataset_splits, DataError, _HUB_ID
-from .core import cli_errors, write_metrics, _exchange
+from .core import cli_errors, write_metrics, _exchange, check_output
 from .train import load_model, read_config
 
 # %% auto #0
@@ -162,17 +162,18 @@ def push_test_dataset(folder, repo_id:str, token:str|None=None, private:bool=Fal
 # %% ../nbs/03_test_dataset_generator.ipynb #bb4a5954
 @call_parse
 def testset_cli(out:str='test',            # test set folder to write (<label>/<i>.bin + manifest.json)
-                dataset:str='builtin',     # 'builtin', an image folder, a local HF dataset folder, or a Hub dataset id
-                model:str=None,            # model folder or Hub model id: its input size, normalization and classes
+                dataset:str='builtin',     # 'builtin', an image folder, a local HF dataset folder, or a Hub dataset id owner/name
+                model:str=None,            # model folder (tinyruntime_train writes `model`) or Hub model id: its input size, normalization and classes
                 split:str='test',          # split to write: test (falls back to valid when absent), valid or train
                 per_class:int=None,        # at most this many images per class
                 img_size:int=None,         # input size when no model is given
                 seed:int=0,                # seed of the dataset split
-                verify:bool=True,          # --no-verify: skip checking that PyTorch scores the same on the files as on the dataset
+                verify:bool_arg=True,      # true/false: check that PyTorch scores the same on the files as on the dataset (with --model)
                 push:str=None,             # Hub dataset repo id to publish the test set to (needs a token)
                ):
     "Write a dataset's test split as raw float32 tensor files for the tinyruntime C runtime."
     with cli_errors('tinyruntime_testset'):
+        check_output(out, 'test set folder', is_dir=True)          # before any work, naming the path as given
         man = write_test_set(out, dataset, model, split, per_class, img_size, seed)
         print(f"tinyruntime_testset: wrote {man['total']} images {man['shape']} to {out}")
         if model and verify:

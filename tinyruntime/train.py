@@ -13,12 +13,12 @@ import torch.distributed as dist
 import torchvision
 from torch.utils.data import DataLoader, Subset
 from fastcore.script import call_parse, bool_arg
-from .data import load_dataset_splits, DataError, _HUB_ID
-from .core import cli_errors, write_metrics
+from .data import load_dataset_splits, DataError, TensorImages
+from .core import TinyError, cli_errors, write_metrics, atomic_dir, check_output, local_or_hub, hub_failed
 
 # %% auto #0
 __all__ = ['MODEL_FILES', 'ModelError', 'classifier_archs', 'replace_head', 'build_model', 'save_model', 'model_folder',
-           'read_config', 'load_model', 'push_model', 'evaluate', 'train', 'train_cli']
+           'read_config', 'load_model', 'push_model', 'as_tensors', 'evaluate', 'auto_batch_size', 'train', 'train_cli']
 
 # %% ../nbs/02_train.ipynb #350559dd
 class ModelError(ValueError):
@@ -63,17 +63,21 @@ def save_model(model:nn.Module, folder, config:dict):
     with atomic_dir(folder) as tmp:
         save_file(sd, str(tmp / 'model.safetensors'), metadata={'format': 'pt', 'arch': str(config.get('arch'))})
         (tmp / 'config.json').write_text(json.dumps(config, indent=2) + "\n")
+        um = os.umask(0o022); os.umask(um)
+        for f in MODEL_FILES: os.chmod(tmp / f, 0o666 & ~um)     # safetensors writes 0600, whatever the umask
     return Path(folder)
 
 def model_folder(path_or_repo_id) -> Path:
     "A local model folder: `path_or_repo_id` itself, or a download of that Hub model repo."
-    s = str(path_or_repo_id); p = Path(s).expanduser()
-    if p.is_dir(): folder = p
-    elif p.exists() or s.startswith(('.', '/', '~')) or not _HUB_ID.match(s) or '/' not in s:
-        raise ModelError(f"{s}: no such model folder (and not a Hub model id owner/name)")
+    try: kind, where = local_or_hub(path_or_repo_id, 'model')
+    except TinyError as e: raise ModelError(str(e)) from None
+    if kind == 'local':
+        folder = where
+        if not folder.is_dir(): raise ModelError(f"{folder}: not a model folder (a file)")
     else:
         from huggingface_hub import snapshot_download
-        folder = Path(snapshot_download(s, repo_type='model', allow_patterns=list(MODEL_FILES)))
+        try: folder = Path(snapshot_download(where, repo_type='model', allow_patterns=list(MODEL_FILES)))
+        except Exception as e: raise ModelError(str(hub_failed(where, 'model', e))) from None
     for f in MODEL_FILES:
         if not (folder / f).is_file(): raise ModelError(f"{folder}: no {f} (not a tinyruntime model folder)")
     return folder
@@ -122,41 +126,96 @@ def _dist():
     if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
     return 0, 1
 
+def _fits(nbytes:int, device) -> bool:
+    "Whether `nbytes` of tensors may live on `device` for the whole run (a quarter of its free memory, at most 4 GiB of RAM)."
+    device = torch.device(device)
+    if device.type == 'cuda': return nbytes <= torch.cuda.mem_get_info(device)[0] // 4
+    try: avail = os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError, AttributeError): return False
+    return nbytes <= min(avail // 4, 4 << 30)
+
+def as_tensors(ds, device='cpu', workers:int=0):
+    "All of `ds` as (images, labels) tensors on `device` when they fit there, else None (built-in data: no copy on the CPU)."
+    device = torch.device(device)
+    idx = None
+    if isinstance(ds, Subset) and isinstance(ds.dataset, TensorImages): ds, idx = ds.dataset, torch.as_tensor(ds.indices)
+    if isinstance(ds, TensorImages):
+        x, y = ds.x, torch.as_tensor(ds.labels)
+        if idx is not None: x, y = x[idx], y[idx]
+        if device.type != 'cpu' and not _fits(x.nelement() * x.element_size(), device): return None
+        return x.to(device), y.to(device)
+    if len(ds) == 0: return None
+    x0 = ds[0][0]
+    if not _fits(len(ds) * x0.nelement() * x0.element_size(), device): return None
+    xs, ys = [], []                          # decode every image once (workers in parallel), keep the tensors
+    for xb, yb in DataLoader(ds, batch_size=64, num_workers=workers, pin_memory=device.type == 'cuda'):
+        xs.append(xb.to(device, non_blocking=True)); ys.append(yb.to(device, non_blocking=True))
+    return torch.cat(xs), torch.cat(ys)
+
 @torch.no_grad()
 def evaluate(model:nn.Module, ds, batch_size:int=256, device=None) -> float:
-    "Top-1 accuracy of `model` on the dataset `ds` (sharded across processes under torch.distributed)."
+    "Top-1 accuracy of `model` on the dataset `ds` or on (images, labels) tensors (sharded across processes under torch.distributed)."
     rank, ws = _dist()
     device = device or next(model.parameters()).device
     was = model.training; model.eval()
-    part = Subset(ds, list(range(rank, len(ds), ws))) if ws > 1 else ds
     correct = torch.zeros(2, dtype=torch.float64, device=device)
-    for xb, yb in DataLoader(part, batch_size=batch_size):
-        out = model(xb.to(device))
-        correct[0] += (out.argmax(1).cpu() == yb).sum().item(); correct[1] += len(yb)
+    if isinstance(ds, tuple):
+        x, y = ds
+        if ws > 1: x, y = x[rank::ws], y[rank::ws]
+        batches = ((x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(y), batch_size))
+    else: batches = DataLoader(Subset(ds, list(range(rank, len(ds), ws))) if ws > 1 else ds, batch_size=batch_size)
+    for xb, yb in batches:                   # counted on the device: one host sync at the end, not one per batch
+        yb = yb.to(device, non_blocking=True)
+        correct[0] += (model(xb.to(device, non_blocking=True)).argmax(1) == yb).sum(); correct[1] += len(yb)
     if ws > 1: dist.all_reduce(correct)
     model.train(was)
     return (correct[0] / correct[1].clamp(min=1)).item()
 
 # %% ../nbs/02_train.ipynb #38352c9a
 def _shift(xb, max_shift, gen):
-    "Shift each image by a random (dy, dx) in [-max_shift, max_shift], replicating the edges."
+    "Shift each image by a random (dy, dx) in [-max_shift, max_shift], replicating the edges (one gather; `gen` lives on `xb`'s device)."
     if max_shift <= 0: return xb
-    n, _, h, w = xb.shape
+    n, c, h, w = xb.shape
     xp = F.pad(xb, (max_shift,) * 4, mode='replicate')
-    d = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=gen).tolist()
-    return torch.stack([xp[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(d)])
+    d = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=gen, device=gen.device).to(xb.device)
+    rows = (d[:, 0, None] + torch.arange(h, device=xb.device))[:, None, :, None]
+    cols = (d[:, 1, None] + torch.arange(w, device=xb.device))[:, None, None, :]
+    return xp[torch.arange(n, device=xb.device)[:, None, None, None], torch.arange(c, device=xb.device)[None, :, None, None], rows, cols]
+
+def auto_batch_size(n:int, world:int=1, largest:int=64, steps:int=16) -> int:
+    "The global batch size for `n` training images: the largest power of two up to `largest` that still gives `steps` steps an epoch (at least 8 per process)."
+    bs = largest
+    while bs > 8 * world and n // bs < steps: bs //= 2
+    return bs
+
+class _EpochBatches:
+    "Index batches of one epoch: a seeded permutation per epoch, this process's share of it, `bs` at a time (a DataLoader `batch_sampler`)."
+    def __init__(self, n, bs, seed, rank=0, world=1, drop_last=True):
+        self.n, self.bs, self.seed, self.rank, self.world, self.epoch = n, bs, seed, rank, world, 0
+        self.mine = (n // world) if world > 1 else n
+        self.drop_last = drop_last and self.mine > bs
+    def set_epoch(self, e): self.epoch = e
+    def __len__(self): return self.mine // self.bs if self.drop_last else -(-self.mine // self.bs)
+    def order(self):
+        "This process's image indices for this epoch, in order."
+        perm = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + self.epoch))
+        return perm[self.rank:self.mine * self.world:self.world]
+    def __iter__(self):
+        perm = self.order()
+        for i in range(len(self)): yield perm[i * self.bs:(i + 1) * self.bs].tolist()
 
 # %% ../nbs/02_train.ipynb #ce802466
 def train(arch:str='resnet18', epochs:int=8, dataset:str='builtin', img_size:int|None=None, out=None,
-          batch_size:int=64, lr:float=3e-3, weight_decay:float=5e-4, seed:int=0, pretrained:bool=False,
-          augment:bool=True, limit:int|None=None, threads:int|None=None, device:str|None=None, quiet:bool=False):
+          batch_size:int|None=None, lr:float=3e-3, weight_decay:float=5e-4, seed:int=0, pretrained:bool=False,
+          augment:bool=True, limit:int|None=None, threads:int|None=None, device:str|None=None, quiet:bool=False,
+          amp:bool=False, channels_last:bool=False, workers:int|None=None):
     "Fine-tune torchvision `arch` on `dataset`; save the model folder to `out` (if given). Returns (model, config)."
     from tqdm import tqdm
     from torch.nn.parallel import DistributedDataParallel as DDP
-    from torch.utils.data.distributed import DistributedSampler
-    for k, v in dict(epochs=epochs, batch_size=batch_size).items():
+    for k, v in dict(epochs=epochs, batch_size=batch_size or 1, workers=(workers or 0) + 1).items():
         if int(v) != v or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
     if not lr > 0: raise ValueError(f"lr must be positive, got {lr!r}")
+    if out is not None: check_output(out, 'model folder', is_dir=True)         # before any work, naming the user's path
     t_start = time.time()
     world = int(os.environ.get('WORLD_SIZE', '1'))
     own_group = world > 1 and not dist.is_initialized()
@@ -166,44 +225,70 @@ def train(arch:str='resnet18', epochs:int=8, dataset:str='builtin', img_size:int
     local_rank = int(os.environ.get('LOCAL_RANK', '0'))
     local_world = int(os.environ.get('LOCAL_WORLD_SIZE', str(world)))
     device = torch.device(device or (f'cuda:{local_rank}' if cuda else 'cpu'))
-    if device.type == 'cuda': torch.cuda.set_device(device)
-    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // local_world))
+    if device.type == 'cuda': torch.cuda.set_device(device); torch.backends.cudnn.benchmark = True
+    cpus = max(1, (os.cpu_count() or 1) // local_world)
+    torch.set_num_threads(threads or cpus)
+    if workers is None: workers = min(8, cpus) if device.type == 'cuda' else 0      # on the CPU, workers take the training's cores
     say = (lambda *a: None) if (quiet or rank) else (lambda *a: print(*a, flush=True))
     try:
         splits = load_dataset_splits(dataset, img_size, seed=seed)
         train_ds = splits.train
         if limit: train_ds = Subset(train_ds, torch.randperm(len(train_ds), generator=torch.Generator().manual_seed(seed))[:limit].tolist())
+        if len(train_ds) < 1: raise DataError(f"{splits.source}: no training images")
+        bs = batch_size or auto_batch_size(len(train_ds), world)
+        per_proc = max(1, bs // world)
+        batches = _EpochBatches(len(train_ds), per_proc, seed, rank, world)
+        steps = epochs * len(batches)
+        if steps < 50 and rank == 0:
+            fix = auto_batch_size(len(train_ds), world)
+            print(f"train: warning: only {steps} optimizer steps ({len(batches)} per epoch x {epochs} epochs: {len(train_ds)} images "
+                  f"at batch size {bs}), too few to learn; use more epochs" + (f" or --batch_size {fix}" if fix < bs else ''), file=sys.stderr, flush=True)
         torch.manual_seed(seed)
         model = build_model(arch, splits.num_classes, pretrained).to(device)
+        if channels_last: model = model.to(memory_format=torch.channels_last)
         net = DDP(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
-        per_proc = max(1, batch_size // world)
-        sampler = DistributedSampler(train_ds, world, rank, shuffle=True, seed=seed, drop_last=True) if world > 1 else None
-        loader = DataLoader(train_ds, batch_size=per_proc, shuffle=sampler is None, sampler=sampler,
-                            generator=torch.Generator().manual_seed(seed), drop_last=len(train_ds) // world > per_proc)
+        t_load = time.time()
+        train_t, valid_t = as_tensors(train_ds, device, workers), as_tensors(splits.valid, device, workers)
+        if train_t is None:             # too big for the device: decode in workers, pinned buffers, copies that overlap
+            loader = DataLoader(train_ds, batch_sampler=batches, num_workers=workers, pin_memory=device.type == 'cuda',
+                                persistent_workers=workers > 0)
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * len(loader))
-        aug_gen = torch.Generator().manual_seed(seed * 1000 + rank)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+        aug_gen = torch.Generator(device).manual_seed(seed * 1000 + rank)      # on the device: no host round trip per step
         max_shift = max(1, splits.img_size // 16) if augment else 0
         say(f"train: {arch} on {splits.source} ({len(train_ds)} train / {len(splits.valid)} valid images, "
-            f"{splits.num_classes} classes, {splits.img_size}x{splits.img_size}), {epochs} epochs, "
-            f"{world} process{'es' if world > 1 else ''} on {device.type}")
+            f"{splits.num_classes} classes, {splits.img_size}x{splits.img_size}), {epochs} epochs, batch size {bs}"
+            f"{'' if batch_size else ' (from the dataset size)'}, {world} process{'es' if world > 1 else ''} on {device.type}"
+            f"{', images on the device' if train_t is not None else f', {workers} loader workers'}{', bf16' if amp else ''}"
+            f"{', channels_last' if channels_last else ''}")
         history = []
         for ep in range(epochs):
             t0 = time.time()
-            if sampler is not None: sampler.set_epoch(ep)
-            net.train(); tot, n = 0.0, 0
-            for xb, yb in tqdm(loader, desc=f"epoch {ep + 1}/{epochs}", disable=bool(quiet or rank), leave=False,
+            batches.set_epoch(ep)
+            net.train(); tot, n = torch.zeros((), device=device), 0
+            if train_t is not None:
+                order = batches.order().to(device, non_blocking=True)
+                feed = ((train_t[0][i], train_t[1][i]) for i in (order[k * per_proc:(k + 1) * per_proc] for k in range(len(batches))))
+            else: feed = loader
+            for xb, yb in tqdm(feed, total=len(batches), desc=f"epoch {ep + 1}/{epochs}", disable=bool(quiet or rank), leave=False,
                                file=sys.stdout, mininterval=1.0):
-                xb = _shift(xb, max_shift, aug_gen).to(device); yb = yb.to(device)
-                loss = F.cross_entropy(net(xb), yb)
+                xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+                xb = _shift(xb, max_shift, aug_gen)
+                if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                    loss = F.cross_entropy(net(xb), yb)
                 opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
-                tot += loss.item() * len(yb); n += len(yb)
+                tot += loss.detach().float() * len(yb); n += len(yb)       # no host sync per step
+            loss_ep = tot.item() / max(n, 1); t_train = time.time() - t0
             if world > 1:       # BatchNorm statistics are per process: everyone takes rank 0's, which it saves
                 for b in model.buffers(): dist.broadcast(b, 0)
-            va = evaluate(model, splits.valid, device=device)
-            history.append(dict(epoch=ep + 1, loss=round(tot / max(n, 1), 5), valid_accuracy=va, seconds=round(time.time() - t0, 2)))
-            say(f"epoch {ep + 1}/{epochs}: loss {tot / max(n, 1):.4f}, valid accuracy {100 * va:.2f}% ({time.time() - t0:.1f}s)")
-        te = evaluate(model, splits.test, device=device)
+            va = evaluate(model, valid_t if valid_t is not None else splits.valid, device=device)
+            history.append(dict(epoch=ep + 1, loss=round(loss_ep, 5), valid_accuracy=va, seconds=round(time.time() - t0, 2),
+                                images_per_s=round(n * world / max(t_train, 1e-9), 1)))
+            say(f"epoch {ep + 1}/{epochs}: loss {loss_ep:.4f}, valid accuracy {100 * va:.2f}% ({time.time() - t0:.1f}s, "
+                f"{history[-1]['images_per_s']:.0f} images/s)")
+        test_t = as_tensors(splits.test, device, workers)
+        te = evaluate(model, test_t if test_t is not None else splits.test, device=device)
         train_seconds = round(time.time() - t_start, 2)
         say(f"train: test accuracy {100 * te:.2f}% on the {splits.test_split} split ({len(splits.test)} images), {train_seconds:.1f}s")
         config = dict(
@@ -212,9 +297,11 @@ def train(arch:str='resnet18', epochs:int=8, dataset:str='builtin', img_size:int
             mean=list(splits.mean), std=list(splits.std),
             valid_accuracy=history[-1]['valid_accuracy'] if history else None, test_accuracy=te,
             test_split=splits.test_split, dataset=splits.source,
-            train_params=dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
+            train_params=dict(epochs=epochs, batch_size=bs, batch_size_from='argument' if batch_size else 'dataset size',
+                              steps=steps, lr=lr, weight_decay=weight_decay, seed=seed,
                               pretrained=pretrained, augment=augment, limit=limit, optimizer='adamw',
-                              schedule='onecycle', world_size=world, device=device.type),
+                              schedule='onecycle', world_size=world, device=device.type, amp='bf16' if amp else None,
+                              channels_last=channels_last, images_on_device=train_t is not None, workers=workers),
             history=history, train_seconds=train_seconds,
             versions=dict(torch=torch.__version__, torchvision=torchvision.__version__))
         model = model.eval(); model.config = config
@@ -228,21 +315,24 @@ def train(arch:str='resnet18', epochs:int=8, dataset:str='builtin', img_size:int
 @call_parse
 def train_cli(arch:str='resnet18',        # torchvision classifier: resnet18, resnet34, resnet50, mobilenet_v2, ...
               epochs:int=8,               # training epochs
-              dataset:str='builtin',      # 'builtin' (digits), an image folder, a local HF dataset folder, or a Hub dataset id
+              dataset:str='builtin',      # 'builtin' (digits), an image folder, a local HF dataset folder, or a Hub dataset id owner/name
               img_size:int=None,          # square input size (default 32 for builtin, 224 otherwise)
               out:str='model',            # model folder to write (model.safetensors + config.json)
-              batch_size:int=64,          # global batch size
+              batch_size:int=None,        # global batch size (default: from the dataset size, at most 64)
               lr:float=3e-3,              # peak learning rate of the one-cycle schedule
               weight_decay:float=5e-4,    # AdamW weight decay
               seed:int=0,                 # seed for weights, shuffling, augmentation and splits
-              pretrained:bool_arg=False,  # start from torchvision's ImageNet weights (downloads them)
-              augment:bool_arg=True,      # random shifts during training
+              pretrained:bool_arg=False,  # true/false: start from torchvision's ImageNet weights (downloads them)
+              augment:bool_arg=True,      # true/false: random shifts during training
               limit:int=None,             # train on only this many images (quick checks)
               threads:int=None,           # torch threads per process (default: cores / local processes)
+              amp:bool_arg=False,         # true/false: bfloat16 autocast (GPUs with bf16, recent CPUs)
+              channels_last:bool_arg=False, # true/false: channels-last memory format (faster on GPUs)
+              workers:int=None,           # DataLoader workers for image folders too big to keep on the device (default: 8 on GPU, 0 on CPU)
               push:str=None,              # Hub model repo id to publish the folder to (needs a token)
              ):
     "Fine-tune a torchvision classifier and save it as a tinyruntime model folder."
     with cli_errors('tinyruntime_train'):
         train(arch, epochs, dataset, img_size, out, batch_size, lr, weight_decay, seed, pretrained,
-              augment, limit, threads)
+              augment, limit, threads, amp=amp, channels_last=channels_last, workers=workers)
         if push and _dist()[0] == 0 and int(os.environ.get('RANK', '0')) == 0: print(push_model(out, push))
