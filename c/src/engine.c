@@ -45,9 +45,10 @@ static void profile_print(const Engine *e) {
     const Op *op = &m->ops[i];
     const Value *y = &m->values[op->out];
     double f = op_flops(op, &e->st[i]) * (double)e->prof_images, ms = e->prof_ms[i];
-    char rate[32] = "";
-    if (f > 0 && ms > 0) snprintf(rate, sizeof rate, "%9.2f %s", f / ms * 1e-6, unit);
-    fprintf(stderr, "profile: %4u %-18s %5ux%-4ux%-4u %10.3f ms %s\n", i, tr_op_name(op->type), y->c, y->h, y->w, ms, rate);
+    char rate[32] = "", shape[40];
+    if (f > 0 && ms > 0) snprintf(rate, sizeof rate, " %9.2f %s", f / ms * 1e-6, unit);
+    snprintf(shape, sizeof shape, "%ux%ux%u", y->c, y->h, y->w);
+    fprintf(stderr, "profile: %4u %-18s %-14s %10.3f ms%s\n", i, tr_op_name(op->type), shape, ms, rate);
     total += ms, flops += f;
   }
   fprintf(stderr, "profile: total %.3f ms, %llu image(s), %.3f ms/image", total, (unsigned long long)e->prof_images,
