@@ -79,6 +79,7 @@ static void usage(FILE *f) {
           "Environment:\n"
           "  BS=n                     batch size, a positive integer (default 1); results do not depend on it\n"
           "  TINYRUNTIME_KERNELS=ref  use the scalar reference kernels (default: the best for this CPU)\n"
+          "  TINYRUNTIME_PROFILE=1    after the run, print each op's total time (and GFLOP/s) to stderr\n"
           "\n"
           "Errors print one line \"%s: PATH: problem\" on stderr and exit 1 (usage errors exit 2).\n",
           ENGINE_BINARY, ENGINE_BINARY[3] == 'q' ? "dq8 or sq8" : "f32", ENGINE_BINARY);

@@ -2,9 +2,14 @@
  * the kind's op table), the scratch the ops asked for, the activation arena (plan.c). Forward: the
  * op list in order, each op through its table entry. The model was validated by model_load; nothing
  * here checks it again. The forward pass never allocates. Which kinds a binary accepts is not decided
- * here but in its own tiny file (bin_run.c, bin_runq.c). */
+ * here but in its own tiny file (bin_run.c, bin_runq.c).
+ * TINYRUNTIME_PROFILE=1: each op's wall time is summed over the forwards and printed to stderr by
+ * engine_free (one line per op, then the total); off, it costs one branch per op. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine_impl.h"
 #include "plan.h"
@@ -20,8 +25,42 @@ static const OpImpl *table_of(uint32_t kind) {
   return g_dq8_ops;
 }
 
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+/* multiply-adds x 2 per image of a CONV2D / LINEAR (its geometry), else 0 */
+static double op_flops(const Op *op, const OpState *s) {
+  if (op->type != OP_CONV2D && op->type != OP_LINEAR) return 0;
+  return 2.0 * s->O * s->OH * s->OW * s->K;
+}
+
+static void profile_print(const Engine *e) {
+  const Model *m = e->m;
+  const char *unit = m->kind == KIND_F32 ? "GFLOP/s" : "GOP/s";
+  double total = 0, flops = 0;
+  for (uint32_t i = 0; i < m->n_ops; i++) {
+    const Op *op = &m->ops[i];
+    const Value *y = &m->values[op->out];
+    double f = op_flops(op, &e->st[i]) * (double)e->prof_images, ms = e->prof_ms[i];
+    char rate[32] = "", shape[40];
+    if (f > 0 && ms > 0) snprintf(rate, sizeof rate, " %9.2f %s", f / ms * 1e-6, unit);
+    snprintf(shape, sizeof shape, "%ux%ux%u", y->c, y->h, y->w);
+    fprintf(stderr, "profile: %4u %-18s %-14s %10.3f ms%s\n", i, tr_op_name(op->type), shape, ms, rate);
+    total += ms, flops += f;
+  }
+  fprintf(stderr, "profile: total %.3f ms, %llu image(s), %.3f ms/image", total, (unsigned long long)e->prof_images,
+          e->prof_images ? total / (double)e->prof_images : 0.0);
+  if (flops > 0 && total > 0) fprintf(stderr, ", %.2f %s", flops / total * 1e-6, unit);
+  fputc('\n', stderr);
+}
+
 void engine_free(Engine *e) {
   if (!e) return;
+  if (e->prof_ms && e->prof_images) profile_print(e);
+  free(e->prof_ms);
   if (e->st)
     for (uint32_t i = 0; i < e->m->n_ops; i++) {
       OpState *s = &e->st[i];
@@ -61,6 +100,8 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
   e->m = m, e->batch = batch, e->ops = table_of(m->kind), e->kf = f32_kernels(), e->kq = q8_kernels(m->kind);
   e->st = calloc(m->n_ops, sizeof *e->st);
+  const char *prof = getenv("TINYRUNTIME_PROFILE");
+  if (prof && *prof && strcmp(prof, "0") != 0 && !(e->prof_ms = calloc(m->n_ops, sizeof *e->prof_ms))) goto oom;
   e->offs = calloc(m->n_values, sizeof *e->offs);
   if (!e->st || !e->offs) goto oom;
   for (uint32_t i = 0; i < m->n_ops; i++) {
@@ -84,7 +125,15 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
   if (n < 1 || n > e->batch) return rt_fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->batch);
   const Model *m = e->m;
   e->in = in;
-  for (uint32_t i = 0; i < m->n_ops; i++) e->ops[m->ops[i].type].run(e, &m->ops[i], &e->st[i], n);
+  for (uint32_t i = 0; i < m->n_ops; i++) {
+    if (e->prof_ms) {
+      double t0 = now_ms();
+      e->ops[m->ops[i].type].run(e, &m->ops[i], &e->st[i], n);
+      e->prof_ms[i] += now_ms() - t0;
+    } else
+      e->ops[m->ops[i].type].run(e, &m->ops[i], &e->st[i], n);
+  }
+  e->prof_images += (uint64_t)n;
   memcpy(logits, engine_val(e, m->output), (size_t)n * m->n_classes * sizeof(float));
   e->in = NULL;
   return 0;

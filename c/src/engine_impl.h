@@ -45,6 +45,8 @@ struct Engine {
   void *scratch[N_SCRATCH];   /* shared by all ops, the largest any op needs */
   size_t scratch_bytes[N_SCRATCH];
   const float *in;            /* the current forward's input (value 0) */
+  double *prof_ms;            /* TINYRUNTIME_PROFILE: ms per op summed over forwards (NULL: off) */
+  uint64_t prof_images;       /* images run */
 };
 
 /* the bytes of value v for the current forward (value 0: the caller's input) */

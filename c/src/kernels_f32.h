@@ -49,6 +49,7 @@ void f32_act__ref(float *y, size_t n, int act);
 #if defined(__x86_64__)
 extern const F32GemmDesc f32_gemm_6x16__avx2_desc;
 extern const F32DwDesc f32_dwconv__avx2_desc;
+extern const F32GemmDesc f32_gemm_12x32__avx512f_desc;
 void f32_act__avx2(float *y, size_t n, int act);
 #endif
 #if defined(__aarch64__)

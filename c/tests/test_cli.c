@@ -100,6 +100,10 @@ int main(void) {
   CHECK(sh("BS=2", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0, "BS=2 changes test output");
   CHECK(sh("BS=100", "--threads=2 test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0, "BS=100 threads 2 changes test output");
   CHECK(sh("TINYRUNTIME_KERNELS=ref", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && count_lines(out) == NF, "ref kernels");
+  /* the per-op profile: stderr only (one line per op and a total), stdout unchanged */
+  CHECK(sh("TINYRUNTIME_PROFILE=1", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0 &&
+            count_lines(err) == 5 && strstr(err, "CONV2D") && strstr(err, "GFLOP/s") && strstr(err, "profile: total"),
+        "TINYRUNTIME_PROFILE=1: '%s'", err);
   /* explicit files keep their order */
   snprintf(q, sizeof q, "test model.bin data/*/03.bin data/*/00.bin");
   CHECK(sh(NULL, q, out, sizeof out, err, sizeof err) == 0 && count_lines(out) == 2, "explicit files: %s", err);

@@ -1,0 +1,53 @@
+/* f32_gemm_12x32__avx512f: 12x32 GEMM micro-kernel, AVX-512F, 24 zmm accumulators (see kernels_f32.h);
+ * per k: two 16-wide B loads and 12 broadcast A elements feed 24 FMAs (the loops are fully unrolled
+ * and the accumulators stay in registers: no spill in the k loop at -O2). The epilogue (bias, then the
+ * activation) runs on 8-wide quarters with the AVX2 helper, so it computes what the AVX2 kernel does.
+ * 12 rows, not 8: on ResNet18's 3x3 layers (one thread, Sapphire Rapids) 5-9% faster overall, as
+ * each B panel is streamed half as often as with 8; 8 wastes no rows on 64 channels (conv1, layer1). */
+#include <immintrin.h>
+
+#include "../../src/kernels_f32.h"
+#include "act__avx2.h"
+
+enum { MR = 12, NR = 32 };
+
+static inline __attribute__((always_inline)) void store_row(float *c, __m512 x0, __m512 x1, float bias, int act) {
+  /* row = act(x + bias), as four 8-wide stores */
+  __m512 bb = _mm512_set1_ps(bias);
+  x0 = _mm512_add_ps(x0, bb), x1 = _mm512_add_ps(x1, bb);
+  __m256 y[4] = {_mm512_castps512_ps256(x0), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x0), 1)),
+                 _mm512_castps512_ps256(x1), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x1), 1))};
+  for (int h = 0; h < 4; h++) _mm256_storeu_ps(c + 8 * h, act_avx2(y[h], act));
+}
+
+static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+  for (size_t kk = 0; kk < k; kk++) {
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      __m512 ar = _mm512_set1_ps(a[r]);
+      c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]), c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
+    }
+    a += MR, b += NR;
+  }
+  /* one switch per tile: act_avx2 inlined with a constant code reduces to its instructions; the rarer
+     activations: bias first, then one (not unrolled) pass of the activation, which keeps the code small */
+#define STORE_ALL(A)                                                        \
+  _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) store_row(c + r * ldc, c0[r], c1[r], bias[r], A)
+  switch (act) {
+  case ACT_NONE: STORE_ALL(ACT_NONE); break;
+  case ACT_RELU: STORE_ALL(ACT_RELU); break;
+  case ACT_RELU6: STORE_ALL(ACT_RELU6); break;
+  default:
+    STORE_ALL(ACT_NONE);
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < NR; j += 8) _mm256_storeu_ps(c + r * ldc + j, act_avx2(_mm256_loadu_ps(c + r * ldc + j), act));
+    break;
+  }
+#undef STORE_ALL
+}
+
+const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, gemm, f32_pack_a_panels};
