@@ -15,7 +15,14 @@ PROFILE ?= params/default.yaml
 RUN     ?=
 STAGES  ?=
 
-.PHONY: help setup pipeline test lab readme c c-test clean
+# Benchmark sizes (make bench); the peers (ONNX Runtime, onnx) are settings.ini's bench_requirements.
+BENCH_MODELS  ?= resnet18,resnet50,mobilenet_v2
+BENCH_BATCHES ?= 1,8
+BENCH_ROUNDS  ?= 3
+BENCH_THREADS ?= 0
+BENCH_OUT     ?= bench
+
+.PHONY: help setup pipeline test lab readme c c-test bench clean
 
 help:
 	@echo "make setup      create the pinned virtual environment (.venv) and install tinyruntime"
@@ -25,6 +32,8 @@ help:
 	@echo "make lab        JupyterLab on the notebooks"
 	@echo "make readme     render nbs/index.ipynb to README.md"
 	@echo "make c          build the C runtime (c/build/run, c/build/runq)"
+	@echo "make bench      run, runq beside PyTorch and ONNX Runtime: bench/results.json, results.md, plots"
+	@echo "                (BENCH_MODELS=resnet18,... BENCH_BATCHES=1,8 BENCH_ROUNDS=3 BENCH_THREADS=0: all cores)"
 
 setup:
 	@bash scripts/setup.sh
@@ -46,6 +55,12 @@ readme: setup
 
 c:
 	$(MAKE) -C c
+
+bench: setup
+	@$(PY) -c 'import onnxruntime, onnx' 2>/dev/null || $(PY) -m pip install -q $$(sed -n 's/^bench_requirements *= *//p' settings.ini)
+	@$(MAKE) -s -C c
+	@$(PY) -c 'from tinyruntime.bench import bench_cli; bench_cli()' --models "$(BENCH_MODELS)" --batches "$(BENCH_BATCHES)" \
+	  --rounds "$(BENCH_ROUNDS)" --threads "$(BENCH_THREADS)" --img_size 224 --out_dir "$(BENCH_OUT)"
 
 c-test:
 	$(MAKE) -C c test
