@@ -20,6 +20,7 @@ BENCH_MODELS  ?= resnet18,resnet50,mobilenet_v2
 BENCH_BATCHES ?= 1,8
 BENCH_ROUNDS  ?= 3
 BENCH_THREADS ?= 0
+BENCH_IMAGES  ?= 16
 BENCH_OUT     ?= bench
 
 .PHONY: help setup pipeline test lab readme c c-test bench clean
@@ -33,7 +34,8 @@ help:
 	@echo "make readme     render nbs/index.ipynb to README.md"
 	@echo "make c          build the C runtime (c/build/run, c/build/runq)"
 	@echo "make bench      run, runq beside PyTorch and ONNX Runtime: bench/results.json, results.md, plots"
-	@echo "                (BENCH_MODELS=resnet18,... BENCH_BATCHES=1,8 BENCH_ROUNDS=3 BENCH_THREADS=0: all cores)"
+	@echo "                (BENCH_MODELS=resnet18,... BENCH_BATCHES=1,8 BENCH_ROUNDS=3 BENCH_THREADS=0 for all cores,"
+	@echo "                BENCH_IMAGES=16 timed per process; model files are kept in build/bench-models and reused)"
 
 setup:
 	@bash scripts/setup.sh
@@ -59,8 +61,9 @@ c:
 bench: setup
 	@$(PY) -c 'import onnxruntime, onnx' 2>/dev/null || $(PY) -m pip install -q $$(sed -n 's/^bench_requirements *= *//p' settings.ini)
 	@$(MAKE) -s -C c
-	@$(PY) -c 'from tinyruntime.bench import bench_cli; bench_cli()' --models "$(BENCH_MODELS)" --batches "$(BENCH_BATCHES)" \
-	  --rounds "$(BENCH_ROUNDS)" --threads "$(BENCH_THREADS)" --img_size 224 --out_dir "$(BENCH_OUT)"
+	@$(PY) -c 'from tinyruntime.bench import bench_main; bench_main()' --models "$(BENCH_MODELS)" --batches "$(BENCH_BATCHES)" \
+	  --rounds "$(BENCH_ROUNDS)" --threads "$(BENCH_THREADS)" --img_size 224 --out_dir "$(BENCH_OUT)" \
+	  --timed_images "$(BENCH_IMAGES)" --cache_dir build/bench-models
 
 c-test:
 	$(MAKE) -C c test
