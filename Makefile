@@ -21,6 +21,7 @@ BENCH_BATCHES ?= 1,8
 BENCH_ROUNDS  ?= 3
 BENCH_THREADS ?= 0
 BENCH_IMAGES  ?= 16
+BENCH_MINUTES ?= 0
 BENCH_OUT     ?= bench
 
 .PHONY: help setup pipeline test lab readme c c-test bench clean
@@ -35,7 +36,8 @@ help:
 	@echo "make c          build the C runtime (c/build/run, c/build/runq)"
 	@echo "make bench      run, runq beside PyTorch and ONNX Runtime: bench/results.json, results.md, plots"
 	@echo "                (BENCH_MODELS=resnet18,... BENCH_BATCHES=1,8 BENCH_ROUNDS=3 BENCH_THREADS=0 for all cores,"
-	@echo "                BENCH_IMAGES=16 timed per process; model files are kept in build/bench-models and reused)"
+	@echo "                BENCH_IMAGES=16 timed per process, BENCH_MINUTES=0: no round past that many minutes;"
+	@echo "                model files are kept in build/bench-models and reused)"
 
 setup:
 	@bash scripts/setup.sh
@@ -63,7 +65,7 @@ bench: setup
 	@$(MAKE) -s -C c
 	@$(PY) -c 'from tinyruntime.bench import bench_main; bench_main()' --models "$(BENCH_MODELS)" --batches "$(BENCH_BATCHES)" \
 	  --rounds "$(BENCH_ROUNDS)" --threads "$(BENCH_THREADS)" --img_size 224 --out_dir "$(BENCH_OUT)" \
-	  --timed_images "$(BENCH_IMAGES)" --cache_dir build/bench-models
+	  --timed_images "$(BENCH_IMAGES)" --max_minutes "$(BENCH_MINUTES)" --cache_dir build/bench-models
 
 c-test:
 	$(MAKE) -C c test
