@@ -817,14 +817,16 @@ def plot_agreement_size(rows:list, path=None):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.5, 4))
     marks = dict(zip(dict.fromkeys(r['model'] for r in rows), 'osD^v<>'))
+    shown = 0
     for r in rows:
         if 'median_ms' not in r or r['batch'] != min(x['batch'] for x in rows): continue
         y = r['accuracy'] if r.get('accuracy') is not None else r['agreement']
         c = COLORS.get(r['runtime'])
-        if y is not None: ax.scatter(r['file_mb'], 100 * y, edgecolors=c, facecolors='none' if r.get('accuracy') is None else c, marker=marks[r['model']], s=40)
+        if y is not None: ax.scatter(r['file_mb'], 100 * y, edgecolors=c, facecolors='none' if r.get('accuracy') is None else c, marker=marks[r['model']], s=40); shown += 1
     for k in dict.fromkeys(r['runtime'] for r in rows): ax.scatter([], [], color=COLORS.get(k), label=LABELS[k].replace('`', ''))
     for a, mk in marks.items(): ax.scatter([], [], color='gray', marker=mk, label=a)
-    ax.set_xscale('log'); ax.set_xlabel('model file size (MB, log scale)')
+    if shown: ax.set_xscale('log')
+    ax.set_xlabel('model file size (MB, log scale)')
     ax.set_ylabel('top-1 accuracy (filled), or agreement with PyTorch f32 (hollow), %')
     ax.set_title('Accuracy against size (seeded random models: agreement only)'); ax.legend(fontsize=7); fig.tight_layout()
     if path: fig.savefig(path, dpi=110, format='png'); plt.close(fig)
