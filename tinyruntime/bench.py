@@ -680,6 +680,13 @@ def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0,
     return res
 
 # %% ../nbs/08_bench.ipynb #76b7f0c5
+def _prob_diff(res, arch, b, k):
+    "Largest difference of runtime k's probabilities on the first image from PyTorch f32's (or run_f32's)."
+    first = lambda name: next((np.array(r['probs_first']) for r in res['runs'] if r['model'] == arch and r['batch'] == b and r['runtime'] == name and 'probs_first' in r), None)
+    ref = next((first(k2) for k2 in ('torch_f32', 'run_f32') if k2 != k and first(k2) is not None), None)
+    mine = first(k)
+    return None if ref is None or mine is None else float(np.abs(mine - ref).max())
+
 def _agreement(res, arch, b, k):
     "Top-1 agreement (fraction) of runtime k with PyTorch f32 (or run_f32) on the same images, over every run of both."
     ref = next((k2 for k2 in ('torch_f32', 'run_f32') if k2 != k and any(r['runtime'] == k2 and 'top1' in r for r in res['runs'])), None)
@@ -715,7 +722,7 @@ def summarize(res:dict) -> list:
                            first_ms=1e3 * float(np.median([r['first_s'] for r in use])),
                            startup_ms=1e3 * max(float(np.median([r['first_s'] for r in use])) - med * b, 0.),
                            peak_share=(2 * mi['macs'] / med / (peak * 1e9)) if peak and med > 0 else None,
-                           agreement=_agreement(res, arch, b, k), failed=len(runs) - len(ok))
+                           agreement=_agreement(res, arch, b, k), prob_diff=_prob_diff(res, arch, b, k), failed=len(runs) - len(ok))
                 row.setdefault('accuracy', None)
                 rows.append(row)
     return rows
@@ -775,15 +782,17 @@ def results_markdown(res:dict, rows:list|None=None) -> str:
                      f"{_f(q['dq8_vs_fastest_f32'])} | {_f(tv.get('run_f32')) if q['batch'] != 1 else ''} | {_f(tv.get('runq_sq8')) if q['batch'] != 1 else ''} |")
     lines += ['', 'Every runtime: file size, peak resident memory of the process, start-up (process start to the first batch, '
               'less one batch\'s median latency), share of the measured peak of its precision (2 x MACs / latency / peak), '
-              'top-1 agreement with PyTorch f32 on the same images, top-1 accuracy where the images have labels (the pipeline\'s model).', '',
-              '| model | batch | runtime | ms/image | images/s | file MB | peak RSS MiB | start-up ms | % of peak | top-1 agreement | accuracy | processes (quiet) |',
-              '|---|---|---|---|---|---|---|---|---|---|---|---|']
+              'top-1 agreement with PyTorch f32 on the same images and the largest probability difference from it on the first image '
+              '(random models on random images often give one class to all: the difference says more), top-1 accuracy where the images have labels (the pipeline\'s model).', '',
+              '| model | batch | runtime | ms/image | images/s | file MB | peak RSS MiB | start-up ms | % of peak | top-1 agreement | max Δp | accuracy | processes (quiet) |',
+              '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         if 'median_ms' not in r:
-            lines.append(f"| {r['model']} | {r['batch']} | {LABELS[r['runtime']]} | failed: {r.get('error', '')} | | | | | | | | |"); continue
+            lines.append(f"| {r['model']} | {r['batch']} | {LABELS[r['runtime']]} | failed: {r.get('error', '')} | | | | | | | | | |"); continue
         lines.append(f"| {r['model']} | {r['batch']} | {LABELS[r['runtime']]} | {r['median_ms']:.2f}{'*' if r['noisy'] else ''} | {_f(r['images_per_s'], '{:.1f}')} | "
                      f"{r['file_mb']:.1f} | {r['peak_rss_mib']:.0f} | {r['startup_ms']:.0f} | {_f(None if r['peak_share'] is None else 100 * r['peak_share'], '{:.1f}')} | "
-                     f"{_f(None if r['agreement'] is None else 100 * r['agreement'], '{:.0f}%')} | {_f(None if r['accuracy'] is None else 100 * r['accuracy'], '{:.1f}%')} | "
+                     f"{_f(None if r['agreement'] is None else 100 * r['agreement'], '{:.0f}%')} | {_f(r['prob_diff'], '{:.1e}')} | "
+                     f"{_f(None if r['accuracy'] is None else 100 * r['accuracy'], '{:.1f}%')} | "
                      f"{r['processes']} ({r['quiet_processes']}) |")
     return '\n'.join(lines) + '\n'
 
@@ -827,7 +836,7 @@ def plot_agreement_size(rows:list, path=None):
     for a, mk in marks.items(): ax.scatter([], [], color='gray', marker=mk, label=a)
     if shown: ax.set_xscale('log')
     ax.set_xlabel('model file size (MB, log scale)')
-    ax.set_ylabel('top-1 accuracy (filled), or agreement with PyTorch f32 (hollow), %')
+    ax.set_ylabel('top-1 accuracy (filled) / agreement (hollow), %'); ax.set_ylim(0, 105)
     ax.set_title('Accuracy against size (seeded random models: agreement only)'); ax.legend(fontsize=7); fig.tight_layout()
     if path: fig.savefig(path, dpi=110, format='png'); plt.close(fig)
     return fig
