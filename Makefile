@@ -15,7 +15,16 @@ RUN     ?=
 STAGES  ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: help setup pipeline test lab readme c c-test devices fuzz clean
+# Benchmark sizes (make bench); the peers (ONNX Runtime, onnx) are settings.ini's bench_requirements.
+BENCH_MODELS  ?= resnet18,resnet50,mobilenet_v2
+BENCH_BATCHES ?= 1,8
+BENCH_ROUNDS  ?= 3
+BENCH_THREADS ?= 0
+BENCH_IMAGES  ?= 16
+BENCH_MINUTES ?= 0
+BENCH_OUT     ?= bench
+
+.PHONY: help setup pipeline test lab readme c c-test devices fuzz bench clean
 
 help:
 	@echo "make setup      create the pinned virtual environment (.venv) and install tinyruntime"
@@ -28,6 +37,10 @@ help:
 	@echo "make c          build the C runtime (c/build/run, c/build/runq)"
 	@echo "make devices    static binaries for amd64 and arm64 in dist/inferences/ (tinyMLaaS layout, manifest.json)"
 	@echo "make fuzz       run every libFuzzer target of c/fuzz for FUZZ_SECONDS each (default 60; clang)"
+	@echo "make bench      run, runq beside PyTorch and ONNX Runtime: bench/results.json, results.md, plots"
+	@echo "                (BENCH_MODELS=resnet18,... BENCH_BATCHES=1,8 BENCH_ROUNDS=3 BENCH_THREADS=0 for all cores,"
+	@echo "                BENCH_IMAGES=16 timed per process, BENCH_MINUTES=0: no round past that many minutes;"
+	@echo "                model files are kept in build/bench-models and reused)"
 
 setup:
 	@bash scripts/setup.sh
@@ -49,6 +62,13 @@ readme: setup
 
 c:
 	$(MAKE) -C c
+
+bench: setup
+	@$(PY) -c 'import onnxruntime, onnx' 2>/dev/null || $(PY) -m pip install -q $$(sed -n 's/^bench_requirements *= *//p' settings.ini)
+	@$(MAKE) -s -C c
+	@$(PY) -c 'from tinyruntime.bench import bench_main; bench_main()' --models "$(BENCH_MODELS)" --batches "$(BENCH_BATCHES)" \
+	  --rounds "$(BENCH_ROUNDS)" --threads "$(BENCH_THREADS)" --img_size 224 --out_dir "$(BENCH_OUT)" \
+	  --timed_images "$(BENCH_IMAGES)" --max_minutes "$(BENCH_MINUTES)" --cache_dir build/bench-models
 
 c-test:
 	$(MAKE) -C c test

@@ -15,6 +15,7 @@ statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Produ
 lic = licenses.get(cfg['license'].lower(), cfg['license'])
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+bench_requirements = shlex.split(cfg.get('bench_requirements', ''))  # the benchmark's peers, not the runtime's
 min_python = cfg['min_python']
 console_scripts = cfg.get('console_scripts', '').split()
 
@@ -31,7 +32,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, 'bench': bench_requirements},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read() if __import__('os').path.exists('README.md') else cfg['description'],
     long_description_content_type='text/markdown',

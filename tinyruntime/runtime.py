@@ -125,31 +125,14 @@ def run_tensors(binary, model_path, x, labels=None, test:bool|None=None, batch_s
 
 # %% ../nbs/04_runtime.ipynb #6e6e6893
 def binary_latency(binary, model_path, files, threads:int|None=None, repeat:int=3) -> dict:
-    "Per-image latency of a C binary at batch 1 over `files` (n >= 2), excluding start-up; seconds."
+    "Per-image latency (median) and start-up of a C binary at batch 1 over `files` (n >= 2), by `tinyruntime.bench.file_latency`; seconds."
+    from tinyruntime.bench import file_latency
     files = list(files)
     if len(files) < 2: raise ValueError('binary_latency needs at least 2 files')
-    def best(fs):
-        ts = []
-        for _ in range(repeat):
-            t = time.perf_counter(); run_files(binary, model_path, fs, True, 1, threads); ts.append(time.perf_counter() - t)
-        return min(ts)
-    t1, tn = best(files[:1]), best(files)
-    per = max(tn - t1, 0.0) / (len(files) - 1)
-    return dict(per_image_s=per, startup_s=max(t1 - per, 0.0), total_s=tn, n=len(files), threads=threads)
+    return file_latency(_binary(binary), model_path, files, 1, threads, repeat=repeat)
 
 def torch_latency(model, x, threads:int|None=None, repeat:int=3) -> dict:
-    "Per-image latency of a PyTorch model at batch 1 over the images of x (N, C, H, W), best of `repeat` passes; seconds."
-    import torch
-    old = torch.get_num_threads()
-    if threads: torch.set_num_threads(int(threads))
-    try:
-        model = model.eval()
-        with torch.inference_mode():
-            model(x[:1])                                  # warm-up
-            ts = []
-            for _ in range(repeat):
-                t = time.perf_counter()
-                for i in range(len(x)): model(x[i:i + 1])
-                ts.append((time.perf_counter() - t) / len(x))
-    finally: torch.set_num_threads(old)
-    return dict(per_image_s=min(ts), n=len(x), threads=threads or old)
+    "Per-image latency (median) of a PyTorch model at batch 1 over the images of x (N, C, H, W), as the benchmark measures it; seconds."
+    from tinyruntime.bench import torch_file_latency
+    if len(x) < 2: raise ValueError('torch_latency needs at least 2 images')
+    return torch_file_latency(model, x, threads, repeat)
