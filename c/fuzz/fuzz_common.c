@@ -47,15 +47,22 @@ void fuzz_fix_model(uint8_t *buf, size_t len) {
   }
 }
 
+static char g_dir[256];
+static void remove_tmpdir(void) {
+  fuzz_clear(g_dir);
+  rmdir(g_dir);
+}
+
 const char *fuzz_tmpdir(void) {
-  static char dir[256];
+  char *dir = g_dir;
   if (!dir[0]) {
     const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/tinyruntime-fuzz-XXXXXX", t && *t ? t : "/tmp");
+    snprintf(dir, sizeof g_dir, "%s/tinyruntime-fuzz-XXXXXX", t && *t ? t : "/tmp");
     if (!mkdtemp(dir)) {
       perror("fuzz: mkdtemp");
       abort();
     }
+    atexit(remove_tmpdir); /* a finding aborts: then the folder stays, with the input that made it */
   }
   return dir;
 }
