@@ -32,7 +32,9 @@ py=${PYTHON:-python3.11}
 command -v "$py" >/dev/null 2>&1 || py=python3
 "$py" -c 'import sys; assert sys.version_info[:2] >= (3, 11), sys.version' \
   || { echo "setup: Python 3.11 or newer is needed (found $("$py" --version 2>&1))" >&2; exit 1; }
-py=$("$py" -c 'import sys; print(sys.executable)')
+# the base interpreter, also when this runs inside .venv (make test puts .venv/bin first on PATH):
+# the stamp below names it, so it must not depend on which environment calls setup
+py=$("$py" -c 'import sys; print(getattr(sys, "_base_executable", None) or sys.executable)')
 cache=${TINYRUNTIME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyruntime}
 uv_version=0.13.9
 uv="$cache/uv-$uv_version/bin/uv"

@@ -108,12 +108,12 @@ def pickle_findings(where, text):
     lines, bad = text.splitlines(), []
     for i, line in enumerate(lines):
         code = line.split('#')[0]
+        before = '\n'.join(lines[max(0, i - 3):i + 1])
+        trusted = re.search(r'\w*trust\w*', before, re.I)      # an explicit opt-in, e.g. --trust-pickle
         for m in TORCH_LOAD.finditer(code):
             call = _call_text(lines, i, m.start())
-            if not re.search(r'weights_only\s*=\s*True', call): bad.append((f'{where}:{i + 1}', line.strip()))
-        if PICKLE_CALLS.search(code):
-            before = '\n'.join(lines[max(0, i - 3):i + 1])
-            if not re.search(r'\w*trust\w*', before, re.I): bad.append((f'{where}:{i + 1}', line.strip()))
+            if not re.search(r'weights_only\s*=\s*True', call) and not trusted: bad.append((f'{where}:{i + 1}', line.strip()))
+        if PICKLE_CALLS.search(code) and not trusted: bad.append((f'{where}:{i + 1}', line.strip()))
     return bad
 
 def test_pickle_finder_works():
@@ -123,6 +123,8 @@ def test_pickle_finder_works():
     assert pickle_findings('x', 'import pickle\nm = pickle.load(f)\n')
     assert pickle_findings('x', 'a = np.load(p, allow_pickle=True)\n')
     assert not pickle_findings('x', 'if trust_pickle:\n    m = pickle.load(f)\n')
+    assert pickle_findings('x', 'm = torch.load(p, weights_only=False)\n')
+    assert not pickle_findings('x', 'if not trust_pickle: raise TinyError(p)\nm = torch.load(p, weights_only=False)\n')
     assert not pickle_findings('x', '# pickle.load(f) is never used\n')
 
 def test_no_untrusted_pickle_loads():
