@@ -13,32 +13,14 @@
 
 #include "engine.h"
 #include "util_ref.h"
+#include "util_run.h"
 #include "util_writer.h"
 
 #define NIMG 3
 
-static void set_threads(int t) {
-#ifdef _OPENMP
-  omp_set_num_threads(t);
-#else
-  (void)t;
-#endif
-}
-
 /* runs buf on NIMG images at batch `batch`; 0 ok */
 static int run(const unsigned char *buf, size_t size, int batch, const float *in, float *out, char *err, size_t errlen) {
-  Model m;
-  if (model_load_buffer(buf, size, &m, err, errlen)) return -1;
-  Engine *e = engine_build(&m, batch, err, errlen);
-  int rc = e ? 0 : -1;
-  size_t ie = (size_t)m.in_c * m.in_h * m.in_w;
-  for (int i = 0; i < NIMG && !rc; i += batch) {
-    int n = NIMG - i < batch ? NIMG - i : batch;
-    rc = engine_forward(e, in + i * ie, n, out + (size_t)i * m.n_classes, err, errlen);
-  }
-  engine_free(e);
-  model_free(&m);
-  return rc;
+  return run_model_batches(buf, size, batch, NIMG, in, out, err, errlen);
 }
 
 /* the same output for batch 1 and NIMG, 1 and 2 threads; returns the batch-NIMG, 1-thread output */

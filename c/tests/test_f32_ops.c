@@ -12,41 +12,16 @@
 #include "engine.h"
 #include "dispatch.h"
 #include "util_ref.h"
+#include "util_run.h"
 #include "util_writer.h"
 
 #define NIMG 3
 
-static void set_threads(int t) {
-#ifdef _OPENMP
-  omp_set_num_threads(t);
-#else
-  (void)t;
-#endif
-}
-
 /* run the model in buf on NIMG images with batch `batch` (in chunks), into out (NIMG x n_classes) */
 static int run(const unsigned char *buf, size_t size, int batch, const float *in, float *out) {
-  Model m;
-  char err[256];
-  if (model_load_buffer(buf, size, &m, err, sizeof err)) {
-    fprintf(stderr, "load: %s\n", err);
-    return -1;
-  }
-  Engine *e = engine_build(&m, batch, err, sizeof err);
-  if (!e) {
-    fprintf(stderr, "build: %s\n", err);
-    model_free(&m);
-    return -1;
-  }
-  size_t ie = (size_t)m.in_c * m.in_h * m.in_w;
-  int rc = 0;
-  for (int i = 0; i < NIMG && !rc; i += batch) {
-    int n = NIMG - i < batch ? NIMG - i : batch;
-    rc = engine_forward(e, in + i * ie, n, out + (size_t)i * m.n_classes, err, sizeof err);
-  }
-  if (rc) fprintf(stderr, "forward: %s\n", err);
-  engine_free(e);
-  model_free(&m);
+  char err[512];
+  int rc = run_model_batches(buf, size, batch, NIMG, in, out, err, sizeof err);
+  if (rc) fprintf(stderr, "%s\n", err);
   return rc;
 }
 

@@ -1,0 +1,12 @@
+/* util_run.h: what the engine-level C tests share: running a model held in memory through the loader
+ * and the executor on several images in batches, and setting the thread count. */
+#ifndef TINYRUNTIME_UTIL_RUN_H
+#define TINYRUNTIME_UTIL_RUN_H
+#include <stddef.h>
+/* run the model in buf on nimg images (in: nimg x input elements) with batch `batch` (in chunks),
+   into out (nimg x n_classes); 0 ok, else err says which step failed ("load: ...", "build: ...",
+   "forward: ...") */
+int run_model_batches(const unsigned char *buf, size_t size, int batch, int nimg, const float *in, float *out,
+                      char *err, size_t errlen);
+void set_threads(int t); /* OpenMP's thread count (no-op without OpenMP) */
+#endif
