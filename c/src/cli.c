@@ -27,6 +27,7 @@
 #include "engine.h"
 #include "limits.h"
 #include "model.h"
+#include "util.h"
 
 /* What one cli_main call holds, released on every way out (die() jumps back to cli_main). */
 static struct {
@@ -101,7 +102,25 @@ static int parse_pos_int(const char *s, long max, long *out) {
 
 /* ---------------------------------------------------------------- main */
 
+static int profiling(void) {
+  const char *p = getenv("TINYRUNTIME_PROFILE");
+  return p && *p && strcmp(p, "0") != 0;
+}
+
+/* the process's peak resident size in KiB (Linux: VmHWM), or -1 */
+static long peak_rss_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = -1;
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmHWM:", 6)) kib = strtol(line + 6, NULL, 10);
+  fclose(f);
+  return kib;
+}
+
 static int run(int argc, char **argv) {
+  double t_start = rt_now_ms(), t_load = 0, t_build = 0, t_first = -1;
   int test = 0, a = 1;
   long threads = 0;
   for (; a < argc; a++) {
@@ -142,7 +161,9 @@ static int run(int argc, char **argv) {
   const char *mpath = argv[a++];
   Model *m = &g.m;
   char err[512];
+  t_load = rt_now_ms();
   if (model_load(mpath, m, err, sizeof err)) die(1, mpath, "%s", err);
+  t_load = rt_now_ms() - t_load;
   g.loaded = 1;
   if (!engine_supports(m->kind))
     die(1, mpath, "this is a %s model; use %s", kind_name(m->kind), engine_supports(KIND_F32) ? "runq" : "run");
@@ -181,8 +202,10 @@ static int run(int argc, char **argv) {
 
   if (bs > (long)files->n) bs = (long)files->n; /* no need to plan for more */
   if (model_check_limits(m, (int)bs, err, sizeof err)) die(1, mpath, "%s", err);
+  t_build = rt_now_ms();
   Engine *e = g.e = engine_build(m, (int)bs, err, sizeof err);
   if (!e) die(1, mpath, "%s", err);
+  t_build = rt_now_ms() - t_build;
   float *in = g.in = malloc((size_t)bs * fbytes), *logits = g.logits = malloc((size_t)bs * m->n_classes * sizeof(float));
   if (!in || !logits) die(1, mpath, "out of memory for a batch of %ld", bs);
 
@@ -192,6 +215,7 @@ static int run(int argc, char **argv) {
     for (int k = 0; k < n; k++)
       if (data_read_tensor(files->path[i0 + k], in + (size_t)k * elems, elems, err, sizeof err))
         die(1, files->path[i0 + k], "%s", err);
+    if (t_first < 0) t_first = rt_now_ms();
     if (engine_forward(e, in, n, logits, err, sizeof err)) die(1, mpath, "%s", err);
     for (int k = 0; k < n; k++) {
       const float *z = logits + (size_t)k * m->n_classes;
@@ -211,6 +235,13 @@ static int run(int argc, char **argv) {
   }
   if (!test) printf("%.4f\n", 100.0 * (double)correct / (double)files->n);
   if (fflush(stdout) != 0 || ferror(stdout)) die(1, "stdout", "write error");
+  if (profiling()) {   /* from main's start to the first forward; the peak resident size so far */
+    fprintf(stderr, "profile: startup: %.3f ms (load %.3f, crc %.3f, build %.3f)\n", t_first - t_start, t_load,
+            m->crc_ms, t_build);
+    long kib = peak_rss_kib();
+    if (kib >= 0) fprintf(stderr, "profile: peak RSS %.2f MiB (file %.2f MiB)\n", (double)kib / 1024.0,
+                          (double)m->map_size / 1048576.0);
+  }
   return 0;
 }
 

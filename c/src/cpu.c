@@ -46,8 +46,13 @@ const CpuInfo *cpu_info(void) {
   unsigned a, b, cx, d;
   c.avxvnni = c.avx2 && __get_cpuid_count(7, 1, &a, &b, &cx, &d) && (a & (1u << 4));
   c.amx_int8 = c.avx512f && amx_ok();
+  c.pclmul = __get_cpuid(1, &a, &b, &cx, &d) && (cx & (1u << 1)) && (cx & (1u << 19)); /* PCLMULQDQ, SSE4.1 */
+  c.vpclmul = c.avx512f && c.pclmul && __get_cpuid_count(7, 0, &a, &b, &cx, &d) && (cx & (1u << 10));
 #elif defined(__aarch64__)
   c.neon = 1;
+#ifdef HWCAP_CRC32
+  c.armcrc = (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0;
+#endif
 #ifdef HWCAP_ASIMDDP
   c.neondot = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
 #endif
@@ -69,6 +74,9 @@ int cpu_has(const char *isa) {
   if (strcmp(isa, "amx") == 0) return c->amx_int8;
   if (strcmp(isa, "neon") == 0) return c->neon;
   if (strcmp(isa, "neondot") == 0) return c->neondot;
+  if (strcmp(isa, "pclmul") == 0) return c->pclmul;
+  if (strcmp(isa, "vpclmul") == 0) return c->vpclmul;
+  if (strcmp(isa, "armcrc") == 0) return c->armcrc;
   return 0;
 }
 

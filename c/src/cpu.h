@@ -11,12 +11,15 @@ typedef struct {
   int amx_int8;    /* AMX-TILE + AMX-INT8, and Linux granted the tile data (arch_prctl) */
   int neon;        /* arm64 Advanced SIMD (always on aarch64) */
   int neondot;     /* arm64 SDOT/UDOT (ARMv8.2 dot product) */
+  int pclmul;      /* SSE4.1 + PCLMULQDQ (x86-64) */
+  int vpclmul;     /* VPCLMULQDQ on zmm (with avx512f) */
+  int armcrc;      /* arm64 CRC32 instructions */
   int force_ref;   /* TINYRUNTIME_KERNELS=ref */
 } CpuInfo;
 
 const CpuInfo *cpu_info(void);      /* detected on first call, then cached */
 /* 1 when the CPU runs code for that ISA ("ref", "avx2", "avx512f", "avx512vnni", "avxvnni", "amx",
-   "neon", "neondot"), whether or not the reference is forced */
+   "neon", "neondot", "pclmul", "vpclmul", "armcrc"), whether or not the reference is forced */
 int cpu_has(const char *isa);
 /* 1 when kernels for that ISA may be used by default: cpu_has and not forced to ref */
 int cpu_use(const char *isa);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine_impl.h"
 #include "plan.h"
@@ -25,10 +24,11 @@ static const OpImpl *table_of(uint32_t kind) {
   return g_dq8_ops;
 }
 
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+
+void *engine_alloc(Engine *e, size_t bytes) {
+  void *p = rt_alloc64(bytes);
+  if (p) e->packed_bytes += bytes;
+  return p;
 }
 
 /* multiply-adds x 2 per image of a CONV2D / LINEAR (its geometry), else 0 */
@@ -55,6 +55,10 @@ static void profile_print(const Engine *e) {
           e->prof_images ? total / (double)e->prof_images : 0.0);
   if (flops > 0 && total > 0) fprintf(stderr, ", %.2f %s", flops / total * 1e-6, unit);
   fputc('\n', stderr);
+  size_t scratch = 0;
+  for (int k = 0; k < N_SCRATCH; k++) scratch += e->scratch_bytes[k];
+  fprintf(stderr, "profile: memory: packed weights %.2f MiB, activation arena %.2f MiB, scratch %.2f MiB\n",
+          (double)e->packed_bytes / 1048576.0, (double)e->arena_bytes / 1048576.0, (double)scratch / 1048576.0);
 }
 
 void engine_free(Engine *e) {
@@ -113,7 +117,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
     if (e->scratch_bytes[k] && (e->scratch_bytes[k] == SIZE_MAX || !(e->scratch[k] = rt_alloc64(e->scratch_bytes[k]))))
       goto oom;
   /* the input (value 0) is read where the caller keeps it: no bytes in the arena */
-  if (!(e->arena = plan_arena(m, batch, e->offs))) goto oom;
+  if (!(e->arena = plan_arena(m, batch, e->offs, &e->arena_bytes))) goto oom;
   return e;
 oom:
   engine_free(e);
@@ -127,9 +131,9 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
   e->in = in;
   for (uint32_t i = 0; i < m->n_ops; i++) {
     if (e->prof_ms) {
-      double t0 = now_ms();
+      double t0 = rt_now_ms();
       e->ops[m->ops[i].type].run(e, &m->ops[i], &e->st[i], n);
-      e->prof_ms[i] += now_ms() - t0;
+      e->prof_ms[i] += rt_now_ms() - t0;
     } else
       e->ops[m->ops[i].type].run(e, &m->ops[i], &e->st[i], n);
   }

@@ -45,6 +45,8 @@ struct Engine {
   void *scratch[N_SCRATCH];   /* shared by all ops, the largest any op needs */
   size_t scratch_bytes[N_SCRATCH];
   const float *in;            /* the current forward's input (value 0) */
+  size_t packed_bytes;        /* weights packed by the builds (engine_alloc) */
+  size_t arena_bytes;
   double *prof_ms;            /* TINYRUNTIME_PROFILE: ms per op summed over forwards (NULL: off) */
   uint64_t prof_images;       /* images run */
 };
@@ -57,6 +59,9 @@ static inline void *engine_val(const Engine *e, uint32_t v) {
 static inline void engine_need(Engine *e, int k, size_t bytes) {
   if (bytes > e->scratch_bytes[k]) e->scratch_bytes[k] = bytes;
 }
+
+/* rt_alloc64 for an op's build, counted in packed_bytes (TINYRUNTIME_PROFILE's memory line) */
+void *engine_alloc(Engine *e, size_t bytes);
 
 extern const OpImpl f32_ops[OP_COUNT];   /* ops_f32.c */
 extern const OpImpl sq8_ops[OP_COUNT];   /* ops_q8.c */

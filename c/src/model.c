@@ -6,8 +6,10 @@
  * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's
  * (skipped only in a fuzz build, -DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check
  * nothing again. Reads go through rd_u32/rd_u64 on bounds-checked offsets only. */
+#define _DEFAULT_SOURCE /* madvise */
 #define _POSIX_C_SOURCE 200809L
 #include "model.h"
+#include "crc32.h"
 #include "util.h"
 
 #include <errno.h>
@@ -62,6 +64,19 @@ void model_free(Model *m) {
   free(m->params);
   if (m->map && m->map_size) munmap(m->map, m->map_size);
   memset(m, 0, sizeof *m);
+}
+
+void model_release(const Model *m, const void *p, size_t n) {
+  uintptr_t base = (uintptr_t)m->map, a = (uintptr_t)p;
+  if (!m->map || !n || a < base || a - base >= m->map_size) return;
+  if (n > m->map_size - (a - base)) n = m->map_size - (a - base);
+  static uintptr_t page;
+  if (!page) {
+    long ps = sysconf(_SC_PAGESIZE);
+    page = ps > 0 ? (uintptr_t)ps : 4096;
+  }
+  uintptr_t lo = a / page * page, hi = a + n == base + m->map_size ? a + n : (a + n) / page * page;
+  if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 /* zlib's CRC-32 of the file with the checksum field taken as zero (FORMAT.md) */
@@ -347,7 +362,12 @@ static int parse(Model *m, uint64_t fsize, char *err, size_t errlen) {
     BAD("file_size field says %llu bytes but the file has %llu (truncated or corrupt)", (unsigned long long)file_size,
         (unsigned long long)fsize);
 #ifndef TR_FUZZ_NO_CHECKSUM
-  if (m->version >= 2 && file_checksum(fsize) != rd_u32(TR_HDR_CHECKSUM)) BAD("checksum mismatch (file is corrupt)");
+  if (m->version >= 2) {
+    double t0 = rt_now_ms();
+    uint32_t crc = file_checksum(fsize);
+    m->crc_ms = rt_now_ms() - t0;
+    if (crc != rd_u32(TR_HDR_CHECKSUM)) BAD("checksum mismatch (file is corrupt)");
+  }
 #endif
   if (!m->in_c || !m->in_h || !m->in_w) BAD("input shape (%u, %u, %u) has a zero dim", m->in_c, m->in_h, m->in_w);
   if ((uint64_t)m->in_c * m->in_h * m->in_w > TR_MAX_ELEMS) BAD("input shape too large");

@@ -21,6 +21,7 @@ typedef struct {
   uint32_t version, kind, in_c, in_h, in_w, n_classes, n_values, n_ops, n_params, output;
   Value *values; Op *ops; Param *params; char **class_names;
   void *map; size_t map_size;                 /* the read-only mmap of the file */
+  double crc_ms;                              /* time the checksum took (TINYRUNTIME_PROFILE's start-up line) */
 } Model;
 
 int  model_load(const char *path, Model *m, char *err, size_t errlen); /* 0 ok, else err = reason */
@@ -33,4 +34,11 @@ const char *kind_name(uint32_t kind);                                  /* "f32",
  * does not free it). Used by tests to feed malformed bytes without touching the disk. */
 int  model_load_buffer(const void *buf, size_t size, Model *m, char *err, size_t errlen);
 size_t value_elems(const Value *v);                                    /* c*h*w */
+/* The bytes [p, p + n) of the model's mapping will not be read again (a build has copied or packed
+ * them): give their pages back (madvise MADV_DONTNEED), all but the last when the range ends inside it,
+ * so that consecutive calls over one array give each page back once. The mapping is a read-only
+ * MAP_PRIVATE file map, so a page given back is read from the file again if it is ever touched:
+ * correctness does not depend on the caller. No-op for a caller's buffer (model_load_buffer) and
+ * for bytes outside the map. */
+void model_release(const Model *m, const void *p, size_t n);
 #endif

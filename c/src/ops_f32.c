@@ -29,13 +29,22 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
   const F32GemmDesc *d = e->kf->gemm;
   size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR);
   size_t alen = rt_mul_sat(rt_mul_sat((size_t)s->groups, P * MR), (size_t)s->K);
-  if (alen == SIZE_MAX || !(s->apack = rt_alloc64(alen * sizeof(float)))) return -1;
-  if (!(s->bias = rt_alloc64((size_t)s->groups * P * MR * sizeof(float)))) return -1;
+  if (alen == SIZE_MAX || !(s->apack = engine_alloc(e, alen * sizeof(float)))) return -1;
+  if (!(s->bias = engine_alloc(e, (size_t)s->groups * P * MR * sizeof(float)))) return -1;
   const float *w = wp->data, *b = bp ? bp->data : NULL;
+  /* panels of about 256 KiB of weights at a time, each given back to the file (model_release) once
+     packed: the file's pages and the packed copy are never both resident */
+  size_t K = (size_t)s->K, M = (size_t)s->M, step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), MR) * MR;
   for (int g = 0; g < s->groups; g++) {
-    d->pack_a(w + (size_t)g * s->M * s->K, (size_t)s->M, (size_t)s->K, d->mr, s->apack + (size_t)g * P * MR * s->K);
-    for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < (size_t)s->M) ? b[(size_t)g * s->M + r] : 0.0f;
+    const float *wg = w + (size_t)g * M * K;
+    for (size_t r0 = 0; r0 < M; r0 += step) {
+      size_t rows = M - r0 < step ? M - r0 : step;
+      d->pack_a(wg + r0 * K, rows, K, d->mr, s->apack + ((size_t)g * P + r0 / MR) * MR * K);
+      model_release(e->m, wg + r0 * K, rows * K * sizeof(float));
+    }
+    for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < M) ? b[(size_t)g * M + r] : 0.0f;
   }
+  if (b) model_release(e->m, b, (size_t)s->O * sizeof(float));
   size_t N = rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW);
   engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat(rt_cdiv(N, (size_t)d->nr), (size_t)d->nr), (size_t)s->K), sizeof(float)));
   return 0;

@@ -30,6 +30,24 @@ static size_t gemm_ldx(const Q8Kernels *k, const OpState *s, int batch) {
 /* int16 units per NR-column panel of packed X */
 static size_t gemm_pstride(const Q8Kernels *k, const OpState *s) { return q8_pstride(k, s->G, s->gs); }
 
+/* packs the weights w (and dq8 zero points wz) of every group, rows of about 64 KiB at a time (a
+   multiple of the kernel's mr: a_elems(r0) is where row r0's tile starts), giving each block back to
+   the file once packed (model_release): the file's pages and the packed copy are never both resident */
+static void pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz) {
+  const Q8Kernels *k = e->kq;
+  size_t K = (size_t)s->K, M = (size_t)s->M, G = (size_t)s->G, mr = (size_t)k->mr;
+  size_t step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), mr) * mr;
+  for (int g = 0; g < s->groups; g++) {
+    const int8_t *wg = w + (size_t)g * M * K, *zg = wz ? wz + (size_t)g * M * G : NULL;
+    for (size_t r0 = 0; r0 < M; r0 += step) {
+      size_t rows = M - r0 < step ? M - r0 : step;
+      k->pack_w((int)rows, s->G, s->gs, wg + r0 * K, zg ? zg + r0 * G : NULL,
+                s->A + (size_t)g * s->a_elems + k->a_elems((int)r0, s->G, s->gs));
+      model_release(e->m, wg + r0 * K, rows * K);
+    }
+  }
+}
+
 static int build_gemm(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
   const Q8Kernels *k = e->kq;
@@ -42,28 +60,28 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
               s->pw == 0 && s->groups == 1;
   s->a_elems = k->a_elems(s->M, s->G, s->gs);
   size_t O = (size_t)s->O;
-  if (!(s->A = rt_alloc64(rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
+  if (!(s->A = engine_alloc(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   const int8_t *w = op_param(m, op, P_SQ8_WEIGHT)->data;
   if (sq8) {
-    if (!(s->qbias = rt_alloc64(4 * O)) || !(s->mult = rt_alloc64(4 * O)) || !(s->shift = rt_alloc64(4 * O))) return -1;
+    if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
     memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);   /* copies: the data may be unaligned in a buffer */
     memcpy(s->mult, op_param(m, op, P_SQ8_MULT)->data, 4 * O);
     memcpy(s->shift, op_param(m, op, P_SQ8_SHIFT)->data, 4 * O);
-    for (int g = 0; g < s->groups; g++)
-      k->pack_w(s->M, 1, s->K, w + (size_t)g * s->M * s->K, NULL, s->A + (size_t)g * s->a_elems);
+    for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) model_release(m, op_param(m, op, sl)->data, 4 * O);
+    pack_release(e, s, w, NULL);
   } else {
     size_t nsc = O * (size_t)s->G;
-    if (!(s->ws = rt_alloc64(4 * nsc))) return -1;
+    if (!(s->ws = engine_alloc(e, 4 * nsc))) return -1;
     memcpy(s->ws, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
     const Param *bp = op_param(m, op, P_DQ8_BIAS), *zp = op_param(m, op, P_DQ8_ZERO_POINTS);
     if (bp) {
-      if (!(s->bf = rt_alloc64(4 * O))) return -1;
+      if (!(s->bf = engine_alloc(e, 4 * O))) return -1;
       memcpy(s->bf, bp->data, 4 * O);
     }
-    const int8_t *wz = zp ? zp->data : NULL;
-    for (int g = 0; g < s->groups; g++)
-      k->pack_w(s->M, s->G, s->gs, w + (size_t)g * s->M * s->K, wz ? wz + (size_t)g * s->M * s->G : NULL,
-                      s->A + (size_t)g * s->a_elems);
+    model_release(m, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
+    if (bp) model_release(m, bp->data, 4 * O);
+    pack_release(e, s, w, zp ? zp->data : NULL);
+    if (zp) model_release(m, zp->data, nsc);
   }
   size_t ldx = gemm_ldx(k, s, e->batch);
   engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */

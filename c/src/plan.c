@@ -76,7 +76,7 @@ size_t plan_memory(const Model *m, const size_t *bytes, size_t *offs) {
   return arena;
 }
 
-void *plan_arena(const Model *m, int batch, size_t *offs) {
+void *plan_arena(const Model *m, int batch, size_t *offs, size_t *size_out) {
   size_t *bytes = calloc(m->n_values ? m->n_values : 1, sizeof *bytes);
   void *arena = NULL;
   if (!bytes || batch < 1) goto done;
@@ -87,6 +87,7 @@ void *plan_arena(const Model *m, int batch, size_t *offs) {
   }
   size_t size = plan_memory(m, bytes, offs);
   if (size != (size_t)-1) arena = rt_alloc64(size);
+  if (arena && size_out) *size_out = size;
 done:
   free(bytes);
   return arena;

@@ -19,6 +19,6 @@ void plan_lifetimes(const Model *m, int *first, int *last);
 /* The arena of a batch: every value but the input (value 0, which engines read from the caller's
    buffer) gets batch x its elements x its element size (4 for f32, 1 for i8), planned with
    plan_memory into offs[] (n_values entries). Returns the zeroed, 64-byte aligned arena (free()
-   it), or NULL when a size overflows or memory is short. */
-void *plan_arena(const Model *m, int batch, size_t *offs);
+   it), or NULL when a size overflows or memory is short; *size (when not NULL) gets its size in bytes. */
+void *plan_arena(const Model *m, int batch, size_t *offs, size_t *size);
 #endif

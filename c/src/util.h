@@ -11,8 +11,8 @@ int rt_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((forma
    memory is short. Release with free(). */
 void *rt_alloc64(size_t bytes);
 
-/* zlib's crc32: the CRC-32 of n bytes continuing from crc (0 to start) */
-uint32_t rt_crc32(uint32_t crc, const void *buf, size_t n);
+/* CLOCK_MONOTONIC in milliseconds (start-up and profile timings) */
+double rt_now_ms(void);
 
 /* a*b, saturating at SIZE_MAX (callers treat SIZE_MAX as "too large") */
 static inline size_t rt_mul_sat(size_t a, size_t b) { return (a && b > SIZE_MAX / a) ? SIZE_MAX : a * b; }

@@ -100,9 +100,11 @@ int main(void) {
   CHECK(sh("BS=2", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0, "BS=2 changes test output");
   CHECK(sh("BS=100", "--threads=2 test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0, "BS=100 threads 2 changes test output");
   CHECK(sh("TINYRUNTIME_KERNELS=ref", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && count_lines(out) == NF, "ref kernels");
-  /* the per-op profile: stderr only (one line per op and a total), stdout unchanged */
+  /* the per-op profile: stderr only (one line per op, a total, memory, start-up, peak RSS), stdout unchanged */
   CHECK(sh("TINYRUNTIME_PROFILE=1", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0 &&
-            count_lines(err) == 5 && strstr(err, "CONV2D") && strstr(err, "GFLOP/s") && strstr(err, "profile: total"),
+            count_lines(err) == (strstr(err, "profile: peak RSS") ? 8 : 7) && strstr(err, "CONV2D") &&
+            strstr(err, "GFLOP/s") && strstr(err, "profile: total") && strstr(err, "profile: memory: packed weights") &&
+            strstr(err, "profile: startup: "),
         "TINYRUNTIME_PROFILE=1: '%s'", err);
   /* explicit files keep their order */
   snprintf(q, sizeof q, "test model.bin data/*/03.bin data/*/00.bin");

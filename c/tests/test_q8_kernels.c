@@ -15,6 +15,22 @@ static int fails = 0;
   fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); \
   fputc('\n', stderr); } } } while (0)
 
+/* the engine packs a weight matrix a few tiles at a time (rows r0.. at a_elems(r0)): one tile per call
+   must give the same bytes as one call over all rows */
+static void check_pack_rows(const Q8Kernels *T, int M, int G, int gs, const int8_t *w, const int8_t *wz,
+                            const int16_t *A) {
+  size_t n = T->a_elems(M, G, gs), K = (size_t)G * (size_t)gs;
+  int16_t *B = malloc(n * 2);
+  memset(B, 0x5a, n * 2);
+  for (int r0 = 0; r0 < M; r0 += T->mr) {
+    int rows = M - r0 < T->mr ? M - r0 : T->mr;
+    T->pack_w(rows, G, gs, w + (size_t)r0 * K, wz ? wz + (size_t)r0 * G : NULL, B + T->a_elems(r0, G, gs));
+  }
+  CHECK(memcmp(A, B, n * 2) == 0, "%s: packing %d rows tile by tile (G %d, gs %d) differs from one call", T->name, M,
+        G, gs);
+  free(B);
+}
+
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (uint32_t)(rng >> 16); }
 static int rint_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
@@ -55,6 +71,7 @@ static void test_sq8_gemm(int M, int N, int K) {
     size_t ps = q8_pstride(T, 1, K);   /* packed X: panels of NR columns */
     int16_t *A = malloc(T->a_elems(M, 1, K) * 2), *X = calloc(ps * panels, 2);
     T->pack_w(M, 1, K, w, NULL, A);
+    check_pack_rows(T, M, 1, K, w, NULL, A);
     for (int k = 0; k < K; k++)
       for (int p = 0; p < N; p++) T->put_x(X, ps, k, p, x[k * N + p]);
     memset(got, 0x55, (size_t)M * N);
@@ -172,6 +189,7 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
     size_t ps = q8_pstride(T, G, gs), xbytes = 2 * ps * ((size_t)ldx / (size_t)T->nr);
     int16_t *A = malloc(T->a_elems(M, G, gs) * 2), *X2 = calloc(xbytes, 1);
     T->pack_w(M, G, gs, wq, asym ? wz : NULL, A);
+    check_pack_rows(T, M, G, gs, wq, asym ? wz : NULL, A);
     /* quantization: against the naive rule */
     memset(X2, 0x7f, xbytes);
     T->dq8_quant(G, gs, N, xf, N, asym, X2, (ptrdiff_t)ps, xs2, ldx);

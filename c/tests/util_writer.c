@@ -1,6 +1,7 @@
 /* util_writer.c: see util_writer.h */
 #define _XOPEN_SOURCE 700
 #include "util_writer.h"
+#include "crc32.h"
 #include "util.h"
 
 #include <stdlib.h>

@@ -27,21 +27,31 @@ static size_t a_elems(int M, int G, int gs) {
 
 static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   (void)wz; /* sq8 weights are symmetric */
-  size_t kq = (size_t)G * kq_of(gs), tiles = (size_t)(M + MR - 1) / MR, K = (size_t)G * gs;
+  size_t kqg = kq_of(gs), kq = (size_t)G * kqg, tiles = (size_t)(M + MR - 1) / MR, K = (size_t)G * gs;
   for (size_t t = 0; t < tiles; t++) {
     int8_t *a = (int8_t *)A + t * (kq * MR * KR + MR * 4);
     int32_t comp[MR];
     for (int r = 0; r < MR; r++) {
       size_t o = t * MR + (size_t)r;
       int32_t sum = 0;
-      for (size_t q = 0; q < kq; q++)
-        for (int i = 0; i < KR; i++) {
-          size_t idx = q * KR + (size_t)i, per = kq_of(gs) * KR, g = idx / per, kg = idx % per;
-          int8_t v = 0;
-          if (o < (size_t)M && kg < (size_t)gs) v = w[o * K + g * (size_t)gs + kg];
-          a[(q * MR + (size_t)r) * KR + (size_t)i] = v;
-          sum += v;
+      int8_t *d = a + (size_t)r * KR;                    /* quad q of row r at d + q * MR * KR */
+      if (o >= (size_t)M) {
+        for (size_t q = 0; q < kq; q++) memset(d + q * MR * KR, 0, KR);
+        comp[r] = 0;
+        continue;
+      }
+      for (size_t g = 0; g < (size_t)G; g++) {          /* whole quads of the group by 4-byte copies */
+        const int8_t *src = w + o * K + g * (size_t)gs;
+        int8_t *dg = d + g * kqg * MR * KR;
+        size_t full = (size_t)gs / KR;
+        for (size_t q = 0; q < full; q++) memcpy(dg + q * MR * KR, src + q * KR, KR);
+        if (full < kqg) {                                /* the last quad, zero padded */
+          int8_t last[KR] = {0};
+          memcpy(last, src + full * KR, (size_t)gs - full * KR);
+          memcpy(dg + full * MR * KR, last, KR);
         }
+        for (int i = 0; i < gs; i++) sum += src[i];
+      }
       comp[r] = -128 * sum;
     }
     memcpy(a + kq * MR * KR, comp, sizeof comp);
