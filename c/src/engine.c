@@ -5,10 +5,12 @@
  * here but in its own tiny file (bin_run.c, bin_runq.c).
  * TINYRUNTIME_PROFILE=1: each op's wall time is summed over the forwards and printed to stderr by
  * engine_free (one line per op, then the total); off, it costs one branch per op. */
+#define _DEFAULT_SOURCE /* madvise */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "engine_impl.h"
 #include "plan.h"
@@ -28,6 +30,20 @@ static const OpImpl *table_of(uint32_t kind) {
 void *engine_alloc(Engine *e, size_t bytes) {
   void *p = rt_alloc64(bytes);
   if (p) e->packed_bytes += bytes;
+  return p;
+}
+
+void *engine_alloc_packed(Engine *e, size_t bytes) {
+  const size_t huge = (size_t)2 << 20;
+  int big = bytes >= 2 * huge;
+  if (bytes == 0) bytes = 64;
+  if (bytes > SIZE_MAX - huge) return NULL;
+  void *p = NULL;
+  if (posix_memalign(&p, big ? huge : 64, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+  if (big) madvise(p, bytes / huge * huge, MADV_HUGEPAGE);   /* a hint: no error when the kernel has none */
+#endif
+  e->packed_bytes += bytes;
   return p;
 }
 

@@ -524,7 +524,7 @@ int model_load(const char *path, Model *m, char *err, size_t errlen) {
     close(fd);
     return rt_fail(err, errlen, "file too small for the header (%llu bytes, need %u)", (unsigned long long)st.st_size, TR_HEADER_SIZE);
   }
-  void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED) return rt_fail(err, errlen, "mmap: %s", strerror(errno));
   g_base = map;

@@ -29,7 +29,7 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
   const F32GemmDesc *d = e->kf->gemm;
   size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR);
   size_t alen = rt_mul_sat(rt_mul_sat((size_t)s->groups, P * MR), (size_t)s->K);
-  if (alen == SIZE_MAX || !(s->apack = engine_alloc(e, alen * sizeof(float)))) return -1;
+  if (alen == SIZE_MAX || !(s->apack = engine_alloc_packed(e, alen * sizeof(float)))) return -1;
   if (!(s->bias = engine_alloc(e, (size_t)s->groups * P * MR * sizeof(float)))) return -1;
   const float *w = wp->data, *b = bp ? bp->data : NULL;
   /* panels of about 256 KiB of weights at a time, each given back to the file (model_release) once

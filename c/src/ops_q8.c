@@ -60,7 +60,7 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
               s->pw == 0 && s->groups == 1;
   s->a_elems = k->a_elems(s->M, s->G, s->gs);
   size_t O = (size_t)s->O;
-  if (!(s->A = engine_alloc(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
+  if (!(s->A = engine_alloc_packed(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   const int8_t *w = op_param(m, op, P_SQ8_WEIGHT)->data;
   if (sq8) {
     if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;

@@ -84,15 +84,16 @@ static void test_act(const F32Kernels *kt, uint64_t *r) {
     }
 }
 
-/* the engine packs a weight matrix a few panels at a time (rows r0.. at panel r0 / mr): one panel per
-   call must give the same floats as one call over all rows */
+/* the engine packs a weight matrix a few panels at a time (rows r0.. at panel r0 / mr) into memory it
+   has not zeroed: one panel per call must give the same floats as one call over all rows, and both
+   must write every float (padding included), whatever the memory held before */
 static void test_pack_rows(const F32GemmDesc *d, uint64_t *r) {
   size_t Ms[] = {1, (size_t)d->mr, (size_t)d->mr + 1, 3 * (size_t)d->mr - 1, 37}, K = 13;
   for (size_t t = 0; t < sizeof Ms / sizeof *Ms; t++) {
     size_t M = Ms[t], P = (M + (size_t)d->mr - 1) / (size_t)d->mr, n = P * (size_t)d->mr * K;
     float *w = malloc(M * K * sizeof(float)), *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
     rng_fill(r, w, M * K, -1, 1);
-    memset(b, 0x5a, n * sizeof(float));
+    memset(a, 0xa5, n * sizeof(float)), memset(b, 0x5a, n * sizeof(float));
     d->pack_a(w, M, K, d->mr, a);
     for (size_t r0 = 0; r0 < M; r0 += (size_t)d->mr)
       d->pack_a(w + r0 * K, M - r0 < (size_t)d->mr ? M - r0 : (size_t)d->mr, K, d->mr, b + r0 * K);

@@ -15,8 +15,9 @@ static int fails = 0;
   fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); \
   fputc('\n', stderr); } } } while (0)
 
-/* the engine packs a weight matrix a few tiles at a time (rows r0.. at a_elems(r0)): one tile per call
-   must give the same bytes as one call over all rows */
+/* the engine packs a weight matrix a few tiles at a time (rows r0.. at a_elems(r0)) into memory it has
+   not zeroed: one tile per call must give the same bytes as one call over all rows, and both must
+   write every byte (padding included), whatever the memory held before */
 static void check_pack_rows(const Q8Kernels *T, int M, int G, int gs, const int8_t *w, const int8_t *wz,
                             const int16_t *A) {
   size_t n = T->a_elems(M, G, gs), K = (size_t)G * (size_t)gs;
@@ -26,9 +27,12 @@ static void check_pack_rows(const Q8Kernels *T, int M, int G, int gs, const int8
     int rows = M - r0 < T->mr ? M - r0 : T->mr;
     T->pack_w(rows, G, gs, w + (size_t)r0 * K, wz ? wz + (size_t)r0 * G : NULL, B + T->a_elems(r0, G, gs));
   }
-  CHECK(memcmp(A, B, n * 2) == 0, "%s: packing %d rows tile by tile (G %d, gs %d) differs from one call", T->name, M,
-        G, gs);
-  free(B);
+  int16_t *C = malloc(n * 2);
+  memset(C, 0xa5, n * 2);
+  T->pack_w(M, G, gs, w, wz, C);
+  CHECK(memcmp(A, B, n * 2) == 0 && memcmp(A, C, n * 2) == 0,
+        "%s: packing %d rows (G %d, gs %d) tile by tile, or over other bytes, differs from one call", T->name, M, G, gs);
+  free(B), free(C);
 }
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;

@@ -9,22 +9,25 @@ size_t q8_packed_size(int M, int G, int gs) {
 }
 
 void q8_pack_weights(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
-  int kp = q8_gsp(gs) / 2, K = G * gs;
+  size_t kp = (size_t)q8_gsp(gs) / 2, K = (size_t)G * (size_t)gs, step = Q8_MR * 2;
   size_t tiles = q8_round_up((size_t)M, Q8_MR) / Q8_MR;
+  /* row by row (reads in order), each group's pairs at a stride of MR pairs: A[t][g][j][r][h] */
   for (size_t t = 0; t < tiles; t++)
-    for (int g = 0; g < G; g++)
-      for (int j = 0; j < kp; j++)
-        for (int r = 0; r < Q8_MR; r++)
-          for (int h = 0; h < 2; h++) {
-            size_t o = t * Q8_MR + (size_t)r;
-            int i = 2 * j + h;                      /* index inside the group */
-            int16_t v = 0;
-            if (o < (size_t)M && i < gs) {
-              int z = wz ? wz[o * (size_t)G + (size_t)g] : 0;
-              v = (int16_t)(w[o * (size_t)K + (size_t)g * gs + i] - z);
-            }
-            A[((t * (size_t)G * kp + (size_t)g * kp + (size_t)j) * Q8_MR + (size_t)r) * 2 + (size_t)h] = v;
-          }
+    for (size_t r = 0; r < Q8_MR; r++) {
+      size_t o = t * Q8_MR + r;
+      for (size_t g = 0; g < (size_t)G; g++) {
+        int16_t *d = A + ((t * (size_t)G + g) * kp * Q8_MR + r) * 2;
+        if (o >= (size_t)M) {
+          for (size_t j = 0; j < kp; j++) d[j * step] = 0, d[j * step + 1] = 0;
+          continue;
+        }
+        const int8_t *src = w + o * K + g * (size_t)gs;
+        int z = wz ? wz[o * (size_t)G + g] : 0;
+        size_t pairs = (size_t)gs / 2;
+        for (size_t j = 0; j < pairs; j++) d[j * step] = (int16_t)(src[2 * j] - z), d[j * step + 1] = (int16_t)(src[2 * j + 1] - z);
+        if (pairs < kp) d[pairs * step] = (int16_t)(src[2 * pairs] - z), d[pairs * step + 1] = 0;   /* odd gs: pad */
+      }
+    }
 }
 
 int32_t q8_dq8_quant1(float v, float s, int32_t z, int asym) {

@@ -25,34 +25,43 @@ static size_t a_elems(int M, int G, int gs) {
   return tiles * ((size_t)G * kq_of(gs) * MR * KR + MR * 4) / 2;
 }
 
+/* sum of n int8: sum(u8(x ^ 0x80)) - 128 n, the unsigned sums by vpsadbw, 64 bytes at a time */
+static int32_t sum_i8(const int8_t *x, size_t n) {
+  const __m512i flip = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
+  __m512i acc = zero;
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64)
+    acc = _mm512_add_epi64(acc, _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(x + i), flip), zero));
+  int64_t s = _mm512_reduce_add_epi64(acc) - 128 * (int64_t)i;
+  for (; i < n; i++) s += x[i];
+  return (int32_t)s;
+}
+
 static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   (void)wz; /* sq8 weights are symmetric */
   size_t kqg = kq_of(gs), kq = (size_t)G * kqg, tiles = (size_t)(M + MR - 1) / MR, K = (size_t)G * gs;
+  size_t full = (size_t)gs / KR;   /* whole quads per group; a last partial one is zero padded */
+  static const int8_t zero[KR];
   for (size_t t = 0; t < tiles; t++) {
     int8_t *a = (int8_t *)A + t * (kq * MR * KR + MR * 4);
+    const int8_t *src[MR];
     int32_t comp[MR];
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < MR; r++) {   /* a padding row (src NULL) packs zeros */
       size_t o = t * MR + (size_t)r;
-      int32_t sum = 0;
-      int8_t *d = a + (size_t)r * KR;                    /* quad q of row r at d + q * MR * KR */
-      if (o >= (size_t)M) {
-        for (size_t q = 0; q < kq; q++) memset(d + q * MR * KR, 0, KR);
-        comp[r] = 0;
-        continue;
-      }
-      for (size_t g = 0; g < (size_t)G; g++) {          /* whole quads of the group by 4-byte copies */
-        const int8_t *src = w + o * K + g * (size_t)gs;
-        int8_t *dg = d + g * kqg * MR * KR;
-        size_t full = (size_t)gs / KR;
-        for (size_t q = 0; q < full; q++) memcpy(dg + q * MR * KR, src + q * KR, KR);
-        if (full < kqg) {                                /* the last quad, zero padded */
+      src[r] = o < (size_t)M ? w + o * K : NULL;
+      comp[r] = src[r] ? -128 * sum_i8(src[r], K) : 0;
+    }
+    for (size_t g = 0; g < (size_t)G; g++) {
+      int8_t *d = a + g * kqg * MR * KR;
+      for (size_t q = 0; q < full; q++, d += MR * KR)   /* one quad of the 8 rows: 32 bytes in a row */
+        for (int r = 0; r < MR; r++) memcpy(d + r * KR, src[r] ? src[r] + g * (size_t)gs + q * KR : zero, KR);
+      if (full < kqg) {
+        for (int r = 0; r < MR; r++) {
           int8_t last[KR] = {0};
-          memcpy(last, src + full * KR, (size_t)gs - full * KR);
-          memcpy(dg + full * MR * KR, last, KR);
+          if (src[r]) memcpy(last, src[r] + g * (size_t)gs + full * KR, (size_t)gs - full * KR);
+          memcpy(d + r * KR, last, KR);
         }
-        for (int i = 0; i < gs; i++) sum += src[i];
       }
-      comp[r] = -128 * sum;
     }
     memcpy(a + kq * MR * KR, comp, sizeof comp);
   }
