@@ -12,23 +12,28 @@
 #define LEN 4096
 #define OFF 64
 
+/* GB/s of each path: 1 MiB in cache (64 passes), and 64 MiB from memory; the best of 5 */
 static void bench(void) {
-  size_t n = (size_t)64 << 20;
+  size_t n = (size_t)64 << 20, small = (size_t)1 << 20;
   unsigned char *b = malloc(n);
   uint64_t s = 7;
   for (size_t i = 0; i < n; i++) b[i] = (unsigned char)rng_next(&s);
   for (int i = 0; crc32_path(i); i++) {
     crc32_fn f = crc32_for(crc32_path(i));
     if (!f) continue;
-    double best = 1e30;
+    double best[2] = {1e30, 1e30};
     uint32_t c = 0;
     for (int r = 0; r < 5; r++) {
       double t0 = rt_now_ms();
-      c = f(0, b, n);
-      double t = rt_now_ms() - t0;
-      if (t < best) best = t;
+      for (int k = 0; k < 64; k++) c ^= f(0, b, small);
+      double t1 = rt_now_ms();
+      c ^= f(0, b, n);
+      double t2 = rt_now_ms();
+      if (t1 - t0 < best[0]) best[0] = t1 - t0;
+      if (t2 - t1 < best[1]) best[1] = t2 - t1;
     }
-    printf("crc32 %-9s %8.2f GB/s (%08x)\n", crc32_path(i), (double)n / best / 1e6, c);
+    printf("crc32 %-9s %8.2f GB/s in cache, %8.2f GB/s from memory (%08x)\n", crc32_path(i),
+           (double)(64 * small) / best[0] / 1e6, (double)n / best[1] / 1e6, c);
   }
   free(b);
 }
