@@ -35,7 +35,7 @@ void *engine_alloc(Engine *e, size_t bytes) {
 
 void *engine_alloc_packed(Engine *e, size_t bytes) {
   const size_t huge = (size_t)2 << 20;
-  int big = bytes >= 2 * huge;
+  int big = bytes >= huge;
   if (bytes == 0) bytes = 64;
   if (bytes > SIZE_MAX - huge) return NULL;
   void *p = NULL;

@@ -101,7 +101,8 @@ int model_cost(const Model *m, int batch, ModelCost *c, char *err, size_t errlen
     }
     c->macs = add_sat(c->macs, macs);
   }
-  c->file_bytes = m->map_size; /* mapped and read while packing: it counts in the resident size */
+  c->file_bytes = m->map_size; /* mapped and read in full by the checksum (the build gives the packed
+                                   weights' pages back as it goes, so this is an upper bound) */
   c->total_bytes = add_sat(add_sat(add_sat(c->act_bytes, c->weight_bytes), c->scratch_bytes), c->file_bytes);
   return 0;
 }
