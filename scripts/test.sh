@@ -19,6 +19,9 @@ start=$(date +%s)
 step() { echo; echo "== $* ($(( $(date +%s) - start ))s)"; }
 snap=$(mktemp -d -t tinyruntime-test-XXXXXX)     # everything temporary of this run, removed however it ends
 trap 'rm -rf "$snap"' EXIT
+# every temporary file of every step (bench helpers, torch's torchelastic_* folders, notebooks' scratch)
+# goes under $snap too, so a run leaves nothing in /tmp however a step ends
+mkdir "$snap/tmp" && export TMPDIR="$snap/tmp"
 
 step "nbdev_export leaves tinyruntime/ unchanged"
 cp -r tinyruntime "$snap/lib"

@@ -13,11 +13,11 @@ from .core import TinyError, write_bytes, write_text
 # %% auto #0
 __all__ = ['MAGIC', 'VERSION', 'MIN_VERSION', 'MAX_IN', 'N_ATTR', 'N_PARAM', 'NONE', 'MAX_ELEMS', 'SQ8_MAX_K', 'DQ8_MAX_GS',
            'SHIFT_MIN', 'SHIFT_MAX', 'LUT_SIZE', 'KINDS', 'KIND_NAMES', 'DTYPES', 'DTYPE_NAMES', 'NP_DTYPES',
-           'ACT_NAMES', 'ACTS', 'LUT_ACTS', 'ACT_SINCE', 'HEADER', 'VALUE', 'OP', 'PARAM', 'LINEAR_PARAMS',
+           'ACT_NAMES', 'ACTS', 'LUT_ACTS', 'ACT_SINCE', 'ACT_DOCS', 'HEADER', 'VALUE', 'OP', 'PARAM', 'LINEAR_PARAMS',
            'ACT_PARAMS', 'OP_SPECS', 'OPS', 'OPS_BY_CODE', 'OP_TYPES', 'ATTR_SLOTS', 'FUSABLE', 'FormatError', 'Layout',
            'checksum', 'fix_checksum', 'Param', 'OpSpec', 'conv_out', 'pool_out', 'op_out_shape', 'model_bytes',
            'write_model_file', 'read_model_header', 'read_model_bytes', 'read_model_file', 'ops_h',
-           'format_md_op_table', 'replace_table', 'format_cli']
+           'format_md_op_table', 'format_md_act_table', 'replace_table', 'format_cli']
 
 # %% ../nbs/04a_format.ipynb #6633d09b
 class FormatError(TinyError):
@@ -42,6 +42,9 @@ ACT_NAMES = [None, 'relu', 'relu6', 'sigmoid', 'silu', 'hardswish', 'hardsigmoid
 ACTS = {a: k for k, a in enumerate(ACT_NAMES)}
 LUT_ACTS = frozenset(ACT_NAMES[3:])    # sq8 runs these through a per-op lookup table
 ACT_SINCE = {a: (1 if k < 3 else 2) for k, a in enumerate(ACT_NAMES)}
+ACT_DOCS = {None: ('none', 'x'), 'relu': ('ReLU', 'max(x, 0)'), 'relu6': ('ReLU6', 'min(max(x, 0), 6)'),   # FORMAT.md's table
+            'sigmoid': ('Sigmoid', '1 / (1 + exp(-x))'), 'silu': ('SiLU', 'x * sigmoid(x)'),
+            'hardswish': ('Hardswish', 'x * relu6(x + 3) / 6'), 'hardsigmoid': ('Hardsigmoid', 'relu6(x + 3) / 6')}
 
 # %% ../nbs/04a_format.ipynb #6261ad62
 class Layout:
@@ -552,6 +555,12 @@ def format_md_op_table() -> str:
     rows += [f'| {s.code} | {s.name.upper()} | {s.doc[0]} | {s.doc[1]} | {s.doc[2]} |' for s in OP_SPECS]
     return '\n'.join(rows) + '\n'
 
+def format_md_act_table() -> str:
+    "The 'Activations' table of c/FORMAT.md."
+    rows = ['| act | name | y = |', '|---|---|---|']
+    rows += [f'| {k} | {ACT_DOCS[a][0]} | {ACT_DOCS[a][1]} |' for k, a in enumerate(ACT_NAMES)]
+    return '\n'.join(rows) + '\n'
+
 def replace_table(text:str, table:str) -> str:
     "`text` with the markdown table that starts with `table`'s first line replaced by `table`."
     lines, head = text.split('\n'), table.split('\n')[0]
@@ -562,7 +571,7 @@ def replace_table(text:str, table:str) -> str:
 
 # %% ../nbs/04a_format.ipynb #40b48d59
 def _generated(c):
-    return {c/'src'/'ops.h': lambda old: ops_h(), c/'FORMAT.md': lambda old: replace_table(old, format_md_op_table())}
+    return {c/'src'/'ops.h': lambda old: ops_h(), c/'FORMAT.md': lambda old: replace_table(replace_table(old, format_md_op_table()), format_md_act_table())}
 
 def format_cli(argv=None) -> int:
     "`python -m tinyruntime.format [--write-ops-h] [--write-format-md] [--check] [--c-dir DIR]`: write or check the generated files."
@@ -570,7 +579,7 @@ def format_cli(argv=None) -> int:
     from tinyruntime.runtime import c_dir
     ap = argparse.ArgumentParser(prog='python -m tinyruntime.format', description='Write or check the files generated from the op spec.')
     ap.add_argument('--write-ops-h', action='store_true', help='write c/src/ops.h')
-    ap.add_argument('--write-format-md', action='store_true', help="rewrite c/FORMAT.md's op table")
+    ap.add_argument('--write-format-md', action='store_true', help="rewrite c/FORMAT.md's op and activation tables")
     ap.add_argument('--check', action='store_true', help='exit 1 when a generated file is stale')
     ap.add_argument('--c-dir', default=None, help='the c/ folder (default: this checkout\'s)')
     a = ap.parse_args(argv)
