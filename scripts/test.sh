@@ -32,8 +32,8 @@ if ! diff -r -q -x __pycache__ "$snap/lib" tinyruntime; then
 fi
 
 step "c/src/ops.h and FORMAT.md's op table are what the op spec (tinyruntime.format) generates"
-if ! python -m tinyruntime.format --check --c-dir c; then
-  echo "FAIL: regenerate with: python -m tinyruntime.format --write-ops-h --write-format-md (then commit)." >&2
+if ! python -m tinyruntime.format_gen --check --c-dir c; then
+  echo "FAIL: regenerate with: python -m tinyruntime.format_gen --write-ops-h --write-format-md (then commit)." >&2
   exit 1
 fi
 
