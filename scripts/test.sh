@@ -2,8 +2,7 @@
 # `make test`: the README's test command, and all that CI runs.
 #  1. the module is what nbdev_export makes of the notebooks;
 #  2. the notebooks are clean (nbdev_clean changes nothing), README.md is current;
-#  3. the C runtime builds with -Werror (the one linker warning, libgomp's dlopen, comes with a note
-#     saying why it is harmless) and its unit tests pass (also under ASan+UBSan), natively and, with a
+#  3. the C runtime builds with -Werror (and links without a warning) and its unit tests pass (also under ASan+UBSan), natively and, with a
 #     cross compiler, on arm64/qemu;
 #  3a. the libFuzzer targets run a few seconds each and every kept finding replays clean;
 #  4. nbdev_test runs every notebook (the pipeline stages on small defaults);
