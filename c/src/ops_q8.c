@@ -42,6 +42,13 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
               s->pw == 0 && s->groups == 1;
   s->a_elems = k->a_elems(s->M, s->G, s->gs);
   size_t O = (size_t)s->O;
+  if (sq8 && s->depthwise) {   /* the direct kernel reads the weights in place: nothing to pack */
+    if (!(s->qbias = rt_alloc64(4 * O)) || !(s->mult = rt_alloc64(4 * O)) || !(s->shift = rt_alloc64(4 * O))) return -1;
+    memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);
+    memcpy(s->mult, op_param(m, op, P_SQ8_MULT)->data, 4 * O);
+    memcpy(s->shift, op_param(m, op, P_SQ8_SHIFT)->data, 4 * O);
+    return 0;
+  }
   if (!(s->A = rt_alloc64(rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   const int8_t *w = op_param(m, op, P_SQ8_WEIGHT)->data;
   if (sq8) {
@@ -118,8 +125,31 @@ static void run_quant(const Engine *e, const OpState *s, const float *xf, ptrdif
   }
 }
 
+/* sq8 depthwise: one task per (image, output channel) plane; output channel o reads input channel
+   o / M (M = the channel multiplier) */
+static void run_dw(const Engine *e, const Op *op, const OpState *s, int n) {
+  const Model *m = e->m;
+  const int8_t *x = engine_val(e, op->in[0]), *w = op_param(m, op, P_SQ8_WEIGHT)->data;
+  int8_t *y = engine_val(e, op->out);
+  Q8DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw,
+                  m->values[op->in[0]].zero_point, m->values[op->out].zero_point, op->qmin, op->qmax};
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, K = (size_t)s->kh * s->kw;
+  long planes = (long)n * s->O;
+  q8_dwconv_fn dw = e->kdw->dwconv;
+#pragma omp parallel for schedule(static)
+  for (long q = 0; q < planes; q++) {
+    size_t img = (size_t)q / (size_t)s->O, o = (size_t)q % (size_t)s->O;
+    dw(x + (img * (size_t)s->C + o / (size_t)s->M) * HW, w + o * K, s->qbias[o], s->mult[o], s->shift[o],
+       y + (size_t)q * OHW, &sh);
+  }
+}
+
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
+  if (sq8 && s->depthwise) {
+    run_dw(e, op, s, n);
+    return;
+  }
   const Q8Kernels *k = e->kq;
   const void *x = engine_val(e, op->in[0]);
   void *y = engine_val(e, op->out);
