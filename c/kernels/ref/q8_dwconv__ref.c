@@ -31,13 +31,19 @@ void q8_dwconv_ref(const int8_t *x, const int8_t *w, int32_t bias, int32_t mult,
           if (!in_row) lo = hi = 0;
           if (hi > n) hi = n;
           if (lo > hi) lo = hi;
-          int i = 0;
-          for (; i < lo; i++) acc[i] += pad;
-          if (s->sw == 1)
-            for (; i < hi; i++) acc[i] += wv * xr[c0 + i];
-          else
-            for (; i < hi; i++) acc[i] += wv * xr[c0 + (long)i * s->sw];
-          for (; i < n; i++) acc[i] += pad;
+          for (int i = 0; i < (int)lo; i++) acc[i] += pad;
+          if (hi > lo) {
+            int32_t *a = acc + lo;
+            const int8_t *src = xr + (c0 + lo * s->sw);
+            int m = (int)(hi - lo), sw = s->sw;
+            if (sw == 1)
+              for (int t = 0; t < m; t++) a[t] += wv * src[t];
+            else if (sw == 2)
+              for (int t = 0; t < m; t++) a[t] += wv * src[2 * t];
+            else
+              for (int t = 0; t < m; t++) a[t] += wv * src[t * sw];
+          }
+          for (int i = (int)hi; i < n; i++) acc[i] += pad;
         }
       }
       int8_t *yr = y + (size_t)oy * s->OW + ox0;
