@@ -8,7 +8,7 @@
  * exact (a group's true isum fits int32, FORMAT.md; the int32 wrap of the partial terms cancels).
  * sum w and zw come from the packer, c1 = 128 + z and c2 = sum (q - z) from the quantization.
  * The float epilogue is the reference's: acc = 0, per group acc + (ws * xs) * isum, bias last, act.
- * Layout (kr = 8: a group of gs values pads to gsp = gs rounded up to 8, with weight 0 and u = c1):
+ * Layout (kr = 4: a group of gs values pads to gsp = gs rounded up to 4, with weight 0 and u = c1):
  *  - A: per tile of 4 rows: [G][gsp / 4][4 rows][4] int8, then [G][4] int32 sum w, [G][4] int32 zw.
  *  - X: per panel of 32 columns (x_esize 2: a panel is twice the u8 values): [G * gsp / 4][32][4] u8 u
  *    (k = 4j + i of column p at byte j * 128 + p * 4 + i), then at the same place in the second half
@@ -20,7 +20,7 @@
 #include "../../src/kernels_q8.h"
 #include "act__avx2.h"
 
-enum { MR = 4, NR = 32, KR = 8 };
+enum { MR = 4, NR = 32, KR = 4 };
 
 static size_t gsp_of(int gs) { return (size_t)(gs + KR - 1) / KR * KR; }
 
