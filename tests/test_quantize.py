@@ -154,3 +154,32 @@ def test_odd_ops(runq, tmp_path):
             p = run_files(runq, q.path, files, batch_size=bs, threads=th).astype(np.float32)
             if q.kind == 'sq8': assert np.array_equal(p, ref), np.abs(p - ref).max()
             else: np.testing.assert_allclose(p, ref, rtol=0, atol=DQ8_ATOL)
+
+class Depthwise(nn.Module):
+    "Depthwise convolutions (one input channel per group) of the shapes runq's direct kernels special-case:"
+    " channel multiplier 2 with dilation 2, 5x5 stride 2, stride 3, no padding, a 1-wide plane."
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 6, 3, padding=1)
+        self.b = nn.Conv2d(6, 12, 3, padding=2, dilation=2, groups=6)
+        self.c = nn.Conv2d(12, 12, 5, stride=2, padding=2, groups=12)
+        self.d = nn.Conv2d(12, 12, 3, stride=3, padding=1, groups=12)
+        self.e = nn.Conv2d(12, 12, (3, 1), padding=(1, 0), groups=12)
+        self.fc = nn.Linear(12 * 3 * 3, 5)
+    def forward(self, x):
+        y = torch.relu(self.b(torch.relu(self.a(x))))
+        y = self.e(self.d(nn.functional.relu6(self.c(y))))
+        return self.fc(torch.flatten(y, 1))
+
+def test_depthwise_shapes(runq, tmp_path):
+    torch.manual_seed(2)
+    m = Depthwise().eval()
+    with torch.no_grad(): m.fc.weight.mul_(20)
+    x, shape = torch.randn(5, 3, 15, 17), (3, 15, 17)
+    qs = export_model_sq8(m, tmp_path/'sq8.bin', [torch.randn(32, *shape)], input_shape=shape)
+    files = write_tensor_files(x, tmp_path/'data')
+    ref = runtime_softmax(reference_run(qs.path, x))
+    assert ref.max(1).min() > 0.25
+    for bs, th in ((1, 1), (5, 2)):
+        p = run_files(runq, qs.path, files, batch_size=bs, threads=th).astype(np.float32)
+        assert np.array_equal(p, ref), np.abs(p - ref).max()

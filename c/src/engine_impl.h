@@ -39,6 +39,7 @@ struct Engine {
   const OpImpl *ops;          /* the kind's table, by op type */
   const F32Kernels *kf;       /* kernels in use */
   const Q8Kernels *kq;
+  const Q8DwDesc *kdw;        /* sq8 depthwise convolution */
   OpState *st;                /* one per op */
   size_t *offs;               /* byte offset of each value in the arena */
   unsigned char *arena;

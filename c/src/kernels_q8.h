@@ -107,6 +107,25 @@ extern const Q8Kernels q8_gemm_4x16__ref_desc;
 #if defined(__x86_64__)
 extern const Q8Kernels q8_gemm_4x16__avx2_desc;
 extern const Q8Kernels q8_gemm_8x32__avx512vnni_desc;
+extern const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc;
+#endif
+
+/* ---- sq8 depthwise convolution (kernels/{ref,x86}/q8_dwconv__ISA.c) ----
+   One output channel plane of a convolution with one input channel per group (groups == C, any
+   channel multiplier): y[oy*OW + ox] = clamp(zy + requant(acc, mult, shift), qmin, qmax) with
+   acc = bias + sum over the kh x kw window of w[ky*kw + kx] * x[iy*W + ix], a padded x reading zx
+   (FORMAT.md's sq8 conv; bias already holds -zx * sum w). x is the plane (H x W int8), w its kh*kw
+   weights. A kernel may leave shapes it does not cover to the reference (q8_dwconv_ref). */
+typedef struct { int H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw; int32_t zx, zy, qmin, qmax; } Q8DwShape;
+typedef void (*q8_dwconv_fn)(const int8_t *x, const int8_t *w, int32_t bias, int32_t mult, int32_t shift,
+                             int8_t *y, const Q8DwShape *s);
+typedef struct { const char *name; const char *isa; q8_dwconv_fn dwconv; } Q8DwDesc;
+void q8_dwconv_ref(const int8_t *x, const int8_t *w, int32_t bias, int32_t mult, int32_t shift, int8_t *y,
+                   const Q8DwShape *s);
+extern const Q8DwDesc q8_dwconv__ref_desc;
+#if defined(__x86_64__)
+extern const Q8DwDesc q8_dwconv__avx2_desc;
+extern const Q8DwDesc q8_dwconv__avx512vnni_desc;
 #endif
 
 /* ---- reference kernels (kernels/ref/q8_gemm.c) ---- */

@@ -4,7 +4,9 @@
  * weights (per conv group) times an im2col matrix of one image (CONV2D) or of the batch's feature
  * vectors (LINEAR, one column per image), both packed by the descriptor's packers. sq8 stays in
  * integers from QUANTIZE to DEQUANTIZE, exactly as FORMAT.md writes it; dq8 quantizes each im2col
- * column group at run time. Every output element is computed by one thread in one fixed order, so
+ * column group at run time. An sq8 depthwise CONV2D (one input channel per group) is instead one direct
+ * kernel call per (image, output channel) plane (the dispatch's Q8DwDesc), on the model's weights
+ * as they are. Every output element is computed by one thread in one fixed order, so
  * sq8 results do not depend on the batch size or the thread count at all, nor do dq8's. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -61,6 +63,14 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
               s->pw == 0 && s->groups == 1;
   s->a_elems = k->a_elems(s->M, s->G, s->gs);
   size_t O = (size_t)s->O;
+  if (sq8 && s->depthwise) {   /* the direct kernel reads the weights in place: nothing to pack */
+    if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
+    memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);
+    memcpy(s->mult, op_param(m, op, P_SQ8_MULT)->data, 4 * O);
+    memcpy(s->shift, op_param(m, op, P_SQ8_SHIFT)->data, 4 * O);
+    for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) model_release(m, op_param(m, op, sl)->data, 4 * O);
+    return 0;
+  }
   if (!(s->A = engine_alloc_packed(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   const int8_t *w = op_param(m, op, P_SQ8_WEIGHT)->data;
   if (sq8) {
@@ -148,6 +158,36 @@ static void quant_tasks(void *arg, long t0, long t1) {
   }
 }
 
+/* sq8 depthwise: one task per (image, output channel) plane; output channel o reads input channel
+   o / M (M = the channel multiplier) */
+typedef struct {
+  const OpState *s;
+  const int8_t *x, *w;
+  int8_t *y;
+  const Q8DwShape *sh;
+  q8_dwconv_fn dw;
+} Q8DwJob;
+
+static void dw_planes(void *arg, long q0, long q1) {
+  const Q8DwJob *j = arg;
+  const OpState *s = j->s;
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, K = (size_t)s->kh * s->kw;
+  for (long q = q0; q < q1; q++) {
+    size_t img = (size_t)q / (size_t)s->O, o = (size_t)q % (size_t)s->O;
+    j->dw(j->x + (img * (size_t)s->C + o / (size_t)s->M) * HW, j->w + o * K, s->qbias[o], s->mult[o], s->shift[o],
+          j->y + (size_t)q * OHW, j->sh);
+  }
+}
+
+static void run_dw(const Engine *e, const Op *op, const OpState *s, int n) {
+  const Model *m = e->m;
+  Q8DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw,
+                  m->values[op->in[0]].zero_point, m->values[op->out].zero_point, op->qmin, op->qmax};
+  Q8DwJob j = {s, engine_val(e, op->in[0]), op_param(m, op, P_SQ8_WEIGHT)->data, engine_val(e, op->out), &sh,
+               e->kdw->dwconv};
+  pool_for((long)n * s->O, dw_planes, &j);
+}
+
 /* LINEAR: rows [k0, k1) of X, one column per image: X[k][img] */
 static void linear_rows(void *arg, long k0, long k1) {
   const Q8Job *j = arg;
@@ -180,6 +220,10 @@ static void quant_gemm(Q8Job *j) {
 }
 
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
+  if (e->m->kind == KIND_SQ8 && s->depthwise) {
+    run_dw(e, op, s, n);
+    return;
+  }
   const Q8Kernels *k = e->kq;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O,
               e->m->kind == KIND_SQ8, 0, n, n, (int)q8_round_up(64, (size_t)k->mr), (int)q8_round_up(64, (size_t)k->nr),

@@ -42,6 +42,8 @@ static float rfloat(float a) { return ((float)(rnd() % 2000001u) / 1000000.0f - 
 
 static const Q8Kernels *sq8_tables[16], *dq8_tables[16];   /* distinct descriptors per kind */
 static int n_sq8 = 0, n_dq8 = 0;
+static const Q8DwDesc *dw_tables[16];                      /* distinct sq8 depthwise kernels */
+static int n_dw = 0;
 
 /* ---------------- sq8 GEMM ---------------- */
 static void test_sq8_gemm(int M, int N, int K) {
@@ -266,6 +268,51 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
   free(x); free(xf); free(Xf);
 }
 
+/* ---------------- sq8 depthwise ---------------- */
+/* One plane per (bias, mult, shift) case, against FORMAT.md written out (pads read zx), for every
+   depthwise kernel this machine runs; mode 0: random, 1: extreme zero points / weights, 2: extreme
+   biases (int32 limits: kernels that sum in int32 must notice) */
+static void test_dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int mode) {
+  int OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+  if (OH < 1 || OW < 1) return;
+  int K = kh * kw, cases = 9;
+  int8_t *x = malloc((size_t)H * W), *w = malloc((size_t)K), *want = malloc((size_t)OH * OW);
+  int8_t *got = malloc((size_t)OH * OW + 64);
+  for (int i = 0; i < H * W; i++) x[i] = (int8_t)(mode == 1 ? (rnd() & 1 ? 127 : -128) : rint_in(-128, 127));
+  for (int i = 0; i < K; i++) w[i] = (int8_t)(mode == 1 ? (rnd() & 1 ? 127 : -128) : rint_in(-128, 127));
+  Q8DwShape s = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, rint_in(-128, 127), rint_in(-128, 127),
+                 rint_in(-128, 0), rint_in(0, 127)};
+  if (mode == 1) s.zx = rnd() & 1 ? 127 : -128, s.zy = rnd() & 1 ? 127 : -128, s.qmin = -128, s.qmax = 127;
+  for (int c = 0; c < cases; c++) {
+    int32_t bias = (int32_t)(rnd() % 200001u) - 100000, mult = (int32_t)(rnd() & 0x7FFFFFFF), shift = rint_in(1, 62);
+    if (c % 3 == 1) shift = rint_in(20, 40);
+    if (mode == 2) bias = c % 2 ? 2147483647 - c : -2147483647 - 1 + c;
+    if (c == cases - 1) mult = 2147483647, shift = mode == 2 ? 62 : 1;
+    for (int oy = 0; oy < OH; oy++)
+      for (int ox = 0; ox < OW; ox++) {
+        int64_t acc = bias;
+        for (int ky = 0; ky < kh; ky++)
+          for (int kx = 0; kx < kw; kx++) {
+            int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
+            int v = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[iy * W + ix] : s.zx;
+            acc += (int64_t)w[ky * kw + kx] * v;
+          }
+        int64_t y = s.zy + ((acc * mult + ((int64_t)1 << (shift - 1))) >> shift);
+        want[oy * OW + ox] = (int8_t)(y < s.qmin ? s.qmin : y > s.qmax ? s.qmax : y);
+      }
+    for (int t = 0; t < n_dw; t++) {
+      memset(got, 0x55, (size_t)OH * OW + 64);
+      dw_tables[t]->dwconv(x, w, bias, mult, shift, got, &s);
+      int bad = 0;
+      for (int i = 0; i < OH * OW; i++) bad += want[i] != got[i];
+      for (int i = 0; i < 64; i++) bad += got[OH * OW + i] != 0x55;   /* nothing written past the plane */
+      CHECK(bad == 0, "dwconv %s %dx%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d mode=%d case=%d: %d of %d differ",
+            dw_tables[t]->name, H, W, kh, kw, sh, sw, ph, pw, dh, dw, mode, c, bad, OH * OW);
+    }
+  }
+  free(x); free(w); free(want); free(got);
+}
+
 int main(void) {
   for (int i = 0; dispatch_isa(i); i++) {   /* every distinct descriptor this machine runs, per kind */
     const Q8Kernels *k = q8_kernels_for(dispatch_isa(i), KIND_SQ8);
@@ -276,6 +323,33 @@ int main(void) {
     seen = !k;
     for (int t = 0; t < n_dq8; t++) seen |= dq8_tables[t] == k;
     if (!seen) dq8_tables[n_dq8++] = k, printf("test_q8_kernels: dq8 %s\n", k->name);
+    const Q8DwDesc *d = q8_dw_for(dispatch_isa(i));
+    seen = !d;
+    for (int t = 0; t < n_dw; t++) seen |= dw_tables[t] == d;
+    if (!seen) dw_tables[n_dw++] = d, printf("test_q8_kernels: sq8 depthwise %s\n", d->name);
+  }
+  /* depthwise: 1x1 planes, odd widths, the 7- and 14-wide planes of MobileNet, long rows, strides
+     1..5, padding 0..2 (and more than the kernel), kernels 1..7 (and 17: past the SIMD limit),
+     dilation 2 */
+  int dwsz[][2] = { { 1, 1 }, { 1, 7 }, { 7, 7 }, { 14, 14 }, { 5, 13 }, { 3, 65 }, { 9, 130 }, { 112, 112 } };
+  int dwk[][2] = { { 3, 3 }, { 5, 5 }, { 1, 1 }, { 3, 5 }, { 7, 2 }, { 2, 7 }, { 4, 4 } };
+  for (int a = 0; a < 8; a++)
+    for (int b = 0; b < 7; b++)
+      for (int st = 1; st <= 4; st++)
+        for (int pd = 0; pd <= 2; pd++) {
+          if (a == 7 && (b > 1 || pd == 2)) continue;   /* the big plane: fewer cases */
+          int mode = (a + b + st + pd) % 5 == 0 ? 1 : (a + b + st + pd) % 7 == 0 ? 2 : 0;
+          test_dw(dwsz[a][0], dwsz[a][1], dwk[b][0], dwk[b][1], st == 3 ? 2 : st, st == 3 ? 1 : st, pd, pd, 1, 1, mode);
+        }
+  for (int mode = 0; mode < 3; mode++) {
+    test_dw(9, 17, 3, 3, 1, 1, 2, 2, 2, 2, mode);      /* dilation 2 */
+    test_dw(11, 23, 3, 3, 2, 2, 1, 2, 1, 2, mode);     /* dilation along x only */
+    test_dw(10, 40, 5, 5, 1, 5, 2, 2, 1, 1, mode);     /* stride 5 */
+    test_dw(8, 37, 3, 3, 3, 3, 1, 1, 1, 1, mode);      /* stride 3 */
+    test_dw(6, 50, 2, 17, 1, 1, 0, 8, 1, 1, mode);     /* kw 17 */
+    test_dw(20, 9, 17, 2, 1, 1, 8, 0, 1, 1, mode);     /* kh 17 */
+    test_dw(5, 6, 3, 3, 1, 1, 4, 5, 1, 1, mode);       /* padding past the kernel: all-pad windows */
+    test_dw(4, 300, 3, 16, 1, 1, 1, 7, 1, 1, mode);    /* kw 16: four weight quads */
   }
   int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 17, 31, 33, 49 };
   int Ks[] = { 1, 2, 3, 9, 27, 64, 65, 147 };

@@ -1,6 +1,6 @@
 /* q8_gemm_8x32__avx512vnni.c: the sq8 GEMM with AVX-512 VNNI (vpdpbusd: u8 x s8 products, four per
- * int32 lane, exact), and its own "u8x4" layout and packers. dq8 keeps the AVX2 kernel (its q - z
- * values span [-255, 255], more than u8 x s8 holds).
+ * int32 lane, exact), and its own "u8x4" layout and packers. dq8 has its own descriptor
+ * (q8_dq8gemm_4x32__avx512vnni.c: zero-point corrections per group).
  *
  * Activations travel as u8 = x + 128, so sum_k w*x = sum_k w*(x + 128) - 128 * sum_k w: the packer
  * stores comp[o] = -128 * sum_k w[o][k] after each tile's weights and the epilogue adds it with the

@@ -1,0 +1,263 @@
+/* q8_dwconv__avx512vnni.c: one output plane of an sq8 depthwise convolution with AVX-512 VNNI
+ * (src/kernels_q8.h). Inputs travel as u8 = x + 128 and vpdpbusd multiplies four adjacent input
+ * bytes by four weights of one kernel row: int32 lane m of a 64-byte load at column a holds the
+ * taps kx = 4j..4j+3 of the output whose window starts at a + 4m. With stride sw (1, 2 or 4) those
+ * lanes are every P-th output (P = 4 / sw), so P loads ("phases") at columns sw*(ox0 + f) - pw + 4j
+ * cover the 16P outputs ox0 + f + P*m of a block. Pads come from masked loads (the masked-off bytes
+ * read zx, also out-of-range rows), so one code path covers borders and planes of any width.
+ * acc = bias - 128 * sum w + sum (x + 128) w is FORMAT.md's int64 acc, exact in int32 when the
+ * bias is not extreme (checked per plane; else the reference); the requantization is FORMAT.md's in
+ * int64 lanes (32 x 32 -> 64 products, arithmetic shifts), so results equal the reference's.
+ * Other shapes (dilation along x, stride 3 or > 4, kw > 16, kh > 16) go to the reference. */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../../src/kernels_q8.h"
+
+enum { MAXK = 16, MAXJ = MAXK / 4 };
+
+typedef struct { __m512i m, rnd, lo, hi, zy; __m128i cnt; } Rq;
+
+/* 16 int32 sums -> 16 int8: clamp(zy + ((acc * m + rnd) >> shift), qmin, qmax) */
+static inline __m128i requant16(__m512i acc, const Rq *q) {
+  __m512i ev = _mm512_mul_epi32(acc, q->m);                          /* even lanes, signed */
+  __m512i od = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), q->m);   /* odd lanes */
+  ev = _mm512_sra_epi64(_mm512_add_epi64(ev, q->rnd), q->cnt);
+  od = _mm512_sra_epi64(_mm512_add_epi64(od, q->rnd), q->cnt);
+  ev = _mm512_min_epi64(_mm512_max_epi64(ev, q->lo), q->hi);         /* [qmin - zy, qmax - zy] */
+  od = _mm512_min_epi64(_mm512_max_epi64(od, q->lo), q->hi);
+  __m512i r = _mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32));
+  return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, q->zy));
+}
+
+/* bytes [lo, hi) of 64 */
+static inline __mmask64 range64(long lo, long hi) {
+  if (lo < 0) lo = 0;
+  if (hi > 64) hi = 64;
+  if (hi <= lo) return 0;
+  uint64_t h = hi == 64 ? ~(uint64_t)0 : ((uint64_t)1 << hi) - 1;
+  return (__mmask64)(h & ~(((uint64_t)1 << lo) - 1));
+}
+
+/* the P phases' 16 results each -> the block's 16P outputs in order (output P*m + f = r[f][m]) */
+static inline __attribute__((always_inline)) __m512i in_order(const __m128i r[4], const int P) {
+  __m512i out;
+  if (P == 1) out = _mm512_castsi128_si512(r[0]);
+  else if (P == 2) {
+    out = _mm512_castsi128_si512(_mm_unpacklo_epi8(r[0], r[1]));
+    out = _mm512_inserti32x4(out, _mm_unpackhi_epi8(r[0], r[1]), 1);
+  } else {
+    __m128i t0 = _mm_unpacklo_epi8(r[0], r[1]), t1 = _mm_unpackhi_epi8(r[0], r[1]);
+    __m128i t2 = _mm_unpacklo_epi8(r[2], r[3]), t3 = _mm_unpackhi_epi8(r[2], r[3]);
+    out = _mm512_castsi128_si512(_mm_unpacklo_epi16(t0, t2));
+    out = _mm512_inserti32x4(out, _mm_unpackhi_epi16(t0, t2), 1);
+    out = _mm512_inserti32x4(out, _mm_unpacklo_epi16(t1, t3), 2);
+    out = _mm512_inserti32x4(out, _mm_unpackhi_epi16(t1, t3), 3);
+  }
+  return out;
+}
+
+static inline __attribute__((always_inline)) void plane(const int8_t *x, const int32_t *wq, int J, int32_t b0,
+                                                        const Rq *q, int8_t *y, const Q8DwShape *s, const int P) {
+  const __m512i padx = _mm512_set1_epi8((char)s->zx), flip = _mm512_set1_epi8((char)0x80);
+  const __m512i padu = _mm512_xor_si512(padx, flip);
+  const int B = 16 * P;   /* outputs per block */
+  for (int ox0 = 0; ox0 < s->OW; ox0 += B) {   /* the loads' masks depend on the column block only */
+    __mmask64 mk[4][MAXJ];
+    long at[4][MAXJ];
+    for (int f = 0; f < P; f++)
+      for (int j = 0; j < J; j++) {
+        long a = (long)s->sw * (ox0 + f) - s->pw + 4 * j;
+        at[f][j] = a, mk[f][j] = range64(-a, (long)s->W - a);
+      }
+    for (int oy = 0; oy < s->OH; oy++) {
+      int8_t *yr = y + (size_t)oy * s->OW;
+      __m512i acc[4];
+      for (int f = 0; f < P; f++) acc[f] = _mm512_set1_epi32(b0);
+      for (int ky = 0; ky < s->kh; ky++) {
+        int iy = oy * s->sh - s->ph + ky * s->dh;
+        const int32_t *wr = wq + ky * J;
+        if (iy < 0 || iy >= s->H) {
+          for (int j = 0; j < J; j++) {
+            __m512i wv = _mm512_set1_epi32(wr[j]);
+            for (int f = 0; f < P; f++) acc[f] = _mm512_dpbusd_epi32(acc[f], padu, wv);
+          }
+          continue;
+        }
+        uintptr_t row = (uintptr_t)(x + (size_t)iy * s->W);
+        for (int j = 0; j < J; j++) {
+          __m512i wv = _mm512_set1_epi32(wr[j]);
+          for (int f = 0; f < P; f++) {
+            /* masked-off bytes are not read (they may lie outside the plane): they take zx */
+            __m512i v = _mm512_mask_loadu_epi8(padx, mk[f][j], (const void *)(row + (uintptr_t)at[f][j]));
+            acc[f] = _mm512_dpbusd_epi32(acc[f], _mm512_xor_si512(v, flip), wv);
+          }
+        }
+      }
+      __m128i r[4];
+      for (int f = 0; f < P; f++) r[f] = requant16(acc[f], q);
+      __m512i out = in_order(r, P);
+      _mm512_mask_storeu_epi8(yr + ox0, range64(0, s->OW - ox0), out);
+    }
+  }
+}
+
+/* Small planes with sh == sw (s): the plane is copied, as u8 and padded with zx, into a buffer of
+   rows of Wp = s*R bytes (Wp >= W + 2pw), padded row r going to row r / s of phase plane r % s
+   (pbytes apart), so that output (oy, ox) at flat index q = oy*R + ox reads byte s*q + kx of row
+   (ky*dh) / s of plane (ky*dh) % s: the whole output plane is one row of OH*R outputs (the R - OW
+   extra per row are computed and dropped), in blocks of 16P with no masks. */
+enum { FLATBUF = 8192 };
+
+static inline __attribute__((always_inline)) void plane_flat(const int8_t *x, const int32_t *wq, int J, int32_t b0,
+                                                             const Rq *q, int8_t *y, const Q8DwShape *s, const int P,
+                                                             int Wp, int R, int nb, size_t pbytes) {
+  uint8_t buf[FLATBUF], tmp[FLATBUF];
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  const int sw = s->sw;
+  memset(buf, (uint8_t)(s->zx ^ 0x80), pbytes * (size_t)sw);
+  for (int iy = 0; iy < s->H; iy++) {
+    const int8_t *src = x + (size_t)iy * s->W;
+    int r = iy + s->ph;
+    uint8_t *dst = buf + (size_t)(r % sw) * pbytes + (size_t)(r / sw) * Wp + s->pw;
+    for (int c = 0; c < s->W; c += 64) {
+      __mmask64 mk = range64(0, s->W - c);
+      _mm512_mask_storeu_epi8(dst + c, mk, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mk, src + c), flip));
+    }
+  }
+  for (int b = 0; b < nb; b++) {
+    int q0 = b * 16 * P;
+    __m512i acc[4];
+    for (int f = 0; f < P; f++) acc[f] = _mm512_set1_epi32(b0);
+    for (int ky = 0; ky < s->kh; ky++) {
+      int kr = ky * s->dh;
+      const uint8_t *r = buf + (size_t)(kr % sw) * pbytes + (size_t)(kr / sw) * Wp + (size_t)sw * q0;
+      const int32_t *wr = wq + ky * J;
+      for (int j = 0; j < J; j++) {
+        __m512i wv = _mm512_set1_epi32(wr[j]);
+        for (int f = 0; f < P; f++) acc[f] = _mm512_dpbusd_epi32(acc[f], _mm512_loadu_si512(r + sw * f + 4 * j), wv);
+      }
+    }
+    __m128i rr[4];
+    for (int f = 0; f < P; f++) rr[f] = requant16(acc[f], q);
+    _mm512_storeu_si512(tmp + q0, in_order(rr, P));
+  }
+  for (int oy = 0; oy < s->OH; oy++)
+    for (int c = 0; c < s->OW; c += 64) {
+      __mmask64 mk = range64(0, s->OW - c);
+      _mm512_mask_storeu_epi8(y + (size_t)oy * s->OW + c, mk, _mm512_maskz_loadu_epi8(mk, tmp + (size_t)oy * R + c));
+    }
+}
+
+/* bytes [lo, hi) of 16 */
+static inline __mmask16 range16(long lo, long hi) { return (__mmask16)range64(lo, hi > 16 ? 16 : hi); }
+
+/* Narrow planes (MobileNet's 7- and 14-wide rows): the same with 128-bit vectors, a block of 4P
+   outputs; the P accumulators are requantized together in one zmm (lane 4f + m: output P*m + f) and
+   put in order by one byte shuffle. */
+static inline __attribute__((always_inline)) void plane_narrow(const int8_t *x, const int32_t *wq, int J, int32_t b0,
+                                                               const Rq *q, int8_t *y, const Q8DwShape *s, const int P) {
+  const __m128i padx = _mm_set1_epi8((char)s->zx), flip = _mm_set1_epi8((char)0x80);
+  const __m128i padu = _mm_xor_si128(padx, flip);
+  char idx[16];
+  for (int i = 0; i < 16; i++) idx[i] = i < 4 * P ? (char)(4 * (i % P) + i / P) : (char)0x80;
+  const __m128i order = _mm_loadu_si128((const __m128i *)idx);
+  const int B = 4 * P;
+  for (int ox0 = 0; ox0 < s->OW; ox0 += B) {   /* the loads' masks depend on the column block only */
+    __mmask16 mk[4][MAXJ];
+    long at[4][MAXJ];
+    for (int f = 0; f < P; f++)
+      for (int j = 0; j < J; j++) {
+        long a = (long)s->sw * (ox0 + f) - s->pw + 4 * j;
+        at[f][j] = a, mk[f][j] = range16(-a, (long)s->W - a);
+      }
+    for (int oy = 0; oy < s->OH; oy++) {
+      int8_t *yr = y + (size_t)oy * s->OW;
+      __m128i acc[4];
+      for (int f = 0; f < 4; f++) acc[f] = _mm_set1_epi32(b0);
+      for (int ky = 0; ky < s->kh; ky++) {
+        int iy = oy * s->sh - s->ph + ky * s->dh;
+        const int32_t *wr = wq + ky * J;
+        if (iy < 0 || iy >= s->H) {
+          for (int j = 0; j < J; j++) {
+            __m128i wv = _mm_set1_epi32(wr[j]);
+            for (int f = 0; f < P; f++) acc[f] = _mm_dpbusd_epi32(acc[f], padu, wv);
+          }
+          continue;
+        }
+        uintptr_t row = (uintptr_t)(x + (size_t)iy * s->W);
+        for (int j = 0; j < J; j++) {
+          __m128i wv = _mm_set1_epi32(wr[j]);
+          for (int f = 0; f < P; f++) {
+            __m128i v = _mm_mask_loadu_epi8(padx, mk[f][j], (const void *)(row + (uintptr_t)at[f][j]));
+            acc[f] = _mm_dpbusd_epi32(acc[f], _mm_xor_si128(v, flip), wv);
+          }
+        }
+      }
+      __m512i all = _mm512_castsi128_si512(acc[0]);
+      if (P > 1) all = _mm512_inserti32x4(all, acc[1], 1);
+      if (P > 2) all = _mm512_inserti32x4(_mm512_inserti32x4(all, acc[2], 2), acc[3], 3);
+      __m128i out = _mm_shuffle_epi8(requant16(all, q), order);
+      _mm_mask_storeu_epi8(yr + ox0, range16(0, s->OW - ox0), out);
+    }
+  }
+}
+
+static void dwconv(const int8_t *x, const int8_t *w, int32_t bias, int32_t mult, int32_t shift, int8_t *y,
+                   const Q8DwShape *s) {
+  int J = (s->kw + 3) / 4;
+  int ok = s->dw == 1 && (s->sw == 1 || s->sw == 2 || s->sw == 4) && s->kw <= MAXK && s->kh <= MAXK;
+  int32_t wq[MAXK * MAXJ];
+  int64_t sumw = 0;
+  if (ok)
+    for (int ky = 0; ky < s->kh; ky++)
+      for (int j = 0; j < J; j++) {
+        uint32_t v = 0;
+        for (int i = 0; i < 4; i++) {
+          int kx = 4 * j + i;
+          int8_t t = kx < s->kw ? w[ky * s->kw + kx] : 0;
+          v |= (uint32_t)(uint8_t)t << (8 * i);
+          sumw += t;
+        }
+        wq[ky * J + j] = (int32_t)v;
+      }
+  /* every partial sum b0 + sum (x + 128) w stays in int32 */
+  int64_t b0 = (int64_t)bias - 128 * sumw, bound = (int64_t)s->kh * s->kw * 255 * 128;
+  if (!ok || b0 > INT32_MAX - bound || b0 < INT32_MIN + bound) {
+    q8_dwconv_ref(x, w, bias, mult, shift, y, s);
+    return;
+  }
+  Rq q = { _mm512_set1_epi64(mult), _mm512_set1_epi64((int64_t)1 << (shift - 1)),
+           _mm512_set1_epi64((int64_t)s->qmin - s->zy), _mm512_set1_epi64((int64_t)s->qmax - s->zy),
+           _mm512_set1_epi32(s->zy), _mm_cvtsi32_si128(shift) };
+  int P = 4 / s->sw;
+  if (s->sh == s->sw) {   /* small planes: flat when it saves blocks and fits the buffers */
+    int Wp = (s->W + 2 * s->pw + s->sw - 1) / s->sw * s->sw, R = Wp / s->sw;
+    long nb = ((long)s->OH * R + 16 * P - 1) / (16 * P), rows = (long)s->OH * ((s->OW + 16 * P - 1) / (16 * P));
+    /* bytes per phase plane: its rows, or what the last block reads past its start */
+    size_t pb = (size_t)((s->H + 2 * s->ph + s->sw - 1) / s->sw) * (size_t)Wp;
+    size_t reach = (size_t)(nb * 16 * P * s->sw) + (size_t)((s->kh - 1) * s->dh / s->sw) * Wp + 4 * (size_t)J + 64;
+    if (reach > pb) pb = reach;
+    if (10 * nb < 8 * rows && pb * (size_t)s->sw <= FLATBUF && nb * 16 * P <= FLATBUF) {
+      switch (s->sw) {
+      case 1: plane_flat(x, wq, J, (int32_t)b0, &q, y, s, 4, Wp, R, (int)nb, pb); break;
+      case 2: plane_flat(x, wq, J, (int32_t)b0, &q, y, s, 2, Wp, R, (int)nb, pb); break;
+      default: plane_flat(x, wq, J, (int32_t)b0, &q, y, s, 1, Wp, R, (int)nb, pb); break;
+      }
+      return;
+    }
+  }
+  /* rows of one block of 4P outputs run narrow (measured: two narrow blocks are slower than one wide) */
+  int narrow = s->OW <= 4 * P;
+  switch (s->sw * 2 + narrow) {
+  case 2: plane(x, wq, J, (int32_t)b0, &q, y, s, 4); break;
+  case 3: plane_narrow(x, wq, J, (int32_t)b0, &q, y, s, 4); break;
+  case 4: plane(x, wq, J, (int32_t)b0, &q, y, s, 2); break;
+  case 5: plane_narrow(x, wq, J, (int32_t)b0, &q, y, s, 2); break;
+  case 8: plane(x, wq, J, (int32_t)b0, &q, y, s, 1); break;
+  default: plane_narrow(x, wq, J, (int32_t)b0, &q, y, s, 1); break;
+  }
+}
+
+const Q8DwDesc q8_dwconv__avx512vnni_desc = {"q8_dwconv__avx512vnni", "avx512vnni", dwconv};
