@@ -108,6 +108,10 @@ extern const Q8Kernels q8_gemm_4x16__ref_desc;
 extern const Q8Kernels q8_gemm_4x16__avx2_desc;
 extern const Q8Kernels q8_gemm_8x32__avx512vnni_desc;
 #endif
+#if defined(__aarch64__)
+extern const Q8Kernels q8_gemm_4x16__neon_desc;
+extern const Q8Kernels q8_gemm_8x12__neondot_desc;
+#endif
 
 /* ---- reference kernels (kernels/ref/q8_gemm.c) ---- */
 void q8_sq8_gemm_ref(const Q8Gemm *g, const Q8Sq8Epi *e);
