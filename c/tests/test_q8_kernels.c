@@ -117,6 +117,7 @@ static float naive_group(const float *v, ptrdiff_t st, int n, int asym, int32_t 
   return s;
 }
 
+static int dq8_extreme;   /* constant positive weights and activations: every q - z is 255 (asym) */
 static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bias) {
   int K = G * gs;
   ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, 64);   /* the stride of xs (>= N) */
@@ -129,8 +130,12 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
   float *xs2 = calloc((size_t)G * ldx, 4);
   for (int i = 0; i < M * K; i++) wf[i] = rfloat(1.0f);
   for (int i = 0; i < K * N; i++) xf[i] = rfloat(3.0f) + 0.5f;
+  if (dq8_extreme) {
+    for (int i = 0; i < M * K; i++) wf[i] = 0.5f;
+    for (int i = 0; i < K * N; i++) xf[i] = 1.0f;
+  }
   /* special groups: all zero, all positive, all negative, a single non-zero */
-  for (int p = 0; p < N; p++)
+  for (int p = 0; p < N && !dq8_extreme; p++)
     for (int g = 0; g < G; g++) {
       int kind = (p * 7 + g * 3) % 11;
       for (int i = 0; i < gs; i++) {
@@ -283,6 +288,10 @@ int main(void) {
       }
   test_dq8(17, 64, 9, 64, 1, 1, 1);
   test_dq8(4, 23, 1, 1000, 0, 0, 1);
+  dq8_extreme = 1;   /* the largest group a reader allows, every product 255 * 255: isum near 2^31 */
+  test_dq8(9, 14, 1, 32768, 1, 0, 1);
+  test_dq8(9, 14, 2, 32767, 0, 0, 0);
+  dq8_extreme = 0;
   test_im2col(3, 7, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1);
   test_im2col(4, 8, 8, 1, 7, 7, 2, 2, 3, 3, 1, 1);
   test_im2col(6, 5, 11, 3, 3, 2, 2, 3, 1, 0, 2, 1);
