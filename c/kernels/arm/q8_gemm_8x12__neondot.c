@@ -1,6 +1,8 @@
-/* q8_gemm_8x12__neondot.c: the sq8 GEMM with the ARMv8.2 dot product (sdot: int8 x int8, four
- * products per int32 lane, exact), and its own "i8x4" layout and packers. dq8 keeps the NEON kernel
- * (its q - z values span [-255, 255], more than int8 holds).
+/* q8_gemm_8x12__neondot.c: the int8 GEMMs with the ARMv8.2 dot product (sdot: int8 x int8, four
+ * products per int32 lane, exact) on one micro-kernel, with their own layouts and packers: two
+ * descriptors, q8_gemm_8x12__neondot_desc (sq8, "i8x4") and q8_gemm_8x12__neondot_dq8_desc (dq8,
+ * "i8x4+dq", see the dq8 section: its q - z values span [-255, 255], more than int8 holds, so it
+ * multiplies the int8 q and corrects for the zero points in the epilogue).
  *
  * sq8 activations are plain int8 (the bias param already holds -zx * sum_k w, FORMAT.md), so unlike
  * vpdpbusd's u8 x s8 nothing is offset or compensated: the int32 dot is the reference's exactly
