@@ -7,7 +7,9 @@
  *
  * Each kernel's descriptor (Q8Kernels) carries its tile (mr x nr, kr values of k per packed step)
  * and its own packers (weights, im2col, dq8 activation quantization, one element), so a kernel may
- * choose another layout (q8_gemm_8x32__avx512vnni.c: u8 x s8 groups of 4 for vpdpbusd); the engine
+ * choose another layout (q8_gemm_8x32__avx512vnni.c: u8 x s8 groups of 4 for vpdpbusd;
+ * q8_gemm_8x12__neondot.c: s8 groups of 4 for sdot, and for dq8 int8 q with zero-point corrections
+ * beside them); the engine
  * only calls through the descriptor, and a table per ISA may take different descriptors for sq8
  * and dq8. Packed buffers are int16_t arrays whatever the element (x_esize bytes): panel strides
  * and offsets count int16 units. The "i16x2" layout below is the reference's and AVX2's:
@@ -126,6 +128,11 @@ extern const Q8DwDesc q8_dwconv__ref_desc;
 #if defined(__x86_64__)
 extern const Q8DwDesc q8_dwconv__avx2_desc;
 extern const Q8DwDesc q8_dwconv__avx512vnni_desc;
+#endif
+#if defined(__aarch64__)
+extern const Q8Kernels q8_gemm_4x16__neon_desc;
+extern const Q8Kernels q8_gemm_8x12__neondot_desc;       /* sq8 */
+extern const Q8Kernels q8_gemm_8x12__neondot_dq8_desc;   /* dq8 */
 #endif
 
 /* ---- reference kernels (kernels/ref/q8_gemm.c) ---- */

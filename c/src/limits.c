@@ -80,10 +80,17 @@ int model_cost(const Model *m, int batch, ModelCost *c, char *err, size_t errlen
       uint64_t K = conv ? (uint64_t)op->attr[1] / groups * (uint64_t)op->attr[2] * (uint64_t)op->attr[3]
                         : (uint64_t)op->attr[1];
       uint64_t M = O / groups, N = mul_sat(B, (uint64_t)y->h * y->w);
-      /* panels of up to 16 rows and an even K, 4 bytes per element at most; biases alike */
-      uint64_t w = mul3(groups, M + 15, mul_sat(K + 1, 4));
+      /* dq8's G groups per row: 4 bytes of scale each, and a kernel may pad each group to a multiple
+         of 4 and keep 8 bytes of zero-point corrections beside it (q8_gemm_8x12__neondot_dq8: with
+         gs = 1, 16 bytes per weight in all; test_limits checks every dq8 kernel against this) */
+      uint64_t G = m->kind == KIND_DQ8 && op->attr[conv ? A_CONV2D_GS : A_LINEAR_GS] > 0
+                       ? K / (uint64_t)op->attr[conv ? A_CONV2D_GS : A_LINEAR_GS] : 0;
+      /* panels of up to 16 rows and an even K, 4 bytes per element at most, + 16 bytes per dq8 group;
+         biases alike */
+      uint64_t w = mul3(groups, M + 15, add_sat(mul_sat(K + 1, 4), mul_sat(G, 16)));
       c->weight_bytes = add_sat(c->weight_bytes, add_sat(w, mul3(groups, M + 15, 16)));
-      uint64_t s = mul3(add_sat(N, 63), K + 1, scratch_per);
+      /* + 2 bytes for up to 3 pad rows per dq8 group */
+      uint64_t s = mul_sat(add_sat(N, 63), add_sat(mul_sat(K + 1, scratch_per), mul_sat(G, 6)));
       if (s > c->scratch_bytes) c->scratch_bytes = s;
       macs = mul_sat(out_el, K);
       break;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dispatch.h"
 #include "limits.h"
 #include "model.h"
 #include "util_writer.h"
@@ -180,6 +181,40 @@ int main(void) {
     unsetenv("TINYRUNTIME_MAX_GMAC");
     /* ... and its quantized im2col at a batch of 4096: (4096 x 4096 pixels) x 32768 x 10 bytes */
     refused("dq8 scratch, batch 4096", m, 4096, (const char *const[]){"scratch", "batch size 4096", NULL});
+    unload();
+  }
+
+  /* dq8 with the smallest groups (gs = 1: G = K): the estimate bounds what every dq8 kernel this
+     machine runs packs (weights, scales, bias) and needs as scratch (float im2col, scales, packed X) */
+  {
+    enum { K = 7, O = 64 };
+    MW *mw = mw_new(KIND_DQ8, K, 1, 1, O);
+    static int8_t wq[O * K], wz[O * K];
+    static float ws[O * K], b[O];
+    for (int i = 0; i < O * K; i++) ws[i] = 0.01f, wq[i] = (int8_t)(i * 37), wz[i] = (int8_t)(i % 5 - 2);
+    uint32_t pw = mw_param(mw, DT_I8, 2, (const uint32_t[4]){O, K}, wq);
+    uint32_t ps = mw_param(mw, DT_F32, 2, (const uint32_t[4]){O, K}, ws);
+    uint32_t pz = mw_param(mw, DT_I8, 2, (const uint32_t[4]){O, K}, wz);
+    uint32_t pb = mw_param(mw, DT_F32, 1, (const uint32_t[4]){O}, b);
+    uint32_t y = mw_value(mw, O, 1, 1);
+    int32_t attr[16] = {O, K, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    uint32_t params[8] = {pw, ps, pz, pb, TR_NONE, TR_NONE, TR_NONE, TR_NONE};
+    mw_op(mw, OP_LINEAR, 0, 1, (const uint32_t[1]){0}, y, attr, params);
+    const Model *m = load(mw);
+    for (int batch = 1; batch <= 1000; batch += 999) {
+      ModelCost c;
+      CHECK(model_cost(m, batch, &c, err, sizeof err) == 0, "dq8 gs 1: %s", err);
+      for (int i = 0; dispatch_isa(i); i++) {
+        const Q8Kernels *k = q8_kernels_for(dispatch_isa(i), KIND_DQ8);
+        if (!k) continue;
+        size_t ldx = q8_round_up((size_t)batch, (size_t)k->nr);
+        size_t wb = 2 * k->a_elems(O, K, 1) + 4 * O * K + 4 * O;
+        size_t sb = 2 * q8_pstride(k, K, 1) * (ldx / (size_t)k->nr) + 4 * (size_t)K * ldx + 4 * (size_t)K * ldx;
+        CHECK(wb <= c.weight_bytes && sb <= c.scratch_bytes, "dq8 gs 1, batch %d, %s: packs %zu bytes, needs %zu "
+              "scratch; estimated %llu, %llu", batch, k->name, wb, sb, (unsigned long long)c.weight_bytes,
+              (unsigned long long)c.scratch_bytes);
+      }
+    }
     unload();
   }
 

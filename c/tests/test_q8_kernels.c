@@ -46,13 +46,18 @@ static const Q8DwDesc *dw_tables[16];                      /* distinct sq8 depth
 static int n_dw = 0;
 
 /* ---------------- sq8 GEMM ---------------- */
+static int sq8_extreme;   /* fill w and x with -128: the largest dot a reader allows (K * 2^14) */
 static void test_sq8_gemm(int M, int N, int K) {
   int8_t *w = malloc((size_t)M * K), *x = malloc((size_t)K * N);
   int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
   int8_t *want = malloc((size_t)M * N), *got = malloc((size_t)M * N);
   for (int i = 0; i < M * K; i++) w[i] = (int8_t)rint_in(-128, 127);
   for (int i = 0; i < K * N; i++) x[i] = (int8_t)rint_in(-128, 127);
+  if (sq8_extreme) memset(w, -128, (size_t)M * K), memset(x, -128, (size_t)K * N);
+  static int calls = 0;   /* every third call: an extreme output zero point and no clamp */
   int32_t zy = rint_in(-128, 127), qmin = rint_in(-128, 0), qmax = rint_in(0, 127);
+  if (calls % 3 == 1) zy = calls % 2 ? 127 : -128, qmin = -128, qmax = 127;
+  calls++;
   for (int o = 0; o < M; o++) {
     bias[o] = (int32_t)(rnd() % 2000001u) - 1000000;
     mult[o] = (int32_t)(rnd() & 0x7FFFFFFF);
@@ -135,9 +140,10 @@ static float naive_group(const float *v, ptrdiff_t st, int n, int asym, int32_t 
   return s;
 }
 
+static int dq8_extreme;   /* constant positive weights and activations: every q - z is 255 (asym) */
 static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bias) {
   int K = G * gs;
-  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, 64);   /* a multiple of every NR */
+  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, 64);   /* the stride of xs (>= N) */
   float *wf = malloc(4 * (size_t)M * K), *xf = malloc(4 * (size_t)K * N);
   int8_t *wq = malloc((size_t)M * K), *wz = malloc((size_t)M * G);
   float *ws = malloc(4 * (size_t)M * G), *bias = malloc(4 * (size_t)M);
@@ -147,8 +153,12 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
   float *xs2 = calloc((size_t)G * ldx, 4);
   for (int i = 0; i < M * K; i++) wf[i] = rfloat(1.0f);
   for (int i = 0; i < K * N; i++) xf[i] = rfloat(3.0f) + 0.5f;
+  if (dq8_extreme) {
+    for (int i = 0; i < M * K; i++) wf[i] = 0.5f;
+    for (int i = 0; i < K * N; i++) xf[i] = 1.0f;
+  }
   /* special groups: all zero, all positive, all negative, a single non-zero */
-  for (int p = 0; p < N; p++)
+  for (int p = 0; p < N && !dq8_extreme; p++)
     for (int g = 0; g < G; g++) {
       int kind = (p * 7 + g * 3) % 11;
       for (int i = 0; i < gs; i++) {
@@ -192,7 +202,7 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
   for (int t = 0; t < n_dq8; t++) {
     const Q8Kernels *T = dq8_tables[t];
     int gsp = (int)q8_round_up((size_t)gs, (size_t)T->kr), kp = gsp / T->kr;
-    size_t ps = q8_pstride(T, G, gs), xbytes = 2 * ps * ((size_t)ldx / (size_t)T->nr);
+    size_t ps = q8_pstride(T, G, gs), xbytes = 2 * ps * (q8_round_up((size_t)N, (size_t)T->nr) / (size_t)T->nr);
     int16_t *A = malloc(T->a_elems(M, G, gs) * 2), *X2 = calloc(xbytes, 1);
     T->pack_w(M, G, gs, wq, asym ? wz : NULL, A);
     check_pack_rows(T, M, G, gs, wq, asym ? wz : NULL, A);
@@ -239,13 +249,15 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
   int8_t *x = malloc((size_t)C * H * W);
   float *xf = malloc(4 * (size_t)C * H * W), *Xf = malloc(4 * (size_t)K * ldx);
   for (int i = 0; i < C * H * W; i++) { x[i] = (int8_t)rint_in(-128, 127); xf[i] = rfloat(1.0f); }
-  int32_t zx = rint_in(-128, 127);
+  static int calls = 0;   /* the padding value: the extreme zero points too */
+  int32_t zx = calls % 3 == 0 ? -128 : calls % 3 == 1 ? 127 : rint_in(-128, 127);
+  calls++;
   int bad = 0;
   for (int t = 0; t < n_sq8; t++)
   for (int gi = 0; gi < groups; gi++) {
     const Q8Kernels *T = sq8_tables[t];
     size_t ps = q8_pstride(T, 1, K);
-    int16_t *X = malloc(2 * ps * ((size_t)ldx / (size_t)T->nr));
+    int16_t *X = malloc(2 * ps * (q8_round_up((size_t)N, (size_t)T->nr) / (size_t)T->nr));   /* NR need not divide 64 */
     int ci0 = gi * cig, split = K / 3;
     T->im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, 0, split, X, (ptrdiff_t)ps);
     T->im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, split, K, X, (ptrdiff_t)ps);
@@ -359,6 +371,10 @@ int main(void) {
         if ((a + b + c) % 3 == 0 || Ms[a] * Ns[b] * Ks[c] < 2000) test_sq8_gemm(Ms[a], Ns[b], Ks[c]);
   test_sq8_gemm(5, 7, 4608);
   test_sq8_gemm(3, 17, 65536);           /* the largest K a reader accepts: no overflow */
+  sq8_extreme = 1;
+  test_sq8_gemm(9, 13, 65536);
+  test_sq8_gemm(17, 25, 1);
+  sq8_extreme = 0;
   int gcfg[][2] = { { 1, 1 }, { 1, 27 }, { 2, 9 }, { 3, 64 }, { 1, 64 }, { 5, 13 }, { 4, 32 }, { 2, 65 } };
   for (int a = 0; a < 8; a++)
     for (int asym = 0; asym < 2; asym++)
@@ -368,6 +384,10 @@ int main(void) {
       }
   test_dq8(17, 64, 9, 64, 1, 1, 1);
   test_dq8(4, 23, 1, 1000, 0, 0, 1);
+  dq8_extreme = 1;   /* the largest group a reader allows, every product 255 * 255: isum near 2^31 */
+  test_dq8(9, 14, 1, 32768, 1, 0, 1);
+  test_dq8(9, 14, 2, 32767, 0, 0, 0);
+  dq8_extreme = 0;
   test_im2col(3, 7, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1);
   test_im2col(4, 8, 8, 1, 7, 7, 2, 2, 3, 3, 1, 1);
   test_im2col(6, 5, 11, 3, 3, 2, 2, 3, 1, 0, 2, 1);
