@@ -25,7 +25,10 @@ typedef struct {
 } F32GemmDesc;
 
 /* one channel plane of a depthwise convolution: out[OH x OW] = act(bias + sum w[ky*kw+kx] * in[...]),
-   zero padding, PyTorch's stride / padding / dilation. */
+   zero padding, PyTorch's stride / padding / dilation. Each output is one sum over ky, then kx, in
+   increasing order (a kernel may add w * 0 for a tap in the padding, and may fuse the multiply-adds),
+   then + bias, then the activation; the result depends on nothing else (not on the plane's other
+   outputs nor on which rows or columns a kernel does together). */
 typedef struct { int H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, act; } F32DwShape;
 typedef void (*f32_dwconv_fn)(const float *in, const float *w, float bias, float *out, const F32DwShape *s);
 typedef struct { const char *name; f32_dwconv_fn dwconv; } F32DwDesc;
@@ -50,6 +53,7 @@ void f32_act__ref(float *y, size_t n, int act);
 extern const F32GemmDesc f32_gemm_6x16__avx2_desc;
 extern const F32DwDesc f32_dwconv__avx2_desc;
 extern const F32GemmDesc f32_gemm_12x32__avx512f_desc;
+extern const F32DwDesc f32_dwconv__avx512f_desc;
 void f32_act__avx2(float *y, size_t n, int act);
 #endif
 #if defined(__aarch64__)
