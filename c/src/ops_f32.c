@@ -276,38 +276,90 @@ static void run_copy_act(Engine *e, const Op *op, const OpState *s, int n) {   /
 
 /* ---------------------------------------------------------------- pools */
 
-/* PyTorch's max pool: padding never chosen, NaN propagates; an empty window gives -inf */
-static void maxpool(const Op *op, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+/* max with NaN propagation (a NaN of a or b wins), branch-free so that loops of it vectorise */
+static inline float max_nan(float a, float b) { return ((a > b) | (a != a)) ? a : b; }
+
+/* yrow[ox] = the max over kx of rm[ox*sw - pw + kx] inside [0, W): the outputs whose window lies
+   inside go kx by kx over all of them (vectorised), the others one by one */
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+static void maxpool_cols(const float *rm, int W, int OW, int kw, int sw, int pw, float *yrow) {
+  long a = (pw + sw - 1) / sw, b = W - kw + pw < 0 ? 0 : (W - kw + pw) / sw + 1; /* inside: [a, b) */
+  if (b > OW) b = OW;
+  if (a > b) a = b;
+  for (long ox = a; ox < b; ox++) yrow[ox] = -INFINITY;
+  for (int kx = 0; kx < kw; kx++) {
+    const float *r = rm - pw + kx;
+    for (long ox = a; ox < b; ox++) yrow[ox] = max_nan(r[ox * sw], yrow[ox]);
+  }
+  for (long ox = 0; ox < OW; ox++) {
+    if (ox == a) ox = b;
+    if (ox >= OW) break;
+    long ix0 = ox * sw - pw, x0 = ix0 < 0 ? 0 : ix0, x1 = ix0 + kw < W ? ix0 + kw : W;
+    float mx = -INFINITY;
+    for (long ix = x0; ix < x1; ix++) mx = max_nan(rm[ix], mx);
+    yrow[ox] = mx;
+  }
+  for (long ox = 0; ox < OW; ox++) yrow[ox] = yrow[ox] != yrow[ox] ? NAN : yrow[ox];
+}
+
+/* one output row of a max pool of dilation 1 (plane xp, W <= MAXPOOL_ROW): first the max over the
+   window's rows inside the input, column by column (contiguous: vectorised), then over the columns
+   (maxpool_cols). Any NaN in the window gives NaN (the canonical one), an empty window -inf, as the
+   generic loop. */
+enum { MAXPOOL_ROW = 4096 };
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+static void maxpool_row(const Op *op, int H, int W, int OW, const float *xp, int oy, float *yrow) {
+  int kh = op->attr[0], sh = op->attr[2], ph = op->attr[4];
+  float rm[MAXPOOL_ROW];
+  long iy0 = (long)oy * sh - ph, y0 = iy0 < 0 ? 0 : iy0, y1 = iy0 + kh < H ? iy0 + kh : H;
+  for (int x = 0; x < W; x++) rm[x] = -INFINITY;
+  for (long iy = y0; iy < y1; iy++) {
+    const float *row = xp + iy * W;
+    for (int x = 0; x < W; x++) rm[x] = max_nan(row[x], rm[x]);
+  }
+  maxpool_cols(rm, W, OW, op->attr[1], op->attr[3], op->attr[5], yrow);
+}
+
+/* one output of the generic max pool (any dilation): the window's taps inside the input */
+static float maxpool_one(const Op *op, int H, int W, const float *xp, int oy, int ox) {
   int kh = op->attr[0], kw = op->attr[1], sh = op->attr[2], sw = op->attr[3], ph = op->attr[4], pw = op->attr[5];
-  int dh = op->attr[6], dw = op->attr[7], H = (int)vx->h, W = (int)vx->w, OH = (int)vy->h, OW = (int)vy->w;
+  int dh = op->attr[6], dw = op->attr[7];
+  float mx = -INFINITY;
+  int nan = 0;
+  long iy0 = (long)oy * sh - ph, ix0 = (long)ox * sw - pw;
+  /* the window's taps inside the input: k in [lo, hi) */
+  long ylo = iy0 < 0 ? (dh == 1 ? -iy0 : (-iy0 + dh - 1) / dh) : 0;
+  long yhi = iy0 > H - 1 ? 0 : (dh == 1 ? H - iy0 : (H - 1 - iy0) / dh + 1);
+  long xlo = ix0 < 0 ? (dw == 1 ? -ix0 : (-ix0 + dw - 1) / dw) : 0;
+  long xhi = ix0 > W - 1 ? 0 : (dw == 1 ? W - ix0 : (W - 1 - ix0) / dw + 1);
+  if (yhi > kh) yhi = kh;
+  if (xhi > kw) xhi = kw;
+  for (long ky = ylo; ky < yhi; ky++) {
+    const float *row = xp + (iy0 + ky * dh) * W;
+    for (long kx = xlo; kx < xhi; kx++) {
+      float v = row[ix0 + kx * dw];
+      mx = v > mx ? v : mx; /* branch-free (maxss); NaN tracked apart */
+      nan |= v != v;
+    }
+  }
+  return nan ? NAN : mx;
+}
+
+/* PyTorch's max pool: padding never chosen, NaN propagates; an empty window gives -inf. Dilation 1
+   (ResNet's stem pool) goes row by row (maxpool_row), any other through maxpool_one. */
+static void maxpool(const Op *op, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+  int H = (int)vx->h, W = (int)vx->w, OH = (int)vy->h, OW = (int)vy->w;
+  int rows = op->attr[6] == 1 && op->attr[7] == 1 && W <= MAXPOOL_ROW;
   size_t planes = (size_t)n * vx->c;
 #pragma omp parallel for schedule(static)
   for (size_t q = 0; q < planes; q++) {
     const float *xp = x + q * H * W;
     float *yp = y + q * OH * OW;
     for (int oy = 0; oy < OH; oy++)
-      for (int ox = 0; ox < OW; ox++) {
-        float mx = -INFINITY;
-        int nan = 0;
-        long iy0 = (long)oy * sh - ph, ix0 = (long)ox * sw - pw;
-        /* the window's taps inside the input: k in [lo, hi) */
-        long ylo = iy0 < 0 ? (dh == 1 ? -iy0 : (-iy0 + dh - 1) / dh) : 0;
-        long yhi = iy0 > H - 1 ? 0 : (dh == 1 ? H - iy0 : (H - 1 - iy0) / dh + 1);
-        long xlo = ix0 < 0 ? (dw == 1 ? -ix0 : (-ix0 + dw - 1) / dw) : 0;
-        long xhi = ix0 > W - 1 ? 0 : (dw == 1 ? W - ix0 : (W - 1 - ix0) / dw + 1);
-        if (yhi > kh) yhi = kh;
-        if (xhi > kw) xhi = kw;
-        for (long ky = ylo; ky < yhi; ky++) {
-          const float *row = xp + (iy0 + ky * dh) * W;
-          for (long kx = xlo; kx < xhi; kx++) {
-            float v = row[ix0 + kx * dw];
-            mx = v > mx ? v : mx; /* branch-free (maxss); NaN tracked apart */
-            nan |= v != v;
-          }
-        }
-        if (nan) mx = NAN;
-        yp[oy * OW + ox] = mx;
-      }
+      if (rows)
+        maxpool_row(op, H, W, OW, xp, oy, yp + (size_t)oy * OW);
+      else
+        for (int ox = 0; ox < OW; ox++) yp[oy * OW + ox] = maxpool_one(op, H, W, xp, oy, ox);
   }
 }
 
