@@ -11,9 +11,12 @@
 
 /* C[MR x NR] = act(A·B + bias): a is a packed A panel (the descriptor's pack_a layout), k x MR;
    b a packed B panel, k x NR (b[kk*NR + j]); row r of C is at c + r*ldc; bias has MR entries; act is
-   ACT_*. Every element is one sum over kk in increasing order, then + bias, then the activation. */
+   ACT_*. Every element is one sum over kk in increasing order, then + bias, then the activation.
+   With acc nonzero the sum starts from C's value instead of 0: so a sum over K done in chunks (the
+   first with acc 0, each with a zero bias and ACT_NONE but the last) adds the same terms in the same
+   order as one call, and gives the same result (but for the sign of a zero sum). */
 typedef void (*f32_gemm_fn)(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias,
-                            int act);
+                            int act, int acc);
 /* packs rows [0, M) of the row-major M x K weights w into ceil(M/mr) panels, zero padded, at ap */
 typedef void (*f32_pack_a_fn)(const float *w, size_t M, size_t K, int mr, float *ap);
 

@@ -23,11 +23,36 @@
 
 /* ---------------------------------------------------------------- CONV2D, LINEAR */
 
+enum { TB = 8 };        /* tiles per column block: TB x NR columns of B stay in cache across the panels */
+enum { KC_MAX = 512 }; /* K is done in chunks of at most this: a chunk of the B block (TB x KC x NR) stays
+                          in L2 and one of an A panel (KC x MR) in L1, whatever K (ResNet's 2304, 4608) */
+
+/* the chunk length: K in ceil(K / KC_MAX) chunks as equal as can be */
+static size_t k_chunk(size_t K) { return K ? rt_cdiv(K, rt_cdiv(K, KC_MAX)) : 1; }
+
+/* how gemm_group splits T column tiles x P row panels over `threads`: *PB row panels per item. PB == P:
+   each thread takes its own range of tiles, TB at a time (threads x TB packed tiles at once); else
+   all T tiles are packed (per chunk) and shared. Returns the packed tiles the plan holds at once. */
+static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
+  size_t nbt = rt_cdiv(T, TB), pb = P;
+  while (pb > 1 && nbt * rt_cdiv(P, pb) < (size_t)threads * 4) pb = rt_cdiv(pb, 2);
+  *PB = pb;
+  return pb == P ? (size_t)threads * TB : T;
+}
+
+static int omp_threads(void) {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
 static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
   const F32GemmDesc *d = e->kf->gemm;
-  size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR);
+  size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), PB;
   size_t alen = rt_mul_sat(rt_mul_sat((size_t)s->groups, P * MR), (size_t)s->K);
   if (alen == SIZE_MAX || !(s->apack = rt_alloc64(alen * sizeof(float)))) return -1;
   if (!(s->bias = rt_alloc64((size_t)s->groups * P * MR * sizeof(float)))) return -1;
@@ -36,143 +61,172 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
     d->pack_a(w + (size_t)g * s->M * s->K, (size_t)s->M, (size_t)s->K, d->mr, s->apack + (size_t)g * P * MR * s->K);
     for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < (size_t)s->M) ? b[(size_t)g * s->M + r] : 0.0f;
   }
-  size_t N = rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW);
-  engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat(rt_cdiv(N, (size_t)d->nr), (size_t)d->nr), (size_t)s->K), sizeof(float)));
+  /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
+  size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
+  size_t tiles = gemm_plan(T, P, omp_threads(), &PB);
+  engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(tiles, k_chunk((size_t)s->K) * (size_t)d->nr), sizeof(float)));
   return 0;
 }
 
-/* im2col of one packed panel: bp[t][kk][j] for column t*NR + j of the K x N matrix (N = n*OH*OW,
-   column = image * OH*OW + pixel), channels c0.. of the input; zero for padding and for j >= N. */
-static void pack_tile(const OpState *s, int nr_, const float *in, int n, int c0, size_t t, float *bp) {
-  const size_t NR = (size_t)nr_;
-  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, N = (size_t)n * OHW;
-  size_t K = (size_t)s->K, img = (size_t)s->C * HW;
-  int cg = s->C / s->groups;
-  int direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
-  {
-    float *dst = bp + t * K * NR;
-    size_t j0 = t * NR;
-    if (direct && j0 + NR <= N && j0 / OHW == (j0 + NR - 1) / OHW) {
-      const float *src = in + (j0 / OHW) * img + (size_t)c0 * HW + j0 % OHW;
-      if (NR == 16) /* the common tiles as constant-size copies (inlined), not memcpy calls */
-        for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * 16, src + kk * HW, 16 * sizeof(float));
-      else if (NR == 8)
-        for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * 8, src + kk * HW, 8 * sizeof(float));
-      else
-        for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * NR, src + kk * HW, NR * sizeof(float));
-      return;
-    }
-    /* split the tile into runs of columns on one output row of one image; per (ci, ky, kx) a run
-       reads one input row at stride sw: a memcpy when it lies inside the row, else checked */
-    const float *rbase[F32_MAX_NR];
-    long riy[F32_MAX_NR], rix[F32_MAX_NR];
-    int rj[F32_MAX_NR], rlen[F32_MAX_NR], nr = 0, cols = N - j0 < NR ? (int)(N - j0) : (int)NR;
-    for (int j = 0; j < cols;) {
-      size_t col = j0 + (size_t)j, p = col % OHW, oy = p / s->OW, ox = p % s->OW;
-      int len = s->OW - (int)ox < cols - j ? s->OW - (int)ox : cols - j;
-      rbase[nr] = in + (col / OHW) * img + (size_t)c0 * HW;
-      riy[nr] = (long)oy * s->sh - s->ph, rix[nr] = (long)ox * s->sw - s->pw, rj[nr] = j, rlen[nr] = len;
-      nr++, j += len;
-    }
-    size_t kk = 0;
-    for (int ci = 0; ci < cg; ci++)
-      for (int ky = 0; ky < s->kh; ky++)
-        for (int kx = 0; kx < s->kw; kx++, kk++) {
-          float *d = dst + kk * NR;
-          for (int r = 0; r < nr; r++) {
-            float *dr = d + rj[r];
-            long iy = riy[r] + (long)ky * s->dh, ix = rix[r] + (long)kx * s->dw;
-            if (iy < 0 || iy >= s->H) {
-              memset(dr, 0, (size_t)rlen[r] * sizeof(float));
-              continue;
-            }
-            const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
-            if (s->sw == 1 && ix >= 0 && ix + rlen[r] <= s->W) {
-              memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
-              continue;
-            }
-            for (int j = 0; j < rlen[r]; j++, ix += s->sw) dr[j] = (ix >= 0 && ix < s->W) ? row[ix] : 0.0f;
-          }
-          if ((size_t)cols < NR) memset(d + cols, 0, (NR - (size_t)cols) * sizeof(float));
-        }
-  }
-}
+typedef struct {  /* one K chunk of one group's GEMM */
+  int g, n, c0;   /* the group, the images, the group's first input channel */
+  size_t k0, kc;  /* rows [k0, k0 + kc) of the K x N matrix */
+  uint32_t act;   /* the op's activation (the last chunk applies it, and the bias) */
+} Chunk;
 
-/* C = act(A·B + bias) for row panels [p0, p1) x column tiles [t0, t1) of one group (see gemm_group) */
-static void gemm_block(const Engine *e, const OpState *s, int g, int n, float *out, uint32_t act, size_t p0,
-                       size_t p1, size_t t0, size_t t1) {
-  size_t OHW = (size_t)s->OH * s->OW, N = (size_t)n * OHW, K = (size_t)s->K;
-  const size_t MR = (size_t)e->kf->gemm->mr, NR = (size_t)e->kf->gemm->nr;
-  size_t P = rt_cdiv((size_t)s->M, MR), img = (size_t)s->O * OHW;
-  const float *ap = s->apack + (size_t)g * P * MR * K, *bias = s->bias + (size_t)g * P * MR;
-  f32_gemm_fn gemm = e->kf->gemm->gemm;
-  float tmp[F32_MAX_MR * F32_MAX_NR];
-  for (size_t p = p0; p < p1; p++) {
-    size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
-    for (size_t t = t0; t < t1; t++) {
-      size_t j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR;
-      const float *a = ap + p * K * MR, *b = (const float *)e->scratch[SCRATCH_0] + t * K * NR;
-      if (rows == MR && cols == NR && j0 / OHW == (j0 + NR - 1) / OHW) {
-        float *c = out + (j0 / OHW) * img + ((size_t)g * s->M + r0) * OHW + j0 % OHW;
-        gemm(K, a, b, c, OHW, bias + r0, (int)act);
+/* im2col rows [k0, k0 + kc) of the tile from column j0 on that is not one copy per row: the tile in
+   runs of columns on one output row of one image; per (ci, ky, kx) a run reads one input row at
+   stride sw: a memcpy when it lies inside the row, else checked */
+static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk *ck, size_t j0, float *dst) {
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, img = (size_t)s->C * HW;
+  const float *rbase[F32_MAX_NR];
+  long riy[F32_MAX_NR], rix[F32_MAX_NR];
+  int rj[F32_MAX_NR], rlen[F32_MAX_NR], nr = 0, cols = N - j0 < NR ? (int)(N - j0) : (int)NR, khw = s->kh * s->kw;
+  for (int j = 0; j < cols;) {
+    size_t col = j0 + (size_t)j, p = col % OHW, oy = p / s->OW, ox = p % s->OW;
+    int len = s->OW - (int)ox < cols - j ? s->OW - (int)ox : cols - j;
+    rbase[nr] = in + (col / OHW) * img + (size_t)ck->c0 * HW;
+    riy[nr] = (long)oy * s->sh - s->ph, rix[nr] = (long)ox * s->sw - s->pw, rj[nr] = j, rlen[nr] = len;
+    nr++, j += len;
+  }
+  for (size_t kk = ck->k0; kk < ck->k0 + ck->kc; kk++) {
+    int ci = (int)(kk / (size_t)khw), ky = (int)(kk % (size_t)khw) / s->kw, kx = (int)(kk % (size_t)khw) % s->kw;
+    float *d = dst + (kk - ck->k0) * NR;
+    for (int r = 0; r < nr; r++) {
+      float *dr = d + rj[r];
+      long iy = riy[r] + (long)ky * s->dh, ix = rix[r] + (long)kx * s->dw;
+      if (iy < 0 || iy >= s->H) {
+        memset(dr, 0, (size_t)rlen[r] * sizeof(float));
         continue;
       }
-      gemm(K, a, b, tmp, NR, bias + r0, (int)act);
-      for (size_t j = 0; j < cols; j++) {
-        size_t col = j0 + j;
-        float *c = out + (col / OHW) * img + ((size_t)g * s->M + r0) * OHW + col % OHW;
-        for (size_t r = 0; r < rows; r++) c[r * OHW] = tmp[r * NR + j];
+      const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
+      if (s->sw == 1 && ix >= 0 && ix + rlen[r] <= s->W) {
+        memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
+        continue;
+      }
+      for (int j = 0; j < rlen[r]; j++, ix += s->sw) dr[j] = (ix >= 0 && ix < s->W) ? row[ix] : 0.0f;
+    }
+    if ((size_t)cols < NR) memset(d + cols, 0, (NR - (size_t)cols) * sizeof(float));
+  }
+}
+
+/* im2col of rows [k0, k0 + kc) of one tile: dst[kk - k0][j] for column t*NR + j of the K x N matrix
+   (N = n*OH*OW, column = image * OH*OW + pixel), channels c0.. of the input; zero for padding and
+   for j >= N. A 1x1 convolution's full tile within one image is one copy per row. */
+static void pack_tile(const OpState *s, int nr_, const float *in, const Chunk *ck, size_t t, float *dst) {
+  const size_t NR = (size_t)nr_, HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, j0 = t * NR;
+  int direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
+  if (!direct || j0 + NR > (size_t)ck->n * OHW || j0 / OHW != (j0 + NR - 1) / OHW) {
+    pack_runs(s, NR, in, ck, j0, dst);
+    return;
+  }
+  const float *src = in + (j0 / OHW) * s->C * HW + ((size_t)ck->c0 + ck->k0) * HW + j0 % OHW;
+  if (NR == 32) /* the common tiles as constant-size copies (inlined), not memcpy calls */
+    for (size_t kk = 0; kk < ck->kc; kk++) memcpy(dst + kk * 32, src + kk * HW, 32 * sizeof(float));
+  else if (NR == 16)
+    for (size_t kk = 0; kk < ck->kc; kk++) memcpy(dst + kk * 16, src + kk * HW, 16 * sizeof(float));
+  else
+    for (size_t kk = 0; kk < ck->kc; kk++) memcpy(dst + kk * NR, src + kk * HW, NR * sizeof(float));
+}
+
+static const float g_zero_bias[F32_MAX_MR];
+
+/* C (+)= the chunk's A·B for row panel p x column tile t (b: its packed chunk); the first chunk starts
+   the sum, the last adds the bias and applies the activation. A tile over the edge (rows >= M,
+   columns >= N or across two images) goes through tmp, and between chunks its sum lives in C. */
+static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p, size_t t, const float *b) {
+  size_t OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, K = (size_t)s->K, img = (size_t)s->O * OHW;
+  const size_t MR = (size_t)e->kf->gemm->mr, NR = (size_t)e->kf->gemm->nr, P = rt_cdiv((size_t)s->M, MR);
+  size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR, j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR;
+  const float *a = s->apack + ((size_t)ck->g * P + p) * MR * K + ck->k0 * MR;
+  int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->k0 > 0;
+  const float *bias = last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
+  f32_gemm_fn gemm = e->kf->gemm->gemm;
+  if (rows == MR && cols == NR && j0 / OHW == (j0 + NR - 1) / OHW) {
+    gemm(ck->kc, a, b, out + (j0 / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + j0 % OHW, OHW, bias, act, acc);
+    return;
+  }
+  float tmp[F32_MAX_MR * F32_MAX_NR] = {0};
+  for (size_t j = 0; j < cols && acc; j++) {
+    const float *c = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
+    for (size_t r = 0; r < rows; r++) tmp[r * NR + j] = c[r * OHW];
+  }
+  gemm(ck->kc, a, b, tmp, NR, bias, act, acc);
+  for (size_t j = 0; j < cols; j++) {
+    float *c = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
+    for (size_t r = 0; r < rows; r++) c[r * OHW] = tmp[r * NR + j];
+  }
+}
+
+/* row panels [p0, p1) x column tiles [t0, t1) of one chunk; bp holds the tiles' packed chunks from t0 on */
+static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p0, size_t p1, size_t t0,
+                       size_t t1, const float *bp) {
+  size_t NR = (size_t)e->kf->gemm->nr;
+  for (size_t p = p0; p < p1; p++)
+    for (size_t t = t0; t < t1; t++) gemm_tile(e, s, ck, out, p, t, bp + (t - t0) * ck->kc * NR);
+}
+
+/* each thread its own contiguous range of tiles (ceil or floor of T/threads), TB at a time; per block
+   and K chunk it packs the tiles into its own TB slots and multiplies every row panel by them while
+   they are in its cache. So each thread also computes the same share of the pixels in every layer and
+   mostly reads (im2col) what it wrote itself, which matters when the cores share no cache. */
+static void gemm_by_thread(const Engine *e, const OpState *s, Chunk ck, const float *in, float *out, size_t T,
+                           size_t P, size_t kc, int threads) {
+  size_t K = (size_t)s->K, NR = (size_t)e->kf->gemm->nr;
+#pragma omp parallel num_threads(threads) firstprivate(ck)
+  {
+    size_t id = 0, nth = 1;
+#ifdef _OPENMP
+    id = (size_t)omp_get_thread_num(), nth = (size_t)omp_get_num_threads();
+#endif
+    float *bp = (float *)e->scratch[SCRATCH_0] + id * TB * kc * NR;
+    for (size_t t0 = T * id / nth, tz = T * (id + 1) / nth; t0 < tz; t0 += TB) {
+      size_t t1 = t0 + TB < tz ? t0 + TB : tz;
+      for (ck.k0 = 0; ck.k0 < K; ck.k0 += kc) {
+        ck.kc = K - ck.k0 < kc ? K - ck.k0 : kc;
+        for (size_t t = t0; t < t1; t++) pack_tile(s, (int)NR, in, &ck, t, bp + (t - t0) * ck.kc * NR);
+        gemm_block(e, s, &ck, out, 0, P, t0, t1, bp);
       }
     }
   }
 }
 
-/* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images. With enough column tiles,
-   each thread takes a contiguous range of them (ceil or floor of T/threads) and, block by block of
-   TB tiles, packs them and multiplies every row panel by them while they are in its cache; so each
-   thread also computes the same share of the pixels in every layer and mostly reads (im2col) what it
-   wrote itself, which matters when the cores share no cache (on the 2-vCPU dev VM, at times: ResNet18
-   at 2 threads ~50 -> ~42 ms/image then). With few tiles, all are packed first and the items are
-   blocks of tiles times ranges of row panels. */
-static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
-  int nr = e->kf->gemm->nr;
-  float *bpack = e->scratch[SCRATCH_0];
-  size_t N = (size_t)n * s->OH * s->OW, T = rt_cdiv(N, (size_t)nr), P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
-  int c0 = g * (s->C / s->groups);
-  size_t TB = 8; /* tiles per column block: 8 x NR columns of B stay in cache across the panels */
-  size_t nbt = rt_cdiv(T, TB), PB = P;
-  int threads = 1;
-#ifdef _OPENMP
-  threads = omp_get_max_threads();
-#endif
-  while (PB > 1 && nbt * rt_cdiv(P, PB) < (size_t)threads * 4) PB = rt_cdiv(PB, 2);
-  size_t nbp = rt_cdiv(P, PB), items = nbt * nbp;
-  if (nbp == 1) {
-#pragma omp parallel
+/* few tiles: per K chunk, all T tiles are packed first, then the items are blocks of TB tiles times
+   ranges of PB row panels */
+static void gemm_shared(const Engine *e, const OpState *s, Chunk ck, const float *in, float *out, size_t T, size_t P,
+                        size_t PB, size_t kc, int threads) {
+  size_t K = (size_t)s->K, NR = (size_t)e->kf->gemm->nr, nbp = rt_cdiv(P, PB), items = rt_cdiv(T, TB) * nbp;
+  float *bp = e->scratch[SCRATCH_0];
+  for (ck.k0 = 0; ck.k0 < K; ck.k0 += kc) {
+    ck.kc = K - ck.k0 < kc ? K - ck.k0 : kc;
+#pragma omp parallel num_threads(threads)
     {
-      size_t id = 0, nth = 1;
-#ifdef _OPENMP
-      id = (size_t)omp_get_thread_num(), nth = (size_t)omp_get_num_threads();
-#endif
-      for (size_t t0 = T * id / nth, tz = T * (id + 1) / nth; t0 < tz; t0 += TB) {
-        size_t t1 = t0 + TB < tz ? t0 + TB : tz;
-        for (size_t t = t0; t < t1; t++) pack_tile(s, nr, in, n, c0, t, bpack);
-        gemm_block(e, s, g, n, out, act, 0, P, t0, t1);
+#pragma omp for schedule(static)
+      for (size_t t = 0; t < T; t++) pack_tile(s, (int)NR, in, &ck, t, bp + t * ck.kc * NR);
+#pragma omp for schedule(dynamic, 1)
+      for (size_t it = 0; it < items; it++) {
+        size_t tb = it / nbp, pb = it % nbp;
+        size_t p1 = (pb + 1) * PB < P ? (pb + 1) * PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
+        gemm_block(e, s, &ck, out, pb * PB, p1, tb * TB, t1, bp + tb * TB * ck.kc * NR);
       }
     }
-    return;
   }
-#pragma omp parallel
-  {
-#pragma omp for schedule(static)
-    for (size_t t = 0; t < T; t++) pack_tile(s, nr, in, n, c0, t, bpack);
-#pragma omp for schedule(dynamic, 1)
-    for (size_t it = 0; it < items; it++) {
-      size_t tb = it / nbp, pb = it % nbp;
-      size_t p1 = (pb + 1) * PB < P ? (pb + 1) * PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
-      gemm_block(e, s, g, n, out, act, pb * PB, p1, tb * TB, t1);
-    }
-  }
+}
+
+/* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images, K in chunks of at most KC_MAX.
+   The threads: as many as asked for whose plan fits the scratch the build sized (the thread count may
+   have grown since). */
+static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
+  size_t NR = (size_t)e->kf->gemm->nr, T = rt_cdiv((size_t)n * s->OH * s->OW, NR), P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
+  size_t kc = k_chunk((size_t)s->K), slots = e->scratch_bytes[SCRATCH_0] / (kc * NR * sizeof(float)), PB;
+  int threads = omp_threads();
+  while (threads > 1 && gemm_plan(T, P, threads, &PB) > slots) threads--;
+  gemm_plan(T, P, threads, &PB);
+  Chunk ck = {g, n, g * (s->C / s->groups), 0, 0, act};
+  if (PB == P)
+    gemm_by_thread(e, s, ck, in, out, T, P, kc, threads);
+  else
+    gemm_shared(e, s, ck, in, out, T, P, PB, kc, threads);
 }
 
 static void conv_dw(const Engine *e, const Op *op, const OpState *s, const float *x, float *y, int n) {

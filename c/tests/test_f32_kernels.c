@@ -11,6 +11,23 @@
 #include "model.h"
 #include "util_writer.h"
 
+/* the same tile summed over K in three chunks (acc: from C) equals the one call c bit for bit */
+static void gemm_chunked(const F32GemmDesc *d, size_t k, const float *a, const float *b, const float *c, size_t ldc,
+                         const float *bias, int act) {
+  int MR = d->mr, NR = d->nr;
+  size_t k1 = k / 3, k2 = k1 + (k - k1) / 2;
+  float *c2 = malloc(MR * ldc * sizeof(float)), zero[F32_MAX_MR] = {0};
+  d->gemm(k1, a, b, c2, ldc, zero, ACT_NONE, 0);
+  d->gemm(k2 - k1, a + k1 * MR, b + k1 * NR, c2, ldc, zero, ACT_NONE, 1);
+  d->gemm(k - k2, a + k2 * MR, b + k2 * NR, c2, ldc, bias, act, 1);
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) {
+      float x = c[i * ldc + j], y = c2[i * ldc + j];
+      CHECK(x == y || (x != x && y != y), "%s k=%zu act=%d in chunks: c[%d][%d] = %.9g, one call %.9g", d->name, k, act, i, j, y, x);
+    }
+  free(c2);
+}
+
 /* the GEMM of descriptor d on M <= mr rows of row-major weights packed by d->pack_a */
 static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
   size_t ks[] = {1, 2, 3, 5, 7, 15, 16, 17, 31, 64, 97, 255, 256, 257, 1021, 4608};
@@ -24,7 +41,8 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
       rng_fill(r, w, k * M, -1, 1), rng_fill(r, b, k * NR, -1, 1), rng_fill(r, bias, (size_t)M, -2, 2);
       d->pack_a(w, (size_t)M, k, MR, a);
       for (size_t i = 0; i < MR * ldc; i++) c[i] = 12345.0f; /* the gap columns must stay */
-      d->gemm(k, a, b, c, ldc, bias, act);
+      d->gemm(k, a, b, c, ldc, bias, act, 0);
+      gemm_chunked(d, k, a, b, c, ldc, bias, act);
       for (int i = 0; i < MR; i++)
         for (size_t j = 0; j < ldc; j++) {
           if (j >= (size_t)NR) {
