@@ -100,8 +100,10 @@ static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk 
         continue;
       }
       const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
-      if (s->sw == 1 && ix >= 0 && ix + rlen[r] <= s->W) {
-        memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
+      if (ix >= 0 && ix + (long)(rlen[r] - 1) * s->sw < s->W) { /* inside the row: no check per element */
+        if (s->sw == 1) memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
+        else
+          for (int j = 0; j < rlen[r]; j++) dr[j] = row[ix + (long)j * s->sw];
         continue;
       }
       for (int j = 0; j < rlen[r]; j++, ix += s->sw) dr[j] = (ix >= 0 && ix < s->W) ? row[ix] : 0.0f;
