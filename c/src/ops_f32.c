@@ -11,12 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "act.h"
 #include "engine_impl.h"
+#include "pool.h"
 #include "util.h"
 
 #define ECHUNK 16384 /* elementwise ops: elements per task */
@@ -40,14 +37,6 @@ static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
   return pb == P ? (size_t)threads * TB : T;
 }
 
-static int omp_threads(void) {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
 static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
@@ -63,7 +52,7 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
   }
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
   size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
-  size_t tiles = gemm_plan(T, P, omp_threads(), &PB);
+  size_t tiles = gemm_plan(T, P, pool_threads(), &PB);
   engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(tiles, k_chunk((size_t)s->K) * (size_t)d->nr), sizeof(float)));
   return 0;
 }
@@ -168,81 +157,106 @@ static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float
     for (size_t t = t0; t < t1; t++) gemm_tile(e, s, ck, out, p, t, bp + (t - t0) * ck->kc * NR);
 }
 
+/* one group's GEMM over the threads (gemm_group): its arguments and its split */
+typedef struct {
+  const Engine *e;
+  const OpState *s;
+  const float *in;
+  float *out;
+  Chunk ck;             /* the group, images, activation; gemm_shared: the current chunk */
+  size_t T, P, PB, kc;  /* column tiles, row panels, panels per item, the chunk length */
+  int threads;          /* gemm_by_thread: the threads that work (the scratch has their slots) */
+} GemmJob;
+
 /* each thread its own contiguous range of tiles (ceil or floor of T/threads), TB at a time; per block
    and K chunk it packs the tiles into its own TB slots and multiplies every row panel by them while
    they are in its cache. So each thread also computes the same share of the pixels in every layer and
    mostly reads (im2col) what it wrote itself, which matters when the cores share no cache. */
-static void gemm_by_thread(const Engine *e, const OpState *s, Chunk ck, const float *in, float *out, size_t T,
-                           size_t P, size_t kc, int threads) {
-  size_t K = (size_t)s->K, NR = (size_t)e->kf->gemm->nr;
-#pragma omp parallel num_threads(threads) firstprivate(ck)
-  {
-    size_t id = 0, nth = 1;
-#ifdef _OPENMP
-    id = (size_t)omp_get_thread_num(), nth = (size_t)omp_get_num_threads();
-#endif
-    float *bp = (float *)e->scratch[SCRATCH_0] + id * TB * kc * NR;
-    for (size_t t0 = T * id / nth, tz = T * (id + 1) / nth; t0 < tz; t0 += TB) {
-      size_t t1 = t0 + TB < tz ? t0 + TB : tz;
-      for (ck.k0 = 0; ck.k0 < K; ck.k0 += kc) {
-        ck.kc = K - ck.k0 < kc ? K - ck.k0 : kc;
-        for (size_t t = t0; t < t1; t++) pack_tile(s, (int)NR, in, &ck, t, bp + (t - t0) * ck.kc * NR);
-        gemm_block(e, s, &ck, out, 0, P, t0, t1, bp);
-      }
+static void gemm_by_thread(void *arg, int id_, int nth_) {
+  const GemmJob *j = arg;
+  (void)nth_;
+  if (id_ >= j->threads) return;
+  size_t id = (size_t)id_, nth = (size_t)j->threads, K = (size_t)j->s->K, NR = (size_t)j->e->kf->gemm->nr;
+  float *bp = (float *)j->e->scratch[SCRATCH_0] + id * TB * j->kc * NR;
+  Chunk ck = j->ck;
+  for (size_t t0 = j->T * id / nth, tz = j->T * (id + 1) / nth; t0 < tz; t0 += TB) {
+    size_t t1 = t0 + TB < tz ? t0 + TB : tz;
+    for (ck.k0 = 0; ck.k0 < K; ck.k0 += j->kc) {
+      ck.kc = K - ck.k0 < j->kc ? K - ck.k0 : j->kc;
+      for (size_t t = t0; t < t1; t++) pack_tile(j->s, (int)NR, j->in, &ck, t, bp + (t - t0) * ck.kc * NR);
+      gemm_block(j->e, j->s, &ck, j->out, 0, j->P, t0, t1, bp);
     }
   }
+}
+
+/* gemm_shared: the current chunk of tiles [t0, t1), each in its own slot */
+static void pack_tiles(void *arg, long t0, long t1) {
+  const GemmJob *j = arg;
+  size_t NR = (size_t)j->e->kf->gemm->nr;
+  for (long t = t0; t < t1; t++)
+    pack_tile(j->s, (int)NR, j->in, &j->ck, (size_t)t, (float *)j->e->scratch[SCRATCH_0] + (size_t)t * j->ck.kc * NR);
+}
+
+/* gemm_shared: item it = tile block it / nbp times panel block it % nbp, of the current chunk */
+static void gemm_item(void *arg, long it, long end) {
+  (void)end;
+  const GemmJob *j = arg;
+  size_t nbp = rt_cdiv(j->P, j->PB), tb = (size_t)it / nbp, pb = (size_t)it % nbp, P = j->P, T = j->T;
+  size_t p1 = (pb + 1) * j->PB < P ? (pb + 1) * j->PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
+  const float *bp = (const float *)j->e->scratch[SCRATCH_0] + tb * TB * j->ck.kc * (size_t)j->e->kf->gemm->nr;
+  gemm_block(j->e, j->s, &j->ck, j->out, pb * j->PB, p1, tb * TB, t1, bp);
 }
 
 /* few tiles: per K chunk, all T tiles are packed first, then the items are blocks of TB tiles times
    ranges of PB row panels */
-static void gemm_shared(const Engine *e, const OpState *s, Chunk ck, const float *in, float *out, size_t T, size_t P,
-                        size_t PB, size_t kc, int threads) {
-  size_t K = (size_t)s->K, NR = (size_t)e->kf->gemm->nr, nbp = rt_cdiv(P, PB), items = rt_cdiv(T, TB) * nbp;
-  float *bp = e->scratch[SCRATCH_0];
-  for (ck.k0 = 0; ck.k0 < K; ck.k0 += kc) {
-    ck.kc = K - ck.k0 < kc ? K - ck.k0 : kc;
-#pragma omp parallel num_threads(threads)
-    {
-#pragma omp for schedule(static)
-      for (size_t t = 0; t < T; t++) pack_tile(s, (int)NR, in, &ck, t, bp + t * ck.kc * NR);
-#pragma omp for schedule(dynamic, 1)
-      for (size_t it = 0; it < items; it++) {
-        size_t tb = it / nbp, pb = it % nbp;
-        size_t p1 = (pb + 1) * PB < P ? (pb + 1) * PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
-        gemm_block(e, s, &ck, out, pb * PB, p1, tb * TB, t1, bp + tb * TB * ck.kc * NR);
-      }
-    }
+static void gemm_shared(GemmJob *j) {
+  size_t K = (size_t)j->s->K, items = rt_cdiv(j->T, TB) * rt_cdiv(j->P, j->PB);
+  for (j->ck.k0 = 0; j->ck.k0 < K; j->ck.k0 += j->kc) {
+    j->ck.kc = K - j->ck.k0 < j->kc ? K - j->ck.k0 : j->kc;
+    pool_for((long)j->T, pack_tiles, j);
+    pool_for_dyn((long)items, gemm_item, j);
   }
 }
 
 /* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images, K in chunks of at most KC_MAX.
-   The threads: as many as asked for whose plan fits the scratch the build sized (the thread count may
-   have grown since). */
+   The plan is that of the most threads (up to the pool's) whose packed tiles fit the scratch the
+   build sized (the thread count may have grown since). */
 static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
-  size_t NR = (size_t)e->kf->gemm->nr, T = rt_cdiv((size_t)n * s->OH * s->OW, NR), P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
-  size_t kc = k_chunk((size_t)s->K), slots = e->scratch_bytes[SCRATCH_0] / (kc * NR * sizeof(float)), PB;
-  int threads = omp_threads();
-  while (threads > 1 && gemm_plan(T, P, threads, &PB) > slots) threads--;
-  gemm_plan(T, P, threads, &PB);
-  Chunk ck = {g, n, g * (s->C / s->groups), 0, 0, act};
-  if (PB == P)
-    gemm_by_thread(e, s, ck, in, out, T, P, kc, threads);
+  size_t NR = (size_t)e->kf->gemm->nr, kc = k_chunk((size_t)s->K);
+  GemmJob j = {e, s, in, out, {g, n, g * (s->C / s->groups), 0, 0, act}, rt_cdiv((size_t)n * s->OH * s->OW, NR),
+               rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), 0, kc, pool_threads()};
+  size_t slots = e->scratch_bytes[SCRATCH_0] / (kc * NR * sizeof(float));
+  while (j.threads > 1 && gemm_plan(j.T, j.P, j.threads, &j.PB) > slots) j.threads--;
+  gemm_plan(j.T, j.P, j.threads, &j.PB);
+  if (j.PB == j.P)
+    pool_run(gemm_by_thread, &j);
   else
-    gemm_shared(e, s, ck, in, out, T, P, PB, kc, threads);
+    gemm_shared(&j);
+}
+
+typedef struct {
+  const OpState *s;
+  const float *x, *w, *b;
+  float *y;
+  const F32DwShape *sh;
+  f32_dwconv_fn dw;
+} DwJob;
+
+static void dw_planes(void *arg, long q0, long q1) {
+  const DwJob *j = arg;
+  const OpState *s = j->s;
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, mult = (size_t)(s->O / s->groups);
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
+    size_t img = q / s->O, o = q % s->O;
+    j->dw(j->x + (img * s->C + o / mult) * HW, j->w + o * (size_t)s->kh * s->kw, j->b ? j->b[o] : 0.0f, j->y + q * OHW, j->sh);
+  }
 }
 
 static void conv_dw(const Engine *e, const Op *op, const OpState *s, const float *x, float *y, int n) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
-  const float *w = wp->data, *b = bp ? bp->data : NULL;
   F32DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, (int)op->act};
-  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, mult = (size_t)(s->O / s->groups);
-  size_t planes = (size_t)n * s->O;
-  f32_dwconv_fn dw = e->kf->dw->dwconv;
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {
-    size_t img = q / s->O, o = q % s->O;
-    dw(x + (img * s->C + o / mult) * HW, w + o * (size_t)s->kh * s->kw, b ? b[o] : 0.0f, y + q * OHW, &sh);
-  }
+  DwJob j = {s, x, wp->data, bp ? bp->data : NULL, y, &sh, e->kf->dw->dwconv};
+  pool_for((long)n * s->O, dw_planes, &j);
 }
 
 static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
@@ -257,32 +271,59 @@ static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
 
 /* ---------------------------------------------------------------- elementwise */
 
+/* an elementwise op's arguments (EwJob) and its pieces over threads */
+typedef struct {
+  const float *a, *b;
+  float *y;
+  size_t count, HW; /* elements (ECHUNK pieces); MUL: plane size */
+  int bcast, act;   /* MUL: b has one value per plane; the activation */
+  f32_act_fn f;
+} EwJob;
+
+static void act_chunks(void *arg, long t0, long t1) {
+  const EwJob *j = arg;
+  for (size_t a = (size_t)t0 * ECHUNK; a < (size_t)t1 * ECHUNK && a < j->count; a += ECHUNK)
+    j->f(j->y + a, j->count - a < ECHUNK ? j->count - a : ECHUNK, j->act);
+}
+
 /* the activation over the whole output of an op, in chunks over threads */
 static void act_all(const Engine *e, float *y, size_t count, uint32_t act) {
   if (act == ACT_NONE) return;
-  long chunks = (long)rt_cdiv(count, ECHUNK);
-  f32_act_fn f = e->kf->act;
-#pragma omp parallel for schedule(static)
-  for (long t = 0; t < chunks; t++) {
-    size_t a = (size_t)t * ECHUNK;
-    f(y + a, count - a < ECHUNK ? count - a : ECHUNK, (int)act);
-  }
+  EwJob j = {NULL, NULL, y, count, 0, 0, (int)act, e->kf->act};
+  pool_for((long)rt_cdiv(count, ECHUNK), act_chunks, &j);
 }
 
 static size_t out_count(const Engine *e, const Op *op, int n) { return (size_t)n * value_elems(&e->m->values[op->out]); }
 
+/* add, then the activation while the chunk is in cache */
+static void add_chunks(void *arg, long t0, long t1) {
+  const EwJob *j = arg;
+  for (size_t k0 = (size_t)t0 * ECHUNK; k0 < (size_t)t1 * ECHUNK && k0 < j->count; k0 += ECHUNK) {
+    size_t k1 = j->count - k0 < ECHUNK ? j->count : k0 + ECHUNK;
+    for (size_t k = k0; k < k1; k++) j->y[k] = j->a[k] + j->b[k];
+    j->f(j->y + k0, k1 - k0, j->act);
+  }
+}
+
 static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
-  const float *a = engine_val(e, op->in[0]), *b = engine_val(e, op->in[1]);
-  float *y = engine_val(e, op->out);
   size_t count = out_count(e, op, n);
-  long chunks = (long)rt_cdiv(count, ECHUNK);
-  f32_act_fn act = e->kf->act;
-#pragma omp parallel for schedule(static)
-  for (long t = 0; t < chunks; t++) {   /* add, then the activation while the chunk is in cache */
-    size_t k0 = (size_t)t * ECHUNK, k1 = count - k0 < ECHUNK ? count : k0 + ECHUNK;
-    for (size_t k = k0; k < k1; k++) y[k] = a[k] + b[k];
-    act(y + k0, k1 - k0, (int)op->act);
+  EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, e->kf->act};
+  pool_for((long)rt_cdiv(count, ECHUNK), add_chunks, &j);
+}
+
+/* one channel plane of one image per step */
+static void mul_planes(void *arg, long q0, long q1) {
+  const EwJob *j = arg;
+  size_t HW = j->HW;
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
+    const float *ap = j->a + q * HW, *bp = j->bcast ? j->b + q : j->b + q * HW;
+    float *yp = j->y + q * HW;
+    if (j->bcast)
+      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[0];
+    else
+      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[k];
+    j->f(yp, HW, j->act);
   }
 }
 
@@ -290,21 +331,9 @@ static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
 static void run_mul(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
   const Value *va = &e->m->values[op->in[0]], *vb = &e->m->values[op->in[1]];
-  const float *a = engine_val(e, op->in[0]), *b = engine_val(e, op->in[1]);
-  float *y = engine_val(e, op->out);
-  f32_act_fn act = e->kf->act;
-  size_t HW = (size_t)va->h * va->w, planes = (size_t)n * va->c;
-  int bcast = value_elems(vb) != value_elems(va);
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {   /* one channel plane of one image per step */
-    const float *ap = a + q * HW, *bp = bcast ? b + q : b + q * HW;
-    float *yp = y + q * HW;
-    if (bcast)
-      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[0];
-    else
-      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[k];
-    act(yp, HW, (int)op->act);
-  }
+  EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), 0, (size_t)va->h * va->w,
+             value_elems(vb) != value_elems(va), (int)op->act, e->kf->act};
+  pool_for((long)n * va->c, mul_planes, &j);
 }
 
 static void run_concat(Engine *e, const Op *op, const OpState *s, int n) {
@@ -331,6 +360,14 @@ static void run_copy_act(Engine *e, const Op *op, const OpState *s, int n) {   /
 }
 
 /* ---------------------------------------------------------------- pools */
+
+/* a pool op's arguments; each function below computes the channel planes [q0, q1) of the batch */
+typedef struct {
+  const Op *op;
+  const Value *vx, *vy;
+  const float *x;
+  float *y;
+} PoolJob;
 
 /* max with NaN propagation (a NaN of a or b wins), branch-free so that loops of it vectorise */
 static inline float max_nan(float a, float b) { return ((a > b) | (a != a)) ? a : b; }
@@ -403,14 +440,14 @@ static float maxpool_one(const Op *op, int H, int W, const float *xp, int oy, in
 
 /* PyTorch's max pool: padding never chosen, NaN propagates; an empty window gives -inf. Dilation 1
    (ResNet's stem pool) goes row by row (maxpool_row), any other through maxpool_one. */
-static void maxpool(const Op *op, const Value *vx, const Value *vy, const float *x, float *y, int n) {
-  int H = (int)vx->h, W = (int)vx->w, OH = (int)vy->h, OW = (int)vy->w;
+static void maxpool(void *arg, long q0, long q1) {
+  const PoolJob *j = arg;
+  const Op *op = j->op;
+  int H = (int)j->vx->h, W = (int)j->vx->w, OH = (int)j->vy->h, OW = (int)j->vy->w;
   int rows = op->attr[6] == 1 && op->attr[7] == 1 && W <= MAXPOOL_ROW;
-  size_t planes = (size_t)n * vx->c;
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {
-    const float *xp = x + q * H * W;
-    float *yp = y + q * OH * OW;
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
+    const float *xp = j->x + q * H * W;
+    float *yp = j->y + q * OH * OW;
     for (int oy = 0; oy < OH; oy++)
       if (rows)
         maxpool_row(op, H, W, OW, xp, oy, yp + (size_t)oy * OW);
@@ -421,12 +458,15 @@ static void maxpool(const Op *op, const Value *vx, const Value *vy, const float 
 
 /* PyTorch's avg pool: the window is clipped to the padded input for count_include_pad, to the
    input for the sum and otherwise; divisor_override wins */
-static void avgpool(const Op *op, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+static void avgpool(void *arg, long q0, long q1) {
+  const PoolJob *j = arg;
+  const Op *op = j->op;
+  const Value *vx = j->vx, *vy = j->vy;
+  const float *x = j->x;
+  float *y = j->y;
   int kh = op->attr[0], kw = op->attr[1], sh = op->attr[2], sw = op->attr[3], ph = op->attr[4], pw = op->attr[5];
   int cip = op->attr[7], dov = op->attr[8], H = (int)vx->h, W = (int)vx->w, OH = (int)vy->h, OW = (int)vy->w;
-  size_t planes = (size_t)n * vx->c;
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     const float *xp = x + q * H * W;
     float *yp = y + q * OH * OW;
     for (int oy = 0; oy < OH; oy++)
@@ -447,11 +487,14 @@ static void avgpool(const Op *op, const Value *vx, const Value *vy, const float 
   }
 }
 
-static void adaptive(int is_max, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+static void adaptive(void *arg, long q0, long q1) {
+  const PoolJob *j = arg;
+  const Value *vx = j->vx, *vy = j->vy;
+  const float *x = j->x;
+  float *y = j->y;
+  int is_max = j->op->type == OP_ADAPTIVE_MAXPOOL2D;
   long H = vx->h, W = vx->w, OH = vy->h, OW = vy->w;
-  size_t planes = (size_t)n * vx->c;
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     const float *xp = x + q * H * W;
     float *yp = y + q * OH * OW;
     for (long oy = 0; oy < OH; oy++)
@@ -477,11 +520,8 @@ static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {
   const Value *vx = &e->m->values[op->in[0]], *vy = &e->m->values[op->out];
   const float *x = engine_val(e, op->in[0]);
   float *y = engine_val(e, op->out);
-  switch (op->type) {
-  case OP_MAXPOOL2D: maxpool(op, vx, vy, x, y, n); break;
-  case OP_AVGPOOL2D: avgpool(op, vx, vy, x, y, n); break;
-  default: adaptive(op->type == OP_ADAPTIVE_MAXPOOL2D, vx, vy, x, y, n); break;
-  }
+  PoolJob j = {op, vx, vy, x, y};
+  pool_for((long)n * vx->c, op->type == OP_MAXPOOL2D ? maxpool : op->type == OP_AVGPOOL2D ? avgpool : adaptive, &j);
   act_all(e, y, out_count(e, op, n), op->act);
 }
 
