@@ -20,7 +20,7 @@ static const struct {
 #if defined(__x86_64__)
     {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2), &q8_gemm_4x16__avx2_desc,
      &q8_gemm_4x16__avx2_desc, &q8_dwconv__avx2_desc},
-    {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, NULL, NULL), NULL, NULL, NULL},
+    {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, &f32_dwconv__avx512f_desc, NULL), NULL, NULL, NULL},
     {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
      &q8_dwconv__avx512vnni_desc},
 #endif

@@ -11,9 +11,12 @@
 
 /* C[MR x NR] = act(A·B + bias): a is a packed A panel (the descriptor's pack_a layout), k x MR;
    b a packed B panel, k x NR (b[kk*NR + j]); row r of C is at c + r*ldc; bias has MR entries; act is
-   ACT_*. Every element is one sum over kk in increasing order, then + bias, then the activation. */
+   ACT_*. Every element is one sum over kk in increasing order, then + bias, then the activation.
+   With acc nonzero the sum starts from C's value instead of 0: so a sum over K done in chunks (the
+   first with acc 0, each with a zero bias and ACT_NONE but the last) adds the same terms in the same
+   order as one call, and gives the same result (but for the sign of a zero sum). */
 typedef void (*f32_gemm_fn)(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias,
-                            int act);
+                            int act, int acc);
 /* packs rows [0, M) of the row-major M x K weights w into ceil(M/mr) panels, zero padded, at ap */
 typedef void (*f32_pack_a_fn)(const float *w, size_t M, size_t K, int mr, float *ap);
 
@@ -25,7 +28,10 @@ typedef struct {
 } F32GemmDesc;
 
 /* one channel plane of a depthwise convolution: out[OH x OW] = act(bias + sum w[ky*kw+kx] * in[...]),
-   zero padding, PyTorch's stride / padding / dilation. */
+   zero padding, PyTorch's stride / padding / dilation. Each output is one sum over ky, then kx, in
+   increasing order (a kernel may add w * 0 for a tap in the padding, and may fuse the multiply-adds),
+   then + bias, then the activation; the result depends on nothing else (not on the plane's other
+   outputs nor on which rows or columns a kernel does together). */
 typedef struct { int H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, act; } F32DwShape;
 typedef void (*f32_dwconv_fn)(const float *in, const float *w, float bias, float *out, const F32DwShape *s);
 typedef struct { const char *name; f32_dwconv_fn dwconv; } F32DwDesc;
@@ -50,6 +56,7 @@ void f32_act__ref(float *y, size_t n, int act);
 extern const F32GemmDesc f32_gemm_6x16__avx2_desc;
 extern const F32DwDesc f32_dwconv__avx2_desc;
 extern const F32GemmDesc f32_gemm_12x32__avx512f_desc;
+extern const F32DwDesc f32_dwconv__avx512f_desc;
 void f32_act__avx2(float *y, size_t n, int act);
 #endif
 #if defined(__aarch64__)

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include "act.h"
 #include "engine_impl.h"
 #include "pool.h"
@@ -21,11 +20,28 @@
 
 /* ---------------------------------------------------------------- CONV2D, LINEAR */
 
+enum { TB = 8 };        /* tiles per column block: TB x NR columns of B stay in cache across the panels */
+enum { KC_MAX = 512 }; /* K is done in chunks of at most this: a chunk of the B block (TB x KC x NR) stays
+                          in L2 and one of an A panel (KC x MR) in L1, whatever K (ResNet's 2304, 4608) */
+
+/* the chunk length: K in ceil(K / KC_MAX) chunks as equal as can be */
+static size_t k_chunk(size_t K) { return K ? rt_cdiv(K, rt_cdiv(K, KC_MAX)) : 1; }
+
+/* how gemm_group splits T column tiles x P row panels over `threads`: *PB row panels per item. PB == P:
+   each thread takes its own range of tiles, TB at a time (threads x TB packed tiles at once); else
+   all T tiles are packed (per chunk) and shared. Returns the packed tiles the plan holds at once. */
+static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
+  size_t nbt = rt_cdiv(T, TB), pb = P;
+  while (pb > 1 && nbt * rt_cdiv(P, pb) < (size_t)threads * 4) pb = rt_cdiv(pb, 2);
+  *PB = pb;
+  return pb == P ? (size_t)threads * TB : T;
+}
+
 static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
   const F32GemmDesc *d = e->kf->gemm;
-  size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR);
+  size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), PB;
   size_t alen = rt_mul_sat(rt_mul_sat((size_t)s->groups, P * MR), (size_t)s->K);
   if (alen == SIZE_MAX || !(s->apack = engine_alloc_packed(e, alen * sizeof(float)))) return -1;
   if (!(s->bias = engine_alloc(e, (size_t)s->groups * P * MR * sizeof(float)))) return -1;
@@ -43,153 +59,188 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
     for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < M) ? b[(size_t)g * M + r] : 0.0f;
   }
   if (b) model_release(e->m, b, (size_t)s->O * sizeof(float));
-  size_t N = rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW);
-  engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat(rt_cdiv(N, (size_t)d->nr), (size_t)d->nr), (size_t)s->K), sizeof(float)));
+  /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
+  size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
+  size_t tiles = gemm_plan(T, P, pool_threads(), &PB);
+  engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(tiles, k_chunk((size_t)s->K) * (size_t)d->nr), sizeof(float)));
   return 0;
 }
 
-/* im2col of one packed panel: bp[t][kk][j] for column t*NR + j of the K x N matrix (N = n*OH*OW,
-   column = image * OH*OW + pixel), channels c0.. of the input; zero for padding and for j >= N. */
-static void pack_tile(const OpState *s, int nr_, const float *in, int n, int c0, size_t t, float *bp) {
-  const size_t NR = (size_t)nr_;
-  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, N = (size_t)n * OHW;
-  size_t K = (size_t)s->K, img = (size_t)s->C * HW;
-  int cg = s->C / s->groups;
-  int direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
-  {
-    float *dst = bp + t * K * NR;
-    size_t j0 = t * NR;
-    if (direct && j0 + NR <= N && j0 / OHW == (j0 + NR - 1) / OHW) {
-      const float *src = in + (j0 / OHW) * img + (size_t)c0 * HW + j0 % OHW;
-      if (NR == 16) /* the common tiles as constant-size copies (inlined), not memcpy calls */
-        for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * 16, src + kk * HW, 16 * sizeof(float));
-      else if (NR == 8)
-        for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * 8, src + kk * HW, 8 * sizeof(float));
-      else
-        for (size_t kk = 0; kk < K; kk++) memcpy(dst + kk * NR, src + kk * HW, NR * sizeof(float));
-      return;
-    }
-    /* split the tile into runs of columns on one output row of one image; per (ci, ky, kx) a run
-       reads one input row at stride sw: a memcpy when it lies inside the row, else checked */
-    const float *rbase[F32_MAX_NR];
-    long riy[F32_MAX_NR], rix[F32_MAX_NR];
-    int rj[F32_MAX_NR], rlen[F32_MAX_NR], nr = 0, cols = N - j0 < NR ? (int)(N - j0) : (int)NR;
-    for (int j = 0; j < cols;) {
-      size_t col = j0 + (size_t)j, p = col % OHW, oy = p / s->OW, ox = p % s->OW;
-      int len = s->OW - (int)ox < cols - j ? s->OW - (int)ox : cols - j;
-      rbase[nr] = in + (col / OHW) * img + (size_t)c0 * HW;
-      riy[nr] = (long)oy * s->sh - s->ph, rix[nr] = (long)ox * s->sw - s->pw, rj[nr] = j, rlen[nr] = len;
-      nr++, j += len;
-    }
-    size_t kk = 0;
-    for (int ci = 0; ci < cg; ci++)
-      for (int ky = 0; ky < s->kh; ky++)
-        for (int kx = 0; kx < s->kw; kx++, kk++) {
-          float *d = dst + kk * NR;
-          for (int r = 0; r < nr; r++) {
-            float *dr = d + rj[r];
-            long iy = riy[r] + (long)ky * s->dh, ix = rix[r] + (long)kx * s->dw;
-            if (iy < 0 || iy >= s->H) {
-              memset(dr, 0, (size_t)rlen[r] * sizeof(float));
-              continue;
-            }
-            const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
-            if (s->sw == 1 && ix >= 0 && ix + rlen[r] <= s->W) {
-              memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
-              continue;
-            }
-            for (int j = 0; j < rlen[r]; j++, ix += s->sw) dr[j] = (ix >= 0 && ix < s->W) ? row[ix] : 0.0f;
-          }
-          if ((size_t)cols < NR) memset(d + cols, 0, (NR - (size_t)cols) * sizeof(float));
-        }
-  }
-}
+typedef struct {  /* one K chunk of one group's GEMM */
+  int g, n, c0;   /* the group, the images, the group's first input channel */
+  size_t k0, kc;  /* rows [k0, k0 + kc) of the K x N matrix */
+  uint32_t act;   /* the op's activation (the last chunk applies it, and the bias) */
+} Chunk;
 
-/* C = act(A·B + bias) for row panels [p0, p1) x column tiles [t0, t1) of one group (see gemm_group) */
-static void gemm_block(const Engine *e, const OpState *s, int g, int n, float *out, uint32_t act, size_t p0,
-                       size_t p1, size_t t0, size_t t1) {
-  size_t OHW = (size_t)s->OH * s->OW, N = (size_t)n * OHW, K = (size_t)s->K;
-  const size_t MR = (size_t)e->kf->gemm->mr, NR = (size_t)e->kf->gemm->nr;
-  size_t P = rt_cdiv((size_t)s->M, MR), img = (size_t)s->O * OHW;
-  const float *ap = s->apack + (size_t)g * P * MR * K, *bias = s->bias + (size_t)g * P * MR;
-  f32_gemm_fn gemm = e->kf->gemm->gemm;
-  float tmp[F32_MAX_MR * F32_MAX_NR];
-  for (size_t p = p0; p < p1; p++) {
-    size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
-    for (size_t t = t0; t < t1; t++) {
-      size_t j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR;
-      const float *a = ap + p * K * MR, *b = (const float *)e->scratch[SCRATCH_0] + t * K * NR;
-      if (rows == MR && cols == NR && j0 / OHW == (j0 + NR - 1) / OHW) {
-        float *c = out + (j0 / OHW) * img + ((size_t)g * s->M + r0) * OHW + j0 % OHW;
-        gemm(K, a, b, c, OHW, bias + r0, (int)act);
+/* im2col rows [k0, k0 + kc) of the tile from column j0 on that is not one copy per row: the tile in
+   runs of columns on one output row of one image; per (ci, ky, kx) a run reads one input row at
+   stride sw: a memcpy when it lies inside the row, else checked */
+static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk *ck, size_t j0, float *dst) {
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, img = (size_t)s->C * HW;
+  const float *rbase[F32_MAX_NR];
+  long riy[F32_MAX_NR], rix[F32_MAX_NR];
+  int rj[F32_MAX_NR], rlen[F32_MAX_NR], nr = 0, cols = N - j0 < NR ? (int)(N - j0) : (int)NR, khw = s->kh * s->kw;
+  for (int j = 0; j < cols;) {
+    size_t col = j0 + (size_t)j, p = col % OHW, oy = p / s->OW, ox = p % s->OW;
+    int len = s->OW - (int)ox < cols - j ? s->OW - (int)ox : cols - j;
+    rbase[nr] = in + (col / OHW) * img + (size_t)ck->c0 * HW;
+    riy[nr] = (long)oy * s->sh - s->ph, rix[nr] = (long)ox * s->sw - s->pw, rj[nr] = j, rlen[nr] = len;
+    nr++, j += len;
+  }
+  for (size_t kk = ck->k0; kk < ck->k0 + ck->kc; kk++) {
+    int ci = (int)(kk / (size_t)khw), ky = (int)(kk % (size_t)khw) / s->kw, kx = (int)(kk % (size_t)khw) % s->kw;
+    float *d = dst + (kk - ck->k0) * NR;
+    for (int r = 0; r < nr; r++) {
+      float *dr = d + rj[r];
+      long iy = riy[r] + (long)ky * s->dh, ix = rix[r] + (long)kx * s->dw;
+      if (iy < 0 || iy >= s->H) {
+        memset(dr, 0, (size_t)rlen[r] * sizeof(float));
         continue;
       }
-      gemm(K, a, b, tmp, NR, bias + r0, (int)act);
-      for (size_t j = 0; j < cols; j++) {
-        size_t col = j0 + j;
-        float *c = out + (col / OHW) * img + ((size_t)g * s->M + r0) * OHW + col % OHW;
-        for (size_t r = 0; r < rows; r++) c[r * OHW] = tmp[r * NR + j];
+      const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
+      if (ix >= 0 && ix + (long)(rlen[r] - 1) * s->sw < s->W) { /* inside the row: no check per element */
+        if (s->sw == 1) memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
+        else
+          for (int j = 0; j < rlen[r]; j++) dr[j] = row[ix + (long)j * s->sw];
+        continue;
       }
+      for (int j = 0; j < rlen[r]; j++, ix += s->sw) dr[j] = (ix >= 0 && ix < s->W) ? row[ix] : 0.0f;
     }
+    if ((size_t)cols < NR) memset(d + cols, 0, (NR - (size_t)cols) * sizeof(float));
   }
 }
 
-/* one group's GEMM over threads (gemm_group): its arguments and its split */
+/* im2col of rows [k0, k0 + kc) of one tile: dst[kk - k0][j] for column t*NR + j of the K x N matrix
+   (N = n*OH*OW, column = image * OH*OW + pixel), channels c0.. of the input; zero for padding and
+   for j >= N. A 1x1 convolution's full tile within one image is one copy per row. */
+static void pack_tile(const OpState *s, int nr_, const float *in, const Chunk *ck, size_t t, float *dst) {
+  const size_t NR = (size_t)nr_, HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, j0 = t * NR;
+  int direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
+  if (!direct || j0 + NR > (size_t)ck->n * OHW || j0 / OHW != (j0 + NR - 1) / OHW) {
+    pack_runs(s, NR, in, ck, j0, dst);
+    return;
+  }
+  const float *src = in + (j0 / OHW) * s->C * HW + ((size_t)ck->c0 + ck->k0) * HW + j0 % OHW;
+  if (NR == 32) /* the common tiles as constant-size copies (inlined), not memcpy calls */
+    for (size_t kk = 0; kk < ck->kc; kk++) memcpy(dst + kk * 32, src + kk * HW, 32 * sizeof(float));
+  else if (NR == 16)
+    for (size_t kk = 0; kk < ck->kc; kk++) memcpy(dst + kk * 16, src + kk * HW, 16 * sizeof(float));
+  else
+    for (size_t kk = 0; kk < ck->kc; kk++) memcpy(dst + kk * NR, src + kk * HW, NR * sizeof(float));
+}
+
+static const float g_zero_bias[F32_MAX_MR];
+
+/* C (+)= the chunk's A·B for row panel p x column tile t (b: its packed chunk); the first chunk starts
+   the sum, the last adds the bias and applies the activation. A tile over the edge (rows >= M,
+   columns >= N or across two images) goes through tmp, and between chunks its sum lives in C. */
+static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p, size_t t, const float *b) {
+  size_t OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, K = (size_t)s->K, img = (size_t)s->O * OHW;
+  const size_t MR = (size_t)e->kf->gemm->mr, NR = (size_t)e->kf->gemm->nr, P = rt_cdiv((size_t)s->M, MR);
+  size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR, j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR;
+  const float *a = s->apack + ((size_t)ck->g * P + p) * MR * K + ck->k0 * MR;
+  int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->k0 > 0;
+  const float *bias = last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
+  f32_gemm_fn gemm = e->kf->gemm->gemm;
+  if (rows == MR && cols == NR && j0 / OHW == (j0 + NR - 1) / OHW) {
+    gemm(ck->kc, a, b, out + (j0 / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + j0 % OHW, OHW, bias, act, acc);
+    return;
+  }
+  float tmp[F32_MAX_MR * F32_MAX_NR] = {0};
+  for (size_t j = 0; j < cols && acc; j++) {
+    const float *c = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
+    for (size_t r = 0; r < rows; r++) tmp[r * NR + j] = c[r * OHW];
+  }
+  gemm(ck->kc, a, b, tmp, NR, bias, act, acc);
+  for (size_t j = 0; j < cols; j++) {
+    float *c = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
+    for (size_t r = 0; r < rows; r++) c[r * OHW] = tmp[r * NR + j];
+  }
+}
+
+/* row panels [p0, p1) x column tiles [t0, t1) of one chunk; bp holds the tiles' packed chunks from t0 on */
+static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p0, size_t p1, size_t t0,
+                       size_t t1, const float *bp) {
+  size_t NR = (size_t)e->kf->gemm->nr;
+  for (size_t p = p0; p < p1; p++)
+    for (size_t t = t0; t < t1; t++) gemm_tile(e, s, ck, out, p, t, bp + (t - t0) * ck->kc * NR);
+}
+
+/* one group's GEMM over the threads (gemm_group): its arguments and its split */
 typedef struct {
   const Engine *e;
   const OpState *s;
   const float *in;
   float *out;
-  int g, n, c0;
-  uint32_t act;
-  size_t T, P, TB, PB, nbp; /* column tiles, row panels, tiles per block, panels per item, items per block */
+  Chunk ck;             /* the group, images, activation; gemm_shared: the current chunk */
+  size_t T, P, PB, kc;  /* column tiles, row panels, panels per item, the chunk length */
+  int threads;          /* gemm_by_thread: the threads that work (the scratch has their slots) */
 } GemmJob;
 
-static void pack_tiles(void *arg, long t0, long t1) {
+/* each thread its own contiguous range of tiles (ceil or floor of T/threads), TB at a time; per block
+   and K chunk it packs the tiles into its own TB slots and multiplies every row panel by them while
+   they are in its cache. So each thread also computes the same share of the pixels in every layer and
+   mostly reads (im2col) what it wrote itself, which matters when the cores share no cache. */
+static void gemm_by_thread(void *arg, int id_, int nth_) {
   const GemmJob *j = arg;
-  for (long t = t0; t < t1; t++) pack_tile(j->s, j->e->kf->gemm->nr, j->in, j->n, j->c0, (size_t)t, j->e->scratch[SCRATCH_0]);
-}
-
-/* a thread's contiguous range of column tiles: block by block of TB, pack them, then every panel */
-static void tiles_all_panels(void *arg, long tb, long tz) {
-  const GemmJob *j = arg;
-  for (size_t t0 = (size_t)tb; t0 < (size_t)tz; t0 += j->TB) {
-    size_t t1 = t0 + j->TB < (size_t)tz ? t0 + j->TB : (size_t)tz;
-    pack_tiles(arg, (long)t0, (long)t1);
-    gemm_block(j->e, j->s, j->g, j->n, j->out, j->act, 0, j->P, t0, t1);
+  (void)nth_;
+  if (id_ >= j->threads) return;
+  size_t id = (size_t)id_, nth = (size_t)j->threads, K = (size_t)j->s->K, NR = (size_t)j->e->kf->gemm->nr;
+  float *bp = (float *)j->e->scratch[SCRATCH_0] + id * TB * j->kc * NR;
+  Chunk ck = j->ck;
+  for (size_t t0 = j->T * id / nth, tz = j->T * (id + 1) / nth; t0 < tz; t0 += TB) {
+    size_t t1 = t0 + TB < tz ? t0 + TB : tz;
+    for (ck.k0 = 0; ck.k0 < K; ck.k0 += j->kc) {
+      ck.kc = K - ck.k0 < j->kc ? K - ck.k0 : j->kc;
+      for (size_t t = t0; t < t1; t++) pack_tile(j->s, (int)NR, j->in, &ck, t, bp + (t - t0) * ck.kc * NR);
+      gemm_block(j->e, j->s, &ck, j->out, 0, j->P, t0, t1, bp);
+    }
   }
 }
 
-/* item it: tile block it / nbp times panel block it % nbp (B packed before) */
+/* gemm_shared: the current chunk of tiles [t0, t1), each in its own slot */
+static void pack_tiles(void *arg, long t0, long t1) {
+  const GemmJob *j = arg;
+  size_t NR = (size_t)j->e->kf->gemm->nr;
+  for (long t = t0; t < t1; t++)
+    pack_tile(j->s, (int)NR, j->in, &j->ck, (size_t)t, (float *)j->e->scratch[SCRATCH_0] + (size_t)t * j->ck.kc * NR);
+}
+
+/* gemm_shared: item it = tile block it / nbp times panel block it % nbp, of the current chunk */
 static void gemm_item(void *arg, long it, long end) {
   (void)end;
   const GemmJob *j = arg;
-  size_t tb = (size_t)it / j->nbp, pb = (size_t)it % j->nbp, P = j->P, T = j->T;
-  size_t p1 = (pb + 1) * j->PB < P ? (pb + 1) * j->PB : P, t1 = (tb + 1) * j->TB < T ? (tb + 1) * j->TB : T;
-  gemm_block(j->e, j->s, j->g, j->n, j->out, j->act, pb * j->PB, p1, tb * j->TB, t1);
+  size_t nbp = rt_cdiv(j->P, j->PB), tb = (size_t)it / nbp, pb = (size_t)it % nbp, P = j->P, T = j->T;
+  size_t p1 = (pb + 1) * j->PB < P ? (pb + 1) * j->PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
+  const float *bp = (const float *)j->e->scratch[SCRATCH_0] + tb * TB * j->ck.kc * (size_t)j->e->kf->gemm->nr;
+  gemm_block(j->e, j->s, &j->ck, j->out, pb * j->PB, p1, tb * TB, t1, bp);
 }
 
-/* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images. With enough column tiles,
-   each thread takes a contiguous range of them (ceil or floor of T/threads) and, block by block of
-   TB tiles, packs them and multiplies every row panel by them while they are in its cache; so each
-   thread also computes the same share of the pixels in every layer and mostly reads (im2col) what it
-   wrote itself, which matters when the cores share no cache (on the 2-vCPU dev VM, at times: ResNet18
-   at 2 threads ~50 -> ~42 ms/image then). With few tiles, all are packed first and the items are
-   blocks of tiles times ranges of row panels. */
-static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
-  GemmJob j = {e, s, in, out, g, n, g * (s->C / s->groups), act, 0, 0, 8, 0, 0};
-  size_t N = (size_t)n * s->OH * s->OW;
-  j.T = rt_cdiv(N, (size_t)e->kf->gemm->nr), j.P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
-  size_t nbt = rt_cdiv(j.T, j.TB), threads = (size_t)pool_threads(); /* TB: 8 x NR columns of B stay in cache */
-  j.PB = j.P;
-  while (j.PB > 1 && nbt * rt_cdiv(j.P, j.PB) < threads * 4) j.PB = rt_cdiv(j.PB, 2);
-  j.nbp = rt_cdiv(j.P, j.PB);
-  if (j.nbp == 1) {
-    pool_for((long)j.T, tiles_all_panels, &j);
-    return;
+/* few tiles: per K chunk, all T tiles are packed first, then the items are blocks of TB tiles times
+   ranges of PB row panels */
+static void gemm_shared(GemmJob *j) {
+  size_t K = (size_t)j->s->K, items = rt_cdiv(j->T, TB) * rt_cdiv(j->P, j->PB);
+  for (j->ck.k0 = 0; j->ck.k0 < K; j->ck.k0 += j->kc) {
+    j->ck.kc = K - j->ck.k0 < j->kc ? K - j->ck.k0 : j->kc;
+    pool_for((long)j->T, pack_tiles, j);
+    pool_for_dyn((long)items, gemm_item, j);
   }
-  pool_for((long)j.T, pack_tiles, &j);
-  pool_for_dyn((long)(nbt * j.nbp), gemm_item, &j);
+}
+
+/* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images, K in chunks of at most KC_MAX.
+   The plan is that of the most threads (up to the pool's) whose packed tiles fit the scratch the
+   build sized (the thread count may have grown since). */
+static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
+  size_t NR = (size_t)e->kf->gemm->nr, kc = k_chunk((size_t)s->K);
+  GemmJob j = {e, s, in, out, {g, n, g * (s->C / s->groups), 0, 0, act}, rt_cdiv((size_t)n * s->OH * s->OW, NR),
+               rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), 0, kc, pool_threads()};
+  size_t slots = e->scratch_bytes[SCRATCH_0] / (kc * NR * sizeof(float));
+  while (j.threads > 1 && gemm_plan(j.T, j.P, j.threads, &j.PB) > slots) j.threads--;
+  gemm_plan(j.T, j.P, j.threads, &j.PB);
+  if (j.PB == j.P)
+    pool_run(gemm_by_thread, &j);
+  else
+    gemm_shared(&j);
 }
 
 typedef struct {
@@ -327,41 +378,90 @@ typedef struct {
   float *y;
 } PoolJob;
 
-/* PyTorch's max pool: padding never chosen, NaN propagates; an empty window gives -inf */
+/* max with NaN propagation (a NaN of a or b wins), branch-free so that loops of it vectorise */
+static inline float max_nan(float a, float b) { return ((a > b) | (a != a)) ? a : b; }
+
+/* yrow[ox] = the max over kx of rm[ox*sw - pw + kx] inside [0, W): the outputs whose window lies
+   inside go kx by kx over all of them (vectorised), the others one by one */
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+static void maxpool_cols(const float *rm, int W, int OW, int kw, int sw, int pw, float *yrow) {
+  long a = (pw + sw - 1) / sw, b = W - kw + pw < 0 ? 0 : (W - kw + pw) / sw + 1; /* inside: [a, b) */
+  if (b > OW) b = OW;
+  if (a > b) a = b;
+  for (long ox = a; ox < b; ox++) yrow[ox] = -INFINITY;
+  for (int kx = 0; kx < kw; kx++) {
+    const float *r = rm - pw + kx;
+    for (long ox = a; ox < b; ox++) yrow[ox] = max_nan(r[ox * sw], yrow[ox]);
+  }
+  for (long ox = 0; ox < OW; ox++) {
+    if (ox == a) ox = b;
+    if (ox >= OW) break;
+    long ix0 = ox * sw - pw, x0 = ix0 < 0 ? 0 : ix0, x1 = ix0 + kw < W ? ix0 + kw : W;
+    float mx = -INFINITY;
+    for (long ix = x0; ix < x1; ix++) mx = max_nan(rm[ix], mx);
+    yrow[ox] = mx;
+  }
+  for (long ox = 0; ox < OW; ox++) yrow[ox] = yrow[ox] != yrow[ox] ? NAN : yrow[ox];
+}
+
+/* one output row of a max pool of dilation 1 (plane xp, W <= MAXPOOL_ROW): first the max over the
+   window's rows inside the input, column by column (contiguous: vectorised), then over the columns
+   (maxpool_cols). Any NaN in the window gives NaN (the canonical one), an empty window -inf, as the
+   generic loop. */
+enum { MAXPOOL_ROW = 4096 };
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+static void maxpool_row(const Op *op, int H, int W, int OW, const float *xp, int oy, float *yrow) {
+  int kh = op->attr[0], sh = op->attr[2], ph = op->attr[4];
+  float rm[MAXPOOL_ROW];
+  long iy0 = (long)oy * sh - ph, y0 = iy0 < 0 ? 0 : iy0, y1 = iy0 + kh < H ? iy0 + kh : H;
+  for (int x = 0; x < W; x++) rm[x] = -INFINITY;
+  for (long iy = y0; iy < y1; iy++) {
+    const float *row = xp + iy * W;
+    for (int x = 0; x < W; x++) rm[x] = max_nan(row[x], rm[x]);
+  }
+  maxpool_cols(rm, W, OW, op->attr[1], op->attr[3], op->attr[5], yrow);
+}
+
+/* one output of the generic max pool (any dilation): the window's taps inside the input */
+static float maxpool_one(const Op *op, int H, int W, const float *xp, int oy, int ox) {
+  int kh = op->attr[0], kw = op->attr[1], sh = op->attr[2], sw = op->attr[3], ph = op->attr[4], pw = op->attr[5];
+  int dh = op->attr[6], dw = op->attr[7];
+  float mx = -INFINITY;
+  int nan = 0;
+  long iy0 = (long)oy * sh - ph, ix0 = (long)ox * sw - pw;
+  /* the window's taps inside the input: k in [lo, hi) */
+  long ylo = iy0 < 0 ? (dh == 1 ? -iy0 : (-iy0 + dh - 1) / dh) : 0;
+  long yhi = iy0 > H - 1 ? 0 : (dh == 1 ? H - iy0 : (H - 1 - iy0) / dh + 1);
+  long xlo = ix0 < 0 ? (dw == 1 ? -ix0 : (-ix0 + dw - 1) / dw) : 0;
+  long xhi = ix0 > W - 1 ? 0 : (dw == 1 ? W - ix0 : (W - 1 - ix0) / dw + 1);
+  if (yhi > kh) yhi = kh;
+  if (xhi > kw) xhi = kw;
+  for (long ky = ylo; ky < yhi; ky++) {
+    const float *row = xp + (iy0 + ky * dh) * W;
+    for (long kx = xlo; kx < xhi; kx++) {
+      float v = row[ix0 + kx * dw];
+      mx = v > mx ? v : mx; /* branch-free (maxss); NaN tracked apart */
+      nan |= v != v;
+    }
+  }
+  return nan ? NAN : mx;
+}
+
+/* PyTorch's max pool: padding never chosen, NaN propagates; an empty window gives -inf. Dilation 1
+   (ResNet's stem pool) goes row by row (maxpool_row), any other through maxpool_one. */
 static void maxpool(void *arg, long q0, long q1) {
   const PoolJob *j = arg;
   const Op *op = j->op;
-  const Value *vx = j->vx, *vy = j->vy;
-  const float *x = j->x;
-  float *y = j->y;
-  int kh = op->attr[0], kw = op->attr[1], sh = op->attr[2], sw = op->attr[3], ph = op->attr[4], pw = op->attr[5];
-  int dh = op->attr[6], dw = op->attr[7], H = (int)vx->h, W = (int)vx->w, OH = (int)vy->h, OW = (int)vy->w;
+  int H = (int)j->vx->h, W = (int)j->vx->w, OH = (int)j->vy->h, OW = (int)j->vy->w;
+  int rows = op->attr[6] == 1 && op->attr[7] == 1 && W <= MAXPOOL_ROW;
   for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
-    const float *xp = x + q * H * W;
-    float *yp = y + q * OH * OW;
+    const float *xp = j->x + q * H * W;
+    float *yp = j->y + q * OH * OW;
     for (int oy = 0; oy < OH; oy++)
-      for (int ox = 0; ox < OW; ox++) {
-        float mx = -INFINITY;
-        int nan = 0;
-        long iy0 = (long)oy * sh - ph, ix0 = (long)ox * sw - pw;
-        /* the window's taps inside the input: k in [lo, hi) */
-        long ylo = iy0 < 0 ? (dh == 1 ? -iy0 : (-iy0 + dh - 1) / dh) : 0;
-        long yhi = iy0 > H - 1 ? 0 : (dh == 1 ? H - iy0 : (H - 1 - iy0) / dh + 1);
-        long xlo = ix0 < 0 ? (dw == 1 ? -ix0 : (-ix0 + dw - 1) / dw) : 0;
-        long xhi = ix0 > W - 1 ? 0 : (dw == 1 ? W - ix0 : (W - 1 - ix0) / dw + 1);
-        if (yhi > kh) yhi = kh;
-        if (xhi > kw) xhi = kw;
-        for (long ky = ylo; ky < yhi; ky++) {
-          const float *row = xp + (iy0 + ky * dh) * W;
-          for (long kx = xlo; kx < xhi; kx++) {
-            float v = row[ix0 + kx * dw];
-            mx = v > mx ? v : mx; /* branch-free (maxss); NaN tracked apart */
-            nan |= v != v;
-          }
-        }
-        if (nan) mx = NAN;
-        yp[oy * OW + ox] = mx;
-      }
+      if (rows)
+        maxpool_row(op, H, W, OW, xp, oy, yp + (size_t)oy * OW);
+      else
+        for (int ox = 0; ox < OW; ox++) yp[oy * OW + ox] = maxpool_one(op, H, W, xp, oy, ox);
   }
 }
 

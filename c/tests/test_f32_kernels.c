@@ -11,6 +11,23 @@
 #include "model.h"
 #include "util_writer.h"
 
+/* the same tile summed over K in three chunks (acc: from C) equals the one call c bit for bit */
+static void gemm_chunked(const F32GemmDesc *d, size_t k, const float *a, const float *b, const float *c, size_t ldc,
+                         const float *bias, int act) {
+  int MR = d->mr, NR = d->nr;
+  size_t k1 = k / 3, k2 = k1 + (k - k1) / 2;
+  float *c2 = malloc(MR * ldc * sizeof(float)), zero[F32_MAX_MR] = {0};
+  d->gemm(k1, a, b, c2, ldc, zero, ACT_NONE, 0);
+  d->gemm(k2 - k1, a + k1 * MR, b + k1 * NR, c2, ldc, zero, ACT_NONE, 1);
+  d->gemm(k - k2, a + k2 * MR, b + k2 * NR, c2, ldc, bias, act, 1);
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) {
+      float x = c[i * ldc + j], y = c2[i * ldc + j];
+      CHECK(x == y || (x != x && y != y), "%s k=%zu act=%d in chunks: c[%d][%d] = %.9g, one call %.9g", d->name, k, act, i, j, y, x);
+    }
+  free(c2);
+}
+
 /* the GEMM of descriptor d on M <= mr rows of row-major weights packed by d->pack_a */
 static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
   size_t ks[] = {1, 2, 3, 5, 7, 15, 16, 17, 31, 64, 97, 255, 256, 257, 1021, 4608};
@@ -24,7 +41,8 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
       rng_fill(r, w, k * M, -1, 1), rng_fill(r, b, k * NR, -1, 1), rng_fill(r, bias, (size_t)M, -2, 2);
       d->pack_a(w, (size_t)M, k, MR, a);
       for (size_t i = 0; i < MR * ldc; i++) c[i] = 12345.0f; /* the gap columns must stay */
-      d->gemm(k, a, b, c, ldc, bias, act);
+      d->gemm(k, a, b, c, ldc, bias, act, 0);
+      gemm_chunked(d, k, a, b, c, ldc, bias, act);
       for (int i = 0; i < MR; i++)
         for (size_t j = 0; j < ldc; j++) {
           if (j >= (size_t)NR) {
@@ -43,29 +61,44 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
     }
 }
 
+/* one plane of shape sh (OH, OW derived; false when empty) through d and the reference */
+static int dw_case(const F32DwDesc *d, const F32DwDesc *ref, F32DwShape sh, uint64_t *r) {
+  sh.OH = pt_out_len(sh.H, sh.kh, sh.sh, sh.ph, sh.dh, 0), sh.OW = pt_out_len(sh.W, sh.kw, sh.sw, sh.pw, sh.dw, 0);
+  if (sh.OH < 1 || sh.OW < 1) return 0;
+  size_t n = (size_t)sh.H * sh.W, no = (size_t)sh.OH * sh.OW;
+  float *x = malloc(n * sizeof(float)), w[49], *y = malloc(no * sizeof(float)), *yr = malloc(no * sizeof(float));
+  rng_fill(r, x, n, -1, 1), rng_fill(r, w, 49, -1, 1);
+  float bias = rng_unif(r, -1, 1);
+  d->dwconv(x, w, bias, y, &sh);
+  ref->dwconv(x, w, bias, yr, &sh);
+  int K = sh.kh * sh.kw;
+  for (size_t i = 0; i < no; i++)
+    CHECK(fabs((double)y[i] - yr[i]) <= 4.0 * (K + 2) * FLT_EPSILON * (K + 1), "%s %dx%d k%dx%d s%dx%d p%dx%d d%d act %d: y[%zu] %.9g ref %.9g",
+          d->name, sh.H, sh.W, sh.kh, sh.kw, sh.sh, sh.sw, sh.ph, sh.pw, sh.dh, sh.act, i, y[i], yr[i]);
+  free(x), free(y), free(yr);
+  return 1;
+}
+
 static void test_dw(const F32DwDesc *d, const F32DwDesc *ref, uint64_t *r) {
-  int sizes[][2] = {{1, 1}, {1, 9}, {7, 7}, {8, 8}, {9, 9}, {5, 17}, {13, 31}, {56, 56}, {3, 23}};
+  int sizes[][2] = {{1, 1}, {1, 9}, {7, 7}, {8, 8}, {9, 9}, {5, 17}, {13, 31}, {56, 56}, {3, 23}, {4, 70}};
   int kers[][6] = {/* kh kw sh sw ph pw */ {3, 3, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1}, {5, 5, 1, 1, 2, 2}, {1, 1, 1, 1, 0, 0},
-                   {3, 5, 1, 2, 0, 2}, {7, 7, 1, 1, 3, 3}, {3, 3, 1, 1, 0, 0}};
+                   {3, 5, 1, 2, 0, 2}, {7, 7, 1, 1, 3, 3}, {3, 3, 1, 1, 0, 0}, {3, 3, 3, 3, 1, 1}, {3, 3, 2, 1, 1, 1}};
   for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
     for (size_t q = 0; q < sizeof kers / sizeof *kers; q++)
-      for (int d_ = 1; d_ <= 2; d_++) {
-        F32DwShape sh = {sizes[s][0], sizes[s][1], 0, 0, kers[q][0], kers[q][1], kers[q][2], kers[q][3], kers[q][4],
-                         kers[q][5], d_, d_, (int)((s + q) % ACT_COUNT)};
-        sh.OH = pt_out_len(sh.H, sh.kh, sh.sh, sh.ph, sh.dh, 0), sh.OW = pt_out_len(sh.W, sh.kw, sh.sw, sh.pw, sh.dw, 0);
-        if (sh.OH < 1 || sh.OW < 1) continue;
-        size_t n = (size_t)sh.H * sh.W, no = (size_t)sh.OH * sh.OW;
-        float *x = malloc(n * sizeof(float)), w[49], *y = malloc(no * sizeof(float)), *yr = malloc(no * sizeof(float));
-        rng_fill(r, x, n, -1, 1), rng_fill(r, w, 49, -1, 1);
-        float bias = rng_unif(r, -1, 1);
-        d->dwconv(x, w, bias, y, &sh);
-        ref->dwconv(x, w, bias, yr, &sh);
-        int K = sh.kh * sh.kw;
-        for (size_t i = 0; i < no; i++)
-          CHECK(fabs((double)y[i] - yr[i]) <= 4.0 * (K + 2) * FLT_EPSILON * (K + 1), "%s %dx%d k%dx%d s%d p%d d%d act %d: y[%zu] %.9g ref %.9g",
-                d->name, sh.H, sh.W, sh.kh, sh.kw, sh.sw, sh.pw, d_, sh.act, i, y[i], yr[i]);
-        free(x), free(y), free(yr);
-      }
+      for (int d_ = 1; d_ <= 2; d_++)
+        dw_case(d, ref, (F32DwShape){sizes[s][0], sizes[s][1], 0, 0, kers[q][0], kers[q][1], kers[q][2], kers[q][3], kers[q][4],
+                                     kers[q][5], d_, d_, (int)((s + q) % ACT_COUNT)}, r);
+  /* every width 1..33 (one or more vectors, every tail), a few heights (row blocks and their tails),
+     kernels 3 and 5, strides 1 and 2, pads 0..2, dilation 1 and 2 */
+  int heights[] = {1, 2, 7, 9, 16, 17};
+  for (int W = 1; W <= 33; W++)
+    for (int k = 3; k <= 5; k += 2)
+      for (int st = 1; st <= 2; st++)
+        for (int pad = 0; pad <= 2; pad++)
+          for (int dil = 1; dil <= 2; dil++) {
+            int H = heights[(W + k + st + pad + dil) % 6];
+            dw_case(d, ref, (F32DwShape){H, W, 0, 0, k, k, st, st, pad, pad, dil, dil, (W + pad) % ACT_COUNT}, r);
+          }
 }
 
 /* the ISA's activation helper equals act_f32 bit for bit, on every length's tail */

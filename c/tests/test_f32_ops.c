@@ -40,6 +40,7 @@ static void check_model(const char *name, unsigned char *buf, size_t size, const
       /* the sum's rounding (bounded by its terms), scaled by the activation's slope (<= 1.5), and the
          activation's own rounding */
       double tol = 1.5 * 4.0 * (terms + 2) * (FLT_EPSILON / 2) * yabs[i] + 4 * FLT_EPSILON * fabs(ref[i]) + 1e-30;
+      if (isnan(ref[i]) && isnan(out[i])) continue;   /* NaN propagated as the reference's */
       double d = fabs((double)out[i] - ref[i]);
       if (!(d <= tol)) {
         if (!bad) fprintf(stderr, "  %s [%s] out[%zu] = %.9g, ref %.9g, tol %.3g\n", name, isa, i, out[i], ref[i], tol);
@@ -91,12 +92,15 @@ static void test_conv(uint64_t *rng, const ConvCase *t, int linear) {
   free(x), free(w), free(b), free(ref), free(yabs);
 }
 
+static int g_pool_nans; /* test_pool: this many inputs are NaN (at scattered places) */
+
 /* pools / adaptive pools: kind 0 max, 1 avg, 2 adaptive avg, 3 adaptive max */
 static void test_pool(uint64_t *rng, int kind, int C, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw,
                       int dh, int dw, int cm, int cip, int dov) {
   size_t ie = (size_t)C * H * W;
   float *x = malloc(NIMG * ie * sizeof(float));
   rng_fill(rng, x, NIMG * ie, -3, 3);
+  for (int k = 0; k < g_pool_nans; k++) x[(size_t)k * 7919 % (NIMG * ie)] = NAN;
   MW *m = mw_new(KIND_F32, C, H, W, 1);
   int OH, OW;
   uint32_t y;
@@ -181,6 +185,8 @@ int main(void) {
       {3, 23, 17, 6, 7, 7, 2, 2, 3, 3, 1, 1, 1, 1, 1},   /* resnet stem shape, small */
       {5, 13, 13, 7, 3, 3, 2, 2, 2, 2, 2, 2, 1, 2, 1},   /* dilation 2, stride 2, relu6 */
       {8, 6, 10, 12, 3, 1, 1, 2, 1, 0, 1, 1, 2, 0, 1},   /* groups 2, non-square kernel */
+      {60, 13, 13, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 1}, /* K = 540: two K chunks, edge tiles */
+      {2, 40, 45, 5, 15, 20, 1, 1, 3, 4, 1, 1, 1, 1, 1}, /* K = 600, many column tiles */
       {6, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 6, 2, 1},     /* depthwise */
       {6, 9, 12, 6, 3, 3, 2, 2, 1, 1, 1, 1, 6, 1, 0},    /* depthwise stride 2 */
       {4, 21, 19, 8, 5, 5, 1, 1, 2, 2, 1, 1, 4, 0, 1},   /* depthwise multiplier 2, 5x5 */
@@ -204,6 +210,12 @@ int main(void) {
   test_pool(&rng, 0, 4, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, 0); /* resnet stem pool */
   test_pool(&rng, 0, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);     /* ceil_mode */
   test_pool(&rng, 0, 2, 10, 11, 3, 2, 2, 3, 1, 1, 2, 2, 1, 0, 0);   /* dilation + ceil */
+  test_pool(&rng, 0, 3, 9, 33, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0);    /* stride 1, odd width */
+  test_pool(&rng, 0, 2, 6, 5, 2, 4, 1, 3, 0, 2, 1, 1, 1, 0, 0);     /* window wider than the stride, ceil */
+  g_pool_nans = 9;
+  test_pool(&rng, 0, 4, 30, 31, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, 0);   /* NaN propagates */
+  test_pool(&rng, 0, 2, 10, 11, 3, 2, 2, 3, 1, 1, 2, 2, 1, 0, 0);   /* NaN, dilation */
+  g_pool_nans = 0;
   test_pool(&rng, 1, 3, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, 0, 1, 0);
   test_pool(&rng, 1, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0);     /* ceil, count_include_pad */
   test_pool(&rng, 1, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);     /* ceil, exclude pad */

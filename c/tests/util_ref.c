@@ -49,10 +49,11 @@ void ref_maxpool(const float *x, int C, int H, int W, int kh, int kw, int sh, in
     for (int oy = 0; oy < oh; oy++)
       for (int ox = 0; ox < ow; ox++) {
         double m = -INFINITY;
-        for (int ky = 0; ky < kh; ky++)
-          for (int kx = 0; kx < kw; kx++) {
+        for (int ky = 0; ky < kh && !isnan(m); ky++)
+          for (int kx = 0; kx < kw && !isnan(m); kx++) {
             int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
-            if (iy >= 0 && iy < H && ix >= 0 && ix < W && x[(c * H + iy) * W + ix] > m) m = x[(c * H + iy) * W + ix];
+            if (iy >= 0 && iy < H && ix >= 0 && ix < W && (x[(c * H + iy) * W + ix] > m || isnan(x[(c * H + iy) * W + ix])))
+              m = x[(c * H + iy) * W + ix]; /* NaN propagates */
           }
         y[(c * oh + oy) * ow + ox] = m;
       }

@@ -7,9 +7,12 @@
 
 enum { MR = 8, NR = 8 };
 
-static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act) {
+static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act,
+                 int from_c) {
   float32x4_t acc[MR][2];
   for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = vdupq_n_f32(0.0f);
+  if (from_c) /* the sum so far, from C */
+    for (int r = 0; r < MR; r++) acc[r][0] = vld1q_f32(c + r * ldc), acc[r][1] = vld1q_f32(c + r * ldc + 4);
   for (size_t kk = 0; kk < k; kk++, a += MR, b += NR) {
     float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
     acc[0][0] = vfmaq_laneq_f32(acc[0][0], b0, a0, 0), acc[0][1] = vfmaq_laneq_f32(acc[0][1], b1, a0, 0);

@@ -15,8 +15,12 @@ void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap) {
       }
 }
 
-static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act) {
+static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act,
+                 int from_c) {
   float acc[MR][NR] = {{0}};
+  if (from_c)
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < NR; j++) acc[r][j] = c[r * ldc + j];
   for (size_t kk = 0; kk < k; kk++)
     for (int r = 0; r < MR; r++)
       for (int j = 0; j < NR; j++) acc[r][j] += a[kk * MR + r] * b[kk * NR + j];

@@ -1,84 +1,164 @@
-/* f32_dwconv__avx2: one channel plane of a depthwise convolution. Output columns whose whole window
- * lies inside the input are done 8 at a time (stride 1 or 2 along x: stride 2 loads 16 inputs and
- * keeps the even ones); the border falls back to scalar. Every output is the same sum, in the same
- * order (ky, kx, fused multiply-adds), on either path. */
+/* f32_dwconv__avx2: one channel plane of a depthwise convolution, AVX2 (see kernels_f32.h); the
+ * AVX-512F kernel's scheme on 8-wide vectors. Output rows are done RB at a time and each row 8 columns
+ * at a time, the last vector masked, so a 7 or 14 wide plane is one or two vectors per row and RB
+ * independent accumulators hide the FMA latency. Every input vector is a masked load (vmaskmovps):
+ * lanes outside the row (the padding) or past the output read nothing and give 0, and a window row
+ * outside the input reads a row of zeros, so one branch-free path serves the interior and the border.
+ * Stride 2 loads the 16 inputs of 8 outputs as two vectors and keeps the even ones. The 3x3 window
+ * (dilation 1, the same stride both ways) loads each input row once per kx for all the outputs it
+ * feeds. Each output is one sum over ky then kx in increasing order of fused multiply-adds (the
+ * reference's order; a tap in the padding adds w * 0), then + bias, then the activation. Other
+ * strides, and planes over ZW wide, go through the scalar path. */
 #include <immintrin.h>
 #include <math.h>
 
 #include "../../src/kernels_f32.h"
 #include "act__avx2.h"
 
-static float one(const float *in, const float *w, float bias, const F32DwShape *s, int oy, int ox) {
-  float acc = 0.0f;
+enum { RB = 6 };     /* output rows per block: 6 accumulators (of 16 registers) */
+enum { ZW = 4096 };  /* a window row outside the input reads this row of zeros (planes up to ZW wide) */
+static const float g_zeros[ZW];
+
+/* lanes i of an 8-wide window at input column p with 0 <= p + i < lim (all ones where so) */
+static inline __m256i span(long p, long lim) {
+  long lo = p < 0 ? -p : 0, hi = lim - p;
+  if (hi > 8) hi = 8;
+  if (lo > 8) lo = 8;
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)hi), iota),
+                          _mm256_cmpgt_epi32(iota, _mm256_set1_epi32((int)lo - 1)));
+}
+
+/* the lanes to load for cnt outputs whose first input is column p: m[0] (stride 1: columns p..),
+   or m[0], m[1] (stride 2: the two vectors at p and p + 8, of which the even columns are kept) */
+static inline void masks(long p, long W, int cnt, int sw, __m256i m[2]) {
+  long need = sw == 1 ? cnt : 2 * cnt - 1, lim = p + need < W ? p + need : W;
+  m[0] = span(p, lim), m[1] = sw == 1 ? _mm256_setzero_si256() : span(p + 8, lim);
+}
+
+/* the inputs of one row (x = row + p) under the masks m */
+static inline __m256 load_x(const float *x, const __m256i m[2], int sw) {
+  if (sw == 1) return _mm256_maskload_ps(x, m[0]);
+  __m256 a = _mm256_maskload_ps(x, m[0]), b = _mm256_maskload_ps(x + 8, m[1]);
+  __m256 ev = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/* out rows [oy0, oy0 + RB) (those < OH), columns [ox, ox + cnt) = act(acc + bias) */
+static inline __attribute__((always_inline)) void store_rows(float *out, const F32DwShape *s, int oy0, int ox, int cnt,
+                                                             const __m256 acc[RB], float bias, int act) {
+  __m256i m = span(0, cnt);
+  __m256 vb = _mm256_set1_ps(bias);
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++)
+    if (oy0 + r < s->OH) _mm256_maskstore_ps(out + (size_t)(oy0 + r) * s->OW + ox, m, act_avx2(_mm256_add_ps(acc[r], vb), act));
+}
+
+/* rows [oy0, oy0 + RB) (those < OH) x columns [ox, ox + cnt), cnt <= 8. A row of the window outside
+   the input reads the row of zeros (w * 0 added), so the RB accumulators need no branch and every
+   row of one tap takes the same column mask. */
+static inline __attribute__((always_inline)) void block(const float *in, const float *w, float bias, float *out,
+                                                        const F32DwShape *s, int oy0, int ox, int cnt, int sw, int act) {
+  __m256 acc[RB];
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++) acc[r] = _mm256_setzero_ps();
   for (int ky = 0; ky < s->kh; ky++) {
-    int iy = oy * s->sh - s->ph + ky * s->dh;
-    if (iy < 0 || iy >= s->H) continue;
+    const float *row[RB];
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) {
+      long iy = (long)(oy0 + r) * s->sh - s->ph + (long)ky * s->dh;
+      row[r] = oy0 + r < s->OH && iy >= 0 && iy < s->H ? in + iy * s->W : g_zeros;
+    }
     for (int kx = 0; kx < s->kw; kx++) {
-      int ix = ox * s->sw - s->pw + kx * s->dw;
-      if (ix < 0 || ix >= s->W) continue;
-      acc = fmaf(w[ky * s->kw + kx], in[(size_t)iy * s->W + ix], acc);
+      __m256 wv = _mm256_set1_ps(w[ky * s->kw + kx]);
+      long p = (long)ox * sw - s->pw + (long)kx * s->dw;
+      __m256i m[2];
+      masks(p, s->W, cnt, sw, m);
+#pragma GCC unroll 8
+      for (int r = 0; r < RB; r++) acc[r] = _mm256_fmadd_ps(wv, load_x(row[r] + p, m, sw), acc[r]);
     }
   }
-  return act_f32(acc + bias, s->act);
+  store_rows(out, s, oy0, ox, cnt, acc, bias, act);
 }
 
-/* act: the shape's activation, a constant where dwconv calls it (so act_avx2 reduces to its instructions) */
-static inline __attribute__((always_inline)) void body(const float *in, const float *w, float bias, float *out,
-                                                       const F32DwShape *s, int act) {
-  /* interior columns: ox*sw - pw >= 0 and ox*sw - pw + (kw-1)*dw <= W-1 */
-  int x0 = (s->pw + s->sw - 1) / s->sw, x1 = s->OW; /* [x0, x1) */
-  int lim = s->W - 1 + s->pw - (s->kw - 1) * s->dw;  /* ox*sw <= lim */
-  x1 = lim < 0 ? 0 : lim / s->sw + 1;
-  if (x1 > s->OW) x1 = s->OW;
-  if (x0 > x1) x0 = x1;
-  /* stride 2 reads one input past the last window's (the odd one it drops): its columns must keep
-     ox*2 - pw + (kw-1)*dw + 1 <= W-1 */
-  int x2 = lim - 1 < 0 ? 0 : (lim - 1) / 2 + 1;
-  if (x2 > x1) x2 = x1;
-  __m256 vb = _mm256_set1_ps(bias);
-  for (int oy = 0; oy < s->OH; oy++) {
-    float *o = out + (size_t)oy * s->OW;
-    int ox = 0;
-    for (; ox < x0; ox++) o[ox] = one(in, w, bias, s, oy, ox);
-    if (s->sw == 1)
-      for (; ox + 8 <= x1; ox += 8) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int ky = 0; ky < s->kh; ky++) {
-          int iy = oy * s->sh - s->ph + ky * s->dh;
-          if (iy < 0 || iy >= s->H) continue;
-          const float *row = in + (size_t)iy * s->W + (ox - s->pw);
-          for (int kx = 0; kx < s->kw; kx++)
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(w[ky * s->kw + kx]), _mm256_loadu_ps(row + kx * s->dw), acc);
-        }
-        _mm256_storeu_ps(o + ox, act_avx2(_mm256_add_ps(acc, vb), act));
-      }
-    else if (s->sw == 2)
-      for (; ox + 8 <= x2; ox += 8) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int ky = 0; ky < s->kh; ky++) {
-          int iy = oy * s->sh - s->ph + ky * s->dh;
-          if (iy < 0 || iy >= s->H) continue;
-          const float *row = in + (size_t)iy * s->W + (2 * ox - s->pw);
-          for (int kx = 0; kx < s->kw; kx++) {
-            const float *p = row + kx * s->dw;
-            __m256 ev = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _MM_SHUFFLE(2, 0, 2, 0));
-            ev = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0)));
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(w[ky * s->kw + kx]), ev, acc);
-          }
-        }
-        _mm256_storeu_ps(o + ox, act_avx2(_mm256_add_ps(acc, vb), act));
-      }
-    for (; ox < s->OW; ox++) o[ox] = one(in, w, bias, s, oy, ox);
+/* the 3x3 window, dilation 1, stride st both ways: each input row of the block is loaded once per kx
+   and feeds the (up to 3) output rows whose window holds it. For each output the taps still come in
+   the order ky, then kx (input row j of output r is ky = j - r*st). Loads: (RB-1)*st + 3 per kx. */
+static inline __attribute__((always_inline)) void block3(const float *in, const float *w, float bias, float *out,
+                                                         const F32DwShape *s, int oy0, int ox, int cnt, int st, int act) {
+  __m256 acc[RB], wv[9];
+  __m256i m[3][2];
+#pragma GCC unroll 9
+  for (int k = 0; k < 9; k++) wv[k] = _mm256_set1_ps(w[k]);
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++) acc[r] = _mm256_setzero_ps();
+  long p = (long)ox * st - s->pw, iy0 = (long)oy0 * st - s->ph;
+#pragma GCC unroll 3
+  for (int kx = 0; kx < 3; kx++) masks(p + kx, s->W, cnt, st, m[kx]);
+#pragma GCC unroll 13
+  for (int j = 0; j < (RB - 1) * st + 3; j++) {
+    long iy = iy0 + j;
+    const float *row = (iy >= 0 && iy < s->H ? in + iy * s->W : g_zeros) + p;
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; kx++) {
+      __m256 x = load_x(row + kx, m[kx], st);
+#pragma GCC unroll 3
+      for (int ky = 0; ky < 3; ky++)
+        if (j - ky >= 0 && (j - ky) % st == 0 && (j - ky) / st < RB)
+          acc[(j - ky) / st] = _mm256_fmadd_ps(wv[ky * 3 + kx], x, acc[(j - ky) / st]);
+    }
   }
+  store_rows(out, s, oy0, ox, cnt, acc, bias, act);
 }
+
+static inline __attribute__((always_inline)) void body(const float *in, const float *w, float bias, float *out,
+                                                       const F32DwShape *s, int sw, int act) {
+  int k3 = s->kh == 3 && s->kw == 3 && s->dh == 1 && s->dw == 1 && s->sh == sw;
+  for (int oy = 0; oy < s->OH; oy += RB)
+    for (int ox = 0; ox < s->OW; ox += 8) {
+      int cnt = s->OW - ox < 8 ? s->OW - ox : 8;
+      if (k3)
+        block3(in, w, bias, out, s, oy, ox, cnt, sw, act);
+      else
+        block(in, w, bias, out, s, oy, ox, cnt, sw, act);
+    }
+}
+
+/* strides other than 1 and 2, planes over ZW wide: the reference's sum, with fused multiply-adds */
+static void scalar(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
+  for (int oy = 0; oy < s->OH; oy++)
+    for (int ox = 0; ox < s->OW; ox++) {
+      float acc = 0.0f;
+      for (int ky = 0; ky < s->kh; ky++) {
+        long iy = (long)oy * s->sh - s->ph + (long)ky * s->dh;
+        if (iy < 0 || iy >= s->H) continue;
+        for (int kx = 0; kx < s->kw; kx++) {
+          long ix = (long)ox * s->sw - s->pw + (long)kx * s->dw;
+          if (ix >= 0 && ix < s->W) acc = fmaf(w[ky * s->kw + kx], in[iy * s->W + ix], acc);
+        }
+      }
+      out[(size_t)oy * s->OW + ox] = act_f32(acc + bias, s->act);
+    }
+}
+
+#define BODY_ACTS(SW)                                                           \
+  switch (s->act) {                                                             \
+  case ACT_NONE: body(in, w, bias, out, s, SW, ACT_NONE); break;                \
+  case ACT_RELU: body(in, w, bias, out, s, SW, ACT_RELU); break;                \
+  case ACT_RELU6: body(in, w, bias, out, s, SW, ACT_RELU6); break;              \
+  default: body(in, w, bias, out, s, SW, s->act); break;                        \
+  }
 
 static void dwconv(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
-  switch (s->act) {
-  case ACT_NONE: body(in, w, bias, out, s, ACT_NONE); break;
-  case ACT_RELU: body(in, w, bias, out, s, ACT_RELU); break;
-  case ACT_RELU6: body(in, w, bias, out, s, ACT_RELU6); break;
-  default: body(in, w, bias, out, s, s->act); break;
-  }
+  if (s->W > ZW)
+    scalar(in, w, bias, out, s);
+  else if (s->sw == 1) {
+    BODY_ACTS(1)
+  } else if (s->sw == 2) {
+    BODY_ACTS(2)
+  } else
+    scalar(in, w, bias, out, s);
 }
+#undef BODY_ACTS
 
 const F32DwDesc f32_dwconv__avx2_desc = {"f32_dwconv__avx2", dwconv};

@@ -20,10 +20,14 @@ static inline __attribute__((always_inline)) void store_row(float *c, __m512 x0,
   for (int h = 0; h < 4; h++) _mm256_storeu_ps(c + 8 * h, act_avx2(y[h], act));
 }
 
-static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act) {
+static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act,
+                 int acc) {
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+  if (acc) /* the sum so far, from C */
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) c0[r] = _mm512_loadu_ps(c + r * ldc), c1[r] = _mm512_loadu_ps(c + r * ldc + 16);
   for (size_t kk = 0; kk < k; kk++) {
     __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 16

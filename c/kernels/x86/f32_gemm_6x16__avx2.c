@@ -6,9 +6,15 @@
 
 enum { MR = 6, NR = 16 };
 
-static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act) {
+static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act,
+                 int acc) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  if (acc) { /* the sum so far, from C */
+#define LOAD(r, x0, x1) x0 = _mm256_loadu_ps(c + r * ldc), x1 = _mm256_loadu_ps(c + r * ldc + 8)
+    LOAD(0, c00, c01), LOAD(1, c10, c11), LOAD(2, c20, c21), LOAD(3, c30, c31), LOAD(4, c40, c41), LOAD(5, c50, c51);
+#undef LOAD
+  }
   for (size_t kk = 0; kk < k; kk++) {
     __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     __m256 a0 = _mm256_broadcast_ss(a + 0), a1 = _mm256_broadcast_ss(a + 1);
