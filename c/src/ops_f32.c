@@ -17,7 +17,8 @@
 #include "pool.h"
 #include "util.h"
 
-#define ECHUNK 16384 /* elementwise ops: elements per task */
+#define ECHUNK 16384 /* elementwise ops: elements per step (the add and its activation while in cache) */
+#define EGRAIN 8192  /* elementwise ops: elements per thread at least */
 
 /* ---------------------------------------------------------------- CONV2D, LINEAR */
 
@@ -172,13 +173,15 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
   size_t N = (size_t)n * s->OH * s->OW;
   j.T = rt_cdiv(N, (size_t)e->kf->gemm->nr), j.P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
   size_t nbt = rt_cdiv(j.T, j.TB), threads = (size_t)pool_threads(); /* TB: 8 x NR columns of B stay in cache */
-  j.PB = j.P;
-  while (j.PB > 1 && nbt * rt_cdiv(j.P, j.PB) < threads * 4) j.PB = rt_cdiv(j.PB, 2);
-  j.nbp = rt_cdiv(j.P, j.PB);
-  if (j.nbp == 1) {
+  j.PB = j.P, j.nbp = 1;
+  /* contiguous tiles per thread: with 4 blocks of tiles per thread, or 8 tiles and an imbalance <= 10% */
+  if (nbt >= threads * 4 || (j.T >= threads * 8 && rt_cdiv(j.T, threads) * threads * 10 <= j.T * 11)) {
     pool_for((long)j.T, tiles_all_panels, &j);
     return;
   }
+  /* else items for a dynamic split: at least 8 per thread, and blocks of tiles of nearly equal size */
+  while (j.PB > 1 && nbt * rt_cdiv(j.P, j.PB) < threads * 8) j.PB = rt_cdiv(j.PB, 2);
+  j.nbp = rt_cdiv(j.P, j.PB), j.TB = rt_cdiv(j.T, nbt);
   pool_for((long)j.T, pack_tiles, &j);
   pool_for_dyn((long)(nbt * j.nbp), gemm_item, &j);
 }
@@ -224,31 +227,30 @@ static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
 typedef struct {
   const float *a, *b;
   float *y;
-  size_t count, HW; /* elements (ECHUNK pieces); MUL: plane size */
+  size_t count, HW; /* elements; MUL: plane size */
   int bcast, act;   /* MUL: b has one value per plane; the activation */
   f32_act_fn f;
 } EwJob;
 
-static void act_chunks(void *arg, long t0, long t1) {
+static void act_range(void *arg, long b, long e) {
   const EwJob *j = arg;
-  for (size_t a = (size_t)t0 * ECHUNK; a < (size_t)t1 * ECHUNK && a < j->count; a += ECHUNK)
-    j->f(j->y + a, j->count - a < ECHUNK ? j->count - a : ECHUNK, j->act);
+  j->f(j->y + b, (size_t)(e - b), j->act);
 }
 
 /* the activation over the whole output of an op, in chunks over threads */
 static void act_all(const Engine *e, float *y, size_t count, uint32_t act) {
   if (act == ACT_NONE) return;
   EwJob j = {NULL, NULL, y, count, 0, 0, (int)act, e->kf->act};
-  pool_for((long)rt_cdiv(count, ECHUNK), act_chunks, &j);
+  pool_for_grain((long)count, EGRAIN, act_range, &j);
 }
 
 static size_t out_count(const Engine *e, const Op *op, int n) { return (size_t)n * value_elems(&e->m->values[op->out]); }
 
 /* add, then the activation while the chunk is in cache */
-static void add_chunks(void *arg, long t0, long t1) {
+static void add_range(void *arg, long b, long e) {
   const EwJob *j = arg;
-  for (size_t k0 = (size_t)t0 * ECHUNK; k0 < (size_t)t1 * ECHUNK && k0 < j->count; k0 += ECHUNK) {
-    size_t k1 = j->count - k0 < ECHUNK ? j->count : k0 + ECHUNK;
+  for (size_t k0 = (size_t)b; k0 < (size_t)e; k0 += ECHUNK) {
+    size_t k1 = (size_t)e - k0 < ECHUNK ? (size_t)e : k0 + ECHUNK;
     for (size_t k = k0; k < k1; k++) j->y[k] = j->a[k] + j->b[k];
     j->f(j->y + k0, k1 - k0, j->act);
   }
@@ -258,7 +260,7 @@ static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
   size_t count = out_count(e, op, n);
   EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, e->kf->act};
-  pool_for((long)rt_cdiv(count, ECHUNK), add_chunks, &j);
+  pool_for_grain((long)count, EGRAIN, add_range, &j);
 }
 
 /* one channel plane of one image per step */

@@ -23,10 +23,11 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_THREADS 4096 /* the CLI's --threads limit */
-#define SPIN 4096        /* polls (with a pause) before sleeping: ~0.05-0.5 ms, longer than most gaps between ops */
+#define SPIN_NS 200000   /* spin this long before sleeping: longer than the gaps between ops */
 
 static struct {
   pool_fn fn; /* the job: written only while it is closed and no worker is inside */
@@ -55,6 +56,24 @@ static void cpu_relax(void) {
 #endif
 }
 
+/* a waiter's spin budget: polls(&s) is 1 (after a pause) until SPIN_NS have passed since its first call */
+typedef struct {
+  unsigned polls;
+  int64_t t0;
+} Spin;
+
+static int polls(Spin *s) {
+  if (s->polls++ % 256 == 0) { /* the clock every 256 polls (a pause is 1-150 cycles, by CPU) */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (s->polls == 1) s->t0 = t;
+    else if (t - s->t0 > SPIN_NS) return 0;
+  }
+  cpu_relax();
+  return 1;
+}
+
 static void futex_wait(_Atomic uint32_t *w, uint32_t val) {
   syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
 }
@@ -74,14 +93,11 @@ static void run_shares(int id) {
 
 /* the next open job's state after `seen` (spin, then sleep); 0 when this worker must stop */
 static uint32_t wait_open(uint32_t seen, int id) {
-  for (int i = 0;; i++) {
+  for (Spin sp = {0, 0};;) {
     if (id >= atomic_load_explicit(&P.limit, memory_order_relaxed)) return 0;
     uint32_t st = atomic_load_explicit(&P.state, memory_order_relaxed);
     if (st != seen && (st & 1)) return st;
-    if (i < SPIN) {
-      cpu_relax();
-      continue;
-    }
+    if (polls(&sp)) continue;
     atomic_fetch_add(&P.sleepers, 1);
     if (atomic_load(&P.state) == st && id < atomic_load(&P.limit)) futex_wait(&P.state, st);
     atomic_fetch_sub(&P.sleepers, 1);
@@ -114,11 +130,8 @@ static void set_state(int open) {
 /* close the open job and wait until no worker is inside */
 static void close_job(void) {
   set_state(0);
-  for (int i = 0; atomic_load(&P.active); i++) {
-    if (i < SPIN) {
-      cpu_relax();
-      continue;
-    }
+  for (Spin sp = {0, 0}; atomic_load(&P.active);) {
+    if (polls(&sp)) continue;
     atomic_store(&P.caller_sleeps, 1);
     uint32_t v = atomic_load(&P.active);
     if (v) futex_wait(&P.active, v);
@@ -179,7 +192,7 @@ void pool_run(pool_fn fn, void *ctx) {
 /* ---------------------------------------------------------------- loops */
 
 typedef struct {
-  long n;
+  long n, pieces; /* pool_for_grain: n in this many ranges */
   pool_range_fn fn;
   void *ctx;
   _Atomic long next; /* pool_for_dyn: the next item to take */
@@ -188,6 +201,14 @@ typedef struct {
 static void static_share(void *arg, int id, int nth) {
   Loop *l = arg;
   long b = l->n * id / nth, e = l->n * (id + 1) / nth;
+  if (b < e) l->fn(l->ctx, b, e);
+}
+
+static void grain_share(void *arg, int id, int nth) {
+  (void)nth;
+  Loop *l = arg;
+  if (id >= l->pieces) return;
+  long b = (l->n * id / l->pieces) & ~63L, e = id + 1 == l->pieces ? l->n : (l->n * (id + 1) / l->pieces) & ~63L;
   if (b < e) l->fn(l->ctx, b, e);
 }
 
@@ -203,13 +224,25 @@ void pool_for(long n, pool_range_fn fn, void *ctx) {
     fn(ctx, 0, n);
     return;
   }
-  Loop l = {n, fn, ctx, 0};
+  Loop l = {n, 0, fn, ctx, 0};
   pool_run(static_share, &l);
+}
+
+void pool_for_grain(long n, long grain, pool_range_fn fn, void *ctx) {
+  if (n <= 0) return;
+  long pieces = n / (grain > 0 ? grain : 1), threads = in_job ? 1 : pool_threads();
+  if (pieces > threads) pieces = threads;
+  if (pieces <= 1) {
+    fn(ctx, 0, n);
+    return;
+  }
+  Loop l = {n, pieces, fn, ctx, 0};
+  pool_run(grain_share, &l);
 }
 
 void pool_for_dyn(long n, pool_range_fn fn, void *ctx) {
   if (n <= 0) return;
-  Loop l = {n, fn, ctx, 0};
+  Loop l = {n, 0, fn, ctx, 0};
   if (n == 1 || in_job || pool_threads() == 1) dynamic_share(&l, 0, 1);
   else pool_run(dynamic_share, &l);
 }
