@@ -173,15 +173,13 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
   size_t N = (size_t)n * s->OH * s->OW;
   j.T = rt_cdiv(N, (size_t)e->kf->gemm->nr), j.P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
   size_t nbt = rt_cdiv(j.T, j.TB), threads = (size_t)pool_threads(); /* TB: 8 x NR columns of B stay in cache */
-  j.PB = j.P, j.nbp = 1;
-  /* contiguous tiles per thread: with 4 blocks of tiles per thread, or 8 tiles and an imbalance <= 10% */
-  if (nbt >= threads * 4 || (j.T >= threads * 8 && rt_cdiv(j.T, threads) * threads * 10 <= j.T * 11)) {
+  j.PB = j.P;
+  while (j.PB > 1 && nbt * rt_cdiv(j.P, j.PB) < threads * 4) j.PB = rt_cdiv(j.PB, 2);
+  j.nbp = rt_cdiv(j.P, j.PB);
+  if (j.nbp == 1) {
     pool_for((long)j.T, tiles_all_panels, &j);
     return;
   }
-  /* else items for a dynamic split: at least 8 per thread, and blocks of tiles of nearly equal size */
-  while (j.PB > 1 && nbt * rt_cdiv(j.P, j.PB) < threads * 8) j.PB = rt_cdiv(j.PB, 2);
-  j.nbp = rt_cdiv(j.P, j.PB), j.TB = rt_cdiv(j.T, nbt);
   pool_for((long)j.T, pack_tiles, &j);
   pool_for_dyn((long)(nbt * j.nbp), gemm_item, &j);
 }
