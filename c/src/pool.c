@@ -141,7 +141,7 @@ static void close_job(void) {
 
 /* workers up to ids 1..n-1 (as many as the system gives) */
 static void grow(int n) {
-  atomic_store_explicit(&P.limit, n, memory_order_relaxed);
+  if (atomic_load_explicit(&P.limit, memory_order_relaxed) != n) atomic_store(&P.limit, n); /* the spinners' line */
   while (!P.failed && P.made < n - 1) {
     int id = P.made + 1;
     if (pthread_create(&P.tid[id], NULL, worker, (void *)(intptr_t)id)) P.failed = 1;
