@@ -13,10 +13,13 @@
 # (tests/test_devices.py checks it). The tree is built aside and renamed into place.
 #
 # Size (all under 1 MiB; tests/test_devices.py checks it): amd64 ~0.89 MB, arm64 ~0.73 MB, most of it
-# static glibc (stdio, locale/iconv tables); threads are the runtime's own pthread pool (c/src/pool.c:
-# OpenMP's libgomp was ~180 KB and pulled in the dynamic loader). Section GC and no code/data page
-# separation trim ~20 KB. musl would cut a binary to ~0.3 MB with byte-identical output, but as measured it ran 10-50% slower (musl's nearbyintf and
-# small memcpy in hot loops), so glibc stays until the kernels avoid those calls.
+# static glibc: an empty main() links to 683 KB on amd64 (600 KB on arm64; libc-start alone pulls in
+# stdio, gettext, iconv and the dynamic loader), printf/strtod add ~40 KB and pthread_create ~57 KB;
+# tinyruntime itself is ~110 KB (kernels ~47 KB). Threads are the runtime's own pool (c/src/pool.c:
+# OpenMP's libgomp was ~180 KB more). -Os on the cold sources would save ~8 KB. Section GC and no
+# code/data page separation trim ~20 KB. musl would cut a binary to ~0.3 MB with byte-identical
+# output, but as measured it ran 10-50% slower (musl's nearbyintf and small memcpy in hot loops), so
+# glibc stays until the kernels avoid those calls: 256 KiB is out of reach with static glibc.
 #
 # usage: scripts/devices.sh [OUT]     (OUT defaults to dist; the tree goes to OUT/inferences)
 set -euo pipefail

@@ -16,7 +16,8 @@
 #include "pool.h"
 #include "util.h"
 
-#define ECHUNK 16384 /* elementwise ops: elements per task */
+#define ECHUNK 16384 /* elementwise ops: elements per step (the add and its activation while in cache) */
+#define EGRAIN 8192  /* elementwise ops: elements per thread at least */
 
 /* ---------------------------------------------------------------- CONV2D, LINEAR */
 
@@ -284,31 +285,30 @@ static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
 typedef struct {
   const float *a, *b;
   float *y;
-  size_t count, HW; /* elements (ECHUNK pieces); MUL: plane size */
+  size_t count, HW; /* elements; MUL: plane size */
   int bcast, act;   /* MUL: b has one value per plane; the activation */
   f32_act_fn f;
 } EwJob;
 
-static void act_chunks(void *arg, long t0, long t1) {
+static void act_range(void *arg, long b, long e) {
   const EwJob *j = arg;
-  for (size_t a = (size_t)t0 * ECHUNK; a < (size_t)t1 * ECHUNK && a < j->count; a += ECHUNK)
-    j->f(j->y + a, j->count - a < ECHUNK ? j->count - a : ECHUNK, j->act);
+  j->f(j->y + b, (size_t)(e - b), j->act);
 }
 
 /* the activation over the whole output of an op, in chunks over threads */
 static void act_all(const Engine *e, float *y, size_t count, uint32_t act) {
   if (act == ACT_NONE) return;
   EwJob j = {NULL, NULL, y, count, 0, 0, (int)act, e->kf->act};
-  pool_for((long)rt_cdiv(count, ECHUNK), act_chunks, &j);
+  pool_for_grain((long)count, EGRAIN, act_range, &j);
 }
 
 static size_t out_count(const Engine *e, const Op *op, int n) { return (size_t)n * value_elems(&e->m->values[op->out]); }
 
 /* add, then the activation while the chunk is in cache */
-static void add_chunks(void *arg, long t0, long t1) {
+static void add_range(void *arg, long b, long e) {
   const EwJob *j = arg;
-  for (size_t k0 = (size_t)t0 * ECHUNK; k0 < (size_t)t1 * ECHUNK && k0 < j->count; k0 += ECHUNK) {
-    size_t k1 = j->count - k0 < ECHUNK ? j->count : k0 + ECHUNK;
+  for (size_t k0 = (size_t)b; k0 < (size_t)e; k0 += ECHUNK) {
+    size_t k1 = (size_t)e - k0 < ECHUNK ? (size_t)e : k0 + ECHUNK;
     for (size_t k = k0; k < k1; k++) j->y[k] = j->a[k] + j->b[k];
     j->f(j->y + k0, k1 - k0, j->act);
   }
@@ -318,7 +318,7 @@ static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
   size_t count = out_count(e, op, n);
   EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, e->kf->act};
-  pool_for((long)rt_cdiv(count, ECHUNK), add_chunks, &j);
+  pool_for_grain((long)count, EGRAIN, add_range, &j);
 }
 
 /* one channel plane of one image per step */

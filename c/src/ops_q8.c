@@ -17,8 +17,10 @@
 #include "pool.h"
 #include "util.h"
 
-#define KCHUNK 16             /* im2col rows per task */
-#define ECHUNK 16384          /* elementwise ops: elements per task */
+#define KSTEP 4               /* im2col rows: a thread's range is whole quads of rows (the kernels' widest k step) */
+#define EGRAIN 8192           /* elementwise ops: elements per thread at least */
+#define PAR_MIN 32768         /* a GEMM phase of less work (multiply-adds, or elements moved) runs on the calling
+                                 thread: a fork/join costs ~1-2 us (MobileNetV2's depthwise groups: 9 x 49 each) */
 
 static int imin(int a, int b) { return a < b ? a : b; }
 
@@ -200,11 +202,11 @@ static void linear_rows(void *arg, long k0, long k1) {
       else xf[(size_t)kk * j->ldx + i] = ((const float *)j->x)[(size_t)i * K + kk];
 }
 
-/* CONV2D: im2col rows [t0 * KCHUNK, t1 * KCHUNK) of the image's group gi (sq8: into xq; dq8: into xf) */
+/* CONV2D: im2col rows [t0 * KSTEP, t1 * KSTEP) of the image's group gi (sq8: into xq; dq8: into xf) */
 static void im2col_rows(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
-  int c0 = j->gi * (s->C / s->groups), r0 = (int)t0 * KCHUNK, r1 = imin(s->K, (int)t1 * KCHUNK);
+  int c0 = j->gi * (s->C / s->groups), r0 = (int)t0 * KSTEP, r1 = imin(s->K, (int)t1 * KSTEP);
   if (j->sq8)
     j->e->kq->im2col_i8(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW,
                         j->e->m->values[j->op->in[0]].zero_point, r0, r1, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps);
@@ -213,10 +215,17 @@ static void im2col_rows(void *arg, long t0, long t1) {
                   j->e->scratch[SCRATCH_1], (ptrdiff_t)j->ldx);
 }
 
+/* fn over [0, n) on the calling thread when `work` is small, else over threads (dyn: dynamically) */
+static void phase(long n, pool_range_fn fn, Q8Job *j, double work, int dyn) {
+  if (work < PAR_MIN) fn(j, 0, n);
+  else (dyn ? pool_for_dyn : pool_for)(n, fn, j);
+}
+
 /* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads */
 static void quant_gemm(Q8Job *j) {
-  if (!j->sq8) pool_for(j->nt, quant_tasks, j);
-  pool_for_dyn((long)((j->s->M + j->MB - 1) / j->MB) * j->nt, gemm_tasks, j);
+  double kn = (double)j->s->K * j->N;
+  if (!j->sq8) phase(j->nt, quant_tasks, j, kn, 0);
+  phase((long)((j->s->M + j->MB - 1) / j->MB) * j->nt, gemm_tasks, j, kn * j->s->M, 1);
 }
 
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
@@ -231,7 +240,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;
-    pool_for(s->K, linear_rows, &j);
+    phase(s->K, linear_rows, &j, (double)s->K * n, 0);
     quant_gemm(&j);
     return;
   }
@@ -242,7 +251,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op->out) + i * out_img * es;
       if (!j.sq8 && s->direct) j.xf = j.x, j.ldxf = j.N;   /* 1x1: the image is X */
-      else pool_for((s->K + KCHUNK - 1) / KCHUNK, im2col_rows, &j);
+      else phase((s->K + KSTEP - 1) / KSTEP, im2col_rows, &j, (double)s->K * j.N, 0);
       quant_gemm(&j);
     }
 }
@@ -258,7 +267,7 @@ static Q8Pool pool_of(const Op *op) {
 
 static size_t in_count(const Engine *e, const Op *op, int n) { return (size_t)n * value_elems(&e->m->values[op->in[0]]); }
 
-/* an elementwise sq8 op: x (and b) to y, by `body` over ECHUNK pieces [a, a + len) over threads */
+/* an elementwise sq8 op: x (and b) to y, by `body` on one range [a, a + len) per thread */
 typedef struct Ew Ew;
 struct Ew {
   Engine *e;
@@ -269,10 +278,9 @@ struct Ew {
   void (*body)(const Ew *w, size_t a, size_t len);
 };
 
-static void ew_chunks(void *arg, long t0, long t1) {
+static void ew_range(void *arg, long b, long e) {
   const Ew *w = arg;
-  for (size_t a = (size_t)t0 * ECHUNK; a < (size_t)t1 * ECHUNK && a < w->total; a += ECHUNK)
-    w->body(w, a, w->total - a < ECHUNK ? w->total - a : ECHUNK);
+  w->body(w, (size_t)b, (size_t)(e - b));
 }
 
 static Ew ew_of(Engine *e, const Op *op, int n, void (*body)(const Ew *, size_t, size_t)) {
@@ -283,7 +291,7 @@ static Ew ew_of(Engine *e, const Op *op, int n, void (*body)(const Ew *, size_t,
 
 static void chunks(Engine *e, const Op *op, int n, void (*body)(const Ew *, size_t, size_t)) {
   Ew w = ew_of(e, op, n, body);
-  pool_for((long)rt_cdiv(w.total, ECHUNK), ew_chunks, &w);
+  pool_for_grain((long)w.total, EGRAIN, ew_range, &w);
 }
 
 static int32_t zp(const Ew *w, uint32_t v) { return w->e->m->values[v].zero_point; }

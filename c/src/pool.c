@@ -1,14 +1,19 @@
 /* pool.c: see pool.h.
  *
- * A job is published by writing P.fn / P.ctx / P.nth, setting P.pending to the number of workers and
- * then moving the generation counter P.gen (release); a worker that sees a new generation (acquire)
- * reads the job, runs its share and decrements P.pending; the caller runs share 0 and waits for
- * P.pending == 0 (acquire), so the job's fields are never rewritten while a worker may read them and
- * every worker sees every job. Waiting is a short spin, then a futex sleep: a sleeper announces
- * itself (P.sleepers, P.caller_sleeps) before it re-checks the word it sleeps on, and the waker checks
- * the announcement after its change (all seq_cst), so no wake-up is lost and none is a needless
- * system call while everyone spins. A job with fn == NULL and nth below the worker count stops the
- * workers whose id >= nth (pool_set_threads). */
+ * A job is nth shares; share i is fn(ctx, i, nth), run once by whichever thread claims it first
+ * (P.taken[i]): each thread claims the share of its own id first, then any share left (P.next), so
+ * a worker that is late (asleep, or descheduled on a busy machine) costs the job nothing but its
+ * share, which the others take; joining a job is optional for a worker.
+ *
+ * P.state is the job's word: odd while a job is open, even once it is closed; every change makes it
+ * a new value. The caller writes the job, opens it (release), runs shares until none is left,
+ * closes it, and waits until no worker is inside (P.active == 0). A worker enters by incrementing
+ * P.active and then reading P.state: if it is open, the job's fields stay as they are until it
+ * leaves (the caller closes first and then waits for P.active == 0; all seq_cst, so either the caller
+ * sees the worker inside or the worker sees the job closed). Waiting is a short spin, then a futex
+ * sleep: a sleeper announces itself (P.sleepers, P.caller_sleeps) before it re-checks the word it
+ * sleeps on, and the waker checks the announcement after its change, so no wake-up is lost and none is
+ * a needless system call while everyone spins. pool_set_threads stops extra workers with P.limit. */
 #define _GNU_SOURCE
 #include "pool.h"
 
@@ -18,23 +23,26 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_THREADS 4096 /* the CLI's --threads limit */
-#define SPIN 4096        /* polls (with a pause) before sleeping: ~0.05-0.5 ms, longer than most gaps between ops */
+#define SPIN_NS 200000   /* spin this long before sleeping: longer than the gaps between ops */
 
 static struct {
-  pool_fn fn; /* the job: written only while no worker runs one */
+  pool_fn fn; /* the job: written only while it is closed and no worker is inside */
   void *ctx;
   int nth;
-  _Atomic uint32_t gen;     /* moves once per job */
-  _Atomic uint32_t pending; /* workers not done with the job */
-  _Atomic int sleepers;     /* workers asleep (or about to be) on gen */
+  _Atomic uint32_t state;   /* odd: a job is open; each open / close / stop makes a new value */
+  _Atomic uint32_t active;  /* workers inside the job */
+  _Atomic int next;         /* shares not yet offered to stealers: next..nth-1 */
+  _Atomic int limit;        /* workers with id >= limit stop */
+  _Atomic int sleepers;     /* workers asleep (or about to be) on state */
   _Atomic int caller_sleeps;
   int want;   /* threads asked for; 0: the default */
   int made;   /* workers running: ids 1..made */
   int failed; /* pthread_create refused: do not retry until the count changes */
-  uint32_t born_gen[MAX_THREADS]; /* gen when worker id was made (written before pthread_create) */
+  _Atomic unsigned char taken[MAX_THREADS]; /* share i claimed */
   pthread_t tid[MAX_THREADS];
 } P;
 
@@ -48,71 +56,94 @@ static void cpu_relax(void) {
 #endif
 }
 
+/* a waiter's spin budget: polls(&s) is 1 (after a pause) until SPIN_NS have passed since its first call */
+typedef struct {
+  unsigned polls;
+  int64_t t0;
+} Spin;
+
+static int polls(Spin *s) {
+  if (s->polls++ % 256 == 0) { /* the clock every 256 polls (a pause is 1-150 cycles, by CPU) */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (s->polls == 1) s->t0 = t;
+    else if (t - s->t0 > SPIN_NS) return 0;
+  }
+  cpu_relax();
+  return 1;
+}
+
 static void futex_wait(_Atomic uint32_t *w, uint32_t val) {
   syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
 }
 static void futex_wake(_Atomic uint32_t *w, int n) { syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0); }
 
+/* the shares this thread can claim: its own (id < nth), then any left; each run once */
+static void run_shares(int id) {
+  pool_fn fn = P.fn;
+  void *ctx = P.ctx;
+  int nth = P.nth;
+  if (id < nth && !atomic_exchange_explicit(&P.taken[id], 1, memory_order_relaxed)) fn(ctx, id, nth);
+  for (int i; (i = atomic_fetch_add_explicit(&P.next, 1, memory_order_relaxed)) < nth;)
+    if (!atomic_exchange_explicit(&P.taken[i], 1, memory_order_relaxed)) fn(ctx, i, nth);
+}
+
 /* ---------------------------------------------------------------- workers */
 
-/* the next generation after `seen` (spin, then sleep) */
-static uint32_t wait_gen(uint32_t seen) {
-  for (int i = 0; i < SPIN; i++) {
-    uint32_t g = atomic_load_explicit(&P.gen, memory_order_acquire);
-    if (g != seen) return g;
-    cpu_relax();
-  }
-  for (;;) {
+/* the next open job's state after `seen` (spin, then sleep); 0 when this worker must stop */
+static uint32_t wait_open(uint32_t seen, int id) {
+  for (Spin sp = {0, 0};;) {
+    if (id >= atomic_load_explicit(&P.limit, memory_order_relaxed)) return 0;
+    uint32_t st = atomic_load_explicit(&P.state, memory_order_relaxed);
+    if (st != seen && (st & 1)) return st;
+    if (polls(&sp)) continue;
     atomic_fetch_add(&P.sleepers, 1);
-    if (atomic_load(&P.gen) == seen) futex_wait(&P.gen, seen);
+    if (atomic_load(&P.state) == st && id < atomic_load(&P.limit)) futex_wait(&P.state, st);
     atomic_fetch_sub(&P.sleepers, 1);
-    uint32_t g = atomic_load_explicit(&P.gen, memory_order_acquire);
-    if (g != seen) return g;
   }
 }
 
 static void *worker(void *arg) {
   int id = (int)(intptr_t)arg;
-  uint32_t seen = P.born_gen[id];
   in_job = 1;
-  for (;;) {
-    seen = wait_gen(seen);
-    int nth = P.nth, quit = id >= nth;
-    if (!quit) P.fn(P.ctx, id, nth);
-    if (atomic_fetch_sub(&P.pending, 1) == 1 && atomic_load(&P.caller_sleeps)) futex_wake(&P.pending, 1);
-    if (quit) return NULL;
+  for (uint32_t seen = 0;;) {
+    if (!wait_open(seen, id)) return NULL;
+    atomic_fetch_add(&P.active, 1);
+    uint32_t st = atomic_load(&P.state); /* acquire: the job's fields */
+    if (st & 1) run_shares(id);
+    seen = st;
+    if (atomic_fetch_sub(&P.active, 1) == 1 && atomic_load(&P.caller_sleeps)) futex_wake(&P.active, 1);
   }
 }
 
 /* ---------------------------------------------------------------- the caller's side */
 
-/* publish a job for every worker (see the top) */
-static void publish(pool_fn fn, void *ctx, int nth) {
-  P.fn = fn, P.ctx = ctx, P.nth = nth;
-  atomic_store_explicit(&P.pending, (uint32_t)P.made, memory_order_relaxed);
-  atomic_fetch_add(&P.gen, 1);
-  if (atomic_load(&P.sleepers)) futex_wake(&P.gen, P.made);
+/* a new value of P.state (odd: open), and the sleepers woken */
+static void set_state(int open) {
+  uint32_t st = atomic_load_explicit(&P.state, memory_order_relaxed) + 1;
+  if ((st & 1) != (uint32_t)open) st++;
+  atomic_store(&P.state, st);
+  if (open && atomic_load(&P.sleepers)) futex_wake(&P.state, P.made);
 }
 
-static void wait_done(void) {
-  for (int i = 0; i < SPIN; i++) {
-    if (!atomic_load_explicit(&P.pending, memory_order_acquire)) return;
-    cpu_relax();
-  }
-  for (;;) {
+/* close the open job and wait until no worker is inside */
+static void close_job(void) {
+  set_state(0);
+  for (Spin sp = {0, 0}; atomic_load(&P.active);) {
+    if (polls(&sp)) continue;
     atomic_store(&P.caller_sleeps, 1);
-    uint32_t v = atomic_load(&P.pending);
-    if (v) futex_wait(&P.pending, v);
+    uint32_t v = atomic_load(&P.active);
+    if (v) futex_wait(&P.active, v);
     atomic_store(&P.caller_sleeps, 0);
-    if (!atomic_load_explicit(&P.pending, memory_order_acquire)) return;
   }
 }
 
 /* workers up to ids 1..n-1 (as many as the system gives) */
 static void grow(int n) {
+  if (atomic_load_explicit(&P.limit, memory_order_relaxed) != n) atomic_store(&P.limit, n); /* the spinners' line */
   while (!P.failed && P.made < n - 1) {
     int id = P.made + 1;
-    P.born_gen[id] = atomic_load_explicit(&P.gen, memory_order_relaxed);
     if (pthread_create(&P.tid[id], NULL, worker, (void *)(intptr_t)id)) P.failed = 1;
     else P.made = id;
   }
@@ -134,8 +165,9 @@ void pool_set_threads(int n) {
   P.want = n < 1 ? 0 : n, P.failed = 0;
   int keep = pool_threads() - 1;
   if (P.made <= keep) return;
-  publish(NULL, NULL, keep + 1); /* workers with id > keep return */
-  wait_done();
+  atomic_store(&P.limit, keep + 1); /* workers with id > keep return */
+  set_state(0);                     /* a new value: wakes the sleepers' futex_wait */
+  futex_wake(&P.state, P.made);
   for (int id = keep + 1; id <= P.made; id++) pthread_join(P.tid[id], NULL);
   P.made = keep;
 }
@@ -147,17 +179,20 @@ void pool_run(pool_fn fn, void *ctx) {
     fn(ctx, 0, 1);
     return;
   }
-  publish(fn, ctx, P.made + 1);
+  P.fn = fn, P.ctx = ctx, P.nth = P.made + 1;
+  atomic_store_explicit(&P.next, 0, memory_order_relaxed);
+  for (int i = 0; i < P.nth; i++) atomic_store_explicit(&P.taken[i], 0, memory_order_relaxed);
+  set_state(1);
   in_job = 1;
-  fn(ctx, 0, P.made + 1);
+  run_shares(0);
   in_job = 0;
-  wait_done();
+  close_job();
 }
 
 /* ---------------------------------------------------------------- loops */
 
 typedef struct {
-  long n;
+  long n, pieces; /* pool_for_grain: n in this many ranges */
   pool_range_fn fn;
   void *ctx;
   _Atomic long next; /* pool_for_dyn: the next item to take */
@@ -166,6 +201,14 @@ typedef struct {
 static void static_share(void *arg, int id, int nth) {
   Loop *l = arg;
   long b = l->n * id / nth, e = l->n * (id + 1) / nth;
+  if (b < e) l->fn(l->ctx, b, e);
+}
+
+static void grain_share(void *arg, int id, int nth) {
+  (void)nth;
+  Loop *l = arg;
+  if (id >= l->pieces) return;
+  long b = (l->n * id / l->pieces) & ~63L, e = id + 1 == l->pieces ? l->n : (l->n * (id + 1) / l->pieces) & ~63L;
   if (b < e) l->fn(l->ctx, b, e);
 }
 
@@ -181,13 +224,25 @@ void pool_for(long n, pool_range_fn fn, void *ctx) {
     fn(ctx, 0, n);
     return;
   }
-  Loop l = {n, fn, ctx, 0};
+  Loop l = {n, 0, fn, ctx, 0};
   pool_run(static_share, &l);
+}
+
+void pool_for_grain(long n, long grain, pool_range_fn fn, void *ctx) {
+  if (n <= 0) return;
+  long pieces = n / (grain > 0 ? grain : 1), threads = in_job ? 1 : pool_threads();
+  if (pieces > threads) pieces = threads;
+  if (pieces <= 1) {
+    fn(ctx, 0, n);
+    return;
+  }
+  Loop l = {n, pieces, fn, ctx, 0};
+  pool_run(grain_share, &l);
 }
 
 void pool_for_dyn(long n, pool_range_fn fn, void *ctx) {
   if (n <= 0) return;
-  Loop l = {n, fn, ctx, 0};
+  Loop l = {n, 0, fn, ctx, 0};
   if (n == 1 || in_job || pool_threads() == 1) dynamic_share(&l, 0, 1);
   else pool_run(dynamic_share, &l);
 }

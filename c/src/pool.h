@@ -1,8 +1,11 @@
 /* pool.h: the runtime's threads: one persistent pool of worker threads, made on first use.
  *
- * pool_run(fn, ctx) runs fn(ctx, id, nth) once on each of nth threads (the caller is id 0) and
- * returns when all have returned. pool_for / pool_for_dyn split [0, n) over them. Between jobs the
- * workers spin a little (ops are short), then sleep on a futex: an idle pool burns no core.
+ * pool_run(fn, ctx) runs the shares fn(ctx, id, nth), id = 0..nth-1 (nth = the thread count), each
+ * exactly once, and returns when all have returned. A thread runs the share of its own id (the caller
+ * is 0) unless another took it first: a late worker's share is taken by those that are there, so
+ * shares must never wait for one another. pool_for / pool_for_dyn split [0, n) over the shares.
+ * Between jobs the workers spin a little (ops are short), then sleep on a futex: an idle pool burns
+ * no core.
  * One caller at a time (the runtime runs one forward at a time); a pool_* call from inside a job runs
  * serially on that thread. With one thread no worker is ever made. */
 #ifndef TINYRUNTIME_POOL_H
@@ -17,12 +20,17 @@ void pool_set_threads(int n);
 /* the thread count a job gets (the workers actually made can be fewer if the system refused one) */
 int pool_threads(void);
 
-/* fn(ctx, id, nth) on each thread, id in [0, nth); returns when all are done */
+/* fn(ctx, id, nth) once for each id in [0, nth), on whichever thread claims it; returns when all are done */
 void pool_run(pool_fn fn, void *ctx);
 
-/* static split: thread id calls fn(ctx, n*id/nth, n*(id+1)/nth) once (if not empty); n <= 1 or one
-   thread: fn(ctx, 0, n) on the caller */
+/* static split: share id calls fn(ctx, n*id/nth, n*(id+1)/nth) once (if not empty), normally on thread
+   id (so a thread gets the same part of every layer); n <= 1 or one thread: fn(ctx, 0, n) on the caller */
 void pool_for(long n, pool_range_fn fn, void *ctx);
+
+/* static split of n elements for cheap per-element work: one contiguous range per thread, but at least
+   `grain` elements each (fewer threads for small n, none but the caller below 2 x grain); the
+   boundaries are multiples of 64 (no cache line is written by two threads) */
+void pool_for_grain(long n, long grain, pool_range_fn fn, void *ctx);
 
 /* dynamic split: the threads take i = 0, 1, .. n-1 in turn from a shared counter, fn(ctx, i, i+1)
    (the replacement of schedule(dynamic, 1): for items of uneven cost) */
