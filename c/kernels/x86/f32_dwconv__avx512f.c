@@ -18,7 +18,7 @@
 
 enum { RB = 8 };     /* output rows per block: 8 accumulators keep both FMA ports busy */
 enum { ZW = 4096 };  /* a window row outside the input reads this row of zeros (planes up to ZW wide) */
-static const float g_zeros[ZW];
+static float g_zeros[ZW]; /* read only; not const, so it is zero-filled .bss rather than 16 KB of file */
 
 /* lanes i of a 16-wide window at input column p with 0 <= p + i < lim */
 static inline __mmask16 span(long p, long lim) {
@@ -147,13 +147,13 @@ static void scalar(const float *in, const float *w, float bias, float *out, cons
     }
 }
 
-#define BODY_ACTS(SW)                                                           \
-  switch (s->act) {                                                             \
-  case ACT_NONE: body(in, w, bias, out, s, SW, ACT_NONE); break;                \
-  case ACT_RELU: body(in, w, bias, out, s, SW, ACT_RELU); break;                \
-  case ACT_RELU6: body(in, w, bias, out, s, SW, ACT_RELU6); break;              \
-  default: body(in, w, bias, out, s, SW, s->act); break;                        \
-  }
+/* two bodies per stride: ReLU6 (MobileNets' depthwise layers) with the clamp inlined, every other
+   activation as a run-time argument (a specialisation per activation costs ~25 KB of code each) */
+#define BODY_ACTS(SW)                                          \
+  if (s->act == ACT_RELU6)                                     \
+    body(in, w, bias, out, s, SW, ACT_RELU6);                  \
+  else                                                         \
+    body(in, w, bias, out, s, SW, s->act);
 
 static void dwconv(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
   if (s->W > ZW)
