@@ -107,6 +107,7 @@ extern const Q8Kernels q8_gemm_4x16__ref_desc;
 #if defined(__x86_64__)
 extern const Q8Kernels q8_gemm_4x16__avx2_desc;
 extern const Q8Kernels q8_gemm_8x32__avx512vnni_desc;
+extern const Q8Kernels q8_gemm_32x32__amx_desc;
 #endif
 
 /* ---- reference kernels (kernels/ref/q8_gemm.c) ---- */

@@ -20,6 +20,7 @@
 static uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 static uint64_t mul_sat(uint64_t a, uint64_t b) { return (a && b > UINT64_MAX / a) ? UINT64_MAX : a * b; }
 static uint64_t mul3(uint64_t a, uint64_t b, uint64_t c) { return mul_sat(mul_sat(a, b), c); }
+static uint64_t umax(uint64_t a, uint64_t b) { return a > b ? a : b; }
 static uint64_t umin(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t cdiv(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
 
@@ -80,10 +81,14 @@ int model_cost(const Model *m, int batch, ModelCost *c, char *err, size_t errlen
       uint64_t K = conv ? (uint64_t)op->attr[1] / groups * (uint64_t)op->attr[2] * (uint64_t)op->attr[3]
                         : (uint64_t)op->attr[1];
       uint64_t M = O / groups, N = mul_sat(B, (uint64_t)y->h * y->w);
-      /* panels of up to 16 rows and an even K, 4 bytes per element at most; biases alike */
-      uint64_t w = mul3(groups, M + 15, mul_sat(K + 1, 4));
+      /* panels of up to 16 rows and an even K, 4 bytes per element at most; biases alike. sq8's AMX
+         kernel pads rows to 32 and K to 64 (one byte each), more than that for a small K */
+      uint64_t w = mul3(groups, M + 15, mul_sat(K + 1, 4)), s = mul3(add_sat(N, 63), K + 1, scratch_per);
+      if (m->kind == KIND_SQ8) {
+        w = umax(w, mul3(groups, M + 31, K + 63));
+        s = umax(s, mul_sat(add_sat(N, 63), K + 63));
+      }
       c->weight_bytes = add_sat(c->weight_bytes, add_sat(w, mul3(groups, M + 15, 16)));
-      uint64_t s = mul3(add_sat(N, 63), K + 1, scratch_per);
       if (s > c->scratch_bytes) c->scratch_bytes = s;
       macs = mul_sat(out_el, K);
       break;
