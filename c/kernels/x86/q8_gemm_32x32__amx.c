@@ -40,11 +40,10 @@ static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int1
     for (size_t g = 0; g < (size_t)G; g++)
       for (size_t b = 0; b < kb; b++)
         for (int r = 0; r < MR; r++, a += KR) {
-          size_t o = t * MR + (size_t)r;
-          for (int i = 0; i < KR; i++) {
-            size_t kg = b * KR + (size_t)i;
-            a[i] = o < (size_t)M && kg < (size_t)gs ? w[o * K + g * (size_t)gs + kg] : 0;
-          }
+          size_t o = t * MR + (size_t)r, n = (size_t)gs - b * KR < KR ? (size_t)gs - b * KR : KR;
+          if (o >= (size_t)M) n = 0;
+          if (n) memcpy(a, w + o * K + g * (size_t)gs + b * KR, n);
+          memset(a + n, 0, KR - n);
         }
 }
 
