@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 start=$(date +%s)
 
-# -- Debian packages (C toolchain, static OpenMP) ------------------------------------
+# -- Debian packages (C toolchains, qemu, clang) -------------------------------------
 apt_pkgs="gcc make libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user-static dash busybox clang"
 missing=""
 for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -69,11 +69,8 @@ def test_layout_and_manifest(dist):
         if arch != 'amd64':
             assert all(n < 1 << 20 for f, n in sizes.items() if f.startswith(arch)), sizes
 
-# amd64's static glibc (~680 KB) + libgomp (~180 KB, whose offload/OpenACC start-up also pulls in the
-# dynamic loader) leave ~40 KB for tinyruntime, and since every binary carries every kernel variant
-# the amd64 binaries are ~1.06 MB. Known, open (issue 9): the fix is a small pthread pool in place of
-# OpenMP. strict: this test fails as soon as they fit again, so the xfail cannot outlive the problem.
-@pytest.mark.xfail(strict=True, reason='amd64 binaries are ~1.06 MB (static glibc + libgomp); under 1 MiB needs OpenMP replaced')
+# amd64's binaries carry static glibc and every x86 kernel variant; with OpenMP (libgomp) they were
+# ~1.06 MB, with the runtime's own pthread pool (c/src/pool.c) they fit (issue 9: a must).
 def test_amd64_binaries_under_1_MiB(dist):
     big = {str(f.relative_to(dist)): f.stat().st_size for f in (dist/'amd64').rglob('*') if f.is_file() and f.stat().st_size >= 1 << 20}
     assert not big, f'over 1 MiB: {big}'

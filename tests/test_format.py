@@ -5,8 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
-from tinyruntime.format import (HEADER, VALUE, OP, PARAM, LINEAR_PARAMS, FormatError, ops_h, format_md_op_table, read_model_bytes,
+from tinyruntime.format import (HEADER, VALUE, OP, PARAM, LINEAR_PARAMS, FormatError, read_model_bytes,
                                 model_bytes, fix_checksum, checksum, write_model_file, read_model_file)
+from tinyruntime.format_gen import ops_h, format_md_op_table
 
 C = Path(__file__).resolve().parent.parent/'c'
 FORMAT_MD = (C/'FORMAT.md').read_text()
@@ -32,10 +33,10 @@ def record_tables():
     return out
 
 def test_ops_h_is_generated():
-    assert (C/'src'/'ops.h').read_text() == ops_h(), 'stale: python -m tinyruntime.format --write-ops-h'
+    assert (C/'src'/'ops.h').read_text() == ops_h(), 'stale: python -m tinyruntime.format_gen --write-ops-h'
 
 def test_op_table_is_generated():
-    assert format_md_op_table() in FORMAT_MD, "stale: python -m tinyruntime.format --write-format-md"
+    assert format_md_op_table() in FORMAT_MD, "stale: python -m tinyruntime.format_gen --write-format-md"
 
 @pytest.mark.parametrize('k,layout', list(enumerate([HEADER, VALUE, OP, PARAM])))
 def test_record_tables_match_layouts(k, layout):

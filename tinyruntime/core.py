@@ -16,11 +16,19 @@ __all__ = ['HUB_ID', 'STAGE_INPUTS', 'TinyError', 'cli_errors', 'atomic_file', '
 class TinyError(ValueError):
     "An input tinyruntime cannot use; its message is one line naming the input and the problem."
 
+def _terminated(signum, frame): raise SystemExit(128 + signum)
+
 class cli_errors:
-    "Context manager for console scripts: a `ValueError`/`OSError`/`KeyError` becomes `prog: error: msg` on stderr and exit code 2."
-    def __init__(self, prog): self.prog = prog
-    def __enter__(self): return self
+    "Context manager for console scripts: a `ValueError`/`OSError`/`KeyError` becomes `prog: error: msg` on stderr and exit code 2; SIGTERM exits 143 through the usual clean-up."
+    def __init__(self, prog): self.prog, self._old = prog, None
+    def __enter__(self):
+        import signal, threading   # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C: atomic writes remove their temporaries
+        if threading.current_thread() is threading.main_thread(): self._old = signal.signal(signal.SIGTERM, _terminated)
+        return self
     def __exit__(self, typ, e, tb):
+        if self._old is not None:
+            import signal
+            signal.signal(signal.SIGTERM, self._old); self._old = None
         if typ is not None and issubclass(typ, (ValueError, OSError, KeyError)):
             msg = str(e).strip().splitlines()[0] if str(e).strip() else typ.__name__
             print(f"{self.prog}: error: {msg}", file=sys.stderr)

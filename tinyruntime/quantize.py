@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 import torch
-from .format import write_model_file, read_model_header, LUT_ACTS, DQ8_MAX_GS, LUT_SIZE
+from .format import write_model_file, read_model_header, LUT_ACTS, DQ8_MAX_GS, LUT_SIZE, SHIFT_MIN, SHIFT_MAX
 from .graph import Graph, Op, trace_graph, run_graph
 from .reference import reference_run, quantize_groups, requantize, NP_ACTS
 
@@ -36,15 +36,15 @@ def quantize_per_channel(w):
 
 # %% ../nbs/06_quantize.ipynb #36a41cc4
 def quantize_multiplier(real:float):
-    "Fixed-point `(m, shift)` with `real ≈ m * 2**-shift`, m in [2^30, 2^31) where possible, shift in [1, 62]."
+    "Fixed-point `(m, shift)` with `real ≈ m * 2**-shift`, m in [2^30, 2^31) where possible, shift in [SHIFT_MIN, SHIFT_MAX] = [1, 62]."
     real = float(real)
     if not math.isfinite(real) or real < 0: raise ValueError(f"multiplier must be finite and >= 0, got {real}")
     if real == 0: return 0, 1
     f, e = math.frexp(real)                      # real = f * 2**e, f in [0.5, 1)
     m, shift = int(round(f * (1 << 31))), 31 - e
     if m == 1 << 31: m, shift = m // 2, shift - 1
-    if shift > 62: m, shift = int(round(real * 2.0**62)), 62
-    if shift < 1: raise ValueError(f"multiplier {real} is too large for the fixed-point format (>= 2^30)")
+    if shift > SHIFT_MAX: m, shift = int(round(real * 2.0**SHIFT_MAX)), SHIFT_MAX
+    if shift < SHIFT_MIN: raise ValueError(f"multiplier {real} is too large for the fixed-point format (>= 2^30)")
     return m, shift
 
 # %% ../nbs/06_quantize.ipynb #2608fabb

@@ -42,7 +42,7 @@ def dequantize_groups(q, s, z):
 def requantize(acc, m, shift):
     "`(acc * m + (1 << (shift - 1))) >> shift` in int64 (numpy arrays or ints broadcast), as FORMAT.md."
     acc, m, shift = np.asarray(acc, np.int64), np.asarray(m, np.int64), np.asarray(shift, np.int64)
-    assert (shift >= 1).all() and (shift <= 62).all() and (m >= 0).all() and (m < 2**31).all()
+    assert (shift >= SHIFT_MIN).all() and (shift <= SHIFT_MAX).all() and (m >= 0).all() and (m < 2**31).all()
     assert np.abs(acc).max(initial=0) < 2**62 // max(int(m.max(initial=1)), 1), "requantize would overflow int64"
     return (acc * m + (np.int64(1) << (shift - 1))) >> shift
 

@@ -10,13 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pool.h"
+
 void fuzz_setup(void) {
   /* ~5 M multiply-accumulates, 128 MB and 256 ops at most: every input runs in milliseconds under
      ASan, and a model beyond them is refused by model_check_limits like a hostile file */
   setenv("TINYRUNTIME_MAX_MEMORY_MB", "128", 0);
   setenv("TINYRUNTIME_MAX_GMAC", "0.005", 0);
   setenv("TINYRUNTIME_MAX_OPS", "256", 0);
-  setenv("OMP_NUM_THREADS", "1", 0);
+  pool_set_threads(1);
 }
 
 uint32_t fuzz_crc32(uint32_t crc, const uint8_t *p, size_t n) {

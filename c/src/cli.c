@@ -18,9 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "cli.h"
 #include "data.h"
@@ -28,6 +25,7 @@
 #include "engine.h"
 #include "limits.h"
 #include "model.h"
+#include "pool.h"
 
 /* What one cli_main call holds, released on every way out (die() jumps back to cli_main). */
 static struct {
@@ -74,7 +72,7 @@ static void usage(FILE *f) {
           "               in the order the files were given/found\n"
           "               without it: print one line, the top-1 accuracy in percent (%%.4f); each file's\n"
           "               label is its parent folder's name, a decimal integer < the number of classes\n"
-          "  --threads N  OpenMP threads (default: all cores)\n"
+          "  --threads N  threads (default: the CPUs this process may use)\n"
           "  --help       this text\n"
           "\n"
           "Environment:\n"
@@ -142,9 +140,7 @@ static int run(int argc, char **argv) {
     fprintf(stderr, "%s: TINYRUNTIME_KERNELS: %s\n", ENGINE_BINARY, kerr);
     return 2;
   }
-#ifdef _OPENMP
-  if (threads) omp_set_num_threads((int)threads);
-#endif
+  if (threads) pool_set_threads((int)threads);
 
   const char *mpath = argv[a++];
   Model *m = &g.m;

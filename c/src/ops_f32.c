@@ -11,12 +11,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "act.h"
 #include "engine_impl.h"
+#include "pool.h"
 #include "util.h"
 
 #define ECHUNK 16384 /* elementwise ops: elements per task */
@@ -127,6 +125,41 @@ static void gemm_block(const Engine *e, const OpState *s, int g, int n, float *o
   }
 }
 
+/* one group's GEMM over threads (gemm_group): its arguments and its split */
+typedef struct {
+  const Engine *e;
+  const OpState *s;
+  const float *in;
+  float *out;
+  int g, n, c0;
+  uint32_t act;
+  size_t T, P, TB, PB, nbp; /* column tiles, row panels, tiles per block, panels per item, items per block */
+} GemmJob;
+
+static void pack_tiles(void *arg, long t0, long t1) {
+  const GemmJob *j = arg;
+  for (long t = t0; t < t1; t++) pack_tile(j->s, j->e->kf->gemm->nr, j->in, j->n, j->c0, (size_t)t, j->e->scratch[SCRATCH_0]);
+}
+
+/* a thread's contiguous range of column tiles: block by block of TB, pack them, then every panel */
+static void tiles_all_panels(void *arg, long tb, long tz) {
+  const GemmJob *j = arg;
+  for (size_t t0 = (size_t)tb; t0 < (size_t)tz; t0 += j->TB) {
+    size_t t1 = t0 + j->TB < (size_t)tz ? t0 + j->TB : (size_t)tz;
+    pack_tiles(arg, (long)t0, (long)t1);
+    gemm_block(j->e, j->s, j->g, j->n, j->out, j->act, 0, j->P, t0, t1);
+  }
+}
+
+/* item it: tile block it / nbp times panel block it % nbp (B packed before) */
+static void gemm_item(void *arg, long it, long end) {
+  (void)end;
+  const GemmJob *j = arg;
+  size_t tb = (size_t)it / j->nbp, pb = (size_t)it % j->nbp, P = j->P, T = j->T;
+  size_t p1 = (pb + 1) * j->PB < P ? (pb + 1) * j->PB : P, t1 = (tb + 1) * j->TB < T ? (tb + 1) * j->TB : T;
+  gemm_block(j->e, j->s, j->g, j->n, j->out, j->act, pb * j->PB, p1, tb * j->TB, t1);
+}
+
 /* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images. With enough column tiles,
    each thread takes a contiguous range of them (ceil or floor of T/threads) and, block by block of
    TB tiles, packs them and multiplies every row panel by them while they are in its cache; so each
@@ -135,58 +168,44 @@ static void gemm_block(const Engine *e, const OpState *s, int g, int n, float *o
    at 2 threads ~50 -> ~42 ms/image then). With few tiles, all are packed first and the items are
    blocks of tiles times ranges of row panels. */
 static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
-  int nr = e->kf->gemm->nr;
-  float *bpack = e->scratch[SCRATCH_0];
-  size_t N = (size_t)n * s->OH * s->OW, T = rt_cdiv(N, (size_t)nr), P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
-  int c0 = g * (s->C / s->groups);
-  size_t TB = 8; /* tiles per column block: 8 x NR columns of B stay in cache across the panels */
-  size_t nbt = rt_cdiv(T, TB), PB = P;
-  int threads = 1;
-#ifdef _OPENMP
-  threads = omp_get_max_threads();
-#endif
-  while (PB > 1 && nbt * rt_cdiv(P, PB) < (size_t)threads * 4) PB = rt_cdiv(PB, 2);
-  size_t nbp = rt_cdiv(P, PB), items = nbt * nbp;
-  if (nbp == 1) {
-#pragma omp parallel
-    {
-      size_t id = 0, nth = 1;
-#ifdef _OPENMP
-      id = (size_t)omp_get_thread_num(), nth = (size_t)omp_get_num_threads();
-#endif
-      for (size_t t0 = T * id / nth, tz = T * (id + 1) / nth; t0 < tz; t0 += TB) {
-        size_t t1 = t0 + TB < tz ? t0 + TB : tz;
-        for (size_t t = t0; t < t1; t++) pack_tile(s, nr, in, n, c0, t, bpack);
-        gemm_block(e, s, g, n, out, act, 0, P, t0, t1);
-      }
-    }
+  GemmJob j = {e, s, in, out, g, n, g * (s->C / s->groups), act, 0, 0, 8, 0, 0};
+  size_t N = (size_t)n * s->OH * s->OW;
+  j.T = rt_cdiv(N, (size_t)e->kf->gemm->nr), j.P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
+  size_t nbt = rt_cdiv(j.T, j.TB), threads = (size_t)pool_threads(); /* TB: 8 x NR columns of B stay in cache */
+  j.PB = j.P;
+  while (j.PB > 1 && nbt * rt_cdiv(j.P, j.PB) < threads * 4) j.PB = rt_cdiv(j.PB, 2);
+  j.nbp = rt_cdiv(j.P, j.PB);
+  if (j.nbp == 1) {
+    pool_for((long)j.T, tiles_all_panels, &j);
     return;
   }
-#pragma omp parallel
-  {
-#pragma omp for schedule(static)
-    for (size_t t = 0; t < T; t++) pack_tile(s, nr, in, n, c0, t, bpack);
-#pragma omp for schedule(dynamic, 1)
-    for (size_t it = 0; it < items; it++) {
-      size_t tb = it / nbp, pb = it % nbp;
-      size_t p1 = (pb + 1) * PB < P ? (pb + 1) * PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
-      gemm_block(e, s, g, n, out, act, pb * PB, p1, tb * TB, t1);
-    }
+  pool_for((long)j.T, pack_tiles, &j);
+  pool_for_dyn((long)(nbt * j.nbp), gemm_item, &j);
+}
+
+typedef struct {
+  const OpState *s;
+  const float *x, *w, *b;
+  float *y;
+  const F32DwShape *sh;
+  f32_dwconv_fn dw;
+} DwJob;
+
+static void dw_planes(void *arg, long q0, long q1) {
+  const DwJob *j = arg;
+  const OpState *s = j->s;
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, mult = (size_t)(s->O / s->groups);
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
+    size_t img = q / s->O, o = q % s->O;
+    j->dw(j->x + (img * s->C + o / mult) * HW, j->w + o * (size_t)s->kh * s->kw, j->b ? j->b[o] : 0.0f, j->y + q * OHW, j->sh);
   }
 }
 
 static void conv_dw(const Engine *e, const Op *op, const OpState *s, const float *x, float *y, int n) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
-  const float *w = wp->data, *b = bp ? bp->data : NULL;
   F32DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, (int)op->act};
-  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, mult = (size_t)(s->O / s->groups);
-  size_t planes = (size_t)n * s->O;
-  f32_dwconv_fn dw = e->kf->dw->dwconv;
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {
-    size_t img = q / s->O, o = q % s->O;
-    dw(x + (img * s->C + o / mult) * HW, w + o * (size_t)s->kh * s->kw, b ? b[o] : 0.0f, y + q * OHW, &sh);
-  }
+  DwJob j = {s, x, wp->data, bp ? bp->data : NULL, y, &sh, e->kf->dw->dwconv};
+  pool_for((long)n * s->O, dw_planes, &j);
 }
 
 static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
@@ -201,32 +220,59 @@ static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
 
 /* ---------------------------------------------------------------- elementwise */
 
+/* an elementwise op's arguments (EwJob) and its pieces over threads */
+typedef struct {
+  const float *a, *b;
+  float *y;
+  size_t count, HW; /* elements (ECHUNK pieces); MUL: plane size */
+  int bcast, act;   /* MUL: b has one value per plane; the activation */
+  f32_act_fn f;
+} EwJob;
+
+static void act_chunks(void *arg, long t0, long t1) {
+  const EwJob *j = arg;
+  for (size_t a = (size_t)t0 * ECHUNK; a < (size_t)t1 * ECHUNK && a < j->count; a += ECHUNK)
+    j->f(j->y + a, j->count - a < ECHUNK ? j->count - a : ECHUNK, j->act);
+}
+
 /* the activation over the whole output of an op, in chunks over threads */
 static void act_all(const Engine *e, float *y, size_t count, uint32_t act) {
   if (act == ACT_NONE) return;
-  long chunks = (long)rt_cdiv(count, ECHUNK);
-  f32_act_fn f = e->kf->act;
-#pragma omp parallel for schedule(static)
-  for (long t = 0; t < chunks; t++) {
-    size_t a = (size_t)t * ECHUNK;
-    f(y + a, count - a < ECHUNK ? count - a : ECHUNK, (int)act);
-  }
+  EwJob j = {NULL, NULL, y, count, 0, 0, (int)act, e->kf->act};
+  pool_for((long)rt_cdiv(count, ECHUNK), act_chunks, &j);
 }
 
 static size_t out_count(const Engine *e, const Op *op, int n) { return (size_t)n * value_elems(&e->m->values[op->out]); }
 
+/* add, then the activation while the chunk is in cache */
+static void add_chunks(void *arg, long t0, long t1) {
+  const EwJob *j = arg;
+  for (size_t k0 = (size_t)t0 * ECHUNK; k0 < (size_t)t1 * ECHUNK && k0 < j->count; k0 += ECHUNK) {
+    size_t k1 = j->count - k0 < ECHUNK ? j->count : k0 + ECHUNK;
+    for (size_t k = k0; k < k1; k++) j->y[k] = j->a[k] + j->b[k];
+    j->f(j->y + k0, k1 - k0, j->act);
+  }
+}
+
 static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
-  const float *a = engine_val(e, op->in[0]), *b = engine_val(e, op->in[1]);
-  float *y = engine_val(e, op->out);
   size_t count = out_count(e, op, n);
-  long chunks = (long)rt_cdiv(count, ECHUNK);
-  f32_act_fn act = e->kf->act;
-#pragma omp parallel for schedule(static)
-  for (long t = 0; t < chunks; t++) {   /* add, then the activation while the chunk is in cache */
-    size_t k0 = (size_t)t * ECHUNK, k1 = count - k0 < ECHUNK ? count : k0 + ECHUNK;
-    for (size_t k = k0; k < k1; k++) y[k] = a[k] + b[k];
-    act(y + k0, k1 - k0, (int)op->act);
+  EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, e->kf->act};
+  pool_for((long)rt_cdiv(count, ECHUNK), add_chunks, &j);
+}
+
+/* one channel plane of one image per step */
+static void mul_planes(void *arg, long q0, long q1) {
+  const EwJob *j = arg;
+  size_t HW = j->HW;
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
+    const float *ap = j->a + q * HW, *bp = j->bcast ? j->b + q : j->b + q * HW;
+    float *yp = j->y + q * HW;
+    if (j->bcast)
+      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[0];
+    else
+      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[k];
+    j->f(yp, HW, j->act);
   }
 }
 
@@ -234,21 +280,9 @@ static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
 static void run_mul(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
   const Value *va = &e->m->values[op->in[0]], *vb = &e->m->values[op->in[1]];
-  const float *a = engine_val(e, op->in[0]), *b = engine_val(e, op->in[1]);
-  float *y = engine_val(e, op->out);
-  f32_act_fn act = e->kf->act;
-  size_t HW = (size_t)va->h * va->w, planes = (size_t)n * va->c;
-  int bcast = value_elems(vb) != value_elems(va);
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {   /* one channel plane of one image per step */
-    const float *ap = a + q * HW, *bp = bcast ? b + q : b + q * HW;
-    float *yp = y + q * HW;
-    if (bcast)
-      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[0];
-    else
-      for (size_t k = 0; k < HW; k++) yp[k] = ap[k] * bp[k];
-    act(yp, HW, (int)op->act);
-  }
+  EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), 0, (size_t)va->h * va->w,
+             value_elems(vb) != value_elems(va), (int)op->act, e->kf->act};
+  pool_for((long)n * va->c, mul_planes, &j);
 }
 
 static void run_concat(Engine *e, const Op *op, const OpState *s, int n) {
@@ -276,13 +310,24 @@ static void run_copy_act(Engine *e, const Op *op, const OpState *s, int n) {   /
 
 /* ---------------------------------------------------------------- pools */
 
+/* a pool op's arguments; each function below computes the channel planes [q0, q1) of the batch */
+typedef struct {
+  const Op *op;
+  const Value *vx, *vy;
+  const float *x;
+  float *y;
+} PoolJob;
+
 /* PyTorch's max pool: padding never chosen, NaN propagates; an empty window gives -inf */
-static void maxpool(const Op *op, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+static void maxpool(void *arg, long q0, long q1) {
+  const PoolJob *j = arg;
+  const Op *op = j->op;
+  const Value *vx = j->vx, *vy = j->vy;
+  const float *x = j->x;
+  float *y = j->y;
   int kh = op->attr[0], kw = op->attr[1], sh = op->attr[2], sw = op->attr[3], ph = op->attr[4], pw = op->attr[5];
   int dh = op->attr[6], dw = op->attr[7], H = (int)vx->h, W = (int)vx->w, OH = (int)vy->h, OW = (int)vy->w;
-  size_t planes = (size_t)n * vx->c;
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     const float *xp = x + q * H * W;
     float *yp = y + q * OH * OW;
     for (int oy = 0; oy < OH; oy++)
@@ -313,12 +358,15 @@ static void maxpool(const Op *op, const Value *vx, const Value *vy, const float 
 
 /* PyTorch's avg pool: the window is clipped to the padded input for count_include_pad, to the
    input for the sum and otherwise; divisor_override wins */
-static void avgpool(const Op *op, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+static void avgpool(void *arg, long q0, long q1) {
+  const PoolJob *j = arg;
+  const Op *op = j->op;
+  const Value *vx = j->vx, *vy = j->vy;
+  const float *x = j->x;
+  float *y = j->y;
   int kh = op->attr[0], kw = op->attr[1], sh = op->attr[2], sw = op->attr[3], ph = op->attr[4], pw = op->attr[5];
   int cip = op->attr[7], dov = op->attr[8], H = (int)vx->h, W = (int)vx->w, OH = (int)vy->h, OW = (int)vy->w;
-  size_t planes = (size_t)n * vx->c;
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     const float *xp = x + q * H * W;
     float *yp = y + q * OH * OW;
     for (int oy = 0; oy < OH; oy++)
@@ -339,11 +387,14 @@ static void avgpool(const Op *op, const Value *vx, const Value *vy, const float 
   }
 }
 
-static void adaptive(int is_max, const Value *vx, const Value *vy, const float *x, float *y, int n) {
+static void adaptive(void *arg, long q0, long q1) {
+  const PoolJob *j = arg;
+  const Value *vx = j->vx, *vy = j->vy;
+  const float *x = j->x;
+  float *y = j->y;
+  int is_max = j->op->type == OP_ADAPTIVE_MAXPOOL2D;
   long H = vx->h, W = vx->w, OH = vy->h, OW = vy->w;
-  size_t planes = (size_t)n * vx->c;
-#pragma omp parallel for schedule(static)
-  for (size_t q = 0; q < planes; q++) {
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     const float *xp = x + q * H * W;
     float *yp = y + q * OH * OW;
     for (long oy = 0; oy < OH; oy++)
@@ -369,11 +420,8 @@ static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {
   const Value *vx = &e->m->values[op->in[0]], *vy = &e->m->values[op->out];
   const float *x = engine_val(e, op->in[0]);
   float *y = engine_val(e, op->out);
-  switch (op->type) {
-  case OP_MAXPOOL2D: maxpool(op, vx, vy, x, y, n); break;
-  case OP_AVGPOOL2D: avgpool(op, vx, vy, x, y, n); break;
-  default: adaptive(op->type == OP_ADAPTIVE_MAXPOOL2D, vx, vy, x, y, n); break;
-  }
+  PoolJob j = {op, vx, vy, x, y};
+  pool_for((long)n * vx->c, op->type == OP_MAXPOOL2D ? maxpool : op->type == OP_AVGPOOL2D ? avgpool : adaptive, &j);
   act_all(e, y, out_count(e, op, n), op->act);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine_impl.h"
+#include "pool.h"
 #include "util.h"
 
 #define KCHUNK 16             /* im2col rows per task */
@@ -74,105 +75,113 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
   return 0;
 }
 
-/* the GEMM of one conv group (or of the batch for LINEAR), split in MB x NB tasks over threads */
-static void run_gemm(const Engine *e, const OpState *s, int gi, int N, size_t ldx, void *y, ptrdiff_t ys_o,
-                     ptrdiff_t ys_p, const Op *op) {
-  int sq8 = e->m->kind == KIND_SQ8;
-  const Q8Kernels *k = e->kq;
-  int MB = (int)q8_round_up(64, (size_t)k->mr), NB = (int)q8_round_up(64, (size_t)k->nr);
-  int mt = (s->M + MB - 1) / MB, nt = (N + NB - 1) / NB;
-  const int16_t *A = s->A + (size_t)gi * s->a_elems, *xq = e->scratch[SCRATCH_0];
-  const float *xs = e->scratch[SCRATCH_2];
-  size_t ps = gemm_pstride(k, s);
-  int32_t zy = e->m->values[op->out].zero_point;
-#pragma omp for schedule(dynamic, 1)
-  for (int t = 0; t < mt * nt; t++) {
-    int o0 = (t / nt) * MB, p0 = (t % nt) * NB;
-    int oc = gi * s->M + o0;                        /* first output channel of the task */
-    Q8Gemm g = { imin(MB, s->M - o0), imin(NB, N - p0), s->G, s->kp, A + k->a_elems(o0, s->G, s->gs),
-                 xq + (size_t)(p0 / k->nr) * ps, (ptrdiff_t)ps };
-    if (sq8) {
+/* one GEMM op's run (one image and conv group, or LINEAR's batch): its phases, each split over threads */
+typedef struct {
+  const Engine *e;
+  const OpState *s;
+  const Op *op;
+  const void *x;          /* CONV2D: the image; LINEAR: the batch */
+  const float *xf;        /* dq8: the float columns to quantize, row stride ldxf */
+  ptrdiff_t ldxf;
+  void *y;                /* the output of channel o, column p: y + o * ys_o + p * ys_p (elements) */
+  ptrdiff_t ys_o, ys_p;
+  int sq8, gi, N, n;      /* group; GEMM columns; LINEAR: images */
+  int MB, NB, nt;         /* GEMM tasks: MB x NB, nt per row of tasks */
+  size_t ldx, ps;         /* columns of the X scratch; int16 units per NR-column panel */
+} Q8Job;
+
+/* GEMM tasks [t0, t1): (t / nt, t % nt) of MB x NB */
+static void gemm_tasks(void *arg, long t0, long t1) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  const Q8Kernels *k = j->e->kq;
+  const int16_t *A = s->A + (size_t)j->gi * s->a_elems, *xq = j->e->scratch[SCRATCH_0];
+  const float *xs = j->e->scratch[SCRATCH_2];
+  const Op *op = j->op;
+  int32_t zy = j->e->m->values[op->out].zero_point;
+  for (long t = t0; t < t1; t++) {
+    int o0 = (int)(t / j->nt) * j->MB, p0 = (int)(t % j->nt) * j->NB;
+    int oc = j->gi * s->M + o0;                        /* first output channel of the task */
+    Q8Gemm g = { imin(j->MB, s->M - o0), imin(j->NB, j->N - p0), s->G, s->kp, A + k->a_elems(o0, s->G, s->gs),
+                 xq + (size_t)(p0 / k->nr) * j->ps, (ptrdiff_t)j->ps };
+    if (j->sq8) {
       Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, zy, op->qmin, op->qmax,
-                      (int8_t *)y + (ptrdiff_t)oc * ys_o + (ptrdiff_t)p0 * ys_p, ys_o, ys_p };
+                      (int8_t *)j->y + (ptrdiff_t)oc * j->ys_o + (ptrdiff_t)p0 * j->ys_p, j->ys_o, j->ys_p };
       k->sq8_gemm(&g, &ep);
     } else {
-      Q8Dq8Epi ep = { s->ws + (size_t)oc * s->G, xs + p0, (ptrdiff_t)ldx, s->bf ? s->bf + oc : NULL, (int)op->act,
-                      (float *)y + (ptrdiff_t)oc * ys_o + (ptrdiff_t)p0 * ys_p, ys_o, ys_p };
+      Q8Dq8Epi ep = { s->ws + (size_t)oc * s->G, xs + p0, (ptrdiff_t)j->ldx, s->bf ? s->bf + oc : NULL, (int)op->act,
+                      (float *)j->y + (ptrdiff_t)oc * j->ys_o + (ptrdiff_t)p0 * j->ys_p, j->ys_o, j->ys_p };
       k->dq8_gemm(&g, &ep);
     }
   }
 }
 
-/* dq8: quantize the float columns [0, N) of xf (row stride ldxf) into the xq / xs scratch */
-static void run_quant(const Engine *e, const OpState *s, const float *xf, ptrdiff_t ldxf, int N, size_t ldx) {
-  const Q8Kernels *k = e->kq;
-  int NB = (int)q8_round_up(64, (size_t)k->nr), nt = (N + NB - 1) / NB;
-  int16_t *xq = e->scratch[SCRATCH_0];
-  float *xs = e->scratch[SCRATCH_2];
-  size_t ps = gemm_pstride(k, s);
-#pragma omp for schedule(static)
-  for (int t = 0; t < nt; t++) {
-    int p0 = t * NB;
-    k->dq8_quant(s->G, s->gs, imin(NB, N - p0), xf + p0, ldxf, s->asym, xq + (size_t)(p0 / k->nr) * ps,
-                 (ptrdiff_t)ps, xs + p0, (ptrdiff_t)ldx);
+/* dq8: quantize column tasks [t0, t1) (NB columns each) of xf into the xq / xs scratch */
+static void quant_tasks(void *arg, long t0, long t1) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  const Q8Kernels *k = j->e->kq;
+  int16_t *xq = j->e->scratch[SCRATCH_0];
+  float *xs = j->e->scratch[SCRATCH_2];
+  for (long t = t0; t < t1; t++) {
+    int p0 = (int)t * j->NB;
+    k->dq8_quant(s->G, s->gs, imin(j->NB, j->N - p0), j->xf + p0, j->ldxf, s->asym, xq + (size_t)(p0 / k->nr) * j->ps,
+                 (ptrdiff_t)j->ps, xs + p0, (ptrdiff_t)j->ldx);
   }
 }
 
+/* LINEAR: rows [k0, k1) of X, one column per image: X[k][img] */
+static void linear_rows(void *arg, long k0, long k1) {
+  const Q8Job *j = arg;
+  int K = j->s->K;
+  int16_t *xq = j->e->scratch[SCRATCH_0];
+  float *xf = j->e->scratch[SCRATCH_1];
+  for (int kk = (int)k0; kk < (int)k1; kk++)
+    for (int i = 0; i < j->n; i++)
+      if (j->sq8) j->e->kq->put_x(xq, j->ps, kk, i, ((const int8_t *)j->x)[(size_t)i * K + kk]);
+      else xf[(size_t)kk * j->ldx + i] = ((const float *)j->x)[(size_t)i * K + kk];
+}
+
+/* CONV2D: im2col rows [t0 * KCHUNK, t1 * KCHUNK) of the image's group gi (sq8: into xq; dq8: into xf) */
+static void im2col_rows(void *arg, long t0, long t1) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  int c0 = j->gi * (s->C / s->groups), r0 = (int)t0 * KCHUNK, r1 = imin(s->K, (int)t1 * KCHUNK);
+  if (j->sq8)
+    j->e->kq->im2col_i8(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW,
+                        j->e->m->values[j->op->in[0]].zero_point, r0, r1, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps);
+  else
+    q8_im2col_f32(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW, r0, r1,
+                  j->e->scratch[SCRATCH_1], (ptrdiff_t)j->ldx);
+}
+
+/* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads */
+static void quant_gemm(Q8Job *j) {
+  if (!j->sq8) pool_for(j->nt, quant_tasks, j);
+  pool_for_dyn((long)((j->s->M + j->MB - 1) / j->MB) * j->nt, gemm_tasks, j);
+}
+
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
-  int sq8 = e->m->kind == KIND_SQ8;
   const Q8Kernels *k = e->kq;
-  const void *x = engine_val(e, op->in[0]);
-  void *y = engine_val(e, op->out);
-  int16_t *xq = e->scratch[SCRATCH_0];
-  float *xf = e->scratch[SCRATCH_1];
-  size_t ldx = gemm_ldx(k, s, e->batch), ps = gemm_pstride(k, s);
-  if (s->linear) {   /* one column per image: X[k][img] */
-    int K = s->K;
-#pragma omp parallel
-    {
-      if (sq8) {
-#pragma omp for schedule(static)
-        for (int kk = 0; kk < K; kk++)
-          for (int i = 0; i < n; i++) k->put_x(xq, ps, kk, i, ((const int8_t *)x)[(size_t)i * K + kk]);
-      } else {
-#pragma omp for schedule(static)
-        for (int kk = 0; kk < K; kk++)
-          for (int i = 0; i < n; i++) xf[(size_t)kk * ldx + i] = ((const float *)x)[(size_t)i * K + kk];
-        run_quant(e, s, xf, (ptrdiff_t)ldx, n, ldx);
-      }
-      run_gemm(e, s, 0, n, ldx, y, 1, s->O, op);
-    }
+  Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O,
+              e->m->kind == KIND_SQ8, 0, n, n, (int)q8_round_up(64, (size_t)k->mr), (int)q8_round_up(64, (size_t)k->nr),
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s) };
+  j.ldxf = (ptrdiff_t)j.ldx;
+  if (s->linear) {
+    j.nt = (n + j.NB - 1) / j.NB;
+    pool_for(s->K, linear_rows, &j);
+    quant_gemm(&j);
     return;
   }
-  size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)s->O * s->OH * s->OW;
-  int N = s->OH * s->OW, cig = s->C / s->groups;
-  int32_t zx = e->m->values[op->in[0]].zero_point;
+  size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)s->O * s->OH * s->OW, es = j.sq8 ? 1 : 4;
+  j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
   for (int i = 0; i < n; i++)
-    for (int gi = 0; gi < s->groups; gi++) {
-#pragma omp parallel
-      {
-        int kt = (s->K + KCHUNK - 1) / KCHUNK;
-        if (sq8) {
-          const int8_t *xi = (const int8_t *)x + i * in_img;
-#pragma omp for schedule(static)
-          for (int t = 0; t < kt; t++)
-            k->im2col_i8(xi, s->H, s->W, gi * cig, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH,
-                         s->OW, zx, t * KCHUNK, imin(s->K, (t + 1) * KCHUNK), xq, (ptrdiff_t)ps);
-          run_gemm(e, s, gi, N, ldx, (int8_t *)y + i * out_img, N, 1, op);
-        } else {
-          const float *xi = (const float *)x + i * in_img;
-          if (s->direct) {
-            run_quant(e, s, xi, N, N, ldx);
-          } else {
-#pragma omp for schedule(static)
-            for (int t = 0; t < kt; t++)
-              q8_im2col_f32(xi, s->H, s->W, gi * cig, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH,
-                            s->OW, t * KCHUNK, imin(s->K, (t + 1) * KCHUNK), xf, (ptrdiff_t)ldx);
-            run_quant(e, s, xf, (ptrdiff_t)ldx, N, ldx);
-          }
-          run_gemm(e, s, gi, N, ldx, (float *)y + i * out_img, N, 1, op);
-        }
-      }
+    for (j.gi = 0; j.gi < s->groups; j.gi++) {
+      j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
+      j.y = (char *)engine_val(e, op->out) + i * out_img * es;
+      if (!j.sq8 && s->direct) j.xf = j.x, j.ldxf = j.N;   /* 1x1: the image is X */
+      else pool_for((s->K + KCHUNK - 1) / KCHUNK, im2col_rows, &j);
+      quant_gemm(&j);
     }
 }
 
@@ -187,82 +196,110 @@ static Q8Pool pool_of(const Op *op) {
 
 static size_t in_count(const Engine *e, const Op *op, int n) { return (size_t)n * value_elems(&e->m->values[op->in[0]]); }
 
-/* BODY over the n images' elements in ECHUNK pieces [a, a + len), over threads */
-#define CHUNKS(total, BODY)                                                             \
-  do {                                                                                  \
-    size_t total_ = (total);                                                            \
-    long chunks_ = (long)rt_cdiv(total_, ECHUNK);                                       \
-    _Pragma("omp parallel for schedule(static)")                                        \
-    for (long t_ = 0; t_ < chunks_; t_++) {                                             \
-      size_t a = (size_t)t_ * ECHUNK, len = total_ - a < ECHUNK ? total_ - a : ECHUNK;  \
-      BODY;                                                                             \
-    }                                                                                   \
-  } while (0)
+/* an elementwise sq8 op: x (and b) to y, by `body` over ECHUNK pieces [a, a + len) over threads */
+typedef struct Ew Ew;
+struct Ew {
+  Engine *e;
+  const Op *op;
+  const void *x, *b;
+  void *y;
+  size_t total, HW; /* elements of the batch; MUL by plane and CONCAT: elements per plane / image */
+  void (*body)(const Ew *w, size_t a, size_t len);
+};
 
-static void run_quantize(Engine *e, const Op *op, const OpState *s, int n) {
-  (void)s;
-  const float *x = engine_val(e, op->in[0]);
-  int8_t *y = engine_val(e, op->out);
-  const Value *yv = &e->m->values[op->out];
-  CHUNKS(in_count(e, op, n), q8_sq8_quantize(x + a, len, yv->scale, yv->zero_point, y + a));
+static void ew_chunks(void *arg, long t0, long t1) {
+  const Ew *w = arg;
+  for (size_t a = (size_t)t0 * ECHUNK; a < (size_t)t1 * ECHUNK && a < w->total; a += ECHUNK)
+    w->body(w, a, w->total - a < ECHUNK ? w->total - a : ECHUNK);
 }
 
-static void run_dequantize(Engine *e, const Op *op, const OpState *s, int n) {
-  (void)s;
-  const int8_t *x = engine_val(e, op->in[0]);
-  float *y = engine_val(e, op->out);
-  const Value *xv = &e->m->values[op->in[0]];
-  CHUNKS(in_count(e, op, n), q8_sq8_dequantize(x + a, len, xv->scale, xv->zero_point, y + a));
+static Ew ew_of(Engine *e, const Op *op, int n, void (*body)(const Ew *, size_t, size_t)) {
+  Ew w = { e, op, engine_val(e, op->in[0]), op->n_in > 1 ? engine_val(e, op->in[1]) : NULL, engine_val(e, op->out),
+           in_count(e, op, n), 0, body };
+  return w;
 }
 
-static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
-  (void)s;
-  const Model *m = e->m;
-  const int8_t *x = engine_val(e, op->in[0]), *b = engine_val(e, op->in[1]);
-  int8_t *y = engine_val(e, op->out);
-  int32_t za = m->values[op->in[0]].zero_point, zb = m->values[op->in[1]].zero_point, zy = m->values[op->out].zero_point;
-  CHUNKS(in_count(e, op, n), q8_sq8_add(x + a, b + a, len, za, zb, zy, op->attr[A_ADD_M_A], op->attr[A_ADD_M_B],
-                                        op->attr[A_ADD_SHIFT], op->qmin, op->qmax, y + a));
+static void chunks(Engine *e, const Op *op, int n, void (*body)(const Ew *, size_t, size_t)) {
+  Ew w = ew_of(e, op, n, body);
+  pool_for((long)rt_cdiv(w.total, ECHUNK), ew_chunks, &w);
 }
+
+static int32_t zp(const Ew *w, uint32_t v) { return w->e->m->values[v].zero_point; }
+
+static void quantize_body(const Ew *w, size_t a, size_t len) {
+  const Value *yv = &w->e->m->values[w->op->out];
+  q8_sq8_quantize((const float *)w->x + a, len, yv->scale, yv->zero_point, (int8_t *)w->y + a);
+}
+
+static void dequantize_body(const Ew *w, size_t a, size_t len) {
+  const Value *xv = &w->e->m->values[w->op->in[0]];
+  q8_sq8_dequantize((const int8_t *)w->x + a, len, xv->scale, xv->zero_point, (float *)w->y + a);
+}
+
+static void add_body(const Ew *w, size_t a, size_t len) {
+  const Op *op = w->op;
+  q8_sq8_add((const int8_t *)w->x + a, (const int8_t *)w->b + a, len, zp(w, op->in[0]), zp(w, op->in[1]), zp(w, op->out),
+             op->attr[A_ADD_M_A], op->attr[A_ADD_M_B], op->attr[A_ADD_SHIFT], op->qmin, op->qmax, (int8_t *)w->y + a);
+}
+
+/* MUL of same-shape tensors: pieces [a, a + len); by plane (b has one value per channel plane): planes */
+static void mul_span(const Ew *w, size_t a, size_t len, size_t b_at, int b_step) {
+  const Op *op = w->op;
+  q8_sq8_mul((const int8_t *)w->x + a, (const int8_t *)w->b + b_at, len, b_step, zp(w, op->in[0]), zp(w, op->in[1]),
+             zp(w, op->out), op->attr[A_MUL_M], op->attr[A_MUL_SHIFT], op->qmin, op->qmax, (int8_t *)w->y + a);
+}
+static void mul_body(const Ew *w, size_t a, size_t len) { mul_span(w, a, len, a, 1); }
+static void mul_planes(void *arg, long q0, long q1) {
+  const Ew *w = arg;
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) mul_span(w, q * w->HW, w->HW, q, 0);
+}
+
+static void lut_body(const Ew *w, size_t a, size_t len) {
+  q8_sq8_lut((const int8_t *)w->x + a, len, op_param(w->e->m, w->op, P_SQ8_ACT_LUT)->data, (int8_t *)w->y + a);
+}
+
+static void clamp_body(const Ew *w, size_t a, size_t len) {
+  q8_sq8_clamp((const int8_t *)w->x + a, len, w->op->qmin, w->op->qmax, (int8_t *)w->y + a);
+}
+
+static void run_quantize(Engine *e, const Op *op, const OpState *s, int n) { (void)s, chunks(e, op, n, quantize_body); }
+static void run_dequantize(Engine *e, const Op *op, const OpState *s, int n) { (void)s, chunks(e, op, n, dequantize_body); }
+static void run_add(Engine *e, const Op *op, const OpState *s, int n) { (void)s, chunks(e, op, n, add_body); }
 
 /* MUL: b is a's shape, or (C, 1, 1): one value per channel plane of each image */
 static void run_mul(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
-  const Model *m = e->m;
-  const Value *va = &m->values[op->in[0]], *vb = &m->values[op->in[1]];
-  const int8_t *x = engine_val(e, op->in[0]), *b = engine_val(e, op->in[1]);
-  int8_t *y = engine_val(e, op->out);
-  int32_t za = va->zero_point, zb = vb->zero_point, zy = m->values[op->out].zero_point;
-  int32_t mm = op->attr[A_MUL_M], sh = op->attr[A_MUL_SHIFT];
+  const Value *va = &e->m->values[op->in[0]], *vb = &e->m->values[op->in[1]];
   if (value_elems(vb) == value_elems(va)) {
-    CHUNKS(in_count(e, op, n), q8_sq8_mul(x + a, b + a, len, 1, za, zb, zy, mm, sh, op->qmin, op->qmax, y + a));
+    chunks(e, op, n, mul_body);
     return;
   }
-  size_t HW = (size_t)va->h * va->w;
-  long planes = (long)n * va->c;
-#pragma omp parallel for schedule(static)
-  for (long q = 0; q < planes; q++)
-    q8_sq8_mul(x + (size_t)q * HW, b + q, HW, 0, za, zb, zy, mm, sh, op->qmin, op->qmax, y + (size_t)q * HW);
+  Ew w = ew_of(e, op, n, NULL);
+  w.HW = (size_t)va->h * va->w;
+  pool_for((long)n * va->c, mul_planes, &w);
+}
+
+/* CONCAT of images [i0, i1): each input requantized to the output's scale, one after another */
+static void concat_images(void *arg, long i0, long i1) {
+  const Ew *w = arg;
+  const Op *op = w->op;
+  const Value *yv = &w->e->m->values[op->out];
+  size_t ye = value_elems(yv);
+  for (size_t i = (size_t)i0; i < (size_t)i1; i++)
+    for (size_t k = 0, off = 0; k < op->n_in; k++) {
+      const Value *kv = &w->e->m->values[op->in[k]];
+      size_t ke = value_elems(kv);
+      const int8_t *src = (const int8_t *)engine_val(w->e, op->in[k]) + i * ke;
+      q8_sq8_requant_copy(src, ke, kv->zero_point, yv->zero_point, op->attr[A_CONCAT_M(k)], op->attr[A_CONCAT_SHIFT(k)],
+                          (int8_t *)w->y + i * ye + off);
+      off += ke;
+    }
 }
 
 static void run_concat(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
-  const Model *m = e->m;
-  const Value *yv = &m->values[op->out];
-  int8_t *y = engine_val(e, op->out);
-  size_t ye = value_elems(yv);
-#pragma omp parallel for schedule(static)
-  for (int i = 0; i < n; i++) {
-    size_t off = 0;
-    for (uint32_t k = 0; k < op->n_in; k++) {
-      const Value *kv = &m->values[op->in[k]];
-      size_t ke = value_elems(kv);
-      const int8_t *src = (const int8_t *)engine_val(e, op->in[k]) + (size_t)i * ke;
-      q8_sq8_requant_copy(src, ke, kv->zero_point, yv->zero_point, op->attr[A_CONCAT_M(k)], op->attr[A_CONCAT_SHIFT(k)],
-                          y + (size_t)i * ye + off);
-      off += ke;
-    }
-  }
+  Ew w = ew_of(e, op, n, NULL);
+  pool_for(n, concat_images, &w);
 }
 
 static void run_flatten(Engine *e, const Op *op, const OpState *s, int n) {
@@ -273,30 +310,20 @@ static void run_flatten(Engine *e, const Op *op, const OpState *s, int n) {
 /* ACT: relu / relu6 clamp to qmin/qmax; sigmoid .. hardsigmoid read the op's 256-entry table */
 static void run_act(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
-  const int8_t *x = engine_val(e, op->in[0]);
-  int8_t *y = engine_val(e, op->out);
-  if (op->act > ACT_RELU6) {
-    const int8_t *lut = op_param(e->m, op, P_SQ8_ACT_LUT)->data;
-    CHUNKS(in_count(e, op, n), q8_sq8_lut(x + a, len, lut, y + a));
-  } else
-    CHUNKS(in_count(e, op, n), q8_sq8_clamp(x + a, len, op->qmin, op->qmax, y + a));
+  chunks(e, op, n, op->act > ACT_RELU6 ? lut_body : clamp_body);
 }
 
-/* pools: one task per (image, channel) */
-static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {
-  (void)s;
-  const Model *m = e->m;
-  const Value *xv = &m->values[op->in[0]], *yv = &m->values[op->out];
-  const int8_t *x = engine_val(e, op->in[0]);
-  int8_t *y = engine_val(e, op->out);
+/* pools: one task per (image, channel) plane; planes [t0, t1) */
+static void pool_planes(void *arg, long t0, long t1) {
+  const Ew *w = arg;
+  const Op *op = w->op;
+  const Value *xv = &w->e->m->values[op->in[0]], *yv = &w->e->m->values[op->out];
   int H = (int)xv->h, W = (int)xv->w, OH = (int)yv->h, OW = (int)yv->w;
   int32_t zx = xv->zero_point;
   Q8Pool pool = pool_of(op);
-  long tasks = (long)n * xv->c;
-#pragma omp parallel for schedule(static)
-  for (long t = 0; t < tasks; t++) {
-    const int8_t *xs = x + (size_t)t * H * W;
-    int8_t *ys = y + (size_t)t * OH * OW;
+  for (size_t t = (size_t)t0; t < (size_t)t1; t++) {
+    const int8_t *xs = (const int8_t *)w->x + t * H * W;
+    int8_t *ys = (int8_t *)w->y + t * OH * OW;
     switch (op->type) {
     case OP_MAXPOOL2D: q8_sq8_maxpool(xs, 1, H, W, &pool, OH, OW, ys); break;
     case OP_AVGPOOL2D: q8_sq8_avgpool(xs, 1, H, W, &pool, OH, OW, zx, ys); break;
@@ -304,6 +331,12 @@ static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {
     default: q8_sq8_adaptive_maxpool(xs, 1, H, W, OH, OW, ys); break;
     }
   }
+}
+
+static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {
+  (void)s;
+  Ew w = ew_of(e, op, n, NULL);
+  pool_for((long)n * e->m->values[op->in[0]].c, pool_planes, &w);
 }
 
 /* ---------------------------------------------------------------- the tables */

@@ -3,19 +3,11 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "engine.h"
+#include "pool.h"
 
-void set_threads(int t) {
-#ifdef _OPENMP
-  omp_set_num_threads(t);
-#else
-  (void)t;
-#endif
-}
+void set_threads(int t) { pool_set_threads(t); }
 
 /* prefix err with the step that failed */
 static int failed(const char *step, char *err, size_t errlen) {

@@ -8,5 +8,5 @@
    "forward: ...") */
 int run_model_batches(const unsigned char *buf, size_t size, int batch, int nimg, const float *in, float *out,
                       char *err, size_t errlen);
-void set_threads(int t); /* OpenMP's thread count (no-op without OpenMP) */
+void set_threads(int t); /* the thread pool's thread count (pool_set_threads) */
 #endif
