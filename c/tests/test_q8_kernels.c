@@ -303,6 +303,10 @@ int main(void) {
   test_im2col(10, 20, 30, 1, 1, 1, 1, 1, 0, 0, 1, 1);  /* N = 600: several column chunks */
   test_im2col(8, 30, 30, 1, 3, 3, 1, 1, 1, 1, 1, 1);
   test_im2col(5, 17, 19, 1, 3, 3, 2, 2, 1, 1, 1, 1);
+  test_im2col(16, 9, 11, 1, 1, 1, 2, 2, 0, 0, 1, 1);   /* unpadded: read in place */
+  test_im2col(8, 9, 10, 2, 3, 3, 1, 1, 0, 0, 1, 1);
+  test_im2col(8, 12, 13, 1, 3, 3, 2, 2, 0, 0, 2, 2);
+  test_im2col(4, 40, 150, 1, 3, 3, 1, 1, 1, 1, 1, 1);  /* padded planes too large for the stack buffer */
   if (fails) { fprintf(stderr, "test_q8_kernels: %d failures\n", fails); return 1; }
   printf("test_q8_kernels: ok\n");
   return 0;

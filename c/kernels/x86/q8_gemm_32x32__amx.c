@@ -197,15 +197,18 @@ static void im2col(const int8_t *x, int H, int W, int ci0, int kh, int kw, int s
   size_t pbytes = 2 * (size_t)pstride;
   int direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && OH == H && OW == W;
   /* When the call's input channels fit PADBUF once padded (rows [-ph, H + ph), columns [-pw, W + pw)
-     hold every tap), they are copied there first, and each piece is one plain (strided) copy. */
-  _Alignas(64) int8_t planes[PADBUF];
+     hold every tap), they are copied there first (unpadded: read in place), and every row is read
+     from them without bounds checks. */
+  _Alignas(64) int8_t pbuf[PADBUF];
   int cfirst = k0 / (kh * kw), nch = (k1 - 1) / (kh * kw) - cfirst + 1;
   size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
-  int padded = !direct && k1 > k0 && (sw == 1 || sw == 2) && Hp * Wp <= PADBUF / (size_t)nch;
-  if (padded)
+  int nopad = ph == 0 && pw == 0;   /* the input itself serves, whatever its size */
+  int padded = !direct && k1 > k0 && (sw == 1 || sw == 2) && (nopad || Hp * Wp <= PADBUF / (size_t)nch);
+  const int8_t *planes = nopad ? x + (size_t)(ci0 + cfirst) * H * W : pbuf;
+  if (padded && !nopad)
     for (int c = 0; c < nch; c++) {
       const int8_t *src = x + (size_t)(ci0 + cfirst + c) * H * W;
-      int8_t *d = planes + (size_t)c * Hp * Wp;
+      int8_t *d = pbuf + (size_t)c * Hp * Wp;
       memset(d, pad, (size_t)ph * Wp);
       for (int ih = 0; ih < H; ih++) {
         int8_t *row = d + ((size_t)ph + ih) * Wp;
