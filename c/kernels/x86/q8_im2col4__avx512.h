@@ -160,12 +160,23 @@ static void q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, i
   int8_t *xb = (int8_t *)X, pad = (int8_t)zx;
   size_t pbytes = 2 * (size_t)pstride;
   int direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && OH == H && OW == W;
+  size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
+  if (!direct && (ph > 0 || pw > 0) && (sw == 1 || sw == 2) && Hp * Wp <= PADBUF / 2) {
+    /* many rows (a thread's whole share): pieces of at most R rows, whose channels fit PADBUF padded */
+    int R = (int)(PADBUF / (Hp * Wp) - 1) * kh * kw / 4 * 4;
+    if (R >= 4 && k1 - k0 > R) {
+      for (int ka = k0, kb; ka < k1; ka = kb) {
+        kb = ka / 4 * 4 + R < k1 ? ka / 4 * 4 + R : k1;
+        q4_im2col(lay, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, ka, kb, X, pstride);
+      }
+      return;
+    }
+  }
   /* When the call's input channels fit PADBUF once padded (rows [-ph, H + ph), columns [-pw, W + pw)
      hold every tap), they are copied there first (unpadded: read in place), and every row is read
      from them without bounds checks. */
   _Alignas(64) int8_t pbuf[PADBUF];
   int cfirst = k0 / (kh * kw), nch = (k1 - 1) / (kh * kw) - cfirst + 1;
-  size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
   int nopad = ph == 0 && pw == 0;   /* the input itself serves, whatever its size */
   int padded = !direct && k1 > k0 && (sw == 1 || sw == 2) && (nopad || Hp * Wp <= PADBUF / (size_t)nch);
   const int8_t *planes = nopad ? x + (size_t)(ci0 + cfirst) * H * W : pbuf;
