@@ -15,14 +15,41 @@ void q8_sq8_dequantize(const int8_t *x, size_t n, float s, int32_t z, float *y) 
   for (size_t i = 0; i < n; i++) y[i] = s * (float)((int32_t)x[i] - z);
 }
 
+/* ADD in int32 lanes, exactly FORMAT.md's int64 formula (so that the compiler vectorizes it): with
+   A = a - za, B = b - zb in [-255, 255] and m = mh * 2^16 + ml, the sum is H * 2^16 + L + 2^(s-1),
+   H = A*mah + B*mbh (|H| < 2^24), L = A*mal + B*mbl (|L| < 2^25). For 17 <= s <= 47,
+   floor(sum / 2^s) = (H + 2^(s-17) + (L >> 16)) >> (s - 16) (nested floors; all below 2^31 in
+   magnitude); for s >= 48 the sum lies in (0, 2^s), so the result is 0; s <= 16 takes int64. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("O3")
+#endif
 void q8_sq8_add(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy,
                 int32_t ma, int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y) {
-  int64_t rnd = (int64_t)1 << (shift - 1);
+  if (shift <= 16) {
+    int64_t rnd = (int64_t)1 << (shift - 1);
+    for (size_t i = 0; i < n; i++) {
+      int64_t v = ((int64_t)(a[i] - za) * ma + (int64_t)(b[i] - zb) * mb + rnd) >> shift;
+      y[i] = (int8_t)q8_clamp(zy + v, qmin, qmax);
+    }
+    return;
+  }
+  int32_t v0 = shift >= 48 ? q8_clamp(zy, qmin, qmax) : 0;
+  if (shift >= 48) {
+    for (size_t i = 0; i < n; i++) y[i] = (int8_t)v0;
+    return;
+  }
+  int32_t mah = ma >> 16, mal = ma & 0xFFFF, mbh = mb >> 16, mbl = mb & 0xFFFF, r = 1 << (shift - 17), s2 = shift - 16;
   for (size_t i = 0; i < n; i++) {
-    int64_t v = ((int64_t)(a[i] - za) * ma + (int64_t)(b[i] - zb) * mb + rnd) >> shift;
-    y[i] = (int8_t)q8_clamp(zy + v, qmin, qmax);
+    int32_t A = a[i] - za, B = b[i] - zb;
+    int32_t v = zy + ((A * mah + B * mbh + r + ((A * mal + B * mbl) >> 16)) >> s2);
+    v = v < qmin ? qmin : v;
+    y[i] = (int8_t)(v > qmax ? qmax : v);
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 void q8_sq8_requant_copy(const int8_t *x, size_t n, int32_t zx, int32_t zy, int32_t m, int32_t shift,
                          int8_t *y) {
