@@ -188,6 +188,9 @@ int main(void) {
   pools(3, 13, 13, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 0);
   pools(3, 6, 7, 3, 3, 1, 2, 1, 1, 1, 1, 0, 0, 5);
   pools(2, 17, 4, 4, 3, 4, 3, 2, 1, 1, 2, 1, 0, 0);
+  pools(3, 30, 1500, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);   /* rows wider than the max pool's column chunk */
+  pools(2, 9, 700, 3, 5, 1, 1, 1, 2, 1, 2, 0, 0, 0);
+  pools(2, 12, 700, 2, 600, 1, 1, 0, 0, 1, 1, 0, 0, 0);   /* a window wider than the chunk */
   if (g_failures) { fprintf(stderr, "test_q8_ops: %d failures\n", g_failures); return 1; }
   printf("test_q8_ops: ok\n");
   return 0;
