@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "data.h"
+#include "dispatch.h"
 #include "engine.h"
 #include "limits.h"
 #include "model.h"
@@ -78,7 +79,8 @@ static void usage(FILE *f) {
           "\n"
           "Environment:\n"
           "  BS=n                     batch size, a positive integer (default 1); results do not depend on it\n"
-          "  TINYRUNTIME_KERNELS=ref  use the scalar reference kernels (default: the best for this CPU)\n"
+          "  TINYRUNTIME_KERNELS=ref  use the scalar reference kernels (default: the best for this CPU);\n"
+          "                           =ISA (avx2, avx512vnni, amx, neon...): the best up to that ISA's table\n"
           "  TINYRUNTIME_PROFILE=1    after the run, print each op's total time (and GFLOP/s) to stderr\n"
           "\n"
           "Errors print one line \"%s: PATH: problem\" on stderr and exit 1 (usage errors exit 2).\n",
@@ -151,6 +153,11 @@ static int run(int argc, char **argv) {
   const char *bss = getenv("BS");
   if (bss && parse_pos_int(bss, 1 << 20, &bs)) {
     fprintf(stderr, "%s: BS: '%s' is not a positive integer\n", ENGINE_BINARY, bss);
+    return 2;
+  }
+  char kerr[256];
+  if (dispatch_check_env(kerr, sizeof kerr)) {
+    fprintf(stderr, "%s: TINYRUNTIME_KERNELS: %s\n", ENGINE_BINARY, kerr);
     return 2;
   }
   if (threads) pool_set_threads((int)threads);

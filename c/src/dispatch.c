@@ -1,9 +1,12 @@
 /* dispatch.c: one table of kernels per instruction set, in order of preference (the last one this
- * CPU runs wins, unless TINYRUNTIME_KERNELS=ref). A table without a kernel of some kind takes the
- * best one below it, so adding a kernel is: its file, its descriptor, one line here. */
+ * CPU runs wins; TINYRUNTIME_KERNELS=ISA caps the choice at that table, =ref forces the reference).
+ * A table without a kernel of some kind takes the best one below it, so adding a kernel is: its file,
+ * its descriptor, one line here. */
 #include "dispatch.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu.h"
@@ -23,6 +26,7 @@ static const struct {
     {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, &f32_dwconv__avx512f_desc, NULL), NULL, NULL, NULL},
     {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
      &q8_dwconv__avx512vnni_desc},
+    {"amx", F32("amx", NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, NULL, NULL},
 #endif
 #if defined(__aarch64__)
     {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon), &q8_gemm_4x16__neon_desc,
@@ -61,11 +65,34 @@ static int find(const char *isa) {
   return -1;
 }
 
+/* TINYRUNTIME_KERNELS: the index of the table it names, N_TABLES - 1 when unset or empty, -1 when
+   this build knows no such table */
+static int env_cap(void) {
+  const char *k = getenv("TINYRUNTIME_KERNELS");
+  if (!k || !*k) return N_TABLES - 1;
+  for (int i = 0; i < N_TABLES; i++)
+    if (strcmp(g_tables[i].isa, k) == 0) return i;
+  return -1;
+}
+
 static int best(void) {
-  int b = 0;
-  for (int i = 1; i < N_TABLES; i++)
+  int b = 0, cap = env_cap();
+  if (cap < 0) cap = N_TABLES - 1;   /* the CLI refuses it first (dispatch_check_env) */
+  for (int i = 1; i <= cap; i++)
     if (cpu_use(g_tables[i].isa)) b = i;
   return b;
+}
+
+int dispatch_check_env(char *err, size_t errlen) {
+  const char *k = getenv("TINYRUNTIME_KERNELS");
+  int cap = env_cap();
+  if (cap >= 0 && cpu_has(g_tables[cap].isa)) return 0;
+  size_t n = (size_t)snprintf(err, errlen, "'%s' is %s (this CPU runs:", k,
+                              cap < 0 ? "not an instruction set of this build" : "not run by this CPU");
+  for (int i = 0; i < N_TABLES && n < errlen; i++)
+    if (cpu_has(g_tables[i].isa)) n += (size_t)snprintf(err + n, errlen - n, " %s", g_tables[i].isa);
+  if (n < errlen) snprintf(err + n, errlen - n, ")");
+  return -1;
 }
 
 const char *dispatch_isa(int i) { return i >= 0 && i < N_TABLES ? g_tables[i].isa : NULL; }

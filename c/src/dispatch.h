@@ -1,8 +1,9 @@
 /* dispatch.h: the kernel tables, one per instruction set, chosen once at start-up from cpu.h.
- * TINYRUNTIME_KERNELS=ref forces the reference. Tests walk dispatch_isa(i) and take each table
+ * TINYRUNTIME_KERNELS=ISA caps the choice at that ISA's table (=ref: the reference). Tests walk dispatch_isa(i) and take each table
  * "for this ISA" (NULL when this CPU or build lacks it) to test every variant the machine runs. */
 #ifndef TINYRUNTIME_DISPATCH_H
 #define TINYRUNTIME_DISPATCH_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernels_f32.h"
@@ -17,6 +18,8 @@ const F32Kernels *f32_kernels(void);           /* the best for this CPU (or the 
 const Q8Kernels *q8_kernels(uint32_t kind);
 const Q8DwDesc *q8_dw(void);
 void f32_kernels_force(const F32Kernels *k);   /* tests: NULL restores the best */
+/* 0 when TINYRUNTIME_KERNELS is unset, empty or names a table this CPU runs; else -1 and a message */
+int dispatch_check_env(char *err, size_t errlen);
 /* 1 when table i (an ISA this machine runs) has f32 kernels of its own, not all inherited */
 int f32_kernels_own(int i);
 #endif

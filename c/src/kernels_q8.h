@@ -110,6 +110,7 @@ extern const Q8Kernels q8_gemm_4x16__ref_desc;
 extern const Q8Kernels q8_gemm_4x16__avx2_desc;
 extern const Q8Kernels q8_gemm_8x32__avx512vnni_desc;
 extern const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc;
+extern const Q8Kernels q8_gemm_32x32__amx_desc;
 #endif
 
 /* ---- sq8 depthwise convolution (kernels/{ref,x86}/q8_dwconv__ISA.c) ----

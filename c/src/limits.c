@@ -20,6 +20,7 @@
 static uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 static uint64_t mul_sat(uint64_t a, uint64_t b) { return (a && b > UINT64_MAX / a) ? UINT64_MAX : a * b; }
 static uint64_t mul3(uint64_t a, uint64_t b, uint64_t c) { return mul_sat(mul_sat(a, b), c); }
+static uint64_t umax(uint64_t a, uint64_t b) { return a > b ? a : b; }
 static uint64_t umin(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t cdiv(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
 
@@ -86,11 +87,16 @@ int model_cost(const Model *m, int batch, ModelCost *c, char *err, size_t errlen
       uint64_t G = m->kind == KIND_DQ8 && op->attr[conv ? A_CONV2D_GS : A_LINEAR_GS] > 0
                        ? K / (uint64_t)op->attr[conv ? A_CONV2D_GS : A_LINEAR_GS] : 0;
       /* panels of up to 16 rows and an even K, 4 bytes per element at most, + 16 bytes per dq8 group;
-         biases alike */
+         biases alike. sq8's AMX kernel pads rows to 32 and K to 64 (one byte each), more than that for
+         a small K */
       uint64_t w = mul3(groups, M + 15, add_sat(mul_sat(K + 1, 4), mul_sat(G, 16)));
-      c->weight_bytes = add_sat(c->weight_bytes, add_sat(w, mul3(groups, M + 15, 16)));
       /* + 2 bytes for up to 3 pad rows per dq8 group */
       uint64_t s = mul_sat(add_sat(N, 63), add_sat(mul_sat(K + 1, scratch_per), mul_sat(G, 6)));
+      if (m->kind == KIND_SQ8) {
+        w = umax(w, mul3(groups, M + 31, K + 63));
+        s = umax(s, mul_sat(add_sat(N, 63), K + 63));
+      }
+      c->weight_bytes = add_sat(c->weight_bytes, add_sat(w, mul3(groups, M + 15, 16)));
       if (s > c->scratch_bytes) c->scratch_bytes = s;
       macs = mul_sat(out_el, K);
       break;

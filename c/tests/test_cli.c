@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cpu.h"
+#include "dispatch.h"
 #include "engine.h"
 #include "util_writer.h"
 
@@ -100,6 +102,19 @@ int main(void) {
   CHECK(sh("BS=2", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0, "BS=2 changes test output");
   CHECK(sh("BS=100", "--threads=2 test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0, "BS=100 threads 2 changes test output");
   CHECK(sh("TINYRUNTIME_KERNELS=ref", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && count_lines(out) == NF, "ref kernels");
+  /* =ISA caps the choice at each table this CPU runs; a name this build or CPU lacks is refused */
+  for (int i = 0; dispatch_isa(i); i++) {
+    char env[64];
+    snprintf(env, sizeof env, "TINYRUNTIME_KERNELS=%s", dispatch_isa(i));
+    int rc = sh(env, "test model.bin data", out, sizeof out, err, sizeof err);
+    if (cpu_has(dispatch_isa(i)))
+      CHECK(rc == 0 && count_lines(out) == NF, "%s: rc %d, %s", env, rc, err);
+    else
+      CHECK(rc == 2 && count_lines(err) == 1 && strstr(err, "not run by this CPU"), "%s: rc %d, %s", env, rc, err);
+  }
+  CHECK(sh("TINYRUNTIME_KERNELS=avx9000", "test model.bin data", out, sizeof out, err, sizeof err) == 2 && count_lines(err) == 1 &&
+            strstr(err, "TINYRUNTIME_KERNELS: 'avx9000' is not an instruction set of this build") && !out[0],
+        "unknown TINYRUNTIME_KERNELS: '%s'", err);
   /* the per-op profile: stderr only (one line per op, a total, memory, start-up, peak RSS), stdout unchanged */
   CHECK(sh("TINYRUNTIME_PROFILE=1", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0 &&
             count_lines(err) == (strstr(err, "profile: peak RSS") ? 8 : 7) && strstr(err, "CONV2D") &&

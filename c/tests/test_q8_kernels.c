@@ -46,14 +46,18 @@ static const Q8DwDesc *dw_tables[16];                      /* distinct sq8 depth
 static int n_dw = 0;
 
 /* ---------------- sq8 GEMM ---------------- */
-static int sq8_extreme;   /* fill w and x with -128: the largest dot a reader allows (K * 2^14) */
-static void test_sq8_gemm(int M, int N, int K) {
+/* ext: 0 random values; 1 every weight and input -128 (the largest dot, 2^30 at K = 65536); 2 weights
+   -128 and inputs 127 (the most negative) */
+static void test_sq8_gemm_ext(int M, int N, int K, int ext) {
   int8_t *w = malloc((size_t)M * K), *x = malloc((size_t)K * N);
   int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
   int8_t *want = malloc((size_t)M * N), *got = malloc((size_t)M * N);
   for (int i = 0; i < M * K; i++) w[i] = (int8_t)rint_in(-128, 127);
   for (int i = 0; i < K * N; i++) x[i] = (int8_t)rint_in(-128, 127);
-  if (sq8_extreme) memset(w, -128, (size_t)M * K), memset(x, -128, (size_t)K * N);
+  if (ext) {
+    memset(w, -128, (size_t)M * K);
+    memset(x, ext == 1 ? -128 : 127, (size_t)K * N);
+  }
   static int calls = 0;   /* every third call: an extreme output zero point and no clamp */
   int32_t zy = rint_in(-128, 127), qmin = rint_in(-128, 0), qmax = rint_in(0, 127);
   if (calls % 3 == 1) zy = calls % 2 ? 127 : -128, qmin = -128, qmax = 127;
@@ -110,6 +114,7 @@ static void test_sq8_gemm(int M, int N, int K) {
   }
   free(w); free(x); free(bias); free(mult); free(shift); free(want); free(got);
 }
+static void test_sq8_gemm(int M, int N, int K) { test_sq8_gemm_ext(M, N, K, 0); }
 
 /* ---------------- dq8 quantization + GEMM ---------------- */
 /* naive FORMAT.md group quantization of n values */
@@ -371,10 +376,17 @@ int main(void) {
         if ((a + b + c) % 3 == 0 || Ms[a] * Ns[b] * Ks[c] < 2000) test_sq8_gemm(Ms[a], Ns[b], Ks[c]);
   test_sq8_gemm(5, 7, 4608);
   test_sq8_gemm(3, 17, 65536);           /* the largest K a reader accepts: no overflow */
-  sq8_extreme = 1;
-  test_sq8_gemm(9, 13, 65536);
-  test_sq8_gemm(17, 25, 1);
-  sq8_extreme = 0;
+  test_sq8_gemm_ext(9, 13, 65536, 1);
+  test_sq8_gemm_ext(17, 25, 1, 1);
+  test_sq8_gemm_ext(9, 5, 65536, 2);
+  test_sq8_gemm_ext(40, 37, 300, 1);
+  /* sizes around the larger tiles (AMX: 32 x 32 of 16 x 16 tiles, k blocks of 64) */
+  int Mb[] = { 16, 17, 32, 47, 64, 65, 100 }, Nb[] = { 15, 32, 47, 64, 100 }, Kb[] = { 63, 128, 129, 576 };
+  for (int a = 0; a < 7; a++)
+    for (int b = 0; b < 5; b++)
+      for (int c = 0; c < 4; c++)
+        if ((a + b + c) % 2 == 0) test_sq8_gemm(Mb[a], Nb[b], Kb[c]);
+  test_sq8_gemm(70, 45, 4608);
   int gcfg[][2] = { { 1, 1 }, { 1, 27 }, { 2, 9 }, { 3, 64 }, { 1, 64 }, { 5, 13 }, { 4, 32 }, { 2, 65 } };
   for (int a = 0; a < 8; a++)
     for (int asym = 0; asym < 2; asym++)
@@ -397,6 +409,17 @@ int main(void) {
   test_im2col(3, 13, 4, 1, 3, 3, 3, 1, 4, 4, 2, 3);
   test_im2col(2, 3, 600, 1, 3, 3, 1, 1, 1, 1, 1, 1);   /* output rows longer than im2col's runs */
   test_im2col(2, 3, 613, 1, 3, 5, 1, 2, 1, 2, 1, 1);
+  test_im2col(8, 7, 9, 1, 1, 1, 1, 1, 0, 0, 1, 1);     /* 1x1 stride 1: whole quads of channels */
+  test_im2col(12, 6, 6, 3, 1, 1, 1, 1, 0, 0, 1, 1);
+  test_im2col(10, 20, 30, 1, 1, 1, 1, 1, 0, 0, 1, 1);  /* N = 600: several column chunks */
+  test_im2col(8, 30, 30, 1, 3, 3, 1, 1, 1, 1, 1, 1);
+  test_im2col(5, 17, 19, 1, 3, 3, 2, 2, 1, 1, 1, 1);
+  test_im2col(16, 9, 11, 1, 1, 1, 2, 2, 0, 0, 1, 1);   /* unpadded: read in place */
+  test_im2col(8, 9, 10, 2, 3, 3, 1, 1, 0, 0, 1, 1);
+  test_im2col(8, 12, 13, 1, 3, 3, 2, 2, 0, 0, 2, 2);
+  test_im2col(4, 40, 150, 1, 3, 3, 1, 1, 1, 1, 1, 1);  /* padded planes too large for the stack buffer */
+  test_im2col(12, 60, 58, 1, 3, 3, 1, 1, 1, 1, 1, 1);  /* many rows per call: done in pieces of channels */
+  test_im2col(12, 61, 59, 1, 3, 3, 2, 2, 1, 1, 1, 1);
   if (fails) { fprintf(stderr, "test_q8_kernels: %d failures\n", fails); return 1; }
   printf("test_q8_kernels: ok\n");
   return 0;

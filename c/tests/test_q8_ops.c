@@ -27,6 +27,8 @@ static void elementwise(void) {
     int32_t ma = (int32_t)(rng_next(&seed) & 0x7FFFFFFF), mb = rep % 5 ? (int32_t)(rng_next(&seed) & 0x7FFFFFFF) : 0;
     int32_t qmin = ri(-128, 0), qmax = ri(qmin, 127);
     if (rep % 3 == 0) sh = ri(28, 34);
+    if (rep < 8) sh = (int32_t[]){ 1, 16, 17, 18, 46, 47, 48, 62 }[rep];   /* each side of add's int32 range */
+    if (rep % 4 == 1) ma = 2147483647, mb = rep % 8 == 1 ? 2147483647 : mb;
     q8_sq8_add(a, b, n, za, zb, zy, ma, mb, sh, qmin, qmax, y);
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -34,6 +36,23 @@ static void elementwise(void) {
       bad += y[i] != clampl(zy + ((acc + ((int64_t)1 << (sh - 1))) >> sh), qmin, qmax);
     }
     CHECK(bad == 0, "add rep %d: %d differ", rep, bad);
+    if (rep < 12) {   /* every (a, b) pair, multipliers near 2^(s-2) so that roundings show through the clamp */
+      int32_t s2 = (int32_t[]){ 16, 17, 18, 20, 24, 29, 31, 33, 40, 46, 47, 48 }[rep];
+      int64_t top = ((int64_t)1 << (s2 - 2)) < 2147483647 ? ((int64_t)1 << (s2 - 2)) : 2147483647;
+      int32_t m1 = (int32_t)(top - (int64_t)(rng_next(&seed) % (uint64_t)(top / 3 + 1)));
+      int32_t m2 = (int32_t)(top - (int64_t)(rng_next(&seed) % (uint64_t)(top / 2 + 1)));
+      int8_t ea[256], eb[256], ey[256];
+      int bad2 = 0;
+      for (int i = 0; i < 256; i++) {
+        for (int j = 0; j < 256; j++) ea[j] = (int8_t)(i - 128), eb[j] = (int8_t)(j - 128);
+        q8_sq8_add(ea, eb, 256, za, zb, zy, m1, m2, s2, -128, 127, ey);
+        for (int j = 0; j < 256; j++) {
+          int64_t acc = (int64_t)(ea[j] - za) * m1 + (int64_t)(eb[j] - zb) * m2;
+          bad2 += ey[j] != clampl(zy + ((acc + ((int64_t)1 << (s2 - 1))) >> s2), -128, 127);
+        }
+      }
+      CHECK(bad2 == 0, "add all pairs shift %d: %d differ", s2, bad2);
+    }
     q8_sq8_requant_copy(a, n, za, zy, ma, sh, y);
     bad = 0;
     for (size_t i = 0; i < n; i++)
@@ -169,6 +188,9 @@ int main(void) {
   pools(3, 13, 13, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 0);
   pools(3, 6, 7, 3, 3, 1, 2, 1, 1, 1, 1, 0, 0, 5);
   pools(2, 17, 4, 4, 3, 4, 3, 2, 1, 1, 2, 1, 0, 0);
+  pools(3, 30, 1500, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);   /* rows wider than the max pool's column chunk */
+  pools(2, 9, 700, 3, 5, 1, 1, 1, 2, 1, 2, 0, 0, 0);
+  pools(2, 12, 700, 2, 600, 1, 1, 0, 0, 1, 1, 0, 0, 0);   /* a window wider than the chunk */
   if (g_failures) { fprintf(stderr, "test_q8_ops: %d failures\n", g_failures); return 1; }
   printf("test_q8_ops: ok\n");
   return 0;

@@ -1,6 +1,7 @@
 /* q8_ops.c: the non-GEMM ops of sq8, plain C: FORMAT.md's integer formulas, exact. (dq8 runs the
  * f32 ops.) One image per call. */
 #include <math.h>
+#include <string.h>
 #include "../../src/model.h"
 #include "../../src/kernels_q8.h"
 
@@ -15,14 +16,41 @@ void q8_sq8_dequantize(const int8_t *x, size_t n, float s, int32_t z, float *y) 
   for (size_t i = 0; i < n; i++) y[i] = s * (float)((int32_t)x[i] - z);
 }
 
+/* ADD in int32 lanes, exactly FORMAT.md's int64 formula (so that the compiler vectorizes it): with
+   A = a - za, B = b - zb in [-255, 255] and m = mh * 2^16 + ml, the sum is H * 2^16 + L + 2^(s-1),
+   H = A*mah + B*mbh (|H| < 2^24), L = A*mal + B*mbl (|L| < 2^25). For 17 <= s <= 47,
+   floor(sum / 2^s) = (H + 2^(s-17) + (L >> 16)) >> (s - 16) (nested floors; all below 2^31 in
+   magnitude); for s >= 48 the sum lies in (0, 2^s), so the result is 0; s <= 16 takes int64. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("O3")
+#endif
 void q8_sq8_add(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy,
                 int32_t ma, int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y) {
-  int64_t rnd = (int64_t)1 << (shift - 1);
+  if (shift <= 16) {
+    int64_t rnd = (int64_t)1 << (shift - 1);
+    for (size_t i = 0; i < n; i++) {
+      int64_t v = ((int64_t)(a[i] - za) * ma + (int64_t)(b[i] - zb) * mb + rnd) >> shift;
+      y[i] = (int8_t)q8_clamp(zy + v, qmin, qmax);
+    }
+    return;
+  }
+  int32_t v0 = shift >= 48 ? q8_clamp(zy, qmin, qmax) : 0;
+  if (shift >= 48) {
+    for (size_t i = 0; i < n; i++) y[i] = (int8_t)v0;
+    return;
+  }
+  int32_t mah = ma >> 16, mal = ma & 0xFFFF, mbh = mb >> 16, mbl = mb & 0xFFFF, r = 1 << (shift - 17), s2 = shift - 16;
   for (size_t i = 0; i < n; i++) {
-    int64_t v = ((int64_t)(a[i] - za) * ma + (int64_t)(b[i] - zb) * mb + rnd) >> shift;
-    y[i] = (int8_t)q8_clamp(zy + v, qmin, qmax);
+    int32_t A = a[i] - za, B = b[i] - zb;
+    int32_t v = zy + ((A * mah + B * mbh + r + ((A * mal + B * mbl) >> 16)) >> s2);
+    v = v < qmin ? qmin : v;
+    y[i] = (int8_t)(v > qmax ? qmax : v);
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 void q8_sq8_requant_copy(const int8_t *x, size_t n, int32_t zx, int32_t zy, int32_t m, int32_t shift,
                          int8_t *y) {
@@ -66,9 +94,56 @@ static int adaptive_end(int i, int n, int out) { return (int)(((int64_t)(i + 1) 
       }                                                                                     \
   }
 
+/* Max pool by rows (so that the compiler vectorizes it): per output row and chunk of output columns,
+   the elementwise max of the window's input rows over the columns the chunk reads (columns outside
+   the input: -128, which never wins over a real value and is the answer when no tap is inside,
+   as MAXPOOL_BODY gives), then the max over the window's columns. Windows wider than the buffer
+   take MAXPOOL_BODY. */
+#define MPBUF 1024
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("O3")
+#endif
 void q8_sq8_maxpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y) {
-  MAXPOOL_BODY(int8_t, -128)
+  int span1 = (p->kw - 1) * p->dw + 1, sw = p->sw;
+  if (span1 > MPBUF / 2 || sw > MPBUF / 4) {
+    MAXPOOL_BODY(int8_t, -128)
+    return;
+  }
+  int nmax = (MPBUF - span1) / sw + 1;   /* output columns per chunk */
+  int8_t t[MPBUF];
+  for (int c = 0; c < C; c++) {
+    const int8_t *xc = x + (size_t)c * H * W;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow0 = 0; ow0 < OW; ow0 += nmax) {
+        int n = OW - ow0 < nmax ? OW - ow0 : nmax;
+        int c0 = ow0 * sw - p->pw, cn = (n - 1) * sw + span1;   /* input columns [c0, c0 + cn) */
+        int lo = c0 < 0 ? 0 : c0, hi = c0 + cn < W ? c0 + cn : W;
+        memset(t, -128, (size_t)cn);
+        for (int ky = 0; ky < p->kh; ky++) {
+          int ih = oh * p->sh - p->ph + ky * p->dh;
+          if (ih < 0 || ih >= H) continue;
+          const int8_t *r = xc + (size_t)ih * W;
+          for (int i = lo; i < hi; i++) t[i - c0] = r[i] > t[i - c0] ? r[i] : t[i - c0];
+        }
+        int8_t *yo = y + ((size_t)c * OH + oh) * OW + ow0;
+        memset(yo, -128, (size_t)n);
+        for (int kx = 0; kx < p->kw; kx++) {
+          const int8_t *tk = t + kx * p->dw;
+          if (sw == 1)
+            for (int j = 0; j < n; j++) yo[j] = tk[j] > yo[j] ? tk[j] : yo[j];
+          else if (sw == 2)
+            for (int j = 0; j < n; j++) yo[j] = tk[2 * j] > yo[j] ? tk[2 * j] : yo[j];
+          else
+            for (int j = 0; j < n; j++) yo[j] = tk[j * sw] > yo[j] ? tk[j * sw] : yo[j];
+        }
+      }
+  }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+#undef MPBUF
 
 #define ADAPTIVE_MAX_BODY(T, LOWEST)                                                        \
   for (int c = 0; c < C; c++) {                                                             \

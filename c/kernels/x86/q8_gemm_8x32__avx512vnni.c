@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../../src/kernels_q8.h"
+#include "q8_im2col4__avx512.h"
 
 enum { MR = 8, NR = 32, KR = 4 };
 
@@ -77,70 +78,11 @@ static int get_x(const int16_t *X, size_t pstride, int k, int p) {
   return (int)((const uint8_t *)X)[xbyte(pstride, k, p)] - 128;
 }
 
-/* The im2col loops are plain C that GCC vectorizes at -O3 (not at the build's -O2), as q8_pack.c's. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC optimize("O3")
-#endif
-
-/* values + 128 of im2col row k for output row oh, columns [ow0, ow0 + n), into b (pad: zx + 128) */
-static void seg(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
-                int dw, int oh, int ow0, int n, uint8_t pad, int k, uint8_t *b) {
-  int kx = k % kw, ky = (k / kw) % kh, ci = ci0 + k / (kw * kh), ih = oh * sh - ph + ky * dh, off = kx * dw - pw;
-  if (ih < 0 || ih >= H) { memset(b, pad, (size_t)n); return; }
-  const int8_t *xr = x + ((size_t)ci * H + (size_t)ih) * W;
-  int lo = (off >= 0 ? 0 : (-off + sw - 1) / sw) - ow0, hi = (W - off <= 0 ? 0 : (W - off + sw - 1) / sw) - ow0;
-  if (hi > n) hi = n;
-  if (lo < 0) lo = 0;
-  if (hi < lo) hi = lo;
-  if (lo > n) lo = hi = n;
-  int i = 0;
-  for (; i < lo; i++) b[i] = pad;
-  const int8_t *src = xr + (ptrdiff_t)ow0 * sw + off;
-  if (sw == 1) for (; i < hi; i++) b[i] = (uint8_t)(src[i] + 128);
-  else for (; i < hi; i++) b[i] = (uint8_t)(src[(ptrdiff_t)i * sw] + 128);
-  for (; i < n; i++) b[i] = pad;
-}
-
-/* rows k in [k0, k1) of the im2col matrix (k = (ci - ci0, ky, kx)): per quad of k rows and run of
-   output columns, the four rows are made into small buffers, then interleaved into the panels'
-   4-byte groups (a whole quad at once when [k0, k1) holds it, else byte by byte) */
-#define SEG 256
+/* the im2col of q8_im2col4__avx512.h: its u8x4 layout is this kernel's */
 static void im2col(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
                    int dw, int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
-  uint8_t *xb = (uint8_t *)X, pad = (uint8_t)(zx + 128), b[KR][SEG];
-  size_t pbytes = 2 * (size_t)pstride;
-  for (int q0 = k0 / KR * KR; q0 < k1; q0 += KR) {
-    int lo = q0 > k0 ? q0 : k0, hi = q0 + KR < k1 ? q0 + KR : k1;   /* this call's rows of the quad */
-    uint8_t *quad = xb + (size_t)(q0 / KR) * (NR * KR);
-    for (int oh = 0; oh < OH; oh++)
-      for (int ow0 = 0; ow0 < OW; ow0 += SEG) {
-        int n = OW - ow0 < SEG ? OW - ow0 : SEG;
-        for (int k = lo; k < hi; k++) seg(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow0, n, pad, k, b[k - q0]);
-        size_t p0 = (size_t)oh * OW + (size_t)ow0;
-        for (int c = 0; c < n;) {   /* runs of columns inside one panel: contiguous 4-byte groups */
-          size_t p = p0 + (size_t)c;
-          int m = NR - (int)(p % NR);
-          if (m > n - c) m = n - c;
-          uint8_t *d = quad + (p / NR) * pbytes + (p % NR) * KR;
-          if (lo == q0 && hi == q0 + KR) {
-            const uint8_t *r0 = b[0] + c, *r1 = b[1] + c, *r2 = b[2] + c, *r3 = b[3] + c;
-            for (int i = 0; i < m; i++) {
-              uint32_t v = (uint32_t)r0[i] | (uint32_t)r1[i] << 8 | (uint32_t)r2[i] << 16 | (uint32_t)r3[i] << 24;
-              memcpy(d + 4 * i, &v, 4);
-            }
-          } else
-            for (int i = 0; i < m; i++)
-              for (int k = lo; k < hi; k++) d[4 * i + k - q0] = b[k - q0][c + i];
-          c += m;
-        }
-      }
-  }
+  q4_im2col(Q4_VNNI, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, k1, X, pstride);
 }
-#undef SEG
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
 
 /* FORMAT.md's clamp(zy + requant(acc, m, shift), qmin, qmax) of 8 int64 lanes */
 static inline __m512i requant8(__m512i a, __m512i m, __m512i rnd, __m128i cnt, __m512i zy, __m512i lo, __m512i hi) {

@@ -1,0 +1,151 @@
+/* q8_gemm_32x32__amx.c: the sq8 GEMM on AMX tiles (TDPBSSD: s8 x s8 dot products of four, exact in
+ * int32), and its own "tile" layout and packers. dq8 keeps the AVX2 kernel.
+ *
+ * Weights and activations both stay signed int8, so there is no correction term: C = W . X exactly
+ * (|sum| <= 65536 * 128 * 128 = 2^30 for the K <= 65536 a reader allows). K is padded to kr = 64,
+ * one tile's depth; pad k and pad rows of the weights are zero, so whatever the pad rows and pad
+ * columns of X hold, they add nothing (the im2col leaves pad rows unwritten).
+ * Layout (kb = K rounded up to 64, / 64):
+ *  - A: per tile of 32 rows: [kb][2 halves of 16 rows][16 rows][64 k] int8: for each k block, two
+ *    16 x 64 tiles (A operand, row stride 64 bytes) one after the other.
+ *  - X: per panel of 32 columns: [kb][2 halves of 16 columns][16 k quads][16 columns][4 k] int8:
+ *    for each k block two 16 x 64 B tiles in the VNNI layout (a row is 16 columns x 4 k).
+ *    Element (k, p) at byte (p / 32) * 2 * pstride + (k / 64) * 2048 + (p / 16 % 2) * 1024 +
+ *    (k / 4 % 16) * 64 + (p % 16) * 4 + k % 4.
+ * Micro-kernel 32 x 32: four int32 C tiles (tmm0-3), A tiles tmm4-5, B tiles tmm6-7 (a ragged edge of
+ * at most 16 rows or columns skips the tiles it does not need). Each call loads the tile
+ * configuration (per-thread state) and releases the tiles when it returns. The C tiles are stored
+ * to a 4 KB buffer and requantized with AVX-512 exactly as FORMAT.md writes it:
+ * acc * m = dot * m + bias * m, where dot (int32) * m is one vpmuldq and bias * m + rounding one
+ * int64 per row, so the int64 sum equals the reference's (acc * m + (1 << (shift - 1))). */
+#include <immintrin.h>
+#include <string.h>
+
+#include "../../src/kernels_q8.h"
+#include "q8_im2col4__avx512.h"
+
+enum { MR = 32, NR = 32, KR = 64, TB = 1024 /* bytes per 16 x 64 tile */ };
+
+static size_t kb_of(int gs) { return (size_t)(gs + KR - 1) / KR; }
+
+static size_t a_elems(int M, int G, int gs) {
+  size_t tiles = (size_t)(M + MR - 1) / MR;
+  return tiles * (size_t)G * kb_of(gs) * (MR * KR) / 2;
+}
+
+static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+  (void)wz; /* sq8 weights are symmetric */
+  size_t kb = kb_of(gs), tiles = (size_t)(M + MR - 1) / MR, K = (size_t)G * gs;
+  int8_t *a = (int8_t *)A;
+  for (size_t t = 0; t < tiles; t++)
+    for (size_t g = 0; g < (size_t)G; g++)
+      for (size_t b = 0; b < kb; b++)
+        for (int r = 0; r < MR; r++, a += KR) {
+          size_t o = t * MR + (size_t)r, n = (size_t)gs - b * KR < KR ? (size_t)gs - b * KR : KR;
+          if (o >= (size_t)M) n = 0;
+          if (n) memcpy(a, w + o * K + g * (size_t)gs + b * KR, n);
+          memset(a + n, 0, KR - n);
+        }
+}
+
+static size_t xbyte(size_t pstride, int k, int p) {
+  return (size_t)(p / NR) * 2 * pstride + (size_t)(k / KR) * 2 * TB + (size_t)(p / 16 % 2) * TB +
+         (size_t)(k / 4 % 16) * 64 + (size_t)(p % 16) * 4 + (size_t)(k % 4);
+}
+static void put_x(int16_t *X, size_t pstride, int k, int p, int v) { ((int8_t *)X)[xbyte(pstride, k, p)] = (int8_t)v; }
+static int get_x(const int16_t *X, size_t pstride, int k, int p) { return ((const int8_t *)X)[xbyte(pstride, k, p)]; }
+
+/* ---------------------------------------------------------------- im2col (q8_im2col4__avx512.h) */
+
+static void im2col(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
+                   int dw, int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
+  q4_im2col(Q4_AMX, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, k1, X, pstride);
+}
+
+/* ---------------------------------------------------------------- the GEMM */
+
+typedef struct {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+} TileCfg;
+
+/* C tiles (i, j) of the 32 x 32 micro-tile, i over row halves (A tiles 4, 5), j over column halves
+   (B tiles 6, 7); only the tiles a ragged edge needs (R row halves, C column halves) */
+#define TILE_LOOP(R, C)                                                                  \
+  do {                                                                                   \
+    _tile_zero(0);                                                                       \
+    if (C > 1) _tile_zero(1);                                                            \
+    if (R > 1) _tile_zero(2);                                                            \
+    if (R > 1 && C > 1) _tile_zero(3);                                                   \
+    for (size_t b = 0; b < kb; b++) {                                                    \
+      const int8_t *ab = A + b * 2 * TB, *xb = X + b * 2 * TB;                           \
+      _tile_loadd(4, ab, 64);                                                            \
+      _tile_loadd(6, xb, 64);                                                            \
+      _tile_dpbssd(0, 4, 6);                                                             \
+      if (C > 1) { _tile_loadd(7, xb + TB, 64); _tile_dpbssd(1, 4, 7); }                 \
+      if (R > 1) { _tile_loadd(5, ab + TB, 64); _tile_dpbssd(2, 5, 6); }                 \
+      if (R > 1 && C > 1) _tile_dpbssd(3, 5, 7);                                         \
+    }                                                                                    \
+    _tile_stored(0, acc[0], 4 * NR);                                                     \
+    if (C > 1) _tile_stored(1, acc[0] + 16, 4 * NR);                                     \
+    if (R > 1) _tile_stored(2, acc[16], 4 * NR);                                         \
+    if (R > 1 && C > 1) _tile_stored(3, acc[16] + 16, 4 * NR);                           \
+  } while (0)
+
+/* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of 16 int32 dots, as int8 */
+static inline __m128i requant16(__m512i v, __m512i m, __m512i c, __m128i cnt, __m512i lo, __m512i hi, __m512i zy) {
+  __m512i ev = _mm512_mul_epi32(v, m), od = _mm512_mul_epi32(_mm512_srli_epi64(v, 32), m);
+  ev = _mm512_sra_epi64(_mm512_add_epi64(ev, c), cnt);
+  od = _mm512_sra_epi64(_mm512_add_epi64(od, c), cnt);
+  ev = _mm512_min_epi64(_mm512_max_epi64(ev, lo), hi);   /* clamp(r, qmin - zy, qmax - zy) */
+  od = _mm512_min_epi64(_mm512_max_epi64(od, lo), hi);
+  __m512i r = _mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32));
+  return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, zy));
+}
+
+static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
+  _Alignas(64) TileCfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.palette = 1;
+  for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
+  _tile_loadconfig(&cfg);
+  _Alignas(64) int32_t acc[MR][NR];
+  size_t kb = (size_t)g->G * (size_t)g->kp, tile_bytes = kb * MR * KR;
+  const __m512i zy = _mm512_set1_epi32(e->zy), lo = _mm512_set1_epi64((int64_t)e->qmin - e->zy),
+                hi = _mm512_set1_epi64((int64_t)e->qmax - e->zy);
+  for (int j = 0; j < g->N; j += NR) {
+    int nc = g->N - j < NR ? g->N - j : NR;
+    const int8_t *X = (const int8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride;
+    for (int o0 = 0; o0 < g->M; o0 += MR) {
+      int nr = g->M - o0 < MR ? g->M - o0 : MR;
+      const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
+      if (nr > 16 && nc > 16) TILE_LOOP(2, 2);
+      else if (nr > 16) TILE_LOOP(2, 1);
+      else if (nc > 16) TILE_LOOP(1, 2);
+      else TILE_LOOP(1, 1);
+      __mmask16 m0 = (__mmask16)(nc >= 16 ? 0xFFFF : (1u << nc) - 1), m1 = (__mmask16)(nc <= 16 ? 0 : (1u << (nc - 16)) - 1);
+      for (int r = 0; r < nr; r++) {
+        int o = o0 + r;
+        __m512i m = _mm512_set1_epi64(e->mult[o]);
+        __m512i c = _mm512_set1_epi64((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (e->shift[o] - 1)));
+        __m128i cnt = _mm_cvtsi32_si128(e->shift[o]);
+        __m128i y0 = requant16(_mm512_load_si512(acc[r]), m, c, cnt, lo, hi, zy);
+        int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+        if (e->ys_p == 1) {
+          _mm_mask_storeu_epi8(y, m0, y0);
+          if (m1) _mm_mask_storeu_epi8(y + 16, m1, requant16(_mm512_load_si512(acc[r] + 16), m, c, cnt, lo, hi, zy));
+        } else {
+          int8_t out[NR];
+          _mm_storeu_si128((__m128i *)out, y0);
+          if (nc > 16) _mm_storeu_si128((__m128i *)(out + 16), requant16(_mm512_load_si512(acc[r] + 16), m, c, cnt, lo, hi, zy));
+          for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
+        }
+      }
+    }
+  }
+  _tile_release();
+}
+
+const Q8Kernels q8_gemm_32x32__amx_desc = {"q8_gemm_32x32__amx", "amx", MR, NR, KR, 1, a_elems,
+                                           pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL};
