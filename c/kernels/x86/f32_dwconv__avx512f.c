@@ -63,7 +63,7 @@ static inline __attribute__((always_inline)) void store_rows(float *out, const F
 /* rows [oy0, oy0 + RB) (those < OH) x columns [ox, ox + cnt), cnt <= 16. A row of the window outside
    the input reads the row of zeros (w * 0 added), so the RB accumulators need no branch and every
    row of one tap takes the same column mask. */
-static inline __attribute__((always_inline)) void block(const float *in, const float *w, float bias, float *out,
+static __attribute__((noinline)) void block(const float *in, const float *w, float bias, float *out,
                                                         const F32DwShape *s, int oy0, int ox, int cnt, int sw, int act) {
   __m512 acc[RB];
 #pragma GCC unroll 8
