@@ -3,10 +3,18 @@
  * load: padded taps and the lanes past the row read 0.0f, as the im2col path's pads). Stride 2
  * loads 32 columns and keeps the even ones. Per group: s and z from the taps' min / max (or |max|)
  * with the same operations as the dq8 quantization kernels (q8_dq8gemm_4x32__avx512vnni.c), q =
- * clamp(rne(v / s) + z) by an exact IEEE division per tap, then isum = sum (q - z)(w - zw) summed in
+ * clamp(rne(v / s) + z), then isum = sum (q - z)(w - zw) summed in
  * float: every product and partial sum is an integer below 64 * 255 * 255 < 2^24, so exact, and
  * equal to the int32 sum. The epilogue is the reference's order: acc + (ws * s) * isum from 0.0f
- * per group, bias last, the activation. Strides other than 1 and 2 go to the reference. */
+ * per group, bias last, the activation. Strides other than 1 and 2 go to the reference.
+ *
+ * rne(v / s) without a division per tap: with r = 1/s (IEEE, one division per group) and y = v * r,
+ * |y - fl(v / s)| <= |v / s| * 3 * 2^-24 (three roundings by at most 2^-24 relative each, while s is in
+ * [2^-100, 2^100] so that r and y are normal or y is far below 1/2), and |v / s| <= 256 (s comes from
+ * the group's own min / max: |v| <= max |v| = 127 s, or |v| <= hi - lo = 255 s), so the two differ by
+ * at most 3 * 2^-16. rne gives them different integers only when a half-integer lies between them, that
+ * is when y is within 3 * 2^-16 of one; so when every y of a group is farther than 2^-14 from every
+ * half-integer (|y - rne(y)| < 1/2 - 2^-14, y - rne(y) exact), rne(y) = rne(v / s) exactly. Otherwise (a few groups in a thousand), or for s out of that range (NaN included), the group is divided exactly. */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -20,31 +28,38 @@ static inline __mmask16 lanes(long lo, long hi) {   /* lanes [lo, hi) of 16 */
   return (__mmask16)((((uint32_t)1 << hi) - 1) & ~(((uint32_t)1 << lo) - 1));
 }
 
-/* the 16 taps x[r + a + sw * i], i < 16, of one input row r (NULL: a pad row), pads 0 */
-static inline __attribute__((always_inline)) __m512 tap(const float *r, long a, int W, const int sw) {
-  if (!r) return _mm512_setzero_ps();
-  if (sw == 1) return _mm512_maskz_loadu_ps(lanes(-a, (long)W - a), r + a);
-  /* sw == 2: columns a .. a + 31, the even ones */
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  __m512 lo = _mm512_maskz_loadu_ps(lanes(-a, (long)W - a), r + a);
-  __m512 hi = _mm512_maskz_loadu_ps(lanes(-a - 16, (long)W - a - 16), r + a + 16);
-  return _mm512_permutex2var_ps(lo, even, hi);
-}
-
 static inline __attribute__((always_inline)) void plane(const float *x, const float *wf, const float *ws,
                                                         const float *bias, float *y, const Q8Dq8DwShape *s, int asym,
                                                         const int sw) {
   const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), c127 = _mm512_set1_ps(127.0f);
   const __m512 qlo = _mm512_set1_ps(asym ? -128.0f : -127.0f), m128 = _mm512_set1_ps(-128.0f), c255 = _mm512_set1_ps(255.0f);
-  const int gs = s->gs, G = s->G;
+  const __m512 smin = _mm512_set1_ps(0x1p-100f), smax = _mm512_set1_ps(0x1p100f), near_half = _mm512_set1_ps(0.5f - 0x1p-14f);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const int gs = s->gs, G = s->G, kw = s->kw;
   __m512 v[Q8_DQ8DW_MAXK];
-  for (int oy = 0; oy < s->OH; oy++)
-    for (int ox0 = 0; ox0 < s->OW; ox0 += 16) {
+  for (int ox0 = 0; ox0 < s->OW; ox0 += 16) {
+    /* per kernel column: its first input column and the masks of its lanes (they depend on ox0 only) */
+    long at[Q8_DQ8DW_MAXK];
+    __mmask16 m0[Q8_DQ8DW_MAXK], m1[Q8_DQ8DW_MAXK];
+    for (int kx = 0; kx < kw; kx++) {
+      long a = (long)ox0 * sw - s->pw + (long)kx * s->dw;
+      at[kx] = a, m0[kx] = lanes(-a, (long)s->W - a), m1[kx] = lanes(-a - 16, (long)s->W - a - 16);
+    }
+    __mmask16 out = lanes(0, (long)s->OW - ox0);
+    for (int oy = 0; oy < s->OH; oy++) {
       for (int ky = 0; ky < s->kh; ky++) {
         int iy = oy * s->sh - s->ph + ky * s->dh;
-        const float *r = iy >= 0 && iy < s->H ? x + (size_t)iy * s->W : NULL;
-        for (int kx = 0; kx < s->kw; kx++)
-          v[ky * s->kw + kx] = tap(r, (long)ox0 * sw - s->pw + (long)kx * s->dw, s->W, sw);
+        __m512 *vr = v + ky * kw;
+        if (iy < 0 || iy >= s->H) {
+          for (int kx = 0; kx < kw; kx++) vr[kx] = zero;
+          continue;
+        }
+        const float *r = x + (size_t)iy * s->W;
+        for (int kx = 0; kx < kw; kx++) {
+          __m512 lo = _mm512_maskz_loadu_ps(m0[kx], r + at[kx]);
+          if (sw == 1) vr[kx] = lo;
+          else vr[kx] = _mm512_permutex2var_ps(lo, even, _mm512_maskz_loadu_ps(m1[kx], r + at[kx] + 16));
+        }
       }
       __m512 acc = zero;
       for (int g = 0; g < G; g++) {
@@ -64,20 +79,42 @@ static inline __attribute__((always_inline)) void plane(const float *x, const fl
           t = _mm512_min_ps(_mm512_max_ps(t, m128), c127);
           zf = _mm512_mask_blend_ps(eq, t, zero);
         }
-        __m512 is = zero;
-        for (int i = 0; i < gs; i++) {
-          __m512 t = _mm512_roundscale_ps(_mm512_div_ps(vg[i], sx), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-          t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(t, zf), qlo), c127);
-          is = _mm512_fmadd_ps(_mm512_sub_ps(t, zf), _mm512_set1_ps(wg[i]), is);   /* exact: integers < 2^24 */
+        /* q - z = clamp(rne(v / s) + z, qlo, 127) - z = clamp(rne(v / s), qlo - z, 127 - z): all small
+           integers, exact (a NaN quotient gives qlo - z both ways, max_ps returning its second operand) */
+        __m512 qmin = _mm512_sub_ps(qlo, zf), qmax = _mm512_sub_ps(c127, zf), is = zero;
+        __mmask16 fast = _mm512_cmp_ps_mask(sx, smin, _CMP_GE_OQ) & _mm512_cmp_ps_mask(sx, smax, _CMP_LE_OQ);
+        if (fast == 0xFFFF) {   /* through the reciprocal (see the top) */
+          __m512 r = _mm512_div_ps(one, sx), e = zero;
+          for (int i = 0; i < gs; i++) {
+            __m512 yv = _mm512_mul_ps(vg[i], r);
+            __m512 t = _mm512_roundscale_ps(yv, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            e = _mm512_max_ps(e, _mm512_abs_ps(_mm512_sub_ps(yv, t)));
+            t = _mm512_min_ps(_mm512_max_ps(t, qmin), qmax);
+            is = _mm512_fmadd_ps(t, _mm512_set1_ps(wg[i]), is);   /* exact: integers < 2^24 */
+          }
+          fast = _mm512_cmp_ps_mask(e, near_half, _CMP_LT_OQ);
+        }
+        if (fast != 0xFFFF) {   /* exactly divided */
+          is = zero;
+          for (int i = 0; i < gs; i++) {
+            __m512 t = _mm512_roundscale_ps(_mm512_div_ps(vg[i], sx), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            t = _mm512_min_ps(_mm512_max_ps(t, qmin), qmax);
+            is = _mm512_fmadd_ps(t, _mm512_set1_ps(wg[i]), is);
+          }
         }
         acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(ws[g]), sx), is));
       }
       if (bias) acc = _mm512_add_ps(_mm512_set1_ps(*bias), acc);
-      __m256 a0 = act_avx2(_mm512_castps512_ps256(acc), s->act);
-      __m256 a1 = act_avx2(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)), s->act);
-      acc = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(a0)), _mm256_castps_pd(a1), 1));
-      _mm512_mask_storeu_ps(y + (size_t)oy * s->OW + ox0, lanes(0, (long)s->OW - ox0), acc);
+      if (s->act == ACT_RELU) acc = _mm512_max_ps(acc, zero);
+      else if (s->act == ACT_RELU6) acc = _mm512_min_ps(_mm512_max_ps(acc, zero), _mm512_set1_ps(6.0f));
+      else if (s->act != ACT_NONE) {
+        __m256 a0 = act_avx2(_mm512_castps512_ps256(acc), s->act);
+        __m256 a1 = act_avx2(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)), s->act);
+        acc = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(a0)), _mm256_castps_pd(a1), 1));
+      }
+      _mm512_mask_storeu_ps(y + (size_t)oy * s->OW + ox0, out, acc);
     }
+  }
 }
 
 static void dq8dw(const float *x, const int8_t *w, const float *ws, const int8_t *wz, const float *bias, float *y,
