@@ -202,6 +202,10 @@ void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh
 /* dq8 im2col into float rows of ldx (row-major, pad: 0) */
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                    int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx);
+/* the same for output positions [p0, p1) only (the row-major index oh * OW + ow), all K rows:
+   X[k * ldx + p - p0] (dq8's im2col one column panel at a time, fused with its quantization) */
+void q8_im2col_f32_cols(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw,
+                        int dh, int dw, int OW, int K, int p0, int p1, float *X, ptrdiff_t ldx);
 /* ---- the other ops of both int8 kinds, on one image (kernels/ref/q8_ops.c) ----
    sq8 ops follow FORMAT.md's integer formulas (dq8 runs the f32 ops). C, H, W are the
    input's; OH, OW the output's (from the value table, checked by the loader). */

@@ -109,7 +109,12 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
   size_t ldx = gemm_ldx(k, s, e->batch);
   engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */
   if (!sq8) {
-    engine_need(e, SCRATCH_1, s->direct ? 0 : rt_mul_sat(rt_mul_sat((size_t)s->K, ldx), 4));   /* xf */
+    /* xf: LINEAR's whole matrix; a CONV2D's im2col is made one column panel (NB columns) per thread
+       at a time and quantized at once (im2col_quant): never the whole K x N floats */
+    size_t panel = rt_mul_sat(rt_mul_sat((size_t)s->K, q8_round_up(64, (size_t)k->nr)), 4);
+    int nth = pool_threads() > 0 ? pool_threads() : 1;
+    engine_need(e, SCRATCH_1, s->direct ? 0 : s->linear ? rt_mul_sat(rt_mul_sat((size_t)s->K, ldx), 4)
+                                        : rt_mul_sat(panel, (size_t)nth));
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat((size_t)s->G, ldx), 4));                   /* xs */
   }
   return 0;
@@ -256,6 +261,30 @@ static void im2col_rows(void *arg, long t0, long t1) {
                   j->e->scratch[SCRATCH_1], (ptrdiff_t)j->ldx);
 }
 
+/* dq8 CONV2D: per column task (NB columns), its im2col into this thread's slot of the xf scratch
+   (K x NB floats, cache-resident), quantized at once into xq / xs. Threads past the scratch's slots
+   sit out; every column's values and quantization are the same whichever thread makes them. */
+static void im2col_quant(void *arg, int id, int nth) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  const Q8Kernels *k = j->e->kq;
+  size_t per = (size_t)s->K * (size_t)j->NB;
+  int slots = (int)(j->e->scratch_bytes[SCRATCH_1] / (per * sizeof(float)));
+  int step = nth < slots ? nth : slots;
+  if (id >= step) return;
+  float *buf = (float *)j->e->scratch[SCRATCH_1] + (size_t)id * per;
+  int16_t *xq = j->e->scratch[SCRATCH_0];
+  float *xs = j->e->scratch[SCRATCH_2];
+  int c0 = j->gi * (s->C / s->groups);
+  for (int t = id; t < j->nt; t += step) {
+    int p0 = t * j->NB, n = imin(j->NB, j->N - p0);
+    q8_im2col_f32_cols(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, s->K, p0,
+                       p0 + n, buf, j->NB);
+    k->dq8_quant(s->G, s->gs, n, buf, j->NB, s->asym, xq + (size_t)(p0 / k->nr) * j->ps, (ptrdiff_t)j->ps, xs + p0,
+                 (ptrdiff_t)j->ldx);
+  }
+}
+
 /* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads */
 static void quant_gemm(Q8Job *j) {
   if (!j->sq8) pool_for(j->nt, quant_tasks, j);
@@ -289,7 +318,11 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op->out) + i * out_img * es;
       if (!j.sq8 && s->direct) j.xf = j.x, j.ldxf = j.N;   /* 1x1: the image is X */
-      else pool_for((s->K + KCHUNK - 1) / KCHUNK, im2col_rows, &j);
+      else if (!j.sq8) {                                    /* im2col and quantization fused */
+        pool_run(im2col_quant, &j);
+        pool_for_dyn((long)((s->M + j.MB - 1) / j.MB) * j.nt, gemm_tasks, &j);
+        continue;
+      } else pool_for((s->K + KCHUNK - 1) / KCHUNK, im2col_rows, &j);
       quant_gemm(&j);
     }
 }

@@ -337,6 +337,18 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
               bad += Xf[k * ldx + oh * OW + ow] != (in ? xf[src] : 0.0f);
             }
     free(X);
+    /* dq8's column panels: q8_im2col_f32_cols over runs of 1, 5, 64 and 100 positions equals the whole */
+    int runs[] = { 1, 5, 64, 100 };
+    for (int r = 0; r < 4; r++) {
+      float *P = malloc(4 * (size_t)K * runs[r]);
+      for (int p0 = 0; p0 < N; p0 += runs[r]) {
+        int p1 = p0 + runs[r] < N ? p0 + runs[r] : N;
+        q8_im2col_f32_cols(xf, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OW, K, p0, p1, P, runs[r]);
+        for (int k = 0; k < K; k++)
+          for (int p = p0; p < p1; p++) bad += memcmp(&P[(size_t)k * runs[r] + p - p0], &Xf[k * ldx + p], 4) != 0;
+      }
+      free(P);
+    }
   }
   CHECK(bad == 0, "im2col C=%d H=%d W=%d g=%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d: %d differ", C, H, W, groups,
         kh, kw, sh, sw, ph, pw, dh, dw, bad);
