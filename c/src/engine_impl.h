@@ -23,6 +23,7 @@ typedef struct {
   size_t a_elems;
   int32_t *qbias, *mult, *shift;   /* sq8: O each */
   float *ws, *bf;                  /* dq8: scales (O, G); bias (O) or NULL */
+  int dq8dw;                       /* dq8 depthwise by the direct kernel (weights read in place) */
 } OpState;
 
 enum { SCRATCH_0, SCRATCH_1, SCRATCH_2, N_SCRATCH };
@@ -40,6 +41,7 @@ struct Engine {
   const F32Kernels *kf;       /* kernels in use */
   const Q8Kernels *kq;
   const Q8DwDesc *kdw;        /* sq8 depthwise convolution */
+  const Q8Dq8DwDesc *kdq8dw;  /* dq8 depthwise convolution */
   OpState *st;                /* one per op */
   size_t *offs;               /* byte offset of each value in the arena */
   unsigned char *arena;

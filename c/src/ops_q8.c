@@ -6,7 +6,8 @@
  * integers from QUANTIZE to DEQUANTIZE, exactly as FORMAT.md writes it; dq8 quantizes each im2col
  * column group at run time. An sq8 depthwise CONV2D (one input channel per group) is instead one direct
  * kernel call per (image, output channel) plane (the dispatch's Q8DwDesc), on the model's weights
- * as they are. Every output element is computed by one thread in one fixed order, so
+ * as they are; so is a dq8 one (Q8Dq8DwDesc: each window quantized as the im2col column it would be,
+ * bit for bit the GEMM path's result) when its window has at most Q8_DQ8DW_MAXK taps. Every output element is computed by one thread in one fixed order, so
  * sq8 results do not depend on the batch size or the thread count at all, nor do dq8's. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -73,6 +74,17 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
     for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) model_release(m, op_param(m, op, sl)->data, 4 * O);
     return 0;
   }
+  if (!sq8 && s->depthwise && s->K <= Q8_DQ8DW_MAXK) {   /* the direct kernel: weights and zero points in place */
+    size_t nsc = O * (size_t)s->G;
+    const Param *bp = op_param(m, op, P_DQ8_BIAS);
+    if (!(s->ws = engine_alloc(e, 4 * nsc)) || (bp && !(s->bf = engine_alloc(e, 4 * O)))) return -1;
+    memcpy(s->ws, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
+    if (bp) memcpy(s->bf, bp->data, 4 * O);
+    model_release(m, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
+    if (bp) model_release(m, bp->data, 4 * O);
+    s->dq8dw = 1;
+    return 0;
+  }
   if (!(s->A = engine_alloc_packed(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   const int8_t *w = op_param(m, op, P_SQ8_WEIGHT)->data;
   if (sq8) {
@@ -99,7 +111,12 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
   size_t ldx = gemm_ldx(k, s, e->batch);
   engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */
   if (!sq8) {
-    engine_need(e, SCRATCH_1, s->direct ? 0 : rt_mul_sat(rt_mul_sat((size_t)s->K, ldx), 4));   /* xf */
+    /* xf: LINEAR's whole matrix; a CONV2D's im2col is made one column panel (NB columns) per thread
+       at a time and quantized at once (im2col_quant): never the whole K x N floats */
+    size_t panel = rt_mul_sat(rt_mul_sat((size_t)s->K, q8_round_up(64, (size_t)k->nr)), 4);
+    int nth = pool_threads() > 0 ? pool_threads() : 1;
+    engine_need(e, SCRATCH_1, s->direct ? 0 : s->linear ? rt_mul_sat(rt_mul_sat((size_t)s->K, ldx), 4)
+                                        : rt_mul_sat(panel, (size_t)nth));
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat((size_t)s->G, ldx), 4));                   /* xs */
   }
   return 0;
@@ -181,6 +198,37 @@ static void dw_planes(void *arg, long q0, long q1) {
   }
 }
 
+/* dq8 depthwise: one task per (image, output channel) plane, as sq8's */
+typedef struct {
+  const OpState *s;
+  const float *x;
+  const int8_t *w, *wz;
+  float *y;
+  const Q8Dq8DwShape *sh;
+  q8_dq8dw_fn dw;
+} Dq8DwJob;
+
+static void dq8dw_planes(void *arg, long q0, long q1) {
+  const Dq8DwJob *j = arg;
+  const OpState *s = j->s;
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, K = (size_t)s->K, G = (size_t)s->G;
+  for (long q = q0; q < q1; q++) {
+    size_t img = (size_t)q / (size_t)s->O, o = (size_t)q % (size_t)s->O;
+    j->dw(j->x + (img * (size_t)s->C + o / (size_t)s->M) * HW, j->w + o * K, s->ws + o * G, j->wz ? j->wz + o * G : NULL,
+          s->bf ? s->bf + o : NULL, j->y + (size_t)q * OHW, j->sh);
+  }
+}
+
+static void run_dq8dw(const Engine *e, const Op *op, const OpState *s, int n) {
+  const Model *m = e->m;
+  const Param *zp = op_param(m, op, P_DQ8_ZERO_POINTS);
+  Q8Dq8DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw,
+                     s->G, s->gs, (int)op->act};
+  Dq8DwJob j = {s, engine_val(e, op->in[0]), op_param(m, op, P_DQ8_WEIGHT)->data, zp ? zp->data : NULL,
+                engine_val(e, op->out), &sh, e->kdq8dw->dwconv};
+  pool_for((long)n * s->O, dq8dw_planes, &j);
+}
+
 static void run_dw(const Engine *e, const Op *op, const OpState *s, int n) {
   const Model *m = e->m;
   Q8DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw,
@@ -221,6 +269,30 @@ static void phase(long n, pool_range_fn fn, Q8Job *j, double work, int dyn) {
   else (dyn ? pool_for_dyn : pool_for)(n, fn, j);
 }
 
+/* dq8 CONV2D: per column task (NB columns), its im2col into this thread's slot of the xf scratch
+   (K x NB floats, cache-resident), quantized at once into xq / xs. Threads past the scratch's slots
+   sit out; every column's values and quantization are the same whichever thread makes them. */
+static void im2col_quant(void *arg, int id, int nth) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  const Q8Kernels *k = j->e->kq;
+  size_t per = (size_t)s->K * (size_t)j->NB;
+  int slots = (int)(j->e->scratch_bytes[SCRATCH_1] / (per * sizeof(float)));
+  int step = nth < slots ? nth : slots;
+  if (id >= step) return;
+  float *buf = (float *)j->e->scratch[SCRATCH_1] + (size_t)id * per;
+  int16_t *xq = j->e->scratch[SCRATCH_0];
+  float *xs = j->e->scratch[SCRATCH_2];
+  int c0 = j->gi * (s->C / s->groups);
+  for (int t = id; t < j->nt; t += step) {
+    int p0 = t * j->NB, n = imin(j->NB, j->N - p0);
+    q8_im2col_f32_cols(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, s->K, p0,
+                       p0 + n, buf, j->NB);
+    k->dq8_quant(s->G, s->gs, n, buf, j->NB, s->asym, xq + (size_t)(p0 / k->nr) * j->ps, (ptrdiff_t)j->ps, xs + p0,
+                 (ptrdiff_t)j->ldx);
+  }
+}
+
 /* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads */
 static void quant_gemm(Q8Job *j) {
   double kn = (double)j->s->K * j->N;
@@ -231,6 +303,10 @@ static void quant_gemm(Q8Job *j) {
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   if (e->m->kind == KIND_SQ8 && s->depthwise) {
     run_dw(e, op, s, n);
+    return;
+  }
+  if (s->dq8dw) {
+    run_dq8dw(e, op, s, n);
     return;
   }
   const Q8Kernels *k = e->kq;
@@ -251,7 +327,13 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op->out) + i * out_img * es;
       if (!j.sq8 && s->direct) j.xf = j.x, j.ldxf = j.N;   /* 1x1: the image is X */
-      else phase((s->K + KSTEP - 1) / KSTEP, im2col_rows, &j, (double)s->K * j.N, 0);
+      else if (!j.sq8) {                                    /* im2col and quantization fused */
+        double kn = (double)s->K * j.N;
+        if (kn < PAR_MIN) im2col_quant(&j, 0, 1);
+        else pool_run(im2col_quant, &j);
+        phase((long)((s->M + j.MB - 1) / j.MB) * j.nt, gemm_tasks, &j, kn * s->M, 1);
+        continue;
+      } else phase((s->K + KSTEP - 1) / KSTEP, im2col_rows, &j, (double)s->K * j.N, 0);
       quant_gemm(&j);
     }
 }

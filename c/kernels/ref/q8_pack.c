@@ -139,6 +139,33 @@ void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh
   }
 }
 #undef SEG
+
+void q8_im2col_f32_cols(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw,
+                        int dh, int dw, int OW, int K, int p0, int p1, float *X, ptrdiff_t ldx) {
+  for (int k = 0; k < K; k++) {
+    int kx = k % kw, ky = (k / kw) % kh, ci = ci0 + k / (kw * kh), off = kx * dw - pw;
+    const float *xc = x + (size_t)ci * H * W;
+    float *row = X + (ptrdiff_t)k * ldx - p0;
+    for (int p = p0; p < p1;) {
+      int oh = p / OW, ow0 = p % OW, n = OW - ow0 < p1 - p ? OW - ow0 : p1 - p;
+      float *r = row + p;
+      int ih = oh * sh - ph + ky * dh;
+      p += n;
+      if (ih < 0 || ih >= H) { for (int i = 0; i < n; i++) r[i] = 0.0f; continue; }
+      const float *src = xc + (size_t)ih * W + (ptrdiff_t)ow0 * sw + off;   /* column of i: ow0*sw + off + i*sw */
+      int c0 = ow0 * sw + off;
+      int lo = c0 >= 0 ? 0 : (-c0 + sw - 1) / sw;                /* valid i: 0 <= c0 + i*sw < W */
+      int hi = W - c0 <= 0 ? 0 : (W - c0 + sw - 1) / sw;
+      if (hi > n) hi = n;
+      if (lo > hi) lo = hi;
+      int i = 0;
+      for (; i < lo; i++) r[i] = 0.0f;
+      if (sw == 1) for (; i < hi; i++) r[i] = src[i];
+      else for (; i < hi; i++) r[i] = src[(ptrdiff_t)i * sw];
+      for (; i < n; i++) r[i] = 0.0f;
+    }
+  }
+}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
 #endif
