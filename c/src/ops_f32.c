@@ -120,7 +120,17 @@ static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk 
           for (int j = 0; j < rlen[r]; j++) dr[j] = row[ix + (long)j * s->sw];
         continue;
       }
-      for (int j = 0; j < rlen[r]; j++, ix += s->sw) dr[j] = (ix >= 0 && ix < s->W) ? row[ix] : 0.0f;
+      /* across an edge (padding): zeros, the columns inside [jlo, jhi), zeros */
+      long n = rlen[r], jlo = ix < 0 ? (-ix + s->sw - 1) / s->sw : 0, jhi = ix >= s->W ? 0 : (s->W - 1 - ix) / s->sw + 1;
+      if (jlo > n) jlo = n;
+      if (jhi > n) jhi = n;
+      if (jhi < jlo) jhi = jlo;
+      for (long j = 0; j < jlo; j++) dr[j] = 0.0f;
+      if (s->sw == 1 && jhi > jlo)
+        memcpy(dr + jlo, row + ix + jlo, (size_t)(jhi - jlo) * sizeof(float));
+      else
+        for (long j = jlo; j < jhi; j++) dr[j] = row[ix + j * s->sw];
+      for (long j = jhi; j < n; j++) dr[j] = 0.0f;
     }
     if ((size_t)cols < NR) memset(d + cols, 0, (NR - (size_t)cols) * sizeof(float));
   }

@@ -68,9 +68,10 @@ static inline __attribute__((always_inline)) void store_row_mask(float *c, __m51
   }
 }
 
-/* gemm_ex with nv (1 or 2, a constant once inlined) 16-wide halves of B: the k loop of gemm, with masked
-   loads of B (the lanes past n read as 0, as the packer's zero padding) */
-static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, size_t k, const float *a, const float *b, size_t ldb,
+/* gemm_ex with nv (1 or 2) 16-wide halves of B and the first rr (4, 8 or 12) rows of the panel (both constants
+   once inlined; rr >= m): the k loop of gemm on those rows only, with masked loads of B (the lanes past n
+   read as 0, as the packer's zero padding) */
+static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, int rr, size_t k, const float *a, const float *b, size_t ldb,
                                                              float *c, size_t ldc, int m, __mmask16 k0, __mmask16 k1,
                                                              const float *bias, int act, int acc) {
   __m512 c0[MR], c1[MR];
@@ -78,7 +79,7 @@ static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, size_t k, c
   for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
   if (acc)
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++)
+    for (int r = 0; r < rr; r++)
       if (r < m) {
         c0[r] = _mm512_maskz_loadu_ps(k0, c + r * ldc);
         if (nv == 2) c1[r] = _mm512_maskz_loadu_ps(k1, c + r * ldc + 16);
@@ -86,7 +87,7 @@ static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, size_t k, c
   for (size_t kk = 0; kk < k; kk++) {
     __m512 b0 = _mm512_maskz_loadu_ps(k0, b), b1 = nv == 2 ? _mm512_maskz_loadu_ps(k1, b + 16) : b0;
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < rr; r++) {
       __m512 ar = _mm512_set1_ps(a[r]);
       c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);
       if (nv == 2) c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
@@ -94,7 +95,7 @@ static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, size_t k, c
     a += MR, b += ldb;
   }
 #define STORE_ALL(A)                                                                                  \
-  _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) if (r < m)                                    \
+  _Pragma("GCC unroll 16") for (int r = 0; r < rr; r++) if (r < m)                                    \
       store_row_mask(c + r * ldc, c0[r], c1[r], bias[r], A, nv, k0, k1)
   switch (act) {
   case ACT_NONE: STORE_ALL(ACT_NONE); break;
@@ -108,10 +109,20 @@ static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, size_t k, c
 static void gemm_ex(size_t k, const float *a, const float *b, size_t ldb, float *c, size_t ldc, int m, int n,
                     const float *bias, int act, int acc) {
   __mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1), k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
-  if (n > 16)
-    gemm_ex_nv(2, k, a, b, ldb, c, ldc, m, k0, k1, bias, act, acc);
+#define NV(rr)                                                                 \
+  do {                                                                         \
+    if (n > 16)                                                                \
+      gemm_ex_nv(2, rr, k, a, b, ldb, c, ldc, m, k0, k1, bias, act, acc);      \
+    else                                                                       \
+      gemm_ex_nv(1, rr, k, a, b, ldb, c, ldc, m, k0, k1, bias, act, acc);      \
+  } while (0)
+  if (m <= 4)
+    NV(4);
+  else if (m <= 8)
+    NV(8);
   else
-    gemm_ex_nv(1, k, a, b, ldb, c, ldc, m, k0, k1, bias, act, acc);
+    NV(MR);
+#undef NV
 }
 
 const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, gemm, f32_pack_a_panels, gemm_ex};
