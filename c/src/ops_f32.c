@@ -91,6 +91,7 @@ typedef struct {  /* one K chunk of one group's GEMM */
 /* im2col rows [k0, k0 + kc) of the tile from column j0 on that is not one copy per row: the tile in
    runs of columns on one output row of one image; per (ci, ky, kx) a run reads one input row at
    stride sw: a memcpy when it lies inside the row, else checked */
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
 static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk *ck, size_t j0, float *dst) {
   size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, img = (size_t)s->C * HW;
   const float *rbase[F32_MAX_NR];
@@ -116,6 +117,8 @@ static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk 
       const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
       if (ix >= 0 && ix + (long)(rlen[r] - 1) * s->sw < s->W) { /* inside the row: no check per element */
         if (s->sw == 1) memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
+        else if (s->sw == 2) /* a constant stride: vectorised */
+          for (int j = 0; j < rlen[r]; j++) dr[j] = row[ix + 2 * j];
         else
           for (int j = 0; j < rlen[r]; j++) dr[j] = row[ix + (long)j * s->sw];
         continue;
@@ -128,6 +131,8 @@ static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk 
       for (long j = 0; j < jlo; j++) dr[j] = 0.0f;
       if (s->sw == 1 && jhi > jlo)
         memcpy(dr + jlo, row + ix + jlo, (size_t)(jhi - jlo) * sizeof(float));
+      else if (s->sw == 2)
+        for (long j = jlo; j < jhi; j++) dr[j] = row[ix + 2 * j];
       else
         for (long j = jlo; j < jhi; j++) dr[j] = row[ix + j * s->sw];
       for (long j = jhi; j < n; j++) dr[j] = 0.0f;
