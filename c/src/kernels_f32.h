@@ -17,6 +17,13 @@
    order as one call, and gives the same result (but for the sign of a zero sum). */
 typedef void (*f32_gemm_fn)(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias,
                             int act, int acc);
+/* the same tile, in place: rows [0, m) and columns [0, n) of C only (m <= MR, n <= NR; the other rows and
+   columns of C are neither read nor written), B read in place as b[kk*ldb + j] for j < n (never past
+   column n). Every element it writes is the value gemm computes for it (the same sum in the same order),
+   bit for bit. Lets the driver feed a 1x1 stride-1 convolution's activations to the kernel without
+   copying them, and compute the edge tiles without a temporary. Optional (NULL: the driver packs). */
+typedef void (*f32_gemm_ex_fn)(size_t k, const float *a, const float *b, size_t ldb, float *c, size_t ldc, int m, int n,
+                               const float *bias, int act, int acc);
 /* packs rows [0, M) of the row-major M x K weights w into ceil(M/mr) panels, zero padded, at ap */
 typedef void (*f32_pack_a_fn)(const float *w, size_t M, size_t K, int mr, float *ap);
 
@@ -25,6 +32,7 @@ typedef struct {
   int mr, nr;             /* tile: rows (output channels) x columns (pixels x images) */
   f32_gemm_fn gemm;
   f32_pack_a_fn pack_a;
+  f32_gemm_ex_fn gemm_ex; /* NULL if the kernel has none */
 } F32GemmDesc;
 
 /* one channel plane of a depthwise convolution: out[OH x OW] = act(bias + sum w[ky*kw+kx] * in[...]),

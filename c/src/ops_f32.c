@@ -38,6 +38,20 @@ static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
   return pb == P ? (size_t)threads * TB : T;
 }
 
+/* a 1x1 stride-1 unpadded convolution whose kernel has gemm_ex: its K x N matrix is the input itself
+   (row kk of image i: channel c0 + kk's plane), so the kernel reads it in place at row stride H*W,
+   in tiles of NR columns within one image (the last tile of each image narrower) */
+static int conv_direct(const Engine *e, const OpState *s) {
+  return e->kf->gemm->gemm_ex && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0 &&
+         (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr;
+}
+
+/* the column tiles of n images: in direct mode per image, else over the batch's N = n*OH*OW columns */
+static size_t col_tiles(const OpState *s, int direct, size_t NR, int n) {
+  size_t OHW = (size_t)s->OH * s->OW;
+  return direct ? (size_t)n * rt_cdiv(OHW, NR) : rt_cdiv((size_t)n * OHW, NR);
+}
+
 static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
@@ -61,6 +75,7 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
   }
   if (b) model_release(e->m, b, (size_t)s->O * sizeof(float));
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
+  if (conv_direct(e, s)) return 0; /* the kernel reads the input in place: no scratch */
   size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
   size_t tiles = gemm_plan(T, P, pool_threads(), &PB);
   engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(tiles, k_chunk((size_t)s->K) * (size_t)d->nr), sizeof(float)));
@@ -71,11 +86,13 @@ typedef struct {  /* one K chunk of one group's GEMM */
   int g, n, c0;   /* the group, the images, the group's first input channel */
   size_t k0, kc;  /* rows [k0, k0 + kc) of the K x N matrix */
   uint32_t act;   /* the op's activation (the last chunk applies it, and the bias) */
+  const float *in; /* direct: the input, read in place by the kernel's gemm_ex (no packing); else NULL */
 } Chunk;
 
 /* im2col rows [k0, k0 + kc) of the tile from column j0 on that is not one copy per row: the tile in
    runs of columns on one output row of one image; per (ci, ky, kx) a run reads one input row at
    stride sw: a memcpy when it lies inside the row, else checked */
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
 static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk *ck, size_t j0, float *dst) {
   size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, img = (size_t)s->C * HW;
   const float *rbase[F32_MAX_NR];
@@ -101,11 +118,25 @@ static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk 
       const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
       if (ix >= 0 && ix + (long)(rlen[r] - 1) * s->sw < s->W) { /* inside the row: no check per element */
         if (s->sw == 1) memcpy(dr, row + ix, (size_t)rlen[r] * sizeof(float));
+        else if (s->sw == 2) /* a constant stride: vectorised */
+          for (int j = 0; j < rlen[r]; j++) dr[j] = row[ix + 2 * j];
         else
           for (int j = 0; j < rlen[r]; j++) dr[j] = row[ix + (long)j * s->sw];
         continue;
       }
-      for (int j = 0; j < rlen[r]; j++, ix += s->sw) dr[j] = (ix >= 0 && ix < s->W) ? row[ix] : 0.0f;
+      /* across an edge (padding): zeros, the columns inside [jlo, jhi), zeros */
+      long n = rlen[r], jlo = ix < 0 ? (-ix + s->sw - 1) / s->sw : 0, jhi = ix >= s->W ? 0 : (s->W - 1 - ix) / s->sw + 1;
+      if (jlo > n) jlo = n;
+      if (jhi > n) jhi = n;
+      if (jhi < jlo) jhi = jlo;
+      for (long j = 0; j < jlo; j++) dr[j] = 0.0f;
+      if (s->sw == 1 && jhi > jlo)
+        memcpy(dr + jlo, row + ix + jlo, (size_t)(jhi - jlo) * sizeof(float));
+      else if (s->sw == 2)
+        for (long j = jlo; j < jhi; j++) dr[j] = row[ix + 2 * j];
+      else
+        for (long j = jlo; j < jhi; j++) dr[j] = row[ix + j * s->sw];
+      for (long j = jhi; j < n; j++) dr[j] = 0.0f;
     }
     if ((size_t)cols < NR) memset(d + cols, 0, (NR - (size_t)cols) * sizeof(float));
   }
@@ -132,30 +163,48 @@ static void pack_tile(const OpState *s, int nr_, const float *in, const Chunk *c
 
 static const float g_zero_bias[F32_MAX_MR];
 
-/* C (+)= the chunk's A·B for row panel p x column tile t (b: its packed chunk); the first chunk starts
-   the sum, the last adds the bias and applies the activation. A tile over the edge (rows >= M,
-   columns >= N or across two images) goes through tmp, and between chunks its sum lives in C. */
+/* C (+)= the chunk's A·B for row panel p x column tile t (b: its packed chunk, or in direct mode the
+   input in place); the first chunk starts the sum, the last adds the bias and applies the activation.
+   A tile over the edge (rows >= M, columns >= N) goes through the kernel's gemm_ex when it has one; one
+   across two images (or any edge tile without gemm_ex) through tmp, and between chunks its sum lives in C. */
 static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p, size_t t, const float *b) {
   size_t OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, K = (size_t)s->K, img = (size_t)s->O * OHW;
-  const size_t MR = (size_t)e->kf->gemm->mr, NR = (size_t)e->kf->gemm->nr, P = rt_cdiv((size_t)s->M, MR);
-  size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR, j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR;
+  const F32GemmDesc *d = e->kf->gemm;
+  const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, P = rt_cdiv((size_t)s->M, MR);
+  size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR, j0, cols, ldb = NR, im;
+  if (ck->in) { /* direct: tile t is columns j0.. of one image */
+    size_t tpi = rt_cdiv(OHW, NR);
+    im = t / tpi, j0 = (t % tpi) * NR, cols = OHW - j0 < NR ? OHW - j0 : NR, ldb = OHW;
+    b = ck->in + (im * (size_t)s->C + (size_t)ck->c0 + ck->k0) * OHW + j0;
+    j0 += im * OHW;
+  } else
+    j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR, im = j0 / OHW;
   const float *a = s->apack + ((size_t)ck->g * P + p) * MR * K + ck->k0 * MR;
   int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->k0 > 0;
   const float *bias = last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
-  f32_gemm_fn gemm = e->kf->gemm->gemm;
-  if (rows == MR && cols == NR && j0 / OHW == (j0 + NR - 1) / OHW) {
-    gemm(ck->kc, a, b, out + (j0 / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + j0 % OHW, OHW, bias, act, acc);
-    return;
+  float *c = out + im * img + ((size_t)ck->g * s->M + r0) * OHW + j0 % OHW;
+  if (im == (j0 + cols - 1) / OHW) { /* within one image */
+    if (rows == MR && cols == NR) {
+      if (ldb == NR)
+        d->gemm(ck->kc, a, b, c, OHW, bias, act, acc);
+      else
+        d->gemm_ex(ck->kc, a, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
+      return;
+    }
+    if (d->gemm_ex) {
+      d->gemm_ex(ck->kc, a, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
+      return;
+    }
   }
   float tmp[F32_MAX_MR * F32_MAX_NR] = {0};
   for (size_t j = 0; j < cols && acc; j++) {
-    const float *c = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
-    for (size_t r = 0; r < rows; r++) tmp[r * NR + j] = c[r * OHW];
+    const float *cj = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
+    for (size_t r = 0; r < rows; r++) tmp[r * NR + j] = cj[r * OHW];
   }
-  gemm(ck->kc, a, b, tmp, NR, bias, act, acc);
+  d->gemm(ck->kc, a, b, tmp, NR, bias, act, acc);
   for (size_t j = 0; j < cols; j++) {
-    float *c = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
-    for (size_t r = 0; r < rows; r++) c[r * OHW] = tmp[r * NR + j];
+    float *cj = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
+    for (size_t r = 0; r < rows; r++) cj[r * OHW] = tmp[r * NR + j];
   }
 }
 
@@ -164,7 +213,7 @@ static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float
                        size_t t1, const float *bp) {
   size_t NR = (size_t)e->kf->gemm->nr;
   for (size_t p = p0; p < p1; p++)
-    for (size_t t = t0; t < t1; t++) gemm_tile(e, s, ck, out, p, t, bp + (t - t0) * ck->kc * NR);
+    for (size_t t = t0; t < t1; t++) gemm_tile(e, s, ck, out, p, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
 }
 
 /* one group's GEMM over the threads (gemm_group): its arguments and its split */
@@ -187,13 +236,13 @@ static void gemm_by_thread(void *arg, int id_, int nth_) {
   (void)nth_;
   if (id_ >= j->threads) return;
   size_t id = (size_t)id_, nth = (size_t)j->threads, K = (size_t)j->s->K, NR = (size_t)j->e->kf->gemm->nr;
-  float *bp = (float *)j->e->scratch[SCRATCH_0] + id * TB * j->kc * NR;
+  float *bp = j->ck.in ? NULL : (float *)j->e->scratch[SCRATCH_0] + id * TB * j->kc * NR;
   Chunk ck = j->ck;
   for (size_t t0 = j->T * id / nth, tz = j->T * (id + 1) / nth; t0 < tz; t0 += TB) {
     size_t t1 = t0 + TB < tz ? t0 + TB : tz;
     for (ck.k0 = 0; ck.k0 < K; ck.k0 += j->kc) {
       ck.kc = K - ck.k0 < j->kc ? K - ck.k0 : j->kc;
-      for (size_t t = t0; t < t1; t++) pack_tile(j->s, (int)NR, j->in, &ck, t, bp + (t - t0) * ck.kc * NR);
+      for (size_t t = t0; t < t1 && !ck.in; t++) pack_tile(j->s, (int)NR, j->in, &ck, t, bp + (t - t0) * ck.kc * NR);
       gemm_block(j->e, j->s, &ck, j->out, 0, j->P, t0, t1, bp);
     }
   }
@@ -213,7 +262,7 @@ static void gemm_item(void *arg, long it, long end) {
   const GemmJob *j = arg;
   size_t nbp = rt_cdiv(j->P, j->PB), tb = (size_t)it / nbp, pb = (size_t)it % nbp, P = j->P, T = j->T;
   size_t p1 = (pb + 1) * j->PB < P ? (pb + 1) * j->PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
-  const float *bp = (const float *)j->e->scratch[SCRATCH_0] + tb * TB * j->ck.kc * (size_t)j->e->kf->gemm->nr;
+  const float *bp = j->ck.in ? NULL : (const float *)j->e->scratch[SCRATCH_0] + tb * TB * j->ck.kc * (size_t)j->e->kf->gemm->nr;
   gemm_block(j->e, j->s, &j->ck, j->out, pb * j->PB, p1, tb * TB, t1, bp);
 }
 
@@ -223,7 +272,7 @@ static void gemm_shared(GemmJob *j) {
   size_t K = (size_t)j->s->K, items = rt_cdiv(j->T, TB) * rt_cdiv(j->P, j->PB);
   for (j->ck.k0 = 0; j->ck.k0 < K; j->ck.k0 += j->kc) {
     j->ck.kc = K - j->ck.k0 < j->kc ? K - j->ck.k0 : j->kc;
-    pool_for((long)j->T, pack_tiles, j);
+    if (!j->ck.in) pool_for((long)j->T, pack_tiles, j);
     pool_for_dyn((long)items, gemm_item, j);
   }
 }
@@ -233,10 +282,11 @@ static void gemm_shared(GemmJob *j) {
    build sized (the thread count may have grown since). */
 static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
   size_t NR = (size_t)e->kf->gemm->nr, kc = k_chunk((size_t)s->K);
-  GemmJob j = {e, s, in, out, {g, n, g * (s->C / s->groups), 0, 0, act}, rt_cdiv((size_t)n * s->OH * s->OW, NR),
+  int direct = conv_direct(e, s);
+  GemmJob j = {e, s, in, out, {g, n, g * (s->C / s->groups), 0, 0, act, direct ? in : NULL}, col_tiles(s, direct, NR, n),
                rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), 0, kc, pool_threads()};
   size_t slots = e->scratch_bytes[SCRATCH_0] / (kc * NR * sizeof(float));
-  while (j.threads > 1 && gemm_plan(j.T, j.P, j.threads, &j.PB) > slots) j.threads--;
+  while (!direct && j.threads > 1 && gemm_plan(j.T, j.P, j.threads, &j.PB) > slots) j.threads--;
   gemm_plan(j.T, j.P, j.threads, &j.PB);
   if (j.PB == j.P)
     pool_run(gemm_by_thread, &j);

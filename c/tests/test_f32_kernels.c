@@ -28,6 +28,36 @@ static void gemm_chunked(const F32GemmDesc *d, size_t k, const float *a, const f
   free(c2);
 }
 
+/* d->gemm_ex on rows [0, m) and columns [0, n) of the tile c that d->gemm computed from a and the packed b:
+   B read in place at row stride ldb > n (NaN in the gap: a column past n that were used would show), in
+   one call and in three K chunks (acc), must give c's values bit for bit and leave the rest of C alone */
+static void test_gemm_ex(const F32GemmDesc *d, size_t k, const float *a, const float *b, const float *c, size_t ldc,
+                         const float *bias, int act, int m, int n) {
+  int MR = d->mr, NR = d->nr;
+  size_t ldb = (size_t)n + 7, ldc2 = (size_t)NR + 5;
+  float *b2 = malloc(k * ldb * sizeof(float)), *c2 = malloc(MR * ldc2 * sizeof(float)), zero[F32_MAX_MR] = {0};
+  for (size_t kk = 0; kk < k; kk++)
+    for (size_t j = 0; j < ldb; j++) b2[kk * ldb + j] = j < (size_t)n ? b[kk * NR + j] : NAN;
+  for (int chunked = 0; chunked < 2; chunked++) {
+    for (size_t i = 0; i < MR * ldc2; i++) c2[i] = 12345.0f;
+    if (!chunked)
+      d->gemm_ex(k, a, b2, ldb, c2, ldc2, m, n, bias, act, 0);
+    else {
+      size_t k1 = k / 3, k2 = k1 + (k - k1) / 2;
+      d->gemm_ex(k1, a, b2, ldb, c2, ldc2, m, n, zero, ACT_NONE, 0);
+      d->gemm_ex(k2 - k1, a + k1 * MR, b2 + k1 * ldb, ldb, c2, ldc2, m, n, zero, ACT_NONE, 1);
+      d->gemm_ex(k - k2, a + k2 * MR, b2 + k2 * ldb, ldb, c2, ldc2, m, n, bias, act, 1);
+    }
+    for (int i = 0; i < MR; i++)
+      for (size_t j = 0; j < ldc2; j++) {
+        float x = (i < m && j < (size_t)n) ? c[i * ldc + j] : 12345.0f, y = c2[i * ldc2 + j];
+        CHECK(x == y || (x != x && y != y), "%s gemm_ex k=%zu m=%d n=%d act=%d chunked=%d: c[%d][%zu] = %.9g, gemm %.9g", d->name,
+              k, m, n, act, chunked, i, j, y, x);
+      }
+  }
+  free(b2), free(c2);
+}
+
 /* the GEMM of descriptor d on M <= mr rows of row-major weights packed by d->pack_a */
 static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
   size_t ks[] = {1, 2, 3, 5, 7, 15, 16, 17, 31, 64, 97, 255, 256, 257, 1021, 4608};
@@ -43,6 +73,9 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
       for (size_t i = 0; i < MR * ldc; i++) c[i] = 12345.0f; /* the gap columns must stay */
       d->gemm(k, a, b, c, ldc, bias, act, 0);
       gemm_chunked(d, k, a, b, c, ldc, bias, act);
+      if (d->gemm_ex)
+        for (int n = 1; n <= NR; n += (n < 3 || n > NR - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 5)
+          test_gemm_ex(d, k, a, b, c, ldc, bias, act, 1 + (int)((n + t + (size_t)act) % (size_t)MR), n);
       for (int i = 0; i < MR; i++)
         for (size_t j = 0; j < ldc; j++) {
           if (j >= (size_t)NR) {

@@ -199,6 +199,11 @@ int main(void) {
       {6, 11, 5, 6, 3, 3, 2, 2, 1, 1, 1, 1, 6, 5, 1},    /* depthwise, fused hardswish */
       {8, 7, 7, 16, 5, 5, 1, 1, 2, 2, 1, 1, 8, 6, 1},    /* depthwise x2, fused hardsigmoid */
       {9, 5, 5, 9, 3, 3, 1, 1, 1, 1, 1, 1, 9, 4, 0},     /* depthwise silu, no bias */
+      /* 1x1 stride 1 with >= 32 pixels: the kernel reads the input in place where it can (gemm_ex) */
+      {8, 8, 6, 10, 1, 1, 1, 1, 0, 0, 1, 1, 2, 1, 1},    /* groups 2, 48 pixels: a full tile and a tail */
+      {600, 7, 7, 13, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2, 1},  /* K = 600: two K chunks, 49 pixels */
+      {16, 8, 8, 25, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0},   /* 64 pixels: two full tiles, rows 25 */
+      {5, 1, 40, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 1},    /* one row of 40, sigmoid */
   };
   for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
   ConvCase lins[] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1}, {17, 1, 1, 37, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1},

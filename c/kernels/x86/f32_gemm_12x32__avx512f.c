@@ -54,4 +54,75 @@ static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc,
 #undef STORE_ALL
 }
 
-const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, gemm, f32_pack_a_panels};
+/* gemm_ex's row r < m: act(x + bias) on the columns of masks k0 (0..15) and k1 (16..31), by 8-wide quarters
+   with the AVX2 helper as store_row (the same values); nv: the 16-wide halves that hold columns */
+static inline __attribute__((always_inline)) void store_row_mask(float *c, __m512 x0, __m512 x1, float bias, int act, int nv,
+                                                                 __mmask16 k0, __mmask16 k1) {
+  __m512 bb = _mm512_set1_ps(bias);
+  __m512 x[2] = {_mm512_add_ps(x0, bb), _mm512_add_ps(x1, bb)};
+  for (int h = 0; h < nv; h++) {
+    __m256 lo = act_avx2(_mm512_castps512_ps256(x[h]), act);
+    __m256 hi = act_avx2(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x[h]), 1)), act);
+    __m512 y = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+    _mm512_mask_storeu_ps(c + 16 * h, h ? k1 : k0, y);
+  }
+}
+
+/* gemm_ex with nv (1 or 2) 16-wide halves of B and the first rr (4, 8 or 12) rows of the panel (both constants
+   once inlined; rr >= m): the k loop of gemm on those rows only, with masked loads of B (the lanes past n
+   read as 0, as the packer's zero padding) */
+static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, int rr, size_t k, const float *a, const float *b, size_t ldb,
+                                                             float *c, size_t ldc, int m, __mmask16 k0, __mmask16 k1,
+                                                             const float *bias, int act, int acc) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+  if (acc)
+#pragma GCC unroll 16
+    for (int r = 0; r < rr; r++)
+      if (r < m) {
+        c0[r] = _mm512_maskz_loadu_ps(k0, c + r * ldc);
+        if (nv == 2) c1[r] = _mm512_maskz_loadu_ps(k1, c + r * ldc + 16);
+      }
+  for (size_t kk = 0; kk < k; kk++) {
+    __m512 b0 = _mm512_maskz_loadu_ps(k0, b), b1 = nv == 2 ? _mm512_maskz_loadu_ps(k1, b + 16) : b0;
+#pragma GCC unroll 16
+    for (int r = 0; r < rr; r++) {
+      __m512 ar = _mm512_set1_ps(a[r]);
+      c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);
+      if (nv == 2) c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
+    }
+    a += MR, b += ldb;
+  }
+#define STORE_ALL(A)                                                                                  \
+  _Pragma("GCC unroll 16") for (int r = 0; r < rr; r++) if (r < m)                                    \
+      store_row_mask(c + r * ldc, c0[r], c1[r], bias[r], A, nv, k0, k1)
+  switch (act) {
+  case ACT_NONE: STORE_ALL(ACT_NONE); break;
+  case ACT_RELU: STORE_ALL(ACT_RELU); break;
+  case ACT_RELU6: STORE_ALL(ACT_RELU6); break;
+  default: STORE_ALL(act); break;
+  }
+#undef STORE_ALL
+}
+
+static void gemm_ex(size_t k, const float *a, const float *b, size_t ldb, float *c, size_t ldc, int m, int n,
+                    const float *bias, int act, int acc) {
+  __mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1), k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+#define NV(rr)                                                                 \
+  do {                                                                         \
+    if (n > 16)                                                                \
+      gemm_ex_nv(2, rr, k, a, b, ldb, c, ldc, m, k0, k1, bias, act, acc);      \
+    else                                                                       \
+      gemm_ex_nv(1, rr, k, a, b, ldb, c, ldc, m, k0, k1, bias, act, acc);      \
+  } while (0)
+  if (m <= 4)
+    NV(4);
+  else if (m <= 8)
+    NV(8);
+  else
+    NV(MR);
+#undef NV
+}
+
+const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, gemm, f32_pack_a_panels, gemm_ex};
