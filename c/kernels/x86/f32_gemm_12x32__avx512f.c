@@ -68,6 +68,21 @@ static inline __attribute__((always_inline)) void store_row_mask(float *c, __m51
   }
 }
 
+/* the row store of edge tiles, out of line, one per common activation (a constant code reduces act_avx2
+   to its instructions) and one for the rest: inlined per (halves, rows, activation) the stores were ~50 KB */
+typedef void (*store_fn)(float *c, __m512 x0, __m512 x1, float bias, int act, int nv, __mmask16 k0, __mmask16 k1);
+#define STORE_FN(NAME, A)                                                                                   \
+  static __attribute__((noinline)) void NAME(float *c, __m512 x0, __m512 x1, float bias, int act, int nv,  \
+                                             __mmask16 k0, __mmask16 k1) {                                 \
+    (void)act;                                                                                             \
+    store_row_mask(c, x0, x1, bias, A, nv, k0, k1);                                                        \
+  }
+STORE_FN(store_none, ACT_NONE)
+STORE_FN(store_relu, ACT_RELU)
+STORE_FN(store_relu6, ACT_RELU6)
+STORE_FN(store_any, act)
+#undef STORE_FN
+
 /* gemm_ex with nv (1 or 2) 16-wide halves of B and the first rr (4, 8 or 12) rows of the panel (both constants
    once inlined; rr >= m): the k loop of gemm on those rows only, with masked loads of B (the lanes past n
    read as 0, as the packer's zero padding) */
@@ -94,16 +109,23 @@ static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, int rr, siz
     }
     a += MR, b += ldb;
   }
+  if (nv == 2 && rr == MR) {   /* whole tiles (the common case): the stores inlined per activation */
 #define STORE_ALL(A)                                                                                  \
-  _Pragma("GCC unroll 16") for (int r = 0; r < rr; r++) if (r < m)                                    \
-      store_row_mask(c + r * ldc, c0[r], c1[r], bias[r], A, nv, k0, k1)
-  switch (act) {
-  case ACT_NONE: STORE_ALL(ACT_NONE); break;
-  case ACT_RELU: STORE_ALL(ACT_RELU); break;
-  case ACT_RELU6: STORE_ALL(ACT_RELU6); break;
-  default: STORE_ALL(act); break;
-  }
+  _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) if (r < m)                                    \
+      store_row_mask(c + r * ldc, c0[r], c1[r], bias[r], A, 2, k0, k1)
+    switch (act) {
+    case ACT_NONE: STORE_ALL(ACT_NONE); break;
+    case ACT_RELU: STORE_ALL(ACT_RELU); break;
+    case ACT_RELU6: STORE_ALL(ACT_RELU6); break;
+    default: STORE_ALL(act); break;
+    }
 #undef STORE_ALL
+    return;
+  }
+  store_fn st = act == ACT_NONE ? store_none : act == ACT_RELU ? store_relu : act == ACT_RELU6 ? store_relu6 : store_any;
+#pragma GCC unroll 16
+  for (int r = 0; r < rr; r++)   /* edge tiles: one out-of-line store per row */
+    if (r < m) st(c + r * ldc, c0[r], c1[r], bias[r], act, nv, k0, k1);
 }
 
 static void gemm_ex(size_t k, const float *a, const float *b, size_t ldb, float *c, size_t ldc, int m, int n,
