@@ -29,13 +29,22 @@ enum { KC_MAX = 512 }; /* K is done in chunks of at most this: a chunk of the B 
 static size_t k_chunk(size_t K) { return K ? rt_cdiv(K, rt_cdiv(K, KC_MAX)) : 1; }
 
 /* how gemm_group splits T column tiles x P row panels over `threads`: *PB row panels per item. PB == P:
-   each thread takes its own range of tiles, TB at a time (threads x TB packed tiles at once); else
-   all T tiles are packed (per chunk) and shared. Returns the packed tiles the plan holds at once. */
+   each thread takes its own contiguous range of tiles, TB at a time (threads x TB packed tiles at once),
+   when that gives each at least TB tiles and the ranges are within 10% of each other: each thread packs
+   and reads its own im2col, in its own cache. Else (few tiles) all T tiles are packed per chunk and
+   shared, and the items, taken dynamically, are one row panel each (PB = 1) times TB tiles: each thread
+   reads the (small) packed tiles and only its part of the (larger) weights; items of equal cost and
+   many of them keep the threads even (blocks of panels left one thread up to 10% more, and a thread
+   that comes late, on a busy machine, with all of a coarse split). One row panel: tiles per thread.
+   Returns the packed tiles the plan holds at once. */
 static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
-  size_t nbt = rt_cdiv(T, TB), pb = P;
-  while (pb > 1 && nbt * rt_cdiv(P, pb) < (size_t)threads * 4) pb = rt_cdiv(pb, 2);
-  *PB = pb;
-  return pb == P ? (size_t)threads * TB : T;
+  size_t th = threads > 1 ? (size_t)threads : 1, lo = T / th, hi = rt_cdiv(T, th);
+  if (th == 1 || P == 1 || (lo >= TB && hi * 10 <= lo * 11)) {
+    *PB = P;
+    return th * TB;
+  }
+  *PB = 1;
+  return T;
 }
 
 /* a 1x1 stride-1 unpadded convolution whose kernel has gemm_ex: its K x N matrix is the input itself
@@ -248,12 +257,15 @@ static void gemm_by_thread(void *arg, int id_, int nth_) {
   }
 }
 
-/* gemm_shared: the current chunk of tiles [t0, t1), each in its own slot */
-static void pack_tiles(void *arg, long t0, long t1) {
+/* gemm_shared: rows [r0, r1) of the current chunk of every tile, each tile in its own slot (a split by
+   rows is even whatever the tiles: the last one may be mostly padding) */
+static void pack_tiles(void *arg, long r0, long r1) {
   const GemmJob *j = arg;
   size_t NR = (size_t)j->e->kf->gemm->nr;
-  for (long t = t0; t < t1; t++)
-    pack_tile(j->s, (int)NR, j->in, &j->ck, (size_t)t, (float *)j->e->scratch[SCRATCH_0] + (size_t)t * j->ck.kc * NR);
+  Chunk ck = j->ck;
+  ck.k0 = j->ck.k0 + (size_t)r0, ck.kc = (size_t)(r1 - r0);
+  for (size_t t = 0; t < j->T; t++)
+    pack_tile(j->s, (int)NR, j->in, &ck, t, (float *)j->e->scratch[SCRATCH_0] + (t * j->ck.kc + (size_t)r0) * NR);
 }
 
 /* gemm_shared: item it = tile block it / nbp times panel block it % nbp, of the current chunk */
@@ -272,7 +284,7 @@ static void gemm_shared(GemmJob *j) {
   size_t K = (size_t)j->s->K, items = rt_cdiv(j->T, TB) * rt_cdiv(j->P, j->PB);
   for (j->ck.k0 = 0; j->ck.k0 < K; j->ck.k0 += j->kc) {
     j->ck.kc = K - j->ck.k0 < j->kc ? K - j->ck.k0 : j->kc;
-    if (!j->ck.in) pool_for((long)j->T, pack_tiles, j);
+    if (!j->ck.in) pool_for((long)j->ck.kc, pack_tiles, j);
     pool_for_dyn((long)items, gemm_item, j);
   }
 }
