@@ -28,15 +28,16 @@ enum { KC_MAX = 512 }; /* K is done in chunks of at most this: a chunk of the B 
 /* the chunk length: K in ceil(K / KC_MAX) chunks as equal as can be */
 static size_t k_chunk(size_t K) { return K ? rt_cdiv(K, rt_cdiv(K, KC_MAX)) : 1; }
 
-/* how gemm_group splits T column tiles x P row panels over `threads`: *PB row panels per item. PB == P:
-   each thread takes its own contiguous range of tiles, TB at a time (threads x TB packed tiles at once),
-   when that gives each at least TB tiles and the ranges are within 10% of each other: each thread packs
-   and reads its own im2col, in its own cache. Else (few tiles) all T tiles are packed per chunk and
-   shared, and the items, taken dynamically, are one row panel each (PB = 1) times TB tiles: each thread
-   reads the (small) packed tiles and only its part of the (larger) weights; items of equal cost and
-   many of them keep the threads even (blocks of panels left one thread up to 10% more, and a thread
-   that comes late, on a busy machine, with all of a coarse split). One row panel: tiles per thread.
-   Returns the packed tiles the plan holds at once. */
+/* how gemm_group splits T column tiles x P row panels over `threads` (returns the packed tiles the
+   plan holds at once, the size of its scratch). *PB == P: each thread its own contiguous range of tiles
+   (gemm_by_thread, TB at a time in its own TB slots), when each gets at least TB tiles and the ranges are
+   within 10% of each other: each thread packs and reads only its own im2col, in its own cache, and reads
+   all the weights. Else (few tiles, or an uneven split of them) *PB = 1: each thread its own contiguous range of row
+   panels times all the tiles (gemm_by_panels, T slots per thread): each packs every tile itself (the
+   packing done once per thread) but reads only its part of the weights, and the op is one fork/join,
+   not two per K chunk (the tiles packed once and shared; on a busy machine each fork/join waits for a
+   late worker). ResNet18's 7x7 layers at batch 1 (2 tiles): panels, measured better than a tile each
+   (each thread reading all the weights). One row panel: tiles per thread. */
 static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
   size_t th = threads > 1 ? (size_t)threads : 1, lo = T / th, hi = rt_cdiv(T, th);
   if (th == 1 || P == 1 || (lo >= TB && hi * 10 <= lo * 11)) {
@@ -44,7 +45,7 @@ static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
     return th * TB;
   }
   *PB = 1;
-  return T;
+  return th * T;
 }
 
 /* a 1x1 stride-1 unpadded convolution whose kernel has gemm_ex: its K x N matrix is the input itself
@@ -231,9 +232,9 @@ typedef struct {
   const OpState *s;
   const float *in;
   float *out;
-  Chunk ck;             /* the group, images, activation; gemm_shared: the current chunk */
-  size_t T, P, PB, kc;  /* column tiles, row panels, panels per item, the chunk length */
-  int threads;          /* gemm_by_thread: the threads that work (the scratch has their slots) */
+  Chunk ck;             /* the group, images, activation */
+  size_t T, P, PB, kc;  /* column tiles, row panels, PB == P: split by tiles (else by panels), the chunk length */
+  int threads;          /* the threads that work (the scratch has their slots) */
 } GemmJob;
 
 /* each thread its own contiguous range of tiles (ceil or floor of T/threads), TB at a time; per block
@@ -257,35 +258,22 @@ static void gemm_by_thread(void *arg, int id_, int nth_) {
   }
 }
 
-/* gemm_shared: rows [r0, r1) of the current chunk of every tile, each tile in its own slot (a split by
-   rows is even whatever the tiles: the last one may be mostly padding) */
-static void pack_tiles(void *arg, long r0, long r1) {
+/* few tiles: each thread its own contiguous range of row panels times all the tiles; per K chunk it
+   packs all T tiles itself, into its own T slots (see gemm_plan) */
+static void gemm_by_panels(void *arg, int id_, int nth_) {
   const GemmJob *j = arg;
-  size_t NR = (size_t)j->e->kf->gemm->nr;
+  (void)nth_;
+  if (id_ >= j->threads) return;
+  size_t id = (size_t)id_, nth = (size_t)j->threads, K = (size_t)j->s->K, NR = (size_t)j->e->kf->gemm->nr;
+  size_t p0 = j->P * id / nth, p1 = j->P * (id + 1) / nth;
+  float *bp = j->ck.in ? NULL : (float *)j->e->scratch[SCRATCH_0] + id * j->T * j->kc * NR;
   Chunk ck = j->ck;
-  ck.k0 = j->ck.k0 + (size_t)r0, ck.kc = (size_t)(r1 - r0);
-  for (size_t t = 0; t < j->T; t++)
-    pack_tile(j->s, (int)NR, j->in, &ck, t, (float *)j->e->scratch[SCRATCH_0] + (t * j->ck.kc + (size_t)r0) * NR);
-}
-
-/* gemm_shared: item it = tile block it / nbp times panel block it % nbp, of the current chunk */
-static void gemm_item(void *arg, long it, long end) {
-  (void)end;
-  const GemmJob *j = arg;
-  size_t nbp = rt_cdiv(j->P, j->PB), tb = (size_t)it / nbp, pb = (size_t)it % nbp, P = j->P, T = j->T;
-  size_t p1 = (pb + 1) * j->PB < P ? (pb + 1) * j->PB : P, t1 = (tb + 1) * TB < T ? (tb + 1) * TB : T;
-  const float *bp = j->ck.in ? NULL : (const float *)j->e->scratch[SCRATCH_0] + tb * TB * j->ck.kc * (size_t)j->e->kf->gemm->nr;
-  gemm_block(j->e, j->s, &j->ck, j->out, pb * j->PB, p1, tb * TB, t1, bp);
-}
-
-/* few tiles: per K chunk, all T tiles are packed first, then the items are blocks of TB tiles times
-   ranges of PB row panels */
-static void gemm_shared(GemmJob *j) {
-  size_t K = (size_t)j->s->K, items = rt_cdiv(j->T, TB) * rt_cdiv(j->P, j->PB);
-  for (j->ck.k0 = 0; j->ck.k0 < K; j->ck.k0 += j->kc) {
-    j->ck.kc = K - j->ck.k0 < j->kc ? K - j->ck.k0 : j->kc;
-    if (!j->ck.in) pool_for((long)j->ck.kc, pack_tiles, j);
-    pool_for_dyn((long)items, gemm_item, j);
+  if (p0 >= p1) return;
+  for (ck.k0 = 0; ck.k0 < K; ck.k0 += j->kc) {
+    ck.kc = K - ck.k0 < j->kc ? K - ck.k0 : j->kc;
+    for (size_t t = 0; t < j->T && !ck.in; t++) pack_tile(j->s, (int)NR, j->in, &ck, t, bp + t * ck.kc * NR);
+    for (size_t t0 = 0; t0 < j->T; t0 += TB)
+      gemm_block(j->e, j->s, &ck, j->out, p0, p1, t0, t0 + TB < j->T ? t0 + TB : j->T, bp ? bp + t0 * ck.kc * NR : NULL);
   }
 }
 
@@ -295,15 +283,13 @@ static void gemm_shared(GemmJob *j) {
 static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
   size_t NR = (size_t)e->kf->gemm->nr, kc = k_chunk((size_t)s->K);
   int direct = conv_direct(e, s);
-  GemmJob j = {e, s, in, out, {g, n, g * (s->C / s->groups), 0, 0, act, direct ? in : NULL}, col_tiles(s, direct, NR, n),
-               rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), 0, kc, pool_threads()};
+  GemmJob j = {.e = e, .s = s, .in = in, .out = out, .ck = {g, n, g * (s->C / s->groups), 0, 0, act, direct ? in : NULL},
+               .T = col_tiles(s, direct, NR, n), .P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), .kc = kc,
+               .threads = pool_threads()};
   size_t slots = e->scratch_bytes[SCRATCH_0] / (kc * NR * sizeof(float));
   while (!direct && j.threads > 1 && gemm_plan(j.T, j.P, j.threads, &j.PB) > slots) j.threads--;
   gemm_plan(j.T, j.P, j.threads, &j.PB);
-  if (j.PB == j.P)
-    pool_run(gemm_by_thread, &j);
-  else
-    gemm_shared(&j);
+  pool_run(j.PB == j.P ? gemm_by_thread : gemm_by_panels, &j);
 }
 
 typedef struct {
