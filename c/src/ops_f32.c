@@ -287,9 +287,13 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
                .T = col_tiles(s, direct, NR, n), .P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), .kc = kc,
                .threads = pool_threads()};
   size_t slots = e->scratch_bytes[SCRATCH_0] / (kc * NR * sizeof(float));
+  if (j.T * j.P == 1) j.threads = 1; /* one tile (a LINEAR at batch 1): no fork/join */
   while (!direct && j.threads > 1 && gemm_plan(j.T, j.P, j.threads, &j.PB) > slots) j.threads--;
   gemm_plan(j.T, j.P, j.threads, &j.PB);
-  pool_run(j.PB == j.P ? gemm_by_thread : gemm_by_panels, &j);
+  if (j.threads == 1)
+    gemm_by_thread(&j, 0, 1);
+  else
+    pool_run(j.PB == j.P ? gemm_by_thread : gemm_by_panels, &j);
 }
 
 typedef struct {
