@@ -226,6 +226,10 @@ void q8_sq8_quantize(const float *x, size_t n, float s, int32_t z, int8_t *y);
 void q8_sq8_dequantize(const int8_t *x, size_t n, float s, int32_t z, float *y);
 void q8_sq8_add(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy,
                 int32_t ma, int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);
+#if defined(__x86_64__)
+void q8_sq8_add__avx512f(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy, int32_t ma,
+                         int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);   /* the same, AVX-512 */
+#endif
 void q8_sq8_requant_copy(const int8_t *x, size_t n, int32_t zx, int32_t zy, int32_t m, int32_t shift,
                          int8_t *y);
 void q8_sq8_clamp(const int8_t *x, size_t n, int32_t qmin, int32_t qmax, int8_t *y);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "engine_impl.h"
 #include "pool.h"
 #include "util.h"
@@ -463,6 +464,10 @@ static void dequantize_body(const Ew *w, size_t a, size_t len) {
 
 static void add_body(const Ew *w, size_t a, size_t len) {
   const Op *op = w->op;
+#if defined(__x86_64__)
+  void (*q8_sq8_add)(const int8_t *, const int8_t *, size_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
+                     int32_t, int32_t, int8_t *) = cpu_use("avx512f") ? q8_sq8_add__avx512f : q8_sq8_add;
+#endif
   q8_sq8_add((const int8_t *)w->x + a, (const int8_t *)w->b + a, len, zp(w, op->in[0]), zp(w, op->in[1]), zp(w, op->out),
              op->attr[A_ADD_M_A], op->attr[A_ADD_M_B], op->attr[A_ADD_SHIFT], op->qmin, op->qmax, (int8_t *)w->y + a);
 }

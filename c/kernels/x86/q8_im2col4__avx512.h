@@ -155,13 +155,19 @@ static inline void q4_im2col_cols(int lay, const int8_t *xp, int Hp, int Wp, int
   ptrdiff_t base[BATCH][4];
   size_t plane = (size_t)Hp * (size_t)Wp;
   if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && OW == Wp && OH == Hp) OW = OH * OW, OH = 1, Wp = OW;   /* one row */
+  ptrdiff_t cb = 0;   /* row k = (c, ky, kx) counted up without divisions; cb = c * plane */
+  int ky = 0, kx = 0;
   for (int q0 = 0; q0 < K;) {
     int nq = 0;
     for (; q0 < K && nq < BATCH; q0 += 4, nq++) {
       qs[nq] = q0 / 4;
       for (int i = 0; i < 4; i++) {
-        int k = q0 + i < K ? q0 + i : 0, c = k / (kw * kh), ky = (k / kw) % kh, kx = k % kw;
-        base[nq][i] = (ptrdiff_t)((size_t)c * plane + (size_t)ky * (size_t)dh * (size_t)Wp + (size_t)kx * (size_t)dw);
+        if (q0 + i >= K) {
+          base[nq][i] = 0;
+          continue;
+        }
+        base[nq][i] = cb + (ptrdiff_t)ky * dh * (ptrdiff_t)Wp + (ptrdiff_t)kx * dw;
+        if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, cb += (ptrdiff_t)plane;
       }
     }
     im2col_planes(lay, xp, (size_t)Wp, sh, sw, OH, OW, (int8_t)zx, nq, qs, base, (int8_t *)X, 2 * (size_t)pstride, p0, p1);
