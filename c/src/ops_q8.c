@@ -37,9 +37,12 @@ static size_t gemm_ldx(const Q8Kernels *k, const OpState *s, int batch) {
 /* int16 units per NR-column panel of packed X */
 static size_t gemm_pstride(const Q8Kernels *k, const OpState *s) { return q8_pstride(k, s->G, s->gs); }
 
-/* sq8 CONV2D with the descriptor's fused im2col: each thread im2cols the columns it multiplies */
+/* sq8 CONV2D with the descriptor's fused im2col: each thread im2cols the columns it multiplies. A 1x1
+   stride-1 unpadded one keeps the whole-matrix path: its im2col is a plain relayout of the image, and
+   one column block at a time measured slower there (MobileNetV2's projections, ResNet50's 1x1s) */
 static int fused_sq8(const Q8Kernels *k, const OpState *s) {
-  return k->im2col_cols && !s->linear && (s->sw == 1 || s->sw == 2);
+  int plain1x1 = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
+  return k->im2col_cols && !s->linear && !plain1x1 && (s->sw == 1 || s->sw == 2);
 }
 
 /* packs the weights w (and dq8 zero points wz) of every group, rows of about 64 KiB at a time (a
