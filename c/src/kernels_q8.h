@@ -83,6 +83,13 @@ typedef void (*q8_im2col_fn)(const int8_t *x, int H, int W, int ci0, int kh, int
                              int pw, int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1,
                              int16_t *X, ptrdiff_t pstride);
 
+/* sq8 im2col fused with the GEMM (optional): columns [p0, p1) (p0 a multiple of nr) of all K rows,
+   into packed X whose first panel is column p0's. xp holds the group's input channels already padded
+   (q8_pad_planes): planes of Hp x Wp, no tap outside them. Rows past K in the last k step, and pad
+   rows, hold anything (their weights are zero). Only strides sw 1 and 2. */
+typedef void (*q8_im2col_cols_fn)(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw,
+                                  int OH, int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride);
+
 typedef struct {
   const char *name;           /* "q8_gemm_4x16__avx2" */
   const char *isa;            /* "ref", "avx2", ... */
@@ -97,6 +104,7 @@ typedef struct {
   q8_dq8_quant_fn dq8_quant;  /* dq8 (NULL in an sq8-only descriptor) */
   q8_sq8_gemm_fn sq8_gemm;
   q8_dq8_gemm_fn dq8_gemm;
+  q8_im2col_cols_fn im2col_cols;   /* sq8, optional (NULL: im2col_i8 of the whole matrix first) */
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */
@@ -200,6 +208,9 @@ int q8_get_x_i16x2(const int16_t *X, size_t pstride, int k, int p);
 void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                   int pw, int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1,
                   int16_t *X, ptrdiff_t pstride);
+/* channels [c0, c1) of x (planes of H x W) padded by ph rows and pw columns of zx on each side, into
+   xp (planes of (H + 2ph) x (W + 2pw), channel c0 first) */
+void q8_pad_planes(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, int c0, int c1, int8_t *xp);
 /* dq8 im2col into float rows of ldx (row-major, pad: 0) */
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                    int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx);
@@ -215,6 +226,10 @@ void q8_sq8_quantize(const float *x, size_t n, float s, int32_t z, int8_t *y);
 void q8_sq8_dequantize(const int8_t *x, size_t n, float s, int32_t z, float *y);
 void q8_sq8_add(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy,
                 int32_t ma, int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);
+#if defined(__x86_64__)
+void q8_sq8_add__avx512f(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy, int32_t ma,
+                         int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);   /* the same, AVX-512 */
+#endif
 void q8_sq8_requant_copy(const int8_t *x, size_t n, int32_t zx, int32_t zy, int32_t m, int32_t shift,
                          int8_t *y);
 void q8_sq8_clamp(const int8_t *x, size_t n, int32_t qmin, int32_t qmax, int8_t *y);

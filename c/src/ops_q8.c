@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "engine_impl.h"
 #include "pool.h"
 #include "util.h"
@@ -35,6 +36,14 @@ static size_t gemm_ldx(const Q8Kernels *k, const OpState *s, int batch) {
 }
 /* int16 units per NR-column panel of packed X */
 static size_t gemm_pstride(const Q8Kernels *k, const OpState *s) { return q8_pstride(k, s->G, s->gs); }
+
+/* sq8 CONV2D with the descriptor's fused im2col: each thread im2cols the columns it multiplies. A 1x1
+   stride-1 unpadded one keeps the whole-matrix path: its im2col is a plain relayout of the image, and
+   one column block at a time measured slower there (MobileNetV2's projections, ResNet50's 1x1s) */
+static int fused_sq8(const Q8Kernels *k, const OpState *s) {
+  int plain1x1 = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
+  return k->im2col_cols && !s->linear && !plain1x1 && (s->sw == 1 || s->sw == 2);
+}
 
 /* packs the weights w (and dq8 zero points wz) of every group, rows of about 64 KiB at a time (a
    multiple of the kernel's mr: a_elems(r0) is where row r0's tile starts), giving each block back to
@@ -109,6 +118,16 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
     if (zp) model_release(m, zp->data, nsc);
   }
   size_t ldx = gemm_ldx(k, s, e->batch);
+  if (sq8 && fused_sq8(k, s)) {
+    /* one slot of NB columns per thread (SCRATCH_1), the group's padded input channels (SCRATCH_2) */
+    size_t slot = rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), q8_round_up(64, (size_t)k->nr) / (size_t)k->nr), 2);
+    int nth = pool_threads() > 0 ? pool_threads() : 1;
+    engine_need(e, SCRATCH_1, rt_mul_sat(slot, (size_t)nth));
+    if (s->ph || s->pw)
+      engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat((size_t)(s->C / s->groups), (size_t)s->H + 2 * (size_t)s->ph),
+                                           (size_t)s->W + 2 * (size_t)s->pw));
+    return 0;
+  }
   engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */
   if (!sq8) {
     /* xf: LINEAR's whole matrix; a CONV2D's im2col is made one column panel (NB columns) per thread
@@ -135,22 +154,22 @@ typedef struct {
   int sq8, gi, N, n;      /* group; GEMM columns; LINEAR: images */
   int MB, NB, nt;         /* GEMM tasks: MB x NB, nt per row of tasks */
   size_t ldx, ps;         /* columns of the X scratch; int16 units per NR-column panel */
+  const int8_t *xp;       /* sq8 fused im2col: the group's input channels, padded: planes of Hp x Wp */
+  int Hp, Wp;
 } Q8Job;
 
-/* GEMM tasks [t0, t1): (t / nt, t % nt) of MB x NB */
-static void gemm_tasks(void *arg, long t0, long t1) {
-  const Q8Job *j = arg;
+/* one GEMM task: rows [o0, o0 + MB), columns [p0, p0 + NB), X the panel of column p0 */
+static void gemm_one(const Q8Job *j, int o0, int p0, const int16_t *X) {
   const OpState *s = j->s;
   const Q8Kernels *k = j->e->kq;
-  const int16_t *A = s->A + (size_t)j->gi * s->a_elems, *xq = j->e->scratch[SCRATCH_0];
+  const int16_t *A = s->A + (size_t)j->gi * s->a_elems;
   const float *xs = j->e->scratch[SCRATCH_2];
   const Op *op = j->op;
   int32_t zy = j->e->m->values[op->out].zero_point;
-  for (long t = t0; t < t1; t++) {
-    int o0 = (int)(t / j->nt) * j->MB, p0 = (int)(t % j->nt) * j->NB;
+  {
     int oc = j->gi * s->M + o0;                        /* first output channel of the task */
     Q8Gemm g = { imin(j->MB, s->M - o0), imin(j->NB, j->N - p0), s->G, s->kp, A + k->a_elems(o0, s->G, s->gs),
-                 xq + (size_t)(p0 / k->nr) * j->ps, (ptrdiff_t)j->ps };
+                 X, (ptrdiff_t)j->ps };
     if (j->sq8) {
       Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, zy, op->qmin, op->qmax,
                       (int8_t *)j->y + (ptrdiff_t)oc * j->ys_o + (ptrdiff_t)p0 * j->ys_p, j->ys_o, j->ys_p };
@@ -161,6 +180,52 @@ static void gemm_tasks(void *arg, long t0, long t1) {
       k->dq8_gemm(&g, &ep);
     }
   }
+}
+
+/* GEMM tasks [t0, t1): (t / nt, t % nt) of MB x NB */
+static void gemm_tasks(void *arg, long t0, long t1) {
+  const Q8Job *j = arg;
+  const int16_t *xq = j->e->scratch[SCRATCH_0];
+  for (long t = t0; t < t1; t++) {
+    int o0 = (int)(t / j->nt) * j->MB, p0 = (int)(t % j->nt) * j->NB;
+    gemm_one(j, o0, p0, xq + (size_t)(p0 / j->e->kq->nr) * j->ps);
+  }
+}
+
+/* sq8 fused im2col and GEMM: tasks (column block b, row block r) in the order b * mt + r, a
+   contiguous share per thread; a thread im2cols column block b into its slot of SCRATCH_1 (NB
+   columns, cache-resident) when its share reaches b, then multiplies it. Threads past the scratch's
+   slots sit out; each output is one kernel call over all of K whichever thread makes it. */
+static void im2col_gemm(void *arg, int id, int nth) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  const Q8Kernels *k = j->e->kq;
+  size_t per = 2 * j->ps * (size_t)(j->NB / k->nr);
+  int slots = (int)(j->e->scratch_bytes[SCRATCH_1] / per);
+  int step = nth < slots ? nth : slots;
+  if (id >= step) return;
+  int16_t *buf = (int16_t *)((char *)j->e->scratch[SCRATCH_1] + (size_t)id * per);
+  long mt = (s->M + j->MB - 1) / j->MB, T = mt * j->nt, t0 = T * id / step, t1 = T * (id + 1) / step;
+  long have = -1;
+  int32_t zx = j->e->m->values[j->op->in[0]].zero_point;
+  for (long t = t0; t < t1; t++) {
+    long b = t / mt;
+    int p0 = (int)b * j->NB;
+    if (b != have)
+      k->im2col_cols(j->xp, j->Hp, j->Wp, s->kh, s->kw, s->sh, s->sw, s->dh, s->dw, s->OH, s->OW, zx, s->K, p0,
+                     imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
+    have = b;
+    gemm_one(j, (int)(t % mt) * j->MB, p0, buf);
+  }
+}
+
+/* sq8 fused: channels [c0, c1) of the group padded into SCRATCH_2 */
+static void pad_channels(void *arg, long c0, long c1) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  int8_t *xp = j->e->scratch[SCRATCH_2];
+  q8_pad_planes((const int8_t *)j->x + (size_t)(j->gi * (s->C / s->groups)) * s->H * s->W, s->H, s->W, s->ph, s->pw,
+                j->e->m->values[j->op->in[0]].zero_point, (int)c0, (int)c1, xp + (size_t)c0 * j->Hp * j->Wp);
 }
 
 /* dq8: quantize column tasks [t0, t1) (NB columns each) of xf into the xq / xs scratch */
@@ -312,7 +377,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   const Q8Kernels *k = e->kq;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O,
               e->m->kind == KIND_SQ8, 0, n, n, (int)q8_round_up(64, (size_t)k->mr), (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s) };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0 };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;
@@ -326,6 +391,18 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
     for (j.gi = 0; j.gi < s->groups; j.gi++) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op->out) + i * out_img * es;
+      if (j.sq8 && fused_sq8(k, s)) {
+        int cig = s->C / s->groups;
+        j.Hp = s->H + 2 * s->ph, j.Wp = s->W + 2 * s->pw;
+        if (s->ph || s->pw) {
+          phase(cig, pad_channels, &j, (double)cig * j.Hp * j.Wp, 0);
+          j.xp = e->scratch[SCRATCH_2];
+        } else j.xp = (const int8_t *)j.x + (size_t)j.gi * cig * s->H * s->W;
+        double work = (double)s->K * j.N * s->M;
+        if (work < PAR_MIN) im2col_gemm(&j, 0, 1);
+        else pool_run(im2col_gemm, &j);
+        continue;
+      }
       if (!j.sq8 && s->direct) j.xf = j.x, j.ldxf = j.N;   /* 1x1: the image is X */
       else if (!j.sq8) {                                    /* im2col and quantization fused */
         double kn = (double)s->K * j.N;
@@ -390,6 +467,10 @@ static void dequantize_body(const Ew *w, size_t a, size_t len) {
 
 static void add_body(const Ew *w, size_t a, size_t len) {
   const Op *op = w->op;
+#if defined(__x86_64__)
+  void (*q8_sq8_add)(const int8_t *, const int8_t *, size_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
+                     int32_t, int32_t, int8_t *) = cpu_use("avx512f") ? q8_sq8_add__avx512f : q8_sq8_add;
+#endif
   q8_sq8_add((const int8_t *)w->x + a, (const int8_t *)w->b + a, len, zp(w, op->in[0]), zp(w, op->in[1]), zp(w, op->out),
              op->attr[A_ADD_M_A], op->attr[A_ADD_M_B], op->attr[A_ADD_SHIFT], op->qmin, op->qmax, (int8_t *)w->y + a);
 }

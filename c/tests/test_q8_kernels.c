@@ -341,6 +341,24 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
               bad += T->get_x(X, ps, k, oh * OW + ow) != (in ? x[src] : zx);
               bad += Xf[k * ldx + oh * OW + ow] != (in ? xf[src] : 0.0f);
             }
+    /* the fused im2col: column blocks of 1, 2 and 3 panels from the padded planes equal the whole */
+    if (T->im2col_cols && (sw == 1 || sw == 2)) {
+      int Hp = H + 2 * ph, Wp = W + 2 * pw;
+      int8_t *xp = malloc((size_t)cig * Hp * Wp);
+      q8_pad_planes(x, H, W, ph, pw, zx, ci0, ci0 + cig, xp);
+      for (int nb = 1; nb <= 3; nb++) {
+        int B = nb * T->nr;
+        int16_t *P = malloc(2 * ps * (size_t)nb);
+        for (int p0 = 0; p0 < N; p0 += B) {
+          int p1 = p0 + B < N ? p0 + B : N;
+          T->im2col_cols(xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, P, (ptrdiff_t)ps);
+          for (int k = 0; k < K; k++)
+            for (int p = p0; p < p1; p++) bad += T->get_x(P, ps, k, p - p0) != T->get_x(X, ps, k, p);
+        }
+        free(P);
+      }
+      free(xp);
+    }
     free(X);
     /* dq8's column panels: q8_im2col_f32_cols over runs of 1, 5, 64 and 100 positions equals the whole */
     int runs[] = { 1, 5, 64, 100 };

@@ -5,48 +5,55 @@
 #include "../../src/model.h"
 #include "../../src/kernels_q8.h"
 
-void q8_sq8_quantize(const float *x, size_t n, float s, int32_t z, int8_t *y) {
+static void quantize_scalar(const float *x, size_t n, float s, int32_t z, int8_t *y) {
   for (size_t i = 0; i < n; i++) {
     float t = nearbyintf(x[i] / s) + (float)z;
     y[i] = (int8_t)fminf(fmaxf(t, -128.0f), 127.0f);   /* a NaN becomes -128, never UB */
   }
 }
 
+/* The same in blocks of 16 the compiler vectorizes: t = x / s is first clamped to [lo, hi] =
+   [-129 - z, 128 - z] (integers; rne is monotone, so a t below lo gives rne(t) + z <= -129 like lo
+   does, above hi >= 128 like hi; a NaN becomes lo: -128), then rne(t) = (t + 1.5 * 2^23) - 1.5 * 2^23
+   exactly (|t| < 2^22, round to nearest even), and rne(t) + z is exact. |z| >= 2^21: the scalar loop. */
+static inline int32_t quantize1(float v, float s, float lo, float hi, float zf) {
+  const float magic = 12582912.0f;
+  float t = v / s;
+  t = t >= lo ? t : lo;
+  t = t <= hi ? t : hi;
+  t = (t + magic) - magic + zf;
+  t = t >= -128.0f ? t : -128.0f;
+  t = t <= 127.0f ? t : 127.0f;
+  return (int32_t)t;
+}
+
+void q8_sq8_quantize(const float *x, size_t n, float s, int32_t z, int8_t *y) {
+  if (z >= (1 << 21) || z <= -(1 << 21)) {
+    quantize_scalar(x, n, s, z, y);
+    return;
+  }
+  float zf = (float)z, lo = -129.0f - zf, hi = 128.0f - zf;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    int32_t q[16];
+    for (int l = 0; l < 16; l++) q[l] = quantize1(x[i + l], s, lo, hi, zf);
+    for (int l = 0; l < 16; l++) y[i + l] = (int8_t)q[l];
+  }
+  for (; i < n; i++) y[i] = (int8_t)quantize1(x[i], s, lo, hi, zf);
+}
+
 void q8_sq8_dequantize(const int8_t *x, size_t n, float s, int32_t z, float *y) {
   for (size_t i = 0; i < n; i++) y[i] = s * (float)((int32_t)x[i] - z);
 }
 
-/* ADD in int32 lanes, exactly FORMAT.md's int64 formula (so that the compiler vectorizes it): with
-   A = a - za, B = b - zb in [-255, 255] and m = mh * 2^16 + ml, the sum is H * 2^16 + L + 2^(s-1),
-   H = A*mah + B*mbh (|H| < 2^24), L = A*mal + B*mbl (|L| < 2^25). For 17 <= s <= 47,
-   floor(sum / 2^s) = (H + 2^(s-17) + (L >> 16)) >> (s - 16) (nested floors; all below 2^31 in
-   magnitude); for s >= 48 the sum lies in (0, 2^s), so the result is 0; s <= 16 takes int64. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("O3")
 #endif
+#include "q8_add_impl.h"
 void q8_sq8_add(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy,
                 int32_t ma, int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y) {
-  if (shift <= 16) {
-    int64_t rnd = (int64_t)1 << (shift - 1);
-    for (size_t i = 0; i < n; i++) {
-      int64_t v = ((int64_t)(a[i] - za) * ma + (int64_t)(b[i] - zb) * mb + rnd) >> shift;
-      y[i] = (int8_t)q8_clamp(zy + v, qmin, qmax);
-    }
-    return;
-  }
-  int32_t v0 = shift >= 48 ? q8_clamp(zy, qmin, qmax) : 0;
-  if (shift >= 48) {
-    for (size_t i = 0; i < n; i++) y[i] = (int8_t)v0;
-    return;
-  }
-  int32_t mah = ma >> 16, mal = ma & 0xFFFF, mbh = mb >> 16, mbl = mb & 0xFFFF, r = 1 << (shift - 17), s2 = shift - 16;
-  for (size_t i = 0; i < n; i++) {
-    int32_t A = a[i] - za, B = b[i] - zb;
-    int32_t v = zy + ((A * mah + B * mbh + r + ((A * mal + B * mbl) >> 16)) >> s2);
-    v = v < qmin ? qmin : v;
-    y[i] = (int8_t)(v > qmax ? qmax : v);
-  }
+  q8_sq8_add_impl(a, b, n, za, zb, zy, ma, mb, shift, qmin, qmax, y);
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options

@@ -177,3 +177,19 @@ void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh
 
 void q8_put_x_i16x2(int16_t *X, size_t pstride, int k, int p, int v) { X[q8_xidx(pstride, k, p)] = (int16_t)v; }
 int q8_get_x_i16x2(const int16_t *X, size_t pstride, int k, int p) { return X[q8_xidx(pstride, k, p)]; }
+
+void q8_pad_planes(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, int c0, int c1, int8_t *xp) {
+  size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
+  for (int c = c0; c < c1; c++) {
+    const int8_t *src = x + (size_t)c * H * W;
+    int8_t *d = xp + (size_t)(c - c0) * Hp * Wp;
+    memset(d, (int8_t)zx, (size_t)ph * Wp);
+    for (int ih = 0; ih < H; ih++) {
+      int8_t *row = d + ((size_t)ph + ih) * Wp;
+      memset(row, (int8_t)zx, (size_t)pw);
+      memcpy(row + pw, src + (size_t)ih * W, (size_t)W);
+      memset(row + pw + W, (int8_t)zx, (size_t)pw);
+    }
+    memset(d + ((size_t)ph + H) * Wp, (int8_t)zx, (size_t)ph * Wp);
+  }
+}

@@ -62,6 +62,11 @@ static void im2col(const int8_t *x, int H, int W, int ci0, int kh, int kw, int s
   q4_im2col(Q4_AMX, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, k1, X, pstride);
 }
 
+static void im2col_cols(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH, int OW,
+                        int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
+  q4_im2col_cols(Q4_AMX, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, X, pstride);
+}
+
 /* ---------------------------------------------------------------- the GEMM */
 
 typedef struct {
@@ -148,4 +153,5 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
 }
 
 const Q8Kernels q8_gemm_32x32__amx_desc = {"q8_gemm_32x32__amx", "amx", MR, NR, KR, 1, a_elems,
-                                           pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL};
+                                           pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
+                                           im2col_cols};

@@ -83,6 +83,10 @@ static void im2col(const int8_t *x, int H, int W, int ci0, int kh, int kw, int s
                    int dw, int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
   q4_im2col(Q4_VNNI, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, k1, X, pstride);
 }
+static void im2col_cols(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH, int OW,
+                        int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
+  q4_im2col_cols(Q4_VNNI, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, X, pstride);
+}
 
 /* FORMAT.md's clamp(zy + requant(acc, m, shift), qmin, qmax) of 8 int64 lanes */
 static inline __m512i requant8(__m512i a, __m512i m, __m512i rnd, __m128i cnt, __m512i zy, __m512i lo, __m512i hi) {
@@ -142,4 +146,5 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
 }
 
 const Q8Kernels q8_gemm_8x32__avx512vnni_desc = {"q8_gemm_8x32__avx512vnni", "avx512vnni", MR, NR, KR, 1, a_elems,
-                                                 pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL};
+                                                 pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
+                                                 im2col_cols};

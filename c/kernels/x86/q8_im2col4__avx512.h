@@ -109,11 +109,12 @@ static inline uint32_t spread2(uint32_t m) {
    the group's pieces of output rows (segments) are found once, then each row of each quad is one
    masked load per segment (merged into pad values, which the columns past N keep). */
 static void im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int sw, int OH, int OW, int8_t pad, int nq,
-                          const int *qs, ptrdiff_t (*base)[4], int8_t *xb, size_t pbytes) {
-  int N = OH * OW, oh = 0, ow = 0;
+                          const int *qs, ptrdiff_t (*base)[4], int8_t *xb, size_t pbytes, int pa, int pb) {
+  int N = pb, oh = pa / OW, ow = pa % OW;   /* columns [pa, pb), written from xb's first panel (pa % 32 == 0) */
+  (void)OH;
   __m128i padx = _mm_set1_epi8(pad);
   __m256i pady = _mm256_set1_epi8(pad);
-  for (int p = 0; p < N; p += 16) {
+  for (int p = pa; p < N; p += 16) {
     uint32_t msk[16];
     ptrdiff_t off[16];
     int ns = 0;
@@ -139,8 +140,37 @@ static void im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int 
           v[i] = _mm256_cvtepi16_epi8(a);
         }
       }
-      quad16v(v[0], v[1], v[2], v[3], group_at(lay, xb, pbytes, qs[j], p), lay == Q4_VNNI);
+      quad16v(v[0], v[1], v[2], v[3], group_at(lay, xb, pbytes, qs[j], p - pa), lay == Q4_VNNI);
     }
+  }
+}
+
+/* The fused im2col (Q8Kernels.im2col_cols): columns [p0, p1) of all K rows from padded planes xp
+   (Hp x Wp each, no tap outside them), into X whose first panel is column p0's (p0 % 32 == 0). The
+   last quad's rows past K read row 0's values (their weights are zero). Strides 1 and 2 only. */
+static inline void q4_im2col_cols(int lay, const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw,
+                           int OH, int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
+  enum { BATCH = 64 };
+  int qs[BATCH];
+  ptrdiff_t base[BATCH][4];
+  size_t plane = (size_t)Hp * (size_t)Wp;
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && OW == Wp && OH == Hp) OW = OH * OW, OH = 1, Wp = OW;   /* one row */
+  ptrdiff_t cb = 0;   /* row k = (c, ky, kx) counted up without divisions; cb = c * plane */
+  int ky = 0, kx = 0;
+  for (int q0 = 0; q0 < K;) {
+    int nq = 0;
+    for (; q0 < K && nq < BATCH; q0 += 4, nq++) {
+      qs[nq] = q0 / 4;
+      for (int i = 0; i < 4; i++) {
+        if (q0 + i >= K) {
+          base[nq][i] = 0;
+          continue;
+        }
+        base[nq][i] = cb + (ptrdiff_t)ky * dh * (ptrdiff_t)Wp + (ptrdiff_t)kx * dw;
+        if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, cb += (ptrdiff_t)plane;
+      }
+    }
+    im2col_planes(lay, xp, (size_t)Wp, sh, sw, OH, OW, (int8_t)zx, nq, qs, base, (int8_t *)X, 2 * (size_t)pstride, p0, p1);
   }
 }
 
@@ -207,7 +237,7 @@ static void q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, i
           base[nq][i] = (ptrdiff_t)((size_t)c * Hp * Wp + (size_t)ky * dh * Wp + (size_t)kx * dw);
         }
       }
-      im2col_planes(lay, planes, Wp, sh, sw, OH, OW, pad, nq, qs, base, xb, pbytes);
+      im2col_planes(lay, planes, Wp, sh, sw, OH, OW, pad, nq, qs, base, xb, pbytes, 0, OH * OW);
     }
     if (k0 < qa) im2col_rows(lay, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, pad, k0, qa, xb, pbytes, planes, cfirst, Hp, Wp, 1);
     if (qb < k1) im2col_rows(lay, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, pad, qb, k1, xb, pbytes, planes, cfirst, Hp, Wp, 1);
