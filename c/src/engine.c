@@ -47,6 +47,21 @@ void *engine_alloc_packed(Engine *e, size_t bytes) {
   return p;
 }
 
+/* zeroed memory for the scratch and the arena: a large block is a fresh anonymous map, which the
+   kernel gives zeroed as each page is first touched (a memset first would touch every page twice:
+   the kernel's zeroing, then ours); a small one rt_alloc64. Release with zfree(p, the same bytes). */
+enum { ZMAP_MIN = 256 << 10 };
+static void *zalloc(size_t bytes) {
+  if (bytes < ZMAP_MIN) return rt_alloc64(bytes);
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+static void zfree(void *p, size_t bytes) {
+  if (!p) return;
+  if (bytes < ZMAP_MIN) free(p);
+  else munmap(p, bytes);
+}
+
 /* multiply-adds x 2 per image of a CONV2D / LINEAR (its geometry), else 0 */
 static double op_flops(const Op *op, const OpState *s) {
   if (op->type != OP_CONV2D && op->type != OP_LINEAR) return 0;
@@ -88,8 +103,8 @@ void engine_free(Engine *e) {
     }
   free(e->st);
   free(e->offs);
-  free(e->arena);
-  for (int k = 0; k < N_SCRATCH; k++) free(e->scratch[k]);
+  zfree(e->arena, e->arena_bytes);
+  for (int k = 0; k < N_SCRATCH; k++) zfree(e->scratch[k], e->scratch_bytes[k]);
   free(e);
 }
 
@@ -131,10 +146,12 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
     if (e->ops[op->type].build && e->ops[op->type].build(e, op, &e->st[i])) goto oom;
   }
   for (int k = 0; k < N_SCRATCH; k++)
-    if (e->scratch_bytes[k] && (e->scratch_bytes[k] == SIZE_MAX || !(e->scratch[k] = rt_alloc64(e->scratch_bytes[k]))))
+    if (e->scratch_bytes[k] && (e->scratch_bytes[k] == SIZE_MAX || !(e->scratch[k] = zalloc(e->scratch_bytes[k]))))
       goto oom;
   /* the input (value 0) is read where the caller keeps it: no bytes in the arena */
-  if (!(e->arena = plan_arena(m, batch, e->offs, &e->arena_bytes))) goto oom;
+  size_t asize = plan_arena_size(m, batch, e->offs);
+  if (asize == SIZE_MAX || !(e->arena = zalloc(asize))) goto oom;
+  e->arena_bytes = asize;
   return e;
 oom:
   engine_free(e);

@@ -8,6 +8,7 @@
 #include "plan.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 void plan_lifetimes(const Model *m, int *first, int *last) {
@@ -76,19 +77,23 @@ size_t plan_memory(const Model *m, const size_t *bytes, size_t *offs) {
   return arena;
 }
 
-void *plan_arena(const Model *m, int batch, size_t *offs, size_t *size_out) {
-  size_t *bytes = calloc(m->n_values ? m->n_values : 1, sizeof *bytes);
-  void *arena = NULL;
+size_t plan_arena_size(const Model *m, int batch, size_t *offs) {
+  size_t *bytes = calloc(m->n_values ? m->n_values : 1, sizeof *bytes), size = SIZE_MAX;
   if (!bytes || batch < 1) goto done;
   for (uint32_t v = 1; v < m->n_values; v++) {
     size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
     bytes[v] = rt_mul_sat(rt_mul_sat(value_elems(&m->values[v]), (size_t)batch), el);
     if (bytes[v] == SIZE_MAX) goto done;
   }
-  size_t size = plan_memory(m, bytes, offs);
-  if (size != (size_t)-1) arena = rt_alloc64(size);
-  if (arena && size_out) *size_out = size;
+  size = plan_memory(m, bytes, offs);
 done:
   free(bytes);
+  return size;
+}
+
+void *plan_arena(const Model *m, int batch, size_t *offs, size_t *size_out) {
+  size_t size = plan_arena_size(m, batch, offs);
+  void *arena = size == SIZE_MAX ? NULL : rt_alloc64(size);
+  if (arena && size_out) *size_out = size;
   return arena;
 }

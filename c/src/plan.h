@@ -21,4 +21,7 @@ void plan_lifetimes(const Model *m, int *first, int *last);
    plan_memory into offs[] (n_values entries). Returns the zeroed, 64-byte aligned arena (free()
    it), or NULL when a size overflows or memory is short; *size (when not NULL) gets its size in bytes. */
 void *plan_arena(const Model *m, int batch, size_t *offs, size_t *size);
+/* plan_arena's plan without the allocation: fills offs[], returns the arena size (SIZE_MAX: overflow
+   or memory short) */
+size_t plan_arena_size(const Model *m, int batch, size_t *offs);
 #endif
