@@ -41,3 +41,28 @@ static int best(void) {
 const char *crc32_isa(void) { return g_paths[best()].name; }
 
 uint32_t rt_crc32(uint32_t crc, const void *buf, size_t n) { return g_paths[best()].fn(crc, buf, n); }
+
+/* a * b modulo the polynomial (reflected: bit 31 is x^0), zlib's multmodp */
+static uint32_t multmodp(uint32_t a, uint32_t b) {
+  uint32_t m = (uint32_t)1 << 31, p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) == 0) break;
+    }
+    m >>= 1;
+    b = b & 1 ? (b >> 1) ^ 0xEDB88320u : b >> 1;
+  }
+  return p;
+}
+
+uint32_t rt_crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
+  /* crc(a b) = crc_a * x^(8 len_b) + crc_b: the power by squaring, sq = x^(8 * 2^k) for bit k of len_b */
+  uint32_t p = (uint32_t)1 << 31, sq = (uint32_t)1 << 30;   /* x^0, x^1 */
+  for (int i = 0; i < 3; i++) sq = multmodp(sq, sq);          /* x^8 */
+  for (uint64_t n = len_b; n; n >>= 1) {
+    if (n & 1) p = multmodp(sq, p);
+    sq = multmodp(sq, sq);
+  }
+  return multmodp(p, crc_a) ^ crc_b;
+}

@@ -18,6 +18,9 @@ typedef uint32_t (*crc32_fn)(uint32_t crc, const void *buf, size_t n);
 
 uint32_t rt_crc32(uint32_t crc, const void *buf, size_t n);   /* the best for this CPU */
 const char *crc32_isa(void);                                  /* its name: "slice16", "vpclmul", ... */
+/* zlib's crc32_combine: the CRC of a followed by b from crc_a = crc32(0, a), crc_b = crc32(0, b) and
+   len_b, b's length (so parts of a buffer can be summed on different threads) */
+uint32_t rt_crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 /* the function of a path ("bytewise", "slice16", "pclmul", "vpclmul", "armcrc"), or NULL when this
    build or CPU has none; crc32_path(i) names them in order (NULL past the end), for the tests */
 crc32_fn crc32_for(const char *name);

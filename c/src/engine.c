@@ -47,6 +47,21 @@ void *engine_alloc_packed(Engine *e, size_t bytes) {
   return p;
 }
 
+/* zeroed memory for the scratch and the arena: a large block is a fresh anonymous map, which the
+   kernel gives zeroed as each page is first touched (a memset first would touch every page twice:
+   the kernel's zeroing, then ours); a small one rt_alloc64. Release with zfree(p, the same bytes). */
+enum { ZMAP_MIN = 256 << 10 };
+static void *zalloc(size_t bytes) {
+  if (bytes < ZMAP_MIN) return rt_alloc64(bytes);
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+static void zfree(void *p, size_t bytes) {
+  if (!p) return;
+  if (bytes < ZMAP_MIN) free(p);
+  else munmap(p, bytes);
+}
+
 /* multiply-adds x 2 per image of a CONV2D / LINEAR (its geometry), else 0 */
 static double op_flops(const Op *op, const OpState *s) {
   if (op->type != OP_CONV2D && op->type != OP_LINEAR) return 0;
@@ -73,8 +88,10 @@ static void profile_print(const Engine *e) {
   fputc('\n', stderr);
   size_t scratch = 0;
   for (int k = 0; k < N_SCRATCH; k++) scratch += e->scratch_bytes[k];
-  fprintf(stderr, "profile: memory: packed weights %.2f MiB, activation arena %.2f MiB, scratch %.2f MiB\n",
-          (double)e->packed_bytes / 1048576.0, (double)e->arena_bytes / 1048576.0, (double)scratch / 1048576.0);
+  if (e->op_soff) scratch = 0;
+  fprintf(stderr, "profile: memory: packed weights %.2f MiB, activation arena %.2f MiB, scratch %.2f MiB%s\n",
+          (double)e->packed_bytes / 1048576.0, (double)e->arena_bytes / 1048576.0, (double)scratch / 1048576.0,
+          e->op_soff ? " (in the arena)" : "");
 }
 
 void engine_free(Engine *e) {
@@ -88,8 +105,10 @@ void engine_free(Engine *e) {
     }
   free(e->st);
   free(e->offs);
-  free(e->arena);
-  for (int k = 0; k < N_SCRATCH; k++) free(e->scratch[k]);
+  zfree(e->arena, e->arena_bytes);
+  if (!e->op_soff)
+    for (int k = 0; k < N_SCRATCH; k++) zfree(e->scratch[k], e->scratch_bytes[k]);
+  free(e->op_need), free(e->op_soff);
   free(e);
 }
 
@@ -110,6 +129,31 @@ static void geometry(const Model *m, const Op *op, OpState *s) {
   s->depthwise = s->C / s->groups == 1 && s->groups > 1;
 }
 
+/* the f32 arena with each op's SCRATCH_0 as one more block, alive during that op only: fills e->offs
+   and e->op_soff; returns the arena size, SIZE_MAX on overflow or when memory is short */
+static size_t plan_with_scratch(Engine *e) {
+  const Model *m = e->m;
+  uint32_t nv = m->n_values, n = nv + m->n_ops;
+  size_t *bytes = calloc(n, sizeof *bytes), *offs = calloc(n, sizeof *offs), size = SIZE_MAX;
+  int *first = calloc(n, sizeof *first), *last = calloc(n, sizeof *last);
+  if (!(e->op_soff = calloc(m->n_ops, sizeof *e->op_soff)) || !bytes || !offs || !first || !last) goto done;
+  for (uint32_t v = 1; v < nv; v++) {
+    size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
+    if ((bytes[v] = rt_mul_sat(rt_mul_sat(value_elems(&m->values[v]), (size_t)e->batch), el)) == SIZE_MAX) goto done;
+  }
+  plan_lifetimes(m, first, last);
+  for (uint32_t i = 0; i < m->n_ops; i++) {
+    bytes[nv + i] = e->op_need[(size_t)i * N_SCRATCH + SCRATCH_0];
+    first[nv + i] = last[nv + i] = (int)i;
+  }
+  if ((size = plan_memory_lives(n, bytes, first, last, offs)) == (size_t)-1) size = SIZE_MAX;
+  memcpy(e->offs, offs, nv * sizeof *offs);
+  memcpy(e->op_soff, offs + nv, m->n_ops * sizeof *offs);
+done:
+  free(bytes), free(offs), free(first), free(last);
+  return size;
+}
+
 Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (batch < 1) { rt_fail(err, errlen, "batch size %d must be >= 1", batch); return NULL; }
   if (!engine_supports(m->kind)) {
@@ -125,16 +169,27 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (prof && *prof && strcmp(prof, "0") != 0 && !(e->prof_ms = calloc(m->n_ops, sizeof *e->prof_ms))) goto oom;
   e->offs = calloc(m->n_values, sizeof *e->offs);
   if (!e->st || !e->offs) goto oom;
+  if (m->kind == KIND_F32 && !(e->op_need = calloc((size_t)m->n_ops * N_SCRATCH, sizeof *e->op_need))) goto oom;
   for (uint32_t i = 0; i < m->n_ops; i++) {
     const Op *op = &m->ops[i];
+    e->cur_op = i;
     if (op->type == OP_CONV2D || op->type == OP_LINEAR) geometry(m, op, &e->st[i]);
     if (e->ops[op->type].build && e->ops[op->type].build(e, op, &e->st[i])) goto oom;
   }
   for (int k = 0; k < N_SCRATCH; k++)
-    if (e->scratch_bytes[k] && (e->scratch_bytes[k] == SIZE_MAX || !(e->scratch[k] = rt_alloc64(e->scratch_bytes[k]))))
-      goto oom;
+    if (e->scratch_bytes[k] == SIZE_MAX) goto oom;
   /* the input (value 0) is read where the caller keeps it: no bytes in the arena */
-  if (!(e->arena = plan_arena(m, batch, e->offs, &e->arena_bytes))) goto oom;
+  size_t asize = e->op_need && !e->scratch_bytes[SCRATCH_1] && !e->scratch_bytes[SCRATCH_2] ? plan_with_scratch(e)
+                                                                                             : plan_arena_size(m, batch, e->offs);
+  if (asize == SIZE_MAX || !(e->arena = zalloc(asize))) goto oom;
+  e->arena_bytes = asize;
+  if (!e->op_soff)
+    for (int k = 0; k < N_SCRATCH; k++)
+      if (e->scratch_bytes[k] && !(e->scratch[k] = zalloc(e->scratch_bytes[k]))) goto oom;
+  /* the rest of the file's pages back too (the tables, the partial pages at the ends of the packed
+     blocks, biases): what the run still reads from the map (depthwise weights, lookup tables) is
+     faulted in again from the page cache on first use */
+  model_release(m, m->map, m->map_size);
   return e;
 oom:
   engine_free(e);
@@ -147,6 +202,10 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
   const Model *m = e->m;
   e->in = in;
   for (uint32_t i = 0; i < m->n_ops; i++) {
+    if (e->op_soff) {
+      e->scratch[SCRATCH_0] = e->arena + e->op_soff[i];
+      e->scratch_bytes[SCRATCH_0] = e->op_need[(size_t)i * N_SCRATCH + SCRATCH_0];
+    }
     if (e->prof_ms) {
       double t0 = rt_now_ms();
       e->ops[m->ops[i].type].run(e, &m->ops[i], &e->st[i], n);

@@ -47,6 +47,12 @@ struct Engine {
   unsigned char *arena;
   void *scratch[N_SCRATCH];   /* shared by all ops, the largest any op needs */
   size_t scratch_bytes[N_SCRATCH];
+  /* f32: each op's scratch lies in the arena, planned as a block alive during that op only (so it
+     reuses the bytes of activations that are dead by then); engine_forward points scratch[SCRATCH_0]
+     and scratch_bytes[SCRATCH_0] at the op's own before running it. NULL: scratch[] is its own memory */
+  size_t *op_need;            /* build: each op's need per slot (n_ops x N_SCRATCH) */
+  size_t *op_soff;            /* its offset in the arena (n_ops), or NULL */
+  uint32_t cur_op;            /* the op being built */
   const float *in;            /* the current forward's input (value 0) */
   size_t packed_bytes;        /* weights packed by the builds (engine_alloc) */
   size_t arena_bytes;
@@ -61,6 +67,7 @@ static inline void *engine_val(const Engine *e, uint32_t v) {
 /* an op's build asks for at least `bytes` of scratch slot k (allocated once after all builds) */
 static inline void engine_need(Engine *e, int k, size_t bytes) {
   if (bytes > e->scratch_bytes[k]) e->scratch_bytes[k] = bytes;
+  if (e->op_need && bytes > e->op_need[(size_t)e->cur_op * N_SCRATCH + (size_t)k]) e->op_need[(size_t)e->cur_op * N_SCRATCH + (size_t)k] = bytes;
 }
 
 /* rt_alloc64 for an op's build, counted in packed_bytes (TINYRUNTIME_PROFILE's memory line) */

@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "model.h"
 #include "crc32.h"
+#include "pool.h"
 #include "util.h"
 
 #include <errno.h>
@@ -70,21 +71,47 @@ void model_release(const Model *m, const void *p, size_t n) {
   uintptr_t base = (uintptr_t)m->map, a = (uintptr_t)p;
   if (!m->map || !n || a < base || a - base >= m->map_size) return;
   if (n > m->map_size - (a - base)) n = m->map_size - (a - base);
-  static uintptr_t page;
-  if (!page) {
-    long ps = sysconf(_SC_PAGESIZE);
-    page = ps > 0 ? (uintptr_t)ps : 4096;
-  }
+  long ps = sysconf(_SC_PAGESIZE);   /* no cached copy: the builds call this from several threads */
+  uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096;
   uintptr_t lo = a / page * page, hi = a + n == base + m->map_size ? a + n : (a + n) / page * page;
   if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
-/* zlib's CRC-32 of the file with the checksum field taken as zero (FORMAT.md) */
+/* the checksum's parts over the pool's threads: part i of nth is bytes [n*i/nth, n*(i+1)/nth) of p */
+enum { CRC_PARTS = 64, CRC_SPLIT_MIN = 1 << 20 };
+typedef struct {
+  const unsigned char *p;
+  size_t n;
+  uint32_t crc[CRC_PARTS];
+} CrcJob;
+
+/* where part i of nth starts (n*i/nth without overflow) */
+static size_t part_at(size_t n, int i, int nth) {
+  return n / (size_t)nth * (size_t)i + n % (size_t)nth * (size_t)i / (size_t)nth;
+}
+
+static void crc_part(void *arg, int id, int nth) {
+  CrcJob *j = arg;
+  if (nth > CRC_PARTS) { if (id) return; nth = 1; }
+  size_t a = part_at(j->n, id, nth), b = part_at(j->n, id + 1, nth);
+  j->crc[id] = rt_crc32(0, j->p + a, b - a);
+}
+
+/* zlib's CRC-32 of the file with the checksum field taken as zero (FORMAT.md); the bulk after the
+   field in one part per thread, combined (rt_crc32_combine) */
 static uint32_t file_checksum(uint64_t fsize) {
   static const unsigned char zero[4];
   uint32_t c = rt_crc32(0, g_base, TR_HDR_CHECKSUM);
   c = rt_crc32(c, zero, 4);
-  return rt_crc32(c, g_base + TR_HDR_CHECKSUM + 4, (size_t)(fsize - TR_HDR_CHECKSUM - 4));
+  const unsigned char *p = g_base + TR_HDR_CHECKSUM + 4;
+  size_t n = (size_t)(fsize - TR_HDR_CHECKSUM - 4);
+  int nth = pool_threads();
+  if (nth < 2 || n < CRC_SPLIT_MIN) return rt_crc32(c, p, n);
+  CrcJob j = {p, n, {0}};
+  pool_run(crc_part, &j);
+  if (nth > CRC_PARTS) nth = 1;
+  for (int i = 0; i < nth; i++) c = rt_crc32_combine(c, j.crc[i], part_at(n, i + 1, nth) - part_at(n, i, nth));
+  return c;
 }
 
 /* ---------------------------------------------------------------- sections */

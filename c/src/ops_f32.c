@@ -62,6 +62,26 @@ static size_t col_tiles(const OpState *s, int direct, size_t NR, int n) {
   return direct ? (size_t)n * rt_cdiv(OHW, NR) : rt_cdiv((size_t)n * OHW, NR);
 }
 
+/* build_conv's packing: blocks [b0, b1) of `step` rows (block b: group b / nb, rows from b % nb * step) */
+typedef struct {
+  const Engine *e;
+  const OpState *s;
+  const F32GemmDesc *d;
+  const float *w;
+  size_t nb, step;
+} PackJob;
+
+static void pack_blocks(void *arg, long b0, long b1) {
+  const PackJob *j = arg;
+  size_t K = (size_t)j->s->K, M = (size_t)j->s->M, MR = (size_t)j->d->mr, P = rt_cdiv(M, MR);
+  for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
+    size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
+    const float *wg = j->w + g * M * K;
+    j->d->pack_a(wg + r0 * K, rows, K, j->d->mr, j->s->apack + (g * P + r0 / MR) * MR * K);
+    model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));
+  }
+}
+
 static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
@@ -71,18 +91,14 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
   if (alen == SIZE_MAX || !(s->apack = engine_alloc_packed(e, alen * sizeof(float)))) return -1;
   if (!(s->bias = engine_alloc(e, (size_t)s->groups * P * MR * sizeof(float)))) return -1;
   const float *w = wp->data, *b = bp ? bp->data : NULL;
-  /* panels of about 256 KiB of weights at a time, each given back to the file (model_release) once
-     packed: the file's pages and the packed copy are never both resident */
+  /* blocks of panels (about 256 KiB of weights each) over the pool's threads (each thread its own
+     contiguous blocks), each given back to the file (model_release) once packed: the file's pages and
+     the packed copy are never both resident */
   size_t K = (size_t)s->K, M = (size_t)s->M, step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), MR) * MR;
-  for (int g = 0; g < s->groups; g++) {
-    const float *wg = w + (size_t)g * M * K;
-    for (size_t r0 = 0; r0 < M; r0 += step) {
-      size_t rows = M - r0 < step ? M - r0 : step;
-      d->pack_a(wg + r0 * K, rows, K, d->mr, s->apack + ((size_t)g * P + r0 / MR) * MR * K);
-      model_release(e->m, wg + r0 * K, rows * K * sizeof(float));
-    }
+  PackJob pj = {e, s, d, w, rt_cdiv(M, step), step};
+  pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
+  for (int g = 0; g < s->groups; g++)
     for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < M) ? b[(size_t)g * M + r] : 0.0f;
-  }
   if (b) model_release(e->m, b, (size_t)s->O * sizeof(float));
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
   if (conv_direct(e, s)) return 0; /* the kernel reads the input in place: no scratch */

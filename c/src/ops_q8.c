@@ -46,21 +46,35 @@ static int fused_sq8(const Q8Kernels *k, const OpState *s) {
 }
 
 /* packs the weights w (and dq8 zero points wz) of every group, rows of about 64 KiB at a time (a
-   multiple of the kernel's mr: a_elems(r0) is where row r0's tile starts), giving each block back to
-   the file once packed (model_release): the file's pages and the packed copy are never both resident */
-static void pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz) {
-  const Q8Kernels *k = e->kq;
-  size_t K = (size_t)s->K, M = (size_t)s->M, G = (size_t)s->G, mr = (size_t)k->mr;
-  size_t step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), mr) * mr;
-  for (int g = 0; g < s->groups; g++) {
-    const int8_t *wg = w + (size_t)g * M * K, *zg = wz ? wz + (size_t)g * M * G : NULL;
-    for (size_t r0 = 0; r0 < M; r0 += step) {
-      size_t rows = M - r0 < step ? M - r0 : step;
-      k->pack_w((int)rows, s->G, s->gs, wg + r0 * K, zg ? zg + r0 * G : NULL,
-                s->A + (size_t)g * s->a_elems + k->a_elems((int)r0, s->G, s->gs));
-      model_release(e->m, wg + r0 * K, rows * K);
-    }
+   multiple of the kernel's mr: a_elems(r0) is where row r0's tile starts), the blocks over the pool's
+   threads (each thread its own contiguous blocks), giving each block back to the file once packed
+   (model_release): the file's pages and the packed copy are never both resident */
+typedef struct {
+  const Engine *e;
+  const OpState *s;
+  const int8_t *w, *wz;
+  size_t nb, step;   /* blocks per group, rows per block */
+} PackJob;
+
+static void pack_blocks(void *arg, long b0, long b1) {
+  const PackJob *j = arg;
+  const OpState *s = j->s;
+  const Q8Kernels *k = j->e->kq;
+  size_t K = (size_t)s->K, M = (size_t)s->M, G = (size_t)s->G;
+  for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
+    size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
+    const int8_t *wg = j->w + g * M * K, *zg = j->wz ? j->wz + g * M * G : NULL;
+    k->pack_w((int)rows, s->G, s->gs, wg + r0 * K, zg ? zg + r0 * G : NULL,
+              s->A + g * s->a_elems + k->a_elems((int)r0, s->G, s->gs));
+    model_release(j->e->m, wg + r0 * K, rows * K);
   }
+}
+
+static void pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz) {
+  size_t K = (size_t)s->K, M = (size_t)s->M, mr = (size_t)e->kq->mr;
+  size_t step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), mr) * mr;
+  PackJob j = {e, s, w, wz, rt_cdiv(M, step), step};
+  pool_for((long)rt_mul_sat((size_t)s->groups, j.nb), pack_blocks, &j);
 }
 
 static int build_gemm(Engine *e, const Op *op, OpState *s) {

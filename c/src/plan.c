@@ -8,6 +8,7 @@
 #include "plan.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 void plan_lifetimes(const Model *m, int *first, int *last) {
@@ -36,15 +37,12 @@ static int by_off(const void *a, const void *b, const size_t *offs) {
   return offs[x] < offs[y] ? -1 : offs[x] > offs[y];
 }
 
-size_t plan_memory(const Model *m, const size_t *bytes, size_t *offs) {
-  uint32_t n = m->n_values;
-  int *first = malloc(n * sizeof *first), *last = malloc(n * sizeof *last);
-  uint32_t *order = malloc(n * sizeof *order), *placed = malloc(n * sizeof *placed);
-  if (!first || !last || !order || !placed) {
-    free(first), free(last), free(order), free(placed);
+size_t plan_memory_lives(uint32_t n, const size_t *bytes, const int *first, const int *last, size_t *offs) {
+  uint32_t *order = malloc((n ? n : 1) * sizeof *order), *placed = malloc((n ? n : 1) * sizeof *placed);
+  if (!order || !placed) {
+    free(order), free(placed);
     return (size_t)-1;
   }
-  plan_lifetimes(m, first, last);
   uint32_t cnt = 0;
   for (uint32_t v = 0; v < n; v++) {
     offs[v] = 0;
@@ -72,23 +70,39 @@ size_t plan_memory(const Model *m, const size_t *bytes, size_t *offs) {
     while (pos > 0 && by_off(&placed[pos - 1], &v, offs) > 0) placed[pos] = placed[pos - 1], pos--;
     placed[pos] = v;
   }
-  free(first), free(last), free(order), free(placed);
+  free(order), free(placed);
   return arena;
 }
 
-void *plan_arena(const Model *m, int batch, size_t *offs, size_t *size_out) {
-  size_t *bytes = calloc(m->n_values ? m->n_values : 1, sizeof *bytes);
-  void *arena = NULL;
+size_t plan_memory(const Model *m, const size_t *bytes, size_t *offs) {
+  uint32_t n = m->n_values;
+  int *first = malloc((n ? n : 1) * sizeof *first), *last = malloc((n ? n : 1) * sizeof *last);
+  size_t arena = (size_t)-1;
+  if (first && last) {
+    plan_lifetimes(m, first, last);
+    arena = plan_memory_lives(n, bytes, first, last, offs);
+  }
+  free(first), free(last);
+  return arena;
+}
+
+size_t plan_arena_size(const Model *m, int batch, size_t *offs) {
+  size_t *bytes = calloc(m->n_values ? m->n_values : 1, sizeof *bytes), size = SIZE_MAX;
   if (!bytes || batch < 1) goto done;
   for (uint32_t v = 1; v < m->n_values; v++) {
     size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
     bytes[v] = rt_mul_sat(rt_mul_sat(value_elems(&m->values[v]), (size_t)batch), el);
     if (bytes[v] == SIZE_MAX) goto done;
   }
-  size_t size = plan_memory(m, bytes, offs);
-  if (size != (size_t)-1) arena = rt_alloc64(size);
-  if (arena && size_out) *size_out = size;
+  size = plan_memory(m, bytes, offs);
 done:
   free(bytes);
+  return size;
+}
+
+void *plan_arena(const Model *m, int batch, size_t *offs, size_t *size_out) {
+  size_t size = plan_arena_size(m, batch, offs);
+  void *arena = size == SIZE_MAX ? NULL : rt_alloc64(size);
+  if (arena && size_out) *size_out = size;
   return arena;
 }

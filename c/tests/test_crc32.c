@@ -79,6 +79,15 @@ int main(int argc, char **argv) {
     printf("test_crc32: %s ok\n", name);
   }
   CHECK(paths >= 2, "the reference and the portable path at least");
+  /* combine: the CRC of a buffer from those of its two parts (empty parts included) */
+  for (int t = 0; t < (quick ? 50 : 500); t++) {
+    size_t a = t == 0 ? 0 : t == 1 ? LEN : (size_t)(rng_next(&s) % (LEN + 1));
+    uint32_t got = rt_crc32_combine(crc32_bytewise(0, buf, a), crc32_bytewise(0, buf + a, LEN - a), LEN - a);
+    CHECK(got == crc32_bytewise(0, buf, LEN), "combine at %zu: %08x", a, got);
+  }
+  for (size_t a = 0; a <= big_n; a += big_n / 3 + 1)
+    CHECK(rt_crc32_combine(rt_crc32(0, big, a), rt_crc32(0, big + a, big_n - a), big_n - a) == rt_crc32(0, big, big_n),
+          "combine of 1 MiB at %zu", a);
   CHECK(rt_crc32(0, big, big_n) == crc32_bytewise(0, big, big_n), "rt_crc32 (%s)", crc32_isa());
   free(buf), free(big);
   if (g_failures) { fprintf(stderr, "test_crc32: %d failure(s)\n", g_failures); return 1; }

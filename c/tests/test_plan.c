@@ -81,6 +81,28 @@ int main(void) {
     check_plan("random graph", buf, size, 0);
     free(buf);
   }
+  /* plan_memory_lives on random blocks and lifetimes (the engine's scratch blocks, alive at one op):
+     blocks alive together never overlap; blocks of disjoint lifetimes may share */
+  for (int t = 0; t < 200; t++) {
+    enum { NB = 24 };
+    size_t bytes[NB], offs[NB];
+    int first[NB], last[NB];
+    for (int i = 0; i < NB; i++) {
+      bytes[i] = rng_next(&r) % 5 ? (size_t)(rng_next(&r) % 5000) : 0;
+      first[i] = (int)(rng_next(&r) % 10), last[i] = first[i] + (int)(rng_next(&r) % 3);
+    }
+    size_t arena = plan_memory_lives(NB, bytes, first, last, offs), sum = 0;
+    for (int i = 0; i < NB; i++) {
+      sum += bytes[i] ? (bytes[i] + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN : 0;
+      CHECK(offs[i] % PLAN_ALIGN == 0 && offs[i] + bytes[i] <= arena, "lives: block %d outside the arena", i);
+      for (int u = i + 1; u < NB; u++) {
+        int live = first[u] <= last[i] && first[i] <= last[u];
+        int overlap = offs[u] < offs[i] + bytes[i] && offs[i] < offs[u] + bytes[u];
+        CHECK(!(live && overlap), "lives: blocks %d and %d alive together overlap", i, u);
+      }
+    }
+    CHECK(arena <= sum, "lives: arena %zu > the sum %zu", arena, sum);
+  }
   if (g_failures) fprintf(stderr, "test_plan: %d FAILED\n", g_failures);
   else printf("test_plan: ok\n");
   return g_failures != 0;

@@ -39,7 +39,16 @@ static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int1
       for (int r = 0; r < MR; r++) {
         size_t o = t * MR + (size_t)r;
         int32_t sum = 0;
-        for (size_t k = 0; k < gsp; k++) {
+        size_t k = 0;
+        if (o < (size_t)M) {   /* whole quads: 4 bytes a copy (g * gsp is a multiple of 4) */
+          const int8_t *src = w + o * K + (size_t)g * gs;
+          int8_t *dst = a + ((size_t)g * gsp / 4 * MR + (size_t)r) * 4;
+          for (; k + 4 <= (size_t)gs; k += 4) {
+            memcpy(dst + k / 4 * MR * 4, src + k, 4);
+            sum += src[k] + src[k + 1] + src[k + 2] + src[k + 3];
+          }
+        }
+        for (; k < gsp; k++) {
           int8_t v = o < (size_t)M && k < (size_t)gs ? w[o * K + (size_t)g * gs + k] : 0;
           a[(((size_t)g * gsp + k) / 4 * MR + (size_t)r) * 4 + k % 4] = v;
           sum += v;
