@@ -15,6 +15,7 @@
 
 #include "../../src/kernels_q8.h"
 #include "act__neon.h"
+#include "q8_dq8quant__neon.h"
 #include "q8_requant__neon.h"
 
 #if Q8_MR != 4 || Q8_NR != 16
@@ -123,48 +124,23 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
   }
 }
 
-/* q - z of 4 columns of row v, as int32 (the reference's q8_dq8_quant1, lane for lane) */
-static inline int32x4_t quant4(const float *v, float32x4_t s, float32x4_t zf, int32x4_t zi, float32x4_t qlo,
-                               float32x4_t qhi) {
-  float32x4_t t = vaddq_f32(vrndnq_f32(vdivq_f32(vld1q_f32(v), s)), zf);
-  t = vminnmq_f32(vmaxnmq_f32(t, qlo), qhi);    /* fmaxf first: a NaN becomes qlo */
-  return vsubq_s32(vcvtq_s32_f32(t), zi);
-}
-
 static void dq8_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
                       ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
   int gsp = q8_gsp(gs), p = 0;
-  const float32x4_t zero = vdupq_n_f32(0.0f), one = vdupq_n_f32(1.0f), m128 = vdupq_n_f32(-128.0f);
-  const float32x4_t c255 = vdupq_n_f32(255.0f), c127 = vdupq_n_f32(127.0f);
   const float32x4_t qlo = vdupq_n_f32(asym ? -128.0f : -127.0f);
   for (; p + 4 <= N; p += 4)
     for (int g = 0; g < G; g++) {
       const float *v = xf + (ptrdiff_t)g * gs * ldxf + p;
-      float32x4_t s, zf = zero;
-      if (!asym) {
-        float32x4_t m = zero;
-        for (int i = 0; i < gs; i++) m = vmaxnmq_f32(m, vabsq_f32(vld1q_f32(v + i * ldxf)));
-        s = vbslq_f32(vceqq_f32(m, zero), one, vdivq_f32(m, c127));
-      } else {
-        float32x4_t lo = zero, hi = zero;
-        for (int i = 0; i < gs; i++) {
-          float32x4_t x = vld1q_f32(v + i * ldxf);
-          lo = vminnmq_f32(lo, x), hi = vmaxnmq_f32(hi, x);
-        }
-        uint32x4_t eq = vceqq_f32(hi, lo);
-        s = vbslq_f32(eq, one, vdivq_f32(vsubq_f32(hi, lo), c255));
-        float32x4_t t = vrndnq_f32(vsubq_f32(m128, vdivq_f32(lo, s)));
-        t = vminnmq_f32(vmaxnmq_f32(t, m128), c127);
-        zf = vbslq_f32(eq, zero, t);
-      }
+      float32x4_t s, zf;
+      dq8_params4(v, ldxf, gs, asym, &s, &zf);
       vst1q_f32(xs + g * ldxs + p, s);
       int32x4_t zi = vcvtq_s32_f32(zf);
       /* rows (i, i+1) interleaved: 4 columns x 2 int16 = 16 bytes of one pair of a panel */
       int16_t *dst = xq + (size_t)(p / Q8_NR) * (size_t)pstride + (size_t)(g * gsp / 2) * (2 * Q8_NR) +
                      (size_t)(p % Q8_NR) * 2;
       for (int i = 0; i < gs; i += 2, dst += 2 * Q8_NR) {
-        int16x4_t qa = vmovn_s32(quant4(v + i * ldxf, s, zf, zi, qlo, c127));
-        int16x4_t qb = i + 1 < gs ? vmovn_s32(quant4(v + (i + 1) * ldxf, s, zf, zi, qlo, c127)) : vdup_n_s16(0);
+        int16x4_t qa = vmovn_s32(vsubq_s32(dq8_q4(v + i * ldxf, s, zf, qlo), zi));
+        int16x4_t qb = i + 1 < gs ? vmovn_s32(vsubq_s32(dq8_q4(v + (i + 1) * ldxf, s, zf, qlo), zi)) : vdup_n_s16(0);
         int16x4x2_t z = { { qa, qb } };
         vst2_s16(dst, z);
       }

@@ -21,6 +21,7 @@
 
 #include "../../src/kernels_q8.h"
 #include "act__neon.h"
+#include "q8_dq8quant__neon.h"
 #include "q8_requant__neon.h"
 
 enum { MR = 8, NR = 12, KR = 4 };
@@ -218,40 +219,18 @@ static int dq_get_x(const int16_t *X, size_t pstride, int k, int p) {
   return get_x(X, pstride, k, p) - ((*dq_slot(X, pstride, k, p) & 255) - 128);
 }
 
-/* q of 4 columns of row v (the reference's q8_dq8_quant1, lane for lane) */
-static inline int32x4_t quant4(const float *v, float32x4_t s, float32x4_t zf, float32x4_t qlo) {
-  float32x4_t t = vaddq_f32(vrndnq_f32(vdivq_f32(vld1q_f32(v), s)), zf);
-  return vcvtq_s32_f32(vminnmq_f32(vmaxnmq_f32(t, qlo), vdupq_n_f32(127.0f)));   /* fmaxf first: NaN -> lo */
-}
-
 static void dq_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
                      ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
   size_t kq = kq_of(gs), ps = (size_t)pstride;
   int p = 0;
-  const float32x4_t zero = vdupq_n_f32(0.0f), one = vdupq_n_f32(1.0f), m128 = vdupq_n_f32(-128.0f);
-  const float32x4_t c255 = vdupq_n_f32(255.0f), c127 = vdupq_n_f32(127.0f);
   const float32x4_t qlo = vdupq_n_f32(asym ? -128.0f : -127.0f);
   /* bytes (k0 c0, k0 c1, .., k3 c3) -> (c0 k0, c0 k1, .., c3 k3) */
   const uint8x16_t tr = { 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15 };
   for (; p + 4 <= N; p += 4)   /* 4 columns stay inside one 12-column panel */
     for (int g = 0; g < G; g++) {
       const float *v = xf + (ptrdiff_t)g * gs * ldxf + p;
-      float32x4_t s, zf = zero;
-      if (!asym) {
-        float32x4_t m = zero;
-        for (int i = 0; i < gs; i++) m = vmaxnmq_f32(m, vabsq_f32(vld1q_f32(v + i * ldxf)));
-        s = vbslq_f32(vceqq_f32(m, zero), one, vdivq_f32(m, c127));
-      } else {
-        float32x4_t lo = zero, hi = zero;
-        for (int i = 0; i < gs; i++) {
-          float32x4_t x = vld1q_f32(v + i * ldxf);
-          lo = vminnmq_f32(lo, x), hi = vmaxnmq_f32(hi, x);
-        }
-        uint32x4_t eq = vceqq_f32(hi, lo);
-        s = vbslq_f32(eq, one, vdivq_f32(vsubq_f32(hi, lo), c255));
-        float32x4_t t = vrndnq_f32(vsubq_f32(m128, vdivq_f32(lo, s)));
-        zf = vbslq_f32(eq, zero, vminnmq_f32(vmaxnmq_f32(t, m128), c127));
-      }
+      float32x4_t s, zf;
+      dq8_params4(v, ldxf, gs, asym, &s, &zf);
       vst1q_f32(xs + g * ldxs + p, s);
       int32x4_t zi = vcvtq_s32_f32(zf), sum = vdupq_n_s32(0);
       int8_t *qd = (int8_t *)xq + (size_t)(p / NR) * 2 * ps + (size_t)g * kq * (NR * KR) + (size_t)(p % NR) * KR;
@@ -259,7 +238,7 @@ static void dq_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int 
         int32x4_t r[KR];
         for (int i = 0; i < KR; i++) {
           int k = (int)q * KR + i;
-          r[i] = k < gs ? quant4(v + k * ldxf, s, zf, qlo) : zi;   /* pad: zx, which reads back as 0 */
+          r[i] = k < gs ? dq8_q4(v + k * ldxf, s, zf, qlo) : zi;   /* pad: zx, which reads back as 0 */
           if (k < gs) sum = vaddq_s32(sum, r[i]);
         }
         int16x8_t h0 = vcombine_s16(vmovn_s32(r[0]), vmovn_s32(r[1])), h1 = vcombine_s16(vmovn_s32(r[2]), vmovn_s32(r[3]));
