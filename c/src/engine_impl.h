@@ -64,6 +64,11 @@ struct Engine {
 static inline void *engine_val(const Engine *e, uint32_t v) {
   return v == 0 ? (void *)(uintptr_t)e->in : (void *)(e->arena + e->offs[v]);
 }
+/* a depthwise convolution's output plane q (image q / O, channel o = q % O) reads input plane
+   (image, o / M), M the channel multiplier (M = O / groups = O / C): its offset in planes */
+static inline size_t dw_in_plane(const OpState *s, size_t q) {
+  return q / (size_t)s->O * (size_t)s->C + q % (size_t)s->O / (size_t)s->M;
+}
 /* an op's build asks for at least `bytes` of scratch slot k (allocated once after all builds) */
 static inline void engine_need(Engine *e, int k, size_t bytes) {
   if (bytes > e->scratch_bytes[k]) e->scratch_bytes[k] = bytes;

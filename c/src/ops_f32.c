@@ -323,10 +323,10 @@ typedef struct {
 static void dw_planes(void *arg, long q0, long q1) {
   const DwJob *j = arg;
   const OpState *s = j->s;
-  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, mult = (size_t)(s->O / s->groups);
+  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW;
   for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
-    size_t img = q / s->O, o = q % s->O;
-    j->dw(j->x + (img * s->C + o / mult) * HW, j->w + o * (size_t)s->kh * s->kw, j->b ? j->b[o] : 0.0f, j->y + q * OHW, j->sh);
+    size_t o = q % s->O;
+    j->dw(j->x + dw_in_plane(s, q) * HW, j->w + o * (size_t)s->kh * s->kw, j->b ? j->b[o] : 0.0f, j->y + q * OHW, j->sh);
   }
 }
 

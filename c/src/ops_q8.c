@@ -271,8 +271,8 @@ static void dw_planes(void *arg, long q0, long q1) {
   const OpState *s = j->s;
   size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, K = (size_t)s->kh * s->kw;
   for (long q = q0; q < q1; q++) {
-    size_t img = (size_t)q / (size_t)s->O, o = (size_t)q % (size_t)s->O;
-    j->dw(j->x + (img * (size_t)s->C + o / (size_t)s->M) * HW, j->w + o * K, s->qbias[o], s->mult[o], s->shift[o],
+    size_t o = (size_t)q % (size_t)s->O;
+    j->dw(j->x + dw_in_plane(s, (size_t)q) * HW, j->w + o * K, s->qbias[o], s->mult[o], s->shift[o],
           j->y + (size_t)q * OHW, j->sh);
   }
 }
@@ -292,8 +292,8 @@ static void dq8dw_planes(void *arg, long q0, long q1) {
   const OpState *s = j->s;
   size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, K = (size_t)s->K, G = (size_t)s->G;
   for (long q = q0; q < q1; q++) {
-    size_t img = (size_t)q / (size_t)s->O, o = (size_t)q % (size_t)s->O;
-    j->dw(j->x + (img * (size_t)s->C + o / (size_t)s->M) * HW, j->w + o * K, s->ws + o * G, j->wz ? j->wz + o * G : NULL,
+    size_t o = (size_t)q % (size_t)s->O;
+    j->dw(j->x + dw_in_plane(s, (size_t)q) * HW, j->w + o * K, s->ws + o * G, j->wz ? j->wz + o * G : NULL,
           s->bf ? s->bf + o : NULL, j->y + (size_t)q * OHW, j->sh);
   }
 }
