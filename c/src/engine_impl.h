@@ -24,6 +24,8 @@ typedef struct {
   int32_t *qbias, *mult, *shift;   /* sq8: O each */
   float *ws, *bf;                  /* dq8: scales (O, G); bias (O) or NULL */
   int dq8dw;                       /* dq8 depthwise by the direct kernel (weights read in place) */
+  int8_t *aconv;                   /* sq8 implicit convolution (Q8Kernels.sq8_conv): its packed weights, per group */
+  size_t aconv_bytes;              /* per group */
 } OpState;
 
 enum { SCRATCH_0, SCRATCH_1, SCRATCH_2, N_SCRATCH };

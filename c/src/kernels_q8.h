@@ -90,6 +90,26 @@ typedef void (*q8_im2col_fn)(const int8_t *x, int H, int W, int ci0, int kh, int
 typedef void (*q8_im2col_cols_fn)(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw,
                                   int OH, int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride);
 
+/* sq8 implicit convolution (optional): a stride-1 convolution straight from the input, no im2col.
+   The group's input channels are laid out as quad planes (q8_quad_planes): plane q holds channels
+   4q..4q+3 of the padded input (Hp x Wp pixels, pad value zx) as 4 bytes per pixel, pixel (iy, ix)
+   at iy * Wp + ix, each plane `plane` pixels long (Hp * Wp + Q8_CONV_SLACK, the slack zero) and
+   nq planes in all (a multiple of the kernel's conv_cq, quads past the channels zero). Output
+   (oh, ow) is "flat" column f = oh * Wp + ow, whose tap (ky, kx) reads pixel f + ky*dh*Wp + kx*dw;
+   columns with f % Wp >= OW are computed (reading within the slack) and never stored. */
+#define Q8_CONV_SLACK 64
+#define Q8_CONV_MAXTAPS 49   /* windows of at most this many taps (7 x 7) */
+typedef struct {
+  int M, C, kh, kw, dh, dw;   /* output rows, input channels of the group, window, dilation */
+  int OH, OW, Wp;             /* output size; padded input width (= OW + (kw - 1) * dw) */
+  size_t plane;               /* pixels per quad plane */
+  const int8_t *A;            /* packed by the descriptor's pack_conv */
+  const int8_t *xq;           /* the quad planes (4 * plane bytes each) */
+} Q8Conv;
+/* outputs of rows [0, M), flat columns [f0, f1) (f0 a multiple of nr), epilogue as sq8_gemm's with
+   e->y at output (channel 0, pixel 0) and e->ys_o the output plane (OH * OW); e->ys_p is 1 */
+typedef void (*q8_sq8_conv_fn)(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1);
+
 typedef struct {
   const char *name;           /* "q8_gemm_4x16__avx2" */
   const char *isa;            /* "ref", "avx2", ... */
@@ -105,6 +125,12 @@ typedef struct {
   q8_sq8_gemm_fn sq8_gemm;
   q8_dq8_gemm_fn dq8_gemm;
   q8_im2col_cols_fn im2col_cols;   /* sq8, optional (NULL: im2col_i8 of the whole matrix first) */
+  /* sq8 implicit stride-1 convolution, optional (NULL: none): its weight size and packer (w: M rows
+     of C*kh*kw, PyTorch's order), its kernel, its quad planes' quads multiple and byte xor (0x80: u8) */
+  size_t (*conv_a_bytes)(int M, int C, int kh, int kw);
+  void (*pack_conv)(int M, int C, int kh, int kw, const int8_t *w, int8_t *A);
+  q8_sq8_conv_fn sq8_conv;
+  int conv_cq, conv_xor;
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */
@@ -211,6 +237,11 @@ void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh
 /* channels [c0, c1) of x (planes of H x W) padded by ph rows and pw columns of zx on each side, into
    xp (planes of (H + 2ph) x (W + 2pw), channel c0 first) */
 void q8_pad_planes(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, int c0, int c1, int8_t *xp);
+/* quads [q0, q1) of Q8Conv's quad planes from channels [0, C) of x (planes of H x W): padded by ph
+   rows and pw columns of zx, channels past C and each plane's slack 0, every byte ^ xr; xq: quad 0's
+   plane (each `plane` pixels of 4 bytes) */
+void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
+                    int q1, int8_t *xq);
 /* dq8 im2col into float rows of ldx (row-major, pad: 0) */
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                    int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx);

@@ -45,6 +45,20 @@ static int fused_sq8(const Q8Kernels *k, const OpState *s) {
   return k->im2col_cols && !s->linear && !plain1x1 && (s->sw == 1 || s->sw == 2);
 }
 
+/* sq8 CONV2D by the descriptor's implicit convolution (no im2col): stride 1 and a window of at most
+   Q8_CONV_MAXTAPS taps that is not 1x1 (a 1x1's im2col is a plain relayout of the image) */
+static int implicit_sq8(const Q8Kernels *k, const OpState *s) {
+  return k->sq8_conv && !s->linear && !s->depthwise && s->sh == 1 && s->sw == 1 && s->kh * s->kw > 1 &&
+         s->kh * s->kw <= Q8_CONV_MAXTAPS;
+}
+/* quad planes of the group's input: pixels per plane, planes */
+static size_t conv_plane(const OpState *s) {
+  return ((size_t)s->H + 2 * (size_t)s->ph) * ((size_t)s->W + 2 * (size_t)s->pw) + Q8_CONV_SLACK;
+}
+static int conv_quads(const Q8Kernels *k, const OpState *s) {
+  return (int)q8_round_up((size_t)(s->C / s->groups + 3) / 4, (size_t)k->conv_cq);
+}
+
 /* packs the weights w (and dq8 zero points wz) of every group, rows of about 64 KiB at a time (a
    multiple of the kernel's mr: a_elems(r0) is where row r0's tile starts), the blocks over the pool's
    threads (each thread its own contiguous blocks), giving each block back to the file once packed
@@ -108,8 +122,23 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
     s->dq8dw = 1;
     return 0;
   }
-  if (!(s->A = engine_alloc_packed(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   const int8_t *w = op_param(m, op, P_SQ8_WEIGHT)->data;
+  if (sq8 && implicit_sq8(k, s)) {   /* packed per group for the implicit convolution; no GEMM */
+    int cig = s->C / s->groups;
+    s->aconv_bytes = k->conv_a_bytes(s->M, cig, s->kh, s->kw);
+    if (!(s->aconv = engine_alloc_packed(e, rt_mul_sat(s->aconv_bytes, (size_t)s->groups)))) return -1;
+    for (int g = 0; g < s->groups; g++)
+      k->pack_conv(s->M, cig, s->kh, s->kw, w + (size_t)g * s->M * s->K, s->aconv + (size_t)g * s->aconv_bytes);
+    model_release(m, w, rt_mul_sat((size_t)s->O, (size_t)s->K));
+    if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
+    memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);
+    memcpy(s->mult, op_param(m, op, P_SQ8_MULT)->data, 4 * O);
+    memcpy(s->shift, op_param(m, op, P_SQ8_SHIFT)->data, 4 * O);
+    for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) model_release(m, op_param(m, op, sl)->data, 4 * O);
+    engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4));
+    return 0;
+  }
+  if (!(s->A = engine_alloc_packed(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   if (sq8) {
     if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
     memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);   /* copies: the data may be unaligned in a buffer */
@@ -230,6 +259,37 @@ static void im2col_gemm(void *arg, int id, int nth) {
                      imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
     have = b;
     gemm_one(j, (int)(t % mt) * j->MB, p0, buf);
+  }
+}
+
+/* sq8 implicit convolution: quads [q0, q1) of the group's quad planes (SCRATCH_2) */
+static void quad_tasks(void *arg, long q0, long q1) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  int cig = s->C / s->groups;
+  size_t plane = conv_plane(s);
+  q8_quad_planes((const int8_t *)j->x + (size_t)j->gi * cig * s->H * s->W, cig, s->H, s->W, s->ph, s->pw,
+                 j->e->m->values[j->op->in[0]].zero_point, j->e->kq->conv_xor, plane, (int)q0, (int)q1,
+                 (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)q0 * plane * 4);
+}
+
+/* sq8 implicit convolution: tasks [t0, t1) of CONV_RB rows x CONV_CB flat columns, t = column block *
+   row blocks + row block (the threads split the columns; a narrow output, the rows: at batch 1 each
+   thread then reads only its share of a 7x7 layer's weights) */
+enum { CONV_RB = 64, CONV_CB = 128 };
+static void conv_tasks(void *arg, long t0, long t1) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  const Q8Kernels *k = j->e->kq;
+  int Wp = s->W + 2 * s->pw, F = (s->OH - 1) * Wp + s->OW, mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
+  size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
+  for (long t = t0; t < t1; t++) {
+    int r0 = (int)(t % mt) * CONV_RB, f0 = (int)(t / mt) * CONV_CB, oc = j->gi * s->M + r0;
+    Q8Conv c = { imin(CONV_RB, s->M - r0), cig, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, Wp, conv_plane(s),
+                 s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)(t % mt) * rb_bytes, j->e->scratch[SCRATCH_2] };
+    Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, j->e->m->values[j->op->out].zero_point, j->op->qmin,
+                    j->op->qmax, (int8_t *)j->y + (ptrdiff_t)oc * j->N, j->N, 1 };
+    k->sq8_conv(&c, &ep, f0, imin(F, f0 + CONV_CB));
   }
 }
 
@@ -405,6 +465,13 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
     for (j.gi = 0; j.gi < s->groups; j.gi++) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op->out) + i * out_img * es;
+      if (j.sq8 && implicit_sq8(k, s)) {
+        int Wp = s->W + 2 * s->pw, F = (s->OH - 1) * Wp + s->OW;
+        phase(conv_quads(k, s), quad_tasks, &j, (double)s->C / s->groups * (s->H + 2 * s->ph) * Wp, 0);
+        phase((long)((F + CONV_CB - 1) / CONV_CB) * ((s->M + CONV_RB - 1) / CONV_RB), conv_tasks, &j,
+              (double)s->K * F * s->M, 0);
+        continue;
+      }
       if (j.sq8 && fused_sq8(k, s)) {
         int cig = s->C / s->groups;
         j.Hp = s->H + 2 * s->ph, j.Wp = s->W + 2 * s->pw;

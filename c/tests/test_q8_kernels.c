@@ -423,6 +423,63 @@ static void test_dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw
   free(x); free(w); free(want); free(got);
 }
 
+/* ---------------- sq8 implicit convolution ---------------- */
+/* every descriptor with sq8_conv against a naive sq8 convolution (FORMAT.md: acc = bias + sum w * x over
+   the window, a padded tap reading zx; clamp(zy + requant(acc))), bit for bit; also by column ranges
+   that are not the whole (as the engine splits them over threads) */
+static void test_conv(int M, int C, int H, int W, int kh, int kw, int ph, int pw, int dh, int dw) {
+  int OH = H + 2 * ph - dh * (kh - 1), OW = W + 2 * pw - dw * (kw - 1);
+  if (OH < 1 || OW < 1) return;
+  int K = C * kh * kw, Hp = H + 2 * ph, Wp = W + 2 * pw, F = (OH - 1) * Wp + OW;
+  int8_t *x = malloc((size_t)C * H * W + 1), *w = malloc((size_t)M * K), *want = malloc((size_t)M * OH * OW),
+         *got = malloc((size_t)M * OH * OW);
+  int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
+  int32_t zx = rint_in(-128, 127), zy = rint_in(-128, 127), qmin = rint_in(-128, -1), qmax = rint_in(0, 127);
+  for (int i = 0; i < C * H * W; i++) x[i] = (int8_t)rint_in(-128, 127);
+  for (int i = 0; i < M * K; i++) w[i] = (int8_t)rint_in(-127, 127);
+  for (int o = 0; o < M; o++)
+    bias[o] = rint_in(-100000, 100000), mult[o] = (int32_t)(rnd() | 0x40000000u) & 0x7FFFFFFF, shift[o] = rint_in(36, 44);
+  for (int o = 0; o < M; o++)
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        int64_t acc = bias[o];
+        for (int ci = 0; ci < C; ci++)
+          for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+              int ih = oh - ph + ky * dh, iw = ow - pw + kx * dw;
+              int v = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[((size_t)ci * H + ih) * W + iw] : zx;
+              acc += (int64_t)w[(size_t)o * K + (ci * kh + ky) * kw + kx] * v;
+            }
+        want[((size_t)o * OH + oh) * OW + ow] = (int8_t)q8_clamp(zy + q8_requant(acc, mult[o], shift[o]), qmin, qmax);
+      }
+  for (int t = 0; t < n_sq8; t++) {
+    const Q8Kernels *T = sq8_tables[t];
+    if (!T->sq8_conv) continue;
+    size_t plane = (size_t)Hp * Wp + Q8_CONV_SLACK;
+    int nq = (int)q8_round_up((size_t)(C + 3) / 4, (size_t)T->conv_cq);
+    int8_t *xq = aligned_alloc(64, q8_round_up(4 * plane * nq, 64)), *A = aligned_alloc(64, q8_round_up(T->conv_a_bytes(M, C, kh, kw), 64));
+    q8_quad_planes(x, C, H, W, ph, pw, zx, T->conv_xor, plane, 0, nq / 2, xq);   /* in two calls */
+    q8_quad_planes(x, C, H, W, ph, pw, zx, T->conv_xor, plane, nq / 2, nq, xq + (size_t)(nq / 2) * plane * 4);
+    T->pack_conv(M, C, kh, kw, w, A);
+    Q8Conv cv = { M, C, kh, kw, dh, dw, OH, OW, Wp, plane, A, xq };
+    for (int split = 0; split < 2; split++) {
+      memset(got, 0x5A, (size_t)M * OH * OW);
+      Q8Sq8Epi ep = { bias, mult, shift, zy, qmin, qmax, got, OH * OW, 1 };
+      if (!split) T->sq8_conv(&cv, &ep, 0, F);
+      else   /* column ranges of 1, 2, 3, ... tiles */
+        for (int f0 = 0, n = 1; f0 < F; f0 += n * T->nr, n++) T->sq8_conv(&cv, &ep, f0, f0 + n * T->nr < F ? f0 + n * T->nr : F);
+      int bad = 0, first = -1;
+      for (int i = 0; i < M * OH * OW; i++)
+        if (got[i] != want[i] && bad++ == 0) first = i;
+      CHECK(bad == 0, "sq8_conv %s M=%d C=%d %dx%d k=%dx%d p=%d,%d d=%d,%d split=%d: %d of %d differ (first %d: %d vs %d)",
+            T->name, M, C, H, W, kh, kw, ph, pw, dh, dw, split, bad, M * OH * OW, first, first < 0 ? 0 : got[first],
+            first < 0 ? 0 : want[first]);
+    }
+    free(xq); free(A);
+  }
+  free(x); free(w); free(want); free(got); free(bias); free(mult); free(shift);
+}
+
 int main(void) {
   for (int i = 0; dispatch_isa(i); i++) {   /* every distinct descriptor this machine runs, per kind */
     const Q8Kernels *k = q8_kernels_for(dispatch_isa(i), KIND_SQ8);
@@ -486,6 +543,22 @@ int main(void) {
     test_dw(20, 9, 17, 2, 1, 1, 8, 0, 1, 1, mode);     /* kh 17 */
     test_dw(5, 6, 3, 3, 1, 1, 4, 5, 1, 1, mode);       /* padding past the kernel: all-pad windows */
     test_dw(4, 300, 3, 16, 1, 1, 1, 7, 1, 1, mode);    /* kw 16: four weight quads */
+  }
+  /* implicit convolution: channels around the quads and 64-channel blocks, rows around the 32-row
+     tiles, widths around 16 and 32 columns, kernels 2x2..7x7, uneven padding, dilation, all-pad rows */
+  {
+    int cs[] = { 1, 3, 4, 5, 63, 64, 65, 130 }, ms[] = { 1, 16, 17, 31, 32, 33, 64, 70 };
+    int sz[][2] = { { 1, 1 }, { 3, 5 }, { 7, 7 }, { 14, 14 }, { 9, 31 }, { 5, 40 }, { 2, 65 } };
+    int ks[][2] = { { 3, 3 }, { 1, 3 }, { 2, 2 }, { 5, 5 }, { 3, 1 }, { 7, 7 } };
+    for (int a = 0; a < 8; a++)
+      for (int b = 0; b < 7; b++) {
+        int k = (a + 2 * b) % 6, pd = (a + b) % 3;
+        test_conv(ms[(a * 3 + b) % 8], cs[a], sz[b][0], sz[b][1], ks[k][0], ks[k][1], pd, ks[k][1] > 1 ? (pd + 1) % 3 : 0, 1, 1);
+      }
+    test_conv(64, 64, 56, 56, 3, 3, 1, 1, 1, 1);     /* ResNet18's layer1 */
+    test_conv(40, 20, 11, 13, 3, 3, 2, 2, 2, 2);     /* dilation 2 */
+    test_conv(33, 9, 10, 17, 3, 3, 1, 2, 1, 2);      /* dilation along x */
+    test_conv(5, 6, 4, 5, 3, 3, 4, 5, 1, 1);         /* padding past the window: all-pad outputs */
   }
   int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 17, 31, 33, 49 };
   int Ks[] = { 1, 2, 3, 9, 27, 64, 65, 147 };

@@ -3,6 +3,9 @@
 #include <math.h>
 #include <string.h>
 #include "../../src/kernels_q8.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>   /* x86-64's baseline: q8_quad_planes' interleave */
+#endif
 
 size_t q8_packed_size(int M, int G, int gs) {
   return q8_round_up((size_t)M, Q8_MR) * (size_t)G * (size_t)q8_gsp(gs);
@@ -191,5 +194,58 @@ void q8_pad_planes(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, in
       memset(row + pw + W, (int8_t)zx, (size_t)pw);
     }
     memset(d + ((size_t)ph + H) * Wp, (int8_t)zx, (size_t)ph * Wp);
+  }
+}
+
+/* 4 rows of n bytes (r[j][i]) -> d[4i + j] ^ xr */
+static void interleave4(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d) {
+  int i = 0;
+#if defined(__SSE2__)
+  __m128i f = _mm_set1_epi8((char)xr);
+  for (; i + 16 <= n; i += 16) {
+    __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + i)), f);
+    __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r1 + i)), f);
+    __m128i c = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r2 + i)), f);
+    __m128i e = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r3 + i)), f);
+    __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+    __m128i ce0 = _mm_unpacklo_epi8(c, e), ce1 = _mm_unpackhi_epi8(c, e);
+    _mm_storeu_si128((__m128i *)(d + 4 * i), _mm_unpacklo_epi16(ab0, ce0));
+    _mm_storeu_si128((__m128i *)(d + 4 * i + 16), _mm_unpackhi_epi16(ab0, ce0));
+    _mm_storeu_si128((__m128i *)(d + 4 * i + 32), _mm_unpacklo_epi16(ab1, ce1));
+    _mm_storeu_si128((__m128i *)(d + 4 * i + 48), _mm_unpackhi_epi16(ab1, ce1));
+  }
+#endif
+  for (; i < n; i++)
+    d[4 * i] = (int8_t)(r0[i] ^ xr), d[4 * i + 1] = (int8_t)(r1[i] ^ xr), d[4 * i + 2] = (int8_t)(r2[i] ^ xr),
+    d[4 * i + 3] = (int8_t)(r3[i] ^ xr);
+}
+
+void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
+                    int q1, int8_t *xq) {
+  size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
+  static const int8_t zrow[1];
+  for (int q = q0; q < q1; q++) {
+    int8_t *d = xq + (size_t)(q - q0) * plane * 4;
+    int live = C - 4 * q < 4 ? C - 4 * q : 4;   /* channels of this quad (<= 0: none) */
+    uint32_t pv = 0;                            /* the pad pixel: zx in the live channels, 0 past C */
+    for (int j = 0; j < live; j++) pv |= (uint32_t)(uint8_t)((int8_t)zx ^ xr) << (8 * j);
+    if (live <= 0) {
+      memset(d, 0, plane * 4);
+      continue;
+    }
+    uint32_t *d32 = (uint32_t *)(void *)d;   /* the planes are 4-byte aligned (engine scratch) */
+    for (size_t i = 0; i < (size_t)ph * Wp; i++) d32[i] = pv;
+    const int8_t *r[4];
+    for (int ih = 0; ih < H; ih++) {
+      uint32_t *row = d32 + ((size_t)ph + ih) * Wp;
+      for (int i = 0; i < pw; i++) row[i] = pv, row[pw + W + i] = pv;
+      for (int j = 0; j < 4; j++) r[j] = j < live ? x + ((size_t)(4 * q + j) * H + ih) * W : zrow;
+      if (live == 4) interleave4(r[0], r[1], r[2], r[3], W, xr, (int8_t *)(row + pw));
+      else
+        for (int i = 0; i < W; i++)
+          for (int j = 0; j < 4; j++) ((int8_t *)(row + pw))[4 * i + j] = j < live ? (int8_t)(r[j][i] ^ xr) : 0;
+    }
+    for (size_t i = ((size_t)ph + H) * Wp; i < Hp * Wp; i++) d32[i] = pv;
+    memset(d32 + Hp * Wp, 0, (plane - Hp * Wp) * 4);
   }
 }

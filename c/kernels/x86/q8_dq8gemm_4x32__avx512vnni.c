@@ -224,4 +224,4 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
 }
 
 const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc = {"q8_dq8gemm_4x32__avx512vnni", "avx512vnni", MR, NR, KR, 2,
-                                                    a_elems, pack_w, put_x, get_x, NULL, dq8_quant, NULL, dq8_gemm, NULL};
+                                                    a_elems, pack_w, put_x, get_x, NULL, dq8_quant, NULL, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0};

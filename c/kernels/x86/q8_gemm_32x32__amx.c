@@ -152,6 +152,115 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   _tile_release();
 }
 
+/* ---------------------------------------------------------------- implicit stride-1 convolution */
+
+/* Weights of the implicit convolution: k blocks in (tap, 64-channel block) order, each block two
+   16 x 64 A tiles per 32 rows as above: byte (r, 4 qq + j) of block (t, cb) is w[o][64 cb + 4 qq + j][t]
+   (0 past C or M). The quad planes give the B tiles in place: rows 16 quads at a stride of a plane,
+   a row 16 pixels x 4 channels. */
+static size_t conv_kb(int C, int kh, int kw) { return (size_t)kh * (size_t)kw * (size_t)((C + 63) / 64); }
+
+static size_t conv_a_bytes(int M, int C, int kh, int kw) {
+  return (size_t)((M + MR - 1) / MR) * conv_kb(C, kh, kw) * 2 * TB;
+}
+
+static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) {
+  int taps = kh * kw, ncb = (C + 63) / 64;
+  size_t K = (size_t)C * (size_t)taps;
+  for (int o0 = 0; o0 < M; o0 += MR)
+    for (int t = 0; t < taps; t++)
+      for (int cb = 0; cb < ncb; cb++)
+        for (int r = 0; r < MR; r++, A += KR)
+          for (int i = 0; i < KR; i++) {
+            int o = o0 + r, ci = cb * 64 + i;
+            A[i] = o < M && ci < C ? w[(size_t)o * K + (size_t)ci * (size_t)taps + (size_t)t] : 0;
+          }
+}
+
+/* the C tiles of one 32 x 32 micro-tile over all k blocks: R row halves, both column halves; B tiles
+   straight from the quad planes (row stride pb bytes) */
+#define CONV_LOOP(R)                                                                      \
+  do {                                                                                    \
+    _tile_zero(0);                                                                        \
+    _tile_zero(1);                                                                        \
+    if (R > 1) { _tile_zero(2); _tile_zero(3); }                                          \
+    const int8_t *ab = A;                                                                 \
+    for (int t = 0; t < taps; t++)                                                        \
+      for (int cb = 0; cb < ncb; cb++, ab += 2 * TB) {                                    \
+        const int8_t *xb = xf + off[t] + (size_t)cb * 16 * pb;                            \
+        _tile_loadd(4, ab, 64);                                                           \
+        _tile_loadd(6, xb, (long)pb);                                                     \
+        _tile_loadd(7, xb + 64, (long)pb);                                                \
+        _tile_dpbssd(0, 4, 6);                                                            \
+        _tile_dpbssd(1, 4, 7);                                                            \
+        if (R > 1) {                                                                      \
+          _tile_loadd(5, ab + TB, 64);                                                    \
+          _tile_dpbssd(2, 5, 6);                                                          \
+          _tile_dpbssd(3, 5, 7);                                                          \
+        }                                                                                 \
+      }                                                                                   \
+    _tile_stored(0, acc[0], 4 * NR);                                                      \
+    _tile_stored(1, acc[0] + 16, 4 * NR);                                                 \
+    if (R > 1) { _tile_stored(2, acc[16], 4 * NR); _tile_stored(3, acc[16] + 16, 4 * NR); } \
+  } while (0)
+
+static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
+  _Alignas(64) TileCfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.palette = 1;
+  for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
+  _tile_loadconfig(&cfg);
+  _Alignas(64) int32_t acc[MR][NR];
+  _Alignas(64) int8_t row[2 * NR] = {0};   /* the first NR: a row's outputs; a segment's load may run past */
+  int taps = c->kh * c->kw, ncb = (c->C + 63) / 64, Wp = c->Wp, OW = c->OW;
+  size_t pb = c->plane * 4, tile_bytes = conv_kb(c->C, c->kh, c->kw) * 2 * TB;
+  ptrdiff_t off[Q8_CONV_MAXTAPS];
+  if (taps > Q8_CONV_MAXTAPS) return;   /* the engine takes this path for those windows only */
+  for (int t = 0; t < taps; t++) off[t] = ((ptrdiff_t)(t / c->kw) * c->dh * Wp + (ptrdiff_t)(t % c->kw) * c->dw) * 4;
+  const __m512i zy = _mm512_set1_epi32(e->zy), lo = _mm512_set1_epi64((int64_t)e->qmin - e->zy),
+                hi = _mm512_set1_epi64((int64_t)e->qmax - e->zy);
+  enum { GT = 4 };   /* micro-tiles of columns per pass over the weights (one pass at batch 1's 7x7 layers) */
+  for (int fg = f0; fg < f1; fg += GT * NR) {
+    /* the stored columns of each micro-tile: segments of consecutive outputs */
+    int sa[GT][NR], sn[GT][NR], ns[GT], nt = 0;
+    size_t so[GT][NR];
+    for (int f = fg; f < f1 && nt < GT; f += NR, nt++) {
+      int end = f1 - f < NR ? f1 : f + NR;
+      ns[nt] = 0;
+      for (int g = f; g < end;) {
+        int oh = g / Wp, ow = g % Wp;
+        if (ow >= OW) { g = (oh + 1) * Wp; continue; }
+        int n = OW - ow < end - g ? OW - ow : end - g;
+        sa[nt][ns[nt]] = g - f, sn[nt][ns[nt]] = n, so[nt][ns[nt]++] = (size_t)oh * (size_t)OW + (size_t)ow;
+        g += n;
+      }
+    }
+    for (int o0 = 0; o0 < c->M; o0 += MR) {
+      int nr = c->M - o0 < MR ? c->M - o0 : MR;
+      const int8_t *A = c->A + (size_t)(o0 / MR) * tile_bytes;
+      for (int ti = 0; ti < nt; ti++) {
+        const int8_t *xf = c->xq + (size_t)(fg + ti * NR) * 4;
+        if (nr > 16) CONV_LOOP(2);
+        else CONV_LOOP(1);
+        for (int r = 0; r < nr; r++) {
+          int o = o0 + r;
+          __m512i m = _mm512_set1_epi64(e->mult[o]);
+          __m512i cc = _mm512_set1_epi64((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (e->shift[o] - 1)));
+          __m128i cnt = _mm_cvtsi32_si128(e->shift[o]);
+          _mm_store_si128((__m128i *)row, requant16(_mm512_load_si512(acc[r]), m, cc, cnt, lo, hi, zy));
+          _mm_store_si128((__m128i *)(row + 16), requant16(_mm512_load_si512(acc[r] + 16), m, cc, cnt, lo, hi, zy));
+          int8_t *y = e->y + (ptrdiff_t)o * e->ys_o;
+          for (int i = 0; i < ns[ti]; i++)
+            _mm256_mask_storeu_epi8(y + so[ti][i], (__mmask32)(sn[ti][i] >= 32 ? ~0u : (1u << sn[ti][i]) - 1),
+                                    _mm256_loadu_si256((const __m256i *)(row + sa[ti][i])));
+        }
+      }
+    }
+  }
+  _tile_release();
+}
+#undef CONV_LOOP
+
 const Q8Kernels q8_gemm_32x32__amx_desc = {"q8_gemm_32x32__amx", "amx", MR, NR, KR, 1, a_elems,
                                            pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
-                                           im2col_cols};
+                                           im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 16, 0};

@@ -147,4 +147,4 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
 
 const Q8Kernels q8_gemm_8x32__avx512vnni_desc = {"q8_gemm_8x32__avx512vnni", "avx512vnni", MR, NR, KR, 1, a_elems,
                                                  pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
-                                                 im2col_cols};
+                                                 im2col_cols, NULL, NULL, NULL, 0, 0};
