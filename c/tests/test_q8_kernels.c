@@ -438,7 +438,8 @@ static void test_conv(int M, int C, int H, int W, int kh, int kw, int ph, int pw
   for (int i = 0; i < C * H * W; i++) x[i] = (int8_t)rint_in(-128, 127);
   for (int i = 0; i < M * K; i++) w[i] = (int8_t)rint_in(-127, 127);
   for (int o = 0; o < M; o++)
-    bias[o] = rint_in(-100000, 100000), mult[o] = (int32_t)(rnd() | 0x40000000u) & 0x7FFFFFFF, shift[o] = rint_in(36, 44);
+    bias[o] = rint_in(-100000, 100000), mult[o] = (int32_t)(rnd() | 0x40000000u) & 0x7FFFFFFF,
+    shift[o] = o % 3 ? rint_in(36, 44) : rint_in(1, 62);   /* the kernels' shift >= 32 path and the other */
   for (int o = 0; o < M; o++)
     for (int oh = 0; oh < OH; oh++)
       for (int ow = 0; ow < OW; ow++) {

@@ -98,15 +98,40 @@ typedef struct {
     if (R > 1 && C > 1) _tile_stored(3, acc[16] + 16, 4 * NR);                           \
   } while (0)
 
+/* One output row's requantization: x = dot * m + (bias * m + (1 << (shift - 1))) in int64 lanes, then
+   x >> shift. With shift >= 32 (big) that is (high half of x) >> (shift - 32) in int32 (a floor of a floor
+   is the floor; |x| < 2^63 so the result fits): one blend and one 32-bit shift instead of two 64-bit
+   shifts, and the clamp in int32 lanes. Bounds: clamp(r, qmin - zy, qmax - zy), then + zy. */
+typedef struct { __m512i m, c; __m128i cnt; int big; } RowQ;
+typedef struct { __m512i zy, lo64, hi64, lo32, hi32; } EpiQ;
+
+static inline EpiQ epi_q(const Q8Sq8Epi *e) {
+  EpiQ q = { _mm512_set1_epi32(e->zy), _mm512_set1_epi64((int64_t)e->qmin - e->zy), _mm512_set1_epi64((int64_t)e->qmax - e->zy),
+             _mm512_set1_epi32(e->qmin - e->zy), _mm512_set1_epi32(e->qmax - e->zy) };
+  return q;
+}
+
+static inline RowQ row_q(const Q8Sq8Epi *e, int o) {
+  int s = e->shift[o];
+  RowQ q = { _mm512_set1_epi64(e->mult[o]), _mm512_set1_epi64((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (s - 1))),
+             _mm_cvtsi32_si128(s >= 32 ? s - 32 : s), s >= 32 };
+  return q;
+}
+
 /* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of 16 int32 dots, as int8 */
-static inline __m128i requant16(__m512i v, __m512i m, __m512i c, __m128i cnt, __m512i lo, __m512i hi, __m512i zy) {
-  __m512i ev = _mm512_mul_epi32(v, m), od = _mm512_mul_epi32(_mm512_srli_epi64(v, 32), m);
-  ev = _mm512_sra_epi64(_mm512_add_epi64(ev, c), cnt);
-  od = _mm512_sra_epi64(_mm512_add_epi64(od, c), cnt);
-  ev = _mm512_min_epi64(_mm512_max_epi64(ev, lo), hi);   /* clamp(r, qmin - zy, qmax - zy) */
-  od = _mm512_min_epi64(_mm512_max_epi64(od, lo), hi);
-  __m512i r = _mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32));
-  return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, zy));
+static inline __m128i requant16(__m512i v, const RowQ *q, const EpiQ *p) {
+  __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(v, q->m), q->c);
+  __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), q->m), q->c);
+  __m512i r;
+  if (q->big) {
+    r = _mm512_sra_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(ev, 32), od), q->cnt);
+    r = _mm512_min_epi32(_mm512_max_epi32(r, p->lo32), p->hi32);
+  } else {
+    ev = _mm512_min_epi64(_mm512_max_epi64(_mm512_sra_epi64(ev, q->cnt), p->lo64), p->hi64);
+    od = _mm512_min_epi64(_mm512_max_epi64(_mm512_sra_epi64(od, q->cnt), p->lo64), p->hi64);
+    r = _mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32));
+  }
+  return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, p->zy));
 }
 
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
@@ -117,8 +142,7 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   _tile_loadconfig(&cfg);
   _Alignas(64) int32_t acc[MR][NR];
   size_t kb = (size_t)g->G * (size_t)g->kp, tile_bytes = kb * MR * KR;
-  const __m512i zy = _mm512_set1_epi32(e->zy), lo = _mm512_set1_epi64((int64_t)e->qmin - e->zy),
-                hi = _mm512_set1_epi64((int64_t)e->qmax - e->zy);
+  const EpiQ pq = epi_q(e);
   for (int j = 0; j < g->N; j += NR) {
     int nc = g->N - j < NR ? g->N - j : NR;
     const int8_t *X = (const int8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride;
@@ -132,18 +156,16 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
       __mmask16 m0 = (__mmask16)(nc >= 16 ? 0xFFFF : (1u << nc) - 1), m1 = (__mmask16)(nc <= 16 ? 0 : (1u << (nc - 16)) - 1);
       for (int r = 0; r < nr; r++) {
         int o = o0 + r;
-        __m512i m = _mm512_set1_epi64(e->mult[o]);
-        __m512i c = _mm512_set1_epi64((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (e->shift[o] - 1)));
-        __m128i cnt = _mm_cvtsi32_si128(e->shift[o]);
-        __m128i y0 = requant16(_mm512_load_si512(acc[r]), m, c, cnt, lo, hi, zy);
+        RowQ q = row_q(e, o);
+        __m128i y0 = requant16(_mm512_load_si512(acc[r]), &q, &pq);
         int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
         if (e->ys_p == 1) {
           _mm_mask_storeu_epi8(y, m0, y0);
-          if (m1) _mm_mask_storeu_epi8(y + 16, m1, requant16(_mm512_load_si512(acc[r] + 16), m, c, cnt, lo, hi, zy));
+          if (m1) _mm_mask_storeu_epi8(y + 16, m1, requant16(_mm512_load_si512(acc[r] + 16), &q, &pq));
         } else {
           int8_t out[NR];
           _mm_storeu_si128((__m128i *)out, y0);
-          if (nc > 16) _mm_storeu_si128((__m128i *)(out + 16), requant16(_mm512_load_si512(acc[r] + 16), m, c, cnt, lo, hi, zy));
+          if (nc > 16) _mm_storeu_si128((__m128i *)(out + 16), requant16(_mm512_load_si512(acc[r] + 16), &q, &pq));
           for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
         }
       }
@@ -217,8 +239,7 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   ptrdiff_t off[Q8_CONV_MAXTAPS];
   if (taps > Q8_CONV_MAXTAPS) return;   /* the engine takes this path for those windows only */
   for (int t = 0; t < taps; t++) off[t] = ((ptrdiff_t)(t / c->kw) * c->dh * Wp + (ptrdiff_t)(t % c->kw) * c->dw) * 4;
-  const __m512i zy = _mm512_set1_epi32(e->zy), lo = _mm512_set1_epi64((int64_t)e->qmin - e->zy),
-                hi = _mm512_set1_epi64((int64_t)e->qmax - e->zy);
+  const EpiQ pq = epi_q(e);
   enum { GT = 4 };   /* micro-tiles of columns per pass over the weights (one pass at batch 1's 7x7 layers) */
   for (int fg = f0; fg < f1; fg += GT * NR) {
     /* the stored columns of each micro-tile: segments of consecutive outputs */
@@ -243,12 +264,10 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
         if (nr > 16) CONV_LOOP(2);
         else CONV_LOOP(1);
         for (int r = 0; r < nr; r++) {
+          RowQ q = row_q(e, o0 + r);
+          _mm_store_si128((__m128i *)row, requant16(_mm512_load_si512(acc[r]), &q, &pq));
+          _mm_store_si128((__m128i *)(row + 16), requant16(_mm512_load_si512(acc[r] + 16), &q, &pq));
           int o = o0 + r;
-          __m512i m = _mm512_set1_epi64(e->mult[o]);
-          __m512i cc = _mm512_set1_epi64((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (e->shift[o] - 1)));
-          __m128i cnt = _mm_cvtsi32_si128(e->shift[o]);
-          _mm_store_si128((__m128i *)row, requant16(_mm512_load_si512(acc[r]), m, cc, cnt, lo, hi, zy));
-          _mm_store_si128((__m128i *)(row + 16), requant16(_mm512_load_si512(acc[r] + 16), m, cc, cnt, lo, hi, zy));
           int8_t *y = e->y + (ptrdiff_t)o * e->ys_o;
           for (int i = 0; i < ns[ti]; i++)
             _mm256_mask_storeu_epi8(y + so[ti][i], (__mmask32)(sn[ti][i] >= 32 ? ~0u : (1u << sn[ti][i]) - 1),
