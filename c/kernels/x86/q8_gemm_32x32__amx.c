@@ -134,43 +134,54 @@ static inline __m128i requant16(__m512i v, const RowQ *q, const EpiQ *p) {
   return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, p->zy));
 }
 
+/* the epilogue of one micro-tile: rows [o0, o0 + nr), columns [j, j + nc) from acc */
+static inline void gemm_epi(const int32_t (*acc)[NR], int o0, int nr, int j, int nc, const Q8Sq8Epi *e, const EpiQ *pq) {
+  __mmask16 m0 = (__mmask16)(nc >= 16 ? 0xFFFF : (1u << nc) - 1), m1 = (__mmask16)(nc <= 16 ? 0 : (1u << (nc - 16)) - 1);
+  for (int r = 0; r < nr; r++) {
+    int o = o0 + r;
+    RowQ q = row_q(e, o);
+    __m128i y0 = requant16(_mm512_load_si512(acc[r]), &q, pq);
+    int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+    if (e->ys_p == 1) {
+      _mm_mask_storeu_epi8(y, m0, y0);
+      if (m1) _mm_mask_storeu_epi8(y + 16, m1, requant16(_mm512_load_si512(acc[r] + 16), &q, pq));
+    } else {
+      int8_t out[NR];
+      _mm_storeu_si128((__m128i *)out, y0);
+      if (nc > 16) _mm_storeu_si128((__m128i *)(out + 16), requant16(_mm512_load_si512(acc[r] + 16), &q, pq));
+      for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
+    }
+  }
+}
+
+/* Micro-tiles in turn; each one's epilogue runs after the next one's tiles are computed and stored
+   (two accumulator buffers): vector loads right after the tile stores of the same lines stall. */
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   _Alignas(64) TileCfg cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.palette = 1;
   for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
   _tile_loadconfig(&cfg);
-  _Alignas(64) int32_t acc[MR][NR];
+  _Alignas(64) int32_t accs[2][MR][NR];
   size_t kb = (size_t)g->G * (size_t)g->kp, tile_bytes = kb * MR * KR;
   const EpiQ pq = epi_q(e);
+  int n = 0, pj = 0, po = 0, pnr = 0, pnc = 0;   /* micro-tiles done; the last one's place */
   for (int j = 0; j < g->N; j += NR) {
     int nc = g->N - j < NR ? g->N - j : NR;
     const int8_t *X = (const int8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride;
-    for (int o0 = 0; o0 < g->M; o0 += MR) {
+    for (int o0 = 0; o0 < g->M; o0 += MR, n++) {
       int nr = g->M - o0 < MR ? g->M - o0 : MR;
       const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
+      int32_t (*acc)[NR] = accs[n & 1];
       if (nr > 16 && nc > 16) TILE_LOOP(2, 2);
       else if (nr > 16) TILE_LOOP(2, 1);
       else if (nc > 16) TILE_LOOP(1, 2);
       else TILE_LOOP(1, 1);
-      __mmask16 m0 = (__mmask16)(nc >= 16 ? 0xFFFF : (1u << nc) - 1), m1 = (__mmask16)(nc <= 16 ? 0 : (1u << (nc - 16)) - 1);
-      for (int r = 0; r < nr; r++) {
-        int o = o0 + r;
-        RowQ q = row_q(e, o);
-        __m128i y0 = requant16(_mm512_load_si512(acc[r]), &q, &pq);
-        int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-        if (e->ys_p == 1) {
-          _mm_mask_storeu_epi8(y, m0, y0);
-          if (m1) _mm_mask_storeu_epi8(y + 16, m1, requant16(_mm512_load_si512(acc[r] + 16), &q, &pq));
-        } else {
-          int8_t out[NR];
-          _mm_storeu_si128((__m128i *)out, y0);
-          if (nc > 16) _mm_storeu_si128((__m128i *)(out + 16), requant16(_mm512_load_si512(acc[r] + 16), &q, &pq));
-          for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
-        }
-      }
+      if (n) gemm_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, pj, pnc, e, &pq);
+      pj = j, po = o0, pnr = nr, pnc = nc;
     }
   }
+  if (n) gemm_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, pj, pnc, e, &pq);
   _tile_release();
 }
 
@@ -226,14 +237,28 @@ static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) 
     if (R > 1) { _tile_stored(2, acc[16], 4 * NR); _tile_stored(3, acc[16] + 16, 4 * NR); } \
   } while (0)
 
+/* the epilogue of one micro-tile of the implicit convolution: rows [o0, o0 + nr), its ns segments */
+static inline void conv_epi(const int32_t (*acc)[NR], int o0, int nr, int ns, const int *sa, const int *sn, const size_t *so,
+                            const Q8Sq8Epi *e, const EpiQ *pq) {
+  _Alignas(64) int8_t row[2 * NR] = {0};   /* the first NR: a row's outputs; a segment's load may run past */
+  for (int r = 0; r < nr; r++) {
+    RowQ q = row_q(e, o0 + r);
+    _mm_store_si128((__m128i *)row, requant16(_mm512_load_si512(acc[r]), &q, pq));
+    _mm_store_si128((__m128i *)(row + 16), requant16(_mm512_load_si512(acc[r] + 16), &q, pq));
+    int8_t *y = e->y + (ptrdiff_t)(o0 + r) * e->ys_o;
+    for (int i = 0; i < ns; i++)
+      _mm256_mask_storeu_epi8(y + so[i], (__mmask32)(sn[i] >= 32 ? ~0u : (1u << sn[i]) - 1),
+                              _mm256_loadu_si256((const __m256i *)(row + sa[i])));
+  }
+}
+
 static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   _Alignas(64) TileCfg cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.palette = 1;
   for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
   _tile_loadconfig(&cfg);
-  _Alignas(64) int32_t acc[MR][NR];
-  _Alignas(64) int8_t row[2 * NR] = {0};   /* the first NR: a row's outputs; a segment's load may run past */
+  _Alignas(64) int32_t accs[2][MR][NR];   /* as sq8_gemm: each epilogue one micro-tile late */
   int taps = c->kh * c->kw, ncb = (c->C + 63) / 64, Wp = c->Wp, OW = c->OW;
   size_t pb = c->plane * 4, tile_bytes = conv_kb(c->C, c->kh, c->kw) * 2 * TB;
   ptrdiff_t off[Q8_CONV_MAXTAPS];
@@ -256,25 +281,20 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
         g += n;
       }
     }
+    int n = 0, po = 0, pnr = 0, pti = 0;   /* micro-tiles of this group done; the last one's rows and tile */
     for (int o0 = 0; o0 < c->M; o0 += MR) {
       int nr = c->M - o0 < MR ? c->M - o0 : MR;
       const int8_t *A = c->A + (size_t)(o0 / MR) * tile_bytes;
-      for (int ti = 0; ti < nt; ti++) {
+      for (int ti = 0; ti < nt; ti++, n++) {
         const int8_t *xf = c->xq + (size_t)(fg + ti * NR) * 4;
+        int32_t (*acc)[NR] = accs[n & 1];
         if (nr > 16) CONV_LOOP(2);
         else CONV_LOOP(1);
-        for (int r = 0; r < nr; r++) {
-          RowQ q = row_q(e, o0 + r);
-          _mm_store_si128((__m128i *)row, requant16(_mm512_load_si512(acc[r]), &q, &pq));
-          _mm_store_si128((__m128i *)(row + 16), requant16(_mm512_load_si512(acc[r] + 16), &q, &pq));
-          int o = o0 + r;
-          int8_t *y = e->y + (ptrdiff_t)o * e->ys_o;
-          for (int i = 0; i < ns[ti]; i++)
-            _mm256_mask_storeu_epi8(y + so[ti][i], (__mmask32)(sn[ti][i] >= 32 ? ~0u : (1u << sn[ti][i]) - 1),
-                                    _mm256_loadu_si256((const __m256i *)(row + sa[ti][i])));
-        }
+        if (n) conv_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, ns[pti], sa[pti], sn[pti], so[pti], e, &pq);
+        po = o0, pnr = nr, pti = ti;
       }
     }
+    if (n) conv_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, ns[pti], sa[pti], sn[pti], so[pti], e, &pq);
   }
   _tile_release();
 }
