@@ -12,12 +12,12 @@
 # wildcard, LC_ALL=C), no timestamps; two builds of one commit are byte-identical
 # (tests/test_devices.py checks it). The tree is built aside and renamed into place.
 #
-# Size (all under 1 MiB; tests/test_devices.py checks it): amd64 ~0.89 MB, arm64 ~0.73 MB, most of it
+# Size (all under 1 MiB; tests/test_devices.py checks it): amd64 ~1.03 MB, arm64 ~0.73 MB, most of it
 # static glibc: an empty main() links to 683 KB on amd64 (600 KB on arm64; libc-start alone pulls in
 # stdio, gettext, iconv and the dynamic loader), printf/strtod add ~40 KB and pthread_create ~57 KB;
-# tinyruntime itself is ~110 KB (kernels ~47 KB). Threads are the runtime's own pool (c/src/pool.c:
-# OpenMP's libgomp was ~180 KB more). -Os on the cold sources would save ~8 KB. Section GC and no
-# code/data page separation trim ~20 KB. musl would cut a binary to ~0.3 MB with byte-identical
+# tinyruntime itself is ~280 KB, most of it the kernels. Threads are the runtime's own pool (c/src/pool.c:
+# OpenMP's libgomp was ~180 KB more). The cold sources are built with -Os (c/Makefile's COLD: ~8 KB
+# less). Section GC and no code/data page separation trim ~20 KB. musl would cut a binary to ~0.3 MB with byte-identical
 # output, but as measured it ran 10-50% slower (musl's nearbyintf and small memcpy in hot loops), so
 # glibc stays until the kernels avoid those calls: 256 KiB is out of reach with static glibc.
 #
@@ -83,7 +83,8 @@ m = {'name': 'tinyruntime', 'version': version, 'commit': commit, 'dirty': bool(
 for line in open(arches).read().split('\n'):
     if not line: continue
     arch, cc, ver, isas, libc = line.split('|')
-    # per-file flags from make's command lines: what differs from the common set is the ISA flags
+    # per-file flags from make's command lines: what differs from the common set (the ISA flags, and -Os
+    # of the cold sources)
     cmds = [shlex.split(l) for l in open(os.path.join(tmp, f'make-{arch}.log')) if l.startswith(cc + ' ') and ' -c ' in l]
     common = set.intersection(*(set(c) for c in cmds)) if cmds else set()
     isa_flags = {}
