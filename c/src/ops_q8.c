@@ -59,6 +59,28 @@ static int conv_quads(const Q8Kernels *k, const OpState *s) {
   return (int)q8_round_up((size_t)(s->C / s->groups + 3) / 4, (size_t)k->conv_cq);
 }
 
+enum { CONV_RB = 64, CONV_CB = 128 };   /* implicit convolution tasks: rows x flat columns (conv_tasks) */
+
+/* the implicit convolution's weights, packed in blocks of CONV_RB rows over the pool's threads (block b:
+   group b / nb, rows from b % nb * CONV_RB; a block's packed bytes start at conv_a_bytes(r0)) */
+typedef struct {
+  const Q8Kernels *k;
+  const OpState *s;
+  const int8_t *w;
+  size_t nb;   /* blocks per group */
+} ConvPackJob;
+
+static void conv_pack_blocks(void *arg, long b0, long b1) {
+  const ConvPackJob *j = arg;
+  const OpState *s = j->s;
+  int cig = s->C / s->groups;
+  for (long b = b0; b < b1; b++) {
+    int g = (int)((size_t)b / j->nb), r0 = (int)((size_t)b % j->nb) * CONV_RB;
+    j->k->pack_conv(imin(CONV_RB, s->M - r0), cig, s->kh, s->kw, j->w + ((size_t)g * s->M + (size_t)r0) * s->K,
+                    s->aconv + (size_t)g * s->aconv_bytes + j->k->conv_a_bytes(r0, cig, s->kh, s->kw));
+  }
+}
+
 /* packs the weights w (and dq8 zero points wz) of every group, rows of about 64 KiB at a time (a
    multiple of the kernel's mr: a_elems(r0) is where row r0's tile starts), the blocks over the pool's
    threads (each thread its own contiguous blocks), giving each block back to the file once packed
@@ -127,8 +149,8 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
     int cig = s->C / s->groups;
     s->aconv_bytes = k->conv_a_bytes(s->M, cig, s->kh, s->kw);
     if (!(s->aconv = engine_alloc_packed(e, rt_mul_sat(s->aconv_bytes, (size_t)s->groups)))) return -1;
-    for (int g = 0; g < s->groups; g++)
-      k->pack_conv(s->M, cig, s->kh, s->kw, w + (size_t)g * s->M * s->K, s->aconv + (size_t)g * s->aconv_bytes);
+    ConvPackJob pj = { k, s, w, (size_t)(s->M + CONV_RB - 1) / CONV_RB };
+    pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), conv_pack_blocks, &pj);
     model_release(m, w, rt_mul_sat((size_t)s->O, (size_t)s->K));
     if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
     memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);
@@ -276,7 +298,6 @@ static void quad_tasks(void *arg, long q0, long q1) {
 /* sq8 implicit convolution: tasks [t0, t1) of CONV_RB rows x CONV_CB flat columns, t = column block *
    row blocks + row block (the threads split the columns; a narrow output, the rows: at batch 1 each
    thread then reads only its share of a 7x7 layer's weights) */
-enum { CONV_RB = 64, CONV_CB = 128 };
 static void conv_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
