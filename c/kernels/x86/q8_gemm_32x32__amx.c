@@ -23,6 +23,7 @@
 
 #include "../../src/kernels_q8.h"
 #include "q8_im2col4__avx512.h"
+#include "q8_requant__avx512.h"
 
 enum { MR = 32, NR = 32, KR = 64, TB = 1024 /* bytes per 16 x 64 tile */ };
 
@@ -97,17 +98,6 @@ typedef struct {
     if (R > 1) _tile_stored(2, acc[16], 4 * NR);                                         \
     if (R > 1 && C > 1) _tile_stored(3, acc[16] + 16, 4 * NR);                           \
   } while (0)
-
-/* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of 16 int32 dots, as int8 */
-static inline __m128i requant16(__m512i v, __m512i m, __m512i c, __m128i cnt, __m512i lo, __m512i hi, __m512i zy) {
-  __m512i ev = _mm512_mul_epi32(v, m), od = _mm512_mul_epi32(_mm512_srli_epi64(v, 32), m);
-  ev = _mm512_sra_epi64(_mm512_add_epi64(ev, c), cnt);
-  od = _mm512_sra_epi64(_mm512_add_epi64(od, c), cnt);
-  ev = _mm512_min_epi64(_mm512_max_epi64(ev, lo), hi);   /* clamp(r, qmin - zy, qmax - zy) */
-  od = _mm512_min_epi64(_mm512_max_epi64(od, lo), hi);
-  __m512i r = _mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32));
-  return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, zy));
-}
 
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   _Alignas(64) TileCfg cfg;
