@@ -560,6 +560,9 @@ int main(void) {
     test_conv(40, 20, 11, 13, 3, 3, 2, 2, 2, 2);     /* dilation 2 */
     test_conv(33, 9, 10, 17, 3, 3, 1, 2, 1, 2);      /* dilation along x */
     test_conv(5, 6, 4, 5, 3, 3, 4, 5, 1, 1);         /* padding past the window: all-pad outputs */
+    test_conv(9, 8, 1, 32, 1, 3, 0, 1, 1, 1);        /* AVX-512 VNNI's 8 x 32 tile: one whole tile of columns, 9 rows */
+    test_conv(8, 7, 2, 30, 3, 3, 1, 1, 1, 1);        /* Wp 32: rows of flat columns on the tiles, 8 rows */
+    test_conv(10, 5, 5, 60, 1, 3, 0, 0, 1, 25);      /* 50 unstored columns a row: 32-column tiles with none stored */
   }
   int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 17, 31, 33, 49 };
   int Ks[] = { 1, 2, 3, 9, 27, 64, 65, 147 };

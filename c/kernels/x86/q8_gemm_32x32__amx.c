@@ -23,6 +23,7 @@
 
 #include "../../src/kernels_q8.h"
 #include "q8_im2col4__avx512.h"
+#include "q8_requant__avx512.h"
 
 enum { MR = 32, NR = 32, KR = 64, TB = 1024 /* bytes per 16 x 64 tile */ };
 
@@ -97,42 +98,6 @@ typedef struct {
     if (R > 1) _tile_stored(2, acc[16], 4 * NR);                                         \
     if (R > 1 && C > 1) _tile_stored(3, acc[16] + 16, 4 * NR);                           \
   } while (0)
-
-/* One output row's requantization: x = dot * m + (bias * m + (1 << (shift - 1))) in int64 lanes, then
-   x >> shift. With shift >= 32 (big) that is (high half of x) >> (shift - 32) in int32 (a floor of a floor
-   is the floor; |x| < 2^63 so the result fits): one blend and one 32-bit shift instead of two 64-bit
-   shifts, and the clamp in int32 lanes. Bounds: clamp(r, qmin - zy, qmax - zy), then + zy. */
-typedef struct { __m512i m, c; __m128i cnt; int big; } RowQ;
-typedef struct { __m512i zy, lo64, hi64, lo32, hi32; } EpiQ;
-
-static inline EpiQ epi_q(const Q8Sq8Epi *e) {
-  EpiQ q = { _mm512_set1_epi32(e->zy), _mm512_set1_epi64((int64_t)e->qmin - e->zy), _mm512_set1_epi64((int64_t)e->qmax - e->zy),
-             _mm512_set1_epi32(e->qmin - e->zy), _mm512_set1_epi32(e->qmax - e->zy) };
-  return q;
-}
-
-static inline RowQ row_q(const Q8Sq8Epi *e, int o) {
-  int s = e->shift[o];
-  RowQ q = { _mm512_set1_epi64(e->mult[o]), _mm512_set1_epi64((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (s - 1))),
-             _mm_cvtsi32_si128(s >= 32 ? s - 32 : s), s >= 32 };
-  return q;
-}
-
-/* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of 16 int32 dots, as int8 */
-static inline __m128i requant16(__m512i v, const RowQ *q, const EpiQ *p) {
-  __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(v, q->m), q->c);
-  __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), q->m), q->c);
-  __m512i r;
-  if (q->big) {
-    r = _mm512_sra_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(ev, 32), od), q->cnt);
-    r = _mm512_min_epi32(_mm512_max_epi32(r, p->lo32), p->hi32);
-  } else {
-    ev = _mm512_min_epi64(_mm512_max_epi64(_mm512_sra_epi64(ev, q->cnt), p->lo64), p->hi64);
-    od = _mm512_min_epi64(_mm512_max_epi64(_mm512_sra_epi64(od, q->cnt), p->lo64), p->hi64);
-    r = _mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32));
-  }
-  return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, p->zy));
-}
 
 /* the epilogue of one micro-tile: rows [o0, o0 + nr), columns [j, j + nc) from acc */
 static inline void gemm_epi(const int32_t (*acc)[NR], int o0, int nr, int j, int nc, const Q8Sq8Epi *e, const EpiQ *pq) {

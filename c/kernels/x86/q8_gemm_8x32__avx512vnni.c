@@ -10,12 +10,15 @@
  *  - X: per panel of 32 columns: [kq][32 columns][4] u8, element (k, p) at byte
  *    (p / 32) * 2 * pstride + (k / 4) * 128 + (p % 32) * 4 + k % 4 (pstride in int16 units).
  * Micro-tile 8 x 32: 16 zmm accumulators; per k quad, 2 loads of X and 8 broadcasts of A. The
- * requantization is FORMAT.md's, in int64 lanes (vpsraq), so results equal the reference's. */
+ * requantization is FORMAT.md's, in int64 lanes (vpsraq), so results equal the reference's.
+ * The implicit stride-1 convolution (sq8_conv, below) is the same micro-tile with X read in place from
+ * the quad planes (conv_xor 0x80: u8 = x + 128, the same correction), weights in (tap, quad) order. */
 #include <immintrin.h>
 #include <string.h>
 
 #include "../../src/kernels_q8.h"
 #include "q8_im2col4__avx512.h"
+#include "q8_requant__avx512.h"
 
 enum { MR = 8, NR = 32, KR = 4 };
 
@@ -145,6 +148,120 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   }
 }
 
+/* ---------------------------------------------------------------- implicit stride-1 convolution */
+
+/* Weights of the implicit convolution, per tile of CR rows: [taps][nq quads][CR rows][4] int8, byte
+   (t, q, r, j) = w[o0 + r][4q + j][t] (0 past C or M), then [CR] int32 comp = -128 * sum of the row's
+   weights (the quad planes hold u8 = x ^ 0x80 = x + 128; channels past C are 0 against 0 weights).
+   Micro-tile CR rows x CN flat columns: per (tap, quad) CNB zmm loads straight from the quad planes
+   (16 pixels x 4 channels each) and CR broadcasts of one row's 4 weights, CR * CNB vpdpbusd. */
+enum { CR = 8, CNB = 2, CN = 16 * CNB };
+
+static size_t conv_tile(int C, int kh, int kw) {
+  return (size_t)kh * (size_t)kw * (size_t)((C + 3) / 4) * CR * 4 + CR * 4;
+}
+
+static size_t conv_a_bytes(int M, int C, int kh, int kw) { return (size_t)((M + CR - 1) / CR) * conv_tile(C, kh, kw); }
+
+static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) {
+  int taps = kh * kw, nq = (C + 3) / 4;
+  size_t K = (size_t)C * (size_t)taps, tb = conv_tile(C, kh, kw), ts = (size_t)nq * CR * 4;   /* ts: per tap */
+  for (int o0 = 0; o0 < M; o0 += CR, A += tb) {
+    int32_t comp[CR] = {0};
+    memset(A, 0, tb - sizeof comp);   /* pad rows and pad channels */
+    for (int r = 0; r < CR && o0 + r < M; r++) {
+      const int8_t *src = w + (size_t)(o0 + r) * K;
+      comp[r] = -128 * sum_i8(src, K);
+      for (int q = 0; q < nq; q++) {   /* quad q's taps: 4 channels of taps weights each, in a row */
+        const uint8_t *s = (const uint8_t *)src + (size_t)4 * q * taps;
+        int8_t *d = A + (size_t)q * CR * 4 + r * 4;
+        if (C - 4 * q >= 4)
+          for (int t = 0; t < taps; t++) {
+            uint32_t v = s[t] | (uint32_t)s[taps + t] << 8 | (uint32_t)s[2 * taps + t] << 16 | (uint32_t)s[3 * taps + t] << 24;
+            memcpy(d + t * ts, &v, 4);
+          }
+        else
+          for (int t = 0; t < taps; t++)
+            for (int j = 0; j < C - 4 * q; j++) d[t * ts + j] = (int8_t)s[j * taps + t];
+      }
+    }
+    memcpy(A + tb - sizeof comp, comp, sizeof comp);
+  }
+}
+
+/* the int32 sums of one micro-tile, CR rows x CN columns: weights from ap (the tile's), column 0 at xf */
+static inline void conv_tile_acc(const int8_t *ap, const uint8_t *xf, const ptrdiff_t *off, int taps, int nq, size_t pb,
+                                 __m512i acc[CR][CNB]) {
+  __m512i c[CR][CNB];
+#pragma GCC unroll 16
+  for (int r = 0; r < CR; r++)
+#pragma GCC unroll 4
+    for (int n = 0; n < CNB; n++) c[r][n] = _mm512_setzero_si512();
+  for (int t = 0; t < taps; t++) {
+    const uint8_t *xb = xf + off[t];
+    for (int q = 0; q < nq; q++, xb += pb, ap += CR * 4) {
+      __m512i x[CNB];
+#pragma GCC unroll 4
+      for (int n = 0; n < CNB; n++) x[n] = _mm512_loadu_si512(xb + 64 * n);
+#pragma GCC unroll 16
+      for (int r = 0; r < CR; r++) {
+        int32_t w4;
+        memcpy(&w4, ap + r * 4, 4);
+        __m512i a = _mm512_set1_epi32(w4);
+#pragma GCC unroll 4
+        for (int n = 0; n < CNB; n++) c[r][n] = _mm512_dpbusd_epi32(c[r][n], x[n], a);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < CR; r++)
+#pragma GCC unroll 4
+    for (int n = 0; n < CNB; n++) acc[r][n] = c[r][n];
+}
+
+static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
+  int taps = c->kh * c->kw, nq = (c->C + 3) / 4, Wp = c->Wp, OW = c->OW;
+  size_t pb = c->plane * 4, tb = conv_tile(c->C, c->kh, c->kw), wb = tb - CR * 4;
+  ptrdiff_t off[Q8_CONV_MAXTAPS];
+  if (taps > Q8_CONV_MAXTAPS) return;   /* the engine takes this path for those windows only */
+  for (int t = 0; t < taps; t++) off[t] = ((ptrdiff_t)(t / c->kw) * c->dh * Wp + (ptrdiff_t)(t % c->kw) * c->dw) * 4;
+  const EpiQ pq = epi_q(e);
+  _Alignas(64) int8_t row[2 * 64] = {0};   /* the first CN: a row's outputs; a segment's load may run past */
+  _Alignas(64) __m512i acc[CR][CNB];
+  for (int f = f0; f < f1; f += CN) {
+    /* the stored columns of this micro-tile: segments of consecutive outputs */
+    int sa[CN], sn[CN], ns = 0, end = f1 - f < CN ? f1 : f + CN;
+    size_t so[CN];
+    for (int g = f; g < end;) {
+      int oh = g / Wp, ow = g % Wp;
+      if (ow >= OW) { g = (oh + 1) * Wp; continue; }
+      int n = OW - ow < end - g ? OW - ow : end - g;
+      sa[ns] = g - f, sn[ns] = n, so[ns++] = (size_t)oh * (size_t)OW + (size_t)ow;
+      g += n;
+    }
+    if (!ns) continue;
+    const uint8_t *xf = (const uint8_t *)c->xq + (size_t)f * 4;
+    for (int o0 = 0; o0 < c->M; o0 += CR) {
+      int nr = c->M - o0 < CR ? c->M - o0 : CR;
+      const int8_t *ap = c->A + (size_t)(o0 / CR) * tb;
+      conv_tile_acc(ap, xf, off, taps, nq, pb, acc);
+      int32_t comp[CR];
+      memcpy(comp, ap + wb, sizeof comp);   /* after the tile's weights */
+      for (int r = 0; r < nr; r++) {
+        int o = o0 + r;
+        __m512i cr = _mm512_set1_epi32(comp[r]);
+        RowQ q = row_q(e, o);
+        for (int n = 0; n < CNB; n++)   /* dot = acc + comp: exact in int32 (|dot| < 2^31, see the top) */
+          _mm_store_si128((__m128i *)(row + 16 * n), requant16(_mm512_add_epi32(acc[r][n], cr), &q, &pq));
+        int8_t *y = e->y + (ptrdiff_t)o * e->ys_o;
+        for (int i = 0; i < ns; i++)
+          _mm512_mask_storeu_epi8(y + so[i], sn[i] >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << sn[i]) - 1,
+                                  _mm512_loadu_si512(row + sa[i]));
+      }
+    }
+  }
+}
+
 const Q8Kernels q8_gemm_8x32__avx512vnni_desc = {"q8_gemm_8x32__avx512vnni", "avx512vnni", MR, NR, KR, 1, a_elems,
                                                  pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
-                                                 im2col_cols, NULL, NULL, NULL, 0, 0};
+                                                 im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 1, 0x80};
