@@ -14,22 +14,15 @@
 #include <string.h>
 
 #include "../../src/kernels_q8.h"
+#include "q8_requant__avx512.h"
 
 enum { MAXK = 16, MAXJ = MAXK / 4 };
 
-typedef struct { __m512i m, rnd, lo, hi, zy; __m128i cnt; } Rq;
+/* the plane's requantization (q8_requant__avx512.h: FORMAT.md's, the shift >= 32 rows in 32-bit lanes) */
+typedef struct { RowQ r; EpiQ e; } Rq;
 
 /* 16 int32 sums -> 16 int8: clamp(zy + ((acc * m + rnd) >> shift), qmin, qmax) */
-static inline __m128i requant16(__m512i acc, const Rq *q) {
-  __m512i ev = _mm512_mul_epi32(acc, q->m);                          /* even lanes, signed */
-  __m512i od = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), q->m);   /* odd lanes */
-  ev = _mm512_sra_epi64(_mm512_add_epi64(ev, q->rnd), q->cnt);
-  od = _mm512_sra_epi64(_mm512_add_epi64(od, q->rnd), q->cnt);
-  ev = _mm512_min_epi64(_mm512_max_epi64(ev, q->lo), q->hi);         /* [qmin - zy, qmax - zy] */
-  od = _mm512_min_epi64(_mm512_max_epi64(od, q->lo), q->hi);
-  __m512i r = _mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32));
-  return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, q->zy));
-}
+static inline __m128i requant16_dw(__m512i acc, const Rq *q) { return requant16(acc, &q->r, &q->e); }
 
 /* bytes [lo, hi) of 64 */
 static inline __mmask64 range64(long lo, long hi) {
@@ -96,7 +89,7 @@ static inline __attribute__((always_inline)) void plane(const int8_t *x, const i
         }
       }
       __m128i r[4];
-      for (int f = 0; f < P; f++) r[f] = requant16(acc[f], q);
+      for (int f = 0; f < P; f++) r[f] = requant16_dw(acc[f], q);
       __m512i out = in_order(r, P);
       _mm512_mask_storeu_epi8(yr + ox0, range64(0, s->OW - ox0), out);
     }
@@ -140,7 +133,7 @@ static inline __attribute__((always_inline)) void plane_flat(const int8_t *x, co
       }
     }
     __m128i rr[4];
-    for (int f = 0; f < P; f++) rr[f] = requant16(acc[f], q);
+    for (int f = 0; f < P; f++) rr[f] = requant16_dw(acc[f], q);
     _mm512_storeu_si512(tmp + q0, in_order(rr, P));
   }
   for (int oy = 0; oy < s->OH; oy++)
@@ -198,7 +191,7 @@ static inline __attribute__((always_inline)) void plane_narrow(const int8_t *x, 
       __m512i all = _mm512_castsi128_si512(acc[0]);
       if (P > 1) all = _mm512_inserti32x4(all, acc[1], 1);
       if (P > 2) all = _mm512_inserti32x4(_mm512_inserti32x4(all, acc[2], 2), acc[3], 3);
-      __m128i out = _mm_shuffle_epi8(requant16(all, q), order);
+      __m128i out = _mm_shuffle_epi8(requant16_dw(all, q), order);
       _mm_mask_storeu_epi8(yr + ox0, range16(0, s->OW - ox0), out);
     }
   }
@@ -228,9 +221,7 @@ static void dwconv(const int8_t *x, const int8_t *w, int32_t bias, int32_t mult,
     q8_dwconv_ref(x, w, bias, mult, shift, y, s);
     return;
   }
-  Rq q = { _mm512_set1_epi64(mult), _mm512_set1_epi64((int64_t)1 << (shift - 1)),
-           _mm512_set1_epi64((int64_t)s->qmin - s->zy), _mm512_set1_epi64((int64_t)s->qmax - s->zy),
-           _mm512_set1_epi32(s->zy), _mm_cvtsi32_si128(shift) };
+  Rq q = { row_q_of(mult, shift, (int64_t)1 << (shift - 1)), epi_q_of(s->zy, s->qmin, s->qmax) };
   int P = 4 / s->sw;
   if (s->sh == s->sw) {   /* small planes: flat when it saves blocks and fits the buffers */
     int Wp = (s->W + 2 * s->pw + s->sw - 1) / s->sw * s->sw, R = Wp / s->sw;

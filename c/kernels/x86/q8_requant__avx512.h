@@ -1,5 +1,6 @@
 /* q8_requant__avx512.h: FORMAT.md's sq8 requantization of 16 int32 dots with AVX-512, for the kernels
- * that keep int32 dots (q8_gemm_32x32__amx.c, q8_gemm_8x32__avx512vnni.c's implicit convolution):
+ * that keep int32 dots (q8_gemm_32x32__amx.c, q8_gemm_8x32__avx512vnni.c's implicit convolution,
+ * q8_dwconv__avx512vnni.c):
  * acc * m = dot * m + bias * m, where dot (int32) * m is one vpmuldq and c = bias * m + (1 << (shift - 1))
  * one int64 per row, so the int64 sum equals the reference's (acc * m + rounding). */
 #ifndef TINYRUNTIME_Q8_REQUANT_AVX512_H
@@ -16,17 +17,21 @@
 typedef struct { __m512i m, c; __m128i cnt; int big; } RowQ;
 typedef struct { __m512i zy, lo64, hi64, lo32, hi32; } EpiQ;
 
-static inline EpiQ epi_q(const Q8Sq8Epi *e) {
-  EpiQ q = { _mm512_set1_epi32(e->zy), _mm512_set1_epi64((int64_t)e->qmin - e->zy), _mm512_set1_epi64((int64_t)e->qmax - e->zy),
-             _mm512_set1_epi32(e->qmin - e->zy), _mm512_set1_epi32(e->qmax - e->zy) };
+/* the output's zero point and bounds */
+static inline EpiQ epi_q_of(int32_t zy, int32_t qmin, int32_t qmax) {
+  EpiQ q = { _mm512_set1_epi32(zy), _mm512_set1_epi64((int64_t)qmin - zy), _mm512_set1_epi64((int64_t)qmax - zy),
+             _mm512_set1_epi32(qmin - zy), _mm512_set1_epi32(qmax - zy) };
   return q;
 }
+static inline EpiQ epi_q(const Q8Sq8Epi *e) { return epi_q_of(e->zy, e->qmin, e->qmax); }
 
-static inline RowQ row_q(const Q8Sq8Epi *e, int o) {
-  int s = e->shift[o];
-  RowQ q = { _mm512_set1_epi64(e->mult[o]), _mm512_set1_epi64((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (s - 1))),
-             _mm_cvtsi32_si128(s >= 32 ? s - 32 : s), s >= 32 };
+/* a row's multiplier and shift, c: what x adds to dot * m (bias * m + (1 << (shift - 1))) */
+static inline RowQ row_q_of(int32_t mult, int32_t shift, int64_t c) {
+  RowQ q = { _mm512_set1_epi64(mult), _mm512_set1_epi64(c), _mm_cvtsi32_si128(shift >= 32 ? shift - 32 : shift), shift >= 32 };
   return q;
+}
+static inline RowQ row_q(const Q8Sq8Epi *e, int o) {
+  return row_q_of(e->mult[o], e->shift[o], (int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (e->shift[o] - 1)));
 }
 
 /* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of 16 int32 dots, as int8 */
