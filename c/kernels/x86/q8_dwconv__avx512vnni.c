@@ -59,6 +59,7 @@ static inline __attribute__((always_inline)) void plane(const int8_t *x, const i
   for (int ox0 = 0; ox0 < s->OW; ox0 += B) {   /* the loads' masks depend on the column block only */
     __mmask64 mk[4][MAXJ];
     long at[4][MAXJ];
+    #pragma GCC unroll 4
     for (int f = 0; f < P; f++)
       for (int j = 0; j < J; j++) {
         long a = (long)s->sw * (ox0 + f) - s->pw + 4 * j;
@@ -67,6 +68,7 @@ static inline __attribute__((always_inline)) void plane(const int8_t *x, const i
     for (int oy = 0; oy < s->OH; oy++) {
       int8_t *yr = y + (size_t)oy * s->OW;
       __m512i acc[4];
+      #pragma GCC unroll 4
       for (int f = 0; f < P; f++) acc[f] = _mm512_set1_epi32(b0);
       for (int ky = 0; ky < s->kh; ky++) {
         int iy = oy * s->sh - s->ph + ky * s->dh;
@@ -74,6 +76,7 @@ static inline __attribute__((always_inline)) void plane(const int8_t *x, const i
         if (iy < 0 || iy >= s->H) {
           for (int j = 0; j < J; j++) {
             __m512i wv = _mm512_set1_epi32(wr[j]);
+            #pragma GCC unroll 4
             for (int f = 0; f < P; f++) acc[f] = _mm512_dpbusd_epi32(acc[f], padu, wv);
           }
           continue;
@@ -81,6 +84,7 @@ static inline __attribute__((always_inline)) void plane(const int8_t *x, const i
         uintptr_t row = (uintptr_t)(x + (size_t)iy * s->W);
         for (int j = 0; j < J; j++) {
           __m512i wv = _mm512_set1_epi32(wr[j]);
+          #pragma GCC unroll 4
           for (int f = 0; f < P; f++) {
             /* masked-off bytes are not read (they may lie outside the plane): they take zx */
             __m512i v = _mm512_mask_loadu_epi8(padx, mk[f][j], (const void *)(row + (uintptr_t)at[f][j]));
@@ -89,6 +93,7 @@ static inline __attribute__((always_inline)) void plane(const int8_t *x, const i
         }
       }
       __m128i r[4];
+      #pragma GCC unroll 4
       for (int f = 0; f < P; f++) r[f] = requant16_dw(acc[f], q);
       __m512i out = in_order(r, P);
       _mm512_mask_storeu_epi8(yr + ox0, range64(0, s->OW - ox0), out);
@@ -122,6 +127,7 @@ static inline __attribute__((always_inline)) void plane_flat(const int8_t *x, co
   for (int b = 0; b < nb; b++) {
     int q0 = b * 16 * P;
     __m512i acc[4];
+    #pragma GCC unroll 4
     for (int f = 0; f < P; f++) acc[f] = _mm512_set1_epi32(b0);
     for (int ky = 0; ky < s->kh; ky++) {
       int kr = ky * s->dh;
@@ -129,10 +135,12 @@ static inline __attribute__((always_inline)) void plane_flat(const int8_t *x, co
       const int32_t *wr = wq + ky * J;
       for (int j = 0; j < J; j++) {
         __m512i wv = _mm512_set1_epi32(wr[j]);
+        #pragma GCC unroll 4
         for (int f = 0; f < P; f++) acc[f] = _mm512_dpbusd_epi32(acc[f], _mm512_loadu_si512(r + sw * f + 4 * j), wv);
       }
     }
     __m128i rr[4];
+    #pragma GCC unroll 4
     for (int f = 0; f < P; f++) rr[f] = requant16_dw(acc[f], q);
     _mm512_storeu_si512(tmp + q0, in_order(rr, P));
   }
@@ -160,6 +168,7 @@ static inline __attribute__((always_inline)) void plane_narrow(const int8_t *x, 
   for (int ox0 = 0; ox0 < s->OW; ox0 += B) {   /* the loads' masks depend on the column block only */
     __mmask16 mk[4][MAXJ];
     long at[4][MAXJ];
+    #pragma GCC unroll 4
     for (int f = 0; f < P; f++)
       for (int j = 0; j < J; j++) {
         long a = (long)s->sw * (ox0 + f) - s->pw + 4 * j;
@@ -168,6 +177,7 @@ static inline __attribute__((always_inline)) void plane_narrow(const int8_t *x, 
     for (int oy = 0; oy < s->OH; oy++) {
       int8_t *yr = y + (size_t)oy * s->OW;
       __m128i acc[4];
+      #pragma GCC unroll 4
       for (int f = 0; f < 4; f++) acc[f] = _mm_set1_epi32(b0);
       for (int ky = 0; ky < s->kh; ky++) {
         int iy = oy * s->sh - s->ph + ky * s->dh;
@@ -175,6 +185,7 @@ static inline __attribute__((always_inline)) void plane_narrow(const int8_t *x, 
         if (iy < 0 || iy >= s->H) {
           for (int j = 0; j < J; j++) {
             __m128i wv = _mm_set1_epi32(wr[j]);
+            #pragma GCC unroll 4
             for (int f = 0; f < P; f++) acc[f] = _mm_dpbusd_epi32(acc[f], padu, wv);
           }
           continue;
@@ -182,6 +193,7 @@ static inline __attribute__((always_inline)) void plane_narrow(const int8_t *x, 
         uintptr_t row = (uintptr_t)(x + (size_t)iy * s->W);
         for (int j = 0; j < J; j++) {
           __m128i wv = _mm_set1_epi32(wr[j]);
+          #pragma GCC unroll 4
           for (int f = 0; f < P; f++) {
             __m128i v = _mm_mask_loadu_epi8(padx, mk[f][j], (const void *)(row + (uintptr_t)at[f][j]));
             acc[f] = _mm_dpbusd_epi32(acc[f], _mm_xor_si128(v, flip), wv);
