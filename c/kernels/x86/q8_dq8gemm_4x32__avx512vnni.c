@@ -175,14 +175,17 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
       const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile;
       const int32_t *sums = (const int32_t *)(const void *)(A + wbytes), *zws = sums + (size_t)G * MR;
       __m512 f[MR][2];
+      #pragma GCC unroll 4
       for (int r = 0; r < MR; r++) f[r][0] = f[r][1] = _mm512_setzero_ps();
       for (int grp = 0; grp < G; grp++) {
         __m512i c[MR][2];
+        #pragma GCC unroll 4
         for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
         const uint8_t *xp = X + (size_t)grp * kq * (NR * 4);
         const int8_t *ap = A + (size_t)grp * kq * (MR * 4);
         for (size_t q = 0; q < kq; q++, xp += NR * 4, ap += MR * 4) {
           __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
+          #pragma GCC unroll 4
           for (int r = 0; r < MR; r++) {
             int32_t w4;
             memcpy(&w4, ap + r * 4, 4);
@@ -199,6 +202,7 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
         for (int r = 0; r < nr; r++) {
           __m512i sw = _mm512_set1_epi32(sums[grp * MR + r]), zw = _mm512_set1_epi32(zws[grp * MR + r]);
           __m512 wsc = _mm512_set1_ps(e->ws[(size_t)(o0 + r) * G + grp]);
+          #pragma GCC unroll 4
           for (int h = 0; h < 2; h++) {
             __m512i is = _mm512_sub_epi32(_mm512_sub_epi32(c[r][h], _mm512_mullo_epi32(c1[h], sw)),
                                           _mm512_mullo_epi32(zw, c2[h]));
@@ -208,6 +212,7 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
       }
       for (int r = 0; r < nr; r++) {
         float out[NR];
+        #pragma GCC unroll 4
         for (int h = 0; h < 2; h++) {
           __m512 v = f[r][h];
           if (e->bias) v = _mm512_add_ps(_mm512_set1_ps(e->bias[o0 + r]), v);
