@@ -4,7 +4,9 @@
  * by its own packer) times an im2col matrix packed in panels of NR columns, where the columns are
  * the output pixels of all images of the batch (K x BS*OH*OW), so the images share one GEMM. A
  * convolution with one input channel per group (depthwise) is a direct kernel. LINEAR is a 1x1
- * convolution on a 1x1 image. Every output element is computed by one thread with one sum in a
+ * convolution on a 1x1 image. A stride-1 convolution is an implicit one where the kernel has gemm_ex
+ * (conv_implicit): the GEMM reads its B tiles as shifted windows of a zero-padded copy of the input,
+ * no im2col. Every output element is computed by one thread with one sum in a
  * fixed order, so the results depend neither on the thread count nor on the batch size. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -56,6 +58,34 @@ static int conv_direct(const Engine *e, const OpState *s) {
          (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr;
 }
 
+/* a stride-1 convolution (not depthwise, not one conv_direct reads in place) whose kernel has gemm_ex:
+   an implicit convolution (conv_taps), no im2col. The input's planes are copied once, zero padded, with
+   rows of Wp = max(W + pw, OW) (a row's right padding is the next row's left: a window past a row's end
+   reads the next row's left padding), so that output (oh, ow) at "flat" column f = oh*Wp + ow reads
+   padded pixel f + ky*dh*Wp + kx*dw at tap (ky, kx): per tap, a cg x NR tile of B is the padded input
+   read in place, row stride one plane. The weights are packed with K ordered (tap, channel); a tile is
+   one gemm_taps call (or a gemm_ex per tap), its columns with ow >= OW computed and dropped. The rule
+   depends on the shape only (never on batch or threads: results do not change with them). Measured on
+   ResNet18/50 (one thread, Sapphire Rapids), faster than im2col on every stride-1 3x3 layer: 56x56 maps
+   1.3x, 28x28 1.2x, 14x14 1.1x, 7x7 1.1x (the last two waste as many columns as im2col's tiles do). */
+static int conv_implicit(const Engine *e, const OpState *s) {
+  return e->kf->gemm->gemm_ex && !s->linear && !s->depthwise && s->sh == 1 && s->sw == 1 && !conv_direct(e, s) &&
+         s->OH > 0 && s->OW > 0;
+}
+
+/* the implicit convolution's padded planes: row length, flat columns of an image, floats per plane
+   (Hp rows, then pw zeros that the last row's wrap reads; an odd number of 64-byte lines, so the same
+   column of successive channels falls in different cache sets) */
+static size_t taps_wp(const OpState *s) {
+  size_t wp = (size_t)s->W + (size_t)s->pw; /* at least the row and one side's padding, and at least OW */
+  return wp > (size_t)s->OW ? wp : (size_t)s->OW;
+}
+static size_t taps_flat(const OpState *s) { return ((size_t)s->OH - 1) * taps_wp(s) + (size_t)s->OW; }
+static size_t taps_plane(const OpState *s) {
+  size_t p = rt_cdiv(((size_t)s->H + 2 * (size_t)s->ph) * taps_wp(s) + (size_t)s->pw, 16);
+  return (p | 1) * 16;
+}
+
 /* the column tiles of n images: in direct mode per image, else over the batch's N = n*OH*OW columns */
 static size_t col_tiles(const OpState *s, int direct, size_t NR, int n) {
   size_t OHW = (size_t)s->OH * s->OW;
@@ -69,17 +99,32 @@ typedef struct {
   const F32GemmDesc *d;
   const float *w;
   size_t nb, step;
+  int taps;    /* implicit convolution: K reordered from (channel, tap) to (tap, channel) before packing */
+  int failed;  /* a thread found no memory for its reordered rows */
 } PackJob;
 
 static void pack_blocks(void *arg, long b0, long b1) {
-  const PackJob *j = arg;
+  PackJob *j = arg;
   size_t K = (size_t)j->s->K, M = (size_t)j->s->M, MR = (size_t)j->d->mr, P = rt_cdiv(M, MR);
+  size_t nt = (size_t)j->s->kh * j->s->kw, cg = nt ? K / nt : 0;
+  float *re = j->taps ? malloc(j->step * K * sizeof(float)) : NULL;   /* this thread's reordered rows */
+  if (j->taps && !re) {
+    __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+    return;
+  }
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
-    const float *wg = j->w + g * M * K;
-    j->d->pack_a(wg + r0 * K, rows, K, j->d->mr, j->s->apack + (g * P + r0 / MR) * MR * K);
+    const float *wg = j->w + g * M * K, *src = wg + r0 * K;
+    if (re) { /* row r: w[r][c][tap] -> re[r][tap][c] */
+      for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cg; c++)
+          for (size_t t = 0; t < nt; t++) re[r * K + t * cg + c] = src[r * K + c * nt + t];
+      src = re;
+    }
+    j->d->pack_a(src, rows, K, j->d->mr, j->s->apack + (g * P + r0 / MR) * MR * K);
     model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));
   }
+  free(re);
 }
 
 static int build_conv(Engine *e, const Op *op, OpState *s) {
@@ -95,13 +140,23 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
      contiguous blocks), each given back to the file (model_release) once packed: the file's pages and
      the packed copy are never both resident */
   size_t K = (size_t)s->K, M = (size_t)s->M, step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), MR) * MR;
-  PackJob pj = {e, s, d, w, rt_cdiv(M, step), step};
+  s->taps = conv_implicit(e, s);
+  PackJob pj = {e, s, d, w, rt_cdiv(M, step), step, s->taps, 0};
   pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
+  if (pj.failed) return -1;
   for (int g = 0; g < s->groups; g++)
     for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < M) ? b[(size_t)g * M + r] : 0.0f;
   if (b) model_release(e->m, b, (size_t)s->O * sizeof(float));
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
   if (conv_direct(e, s)) return 0; /* the kernel reads the input in place: no scratch */
+  if (s->taps) { /* the taps' offsets; the padded planes of the batch */
+    size_t nt = (size_t)s->kh * s->kw;
+    if (!(s->boff = engine_alloc(e, nt * sizeof *s->boff))) return -1;
+    for (size_t t = 0; t < nt; t++)
+      s->boff[t] = (ptrdiff_t)((t / (size_t)s->kw) * (size_t)s->dh * taps_wp(s) + (t % (size_t)s->kw) * (size_t)s->dw);
+    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)e->batch, (size_t)s->C), taps_plane(s)), sizeof(float)));
+    return 0;
+  }
   size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
   size_t tiles = gemm_plan(T, P, pool_threads(), &PB);
   engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(tiles, k_chunk((size_t)s->K) * (size_t)d->nr), sizeof(float)));
@@ -312,6 +367,109 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
     pool_run(j.PB == j.P ? gemm_by_thread : gemm_by_panels, &j);
 }
 
+/* ---- the implicit convolution (conv_implicit) */
+
+typedef struct {
+  const Engine *e;
+  const OpState *s;
+  const float *in; /* the op's input; its padded planes are xp (SCRATCH_0), n*C planes of taps_plane floats */
+  float *xp, *out;
+  int n;
+  uint32_t act;
+  size_t T, P, PB; /* column tiles (per image: ceil(flat / NR)), row panels, the split (gemm_plan) */
+  int threads;
+} TapsJob;
+
+/* padded planes [q0, q1) (plane q: image q / C, channel q % C): zeros around the input's rows */
+static void taps_pad(void *arg, long q0, long q1) {
+  const TapsJob *j = arg;
+  const OpState *s = j->s;
+  size_t Wp = taps_wp(s), plane = taps_plane(s), HW = (size_t)s->H * s->W, W = (size_t)s->W, pw = (size_t)s->pw;
+  for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
+    float *d = j->xp + q * plane;
+    const float *x = j->in + q * HW;
+    size_t top = (size_t)s->ph * Wp;
+    memset(d, 0, (top + pw) * sizeof(float));   /* the top rows and the first row's left padding */
+    d += top + pw;
+    for (size_t y = 0; y < (size_t)s->H; y++, d += Wp, x += W) {
+      memcpy(d, x, W * sizeof(float));
+      memset(d + W, 0, (Wp - W) * sizeof(float)); /* this row's right padding and the next row's left */
+    }
+    /* the bottom rows (less the left padding written above), the wrap and the slack */
+    memset(d, 0, (plane - top - pw - (size_t)s->H * Wp) * sizeof(float));
+  }
+}
+
+/* output tile (row panel p, column tile t of group g): the sum over taps (gemm_taps, or gemm_ex per tap
+   chained by acc) into an aligned temporary (ldc NR) with the bias and the activation, then its valid
+   columns (ow < OW) copied out in runs of consecutive outputs */
+static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
+  const OpState *s = j->s;
+  const F32GemmDesc *d = j->e->kf->gemm;
+  const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, K = (size_t)s->K, nt = (size_t)s->kh * s->kw, cg = K / nt;
+  const size_t Wp = taps_wp(s), F = taps_flat(s), Ti = rt_cdiv(F, NR), plane = taps_plane(s), OHW = (size_t)s->OH * s->OW;
+  size_t im = t / Ti, f0 = t % Ti * NR, cols = F - f0 < NR ? F - f0 : NR, r0 = p * MR;
+  size_t rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
+  const float *x = j->xp + (im * (size_t)s->C + g * cg) * plane + f0;
+  const float *a = s->apack + (g * j->P + p) * MR * K;
+  float tmp[F32_MAX_MR * F32_MAX_NR] __attribute__((aligned(64)));
+  const float *bias = s->bias + g * j->P * MR + r0;
+  if (d->gemm_taps)
+    d->gemm_taps(cg, nt, s->boff, a, x, plane, tmp, NR, (int)rows, (int)cols, bias, (int)j->act);
+  else
+    for (size_t tap = 0; tap < nt; tap++) {
+      int last = tap + 1 == nt;
+      d->gemm_ex(cg, a + tap * cg * MR, x + s->boff[tap], plane, tmp, NR, (int)rows, (int)cols, last ? bias : g_zero_bias,
+                 last ? (int)j->act : ACT_NONE, tap > 0);
+    }
+  float *o = j->out + (im * (size_t)s->O + g * (size_t)s->M + r0) * OHW;
+  for (size_t f = f0; f < f0 + cols;) {
+    size_t oh = f / Wp, ow = f % Wp;
+    if (ow >= (size_t)s->OW) { /* padding columns: to the next row */
+      f = (oh + 1) * Wp;
+      continue;
+    }
+    size_t len = (size_t)s->OW - ow < f0 + cols - f ? (size_t)s->OW - ow : f0 + cols - f;
+    for (size_t r = 0; r < rows; r++) memcpy(o + r * OHW + oh * s->OW + ow, tmp + r * NR + (f - f0), len * sizeof(float));
+    f += len;
+  }
+}
+
+/* row panels [p0, p1) x column tiles [t0, t1) of every group, TB tiles at a time (a row panel's
+   weights are read once per TB tiles, which stay in cache across the panels) */
+static void taps_block(const TapsJob *j, size_t p0, size_t p1, size_t t0, size_t t1) {
+  for (size_t g = 0; g < (size_t)j->s->groups; g++)
+    for (size_t tb = t0; tb < t1; tb += TB)
+      for (size_t p = p0; p < p1; p++)
+        for (size_t t = tb; t < t1 && t < tb + TB; t++) taps_tile(j, g, p, t);
+}
+
+/* the split of gemm_plan: each thread a contiguous range of tiles, or of row panels times all tiles */
+static void taps_share(void *arg, int id_, int nth_) {
+  const TapsJob *j = arg;
+  (void)nth_;
+  if (id_ >= j->threads) return;
+  size_t id = (size_t)id_, nth = (size_t)j->threads;
+  if (j->PB == j->P)
+    taps_block(j, 0, j->P, j->T * id / nth, j->T * (id + 1) / nth);
+  else
+    taps_block(j, j->P * id / nth, j->P * (id + 1) / nth, 0, j->T);
+}
+
+static void conv_taps(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act) {
+  const F32GemmDesc *d = e->kf->gemm;
+  TapsJob j = {.e = e, .s = s, .in = x, .xp = e->scratch[SCRATCH_0], .out = y, .n = n, .act = act,
+               .T = (size_t)n * rt_cdiv(taps_flat(s), (size_t)d->nr), .P = rt_cdiv((size_t)s->M, (size_t)d->mr),
+               .threads = pool_threads()};
+  pool_for((long)n * s->C, taps_pad, &j);
+  if (j.T * j.P == 1) j.threads = 1;
+  gemm_plan(j.T, j.P, j.threads, &j.PB);
+  if (j.threads == 1)
+    taps_share(&j, 0, 1);
+  else
+    pool_run(taps_share, &j);
+}
+
 typedef struct {
   const OpState *s;
   const float *x, *w, *b;
@@ -342,6 +500,10 @@ static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
   float *y = engine_val(e, op->out);
   if (s->depthwise) {
     conv_dw(e, op, s, x, y, n);
+    return;
+  }
+  if (s->taps) {
+    conv_taps(e, s, x, y, n, op->act);
     return;
   }
   for (int g = 0; g < s->groups; g++) gemm_group(e, s, x, g, n, y, op->act);
