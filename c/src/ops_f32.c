@@ -86,6 +86,15 @@ static size_t taps_plane(const OpState *s) {
   return (p | 1) * 16;
 }
 
+/* images whose padded planes are made (and used) at a time: as many as fit TAPS_BYTES, at least one (the
+   scratch does not grow with the batch beyond that; ResNet's 7x7 and 14x14 layers still share their
+   weights' pass among 7+ images) */
+enum { TAPS_BYTES = 2 << 20 };
+static int taps_images(const OpState *s, int batch) {
+  size_t img = rt_mul_sat(rt_mul_sat((size_t)s->C, taps_plane(s)), sizeof(float)), k = TAPS_BYTES / (img ? img : 1);
+  return k < 1 ? 1 : k < (size_t)batch ? (int)k : batch;
+}
+
 /* the column tiles of n images: in direct mode per image, else over the batch's N = n*OH*OW columns */
 static size_t col_tiles(const OpState *s, int direct, size_t NR, int n) {
   size_t OHW = (size_t)s->OH * s->OW;
@@ -154,7 +163,8 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
     if (!(s->boff = engine_alloc(e, nt * sizeof *s->boff))) return -1;
     for (size_t t = 0; t < nt; t++)
       s->boff[t] = (ptrdiff_t)((t / (size_t)s->kw) * (size_t)s->dh * taps_wp(s) + (t % (size_t)s->kw) * (size_t)s->dw);
-    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)e->batch, (size_t)s->C), taps_plane(s)), sizeof(float)));
+    engine_need(e, SCRATCH_0,
+                rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)taps_images(s, e->batch), (size_t)s->C), taps_plane(s)), sizeof(float)));
     return 0;
   }
   size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
@@ -456,18 +466,24 @@ static void taps_share(void *arg, int id_, int nth_) {
     taps_block(j, j->P * id / nth, j->P * (id + 1) / nth, 0, j->T);
 }
 
+/* the batch taps_images at a time: their padded planes (over the threads), then their tiles */
 static void conv_taps(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act) {
   const F32GemmDesc *d = e->kf->gemm;
-  TapsJob j = {.e = e, .s = s, .in = x, .xp = e->scratch[SCRATCH_0], .out = y, .n = n, .act = act,
-               .T = (size_t)n * rt_cdiv(taps_flat(s), (size_t)d->nr), .P = rt_cdiv((size_t)s->M, (size_t)d->mr),
-               .threads = pool_threads()};
-  pool_for((long)n * s->C, taps_pad, &j);
-  if (j.T * j.P == 1) j.threads = 1;
-  gemm_plan(j.T, j.P, j.threads, &j.PB);
-  if (j.threads == 1)
-    taps_share(&j, 0, 1);
-  else
-    pool_run(taps_share, &j);
+  int step = taps_images(s, e->batch);
+  for (int i0 = 0; i0 < n; i0 += step) {
+    int k = n - i0 < step ? n - i0 : step;
+    TapsJob j = {.e = e, .s = s, .in = x + (size_t)i0 * s->C * s->H * s->W, .xp = e->scratch[SCRATCH_0],
+                 .out = y + (size_t)i0 * s->O * s->OH * s->OW, .n = k, .act = act,
+                 .T = (size_t)k * rt_cdiv(taps_flat(s), (size_t)d->nr), .P = rt_cdiv((size_t)s->M, (size_t)d->mr),
+                 .threads = pool_threads()};
+    pool_for((long)k * s->C, taps_pad, &j);
+    if (j.T * j.P == 1) j.threads = 1;
+    gemm_plan(j.T, j.P, j.threads, &j.PB);
+    if (j.threads == 1)
+      taps_share(&j, 0, 1);
+    else
+      pool_run(taps_share, &j);
+  }
 }
 
 typedef struct {

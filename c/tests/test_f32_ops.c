@@ -217,6 +217,7 @@ int main(void) {
       {300, 4, 4, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 300 channels per tap, a map of less than a tile */
       {3, 16, 16, 5, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 1},    /* even window, no padding: rows of W */
       {16, 7, 40, 20, 3, 1, 1, 1, 1, 0, 3, 1, 1, 3, 1},   /* 3x1, dilation 3 x 1, no column padding */
+      {72, 62, 60, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* an image's planes over 1 MiB: a batch in passes */
   };
   for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
   ConvCase lins[] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1}, {17, 1, 1, 37, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1},
