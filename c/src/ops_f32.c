@@ -58,32 +58,45 @@ static int conv_direct(const Engine *e, const OpState *s) {
          (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr;
 }
 
-/* a stride-1 convolution (not depthwise, not one conv_direct reads in place) whose kernel has gemm_ex:
-   an implicit convolution (conv_taps), no im2col. The input's planes are copied once, zero padded, with
+/* a convolution of stride 1, or a strided one of more than one tap (not depthwise, not one conv_direct
+   reads in place), whose kernel has gemm_ex: an implicit convolution (conv_taps), no im2col. Stride 1:
+   the input's planes are copied once, zero padded, with
    rows of Wp = max(W + pw, OW) (a row's right padding is the next row's left: a window past a row's end
    reads the next row's left padding), so that output (oh, ow) at "flat" column f = oh*Wp + ow reads
    padded pixel f + ky*dh*Wp + kx*dw at tap (ky, kx): per tap, a cg x NR tile of B is the padded input
    read in place, row stride one plane. The weights are packed with K ordered (tap, channel); a tile is
-   one gemm_taps call (or a gemm_ex per tap), its columns with ow >= OW computed and dropped. The rule
-   depends on the shape only (never on batch or threads: results do not change with them). Measured on
-   ResNet18/50 (one thread, Sapphire Rapids), faster than im2col on every stride-1 3x3 layer: 56x56 maps
-   1.3x, 28x28 1.2x, 14x14 1.1x, 7x7 1.1x (the last two waste as many columns as im2col's tiles do). */
+   one gemm_taps call (or a gemm_ex per tap), its columns with ow >= OW computed and dropped. Strided:
+   the same on phase planes (taps_phase). The rule depends on the shape only (never on batch or threads:
+   results do not change with them). Measured on ResNet18/50 (one thread, Sapphire Rapids), faster than
+   im2col on every stride-1 3x3 layer: 56x56 maps 1.3x, 28x28 1.2x, 14x14 1.1x, 7x7 1.1x (the last two
+   waste as many columns as im2col's tiles do); the 7x7 stride-2 stem 1.3x, 3x3 stride-2 layers 1.02-1.14x;
+   but a 1x1 stride-2 one 0.7x (its phase planes copy 4x the input it reads): im2col. */
 static int conv_implicit(const Engine *e, const OpState *s) {
-  return e->kf->gemm->gemm_ex && !s->linear && !s->depthwise && s->sh == 1 && s->sw == 1 && !conv_direct(e, s) &&
-         s->OH > 0 && s->OW > 0;
+  return e->kf->gemm->gemm_ex && !s->linear && !s->depthwise && ((s->sh == 1 && s->sw == 1) || s->kh * s->kw > 1) &&
+         !conv_direct(e, s) && s->OH > 0 && s->OW > 0;
 }
 
-/* the implicit convolution's padded planes: row length, flat columns of an image, floats per plane
-   (Hp rows, then pw zeros that the last row's wrap reads; an odd number of 64-byte lines, so the same
-   column of successive channels falls in different cache sets) */
+/* the implicit convolution's padded planes. Stride 1: one plane per channel, rows of Wp (above), Hp =
+   H + 2ph rows, then pw zeros that the last row's wrap reads. Stride sh x sw > 1: the padded image split
+   into sh*sw phase planes per channel (phase (a, b): padded rows a, a + sh, .., columns b, b + sw, ..),
+   rows of Wq = ceil((W + 2pw) / sw), Hq = ceil((H + 2ph) / sh) rows (no wrap: a window never leaves its
+   row), so that output (oh, ow) at flat column f = oh*Wq + ow reads, at tap (ky, kx), pixel
+   f + (ky*dh / sh)*Wq + kx*dw / sw of phase (ky*dh % sh, kx*dw % sw): a stride-1 convolution again.
+   A channel's planes (taps_chan floats: an odd number of 64-byte lines, so the same column of successive
+   channels falls in different cache sets) are one B row apart. */
+static int taps_strided(const OpState *s) { return s->sh > 1 || s->sw > 1; }
 static size_t taps_wp(const OpState *s) {
+  if (taps_strided(s)) return rt_cdiv((size_t)s->W + 2 * (size_t)s->pw, (size_t)s->sw);
   size_t wp = (size_t)s->W + (size_t)s->pw; /* at least the row and one side's padding, and at least OW */
   return wp > (size_t)s->OW ? wp : (size_t)s->OW;
 }
 static size_t taps_flat(const OpState *s) { return ((size_t)s->OH - 1) * taps_wp(s) + (size_t)s->OW; }
-static size_t taps_plane(const OpState *s) {
-  size_t p = rt_cdiv(((size_t)s->H + 2 * (size_t)s->ph) * taps_wp(s) + (size_t)s->pw, 16);
-  return (p | 1) * 16;
+static size_t taps_phase(const OpState *s) { /* floats of one (phase) plane, a multiple of 16 */
+  size_t Hp = (size_t)s->H + 2 * (size_t)s->ph;
+  return rt_cdiv(taps_strided(s) ? rt_cdiv(Hp, (size_t)s->sh) * taps_wp(s) : Hp * taps_wp(s) + (size_t)s->pw, 16) * 16;
+}
+static size_t taps_chan(const OpState *s) {
+  return (rt_cdiv((size_t)s->sh * (size_t)s->sw * taps_phase(s), 16) | 1) * 16;
 }
 
 /* images whose padded planes are made (and used) at a time: as many as fit TAPS_BYTES, at least one (the
@@ -91,7 +104,7 @@ static size_t taps_plane(const OpState *s) {
    weights' pass among 7+ images) */
 enum { TAPS_BYTES = 2 << 20 };
 static int taps_images(const OpState *s, int batch) {
-  size_t img = rt_mul_sat(rt_mul_sat((size_t)s->C, taps_plane(s)), sizeof(float)), k = TAPS_BYTES / (img ? img : 1);
+  size_t img = rt_mul_sat(rt_mul_sat((size_t)s->C, taps_chan(s)), sizeof(float)), k = TAPS_BYTES / (img ? img : 1);
   return k < 1 ? 1 : k < (size_t)batch ? (int)k : batch;
 }
 
@@ -161,10 +174,12 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
   if (s->taps) { /* the taps' offsets; the padded planes of the batch */
     size_t nt = (size_t)s->kh * s->kw;
     if (!(s->boff = engine_alloc(e, nt * sizeof *s->boff))) return -1;
-    for (size_t t = 0; t < nt; t++)
-      s->boff[t] = (ptrdiff_t)((t / (size_t)s->kw) * (size_t)s->dh * taps_wp(s) + (t % (size_t)s->kw) * (size_t)s->dw);
+    for (size_t t = 0; t < nt; t++) {
+      size_t y = (t / (size_t)s->kw) * (size_t)s->dh, x = (t % (size_t)s->kw) * (size_t)s->dw, sh = (size_t)s->sh, sw = (size_t)s->sw;
+      s->boff[t] = (ptrdiff_t)(((y % sh) * sw + x % sw) * taps_phase(s) + y / sh * taps_wp(s) + x / sw);
+    }
     engine_need(e, SCRATCH_0,
-                rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)taps_images(s, e->batch), (size_t)s->C), taps_plane(s)), sizeof(float)));
+                rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)taps_images(s, e->batch), (size_t)s->C), taps_chan(s)), sizeof(float)));
     return 0;
   }
   size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
@@ -382,7 +397,7 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
 typedef struct {
   const Engine *e;
   const OpState *s;
-  const float *in; /* the op's input; its padded planes are xp (SCRATCH_0), n*C planes of taps_plane floats */
+  const float *in; /* the op's input; its padded planes are xp (SCRATCH_0), taps_chan floats per channel */
   float *xp, *out;
   int n;
   uint32_t act;
@@ -390,11 +405,52 @@ typedef struct {
   int threads;
 } TapsJob;
 
-/* padded planes [q0, q1) (plane q: image q / C, channel q % C): zeros around the input's rows */
+/* strided: the phase planes of channels [q0, q1) (q: image q / C, channel q % C) */
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+static void taps_pad_phases(const TapsJob *j, size_t q0, size_t q1) {
+  const OpState *s = j->s;
+  size_t Wq = taps_wp(s), Hq = rt_cdiv((size_t)s->H + 2 * (size_t)s->ph, (size_t)s->sh), phase = taps_phase(s);
+  long H = s->H, W = s->W;
+  for (size_t q = q0; q < q1; q++) {
+    float *d = j->xp + q * taps_chan(s);
+    const float *x = j->in + q * (size_t)s->H * s->W;
+    for (int a = 0; a < s->sh; a++)
+      for (int b = 0; b < s->sw; b++) {
+        float *pl = d + ((size_t)a * s->sw + b) * phase;
+        for (size_t i = 0; i < Hq; i++) {
+          long iy = (long)i * s->sh + a - s->ph, ix0 = (long)b - s->pw;   /* input row; input column of j = 0 */
+          float *row = pl + i * Wq;
+          if (iy < 0 || iy >= H) {
+            memset(row, 0, Wq * sizeof(float));
+            continue;
+          }
+          /* the columns inside the input: [lo, hi) */
+          long lo = ix0 < 0 ? (-ix0 + s->sw - 1) / s->sw : 0, hi = W - ix0 <= 0 ? 0 : (W - ix0 + s->sw - 1) / s->sw;
+          if (hi > (long)Wq) hi = (long)Wq;
+          if (lo > hi) lo = hi;
+          const float *xr = x + iy * W + ix0;
+          for (long jj = 0; jj < lo; jj++) row[jj] = 0.0f;
+          if (s->sw == 2) /* a constant stride: vectorised */
+            for (long jj = lo; jj < hi; jj++) row[jj] = xr[2 * jj];
+          else
+            for (long jj = lo; jj < hi; jj++) row[jj] = xr[jj * s->sw];
+          for (long jj = hi; jj < (long)Wq; jj++) row[jj] = 0.0f;
+        }
+        memset(pl + Hq * Wq, 0, (phase - Hq * Wq) * sizeof(float));
+      }
+    memset(d + (size_t)s->sh * s->sw * phase, 0, (taps_chan(s) - (size_t)s->sh * s->sw * phase) * sizeof(float));
+  }
+}
+
+/* padded planes of channels [q0, q1) (q: image q / C, channel q % C): zeros around the input's rows */
 static void taps_pad(void *arg, long q0, long q1) {
   const TapsJob *j = arg;
   const OpState *s = j->s;
-  size_t Wp = taps_wp(s), plane = taps_plane(s), HW = (size_t)s->H * s->W, W = (size_t)s->W, pw = (size_t)s->pw;
+  if (taps_strided(s)) {
+    taps_pad_phases(j, (size_t)q0, (size_t)q1);
+    return;
+  }
+  size_t Wp = taps_wp(s), plane = taps_chan(s), HW = (size_t)s->H * s->W, W = (size_t)s->W, pw = (size_t)s->pw;
   for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     float *d = j->xp + q * plane;
     const float *x = j->in + q * HW;
@@ -417,7 +473,7 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
   const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, K = (size_t)s->K, nt = (size_t)s->kh * s->kw, cg = K / nt;
-  const size_t Wp = taps_wp(s), F = taps_flat(s), Ti = rt_cdiv(F, NR), plane = taps_plane(s), OHW = (size_t)s->OH * s->OW;
+  const size_t Wp = taps_wp(s), F = taps_flat(s), Ti = rt_cdiv(F, NR), plane = taps_chan(s), OHW = (size_t)s->OH * s->OW;
   size_t im = t / Ti, f0 = t % Ti * NR, cols = F - f0 < NR ? F - f0 : NR, r0 = p * MR;
   size_t rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
   const float *x = j->xp + (im * (size_t)s->C + g * cg) * plane + f0;

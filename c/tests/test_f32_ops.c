@@ -218,6 +218,13 @@ int main(void) {
       {3, 16, 16, 5, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 1},    /* even window, no padding: rows of W */
       {16, 7, 40, 20, 3, 1, 1, 1, 1, 0, 3, 1, 1, 3, 1},   /* 3x1, dilation 3 x 1, no column padding */
       {72, 62, 60, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* an image's planes over 1 MiB: a batch in passes */
+      /* strided windows: the implicit convolution on phase planes */
+      {3, 37, 35, 13, 7, 7, 2, 2, 3, 3, 1, 1, 1, 1, 1},   /* a stem, odd sizes */
+      {17, 15, 16, 25, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2, 1},  /* 3x3 stride 2, rows 25 */
+      {6, 20, 19, 7, 3, 3, 3, 3, 0, 2, 1, 1, 1, 0, 1},    /* stride 3, padding 0 x 2 */
+      {5, 11, 34, 9, 3, 2, 2, 1, 1, 1, 2, 3, 1, 3, 0},    /* stride 2 x 1, dilation 2 x 3, 3x2 */
+      {8, 9, 10, 12, 2, 2, 2, 2, 0, 0, 1, 1, 2, 1, 1},    /* 2x2 stride 2 (phase per tap), groups 2 */
+      {4, 6, 6, 6, 3, 3, 2, 2, 4, 4, 1, 1, 1, 0, 1},      /* padding wider than the window */
   };
   for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
   ConvCase lins[] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1}, {17, 1, 1, 37, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1},
