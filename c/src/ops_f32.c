@@ -64,7 +64,8 @@ static int conv_direct(const Engine *e, const OpState *s) {
    rows of Wp = max(W + pw, OW) (a row's right padding is the next row's left: a window past a row's end
    reads the next row's left padding), so that output (oh, ow) at "flat" column f = oh*Wp + ow reads
    padded pixel f + ky*dh*Wp + kx*dw at tap (ky, kx): per tap, a cg x NR tile of B is the padded input
-   read in place, row stride one plane. The weights are packed with K ordered (tap, channel); a tile is
+   read in place, row stride one plane. The weights are packed with K ordered (tap, channel) (f32_pack_a_taps:
+   the kernel's packer must be f32_pack_a_panels, whose layout that is); a tile is
    one gemm_taps call (or a gemm_ex per tap), its columns with ow >= OW computed and dropped. Strided:
    the same on phase planes (taps_phase). The rule depends on the shape only (never on batch or threads:
    results do not change with them). Measured on ResNet18/50 (one thread, Sapphire Rapids), faster than
@@ -72,8 +73,8 @@ static int conv_direct(const Engine *e, const OpState *s) {
    waste as many columns as im2col's tiles do); the 7x7 stride-2 stem 1.3x, 3x3 stride-2 layers 1.02-1.14x;
    but a 1x1 stride-2 one 0.7x (its phase planes copy 4x the input it reads): im2col. */
 static int conv_implicit(const Engine *e, const OpState *s) {
-  return e->kf->gemm->gemm_ex && !s->linear && !s->depthwise && ((s->sh == 1 && s->sw == 1) || s->kh * s->kw > 1) &&
-         !conv_direct(e, s) && s->OH > 0 && s->OW > 0;
+  return e->kf->gemm->gemm_ex && e->kf->gemm->pack_a == f32_pack_a_panels && !s->linear && !s->depthwise &&
+         ((s->sh == 1 && s->sw == 1) || s->kh * s->kw > 1) && !conv_direct(e, s) && s->OH > 0 && s->OW > 0;
 }
 
 /* the implicit convolution's padded planes. Stride 1: one plane per channel, rows of Wp (above), Hp =
@@ -121,32 +122,21 @@ typedef struct {
   const F32GemmDesc *d;
   const float *w;
   size_t nb, step;
-  int taps;    /* implicit convolution: K reordered from (channel, tap) to (tap, channel) before packing */
-  int failed;  /* a thread found no memory for its reordered rows */
 } PackJob;
 
 static void pack_blocks(void *arg, long b0, long b1) {
-  PackJob *j = arg;
+  const PackJob *j = arg;
   size_t K = (size_t)j->s->K, M = (size_t)j->s->M, MR = (size_t)j->d->mr, P = rt_cdiv(M, MR);
-  size_t nt = (size_t)j->s->kh * j->s->kw, cg = nt ? K / nt : 0;
-  float *re = j->taps ? malloc(j->step * K * sizeof(float)) : NULL;   /* this thread's reordered rows */
-  if (j->taps && !re) {
-    __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
-    return;
-  }
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
-    const float *wg = j->w + g * M * K, *src = wg + r0 * K;
-    if (re) { /* row r: w[r][c][tap] -> re[r][tap][c] */
-      for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < cg; c++)
-          for (size_t t = 0; t < nt; t++) re[r * K + t * cg + c] = src[r * K + c * nt + t];
-      src = re;
-    }
-    j->d->pack_a(src, rows, K, j->d->mr, j->s->apack + (g * P + r0 / MR) * MR * K);
+    const float *wg = j->w + g * M * K;
+    float *ap = j->s->apack + (g * P + r0 / MR) * MR * K;
+    if (j->s->taps) /* K in (tap, channel) order (conv_implicit) */
+      f32_pack_a_taps(wg + r0 * K, rows, K, (size_t)j->s->kh * j->s->kw, j->d->mr, ap);
+    else
+      j->d->pack_a(wg + r0 * K, rows, K, j->d->mr, ap);
     model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));
   }
-  free(re);
 }
 
 static int build_conv(Engine *e, const Op *op, OpState *s) {
@@ -163,9 +153,8 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
      the packed copy are never both resident */
   size_t K = (size_t)s->K, M = (size_t)s->M, step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), MR) * MR;
   s->taps = conv_implicit(e, s);
-  PackJob pj = {e, s, d, w, rt_cdiv(M, step), step, s->taps, 0};
+  PackJob pj = {e, s, d, w, rt_cdiv(M, step), step};
   pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
-  if (pj.failed) return -1;
   for (int g = 0; g < s->groups; g++)
     for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < M) ? b[(size_t)g * M + r] : 0.0f;
   if (b) model_release(e->m, b, (size_t)s->O * sizeof(float));

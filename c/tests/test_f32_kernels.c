@@ -213,6 +213,27 @@ static void test_pack_rows(const F32GemmDesc *d, uint64_t *r) {
   }
 }
 
+/* f32_pack_a_taps = f32_pack_a_panels of the weights with each row's (channel, tap) columns reordered to
+   (tap, channel), padding rows included */
+static void test_pack_taps(uint64_t *r) {
+  size_t shapes[][4] = {{1, 1, 1, 12}, {13, 3, 9, 12}, {25, 7, 4, 6}, {5, 64, 9, 12}, {17, 2, 49, 8}};   /* M, cg, nt, mr */
+  for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+    size_t M = shapes[i][0], cg = shapes[i][1], nt = shapes[i][2], K = cg * nt, P = (M + shapes[i][3] - 1) / shapes[i][3];
+    int mr = (int)shapes[i][3];
+    float *w = malloc(M * K * sizeof(float)), *re = malloc(M * K * sizeof(float));
+    float *a = malloc(P * mr * K * sizeof(float)), *b = malloc(P * mr * K * sizeof(float));
+    rng_fill(r, w, M * K, -1, 1);
+    for (size_t o = 0; o < M; o++)
+      for (size_t c = 0; c < cg; c++)
+        for (size_t t = 0; t < nt; t++) re[o * K + t * cg + c] = w[o * K + c * nt + t];
+    memset(a, 0xff, P * mr * K * sizeof(float));   /* NaN: every element must be written */
+    f32_pack_a_taps(w, M, K, nt, mr, a);
+    f32_pack_a_panels(re, M, K, mr, b);
+    CHECK(memcmp(a, b, P * mr * K * sizeof(float)) == 0, "f32_pack_a_taps M=%zu cg=%zu nt=%zu mr=%d differs", M, cg, nt, mr);
+    free(w), free(re), free(a), free(b);
+  }
+}
+
 int main(void) {
   uint64_t r = 42;
   int tested = 0;
@@ -229,6 +250,7 @@ int main(void) {
     printf("test_f32_kernels: %s: %s%s, %s, act\n", kt->isa, kt->gemm->name, kt->gemm->gemm_taps ? " (+ gemm_taps)" : "",
            kt->dw->name);
   }
+  test_pack_taps(&r);
   const F32Kernels *best = f32_kernels();
   printf("test_f32_kernels: %s (%d ISA table(s) tested; in use: %s, %s)\n", g_failures ? "FAILED" : "ok", tested,
          best->gemm->name, best->dw->name);
