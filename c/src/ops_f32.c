@@ -394,44 +394,45 @@ typedef struct {
   int threads;
 } TapsJob;
 
-/* strided: the phase planes of channels [q0, q1) (q: image q / C, channel q % C) */
+/* strided: phase planes [q0, q1) (q: channel q / (sh*sw) of the images, q / (sh*sw) = image * C + channel,
+   phase q % (sh*sw)), the last phase of a channel with the channel's slack */
 __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
 static void taps_pad_phases(const TapsJob *j, size_t q0, size_t q1) {
   const OpState *s = j->s;
   size_t Wq = taps_wp(s), Hq = rt_cdiv((size_t)s->H + 2 * (size_t)s->ph, (size_t)s->sh), phase = taps_phase(s);
+  size_t nph = (size_t)s->sh * s->sw;
   long H = s->H, W = s->W;
   for (size_t q = q0; q < q1; q++) {
-    float *d = j->xp + q * taps_chan(s);
-    const float *x = j->in + q * (size_t)s->H * s->W;
-    for (int a = 0; a < s->sh; a++)
-      for (int b = 0; b < s->sw; b++) {
-        float *pl = d + ((size_t)a * s->sw + b) * phase;
-        for (size_t i = 0; i < Hq; i++) {
-          long iy = (long)i * s->sh + a - s->ph, ix0 = (long)b - s->pw;   /* input row; input column of j = 0 */
-          float *row = pl + i * Wq;
-          if (iy < 0 || iy >= H) {
-            memset(row, 0, Wq * sizeof(float));
-            continue;
-          }
-          /* the columns inside the input: [lo, hi) */
-          long lo = ix0 < 0 ? (-ix0 + s->sw - 1) / s->sw : 0, hi = W - ix0 <= 0 ? 0 : (W - ix0 + s->sw - 1) / s->sw;
-          if (hi > (long)Wq) hi = (long)Wq;
-          if (lo > hi) lo = hi;
-          const float *xr = x + iy * W + ix0;
-          for (long jj = 0; jj < lo; jj++) row[jj] = 0.0f;
-          if (s->sw == 2) /* a constant stride: vectorised */
-            for (long jj = lo; jj < hi; jj++) row[jj] = xr[2 * jj];
-          else
-            for (long jj = lo; jj < hi; jj++) row[jj] = xr[jj * s->sw];
-          for (long jj = hi; jj < (long)Wq; jj++) row[jj] = 0.0f;
-        }
-        memset(pl + Hq * Wq, 0, (phase - Hq * Wq) * sizeof(float));
+    size_t ch = q / nph, ph = q % nph;
+    int a = (int)(ph / (size_t)s->sw), b = (int)(ph % (size_t)s->sw);
+    float *d = j->xp + ch * taps_chan(s), *pl = d + ph * phase;
+    const float *x = j->in + ch * (size_t)s->H * s->W;
+    for (size_t i = 0; i < Hq; i++) {
+      long iy = (long)i * s->sh + a - s->ph, ix0 = (long)b - s->pw;   /* input row; input column of jj = 0 */
+      float *row = pl + i * Wq;
+      if (iy < 0 || iy >= H) {
+        memset(row, 0, Wq * sizeof(float));
+        continue;
       }
-    memset(d + (size_t)s->sh * s->sw * phase, 0, (taps_chan(s) - (size_t)s->sh * s->sw * phase) * sizeof(float));
+      /* the columns inside the input: [lo, hi) */
+      long lo = ix0 < 0 ? (-ix0 + s->sw - 1) / s->sw : 0, hi = W - ix0 <= 0 ? 0 : (W - ix0 + s->sw - 1) / s->sw;
+      if (hi > (long)Wq) hi = (long)Wq;
+      if (lo > hi) lo = hi;
+      const float *xr = x + iy * W + ix0;
+      for (long jj = 0; jj < lo; jj++) row[jj] = 0.0f;
+      if (s->sw == 2) /* a constant stride: vectorised */
+        for (long jj = lo; jj < hi; jj++) row[jj] = xr[2 * jj];
+      else
+        for (long jj = lo; jj < hi; jj++) row[jj] = xr[jj * s->sw];
+      for (long jj = hi; jj < (long)Wq; jj++) row[jj] = 0.0f;
+    }
+    memset(pl + Hq * Wq, 0, (phase - Hq * Wq) * sizeof(float));
+    if (ph + 1 == nph) memset(d + nph * phase, 0, (taps_chan(s) - nph * phase) * sizeof(float));
   }
 }
 
-/* padded planes of channels [q0, q1) (q: image q / C, channel q % C): zeros around the input's rows */
+/* padded planes [q0, q1): stride 1, of channels (q: image q / C, channel q % C), zeros around the input's
+   rows; strided, the phase planes (taps_pad_phases) */
 static void taps_pad(void *arg, long q0, long q1) {
   const TapsJob *j = arg;
   const OpState *s = j->s;
@@ -469,16 +470,20 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   const float *a = s->apack + (g * j->P + p) * MR * K;
   float tmp[F32_MAX_MR * F32_MAX_NR] __attribute__((aligned(64)));
   const float *bias = s->bias + g * j->P * MR + r0;
+  float *o = j->out + (im * (size_t)s->O + g * (size_t)s->M + r0) * OHW;
+  /* a tile within one output row is computed in place (no copy), any other in tmp */
+  int inrow = f0 % Wp + cols <= (size_t)s->OW;
+  float *c = inrow ? o + f0 / Wp * s->OW + f0 % Wp : tmp;
+  size_t ldc = inrow ? OHW : NR;
   if (d->gemm_taps)
-    d->gemm_taps(cg, nt, s->boff, a, x, plane, tmp, NR, (int)rows, (int)cols, bias, (int)j->act);
+    d->gemm_taps(cg, nt, s->boff, a, x, plane, c, ldc, (int)rows, (int)cols, bias, (int)j->act);
   else
     for (size_t tap = 0; tap < nt; tap++) {
       int last = tap + 1 == nt;
-      d->gemm_ex(cg, a + tap * cg * MR, x + s->boff[tap], plane, tmp, NR, (int)rows, (int)cols, last ? bias : g_zero_bias,
+      d->gemm_ex(cg, a + tap * cg * MR, x + s->boff[tap], plane, c, ldc, (int)rows, (int)cols, last ? bias : g_zero_bias,
                  last ? (int)j->act : ACT_NONE, tap > 0);
     }
-  float *o = j->out + (im * (size_t)s->O + g * (size_t)s->M + r0) * OHW;
-  for (size_t f = f0; f < f0 + cols;) {
+  for (size_t f = f0; f < f0 + cols && !inrow;) {
     size_t oh = f / Wp, ow = f % Wp;
     if (ow >= (size_t)s->OW) { /* padding columns: to the next row */
       f = (oh + 1) * Wp;
@@ -521,7 +526,7 @@ static void conv_taps(const Engine *e, const OpState *s, const float *x, float *
                  .out = y + (size_t)i0 * s->O * s->OH * s->OW, .n = k, .act = act,
                  .T = (size_t)k * rt_cdiv(taps_flat(s), (size_t)d->nr), .P = rt_cdiv((size_t)s->M, (size_t)d->mr),
                  .threads = pool_threads()};
-    pool_for((long)k * s->C, taps_pad, &j);
+    pool_for((long)k * s->C * s->sh * s->sw, taps_pad, &j);
     if (j.T * j.P == 1) j.threads = 1;
     gemm_plan(j.T, j.P, j.threads, &j.PB);
     if (j.threads == 1)
