@@ -28,7 +28,7 @@ typedef void (*f32_gemm_ex_fn)(size_t k, const float *a, const float *b, size_t 
    [0, n) of C = act(sum over taps t < nt of A_t·B_t + bias), where A_t is the panel's rows [t*k, (t+1)*k)
    (a + t*k*MR on) and B_t is read in place as b[boff[t] + kk*ldb + j] for j < n; every element is one sum
    over t, then kk, in increasing order (as nt chunked gemm_ex calls, bit for bit), then + bias, then the
-   activation. Optional (NULL: the driver calls gemm_ex per tap). */
+   activation. Optional (NULL: convolutions go through im2col). */
 typedef void (*f32_gemm_taps_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, const float *b, size_t ldb,
                                  float *c, size_t ldc, int m, int n, const float *bias, int act);
 /* packs rows [0, M) of the row-major M x K weights w into ceil(M/mr) panels, zero padded, at ap */

@@ -59,21 +59,21 @@ static int conv_direct(const Engine *e, const OpState *s) {
 }
 
 /* a convolution of stride 1, or a strided one of more than one tap (not depthwise, not one conv_direct
-   reads in place), whose kernel has gemm_ex: an implicit convolution (conv_taps), no im2col. Stride 1:
+   reads in place), whose kernel has gemm_taps: an implicit convolution (conv_taps), no im2col. Stride 1:
    the input's planes are copied once, zero padded, with
    rows of Wp = max(W + pw, OW) (a row's right padding is the next row's left: a window past a row's end
    reads the next row's left padding), so that output (oh, ow) at "flat" column f = oh*Wp + ow reads
    padded pixel f + ky*dh*Wp + kx*dw at tap (ky, kx): per tap, a cg x NR tile of B is the padded input
    read in place, row stride one plane. The weights are packed with K ordered (tap, channel) (f32_pack_a_taps:
    the kernel's packer must be f32_pack_a_panels, whose layout that is); a tile is
-   one gemm_taps call (or a gemm_ex per tap), its columns with ow >= OW computed and dropped. Strided:
-   the same on phase planes (taps_phase). The rule depends on the shape only (never on batch or threads:
+   one gemm_taps call, its columns with ow >= OW computed and dropped. Strided:
+   the same on phase planes (taps_geo). The rule depends on the shape only (never on batch or threads:
    results do not change with them). Measured on ResNet18/50 (one thread, Sapphire Rapids), faster than
    im2col on every stride-1 3x3 layer: 56x56 maps 1.3x, 28x28 1.2x, 14x14 1.1x, 7x7 1.1x (the last two
    waste as many columns as im2col's tiles do); the 7x7 stride-2 stem 1.3x, 3x3 stride-2 layers 1.02-1.14x;
    but a 1x1 stride-2 one 0.7x (its phase planes copy 4x the input it reads): im2col. */
 static int conv_implicit(const Engine *e, const OpState *s) {
-  return e->kf->gemm->gemm_ex && e->kf->gemm->pack_a == f32_pack_a_panels && !s->linear && !s->depthwise &&
+  return e->kf->gemm->gemm_taps && e->kf->gemm->pack_a == f32_pack_a_panels && !s->linear && !s->depthwise &&
          ((s->sh == 1 && s->sw == 1) || s->kh * s->kw > 1) && !conv_direct(e, s) && s->OH > 0 && s->OW > 0;
 }
 
@@ -83,30 +83,37 @@ static int conv_implicit(const Engine *e, const OpState *s) {
    rows of Wq = ceil((W + 2pw) / sw), Hq = ceil((H + 2ph) / sh) rows (no wrap: a window never leaves its
    row), so that output (oh, ow) at flat column f = oh*Wq + ow reads, at tap (ky, kx), pixel
    f + (ky*dh / sh)*Wq + kx*dw / sw of phase (ky*dh % sh, kx*dw % sw): a stride-1 convolution again.
-   A channel's planes (taps_chan floats: an odd number of 64-byte lines, so the same column of successive
+   A channel's planes (TapsGeo.chan floats: an odd number of 64-byte lines, so the same column of successive
    channels falls in different cache sets) are one B row apart. */
-static int taps_strided(const OpState *s) { return s->sh > 1 || s->sw > 1; }
-static size_t taps_wp(const OpState *s) {
-  if (taps_strided(s)) return rt_cdiv((size_t)s->W + 2 * (size_t)s->pw, (size_t)s->sw);
-  size_t wp = (size_t)s->W + (size_t)s->pw; /* at least the row and one side's padding, and at least OW */
-  return wp > (size_t)s->OW ? wp : (size_t)s->OW;
-}
-static size_t taps_flat(const OpState *s) { return ((size_t)s->OH - 1) * taps_wp(s) + (size_t)s->OW; }
-static size_t taps_phase(const OpState *s) { /* floats of one (phase) plane, a multiple of 16 */
-  size_t Hp = (size_t)s->H + 2 * (size_t)s->ph;
-  return rt_cdiv(taps_strided(s) ? rt_cdiv(Hp, (size_t)s->sh) * taps_wp(s) : Hp * taps_wp(s) + (size_t)s->pw, 16) * 16;
-}
-static size_t taps_chan(const OpState *s) {
-  return (rt_cdiv((size_t)s->sh * (size_t)s->sw * taps_phase(s), 16) | 1) * 16;
-}
+typedef struct {
+  size_t wq, hq;   /* row length (Wp or Wq), rows of a phase plane (strided) */
+  size_t flat;     /* an image's flat columns: (OH - 1) * wq + OW */
+  size_t phase;    /* floats of one (phase) plane, a multiple of 16 */
+  size_t chan;     /* floats of a channel's planes: a B row's stride */
+  int images;      /* images padded (and computed) at a time (taps_geo's batch) */
+} TapsGeo;
 
 /* images whose padded planes are made (and used) at a time: as many as fit TAPS_BYTES, at least one (the
    scratch does not grow with the batch beyond that; ResNet's 7x7 and 14x14 layers still share their
    weights' pass among 7+ images) */
 enum { TAPS_BYTES = 2 << 20 };
-static int taps_images(const OpState *s, int batch) {
-  size_t img = rt_mul_sat(rt_mul_sat((size_t)s->C, taps_chan(s)), sizeof(float)), k = TAPS_BYTES / (img ? img : 1);
-  return k < 1 ? 1 : k < (size_t)batch ? (int)k : batch;
+static __attribute__((noinline)) TapsGeo taps_geo(const OpState *s, int batch) {
+  TapsGeo g;
+  size_t Hp = (size_t)s->H + 2 * (size_t)s->ph, Wp = (size_t)s->W + 2 * (size_t)s->pw, sh = (size_t)s->sh, sw = (size_t)s->sw;
+  if (sh > 1 || sw > 1) {
+    g.wq = rt_cdiv(Wp, sw), g.hq = rt_cdiv(Hp, sh);
+    g.phase = rt_cdiv(g.hq * g.wq, 16) * 16;
+  } else {
+    g.wq = (size_t)s->W + (size_t)s->pw; /* at least the row and one side's padding, and at least OW */
+    if (g.wq < (size_t)s->OW) g.wq = (size_t)s->OW;
+    g.hq = Hp;
+    g.phase = rt_cdiv(Hp * g.wq + (size_t)s->pw, 16) * 16;
+  }
+  g.flat = ((size_t)s->OH - 1) * g.wq + (size_t)s->OW;
+  g.chan = (rt_cdiv(sh * sw * g.phase, 16) | 1) * 16;
+  size_t img = rt_mul_sat(rt_mul_sat((size_t)s->C, g.chan), sizeof(float)), k = TAPS_BYTES / (img ? img : 1);
+  g.images = k < 1 ? 1 : k < (size_t)batch ? (int)k : batch;
+  return g;
 }
 
 /* the column tiles of n images: in direct mode per image, else over the batch's N = n*OH*OW columns */
@@ -163,12 +170,12 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
   if (s->taps) { /* the taps' offsets; the padded planes of the batch */
     size_t nt = (size_t)s->kh * s->kw;
     if (!(s->boff = engine_alloc(e, nt * sizeof *s->boff))) return -1;
+    TapsGeo tg = taps_geo(s, e->batch);
     for (size_t t = 0; t < nt; t++) {
       size_t y = (t / (size_t)s->kw) * (size_t)s->dh, x = (t % (size_t)s->kw) * (size_t)s->dw, sh = (size_t)s->sh, sw = (size_t)s->sw;
-      s->boff[t] = (ptrdiff_t)(((y % sh) * sw + x % sw) * taps_phase(s) + y / sh * taps_wp(s) + x / sw);
+      s->boff[t] = (ptrdiff_t)(((y % sh) * sw + x % sw) * tg.phase + y / sh * tg.wq + x / sw);
     }
-    engine_need(e, SCRATCH_0,
-                rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)taps_images(s, e->batch), (size_t)s->C), taps_chan(s)), sizeof(float)));
+    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)tg.images, (size_t)s->C), tg.chan), sizeof(float)));
     return 0;
   }
   size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
@@ -386,84 +393,68 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
 typedef struct {
   const Engine *e;
   const OpState *s;
-  const float *in; /* the op's input; its padded planes are xp (SCRATCH_0), taps_chan floats per channel */
+  const float *in; /* the op's input; its padded planes are xp (SCRATCH_0), g.chan floats per channel */
   float *xp, *out;
+  TapsGeo g;
   int n;
   uint32_t act;
   size_t T, P, PB; /* column tiles (per image: ceil(flat / NR)), row panels, the split (gemm_plan) */
   int threads;
 } TapsJob;
 
-/* strided: phase planes [q0, q1) (q: channel q / (sh*sw) of the images, q / (sh*sw) = image * C + channel,
-   phase q % (sh*sw)), the last phase of a channel with the channel's slack */
+/* padded planes [q0, q1). Stride 1: channels (q: image q / C, channel q % C), zeros around the input's
+   rows. Strided: phase planes (q / (sh*sw) = image * C + channel, phase q % (sh*sw)), the last phase of
+   a channel with the channel's slack */
 __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
-static void taps_pad_phases(const TapsJob *j, size_t q0, size_t q1) {
-  const OpState *s = j->s;
-  size_t Wq = taps_wp(s), Hq = rt_cdiv((size_t)s->H + 2 * (size_t)s->ph, (size_t)s->sh), phase = taps_phase(s);
-  size_t nph = (size_t)s->sh * s->sw;
-  long H = s->H, W = s->W;
-  for (size_t q = q0; q < q1; q++) {
-    size_t ch = q / nph, ph = q % nph;
-    int a = (int)(ph / (size_t)s->sw), b = (int)(ph % (size_t)s->sw);
-    float *d = j->xp + ch * taps_chan(s), *pl = d + ph * phase;
-    const float *x = j->in + ch * (size_t)s->H * s->W;
-    for (size_t i = 0; i < Hq; i++) {
-      long iy = (long)i * s->sh + a - s->ph, ix0 = (long)b - s->pw;   /* input row; input column of jj = 0 */
-      float *row = pl + i * Wq;
-      if (iy < 0 || iy >= H) {
-        memset(row, 0, Wq * sizeof(float));
-        continue;
-      }
-      /* the columns inside the input: [lo, hi) */
-      long lo = ix0 < 0 ? (-ix0 + s->sw - 1) / s->sw : 0, hi = W - ix0 <= 0 ? 0 : (W - ix0 + s->sw - 1) / s->sw;
-      if (hi > (long)Wq) hi = (long)Wq;
-      if (lo > hi) lo = hi;
-      const float *xr = x + iy * W + ix0;
-      for (long jj = 0; jj < lo; jj++) row[jj] = 0.0f;
-      if (s->sw == 2) /* a constant stride: vectorised */
-        for (long jj = lo; jj < hi; jj++) row[jj] = xr[2 * jj];
-      else
-        for (long jj = lo; jj < hi; jj++) row[jj] = xr[jj * s->sw];
-      for (long jj = hi; jj < (long)Wq; jj++) row[jj] = 0.0f;
-    }
-    memset(pl + Hq * Wq, 0, (phase - Hq * Wq) * sizeof(float));
-    if (ph + 1 == nph) memset(d + nph * phase, 0, (taps_chan(s) - nph * phase) * sizeof(float));
-  }
-}
-
-/* padded planes [q0, q1): stride 1, of channels (q: image q / C, channel q % C), zeros around the input's
-   rows; strided, the phase planes (taps_pad_phases) */
 static void taps_pad(void *arg, long q0, long q1) {
   const TapsJob *j = arg;
   const OpState *s = j->s;
-  if (taps_strided(s)) {
-    taps_pad_phases(j, (size_t)q0, (size_t)q1);
-    return;
-  }
-  size_t Wp = taps_wp(s), plane = taps_chan(s), HW = (size_t)s->H * s->W, W = (size_t)s->W, pw = (size_t)s->pw;
+  const TapsGeo *g = &j->g;
+  size_t Wq = g->wq, W = (size_t)s->W, HW = (size_t)s->H * W, pw = (size_t)s->pw, nph = (size_t)s->sh * s->sw;
   for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
-    float *d = j->xp + q * plane;
-    const float *x = j->in + q * HW;
-    size_t top = (size_t)s->ph * Wp;
-    memset(d, 0, (top + pw) * sizeof(float));   /* the top rows and the first row's left padding */
-    d += top + pw;
-    for (size_t y = 0; y < (size_t)s->H; y++, d += Wp, x += W) {
-      memcpy(d, x, W * sizeof(float));
-      memset(d + W, 0, (Wp - W) * sizeof(float)); /* this row's right padding and the next row's left */
+    size_t ch = q / nph, ph = q % nph;
+    float *d = j->xp + ch * g->chan, *pl = d + ph * g->phase;
+    const float *x = j->in + ch * HW;
+    if (nph == 1) {
+      size_t top = (size_t)s->ph * Wq;
+      memset(d, 0, (top + pw) * sizeof(float)); /* the top rows and the first row's left padding */
+      d += top + pw;
+      for (size_t y = 0; y < (size_t)s->H; y++, d += Wq, x += W) {
+        memcpy(d, x, W * sizeof(float));
+        memset(d + W, 0, (Wq - W) * sizeof(float)); /* this row's right padding and the next row's left */
+      }
+      /* the bottom rows (less the left padding written above), the wrap and the slack */
+      memset(d, 0, (g->chan - top - pw - (size_t)s->H * Wq) * sizeof(float));
+      continue;
     }
-    /* the bottom rows (less the left padding written above), the wrap and the slack */
-    memset(d, 0, (plane - top - pw - (size_t)s->H * Wp) * sizeof(float));
+    long a = (long)(ph / (size_t)s->sw), ix0 = (long)(ph % (size_t)s->sw) - s->pw, sw = s->sw;
+    /* the columns of a row inside the input: [lo, hi) */
+    long lo = ix0 < 0 ? (-ix0 + sw - 1) / sw : 0, hi = (long)W - ix0 <= 0 ? 0 : ((long)W - ix0 + sw - 1) / sw;
+    if (hi > (long)Wq) hi = (long)Wq;
+    if (lo > hi) lo = hi;
+    memset(pl, 0, g->phase * sizeof(float));
+    for (size_t i = 0; i < g->hq; i++) {
+      long iy = (long)i * s->sh + a - s->ph;   /* the input row */
+      const float *xr = x + iy * (long)W + ix0;
+      float *row = pl + i * Wq;
+      if (iy < 0 || iy >= s->H) continue;
+      if (sw == 2) /* a constant stride: vectorised */
+        for (long jj = lo; jj < hi; jj++) row[jj] = xr[2 * jj];
+      else
+        for (long jj = lo; jj < hi; jj++) row[jj] = xr[jj * sw];
+    }
+    if (ph + 1 == nph) memset(d + nph * g->phase, 0, (g->chan - nph * g->phase) * sizeof(float));
   }
 }
 
-/* output tile (row panel p, column tile t of group g): the sum over taps (gemm_taps, or gemm_ex per tap
-   chained by acc) into an aligned temporary (ldc NR) with the bias and the activation, then its valid
-   columns (ow < OW) copied out in runs of consecutive outputs */
+/* output tile (row panel p, column tile t of group g): the sum over taps (gemm_taps) with the bias and
+   the activation, in place when the tile lies within one output row, else into an aligned temporary
+   (ldc NR) whose valid columns (ow < OW) are copied out in runs of consecutive outputs */
 static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
   const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, K = (size_t)s->K, nt = (size_t)s->kh * s->kw, cg = K / nt;
-  const size_t Wp = taps_wp(s), F = taps_flat(s), Ti = rt_cdiv(F, NR), plane = taps_chan(s), OHW = (size_t)s->OH * s->OW;
+  const size_t Wp = j->g.wq, F = j->g.flat, Ti = rt_cdiv(F, NR), plane = j->g.chan, OHW = (size_t)s->OH * s->OW;
   size_t im = t / Ti, f0 = t % Ti * NR, cols = F - f0 < NR ? F - f0 : NR, r0 = p * MR;
   size_t rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
   const float *x = j->xp + (im * (size_t)s->C + g * cg) * plane + f0;
@@ -475,14 +466,7 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   int inrow = f0 % Wp + cols <= (size_t)s->OW;
   float *c = inrow ? o + f0 / Wp * s->OW + f0 % Wp : tmp;
   size_t ldc = inrow ? OHW : NR;
-  if (d->gemm_taps)
-    d->gemm_taps(cg, nt, s->boff, a, x, plane, c, ldc, (int)rows, (int)cols, bias, (int)j->act);
-  else
-    for (size_t tap = 0; tap < nt; tap++) {
-      int last = tap + 1 == nt;
-      d->gemm_ex(cg, a + tap * cg * MR, x + s->boff[tap], plane, c, ldc, (int)rows, (int)cols, last ? bias : g_zero_bias,
-                 last ? (int)j->act : ACT_NONE, tap > 0);
-    }
+  d->gemm_taps(cg, nt, s->boff, a, x, plane, c, ldc, (int)rows, (int)cols, bias, (int)j->act);
   for (size_t f = f0; f < f0 + cols && !inrow;) {
     size_t oh = f / Wp, ow = f % Wp;
     if (ow >= (size_t)s->OW) { /* padding columns: to the next row */
@@ -516,15 +500,15 @@ static void taps_share(void *arg, int id_, int nth_) {
     taps_block(j, j->P * id / nth, j->P * (id + 1) / nth, 0, j->T);
 }
 
-/* the batch taps_images at a time: their padded planes (over the threads), then their tiles */
+/* the batch TapsGeo.images at a time: their padded planes (over the threads), then their tiles */
 static void conv_taps(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act) {
   const F32GemmDesc *d = e->kf->gemm;
-  int step = taps_images(s, e->batch);
-  for (int i0 = 0; i0 < n; i0 += step) {
-    int k = n - i0 < step ? n - i0 : step;
+  TapsGeo g = taps_geo(s, e->batch);
+  for (int i0 = 0; i0 < n; i0 += g.images) {
+    int k = n - i0 < g.images ? n - i0 : g.images;
     TapsJob j = {.e = e, .s = s, .in = x + (size_t)i0 * s->C * s->H * s->W, .xp = e->scratch[SCRATCH_0],
-                 .out = y + (size_t)i0 * s->O * s->OH * s->OW, .n = k, .act = act,
-                 .T = (size_t)k * rt_cdiv(taps_flat(s), (size_t)d->nr), .P = rt_cdiv((size_t)s->M, (size_t)d->mr),
+                 .out = y + (size_t)i0 * s->O * s->OH * s->OW, .g = g, .n = k, .act = act,
+                 .T = (size_t)k * rt_cdiv(g.flat, (size_t)d->nr), .P = rt_cdiv((size_t)s->M, (size_t)d->mr),
                  .threads = pool_threads()};
     pool_for((long)k * s->C * s->sh * s->sw, taps_pad, &j);
     if (j.T * j.P == 1) j.threads = 1;
