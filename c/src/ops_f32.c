@@ -435,13 +435,14 @@ static void taps_pad(void *arg, long q0, long q1) {
     memset(pl, 0, g->phase * sizeof(float));
     for (size_t i = 0; i < g->hq; i++) {
       long iy = (long)i * s->sh + a - s->ph;   /* the input row */
-      const float *xr = x + iy * (long)W + ix0;
-      float *row = pl + i * Wq;
-      if (iy < 0 || iy >= s->H) continue;
+      if (iy < 0 || iy >= s->H || lo >= hi) continue;
+      const float *xr = x + iy * (long)W + ix0 + lo * sw;   /* its column of jj = lo */
+      float *row = pl + i * Wq + lo;
+      long n = hi - lo;
       if (sw == 2) /* a constant stride: vectorised */
-        for (long jj = lo; jj < hi; jj++) row[jj] = xr[2 * jj];
+        for (long jj = 0; jj < n; jj++) row[jj] = xr[2 * jj];
       else
-        for (long jj = lo; jj < hi; jj++) row[jj] = xr[jj * sw];
+        for (long jj = 0; jj < n; jj++) row[jj] = xr[jj * sw];
     }
     if (ph + 1 == nph) memset(d + nph * g->phase, 0, (g->chan - nph * g->phase) * sizeof(float));
   }
