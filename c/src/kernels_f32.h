@@ -24,6 +24,13 @@ typedef void (*f32_gemm_fn)(size_t k, const float *a, const float *b, float *c, 
    copying them, and compute the edge tiles without a temporary. Optional (NULL: the driver packs). */
 typedef void (*f32_gemm_ex_fn)(size_t k, const float *a, const float *b, size_t ldb, float *c, size_t ldc, int m, int n,
                                const float *bias, int act, int acc);
+/* an implicit convolution's tile (gemm_ex over taps, the sum kept in registers): rows [0, m) and columns
+   [0, n) of C = act(sum over taps t < nt of A_t·B_t + bias), where A_t is the panel's rows [t*k, (t+1)*k)
+   (a + t*k*MR on) and B_t is read in place as b[boff[t] + kk*ldb + j] for j < n; every element is one sum
+   over t, then kk, in increasing order (as nt chunked gemm_ex calls, bit for bit), then + bias, then the
+   activation. Optional (NULL: convolutions go through im2col). */
+typedef void (*f32_gemm_taps_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, const float *b, size_t ldb,
+                                 float *c, size_t ldc, int m, int n, const float *bias, int act);
 /* packs rows [0, M) of the row-major M x K weights w into ceil(M/mr) panels, zero padded, at ap */
 typedef void (*f32_pack_a_fn)(const float *w, size_t M, size_t K, int mr, float *ap);
 
@@ -33,6 +40,7 @@ typedef struct {
   f32_gemm_fn gemm;
   f32_pack_a_fn pack_a;
   f32_gemm_ex_fn gemm_ex; /* NULL if the kernel has none */
+  f32_gemm_taps_fn gemm_taps; /* NULL if the kernel has none */
 } F32GemmDesc;
 
 /* one channel plane of a depthwise convolution: out[OH x OW] = act(bias + sum w[ky*kw+kx] * in[...]),
@@ -59,6 +67,9 @@ typedef struct {
 extern const F32GemmDesc f32_gemm_6x16__ref_desc;
 extern const F32DwDesc f32_dwconv__ref_desc;
 void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap); /* ap[p][k][r] (kernels/ref) */
+/* the same layout with each row's K = cg x nt columns (channel, tap) taken in (tap, channel) order: ap[p][t*cg + c][r]
+   = w[row][c*nt + t] (an implicit convolution's panels; nt = 1: f32_pack_a_panels) */
+void f32_pack_a_taps(const float *w, size_t M, size_t K, size_t nt, int mr, float *ap);
 void f32_act__ref(float *y, size_t n, int act);
 #if defined(__x86_64__)
 extern const F32GemmDesc f32_gemm_6x16__avx2_desc;

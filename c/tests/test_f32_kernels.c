@@ -58,6 +58,51 @@ static void test_gemm_ex(const F32GemmDesc *d, size_t k, const float *a, const f
   free(b2), free(c2);
 }
 
+/* d->gemm_taps (an implicit convolution's tile): nt taps of k rows each, tap t's B read in place at
+   b + boff[t] (offsets that overlap, rows at stride ldb, NaN past column n), must equal nt gemm_ex calls
+   chained by acc (the first from 0, the last with bias and act) bit for bit, and leave the rest of C alone */
+static void test_gemm_taps(const F32GemmDesc *d, uint64_t *r) {
+  size_t ks[] = {1, 2, 5, 16, 17, 64, 129}, nts[] = {1, 2, 3, 9, 25};
+  int MR = d->mr, NR = d->nr, calls = 0;
+  for (size_t ik = 0; ik < sizeof ks / sizeof *ks; ik++)
+    for (size_t it = 0; it < sizeof nts / sizeof *nts; it++) {
+      size_t k = ks[ik], nt = nts[it], K = k * nt, ldb = (size_t)NR + 11, ldc = (size_t)NR + 5;
+      int act = (int)((ik + it) % ACT_COUNT), m = 1 + (int)((ik * 5 + it) % (size_t)MR);
+      int n = (int)((ik * 7 + it * 3) % (size_t)NR) + 1;
+      if (it == 1) n = NR, m = MR;   /* a whole tile */
+      ptrdiff_t boff[25];
+      for (size_t t = 0; t < nt; t++) boff[t] = (ptrdiff_t)((t * 13) % 7 + (t / 3) * ldb);   /* shifts and rows */
+      size_t blen = (k + nt) * ldb + 16;
+      float *w = malloc(K * MR * sizeof(float)), *a = malloc(K * MR * sizeof(float)), *b = malloc(blen * sizeof(float));
+      float *c = malloc(MR * ldc * sizeof(float)), *c2 = malloc(MR * ldc * sizeof(float)), bias[F32_MAX_MR], zero[F32_MAX_MR] = {0};
+      rng_fill(r, w, K * MR, -1, 1), rng_fill(r, b, blen, -1, 1), rng_fill(r, bias, (size_t)MR, -2, 2);
+      /* what a tap may read: its columns [0, n) of k rows from its offset; the rest NaN (a column past n that
+         were read would show) */
+      unsigned char *used = calloc(blen, 1);
+      for (size_t t = 0; t < nt; t++)
+        for (size_t kk = 0; kk < k; kk++)
+          for (int j = 0; j < n; j++) used[(size_t)boff[t] + kk * ldb + (size_t)j] = 1;
+      for (size_t i = 0; i < blen; i++)
+        if (!used[i]) b[i] = NAN;
+      d->pack_a(w, (size_t)MR, K, MR, a);
+      for (size_t i = 0; i < MR * ldc; i++) c[i] = c2[i] = 12345.0f;
+      d->gemm_taps(k, nt, boff, a, b, ldb, c, ldc, m, n, bias, act);
+      for (size_t t = 0; t < nt; t++)
+        d->gemm_ex(k, a + t * k * MR, b + boff[t], ldb, c2, ldc, m, n, t + 1 == nt ? bias : zero, t + 1 == nt ? act : ACT_NONE,
+                   t > 0);
+      for (int i = 0; i < MR; i++)
+        for (size_t j = 0; j < ldc; j++) {
+          float x = c2[i * ldc + j], y = c[i * ldc + j];
+          int inside = i < m && j < (size_t)n;
+          CHECK((x == y || (x != x && y != y)) && (inside || y == 12345.0f) && (!inside || y == y),
+                "%s gemm_taps k=%zu nt=%zu m=%d n=%d act=%d: c[%d][%zu] = %.9g, gemm_ex %.9g", d->name, k, nt, m, n, act, i, j, y, x);
+        }
+      calls++;
+      free(w), free(a), free(b), free(c), free(c2), free(used);
+    }
+  CHECK(calls > 0, "%s: no gemm_taps case ran", d->name);
+}
+
 /* the GEMM of descriptor d on M <= mr rows of row-major weights packed by d->pack_a */
 static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
   size_t ks[] = {1, 2, 3, 5, 7, 15, 16, 17, 31, 64, 97, 255, 256, 257, 1021, 4608};
@@ -168,6 +213,27 @@ static void test_pack_rows(const F32GemmDesc *d, uint64_t *r) {
   }
 }
 
+/* f32_pack_a_taps = f32_pack_a_panels of the weights with each row's (channel, tap) columns reordered to
+   (tap, channel), padding rows included */
+static void test_pack_taps(uint64_t *r) {
+  size_t shapes[][4] = {{1, 1, 1, 12}, {13, 3, 9, 12}, {25, 7, 4, 6}, {5, 64, 9, 12}, {17, 2, 49, 8}};   /* M, cg, nt, mr */
+  for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+    size_t M = shapes[i][0], cg = shapes[i][1], nt = shapes[i][2], K = cg * nt, P = (M + shapes[i][3] - 1) / shapes[i][3];
+    int mr = (int)shapes[i][3];
+    float *w = malloc(M * K * sizeof(float)), *re = malloc(M * K * sizeof(float));
+    float *a = malloc(P * mr * K * sizeof(float)), *b = malloc(P * mr * K * sizeof(float));
+    rng_fill(r, w, M * K, -1, 1);
+    for (size_t o = 0; o < M; o++)
+      for (size_t c = 0; c < cg; c++)
+        for (size_t t = 0; t < nt; t++) re[o * K + t * cg + c] = w[o * K + c * nt + t];
+    memset(a, 0xff, P * mr * K * sizeof(float));   /* NaN: every element must be written */
+    f32_pack_a_taps(w, M, K, nt, mr, a);
+    f32_pack_a_panels(re, M, K, mr, b);
+    CHECK(memcmp(a, b, P * mr * K * sizeof(float)) == 0, "f32_pack_a_taps M=%zu cg=%zu nt=%zu mr=%d differs", M, cg, nt, mr);
+    free(w), free(re), free(a), free(b);
+  }
+}
+
 int main(void) {
   uint64_t r = 42;
   int tested = 0;
@@ -177,11 +243,14 @@ int main(void) {
     const F32Kernels *kt = f32_kernels_for(dispatch_isa(i));
     tested++;
     test_gemm(kt->gemm, &r);
+    if (kt->gemm->gemm_taps) test_gemm_taps(kt->gemm, &r);
     test_pack_rows(kt->gemm, &r);
     test_dw(kt->dw, ref->dw, &r);
     test_act(kt, &r);
-    printf("test_f32_kernels: %s: %s, %s, act\n", kt->isa, kt->gemm->name, kt->dw->name);
+    printf("test_f32_kernels: %s: %s%s, %s, act\n", kt->isa, kt->gemm->name, kt->gemm->gemm_taps ? " (+ gemm_taps)" : "",
+           kt->dw->name);
   }
+  test_pack_taps(&r);
   const F32Kernels *best = f32_kernels();
   printf("test_f32_kernels: %s (%d ISA table(s) tested; in use: %s, %s)\n", g_failures ? "FAILED" : "ok", tested,
          best->gemm->name, best->dw->name);

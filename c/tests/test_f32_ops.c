@@ -204,6 +204,27 @@ int main(void) {
       {600, 7, 7, 13, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2, 1},  /* K = 600: two K chunks, 49 pixels */
       {16, 8, 8, 25, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0},   /* 64 pixels: two full tiles, rows 25 */
       {5, 1, 40, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 1},    /* one row of 40, sigmoid */
+      /* stride 1, not 1x1 unpadded: the implicit convolution where the kernel has gemm_ex (padded rows of
+         W + pw: a 32-column flat tile spans rows, its padding columns dropped) */
+      {37, 33, 31, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* primes, rows of 32 padded, 13 rows: a panel of 1 */
+      {5, 7, 32, 25, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1},    /* width 32, 25 rows */
+      {6, 5, 33, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 0},    /* width 33, 12 rows, no bias */
+      {9, 12, 11, 14, 3, 3, 1, 1, 2, 1, 2, 2, 1, 1, 1},   /* dilation 2, padding 2 x 1 */
+      {4, 10, 9, 7, 3, 5, 1, 1, 0, 2, 1, 1, 1, 0, 1},     /* 3x5, no row padding */
+      {7, 6, 8, 11, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1},     /* 1x1 padded: one tap, the border = act(bias) */
+      {6, 9, 9, 8, 3, 3, 1, 1, 3, 3, 1, 1, 1, 0, 1},      /* padding wider than the window */
+      {8, 9, 13, 10, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1},    /* groups 2 */
+      {300, 4, 4, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 300 channels per tap, a map of less than a tile */
+      {3, 16, 16, 5, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 1},    /* even window, no padding: rows of W */
+      {16, 7, 40, 20, 3, 1, 1, 1, 1, 0, 3, 1, 1, 3, 1},   /* 3x1, dilation 3 x 1, no column padding */
+      {72, 62, 60, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* an image's planes over 1 MiB: a batch in passes */
+      /* strided windows: the implicit convolution on phase planes */
+      {3, 37, 35, 13, 7, 7, 2, 2, 3, 3, 1, 1, 1, 1, 1},   /* a stem, odd sizes */
+      {17, 15, 16, 25, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2, 1},  /* 3x3 stride 2, rows 25 */
+      {6, 20, 19, 7, 3, 3, 3, 3, 0, 2, 1, 1, 1, 0, 1},    /* stride 3, padding 0 x 2 */
+      {5, 11, 34, 9, 3, 2, 2, 1, 1, 1, 2, 3, 1, 3, 0},    /* stride 2 x 1, dilation 2 x 3, 3x2 */
+      {8, 9, 10, 12, 2, 2, 2, 2, 0, 0, 1, 1, 2, 1, 1},    /* 2x2 stride 2 (phase per tap), groups 2 */
+      {4, 6, 6, 6, 3, 3, 2, 2, 4, 4, 1, 1, 1, 0, 1},      /* padding wider than the window */
   };
   for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
   ConvCase lins[] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1}, {17, 1, 1, 37, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1},
