@@ -304,10 +304,13 @@ static void conv_tasks(void *arg, long t0, long t1) {
   const Q8Kernels *k = j->e->kq;
   int Wp = s->W + 2 * s->pw, F = (s->OH - 1) * Wp + s->OW, mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
   size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
+  long ncb = (F + CONV_CB - 1) / CONV_CB;
+  int rows_first = ncb < 2 * (long)pool_threads();   /* few column blocks: t = row block * ncb + column block */
   for (long t = t0; t < t1; t++) {
-    int r0 = (int)(t % mt) * CONV_RB, f0 = (int)(t / mt) * CONV_CB, oc = j->gi * s->M + r0;
+    long rbk = rows_first ? t / ncb : t % mt, cbk = rows_first ? t % ncb : t / mt;
+    int r0 = (int)rbk * CONV_RB, f0 = (int)cbk * CONV_CB, oc = j->gi * s->M + r0;
     Q8Conv c = { imin(CONV_RB, s->M - r0), cig, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, Wp, conv_plane(s),
-                 s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)(t % mt) * rb_bytes, j->e->scratch[SCRATCH_2] };
+                 s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes, j->e->scratch[SCRATCH_2] };
     Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, j->e->m->values[j->op->out].zero_point, j->op->qmin,
                     j->op->qmax, (int8_t *)j->y + (ptrdiff_t)oc * j->N, j->N, 1 };
     k->sq8_conv(&c, &ep, f0, imin(F, f0 + CONV_CB));
