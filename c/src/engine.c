@@ -51,6 +51,14 @@ void *engine_alloc_packed(Engine *e, size_t bytes) {
    kernel gives zeroed as each page is first touched (a memset first would touch every page twice:
    the kernel's zeroing, then ours); a small one rt_alloc64. Release with zfree(p, the same bytes). */
 enum { ZMAP_MIN = 256 << 10 };
+
+/* A model whose activations take more than this for one image (its arena at batch 1) runs a batch one
+   image at a time through all the ops, with an arena for one image: batched, each layer's tensors for
+   all the images left the caches between layers. Measured (Sapphire Rapids, 2 threads, batch 8 against
+   1): ResNet50 f32 (9.2 MiB an image) 0.95 -> 1.0x throughput, dq8 0.92 -> 1.0x; ResNet18 f32 (3.8 MiB)
+   and MobileNetV2 f32 (5.7 MiB) gain from batching (1.03x, 1.06x: weights reused across images) and
+   keep it. */
+#define CHUNK_ARENA ((size_t)8 << 20)
 static void *zalloc(size_t bytes) {
   if (bytes < ZMAP_MIN) return rt_alloc64(bytes);
   void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -162,7 +170,13 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   }
   Engine *e = calloc(1, sizeof *e);
   if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
-  e->m = m, e->batch = batch, e->ops = table_of(m->kind), e->kf = f32_kernels(), e->kq = q8_kernels(m->kind);
+  e->m = m, e->batch = e->max_n = batch, e->ops = table_of(m->kind), e->kf = f32_kernels(), e->kq = q8_kernels(m->kind);
+  if (batch > 1) {   /* large activations: a batch goes through the ops one image at a time (CHUNK_ARENA) */
+    size_t *offs = calloc(m->n_values, sizeof *offs);
+    if (!offs) goto oom;
+    if (plan_arena_size(m, 1, offs) > CHUNK_ARENA) e->batch = 1;
+    free(offs);
+  }
   e->kdw = q8_dw(), e->kdq8dw = q8_dq8dw();
   e->st = calloc(m->n_ops, sizeof *e->st);
   const char *prof = getenv("TINYRUNTIME_PROFILE");
@@ -180,7 +194,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
     if (e->scratch_bytes[k] == SIZE_MAX) goto oom;
   /* the input (value 0) is read where the caller keeps it: no bytes in the arena */
   size_t asize = e->op_need && !e->scratch_bytes[SCRATCH_1] && !e->scratch_bytes[SCRATCH_2] ? plan_with_scratch(e)
-                                                                                             : plan_arena_size(m, batch, e->offs);
+                                                                                             : plan_arena_size(m, e->batch, e->offs);
   if (asize == SIZE_MAX || !(e->arena = zalloc(asize))) goto oom;
   e->arena_bytes = asize;
   if (!e->op_soff)
@@ -198,8 +212,16 @@ oom:
 }
 
 int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, size_t errlen) {
-  if (n < 1 || n > e->batch) return rt_fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->batch);
+  if (n < 1 || n > e->max_n) return rt_fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->max_n);
   const Model *m = e->m;
+  if (n > e->batch) {   /* one image (e->batch) at a time: the same ops on each, so the same results */
+    size_t in_el = value_elems(&m->values[0]), cls = m->n_classes;
+    for (int i = 0; i < n; i += e->batch) {
+      int k = n - i < e->batch ? n - i : e->batch;
+      if (engine_forward(e, in + (size_t)i * in_el, k, logits + (size_t)i * cls, err, errlen)) return -1;
+    }
+    return 0;
+  }
   e->in = in;
   for (uint32_t i = 0; i < m->n_ops; i++) {
     if (e->op_soff) {

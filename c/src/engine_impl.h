@@ -40,7 +40,8 @@ typedef struct {
 
 struct Engine {
   const Model *m;
-  int batch;
+  int batch;                  /* images per pass through the ops (what the builds size for) */
+  int max_n;                  /* images per engine_forward: batch, or more run one at a time (CHUNK_ARENA) */
   const OpImpl *ops;          /* the kind's table, by op type */
   const F32Kernels *kf;       /* kernels in use */
   const Q8Kernels *kq;
