@@ -24,7 +24,8 @@ static float xs[NF][C0 * H0 * W0];
 static int64_t clampl(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 static int64_t rq(int64_t a, int64_t m, int s) { return (a * m + ((int64_t)1 << (s - 1))) >> s; }
 
-/* ---------------- sq8: QUANTIZE, CONV 3x3/2 (ReLU), depthwise CONV, ADD, MAXPOOL, ADAPTIVE_AVG, FLATTEN, LINEAR, DEQUANTIZE */
+/* ---------------- sq8: QUANTIZE, CONV 3x3/1 (ReLU; on AMX and AVX-512 VNNI the implicit convolution), depthwise
+   CONV, ADD, MAXPOOL, ADAPTIVE_AVG, FLATTEN, LINEAR, DEQUANTIZE */
 #define O1 5
 static int8_t w1[O1 * C0 * 9], w2[O1 * 9], w3[NCLS * O1];
 static int32_t b1[O1], m1[O1], s1[O1], b2[O1], m2[O1], s2[O1], b3[NCLS], m3[NCLS], s3[NCLS];
@@ -55,7 +56,7 @@ static void sq8_naive(const float *x, double *logits) {
   int8_t q[C0 * H0 * W0], a[O1 * 25 * 25], b[O1 * 25 * 25], c[O1 * 25 * 25], d[O1 * 25 * 25], e[O1], f[NCLS];
   for (int i = 0; i < C0 * H0 * W0; i++) q[i] = (int8_t)clampl((int64_t)nearbyintf(x[i] / sc[1]) + zp[1], -128, 127);
   int h, w, h2, w2_;
-  sq8_conv(q, C0, H0, W0, O1, 3, 2, 1, 1, w1, b1, m1, s1, zp[1], zp[2], zp[2], 127, a, &h, &w);
+  sq8_conv(q, C0, H0, W0, O1, 3, 1, 1, 1, w1, b1, m1, s1, zp[1], zp[2], zp[2], 127, a, &h, &w);
   sq8_conv(a, O1, h, w, O1, 3, 1, 1, O1, w2, b2, m2, s2, zp[2], zp[3], -128, 127, b, &h2, &w2_);
   for (int i = 0; i < O1 * h * w; i++)   /* ADD: m_a = 2^30 * sa/sy, m_b = 2^30 * sb/sy, shift 30 */
     c[i] = (int8_t)clampl(zp[4] + (((int64_t)(a[i] - zp[2]) * 894784853 + (int64_t)(b[i] - zp[3]) * 715827883 +
@@ -101,7 +102,7 @@ static void fill_mq(int32_t *b, int32_t *m, int32_t *s, int n) {
 /* the sq8 model; bad = 1: value 2's scale is 0 (runq must refuse it naming op 1) */
 static unsigned char *sq8_model(size_t *size, int bad) {
   MW *m = mw_new(KIND_SQ8, C0, H0, W0, NCLS);
-  int h = (H0 + 2 - 3) / 2 + 1, w = (W0 + 2 - 3) / 2 + 1, ph = (h + 1) / 2, pw = (w + 1) / 2;
+  int h = H0 + 2 - 3 + 1, w = W0 + 2 - 3 + 1, ph = (h + 1) / 2, pw = (w + 1) / 2;
   uint32_t v[9];
   v[0] = 0;
   v[1] = mw_value_q(m, C0, H0, W0, DT_I8, sc[1], zp[1]);
@@ -119,7 +120,7 @@ static unsigned char *sq8_model(size_t *size, int bad) {
                      qparam(m, DT_I32, O1, 0, s2), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
   uint32_t p3[8] = { qparam(m, DT_I8, NCLS, O1, w3), qparam(m, DT_I32, NCLS, 0, b3), qparam(m, DT_I32, NCLS, 0, m3),
                      qparam(m, DT_I32, NCLS, 0, s3), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
-  int32_t aq[16] = { 0 }, ac1[16] = { O1, C0, 3, 3, 2, 2, 1, 1, 1, 1, 1 }, ac2[16] = { O1, O1, 3, 3, 1, 1, 1, 1, 1, 1, O1 };
+  int32_t aq[16] = { 0 }, ac1[16] = { O1, C0, 3, 3, 1, 1, 1, 1, 1, 1, 1 }, ac2[16] = { O1, O1, 3, 3, 1, 1, 1, 1, 1, 1, O1 };
   int32_t aadd[16] = { 894784853, 715827883, 30 }, amp[16] = { 2, 2, 2, 2, 0, 0, 1, 1, 1 }, aad[16] = { 1, 1 };
   int32_t alin[16] = { NCLS, O1 };
   uint32_t i01 = v[0], i1 = v[1], i2 = v[2], i3 = v[3], i23[2] = { v[2], v[3] }, i4 = v[4], i5 = v[5], i6 = v[6], i7 = v[7], i8 = v[8];
