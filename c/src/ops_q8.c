@@ -118,6 +118,19 @@ static void pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *w
   pool_for((long)rt_mul_sat((size_t)s->groups, j.nb), pack_blocks, &j);
 }
 
+/* sq8: the op's per-channel bias, multiplier and shift copied out of the file (its data may be
+   unaligned in a buffer), the file's pages of them given back */
+static int sq8_requant_params(Engine *e, const Op *op, OpState *s) {
+  const Model *m = e->m;
+  size_t O = (size_t)s->O;
+  if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
+  memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);
+  memcpy(s->mult, op_param(m, op, P_SQ8_MULT)->data, 4 * O);
+  memcpy(s->shift, op_param(m, op, P_SQ8_SHIFT)->data, 4 * O);
+  for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) model_release(m, op_param(m, op, sl)->data, 4 * O);
+  return 0;
+}
+
 static int build_gemm(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
   const Q8Kernels *k = e->kq;
@@ -131,11 +144,7 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
   s->a_elems = k->a_elems(s->M, s->G, s->gs);
   size_t O = (size_t)s->O;
   if (sq8 && s->depthwise) {   /* the direct kernel reads the weights in place: nothing to pack */
-    if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
-    memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);
-    memcpy(s->mult, op_param(m, op, P_SQ8_MULT)->data, 4 * O);
-    memcpy(s->shift, op_param(m, op, P_SQ8_SHIFT)->data, 4 * O);
-    for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) model_release(m, op_param(m, op, sl)->data, 4 * O);
+    if (sq8_requant_params(e, op, s)) return -1;
     return 0;
   }
   if (!sq8 && s->depthwise && s->K <= Q8_DQ8DW_MAXK) {   /* the direct kernel: weights and zero points in place */
@@ -157,21 +166,13 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
     ConvPackJob pj = { k, s, w, (size_t)(s->M + CONV_RB - 1) / CONV_RB };
     pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), conv_pack_blocks, &pj);
     model_release(m, w, rt_mul_sat((size_t)s->O, (size_t)s->K));
-    if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
-    memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);
-    memcpy(s->mult, op_param(m, op, P_SQ8_MULT)->data, 4 * O);
-    memcpy(s->shift, op_param(m, op, P_SQ8_SHIFT)->data, 4 * O);
-    for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) model_release(m, op_param(m, op, sl)->data, 4 * O);
+    if (sq8_requant_params(e, op, s)) return -1;
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4));
     return 0;
   }
   if (!(s->A = engine_alloc_packed(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   if (sq8) {
-    if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
-    memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);   /* copies: the data may be unaligned in a buffer */
-    memcpy(s->mult, op_param(m, op, P_SQ8_MULT)->data, 4 * O);
-    memcpy(s->shift, op_param(m, op, P_SQ8_SHIFT)->data, 4 * O);
-    for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) model_release(m, op_param(m, op, sl)->data, 4 * O);
+    if (sq8_requant_params(e, op, s)) return -1;
     pack_release(e, s, w, NULL);
   } else {
     size_t nsc = O * (size_t)s->G;
