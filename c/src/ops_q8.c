@@ -60,6 +60,8 @@ static int implicit_sq8(const Q8Kernels *k, const OpState *s) {
 static size_t conv_plane(const OpState *s) {
   return ((size_t)s->H + 2 * (size_t)s->ph) * ((size_t)s->W + 2 * (size_t)s->pw) + Q8_CONV_SLACK;
 }
+/* the flat columns of the output (Q8Conv: oh * Wp + ow, the last row's padding columns left out) */
+static int conv_flat(const OpState *s) { return (s->OH - 1) * (s->W + 2 * s->pw) + s->OW; }
 static int conv_quads(const Q8Kernels *k, const OpState *s) {
   return (int)q8_round_up((size_t)(s->C / s->groups + 3) / 4, (size_t)k->conv_cq);
 }
@@ -308,7 +310,7 @@ static void conv_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
   const Q8Kernels *k = j->e->kq;
-  int Wp = s->W + 2 * s->pw, F = (s->OH - 1) * Wp + s->OW, mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
+  int Wp = s->W + 2 * s->pw, F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
   size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
   long ncb = (F + CONV_CB - 1) / CONV_CB;
   int rows_first = ncb < 2 * (long)pool_threads();   /* few column blocks: t = row block * ncb + column block */
@@ -496,8 +498,8 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op->out) + i * out_img * es;
       if (j.sq8 && implicit_sq8(k, s)) {
-        int Wp = s->W + 2 * s->pw, F = (s->OH - 1) * Wp + s->OW;
-        phase(conv_quads(k, s), quad_tasks, &j, (double)s->C / s->groups * (s->H + 2 * s->ph) * Wp, 0);
+        int F = conv_flat(s);
+        phase(conv_quads(k, s), quad_tasks, &j, (double)conv_plane(s) * (s->C / s->groups), 0);
         phase((long)((F + CONV_CB - 1) / CONV_CB) * ((s->M + CONV_RB - 1) / CONV_RB), conv_tasks, &j,
               (double)s->K * F * s->M, 0);
         continue;
