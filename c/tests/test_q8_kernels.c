@@ -616,6 +616,7 @@ int main(void) {
   test_im2col(4, 40, 150, 1, 3, 3, 1, 1, 1, 1, 1, 1);  /* padded planes too large for the stack buffer */
   test_im2col(12, 60, 58, 1, 3, 3, 1, 1, 1, 1, 1, 1);  /* many rows per call: done in pieces of channels */
   test_im2col(12, 61, 59, 1, 3, 3, 2, 2, 1, 1, 1, 1);
+  test_im2col(2, 130, 1, 1, 3, 1, 1, 1, 1, 0, 1, 1);   /* one-column rows: dq8's column runs of over 64 row pieces */
   if (fails) { fprintf(stderr, "test_q8_kernels: %d failures\n", fails); return 1; }
   printf("test_q8_kernels: ok\n");
   return 0;

@@ -145,49 +145,43 @@ void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh
 
 void q8_im2col_f32_cols(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw,
                         int dh, int dw, int OW, int K, int p0, int p1, float *X, ptrdiff_t ldx) {
-  /* the columns' pieces of output rows (at most 64, else one row at a time): found once, then every
+  /* the columns in runs of at most MAXSEG pieces of output rows: a run's pieces are found once, then every
      row k = (ci, ky, kx) walks them, counting (ci, ky, kx) up without divisions */
   enum { MAXSEG = 64 };
-  int soh[MAXSEG], sow[MAXSEG], sn[MAXSEG], ns = 0;
-  for (int p = p0; p < p1 && ns < MAXSEG;) {
-    int oh = p / OW, ow0 = p % OW, n = OW - ow0 < p1 - p ? OW - ow0 : p1 - p;
-    soh[ns] = oh, sow[ns] = ow0, sn[ns++] = n;
-    p += n;
-  }
-  if (ns == MAXSEG && (p1 - p0) > 0) {   /* more pieces than that (very narrow rows): column by column */
-    int done = 0;
-    for (int i = 0; i < ns; i++) done += sn[i];
-    if (p0 + done < p1) {
-      q8_im2col_f32_cols(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OW, K, p0, p0 + done, X, ldx);
-      q8_im2col_f32_cols(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OW, K, p0 + done, p1, X + done, ldx);
-      return;
+  int soh[MAXSEG], sow[MAXSEG], sn[MAXSEG];
+  for (int pa = p0, pb; pa < p1; pa = pb) {
+    int ns = 0;
+    for (pb = pa; pb < p1 && ns < MAXSEG; ns++) {
+      int oh = pb / OW, ow0 = pb % OW, n = OW - ow0 < p1 - pb ? OW - ow0 : p1 - pb;
+      soh[ns] = oh, sow[ns] = ow0, sn[ns] = n;
+      pb += n;
     }
-  }
-  int ci = ci0, ky = 0, kx = 0;
-  for (int k = 0; k < K; k++) {
-    const float *xc = x + (size_t)ci * H * W;
-    int off = kx * dw - pw;
-    float *r = X + (ptrdiff_t)k * ldx;
-    for (int sg = 0; sg < ns; sg++) {
-      int n = sn[sg], ih = soh[sg] * sh - ph + ky * dh;
-      if (ih < 0 || ih >= H) {
-        memset(r, 0, (size_t)n * sizeof(float));
+    int ci = ci0, ky = 0, kx = 0;
+    for (int k = 0; k < K; k++) {
+      const float *xc = x + (size_t)ci * H * W;
+      int off = kx * dw - pw;
+      float *r = X + (ptrdiff_t)k * ldx + (pa - p0);
+      for (int sg = 0; sg < ns; sg++) {
+        int n = sn[sg], ih = soh[sg] * sh - ph + ky * dh;
+        if (ih < 0 || ih >= H) {
+          memset(r, 0, (size_t)n * sizeof(float));
+          r += n;
+          continue;
+        }
+        int c0 = sow[sg] * sw + off;   /* input column of piece element i: c0 + i*sw */
+        const float *src = xc + (size_t)ih * W + c0;
+        int lo = c0 >= 0 ? 0 : (-c0 + sw - 1) / sw;                /* valid i: 0 <= c0 + i*sw < W */
+        int hi = W - c0 <= 0 ? 0 : (W - c0 + sw - 1) / sw;
+        if (hi > n) hi = n;
+        if (lo > hi) lo = hi;
+        if (lo) memset(r, 0, (size_t)lo * sizeof(float));
+        if (sw == 1) memcpy(r + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+        else for (int i = lo; i < hi; i++) r[i] = src[(ptrdiff_t)i * sw];
+        if (hi < n) memset(r + hi, 0, (size_t)(n - hi) * sizeof(float));
         r += n;
-        continue;
       }
-      int c0 = sow[sg] * sw + off;   /* input column of piece element i: c0 + i*sw */
-      const float *src = xc + (size_t)ih * W + c0;
-      int lo = c0 >= 0 ? 0 : (-c0 + sw - 1) / sw;                /* valid i: 0 <= c0 + i*sw < W */
-      int hi = W - c0 <= 0 ? 0 : (W - c0 + sw - 1) / sw;
-      if (hi > n) hi = n;
-      if (lo > hi) lo = hi;
-      if (lo) memset(r, 0, (size_t)lo * sizeof(float));
-      if (sw == 1) memcpy(r + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
-      else for (int i = lo; i < hi; i++) r[i] = src[(ptrdiff_t)i * sw];
-      if (hi < n) memset(r + hi, 0, (size_t)(n - hi) * sizeof(float));
-      r += n;
+      if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, ci++;
     }
-    if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, ci++;
   }
 }
 #if defined(__GNUC__) && !defined(__clang__)
