@@ -109,8 +109,8 @@ void engine_free(Engine *e) {
   if (e->st)
     for (uint32_t i = 0; i < e->m->n_ops; i++) {
       OpState *s = &e->st[i];
-      free(s->apack), free(s->bias), free(s->A), free(s->qbias), free(s->mult), free(s->shift), free(s->ws), free(s->bf), free(s->boff);
-      free(s->aconv);
+      free(s->apack), free(s->bias), free(s->A), free(s->qbias), free(s->mult), free(s->shift), free(s->ws), free(s->bf), free(s->boff),
+          free(s->aconv);
     }
   free(e->st);
   free(e->offs);
@@ -172,18 +172,15 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   Engine *e = calloc(1, sizeof *e);
   if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
   e->m = m, e->batch = e->max_n = batch, e->ops = table_of(m->kind), e->kf = f32_kernels(), e->kq = q8_kernels(m->kind);
-  if (batch > 1) {   /* large activations: a batch goes through the ops one image at a time (CHUNK_ARENA) */
-    size_t *offs = calloc(m->n_values, sizeof *offs);
-    if (!offs) goto oom;
-    if (plan_arena_size(m, 1, offs) > CHUNK_ARENA) e->batch = 1;
-    free(offs);
-  }
   e->kdw = q8_dw(), e->kdq8dw = q8_dq8dw();
   e->st = calloc(m->n_ops, sizeof *e->st);
   const char *prof = getenv("TINYRUNTIME_PROFILE");
   if (prof && *prof && strcmp(prof, "0") != 0 && !(e->prof_ms = calloc(m->n_ops, sizeof *e->prof_ms))) goto oom;
   e->offs = calloc(m->n_values, sizeof *e->offs);
   if (!e->st || !e->offs) goto oom;
+  /* large activations: a batch goes through the ops one image at a time (CHUNK_ARENA; offs is planned
+     again below) */
+  if (batch > 1 && plan_arena_size(m, 1, e->offs) > CHUNK_ARENA) e->batch = 1;
   if (m->kind == KIND_F32 && !(e->op_need = calloc((size_t)m->n_ops * N_SCRATCH, sizeof *e->op_need))) goto oom;
   for (uint32_t i = 0; i < m->n_ops; i++) {
     const Op *op = &m->ops[i];
