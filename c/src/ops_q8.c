@@ -304,8 +304,9 @@ static void quad_tasks(void *arg, long q0, long q1) {
 }
 
 /* sq8 implicit convolution: tasks [t0, t1) of CONV_RB rows x CONV_CB flat columns, t = column block *
-   row blocks + row block (the threads split the columns; a narrow output, the rows: at batch 1 each
-   thread then reads only its share of a 7x7 layer's weights) */
+   row blocks + row block, so the threads split the columns; with fewer than two column blocks per
+   thread, t = row block * column blocks + column block, so they split the rows (each then reads only its
+   share of the weights: ResNet's 14x14 and 7x7 layers at batch 1) */
 static void conv_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
@@ -313,7 +314,7 @@ static void conv_tasks(void *arg, long t0, long t1) {
   int Wp = s->W + 2 * s->pw, F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
   size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
   long ncb = (F + CONV_CB - 1) / CONV_CB;
-  int rows_first = ncb < 2 * (long)pool_threads();   /* few column blocks: t = row block * ncb + column block */
+  int rows_first = ncb < 2 * (long)pool_threads();
   for (long t = t0; t < t1; t++) {
     long rbk = rows_first ? t / ncb : t % mt, cbk = rows_first ? t % ncb : t / mt;
     int r0 = (int)rbk * CONV_RB, f0 = (int)cbk * CONV_CB, oc = j->gi * s->M + r0;
