@@ -260,6 +260,7 @@ void q8_sq8_add(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t 
 #if defined(__x86_64__)
 void q8_sq8_add__avx512f(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy, int32_t ma,
                          int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);   /* the same, AVX-512 */
+void q8_sq8_quantize__avx512f(const float *x, size_t n, float s, int32_t z, int8_t *y);             /* the same, AVX-512 */
 #endif
 void q8_sq8_requant_copy(const int8_t *x, size_t n, int32_t zx, int32_t zy, int32_t m, int32_t shift,
                          int8_t *y);
@@ -270,6 +271,9 @@ void q8_sq8_lut(const int8_t *x, size_t n, const int8_t *lut, int8_t *y);    /* 
 void q8_sq8_mul(const int8_t *a, const int8_t *b, size_t n, int bstride, int32_t za, int32_t zb, int32_t zy,
                 int32_t m, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);
 void q8_sq8_maxpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y);
+#if defined(__x86_64__)
+void q8_sq8_maxpool__avx512f(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y); /* the same */
+#endif
 void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int32_t zx,
                     int8_t *y);
 void q8_sq8_adaptive_maxpool(const int8_t *x, int C, int H, int W, int OH, int OW, int8_t *y);

@@ -571,6 +571,10 @@ static int32_t zp(const Ew *w, uint32_t v) { return w->e->m->values[v].zero_poin
 
 static void quantize_body(const Ew *w, size_t a, size_t len) {
   const Value *yv = &w->e->m->values[w->op->out];
+#if defined(__x86_64__)
+  void (*q8_sq8_quantize)(const float *, size_t, float, int32_t, int8_t *) =
+      cpu_use("avx512f") ? q8_sq8_quantize__avx512f : q8_sq8_quantize;
+#endif
   q8_sq8_quantize((const float *)w->x + a, len, yv->scale, yv->zero_point, (int8_t *)w->y + a);
 }
 
@@ -668,6 +672,10 @@ static void pool_planes(void *arg, long t0, long t1) {
   int H = (int)xv->h, W = (int)xv->w, OH = (int)yv->h, OW = (int)yv->w;
   int32_t zx = xv->zero_point;
   Q8Pool pool = pool_of(op);
+#if defined(__x86_64__)
+  void (*q8_sq8_maxpool)(const int8_t *, int, int, int, const Q8Pool *, int, int, int8_t *) =
+      cpu_use("avx512f") ? q8_sq8_maxpool__avx512f : q8_sq8_maxpool;
+#endif
   for (size_t t = (size_t)t0; t < (size_t)t1; t++) {
     const int8_t *xs = (const int8_t *)w->x + t * H * W;
     int8_t *ys = (int8_t *)w->y + t * OH * OW;

@@ -91,6 +91,20 @@ static void elementwise(void) {
       bad += y[i] != (v < -128 ? -128 : v > 127 ? 127 : (int)v);
     }
     CHECK(bad == 0, "quantize: %d differ", bad);
+#if defined(__x86_64__)
+    if (cpu_has("avx512f")) {   /* the AVX-512 one: the same bytes, from odd offsets and lengths too */
+      size_t off = (size_t)ri(0, 15), len = n - off - (size_t)ri(0, 15);
+      int8_t *y2 = malloc(n);
+      f[5] = NAN, f[6] = -NAN;   /* NaN: -128 in both */
+      q8_sq8_quantize(f + off, len, s, zy, y);
+      q8_sq8_quantize__avx512f(f + off, len, s, zy, y2);
+      CHECK(memcmp(y, y2, len) == 0, "quantize avx512f rep %d differs", rep);
+      q8_sq8_quantize__avx512f(f, n, s, 1 << 22, y2);   /* a zero point the scalar path takes */
+      q8_sq8_quantize(f, n, s, 1 << 22, y);
+      CHECK(memcmp(y, y2, n) == 0, "quantize avx512f (big zero point) rep %d differs", rep);
+      free(y2);
+    }
+#endif
     q8_sq8_dequantize(a, n, s, za, g);
     bad = 0;
     for (size_t i = 0; i < n; i++) bad += g[i] != s * (float)(a[i] - za);
@@ -132,6 +146,15 @@ static void pools(int C, int H, int W, int kh, int kw, int sh, int sw, int ph, i
   }
   CHECK(bad == 0, "maxpool C=%d %dx%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d ceil=%d: %d differ", C, H, W, kh, kw, sh, sw, ph,
         pw, dh, dw, cm, bad);
+#if defined(__x86_64__)
+  if (OH > 0 && OW > 0 && cpu_has("avx512f")) {   /* the AVX-512 one: the same bytes */
+    int8_t *y2 = malloc(cap);
+    q8_sq8_maxpool__avx512f(x, C, H, W, &p, OH, OW, y2);
+    CHECK(memcmp(y, y2, (size_t)C * OH * OW) == 0, "maxpool avx512f C=%d %dx%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d ceil=%d differs",
+          C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, cm);
+    free(y2);
+  }
+#endif
   bad = 0;
   if (AH > 0 && AW > 0) {
     Q8Pool pa = p;
@@ -213,6 +236,12 @@ int main(void) {
   pools(3, 13, 13, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 0);
   pools(3, 6, 7, 3, 3, 1, 2, 1, 1, 1, 1, 0, 0, 5);
   pools(2, 17, 4, 4, 3, 4, 3, 2, 1, 1, 2, 1, 0, 0);
+  /* rows of more than 64 bytes (ResNet's stem pool, odd widths, stride 1, dilation, ceil mode) */
+  pools(2, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, 0);
+  pools(3, 9, 131, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);
+  pools(2, 7, 200, 2, 5, 1, 1, 1, 2, 1, 2, 0, 0, 0);
+  pools(1, 5, 129, 3, 4, 2, 2, 0, 2, 2, 1, 1, 0, 0);
+  pools(1, 3, 2000, 1, 3, 1, 2, 0, 1, 1, 1, 0, 0, 0);
   pools(3, 30, 1500, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);   /* rows wider than the max pool's column chunk */
   pools(2, 9, 700, 3, 5, 1, 1, 1, 2, 1, 2, 0, 0, 0);
   pools(2, 12, 700, 2, 600, 1, 1, 0, 0, 1, 1, 0, 0, 0);   /* a window wider than the chunk */

@@ -1,5 +1,5 @@
 /* q8_add_impl.h: the body of sq8 ADD, compiled by kernels/ref/q8_ops.c (q8_sq8_add) and, with wider
- * vectors, kernels/x86/q8_add__avx512f.c (q8_sq8_add__avx512f: vpmulld, where baseline x86-64 SSE2
+ * vectors, kernels/x86/q8_ew__avx512f.c (q8_sq8_add__avx512f: vpmulld, where baseline x86-64 SSE2
  * has no 32-bit multiply). The includer sets the optimization level (it needs -O3's vectorizer). */
 #ifndef TINYRUNTIME_Q8_ADD_IMPL_H
 #define TINYRUNTIME_Q8_ADD_IMPL_H

@@ -5,42 +5,8 @@
 #include "../../src/model.h"
 #include "../../src/kernels_q8.h"
 
-static void quantize_scalar(const float *x, size_t n, float s, int32_t z, int8_t *y) {
-  for (size_t i = 0; i < n; i++) {
-    float t = nearbyintf(x[i] / s) + (float)z;
-    y[i] = (int8_t)fminf(fmaxf(t, -128.0f), 127.0f);   /* a NaN becomes -128, never UB */
-  }
-}
-
-/* The same in blocks of 16 the compiler vectorizes: t = x / s is first clamped to [lo, hi] =
-   [-129 - z, 128 - z] (integers; rne is monotone, so a t below lo gives rne(t) + z <= -129 like lo
-   does, above hi >= 128 like hi; a NaN becomes lo: -128), then rne(t) = (t + 1.5 * 2^23) - 1.5 * 2^23
-   exactly (|t| < 2^22, round to nearest even), and rne(t) + z is exact. |z| >= 2^21: the scalar loop. */
-static inline int32_t quantize1(float v, float s, float lo, float hi, float zf) {
-  const float magic = 12582912.0f;
-  float t = v / s;
-  t = t >= lo ? t : lo;
-  t = t <= hi ? t : hi;
-  t = (t + magic) - magic + zf;
-  t = t >= -128.0f ? t : -128.0f;
-  t = t <= 127.0f ? t : 127.0f;
-  return (int32_t)t;
-}
-
-void q8_sq8_quantize(const float *x, size_t n, float s, int32_t z, int8_t *y) {
-  if (z >= (1 << 21) || z <= -(1 << 21)) {
-    quantize_scalar(x, n, s, z, y);
-    return;
-  }
-  float zf = (float)z, lo = -129.0f - zf, hi = 128.0f - zf;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    int32_t q[16];
-    for (int l = 0; l < 16; l++) q[l] = quantize1(x[i + l], s, lo, hi, zf);
-    for (int l = 0; l < 16; l++) y[i + l] = (int8_t)q[l];
-  }
-  for (; i < n; i++) y[i] = (int8_t)quantize1(x[i], s, lo, hi, zf);
-}
+#include "q8_quant_impl.h"
+void q8_sq8_quantize(const float *x, size_t n, float s, int32_t z, int8_t *y) { q8_sq8_quantize_impl(x, n, s, z, y); }
 
 void q8_sq8_dequantize(const int8_t *x, size_t n, float s, int32_t z, float *y) {
   for (size_t i = 0; i < n; i++) y[i] = s * (float)((int32_t)x[i] - z);

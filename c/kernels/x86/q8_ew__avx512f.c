@@ -1,0 +1,95 @@
+/* q8_ew__avx512f.c: sq8 elementwise ops and max pool with AVX-512 F/BW/VL, each the same values as its
+ * plain C version in kernels/ref/q8_ops.c (tests/test_q8_ops.c compares them):
+ * - ADD (kernels/ref/q8_add_impl.h) with vpmulld, which baseline x86-64 SSE2 lacks;
+ * - QUANTIZE (kernels/ref/q8_quant_impl.h's operations) 16 divisions a vector instead of 4 (ResNet18's input:
+ *   about 3x faster);
+ * - MAXPOOL2D of stride 1 or 2 on 64 outputs a step (ResNet's stem pool: the plain C one gathers its stride-2
+ *   columns a byte at a time). */
+#include <immintrin.h>
+#include <string.h>
+
+#include "../ref/q8_quant_impl.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("O3")   /* ADD needs -O3's vectorizer; the others are as fast and smaller at -O2 */
+#endif
+#include "../ref/q8_add_impl.h"
+void q8_sq8_add__avx512f(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy,
+                         int32_t ma, int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y) {
+  q8_sq8_add_impl(a, b, n, za, zb, zy, ma, mb, shift, qmin, qmax, y);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+/* QUANTIZE: q8_quant_impl.h's blocks of 16 as one vector each (the same operations in the same order: a
+   compare that fails, NaN included, takes the bound), the tail masked; |z| >= 2^21: its scalar loop */
+void q8_sq8_quantize__avx512f(const float *x, size_t n, float s, int32_t z, int8_t *y) {
+  if (z >= (1 << 21) || z <= -(1 << 21)) {
+    q8_quantize_scalar(x, n, s, z, y);
+    return;
+  }
+  const float zf = (float)z;
+  const __m512 vs = _mm512_set1_ps(s), lo = _mm512_set1_ps(-129.0f - zf), hi = _mm512_set1_ps(128.0f - zf),
+               vz = _mm512_set1_ps(zf), magic = _mm512_set1_ps(12582912.0f), qlo = _mm512_set1_ps(-128.0f),
+               qhi = _mm512_set1_ps(127.0f);
+  for (size_t i = 0; i < n; i += 16) {
+    __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+    __m512 t = _mm512_div_ps(_mm512_maskz_loadu_ps(m, x + i), vs);
+    t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, lo, _CMP_GE_OQ), lo, t);
+    t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, hi, _CMP_LE_OQ), hi, t);
+    t = _mm512_add_ps(_mm512_sub_ps(_mm512_add_ps(t, magic), magic), vz);
+    t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, qlo, _CMP_GE_OQ), qlo, t);
+    t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, qhi, _CMP_LE_OQ), qhi, t);
+    _mm_mask_storeu_epi8(y + i, m, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(t)));
+  }
+}
+
+/* Max pool, horizontal stride 1 or 2, by output rows: the max of the window's input rows inside the input
+   goes to r[pw + i] (column i), with -128 in r's other bytes (the padding and past the input: -128 never
+   wins over a real value and is the answer of a window with no tap inside, as in q8_sq8_maxpool); then
+   per 64 outputs from ow0, the max over kx of r[ow * sw + kx * dw] (stride 2: 128 bytes from
+   r + 2 ow0 + kx dw, whose even bytes are the low bytes of their int16 lanes, vpmovwb). Rows wider than
+   the buffer allows, and other strides: q8_sq8_maxpool. Reads only the input's bytes (masked loads). */
+enum { MP_BUF = 4096 };
+void q8_sq8_maxpool__avx512f(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y) {
+  int sw = p->sw, span = (p->kw - 1) * p->dw + 1, ob = (OW + 63) / 64 * 64;
+  long need = (sw == 1 ? (long)ob + 64 : 2L * ob + 128) + span;   /* the bytes of r the loads reach */
+  if ((sw != 1 && sw != 2) || W < 1 || OW < 1 || need > MP_BUF || (long)p->pw + W > MP_BUF) {
+    q8_sq8_maxpool(x, C, H, W, p, OH, OW, y);
+    return;
+  }
+  _Alignas(64) int8_t r[MP_BUF];
+  memset(r, -128, (size_t)need);
+  int8_t *rw = r + p->pw;
+  const __m512i lowest = _mm512_set1_epi8(-128);
+  for (int c = 0; c < C; c++) {
+    const int8_t *xc = x + (size_t)c * H * W;
+    for (int oh = 0; oh < OH; oh++) {
+      for (int i = 0; i < W; i += 64) {   /* the rows' max into rw */
+        __mmask64 m = W - i >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (W - i)) - 1;
+        __m512i v = lowest;
+        for (int ky = 0; ky < p->kh; ky++) {
+          int ih = oh * p->sh - p->ph + ky * p->dh;
+          if (ih >= 0 && ih < H) v = _mm512_max_epi8(v, _mm512_mask_loadu_epi8(lowest, m, xc + (size_t)ih * W + i));
+        }
+        _mm512_mask_storeu_epi8(rw + i, m, v);
+      }
+      int8_t *yo = y + ((size_t)c * OH + oh) * OW;
+      for (int ow0 = 0; ow0 < OW; ow0 += 64) {
+        __m512i acc = lowest;
+        for (int kx = 0; kx < p->kw; kx++) {
+          const int8_t *t = r + (size_t)ow0 * sw + (size_t)kx * p->dw;
+          __m512i v;
+          if (sw == 1) v = _mm512_loadu_si512(t);
+          else v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(_mm512_loadu_si512(t))),
+                                      _mm512_cvtepi16_epi8(_mm512_loadu_si512(t + 64)), 1);
+          acc = _mm512_max_epi8(acc, v);
+        }
+        __mmask64 m = OW - ow0 >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (OW - ow0)) - 1;
+        _mm512_mask_storeu_epi8(yo + ow0, m, acc);
+      }
+    }
+  }
+}
