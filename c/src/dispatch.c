@@ -11,7 +11,7 @@
 
 #include "cpu.h"
 
-#define F32(isa, gemm, dw, act) {isa, gemm, dw, act}
+#define F32(isa, gemm, dw, act, mp) {isa, gemm, dw, act, mp}
 static const struct {
   const char *isa;
   F32Kernels f32;                /* NULL members: inherit from the entry before */
@@ -19,21 +19,21 @@ static const struct {
   const Q8DwDesc *sq8dw;         /* sq8 depthwise convolution; NULL: inherit */
   const Q8Dq8DwDesc *dq8dw;      /* dq8 depthwise convolution; NULL: inherit */
 } g_tables[] = {
-    {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref), &q8_gemm_4x16__ref_desc,
+    {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref, NULL), &q8_gemm_4x16__ref_desc,
      &q8_gemm_4x16__ref_desc, &q8_dwconv__ref_desc, &q8_dq8dw__ref_desc},
 #if defined(__x86_64__)
-    {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2), &q8_gemm_4x16__avx2_desc,
+    {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2, NULL), &q8_gemm_4x16__avx2_desc,
      &q8_gemm_4x16__avx2_desc, &q8_dwconv__avx2_desc, NULL},
-    {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, &f32_dwconv__avx512f_desc, NULL), NULL, NULL, NULL,
+    {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, &f32_dwconv__avx512f_desc, NULL, f32_maxpool__avx512f), NULL, NULL, NULL,
      &q8_dq8dw__avx512f_desc},
-    {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
+    {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
      &q8_dwconv__avx512vnni_desc, NULL},
-    {"amx", F32("amx", NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, NULL, NULL, NULL},
+    {"amx", F32("amx", NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, NULL, NULL, NULL},
 #endif
 #if defined(__aarch64__)
-    {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon), &q8_gemm_4x16__neon_desc,
+    {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon, NULL), &q8_gemm_4x16__neon_desc,
      &q8_gemm_4x16__neon_desc, NULL, NULL},
-    {"neondot", F32("neondot", NULL, NULL, NULL), &q8_gemm_8x12__neondot_desc, &q8_gemm_8x12__neondot_dq8_desc, NULL,
+    {"neondot", F32("neondot", NULL, NULL, NULL, NULL), &q8_gemm_8x12__neondot_desc, &q8_gemm_8x12__neondot_dq8_desc, NULL,
      NULL},
 #endif
 };
@@ -54,6 +54,7 @@ static void resolve(void) {
       if (!f.gemm) f.gemm = g_f32[i - 1].gemm;
       if (!f.dw) f.dw = g_f32[i - 1].dw;
       if (!f.act) f.act = g_f32[i - 1].act;
+      if (!f.maxpool) f.maxpool = g_f32[i - 1].maxpool;
     }
     g_f32[i] = f;
     g_sq8[i] = g_tables[i].sq8 ? g_tables[i].sq8 : g_sq8[i - 1];
@@ -152,5 +153,5 @@ int f32_kernels_own(int i) {
   resolve();
   if (i < 0 || i >= N_TABLES || !cpu_has(g_tables[i].isa)) return 0;
   const F32Kernels *f = &g_tables[i].f32;
-  return i == 0 || f->gemm || f->dw || f->act;
+  return i == 0 || f->gemm || f->dw || f->act || f->maxpool;
 }

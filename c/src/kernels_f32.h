@@ -55,12 +55,20 @@ typedef struct { const char *name; f32_dwconv_fn dwconv; } F32DwDesc;
 /* elementwise activation in place (the ISA's vector helper over act_f32) */
 typedef void (*f32_act_fn)(float *y, size_t n, int act);
 
+/* one channel plane of a max pool, its geometry in F32DwShape's fields (act unused): out[OH x OW], each the
+   max over the window's taps inside the input in order (ky, then kx), a tap taken only when greater than
+   the max so far (ties keep the earlier one), -inf for a window with no tap inside, NaN (the canonical
+   one) when any tap is NaN: the plain C pool's values (src/ops_f32.c). Returns 0, having written nothing,
+   for a shape it does not take (the plain C pool runs). */
+typedef int (*f32_maxpool_fn)(const float *in, float *out, const F32DwShape *s);
+
 /* the kernels of one instruction set */
 typedef struct {
   const char *isa;              /* "ref", "avx2", "neon", ... */
   const F32GemmDesc *gemm;
   const F32DwDesc *dw;
   f32_act_fn act;
+  f32_maxpool_fn maxpool;       /* NULL: the plain C pool */
 } F32Kernels;
 
 /* the kernel descriptors (one per file) */
@@ -76,6 +84,7 @@ extern const F32GemmDesc f32_gemm_6x16__avx2_desc;
 extern const F32DwDesc f32_dwconv__avx2_desc;
 extern const F32GemmDesc f32_gemm_12x32__avx512f_desc;
 extern const F32DwDesc f32_dwconv__avx512f_desc;
+int f32_maxpool__avx512f(const float *in, float *out, const F32DwShape *s);
 void f32_act__avx2(float *y, size_t n, int act);
 #endif
 #if defined(__aarch64__)

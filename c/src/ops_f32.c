@@ -657,6 +657,7 @@ typedef struct {
   const Value *vx, *vy;
   const float *x;
   float *y;
+  f32_maxpool_fn mp; /* the kernel table's max pool, or NULL */
 } PoolJob;
 
 /* max with NaN propagation (a NaN of a or b wins), branch-free so that loops of it vectorise */
@@ -735,9 +736,12 @@ static void maxpool(void *arg, long q0, long q1) {
   const Op *op = j->op;
   int H = (int)j->vx->h, W = (int)j->vx->w, OH = (int)j->vy->h, OW = (int)j->vy->w;
   int rows = op->attr[6] == 1 && op->attr[7] == 1 && W <= MAXPOOL_ROW;
+  F32DwShape sh = {H, W, OH, OW, op->attr[0], op->attr[1], op->attr[2], op->attr[3], op->attr[4], op->attr[5], op->attr[6],
+                   op->attr[7], 0};
   for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     const float *xp = j->x + q * H * W;
     float *yp = j->y + q * OH * OW;
+    if (j->mp && j->mp(xp, yp, &sh)) continue;
     for (int oy = 0; oy < OH; oy++)
       if (rows)
         maxpool_row(op, H, W, OW, xp, oy, yp + (size_t)oy * OW);
@@ -810,7 +814,7 @@ static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {
   const Value *vx = &e->m->values[op->in[0]], *vy = &e->m->values[op->out];
   const float *x = engine_val(e, op->in[0]);
   float *y = engine_val(e, op->out);
-  PoolJob j = {op, vx, vy, x, y};
+  PoolJob j = {op, vx, vy, x, y, e->kf->maxpool};
   pool_for((long)n * vx->c, op->type == OP_MAXPOOL2D ? maxpool : op->type == OP_AVGPOOL2D ? avgpool : adaptive, &j);
   act_all(e, y, out_count(e, op, n), op->act);
 }
