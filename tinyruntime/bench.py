@@ -19,18 +19,22 @@ __all__ = ['SPAWN_C', 'F32_PEERS', 'INT8_PEERS', 'LABELS', 'COLORS', 'measure_pr
 
 # %% ../nbs/08_bench.ipynb #953c72d5
 SPAWN_C = r"""
-/* spawn OUT CMD ARGS...: run CMD as a child of this small process, wait for it, write "maxrss_kib user_s sys_s" to OUT,
-   exit with its status. A direct child of a large process (Python with torch loaded) reports that parent's peak RSS
-   as its own ru_maxrss (the kernel carries it over fork and exec); a child of this one starts from about 1 MiB. */
+/* spawn OUT CMD ARGS...: run CMD as a child of this small process, wait for it, write "maxrss_kib user_s sys_s fork_s"
+   to OUT (fork_s: CLOCK_MONOTONIC seconds just before the fork that starts CMD), exit with its status. A direct child
+   of a large process (Python with torch loaded) reports that parent's peak RSS as its own ru_maxrss (the kernel
+   carries it over fork and exec); a child of this one starts from about 1 MiB. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: spawn OUT CMD ARGS...\n"); return 2; }
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   pid_t p = fork();
   if (p < 0) { fprintf(stderr, "spawn: fork: %s\n", strerror(errno)); return 126; }
   if (p == 0) { execvp(argv[2], argv + 2); fprintf(stderr, "spawn: %s: %s\n", argv[2], strerror(errno)); _exit(127); }
@@ -39,7 +43,8 @@ int main(int argc, char **argv) {
     if (errno != EINTR) { fprintf(stderr, "spawn: wait4: %s\n", strerror(errno)); return 126; }
   FILE *f = fopen(argv[1], "w");
   if (!f) { fprintf(stderr, "spawn: %s: %s\n", argv[1], strerror(errno)); return 126; }
-  fprintf(f, "%ld %.6f %.6f\n", ru.ru_maxrss, ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec, ru.ru_stime.tv_sec + 1e-6 * ru.ru_stime.tv_usec);
+  fprintf(f, "%ld %.6f %.6f %.6f\n", ru.ru_maxrss, ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec, ru.ru_stime.tv_sec + 1e-6 * ru.ru_stime.tv_usec,
+          t0.tv_sec + 1e-9 * t0.tv_nsec);
   if (fclose(f)) return 126;
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -55,7 +60,7 @@ def measure_process(cmd, n_files:int, batch_size:int=1, env=None, timeout:float=
     with tempfile.TemporaryDirectory(prefix='tinyruntime-bench-') as d:
         err, ruf = open(Path(d)/'stderr', 'w+b'), Path(d)/'rusage'
         load0 = machine_load()
-        t0 = time.perf_counter()
+        t0, t0_mono = time.perf_counter(), time.clock_gettime(time.CLOCK_MONOTONIC)
         try: p = subprocess.Popen([str(spawn), str(ruf), *map(str, cmd)], stdout=slave, stderr=err, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         finally: os.close(slave)
         buf, lines, times, first_in_read, timed_out, reads = b'', [], [], [], False, 0
@@ -88,9 +93,12 @@ def measure_process(cmd, n_files:int, batch_size:int=1, env=None, timeout:float=
     clean = [first_in_read[i] and first_in_read[j] for i, j in zip(starts, list(starts)[1:])]
     gaps = list(np.diff(done))
     cpu = float(ru[1]) + float(ru[2]) if ru else None
+    # the measured process starts when spawn forks it: Python's own launch of spawn (a fork of this large
+    # process) is the harness's time, not the runtime's start-up
+    launch = min(max(float(ru[3]) - t0_mono, 0.), done[0]) if ru and len(ru) > 3 else 0.
     span = (done[-1] - done[0]) / (len(done) - 1) if len(done) > 1 else 0.
     # when every gap is lumped: their mean, if the lines came in more than one read; else none (too fast to watch)
-    return dict(first_s=done[0], batch_s=[g for g, c in zip(gaps, clean) if c] or ([span] if span > 0 else []), lumped=len(gaps) - sum(clean), wall_s=wall,
+    return dict(first_s=done[0], launch_s=launch, batch_s=[g for g, c in zip(gaps, clean) if c] or ([span] if span > 0 else []), lumped=len(gaps) - sum(clean), wall_s=wall,
                 maxrss_kib=int(ru[0]) if ru else None, cpu_s=cpu, other_load=other_load(load0, load1, cpu or 0.),
                 loadavg=[load0.get('loadavg'), load1.get('loadavg')], probs=probs)
 
@@ -131,7 +139,7 @@ def file_latency(runtime:str, model_path, files, batch_size:int=1, threads:int|N
     per = np.array([b for m in ms for b in m['batch_s']]) / batch_size
     if not len(per):    # every output came at once: the time after the first batch to the end, an upper bound
         per = np.array([(m['wall_s'] - m['first_s']) / (len(files) // batch_size - 1) for m in ms]) / batch_size
-    first = min(m['first_s'] for m in ms)
+    first = min(m['first_s'] - m['launch_s'] for m in ms)
     return dict(per_image_s=float(np.median(per)), min_per_image_s=float(per.min()), startup_s=max(first - float(np.median(per)) * batch_size, 0.),
                 first_batch_s=first, total_s=min(m['wall_s'] for m in ms), maxrss_kib=max(m['maxrss_kib'] or 0 for m in ms),
                 n=len(files), batch_size=batch_size, threads=threads, samples=len(per))
@@ -283,7 +291,7 @@ def summarize(res:dict) -> list:
                            quiet_processes=len(quiet), noisy=not quiet,
                            file_mb=mi['file_bytes'][k] / 1e6, peak_rss_mib=max(r['maxrss_kib'] for r in use) / 1024,
                            first_ms=1e3 * float(np.median([r['first_s'] for r in use])),
-                           startup_ms=1e3 * max(float(np.median([r['first_s'] for r in use])) - med * b, 0.),
+                           startup_ms=1e3 * max(float(np.median([r['first_s'] - r.get('launch_s', 0.) for r in use])) - med * b, 0.),
                            peak_share=(2 * mi['macs'] / med / (peak * 1e9)) if peak and med > 0 else None,
                            agreement=_agreement(res, arch, b, k), prob_diff=_prob_diff(res, arch, b, k), failed=len(runs) - len(ok))
                 row.setdefault('accuracy', None)
@@ -343,8 +351,8 @@ def results_markdown(res:dict, rows:list|None=None) -> str:
         lines.append(f"| {q['model']} | {q['batch']} | {_f(q['run_vs_best_f32_peer'])} ({LABELS.get(q['best_f32_peer'], '—')}) | "
                      f"{_f(q['sq8_vs_best_int8_peer'])} ({LABELS.get(q['best_int8_peer'], '—')}) | {_f(q['sq8_vs_run'])} | "
                      f"{_f(q['dq8_vs_fastest_f32'])} | {_f(tv.get('run_f32')) if q['batch'] != 1 else ''} | {_f(tv.get('runq_sq8')) if q['batch'] != 1 else ''} |")
-    lines += ['', 'Every runtime: file size, peak resident memory of the process, start-up (process start to the first batch, '
-              'less one batch\'s median latency), share of the measured peak of its precision (2 x MACs / latency / peak), '
+    lines += ['', 'Every runtime: file size, peak resident memory of the process, start-up (from the fork that starts the process, '
+              'by the harness\'s small spawn helper, to its first batch, less one batch\'s median latency), share of the measured peak of its precision (2 x MACs / latency / peak), '
               'top-1 agreement with PyTorch f32 on the same images and the largest probability difference from it on the first image '
               '(random models on random images often give one class to all: the difference says more), top-1 accuracy where the images have labels (the pipeline\'s model).', '',
               '| model | batch | runtime | ms/image | images/s | file MB | peak RSS MiB | start-up ms | % of peak | top-1 agreement | max Δp | accuracy | processes (quiet) |',
