@@ -608,6 +608,8 @@ int main(void) {
   test_im2col(8, 7, 9, 1, 1, 1, 1, 1, 0, 0, 1, 1);     /* 1x1 stride 1: whole quads of channels */
   test_im2col(12, 6, 6, 3, 1, 1, 1, 1, 0, 0, 1, 1);
   test_im2col(10, 20, 30, 1, 1, 1, 1, 1, 0, 0, 1, 1);  /* N = 600: several column chunks */
+  test_im2col(24, 16, 17, 2, 1, 1, 1, 1, 0, 0, 1, 1);  /* the fused im2col's one-row path, 64 columns a step */
+  test_im2col(3, 1, 200, 1, 3, 3, 1, 1, 1, 1, 1, 1);   /* one output row, padded: the same path */
   test_im2col(8, 30, 30, 1, 3, 3, 1, 1, 1, 1, 1, 1);
   test_im2col(5, 17, 19, 1, 3, 3, 2, 2, 1, 1, 1, 1);
   test_im2col(16, 9, 11, 1, 1, 1, 2, 2, 0, 0, 1, 1);   /* unpadded: read in place */

@@ -104,6 +104,28 @@ static inline uint32_t spread2(uint32_t m) {
   return (m | m << 1) & 0x55555555u;
 }
 
+/* 64 columns of four k rows r0..r3 -> four groups of 64 bytes (columns 16g..16g+15 at d[g], as quad16 does
+   them): the byte interleave works within 128-bit lanes (lane g of q0: columns 16g..16g+3, of q1: +4..7,
+   q2: +8..11, q3: +12..15), then a 4x4 transpose of the lanes */
+static inline void quad64(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int8_t *const d[4],
+                          int flip) {
+  __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1), c = _mm512_loadu_si512(r2), e = _mm512_loadu_si512(r3);
+  if (flip) {
+    __m512i f = _mm512_set1_epi8((char)0x80);
+    a = _mm512_xor_si512(a, f), b = _mm512_xor_si512(b, f), c = _mm512_xor_si512(c, f), e = _mm512_xor_si512(e, f);
+  }
+  __m512i ab0 = _mm512_unpacklo_epi8(a, b), ab1 = _mm512_unpackhi_epi8(a, b);
+  __m512i ce0 = _mm512_unpacklo_epi8(c, e), ce1 = _mm512_unpackhi_epi8(c, e);
+  __m512i q0 = _mm512_unpacklo_epi16(ab0, ce0), q1 = _mm512_unpackhi_epi16(ab0, ce0);
+  __m512i q2 = _mm512_unpacklo_epi16(ab1, ce1), q3 = _mm512_unpackhi_epi16(ab1, ce1);
+  __m512i t0 = _mm512_shuffle_i64x2(q0, q1, 0x44), t1 = _mm512_shuffle_i64x2(q0, q1, 0xEE);
+  __m512i t2 = _mm512_shuffle_i64x2(q2, q3, 0x44), t3 = _mm512_shuffle_i64x2(q2, q3, 0xEE);
+  _mm512_storeu_si512(d[0], _mm512_shuffle_i64x2(t0, t2, 0x88));
+  _mm512_storeu_si512(d[1], _mm512_shuffle_i64x2(t0, t2, 0xDD));
+  _mm512_storeu_si512(d[2], _mm512_shuffle_i64x2(t1, t3, 0x88));
+  _mm512_storeu_si512(d[3], _mm512_shuffle_i64x2(t1, t3, 0xDD));
+}
+
 /* The whole quads qs[0..nq) from padded planes (stride sw = 1 or 2): row i of quad j reads
    planes + base[j][i] + (oh * sh) * Wp + ow * sw for output (oh, ow). Group by group of 16 columns:
    the group's pieces of output rows (segments) are found once, then each row of each quad is one
@@ -111,10 +133,18 @@ static inline uint32_t spread2(uint32_t m) {
 static void im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int sw, int OH, int OW, int8_t pad, int nq,
                           const int *qs, ptrdiff_t (*base)[4], int8_t *xb, size_t pbytes, int pa, int pb) {
   int N = pb, oh = pa / OW, ow = pa % OW;   /* columns [pa, pb), written from xb's first panel (pa % 32 == 0) */
-  (void)OH;
   __m128i padx = _mm_set1_epi8(pad);
   __m256i pady = _mm256_set1_epi8(pad);
-  for (int p = pa; p < N; p += 16) {
+  int p = pa;
+  if (sw == 1 && OH == 1)   /* one output row (a 1x1's image as one row): column p reads row + p, 64 at a time */
+    for (; p + 64 <= N; p += 64, ow += 64)
+      for (int j = 0; j < nq; j++) {
+        int8_t *const d[4] = { group_at(lay, xb, pbytes, qs[j], p - pa), group_at(lay, xb, pbytes, qs[j], p + 16 - pa),
+                               group_at(lay, xb, pbytes, qs[j], p + 32 - pa), group_at(lay, xb, pbytes, qs[j], p + 48 - pa) };
+        quad64(planes + base[j][0] + p, planes + base[j][1] + p, planes + base[j][2] + p, planes + base[j][3] + p, d,
+               lay == Q4_VNNI);
+      }
+  for (; p < N; p += 16) {
     uint32_t msk[16];
     ptrdiff_t off[16];
     int ns = 0;
