@@ -96,6 +96,16 @@ static void piece(const RowK *r, int H, int W, int sh, int sw, int ph, int dh, i
   copy_strided(r->plane + (size_t)ih * W + (ptrdiff_t)(ow0 + lo) * sw + r->off, sw, hi - lo, d + lo);
 }
 
+/* bit i of m -> bit 2i, 64 bits */
+static inline uint64_t spread2_64(uint32_t m) {
+  uint64_t x = m;
+  x = (x | x << 16) & 0x0000FFFF0000FFFFull;
+  x = (x | x << 8) & 0x00FF00FF00FF00FFull;
+  x = (x | x << 4) & 0x0F0F0F0F0F0F0F0Full;
+  x = (x | x << 2) & 0x3333333333333333ull;
+  return (x | x << 1) & 0x5555555555555555ull;
+}
+
 /* bit i of m -> bit 2i */
 static inline uint32_t spread2(uint32_t m) {
   m = (m | m << 8) & 0x00FF00FFu;
@@ -104,12 +114,10 @@ static inline uint32_t spread2(uint32_t m) {
   return (m | m << 1) & 0x55555555u;
 }
 
-/* 64 columns of four k rows r0..r3 -> four groups of 64 bytes (columns 16g..16g+15 at d[g], as quad16 does
+/* 64 columns of four k rows a, b, c, e -> four groups of 64 bytes (columns 16g..16g+15 at d[g], as quad16 does
    them): the byte interleave works within 128-bit lanes (lane g of q0: columns 16g..16g+3, of q1: +4..7,
    q2: +8..11, q3: +12..15), then a 4x4 transpose of the lanes */
-static inline void quad64(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int8_t *const d[4],
-                          int flip) {
-  __m512i a = _mm512_loadu_si512(r0), b = _mm512_loadu_si512(r1), c = _mm512_loadu_si512(r2), e = _mm512_loadu_si512(r3);
+static inline void quad64(__m512i a, __m512i b, __m512i c, __m512i e, int8_t *const d[4], int flip) {
   if (flip) {
     __m512i f = _mm512_set1_epi8((char)0x80);
     a = _mm512_xor_si512(a, f), b = _mm512_xor_si512(b, f), c = _mm512_xor_si512(c, f), e = _mm512_xor_si512(e, f);
@@ -136,14 +144,47 @@ static void im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int 
   __m128i padx = _mm_set1_epi8(pad);
   __m256i pady = _mm256_set1_epi8(pad);
   int p = pa;
-  if (sw == 1 && OH == 1)   /* one output row (a 1x1's image as one row): column p reads row + p, 64 at a time */
-    for (; p + 64 <= N; p += 64, ow += 64)
-      for (int j = 0; j < nq; j++) {
-        int8_t *const d[4] = { group_at(lay, xb, pbytes, qs[j], p - pa), group_at(lay, xb, pbytes, qs[j], p + 16 - pa),
-                               group_at(lay, xb, pbytes, qs[j], p + 32 - pa), group_at(lay, xb, pbytes, qs[j], p + 48 - pa) };
-        quad64(planes + base[j][0] + p, planes + base[j][1] + p, planes + base[j][2] + p, planes + base[j][3] + p, d,
-               lay == Q4_VNNI);
+  (void)OH;
+  const __m512i padz = _mm512_set1_epi8(pad);
+  for (; p + 64 <= N; p += 64) {   /* 64 columns a step: segments as below, 512-bit masked loads, quad64 */
+    __mmask64 mk[2][66];
+    ptrdiff_t at[2][66];
+    int ns[2] = { 0, 0 };
+    for (int lane = 0; lane < 64;) {
+      int c = OW - ow < 64 - lane ? OW - ow : 64 - lane;
+      ptrdiff_t off = (ptrdiff_t)oh * sh * (ptrdiff_t)Wp + (ptrdiff_t)(ow - lane) * sw;   /* lane l reads off + l * sw */
+      if (sw == 1) {
+        mk[0][ns[0]] = (c == 64 ? ~(__mmask64)0 : (((__mmask64)1 << c) - 1)) << lane, at[0][ns[0]++] = off;
+      } else   /* per half of 32 lanes, the even bytes of 64 from off + 64h */
+        for (int h = 0; h < 2; h++) {
+          int lo = lane > 32 * h ? lane : 32 * h, hi = lane + c < 32 * h + 32 ? lane + c : 32 * h + 32;
+          if (lo >= hi) continue;
+          uint32_t wm = (hi - lo == 32 ? ~0u : (1u << (hi - lo)) - 1) << (lo - 32 * h);
+          mk[h][ns[h]] = spread2_64(wm), at[h][ns[h]++] = off + 64 * h;
+        }
+      lane += c, ow += c;
+      if (ow == OW) ow = 0, oh++;
+    }
+    for (int j = 0; j < nq; j++) {
+      __m512i v[4];
+      for (int i = 0; i < 4; i++) {
+        const int8_t *src = planes + base[j][i];
+        if (sw == 1) {
+          __m512i a = padz;
+          for (int t = 0; t < ns[0]; t++) a = _mm512_mask_loadu_epi8(a, mk[0][t], src + at[0][t]);
+          v[i] = a;
+        } else {
+          __m512i a = padz, b = padz;
+          for (int t = 0; t < ns[0]; t++) a = _mm512_mask_loadu_epi8(a, mk[0][t], src + at[0][t]);
+          for (int t = 0; t < ns[1]; t++) b = _mm512_mask_loadu_epi8(b, mk[1][t], src + at[1][t]);
+          v[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(a)), _mm512_cvtepi16_epi8(b), 1);
+        }
       }
+      int8_t *const d[4] = { group_at(lay, xb, pbytes, qs[j], p - pa), group_at(lay, xb, pbytes, qs[j], p + 16 - pa),
+                             group_at(lay, xb, pbytes, qs[j], p + 32 - pa), group_at(lay, xb, pbytes, qs[j], p + 48 - pa) };
+      quad64(v[0], v[1], v[2], v[3], d, lay == Q4_VNNI);
+    }
+  }
   for (; p < N; p += 16) {
     uint32_t msk[16];
     ptrdiff_t off[16];
