@@ -210,7 +210,9 @@ static int run(int argc, char **argv) {
   Engine *e = g.e = engine_build(m, (int)bs, err, sizeof err);
   if (!e) die(1, mpath, "%s", err);
   t_build = rt_now_ms() - t_build;
-  float *in = g.in = malloc((size_t)bs * fbytes), *logits = g.logits = malloc((size_t)bs * m->n_classes * sizeof(float));
+  /* the batch's input goes straight into the engine's memory when it offers room (no buffer of its own) */
+  float *in = engine_input(e), *logits = g.logits = malloc((size_t)bs * m->n_classes * sizeof(float));
+  if (!in) in = g.in = malloc((size_t)bs * fbytes);
   if (!in || !logits) die(1, mpath, "out of memory for a batch of %ld", bs);
 
   size_t correct = 0;

@@ -140,13 +140,13 @@ static void geometry(const Model *m, const Op *op, OpState *s) {
 
 /* the f32 arena with each op's SCRATCH_0 as one more block, alive during that op only: fills e->offs
    and e->op_soff; returns the arena size, SIZE_MAX on overflow or when memory is short */
-static size_t plan_with_scratch(Engine *e) {
+static size_t plan_with_scratch(Engine *e, int with_input) {
   const Model *m = e->m;
   uint32_t nv = m->n_values, n = nv + m->n_ops;
   size_t *bytes = calloc(n, sizeof *bytes), *offs = calloc(n, sizeof *offs), size = SIZE_MAX;
   int *first = calloc(n, sizeof *first), *last = calloc(n, sizeof *last);
   if (!(e->op_soff = calloc(m->n_ops, sizeof *e->op_soff)) || !bytes || !offs || !first || !last) goto done;
-  for (uint32_t v = 1; v < nv; v++) {
+  for (uint32_t v = with_input ? 0 : 1; v < nv; v++) {   /* with_input: the input too (engine_input) */
     size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
     if ((bytes[v] = rt_mul_sat(rt_mul_sat(value_elems(&m->values[v]), (size_t)e->batch), el)) == SIZE_MAX) goto done;
   }
@@ -161,6 +161,38 @@ static size_t plan_with_scratch(Engine *e) {
 done:
   free(bytes), free(offs), free(first), free(last);
   return size;
+}
+
+/* the arena of every value, the input too when with_input (engine_input), into e->offs; its size, SIZE_MAX
+   on overflow or when memory is short */
+static size_t plan_values(Engine *e, int with_input) {
+  const Model *m = e->m;
+  size_t *bytes = calloc(m->n_values ? m->n_values : 1, sizeof *bytes), size = SIZE_MAX;
+  if (!bytes) return SIZE_MAX;
+  for (uint32_t v = with_input ? 0 : 1; v < m->n_values; v++) {
+    size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
+    if ((bytes[v] = rt_mul_sat(rt_mul_sat(value_elems(&m->values[v]), (size_t)e->batch), el)) == SIZE_MAX) goto done;
+  }
+  if ((size = plan_memory(m, bytes, e->offs)) == (size_t)-1) size = SIZE_MAX;
+done:
+  free(bytes);
+  return size;
+}
+
+/* the arena: with the input in it when that takes no more bytes than without (e->in_arena) */
+static size_t plan_arena_bytes(Engine *e) {
+  int scratch = e->op_need && !e->scratch_bytes[SCRATCH_1] && !e->scratch_bytes[SCRATCH_2];
+  size_t without = scratch ? plan_with_scratch(e, 0) : plan_values(e, 0);
+  if (without == SIZE_MAX) return SIZE_MAX;
+  if (e->op_soff) free(e->op_soff), e->op_soff = NULL;
+  size_t with = scratch ? plan_with_scratch(e, 1) : plan_values(e, 1);
+  if (with != SIZE_MAX && with <= without) return e->in_arena = 1, with;
+  if (e->op_soff) free(e->op_soff), e->op_soff = NULL;
+  return scratch ? plan_with_scratch(e, 0) : plan_values(e, 0);
+}
+
+float *engine_input(Engine *e) {
+  return e->in_arena && e->batch == e->max_n ? (float *)(void *)(e->arena + e->offs[0]) : NULL;
 }
 
 Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
@@ -190,9 +222,9 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   }
   for (int k = 0; k < N_SCRATCH; k++)
     if (e->scratch_bytes[k] == SIZE_MAX) goto oom;
-  /* the input (value 0) is read where the caller keeps it: no bytes in the arena */
-  size_t asize = e->op_need && !e->scratch_bytes[SCRATCH_1] && !e->scratch_bytes[SCRATCH_2] ? plan_with_scratch(e)
-                                                                                             : plan_arena_size(m, e->batch, e->offs);
+  /* the input (value 0) is read where the caller keeps it, which may be a block of the arena that costs
+     it no bytes (engine_input: the bytes of values that come later, beside the first op's output) */
+  size_t asize = plan_arena_bytes(e);
   if (asize == SIZE_MAX || !(e->arena = zalloc(asize))) goto oom;
   e->arena_bytes = asize;
   if (!e->op_soff)

@@ -10,5 +10,9 @@ int     engine_supports(uint32_t kind);      /* 1 when this binary runs that kin
 Engine *engine_build(const Model *m, int batch, char *err, size_t errlen); /* plans + allocates once */
 /* in: n <= batch images, each in_c*in_h*in_w float32 (CHW); out: n * n_classes float32 logits */
 int     engine_forward(Engine *e, const float *in, int n, float *logits, char *err, size_t errlen);
+/* room for a batch's input (batch images) inside the engine's activation memory, planned with the
+   input's lifetime (until its last reader), so no buffer of its own is needed: fill it and pass it to
+   engine_forward (any other buffer works too). NULL when the engine runs a batch one image at a time. */
+float  *engine_input(Engine *e);
 void    engine_free(Engine *e);
 #endif

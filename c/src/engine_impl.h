@@ -59,6 +59,7 @@ struct Engine {
   size_t *op_soff;            /* its offset in the arena (n_ops), or NULL */
   uint32_t cur_op;            /* the op being built */
   const float *in;            /* the current forward's input (value 0) */
+  int in_arena;               /* the arena has a block for the input (engine_input) */
   size_t packed_bytes;        /* weights packed by the builds (engine_alloc) */
   size_t arena_bytes;
   double *prof_ms;            /* TINYRUNTIME_PROFILE: ms per op summed over forwards (NULL: off) */

@@ -56,7 +56,35 @@ int main(void) {
   float x[NF][60], logits[NF][NC];
   for (int i = 0; i < NF; i++) rng_fill(&r, x[i], 60, -2, 2);
   CHECK(en && engine_forward(en, &x[0][0], NF, &logits[0][0], e, sizeof e) == 0, "forward: %s", e);
+  /* this model's input would cost the arena bytes (its first op's input and output are its largest pair): no room */
+  CHECK(!en || engine_input(en) == NULL, "engine_input: room that costs bytes");
   engine_free(en);
+  {   /* one whose second op needs more (conv 1x1 2 -> 8, conv 1x1 8 -> 8): the input gets room for free, and a
+         batch run from there gives the logits of one run from a buffer of the caller's */
+    float wa[16], wb[64], ba[8], bb[8], w3[8 * NC], b3[NC];
+    rng_fill(&r, wa, 16, -1, 1), rng_fill(&r, wb, 64, -1, 1), rng_fill(&r, ba, 8, -1, 1), rng_fill(&r, bb, 8, -1, 1);
+    rng_fill(&r, w3, 8 * NC, -1, 1), rng_fill(&r, b3, NC, -1, 1);
+    MW *m2 = mw_new(KIND_F32, 2, 5, 6, NC);
+    uint32_t u = mw_conv(m2, 0, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, wa, ba);
+    u = mw_conv(m2, u, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, wb, bb);
+    u = mw_adaptive(m2, u, 1, 1, 1), u = mw_flatten(m2, u), mw_linear(m2, u, NC, 0, w3, b3);
+    size_t size2;
+    unsigned char *buf2 = mw_finish(m2, &size2);
+    Model m3;
+    CHECK(model_load_buffer(buf2, size2, &m3, e, sizeof e) == 0, "load: %s", e);
+    Engine *e2 = engine_build(&m3, NF, e, sizeof e);
+    float l1[NF][NC], l2[NF][NC], *in = e2 ? engine_input(e2) : NULL;
+    CHECK(e2 && engine_forward(e2, &x[0][0], NF, &l1[0][0], e, sizeof e) == 0, "forward: %s", e);
+    CHECK(in != NULL, "engine_input: no room for the input");
+    if (in) {
+      memcpy(in, &x[0][0], sizeof x);
+      CHECK(engine_forward(e2, in, NF, &l2[0][0], e, sizeof e) == 0 && memcmp(l1, l2, sizeof l2) == 0,
+            "forward from engine_input differs: %s", e);
+    }
+    engine_free(e2);
+    model_free(&m3);
+    free(buf2);
+  }
   model_free(&mm);
   snprintf(p, sizeof p, "%s/data", dir), mkdir(p, 0755);
   int correct = 0;
