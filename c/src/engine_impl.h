@@ -17,6 +17,7 @@ typedef struct {
   int linear, depthwise;
   /* f32: weights packed for the GEMM descriptor in use; bias padded to the panels */
   float *apack, *bias;
+  size_t a_group;            /* f32: apack's floats per group (f32_packed_floats) */
   int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit): apack's K is (tap, channel) */
   ptrdiff_t *boff;           /* its taps' offsets in the padded planes (kh*kw) */
   /* int8 (kernels_q8.h): groups x a_elems packed weights */

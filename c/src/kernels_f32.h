@@ -41,7 +41,18 @@ typedef struct {
   f32_pack_a_fn pack_a;
   f32_gemm_ex_fn gemm_ex; /* NULL if the kernel has none */
   f32_gemm_taps_fn gemm_taps; /* NULL if the kernel has none */
+  int tail;               /* 1: gemm_ex and gemm_taps read a panel of m < mr rows as k x f32_tail_rows(m, mr) (its
+                             rows, rounded up to 4: the packed weights keep no rows of padding), as
+                             f32_pack_a_tail packs the last panel (pack_a must be f32_pack_a_panels); 0: mr */
 } F32GemmDesc;
+
+/* the rows a panel of m <= mr rows is packed with under F32GemmDesc.tail: m rounded up to 4, at most mr */
+static inline int f32_tail_rows(int m, int mr) { int r = (m + 3) / 4 * 4; return r < mr ? r : mr; }
+/* the floats of M x K weights packed in panels of mr rows (tail: the last as f32_tail_rows of its rows) */
+static inline size_t f32_packed_floats(size_t M, size_t K, int mr, int tail) {
+  size_t P = (M + (size_t)mr - 1) / (size_t)mr, last = M - (P ? P - 1 : 0) * (size_t)mr;
+  return P == 0 ? 0 : ((P - 1) * (size_t)mr + (tail ? (size_t)f32_tail_rows((int)last, mr) : (size_t)mr)) * K;
+}
 
 /* one channel plane of a depthwise convolution: out[OH x OW] = act(bias + sum w[ky*kw+kx] * in[...]),
    zero padding, PyTorch's stride / padding / dilation. Each output is one sum over ky, then kx, in
@@ -78,6 +89,9 @@ void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap); /
 /* the same layout with each row's K = cg x nt columns (channel, tap) taken in (tap, channel) order: ap[p][t*cg + c][r]
    = w[row][c*nt + t] (an implicit convolution's panels; nt = 1: f32_pack_a_panels) */
 void f32_pack_a_taps(const float *w, size_t M, size_t K, size_t nt, int mr, float *ap);
+/* f32_pack_a_taps, with tail: the last panel (if partial) as K x f32_tail_rows(its rows, mr), at ap + (P - 1) mr K
+   (f32_packed_floats in all) */
+void f32_pack_a_tail(const float *w, size_t M, size_t K, size_t nt, int mr, int tail, float *ap);
 void f32_act__ref(float *y, size_t n, int act);
 #if defined(__x86_64__)
 extern const F32GemmDesc f32_gemm_6x16__avx2_desc;

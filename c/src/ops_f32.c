@@ -133,13 +133,13 @@ typedef struct {
 
 static void pack_blocks(void *arg, long b0, long b1) {
   const PackJob *j = arg;
-  size_t K = (size_t)j->s->K, M = (size_t)j->s->M, MR = (size_t)j->d->mr, P = rt_cdiv(M, MR);
+  size_t K = (size_t)j->s->K, M = (size_t)j->s->M;
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
     const float *wg = j->w + g * M * K;
-    float *ap = j->s->apack + (g * P + r0 / MR) * MR * K;
-    if (j->s->taps) /* K in (tap, channel) order (conv_implicit) */
-      f32_pack_a_taps(wg + r0 * K, rows, K, (size_t)j->s->kh * j->s->kw, j->d->mr, ap);
+    float *ap = j->s->apack + g * j->s->a_group + r0 * K;   /* r0 / mr whole panels before it */
+    if (j->s->taps || j->d->tail) /* K in (tap, channel) order (conv_implicit); a last panel of its own rows */
+      f32_pack_a_tail(wg + r0 * K, rows, K, j->s->taps ? (size_t)j->s->kh * j->s->kw : 1, j->d->mr, j->d->tail, ap);
     else
       j->d->pack_a(wg + r0 * K, rows, K, j->d->mr, ap);
     model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));
@@ -151,7 +151,8 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
   if (s->depthwise) return 0;
   const F32GemmDesc *d = e->kf->gemm;
   size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), PB;
-  size_t alen = rt_mul_sat(rt_mul_sat((size_t)s->groups, P * MR), (size_t)s->K);
+  s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, d->mr, d->tail);
+  size_t alen = rt_mul_sat((size_t)s->groups, s->a_group);
   if (alen == SIZE_MAX || !(s->apack = engine_alloc_packed(e, alen * sizeof(float)))) return -1;
   if (!(s->bias = engine_alloc(e, (size_t)s->groups * P * MR * sizeof(float)))) return -1;
   const float *w = wp->data, *b = bp ? bp->data : NULL;
@@ -281,7 +282,8 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
     j0 += im * OHW;
   } else
     j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR, im = j0 / OHW;
-  const float *a = s->apack + ((size_t)ck->g * P + p) * MR * K + ck->k0 * MR;
+  size_t astride = d->tail ? (size_t)f32_tail_rows((int)rows, (int)MR) : MR;   /* the panel's rows as packed */
+  const float *a = s->apack + (size_t)ck->g * s->a_group + p * MR * K + ck->k0 * astride;
   int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->k0 > 0;
   const float *bias = last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
   float *c = out + im * img + ((size_t)ck->g * s->M + r0) * OHW + j0 % OHW;
@@ -303,7 +305,10 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
     const float *cj = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
     for (size_t r = 0; r < rows; r++) tmp[r * NR + j] = cj[r * OHW];
   }
-  d->gemm(ck->kc, a, b, tmp, NR, bias, act, acc);
+  if (d->tail && rows < MR)   /* a partial panel of the tail layout: only gemm_ex reads it */
+    d->gemm_ex(ck->kc, a, b, ldb, tmp, NR, (int)rows, (int)cols, bias, act, acc);
+  else
+    d->gemm(ck->kc, a, b, tmp, NR, bias, act, acc);
   for (size_t j = 0; j < cols; j++) {
     float *cj = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
     for (size_t r = 0; r < rows; r++) cj[r * OHW] = tmp[r * NR + j];
@@ -459,7 +464,7 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   size_t im = t / Ti, f0 = t % Ti * NR, cols = F - f0 < NR ? F - f0 : NR, r0 = p * MR;
   size_t rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
   const float *x = j->xp + (im * (size_t)s->C + g * cg) * plane + f0;
-  const float *a = s->apack + (g * j->P + p) * MR * K;
+  const float *a = s->apack + g * s->a_group + p * MR * K;
   float tmp[F32_MAX_MR * F32_MAX_NR] __attribute__((aligned(64)));
   const float *bias = s->bias + g * j->P * MR + r0;
   float *o = j->out + (im * (size_t)s->O + g * (size_t)s->M + r0) * OHW;

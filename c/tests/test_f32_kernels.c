@@ -31,11 +31,17 @@ static void gemm_chunked(const F32GemmDesc *d, size_t k, const float *a, const f
 /* d->gemm_ex on rows [0, m) and columns [0, n) of the tile c that d->gemm computed from a and the packed b:
    B read in place at row stride ldb > n (NaN in the gap: a column past n that were used would show), in
    one call and in three K chunks (acc), must give c's values bit for bit and leave the rest of C alone */
-static void test_gemm_ex(const F32GemmDesc *d, size_t k, const float *a, const float *b, const float *c, size_t ldc,
-                         const float *bias, int act, int m, int n) {
+static void test_gemm_ex(const F32GemmDesc *d, size_t k, const float *w, const float *a, const float *b, const float *c,
+                         size_t ldc, const float *bias, int act, int m, int n) {
   int MR = d->mr, NR = d->nr;
-  size_t ldb = (size_t)n + 7, ldc2 = (size_t)NR + 5;
+  size_t ldb = (size_t)n + 7, ldc2 = (size_t)NR + 5, as = d->tail ? (size_t)f32_tail_rows(m, MR) : (size_t)MR;
   float *b2 = malloc(k * ldb * sizeof(float)), *c2 = malloc(MR * ldc2 * sizeof(float)), zero[F32_MAX_MR] = {0};
+  float *at = malloc(k * MR * sizeof(float));
+  if (d->tail) {   /* the panel of m rows as the engine packs it (its own rows), over NaN: no other float is read */
+    for (size_t i = 0; i < k * (size_t)MR; i++) at[i] = NAN;
+    f32_pack_a_tail(w, (size_t)m, k, 1, MR, 1, at);
+    a = at;
+  }
   for (size_t kk = 0; kk < k; kk++)
     for (size_t j = 0; j < ldb; j++) b2[kk * ldb + j] = j < (size_t)n ? b[kk * NR + j] : NAN;
   for (int chunked = 0; chunked < 2; chunked++) {
@@ -45,8 +51,8 @@ static void test_gemm_ex(const F32GemmDesc *d, size_t k, const float *a, const f
     else {
       size_t k1 = k / 3, k2 = k1 + (k - k1) / 2;
       d->gemm_ex(k1, a, b2, ldb, c2, ldc2, m, n, zero, ACT_NONE, 0);
-      d->gemm_ex(k2 - k1, a + k1 * MR, b2 + k1 * ldb, ldb, c2, ldc2, m, n, zero, ACT_NONE, 1);
-      d->gemm_ex(k - k2, a + k2 * MR, b2 + k2 * ldb, ldb, c2, ldc2, m, n, bias, act, 1);
+      d->gemm_ex(k2 - k1, a + k1 * as, b2 + k1 * ldb, ldb, c2, ldc2, m, n, zero, ACT_NONE, 1);
+      d->gemm_ex(k - k2, a + k2 * as, b2 + k2 * ldb, ldb, c2, ldc2, m, n, bias, act, 1);
     }
     for (int i = 0; i < MR; i++)
       for (size_t j = 0; j < ldc2; j++) {
@@ -55,7 +61,7 @@ static void test_gemm_ex(const F32GemmDesc *d, size_t k, const float *a, const f
               k, m, n, act, chunked, i, j, y, x);
       }
   }
-  free(b2), free(c2);
+  free(b2), free(c2), free(at);
 }
 
 /* d->gemm_taps (an implicit convolution's tile): nt taps of k rows each, tap t's B read in place at
@@ -84,11 +90,16 @@ static void test_gemm_taps(const F32GemmDesc *d, uint64_t *r) {
           for (int j = 0; j < n; j++) used[(size_t)boff[t] + kk * ldb + (size_t)j] = 1;
       for (size_t i = 0; i < blen; i++)
         if (!used[i]) b[i] = NAN;
-      d->pack_a(w, (size_t)MR, K, MR, a);
+      size_t as = d->tail ? (size_t)f32_tail_rows(m, MR) : (size_t)MR;   /* the rows of the panel as packed */
+      if (d->tail) {   /* m rows as the engine packs them (over NaN: no other float is read) */
+        for (size_t i = 0; i < K * (size_t)MR; i++) a[i] = NAN;
+        f32_pack_a_tail(w, (size_t)m, K, 1, MR, 1, a);
+      } else
+        d->pack_a(w, (size_t)MR, K, MR, a);
       for (size_t i = 0; i < MR * ldc; i++) c[i] = c2[i] = 12345.0f;
       d->gemm_taps(k, nt, boff, a, b, ldb, c, ldc, m, n, bias, act);
       for (size_t t = 0; t < nt; t++)
-        d->gemm_ex(k, a + t * k * MR, b + boff[t], ldb, c2, ldc, m, n, t + 1 == nt ? bias : zero, t + 1 == nt ? act : ACT_NONE,
+        d->gemm_ex(k, a + t * k * as, b + boff[t], ldb, c2, ldc, m, n, t + 1 == nt ? bias : zero, t + 1 == nt ? act : ACT_NONE,
                    t > 0);
       for (int i = 0; i < MR; i++)
         for (size_t j = 0; j < ldc; j++) {
@@ -111,8 +122,8 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
     for (int act = 0; act < ACT_COUNT; act++) {
       size_t k = ks[t], ldc = (size_t)NR + 3;
       int M = (t % 2) ? MR : MR - 1 > 0 ? MR - 1 : 1;   /* a full panel, or one padded row */
-      float *w = malloc(k * MR * sizeof(float)), *a = malloc(k * MR * sizeof(float)), *b = malloc(k * NR * sizeof(float));
-      float *bias = calloc((size_t)MR, sizeof(float)), *c = malloc(MR * ldc * sizeof(float));
+      float *w = calloc(k * MR, sizeof(float)), *a = malloc(k * MR * sizeof(float)), *b = malloc(k * NR * sizeof(float));
+      float *bias = calloc((size_t)MR, sizeof(float)), *c = malloc(MR * ldc * sizeof(float));   /* rows >= M: zero */
       rng_fill(r, w, k * M, -1, 1), rng_fill(r, b, k * NR, -1, 1), rng_fill(r, bias, (size_t)M, -2, 2);
       d->pack_a(w, (size_t)M, k, MR, a);
       for (size_t i = 0; i < MR * ldc; i++) c[i] = 12345.0f; /* the gap columns must stay */
@@ -120,7 +131,7 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
       gemm_chunked(d, k, a, b, c, ldc, bias, act);
       if (d->gemm_ex)
         for (int n = 1; n <= NR; n += (n < 3 || n > NR - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 5)
-          test_gemm_ex(d, k, a, b, c, ldc, bias, act, 1 + (int)((n + t + (size_t)act) % (size_t)MR), n);
+          test_gemm_ex(d, k, w, a, b, c, ldc, bias, act, 1 + (int)((n + t + (size_t)act) % (size_t)MR), n);
       for (int i = 0; i < MR; i++)
         for (size_t j = 0; j < ldc; j++) {
           if (j >= (size_t)NR) {
@@ -209,6 +220,22 @@ static void test_pack_rows(const F32GemmDesc *d, uint64_t *r) {
     for (size_t r0 = 0; r0 < M; r0 += (size_t)d->mr)
       d->pack_a(w + r0 * K, M - r0 < (size_t)d->mr ? M - r0 : (size_t)d->mr, K, d->mr, b + r0 * K);
     CHECK(memcmp(a, b, n * sizeof(float)) == 0, "%s: packing %zu rows panel by panel differs from one call", d->name, M);
+    if (d->tail) {   /* the tail layout: panel by panel as one call, every float of f32_packed_floats written, each
+                        float where its layout puts it */
+      size_t nf = f32_packed_floats(M, K, d->mr, 1);
+      memset(a, 0xa5, n * sizeof(float)), memset(b, 0x5a, n * sizeof(float));
+      f32_pack_a_tail(w, M, K, 1, d->mr, 1, a);
+      for (size_t r0 = 0; r0 < M; r0 += (size_t)d->mr)
+        f32_pack_a_tail(w + r0 * K, M - r0 < (size_t)d->mr ? M - r0 : (size_t)d->mr, K, 1, d->mr, 1, b + r0 * K);
+      CHECK(memcmp(a, b, nf * sizeof(float)) == 0, "%s: tail packing of %zu rows panel by panel differs", d->name, M);
+      size_t bad = 0, R = (size_t)f32_tail_rows((int)(M - (P - 1) * (size_t)d->mr), d->mr);
+      for (size_t row = 0; row < M; row++)
+        for (size_t kk = 0; kk < K; kk++) {
+          size_t p = row / (size_t)d->mr, st = p + 1 == P ? R : (size_t)d->mr;
+          bad += a[p * (size_t)d->mr * K + kk * st + row % (size_t)d->mr] != w[row * K + kk];
+        }
+      CHECK(bad == 0 && nf <= n, "%s: tail packing of %zu rows misplaces %zu floats", d->name, M, bad);
+    }
     free(w), free(a), free(b);
   }
 }

@@ -5,16 +5,21 @@
 
 enum { MR = 6, NR = 16 };
 
-void f32_pack_a_taps(const float *w, size_t M, size_t K, size_t nt, int mr, float *ap) {
+void f32_pack_a_tail(const float *w, size_t M, size_t K, size_t nt, int mr, int tail, float *ap) {
   size_t P = (M + (size_t)mr - 1) / (size_t)mr, cg = nt ? K / nt : 0;
-  for (size_t p = 0; p < P; p++)
+  for (size_t p = 0; p < P; p++) {
+    size_t R = p + 1 == P && tail ? (size_t)f32_tail_rows((int)(M - p * (size_t)mr), mr) : (size_t)mr;   /* its stride */
+    float *a = ap + p * K * (size_t)mr;
     for (size_t t = 0; t < nt; t++)
       for (size_t c = 0; c < cg; c++)
-        for (int r = 0; r < mr; r++) {
-          size_t row = p * (size_t)mr + (size_t)r;
-          ap[(p * K + t * cg + c) * (size_t)mr + (size_t)r] = row < M ? w[row * K + c * nt + t] : 0.0f;
+        for (size_t r = 0; r < R; r++) {
+          size_t row = p * (size_t)mr + r;
+          a[(t * cg + c) * R + r] = row < M ? w[row * K + c * nt + t] : 0.0f;
         }
+  }
 }
+
+void f32_pack_a_taps(const float *w, size_t M, size_t K, size_t nt, int mr, float *ap) { f32_pack_a_tail(w, M, K, nt, mr, 0, ap); }
 
 void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap) { f32_pack_a_taps(w, M, K, 1, mr, ap); }
 
@@ -31,4 +36,4 @@ static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc,
     for (int j = 0; j < NR; j++) c[r * ldc + j] = act_f32(acc[r][j] + bias[r], act);
 }
 
-const F32GemmDesc f32_gemm_6x16__ref_desc = {"f32_gemm_6x16__ref", MR, NR, gemm, f32_pack_a_panels, NULL, NULL};
+const F32GemmDesc f32_gemm_6x16__ref_desc = {"f32_gemm_6x16__ref", MR, NR, gemm, f32_pack_a_panels, NULL, NULL, 0};

@@ -87,7 +87,8 @@ STORE_FN(store_any, act)
 #undef STORE_FN
 
 /* gemm_ex (and gemm_taps: nt taps, B of tap t at b + boff[t], the panel's rows run on) with nv (1 or 2)
-   16-wide halves of B and the first rr (4, 8 or 12) rows of the panel (both constants once inlined; rr >= m):
+   16-wide halves of B and the first rr (4, 8 or 12) rows of the panel (both constants once inlined; rr >= m;
+   the panel's stride: a partial panel is packed k x rr, F32GemmDesc.tail):
    the k loop of gemm on those rows only, with masked loads of B (the lanes past n read as 0, as the packer's
    zero padding) */
 static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, int rr, size_t k, size_t nt, const ptrdiff_t *boff,
@@ -114,7 +115,7 @@ static inline __attribute__((always_inline)) void gemm_ex_nv(int nv, int rr, siz
         if (nv == 2) c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
       }
       _mm_prefetch((const char *)(a + 64 * MR), _MM_HINT_T0);
-      a += MR;
+      a += rr;   /* a panel of m < MR rows is packed with rr of them (F32GemmDesc.tail) */
     }
   if (nv == 2 && rr == MR) {   /* whole tiles (the common case): the stores inlined per activation */
 #define STORE_ALL(A)                                                                                  \
@@ -166,4 +167,4 @@ static void gemm_taps(size_t k, size_t nt, const ptrdiff_t *boff, const float *a
 }
 
 const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, gemm, f32_pack_a_panels, gemm_ex,
-                                                  gemm_taps};
+                                                  gemm_taps, 1};
