@@ -72,6 +72,13 @@ static int conv_quads(const Q8Kernels *k, const OpState *s) {
 
 enum { CONV_RB = 64, CONV_CB = 128 };   /* implicit convolution tasks: rows x flat columns (conv_tasks) */
 
+/* an implicit convolution of at most two column blocks (ResNet's 14x14 and 7x7 layers) runs a batch in one
+   pass (conv_tasks: each thread's row blocks over all the images, its share of the weights read once per
+   batch, not per image); the rule depends on the shape only (the build sizes the batch's quad planes) */
+static int conv_batched(const Q8Kernels *k, const OpState *s) {
+  return implicit_sq8(k, s) && s->groups == 1 && (conv_flat(s) + CONV_CB - 1) / CONV_CB <= 2;
+}
+
 /* the implicit convolution's weights, packed in blocks of CONV_RB rows over the pool's threads (block b:
    group b / nb, rows from b % nb * CONV_RB; a block's packed bytes start at conv_a_bytes(r0)) */
 typedef struct {
@@ -173,7 +180,8 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
     pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), conv_pack_blocks, &pj);
     model_release(m, w, rt_mul_sat((size_t)s->O, (size_t)s->K));
     if (sq8_requant_params(e, op, s)) return -1;
-    engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4));
+    engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4),
+                                         conv_batched(k, s) ? (size_t)e->batch : 1));
     return 0;
   }
   if (!(s->A = engine_alloc_packed(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
@@ -233,6 +241,8 @@ typedef struct {
   size_t ldx, ps;         /* columns of the X scratch; int16 units per NR-column panel */
   const int8_t *xp;       /* sq8 fused im2col: the group's input channels, padded: planes of Hp x Wp */
   int Hp, Wp;
+  int nimg;               /* sq8 implicit convolution: images in one pass (conv_batched), else 1 */
+  size_t in_img, out_img, qimg;   /* their strides: input and output elements, quad-plane bytes */
 } Q8Job;
 
 /* one GEMM task: rows [o0, o0 + MB), columns [p0, p0 + NB), X the panel of column p0 */
@@ -297,14 +307,19 @@ static void im2col_gemm(void *arg, int id, int nth) {
 }
 
 /* sq8 implicit convolution: quads [q0, q1) of the group's quad planes (SCRATCH_2) */
-static void quad_tasks(void *arg, long q0, long q1) {
+static void quad_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
   int cig = s->C / s->groups;
+  long nq = conv_quads(j->e->kq, s);
   size_t plane = conv_plane(s);
-  q8_quad_planes((const int8_t *)j->x + (size_t)j->gi * cig * s->H * s->W, cig, s->H, s->W, s->ph, s->pw,
-                 j->e->m->values[j->op->in[0]].zero_point, j->e->kq->conv_xor, plane, (int)q0, (int)q1,
-                 (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)q0 * plane * 4);
+  for (long t = t0; t < t1;) {   /* quads of image t / nq (nimg > 1: each image's planes qimg bytes apart) */
+    long img = t / nq, q0 = t % nq, q1 = nq - q0 < t1 - t ? nq : q0 + (t1 - t);
+    q8_quad_planes((const int8_t *)j->x + (size_t)img * j->in_img + (size_t)j->gi * cig * s->H * s->W, cig, s->H, s->W,
+                   s->ph, s->pw, j->e->m->values[j->op->in[0]].zero_point, j->e->kq->conv_xor, plane, (int)q0, (int)q1,
+                   (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg + (size_t)q0 * plane * 4);
+    t += q1 - q0;
+  }
 }
 
 /* sq8 implicit convolution: tasks [t0, t1) of CONV_RB rows x CONV_CB flat columns, t = column block *
@@ -317,15 +332,19 @@ static void conv_tasks(void *arg, long t0, long t1) {
   const Q8Kernels *k = j->e->kq;
   int Wp = s->W + 2 * s->pw, F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
   size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
-  long ncb = (F + CONV_CB - 1) / CONV_CB;
+  long ncb = (F + CONV_CB - 1) / CONV_CB, ni = j->nimg;
   int rows_first = ncb < 2 * (long)pool_threads();
   for (long t = t0; t < t1; t++) {
-    long rbk = rows_first ? t / ncb : t % mt, cbk = rows_first ? t % ncb : t / mt;
+    /* rows first: (row block, image, column block), so a thread's tasks of one row block (its weights) run
+       over all the images in a row; else (image, column block, row block) */
+    long rbk = rows_first ? t / (ni * ncb) : t % mt, img = rows_first ? t / ncb % ni : t / (ncb * mt);
+    long cbk = rows_first ? t % ncb : t / mt % ncb;
     int r0 = (int)rbk * CONV_RB, f0 = (int)cbk * CONV_CB, oc = j->gi * s->M + r0;
     Q8Conv c = { imin(CONV_RB, s->M - r0), cig, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, Wp, conv_plane(s),
-                 s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes, j->e->scratch[SCRATCH_2] };
+                 s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes,
+                 (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg };
     Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, j->e->m->values[j->op->out].zero_point, j->op->qmin,
-                    j->op->qmax, (int8_t *)j->y + (ptrdiff_t)oc * j->N, j->N, 1 };
+                    j->op->qmax, (int8_t *)j->y + (size_t)img * j->out_img + (ptrdiff_t)oc * j->N, j->N, 1 };
     k->sq8_conv(&c, &ep, f0, imin(F, f0 + CONV_CB));
   }
 }
@@ -488,7 +507,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   const Q8Kernels *k = e->kq;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O,
               e->m->kind == KIND_SQ8, 0, n, n, (int)q8_round_up(64, (size_t)k->mr), (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0 };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0 };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;
@@ -498,6 +517,15 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   }
   size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)s->O * s->OH * s->OW, es = j.sq8 ? 1 : 4;
   j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
+  if (j.sq8 && n > 1 && conv_batched(k, s)) {   /* the whole batch in one pass: its quad planes, then its tasks */
+    int F = conv_flat(s);
+    long nq = conv_quads(k, s);
+    j.nimg = n, j.in_img = in_img, j.out_img = out_img, j.qimg = conv_plane(s) * (size_t)nq * 4;
+    phase(n * nq, quad_tasks, &j, (double)conv_plane(s) * (s->C / s->groups) * n, 0);
+    phase((long)((F + CONV_CB - 1) / CONV_CB) * ((s->M + CONV_RB - 1) / CONV_RB) * n, conv_tasks, &j,
+          (double)s->K * F * s->M * n, 0);
+    return;
+  }
   for (int i = 0; i < n; i++)
     for (j.gi = 0; j.gi < s->groups; j.gi++) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
