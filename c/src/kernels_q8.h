@@ -242,6 +242,10 @@ void q8_pad_planes(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, in
    plane (each `plane` pixels of 4 bytes) */
 void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
                     int q1, int8_t *xq);
+#if defined(__x86_64__)
+void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
+                             int q1, int8_t *xq);   /* the same bytes, AVX-512 (kernels/x86/q8_ew__avx512f.c) */
+#endif
 /* dq8 im2col into float rows of ldx (row-major, pad: 0) */
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                    int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "act.h"
+#include "cpu.h"
 #include "dispatch.h"
 #include "model.h"
 
@@ -461,6 +462,16 @@ static void test_conv(int M, int C, int H, int W, int kh, int kw, int ph, int pw
     int8_t *xq = aligned_alloc(64, q8_round_up(4 * plane * nq, 64)), *A = aligned_alloc(64, q8_round_up(T->conv_a_bytes(M, C, kh, kw), 64));
     q8_quad_planes(x, C, H, W, ph, pw, zx, T->conv_xor, plane, 0, nq / 2, xq);   /* in two calls */
     q8_quad_planes(x, C, H, W, ph, pw, zx, T->conv_xor, plane, nq / 2, nq, xq + (size_t)(nq / 2) * plane * 4);
+#if defined(__x86_64__)
+    if (cpu_has("avx512f")) {   /* the AVX-512 quad planes: the same bytes (over other garbage) */
+      int8_t *xq2 = aligned_alloc(64, q8_round_up(4 * plane * nq, 64));
+      memset(xq2, 0x3C, 4 * plane * nq);
+      q8_quad_planes__avx512f(x, C, H, W, ph, pw, zx, T->conv_xor, plane, 0, 1, xq2);
+      q8_quad_planes__avx512f(x, C, H, W, ph, pw, zx, T->conv_xor, plane, 1, nq, xq2 + plane * 4);
+      CHECK(memcmp(xq, xq2, 4 * plane * nq) == 0, "q8_quad_planes__avx512f %s C=%d %dx%d p=%d,%d differs", T->name, C, H, W, ph, pw);
+      free(xq2);
+    }
+#endif
     T->pack_conv(M, C, kh, kw, w, A);
     Q8Conv cv = { M, C, kh, kw, dh, dw, OH, OW, Wp, plane, A, xq };
     for (int split = 0; split < 2; split++) {
@@ -563,6 +574,7 @@ int main(void) {
     test_conv(9, 8, 1, 32, 1, 3, 0, 1, 1, 1);        /* AVX-512 VNNI's 8 x 32 tile: one whole tile of columns, 9 rows */
     test_conv(8, 7, 2, 30, 3, 3, 1, 1, 1, 1);        /* Wp 32: rows of flat columns on the tiles, 8 rows */
     test_conv(10, 5, 5, 60, 1, 3, 0, 0, 1, 25);      /* 50 unstored columns a row: 32-column tiles with none stored */
+    test_conv(6, 7, 3, 131, 3, 3, 1, 1, 1, 1);       /* rows of over 64 pixels (the AVX-512 quad planes' tail), 7 channels */
   }
   int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 17, 31, 33, 49 };
   int Ks[] = { 1, 2, 3, 9, 27, 64, 65, 147 };

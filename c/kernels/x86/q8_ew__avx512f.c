@@ -4,11 +4,14 @@
  * - QUANTIZE (kernels/ref/q8_quant_impl.h's operations) 16 divisions a vector instead of 4 (ResNet18's input:
  *   about 3x faster);
  * - MAXPOOL2D of stride 1 or 2 on 64 outputs a step (ResNet's stem pool: the plain C one gathers its stride-2
- *   columns a byte at a time). */
+ *   columns a byte at a time);
+ * - the implicit convolution's quad planes (kernels/ref/q8_quad_impl.h) 64 pixels a step (quad64v). */
 #include <immintrin.h>
 #include <string.h>
 
+#include "../ref/q8_quad_impl.h"
 #include "../ref/q8_quant_impl.h"
+#include "q8_quad64__avx512.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
@@ -127,4 +130,22 @@ void q8_sq8_maxpool__avx512f(const int8_t *x, int C, int H, int W, const Q8Pool 
       }
     }
   }
+}
+
+/* 4 rows of n bytes -> d[4i + j] = r_j[i] ^ xr, 64 pixels (256 bytes) a step, the tail masked */
+static void interleave4_512(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d) {
+  for (int i = 0; i < n; i += 64) {
+    int c = n - i < 64 ? n - i : 64;
+    __mmask64 m = c == 64 ? ~(__mmask64)0 : ((__mmask64)1 << c) - 1;
+    __m512i g[4], f = _mm512_set1_epi8((char)xr);
+    quad64v(_mm512_xor_si512(_mm512_maskz_loadu_epi8(m, r0 + i), f), _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, r1 + i), f),
+            _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, r2 + i), f), _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, r3 + i), f), 0, g);
+    for (int k = 0; k < 4 && 16 * k < c; k++)   /* group k: pixels 16k.. (4 bytes each) */
+      _mm512_mask_storeu_epi8(d + 4 * i + 64 * k, c - 16 * k >= 16 ? ~(__mmask64)0 : ((__mmask64)1 << (4 * (c - 16 * k))) - 1, g[k]);
+  }
+}
+
+void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
+                             int q1, int8_t *xq) {
+  q8_quad_planes_impl(x, C, H, W, ph, pw, zx, xr, plane, q0, q1, xq, interleave4_512);
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "q8_quad64__avx512.h"
+
 enum { Q4_AMX = 0, Q4_VNNI = 1 };
 
 /* 16 columns of four k rows r0..r3 -> 64 bytes: column c at d[4c .. 4c+3], each byte ^ flip */
@@ -115,23 +117,11 @@ static inline uint32_t spread2(uint32_t m) {
 }
 
 /* 64 columns of four k rows a, b, c, e -> four groups of 64 bytes (columns 16g..16g+15 at d[g], as quad16 does
-   them): the byte interleave works within 128-bit lanes (lane g of q0: columns 16g..16g+3, of q1: +4..7,
-   q2: +8..11, q3: +12..15), then a 4x4 transpose of the lanes */
+   them) */
 static inline void quad64(__m512i a, __m512i b, __m512i c, __m512i e, int8_t *const d[4], int flip) {
-  if (flip) {
-    __m512i f = _mm512_set1_epi8((char)0x80);
-    a = _mm512_xor_si512(a, f), b = _mm512_xor_si512(b, f), c = _mm512_xor_si512(c, f), e = _mm512_xor_si512(e, f);
-  }
-  __m512i ab0 = _mm512_unpacklo_epi8(a, b), ab1 = _mm512_unpackhi_epi8(a, b);
-  __m512i ce0 = _mm512_unpacklo_epi8(c, e), ce1 = _mm512_unpackhi_epi8(c, e);
-  __m512i q0 = _mm512_unpacklo_epi16(ab0, ce0), q1 = _mm512_unpackhi_epi16(ab0, ce0);
-  __m512i q2 = _mm512_unpacklo_epi16(ab1, ce1), q3 = _mm512_unpackhi_epi16(ab1, ce1);
-  __m512i t0 = _mm512_shuffle_i64x2(q0, q1, 0x44), t1 = _mm512_shuffle_i64x2(q0, q1, 0xEE);
-  __m512i t2 = _mm512_shuffle_i64x2(q2, q3, 0x44), t3 = _mm512_shuffle_i64x2(q2, q3, 0xEE);
-  _mm512_storeu_si512(d[0], _mm512_shuffle_i64x2(t0, t2, 0x88));
-  _mm512_storeu_si512(d[1], _mm512_shuffle_i64x2(t0, t2, 0xDD));
-  _mm512_storeu_si512(d[2], _mm512_shuffle_i64x2(t1, t3, 0x88));
-  _mm512_storeu_si512(d[3], _mm512_shuffle_i64x2(t1, t3, 0xDD));
+  __m512i g[4];
+  quad64v(a, b, c, e, flip, g);
+  for (int i = 0; i < 4; i++) _mm512_storeu_si512(d[i], g[i]);
 }
 
 /* The whole quads qs[0..nq) from padded planes (stride sw = 1 or 2): row i of quad j reads
