@@ -13,18 +13,11 @@
 #include "../ref/q8_quant_impl.h"
 #include "q8_quad64__avx512.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC optimize("O3")   /* ADD needs -O3's vectorizer; the others are as fast and smaller at -O2 */
-#endif
 #include "../ref/q8_add_impl.h"
 static void add_generic(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy, int32_t ma,
                         int32_t mb, int32_t shift, int32_t qmin, int32_t qmax, int8_t *y) {
-  q8_sq8_add_impl(a, b, n, za, zb, zy, ma, mb, shift, qmin, qmax, y);
+  q8_sq8_add_impl(a, b, n, za, zb, zy, ma, mb, shift, qmin, qmax, y);   /* shifts and multipliers below: -O2 (rare) */
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
 
 /* ADD, 32 outputs a step with vpmaddwd: q8_add_impl.h's nested floors, with m = mh * 2^16 + ml split so
    that both halves are signed 16-bit (ml in [-2^15, 2^15), so mh = (m + 2^15) >> 16, at most 2^15 - 1 for
@@ -132,8 +125,9 @@ void q8_sq8_maxpool__avx512f(const int8_t *x, int C, int H, int W, const Q8Pool 
   }
 }
 
-/* 4 rows of n bytes -> d[4i + j] = r_j[i] ^ xr, 64 pixels (256 bytes) a step, the tail masked */
-static void interleave4_512(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d) {
+/* 4 rows of n bytes -> d[4i + j] = r_j[i] ^ xr, 64 pixels (256 bytes) a step, the tail masked (out of line: the
+   quad planes' body calls it once a row; inlined there it made ~10 KB of code) */
+static __attribute__((noinline)) void interleave4_512(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d) {
   for (int i = 0; i < n; i += 64) {
     int c = n - i < 64 ? n - i : 64;
     __mmask64 m = c == 64 ? ~(__mmask64)0 : ((__mmask64)1 << c) - 1;
