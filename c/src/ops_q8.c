@@ -306,22 +306,21 @@ static void im2col_gemm(void *arg, int id, int nth) {
   }
 }
 
-/* sq8 implicit convolution: quads [q0, q1) of the group's quad planes (SCRATCH_2) */
-static void (*const q8_quad_planes_ref)(const int8_t *, int, int, int, int, int, int32_t, int, size_t, int, int,
-                                        int8_t *) = q8_quad_planes;
+/* sq8 implicit convolution: quad planes [t0, t1) of the group's input into SCRATCH_2, t = image * quads + quad
+   (nimg > 1: each image's planes qimg bytes apart) */
 static void quad_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
   int cig = s->C / s->groups;
   long nq = conv_quads(j->e->kq, s);
   size_t plane = conv_plane(s);
-  void (*q8_quad_planes)(const int8_t *, int, int, int, int, int, int32_t, int, size_t, int, int, int8_t *) = q8_quad_planes_ref;
+  void (*quads)(const int8_t *, int, int, int, int, int, int32_t, int, size_t, int, int, int8_t *) = q8_quad_planes;
 #if defined(__x86_64__)
-  if (cpu_use("avx512f")) q8_quad_planes = q8_quad_planes__avx512f;
+  if (cpu_use("avx512f")) quads = q8_quad_planes__avx512f;
 #endif
-  for (long t = t0; t < t1;) {   /* quads of image t / nq (nimg > 1: each image's planes qimg bytes apart) */
+  for (long t = t0; t < t1;) {
     long img = t / nq, q0 = t % nq, q1 = nq - q0 < t1 - t ? nq : q0 + (t1 - t);
-    q8_quad_planes((const int8_t *)j->x + (size_t)img * j->in_img + (size_t)j->gi * cig * s->H * s->W, cig, s->H, s->W,
+    quads((const int8_t *)j->x + (size_t)img * j->in_img + (size_t)j->gi * cig * s->H * s->W, cig, s->H, s->W,
                    s->ph, s->pw, j->e->m->values[j->op->in[0]].zero_point, j->e->kq->conv_xor, plane, (int)q0, (int)q1,
                    (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg + (size_t)q0 * plane * 4);
     t += q1 - q0;
