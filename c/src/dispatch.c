@@ -18,23 +18,24 @@ static const struct {
   const Q8Kernels *sq8, *dq8;    /* NULL: inherit */
   const Q8DwDesc *sq8dw;         /* sq8 depthwise convolution; NULL: inherit */
   const Q8Dq8DwDesc *dq8dw;      /* dq8 depthwise convolution; NULL: inherit */
+  const Q8EwKernels *ew;         /* sq8 elementwise kernels; NULL: inherit */
 } g_tables[] = {
     {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref, NULL), &q8_gemm_4x16__ref_desc,
-     &q8_gemm_4x16__ref_desc, &q8_dwconv__ref_desc, &q8_dq8dw__ref_desc},
+     &q8_gemm_4x16__ref_desc, &q8_dwconv__ref_desc, &q8_dq8dw__ref_desc, &q8_ew__ref},
 #if defined(__x86_64__)
     {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2, NULL), &q8_gemm_4x16__avx2_desc,
-     &q8_gemm_4x16__avx2_desc, &q8_dwconv__avx2_desc, NULL},
+     &q8_gemm_4x16__avx2_desc, &q8_dwconv__avx2_desc, NULL, NULL},
     {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, &f32_dwconv__avx512f_desc, NULL, f32_maxpool__avx512f), NULL, NULL, NULL,
-     &q8_dq8dw__avx512f_desc},
+     &q8_dq8dw__avx512f_desc, &q8_ew__avx512f},
     {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
-     &q8_dwconv__avx512vnni_desc, NULL},
-    {"amx", F32("amx", NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, NULL, NULL, NULL},
+     &q8_dwconv__avx512vnni_desc, NULL, NULL},
+    {"amx", F32("amx", NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, NULL, NULL, NULL, NULL},
 #endif
 #if defined(__aarch64__)
     {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon, NULL), &q8_gemm_4x16__neon_desc,
-     &q8_gemm_4x16__neon_desc, NULL, NULL},
+     &q8_gemm_4x16__neon_desc, NULL, NULL, NULL},
     {"neondot", F32("neondot", NULL, NULL, NULL, NULL), &q8_gemm_8x12__neondot_desc, &q8_gemm_8x12__neondot_dq8_desc, NULL,
-     NULL},
+     NULL, NULL},
 #endif
 };
 enum { N_TABLES = sizeof g_tables / sizeof *g_tables };
@@ -43,6 +44,7 @@ static F32Kernels g_f32[N_TABLES];
 static const Q8Kernels *g_sq8[N_TABLES], *g_dq8[N_TABLES];
 static const Q8DwDesc *g_sq8dw[N_TABLES];
 static const Q8Dq8DwDesc *g_dq8dw[N_TABLES];
+static Q8EwKernels g_ew[N_TABLES];
 static int g_ready;
 static const F32Kernels *g_f32_forced;
 
@@ -61,6 +63,14 @@ static void resolve(void) {
     g_dq8[i] = g_tables[i].dq8 ? g_tables[i].dq8 : g_dq8[i - 1];
     g_sq8dw[i] = g_tables[i].sq8dw ? g_tables[i].sq8dw : g_sq8dw[i - 1];
     g_dq8dw[i] = g_tables[i].dq8dw ? g_tables[i].dq8dw : g_dq8dw[i - 1];
+    Q8EwKernels w = g_tables[i].ew ? *g_tables[i].ew : g_ew[i - 1];
+    if (i > 0) {   /* members a table leaves out: the table below's */
+      if (!w.quantize) w.quantize = g_ew[i - 1].quantize;
+      if (!w.add) w.add = g_ew[i - 1].add;
+      if (!w.maxpool) w.maxpool = g_ew[i - 1].maxpool;
+      if (!w.quad_planes) w.quad_planes = g_ew[i - 1].quad_planes;
+    }
+    g_ew[i] = w;
   }
   g_ready = 1;
 }
@@ -127,6 +137,12 @@ const Q8Dq8DwDesc *q8_dq8dw_for(const char *isa) {
   return i < 0 ? NULL : g_dq8dw[i];
 }
 
+const Q8EwKernels *q8_ew_for(const char *isa) {
+  resolve();
+  int i = find(isa);
+  return i < 0 ? NULL : &g_ew[i];
+}
+
 const F32Kernels *f32_kernels(void) {
   resolve();
   return g_f32_forced ? g_f32_forced : &g_f32[best()];
@@ -145,6 +161,11 @@ const Q8DwDesc *q8_dw(void) {
 const Q8Dq8DwDesc *q8_dq8dw(void) {
   resolve();
   return g_dq8dw[best()];
+}
+
+const Q8EwKernels *q8_ew(void) {
+  resolve();
+  return &g_ew[best()];
 }
 
 void f32_kernels_force(const F32Kernels *k) { g_f32_forced = k; }

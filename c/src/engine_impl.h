@@ -47,6 +47,7 @@ struct Engine {
   const F32Kernels *kf;       /* kernels in use */
   const Q8Kernels *kq;
   const Q8DwDesc *kdw;        /* sq8 depthwise convolution */
+  const Q8EwKernels *kew;     /* sq8 elementwise kernels */
   const Q8Dq8DwDesc *kdq8dw;  /* dq8 depthwise convolution */
   OpState *st;                /* one per op */
   size_t *offs;               /* byte offset of each value in the arena */

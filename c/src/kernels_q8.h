@@ -109,7 +109,6 @@ typedef struct {
 /* outputs of rows [0, M), flat columns [f0, f1) (f0 a multiple of nr), epilogue as sq8_gemm's with
    e->y at output (channel 0, pixel 0) and e->ys_o the output plane (OH * OW); e->ys_p is 1 */
 typedef void (*q8_sq8_conv_fn)(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1);
-
 typedef struct {
   const char *name;           /* "q8_gemm_4x16__avx2" */
   const char *isa;            /* "ref", "avx2", ... */
@@ -282,4 +281,20 @@ void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int O
                     int8_t *y);
 void q8_sq8_adaptive_maxpool(const int8_t *x, int C, int H, int W, int OH, int OW, int8_t *y);
 void q8_sq8_adaptive_avgpool(const int8_t *x, int C, int H, int W, int OH, int OW, int32_t zx, int8_t *y);
+
+/* sq8's elementwise kernels of one instruction set, in src/dispatch.c's tables (a NULL member takes the
+   table below's): each writes the bytes of the plain C function it stands for (q8_ew__ref's) */
+typedef struct {
+  const char *name;
+  void (*quantize)(const float *x, size_t n, float s, int32_t z, int8_t *y);
+  void (*add)(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy, int32_t ma, int32_t mb,
+              int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);
+  void (*maxpool)(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y);
+  void (*quad_planes)(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
+                      int q1, int8_t *xq);
+} Q8EwKernels;
+extern const Q8EwKernels q8_ew__ref;       /* kernels/ref/q8_ops.c: the plain C functions above */
+#if defined(__x86_64__)
+extern const Q8EwKernels q8_ew__avx512f;   /* kernels/x86/q8_ew__avx512f.c */
+#endif
 #endif

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
 #include "engine_impl.h"
 #include "pool.h"
 #include "util.h"
@@ -314,15 +313,11 @@ static void quad_tasks(void *arg, long t0, long t1) {
   int cig = s->C / s->groups;
   long nq = conv_quads(j->e->kq, s);
   size_t plane = conv_plane(s);
-  void (*quads)(const int8_t *, int, int, int, int, int, int32_t, int, size_t, int, int, int8_t *) = q8_quad_planes;
-#if defined(__x86_64__)
-  if (cpu_use("avx512f")) quads = q8_quad_planes__avx512f;
-#endif
   for (long t = t0; t < t1;) {
     long img = t / nq, q0 = t % nq, q1 = nq - q0 < t1 - t ? nq : q0 + (t1 - t);
-    quads((const int8_t *)j->x + (size_t)img * j->in_img + (size_t)j->gi * cig * s->H * s->W, cig, s->H, s->W,
-                   s->ph, s->pw, j->e->m->values[j->op->in[0]].zero_point, j->e->kq->conv_xor, plane, (int)q0, (int)q1,
-                   (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg + (size_t)q0 * plane * 4);
+    j->e->kew->quad_planes((const int8_t *)j->x + (size_t)img * j->in_img + (size_t)j->gi * cig * s->H * s->W, cig, s->H,
+                           s->W, s->ph, s->pw, j->e->m->values[j->op->in[0]].zero_point, j->e->kq->conv_xor, plane, (int)q0,
+                           (int)q1, (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg + (size_t)q0 * plane * 4);
     t += q1 - q0;
   }
 }
@@ -610,11 +605,7 @@ static int32_t zp(const Ew *w, uint32_t v) { return w->e->m->values[v].zero_poin
 
 static void quantize_body(const Ew *w, size_t a, size_t len) {
   const Value *yv = &w->e->m->values[w->op->out];
-#if defined(__x86_64__)
-  void (*q8_sq8_quantize)(const float *, size_t, float, int32_t, int8_t *) =
-      cpu_use("avx512f") ? q8_sq8_quantize__avx512f : q8_sq8_quantize;
-#endif
-  q8_sq8_quantize((const float *)w->x + a, len, yv->scale, yv->zero_point, (int8_t *)w->y + a);
+  w->e->kew->quantize((const float *)w->x + a, len, yv->scale, yv->zero_point, (int8_t *)w->y + a);
 }
 
 static void dequantize_body(const Ew *w, size_t a, size_t len) {
@@ -624,12 +615,8 @@ static void dequantize_body(const Ew *w, size_t a, size_t len) {
 
 static void add_body(const Ew *w, size_t a, size_t len) {
   const Op *op = w->op;
-#if defined(__x86_64__)
-  void (*q8_sq8_add)(const int8_t *, const int8_t *, size_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
-                     int32_t, int32_t, int8_t *) = cpu_use("avx512f") ? q8_sq8_add__avx512f : q8_sq8_add;
-#endif
-  q8_sq8_add((const int8_t *)w->x + a, (const int8_t *)w->b + a, len, zp(w, op->in[0]), zp(w, op->in[1]), zp(w, op->out),
-             op->attr[A_ADD_M_A], op->attr[A_ADD_M_B], op->attr[A_ADD_SHIFT], op->qmin, op->qmax, (int8_t *)w->y + a);
+  w->e->kew->add((const int8_t *)w->x + a, (const int8_t *)w->b + a, len, zp(w, op->in[0]), zp(w, op->in[1]), zp(w, op->out),
+                 op->attr[A_ADD_M_A], op->attr[A_ADD_M_B], op->attr[A_ADD_SHIFT], op->qmin, op->qmax, (int8_t *)w->y + a);
 }
 
 /* MUL of same-shape tensors: pieces [a, a + len); by plane (b has one value per channel plane): planes */
@@ -711,15 +698,11 @@ static void pool_planes(void *arg, long t0, long t1) {
   int H = (int)xv->h, W = (int)xv->w, OH = (int)yv->h, OW = (int)yv->w;
   int32_t zx = xv->zero_point;
   Q8Pool pool = pool_of(op);
-#if defined(__x86_64__)
-  void (*q8_sq8_maxpool)(const int8_t *, int, int, int, const Q8Pool *, int, int, int8_t *) =
-      cpu_use("avx512f") ? q8_sq8_maxpool__avx512f : q8_sq8_maxpool;
-#endif
   for (size_t t = (size_t)t0; t < (size_t)t1; t++) {
     const int8_t *xs = (const int8_t *)w->x + t * H * W;
     int8_t *ys = (int8_t *)w->y + t * OH * OW;
     switch (op->type) {
-    case OP_MAXPOOL2D: q8_sq8_maxpool(xs, 1, H, W, &pool, OH, OW, ys); break;
+    case OP_MAXPOOL2D: w->e->kew->maxpool(xs, 1, H, W, &pool, OH, OW, ys); break;
     case OP_AVGPOOL2D: q8_sq8_avgpool(xs, 1, H, W, &pool, OH, OW, zx, ys); break;
     case OP_ADAPTIVE_AVGPOOL2D: q8_sq8_adaptive_avgpool(xs, 1, H, W, OH, OW, zx, ys); break;
     default: q8_sq8_adaptive_maxpool(xs, 1, H, W, OH, OW, ys); break;

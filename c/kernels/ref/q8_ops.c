@@ -187,3 +187,5 @@ void q8_sq8_mul(const int8_t *a, const int8_t *b, size_t n, int bstride, int32_t
     y[i] = (int8_t)q8_clamp(zy + q8_requant(p, m, shift), qmin, qmax);
   }
 }
+
+const Q8EwKernels q8_ew__ref = {"q8_ew__ref", q8_sq8_quantize, q8_sq8_add, q8_sq8_maxpool, q8_quad_planes};

@@ -1,6 +1,6 @@
-/* q8_ew__avx512f.c: sq8 elementwise ops and max pool with AVX-512 F/BW/VL, each the same values as its
- * plain C version in kernels/ref/q8_ops.c (tests/test_q8_ops.c compares them):
- * - ADD (kernels/ref/q8_add_impl.h) with vpmulld, which baseline x86-64 SSE2 lacks;
+/* q8_ew__avx512f.c: sq8 elementwise ops and max pool with AVX-512 F/BW/VL (the avx512f table's Q8EwKernels),
+ * each the same values as its plain C version in kernels/ref (tests/test_q8_ops.c, test_q8_kernels.c compare them):
+ * - ADD (kernels/ref/q8_add_impl.h's formula) with vpmaddwd on 16-bit halves of the multipliers;
  * - QUANTIZE (kernels/ref/q8_quant_impl.h's operations) 16 divisions a vector instead of 4 (ResNet18's input:
  *   about 3x faster);
  * - MAXPOOL2D of stride 1 or 2 on 64 outputs a step (ResNet's stem pool: the plain C one gathers its stride-2
@@ -143,3 +143,6 @@ void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int p
                              int q1, int8_t *xq) {
   q8_quad_planes_impl(x, C, H, W, ph, pw, zx, xr, plane, q0, q1, xq, interleave4_512);
 }
+
+const Q8EwKernels q8_ew__avx512f = {"q8_ew__avx512f", q8_sq8_quantize__avx512f, q8_sq8_add__avx512f,
+                                    q8_sq8_maxpool__avx512f, q8_quad_planes__avx512f};
