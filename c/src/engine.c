@@ -163,32 +163,19 @@ done:
   return size;
 }
 
-/* the arena of every value, the input too when with_input (engine_input), into e->offs; its size, SIZE_MAX
-   on overflow or when memory is short */
-static size_t plan_values(Engine *e, int with_input) {
-  const Model *m = e->m;
-  size_t *bytes = calloc(m->n_values ? m->n_values : 1, sizeof *bytes), size = SIZE_MAX;
-  if (!bytes) return SIZE_MAX;
-  for (uint32_t v = with_input ? 0 : 1; v < m->n_values; v++) {
-    size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
-    if ((bytes[v] = rt_mul_sat(rt_mul_sat(value_elems(&m->values[v]), (size_t)e->batch), el)) == SIZE_MAX) goto done;
-  }
-  if ((size = plan_memory(m, bytes, e->offs)) == (size_t)-1) size = SIZE_MAX;
-done:
-  free(bytes);
-  return size;
+/* plans the arena (the f32 engine's with each op's scratch in it), the input too when with_input: fills e->offs
+   (and e->op_soff), returns its size (SIZE_MAX on overflow or when memory is short) */
+static size_t plan_once(Engine *e, int with_input) {
+  if (e->op_soff) free(e->op_soff), e->op_soff = NULL;
+  if (e->op_need && !e->scratch_bytes[SCRATCH_1] && !e->scratch_bytes[SCRATCH_2]) return plan_with_scratch(e, with_input);
+  return plan_arena_size(e->m, e->batch, with_input, e->offs);
 }
 
 /* the arena: with the input in it when that takes no more bytes than without (e->in_arena) */
 static size_t plan_arena_bytes(Engine *e) {
-  int scratch = e->op_need && !e->scratch_bytes[SCRATCH_1] && !e->scratch_bytes[SCRATCH_2];
-  size_t without = scratch ? plan_with_scratch(e, 0) : plan_values(e, 0);
-  if (without == SIZE_MAX) return SIZE_MAX;
-  if (e->op_soff) free(e->op_soff), e->op_soff = NULL;
-  size_t with = scratch ? plan_with_scratch(e, 1) : plan_values(e, 1);
+  size_t without = plan_once(e, 0), with = without == SIZE_MAX ? SIZE_MAX : plan_once(e, 1);
   if (with != SIZE_MAX && with <= without) return e->in_arena = 1, with;
-  if (e->op_soff) free(e->op_soff), e->op_soff = NULL;
-  return scratch ? plan_with_scratch(e, 0) : plan_values(e, 0);
+  return without == SIZE_MAX ? SIZE_MAX : plan_once(e, 0);
 }
 
 float *engine_input(Engine *e) {
@@ -212,7 +199,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (!e->st || !e->offs) goto oom;
   /* large activations: a batch goes through the ops one image at a time (CHUNK_ARENA; offs is planned
      again below) */
-  if (batch > 1 && plan_arena_size(m, 1, e->offs) > CHUNK_ARENA) e->batch = 1;
+  if (batch > 1 && plan_arena_size(m, 1, 0, e->offs) > CHUNK_ARENA) e->batch = 1;
   if (m->kind == KIND_F32 && !(e->op_need = calloc((size_t)m->n_ops * N_SCRATCH, sizeof *e->op_need))) goto oom;
   for (uint32_t i = 0; i < m->n_ops; i++) {
     const Op *op = &m->ops[i];

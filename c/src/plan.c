@@ -86,10 +86,10 @@ size_t plan_memory(const Model *m, const size_t *bytes, size_t *offs) {
   return arena;
 }
 
-size_t plan_arena_size(const Model *m, int batch, size_t *offs) {
+size_t plan_arena_size(const Model *m, int batch, int with_input, size_t *offs) {
   size_t *bytes = calloc(m->n_values ? m->n_values : 1, sizeof *bytes), size = SIZE_MAX;
   if (!bytes || batch < 1) goto done;
-  for (uint32_t v = 1; v < m->n_values; v++) {
+  for (uint32_t v = with_input ? 0 : 1; v < m->n_values; v++) {
     size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
     bytes[v] = rt_mul_sat(rt_mul_sat(value_elems(&m->values[v]), (size_t)batch), el);
     if (bytes[v] == SIZE_MAX) goto done;
@@ -101,7 +101,7 @@ done:
 }
 
 void *plan_arena(const Model *m, int batch, size_t *offs, size_t *size_out) {
-  size_t size = plan_arena_size(m, batch, offs);
+  size_t size = plan_arena_size(m, batch, 0, offs);
   void *arena = size == SIZE_MAX ? NULL : rt_alloc64(size);
   if (arena && size_out) *size_out = size;
   return arena;

@@ -26,6 +26,6 @@ void plan_lifetimes(const Model *m, int *first, int *last);
    it), or NULL when a size overflows or memory is short; *size (when not NULL) gets its size in bytes. */
 void *plan_arena(const Model *m, int batch, size_t *offs, size_t *size);
 /* plan_arena's plan without the allocation: fills offs[], returns the arena size (SIZE_MAX: overflow
-   or memory short) */
-size_t plan_arena_size(const Model *m, int batch, size_t *offs);
+   or memory short); with_input: the input (value 0) gets its bytes in the arena too */
+size_t plan_arena_size(const Model *m, int batch, int with_input, size_t *offs);
 #endif
