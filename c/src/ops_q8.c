@@ -495,6 +495,18 @@ static void quant_gemm(Q8Job *j) {
   phase((long)((j->s->M + j->MB - 1) / j->MB) * j->nt, gemm_tasks, j, kn * j->s->M, 1);
 }
 
+/* sq8 implicit convolution of nimg images from j->x (in_img elements apart): their quad planes, then their
+   tasks, each phase over the threads */
+static void implicit_pass(Q8Job *j, int nimg) {
+  const OpState *s = j->s;
+  int F = conv_flat(s);
+  long nq = conv_quads(j->e->kq, s);
+  j->nimg = nimg, j->qimg = conv_plane(s) * (size_t)nq * 4;
+  phase(nimg * nq, quad_tasks, j, (double)conv_plane(s) * (s->C / s->groups) * nimg, 0);
+  phase((long)((F + CONV_CB - 1) / CONV_CB) * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j,
+        (double)s->K * F * s->M * nimg, 0);
+}
+
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   if (e->m->kind == KIND_SQ8 && s->depthwise) {
     run_dw(e, op, s, n);
@@ -505,8 +517,9 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
     return;
   }
   const Q8Kernels *k = e->kq;
-  Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O,
-              e->m->kind == KIND_SQ8, 0, n, n, (int)q8_round_up(64, (size_t)k->mr), (int)q8_round_up(64, (size_t)k->nr),
+  int sq8 = e->m->kind == KIND_SQ8;
+  Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
+              (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
               0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0 };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
@@ -517,13 +530,9 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   }
   size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)s->O * s->OH * s->OW, es = j.sq8 ? 1 : 4;
   j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
-  if (j.sq8 && n > 1 && conv_batched(k, s)) {   /* the whole batch in one pass: its quad planes, then its tasks */
-    int F = conv_flat(s);
-    long nq = conv_quads(k, s);
-    j.nimg = n, j.in_img = in_img, j.out_img = out_img, j.qimg = conv_plane(s) * (size_t)nq * 4;
-    phase(n * nq, quad_tasks, &j, (double)conv_plane(s) * (s->C / s->groups) * n, 0);
-    phase((long)((F + CONV_CB - 1) / CONV_CB) * ((s->M + CONV_RB - 1) / CONV_RB) * n, conv_tasks, &j,
-          (double)s->K * F * s->M * n, 0);
+  j.in_img = in_img, j.out_img = out_img;
+  if (j.sq8 && n > 1 && conv_batched(k, s)) {   /* the whole batch in one pass */
+    implicit_pass(&j, n);
     return;
   }
   for (int i = 0; i < n; i++)
@@ -531,10 +540,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op->out) + i * out_img * es;
       if (j.sq8 && implicit_sq8(k, s)) {
-        int F = conv_flat(s);
-        phase(conv_quads(k, s), quad_tasks, &j, (double)conv_plane(s) * (s->C / s->groups), 0);
-        phase((long)((F + CONV_CB - 1) / CONV_CB) * ((s->M + CONV_RB - 1) / CONV_RB), conv_tasks, &j,
-              (double)s->K * F * s->M, 0);
+        implicit_pass(&j, 1);
         continue;
       }
       if (j.sq8 && use_fused(k, s)) {
@@ -545,10 +551,8 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
           j.xp = e->scratch[SCRATCH_2];
         } else j.xp = (const int8_t *)j.x + (size_t)j.gi * cig * s->H * s->W;
         double work = (double)s->K * j.N * s->M;
-        Q8Job jf = j;
-        jf.NB = fused_nb(k, s), jf.nt = (j.N + jf.NB - 1) / jf.NB;
-        if (work < PAR_MIN) im2col_gemm(&jf, 0, 1);
-        else pool_run(im2col_gemm, &jf);
+        if (work < PAR_MIN) im2col_gemm(&j, 0, 1);
+        else pool_run(im2col_gemm, &j);
         continue;
       }
       if (!j.sq8 && s->direct) j.xf = j.x, j.ldxf = j.N;   /* 1x1: the image is X */
