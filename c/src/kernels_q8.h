@@ -109,6 +109,28 @@ typedef struct {
 /* outputs of rows [0, M), flat columns [f0, f1) (f0 a multiple of nr), epilogue as sq8_gemm's with
    e->y at output (channel 0, pixel 0) and e->ys_o the output plane (OH * OW); e->ys_p is 1 */
 typedef void (*q8_sq8_conv_fn)(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1);
+/* the byte offset in the quad planes of each tap (ky, kx) of c's window from its output's flat column:
+   (ky*dh*Wp + kx*dw) * 4; returns the taps, 0 when more than Q8_CONV_MAXTAPS (off's length) */
+static inline int q8_conv_offsets(const Q8Conv *c, ptrdiff_t *off) {
+  int taps = c->kh * c->kw;
+  if (taps > Q8_CONV_MAXTAPS) return 0;
+  for (int t = 0; t < taps; t++) off[t] = ((ptrdiff_t)(t / c->kw) * c->dh * c->Wp + (ptrdiff_t)(t % c->kw) * c->dw) * 4;
+  return taps;
+}
+/* the outputs of flat columns [f, end) as runs of consecutive ones (the columns past OW in a row skipped):
+   run i is columns f + sa[i] .., sn[i] long, output pixel so[i] on; returns the runs (at most end - f) */
+static inline int q8_conv_runs(int f, int end, int Wp, int OW, int *sa, int *sn, size_t *so) {
+  int ns = 0;
+  for (int g = f; g < end;) {
+    int oh = g / Wp, ow = g % Wp;
+    if (ow >= OW) { g = (oh + 1) * Wp; continue; }
+    int n = OW - ow < end - g ? OW - ow : end - g;
+    sa[ns] = g - f, sn[ns] = n, so[ns++] = (size_t)oh * (size_t)OW + (size_t)ow;
+    g += n;
+  }
+  return ns;
+}
+
 typedef struct {
   const char *name;           /* "q8_gemm_4x16__avx2" */
   const char *isa;            /* "ref", "avx2", ... */

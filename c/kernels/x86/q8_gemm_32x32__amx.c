@@ -230,34 +230,23 @@ static inline void conv_epi(const int32_t (*acc)[NR], int o0, int nr, int ns, co
 }
 
 static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
+  ptrdiff_t off[Q8_CONV_MAXTAPS];
+  int taps = q8_conv_offsets(c, off), ncb = (c->C + 63) / 64, Wp = c->Wp, OW = c->OW;
+  if (!taps) return;   /* the engine takes this path for windows of at most Q8_CONV_MAXTAPS only */
   _Alignas(64) TileCfg cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.palette = 1;
   for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
   _tile_loadconfig(&cfg);
   _Alignas(64) int32_t accs[2][MR][NR];   /* as sq8_gemm: each epilogue one micro-tile late */
-  int taps = c->kh * c->kw, ncb = (c->C + 63) / 64, Wp = c->Wp, OW = c->OW;
   size_t pb = c->plane * 4, tile_bytes = conv_kb(c->C, c->kh, c->kw) * 2 * TB;
-  ptrdiff_t off[Q8_CONV_MAXTAPS];
-  if (taps > Q8_CONV_MAXTAPS) return;   /* the engine takes this path for those windows only */
-  for (int t = 0; t < taps; t++) off[t] = ((ptrdiff_t)(t / c->kw) * c->dh * Wp + (ptrdiff_t)(t % c->kw) * c->dw) * 4;
   const EpiQ pq = epi_q(e);
   enum { GT = 4 };   /* micro-tiles of columns per pass over the weights (one pass at batch 1's 7x7 layers) */
   for (int fg = f0; fg < f1; fg += GT * NR) {
     /* the stored columns of each micro-tile: segments of consecutive outputs */
     int sa[GT][NR], sn[GT][NR], ns[GT], nt = 0;
     size_t so[GT][NR];
-    for (int f = fg; f < f1 && nt < GT; f += NR, nt++) {
-      int end = f1 - f < NR ? f1 : f + NR;
-      ns[nt] = 0;
-      for (int g = f; g < end;) {
-        int oh = g / Wp, ow = g % Wp;
-        if (ow >= OW) { g = (oh + 1) * Wp; continue; }
-        int n = OW - ow < end - g ? OW - ow : end - g;
-        sa[nt][ns[nt]] = g - f, sn[nt][ns[nt]] = n, so[nt][ns[nt]++] = (size_t)oh * (size_t)OW + (size_t)ow;
-        g += n;
-      }
-    }
+    for (int f = fg; f < f1 && nt < GT; f += NR, nt++) ns[nt] = q8_conv_runs(f, f1 - f < NR ? f1 : f + NR, Wp, OW, sa[nt], sn[nt], so[nt]);
     int n = 0, po = 0, pnr = 0, pti = 0;   /* micro-tiles of this group done; the last one's rows and tile */
     for (int o0 = 0; o0 < c->M; o0 += MR) {
       int nr = c->M - o0 < MR ? c->M - o0 : MR;

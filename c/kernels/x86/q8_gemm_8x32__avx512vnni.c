@@ -220,25 +220,18 @@ static inline void conv_tile_acc(const int8_t *ap, const uint8_t *xf, const ptrd
 }
 
 static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
-  int taps = c->kh * c->kw, nq = (c->C + 3) / 4, Wp = c->Wp, OW = c->OW;
-  size_t pb = c->plane * 4, tb = conv_tile(c->C, c->kh, c->kw), wb = tb - CR * 4;
   ptrdiff_t off[Q8_CONV_MAXTAPS];
-  if (taps > Q8_CONV_MAXTAPS) return;   /* the engine takes this path for those windows only */
-  for (int t = 0; t < taps; t++) off[t] = ((ptrdiff_t)(t / c->kw) * c->dh * Wp + (ptrdiff_t)(t % c->kw) * c->dw) * 4;
+  int taps = q8_conv_offsets(c, off), nq = (c->C + 3) / 4, Wp = c->Wp, OW = c->OW;
+  if (!taps) return;   /* the engine takes this path for windows of at most Q8_CONV_MAXTAPS only */
+  size_t pb = c->plane * 4, tb = conv_tile(c->C, c->kh, c->kw), wb = tb - CR * 4;
   const EpiQ pq = epi_q(e);
   _Alignas(64) int8_t row[2 * 64] = {0};   /* the first CN: a row's outputs; a segment's load may run past */
   _Alignas(64) __m512i acc[CR][CNB];
   for (int f = f0; f < f1; f += CN) {
     /* the stored columns of this micro-tile: segments of consecutive outputs */
-    int sa[CN], sn[CN], ns = 0, end = f1 - f < CN ? f1 : f + CN;
+    int sa[CN], sn[CN];
     size_t so[CN];
-    for (int g = f; g < end;) {
-      int oh = g / Wp, ow = g % Wp;
-      if (ow >= OW) { g = (oh + 1) * Wp; continue; }
-      int n = OW - ow < end - g ? OW - ow : end - g;
-      sa[ns] = g - f, sn[ns] = n, so[ns++] = (size_t)oh * (size_t)OW + (size_t)ow;
-      g += n;
-    }
+    int ns = q8_conv_runs(f, f1 - f < CN ? f1 : f + CN, Wp, OW, sa, sn, so);
     if (!ns) continue;
     const uint8_t *xf = (const uint8_t *)c->xq + (size_t)f * 4;
     for (int o0 = 0; o0 < c->M; o0 += CR) {
