@@ -108,40 +108,31 @@ static inline uint64_t spread2_64(uint32_t m) {
   return (x | x << 1) & 0x5555555555555555ull;
 }
 
-/* bit i of m -> bit 2i */
-static inline uint32_t spread2(uint32_t m) {
-  m = (m | m << 8) & 0x00FF00FFu;
-  m = (m | m << 4) & 0x0F0F0F0Fu;
-  m = (m | m << 2) & 0x33333333u;
-  return (m | m << 1) & 0x55555555u;
-}
-
-/* 64 columns of four k rows a, b, c, e -> four groups of 64 bytes (columns 16g..16g+15 at d[g], as quad16 does
-   them) */
-static inline void quad64(__m512i a, __m512i b, __m512i c, __m512i e, int8_t *const d[4], int flip) {
+/* 64 columns of four k rows a, b, c, e -> the first ng of their four groups of 64 bytes (columns 16g..16g+15 at
+   d[g], as quad16 does them) */
+static inline void quad64(__m512i a, __m512i b, __m512i c, __m512i e, int8_t *const *d, int ng, int flip) {
   __m512i g[4];
   quad64v(a, b, c, e, flip, g);
-  for (int i = 0; i < 4; i++) _mm512_storeu_si512(d[i], g[i]);
+  for (int i = 0; i < ng; i++) _mm512_storeu_si512(d[i], g[i]);
 }
 
 /* The whole quads qs[0..nq) from padded planes (stride sw = 1 or 2): row i of quad j reads
-   planes + base[j][i] + (oh * sh) * Wp + ow * sw for output (oh, ow). Group by group of 16 columns:
-   the group's pieces of output rows (segments) are found once, then each row of each quad is one
-   masked load per segment (merged into pad values, which the columns past N keep). */
+   planes + base[j][i] + (oh * sh) * Wp + ow * sw for output (oh, ow). Block by block of 64 columns: the
+   block's pieces of output rows (segments) are found once, then each row of each quad is one 512-bit
+   masked load per segment (stride 2: per half of 32 columns, the even bytes), merged into pad values,
+   which the columns past N keep up to the next multiple of 16 (the last block stores only its groups). */
 static void im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int sw, int OH, int OW, int8_t pad, int nq,
                           const int *qs, ptrdiff_t (*base)[4], int8_t *xb, size_t pbytes, int pa, int pb) {
   int N = pb, oh = pa / OW, ow = pa % OW;   /* columns [pa, pb), written from xb's first panel (pa % 32 == 0) */
-  __m128i padx = _mm_set1_epi8(pad);
-  __m256i pady = _mm256_set1_epi8(pad);
-  int p = pa;
   (void)OH;
   const __m512i padz = _mm512_set1_epi8(pad);
-  for (; p + 64 <= N; p += 64) {   /* 64 columns a step: segments as below, 512-bit masked loads, quad64 */
+  for (int p = pa; p < N; p += 64) {
+    int lim = N - p < 64 ? N - p : 64;   /* the block's columns */
     __mmask64 mk[2][66];
     ptrdiff_t at[2][66];
     int ns[2] = { 0, 0 };
-    for (int lane = 0; lane < 64;) {
-      int c = OW - ow < 64 - lane ? OW - ow : 64 - lane;
+    for (int lane = 0; lane < lim;) {
+      int c = OW - ow < lim - lane ? OW - ow : lim - lane;
       ptrdiff_t off = (ptrdiff_t)oh * sh * (ptrdiff_t)Wp + (ptrdiff_t)(ow - lane) * sw;   /* lane l reads off + l * sw */
       if (sw == 1) {
         mk[0][ns[0]] = (c == 64 ? ~(__mmask64)0 : (((__mmask64)1 << c) - 1)) << lane, at[0][ns[0]++] = off;
@@ -170,38 +161,10 @@ static void im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int 
           v[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(a)), _mm512_cvtepi16_epi8(b), 1);
         }
       }
-      int8_t *const d[4] = { group_at(lay, xb, pbytes, qs[j], p - pa), group_at(lay, xb, pbytes, qs[j], p + 16 - pa),
-                             group_at(lay, xb, pbytes, qs[j], p + 32 - pa), group_at(lay, xb, pbytes, qs[j], p + 48 - pa) };
-      quad64(v[0], v[1], v[2], v[3], d, lay == Q4_VNNI);
-    }
-  }
-  for (; p < N; p += 16) {
-    uint32_t msk[16];
-    ptrdiff_t off[16];
-    int ns = 0;
-    for (int lane = 0; lane < 16 && p + lane < N;) {
-      int c = OW - ow < 16 - lane ? OW - ow : 16 - lane;
-      uint32_t m = ((1u << c) - 1) << lane;
-      msk[ns] = sw == 1 ? m : spread2(m);
-      off[ns++] = (ptrdiff_t)oh * sh * (ptrdiff_t)Wp + (ptrdiff_t)(ow - lane) * sw;
-      lane += c, ow += c;
-      if (ow == OW) ow = 0, oh++;
-    }
-    for (int j = 0; j < nq; j++) {
-      __m128i v[4];
-      for (int i = 0; i < 4; i++) {
-        const int8_t *src = planes + base[j][i];
-        if (sw == 1) {
-          __m128i a = padx;
-          for (int t = 0; t < ns; t++) a = _mm_mask_loadu_epi8(a, (__mmask16)msk[t], src + off[t]);
-          v[i] = a;
-        } else {
-          __m256i a = pady;
-          for (int t = 0; t < ns; t++) a = _mm256_mask_loadu_epi8(a, (__mmask32)msk[t], src + off[t]);
-          v[i] = _mm256_cvtepi16_epi8(a);
-        }
-      }
-      quad16v(v[0], v[1], v[2], v[3], group_at(lay, xb, pbytes, qs[j], p - pa), lay == Q4_VNNI);
+      int8_t *d[4] = { NULL, NULL, NULL, NULL };
+      int ng = (lim + 15) / 16;   /* the groups that hold columns */
+      for (int g = 0; g < ng; g++) d[g] = group_at(lay, xb, pbytes, qs[j], p + 16 * g - pa);
+      quad64(v[0], v[1], v[2], v[3], d, ng, lay == Q4_VNNI);
     }
   }
 }
