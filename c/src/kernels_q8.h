@@ -75,6 +75,10 @@ typedef void (*q8_dq8_gemm_fn)(const Q8Gemm *g, const Q8Dq8Epi *e);
    panel start. */
 typedef void (*q8_dq8_quant_fn)(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
                                 int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
+/* the same for groups [g0, g1) only: xf is their rows (row g0 * gs first), xq and xs as above (the
+   whole panel, group 0's scales); dq8_quant(G, ...) is dq8_quant_g(0, G, ...) */
+typedef void (*q8_dq8_quant_g_fn)(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
+                                  int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
 
 /* sq8 im2col into packed X (panels, the descriptor's layout): for one image x (C, H, W) int8,
    writes rows k in [k0, k1) of the (cig*kh*kw) x OH*OW matrix for the channel group starting at
@@ -152,6 +156,9 @@ typedef struct {
   void (*pack_conv)(int M, int C, int kh, int kw, const int8_t *w, int8_t *A);
   q8_sq8_conv_fn sq8_conv;
   int conv_cq, conv_xor;
+  /* dq8, optional (NULL: none): dq8_quant of a range of groups, so that a conv's im2col can be made
+     and quantized a group at a time, in L1 */
+  q8_dq8_quant_g_fn dq8_quant_g;
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */
@@ -270,10 +277,10 @@ void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int p
 /* dq8 im2col into float rows of ldx (row-major, pad: 0) */
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
                    int pw, int dh, int dw, int OH, int OW, int k0, int k1, float *X, ptrdiff_t ldx);
-/* the same for output positions [p0, p1) only (the row-major index oh * OW + ow), all K rows:
-   X[k * ldx + p - p0] (dq8's im2col one column panel at a time, fused with its quantization) */
+/* the same for output positions [p0, p1) only (the row-major index oh * OW + ow), rows [k0, k1):
+   X[(k - k0) * ldx + p - p0] (dq8's im2col one column panel at a time, fused with its quantization) */
 void q8_im2col_f32_cols(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw,
-                        int dh, int dw, int OW, int K, int p0, int p1, float *X, ptrdiff_t ldx);
+                        int dh, int dw, int OW, int k0, int k1, int p0, int p1, float *X, ptrdiff_t ldx);
 /* ---- the other ops of both int8 kinds, on one image (kernels/ref/q8_ops.c) ----
    sq8 ops follow FORMAT.md's integer formulas (dq8 runs the f32 ops). C, H, W are the
    input's; OH, OW the output's (from the value table, checked by the loader). */

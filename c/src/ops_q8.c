@@ -465,8 +465,9 @@ static void phase(long n, pool_range_fn fn, Q8Job *j, double work, int dyn) {
 }
 
 /* dq8 CONV2D: per column task (NB columns), its im2col into this thread's slot of the xf scratch
-   (K x NB floats, cache-resident), quantized at once into xq / xs. Threads past the scratch's slots
-   sit out; every column's values and quantization are the same whichever thread makes them. */
+   (K x NB floats, cache-resident), quantized at once into xq / xs; with the descriptor's dq8_quant_g,
+   a group of rows at a time (gs x NB floats: in L1). Threads past the scratch's slots sit out; every
+   column's values and quantization are the same whichever thread makes them. */
 static void im2col_quant(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
@@ -481,10 +482,18 @@ static void im2col_quant(void *arg, int id, int nth) {
   int c0 = j->gi * (s->C / s->groups);
   for (int t = id; t < j->nt; t += step) {
     int p0 = t * j->NB, n = imin(j->NB, j->N - p0);
-    q8_im2col_f32_cols(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, s->K, p0,
-                       p0 + n, buf, j->NB);
-    k->dq8_quant(s->G, s->gs, n, buf, j->NB, s->asym, xq + (size_t)(p0 / k->nr) * j->ps, (ptrdiff_t)j->ps, xs + p0,
-                 (ptrdiff_t)j->ldx);
+    int16_t *panel = xq + (size_t)(p0 / k->nr) * j->ps;
+    if (k->dq8_quant_g)
+      for (int g = 0; g < s->G; g++) {
+        q8_im2col_f32_cols(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW,
+                           g * s->gs, (g + 1) * s->gs, p0, p0 + n, buf, j->NB);
+        k->dq8_quant_g(g, g + 1, s->gs, n, buf, j->NB, s->asym, panel, (ptrdiff_t)j->ps, xs + p0, (ptrdiff_t)j->ldx);
+      }
+    else {
+      q8_im2col_f32_cols(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, 0, s->K,
+                         p0, p0 + n, buf, j->NB);
+      k->dq8_quant(s->G, s->gs, n, buf, j->NB, s->asym, panel, (ptrdiff_t)j->ps, xs + p0, (ptrdiff_t)j->ldx);
+    }
   }
 }
 

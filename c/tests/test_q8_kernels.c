@@ -227,6 +227,22 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
         }
       }
     CHECK(bad == 0, "dq8_quant %s N=%d G=%d gs=%d asym=%d: %d differ", T->name, N, G, gs, asym, bad);
+    if (T->dq8_quant_g) {   /* a group (or the last two) at a time: the same bytes and scales */
+      int16_t *X3 = malloc(xbytes);
+      float *xs3 = calloc((size_t)G * ldx, 4);
+      memset(X3, 0x7f, xbytes);
+      for (int g0 = 0; g0 < G;) {
+        int g1 = g0 + (g0 == G - 2 ? 2 : 1);
+        T->dq8_quant_g(g0, g1, gs, N, xf + (size_t)g0 * gs * N, N, asym, X3, (ptrdiff_t)ps, xs3, ldx);
+        g0 = g1;
+      }
+      bad = 0;
+      for (int g = 0; g < G; g++)
+        for (int p = 0; p < N; p++) bad += memcmp(&xs3[g * ldx + p], &xs2[g * ldx + p], 4) != 0;
+      for (int p = 0; p < N; p += T->nr) bad += memcmp(X3 + (size_t)(p / T->nr) * ps, X2 + (size_t)(p / T->nr) * ps, 2 * ps) != 0;
+      CHECK(bad == 0, "dq8_quant_g %s N=%d G=%d gs=%d asym=%d: %d differ", T->name, N, G, gs, asym, bad);
+      free(X3); free(xs3);
+    }
     memset(got, 0, 4 * (size_t)M * N);
     int mb = M > 2 * T->mr ? 2 * T->mr : M, nb = N > 2 * T->nr ? 2 * T->nr : N;
     for (int o0 = 0; o0 < M; o0 += mb)
@@ -361,15 +377,23 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
       free(xp);
     }
     free(X);
-    /* dq8's column panels: q8_im2col_f32_cols over runs of 1, 5, 64 and 100 positions equals the whole */
+    /* dq8's column panels: q8_im2col_f32_cols over runs of 1, 5, 64 and 100 positions, and row ranges
+       (all K; from 0, 1 and 7 on, in slices of 5 rows), equals the whole */
     int runs[] = { 1, 5, 64, 100 };
     for (int r = 0; r < 4; r++) {
       float *P = malloc(4 * (size_t)K * runs[r]);
       for (int p0 = 0; p0 < N; p0 += runs[r]) {
         int p1 = p0 + runs[r] < N ? p0 + runs[r] : N;
-        q8_im2col_f32_cols(xf, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OW, K, p0, p1, P, runs[r]);
-        for (int k = 0; k < K; k++)
-          for (int p = p0; p < p1; p++) bad += memcmp(&P[(size_t)k * runs[r] + p - p0], &Xf[k * ldx + p], 4) != 0;
+        for (int kr = 0; kr < 4; kr++) {
+          int start = kr == 0 ? 0 : kr == 1 ? 1 : 7, step = kr == 0 ? K : 5;
+          for (int k0 = start < K ? start : 0; k0 < K; k0 += step) {
+            int k1 = k0 + step < K ? k0 + step : K;
+            q8_im2col_f32_cols(xf, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OW, k0, k1, p0, p1, P, runs[r]);
+            for (int k = k0; k < k1; k++)
+              for (int p = p0; p < p1; p++)
+                bad += memcmp(&P[(size_t)(k - k0) * runs[r] + p - p0], &Xf[k * ldx + p], 4) != 0;
+          }
+        }
       }
       free(P);
     }

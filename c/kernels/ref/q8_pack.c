@@ -144,7 +144,7 @@ void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh
 #undef SEG
 
 void q8_im2col_f32_cols(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw,
-                        int dh, int dw, int OW, int K, int p0, int p1, float *X, ptrdiff_t ldx) {
+                        int dh, int dw, int OW, int k0, int k1, int p0, int p1, float *X, ptrdiff_t ldx) {
   /* the columns in runs of at most MAXSEG pieces of output rows: a run's pieces are found once, then every
      row k = (ci, ky, kx) walks them, counting (ci, ky, kx) up without divisions */
   enum { MAXSEG = 64 };
@@ -156,11 +156,11 @@ void q8_im2col_f32_cols(const float *x, int H, int W, int ci0, int kh, int kw, i
       soh[ns] = oh, sow[ns] = ow0, sn[ns] = n;
       pb += n;
     }
-    int ci = ci0, ky = 0, kx = 0;
-    for (int k = 0; k < K; k++) {
+    int ci = ci0 + k0 / (kh * kw), ky = k0 % (kh * kw) / kw, kx = k0 % kw;
+    for (int k = k0; k < k1; k++) {
       const float *xc = x + (size_t)ci * H * W;
       int off = kx * dw - pw;
-      float *r = X + (ptrdiff_t)k * ldx + (pa - p0);
+      float *r = X + (ptrdiff_t)(k - k0) * ldx + (pa - p0);
       for (int sg = 0; sg < ns; sg++) {
         int n = sn[sg], ih = soh[sg] * sh - ph + ky * dh;
         if (ih < 0 || ih >= H) {

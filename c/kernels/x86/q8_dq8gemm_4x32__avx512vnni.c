@@ -12,7 +12,8 @@
  *  - A: per tile of 4 rows: [G][gsp / 4][4 rows][4] int8, then [G][4] int32 sum w, [G][4] int32 zw.
  *  - X: per panel of 32 columns (x_esize 2: a panel is twice the u8 values): [G * gsp / 4][32][4] u8 u
  *    (k = 4j + i of column p at byte j * 128 + p * 4 + i), then at the same place in the second half
- *    of the panel, per quad and column, the int32 c1 | c2 << 8 of its group (|c2| < 2^23). */
+ *    of the panel, per quad and column, the int32 slot c1 | c2 << 16 of its group (gsp <= 128: both
+ *    fit int16, one vpmaddwd takes c1 * sum w + c2 * zw), else c1 | c2 << 8 (|c2| < 2^23). */
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -79,14 +80,21 @@ static void put_x(int16_t *X, size_t pstride, int k, int p, int v) {
   memcpy((uint8_t *)X + slotbyte(pstride, k, p), &slot, 4);
 }
 
-/* columns [p0, N) one at a time (FORMAT.md's rule through the reference's helpers) */
-static void quant_cols(int G, int gs, int p0, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
+/* the correction slot of a group's columns: c1 = 128 + z in the low byte, c2 = sum (q - z) above it, at
+   bit 16 when the group has at most 128 values (|c2| <= 255 * 128 fits int16: the GEMM's epilogue then
+   takes c1 * sum w + zw * c2 in one vpmaddwd), else at bit 8 (|c2| < 2^23) */
+static int32_t slot_of(int gsp, int32_t c1, int32_t c2) {
+  return (int32_t)((uint32_t)c1 | (uint32_t)c2 << (gsp <= 128 ? 16 : 8));
+}
+
+/* columns [p0, N) of groups [g0, g1) one at a time (FORMAT.md's rule through the reference's helpers) */
+static void quant_cols(int g0, int g1, int gs, int p0, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
                        size_t ps, float *xs, ptrdiff_t ldxs) {
   int gsp = (int)gsp_of(gs);
   uint8_t *xb = (uint8_t *)xq;
   for (int p = p0; p < N; p++)
-    for (int g = 0; g < G; g++) {
-      const float *v = xf + (ptrdiff_t)g * gs * ldxf + p;
+    for (int g = g0; g < g1; g++) {
+      const float *v = xf + (ptrdiff_t)(g - g0) * gs * ldxf + p;
       int32_t z, c2 = 0;
       float s = q8_dq8_group_params(v, ldxf, gs, asym, &z);
       xs[g * ldxs + p] = s;
@@ -95,74 +103,217 @@ static void quant_cols(int G, int gs, int p0, int N, const float *xf, ptrdiff_t 
         c2 += q - z;
         xb[ubyte(ps, g * gsp + i, p)] = (uint8_t)(q + 128);
       }
-      int32_t slot = (int32_t)((uint32_t)(128 + z) | (uint32_t)c2 << 8);
+      int32_t slot = slot_of(gsp, 128 + z, c2);
       for (int i = 0; i < gsp; i += 4) memcpy(xb + slotbyte(ps, g * gsp + i, p), &slot, 4);
     }
 }
 
-/* q of 16 columns of row v (clamped, z included) as int32 */
-static inline __m512i quant16(const float *v, __m512 s, __m512 zf, __m512 qlo, __m512 qhi) {
-  __m512 t = _mm512_roundscale_ps(_mm512_div_ps(_mm512_loadu_ps(v), s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(t, zf), qlo), qhi);
-  return _mm512_cvttps_epi32(t);
+#define RNE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+/* u = q + 128 = clamp(rne(v / s) + c1, ulo, 255) of 16 columns of row v as int32, c1 = 128 + z (float,
+   exact: every term is a small integer, or the clamp decides). rne(v / s) without a division where it
+   cannot change the result (a vdivps is ~10x a multiply): q0 = v * r (r = 1 / s rounded) is within 2 ulps
+   of the rounded quotient, and |v / s| <= 256 here (s from the group's own min / max; fast: every s in
+   [2^-100, 2^100], so r is a normal float), an error below 2^-14: when q0 is at least 2^-10 from every
+   half-integer, rne(q0) = rne(v / s). *e keeps the largest |q0 - rne(q0)|: when it comes closer than
+   that to 1/2, the caller does the whole group again with fast = 0 (exact divisions, as the
+   reference): ~0.2% of random values. */
+static inline __attribute__((always_inline)) __m512i quant16(const float *v, __m512 s, __m512 r, const int fast,
+                                                             __m512 c1f, __m512 ulo, __m512 *e) {
+  const __m512 x = _mm512_loadu_ps(v), c255 = _mm512_set1_ps(255.0f);
+  __m512 t;
+  if (fast) {
+    __m512 q0 = _mm512_mul_ps(x, r);
+    t = _mm512_roundscale_ps(q0, RNE);
+    *e = _mm512_max_ps(*e, _mm512_abs_ps(_mm512_sub_ps(q0, t)));
+  } else t = _mm512_roundscale_ps(_mm512_div_ps(x, s), RNE);
+  return _mm512_cvttps_epi32(_mm512_min_ps(_mm512_max_ps(_mm512_add_ps(t, c1f), ulo), c255));
 }
 
-/* 16 columns at a time, the same operations as the AVX2 kernel's (so the same s, z and q), the rest
-   by quant_cols */
-static void dq8_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq, ptrdiff_t pstride,
-                      float *xs, ptrdiff_t ldxs) {
-  int gsp = (int)gsp_of(gs), p = 0;
+/* 4 rows x 16 columns of u (bytes in int32 lanes) -> 16 columns x 4 bytes, stored; returns them */
+static inline __m512i put_quad(uint8_t *quad, __m512i u0, __m512i u1, __m512i u2, __m512i u3) {
+  __m512i w = _mm512_ternarylogic_epi32(u0, _mm512_slli_epi32(u1, 8), _mm512_slli_epi32(u2, 16), 0xFE);
+  w = _mm512_or_si512(w, _mm512_slli_epi32(u3, 24));
+  _mm512_storeu_si512(quad, w);
+  return w;
+}
+
+/* the u of rows [0, gsp) of 16 columns (rows past gs: c1) into their quads, *sum their sum; returns 0 when
+   a fast pass met a near tie (see quant16) */
+static inline __attribute__((always_inline)) int quant_rows(const float *v, ptrdiff_t ldxf, int gs, int gsp, __m512 s,
+                                                            __m512 rs, const int fast, __m512 c1f, __m512i c1, __m512 ulo,
+                                                            uint8_t *quad, __m512i *sum) {
+  const __m512i ones = _mm512_set1_epi8(1);
+  __m512 e = _mm512_setzero_ps();
+  __m512i acc = _mm512_setzero_si512();
+  int i = 0;
+  for (; i + 4 <= gs; i += 4, quad += NR * 4, v += 4 * ldxf) {
+    __m512i u0 = quant16(v, s, rs, fast, c1f, ulo, &e), u1 = quant16(v + ldxf, s, rs, fast, c1f, ulo, &e);
+    __m512i u2 = quant16(v + 2 * ldxf, s, rs, fast, c1f, ulo, &e), u3 = quant16(v + 3 * ldxf, s, rs, fast, c1f, ulo, &e);
+    acc = _mm512_dpbusd_epi32(acc, put_quad(quad, u0, u1, u2, u3), ones);
+  }
+  if (i < gsp) {   /* the last quad: gs % 4 values, then c1 */
+    int left = gs - i;
+    __m512i u0 = quant16(v, s, rs, fast, c1f, ulo, &e);
+    __m512i u1 = left > 1 ? quant16(v + ldxf, s, rs, fast, c1f, ulo, &e) : c1;
+    __m512i u2 = left > 2 ? quant16(v + 2 * ldxf, s, rs, fast, c1f, ulo, &e) : c1;
+    acc = _mm512_dpbusd_epi32(acc, put_quad(quad, u0, u1, u2, c1), ones);
+  }
+  *sum = acc;
+  return !fast || !_mm512_cmp_ps_mask(e, _mm512_set1_ps(0.5f - 0x1p-10f), _CMP_GT_OQ);
+}
+
+/* groups [g0, g1), 16 columns at a time, the same operations as the AVX2 kernel's (so the same s, z and
+   q), the rest by quant_cols */
+static void dq8_quant_g(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
+                        ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
+  int gsp = (int)gsp_of(gs), p = 0, shift = gsp <= 128 ? 16 : 8;
   size_t ps = (size_t)pstride;
   uint8_t *xb = (uint8_t *)xq;
   const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), c127 = _mm512_set1_ps(127.0f);
-  const __m512 qlo = _mm512_set1_ps(asym ? -128.0f : -127.0f), m128 = _mm512_set1_ps(-128.0f), c255 = _mm512_set1_ps(255.0f);
-  const __m512i k128 = _mm512_set1_epi32(128);
+  const __m512 m128 = _mm512_set1_ps(-128.0f), c255 = _mm512_set1_ps(255.0f), c128 = _mm512_set1_ps(128.0f);
+  const __m512 ulo = _mm512_set1_ps(asym ? 0.0f : 1.0f);
   for (; p + 16 <= N; p += 16)
-    for (int g = 0; g < G; g++) {
-      const float *v = xf + (ptrdiff_t)g * gs * ldxf + p;
+    for (int g = g0; g < g1; g++) {
+      const float *v = xf + (ptrdiff_t)(g - g0) * gs * ldxf + p;
       __m512 s, zf = zero;
-      if (!asym) {
-        __m512 m = zero;
-        for (int i = 0; i < gs; i++) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(v + i * ldxf)));
-        s = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(m, zero, _CMP_EQ_OQ), _mm512_div_ps(m, c127), one);
+      int i = 0;
+      if (!asym) {   /* four running maxima: the max of a set does not depend on the order */
+        __m512 m[4] = {zero, zero, zero, zero};
+        for (; i + 4 <= gs; i += 4)
+          #pragma GCC unroll 4
+          for (int u = 0; u < 4; u++) m[u] = _mm512_max_ps(m[u], _mm512_abs_ps(_mm512_loadu_ps(v + (i + u) * ldxf)));
+        for (; i < gs; i++) m[0] = _mm512_max_ps(m[0], _mm512_abs_ps(_mm512_loadu_ps(v + i * ldxf)));
+        __m512 mx = _mm512_max_ps(_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3]));
+        s = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(mx, zero, _CMP_EQ_OQ), _mm512_div_ps(mx, c127), one);
       } else {
-        __m512 lo = zero, hi = zero;
-        for (int i = 0; i < gs; i++) {
+        __m512 lo[4] = {zero, zero, zero, zero}, hi[4] = {zero, zero, zero, zero};
+        for (; i + 4 <= gs; i += 4)
+          #pragma GCC unroll 4
+          for (int u = 0; u < 4; u++) {
+            __m512 x = _mm512_loadu_ps(v + (i + u) * ldxf);
+            lo[u] = _mm512_min_ps(lo[u], x), hi[u] = _mm512_max_ps(hi[u], x);
+          }
+        for (; i < gs; i++) {
           __m512 x = _mm512_loadu_ps(v + i * ldxf);
-          lo = _mm512_min_ps(lo, x), hi = _mm512_max_ps(hi, x);
+          lo[0] = _mm512_min_ps(lo[0], x), hi[0] = _mm512_max_ps(hi[0], x);
         }
-        __mmask16 eq = _mm512_cmp_ps_mask(hi, lo, _CMP_EQ_OQ);
-        s = _mm512_mask_blend_ps(eq, _mm512_div_ps(_mm512_sub_ps(hi, lo), c255), one);
-        __m512 t = _mm512_roundscale_ps(_mm512_sub_ps(m128, _mm512_div_ps(lo, s)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m512 l = _mm512_min_ps(_mm512_min_ps(lo[0], lo[1]), _mm512_min_ps(lo[2], lo[3]));
+        __m512 h = _mm512_max_ps(_mm512_max_ps(hi[0], hi[1]), _mm512_max_ps(hi[2], hi[3]));
+        __mmask16 eq = _mm512_cmp_ps_mask(h, l, _CMP_EQ_OQ);
+        s = _mm512_mask_blend_ps(eq, _mm512_div_ps(_mm512_sub_ps(h, l), c255), one);
+        __m512 t = _mm512_roundscale_ps(_mm512_sub_ps(m128, _mm512_div_ps(l, s)), RNE);
         t = _mm512_min_ps(_mm512_max_ps(t, m128), c127);
         zf = _mm512_mask_blend_ps(eq, t, zero);
       }
       _mm512_storeu_ps(xs + g * ldxs + p, s);
-      __m512i zi = _mm512_cvttps_epi32(zf), c2 = _mm512_setzero_si512(), c1 = _mm512_add_epi32(zi, k128);
-      uint8_t *quad = xb + (size_t)(p / NR) * 2 * ps + (size_t)(g * gsp / 4) * (NR * 4) + (size_t)(p % NR) * 4;
-      for (int i = 0; i < gsp; i += 4, quad += NR * 4) {
-        __m128i r[4];
-        for (int j = 0; j < 4; j++) {
-          __m512i q = i + j < gs ? quant16(v + (i + j) * ldxf, s, zf, qlo, c127) : zi;
-          c2 = _mm512_add_epi32(c2, _mm512_sub_epi32(q, zi));
-          r[j] = _mm512_cvtepi32_epi8(_mm512_add_epi32(q, k128));
-        }
-        /* 4 rows x 16 columns -> 16 columns x 4 bytes */
-        __m128i t0 = _mm_unpacklo_epi8(r[0], r[1]), t1 = _mm_unpackhi_epi8(r[0], r[1]);
-        __m128i t2 = _mm_unpacklo_epi8(r[2], r[3]), t3 = _mm_unpackhi_epi8(r[2], r[3]);
-        _mm_storeu_si128((__m128i *)quad, _mm_unpacklo_epi16(t0, t2));
-        _mm_storeu_si128((__m128i *)(quad + 16), _mm_unpackhi_epi16(t0, t2));
-        _mm_storeu_si128((__m128i *)(quad + 32), _mm_unpacklo_epi16(t1, t3));
-        _mm_storeu_si128((__m128i *)(quad + 48), _mm_unpackhi_epi16(t1, t3));
-      }
-      __m512i slot = _mm512_or_si512(c1, _mm512_slli_epi32(c2, 8));
-      uint8_t *sl = xb + (size_t)(p / NR) * 2 * ps + ps + (size_t)(g * gsp / 4) * (NR * 4) + (size_t)(p % NR) * 4;
-      for (int i = 0; i < gsp; i += 4, sl += NR * 4) _mm512_storeu_si512(sl, slot);
+      __m512 rs = _mm512_div_ps(one, s), c1f = _mm512_add_ps(zf, c128);
+      __m512i c1 = _mm512_cvttps_epi32(c1f), sum = _mm512_setzero_si512();
+      int fast = _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) == 0xFFFF &&
+                 _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p100f), _CMP_LE_OQ) == 0xFFFF;
+      uint8_t *quad0 = xb + (size_t)(p / NR) * 2 * ps + (size_t)(g * gsp / 4) * (NR * 4) + (size_t)(p % NR) * 4;
+      if (!fast || !quant_rows(v, ldxf, gs, gsp, s, rs, 1, c1f, c1, ulo, quad0, &sum))
+        quant_rows(v, ldxf, gs, gsp, s, rs, 0, c1f, c1, ulo, quad0, &sum);
+      /* c2 = sum (q - z) = sum (u - c1) over the gsp values (a padded one is u = c1) */
+      __m512i c2 = _mm512_sub_epi32(sum, _mm512_mullo_epi32(c1, _mm512_set1_epi32(gsp)));
+      __m512i slot = _mm512_or_si512(c1, shift == 16 ? _mm512_slli_epi32(c2, 16) : _mm512_slli_epi32(c2, 8));
+      uint8_t *sl = quad0 + ps;
+      for (i = 0; i < gsp; i += 4, sl += NR * 4) _mm512_storeu_si512(sl, slot);
     }
-  if (p < N) quant_cols(G, gs, p, N, xf, ldxf, asym, xq, ps, xs, ldxs);
+  if (p < N) quant_cols(g0, g1, gs, p, N, xf, ldxf, asym, xq, ps, xs, ldxs);
 }
 
+static void dq8_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq, ptrdiff_t pstride,
+                      float *xs, ptrdiff_t ldxs) {
+  dq8_quant_g(0, G, gs, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
+}
+
+/* the output of rows [o0, o0 + nr) (nr <= MR), columns [j, j + nc): f (bias, act) to y */
+static inline void store_rows(const Q8Dq8Epi *e, int o0, int nr, int j, int nc, __m512 f[MR][2]) {
+  for (int r = 0; r < nr; r++) {
+    float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
+    __m512 o[2];
+    #pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+      __m512 v = f[r][h];
+      if (e->bias) v = _mm512_add_ps(_mm512_set1_ps(e->bias[o0 + r]), v);
+      __m256 lo = act_avx2(_mm512_castps512_ps256(v), e->act);
+      __m256 hi = act_avx2(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)), e->act);
+      o[h] = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+    }
+    if (e->ys_p == 1) {   /* straight to y: no copy through a buffer */
+      int n0 = nc < 16 ? nc : 16, n1 = nc - n0;
+      _mm512_mask_storeu_ps(y, (__mmask16)((1u << n0) - 1), o[0]);
+      if (n1 > 0) _mm512_mask_storeu_ps(y + 16, (__mmask16)((1u << n1) - 1), o[1]);
+    } else {
+      float out[NR];
+      _mm512_storeu_ps(out, o[0]), _mm512_storeu_ps(out + 16, o[1]);
+      for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
+    }
+  }
+}
+
+/* groups of at most 128 values (slot c1 | c2 << 16): every row of the tile computed (a padded one has
+   weights 0 and is not stored; its scale is read from the last real row), all in registers */
+static void dq8_gemm_pair(const Q8Gemm *g, const Q8Dq8Epi *e) {
+  int G = g->G;
+  size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (size_t)G * MR * 8;
+  size_t ps = (size_t)g->pstride;
+  for (int j = 0; j < g->N; j += NR) {
+    int nc = g->N - j < NR ? g->N - j : NR;
+    const uint8_t *X = (const uint8_t *)g->X + (size_t)(j / NR) * 2 * ps;
+    for (int o0 = 0; o0 < g->M; o0 += MR) {
+      int nr = g->M - o0 < MR ? g->M - o0 : MR;
+      const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile;
+      const int32_t *sums = (const int32_t *)(const void *)(A + wbytes), *zws = sums + (size_t)G * MR;
+      const float *wsr[MR];
+      for (int r = 0; r < MR; r++) wsr[r] = e->ws + (size_t)(o0 + (r < nr ? r : nr - 1)) * G;
+      __m512 f00 = _mm512_setzero_ps(), f01 = f00, f10 = f00, f11 = f00, f20 = f00, f21 = f00, f30 = f00, f31 = f00;
+      const uint8_t *xp = X;
+      const int8_t *ap = A;
+      for (int grp = 0; grp < G; grp++) {
+        __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (size_t q = 0; q < kq; q++, xp += NR * 4, ap += MR * 4) {
+          __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
+          __m512i a0 = _mm512_set1_epi32(*(const int32_t *)(const void *)ap);
+          __m512i a1 = _mm512_set1_epi32(*(const int32_t *)(const void *)(ap + 4));
+          c00 = _mm512_dpbusd_epi32(c00, x0, a0), c01 = _mm512_dpbusd_epi32(c01, x1, a0);
+          __m512i a2 = _mm512_set1_epi32(*(const int32_t *)(const void *)(ap + 8));
+          c10 = _mm512_dpbusd_epi32(c10, x0, a1), c11 = _mm512_dpbusd_epi32(c11, x1, a1);
+          __m512i a3 = _mm512_set1_epi32(*(const int32_t *)(const void *)(ap + 12));
+          c20 = _mm512_dpbusd_epi32(c20, x0, a2), c21 = _mm512_dpbusd_epi32(c21, x1, a2);
+          c30 = _mm512_dpbusd_epi32(c30, x0, a3), c31 = _mm512_dpbusd_epi32(c31, x1, a3);
+        }
+        const uint8_t *sl = X + ps + (size_t)grp * kq * (NR * 4);
+        __m512i s0 = _mm512_loadu_si512(sl), s1 = _mm512_loadu_si512(sl + 64);
+        const float *xs = e->xs + grp * e->ldxs + j;
+        __m512 xv0 = _mm512_loadu_ps(xs), xv1 = _mm512_loadu_ps(xs + 16);
+        /* isum = c - (c1 * sum w + c2 * zw); f + (ws * xs) * isum, the reference's order */
+#define DQ8_ROW(r, fa, fb, ca, cb)                                                                                       \
+  do {                                                                                                                   \
+    __m512i cw = _mm512_set1_epi32((int32_t)(((uint32_t)sums[grp * MR + r] & 0xFFFF) | (uint32_t)zws[grp * MR + r] << 16)); \
+    __m512 wsc = _mm512_set1_ps(wsr[r][grp]);                                                                            \
+    fa = _mm512_add_ps(fa, _mm512_mul_ps(_mm512_mul_ps(wsc, xv0), _mm512_cvtepi32_ps(_mm512_sub_epi32(ca, _mm512_madd_epi16(s0, cw))))); \
+    fb = _mm512_add_ps(fb, _mm512_mul_ps(_mm512_mul_ps(wsc, xv1), _mm512_cvtepi32_ps(_mm512_sub_epi32(cb, _mm512_madd_epi16(s1, cw))))); \
+  } while (0)
+        DQ8_ROW(0, f00, f01, c00, c01);
+        DQ8_ROW(1, f10, f11, c10, c11);
+        DQ8_ROW(2, f20, f21, c20, c21);
+        DQ8_ROW(3, f30, f31, c30, c31);
+#undef DQ8_ROW
+      }
+      __m512 f[MR][2] = {{f00, f01}, {f10, f11}, {f20, f21}, {f30, f31}};
+      store_rows(e, o0, nr, j, nc, f);
+    }
+  }
+}
+
+/* groups of more than 128 values (slot c1 | c2 << 8): the corrections by two vpmulld */
 static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
+  if ((size_t)g->kp * KR <= 128) {
+    dq8_gemm_pair(g, e);
+    return;
+  }
   int G = g->G;
   size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (size_t)G * MR * 8;
   size_t ps = (size_t)g->pstride;
@@ -210,23 +361,11 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
           }
         }
       }
-      for (int r = 0; r < nr; r++) {
-        float out[NR];
-        #pragma GCC unroll 4
-        for (int h = 0; h < 2; h++) {
-          __m512 v = f[r][h];
-          if (e->bias) v = _mm512_add_ps(_mm512_set1_ps(e->bias[o0 + r]), v);
-          _mm256_storeu_ps(out + 16 * h, act_avx2(_mm512_castps512_ps256(v), e->act));
-          _mm256_storeu_ps(out + 16 * h + 8, act_avx2(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)), e->act));
-        }
-        float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
-        if (e->ys_p == 1) memcpy(y, out, (size_t)nc * sizeof(float));
-        else
-          for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
-      }
+      store_rows(e, o0, nr, j, nc, f);
     }
   }
 }
 
 const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc = {"q8_dq8gemm_4x32__avx512vnni", "avx512vnni", MR, NR, KR, 2,
-                                                    a_elems, pack_w, put_x, get_x, NULL, dq8_quant, NULL, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0};
+                                                    a_elems, pack_w, put_x, get_x, NULL, dq8_quant, NULL, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0,
+                                                    dq8_quant_g};
