@@ -79,6 +79,16 @@ typedef void (*q8_dq8_quant_fn)(int G, int gs, int N, const float *xf, ptrdiff_t
    whole panel, group 0's scales); dq8_quant(G, ...) is dq8_quant_g(0, G, ...) */
 typedef void (*q8_dq8_quant_g_fn)(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
                                   int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
+/* dq8 CONV2D columns [p0, p0 + N) of one image and conv group straight from the image (no float im2col):
+   the same bytes and scales as q8_im2col_f32_cols then dq8_quant of those N columns (xq the panel of
+   column p0, xs at column p0); columns past N up to a multiple of 16 may be written too (the scratch
+   has them). Returns 0, writing nothing, for a geometry it does not take. */
+typedef struct {
+  const float *x;   /* the group's first input channel, C planes of H x W */
+  int H, W, kh, kw, sh, sw, ph, pw, dh, dw, OW, p0;
+} Q8Dq8Conv;
+typedef int (*q8_dq8_conv_quant_fn)(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
+                                    float *xs, ptrdiff_t ldxs);
 
 /* sq8 im2col into packed X (panels, the descriptor's layout): for one image x (C, H, W) int8,
    writes rows k in [k0, k1) of the (cig*kh*kw) x OH*OW matrix for the channel group starting at
@@ -159,6 +169,7 @@ typedef struct {
   /* dq8, optional (NULL: none): dq8_quant of a range of groups, so that a conv's im2col can be made
      and quantized a group at a time, in L1 */
   q8_dq8_quant_g_fn dq8_quant_g;
+  q8_dq8_conv_quant_fn dq8_conv_quant;   /* dq8, optional (NULL: none) */
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */

@@ -483,6 +483,11 @@ static void im2col_quant(void *arg, int id, int nth) {
   for (int t = id; t < j->nt; t += step) {
     int p0 = t * j->NB, n = imin(j->NB, j->N - p0);
     int16_t *panel = xq + (size_t)(p0 / k->nr) * j->ps;
+    Q8Dq8Conv cv = { (const float *)j->x + (size_t)c0 * s->H * s->W, s->H, s->W, s->kh, s->kw, s->sh, s->sw,
+                     s->ph, s->pw, s->dh, s->dw, s->OW, p0 };
+    if (k->dq8_conv_quant && k->dq8_conv_quant(&cv, s->G, s->gs, n, s->asym, panel, (ptrdiff_t)j->ps, xs + p0,
+                                               (ptrdiff_t)j->ldx))
+      continue;
     if (k->dq8_quant_g)
       for (int g = 0; g < s->G; g++) {
         q8_im2col_f32_cols(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW,

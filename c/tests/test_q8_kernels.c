@@ -264,6 +264,59 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
 }
 
 
+/* ---------------- dq8 convolution columns straight from the image (dq8_conv_quant) ----------------
+   Against q8_im2col_f32_cols then the same descriptor's dq8_quant, panel (64 columns) by panel: the same
+   bytes for every real column and the same scales; a geometry the kernel declines must write nothing.
+   Values: mode 0 random, 1 halves (ties), 2 with whole zero rows. */
+static void test_dq8_conv_quant(int C, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                                int gs, int asym, int mode) {
+  int OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+  if (OH < 1 || OW < 1) return;
+  int K = C * kh * kw, N = OH * OW, NB = 64;
+  if (K % gs) return;
+  int G = K / gs;
+  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, 64);
+  float *x = malloc(4 * (size_t)C * H * W), *P = malloc(4 * (size_t)K * NB);
+  for (int i = 0; i < C * H * W; i++) {
+    x[i] = mode == 1 ? (float)rint_in(-6, 6) * 0.5f : rfloat(2.0f) + 0.3f;
+    if (mode == 2 && (i / W) % 4 == 1) x[i] = 0.0f;
+  }
+  for (int t = 0; t < n_dq8; t++) {
+    const Q8Kernels *T = dq8_tables[t];
+    if (!T->dq8_conv_quant) continue;
+    size_t ps = q8_pstride(T, G, gs), xbytes = 2 * ps * ((size_t)ldx / (size_t)T->nr);
+    int16_t *X1 = malloc(xbytes), *X2 = malloc(xbytes);
+    float *xs1 = calloc((size_t)G * ldx, 4), *xs2 = calloc((size_t)G * ldx, 4);
+    memset(X1, 0x5a, xbytes), memset(X2, 0x5a, xbytes);
+    int took = -1, bad = 0;
+    for (int p0 = 0; p0 < N; p0 += NB) {
+      int n = N - p0 < NB ? N - p0 : NB;
+      int16_t *panel1 = X1 + (size_t)(p0 / T->nr) * ps, *panel2 = X2 + (size_t)(p0 / T->nr) * ps;
+      q8_im2col_f32_cols(x, H, W, 0, kh, kw, sh, sw, ph, pw, dh, dw, OW, 0, K, p0, p0 + n, P, NB);
+      T->dq8_quant(G, gs, n, P, NB, asym, panel1, (ptrdiff_t)ps, xs1 + p0, ldx);
+      Q8Dq8Conv cv = { x, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OW, p0 };
+      int r = T->dq8_conv_quant(&cv, G, gs, n, asym, panel2, (ptrdiff_t)ps, xs2 + p0, ldx);
+      if (took >= 0 && r != took) bad++;
+      took = r;
+    }
+    if (took) {
+      for (int g = 0; g < G; g++)
+        for (int p = 0; p < N; p++) {
+          bad += memcmp(&xs1[g * ldx + p], &xs2[g * ldx + p], 4) != 0;
+          for (int i = 0; i < (int)q8_round_up((size_t)gs, (size_t)T->kr); i++) {
+            int k = g * (int)q8_round_up((size_t)gs, (size_t)T->kr) + i;
+            bad += T->get_x(X1, ps, k, p) != T->get_x(X2, ps, k, p);
+          }
+        }
+    } else
+      for (size_t i = 0; i < xbytes / 2; i++) bad += X2[i] != 0x5a5a;
+    CHECK(bad == 0, "dq8_conv_quant %s C=%d %dx%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d gs=%d asym=%d mode=%d (took %d): %d differ",
+          T->name, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, gs, asym, mode, took, bad);
+    free(X1); free(X2); free(xs1); free(xs2);
+  }
+  free(x); free(P);
+}
+
 /* ---------------- dq8 depthwise: every kernel against the im2col + quantization + GEMM path ----------------
    One input plane, `mult` output channels (the channel multiplier), G groups of the K = kh*kw taps.
    The oracle is what the engine ran before the direct kernels: q8_im2col_f32 (pads 0.0f), then each
@@ -632,6 +685,26 @@ int main(void) {
   test_dq8(9, 14, 1, 32768, 1, 0, 1);
   test_dq8(9, 14, 2, 32767, 0, 0, 0);
   dq8_extreme = 0;
+  /* dq8 columns straight from the image: widths around the 16-lane pieces (OW 5..9, 14, 16, 17, 56),
+     pads, dilations, group sizes (odd, not a multiple of 4, > 128, declined > 256), declined strides */
+  {
+    int cfg[][12] = { { 7, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 63 }, { 2, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 9 },
+                      { 3, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 27 },   { 4, 9, 6, 3, 3, 1, 1, 1, 1, 1, 1, 12 },
+                      { 3, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 3 },  { 2, 8, 16, 3, 5, 1, 1, 0, 2, 1, 1, 30 },
+                      { 5, 17, 17, 3, 3, 1, 1, 2, 2, 2, 2, 45 }, { 16, 8, 9, 1, 1, 1, 1, 0, 0, 1, 1, 16 },
+                      { 20, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 180 }, { 40, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 360 },
+                      { 3, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 27 }, { 3, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 9 },
+                      { 1, 12, 40, 7, 7, 1, 1, 3, 3, 1, 1, 49 }, { 2, 6, 30, 2, 17, 1, 1, 0, 8, 1, 1, 34 },
+                      { 3, 40, 40, 7, 7, 2, 2, 3, 3, 1, 1, 49 }, { 8, 15, 15, 1, 1, 2, 2, 0, 0, 1, 1, 8 },
+                      { 4, 11, 23, 3, 3, 2, 2, 1, 1, 1, 1, 36 }, { 3, 12, 19, 3, 3, 1, 2, 0, 1, 1, 2, 9 },
+                      { 2, 9, 13, 3, 3, 3, 3, 1, 1, 1, 1, 18 }, { 4, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 36 } };
+    for (int c = 0; c < (int)(sizeof cfg / sizeof *cfg); c++)
+      for (int asym = 0; asym < 2; asym++)
+        for (int mode = 0; mode < 3; mode++) {
+          int *f = cfg[c];
+          test_dq8_conv_quant(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], asym, mode);
+        }
+  }
   test_im2col(3, 7, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1);
   test_im2col(4, 8, 8, 1, 7, 7, 2, 2, 3, 3, 1, 1);
   test_im2col(6, 5, 11, 3, 3, 2, 2, 3, 1, 0, 2, 1);

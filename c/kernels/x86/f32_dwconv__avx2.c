@@ -124,6 +124,7 @@ static inline __attribute__((always_inline)) void body(const float *in, const fl
     }
 }
 
+#define DWCONV_ONE_BODY
 #include "f32_dwconv_tail.h"   /* scalar(), dwconv(): the same in both kernels */
 
 const F32DwDesc f32_dwconv__avx2_desc = {"f32_dwconv__avx2", dwconv};

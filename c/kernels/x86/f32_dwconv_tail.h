@@ -25,12 +25,18 @@ static void scalar(const float *in, const float *w, float bias, float *out, cons
 }
 
 /* two bodies per stride: ReLU6 (MobileNets' depthwise layers) with the clamp inlined, every other
-   activation as a run-time argument (a specialisation per activation costs ~25 KB of code each) */
+   activation as a run-time argument (a specialisation per activation costs ~25 KB of code each).
+   DWCONV_ONE_BODY (the AVX2 kernel, the fallback of x86 machines without AVX-512): only the second,
+   ~10 KB less of the static binaries (DESIGN's 1 MiB bound). */
+#ifdef DWCONV_ONE_BODY
+#define BODY_ACTS(SW) body(in, w, bias, out, s, SW, s->act);
+#else
 #define BODY_ACTS(SW)                                          \
   if (s->act == ACT_RELU6)                                     \
     body(in, w, bias, out, s, SW, ACT_RELU6);                  \
   else                                                         \
     body(in, w, bias, out, s, SW, s->act);
+#endif
 
 static void dwconv(const float *in, const float *w, float bias, float *out, const F32DwShape *s) {
   if (s->W > ZW)

@@ -163,64 +163,159 @@ static inline __attribute__((always_inline)) int quant_rows(const float *v, ptrd
   return !fast || !_mm512_cmp_ps_mask(e, _mm512_set1_ps(0.5f - 0x1p-10f), _CMP_GT_OQ);
 }
 
-/* groups [g0, g1), 16 columns at a time, the same operations as the AVX2 kernel's (so the same s, z and
-   q), the rest by quant_cols */
-static void dq8_quant_g(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
-                        ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
-  int gsp = (int)gsp_of(gs), p = 0, shift = gsp <= 128 ? 16 : 8;
-  size_t ps = (size_t)pstride;
-  uint8_t *xb = (uint8_t *)xq;
+/* quant_rows with exact divisions: rare (a near tie, or a scale out of range), kept out of line */
+static __attribute__((noinline)) void quant_rows_exact(const float *v, ptrdiff_t ldxf, int gs, int gsp, __m512 s,
+                                                        __m512 c1f, __m512i c1, __m512 ulo, uint8_t *quad, __m512i *sum) {
+  quant_rows(v, ldxf, gs, gsp, s, s, 0, c1f, c1, ulo, quad, sum);
+}
+
+/* one group of 16 columns: rows v[i * ldxf] (i < gs) to u in its quads (quad0: the group's first one, in
+   the column's panel), its slots and scales xsp[0..16), the same operations as the AVX2 kernel's (so
+   the same s, z and q) */
+static void quant_group16(const float *v, ptrdiff_t ldxf, int gs, int asym, uint8_t *quad0, size_t ps, float *xsp) {
   const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), c127 = _mm512_set1_ps(127.0f);
   const __m512 m128 = _mm512_set1_ps(-128.0f), c255 = _mm512_set1_ps(255.0f), c128 = _mm512_set1_ps(128.0f);
   const __m512 ulo = _mm512_set1_ps(asym ? 0.0f : 1.0f);
-  for (; p + 16 <= N; p += 16)
-    for (int g = g0; g < g1; g++) {
-      const float *v = xf + (ptrdiff_t)(g - g0) * gs * ldxf + p;
-      __m512 s, zf = zero;
-      int i = 0;
-      if (!asym) {   /* four running maxima: the max of a set does not depend on the order */
-        __m512 m[4] = {zero, zero, zero, zero};
-        for (; i + 4 <= gs; i += 4)
-          #pragma GCC unroll 4
-          for (int u = 0; u < 4; u++) m[u] = _mm512_max_ps(m[u], _mm512_abs_ps(_mm512_loadu_ps(v + (i + u) * ldxf)));
-        for (; i < gs; i++) m[0] = _mm512_max_ps(m[0], _mm512_abs_ps(_mm512_loadu_ps(v + i * ldxf)));
-        __m512 mx = _mm512_max_ps(_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3]));
-        s = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(mx, zero, _CMP_EQ_OQ), _mm512_div_ps(mx, c127), one);
-      } else {
-        __m512 lo[4] = {zero, zero, zero, zero}, hi[4] = {zero, zero, zero, zero};
-        for (; i + 4 <= gs; i += 4)
-          #pragma GCC unroll 4
-          for (int u = 0; u < 4; u++) {
-            __m512 x = _mm512_loadu_ps(v + (i + u) * ldxf);
-            lo[u] = _mm512_min_ps(lo[u], x), hi[u] = _mm512_max_ps(hi[u], x);
-          }
-        for (; i < gs; i++) {
-          __m512 x = _mm512_loadu_ps(v + i * ldxf);
-          lo[0] = _mm512_min_ps(lo[0], x), hi[0] = _mm512_max_ps(hi[0], x);
-        }
-        __m512 l = _mm512_min_ps(_mm512_min_ps(lo[0], lo[1]), _mm512_min_ps(lo[2], lo[3]));
-        __m512 h = _mm512_max_ps(_mm512_max_ps(hi[0], hi[1]), _mm512_max_ps(hi[2], hi[3]));
-        __mmask16 eq = _mm512_cmp_ps_mask(h, l, _CMP_EQ_OQ);
-        s = _mm512_mask_blend_ps(eq, _mm512_div_ps(_mm512_sub_ps(h, l), c255), one);
-        __m512 t = _mm512_roundscale_ps(_mm512_sub_ps(m128, _mm512_div_ps(l, s)), RNE);
-        t = _mm512_min_ps(_mm512_max_ps(t, m128), c127);
-        zf = _mm512_mask_blend_ps(eq, t, zero);
+  int gsp = (int)gsp_of(gs), i = 0;
+  __m512 s, zf = zero;
+  if (!asym) {   /* four running maxima: the max of a set does not depend on the order */
+    __m512 m[4] = {zero, zero, zero, zero};
+    for (; i + 4 <= gs; i += 4)
+      #pragma GCC unroll 4
+      for (int u = 0; u < 4; u++) m[u] = _mm512_max_ps(m[u], _mm512_abs_ps(_mm512_loadu_ps(v + (i + u) * ldxf)));
+    for (; i < gs; i++) m[0] = _mm512_max_ps(m[0], _mm512_abs_ps(_mm512_loadu_ps(v + i * ldxf)));
+    __m512 mx = _mm512_max_ps(_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3]));
+    s = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(mx, zero, _CMP_EQ_OQ), _mm512_div_ps(mx, c127), one);
+  } else {
+    __m512 lo[4] = {zero, zero, zero, zero}, hi[4] = {zero, zero, zero, zero};
+    for (; i + 4 <= gs; i += 4)
+      #pragma GCC unroll 4
+      for (int u = 0; u < 4; u++) {
+        __m512 x = _mm512_loadu_ps(v + (i + u) * ldxf);
+        lo[u] = _mm512_min_ps(lo[u], x), hi[u] = _mm512_max_ps(hi[u], x);
       }
-      _mm512_storeu_ps(xs + g * ldxs + p, s);
-      __m512 rs = _mm512_div_ps(one, s), c1f = _mm512_add_ps(zf, c128);
-      __m512i c1 = _mm512_cvttps_epi32(c1f), sum = _mm512_setzero_si512();
-      int fast = _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) == 0xFFFF &&
-                 _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p100f), _CMP_LE_OQ) == 0xFFFF;
-      uint8_t *quad0 = xb + (size_t)(p / NR) * 2 * ps + (size_t)(g * gsp / 4) * (NR * 4) + (size_t)(p % NR) * 4;
-      if (!fast || !quant_rows(v, ldxf, gs, gsp, s, rs, 1, c1f, c1, ulo, quad0, &sum))
-        quant_rows(v, ldxf, gs, gsp, s, rs, 0, c1f, c1, ulo, quad0, &sum);
-      /* c2 = sum (q - z) = sum (u - c1) over the gsp values (a padded one is u = c1) */
-      __m512i c2 = _mm512_sub_epi32(sum, _mm512_mullo_epi32(c1, _mm512_set1_epi32(gsp)));
-      __m512i slot = _mm512_or_si512(c1, shift == 16 ? _mm512_slli_epi32(c2, 16) : _mm512_slli_epi32(c2, 8));
-      uint8_t *sl = quad0 + ps;
-      for (i = 0; i < gsp; i += 4, sl += NR * 4) _mm512_storeu_si512(sl, slot);
+    for (; i < gs; i++) {
+      __m512 x = _mm512_loadu_ps(v + i * ldxf);
+      lo[0] = _mm512_min_ps(lo[0], x), hi[0] = _mm512_max_ps(hi[0], x);
     }
+    __m512 l = _mm512_min_ps(_mm512_min_ps(lo[0], lo[1]), _mm512_min_ps(lo[2], lo[3]));
+    __m512 h = _mm512_max_ps(_mm512_max_ps(hi[0], hi[1]), _mm512_max_ps(hi[2], hi[3]));
+    __mmask16 eq = _mm512_cmp_ps_mask(h, l, _CMP_EQ_OQ);
+    s = _mm512_mask_blend_ps(eq, _mm512_div_ps(_mm512_sub_ps(h, l), c255), one);
+    __m512 t = _mm512_roundscale_ps(_mm512_sub_ps(m128, _mm512_div_ps(l, s)), RNE);
+    t = _mm512_min_ps(_mm512_max_ps(t, m128), c127);
+    zf = _mm512_mask_blend_ps(eq, t, zero);
+  }
+  _mm512_storeu_ps(xsp, s);
+  __m512 rs = _mm512_div_ps(one, s), c1f = _mm512_add_ps(zf, c128);
+  __m512i c1 = _mm512_cvttps_epi32(c1f), sum = _mm512_setzero_si512();
+  int fast = _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) == 0xFFFF &&
+             _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p100f), _CMP_LE_OQ) == 0xFFFF;
+  if (!fast || !quant_rows(v, ldxf, gs, gsp, s, rs, 1, c1f, c1, ulo, quad0, &sum))
+    quant_rows_exact(v, ldxf, gs, gsp, s, c1f, c1, ulo, quad0, &sum);
+  /* c2 = sum (q - z) = sum (u - c1) over the gsp values (a padded one is u = c1) */
+  __m512i c2 = _mm512_sub_epi32(sum, _mm512_mullo_epi32(c1, _mm512_set1_epi32(gsp)));
+  __m512i slot = _mm512_or_si512(c1, gsp <= 128 ? _mm512_slli_epi32(c2, 16) : _mm512_slli_epi32(c2, 8));
+  uint8_t *sl = quad0 + ps;
+  for (i = 0; i < gsp; i += 4, sl += NR * 4) _mm512_storeu_si512(sl, slot);
+}
+
+/* the first quad of group g of column p (p % 16 == 0) */
+static uint8_t *quad_of(int16_t *xq, size_t ps, int gsp, int g, int p) {
+  return (uint8_t *)xq + (size_t)(p / NR) * 2 * ps + (size_t)(g * gsp / 4) * (NR * 4) + (size_t)(p % NR) * 4;
+}
+
+/* groups [g0, g1), 16 columns at a time, the rest by quant_cols */
+static void dq8_quant_g(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
+                        ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
+  int gsp = (int)gsp_of(gs), p = 0;
+  size_t ps = (size_t)pstride;
+  for (; p + 16 <= N; p += 16)
+    for (int g = g0; g < g1; g++)
+      quant_group16(xf + (ptrdiff_t)(g - g0) * gs * ldxf + p, ldxf, gs, asym, quad_of(xq, ps, gsp, g, p), ps,
+                    xs + g * ldxs + p);
   if (p < N) quant_cols(g0, g1, gs, p, N, xf, ldxf, asym, xq, ps, xs, ldxs);
+}
+
+static inline __mmask16 lanes(long lo, long hi) {   /* lanes [lo, hi) of 16 */
+  if (lo < 0) lo = 0;
+  if (hi > 16) hi = 16;
+  if (hi <= lo) return 0;
+  return (__mmask16)((((uint32_t)1 << hi) - 1) & ~(((uint32_t)1 << lo) - 1));
+}
+
+/* Convolutions of stride 1 or 2 straight from the image: per 16 columns, their pieces of output rows (at
+   most 4: OW >= 5), and per piece the input columns each kernel column reads (as load masks) and the
+   input row each kernel row reads; then per group its gs rows, a row of 16 columns by masked loads per
+   piece (padding and the lanes past N read 0.0f, as the im2col's; stride 2 loads 32 columns and keeps
+   the even ones), into an L1 buffer, quantized as dq8_quant_g's. */
+enum { CQ_MAXP = 4, CQ_MAXK = 16, CQ_MAXGS = 256 };
+typedef struct {
+  int np;
+  uint32_t m[CQ_MAXP][CQ_MAXK];    /* load mask (stride 2: 32 elements) */
+  __mmask16 lane[CQ_MAXP];         /* the piece's lanes */
+  ptrdiff_t pc[CQ_MAXP][CQ_MAXK];  /* element 0 of the load, from the row's start */
+  ptrdiff_t pr[CQ_MAXP][CQ_MAXK];  /* the row's start in the plane, or -1 (padding) */
+} Pieces;
+
+static void conv_rows(const Q8Dq8Conv *c, const Pieces *pc, int k, int gs, float *buf) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  int kk = c->kh * c->kw, ci = k / kk, ky = k % kk / c->kw, kx = k % c->kw;
+  size_t HW = (size_t)c->H * c->W;
+  const float *xc = c->x + (size_t)ci * HW;
+  for (int i = 0; i < gs; i++) {
+    __m512 r = _mm512_setzero_ps();
+    for (int pi = 0; pi < pc->np; pi++) {
+      if (pc->pr[pi][ky] < 0) continue;
+      const float *src = xc + pc->pr[pi][ky] + pc->pc[pi][kx];
+      uint32_t m = pc->m[pi][kx];
+      if (c->sw == 1) r = _mm512_mask_loadu_ps(r, (__mmask16)m, src);
+      else {
+        __m512 v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps((__mmask16)m, src), even,
+                                          _mm512_maskz_loadu_ps((__mmask16)(m >> 16), src + 16));
+        r = _mm512_mask_mov_ps(r, pc->lane[pi], v);
+      }
+    }
+    _mm512_store_ps(buf + i * 16, r);
+    if (++kx == c->kw && (kx = 0, ++ky == c->kh)) ky = 0, xc += HW;
+  }
+}
+
+static int dq8_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
+                          float *xs, ptrdiff_t ldxs) {
+  if ((c->sw != 1 && c->sw != 2) || gs > CQ_MAXGS || c->kw > CQ_MAXK || c->kh > CQ_MAXK || c->OW < 5) return 0;
+  int gsp = (int)gsp_of(gs), sw = c->sw;
+  size_t ps = (size_t)pstride;
+  float buf[CQ_MAXGS * 16] __attribute__((aligned(64)));
+  Pieces pc;
+  for (int v0 = 0; v0 < N; v0 += 16) {
+    int nl = N - v0 < 16 ? N - v0 : 16;
+    pc.np = 0;
+    for (int a = 0, q = c->p0 + v0; a < nl; pc.np++) {
+      int np = pc.np, oh = q / c->OW, ow = q % c->OW, len = c->OW - ow < nl - a ? c->OW - ow : nl - a;
+      pc.lane[np] = lanes(a, a + len);
+      for (int kx = 0; kx < c->kw; kx++) {
+        /* lane i (a <= i < a + len) reads input column base + sw * i; element j of the load is column base + j */
+        long base = (long)ow * sw - c->pw + (long)kx * c->dw - (long)sw * a;
+        uint32_t m = 0;
+        for (int i = a; i < a + len; i++) {
+          long col = base + (long)sw * i;
+          if (col >= 0 && col < c->W) m |= (uint32_t)1 << (sw * i);
+        }
+        pc.m[np][kx] = m, pc.pc[np][kx] = (ptrdiff_t)base;
+      }
+      for (int ky = 0; ky < c->kh; ky++) {
+        long ih = (long)oh * c->sh - c->ph + (long)ky * c->dh;
+        pc.pr[np][ky] = ih >= 0 && ih < c->H ? (ptrdiff_t)ih * c->W : -1;
+      }
+      a += len, q += len;
+    }
+    for (int g = 0; g < G; g++) {
+      conv_rows(c, &pc, g * gs, gs, buf);
+      quant_group16(buf, 16, gs, asym, quad_of(xq, ps, gsp, g, v0), ps, xs + g * ldxs + v0);
+    }
+  }
+  return 1;
 }
 
 static void dq8_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq, ptrdiff_t pstride,
@@ -228,37 +323,38 @@ static void dq8_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int
   dq8_quant_g(0, G, gs, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
 }
 
-/* the output of rows [o0, o0 + nr) (nr <= MR), columns [j, j + nc): f (bias, act) to y */
-static inline void store_rows(const Q8Dq8Epi *e, int o0, int nr, int j, int nc, __m512 f[MR][2]) {
+/* the output of rows [o0, o0 + nr) (nr <= MR), columns [j, j + nc): f (bias, act) to y; the activation
+   a loop over 8-float pieces (one copy of its code) */
+static void store_rows(const Q8Dq8Epi *e, int o0, int nr, int j, int nc, __m512 f[MR][2]) {
   for (int r = 0; r < nr; r++) {
-    float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
-    __m512 o[2];
-    #pragma GCC unroll 2
-    for (int h = 0; h < 2; h++) {
-      __m512 v = f[r][h];
-      if (e->bias) v = _mm512_add_ps(_mm512_set1_ps(e->bias[o0 + r]), v);
-      __m256 lo = act_avx2(_mm512_castps512_ps256(v), e->act);
-      __m256 hi = act_avx2(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)), e->act);
-      o[h] = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+    float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p, out[NR] __attribute__((aligned(64)));
+    __m512 v0 = f[r][0], v1 = f[r][1];
+    if (e->bias) {
+      __m512 b = _mm512_set1_ps(e->bias[o0 + r]);
+      v0 = _mm512_add_ps(b, v0), v1 = _mm512_add_ps(b, v1);
     }
-    if (e->ys_p == 1) {   /* straight to y: no copy through a buffer */
+    _mm512_store_ps(out, v0), _mm512_store_ps(out + 16, v1);
+    if (e->act != ACT_NONE)
+      #pragma GCC unroll 1
+      for (int c = 0; c < NR; c += 8) _mm256_store_ps(out + c, act_avx2(_mm256_load_ps(out + c), e->act));
+    if (e->ys_p == 1) {   /* straight to y */
       int n0 = nc < 16 ? nc : 16, n1 = nc - n0;
-      _mm512_mask_storeu_ps(y, (__mmask16)((1u << n0) - 1), o[0]);
-      if (n1 > 0) _mm512_mask_storeu_ps(y + 16, (__mmask16)((1u << n1) - 1), o[1]);
-    } else {
-      float out[NR];
-      _mm512_storeu_ps(out, o[0]), _mm512_storeu_ps(out + 16, o[1]);
+      _mm512_mask_storeu_ps(y, (__mmask16)((1u << n0) - 1), _mm512_load_ps(out));
+      if (n1 > 0) _mm512_mask_storeu_ps(y + 16, (__mmask16)((1u << n1) - 1), _mm512_load_ps(out + 16));
+    } else
       for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
-    }
   }
 }
 
-/* groups of at most 128 values (slot c1 | c2 << 16): every row of the tile computed (a padded one has
-   weights 0 and is not stored; its scale is read from the last real row), all in registers */
-static void dq8_gemm_pair(const Q8Gemm *g, const Q8Dq8Epi *e) {
+/* Every row of the tile is computed (a padded one has weights 0 and is not stored; its scale is read from
+   the last real row), all in registers. isum = c - (c1 * sum w + c2 * zw): for groups of at most 128
+   values (slot c1 | c2 << 16) one vpmaddwd, else (c1 | c2 << 8) two vpmulld. */
+static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
   int G = g->G;
   size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (size_t)G * MR * 8;
   size_t ps = (size_t)g->pstride;
+  const int pair = gsp <= 128;
+  const __m512i lowbyte = _mm512_set1_epi32(0xFF);
   for (int j = 0; j < g->N; j += NR) {
     int nc = g->N - j < NR ? g->N - j : NR;
     const uint8_t *X = (const uint8_t *)g->X + (size_t)(j / NR) * 2 * ps;
@@ -286,15 +382,26 @@ static void dq8_gemm_pair(const Q8Gemm *g, const Q8Dq8Epi *e) {
         }
         const uint8_t *sl = X + ps + (size_t)grp * kq * (NR * 4);
         __m512i s0 = _mm512_loadu_si512(sl), s1 = _mm512_loadu_si512(sl + 64);
+        __m512i c1a = _mm512_and_si512(s0, lowbyte), c1b = _mm512_and_si512(s1, lowbyte);
+        __m512i c2a = _mm512_srai_epi32(s0, 8), c2b = _mm512_srai_epi32(s1, 8);
         const float *xs = e->xs + grp * e->ldxs + j;
         __m512 xv0 = _mm512_loadu_ps(xs), xv1 = _mm512_loadu_ps(xs + 16);
-        /* isum = c - (c1 * sum w + c2 * zw); f + (ws * xs) * isum, the reference's order */
+        /* f + (ws * xs) * isum, the reference's order */
 #define DQ8_ROW(r, fa, fb, ca, cb)                                                                                       \
   do {                                                                                                                   \
-    __m512i cw = _mm512_set1_epi32((int32_t)(((uint32_t)sums[grp * MR + r] & 0xFFFF) | (uint32_t)zws[grp * MR + r] << 16)); \
+    int32_t sw_ = sums[grp * MR + r], zw_ = zws[grp * MR + r];                                                           \
+    __m512i ka, kb;                                                                                                      \
+    if (pair) {                                                                                                          \
+      __m512i cw = _mm512_set1_epi32((int32_t)(((uint32_t)sw_ & 0xFFFF) | (uint32_t)zw_ << 16));                         \
+      ka = _mm512_madd_epi16(s0, cw), kb = _mm512_madd_epi16(s1, cw);                                                    \
+    } else {                                                                                                             \
+      __m512i sw = _mm512_set1_epi32(sw_), zw = _mm512_set1_epi32(zw_);                                                  \
+      ka = _mm512_add_epi32(_mm512_mullo_epi32(c1a, sw), _mm512_mullo_epi32(zw, c2a));                                   \
+      kb = _mm512_add_epi32(_mm512_mullo_epi32(c1b, sw), _mm512_mullo_epi32(zw, c2b));                                   \
+    }                                                                                                                    \
     __m512 wsc = _mm512_set1_ps(wsr[r][grp]);                                                                            \
-    fa = _mm512_add_ps(fa, _mm512_mul_ps(_mm512_mul_ps(wsc, xv0), _mm512_cvtepi32_ps(_mm512_sub_epi32(ca, _mm512_madd_epi16(s0, cw))))); \
-    fb = _mm512_add_ps(fb, _mm512_mul_ps(_mm512_mul_ps(wsc, xv1), _mm512_cvtepi32_ps(_mm512_sub_epi32(cb, _mm512_madd_epi16(s1, cw))))); \
+    fa = _mm512_add_ps(fa, _mm512_mul_ps(_mm512_mul_ps(wsc, xv0), _mm512_cvtepi32_ps(_mm512_sub_epi32(ca, ka))));         \
+    fb = _mm512_add_ps(fb, _mm512_mul_ps(_mm512_mul_ps(wsc, xv1), _mm512_cvtepi32_ps(_mm512_sub_epi32(cb, kb))));         \
   } while (0)
         DQ8_ROW(0, f00, f01, c00, c01);
         DQ8_ROW(1, f10, f11, c10, c11);
@@ -308,64 +415,6 @@ static void dq8_gemm_pair(const Q8Gemm *g, const Q8Dq8Epi *e) {
   }
 }
 
-/* groups of more than 128 values (slot c1 | c2 << 8): the corrections by two vpmulld */
-static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
-  if ((size_t)g->kp * KR <= 128) {
-    dq8_gemm_pair(g, e);
-    return;
-  }
-  int G = g->G;
-  size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (size_t)G * MR * 8;
-  size_t ps = (size_t)g->pstride;
-  const __m512i lowbyte = _mm512_set1_epi32(0xFF);
-  for (int j = 0; j < g->N; j += NR) {
-    int nc = g->N - j < NR ? g->N - j : NR;
-    const uint8_t *X = (const uint8_t *)g->X + (size_t)(j / NR) * 2 * ps;
-    for (int o0 = 0; o0 < g->M; o0 += MR) {
-      int nr = g->M - o0 < MR ? g->M - o0 : MR;
-      const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile;
-      const int32_t *sums = (const int32_t *)(const void *)(A + wbytes), *zws = sums + (size_t)G * MR;
-      __m512 f[MR][2];
-      #pragma GCC unroll 4
-      for (int r = 0; r < MR; r++) f[r][0] = f[r][1] = _mm512_setzero_ps();
-      for (int grp = 0; grp < G; grp++) {
-        __m512i c[MR][2];
-        #pragma GCC unroll 4
-        for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
-        const uint8_t *xp = X + (size_t)grp * kq * (NR * 4);
-        const int8_t *ap = A + (size_t)grp * kq * (MR * 4);
-        for (size_t q = 0; q < kq; q++, xp += NR * 4, ap += MR * 4) {
-          __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
-          #pragma GCC unroll 4
-          for (int r = 0; r < MR; r++) {
-            int32_t w4;
-            memcpy(&w4, ap + r * 4, 4);
-            __m512i a = _mm512_set1_epi32(w4);
-            c[r][0] = _mm512_dpbusd_epi32(c[r][0], x0, a), c[r][1] = _mm512_dpbusd_epi32(c[r][1], x1, a);
-          }
-        }
-        const uint8_t *sl = X + ps + (size_t)grp * kq * (NR * 4);
-        __m512i s0 = _mm512_loadu_si512(sl), s1 = _mm512_loadu_si512(sl + 64);
-        __m512i c1[2] = { _mm512_and_si512(s0, lowbyte), _mm512_and_si512(s1, lowbyte) };
-        __m512i c2[2] = { _mm512_srai_epi32(s0, 8), _mm512_srai_epi32(s1, 8) };
-        const float *xs = e->xs + grp * e->ldxs + j;
-        __m512 xv[2] = { _mm512_loadu_ps(xs), _mm512_loadu_ps(xs + 16) };
-        for (int r = 0; r < nr; r++) {
-          __m512i sw = _mm512_set1_epi32(sums[grp * MR + r]), zw = _mm512_set1_epi32(zws[grp * MR + r]);
-          __m512 wsc = _mm512_set1_ps(e->ws[(size_t)(o0 + r) * G + grp]);
-          #pragma GCC unroll 4
-          for (int h = 0; h < 2; h++) {
-            __m512i is = _mm512_sub_epi32(_mm512_sub_epi32(c[r][h], _mm512_mullo_epi32(c1[h], sw)),
-                                          _mm512_mullo_epi32(zw, c2[h]));
-            f[r][h] = _mm512_add_ps(f[r][h], _mm512_mul_ps(_mm512_mul_ps(wsc, xv[h]), _mm512_cvtepi32_ps(is)));
-          }
-        }
-      }
-      store_rows(e, o0, nr, j, nc, f);
-    }
-  }
-}
-
 const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc = {"q8_dq8gemm_4x32__avx512vnni", "avx512vnni", MR, NR, KR, 2,
                                                     a_elems, pack_w, put_x, get_x, NULL, dq8_quant, NULL, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0,
-                                                    dq8_quant_g};
+                                                    dq8_quant_g, dq8_conv_quant};
