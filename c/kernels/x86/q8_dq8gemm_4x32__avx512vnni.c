@@ -112,12 +112,11 @@ static void quant_cols(int g0, int g1, int gs, int p0, int N, const float *xf, p
 
 /* u = q + 128 = clamp(rne(v / s) + c1, ulo, 255) of 16 columns of row v as int32, c1 = 128 + z (float,
    exact: every term is a small integer, or the clamp decides). rne(v / s) without a division where it
-   cannot change the result (a vdivps is ~10x a multiply): q0 = v * r (r = 1 / s rounded) is within 2 ulps
-   of the rounded quotient, and |v / s| <= 256 here (s from the group's own min / max; fast: every s in
-   [2^-100, 2^100], so r is a normal float), an error below 2^-14: when q0 is at least 2^-10 from every
-   half-integer, rne(q0) = rne(v / s). *e keeps the largest |q0 - rne(q0)|: when it comes closer than
-   that to 1/2, the caller does the whole group again with fast = 0 (exact divisions, as the
-   reference): ~0.2% of random values. */
+   cannot change the result (a vdivps is ~10x a multiply): with r = 1 / s (rounded) and s in [2^-100,
+   2^100] (so r is a normal float), q0 = v * r is within 2^-23 |v / s| of v / s, and the rounded
+   quotient within 2^-24 |v / s|; |v / s| <= 256 here (s comes from the group's own min / max), so the
+   two differ by less than 2^-14, and when q0 is farther than that from every half-integer, rne(q0) =
+   rne(v / s). *e keeps the largest |q0 - rne(q0)|, for the caller's check. */
 static inline __attribute__((always_inline)) __m512i quant16(const float *v, __m512 s, __m512 r, const int fast,
                                                              __m512 c1f, __m512 ulo, __m512 *e) {
   const __m512 x = _mm512_loadu_ps(v), c255 = _mm512_set1_ps(255.0f);
@@ -138,35 +137,47 @@ static inline __m512i put_quad(uint8_t *quad, __m512i u0, __m512i u1, __m512i u2
   return w;
 }
 
-/* the u of rows [0, gsp) of 16 columns (rows past gs: c1) into their quads, *sum their sum; returns 0 when
-   a fast pass met a near tie (see quant16) */
-static inline __attribute__((always_inline)) int quant_rows(const float *v, ptrdiff_t ldxf, int gs, int gsp, __m512 s,
-                                                            __m512 rs, const int fast, __m512 c1f, __m512i c1, __m512 ulo,
-                                                            uint8_t *quad, __m512i *sum) {
-  const __m512i ones = _mm512_set1_epi8(1);
+/* one quad: rows v[j * ldxf], j < n (1..4; the others c1), by the reciprocal (fast) or by divisions;
+   returns 0 for a fast one with a lane near a tie (nothing is stored then) */
+static inline __attribute__((always_inline)) int quad16(const float *v, ptrdiff_t ldxf, int n, __m512 s, __m512 r,
+                                                        const int fast, __m512 c1f, __m512i c1, __m512 ulo, uint8_t *quad,
+                                                        __m512i *w) {
   __m512 e = _mm512_setzero_ps();
+  __m512i u0 = quant16(v, s, r, fast, c1f, ulo, &e);
+  __m512i u1 = n > 1 ? quant16(v + ldxf, s, r, fast, c1f, ulo, &e) : c1;
+  __m512i u2 = n > 2 ? quant16(v + 2 * ldxf, s, r, fast, c1f, ulo, &e) : c1;
+  __m512i u3 = n > 3 ? quant16(v + 3 * ldxf, s, r, fast, c1f, ulo, &e) : c1;
+  if (fast && _mm512_cmp_ps_mask(e, _mm512_set1_ps(0.5f - 0x1p-14f), _CMP_GT_OQ)) return 0;
+  *w = put_quad(quad, u0, u1, u2, u3);
+  return 1;
+}
+
+/* a quad by exact divisions (the reference's): a near tie (~1 quad in 100), or a scale out of range */
+static __attribute__((noinline)) __m512i quad_exact(const float *v, ptrdiff_t ldxf, int n, __m512 s, __m512 c1f,
+                                                     __m512i c1, __m512 ulo, uint8_t *quad) {
+  __m512i w;
+  quad16(v, ldxf, n, s, s, 0, c1f, c1, ulo, quad, &w);
+  return w;
+}
+
+/* the u of rows [0, gsp) of 16 columns (rows past gs: c1) into their quads; returns their sum */
+static inline __attribute__((always_inline)) __m512i quant_rows(const float *v, ptrdiff_t ldxf, int gs, int gsp, __m512 s,
+                                                                __m512 rs, int fast, __m512 c1f, __m512i c1, __m512 ulo,
+                                                                uint8_t *quad) {
+  const __m512i ones = _mm512_set1_epi8(1);
   __m512i acc = _mm512_setzero_si512();
   int i = 0;
   for (; i + 4 <= gs; i += 4, quad += NR * 4, v += 4 * ldxf) {
-    __m512i u0 = quant16(v, s, rs, fast, c1f, ulo, &e), u1 = quant16(v + ldxf, s, rs, fast, c1f, ulo, &e);
-    __m512i u2 = quant16(v + 2 * ldxf, s, rs, fast, c1f, ulo, &e), u3 = quant16(v + 3 * ldxf, s, rs, fast, c1f, ulo, &e);
-    acc = _mm512_dpbusd_epi32(acc, put_quad(quad, u0, u1, u2, u3), ones);
+    __m512i w;
+    if (!fast || !quad16(v, ldxf, 4, s, rs, 1, c1f, c1, ulo, quad, &w)) w = quad_exact(v, ldxf, 4, s, c1f, c1, ulo, quad);
+    acc = _mm512_dpbusd_epi32(acc, w, ones);
   }
-  if (i < gsp) {   /* the last quad: gs % 4 values, then c1 */
-    int left = gs - i;
-    __m512i u0 = quant16(v, s, rs, fast, c1f, ulo, &e);
-    __m512i u1 = left > 1 ? quant16(v + ldxf, s, rs, fast, c1f, ulo, &e) : c1;
-    __m512i u2 = left > 2 ? quant16(v + 2 * ldxf, s, rs, fast, c1f, ulo, &e) : c1;
-    acc = _mm512_dpbusd_epi32(acc, put_quad(quad, u0, u1, u2, c1), ones);
+  if (i < gsp) {   /* the last quad: gs % 4 rows, then c1 */
+    __m512i w;
+    if (!fast || !quad16(v, ldxf, gs - i, s, rs, 1, c1f, c1, ulo, quad, &w)) w = quad_exact(v, ldxf, gs - i, s, c1f, c1, ulo, quad);
+    acc = _mm512_dpbusd_epi32(acc, w, ones);
   }
-  *sum = acc;
-  return !fast || !_mm512_cmp_ps_mask(e, _mm512_set1_ps(0.5f - 0x1p-10f), _CMP_GT_OQ);
-}
-
-/* quant_rows with exact divisions: rare (a near tie, or a scale out of range), kept out of line */
-static __attribute__((noinline)) void quant_rows_exact(const float *v, ptrdiff_t ldxf, int gs, int gsp, __m512 s,
-                                                        __m512 c1f, __m512i c1, __m512 ulo, uint8_t *quad, __m512i *sum) {
-  quant_rows(v, ldxf, gs, gsp, s, s, 0, c1f, c1, ulo, quad, sum);
+  return acc;
 }
 
 /* one group of 16 columns: rows v[i * ldxf] (i < gs) to u in its quads (quad0: the group's first one, in
@@ -208,11 +219,10 @@ static void quant_group16(const float *v, ptrdiff_t ldxf, int gs, int asym, uint
   }
   _mm512_storeu_ps(xsp, s);
   __m512 rs = _mm512_div_ps(one, s), c1f = _mm512_add_ps(zf, c128);
-  __m512i c1 = _mm512_cvttps_epi32(c1f), sum = _mm512_setzero_si512();
+  __m512i c1 = _mm512_cvttps_epi32(c1f);
   int fast = _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) == 0xFFFF &&
              _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p100f), _CMP_LE_OQ) == 0xFFFF;
-  if (!fast || !quant_rows(v, ldxf, gs, gsp, s, rs, 1, c1f, c1, ulo, quad0, &sum))
-    quant_rows_exact(v, ldxf, gs, gsp, s, c1f, c1, ulo, quad0, &sum);
+  __m512i sum = quant_rows(v, ldxf, gs, gsp, s, rs, fast, c1f, c1, ulo, quad0);
   /* c2 = sum (q - z) = sum (u - c1) over the gsp values (a padded one is u = c1) */
   __m512i c2 = _mm512_sub_epi32(sum, _mm512_mullo_epi32(c1, _mm512_set1_epi32(gsp)));
   __m512i slot = _mm512_or_si512(c1, gsp <= 128 ? _mm512_slli_epi32(c2, 16) : _mm512_slli_epi32(c2, 8));
@@ -258,7 +268,8 @@ typedef struct {
   ptrdiff_t pr[CQ_MAXP][CQ_MAXK];  /* the row's start in the plane, or -1 (padding) */
 } Pieces;
 
-static void conv_rows(const Q8Dq8Conv *c, const Pieces *pc, int k, int gs, float *buf) {
+static inline __attribute__((always_inline)) void conv_rows(const Q8Dq8Conv *c, const Pieces *pc, int k, int gs,
+                                                            float *buf, const int sw) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   int kk = c->kh * c->kw, ci = k / kk, ky = k % kk / c->kw, kx = k % c->kw;
   size_t HW = (size_t)c->H * c->W;
@@ -269,7 +280,7 @@ static void conv_rows(const Q8Dq8Conv *c, const Pieces *pc, int k, int gs, float
       if (pc->pr[pi][ky] < 0) continue;
       const float *src = xc + pc->pr[pi][ky] + pc->pc[pi][kx];
       uint32_t m = pc->m[pi][kx];
-      if (c->sw == 1) r = _mm512_mask_loadu_ps(r, (__mmask16)m, src);
+      if (sw == 1) r = _mm512_mask_loadu_ps(r, (__mmask16)m, src);
       else {
         __m512 v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps((__mmask16)m, src), even,
                                           _mm512_maskz_loadu_ps((__mmask16)(m >> 16), src + 16));
@@ -311,7 +322,8 @@ static int dq8_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, in
       a += len, q += len;
     }
     for (int g = 0; g < G; g++) {
-      conv_rows(c, &pc, g * gs, gs, buf);
+      if (sw == 1) conv_rows(c, &pc, g * gs, gs, buf, 1);   /* a copy per stride */
+      else conv_rows(c, &pc, g * gs, gs, buf, 2);
       quant_group16(buf, 16, gs, asym, quad_of(xq, ps, gsp, g, v0), ps, xs + g * ldxs + v0);
     }
   }
@@ -349,11 +361,10 @@ static void store_rows(const Q8Dq8Epi *e, int o0, int nr, int j, int nc, __m512 
 /* Every row of the tile is computed (a padded one has weights 0 and is not stored; its scale is read from
    the last real row), all in registers. isum = c - (c1 * sum w + c2 * zw): for groups of at most 128
    values (slot c1 | c2 << 16) one vpmaddwd, else (c1 | c2 << 8) two vpmulld. */
-static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
+static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const Q8Dq8Epi *e, const int pair) {
   int G = g->G;
   size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (size_t)G * MR * 8;
   size_t ps = (size_t)g->pstride;
-  const int pair = gsp <= 128;
   const __m512i lowbyte = _mm512_set1_epi32(0xFF);
   for (int j = 0; j < g->N; j += NR) {
     int nc = g->N - j < NR ? g->N - j : NR;
@@ -413,6 +424,11 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
       store_rows(e, o0, nr, j, nc, f);
     }
   }
+}
+
+static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
+  if ((size_t)g->kp * KR <= 128) gemm_t(g, e, 1);   /* a copy per slot format: the common one's loop stays lean */
+  else gemm_t(g, e, 0);
 }
 
 const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc = {"q8_dq8gemm_4x32__avx512vnni", "avx512vnni", MR, NR, KR, 2,
