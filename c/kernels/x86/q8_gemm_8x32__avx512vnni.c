@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../../src/kernels_q8.h"
+#define Q4_IM2COL_IMPL   /* the shared im2col is compiled here (see the header) */
 #include "q8_im2col4__avx512.h"
 #include "q8_requant__avx512.h"
 
@@ -84,7 +85,7 @@ static int get_x(const int16_t *X, size_t pstride, int k, int p) {
 /* the im2col of q8_im2col4__avx512.h: its u8x4 layout is this kernel's */
 static void im2col(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
                    int dw, int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
-  q4_im2col(Q4_VNNI, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, k1, X, pstride);
+  q8_q4_im2col(Q4_VNNI, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, k1, X, pstride);
 }
 static void im2col_cols(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH, int OW,
                         int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {

@@ -41,6 +41,14 @@ static inline int8_t *group_at(int lay, int8_t *X, size_t pbytes, int q, int p) 
   return b + (size_t)(q / 16) * 2048 + (size_t)(p / 16 % 2) * 1024 + (size_t)(q % 16) * 64;
 }
 
+/* The functions below are compiled once, in q8_gemm_8x32__avx512vnni.c (which defines Q4_IM2COL_IMPL),
+   and shared with the AMX kernel (~7 KB less of each static binary than a copy per kernel). */
+void q8_q4_im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int sw, int OH, int OW, int8_t pad, int nq,
+                         const int *qs, ptrdiff_t (*base)[4], int8_t *xb, size_t pbytes, int pa, int pb);
+void q8_q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw,
+                  int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride);
+
+#ifdef Q4_IM2COL_IMPL
 /* One im2col row k = (ci - ci0, ky, kx), what its pieces need: the input plane, the input column
    offset of output column 0 and the output columns [lo, hi) that land inside the input row. */
 typedef struct { const int8_t *plane; int ky, off, lo, hi; } RowK;
@@ -121,7 +129,7 @@ static inline void quad64(__m512i a, __m512i b, __m512i c, __m512i e, int8_t *co
    block's pieces of output rows (segments) are found once, then each row of each quad is one 512-bit
    masked load per segment (stride 2: per half of 32 columns, the even bytes), merged into pad values,
    which the columns past N keep up to the next multiple of 16 (the last block stores only its groups). */
-static void im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int sw, int OH, int OW, int8_t pad, int nq,
+void q8_q4_im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int sw, int OH, int OW, int8_t pad, int nq,
                           const int *qs, ptrdiff_t (*base)[4], int8_t *xb, size_t pbytes, int pa, int pb) {
   int N = pb, oh = pa / OW, ow = pa % OW;   /* columns [pa, pb), written from xb's first panel (pa % 32 == 0) */
   (void)OH;
@@ -169,35 +177,6 @@ static void im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int 
   }
 }
 
-/* The fused im2col (Q8Kernels.im2col_cols): columns [p0, p1) of all K rows from padded planes xp
-   (Hp x Wp each, no tap outside them), into X whose first panel is column p0's (p0 % 32 == 0). The
-   last quad's rows past K read row 0's values (their weights are zero). Strides 1 and 2 only. */
-static inline void q4_im2col_cols(int lay, const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw,
-                           int OH, int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
-  enum { BATCH = 64 };
-  int qs[BATCH];
-  ptrdiff_t base[BATCH][4];
-  size_t plane = (size_t)Hp * (size_t)Wp;
-  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && OW == Wp && OH == Hp) OW = OH * OW, OH = 1, Wp = OW;   /* one row */
-  ptrdiff_t cb = 0;   /* row k = (c, ky, kx) counted up without divisions; cb = c * plane */
-  int ky = 0, kx = 0;
-  for (int q0 = 0; q0 < K;) {
-    int nq = 0;
-    for (; q0 < K && nq < BATCH; q0 += 4, nq++) {
-      qs[nq] = q0 / 4;
-      for (int i = 0; i < 4; i++) {
-        if (q0 + i >= K) {
-          base[nq][i] = 0;
-          continue;
-        }
-        base[nq][i] = cb + (ptrdiff_t)ky * dh * (ptrdiff_t)Wp + (ptrdiff_t)kx * dw;
-        if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, cb += (ptrdiff_t)plane;
-      }
-    }
-    im2col_planes(lay, xp, (size_t)Wp, sh, sw, OH, OW, (int8_t)zx, nq, qs, base, (int8_t *)X, 2 * (size_t)pstride, p0, p1);
-  }
-}
-
 /* Rows k in [k0, k1) of the im2col matrix (k = (ci - ci0, ky, kx)), quad by quad. A whole quad: its
    four rows are written piece by piece (output rows, in segments of at most SEGW columns) into line
    buffers, and each complete group of 16 columns becomes 64 contiguous bytes (quad16); the columns
@@ -209,7 +188,7 @@ static inline void q4_im2col_cols(int lay, const int8_t *xp, int Hp, int Wp, int
 static void im2col_rows(int lay, const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
                         int dw, int OH, int OW, int8_t pad, int k0, int k1, int8_t *xb, size_t pbytes,
                         const int8_t *planes, int cfirst, size_t Hp, size_t Wp, int padded);
-static void q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw,
+void q8_q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw,
                       int dh, int dw, int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
   int8_t *xb = (int8_t *)X, pad = (int8_t)zx;
   size_t pbytes = 2 * (size_t)pstride;
@@ -221,7 +200,7 @@ static void q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, i
     if (R >= 4 && k1 - k0 > R) {
       for (int ka = k0, kb; ka < k1; ka = kb) {
         kb = ka / 4 * 4 + R < k1 ? ka / 4 * 4 + R : k1;
-        q4_im2col(lay, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, ka, kb, X, pstride);
+        q8_q4_im2col(lay, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, ka, kb, X, pstride);
       }
       return;
     }
@@ -261,7 +240,7 @@ static void q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, i
           base[nq][i] = (ptrdiff_t)((size_t)c * Hp * Wp + (size_t)ky * dh * Wp + (size_t)kx * dw);
         }
       }
-      im2col_planes(lay, planes, Wp, sh, sw, OH, OW, pad, nq, qs, base, xb, pbytes, 0, OH * OW);
+      q8_q4_im2col_planes(lay, planes, Wp, sh, sw, OH, OW, pad, nq, qs, base, xb, pbytes, 0, OH * OW);
     }
     if (k0 < qa) im2col_rows(lay, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, pad, k0, qa, xb, pbytes, planes, cfirst, Hp, Wp, 1);
     if (qb < k1) im2col_rows(lay, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, pad, qb, k1, xb, pbytes, planes, cfirst, Hp, Wp, 1);
@@ -331,5 +310,35 @@ static void im2col_rows(int lay, const int8_t *x, int H, int W, int ci0, int kh,
 }
 #undef SEGW
 #undef PADBUF
-#endif
+#endif /* Q4_IM2COL_IMPL */
 
+/* The fused im2col (Q8Kernels.im2col_cols): columns [p0, p1) of all K rows from padded planes xp
+   (Hp x Wp each, no tap outside them), into X whose first panel is column p0's (p0 % 32 == 0). The
+   last quad's rows past K read row 0's values (their weights are zero). Strides 1 and 2 only. */
+static inline void q4_im2col_cols(int lay, const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw,
+                           int OH, int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
+  enum { BATCH = 64 };
+  int qs[BATCH];
+  ptrdiff_t base[BATCH][4];
+  size_t plane = (size_t)Hp * (size_t)Wp;
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && OW == Wp && OH == Hp) OW = OH * OW, OH = 1, Wp = OW;   /* one row */
+  ptrdiff_t cb = 0;   /* row k = (c, ky, kx) counted up without divisions; cb = c * plane */
+  int ky = 0, kx = 0;
+  for (int q0 = 0; q0 < K;) {
+    int nq = 0;
+    for (; q0 < K && nq < BATCH; q0 += 4, nq++) {
+      qs[nq] = q0 / 4;
+      for (int i = 0; i < 4; i++) {
+        if (q0 + i >= K) {
+          base[nq][i] = 0;
+          continue;
+        }
+        base[nq][i] = cb + (ptrdiff_t)ky * dh * (ptrdiff_t)Wp + (ptrdiff_t)kx * dw;
+        if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, cb += (ptrdiff_t)plane;
+      }
+    }
+    q8_q4_im2col_planes(lay, xp, (size_t)Wp, sh, sw, OH, OW, (int8_t)zx, nq, qs, base, (int8_t *)X, 2 * (size_t)pstride, p0, p1);
+  }
+}
+
+#endif
