@@ -29,7 +29,7 @@ static const struct {
      &q8_dq8dw__avx512f_desc, &q8_ew__avx512f},
     {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
      &q8_dwconv__avx512vnni_desc, NULL, NULL},
-    {"amx", F32("amx", NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, NULL, NULL, NULL, NULL},
+    {"amx", F32("amx", NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, &q8_dq8gemm_16x32__amx_desc, NULL, NULL, NULL},
 #endif
 #if defined(__aarch64__)
     {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon, NULL), &q8_gemm_4x16__neon_desc,

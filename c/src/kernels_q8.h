@@ -183,6 +183,20 @@ extern const Q8Kernels q8_gemm_4x16__ref_desc;
 extern const Q8Kernels q8_gemm_4x16__avx2_desc;
 extern const Q8Kernels q8_gemm_8x32__avx512vnni_desc;
 extern const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc;
+/* its layout, quantization and GEMM, shared with the AMX dq8 descriptor (same X layout; the AMX one
+   packs its own A for groups of at most 64 values and takes these for larger ones) */
+size_t q8_dq8v_a_elems(int M, int G, int gs);
+void q8_dq8v_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A);
+void q8_dq8v_put_x(int16_t *X, size_t pstride, int k, int p, int v);
+int q8_dq8v_get_x(const int16_t *X, size_t pstride, int k, int p);
+void q8_dq8v_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq, ptrdiff_t pstride,
+                   float *xs, ptrdiff_t ldxs);
+void q8_dq8v_quant_g(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
+                     ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
+int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride, float *xs,
+                       ptrdiff_t ldxs);
+void q8_dq8v_gemm(const Q8Gemm *g, const Q8Dq8Epi *e);
+extern const Q8Kernels q8_dq8gemm_16x32__amx_desc;
 extern const Q8Kernels q8_gemm_32x32__amx_desc;
 #endif
 

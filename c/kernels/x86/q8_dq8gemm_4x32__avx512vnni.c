@@ -25,12 +25,12 @@ enum { MR = 4, NR = 32, KR = 4 };
 
 static size_t gsp_of(int gs) { return (size_t)(gs + KR - 1) / KR * KR; }
 
-static size_t a_elems(int M, int G, int gs) {
+size_t q8_dq8v_a_elems(int M, int G, int gs) {
   size_t tiles = (size_t)(M + MR - 1) / MR;
   return tiles * ((size_t)G * gsp_of(gs) * MR + (size_t)G * MR * 8) / 2;
 }
 
-static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+void q8_dq8v_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   size_t gsp = gsp_of(gs), K = (size_t)G * gs, tiles = (size_t)(M + MR - 1) / MR;
   size_t wbytes = (size_t)G * gsp * MR;
   for (size_t t = 0; t < tiles; t++) {
@@ -69,12 +69,12 @@ static size_t slotbyte(size_t pstride, int k, int p) {
   return (size_t)(p / NR) * 2 * pstride + pstride + (size_t)(k / 4) * (NR * 4) + (size_t)(p % NR) * 4;
 }
 /* element (k, p) as q - z (the test's view); put_x stores v with z = 0 */
-static int get_x(const int16_t *X, size_t pstride, int k, int p) {
+int q8_dq8v_get_x(const int16_t *X, size_t pstride, int k, int p) {
   int32_t slot;
   memcpy(&slot, (const uint8_t *)X + slotbyte(pstride, k, p), 4);
   return (int)((const uint8_t *)X)[ubyte(pstride, k, p)] - (slot & 0xFF);
 }
-static void put_x(int16_t *X, size_t pstride, int k, int p, int v) {
+void q8_dq8v_put_x(int16_t *X, size_t pstride, int k, int p, int v) {
   int32_t slot = 128;
   ((uint8_t *)X)[ubyte(pstride, k, p)] = (uint8_t)(v + 128);
   memcpy((uint8_t *)X + slotbyte(pstride, k, p), &slot, 4);
@@ -236,7 +236,7 @@ static uint8_t *quad_of(int16_t *xq, size_t ps, int gsp, int g, int p) {
 }
 
 /* groups [g0, g1), 16 columns at a time, the rest by quant_cols */
-static void dq8_quant_g(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
+void q8_dq8v_quant_g(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
                         ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
   int gsp = (int)gsp_of(gs), p = 0;
   size_t ps = (size_t)pstride;
@@ -292,7 +292,7 @@ static inline __attribute__((always_inline)) void conv_rows(const Q8Dq8Conv *c, 
   }
 }
 
-static int dq8_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
+int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
                           float *xs, ptrdiff_t ldxs) {
   if ((c->sw != 1 && c->sw != 2) || gs > CQ_MAXGS || c->kw > CQ_MAXK || c->kh > CQ_MAXK || c->OW < 5) return 0;
   int gsp = (int)gsp_of(gs), sw = c->sw;
@@ -330,9 +330,9 @@ static int dq8_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, in
   return 1;
 }
 
-static void dq8_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq, ptrdiff_t pstride,
+void q8_dq8v_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq, ptrdiff_t pstride,
                       float *xs, ptrdiff_t ldxs) {
-  dq8_quant_g(0, G, gs, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
+  q8_dq8v_quant_g(0, G, gs, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
 }
 
 /* the output of rows [o0, o0 + nr) (nr <= MR), columns [j, j + nc): f (bias, act) to y; the activation
@@ -426,11 +426,11 @@ static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const 
   }
 }
 
-static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
+void q8_dq8v_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
   if ((size_t)g->kp * KR <= 128) gemm_t(g, e, 1);   /* a copy per slot format: the common one's loop stays lean */
   else gemm_t(g, e, 0);
 }
 
 const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc = {"q8_dq8gemm_4x32__avx512vnni", "avx512vnni", MR, NR, KR, 2,
-                                                    a_elems, pack_w, put_x, get_x, NULL, dq8_quant, NULL, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0,
-                                                    dq8_quant_g, dq8_conv_quant};
+                                                    q8_dq8v_a_elems, q8_dq8v_pack_w, q8_dq8v_put_x, q8_dq8v_get_x, NULL, q8_dq8v_quant, NULL, q8_dq8v_gemm, NULL, NULL, NULL, NULL, 0, 0,
+                                                    q8_dq8v_quant_g, q8_dq8v_conv_quant};
