@@ -27,6 +27,7 @@ typedef struct {
   int32_t *qbias, *mult, *shift;   /* sq8: O each */
   float *ws, *bf;                  /* dq8: scales (O, G); bias (O) or NULL */
   int dq8dw;                       /* dq8 depthwise by the direct kernel (weights read in place) */
+  int dq8cq;                       /* dq8 CONV2D: the descriptor's dq8_conv_quant takes its geometry */
   int8_t *aconv;                   /* sq8 implicit convolution (Q8Kernels.sq8_conv): its packed weights, per group */
   size_t aconv_bytes;              /* per group */
 } OpState;

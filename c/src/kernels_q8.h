@@ -82,7 +82,7 @@ typedef void (*q8_dq8_quant_g_fn)(int g0, int g1, int gs, int N, const float *xf
 /* dq8 CONV2D columns [p0, p0 + N) of one image and conv group straight from the image (no float im2col):
    the same bytes and scales as q8_im2col_f32_cols then dq8_quant of those N columns (xq the panel of
    column p0, xs at column p0); columns past N up to a multiple of 16 may be written too (the scratch
-   has them). Returns 0, writing nothing, for a geometry it does not take. */
+   has them). Returns 0, writing nothing, for a geometry it does not take (N = 0: only that answer). */
 typedef struct {
   const float *x;   /* the group's first input channel, C planes of H x W */
   int H, W, kh, kw, sh, sw, ph, pw, dh, dw, OW, p0;

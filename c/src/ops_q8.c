@@ -143,6 +143,21 @@ static int sq8_requant_params(Engine *e, const Op *op, OpState *s) {
   return 0;
 }
 
+/* dq8 CONV2D: columns per block, and a thread's slot of SCRATCH_1: the block's im2col floats (none when
+   the image is read in place: 1x1, or the descriptor's dq8_conv_quant), then when fused (dq8_fused) its
+   quantized X (NB / nr panels) and its scales (G rows of NB), each 64-byte aligned. Fused when the
+   group's weights (M x K bytes) are at most its quantized image (2 x K x N bytes): the fused order
+   reads the weights again per column block, the two phases the quantized image per row block. */
+static size_t dq8_nb(const Q8Kernels *k) { return q8_round_up(64, (size_t)k->nr); }   /* = the job's NB */
+static size_t al64(size_t n) { return q8_round_up(n, 64); }
+static int dq8_fuse(const OpState *s) { return (size_t)s->M <= 2 * (size_t)s->OH * (size_t)s->OW; }
+static size_t dq8_slot_floats(const Q8Kernels *k, const OpState *s) { return s->direct || s->dq8cq ? 0 : (size_t)s->K * dq8_nb(k); }
+static size_t dq8_slot_bytes(const Q8Kernels *k, const OpState *s) {
+  size_t nb = dq8_nb(k), b = al64(4 * dq8_slot_floats(k, s));
+  if (dq8_fuse(s)) b += al64(2 * q8_pstride(k, s->G, s->gs) * (nb / (size_t)k->nr)) + al64(4 * (size_t)s->G * nb);
+  return b;
+}
+
 static int build_gemm(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
   const Q8Kernels *k = e->kq;
@@ -212,15 +227,21 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
                                            (size_t)s->W + 2 * (size_t)s->pw));
     if (!plain1x1(s)) return 0;
   }
-  engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */
-  if (!sq8) {
-    /* xf: LINEAR's whole matrix; a CONV2D's im2col is made one column panel (NB columns) per thread
-       at a time and quantized at once (im2col_quant): never the whole K x N floats */
-    size_t panel = rt_mul_sat(rt_mul_sat((size_t)s->K, q8_round_up(64, (size_t)k->nr)), 4);
+  if (!sq8 && !s->linear) {
+    /* dq8 CONV2D: per thread a slot (dq8_slot_bytes); the two phases also the whole image's X and scales */
+    Q8Dq8Conv probe = { NULL, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, 0 };
+    s->dq8cq = k->dq8_conv_quant && k->dq8_conv_quant(&probe, s->G, s->gs, 0, s->asym, NULL, 0, NULL, 0);
     int nth = pool_threads() > 0 ? pool_threads() : 1;
-    engine_need(e, SCRATCH_1, s->direct ? 0 : s->linear ? rt_mul_sat(rt_mul_sat((size_t)s->K, ldx), 4)
-                                        : rt_mul_sat(panel, (size_t)nth));
-    engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat((size_t)s->G, ldx), 4));                   /* xs */
+    engine_need(e, SCRATCH_1, rt_mul_sat(dq8_slot_bytes(k, s), (size_t)nth));
+    if (dq8_fuse(s)) return 0;
+    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */
+    engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat((size_t)s->G, ldx), 4));                          /* xs */
+    return 0;
+  }
+  engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */
+  if (!sq8) {   /* dq8 LINEAR: the batch's feature vectors as float columns (xf), their scales (xs) */
+    engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat((size_t)s->K, ldx), 4));
+    engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat((size_t)s->G, ldx), 4));
   }
   return 0;
 }
@@ -445,17 +466,13 @@ static void linear_rows(void *arg, long k0, long k1) {
       else xf[(size_t)kk * j->ldx + i] = ((const float *)j->x)[(size_t)i * K + kk];
 }
 
-/* CONV2D: im2col rows [t0 * KSTEP, t1 * KSTEP) of the image's group gi (sq8: into xq; dq8: into xf) */
+/* sq8 CONV2D: im2col rows [t0 * KSTEP, t1 * KSTEP) of the image's group gi into xq */
 static void im2col_rows(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
   int c0 = j->gi * (s->C / s->groups), r0 = (int)t0 * KSTEP, r1 = imin(s->K, (int)t1 * KSTEP);
-  if (j->sq8)
-    j->e->kq->im2col_i8(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW,
-                        j->e->m->values[j->op->in[0]].zero_point, r0, r1, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps);
-  else
-    q8_im2col_f32(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW, r0, r1,
-                  j->e->scratch[SCRATCH_1], (ptrdiff_t)j->ldx);
+  j->e->kq->im2col_i8(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW,
+                      j->e->m->values[j->op->in[0]].zero_point, r0, r1, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps);
 }
 
 /* fn over [0, n) on the calling thread when `work` is small, else over threads (dyn: dynamically) */
@@ -464,42 +481,81 @@ static void phase(long n, pool_range_fn fn, Q8Job *j, double work, int dyn) {
   else (dyn ? pool_for_dyn : pool_for)(n, fn, j);
 }
 
-/* dq8 CONV2D: per column task (NB columns), its im2col into this thread's slot of the xf scratch
-   (K x NB floats, cache-resident), quantized at once into xq / xs; with the descriptor's dq8_quant_g,
-   a group of rows at a time (gs x NB floats: in L1). Threads past the scratch's slots sit out; every
-   column's values and quantization are the same whichever thread makes them. */
-static void im2col_quant(void *arg, int id, int nth) {
-  const Q8Job *j = arg;
+/* dq8 CONV2D: quantizes column block b (NB columns) of the image's group into xq (the block's first
+   panel) and xs (row stride ldxs): straight from the image by the descriptor's dq8_conv_quant, from
+   the image itself when 1x1, else through the block's im2col floats in buf */
+static void dq8_quant_block(const Q8Job *j, long b, float *buf, int16_t *xq, float *xs, ptrdiff_t ldxs) {
   const OpState *s = j->s;
   const Q8Kernels *k = j->e->kq;
-  size_t per = (size_t)s->K * (size_t)j->NB;
-  int slots = (int)(j->e->scratch_bytes[SCRATCH_1] / (per * sizeof(float)));
-  int step = nth < slots ? nth : slots;
-  if (id >= step) return;
-  float *buf = (float *)j->e->scratch[SCRATCH_1] + (size_t)id * per;
-  int16_t *xq = j->e->scratch[SCRATCH_0];
-  float *xs = j->e->scratch[SCRATCH_2];
-  int c0 = j->gi * (s->C / s->groups);
-  for (int t = id; t < j->nt; t += step) {
-    int p0 = t * j->NB, n = imin(j->NB, j->N - p0);
-    int16_t *panel = xq + (size_t)(p0 / k->nr) * j->ps;
-    Q8Dq8Conv cv = { (const float *)j->x + (size_t)c0 * s->H * s->W, s->H, s->W, s->kh, s->kw, s->sh, s->sw,
-                     s->ph, s->pw, s->dh, s->dw, s->OW, p0 };
-    if (k->dq8_conv_quant && k->dq8_conv_quant(&cv, s->G, s->gs, n, s->asym, panel, (ptrdiff_t)j->ps, xs + p0,
-                                               (ptrdiff_t)j->ldx))
-      continue;
-    if (k->dq8_quant_g)
+  int c0 = j->gi * (s->C / s->groups), p0 = (int)b * j->NB, n = imin(j->NB, j->N - p0);
+  const float *x = (const float *)j->x + (size_t)c0 * s->H * s->W;
+  Q8Dq8Conv cv = { x, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, p0 };
+  if (s->direct) k->dq8_quant(s->G, s->gs, n, x + p0, j->N, s->asym, xq, (ptrdiff_t)j->ps, xs, ldxs);
+  else if (!s->dq8cq || !k->dq8_conv_quant(&cv, s->G, s->gs, n, s->asym, xq, (ptrdiff_t)j->ps, xs, ldxs)) {
+    if (k->dq8_quant_g)   /* a group of rows at a time: gs x NB floats, in L1 */
       for (int g = 0; g < s->G; g++) {
         q8_im2col_f32_cols(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW,
                            g * s->gs, (g + 1) * s->gs, p0, p0 + n, buf, j->NB);
-        k->dq8_quant_g(g, g + 1, s->gs, n, buf, j->NB, s->asym, panel, (ptrdiff_t)j->ps, xs + p0, (ptrdiff_t)j->ldx);
+        k->dq8_quant_g(g, g + 1, s->gs, n, buf, j->NB, s->asym, xq, (ptrdiff_t)j->ps, xs, ldxs);
       }
     else {
       q8_im2col_f32_cols(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, 0, s->K,
                          p0, p0 + n, buf, j->NB);
-      k->dq8_quant(s->G, s->gs, n, buf, j->NB, s->asym, panel, (ptrdiff_t)j->ps, xs + p0, (ptrdiff_t)j->ldx);
+      k->dq8_quant(s->G, s->gs, n, buf, j->NB, s->asym, xq, (ptrdiff_t)j->ps, xs, ldxs);
     }
   }
+}
+
+/* this thread's slot of SCRATCH_1 and the threads that have one (*step); 0: this one sits out, past the
+   slots (a slot of no bytes: every thread has one) */
+static int dq8_slot(const Q8Job *j, int id, int nth, int *step, char **slot) {
+  size_t per = dq8_slot_bytes(j->e->kq, j->s);
+  int slots = per ? (int)(j->e->scratch_bytes[SCRATCH_1] / per) : nth;
+  *step = nth < slots ? nth : slots;
+  *slot = per ? (char *)j->e->scratch[SCRATCH_1] + (size_t)id * per : NULL;
+  return id < *step;
+}
+
+/* dq8 CONV2D fused, one image and conv group: tasks (column block b, row block r) in the order b * mt + r,
+   a contiguous share per thread; a thread quantizes column block b into its slot when its share
+   reaches b, then multiplies it, so the block is still in its cache and the op has no barrier between
+   quantization and GEMM. A block two shares meet in is quantized by both, the same bytes. */
+static void dq8_fused(void *arg, int id, int nth) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s;
+  const Q8Kernels *k = j->e->kq;
+  int step;
+  char *slot;
+  if (!dq8_slot(j, id, nth, &step, &slot)) return;
+  size_t nb = dq8_nb(k);
+  int16_t *xq = (int16_t *)(void *)(slot + al64(4 * dq8_slot_floats(k, s)));
+  float *xs = (float *)(void *)((char *)xq + al64(2 * q8_pstride(k, s->G, s->gs) * (nb / (size_t)k->nr)));
+  long mt = (s->M + j->MB - 1) / j->MB, T = mt * j->nt;
+  long t0 = T * id / step, t1 = T * (id + 1) / step, have = -1;
+  for (long t = t0; t < t1; t++) {
+    long b = t / mt;
+    int p0 = (int)b * j->NB, o0 = (int)(t % mt) * j->MB, oc = j->gi * s->M + o0;
+    if (b != have) dq8_quant_block(j, b, (float *)(void *)slot, xq, xs, (ptrdiff_t)nb), have = b;
+    Q8Gemm g = { imin(j->MB, s->M - o0), imin(j->NB, j->N - p0), s->G, s->kp,
+                 s->A + (size_t)j->gi * s->a_elems + k->a_elems(o0, s->G, s->gs), xq, (ptrdiff_t)j->ps };
+    Q8Dq8Epi ep = { s->ws + (size_t)oc * s->G, xs, (ptrdiff_t)nb, s->bf ? s->bf + oc : NULL, (int)j->op->act,
+                    (float *)j->y + (ptrdiff_t)oc * j->ys_o + p0, j->ys_o, 1 };
+    k->dq8_gemm(&g, &ep);
+  }
+}
+
+/* dq8 CONV2D in two phases, first: column blocks id, id + step, ... of the whole image into the xq / xs
+   scratch (then gemm_tasks) */
+static void dq8_quant_blocks(void *arg, int id, int nth) {
+  const Q8Job *j = arg;
+  int step;
+  char *slot;
+  if (!dq8_slot(j, id, nth, &step, &slot)) return;
+  int16_t *xq = j->e->scratch[SCRATCH_0];
+  float *xs = j->e->scratch[SCRATCH_2];
+  for (long b = id; b < j->nt; b += step)
+    dq8_quant_block(j, b, (float *)(void *)slot, xq + (size_t)(b * j->NB / j->e->kq->nr) * j->ps,
+                    xs + b * j->NB, (ptrdiff_t)j->ldx);
 }
 
 /* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads */
@@ -569,14 +625,19 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
         else pool_run(im2col_gemm, &j);
         continue;
       }
-      if (!j.sq8 && s->direct) j.xf = j.x, j.ldxf = j.N;   /* 1x1: the image is X */
-      else if (!j.sq8) {                                    /* im2col and quantization fused */
-        double kn = (double)s->K * j.N;
-        if (kn < PAR_MIN) im2col_quant(&j, 0, 1);
-        else pool_run(im2col_quant, &j);
-        phase((long)((s->M + j.MB - 1) / j.MB) * j.nt, gemm_tasks, &j, kn * s->M, 1);
+      if (!j.sq8) {   /* quantization and GEMM per column block (dq8_fused), or in two phases */
+        double work = (double)s->K * j.N * s->M;
+        if (dq8_fuse(s)) {
+          if (work < PAR_MIN) dq8_fused(&j, 0, 1);
+          else pool_run(dq8_fused, &j);
+        } else {
+          if (work < PAR_MIN) dq8_quant_blocks(&j, 0, 1);
+          else pool_run(dq8_quant_blocks, &j);
+          phase((long)((s->M + j.MB - 1) / j.MB) * j.nt, gemm_tasks, &j, work, 1);
+        }
         continue;
-      } else phase((s->K + KSTEP - 1) / KSTEP, im2col_rows, &j, (double)s->K * j.N, 0);
+      }
+      phase((s->K + KSTEP - 1) / KSTEP, im2col_rows, &j, (double)s->K * j.N, 0);
       quant_gemm(&j);
     }
 }
