@@ -57,8 +57,11 @@ enum { ZMAP_MIN = 256 << 10 };
    all the images left the caches between layers. Measured (Sapphire Rapids, 2 threads, batch 8 against
    1): ResNet50 f32 (9.2 MiB an image) 0.95 -> 1.0x throughput, dq8 0.92 -> 1.0x; ResNet18 f32 (3.8 MiB)
    and MobileNetV2 f32 (5.7 MiB) gain from batching (1.03x, 1.06x: weights reused across images) and
-   keep it. */
+   keep it. dq8 from 3 MiB (CHUNK_ARENA_DQ8): its quantization reads each input value kh x kw times, so
+   ResNet18's (3.8 MiB) and MobileNetV2's (5.7 MiB) batch of 8 went 8.2-9.0 -> 7.8 and 9.1-10.4 -> 8.1-8.4
+   ms/image one image at a time (their batch 1: 7.0-7.5 and 8.0). */
 #define CHUNK_ARENA ((size_t)8 << 20)
+#define CHUNK_ARENA_DQ8 ((size_t)3 << 20)
 static void *zalloc(size_t bytes) {
   if (bytes < ZMAP_MIN) return rt_alloc64(bytes);
   void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -199,7 +202,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (!e->st || !e->offs) goto oom;
   /* large activations: a batch goes through the ops one image at a time (CHUNK_ARENA; offs is planned
      again below) */
-  if (batch > 1 && plan_arena_size(m, 1, 0, e->offs) > CHUNK_ARENA) e->batch = 1;
+  if (batch > 1 && plan_arena_size(m, 1, 0, e->offs) > (m->kind == KIND_DQ8 ? CHUNK_ARENA_DQ8 : CHUNK_ARENA)) e->batch = 1;
   if (m->kind == KIND_F32 && !(e->op_need = calloc((size_t)m->n_ops * N_SCRATCH, sizeof *e->op_need))) goto oom;
   for (uint32_t i = 0; i < m->n_ops; i++) {
     const Op *op = &m->ops[i];
