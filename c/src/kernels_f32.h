@@ -65,6 +65,8 @@ typedef struct { const char *name; f32_dwconv_fn dwconv; } F32DwDesc;
 
 /* elementwise activation in place (the ISA's vector helper over act_f32) */
 typedef void (*f32_act_fn)(float *y, size_t n, int act);
+/* y[i] = act_f32(a[i] + b[i], act), i < n (y may be a or b itself, not overlap them otherwise) */
+typedef void (*f32_add_fn)(const float *a, const float *b, float *y, size_t n, int act);
 
 /* one channel plane of a max pool, its geometry in F32DwShape's fields (act unused): out[OH x OW], each the
    max over the window's taps inside the input in order (ky, then kx), a tap taken only when greater than
@@ -80,6 +82,7 @@ typedef struct {
   const F32DwDesc *dw;
   f32_act_fn act;
   f32_maxpool_fn maxpool;       /* NULL: the plain C pool */
+  f32_add_fn add;
 } F32Kernels;
 
 /* the kernel descriptors (one per file) */
@@ -93,6 +96,7 @@ void f32_pack_a_taps(const float *w, size_t M, size_t K, size_t nt, int mr, floa
    (f32_packed_floats in all) */
 void f32_pack_a_tail(const float *w, size_t M, size_t K, size_t nt, int mr, int tail, float *ap);
 void f32_act__ref(float *y, size_t n, int act);
+void f32_add__ref(const float *a, const float *b, float *y, size_t n, int act);
 #if defined(__x86_64__)
 extern const F32GemmDesc f32_gemm_6x16__avx2_desc;
 extern const F32DwDesc f32_dwconv__avx2_desc;
@@ -100,6 +104,7 @@ extern const F32GemmDesc f32_gemm_12x32__avx512f_desc;
 extern const F32DwDesc f32_dwconv__avx512f_desc;
 int f32_maxpool__avx512f(const float *in, float *out, const F32DwShape *s);
 void f32_act__avx2(float *y, size_t n, int act);
+void f32_add__avx2(const float *a, const float *b, float *y, size_t n, int act);
 #endif
 #if defined(__aarch64__)
 extern const F32GemmDesc f32_gemm_8x8__neon_desc;

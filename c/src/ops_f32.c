@@ -18,7 +18,6 @@
 #include "pool.h"
 #include "util.h"
 
-#define ECHUNK 16384 /* elementwise ops: elements per step (the add and its activation while in cache) */
 #define EGRAIN 8192  /* elementwise ops: elements per thread at least */
 
 /* ---------------------------------------------------------------- CONV2D, LINEAR */
@@ -574,6 +573,7 @@ typedef struct {
   size_t count, HW; /* elements; MUL: plane size */
   int bcast, act;   /* MUL: b has one value per plane; the activation */
   f32_act_fn f;
+  f32_add_fn add;   /* ADD */
 } EwJob;
 
 static void act_range(void *arg, long b, long e) {
@@ -584,26 +584,23 @@ static void act_range(void *arg, long b, long e) {
 /* the activation over the whole output of an op, in chunks over threads */
 static void act_all(const Engine *e, float *y, size_t count, uint32_t act) {
   if (act == ACT_NONE) return;
-  EwJob j = {NULL, NULL, y, count, 0, 0, (int)act, e->kf->act};
+  EwJob j = {NULL, NULL, y, count, 0, 0, (int)act, e->kf->act, NULL};
   pool_for_grain((long)count, EGRAIN, act_range, &j);
 }
 
 static size_t out_count(const Engine *e, const Op *op, int n) { return (size_t)n * value_elems(&e->m->values[op->out]); }
 
-/* add, then the activation while the chunk is in cache */
+/* add with its activation: the kernel table's */
 static void add_range(void *arg, long b, long e) {
   const EwJob *j = arg;
-  for (size_t k0 = (size_t)b; k0 < (size_t)e; k0 += ECHUNK) {
-    size_t k1 = (size_t)e - k0 < ECHUNK ? (size_t)e : k0 + ECHUNK;
-    for (size_t k = k0; k < k1; k++) j->y[k] = j->a[k] + j->b[k];
-    j->f(j->y + k0, k1 - k0, j->act);
-  }
+  j->add(j->a + b, j->b + b, j->y + b, (size_t)(e - b), j->act);
 }
 
 static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
   size_t count = out_count(e, op, n);
-  EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, e->kf->act};
+  EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, e->kf->act,
+             e->kf->add};
   pool_for_grain((long)count, EGRAIN, add_range, &j);
 }
 
@@ -627,7 +624,7 @@ static void run_mul(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
   const Value *va = &e->m->values[op->in[0]], *vb = &e->m->values[op->in[1]];
   EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), 0, (size_t)va->h * va->w,
-             value_elems(vb) != value_elems(va), (int)op->act, e->kf->act};
+             value_elems(vb) != value_elems(va), (int)op->act, e->kf->act, NULL};
   pool_for((long)n * va->c, mul_planes, &j);
 }
 

@@ -191,6 +191,25 @@ static void test_dw(const F32DwDesc *d, const F32DwDesc *ref, uint64_t *r) {
 }
 
 /* the ISA's activation helper equals act_f32 bit for bit, on every length's tail */
+/* add: act(a + b) against act_f32 of the scalar sum, bit for bit, also in place (y = a) */
+static void test_add(const F32Kernels *kt, uint64_t *r) {
+  for (int act = 0; act < ACT_COUNT; act++)
+    for (size_t n = 0; n < 40; n += 3)
+      for (int inplace = 0; inplace < 2; inplace++) {
+        float a[40], b[40], y[40], a0[40];
+        rng_fill(r, a, n, -9, 9), rng_fill(r, b, n, -9, 9);
+        if (n > 4) a[0] = NAN, a[1] = -INFINITY, b[2] = INFINITY, a[3] = -0.0f, b[3] = -0.0f;
+        memcpy(a0, a, sizeof a);
+        float *out = inplace ? a : y;
+        kt->add(a, b, out, n, act);
+        for (size_t i = 0; i < n; i++) {
+          float want = act_f32(a0[i] + b[i], act);
+          CHECK(memcmp(&want, &out[i], 4) == 0 || (isnan(want) && isnan(out[i])), "add %s %d: %g + %g = %g, want %g", kt->isa,
+                act, a0[i], b[i], out[i], want);
+        }
+      }
+}
+
 static void test_act(const F32Kernels *kt, uint64_t *r) {
   for (int act = 0; act < ACT_COUNT; act++)
     for (size_t n = 0; n < 40; n += 3) {
@@ -274,7 +293,8 @@ int main(void) {
     test_pack_rows(kt->gemm, &r);
     test_dw(kt->dw, ref->dw, &r);
     test_act(kt, &r);
-    printf("test_f32_kernels: %s: %s%s, %s, act\n", kt->isa, kt->gemm->name, kt->gemm->gemm_taps ? " (+ gemm_taps)" : "",
+    test_add(kt, &r);
+    printf("test_f32_kernels: %s: %s%s, %s, act, add\n", kt->isa, kt->gemm->name, kt->gemm->gemm_taps ? " (+ gemm_taps)" : "",
            kt->dw->name);
   }
   test_pack_taps(&r);
