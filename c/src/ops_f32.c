@@ -599,7 +599,7 @@ static void add_range(void *arg, long b, long e) {
 static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
   (void)s;
   size_t count = out_count(e, op, n);
-  EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, e->kf->act,
+  EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, NULL,
              e->kf->add};
   pool_for_grain((long)count, EGRAIN, add_range, &j);
 }

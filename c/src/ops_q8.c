@@ -71,12 +71,12 @@ static int conv_quads(const Q8Kernels *k, const OpState *s) {
 
 enum { CONV_RB = 64, CONV_CB = 128 };   /* implicit convolution tasks: rows x flat columns (conv_tasks) */
 
-/* an implicit convolution runs a batch in one pass: its quad planes, then its tasks over all the images
-   (conv_tasks; at most two column blocks, ResNet's 14x14 and 7x7 layers: each thread's row blocks over
-   all the images, its share of the weights read once per batch, not per image). Two fork/joins per batch
+/* an implicit convolution of one group runs a batch in one pass: its quad planes, then its tasks over all
+   the images (conv_tasks: with few column blocks, ResNet's 14x14 and 7x7 layers, each thread's row blocks
+   run over all the images, its share of the weights read once per batch). Two fork/joins per batch
    instead of per image, and more tasks to share: ResNet18 sq8 batch 8, 2 threads, 1.85-1.94 -> 1.76-1.82
-   ms/image with the 56x56 and 28x28 layers in it too (they were per image). The rule depends on the
-   shape only (the build sizes the batch's quad planes). */
+   ms/image once the 56x56 and 28x28 layers were in it too. The rule depends on the shape only (the build
+   sizes the batch's quad planes). */
 static int conv_batched(const Q8Kernels *k, const OpState *s) { return implicit_sq8(k, s) && s->groups == 1; }
 
 /* the implicit convolution's weights, packed in blocks of CONV_RB rows over the pool's threads (block b:
@@ -152,11 +152,17 @@ static int sq8_requant_params(Engine *e, const Op *op, OpState *s) {
 static size_t dq8_nb(const Q8Kernels *k) { return q8_round_up(64, (size_t)k->nr); }   /* = the job's NB */
 static size_t al64(size_t n) { return q8_round_up(n, 64); }
 static int dq8_fuse(const OpState *s) { return (size_t)s->M <= 2 * (size_t)s->OH * (size_t)s->OW; }
-static size_t dq8_slot_floats(const Q8Kernels *k, const OpState *s) { return s->direct || s->dq8cq ? 0 : (size_t)s->K * dq8_nb(k); }
+/* the slot's layout: its bytes, and where its quantized X (*oq) and scales (*os) start */
+static size_t dq8_slot_layout(const Q8Kernels *k, const OpState *s, size_t *oq, size_t *os) {
+  size_t nb = dq8_nb(k), floats = s->direct || s->dq8cq ? 0 : (size_t)s->K * nb;
+  *oq = al64(4 * floats);
+  if (!dq8_fuse(s)) return *os = *oq;
+  *os = *oq + al64(2 * q8_pstride(k, s->G, s->gs) * (nb / (size_t)k->nr));
+  return *os + al64(4 * (size_t)s->G * nb);
+}
 static size_t dq8_slot_bytes(const Q8Kernels *k, const OpState *s) {
-  size_t nb = dq8_nb(k), b = al64(4 * dq8_slot_floats(k, s));
-  if (dq8_fuse(s)) b += al64(2 * q8_pstride(k, s->G, s->gs) * (nb / (size_t)k->nr)) + al64(4 * (size_t)s->G * nb);
-  return b;
+  size_t oq, os;
+  return dq8_slot_layout(k, s, &oq, &os);
 }
 
 static int build_gemm(Engine *e, const Op *op, OpState *s) {
@@ -528,9 +534,10 @@ static void dq8_fused(void *arg, int id, int nth) {
   int step;
   char *slot;
   if (!dq8_slot(j, id, nth, &step, &slot)) return;
-  size_t nb = dq8_nb(k);
-  int16_t *xq = (int16_t *)(void *)(slot + al64(4 * dq8_slot_floats(k, s)));
-  float *xs = (float *)(void *)((char *)xq + al64(2 * q8_pstride(k, s->G, s->gs) * (nb / (size_t)k->nr)));
+  size_t nb = dq8_nb(k), oq, os;
+  dq8_slot_layout(k, s, &oq, &os);
+  int16_t *xq = (int16_t *)(void *)(slot + oq);
+  float *xs = (float *)(void *)(slot + os);
   long mt = (s->M + j->MB - 1) / j->MB, T = mt * j->nt;
   long t0 = T * id / step, t1 = T * (id + 1) / step, have = -1;
   for (long t = t0; t < t1; t++) {
@@ -602,7 +609,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)s->O * s->OH * s->OW, es = j.sq8 ? 1 : 4;
   j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
   j.in_img = in_img, j.out_img = out_img;
-  if (j.sq8 && n > 1 && conv_batched(k, s)) {   /* the whole batch in one pass */
+  if (j.sq8 && conv_batched(k, s)) {   /* the whole batch in one pass */
     implicit_pass(&j, n);
     return;
   }
@@ -610,7 +617,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
     for (j.gi = 0; j.gi < s->groups; j.gi++) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op->out) + i * out_img * es;
-      if (j.sq8 && implicit_sq8(k, s)) {
+      if (j.sq8 && implicit_sq8(k, s)) {   /* grouped: per image and group */
         implicit_pass(&j, 1);
         continue;
       }

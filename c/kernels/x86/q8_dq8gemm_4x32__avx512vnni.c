@@ -237,7 +237,7 @@ static uint8_t *quad_of(int16_t *xq, size_t ps, int gsp, int g, int p) {
 
 /* groups [g0, g1), 16 columns at a time, the rest by quant_cols */
 void q8_dq8v_quant_g(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
-                        ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
+                     ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
   int gsp = (int)gsp_of(gs), p = 0;
   size_t ps = (size_t)pstride;
   for (; p + 16 <= N; p += 16)
@@ -293,7 +293,7 @@ static inline __attribute__((always_inline)) void conv_rows(const Q8Dq8Conv *c, 
 }
 
 int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
-                          float *xs, ptrdiff_t ldxs) {
+                       float *xs, ptrdiff_t ldxs) {
   if ((c->sw != 1 && c->sw != 2) || gs > CQ_MAXGS || c->kw > CQ_MAXK || c->kh > CQ_MAXK || c->OW < 5) return 0;
   int gsp = (int)gsp_of(gs), sw = c->sw;
   size_t ps = (size_t)pstride;
@@ -331,7 +331,7 @@ int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16
 }
 
 void q8_dq8v_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq, ptrdiff_t pstride,
-                      float *xs, ptrdiff_t ldxs) {
+                   float *xs, ptrdiff_t ldxs) {
   q8_dq8v_quant_g(0, G, gs, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
 }
 
