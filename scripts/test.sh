@@ -76,6 +76,7 @@ fi
 
 if [ -f c/Makefile ]; then
   step "C runtime: build and unit tests"
+  make -s -j"$(nproc)" -C c test-build     # the builds in parallel; the suites then one after another
   make -s -C c test
 fi
 
@@ -85,14 +86,19 @@ if [ -f c/fuzz/Makefile ]; then
     echo "FAIL: clang not found (apt-get install clang; make setup installs it): the fuzz targets need libFuzzer." >&2
     exit 1
   fi
-  make -s -C c/fuzz test FUZZ_TEST_SECONDS="${FUZZ_TEST_SECONDS:-4}"
+  make -s -j"$(nproc)" -C c/fuzz test FUZZ_TEST_SECONDS="${FUZZ_TEST_SECONDS:-4}"
 fi
 
+export OMP_WAIT_POLICY=PASSIVE   # see pytest below
 step "nbdev_test (every notebook)"
 nbdev_test --n_workers "${NBDEV_WORKERS:-2}" --timing
 
-step "pytest tests/"
-python -m pytest -q --basetemp "$snap/pytest" tests      # its tmp_path folders go when this script ends
+# pytest in one worker per CPU (pytest-xdist), each test file whole in one worker (its module fixtures
+# made once). Most tests wait on subprocesses that import torch, so two workers on two cores take ~0.6x
+# the time of one; OMP_WAIT_POLICY=PASSIVE (also for nbdev_test's two workers) keeps torch's OpenMP
+# threads from spinning against the other worker's: without it, a 12 s training test took 87 s.
+step "pytest tests/ (${PYTEST_WORKERS:-$(nproc)} workers)"
+python -m pytest -q -n "${PYTEST_WORKERS:-$(nproc)}" --dist loadfile --basetemp "$snap/pytest" tests  # its tmp_path folders go when this script ends
 
 # The parity suites once more against c/build/asan/{run,runq} (TINYRUNTIME_SANITIZE: non-recoverable
 # UBSan, leaks checked): every architecture's kernels at BS 1 and 3 with one thread (f32: resnet18,
