@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "data.h"
+#include "pool.h"
 #include "fuzz_common.h"
 
 /* makes dir/entry's parent folders; 0 when the entry's path is usable (no "..", not absolute, short) */
@@ -70,7 +71,8 @@ int fuzz_data_one(const uint8_t *data, size_t size) {
       if (strncmp(files.path[i], dir, strlen(dir)) != 0 || stat(files.path[i], &st) != 0 || !S_ISREG(st.st_mode)) abort();
       long lab = data_label(files.path[i], n_classes);
       if (lab < -1 || lab >= (long)n_classes) abort();
-      int rc = data_read_tensor(files.path[i], x, elems, err, sizeof err);
+      int bad = -1, rc = data_read_batch(files.path + i, 1, x, elems, POOL_GRAIN, &bad, err, sizeof err);
+      if ((rc == 0) != (bad == -1) || bad > 0) abort();   /* *bad set exactly on a failure, to the file's index */
       if (rc == 0 && (size_t)st.st_size != elems * sizeof(float)) abort(); /* read a file of another size */
       if (rc != 0 && (size_t)st.st_size == elems * sizeof(float)) abort(); /* refused the right size */
     }

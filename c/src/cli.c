@@ -218,9 +218,9 @@ static int run(int argc, char **argv) {
   size_t correct = 0;
   for (size_t i0 = 0; i0 < files->n; i0 += (size_t)bs) {
     int n = (int)(files->n - i0 < (size_t)bs ? files->n - i0 : (size_t)bs);
-    for (int k = 0; k < n; k++)
-      if (data_read_tensor(files->path[i0 + k], in + (size_t)k * elems, elems, err, sizeof err))
-        die(1, files->path[i0 + k], "%s", err);
+    int bad = 0;
+    if (data_read_batch(files->path + i0, n, in, elems, POOL_GRAIN, &bad, err, sizeof err))
+      die(1, files->path[i0 + (size_t)bad], "%s", err);
     if (t_first < 0) {
       t_first = rt_now_ms();
       struct timespec c;

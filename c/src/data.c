@@ -4,11 +4,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "pool.h"
 #include "util.h"
 
 int data_push(DataList *l, const char *p, char *err, size_t errlen) {
@@ -81,15 +85,70 @@ long data_label(const char *path, uint32_t n_classes) {
   return v < (long)n_classes ? v : -1;
 }
 
-int data_read_tensor(const char *path, float *dst, size_t elems, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return rt_fail(err, errlen, "%s", strerror(errno));
-  size_t got = fread(dst, sizeof(float), elems, f);
-  int extra = fgetc(f);
-  int bad = ferror(f);
-  fclose(f);
-  if (bad) return rt_fail(err, errlen, "read error");
-  if (got != elems || extra != EOF)
-    return rt_fail(err, errlen, "wrong size: expected %zu bytes (float32 x %zu)", elems * sizeof(float), elems);
+/* data_read_batch's job: elements [a, b) of the batch (file a / elems from element a % elems on) by
+   pread; a failure is recorded in code[file] (errno, or -1 for a short read: the file shrank) */
+typedef struct {
+  const int *fd;
+  _Atomic int *code;
+  float *dst;
+  size_t elems;
+} ReadJob;
+
+static void read_range(void *arg, long a, long b) {
+  ReadJob *j = arg;
+  for (size_t i = (size_t)a; i < (size_t)b;) {
+    size_t k = i / j->elems, off = i % j->elems, len = j->elems - off;
+    if (len > (size_t)b - i) len = (size_t)b - i;
+    char *p = (char *)(j->dst + i);
+    size_t want = len * sizeof(float);
+    off_t at = (off_t)(off * sizeof(float));
+    while (want > 0) {
+      ssize_t r = pread(j->fd[k], p, want, at);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        atomic_store(&j->code[k], r < 0 ? (errno ? errno : EIO) : -1);
+        break;
+      }
+      p += r, want -= (size_t)r, at += r;
+    }
+    i += len;
+  }
+}
+
+int data_read_batch(char *const *paths, int n, float *dst, size_t elems, long grain, int *bad, char *err, size_t errlen) {
+  enum { MAXF = 64 };   /* files open at a time */
+  const size_t bytes = elems * sizeof(float);
+  for (int k0 = 0; k0 < n; k0 += MAXF) {
+    int m = n - k0 < MAXF ? n - k0 : MAXF, fd[MAXF], opened = 0, rc = 0;
+    _Atomic int code[MAXF];
+    for (; opened < m && !rc; opened++) {
+      struct stat st;
+      atomic_init(&code[opened], 0);
+      fd[opened] = open(paths[k0 + opened], O_RDONLY | O_CLOEXEC);
+      if (fd[opened] < 0) {
+        *bad = k0 + opened;
+        rc = rt_fail(err, errlen, "%s", strerror(errno));
+        break;
+      }
+      if (fstat(fd[opened], &st) != 0) rc = rt_fail(err, errlen, "%s", strerror(errno));
+      else if (!S_ISREG(st.st_mode)) rc = rt_fail(err, errlen, "not a regular file");
+      else if ((size_t)st.st_size != bytes)
+        rc = rt_fail(err, errlen, "wrong size: expected %zu bytes (float32 x %zu)", bytes, elems);
+      if (rc) *bad = k0 + opened;
+    }
+    if (!rc && m > 0) {
+      ReadJob j = {fd, code, dst + (size_t)k0 * elems, elems};
+      pool_for_grain((long)((size_t)m * elems), grain, read_range, &j);
+      for (int k = 0; k < m && !rc; k++) {
+        int c = atomic_load(&code[k]);
+        if (!c) continue;
+        *bad = k0 + k;
+        rc = c < 0 ? rt_fail(err, errlen, "wrong size: expected %zu bytes (float32 x %zu)", bytes, elems)
+                   : rt_fail(err, errlen, "read error: %s", strerror(c));
+      }
+    }
+    for (int k = 0; k < opened; k++) close(fd[k]);
+    if (rc) return rc;
+  }
   return 0;
 }

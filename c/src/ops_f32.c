@@ -18,7 +18,7 @@
 #include "pool.h"
 #include "util.h"
 
-#define EGRAIN 8192  /* elementwise ops: elements per thread at least */
+#define EGRAIN POOL_GRAIN  /* elementwise ops: elements per thread at least */
 
 /* ---------------------------------------------------------------- CONV2D, LINEAR */
 

@@ -19,7 +19,7 @@
 #include "util.h"
 
 #define KSTEP 4               /* im2col rows: a thread's range is whole quads of rows (the kernels' widest k step) */
-#define EGRAIN 8192           /* elementwise ops: elements per thread at least */
+#define EGRAIN POOL_GRAIN           /* elementwise ops: elements per thread at least */
 #define PAR_MIN 32768         /* a GEMM phase of less work (multiply-adds, or elements moved) runs on the calling
                                  thread: a fork/join costs ~1-2 us (MobileNetV2's depthwise groups: 9 x 49 each) */
 
