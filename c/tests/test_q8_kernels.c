@@ -337,6 +337,10 @@ static void test_dq8dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int
     float r = rfloat(3.0f);
     x[i] = mode == 1 ? (float)rint_in(-4, 4) * 0.5f : mode == 2 ? r * 1e-39f : mode == 3 ? r * 1e37f : r;
     if (mode == 4 && (i / W) % 3 == 1) x[i] = 0.0f;
+    /* ties: every other pixel the window's extreme (s = 7: 889 / 127 or (1785 - 0) / 255), the rest
+       7k + 3.5, so that v / s = k + 0.5 exactly, while v * fl(1/7) misses it for 84 of the 127 k (a
+       kernel that rounds v * (1/s) without the tie check gets some of them wrong) */
+    if (mode == 5) x[i] = i % 2 ? (asym ? 1785.0f : 889.0f) : 7.0f * (float)rint_in(0, 126) + 3.5f;
   }
   for (int o = 0; o < mult; o++) {
     bias[o] = rfloat(2.0f);
@@ -598,9 +602,9 @@ int main(void) {
           for (int k = 3; k <= 5; k += 2, c++) {
             int H = 1 + (W * 7 + st + pd) % 9, G = k == 3 ? (c % 3 == 0 ? 9 : c % 3 == 1 ? 3 : 1) : (c % 2 ? 5 : 1);
             if (st == 3 && c % 3) continue;
-            test_dq8dw(H, W, k, k, st, st, pd, pd, 1, 1, G, c % 2, c % ACT_COUNT, c % 4 != 1, 1 + c % 2, c % 5);
+            test_dq8dw(H, W, k, k, st, st, pd, pd, 1, 1, G, c % 2, c % ACT_COUNT, c % 4 != 1, 1 + c % 2, c % 6);
           }
-    for (int mode = 0; mode < 5; mode++) {
+    for (int mode = 0; mode < 6; mode++) {
       test_dq8dw(112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, mode % 2, ACT_RELU6, 1, 1, mode);
       test_dq8dw(57, 113, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 - mode % 2, ACT_RELU6, 1, 1, mode);
       test_dq8dw(9, 17, 3, 3, 1, 1, 2, 2, 2, 2, 3, mode % 2, ACT_NONE, 0, 2, mode);      /* dilation 2 */
