@@ -69,17 +69,16 @@ static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int1
 /* rows [o0, o0 + nr) x columns [p, p + nc) (nc <= 16) of f (16 rows of 16 columns): bias, act, to y */
 static void store16(const Q8Dq8Epi *e, int o0, int nr, int p, int nc, const __m512 *f) {
   for (int r = 0; r < nr; r++) {
-    float out[16] __attribute__((aligned(64)));
     __m512 v = f[r];
     if (e->bias) v = _mm512_add_ps(_mm512_set1_ps(e->bias[o0 + r]), v);
-    _mm512_store_ps(out, v);
-    if (e->act != ACT_NONE)
-      #pragma GCC unroll 1
-      for (int c = 0; c < 16; c += 8) _mm256_store_ps(out + c, act_avx2(_mm256_load_ps(out + c), e->act));
+    v = act16_avx512(v, e->act);
     float *y = e->y + (o0 + r) * e->ys_o + p * e->ys_p;
-    if (e->ys_p == 1) _mm512_mask_storeu_ps(y, (__mmask16)((1u << nc) - 1), _mm512_load_ps(out));
-    else
+    if (e->ys_p == 1) _mm512_mask_storeu_ps(y, (__mmask16)((1u << nc) - 1), v);
+    else {
+      float out[16];
+      _mm512_storeu_ps(out, v);
       for (int c = 0; c < nc; c++) y[c * e->ys_p] = out[c];
+    }
   }
 }
 

@@ -339,22 +339,22 @@ void q8_dq8v_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int as
    a loop over 8-float pieces (one copy of its code) */
 static void store_rows(const Q8Dq8Epi *e, int o0, int nr, int j, int nc, __m512 f[MR][2]) {
   for (int r = 0; r < nr; r++) {
-    float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p, out[NR] __attribute__((aligned(64)));
+    float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
     __m512 v0 = f[r][0], v1 = f[r][1];
     if (e->bias) {
       __m512 b = _mm512_set1_ps(e->bias[o0 + r]);
       v0 = _mm512_add_ps(b, v0), v1 = _mm512_add_ps(b, v1);
     }
-    _mm512_store_ps(out, v0), _mm512_store_ps(out + 16, v1);
-    if (e->act != ACT_NONE)
-      #pragma GCC unroll 1
-      for (int c = 0; c < NR; c += 8) _mm256_store_ps(out + c, act_avx2(_mm256_load_ps(out + c), e->act));
+    v0 = act16_avx512(v0, e->act), v1 = act16_avx512(v1, e->act);
     if (e->ys_p == 1) {   /* straight to y */
       int n0 = nc < 16 ? nc : 16, n1 = nc - n0;
-      _mm512_mask_storeu_ps(y, (__mmask16)((1u << n0) - 1), _mm512_load_ps(out));
-      if (n1 > 0) _mm512_mask_storeu_ps(y + 16, (__mmask16)((1u << n1) - 1), _mm512_load_ps(out + 16));
-    } else
+      _mm512_mask_storeu_ps(y, (__mmask16)((1u << n0) - 1), v0);
+      if (n1 > 0) _mm512_mask_storeu_ps(y + 16, (__mmask16)((1u << n1) - 1), v1);
+    } else {
+      float out[NR];
+      _mm512_storeu_ps(out, v0), _mm512_storeu_ps(out + 16, v1);
       for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
+    }
   }
 }
 
