@@ -217,15 +217,18 @@ static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) 
 /* the epilogue of one micro-tile of the implicit convolution: rows [o0, o0 + nr), its ns segments */
 static inline void conv_epi(const int32_t (*acc)[NR], int o0, int nr, int ns, const int *sa, const int *sn, const size_t *so,
                             const Q8Sq8Epi *e, const EpiQ *pq) {
-  _Alignas(64) int8_t row[2 * NR] = {0};   /* the first NR: a row's outputs; a segment's load may run past */
   for (int r = 0; r < nr; r++) {
     RowQ q = row_q(e, o0 + r);
-    _mm_store_si128((__m128i *)row, requant16(_mm512_load_si512(acc[r]), &q, pq));
-    _mm_store_si128((__m128i *)(row + 16), requant16(_mm512_load_si512(acc[r] + 16), &q, pq));
-    int8_t *y = e->y + (ptrdiff_t)(o0 + r) * e->ys_o;
-    for (int i = 0; i < ns; i++)
-      _mm256_mask_storeu_epi8(y + so[i], (__mmask32)(sn[i] >= 32 ? ~0u : (1u << sn[i]) - 1),
-                              _mm256_loadu_si256((const __m256i *)(row + sa[i])));
+    __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(requant16(_mm512_load_si512(acc[r]), &q, pq)),
+                                        requant16(_mm512_load_si512(acc[r] + 16), &q, pq), 1);
+    /* each segment straight from the register: lanes [sa, sa + sn) to y + so (the store addressed sa
+       bytes before it, the lanes outside the mask not written). A stack copy read back at offset sa
+       waited on its two 16-byte stores (a load across two stores is not forwarded) */
+    uintptr_t y = (uintptr_t)(e->y + (ptrdiff_t)(o0 + r) * e->ys_o);
+    for (int i = 0; i < ns; i++) {
+      uint32_t m = (sn[i] >= 32 ? ~0u : (1u << sn[i]) - 1) << sa[i];
+      _mm256_mask_storeu_epi8((void *)(y + so[i] - (uintptr_t)sa[i]), (__mmask32)m, v);
+    }
   }
 }
 

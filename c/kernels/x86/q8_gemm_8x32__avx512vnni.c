@@ -157,6 +157,7 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
    Micro-tile CR rows x CN flat columns: per (tap, quad) CNB zmm loads straight from the quad planes
    (16 pixels x 4 channels each) and CR broadcasts of one row's 4 weights, CR * CNB vpdpbusd. */
 enum { CR = 8, CNB = 2, CN = 16 * CNB };
+_Static_assert(CNB >= 1 && CNB <= 4, "sq8_conv's row store takes up to 4 pieces of 16");
 
 static size_t conv_tile(int C, int kh, int kw) {
   return (size_t)kh * (size_t)kw * (size_t)((C + 3) / 4) * CR * 4 + CR * 4;
@@ -226,7 +227,6 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   if (!taps) return;   /* the engine takes this path for windows of at most Q8_CONV_MAXTAPS only */
   size_t pb = c->plane * 4, tb = conv_tile(c->C, c->kh, c->kw), wb = tb - CR * 4;
   const EpiQ pq = epi_q(e);
-  _Alignas(64) int8_t row[2 * 64] = {0};   /* the first CN: a row's outputs; a segment's load may run past */
   _Alignas(64) __m512i acc[CR][CNB];
   for (int f = f0; f < f1; f += CN) {
     /* the stored columns of this micro-tile: segments of consecutive outputs */
@@ -245,12 +245,19 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
         int o = o0 + r;
         __m512i cr = _mm512_set1_epi32(comp[r]);
         RowQ q = row_q(e, o);
-        for (int n = 0; n < CNB; n++)   /* dot = acc + comp: exact in int32 (|dot| < 2^31, see the top) */
-          _mm_store_si128((__m128i *)(row + 16 * n), requant16(_mm512_add_epi32(acc[r][n], cr), &q, &pq));
-        int8_t *y = e->y + (ptrdiff_t)o * e->ys_o;
-        for (int i = 0; i < ns; i++)
-          _mm512_mask_storeu_epi8(y + so[i], sn[i] >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << sn[i]) - 1,
-                                  _mm512_loadu_si512(row + sa[i]));
+        /* dot = acc + comp: exact in int32 (|dot| < 2^31, see the top); the lane indices constants (-O1 too) */
+        __m512i v = _mm512_castsi128_si512(requant16(_mm512_add_epi32(acc[r][0], cr), &q, &pq));
+        if (CNB > 1) v = _mm512_inserti32x4(v, requant16(_mm512_add_epi32(acc[r][CNB > 1], cr), &q, &pq), 1);
+        if (CNB > 2) v = _mm512_inserti32x4(v, requant16(_mm512_add_epi32(acc[r][CNB > 2 ? 2 : 0], cr), &q, &pq), 2);
+        if (CNB > 3) v = _mm512_inserti32x4(v, requant16(_mm512_add_epi32(acc[r][CNB > 3 ? 3 : 0], cr), &q, &pq), 3);
+        /* each segment straight from the register: lanes [sa, sa + sn) to y + so (the store addressed sa
+           bytes before it, the lanes outside the mask not written). A stack copy read back at offset sa
+           waited on its 16-byte stores (a load across several stores is not forwarded) */
+        uintptr_t y = (uintptr_t)(e->y + (ptrdiff_t)o * e->ys_o);
+        for (int i = 0; i < ns; i++) {
+          __mmask64 m = (sn[i] >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << sn[i]) - 1) << sa[i];
+          _mm512_mask_storeu_epi8((void *)(y + so[i] - (uintptr_t)sa[i]), m, v);
+        }
       }
     }
   }
