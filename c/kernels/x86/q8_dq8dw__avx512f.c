@@ -30,16 +30,8 @@ static inline __mmask16 lanes(long lo, long hi) {   /* lanes [lo, hi) of 16 */
 
 /* bias, activation and the store of 16 outputs (out: the lanes inside the row): out of line, shared */
 static __attribute__((noinline)) void finish(__m512 acc, const float *bias, int act, float *dst, __mmask16 out) {
-  const __m512 zero = _mm512_setzero_ps();
   if (bias) acc = _mm512_add_ps(_mm512_set1_ps(*bias), acc);
-  if (act == ACT_RELU) acc = _mm512_max_ps(acc, zero);
-  else if (act == ACT_RELU6) acc = _mm512_min_ps(_mm512_max_ps(acc, zero), _mm512_set1_ps(6.0f));
-  else if (act != ACT_NONE) {
-    __m256 a0 = act_avx2(_mm512_castps512_ps256(acc), act);
-    __m256 a1 = act_avx2(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)), act);
-    acc = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(a0)), _mm256_castps_pd(a1), 1));
-  }
-  _mm512_mask_storeu_ps(dst, out, acc);
+  _mm512_mask_storeu_ps(dst, out, act16_avx512(acc, act));
 }
 
 /* isum of one 3x3 window group by exact division (plane9's rare path, see the top): out of line */
