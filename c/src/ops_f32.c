@@ -18,8 +18,6 @@
 #include "pool.h"
 #include "util.h"
 
-#define EGRAIN POOL_GRAIN  /* elementwise ops: elements per thread at least */
-
 /* ---------------------------------------------------------------- CONV2D, LINEAR */
 
 enum { TB = 8 };        /* tiles per column block: TB x NR columns of B stay in cache across the panels */
@@ -585,7 +583,7 @@ static void act_range(void *arg, long b, long e) {
 static void act_all(const Engine *e, float *y, size_t count, uint32_t act) {
   if (act == ACT_NONE) return;
   EwJob j = {NULL, NULL, y, count, 0, 0, (int)act, e->kf->act, NULL};
-  pool_for_grain((long)count, EGRAIN, act_range, &j);
+  pool_for_grain((long)count, POOL_GRAIN, act_range, &j);
 }
 
 static size_t out_count(const Engine *e, const Op *op, int n) { return (size_t)n * value_elems(&e->m->values[op->out]); }
@@ -601,7 +599,7 @@ static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
   size_t count = out_count(e, op, n);
   EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, NULL,
              e->kf->add};
-  pool_for_grain((long)count, EGRAIN, add_range, &j);
+  pool_for_grain((long)count, POOL_GRAIN, add_range, &j);
 }
 
 /* one channel plane of one image per step */

@@ -19,7 +19,6 @@
 #include "util.h"
 
 #define KSTEP 4               /* im2col rows: a thread's range is whole quads of rows (the kernels' widest k step) */
-#define EGRAIN POOL_GRAIN           /* elementwise ops: elements per thread at least */
 #define PAR_MIN 32768         /* a GEMM phase of less work (multiply-adds, or elements moved) runs on the calling
                                  thread: a fork/join costs ~1-2 us (MobileNetV2's depthwise groups: 9 x 49 each) */
 
@@ -685,7 +684,7 @@ static Ew ew_of(Engine *e, const Op *op, int n, void (*body)(const Ew *, size_t,
 
 static void chunks(Engine *e, const Op *op, int n, void (*body)(const Ew *, size_t, size_t)) {
   Ew w = ew_of(e, op, n, body);
-  pool_for_grain((long)w.total, EGRAIN, ew_range, &w);
+  pool_for_grain((long)w.total, POOL_GRAIN, ew_range, &w);
 }
 
 static int32_t zp(const Ew *w, uint32_t v) { return w->e->m->values[v].zero_point; }

@@ -31,7 +31,8 @@ void pool_for(long n, pool_range_fn fn, void *ctx);
    `grain` elements each (fewer threads for small n, none but the caller below 2 x grain); the
    boundaries are multiples of 64 (no cache line is written by two threads) */
 void pool_for_grain(long n, long grain, pool_range_fn fn, void *ctx);
-/* the grain of the elementwise ops (and of the CLI's reads of a batch, which split as they do) */
+/* the grain of the elementwise ops: elements per thread at least (and of the CLI's reads of a batch,
+   which split as they do) */
 #define POOL_GRAIN 8192
 
 /* dynamic split: the threads take i = 0, 1, .. n-1 in turn from a shared counter, fn(ctx, i, i+1)
