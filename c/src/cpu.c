@@ -45,7 +45,7 @@ const CpuInfo *cpu_info(void) {
   c.avx512vnni = c.avx512f && __builtin_cpu_supports("avx512vnni");
   unsigned a, b, cx, d;
   c.avxvnni = c.avx2 && __get_cpuid_count(7, 1, &a, &b, &cx, &d) && (a & (1u << 4));
-  c.amx_int8 = c.avx512f && amx_ok();
+  c.amx_int8 = c.avx512f && __builtin_cpu_supports("avx512vbmi") && amx_ok();   /* VBMI: the AMX file's packing */
   c.pclmul = __get_cpuid(1, &a, &b, &cx, &d) && (cx & (1u << 1)) && (cx & (1u << 19)); /* PCLMULQDQ, SSE4.1 */
   c.vpclmul = c.avx512f && c.pclmul && __get_cpuid_count(7, 0, &a, &b, &cx, &d) && (cx & (1u << 10));
 #elif defined(__aarch64__)

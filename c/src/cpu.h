@@ -8,7 +8,7 @@ typedef struct {
   int avx512f;     /* AVX-512 F + BW + VL */
   int avx512vnni;  /* AVX-512 VNNI (vpdpbusd on zmm) */
   int avxvnni;     /* AVX-VNNI (vpdpbusd on ymm, VEX) */
-  int amx_int8;    /* AMX-TILE + AMX-INT8, and Linux granted the tile data (arch_prctl) */
+  int amx_int8;    /* AMX-TILE + AMX-INT8 (+ AVX-512 VBMI, which every AMX CPU has), and Linux granted the tile data (arch_prctl) */
   int neon;        /* arm64 Advanced SIMD (always on aarch64) */
   int neondot;     /* arm64 SDOT/UDOT (ARMv8.2 dot product) */
   int pclmul;      /* SSE4.1 + PCLMULQDQ (x86-64) */

@@ -47,6 +47,20 @@ void *engine_alloc_packed(Engine *e, size_t bytes) {
   return p;
 }
 
+void engine_release(Engine *e, const void *p, size_t n) {
+  uintptr_t a = (uintptr_t)p;
+  if (!e->m->map || !n) return;
+  if (!e->rel_hi) e->rel_lo = a, e->rel_hi = a + n;
+  else {
+    if (a < e->rel_lo) e->rel_lo = a;
+    if (a + n > e->rel_hi) e->rel_hi = a + n;
+  }
+  if (e->rel_hi - e->rel_lo >= ENGINE_RELEASE_BYTES) {
+    model_release(e->m, (const void *)e->rel_lo, e->rel_hi - e->rel_lo);
+    e->rel_hi = 0;
+  }
+}
+
 /* zeroed memory for the scratch and the arena: a large block is a fresh anonymous map, which the
    kernel gives zeroed as each page is first touched (a memset first would touch every page twice:
    the kernel's zeroing, then ours); a small one rt_alloc64. Release with zfree(p, the same bytes). */

@@ -64,6 +64,7 @@ struct Engine {
   const float *in;            /* the current forward's input (value 0) */
   int in_arena;               /* the arena has a block for the input (engine_input) */
   size_t packed_bytes;        /* weights packed by the builds (engine_alloc) */
+  uintptr_t rel_lo, rel_hi;   /* engine_release's span not yet given back (rel_hi 0: none) */
   size_t arena_bytes;
   double *prof_ms;            /* TINYRUNTIME_PROFILE: ms per op summed over forwards (NULL: off) */
   uint64_t prof_images;       /* images run */
@@ -91,6 +92,16 @@ void *engine_alloc(Engine *e, size_t bytes);
    large buffers are 2 MiB aligned and asked for in huge pages (madvise), so packing faults them in
    2 MiB at a time. Release with free(). */
 void *engine_alloc_packed(Engine *e, size_t bytes);
+
+/* a build gives back file bytes it has copied or packed (model_release) in spans of at least
+   ENGINE_RELEASE_BYTES: each give-back is a madvise, whose TLB shootdown interrupts the pool's other
+   threads (~20-30 us each in a VM; ResNet18 dq8 had ~200 of them, ~4 ms of its start-up CPU). So the
+   file's pages and their packed copy are both resident for at most that much per thread.
+   engine_release (the build's own thread) merges its bytes into one span, given back once that large
+   (and the rest at the end of the build); the span may cover bytes not yet read, which fault in again
+   from the page cache. */
+enum { ENGINE_RELEASE_BYTES = 1 << 20 };
+void engine_release(Engine *e, const void *p, size_t n);
 
 extern const OpImpl f32_ops[OP_COUNT];   /* ops_f32.c */
 extern const OpImpl sq8_ops[OP_COUNT];   /* ops_q8.c */

@@ -296,6 +296,12 @@ void q8_pad_planes(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, in
 void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
                     int q1, int8_t *xq);
 #if defined(__x86_64__)
+/* a 3x3 convolution's weights for one output channel, channels [0, n) of 64 (9 n bytes, channel-major:
+   byte 9 c + t), to out[t][c] (tap-major; 0 for c >= n), AVX-512 VBMI (kernels/x86/q8_taps9__avx512vbmi.c);
+   T from q8_taps9_init, once */
+typedef struct { int8_t idx[9][64]; uint64_t mk[9][9]; } Q8Taps9;
+void q8_taps9_init(Q8Taps9 *T);
+void q8_taps9__avx512vbmi(const Q8Taps9 *T, const int8_t *w, int n, int8_t out[9][64]);
 void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
                              int q1, int8_t *xq);   /* the same bytes, AVX-512 (kernels/x86/q8_ew__avx512f.c) */
 #endif

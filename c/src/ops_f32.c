@@ -143,7 +143,7 @@ static void pack_blocks(void *arg, long b0, long b1) {
   }
 }
 
-static int build_conv(Engine *e, const Op *op, OpState *s) {
+__attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
   const F32GemmDesc *d = e->kf->gemm;
@@ -162,7 +162,7 @@ static int build_conv(Engine *e, const Op *op, OpState *s) {
   pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
   for (int g = 0; g < s->groups; g++)
     for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < M) ? b[(size_t)g * M + r] : 0.0f;
-  if (b) model_release(e->m, b, (size_t)s->O * sizeof(float));
+  if (b) engine_release(e, b, (size_t)s->O * sizeof(float));
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
   if (conv_direct(e, s)) return 0; /* the kernel reads the input in place: no scratch */
   if (s->taps) { /* the taps' offsets; the padded planes of the batch */

@@ -100,8 +100,8 @@ static void conv_pack_blocks(void *arg, long b0, long b1) {
 
 /* packs the weights w (and dq8 zero points wz) of every group, rows of about 64 KiB at a time (a
    multiple of the kernel's mr: a_elems(r0) is where row r0's tile starts), the blocks over the pool's
-   threads (each thread its own contiguous blocks), giving each block back to the file once packed
-   (model_release): the file's pages and the packed copy are never both resident */
+   threads (each thread its own contiguous blocks), giving the packed rows back to the file
+   (model_release) in runs of ENGINE_RELEASE_BYTES (engine_impl.h) */
 typedef struct {
   const Engine *e;
   const OpState *s;
@@ -114,32 +114,39 @@ static void pack_blocks(void *arg, long b0, long b1) {
   const OpState *s = j->s;
   const Q8Kernels *k = j->e->kq;
   size_t K = (size_t)s->K, M = (size_t)s->M, G = (size_t)s->G;
+  const int8_t *done = NULL;   /* this thread's packed rows not yet given back start here (contiguous) */
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
     const int8_t *wg = j->w + g * M * K, *zg = j->wz ? j->wz + g * M * G : NULL;
     k->pack_w((int)rows, s->G, s->gs, wg + r0 * K, zg ? zg + r0 * G : NULL,
               s->A + g * s->a_elems + k->a_elems((int)r0, s->G, s->gs));
-    model_release(j->e->m, wg + r0 * K, rows * K);
+    if (!done) done = wg + r0 * K;
+    const int8_t *end = wg + (r0 + rows) * K;
+    if ((size_t)(end - done) >= ENGINE_RELEASE_BYTES) {   /* the last run: pack_release */
+      model_release(j->e->m, done, (size_t)(end - done));
+      done = NULL;
+    }
   }
 }
 
-static void pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz) {
+__attribute__((cold)) static void pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz) {
   size_t K = (size_t)s->K, M = (size_t)s->M, mr = (size_t)e->kq->mr;
   size_t step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), mr) * mr;
   PackJob j = {e, s, w, wz, rt_cdiv(M, step), step};
   pool_for((long)rt_mul_sat((size_t)s->groups, j.nb), pack_blocks, &j);
+  engine_release(e, w, rt_mul_sat(rt_mul_sat((size_t)s->groups, M), K));   /* the threads' last runs */
 }
 
 /* sq8: the op's per-channel bias, multiplier and shift copied out of the file (its data may be
    unaligned in a buffer), the file's pages of them given back */
-static int sq8_requant_params(Engine *e, const Op *op, OpState *s) {
+__attribute__((cold)) static int sq8_requant_params(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
   size_t O = (size_t)s->O;
   if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
   memcpy(s->qbias, op_param(m, op, P_SQ8_BIAS)->data, 4 * O);
   memcpy(s->mult, op_param(m, op, P_SQ8_MULT)->data, 4 * O);
   memcpy(s->shift, op_param(m, op, P_SQ8_SHIFT)->data, 4 * O);
-  for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) model_release(m, op_param(m, op, sl)->data, 4 * O);
+  for (int sl = P_SQ8_BIAS; sl <= P_SQ8_SHIFT; sl++) engine_release(e, op_param(m, op, sl)->data, 4 * O);
   return 0;
 }
 
@@ -164,7 +171,7 @@ static size_t dq8_slot_bytes(const Q8Kernels *k, const OpState *s) {
   return dq8_slot_layout(k, s, &oq, &os);
 }
 
-static int build_gemm(Engine *e, const Op *op, OpState *s) {
+__attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
   const Q8Kernels *k = e->kq;
   int sq8 = m->kind == KIND_SQ8;
@@ -186,8 +193,8 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
     if (!(s->ws = engine_alloc(e, 4 * nsc)) || (bp && !(s->bf = engine_alloc(e, 4 * O)))) return -1;
     memcpy(s->ws, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
     if (bp) memcpy(s->bf, bp->data, 4 * O);
-    model_release(m, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
-    if (bp) model_release(m, bp->data, 4 * O);
+    engine_release(e, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
+    if (bp) engine_release(e, bp->data, 4 * O);
     s->dq8dw = 1;
     return 0;
   }
@@ -198,7 +205,7 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
     if (!(s->aconv = engine_alloc_packed(e, rt_mul_sat(s->aconv_bytes, (size_t)s->groups)))) return -1;
     ConvPackJob pj = { k, s, w, (size_t)(s->M + CONV_RB - 1) / CONV_RB };
     pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), conv_pack_blocks, &pj);
-    model_release(m, w, rt_mul_sat((size_t)s->O, (size_t)s->K));
+    engine_release(e, w, rt_mul_sat((size_t)s->O, (size_t)s->K));
     if (sq8_requant_params(e, op, s)) return -1;
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4),
                                          conv_batched(k, s) ? (size_t)e->batch : 1));
@@ -217,10 +224,10 @@ static int build_gemm(Engine *e, const Op *op, OpState *s) {
       if (!(s->bf = engine_alloc(e, 4 * O))) return -1;
       memcpy(s->bf, bp->data, 4 * O);
     }
-    model_release(m, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
-    if (bp) model_release(m, bp->data, 4 * O);
+    engine_release(e, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
+    if (bp) engine_release(e, bp->data, 4 * O);
     pack_release(e, s, w, zp ? zp->data : NULL);
-    if (zp) model_release(m, zp->data, nsc);
+    if (zp) engine_release(e, zp->data, nsc);
   }
   size_t ldx = gemm_ldx(k, s, e->batch);
   if (sq8 && fused_sq8(k, s)) {

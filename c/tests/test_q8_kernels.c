@@ -637,6 +637,25 @@ int main(void) {
     test_dw(5, 6, 3, 3, 1, 1, 4, 5, 1, 1, mode);       /* padding past the kernel: all-pad windows */
     test_dw(4, 300, 3, 16, 1, 1, 1, 7, 1, 1, mode);    /* kw 16: four weight quads */
   }
+#if defined(__x86_64__)
+  /* the implicit convolutions' 3x3 weight transposer (pack_conv) against its definition: channels
+     1..64, the bytes past the 9 n it may read set to 0x7F (a read of them shows in the zero lanes) */
+  if (__builtin_cpu_supports("avx512vbmi")) {
+    Q8Taps9 T;
+    q8_taps9_init(&T);
+    int8_t w[9 * 64 + 64], out[9][64];
+    for (int n = 1; n <= 64; n++) {
+      for (int i = 0; i < (int)sizeof w; i++) w[i] = i < 9 * n ? (int8_t)rint_in(-128, 127) : (int8_t)0x7F;
+      memset(out, 0x5A, sizeof out);
+      q8_taps9__avx512vbmi(&T, w, n, out);
+      int bad = 0;
+      for (int t = 0; t < 9; t++)
+        for (int c = 0; c < 64; c++) bad += out[t][c] != (c < n ? w[9 * c + t] : 0);
+      CHECK(bad == 0, "q8_taps9__avx512vbmi n=%d: %d of 576 bytes wrong", n, bad);
+    }
+    printf("test_q8_kernels: q8_taps9__avx512vbmi\n");
+  }
+#endif
   /* implicit convolution: channels around the quads and 64-channel blocks, rows around the 32-row
      tiles, widths around 16 and 32 columns, kernels 2x2..7x7, uneven padding, dilation, all-pad rows */
   {

@@ -30,6 +30,19 @@ size_t q8_dq8v_a_elems(int M, int G, int gs) {
   return tiles * ((size_t)G * gsp_of(gs) * MR + (size_t)G * MR * 8) / 2;
 }
 
+/* sum of n int8: sum(u8(x ^ 0x80)) - 128 n by vpsadbw, 64 bytes a step, the tail zero-masked (its
+   zeroed lanes count 128 each, taken off with the rest) */
+static int32_t sum_i8(const int8_t *x, size_t n) {
+  const __m512i flip = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
+  __m512i acc = zero;
+  size_t i = 0;
+  for (; i < n; i += 64) {
+    __mmask64 m = n - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - i)) - 1);
+    acc = _mm512_add_epi64(acc, _mm512_sad_epu8(_mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + i), flip), zero));
+  }
+  return (int32_t)(_mm512_reduce_add_epi64(acc) - 128 * (int64_t)i);
+}
+
 void q8_dq8v_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   size_t gsp = gsp_of(gs), K = (size_t)G * gs, tiles = (size_t)(M + MR - 1) / MR;
   size_t wbytes = (size_t)G * gsp * MR;
@@ -44,15 +57,12 @@ void q8_dq8v_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int
         if (o < (size_t)M) {   /* whole quads: 4 bytes a copy (g * gsp is a multiple of 4) */
           const int8_t *src = w + o * K + (size_t)g * gs;
           int8_t *dst = a + ((size_t)g * gsp / 4 * MR + (size_t)r) * 4;
-          for (; k + 4 <= (size_t)gs; k += 4) {
-            memcpy(dst + k / 4 * MR * 4, src + k, 4);
-            sum += src[k] + src[k + 1] + src[k + 2] + src[k + 3];
-          }
+          sum = sum_i8(src, (size_t)gs);
+          for (; k + 4 <= (size_t)gs; k += 4) memcpy(dst + k / 4 * MR * 4, src + k, 4);
         }
-        for (; k < gsp; k++) {
+        for (; k < gsp; k++) {   /* the last partial quad: its bytes past gs are 0 */
           int8_t v = o < (size_t)M && k < (size_t)gs ? w[o * K + (size_t)g * gs + k] : 0;
           a[(((size_t)g * gsp + k) / 4 * MR + (size_t)r) * 4 + k % 4] = v;
-          sum += v;
         }
         int32_t z = o < (size_t)M && wz ? wz[o * (size_t)G + (size_t)g] : 0;
         memcpy(&sums[g * MR + r], &sum, 4);

@@ -162,12 +162,10 @@ static size_t conv_a_bytes(int M, int C, int kh, int kw) {
   return (size_t)((M + MR - 1) / MR) * conv_kb(C, kh, kw) * 2 * TB;
 }
 
-/* one row's weights (C x taps, in order) to their taps' blocks (taps a constant once inlined: 3x3's
-   loop unrolled, a start-up cost of ResNet's packing) */
-static inline __attribute__((always_inline)) void pack_row(const int8_t *src, int C, int taps, size_t tstep, int8_t *dr) {
+/* one row's weights (C x taps, in order) to their taps' blocks, a byte at a time (any taps) */
+static void pack_row(const int8_t *src, int C, int taps, size_t tstep, int8_t *dr) {
   for (int ci = 0; ci < C; ci++, src += taps) {
     int8_t *d = dr + (size_t)(ci / 64) * 2 * TB + (size_t)(ci % 64);
-#pragma GCC unroll 9
     for (int t = 0; t < taps; t++) d[(size_t)t * tstep] = src[t];
   }
 }
@@ -175,14 +173,23 @@ static inline __attribute__((always_inline)) void pack_row(const int8_t *src, in
 static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) {
   int taps = kh * kw, ncb = (C + 63) / 64;
   size_t K = (size_t)C * (size_t)taps, tile = conv_kb(C, kh, kw) * 2 * TB, tstep = (size_t)ncb * 2 * TB;
+  Q8Taps9 T;   /* 3x3: q8_taps9 (cpu.c: AMX is used only with AVX-512 VBMI) */
+  if (taps == 9) q8_taps9_init(&T);
   for (int o0 = 0; o0 < M; o0 += MR) {
     int8_t *at = A + (size_t)(o0 / MR) * tile;
     memset(at, 0, tile);
     for (int r = 0; r < MR && o0 + r < M; r++) {   /* row o's weights in order, each to its tap's block */
       const int8_t *src = w + (size_t)(o0 + r) * K;
       int8_t *dr = at + (size_t)(r / 16) * TB + (size_t)(r % 16) * KR;
-      if (taps == 9) pack_row(src, C, 9, tstep, dr);
-      else pack_row(src, C, taps, tstep, dr);
+      if (taps != 9) {
+        pack_row(src, C, taps, tstep, dr);
+        continue;
+      }
+      for (int c0 = 0; c0 < C; c0 += 64) {
+        int8_t tv[9][64];
+        q8_taps9__avx512vbmi(&T, src + 9 * (size_t)c0, C - c0, tv);
+        for (int t = 0; t < 9; t++) memcpy(dr + (size_t)c0 / 64 * 2 * TB + (size_t)t * tstep, tv[t], 64);
+      }
     }
   }
 }

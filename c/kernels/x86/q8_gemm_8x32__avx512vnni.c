@@ -168,12 +168,25 @@ static size_t conv_a_bytes(int M, int C, int kh, int kw) { return (size_t)((M + 
 static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) {
   int taps = kh * kw, nq = (C + 3) / 4;
   size_t K = (size_t)C * (size_t)taps, tb = conv_tile(C, kh, kw), ts = (size_t)nq * CR * 4;   /* ts: per tap */
+  /* 3x3 with AVX-512 VBMI (Zen 4, Ice Lake and later; not Skylake-X or Cascade Lake): q8_taps9 */
+  int taps9 = taps == 9 && __builtin_cpu_supports("avx512vbmi");
+  Q8Taps9 T;
+  if (taps9) q8_taps9_init(&T);
   for (int o0 = 0; o0 < M; o0 += CR, A += tb) {
     int32_t comp[CR] = {0};
     memset(A, 0, tb - sizeof comp);   /* pad rows and pad channels */
     for (int r = 0; r < CR && o0 + r < M; r++) {
       const int8_t *src = w + (size_t)(o0 + r) * K;
       comp[r] = -128 * sum_i8(src, K);
+      if (taps9) {   /* 64 channels (16 quads) of the 9 taps at a time; tv is 0 past C */
+        for (int c0 = 0; c0 < C; c0 += 64) {
+          int8_t tv[9][64];
+          q8_taps9__avx512vbmi(&T, src + 9 * (size_t)c0, C - c0, tv);
+          for (int q = c0 / 4; q < nq && q < c0 / 4 + 16; q++)
+            for (int t = 0; t < 9; t++) memcpy(A + (size_t)q * CR * 4 + r * 4 + t * ts, &tv[t][4 * q - c0], 4);
+        }
+        continue;
+      }
       for (int q = 0; q < nq; q++) {   /* quad q's taps: 4 channels of taps weights each, in a row */
         const uint8_t *s = (const uint8_t *)src + (size_t)4 * q * taps;
         int8_t *d = A + (size_t)q * CR * 4 + r * 4;
