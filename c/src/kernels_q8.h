@@ -209,7 +209,11 @@ extern const Q8Kernels q8_gemm_32x32__amx_desc;
 typedef struct { int H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw; int32_t zx, zy, qmin, qmax; } Q8DwShape;
 typedef void (*q8_dwconv_fn)(const int8_t *x, const int8_t *w, int32_t bias, int32_t mult, int32_t shift,
                              int8_t *y, const Q8DwShape *s);
-typedef struct { const char *name; const char *isa; q8_dwconv_fn dwconv; } Q8DwDesc;
+/* n planes of consecutive channels in one call (x, w and y advance a plane, kh * kw weights and an output
+   plane each; bias, mult and shift one each): the same bytes as n dwconv calls. NULL: dwconv per plane */
+typedef void (*q8_dwconv_n_fn)(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult,
+                               const int32_t *shift, int8_t *y, const Q8DwShape *s, int n);
+typedef struct { const char *name; const char *isa; q8_dwconv_fn dwconv; q8_dwconv_n_fn dwconv_n; } Q8DwDesc;
 void q8_dwconv_ref(const int8_t *x, const int8_t *w, int32_t bias, int32_t mult, int32_t shift, int8_t *y,
                    const Q8DwShape *s);
 extern const Q8DwDesc q8_dwconv__ref_desc;

@@ -414,6 +414,7 @@ typedef struct {
   int8_t *y;
   const Q8DwShape *sh;
   q8_dwconv_fn dw;
+  q8_dwconv_n_fn dwn;   /* or NULL */
 } Q8DwJob;
 
 static void dw_planes(void *arg, long q0, long q1) {
@@ -422,6 +423,13 @@ static void dw_planes(void *arg, long q0, long q1) {
   size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, K = (size_t)s->kh * s->kw;
   for (long q = q0; q < q1; q++) {
     size_t o = (size_t)q % (size_t)s->O;
+    if (j->dwn && s->O == s->C) {   /* one input plane per output plane: a run of them up to the image's end */
+      long r = (long)((size_t)s->O - o) < q1 - q ? (long)((size_t)s->O - o) : q1 - q;
+      j->dwn(j->x + (size_t)q * HW, j->w + o * K, s->qbias + o, s->mult + o, s->shift + o, j->y + (size_t)q * OHW,
+             j->sh, (int)r);
+      q += r - 1;
+      continue;
+    }
     j->dw(j->x + dw_in_plane(s, (size_t)q) * HW, j->w + o * K, s->qbias[o], s->mult[o], s->shift[o],
           j->y + (size_t)q * OHW, j->sh);
   }
@@ -463,7 +471,7 @@ static void run_dw(const Engine *e, const Op *op, const OpState *s, int n) {
   Q8DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw,
                   m->values[op->in[0]].zero_point, m->values[op->out].zero_point, op->qmin, op->qmax};
   Q8DwJob j = {s, engine_val(e, op->in[0]), op_param(m, op, P_SQ8_WEIGHT)->data, engine_val(e, op->out), &sh,
-               e->kdw->dwconv};
+               e->kdw->dwconv, e->kdw->dwconv_n};
   pool_for((long)n * s->O, dw_planes, &j);
 }
 

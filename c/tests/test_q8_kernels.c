@@ -467,39 +467,58 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
 static void test_dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int mode) {
   int OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
   if (OH < 1 || OW < 1) return;
-  int K = kh * kw, cases = 9;
-  int8_t *x = malloc((size_t)H * W), *w = malloc((size_t)K), *want = malloc((size_t)OH * OW);
-  int8_t *got = malloc((size_t)OH * OW + 64);
-  for (int i = 0; i < H * W; i++) x[i] = (int8_t)(mode == 1 ? (rnd() & 1 ? 127 : -128) : rint_in(-128, 127));
-  for (int i = 0; i < K; i++) w[i] = (int8_t)(mode == 1 ? (rnd() & 1 ? 127 : -128) : rint_in(-128, 127));
+  enum { cases = 9 };   /* planes: each its own input, weights, bias, multiplier and shift */
+  int K = kh * kw, HW = H * W, OHW = OH * OW;
+  int8_t *x = malloc((size_t)cases * HW), *w = malloc((size_t)cases * K), *want = malloc((size_t)cases * OHW);
+  int8_t *got = malloc((size_t)cases * OHW + 64);
+  int32_t bias[cases], mult[cases], shift[cases];
+  for (int i = 0; i < cases * HW; i++) x[i] = (int8_t)(mode == 1 ? (rnd() & 1 ? 127 : -128) : rint_in(-128, 127));
+  for (int i = 0; i < cases * K; i++) w[i] = (int8_t)(mode == 1 ? (rnd() & 1 ? 127 : -128) : rint_in(-128, 127));
   Q8DwShape s = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, rint_in(-128, 127), rint_in(-128, 127),
                  rint_in(-128, 0), rint_in(0, 127)};
   if (mode == 1) s.zx = rnd() & 1 ? 127 : -128, s.zy = rnd() & 1 ? 127 : -128, s.qmin = -128, s.qmax = 127;
   for (int c = 0; c < cases; c++) {
-    int32_t bias = (int32_t)(rnd() % 200001u) - 100000, mult = (int32_t)(rnd() & 0x7FFFFFFF), shift = rint_in(1, 62);
-    if (c % 3 == 1) shift = rint_in(20, 40);
-    if (mode == 2) bias = c % 2 ? 2147483647 - c : -2147483647 - 1 + c;
-    if (c == cases - 1) mult = 2147483647, shift = mode == 2 ? 62 : 1;
+    const int8_t *xc = x + (size_t)c * HW, *wc = w + (size_t)c * K;
+    bias[c] = (int32_t)(rnd() % 200001u) - 100000, mult[c] = (int32_t)(rnd() & 0x7FFFFFFF), shift[c] = rint_in(1, 62);
+    if (c % 3 == 1) shift[c] = rint_in(20, 40);
+    if (mode == 2) bias[c] = c % 2 ? 2147483647 - c : -2147483647 - 1 + c;
+    if (c == cases - 1) mult[c] = 2147483647, shift[c] = mode == 2 ? 62 : 1;
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++) {
-        int64_t acc = bias;
+        int64_t acc = bias[c];
         for (int ky = 0; ky < kh; ky++)
           for (int kx = 0; kx < kw; kx++) {
             int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
-            int v = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[iy * W + ix] : s.zx;
-            acc += (int64_t)w[ky * kw + kx] * v;
+            int v = iy >= 0 && iy < H && ix >= 0 && ix < W ? xc[iy * W + ix] : s.zx;
+            acc += (int64_t)wc[ky * kw + kx] * v;
           }
-        int64_t y = s.zy + ((acc * mult + ((int64_t)1 << (shift - 1))) >> shift);
-        want[oy * OW + ox] = (int8_t)(y < s.qmin ? s.qmin : y > s.qmax ? s.qmax : y);
+        int64_t y = s.zy + ((acc * mult[c] + ((int64_t)1 << (shift[c] - 1))) >> shift[c]);
+        want[(size_t)c * OHW + oy * OW + ox] = (int8_t)(y < s.qmin ? s.qmin : y > s.qmax ? s.qmax : y);
       }
     for (int t = 0; t < n_dw; t++) {
-      memset(got, 0x55, (size_t)OH * OW + 64);
-      dw_tables[t]->dwconv(x, w, bias, mult, shift, got, &s);
+      memset(got, 0x55, (size_t)OHW + 64);
+      dw_tables[t]->dwconv(xc, wc, bias[c], mult[c], shift[c], got, &s);
       int bad = 0;
-      for (int i = 0; i < OH * OW; i++) bad += want[i] != got[i];
-      for (int i = 0; i < 64; i++) bad += got[OH * OW + i] != 0x55;   /* nothing written past the plane */
+      for (int i = 0; i < OHW; i++) bad += want[(size_t)c * OHW + i] != got[i];
+      for (int i = 0; i < 64; i++) bad += got[OHW + i] != 0x55;   /* nothing written past the plane */
       CHECK(bad == 0, "dwconv %s %dx%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d mode=%d case=%d: %d of %d differ",
-            dw_tables[t]->name, H, W, kh, kw, sh, sw, ph, pw, dh, dw, mode, c, bad, OH * OW);
+            dw_tables[t]->name, H, W, kh, kw, sh, sw, ph, pw, dh, dw, mode, c, bad, OHW);
+    }
+  }
+  /* the descriptors' runs of planes: all the cases in one call, and in runs of 1, 2, 3, ... */
+  for (int t = 0; t < n_dw; t++) {
+    if (!dw_tables[t]->dwconv_n) continue;
+    for (int split = 0; split < 2; split++) {
+      memset(got, 0x55, (size_t)cases * OHW + 64);
+      for (int c0 = 0, r = split ? 1 : cases; c0 < cases; c0 += r, r += split) {
+        int nc = cases - c0 < r ? cases - c0 : r;
+        dw_tables[t]->dwconv_n(x + (size_t)c0 * HW, w + (size_t)c0 * K, bias + c0, mult + c0, shift + c0, got + (size_t)c0 * OHW, &s, nc);
+      }
+      int bad = 0;
+      for (int i = 0; i < cases * OHW; i++) bad += want[i] != got[i];
+      for (int i = 0; i < 64; i++) bad += got[cases * OHW + i] != 0x55;
+      CHECK(bad == 0, "dwconv_n %s %dx%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d mode=%d split=%d: %d of %d differ",
+            dw_tables[t]->name, H, W, kh, kw, sh, sw, ph, pw, dh, dw, mode, split, bad, cases * OHW);
     }
   }
   free(x); free(w); free(want); free(got);

@@ -56,4 +56,4 @@ void q8_dwconv_ref(const int8_t *x, const int8_t *w, int32_t bias, int32_t mult,
 #pragma GCC pop_options
 #endif
 
-const Q8DwDesc q8_dwconv__ref_desc = {"q8_dwconv__ref", "ref", q8_dwconv_ref};
+const Q8DwDesc q8_dwconv__ref_desc = {"q8_dwconv__ref", "ref", q8_dwconv_ref, NULL};

@@ -118,4 +118,4 @@ static void dwconv(const int8_t *x, const int8_t *w, int32_t bias, int32_t mult,
   else strips(x, wq, J, (int32_t)b0, &q, y, s, 1, Wp, R, ns, pvals);
 }
 
-const Q8DwDesc q8_dwconv__avx2_desc = {"q8_dwconv__avx2", "avx2", dwconv};
+const Q8DwDesc q8_dwconv__avx2_desc = {"q8_dwconv__avx2", "avx2", dwconv, NULL};
