@@ -128,7 +128,7 @@ typedef struct {
   size_t nb, step;
 } PackJob;
 
-static void pack_blocks(void *arg, long b0, long b1) {
+__attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   const PackJob *j = arg;
   size_t K = (size_t)j->s->K, M = (size_t)j->s->M;
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {

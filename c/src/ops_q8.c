@@ -87,7 +87,7 @@ typedef struct {
   size_t nb;   /* blocks per group */
 } ConvPackJob;
 
-static void conv_pack_blocks(void *arg, long b0, long b1) {
+__attribute__((cold)) static void conv_pack_blocks(void *arg, long b0, long b1) {
   const ConvPackJob *j = arg;
   const OpState *s = j->s;
   int cig = s->C / s->groups;
@@ -109,7 +109,7 @@ typedef struct {
   size_t nb, step;   /* blocks per group, rows per block */
 } PackJob;
 
-static void pack_blocks(void *arg, long b0, long b1) {
+__attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   const PackJob *j = arg;
   const OpState *s = j->s;
   const Q8Kernels *k = j->e->kq;

@@ -31,8 +31,8 @@ size_t q8_dq8v_a_elems(int M, int G, int gs) {
 }
 
 /* sum of n int8: sum(u8(x ^ 0x80)) - 128 n by vpsadbw, 64 bytes a step, the tail zero-masked (its
-   zeroed lanes count 128 each, taken off with the rest) */
-static int32_t sum_i8(const int8_t *x, size_t n) {
+   zeroed lanes count 128 each, taken off with the rest); also the sq8 VNNI packers' (kernels_q8.h) */
+int32_t q8_sum_i8__avx512(const int8_t *x, size_t n) {
   const __m512i flip = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
   __m512i acc = zero;
   size_t i = 0;
@@ -57,7 +57,7 @@ void q8_dq8v_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int
         if (o < (size_t)M) {   /* whole quads: 4 bytes a copy (g * gsp is a multiple of 4) */
           const int8_t *src = w + o * K + (size_t)g * gs;
           int8_t *dst = a + ((size_t)g * gsp / 4 * MR + (size_t)r) * 4;
-          sum = sum_i8(src, (size_t)gs);
+          sum = q8_sum_i8__avx512(src, (size_t)gs);
           for (; k + 4 <= (size_t)gs; k += 4) memcpy(dst + k / 4 * MR * 4, src + k, 4);
         }
         for (; k < gsp; k++) {   /* the last partial quad: its bytes past gs are 0 */

@@ -1,14 +1,15 @@
 /* q8_dwconv__avx512vnni.c: one output plane of an sq8 depthwise convolution with AVX-512 VNNI
  * (src/kernels_q8.h). Inputs travel as u8 = x + 128 and vpdpbusd multiplies four adjacent input
  * bytes by four weights of one kernel row: int32 lane m of a 64-byte load at column a holds the
- * taps kx = 4j..4j+3 of the output whose window starts at a + 4m. With stride sw (1, 2 or 4) those
+ * taps kx = 4j..4j+3 of the output whose window starts at a + 4m. With stride sw (1 or 2) those
  * lanes are every P-th output (P = 4 / sw), so P loads ("phases") at columns sw*(ox0 + f) - pw + 4j
  * cover the 16P outputs ox0 + f + P*m of a block. Pads come from masked loads (the masked-off bytes
  * read zx, also out-of-range rows), so one code path covers borders and planes of any width.
  * acc = bias - 128 * sum w + sum (x + 128) w is FORMAT.md's int64 acc, exact in int32 when the
  * bias is not extreme (checked per plane; else the reference); the requantization is FORMAT.md's in
  * int64 lanes (32 x 32 -> 64 products, arithmetic shifts), so results equal the reference's.
- * Other shapes (dilation along x, stride 3 or > 4, kw > 16, kh > 16) go to the reference. */
+ * Other shapes (dilation along x, stride 3 or more, kw > 16, kh > 16) go to the reference (stride 4 had
+ * its own instances, ~5 KB of the binary, until the 1 MiB bound needed the room). */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -213,7 +214,7 @@ static inline __attribute__((always_inline)) void plane_narrow(const int8_t *x, 
 typedef struct { int ok, J, P, flat, narrow, Wp, R, nb; size_t pb; } DwPlan;
 static DwPlan dw_plan(const Q8DwShape *s) {
   DwPlan p = {0, (s->kw + 3) / 4, 0, 0, 0, 0, 0, 0, 0};
-  p.ok = s->dw == 1 && (s->sw == 1 || s->sw == 2 || s->sw == 4) && s->kw <= MAXK && s->kh <= MAXK;
+  p.ok = s->dw == 1 && (s->sw == 1 || s->sw == 2) && s->kw <= MAXK && s->kh <= MAXK;
   if (!p.ok) return p;
   p.P = 4 / s->sw;
   if (s->sh == s->sw) {   /* small planes: flat when it saves blocks and fits the buffers */
@@ -239,9 +240,29 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
   const int J = pl.J;
   const size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, K = (size_t)s->kh * s->kw;
   uint8_t buf[FLATBUF], tmp[FLATBUF];
-  if (pl.ok && pl.flat) memset(buf, (uint8_t)(s->zx ^ 0x80), pl.pb * (size_t)s->sw);
+  int padded = 0;   /* buf's padding set */
   const EpiQ eq = epi_q_of(s->zy, s->qmin, s->qmax);
+  /* small planes, 4 or more channels: 16 at a time with the channels in the lanes (q8_dw16, with VBMI) */
+  int g16 = pl.ok && n >= 4 && q8_dw16_fits(s) && __builtin_cpu_supports("avx512vbmi");
+  int64_t bound = (int64_t)s->kh * s->kw * 255 * 128;
   for (int c = 0; c < n; c++, x += HW, w += K, y += OHW) {
+    if (g16 && c % 16 == 0 && n - c >= 4) {
+      int g = n - c < 16 ? n - c : 16, ok = 1;
+      int32_t b0s[16];
+      for (int i = 0; i < g; i++) {
+        int64_t sw8 = 0;
+        for (size_t t = 0; t < K; t++) sw8 += w[(size_t)i * K + t];
+        int64_t b = (int64_t)bias[c + i] - 128 * sw8;
+        ok &= b <= INT32_MAX - bound && b >= INT32_MIN + bound;
+        b0s[i] = (int32_t)b;
+      }
+      if (ok) {
+        q8_dw16(x, w, b0s, mult + c, shift + c, y, s, g);
+        c += g - 1, x += (size_t)(g - 1) * HW, w += (size_t)(g - 1) * K, y += (size_t)(g - 1) * OHW;
+        continue;
+      }
+    }
+    if (pl.ok && pl.flat && !padded) memset(buf, (uint8_t)(s->zx ^ 0x80), pl.pb * (size_t)s->sw), padded = 1;
     int32_t wq[MAXK * MAXJ];
     int64_t sumw = 0;
     if (pl.ok)
@@ -257,7 +278,7 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
           wq[ky * J + j] = (int32_t)v;
         }
     /* every partial sum b0 + sum (x + 128) w stays in int32 */
-    int64_t b0 = (int64_t)bias[c] - 128 * sumw, bound = (int64_t)s->kh * s->kw * 255 * 128;
+    int64_t b0 = (int64_t)bias[c] - 128 * sumw;
     if (!pl.ok || b0 > INT32_MAX - bound || b0 < INT32_MIN + bound) {
       q8_dwconv_ref(x, w, bias[c], mult[c], shift[c], y, s);
       continue;
@@ -266,8 +287,7 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
     if (pl.flat) {
       switch (s->sw) {
       case 1: plane_flat(x, wq, J, (int32_t)b0, &q, y, s, 4, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp); break;
-      case 2: plane_flat(x, wq, J, (int32_t)b0, &q, y, s, 2, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp); break;
-      default: plane_flat(x, wq, J, (int32_t)b0, &q, y, s, 1, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp); break;
+      default: plane_flat(x, wq, J, (int32_t)b0, &q, y, s, 2, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp); break;
       }
       continue;
     }
@@ -275,9 +295,7 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
     case 2: plane(x, wq, J, (int32_t)b0, &q, y, s, 4); break;
     case 3: plane_narrow(x, wq, J, (int32_t)b0, &q, y, s, 4); break;
     case 4: plane(x, wq, J, (int32_t)b0, &q, y, s, 2); break;
-    case 5: plane_narrow(x, wq, J, (int32_t)b0, &q, y, s, 2); break;
-    case 8: plane(x, wq, J, (int32_t)b0, &q, y, s, 1); break;
-    default: plane_narrow(x, wq, J, (int32_t)b0, &q, y, s, 1); break;
+    default: plane_narrow(x, wq, J, (int32_t)b0, &q, y, s, 2); break;
     }
   }
 }

@@ -30,18 +30,6 @@ static size_t a_elems(int M, int G, int gs) {
   return tiles * ((size_t)G * kq_of(gs) * MR * KR + MR * 4) / 2;
 }
 
-/* sum of n int8: sum(u8(x ^ 0x80)) - 128 n, the unsigned sums by vpsadbw, 64 bytes at a time */
-static int32_t sum_i8(const int8_t *x, size_t n) {
-  const __m512i flip = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
-  __m512i acc = zero;
-  size_t i = 0;
-  for (; i + 64 <= n; i += 64)
-    acc = _mm512_add_epi64(acc, _mm512_sad_epu8(_mm512_xor_si512(_mm512_loadu_si512(x + i), flip), zero));
-  int64_t s = _mm512_reduce_add_epi64(acc) - 128 * (int64_t)i;
-  for (; i < n; i++) s += x[i];
-  return (int32_t)s;
-}
-
 static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   (void)wz; /* sq8 weights are symmetric */
   size_t kqg = kq_of(gs), kq = (size_t)G * kqg, tiles = (size_t)(M + MR - 1) / MR, K = (size_t)G * gs;
@@ -54,7 +42,7 @@ static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int1
     for (int r = 0; r < MR; r++) {   /* a padding row (src NULL) packs zeros */
       size_t o = t * MR + (size_t)r;
       src[r] = o < (size_t)M ? w + o * K : NULL;
-      comp[r] = src[r] ? -128 * sum_i8(src[r], K) : 0;
+      comp[r] = src[r] ? -128 * q8_sum_i8__avx512(src[r], K) : 0;
     }
     for (size_t g = 0; g < (size_t)G; g++) {
       int8_t *d = a + g * kqg * MR * KR;
@@ -177,7 +165,7 @@ static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) 
     memset(A, 0, tb - sizeof comp);   /* pad rows and pad channels */
     for (int r = 0; r < CR && o0 + r < M; r++) {
       const int8_t *src = w + (size_t)(o0 + r) * K;
-      comp[r] = -128 * sum_i8(src, K);
+      comp[r] = -128 * q8_sum_i8__avx512(src, K);
       if (taps9) {   /* 64 channels (16 quads) of the 9 taps at a time; tv is 0 past C */
         for (int c0 = 0; c0 < C; c0 += 64) {
           int8_t tv[9][64];

@@ -9,7 +9,7 @@
 
 #include "../../src/kernels_q8.h"
 
-void q8_taps9_init(Q8Taps9 *T) {
+__attribute__((cold)) void q8_taps9_init(Q8Taps9 *T) {
   for (int t = 0; t < 9; t++) {
     for (int c = 0; c < 64; c++) T->idx[t][c] = (int8_t)(9 * c + t);
     for (int j = 0; j < 9; j++) {   /* lanes [lo, hi) */
