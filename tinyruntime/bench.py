@@ -322,6 +322,12 @@ def ratios(rows:list) -> list:
 
 def _f(v, fmt='{:.2f}'): return '—' if v is None else fmt.format(v)
 
+def _peak_by(pk:dict, prefix:str) -> str:
+    "' (by INSTRUCTION)' for the instruction that set the measured peak of a precision (its `per_instruction` key), else ''."
+    best = pk.get('int8' if prefix == 'i8' else 'f32')
+    name = next((k for k, v in (pk.get('per_instruction') or {}).items() if k.startswith(prefix) and v == best), None)
+    return f' (by {name})' if name else ''
+
 def results_markdown(res:dict, rows:list|None=None) -> str:
     "The results as markdown: latency table, the goal ratios, and every figure per runtime."
     rows = summarize(res) if rows is None else rows
@@ -329,7 +335,7 @@ def results_markdown(res:dict, rows:list|None=None) -> str:
     ks = s['runtimes']
     lines = [f"Measured {res['created']} on {m['model']} ({m['logical_cpus']} logical CPUs; {', '.join(m['features'])}), "
              f"{s['threads']} threads, {s['img_size']}x{s['img_size']} input, 10 classes, seeded random weights; "
-             f"measured peak {_f(pk.get('f32'), '{:.0f}')} GFLOP/s f32, {_f(pk.get('int8'), '{:.0f}')} GOP/s int8. "
+             f"measured peak {_f(pk.get('f32'), '{:.0f}')} GFLOP/s f32{_peak_by(pk, 'f32')}, {_f(pk.get('int8'), '{:.0f}')} GOP/s int8{_peak_by(pk, 'i8')}. "
              f"tinyruntime {res['versions'].get('commit')}, torch {res['versions'].get('torch')}, onnxruntime {res['versions'].get('onnxruntime')}.", '',
              'Milliseconds per image, median (minimum) over every batch after the first, of '
              f"{s.get('rounds_done', s['rounds'])} fresh process(es) each; `*`: every process of that cell ran while others used more than {100 * s['noise_limit']:.0f}% of the machine.", '',

@@ -77,13 +77,16 @@ def other_load(before:dict, after:dict, child_cpu_s:float=0.) -> float|None:
 
 # %% ../nbs/08a_bench_machine.ipynb #d15a891f
 PEAK_C = r'''
-#define _POSIX_C_SOURCE 199309L
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 volatile float sink_f; volatile int sink_i;
@@ -168,11 +171,42 @@ __attribute__((target("avx2"))) static void i8_avx2(long n) {
 #undef S
   sink_i = _mm256_extract_epi32(s, 0);
 }
+/* AMX-INT8: TDPBSSD into 4 accumulator tiles (16 x 16 int32) from 2 A and 2 B tiles (16 rows of 64
+   int8) loaded once, each instruction 16 x 16 x 64 multiply-adds (the 2 x 2 blocking of the kernels) */
+typedef struct { unsigned char palette, start_row, reserved[14]; unsigned short colsb[16]; unsigned char rows[16]; } TileCfg;
+__attribute__((target("amx-tile,amx-int8"))) static void i8_amx(long n) {
+  static signed char ab[4][1024] __attribute__((aligned(64)));
+  int out[256] __attribute__((aligned(64)));
+  TileCfg cfg __attribute__((aligned(64)));
+  memset(&cfg, 0, sizeof cfg);
+  cfg.palette = 1;
+  for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
+  _tile_loadconfig(&cfg);
+  _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+  _tile_loadd(4, ab[0], 64); _tile_loadd(5, ab[1], 64); _tile_loadd(6, ab[2], 64); _tile_loadd(7, ab[3], 64);
+  for (long i = 0; i < n; i++) {
+    _tile_dpbssd(0, 4, 6); _tile_dpbssd(1, 4, 7); _tile_dpbssd(2, 5, 6); _tile_dpbssd(3, 5, 7);
+  }
+  _tile_stored(0, out, 64);
+  sink_i = out[0];
+  _tile_release();
+}
+/* AMX: CPUID.(7,0):EDX bits 24 (tile) and 25 (int8), the OS saving the tile state (XCR0 bits 17, 18), and
+   Linux granting this process the tile data (arch_prctl ARCH_REQ_XCOMP_PERM) */
+static int amx_ok(void) {
+  unsigned a, b, c, d, lo, hi;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25))) return 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & (3u << 17)) != (3u << 17)) return 0;
+  return syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+}
 #endif
 typedef struct { const char *name, *feature; void (*fn)(long); double ops; } Kernel;
 static const Kernel kernels[] = {
 #if defined(__x86_64__)
   {"f32_fma_avx512", "avx512f", f32_avx512, 12 * 16 * 2},
+  {"i8_tdpbssd_amx", "amx", i8_amx, 4 * 16 * 16 * 64 * 2},
   {"f32_fma_avx2", "fma", f32_avx2, 12 * 8 * 2},
   {"i8_vpdpbusd_avx512vnni", "avx512vnni", i8_avx512vnni, 12 * 64 * 2},
   {"i8_vpdpbusd_avxvnni", "avxvnni", i8_avxvnni, 12 * 32 * 2},
@@ -187,6 +221,7 @@ static int supported(const char *f) {
   if (!strcmp(f, "avx512vnni")) return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512f");
   if (!strcmp(f, "avxvnni")) return __builtin_cpu_supports("avxvnni");
   if (!strcmp(f, "avx2")) return __builtin_cpu_supports("avx2");
+  if (!strcmp(f, "amx")) return amx_ok();
 #endif
   (void)f;
   return 0;
@@ -249,5 +284,5 @@ def measure_peaks(threads:int, reps:int=10, min_s:float=0.02) -> dict:
     best = lambda p: max([v for k, v in est.items() if k.startswith(p)], default=None)
     return dict(f32=best('f32'), int8=best('i8'), per_instruction=est, measured={str(k): v for k, v in per.items()}, threads=int(threads),
                 loadavg=machine_load().get('loadavg'),
-                how=f'best of {reps} passes of >= {min_s:g} s, 12 independent accumulators per thread, 2 ops per multiply-accumulate; '
+                how=f'best of {reps} passes of >= {min_s:g} s, 12 independent accumulators per thread (AMX: 4 tiles), 2 ops per multiply-accumulate; '
                     f'the larger of the {threads}-thread figure and {threads} x the 1-thread one (load only lowers either)')
