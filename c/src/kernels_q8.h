@@ -304,6 +304,13 @@ void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int32_
    byte 9 c + t), to out[t][c] (tap-major; 0 for c >= n), AVX-512 VBMI (kernels/x86/q8_taps9__avx512vbmi.c);
    T from q8_taps9_init, once */
 typedef struct { int8_t idx[9][64]; uint64_t mk[9][9]; } Q8Taps9;
+/* whether the VNNI table's VBMI helpers (q8_taps9, q8_dw16) run: -1 (the default) asks the CPU once;
+   the tests set 0 to check the paths of CPUs without VBMI (Skylake-X, Cascade Lake) on one that has it */
+extern int q8_vbmi;
+static inline int q8_vbmi_on(void) {
+  if (q8_vbmi < 0) q8_vbmi = __builtin_cpu_supports("avx512vbmi") ? 1 : 0;
+  return q8_vbmi;
+}
 /* the sum of n int8 (AVX-512 BW, kernels/x86/q8_dq8gemm_4x32__avx512vnni.c): the VNNI packers' */
 int32_t q8_sum_i8__avx512(const int8_t *x, size_t n);
 /* sq8 depthwise, 16 planes at a time with the channels in the lanes (kernels/x86/q8_dw16__vbmivnni.c,

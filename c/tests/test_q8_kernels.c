@@ -592,6 +592,53 @@ static void test_conv(int M, int C, int H, int W, int kh, int kw, int ph, int pw
   free(x); free(w); free(want); free(got); free(bias); free(mult); free(shift);
 }
 
+/* the sq8 depthwise and implicit convolution kernels of every table, on awkward shapes */
+static void test_dw_conv(void) {
+  /* depthwise: 1x1 planes, odd widths, the 7- and 14-wide planes of MobileNet, long rows, strides
+     1..5, padding 0..2 (and more than the kernel), kernels 1..7 (and 17: past the SIMD limit),
+     dilation 2 */
+  int dwsz[][2] = { { 1, 1 }, { 1, 7 }, { 7, 7 }, { 14, 14 }, { 5, 13 }, { 3, 65 }, { 9, 130 }, { 112, 112 } };
+  int dwk[][2] = { { 3, 3 }, { 5, 5 }, { 1, 1 }, { 3, 5 }, { 7, 2 }, { 2, 7 }, { 4, 4 } };
+  for (int a = 0; a < 8; a++)
+    for (int b = 0; b < 7; b++)
+      for (int st = 1; st <= 4; st++)
+        for (int pd = 0; pd <= 2; pd++) {
+          if (a == 7 && (b > 1 || pd == 2)) continue;   /* the big plane: fewer cases */
+          int mode = (a + b + st + pd) % 5 == 0 ? 1 : (a + b + st + pd) % 7 == 0 ? 2 : 0;
+          test_dw(dwsz[a][0], dwsz[a][1], dwk[b][0], dwk[b][1], st == 3 ? 2 : st, st == 3 ? 1 : st, pd, pd, 1, 1, mode);
+        }
+  for (int mode = 0; mode < 3; mode++) {
+    test_dw(9, 17, 3, 3, 1, 1, 2, 2, 2, 2, mode);      /* dilation 2 */
+    test_dw(11, 23, 3, 3, 2, 2, 1, 2, 1, 2, mode);     /* dilation along x only */
+    test_dw(10, 40, 5, 5, 1, 5, 2, 2, 1, 1, mode);     /* stride 5 */
+    test_dw(8, 37, 3, 3, 3, 3, 1, 1, 1, 1, mode);      /* stride 3 */
+    test_dw(6, 50, 2, 17, 1, 1, 0, 8, 1, 1, mode);     /* kw 17 */
+    test_dw(20, 9, 17, 2, 1, 1, 8, 0, 1, 1, mode);     /* kh 17 */
+    test_dw(5, 6, 3, 3, 1, 1, 4, 5, 1, 1, mode);       /* padding past the kernel: all-pad windows */
+    test_dw(4, 300, 3, 16, 1, 1, 1, 7, 1, 1, mode);    /* kw 16: four weight quads */
+  }
+  /* implicit convolution: channels around the quads and 64-channel blocks, rows around the 32-row
+     tiles, widths around 16 and 32 columns, kernels 2x2..7x7, uneven padding, dilation, all-pad rows */
+  {
+    int cs[] = { 1, 3, 4, 5, 63, 64, 65, 130 }, ms[] = { 1, 16, 17, 31, 32, 33, 64, 70 };
+    int sz[][2] = { { 1, 1 }, { 3, 5 }, { 7, 7 }, { 14, 14 }, { 9, 31 }, { 5, 40 }, { 2, 65 } };
+    int ks[][2] = { { 3, 3 }, { 1, 3 }, { 2, 2 }, { 5, 5 }, { 3, 1 }, { 7, 7 } };
+    for (int a = 0; a < 8; a++)
+      for (int b = 0; b < 7; b++) {
+        int k = (a + 2 * b) % 6, pd = (a + b) % 3;
+        test_conv(ms[(a * 3 + b) % 8], cs[a], sz[b][0], sz[b][1], ks[k][0], ks[k][1], pd, ks[k][1] > 1 ? (pd + 1) % 3 : 0, 1, 1);
+      }
+    test_conv(64, 64, 56, 56, 3, 3, 1, 1, 1, 1);     /* ResNet18's layer1 */
+    test_conv(40, 20, 11, 13, 3, 3, 2, 2, 2, 2);     /* dilation 2 */
+    test_conv(33, 9, 10, 17, 3, 3, 1, 2, 1, 2);      /* dilation along x */
+    test_conv(5, 6, 4, 5, 3, 3, 4, 5, 1, 1);         /* padding past the window: all-pad outputs */
+    test_conv(9, 8, 1, 32, 1, 3, 0, 1, 1, 1);        /* AVX-512 VNNI's 8 x 32 tile: one whole tile of columns, 9 rows */
+    test_conv(8, 7, 2, 30, 3, 3, 1, 1, 1, 1);        /* Wp 32: rows of flat columns on the tiles, 8 rows */
+    test_conv(10, 5, 5, 60, 1, 3, 0, 0, 1, 25);      /* 50 unstored columns a row: 32-column tiles with none stored */
+    test_conv(6, 7, 3, 131, 3, 3, 1, 1, 1, 1);       /* rows of over 64 pixels (the AVX-512 quad planes' tail), 7 channels */
+  }
+}
+
 int main(void) {
   for (int i = 0; dispatch_isa(i); i++) {   /* every distinct descriptor this machine runs, per kind */
     const Q8Kernels *k = q8_kernels_for(dispatch_isa(i), KIND_SQ8);
@@ -633,29 +680,6 @@ int main(void) {
       test_dq8dw(12, 30, 8, 8, 1, 1, 3, 3, 1, 1, 2, mode % 2, ACT_HARDSWISH, 1, 1, mode);   /* K 64: the limit */
     }
   }
-  /* depthwise: 1x1 planes, odd widths, the 7- and 14-wide planes of MobileNet, long rows, strides
-     1..5, padding 0..2 (and more than the kernel), kernels 1..7 (and 17: past the SIMD limit),
-     dilation 2 */
-  int dwsz[][2] = { { 1, 1 }, { 1, 7 }, { 7, 7 }, { 14, 14 }, { 5, 13 }, { 3, 65 }, { 9, 130 }, { 112, 112 } };
-  int dwk[][2] = { { 3, 3 }, { 5, 5 }, { 1, 1 }, { 3, 5 }, { 7, 2 }, { 2, 7 }, { 4, 4 } };
-  for (int a = 0; a < 8; a++)
-    for (int b = 0; b < 7; b++)
-      for (int st = 1; st <= 4; st++)
-        for (int pd = 0; pd <= 2; pd++) {
-          if (a == 7 && (b > 1 || pd == 2)) continue;   /* the big plane: fewer cases */
-          int mode = (a + b + st + pd) % 5 == 0 ? 1 : (a + b + st + pd) % 7 == 0 ? 2 : 0;
-          test_dw(dwsz[a][0], dwsz[a][1], dwk[b][0], dwk[b][1], st == 3 ? 2 : st, st == 3 ? 1 : st, pd, pd, 1, 1, mode);
-        }
-  for (int mode = 0; mode < 3; mode++) {
-    test_dw(9, 17, 3, 3, 1, 1, 2, 2, 2, 2, mode);      /* dilation 2 */
-    test_dw(11, 23, 3, 3, 2, 2, 1, 2, 1, 2, mode);     /* dilation along x only */
-    test_dw(10, 40, 5, 5, 1, 5, 2, 2, 1, 1, mode);     /* stride 5 */
-    test_dw(8, 37, 3, 3, 3, 3, 1, 1, 1, 1, mode);      /* stride 3 */
-    test_dw(6, 50, 2, 17, 1, 1, 0, 8, 1, 1, mode);     /* kw 17 */
-    test_dw(20, 9, 17, 2, 1, 1, 8, 0, 1, 1, mode);     /* kh 17 */
-    test_dw(5, 6, 3, 3, 1, 1, 4, 5, 1, 1, mode);       /* padding past the kernel: all-pad windows */
-    test_dw(4, 300, 3, 16, 1, 1, 1, 7, 1, 1, mode);    /* kw 16: four weight quads */
-  }
 #if defined(__x86_64__)
   /* the implicit convolutions' 3x3 weight transposer (pack_conv) against its definition: channels
      1..64, the bytes past the 9 n it may read set to 0x7F (a read of them shows in the zero lanes) */
@@ -675,26 +699,15 @@ int main(void) {
     printf("test_q8_kernels: q8_taps9__avx512vbmi\n");
   }
 #endif
-  /* implicit convolution: channels around the quads and 64-channel blocks, rows around the 32-row
-     tiles, widths around 16 and 32 columns, kernels 2x2..7x7, uneven padding, dilation, all-pad rows */
-  {
-    int cs[] = { 1, 3, 4, 5, 63, 64, 65, 130 }, ms[] = { 1, 16, 17, 31, 32, 33, 64, 70 };
-    int sz[][2] = { { 1, 1 }, { 3, 5 }, { 7, 7 }, { 14, 14 }, { 9, 31 }, { 5, 40 }, { 2, 65 } };
-    int ks[][2] = { { 3, 3 }, { 1, 3 }, { 2, 2 }, { 5, 5 }, { 3, 1 }, { 7, 7 } };
-    for (int a = 0; a < 8; a++)
-      for (int b = 0; b < 7; b++) {
-        int k = (a + 2 * b) % 6, pd = (a + b) % 3;
-        test_conv(ms[(a * 3 + b) % 8], cs[a], sz[b][0], sz[b][1], ks[k][0], ks[k][1], pd, ks[k][1] > 1 ? (pd + 1) % 3 : 0, 1, 1);
-      }
-    test_conv(64, 64, 56, 56, 3, 3, 1, 1, 1, 1);     /* ResNet18's layer1 */
-    test_conv(40, 20, 11, 13, 3, 3, 2, 2, 2, 2);     /* dilation 2 */
-    test_conv(33, 9, 10, 17, 3, 3, 1, 2, 1, 2);      /* dilation along x */
-    test_conv(5, 6, 4, 5, 3, 3, 4, 5, 1, 1);         /* padding past the window: all-pad outputs */
-    test_conv(9, 8, 1, 32, 1, 3, 0, 1, 1, 1);        /* AVX-512 VNNI's 8 x 32 tile: one whole tile of columns, 9 rows */
-    test_conv(8, 7, 2, 30, 3, 3, 1, 1, 1, 1);        /* Wp 32: rows of flat columns on the tiles, 8 rows */
-    test_conv(10, 5, 5, 60, 1, 3, 0, 0, 1, 25);      /* 50 unstored columns a row: 32-column tiles with none stored */
-    test_conv(6, 7, 3, 131, 3, 3, 1, 1, 1, 1);       /* rows of over 64 pixels (the AVX-512 quad planes' tail), 7 channels */
+  test_dw_conv();
+#if defined(__x86_64__)
+  if (q8_vbmi_on()) {   /* again as a CPU without AVX-512 VBMI runs the VNNI table (its packers' byte loops, per-plane depthwise) */
+    q8_vbmi = 0;
+    test_dw_conv();
+    q8_vbmi = -1;
+    printf("test_q8_kernels: sq8 depthwise and implicit convolutions without VBMI\n");
   }
+#endif
   int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 17, 31, 33, 49 };
   int Ks[] = { 1, 2, 3, 9, 27, 64, 65, 147 };
   for (int a = 0; a < 8; a++)

@@ -243,7 +243,7 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
   int padded = 0;   /* buf's padding set */
   const EpiQ eq = epi_q_of(s->zy, s->qmin, s->qmax);
   /* small planes, 4 or more channels: 16 at a time with the channels in the lanes (q8_dw16, with VBMI) */
-  int g16 = pl.ok && n >= 4 && q8_dw16_fits(s) && __builtin_cpu_supports("avx512vbmi");
+  int g16 = pl.ok && n >= 4 && q8_dw16_fits(s) && q8_vbmi_on();
   int64_t bound = (int64_t)s->kh * s->kw * 255 * 128;
   for (int c = 0; c < n; c++, x += HW, w += K, y += OHW) {
     if (g16 && c % 16 == 0 && n - c >= 4) {

@@ -157,7 +157,7 @@ static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) 
   int taps = kh * kw, nq = (C + 3) / 4;
   size_t K = (size_t)C * (size_t)taps, tb = conv_tile(C, kh, kw), ts = (size_t)nq * CR * 4;   /* ts: per tap */
   /* 3x3 with AVX-512 VBMI (Zen 4, Ice Lake and later; not Skylake-X or Cascade Lake): q8_taps9 */
-  int taps9 = taps == 9 && __builtin_cpu_supports("avx512vbmi");
+  int taps9 = taps == 9 && q8_vbmi_on();
   Q8Taps9 T;
   if (taps9) q8_taps9_init(&T);
   for (int o0 = 0; o0 < M; o0 += CR, A += tb) {

@@ -9,6 +9,8 @@
 
 #include "../../src/kernels_q8.h"
 
+int q8_vbmi = -1;
+
 __attribute__((cold)) void q8_taps9_init(Q8Taps9 *T) {
   for (int t = 0; t < 9; t++) {
     for (int c = 0; c < 64; c++) T->idx[t][c] = (int8_t)(9 * c + t);
