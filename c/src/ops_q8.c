@@ -122,7 +122,7 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
               s->A + g * s->a_elems + k->a_elems((int)r0, s->G, s->gs));
     if (!done) done = wg + r0 * K;
     const int8_t *end = wg + (r0 + rows) * K;
-    if ((size_t)(end - done) >= ENGINE_RELEASE_BYTES) {   /* the last run: pack_release */
+    if ((size_t)(end - done) >= ENGINE_RELEASE_BYTES) {   /* a shorter last run: pack_release's engine_release */
       model_release(j->e->m, done, (size_t)(end - done));
       done = NULL;
     }

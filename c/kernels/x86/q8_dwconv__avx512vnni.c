@@ -9,7 +9,7 @@
  * bias is not extreme (checked per plane; else the reference); the requantization is FORMAT.md's in
  * int64 lanes (32 x 32 -> 64 products, arithmetic shifts), so results equal the reference's.
  * Other shapes (dilation along x, stride 3 or more, kw > 16, kh > 16) go to the reference (stride 4 had
- * its own instances, ~5 KB of the binary, until the 1 MiB bound needed the room). */
+ * its own instances, ~3 KB of the binary, until the 1 MiB bound needed the room). */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -232,6 +232,16 @@ static DwPlan dw_plan(const Q8DwShape *s) {
   return p;
 }
 
+/* a plane's b0 = bias - 128 * sum w (the u8 inputs' offset folded in); 0 when some partial sum
+   b0 + sum (x + 128) w could leave int32 (that plane goes to the reference) */
+static __attribute__((noinline)) int plane_b0(const int8_t *w, size_t K, int32_t bias, int64_t bound, int32_t *b0) {
+  int64_t sumw = 0;
+  for (size_t t = 0; t < K; t++) sumw += w[t];
+  int64_t b = (int64_t)bias - 128 * sumw;
+  *b0 = (int32_t)b;
+  return b <= INT32_MAX - bound && b >= INT32_MIN + bound;
+}
+
 /* n planes (Q8DwDesc.dwconv_n): the path chosen and the flat buffer's padding set once for all (per
    plane they were ~30% of MobileNetV2's 7x7 and 14x14 layers) */
 static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
@@ -249,13 +259,7 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
     if (g16 && c % 16 == 0 && n - c >= 4) {
       int g = n - c < 16 ? n - c : 16, ok = 1;
       int32_t b0s[16];
-      for (int i = 0; i < g; i++) {
-        int64_t sw8 = 0;
-        for (size_t t = 0; t < K; t++) sw8 += w[(size_t)i * K + t];
-        int64_t b = (int64_t)bias[c + i] - 128 * sw8;
-        ok &= b <= INT32_MAX - bound && b >= INT32_MIN + bound;
-        b0s[i] = (int32_t)b;
-      }
+      for (int i = 0; i < g; i++) ok &= plane_b0(w + (size_t)i * K, K, bias[c + i], bound, &b0s[i]);
       if (ok) {
         q8_dw16(x, w, b0s, mult + c, shift + c, y, s, g);
         c += g - 1, x += (size_t)(g - 1) * HW, w += (size_t)(g - 1) * K, y += (size_t)(g - 1) * OHW;
@@ -263,39 +267,30 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
       }
     }
     if (pl.ok && pl.flat && !padded) memset(buf, (uint8_t)(s->zx ^ 0x80), pl.pb * (size_t)s->sw), padded = 1;
-    int32_t wq[MAXK * MAXJ];
-    int64_t sumw = 0;
-    if (pl.ok)
-      for (int ky = 0; ky < s->kh; ky++)
-        for (int j = 0; j < J; j++) {
-          uint32_t v = 0;
-          for (int i = 0; i < 4; i++) {
-            int kx = 4 * j + i;
-            int8_t t = kx < s->kw ? w[ky * s->kw + kx] : 0;
-            v |= (uint32_t)(uint8_t)t << (8 * i);
-            sumw += t;
-          }
-          wq[ky * J + j] = (int32_t)v;
-        }
-    /* every partial sum b0 + sum (x + 128) w stays in int32 */
-    int64_t b0 = (int64_t)bias[c] - 128 * sumw;
-    if (!pl.ok || b0 > INT32_MAX - bound || b0 < INT32_MIN + bound) {
+    int32_t wq[MAXK * MAXJ], b0;
+    if (!pl.ok || !plane_b0(w, K, bias[c], bound, &b0)) {
       q8_dwconv_ref(x, w, bias[c], mult[c], shift[c], y, s);
       continue;
     }
+    for (int ky = 0; ky < s->kh; ky++)   /* each kernel row's taps in quads, 0 past kw */
+      for (int j = 0; j < J; j++) {
+        uint32_t v = 0;
+        for (int i = 0; i < 4 && 4 * j + i < s->kw; i++) v |= (uint32_t)(uint8_t)w[ky * s->kw + 4 * j + i] << (8 * i);
+        wq[ky * J + j] = (int32_t)v;
+      }
     Rq q = { row_q_of(mult[c], shift[c], (int64_t)1 << (shift[c] - 1)), eq };
     if (pl.flat) {
       switch (s->sw) {
-      case 1: plane_flat(x, wq, J, (int32_t)b0, &q, y, s, 4, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp); break;
-      default: plane_flat(x, wq, J, (int32_t)b0, &q, y, s, 2, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp); break;
+      case 1: plane_flat(x, wq, J, b0, &q, y, s, 4, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp); break;
+      default: plane_flat(x, wq, J, b0, &q, y, s, 2, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp); break;
       }
       continue;
     }
     switch (s->sw * 2 + pl.narrow) {
-    case 2: plane(x, wq, J, (int32_t)b0, &q, y, s, 4); break;
-    case 3: plane_narrow(x, wq, J, (int32_t)b0, &q, y, s, 4); break;
-    case 4: plane(x, wq, J, (int32_t)b0, &q, y, s, 2); break;
-    default: plane_narrow(x, wq, J, (int32_t)b0, &q, y, s, 2); break;
+    case 2: plane(x, wq, J, b0, &q, y, s, 4); break;
+    case 3: plane_narrow(x, wq, J, b0, &q, y, s, 4); break;
+    case 4: plane(x, wq, J, b0, &q, y, s, 2); break;
+    default: plane_narrow(x, wq, J, b0, &q, y, s, 2); break;
     }
   }
 }
