@@ -49,7 +49,7 @@ void *engine_alloc_packed(Engine *e, size_t bytes) {
 
 void engine_release(Engine *e, const void *p, size_t n) {
   uintptr_t a = (uintptr_t)p;
-  if (!e->m->map || !n) return;
+  if (!e->m->map || !n || e->inplace_bytes) return;
   if (!e->rel_hi) e->rel_lo = a, e->rel_hi = a + n;
   else {
     if (a < e->rel_lo) e->rel_lo = a;
@@ -114,8 +114,9 @@ static void profile_print(const Engine *e) {
   size_t scratch = 0;
   for (int k = 0; k < N_SCRATCH; k++) scratch += e->scratch_bytes[k];
   if (e->op_soff) scratch = 0;
-  fprintf(stderr, "profile: memory: packed weights %.2f MiB, activation arena %.2f MiB, scratch %.2f MiB%s\n",
-          (double)e->packed_bytes / 1048576.0, (double)e->arena_bytes / 1048576.0, (double)scratch / 1048576.0,
+  fprintf(stderr, "profile: memory: packed weights %.2f MiB, weights read in place %.2f MiB, activation arena %.2f MiB, "
+          "scratch %.2f MiB%s\n", (double)e->packed_bytes / 1048576.0, (double)e->inplace_bytes / 1048576.0,
+          (double)e->arena_bytes / 1048576.0, (double)scratch / 1048576.0,
           e->op_soff ? " (in the arena)" : "");
 }
 
@@ -237,7 +238,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   /* the rest of the file's pages back too (the tables, the partial pages at the ends of the packed
      blocks, biases): what the run still reads from the map (depthwise weights, lookup tables) is
      faulted in again from the page cache on first use */
-  model_release(m, m->map, m->map_size);
+  if (!e->inplace_bytes) model_release(m, m->map, m->map_size);
   return e;
 oom:
   engine_free(e);

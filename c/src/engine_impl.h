@@ -15,8 +15,10 @@ typedef struct {
   int C, H, W, O, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, groups;
   int M, K;                  /* per group: outputs, reduction length */
   int linear, depthwise;
-  /* f32: weights packed for the GEMM descriptor in use; bias padded to the panels */
+  /* f32: weights packed for the GEMM descriptor in use (with gemm_u: NULL, or the last panel's rows padded to a
+     multiple of 4 where M is not one, per group); bias padded to the panels */
   float *apack, *bias;
+  const float *wu;           /* f32 with gemm_u: the weights read in place, in the file's map */
   size_t a_group;            /* f32: apack's floats per group (f32_packed_floats) */
   int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit): apack's K is (tap, channel) */
   ptrdiff_t *boff;           /* its taps' offsets in the padded planes (kh*kw) */
@@ -64,6 +66,8 @@ struct Engine {
   const float *in;            /* the current forward's input (value 0) */
   int in_arena;               /* the arena has a block for the input (engine_input) */
   size_t packed_bytes;        /* weights packed by the builds (engine_alloc) */
+  size_t inplace_bytes;       /* weights the ops read where the file's map holds them (f32 gemm_u); nonzero: the
+                                 build gives none of the map's pages back */
   uintptr_t rel_lo, rel_hi;   /* engine_release's span not yet given back (rel_hi 0: none) */
   size_t arena_bytes;
   double *prof_ms;            /* TINYRUNTIME_PROFILE: ms per op summed over forwards (NULL: off) */

@@ -31,6 +31,18 @@ typedef void (*f32_gemm_ex_fn)(size_t k, const float *a, const float *b, size_t 
    activation. Optional (NULL: convolutions go through im2col). */
 typedef void (*f32_gemm_taps_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, const float *b, size_t ldb,
                                  float *c, size_t ldc, int m, int n, const float *bias, int act);
+/* the tile of gemm_ex and gemm_taps with A read where it lies, packed or in place: C rows [0, m), columns
+   [0, n) = act(sum + bias), the sum over kk < k, then taps t < nt (in that order), of
+   a[r*lda + (kk*nt + t)*ks] * b[kk*ldb + boff[t] + j], started from C's value when acc is nonzero; each
+   element one sum in that order (fused multiply-adds), then + bias, then the activation. Two layouts:
+   - in place (lda = K, ks = 1): the op's weights as the model file holds them, (O, C, kh, kw) row-major:
+     column kk*nt + t is channel kk, tap t (an implicit convolution: taps by channel);
+   - packed (lda = 1, ks = the panel's rows as packed): a panel of pack_a / f32_pack_a_tail (nt = 1).
+   Rows [0, f32_tail_rows(m, mr)) of a must be readable and no other row is read; B only at columns j < n.
+   Chunks of kk (a + kk0*nt*ks, b + kk0*ldb, acc) add the same terms in the same order. */
+typedef void (*f32_gemm_u_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, size_t lda, size_t ks,
+                              const float *b, size_t ldb, float *c, size_t ldc, int m, int n, const float *bias, int act,
+                              int acc);
 /* packs rows [0, M) of the row-major M x K weights w into ceil(M/mr) panels, zero padded, at ap */
 typedef void (*f32_pack_a_fn)(const float *w, size_t M, size_t K, int mr, float *ap);
 
@@ -44,6 +56,8 @@ typedef struct {
   int tail;               /* 1: gemm_ex and gemm_taps read a panel of m < mr rows as k x f32_tail_rows(m, mr) (its
                              rows, rounded up to 4: the packed weights keep no rows of padding), as
                              f32_pack_a_tail packs the last panel (pack_a must be f32_pack_a_panels); 0: mr */
+  f32_gemm_u_fn gemm_u;   /* non-NULL: every conv and LINEAR goes through it (gemm, gemm_ex and gemm_taps are then
+                             NULL): implicit convolutions read the weights in place, the others packed by pack_a */
 } F32GemmDesc;
 
 /* the rows a panel of m <= mr rows is packed with under F32GemmDesc.tail: m rounded up to 4, at most mr */

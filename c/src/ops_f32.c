@@ -51,7 +51,7 @@ static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
    (row kk of image i: channel c0 + kk's plane), so the kernel reads it in place at row stride H*W,
    in tiles of NR columns within one image (the last tile of each image narrower) */
 static int conv_direct(const Engine *e, const OpState *s) {
-  return e->kf->gemm->gemm_ex && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0 &&
+  return (e->kf->gemm->gemm_ex || e->kf->gemm->gemm_u) && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0 &&
          (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr;
 }
 
@@ -70,7 +70,8 @@ static int conv_direct(const Engine *e, const OpState *s) {
    waste as many columns as im2col's tiles do); the 7x7 stride-2 stem 1.3x, 3x3 stride-2 layers 1.02-1.14x;
    but a 1x1 stride-2 one 0.7x (its phase planes copy 4x the input it reads): im2col. */
 static int conv_implicit(const Engine *e, const OpState *s) {
-  return e->kf->gemm->gemm_taps && e->kf->gemm->pack_a == f32_pack_a_panels && !s->linear && !s->depthwise &&
+  const F32GemmDesc *d = e->kf->gemm;
+  return (d->gemm_u || (d->gemm_taps && d->pack_a == f32_pack_a_panels)) && !s->linear && !s->depthwise &&
          ((s->sh == 1 && s->sw == 1) || s->kh * s->kw > 1) && !conv_direct(e, s) && s->OH > 0 && s->OW > 0;
 }
 
@@ -143,25 +144,53 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   }
 }
 
+/* gemm_u: the weights stay in the file's map; where M is not a multiple of 4, each group's last panel is
+   copied with zero rows up to one (the kernel reads rows up to f32_tail_rows) */
+__attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const float *w) {
+  size_t MR = (size_t)e->kf->gemm->mr, M = (size_t)s->M, K = (size_t)s->K, r0 = (M - 1) / MR * MR;
+  size_t rr = (size_t)f32_tail_rows((int)(M - r0), (int)MR);
+  s->wu = w, e->inplace_bytes += rt_mul_sat(rt_mul_sat((size_t)s->groups, M * K), sizeof(float));
+  if (M % 4 == 0) return 0;
+  s->a_group = rr * K;
+  if (!(s->apack = engine_alloc(e, rt_mul_sat((size_t)s->groups, s->a_group) * sizeof(float)))) return -1;
+  for (size_t g = 0; g < (size_t)s->groups; g++) {
+    memcpy(s->apack + g * s->a_group, w + (g * M + r0) * K, (M - r0) * K * sizeof(float));
+    memset(s->apack + g * s->a_group + (M - r0) * K, 0, (rr - (M - r0)) * K * sizeof(float));
+  }
+  return 0;
+}
+
+/* the weights of row panel p, group g: packed (apack), or in place (s->wu: row stride K) */
+static const float *panel_a(const Engine *e, const OpState *s, size_t g, size_t p) {
+  size_t MR = (size_t)e->kf->gemm->mr, K = (size_t)s->K;
+  if (!s->wu) return s->apack + g * s->a_group + p * MR * K;
+  if (s->apack && (p + 1) * MR >= (size_t)s->M) return s->apack + g * s->a_group;
+  return s->wu + (g * (size_t)s->M + p * MR) * K;
+}
+
 __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
   const F32GemmDesc *d = e->kf->gemm;
   size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), PB;
-  s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, d->mr, d->tail);
-  size_t alen = rt_mul_sat((size_t)s->groups, s->a_group);
-  if (alen == SIZE_MAX || !(s->apack = engine_alloc_packed(e, alen * sizeof(float)))) return -1;
-  if (!(s->bias = engine_alloc(e, (size_t)s->groups * P * MR * sizeof(float)))) return -1;
   const float *w = wp->data, *b = bp ? bp->data : NULL;
-  /* blocks of panels (about 256 KiB of weights each) over the pool's threads (each thread its own
-     contiguous blocks), each given back to the file (model_release) once packed: the file's pages and
-     the packed copy are never both resident */
-  size_t K = (size_t)s->K, M = (size_t)s->M, step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), MR) * MR;
   s->taps = conv_implicit(e, s);
-  PackJob pj = {e, s, d, w, rt_cdiv(M, step), step};
-  pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
+  if (d->gemm_u && s->taps && s->kh * s->kw > 1) {   /* (a 1x1 one, padded, is packed: the kernel's GEMM loop) */
+    if (build_inplace(e, s, w)) return -1;
+  } else {
+    s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, d->mr, d->tail);
+    size_t alen = rt_mul_sat((size_t)s->groups, s->a_group);
+    if (alen == SIZE_MAX || !(s->apack = engine_alloc_packed(e, alen * sizeof(float)))) return -1;
+    /* blocks of panels (about 256 KiB of weights each) over the pool's threads (each thread its own
+       contiguous blocks), each given back to the file (model_release) once packed: the file's pages and
+       the packed copy are never both resident */
+    size_t K = (size_t)s->K, M = (size_t)s->M, step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), MR) * MR;
+    PackJob pj = {e, s, d, w, rt_cdiv(M, step), step};
+    pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
+  }
+  if (!(s->bias = engine_alloc(e, (size_t)s->groups * P * MR * sizeof(float)))) return -1;
   for (int g = 0; g < s->groups; g++)
-    for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < M) ? b[(size_t)g * M + r] : 0.0f;
+    for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < (size_t)s->M) ? b[(size_t)g * s->M + r] : 0.0f;
   if (b) engine_release(e, b, (size_t)s->O * sizeof(float));
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
   if (conv_direct(e, s)) return 0; /* the kernel reads the input in place: no scratch */
@@ -262,6 +291,7 @@ static void pack_tile(const OpState *s, int nr_, const float *in, const Chunk *c
 }
 
 static const float g_zero_bias[F32_MAX_MR];
+static const ptrdiff_t g_off0[1];
 
 /* C (+)= the chunk's A·B for row panel p x column tile t (b: its packed chunk, or in direct mode the
    input in place); the first chunk starts the sum, the last adds the bias and applies the activation.
@@ -280,11 +310,15 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
   } else
     j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR, im = j0 / OHW;
   size_t astride = d->tail ? (size_t)f32_tail_rows((int)rows, (int)MR) : MR;   /* the panel's rows as packed */
-  const float *a = s->apack + (size_t)ck->g * s->a_group + p * MR * K + ck->k0 * astride;
+  const float *a = panel_a(e, s, (size_t)ck->g, p) + ck->k0 * astride;
   int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->k0 > 0;
   const float *bias = last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
   float *c = out + im * img + ((size_t)ck->g * s->M + r0) * OHW + j0 % OHW;
   if (im == (j0 + cols - 1) / OHW) { /* within one image */
+    if (d->gemm_u) {
+      d->gemm_u(ck->kc, 1, g_off0, a, 1, astride, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
+      return;
+    }
     if (rows == MR && cols == NR) {
       if (ldb == NR)
         d->gemm(ck->kc, a, b, c, OHW, bias, act, acc);
@@ -302,7 +336,9 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
     const float *cj = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
     for (size_t r = 0; r < rows; r++) tmp[r * NR + j] = cj[r * OHW];
   }
-  if (d->tail && rows < MR)   /* a partial panel of the tail layout: only gemm_ex reads it */
+  if (d->gemm_u)
+    d->gemm_u(ck->kc, 1, g_off0, a, 1, astride, b, ldb, tmp, NR, (int)rows, (int)cols, bias, act, acc);
+  else if (d->tail && rows < MR)   /* a partial panel of the tail layout: only gemm_ex reads it */
     d->gemm_ex(ck->kc, a, b, ldb, tmp, NR, (int)rows, (int)cols, bias, act, acc);
   else
     d->gemm(ck->kc, a, b, tmp, NR, bias, act, acc);
@@ -461,7 +497,7 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   size_t im = t / Ti, f0 = t % Ti * NR, cols = F - f0 < NR ? F - f0 : NR, r0 = p * MR;
   size_t rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
   const float *x = j->xp + (im * (size_t)s->C + g * cg) * plane + f0;
-  const float *a = s->apack + g * s->a_group + p * MR * K;
+  const float *a = panel_a(j->e, s, g, p);
   float tmp[F32_MAX_MR * F32_MAX_NR] __attribute__((aligned(64)));
   const float *bias = s->bias + g * j->P * MR + r0;
   float *o = j->out + (im * (size_t)s->O + g * (size_t)s->M + r0) * OHW;
@@ -469,7 +505,10 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   int inrow = f0 % Wp + cols <= (size_t)s->OW;
   float *c = inrow ? o + f0 / Wp * s->OW + f0 % Wp : tmp;
   size_t ldc = inrow ? OHW : NR;
-  d->gemm_taps(cg, nt, s->boff, a, x, plane, c, ldc, (int)rows, (int)cols, bias, (int)j->act);
+  if (d->gemm_u)   /* the weights in place (K in the file's (channel, tap) order), or a 1x1's packed */
+    d->gemm_u(cg, nt, s->boff, a, s->wu ? K : 1, s->wu ? 1 : (size_t)f32_tail_rows((int)rows, (int)MR), x, plane, c, ldc, (int)rows, (int)cols, bias, (int)j->act, 0);
+  else
+    d->gemm_taps(cg, nt, s->boff, a, x, plane, c, ldc, (int)rows, (int)cols, bias, (int)j->act);
   for (size_t f = f0; f < f0 + cols && !inrow;) {
     size_t oh = f / Wp, ow = f % Wp;
     if (ow >= (size_t)s->OW) { /* padding columns: to the next row */

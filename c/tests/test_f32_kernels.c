@@ -150,6 +150,60 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
     }
 }
 
+/* d->gemm_u against the sum it defines, computed here with fmaf in its order (kk, then taps), + bias, then
+   act_f32: bit for bit. Both layouts (in place: lda = K + 3, ks = 1; packed: lda = 1, ks = f32_tail_rows(m)),
+   taps with offsets that overlap, every m and the n around the vector edges. A holds exactly the rows the
+   kernel may read (ASan: no other), rows m.. and each row's slack NaN (they must not reach C); C's other rows
+   and columns must stay; in two chunks of kk (acc) the same floats. */
+static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
+  size_t ks_[] = {1, 2, 7, 64, 97}, nts[] = {1, 4, 9};
+  int MR = d->mr, NR = d->nr, calls = 0;
+  for (size_t ki = 0; ki < sizeof ks_ / sizeof *ks_; ki++)
+    for (size_t ti = 0; ti < sizeof nts / sizeof *nts; ti++)
+      for (int packed = 0; packed <= 1; packed++)
+        for (int m = 1; m <= MR; m += (m < 4 || m > MR - 3) ? 1 : 3)
+          for (int n = 1; n <= NR; n += (n < 3 || n > NR - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 6) {
+            size_t k = ks_[ki], nt = nts[ti], K = k * nt, rr = (size_t)f32_tail_rows(m, MR), lda = packed ? 1 : K + 3;
+            size_t ks = packed ? rr : 1, na = packed ? rr * K : rr * lda, ldb = (size_t)NR + 5 + nt, ldc = (size_t)NR + 2;
+            int act = (int)((ki + ti + (size_t)m + (size_t)n) % ACT_COUNT);
+            ptrdiff_t boff[9] = {0, 1, 2, 5, (ptrdiff_t)ldb / 2, 3, 4, 6, 7};
+            float *a = malloc(na * sizeof(float)), *b = malloc((k * ldb + NR) * sizeof(float));
+            float *c = malloc((size_t)MR * ldc * sizeof(float)), *c2 = malloc((size_t)MR * ldc * sizeof(float));
+            float bias[F32_MAX_MR], zero[F32_MAX_MR] = {0};
+            memset(a, 0xff, na * sizeof(float));   /* NaN */
+            for (int i = 0; i < m; i++)
+              for (size_t q = 0; q < K; q++) a[packed ? q * ks + (size_t)i : (size_t)i * lda + q] = rng_unif(r, -1, 1);
+            rng_fill(r, b, k * ldb + NR, -1, 1), rng_fill(r, bias, F32_MAX_MR, -2, 2);
+            for (size_t i = 0; i < (size_t)MR * ldc; i++) c[i] = c2[i] = 12345.0f;
+            d->gemm_u(k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, bias, act, 0);
+            size_t k1 = k / 2;   /* in two chunks: the first from zero, the second from C */
+            d->gemm_u(k1, nt, boff, a, lda, ks, b, ldb, c2, ldc, m, n, zero, ACT_NONE, 0);
+            d->gemm_u(k - k1, nt, boff, a + k1 * nt * ks, lda, ks, b + k1 * ldb, ldb, c2, ldc, m, n, bias, act, 1);
+            for (int i = 0; i < MR; i++)
+              for (size_t j = 0; j < ldc; j++) {
+                float x = c[i * ldc + j], y = c2[i * ldc + j];
+                if (i >= m || j >= (size_t)n) {
+                  CHECK(x == 12345.0f && y == 12345.0f, "%s gemm_u wrote row %d col %zu outside m=%d n=%d", d->name, i, j, m, n);
+                  continue;
+                }
+                float sum = 0.0f;
+                for (size_t kk = 0; kk < k; kk++)
+                  for (size_t t = 0; t < nt; t++) {
+                    size_t q = kk * nt + t;
+                    sum = fmaf(a[packed ? q * ks + (size_t)i : (size_t)i * lda + q], b[kk * ldb + (size_t)boff[t] + j], sum);
+                  }
+                float want = act_f32(sum + bias[i], act);
+                CHECK(x == want || (x != x && want != want), "%s gemm_u k=%zu nt=%zu %s m=%d n=%d act=%d: c[%d][%zu] = %.9g, want %.9g",
+                      d->name, k, nt, packed ? "packed" : "in place", m, n, act, i, j, x, want);
+                CHECK(x == y || (x != x && y != y), "%s gemm_u k=%zu nt=%zu in chunks: c[%d][%zu] = %.9g, one call %.9g", d->name, k,
+                      nt, i, j, y, x);
+              }
+            free(a), free(b), free(c), free(c2);
+            calls++;
+          }
+  CHECK(calls > 0, "%s: no gemm_u case ran", d->name);
+}
+
 /* one plane of shape sh (OH, OW derived; false when empty) through d and the reference */
 static int dw_case(const F32DwDesc *d, const F32DwDesc *ref, F32DwShape sh, uint64_t *r) {
   sh.OH = pt_out_len(sh.H, sh.kh, sh.sh, sh.ph, sh.dh, 0), sh.OW = pt_out_len(sh.W, sh.kw, sh.sw, sh.pw, sh.dw, 0);
@@ -288,13 +342,15 @@ int main(void) {
     if (!f32_kernels_own(i)) continue;   /* not on this CPU, or only another table's kernels */
     const F32Kernels *kt = f32_kernels_for(dispatch_isa(i));
     tested++;
-    test_gemm(kt->gemm, &r);
+    if (kt->gemm->gemm) test_gemm(kt->gemm, &r);
     if (kt->gemm->gemm_taps) test_gemm_taps(kt->gemm, &r);
+    if (kt->gemm->gemm_u) test_gemm_u(kt->gemm, &r);
     test_pack_rows(kt->gemm, &r);
     test_dw(kt->dw, ref->dw, &r);
     test_act(kt, &r);
     test_add(kt, &r);
-    printf("test_f32_kernels: %s: %s%s, %s, act, add\n", kt->isa, kt->gemm->name, kt->gemm->gemm_taps ? " (+ gemm_taps)" : "",
+    printf("test_f32_kernels: %s: %s%s, %s, act, add\n", kt->isa, kt->gemm->name,
+           kt->gemm->gemm_taps ? " (+ gemm_taps)" : kt->gemm->gemm_u ? " (gemm_u: in place and packed)" : "",
            kt->dw->name);
   }
   test_pack_taps(&r);
