@@ -37,7 +37,8 @@ typedef void (*f32_gemm_taps_fn)(size_t k, size_t nt, const ptrdiff_t *boff, con
    element one sum in that order (fused multiply-adds), then + bias, then the activation. Two layouts:
    - in place (lda = K, ks = 1): the op's weights as the model file holds them, (O, C, kh, kw) row-major:
      column kk*nt + t is channel kk, tap t (an implicit convolution: taps by channel);
-   - packed (lda = 1, ks = the panel's rows as packed): a panel of pack_a / f32_pack_a_tail (nt = 1).
+   - packed (lda = 1, ks = f32_tail_rows(m, mr), the panel's rows as packed; nt = 1): a panel of pack_a /
+     f32_pack_a_tail. (A kernel may take ks != 1 to mean this layout, and ks == 1 the other.)
    Rows [0, f32_tail_rows(m, mr)) of a must be readable and no other row is read; B only at columns j < n.
    Chunks of kk (a + kk0*nt*ks, b + kk0*ldb, acc) add the same terms in the same order. */
 typedef void (*f32_gemm_u_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, size_t lda, size_t ks,

@@ -93,9 +93,9 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
     _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) ap[i] += (KS);                \
   } while (0)
   /* the common cases with a constant step (a variable one costs the loop its addressing) */
-  if (nt == 1 && ks == (size_t)rr)   /* a GEMM on packed panels (rr rows: whole, or f32_tail_rows) */
+  if (ks != 1)   /* a GEMM on packed panels (nt 1, ks rr: whole, or f32_tail_rows) */
     for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb) KSTEP(bk, rr, 0);
-  else if (ROFF_INIT(), nt == 9 && ks == 1 && nv == 2 && rr == MR) {   /* 3x3 taps in place, whole tiles: unrolled */
+  else if (ROFF_INIT(), nt == 9 && nv == 2 && rr == MR) {   /* in place: 3x3 taps, whole tiles, unrolled */
     ptrdiff_t o[9];
 #pragma GCC unroll 9
     for (int t = 0; t < 9; t++) o[t] = boff[t];
@@ -104,7 +104,7 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
       for (int t = 0; t < 9; t++) KSTEP(bk + o[t], 1, 1);
   } else
     for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
-      for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], ks, 1);
+      for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 1, 1);
 #undef KSTEP
 #undef ROFF_INIT
   if (nv == 2 && rr == MR) {   /* whole tiles (the common case): the stores inlined per activation */
