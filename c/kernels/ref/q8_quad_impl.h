@@ -13,11 +13,6 @@ static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int
                                        int q0, int q1, int8_t *xq, Q8Interleave4 interleave4) {
   size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
   static const int8_t zrow[1];
-  /* planes of rows under 64 pixels and at most Q8_QUAD_T / 4 pixels (ResNet's 28x28, 14x14, 7x7): one
-     interleave of the whole plane instead of one per row, each of which filled a 64-pixel vector with W */
-  enum { Q8_QUAD_T = 4096 };
-  _Alignas(64) int8_t t[Q8_QUAD_T];
-  int whole = W < 64 && (size_t)H * W * 4 <= Q8_QUAD_T;
   for (int q = q0; q < q1; q++) {
     int8_t *d = xq + (size_t)(q - q0) * plane * 4;
     int live = C - 4 * q < 4 ? C - 4 * q : 4;   /* channels of this quad (<= 0: none) */
@@ -30,15 +25,6 @@ static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int
     uint32_t *d32 = (uint32_t *)(void *)d;   /* the planes are 4-byte aligned (engine scratch) */
     for (size_t i = 0; i < (size_t)ph * Wp; i++) d32[i] = pv;
     const int8_t *r[4];
-    if (live == 4 && whole) {   /* a small plane: its four channels interleaved at once, then placed row by row */
-      const int8_t *c0 = x + (size_t)(4 * q) * H * W;
-      interleave4(c0, c0 + (size_t)H * W, c0 + 2 * (size_t)H * W, c0 + 3 * (size_t)H * W, H * W, xr, t);
-      for (int ih = 0; ih < H; ih++) {
-        uint32_t *row = d32 + ((size_t)ph + ih) * Wp;
-        for (int i = 0; i < pw; i++) row[i] = pv, row[pw + W + i] = pv;
-        memcpy(row + pw, t + (size_t)4 * W * ih, (size_t)4 * W);
-      }
-    } else
     for (int ih = 0; ih < H; ih++) {
       uint32_t *row = d32 + ((size_t)ph + ih) * Wp;
       for (int i = 0; i < pw; i++) row[i] = pv, row[pw + W + i] = pv;
