@@ -17,22 +17,9 @@
    order as one call, and gives the same result (but for the sign of a zero sum). */
 typedef void (*f32_gemm_fn)(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias,
                             int act, int acc);
-/* the same tile, in place: rows [0, m) and columns [0, n) of C only (m <= MR, n <= NR; the other rows and
-   columns of C are neither read nor written), B read in place as b[kk*ldb + j] for j < n (never past
-   column n). Every element it writes is the value gemm computes for it (the same sum in the same order),
-   bit for bit. Lets the driver feed a 1x1 stride-1 convolution's activations to the kernel without
-   copying them, and compute the edge tiles without a temporary. Optional (NULL: the driver packs). */
-typedef void (*f32_gemm_ex_fn)(size_t k, const float *a, const float *b, size_t ldb, float *c, size_t ldc, int m, int n,
-                               const float *bias, int act, int acc);
-/* an implicit convolution's tile (gemm_ex over taps, the sum kept in registers): rows [0, m) and columns
-   [0, n) of C = act(sum over taps t < nt of A_t·B_t + bias), where A_t is the panel's rows [t*k, (t+1)*k)
-   (a + t*k*MR on) and B_t is read in place as b[boff[t] + kk*ldb + j] for j < n; every element is one sum
-   over t, then kk, in increasing order (as nt chunked gemm_ex calls, bit for bit), then + bias, then the
-   activation. Optional (NULL: convolutions go through im2col). */
-typedef void (*f32_gemm_taps_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, const float *b, size_t ldb,
-                                 float *c, size_t ldc, int m, int n, const float *bias, int act);
-/* the tile of gemm_ex and gemm_taps with A read where it lies, packed or in place: C rows [0, m), columns
-   [0, n) = act(sum + bias), the sum over kk < k, then taps t < nt (in that order), of
+/* a tile of gemm on rows [0, m) and columns [0, n) only (C's other rows and columns neither read nor
+   written), A read where it lies, packed or in place, B in place (an activation, or padded planes): C rows
+   [0, m), columns [0, n) = act(sum + bias), the sum over kk < k, then taps t < nt (in that order), of
    a[r*lda + (kk*nt + t)*ks] * b[kk*ldb + boff[t] + j], started from C's value when acc is nonzero; each
    element one sum in that order (fused multiply-adds), then + bias, then the activation. Two layouts:
    - in place (lda = K, ks = 1): the op's weights as the model file holds them, (O, C, kh, kw) row-major:
@@ -52,13 +39,13 @@ typedef struct {
   int mr, nr;             /* tile: rows (output channels) x columns (pixels x images) */
   f32_gemm_fn gemm;
   f32_pack_a_fn pack_a;
-  f32_gemm_ex_fn gemm_ex; /* NULL if the kernel has none */
-  f32_gemm_taps_fn gemm_taps; /* NULL if the kernel has none */
-  int tail;               /* 1: gemm_ex and gemm_taps read a panel of m < mr rows as k x f32_tail_rows(m, mr) (its
+  int tail;               /* 1: gemm_u reads a panel of m < mr rows as k x f32_tail_rows(m, mr) (its
                              rows, rounded up to 4: the packed weights keep no rows of padding), as
                              f32_pack_a_tail packs the last panel (pack_a must be f32_pack_a_panels); 0: mr */
-  f32_gemm_u_fn gemm_u;   /* non-NULL: every conv and LINEAR goes through it (gemm, gemm_ex and gemm_taps are then
-                             NULL): implicit convolutions read the weights in place, the others packed by pack_a */
+  f32_gemm_u_fn gemm_u;   /* NULL: the kernel has gemm only (im2col, full tiles; edges through a temporary);
+                             else every conv and LINEAR goes through it (gemm is then NULL): 1x1 convolutions
+                             read their activations in place, the others as implicit convolutions (no im2col)
+                             with their weights in place, the 1x1s' and LINEAR's packed by pack_a */
 } F32GemmDesc;
 
 /* the rows a panel of m <= mr rows is packed with under F32GemmDesc.tail: m rounded up to 4, at most mr */

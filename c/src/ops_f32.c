@@ -4,7 +4,7 @@
  * by its own packer) times an im2col matrix packed in panels of NR columns, where the columns are
  * the output pixels of all images of the batch (K x BS*OH*OW), so the images share one GEMM. A
  * convolution with one input channel per group (depthwise) is a direct kernel. LINEAR is a 1x1
- * convolution on a 1x1 image. A stride-1 convolution is an implicit one where the kernel has gemm_ex
+ * convolution on a 1x1 image. A stride-1 convolution is an implicit one where the kernel has gemm_u
  * (conv_implicit): the GEMM reads its B tiles as shifted windows of a zero-padded copy of the input,
  * no im2col. Every output element is computed by one thread with one sum in a
  * fixed order, so the results depend neither on the thread count nor on the batch size. */
@@ -47,31 +47,30 @@ static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
   return th * T;
 }
 
-/* a 1x1 stride-1 unpadded convolution whose kernel has gemm_ex: its K x N matrix is the input itself
+/* a 1x1 stride-1 unpadded convolution whose kernel has gemm_u: its K x N matrix is the input itself
    (row kk of image i: channel c0 + kk's plane), so the kernel reads it in place at row stride H*W,
    in tiles of NR columns within one image (the last tile of each image narrower) */
 static int conv_direct(const Engine *e, const OpState *s) {
-  return (e->kf->gemm->gemm_ex || e->kf->gemm->gemm_u) && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0 &&
+  return e->kf->gemm->gemm_u && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0 &&
          (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr;
 }
 
 /* a convolution of stride 1, or a strided one of more than one tap (not depthwise, not one conv_direct
-   reads in place), whose kernel has gemm_taps: an implicit convolution (conv_taps), no im2col. Stride 1:
+   reads in place), whose kernel has gemm_u: an implicit convolution (conv_taps), no im2col. Stride 1:
    the input's planes are copied once, zero padded, with
    rows of Wp = max(W + pw, OW) (a row's right padding is the next row's left: a window past a row's end
    reads the next row's left padding), so that output (oh, ow) at "flat" column f = oh*Wp + ow reads
    padded pixel f + ky*dh*Wp + kx*dw at tap (ky, kx): per tap, a cg x NR tile of B is the padded input
-   read in place, row stride one plane. The weights are packed with K ordered (tap, channel) (f32_pack_a_taps:
-   the kernel's packer must be f32_pack_a_panels, whose layout that is); a tile is
-   one gemm_taps call, its columns with ow >= OW computed and dropped. Strided:
+   read in place, row stride one plane. The weights are read in place, K in the file's (channel, tap)
+   order (a padded 1x1's packed); a tile is one gemm_u call, its columns with ow >= OW computed and
+   dropped. Strided:
    the same on phase planes (taps_geo). The rule depends on the shape only (never on batch or threads:
    results do not change with them). Measured on ResNet18/50 (one thread, Sapphire Rapids), faster than
    im2col on every stride-1 3x3 layer: 56x56 maps 1.3x, 28x28 1.2x, 14x14 1.1x, 7x7 1.1x (the last two
    waste as many columns as im2col's tiles do); the 7x7 stride-2 stem 1.3x, 3x3 stride-2 layers 1.02-1.14x;
    but a 1x1 stride-2 one 0.7x (its phase planes copy 4x the input it reads): im2col. */
 static int conv_implicit(const Engine *e, const OpState *s) {
-  const F32GemmDesc *d = e->kf->gemm;
-  return (d->gemm_u || (d->gemm_taps && d->pack_a == f32_pack_a_panels)) && !s->linear && !s->depthwise &&
+  return e->kf->gemm->gemm_u && !s->linear && !s->depthwise &&
          ((s->sh == 1 && s->sw == 1) || s->kh * s->kw > 1) && !conv_direct(e, s) && s->OH > 0 && s->OW > 0;
 }
 
@@ -136,8 +135,8 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
     const float *wg = j->w + g * M * K;
     float *ap = j->s->apack + g * j->s->a_group + r0 * K;   /* r0 / mr whole panels before it */
-    if (j->s->taps || j->d->tail) /* K in (tap, channel) order (conv_implicit); a last panel of its own rows */
-      f32_pack_a_tail(wg + r0 * K, rows, K, j->s->taps ? (size_t)j->s->kh * j->s->kw : 1, j->d->mr, j->d->tail, ap);
+    if (j->d->tail) /* a last panel of its own rows */
+      f32_pack_a_tail(wg + r0 * K, rows, K, 1, j->d->mr, j->d->tail, ap);
     else
       j->d->pack_a(wg + r0 * K, rows, K, j->d->mr, ap);
     model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));
@@ -175,7 +174,7 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), PB;
   const float *w = wp->data, *b = bp ? bp->data : NULL;
   s->taps = conv_implicit(e, s);
-  if (d->gemm_u && s->taps && s->kh * s->kw > 1) {   /* (a 1x1 one, padded, is packed: the kernel's GEMM loop) */
+  if (s->taps && s->kh * s->kw > 1) {   /* (a 1x1 one, padded, is packed: the kernel's GEMM loop) */
     if (build_inplace(e, s, w)) return -1;
   } else {
     s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, d->mr, d->tail);
@@ -215,7 +214,7 @@ typedef struct {  /* one K chunk of one group's GEMM */
   int g, n, c0;   /* the group, the images, the group's first input channel */
   size_t k0, kc;  /* rows [k0, k0 + kc) of the K x N matrix */
   uint32_t act;   /* the op's activation (the last chunk applies it, and the bias) */
-  const float *in; /* direct: the input, read in place by the kernel's gemm_ex (no packing); else NULL */
+  const float *in; /* direct: the input, read in place by the kernel's gemm_u (no packing); else NULL */
 } Chunk;
 
 /* im2col rows [k0, k0 + kc) of the tile from column j0 on that is not one copy per row: the tile in
@@ -295,8 +294,9 @@ static const ptrdiff_t g_off0[1];
 
 /* C (+)= the chunk's A·B for row panel p x column tile t (b: its packed chunk, or in direct mode the
    input in place); the first chunk starts the sum, the last adds the bias and applies the activation.
-   A tile over the edge (rows >= M, columns >= N) goes through the kernel's gemm_ex when it has one; one
-   across two images (or any edge tile without gemm_ex) through tmp, and between chunks its sum lives in C. */
+   A tile within one image goes straight to C through the kernel's gemm_u when it has one (edge tiles
+   computing only their rows and columns); one across two images (or any edge tile without gemm_u)
+   through tmp, and between chunks its sum lives in C. */
 static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p, size_t t, const float *b) {
   size_t OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, K = (size_t)s->K, img = (size_t)s->O * OHW;
   const F32GemmDesc *d = e->kf->gemm;
@@ -319,15 +319,8 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
       d->gemm_u(ck->kc, 1, g_off0, a, 1, astride, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
       return;
     }
-    if (rows == MR && cols == NR) {
-      if (ldb == NR)
-        d->gemm(ck->kc, a, b, c, OHW, bias, act, acc);
-      else
-        d->gemm_ex(ck->kc, a, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
-      return;
-    }
-    if (d->gemm_ex) {
-      d->gemm_ex(ck->kc, a, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
+    if (rows == MR && cols == NR) {   /* (without gemm_u, B is always packed: ldb NR) */
+      d->gemm(ck->kc, a, b, c, OHW, bias, act, acc);
       return;
     }
   }
@@ -338,8 +331,6 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
   }
   if (d->gemm_u)
     d->gemm_u(ck->kc, 1, g_off0, a, 1, astride, b, ldb, tmp, NR, (int)rows, (int)cols, bias, act, acc);
-  else if (d->tail && rows < MR)   /* a partial panel of the tail layout: only gemm_ex reads it */
-    d->gemm_ex(ck->kc, a, b, ldb, tmp, NR, (int)rows, (int)cols, bias, act, acc);
   else
     d->gemm(ck->kc, a, b, tmp, NR, bias, act, acc);
   for (size_t j = 0; j < cols; j++) {
@@ -486,7 +477,7 @@ static void taps_pad(void *arg, long q0, long q1) {
   }
 }
 
-/* output tile (row panel p, column tile t of group g): the sum over taps (gemm_taps) with the bias and
+/* output tile (row panel p, column tile t of group g): the sum over taps (gemm_u) with the bias and
    the activation, in place when the tile lies within one output row, else into an aligned temporary
    (ldc NR) whose valid columns (ow < OW) are copied out in runs of consecutive outputs */
 static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
@@ -505,10 +496,9 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   int inrow = f0 % Wp + cols <= (size_t)s->OW;
   float *c = inrow ? o + f0 / Wp * s->OW + f0 % Wp : tmp;
   size_t ldc = inrow ? OHW : NR;
-  if (d->gemm_u)   /* the weights in place (K in the file's (channel, tap) order), or a 1x1's packed */
-    d->gemm_u(cg, nt, s->boff, a, s->wu ? K : 1, s->wu ? 1 : (size_t)f32_tail_rows((int)rows, (int)MR), x, plane, c, ldc, (int)rows, (int)cols, bias, (int)j->act, 0);
-  else
-    d->gemm_taps(cg, nt, s->boff, a, x, plane, c, ldc, (int)rows, (int)cols, bias, (int)j->act);
+  /* the weights in place (K in the file's (channel, tap) order), or a padded 1x1's packed */
+  d->gemm_u(cg, nt, s->boff, a, s->wu ? K : 1, s->wu ? 1 : (size_t)f32_tail_rows((int)rows, (int)MR), x, plane, c, ldc,
+            (int)rows, (int)cols, bias, (int)j->act, 0);
   for (size_t f = f0; f < f0 + cols && !inrow;) {
     size_t oh = f / Wp, ow = f % Wp;
     if (ow >= (size_t)s->OW) { /* padding columns: to the next row */

@@ -28,92 +28,6 @@ static void gemm_chunked(const F32GemmDesc *d, size_t k, const float *a, const f
   free(c2);
 }
 
-/* d->gemm_ex on rows [0, m) and columns [0, n) of the tile c that d->gemm computed from a and the packed b:
-   B read in place at row stride ldb > n (NaN in the gap: a column past n that were used would show), in
-   one call and in three K chunks (acc), must give c's values bit for bit and leave the rest of C alone */
-static void test_gemm_ex(const F32GemmDesc *d, size_t k, const float *w, const float *a, const float *b, const float *c,
-                         size_t ldc, const float *bias, int act, int m, int n) {
-  int MR = d->mr, NR = d->nr;
-  size_t ldb = (size_t)n + 7, ldc2 = (size_t)NR + 5, as = d->tail ? (size_t)f32_tail_rows(m, MR) : (size_t)MR;
-  float *b2 = malloc(k * ldb * sizeof(float)), *c2 = malloc(MR * ldc2 * sizeof(float)), zero[F32_MAX_MR] = {0};
-  float *at = malloc(k * MR * sizeof(float));
-  if (d->tail) {   /* the panel of m rows as the engine packs it (its own rows), over NaN: no other float is read */
-    for (size_t i = 0; i < k * (size_t)MR; i++) at[i] = NAN;
-    f32_pack_a_tail(w, (size_t)m, k, 1, MR, 1, at);
-    a = at;
-  }
-  for (size_t kk = 0; kk < k; kk++)
-    for (size_t j = 0; j < ldb; j++) b2[kk * ldb + j] = j < (size_t)n ? b[kk * NR + j] : NAN;
-  for (int chunked = 0; chunked < 2; chunked++) {
-    for (size_t i = 0; i < MR * ldc2; i++) c2[i] = 12345.0f;
-    if (!chunked)
-      d->gemm_ex(k, a, b2, ldb, c2, ldc2, m, n, bias, act, 0);
-    else {
-      size_t k1 = k / 3, k2 = k1 + (k - k1) / 2;
-      d->gemm_ex(k1, a, b2, ldb, c2, ldc2, m, n, zero, ACT_NONE, 0);
-      d->gemm_ex(k2 - k1, a + k1 * as, b2 + k1 * ldb, ldb, c2, ldc2, m, n, zero, ACT_NONE, 1);
-      d->gemm_ex(k - k2, a + k2 * as, b2 + k2 * ldb, ldb, c2, ldc2, m, n, bias, act, 1);
-    }
-    for (int i = 0; i < MR; i++)
-      for (size_t j = 0; j < ldc2; j++) {
-        float x = (i < m && j < (size_t)n) ? c[i * ldc + j] : 12345.0f, y = c2[i * ldc2 + j];
-        CHECK(x == y || (x != x && y != y), "%s gemm_ex k=%zu m=%d n=%d act=%d chunked=%d: c[%d][%zu] = %.9g, gemm %.9g", d->name,
-              k, m, n, act, chunked, i, j, y, x);
-      }
-  }
-  free(b2), free(c2), free(at);
-}
-
-/* d->gemm_taps (an implicit convolution's tile): nt taps of k rows each, tap t's B read in place at
-   b + boff[t] (offsets that overlap, rows at stride ldb, NaN past column n), must equal nt gemm_ex calls
-   chained by acc (the first from 0, the last with bias and act) bit for bit, and leave the rest of C alone */
-static void test_gemm_taps(const F32GemmDesc *d, uint64_t *r) {
-  size_t ks[] = {1, 2, 5, 16, 17, 64, 129}, nts[] = {1, 2, 3, 9, 25};
-  int MR = d->mr, NR = d->nr, calls = 0;
-  for (size_t ik = 0; ik < sizeof ks / sizeof *ks; ik++)
-    for (size_t it = 0; it < sizeof nts / sizeof *nts; it++) {
-      size_t k = ks[ik], nt = nts[it], K = k * nt, ldb = (size_t)NR + 11, ldc = (size_t)NR + 5;
-      int act = (int)((ik + it) % ACT_COUNT), m = 1 + (int)((ik * 5 + it) % (size_t)MR);
-      int n = (int)((ik * 7 + it * 3) % (size_t)NR) + 1;
-      if (it == 1) n = NR, m = MR;   /* a whole tile */
-      ptrdiff_t boff[25];
-      for (size_t t = 0; t < nt; t++) boff[t] = (ptrdiff_t)((t * 13) % 7 + (t / 3) * ldb);   /* shifts and rows */
-      size_t blen = (k + nt) * ldb + 16;
-      float *w = malloc(K * MR * sizeof(float)), *a = malloc(K * MR * sizeof(float)), *b = malloc(blen * sizeof(float));
-      float *c = malloc(MR * ldc * sizeof(float)), *c2 = malloc(MR * ldc * sizeof(float)), bias[F32_MAX_MR], zero[F32_MAX_MR] = {0};
-      rng_fill(r, w, K * MR, -1, 1), rng_fill(r, b, blen, -1, 1), rng_fill(r, bias, (size_t)MR, -2, 2);
-      /* what a tap may read: its columns [0, n) of k rows from its offset; the rest NaN (a column past n that
-         were read would show) */
-      unsigned char *used = calloc(blen, 1);
-      for (size_t t = 0; t < nt; t++)
-        for (size_t kk = 0; kk < k; kk++)
-          for (int j = 0; j < n; j++) used[(size_t)boff[t] + kk * ldb + (size_t)j] = 1;
-      for (size_t i = 0; i < blen; i++)
-        if (!used[i]) b[i] = NAN;
-      size_t as = d->tail ? (size_t)f32_tail_rows(m, MR) : (size_t)MR;   /* the rows of the panel as packed */
-      if (d->tail) {   /* m rows as the engine packs them (over NaN: no other float is read) */
-        for (size_t i = 0; i < K * (size_t)MR; i++) a[i] = NAN;
-        f32_pack_a_tail(w, (size_t)m, K, 1, MR, 1, a);
-      } else
-        d->pack_a(w, (size_t)MR, K, MR, a);
-      for (size_t i = 0; i < MR * ldc; i++) c[i] = c2[i] = 12345.0f;
-      d->gemm_taps(k, nt, boff, a, b, ldb, c, ldc, m, n, bias, act);
-      for (size_t t = 0; t < nt; t++)
-        d->gemm_ex(k, a + t * k * as, b + boff[t], ldb, c2, ldc, m, n, t + 1 == nt ? bias : zero, t + 1 == nt ? act : ACT_NONE,
-                   t > 0);
-      for (int i = 0; i < MR; i++)
-        for (size_t j = 0; j < ldc; j++) {
-          float x = c2[i * ldc + j], y = c[i * ldc + j];
-          int inside = i < m && j < (size_t)n;
-          CHECK((x == y || (x != x && y != y)) && (inside || y == 12345.0f) && (!inside || y == y),
-                "%s gemm_taps k=%zu nt=%zu m=%d n=%d act=%d: c[%d][%zu] = %.9g, gemm_ex %.9g", d->name, k, nt, m, n, act, i, j, y, x);
-        }
-      calls++;
-      free(w), free(a), free(b), free(c), free(c2), free(used);
-    }
-  CHECK(calls > 0, "%s: no gemm_taps case ran", d->name);
-}
-
 /* the GEMM of descriptor d on M <= mr rows of row-major weights packed by d->pack_a */
 static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
   size_t ks[] = {1, 2, 3, 5, 7, 15, 16, 17, 31, 64, 97, 255, 256, 257, 1021, 4608};
@@ -129,9 +43,6 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
       for (size_t i = 0; i < MR * ldc; i++) c[i] = 12345.0f; /* the gap columns must stay */
       d->gemm(k, a, b, c, ldc, bias, act, 0);
       gemm_chunked(d, k, a, b, c, ldc, bias, act);
-      if (d->gemm_ex)
-        for (int n = 1; n <= NR; n += (n < 3 || n > NR - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 5)
-          test_gemm_ex(d, k, w, a, b, c, ldc, bias, act, 1 + (int)((n + t + (size_t)act) % (size_t)MR), n);
       for (int i = 0; i < MR; i++)
         for (size_t j = 0; j < ldc; j++) {
           if (j >= (size_t)NR) {
@@ -343,14 +254,13 @@ int main(void) {
     const F32Kernels *kt = f32_kernels_for(dispatch_isa(i));
     tested++;
     if (kt->gemm->gemm) test_gemm(kt->gemm, &r);
-    if (kt->gemm->gemm_taps) test_gemm_taps(kt->gemm, &r);
     if (kt->gemm->gemm_u) test_gemm_u(kt->gemm, &r);
     test_pack_rows(kt->gemm, &r);
     test_dw(kt->dw, ref->dw, &r);
     test_act(kt, &r);
     test_add(kt, &r);
     printf("test_f32_kernels: %s: %s%s, %s, act, add\n", kt->isa, kt->gemm->name,
-           kt->gemm->gemm_taps ? " (+ gemm_taps)" : kt->gemm->gemm_u ? " (gemm_u: in place and packed)" : "",
+           kt->gemm->gemm_u ? " (gemm_u: in place and packed)" : "",
            kt->dw->name);
   }
   test_pack_taps(&r);

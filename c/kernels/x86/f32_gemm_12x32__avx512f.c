@@ -19,11 +19,10 @@
 enum { MR = 12, NR = 32 };
 enum { PF_K = 64 };   /* the prefetch distance in k steps */
 
-/* the rows' offsets for gemm_u's prefetch (rows >= rr: row 0's), PF_K steps on */
-static inline int roff_init(size_t *roff, int rr, size_t lda, size_t ks) {
+/* the rows' offsets for gemm_u's prefetch of weights in place (rows >= rr: row 0's), PF_K steps on */
+static inline void roff_init(size_t *roff, int rr, size_t lda) {
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) roff[r] = (size_t)(r < rr ? r : 0) * lda + PF_K * ks;
-  return 0;
+  for (int r = 0; r < MR; r++) roff[r] = (size_t)(r < rr ? r : 0) * lda + PF_K;
 }
 
 /* row r < m of a tile: act(x + bias) on the columns of masks k0 (0..15) and k1 (16..31), by 8-wide quarters
@@ -76,7 +75,6 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
   const float *ap[4] = {a, a + 3 * lda, rr > 4 ? a + 6 * lda : a, rr > 8 ? a + 9 * lda : a};
   size_t roff[MR];   /* in place, the rows' offsets for the prefetch: one row per k step, PF_K steps on, in turn */
   int ri = 0;
-#define ROFF_INIT() roff_init(roff, rr, lda, ks)
 #define KSTEP(BT, KS, ROT)                                                            \
   do {                                                                                \
     __m512 b0 = _mm512_maskz_loadu_ps(k0, BT), b1 = nv == 2 ? _mm512_maskz_loadu_ps(k1, (BT) + 16) : b0; \
@@ -92,21 +90,23 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
       _mm_prefetch((const char *)(ap[0] + PF_K * rr), _MM_HINT_T0);                   \
     _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) ap[i] += (KS);                \
   } while (0)
-  /* the common cases with a constant step (a variable one costs the loop its addressing) */
-  if (ks != 1)   /* a GEMM on packed panels (nt 1, ks rr: whole, or f32_tail_rows) */
+  /* each case with a constant step (a variable one costs the loop its addressing) */
+  if (ks != 1) {   /* a GEMM on packed panels (nt 1, ks rr: whole, or f32_tail_rows) */
     for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb) KSTEP(bk, rr, 0);
-  else if (ROFF_INIT(), nt == 9 && nv == 2 && rr == MR) {   /* in place: 3x3 taps, whole tiles, unrolled */
-    ptrdiff_t o[9];
+  } else {   /* in place */
+    roff_init(roff, rr, lda);
+    if (nt == 9 && nv == 2 && rr == MR) {   /* 3x3 taps, whole tiles: unrolled, their offsets loaded once */
+      ptrdiff_t o[9];
 #pragma GCC unroll 9
-    for (int t = 0; t < 9; t++) o[t] = boff[t];
-    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
+      for (int t = 0; t < 9; t++) o[t] = boff[t];
+      for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
 #pragma GCC unroll 9
-      for (int t = 0; t < 9; t++) KSTEP(bk + o[t], 1, 1);
-  } else
-    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
-      for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 1, 1);
+        for (int t = 0; t < 9; t++) KSTEP(bk + o[t], 1, 1);
+    } else
+      for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
+        for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 1, 1);
+  }
 #undef KSTEP
-#undef ROFF_INIT
   if (nv == 2 && rr == MR) {   /* whole tiles (the common case): the stores inlined per activation */
 #define STORE_ALL(A)                                                                                  \
   _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) if (r < m)                                    \
@@ -145,5 +145,5 @@ static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, s
 #undef NV
 }
 
-const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, NULL, f32_pack_a_panels, NULL, NULL,
-                                                  1, gemm_u};
+const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, NULL, f32_pack_a_panels, 1,
+                                                  gemm_u};

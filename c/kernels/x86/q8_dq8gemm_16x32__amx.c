@@ -43,12 +43,11 @@ static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int1
     q8_dq8v_pack_w(M, G, gs, w, wz, A);
     return;
   }
-  /* each row's group as one zero-masked 64-byte load: stored whole (gsp bytes), its sum by vpsadbw of
-     u8(w ^ 0x80) over all 64 lanes, less 128 x 64 (the zeroed lanes count 128 each); a scalar byte
-     loop here was most of ResNet18 dq8's start-up packing */
+  /* each row's group as one zero-masked 64-byte load, stored whole (gsp bytes); its sum by
+     q8_sum_i8__avx512 (vpsadbw: a scalar byte loop here was most of ResNet18 dq8's start-up packing) */
   size_t gsp = gsp_of(gs), K = (size_t)G * gs, blocks = (size_t)(M + MR - 1) / MR;
   const __mmask64 mg = gs >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << gs) - 1), mp = gsp >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << gsp) - 1);
-  const __m512i flip = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
+  const __m512i zero = _mm512_setzero_si512();
   for (size_t b = 0; b < blocks; b++) {
     int8_t *a = (int8_t *)A + b * block_bytes(G, gs);
     int32_t *cw = (int32_t *)(void *)(a + (size_t)G * MR * gsp);
@@ -60,7 +59,7 @@ static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int1
         __m512i v = zero;
         if (o < (size_t)M) {
           v = _mm512_maskz_loadu_epi8(mg, w + o * K + (size_t)g * gs);
-          sum = (int32_t)_mm512_reduce_add_epi64(_mm512_sad_epu8(_mm512_xor_si512(v, flip), zero)) - 128 * 64;
+          sum = q8_sum_i8__avx512(w + o * K + (size_t)g * gs, (size_t)gs);
           z = wz ? wz[o * (size_t)G + (size_t)g] : 0;
         }
         _mm512_mask_storeu_epi8(dst, mp, v);
