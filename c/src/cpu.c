@@ -41,7 +41,7 @@ const CpuInfo *cpu_info(void) {
   __builtin_cpu_init(); /* libgcc checks OSXSAVE/XCR0, i.e. that the OS saves YMM/ZMM state */
   c.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   c.avx512f = c.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-              __builtin_cpu_supports("avx512vl");
+              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
   c.avx512vnni = c.avx512f && __builtin_cpu_supports("avx512vnni");
   unsigned a, b, cx, d;
   c.avxvnni = c.avx2 && __get_cpuid_count(7, 1, &a, &b, &cx, &d) && (a & (1u << 4));

@@ -5,7 +5,7 @@
 
 typedef struct {
   int avx2;        /* AVX2 + FMA (x86-64) */
-  int avx512f;     /* AVX-512 F + BW + VL */
+  int avx512f;     /* AVX-512 F + BW + DQ + VL */
   int avx512vnni;  /* AVX-512 VNNI (vpdpbusd on zmm) */
   int avxvnni;     /* AVX-VNNI (vpdpbusd on ymm, VEX) */
   int amx_int8;    /* AMX-TILE + AMX-INT8 (+ AVX-512 VBMI, which every AMX CPU has), and Linux granted the tile data (arch_prctl) */

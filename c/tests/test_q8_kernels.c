@@ -322,7 +322,8 @@ static void test_dq8_conv_quant(int C, int H, int W, int kh, int kw, int sh, int
    The oracle is what the engine ran before the direct kernels: q8_im2col_f32 (pads 0.0f), then each
    dq8 GEMM descriptor's dq8_quant and dq8_gemm (all of them must agree), bit for bit. Values: mode 0
    random, 1 halves and small integers (ties, all-zero windows), 2 tiny (1e-39: subnormal scales),
-   3 huge (1e37: scales near overflow), 4 random with whole zero rows. */
+   3 huge (1e37: scales near overflow), 4 random with whole zero rows, 5 ties (below), 6 a ReLU6's
+   outputs (none negative). */
 static void test_dq8dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int G,
                        int asym, int act, int with_bias, int mult, int mode) {
   int OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
@@ -341,6 +342,8 @@ static void test_dq8dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int
        7k + 3.5, so that v / s = k + 0.5 exactly, while v * fl(1/7) misses it for 84 of the 127 k (a
        kernel that rounds v * (1/s) without the tie check gets some of them wrong) */
     if (mode == 5) x[i] = i % 2 ? (asym ? 1785.0f : 889.0f) : 7.0f * (float)rint_in(0, 126) + 3.5f;
+    /* a ReLU6's outputs: none negative (the asymmetric kernels' shortcut), zeros and 6s among them */
+    if (mode == 6) x[i] = fminf(fmaxf(r * 2.5f + 1.5f, 0.0f), 6.0f);
   }
   for (int o = 0; o < mult; o++) {
     bias[o] = rfloat(2.0f);
@@ -668,9 +671,9 @@ int main(void) {
           for (int k = 3; k <= 5; k += 2, c++) {
             int H = 1 + (W * 7 + st + pd) % 9, G = k == 3 ? (c % 3 == 0 ? 9 : c % 3 == 1 ? 3 : 1) : (c % 2 ? 5 : 1);
             if (st == 3 && c % 3) continue;
-            test_dq8dw(H, W, k, k, st, st, pd, pd, 1, 1, G, c % 2, c % ACT_COUNT, c % 4 != 1, 1 + c % 2, c % 6);
+            test_dq8dw(H, W, k, k, st, st, pd, pd, 1, 1, G, c % 2, c % ACT_COUNT, c % 4 != 1, 1 + c % 2, c % 7);
           }
-    for (int mode = 0; mode < 6; mode++) {
+    for (int mode = 0; mode < 7; mode++) {
       test_dq8dw(112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, mode % 2, ACT_RELU6, 1, 1, mode);
       test_dq8dw(57, 113, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 - mode % 2, ACT_RELU6, 1, 1, mode);
       test_dq8dw(9, 17, 3, 3, 1, 1, 2, 2, 2, 2, 3, mode % 2, ACT_NONE, 0, 2, mode);      /* dilation 2 */
