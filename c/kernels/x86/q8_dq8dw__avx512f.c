@@ -213,9 +213,14 @@ static __attribute__((noinline)) void plane(const float *x, const float *wf, con
 /* the 3x3 window of one group (K = gs = 9; any padding, dilation), NR output rows at a time, each stage
    of their computation side by side: one vector's chain of operations alone would wait on itself. The
    taps unrolled, the chains of maxima and sums split in 3 (exact in any order: maxima, and integer sums
-   below 2^24); a row of the window outside the input loads with an empty mask (zeros, nothing read). */
+   below 2^24); a row of the window outside the input reads zrow (zeros), so the taps
+   keep the column masks (no per-row mask: ~4%). */
 #define NR 2
-typedef struct { const float *row[3]; __mmask16 rm[3]; } Rows9;
+typedef struct { const float *row[3]; } Rows9;
+/* the row a window row outside the input reads: zeros (bss, never written), ZPAD floats either side
+   of any row of at most ZROW floats; plane9 takes rows of at most that */
+enum { ZROW = 2048, ZPAD = 64 };
+static float zrow[ZROW + 2 * ZPAD];
 typedef struct { long at[3]; __mmask16 m0[3], m1[3]; } Cols9;
 
 static inline __attribute__((always_inline)) void taps9(const Rows9 *R, const Cols9 *C, const int sw, __m512 *v) {
@@ -225,8 +230,8 @@ static inline __attribute__((always_inline)) void taps9(const Rows9 *R, const Co
 #pragma GCC unroll 3
     for (int kx = 0; kx < 3; kx++) {
       const float *p = R->row[ky] + C->at[kx];
-      __m512 lo = _mm512_maskz_loadu_ps(C->m0[kx] & R->rm[ky], p);
-      v[ky * 3 + kx] = sw == 1 ? lo : _mm512_permutex2var_ps(lo, even, _mm512_maskz_loadu_ps(C->m1[kx] & R->rm[ky], p + 16));
+      __m512 lo = _mm512_maskz_loadu_ps(C->m0[kx], p);
+      v[ky * 3 + kx] = sw == 1 ? lo : _mm512_permutex2var_ps(lo, even, _mm512_maskz_loadu_ps(C->m1[kx], p + 16));
     }
 }
 
@@ -253,8 +258,8 @@ static __attribute__((noinline)) void plane9(const float *x, const float *wf, fl
       for (int j = 0; j < NR; j++) {
         int oyj = oy + j < OH ? oy + j : oy;   /* past the last row: computed again, not stored */
         for (int ky = 0; ky < 3; ky++) {
-          int iy = oyj * sh - ph + ky * dh, in = (unsigned)iy < (unsigned)H;
-          R[j].row[ky] = x + (size_t)(in ? iy : 0) * s->W, R[j].rm[ky] = in ? 0xFFFF : 0;
+          int iy = oyj * sh - ph + ky * dh;
+          R[j].row[ky] = (unsigned)iy < (unsigned)H ? x + (size_t)iy * s->W : zrow + ZPAD;
         }
         taps9(&R[j], &C, sw, v[j]);
       }
@@ -281,8 +286,9 @@ static __attribute__((noinline)) void plane9(const float *x, const float *wf, fl
       for (int j = 0; j < NR; j++) ok[j] &= quant(v[j], 9, wf, rc[j], &is[j]);
       for (int j = 0; j < NR && oy + j < OH; j++) {
         if (ok[j] != 0xFFFF) is[j] = redo9(&R[j], &C, sw, wf, asym, &sx[j]);
-        finish(_mm512_add_ps(_mm512_setzero_ps(), _mm512_mul_ps(_mm512_mul_ps(wsv, sx[j]), is[j])), bias, act,
-               y + (size_t)(oy + j) * OW + ox0, out);
+        __m512 acc = _mm512_add_ps(_mm512_setzero_ps(), _mm512_mul_ps(_mm512_mul_ps(wsv, sx[j]), is[j]));
+        if (bias) acc = _mm512_add_ps(_mm512_set1_ps(*bias), acc);   /* finish's, inlined: ~5% here */
+        _mm512_mask_storeu_ps(y + (size_t)(oy + j) * OW + ox0, out, act16_avx512(acc, act));
       }
     }
   }
@@ -297,7 +303,7 @@ static void dq8dw(const float *x, const int8_t *w, const float *ws, const int8_t
   }
   float wf[Q8_DQ8DW_MAXK];   /* w - zw, exact in float */
   for (int k = 0; k < K; k++) wf[k] = (float)((int32_t)w[k] - (wz ? wz[k / s->gs] : 0));
-  if (s->G == 1 && s->kh == 3 && s->kw == 3)   /* MobileNet's 3x3 windows */
+  if (s->G == 1 && s->kh == 3 && s->kw == 3 && s->W <= ZROW)   /* MobileNet's 3x3 windows */
     plane9(x, wf, ws[0], bias, y, s, wz != NULL, s->sw);
   else plane(x, wf, ws, bias, y, s, wz != NULL);
 }
