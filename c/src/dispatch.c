@@ -154,6 +154,14 @@ const Q8Kernels *q8_kernels(uint32_t kind) {
   return kind == KIND_SQ8 ? g_sq8[best()] : g_dq8[best()];
 }
 
+const Q8Kernels *q8_kernels_below(uint32_t kind) {
+  resolve();
+  const Q8Kernels *const *t = kind == KIND_SQ8 ? g_sq8 : g_dq8;
+  for (int b = best(), i = b - 1; i >= 0; i--)
+    if (t[i] != t[b]) return t[i];
+  return NULL;
+}
+
 const Q8DwDesc *q8_dw(void) {
   resolve();
   return g_sq8dw[best()];

@@ -18,6 +18,7 @@ const Q8Dq8DwDesc *q8_dq8dw_for(const char *isa);   /* the dq8 depthwise kernel 
 const Q8EwKernels *q8_ew_for(const char *isa);      /* the sq8 elementwise kernels of that table */
 const F32Kernels *f32_kernels(void);           /* the best for this CPU (or the forced table) */
 const Q8Kernels *q8_kernels(uint32_t kind);
+const Q8Kernels *q8_kernels_below(uint32_t kind);   /* the nearest table below q8_kernels's with other kernels; NULL: none */
 const Q8DwDesc *q8_dw(void);
 const Q8Dq8DwDesc *q8_dq8dw(void);
 const Q8EwKernels *q8_ew(void);

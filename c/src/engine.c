@@ -217,6 +217,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
   e->m = m, e->batch = e->max_n = batch, e->ops = table_of(m->kind), e->kf = f32_kernels(), e->kq = q8_kernels(m->kind);
   e->kdw = q8_dw(), e->kdq8dw = q8_dq8dw(), e->kew = q8_ew();
+  e->kq_below = e->kq && e->kq->min_k ? q8_kernels_below(m->kind) : NULL;
   e->st = calloc(m->n_ops, sizeof *e->st);
   const char *prof = getenv("TINYRUNTIME_PROFILE");
   if (prof && *prof && strcmp(prof, "0") != 0 && !(e->prof_ms = calloc(m->n_ops, sizeof *e->prof_ms))) goto oom;

@@ -30,6 +30,7 @@ typedef struct {
   float *ws, *bf;                  /* dq8: scales (O, G); bias (O) or NULL */
   int dq8dw;                       /* dq8 depthwise by the direct kernel (weights read in place) */
   int dq8cq;                       /* dq8 CONV2D: the descriptor's dq8_conv_quant takes its geometry */
+  const Q8Kernels *kq;             /* int8 GEMM ops: the kernels this op runs (Engine.kq or kq_below) */
   int8_t *aconv;                   /* sq8 implicit convolution (Q8Kernels.sq8_conv): its packed weights, per group */
   size_t aconv_bytes;              /* per group */
 } OpState;
@@ -49,6 +50,7 @@ struct Engine {
   const OpImpl *ops;          /* the kind's table, by op type */
   const F32Kernels *kf;       /* kernels in use */
   const Q8Kernels *kq;
+  const Q8Kernels *kq_below;  /* for ops of K < kq->min_k (kq->min_k > 0), else NULL */
   const Q8DwDesc *kdw;        /* sq8 depthwise convolution */
   const Q8EwKernels *kew;     /* sq8 elementwise kernels */
   const Q8Dq8DwDesc *kdq8dw;  /* dq8 depthwise convolution */

@@ -170,6 +170,9 @@ typedef struct {
      and quantized a group at a time, in L1 */
   q8_dq8_quant_g_fn dq8_quant_g;
   q8_dq8_conv_quant_fn dq8_conv_quant;   /* dq8, optional (NULL: none) */
+  /* dq8: the smallest K for which this descriptor is the one to run (0: any); an op of less K runs the
+     dq8 descriptor of the table below (q8_kernels_below) */
+  int min_k;
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */
