@@ -817,6 +817,14 @@ static void adaptive(void *arg, long q0, long q1) {
   float *y = j->y;
   int is_max = j->op->type == OP_ADAPTIVE_MAXPOOL2D;
   long H = vx->h, W = vx->w, OH = vy->h, OW = vy->w;
+  if (!is_max && OH == 1 && OW == 1)   /* global average: 16 planes side by side, each summed in order
+                                          (the same sums; one plane's chain of adds waited on itself) */
+    for (; q0 + 16 <= q1; q0 += 16) {
+      float acc[16] = {0};
+      for (long i = 0; i < H * W; i++)
+        for (int c = 0; c < 16; c++) acc[c] += x[(size_t)(q0 + c) * H * W + i];
+      for (int c = 0; c < 16; c++) y[q0 + c] = acc[c] / (float)(H * W);
+    }
   for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     const float *xp = x + q * H * W;
     float *yp = y + q * OH * OW;

@@ -248,6 +248,7 @@ int main(void) {
   test_pool(&rng, 1, 2, 6, 5, 3, 2, 3, 1, 1, 1, 1, 1, 0, 1, 5);     /* divisor_override */
   test_pool(&rng, 1, 2, 5, 5, 2, 2, 2, 2, 1, 0, 1, 1, 1, 1, 0);     /* ceil, pad on one side only */
   test_pool(&rng, 2, 5, 7, 7, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0);     /* global average */
+  test_pool(&rng, 2, 37, 7, 7, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0);    /* global average, 16 planes at a time and the rest */
   test_pool(&rng, 3, 5, 7, 7, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0);     /* global max */
   test_pool(&rng, 2, 3, 10, 7, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0);    /* overlapping windows */
   test_pool(&rng, 3, 3, 5, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0);     /* out > in */
