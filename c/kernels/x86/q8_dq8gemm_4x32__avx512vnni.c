@@ -121,22 +121,24 @@ static void quant_cols(int g0, int g1, int gs, int p0, int N, const float *xf, p
 #define RNE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 
 /* u = q + 128 = clamp(rne(v / s) + c1, ulo, 255) of 16 columns of row v as int32, c1 = 128 + z (float,
-   exact: every term is a small integer, or the clamp decides). rne(v / s) without a division where it
-   cannot change the result (a vdivps is ~10x a multiply): with r = 1 / s (rounded) and s in [2^-100,
-   2^100] (so r is a normal float), q0 = v * r is within 2^-23 |v / s| of v / s, and the rounded
-   quotient within 2^-24 |v / s|; |v / s| <= 256 here (s comes from the group's own min / max), so the
-   two differ by less than 2^-14, and when q0 is farther than that from every half-integer, rne(q0) =
-   rne(v / s). *e keeps the largest |q0 - rne(q0)|, for the caller's check. */
+   exact: every term is a small integer, or the clamp decides). fast: rne(v / s) without a division where it
+   cannot change the result (a vdivps is ~10x a multiply): with r within 1.1 * 2^-24 of 1 / s (s in [2^-100,
+   2^100], so r is a normal float), y = v * r is within 2.1 * 2^-24 |v / s| < 2^-14.9 of v / s (|v / s| <=
+   256 here: s comes from the group's own min / max), so when y is farther than 2^-14 from every
+   half-integer, rne(y) = rne(v / s); t = rne(y) = y - reduce(y), and *e keeps the largest |reduce(y)|
+   (vrangeps keeps a NaN, which fails the caller's check). clamp 0: the caller has shown that no u can
+   clip (see quant_group16). */
 static inline __attribute__((always_inline)) __m512i quant16(const float *v, __m512 s, __m512 r, const int fast,
-                                                             __m512 c1f, __m512 ulo, __m512 *e) {
+                                                             const int clamp, __m512 c1f, __m512 ulo, __m512 *e) {
   const __m512 x = _mm512_loadu_ps(v), c255 = _mm512_set1_ps(255.0f);
   __m512 t;
   if (fast) {
-    __m512 q0 = _mm512_mul_ps(x, r);
-    t = _mm512_roundscale_ps(q0, RNE);
-    *e = _mm512_max_ps(*e, _mm512_abs_ps(_mm512_sub_ps(q0, t)));
+    __m512 y = _mm512_mul_ps(x, r), ey = _mm512_reduce_ps(y, RNE);
+    *e = _mm512_range_ps(*e, ey, 0x0B);   /* the larger magnitude, sign cleared */
+    t = _mm512_sub_ps(y, ey);
   } else t = _mm512_roundscale_ps(_mm512_div_ps(x, s), RNE);
-  return _mm512_cvttps_epi32(_mm512_min_ps(_mm512_max_ps(_mm512_add_ps(t, c1f), ulo), c255));
+  t = _mm512_add_ps(t, c1f);
+  return _mm512_cvttps_epi32(clamp ? _mm512_min_ps(_mm512_max_ps(t, ulo), c255) : t);
 }
 
 /* 4 rows x 16 columns of u (bytes in int32 lanes) -> 16 columns x 4 bytes, stored; returns them */
@@ -148,16 +150,16 @@ static inline __m512i put_quad(uint8_t *quad, __m512i u0, __m512i u1, __m512i u2
 }
 
 /* one quad: rows v[j * ldxf], j < n (1..4; the others c1), by the reciprocal (fast) or by divisions;
-   returns 0 for a fast one with a lane near a tie (nothing is stored then) */
+   returns 0 for a fast one with a lane near a tie or a NaN (nothing is stored then) */
 static inline __attribute__((always_inline)) int quad16(const float *v, ptrdiff_t ldxf, int n, __m512 s, __m512 r,
-                                                        const int fast, __m512 c1f, __m512i c1, __m512 ulo, uint8_t *quad,
-                                                        __m512i *w) {
+                                                        const int fast, const int clamp, __m512 c1f, __m512i c1,
+                                                        __m512 ulo, uint8_t *quad, __m512i *w) {
   __m512 e = _mm512_setzero_ps();
-  __m512i u0 = quant16(v, s, r, fast, c1f, ulo, &e);
-  __m512i u1 = n > 1 ? quant16(v + ldxf, s, r, fast, c1f, ulo, &e) : c1;
-  __m512i u2 = n > 2 ? quant16(v + 2 * ldxf, s, r, fast, c1f, ulo, &e) : c1;
-  __m512i u3 = n > 3 ? quant16(v + 3 * ldxf, s, r, fast, c1f, ulo, &e) : c1;
-  if (fast && _mm512_cmp_ps_mask(e, _mm512_set1_ps(0.5f - 0x1p-14f), _CMP_GT_OQ)) return 0;
+  __m512i u0 = quant16(v, s, r, fast, clamp, c1f, ulo, &e);
+  __m512i u1 = n > 1 ? quant16(v + ldxf, s, r, fast, clamp, c1f, ulo, &e) : c1;
+  __m512i u2 = n > 2 ? quant16(v + 2 * ldxf, s, r, fast, clamp, c1f, ulo, &e) : c1;
+  __m512i u3 = n > 3 ? quant16(v + 3 * ldxf, s, r, fast, clamp, c1f, ulo, &e) : c1;
+  if (fast && _mm512_cmp_ps_mask(e, _mm512_set1_ps(0.5f - 0x1p-14f), _CMP_NLT_UQ)) return 0;
   *w = put_quad(quad, u0, u1, u2, u3);
   return 1;
 }
@@ -166,47 +168,54 @@ static inline __attribute__((always_inline)) int quad16(const float *v, ptrdiff_
 static __attribute__((noinline)) __m512i quad_exact(const float *v, ptrdiff_t ldxf, int n, __m512 s, __m512 c1f,
                                                      __m512i c1, __m512 ulo, uint8_t *quad) {
   __m512i w;
-  quad16(v, ldxf, n, s, s, 0, c1f, c1, ulo, quad, &w);
+  quad16(v, ldxf, n, s, s, 0, 1, c1f, c1, ulo, quad, &w);
   return w;
 }
 
 /* the u of rows [0, gsp) of 16 columns (rows past gs: c1) into their quads; returns their sum */
 static inline __attribute__((always_inline)) __m512i quant_rows(const float *v, ptrdiff_t ldxf, int gs, int gsp, __m512 s,
-                                                                __m512 rs, int fast, __m512 c1f, __m512i c1, __m512 ulo,
-                                                                uint8_t *quad) {
+                                                                __m512 rs, int fast, const int clamp, __m512 c1f, __m512i c1,
+                                                                __m512 ulo, uint8_t *quad) {
   const __m512i ones = _mm512_set1_epi8(1);
   __m512i acc = _mm512_setzero_si512();
   int i = 0;
   for (; i + 4 <= gs; i += 4, quad += NR * 4, v += 4 * ldxf) {
     __m512i w;
-    if (!fast || !quad16(v, ldxf, 4, s, rs, 1, c1f, c1, ulo, quad, &w)) w = quad_exact(v, ldxf, 4, s, c1f, c1, ulo, quad);
+    if (!fast || !quad16(v, ldxf, 4, s, rs, 1, clamp, c1f, c1, ulo, quad, &w)) w = quad_exact(v, ldxf, 4, s, c1f, c1, ulo, quad);
     acc = _mm512_dpbusd_epi32(acc, w, ones);
   }
   if (i < gsp) {   /* the last quad: gs % 4 rows, then c1 */
     __m512i w;
-    if (!fast || !quad16(v, ldxf, gs - i, s, rs, 1, c1f, c1, ulo, quad, &w)) w = quad_exact(v, ldxf, gs - i, s, c1f, c1, ulo, quad);
+    if (!fast || !quad16(v, ldxf, gs - i, s, rs, 1, clamp, c1f, c1, ulo, quad, &w)) w = quad_exact(v, ldxf, gs - i, s, c1f, c1, ulo, quad);
     acc = _mm512_dpbusd_epi32(acc, w, ones);
   }
   return acc;
 }
 
 /* one group of 16 columns: rows v[i * ldxf] (i < gs) to u in its quads (quad0: the group's first one, in
-   the column's panel), its slots and scales xsp[0..16), the same operations as the AVX2 kernel's (so
-   the same s, z and q) */
+   the column's panel), its slots and scales xsp[0..16), the same s, z and q as the reference. No division
+   on the common path: s = fl(d / b) (d = max|v|, b = 127; or d = hi - lo, b = 255) as q0 = fl(d fl(1/b))
+   and one FMA correction q0 + fl(d - q0 b) fl(1/b), equal to the division for every finite d >= 0 (checked
+   over all 2^31 when this was written); 1 / s from rcp14 and one Newton step (within 1.1 * 2^-24). The zero
+   point: symmetric 0; asymmetric with no value below 0 in any column (a ReLU's outputs: lo = 0) -128, or 0
+   where hi = lo = 0; else by a division (the rare asymmetric case). The clamp of u: symmetric, |v / s| <=
+   127 (1 + 2^-23) so |rne| <= 127 and u = rne + 128 in [1, 255]; asymmetric with lo = 0, v / s in [0,
+   255 (1 + 2^-23)], so u = rne in [0, 255] (or c1 = 128, u = 128 where all are 0): no u clips, the clamp
+   goes; kept for the other asymmetric groups. A scale out of [2^-100, 2^100] (inf and NaN included):
+   every quad by divisions. */
 static void quant_group16(const float *v, ptrdiff_t ldxf, int gs, int asym, uint8_t *quad0, size_t ps, float *xsp) {
   const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), c127 = _mm512_set1_ps(127.0f);
-  const __m512 m128 = _mm512_set1_ps(-128.0f), c255 = _mm512_set1_ps(255.0f), c128 = _mm512_set1_ps(128.0f);
+  const __m512 m128 = _mm512_set1_ps(-128.0f), c128 = _mm512_set1_ps(128.0f);
   const __m512 ulo = _mm512_set1_ps(asym ? 0.0f : 1.0f);
   int gsp = (int)gsp_of(gs), i = 0;
-  __m512 s, zf = zero;
+  __m512 d, l = zero, zf = zero;
   if (!asym) {   /* four running maxima: the max of a set does not depend on the order */
     __m512 m[4] = {zero, zero, zero, zero};
     for (; i + 4 <= gs; i += 4)
       #pragma GCC unroll 4
       for (int u = 0; u < 4; u++) m[u] = _mm512_max_ps(m[u], _mm512_abs_ps(_mm512_loadu_ps(v + (i + u) * ldxf)));
     for (; i < gs; i++) m[0] = _mm512_max_ps(m[0], _mm512_abs_ps(_mm512_loadu_ps(v + i * ldxf)));
-    __m512 mx = _mm512_max_ps(_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3]));
-    s = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(mx, zero, _CMP_EQ_OQ), _mm512_div_ps(mx, c127), one);
+    d = _mm512_max_ps(_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3]));
   } else {
     __m512 lo[4] = {zero, zero, zero, zero}, hi[4] = {zero, zero, zero, zero};
     for (; i + 4 <= gs; i += 4)
@@ -219,20 +228,30 @@ static void quant_group16(const float *v, ptrdiff_t ldxf, int gs, int asym, uint
       __m512 x = _mm512_loadu_ps(v + i * ldxf);
       lo[0] = _mm512_min_ps(lo[0], x), hi[0] = _mm512_max_ps(hi[0], x);
     }
-    __m512 l = _mm512_min_ps(_mm512_min_ps(lo[0], lo[1]), _mm512_min_ps(lo[2], lo[3]));
-    __m512 h = _mm512_max_ps(_mm512_max_ps(hi[0], hi[1]), _mm512_max_ps(hi[2], hi[3]));
-    __mmask16 eq = _mm512_cmp_ps_mask(h, l, _CMP_EQ_OQ);
-    s = _mm512_mask_blend_ps(eq, _mm512_div_ps(_mm512_sub_ps(h, l), c255), one);
-    __m512 t = _mm512_roundscale_ps(_mm512_sub_ps(m128, _mm512_div_ps(l, s)), RNE);
-    t = _mm512_min_ps(_mm512_max_ps(t, m128), c127);
-    zf = _mm512_mask_blend_ps(eq, t, zero);
+    l = _mm512_min_ps(_mm512_min_ps(lo[0], lo[1]), _mm512_min_ps(lo[2], lo[3]));
+    d = _mm512_sub_ps(_mm512_max_ps(_mm512_max_ps(hi[0], hi[1]), _mm512_max_ps(hi[2], hi[3])), l);
   }
-  _mm512_storeu_ps(xsp, s);
-  __m512 rs = _mm512_div_ps(one, s), c1f = _mm512_add_ps(zf, c128);
-  __m512i c1 = _mm512_cvttps_epi32(c1f);
+  const __m512 b = _mm512_set1_ps(asym ? 255.0f : 127.0f), rb = _mm512_set1_ps(asym ? 1.0f / 255.0f : 1.0f / 127.0f);
+  __mmask16 eq = _mm512_cmp_ps_mask(d, zero, _CMP_EQ_OQ);   /* hi == lo (asym) or all 0 (sym): s = 1, z = 0 */
+  __m512 q0 = _mm512_mul_ps(d, rb), s = _mm512_mask_blend_ps(eq, _mm512_fmadd_ps(_mm512_fnmadd_ps(q0, b, d), rb, q0), one);
+  __m512 r0 = _mm512_rcp14_ps(s), rs = _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(s, r0, one), r0);
   int fast = _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) == 0xFFFF &&
              _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p100f), _CMP_LE_OQ) == 0xFFFF;
-  __m512i sum = quant_rows(v, ldxf, gs, gsp, s, rs, fast, c1f, c1, ulo, quad0);
+  if (!fast) s = _mm512_mask_blend_ps(eq, _mm512_div_ps(d, b), one);   /* d = inf: the correction's inf - inf */
+  int clamp = 0;
+  if (asym) {
+    if (_mm512_cmp_ps_mask(l, zero, _CMP_EQ_OQ) == 0xFFFF) zf = _mm512_mask_blend_ps(eq, m128, zero);   /* lo = 0 */
+    else {
+      __m512 t = _mm512_roundscale_ps(_mm512_sub_ps(m128, _mm512_div_ps(l, s)), RNE);
+      zf = _mm512_mask_blend_ps(eq, _mm512_min_ps(_mm512_max_ps(t, m128), c127), zero);
+      clamp = 1;
+    }
+  }
+  _mm512_storeu_ps(xsp, s);
+  __m512 c1f = _mm512_add_ps(zf, c128);
+  __m512i c1 = _mm512_cvttps_epi32(c1f);
+  __m512i sum = fast && !clamp ? quant_rows(v, ldxf, gs, gsp, s, rs, 1, 0, c1f, c1, ulo, quad0)
+                               : quant_rows(v, ldxf, gs, gsp, s, rs, fast, 1, c1f, c1, ulo, quad0);
   /* c2 = sum (q - z) = sum (u - c1) over the gsp values (a padded one is u = c1) */
   __m512i c2 = _mm512_sub_epi32(sum, _mm512_mullo_epi32(c1, _mm512_set1_epi32(gsp)));
   __m512i slot = _mm512_or_si512(c1, gsp <= 128 ? _mm512_slli_epi32(c2, 16) : _mm512_slli_epi32(c2, 8));
