@@ -55,9 +55,21 @@ static inline __attribute__((always_inline)) void store_rows(float *out, const F
                                                              const __m512 acc[RB], float bias, int act) {
   __mmask16 m = (__mmask16)((1u << cnt) - 1u);
   __m512 vb = _mm512_set1_ps(bias);
+  int rows = s->OH - oy0 < RB ? s->OH - oy0 : RB;
+  float *o = out + (size_t)oy0 * s->OW + ox;
+  if (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6) {   /* in 512 bits: max(v, 0) takes NaN to 0, as act_f32 */
+    const __m512 hi = _mm512_set1_ps(act == ACT_RELU6 ? 6.0f : INFINITY);
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) {
+      __m512 v = _mm512_add_ps(acc[r], vb);
+      if (act != ACT_NONE) v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), hi);
+      if (r < rows) _mm512_mask_storeu_ps(o + (size_t)r * s->OW, m, v);
+    }
+    return;
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < RB; r++)
-    if (oy0 + r < s->OH) _mm512_mask_storeu_ps(out + (size_t)(oy0 + r) * s->OW + ox, m, act512(_mm512_add_ps(acc[r], vb), act));
+    if (r < rows) _mm512_mask_storeu_ps(o + (size_t)r * s->OW, m, act512(_mm512_add_ps(acc[r], vb), act));
 }
 
 /* rows [oy0, oy0 + RB) (those < OH) x columns [ox, ox + cnt), cnt <= 16. A row of the window outside
