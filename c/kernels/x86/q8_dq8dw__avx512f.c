@@ -9,12 +9,8 @@
  *
  * No division on the common path (three a group before: the scale, the zero point, the reciprocal;
  * their throughput bounded the kernel):
- * - s = fl(d / b) (d = max|v| and b = 127, or d = hi - lo and b = 255) as q0 = fl(d * fl(1/b)), one
- *   correction q0 + fl(d - q0 b) * fl(1/b) in two FMAs: equal to the division for every finite d >= 0,
- *   subnormals included (checked over all 2^31 of them for both b when this was written; the test's
- *   modes 2 and 3 check the ends), so s is the reference's bit for bit.
- * - r = 1/s from the 14-bit estimate and one Newton step in FMAs: |r - 1/s| <= 1.1 * 2^-24 |1/s| while
- *   s is in [2^-100, 2^100].
+ * - s, bit for bit the reference's, and r = 1/s within 1.1 * 2^-24 (s in [2^-100, 2^100]) without a
+ *   division: q8_dq8scale__avx512.h.
  * - rne(v / s) is rne(y), y = fl(v * r): |y - v / s| <= |v / s| * 2.1 * 2^-24 < 2^-14.9 (|v / s| <= 256:
  *   |v| <= 127 s or |v| <= hi - lo = 255 s), so the two round alike unless y is that close to a
  *   half-integer; every y of the group is checked farther than 2^-14 (|y - rne(y)| = |reduce(y)| <
@@ -32,9 +28,10 @@
 
 #include "../../src/kernels_q8.h"
 #include "act__avx2.h"
+#include "q8_dq8scale__avx512.h"
 
-#define RNE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define MAXABS 0x0B   /* _mm512_range_ps: the larger magnitude, sign cleared */
+#define RNE Q8_RNE
+#define MAXABS Q8_MAXABS
 
 static inline __mmask16 lanes(long lo, long hi) {   /* lanes [lo, hi) of 16 */
   if (lo < 0) lo = 0;
@@ -107,17 +104,6 @@ static inline __attribute__((always_inline)) __mmask16 any_sign9(const __m512 *v
     o[i] = _mm512_ternarylogic_epi32(_mm512_castps_si512(v[3 * i]), _mm512_castps_si512(v[3 * i + 1]), _mm512_castps_si512(v[3 * i + 2]), 0xFE);
   return _mm512_movepi32_mask(_mm512_ternarylogic_epi32(o[0], o[1], o[2], 0xFE));
 }
-/* s = d / 127 or d / 255 (1 where d == 0) into *sx, 1/s into *r; returns the lanes where s is in range */
-static inline __attribute__((always_inline)) __mmask16 scale_of(__m512 d, int asym, __m512 *sx, __m512 *r) {
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const __m512 b = _mm512_set1_ps(asym ? 255.0f : 127.0f), rb = _mm512_set1_ps(asym ? 1.0f / 255.0f : 1.0f / 127.0f);
-  __m512 q0 = _mm512_mul_ps(d, rb);
-  __m512 s = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_EQ_OQ),
-                                  _mm512_fmadd_ps(_mm512_fnmadd_ps(q0, b, d), rb, q0), one);
-  __m512 r0 = _mm512_rcp14_ps(s);
-  *sx = s, *r = _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(s, r0, one), r0);
-  return _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) & _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p100f), _CMP_LE_OQ);
-}
 /* asym: the lanes where the zero point through r is the reference's and no tap clips (see the top) */
 static inline __attribute__((always_inline)) __mmask16 zero_ok(__m512 lo, __m512 hi, __m512 r) {
   /* z = clamp(rne(-128 - lo / s)) (0 when hi == lo, where lo = hi = 0 and the rest holds with z = -128 too) */
@@ -154,7 +140,7 @@ static __attribute__((noinline)) __m512 group(const __m512 *v, int gs, const flo
   for (int i = 0; i < gs; i++)
     if (asym) lo = _mm512_min_ps(lo, v[i]), hi = _mm512_max_ps(hi, v[i]);
     else hi = _mm512_range_ps(hi, v[i], MAXABS);
-  __mmask16 ok = scale_of(asym ? _mm512_sub_ps(hi, lo) : hi, asym, sxo, &r);
+  __mmask16 ok = q8_dq8_scale16(asym ? _mm512_sub_ps(hi, lo) : hi, asym, sxo, &r);
   if (asym) ok &= zero_ok(lo, hi, r);
   for (int i = 0; i < gs; i++) {
     __m512 yv = _mm512_mul_ps(v[i], r), ei = _mm512_reduce_ps(yv, RNE);
@@ -278,7 +264,7 @@ static __attribute__((noinline)) void plane9(const float *x, const float *wf, fl
         for (int j = 0; j < NR; j++) d[j] = range_of(v[j], 9, 1, &lo[j], &hi[j]);
       }
 #pragma GCC unroll 4
-      for (int j = 0; j < NR; j++) ok[j] = scale_of(d[j], asym, &sx[j], &rc[j]);
+      for (int j = 0; j < NR; j++) ok[j] = q8_dq8_scale16(d[j], asym, &sx[j], &rc[j]);
       if (asym && neg)
 #pragma GCC unroll 4
         for (int j = 0; j < NR; j++) ok[j] &= zero_ok(lo[j], hi[j], rc[j]);

@@ -20,6 +20,7 @@
 
 #include "../../src/kernels_q8.h"
 #include "act__avx2.h"
+#include "q8_dq8scale__avx512.h"
 
 enum { MR = 4, NR = 32, KR = 4 };
 
@@ -118,7 +119,7 @@ static void quant_cols(int g0, int g1, int gs, int p0, int N, const float *xf, p
     }
 }
 
-#define RNE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define RNE Q8_RNE
 
 /* u = q + 128 = clamp(rne(v / s) + c1, ulo, 255) of 16 columns of row v as int32, c1 = 128 + z (float,
    exact: every term is a small integer, or the clamp decides). fast: rne(v / s) without a division where it
@@ -134,7 +135,7 @@ static inline __attribute__((always_inline)) __m512i quant16(const float *v, __m
   __m512 t;
   if (fast) {
     __m512 y = _mm512_mul_ps(x, r), ey = _mm512_reduce_ps(y, RNE);
-    *e = _mm512_range_ps(*e, ey, 0x0B);   /* the larger magnitude, sign cleared */
+    *e = _mm512_range_ps(*e, ey, Q8_MAXABS);
     t = _mm512_sub_ps(y, ey);
   } else t = _mm512_roundscale_ps(_mm512_div_ps(x, s), RNE);
   t = _mm512_add_ps(t, c1f);
@@ -194,9 +195,7 @@ static inline __attribute__((always_inline)) __m512i quant_rows(const float *v, 
 
 /* one group of 16 columns: rows v[i * ldxf] (i < gs) to u in its quads (quad0: the group's first one, in
    the column's panel), its slots and scales xsp[0..16), the same s, z and q as the reference. No division
-   on the common path: s = fl(d / b) (d = max|v|, b = 127; or d = hi - lo, b = 255) as q0 = fl(d fl(1/b))
-   and one FMA correction q0 + fl(d - q0 b) fl(1/b), equal to the division for every finite d >= 0 (checked
-   over all 2^31 when this was written); 1 / s from rcp14 and one Newton step (within 1.1 * 2^-24). The zero
+   on the common path: s and 1 / s by q8_dq8scale__avx512.h. The zero
    point: symmetric 0; asymmetric with no value below 0 in any column (a ReLU's outputs: lo = 0) -128, or 0
    where hi = lo = 0; else by a division (the rare asymmetric case). The clamp of u: symmetric, |v / s| <=
    127 (1 + 2^-23) so |rne| <= 127 and u = rne + 128 in [1, 255]; asymmetric with lo = 0, v / s in [0,
@@ -231,13 +230,10 @@ static void quant_group16(const float *v, ptrdiff_t ldxf, int gs, int asym, uint
     l = _mm512_min_ps(_mm512_min_ps(lo[0], lo[1]), _mm512_min_ps(lo[2], lo[3]));
     d = _mm512_sub_ps(_mm512_max_ps(_mm512_max_ps(hi[0], hi[1]), _mm512_max_ps(hi[2], hi[3])), l);
   }
-  const __m512 b = _mm512_set1_ps(asym ? 255.0f : 127.0f), rb = _mm512_set1_ps(asym ? 1.0f / 255.0f : 1.0f / 127.0f);
   __mmask16 eq = _mm512_cmp_ps_mask(d, zero, _CMP_EQ_OQ);   /* hi == lo (asym) or all 0 (sym): s = 1, z = 0 */
-  __m512 q0 = _mm512_mul_ps(d, rb), s = _mm512_mask_blend_ps(eq, _mm512_fmadd_ps(_mm512_fnmadd_ps(q0, b, d), rb, q0), one);
-  __m512 r0 = _mm512_rcp14_ps(s), rs = _mm512_fmadd_ps(r0, _mm512_fnmadd_ps(s, r0, one), r0);
-  int fast = _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) == 0xFFFF &&
-             _mm512_cmp_ps_mask(s, _mm512_set1_ps(0x1p100f), _CMP_LE_OQ) == 0xFFFF;
-  if (!fast) s = _mm512_mask_blend_ps(eq, _mm512_div_ps(d, b), one);   /* d = inf: the correction's inf - inf */
+  __m512 s, rs;
+  int fast = q8_dq8_scale16(d, asym, &s, &rs) == 0xFFFF;
+  if (!fast) s = _mm512_mask_blend_ps(eq, _mm512_div_ps(d, _mm512_set1_ps(asym ? 255.0f : 127.0f)), one);   /* d = inf */
   int clamp = 0;
   if (asym) {
     if (_mm512_cmp_ps_mask(l, zero, _CMP_EQ_OQ) == 0xFFFF) zf = _mm512_mask_blend_ps(eq, m128, zero);   /* lo = 0 */
