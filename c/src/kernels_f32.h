@@ -91,12 +91,9 @@ typedef struct {
 extern const F32GemmDesc f32_gemm_6x16__ref_desc;
 extern const F32DwDesc f32_dwconv__ref_desc;
 void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap); /* ap[p][k][r] (kernels/ref) */
-/* the same layout with each row's K = cg x nt columns (channel, tap) taken in (tap, channel) order: ap[p][t*cg + c][r]
-   = w[row][c*nt + t] (an implicit convolution's panels; nt = 1: f32_pack_a_panels) */
-void f32_pack_a_taps(const float *w, size_t M, size_t K, size_t nt, int mr, float *ap);
-/* f32_pack_a_taps, with tail: the last panel (if partial) as K x f32_tail_rows(its rows, mr), at ap + (P - 1) mr K
+/* f32_pack_a_panels, with tail: the last panel (if partial) as K x f32_tail_rows(its rows, mr), at ap + (P - 1) mr K
    (f32_packed_floats in all) */
-void f32_pack_a_tail(const float *w, size_t M, size_t K, size_t nt, int mr, int tail, float *ap);
+void f32_pack_a_tail(const float *w, size_t M, size_t K, int mr, int tail, float *ap);
 void f32_act__ref(float *y, size_t n, int act);
 void f32_add__ref(const float *a, const float *b, float *y, size_t n, int act);
 #if defined(__x86_64__)

@@ -136,7 +136,7 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
     const float *wg = j->w + g * M * K;
     float *ap = j->s->apack + g * j->s->a_group + r0 * K;   /* r0 / mr whole panels before it */
     if (j->d->tail) /* a last panel of its own rows */
-      f32_pack_a_tail(wg + r0 * K, rows, K, 1, j->d->mr, j->d->tail, ap);
+      f32_pack_a_tail(wg + r0 * K, rows, K, j->d->mr, j->d->tail, ap);
     else
       j->d->pack_a(wg + r0 * K, rows, K, j->d->mr, ap);
     model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));

@@ -5,23 +5,20 @@
 
 enum { MR = 6, NR = 16 };
 
-void f32_pack_a_tail(const float *w, size_t M, size_t K, size_t nt, int mr, int tail, float *ap) {
-  size_t P = (M + (size_t)mr - 1) / (size_t)mr, cg = nt ? K / nt : 0;
+void f32_pack_a_tail(const float *w, size_t M, size_t K, int mr, int tail, float *ap) {
+  size_t P = (M + (size_t)mr - 1) / (size_t)mr;
   for (size_t p = 0; p < P; p++) {
     size_t R = p + 1 == P && tail ? (size_t)f32_tail_rows((int)(M - p * (size_t)mr), mr) : (size_t)mr;   /* its stride */
     float *a = ap + p * K * (size_t)mr;
-    for (size_t t = 0; t < nt; t++)
-      for (size_t c = 0; c < cg; c++)
-        for (size_t r = 0; r < R; r++) {
-          size_t row = p * (size_t)mr + r;
-          a[(t * cg + c) * R + r] = row < M ? w[row * K + c * nt + t] : 0.0f;
-        }
+    for (size_t kk = 0; kk < K; kk++)
+      for (size_t r = 0; r < R; r++) {
+        size_t row = p * (size_t)mr + r;
+        a[kk * R + r] = row < M ? w[row * K + kk] : 0.0f;
+      }
   }
 }
 
-void f32_pack_a_taps(const float *w, size_t M, size_t K, size_t nt, int mr, float *ap) { f32_pack_a_tail(w, M, K, nt, mr, 0, ap); }
-
-void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap) { f32_pack_a_taps(w, M, K, 1, mr, ap); }
+void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap) { f32_pack_a_tail(w, M, K, mr, 0, ap); }
 
 static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act,
                  int from_c) {
