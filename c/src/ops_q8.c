@@ -112,7 +112,7 @@ typedef struct {
 __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   const PackJob *j = arg;
   const OpState *s = j->s;
-  const Q8Kernels *k = j->s->kq;
+  const Q8Kernels *k = s->kq;
   size_t K = (size_t)s->K, M = (size_t)s->M, G = (size_t)s->G;
   const int8_t *done = NULL;   /* this thread's packed rows not yet given back start here (contiguous) */
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
@@ -281,7 +281,7 @@ typedef struct {
 /* one GEMM task: rows [o0, o0 + MB), columns [p0, p0 + NB), X the panel of column p0 */
 static void gemm_one(const Q8Job *j, int o0, int p0, const int16_t *X) {
   const OpState *s = j->s;
-  const Q8Kernels *k = j->s->kq;
+  const Q8Kernels *k = s->kq;
   const int16_t *A = s->A + (size_t)j->gi * s->a_elems;
   const float *xs = j->e->scratch[SCRATCH_2];
   const Op *op = j->op;
@@ -319,7 +319,7 @@ static void gemm_tasks(void *arg, long t0, long t1) {
 static void im2col_gemm(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
-  const Q8Kernels *k = j->s->kq;
+  const Q8Kernels *k = s->kq;
   size_t per = 2 * j->ps * (size_t)(j->NB / k->nr);
   int slots = (int)(j->e->scratch_bytes[SCRATCH_1] / per);
   int step = nth < slots ? nth : slots;
@@ -345,12 +345,12 @@ static void quad_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
   int cig = s->C / s->groups;
-  long nq = conv_quads(j->s->kq, s);
+  long nq = conv_quads(s->kq, s);
   size_t plane = conv_plane(s);
   for (long t = t0; t < t1;) {
     long img = t / nq, q0 = t % nq, q1 = nq - q0 < t1 - t ? nq : q0 + (t1 - t);
     j->e->kew->quad_planes((const int8_t *)j->x + (size_t)img * j->in_img + (size_t)j->gi * cig * s->H * s->W, cig, s->H,
-                           s->W, s->ph, s->pw, j->e->m->values[j->op->in[0]].zero_point, j->s->kq->conv_xor, plane, (int)q0,
+                           s->W, s->ph, s->pw, j->e->m->values[j->op->in[0]].zero_point, s->kq->conv_xor, plane, (int)q0,
                            (int)q1, (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg + (size_t)q0 * plane * 4);
     t += q1 - q0;
   }
@@ -363,7 +363,7 @@ static void quad_tasks(void *arg, long t0, long t1) {
 static void conv_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
-  const Q8Kernels *k = j->s->kq;
+  const Q8Kernels *k = s->kq;
   int Wp = s->W + 2 * s->pw, F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
   size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
   long ncb = (F + CONV_CB - 1) / CONV_CB, ni = j->nimg;
@@ -396,7 +396,7 @@ static void pad_channels(void *arg, long c0, long c1) {
 static void quant_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
-  const Q8Kernels *k = j->s->kq;
+  const Q8Kernels *k = s->kq;
   int16_t *xq = j->e->scratch[SCRATCH_0];
   float *xs = j->e->scratch[SCRATCH_2];
   for (long t = t0; t < t1; t++) {
@@ -492,7 +492,7 @@ static void im2col_rows(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
   int c0 = j->gi * (s->C / s->groups), r0 = (int)t0 * KSTEP, r1 = imin(s->K, (int)t1 * KSTEP);
-  j->s->kq->im2col_i8(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW,
+  s->kq->im2col_i8(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW,
                       j->e->m->values[j->op->in[0]].zero_point, r0, r1, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps);
 }
 
@@ -507,7 +507,7 @@ static void phase(long n, pool_range_fn fn, Q8Job *j, double work, int dyn) {
    the image itself when 1x1, else through the block's im2col floats in buf */
 static void dq8_quant_block(const Q8Job *j, long b, float *buf, int16_t *xq, float *xs, ptrdiff_t ldxs) {
   const OpState *s = j->s;
-  const Q8Kernels *k = j->s->kq;
+  const Q8Kernels *k = s->kq;
   int c0 = j->gi * (s->C / s->groups), p0 = (int)b * j->NB, n = imin(j->NB, j->N - p0);
   const float *x = (const float *)j->x + (size_t)c0 * s->H * s->W;
   Q8Dq8Conv cv = { x, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, p0 };
@@ -559,7 +559,7 @@ static void task_share(const Q8Job *j, long mt, long T, int id, int step, long *
 static void dq8_fused(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
-  const Q8Kernels *k = j->s->kq;
+  const Q8Kernels *k = s->kq;
   int step;
   char *slot;
   if (!dq8_slot(j, id, nth, &step, &slot)) return;
@@ -607,7 +607,7 @@ static void quant_gemm(Q8Job *j) {
 static void implicit_pass(Q8Job *j, int nimg) {
   const OpState *s = j->s;
   int F = conv_flat(s);
-  long nq = conv_quads(j->s->kq, s);
+  long nq = conv_quads(s->kq, s);
   j->nimg = nimg, j->qimg = conv_plane(s) * (size_t)nq * 4;
   phase(nimg * nq, quad_tasks, j, (double)conv_plane(s) * (s->C / s->groups) * nimg, 0);
   phase((long)((F + CONV_CB - 1) / CONV_CB) * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j,
