@@ -40,8 +40,8 @@ static inline __mmask16 lanes(long lo, long hi) {   /* lanes [lo, hi) of 16 */
   return (__mmask16)((((uint32_t)1 << hi) - 1) & ~(((uint32_t)1 << lo) - 1));
 }
 
-/* bias, activation and the store of 16 outputs (out: the lanes inside the row): out of line, shared */
-static __attribute__((noinline)) void finish(__m512 acc, const float *bias, int act, float *dst, __mmask16 out) {
+/* bias, activation and the store of 16 outputs (out: the lanes inside the row); inlined in plane9 (~5%) */
+static inline __attribute__((always_inline)) void finish(__m512 acc, const float *bias, int act, float *dst, __mmask16 out) {
   if (bias) acc = _mm512_add_ps(_mm512_set1_ps(*bias), acc);
   _mm512_mask_storeu_ps(dst, out, act16_avx512(acc, act));
 }
@@ -272,9 +272,8 @@ static __attribute__((noinline)) void plane9(const float *x, const float *wf, fl
       for (int j = 0; j < NR; j++) ok[j] &= quant(v[j], 9, wf, rc[j], &is[j]);
       for (int j = 0; j < NR && oy + j < OH; j++) {
         if (ok[j] != 0xFFFF) is[j] = redo9(&R[j], &C, sw, wf, asym, &sx[j]);
-        __m512 acc = _mm512_add_ps(_mm512_setzero_ps(), _mm512_mul_ps(_mm512_mul_ps(wsv, sx[j]), is[j]));
-        if (bias) acc = _mm512_add_ps(_mm512_set1_ps(*bias), acc);   /* finish's, inlined: ~5% here */
-        _mm512_mask_storeu_ps(y + (size_t)(oy + j) * OW + ox0, out, act16_avx512(acc, act));
+        finish(_mm512_add_ps(_mm512_setzero_ps(), _mm512_mul_ps(_mm512_mul_ps(wsv, sx[j]), is[j])), bias, act,
+               y + (size_t)(oy + j) * OW + ox0, out);
       }
     }
   }
