@@ -77,6 +77,26 @@ typedef void (*f32_add_fn)(const float *a, const float *b, float *y, size_t n, i
    for a shape it does not take (the plain C pool runs). */
 typedef int (*f32_maxpool_fn)(const float *in, float *out, const F32DwShape *s);
 
+/* Winograd's F(2x2, 3x3) for 3x3 stride-1 convolutions (src/ops_f32.c conv_wino runs the 16 products of its
+   transforms with gemm_u): a 2x2 output tile's 16 values per channel are xi = 4 i + j, i, j < 4.
+   weights: U = G g G^T of rows r < m of the weights w (row r at w + 9 C r, the file's (C, 3, 3)), to
+            u[(xi * ks + r) * C + c] (16 matrices of ks x C, row-major: gemm_u's in-place A with lda C); rows
+            m..ks - 1 zero;
+   input:   V = B^T d B of tiles [t0, t1) (tile t = ty * tw + tx: its 4x4 patch at input row 2 ty - 1, column
+            2 tx - 1, zero outside the H x W plane; channel c's plane at x + c H W), to v[(xi * C + c) * ldv +
+            t - t0] (16 matrices of C x ldv);
+   output:  Y = A^T M A + bias[r], then act (ACT_NONE, ACT_RELU or ACT_RELU6), of rows r < m of M (mm[(xi * mr + r) * ldm + t - t0]) and tiles
+            [t0, t1), to the output planes (row r's at out + r * ohw, OH x OW): pixels past OH or OW dropped.
+   B^T, G, A^T: kernels/x86/f32_wino23__avx512f.c; each value a fixed sequence of adds, subtracts and exact
+   halvings, so it does not depend on the lane, the block or the thread that computes it. */
+typedef struct {
+  const char *name;
+  void (*weights)(const float *w, size_t C, int m, int ks, float *u);
+  void (*input)(const float *x, size_t H, size_t W, size_t C, size_t tw, size_t t0, size_t t1, float *v, size_t ldv);
+  void (*output)(const float *mm, size_t ldm, int mr, int m, size_t tw, size_t t0, size_t t1, size_t OH, size_t OW,
+                 const float *bias, int act, float *out, size_t ohw);
+} F32WinoDesc;
+
 /* the kernels of one instruction set */
 typedef struct {
   const char *isa;              /* "ref", "avx2", "neon", ... */
@@ -85,6 +105,7 @@ typedef struct {
   f32_act_fn act;
   f32_maxpool_fn maxpool;       /* NULL: the plain C pool */
   f32_add_fn add;
+  const F32WinoDesc *wino;      /* NULL: no Winograd (every 3x3 convolution direct); needs gemm->gemm_u */
 } F32Kernels;
 
 /* the kernel descriptors (one per file) */
@@ -101,6 +122,7 @@ extern const F32GemmDesc f32_gemm_6x16__avx2_desc;
 extern const F32DwDesc f32_dwconv__avx2_desc;
 extern const F32GemmDesc f32_gemm_12x32__avx512f_desc;
 extern const F32DwDesc f32_dwconv__avx512f_desc;
+extern const F32WinoDesc f32_wino23__avx512f_desc;
 int f32_maxpool__avx512f(const float *in, float *out, const F32DwShape *s);
 void f32_act__avx2(float *y, size_t n, int act);
 void f32_add__avx2(const float *a, const float *b, float *y, size_t n, int act);

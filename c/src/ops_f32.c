@@ -159,6 +159,52 @@ __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const floa
   return 0;
 }
 
+/* ---- Winograd's F(2x2, 3x3) (conv_wino)
+   A 3x3 stride-1 convolution (padding 1, dilation 1, one group, no activation or ReLU or ReLU6) whose
+   output is at least WINO_MIN_HW pixels a side runs on the kernels' Winograd transforms (F32WinoDesc),
+   16 multiplies per 2x2 output tile and channel instead of 36. Each thread takes its own tiles (all the
+   row panels) or, with fewer than WINO_SPLIT tiles a thread, its own row panels (all the tiles); per block
+   of its tiles: V = B^T d B of the block straight from the input (16 matrices of C x tiles, kept in its L2
+   over the panels), then per row panel of 12 outputs the 16 products M = U V (gemm_u, A in place, B read
+   in place) and Y = A^T M A with the bias and the activation, straight into the output. U = G g G^T of a
+   panel's weights (read in place, from the file's map): with one block a thread, made in its slot just
+   before the panel's products; with more, made once per forward for every panel (over the threads) and
+   shared. Blocks hold at most WINO_VBYTES of V, or all a thread's tiles when that is at most twice as
+   much (one block, no shared U): the scratch stays within what the arena already holds around these
+   layers (ResNet18's peak RSS unchanged). The sums differ from the direct ones by their rounding (the
+   transforms' adds), not by batch or threads: every output's operations are fixed by its tile and the
+   shape. */
+enum { WINO_MIN_HW = 14, WINO_SPLIT = 64, WINO_VBYTES = 384 << 10 };
+
+typedef struct {
+  size_t th, tw, T;   /* tile rows, tiles a row, tiles an image */
+  size_t tb;          /* tiles in a block (a multiple of 32) */
+  int by_tiles;       /* threads split the tiles (else the row panels) */
+  int shared;         /* U of every panel made once per forward (a thread has more than one block) */
+  size_t ulen;        /* floats of the shared U (P panels of 16 x MR x C), or 0 */
+  size_t per;         /* floats of a thread's slot: V (16 C tb), M (16 MR tb), U of one panel unless shared */
+} WinoGeo;
+
+static int conv_wino(const Engine *e, const OpState *s, uint32_t act) {
+  return e->kf->wino && e->kf->gemm->gemm_u && !s->linear && !s->depthwise && s->groups == 1 && s->kh == 3 && s->kw == 3 &&
+         s->sh == 1 && s->sw == 1 && s->dh == 1 && s->dw == 1 && s->ph == 1 && s->pw == 1 && s->OH >= WINO_MIN_HW &&
+         s->OW >= WINO_MIN_HW && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6);
+}
+
+static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth) {
+  WinoGeo g;
+  size_t C = (size_t)s->C, MR = (size_t)e->kf->gemm->mr;
+  g.th = rt_cdiv((size_t)s->OH, 2), g.tw = rt_cdiv((size_t)s->OW, 2), g.T = g.th * g.tw;
+  g.by_tiles = nth > 1 && g.T >= (size_t)nth * WINO_SPLIT;
+  size_t tt = rt_cdiv(g.by_tiles ? rt_cdiv(g.T, (size_t)nth) : g.T, 32) * 32, tmax = WINO_VBYTES / (64 * C) / 32 * 32;
+  if (tmax < 32) tmax = 32;
+  g.tb = tt <= 2 * tmax ? tt : tmax;
+  g.shared = tt > g.tb;
+  g.ulen = g.shared ? rt_cdiv((size_t)s->M, MR) * 16 * MR * C : 0;
+  g.per = 16 * (C * g.tb + MR * g.tb + (g.shared ? 0 : MR * C));
+  return g;
+}
+
 /* the weights of row panel p, group g: packed (apack), or in place (s->wu: row stride K) */
 static const float *panel_a(const Engine *e, const OpState *s, size_t g, size_t p) {
   size_t MR = (size_t)e->kf->gemm->mr, K = (size_t)s->K;
@@ -173,8 +219,9 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   const F32GemmDesc *d = e->kf->gemm;
   size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), PB;
   const float *w = wp->data, *b = bp ? bp->data : NULL;
-  s->taps = conv_implicit(e, s);
-  if (s->taps && s->kh * s->kw > 1) {   /* (a 1x1 one, padded, is packed: the kernel's GEMM loop) */
+  s->wino = conv_wino(e, s, op->act);
+  s->taps = !s->wino && conv_implicit(e, s);
+  if (s->wino || (s->taps && s->kh * s->kw > 1)) {   /* (a 1x1 one, padded, is packed: the kernel's GEMM loop) */
     if (build_inplace(e, s, w)) return -1;
   } else {
     s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, d->mr, d->tail);
@@ -192,6 +239,11 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < (size_t)s->M) ? b[(size_t)g * s->M + r] : 0.0f;
   if (b) engine_release(e, b, (size_t)s->O * sizeof(float));
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
+  if (s->wino) { /* the shared U, then a slot per thread */
+    WinoGeo wg = wino_geo(e, s, pool_threads());
+    engine_need(e, SCRATCH_0, rt_mul_sat(wg.ulen + rt_mul_sat((size_t)pool_threads(), wg.per), sizeof(float)));
+    return 0;
+  }
   if (conv_direct(e, s)) return 0; /* the kernel reads the input in place: no scratch */
   if (s->taps) { /* the taps' offsets; the padded planes of the batch */
     size_t nt = (size_t)s->kh * s->kw;
@@ -553,6 +605,74 @@ static void conv_taps(const Engine *e, const OpState *s, const float *x, float *
 }
 
 typedef struct {
+  const Engine *e;
+  const OpState *s;
+  const float *in;   /* one image */
+  float *out;        /* its output */
+  float *u;          /* SCRATCH_0: the shared U (WinoGeo.ulen floats), then a slot per thread */
+  WinoGeo g;
+  uint32_t act;
+} WinoJob;
+
+/* U of row panels [p0, p1) into the shared U */
+static void wino_weights(void *arg, long p0, long p1) {
+  const WinoJob *j = arg;
+  const OpState *s = j->s;
+  size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)j->e->kf->gemm->mr;
+  for (size_t p = (size_t)p0; p < (size_t)p1; p++) {
+    size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR;
+    j->e->kf->wino->weights(s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), j->u + p * 16 * MR * C);
+  }
+}
+
+static void wino_share(void *arg, int id, int nth) {
+  const WinoJob *j = arg;
+  const OpState *s = j->s;
+  const F32GemmDesc *d = j->e->kf->gemm;
+  const F32WinoDesc *wd = j->e->kf->wino;
+  const WinoGeo *g = &j->g;
+  size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)d->mr, NR = (size_t)d->nr, P = rt_cdiv(M, MR), OHW = (size_t)s->OH * s->OW;
+  size_t ta = 0, tz = g->T, pa = 0, pz = P;
+  if (g->by_tiles)
+    ta = g->T * (size_t)id / (size_t)nth, tz = g->T * (size_t)(id + 1) / (size_t)nth;
+  else
+    pa = P * (size_t)id / (size_t)nth, pz = P * (size_t)(id + 1) / (size_t)nth;
+  float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + 16 * C * g->tb, *up = mm + 16 * MR * g->tb;   /* the thread's slot */
+  for (size_t b0 = ta; b0 < tz && pa < pz; b0 += g->tb) {
+    size_t b1 = tz - b0 < g->tb ? tz : b0 + g->tb, nb = b1 - b0;
+    wd->input(j->in, (size_t)s->H, (size_t)s->W, C, g->tw, b0, b1, v, g->tb);
+    for (size_t p = pa; p < pz; p++) {
+      size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR, ks = (size_t)f32_tail_rows((int)rows, (int)MR);
+      const float *u = up;
+      if (g->shared)
+        u = j->u + p * 16 * MR * C;
+      else
+        wd->weights(s->wu + r0 * 9 * C, C, (int)rows, (int)ks, up);
+      for (size_t xi = 0; xi < 16; xi++)
+        for (size_t j0 = 0; j0 < nb; j0 += NR)
+          d->gemm_u(C, 1, g_off0, u + xi * ks * C, C, 1, v + xi * C * g->tb + j0, g->tb, mm + xi * MR * g->tb + j0, g->tb,
+                    (int)rows, (int)(nb - j0 < NR ? nb - j0 : NR), g_zero_bias, ACT_NONE, 0);
+      wd->output(mm, g->tb, (int)MR, (int)rows, g->tw, b0, b1, (size_t)s->OH, (size_t)s->OW, s->bias + r0, (int)j->act,
+                 j->out + r0 * OHW, OHW);
+    }
+  }
+}
+
+/* the shared U (over the threads), then image by image its tiles */
+static void conv_wino_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act) {
+  int nth = pool_threads();
+  WinoJob j = {.e = e, .s = s, .u = e->scratch[SCRATCH_0], .g = wino_geo(e, s, nth), .act = act};
+  if (j.g.shared) pool_for((long)rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), wino_weights, &j);
+  for (int i = 0; i < n; i++) {
+    j.in = x + (size_t)i * s->C * s->H * s->W, j.out = y + (size_t)i * s->O * s->OH * s->OW;
+    if (nth == 1)
+      wino_share(&j, 0, 1);
+    else
+      pool_run(wino_share, &j);
+  }
+}
+
+typedef struct {
   const OpState *s;
   const float *x, *w, *b;
   float *y;
@@ -582,6 +702,10 @@ static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
   float *y = engine_val(e, op->out);
   if (s->depthwise) {
     conv_dw(e, op, s, x, y, n);
+    return;
+  }
+  if (s->wino) {
+    conv_wino_run(e, s, x, y, n, op->act);
     return;
   }
   if (s->taps) {

@@ -224,6 +224,132 @@ static void test_pack_rows(const F32GemmDesc *d, uint64_t *r) {
   }
 }
 
+/* The Winograd transforms (F32WinoDesc) against their definitions, written here as scalar C in the same
+   order of operations: bit for bit. Then a whole F(2x2, 3x3) convolution (the transforms and gemm_u, as
+   ops_f32.c conv_wino runs them, on odd sizes and a tile range that starts and ends inside tile rows)
+   against the direct sum in double: within a few ulps of the terms' magnitude. */
+static void wino_u_def(const float *g, float *u) {   /* one filter: u[4i + j] */
+  float t[4][3];
+  for (int j = 0; j < 3; j++) {
+    float s = g[j] + g[6 + j];
+    t[0][j] = g[j], t[1][j] = 0.5f * (s + g[3 + j]), t[2][j] = 0.5f * (s - g[3 + j]), t[3][j] = g[6 + j];
+  }
+  for (int i = 0; i < 4; i++) {
+    float s = t[i][0] + t[i][2];
+    u[4 * i] = t[i][0], u[4 * i + 1] = 0.5f * (s + t[i][1]), u[4 * i + 2] = 0.5f * (s - t[i][1]), u[4 * i + 3] = t[i][2];
+  }
+}
+
+static void test_wino(const F32Kernels *kt, uint64_t *r) {
+  const F32WinoDesc *wd = kt->wino;
+  const F32GemmDesc *d = kt->gemm;
+  int MR = d->mr;
+  /* weights: C of 1, 16 and 37 (a partial vector), every m */
+  size_t cs[] = {1, 16, 37};
+  for (size_t ci = 0; ci < 3; ci++)
+    for (int m = 1; m <= MR; m++) {
+      size_t C = cs[ci];
+      int ks = f32_tail_rows(m, MR);
+      float *w = malloc((size_t)m * 9 * C * sizeof(float)), *u = malloc(16 * (size_t)ks * C * sizeof(float)), ud[16];
+      rng_fill(r, w, (size_t)m * 9 * C, -1, 1);
+      memset(u, 0xff, 16 * (size_t)ks * C * sizeof(float));
+      wd->weights(w, C, m, ks, u);
+      for (int row = 0; row < ks; row++)
+        for (size_t c = 0; c < C; c++) {
+          if (row < m) wino_u_def(w + ((size_t)row * C + c) * 9, ud);
+          for (int xi = 0; xi < 16; xi++) {
+            float x = u[((size_t)xi * (size_t)ks + (size_t)row) * C + c], want = row < m ? ud[xi] : 0.0f;
+            CHECK(x == want, "%s weights C=%zu m=%d: u[%d][%d][%zu] = %.9g, want %.9g", wd->name, C, m, xi, row, c, x, want);
+          }
+        }
+      free(w), free(u);
+    }
+  /* a convolution: C channels of H x W, O outputs, tiles [t0, t1) of the image */
+  size_t shapes[][4] = {{3, 5, 7, 13}, {17, 14, 14, 12}, {5, 9, 35, 25}};   /* C, H, W, O */
+  for (size_t si = 0; si < 3; si++) {
+    size_t C = shapes[si][0], H = shapes[si][1], W = shapes[si][2], O = shapes[si][3];
+    size_t th = (H + 1) / 2, tw = (W + 1) / 2, T = th * tw;
+    size_t t0 = T > 8 ? tw / 2 : 0, t1 = T > 8 ? T - 1 : T, nb = t1 - t0, ldv = nb + 3;
+    int act = (int[]){ACT_RELU, ACT_NONE, ACT_RELU6}[si];
+    float *x = malloc(C * H * W * sizeof(float)), *w = malloc(O * C * 9 * sizeof(float));
+    float *v = malloc(16 * C * ldv * sizeof(float)), *u = malloc(16 * (size_t)MR * C * sizeof(float));
+    float *mm = malloc(16 * (size_t)MR * ldv * sizeof(float)), *y = malloc(O * H * W * sizeof(float)), bias[64];
+    rng_fill(r, x, C * H * W, -1, 1), rng_fill(r, w, O * C * 9, -1, 1), rng_fill(r, bias, 64, -1, 1);
+    for (size_t i = 0; i < O * H * W; i++) y[i] = 12345.0f;
+    memset(v, 0xff, 16 * C * ldv * sizeof(float));
+    wd->input(x, H, W, C, tw, t0, t1, v, ldv);
+    for (size_t t = t0; t < t1; t++)   /* V against B^T d B */
+      for (size_t c = 0; c < C; c++) {
+        float dd[4][4], sv[4][4], want[16];
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 4; j++) {   /* the patch at input row 2 ty - 1, column 2 tx - 1: zero outside */
+            long iy = 2 * (long)(t / tw) - 1 + i, ix = 2 * (long)(t % tw) - 1 + j;
+            dd[i][j] = iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W ? 0.0f : x[(c * H + (size_t)iy) * W + (size_t)ix];
+          }
+        for (int j = 0; j < 4; j++)
+          sv[0][j] = dd[0][j] - dd[2][j], sv[1][j] = dd[1][j] + dd[2][j], sv[2][j] = dd[2][j] - dd[1][j], sv[3][j] = dd[1][j] - dd[3][j];
+        for (int i = 0; i < 4; i++)
+          want[4 * i] = sv[i][0] - sv[i][2], want[4 * i + 1] = sv[i][1] + sv[i][2], want[4 * i + 2] = sv[i][2] - sv[i][1],
+          want[4 * i + 3] = sv[i][1] - sv[i][3];
+        for (int xi = 0; xi < 16; xi++) {
+          float got = v[((size_t)xi * C + c) * ldv + t - t0];
+          CHECK(got == want[xi], "%s input C=%zu %zux%zu: tile %zu channel %zu xi %d = %.9g, want %.9g", wd->name, C, H, W, t, c, xi, got,
+                want[xi]);
+        }
+      }
+    for (size_t r0 = 0; r0 < O; r0 += (size_t)MR) {   /* M = U V by gemm_u, then Y; Y's values against A^T M A */
+      int m = O - r0 < (size_t)MR ? (int)(O - r0) : MR, ks = f32_tail_rows(m, MR);
+      wd->weights(w + r0 * 9 * C, C, m, ks, u);
+      for (size_t xi = 0; xi < 16; xi++)
+        for (size_t j0 = 0; j0 < nb; j0 += (size_t)d->nr)
+          d->gemm_u(C, 1, (const ptrdiff_t[]){0}, u + xi * (size_t)ks * C, C, 1, v + xi * C * ldv + j0, ldv, mm + xi * (size_t)MR * ldv + j0,
+                    ldv, m, (int)(nb - j0 < (size_t)d->nr ? nb - j0 : (size_t)d->nr), (const float[F32_MAX_MR]){0}, ACT_NONE, 0);
+      wd->output(mm, ldv, MR, m, tw, t0, t1, H, W, bias + r0, act, y + r0 * H * W, H * W);
+      for (int rr = 0; rr < m; rr++)
+        for (size_t t = t0; t < t1; t++) {
+          const float *p = mm + (size_t)rr * ldv + t - t0;
+          float a[2][4];
+          for (int j = 0; j < 4; j++) {
+            float m0 = p[(size_t)j * MR * ldv], m1 = p[(size_t)(4 + j) * MR * ldv], m2 = p[(size_t)(8 + j) * MR * ldv], m3 = p[(size_t)(12 + j) * MR * ldv];
+            a[0][j] = (m0 + m1) + m2, a[1][j] = (m1 - m2) - m3;
+          }
+          for (size_t i = 0; i < 2; i++)
+            for (size_t j = 0; j < 2; j++) {
+              size_t oy = 2 * (t / tw) + i, ox = 2 * (t % tw) + j;
+              if (oy >= H || ox >= W) continue;
+              float want = act_f32((j ? (a[i][1] - a[i][2]) - a[i][3] : (a[i][0] + a[i][1]) + a[i][2]) + bias[r0 + (size_t)rr], act);
+              float got = y[((r0 + (size_t)rr) * H + oy) * W + ox];
+              CHECK(got == want || (got != got && want != want), "%s output %zux%zu: y[%zu][%zu][%zu] = %.9g, want %.9g", wd->name, H, W,
+                    r0 + (size_t)rr, oy, ox, got, want);
+            }
+        }
+    }
+    for (size_t o = 0; o < O; o++)   /* the convolution: inside the tiles, the direct sum; outside, untouched */
+      for (size_t oy = 0; oy < H; oy++)
+        for (size_t ox = 0; ox < W; ox++) {
+          size_t t = oy / 2 * tw + ox / 2;
+          float got = y[(o * H + oy) * W + ox];
+          if (t < t0 || t >= t1) {
+            CHECK(got == 12345.0f, "%s %zux%zu: wrote y[%zu][%zu][%zu] outside its tiles", wd->name, H, W, o, oy, ox);
+            continue;
+          }
+          double sum = bias[o], mag = fabs(bias[o]);
+          for (size_t c = 0; c < C; c++)
+            for (int ky = 0; ky < 3; ky++)
+              for (int kx = 0; kx < 3; kx++) {
+                long iy = (long)oy + ky - 1, ix = (long)ox + kx - 1;
+                if (iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W) continue;
+                double term = (double)w[((o * C + c) * 3 + (size_t)ky) * 3 + (size_t)kx] * x[(c * H + (size_t)iy) * W + (size_t)ix];
+                sum += term, mag += fabs(term);
+              }
+          float want = act_f32((float)sum, act);
+          CHECK(fabs((double)got - want) <= 1e-5 * mag + 1e-6, "%s %zux%zu C=%zu: y[%zu][%zu][%zu] = %.9g, direct %.9g", wd->name, H, W, C, o,
+                oy, ox, got, want);
+        }
+    free(x), free(w), free(v), free(u), free(mm), free(y);
+  }
+}
+
 /* f32_pack_a_panels against its definition, ap[p][k][r] = w[p*mr + r][k] (0 past M), padding rows
    included. (It was the check of f32_pack_a_taps, the (tap, channel) packer no op has used since the
    implicit convolutions read their weights in place; the same shapes and the same every-element-written
@@ -260,9 +386,10 @@ int main(void) {
     test_dw(kt->dw, ref->dw, &r);
     test_act(kt, &r);
     test_add(kt, &r);
-    printf("test_f32_kernels: %s: %s%s, %s, act, add\n", kt->isa, kt->gemm->name,
+    if (kt->wino) test_wino(kt, &r);
+    printf("test_f32_kernels: %s: %s%s, %s, act, add%s%s\n", kt->isa, kt->gemm->name,
            kt->gemm->gemm_u ? " (gemm_u: in place and packed)" : "",
-           kt->dw->name);
+           kt->dw->name, kt->wino ? ", " : "", kt->wino ? kt->wino->name : "");
   }
   test_pack_panels(&r);
   const F32Kernels *best = f32_kernels();
