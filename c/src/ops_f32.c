@@ -167,9 +167,9 @@ __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const floa
    of its tiles: V = B^T d B of the block straight from the input (16 matrices of C x tiles, kept in its L2
    over the panels), then per row panel of 12 outputs the 16 products M = U V (gemm_u, A in place, B read
    in place) and Y = A^T M A with the bias and the activation, straight into the output. U = G g G^T of a
-   panel's weights (read in place, from the file's map): with one block a thread, made in its slot just
-   before the panel's products; with more, made once per forward for every panel (over the threads) and
-   shared. Blocks hold at most WINO_VBYTES of V, or all a thread's tiles when that is at most twice as
+   panel's weights (read in place, from the file's map): with one block a thread and one image a batch,
+   made in its slot just before the panel's products; else once per forward for every panel (over the
+   threads) and shared. Blocks hold at most WINO_VBYTES of V, or all a thread's tiles when that is at most twice as
    much (one block, no shared U): the scratch stays within what the arena already holds around these
    layers (ResNet18's peak RSS unchanged). The sums differ from the direct ones by their rounding (the
    transforms' adds), not by batch or threads: every output's operations are fixed by its tile and the
@@ -178,9 +178,11 @@ enum { WINO_MIN_HW = 14, WINO_SPLIT = 64, WINO_VBYTES = 384 << 10 };
 
 typedef struct {
   size_t th, tw, T;   /* tile rows, tiles a row, tiles an image */
+  size_t N;           /* tiles of the forward's images (image i's tile t is tile i T + t) */
   size_t tb;          /* tiles in a block (a multiple of 32) */
   int by_tiles;       /* threads split the tiles (else the row panels) */
-  int shared;         /* U of every panel made once per forward (a thread has more than one block) */
+  int shared;         /* U of every panel made once per forward (a thread has more than one block, or a batch
+                         has more than one image) */
   size_t ulen;        /* floats of the shared U (P panels of 16 x MR x C), or 0 */
   size_t per;         /* floats of a thread's slot: V (16 C tb), M (16 MR tb), U of one panel unless shared */
 } WinoGeo;
@@ -191,17 +193,19 @@ static int conv_wino(const Engine *e, const OpState *s, uint32_t act) {
          s->OW >= WINO_MIN_HW && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6);
 }
 
-static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth) {
+/* the geometry of a forward of n images (its blocks and slots as the build sized them for e->batch) */
+static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   WinoGeo g;
   size_t C = (size_t)s->C, MR = (size_t)e->kf->gemm->mr;
-  g.th = rt_cdiv((size_t)s->OH, 2), g.tw = rt_cdiv((size_t)s->OW, 2), g.T = g.th * g.tw;
-  g.by_tiles = nth > 1 && g.T >= (size_t)nth * WINO_SPLIT;
-  size_t tt = rt_cdiv(g.by_tiles ? rt_cdiv(g.T, (size_t)nth) : g.T, 32) * 32, tmax = WINO_VBYTES / (64 * C) / 32 * 32;
+  g.th = rt_cdiv((size_t)s->OH, 2), g.tw = rt_cdiv((size_t)s->OW, 2), g.T = g.th * g.tw, g.N = g.T * (size_t)e->batch;
+  g.by_tiles = nth > 1 && g.N >= (size_t)nth * WINO_SPLIT;
+  size_t tt = rt_cdiv(g.by_tiles ? rt_cdiv(g.N, (size_t)nth) : g.N, 32) * 32, tmax = WINO_VBYTES / (64 * C) / 32 * 32;
   if (tmax < 32) tmax = 32;
   g.tb = tt <= 2 * tmax ? tt : tmax;
-  g.shared = tt > g.tb;
+  g.shared = tt > g.tb || e->batch > 1;
   g.ulen = g.shared ? rt_cdiv((size_t)s->M, MR) * 16 * MR * C : 0;
   g.per = 16 * (C * g.tb + MR * g.tb + (g.shared ? 0 : MR * C));
+  g.N = g.T * (size_t)n, g.by_tiles = nth > 1 && g.N >= (size_t)nth * WINO_SPLIT;
   return g;
 }
 
@@ -240,7 +244,7 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   if (b) engine_release(e, b, (size_t)s->O * sizeof(float));
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
   if (s->wino) { /* the shared U, then a slot per thread */
-    WinoGeo wg = wino_geo(e, s, pool_threads());
+    WinoGeo wg = wino_geo(e, s, pool_threads(), e->batch);
     engine_need(e, SCRATCH_0, rt_mul_sat(wg.ulen + rt_mul_sat((size_t)pool_threads(), wg.per), sizeof(float)));
     return 0;
   }
@@ -607,8 +611,8 @@ static void conv_taps(const Engine *e, const OpState *s, const float *x, float *
 typedef struct {
   const Engine *e;
   const OpState *s;
-  const float *in;   /* one image */
-  float *out;        /* its output */
+  const float *in;   /* the forward's images */
+  float *out;        /* their outputs */
   float *u;          /* SCRATCH_0: the shared U (WinoGeo.ulen floats), then a slot per thread */
   WinoGeo g;
   uint32_t act;
@@ -632,15 +636,18 @@ static void wino_share(void *arg, int id, int nth) {
   const F32WinoDesc *wd = j->e->kf->wino;
   const WinoGeo *g = &j->g;
   size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)d->mr, NR = (size_t)d->nr, P = rt_cdiv(M, MR), OHW = (size_t)s->OH * s->OW;
-  size_t ta = 0, tz = g->T, pa = 0, pz = P;
+  size_t ta = 0, tz = g->N, pa = 0, pz = P, T = g->T, img = (size_t)s->C * s->H * s->W, oimg = (size_t)s->O * OHW;
   if (g->by_tiles)
-    ta = g->T * (size_t)id / (size_t)nth, tz = g->T * (size_t)(id + 1) / (size_t)nth;
+    ta = g->N * (size_t)id / (size_t)nth, tz = g->N * (size_t)(id + 1) / (size_t)nth;
   else
     pa = P * (size_t)id / (size_t)nth, pz = P * (size_t)(id + 1) / (size_t)nth;
   float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + 16 * C * g->tb, *up = mm + 16 * MR * g->tb;   /* the thread's slot */
   for (size_t b0 = ta; b0 < tz && pa < pz; b0 += g->tb) {
     size_t b1 = tz - b0 < g->tb ? tz : b0 + g->tb, nb = b1 - b0;
-    wd->input(j->in, (size_t)s->H, (size_t)s->W, C, g->tw, b0, b1, v, g->tb);
+    for (size_t t = b0, te; t < b1; t = te) {   /* each image's piece of the block */
+      te = (t / T + 1) * T < b1 ? (t / T + 1) * T : b1;
+      wd->input(j->in + t / T * img, (size_t)s->H, (size_t)s->W, C, g->tw, t % T, t % T + (te - t), v + (t - b0), g->tb);
+    }
     for (size_t p = pa; p < pz; p++) {
       size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR, ks = (size_t)f32_tail_rows((int)rows, (int)MR);
       const float *u = up;
@@ -652,24 +659,24 @@ static void wino_share(void *arg, int id, int nth) {
         for (size_t j0 = 0; j0 < nb; j0 += NR)
           d->gemm_u(C, 1, g_off0, u + xi * ks * C, C, 1, v + xi * C * g->tb + j0, g->tb, mm + xi * MR * g->tb + j0, g->tb,
                     (int)rows, (int)(nb - j0 < NR ? nb - j0 : NR), g_zero_bias, ACT_NONE, 0);
-      wd->output(mm, g->tb, (int)MR, (int)rows, g->tw, b0, b1, (size_t)s->OH, (size_t)s->OW, s->bias + r0, (int)j->act,
-                 j->out + r0 * OHW, OHW);
+      for (size_t t = b0, te; t < b1; t = te) {
+        te = (t / T + 1) * T < b1 ? (t / T + 1) * T : b1;
+        wd->output(mm + (t - b0), g->tb, (int)MR, (int)rows, g->tw, t % T, t % T + (te - t), (size_t)s->OH, (size_t)s->OW,
+                   s->bias + r0, (int)j->act, j->out + t / T * oimg + r0 * OHW, OHW);
+      }
     }
   }
 }
 
-/* the shared U (over the threads), then image by image its tiles */
+/* the shared U (over the threads), then the tiles of every image (a block may hold tiles of several) */
 static void conv_wino_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act) {
   int nth = pool_threads();
-  WinoJob j = {.e = e, .s = s, .u = e->scratch[SCRATCH_0], .g = wino_geo(e, s, nth), .act = act};
+  WinoJob j = {.e = e, .s = s, .in = x, .out = y, .u = e->scratch[SCRATCH_0], .g = wino_geo(e, s, nth, n), .act = act};
   if (j.g.shared) pool_for((long)rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), wino_weights, &j);
-  for (int i = 0; i < n; i++) {
-    j.in = x + (size_t)i * s->C * s->H * s->W, j.out = y + (size_t)i * s->O * s->OH * s->OW;
-    if (nth == 1)
-      wino_share(&j, 0, 1);
-    else
-      pool_run(wino_share, &j);
-  }
+  if (nth == 1)
+    wino_share(&j, 0, 1);
+  else
+    pool_run(wino_share, &j);
 }
 
 typedef struct {
