@@ -18,6 +18,7 @@
 
 enum { MR = 12, NR = 32 };
 enum { PF_K = 64 };   /* the prefetch distance in k steps */
+enum { PF_B = 16 };   /* packed A: B's prefetch distance in k steps */
 
 /* the rows' offsets for gemm_u's prefetch of weights in place (rows >= rr: row 0's), PF_K steps on */
 static inline void roff_init(size_t *roff, int rr, size_t lda) {
@@ -92,7 +93,13 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
   } while (0)
   /* each case with a constant step (a variable one costs the loop its addressing) */
   if (ks != 1) {   /* a GEMM on packed panels (nt 1, ks rr: whole, or f32_tail_rows) */
-    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb) KSTEP(bk, rr, 0);
+    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb) {
+      /* B's row PF_B steps on: in place (a 1x1 convolution's activations) each row is its own channel
+         plane, more streams than the hardware prefetchers follow */
+      _mm_prefetch((const char *)(bk + PF_B * ldb), _MM_HINT_T0);
+      if (nv == 2) _mm_prefetch((const char *)(bk + PF_B * ldb + 16), _MM_HINT_T0);
+      KSTEP(bk, rr, 0);
+    }
   } else {   /* in place */
     roff_init(roff, rr, lda);
     if (nt == 9 && nv == 2 && rr == MR) {   /* 3x3 taps, whole tiles: unrolled, their offsets loaded once */
