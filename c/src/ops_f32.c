@@ -203,6 +203,7 @@ static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   if (tmax < 32) tmax = 32;
   g.tb = tt <= 2 * tmax ? tt : tmax;
   g.shared = tt > g.tb || e->batch > 1;
+  if (g.shared) g.tb = 32;   /* (block, panel) units of one GEMM pass each: the threads' even split is balanced */
   g.ulen = g.shared ? rt_cdiv((size_t)s->M, MR) * 16 * MR * C : 0;
   g.per = 16 * (C * g.tb + MR * g.tb + (g.shared ? 0 : MR * C));
   g.N = g.T * (size_t)n, g.by_tiles = nth > 1 && g.N >= (size_t)nth * WINO_SPLIT;
@@ -629,43 +630,59 @@ static void wino_weights(void *arg, long p0, long p1) {
   }
 }
 
-static void wino_share(void *arg, int id, int nth) {
-  const WinoJob *j = arg;
+/* block b's tiles (of every image's tiles, tb a block): V, then for row panels [p0, p1) the products
+   and the outputs; U shared (up: NULL) or made per panel in up */
+static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t b0, size_t b1, size_t p0, size_t p1) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
   const F32WinoDesc *wd = j->e->kf->wino;
   const WinoGeo *g = &j->g;
-  size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)d->mr, NR = (size_t)d->nr, P = rt_cdiv(M, MR), OHW = (size_t)s->OH * s->OW;
-  size_t ta = 0, tz = g->N, pa = 0, pz = P, T = g->T, img = (size_t)s->C * s->H * s->W, oimg = (size_t)s->O * OHW;
-  if (g->by_tiles)
-    ta = g->N * (size_t)id / (size_t)nth, tz = g->N * (size_t)(id + 1) / (size_t)nth;
-  else
-    pa = P * (size_t)id / (size_t)nth, pz = P * (size_t)(id + 1) / (size_t)nth;
-  float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + 16 * C * g->tb, *up = mm + 16 * MR * g->tb;   /* the thread's slot */
-  for (size_t b0 = ta; b0 < tz && pa < pz; b0 += g->tb) {
-    size_t b1 = tz - b0 < g->tb ? tz : b0 + g->tb, nb = b1 - b0;
-    for (size_t t = b0, te; t < b1; t = te) {   /* each image's piece of the block */
+  size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)d->mr, NR = (size_t)d->nr, OHW = (size_t)s->OH * s->OW;
+  size_t T = g->T, img = (size_t)s->C * s->H * s->W, oimg = (size_t)s->O * OHW, nb = b1 - b0;
+  for (size_t t = b0, te; t < b1; t = te) {   /* each image's piece of the block */
+    te = (t / T + 1) * T < b1 ? (t / T + 1) * T : b1;
+    wd->input(j->in + t / T * img, (size_t)s->H, (size_t)s->W, C, g->tw, t % T, t % T + (te - t), v + (t - b0), g->tb);
+  }
+  for (size_t p = p0; p < p1; p++) {
+    size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR, ks = (size_t)f32_tail_rows((int)rows, (int)MR);
+    const float *u = up;
+    if (!up)
+      u = j->u + p * 16 * MR * C;
+    else
+      wd->weights(s->wu + r0 * 9 * C, C, (int)rows, (int)ks, up);
+    for (size_t xi = 0; xi < 16; xi++)
+      for (size_t j0 = 0; j0 < nb; j0 += NR)
+        d->gemm_u(C, 1, g_off0, u + xi * ks * C, C, 1, v + xi * C * g->tb + j0, g->tb, mm + xi * MR * g->tb + j0, g->tb,
+                  (int)rows, (int)(nb - j0 < NR ? nb - j0 : NR), g_zero_bias, ACT_NONE, 0);
+    for (size_t t = b0, te; t < b1; t = te) {
       te = (t / T + 1) * T < b1 ? (t / T + 1) * T : b1;
-      wd->input(j->in + t / T * img, (size_t)s->H, (size_t)s->W, C, g->tw, t % T, t % T + (te - t), v + (t - b0), g->tb);
-    }
-    for (size_t p = pa; p < pz; p++) {
-      size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR, ks = (size_t)f32_tail_rows((int)rows, (int)MR);
-      const float *u = up;
-      if (g->shared)
-        u = j->u + p * 16 * MR * C;
-      else
-        wd->weights(s->wu + r0 * 9 * C, C, (int)rows, (int)ks, up);
-      for (size_t xi = 0; xi < 16; xi++)
-        for (size_t j0 = 0; j0 < nb; j0 += NR)
-          d->gemm_u(C, 1, g_off0, u + xi * ks * C, C, 1, v + xi * C * g->tb + j0, g->tb, mm + xi * MR * g->tb + j0, g->tb,
-                    (int)rows, (int)(nb - j0 < NR ? nb - j0 : NR), g_zero_bias, ACT_NONE, 0);
-      for (size_t t = b0, te; t < b1; t = te) {
-        te = (t / T + 1) * T < b1 ? (t / T + 1) * T : b1;
-        wd->output(mm + (t - b0), g->tb, (int)MR, (int)rows, g->tw, t % T, t % T + (te - t), (size_t)s->OH, (size_t)s->OW,
-                   s->bias + r0, (int)j->act, j->out + t / T * oimg + r0 * OHW, OHW);
-      }
+      wd->output(mm + (t - b0), g->tb, (int)MR, (int)rows, g->tw, t % T, t % T + (te - t), (size_t)s->OH, (size_t)s->OW,
+                 s->bias + r0, (int)j->act, j->out + t / T * oimg + r0 * OHW, OHW);
     }
   }
+}
+
+/* a thread's share. U shared: the (block, row panel) pairs split evenly, each thread its contiguous run
+   (a block's V made by each thread that has some of its panels); else one block a thread: its tiles (all
+   the panels) or its row panels (all the tiles), U made per panel in its slot */
+static void wino_share(void *arg, int id, int nth) {
+  const WinoJob *j = arg;
+  const WinoGeo *g = &j->g;
+  size_t C = (size_t)j->s->C, MR = (size_t)j->e->kf->gemm->mr, P = rt_cdiv((size_t)j->s->M, MR);
+  float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + 16 * C * g->tb;   /* the thread's slot */
+  if (g->shared) {
+    size_t nblk = rt_cdiv(g->N, g->tb), units = nblk * P, ua = units * (size_t)id / (size_t)nth, uz = units * (size_t)(id + 1) / (size_t)nth;
+    for (size_t un = ua; un < uz;) {
+      size_t bk = un / P, p0 = un % P, p1 = P - p0 < uz - un ? P : p0 + (uz - un);
+      wino_block(j, v, mm, NULL, bk * g->tb, g->N - bk * g->tb < g->tb ? g->N : (bk + 1) * g->tb, p0, p1);
+      un += p1 - p0;
+    }
+    return;
+  }
+  if (g->by_tiles)
+    wino_block(j, v, mm, mm + 16 * MR * g->tb, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, P);
+  else if (P * (size_t)id / (size_t)nth < P * (size_t)(id + 1) / (size_t)nth)
+    wino_block(j, v, mm, mm + 16 * MR * g->tb, 0, g->N, P * (size_t)id / (size_t)nth, P * (size_t)(id + 1) / (size_t)nth);
 }
 
 /* the shared U (over the threads), then the tiles of every image (a block may hold tiles of several) */
