@@ -6,7 +6,8 @@
  * convolution with one input channel per group (depthwise) is a direct kernel. LINEAR is a 1x1
  * convolution on a 1x1 image. A stride-1 convolution is an implicit one where the kernel has gemm_u
  * (conv_implicit): the GEMM reads its B tiles as shifted windows of a zero-padded copy of the input,
- * no im2col. Every output element is computed by one thread with one sum in a
+ * no im2col; a 3x3 stride-1 one of maps at least 14 wide runs on the table's Winograd transforms where it
+ * has them (conv_wino). Every output element is computed by one thread with one sum in a
  * fixed order, so the results depend neither on the thread count nor on the batch size. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
