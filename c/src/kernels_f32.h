@@ -78,22 +78,26 @@ typedef void (*f32_add_fn)(const float *a, const float *b, float *y, size_t n, i
 typedef int (*f32_maxpool_fn)(const float *in, float *out, const F32DwShape *s);
 
 /* Winograd's F(2x2, 3x3) for 3x3 stride-1 convolutions (src/ops_f32.c conv_wino runs the 16 products of its
-   transforms with gemm_u): a 2x2 output tile's 16 values per channel are xi = 4 i + j, i, j < 4.
+   transforms with gemm_u): a 2x2 output tile's 16 values per channel are xi = 4 i + j, i, j < 4, each in
+   its own matrix, xs floats after the one before (pad xs past a multiple of 4 KiB: 16 stores of one vector
+   to the same cache set were the transforms' bottleneck).
    weights: U = G g G^T of rows r < m of the weights w (row r at w + 9 C r, the file's (C, 3, 3)), to
-            u[(xi * ks + r) * C + c] (16 matrices of ks x C, row-major: gemm_u's in-place A with lda C); rows
+            u[xi * uxs + r * C + c] (16 matrices of ks x C, row-major: gemm_u's in-place A with lda C); rows
             m..ks - 1 zero;
    input:   V = B^T d B of tiles [t0, t1) (tile t = ty * tw + tx: its 4x4 patch at input row 2 ty - 1, column
-            2 tx - 1, zero outside the H x W plane; channel c's plane at x + c H W), to v[(xi * C + c) * ldv +
+            2 tx - 1, zero outside the H x W plane; channel c's plane at x + c H W), to v[xi * vxs + c * ldv +
             t - t0] (16 matrices of C x ldv);
-   output:  Y = A^T M A + bias[r], then act (ACT_NONE, ACT_RELU or ACT_RELU6), of rows r < m of M (mm[(xi * mr + r) * ldm + t - t0]) and tiles
-            [t0, t1), to the output planes (row r's at out + r * ohw, OH x OW): pixels past OH or OW dropped.
+   output:  Y = A^T M A + bias[r], then act (ACT_NONE, ACT_RELU or ACT_RELU6), of rows r < m of M
+            (mm[xi * mxs + r * ldm + t - t0]) and tiles [t0, t1), to the output planes (row r's at out + r *
+            ohw, OH x OW): pixels past OH or OW dropped.
    B^T, G, A^T: kernels/x86/f32_wino23__avx512f.c; each value a fixed sequence of adds, subtracts and exact
    halvings, so it does not depend on the lane, the block or the thread that computes it. */
 typedef struct {
   const char *name;
-  void (*weights)(const float *w, size_t C, int m, int ks, float *u);
-  void (*input)(const float *x, size_t H, size_t W, size_t C, size_t tw, size_t t0, size_t t1, float *v, size_t ldv);
-  void (*output)(const float *mm, size_t ldm, int mr, int m, size_t tw, size_t t0, size_t t1, size_t OH, size_t OW,
+  void (*weights)(const float *w, size_t C, int m, int ks, float *u, size_t uxs);
+  void (*input)(const float *x, size_t H, size_t W, size_t C, size_t tw, size_t t0, size_t t1, float *v, size_t ldv,
+                size_t vxs);
+  void (*output)(const float *mm, size_t ldm, size_t mxs, int m, size_t tw, size_t t0, size_t t1, size_t OH, size_t OW,
                  const float *bias, int act, float *out, size_t ohw);
 } F32WinoDesc;
 

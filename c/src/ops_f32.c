@@ -184,8 +184,10 @@ typedef struct {
   int by_tiles;       /* threads split the tiles (else the row panels) */
   int shared;         /* U of every panel made once per forward (a thread has more than one block, or a batch
                          has more than one image) */
-  size_t ulen;        /* floats of the shared U (P panels of 16 x MR x C), or 0 */
-  size_t per;         /* floats of a thread's slot: V (16 C tb), M (16 MR tb), U of one panel unless shared */
+  size_t uxs, vxs, mxs; /* floats from one of the 16 matrices of U (MR x C), V (C x tb), M (MR x tb) to the next:
+                           each padded by 16 (a multiple of 4 KiB apart, the 16 put one vector each in one set) */
+  size_t ulen;        /* floats of the shared U (P panels of 16 uxs), or 0 */
+  size_t per;         /* floats of a thread's slot: V (16 vxs), M (16 mxs), U of one panel (16 uxs) unless shared */
 } WinoGeo;
 
 static int conv_wino(const Engine *e, const OpState *s, uint32_t act) {
@@ -205,8 +207,9 @@ static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   g.tb = tt <= 2 * tmax ? tt : tmax;
   g.shared = tt > g.tb || e->batch > 1;
   if (g.shared) g.tb = 32;   /* (block, panel) units of one GEMM pass each: the threads' even split is balanced */
-  g.ulen = g.shared ? rt_cdiv((size_t)s->M, MR) * 16 * MR * C : 0;
-  g.per = 16 * (C * g.tb + MR * g.tb + (g.shared ? 0 : MR * C));
+  g.uxs = MR * C + 16, g.vxs = C * g.tb + 16, g.mxs = MR * g.tb + 16;
+  g.ulen = g.shared ? rt_cdiv((size_t)s->M, MR) * 16 * g.uxs : 0;
+  g.per = 16 * (g.vxs + g.mxs + (g.shared ? 0 : g.uxs));
   g.N = g.T * (size_t)n, g.by_tiles = nth > 1 && g.N >= (size_t)nth * WINO_SPLIT;
   return g;
 }
@@ -627,7 +630,7 @@ static void wino_weights(void *arg, long p0, long p1) {
   size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)j->e->kf->gemm->mr;
   for (size_t p = (size_t)p0; p < (size_t)p1; p++) {
     size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR;
-    j->e->kf->wino->weights(s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), j->u + p * 16 * MR * C);
+    j->e->kf->wino->weights(s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), j->u + p * 16 * j->g.uxs, j->g.uxs);
   }
 }
 
@@ -642,22 +645,22 @@ static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t 
   size_t T = g->T, img = (size_t)s->C * s->H * s->W, oimg = (size_t)s->O * OHW, nb = b1 - b0;
   for (size_t t = b0, te; t < b1; t = te) {   /* each image's piece of the block */
     te = (t / T + 1) * T < b1 ? (t / T + 1) * T : b1;
-    wd->input(j->in + t / T * img, (size_t)s->H, (size_t)s->W, C, g->tw, t % T, t % T + (te - t), v + (t - b0), g->tb);
+    wd->input(j->in + t / T * img, (size_t)s->H, (size_t)s->W, C, g->tw, t % T, t % T + (te - t), v + (t - b0), g->tb, g->vxs);
   }
   for (size_t p = p0; p < p1; p++) {
     size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR, ks = (size_t)f32_tail_rows((int)rows, (int)MR);
     const float *u = up;
     if (!up)
-      u = j->u + p * 16 * MR * C;
+      u = j->u + p * 16 * g->uxs;
     else
-      wd->weights(s->wu + r0 * 9 * C, C, (int)rows, (int)ks, up);
+      wd->weights(s->wu + r0 * 9 * C, C, (int)rows, (int)ks, up, g->uxs);
     for (size_t xi = 0; xi < 16; xi++)
       for (size_t j0 = 0; j0 < nb; j0 += NR)
-        d->gemm_u(C, 1, g_off0, u + xi * ks * C, C, 1, v + xi * C * g->tb + j0, g->tb, mm + xi * MR * g->tb + j0, g->tb,
-                  (int)rows, (int)(nb - j0 < NR ? nb - j0 : NR), g_zero_bias, ACT_NONE, 0);
+        d->gemm_u(C, 1, g_off0, u + xi * g->uxs, C, 1, v + xi * g->vxs + j0, g->tb, mm + xi * g->mxs + j0, g->tb, (int)rows,
+                  (int)(nb - j0 < NR ? nb - j0 : NR), g_zero_bias, ACT_NONE, 0);
     for (size_t t = b0, te; t < b1; t = te) {
       te = (t / T + 1) * T < b1 ? (t / T + 1) * T : b1;
-      wd->output(mm + (t - b0), g->tb, (int)MR, (int)rows, g->tw, t % T, t % T + (te - t), (size_t)s->OH, (size_t)s->OW,
+      wd->output(mm + (t - b0), g->tb, g->mxs, (int)rows, g->tw, t % T, t % T + (te - t), (size_t)s->OH, (size_t)s->OW,
                  s->bias + r0, (int)j->act, j->out + t / T * oimg + r0 * OHW, OHW);
     }
   }
@@ -669,8 +672,8 @@ static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t 
 static void wino_share(void *arg, int id, int nth) {
   const WinoJob *j = arg;
   const WinoGeo *g = &j->g;
-  size_t C = (size_t)j->s->C, MR = (size_t)j->e->kf->gemm->mr, P = rt_cdiv((size_t)j->s->M, MR);
-  float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + 16 * C * g->tb;   /* the thread's slot */
+  size_t MR = (size_t)j->e->kf->gemm->mr, P = rt_cdiv((size_t)j->s->M, MR);
+  float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + 16 * g->vxs;   /* the thread's slot */
   if (g->shared) {
     size_t nblk = rt_cdiv(g->N, g->tb), units = nblk * P, ua = units * (size_t)id / (size_t)nth, uz = units * (size_t)(id + 1) / (size_t)nth;
     for (size_t un = ua; un < uz;) {
@@ -681,9 +684,9 @@ static void wino_share(void *arg, int id, int nth) {
     return;
   }
   if (g->by_tiles)
-    wino_block(j, v, mm, mm + 16 * MR * g->tb, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, P);
+    wino_block(j, v, mm, mm + 16 * g->mxs, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, P);
   else if (P * (size_t)id / (size_t)nth < P * (size_t)(id + 1) / (size_t)nth)
-    wino_block(j, v, mm, mm + 16 * MR * g->tb, 0, g->N, P * (size_t)id / (size_t)nth, P * (size_t)(id + 1) / (size_t)nth);
+    wino_block(j, v, mm, mm + 16 * g->mxs, 0, g->N, P * (size_t)id / (size_t)nth, P * (size_t)(id + 1) / (size_t)nth);
 }
 
 /* the shared U (over the threads), then the tiles of every image (a block may hold tiles of several) */

@@ -250,15 +250,19 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
     for (int m = 1; m <= MR; m++) {
       size_t C = cs[ci];
       int ks = f32_tail_rows(m, MR);
-      float *w = malloc((size_t)m * 9 * C * sizeof(float)), *u = malloc(16 * (size_t)ks * C * sizeof(float)), ud[16];
+      size_t uxs = (size_t)ks * C + 5;   /* rows of a matrix then 5 floats that must stay */
+      float *w = malloc((size_t)m * 9 * C * sizeof(float)), *u = malloc(16 * uxs * sizeof(float)), ud[16];
       rng_fill(r, w, (size_t)m * 9 * C, -1, 1);
-      memset(u, 0xff, 16 * (size_t)ks * C * sizeof(float));
-      wd->weights(w, C, m, ks, u);
+      memset(u, 0xff, 16 * uxs * sizeof(float));
+      wd->weights(w, C, m, ks, u, uxs);
+      for (int xi = 0; xi < 16; xi++)
+        for (size_t q = (size_t)ks * C; q < uxs; q++)
+          CHECK(u[(size_t)xi * uxs + q] != u[(size_t)xi * uxs + q], "%s weights C=%zu m=%d wrote between matrices", wd->name, C, m);
       for (int row = 0; row < ks; row++)
         for (size_t c = 0; c < C; c++) {
           if (row < m) wino_u_def(w + ((size_t)row * C + c) * 9, ud);
           for (int xi = 0; xi < 16; xi++) {
-            float x = u[((size_t)xi * (size_t)ks + (size_t)row) * C + c], want = row < m ? ud[xi] : 0.0f;
+            float x = u[(size_t)xi * uxs + (size_t)row * C + c], want = row < m ? ud[xi] : 0.0f;
             CHECK(x == want, "%s weights C=%zu m=%d: u[%d][%d][%zu] = %.9g, want %.9g", wd->name, C, m, xi, row, c, x, want);
           }
         }
@@ -269,15 +273,16 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
   for (size_t si = 0; si < 3; si++) {
     size_t C = shapes[si][0], H = shapes[si][1], W = shapes[si][2], O = shapes[si][3];
     size_t th = (H + 1) / 2, tw = (W + 1) / 2, T = th * tw;
-    size_t t0 = T > 8 ? tw / 2 : 0, t1 = T > 8 ? T - 1 : T, nb = t1 - t0, ldv = nb + 3;
+    size_t t0 = T > 8 ? tw / 2 : 0, t1 = T > 8 ? T - 1 : T, nb = t1 - t0, ldv = nb + 3, vxs = C * ldv + 16, mxs = (size_t)MR * ldv + 16;
+    size_t uxs = (size_t)MR * C + 16;
     int act = (int[]){ACT_RELU, ACT_NONE, ACT_RELU6}[si];
     float *x = malloc(C * H * W * sizeof(float)), *w = malloc(O * C * 9 * sizeof(float));
-    float *v = malloc(16 * C * ldv * sizeof(float)), *u = malloc(16 * (size_t)MR * C * sizeof(float));
-    float *mm = malloc(16 * (size_t)MR * ldv * sizeof(float)), *y = malloc(O * H * W * sizeof(float)), bias[64];
+    float *v = malloc(16 * vxs * sizeof(float)), *u = malloc(16 * uxs * sizeof(float));
+    float *mm = malloc(16 * mxs * sizeof(float)), *y = malloc(O * H * W * sizeof(float)), bias[64];
     rng_fill(r, x, C * H * W, -1, 1), rng_fill(r, w, O * C * 9, -1, 1), rng_fill(r, bias, 64, -1, 1);
     for (size_t i = 0; i < O * H * W; i++) y[i] = 12345.0f;
-    memset(v, 0xff, 16 * C * ldv * sizeof(float));
-    wd->input(x, H, W, C, tw, t0, t1, v, ldv);
+    memset(v, 0xff, 16 * vxs * sizeof(float));
+    wd->input(x, H, W, C, tw, t0, t1, v, ldv, vxs);
     for (size_t t = t0; t < t1; t++)   /* V against B^T d B */
       for (size_t c = 0; c < C; c++) {
         float dd[4][4], sv[4][4], want[16];
@@ -292,25 +297,25 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
           want[4 * i] = sv[i][0] - sv[i][2], want[4 * i + 1] = sv[i][1] + sv[i][2], want[4 * i + 2] = sv[i][2] - sv[i][1],
           want[4 * i + 3] = sv[i][1] - sv[i][3];
         for (int xi = 0; xi < 16; xi++) {
-          float got = v[((size_t)xi * C + c) * ldv + t - t0];
+          float got = v[(size_t)xi * vxs + c * ldv + t - t0];
           CHECK(got == want[xi], "%s input C=%zu %zux%zu: tile %zu channel %zu xi %d = %.9g, want %.9g", wd->name, C, H, W, t, c, xi, got,
                 want[xi]);
         }
       }
     for (size_t r0 = 0; r0 < O; r0 += (size_t)MR) {   /* M = U V by gemm_u, then Y; Y's values against A^T M A */
       int m = O - r0 < (size_t)MR ? (int)(O - r0) : MR, ks = f32_tail_rows(m, MR);
-      wd->weights(w + r0 * 9 * C, C, m, ks, u);
+      wd->weights(w + r0 * 9 * C, C, m, ks, u, uxs);
       for (size_t xi = 0; xi < 16; xi++)
         for (size_t j0 = 0; j0 < nb; j0 += (size_t)d->nr)
-          d->gemm_u(C, 1, (const ptrdiff_t[]){0}, u + xi * (size_t)ks * C, C, 1, v + xi * C * ldv + j0, ldv, mm + xi * (size_t)MR * ldv + j0,
-                    ldv, m, (int)(nb - j0 < (size_t)d->nr ? nb - j0 : (size_t)d->nr), (const float[F32_MAX_MR]){0}, ACT_NONE, 0);
-      wd->output(mm, ldv, MR, m, tw, t0, t1, H, W, bias + r0, act, y + r0 * H * W, H * W);
+          d->gemm_u(C, 1, (const ptrdiff_t[]){0}, u + xi * uxs, C, 1, v + xi * vxs + j0, ldv, mm + xi * mxs + j0, ldv, m,
+                    (int)(nb - j0 < (size_t)d->nr ? nb - j0 : (size_t)d->nr), (const float[F32_MAX_MR]){0}, ACT_NONE, 0);
+      wd->output(mm, ldv, mxs, m, tw, t0, t1, H, W, bias + r0, act, y + r0 * H * W, H * W);
       for (int rr = 0; rr < m; rr++)
         for (size_t t = t0; t < t1; t++) {
           const float *p = mm + (size_t)rr * ldv + t - t0;
           float a[2][4];
           for (int j = 0; j < 4; j++) {
-            float m0 = p[(size_t)j * MR * ldv], m1 = p[(size_t)(4 + j) * MR * ldv], m2 = p[(size_t)(8 + j) * MR * ldv], m3 = p[(size_t)(12 + j) * MR * ldv];
+            float m0 = p[(size_t)j * mxs], m1 = p[(size_t)(4 + j) * mxs], m2 = p[(size_t)(8 + j) * mxs], m3 = p[(size_t)(12 + j) * mxs];
             a[0][j] = (m0 + m1) + m2, a[1][j] = (m1 - m2) - m3;
           }
           for (size_t i = 0; i < 2; i++)

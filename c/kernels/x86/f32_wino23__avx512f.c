@@ -14,8 +14,8 @@
 #include "../../src/act.h"
 
 /* U = G g G^T of rows r < m of the weights w (row r at w + 9 C r: (C, 3, 3)), channels 16 a vector by
-   gathers: u[(xi * ks + r) * C + c], xi = 4 i + j for U[i][j]; rows m..ks - 1 zero */
-static void wino_weights(const float *w, size_t C, int m, int ks, float *u) {
+   gathers: u[xi * uxs + r * C + c], xi = 4 i + j for U[i][j]; rows m..ks - 1 zero */
+static void wino_weights(const float *w, size_t C, int m, int ks, float *u, size_t uxs) {
   const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(9));
   const __m512 half = _mm512_set1_ps(0.5f);
   for (int r = 0; r < m; r++)
@@ -41,12 +41,12 @@ static void wino_weights(const float *w, size_t C, int m, int ks, float *u) {
         v[2] = _mm512_mul_ps(half, _mm512_sub_ps(s, t[i][1]));
         v[3] = t[i][2];
 #pragma GCC unroll 4
-        for (int j = 0; j < 4; j++) _mm512_mask_storeu_ps(u + ((size_t)(4 * i + j) * (size_t)ks + (size_t)r) * C + c0, k, v[j]);
+        for (int j = 0; j < 4; j++) _mm512_mask_storeu_ps(u + (size_t)(4 * i + j) * uxs + (size_t)r * C + c0, k, v[j]);
       }
     }
   for (int xi = 0; xi < 16; xi++)
     for (int r = m; r < ks; r++) {
-      float *z = u + ((size_t)xi * (size_t)ks + (size_t)r) * C;
+      float *z = u + (size_t)xi * uxs + (size_t)r * C;
       for (size_t c = 0; c < C; c++) z[c] = 0.0f;
     }
 }
@@ -60,8 +60,9 @@ static inline void cols_in(long s0, long W, __mmask16 *lo, __mmask16 *hi) {
 
 /* V = B^T d B of tiles [t0, t1) (tile t = ty * tw + tx: its 4x4 patch at input row 2 ty - 1, column
    2 tx - 1; outside the H x W input, zeros) of channels [0, C) (plane c at x + c H W), 16 tiles of one
-   tile row a vector, by masked loads (no lane outside the input is read): v[(xi * C + c) * ldv + t - t0] */
-static void wino_input(const float *x, size_t H, size_t W, size_t C, size_t tw, size_t t0, size_t t1, float *v, size_t ldv) {
+   tile row a vector, by masked loads (no lane outside the input is read): v[xi * vxs + c * ldv + t - t0] */
+static void wino_input(const float *x, size_t H, size_t W, size_t C, size_t tw, size_t t0, size_t t1, float *v, size_t ldv,
+                       size_t vxs) {
   const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
   for (size_t t = t0; t < t1;) {
@@ -96,20 +97,20 @@ static void wino_input(const float *x, size_t H, size_t W, size_t C, size_t tw, 
       }
 #pragma GCC unroll 4
       for (int i = 0; i < 4; i++) {   /* (B^T d) B */
-        float *o = vo + ((size_t)(4 * i) * C + c) * ldv;
+        float *o = vo + (size_t)(4 * i) * vxs + c * ldv;
         _mm512_mask_storeu_ps(o, k, _mm512_sub_ps(sv[i][0], sv[i][2]));
-        _mm512_mask_storeu_ps(o + C * ldv, k, _mm512_add_ps(sv[i][1], sv[i][2]));
-        _mm512_mask_storeu_ps(o + 2 * C * ldv, k, _mm512_sub_ps(sv[i][2], sv[i][1]));
-        _mm512_mask_storeu_ps(o + 3 * C * ldv, k, _mm512_sub_ps(sv[i][1], sv[i][3]));
+        _mm512_mask_storeu_ps(o + vxs, k, _mm512_add_ps(sv[i][1], sv[i][2]));
+        _mm512_mask_storeu_ps(o + 2 * vxs, k, _mm512_sub_ps(sv[i][2], sv[i][1]));
+        _mm512_mask_storeu_ps(o + 3 * vxs, k, _mm512_sub_ps(sv[i][1], sv[i][3]));
       }
     }
     t += n;
   }
 }
 
-/* Y = A^T M A + bias, then act (ACT_NONE, ACT_RELU or ACT_RELU6), of rows r < m and tiles [t0, t1) (mm[(xi * mr + r) * ldm + t - t0]) into
+/* Y = A^T M A + bias, then act (ACT_NONE, ACT_RELU or ACT_RELU6), of rows r < m and tiles [t0, t1) (mm[xi * mxs + r * ldm + t - t0]) into
    the output planes (row r's at out + r * ohw, OH x OW): a tile's pixels past the plane's edge dropped */
-static void wino_output(const float *mm, size_t ldm, int mr, int m, size_t tw, size_t t0, size_t t1, size_t OH, size_t OW,
+static void wino_output(const float *mm, size_t ldm, size_t mxs, int m, size_t tw, size_t t0, size_t t1, size_t OH, size_t OW,
                         const float *bias, int act, float *out, size_t ohw) {
   const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
@@ -126,8 +127,8 @@ static void wino_output(const float *mm, size_t ldm, int mr, int m, size_t tw, s
       __m512 a[2][4];
 #pragma GCC unroll 4
       for (int j = 0; j < 4; j++) {   /* A^T M */
-        __m512 m0 = _mm512_maskz_loadu_ps(k, p + (size_t)(0 + j) * mr * ldm), m1 = _mm512_maskz_loadu_ps(k, p + (size_t)(4 + j) * mr * ldm);
-        __m512 m2 = _mm512_maskz_loadu_ps(k, p + (size_t)(8 + j) * mr * ldm), m3 = _mm512_maskz_loadu_ps(k, p + (size_t)(12 + j) * mr * ldm);
+        __m512 m0 = _mm512_maskz_loadu_ps(k, p + (size_t)(0 + j) * mxs), m1 = _mm512_maskz_loadu_ps(k, p + (size_t)(4 + j) * mxs);
+        __m512 m2 = _mm512_maskz_loadu_ps(k, p + (size_t)(8 + j) * mxs), m3 = _mm512_maskz_loadu_ps(k, p + (size_t)(12 + j) * mxs);
         a[0][j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
         a[1][j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
       }
