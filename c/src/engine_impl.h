@@ -20,8 +20,8 @@ typedef struct {
   float *apack, *bias;
   const float *wu;           /* f32 with gemm_u: the weights read in place, in the file's map */
   size_t a_group;            /* f32: apack's floats per group (f32_packed_floats) */
-  int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit) */
   int wino;                  /* f32: a Winograd F(2x2, 3x3) convolution (ops_f32.c conv_wino) */
+  int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit) */
   ptrdiff_t *boff;           /* its taps' offsets in the padded planes (kh*kw) */
   /* int8 (kernels_q8.h): groups x a_elems packed weights */
   int G, gs, kp, direct, asym;

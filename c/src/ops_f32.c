@@ -145,12 +145,13 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
 }
 
 /* gemm_u: the weights stay in the file's map; where M is not a multiple of 4, each group's last panel is
-   copied with zero rows up to one (the kernel reads rows up to f32_tail_rows) */
+   copied with zero rows up to one (the kernel reads rows up to f32_tail_rows; Winograd reads only a
+   panel's rows, its U has the zero rows) */
 __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const float *w) {
   size_t MR = (size_t)e->kf->gemm->mr, M = (size_t)s->M, K = (size_t)s->K, r0 = (M - 1) / MR * MR;
   size_t rr = (size_t)f32_tail_rows((int)(M - r0), (int)MR);
   s->wu = w, e->inplace_bytes += rt_mul_sat(rt_mul_sat((size_t)s->groups, M * K), sizeof(float));
-  if (M % 4 == 0) return 0;
+  if (M % 4 == 0 || s->wino) return 0;
   s->a_group = rr * K;
   if (!(s->apack = engine_alloc(e, rt_mul_sat((size_t)s->groups, s->a_group) * sizeof(float)))) return -1;
   for (size_t g = 0; g < (size_t)s->groups; g++) {
@@ -197,12 +198,14 @@ static int conv_wino(const Engine *e, const OpState *s, uint32_t act) {
 }
 
 /* the geometry of a forward of n images (its blocks and slots as the build sized them for e->batch) */
+static int wino_by_tiles(size_t N, int nth) { return nth > 1 && N >= (size_t)nth * WINO_SPLIT; }
+
 static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   WinoGeo g;
   size_t C = (size_t)s->C, MR = (size_t)e->kf->gemm->mr;
-  g.th = rt_cdiv((size_t)s->OH, 2), g.tw = rt_cdiv((size_t)s->OW, 2), g.T = g.th * g.tw, g.N = g.T * (size_t)e->batch;
-  g.by_tiles = nth > 1 && g.N >= (size_t)nth * WINO_SPLIT;
-  size_t tt = rt_cdiv(g.by_tiles ? rt_cdiv(g.N, (size_t)nth) : g.N, 32) * 32, tmax = WINO_VBYTES / (64 * C) / 32 * 32;
+  g.th = rt_cdiv((size_t)s->OH, 2), g.tw = rt_cdiv((size_t)s->OW, 2), g.T = g.th * g.tw;
+  size_t Nb = g.T * (size_t)e->batch;   /* the blocks and slots: for a full batch */
+  size_t tt = rt_cdiv(wino_by_tiles(Nb, nth) ? rt_cdiv(Nb, (size_t)nth) : Nb, 32) * 32, tmax = WINO_VBYTES / (64 * C) / 32 * 32;
   if (tmax < 32) tmax = 32;
   g.tb = tt <= 2 * tmax ? tt : tmax;
   g.shared = tt > g.tb || e->batch > 1;
@@ -210,7 +213,7 @@ static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   g.uxs = MR * C + 16, g.vxs = C * g.tb + 16, g.mxs = MR * g.tb + 16;
   g.ulen = g.shared ? rt_cdiv((size_t)s->M, MR) * 16 * g.uxs : 0;
   g.per = 16 * (g.vxs + g.mxs + (g.shared ? 0 : g.uxs));
-  g.N = g.T * (size_t)n, g.by_tiles = nth > 1 && g.N >= (size_t)nth * WINO_SPLIT;
+  g.N = g.T * (size_t)n, g.by_tiles = wino_by_tiles(g.N, nth);   /* this forward's tiles */
   return g;
 }
 
@@ -623,16 +626,20 @@ typedef struct {
   uint32_t act;
 } WinoJob;
 
-/* U of row panels [p0, p1) into the shared U */
-static void wino_weights(void *arg, long p0, long p1) {
-  const WinoJob *j = arg;
-  const OpState *s = j->s;
-  size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)j->e->kf->gemm->mr;
-  for (size_t p = (size_t)p0; p < (size_t)p1; p++) {
-    size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR;
-    j->e->kf->wino->weights(s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), j->u + p * 16 * j->g.uxs, j->g.uxs);
-  }
+/* U of row panel p (its rows of the weights, read in place) into u */
+static void wino_panel_u(const WinoJob *j, size_t p, float *u) {
+  size_t C = (size_t)j->s->C, M = (size_t)j->s->M, MR = (size_t)j->e->kf->gemm->mr, r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR;
+  j->e->kf->wino->weights(j->s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), u, j->g.uxs);
 }
+
+/* U of row panels [p0, p1) into the shared U */
+static void wino_shared_u(void *arg, long p0, long p1) {
+  const WinoJob *j = arg;
+  for (size_t p = (size_t)p0; p < (size_t)p1; p++) wino_panel_u(j, p, j->u + p * 16 * j->g.uxs);
+}
+
+/* the end of image t / T's piece of the tiles [t, b1) */
+static inline size_t wino_piece(size_t t, size_t T, size_t b1) { return (t / T + 1) * T < b1 ? (t / T + 1) * T : b1; }
 
 /* block b's tiles (of every image's tiles, tb a block): V, then for row panels [p0, p1) the products
    and the outputs; U shared (up: NULL) or made per panel in up */
@@ -644,22 +651,22 @@ static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t 
   size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)d->mr, NR = (size_t)d->nr, OHW = (size_t)s->OH * s->OW;
   size_t T = g->T, img = (size_t)s->C * s->H * s->W, oimg = (size_t)s->O * OHW, nb = b1 - b0;
   for (size_t t = b0, te; t < b1; t = te) {   /* each image's piece of the block */
-    te = (t / T + 1) * T < b1 ? (t / T + 1) * T : b1;
+    te = wino_piece(t, T, b1);
     wd->input(j->in + t / T * img, (size_t)s->H, (size_t)s->W, C, g->tw, t % T, t % T + (te - t), v + (t - b0), g->tb, g->vxs);
   }
   for (size_t p = p0; p < p1; p++) {
-    size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR, ks = (size_t)f32_tail_rows((int)rows, (int)MR);
+    size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR;
     const float *u = up;
     if (!up)
       u = j->u + p * 16 * g->uxs;
     else
-      wd->weights(s->wu + r0 * 9 * C, C, (int)rows, (int)ks, up, g->uxs);
+      wino_panel_u(j, p, up);
     for (size_t xi = 0; xi < 16; xi++)
       for (size_t j0 = 0; j0 < nb; j0 += NR)
         d->gemm_u(C, 1, g_off0, u + xi * g->uxs, C, 1, v + xi * g->vxs + j0, g->tb, mm + xi * g->mxs + j0, g->tb, (int)rows,
                   (int)(nb - j0 < NR ? nb - j0 : NR), g_zero_bias, ACT_NONE, 0);
     for (size_t t = b0, te; t < b1; t = te) {
-      te = (t / T + 1) * T < b1 ? (t / T + 1) * T : b1;
+      te = wino_piece(t, T, b1);
       wd->output(mm + (t - b0), g->tb, g->mxs, (int)rows, g->tw, t % T, t % T + (te - t), (size_t)s->OH, (size_t)s->OW,
                  s->bias + r0, (int)j->act, j->out + t / T * oimg + r0 * OHW, OHW);
     }
@@ -693,7 +700,7 @@ static void wino_share(void *arg, int id, int nth) {
 static void conv_wino_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act) {
   int nth = pool_threads();
   WinoJob j = {.e = e, .s = s, .in = x, .out = y, .u = e->scratch[SCRATCH_0], .g = wino_geo(e, s, nth, n), .act = act};
-  if (j.g.shared) pool_for((long)rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), wino_weights, &j);
+  if (j.g.shared) pool_for((long)rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), wino_shared_u, &j);
   if (nth == 1)
     wino_share(&j, 0, 1);
   else
