@@ -23,6 +23,12 @@ static inline __attribute__((always_inline)) __m256 act_avx2(__m256 v, int act) 
   }
   }
 }
+/* act of 8 floats where act is a run-time value: none, ReLU and ReLU6 inline, the others out of line (one
+   copy per file; act_avx2's whole switch inlined at every call was ~3 KB of the AVX2 depthwise kernel) */
+static __attribute__((noinline, unused)) __m256 act8_other(__m256 v, int act) { return act_avx2(v, act); }
+static inline __attribute__((always_inline)) __m256 act8_avx2(__m256 v, int act) {
+  return act == ACT_RELU || act == ACT_RELU6 ? act_avx2(v, act) : act == ACT_NONE ? v : act8_other(v, act);
+}
 #ifdef __AVX512F__
 /* act of 16 floats in a register: ReLU and ReLU6 in 512 bits, inline; the others out of line (one copy
    per file), by act_avx2 on the two halves (a loop: one copy of its code; the halves go through 256-bit

@@ -44,10 +44,6 @@ static inline __m256 load_x(const float *x, const __m256i m[2], int sw) {
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-/* act_avx2 out of line: the activations other than ReLU and ReLU6 (inlined per row store, act_avx2's
-   whole switch was ~3 KB of this kernel) */
-static __attribute__((noinline)) __m256 act_other(__m256 v, int act) { return act_avx2(v, act); }
-
 /* out rows [oy0, oy0 + RB) (those < OH), columns [ox, ox + cnt) = act(acc + bias) */
 static inline __attribute__((always_inline)) void store_rows(float *out, const F32DwShape *s, int oy0, int ox, int cnt,
                                                              const __m256 acc[RB], float bias, int act) {
@@ -55,11 +51,7 @@ static inline __attribute__((always_inline)) void store_rows(float *out, const F
   __m256 vb = _mm256_set1_ps(bias);
 #pragma GCC unroll 8
   for (int r = 0; r < RB; r++)
-    if (oy0 + r < s->OH) {
-      __m256 y = _mm256_add_ps(acc[r], vb);
-      y = act == ACT_RELU || act == ACT_RELU6 ? act_avx2(y, act) : act == ACT_NONE ? y : act_other(y, act);
-      _mm256_maskstore_ps(out + (size_t)(oy0 + r) * s->OW + ox, m, y);
-    }
+    if (oy0 + r < s->OH) _mm256_maskstore_ps(out + (size_t)(oy0 + r) * s->OW + ox, m, act8_avx2(_mm256_add_ps(acc[r], vb), act));
 }
 
 /* rows [oy0, oy0 + RB) (those < OH) x columns [ox, ox + cnt), cnt <= 8. A row of the window outside
