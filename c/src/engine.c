@@ -164,13 +164,18 @@ static void geometry(const Model *m, const Op *op, OpState *s) {
 }
 
 /* the f32 arena with each op's SCRATCH_0 as one more block, alive during that op only: fills e->offs
-   and e->op_soff; returns the arena size, SIZE_MAX on overflow or when memory is short */
+   and e->op_soff; returns the arena size, SIZE_MAX on overflow or when memory is short. A CONV2D with its
+   residual ADD fused (OpState.res) writes the ADD's output z onto the ADD's other input r: z takes r's block
+   (r's root's, when r is itself such a z: ResNet's identity shortcuts), alive until z's last reader, and the
+   conv's own output takes no bytes. */
 static size_t plan_with_scratch(Engine *e, int with_input) {
   const Model *m = e->m;
   uint32_t nv = m->n_values, n = nv + m->n_ops;
   size_t *bytes = calloc(n, sizeof *bytes), *offs = calloc(n, sizeof *offs), size = SIZE_MAX;
   int *first = calloc(n, sizeof *first), *last = calloc(n, sizeof *last);
-  if (!(e->op_soff = calloc(m->n_ops, sizeof *e->op_soff)) || !bytes || !offs || !first || !last) goto done;
+  uint32_t *root = calloc(nv, sizeof *root);   /* the value whose block a value takes (itself, or a fused z's r's) */
+  if (!(e->op_soff = calloc(m->n_ops, sizeof *e->op_soff)) || !bytes || !offs || !first || !last || !root) goto done;
+  for (uint32_t v = 0; v < nv; v++) root[v] = v;
   for (uint32_t v = with_input ? 0 : 1; v < nv; v++) {   /* with_input: the input too (engine_input) */
     size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
     if ((bytes[v] = rt_mul_sat(rt_mul_sat(value_elems(&m->values[v]), (size_t)e->batch), el)) == SIZE_MAX) goto done;
@@ -179,12 +184,20 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
   for (uint32_t i = 0; i < m->n_ops; i++) {
     bytes[nv + i] = e->op_need[(size_t)i * N_SCRATCH + SCRATCH_0];
     first[nv + i] = last[nv + i] = (int)i;
+    if (e->st[i].res) {   /* (in op order: r's root is final before z's) */
+      const Op *add = &m->ops[i + 1];
+      uint32_t r = root[add->in[0] == m->ops[i].out ? add->in[1] : add->in[0]];
+      if (last[add->out] > last[r]) last[r] = last[add->out];
+      bytes[add->out] = bytes[m->ops[i].out] = 0;
+      root[add->out] = root[m->ops[i].out] = r;
+    }
   }
   if ((size = plan_memory_lives(n, bytes, first, last, offs)) == (size_t)-1) size = SIZE_MAX;
+  for (uint32_t v = 0; v < nv; v++) offs[v] = offs[root[v]];
   memcpy(e->offs, offs, nv * sizeof *offs);
   memcpy(e->op_soff, offs + nv, m->n_ops * sizeof *offs);
 done:
-  free(bytes), free(offs), free(first), free(last);
+  free(bytes), free(offs), free(first), free(last), free(root);
   return size;
 }
 

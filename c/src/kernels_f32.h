@@ -20,14 +20,17 @@ typedef void (*f32_gemm_fn)(size_t k, const float *a, const float *b, float *c, 
 /* a tile of gemm on rows [0, m) and columns [0, n) only (C's other rows and columns neither read nor
    written), A read where it lies, packed or in place, B in place (an activation, or padded planes): C rows
    [0, m), columns [0, n) = act(sum + bias), the sum over kk < k, then taps t < nt (in that order), of
-   a[r*lda + (kk*nt + t)*ks] * b[kk*ldb + boff[t] + j], started from C's value when acc is nonzero; each
+   a[r*lda + (kk*nt + t)*ks] * b[kk*ldb + boff[t] + j], started from C's value when acc is 1; each
    element one sum in that order (fused multiply-adds), then + bias, then the activation. Two layouts:
    - in place (lda = K, ks = 1): the op's weights as the model file holds them, (O, C, kh, kw) row-major:
      column kk*nt + t is channel kk, tap t (an implicit convolution: taps by channel);
    - packed (lda = 1, ks = f32_tail_rows(m, mr), the panel's rows as packed; nt = 1): a panel of pack_a /
      f32_pack_a_tail. (A kernel may take ks != 1 to mean this layout, and ks == 1 the other.)
    Rows [0, f32_tail_rows(m, mr)) of a must be readable and no other row is read; B only at columns j < n.
-   Chunks of kk (a + kk0*nt*ks, b + kk0*ldb, acc) add the same terms in the same order. */
+   Chunks of kk (a + kk0*nt*ks, b + kk0*ldb, acc) add the same terms in the same order. acc F32_ACC_RES: the
+   sum starts from 0 and C = act((sum + bias) + C): a residual ADD fused into the convolution before it (C
+   holds the ADD's other input), the same value as the ADD of the unfused output. */
+enum { F32_ACC_RES = 2 };
 typedef void (*f32_gemm_u_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, size_t lda, size_t ks,
                               const float *b, size_t ldb, float *c, size_t ldc, int m, int n, const float *bias, int act,
                               int acc);
@@ -89,7 +92,8 @@ typedef int (*f32_maxpool_fn)(const float *in, float *out, const F32DwShape *s);
             t - t0] (16 matrices of C x ldv);
    output:  Y = A^T M A + bias[r], then act (ACT_NONE, ACT_RELU or ACT_RELU6), of rows r < m of M
             (mm[xi * mxs + r * ldm + t - t0]) and tiles [t0, t1), to the output planes (row r's at out + r *
-            ohw, OH x OW): pixels past OH or OW dropped.
+            ohw, OH x OW): pixels past OH or OW dropped; res: act((Y + bias[r]) + out), out holding a fused
+            residual ADD's other input (as gemm_u's F32_ACC_RES).
    B^T, G, A^T: kernels/x86/f32_wino23__avx512f.c; each value a fixed sequence of adds, subtracts and exact
    halvings, so it does not depend on the lane, the block or the thread that computes it. */
 typedef struct {
@@ -98,7 +102,7 @@ typedef struct {
   void (*input)(const float *x, size_t H, size_t W, size_t C, size_t tw, size_t t0, size_t t1, float *v, size_t ldv,
                 size_t vxs);
   void (*output)(const float *mm, size_t ldm, size_t mxs, int m, size_t tw, size_t t0, size_t t1, size_t OH, size_t OW,
-                 const float *bias, int act, float *out, size_t ohw);
+                 const float *bias, int act, int res, float *out, size_t ohw);
 } F32WinoDesc;
 
 /* the kernels of one instruction set */

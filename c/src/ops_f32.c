@@ -7,7 +7,8 @@
  * convolution on a 1x1 image. A stride-1 convolution is an implicit one where the kernel has gemm_u
  * (conv_implicit): the GEMM reads its B tiles as shifted windows of a zero-padded copy of the input,
  * no im2col; a 3x3 stride-1 one of maps at least 14 wide runs on the table's Winograd transforms where it
- * has them (conv_wino). Every output element is computed by one thread with one sum in a
+ * has them (conv_wino). A residual ADD right after a convolution is fused into it where the conv's path
+ * can take it (residual_of). Every output element is computed by one thread with one sum in a
  * fixed order, so the results depend neither on the thread count nor on the batch size. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -225,6 +226,35 @@ static const float *panel_a(const Engine *e, const OpState *s, size_t g, size_t 
   return s->wu + (g * (size_t)s->M + p * MR) * K;
 }
 
+/* A CONV2D without activation whose output only the next op reads, an ADD with another input r that no later op
+   reads (not the model's input or output, not the conv's input, the same shape): the ADD is fused into the conv,
+   which computes act_ADD((sum + bias) + r) into the ADD's output, laid on r (engine.c plans it there), as the
+   ADD of the unfused output would (bit for bit), without the ADD's pass over three tensors (ResNets' every block).
+   Where the conv's path can: Winograd with the ADD's activation none, ReLU or ReLU6; the implicit convolution;
+   a GEMM of one group and one K chunk (one pass: the partial sums of chunks would need C). Returns r or TR_NONE. */
+__attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op, const OpState *s) {
+  const Model *m = e->m;
+  uint32_t i = e->cur_op;
+  if (op->type != OP_CONV2D || op->act != ACT_NONE || s->depthwise || i + 1 >= m->n_ops || m->ops[i + 1].type != OP_ADD ||
+      m->ops[i + 1].n_in != 2)
+    return TR_NONE;
+  const Op *add = &m->ops[i + 1];
+  uint32_t r = add->in[0] == op->out ? add->in[1] : add->in[0], z = add->out;
+  if ((add->in[0] != op->out && add->in[1] != op->out) || r == op->out || r == 0 || r == op->in[0] || op->out == m->output ||
+      r == m->output || r >= m->n_values || z >= m->n_values)
+    return TR_NONE;
+  const Value *vr = &m->values[r], *vz = &m->values[z], *vy = &m->values[op->out];
+  if (vr->c != vy->c || vr->h != vy->h || vr->w != vy->w || vz->c != vy->c || vz->h != vy->h || vz->w != vy->w ||
+      vr->dtype != DT_F32 || vz->dtype != DT_F32)
+    return TR_NONE;
+  for (uint32_t k = 0; k < m->n_ops; k++)   /* the conv's output read by the ADD only; r by no op after it */
+    for (uint32_t q = 0; q < m->ops[k].n_in; q++)
+      if ((m->ops[k].in[q] == op->out && k != i + 1) || (m->ops[k].in[q] == r && k > i + 1)) return TR_NONE;
+  if (s->wino) return add->act == ACT_NONE || add->act == ACT_RELU || add->act == ACT_RELU6 ? r : TR_NONE;
+  if (s->taps) return r;
+  return s->groups == 1 && k_chunk((size_t)s->K) >= (size_t)s->K ? r : TR_NONE;
+}
+
 __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
@@ -233,6 +263,7 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   const float *w = wp->data, *b = bp ? bp->data : NULL;
   s->wino = conv_wino(e, s, op->act);
   s->taps = !s->wino && conv_implicit(e, s);
+  if (residual_of(e, op, s) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
   if (s->wino || (s->taps && s->kh * s->kw > 1)) {   /* (a 1x1 one, padded, is packed: the kernel's GEMM loop) */
     if (build_inplace(e, s, w)) return -1;
   } else {
@@ -278,6 +309,7 @@ typedef struct {  /* one K chunk of one group's GEMM */
   int g, n, c0;   /* the group, the images, the group's first input channel */
   size_t k0, kc;  /* rows [k0, k0 + kc) of the K x N matrix */
   uint32_t act;   /* the op's activation (the last chunk applies it, and the bias) */
+  int res;        /* a residual ADD fused (one chunk): act((sum + bias) + out) */
   const float *in; /* direct: the input, read in place by the kernel's gemm_u (no packing); else NULL */
 } Chunk;
 
@@ -360,7 +392,8 @@ static const ptrdiff_t g_off0[1];
    input in place); the first chunk starts the sum, the last adds the bias and applies the activation.
    A tile within one image goes straight to C through the kernel's gemm_u when it has one (edge tiles
    computing only their rows and columns); one across two images (or any edge tile without gemm_u)
-   through tmp, and between chunks its sum lives in C. */
+   through tmp, and between chunks its sum lives in C. A fused residual ADD (ck->res, one chunk): gemm_u's
+   F32_ACC_RES; without gemm_u, the sum + bias in tmp, then act(tmp + C) (the ADD kernel's, within one image). */
 static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p, size_t t, const float *b) {
   size_t OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, K = (size_t)s->K, img = (size_t)s->O * OHW;
   const F32GemmDesc *d = e->kf->gemm;
@@ -375,31 +408,36 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
     j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR, im = j0 / OHW;
   size_t astride = d->tail ? (size_t)f32_tail_rows((int)rows, (int)MR) : MR;   /* the panel's rows as packed */
   const float *a = panel_a(e, s, (size_t)ck->g, p) + ck->k0 * astride;
-  int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->k0 > 0;
+  int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->res ? F32_ACC_RES : ck->k0 > 0;
   const float *bias = last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
   float *c = out + im * img + ((size_t)ck->g * s->M + r0) * OHW + j0 % OHW;
-  if (im == (j0 + cols - 1) / OHW) { /* within one image */
-    if (d->gemm_u) {
-      d->gemm_u(ck->kc, 1, g_off0, a, 1, astride, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
-      return;
-    }
-    if (rows == MR && cols == NR) {   /* (without gemm_u, B is always packed: ldb NR) */
-      d->gemm(ck->kc, a, b, c, OHW, bias, act, acc);
-      return;
-    }
+  int one = im == (j0 + cols - 1) / OHW;
+  if (one && d->gemm_u) { /* within one image */
+    d->gemm_u(ck->kc, 1, g_off0, a, 1, astride, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
+    return;
   }
+  if (one && rows == MR && cols == NR && !ck->res) {   /* (without gemm_u, B is always packed: ldb NR) */
+    d->gemm(ck->kc, a, b, c, OHW, bias, act, acc);
+    return;
+  }
+  /* gemm only, a fused ADD: the sum + bias in tmp, then out = act(tmp + out), by rows within one image */
+  int late = ck->res && !d->gemm_u;
   float tmp[F32_MAX_MR * F32_MAX_NR] = {0};
-  for (size_t j = 0; j < cols && acc; j++) {
+  for (size_t j = 0; j < cols && acc && !late; j++) {
     const float *cj = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
     for (size_t r = 0; r < rows; r++) tmp[r * NR + j] = cj[r * OHW];
   }
   if (d->gemm_u)
     d->gemm_u(ck->kc, 1, g_off0, a, 1, astride, b, ldb, tmp, NR, (int)rows, (int)cols, bias, act, acc);
   else
-    d->gemm(ck->kc, a, b, tmp, NR, bias, act, acc);
+    d->gemm(ck->kc, a, b, tmp, NR, bias, late ? ACT_NONE : act, late ? 0 : acc);
+  if (late && one) {
+    for (size_t r = 0; r < rows; r++) e->kf->add(tmp + r * NR, c + r * OHW, c + r * OHW, cols, act);
+    return;
+  }
   for (size_t j = 0; j < cols; j++) {
     float *cj = out + ((j0 + j) / OHW) * img + ((size_t)ck->g * s->M + r0) * OHW + (j0 + j) % OHW;
-    for (size_t r = 0; r < rows; r++) cj[r * OHW] = tmp[r * NR + j];
+    for (size_t r = 0; r < rows; r++) cj[r * OHW] = late ? act_f32(tmp[r * NR + j] + cj[r * OHW], act) : tmp[r * NR + j];
   }
 }
 
@@ -465,10 +503,10 @@ static void gemm_by_panels(void *arg, int id_, int nth_) {
 /* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images, K in chunks of at most KC_MAX.
    The plan is that of the most threads (up to the pool's) whose packed tiles fit the scratch the
    build sized (the thread count may have grown since). */
-static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act) {
+static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act, int res) {
   size_t NR = (size_t)e->kf->gemm->nr, kc = k_chunk((size_t)s->K);
   int direct = conv_direct(e, s);
-  GemmJob j = {.e = e, .s = s, .in = in, .out = out, .ck = {g, n, g * (s->C / s->groups), 0, 0, act, direct ? in : NULL},
+  GemmJob j = {.e = e, .s = s, .in = in, .out = out, .ck = {g, n, g * (s->C / s->groups), 0, 0, act, res, direct ? in : NULL},
                .T = col_tiles(s, direct, NR, n), .P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), .kc = kc,
                .threads = pool_threads()};
   size_t slots = e->scratch_bytes[SCRATCH_0] / (kc * NR * sizeof(float));
@@ -491,6 +529,7 @@ typedef struct {
   TapsGeo g;
   int n;
   uint32_t act;
+  int res;         /* a residual ADD fused (gemm_u's F32_ACC_RES) */
   size_t T, P, PB; /* column tiles (per image: ceil(flat / NR)), row panels, the split (gemm_plan) */
   int threads;
 } TapsJob;
@@ -541,9 +580,29 @@ static void taps_pad(void *arg, long q0, long q1) {
   }
 }
 
+/* the valid columns (ow < OW) of a tile's flat columns [f0, f0 + cols), rows < rows, in runs of consecutive
+   outputs: from tmp (ldc NR) to the output planes o, or (in) from o to tmp */
+static void taps_runs(const OpState *s, size_t Wp, size_t NR, size_t rows, size_t f0, size_t cols, float *o, float *tmp, int in) {
+  size_t OHW = (size_t)s->OH * s->OW;
+  for (size_t f = f0; f < f0 + cols;) {
+    size_t oh = f / Wp, ow = f % Wp;
+    if (ow >= (size_t)s->OW) { /* padding columns: to the next row */
+      f = (oh + 1) * Wp;
+      continue;
+    }
+    size_t len = (size_t)s->OW - ow < f0 + cols - f ? (size_t)s->OW - ow : f0 + cols - f;
+    for (size_t r = 0; r < rows; r++) {
+      float *po = o + r * OHW + oh * s->OW + ow, *pt = tmp + r * NR + (f - f0);
+      memcpy(in ? pt : po, in ? po : pt, len * sizeof(float));
+    }
+    f += len;
+  }
+}
+
 /* output tile (row panel p, column tile t of group g): the sum over taps (gemm_u) with the bias and
    the activation, in place when the tile lies within one output row, else into an aligned temporary
-   (ldc NR) whose valid columns (ow < OW) are copied out in runs of consecutive outputs */
+   (ldc NR) whose valid columns (ow < OW) are copied out in runs of consecutive outputs (and in first, with
+   a fused ADD: the other input) */
 static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
@@ -560,19 +619,11 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
   int inrow = f0 % Wp + cols <= (size_t)s->OW;
   float *c = inrow ? o + f0 / Wp * s->OW + f0 % Wp : tmp;
   size_t ldc = inrow ? OHW : NR;
+  if (!inrow && j->res) taps_runs(s, Wp, NR, rows, f0, cols, o, tmp, 1);
   /* the weights in place (K in the file's (channel, tap) order), or a padded 1x1's packed */
   d->gemm_u(cg, nt, s->boff, a, s->wu ? K : 1, s->wu ? 1 : (size_t)f32_tail_rows((int)rows, (int)MR), x, plane, c, ldc,
-            (int)rows, (int)cols, bias, (int)j->act, 0);
-  for (size_t f = f0; f < f0 + cols && !inrow;) {
-    size_t oh = f / Wp, ow = f % Wp;
-    if (ow >= (size_t)s->OW) { /* padding columns: to the next row */
-      f = (oh + 1) * Wp;
-      continue;
-    }
-    size_t len = (size_t)s->OW - ow < f0 + cols - f ? (size_t)s->OW - ow : f0 + cols - f;
-    for (size_t r = 0; r < rows; r++) memcpy(o + r * OHW + oh * s->OW + ow, tmp + r * NR + (f - f0), len * sizeof(float));
-    f += len;
-  }
+            (int)rows, (int)cols, bias, (int)j->act, j->res ? F32_ACC_RES : 0);
+  if (!inrow) taps_runs(s, Wp, NR, rows, f0, cols, o, tmp, 0);
 }
 
 /* row panels [p0, p1) x column tiles [t0, t1) of every group, TB tiles at a time (a row panel's
@@ -597,13 +648,13 @@ static void taps_share(void *arg, int id_, int nth_) {
 }
 
 /* the batch TapsGeo.images at a time: their padded planes (over the threads), then their tiles */
-static void conv_taps(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act) {
+static void conv_taps(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act, int res) {
   const F32GemmDesc *d = e->kf->gemm;
   TapsGeo g = taps_geo(s, e->batch);
   for (int i0 = 0; i0 < n; i0 += g.images) {
     int k = n - i0 < g.images ? n - i0 : g.images;
     TapsJob j = {.e = e, .s = s, .in = x + (size_t)i0 * s->C * s->H * s->W, .xp = e->scratch[SCRATCH_0],
-                 .out = y + (size_t)i0 * s->O * s->OH * s->OW, .g = g, .n = k, .act = act,
+                 .out = y + (size_t)i0 * s->O * s->OH * s->OW, .g = g, .n = k, .act = act, .res = res,
                  .T = (size_t)k * rt_cdiv(g.flat, (size_t)d->nr), .P = rt_cdiv((size_t)s->M, (size_t)d->mr),
                  .threads = pool_threads()};
     pool_for((long)k * s->C * s->sh * s->sw, taps_pad, &j);
@@ -624,6 +675,7 @@ typedef struct {
   float *u;          /* SCRATCH_0: the shared U (WinoGeo.ulen floats), then a slot per thread */
   WinoGeo g;
   uint32_t act;
+  int res;           /* a residual ADD fused: the output's values added before the activation */
 } WinoJob;
 
 /* U of row panel p (its rows of the weights, read in place) into u */
@@ -668,7 +720,7 @@ static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t 
     for (size_t t = b0, te; t < b1; t = te) {
       te = wino_piece(t, T, b1);
       wd->output(mm + (t - b0), g->tb, g->mxs, (int)rows, g->tw, t % T, t % T + (te - t), (size_t)s->OH, (size_t)s->OW,
-                 s->bias + r0, (int)j->act, j->out + t / T * oimg + r0 * OHW, OHW);
+                 s->bias + r0, (int)j->act, j->res, j->out + t / T * oimg + r0 * OHW, OHW);
     }
   }
 }
@@ -697,9 +749,9 @@ static void wino_share(void *arg, int id, int nth) {
 }
 
 /* the shared U (over the threads), then the tiles of every image (a block may hold tiles of several) */
-static void conv_wino_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act) {
+static void conv_wino_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act, int res) {
   int nth = pool_threads();
-  WinoJob j = {.e = e, .s = s, .in = x, .out = y, .u = e->scratch[SCRATCH_0], .g = wino_geo(e, s, nth, n), .act = act};
+  WinoJob j = {.e = e, .s = s, .in = x, .out = y, .u = e->scratch[SCRATCH_0], .g = wino_geo(e, s, nth, n), .act = act, .res = res};
   if (j.g.shared) pool_for((long)rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), wino_shared_u, &j);
   if (nth == 1)
     wino_share(&j, 0, 1);
@@ -734,20 +786,21 @@ static void conv_dw(const Engine *e, const Op *op, const OpState *s, const float
 
 static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
   const float *x = engine_val(e, op->in[0]);
-  float *y = engine_val(e, op->out);
+  float *y = engine_val(e, s->res ? op[1].out : op->out);   /* a fused ADD (the next op): its output, its activation */
+  uint32_t act = s->res ? op[1].act : op->act;
   if (s->depthwise) {
     conv_dw(e, op, s, x, y, n);
     return;
   }
   if (s->wino) {
-    conv_wino_run(e, s, x, y, n, op->act);
+    conv_wino_run(e, s, x, y, n, act, s->res);
     return;
   }
   if (s->taps) {
-    conv_taps(e, s, x, y, n, op->act);
+    conv_taps(e, s, x, y, n, act, s->res);
     return;
   }
-  for (int g = 0; g < s->groups; g++) gemm_group(e, s, x, g, n, y, op->act);
+  for (int g = 0; g < s->groups; g++) gemm_group(e, s, x, g, n, y, act, s->res);
 }
 
 /* ---------------------------------------------------------------- elementwise */
@@ -783,7 +836,7 @@ static void add_range(void *arg, long b, long e) {
 }
 
 static void run_add(Engine *e, const Op *op, const OpState *s, int n) {
-  (void)s;
+  if (s->fused) return;   /* done by the CONV2D before it */
   size_t count = out_count(e, op, n);
   EwJob j = {engine_val(e, op->in[0]), engine_val(e, op->in[1]), engine_val(e, op->out), count, 0, 0, (int)op->act, NULL,
              e->kf->add};

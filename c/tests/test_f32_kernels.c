@@ -65,7 +65,8 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
    act_f32: bit for bit. Both layouts (in place: lda = K + 3, ks = 1; packed, nt = 1: lda = 1, ks = f32_tail_rows(m)),
    taps with offsets that overlap, every m and the n around the vector edges. A holds exactly the rows the
    kernel may read (ASan: no other), rows m.. and each row's slack NaN (they must not reach C); C's other rows
-   and columns must stay; in two chunks of kk (acc) the same floats. */
+   and columns must stay; in two chunks of kk (acc) the same floats; with F32_ACC_RES (a fused residual ADD)
+   act((sum + bias) + C's value), bit for bit. */
 static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
   size_t ks_[] = {1, 2, 7, 64, 97}, nts[] = {1, 4, 9};
   int MR = d->mr, NR = d->nr, calls = 0;
@@ -80,21 +81,26 @@ static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
             ptrdiff_t boff[9] = {0, 1, 2, 5, (ptrdiff_t)ldb / 2, 3, 4, 6, 7};
             float *a = malloc(na * sizeof(float)), *b = malloc((k * ldb + NR) * sizeof(float));
             float *c = malloc((size_t)MR * ldc * sizeof(float)), *c2 = malloc((size_t)MR * ldc * sizeof(float));
+            float *c3 = malloc((size_t)MR * ldc * sizeof(float)), *res = malloc((size_t)MR * ldc * sizeof(float));
             float bias[F32_MAX_MR], zero[F32_MAX_MR] = {0};
             memset(a, 0xff, na * sizeof(float));   /* NaN */
             for (int i = 0; i < m; i++)
               for (size_t q = 0; q < K; q++) a[packed ? q * ks + (size_t)i : (size_t)i * lda + q] = rng_unif(r, -1, 1);
             rng_fill(r, b, k * ldb + NR, -1, 1), rng_fill(r, bias, F32_MAX_MR, -2, 2);
             for (size_t i = 0; i < (size_t)MR * ldc; i++) c[i] = c2[i] = 12345.0f;
+            for (size_t i = 0; i < (size_t)MR * ldc; i++) /* the residual: C's values inside the tile */
+              c3[i] = res[i] = i / ldc < (size_t)m && i % ldc < (size_t)n ? rng_unif(r, -3, 3) : 12345.0f;
             d->gemm_u(k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, bias, act, 0);
+            d->gemm_u(k, nt, boff, a, lda, ks, b, ldb, c3, ldc, m, n, bias, act, F32_ACC_RES);
             size_t k1 = k / 2;   /* in two chunks: the first from zero, the second from C */
             d->gemm_u(k1, nt, boff, a, lda, ks, b, ldb, c2, ldc, m, n, zero, ACT_NONE, 0);
             d->gemm_u(k - k1, nt, boff, a + k1 * nt * ks, lda, ks, b + k1 * ldb, ldb, c2, ldc, m, n, bias, act, 1);
             for (int i = 0; i < MR; i++)
               for (size_t j = 0; j < ldc; j++) {
-                float x = c[i * ldc + j], y = c2[i * ldc + j];
+                float x = c[i * ldc + j], y = c2[i * ldc + j], z = c3[i * ldc + j];
                 if (i >= m || j >= (size_t)n) {
-                  CHECK(x == 12345.0f && y == 12345.0f, "%s gemm_u wrote row %d col %zu outside m=%d n=%d", d->name, i, j, m, n);
+                  CHECK(x == 12345.0f && y == 12345.0f && z == 12345.0f, "%s gemm_u wrote row %d col %zu outside m=%d n=%d",
+                        d->name, i, j, m, n);
                   continue;
                 }
                 float sum = 0.0f;
@@ -108,8 +114,11 @@ static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
                       d->name, k, nt, packed ? "packed" : "in place", m, n, act, i, j, x, want);
                 CHECK(x == y || (x != x && y != y), "%s gemm_u k=%zu nt=%zu in chunks: c[%d][%zu] = %.9g, one call %.9g", d->name, k,
                       nt, i, j, y, x);
+                want = act_f32((sum + bias[i]) + res[i * ldc + j], act);
+                CHECK(z == want || (z != z && want != want), "%s gemm_u k=%zu nt=%zu m=%d n=%d act=%d residual: c[%d][%zu] = %.9g, want %.9g",
+                      d->name, k, nt, m, n, act, i, j, z, want);
               }
-            free(a), free(b), free(c), free(c2);
+            free(a), free(b), free(c), free(c2), free(c3), free(res);
             calls++;
           }
   CHECK(calls > 0, "%s: no gemm_u case ran", d->name);
@@ -275,12 +284,15 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
     size_t th = (H + 1) / 2, tw = (W + 1) / 2, T = th * tw;
     size_t t0 = T > 8 ? tw / 2 : 0, t1 = T > 8 ? T - 1 : T, nb = t1 - t0, ldv = nb + 3, vxs = C * ldv + 16, mxs = (size_t)MR * ldv + 16;
     size_t uxs = (size_t)MR * C + 16;
-    int act = (int[]){ACT_RELU, ACT_NONE, ACT_RELU6}[si];
-    float *x = malloc(C * H * W * sizeof(float)), *w = malloc(O * C * 9 * sizeof(float));
+    int act = (int[]){ACT_RELU, ACT_NONE, ACT_RELU6}[si], res = si == 2;   /* res: a fused residual ADD, y's values added */
+    float *x = malloc(C * H * W * sizeof(float)), *w = malloc(O * C * 9 * sizeof(float)), *yr = malloc(O * H * W * sizeof(float));
     float *v = malloc(16 * vxs * sizeof(float)), *u = malloc(16 * uxs * sizeof(float));
     float *mm = malloc(16 * mxs * sizeof(float)), *y = malloc(O * H * W * sizeof(float)), bias[64];
     rng_fill(r, x, C * H * W, -1, 1), rng_fill(r, w, O * C * 9, -1, 1), rng_fill(r, bias, 64, -1, 1);
-    for (size_t i = 0; i < O * H * W; i++) y[i] = 12345.0f;
+    for (size_t i = 0; i < O * H * W; i++) {
+      size_t oy = i / W % H, ox = i % W, t = oy / 2 * tw + ox / 2;
+      y[i] = yr[i] = res && t >= t0 && t < t1 ? rng_unif(r, -2, 2) : 12345.0f;
+    }
     memset(v, 0xff, 16 * vxs * sizeof(float));
     wd->input(x, H, W, C, tw, t0, t1, v, ldv, vxs);
     for (size_t t = t0; t < t1; t++)   /* V against B^T d B */
@@ -309,7 +321,7 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
         for (size_t j0 = 0; j0 < nb; j0 += (size_t)d->nr)
           d->gemm_u(C, 1, (const ptrdiff_t[]){0}, u + xi * uxs, C, 1, v + xi * vxs + j0, ldv, mm + xi * mxs + j0, ldv, m,
                     (int)(nb - j0 < (size_t)d->nr ? nb - j0 : (size_t)d->nr), (const float[F32_MAX_MR]){0}, ACT_NONE, 0);
-      wd->output(mm, ldv, mxs, m, tw, t0, t1, H, W, bias + r0, act, y + r0 * H * W, H * W);
+      wd->output(mm, ldv, mxs, m, tw, t0, t1, H, W, bias + r0, act, res, y + r0 * H * W, H * W);
       for (int rr = 0; rr < m; rr++)
         for (size_t t = t0; t < t1; t++) {
           const float *p = mm + (size_t)rr * ldv + t - t0;
@@ -322,8 +334,10 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
             for (size_t j = 0; j < 2; j++) {
               size_t oy = 2 * (t / tw) + i, ox = 2 * (t % tw) + j;
               if (oy >= H || ox >= W) continue;
-              float want = act_f32((j ? (a[i][1] - a[i][2]) - a[i][3] : (a[i][0] + a[i][1]) + a[i][2]) + bias[r0 + (size_t)rr], act);
-              float got = y[((r0 + (size_t)rr) * H + oy) * W + ox];
+              size_t at = ((r0 + (size_t)rr) * H + oy) * W + ox;
+              float want = (j ? (a[i][1] - a[i][2]) - a[i][3] : (a[i][0] + a[i][1]) + a[i][2]) + bias[r0 + (size_t)rr];
+              want = act_f32(res ? want + yr[at] : want, act);
+              float got = y[at];
               CHECK(got == want || (got != got && want != want), "%s output %zux%zu: y[%zu][%zu][%zu] = %.9g, want %.9g", wd->name, H, W,
                     r0 + (size_t)rr, oy, ox, got, want);
             }
@@ -339,6 +353,7 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
             continue;
           }
           double sum = bias[o], mag = fabs(bias[o]);
+          if (res) sum += yr[(o * H + oy) * W + ox], mag += fabs(yr[(o * H + oy) * W + ox]);
           for (size_t c = 0; c < C; c++)
             for (int ky = 0; ky < 3; ky++)
               for (int kx = 0; kx < 3; kx++) {
@@ -351,7 +366,7 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
           CHECK(fabs((double)got - want) <= 1e-5 * mag + 1e-6, "%s %zux%zu C=%zu: y[%zu][%zu][%zu] = %.9g, direct %.9g", wd->name, H, W, C, o,
                 oy, ox, got, want);
         }
-    free(x), free(w), free(v), free(u), free(mm), free(y);
+    free(x), free(w), free(v), free(u), free(mm), free(y), free(yr);
   }
 }
 

@@ -174,6 +174,67 @@ static void test_graph(uint64_t *rng) {
   free(x), free(ref), free(yabs), free(ya), free(yb), free(tmp), free(fa), free(fr);
 }
 
+/* residual blocks whose ADD the engine fuses into the convolution before it (ops_f32.c residual_of), on
+   each path that takes one: Winograd (3x3, maps of 14+), the implicit convolution (5x5, stride 1), a 1x1 read
+   in place, a 1x1 stride 2 by im2col; the ADD's other input the block's input or another block's fused output
+   (the arena lays the ADD's output on it: chains of such), either operand order, the ADD's activation none,
+   ReLU, ReLU6 or SiLU. The output is the last block's, flattened: every value checked. */
+static void test_residual(uint64_t *rng) {
+  enum { C = 16, H = 16, W = 16, OUT = C * 8 * 8 };
+  size_t ie = (size_t)C * H * W, n = ie;
+  float *x = malloc(NIMG * ie * sizeof(float)), *w[8], b[8][C];
+  int ks[8] = {1, 3, 3, 3, 1, 3, 1, 5};
+  for (int i = 0; i < 8; i++) {
+    w[i] = malloc((size_t)C * C * ks[i] * ks[i] * sizeof(float));
+    rng_fill(rng, w[i], (size_t)C * C * ks[i] * ks[i], -1.0f / ks[i] / 4, 1.0f / ks[i] / 4), rng_fill(rng, b[i], C, -0.5f, 0.5f);
+  }
+  rng_fill(rng, x, NIMG * ie, -1, 1);
+  MW *m = mw_new(KIND_F32, C, H, W, OUT);
+  uint32_t v1 = mw_conv(m, 0, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_RELU, w[0], b[0]);
+  uint32_t v2 = mw_conv(m, v1, C, 3, 3, 1, 1, 1, 1, 1, 1, 1, ACT_RELU, w[1], b[1]);
+  uint32_t v3 = mw_conv(m, v2, C, 3, 3, 1, 1, 1, 1, 1, 1, 1, ACT_NONE, w[2], b[2]);
+  uint32_t z1 = mw_add(m, v3, v1, ACT_RELU);                                         /* Winograd */
+  uint32_t v4 = mw_conv(m, z1, C, 3, 3, 1, 1, 1, 1, 1, 1, 1, ACT_RELU, w[3], b[3]);
+  uint32_t v5 = mw_conv(m, v4, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_NONE, w[4], b[4]);
+  uint32_t z2 = mw_add(m, z1, v5, ACT_NONE);                                         /* 1x1 in place, on z1 */
+  uint32_t v6 = mw_conv(m, z2, C, 3, 3, 2, 2, 1, 1, 1, 1, 1, ACT_NONE, w[5], b[5]);
+  uint32_t v7 = mw_conv(m, z2, C, 1, 1, 2, 2, 0, 0, 1, 1, 1, ACT_NONE, w[6], b[6]);
+  uint32_t z3 = mw_add(m, v6, v7, ACT_RELU6);                                        /* 1x1 stride 2 (im2col), on v6 */
+  uint32_t v8 = mw_conv(m, z3, C, 5, 5, 1, 1, 2, 2, 1, 1, 1, ACT_NONE, w[7], b[7]);
+  uint32_t z4 = mw_add(m, v8, z3, ACT_SILU);                                         /* implicit 5x5, on z3 */
+  mw_output(m, mw_flatten(m, z4));
+  size_t size;
+  unsigned char *buf = mw_finish(m, &size);
+  double *ref = malloc(NIMG * OUT * sizeof(double)), *yabs = malloc(NIMG * OUT * sizeof(double));
+  double *y = malloc(n * sizeof(double)), *ya = malloc(n * sizeof(double));
+  float *f1 = malloc(n * sizeof(float)), *f2 = malloc(n * sizeof(float)), *fz = malloc(n * sizeof(float)), *f6 = malloc(n * sizeof(float));
+  for (int i = 0; i < NIMG; i++) {   /* each value rounded to float as the engine stores it */
+    int oh, ow;
+    ref_conv2d(x + i * ie, C, H, W, w[0], b[0], C, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_RELU, y, ya, &oh, &ow);
+    for (size_t k = 0; k < n; k++) f1[k] = (float)y[k];
+    ref_conv2d(f1, C, H, W, w[1], b[1], C, 3, 3, 1, 1, 1, 1, 1, 1, 1, ACT_RELU, y, ya, &oh, &ow);
+    for (size_t k = 0; k < n; k++) f2[k] = (float)y[k];
+    ref_conv2d(f2, C, H, W, w[2], b[2], C, 3, 3, 1, 1, 1, 1, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
+    for (size_t k = 0; k < n; k++) fz[k] = (float)ref_act((double)(float)y[k] + f1[k], ACT_RELU);
+    ref_conv2d(fz, C, H, W, w[3], b[3], C, 3, 3, 1, 1, 1, 1, 1, 1, 1, ACT_RELU, y, ya, &oh, &ow);
+    for (size_t k = 0; k < n; k++) f2[k] = (float)y[k];
+    ref_conv2d(f2, C, H, W, w[4], b[4], C, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
+    for (size_t k = 0; k < n; k++) fz[k] = (float)((double)fz[k] + (float)y[k]);
+    ref_conv2d(fz, C, H, W, w[5], b[5], C, 3, 3, 2, 2, 1, 1, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
+    for (size_t k = 0; k < OUT; k++) f6[k] = (float)y[k];
+    ref_conv2d(fz, C, H, W, w[6], b[6], C, 1, 1, 2, 2, 0, 0, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
+    for (size_t k = 0; k < OUT; k++) fz[k] = (float)ref_act((double)f6[k] + (float)y[k], ACT_RELU6);
+    ref_conv2d(fz, C, 8, 8, w[7], b[7], C, 5, 5, 1, 1, 2, 2, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
+    for (size_t k = 0; k < OUT; k++) {
+      ref[i * OUT + k] = ref_act((double)(float)y[k] + fz[k], ACT_SILU);
+      yabs[i * OUT + k] = 100.0;   /* the roundings of four blocks (float vs double) */
+    }
+  }
+  check_model("residual blocks (ADD fused: Winograd, 1x1 in place, 1x1 stride 2, implicit 5x5)", buf, size, x, OUT, ref, yabs, 400);
+  for (int i = 0; i < 8; i++) free(w[i]);
+  free(x), free(ref), free(yabs), free(y), free(ya), free(f1), free(f2), free(fz), free(f6);
+}
+
 int main(void) {
   uint64_t rng = 12345;
   ConvCase convs[] = {
@@ -253,6 +314,7 @@ int main(void) {
   test_pool(&rng, 2, 3, 10, 7, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0);    /* overlapping windows */
   test_pool(&rng, 3, 3, 5, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0);     /* out > in */
   test_graph(&rng);
+  test_residual(&rng);
   if (g_failures) fprintf(stderr, "test_f32_ops: %d FAILED\n", g_failures);
   else printf("test_f32_ops: ok\n");
   return g_failures != 0;

@@ -10,7 +10,12 @@
  * 12 rows, not 8: on ResNet18's 3x3 layers (one thread, Sapphire Rapids) 5-9% faster overall, as
  * each B panel is streamed half as often as with 8; 8 wastes no rows on 64 channels (conv1, layer1).
  * The k loops prefetch A 64 steps ahead: a 7x7 layer's weights (512 x 4608 floats) come from memory
- * once per image; in place, one row per k step in turn (ResNet18's 7x7 layers ~6% faster with it). */
+ * once per image; in place, one row per k step in turn (ResNet18's 7x7 layers ~6% faster with it).
+ * A fused residual ADD (acc F32_ACC_RES) adds C's values before the activation; the tile's lines of C are
+ * fetched for writing (PREFETCHW, which every AVX-512 CPU has) before the k loop: they were written layers
+ * ago and read since by the other core, and without it ResNet50's 14x14 1x1 layers on 2 threads ran 16%
+ * slower fused than unfused (their ADD's cost and more). */
+#pragma GCC target("prfchw")
 #include <immintrin.h>
 
 #include "../../src/kernels_f32.h"
@@ -27,12 +32,14 @@ static inline void roff_init(size_t *roff, int rr, size_t lda) {
 }
 
 /* row r < m of a tile: act(x + bias) on the columns of masks k0 (0..15) and k1 (16..31), by 8-wide quarters
-   with the AVX2 helper (the values of the AVX2 kernel); nv: the 16-wide halves that hold columns */
+   with the AVX2 helper (the values of the AVX2 kernel); nv: the 16-wide halves that hold columns; res
+   (acc F32_ACC_RES): act((x + bias) + c) */
 static inline __attribute__((always_inline)) void store_row_mask(float *c, __m512 x0, __m512 x1, float bias, int act, int nv,
-                                                                 __mmask16 k0, __mmask16 k1) {
+                                                                 __mmask16 k0, __mmask16 k1, int res) {
   __m512 bb = _mm512_set1_ps(bias);
   __m512 x[2] = {_mm512_add_ps(x0, bb), _mm512_add_ps(x1, bb)};
   for (int h = 0; h < nv; h++) {
+    if (res) x[h] = _mm512_add_ps(x[h], _mm512_maskz_loadu_ps(h ? k1 : k0, c + 16 * h));
     __m256 lo = act_avx2(_mm512_castps512_ps256(x[h]), act);
     __m256 hi = act_avx2(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x[h]), 1)), act);
     __m512 y = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
@@ -42,12 +49,12 @@ static inline __attribute__((always_inline)) void store_row_mask(float *c, __m51
 
 /* the row store of edge tiles, out of line, one per common activation (a constant code reduces act_avx2
    to its instructions) and one for the rest: inlined per (halves, rows, activation) the stores were ~50 KB */
-typedef void (*store_fn)(float *c, __m512 x0, __m512 x1, float bias, int act, int nv, __mmask16 k0, __mmask16 k1);
+typedef void (*store_fn)(float *c, __m512 x0, __m512 x1, float bias, int act, int nv, __mmask16 k0, __mmask16 k1, int res);
 #define STORE_FN(NAME, A)                                                                                   \
   static __attribute__((noinline)) void NAME(float *c, __m512 x0, __m512 x1, float bias, int act, int nv,  \
-                                             __mmask16 k0, __mmask16 k1) {                                 \
+                                             __mmask16 k0, __mmask16 k1, int res) {                        \
     (void)act;                                                                                             \
-    store_row_mask(c, x0, x1, bias, A, nv, k0, k1);                                                        \
+    store_row_mask(c, x0, x1, bias, A, nv, k0, k1, res);                                                   \
   }
 STORE_FN(store_none, ACT_NONE)
 STORE_FN(store_relu, ACT_RELU)
@@ -66,7 +73,14 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
-  if (acc)
+  if (acc == F32_ACC_RES)   /* the residual's lines (2 or 3 a row) owned by the time of the stores */
+#pragma GCC unroll 16
+    for (int r = 0; r < rr; r++)
+      if (r < m) {
+        __builtin_prefetch(c + r * ldc, 1, 3), __builtin_prefetch(c + r * ldc + 15, 1, 3);
+        if (nv == 2) __builtin_prefetch(c + r * ldc + 16, 1, 3), __builtin_prefetch(c + r * ldc + 31, 1, 3);
+      }
+  if (acc == 1)
 #pragma GCC unroll 16
     for (int r = 0; r < rr; r++)
       if (r < m) {
@@ -116,23 +130,27 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
         for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 1, 1);
   }
 #undef KSTEP
-  if (nv == 2 && rr == MR) {   /* whole tiles (the common case): the stores inlined per activation */
+  int res = acc == F32_ACC_RES;
+  if (nv == 2 && rr == MR && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6)) {
+    /* whole tiles (the common case): the stores inlined per common activation (the others, rare, out of
+       line as the edge tiles': inlined, their whole act_avx2 was 8 KB of the kernel) */
 #define STORE_ALL(A)                                                                                  \
   _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) if (r < m)                                    \
-      store_row_mask(c + r * ldc, c0[r], c1[r], bias[r], A, 2, k0, k1)
-    switch (act) {
-    case ACT_NONE: STORE_ALL(ACT_NONE); break;
-    case ACT_RELU: STORE_ALL(ACT_RELU); break;
-    case ACT_RELU6: STORE_ALL(ACT_RELU6); break;
-    default: STORE_ALL(act); break;
+      store_row_mask(c + r * ldc, c0[r], c1[r], bias[r], A, 2, k0, k1, res)
+    if (act == ACT_NONE) {
+      STORE_ALL(ACT_NONE);
+    } else if (act == ACT_RELU) {
+      STORE_ALL(ACT_RELU);
+    } else {
+      STORE_ALL(ACT_RELU6);
     }
 #undef STORE_ALL
     return;
   }
   store_fn st = act == ACT_NONE ? store_none : act == ACT_RELU ? store_relu : act == ACT_RELU6 ? store_relu6 : store_any;
 #pragma GCC unroll 16
-  for (int r = 0; r < rr; r++)   /* edge tiles: one out-of-line store per row */
-    if (r < m) st(c + r * ldc, c0[r], c1[r], bias[r], act, nv, k0, k1);
+  for (int r = 0; r < rr; r++)   /* edge tiles, rare activations: one out-of-line store per row */
+    if (r < m) st(c + r * ldc, c0[r], c1[r], bias[r], act, nv, k0, k1, res);
 }
 
 static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, size_t lda, size_t ks, const float *b, size_t ldb,

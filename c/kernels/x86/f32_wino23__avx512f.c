@@ -109,9 +109,10 @@ static void wino_input(const float *x, size_t H, size_t W, size_t C, size_t tw, 
 }
 
 /* Y = A^T M A + bias, then act (ACT_NONE, ACT_RELU or ACT_RELU6), of rows r < m and tiles [t0, t1) (mm[xi * mxs + r * ldm + t - t0]) into
-   the output planes (row r's at out + r * ohw, OH x OW): a tile's pixels past the plane's edge dropped */
+   the output planes (row r's at out + r * ohw, OH x OW): a tile's pixels past the plane's edge dropped; res: the
+   output's values added before the activation */
 static void wino_output(const float *mm, size_t ldm, size_t mxs, int m, size_t tw, size_t t0, size_t t1, size_t OH, size_t OW,
-                        const float *bias, int act, float *out, size_t ohw) {
+                        const float *bias, int act, int res, float *out, size_t ohw) {
   const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
   for (size_t t = t0; t < t1;) {
@@ -139,10 +140,13 @@ static void wino_output(const float *mm, size_t ldm, size_t mxs, int m, size_t t
         if (i == 1 && !two) break;
         __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a[i][0], a[i][1]), a[i][2]), b);
         __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(a[i][1], a[i][2]), a[i][3]), b);
+        float *oi = o + (size_t)i * OW;
+        __m512 v0 = _mm512_permutex2var_ps(y0, lo, y1), v1 = _mm512_permutex2var_ps(y0, hi, y1);   /* in column order */
+        if (res) v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(k0, oi)), v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(k1, oi + 16));
         if (act != ACT_NONE)   /* ReLU, ReLU6: max(y, 0) (NaN -> 0), then min(., 6): act_f32's values */
-          y0 = _mm512_min_ps(_mm512_max_ps(y0, z), hi6), y1 = _mm512_min_ps(_mm512_max_ps(y1, z), hi6);
-        _mm512_mask_storeu_ps(o + (size_t)i * OW, k0, _mm512_permutex2var_ps(y0, lo, y1));
-        _mm512_mask_storeu_ps(o + (size_t)i * OW + 16, k1, _mm512_permutex2var_ps(y0, hi, y1));
+          v0 = _mm512_min_ps(_mm512_max_ps(v0, z), hi6), v1 = _mm512_min_ps(_mm512_max_ps(v1, z), hi6);
+        _mm512_mask_storeu_ps(oi, k0, v0);
+        _mm512_mask_storeu_ps(oi + 16, k1, v1);
       }
     }
     t += n;
