@@ -165,21 +165,22 @@ static void test_dw(const F32DwDesc *d, const F32DwDesc *ref, uint64_t *r) {
 }
 
 /* the ISA's activation helper equals act_f32 bit for bit, on every length's tail */
-/* add: act(a + b) against act_f32 of the scalar sum, bit for bit, also in place (y = a) */
+/* add: act(a + b) against act_f32 of the scalar sum, bit for bit, also in place (y = a, and y = b: a fused
+   residual ADD without gemm_u, ops_f32.c gemm_tile) */
 static void test_add(const F32Kernels *kt, uint64_t *r) {
   for (int act = 0; act < ACT_COUNT; act++)
     for (size_t n = 0; n < 40; n += 3)
-      for (int inplace = 0; inplace < 2; inplace++) {
-        float a[40], b[40], y[40], a0[40];
+      for (int inplace = 0; inplace < 3; inplace++) {
+        float a[40], b[40], y[40], a0[40], b0[40];
         rng_fill(r, a, n, -9, 9), rng_fill(r, b, n, -9, 9);
         if (n > 4) a[0] = NAN, a[1] = -INFINITY, b[2] = INFINITY, a[3] = -0.0f, b[3] = -0.0f;
-        memcpy(a0, a, sizeof a);
-        float *out = inplace ? a : y;
+        memcpy(a0, a, sizeof a), memcpy(b0, b, sizeof b);
+        float *out = inplace == 1 ? a : inplace == 2 ? b : y;
         kt->add(a, b, out, n, act);
         for (size_t i = 0; i < n; i++) {
-          float want = act_f32(a0[i] + b[i], act);
+          float want = act_f32(a0[i] + b0[i], act);
           CHECK(memcmp(&want, &out[i], 4) == 0 || (isnan(want) && isnan(out[i])), "add %s %d: %g + %g = %g, want %g", kt->isa,
-                act, a0[i], b[i], out[i], want);
+                act, a0[i], b0[i], out[i], want);
         }
       }
 }
