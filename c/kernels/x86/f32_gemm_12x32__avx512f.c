@@ -107,14 +107,20 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
   } while (0)
   /* each case with a constant step (a variable one costs the loop its addressing) */
   if (ks != 1) {   /* a GEMM on packed panels (nt 1, ks rr: whole, or f32_tail_rows) */
-    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb) {
-      /* B's row PF_B steps on (past the last row: this one, in L1 already): in place (a 1x1 convolution's
-         activations) each row is its own channel plane, more streams than the hardware prefetchers follow */
-      const float *pb = bk + PF_B * ldb;
-      pb = (size_t)(pb - b) < k * ldb ? pb : bk;
-      _mm_prefetch((const char *)pb, _MM_HINT_T0);
-      if (nv == 2) _mm_prefetch((const char *)(pb + 16), _MM_HINT_T0);
-      KSTEP(bk, rr, 0);
+    const float *pa = a;   /* one stream: rr floats a step (lda 1) */
+    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb, pa += rr) {
+      /* B's row PF_B steps on: in place (a 1x1 convolution's activations) each row is its own channel
+         plane, more streams than the hardware prefetchers follow */
+      _mm_prefetch((const char *)(bk + PF_B * ldb), _MM_HINT_T0);
+      if (nv == 2) _mm_prefetch((const char *)(bk + PF_B * ldb + 16), _MM_HINT_T0);
+      __m512 b0 = _mm512_maskz_loadu_ps(k0, bk), b1 = nv == 2 ? _mm512_maskz_loadu_ps(k1, bk + 16) : b0;
+#pragma GCC unroll 16
+      for (int r = 0; r < rr; r++) {
+        __m512 ar = _mm512_set1_ps(pa[r]);
+        c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);
+        if (nv == 2) c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
+      }
+      _mm_prefetch((const char *)(pa + PF_K * rr), _MM_HINT_T0);
     }
   } else {   /* in place */
     roff_init(roff, rr, lda);
