@@ -11,7 +11,7 @@
 
 #include "cpu.h"
 
-#define F32(isa, gemm, dw, act, mp, add, wino) {isa, gemm, dw, act, mp, add, wino}
+#define F32(isa, gemm, dw, act, mp, add, wino, wino4) {isa, gemm, dw, act, mp, add, wino, wino4}
 static const struct {
   const char *isa;
   F32Kernels f32;                /* NULL members: inherit from the entry before */
@@ -20,22 +20,22 @@ static const struct {
   const Q8Dq8DwDesc *dq8dw;      /* dq8 depthwise convolution; NULL: inherit */
   const Q8EwKernels *ew;         /* sq8 elementwise kernels; NULL: inherit */
 } g_tables[] = {
-    {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref, NULL, f32_add__ref, NULL), &q8_gemm_4x16__ref_desc,
+    {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref, NULL, f32_add__ref, NULL, NULL), &q8_gemm_4x16__ref_desc,
      &q8_gemm_4x16__ref_desc, &q8_dwconv__ref_desc, &q8_dq8dw__ref_desc, &q8_ew__ref},
 #if defined(__x86_64__)
-    {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2, NULL, f32_add__avx2, NULL), &q8_gemm_4x16__avx2_desc,
+    {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2, NULL, f32_add__avx2, NULL, NULL), &q8_gemm_4x16__avx2_desc,
      &q8_gemm_4x16__avx2_desc, &q8_dwconv__avx2_desc, NULL, NULL},
     {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, &f32_dwconv__avx512f_desc, NULL, f32_maxpool__avx512f, NULL,
-                                  &f32_wino23__avx512f_desc), NULL, NULL, NULL,
+                                  &f32_wino23__avx512f_desc, &f32_wino43__avx512f_desc), NULL, NULL, NULL,
      &q8_dq8dw__avx512f_desc, &q8_ew__avx512f},
-    {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
+    {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
      &q8_dwconv__avx512vnni_desc, NULL, NULL},
-    {"amx", F32("amx", NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, &q8_dq8gemm_16x32__amx_desc, NULL, NULL, NULL},
+    {"amx", F32("amx", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, &q8_dq8gemm_16x32__amx_desc, NULL, NULL, NULL},
 #endif
 #if defined(__aarch64__)
-    {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon, NULL, NULL, NULL), &q8_gemm_4x16__neon_desc,
+    {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon, NULL, NULL, NULL, NULL), &q8_gemm_4x16__neon_desc,
      &q8_gemm_4x16__neon_desc, NULL, NULL, NULL},
-    {"neondot", F32("neondot", NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_8x12__neondot_desc, &q8_gemm_8x12__neondot_dq8_desc, NULL,
+    {"neondot", F32("neondot", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_8x12__neondot_desc, &q8_gemm_8x12__neondot_dq8_desc, NULL,
      NULL, NULL},
 #endif
 };
@@ -60,6 +60,7 @@ static void resolve(void) {
       if (!f.maxpool) f.maxpool = g_f32[i - 1].maxpool;
       if (!f.add) f.add = g_f32[i - 1].add;
       if (!f.wino) f.wino = g_f32[i - 1].wino;
+      if (!f.wino4) f.wino4 = g_f32[i - 1].wino4;
     }
     g_f32[i] = f;
     g_sq8[i] = g_tables[i].sq8 ? g_tables[i].sq8 : g_sq8[i - 1];

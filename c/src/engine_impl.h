@@ -20,7 +20,7 @@ typedef struct {
   float *apack, *bias;
   const float *wu;           /* f32 with gemm_u: the weights read in place, in the file's map */
   size_t a_group;            /* f32: apack's floats per group (f32_packed_floats) */
-  int wino;                  /* f32: a Winograd F(2x2, 3x3) convolution (ops_f32.c conv_wino) */
+  int wino;                  /* f32: a Winograd convolution, 1: F(2x2, 3x3), 2: F(4x4, 3x3) (ops_f32.c conv_wino) */
   int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit) */
   ptrdiff_t *boff;           /* its taps' offsets in the padded planes (kh*kw) */
   int res;                   /* f32 CONV2D: the residual ADD after it fused (ops_f32.c residual_of): it writes that

@@ -98,6 +98,8 @@ typedef int (*f32_maxpool_fn)(const float *in, float *out, const F32DwShape *s);
    halvings, so it does not depend on the lane, the block or the thread that computes it. */
 typedef struct {
   const char *name;
+  int tile;   /* the output tile's side: 2 (F(2x2, 3x3): 16 matrices) or 4 (F(4x4, 3x3): 36, 6x6 patches at 4 ty - 1, 4 tx - 1,
+                 xi = 6 i + j; kernels/x86/f32_wino43__avx512f.c) */
   void (*weights)(const float *w, size_t C, int m, int ks, float *u, size_t uxs);
   void (*input)(const float *x, size_t H, size_t W, size_t C, size_t tw, size_t t0, size_t t1, float *v, size_t ldv,
                 size_t vxs);
@@ -114,6 +116,7 @@ typedef struct {
   f32_maxpool_fn maxpool;       /* NULL: the plain C pool */
   f32_add_fn add;
   const F32WinoDesc *wino;      /* NULL: no Winograd (every 3x3 convolution direct); needs gemm->gemm_u */
+  const F32WinoDesc *wino4;     /* F(4x4, 3x3) for the larger maps, or NULL (wino for all) */
 } F32Kernels;
 
 /* the kernel descriptors (one per file) */
@@ -131,6 +134,7 @@ extern const F32DwDesc f32_dwconv__avx2_desc;
 extern const F32GemmDesc f32_gemm_12x32__avx512f_desc;
 extern const F32DwDesc f32_dwconv__avx512f_desc;
 extern const F32WinoDesc f32_wino23__avx512f_desc;
+extern const F32WinoDesc f32_wino43__avx512f_desc;
 int f32_maxpool__avx512f(const float *in, float *out, const F32DwShape *s);
 void f32_act__avx2(float *y, size_t n, int act);
 void f32_add__avx2(const float *a, const float *b, float *y, size_t n, int act);

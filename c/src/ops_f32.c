@@ -178,8 +178,12 @@ __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const floa
    transforms' adds), not by batch or threads: every output's operations are fixed by its tile and the
    shape. */
 enum { WINO_MIN_HW = 14, WINO_SPLIT = 64, WINO_VBYTES = 384 << 10 };
+/* F(4x4, 3x3) (the table's wino4) from maps of WINO4_MIN_HW a side: ResNet's 56x56 and 28x28 (their 4x4 tiles
+   cover them exactly; a 14x14 map in 4x4 tiles would compute 256 outputs for 196) */
+enum { WINO4_MIN_HW = 28 };
 
 typedef struct {
+  size_t nx;          /* the transforms' matrices: 16 (F(2x2, 3x3)) or 36 (F(4x4, 3x3)) */
   size_t th, tw, T;   /* tile rows, tiles a row, tiles an image */
   size_t N;           /* tiles of the forward's images (image i's tile t is tile i T + t) */
   size_t tb;          /* tiles in a block (a multiple of 32) */
@@ -192,11 +196,14 @@ typedef struct {
   size_t per;         /* floats of a thread's slot: V (16 vxs), M (16 mxs), U of one panel (16 uxs) unless shared */
 } WinoGeo;
 
+/* 0: not Winograd; 1: F(2x2, 3x3) (the table's wino); 2: F(4x4, 3x3) (wino4) */
 static int conv_wino(const Engine *e, const OpState *s, uint32_t act) {
-  return e->kf->wino && e->kf->gemm->gemm_u && !s->linear && !s->depthwise && s->groups == 1 && s->kh == 3 && s->kw == 3 &&
-         s->sh == 1 && s->sw == 1 && s->dh == 1 && s->dw == 1 && s->ph == 1 && s->pw == 1 && s->OH >= WINO_MIN_HW &&
-         s->OW >= WINO_MIN_HW && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6);
+  int ok = e->kf->wino && e->kf->gemm->gemm_u && !s->linear && !s->depthwise && s->groups == 1 && s->kh == 3 && s->kw == 3 &&
+           s->sh == 1 && s->sw == 1 && s->dh == 1 && s->dw == 1 && s->ph == 1 && s->pw == 1 && s->OH >= WINO_MIN_HW &&
+           s->OW >= WINO_MIN_HW && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6);
+  return !ok ? 0 : e->kf->wino4 && s->OH >= WINO4_MIN_HW && s->OW >= WINO4_MIN_HW ? 2 : 1;
 }
+static const F32WinoDesc *wino_of(const Engine *e, const OpState *s) { return s->wino == 2 ? e->kf->wino4 : e->kf->wino; }
 
 /* the geometry of a forward of n images (its blocks and slots as the build sized them for e->batch) */
 static int wino_by_tiles(size_t N, int nth) { return nth > 1 && N >= (size_t)nth * WINO_SPLIT; }
@@ -204,16 +211,18 @@ static int wino_by_tiles(size_t N, int nth) { return nth > 1 && N >= (size_t)nth
 static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   WinoGeo g;
   size_t C = (size_t)s->C, MR = (size_t)e->kf->gemm->mr;
-  g.th = rt_cdiv((size_t)s->OH, 2), g.tw = rt_cdiv((size_t)s->OW, 2), g.T = g.th * g.tw;
+  size_t ts = (size_t)wino_of(e, s)->tile;
+  g.nx = (ts + 2) * (ts + 2);
+  g.th = rt_cdiv((size_t)s->OH, ts), g.tw = rt_cdiv((size_t)s->OW, ts), g.T = g.th * g.tw;
   size_t Nb = g.T * (size_t)e->batch;   /* the blocks and slots: for a full batch */
-  size_t tt = rt_cdiv(wino_by_tiles(Nb, nth) ? rt_cdiv(Nb, (size_t)nth) : Nb, 32) * 32, tmax = WINO_VBYTES / (64 * C) / 32 * 32;
+  size_t tt = rt_cdiv(wino_by_tiles(Nb, nth) ? rt_cdiv(Nb, (size_t)nth) : Nb, 32) * 32, tmax = WINO_VBYTES / (4 * g.nx * C) / 32 * 32;
   if (tmax < 32) tmax = 32;
   g.tb = tt <= 2 * tmax ? tt : tmax;
   g.shared = tt > g.tb || e->batch > 1;
   if (g.shared) g.tb = 32;   /* (block, panel) units of one GEMM pass each: the threads' even split is balanced */
   g.uxs = MR * C + 16, g.vxs = C * g.tb + 16, g.mxs = MR * g.tb + 16;
-  g.ulen = g.shared ? rt_cdiv((size_t)s->M, MR) * 16 * g.uxs : 0;
-  g.per = 16 * (g.vxs + g.mxs + (g.shared ? 0 : g.uxs));
+  g.ulen = g.shared ? rt_cdiv((size_t)s->M, MR) * g.nx * g.uxs : 0;
+  g.per = g.nx * (g.vxs + g.mxs + (g.shared ? 0 : g.uxs));
   g.N = g.T * (size_t)n, g.by_tiles = wino_by_tiles(g.N, nth);   /* this forward's tiles */
   return g;
 }
@@ -681,13 +690,13 @@ typedef struct {
 /* U of row panel p (its rows of the weights, read in place) into u */
 static void wino_panel_u(const WinoJob *j, size_t p, float *u) {
   size_t C = (size_t)j->s->C, M = (size_t)j->s->M, MR = (size_t)j->e->kf->gemm->mr, r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR;
-  j->e->kf->wino->weights(j->s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), u, j->g.uxs);
+  wino_of(j->e, j->s)->weights(j->s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), u, j->g.uxs);
 }
 
 /* U of row panels [p0, p1) into the shared U */
 static void wino_shared_u(void *arg, long p0, long p1) {
   const WinoJob *j = arg;
-  for (size_t p = (size_t)p0; p < (size_t)p1; p++) wino_panel_u(j, p, j->u + p * 16 * j->g.uxs);
+  for (size_t p = (size_t)p0; p < (size_t)p1; p++) wino_panel_u(j, p, j->u + p * j->g.nx * j->g.uxs);
 }
 
 /* the end of image t / T's piece of the tiles [t, b1) */
@@ -698,7 +707,7 @@ static inline size_t wino_piece(size_t t, size_t T, size_t b1) { return (t / T +
 static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t b0, size_t b1, size_t p0, size_t p1) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
-  const F32WinoDesc *wd = j->e->kf->wino;
+  const F32WinoDesc *wd = wino_of(j->e, s);
   const WinoGeo *g = &j->g;
   size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)d->mr, NR = (size_t)d->nr, OHW = (size_t)s->OH * s->OW;
   size_t T = g->T, img = (size_t)s->C * s->H * s->W, oimg = (size_t)s->O * OHW, nb = b1 - b0;
@@ -710,10 +719,10 @@ static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t 
     size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR;
     const float *u = up;
     if (!up)
-      u = j->u + p * 16 * g->uxs;
+      u = j->u + p * g->nx * g->uxs;
     else
       wino_panel_u(j, p, up);
-    for (size_t xi = 0; xi < 16; xi++)
+    for (size_t xi = 0; xi < g->nx; xi++)
       for (size_t j0 = 0; j0 < nb; j0 += NR)
         d->gemm_u(C, 1, g_off0, u + xi * g->uxs, C, 1, v + xi * g->vxs + j0, g->tb, mm + xi * g->mxs + j0, g->tb, (int)rows,
                   (int)(nb - j0 < NR ? nb - j0 : NR), g_zero_bias, ACT_NONE, 0);
@@ -732,7 +741,7 @@ static void wino_share(void *arg, int id, int nth) {
   const WinoJob *j = arg;
   const WinoGeo *g = &j->g;
   size_t MR = (size_t)j->e->kf->gemm->mr, P = rt_cdiv((size_t)j->s->M, MR);
-  float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + 16 * g->vxs;   /* the thread's slot */
+  float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + g->nx * g->vxs;   /* the thread's slot */
   if (g->shared) {
     size_t nblk = rt_cdiv(g->N, g->tb), units = nblk * P, ua = units * (size_t)id / (size_t)nth, uz = units * (size_t)(id + 1) / (size_t)nth;
     for (size_t un = ua; un < uz;) {
@@ -743,9 +752,9 @@ static void wino_share(void *arg, int id, int nth) {
     return;
   }
   if (g->by_tiles)
-    wino_block(j, v, mm, mm + 16 * g->mxs, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, P);
+    wino_block(j, v, mm, mm + g->nx * g->mxs, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, P);
   else if (P * (size_t)id / (size_t)nth < P * (size_t)(id + 1) / (size_t)nth)
-    wino_block(j, v, mm, mm + 16 * g->mxs, 0, g->N, P * (size_t)id / (size_t)nth, P * (size_t)(id + 1) / (size_t)nth);
+    wino_block(j, v, mm, mm + g->nx * g->mxs, 0, g->N, P * (size_t)id / (size_t)nth, P * (size_t)(id + 1) / (size_t)nth);
 }
 
 /* the shared U (over the threads), then the tiles of every image (a block may hold tiles of several) */

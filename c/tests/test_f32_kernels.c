@@ -371,6 +371,134 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
   }
 }
 
+/* F(4x4, 3x3) (kt->wino4): its constants round, so each transform is checked against its definition in
+   double (a bound on its rounding), then a whole convolution (the transforms and gemm_u, odd sizes, a
+   tile range that starts and ends inside tile rows, with and without a fused residual) against the direct
+   sum in double, as test_wino does for F(2x2, 3x3) */
+static const double BT4[6][6] = {{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                                  {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+static const double G4[6][3] = {{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+static const double AT4[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+
+static void test_wino4(const F32Kernels *kt, uint64_t *r) {
+  const F32WinoDesc *wd = kt->wino4;
+  const F32GemmDesc *d = kt->gemm;
+  int MR = d->mr;
+  CHECK(wd->tile == 4, "%s: tile %d, want 4", wd->name, wd->tile);
+  size_t shapes[][4] = {{3, 7, 9, 13}, {17, 28, 28, 12}, {5, 13, 37, 25}, {20, 30, 70, 5}};   /* C, H, W, O */
+  for (size_t si = 0; si < 4; si++) {
+    size_t C = shapes[si][0], H = shapes[si][1], W = shapes[si][2], O = shapes[si][3];
+    size_t th = (H + 3) / 4, tw = (W + 3) / 4, T = th * tw;
+    size_t t0 = T > 8 ? tw / 2 : 0, t1 = T > 8 ? T - 1 : T, nb = t1 - t0, ldv = nb + 3, vxs = C * ldv + 16, mxs = (size_t)MR * ldv + 16;
+    size_t uxs = (size_t)MR * C + 16;
+    int act = (int[]){ACT_RELU, ACT_NONE, ACT_RELU6, ACT_RELU}[si], res = si >= 2;
+    float *x = malloc(C * H * W * sizeof(float)), *w = malloc(O * C * 9 * sizeof(float)), *yr = malloc(O * H * W * sizeof(float));
+    float *v = malloc(36 * vxs * sizeof(float)), *u = malloc(36 * uxs * sizeof(float));
+    float *mm = malloc(36 * mxs * sizeof(float)), *y = malloc(O * H * W * sizeof(float)), bias[64];
+    rng_fill(r, x, C * H * W, -1, 1), rng_fill(r, w, O * C * 9, -1, 1), rng_fill(r, bias, 64, -1, 1);
+    for (size_t i = 0; i < O * H * W; i++) {
+      size_t oy = i / W % H, ox = i % W, t = oy / 4 * tw + ox / 4;
+      y[i] = yr[i] = res && t >= t0 && t < t1 ? rng_unif(r, -2, 2) : 12345.0f;
+    }
+    memset(v, 0xff, 36 * vxs * sizeof(float));
+    wd->input(x, H, W, C, tw, t0, t1, v, ldv, vxs);
+    for (size_t t = t0; t < t1; t++)   /* V against B^T d B in double */
+      for (size_t c = 0; c < C; c++) {
+        double dd[6][6], sv[6][6], sa[6][6];
+        for (int i = 0; i < 6; i++)
+          for (int j = 0; j < 6; j++) {
+            long iy = 4 * (long)(t / tw) - 1 + i, ix = 4 * (long)(t % tw) - 1 + j;
+            dd[i][j] = iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W ? 0.0 : x[(c * H + (size_t)iy) * W + (size_t)ix];
+          }
+        for (int i = 0; i < 6; i++)
+          for (int j = 0; j < 6; j++) {
+            sv[i][j] = sa[i][j] = 0;
+            for (int k = 0; k < 6; k++) sv[i][j] += BT4[i][k] * dd[k][j], sa[i][j] += fabs(BT4[i][k] * dd[k][j]);
+          }
+        for (int i = 0; i < 6; i++)
+          for (int j = 0; j < 6; j++) {
+            double want = 0, mag = 0;
+            for (int k = 0; k < 6; k++) want += sv[i][k] * BT4[j][k], mag += sa[i][k] * fabs(BT4[j][k]);
+            float got = v[(size_t)(6 * i + j) * vxs + c * ldv + t - t0];
+            CHECK(fabs(got - want) <= 4e-7 * mag + 1e-30, "%s input C=%zu %zux%zu: tile %zu channel %zu xi %d = %.9g, want %.9g", wd->name,
+                  C, H, W, t, c, 6 * i + j, got, want);
+          }
+      }
+    for (size_t r0 = 0; r0 < O; r0 += (size_t)MR) {
+      int m = O - r0 < (size_t)MR ? (int)(O - r0) : MR, ks = f32_tail_rows(m, MR);
+      memset(u, 0xff, 36 * uxs * sizeof(float));
+      wd->weights(w + r0 * 9 * C, C, m, ks, u, uxs);
+      for (int row = 0; row < ks; row++)   /* U against G g G^T in double; rows past m zero */
+        for (size_t c = 0; c < C; c++)
+          for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) {
+              double want = 0, mag = 0;
+              for (int a = 0; a < 3 && row < m; a++)
+                for (int b = 0; b < 3; b++) {
+                  double term = G4[i][a] * w[((r0 + (size_t)row) * C + c) * 9 + (size_t)(3 * a + b)] * G4[j][b];
+                  want += term, mag += fabs(term);
+                }
+              float got = u[(size_t)(6 * i + j) * uxs + (size_t)row * C + c];
+              CHECK(row < m ? fabs(got - want) <= 4e-7 * mag + 1e-30 : got == 0.0f, "%s weights C=%zu m=%d: u[%d][%d][%zu] = %.9g, want %.9g",
+                    wd->name, C, m, 6 * i + j, row, c, got, want);
+            }
+      for (size_t xi = 0; xi < 36; xi++)
+        for (size_t j0 = 0; j0 < nb; j0 += (size_t)d->nr)
+          d->gemm_u(C, 1, (const ptrdiff_t[]){0}, u + xi * uxs, C, 1, v + xi * vxs + j0, ldv, mm + xi * mxs + j0, ldv, m,
+                    (int)(nb - j0 < (size_t)d->nr ? nb - j0 : (size_t)d->nr), (const float[F32_MAX_MR]){0}, ACT_NONE, 0);
+      wd->output(mm, ldv, mxs, m, tw, t0, t1, H, W, bias + r0, act, res, y + r0 * H * W, H * W);
+      for (int rr = 0; rr < m; rr++)   /* Y against A^T M A in double */
+        for (size_t t = t0; t < t1; t++)
+          for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+              size_t oy = 4 * (t / tw) + (size_t)i, ox = 4 * (t % tw) + (size_t)j;
+              if (oy >= H || ox >= W) continue;
+              double want = bias[r0 + (size_t)rr], mag = fabs(want);
+              for (int a = 0; a < 6; a++)
+                for (int b = 0; b < 6; b++) {
+                  double term = AT4[i][a] * mm[(size_t)(6 * a + b) * mxs + (size_t)rr * ldv + t - t0] * AT4[j][b];
+                  want += term, mag += fabs(term);
+                }
+              size_t at = ((r0 + (size_t)rr) * H + oy) * W + ox;
+              if (res) want += yr[at], mag += fabs(yr[at]);
+              want = act_f32((float)want, act);
+              float got = y[at];
+              CHECK(fabs(got - want) <= 4e-7 * mag + 1e-30, "%s output %zux%zu: y[%zu][%zu][%zu] = %.9g, want %.9g", wd->name, H, W,
+                    r0 + (size_t)rr, oy, ox, got, want);
+            }
+    }
+    double worst = 0;
+    for (size_t o = 0; o < O; o++)   /* the convolution: inside the tiles, the direct sum; outside, untouched */
+      for (size_t oy = 0; oy < H; oy++)
+        for (size_t ox = 0; ox < W; ox++) {
+          size_t t = oy / 4 * tw + ox / 4;
+          float got = y[(o * H + oy) * W + ox];
+          if (t < t0 || t >= t1) {
+            CHECK(got == 12345.0f, "%s %zux%zu: wrote y[%zu][%zu][%zu] outside its tiles", wd->name, H, W, o, oy, ox);
+            continue;
+          }
+          double sum = bias[o], mag = fabs(bias[o]);
+          if (res) sum += yr[(o * H + oy) * W + ox], mag += fabs(yr[(o * H + oy) * W + ox]);
+          for (size_t c = 0; c < C; c++)
+            for (int ky = 0; ky < 3; ky++)
+              for (int kx = 0; kx < 3; kx++) {
+                long iy = (long)oy + ky - 1, ix = (long)ox + kx - 1;
+                if (iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W) continue;
+                double term = (double)w[((o * C + c) * 3 + (size_t)ky) * 3 + (size_t)kx] * x[(c * H + (size_t)iy) * W + (size_t)ix];
+                sum += term, mag += fabs(term);
+              }
+          float want = act_f32((float)sum, act);
+          double err = fabs((double)got - want) / (mag + 1e-30);
+          if (err > worst) worst = err;
+          CHECK(fabs((double)got - want) <= 2e-5 * mag + 1e-6, "%s %zux%zu C=%zu: y[%zu][%zu][%zu] = %.9g, direct %.9g", wd->name, H, W, C, o,
+                oy, ox, got, want);
+        }
+    if (getenv("WINO_WORST")) fprintf(stderr, "%s %zux%zu C=%zu: worst error %.3g of the terms' magnitude\n", wd->name, H, W, C, worst);
+    free(x), free(w), free(v), free(u), free(mm), free(y), free(yr);
+  }
+}
+
 /* f32_pack_a_panels against its definition, ap[p][k][r] = w[p*mr + r][k] (0 past M), padding rows
    included. (It was the check of f32_pack_a_taps, the (tap, channel) packer no op has used since the
    implicit convolutions read their weights in place; the same shapes and the same every-element-written
@@ -408,9 +536,10 @@ int main(void) {
     test_act(kt, &r);
     test_add(kt, &r);
     if (kt->wino) test_wino(kt, &r);
-    printf("test_f32_kernels: %s: %s%s, %s, act, add%s%s\n", kt->isa, kt->gemm->name,
+    if (kt->wino4) test_wino4(kt, &r);
+    printf("test_f32_kernels: %s: %s%s, %s, act, add%s%s%s%s\n", kt->isa, kt->gemm->name,
            kt->gemm->gemm_u ? " (gemm_u: in place and packed)" : "",
-           kt->dw->name, kt->wino ? ", " : "", kt->wino ? kt->wino->name : "");
+           kt->dw->name, kt->wino ? ", " : "", kt->wino ? kt->wino->name : "", kt->wino4 ? ", " : "", kt->wino4 ? kt->wino4->name : "");
   }
   test_pack_panels(&r);
   const F32Kernels *best = f32_kernels();

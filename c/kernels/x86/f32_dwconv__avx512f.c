@@ -157,6 +157,7 @@ static inline __attribute__((always_inline)) void body(const float *in, const fl
     }
 }
 
+#define DWCONV_ONE_BODY   /* the activation a run-time argument: store_rows clamps in 512 bits for ReLU6 all the same */
 #include "f32_dwconv_tail.h"   /* scalar(), dwconv(): the same in both kernels */
 
 const F32DwDesc f32_dwconv__avx512f_desc = {"f32_dwconv__avx512f", dwconv};

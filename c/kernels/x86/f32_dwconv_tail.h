@@ -26,8 +26,9 @@ static void scalar(const float *in, const float *w, float bias, float *out, cons
 
 /* two bodies per stride: ReLU6 (MobileNets' depthwise layers) with the clamp inlined, every other
    activation as a run-time argument (a specialisation per activation costs ~25 KB of code each).
-   DWCONV_ONE_BODY (the AVX2 kernel, the fallback of x86 machines without AVX-512): only the second,
-   ~10 KB less of the static binaries (DESIGN's 1 MiB bound). */
+   DWCONV_ONE_BODY (both x86 kernels): only the second, 7-10 KB less of the static binaries (DESIGN's 1 MiB
+   bound); the AVX-512 kernel's stores clamp ReLU6 in 512 bits either way, and MobileNetV2 f32 was no
+   slower with one body (its outputs byte-identical). */
 #ifdef DWCONV_ONE_BODY
 #define BODY_ACTS(SW) body(in, w, bias, out, s, SW, s->act);
 #else

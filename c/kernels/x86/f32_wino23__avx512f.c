@@ -153,4 +153,4 @@ static void wino_output(const float *mm, size_t ldm, size_t mxs, int m, size_t t
   }
 }
 
-const F32WinoDesc f32_wino23__avx512f_desc = {"f32_wino23__avx512f", wino_weights, wino_input, wino_output};
+const F32WinoDesc f32_wino23__avx512f_desc = {"f32_wino23__avx512f", 2, wino_weights, wino_input, wino_output};
