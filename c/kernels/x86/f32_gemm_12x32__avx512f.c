@@ -10,7 +10,10 @@
  * 12 rows, not 8: on ResNet18's 3x3 layers (one thread, Sapphire Rapids) 5-9% faster overall, as
  * each B panel is streamed half as often as with 8; 8 wastes no rows on 64 channels (conv1, layer1).
  * The k loops prefetch A 64 steps ahead: a 7x7 layer's weights (512 x 4608 floats) come from memory
- * once per image; in place, one row per k step in turn (ResNet18's 7x7 layers ~6% faster with it).
+ * once per image; in place, one row per k step in turn (ResNet18's 7x7 layers ~6% faster with it). Only
+ * there (packed, and the unrolled 3x3 taps): the other in-place loops' A is small and in cache (the stem's
+ * 64 x 147 weights, Winograd's U), where the rotation's 5-6 instructions a k step cost the stem 5-7% and
+ * the Winograd layers 2-7%.
  * A fused residual ADD (acc F32_ACC_RES) adds C's values before the activation; the tile's lines of C are
  * fetched for writing (PREFETCHW, which every AVX-512 CPU has) before the k loop: they were written layers
  * ago and read since by the other core, and without it ResNet50's 14x14 1x1 layers on 2 threads ran 16%
@@ -98,10 +101,10 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
       c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);                                         \
       if (nv == 2) c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);                            \
     }                                                                                 \
-    if (ROT) { /* in place: the rows in turn */                                       \
+    if (ROT == 1) { /* in place: the rows in turn */                                  \
       _mm_prefetch((const char *)(ap[0] + roff[ri]), _MM_HINT_T0);                    \
       ri = ri + 1 == rr ? 0 : ri + 1;                                                 \
-    } else /* packed: one stream */                                                   \
+    } else if (ROT == 0) /* packed: one stream (ROT 2: none) */                       \
       _mm_prefetch((const char *)(ap[0] + PF_K * rr), _MM_HINT_T0);                   \
     _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) ap[i] += (KS);                \
   } while (0)
@@ -133,7 +136,7 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
         for (int t = 0; t < 9; t++) KSTEP(bk + o[t], 1, 1);
     } else
       for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
-        for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 1, 1);
+        for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 1, 2);
   }
 #undef KSTEP
   int res = acc == F32_ACC_RES;
