@@ -134,6 +134,9 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
       for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
 #pragma GCC unroll 9
         for (int t = 0; t < 9; t++) KSTEP(bk + o[t], 1, 1);
+    } else if (nt == 1) {   /* one tap (Winograd's products): no tap loop */
+      const float *b0 = b + boff[0];
+      for (const float *bk = b0, *be = b0 + k * ldb; bk != be; bk += ldb) KSTEP(bk, 1, 2);
     } else
       for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
         for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 1, 2);
