@@ -250,6 +250,41 @@ static void wino_u_def(const float *g, float *u) {   /* one filter: u[4i + j] */
   }
 }
 
+/* a Winograd convolution's outputs y (O planes of H x W, tiles of ts x ts, tw a row) against the direct sum in
+   double: inside tiles [t0, t1) within tol of its terms' magnitude (with the fused residual yr when res), outside
+   untouched (12345); returns the worst error as a share of the magnitude */
+static double wino_vs_direct(const char *name, size_t ts, size_t C, size_t H, size_t W, size_t O, size_t tw, size_t t0, size_t t1,
+                             const float *x, const float *w, const float *bias, const float *yr, int res, int act, const float *y,
+                             double tol) {
+  double worst = 0;
+  for (size_t o = 0; o < O; o++)
+    for (size_t oy = 0; oy < H; oy++)
+      for (size_t ox = 0; ox < W; ox++) {
+        size_t t = oy / ts * tw + ox / ts;
+        float got = y[(o * H + oy) * W + ox];
+        if (t < t0 || t >= t1) {
+          CHECK(got == 12345.0f, "%s %zux%zu: wrote y[%zu][%zu][%zu] outside its tiles", name, H, W, o, oy, ox);
+          continue;
+        }
+        double sum = bias[o], mag = fabs(bias[o]);
+        if (res) sum += yr[(o * H + oy) * W + ox], mag += fabs(yr[(o * H + oy) * W + ox]);
+        for (size_t c = 0; c < C; c++)
+          for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++) {
+              long iy = (long)oy + ky - 1, ix = (long)ox + kx - 1;
+              if (iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W) continue;
+              double term = (double)w[((o * C + c) * 3 + (size_t)ky) * 3 + (size_t)kx] * x[(c * H + (size_t)iy) * W + (size_t)ix];
+              sum += term, mag += fabs(term);
+            }
+        float want = act_f32((float)sum, act);
+        double err = fabs((double)got - want) / (mag + 1e-30);
+        if (err > worst) worst = err;
+        CHECK(fabs((double)got - want) <= tol * mag + 1e-6, "%s %zux%zu C=%zu: y[%zu][%zu][%zu] = %.9g, direct %.9g", name, H, W, C, o, oy,
+              ox, got, want);
+      }
+  return worst;
+}
+
 static void test_wino(const F32Kernels *kt, uint64_t *r) {
   const F32WinoDesc *wd = kt->wino;
   const F32GemmDesc *d = kt->gemm;
@@ -344,29 +379,8 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
             }
         }
     }
-    for (size_t o = 0; o < O; o++)   /* the convolution: inside the tiles, the direct sum; outside, untouched */
-      for (size_t oy = 0; oy < H; oy++)
-        for (size_t ox = 0; ox < W; ox++) {
-          size_t t = oy / 2 * tw + ox / 2;
-          float got = y[(o * H + oy) * W + ox];
-          if (t < t0 || t >= t1) {
-            CHECK(got == 12345.0f, "%s %zux%zu: wrote y[%zu][%zu][%zu] outside its tiles", wd->name, H, W, o, oy, ox);
-            continue;
-          }
-          double sum = bias[o], mag = fabs(bias[o]);
-          if (res) sum += yr[(o * H + oy) * W + ox], mag += fabs(yr[(o * H + oy) * W + ox]);
-          for (size_t c = 0; c < C; c++)
-            for (int ky = 0; ky < 3; ky++)
-              for (int kx = 0; kx < 3; kx++) {
-                long iy = (long)oy + ky - 1, ix = (long)ox + kx - 1;
-                if (iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W) continue;
-                double term = (double)w[((o * C + c) * 3 + (size_t)ky) * 3 + (size_t)kx] * x[(c * H + (size_t)iy) * W + (size_t)ix];
-                sum += term, mag += fabs(term);
-              }
-          float want = act_f32((float)sum, act);
-          CHECK(fabs((double)got - want) <= 1e-5 * mag + 1e-6, "%s %zux%zu C=%zu: y[%zu][%zu][%zu] = %.9g, direct %.9g", wd->name, H, W, C, o,
-                oy, ox, got, want);
-        }
+    /* the convolution: inside the tiles, the direct sum; outside, untouched */
+    wino_vs_direct(wd->name, 2, C, H, W, O, tw, t0, t1, x, w, bias, yr, res, act, y, 1e-5);
     free(x), free(w), free(v), free(u), free(mm), free(y), free(yr);
   }
 }
@@ -468,32 +482,8 @@ static void test_wino4(const F32Kernels *kt, uint64_t *r) {
                     r0 + (size_t)rr, oy, ox, got, want);
             }
     }
-    double worst = 0;
-    for (size_t o = 0; o < O; o++)   /* the convolution: inside the tiles, the direct sum; outside, untouched */
-      for (size_t oy = 0; oy < H; oy++)
-        for (size_t ox = 0; ox < W; ox++) {
-          size_t t = oy / 4 * tw + ox / 4;
-          float got = y[(o * H + oy) * W + ox];
-          if (t < t0 || t >= t1) {
-            CHECK(got == 12345.0f, "%s %zux%zu: wrote y[%zu][%zu][%zu] outside its tiles", wd->name, H, W, o, oy, ox);
-            continue;
-          }
-          double sum = bias[o], mag = fabs(bias[o]);
-          if (res) sum += yr[(o * H + oy) * W + ox], mag += fabs(yr[(o * H + oy) * W + ox]);
-          for (size_t c = 0; c < C; c++)
-            for (int ky = 0; ky < 3; ky++)
-              for (int kx = 0; kx < 3; kx++) {
-                long iy = (long)oy + ky - 1, ix = (long)ox + kx - 1;
-                if (iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W) continue;
-                double term = (double)w[((o * C + c) * 3 + (size_t)ky) * 3 + (size_t)kx] * x[(c * H + (size_t)iy) * W + (size_t)ix];
-                sum += term, mag += fabs(term);
-              }
-          float want = act_f32((float)sum, act);
-          double err = fabs((double)got - want) / (mag + 1e-30);
-          if (err > worst) worst = err;
-          CHECK(fabs((double)got - want) <= 2e-5 * mag + 1e-6, "%s %zux%zu C=%zu: y[%zu][%zu][%zu] = %.9g, direct %.9g", wd->name, H, W, C, o,
-                oy, ox, got, want);
-        }
+    /* the convolution: inside the tiles, the direct sum; outside, untouched */
+    double worst = wino_vs_direct(wd->name, 4, C, H, W, O, tw, t0, t1, x, w, bias, yr, res, act, y, 2e-5);
     if (getenv("WINO_WORST")) fprintf(stderr, "%s %zux%zu C=%zu: worst error %.3g of the terms' magnitude\n", wd->name, H, W, C, worst);
     free(x), free(w), free(v), free(u), free(mm), free(y), free(yr);
   }
