@@ -94,12 +94,12 @@ typedef int (*f32_maxpool_fn)(const float *in, float *out, const F32DwShape *s);
             (mm[xi * mxs + r * ldm + t - t0]) and tiles [t0, t1), to the output planes (row r's at out + r *
             ohw, OH x OW): pixels past OH or OW dropped; res: act((Y + bias[r]) + out), out holding a fused
             residual ADD's other input (as gemm_u's F32_ACC_RES).
-   B^T, G, A^T: kernels/x86/f32_wino23__avx512f.c; each value a fixed sequence of adds, subtracts and exact
-   halvings, so it does not depend on the lane, the block or the thread that computes it. */
+   (So for tile 2; tile 4: a 4x4 tile's 36 values, xi = 6 i + j, from its 6x6 patch at 4 ty - 1, 4 tx - 1.)
+   B^T, G, A^T: in each kernel file; each value a fixed sequence of operations (F(2x2, 3x3): adds, subtracts
+   and exact halvings), so it does not depend on the lane, the block or the thread that computes it. */
 typedef struct {
   const char *name;
-  int tile;   /* the output tile's side: 2 (F(2x2, 3x3): 16 matrices) or 4 (F(4x4, 3x3): 36, 6x6 patches at 4 ty - 1, 4 tx - 1,
-                 xi = 6 i + j; kernels/x86/f32_wino43__avx512f.c) */
+  int tile;   /* the output tile's side: 2 (F(2x2, 3x3): 16 matrices) or 4 (F(4x4, 3x3): 36) */
   void (*weights)(const float *w, size_t C, int m, int ks, float *u, size_t uxs);
   void (*input)(const float *x, size_t H, size_t W, size_t C, size_t tw, size_t t0, size_t t1, float *v, size_t ldv,
                 size_t vxs);

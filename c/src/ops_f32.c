@@ -162,10 +162,11 @@ __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const floa
   return 0;
 }
 
-/* ---- Winograd's F(2x2, 3x3) (conv_wino)
+/* ---- Winograd's F(2x2, 3x3) and F(4x4, 3x3) (conv_wino)
    A 3x3 stride-1 convolution (padding 1, dilation 1, one group, no activation or ReLU or ReLU6) whose
    output is at least WINO_MIN_HW pixels a side runs on the kernels' Winograd transforms (F32WinoDesc),
-   16 multiplies per 2x2 output tile and channel instead of 36. Each thread takes its own tiles (all the
+   16 multiplies per 2x2 output tile and channel instead of 36 (F(4x4, 3x3), from WINO4_MIN_HW: 36 per 4x4
+   tile instead of 144; the same steps below with 36 matrices for 16). Each thread takes its own tiles (all the
    row panels) or, with fewer than WINO_SPLIT tiles a thread, its own row panels (all the tiles); per block
    of its tiles: V = B^T d B of the block straight from the input (16 matrices of C x tiles, kept in its L2
    over the panels), then per row panel of 12 outputs the 16 products M = U V (gemm_u, A in place, B read
@@ -175,7 +176,7 @@ __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const floa
    threads) and shared. Blocks hold at most WINO_VBYTES of V, or all a thread's tiles when that is at most twice as
    much (one block, no shared U): the scratch stays within what the arena already holds around these
    layers (ResNet18's peak RSS unchanged). The sums differ from the direct ones by their rounding (the
-   transforms' adds), not by batch or threads: every output's operations are fixed by its tile and the
+   transforms'), not by batch or threads: every output's operations are fixed by its tile and the
    shape. */
 enum { WINO_MIN_HW = 14, WINO_SPLIT = 64, WINO_VBYTES = 384 << 10 };
 /* F(4x4, 3x3) (the table's wino4) from maps of WINO4_MIN_HW a side: ResNet's 56x56 and 28x28 (their 4x4 tiles
