@@ -93,7 +93,8 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
   const float *ap[4] = {a, a + 3 * lda, rr > 4 ? a + 6 * lda : a, rr > 8 ? a + 9 * lda : a};
   size_t roff[MR];   /* in place, the rows' offsets for the prefetch: one row per k step, PF_K steps on, in turn */
   int ri = 0;
-#define KSTEP(BT, KS, ROT)                                                            \
+/* one k step of the in place loops (A's rows lda apart, one float on); PF: prefetch A's rows in turn */
+#define KSTEP(BT, PF)                                                                 \
   do {                                                                                \
     __m512 b0 = _mm512_maskz_loadu_ps(k0, BT), b1 = nv == 2 ? _mm512_maskz_loadu_ps(k1, (BT) + 16) : b0; \
     _Pragma("GCC unroll 16") for (int r = 0; r < rr; r++) {                           \
@@ -101,14 +102,12 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
       c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);                                         \
       if (nv == 2) c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);                            \
     }                                                                                 \
-    if (ROT == 1) { /* in place: the rows in turn */                                  \
+    if (PF) {                                                                         \
       _mm_prefetch((const char *)(ap[0] + roff[ri]), _MM_HINT_T0);                    \
       ri = ri + 1 == rr ? 0 : ri + 1;                                                 \
-    } else if (ROT == 0) /* packed: one stream (ROT 2: none) */                       \
-      _mm_prefetch((const char *)(ap[0] + PF_K * rr), _MM_HINT_T0);                   \
-    _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) ap[i] += (KS);                \
+    }                                                                                 \
+    _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) ap[i]++;                      \
   } while (0)
-  /* each case with a constant step (a variable one costs the loop its addressing) */
   if (ks != 1) {   /* a GEMM on packed panels (nt 1, ks rr: whole, or f32_tail_rows) */
     const float *pa = a;   /* one stream: rr floats a step (lda 1) */
     for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb, pa += rr) {
@@ -126,20 +125,20 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
       _mm_prefetch((const char *)(pa + PF_K * rr), _MM_HINT_T0);
     }
   } else {   /* in place */
-    roff_init(roff, rr, lda);
     if (nt == 9 && nv == 2 && rr == MR) {   /* 3x3 taps, whole tiles: unrolled, their offsets loaded once */
       ptrdiff_t o[9];
+      roff_init(roff, rr, lda);
 #pragma GCC unroll 9
       for (int t = 0; t < 9; t++) o[t] = boff[t];
       for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
 #pragma GCC unroll 9
-        for (int t = 0; t < 9; t++) KSTEP(bk + o[t], 1, 1);
+        for (int t = 0; t < 9; t++) KSTEP(bk + o[t], 1);
     } else if (nt == 1) {   /* one tap (Winograd's products): no tap loop */
       const float *b0 = b + boff[0];
-      for (const float *bk = b0, *be = b0 + k * ldb; bk != be; bk += ldb) KSTEP(bk, 1, 2);
+      for (const float *bk = b0, *be = b0 + k * ldb; bk != be; bk += ldb) KSTEP(bk, 0);
     } else
       for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
-        for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 1, 2);
+        for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 0);
   }
 #undef KSTEP
   int res = acc == F32_ACC_RES;
