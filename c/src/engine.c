@@ -189,7 +189,7 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
     first[nv + i] = last[nv + i] = (int)i;
     if (e->st[i].res) {   /* (in op order: r's root is final before z's) */
       const Op *add = &m->ops[i + 1];
-      uint32_t r = root[add->in[0] == m->ops[i].out ? add->in[1] : add->in[0]];
+      uint32_t r = root[e->st[i].res_in];
       if (last[add->out] > last[r]) last[r] = last[add->out];
       bytes[add->out] = bytes[m->ops[i].out] = 0;
       root[add->out] = root[m->ops[i].out] = r;

@@ -24,7 +24,8 @@ typedef struct {
   int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit) */
   ptrdiff_t *boff;           /* its taps' offsets in the padded planes (kh*kw) */
   int res;                   /* f32 CONV2D: the residual ADD after it fused (ops_f32.c residual_of): it writes that
-                                ADD's output, which the arena places on the ADD's other input (engine.c) */
+                                ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */
+  uint32_t res_in;
   int fused;                 /* an ADD fused into the CONV2D before it: nothing to run */
   /* int8 (kernels_q8.h): groups x a_elems packed weights */
   int G, gs, kp, direct, asym;

@@ -166,10 +166,10 @@ __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const floa
    A 3x3 stride-1 convolution (padding 1, dilation 1, one group, no activation or ReLU or ReLU6) whose
    output is at least WINO_MIN_HW pixels a side runs on the kernels' Winograd transforms (F32WinoDesc),
    16 multiplies per 2x2 output tile and channel instead of 36 (F(4x4, 3x3), from WINO4_MIN_HW: 36 per 4x4
-   tile instead of 144; the same steps below with 36 matrices for 16). Each thread takes its own tiles (all the
+   tile instead of 144; nx = 16 or 36 matrices below). Each thread takes its own tiles (all the
    row panels) or, with fewer than WINO_SPLIT tiles a thread, its own row panels (all the tiles); per block
-   of its tiles: V = B^T d B of the block straight from the input (16 matrices of C x tiles, kept in its L2
-   over the panels), then per row panel of 12 outputs the 16 products M = U V (gemm_u, A in place, B read
+   of its tiles: V = B^T d B of the block straight from the input (nx matrices of C x tiles, kept in its L2
+   over the panels), then per row panel of 12 outputs the nx products M = U V (gemm_u, A in place, B read
    in place) and Y = A^T M A with the bias and the activation, straight into the output. U = G g G^T of a
    panel's weights (read in place, from the file's map): with one block a thread and one image a batch,
    made in its slot just before the panel's products; else once per forward for every panel (over the
@@ -191,10 +191,10 @@ typedef struct {
   int by_tiles;       /* threads split the tiles (else the row panels) */
   int shared;         /* U of every panel made once per forward (a thread has more than one block, or a batch
                          has more than one image) */
-  size_t uxs, vxs, mxs; /* floats from one of the 16 matrices of U (MR x C), V (C x tb), M (MR x tb) to the next:
-                           each padded by 16 (a multiple of 4 KiB apart, the 16 put one vector each in one set) */
-  size_t ulen;        /* floats of the shared U (P panels of 16 uxs), or 0 */
-  size_t per;         /* floats of a thread's slot: V (16 vxs), M (16 mxs), U of one panel (16 uxs) unless shared */
+  size_t uxs, vxs, mxs; /* floats from one of the nx matrices of U (MR x C), V (C x tb), M (MR x tb) to the next:
+                           each padded by 16 (a multiple of 4 KiB apart, the nx put one vector each in one set) */
+  size_t ulen;        /* floats of the shared U (P panels of nx uxs), or 0 */
+  size_t per;         /* floats of a thread's slot: V (nx vxs), M (nx mxs), U of one panel (nx uxs) unless shared */
 } WinoGeo;
 
 /* 0: not Winograd; 1: F(2x2, 3x3) (the table's wino); 2: F(4x4, 3x3) (wino4) */
@@ -273,7 +273,7 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   const float *w = wp->data, *b = bp ? bp->data : NULL;
   s->wino = conv_wino(e, s, op->act);
   s->taps = !s->wino && conv_implicit(e, s);
-  if (residual_of(e, op, s) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
+  if ((s->res_in = residual_of(e, op, s)) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
   if (s->wino || (s->taps && s->kh * s->kw > 1)) {   /* (a 1x1 one, padded, is packed: the kernel's GEMM loop) */
     if (build_inplace(e, s, w)) return -1;
   } else {
