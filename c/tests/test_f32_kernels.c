@@ -250,6 +250,26 @@ static void wino_u_def(const float *g, float *u) {   /* one filter: u[4i + j] */
   }
 }
 
+/* a Winograd case's data (tiles of ts x ts, tw a row; res: the tiles [t0, t1) of y hold a residual, copied to
+   yr; elsewhere y is 12345, which must stay) */
+static void wino_data(uint64_t *r, size_t ts, size_t C, size_t H, size_t W, size_t O, size_t tw, size_t t0, size_t t1, int res,
+                      float *x, float *w, float *bias, float *y, float *yr) {
+  rng_fill(r, x, C * H * W, -1, 1), rng_fill(r, w, O * C * 9, -1, 1), rng_fill(r, bias, 64, -1, 1);
+  for (size_t i = 0; i < O * H * W; i++) {
+    size_t oy = i / W % H, ox = i % W, t = oy / ts * tw + ox / ts;
+    y[i] = yr[i] = res && t >= t0 && t < t1 ? rng_unif(r, -2, 2) : 12345.0f;
+  }
+}
+
+/* the nx products M = U V of m rows and nb tiles by gemm_u, as ops_f32.c wino_block runs them */
+static void wino_products(const F32GemmDesc *d, size_t nx, size_t C, int m, const float *u, size_t uxs, const float *v, size_t vxs,
+                          size_t ldv, size_t nb, float *mm, size_t mxs) {
+  for (size_t xi = 0; xi < nx; xi++)
+    for (size_t j0 = 0; j0 < nb; j0 += (size_t)d->nr)
+      d->gemm_u(C, 1, (const ptrdiff_t[]){0}, u + xi * uxs, C, 1, v + xi * vxs + j0, ldv, mm + xi * mxs + j0, ldv, m,
+                (int)(nb - j0 < (size_t)d->nr ? nb - j0 : (size_t)d->nr), (const float[F32_MAX_MR]){0}, ACT_NONE, 0);
+}
+
 /* a Winograd convolution's outputs y (O planes of H x W, tiles of ts x ts, tw a row) against the direct sum in
    double: inside tiles [t0, t1) within tol of its terms' magnitude (with the fused residual yr when res), outside
    untouched (12345); returns the worst error as a share of the magnitude */
@@ -324,11 +344,7 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
     float *x = malloc(C * H * W * sizeof(float)), *w = malloc(O * C * 9 * sizeof(float)), *yr = malloc(O * H * W * sizeof(float));
     float *v = malloc(16 * vxs * sizeof(float)), *u = malloc(16 * uxs * sizeof(float));
     float *mm = malloc(16 * mxs * sizeof(float)), *y = malloc(O * H * W * sizeof(float)), bias[64];
-    rng_fill(r, x, C * H * W, -1, 1), rng_fill(r, w, O * C * 9, -1, 1), rng_fill(r, bias, 64, -1, 1);
-    for (size_t i = 0; i < O * H * W; i++) {
-      size_t oy = i / W % H, ox = i % W, t = oy / 2 * tw + ox / 2;
-      y[i] = yr[i] = res && t >= t0 && t < t1 ? rng_unif(r, -2, 2) : 12345.0f;
-    }
+    wino_data(r, 2, C, H, W, O, tw, t0, t1, res, x, w, bias, y, yr);
     memset(v, 0xff, 16 * vxs * sizeof(float));
     wd->input(x, H, W, C, tw, t0, t1, v, ldv, vxs);
     for (size_t t = t0; t < t1; t++)   /* V against B^T d B */
@@ -353,10 +369,7 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
     for (size_t r0 = 0; r0 < O; r0 += (size_t)MR) {   /* M = U V by gemm_u, then Y; Y's values against A^T M A */
       int m = O - r0 < (size_t)MR ? (int)(O - r0) : MR, ks = f32_tail_rows(m, MR);
       wd->weights(w + r0 * 9 * C, C, m, ks, u, uxs);
-      for (size_t xi = 0; xi < 16; xi++)
-        for (size_t j0 = 0; j0 < nb; j0 += (size_t)d->nr)
-          d->gemm_u(C, 1, (const ptrdiff_t[]){0}, u + xi * uxs, C, 1, v + xi * vxs + j0, ldv, mm + xi * mxs + j0, ldv, m,
-                    (int)(nb - j0 < (size_t)d->nr ? nb - j0 : (size_t)d->nr), (const float[F32_MAX_MR]){0}, ACT_NONE, 0);
+      wino_products(d, 16, C, m, u, uxs, v, vxs, ldv, nb, mm, mxs);
       wd->output(mm, ldv, mxs, m, tw, t0, t1, H, W, bias + r0, act, res, y + r0 * H * W, H * W);
       for (int rr = 0; rr < m; rr++)
         for (size_t t = t0; t < t1; t++) {
@@ -410,11 +423,7 @@ static void test_wino4(const F32Kernels *kt, uint64_t *r) {
     float *x = malloc(C * H * W * sizeof(float)), *w = malloc(O * C * 9 * sizeof(float)), *yr = malloc(O * H * W * sizeof(float));
     float *v = malloc(36 * vxs * sizeof(float)), *u = malloc(36 * uxs * sizeof(float));
     float *mm = malloc(36 * mxs * sizeof(float)), *y = malloc(O * H * W * sizeof(float)), bias[64];
-    rng_fill(r, x, C * H * W, -1, 1), rng_fill(r, w, O * C * 9, -1, 1), rng_fill(r, bias, 64, -1, 1);
-    for (size_t i = 0; i < O * H * W; i++) {
-      size_t oy = i / W % H, ox = i % W, t = oy / 4 * tw + ox / 4;
-      y[i] = yr[i] = res && t >= t0 && t < t1 ? rng_unif(r, -2, 2) : 12345.0f;
-    }
+    wino_data(r, 4, C, H, W, O, tw, t0, t1, res, x, w, bias, y, yr);
     memset(v, 0xff, 36 * vxs * sizeof(float));
     wd->input(x, H, W, C, tw, t0, t1, v, ldv, vxs);
     for (size_t t = t0; t < t1; t++)   /* V against B^T d B in double */
@@ -457,10 +466,7 @@ static void test_wino4(const F32Kernels *kt, uint64_t *r) {
               CHECK(row < m ? fabs(got - want) <= 4e-7 * mag + 1e-30 : got == 0.0f, "%s weights C=%zu m=%d: u[%d][%d][%zu] = %.9g, want %.9g",
                     wd->name, C, m, 6 * i + j, row, c, got, want);
             }
-      for (size_t xi = 0; xi < 36; xi++)
-        for (size_t j0 = 0; j0 < nb; j0 += (size_t)d->nr)
-          d->gemm_u(C, 1, (const ptrdiff_t[]){0}, u + xi * uxs, C, 1, v + xi * vxs + j0, ldv, mm + xi * mxs + j0, ldv, m,
-                    (int)(nb - j0 < (size_t)d->nr ? nb - j0 : (size_t)d->nr), (const float[F32_MAX_MR]){0}, ACT_NONE, 0);
+      wino_products(d, 36, C, m, u, uxs, v, vxs, ldv, nb, mm, mxs);
       wd->output(mm, ldv, mxs, m, tw, t0, t1, H, W, bias + r0, act, res, y + r0 * H * W, H * W);
       for (int rr = 0; rr < m; rr++)   /* Y against A^T M A in double */
         for (size_t t = t0; t < t1; t++)
