@@ -177,9 +177,14 @@ def test_depthwise_shapes(runq, tmp_path):
     with torch.no_grad(): m.fc.weight.mul_(20)
     x, shape = torch.randn(5, 3, 15, 17), (3, 15, 17)
     qs = export_model_sq8(m, tmp_path/'sq8.bin', [torch.randn(32, *shape)], input_shape=shape)
+    # dq8: the depthwise layers float on dequantized weights (FORMAT.md), several weight groups a window
+    qd = export_model_dq8(m, tmp_path/'dq8.bin', gs=5, input_shape=shape)
+    qd_sym = export_model_dq8(m, tmp_path/'dq8_sym.bin', gs=3, asymmetric=False, input_shape=shape)
     files = write_tensor_files(x, tmp_path/'data')
-    ref = runtime_softmax(reference_run(qs.path, x))
-    assert ref.max(1).min() > 0.25
-    for bs, th in ((1, 1), (5, 2)):
-        p = run_files(runq, qs.path, files, batch_size=bs, threads=th).astype(np.float32)
-        assert np.array_equal(p, ref), np.abs(p - ref).max()
+    for q in (qs, qd, qd_sym):
+        ref = runtime_softmax(reference_run(q.path, x))
+        assert ref.max(1).min() > 0.25
+        for bs, th in ((1, 1), (5, 2)):
+            p = run_files(runq, q.path, files, batch_size=bs, threads=th).astype(np.float32)
+            if q.kind == 'sq8': assert np.array_equal(p, ref), np.abs(p - ref).max()
+            else: np.testing.assert_allclose(p, ref, rtol=0, atol=DQ8_ATOL, err_msg=q.path.name)

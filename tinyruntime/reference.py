@@ -124,7 +124,7 @@ NP_ACTS = {None: lambda y: y, 'relu': lambda y: np.maximum(y, y.dtype.type(0)), 
 
 # %% ../nbs/05a_reference.ipynb #33a474e8
 def _conv_ref(kind, x, a, P, op, vin, vout):
-    "CONV2D (and LINEAR as a 1x1 conv) of each kind: f32 float, dq8 group-quantized, sq8 integer."
+    "CONV2D (and LINEAR as a 1x1 conv) of each kind: f32 float, dq8 group-quantized (depthwise: float), sq8 integer."
     N, G, O = x.shape[0], a['groups'], a['out_c']
     if kind == 'sq8':
         cols, OH, OW = _im2col(x, a, vin['zero_point'])
@@ -133,9 +133,11 @@ def _conv_ref(kind, x, a, P, op, vin, vout):
         return np.clip(y, op['qmin'], op['qmax']).reshape(N, O, OH, OW)
     cols, OH, OW = _im2col(x.astype(np.float32), a, np.float32(0))
     K, Og = cols.shape[2], O // G
-    if kind == 'f32':
-        y = np.matmul(P[0].reshape(G, Og, K)[None], cols).reshape(N, O, -1)
-        if P[1] is not None: y = y + P[1][None, :, None]
+    if kind == 'f32' or (a['in_c'] == G > 1):   # dq8 depthwise: float, on the weights dequantized
+        w = P[0] if kind == 'f32' else dequantize_groups(P[0], P[1], 0 if P[2] is None else P[2])
+        y = np.matmul(w.reshape(G, Og, K)[None], cols).reshape(N, O, -1)
+        b = P[1] if kind == 'f32' else P[3]
+        if b is not None: y = y + b[None, :, None]
     else: y = _dq8_gemm(cols, a['gs'], P, N, G, O)
     return y.astype(np.float32).reshape(N, O, OH, OW)
 

@@ -17,26 +17,25 @@ static const struct {
   F32Kernels f32;                /* NULL members: inherit from the entry before */
   const Q8Kernels *sq8, *dq8;    /* NULL: inherit */
   const Q8DwDesc *sq8dw;         /* sq8 depthwise convolution; NULL: inherit */
-  const Q8Dq8DwDesc *dq8dw;      /* dq8 depthwise convolution; NULL: inherit */
   const Q8EwKernels *ew;         /* sq8 elementwise kernels; NULL: inherit */
 } g_tables[] = {
     {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref, NULL, f32_add__ref, NULL, NULL), &q8_gemm_4x16__ref_desc,
-     &q8_gemm_4x16__ref_desc, &q8_dwconv__ref_desc, &q8_dq8dw__ref_desc, &q8_ew__ref},
+     &q8_gemm_4x16__ref_desc, &q8_dwconv__ref_desc, &q8_ew__ref},
 #if defined(__x86_64__)
     {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2, NULL, f32_add__avx2, NULL, NULL), &q8_gemm_4x16__avx2_desc,
-     &q8_gemm_4x16__avx2_desc, &q8_dwconv__avx2_desc, NULL, NULL},
+     &q8_gemm_4x16__avx2_desc, &q8_dwconv__avx2_desc, NULL},
     {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, &f32_dwconv__avx512f_desc, NULL, f32_maxpool__avx512f, NULL,
                                   &f32_wino23__avx512f_desc, &f32_wino43__avx512f_desc), NULL, NULL, NULL,
-     &q8_dq8dw__avx512f_desc, &q8_ew__avx512f},
+     &q8_ew__avx512f},
     {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
-     &q8_dwconv__avx512vnni_desc, NULL, NULL},
-    {"amx", F32("amx", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, &q8_dq8gemm_16x32__amx_desc, NULL, NULL, NULL},
+     &q8_dwconv__avx512vnni_desc, NULL},
+    {"amx", F32("amx", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, &q8_dq8gemm_16x32__amx_desc, NULL, NULL},
 #endif
 #if defined(__aarch64__)
     {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon, NULL, NULL, NULL, NULL), &q8_gemm_4x16__neon_desc,
-     &q8_gemm_4x16__neon_desc, NULL, NULL, NULL},
+     &q8_gemm_4x16__neon_desc, NULL, NULL},
     {"neondot", F32("neondot", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_8x12__neondot_desc, &q8_gemm_8x12__neondot_dq8_desc, NULL,
-     NULL, NULL},
+     NULL},
 #endif
 };
 enum { N_TABLES = sizeof g_tables / sizeof *g_tables };
@@ -44,7 +43,6 @@ enum { N_TABLES = sizeof g_tables / sizeof *g_tables };
 static F32Kernels g_f32[N_TABLES];
 static const Q8Kernels *g_sq8[N_TABLES], *g_dq8[N_TABLES];
 static const Q8DwDesc *g_sq8dw[N_TABLES];
-static const Q8Dq8DwDesc *g_dq8dw[N_TABLES];
 static Q8EwKernels g_ew[N_TABLES];
 static int g_ready;
 static const F32Kernels *g_f32_forced;
@@ -66,7 +64,6 @@ static void resolve(void) {
     g_sq8[i] = g_tables[i].sq8 ? g_tables[i].sq8 : g_sq8[i - 1];
     g_dq8[i] = g_tables[i].dq8 ? g_tables[i].dq8 : g_dq8[i - 1];
     g_sq8dw[i] = g_tables[i].sq8dw ? g_tables[i].sq8dw : g_sq8dw[i - 1];
-    g_dq8dw[i] = g_tables[i].dq8dw ? g_tables[i].dq8dw : g_dq8dw[i - 1];
     Q8EwKernels w = g_tables[i].ew ? *g_tables[i].ew : g_ew[i - 1];
     if (i > 0) {   /* members a table leaves out: the table below's */
       if (!w.quantize) w.quantize = g_ew[i - 1].quantize;
@@ -135,12 +132,6 @@ const Q8DwDesc *q8_dw_for(const char *isa) {
   return i < 0 ? NULL : g_sq8dw[i];
 }
 
-const Q8Dq8DwDesc *q8_dq8dw_for(const char *isa) {
-  resolve();
-  int i = find(isa);
-  return i < 0 ? NULL : g_dq8dw[i];
-}
-
 const Q8EwKernels *q8_ew_for(const char *isa) {
   resolve();
   int i = find(isa);
@@ -168,11 +159,6 @@ const Q8Kernels *q8_kernels_below(uint32_t kind) {
 const Q8DwDesc *q8_dw(void) {
   resolve();
   return g_sq8dw[best()];
-}
-
-const Q8Dq8DwDesc *q8_dq8dw(void) {
-  resolve();
-  return g_dq8dw[best()];
 }
 
 const Q8EwKernels *q8_ew(void) {

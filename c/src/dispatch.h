@@ -14,13 +14,11 @@ const char *dispatch_isa(int i);               /* the ISA names this build knows
 const F32Kernels *f32_kernels_for(const char *isa);
 const Q8Kernels *q8_kernels_for(const char *isa, uint32_t kind);   /* kind: KIND_SQ8 or KIND_DQ8 */
 const Q8DwDesc *q8_dw_for(const char *isa);   /* the sq8 depthwise kernel of that table */
-const Q8Dq8DwDesc *q8_dq8dw_for(const char *isa);   /* the dq8 depthwise kernel of that table */
 const Q8EwKernels *q8_ew_for(const char *isa);      /* the sq8 elementwise kernels of that table */
 const F32Kernels *f32_kernels(void);           /* the best for this CPU (or the forced table) */
 const Q8Kernels *q8_kernels(uint32_t kind);
 const Q8Kernels *q8_kernels_below(uint32_t kind);   /* the nearest table below q8_kernels's with other kernels; NULL: none */
 const Q8DwDesc *q8_dw(void);
-const Q8Dq8DwDesc *q8_dq8dw(void);
 const Q8EwKernels *q8_ew(void);
 void f32_kernels_force(const F32Kernels *k);   /* tests: NULL restores the best */
 /* 0 when TINYRUNTIME_KERNELS is unset, empty or names a table this CPU runs; else -1 and a message */

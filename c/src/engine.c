@@ -138,7 +138,7 @@ void engine_free(Engine *e) {
     for (uint32_t i = 0; i < e->m->n_ops; i++) {
       OpState *s = &e->st[i];
       free(s->apack), free(s->bias), free(s->A), free(s->qbias), free(s->mult), free(s->shift), free(s->ws), free(s->bf), free(s->boff),
-          free(s->aconv);
+          free(s->aconv), free(s->wdq);
     }
   free(e->st);
   free(e->offs);
@@ -232,7 +232,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   Engine *e = calloc(1, sizeof *e);
   if (!e) { rt_fail(err, errlen, "out of memory"); return NULL; }
   e->m = m, e->batch = e->max_n = batch, e->ops = table_of(m->kind), e->kf = f32_kernels(), e->kq = q8_kernels(m->kind);
-  e->kdw = q8_dw(), e->kdq8dw = q8_dq8dw(), e->kew = q8_ew();
+  e->kdw = q8_dw(), e->kew = q8_ew();
   e->kq_below = e->kq && e->kq->min_k ? q8_kernels_below(m->kind) : NULL;
   e->st = calloc(m->n_ops, sizeof *e->st);
   const char *prof = getenv("TINYRUNTIME_PROFILE");

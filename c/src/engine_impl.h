@@ -33,7 +33,7 @@ typedef struct {
   size_t a_elems;
   int32_t *qbias, *mult, *shift;   /* sq8: O each */
   float *ws, *bf;                  /* dq8: scales (O, G); bias (O) or NULL */
-  int dq8dw;                       /* dq8 depthwise by the direct kernel (weights read in place) */
+  float *wdq;                      /* dq8 depthwise: its weights dequantized (O x K), for f32_conv_dw */
   int dq8cq;                       /* dq8 CONV2D: the descriptor's dq8_conv_quant takes its geometry */
   const Q8Kernels *kq;             /* int8 GEMM ops: the kernels this op runs (Engine.kq or kq_below) */
   int8_t *aconv;                   /* sq8 implicit convolution (Q8Kernels.sq8_conv): its packed weights, per group */
@@ -58,7 +58,6 @@ struct Engine {
   const Q8Kernels *kq_below;  /* for ops of K < kq->min_k (kq->min_k > 0), else NULL */
   const Q8DwDesc *kdw;        /* sq8 depthwise convolution */
   const Q8EwKernels *kew;     /* sq8 elementwise kernels */
-  const Q8Dq8DwDesc *kdq8dw;  /* dq8 depthwise convolution */
   OpState *st;                /* one per op */
   size_t *offs;               /* byte offset of each value in the arena */
   unsigned char *arena;
@@ -117,4 +116,8 @@ void engine_release(Engine *e, const void *p, size_t n);
 extern const OpImpl f32_ops[OP_COUNT];   /* ops_f32.c */
 extern const OpImpl sq8_ops[OP_COUNT];   /* ops_q8.c */
 extern const OpImpl dq8_gemm_op;         /* ops_q8.c: dq8's CONV2D / LINEAR; its other ops are f32's */
+/* ops_f32.c: a depthwise CONV2D of n images on the f32 table's direct kernel, weights w (O x kh*kw), bias b
+   (O) or NULL, activation act: f32's, and dq8's on its dequantized weights (FORMAT.md) */
+void f32_conv_dw(const Engine *e, const OpState *s, const float *w, const float *b, const float *x, float *y, int n,
+                 uint32_t act);
 #endif

@@ -225,28 +225,6 @@ extern const Q8DwDesc q8_dwconv__avx2_desc;
 extern const Q8DwDesc q8_dwconv__avx512vnni_desc;
 #endif
 
-/* ---- dq8 depthwise convolution (kernels/{ref,x86}/q8_dq8dw__ISA.c) ----
-   One output channel plane of a dq8 convolution with one input channel per group (groups == C, any
-   channel multiplier), exactly FORMAT.md's dq8 conv: each output pixel's window (kh x kw taps in
-   (ky, kx) order, a padded tap reading 0.0) is one im2col column of K = kh*kw values, split in G
-   groups of gs; per group the activation scale s and zero point z come from the group's values
-   (q8_dq8_group_params, asymmetric when wz != NULL), q = q8_dq8_quant1, isum = sum (w - zw) (q - z)
-   in int32; y = act(bias + sum over g of (ws[g] * s_g) * (float)isum_g), the float sum over g in
-   order from 0.0f, bias added last (none when bias == NULL): the same values, bit for bit, as the
-   im2col + quantization + GEMM path. x is the input plane (H x W f32), w the channel's K weights,
-   ws its G weight scales, wz its G weight zero points (NULL: symmetric), y the output plane.
-   K <= Q8_DQ8DW_MAXK (the engine takes the GEMM path for larger windows). */
-#define Q8_DQ8DW_MAXK 64
-typedef struct { int H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, G, gs, act; } Q8Dq8DwShape;
-typedef void (*q8_dq8dw_fn)(const float *x, const int8_t *w, const float *ws, const int8_t *wz, const float *bias,
-                            float *y, const Q8Dq8DwShape *s);
-typedef struct { const char *name; const char *isa; q8_dq8dw_fn dwconv; } Q8Dq8DwDesc;
-void q8_dq8dw_ref(const float *x, const int8_t *w, const float *ws, const int8_t *wz, const float *bias, float *y,
-                  const Q8Dq8DwShape *s);
-extern const Q8Dq8DwDesc q8_dq8dw__ref_desc;
-#if defined(__x86_64__)
-extern const Q8Dq8DwDesc q8_dq8dw__avx512f_desc;
-#endif
 #if defined(__aarch64__)
 extern const Q8Kernels q8_gemm_4x16__neon_desc;
 extern const Q8Kernels q8_gemm_8x12__neondot_desc;       /* sq8 */

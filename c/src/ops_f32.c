@@ -787,10 +787,10 @@ static void dw_planes(void *arg, long q0, long q1) {
   }
 }
 
-static void conv_dw(const Engine *e, const Op *op, const OpState *s, const float *x, float *y, int n) {
-  const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
-  F32DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, (int)op->act};
-  DwJob j = {s, x, wp->data, bp ? bp->data : NULL, y, &sh, e->kf->dw->dwconv};
+void f32_conv_dw(const Engine *e, const OpState *s, const float *w, const float *b, const float *x, float *y, int n,
+                 uint32_t act) {
+  F32DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, (int)act};
+  DwJob j = {s, x, w, b, y, &sh, e->kf->dw->dwconv};
   pool_for((long)n * s->O, dw_planes, &j);
 }
 
@@ -799,7 +799,8 @@ static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
   float *y = engine_val(e, s->res ? op[1].out : op->out);   /* a fused ADD (the next op): its output, its activation */
   uint32_t act = s->res ? op[1].act : op->act;
   if (s->depthwise) {
-    conv_dw(e, op, s, x, y, n);
+    const Param *bp = op_param(e->m, op, P_F32_BIAS);
+    f32_conv_dw(e, s, op_param(e->m, op, P_F32_WEIGHT)->data, bp ? bp->data : NULL, x, y, n, op->act);
     return;
   }
   if (s->wino) {

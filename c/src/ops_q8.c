@@ -6,9 +6,9 @@
  * integers from QUANTIZE to DEQUANTIZE, exactly as FORMAT.md writes it; dq8 quantizes each im2col
  * column group at run time. An sq8 depthwise CONV2D (one input channel per group) is instead one direct
  * kernel call per (image, output channel) plane (the dispatch's Q8DwDesc), on the model's weights
- * as they are; so is a dq8 one (Q8Dq8DwDesc: each window quantized as the im2col column it would be,
- * bit for bit the GEMM path's result) when its window has at most Q8_DQ8DW_MAXK taps. Every output element is computed by one thread in one fixed order, so
- * sq8 results do not depend on the batch size or the thread count at all, nor do dq8's. */
+ * as they are. A dq8 depthwise one is float (FORMAT.md): its weights dequantized at build, then the f32
+ * table's depthwise kernel (f32_conv_dw). Every output element is computed by one thread in one fixed
+ * order, so sq8 results do not depend on the batch size or the thread count at all, nor do dq8's. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdlib.h>
@@ -187,15 +187,22 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
     if (sq8_requant_params(e, op, s)) return -1;
     return 0;
   }
-  if (!sq8 && s->depthwise && s->K <= Q8_DQ8DW_MAXK) {   /* the direct kernel: weights and zero points in place */
-    size_t nsc = O * (size_t)s->G;
-    const Param *bp = op_param(m, op, P_DQ8_BIAS);
-    if (!(s->ws = engine_alloc(e, 4 * nsc)) || (bp && !(s->bf = engine_alloc(e, 4 * O)))) return -1;
-    memcpy(s->ws, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
+  if (!sq8 && s->depthwise) {   /* float (FORMAT.md): the weights dequantized once, the f32 depthwise kernel */
+    size_t K = (size_t)s->K, G = (size_t)s->G, gs = (size_t)s->gs, nsc = O * G;
+    const Param *bp = op_param(m, op, P_DQ8_BIAS), *zp = op_param(m, op, P_DQ8_ZERO_POINTS);
+    const int8_t *wq = op_param(m, op, P_DQ8_WEIGHT)->data, *zq = zp ? zp->data : NULL;
+    const float *sc = op_param(m, op, P_DQ8_SCALES)->data;
+    if (!(s->wdq = engine_alloc(e, 4 * O * K)) || (bp && !(s->bf = engine_alloc(e, 4 * O)))) return -1;
+    for (size_t o = 0; o < O; o++)
+      for (size_t k = 0; k < K; k++) {
+        size_t g = o * G + k / gs;
+        s->wdq[o * K + k] = sc[g] * (float)(wq[o * K + k] - (zq ? zq[g] : 0));   /* q - z exact; one rounding */
+      }
     if (bp) memcpy(s->bf, bp->data, 4 * O);
-    engine_release(e, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
+    engine_release(e, wq, O * K);
+    engine_release(e, sc, 4 * nsc);
+    if (zq) engine_release(e, zq, nsc);
     if (bp) engine_release(e, bp->data, 4 * O);
-    s->dq8dw = 1;
     return 0;
   }
   const int8_t *w = op_param(m, op, P_SQ8_WEIGHT)->data;
@@ -435,37 +442,6 @@ static void dw_planes(void *arg, long q0, long q1) {
   }
 }
 
-/* dq8 depthwise: one task per (image, output channel) plane, as sq8's */
-typedef struct {
-  const OpState *s;
-  const float *x;
-  const int8_t *w, *wz;
-  float *y;
-  const Q8Dq8DwShape *sh;
-  q8_dq8dw_fn dw;
-} Dq8DwJob;
-
-static void dq8dw_planes(void *arg, long q0, long q1) {
-  const Dq8DwJob *j = arg;
-  const OpState *s = j->s;
-  size_t HW = (size_t)s->H * s->W, OHW = (size_t)s->OH * s->OW, K = (size_t)s->K, G = (size_t)s->G;
-  for (long q = q0; q < q1; q++) {
-    size_t o = (size_t)q % (size_t)s->O;
-    j->dw(j->x + dw_in_plane(s, (size_t)q) * HW, j->w + o * K, s->ws + o * G, j->wz ? j->wz + o * G : NULL,
-          s->bf ? s->bf + o : NULL, j->y + (size_t)q * OHW, j->sh);
-  }
-}
-
-static void run_dq8dw(const Engine *e, const Op *op, const OpState *s, int n) {
-  const Model *m = e->m;
-  const Param *zp = op_param(m, op, P_DQ8_ZERO_POINTS);
-  Q8Dq8DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw,
-                     s->G, s->gs, (int)op->act};
-  Dq8DwJob j = {s, engine_val(e, op->in[0]), op_param(m, op, P_DQ8_WEIGHT)->data, zp ? zp->data : NULL,
-                engine_val(e, op->out), &sh, e->kdq8dw->dwconv};
-  pool_for((long)n * s->O, dq8dw_planes, &j);
-}
-
 static void run_dw(const Engine *e, const Op *op, const OpState *s, int n) {
   const Model *m = e->m;
   Q8DwShape sh = {s->H, s->W, s->OH, s->OW, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw,
@@ -619,8 +595,8 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
     run_dw(e, op, s, n);
     return;
   }
-  if (s->dq8dw) {
-    run_dq8dw(e, op, s, n);
+  if (s->wdq) {
+    f32_conv_dw(e, s, s->wdq, s->bf, engine_val(e, op->in[0]), engine_val(e, op->out), n, op->act);
     return;
   }
   const Q8Kernels *k = s->kq;

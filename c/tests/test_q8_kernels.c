@@ -45,8 +45,6 @@ static const Q8Kernels *sq8_tables[16], *dq8_tables[16];   /* distinct descripto
 static int n_sq8 = 0, n_dq8 = 0;
 static const Q8DwDesc *dw_tables[16];                      /* distinct sq8 depthwise kernels */
 static int n_dw = 0;
-static const Q8Dq8DwDesc *dq8dw_tables[16];                /* distinct dq8 depthwise kernels */
-static int n_dq8dw = 0;
 
 /* ---------------- sq8 GEMM ---------------- */
 /* ext: 0 random values; 1 every weight and input -128 (the largest dot, 2^30 at K = 65536); 2 weights
@@ -315,73 +313,6 @@ static void test_dq8_conv_quant(int C, int H, int W, int kh, int kw, int sh, int
     free(X1); free(X2); free(xs1); free(xs2);
   }
   free(x); free(P);
-}
-
-/* ---------------- dq8 depthwise: every kernel against the im2col + quantization + GEMM path ----------------
-   One input plane, `mult` output channels (the channel multiplier), G groups of the K = kh*kw taps.
-   The oracle is what the engine ran before the direct kernels: q8_im2col_f32 (pads 0.0f), then each
-   dq8 GEMM descriptor's dq8_quant and dq8_gemm (all of them must agree), bit for bit. Values: mode 0
-   random, 1 halves and small integers (ties, all-zero windows), 2 tiny (1e-39: subnormal scales),
-   3 huge (1e37: scales near overflow), 4 random with whole zero rows, 5 ties (below), 6 a ReLU6's
-   outputs (none negative). */
-static void test_dq8dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int G,
-                       int asym, int act, int with_bias, int mult, int mode) {
-  int OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
-  if (OH < 1 || OW < 1) return;   /* no such convolution */
-  int K = kh * kw, gs = K / G, N = OH * OW;
-  ptrdiff_t ldx = (ptrdiff_t)q8_round_up((size_t)N, 64);
-  float *x = malloc(4 * (size_t)H * W), *Xf = malloc(4 * (size_t)K * ldx), *xs = calloc((size_t)G * ldx, 4);
-  int8_t *w = malloc((size_t)mult * K), *wz = malloc((size_t)mult * G);
-  float *ws = malloc(4 * (size_t)mult * G), *bias = malloc(4 * (size_t)mult);
-  float *want = malloc(4 * (size_t)mult * N), *got = malloc(4 * (size_t)mult * N);
-  for (int i = 0; i < H * W; i++) {
-    float r = rfloat(3.0f);
-    x[i] = mode == 1 ? (float)rint_in(-4, 4) * 0.5f : mode == 2 ? r * 1e-39f : mode == 3 ? r * 1e37f : r;
-    if (mode == 4 && (i / W) % 3 == 1) x[i] = 0.0f;
-    /* ties: every other pixel the window's extreme (s = 7: 889 / 127 or (1785 - 0) / 255), the rest
-       7k + 3.5, so that v / s = k + 0.5 exactly, while v * fl(1/7) misses it for 84 of the 127 k (a
-       kernel that rounds v * (1/s) without the tie check gets some of them wrong) */
-    if (mode == 5) x[i] = i % 2 ? (asym ? 1785.0f : 889.0f) : 7.0f * (float)rint_in(0, 126) + 3.5f;
-    /* a ReLU6's outputs: none negative (the asymmetric kernels' shortcut), zeros and 6s among them */
-    if (mode == 6) x[i] = fminf(fmaxf(r * 2.5f + 1.5f, 0.0f), 6.0f);
-  }
-  for (int o = 0; o < mult; o++) {
-    bias[o] = rfloat(2.0f);
-    for (int g = 0; g < G; g++) ws[o * G + g] = 0.001f + fabsf(rfloat(0.05f)), wz[o * G + g] = asym ? (int8_t)rint_in(-20, 20) : 0;
-    for (int k = 0; k < K; k++) w[o * K + k] = (int8_t)rint_in(asym ? -128 : -127, 127);
-  }
-  q8_im2col_f32(x, H, W, 0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, 0, K, Xf, ldx);
-  for (int t = 0; t < n_dq8; t++) {
-    const Q8Kernels *T = dq8_tables[t];
-    int kp = (int)q8_round_up((size_t)gs, (size_t)T->kr) / T->kr;
-    size_t ps = q8_pstride(T, G, gs), xbytes = 2 * ps * (q8_round_up((size_t)N, (size_t)T->nr) / (size_t)T->nr);
-    int16_t *A = malloc(T->a_elems(mult, G, gs) * 2), *X2 = calloc(xbytes, 1);
-    T->pack_w(mult, G, gs, w, asym ? wz : NULL, A);
-    T->dq8_quant(G, gs, N, Xf, ldx, asym, X2, (ptrdiff_t)ps, xs, ldx);
-    Q8Gemm g = { mult, N, G, kp, A, X2, (ptrdiff_t)ps };
-    Q8Dq8Epi e = { ws, xs, ldx, with_bias ? bias : NULL, act, t == 0 ? want : got, N, 1 };
-    T->dq8_gemm(&g, &e);
-    if (t > 0) {
-      int bad = 0;
-      for (int i = 0; i < mult * N; i++) bad += memcmp(&want[i], &got[i], 4) != 0;
-      CHECK(bad == 0, "dq8 GEMM paths disagree: %s %dx%d k=%dx%d mode=%d", T->name, H, W, kh, kw, mode);
-    }
-    free(A); free(X2);
-  }
-  Q8Dq8DwShape s = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, G, gs, act};
-  for (int t = 0; t < n_dq8dw; t++) {
-    for (int i = 0; i < mult * N; i++) got[i] = -12345.0f;
-    for (int o = 0; o < mult; o++)
-      dq8dw_tables[t]->dwconv(x, w + o * K, ws + o * G, asym ? wz + o * G : NULL, with_bias ? bias + o : NULL,
-                              got + (size_t)o * N, &s);
-    int bad = 0, first = -1;
-    for (int i = 0; i < mult * N; i++)
-      if (memcmp(&want[i], &got[i], 4) != 0 && bad++ == 0) first = i;
-    CHECK(bad == 0, "dq8dw %s %dx%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d G=%d asym=%d act=%d bias=%d mult=%d mode=%d: "
-          "%d of %d differ (at %d: %.9g vs %.9g)", dq8dw_tables[t]->name, H, W, kh, kw, sh, sw, ph, pw, dh, dw, G, asym,
-          act, with_bias, mult, mode, bad, mult * N, first, first < 0 ? 0.0 : want[first], first < 0 ? 0.0 : got[first]);
-  }
-  free(x); free(Xf); free(xs); free(w); free(wz); free(ws); free(bias); free(want); free(got);
 }
 
 /* ---------------- im2col ---------------- */
@@ -656,32 +587,6 @@ int main(void) {
     seen = !d;
     for (int t = 0; t < n_dw; t++) seen |= dw_tables[t] == d;
     if (!seen) dw_tables[n_dw++] = d, printf("test_q8_kernels: sq8 depthwise %s\n", d->name);
-    const Q8Dq8DwDesc *dd = q8_dq8dw_for(dispatch_isa(i));
-    seen = !dd;
-    for (int t = 0; t < n_dq8dw; t++) seen |= dq8dw_tables[t] == dd;
-    if (!seen) dq8dw_tables[n_dq8dw++] = dd, printf("test_q8_kernels: dq8 depthwise %s\n", dd->name);
-  }
-  /* dq8 depthwise: widths 1..33, strides 1, 2 (and 3: the SIMD kernels' fallback), pads 0..2,
-     kernels 3x3 and 5x5 (groups of 9, 3, 1; 25, 5), multiplier 1 and 2, sym and asym, every act */
-  {
-    int quick = getenv("TINYRUNTIME_TEST_QUICK") != NULL, c = 0;
-    for (int W = 1; W <= 33; W += quick ? 4 : 1)
-      for (int st = 1; st <= 3; st++)
-        for (int pd = 0; pd <= 2; pd++)
-          for (int k = 3; k <= 5; k += 2, c++) {
-            int H = 1 + (W * 7 + st + pd) % 9, G = k == 3 ? (c % 3 == 0 ? 9 : c % 3 == 1 ? 3 : 1) : (c % 2 ? 5 : 1);
-            if (st == 3 && c % 3) continue;
-            test_dq8dw(H, W, k, k, st, st, pd, pd, 1, 1, G, c % 2, c % ACT_COUNT, c % 4 != 1, 1 + c % 2, c % 7);
-          }
-    for (int mode = 0; mode < 7; mode++) {
-      test_dq8dw(112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, mode % 2, ACT_RELU6, 1, 1, mode);
-      test_dq8dw(57, 113, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 - mode % 2, ACT_RELU6, 1, 1, mode);
-      test_dq8dw(9, 17, 3, 3, 1, 1, 2, 2, 2, 2, 3, mode % 2, ACT_NONE, 0, 2, mode);      /* dilation 2 */
-      test_dq8dw(11, 23, 3, 3, 2, 2, 1, 2, 1, 2, 1, mode % 2, ACT_RELU, 1, 1, mode);     /* dilation along x */
-      test_dq8dw(5, 6, 3, 3, 1, 1, 4, 5, 1, 1, 1, mode % 2, ACT_NONE, 1, 1, mode);       /* all-pad windows */
-      test_dq8dw(6, 40, 1, 7, 1, 2, 0, 3, 1, 1, 7, mode % 2, ACT_SILU, 1, 2, mode);      /* 1x7 */
-      test_dq8dw(12, 30, 8, 8, 1, 1, 3, 3, 1, 1, 2, mode % 2, ACT_HARDSWISH, 1, 1, mode);   /* K 64: the limit */
-    }
   }
 #if defined(__x86_64__)
   /* the implicit convolutions' 3x3 weight transposer (pack_conv) against its definition: channels

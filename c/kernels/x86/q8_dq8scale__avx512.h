@@ -1,6 +1,6 @@
 /* q8_dq8scale__avx512.h: a dq8 group's activation scale and its reciprocal without a division, AVX-512F,
- * for the kernels that quantize activations (q8_dq8dw__avx512f.c's depthwise windows,
- * q8_dq8gemm_4x32__avx512vnni.c's columns, which the AMX descriptor shares):
+ * for the kernel that quantizes activations (q8_dq8gemm_4x32__avx512vnni.c's columns, which the AMX
+ * descriptor shares):
  * - s = fl(d / b) (d = max|v| and b = 127, or d = hi - lo and b = 255; 1 where d = 0, FORMAT.md) as
  *   q0 = fl(d * fl(1/b)) and one FMA correction q0 + fl(d - q0 b) * fl(1/b): equal to the IEEE division
  *   for every finite d >= 0, subnormals included (checked over all 2^31 of them for both b when this was
