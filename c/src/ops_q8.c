@@ -193,11 +193,8 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
     const int8_t *wq = op_param(m, op, P_DQ8_WEIGHT)->data, *zq = zp ? zp->data : NULL;
     const float *sc = op_param(m, op, P_DQ8_SCALES)->data;
     if (!(s->wdq = engine_alloc(e, 4 * O * K)) || (bp && !(s->bf = engine_alloc(e, 4 * O)))) return -1;
-    for (size_t o = 0; o < O; o++)
-      for (size_t k = 0; k < K; k++) {
-        size_t g = o * G + k / gs;
-        s->wdq[o * K + k] = sc[g] * (float)(wq[o * K + k] - (zq ? zq[g] : 0));   /* q - z exact; one rounding */
-      }
+    for (size_t g = 0; g < nsc; g++)   /* group g of output g / G: s (q - z), one rounding (as sq8's DEQUANTIZE) */
+      q8_sq8_dequantize(wq + g * gs, gs, sc[g], zq ? zq[g] : 0, s->wdq + g * gs);
     if (bp) memcpy(s->bf, bp->data, 4 * O);
     engine_release(e, wq, O * K);
     engine_release(e, sc, 4 * nsc);
