@@ -261,6 +261,28 @@ static void wino_data(uint64_t *r, size_t ts, size_t C, size_t H, size_t W, size
   }
 }
 
+/* a Winograd case: C channels of H x W, O outputs, tiles of ts x ts (tw a row), tiles [t0, t1) of the image (a range
+   that starts and ends inside tile rows when there are more than 8), nx = (ts + 2)^2 matrices each of V (C x ldv),
+   U (MR x C) and M (MR x ldv), uxs/vxs/mxs floats apart; its data by wino_data, V's bytes 0xff */
+typedef struct {
+  size_t C, H, W, O, tw, t0, t1, nb, ldv, vxs, mxs, uxs;
+  float *x, *w, *yr, *v, *u, *mm, *y, bias[64];
+} WinoCase;
+
+static void wino_case(WinoCase *k, uint64_t *r, size_t ts, int MR, const size_t shape[4], int res) {
+  size_t nx = (ts + 2) * (ts + 2), C = shape[0], H = shape[1], W = shape[2], O = shape[3], tw = (W + ts - 1) / ts;
+  size_t T = (H + ts - 1) / ts * tw, t0 = T > 8 ? tw / 2 : 0, t1 = T > 8 ? T - 1 : T, nb = t1 - t0, ldv = nb + 3;
+  *k = (WinoCase){.C = C, .H = H, .W = W, .O = O, .tw = tw, .t0 = t0, .t1 = t1, .nb = nb, .ldv = ldv, .vxs = C * ldv + 16,
+                  .mxs = (size_t)MR * ldv + 16, .uxs = (size_t)MR * C + 16};
+  k->x = malloc(C * H * W * sizeof(float)), k->w = malloc(O * C * 9 * sizeof(float)), k->yr = malloc(O * H * W * sizeof(float));
+  k->v = malloc(nx * k->vxs * sizeof(float)), k->u = malloc(nx * k->uxs * sizeof(float));
+  k->mm = malloc(nx * k->mxs * sizeof(float)), k->y = malloc(O * H * W * sizeof(float));
+  wino_data(r, ts, C, H, W, O, tw, t0, t1, res, k->x, k->w, k->bias, k->y, k->yr);
+  memset(k->v, 0xff, nx * k->vxs * sizeof(float));
+}
+
+static void wino_case_free(WinoCase *k) { free(k->x), free(k->w), free(k->v), free(k->u), free(k->mm), free(k->y), free(k->yr); }
+
 /* the nx products M = U V of m rows and nb tiles by gemm_u, as ops_f32.c wino_block runs them */
 static void wino_products(const F32GemmDesc *d, size_t nx, size_t C, int m, const float *u, size_t uxs, const float *v, size_t vxs,
                           size_t ldv, size_t nb, float *mm, size_t mxs) {
@@ -336,16 +358,11 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
   /* a convolution: C channels of H x W, O outputs, tiles [t0, t1) of the image */
   size_t shapes[][4] = {{3, 5, 7, 13}, {17, 14, 14, 12}, {5, 9, 35, 25}};   /* C, H, W, O */
   for (size_t si = 0; si < 3; si++) {
-    size_t C = shapes[si][0], H = shapes[si][1], W = shapes[si][2], O = shapes[si][3];
-    size_t th = (H + 1) / 2, tw = (W + 1) / 2, T = th * tw;
-    size_t t0 = T > 8 ? tw / 2 : 0, t1 = T > 8 ? T - 1 : T, nb = t1 - t0, ldv = nb + 3, vxs = C * ldv + 16, mxs = (size_t)MR * ldv + 16;
-    size_t uxs = (size_t)MR * C + 16;
     int act = (int[]){ACT_RELU, ACT_NONE, ACT_RELU6}[si], res = si == 2;   /* res: a fused residual ADD, y's values added */
-    float *x = malloc(C * H * W * sizeof(float)), *w = malloc(O * C * 9 * sizeof(float)), *yr = malloc(O * H * W * sizeof(float));
-    float *v = malloc(16 * vxs * sizeof(float)), *u = malloc(16 * uxs * sizeof(float));
-    float *mm = malloc(16 * mxs * sizeof(float)), *y = malloc(O * H * W * sizeof(float)), bias[64];
-    wino_data(r, 2, C, H, W, O, tw, t0, t1, res, x, w, bias, y, yr);
-    memset(v, 0xff, 16 * vxs * sizeof(float));
+    WinoCase k;
+    wino_case(&k, r, 2, MR, shapes[si], res);
+    size_t C = k.C, H = k.H, W = k.W, O = k.O, tw = k.tw, t0 = k.t0, t1 = k.t1, nb = k.nb, ldv = k.ldv, vxs = k.vxs, mxs = k.mxs, uxs = k.uxs;
+    float *x = k.x, *w = k.w, *yr = k.yr, *v = k.v, *u = k.u, *mm = k.mm, *y = k.y, *bias = k.bias;
     wd->input(x, H, W, C, tw, t0, t1, v, ldv, vxs);
     for (size_t t = t0; t < t1; t++)   /* V against B^T d B */
       for (size_t c = 0; c < C; c++) {
@@ -394,7 +411,7 @@ static void test_wino(const F32Kernels *kt, uint64_t *r) {
     }
     /* the convolution: inside the tiles, the direct sum; outside, untouched */
     wino_vs_direct(wd->name, 2, C, H, W, O, tw, t0, t1, x, w, bias, yr, res, act, y, 1e-5);
-    free(x), free(w), free(v), free(u), free(mm), free(y), free(yr);
+    wino_case_free(&k);
   }
 }
 
@@ -415,16 +432,11 @@ static void test_wino4(const F32Kernels *kt, uint64_t *r) {
   CHECK(wd->tile == 4, "%s: tile %d, want 4", wd->name, wd->tile);
   size_t shapes[][4] = {{3, 7, 9, 13}, {17, 28, 28, 12}, {5, 13, 37, 25}, {20, 30, 70, 5}};   /* C, H, W, O */
   for (size_t si = 0; si < 4; si++) {
-    size_t C = shapes[si][0], H = shapes[si][1], W = shapes[si][2], O = shapes[si][3];
-    size_t th = (H + 3) / 4, tw = (W + 3) / 4, T = th * tw;
-    size_t t0 = T > 8 ? tw / 2 : 0, t1 = T > 8 ? T - 1 : T, nb = t1 - t0, ldv = nb + 3, vxs = C * ldv + 16, mxs = (size_t)MR * ldv + 16;
-    size_t uxs = (size_t)MR * C + 16;
     int act = (int[]){ACT_RELU, ACT_NONE, ACT_RELU6, ACT_RELU}[si], res = si >= 2;
-    float *x = malloc(C * H * W * sizeof(float)), *w = malloc(O * C * 9 * sizeof(float)), *yr = malloc(O * H * W * sizeof(float));
-    float *v = malloc(36 * vxs * sizeof(float)), *u = malloc(36 * uxs * sizeof(float));
-    float *mm = malloc(36 * mxs * sizeof(float)), *y = malloc(O * H * W * sizeof(float)), bias[64];
-    wino_data(r, 4, C, H, W, O, tw, t0, t1, res, x, w, bias, y, yr);
-    memset(v, 0xff, 36 * vxs * sizeof(float));
+    WinoCase k;
+    wino_case(&k, r, 4, MR, shapes[si], res);
+    size_t C = k.C, H = k.H, W = k.W, O = k.O, tw = k.tw, t0 = k.t0, t1 = k.t1, nb = k.nb, ldv = k.ldv, vxs = k.vxs, mxs = k.mxs, uxs = k.uxs;
+    float *x = k.x, *w = k.w, *yr = k.yr, *v = k.v, *u = k.u, *mm = k.mm, *y = k.y, *bias = k.bias;
     wd->input(x, H, W, C, tw, t0, t1, v, ldv, vxs);
     for (size_t t = t0; t < t1; t++)   /* V against B^T d B in double */
       for (size_t c = 0; c < C; c++) {
@@ -491,7 +503,7 @@ static void test_wino4(const F32Kernels *kt, uint64_t *r) {
     /* the convolution: inside the tiles, the direct sum; outside, untouched */
     double worst = wino_vs_direct(wd->name, 4, C, H, W, O, tw, t0, t1, x, w, bias, yr, res, act, y, 2e-5);
     if (getenv("WINO_WORST")) fprintf(stderr, "%s %zux%zu C=%zu: worst error %.3g of the terms' magnitude\n", wd->name, H, W, C, worst);
-    free(x), free(w), free(v), free(u), free(mm), free(y), free(yr);
+    wino_case_free(&k);
   }
 }
 
