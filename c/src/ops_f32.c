@@ -688,41 +688,42 @@ typedef struct {
   int res;           /* a residual ADD fused: the output's values added before the activation */
 } WinoJob;
 
-/* U of row panel p (its rows of the weights, read in place) into u */
-static void wino_panel_u(const WinoJob *j, size_t p, float *u) {
-  size_t C = (size_t)j->s->C, M = (size_t)j->s->M, MR = (size_t)j->e->kf->gemm->mr, r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR;
+/* U of the panel of rows [r0, r0 + rows) (rows <= MR; the weights read in place) into u */
+static void wino_panel_u(const WinoJob *j, size_t r0, size_t rows, float *u) {
+  size_t C = (size_t)j->s->C, MR = (size_t)j->e->kf->gemm->mr;
   wino_of(j->e, j->s)->weights(j->s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), u, j->g.uxs);
 }
 
 /* U of row panels [p0, p1) into the shared U */
 static void wino_shared_u(void *arg, long p0, long p1) {
   const WinoJob *j = arg;
-  for (size_t p = (size_t)p0; p < (size_t)p1; p++) wino_panel_u(j, p, j->u + p * j->g.nx * j->g.uxs);
+  size_t M = (size_t)j->s->M, MR = (size_t)j->e->kf->gemm->mr;
+  for (size_t p = (size_t)p0; p < (size_t)p1; p++) wino_panel_u(j, p * MR, M - p * MR < MR ? M - p * MR : MR, j->u + p * j->g.nx * j->g.uxs);
 }
 
 /* the end of image t / T's piece of the tiles [t, b1) */
 static inline size_t wino_piece(size_t t, size_t T, size_t b1) { return (t / T + 1) * T < b1 ? (t / T + 1) * T : b1; }
 
-/* block b's tiles (of every image's tiles, tb a block): V, then for row panels [p0, p1) the products
-   and the outputs; U shared (up: NULL) or made per panel in up */
-static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t b0, size_t b1, size_t p0, size_t p1) {
+/* block b's tiles (of every image's tiles, tb a block): V, then for rows [r_lo, r_hi) in panels of MR from
+   r_lo the products and the outputs; U shared (up: NULL; r_lo a multiple of MR) or made per panel in up */
+static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t b0, size_t b1, size_t r_lo, size_t r_hi) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
   const F32WinoDesc *wd = wino_of(j->e, s);
   const WinoGeo *g = &j->g;
-  size_t C = (size_t)s->C, M = (size_t)s->M, MR = (size_t)d->mr, NR = (size_t)d->nr, OHW = (size_t)s->OH * s->OW;
+  size_t C = (size_t)s->C, MR = (size_t)d->mr, NR = (size_t)d->nr, OHW = (size_t)s->OH * s->OW;
   size_t T = g->T, img = (size_t)s->C * s->H * s->W, oimg = (size_t)s->O * OHW, nb = b1 - b0;
   for (size_t t = b0, te; t < b1; t = te) {   /* each image's piece of the block */
     te = wino_piece(t, T, b1);
     wd->input(j->in + t / T * img, (size_t)s->H, (size_t)s->W, C, g->tw, t % T, t % T + (te - t), v + (t - b0), g->tb, g->vxs);
   }
-  for (size_t p = p0; p < p1; p++) {
-    size_t r0 = p * MR, rows = M - r0 < MR ? M - r0 : MR;
+  for (size_t r0 = r_lo; r0 < r_hi; r0 += MR) {
+    size_t rows = r_hi - r0 < MR ? r_hi - r0 : MR;
     const float *u = up;
     if (!up)
-      u = j->u + p * g->nx * g->uxs;
+      u = j->u + r0 / MR * g->nx * g->uxs;
     else
-      wino_panel_u(j, p, up);
+      wino_panel_u(j, r0, rows, up);
     for (size_t xi = 0; xi < g->nx; xi++)
       for (size_t j0 = 0; j0 < nb; j0 += NR)
         d->gemm_u(C, 1, g_off0, u + xi * g->uxs, C, 1, v + xi * g->vxs + j0, g->tb, mm + xi * g->mxs + j0, g->tb, (int)rows,
@@ -737,27 +738,33 @@ static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t 
 
 /* a thread's share. U shared: the forward's tiles in ceil(N / tb) blocks of sizes within one of each other
    (a 56x56 map's 196 F(4x4) tiles: 7 of 28, not 6 of 32 and one of 4, whose GEMM passes cost a full one:
-   one thread had 57% of the work: ResNet18's 56x56 layers 7-10% faster on 2 threads with equal blocks), the (block, row panel) pairs split evenly, each thread its contiguous run
-   (a block's V made by each thread that has some of its panels); else one block a thread: its tiles (all
-   the panels) or its row panels (all the tiles), U made per panel in its slot */
+   one thread had 57% of the work; ResNet18's 56x56 layers 7-10% faster on 2 threads with equal blocks), the
+   (block, row panel) pairs split evenly, each thread its contiguous run (a block's V made by each thread that
+   has some of its panels); else one block a thread: its tiles (all the rows) or its rows (all the tiles), U
+   made per panel in its slot. (By rows each thread makes the whole V: made once, split by tiles, and then
+   read by both threads, ResNet18's 28x28 layers ran 1.3x slower.) */
 static void wino_share(void *arg, int id, int nth) {
   const WinoJob *j = arg;
   const WinoGeo *g = &j->g;
-  size_t MR = (size_t)j->e->kf->gemm->mr, P = rt_cdiv((size_t)j->s->M, MR);
+  size_t M = (size_t)j->s->M, MR = (size_t)j->e->kf->gemm->mr, P = rt_cdiv(M, MR);
   float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + g->nx * g->vxs;   /* the thread's slot */
   if (g->shared) {
     size_t nblk = rt_cdiv(g->N, g->tb), units = nblk * P, ua = units * (size_t)id / (size_t)nth, uz = units * (size_t)(id + 1) / (size_t)nth;
     for (size_t un = ua; un < uz;) {
       size_t bk = un / P, p0 = un % P, p1 = P - p0 < uz - un ? P : p0 + (uz - un);
-      wino_block(j, v, mm, NULL, g->N * bk / nblk, g->N * (bk + 1) / nblk, p0, p1);
+      wino_block(j, v, mm, NULL, g->N * bk / nblk, g->N * (bk + 1) / nblk, p0 * MR, p1 * MR < M ? p1 * MR : M);
       un += p1 - p0;
     }
     return;
   }
-  if (g->by_tiles)
-    wino_block(j, v, mm, mm + g->nx * g->mxs, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, P);
-  else if (P * (size_t)id / (size_t)nth < P * (size_t)(id + 1) / (size_t)nth)
-    wino_block(j, v, mm, mm + g->nx * g->mxs, 0, g->N, P * (size_t)id / (size_t)nth, P * (size_t)(id + 1) / (size_t)nth);
+  if (g->by_tiles) {
+    wino_block(j, v, mm, mm + g->nx * g->mxs, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, M);
+    return;
+  }
+  /* by rows: equal shares in multiples of 4 (ResNet's 128 rows: 64 each, as five panels of 12 and one of 4, not
+     five and six panels of 12 or 8; the last panel of a share is f32_tail_rows of its rows) */
+  size_t r_lo = M * (size_t)id / (size_t)nth / 4 * 4, r_hi = id + 1 == nth ? M : M * (size_t)(id + 1) / (size_t)nth / 4 * 4;
+  if (r_lo < r_hi) wino_block(j, v, mm, mm + g->nx * g->mxs, 0, g->N, r_lo, r_hi);
 }
 
 /* the shared U (over the threads), then the tiles of every image (a block may hold tiles of several) */
