@@ -176,7 +176,7 @@ static void test_graph(uint64_t *rng) {
 
 /* residual blocks whose ADD the engine fuses into the convolution before it (ops_f32.c residual_of), on
    each path that takes one: Winograd (3x3, maps of 14+), the implicit convolution (5x5, stride 1), a 1x1 read
-   in place, a 1x1 stride 2 by im2col; the ADD's other input the block's input or another block's fused output
+   in place, a 1x1 stride 2 on its subsampled input (conv_sub); the ADD's other input the block's input or another block's fused output
    (the arena lays the ADD's output on it: chains of such), either operand order, the ADD's activation none,
    ReLU, ReLU6 or SiLU. The output is the last block's, flattened: every value checked. */
 static void test_residual(uint64_t *rng) {
@@ -199,7 +199,7 @@ static void test_residual(uint64_t *rng) {
   uint32_t z2 = mw_add(m, z1, v5, ACT_NONE);                                         /* 1x1 in place, on z1 */
   uint32_t v6 = mw_conv(m, z2, C, 3, 3, 2, 2, 1, 1, 1, 1, 1, ACT_NONE, w[5], b[5]);
   uint32_t v7 = mw_conv(m, z2, C, 1, 1, 2, 2, 0, 0, 1, 1, 1, ACT_NONE, w[6], b[6]);
-  uint32_t z3 = mw_add(m, v6, v7, ACT_RELU6);                                        /* 1x1 stride 2 (im2col), on v6 */
+  uint32_t z3 = mw_add(m, v6, v7, ACT_RELU6);                                        /* 1x1 stride 2 (subsampled), on v6 */
   uint32_t v8 = mw_conv(m, z3, C, 5, 5, 1, 1, 2, 2, 1, 1, 1, ACT_NONE, w[7], b[7]);
   uint32_t z4 = mw_add(m, v8, z3, ACT_SILU);                                         /* implicit 5x5, on z3 */
   mw_output(m, mw_flatten(m, z4));
@@ -230,7 +230,7 @@ static void test_residual(uint64_t *rng) {
       yabs[i * OUT + k] = 100.0;   /* the roundings of four blocks (float vs double) */
     }
   }
-  check_model("residual blocks (ADD fused: Winograd, 1x1 in place, 1x1 stride 2, implicit 5x5)", buf, size, x, OUT, ref, yabs, 400);
+  check_model("residual blocks (ADD fused: Winograd, 1x1 in place, 1x1 stride 2 subsampled, implicit 5x5)", buf, size, x, OUT, ref, yabs, 400);
   for (int i = 0; i < 8; i++) free(w[i]);
   free(x), free(ref), free(yabs), free(y), free(ya), free(f1), free(f2), free(fz), free(f6);
 }
@@ -286,6 +286,11 @@ int main(void) {
       {5, 11, 34, 9, 3, 2, 2, 1, 1, 1, 2, 3, 1, 3, 0},    /* stride 2 x 1, dilation 2 x 3, 3x2 */
       {8, 9, 10, 12, 2, 2, 2, 2, 0, 0, 1, 1, 2, 1, 1},    /* 2x2 stride 2 (phase per tap), groups 2 */
       {4, 6, 6, 6, 3, 3, 2, 2, 4, 4, 1, 1, 1, 0, 1},      /* padding wider than the window */
+      /* 1x1 strided, unpadded, maps of >= 32 outputs: the input subsampled, then read in place (conv_sub) */
+      {20, 15, 17, 9, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1},   /* odd sizes: 8 x 9 outputs, rows 9 */
+      {9, 20, 13, 6, 1, 1, 3, 2, 0, 0, 1, 1, 3, 2, 1},    /* stride 3 x 2, groups 3: 7 x 7 */
+      {600, 14, 14, 13, 1, 1, 2, 2, 0, 0, 1, 1, 1, 0, 0}, /* K = 600: two K chunks, no bias */
+      {8, 8, 8, 5, 1, 1, 2, 2, 0, 0, 1, 1, 1, 0, 1},      /* 16 outputs, less than a tile: im2col */
   };
   for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
   ConvCase lins[] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1}, {17, 1, 1, 37, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1},
