@@ -34,15 +34,13 @@ void *engine_alloc(Engine *e, size_t bytes) {
 }
 
 void *engine_alloc_packed(Engine *e, size_t bytes) {
-  const size_t huge = (size_t)2 << 20;
-  int big = bytes >= huge;
+  /* no huge-page hint (it was one, on 2 MiB aligned blocks): a huge page the kernel has to find whole can be
+     one the hypervisor took back while free (this VM's: its first touch then faults on the host), and after
+     2.5 s idle ResNet50 f32 took 109-120 ms from exec to its first output with the hint, 77-82 without
+     (dq8 62 -> 49, sq8 34 -> 26); back to back, the hint saved 1-2.5 ms; inference the same either way */
   if (bytes == 0) bytes = 64;
-  if (bytes > SIZE_MAX - huge) return NULL;
   void *p = NULL;
-  if (posix_memalign(&p, big ? huge : 64, bytes) != 0) return NULL;
-#ifdef MADV_HUGEPAGE
-  if (big) madvise(p, bytes / huge * huge, MADV_HUGEPAGE);   /* a hint: no error when the kernel has none */
-#endif
+  if (posix_memalign(&p, 64, bytes) != 0) return NULL;
   e->packed_bytes += bytes;
   return p;
 }

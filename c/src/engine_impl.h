@@ -98,9 +98,8 @@ static inline void engine_need(Engine *e, int k, size_t bytes) {
 /* rt_alloc64 for an op's build, counted in packed_bytes (TINYRUNTIME_PROFILE's memory line) */
 void *engine_alloc(Engine *e, size_t bytes);
 /* the same, but NOT zeroed, for a buffer the build writes in full (a descriptor's packer writes every
-   element, padding included; test_*_kernels check it): no pass over the bytes before the packer's, and
-   large buffers are 2 MiB aligned and asked for in huge pages (madvise), so packing faults them in
-   2 MiB at a time. Release with free(). */
+   element, padding included; test_*_kernels check it): no pass over the bytes before the packer's.
+   Release with free(). */
 void *engine_alloc_packed(Engine *e, size_t bytes);
 
 /* a build gives back file bytes it has copied or packed (model_release) in spans of at least
