@@ -262,7 +262,8 @@ int main(void) {
       {9, 5, 5, 9, 3, 3, 1, 1, 1, 1, 1, 1, 9, 4, 0},     /* depthwise silu, no bias */
       /* 1x1 stride 1 with >= 32 pixels: the kernel reads the input in place where it can (gemm_ex) */
       {8, 8, 6, 10, 1, 1, 1, 1, 0, 0, 1, 1, 2, 1, 1},    /* groups 2, 48 pixels: a full tile and a tail */
-      {600, 7, 7, 13, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2, 1},  /* K = 600: two K chunks, 49 pixels */
+      {600, 7, 7, 13, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2, 1},  /* K = 600: one pass (in place: KC_DIRECT), 49 pixels */
+      {4100, 6, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, /* K = 4100 > KC_DIRECT: chunks, 36 pixels */
       {16, 8, 8, 25, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0},   /* 64 pixels: two full tiles, rows 25 */
       {5, 1, 40, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 1},    /* one row of 40, sigmoid */
       /* stride 1, not 1x1 unpadded: the implicit convolution where the kernel has gemm_ex (padded rows of
@@ -289,7 +290,7 @@ int main(void) {
       /* 1x1 strided, unpadded, maps of >= 32 outputs: the input subsampled, then read in place (conv_sub) */
       {20, 15, 17, 9, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1},   /* odd sizes: 8 x 9 outputs, rows 9 */
       {9, 20, 13, 6, 1, 1, 3, 2, 0, 0, 1, 1, 3, 2, 1},    /* stride 3 x 2, groups 3: 7 x 7 */
-      {600, 14, 14, 13, 1, 1, 2, 2, 0, 0, 1, 1, 1, 0, 0}, /* K = 600: two K chunks, no bias */
+      {600, 14, 14, 13, 1, 1, 2, 2, 0, 0, 1, 1, 1, 0, 0}, /* K = 600: one pass, no bias */
       {8, 8, 8, 5, 1, 1, 2, 2, 0, 0, 1, 1, 1, 0, 1},      /* 16 outputs, less than a tile: im2col */
   };
   for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
