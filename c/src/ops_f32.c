@@ -66,7 +66,10 @@ static int conv_sub(const Engine *e, const OpState *s) {
          s->pw == 0 && (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr;
 }
 
-/* the K chunk of a GEMM: k_chunk; but B read in place (conv_direct, conv_sub) packs no chunk, and up to
+/* the GEMM reads B in place: the input itself (conv_direct) or its subsampled copy (conv_sub) */
+static int b_in_place(const Engine *e, const OpState *s) { return conv_direct(e, s) || conv_sub(e, s); }
+
+/* the K chunk of a GEMM: k_chunk; but B read in place (b_in_place) packs no chunk, and up to
    KC_DIRECT takes K whole: one pass, each output written once (not a first chunk's sum written, read back and
    added to), and a residual ADD after it fused (residual_of). ResNet50's 1x1 layers of K = 1024 and 2048 at
    batch 1 (2 threads, Sapphire Rapids) 4-12% faster, its total 3%; MobileNetV2's of K = 576 and 960 4-7%,
@@ -74,7 +77,7 @@ static int conv_sub(const Engine *e, const OpState *s) {
 enum { KC_DIRECT = 4096 };
 static size_t gemm_kc(const Engine *e, const OpState *s) {
   size_t K = (size_t)s->K;
-  if ((conv_direct(e, s) || conv_sub(e, s)) && K <= KC_DIRECT) return K ? K : 1;
+  if (b_in_place(e, s) && K <= KC_DIRECT) return K ? K : 1;
   return k_chunk(K);
 }
 
@@ -541,7 +544,7 @@ static void gemm_by_panels(void *arg, int id_, int nth_) {
    build sized (the thread count may have grown since). */
 static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act, int res) {
   size_t NR = (size_t)e->kf->gemm->nr, kc = gemm_kc(e, s);
-  int direct = conv_direct(e, s) || conv_sub(e, s);
+  int direct = b_in_place(e, s);
   GemmJob j = {.e = e, .s = s, .in = in, .out = out, .ck = {g, n, g * (s->C / s->groups), 0, 0, act, res, direct ? in : NULL},
                .T = col_tiles(s, direct, NR, n), .P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), .kc = kc,
                .threads = pool_threads()};
@@ -569,6 +572,16 @@ typedef struct {
   size_t T, P, PB; /* column tiles (per image: ceil(flat / NR)), row panels, the split (gemm_plan) */
   int threads;
 } TapsJob;
+
+/* d[i] = x[i * sw], i < n (stride 2, the common one, a constant: vectorised); taps_pad's phase rows and
+   sub_planes' rows */
+__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+static void copy_strided(float *d, const float *x, size_t n, size_t sw) {
+  if (sw == 2)
+    for (size_t i = 0; i < n; i++) d[i] = x[2 * i];
+  else
+    for (size_t i = 0; i < n; i++) d[i] = x[i * sw];
+}
 
 /* padded planes [q0, q1). Stride 1: channels (q: image q / C, channel q % C), zeros around the input's
    rows. Strided: phase planes (q / (sh*sw) = image * C + channel, phase q % (sh*sw)), the last phase of
@@ -604,13 +617,7 @@ static void taps_pad(void *arg, long q0, long q1) {
     for (size_t i = 0; i < g->hq; i++) {
       long iy = (long)i * s->sh + a - s->ph;   /* the input row */
       if (iy < 0 || iy >= s->H || lo >= hi) continue;
-      const float *xr = x + iy * (long)W + ix0 + lo * sw;   /* its column of jj = lo */
-      float *row = pl + i * Wq + lo;
-      long n = hi - lo;
-      if (sw == 2) /* a constant stride: vectorised */
-        for (long jj = 0; jj < n; jj++) row[jj] = xr[2 * jj];
-      else
-        for (long jj = 0; jj < n; jj++) row[jj] = xr[jj * sw];
+      copy_strided(pl + i * Wq + lo, x + iy * (long)W + ix0 + lo * sw, (size_t)(hi - lo), (size_t)sw);   /* from lo */
     }
     if (ph + 1 == nph) memset(d + nph * g->phase, 0, (g->chan - nph * g->phase) * sizeof(float));
   }
@@ -724,7 +731,8 @@ static void wino_panel_u(const WinoJob *j, size_t r0, size_t rows, float *u) {
 static void wino_shared_u(void *arg, long p0, long p1) {
   const WinoJob *j = arg;
   size_t M = (size_t)j->s->M, MR = (size_t)j->e->kf->gemm->mr;
-  for (size_t p = (size_t)p0; p < (size_t)p1; p++) wino_panel_u(j, p * MR, M - p * MR < MR ? M - p * MR : MR, j->u + p * j->g.nx * j->g.uxs);
+  for (size_t p = (size_t)p0; p < (size_t)p1; p++)
+    wino_panel_u(j, p * MR, M - p * MR < MR ? M - p * MR : MR, j->u + p * j->g.nx * j->g.uxs);
 }
 
 /* the end of image t / T's piece of the tiles [t, b1) */
@@ -837,7 +845,6 @@ typedef struct {
 
 /* conv_sub's compact input: planes [q0, q1) (q: image q / C, channel q % C), pixel (oy, ox) of the input's
    (oy sh, ox sw) */
-__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
 static void sub_planes(void *arg, long q0, long q1) {
   const SubJob *j = arg;
   const OpState *s = j->s;
@@ -845,13 +852,7 @@ static void sub_planes(void *arg, long q0, long q1) {
   for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     const float *x = j->x + q * s->H * W;
     float *d = j->xs + q * s->OH * OW;
-    for (size_t oy = 0; oy < (size_t)s->OH; oy++, d += OW) {
-      const float *r = x + oy * sh * W;
-      if (sw == 2) /* a constant stride: vectorised */
-        for (size_t ox = 0; ox < OW; ox++) d[ox] = r[2 * ox];
-      else
-        for (size_t ox = 0; ox < OW; ox++) d[ox] = r[ox * sw];
-    }
+    for (size_t oy = 0; oy < (size_t)s->OH; oy++, d += OW) copy_strided(d, x + oy * sh * W, OW, sw);
   }
 }
 
