@@ -196,8 +196,9 @@ __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const floa
    over the panels), then per row panel of 12 outputs the nx products M = U V (gemm_u, A in place, B read
    in place) and Y = A^T M A with the bias and the activation, straight into the output. U = G g G^T of a
    panel's weights (read in place, from the file's map): with one block a thread and one image a batch,
-   made in its slot just before the panel's products; else once per forward for every panel (over the
-   threads) and shared. Blocks hold at most WINO_VBYTES of V, or all a thread's tiles when that is at most twice as
+   made in its slot just before the panel's products; else once per forward for every panel, by each thread
+   into its own slot (read from the other core's cache, a U made half by each thread cost ResNet18's 56x56
+   layers ~20% more GEMM time on 2 threads than made whole by each). Blocks hold at most WINO_VBYTES of V, or all a thread's tiles when that is at most twice as
    much (one block, no shared U): the scratch stays within what the arena already holds around these
    layers (ResNet18's peak RSS unchanged). The sums differ from the direct ones by their rounding (the
    transforms'), not by batch or threads: every output's operations are fixed by its tile and the
@@ -213,12 +214,12 @@ typedef struct {
   size_t N;           /* tiles of the forward's images (image i's tile t is tile i T + t) */
   size_t tb;          /* tiles in a block (a multiple of 32) */
   int by_tiles;       /* threads split the tiles (else the row panels) */
-  int shared;         /* U of every panel made once per forward (a thread has more than one block, or a batch
-                         has more than one image) */
+  int shared;         /* U of every panel made once per forward, in each thread's slot (a thread has more than
+                         one block, or a batch has more than one image) */
   size_t uxs, vxs, mxs; /* floats from one of the nx matrices of U (MR x C), V (C x tb), M (MR x tb) to the next:
                            each padded by 16 (a multiple of 4 KiB apart, the nx put one vector each in one set) */
-  size_t ulen;        /* floats of the shared U (P panels of nx uxs), or 0 */
-  size_t per;         /* floats of a thread's slot: V (nx vxs), M (nx mxs), U of one panel (nx uxs) unless shared */
+  size_t per;         /* floats of a thread's slot: V (nx vxs), M (nx mxs), U of one panel (nx uxs) or, shared,
+                         of every panel (P nx uxs) */
 } WinoGeo;
 
 /* 0: not Winograd; 1: F(2x2, 3x3) (the table's wino); 2: F(4x4, 3x3) (wino4) */
@@ -246,8 +247,7 @@ static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   g.shared = tt > g.tb || e->batch > 1;
   if (g.shared) g.tb = 32;   /* (block, panel) units of at most one GEMM pass each: an even split is balanced */
   g.uxs = MR * C + 16, g.vxs = C * g.tb + 16, g.mxs = MR * g.tb + 16;
-  g.ulen = g.shared ? rt_cdiv((size_t)s->M, MR) * g.nx * g.uxs : 0;
-  g.per = g.nx * (g.vxs + g.mxs + (g.shared ? 0 : g.uxs));
+  g.per = g.nx * (g.vxs + g.mxs + (g.shared ? rt_cdiv((size_t)s->M, MR) : 1) * g.uxs);
   g.N = g.T * (size_t)n, g.by_tiles = wino_by_tiles(g.N, nth);   /* this forward's tiles */
   return g;
 }
@@ -316,9 +316,9 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     for (size_t r = 0; r < P * MR; r++) s->bias[(size_t)g * P * MR + r] = (b && r < (size_t)s->M) ? b[(size_t)g * s->M + r] : 0.0f;
   if (b) engine_release(e, b, (size_t)s->O * sizeof(float));
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
-  if (s->wino) { /* the shared U, then a slot per thread */
+  if (s->wino) { /* a slot per thread */
     WinoGeo wg = wino_geo(e, s, pool_threads(), e->batch);
-    engine_need(e, SCRATCH_0, rt_mul_sat(wg.ulen + rt_mul_sat((size_t)pool_threads(), wg.per), sizeof(float)));
+    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat((size_t)pool_threads(), wg.per), sizeof(float)));
     return 0;
   }
   if (conv_direct(e, s)) return 0; /* the kernel reads the input in place: no scratch */
@@ -715,7 +715,7 @@ typedef struct {
   const OpState *s;
   const float *in;   /* the forward's images */
   float *out;        /* their outputs */
-  float *u;          /* SCRATCH_0: the shared U (WinoGeo.ulen floats), then a slot per thread */
+  float *u;          /* SCRATCH_0: a slot per thread (WinoGeo.per floats) */
   WinoGeo g;
   uint32_t act;
   int res;           /* a residual ADD fused: the output's values added before the activation */
@@ -727,20 +727,15 @@ static void wino_panel_u(const WinoJob *j, size_t r0, size_t rows, float *u) {
   wino_of(j->e, j->s)->weights(j->s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), u, j->g.uxs);
 }
 
-/* U of row panels [p0, p1) into the shared U */
-static void wino_shared_u(void *arg, long p0, long p1) {
-  const WinoJob *j = arg;
-  size_t M = (size_t)j->s->M, MR = (size_t)j->e->kf->gemm->mr;
-  for (size_t p = (size_t)p0; p < (size_t)p1; p++)
-    wino_panel_u(j, p * MR, M - p * MR < MR ? M - p * MR : MR, j->u + p * j->g.nx * j->g.uxs);
-}
 
 /* the end of image t / T's piece of the tiles [t, b1) */
 static inline size_t wino_piece(size_t t, size_t T, size_t b1) { return (t / T + 1) * T < b1 ? (t / T + 1) * T : b1; }
 
 /* block b's tiles (of every image's tiles, tb a block): V, then for rows [r_lo, r_hi) in panels of MR from
-   r_lo the products and the outputs; U shared (up: NULL; r_lo a multiple of MR) or made per panel in up */
-static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t b0, size_t b1, size_t r_lo, size_t r_hi) {
+   r_lo the products and the outputs; U of every panel made already at up (all; r_lo a multiple of MR) or made
+   per panel in up */
+static void wino_block(const WinoJob *j, float *v, float *mm, float *up, int all, size_t b0, size_t b1, size_t r_lo,
+                       size_t r_hi) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
   const F32WinoDesc *wd = wino_of(j->e, s);
@@ -754,8 +749,8 @@ static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t 
   for (size_t r0 = r_lo; r0 < r_hi; r0 += MR) {
     size_t rows = r_hi - r0 < MR ? r_hi - r0 : MR;
     const float *u = up;
-    if (!up)
-      u = j->u + r0 / MR * g->nx * g->uxs;
+    if (all)
+      u = up + r0 / MR * g->nx * g->uxs;
     else
       wino_panel_u(j, r0, rows, up);
     for (size_t xi = 0; xi < g->nx; xi++)
@@ -774,38 +769,39 @@ static void wino_block(const WinoJob *j, float *v, float *mm, float *up, size_t 
    (a 56x56 map's 196 F(4x4) tiles: 7 of 28, not 6 of 32 and one of 4, whose GEMM passes cost a full one:
    one thread had 57% of the work; ResNet18's 56x56 layers 7-10% faster on 2 threads with equal blocks), the
    (block, row panel) pairs split evenly, each thread its contiguous run (a block's V made by each thread that
-   has some of its panels); else one block a thread: its tiles (all the rows) or its rows (all the tiles), U
+   has some of its panels, and U of every panel its run takes made first in its own slot); else one block a thread: its tiles (all the rows) or its rows (all the tiles), U
    made per panel in its slot. (By rows each thread makes the whole V: made once, split by tiles, and then
    read by both threads, ResNet18's 28x28 layers ran 1.3x slower.) */
 static void wino_share(void *arg, int id, int nth) {
   const WinoJob *j = arg;
   const WinoGeo *g = &j->g;
   size_t M = (size_t)j->s->M, MR = (size_t)j->e->kf->gemm->mr, P = rt_cdiv(M, MR);
-  float *v = j->u + g->ulen + (size_t)id * g->per, *mm = v + g->nx * g->vxs;   /* the thread's slot */
+  float *v = j->u + (size_t)id * g->per, *mm = v + g->nx * g->vxs, *up = mm + g->nx * g->mxs;   /* the thread's slot */
   if (g->shared) {
     size_t nblk = rt_cdiv(g->N, g->tb), units = nblk * P, ua = units * (size_t)id / (size_t)nth, uz = units * (size_t)(id + 1) / (size_t)nth;
+    for (size_t p = 0; p < P; p++)   /* U of the panels its units take */
+      if ((p + P - ua % P) % P < uz - ua) wino_panel_u(j, p * MR, M - p * MR < MR ? M - p * MR : MR, up + p * g->nx * g->uxs);
     for (size_t un = ua; un < uz;) {
       size_t bk = un / P, p0 = un % P, p1 = P - p0 < uz - un ? P : p0 + (uz - un);
-      wino_block(j, v, mm, NULL, g->N * bk / nblk, g->N * (bk + 1) / nblk, p0 * MR, p1 * MR < M ? p1 * MR : M);
+      wino_block(j, v, mm, up, 1, g->N * bk / nblk, g->N * (bk + 1) / nblk, p0 * MR, p1 * MR < M ? p1 * MR : M);
       un += p1 - p0;
     }
     return;
   }
   if (g->by_tiles) {
-    wino_block(j, v, mm, mm + g->nx * g->mxs, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, M);
+    wino_block(j, v, mm, up, 0, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, M);
     return;
   }
   /* by rows: equal shares in multiples of 4 (ResNet's 128 rows: 64 each, as five panels of 12 and one of 4, not
      five and six panels of 12 or 8; the last panel of a share is f32_tail_rows of its rows) */
   size_t r_lo = M * (size_t)id / (size_t)nth / 4 * 4, r_hi = id + 1 == nth ? M : M * (size_t)(id + 1) / (size_t)nth / 4 * 4;
-  if (r_lo < r_hi) wino_block(j, v, mm, mm + g->nx * g->mxs, 0, g->N, r_lo, r_hi);
+  if (r_lo < r_hi) wino_block(j, v, mm, up, 0, 0, g->N, r_lo, r_hi);
 }
 
-/* the shared U (over the threads), then the tiles of every image (a block may hold tiles of several) */
+/* the tiles of every image (a block may hold tiles of several) over the threads */
 static void conv_wino_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act, int res) {
   int nth = pool_threads();
   WinoJob j = {.e = e, .s = s, .in = x, .out = y, .u = e->scratch[SCRATCH_0], .g = wino_geo(e, s, nth, n), .act = act, .res = res};
-  if (j.g.shared) pool_for((long)rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), wino_shared_u, &j);
   if (nth == 1)
     wino_share(&j, 0, 1);
   else
