@@ -191,7 +191,8 @@ __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const floa
    output is at least WINO_MIN_HW pixels a side runs on the kernels' Winograd transforms (F32WinoDesc),
    16 multiplies per 2x2 output tile and channel instead of 36 (F(4x4, 3x3), from WINO4_MIN_HW: 36 per 4x4
    tile instead of 144; nx = 16 or 36 matrices below). Each thread takes its own tiles (all the
-   row panels) or, with fewer than WINO_SPLIT tiles a thread, its own row panels (all the tiles); per block
+   row panels) or, with fewer than WINO_SPLIT (F(4x4): WINO4_SPLIT) tiles a thread, its own row panels (all the
+   tiles); per block
    of its tiles: V = B^T d B of the block straight from the input (nx matrices of C x tiles, kept in its L2
    over the panels), then per row panel of 12 outputs the nx products M = U V (gemm_u, A in place, B read
    in place) and Y = A^T M A with the bias and the activation, straight into the output. U = G g G^T of a
@@ -207,6 +208,11 @@ enum { WINO_MIN_HW = 14, WINO_SPLIT = 64, WINO_VBYTES = 384 << 10 };
 /* F(4x4, 3x3) (the table's wino4) from maps of WINO4_MIN_HW a side: ResNet's 56x56 and 28x28 (their 4x4 tiles
    cover them exactly; a 14x14 map in 4x4 tiles would compute 256 outputs for 196) */
 enum { WINO4_MIN_HW = 28 };
+/* F(4x4, 3x3) splits by tiles from WINO4_SPLIT tiles a thread: by rows each thread makes the whole V, and
+   F(4x4)'s input transform costs 2.25x F(2x2)'s an output; ResNet's 28x28 maps at batch 1 (49 tiles) 13-17%
+   faster on 2 threads by tiles (each thread making every panel's U), their 14x14 ones (F(2x2), 49 tiles) no
+   faster: they stay by rows */
+enum { WINO4_SPLIT = 24 };
 
 typedef struct {
   size_t nx;          /* the transforms' matrices: 16 (F(2x2, 3x3)) or 36 (F(4x4, 3x3)) */
@@ -232,7 +238,9 @@ static int conv_wino(const Engine *e, const OpState *s, uint32_t act) {
 static const F32WinoDesc *wino_of(const Engine *e, const OpState *s) { return s->wino == 2 ? e->kf->wino4 : e->kf->wino; }
 
 /* the geometry of a forward of n images (its blocks and slots as the build sized them for e->batch) */
-static int wino_by_tiles(size_t N, int nth) { return nth > 1 && N >= (size_t)nth * WINO_SPLIT; }
+static int wino_by_tiles(const OpState *s, size_t N, int nth) {
+  return nth > 1 && N >= (size_t)nth * (s->wino == 2 ? WINO4_SPLIT : WINO_SPLIT);
+}
 
 static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   WinoGeo g;
@@ -241,14 +249,14 @@ static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   g.nx = (ts + 2) * (ts + 2);
   g.th = rt_cdiv((size_t)s->OH, ts), g.tw = rt_cdiv((size_t)s->OW, ts), g.T = g.th * g.tw;
   size_t Nb = g.T * (size_t)e->batch;   /* the blocks and slots: for a full batch */
-  size_t tt = rt_cdiv(wino_by_tiles(Nb, nth) ? rt_cdiv(Nb, (size_t)nth) : Nb, 32) * 32, tmax = WINO_VBYTES / (4 * g.nx * C) / 32 * 32;
+  size_t tt = rt_cdiv(wino_by_tiles(s, Nb, nth) ? rt_cdiv(Nb, (size_t)nth) : Nb, 32) * 32, tmax = WINO_VBYTES / (4 * g.nx * C) / 32 * 32;
   if (tmax < 32) tmax = 32;
   g.tb = tt <= 2 * tmax ? tt : tmax;
   g.shared = tt > g.tb || e->batch > 1;
   if (g.shared) g.tb = 32;   /* (block, panel) units of at most one GEMM pass each: an even split is balanced */
   g.uxs = MR * C + 16, g.vxs = C * g.tb + 16, g.mxs = MR * g.tb + 16;
   g.per = g.nx * (g.vxs + g.mxs + (g.shared ? rt_cdiv((size_t)s->M, MR) : 1) * g.uxs);
-  g.N = g.T * (size_t)n, g.by_tiles = wino_by_tiles(g.N, nth);   /* this forward's tiles */
+  g.N = g.T * (size_t)n, g.by_tiles = wino_by_tiles(s, g.N, nth);   /* this forward's tiles */
   return g;
 }
 
