@@ -1,6 +1,6 @@
 /* test_f32_ops.c: every f32 operation, through the loader and the engine, against the plain
  * references of util_ref.c, with each kernel table this machine runs (src/dispatch.c), at batch
- * sizes 1 and 3 and with 1 and 2 threads (which must give bit-identical results). */
+ * sizes 1, 2 and 3 and with 1, 2, 3 and 8 threads (which must give bit-identical results). */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@ static int run(const unsigned char *buf, size_t size, int batch, const float *in
   return rc;
 }
 
-/* runs with every kernel table, batch 1 and 3, threads 1 and 2; compares with ref (yabs: per-output
+/* runs with every kernel table, batch 1, 2 and 3, threads 1, 2, 3 and 8; compares with ref (yabs: per-output
    rounding scale, n terms per output) */
 static void check_model(const char *name, unsigned char *buf, size_t size, const float *in, size_t nout,
                         const double *ref, const double *yabs, double terms) {
@@ -49,8 +49,10 @@ static void check_model(const char *name, unsigned char *buf, size_t size, const
       if (d > worst) worst = d;
     }
     CHECK(bad == 0, "%s [%s]: %zu of %zu outputs outside the bound (worst %.3g)", name, isa, bad, NIMG * nout, worst);
-    int cfg[3][2] = {{1, 1}, {2, 2}, {NIMG, 2}}; /* batch, threads */
-    for (int c = 0; c < 3; c++) {
+    /* batch, threads: 3 and 8 threads split Winograd's (block, panel) units so that a thread's run takes only
+       some of the panels (batch 2 of a 14x14 map, 8 threads: 4 blocks) and must make their U itself */
+    int cfg[5][2] = {{1, 1}, {2, 2}, {NIMG, 2}, {NIMG, 3}, {2, 8}};
+    for (int c = 0; c < 5; c++) {
       set_threads(cfg[c][1]);
       memset(o2, 0, NIMG * nout * sizeof(float));
       CHECK(run(buf, size, cfg[c][0], in, o2) == 0 && memcmp(out, o2, NIMG * nout * sizeof(float)) == 0,
