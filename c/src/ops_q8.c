@@ -39,14 +39,25 @@ static size_t gemm_pstride(const Q8Kernels *k, const OpState *s) { return q8_pst
    stride-1 unpadded one (its im2col a plain relayout of the image) takes it only with more than one
    thread: on one the whole-matrix relayout measured faster (MobileNetV2 sq8 3.1 vs 3.5 ms an image),
    on two the fused path (2.3 vs 2.6: no relayout split by rows over the threads and read by the other,
-   one fork/join instead of two). The build sizes both paths' scratch for such a 1x1. */
+   one fork/join instead of two). But not a 1x1 that narrows (M < K) a map of 14x14 to 28x28 pixels
+   (RELAYOUT_MIN_HW..RELAYOUT_MAX_HW): the fused path's blocks of 256 columns were one task on a 14x14 map
+   (one thread worked), two and two uneven ones on 28x28; by the relayout path's blocks of 64, taken in
+   turn, MobileNetV2's projections there ran 1.15-1.4x faster on 2 threads at batch 1 and ResNet50's 28x28
+   and 14x14 first 1x1s 1.1-1.25x (the widening 1x1s, and the narrowing ones on 56x56 maps, were 1.4-1.8x
+   slower that way; on 7x7 maps the same at batch 1 and 1.25-1.55x slower at batch 8). The build sizes
+   both paths' scratch for such a 1x1. */
+enum { RELAYOUT_MIN_HW = 14 * 14, RELAYOUT_MAX_HW = 28 * 28 };
 static int plain1x1(const OpState *s) {
   return s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
 }
 static int fused_sq8(const Q8Kernels *k, const OpState *s) {
   return k->im2col_cols && !s->linear && (s->sw == 1 || s->sw == 2);
 }
-static int use_fused(const Q8Kernels *k, const OpState *s) { return fused_sq8(k, s) && (!plain1x1(s) || pool_threads() > 1); }
+static int use_fused(const Q8Kernels *k, const OpState *s) {
+  if (!plain1x1(s)) return fused_sq8(k, s);
+  int hw = s->OH * s->OW;
+  return fused_sq8(k, s) && pool_threads() > 1 && !(s->M < s->K && hw >= RELAYOUT_MIN_HW && hw <= RELAYOUT_MAX_HW);
+}
 /* the fused path's columns per block: 256 when K <= 256 (the stem's 147, a 1x1's 64 or 256: each block's
    fixed costs, the im2col's setup and the kernel call, over more columns; its slot stays at most 64 KiB),
    else 64. Measured (2 threads, 60 images): ResNet18's sq8 stem 17.7 -> 14.2 ms, MobileNetV2 sq8 ~7% */
