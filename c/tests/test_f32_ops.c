@@ -289,6 +289,10 @@ int main(void) {
       {5, 11, 34, 9, 3, 2, 2, 1, 1, 1, 2, 3, 1, 3, 0},    /* stride 2 x 1, dilation 2 x 3, 3x2 */
       {8, 9, 10, 12, 2, 2, 2, 2, 0, 0, 1, 1, 2, 1, 1},    /* 2x2 stride 2 (phase per tap), groups 2 */
       {4, 6, 6, 6, 3, 3, 2, 2, 4, 4, 1, 1, 1, 0, 1},      /* padding wider than the window */
+      /* outputs of >= 2 tiles a row: planes in rows of whole tiles, a row's last tile cut at OW */
+      {3, 150, 133, 5, 7, 7, 2, 2, 3, 3, 1, 1, 1, 1, 1},  /* a stem: 67 outputs a row in rows of 96 */
+      {3, 5, 64, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* stride 1, 64 a row in rows of 96: a tile all padding */
+      {4, 9, 70, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1},     /* groups 2, 70 a row */
       /* 1x1 strided, unpadded, maps of >= 32 outputs: the input subsampled, then read in place (conv_sub) */
       {20, 15, 17, 9, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1},   /* odd sizes: 8 x 9 outputs, rows 9 */
       {9, 20, 13, 6, 1, 1, 3, 2, 0, 0, 1, 1, 3, 2, 1},    /* stride 3 x 2, groups 3: 7 x 7 */
