@@ -126,19 +126,16 @@ enum { TAPS_BYTES = 2 << 20 };
 static __attribute__((noinline)) TapsGeo taps_geo(const OpState *s, int batch, size_t nr) {
   TapsGeo g;
   size_t Hp = (size_t)s->H + 2 * (size_t)s->ph, Wp = (size_t)s->W + 2 * (size_t)s->pw, sh = (size_t)s->sh, sw = (size_t)s->sw;
-  if (sh > 1 || sw > 1) {
+  int strided = sh > 1 || sw > 1;
+  if (strided) {
     g.wq = rt_cdiv(Wp, sw), g.hq = rt_cdiv(Hp, sh);
-    g.phase = rt_cdiv(g.hq * g.wq, 16) * 16;
   } else {
     g.wq = (size_t)s->W + (size_t)s->pw; /* at least the row and one side's padding, and at least OW */
     if (g.wq < (size_t)s->OW) g.wq = (size_t)s->OW;
     g.hq = Hp;
-    g.phase = rt_cdiv(Hp * g.wq + (size_t)s->pw, 16) * 16;
   }
-  if ((size_t)s->OW >= 2 * nr) {   /* rows of whole tiles: no tile across two rows (taps_tile) */
-    g.wq = rt_cdiv(g.wq, nr) * nr;
-    g.phase = rt_cdiv(g.hq * g.wq + (sh > 1 || sw > 1 ? 0 : (size_t)s->pw), 16) * 16;
-  }
+  if ((size_t)s->OW >= 2 * nr) g.wq = rt_cdiv(g.wq, nr) * nr; /* rows of whole tiles: none across two rows */
+  g.phase = rt_cdiv(g.hq * g.wq + (strided ? 0 : (size_t)s->pw), 16) * 16; /* stride 1: + the last row's wrap */
   g.flat = ((size_t)s->OH - 1) * g.wq + (size_t)s->OW;
   g.chan = (rt_cdiv(sh * sw * g.phase, 16) | 1) * 16;
   size_t img = rt_mul_sat(rt_mul_sat((size_t)s->C, g.chan), sizeof(float)), k = TAPS_BYTES / (img ? img : 1);
@@ -206,8 +203,8 @@ __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const floa
    panel's weights (read in place, from the file's map): with one block a thread and one image a batch,
    made in its slot just before the panel's products; else once per forward for every panel, by each thread
    into its own slot (read from the other core's cache, a U made half by each thread cost ResNet18's 56x56
-   layers ~20% more GEMM time on 2 threads than made whole by each). Blocks hold at most WINO_VBYTES of V, or all a thread's tiles when that is at most twice as
-   much (one block, no shared U): the scratch stays within what the arena already holds around these
+   layers ~20% more GEMM time on 2 threads than made whole by each). Blocks hold at most WINO_VBYTES of V,
+   or all a thread's tiles when that is at most twice as much (one block, no shared U): the scratch stays within what the arena already holds around these
    layers (ResNet18's peak RSS unchanged). The sums differ from the direct ones by their rounding (the
    transforms'), not by batch or threads: every output's operations are fixed by its tile and the
    shape. */
@@ -746,7 +743,6 @@ static void wino_panel_u(const WinoJob *j, size_t r0, size_t rows, float *u) {
   wino_of(j->e, j->s)->weights(j->s->wu + r0 * 9 * C, C, (int)rows, f32_tail_rows((int)rows, (int)MR), u, j->g.uxs);
 }
 
-
 /* the end of image t / T's piece of the tiles [t, b1) */
 static inline size_t wino_piece(size_t t, size_t T, size_t b1) { return (t / T + 1) * T < b1 ? (t / T + 1) * T : b1; }
 
@@ -788,8 +784,8 @@ static void wino_block(const WinoJob *j, float *v, float *mm, float *up, int all
    (a 56x56 map's 196 F(4x4) tiles: 7 of 28, not 6 of 32 and one of 4, whose GEMM passes cost a full one:
    one thread had 57% of the work; ResNet18's 56x56 layers 7-10% faster on 2 threads with equal blocks), the
    (block, row panel) pairs split evenly, each thread its contiguous run (a block's V made by each thread that
-   has some of its panels, and U of every panel its run takes made first in its own slot); else one block a thread: its tiles (all the rows) or its rows (all the tiles), U
-   made per panel in its slot. (By rows each thread makes the whole V: made once, split by tiles, and then
+   has some of its panels, and U of every panel its run takes made first in its own slot); else one block a
+   thread: its tiles (all the rows) or its rows (all the tiles), U made per panel in its slot. (By rows each thread makes the whole V: made once, split by tiles, and then
    read by both threads, ResNet18's 28x28 layers ran 1.3x slower.) */
 static void wino_share(void *arg, int id, int nth) {
   const WinoJob *j = arg;

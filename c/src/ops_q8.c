@@ -54,9 +54,8 @@ static int fused_sq8(const Q8Kernels *k, const OpState *s) {
   return k->im2col_cols && !s->linear && (s->sw == 1 || s->sw == 2);
 }
 static int use_fused(const Q8Kernels *k, const OpState *s) {
-  if (!plain1x1(s)) return fused_sq8(k, s);
-  int hw = s->OH * s->OW;
-  return fused_sq8(k, s) && pool_threads() > 1 && !(s->M < s->K && hw >= RELAYOUT_MIN_HW && hw <= RELAYOUT_MAX_HW);
+  int hw = s->OH * s->OW, narrow_small = s->M < s->K && hw >= RELAYOUT_MIN_HW && hw <= RELAYOUT_MAX_HW;
+  return fused_sq8(k, s) && (!plain1x1(s) || (pool_threads() > 1 && !narrow_small));
 }
 /* the fused path's columns per block: 256 when K <= 256 (the stem's 147, a 1x1's 64 or 256: each block's
    fixed costs, the im2col's setup and the kernel call, over more columns; its slot stays at most 64 KiB),
