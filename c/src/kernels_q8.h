@@ -104,31 +104,43 @@ typedef void (*q8_im2col_fn)(const int8_t *x, int H, int W, int ci0, int kh, int
 typedef void (*q8_im2col_cols_fn)(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw,
                                   int OH, int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride);
 
-/* sq8 implicit convolution (optional): a stride-1 convolution straight from the input, no im2col.
+/* sq8 implicit convolution (optional): a convolution straight from the input, no im2col.
    The group's input channels are laid out as quad planes (q8_quad_planes): plane q holds channels
    4q..4q+3 of the padded input (Hp x Wp pixels, pad value zx) as 4 bytes per pixel, pixel (iy, ix)
    at iy * Wp + ix, each plane `plane` pixels long (Hp * Wp + Q8_CONV_SLACK, the slack zero) and
    nq planes in all (a multiple of the kernel's conv_cq, quads past the channels zero). Output
    (oh, ow) is "flat" column f = oh * Wp + ow, whose tap (ky, kx) reads pixel f + ky*dh*Wp + kx*dw;
-   columns with f % Wp >= OW are computed (reading within the slack) and never stored. */
+   columns with f % Wp >= OW are computed (reading within the slack) and never stored.
+   Stride sh x sw > 1: each quad plane is sh * sw phase planes of `phase` = Hq x Wq pixels (phase (a, b)
+   holds the padded input's pixels (r * sh + a, c * sw + b) at r * Wq + c), and Wp is Wq: output f =
+   oh * Wq + ow reads, at tap (ky, kx), pixel f + (ky*dh / sh) * Wq + kx*dw / sw of phase (ky*dh % sh,
+   kx*dw % sw), a stride-1 convolution again (q8_conv_offsets); the plane is sh * sw * phase +
+   Q8_CONV_SLACK pixels. The kernels see only the offsets. */
 #define Q8_CONV_SLACK 64
 #define Q8_CONV_MAXTAPS 49   /* windows of at most this many taps (7 x 7) */
 typedef struct {
   int M, C, kh, kw, dh, dw;   /* output rows, input channels of the group, window, dilation */
-  int OH, OW, Wp;             /* output size; padded input width (= OW + (kw - 1) * dw) */
+  int OH, OW, Wp;             /* output size; the flat columns' row: the padded input width (stride 1), Wq */
   size_t plane;               /* pixels per quad plane */
   const int8_t *A;            /* packed by the descriptor's pack_conv */
   const int8_t *xq;           /* the quad planes (4 * plane bytes each) */
+  int sh, sw;                 /* stride (0 reads as 1) */
+  size_t phase;               /* strided: pixels per phase plane (Hq * Wq) */
 } Q8Conv;
 /* outputs of rows [0, M), flat columns [f0, f1) (f0 a multiple of nr), epilogue as sq8_gemm's with
    e->y at output (channel 0, pixel 0) and e->ys_o the output plane (OH * OW); e->ys_p is 1 */
 typedef void (*q8_sq8_conv_fn)(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1);
 /* the byte offset in the quad planes of each tap (ky, kx) of c's window from its output's flat column:
-   (ky*dh*Wp + kx*dw) * 4; returns the taps, 0 when more than Q8_CONV_MAXTAPS (off's length) */
+   (ky*dh*Wp + kx*dw) * 4 at stride 1, else in its phase plane (above); returns the taps, 0 when more than
+   Q8_CONV_MAXTAPS (off's length) */
 static inline int q8_conv_offsets(const Q8Conv *c, ptrdiff_t *off) {
-  int taps = c->kh * c->kw;
+  int taps = c->kh * c->kw, sh = c->sh > 1 ? c->sh : 1, sw = c->sw > 1 ? c->sw : 1;
   if (taps > Q8_CONV_MAXTAPS) return 0;
-  for (int t = 0; t < taps; t++) off[t] = ((ptrdiff_t)(t / c->kw) * c->dh * c->Wp + (ptrdiff_t)(t % c->kw) * c->dw) * 4;
+  for (int t = 0; t < taps; t++) {
+    int y = t / c->kw * c->dh, x = t % c->kw * c->dw;
+    size_t ph = sh > 1 || sw > 1 ? (size_t)(y % sh * sw + x % sw) * c->phase : 0;
+    off[t] = ((ptrdiff_t)ph + (ptrdiff_t)(y / sh) * c->Wp + x / sw) * 4;
+  }
   return taps;
 }
 /* the outputs of flat columns [f, end) as runs of consecutive ones (the columns past OW in a row skipped):
@@ -277,9 +289,9 @@ void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh
 void q8_pad_planes(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, int c0, int c1, int8_t *xp);
 /* quads [q0, q1) of Q8Conv's quad planes from channels [0, C) of x (planes of H x W): padded by ph
    rows and pw columns of zx, channels past C and each plane's slack 0, every byte ^ xr; xq: quad 0's
-   plane (each `plane` pixels of 4 bytes) */
-void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
-                    int q1, int8_t *xq);
+   plane (each `plane` pixels of 4 bytes); stride sh x sw > 1: as sh * sw phase planes (Q8Conv) */
+void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr, size_t plane,
+                    int q0, int q1, int8_t *xq);
 #if defined(__x86_64__)
 /* a 3x3 convolution's weights for one output channel, channels [0, n) of 64 (9 n bytes, channel-major:
    byte 9 c + t), to out[t][c] (tap-major; 0 for c >= n), AVX-512 VBMI (kernels/x86/q8_taps9__avx512vbmi.c);
@@ -302,8 +314,8 @@ void q8_dw16(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t 
              const Q8DwShape *s, int n);
 void q8_taps9_init(Q8Taps9 *T);
 void q8_taps9__avx512vbmi(const Q8Taps9 *T, const int8_t *w, int n, int8_t out[9][64]);
-void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
-                             int q1, int8_t *xq);   /* the same bytes, AVX-512 (kernels/x86/q8_ew__avx512f.c) */
+void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
+                             size_t plane, int q0, int q1, int8_t *xq);   /* the same bytes, AVX-512 (kernels/x86/q8_ew__avx512f.c) */
 #endif
 /* dq8 im2col into float rows of ldx (row-major, pad: 0) */
 void q8_im2col_f32(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph,
@@ -350,8 +362,8 @@ typedef struct {
   void (*add)(const int8_t *a, const int8_t *b, size_t n, int32_t za, int32_t zb, int32_t zy, int32_t ma, int32_t mb,
               int32_t shift, int32_t qmin, int32_t qmax, int8_t *y);
   void (*maxpool)(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y);
-  void (*quad_planes)(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
-                      int q1, int8_t *xq);
+  void (*quad_planes)(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
+                      size_t plane, int q0, int q1, int8_t *xq);
 } Q8EwKernels;
 extern const Q8EwKernels q8_ew__ref;       /* kernels/ref/q8_ops.c: the plain C functions above */
 #if defined(__x86_64__)

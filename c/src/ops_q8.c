@@ -62,18 +62,25 @@ static int use_fused(const Q8Kernels *k, const OpState *s) {
    else 64. Measured (2 threads, 60 images): ResNet18's sq8 stem 17.7 -> 14.2 ms, MobileNetV2 sq8 ~7% */
 static int fused_nb(const Q8Kernels *k, const OpState *s) { return (int)q8_round_up(s->K <= 256 ? 256 : 64, (size_t)k->nr); }
 
-/* sq8 CONV2D by the descriptor's implicit convolution (no im2col): stride 1 and a window of at most
-   Q8_CONV_MAXTAPS taps that is not 1x1 (a 1x1's im2col is a plain relayout of the image) */
+/* sq8 CONV2D by the descriptor's implicit convolution (no im2col): a window of at most Q8_CONV_MAXTAPS
+   taps that is not 1x1 (a 1x1's im2col is a plain relayout of the image), stride 1, or stride 2 on at least
+   64 channels a group (on phase planes, Q8Conv). Stride 2 took the fused im2col path before (each column
+   block's 9 x C rows gathered, then multiplied): ResNet's 3x3 stride-2 layers ran at a third to a half of
+   the stride-1 layers' GOP/s. Fewer channels (the 3-channel stems) stay there: the AMX kernel's k blocks
+   are 64 channels of one tap, 21x the work of the stem's K = 147 in blocks of 64. */
 static int implicit_sq8(const Q8Kernels *k, const OpState *s) {
-  return k->sq8_conv && !s->linear && !s->depthwise && s->sh == 1 && s->sw == 1 && s->kh * s->kw > 1 &&
+  int strided = s->sh == 2 && s->sw == 2 && s->C / s->groups >= 64;
+  return k->sq8_conv && !s->linear && !s->depthwise && ((s->sh == 1 && s->sw == 1) || strided) && s->kh * s->kw > 1 &&
          s->kh * s->kw <= Q8_CONV_MAXTAPS;
 }
+/* the flat columns' row (Q8Conv's Wp: the padded width, or Wq: a phase plane's row at stride 2) */
+static int conv_wq(const OpState *s) { return (s->W + 2 * s->pw + s->sw - 1) / s->sw; }
+/* pixels per phase plane (stride 1: the padded image) */
+static size_t conv_phase(const OpState *s) { return (size_t)((s->H + 2 * s->ph + s->sh - 1) / s->sh) * (size_t)conv_wq(s); }
 /* quad planes of the group's input: pixels per plane, planes */
-static size_t conv_plane(const OpState *s) {
-  return ((size_t)s->H + 2 * (size_t)s->ph) * ((size_t)s->W + 2 * (size_t)s->pw) + Q8_CONV_SLACK;
-}
+static size_t conv_plane(const OpState *s) { return (size_t)s->sh * (size_t)s->sw * conv_phase(s) + Q8_CONV_SLACK; }
 /* the flat columns of the output (Q8Conv: oh * Wp + ow, the last row's padding columns left out) */
-static int conv_flat(const OpState *s) { return (s->OH - 1) * (s->W + 2 * s->pw) + s->OW; }
+static int conv_flat(const OpState *s) { return (s->OH - 1) * conv_wq(s) + s->OW; }
 static int conv_quads(const Q8Kernels *k, const OpState *s) {
   return (int)q8_round_up((size_t)(s->C / s->groups + 3) / 4, (size_t)k->conv_cq);
 }
@@ -364,7 +371,7 @@ static void quad_tasks(void *arg, long t0, long t1) {
   for (long t = t0; t < t1;) {
     long img = t / nq, q0 = t % nq, q1 = nq - q0 < t1 - t ? nq : q0 + (t1 - t);
     j->e->kew->quad_planes((const int8_t *)j->x + (size_t)img * j->in_img + (size_t)j->gi * cig * s->H * s->W, cig, s->H,
-                           s->W, s->ph, s->pw, j->e->m->values[j->op->in[0]].zero_point, s->kq->conv_xor, plane, (int)q0,
+                           s->W, s->ph, s->pw, s->sh, s->sw, j->e->m->values[j->op->in[0]].zero_point, s->kq->conv_xor, plane, (int)q0,
                            (int)q1, (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg + (size_t)q0 * plane * 4);
     t += q1 - q0;
   }
@@ -378,7 +385,7 @@ static void conv_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
-  int Wp = s->W + 2 * s->pw, F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
+  int Wp = conv_wq(s), F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
   size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
   long ncb = (F + CONV_CB - 1) / CONV_CB, ni = j->nimg;
   int rows_first = ncb < 2 * (long)pool_threads();
@@ -390,7 +397,7 @@ static void conv_tasks(void *arg, long t0, long t1) {
     int r0 = (int)rbk * CONV_RB, f0 = (int)cbk * CONV_CB, oc = j->gi * s->M + r0;
     Q8Conv c = { imin(CONV_RB, s->M - r0), cig, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, Wp, conv_plane(s),
                  s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes,
-                 (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg };
+                 (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg, s->sh, s->sw, conv_phase(s) };
     Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, j->e->m->values[j->op->out].zero_point, j->op->qmin,
                     j->op->qmax, (int8_t *)j->y + (size_t)img * j->out_img + (ptrdiff_t)oc * j->N, j->N, 1 };
     k->sq8_conv(&c, &ep, f0, imin(F, f0 + CONV_CB));

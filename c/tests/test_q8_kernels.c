@@ -461,11 +461,14 @@ static void test_dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw
 /* ---------------- sq8 implicit convolution ---------------- */
 /* every descriptor with sq8_conv against a naive sq8 convolution (FORMAT.md: acc = bias + sum w * x over
    the window, a padded tap reading zx; clamp(zy + requant(acc))), bit for bit; also by column ranges
-   that are not the whole (as the engine splits them over threads) */
-static void test_conv(int M, int C, int H, int W, int kh, int kw, int ph, int pw, int dh, int dw) {
-  int OH = H + 2 * ph - dh * (kh - 1), OW = W + 2 * pw - dw * (kw - 1);
-  if (OH < 1 || OW < 1) return;
-  int K = C * kh * kw, Hp = H + 2 * ph, Wp = W + 2 * pw, F = (OH - 1) * Wp + OW;
+   that are not the whole (as the engine splits them over threads); strided (sh x sw > 1), on the phase planes,
+   whose bytes are also checked against their definition (kernels_q8.h: Q8Conv) */
+static void test_conv_s(int M, int C, int H, int W, int kh, int kw, int ph, int pw, int dh, int dw, int sh, int sw) {
+  int Hp = H + 2 * ph, Wp = W + 2 * pw;
+  if (Hp - dh * (kh - 1) < 1 || Wp - dw * (kw - 1) < 1) return;
+  int OH = (Hp - dh * (kh - 1) - 1) / sh + 1, OW = (Wp - dw * (kw - 1) - 1) / sw + 1;
+  int K = C * kh * kw, Hq = (Hp + sh - 1) / sh, Wq = (Wp + sw - 1) / sw, F = (OH - 1) * Wq + OW;
+  size_t phase = (size_t)Hq * Wq;
   int8_t *x = malloc((size_t)C * H * W + 1), *w = malloc((size_t)M * K), *want = malloc((size_t)M * OH * OW),
          *got = malloc((size_t)M * OH * OW);
   int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
@@ -482,7 +485,7 @@ static void test_conv(int M, int C, int H, int W, int kh, int kw, int ph, int pw
         for (int ci = 0; ci < C; ci++)
           for (int ky = 0; ky < kh; ky++)
             for (int kx = 0; kx < kw; kx++) {
-              int ih = oh - ph + ky * dh, iw = ow - pw + kx * dw;
+              int ih = oh * sh - ph + ky * dh, iw = ow * sw - pw + kx * dw;
               int v = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[((size_t)ci * H + ih) * W + iw] : zx;
               acc += (int64_t)w[(size_t)o * K + (ci * kh + ky) * kw + kx] * v;
             }
@@ -491,23 +494,41 @@ static void test_conv(int M, int C, int H, int W, int kh, int kw, int ph, int pw
   for (int t = 0; t < n_sq8; t++) {
     const Q8Kernels *T = sq8_tables[t];
     if (!T->sq8_conv) continue;
-    size_t plane = (size_t)Hp * Wp + Q8_CONV_SLACK;
+    size_t plane = (size_t)sh * sw * phase + Q8_CONV_SLACK;
     int nq = (int)q8_round_up((size_t)(C + 3) / 4, (size_t)T->conv_cq);
     int8_t *xq = aligned_alloc(64, q8_round_up(4 * plane * nq, 64)), *A = aligned_alloc(64, q8_round_up(T->conv_a_bytes(M, C, kh, kw), 64));
-    q8_quad_planes(x, C, H, W, ph, pw, zx, T->conv_xor, plane, 0, nq / 2, xq);   /* in two calls */
-    q8_quad_planes(x, C, H, W, ph, pw, zx, T->conv_xor, plane, nq / 2, nq, xq + (size_t)(nq / 2) * plane * 4);
+    memset(xq, 0x3C, 4 * plane * nq);
+    q8_quad_planes(x, C, H, W, ph, pw, sh, sw, zx, T->conv_xor, plane, 0, nq / 2, xq);   /* in two calls */
+    q8_quad_planes(x, C, H, W, ph, pw, sh, sw, zx, T->conv_xor, plane, nq / 2, nq, xq + (size_t)(nq / 2) * plane * 4);
+    if (sh > 1 || sw > 1) {   /* the phase planes' bytes: the padded input's, pv past it, the slack and quads past C 0 */
+      int bad = 0;
+      for (int q = 0; q < nq; q++)
+        for (size_t i = 0; i < plane; i++)
+          for (int j = 0; j < 4; j++) {
+            int c = 4 * q + j, want_b = 0;
+            if (c < C && i < (size_t)sh * sw * phase) {
+              int pa = (int)(i / phase), a = pa / sw, b = pa % sw, r = (int)(i % phase) / Wq, cc = (int)(i % phase) % Wq;
+              int y = r * sh + a - ph, xx = cc * sw + b - pw;
+              want_b = (int8_t)((y >= 0 && y < H && xx >= 0 && xx < W ? x[((size_t)c * H + y) * W + xx] : zx) ^ T->conv_xor);
+            }
+            bad += xq[((size_t)q * plane + i) * 4 + j] != (int8_t)want_b;
+          }
+      CHECK(bad == 0, "q8_quad_planes %s C=%d %dx%d p=%d,%d s=%d,%d: %d phase-plane bytes differ", T->name, C, H, W, ph, pw, sh,
+            sw, bad);
+    }
 #if defined(__x86_64__)
     if (cpu_has("avx512f")) {   /* the AVX-512 quad planes: the same bytes (over other garbage) */
       int8_t *xq2 = aligned_alloc(64, q8_round_up(4 * plane * nq, 64));
       memset(xq2, 0x3C, 4 * plane * nq);
-      q8_quad_planes__avx512f(x, C, H, W, ph, pw, zx, T->conv_xor, plane, 0, 1, xq2);
-      q8_quad_planes__avx512f(x, C, H, W, ph, pw, zx, T->conv_xor, plane, 1, nq, xq2 + plane * 4);
-      CHECK(memcmp(xq, xq2, 4 * plane * nq) == 0, "q8_quad_planes__avx512f %s C=%d %dx%d p=%d,%d differs", T->name, C, H, W, ph, pw);
+      q8_quad_planes__avx512f(x, C, H, W, ph, pw, sh, sw, zx, T->conv_xor, plane, 0, 1, xq2);
+      q8_quad_planes__avx512f(x, C, H, W, ph, pw, sh, sw, zx, T->conv_xor, plane, 1, nq, xq2 + plane * 4);
+      CHECK(memcmp(xq, xq2, 4 * plane * nq) == 0, "q8_quad_planes__avx512f %s C=%d %dx%d p=%d,%d s=%d,%d differs", T->name, C, H,
+            W, ph, pw, sh, sw);
       free(xq2);
     }
 #endif
     T->pack_conv(M, C, kh, kw, w, A);
-    Q8Conv cv = { M, C, kh, kw, dh, dw, OH, OW, Wp, plane, A, xq };
+    Q8Conv cv = { M, C, kh, kw, dh, dw, OH, OW, Wq, plane, A, xq, sh, sw, phase };
     for (int split = 0; split < 2; split++) {
       memset(got, 0x5A, (size_t)M * OH * OW);
       Q8Sq8Epi ep = { bias, mult, shift, zy, qmin, qmax, got, OH * OW, 1 };
@@ -517,13 +538,16 @@ static void test_conv(int M, int C, int H, int W, int kh, int kw, int ph, int pw
       int bad = 0, first = -1;
       for (int i = 0; i < M * OH * OW; i++)
         if (got[i] != want[i] && bad++ == 0) first = i;
-      CHECK(bad == 0, "sq8_conv %s M=%d C=%d %dx%d k=%dx%d p=%d,%d d=%d,%d split=%d: %d of %d differ (first %d: %d vs %d)",
-            T->name, M, C, H, W, kh, kw, ph, pw, dh, dw, split, bad, M * OH * OW, first, first < 0 ? 0 : got[first],
+      CHECK(bad == 0, "sq8_conv %s M=%d C=%d %dx%d k=%dx%d p=%d,%d d=%d,%d s=%d,%d split=%d: %d of %d differ (first %d: %d vs %d)",
+            T->name, M, C, H, W, kh, kw, ph, pw, dh, dw, sh, sw, split, bad, M * OH * OW, first, first < 0 ? 0 : got[first],
             first < 0 ? 0 : want[first]);
     }
     free(xq); free(A);
   }
   free(x); free(w); free(want); free(got); free(bias); free(mult); free(shift);
+}
+static void test_conv(int M, int C, int H, int W, int kh, int kw, int ph, int pw, int dh, int dw) {
+  test_conv_s(M, C, H, W, kh, kw, ph, pw, dh, dw, 1, 1);
 }
 
 /* the sq8 depthwise and implicit convolution kernels of every table, on awkward shapes */
@@ -570,6 +594,19 @@ static void test_dw_conv(void) {
     test_conv(8, 7, 2, 30, 3, 3, 1, 1, 1, 1);        /* Wp 32: rows of flat columns on the tiles, 8 rows */
     test_conv(10, 5, 5, 60, 1, 3, 0, 0, 1, 25);      /* 50 unstored columns a row: 32-column tiles with none stored */
     test_conv(6, 7, 3, 131, 3, 3, 1, 1, 1, 1);       /* rows of over 64 pixels (the AVX-512 quad planes' tail), 7 channels */
+    /* stride 2 (and 3, 2x1) on phase planes: even and odd sizes and paddings, windows wider than the stride
+       and not, dilation, channels around the quads and 64-channel blocks, ResNet's 3x3 stride-2 layers */
+    int s2[][6] = { { 64, 56, 56, 3, 1, 2 }, { 65, 9, 13, 3, 1, 2 }, { 5, 7, 7, 3, 0, 2 }, { 70, 14, 15, 1, 0, 2 },
+                    { 3, 23, 24, 7, 3, 2 }, { 130, 6, 5, 5, 2, 2 }, { 8, 4, 1, 2, 0, 2 }, { 17, 11, 300, 3, 1, 2 },
+                    { 64, 10, 12, 3, 1, 3 } };
+    for (int i = 0; i < 9; i++)
+      test_conv_s(17 + 15 * i, s2[i][0], s2[i][1], s2[i][2], s2[i][3], s2[i][3] == 1 ? 3 : s2[i][3], s2[i][4], s2[i][4],
+                  1, 1, s2[i][5], s2[i][5]);
+    test_conv_s(33, 64, 28, 28, 3, 3, 1, 1, 1, 1, 2, 2);   /* ResNet's 3x3 stride-2, a 28x28 input */
+    test_conv_s(20, 12, 15, 17, 3, 3, 2, 2, 2, 2, 2, 2);   /* dilation 2 with stride 2: every tap in phase 0 */
+    test_conv_s(9, 10, 12, 19, 3, 3, 1, 1, 1, 1, 2, 1);    /* stride 2 by rows only */
+    test_conv_s(31, 66, 7, 7, 3, 3, 1, 1, 1, 1, 2, 2);     /* ResNet's layer4 stride-2 input, 2 channel blocks */
+    test_conv_s(5, 4, 3, 600, 3, 3, 1, 1, 1, 1, 2, 2);     /* phase rows of over 256 pixels: the gather's chunks */
   }
 }
 

@@ -1,5 +1,5 @@
-/* q8_quad_impl.h: the body of q8_quad_planes (kernels_q8.h), compiled by kernels/ref/q8_pack.c with an SSE2
- * interleave and by kernels/x86/q8_ew__avx512f.c with a 512-bit one (q8_quad_planes__avx512f): the same bytes. */
+/* q8_quad_impl.h: the body of q8_quad_planes (kernels_q8.h; stride 1, or a strided convolution's phase planes),
+ * compiled by kernels/ref/q8_pack.c with an SSE2 interleave and by kernels/x86/q8_ew__avx512f.c with a 512-bit one (q8_quad_planes__avx512f): the same bytes. */
 #ifndef TINYRUNTIME_Q8_QUAD_IMPL_H
 #define TINYRUNTIME_Q8_QUAD_IMPL_H
 #include <stddef.h>
@@ -8,9 +8,54 @@
 
 /* 4 rows of n bytes (r[j][i]) -> d[4i + j] ^ xr */
 typedef void (*Q8Interleave4)(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d);
+/* d[i] = x[i * sw], i < n (reading no byte past x[(n - 1) * sw]) */
+typedef void (*Q8Gather)(const int8_t *x, int sw, int n, int8_t *d);
+static inline void q8_gather_c(const int8_t *x, int sw, int n, int8_t *d) {
+  for (int i = 0; i < n; i++) d[i] = x[(size_t)i * sw];
+}
 
-static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane,
-                                       int q0, int q1, int8_t *xq, Q8Interleave4 interleave4) {
+/* stride sh x sw > 1: quad q's plane is sh * sw phase planes of Hq x Wq pixels (Hq = ceil(Hp / sh), Wq =
+   ceil(Wp / sw)), phase (a, b) at pixel (a * sw + b) * Hq * Wq, its pixel (r, c) the padded input's (r * sh + a,
+   c * sw + b) (pv past the padded image); the rest of the plane 0. A row's input pixels are gathered a chunk
+   at a time into g (4 rows of GCH bytes, `gather`), then interleaved */
+enum { Q8_QUAD_GCH = 256 };
+static inline void q8_quad_phases(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int xr, size_t plane,
+                                  int q, int live, uint32_t pv, int8_t *d, Q8Interleave4 interleave4, Q8Gather gather) {
+  int Hq = (H + 2 * ph + sh - 1) / sh, Wq = (W + 2 * pw + sw - 1) / sw;
+  uint32_t *d32 = (uint32_t *)(void *)d;
+  int8_t g[4][Q8_QUAD_GCH];
+  (void)C;
+  for (int a = 0; a < sh; a++)
+    for (int b = 0; b < sw; b++) {
+      int clo = pw > b ? (pw - b + sw - 1) / sw : 0, chi = (W + pw - b + sw - 1) / sw;   /* columns inside the input */
+      if (chi > Wq) chi = Wq;
+      if (clo > chi) clo = chi;
+      for (int r = 0; r < Hq; r++, d32 += Wq) {
+        int iy = r * sh + a - ph;
+        if (iy < 0 || iy >= H) {
+          for (int c = 0; c < Wq; c++) d32[c] = pv;
+          continue;
+        }
+        for (int c = 0; c < clo; c++) d32[c] = pv;
+        for (int c = chi; c < Wq; c++) d32[c] = pv;
+        for (int c0 = clo; c0 < chi; c0 += Q8_QUAD_GCH) {
+          int n = chi - c0 < Q8_QUAD_GCH ? chi - c0 : Q8_QUAD_GCH;
+          for (int j = 0; j < live; j++)
+            gather(x + ((size_t)(4 * q + j) * H + iy) * W + (size_t)c0 * sw + b - pw, sw, n, g[j]);
+          int8_t *o = (int8_t *)(d32 + c0);
+          if (live == 4) interleave4(g[0], g[1], g[2], g[3], n, xr, o);
+          else
+            for (int i = 0; i < n; i++)
+              for (int j = 0; j < 4; j++) o[4 * i + j] = j < live ? (int8_t)(g[j][i] ^ xr) : 0;
+        }
+      }
+    }
+  size_t used = (size_t)sh * sw * Hq * Wq;
+  memset(d + used * 4, 0, (plane - used) * 4);
+}
+
+static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
+                                       size_t plane, int q0, int q1, int8_t *xq, Q8Interleave4 interleave4, Q8Gather gather) {
   size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
   static const int8_t zrow[1];
   for (int q = q0; q < q1; q++) {
@@ -20,6 +65,10 @@ static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int
     for (int j = 0; j < live; j++) pv |= (uint32_t)(uint8_t)((int8_t)zx ^ xr) << (8 * j);
     if (live <= 0) {
       memset(d, 0, plane * 4);
+      continue;
+    }
+    if (sh > 1 || sw > 1) {
+      q8_quad_phases(x, C, H, W, ph, pw, sh, sw, xr, plane, q, live, pv, d, interleave4, gather);
       continue;
     }
     uint32_t *d32 = (uint32_t *)(void *)d;   /* the planes are 4-byte aligned (engine scratch) */

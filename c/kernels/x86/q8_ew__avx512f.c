@@ -139,9 +139,24 @@ static __attribute__((noinline)) void interleave4_512(const int8_t *r0, const in
   }
 }
 
-void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int32_t zx, int xr, size_t plane, int q0,
-                             int q1, int8_t *xq) {
-  q8_quad_planes_impl(x, C, H, W, ph, pw, zx, xr, plane, q0, q1, xq, interleave4_512);
+/* d[i] = x[i * sw]: stride 2 (the phase planes of a stride-2 convolution) 32 bytes a step, the even bytes of
+   64 (vpmovwb), the last step's load masked to end at x[(n - 1) * 2]; other strides a byte at a time */
+static __attribute__((noinline)) void gather_512(const int8_t *x, int sw, int n, int8_t *d) {
+  if (sw != 2) {
+    q8_gather_c(x, sw, n, d);
+    return;
+  }
+  for (int i = 0; i < n; i += 32) {
+    int c = n - i < 32 ? n - i : 32;
+    __mmask64 m = c == 32 ? ~(__mmask64)0 : ((__mmask64)1 << (2 * c - 1)) - 1;
+    _mm256_mask_storeu_epi8(d + i, c == 32 ? ~(__mmask32)0 : ((__mmask32)1 << c) - 1,
+                            _mm512_cvtepi16_epi8(_mm512_maskz_loadu_epi8(m, x + 2 * i)));
+  }
+}
+
+void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
+                             size_t plane, int q0, int q1, int8_t *xq) {
+  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4_512, gather_512);
 }
 
 const Q8EwKernels q8_ew__avx512f = {"q8_ew__avx512f", q8_sq8_quantize__avx512f, q8_sq8_add__avx512f,
