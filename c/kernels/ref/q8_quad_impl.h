@@ -1,5 +1,6 @@
-/* q8_quad_impl.h: the body of q8_quad_planes (kernels_q8.h; stride 1, or a strided convolution's phase planes),
- * compiled by kernels/ref/q8_pack.c with an SSE2 interleave and by kernels/x86/q8_ew__avx512f.c with a 512-bit one (q8_quad_planes__avx512f): the same bytes. */
+/* q8_quad_impl.h: the body of q8_quad_planes (kernels_q8.h; stride 1, or a strided convolution's phase
+ * planes), compiled by kernels/ref/q8_pack.c with an SSE2 interleave and a plain gather, and by
+ * kernels/x86/q8_ew__avx512f.c with a 512-bit interleave and gather (q8_quad_planes__avx512f): the same bytes. */
 #ifndef TINYRUNTIME_Q8_QUAD_IMPL_H
 #define TINYRUNTIME_Q8_QUAD_IMPL_H
 #include <stddef.h>
