@@ -14,6 +14,7 @@
 
 #include "engine_impl.h"
 #include "plan.h"
+#include "pool.h"
 #include "util.h"
 
 static OpImpl g_dq8_ops[OP_COUNT];
@@ -128,9 +129,28 @@ static void profile_print(const Engine *e) {
           e->op_soff ? " (in the arena)" : "");
 }
 
+static void lane_free(Engine *l) {
+  if (!l) return;
+  free(l->prof_ms), free(l->offs);
+  zfree(l->arena, l->arena_bytes);
+  for (int k = 0; k < N_SCRATCH; k++) zfree(l->scratch[k], l->scratch_bytes[k]);
+  free(l);
+}
+
 void engine_free(Engine *e) {
   if (!e) return;
+  if (e->prof_ms && e->nlanes) {   /* the lanes' times: their mean (they run side by side), their images */
+    for (int i = 0; i < e->nlanes; i++) {
+      Engine *l = e->lanes[i];
+      if (!l || !l->prof_ms) continue;
+      for (uint32_t k = 0; k < e->m->n_ops; k++) e->prof_ms[k] += l->prof_ms[k] / e->nlanes;
+      e->prof_images += l->prof_images, e->arena_bytes += l->arena_bytes, l->prof_images = 0;
+    }
+    for (int k = 0; k < N_SCRATCH; k++) e->scratch_bytes[k] *= (size_t)e->nlanes;
+  }
   if (e->prof_ms && e->prof_images) profile_print(e);
+  for (int i = 0; i < e->nlanes; i++) lane_free(e->lanes[i]);
+  free(e->lanes);
   free(e->prof_ms);
   if (e->st)
     for (uint32_t i = 0; i < e->m->n_ops; i++) {
@@ -221,6 +241,86 @@ float *engine_input(Engine *e) {
   return e->in_arena && e->batch == e->max_n ? (float *)(void *)(e->arena + e->offs[0]) : NULL;
 }
 
+/* Lanes (sq8, dq8; 2+ threads, a batch of 2+): a batch's images split over the threads, each thread running
+   its images through every op on its own (the ops' pool_* calls inside a job run serially, and
+   pool_threads() is 1 there, so each op takes its one-thread path), on its lane: a copy of the engine
+   with its own arena and scratch, planned for its share of a batch, the ops' state shared (read only
+   in a forward). No fork/join per op, and each image's activations stay in one core's caches. The
+   results are those of any split (sq8 and dq8 do not depend on the batch or the threads). One image
+   (a batch of one, or a last batch of one) runs on lane 0 with the ops over the threads. f32 keeps its
+   split within the ops: its layers scale ~2x on two threads already. TINYRUNTIME_LANES=0: no lanes. */
+static int lanes_wanted(const Engine *e) {
+  const char *v = getenv("TINYRUNTIME_LANES");
+  return (e->m->kind == KIND_SQ8 || e->m->kind == KIND_DQ8) && e->max_n > 1 && pool_threads() > 1 && !(v && strcmp(v, "0") == 0);
+}
+static int lanes_build(Engine *e) {
+  if (!lanes_wanted(e)) return 0;
+  int nl = pool_threads(), share = (e->max_n + nl - 1) / nl, bl = e->batch == 1 ? 1 : share;
+  if (!(e->lanes = calloc((size_t)nl, sizeof *e->lanes))) return -1;
+  e->nlanes = nl;
+  for (int i = 0; i < nl; i++) {
+    Engine *l = e->lanes[i] = malloc(sizeof *l);
+    if (!l) return -1;
+    *l = *e;
+    l->lanes = NULL, l->nlanes = 0, l->batch = bl, l->max_n = share, l->in_arena = 0, l->op_soff = NULL;
+    l->arena = NULL, l->arena_bytes = 0, l->prof_images = 0;
+    for (int k = 0; k < N_SCRATCH; k++) l->scratch[k] = NULL;
+    l->prof_ms = NULL, l->offs = calloc(e->m->n_values, sizeof *l->offs);
+    if (!l->offs || (e->prof_ms && !(l->prof_ms = calloc(e->m->n_ops, sizeof *l->prof_ms)))) return -1;
+    size_t asize = plan_once(l, l->batch == l->max_n);   /* the lane's images' input in its arena (engine_share) */
+    l->in_arena = l->batch == l->max_n;
+    if (asize == SIZE_MAX || !(l->arena = zalloc(asize))) return -1;
+    l->arena_bytes = asize;
+    for (int k = 0; k < N_SCRATCH; k++)
+      if (l->scratch_bytes[k] && !(l->scratch[k] = zalloc(l->scratch_bytes[k]))) return -1;
+  }
+  zfree(e->arena, e->arena_bytes);   /* every forward runs on the lanes */
+  for (int k = 0; k < N_SCRATCH; k++) zfree(e->scratch[k], e->scratch_bytes[k]), e->scratch[k] = NULL;
+  e->arena = NULL, e->arena_bytes = 0, e->in_arena = 0;
+  return 0;
+}
+
+typedef struct {
+  Engine *e;
+  const float *in;
+  float *logits;
+  int n;
+  _Atomic int rc;
+} LaneJob;
+
+/* lane l's images of a batch of n: [lane_lo(n, l), lane_lo(n, l + 1)), the first lanes the larger shares */
+static int lane_lo(const Engine *e, int n, int l) { return (n * l + e->nlanes - 1) / e->nlanes; }
+
+/* lane l's images: from j->in, or (NULL) from its own arena's input (one pass: k <= its batch) */
+static int lane_run(const LaneJob *j, int l, char *err, size_t errlen) {
+  Engine *ln = j->e->lanes[l];
+  size_t in_el = value_elems(&j->e->m->values[0]), cls = j->e->m->n_classes;
+  int i0 = lane_lo(j->e, j->n, l), k = lane_lo(j->e, j->n, l + 1) - i0;
+  if (k <= 0) return 0;
+  const float *in = j->in ? j->in + (size_t)i0 * in_el : (const float *)(void *)(ln->arena + ln->offs[0]);
+  return engine_forward(ln, in, k, j->logits + (size_t)i0 * cls, err, errlen);
+}
+
+/* share id runs lanes id, id + nth, ... (each lane once, whatever the threads the pool gives) */
+static void lane_share(void *arg, int id, int nth) {
+  LaneJob *j = arg;
+  char err[256];
+  for (int l = id; l < j->e->nlanes; l += nth)
+    if (lane_run(j, l, err, sizeof err)) j->rc = -1;
+}
+
+int engine_share(Engine *e, int n, int l, int *i0, float **dst) {
+  if (!e->nlanes) {
+    *i0 = 0, *dst = engine_input(e);
+    return l == 0 ? n : 0;
+  }
+  if (l >= e->nlanes) return 0;
+  Engine *ln = e->lanes[l];
+  *i0 = lane_lo(e, n, l);
+  *dst = ln->in_arena ? (float *)(void *)(ln->arena + ln->offs[0]) : NULL;
+  return lane_lo(e, n, l + 1) - *i0;
+}
+
 Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (batch < 1) { rt_fail(err, errlen, "batch size %d must be >= 1", batch); return NULL; }
   if (!engine_supports(m->kind)) {
@@ -257,6 +357,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (!e->op_soff)
     for (int k = 0; k < N_SCRATCH; k++)
       if (e->scratch_bytes[k] && !(e->scratch[k] = zalloc(e->scratch_bytes[k]))) goto oom;
+  if (lanes_build(e)) goto oom;
   /* the rest of the file's pages back too (the tables, the partial pages at the ends of the packed
      blocks, biases): what the run still reads from the map (depthwise weights, lookup tables) is
      faulted in again from the page cache on first use */
@@ -271,6 +372,13 @@ oom:
 int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, size_t errlen) {
   if (n < 1 || n > e->max_n) return rt_fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->max_n);
   const Model *m = e->m;
+  if (e->nlanes) {
+    LaneJob j = { e, in, logits, n, 0 };
+    if (n == 1) return lane_run(&j, 0, err, errlen);   /* one image: lane 0, its ops over the threads */
+    pool_run(lane_share, &j);
+    return j.rc ? rt_fail(err, errlen, "a lane's forward failed") : 0;
+  }
+  if (!in) in = engine_input(e);
   if (n > e->batch) {   /* one image (e->batch) at a time: the same ops on each, so the same results */
     size_t in_el = value_elems(&m->values[0]), cls = m->n_classes;
     for (int i = 0; i < n; i += e->batch) {

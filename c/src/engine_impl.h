@@ -78,6 +78,11 @@ struct Engine {
   size_t arena_bytes;
   double *prof_ms;            /* TINYRUNTIME_PROFILE: ms per op summed over forwards (NULL: off) */
   uint64_t prof_images;       /* images run */
+  /* sq8 and dq8 with 2+ threads and a batch of 2+ (engine.c, lanes): one engine per thread, each its own
+     arena and scratch for its share of a batch (the ops' state and weights shared, read only), which runs
+     its images with the ops on its thread alone; this engine's own arena and scratch are then none */
+  struct Engine **lanes;
+  int nlanes;
 };
 
 /* the bytes of value v for the current forward (value 0: the caller's input) */

@@ -156,6 +156,7 @@ static int default_threads(void) {
 }
 
 int pool_threads(void) {
+  if (in_job) return 1;   /* a job's pool_* calls run serially on its thread */
   if (!P.want) P.want = default_threads();
   return P.want < MAX_THREADS ? P.want : MAX_THREADS;
 }

@@ -17,7 +17,8 @@ typedef void (*pool_range_fn)(void *ctx, long begin, long end);
 /* the thread count from the next job on (n < 1: the default, the CPUs this process may run on);
    fewer than the workers already made stops the extra ones. Not from inside a job. */
 void pool_set_threads(int n);
-/* the thread count a job gets (the workers actually made can be fewer if the system refused one) */
+/* the thread count a job gets (the workers actually made can be fewer if the system refused one); 1 inside
+   a job */
 int pool_threads(void);
 
 /* fn(ctx, id, nth) once for each id in [0, nth), on whichever thread claims it; returns when all are done */
