@@ -6,7 +6,7 @@ max-subtracted, summed in class order, rounded to float32) and the two are compa
 a logit off by one int8 step would change the probabilities by ~1e-3. dq8: the same comparison within
 float rounding. Seeded ResNet18, ResNet50 and MobileNetV2 at 64x64 (BatchNorm statistics randomized and the
 classifier scaled so that logits spread: near-uniform probabilities would pass anything), at BS=1 and 3
-with 1 and 2 threads (sq8 also BS=2 on 2 threads: its 1x1 layers split by images). Then: runq refuses f32 files naming `run`; accuracy and file sizes on a ResNet18
+with 1 and 2 threads (sq8 also BS=2 on 2 threads: a lane, a thread, per image). Then: runq refuses f32 files naming `run`; accuracy and file sizes on a ResNet18
 trained briefly on the built-in digits.
 """
 import os
@@ -52,7 +52,7 @@ def case(request, tmp_path_factory):
         assert p.max(1).min() > 0.2 and (p < 0.01).any(), f'{name} {kind}: probabilities too flat: {p}'
     return dict(name=name, model=model, x=x, dir=d, files=files, ref=ref)
 
-@pytest.mark.parametrize('bs,threads', [(1, 1), (1, 2), (2, 2), (3, 1), (3, 2)])   # (2, 2): a thread per image
+@pytest.mark.parametrize('bs,threads', [(1, 1), (1, 2), (2, 2), (3, 1), (3, 2)])   # (2, 2): a lane per image
 def test_sq8_runq_equals_reference(case, runq, bs, threads):
     p = run_files(runq, case['dir']/'sq8.bin', case['files'], batch_size=bs, threads=threads).astype(np.float32)
     assert np.array_equal(p, case['ref']['sq8']), f"{case['name']}: max |diff| {np.abs(p - case['ref']['sq8']).max()}"

@@ -337,18 +337,17 @@ static void gemm_tasks(void *arg, long t0, long t1) {
    contiguous share per thread; a thread im2cols column block b into its slot of SCRATCH_1 (NB
    columns, cache-resident) when its share reaches b, then multiplies it. Threads past the scratch's
    slots sit out; each output is one kernel call over all of K whichever thread makes it. */
-static int fused_slots(const Q8Job *j, size_t *per) {
-  *per = 2 * j->ps * (size_t)(j->NB / j->s->kq->nr);
-  return (int)(j->e->scratch_bytes[SCRATCH_1] / *per);
-}
-/* tasks [t0, t1) of the image and group in j, column blocks im2col'ed into slot `slot` */
-static void im2col_gemm_tasks(const Q8Job *j, int slot, long t0, long t1) {
+static void im2col_gemm(void *arg, int id, int nth) {
+  const Q8Job *j = arg;
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
-  size_t per;
-  fused_slots(j, &per);
-  int16_t *buf = (int16_t *)((char *)j->e->scratch[SCRATCH_1] + (size_t)slot * per);
-  long mt = (s->M + j->MB - 1) / j->MB, have = -1;
+  size_t per = 2 * j->ps * (size_t)(j->NB / k->nr);
+  int slots = (int)(j->e->scratch_bytes[SCRATCH_1] / per);
+  int step = nth < slots ? nth : slots;
+  if (id >= step) return;
+  int16_t *buf = (int16_t *)((char *)j->e->scratch[SCRATCH_1] + (size_t)id * per);
+  long mt = (s->M + j->MB - 1) / j->MB, T = mt * j->nt, t0 = T * id / step, t1 = T * (id + 1) / step;
+  long have = -1;
   int32_t zx = j->e->m->values[j->op->in[0]].zero_point;
   for (long t = t0; t < t1; t++) {
     long b = t / mt;
@@ -359,40 +358,6 @@ static void im2col_gemm_tasks(const Q8Job *j, int slot, long t0, long t1) {
     have = b;
     gemm_one(j, (int)(t % mt) * j->MB, p0, buf);
   }
-}
-static void im2col_gemm(void *arg, int id, int nth) {
-  const Q8Job *j = arg;
-  size_t per;
-  int slots = fused_slots(j, &per), step = nth < slots ? nth : slots;
-  if (id >= step) return;
-  long T = (long)((j->s->M + j->MB - 1) / j->MB) * j->nt;
-  im2col_gemm_tasks(j, id, T * id / step, T * (id + 1) / step);
-}
-
-/* sq8 fused, unpadded (a 1x1: MobileNetV2's expansions and projections, ResNet's 1x1 layers), a batch of a
-   multiple of the threads' images: each thread its own images, whole (fused_images). Split within each
-   image instead, a layer's output was half made by the other core, whose cache the next op (a depthwise
-   convolution, an ADD: split by images) then read it from; and a fork/join per image */
-static int images_split(const Q8Kernels *k, const OpState *s, int n) {
-  int nth = pool_threads();
-  return fused_sq8(k, s) && !implicit_sq8(k, s) && !s->ph && !s->pw && nth > 1 && n >= nth && n % nth == 0;
-}
-static int by_images(const Q8Job *j, int n) {
-  size_t per;
-  return images_split(j->s->kq, j->s, n) && fused_slots(j, &per) >= pool_threads();
-}
-static void fused_images(void *arg, int id, int nth) {
-  Q8Job j = *(const Q8Job *)arg;
-  const OpState *s = j.s;
-  int cig = s->C / s->groups;
-  long T = (long)((s->M + j.MB - 1) / j.MB) * j.nt;
-  j.Hp = s->H, j.Wp = s->W;
-  for (int i = j.n * id / nth; i < j.n * (id + 1) / nth; i++)
-    for (j.gi = 0; j.gi < s->groups; j.gi++) {
-      j.xp = (const int8_t *)engine_val(j.e, j.op->in[0]) + i * j.in_img + (size_t)j.gi * cig * s->H * s->W;
-      j.y = (int8_t *)engine_val(j.e, j.op->out) + i * j.out_img;
-      im2col_gemm_tasks(&j, id, 0, T);
-    }
 }
 
 /* sq8 implicit convolution: quad planes [t0, t1) of the group's input into SCRATCH_2, t = image * quads + quad
@@ -650,9 +615,8 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   }
   const Q8Kernels *k = s->kq;
   int sq8 = e->m->kind == KIND_SQ8;
-  int fused = sq8 && (use_fused(k, s) || images_split(k, s, n));
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
-              (int)q8_round_up(64, (size_t)k->mr), fused ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
+              (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
               0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0 };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
@@ -666,10 +630,6 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   j.in_img = in_img, j.out_img = out_img;
   if (j.sq8 && conv_batched(k, s)) {   /* the whole batch in one pass */
     implicit_pass(&j, n);
-    return;
-  }
-  if (j.sq8 && by_images(&j, n)) {
-    pool_run(fused_images, &j);
     return;
   }
   for (int i = 0; i < n; i++)
