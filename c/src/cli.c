@@ -82,9 +82,13 @@ static void usage(FILE *f) {
           "  TINYRUNTIME_KERNELS=ref  use the scalar reference kernels (default: the best for this CPU);\n"
           "                           =ISA (avx2, avx512vnni, amx, neon...): the best up to that ISA's table\n"
           "  TINYRUNTIME_PROFILE=1    after the run, print each op's total time (and GFLOP/s) to stderr\n"
+          "%s"
           "\n"
           "Errors print one line \"%s: PATH: problem\" on stderr and exit 1 (usage errors exit 2).\n",
-          ENGINE_BINARY, ENGINE_BINARY[3] == 'q' ? "dq8 or sq8" : "f32", ENGINE_BINARY);
+          ENGINE_BINARY, ENGINE_BINARY[3] == 'q' ? "dq8 or sq8" : "f32",
+          ENGINE_BINARY[3] == 'q' ? "  TINYRUNTIME_LANES=0      a batch's images through each op over all threads (default, BS > 1 and\n"
+                                    "                           2+ threads: each thread its own images through every op)\n" : "",
+          ENGINE_BINARY);
 }
 
 static int parse_pos_int(const char *s, long max, long *out) {

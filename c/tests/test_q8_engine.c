@@ -257,10 +257,12 @@ static void run_model(const char *name, unsigned char *buf, size_t size, void (*
   int rc = sh(NULL, "--threads 1 test m.bin data", ref, sizeof ref, err, sizeof err);
   CHECK(rc == 0, "%s: exit %d: %s", name, rc, err);
   check_probs(name, ref, naive, tol);
-  const char *envs[] = { "BS=2", "BS=3", "BS=5", "BS=4 TINYRUNTIME_KERNELS=ref", "BS=1 TINYRUNTIME_KERNELS=ref" };
+  /* batches of 2+ on 2+ threads run on lanes (engine.c), TINYRUNTIME_LANES=0 with the ops over the threads */
+  const char *envs[] = { "BS=2", "BS=3", "BS=5", "BS=4 TINYRUNTIME_KERNELS=ref", "BS=1 TINYRUNTIME_KERNELS=ref",
+                         "BS=3 TINYRUNTIME_LANES=0" };
   const char *args[] = { "--threads 2 test m.bin data", "--threads 3 test m.bin data", "test m.bin data",
-                         "--threads 2 test m.bin data", "--threads 1 test m.bin data" };
-  for (int i = 0; i < 5; i++) {
+                         "--threads 2 test m.bin data", "--threads 1 test m.bin data", "--threads 2 test m.bin data" };
+  for (int i = 0; i < 6; i++) {
     rc = sh(envs[i], args[i], out, sizeof out, err, sizeof err);
     CHECK(rc == 0 && strcmp(out, ref) == 0, "%s: %s %s: output differs from BS=1, 1 thread", name, envs[i], args[i]);
   }
