@@ -397,7 +397,7 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
 /* ---------------- sq8 depthwise ---------------- */
 /* One plane per (bias, mult, shift) case, against FORMAT.md written out (pads read zx), for every
    depthwise kernel this machine runs; mode 0: random, 1: extreme zero points / weights, 2: extreme
-   biases (int32 limits: kernels that sum in int32 must notice) */
+   biases (int32 limits: kernels that sum in int32 must notice), 3: as 0 with every shift >= 32 */
 static void test_dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int mode) {
   int OH = (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1, OW = (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
   if (OH < 1 || OW < 1) return;
@@ -415,8 +415,9 @@ static void test_dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw
     const int8_t *xc = x + (size_t)c * HW, *wc = w + (size_t)c * K;
     bias[c] = (int32_t)(rnd() % 200001u) - 100000, mult[c] = (int32_t)(rnd() & 0x7FFFFFFF), shift[c] = rint_in(1, 62);
     if (c % 3 == 1) shift[c] = rint_in(20, 40);
+    if (mode == 3) shift[c] = rint_in(32, 62);   /* every plane's shift >= 32 (q8_dw16's 32-bit path) */
     if (mode == 2) bias[c] = c % 2 ? 2147483647 - c : -2147483647 - 1 + c;
-    if (c == cases - 1) mult[c] = 2147483647, shift[c] = mode == 2 ? 62 : 1;
+    if (c == cases - 1) mult[c] = 2147483647, shift[c] = mode == 2 || mode == 3 ? 62 : 1;
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++) {
         int64_t acc = bias[c];
@@ -564,6 +565,7 @@ static void test_dw_conv(void) {
           if (a == 7 && (b > 1 || pd == 2)) continue;   /* the big plane: fewer cases */
           int mode = (a + b + st + pd) % 5 == 0 ? 1 : (a + b + st + pd) % 7 == 0 ? 2 : 0;
           test_dw(dwsz[a][0], dwsz[a][1], dwk[b][0], dwk[b][1], st == 3 ? 2 : st, st == 3 ? 1 : st, pd, pd, 1, 1, mode);
+          if (a < 5) test_dw(dwsz[a][0], dwsz[a][1], dwk[b][0], dwk[b][1], st == 3 ? 2 : st, st == 3 ? 1 : st, pd, pd, 1, 1, 3);
         }
   for (int mode = 0; mode < 3; mode++) {
     test_dw(9, 17, 3, 3, 1, 1, 2, 2, 2, 2, mode);      /* dilation 2 */

@@ -10,7 +10,8 @@
  * one vector of 16 dwords (channel c's taps kx = 0..kw-1, 0 past kw), so output (oy, ox) of the 16
  * channels is b0 + sum over ky of vpdpbusd(Q(oy*sh + ky, ox), W[ky]): FORMAT.md's acc, exact in int32
  * (the caller's bound on b0, as in the per-plane kernel). The requantization is per lane (each
- * channel's multiplier and shift, 64-bit products and shifts) and each output row goes back to the
+ * channel's multiplier and shift, 64-bit products; with every shift >= 32, the high halves shifted in
+ * 32-bit lanes and clamped in int8 ones, as q8_requant__avx512.h) and each output row goes back to the
  * 16 planes through a byte transpose (vpermi2b again).
  * Shapes (q8_dw16_fits): dilation 1, stride 1 or 2 both ways, kw <= 4, kh <= 16, a padded row of at
  * most 16 bytes whose windows stay in it ((OW - 1) * sw + kw <= 16), OW <= 16, OH <= 16, and at most 32
@@ -74,6 +75,14 @@ void q8_dw16(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t 
                 vb0 = _mm512_load_si512(bb);
   const __m512i lo = _mm512_set1_epi64((int64_t)s->qmin - s->zy), hi = _mm512_set1_epi64((int64_t)s->qmax - s->zy),
                 zy = _mm512_set1_epi32(s->zy);
+  /* every channel's shift >= 32 (the common case): as q8_requant__avx512.h's big rows, per lane: the high
+     halves by one masked vpshufd, a 32-bit shift by shift - 32, + zy, vpmovsdb, the int8 clamp where needed */
+  _Alignas(64) int32_t s32[16];
+  int big = 1;
+  for (int c = 0; c < 16; c++) s32[c] = c < n ? shift[c] - 32 : 0, big &= c >= n || shift[c] >= 32;
+  const __m512i vs32 = _mm512_load_si512(s32);
+  const __m128i lo8 = _mm_set1_epi8((char)s->qmin), hi8 = _mm_set1_epi8((char)s->qmax);
+  const int clo = s->qmin > -128, chi = s->qmax < 127;
   /* Q's index for ox = 0 (lane 4 c + k: byte 16 c + k), and the output transpose's (see below) */
   _Alignas(64) int8_t bi[64], ti[64];
   for (int l = 0; l < 64; l++) bi[l] = (int8_t)(16 * (l / 4) + l % 4), ti[l] = (int8_t)(16 * (l % 16) + l / 16);
@@ -87,6 +96,16 @@ void q8_dw16(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t 
         __m512i a = _mm512_permutex2var_epi8(_mm512_load_si512(r), idx, _mm512_load_si512(r + 64));
         __m512i b = _mm512_permutex2var_epi8(_mm512_load_si512(r + 128), idx, _mm512_load_si512(r + 192));
         acc = _mm512_dpbusd_epi32(acc, _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, a, b), wv[ky]);
+      }
+      if (big) {
+        __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(acc, vme), vre);
+        __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), vmo), vro);
+        __m512i r = _mm512_srav_epi32(_mm512_mask_shuffle_epi32(od, 0x5555, ev, _MM_PERM_DDBB), vs32);
+        __m128i b = _mm512_cvtsepi32_epi8(_mm512_add_epi32(r, zy));
+        if (clo) b = _mm_max_epi8(b, lo8);
+        if (chi) b = _mm_min_epi8(b, hi8);
+        _mm_store_si128((__m128i *)out[ox], b);
+        continue;
       }
       __m512i ev = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, vme), vre), vse);
       __m512i od = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), vmo), vro), vso);
