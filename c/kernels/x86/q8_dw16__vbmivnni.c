@@ -87,16 +87,21 @@ void q8_dw16(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t 
   _Alignas(64) int8_t bi[64], ti[64];
   for (int l = 0; l < 64; l++) bi[l] = (int8_t)(16 * (l / 4) + l % 4), ti[l] = (int8_t)(16 * (l % 16) + l / 16);
   const __m512i qidx = _mm512_load_si512(bi), tidx = _mm512_load_si512(ti);
+  /* Q(iy, ox) for every row read and output column, once (each is read by up to kh / sh outputs) */
+  _Alignas(64) __m512i Q[32][16];
+  for (int ox = 0; ox < OW; ox++) {
+    const __m512i idx = _mm512_add_epi8(qidx, _mm512_set1_epi8((char)(ox * sw)));
+    for (int iy = 0; iy < Hp; iy++) {
+      const uint8_t *r = buf[iy];
+      __m512i a = _mm512_permutex2var_epi8(_mm512_load_si512(r), idx, _mm512_load_si512(r + 64));
+      __m512i b = _mm512_permutex2var_epi8(_mm512_load_si512(r + 128), idx, _mm512_load_si512(r + 192));
+      Q[iy][ox] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, a, b);
+    }
+  }
   for (int oy = 0; oy < OH; oy++) {
     for (int ox = 0; ox < OW; ox++) {
-      const __m512i idx = _mm512_add_epi8(qidx, _mm512_set1_epi8((char)(ox * sw)));
       __m512i acc = vb0;
-      for (int ky = 0; ky < kh; ky++) {
-        const uint8_t *r = buf[oy * sw + ky];
-        __m512i a = _mm512_permutex2var_epi8(_mm512_load_si512(r), idx, _mm512_load_si512(r + 64));
-        __m512i b = _mm512_permutex2var_epi8(_mm512_load_si512(r + 128), idx, _mm512_load_si512(r + 192));
-        acc = _mm512_dpbusd_epi32(acc, _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, a, b), wv[ky]);
-      }
+      for (int ky = 0; ky < kh; ky++) acc = _mm512_dpbusd_epi32(acc, Q[oy * sw + ky][ox], wv[ky]);
       if (big) {
         __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(acc, vme), vre);
         __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), vmo), vro);
