@@ -42,16 +42,29 @@ def _umask() -> int:
 def _tmp_name(path:Path) -> str: return f".{path.name}.tmp-{os.getpid()}-"
 
 @contextlib.contextmanager
+def _signals_deferred():
+    "Hold SIGINT and SIGTERM back (the main thread; elsewhere Python raises nothing for them) until the block ends."
+    import signal, threading
+    if not hasattr(signal, 'pthread_sigmask') or threading.current_thread() is not threading.main_thread():
+        yield; return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try: yield
+    finally: signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+@contextlib.contextmanager
 def atomic_file(path):
     "Yield a temporary path beside `path`; on success chmod it like `open()` would and rename it to `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_name(path)); os.close(fd)
+    tmp = None
     try:
+        with _signals_deferred():   # a Ctrl-C between making the file and knowing its name would leave it
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_name(path)); os.close(fd)
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
 
 def write_bytes(path, data:bytes) -> Path:
@@ -80,8 +93,9 @@ def _exchange(a, b) -> bool:
 def atomic_dir(path):
     "Yield a fresh temporary folder beside `path`; on success it replaces `path` (an old folder is removed only then)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=_tmp_name(path)))
+    tmp = None
     try:
+        with _signals_deferred(): tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=_tmp_name(path)))
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())
         if path.is_dir() and not path.is_symlink() and _exchange(tmp, path):
@@ -91,7 +105,7 @@ def atomic_dir(path):
             path.rename(old); tmp.rename(path); shutil.rmtree(old, ignore_errors=True)
         else: tmp.rename(path)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None: shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 # %% ../nbs/00_core.ipynb #6d9f269d

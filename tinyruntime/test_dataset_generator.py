@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Subset
 from fastcore.script import call_parse, bool_arg
 from .data import load_dataset_splits, DataError, _HUB_ID
-from .core import cli_errors, write_metrics, _exchange, check_output
+from .core import cli_errors, write_metrics, atomic_dir, check_output
 from .train import load_model, read_config
 
 # %% auto #0
@@ -27,22 +27,6 @@ def _model_config(model):
         if cfg is None: raise ValueError("model has no .config: pass a model folder or one made by load_model/train")
         return cfg
     return read_config(model)
-
-def _atomic_dir(out):
-    "A fresh temporary folder beside `out`."
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
-    return tmp
-
-def _replace_dir(tmp, out):
-    out = Path(out)
-    if out.is_dir() and not out.is_symlink() and _exchange(tmp, out):   # one atomic swap (Linux)
-        shutil.rmtree(tmp, ignore_errors=True); return
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old); tmp.rename(out); shutil.rmtree(old)
-    else: tmp.rename(out)
 
 def _select(labels, per_class):
     if per_class is not None and int(per_class) < 1: raise ValueError(f"per_class must be >= 1, got {per_class!r}")
@@ -65,9 +49,8 @@ def write_test_set(out, dataset:str='builtin', model=None, split:str='test', per
     real_split = splits.test_split if split == 'test' else split
     keep = _select(ds.labels, per_class)
     if not keep: raise DataError(f"{dataset}: the {real_split} split is empty")
-    tmp = _atomic_dir(out)
     files, labels, counts = [], [], {}
-    try:
+    with atomic_dir(out) as tmp:   # a fresh folder beside `out`, in its place only when complete (core.atomic_dir)
         for xb, yb in DataLoader(Subset(ds, keep), batch_size=64):
             for x, y in zip(xb, yb.tolist()):
                 rel = f"{y}/{len(files)}.bin"
@@ -82,9 +65,6 @@ def write_test_set(out, dataset:str='builtin', model=None, split:str='test', per
                         source=dict(dataset=str(dataset), split=real_split, seed=seed, per_class=per_class,
                                     img_size=splits.img_size, indices=keep))
         (tmp / 'manifest.json').write_text(json.dumps(manifest) + "\n")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    _replace_dir(tmp, out)
     return manifest
 
 # %% ../nbs/03_test_dataset_generator.ipynb #2ba54cda
