@@ -297,6 +297,7 @@ static int lane_run(const LaneJob *j, int l, char *err, size_t errlen) {
   size_t in_el = value_elems(&j->e->m->values[0]), cls = j->e->m->n_classes;
   int i0 = lane_lo(j->e, j->n, l), k = lane_lo(j->e, j->n, l + 1) - i0;
   if (k <= 0) return 0;
+  if (!j->in && !ln->in_arena) return rt_fail(err, errlen, "no input: this engine's lanes have no room for it");
   const float *in = j->in ? j->in + (size_t)i0 * in_el : (const float *)(void *)(ln->arena + ln->offs[0]);
   return engine_forward(ln, in, k, j->logits + (size_t)i0 * cls, err, errlen);
 }
@@ -378,7 +379,7 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
     pool_run(lane_share, &j);
     return j.rc ? rt_fail(err, errlen, "a lane's forward failed") : 0;
   }
-  if (!in) in = engine_input(e);
+  if (!in && !(in = engine_input(e))) return rt_fail(err, errlen, "no input: this engine has no room for it");
   if (n > e->batch) {   /* one image (e->batch) at a time: the same ops on each, so the same results */
     size_t in_el = value_elems(&m->values[0]), cls = m->n_classes;
     for (int i = 0; i < n; i += e->batch) {
