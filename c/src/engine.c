@@ -254,7 +254,6 @@ static int lanes_wanted(const Engine *e) {
   return (e->m->kind == KIND_SQ8 || e->m->kind == KIND_DQ8) && e->max_n > 1 && pool_threads() > 1 && !(v && strcmp(v, "0") == 0);
 }
 static int lanes_build(Engine *e) {
-  if (!lanes_wanted(e)) return 0;
   int nl = pool_threads(), share = (e->max_n + nl - 1) / nl, bl = e->batch == 1 ? 1 : share;
   if (!(e->lanes = calloc((size_t)nl, sizeof *e->lanes))) return -1;
   e->nlanes = nl;
@@ -274,9 +273,6 @@ static int lanes_build(Engine *e) {
     for (int k = 0; k < N_SCRATCH; k++)
       if (l->scratch_bytes[k] && !(l->scratch[k] = zalloc(l->scratch_bytes[k]))) return -1;
   }
-  zfree(e->arena, e->arena_bytes);   /* every forward runs on the lanes */
-  for (int k = 0; k < N_SCRATCH; k++) zfree(e->scratch[k], e->scratch_bytes[k]), e->scratch[k] = NULL;
-  e->arena = NULL, e->arena_bytes = 0, e->in_arena = 0;
   return 0;
 }
 
@@ -352,13 +348,16 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
     if (e->scratch_bytes[k] == SIZE_MAX) goto oom;
   /* the input (value 0) is read where the caller keeps it, which may be a block of the arena that costs
      it no bytes (engine_input: the bytes of values that come later, beside the first op's output) */
-  size_t asize = plan_arena_bytes(e);
-  if (asize == SIZE_MAX || !(e->arena = zalloc(asize))) goto oom;
-  e->arena_bytes = asize;
-  if (!e->op_soff)
-    for (int k = 0; k < N_SCRATCH; k++)
-      if (e->scratch_bytes[k] && !(e->scratch[k] = zalloc(e->scratch_bytes[k]))) goto oom;
-  if (lanes_build(e)) goto oom;
+  if (lanes_wanted(e)) {   /* every forward runs on the lanes, each with its own arena and scratch */
+    if (lanes_build(e)) goto oom;
+  } else {
+    size_t asize = plan_arena_bytes(e);
+    if (asize == SIZE_MAX || !(e->arena = zalloc(asize))) goto oom;
+    e->arena_bytes = asize;
+    if (!e->op_soff)
+      for (int k = 0; k < N_SCRATCH; k++)
+        if (e->scratch_bytes[k] && !(e->scratch[k] = zalloc(e->scratch_bytes[k]))) goto oom;
+  }
   /* the rest of the file's pages back too (the tables, the partial pages at the ends of the packed
      blocks, biases): what the run still reads from the map (depthwise weights, lookup tables) is
      faulted in again from the page cache on first use */

@@ -20,12 +20,11 @@ static inline void q8_gather_c(const int8_t *x, int sw, int n, int8_t *d) {
    c * sw + b) (pv past the padded image); the rest of the plane 0. A row's input pixels are gathered a chunk
    at a time into g (4 rows of GCH bytes, `gather`), then interleaved */
 enum { Q8_QUAD_GCH = 256 };
-static inline void q8_quad_phases(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int xr, size_t plane,
+static inline void q8_quad_phases(const int8_t *x, int H, int W, int ph, int pw, int sh, int sw, int xr, size_t plane,
                                   int q, int live, uint32_t pv, int8_t *d, Q8Interleave4 interleave4, Q8Gather gather) {
   int Hq = (H + 2 * ph + sh - 1) / sh, Wq = (W + 2 * pw + sw - 1) / sw;
   uint32_t *d32 = (uint32_t *)(void *)d;
   int8_t g[4][Q8_QUAD_GCH];
-  (void)C;
   for (int a = 0; a < sh; a++)
     for (int b = 0; b < sw; b++) {
       int clo = pw > b ? (pw - b + sw - 1) / sw : 0, chi = (W + pw - b + sw - 1) / sw;   /* columns inside the input */
@@ -69,7 +68,7 @@ static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int
       continue;
     }
     if (sh > 1 || sw > 1) {
-      q8_quad_phases(x, C, H, W, ph, pw, sh, sw, xr, plane, q, live, pv, d, interleave4, gather);
+      q8_quad_phases(x, H, W, ph, pw, sh, sw, xr, plane, q, live, pv, d, interleave4, gather);
       continue;
     }
     uint32_t *d32 = (uint32_t *)(void *)d;   /* the planes are 4-byte aligned (engine scratch) */

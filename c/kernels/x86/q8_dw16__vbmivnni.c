@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../../src/kernels_q8.h"
+#include "q8_requant__avx512.h"
 
 int q8_dw16_fits(const Q8DwShape *s) {
   return s->dh == 1 && s->dw == 1 && s->sh == s->sw && (s->sw == 1 || s->sw == 2) && s->kw <= 4 && s->kh <= 16 &&
@@ -73,16 +74,13 @@ void q8_dw16(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t 
   const __m512i vme = _mm512_load_si512(me), vmo = _mm512_load_si512(mo), vre = _mm512_load_si512(re),
                 vro = _mm512_load_si512(ro), vse = _mm512_load_si512(se), vso = _mm512_load_si512(so),
                 vb0 = _mm512_load_si512(bb);
-  const __m512i lo = _mm512_set1_epi64((int64_t)s->qmin - s->zy), hi = _mm512_set1_epi64((int64_t)s->qmax - s->zy),
-                zy = _mm512_set1_epi32(s->zy);
-  /* every channel's shift >= 32 (the common case): as q8_requant__avx512.h's big rows, per lane: the high
-     halves by one masked vpshufd, a 32-bit shift by shift - 32, + zy, vpmovsdb, the int8 clamp where needed */
+  const EpiQ pq = epi_q_of(s->zy, s->qmin, s->qmax);
+  /* every channel's shift >= 32 (the common case): q8_requant__avx512.h's big rows per lane (the high halves
+     shifted by each lane's shift - 32) */
   _Alignas(64) int32_t s32[16];
   int big = 1;
   for (int c = 0; c < 16; c++) s32[c] = c < n ? shift[c] - 32 : 0, big &= c >= n || shift[c] >= 32;
   const __m512i vs32 = _mm512_load_si512(s32);
-  const __m128i lo8 = _mm_set1_epi8((char)s->qmin), hi8 = _mm_set1_epi8((char)s->qmax);
-  const int clo = s->qmin > -128, chi = s->qmax < 127;
   /* Q's index for ox = 0 (lane 4 c + k: byte 16 c + k), and the output transpose's (see below) */
   _Alignas(64) int8_t bi[64], ti[64];
   for (int l = 0; l < 64; l++) bi[l] = (int8_t)(16 * (l / 4) + l % 4), ti[l] = (int8_t)(16 * (l % 16) + l / 16);
@@ -102,22 +100,11 @@ void q8_dw16(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t 
     for (int ox = 0; ox < OW; ox++) {
       __m512i acc = vb0;
       for (int ky = 0; ky < kh; ky++) acc = _mm512_dpbusd_epi32(acc, Q[oy * sw + ky][ox], wv[ky]);
-      if (big) {
-        __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(acc, vme), vre);
-        __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), vmo), vro);
-        __m512i r = _mm512_srav_epi32(_mm512_mask_shuffle_epi32(od, 0x5555, ev, _MM_PERM_DDBB), vs32);
-        __m128i b = _mm512_cvtsepi32_epi8(_mm512_add_epi32(r, zy));
-        if (clo) b = _mm_max_epi8(b, lo8);
-        if (chi) b = _mm_min_epi8(b, hi8);
-        _mm_store_si128((__m128i *)out[ox], b);
-        continue;
-      }
-      __m512i ev = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, vme), vre), vse);
-      __m512i od = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), vmo), vro), vso);
-      ev = _mm512_min_epi64(_mm512_max_epi64(ev, lo), hi);
-      od = _mm512_min_epi64(_mm512_max_epi64(od, lo), hi);
-      __m512i r32 = _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32)), zy);
-      _mm_store_si128((__m128i *)out[ox], _mm512_cvtepi32_epi8(r32));
+      __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(acc, vme), vre);
+      __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), vmo), vro);
+      __m128i b = big ? q8_narrow32(_mm512_srav_epi32(q8_hi32(ev, od), vs32), &pq)
+                      : q8_narrow64(_mm512_srav_epi64(ev, vse), _mm512_srav_epi64(od, vso), &pq);
+      _mm_store_si128((__m128i *)out[ox], b);
     }
     /* out[ox][c] -> channel c's row: 4 channels a vector, lane 16 q + ox = byte 16 ox + c0 + q */
     for (int c0 = 0; c0 < n; c0 += 4) {

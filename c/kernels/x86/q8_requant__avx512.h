@@ -1,6 +1,6 @@
 /* q8_requant__avx512.h: FORMAT.md's sq8 requantization of 16 int32 dots with AVX-512, for the kernels
  * that keep int32 dots (q8_gemm_32x32__amx.c, q8_gemm_8x32__avx512vnni.c's implicit convolution,
- * q8_dwconv__avx512vnni.c):
+ * q8_dwconv__avx512vnni.c; q8_dw16__vbmivnni.c its per-lane version from the same pieces):
  * acc * m = dot * m + bias * m, where dot (int32) * m is one vpmuldq and c = bias * m + (1 << (shift - 1))
  * one int64 per row, so the int64 sum equals the reference's (acc * m + rounding). */
 #ifndef TINYRUNTIME_Q8_REQUANT_AVX512_H
@@ -37,20 +37,28 @@ static inline RowQ row_q(const Q8Sq8Epi *e, int o) {
   return row_q_of(e->mult[o], e->shift[o], (int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (e->shift[o] - 1)));
 }
 
+/* the high halves of x, 16 int32: ev holds the even lanes' int64 x, od the odd lanes' (one masked vpshufd) */
+static inline __m512i q8_hi32(__m512i ev, __m512i od) { return _mm512_mask_shuffle_epi32(od, 0x5555, ev, _MM_PERM_DDBB); }
+/* big rows: clamp(zy + r, qmin, qmax) as int8, r = (high half of x) >> (shift - 32) */
+static inline __m128i q8_narrow32(__m512i r, const EpiQ *p) {
+  __m128i b = _mm512_cvtsepi32_epi8(_mm512_add_epi32(r, p->zy));
+  if (p->lo) b = _mm_max_epi8(b, p->lo8);
+  if (p->hi) b = _mm_min_epi8(b, p->hi8);
+  return b;
+}
+/* small rows: clamp(zy + (x >> shift), qmin, qmax) as int8, ev and od the even and odd lanes' x >> shift */
+static inline __m128i q8_narrow64(__m512i ev, __m512i od, const EpiQ *p) {
+  ev = _mm512_min_epi64(_mm512_max_epi64(ev, p->lo64), p->hi64);
+  od = _mm512_min_epi64(_mm512_max_epi64(od, p->lo64), p->hi64);
+  return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32)), p->zy));
+}
+
 /* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of 16 int32 dots, as int8 */
 static inline __m128i requant16(__m512i v, const RowQ *q, const EpiQ *p) {
   __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(v, q->m), q->c);
   __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), q->m), q->c);
-  if (q->big) {
-    __m512i r = _mm512_sra_epi32(_mm512_mask_shuffle_epi32(od, 0x5555, ev, _MM_PERM_DDBB), q->cnt);
-    __m128i b = _mm512_cvtsepi32_epi8(_mm512_add_epi32(r, p->zy));
-    if (p->lo) b = _mm_max_epi8(b, p->lo8);
-    if (p->hi) b = _mm_min_epi8(b, p->hi8);
-    return b;
-  }
-  ev = _mm512_min_epi64(_mm512_max_epi64(_mm512_sra_epi64(ev, q->cnt), p->lo64), p->hi64);
-  od = _mm512_min_epi64(_mm512_max_epi64(_mm512_sra_epi64(od, q->cnt), p->lo64), p->hi64);
-  return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32)), p->zy));
+  if (q->big) return q8_narrow32(_mm512_sra_epi32(q8_hi32(ev, od), q->cnt), p);
+  return q8_narrow64(_mm512_sra_epi64(ev, q->cnt), _mm512_sra_epi64(od, q->cnt), p);
 }
 
 #endif
