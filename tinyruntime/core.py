@@ -43,13 +43,17 @@ def _tmp_name(path:Path) -> str: return f".{path.name}.tmp-{os.getpid()}-"
 
 @contextlib.contextmanager
 def _signals_deferred():
-    "Hold SIGINT and SIGTERM back (the main thread; elsewhere Python raises nothing for them) until the block ends."
+    "Hold SIGINT and SIGTERM back until the block ends, then deliver them (the main thread, where Python runs handlers)."
     import signal, threading
-    if not hasattr(signal, 'pthread_sigmask') or threading.current_thread() is not threading.main_thread():
-        yield; return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    got = []
+    # Python-level handlers that only note the signal: blocking it with pthread_sigmask would not do, as the
+    # kernel hands a process's signal to any thread not blocking it (torch's), and Python then raises in this one
+    old = {s: signal.signal(s, lambda sig, frame: got.append(sig)) for s in (signal.SIGINT, signal.SIGTERM)}
     try: yield
-    finally: signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+        for s in dict.fromkeys(got): signal.raise_signal(s)
 
 @contextlib.contextmanager
 def atomic_file(path):
