@@ -124,6 +124,49 @@ static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
   CHECK(calls > 0, "%s: no gemm_u case ran", d->name);
 }
 
+/* d->gemm_t against the sum it defines (fmaf over kk in order, + bias, + C's value with res, then act_f32): bit
+   for bit, so the same floats as gemm_u's. Every n around the vector edges, store masks of all pixels, the last
+   few (a tile shifted back) and one; x holds exactly the pixels the kernel may read (ASan), the weights past n
+   NaN (they must not reach C), C's other channels and pixels must stay. */
+static void test_gemm_t(const F32GemmDesc *d, uint64_t *r) {
+  size_t ks_[] = {1, 2, 7, 64, 97, 300};
+  int TM = d->tm, TN = d->tn, calls = 0;
+  for (size_t ki = 0; ki < sizeof ks_ / sizeof *ks_; ki++)
+    for (int pmk = 0; pmk < 4; pmk++)
+      for (int n = 1; n <= TN; n += (n < 3 || n > TN - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 5)
+        for (int res = 0; res <= 1; res++) {
+          size_t k = ks_[ki], ldx = (size_t)TM + 3 + ki, ldc = (size_t)TM + 5, nx = (k - 1) * ldx + (size_t)TM;
+          unsigned pm = pmk == 0 ? (1u << TM) - 1 : pmk == 1 ? ((1u << 7) - 1) << (TM - 7) : pmk == 2 ? 1u << (TM - 1) : 0x2a5u;
+          int act = (int)((ki + (size_t)n + (size_t)pmk) % ACT_COUNT);
+          float *w = malloc(k * (size_t)TN * sizeof(float)), *x = malloc(nx * sizeof(float));
+          float *c = malloc((size_t)TN * ldc * sizeof(float)), *c0 = malloc((size_t)TN * ldc * sizeof(float));
+          float bias[F32_MAX_NR];
+          memset(w, 0xff, k * (size_t)TN * sizeof(float));   /* NaN past n */
+          for (size_t kk = 0; kk < k; kk++)
+            for (int j = 0; j < n; j++) w[kk * (size_t)TN + (size_t)j] = rng_unif(r, -1, 1);
+          rng_fill(r, x, nx, -1, 1), rng_fill(r, bias, F32_MAX_NR, -2, 2);
+          for (size_t i = 0; i < (size_t)TN * ldc; i++) c[i] = c0[i] = res ? rng_unif(r, -3, 3) : 12345.0f;
+          d->gemm_t(k, w, x, ldx, c, ldc, pm, n, bias, act, res);
+          for (int j = 0; j < TN; j++)
+            for (size_t q = 0; q < ldc; q++) {
+              float got = c[(size_t)j * ldc + q], old = c0[(size_t)j * ldc + q];
+              if (j >= n || q >= (size_t)TM || !(pm >> q & 1)) {
+                CHECK(memcmp(&got, &old, 4) == 0, "%s gemm_t wrote channel %d pixel %zu outside n=%d pm=%x", d->name, j, q, n, pm);
+                continue;
+              }
+              float sum = 0.0f;
+              for (size_t kk = 0; kk < k; kk++) sum = fmaf(x[kk * ldx + q], w[kk * (size_t)TN + (size_t)j], sum);
+              float want = act_f32(res ? (sum + bias[j]) + old : sum + bias[j], act);
+              CHECK(memcmp(&got, &want, 4) == 0 || (got != got && want != want),
+                    "%s gemm_t k=%zu n=%d pm=%x act=%d res=%d: c[%d][%zu] = %.9g, want %.9g", d->name, k, n, pm, act, res, j, q, got,
+                    want);
+            }
+          free(w), free(x), free(c), free(c0);
+          calls++;
+        }
+  CHECK(calls > 0, "%s: no gemm_t case ran", d->name);
+}
+
 /* one plane of shape sh (OH, OW derived; false when empty) through d and the reference */
 static int dw_case(const F32DwDesc *d, const F32DwDesc *ref, F32DwShape sh, uint64_t *r) {
   sh.OH = pt_out_len(sh.H, sh.kh, sh.sh, sh.ph, sh.dh, 0), sh.OW = pt_out_len(sh.W, sh.kw, sh.sw, sh.pw, sh.dw, 0);
@@ -539,6 +582,7 @@ int main(void) {
     tested++;
     if (kt->gemm->gemm) test_gemm(kt->gemm, &r);
     if (kt->gemm->gemm_u) test_gemm_u(kt->gemm, &r);
+    if (kt->gemm->gemm_t) test_gemm_t(kt->gemm, &r);
     test_pack_rows(kt->gemm, &r);
     test_dw(kt->dw, ref->dw, &r);
     test_act(kt, &r);
@@ -546,7 +590,7 @@ int main(void) {
     if (kt->wino) test_wino(kt, &r);
     if (kt->wino4) test_wino4(kt, &r);
     printf("test_f32_kernels: %s: %s%s, %s, act, add%s%s%s%s\n", kt->isa, kt->gemm->name,
-           kt->gemm->gemm_u ? " (gemm_u: in place and packed)" : "",
+           kt->gemm->gemm_t ? " (gemm_u: in place and packed; gemm_t)" : kt->gemm->gemm_u ? " (gemm_u: in place and packed)" : "",
            kt->dw->name, kt->wino ? ", " : "", kt->wino ? kt->wino->name : "", kt->wino4 ? ", " : "", kt->wino4 ? kt->wino4->name : "");
   }
   test_pack_panels(&r);

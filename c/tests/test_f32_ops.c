@@ -181,8 +181,9 @@ static void test_graph(uint64_t *rng) {
    in place, a 1x1 stride 2 on its subsampled input (conv_sub); the ADD's other input the block's input or another block's fused output
    (the arena lays the ADD's output on it: chains of such), either operand order, the ADD's activation none,
    ReLU, ReLU6 or SiLU. The output is the last block's, flattened: every value checked. */
-static void test_residual(uint64_t *rng) {
-  enum { C = 16, H = 16, W = 16, OUT = C * 8 * 8 };
+static void test_residual(uint64_t *rng, int H) {
+  enum { C = 16 };
+  int W = H, H2 = H / 2, OUT = C * H2 * H2;
   size_t ie = (size_t)C * H * W, n = ie;
   float *x = malloc(NIMG * ie * sizeof(float)), *w[8], b[8][C];
   int ks[8] = {1, 3, 3, 3, 1, 3, 1, 5};
@@ -223,16 +224,18 @@ static void test_residual(uint64_t *rng) {
     ref_conv2d(f2, C, H, W, w[4], b[4], C, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
     for (size_t k = 0; k < n; k++) fz[k] = (float)((double)fz[k] + (float)y[k]);
     ref_conv2d(fz, C, H, W, w[5], b[5], C, 3, 3, 2, 2, 1, 1, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
-    for (size_t k = 0; k < OUT; k++) f6[k] = (float)y[k];
+    for (size_t k = 0; k < (size_t)OUT; k++) f6[k] = (float)y[k];
     ref_conv2d(fz, C, H, W, w[6], b[6], C, 1, 1, 2, 2, 0, 0, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
-    for (size_t k = 0; k < OUT; k++) fz[k] = (float)ref_act((double)f6[k] + (float)y[k], ACT_RELU6);
-    ref_conv2d(fz, C, 8, 8, w[7], b[7], C, 5, 5, 1, 1, 2, 2, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
-    for (size_t k = 0; k < OUT; k++) {
+    for (size_t k = 0; k < (size_t)OUT; k++) fz[k] = (float)ref_act((double)f6[k] + (float)y[k], ACT_RELU6);
+    ref_conv2d(fz, C, H2, H2, w[7], b[7], C, 5, 5, 1, 1, 2, 2, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
+    for (size_t k = 0; k < (size_t)OUT; k++) {
       ref[i * OUT + k] = ref_act((double)(float)y[k] + fz[k], ACT_SILU);
       yabs[i * OUT + k] = 100.0;   /* the roundings of four blocks (float vs double) */
     }
   }
-  check_model("residual blocks (ADD fused: Winograd, 1x1 in place, 1x1 stride 2 subsampled, implicit 5x5)", buf, size, x, OUT, ref, yabs, 400);
+  check_model(H == 16 ? "residual blocks (ADD fused: Winograd, 1x1 in place, 1x1 stride 2 subsampled, implicit 5x5)"
+                      : "residual blocks on 14x14 (the 1x1s on gemm_t where the kernel has it)",
+              buf, size, x, (size_t)OUT, ref, yabs, 400);
   for (int i = 0; i < 8; i++) free(w[i]);
   free(x), free(ref), free(yabs), free(y), free(ya), free(f1), free(f2), free(fz), free(f6);
 }
@@ -298,6 +301,12 @@ int main(void) {
       {9, 20, 13, 6, 1, 1, 3, 2, 0, 0, 1, 1, 3, 2, 1},    /* stride 3 x 2, groups 3: 7 x 7 */
       {600, 14, 14, 13, 1, 1, 2, 2, 0, 0, 1, 1, 1, 0, 0}, /* K = 600: one pass, no bias */
       {8, 8, 8, 5, 1, 1, 2, 2, 0, 0, 1, 1, 1, 0, 1},      /* 16 outputs, less than a tile: im2col */
+      /* 1x1 read in place on maps of pixels short of a multiple of 32: the transposed tile (gemm_t, conv_t) where
+         the kernel has it; at batch 1 (the runs check_model compares) gemm_u on all but 7x7-like maps */
+      {40, 7, 7, 70, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1},    /* 49 pixels: tiles of 14, 14, 14 and 7; 70 channels: 32, 32, 6 */
+      {24, 14, 14, 40, 1, 1, 1, 1, 0, 0, 1, 1, 2, 2, 1},  /* 14x14, groups 2 of 20 channels, relu6 */
+      {33, 20, 18, 17, 1, 1, 2, 2, 0, 0, 1, 1, 1, 3, 0},  /* stride 2 (subsampled): 10 x 9, sigmoid, no bias */
+      {300, 9, 9, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1, 4, 1},   /* 81 pixels: the last tile shifted back 3, silu */
   };
   for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
   ConvCase lins[] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1}, {17, 1, 1, 37, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1},
@@ -326,7 +335,8 @@ int main(void) {
   test_pool(&rng, 2, 3, 10, 7, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0);    /* overlapping windows */
   test_pool(&rng, 3, 3, 5, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0);     /* out > in */
   test_graph(&rng);
-  test_residual(&rng);
+  test_residual(&rng, 16);
+  test_residual(&rng, 14);   /* 196 and 49 pixels: the 1x1 layers on gemm_t (conv_t), at batch 2+ on 14x14 */
   if (g_failures) fprintf(stderr, "test_f32_ops: %d FAILED\n", g_failures);
   else printf("test_f32_ops: ok\n");
   return g_failures != 0;

@@ -31,4 +31,4 @@ static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc,
   }
 }
 
-const F32GemmDesc f32_gemm_8x8__neon_desc = {"f32_gemm_8x8__neon", MR, NR, gemm, f32_pack_a_panels, 0, NULL};
+const F32GemmDesc f32_gemm_8x8__neon_desc = {"f32_gemm_8x8__neon", MR, NR, gemm, f32_pack_a_panels, 0, NULL, NULL, 0, 0};

@@ -49,4 +49,4 @@ static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc,
 #undef STORE
 }
 
-const F32GemmDesc f32_gemm_6x16__avx2_desc = {"f32_gemm_6x16__avx2", MR, NR, gemm, f32_pack_a_panels, 0, NULL};
+const F32GemmDesc f32_gemm_6x16__avx2_desc = {"f32_gemm_6x16__avx2", MR, NR, gemm, f32_pack_a_panels, 0, NULL, NULL, 0, 0};
