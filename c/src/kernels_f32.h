@@ -34,15 +34,18 @@ enum { F32_ACC_RES = 2 };
 typedef void (*f32_gemm_u_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, size_t lda, size_t ks,
                               const float *b, size_t ldb, float *c, size_t ldc, int m, int n, const float *bias, int act,
                               int acc);
-/* the transposed tile (optional): pixels in rows, channels in columns, for a 1x1 convolution whose map's pixels
-   are not a multiple of nr (a 7x7 or 14x14 map: no tile of nr columns mostly empty). C's element (r, j) is
-   c[j*ldc + r] = act(sum + bias[j]) (with res: act((sum + bias[j]) + c[j*ldc + r])), the sum over kk < k in
-   increasing order (fused multiply-adds, from 0) of x[kk*ldx + r] * w[kk*tn + j]: gemm_u's value for that
-   output, bit for bit. w: a panel of pack_a with mr = tn (tn columns, the rows past n zero); x: tm pixels a k
-   step, all of them read; only the pixels r of bits r of pm (r < tm) and the channels j < n are written (a
-   map's last tile shifted back onto the one before stores only its new pixels); bias: n entries. */
-typedef void (*f32_gemm_t_fn)(size_t k, const float *w, const float *x, size_t ldx, float *c, size_t ldc, unsigned pm, int n,
-                              const float *bias, int act, int res);
+/* the transposed tile (optional): pixels in rows, channels in columns, for a convolution whose map's pixels are
+   not a multiple of nr (a 7x7 or 14x14 map: no tile of nr columns mostly empty). The tile's tm pixels are two
+   runs of tm / 2: pixel r at xr = (r < tm / 2 ? x : x + x2off) + r % (tm / 2) (x2off = tm / 2: one run of tm).
+   C's element (r, j) is c[j*ldc + r] = act(sum + bias[j]) (with res: act((sum + bias[j]) + c[j*ldc + r])), the
+   sum over kk < k, then taps t < nt, in that order (fused multiply-adds, from 0) of
+   xr[kk*ldx + boff[t]] * w[(kk*nt + t)*tn + j]: gemm_u's value for that output, bit for bit. w: a panel of
+   pack_a with mr = tn (tn columns, the rows past n zero); all tm pixels are read, but for a tile whose pm has
+   none of the first run's: only the second run's; only the pixels r of bits r of pm (r < tm) and the channels
+   j < n are written (a map's last tile shifted back onto the one before stores only its new pixels); bias: n
+   entries. */
+typedef void (*f32_gemm_t_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, const float *x, size_t ldx,
+                              ptrdiff_t x2off, float *c, size_t ldc, unsigned pm, int n, const float *bias, int act, int res);
 /* packs rows [0, M) of the row-major M x K weights w into ceil(M/mr) panels, zero padded, at ap */
 typedef void (*f32_pack_a_fn)(const float *w, size_t M, size_t K, int mr, float *ap);
 

@@ -124,46 +124,53 @@ static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
   CHECK(calls > 0, "%s: no gemm_u case ran", d->name);
 }
 
-/* d->gemm_t against the sum it defines (fmaf over kk in order, + bias, + C's value with res, then act_f32): bit
-   for bit, so the same floats as gemm_u's. Every n around the vector edges, store masks of all pixels, the last
-   few (a tile shifted back) and one; x holds exactly the pixels the kernel may read (ASan), the weights past n
-   NaN (they must not reach C), C's other channels and pixels must stay. */
+/* d->gemm_t against the sum it defines (fmaf over kk, then taps, in order, + bias, + C's value with res, then
+   act_f32): bit for bit, so the same floats as gemm_u's. One tap and nine (offsets that overlap), the two runs
+   contiguous or apart, every n around the vector edges, store masks of all pixels, the second run's (a lone
+   last run: only it computed), the last one and scattered ones; x holds exactly the pixels the kernel may
+   read (ASan), the weights past n NaN (they must not reach C), C's other channels and pixels must stay. */
 static void test_gemm_t(const F32GemmDesc *d, uint64_t *r) {
-  size_t ks_[] = {1, 2, 7, 64, 97, 300};
-  int TM = d->tm, TN = d->tn, calls = 0;
+  size_t ks_[] = {1, 2, 7, 64, 97, 300}, nts[] = {1, 9};
+  int TM = d->tm, TN = d->tn, H = TM / 2, calls = 0;
   for (size_t ki = 0; ki < sizeof ks_ / sizeof *ks_; ki++)
-    for (int pmk = 0; pmk < 4; pmk++)
-      for (int n = 1; n <= TN; n += (n < 3 || n > TN - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 5)
-        for (int res = 0; res <= 1; res++) {
-          size_t k = ks_[ki], ldx = (size_t)TM + 3 + ki, ldc = (size_t)TM + 5, nx = (k - 1) * ldx + (size_t)TM;
-          unsigned pm = pmk == 0 ? (1u << TM) - 1 : pmk == 1 ? ((1u << 7) - 1) << (TM - 7) : pmk == 2 ? 1u << (TM - 1) : 0x2a5u;
-          int act = (int)((ki + (size_t)n + (size_t)pmk) % ACT_COUNT);
-          float *w = malloc(k * (size_t)TN * sizeof(float)), *x = malloc(nx * sizeof(float));
-          float *c = malloc((size_t)TN * ldc * sizeof(float)), *c0 = malloc((size_t)TN * ldc * sizeof(float));
-          float bias[F32_MAX_NR];
-          memset(w, 0xff, k * (size_t)TN * sizeof(float));   /* NaN past n */
-          for (size_t kk = 0; kk < k; kk++)
-            for (int j = 0; j < n; j++) w[kk * (size_t)TN + (size_t)j] = rng_unif(r, -1, 1);
-          rng_fill(r, x, nx, -1, 1), rng_fill(r, bias, F32_MAX_NR, -2, 2);
-          for (size_t i = 0; i < (size_t)TN * ldc; i++) c[i] = c0[i] = res ? rng_unif(r, -3, 3) : 12345.0f;
-          d->gemm_t(k, w, x, ldx, c, ldc, pm, n, bias, act, res);
-          for (int j = 0; j < TN; j++)
-            for (size_t q = 0; q < ldc; q++) {
-              float got = c[(size_t)j * ldc + q], old = c0[(size_t)j * ldc + q];
-              if (j >= n || q >= (size_t)TM || !(pm >> q & 1)) {
-                CHECK(memcmp(&got, &old, 4) == 0, "%s gemm_t wrote channel %d pixel %zu outside n=%d pm=%x", d->name, j, q, n, pm);
-                continue;
+    for (size_t ti = 0; ti < 2; ti++)
+      for (int pmk = 0; pmk < 4; pmk++)
+        for (int n = 1; n <= TN; n += (n < 3 || n > TN - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 5)
+          for (int res = 0; res <= 1; res++) {
+            size_t k = ks_[ki], nt = nts[ti], ldx = (size_t)TM + 13 + ki, ldc = (size_t)TM + 5;
+            ptrdiff_t boff[9] = {0, 1, 2, 5, 9, 10, 11, 3, 4}, x2off = (n % 2) ? H : H + 5 + (ptrdiff_t)ki;
+            size_t nx = (k - 1) * ldx + (nt > 1 ? 11 : 0) + (size_t)x2off + (size_t)H, K = k * nt;
+            unsigned pm = pmk == 0 ? (1u << TM) - 1 : pmk == 1 ? ((1u << H) - 1) << H : pmk == 2 ? 1u << (TM - 1) : 0x2a5u;
+            int act = (int)((ki + (size_t)n + (size_t)pmk) % ACT_COUNT);
+            float *w = malloc(K * (size_t)TN * sizeof(float)), *x = malloc(nx * sizeof(float));
+            float *c = malloc((size_t)TN * ldc * sizeof(float)), *c0 = malloc((size_t)TN * ldc * sizeof(float));
+            float bias[F32_MAX_NR];
+            memset(w, 0xff, K * (size_t)TN * sizeof(float));   /* NaN past n */
+            for (size_t q = 0; q < K; q++)
+              for (int j = 0; j < n; j++) w[q * (size_t)TN + (size_t)j] = rng_unif(r, -1, 1);
+            rng_fill(r, x, nx, -1, 1), rng_fill(r, bias, F32_MAX_NR, -2, 2);
+            for (size_t i = 0; i < (size_t)TN * ldc; i++) c[i] = c0[i] = res ? rng_unif(r, -3, 3) : 12345.0f;
+            d->gemm_t(k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
+            for (int j = 0; j < TN; j++)
+              for (size_t q = 0; q < ldc; q++) {
+                float got = c[(size_t)j * ldc + q], old = c0[(size_t)j * ldc + q];
+                if (j >= n || q >= (size_t)TM || !(pm >> q & 1)) {
+                  CHECK(memcmp(&got, &old, 4) == 0, "%s gemm_t wrote channel %d pixel %zu outside n=%d pm=%x", d->name, j, q, n, pm);
+                  continue;
+                }
+                size_t xq = (q < (size_t)H ? 0 : (size_t)x2off) + q % (size_t)H;
+                float sum = 0.0f;
+                for (size_t kk = 0; kk < k; kk++)
+                  for (size_t t = 0; t < nt; t++)
+                    sum = fmaf(x[kk * ldx + (size_t)boff[t] + xq], w[(kk * nt + t) * (size_t)TN + (size_t)j], sum);
+                float want = act_f32(res ? (sum + bias[j]) + old : sum + bias[j], act);
+                CHECK(memcmp(&got, &want, 4) == 0 || (got != got && want != want),
+                      "%s gemm_t k=%zu nt=%zu x2off=%td n=%d pm=%x act=%d res=%d: c[%d][%zu] = %.9g, want %.9g", d->name, k, nt, x2off,
+                      n, pm, act, res, j, q, got, want);
               }
-              float sum = 0.0f;
-              for (size_t kk = 0; kk < k; kk++) sum = fmaf(x[kk * ldx + q], w[kk * (size_t)TN + (size_t)j], sum);
-              float want = act_f32(res ? (sum + bias[j]) + old : sum + bias[j], act);
-              CHECK(memcmp(&got, &want, 4) == 0 || (got != got && want != want),
-                    "%s gemm_t k=%zu n=%d pm=%x act=%d res=%d: c[%d][%zu] = %.9g, want %.9g", d->name, k, n, pm, act, res, j, q, got,
-                    want);
-            }
-          free(w), free(x), free(c), free(c0);
-          calls++;
-        }
+            free(w), free(x), free(c), free(c0);
+            calls++;
+          }
   CHECK(calls > 0, "%s: no gemm_t case ran", d->name);
 }
 

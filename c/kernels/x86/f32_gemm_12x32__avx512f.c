@@ -133,7 +133,8 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
       for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
 #pragma GCC unroll 9
         for (int t = 0; t < 9; t++) KSTEP(bk + o[t], 1);
-    } else if (nt == 1) {   /* one tap (Winograd's products): no tap loop */
+    } else if (nt == 1 && rr == MR) {   /* one tap (Winograd's products), whole panels: no tap loop (edge panels: the loop
+                                             below, 1.1 KB less code) */
       const float *b0 = b + boff[0];
       for (const float *bk = b0, *be = b0 + k * ldb; bk != be; bk += ldb) KSTEP(bk, 0);
     } else
@@ -233,24 +234,32 @@ static __attribute__((noinline)) void gemm_t_store(__m512 (*acc)[16], float *c, 
   }
 }
 
-/* rr pixels (TM, or TM / 2 when pm has none of the first TM / 2: a 7x7 map's last tile) */
-static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, const float *w, const float *x, size_t ldx,
-                                                            float *c, size_t ldc, unsigned pm, int n, const float *bias,
-                                                            int act, int res) {
+/* rr pixels (TM, or TM / 2 when pm has none of the first TM / 2: a map's last tile of one run): pixel r of run
+   r / 7 at (r < 7 ? x : x + x2off) + r % 7, per k step (kk, tap t) + kk*ldx + boff[t] */
+static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, size_t nt, const ptrdiff_t *boff, const float *w,
+                                                            const float *x, size_t ldx, ptrdiff_t x2off, float *c, size_t ldc,
+                                                            unsigned pm, int n, const float *bias, int act, int res) {
+  enum { H = TM / 2 };
   __m512 c0[TM], c1[TM];
 #pragma GCC unroll 16
   for (int r = 0; r < TM; r++) c0[r] = c1[r] = _mm512_setzero_ps();
-  for (const float *xk = x, *xe = x + k * ldx; xk != xe; xk += ldx, w += TN) {
-    __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
-    _mm_prefetch((const char *)(xk + 8 * ldx), _MM_HINT_T0);   /* the pixels' rows: a plane apart */
-    _mm_prefetch((const char *)(w + 16 * TN), _MM_HINT_T0);    /* the weights 16 steps on (from memory: a 7x7 */
-    _mm_prefetch((const char *)(w + 16 * TN + 16), _MM_HINT_T0);  /* layer's at batch 1, 3-10% faster with it) */
+  const float *xk = x, *xk2 = x + x2off;   /* (two pointers: a register each, not 7 indices) */
+  for (size_t q = 0, t = 0, nq = k * nt; q < nq; q++, w += TN) {   /* one loop over (kk, t): nested, 1x1s were 10% slower */
+    {
+      const float *p1 = xk + boff[t], *p2 = xk2 + boff[t];
+      __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+      _mm_prefetch((const char *)(p1 + 8 * ldx), _MM_HINT_T0);   /* the pixels' rows: a plane apart */
+      _mm_prefetch((const char *)(w + 16 * TN), _MM_HINT_T0);    /* the weights 16 steps on (from memory: a 7x7 */
+      _mm_prefetch((const char *)(w + 16 * TN + 16), _MM_HINT_T0);  /* layer's at batch 1, 3-10% faster with it) */
 #pragma GCC unroll 16
-    for (int r = 0; r < rr; r++) {
-      __m512 xr = _mm512_set1_ps(xk[TM - rr + r]);
-      c0[r] = _mm512_fmadd_ps(xr, w0, c0[r]);
-      c1[r] = _mm512_fmadd_ps(xr, w1, c1[r]);
+      for (int r = 0; r < rr; r++) {
+        int q = TM - rr + r;   /* the tile's pixel */
+        __m512 xr = _mm512_set1_ps(q < H ? p1[q] : p2[q - H]);
+        c0[r] = _mm512_fmadd_ps(xr, w0, c0[r]);
+        c1[r] = _mm512_fmadd_ps(xr, w1, c1[r]);
+      }
     }
+    if (++t == nt) t = 0, xk += ldx, xk2 += ldx;
   }
   __m512 acc[2][16] __attribute__((aligned(64)));
 #pragma GCC unroll 16
@@ -261,12 +270,12 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, co
   gemm_t_store(acc, c, ldc, pm, n, bias, act, res);
 }
 
-static void gemm_t(size_t k, const float *w, const float *x, size_t ldx, float *c, size_t ldc, unsigned pm, int n,
-                   const float *bias, int act, int res) {
+static void gemm_t(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, const float *x, size_t ldx, ptrdiff_t x2off,
+                   float *c, size_t ldc, unsigned pm, int n, const float *bias, int act, int res) {
   if (pm & ((1u << TM / 2) - 1))
-    gemm_t_rr(TM, k, w, x, ldx, c, ldc, pm, n, bias, act, res);
+    gemm_t_rr(TM, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
   else   /* only the last TM / 2 pixels stored: only they computed (ResNet50's 7x7 layers 4-8% faster so) */
-    gemm_t_rr(TM / 2, k, w, x, ldx, c, ldc, pm, n, bias, act, res);
+    gemm_t_rr(TM / 2, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
 }
 
 const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, NULL, f32_pack_a_panels, 1,
