@@ -102,11 +102,14 @@ static int conv_t(const Engine *e, const OpState *s) {
    The same sums as gemm_u's, bit for bit. At batch 1 not: the packing costs start-up what in place costs
    nothing (ResNet18 7-8 -> 20-36 ms from exec to the first output, ResNet50 +12 ms), for 5-9% on those
    layers there (ResNet50 1.5%); at batch 8 ResNet50's 7x7 3x3 layers are 22-27% faster, its stride-2 ones
-   5-22%, the stem 11% (the model 4.3%; ResNet18 5.6%, MobileNetV2 3.5%) */
+   5-22%, the stem 11% (the model 4.3%; ResNet18 5.6%, MobileNetV2 3.5%). At batch 1 too where the weights are
+   at most TAPS_T_SMALL floats (ResNet's stems, 8-11% faster: nothing to speak of to pack). Not for K < 64 (the
+   transposing stores outweigh the sums: MobileNetV2's stem, K = 27, 15% slower) */
+enum { TAPS_T_SMALL = 64 << 10 };
 static int taps_t(const Engine *e, const OpState *s) {
   const F32GemmDesc *d = e->kf->gemm;
-  return d->gemm_t && e->batch > 1 && s->kh * s->kw > 1 && s->groups == 1 && s->OW % (d->tm / 2) == 0 &&
-         (size_t)s->OH * s->OW >= (size_t)d->tm;
+  return d->gemm_t && (e->batch > 1 || (size_t)s->M * s->K <= TAPS_T_SMALL) && s->kh * s->kw > 1 && s->K >= 64 && s->groups == 1 &&
+         s->OW % (d->tm / 2) == 0 && (size_t)s->OH * s->OW >= (size_t)d->tm;
 }
 
 /* the bias's floats per group: padded to the row panels (gemm_t: of tn channels) */

@@ -307,11 +307,12 @@ int main(void) {
       {24, 14, 14, 40, 1, 1, 1, 1, 0, 0, 1, 1, 2, 2, 1},  /* 14x14, groups 2 of 20 channels, relu6 */
       {33, 20, 18, 17, 1, 1, 2, 2, 0, 0, 1, 1, 1, 3, 0},  /* stride 2 (subsampled): 10 x 9, sigmoid, no bias */
       {300, 9, 9, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1, 4, 1},   /* 81 pixels: the last tile shifted back 3, silu */
-      /* implicit convolutions with OW a multiple of 7 on gemm_t at batch 2+ (conv_taps_t): tiles of two runs of 7 */
+      /* implicit convolutions with OW a multiple of 7 and K >= 64 on gemm_t (conv_taps_t; these small weights at batch 1
+         too): tiles of two runs of 7 */
       {20, 7, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* 7x7: runs of two rows, a lone last run */
       {9, 27, 28, 33, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2, 1},   /* stride 2 (phase planes): 14 x 14, 33 channels */
       {3, 28, 28, 10, 7, 7, 2, 2, 3, 3, 1, 1, 1, 1, 0},   /* a stem: 14 x 14, no bias */
-      {6, 14, 14, 8, 3, 3, 1, 1, 2, 2, 2, 2, 1, 3, 1},    /* dilation 2 (not Winograd): 14 x 14, sigmoid */
+      {8, 14, 14, 8, 3, 3, 1, 1, 2, 2, 2, 2, 1, 3, 1},    /* dilation 2 (not Winograd): 14 x 14, sigmoid */
       {5, 9, 21, 7, 3, 5, 1, 1, 1, 2, 1, 1, 1, 0, 1},     /* 3x5: 9 x 21, three runs a row */
   };
   for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
