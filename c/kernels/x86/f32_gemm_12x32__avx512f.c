@@ -6,7 +6,8 @@
  * convolutions and LINEAR: one stream). In place, no packing at start-up (ResNet18: 42 MiB fewer copied
  * and zeroed pages, 20-25 -> 4-9 ms from main to the first forward) at the same speed, with the taps
  * taken by channel (the file's order) and a 3x3's nine unrolled. The epilogue (bias, then the activation)
- * runs on 8-wide quarters with the AVX2 helper, so it computes what the AVX2 kernel does.
+ * runs act16_avx512 (ReLU and ReLU6 in 512 bits, the others by the AVX2 helper on halves): the values of the
+ * AVX2 kernel, lane for lane (until 2026-12-02 all by 8-wide quarters: 1 KB more code, no faster).
  * 12 rows, not 8: on ResNet18's 3x3 layers (one thread, Sapphire Rapids) 5-9% faster overall, as
  * each B panel is streamed half as often as with 8; 8 wastes no rows on 64 channels (conv1, layer1).
  * The k loops prefetch A 64 steps ahead: a 7x7 layer's weights (512 x 4608 floats) come from memory
@@ -34,19 +35,15 @@ static inline void roff_init(size_t *roff, int rr, size_t lda) {
   for (int r = 0; r < MR; r++) roff[r] = (size_t)(r < rr ? r : 0) * lda + PF_K;
 }
 
-/* row r < m of a tile: act(x + bias) on the columns of masks k0 (0..15) and k1 (16..31), by 8-wide quarters
-   with the AVX2 helper (the values of the AVX2 kernel); nv: the 16-wide halves that hold columns; res
-   (acc F32_ACC_RES): act((x + bias) + c) */
+/* row r < m of a tile: act(x + bias) on the columns of masks k0 (0..15) and k1 (16..31) (the values of the
+   AVX2 kernel); nv: the 16-wide halves that hold columns; res (acc F32_ACC_RES): act((x + bias) + c) */
 static inline __attribute__((always_inline)) void store_row_mask(float *c, __m512 x0, __m512 x1, float bias, int act, int nv,
                                                                  __mmask16 k0, __mmask16 k1, int res) {
   __m512 bb = _mm512_set1_ps(bias);
   __m512 x[2] = {_mm512_add_ps(x0, bb), _mm512_add_ps(x1, bb)};
   for (int h = 0; h < nv; h++) {
     if (res) x[h] = _mm512_add_ps(x[h], _mm512_maskz_loadu_ps(h ? k1 : k0, c + 16 * h));
-    __m256 lo = act_avx2(_mm512_castps512_ps256(x[h]), act);
-    __m256 hi = act_avx2(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x[h]), 1)), act);
-    __m512 y = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
-    _mm512_mask_storeu_ps(c + 16 * h, h ? k1 : k0, y);
+    _mm512_mask_storeu_ps(c + 16 * h, h ? k1 : k0, act16_avx512(x[h], act));
   }
 }
 
