@@ -70,11 +70,11 @@ static int conv_sub(const Engine *e, const OpState *s) {
 static int b_in_place(const Engine *e, const OpState *s) { return conv_direct(e, s) || conv_sub(e, s); }
 
 /* a 1x1 convolution read in place (b_in_place) runs on the kernel's transposed tile (gemm_t: pixels x channels)
-   where its map's pixels (at least tm) are more than 5% short of a multiple of nr: gemm_u's last tile of each
-   image would be mostly empty (a 7x7 map: 64 columns computed for 49; 14x14: 224 for 196). gemm_t's tiles of tm
-   pixels cover a map, its last shifted back onto the one before (storing only its new pixels; a 7x7 map: 56
-   computed for 49). One pass
-   over K (K <= KC_DIRECT, defined below). The same sums as gemm_u's, bit for bit. */
+   where its map's pixels (at least tm) are more than 5% short of a multiple of nr at batch 2+, 20% at batch 1
+   (there the 14x14 maps were no faster): gemm_u's last tile of each image would be mostly empty (a 7x7 map: 64
+   columns computed for 49; 14x14: 224 for 196). gemm_t's tiles of tm pixels cover a map, its last shifted back
+   onto the one before (storing only its new pixels). One pass over K (K <= KC_DIRECT, defined below). The same
+   sums as gemm_u's, bit for bit, so the rule may depend on the batch. */
 static int conv_t(const Engine *e, const OpState *s);
 
 /* the K chunk of a GEMM: k_chunk; but B read in place (b_in_place) packs no chunk, and up to
@@ -348,10 +348,10 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   s->wino = conv_wino(e, s, op->act);
   s->taps = !s->wino && conv_implicit(e, s);
   if ((s->res_in = residual_of(e, op, s)) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
-  if (s->wino || (s->taps && s->kh * s->kw > 1 && !taps_t(e, s))) {   /* (a 1x1 one, padded, is packed: the GEMM loop) */
+  s->tpath = s->wino ? 0 : s->taps ? taps_t(e, s) : conv_t(e, s);
+  if (s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath)) {   /* (a 1x1 one, padded, is packed: the GEMM loop) */
     if (build_inplace(e, s, w)) return -1;
   } else {
-    s->tpath = s->taps ? 2 * taps_t(e, s) : conv_t(e, s);
     int pmr = s->tpath ? d->tn : d->mr, ptail = s->tpath ? 0 : d->tail;
     s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, pmr, ptail);
     size_t alen = rt_mul_sat((size_t)s->groups, s->a_group);
@@ -960,8 +960,8 @@ static void conv_t_tile(const TJob *j, size_t t, size_t p) {
             s->bias + g * Pg * TNc + pg * TNc, j->act, j->res);
 }
 
-/* the split of gemm_plan: each thread a contiguous range of pixel tiles (all panels), or of panels (all tiles);
-   TT_BLOCK tiles at a time times its panels */
+/* each thread a contiguous range of pixel tiles (all panels; PB == P), or of panels (all tiles), as conv_t_go
+   chose; its tiles in blocks of TT_BYTES of pixels, each block times its panels */
 static void conv_t_share(void *arg, int id_, int nth_) {
   const TJob *j = arg;
   (void)nth_;

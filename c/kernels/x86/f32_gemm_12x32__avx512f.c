@@ -232,7 +232,7 @@ static __attribute__((noinline)) void gemm_t_store(__m512 (*acc)[16], float *c, 
 }
 
 /* rr pixels (TM, or TM / 2 when pm has none of the first TM / 2: a map's last tile of one run): pixel r of run
-   r / 7 at (r < 7 ? x : x + x2off) + r % 7, per k step (kk, tap t) + kk*ldx + boff[t] */
+   r / H at (r < H ? x : x + x2off) + r % H, per k step (kk, tap t) + kk*ldx + boff[t] (H = TM / 2) */
 static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, size_t nt, const ptrdiff_t *boff, const float *w,
                                                             const float *x, size_t ldx, ptrdiff_t x2off, float *c, size_t ldc,
                                                             unsigned pm, int n, const float *bias, int act, int res) {
@@ -242,19 +242,17 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
   for (int r = 0; r < TM; r++) c0[r] = c1[r] = _mm512_setzero_ps();
   const float *xk = x, *xk2 = x + x2off;   /* (two pointers: a register each, not 7 indices) */
   for (size_t q = 0, t = 0, nq = k * nt; q < nq; q++, w += TN) {   /* one loop over (kk, t): nested, 1x1s were 10% slower */
-    {
-      const float *p1 = xk + boff[t], *p2 = xk2 + boff[t];
-      __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
-      _mm_prefetch((const char *)(p1 + 8 * ldx), _MM_HINT_T0);   /* the pixels' rows: a plane apart */
-      _mm_prefetch((const char *)(w + 16 * TN), _MM_HINT_T0);    /* the weights 16 steps on (from memory: a 7x7 */
-      _mm_prefetch((const char *)(w + 16 * TN + 16), _MM_HINT_T0);  /* layer's at batch 1, 3-10% faster with it) */
+    const float *p1 = xk + boff[t], *p2 = xk2 + boff[t];
+    __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+    _mm_prefetch((const char *)(p1 + 8 * ldx), _MM_HINT_T0);   /* the pixels' rows: a plane apart */
+    _mm_prefetch((const char *)(w + 16 * TN), _MM_HINT_T0);    /* the weights 16 steps on (from memory: a 7x7 */
+    _mm_prefetch((const char *)(w + 16 * TN + 16), _MM_HINT_T0);  /* layer's at batch 1, 3-10% faster with it) */
 #pragma GCC unroll 16
-      for (int r = 0; r < rr; r++) {
-        int q = TM - rr + r;   /* the tile's pixel */
-        __m512 xr = _mm512_set1_ps(q < H ? p1[q] : p2[q - H]);
-        c0[r] = _mm512_fmadd_ps(xr, w0, c0[r]);
-        c1[r] = _mm512_fmadd_ps(xr, w1, c1[r]);
-      }
+    for (int r = 0; r < rr; r++) {
+      int px = TM - rr + r;   /* the tile's pixel */
+      __m512 xr = _mm512_set1_ps(px < H ? p1[px] : p2[px - H]);
+      c0[r] = _mm512_fmadd_ps(xr, w0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(xr, w1, c1[r]);
     }
     if (++t == nt) t = 0, xk += ldx, xk2 += ldx;
   }
