@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 #define Q8_MR 4   /* output channels per micro-tile */
 #define Q8_NR 16  /* output columns per micro-tile */
 
@@ -134,13 +136,11 @@ typedef void (*q8_sq8_conv_fn)(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f
    (ky*dh*Wp + kx*dw) * 4 at stride 1, else in its phase plane (above); returns the taps, 0 when more than
    Q8_CONV_MAXTAPS (off's length) */
 static inline int q8_conv_offsets(const Q8Conv *c, ptrdiff_t *off) {
-  int taps = c->kh * c->kw, sh = c->sh > 1 ? c->sh : 1, sw = c->sw > 1 ? c->sw : 1;
+  int taps = c->kh * c->kw;
+  size_t sh = c->sh > 1 ? (size_t)c->sh : 1, sw = c->sw > 1 ? (size_t)c->sw : 1;
   if (taps > Q8_CONV_MAXTAPS) return 0;
-  for (int t = 0; t < taps; t++) {
-    int y = t / c->kw * c->dh, x = t % c->kw * c->dw;
-    size_t ph = sh > 1 || sw > 1 ? (size_t)(y % sh * sw + x % sw) * c->phase : 0;
-    off[t] = ((ptrdiff_t)ph + (ptrdiff_t)(y / sh) * c->Wp + x / sw) * 4;
-  }
+  for (int t = 0; t < taps; t++)
+    off[t] = rt_phase_offset((size_t)(t / c->kw * c->dh), (size_t)(t % c->kw * c->dw), sh, sw, c->phase, (size_t)c->Wp) * 4;
   return taps;
 }
 /* the outputs of flat columns [f, end) as runs of consecutive ones (the columns past OW in a row skipped):

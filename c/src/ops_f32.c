@@ -384,10 +384,9 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     size_t nt = (size_t)s->kh * s->kw;
     if (!(s->boff = engine_alloc(e, nt * sizeof *s->boff))) return -1;
     TapsGeo tg = taps_geo(s, e->batch, (size_t)e->kf->gemm->nr);
-    for (size_t t = 0; t < nt; t++) {
-      size_t y = (t / (size_t)s->kw) * (size_t)s->dh, x = (t % (size_t)s->kw) * (size_t)s->dw, sh = (size_t)s->sh, sw = (size_t)s->sw;
-      s->boff[t] = (ptrdiff_t)(((y % sh) * sw + x % sw) * tg.phase + y / sh * tg.wq + x / sw);
-    }
+    for (size_t t = 0; t < nt; t++)
+      s->boff[t] = rt_phase_offset(t / (size_t)s->kw * (size_t)s->dh, t % (size_t)s->kw * (size_t)s->dw, (size_t)s->sh,
+                                   (size_t)s->sw, tg.phase, tg.wq);
     engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)tg.images, (size_t)s->C), tg.chan), sizeof(float)));
     return 0;
   }

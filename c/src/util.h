@@ -19,4 +19,12 @@ static inline size_t rt_mul_sat(size_t a, size_t b) { return (a && b > SIZE_MAX 
 
 /* ceil(a / b) for b > 0 */
 static inline size_t rt_cdiv(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* an implicit convolution's tap at window offset (y, x) (dilation applied) on phase planes (stride sh x sw: the
+   padded input split into sh * sw planes of `phase` elements, rows of wq; phase (a, b) holds padded pixels
+   (r sh + a, c sw + b) at r wq + c): its offset from the output's flat column, in elements. Stride 1: y wq + x.
+   The f32 implicit convolution's (ops_f32.c) and sq8's (q8_conv_offsets) */
+static inline ptrdiff_t rt_phase_offset(size_t y, size_t x, size_t sh, size_t sw, size_t phase, size_t wq) {
+  return (ptrdiff_t)((y % sh * sw + x % sw) * phase + y / sh * wq + x / sw);
+}
 #endif
