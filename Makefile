@@ -22,6 +22,9 @@ BENCH_ROUNDS  ?= 3
 BENCH_THREADS ?= 0
 BENCH_IMAGES  ?= 16
 BENCH_MINUTES ?= 0
+comma := ,
+# our runtimes also timed on one thread (thread scaling), for these of BENCH_MODELS
+BENCH_SCALING ?= $(filter resnet18,$(subst $(comma), ,$(BENCH_MODELS)))
 BENCH_OUT     ?= bench
 
 .PHONY: help setup pipeline test lab readme c c-test devices fuzz bench clean
@@ -40,6 +43,7 @@ help:
 	@echo "make bench      run, runq beside PyTorch and ONNX Runtime: bench/results.json, results.md, plots"
 	@echo "                (BENCH_MODELS=resnet18,... BENCH_BATCHES=1,8 BENCH_ROUNDS=3 BENCH_THREADS=0 for all cores,"
 	@echo "                BENCH_IMAGES=16 timed per process, BENCH_MINUTES=0: no round past that many minutes;"
+	@echo "                BENCH_SCALING=resnet18: those models' run/runq also on one thread, for the thread scaling;"
 	@echo "                model files are kept in build/bench-models and reused)"
 
 setup:
@@ -68,7 +72,7 @@ bench: setup
 	@$(MAKE) -s -C c
 	@$(PY) -c 'from tinyruntime.bench import bench_main; bench_main()' --models "$(BENCH_MODELS)" --batches "$(BENCH_BATCHES)" \
 	  --rounds "$(BENCH_ROUNDS)" --threads "$(BENCH_THREADS)" --img_size 224 --out_dir "$(BENCH_OUT)" \
-	  --timed_images "$(BENCH_IMAGES)" --max_minutes "$(BENCH_MINUTES)" --cache_dir build/bench-models
+	  --timed_images "$(BENCH_IMAGES)" --max_minutes "$(BENCH_MINUTES)" --scaling "$(BENCH_SCALING)" --cache_dir build/bench-models
 
 c-test:
 	$(MAKE) -C c test

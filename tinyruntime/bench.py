@@ -12,10 +12,10 @@ from .bench_peers import RUNTIMES, PEERS, count_macs, seeded_model, copy_model, 
 
 
 # %% auto #0
-__all__ = ['SPAWN_C', 'F32_PEERS', 'INT8_PEERS', 'LABELS', 'COLORS', 'measure_process', 'runtime_cmd', 'runtime_env',
-           'measure_runtime', 'file_latency', 'torch_file_latency', 'pipeline_inputs', 'run_bench', 'summarize',
-           'ratios', 'results_markdown', 'plot_latency', 'plot_agreement_size', 'write_results', 'bench_cli',
-           'bench_main']
+__all__ = ['SPAWN_C', 'OWN_RUNTIMES', 'SCALING_GOAL', 'F32_PEERS', 'INT8_PEERS', 'LABELS', 'COLORS', 'measure_process',
+           'runtime_cmd', 'runtime_env', 'measure_runtime', 'file_latency', 'torch_file_latency', 'pipeline_inputs',
+           'run_bench', 'summarize', 'thread_scaling', 'ratios', 'results_markdown', 'plot_latency',
+           'plot_agreement_size', 'write_results', 'bench_cli', 'bench_main']
 
 # %% ../nbs/08_bench.ipynb #953c72d5
 SPAWN_C = r"""
@@ -158,6 +158,8 @@ def torch_file_latency(model, x, threads:int|None=None, repeat:int=1, batch_size
         return file_latency('torch_f32', Path(d)/'model.pt', files, batch_size, threads, tuple(x.shape[1:]), repeat)
 
 # %% ../nbs/08_bench.ipynb #dd9d8523
+OWN_RUNTIMES = ('run_f32', 'runq_dq8', 'runq_sq8')   # ours: the ones `scaling` also times on one thread
+
 def _ints(s): return [int(v) for v in str(s).replace(' ', '').split(',') if v]
 def _names(s): return [v for v in str(s).replace(' ', '').split(',') if v]
 
@@ -176,21 +178,25 @@ def pipeline_inputs(run_dir, n:int, seed:int=0, n_calib:int=16) -> dict:
                 calibration='test images not among the measured ones' if rest is not tf else 'test images (the test set is small)')
 
 def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0, rounds:int=3, timed_images:int=16,
-              runtimes='all', seed:int=0, noise_limit:float=0.10, work_dir=None, cache_dir=None, max_minutes:float=0, pipeline_dir=None, say=print) -> dict:
-    "Measure every runtime on every model and batch size (see above): the raw results, ready for `summarize` and `write_results`; model files are reused from `cache_dir` when given; no round starts that would end after `max_minutes` (0: no limit); with `pipeline_dir`, also the pipeline's trained model on its test set (as model 'pipeline', with accuracy)."
-    models, batches = _names(models), _ints(batches)
+              runtimes='all', seed:int=0, noise_limit:float=0.10, work_dir=None, cache_dir=None, max_minutes:float=0, pipeline_dir=None, scaling='', say=print) -> dict:
+    "Measure every runtime on every model and batch size (see above): the raw results, ready for `summarize` and `write_results`; model files are reused from `cache_dir` when given; no round starts that would end after `max_minutes` (0: no limit); with `pipeline_dir`, also the pipeline's trained model on its test set (as model 'pipeline', with accuracy); for the models in `scaling` (when `threads` > 1), also our runtimes on one thread (`res['scaling_runs']`)."
+    models, batches, scaling = _names(models), _ints(batches), _names(scaling)
     runtimes = list(RUNTIMES) if runtimes in (None, 'all') else _names(runtimes)
     bad = [r for r in runtimes if r not in RUNTIMES]
     if bad: raise ValueError(f'unknown runtime(s) {", ".join(bad)}: use {", ".join(RUNTIMES)}')
     if not (models or pipeline_dir) or not batches or min(batches) < 1: raise ValueError('give at least one model and positive batch sizes')
     threads = int(threads) or os.cpu_count() or 1
+    bad = [a for a in scaling if a not in models]
+    if bad: raise ValueError(f'scaling: {", ".join(bad)} not among the models ({", ".join(models) or "none"})')
+    ours = [k for k in OWN_RUNTIMES if k in runtimes] if threads > 1 else []
     shape = (3, int(img_size), int(img_size))
     from tinyruntime.runtime import build_runtime, write_tensor_files
     build_runtime()
     res = dict(created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), machine=cpu_info(), versions=versions(),
                settings=dict(models=models, img_size=int(img_size), batches=batches, threads=threads, rounds=int(rounds),
-                             timed_images=int(timed_images), runtimes=runtimes, seed=int(seed), noise_limit=float(noise_limit)),
-               runtimes={k: dict(precision=RUNTIMES[k][0], what=RUNTIMES[k][1]) for k in runtimes}, models={}, runs=[])
+                             timed_images=int(timed_images), runtimes=runtimes, seed=int(seed), noise_limit=float(noise_limit),
+                             scaling=scaling if ours else []),
+               runtimes={k: dict(precision=RUNTIMES[k][0], what=RUNTIMES[k][1]) for k in runtimes}, models={}, runs=[], scaling_runs=[])
     say(f"bench: {res['machine']['model']} ({', '.join(res['machine']['features'])}), {threads} threads")
     res['peak_gops'] = measure_peaks(threads)
     say(f"bench: measured peak GOP/s: f32 {res['peak_gops']['f32']}, int8 {res['peak_gops']['int8']}")
@@ -231,20 +237,22 @@ def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0,
                 say(f'bench: stopping after {r} of {rounds} rounds (another would pass the {max_minutes:g}-minute limit)'); break
             for arch in res['models']:
                 for b in batches:
-                    todo = [k for k in runtimes if k in prepared[arch]]
+                    todo = [(k, threads) for k in runtimes if k in prepared[arch]]
+                    todo += [(k, 1) for k in ours if arch in scaling and k in prepared[arch]]
                     order_rng.shuffle(todo)
-                    for i, k in enumerate(todo):
+                    for i, (k, th) in enumerate(todo):
                         shp, fs = inputs[arch][0], inputs[arch][1][:b * n_batches[b]]
                         run = dict(round=r, model=arch, batch=b, runtime=k, order=i)
+                        if th != threads: run['threads'] = th
                         try:
-                            m = measure_runtime(k, prepared[arch][k], fs, b, threads, shp)
+                            m = measure_runtime(k, prepared[arch][k], fs, b, th, shp)
                             probs = m.pop('probs')
                             run.update(m, noisy=m['other_load'] is not None and m['other_load'] > noise_limit,
                                        top1=[int(v) for v in probs.argmax(1)], probs_first=[round(float(v), 7) for v in probs[0]])
                         except BenchError as e: run['error'] = str(e)
-                        res['runs'].append(run)
+                        res['runs' if th == threads else 'scaling_runs'].append(run)
                         lat = f"{1e3 * np.median(run['batch_s']) / b:.2f} ms/image" if run.get('batch_s') else run.get('error', 'not timed (every output line came at once)')
-                        say(f"bench: round {r + 1}/{rounds} {arch} bs={b} {k}: {lat}" + (' (noisy: others used %.0f%%)' % (100 * run['other_load']) if run.get('noisy') else ''))
+                        say(f"bench: round {r + 1}/{rounds} {arch} bs={b} {k}{' on one thread' if th != threads else ''}: {lat}" + (' (noisy: others used %.0f%%)' % (100 * run['other_load']) if run.get('noisy') else ''))
             res['settings']['rounds_done'] = r + 1
     finally:
         if tmp: tmp.cleanup()
@@ -297,6 +305,25 @@ def summarize(res:dict) -> list:
                 row.setdefault('accuracy', None)
                 rows.append(row)
     return rows
+
+SCALING_GOAL = 1.8   # issue 8: two threads at least 1.8x one thread's throughput (ResNet18)
+
+def thread_scaling(res:dict, rows:list|None=None) -> list:
+    "Per model in `scaling`, batch size and runtime of ours: median ms per image on one thread and on the benchmark's threads, and the speed-up (throughput ratio)."
+    rows = summarize(res) if rows is None else rows
+    cell = {(r['model'], r['batch'], r['runtime']): r for r in rows if 'median_ms' in r}
+    out = []
+    for arch in res['settings'].get('scaling', []):
+        for b in res['settings']['batches']:
+            for k in OWN_RUNTIMES:
+                one = [s for r in res.get('scaling_runs', []) if (r['model'], r['batch'], r['runtime']) == (arch, b, k) and r.get('batch_s')
+                       for s in r['batch_s']]
+                many = cell.get((arch, b, k))
+                if not one or not many: continue
+                ms1 = 1e3 * float(np.median(one)) / b
+                out.append(dict(model=arch, batch=b, runtime=k, threads=res['settings']['threads'], ms_one_thread=ms1,
+                                ms=many['median_ms'], speedup=ms1 / many['median_ms']))
+    return out
 
 # %% ../nbs/08_bench.ipynb #4eff9ba9
 F32_PEERS, INT8_PEERS = ('torch_f32', 'ort_f32'), ('torch_int8', 'ort_int8')
@@ -371,6 +398,12 @@ def results_markdown(res:dict, rows:list|None=None) -> str:
                      f"{_f(None if r['agreement'] is None else 100 * r['agreement'], '{:.0f}%')} | {_f(r['prob_diff'], '{:.1e}')} | "
                      f"{_f(None if r['accuracy'] is None else 100 * r['accuracy'], '{:.1f}%')} | "
                      f"{r['processes']} ({r['quiet_processes']}) |")
+    sc = thread_scaling(res, rows)
+    if sc:
+        lines += ['', f"Thread scaling: our runtimes on one thread and on {s['threads']}, in the same rounds (median ms per image); "
+                  f"speed-up = throughput on {s['threads']} threads / on one. Goal of issue 8: at least {SCALING_GOAL} on two threads (ResNet18).", '',
+                  '| model | batch | runtime | 1 thread | ' + f"{s['threads']} threads | speed-up |", '|---|---|---|---|---|---|']
+        lines += [f"| {q['model']} | {q['batch']} | {LABELS[q['runtime']]} | {q['ms_one_thread']:.2f} | {q['ms']:.2f} | {q['speedup']:.2f} |" for q in sc]
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/08_bench.ipynb #a6c1f380
@@ -425,7 +458,7 @@ def write_results(res:dict, out_dir) -> dict:
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     rows = summarize(res)
     paths = dict(json=out/'results.json', md=out/'results.md', latency=out/'latency.png', agreement=out/'agreement_vs_size.png')
-    write_json(paths['json'], dict(res, summary=rows, ratios=ratios(rows)))
+    write_json(paths['json'], dict(res, summary=rows, ratios=ratios(rows), thread_scaling=thread_scaling(res, rows)))
     write_text(paths['md'], results_markdown(res, rows))
     for k, f in (('latency', plot_latency), ('agreement', plot_agreement_size)):
         with atomic_file(paths[k]) as tmp: f(rows, tmp)
@@ -447,12 +480,13 @@ def bench_cli(models:str='resnet18,resnet50,mobilenet_v2',  # comma-separated to
               out_dir:str='bench',   # where results.json, results.md and the plots go
               cache_dir:str=None,    # keep the prepared model files here and reuse them (None: prepare them afresh)
               max_minutes:float=0,   # start no round that would end after this many minutes of measuring (0: no limit)
+              scaling:str='',        # comma-separated models (of --models) whose run/runq are also timed on one thread
              ):
     "Benchmark tinyruntime's run and runq beside PyTorch and ONNX Runtime: writes OUT_DIR/results.json, results.md and plots."
     from tinyruntime.core import cli_errors, check_output
     with cli_errors('bench'):
         check_output(out_dir, 'benchmark results', is_dir=True)
-        res = run_bench(models, img_size, batches, threads, rounds, timed_images, runtimes, seed, noise_limit, cache_dir=cache_dir, max_minutes=max_minutes)
+        res = run_bench(models, img_size, batches, threads, rounds, timed_images, runtimes, seed, noise_limit, cache_dir=cache_dir, max_minutes=max_minutes, scaling=scaling)
         paths = write_results(res, out_dir)
         print(Path(paths['md']).read_text())
         print('bench: wrote ' + ', '.join(str(p) for p in paths.values()))
