@@ -609,6 +609,7 @@ static void test_dw_conv(void) {
     test_conv_s(9, 10, 12, 19, 3, 3, 1, 1, 1, 1, 2, 1);    /* stride 2 by rows only */
     test_conv_s(31, 66, 7, 7, 3, 3, 1, 1, 1, 1, 2, 2);     /* ResNet's layer4 stride-2 input, 2 channel blocks */
     test_conv_s(5, 4, 3, 600, 3, 3, 1, 1, 1, 1, 2, 2);     /* phase rows of over 256 pixels: the gather's chunks */
+    test_conv_s(7, 8, 5, 131, 3, 3, 1, 1, 1, 1, 2, 2);     /* phase rows of 65-66 pixels: a 64-pixel step and a 1-2 pixel tail */
   }
 }
 

@@ -238,5 +238,5 @@ static void interleave4(const int8_t *r0, const int8_t *r1, const int8_t *r2, co
 #include "q8_quad_impl.h"
 void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr, size_t plane,
                     int q0, int q1, int8_t *xq) {
-  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4, q8_gather_c);
+  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4, q8_gather_c, NULL);
 }

@@ -1,6 +1,7 @@
 /* q8_quad_impl.h: the body of q8_quad_planes (kernels_q8.h; stride 1, or a strided convolution's phase
  * planes), compiled by kernels/ref/q8_pack.c with an SSE2 interleave and a plain gather, and by
- * kernels/x86/q8_ew__avx512f.c with a 512-bit interleave and gather (q8_quad_planes__avx512f): the same bytes. */
+ * kernels/x86/q8_ew__avx512f.c with a 512-bit interleave, also of stride-2 rows (q8_quad_planes__avx512f): the same
+ * bytes. */
 #ifndef TINYRUNTIME_Q8_QUAD_IMPL_H
 #define TINYRUNTIME_Q8_QUAD_IMPL_H
 #include <stddef.h>
@@ -18,10 +19,13 @@ static inline void q8_gather_c(const int8_t *x, int sw, int n, int8_t *d) {
 /* stride sh x sw > 1: quad q's plane is sh * sw phase planes of Hq x Wq pixels (Hq = ceil(Hp / sh), Wq =
    ceil(Wp / sw)), phase (a, b) at pixel (a * sw + b) * Hq * Wq, its pixel (r, c) the padded input's (r * sh + a,
    c * sw + b) (pv past the padded image); the rest of the plane 0. A row's input pixels are gathered a chunk
-   at a time into g (4 rows of GCH bytes, `gather`), then interleaved */
+   at a time into g (4 rows of GCH bytes, `gather`), then interleaved; at stride 2 with 4 live channels, where
+   the kernel has one, `interleave4s2` reads the 4 rows at stride 2 itself (as interleave4 of their even bytes:
+   no bytes stored to g and loaded back) */
 enum { Q8_QUAD_GCH = 256 };
 static inline void q8_quad_phases(const int8_t *x, int H, int W, int ph, int pw, int sh, int sw, int xr, size_t plane,
-                                  int q, int live, uint32_t pv, int8_t *d, Q8Interleave4 interleave4, Q8Gather gather) {
+                                  int q, int live, uint32_t pv, int8_t *d, Q8Interleave4 interleave4, Q8Gather gather,
+                                  Q8Interleave4 interleave4s2) {
   int Hq = (H + 2 * ph + sh - 1) / sh, Wq = (W + 2 * pw + sw - 1) / sw;
   uint32_t *d32 = (uint32_t *)(void *)d;
   int8_t g[4][Q8_QUAD_GCH];
@@ -40,6 +44,12 @@ static inline void q8_quad_phases(const int8_t *x, int H, int W, int ph, int pw,
         for (int c = chi; c < Wq; c++) d32[c] = pv;
         for (int c0 = clo; c0 < chi; c0 += Q8_QUAD_GCH) {
           int n = chi - c0 < Q8_QUAD_GCH ? chi - c0 : Q8_QUAD_GCH;
+          const int8_t *x0 = x + ((size_t)(4 * q) * H + iy) * W + (size_t)c0 * sw + b - pw;
+          if (live == 4 && sw == 2 && interleave4s2) {
+            size_t hw = (size_t)H * W;
+            interleave4s2(x0, x0 + hw, x0 + 2 * hw, x0 + 3 * hw, n, xr, (int8_t *)(d32 + c0));
+            continue;
+          }
           for (int j = 0; j < live; j++)
             gather(x + ((size_t)(4 * q + j) * H + iy) * W + (size_t)c0 * sw + b - pw, sw, n, g[j]);
           int8_t *o = (int8_t *)(d32 + c0);
@@ -55,7 +65,8 @@ static inline void q8_quad_phases(const int8_t *x, int H, int W, int ph, int pw,
 }
 
 static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
-                                       size_t plane, int q0, int q1, int8_t *xq, Q8Interleave4 interleave4, Q8Gather gather) {
+                                       size_t plane, int q0, int q1, int8_t *xq, Q8Interleave4 interleave4, Q8Gather gather,
+                                       Q8Interleave4 interleave4s2) {
   size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
   static const int8_t zrow[1];
   for (int q = q0; q < q1; q++) {
@@ -68,7 +79,7 @@ static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int
       continue;
     }
     if (sh > 1 || sw > 1) {
-      q8_quad_phases(x, H, W, ph, pw, sh, sw, xr, plane, q, live, pv, d, interleave4, gather);
+      q8_quad_phases(x, H, W, ph, pw, sh, sw, xr, plane, q, live, pv, d, interleave4, gather, interleave4s2);
       continue;
     }
     uint32_t *d32 = (uint32_t *)(void *)d;   /* the planes are 4-byte aligned (engine scratch) */

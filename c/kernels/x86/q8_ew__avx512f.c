@@ -125,38 +125,42 @@ void q8_sq8_maxpool__avx512f(const int8_t *x, int C, int H, int W, const Q8Pool 
   }
 }
 
-/* 4 rows of n bytes -> d[4i + j] = r_j[i] ^ xr, 64 pixels (256 bytes) a step, the tail masked (out of line: the
-   quad planes' body calls it once a row; inlined there it made ~10 KB of code) */
-static __attribute__((noinline)) void interleave4_512(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d) {
+/* 64 bytes r[i * s], i < c (c <= 64; s 1 or 2), zero past c, reading no byte past r[(c - 1) * s]: at stride 2 the even
+   bytes of 128 (vpmovwb), the loads masked to end there */
+static inline __m512i row64(const int8_t *r, int s, int c) {
+  if (s == 1) return _mm512_maskz_loadu_epi8(c == 64 ? ~(__mmask64)0 : ((__mmask64)1 << c) - 1, r);
+  int e = 2 * c - 1;   /* bytes up to the last one read */
+  __mmask64 m0 = e >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << e) - 1, m1 = e > 64 ? ((__mmask64)1 << (e - 64)) - 1 : 0;
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(_mm512_maskz_loadu_epi8(m0, r))),
+                            _mm512_cvtepi16_epi8(_mm512_maskz_loadu_epi8(m1, r + 64)), 1);
+}
+
+/* 4 rows of n bytes at stride s (1 or 2) -> d[4i + j] = r_j[i * s] ^ xr, 64 pixels (256 bytes) a step, the tail
+   masked (out of line: the quad planes' body calls it once a row; inlined there it made ~10 KB of code) */
+static __attribute__((noinline)) void interleave4s(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int s, int n, int xr,
+                                                   int8_t *d) {
   for (int i = 0; i < n; i += 64) {
     int c = n - i < 64 ? n - i : 64;
-    __mmask64 m = c == 64 ? ~(__mmask64)0 : ((__mmask64)1 << c) - 1;
     __m512i g[4], f = _mm512_set1_epi8((char)xr);
-    quad64v(_mm512_xor_si512(_mm512_maskz_loadu_epi8(m, r0 + i), f), _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, r1 + i), f),
-            _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, r2 + i), f), _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, r3 + i), f), 0, g);
+    size_t o = (size_t)i * s;
+    quad64v(_mm512_xor_si512(row64(r0 + o, s, c), f), _mm512_xor_si512(row64(r1 + o, s, c), f),
+            _mm512_xor_si512(row64(r2 + o, s, c), f), _mm512_xor_si512(row64(r3 + o, s, c), f), 0, g);
     for (int k = 0; k < 4 && 16 * k < c; k++)   /* group k: pixels 16k.. (4 bytes each) */
       _mm512_mask_storeu_epi8(d + 4 * i + 64 * k, c - 16 * k >= 16 ? ~(__mmask64)0 : ((__mmask64)1 << (4 * (c - 16 * k))) - 1, g[k]);
   }
 }
-
-/* d[i] = x[i * sw]: stride 2 (the phase planes of a stride-2 convolution) 32 bytes a step, the even bytes of
-   64 (vpmovwb), the last step's load masked to end at x[(n - 1) * 2]; other strides a byte at a time */
-static __attribute__((noinline)) void gather_512(const int8_t *x, int sw, int n, int8_t *d) {
-  if (sw != 2) {
-    q8_gather_c(x, sw, n, d);
-    return;
-  }
-  for (int i = 0; i < n; i += 32) {
-    int c = n - i < 32 ? n - i : 32;
-    __mmask64 m = c == 32 ? ~(__mmask64)0 : ((__mmask64)1 << (2 * c - 1)) - 1;
-    _mm256_mask_storeu_epi8(d + i, c == 32 ? ~(__mmask32)0 : ((__mmask32)1 << c) - 1,
-                            _mm512_cvtepi16_epi8(_mm512_maskz_loadu_epi8(m, x + 2 * i)));
-  }
+static void interleave4_512(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d) {
+  interleave4s(r0, r1, r2, r3, 1, n, xr, d);
+}
+/* a stride-2 convolution's phase rows: gathered in registers (by way of bytes stored and loaded back, the masked
+   stores' forwarding stalls made ResNet18's stride-2 3x3 layers' quad planes 3-4x slower than stride 1's) */
+static void interleave4s2_512(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d) {
+  interleave4s(r0, r1, r2, r3, 2, n, xr, d);
 }
 
 void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
                              size_t plane, int q0, int q1, int8_t *xq) {
-  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4_512, gather_512);
+  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4_512, q8_gather_c, interleave4s2_512);
 }
 
 const Q8EwKernels q8_ew__avx512f = {"q8_ew__avx512f", q8_sq8_quantize__avx512f, q8_sq8_add__avx512f,
