@@ -600,9 +600,10 @@ static void implicit_pass(Q8Job *j, int nimg) {
   long nq = conv_quads(s->kq, s);
   j->nimg = nimg, j->qimg = conv_plane(s) * (size_t)nq * 4;
   phase(nimg * nq, quad_tasks, j, (double)conv_plane(s) * (s->C / s->groups) * nimg, 0);
-  /* rows first (conv_tasks: few column blocks) claimed dynamically: batch 1's 14x14 and 7x7 layers of ResNet18
-     10-13% faster than in contiguous shares (the threads' shares of 2-4 tasks finished 10-20 us apart); the
-     column-split layers stay in shares (each thread its own columns: 56x56 ones 1.3x slower claimed) */
+  /* rows first (conv_tasks: few column blocks: batch 1's 14x14 and 7x7 layers) claimed dynamically, not in
+     contiguous shares (which finished 10-20 us apart on the same work): ResNet50 sq8 at batch 1 2-3% faster,
+     ResNet18 1-5%; the column-split layers keep their shares (each thread its own columns: claimed, ResNet18's
+     56x56 ones were 1.3x slower) */
   long ncb = (F + CONV_CB - 1) / CONV_CB;
   phase(ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, (double)s->K * F * s->M * nimg,
         ncb < 2 * (long)pool_threads());

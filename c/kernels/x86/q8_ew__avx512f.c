@@ -152,8 +152,8 @@ static __attribute__((noinline)) void interleave4s(const int8_t *r0, const int8_
 static void interleave4_512(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d) {
   interleave4s(r0, r1, r2, r3, 1, n, xr, d);
 }
-/* a stride-2 convolution's phase rows: gathered in registers (by way of bytes stored and loaded back, the masked
-   stores' forwarding stalls made ResNet18's stride-2 3x3 layers' quad planes 3-4x slower than stride 1's) */
+/* a stride-2 convolution's phase rows, gathered in registers: through a buffer (bytes stored, then loaded back)
+   the masked stores' forwarding stalls made ResNet18's stride-2 3x3 layers' quad planes 3-4x slower than stride 1's */
 static void interleave4s2_512(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d) {
   interleave4s(r0, r1, r2, r3, 2, n, xr, d);
 }
