@@ -297,6 +297,7 @@ typedef struct {
   int Hp, Wp;
   int nimg;               /* sq8 implicit convolution: images in one pass (conv_batched), else 1 */
   size_t in_img, out_img, qimg;   /* their strides: input and output elements, quad-plane bytes */
+  int rows_first;         /* sq8 implicit convolution: conv_tasks' order (implicit_pass decides it) */
 } Q8Job;
 
 /* one GEMM task: rows [o0, o0 + MB), columns [p0, p0 + NB), X the panel of column p0 */
@@ -388,7 +389,7 @@ static void conv_tasks(void *arg, long t0, long t1) {
   int Wp = conv_wq(s), F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
   size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
   long ncb = (F + CONV_CB - 1) / CONV_CB, ni = j->nimg;
-  int rows_first = ncb < 2 * (long)pool_threads();
+  int rows_first = j->rows_first;
   for (long t = t0; t < t1; t++) {
     /* rows first: (row block, image, column block), so a thread's tasks of one row block (its weights) run
        over all the images in a row; else (image, column block, row block) */
@@ -600,13 +601,11 @@ static void implicit_pass(Q8Job *j, int nimg) {
   long nq = conv_quads(s->kq, s);
   j->nimg = nimg, j->qimg = conv_plane(s) * (size_t)nq * 4;
   phase(nimg * nq, quad_tasks, j, (double)conv_plane(s) * (s->C / s->groups) * nimg, 0);
-  /* rows first (conv_tasks: few column blocks: batch 1's 14x14 and 7x7 layers) claimed dynamically, not in
-     contiguous shares (which finished 10-20 us apart on the same work): ResNet50 sq8 at batch 1 2-3% faster,
-     ResNet18 1-5%; the column-split layers keep their shares (each thread its own columns: claimed, ResNet18's
-     56x56 ones were 1.3x slower) */
+  /* conv_tasks' order decided here, by the pool's threads: inside the job pool_threads() is 1, and deciding it
+     there split batch 1's 14x14 layers (two column blocks) by columns, 128 against 94 of them */
   long ncb = (F + CONV_CB - 1) / CONV_CB;
-  phase(ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, (double)s->K * F * s->M * nimg,
-        ncb < 2 * (long)pool_threads());
+  j->rows_first = ncb < 2 * (long)pool_threads();
+  phase(ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, (double)s->K * F * s->M * nimg, 0);
 }
 
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
@@ -622,7 +621,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
               (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0 };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0 };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;
