@@ -44,14 +44,13 @@ static inline void q8_quad_phases(const int8_t *x, int H, int W, int ph, int pw,
         for (int c = chi; c < Wq; c++) d32[c] = pv;
         for (int c0 = clo; c0 < chi; c0 += Q8_QUAD_GCH) {
           int n = chi - c0 < Q8_QUAD_GCH ? chi - c0 : Q8_QUAD_GCH;
-          const int8_t *x0 = x + ((size_t)(4 * q) * H + iy) * W + (size_t)c0 * sw + b - pw;
+          const int8_t *x0 = x + ((size_t)(4 * q) * H + iy) * W + (size_t)c0 * sw + b - pw;   /* channel 4q's */
+          size_t hw = (size_t)H * W;
           if (live == 4 && sw == 2 && interleave4s2) {
-            size_t hw = (size_t)H * W;
             interleave4s2(x0, x0 + hw, x0 + 2 * hw, x0 + 3 * hw, n, xr, (int8_t *)(d32 + c0));
             continue;
           }
-          for (int j = 0; j < live; j++)
-            gather(x + ((size_t)(4 * q + j) * H + iy) * W + (size_t)c0 * sw + b - pw, sw, n, g[j]);
+          for (int j = 0; j < live; j++) gather(x0 + (size_t)j * hw, sw, n, g[j]);
           int8_t *o = (int8_t *)(d32 + c0);
           if (live == 4) interleave4(g[0], g[1], g[2], g[3], n, xr, o);
           else
