@@ -13,6 +13,10 @@
  * channel's multiplier and shift, 64-bit products; with every shift >= 32, the high halves shifted in
  * 32-bit lanes and clamped in int8 ones, as q8_requant__avx512.h) and each output row goes back to the
  * 16 planes through a byte transpose (vpermi2b again).
+ * Q is built row by row (a padded row's four vectors loaded once for all its columns, not once per column:
+ * the two-source permutes then read registers) and a 3-row kernel's three vpdpbusd are unrolled; on one
+ * thread (Sapphire Rapids) a 14x14 plane of 16 channels 1.57 -> 1.40 us, 7x7 0.62 -> 0.58, 14x14 stride 2
+ * 0.83 -> 0.72; MobileNetV2's depthwise layers at batch 1 on 2 threads 7-13% faster (2026-12-02).
  * Shapes (q8_dw16_fits): dilation 1, stride 1 or 2 both ways, kw <= 4, kh <= 16, a padded row of at
  * most 16 bytes whose windows stay in it ((OW - 1) * sw + kw <= 16), OW <= 16, OH <= 16, and at most 32
  * rows read. */
@@ -87,19 +91,24 @@ void q8_dw16(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t 
   const __m512i qidx = _mm512_load_si512(bi), tidx = _mm512_load_si512(ti);
   /* Q(iy, ox) for every row read and output column, once (each is read by up to kh / sh outputs) */
   _Alignas(64) __m512i Q[32][16];
-  for (int ox = 0; ox < OW; ox++) {
-    const __m512i idx = _mm512_add_epi8(qidx, _mm512_set1_epi8((char)(ox * sw)));
-    for (int iy = 0; iy < Hp; iy++) {
-      const uint8_t *r = buf[iy];
-      __m512i a = _mm512_permutex2var_epi8(_mm512_load_si512(r), idx, _mm512_load_si512(r + 64));
-      __m512i b = _mm512_permutex2var_epi8(_mm512_load_si512(r + 128), idx, _mm512_load_si512(r + 192));
-      Q[iy][ox] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, a, b);
-    }
+  for (int iy = 0; iy < Hp; iy++) {   /* a row's four vectors loaded once for all its columns */
+    const uint8_t *r = buf[iy];
+    const __m512i r0 = _mm512_load_si512(r), r1 = _mm512_load_si512(r + 64), r2 = _mm512_load_si512(r + 128),
+                  r3 = _mm512_load_si512(r + 192);
+    __m512i idx = qidx;
+    for (int ox = 0; ox < OW; ox++, idx = _mm512_add_epi8(idx, _mm512_set1_epi8((char)sw)))
+      Q[iy][ox] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, _mm512_permutex2var_epi8(r0, idx, r1),
+                                         _mm512_permutex2var_epi8(r2, idx, r3));
   }
   for (int oy = 0; oy < OH; oy++) {
     for (int ox = 0; ox < OW; ox++) {
       __m512i acc = vb0;
-      for (int ky = 0; ky < kh; ky++) acc = _mm512_dpbusd_epi32(acc, Q[oy * sw + ky][ox], wv[ky]);
+      if (kh == 3)   /* (unrolled: the loop's copies and counters were half of an output's instructions) */
+        acc = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_dpbusd_epi32(acc, Q[oy * sw][ox], wv[0]), Q[oy * sw + 1][ox],
+                                                      wv[1]),
+                                  Q[oy * sw + 2][ox], wv[2]);
+      else
+        for (int ky = 0; ky < kh; ky++) acc = _mm512_dpbusd_epi32(acc, Q[oy * sw + ky][ox], wv[ky]);
       __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(acc, vme), vre);
       __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), vmo), vro);
       __m128i b = big ? q8_narrow32(_mm512_srav_epi32(q8_hi32(ev, od), vs32), &pq)
