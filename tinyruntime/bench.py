@@ -275,6 +275,12 @@ def _agreement(res, arch, b, k):
     if not a or not rf: return None
     return float(np.mean(np.array(a[0]) == np.array(rf[0])))
 
+def _timed(ok:list, b:int):
+    "Of a cell's timed processes `ok`: the quiet ones, those its latency uses (the quiet ones, or all when none is), and their seconds per image."
+    quiet = [r for r in ok if not r.get('noisy')]
+    use = quiet or ok
+    return quiet, use, np.array([s for r in use for s in r['batch_s']]) / b
+
 def summarize(res:dict) -> list:
     "One row per model, batch size and runtime: latency (median, min), throughput, size, memory, start-up, share of peak, agreement."
     rows = []
@@ -290,9 +296,7 @@ def summarize(res:dict) -> list:
                 if mi.get('labels') and done:
                     row['accuracy'] = float(np.mean([np.mean(np.array(r['top1']) == np.array(mi['labels'][:len(r['top1'])])) for r in done]))
                 if not ok: rows.append(row); continue
-                quiet = [r for r in ok if not r.get('noisy')]
-                use = quiet or ok
-                per = np.array([s for r in use for s in r['batch_s']]) / b
+                quiet, use, per = _timed(ok, b)
                 med = float(np.median(per))
                 peak = res.get('peak_gops', {}).get(RUNTIMES[k][0])
                 row.update(median_ms=1e3 * med, min_ms=1e3 * float(per.min()), images_per_s=1 / med if med > 0 else None, samples=len(per),
@@ -316,11 +320,10 @@ def thread_scaling(res:dict, rows:list|None=None) -> list:
     for arch in res['settings'].get('scaling', []):
         for b in res['settings']['batches']:
             for k in OWN_RUNTIMES:
-                one = [s for r in res.get('scaling_runs', []) if (r['model'], r['batch'], r['runtime']) == (arch, b, k) and r.get('batch_s')
-                       for s in r['batch_s']]
+                one = [r for r in res.get('scaling_runs', []) if (r['model'], r['batch'], r['runtime']) == (arch, b, k) and r.get('batch_s')]
                 many = cell.get((arch, b, k))
                 if not one or not many: continue
-                ms1 = 1e3 * float(np.median(one)) / b
+                ms1 = 1e3 * float(np.median(_timed(one, b)[2]))   # the same choice of processes as summarize's
                 out.append(dict(model=arch, batch=b, runtime=k, threads=res['settings']['threads'], ms_one_thread=ms1,
                                 ms=many['median_ms'], speedup=ms1 / many['median_ms']))
     return out
