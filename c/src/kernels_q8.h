@@ -297,7 +297,7 @@ void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int sh
    byte 9 c + t), to out[t][c] (tap-major; 0 for c >= n), AVX-512 VBMI (kernels/x86/q8_taps9__avx512vbmi.c);
    T from q8_taps9_init, once */
 typedef struct { int8_t idx[9][64]; uint64_t mk[9][9]; } Q8Taps9;
-/* whether the VNNI table's VBMI helpers (q8_taps9, q8_dw16) run: -1 (the default) asks the CPU once;
+/* whether the VNNI table's VBMI helpers (q8_taps9, q8_dwsmall) run: -1 (the default) asks the CPU once;
    the tests set 0 to check the paths of CPUs without VBMI (Skylake-X, Cascade Lake) on one that has it */
 extern int q8_vbmi;
 static inline int q8_vbmi_on(void) {
@@ -306,12 +306,12 @@ static inline int q8_vbmi_on(void) {
 }
 /* the sum of n int8 (AVX-512 BW, kernels/x86/q8_dq8gemm_4x32__avx512vnni.c): the VNNI packers' */
 int32_t q8_sum_i8__avx512(const int8_t *x, size_t n);
-/* sq8 depthwise, 16 planes at a time with the channels in the lanes (kernels/x86/q8_dw16__vbmivnni.c,
-   AVX-512 VNNI + VBMI): the shapes it takes, and channels [0, n) (n <= 16) of consecutive planes, b0
-   each channel's bias - 128 * sum of its weights (every partial sum must stay in int32) */
-int q8_dw16_fits(const Q8DwShape *s);
-void q8_dw16(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t *mult, const int32_t *shift, int8_t *y,
-             const Q8DwShape *s, int n);
+/* sq8 depthwise of small planes, one plane's outputs in the lanes (kernels/x86/q8_dwsmall__vbmivnni.c, AVX-512
+   VNNI + VBMI): the shapes it takes (0: none; 1, 2: its two layouts), and planes [0, n), b0 each plane's bias
+   - 128 * sum of its weights (every partial sum must stay in int32) */
+int q8_dwsmall_fits(const Q8DwShape *s);
+void q8_dwsmall(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t *mult, const int32_t *shift, int8_t *y,
+                const Q8DwShape *s, int n);
 void q8_taps9_init(Q8Taps9 *T);
 void q8_taps9__avx512vbmi(const Q8Taps9 *T, const int8_t *w, int n, int8_t out[9][64]);
 void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,

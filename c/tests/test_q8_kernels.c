@@ -577,6 +577,17 @@ static void test_dw_conv(void) {
     test_dw(5, 6, 3, 3, 1, 1, 4, 5, 1, 1, mode);       /* padding past the kernel: all-pad windows */
     test_dw(4, 300, 3, 16, 1, 1, 1, 7, 1, 1, mode);    /* kw 16: four weight quads */
   }
+  /* the bounds of q8_dwsmall's layouts (VBMI): flat's widest plane (15 + (kh - 1) W + kw - 1 < 64) and one
+     wider, its most vectors (64) and more, rows' widest output row at stride 2, its tallest kernel (8) and one taller */
+  for (int mode = 0; mode < 4; mode++) {
+    test_dw(23, 23, 3, 3, 1, 1, 1, 1, 1, 1, mode);
+    test_dw(24, 24, 3, 3, 1, 1, 1, 1, 1, 1, mode);
+    test_dw(44, 23, 3, 3, 1, 1, 1, 1, 1, 1, mode);
+    test_dw(45, 23, 3, 3, 1, 1, 1, 1, 1, 1, mode);
+    test_dw(32, 32, 3, 3, 2, 2, 1, 1, 1, 1, mode);
+    test_dw(30, 9, 8, 3, 1, 1, 4, 1, 1, 1, mode);
+    test_dw(12, 12, 9, 3, 1, 1, 4, 1, 1, 1, mode);
+  }
   /* implicit convolution: channels around the quads and 64-channel blocks, rows around the 32-row
      tiles, widths around 16 and 32 columns, kernels 2x2..7x7, uneven padding, dilation, all-pad rows */
   {

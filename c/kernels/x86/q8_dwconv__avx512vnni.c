@@ -9,7 +9,9 @@
  * bias is not extreme (checked per plane; else the reference); the requantization is FORMAT.md's in
  * int64 lanes (32 x 32 -> 64 products, arithmetic shifts), so results equal the reference's.
  * Other shapes (dilation along x, stride 3 or more, kw > 16, kh > 16) go to the reference (stride 4 had
- * its own instances, ~3 KB of the binary, until the 1 MiB bound needed the room). */
+ * its own instances, ~3 KB of the binary, until the 1 MiB bound needed the room). Small planes: with VBMI,
+ * dwconv_n gives runs of them to q8_dwsmall__vbmivnni.c; without, the flat buffer below or the plain path (a
+ * 128-bit variant for narrow rows went, 3 KB, when q8_dwsmall took its shapes). */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -152,68 +154,10 @@ static inline __attribute__((always_inline)) void plane_flat(const int8_t *x, co
     }
 }
 
-/* bytes [lo, hi) of 16 */
-static inline __mmask16 range16(long lo, long hi) { return (__mmask16)range64(lo, hi > 16 ? 16 : hi); }
-
-/* Narrow planes (MobileNet's 7- and 14-wide rows): the same with 128-bit vectors, a block of 4P
-   outputs; the P accumulators are requantized together in one zmm (lane 4f + m: output P*m + f) and
-   put in order by one byte shuffle. */
-static inline __attribute__((always_inline)) void plane_narrow(const int8_t *x, const int32_t *wq, int J, int32_t b0,
-                                                               const Rq *q, int8_t *y, const Q8DwShape *s, const int P) {
-  const __m128i padx = _mm_set1_epi8((char)s->zx), flip = _mm_set1_epi8((char)0x80);
-  const __m128i padu = _mm_xor_si128(padx, flip);
-  char idx[16];
-  for (int i = 0; i < 16; i++) idx[i] = i < 4 * P ? (char)(4 * (i % P) + i / P) : (char)0x80;
-  const __m128i order = _mm_loadu_si128((const __m128i *)idx);
-  const int B = 4 * P;
-  for (int ox0 = 0; ox0 < s->OW; ox0 += B) {   /* the loads' masks depend on the column block only */
-    __mmask16 mk[4][MAXJ];
-    long at[4][MAXJ];
-    #pragma GCC unroll 4
-    for (int f = 0; f < P; f++)
-      for (int j = 0; j < J; j++) {
-        long a = (long)s->sw * (ox0 + f) - s->pw + 4 * j;
-        at[f][j] = a, mk[f][j] = range16(-a, (long)s->W - a);
-      }
-    for (int oy = 0; oy < s->OH; oy++) {
-      int8_t *yr = y + (size_t)oy * s->OW;
-      __m128i acc[4];
-      #pragma GCC unroll 4
-      for (int f = 0; f < 4; f++) acc[f] = _mm_set1_epi32(b0);
-      for (int ky = 0; ky < s->kh; ky++) {
-        int iy = oy * s->sh - s->ph + ky * s->dh;
-        const int32_t *wr = wq + ky * J;
-        if (iy < 0 || iy >= s->H) {
-          for (int j = 0; j < J; j++) {
-            __m128i wv = _mm_set1_epi32(wr[j]);
-            #pragma GCC unroll 4
-            for (int f = 0; f < P; f++) acc[f] = _mm_dpbusd_epi32(acc[f], padu, wv);
-          }
-          continue;
-        }
-        uintptr_t row = (uintptr_t)(x + (size_t)iy * s->W);
-        for (int j = 0; j < J; j++) {
-          __m128i wv = _mm_set1_epi32(wr[j]);
-          #pragma GCC unroll 4
-          for (int f = 0; f < P; f++) {
-            __m128i v = _mm_mask_loadu_epi8(padx, mk[f][j], (const void *)(row + (uintptr_t)at[f][j]));
-            acc[f] = _mm_dpbusd_epi32(acc[f], _mm_xor_si128(v, flip), wv);
-          }
-        }
-      }
-      __m512i all = _mm512_castsi128_si512(acc[0]);
-      if (P > 1) all = _mm512_inserti32x4(all, acc[1], 1);
-      if (P > 2) all = _mm512_inserti32x4(_mm512_inserti32x4(all, acc[2], 2), acc[3], 3);
-      __m128i out = _mm_shuffle_epi8(requant16_dw(all, q), order);
-      _mm_mask_storeu_epi8(yr + ox0, range16(0, s->OW - ox0), out);
-    }
-  }
-}
-
 /* the shape's path, the same for every plane */
-typedef struct { int ok, J, P, flat, narrow, Wp, R, nb; size_t pb; } DwPlan;
+typedef struct { int ok, J, P, flat, Wp, R, nb; size_t pb; } DwPlan;
 static DwPlan dw_plan(const Q8DwShape *s) {
-  DwPlan p = {0, (s->kw + 3) / 4, 0, 0, 0, 0, 0, 0, 0};
+  DwPlan p = {0, (s->kw + 3) / 4, 0, 0, 0, 0, 0, 0};
   p.ok = s->dw == 1 && (s->sw == 1 || s->sw == 2) && s->kw <= MAXK && s->kh <= MAXK;
   if (!p.ok) return p;
   p.P = 4 / s->sw;
@@ -227,8 +171,6 @@ static DwPlan dw_plan(const Q8DwShape *s) {
     p.flat = 10 * nb < 8 * rows && pb * (size_t)s->sw <= FLATBUF && nb * 16 * p.P <= FLATBUF;
     p.nb = (int)nb, p.pb = pb;
   }
-  /* rows of one block of 4P outputs run narrow (measured: two narrow blocks are slower than one wide) */
-  p.narrow = s->OW <= 4 * p.P;
   return p;
 }
 
@@ -252,16 +194,17 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
   uint8_t buf[FLATBUF], tmp[FLATBUF];
   int padded = 0;   /* buf's padding set */
   const EpiQ eq = epi_q_of(s->zy, s->qmin, s->qmax);
-  /* small planes, 4 or more channels: 16 at a time with the channels in the lanes (q8_dw16, with VBMI) */
-  int g16 = pl.ok && n >= 4 && q8_dw16_fits(s) && q8_vbmi_on();
+  /* small planes: q8_dwsmall (with VBMI), runs of planes whose sums stay in int32 */
+  int small = pl.ok && q8_vbmi_on() && q8_dwsmall_fits(s);
   int64_t bound = (int64_t)s->kh * s->kw * 255 * 128;
   for (int c = 0; c < n; c++, x += HW, w += K, y += OHW) {
-    if (g16 && c % 16 == 0 && n - c >= 4) {
-      int g = n - c < 16 ? n - c : 16, ok = 1;
-      int32_t b0s[16];
-      for (int i = 0; i < g; i++) ok &= plane_b0(w + (size_t)i * K, K, bias[c + i], bound, &b0s[i]);
-      if (ok) {
-        q8_dw16(x, w, b0s, mult + c, shift + c, y, s, g);
+    if (small) {
+      enum { RUN = 64 };
+      int32_t b0s[RUN];
+      int g = 0;
+      while (g < RUN && c + g < n && plane_b0(w + (size_t)g * K, K, bias[c + g], bound, &b0s[g])) g++;
+      if (g) {
+        q8_dwsmall(x, w, b0s, mult + c, shift + c, y, s, g);
         c += g - 1, x += (size_t)(g - 1) * HW, w += (size_t)(g - 1) * K, y += (size_t)(g - 1) * OHW;
         continue;
       }
@@ -286,12 +229,8 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
       }
       continue;
     }
-    switch (s->sw * 2 + pl.narrow) {
-    case 2: plane(x, wq, J, b0, &q, y, s, 4); break;
-    case 3: plane_narrow(x, wq, J, b0, &q, y, s, 4); break;
-    case 4: plane(x, wq, J, b0, &q, y, s, 2); break;
-    default: plane_narrow(x, wq, J, b0, &q, y, s, 2); break;
-    }
+    if (s->sw == 1) plane(x, wq, J, b0, &q, y, s, 4);
+    else plane(x, wq, J, b0, &q, y, s, 2);
   }
 }
 

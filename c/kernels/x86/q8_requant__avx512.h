@@ -1,6 +1,6 @@
 /* q8_requant__avx512.h: FORMAT.md's sq8 requantization of 16 int32 dots with AVX-512, for the kernels
  * that keep int32 dots (q8_gemm_32x32__amx.c, q8_gemm_8x32__avx512vnni.c's implicit convolution,
- * q8_dwconv__avx512vnni.c; q8_dw16__vbmivnni.c its per-lane version from the same pieces):
+ * q8_dwconv__avx512vnni.c, q8_dwsmall__vbmivnni.c):
  * acc * m = dot * m + bias * m, where dot (int32) * m is one vpmuldq and c = bias * m + (1 << (shift - 1))
  * one int64 per row, so the int64 sum equals the reference's (acc * m + rounding). */
 #ifndef TINYRUNTIME_Q8_REQUANT_AVX512_H
