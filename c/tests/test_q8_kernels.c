@@ -528,6 +528,7 @@ static void test_conv_s(int M, int C, int H, int W, int kh, int kw, int ph, int 
       free(xq2);
     }
 #endif
+    memset(A, 0xA5, T->conv_a_bytes(M, C, kh, kw));   /* as the engine may give it: not zeroed */
     T->pack_conv(M, C, kh, kw, w, A);
     Q8Conv cv = { M, C, kh, kw, dh, dw, OH, OW, Wq, plane, A, xq, sh, sw, phase };
     for (int split = 0; split < 2; split++) {

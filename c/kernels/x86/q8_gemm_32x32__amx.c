@@ -177,7 +177,7 @@ static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) 
   if (taps == 9) q8_taps9_init(&T);
   for (int o0 = 0; o0 < M; o0 += MR) {
     int8_t *at = A + (size_t)(o0 / MR) * tile;
-    memset(at, 0, tile);
+    if (M % MR || C % 64) memset(at, 0, tile);   /* (else every byte is written below: no second pass over fresh pages) */
     for (int r = 0; r < MR && o0 + r < M; r++) {   /* row o's weights in order, each to its tap's block */
       const int8_t *src = w + (size_t)(o0 + r) * K;
       int8_t *dr = at + (size_t)(r / 16) * TB + (size_t)(r % 16) * KR;

@@ -162,7 +162,7 @@ static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) 
   if (taps9) q8_taps9_init(&T);
   for (int o0 = 0; o0 < M; o0 += CR, A += tb) {
     int32_t comp[CR] = {0};
-    memset(A, 0, tb - sizeof comp);   /* pad rows and pad channels */
+    if (M % CR || C % 4) memset(A, 0, tb - sizeof comp);   /* pad rows and pad channels (none: every byte is written) */
     for (int r = 0; r < CR && o0 + r < M; r++) {
       const int8_t *src = w + (size_t)(o0 + r) * K;
       comp[r] = -128 * q8_sum_i8__avx512(src, K);
