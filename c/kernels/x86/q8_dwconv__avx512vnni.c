@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../../src/kernels_q8.h"
+#include "q8_bytes64__avx512.h"
 #include "q8_requant__avx512.h"
 
 enum { MAXK = 16, MAXJ = MAXK / 4 };
@@ -26,15 +27,6 @@ typedef struct { RowQ r; EpiQ e; } Rq;
 
 /* 16 int32 sums -> 16 int8: clamp(zy + ((acc * m + rnd) >> shift), qmin, qmax) */
 static inline __m128i requant16_dw(__m512i acc, const Rq *q) { return requant16(acc, &q->r, &q->e); }
-
-/* bytes [lo, hi) of 64 */
-static inline __mmask64 range64(long lo, long hi) {
-  if (lo < 0) lo = 0;
-  if (hi > 64) hi = 64;
-  if (hi <= lo) return 0;
-  uint64_t h = hi == 64 ? ~(uint64_t)0 : ((uint64_t)1 << hi) - 1;
-  return (__mmask64)(h & ~(((uint64_t)1 << lo) - 1));
-}
 
 /* the P phases' 16 results each -> the block's 16P outputs in order (output P*m + f = r[f][m]) */
 static inline __attribute__((always_inline)) __m512i in_order(const __m128i r[4], const int P) {
@@ -66,7 +58,7 @@ static inline __attribute__((always_inline)) void plane(const int8_t *x, const i
     for (int f = 0; f < P; f++)
       for (int j = 0; j < J; j++) {
         long a = (long)s->sw * (ox0 + f) - s->pw + 4 * j;
-        at[f][j] = a, mk[f][j] = range64(-a, (long)s->W - a);
+        at[f][j] = a, mk[f][j] = q8_bytes64(-a, (long)s->W - a);
       }
     for (int oy = 0; oy < s->OH; oy++) {
       int8_t *yr = y + (size_t)oy * s->OW;
@@ -99,7 +91,7 @@ static inline __attribute__((always_inline)) void plane(const int8_t *x, const i
       #pragma GCC unroll 4
       for (int f = 0; f < P; f++) r[f] = requant16_dw(acc[f], q);
       __m512i out = in_order(r, P);
-      _mm512_mask_storeu_epi8(yr + ox0, range64(0, s->OW - ox0), out);
+      _mm512_mask_storeu_epi8(yr + ox0, q8_bytes64(0, s->OW - ox0), out);
     }
   }
 }
@@ -123,7 +115,7 @@ static inline __attribute__((always_inline)) void plane_flat(const int8_t *x, co
     int r = iy + s->ph;
     uint8_t *dst = buf + (size_t)(r % sw) * pbytes + (size_t)(r / sw) * Wp + s->pw;
     for (int c = 0; c < s->W; c += 64) {
-      __mmask64 mk = range64(0, s->W - c);
+      __mmask64 mk = q8_bytes64(0, s->W - c);
       _mm512_mask_storeu_epi8(dst + c, mk, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mk, src + c), flip));
     }
   }
@@ -149,7 +141,7 @@ static inline __attribute__((always_inline)) void plane_flat(const int8_t *x, co
   }
   for (int oy = 0; oy < s->OH; oy++)
     for (int c = 0; c < s->OW; c += 64) {
-      __mmask64 mk = range64(0, s->OW - c);
+      __mmask64 mk = q8_bytes64(0, s->OW - c);
       _mm512_mask_storeu_epi8(y + (size_t)oy * s->OW + c, mk, _mm512_maskz_loadu_epi8(mk, tmp + (size_t)oy * R + c));
     }
 }

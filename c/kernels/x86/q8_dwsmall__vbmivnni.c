@@ -24,18 +24,10 @@
 #include <stdint.h>
 
 #include "../../src/kernels_q8.h"
+#include "q8_bytes64__avx512.h"
 #include "q8_requant__avx512.h"
 
 enum { KH = 8, NV = 64, NR = 40 };   /* kernel rows; flat vectors; rows' windows (input rows read) */
-
-/* bytes [lo, hi) of 64 */
-static inline __mmask64 bytes64(long lo, long hi) {
-  if (lo < 0) lo = 0;
-  if (hi > 64) hi = 64;
-  if (hi <= lo) return 0;
-  uint64_t h = hi == 64 ? ~(uint64_t)0 : ((uint64_t)1 << hi) - 1;
-  return (__mmask64)(h & ~(((uint64_t)1 << lo) - 1));
-}
 
 int q8_dwsmall_fits(const Q8DwShape *s) {
   if (s->dh != 1 || s->dw != 1 || s->sh != s->sw || s->kw > 4 || s->kh > KH || s->OH < 1 || s->OW < 1) return 0;
@@ -111,7 +103,7 @@ __attribute__((cold, noinline)) static void flat_masks(const Q8DwShape *s, long 
   for (int v = 0, ox = 0; v < nv; v++) {
     uint64_t m = 0;
     for (int l = 0; l < 16; l++, ox = ox + 1 == W ? 0 : ox + 1) m |= (uint64_t)nib[ox] << (4 * l);
-    lm[v] = bytes64(-(16L * v + a0), HW - (16L * v + a0)), cm[v] = (__mmask64)m;
+    lm[v] = q8_bytes64(-(16L * v + a0), HW - (16L * v + a0)), cm[v] = (__mmask64)m;
   }
 }
 
@@ -145,14 +137,14 @@ static void flat(const int8_t *x, const int8_t *w, const int32_t *b0, const int3
           __m512i u = _mm512_xor_si512(_mm512_mask_loadu_epi8(zxv, lm[v + k], (const void *)(base + 16 * (uintptr_t)(v + k))), flip);
           r[k] = big32(sums(u, idx, cm[v + k], padu, wv, kh), m, cv, cnt, zy);
         }
-        _mm512_mask_storeu_epi8(y + 16 * v, bytes64(0, OHW - 16L * v), narrow4(r, qi[1], &eq));
+        _mm512_mask_storeu_epi8(y + 16 * v, q8_bytes64(0, OHW - 16L * v), narrow4(r, qi[1], &eq));
       }
       continue;
     }
     const RowQ q = row_q_of(mult[c], shift[c], cc);   /* shift < 32: vector by vector, in int64 lanes */
     for (int v = 0; v < nv; v++) {
       __m512i u = _mm512_xor_si512(_mm512_mask_loadu_epi8(zxv, lm[v], (const void *)(base + 16 * (uintptr_t)v)), flip);
-      _mm_mask_storeu_epi8(y + 16 * v, (__mmask16)bytes64(0, OHW - 16L * v), requant16(sums_n(u, idx, cm[v], padu, wv, kh), &q, &eq));
+      _mm_mask_storeu_epi8(y + 16 * v, (__mmask16)q8_bytes64(0, OHW - 16L * v), requant16(sums_n(u, idx, cm[v], padu, wv, kh), &q, &eq));
     }
   }
 }
@@ -163,7 +155,7 @@ static void rows(const int8_t *x, const int8_t *w, const int32_t *b0, const int3
   const int W = s->W, H = s->H, OH = s->OH, OW = s->OW, kh = s->kh, kw = s->kw, sh = s->sh, HW = H * W, OHW = OH * OW;
   const int R = (OH - 1) * sh + kh;   /* input rows read: -ph .. R - ph - 1 */
   const __m512i wi = qi[3];   /* lane m, tap k: byte m sw + k */
-  const __mmask64 rowm = bytes64(s->pw, (long)s->pw + W);   /* the load at column -pw: the row's bytes */
+  const __mmask64 rowm = q8_bytes64(s->pw, (long)s->pw + W);   /* the load at column -pw: the row's bytes */
   const __m512i zxv = _mm512_set1_epi8((char)s->zx), flip = _mm512_set1_epi8((char)0x80), padu = _mm512_xor_si512(zxv, flip);
   const __m512i zy = _mm512_set1_epi32(s->zy);
   const EpiQ eq = epi_q_of(s->zy, s->qmin, s->qmax);
@@ -184,13 +176,13 @@ static void rows(const int8_t *x, const int8_t *w, const int32_t *b0, const int3
       for (int oy = 0; oy < OH; oy += 4) {   /* (a last block's rows past OH: not computed) */
         __m512i r[4];
         for (int k = 0; k < 4; k++) r[k] = oy + k < OH ? big32(row_sums(Q + (oy + k) * sh, wv, kh), m, cv, cnt, zy) : zy;
-        _mm512_mask_storeu_epi8(y + (size_t)oy * OW, bytes64(0, (long)(OH - oy < 4 ? OH - oy : 4) * OW), narrow4(r, qi[2], &eq));
+        _mm512_mask_storeu_epi8(y + (size_t)oy * OW, q8_bytes64(0, (long)(OH - oy < 4 ? OH - oy : 4) * OW), narrow4(r, qi[2], &eq));
       }
       continue;
     }
     const RowQ q = row_q_of(mult[c], shift[c], cc);   /* shift < 32: row by row, in int64 lanes */
     for (int oy = 0; oy < OH; oy++) {
-      _mm_mask_storeu_epi8(y + (size_t)oy * OW, (__mmask16)bytes64(0, OW), requant16(row_sums_n(Q + oy * sh, wv, kh), &q, &eq));
+      _mm_mask_storeu_epi8(y + (size_t)oy * OW, (__mmask16)q8_bytes64(0, OW), requant16(row_sums_n(Q + oy * sh, wv, kh), &q, &eq));
     }
   }
 }
