@@ -72,7 +72,7 @@ static inline __m512i sums_n(__m512i u, const __m512i *idx, __mmask64 cm, __m512
   for (int ky = 0; ky < kh; ky++) acc = _mm512_dpbusd_epi32(acc, _mm512_mask_permutexvar_epi8(padu, cm, idx[ky], u), wv[ky]);
   return acc;
 }
-/* the same, a 3-row kernel unrolled (the common one: the loop's overhead was ~20% of a 14x14 plane) */
+/* the same, unrolled for a 3-row kernel (the common one) */
 static inline __m512i sums(__m512i u, const __m512i *idx, __mmask64 cm, __m512i padu, const __m512i *wv, int kh) {
   if (kh != 3) return sums_n(u, idx, cm, padu, wv, kh);
   __m512i acc = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_mask_permutexvar_epi8(padu, cm, idx[0], u), wv[0]);
