@@ -50,12 +50,8 @@ static inline void weights(const int8_t *w, int kh, int kw, __m512i *wv) {
   }
 }
 
-/* 16 sums -> 16 int32 of zy + (sum * m + c) >> shift, shift >= 32 (big: q8_requant__avx512.h's high halves) */
-static inline __m512i big32(__m512i acc, __m512i m, __m512i c, __m128i cnt, __m512i zy) {
-  __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(acc, m), c);
-  __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m), c);
-  return _mm512_add_epi32(_mm512_sra_epi32(q8_hi32(ev, od), cnt), zy);
-}
+/* 16 sums -> 16 int32 of zy + (sum * m + c) >> shift, shift >= 32 (q8_requant__avx512.h's big rows) */
+static inline __m512i big32(__m512i acc, const RowQ *q, const EpiQ *p) { return _mm512_add_epi32(q8_big32(acc, q), p->zy); }
 
 /* four vectors of big32 -> 64 int8 in the order oi gives (r[k] lane j at byte 16 j / 4 + 4 k + j % 4 of the packs),
    clamped to [qmin, qmax] */
@@ -117,32 +113,29 @@ static void flat(const int8_t *x, const int8_t *w, const int32_t *b0, const int3
   __m512i idx[KH];
   for (int ky = 0; ky < kh; ky++) idx[ky] = _mm512_add_epi8(qi[0], _mm512_set1_epi8((char)(ky * W)));
   const __m512i zxv = _mm512_set1_epi8((char)s->zx), flip = _mm512_set1_epi8((char)0x80), padu = _mm512_xor_si512(zxv, flip);
-  const __m512i zy = _mm512_set1_epi32(s->zy);
   const EpiQ eq = epi_q_of(s->zy, s->qmin, s->qmax);
   for (int c = 0; c < n; c++, x += HW, w += kh * kw, y += OHW) {
     __m512i wv[KH];
     weights(w, kh, kw, wv);
     const int64_t cc = (int64_t)b0[c] * mult[c] + ((int64_t)1 << (shift[c] - 1));
     const uintptr_t base = (uintptr_t)x + (uintptr_t)a0;   /* (masked-off bytes are not read) */
-    if (shift[c] >= 32) {
-      const __m512i m = _mm512_set1_epi64(mult[c]), cv = _mm512_set1_epi64(cc);
-      const __m128i cnt = _mm_cvtsi32_si128(shift[c] - 32);
+    const RowQ q = row_q_of(mult[c], shift[c], cc);
+    if (q.big) {
       for (int v = 0; v < 4 * nb; v += 4) {
         __m512i r[4];
         for (int k = 0; k < 4; k++) {   /* (a last block's vectors past the plane: not computed) */
           if (v + k >= nv) {
-            r[k] = zy;
+            r[k] = eq.zy;
             continue;
           }
           __m512i u = _mm512_xor_si512(_mm512_mask_loadu_epi8(zxv, lm[v + k], (const void *)(base + 16 * (uintptr_t)(v + k))), flip);
-          r[k] = big32(sums(u, idx, cm[v + k], padu, wv, kh), m, cv, cnt, zy);
+          r[k] = big32(sums(u, idx, cm[v + k], padu, wv, kh), &q, &eq);
         }
         _mm512_mask_storeu_epi8(y + 16 * v, q8_bytes64(0, OHW - 16L * v), narrow4(r, qi[1], &eq));
       }
       continue;
     }
-    const RowQ q = row_q_of(mult[c], shift[c], cc);   /* shift < 32: vector by vector, in int64 lanes */
-    for (int v = 0; v < nv; v++) {
+    for (int v = 0; v < nv; v++) {   /* shift < 32: vector by vector, in int64 lanes */
       __m512i u = _mm512_xor_si512(_mm512_mask_loadu_epi8(zxv, lm[v], (const void *)(base + 16 * (uintptr_t)v)), flip);
       _mm_mask_storeu_epi8(y + 16 * v, (__mmask16)q8_bytes64(0, OHW - 16L * v), requant16(sums_n(u, idx, cm[v], padu, wv, kh), &q, &eq));
     }
@@ -157,7 +150,6 @@ static void rows(const int8_t *x, const int8_t *w, const int32_t *b0, const int3
   const __m512i wi = qi[3];   /* lane m, tap k: byte m sw + k */
   const __mmask64 rowm = q8_bytes64(s->pw, (long)s->pw + W);   /* the load at column -pw: the row's bytes */
   const __m512i zxv = _mm512_set1_epi8((char)s->zx), flip = _mm512_set1_epi8((char)0x80), padu = _mm512_xor_si512(zxv, flip);
-  const __m512i zy = _mm512_set1_epi32(s->zy);
   const EpiQ eq = epi_q_of(s->zy, s->qmin, s->qmax);
   __m512i Q[NR];
   for (int c = 0; c < n; c++, x += HW, w += kh * kw, y += OHW) {
@@ -170,18 +162,16 @@ static void rows(const int8_t *x, const int8_t *w, const int32_t *b0, const int3
         Q[r] = _mm512_permutexvar_epi8(wi, _mm512_xor_si512(_mm512_mask_loadu_epi8(zxv, rowm, (const void *)((uintptr_t)(x + (size_t)iy * W) - (uintptr_t)s->pw)), flip));
     }
     const int64_t cc = (int64_t)b0[c] * mult[c] + ((int64_t)1 << (shift[c] - 1));
-    if (shift[c] >= 32) {
-      const __m512i m = _mm512_set1_epi64(mult[c]), cv = _mm512_set1_epi64(cc);
-      const __m128i cnt = _mm_cvtsi32_si128(shift[c] - 32);
+    const RowQ q = row_q_of(mult[c], shift[c], cc);
+    if (q.big) {
       for (int oy = 0; oy < OH; oy += 4) {   /* (a last block's rows past OH: not computed) */
         __m512i r[4];
-        for (int k = 0; k < 4; k++) r[k] = oy + k < OH ? big32(row_sums(Q + (oy + k) * sh, wv, kh), m, cv, cnt, zy) : zy;
+        for (int k = 0; k < 4; k++) r[k] = oy + k < OH ? big32(row_sums(Q + (oy + k) * sh, wv, kh), &q, &eq) : eq.zy;
         _mm512_mask_storeu_epi8(y + (size_t)oy * OW, q8_bytes64(0, (long)(OH - oy < 4 ? OH - oy : 4) * OW), narrow4(r, qi[2], &eq));
       }
       continue;
     }
-    const RowQ q = row_q_of(mult[c], shift[c], cc);   /* shift < 32: row by row, in int64 lanes */
-    for (int oy = 0; oy < OH; oy++) {
+    for (int oy = 0; oy < OH; oy++) {   /* shift < 32: row by row, in int64 lanes */
       _mm_mask_storeu_epi8(y + (size_t)oy * OW, (__mmask16)q8_bytes64(0, OW), requant16(row_sums_n(Q + oy * sh, wv, kh), &q, &eq));
     }
   }

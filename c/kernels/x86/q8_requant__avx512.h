@@ -53,11 +53,25 @@ static inline __m128i q8_narrow64(__m512i ev, __m512i od, const EpiQ *p) {
   return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32)), p->zy));
 }
 
+/* x = dot * m + c of 16 int32 dots: the even lanes' int64 in ev, the odd lanes' in od */
+static inline void q8_x64(__m512i v, const RowQ *q, __m512i *ev, __m512i *od) {
+  *ev = _mm512_add_epi64(_mm512_mul_epi32(v, q->m), q->c);
+  *od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), q->m), q->c);
+}
+/* big rows: x >> shift in int32 lanes from q8_x64's halves, before zy and the clamp */
+static inline __m512i q8_big32_of(__m512i ev, __m512i od, const RowQ *q) { return _mm512_sra_epi32(q8_hi32(ev, od), q->cnt); }
+/* the same of 16 dots (q8_dwsmall narrows four such vectors at once) */
+static inline __m512i q8_big32(__m512i v, const RowQ *q) {
+  __m512i ev, od;
+  q8_x64(v, q, &ev, &od);
+  return q8_big32_of(ev, od, q);
+}
+
 /* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of 16 int32 dots, as int8 */
 static inline __m128i requant16(__m512i v, const RowQ *q, const EpiQ *p) {
-  __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(v, q->m), q->c);
-  __m512i od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), q->m), q->c);
-  if (q->big) return q8_narrow32(_mm512_sra_epi32(q8_hi32(ev, od), q->cnt), p);
+  __m512i ev, od;
+  q8_x64(v, q, &ev, &od);
+  if (q->big) return q8_narrow32(q8_big32_of(ev, od, q), p);
   return q8_narrow64(_mm512_sra_epi64(ev, q->cnt), _mm512_sra_epi64(od, q->cnt), p);
 }
 
