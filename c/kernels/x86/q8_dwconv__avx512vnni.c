@@ -191,7 +191,7 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
   int64_t bound = (int64_t)s->kh * s->kw * 255 * 128;
   for (int c = 0; c < n; c++, x += HW, w += K, y += OHW) {
     if (small) {
-      enum { RUN = 64 };
+      enum { RUN = 512 };   /* (q8_dwsmall sets its tables up once per call) */
       int32_t b0s[RUN];
       int g = 0;
       while (g < RUN && c + g < n && plane_b0(w + (size_t)g * K, K, bias[c + g], bound, &b0s[g])) g++;
