@@ -37,6 +37,7 @@ typedef struct {
   float *ws, *bf;                  /* dq8: scales (O, G); bias (O) or NULL */
   float *wdq;                      /* dq8 depthwise: its weights dequantized (O x K), for f32_conv_dw */
   int dq8cq;                       /* dq8 CONV2D: the descriptor's dq8_conv_quant takes its geometry */
+  int kxq;                         /* sq8 CONV2D: K in the kx-quad order (Q8Kernels.im2col_kxq; gs its length) */
   const Q8Kernels *kq;             /* int8 GEMM ops: the kernels this op runs (Engine.kq or kq_below) */
   int8_t *aconv;                   /* sq8 implicit convolution (Q8Kernels.sq8_conv): its packed weights, per group */
   size_t aconv_bytes;              /* per group */

@@ -106,6 +106,18 @@ typedef void (*q8_im2col_fn)(const int8_t *x, int H, int W, int ci0, int kh, int
 typedef void (*q8_im2col_cols_fn)(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw,
                                   int OH, int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride);
 
+/* sq8 fused im2col in the kx-quad order (optional): as q8_im2col_cols_fn (xp: the C input channels padded,
+   planes of Hp x Wp; dilation 1; strides 1 and 2), but row k of the matrix is (c, ky, kx) with k = (c * kh + ky)
+   * kq + kx, kq = kw rounded up to a multiple of 4 (K = C * kh * kq, rows with kx >= kw hold anything: the op packs
+   their weights as zero), so that a quad's four rows are four consecutive taps of one input row; OW a multiple
+   of 16 (p0, p1 then multiples of 16: no group of 16 columns spans two output rows). Returns 0,
+   writing nothing, where this CPU cannot run it (X NULL: only asks; g may be NULL then). */
+typedef struct {
+  const int8_t *xp;
+  int Hp, Wp, C, kh, kw, sh, sw, OW;
+} Q8Kxq;
+typedef int (*q8_im2col_kxq_fn)(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstride);
+
 /* sq8 implicit convolution (optional): a convolution straight from the input, no im2col.
    The group's input channels are laid out as quad planes (q8_quad_planes): plane q holds channels
    4q..4q+3 of the padded input (Hp x Wp pixels, pad value zx) as 4 bytes per pixel, pixel (iy, ix)
@@ -185,6 +197,7 @@ typedef struct {
   /* dq8: the smallest K for which this descriptor is the one to run (0: any); an op of less K runs the
      dq8 descriptor of the table below (q8_kernels_below) */
   int min_k;
+  q8_im2col_kxq_fn im2col_kxq;   /* sq8, optional (NULL: none) */
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */
@@ -314,6 +327,9 @@ void q8_dwsmall(const int8_t *x, const int8_t *w, const int32_t *b0, const int32
                 const Q8DwShape *s, int n);
 void q8_taps9_init(Q8Taps9 *T);
 void q8_taps9__avx512vbmi(const Q8Taps9 *T, const int8_t *w, int n, int8_t out[9][64]);
+/* Q8Kernels.im2col_kxq's work in layout lay (q8_im2col4__avx512.h's Q4_AMX or Q4_VNNI), AVX-512 VBMI
+   (kernels/x86/q8_im2colkxq__avx512vbmi.c) */
+void q8_im2col_kxq__avx512vbmi(int lay, const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstride);
 void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
                              size_t plane, int q0, int q1, int8_t *xq);   /* the same bytes, AVX-512 (kernels/x86/q8_ew__avx512f.c) */
 #endif

@@ -365,6 +365,27 @@ static void test_im2col(int C, int H, int W, int groups, int kh, int kw, int sh,
         }
         free(P);
       }
+      /* the kx-quad order (dilation 1): row (ci, ky, kx) at (ci * kh + ky) * kq + kx, kq = kw rounded up to 4,
+         the same values; rows with kx >= kw are not looked at */
+      if (T->im2col_kxq && dh == 1 && dw == 1 && OW % 16 == 0 && T->im2col_kxq(NULL, 0, 0, NULL, 0)) {
+        const Q8Kxq g = { xp, Hp, Wp, cig, kh, kw, sh, sw, OW };
+        int kq = (kw + 3) / 4 * 4, Kq = cig * kh * kq;
+        size_t psq = q8_pstride(T, 1, Kq);
+        for (int nb = 1; nb <= 3; nb += 2) {
+          int B = nb * T->nr;
+          int16_t *P = malloc(2 * psq * (size_t)nb);
+          for (int p0 = 0; p0 < N; p0 += B) {
+            int p1 = p0 + B < N ? p0 + B : N;
+            CHECK(T->im2col_kxq(&g, p0, p1, P, (ptrdiff_t)psq) == 1, "im2col_kxq ran");
+            for (int ci = 0; ci < cig; ci++)
+              for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++)
+                  for (int p = p0; p < p1; p++)
+                    bad += T->get_x(P, psq, (ci * kh + ky) * kq + kx, p - p0) != T->get_x(X, ps, (ci * kh + ky) * kw + kx, p);
+          }
+          free(P);
+        }
+      }
       free(xp);
     }
     free(X);
@@ -742,6 +763,14 @@ int main(void) {
   test_im2col(4, 40, 150, 1, 3, 3, 1, 1, 1, 1, 1, 1);  /* padded planes too large for the stack buffer */
   test_im2col(12, 60, 58, 1, 3, 3, 1, 1, 1, 1, 1, 1);  /* many rows per call: done in pieces of channels */
   test_im2col(12, 61, 59, 1, 3, 3, 2, 2, 1, 1, 1, 1);
+  /* the kx-quad order (output rows of whole 16-column groups): the 3-channel stems (7x7 and 3x3 stride 2, OW 32
+     and 16), windows that leave 1, 2 or 4 taps in a row's last quad, stride 1 */
+  test_im2col(3, 13, 64, 1, 7, 7, 2, 2, 3, 3, 1, 1);
+  test_im2col(3, 9, 32, 1, 3, 3, 2, 2, 1, 1, 1, 1);
+  test_im2col(2, 9, 16, 1, 5, 5, 1, 1, 2, 2, 1, 1);
+  test_im2col(3, 10, 34, 1, 2, 6, 2, 2, 0, 1, 1, 1);
+  test_im2col(1, 12, 19, 1, 4, 8, 1, 1, 1, 2, 1, 1);
+  test_im2col(3, 5, 48, 1, 3, 3, 1, 1, 1, 1, 1, 1);
   test_im2col(2, 130, 1, 1, 3, 1, 1, 1, 1, 0, 1, 1);   /* one-column rows: dq8's column runs of over 64 row pieces */
   if (fails) { fprintf(stderr, "test_q8_kernels: %d failures\n", fails); return 1; }
   printf("test_q8_kernels: ok\n");

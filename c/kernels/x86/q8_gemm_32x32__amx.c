@@ -68,6 +68,12 @@ static void im2col_cols(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh
   q4_im2col_cols(Q4_AMX, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, X, pstride);
 }
 
+static int im2col_kxq(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstride) {   /* (cpu.c: AMX is used only with AVX-512 VBMI) */
+  if (!q8_vbmi_on()) return 0;
+  if (X) q8_im2col_kxq__avx512vbmi(Q4_AMX, g, p0, p1, X, pstride);
+  return 1;
+}
+
 /* ---------------------------------------------------------------- the GEMM */
 
 typedef struct {
@@ -278,4 +284,4 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
 
 const Q8Kernels q8_gemm_32x32__amx_desc = {"q8_gemm_32x32__amx", "amx", MR, NR, KR, 1, a_elems,
                                            pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
-                                           im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 16, 0, NULL, NULL, 0};
+                                           im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 16, 0, NULL, NULL, 0, im2col_kxq};

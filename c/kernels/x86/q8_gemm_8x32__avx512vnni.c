@@ -80,6 +80,12 @@ static void im2col_cols(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh
   q4_im2col_cols(Q4_VNNI, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, X, pstride);
 }
 
+static int im2col_kxq(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstride) {   /* with AVX-512 VBMI */
+  if (!q8_vbmi_on()) return 0;
+  if (X) q8_im2col_kxq__avx512vbmi(Q4_VNNI, g, p0, p1, X, pstride);
+  return 1;
+}
+
 /* FORMAT.md's clamp(zy + requant(acc, m, shift), qmin, qmax) of 8 int64 lanes */
 static inline __m512i requant8(__m512i a, __m512i m, __m512i rnd, __m128i cnt, __m512i zy, __m512i lo, __m512i hi) {
   __m512i plo = _mm512_mul_epu32(a, m);                               /* low half (unsigned) * m */
@@ -266,4 +272,4 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
 
 const Q8Kernels q8_gemm_8x32__avx512vnni_desc = {"q8_gemm_8x32__avx512vnni", "avx512vnni", MR, NR, KR, 1, a_elems,
                                                  pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
-                                                 im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 1, 0x80, NULL, NULL, 0};
+                                                 im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 1, 0x80, NULL, NULL, 0, im2col_kxq};
