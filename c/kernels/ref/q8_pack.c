@@ -11,7 +11,7 @@ size_t q8_packed_size(int M, int G, int gs) {
   return q8_round_up((size_t)M, Q8_MR) * (size_t)G * (size_t)q8_gsp(gs);
 }
 
-void q8_pack_weights(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+__attribute__((cold)) void q8_pack_weights(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   size_t kp = (size_t)q8_gsp(gs) / 2, K = (size_t)G * (size_t)gs, step = Q8_MR * 2;
   size_t tiles = q8_round_up((size_t)M, Q8_MR) / Q8_MR;
   /* row by row (reads in order), each group's pairs at a stride of MR pairs: A[t][g][j][r][h] */

@@ -43,7 +43,7 @@ static size_t a_elems(int M, int G, int gs) {
   return (size_t)(M + MR - 1) / MR * block_bytes(G, gs) / 2;
 }
 
-static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+__attribute__((cold)) static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   if (gsp_of(gs) > AMX_MAXGSP) {
     q8_dq8v_pack_w(M, G, gs, w, wz, A);
     return;

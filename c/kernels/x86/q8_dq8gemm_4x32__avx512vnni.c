@@ -44,7 +44,7 @@ int32_t q8_sum_i8__avx512(const int8_t *x, size_t n) {
   return (int32_t)(_mm512_reduce_add_epi64(acc) - 128 * (int64_t)i);
 }
 
-void q8_dq8v_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+__attribute__((cold)) void q8_dq8v_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   size_t gsp = gsp_of(gs), K = (size_t)G * gs, tiles = (size_t)(M + MR - 1) / MR;
   size_t wbytes = (size_t)G * gsp * MR;
   for (size_t t = 0; t < tiles; t++) {

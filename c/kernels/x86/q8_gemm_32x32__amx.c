@@ -176,7 +176,7 @@ static void pack_row(const int8_t *src, int C, int taps, size_t tstep, int8_t *d
   }
 }
 
-static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) {
+__attribute__((cold)) static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) {
   int taps = kh * kw, ncb = (C + 63) / 64;
   size_t K = (size_t)C * (size_t)taps, tile = conv_kb(C, kh, kw) * 2 * TB, tstep = (size_t)ncb * 2 * TB;
   Q8Taps9 T;   /* 3x3: q8_taps9 (cpu.c: AMX is used only with AVX-512 VBMI) */

@@ -30,7 +30,7 @@ static size_t a_elems(int M, int G, int gs) {
   return tiles * ((size_t)G * kq_of(gs) * MR * KR + MR * 4) / 2;
 }
 
-static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+__attribute__((cold)) static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   (void)wz; /* sq8 weights are symmetric */
   size_t kqg = kq_of(gs), kq = (size_t)G * kqg, tiles = (size_t)(M + MR - 1) / MR, K = (size_t)G * gs;
   size_t full = (size_t)gs / KR;   /* whole quads per group; a last partial one is zero padded */
@@ -159,7 +159,7 @@ static size_t conv_tile(int C, int kh, int kw) {
 
 static size_t conv_a_bytes(int M, int C, int kh, int kw) { return (size_t)((M + CR - 1) / CR) * conv_tile(C, kh, kw); }
 
-static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) {
+__attribute__((cold)) static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) {
   int taps = kh * kw, nq = (C + 3) / 4;
   size_t K = (size_t)C * (size_t)taps, tb = conv_tile(C, kh, kw), ts = (size_t)nq * CR * 4;   /* ts: per tap */
   /* 3x3 with AVX-512 VBMI (Zen 4, Ice Lake and later; not Skylake-X or Cascade Lake): q8_taps9 */
