@@ -171,9 +171,61 @@ static void interleave4s2_512(const int8_t *r0, const int8_t *r1, const int8_t *
   interleave4s(r0, r1, r2, r3, 2, n, xr, d);
 }
 
+/* Stride 1, small padded planes (at most QS_MAXV vectors of 16 pixels: ResNet's 28x28, 14x14 and 7x7 inputs): each
+   quad's plane written 16 pixels (64 bytes) at a time from its start, a vector's interior pixels expanded
+   (vpexpandd) from the next input pixels of the 4 channels, which one vpermd and one vpshufb interleave, the
+   others the pad pixel; then the slack zeroed. By rows (a call per row, the pads pixel by pixel) such a plane
+   took as long as a 56x56 one: ResNet18's 28x28, 14x14 and 7x7 layers' quad planes 10.2, 9.4 and 10.0 us a
+   layer on one thread, hot. The vectors' masks and input offsets depend only on the plane: made once a call. Whole
+   quads only (ResNet's channels; quads past C, or part of it, by rows). */
+enum { QS_MAXV = 64 };
+static __attribute__((noinline)) void quad_rows(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx,
+                                                int xr, size_t plane, int q0, int q1, int8_t *xq) {   /* (not inlined twice) */
+  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4_512, q8_gather_c, interleave4s2_512);
+}
+__attribute__((target("popcnt"))) static void quad_small(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, int xr,
+                                                          size_t plane, int q0, int q1, int8_t *xq) {
+  int Wp = W + 2 * pw, n = (H + 2 * ph) * Wp, nv = (n + 15) / 16, src[QS_MAXV];
+  uint16_t m[QS_MAXV + 1];
+  for (int v = 0; v <= nv; v++) m[v] = 0;
+  for (int r = 0; r < H; r++)   /* row r's pixels: bits [a, a + W) of the plane */
+    for (int p = (ph + r) * Wp + pw, b = p + W; p < b;) {
+      int e = b < (p / 16 + 1) * 16 ? b : (p / 16 + 1) * 16;
+      m[p / 16] |= (uint16_t)(((1u << (e - p)) - 1) << (p % 16)), p = e;
+    }
+  for (int v = 0, c = 0; v < nv; c += __builtin_popcount(m[v]), v++) src[v] = c;
+  /* 4 lanes of 16 bytes (channel j's pixels in lane j) -> dword i = pixel i's 4 bytes: dword L of lane j to dword j of
+     lane L, then each lane's 4 x 4 bytes transposed */
+  const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i tr = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+  const __m512i f = _mm512_set1_epi8((char)xr);
+  const __m512i pv = _mm512_set1_epi32((int)(0x01010101u * (uint8_t)((int8_t)zx ^ xr)));
+  const __mmask16 tail = (__mmask16)(n % 16 ? (1u << n % 16) - 1 : 0xFFFF);
+  size_t HW = (size_t)H * W;
+  for (int q = q0; q < q1; q++) {
+    int32_t *d = (int32_t *)(void *)(xq + (size_t)(q - q0) * plane * 4);
+    const int8_t *r = x + (size_t)4 * q * HW;
+    for (int v = 0; v < nv; v++) {
+      __mmask16 k = (__mmask16)((1u << __builtin_popcount(m[v])) - 1);
+      const int8_t *s = r + src[v];
+      __m512i t = _mm512_castsi128_si512(_mm_maskz_loadu_epi8(k, s));
+      t = _mm512_inserti32x4(t, _mm_maskz_loadu_epi8(k, s + HW), 1);
+      t = _mm512_inserti32x4(t, _mm_maskz_loadu_epi8(k, s + 2 * HW), 2);
+      t = _mm512_inserti32x4(t, _mm_maskz_loadu_epi8(k, s + 3 * HW), 3);
+      t = _mm512_xor_si512(_mm512_shuffle_epi8(_mm512_permutexvar_epi32(perm, t), tr), f);
+      _mm512_mask_storeu_epi32(d + 16 * v, v == nv - 1 ? tail : 0xFFFF, _mm512_mask_expand_epi32(pv, m[v], t));
+    }
+    for (size_t i = (size_t)n; i < plane; i += 16)   /* the slack */
+      _mm512_mask_storeu_epi32(d + i, plane - i >= 16 ? 0xFFFF : (__mmask16)((1u << (plane - i)) - 1), _mm512_setzero_si512());
+  }
+}
+
 void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
                              size_t plane, int q0, int q1, int8_t *xq) {
-  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4_512, q8_gather_c, interleave4s2_512);
+  if (sh == 1 && sw == 1 && (H + 2 * ph) * (W + 2 * pw) <= 16 * QS_MAXV && 4 * q1 <= C)   /* (whole quads) */
+    quad_small(x, H, W, ph, pw, zx, xr, plane, q0, q1, xq);
+  else
+    quad_rows(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq);
 }
 
 const Q8EwKernels q8_ew__avx512f = {"q8_ew__avx512f", q8_sq8_quantize__avx512f, q8_sq8_add__avx512f,
