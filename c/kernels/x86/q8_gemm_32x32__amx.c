@@ -34,7 +34,8 @@ static size_t a_elems(int M, int G, int gs) {
   return tiles * (size_t)G * kb_of(gs) * (MR * KR) / 2;
 }
 
-static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+/* (start-up: built for size; a row's 64 bytes one masked load and one store, the bytes past gs zero) */
+__attribute__((cold)) static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
   (void)wz; /* sq8 weights are symmetric */
   size_t kb = kb_of(gs), tiles = (size_t)(M + MR - 1) / MR, K = (size_t)G * gs;
   int8_t *a = (int8_t *)A;
@@ -43,9 +44,8 @@ static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int1
       for (size_t b = 0; b < kb; b++)
         for (int r = 0; r < MR; r++, a += KR) {
           size_t o = t * MR + (size_t)r, n = (size_t)gs - b * KR < KR ? (size_t)gs - b * KR : KR;
-          if (o >= (size_t)M) n = 0;
-          if (n) memcpy(a, w + o * K + g * (size_t)gs + b * KR, n);
-          memset(a + n, 0, KR - n);
+          __mmask64 m = o >= (size_t)M ? 0 : n >= KR ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+          _mm512_storeu_si512(a, _mm512_maskz_loadu_epi8(m, w + (o < (size_t)M ? o : 0) * K + g * (size_t)gs + b * KR));
         }
 }
 
