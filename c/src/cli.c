@@ -180,7 +180,7 @@ static int run(int argc, char **argv) {
   DataList *files = &g.files;
   for (; a < argc; a++) {
     struct stat st;
-    if (stat(argv[a], &st) != 0) die(1, argv[a], "%s", strerror(errno));
+    if (stat(argv[a], &st) != 0) die(1, argv[a], "%s", rt_strerror(errno));
     if (S_ISDIR(st.st_mode)) {
       size_t before = files->n;
       if (data_walk(files, argv[a], err, sizeof err)) die(1, NULL, "%s", err);
@@ -193,7 +193,7 @@ static int run(int argc, char **argv) {
   if (!labels) die(1, mpath, "out of memory");
   for (size_t i = 0; i < files->n; i++) {
     struct stat st;
-    if (stat(files->path[i], &st) != 0) die(1, files->path[i], "%s", strerror(errno));
+    if (stat(files->path[i], &st) != 0) die(1, files->path[i], "%s", rt_strerror(errno));
     if (!S_ISREG(st.st_mode)) die(1, files->path[i], "not a regular file");
     if ((size_t)st.st_size != fbytes)
       die(1, files->path[i], "wrong size: %lld bytes, expected %zu (float32 x %u x %u x %u)", (long long)st.st_size,

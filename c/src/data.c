@@ -43,7 +43,7 @@ static int ends_with(const char *s, const char *suf) {
 static int walk(DataList *out, const char *dir, int depth, char *err, size_t errlen) {
   if (depth > 64) return rt_fail(err, errlen, "%s: folders nested too deep", dir);
   DIR *d = opendir(dir);
-  if (!d) return rt_fail(err, errlen, "%s: %s", dir, strerror(errno));
+  if (!d) return rt_fail(err, errlen, "%s: %s", dir, rt_strerror(errno));
   DataList names = {0};
   struct dirent *de;
   int rc = 0;
@@ -60,7 +60,7 @@ static int walk(DataList *out, const char *dir, int depth, char *err, size_t err
     }
     snprintf(p, len, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", names.path[i]);
     struct stat st;
-    if (stat(p, &st) != 0) rc = rt_fail(err, errlen, "%s: %s", p, strerror(errno));
+    if (stat(p, &st) != 0) rc = rt_fail(err, errlen, "%s: %s", p, rt_strerror(errno));
     else if (S_ISDIR(st.st_mode)) rc = walk(out, p, depth + 1, err, errlen);
     else if (S_ISREG(st.st_mode) && ends_with(names.path[i], ".bin")) rc = data_push(out, p, err, errlen);
     free(p);
@@ -127,10 +127,10 @@ int data_read_batch(char *const *paths, int n, float *dst, size_t elems, long gr
       fd[opened] = open(paths[k0 + opened], O_RDONLY | O_CLOEXEC);
       if (fd[opened] < 0) {
         *bad = k0 + opened;
-        rc = rt_fail(err, errlen, "%s", strerror(errno));
+        rc = rt_fail(err, errlen, "%s", rt_strerror(errno));
         break;
       }
-      if (fstat(fd[opened], &st) != 0) rc = rt_fail(err, errlen, "%s", strerror(errno));
+      if (fstat(fd[opened], &st) != 0) rc = rt_fail(err, errlen, "%s", rt_strerror(errno));
       else if (!S_ISREG(st.st_mode)) rc = rt_fail(err, errlen, "not a regular file");
       else if ((size_t)st.st_size != bytes)
         rc = rt_fail(err, errlen, "wrong size: expected %zu bytes (float32 x %zu)", bytes, elems);
@@ -144,7 +144,7 @@ int data_read_batch(char *const *paths, int n, float *dst, size_t elems, long gr
         if (!c) continue;
         *bad = k0 + k;
         rc = c < 0 ? rt_fail(err, errlen, "wrong size: expected %zu bytes (float32 x %zu)", bytes, elems)
-                   : rt_fail(err, errlen, "read error: %s", strerror(c));
+                   : rt_fail(err, errlen, "read error: %s", rt_strerror(c));
       }
     }
     for (int k = 0; k < opened; k++) close(fd[k]);

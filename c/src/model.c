@@ -543,9 +543,9 @@ int model_load_buffer(const void *buf, size_t size, Model *m, char *err, size_t 
 int model_load(const char *path, Model *m, char *err, size_t errlen) {
   memset(m, 0, sizeof *m);
   int fd = open(path, O_RDONLY);
-  if (fd < 0) return rt_fail(err, errlen, "%s", strerror(errno));
+  if (fd < 0) return rt_fail(err, errlen, "%s", rt_strerror(errno));
   struct stat st;
-  if (fstat(fd, &st) != 0) { int e = errno; close(fd); return rt_fail(err, errlen, "%s", strerror(e)); }
+  if (fstat(fd, &st) != 0) { int e = errno; close(fd); return rt_fail(err, errlen, "%s", rt_strerror(e)); }
   if (!S_ISREG(st.st_mode)) { close(fd); return rt_fail(err, errlen, "not a regular file"); }
   if ((uint64_t)st.st_size < TR_HEADER_SIZE) {
     close(fd);
@@ -553,7 +553,7 @@ int model_load(const char *path, Model *m, char *err, size_t errlen) {
   }
   void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   close(fd);
-  if (map == MAP_FAILED) return rt_fail(err, errlen, "mmap: %s", strerror(errno));
+  if (map == MAP_FAILED) return rt_fail(err, errlen, "mmap: %s", rt_strerror(errno));
   g_base = map;
   if (parse(m, (uint64_t)st.st_size, err, errlen)) {
     model_free(m); /* map not yet recorded */

@@ -1,5 +1,5 @@
 /* util.c: the small helpers every part of the runtime shares (see util.h). */
-#define _POSIX_C_SOURCE 200112L
+#define _GNU_SOURCE   /* strerrordesc_np */
 #include "util.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,4 +29,13 @@ double rt_now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+const char *rt_strerror(int e) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char *s = strerrordesc_np(e);
+  return s ? s : "Unknown error";
+#else
+  return strerror(e);
+#endif
 }

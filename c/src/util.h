@@ -27,4 +27,8 @@ static inline size_t rt_cdiv(size_t a, size_t b) { return (a + b - 1) / b; }
 static inline ptrdiff_t rt_phase_offset(size_t y, size_t x, size_t sh, size_t sw, size_t phase, size_t wq) {
   return (ptrdiff_t)((y % sh * sw + x % sw) * phase + y / sh * wq + x / sw);
 }
+/* errno e in words: strerror's English text without its message catalogs (glibc's strerrordesc_np: 680 B less of
+   each static binary), or strerror's where the C library has no such call */
+const char *rt_strerror(int e);
+
 #endif
