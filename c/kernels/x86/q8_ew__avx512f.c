@@ -179,6 +179,14 @@ static void interleave4s2_512(const int8_t *r0, const int8_t *r1, const int8_t *
    layer on one thread, hot. The vectors' masks and input offsets depend only on the plane: made once a call. Whole
    quads only (ResNet's channels; quads past C, or part of it, by rows). */
 enum { QS_MAXV = 64 };
+/* 16 pixels of 4 channels (a, b, c, e: 16 bytes each) -> dword i = pixel i's 4 bytes, ^ f: the 4 channels in the 4
+   lanes, dword L of lane j to dword j of lane L (vpermd), then each lane's 4 x 4 bytes transposed (vpshufb) */
+static inline __m512i quad16x4(__m128i a, __m128i b, __m128i c, __m128i e, __m512i f) {
+  const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i tr = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+  __m512i t = _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(a), b, 1), c, 2), e, 3);
+  return _mm512_xor_si512(_mm512_shuffle_epi8(_mm512_permutexvar_epi32(perm, t), tr), f);
+}
 static __attribute__((noinline)) void quad_rows(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx,
                                                 int xr, size_t plane, int q0, int q1, int8_t *xq) {   /* (not inlined twice) */
   q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4_512, q8_gather_c, interleave4s2_512);
@@ -194,10 +202,6 @@ __attribute__((target("popcnt"))) static void quad_small(const int8_t *x, int H,
       m[p / 16] |= (uint16_t)(((1u << (e - p)) - 1) << (p % 16)), p = e;
     }
   for (int v = 0, c = 0; v < nv; c += __builtin_popcount(m[v]), v++) src[v] = c;
-  /* 4 lanes of 16 bytes (channel j's pixels in lane j) -> dword i = pixel i's 4 bytes: dword L of lane j to dword j of
-     lane L, then each lane's 4 x 4 bytes transposed */
-  const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  const __m512i tr = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
   const __m512i f = _mm512_set1_epi8((char)xr);
   const __m512i pv = _mm512_set1_epi32((int)(0x01010101u * (uint8_t)((int8_t)zx ^ xr)));
   const __mmask16 tail = (__mmask16)(n % 16 ? (1u << n % 16) - 1 : 0xFFFF);
@@ -208,11 +212,8 @@ __attribute__((target("popcnt"))) static void quad_small(const int8_t *x, int H,
     for (int v = 0; v < nv; v++) {
       __mmask16 k = (__mmask16)((1u << __builtin_popcount(m[v])) - 1);
       const int8_t *s = r + src[v];
-      __m512i t = _mm512_castsi128_si512(_mm_maskz_loadu_epi8(k, s));
-      t = _mm512_inserti32x4(t, _mm_maskz_loadu_epi8(k, s + HW), 1);
-      t = _mm512_inserti32x4(t, _mm_maskz_loadu_epi8(k, s + 2 * HW), 2);
-      t = _mm512_inserti32x4(t, _mm_maskz_loadu_epi8(k, s + 3 * HW), 3);
-      t = _mm512_xor_si512(_mm512_shuffle_epi8(_mm512_permutexvar_epi32(perm, t), tr), f);
+      __m512i t = quad16x4(_mm_maskz_loadu_epi8(k, s), _mm_maskz_loadu_epi8(k, s + HW), _mm_maskz_loadu_epi8(k, s + 2 * HW),
+                           _mm_maskz_loadu_epi8(k, s + 3 * HW), f);
       _mm512_mask_storeu_epi32(d + 16 * v, v == nv - 1 ? tail : 0xFFFF, _mm512_mask_expand_epi32(pv, m[v], t));
     }
     for (size_t i = (size_t)n; i < plane; i += 16)   /* the slack */
@@ -220,8 +221,53 @@ __attribute__((target("popcnt"))) static void quad_small(const int8_t *x, int H,
   }
 }
 
+/* Stride 2, phase rows of at most 16 pixels (inputs up to ~28 wide: ResNet's 28x28 and 14x14 stride-2 inputs): each
+   phase row one vector, the 4 channels' input bytes at stride 2 (vpmovwb of one masked 32-byte load each)
+   interleaved as in quad_small and expanded into the row's interior lanes, the pad pixel elsewhere; a phase row
+   outside the input all pad. By rows (q8_quad_phases: a 64-pixel interleave call and scalar pads per phase row) the
+   stride-2 layers' quad planes took 23-25 us each, one thread, hot. Whole quads only. */
+static __attribute__((noinline)) void quad_phase_small(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, int xr,
+                                                       size_t plane, int q0, int q1, int8_t *xq) {
+  int Hq = (H + 2 * ph + 1) / 2, Wq = (W + 2 * pw + 1) / 2;
+  const __m512i f = _mm512_set1_epi8((char)xr);
+  const __m512i pv = _mm512_set1_epi32((int)(0x01010101u * (uint8_t)((int8_t)zx ^ xr)));
+  const __mmask16 row = (__mmask16)((1u << Wq) - 1);
+  size_t HW = (size_t)H * W;
+  for (int q = q0; q < q1; q++) {
+    int32_t *d = (int32_t *)(void *)(xq + (size_t)(q - q0) * plane * 4), *d0 = d;
+#pragma GCC unroll 1
+    for (int pa = 0; pa < 4; pa++) {   /* phase (a, b) */
+        int a = pa >> 1, b = pa & 1;
+        /* phase columns [lo, hi) and rows [rlo, rhi) inside the input; their first pixel's input byte at s */
+        int lo = pw > b ? (pw - b + 1) / 2 : 0, hi = (W + pw - b + 1) / 2 < Wq ? (W + pw - b + 1) / 2 : Wq;
+        int rlo = ph > a ? (ph - a + 1) / 2 : 0, rhi = (H + ph - a + 1) / 2;
+        if (lo >= hi) lo = hi, rlo = rhi = 0;
+        __mmask16 m = (__mmask16)(((1u << (hi - lo)) - 1) << lo);
+        __mmask32 k = hi > lo ? (__mmask32)(((uint64_t)1 << (2 * (hi - lo) - 1)) - 1) : 0;   /* bytes up to the last one read */
+        const int8_t *s = x + (size_t)4 * q * HW + (ptrdiff_t)(2 * rlo + a - ph) * W + 2 * lo + b - pw;
+        for (int r = 0; r < Hq; r++, d += Wq) {
+          __m512i v = pv;
+          if (r >= rlo && r < rhi) {
+            v = _mm512_mask_expand_epi32(pv, m, quad16x4(_mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s)),
+                                                         _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + HW)),
+                                                         _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + 2 * HW)),
+                                                         _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + 3 * HW)), f));
+            s += 2 * W;
+          }
+          _mm512_mask_storeu_epi32(d, row, v);
+        }
+      }
+    for (size_t i = (size_t)(d - d0); i < plane; i += 16)   /* the slack */
+      _mm512_mask_storeu_epi32(d0 + i, plane - i >= 16 ? 0xFFFF : (__mmask16)((1u << (plane - i)) - 1), _mm512_setzero_si512());
+  }
+}
+
 void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
                              size_t plane, int q0, int q1, int8_t *xq) {
+  if (sh == 2 && sw == 2 && W + 2 * pw <= 32 && 4 * q1 <= C) {
+    quad_phase_small(x, H, W, ph, pw, zx, xr, plane, q0, q1, xq);
+    return;
+  }
   if (sh == 1 && sw == 1 && (H + 2 * ph) * (W + 2 * pw) <= 16 * QS_MAXV && 4 * q1 <= C)   /* (whole quads) */
     quad_small(x, H, W, ph, pw, zx, xr, plane, q0, q1, xq);
   else
