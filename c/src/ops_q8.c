@@ -388,12 +388,14 @@ static void im2col_gemm(void *arg, int id, int nth) {
   for (long t = t0; t < t1; t++) {
     long b = t / mt;
     int p0 = (int)b * j->NB;
-    if (b != have && s->kxq)
-      k->im2col_kxq(&g, p0, imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
-    else if (b != have)
-      k->im2col_cols(j->xp, j->Hp, j->Wp, s->kh, s->kw, s->sh, s->sw, s->dh, s->dw, s->OH, s->OW, zx, s->K, p0,
-                     imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
-    have = b;
+    if (b != have) {
+      if (s->kxq)
+        k->im2col_kxq(&g, p0, imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
+      else
+        k->im2col_cols(j->xp, j->Hp, j->Wp, s->kh, s->kw, s->sh, s->sw, s->dh, s->dw, s->OH, s->OW, zx, s->K, p0,
+                       imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
+      have = b;
+    }
     gemm_one(j, (int)(t % mt) * j->MB, p0, buf);
   }
 }

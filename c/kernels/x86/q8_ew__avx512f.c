@@ -187,9 +187,15 @@ static inline __m512i quad16x4(__m128i a, __m128i b, __m128i c, __m128i e, __m51
   __m512i t = _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(a), b, 1), c, 2), e, 3);
   return _mm512_xor_si512(_mm512_shuffle_epi8(_mm512_permutexvar_epi32(perm, t), tr), f);
 }
+/* the rows' body (q8_quad_impl.h), out of line: inlined into q8_quad_planes__avx512f the binary was 64 B larger */
 static __attribute__((noinline)) void quad_rows(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx,
-                                                int xr, size_t plane, int q0, int q1, int8_t *xq) {   /* (not inlined twice) */
+                                                int xr, size_t plane, int q0, int q1, int8_t *xq) {
   q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4_512, q8_gather_c, interleave4s2_512);
+}
+/* dwords [from, plane) of a quad plane d (the slack) zeroed */
+static inline void zero_slack(int32_t *d, size_t from, size_t plane) {
+  for (size_t i = from; i < plane; i += 16)
+    _mm512_mask_storeu_epi32(d + i, plane - i >= 16 ? 0xFFFF : (__mmask16)((1u << (plane - i)) - 1), _mm512_setzero_si512());
 }
 __attribute__((target("popcnt"))) static void quad_small(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, int xr,
                                                           size_t plane, int q0, int q1, int8_t *xq) {
@@ -216,8 +222,7 @@ __attribute__((target("popcnt"))) static void quad_small(const int8_t *x, int H,
                            _mm_maskz_loadu_epi8(k, s + 3 * HW), f);
       _mm512_mask_storeu_epi32(d + 16 * v, v == nv - 1 ? tail : 0xFFFF, _mm512_mask_expand_epi32(pv, m[v], t));
     }
-    for (size_t i = (size_t)n; i < plane; i += 16)   /* the slack */
-      _mm512_mask_storeu_epi32(d + i, plane - i >= 16 ? 0xFFFF : (__mmask16)((1u << (plane - i)) - 1), _mm512_setzero_si512());
+    zero_slack(d, (size_t)n, plane);
   }
 }
 
@@ -237,28 +242,27 @@ static __attribute__((noinline)) void quad_phase_small(const int8_t *x, int H, i
     int32_t *d = (int32_t *)(void *)(xq + (size_t)(q - q0) * plane * 4), *d0 = d;
 #pragma GCC unroll 1
     for (int pa = 0; pa < 4; pa++) {   /* phase (a, b) */
-        int a = pa >> 1, b = pa & 1;
-        /* phase columns [lo, hi) and rows [rlo, rhi) inside the input; their first pixel's input byte at s */
-        int lo = pw > b ? (pw - b + 1) / 2 : 0, hi = (W + pw - b + 1) / 2 < Wq ? (W + pw - b + 1) / 2 : Wq;
-        int rlo = ph > a ? (ph - a + 1) / 2 : 0, rhi = (H + ph - a + 1) / 2;
-        if (lo >= hi) lo = hi, rlo = rhi = 0;
-        __mmask16 m = (__mmask16)(((1u << (hi - lo)) - 1) << lo);
-        __mmask32 k = hi > lo ? (__mmask32)(((uint64_t)1 << (2 * (hi - lo) - 1)) - 1) : 0;   /* bytes up to the last one read */
-        const int8_t *s = x + (size_t)4 * q * HW + (ptrdiff_t)(2 * rlo + a - ph) * W + 2 * lo + b - pw;
-        for (int r = 0; r < Hq; r++, d += Wq) {
-          __m512i v = pv;
-          if (r >= rlo && r < rhi) {
-            v = _mm512_mask_expand_epi32(pv, m, quad16x4(_mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s)),
-                                                         _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + HW)),
-                                                         _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + 2 * HW)),
-                                                         _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + 3 * HW)), f));
-            s += 2 * W;
-          }
-          _mm512_mask_storeu_epi32(d, row, v);
+      int a = pa >> 1, b = pa & 1;
+      /* phase columns [lo, hi) and rows [rlo, rhi) inside the input; their first pixel's input byte at s */
+      int lo = pw > b ? (pw - b + 1) / 2 : 0, hi = (W + pw - b + 1) / 2 < Wq ? (W + pw - b + 1) / 2 : Wq;
+      int rlo = ph > a ? (ph - a + 1) / 2 : 0, rhi = (H + ph - a + 1) / 2;
+      if (lo >= hi) lo = hi, rlo = rhi = 0;
+      __mmask16 m = (__mmask16)(((1u << (hi - lo)) - 1) << lo);
+      __mmask32 k = hi > lo ? (__mmask32)(((uint64_t)1 << (2 * (hi - lo) - 1)) - 1) : 0;   /* bytes up to the last one read */
+      const int8_t *s = x + (size_t)4 * q * HW + (ptrdiff_t)(2 * rlo + a - ph) * W + 2 * lo + b - pw;
+      for (int r = 0; r < Hq; r++, d += Wq) {
+        __m512i v = pv;
+        if (r >= rlo && r < rhi) {
+          v = _mm512_mask_expand_epi32(pv, m, quad16x4(_mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s)),
+                                                       _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + HW)),
+                                                       _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + 2 * HW)),
+                                                       _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + 3 * HW)), f));
+          s += 2 * W;
         }
+        _mm512_mask_storeu_epi32(d, row, v);
       }
-    for (size_t i = (size_t)(d - d0); i < plane; i += 16)   /* the slack */
-      _mm512_mask_storeu_epi32(d0 + i, plane - i >= 16 ? 0xFFFF : (__mmask16)((1u << (plane - i)) - 1), _mm512_setzero_si512());
+    }
+    zero_slack(d0, (size_t)(d - d0), plane);
   }
 }
 
