@@ -30,16 +30,12 @@ static inline __attribute__((always_inline)) __m256 act8_avx2(__m256 v, int act)
   return act == ACT_RELU || act == ACT_RELU6 ? act_avx2(v, act) : act == ACT_NONE ? v : act8_other(v, act);
 }
 #ifdef __AVX512F__
-/* act of 16 floats in a register: ReLU and ReLU6 in 512 bits, inline; the others out of line (one copy
-   per file), by act_avx2 on the two halves (a loop: one copy of its code; the halves go through 256-bit
-   stores and loads, which forward, where a 512-bit load of two 256-bit stores waits for both to reach
-   the cache) */
-static __attribute__((noinline, unused)) __m512 act16_other(__m512 v, int act) {
-  __m256 h[2] = {_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))};
-  #pragma GCC unroll 1
-  for (int c = 0; c < 2; c++) h[c] = act_avx2(h[c], act);
-  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(h[0])), _mm256_castps_pd(h[1]), 1));
-}
+/* act of 16 floats in a register: ReLU and ReLU6 in 512 bits, inline; the others out of line, one copy in the
+   binary (f32_gemm_12x32__avx512f.c: a static copy per file was 770 B in each of three), by act_avx2 on the two
+   halves (a loop: one copy of its code; the halves go through 256-bit stores and loads, which forward, where a
+   512-bit load of two 256-bit stores waits for both to reach the cache) */
+__m512 act16_other__avx512f(__m512 v, int act);
+#define act16_other act16_other__avx512f
 static inline __attribute__((always_inline)) __m512 act16_avx512(__m512 v, int act) {
   if (act == ACT_NONE) return v;
   if (act == ACT_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());

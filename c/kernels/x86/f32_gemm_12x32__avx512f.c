@@ -25,6 +25,13 @@
 #include "../../src/kernels_f32.h"
 #include "act__avx2.h"
 
+__attribute__((noinline)) __m512 act16_other__avx512f(__m512 v, int act) {   /* (act__avx2.h) */
+  __m256 h[2] = {_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))};
+  #pragma GCC unroll 1
+  for (int c = 0; c < 2; c++) h[c] = act_avx2(h[c], act);
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(h[0])), _mm256_castps_pd(h[1]), 1));
+}
+
 enum { MR = 12, NR = 32 };
 enum { PF_K = 64 };   /* the prefetch distance in k steps */
 enum { PF_B = 16 };   /* packed A: B's prefetch distance in k steps */
