@@ -332,6 +332,7 @@ typedef struct {
   int nimg;               /* sq8 implicit convolution: images in one pass (conv_batched), else 1 */
   size_t in_img, out_img, qimg;   /* their strides: input and output elements, quad-plane bytes */
   int rows_first;         /* sq8 implicit convolution: conv_tasks' order (implicit_pass decides it) */
+  int cols_first;         /* gemm_tasks' order: column blocks (b * mt + r), else row blocks (r * nt + b) */
 } Q8Job;
 
 /* one GEMM task: rows [o0, o0 + MB), columns [p0, p0 + NB), X the panel of column p0 */
@@ -358,20 +359,24 @@ static void gemm_one(const Q8Job *j, int o0, int p0, const int16_t *X) {
   }
 }
 
-/* GEMM tasks [t0, t1): (t / nt, t % nt) of MB x NB */
+/* GEMM tasks [t0, t1) of MB x NB: row block t / nt, column block t % nt; cols_first: t % mt, t / mt */
 static void gemm_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const int16_t *xq = j->e->scratch[SCRATCH_0];
+  long mt = (j->s->M + j->MB - 1) / j->MB;
   for (long t = t0; t < t1; t++) {
-    int o0 = (int)(t / j->nt) * j->MB, p0 = (int)(t % j->nt) * j->NB;
+    long r = j->cols_first ? t % mt : t / j->nt, b = j->cols_first ? t / mt : t % j->nt;
+    int o0 = (int)r * j->MB, p0 = (int)b * j->NB;
     gemm_one(j, o0, p0, xq + (size_t)(p0 / j->s->kq->nr) * j->ps);
   }
 }
 
 /* sq8 fused im2col and GEMM: tasks (column block b, row block r) in the order b * mt + r, a
-   contiguous share per thread; a thread im2cols column block b into its slot of SCRATCH_1 (NB
+   contiguous share of about equal weight per thread (task_share: ResNet50's 28x28 layers' 4 blocks of 256, 256,
+   256 and 16 columns went 2 to each thread: their 1x1s 1.25x faster on two threads split by columns); a thread im2cols column block b into its slot of SCRATCH_1 (NB
    columns, cache-resident) when its share reaches b, then multiplies it. Threads past the scratch's
    slots sit out; each output is one kernel call over all of K whichever thread makes it. */
+static void task_share(const Q8Job *j, long mt, long T, int id, int step, long *t0, long *t1);
 static void im2col_gemm(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
@@ -381,8 +386,8 @@ static void im2col_gemm(void *arg, int id, int nth) {
   int step = nth < slots ? nth : slots;
   if (id >= step) return;
   int16_t *buf = (int16_t *)((char *)j->e->scratch[SCRATCH_1] + (size_t)id * per);
-  long mt = (s->M + j->MB - 1) / j->MB, T = mt * j->nt, t0 = T * id / step, t1 = T * (id + 1) / step;
-  long have = -1;
+  long mt = (s->M + j->MB - 1) / j->MB, t0, t1, have = -1;
+  task_share(j, mt, mt * j->nt, id, step, &t0, &t1);
   int32_t zx = j->e->m->values[j->op->in[0]].zero_point;
   const Q8Kxq g = { j->xp, j->Hp, j->Wp, s->C, s->kh, s->kw, s->sh, s->sw, s->OW };
   for (long t = t0; t < t1; t++) {
@@ -570,16 +575,21 @@ static int dq8_slot(const Q8Job *j, int id, int nth, int *step, char **slot) {
 /* thread id's contiguous run [t0, t1) of the T tasks t = b * mt + r (column block b of NB columns, row
    block r): runs of about equal weight, a task weighing its block's micro-tiles of nr columns, so that a
    last block of few columns counts for little (ResNet18's 14x14 layers: 4 blocks of 64, 64, 64 and 4
-   columns went 2 to one thread and 1 and the 4-column one to the other) */
+   columns went 2 to one thread and 1 and the 4-column one to the other). Each run ends at the task boundary
+   nearest its share of the weight (the first one past it gave one thread 7 of ResNet50's 13 blocks of 256
+   columns at 56x56, 1,792 columns against 1,344) */
 static void task_share(const Q8Job *j, long mt, long T, int id, int step, long *t0, long *t1) {
   long nr = j->s->kq->nr, wf = (j->NB + nr - 1) / nr, wl = (j->N - (long)(j->nt - 1) * j->NB + nr - 1) / nr;
-  long tl = (long)(j->nt - 1) * mt, W = tl * wf + mt * wl, w0 = W * id / step, w1 = W * (id + 1) / step;
-  long a = 0, b;
+  long tl = (long)(j->nt - 1) * mt, W = tl * wf + mt * wl, at[2];
 #define CUM(t) ((t) <= tl ? (t) * wf : tl * wf + ((t) - tl) * wl)   /* the weight of tasks [0, t) */
-  while (a < T && CUM(a) < w0) a++;
-  for (b = a; b < T && CUM(b) < w1; b++) {}
+  for (int i = 0; i < 2; i++) {
+    long w = W * (id + i) / step, t = 0;
+    while (t < T && CUM(t) < w) t++;
+    if (t > 0 && CUM(t) - w > w - CUM(t - 1)) t--;
+    at[i] = t;
+  }
 #undef CUM
-  *t0 = a, *t1 = b;
+  *t0 = at[0], *t1 = at[1];
 }
 
 /* dq8 CONV2D fused, one image and conv group: tasks (column block b, row block r) in the order b * mt + r,
@@ -625,11 +635,16 @@ static void dq8_quant_blocks(void *arg, int id, int nth) {
                     xs + b * j->NB, (ptrdiff_t)j->ldx);
 }
 
-/* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads */
+/* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads. sq8's tasks in
+   contiguous runs (dq8's taken in turn, dynamically), by column blocks where there are more than two per
+   thread, else by row blocks: ResNet50 sq8's narrowing 1x1s at batch 1 on two threads (the relayout path,
+   use_fused), 60 images: 28x28 4.4 -> 2.8 ms, 14x14 3.6 -> 2.7, 7x7 the same (taken in turn, both threads
+   read every panel at once; by column blocks the 14x14 maps' 4 blocks of 64, 64, 64 and 4 split unevenly) */
 static void quant_gemm(Q8Job *j) {
   double kn = (double)j->s->K * j->N;
   if (!j->sq8) phase(j->nt, quant_tasks, j, kn, 0);
-  phase((long)((j->s->M + j->MB - 1) / j->MB) * j->nt, gemm_tasks, j, kn * j->s->M, 1);
+  j->cols_first = j->sq8 && j->nt > 2 * (long)pool_threads();
+  phase((long)((j->s->M + j->MB - 1) / j->MB) * j->nt, gemm_tasks, j, kn * j->s->M, !j->sq8);
 }
 
 /* sq8 implicit convolution of nimg images from j->x (in_img elements apart): their quad planes, then their
@@ -660,7 +675,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
               (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0 };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0 };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;
