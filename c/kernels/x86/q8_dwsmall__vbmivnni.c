@@ -57,8 +57,8 @@ static inline __m512i big32(__m512i acc, const RowQ *q, const EpiQ *p) { return 
    clamped to [qmin, qmax] */
 static inline __m512i narrow4(const __m512i r[4], __m512i oi, const EpiQ *p) {
   __m512i o = _mm512_permutexvar_epi8(oi, _mm512_packs_epi16(_mm512_packs_epi32(r[0], r[1]), _mm512_packs_epi32(r[2], r[3])));
-  if (p->lo) o = _mm512_max_epi8(o, _mm512_broadcast_i32x4(p->lo8));
-  if (p->hi) o = _mm512_min_epi8(o, _mm512_broadcast_i32x4(p->hi8));
+  if (p->lo) o = _mm512_max_epi8(o, p->lo8);
+  if (p->hi) o = _mm512_min_epi8(o, p->hi8);
   return o;
 }
 

@@ -105,28 +105,29 @@ typedef struct {
     if (R > 1 && C > 1) _tile_stored(3, acc[16] + 16, 4 * NR);                           \
   } while (0)
 
-/* the epilogue of one micro-tile: rows [o0, o0 + nr), columns [j, j + nc) from acc */
-static inline void gemm_epi(const int32_t (*acc)[NR], int o0, int nr, int j, int nc, const Q8Sq8Epi *e, const EpiQ *pq) {
-  __mmask16 m0 = (__mmask16)(nc >= 16 ? 0xFFFF : (1u << nc) - 1), m1 = (__mmask16)(nc <= 16 ? 0 : (1u << (nc - 16)) - 1);
-  for (int r = 0; r < nr; r++) {
-    int o = o0 + r;
-    RowQ q = row_q(e, o);
-    __m128i y0 = requant16(_mm512_load_si512(acc[r]), &q, pq);
-    int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-    if (e->ys_p == 1) {
-      _mm_mask_storeu_epi8(y, m0, y0);
-      if (m1) _mm_mask_storeu_epi8(y + 16, m1, requant16(_mm512_load_si512(acc[r] + 16), &q, pq));
-    } else {
-      int8_t out[NR];
-      _mm_storeu_si128((__m128i *)out, y0);
-      if (nc > 16) _mm_storeu_si128((__m128i *)(out + 16), requant16(_mm512_load_si512(acc[r] + 16), &q, pq));
-      for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
-    }
+/* the epilogue of one micro-tile: rows [o0, o0 + nr), columns [j, j + nc) from acc, rk its rows' constants: two
+   big rows at a time (q8_rows2: the second row's 32 bytes stored from the vector's high half by a masked store
+   addressed 32 bytes before them), else (and with ys_p != 1) one output at a time */
+static inline void gemm_epi(const int32_t (*acc)[NR], int o0, int nr, int j, int nc, const Q8Sq8Epi *e, const EpiQ *pq,
+                            const RowC *rk) {
+  int8_t *y = e->y + o0 * e->ys_o + j * e->ys_p;
+  uint64_t m = nc >= 32 ? 0xFFFFFFFFu : ((uint64_t)1 << nc) - 1;
+  for (int r = 0; r < nr; r += 2, y += 2 * e->ys_o) {
+    int r1 = r + 1 < nr ? r + 1 : r;
+    if (e->ys_p == 1 && rk[r].cnt >= 0 && rk[r1].cnt >= 0) {
+      __m512i v = q8_rows2(acc[r], acc[r1], rk + r, rk + r1, pq);
+      _mm512_mask_storeu_epi8(y, m, v);
+      _mm512_mask_storeu_epi8(y + e->ys_o - 32, r1 > r ? m << 32 : 0, v);
+    } else
+      for (int i = r; i <= r1; i++)
+        for (int c = 0; c < nc; c++) y[(i - r) * e->ys_o + c * e->ys_p] = q8_rowc1(acc[i][c], rk + i, e);
   }
 }
 
-/* Micro-tiles in turn; each one's epilogue runs after the next one's tiles are computed and stored
-   (two accumulator buffers): vector loads right after the tile stores of the same lines stall. */
+enum { RB = 64 };   /* rows of requantization constants per pass (the engine's calls have at most 64) */
+
+/* Micro-tiles in turn, rows in passes of RB; each one's epilogue runs after the next one's tiles are
+   computed and stored (two accumulator buffers): vector loads right after the tile stores of the same lines stall. */
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   _Alignas(64) TileCfg cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -136,23 +137,28 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   _Alignas(64) int32_t accs[2][MR][NR];
   size_t kb = (size_t)g->G * (size_t)g->kp, tile_bytes = kb * MR * KR;
   const EpiQ pq = epi_q(e);
-  int n = 0, pj = 0, po = 0, pnr = 0, pnc = 0;   /* micro-tiles done; the last one's place */
-  for (int j = 0; j < g->N; j += NR) {
-    int nc = g->N - j < NR ? g->N - j : NR;
-    const int8_t *X = (const int8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride;
-    for (int o0 = 0; o0 < g->M; o0 += MR, n++) {
-      int nr = g->M - o0 < MR ? g->M - o0 : MR;
-      const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
-      int32_t (*acc)[NR] = accs[n & 1];
-      if (nr > 16 && nc > 16) TILE_LOOP(2, 2);
-      else if (nr > 16) TILE_LOOP(2, 1);
-      else if (nc > 16) TILE_LOOP(1, 2);
-      else TILE_LOOP(1, 1);
-      if (n) gemm_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, pj, pnc, e, &pq);
-      pj = j, po = o0, pnr = nr, pnc = nc;
+  RowC rk[RB];
+  for (int ob = 0; ob < g->M; ob += RB) {
+    int mb = g->M - ob < RB ? g->M - ob : RB;
+    q8_rowc(e, ob, mb, rk);
+    int n = 0, pj = 0, po = 0, pnr = 0, pnc = 0;   /* micro-tiles done; the last one's place */
+    for (int j = 0; j < g->N; j += NR) {
+      int nc = g->N - j < NR ? g->N - j : NR;
+      const int8_t *X = (const int8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride;
+      for (int o0 = ob; o0 < ob + mb; o0 += MR, n++) {
+        int nr = ob + mb - o0 < MR ? ob + mb - o0 : MR;
+        const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
+        int32_t (*acc)[NR] = accs[n & 1];
+        if (nr > 16 && nc > 16) TILE_LOOP(2, 2);
+        else if (nr > 16) TILE_LOOP(2, 1);
+        else if (nc > 16) TILE_LOOP(1, 2);
+        else TILE_LOOP(1, 1);
+        if (n) gemm_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, pj, pnc, e, &pq, rk + (po - ob));
+        pj = j, po = o0, pnr = nr, pnc = nc;
+      }
     }
+    if (n) gemm_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, pj, pnc, e, &pq, rk + (po - ob));
   }
-  if (n) gemm_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, pj, pnc, e, &pq);
   _tile_release();
 }
 
@@ -227,21 +233,25 @@ __attribute__((cold)) static void pack_conv(int M, int C, int kh, int kw, const 
     if (R > 1) { _tile_stored(2, acc[16], 4 * NR); _tile_stored(3, acc[16] + 16, 4 * NR); } \
   } while (0)
 
-/* the epilogue of one micro-tile of the implicit convolution: rows [o0, o0 + nr), its ns segments */
+/* the epilogue of one micro-tile of the implicit convolution: rows [o0, o0 + nr), its ns segments, as gemm_epi:
+   each segment straight from the register, lanes [sa, sa + sn) to y + so (the store addressed sa bytes before
+   it, the lanes outside the mask not written; a stack copy read back at offset sa waited on its stores) */
 static inline void conv_epi(const int32_t (*acc)[NR], int o0, int nr, int ns, const int *sa, const int *sn, const size_t *so,
-                            const Q8Sq8Epi *e, const EpiQ *pq) {
-  for (int r = 0; r < nr; r++) {
-    RowQ q = row_q(e, o0 + r);
-    __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(requant16(_mm512_load_si512(acc[r]), &q, pq)),
-                                        requant16(_mm512_load_si512(acc[r] + 16), &q, pq), 1);
-    /* each segment straight from the register: lanes [sa, sa + sn) to y + so (the store addressed sa
-       bytes before it, the lanes outside the mask not written). A stack copy read back at offset sa
-       waited on its two 16-byte stores (a load across two stores is not forwarded) */
-    uintptr_t y = (uintptr_t)(e->y + (ptrdiff_t)(o0 + r) * e->ys_o);
-    for (int i = 0; i < ns; i++) {
-      uint32_t m = (sn[i] >= 32 ? ~0u : (1u << sn[i]) - 1) << sa[i];
-      _mm256_mask_storeu_epi8((void *)(y + so[i] - (uintptr_t)sa[i]), (__mmask32)m, v);
-    }
+                            const Q8Sq8Epi *e, const EpiQ *pq, const RowC *rk) {
+  for (int r = 0; r < nr; r += 2) {
+    int r1 = r + 1 < nr ? r + 1 : r;
+    int8_t *y = e->y + (ptrdiff_t)(o0 + r) * e->ys_o;
+    if (rk[r].cnt >= 0 && rk[r1].cnt >= 0) {
+      __m512i v = q8_rows2(acc[r], acc[r1], rk + r, rk + r1, pq);
+      for (int i = 0; i < ns; i++) {   /* row r1's lanes 32 on */
+        uint64_t m = (sn[i] >= 32 ? 0xFFFFFFFFu : ((uint64_t)1 << sn[i]) - 1) << sa[i];
+        _mm512_mask_storeu_epi8(y + so[i] - sa[i], m, v);
+        _mm512_mask_storeu_epi8(y + e->ys_o - 32 + so[i] - sa[i], r1 > r ? m << 32 : 0, v);
+      }
+    } else
+      for (int i = r; i <= r1; i++)
+        for (int t = 0; t < ns; t++)
+          for (int l = 0; l < sn[t]; l++) y[(i - r) * e->ys_o + (ptrdiff_t)so[t] + l] = q8_rowc1(acc[i][sa[t] + l], rk + i, e);
   }
 }
 
@@ -257,26 +267,31 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   _Alignas(64) int32_t accs[2][MR][NR];   /* as sq8_gemm: each epilogue one micro-tile late */
   size_t pb = c->plane * 4, tile_bytes = conv_kb(c->C, c->kh, c->kw) * 2 * TB;
   const EpiQ pq = epi_q(e);
+  RowC rk[RB];
   enum { GT = 4 };   /* micro-tiles of columns per pass over the weights (one pass at batch 1's 7x7 layers) */
-  for (int fg = f0; fg < f1; fg += GT * NR) {
-    /* the stored columns of each micro-tile: segments of consecutive outputs */
-    int sa[GT][NR], sn[GT][NR], ns[GT], nt = 0;
-    size_t so[GT][NR];
-    for (int f = fg; f < f1 && nt < GT; f += NR, nt++) ns[nt] = q8_conv_runs(f, f1 - f < NR ? f1 : f + NR, Wp, OW, sa[nt], sn[nt], so[nt]);
-    int n = 0, po = 0, pnr = 0, pti = 0;   /* micro-tiles of this group done; the last one's rows and tile */
-    for (int o0 = 0; o0 < c->M; o0 += MR) {
-      int nr = c->M - o0 < MR ? c->M - o0 : MR;
-      const int8_t *A = c->A + (size_t)(o0 / MR) * tile_bytes;
-      for (int ti = 0; ti < nt; ti++, n++) {
-        const int8_t *xf = c->xq + (size_t)(fg + ti * NR) * 4;
-        int32_t (*acc)[NR] = accs[n & 1];
-        if (nr > 16) CONV_LOOP(2);
-        else CONV_LOOP(1);
-        if (n) conv_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, ns[pti], sa[pti], sn[pti], so[pti], e, &pq);
-        po = o0, pnr = nr, pti = ti;
+  for (int ob = 0; ob < c->M; ob += RB) {   /* (the engine's tasks have at most RB rows: one pass) */
+    int mb = c->M - ob < RB ? c->M - ob : RB;
+    q8_rowc(e, ob, mb, rk);
+    for (int fg = f0; fg < f1; fg += GT * NR) {
+      /* the stored columns of each micro-tile: segments of consecutive outputs */
+      int sa[GT][NR], sn[GT][NR], ns[GT], nt = 0;
+      size_t so[GT][NR];
+      for (int f = fg; f < f1 && nt < GT; f += NR, nt++) ns[nt] = q8_conv_runs(f, f1 - f < NR ? f1 : f + NR, Wp, OW, sa[nt], sn[nt], so[nt]);
+      int n = 0, po = 0, pnr = 0, pti = 0;   /* micro-tiles of this group done; the last one's rows and tile */
+      for (int o0 = ob; o0 < ob + mb; o0 += MR) {
+        int nr = ob + mb - o0 < MR ? ob + mb - o0 : MR;
+        const int8_t *A = c->A + (size_t)(o0 / MR) * tile_bytes;
+        for (int ti = 0; ti < nt; ti++, n++) {
+          const int8_t *xf = c->xq + (size_t)(fg + ti * NR) * 4;
+          int32_t (*acc)[NR] = accs[n & 1];
+          if (nr > 16) CONV_LOOP(2);
+          else CONV_LOOP(1);
+          if (n) conv_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, ns[pti], sa[pti], sn[pti], so[pti], e, &pq, rk + (po - ob));
+          po = o0, pnr = nr, pti = ti;
+        }
       }
+      if (n) conv_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, ns[pti], sa[pti], sn[pti], so[pti], e, &pq, rk + (po - ob));
     }
-    if (n) conv_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, ns[pti], sa[pti], sn[pti], so[pti], e, &pq);
   }
   _tile_release();
 }
