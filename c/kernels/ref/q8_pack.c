@@ -236,7 +236,14 @@ static void interleave4(const int8_t *r0, const int8_t *r1, const int8_t *r2, co
 }
 
 #include "q8_quad_impl.h"
+/* the body with the caller's row functions, one copy in the binary (noipa: no specialized clone for the call
+   below; q8_ew__avx512f.c's rows call it with theirs) */
+__attribute__((noipa)) void q8_quad_planes_with(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx,
+                                                int xr, size_t plane, int q0, int q1, int8_t *xq, Q8Interleave4 interleave4,
+                                                Q8Gather gather, Q8Interleave4 interleave4s2) {
+  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4, gather, interleave4s2);
+}
 void q8_quad_planes(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr, size_t plane,
                     int q0, int q1, int8_t *xq) {
-  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4, q8_gather_c, NULL);
+  q8_quad_planes_with(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4, q8_gather_c, NULL);
 }

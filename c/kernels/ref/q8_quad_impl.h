@@ -1,7 +1,7 @@
 /* q8_quad_impl.h: the body of q8_quad_planes (kernels_q8.h; stride 1, or a strided convolution's phase
- * planes), compiled by kernels/ref/q8_pack.c with an SSE2 interleave and a plain gather, and by
- * kernels/x86/q8_ew__avx512f.c with a 512-bit interleave, also of stride-2 rows (q8_quad_planes__avx512f): the same
- * bytes. */
+ * planes), compiled once, by kernels/ref/q8_pack.c, as q8_quad_planes_with: called with an SSE2 interleave and a
+ * plain gather by q8_quad_planes, with a 512-bit interleave, also of stride-2 rows, by kernels/x86/q8_ew__avx512f.c
+ * (q8_quad_planes__avx512f's rows): the same bytes. One copy: a copy in each file was 2.6 KB of the binary. */
 #ifndef TINYRUNTIME_Q8_QUAD_IMPL_H
 #define TINYRUNTIME_Q8_QUAD_IMPL_H
 #include <stddef.h>
@@ -15,6 +15,9 @@ typedef void (*Q8Gather)(const int8_t *x, int sw, int n, int8_t *d);
 static inline void q8_gather_c(const int8_t *x, int sw, int n, int8_t *d) {
   for (int i = 0; i < n; i++) d[i] = x[(size_t)i * sw];
 }
+void q8_quad_planes_with(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
+                         size_t plane, int q0, int q1, int8_t *xq, Q8Interleave4 interleave4, Q8Gather gather,
+                         Q8Interleave4 interleave4s2);
 
 /* stride sh x sw > 1: quad q's plane is sh * sw phase planes of Hq x Wq pixels (Hq = ceil(Hp / sh), Wq =
    ceil(Wp / sw)), phase (a, b) at pixel (a * sw + b) * Hq * Wq, its pixel (r, c) the padded input's (r * sh + a,

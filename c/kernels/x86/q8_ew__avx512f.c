@@ -187,10 +187,10 @@ static inline __m512i quad16x4(__m128i a, __m128i b, __m128i c, __m128i e, __m51
   __m512i t = _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(a), b, 1), c, 2), e, 3);
   return _mm512_xor_si512(_mm512_shuffle_epi8(_mm512_permutexvar_epi32(perm, t), tr), f);
 }
-/* the rows' body (q8_quad_impl.h), out of line: inlined into q8_quad_planes__avx512f the binary was 64 B larger */
-static __attribute__((noinline)) void quad_rows(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx,
-                                                int xr, size_t plane, int q0, int q1, int8_t *xq) {
-  q8_quad_planes_impl(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4_512, q8_gather_c, interleave4s2_512);
+/* the rows' body: q8_quad_impl.h's, its one copy in kernels/ref/q8_pack.c */
+static void quad_rows(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr, size_t plane,
+                      int q0, int q1, int8_t *xq) {
+  q8_quad_planes_with(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq, interleave4_512, q8_gather_c, interleave4s2_512);
 }
 /* dwords [from, plane) of a quad plane d (the slack) zeroed */
 static inline void zero_slack(int32_t *d, size_t from, size_t plane) {
