@@ -643,6 +643,12 @@ static void test_dw_conv(void) {
     test_conv_s(31, 66, 7, 7, 3, 3, 1, 1, 1, 1, 2, 2);     /* ResNet's layer4 stride-2 input, 2 channel blocks */
     test_conv_s(5, 4, 3, 600, 3, 3, 1, 1, 1, 1, 2, 2);     /* phase rows of over 256 pixels: the gather's chunks */
     test_conv_s(7, 8, 5, 131, 3, 3, 1, 1, 1, 1, 2, 2);     /* phase rows of 65-66 pixels: a 64-pixel step and a 1-2 pixel tail */
+    /* AVX-512's phase rows of 17-32 pixels, two vectors each: 32 (two whole vectors), 17 (a second one of one lane),
+       23-24 with pads 2 and 3 (phases of different interiors), 31 with an interior from lane 8 */
+    test_conv_s(41, 12, 9, 62, 3, 3, 1, 1, 1, 1, 2, 2);
+    test_conv_s(43, 8, 6, 31, 3, 3, 1, 1, 1, 1, 2, 2);
+    test_conv_s(47, 20, 7, 40, 5, 5, 2, 3, 1, 1, 2, 2);
+    test_conv_s(53, 4, 5, 30, 3, 3, 16, 16, 1, 1, 2, 2);
   }
 }
 

@@ -226,17 +226,17 @@ __attribute__((target("popcnt"))) static void quad_small(const int8_t *x, int H,
   }
 }
 
-/* Stride 2, phase rows of at most 16 pixels (inputs up to ~28 wide: ResNet's 28x28 and 14x14 stride-2 inputs): each
-   phase row one vector, the 4 channels' input bytes at stride 2 (vpmovwb of one masked 32-byte load each)
-   interleaved as in quad_small and expanded into the row's interior lanes, the pad pixel elsewhere; a phase row
-   outside the input all pad. By rows (q8_quad_phases: a 64-pixel interleave call and scalar pads per phase row) the
-   stride-2 layers' quad planes took 23-25 us each, one thread, hot. Whole quads only. */
+/* Stride 2, phase rows of at most 32 pixels (inputs up to 64 wide: ResNet's 56x56, 28x28 and 14x14 stride-2 inputs):
+   each 16 pixels of a phase row one vector, the 4 channels' input bytes at stride 2 (vpmovwb of one masked 32-byte
+   load each) interleaved as in quad_small and expanded into the vector's interior lanes, the pad pixel elsewhere; a
+   phase row outside the input all pad. By rows (q8_quad_phases: a 64-pixel interleave call and scalar pads per phase
+   row) the stride-2 layers' quad planes took 23-25 us each at 28x28 and 14x14, one thread, hot, and ResNet50's
+   128-channel 56x56 one 70 us. Whole quads only. */
 static __attribute__((noinline)) void quad_phase_small(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, int xr,
                                                        size_t plane, int q0, int q1, int8_t *xq) {
-  int Hq = (H + 2 * ph + 1) / 2, Wq = (W + 2 * pw + 1) / 2;
+  int Hq = (H + 2 * ph + 1) / 2, Wq = (W + 2 * pw + 1) / 2, nv = (Wq + 15) / 16;
   const __m512i f = _mm512_set1_epi8((char)xr);
   const __m512i pv = _mm512_set1_epi32((int)(0x01010101u * (uint8_t)((int8_t)zx ^ xr)));
-  const __mmask16 row = (__mmask16)((1u << Wq) - 1);
   size_t HW = (size_t)H * W;
   for (int q = q0; q < q1; q++) {
     int32_t *d = (int32_t *)(void *)(xq + (size_t)(q - q0) * plane * 4), *d0 = d;
@@ -247,19 +247,32 @@ static __attribute__((noinline)) void quad_phase_small(const int8_t *x, int H, i
       int lo = pw > b ? (pw - b + 1) / 2 : 0, hi = (W + pw - b + 1) / 2 < Wq ? (W + pw - b + 1) / 2 : Wq;
       int rlo = ph > a ? (ph - a + 1) / 2 : 0, rhi = (H + ph - a + 1) / 2;
       if (lo >= hi) lo = hi, rlo = rhi = 0;
-      __mmask16 m = (__mmask16)(((1u << (hi - lo)) - 1) << lo);
-      __mmask32 k = hi > lo ? (__mmask32)(((uint64_t)1 << (2 * (hi - lo) - 1)) - 1) : 0;   /* bytes up to the last one read */
+      /* vector h: lanes m[h] the interior (its columns from l), their bytes up to the last one read (k[h]) at s + 2 (l - lo);
+         its lanes in the row: st[h] */
+      __mmask16 m[2], st[2];
+      __mmask32 k[2];
+      int o[2];
+      for (int h = 0; h < nv; h++) {
+        int l = lo > 16 * h ? lo : 16 * h, e = hi < 16 * h + 16 ? hi : 16 * h + 16;
+        m[h] = l < e ? (__mmask16)(((1u << (e - l)) - 1) << (l - 16 * h)) : 0;
+        k[h] = l < e ? (__mmask32)(((uint64_t)1 << (2 * (e - l) - 1)) - 1) : 0;
+        o[h] = 2 * (l - lo), st[h] = (__mmask16)(Wq - 16 * h >= 16 ? 0xFFFF : (1u << (Wq - 16 * h)) - 1);
+      }
       const int8_t *s = x + (size_t)4 * q * HW + (ptrdiff_t)(2 * rlo + a - ph) * W + 2 * lo + b - pw;
       for (int r = 0; r < Hq; r++, d += Wq) {
-        __m512i v = pv;
-        if (r >= rlo && r < rhi) {
-          v = _mm512_mask_expand_epi32(pv, m, quad16x4(_mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s)),
-                                                       _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + HW)),
-                                                       _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + 2 * HW)),
-                                                       _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k, s + 3 * HW)), f));
-          s += 2 * W;
+        int in = r >= rlo && r < rhi;
+        for (int h = 0; h < nv; h++) {
+          __m512i v = pv;
+          if (in && m[h]) {
+            const int8_t *sh = s + o[h];
+            v = _mm512_mask_expand_epi32(pv, m[h], quad16x4(_mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k[h], sh)),
+                                                            _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k[h], sh + HW)),
+                                                            _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k[h], sh + 2 * HW)),
+                                                            _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k[h], sh + 3 * HW)), f));
+          }
+          _mm512_mask_storeu_epi32(d + 16 * h, st[h], v);
         }
-        _mm512_mask_storeu_epi32(d, row, v);
+        if (in) s += 2 * W;
       }
     }
     zero_slack(d0, (size_t)(d - d0), plane);
@@ -268,7 +281,7 @@ static __attribute__((noinline)) void quad_phase_small(const int8_t *x, int H, i
 
 void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
                              size_t plane, int q0, int q1, int8_t *xq) {
-  if (sh == 2 && sw == 2 && W + 2 * pw <= 32 && 4 * q1 <= C) {
+  if (sh == 2 && sw == 2 && W + 2 * pw <= 64 && 4 * q1 <= C) {
     quad_phase_small(x, H, W, ph, pw, zx, xr, plane, q0, q1, xq);
     return;
   }
