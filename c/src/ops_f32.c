@@ -665,12 +665,20 @@ static void taps_pad(void *arg, long q0, long q1) {
     long lo = ix0 < 0 ? (-ix0 + sw - 1) / sw : 0, hi = (long)W - ix0 <= 0 ? 0 : ((long)W - ix0 + sw - 1) / sw;
     if (hi > (long)Wq) hi = (long)Wq;
     if (lo > hi) lo = hi;
-    memset(pl, 0, g->phase * sizeof(float));
+    /* each float written once: a row's input columns copied, its pads and the rows outside the input zeroed (a
+       memset of the whole plane first: MobileNetV2's stem's 12 planes 43 -> 29 us on one thread) */
     for (size_t i = 0; i < g->hq; i++) {
       long iy = (long)i * s->sh + a - s->ph;   /* the input row */
-      if (iy < 0 || iy >= s->H || lo >= hi) continue;
-      copy_strided(pl + i * Wq + lo, x + iy * (long)W + ix0 + lo * sw, (size_t)(hi - lo), (size_t)sw);   /* from lo */
+      float *r = pl + i * Wq;
+      if (iy < 0 || iy >= s->H || lo >= hi) {
+        memset(r, 0, Wq * sizeof(float));
+        continue;
+      }
+      memset(r, 0, (size_t)lo * sizeof(float));
+      copy_strided(r + lo, x + iy * (long)W + ix0 + lo * sw, (size_t)(hi - lo), (size_t)sw);   /* from lo */
+      memset(r + hi, 0, (Wq - (size_t)hi) * sizeof(float));
     }
+    memset(pl + g->hq * Wq, 0, (g->phase - g->hq * Wq) * sizeof(float));
     if (ph + 1 == nph) memset(d + nph * g->phase, 0, (g->chan - nph * g->phase) * sizeof(float));
   }
 }
