@@ -371,13 +371,13 @@ static void gemm_tasks(void *arg, long t0, long t1) {
   }
 }
 
-/* sq8 fused im2col and GEMM: tasks (column block b, row block r) in the order b * mt + r, a
-   contiguous share of about equal weight per thread (task_share: ResNet50's 28x28 layers' 4 blocks of 256, 256,
-   256 and 16 columns went 2 to each thread: their 1x1s 1.25x faster on two threads split by columns); where the
-   weights outweigh the columns (N < M) and there are at least two row blocks per thread, each thread its share
-   of the row blocks over every column block, so it reads only its share of the weights (ResNet50's 14x14 1x1
-   stride-2 layer, 1024 x 512 weights, 4 blocks of 64, 64, 64 and 4 columns: 7.1 -> 5.9 ms per 60 images); a thread im2cols column block b into its slot of SCRATCH_1 (NB
-   columns, cache-resident) when its share reaches b, then multiplies it. Threads past the scratch's
+/* sq8 fused im2col and GEMM: tasks (column block b, row block r) in the order b * mt + r, a contiguous share of
+   about equal weight per thread (task_share: ResNet50's 28x28 layers' 4 blocks of 256, 256, 256 and 16 columns went
+   2 to each thread: their 1x1s 1.25x faster on two threads); where the weights outweigh the columns (N < M) and
+   there are at least two row blocks per thread, each thread its share of the row blocks over every column block,
+   so it reads only its share of the weights (ResNet50's 14x14 1x1 stride-2 layer, 1024 x 512 weights, 4 blocks of
+   64, 64, 64 and 4 columns: 7.1 -> 5.9 ms per 60 images). A thread im2cols column block b into its slot of
+   SCRATCH_1 (NB columns, cache-resident) when its share reaches b, then multiplies it. Threads past the scratch's
    slots sit out; each output is one kernel call over all of K whichever thread makes it. */
 static void task_share(const Q8Job *j, long mt, long T, int id, int step, long *t0, long *t1);
 static void im2col_gemm(void *arg, int id, int nth) {

@@ -238,37 +238,43 @@ static __attribute__((noinline)) void quad_phase_small(const int8_t *x, int H, i
   const __m512i f = _mm512_set1_epi8((char)xr);
   const __m512i pv = _mm512_set1_epi32((int)(0x01010101u * (uint8_t)((int8_t)zx ^ xr)));
   size_t HW = (size_t)H * W;
+  /* per phase (a, b), made once a call: its rows [rlo, rhi) inside the input, their first pixel's input byte at
+     off; vector h: lanes m the interior (its columns from l), their bytes up to the last one read (k) at off + o;
+     its lanes in the row st[h] */
+  int rlo[4], rhi[4], o[4][2];
+  ptrdiff_t off[4];
+  __mmask16 m[4][2], st[2];
+  __mmask32 k[4][2];
+  for (int h = 0; h < nv; h++) st[h] = (__mmask16)(Wq - 16 * h >= 16 ? 0xFFFF : (1u << (Wq - 16 * h)) - 1);
+  for (int pa = 0; pa < 4; pa++) {
+    int a = pa >> 1, b = pa & 1;
+    int lo = pw > b ? (pw - b + 1) / 2 : 0, hi = (W + pw - b + 1) / 2 < Wq ? (W + pw - b + 1) / 2 : Wq;
+    rlo[pa] = ph > a ? (ph - a + 1) / 2 : 0, rhi[pa] = (H + ph - a + 1) / 2;
+    if (lo >= hi) lo = hi, rlo[pa] = rhi[pa] = 0;
+    off[pa] = (ptrdiff_t)(2 * rlo[pa] + a - ph) * W + 2 * lo + b - pw;
+    for (int h = 0; h < nv; h++) {
+      int l = lo > 16 * h ? lo : 16 * h, e = hi < 16 * h + 16 ? hi : 16 * h + 16;
+      m[pa][h] = l < e ? (__mmask16)(((1u << (e - l)) - 1) << (l - 16 * h)) : 0;
+      k[pa][h] = l < e ? (__mmask32)(((uint64_t)1 << (2 * (e - l) - 1)) - 1) : 0;
+      o[pa][h] = 2 * (l - lo);
+    }
+  }
   for (int q = q0; q < q1; q++) {
     int32_t *d = (int32_t *)(void *)(xq + (size_t)(q - q0) * plane * 4), *d0 = d;
 #pragma GCC unroll 1
-    for (int pa = 0; pa < 4; pa++) {   /* phase (a, b) */
-      int a = pa >> 1, b = pa & 1;
-      /* phase columns [lo, hi) and rows [rlo, rhi) inside the input; their first pixel's input byte at s */
-      int lo = pw > b ? (pw - b + 1) / 2 : 0, hi = (W + pw - b + 1) / 2 < Wq ? (W + pw - b + 1) / 2 : Wq;
-      int rlo = ph > a ? (ph - a + 1) / 2 : 0, rhi = (H + ph - a + 1) / 2;
-      if (lo >= hi) lo = hi, rlo = rhi = 0;
-      /* vector h: lanes m[h] the interior (its columns from l), their bytes up to the last one read (k[h]) at s + 2 (l - lo);
-         its lanes in the row: st[h] */
-      __mmask16 m[2], st[2];
-      __mmask32 k[2];
-      int o[2];
-      for (int h = 0; h < nv; h++) {
-        int l = lo > 16 * h ? lo : 16 * h, e = hi < 16 * h + 16 ? hi : 16 * h + 16;
-        m[h] = l < e ? (__mmask16)(((1u << (e - l)) - 1) << (l - 16 * h)) : 0;
-        k[h] = l < e ? (__mmask32)(((uint64_t)1 << (2 * (e - l) - 1)) - 1) : 0;
-        o[h] = 2 * (l - lo), st[h] = (__mmask16)(Wq - 16 * h >= 16 ? 0xFFFF : (1u << (Wq - 16 * h)) - 1);
-      }
-      const int8_t *s = x + (size_t)4 * q * HW + (ptrdiff_t)(2 * rlo + a - ph) * W + 2 * lo + b - pw;
+    for (int pa = 0; pa < 4; pa++) {
+      const int8_t *s = x + (size_t)4 * q * HW + off[pa];
       for (int r = 0; r < Hq; r++, d += Wq) {
-        int in = r >= rlo && r < rhi;
+        int in = r >= rlo[pa] && r < rhi[pa];
         for (int h = 0; h < nv; h++) {
           __m512i v = pv;
-          if (in && m[h]) {
-            const int8_t *sh = s + o[h];
-            v = _mm512_mask_expand_epi32(pv, m[h], quad16x4(_mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k[h], sh)),
-                                                            _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k[h], sh + HW)),
-                                                            _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k[h], sh + 2 * HW)),
-                                                            _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(k[h], sh + 3 * HW)), f));
+          if (in && m[pa][h]) {
+            const int8_t *sh = s + o[pa][h];
+            __mmask32 kh = k[pa][h];
+            v = _mm512_mask_expand_epi32(pv, m[pa][h], quad16x4(_mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(kh, sh)),
+                                                                _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(kh, sh + HW)),
+                                                                _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(kh, sh + 2 * HW)),
+                                                                _mm256_cvtepi16_epi8(_mm256_maskz_loadu_epi8(kh, sh + 3 * HW)), f));
           }
           _mm512_mask_storeu_epi32(d + 16 * h, st[h], v);
         }

@@ -33,9 +33,11 @@ static inline RowQ row_q_of(int32_t mult, int32_t shift, int64_t c) {
   RowQ q = { _mm512_set1_epi64(mult), _mm512_set1_epi64(c), _mm_cvtsi32_si128(shift >= 32 ? shift - 32 : shift), shift >= 32 };
   return q;
 }
-static inline RowQ row_q(const Q8Sq8Epi *e, int o) {
-  return row_q_of(e->mult[o], e->shift[o], (int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (e->shift[o] - 1)));
+/* row o's c: bias * m + (1 << (shift - 1)) */
+static inline int64_t q8_row_c(const Q8Sq8Epi *e, int o) {
+  return (int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (e->shift[o] - 1));
 }
+static inline RowQ row_q(const Q8Sq8Epi *e, int o) { return row_q_of(e->mult[o], e->shift[o], q8_row_c(e, o)); }
 
 /* the high halves of x, 16 int32: ev holds the even lanes' int64 x, od the odd lanes' (one masked vpshufd) */
 static inline __m512i q8_hi32(__m512i ev, __m512i od) { return _mm512_mask_shuffle_epi32(od, 0x5555, ev, _MM_PERM_DDBB); }
@@ -53,17 +55,17 @@ static inline __m128i q8_narrow64(__m512i ev, __m512i od, const EpiQ *p) {
   return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, ev, _mm512_slli_epi64(od, 32)), p->zy));
 }
 
-/* x = dot * m + c of 16 int32 dots: the even lanes' int64 in ev, the odd lanes' in od */
-static inline void q8_x64(__m512i v, const RowQ *q, __m512i *ev, __m512i *od) {
-  *ev = _mm512_add_epi64(_mm512_mul_epi32(v, q->m), q->c);
-  *od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), q->m), q->c);
+/* x = dot * m + c of 16 int32 dots (m, c: int64 in every lane): the even lanes' int64 in ev, the odd lanes' in od */
+static inline void q8_x64(__m512i v, __m512i m, __m512i c, __m512i *ev, __m512i *od) {
+  *ev = _mm512_add_epi64(_mm512_mul_epi32(v, m), c);
+  *od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), m), c);
 }
 /* big rows: x >> shift in int32 lanes from q8_x64's halves, before zy and the clamp */
 static inline __m512i q8_big32_of(__m512i ev, __m512i od, const RowQ *q) { return _mm512_sra_epi32(q8_hi32(ev, od), q->cnt); }
 /* the same of 16 dots (q8_dwsmall narrows four such vectors at once) */
 static inline __m512i q8_big32(__m512i v, const RowQ *q) {
   __m512i ev, od;
-  q8_x64(v, q, &ev, &od);
+  q8_x64(v, q->m, q->c, &ev, &od);
   return q8_big32_of(ev, od, q);
 }
 
@@ -76,8 +78,8 @@ static inline __m512i q8_big32(__m512i v, const RowQ *q) {
 typedef struct { int64_t m, c; int32_t cnt; } RowC;
 static inline void q8_rowc(const Q8Sq8Epi *e, int o0, int n, RowC *k) {   /* rows [o0, o0 + n) of e */
   for (int i = 0; i < n; i++) {
-    int o = o0 + i, sh = e->shift[o];
-    k[i].m = e->mult[o], k[i].c = (int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (sh - 1)), k[i].cnt = sh - 32;
+    int o = o0 + i;
+    k[i].m = e->mult[o], k[i].c = q8_row_c(e, o), k[i].cnt = e->shift[o] - 32;
   }
 }
 /* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of one dot of row k, any shift (FORMAT.md's int64) */
@@ -87,8 +89,8 @@ static inline int8_t q8_rowc1(int32_t dot, const RowC *k, const Q8Sq8Epi *e) {
 }
 /* zy + (x >> shift) of 16 dots of a big row, int32 */
 static inline __m512i q8_big16k(__m512i v, const RowC *k, const EpiQ *p) {
-  __m512i m = _mm512_set1_epi64(k->m), c = _mm512_set1_epi64(k->c);
-  __m512i ev = _mm512_add_epi64(_mm512_mul_epi32(v, m), c), od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), m), c);
+  __m512i ev, od;
+  q8_x64(v, _mm512_set1_epi64(k->m), _mm512_set1_epi64(k->c), &ev, &od);
   return _mm512_add_epi32(_mm512_srav_epi32(q8_hi32(ev, od), _mm512_set1_epi32(k->cnt)), p->zy);
 }
 /* big rows a and b's 32 dots each as clamped int8: a's in the low 32 bytes, b's in the high 32 */
@@ -106,7 +108,7 @@ static inline __m512i q8_rows2(const int32_t *a, const int32_t *b, const RowC *k
 /* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of 16 int32 dots, as int8 */
 static inline __m128i requant16(__m512i v, const RowQ *q, const EpiQ *p) {
   __m512i ev, od;
-  q8_x64(v, q, &ev, &od);
+  q8_x64(v, q->m, q->c, &ev, &od);
   if (q->big) return q8_narrow32(q8_big32_of(ev, od, q), p);
   return q8_narrow64(_mm512_sra_epi64(ev, q->cnt), _mm512_sra_epi64(od, q->cnt), p);
 }
