@@ -577,15 +577,10 @@ static int dq8_slot(const Q8Job *j, int id, int nth, int *step, char **slot) {
   return id < *step;
 }
 
-/* thread id's contiguous run [t0, t1) of the T tasks t = b * mt + r (column block b of NB columns, row
-   block r): runs of about equal weight, a task weighing its block's micro-tiles of nr columns, so that a
-   last block of few columns counts for little (ResNet18's 14x14 layers: 4 blocks of 64, 64, 64 and 4
-   columns went 2 to one thread and 1 and the 4-column one to the other). Each run ends at the task boundary
-   nearest its share of the weight (the first one past it gave one thread 7 of ResNet50's 13 blocks of 256
-   columns at 56x56, 1,792 columns against 1,344) */
-static void task_share(const Q8Job *j, long mt, long T, int id, int step, long *t0, long *t1) {
-  long nr = j->s->kq->nr, wf = (j->NB + nr - 1) / nr, wl = (j->N - (long)(j->nt - 1) * j->NB + nr - 1) / nr;
-  long tl = (long)(j->nt - 1) * mt, W = tl * wf + mt * wl, at[2];
+/* share id of step of T tasks, the first tl weighing wf each and the rest wl: [t0, t1), ending at the task
+   boundary nearest its share of the weight */
+static void weighed_share(long T, long tl, long wf, long wl, int id, int step, long *t0, long *t1) {
+  long W = tl * wf + (T - tl) * wl, at[2];
 #define CUM(t) ((t) <= tl ? (t) * wf : tl * wf + ((t) - tl) * wl)   /* the weight of tasks [0, t) */
   for (int i = 0; i < 2; i++) {
     long w = W * (id + i) / step, t = 0;
@@ -597,10 +592,35 @@ static void task_share(const Q8Job *j, long mt, long T, int id, int step, long *
   *t0 = at[0], *t1 = at[1];
 }
 
+/* thread id's contiguous run [t0, t1) of the T tasks t = b * mt + r (column block b of NB columns, row
+   block r): runs of about equal weight, a task weighing its block's micro-tiles of nr columns, so that a
+   last block of few columns counts for little (ResNet18's 14x14 layers: 4 blocks of 64, 64, 64 and 4
+   columns went 2 to one thread and 1 and the 4-column one to the other). Each run ends at the task boundary
+   nearest its share of the weight (the first one past it gave one thread 7 of ResNet50's 13 blocks of 256
+   columns at 56x56, 1,792 columns against 1,344) */
+static void task_share(const Q8Job *j, long mt, long T, int id, int step, long *t0, long *t1) {
+  long nr = j->s->kq->nr, wf = (j->NB + nr - 1) / nr, wl = (j->N - (long)(j->nt - 1) * j->NB + nr - 1) / nr;
+  weighed_share(T, (long)(j->nt - 1) * mt, wf, wl, id, step, t0, t1);
+}
+
+/* thread id's run of whole column blocks [b0, b1): about N / step columns each, each run ending at the block
+   boundary nearest its share of the columns (the last block's few columns count as few) */
+static void block_share(const Q8Job *j, int id, int step, long *b0, long *b1) {
+  weighed_share(j->nt, j->nt - 1, j->NB, j->N - (long)(j->nt - 1) * j->NB, id, step, b0, b1);
+}
+
 /* dq8 CONV2D fused, one image and conv group: tasks (column block b, row block r) in the order b * mt + r,
    a contiguous share per thread; a thread quantizes column block b into its slot when its share
    reaches b, then multiplies it, so the block is still in its cache and the op has no barrier between
-   quantization and GEMM. A block two shares meet in is quantized by both, the same bytes. */
+   quantization and GEMM. A block two shares meet in is quantized by both, the same bytes. With at least
+   DQ8_BLOCKS_SPLIT column blocks a thread, the shares are whole blocks (block_share), weighed by their
+   columns: quantization costs about what the GEMM does (ResNet18 dq8's 28x28 layers at batch 1 on two
+   threads: 44-56% of a thread's time), and a share of the GEMM's weight gave one thread 6.5 blocks of 64
+   columns and the other 5.5 and the 16-column one, the middle block quantized by both: the thread times
+   apart by 15%. ResNet18's 3x3 28x28 layers 7-10% faster (13 blocks), the model 1-3% (7-11 runs alternated);
+   14x14 maps (4 blocks) keep the weighted share, ending inside a block (by whole blocks: 128 columns
+   against 68, 3-11% slower). */
+enum { DQ8_BLOCKS_SPLIT = 6 };
 static void dq8_fused(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
@@ -613,7 +633,11 @@ static void dq8_fused(void *arg, int id, int nth) {
   int16_t *xq = (int16_t *)(void *)(slot + oq);
   float *xs = (float *)(void *)(slot + os);
   long mt = (s->M + j->MB - 1) / j->MB, T = mt * j->nt, t0, t1, have = -1;
-  task_share(j, mt, T, id, step, &t0, &t1);
+  if (j->nt >= (long)DQ8_BLOCKS_SPLIT * step) {
+    block_share(j, id, step, &t0, &t1);
+    t0 *= mt, t1 *= mt;
+  } else
+    task_share(j, mt, T, id, step, &t0, &t1);
   for (long t = t0; t < t1; t++) {
     long b = t / mt;
     int p0 = (int)b * j->NB, o0 = (int)(t % mt) * j->MB, oc = j->gi * s->M + o0;
