@@ -154,6 +154,25 @@ void q8_q4_im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int s
       lane += c, ow += c;
       if (ow == OW) ow = 0, oh++;
     }
+    if (sw == 1 && ns[0] == 1 && mk[0][0] == ~(__mmask64)0) {
+      /* one whole segment of 64 columns (a 1x1's image as one row): plain loads and four plain stores, no mask or
+         offset loaded per row and no vector through the stack (through the general loop below ResNet50's
+         256 x 3136 took 54-59 us, 28-33 so; 512 x 784 30 -> 13-14; hot, one thread) */
+      ptrdiff_t o = at[0][0];
+      for (int j = 0; j < nq; j++) {
+        const int8_t *s0 = planes + base[j][0] + o, *s1 = planes + base[j][1] + o, *s2 = planes + base[j][2] + o,
+                     *s3 = planes + base[j][3] + o;
+        _mm_prefetch((const char *)(s0 + 64), _MM_HINT_T0), _mm_prefetch((const char *)(s1 + 64), _MM_HINT_T0);
+        _mm_prefetch((const char *)(s2 + 64), _MM_HINT_T0), _mm_prefetch((const char *)(s3 + 64), _MM_HINT_T0);
+        __m512i g[4];
+        quad64v(_mm512_loadu_si512(s0), _mm512_loadu_si512(s1), _mm512_loadu_si512(s2), _mm512_loadu_si512(s3), lay == Q4_VNNI, g);
+        _mm512_storeu_si512(group_at(lay, xb, pbytes, qs[j], p - pa), g[0]);   /* (a loop of 4 here: 1.4-1.6x slower) */
+        _mm512_storeu_si512(group_at(lay, xb, pbytes, qs[j], p + 16 - pa), g[1]);
+        _mm512_storeu_si512(group_at(lay, xb, pbytes, qs[j], p + 32 - pa), g[2]);
+        _mm512_storeu_si512(group_at(lay, xb, pbytes, qs[j], p + 48 - pa), g[3]);
+      }
+      continue;
+    }
     for (int j = 0; j < nq; j++) {
       __m512i v[4];
       for (int i = 0; i < 4; i++) {
@@ -183,9 +202,9 @@ void q8_q4_im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int s
 /* Rows k in [k0, k1) of the im2col matrix (k = (ci - ci0, ky, kx)), quad by quad. A whole quad: its
    four rows are written piece by piece (output rows, in segments of at most SEGW columns) into line
    buffers, and each complete group of 16 columns becomes 64 contiguous bytes (quad16); the columns
-   past N up to the next multiple of 16 get pad values. A 1x1 stride-1 unpadded convolution reads
-   its four channel rows in place. A quad that [k0, k1) holds only in part is written byte by byte
-   (its other rows belong to another call). */
+   past N up to the next multiple of 16 get pad values. A 1x1 stride-1 unpadded convolution's whole
+   quads go to q8_q4_im2col_planes, read in place, the image as one row. A quad that [k0, k1) holds only in
+   part is written byte by byte (its other rows belong to another call). */
 #define SEGW 1024
 #define PADBUF 16384
 static void im2col_rows(int lay, const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
@@ -197,6 +216,24 @@ void q8_q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, int k
   size_t pbytes = 2 * (size_t)pstride;
   int direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && OH == H && OW == W;
   size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
+  int qa = (k0 + 3) / 4 * 4, qb = k1 / 4 * 4;   /* the whole quads: rows [qa, qb) */
+  if (direct && qa < qb) {   /* the image as one row of N = H W columns: q8_q4_im2col_planes' plain blocks of 64
+                                (ResNet50's 256 x 3136, hot, one thread: 60-65 us by rows of 16 columns, 27-32 so) */
+    enum { BATCH = 64 };
+    int qs[BATCH], N = H * W;
+    ptrdiff_t base[BATCH][4];
+    for (int q0 = qa; q0 < qb;) {
+      int nq = 0;
+      for (; q0 < qb && nq < BATCH; q0 += 4, nq++) {
+        qs[nq] = q0 / 4;
+        for (int i = 0; i < 4; i++) base[nq][i] = (ptrdiff_t)(q0 + i) * N;
+      }
+      q8_q4_im2col_planes(lay, x + (size_t)ci0 * N, (size_t)N, 1, 1, 1, N, pad, nq, qs, base, xb, pbytes, 0, N);
+    }
+    if (k0 < qa) q8_q4_im2col(lay, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, qa, X, pstride);
+    if (qb < k1) q8_q4_im2col(lay, x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, qb, k1, X, pstride);
+    return;
+  }
   if (!direct && (ph > 0 || pw > 0) && (sw == 1 || sw == 2) && Hp * Wp <= PADBUF / 2) {
     /* many rows (a thread's whole share): pieces of at most R rows, whose channels fit PADBUF padded */
     int R = (int)(PADBUF / (Hp * Wp) - 1) * kh * kw / 4 * 4;
@@ -229,7 +266,6 @@ void q8_q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, int k
       }
       memset(d + ((size_t)ph + H) * Wp, pad, (size_t)ph * Wp);
     }
-  int qa = (k0 + 3) / 4 * 4, qb = k1 / 4 * 4;   /* the whole quads: rows [qa, qb) */
   if (padded && qa < qb) {
     enum { BATCH = 64 };
     int qs[BATCH];
@@ -257,23 +293,10 @@ static void im2col_rows(int lay, const int8_t *x, int H, int W, int ci0, int kh,
                         int dw, int OH, int OW, int8_t pad, int k0, int k1, int8_t *xb, size_t pbytes,
                         const int8_t *planes, int cfirst, size_t Hp, size_t Wp, int padded) {
   _Alignas(64) int8_t line[4][16 + SEGW + 64];
-  int N = OH * OW;
   __m512i padv = _mm512_set1_epi8(pad);
-  int direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && OH == H && OW == W;
   for (int q0 = k0 / 4 * 4; q0 < k1; q0 += 4) {
     int lo = q0 > k0 ? q0 : k0, hi = q0 + 4 < k1 ? q0 + 4 : k1;   /* this call's rows of the quad */
     int q = q0 / 4;
-    if (lo == q0 && hi == q0 + 4 && direct) {
-      const int8_t *r[4];
-      for (int i = 0; i < 4; i++) r[i] = x + (size_t)(ci0 + q0 + i) * (size_t)N;
-      int p = 0;
-      for (; p + 16 <= N; p += 16) quad16(r[0] + p, r[1] + p, r[2] + p, r[3] + p, group_at(lay, xb, pbytes, q, p), lay == Q4_VNNI);
-      if (p < N) {
-        for (int i = 0; i < 4; i++) { memset(line[i], pad, 16); memcpy(line[i], r[i] + p, (size_t)(N - p)); }
-        quad16(line[0], line[1], line[2], line[3], group_at(lay, xb, pbytes, q, p), lay == Q4_VNNI);
-      }
-      continue;
-    }
     RowK rk[4];
     const int8_t *pk[4];   /* padded planes: row k's values of output row oh start at pk + oh * sh * Wp */
     for (int k = lo; k < hi; k++) {
