@@ -166,7 +166,7 @@ void q8_q4_im2col_planes(int lay, const int8_t *planes, size_t Wp, int sh, int s
         _mm_prefetch((const char *)(s2 + 64), _MM_HINT_T0), _mm_prefetch((const char *)(s3 + 64), _MM_HINT_T0);
         __m512i g[4];
         quad64v(_mm512_loadu_si512(s0), _mm512_loadu_si512(s1), _mm512_loadu_si512(s2), _mm512_loadu_si512(s3), lay == Q4_VNNI, g);
-        _mm512_storeu_si512(group_at(lay, xb, pbytes, qs[j], p - pa), g[0]);   /* (a loop of 4 here: 1.4-1.6x slower) */
+        _mm512_storeu_si512(group_at(lay, xb, pbytes, qs[j], p - pa), g[0]);   /* (a loop of 4 here: 1.3-1.6x slower) */
         _mm512_storeu_si512(group_at(lay, xb, pbytes, qs[j], p + 16 - pa), g[1]);
         _mm512_storeu_si512(group_at(lay, xb, pbytes, qs[j], p + 32 - pa), g[2]);
         _mm512_storeu_si512(group_at(lay, xb, pbytes, qs[j], p + 48 - pa), g[3]);
@@ -218,7 +218,7 @@ void q8_q4_im2col(int lay, const int8_t *x, int H, int W, int ci0, int kh, int k
   size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
   int qa = (k0 + 3) / 4 * 4, qb = k1 / 4 * 4;   /* the whole quads: rows [qa, qb) */
   if (direct && qa < qb) {   /* the image as one row of N = H W columns: q8_q4_im2col_planes' plain blocks of 64
-                                (ResNet50's 256 x 3136, hot, one thread: 60-65 us by rows of 16 columns, 27-32 so) */
+                                (ResNet50's 256 x 3136, hot, one thread: 58-68 us by rows of 16 columns, 27-33 so) */
     enum { BATCH = 64 };
     int qs[BATCH], N = H * W;
     ptrdiff_t base[BATCH][4];
