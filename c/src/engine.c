@@ -5,7 +5,7 @@
  * here but in its own tiny file (bin_run.c, bin_runq.c).
  * TINYRUNTIME_PROFILE=1: each op's wall time is summed over the forwards and printed to stderr by
  * engine_free (one line per op, then the total); off, it costs one branch per op. */
-#define _DEFAULT_SOURCE /* madvise */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,12 +82,12 @@ static void *zalloc(size_t bytes) {
   if (bytes < ZMAP_MIN) return rt_alloc64(bytes);
   void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return NULL;
-#ifdef MADV_HUGEPAGE
-  /* huge pages where the kernel gives them on request (THP "madvise"): the f32 arena holds the implicit
-     convolutions' padded planes, which a tile reads from 64+ planes at once (ResNet18 f32 1%, batch 8
-     2.6%, MobileNetV2 2% faster; the int8 kinds and every peak RSS unchanged) */
-  if (bytes >= ((size_t)2 << 20)) madvise(p, bytes, MADV_HUGEPAGE);
-#endif
+  /* no huge-page hint (there was one from 2 MiB, for the f32 implicit convolutions' padded planes): this VM's
+     fresh huge pages fault on the host at first touch, and a process spent 30-40 ms more before its first
+     output (ResNet50 f32 batch 1 after 2 s idle: 87 -> 49 ms start-up; ResNet18 sq8 batch 8, lanes' arenas,
+     54 -> 16; MobileNetV2 f32 batch 8's first batch 281 -> 47 ms), for inference 0-2% faster (per-op sums
+     over 60 images, 5-7 runs alternated: ResNet18 f32 batch 1 -2.3% and +0.9% in two A/Bs, MobileNetV2 -1.3%,
+     ResNet50 +0.8%) */
   return p;
 }
 static void zfree(void *p, size_t bytes) {
