@@ -556,13 +556,13 @@ static void phase(long n, pool_range_fn fn, Q8Job *j, double work, int dyn) {
   else (dyn ? pool_for_dyn : pool_for)(n, fn, j);
 }
 
-/* dq8 CONV2D: quantizes column block b (NB columns) of the image's group into xq (the block's first
-   panel) and xs (row stride ldxs): straight from the image by the descriptor's dq8_conv_quant, from
-   the image itself when 1x1, else through the block's im2col floats in buf */
-static void dq8_quant_block(const Q8Job *j, long b, float *buf, int16_t *xq, float *xs, ptrdiff_t ldxs) {
+/* dq8 CONV2D: quantizes the n <= NB columns from p0 (a multiple of nr) of the image's group into xq (their
+   first panel) and xs (row stride ldxs): straight from the image by the descriptor's dq8_conv_quant, from
+   the image itself when 1x1, else through the columns' im2col floats in buf */
+static void dq8_quant_cols(const Q8Job *j, int p0, int n, float *buf, int16_t *xq, float *xs, ptrdiff_t ldxs) {
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
-  int c0 = j->gi * (s->C / s->groups), p0 = (int)b * j->NB, n = imin(j->NB, j->N - p0);
+  int c0 = j->gi * (s->C / s->groups);
   const float *x = (const float *)j->x + (size_t)c0 * s->H * s->W;
   Q8Dq8Conv cv = { x, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, p0 };
   if (s->direct) k->dq8_quant(s->G, s->gs, n, x + p0, j->N, s->asym, xq, (ptrdiff_t)j->ps, xs, ldxs);
@@ -623,6 +623,18 @@ static void block_share(const Q8Job *j, int id, int step, long *b0, long *b1) {
   weighed_share(j->nt, j->nt - 1, j->NB, j->N - (long)(j->nt - 1) * j->NB, id, step, b0, b1);
 }
 
+/* the dq8 GEMM of rows [o0, o0 + MB) and the n columns from p0, quantized in xq / xs (row stride nb) */
+static void dq8_block_gemm(const Q8Job *j, int o0, int p0, int n, const int16_t *xq, const float *xs, size_t nb) {
+  const OpState *s = j->s;
+  const Q8Kernels *k = s->kq;
+  int oc = j->gi * s->M + o0;
+  Q8Gemm g = { imin(j->MB, s->M - o0), n, s->G, s->kp, s->A + (size_t)j->gi * s->a_elems + k->a_elems(o0, s->G, s->gs),
+               xq, (ptrdiff_t)j->ps };
+  Q8Dq8Epi ep = { s->ws + (size_t)oc * s->G, xs, (ptrdiff_t)nb, s->bf ? s->bf + oc : NULL, (int)j->op->act,
+                  (float *)j->y + (ptrdiff_t)oc * j->ys_o + p0, j->ys_o, 1 };
+  k->dq8_gemm(&g, &ep);
+}
+
 /* dq8 CONV2D fused, one image and conv group: tasks (column block b, row block r) in the order b * mt + r,
    a contiguous share per thread; a thread quantizes column block b into its slot when its share
    reaches b, then multiplies it, so the block is still in its cache and the op has no barrier between
@@ -631,10 +643,19 @@ static void block_share(const Q8Job *j, int id, int step, long *b0, long *b1) {
    columns: quantization costs about what the GEMM does (ResNet18 dq8's 28x28 layers at batch 1 on two
    threads: 44-56% of a thread's time), and a share of the GEMM's weight gave one thread 6.5 blocks of 64
    columns and the other 5.5 and the 16-column one, the middle block quantized by both: the thread times
-   apart by 15%. ResNet18's 3x3 28x28 layers 7-10% faster (13 blocks), the model 1-3% (7-11 runs alternated);
-   14x14 maps (4 blocks) keep the weighted share, ending inside a block (by whole blocks: 128 columns
-   against 68, 3-11% slower). */
+   apart by 15%. ResNet18's 3x3 28x28 layers 7-10% faster (13 blocks), the model 1-3% (7-11 runs alternated).
+   With fewer blocks (14x14 maps: 64, 64, 64 and 4 columns) an im2col convolution's shares are columns, whole
+   micro-tiles of nr, each thread's in blocks of up to NB over all the rows (col_share), so that no columns
+   are quantized twice: 98 columns each instead of two blocks of 64 (one shared) and the 4-column one, and at
+   batch 1 on two threads ResNet18's 14x14 3x3s 4-11% and ResNet50's 4-14% faster, the models 0.7% and 1.3%
+   (60 images, 5-9 runs alternated; by whole blocks, 128 columns against 68, 3-11% slower). Not for the 1x1s
+   (their quantization is a plain pass over the image): there, a last block of 32 or 36 columns costs the
+   tiles' loop more than the split saves (ResNet50's 14x14 1x1s 4% and MobileNetV2's 7-20% slower), and they
+   keep the weighted shares, ending inside a block. */
 enum { DQ8_BLOCKS_SPLIT = 6 };
+static int col_share(const Q8Job *j, int step) {
+  return !j->s->direct && step > 1 && j->nt < (long)DQ8_BLOCKS_SPLIT * step && j->N >= 2 * j->s->kq->nr * step;
+}
 static void dq8_fused(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
@@ -646,6 +667,16 @@ static void dq8_fused(void *arg, int id, int nth) {
   dq8_slot_layout(k, s, &oq, &os);
   int16_t *xq = (int16_t *)(void *)(slot + oq);
   float *xs = (float *)(void *)(slot + os);
+  if (col_share(j, step)) {
+    long units = (j->N + k->nr - 1) / k->nr;
+    int c0 = (int)(units * id / step * k->nr), c1 = id + 1 == step ? j->N : (int)(units * (id + 1) / step * k->nr);
+    for (int p0 = c0; p0 < c1; p0 += j->NB) {
+      int n = imin(j->NB, c1 - p0);
+      dq8_quant_cols(j, p0, n, (float *)(void *)slot, xq, xs, (ptrdiff_t)nb);
+      for (int o0 = 0; o0 < s->M; o0 += j->MB) dq8_block_gemm(j, o0, p0, n, xq, xs, nb);
+    }
+    return;
+  }
   long mt = (s->M + j->MB - 1) / j->MB, T = mt * j->nt, t0, t1, have = -1;
   if (j->nt >= (long)DQ8_BLOCKS_SPLIT * step) {
     block_share(j, id, step, &t0, &t1);
@@ -654,13 +685,9 @@ static void dq8_fused(void *arg, int id, int nth) {
     task_share(j, mt, T, id, step, &t0, &t1);
   for (long t = t0; t < t1; t++) {
     long b = t / mt;
-    int p0 = (int)b * j->NB, o0 = (int)(t % mt) * j->MB, oc = j->gi * s->M + o0;
-    if (b != have) dq8_quant_block(j, b, (float *)(void *)slot, xq, xs, (ptrdiff_t)nb), have = b;
-    Q8Gemm g = { imin(j->MB, s->M - o0), imin(j->NB, j->N - p0), s->G, s->kp,
-                 s->A + (size_t)j->gi * s->a_elems + k->a_elems(o0, s->G, s->gs), xq, (ptrdiff_t)j->ps };
-    Q8Dq8Epi ep = { s->ws + (size_t)oc * s->G, xs, (ptrdiff_t)nb, s->bf ? s->bf + oc : NULL, (int)j->op->act,
-                    (float *)j->y + (ptrdiff_t)oc * j->ys_o + p0, j->ys_o, 1 };
-    k->dq8_gemm(&g, &ep);
+    int p0 = (int)b * j->NB;
+    if (b != have) dq8_quant_cols(j, p0, imin(j->NB, j->N - p0), (float *)(void *)slot, xq, xs, (ptrdiff_t)nb), have = b;
+    dq8_block_gemm(j, (int)(t % mt) * j->MB, p0, imin(j->NB, j->N - p0), xq, xs, nb);
   }
 }
 
@@ -674,8 +701,8 @@ static void dq8_quant_blocks(void *arg, int id, int nth) {
   int16_t *xq = j->e->scratch[SCRATCH_0];
   float *xs = j->e->scratch[SCRATCH_2];
   for (long b = id; b < j->nt; b += step)
-    dq8_quant_block(j, b, (float *)(void *)slot, xq + (size_t)(b * j->NB / j->s->kq->nr) * j->ps,
-                    xs + b * j->NB, (ptrdiff_t)j->ldx);
+    dq8_quant_cols(j, (int)b * j->NB, imin(j->NB, j->N - (int)b * j->NB), (float *)(void *)slot,
+                   xq + (size_t)(b * j->NB / j->s->kq->nr) * j->ps, xs + b * j->NB, (ptrdiff_t)j->ldx);
 }
 
 /* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads. sq8's tasks in
