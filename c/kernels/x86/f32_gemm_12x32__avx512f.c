@@ -10,11 +10,12 @@
  * AVX2 kernel, lane for lane (until 2026-12-02 all by 8-wide quarters: 1 KB more code, no faster).
  * 12 rows, not 8: on ResNet18's 3x3 layers (one thread, Sapphire Rapids) 5-9% faster overall, as
  * each B panel is streamed half as often as with 8; 8 wastes no rows on 64 channels (conv1, layer1).
- * The k loops prefetch A 64 steps ahead: a 7x7 layer's weights (512 x 4608 floats) come from memory
- * once per image; in place, one row per k step in turn (ResNet18's 7x7 layers ~6% faster with it). Only
- * there (packed, and the unrolled 3x3 taps): the other in-place loops' A is small and in cache (the stem's
- * 64 x 147 weights, Winograd's U), where the rotation's 5-6 instructions a k step cost the stem 5-7% and
- * the Winograd layers 2-7%.
+ * The packed loop prefetches A 64 steps ahead (a 7x7 layer's weights, 512 x 4608 floats, come from memory
+ * once per image). The in-place loops do not: the unrolled 3x3 taps prefetched one row of A per k step in
+ * turn, 64 steps on, until 2026-12-02 (ResNet18's 7x7 layers ~6% faster with it when it came); re-measured
+ * then, without it ResNet18 f32 at batch 1 was 1.6-2.6% faster on two threads and 1.7% on one, ResNet50
+ * 2.6% on two (60 images, 5-9 runs alternated; its 7x7 and strided 3x3 layers 3-7%), and in the other loops
+ * the rotation's 5-6 instructions a k step had cost the stem 5-7% and the Winograd layers 2-7%.
  * A fused residual ADD (acc F32_ACC_RES) adds C's values before the activation; the tile's lines of C are
  * fetched for writing (PREFETCHW, which every AVX-512 CPU has) before the k loop: they were written layers
  * ago and read since by the other core, and without it ResNet50's 14x14 1x1 layers on 2 threads ran 16%
@@ -33,14 +34,8 @@ __attribute__((noinline)) __m512 act16_other__avx512f(__m512 v, int act) {   /* 
 }
 
 enum { MR = 12, NR = 32 };
-enum { PF_K = 64 };   /* the prefetch distance in k steps */
+enum { PF_K = 64 };   /* packed A: the prefetch distance in k steps */
 enum { PF_B = 16 };   /* packed A: B's prefetch distance in k steps */
-
-/* the rows' offsets for gemm_u's prefetch of weights in place (rows >= rr: row 0's), PF_K steps on */
-static inline void roff_init(size_t *roff, int rr, size_t lda) {
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; r++) roff[r] = (size_t)(r < rr ? r : 0) * lda + PF_K;
-}
 
 /* row r < m of a tile: act(x + bias) on the columns of masks k0 (0..15) and k1 (16..31) (the values of the
    AVX2 kernel); nv: the 16-wide halves that hold columns; res (acc F32_ACC_RES): act((x + bias) + c) */
@@ -95,20 +90,14 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
         if (nv == 2) c1[r] = _mm512_maskz_loadu_ps(k1, c + r * ldc + 16);
       }
   const float *ap[4] = {a, a + 3 * lda, rr > 4 ? a + 6 * lda : a, rr > 8 ? a + 9 * lda : a};
-  size_t roff[MR];   /* in place, the rows' offsets for the prefetch: one row per k step, PF_K steps on, in turn */
-  int ri = 0;
-/* one k step of the in place loops (A's rows lda apart, one float on); PF: prefetch A's rows in turn */
-#define KSTEP(BT, PF)                                                                 \
+/* one k step of the in place loops (A's rows lda apart, one float on) */
+#define KSTEP(BT)                                                                     \
   do {                                                                                \
     __m512 b0 = _mm512_maskz_loadu_ps(k0, BT), b1 = nv == 2 ? _mm512_maskz_loadu_ps(k1, (BT) + 16) : b0; \
     _Pragma("GCC unroll 16") for (int r = 0; r < rr; r++) {                           \
       __m512 ar = _mm512_set1_ps(ap[r / 3][(size_t)(r % 3) * lda]);                   \
       c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);                                         \
       if (nv == 2) c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);                            \
-    }                                                                                 \
-    if (PF) {                                                                         \
-      _mm_prefetch((const char *)(ap[0] + roff[ri]), _MM_HINT_T0);                    \
-      ri = ri + 1 == rr ? 0 : ri + 1;                                                 \
     }                                                                                 \
     _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) ap[i]++;                      \
   } while (0)
@@ -137,19 +126,18 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
   } else {   /* in place */
     if (nt == 9 && nv == 2 && rr == MR) {   /* 3x3 taps, whole tiles: unrolled, their offsets loaded once */
       ptrdiff_t o[9];
-      roff_init(roff, rr, lda);
 #pragma GCC unroll 9
       for (int t = 0; t < 9; t++) o[t] = boff[t];
       for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
 #pragma GCC unroll 9
-        for (int t = 0; t < 9; t++) KSTEP(bk + o[t], 1);
+        for (int t = 0; t < 9; t++) KSTEP(bk + o[t]);
     } else if (nt == 1 && rr == MR) {   /* one tap (Winograd's products), whole panels: no tap loop (edge panels: the loop
                                              below, 1.1 KB less code) */
       const float *b0 = b + boff[0];
-      for (const float *bk = b0, *be = b0 + k * ldb; bk != be; bk += ldb) KSTEP(bk, 0);
+      for (const float *bk = b0, *be = b0 + k * ldb; bk != be; bk += ldb) KSTEP(bk);
     } else
       for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
-        for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t], 0);
+        for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t]);
   }
 #undef KSTEP
   int res = acc == F32_ACC_RES;
