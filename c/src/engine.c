@@ -5,7 +5,7 @@
  * here but in its own tiny file (bin_run.c, bin_runq.c).
  * TINYRUNTIME_PROFILE=1: each op's wall time is summed over the forwards and printed to stderr by
  * engine_free (one line per op, then the total); off, it costs one branch per op. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,16 +78,24 @@ enum { ZMAP_MIN = 256 << 10 };
    ms/image one image at a time (their batch 1: 7.0-7.5 and 8.0). */
 #define CHUNK_ARENA ((size_t)12 << 20)
 #define CHUNK_ARENA_DQ8 ((size_t)3 << 20)
-static void *zalloc(size_t bytes) {
+/* huge: a huge-page hint from 2 MiB (THP "madvise"), for the f32 arena of a batch of 2+ only. Its implicit
+   convolutions' padded planes are read by a tile from 64+ planes at once, and at batch 8 the hint made
+   MobileNetV2 f32 13%, ResNet50 6% and ResNet18 4.5% faster (median batch after the first, 64 images, 5
+   processes alternated). But this VM's fresh huge pages fault on the host at first touch: with the hint a
+   process 2 s after the last spent 30-40 ms more before its first output, and a batch of 8's first forward
+   100-300 ms more (ResNet50 f32 batch 1 start-up 77 -> 55 ms without it; the first batch of MobileNetV2 f32
+   at batch 8 378 -> 52 ms, ResNet50's 496 -> 223); at batch 1 (arenas of 4-7 MiB) inference is the same
+   either way (MobileNetV2 3.54 and 3.56 ms), and so are the int8 kinds' at batch 8 (ResNet18 sq8 1.45 and
+   1.45): there, none */
+static void *zalloc(size_t bytes, int huge) {
   if (bytes < ZMAP_MIN) return rt_alloc64(bytes);
   void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return NULL;
-  /* no huge-page hint (there was one from 2 MiB, for the f32 implicit convolutions' padded planes): this VM's
-     fresh huge pages fault on the host at first touch, and a process spent 30-40 ms more before its first
-     output (ResNet50 f32 batch 1 after 2 s idle: 87 -> 49 ms start-up; ResNet18 sq8 batch 8, lanes' arenas,
-     54 -> 16; MobileNetV2 f32 batch 8's first batch 281 -> 47 ms), for inference 0-2% faster (per-op sums
-     over 60 images, 5-7 runs alternated: ResNet18 f32 batch 1 -2.3% and +0.9% in two A/Bs, MobileNetV2 -1.3%,
-     ResNet50 +0.8%) */
+#ifdef MADV_HUGEPAGE
+  if (huge && bytes >= ((size_t)2 << 20)) madvise(p, bytes, MADV_HUGEPAGE);
+#else
+  (void)huge;
+#endif
   return p;
 }
 static void zfree(void *p, size_t bytes) {
@@ -268,10 +276,10 @@ static int lanes_build(Engine *e) {
     if (!l->offs || (e->prof_ms && !(l->prof_ms = calloc(e->m->n_ops, sizeof *l->prof_ms)))) return -1;
     size_t asize = plan_once(l, l->batch == l->max_n);   /* the lane's images' input in its arena (engine_share) */
     l->in_arena = l->batch == l->max_n;
-    if (asize == SIZE_MAX || !(l->arena = zalloc(asize))) return -1;
+    if (asize == SIZE_MAX || !(l->arena = zalloc(asize, 0))) return -1;
     l->arena_bytes = asize;
     for (int k = 0; k < N_SCRATCH; k++)
-      if (l->scratch_bytes[k] && !(l->scratch[k] = zalloc(l->scratch_bytes[k]))) return -1;
+      if (l->scratch_bytes[k] && !(l->scratch[k] = zalloc(l->scratch_bytes[k], 0))) return -1;
   }
   return 0;
 }
@@ -352,11 +360,11 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
     if (lanes_build(e)) goto oom;
   } else {
     size_t asize = plan_arena_bytes(e);
-    if (asize == SIZE_MAX || !(e->arena = zalloc(asize))) goto oom;
+    if (asize == SIZE_MAX || !(e->arena = zalloc(asize, m->kind == KIND_F32 && e->batch > 1))) goto oom;
     e->arena_bytes = asize;
     if (!e->op_soff)
       for (int k = 0; k < N_SCRATCH; k++)
-        if (e->scratch_bytes[k] && !(e->scratch[k] = zalloc(e->scratch_bytes[k]))) goto oom;
+        if (e->scratch_bytes[k] && !(e->scratch[k] = zalloc(e->scratch_bytes[k], 0))) goto oom;
   }
   /* the rest of the file's pages back too (the tables, the partial pages at the ends of the packed
      blocks, biases): what the run still reads from the map (depthwise weights, lookup tables) is
