@@ -649,8 +649,8 @@ static void taps_pad(void *arg, long q0, long q1) {
   const TapsGeo *g = &j->g;
   size_t Wq = g->wq, W = (size_t)s->W, HW = (size_t)s->H * W, pw = (size_t)s->pw, nph = (size_t)s->sh * s->sw;
   for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
-    size_t ch = q / nph, ph = q % nph;
-    float *d = j->xp + ch * g->chan, *pl = d + ph * g->phase;
+    size_t ch = q / nph, band = q % nph;
+    float *d = j->xp + ch * g->chan;
     const float *x = j->in + ch * HW;
     if (nph == 1) {
       size_t top = (size_t)s->ph * Wq;
@@ -664,9 +664,9 @@ static void taps_pad(void *arg, long q0, long q1) {
       memset(d, 0, (g->chan - top - pw - (size_t)s->H * Wq) * sizeof(float));
       continue;
     }
-    size_t band = ph, i0 = g->hq * band / nph, i1 = g->hq * (band + 1) / nph;
-    for (ph = 0; ph < nph; ph++) {
-      pl = d + ph * g->phase;
+    size_t i0 = g->hq * band / nph, i1 = g->hq * (band + 1) / nph;   /* the band's rows of each phase plane */
+    for (size_t ph = 0; ph < nph; ph++) {
+      float *pl = d + ph * g->phase;
       long a = (long)(ph / (size_t)s->sw), ix0 = (long)(ph % (size_t)s->sw) - s->pw, sw = s->sw;
       /* the columns of a row inside the input: [lo, hi) */
       long lo = ix0 < 0 ? (-ix0 + sw - 1) / sw : 0, hi = (long)W - ix0 <= 0 ? 0 : ((long)W - ix0 + sw - 1) / sw;
