@@ -213,6 +213,11 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
   for (uint32_t i = 0; i < m->n_ops; i++) {
     bytes[nv + i] = e->op_need[(size_t)i * N_SCRATCH + SCRATCH_0];
     first[nv + i] = last[nv + i] = (int)i;
+    if (e->st[i].dwf) {   /* its output never stored whole (a panel at a time in its scratch); the depthwise op's
+                             output written during op i, beside its input and scratch */
+      bytes[m->ops[i].out] = 0;
+      if (first[m->ops[i + 1].out] > (int)i) first[m->ops[i + 1].out] = (int)i;
+    }
     if (e->st[i].res) {   /* (in op order: r's root is final before z's) */
       const Op *add = &m->ops[i + 1];
       uint32_t r = root[e->st[i].res_in];

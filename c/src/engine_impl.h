@@ -28,7 +28,9 @@ typedef struct {
   int res;                   /* f32 CONV2D: the residual ADD after it fused (ops_f32.c residual_of): it writes that
                                 ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */
   uint32_t res_in;
-  int fused;                 /* an ADD fused into the CONV2D before it: nothing to run */
+  int fused;                 /* an ADD fused into the CONV2D before it, or a depthwise CONV2D (dwf): nothing to run */
+  int dwf;                   /* f32 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable): it writes
+                                that op's output, its own is never stored whole (the arena gives it no bytes) */
   /* int8 (kernels_q8.h): groups x a_elems packed weights */
   int G, gs, kp, direct, asym;
   int16_t *A;

@@ -339,6 +339,32 @@ __attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op,
   return s->groups == 1 && gemm_kc(e, s) >= (size_t)s->K ? r : TR_NONE;
 }
 
+/* A 1x1 CONV2D on gemm_u reading its input in place (conv_direct, not gemm_t), of one group and no fused ADD, whose
+   output only the next op reads, a depthwise CONV2D of channel multiplier 1 (MobileNetV2's expansions): the two run
+   as one (run_dwf). Each thread takes row panels (MR output channels of one image): their planes go to its slot
+   (MR planes: 602 KB at 112x112, in its L2), and the depthwise convolution of those planes follows at once, into
+   that op's output. The expansion's output (MobileNetV2's 96 x 112 x 112 floats, 4.8 MB) is never stored whole:
+   it had been written through L3 and read back by the depthwise op. The same kernel calls on the same values
+   (gemm_u's tiles of NR columns within one image, the whole K; the depthwise kernel per plane), so the same
+   outputs bit for bit. */
+enum { DWF_MIN_HW = 784 };   /* maps of at least 28x28 (14x14 ones: as fast on one thread, 5-10% slower on two) */
+__attribute__((cold)) static int dw_fusable(const Engine *e, const Op *op, const OpState *s) {
+  const Model *m = e->m;
+  uint32_t i = e->cur_op;
+  if (m->kind != KIND_F32 || op->type != OP_CONV2D || s->groups != 1 || !conv_direct(e, s) || s->tpath || s->res || s->wino || s->taps ||
+      (size_t)s->OH * s->OW < DWF_MIN_HW || i + 1 >= m->n_ops || op->out == m->output)
+    return 0;
+  const Op *dw = &m->ops[i + 1];
+  if (dw->type != OP_CONV2D || dw->n_in < 1 || dw->in[0] != op->out || dw->out >= m->n_values) return 0;
+  const Value *vx = &m->values[op->out], *vy = &m->values[dw->out];
+  if (vx->dtype != DT_F32 || vy->dtype != DT_F32 || (uint32_t)dw->attr[A_CONV2D_GROUPS] != vx->c || vy->c != vx->c || vx->c < 2)
+    return 0;
+  for (uint32_t k = 0; k < m->n_ops; k++)   /* the conv's output read by the depthwise op only */
+    for (uint32_t q = 0; q < m->ops[k].n_in; q++)
+      if (m->ops[k].in[q] == op->out && k != i + 1) return 0;
+  return 1;
+}
+
 __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
@@ -349,6 +375,7 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   s->taps = !s->wino && conv_implicit(e, s);
   if ((s->res_in = residual_of(e, op, s)) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
   s->tpath = s->wino ? 0 : s->taps ? taps_t(e, s) : conv_t(e, s);
+  if (dw_fusable(e, op, s)) s->dwf = e->st[e->cur_op + 1].fused = 1;
   if (s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath)) {   /* (a 1x1 one, padded, is packed: the GEMM loop) */
     if (build_inplace(e, s, w)) return -1;
   } else {
@@ -372,6 +399,10 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   if (s->wino) { /* a slot per thread */
     WinoGeo wg = wino_geo(e, s, pool_threads(), e->batch);
     engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat((size_t)pool_threads(), wg.per), sizeof(float)));
+    return 0;
+  }
+  if (s->dwf) { /* a slot of MR planes per thread */
+    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat((size_t)pool_threads() * MR, (size_t)s->OH * s->OW), sizeof(float)));
     return 0;
   }
   if (conv_direct(e, s)) return 0; /* the kernel reads the input in place: no scratch */
@@ -1035,7 +1066,61 @@ static void sub_planes(void *arg, long q0, long q1) {
   }
 }
 
+/* run_dwf's job: the 1x1 conv (op, s) and the depthwise one after it (op + 1, s + 1) */
+typedef struct {
+  const Engine *e;
+  const Op *op;
+  const OpState *s;
+  int n, threads;
+} DwfJob;
+
+/* a thread's share: contiguous (image, row panel) units, each its panel's planes into the slot, then their
+   depthwise convolution (-Os: the work is in the kernels; the 1 MiB bound) */
+__attribute__((optimize("Os"))) static void dwf_share(void *arg, int id, int nth) {
+  const DwfJob *j = arg;
+  const Engine *e = j->e;
+  const Op *op = j->op;
+  const OpState *s = j->s, *sd = s + 1;
+  const F32GemmDesc *d = e->kf->gemm;
+  const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, M = (size_t)s->M, P = rt_cdiv(M, MR), HW = (size_t)s->OH * s->OW;
+  const size_t OHW = (size_t)sd->OH * sd->OW, units = (size_t)j->n * P;
+  const Param *bp = op_param(e->m, op + 1, P_F32_BIAS);
+  const float *wd = op_param(e->m, op + 1, P_F32_WEIGHT)->data, *bd = bp ? bp->data : NULL;
+  const F32DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw, (int)op[1].act};
+  const float *x = engine_val(e, op->in[0]);
+  float *y = engine_val(e, op[1].out), *slot = (float *)e->scratch[SCRATCH_0] + (size_t)id * MR * HW;
+  (void)nth;
+  if (id >= j->threads) return;
+  for (size_t u = units * (size_t)id / (size_t)j->threads, uz = units * (size_t)(id + 1) / (size_t)j->threads; u < uz; u++) {
+    size_t im = u / P, r0 = u % P * MR, rows = M - r0 < MR ? M - r0 : MR;
+    for (size_t j0 = 0; j0 < HW; j0 += NR)   /* gemm_tile's call for these columns, into the slot */
+      d->gemm_u((size_t)s->K, 1, g_off0, panel_a(e, s, 0, u % P), 1, d->tail ? (size_t)f32_tail_rows((int)rows, (int)MR) : MR,
+                x + im * (size_t)s->C * HW + j0, HW, slot + j0, HW, (int)rows, (int)(HW - j0 < NR ? HW - j0 : NR), s->bias + r0,
+                (int)op->act, 0);
+    for (size_t r = 0; r < rows; r++)
+      e->kf->dw->dwconv(slot + r * HW, wd + (r0 + r) * sd->kh * sd->kw, bd ? bd[r0 + r] : 0.0f,
+                        y + (im * (size_t)sd->O + r0 + r) * OHW, &sh);
+  }
+}
+
+/* a 1x1 CONV2D and the depthwise one after it (dw_fusable), over the threads whose slots the scratch holds */
+__attribute__((noinline)) static void run_dwf(const Engine *e, const Op *op, const OpState *s, int n) {
+  DwfJob j = {e, op, s, n, pool_threads()};
+  size_t slot = (size_t)e->kf->gemm->mr * s->OH * s->OW * sizeof(float), units = (size_t)n * rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
+  if ((size_t)j.threads > e->scratch_bytes[SCRATCH_0] / slot) j.threads = (int)(e->scratch_bytes[SCRATCH_0] / slot);
+  if ((size_t)j.threads > units) j.threads = (int)units;
+  if (j.threads <= 1)
+    dwf_share(&j, 0, 1);
+  else
+    pool_run(dwf_share, &j);
+}
+
 static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
+  if (s->fused) return;   /* a depthwise conv done by the 1x1 CONV2D before it (run_dwf) */
+  if (s->dwf) {
+    run_dwf(e, op, s, n);
+    return;
+  }
   const float *x = engine_val(e, op->in[0]);
   float *y = engine_val(e, s->res ? op[1].out : op->out);   /* a fused ADD (the next op): its output, its activation */
   uint32_t act = s->res ? op[1].act : op->act;
@@ -1165,9 +1250,17 @@ typedef struct {
 /* max with NaN propagation (a NaN of a or b wins), branch-free so that loops of it vectorise */
 static inline float max_nan(float a, float b) { return ((a > b) | (a != a)) ? a : b; }
 
+/* the plain C max pool: vectorised; on x86-64 built for size (DESIGN's 1 MiB bound): every AVX-512 table there has
+   its own pool (one plane, stride 1 or 2: ResNet's), so only other shapes and AVX2-only CPUs take this one */
+#ifdef __x86_64__
+#define MAXPOOL_OPT optimize("Os")
+#else
+#define MAXPOOL_OPT optimize("tree-vectorize", "vect-cost-model=dynamic")
+#endif
+
 /* yrow[ox] = the max over kx of rm[ox*sw - pw + kx] inside [0, W): the outputs whose window lies
    inside go kx by kx over all of them (vectorised), the others one by one */
-__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+__attribute__((MAXPOOL_OPT))
 static void maxpool_cols(const float *rm, int W, int OW, int kw, int sw, int pw, float *yrow) {
   long a = (pw + sw - 1) / sw, b = W - kw + pw < 0 ? 0 : (W - kw + pw) / sw + 1; /* inside: [a, b) */
   if (b > OW) b = OW;
@@ -1193,7 +1286,7 @@ static void maxpool_cols(const float *rm, int W, int OW, int kw, int sw, int pw,
    (maxpool_cols). Any NaN in the window gives NaN (the canonical one), an empty window -inf, as the
    generic loop. */
 enum { MAXPOOL_ROW = 4096 };
-__attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+__attribute__((MAXPOOL_OPT))
 static void maxpool_row(const Op *op, int H, int W, int OW, const float *xp, int oy, float *yrow) {
   int kh = op->attr[0], sh = op->attr[2], ph = op->attr[4];
   float rm[MAXPOOL_ROW];
@@ -1233,7 +1326,7 @@ static float maxpool_one(const Op *op, int H, int W, const float *xp, int oy, in
 
 /* PyTorch's max pool: padding never chosen, NaN propagates; an empty window gives -inf. Dilation 1
    (ResNet's stem pool) goes row by row (maxpool_row), any other through maxpool_one. */
-static void maxpool(void *arg, long q0, long q1) {
+__attribute__((MAXPOOL_OPT)) static void maxpool(void *arg, long q0, long q1) {
   const PoolJob *j = arg;
   const Op *op = j->op;
   int H = (int)j->vx->h, W = (int)j->vx->w, OH = (int)j->vy->h, OW = (int)j->vy->w;
@@ -1283,7 +1376,7 @@ __attribute__((cold)) static void avgpool(void *arg, long q0, long q1) {
   }
 }
 
-static void adaptive(void *arg, long q0, long q1) {
+__attribute__((optimize("Os"))) static void adaptive(void *arg, long q0, long q1) {
   const PoolJob *j = arg;
   const Value *vx = j->vx, *vy = j->vy;
   const float *x = j->x;

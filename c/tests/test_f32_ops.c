@@ -240,6 +240,60 @@ static void test_residual(uint64_t *rng, int H) {
   free(x), free(ref), free(yabs), free(y), free(ya), free(f1), free(f2), free(fz), free(f6);
 }
 
+/* MobileNetV2's inverted residual blocks on 28x28 (ops_f32.c dw_fusable): 1x1 expansions (28 channels: two
+   panels of 12 and one of 4) whose depthwise 3x3 after them the engine runs with them, at stride 1 and 2, and
+   one whose output an ADD reads too (not fused: its output must be stored whole). Every value checked. */
+static void test_dwfused(uint64_t *rng) {
+  enum { C = 8, E = 28, H = 28, H2 = 14, OUT = E * H2 * H2 };
+  size_t ie = (size_t)C * H * H, ne = (size_t)E * H * H;
+  float *x = malloc(NIMG * ie * sizeof(float)), *w1[4], *wd[3], b1[4][E], bd[3][E];
+  int o1[4] = {E, C, E, E}, i1[4] = {C, E, C, E};
+  for (int i = 0; i < 4; i++) {
+    w1[i] = malloc((size_t)o1[i] * i1[i] * sizeof(float));
+    rng_fill(rng, w1[i], (size_t)o1[i] * i1[i], -0.5f, 0.5f), rng_fill(rng, b1[i], o1[i], -0.5f, 0.5f);
+  }
+  for (int i = 0; i < 3; i++) wd[i] = malloc((size_t)E * 9 * sizeof(float)), rng_fill(rng, wd[i], (size_t)E * 9, -0.4f, 0.4f), rng_fill(rng, bd[i], E, -0.5f, 0.5f);
+  rng_fill(rng, x, NIMG * ie, -1, 1);
+  MW *m = mw_new(KIND_F32, C, H, H, OUT);
+  uint32_t v1 = mw_conv(m, 0, E, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_RELU6, w1[0], b1[0]);
+  uint32_t v2 = mw_conv(m, v1, E, 3, 3, 1, 1, 1, 1, 1, 1, E, ACT_RELU6, wd[0], bd[0]);   /* fused, stride 1 */
+  uint32_t v3 = mw_conv(m, v2, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_NONE, w1[1], b1[1]);
+  uint32_t z1 = mw_add(m, v3, 0, ACT_NONE);
+  uint32_t v4 = mw_conv(m, z1, E, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_RELU6, w1[2], b1[2]);
+  uint32_t v5 = mw_conv(m, v4, E, 3, 3, 1, 1, 1, 1, 1, 1, E, ACT_RELU6, wd[1], bd[1]);   /* not fused: the ADD reads v4 */
+  uint32_t z2 = mw_add(m, v5, v4, ACT_NONE);
+  uint32_t v6 = mw_conv(m, z2, E, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_RELU6, w1[3], b1[3]);   /* (28 channels in) */
+  uint32_t v7 = mw_conv(m, v6, E, 3, 3, 2, 2, 1, 1, 1, 1, E, ACT_NONE, wd[2], bd[2]);    /* fused, stride 2 */
+  mw_output(m, mw_flatten(m, v7));
+  size_t size;
+  unsigned char *buf = mw_finish(m, &size);
+  double *ref = malloc(NIMG * OUT * sizeof(double)), *yabs = malloc(NIMG * OUT * sizeof(double));
+  double *y = malloc(ne * sizeof(double)), *ya = malloc(ne * sizeof(double));
+  float *fa = malloc(ne * sizeof(float)), *fb = malloc(ne * sizeof(float)), *fz = malloc(ne * sizeof(float));
+  for (int i = 0; i < NIMG; i++) {   /* each stored value rounded to float as the engine stores it */
+    int oh, ow;
+    ref_conv2d(x + i * ie, C, H, H, w1[0], b1[0], E, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_RELU6, y, ya, &oh, &ow);
+    for (size_t k = 0; k < ne; k++) fa[k] = (float)y[k];
+    ref_conv2d(fa, E, H, H, wd[0], bd[0], E, 3, 3, 1, 1, 1, 1, 1, 1, E, ACT_RELU6, y, ya, &oh, &ow);
+    for (size_t k = 0; k < ne; k++) fb[k] = (float)y[k];
+    ref_conv2d(fb, E, H, H, w1[1], b1[1], C, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
+    for (size_t k = 0; k < ie; k++) fz[k] = (float)((double)(float)y[k] + x[i * ie + k]);
+    ref_conv2d(fz, C, H, H, w1[2], b1[2], E, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_RELU6, y, ya, &oh, &ow);
+    for (size_t k = 0; k < ne; k++) fa[k] = (float)y[k];
+    ref_conv2d(fa, E, H, H, wd[1], bd[1], E, 3, 3, 1, 1, 1, 1, 1, 1, E, ACT_RELU6, y, ya, &oh, &ow);
+    for (size_t k = 0; k < ne; k++) fb[k] = (float)((double)(float)y[k] + fa[k]);
+    ref_conv2d(fb, E, H, H, w1[3], b1[3], E, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_RELU6, y, ya, &oh, &ow);
+    for (size_t k = 0; k < ne; k++) fa[k] = (float)y[k];
+    ref_conv2d(fa, E, H, H, wd[2], bd[2], E, 3, 3, 2, 2, 1, 1, 1, 1, E, ACT_NONE, y, ya, &oh, &ow);
+    for (size_t k = 0; k < (size_t)OUT; k++) ref[i * OUT + k] = y[k], yabs[i * OUT + k] = 100.0;   /* four blocks' roundings */
+  }
+  check_model("inverted residual blocks on 28x28 (1x1 expansion and depthwise 3x3 fused, stride 1 and 2; one not)", buf,
+              size, x, (size_t)OUT, ref, yabs, 400);
+  for (int i = 0; i < 4; i++) free(w1[i]);
+  for (int i = 0; i < 3; i++) free(wd[i]);
+  free(x), free(ref), free(yabs), free(y), free(ya), free(fa), free(fb), free(fz);
+}
+
 int main(void) {
   uint64_t rng = 12345;
   ConvCase convs[] = {
@@ -344,6 +398,7 @@ int main(void) {
   test_graph(&rng);
   test_residual(&rng, 16);
   test_residual(&rng, 14);   /* 196 and 49 pixels: the 1x1 layers on gemm_t (conv_t), at batch 2+ on 14x14 */
+  test_dwfused(&rng);
   if (g_failures) fprintf(stderr, "test_f32_ops: %d FAILED\n", g_failures);
   else printf("test_f32_ops: ok\n");
   return g_failures != 0;
