@@ -316,6 +316,14 @@ static const float *panel_a(const Engine *e, const OpState *s, size_t g, size_t 
    ADD of the unfused output would (bit for bit), without the ADD's pass over three tensors (ResNets' every block).
    Where the conv's path can: Winograd with the ADD's activation none, ReLU or ReLU6; the implicit convolution;
    a GEMM of one group and one K chunk (one pass: the partial sums of chunks would need C). Returns r or TR_NONE. */
+/* whether an op from `from` on, other than op `except`, reads value v (the fusions' checks: residual_of, dw_fusable) */
+__attribute__((cold)) static int read_elsewhere(const Model *m, uint32_t v, uint32_t from, uint32_t except) {
+  for (uint32_t k = from; k < m->n_ops; k++)
+    for (uint32_t q = 0; q < m->ops[k].n_in; q++)
+      if (m->ops[k].in[q] == v && k != except) return 1;
+  return 0;
+}
+
 __attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
@@ -331,9 +339,9 @@ __attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op,
   if (vr->c != vy->c || vr->h != vy->h || vr->w != vy->w || vz->c != vy->c || vz->h != vy->h || vz->w != vy->w ||
       vr->dtype != DT_F32 || vz->dtype != DT_F32)
     return TR_NONE;
-  for (uint32_t k = 0; k < m->n_ops; k++)   /* the conv's output read by the ADD only; r by no op after it */
-    for (uint32_t q = 0; q < m->ops[k].n_in; q++)
-      if ((m->ops[k].in[q] == op->out && k != i + 1) || (m->ops[k].in[q] == r && k > i + 1)) return TR_NONE;
+  if (read_elsewhere(m, op->out, 0, i + 1) || read_elsewhere(m, r, i + 2, i + 1))   /* the conv's output read by the ADD only; r
+                                                                                      by no op after it */
+    return TR_NONE;
   if (s->wino) return add->act == ACT_NONE || add->act == ACT_RELU || add->act == ACT_RELU6 ? r : TR_NONE;
   if (s->taps) return r;
   return s->groups == 1 && gemm_kc(e, s) >= (size_t)s->K ? r : TR_NONE;
@@ -346,7 +354,8 @@ __attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op,
    that op's output. The expansion's output (MobileNetV2's 96 x 112 x 112 floats, 4.8 MB) is never stored whole:
    it had been written through L3 and read back by the depthwise op. The same kernel calls on the same values
    (gemm_u's tiles of NR columns within one image, the whole K; the depthwise kernel per plane), so the same
-   outputs bit for bit. */
+   outputs bit for bit. The depthwise op's output is written during the 1x1's op: engine.c's plan_with_scratch (every
+   f32 engine's: no f32 op asks for SCRATCH_1 or 2) starts its life there, so it takes no block the 1x1 reads. */
 enum { DWF_MIN_HW = 784 };   /* maps of at least 28x28 (14x14 ones: as fast on one thread, 5-10% slower on two) */
 __attribute__((cold)) static int dw_fusable(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
@@ -359,10 +368,7 @@ __attribute__((cold)) static int dw_fusable(const Engine *e, const Op *op, const
   const Value *vx = &m->values[op->out], *vy = &m->values[dw->out];
   if (vx->dtype != DT_F32 || vy->dtype != DT_F32 || (uint32_t)dw->attr[A_CONV2D_GROUPS] != vx->c || vy->c != vx->c || vx->c < 2)
     return 0;
-  for (uint32_t k = 0; k < m->n_ops; k++)   /* the conv's output read by the depthwise op only */
-    for (uint32_t q = 0; q < m->ops[k].n_in; q++)
-      if (m->ops[k].in[q] == op->out && k != i + 1) return 0;
-  return 1;
+  return !read_elsewhere(m, op->out, 0, i + 1);   /* the conv's output read by the depthwise op only */
 }
 
 __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s) {
@@ -1078,6 +1084,7 @@ typedef struct {
    depthwise convolution (-Os: the work is in the kernels; the 1 MiB bound) */
 __attribute__((optimize("Os"))) static void dwf_share(void *arg, int id, int nth) {
   const DwfJob *j = arg;
+  if (id >= j->threads) return;   /* (threads past the slots or the units) */
   const Engine *e = j->e;
   const Op *op = j->op;
   const OpState *s = j->s, *sd = s + 1;
@@ -1090,13 +1097,13 @@ __attribute__((optimize("Os"))) static void dwf_share(void *arg, int id, int nth
   const float *x = engine_val(e, op->in[0]);
   float *y = engine_val(e, op[1].out), *slot = (float *)e->scratch[SCRATCH_0] + (size_t)id * MR * HW;
   (void)nth;
-  if (id >= j->threads) return;
   for (size_t u = units * (size_t)id / (size_t)j->threads, uz = units * (size_t)(id + 1) / (size_t)j->threads; u < uz; u++) {
     size_t im = u / P, r0 = u % P * MR, rows = M - r0 < MR ? M - r0 : MR;
+    size_t astride = d->tail ? (size_t)f32_tail_rows((int)rows, (int)MR) : MR;   /* the panel as packed (gemm_tile's) */
+    const float *a = panel_a(e, s, 0, u % P), *xi = x + im * (size_t)s->C * HW;
     for (size_t j0 = 0; j0 < HW; j0 += NR)   /* gemm_tile's call for these columns, into the slot */
-      d->gemm_u((size_t)s->K, 1, g_off0, panel_a(e, s, 0, u % P), 1, d->tail ? (size_t)f32_tail_rows((int)rows, (int)MR) : MR,
-                x + im * (size_t)s->C * HW + j0, HW, slot + j0, HW, (int)rows, (int)(HW - j0 < NR ? HW - j0 : NR), s->bias + r0,
-                (int)op->act, 0);
+      d->gemm_u((size_t)s->K, 1, g_off0, a, 1, astride, xi + j0, HW, slot + j0, HW, (int)rows, (int)(HW - j0 < NR ? HW - j0 : NR),
+                s->bias + r0, (int)op->act, 0);
     for (size_t r = 0; r < rows; r++)
       e->kf->dw->dwconv(slot + r * HW, wd + (r0 + r) * sd->kh * sd->kw, bd ? bd[r0 + r] : 0.0f,
                         y + (im * (size_t)sd->O + r0 + r) * OHW, &sh);
@@ -1376,6 +1383,7 @@ __attribute__((cold)) static void avgpool(void *arg, long q0, long q1) {
   }
 }
 
+/* (built for size, the 1 MiB bound: once an image, MobileNetV2's 1280 x 7 x 7 ~0.02 ms) */
 __attribute__((optimize("Os"))) static void adaptive(void *arg, long q0, long q1) {
   const PoolJob *j = arg;
   const Value *vx = j->vx, *vy = j->vy;

@@ -111,8 +111,9 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
        layers took 1.15-1.5x their time */
     const size_t wrap = ldb == NR ? 0 : k * ldb - NR;
     /* a row's 32 floats off a line's start span three lines: where B's rows are (a 14x14 map's planes, 784
-       bytes apart), its third is prefetched too. MobileNetV2's 14x14 1x1 layers 12-17% faster at batch 1 on
-       two threads, ResNet50's 3-5%; where the rows are aligned (56x56, 28x28, packed tiles) nothing more */
+       bytes apart), its third is prefetched too. MobileNetV2's 14x14 1x1 layers 4-11% faster at batch 1 on
+       two threads, ResNet50's 3-5% in two runs of three; where the rows are aligned (56x56, 28x28, packed
+       tiles) nothing more */
     const int pf3 = nv == 2 && ((ldb & 15) || ((uintptr_t)b & 63));
     for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb, pa += rr) {
       const float *pf = bk + PF_B * ldb;
