@@ -5,7 +5,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "limits.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,16 +23,33 @@ static uint64_t umax(uint64_t a, uint64_t b) { return a > b ? a : b; }
 static uint64_t umin(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t cdiv(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
 
+/* a plain decimal: digits, optionally a point and digits, optionally e or E, a sign and up to 3 digits
+   (not strtod: it and its bignum helpers were ~12 KB of each static binary, DESIGN's 1 MiB bound); -1 when
+   s is not one (a limit needs no more precision than this sum's) */
+static double decimal(const char *s) {
+  double v = 0, f = 1;
+  int digits = 0, e = 0, es = 1, ed = 0;
+  for (; *s >= '0' && *s <= '9'; s++, digits++) v = v * 10 + (*s - '0');
+  if (*s == '.')
+    for (s++; *s >= '0' && *s <= '9'; s++, digits++) v += (*s - '0') * (f /= 10);
+  if (digits && (*s == 'e' || *s == 'E')) {
+    if (*++s == '-' || *s == '+') es = *s++ == '-' ? -1 : 1;
+    for (; *s >= '0' && *s <= '9' && ed < 3; s++, ed++) e = e * 10 + (*s - '0');
+    if (!ed) return -1;
+  }
+  if (!digits || *s) return -1;
+  for (; e > 0; e--) v = es > 0 ? v * 10 : v / 10;
+  return v;
+}
+
 /* a limit from the environment: a finite number > 0 (decimals allowed), else the default; -1 when set
    but malformed */
 static int env_limit(const char *name, double def, double *out, char *err, size_t errlen) {
   const char *s = getenv(name);
   *out = def;
   if (!s) return 0;
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (!*s || *end || errno || !isfinite(v) || !(v > 0))
+  double v = decimal(s);
+  if (!isfinite(v) || !(v > 0))
     return rt_fail(err, errlen, "%s: '%s' is not a positive number", name, s);
   *out = v;
   return 0;

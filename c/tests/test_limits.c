@@ -154,6 +154,19 @@ int main(void) {
     refused("malformed variable", m, 1, (const char *const[]){"TINYRUNTIME_MAX_GMAC: 'abc'", NULL});
     setenv("TINYRUNTIME_MAX_GMAC", "-5", 1);
     refused("negative variable", m, 1, (const char *const[]){"TINYRUNTIME_MAX_GMAC: '-5'", NULL});
+    /* the decimal forms (limits.c's own parser): each malformed one refused, each large one accepted */
+    static const char *const bad[] = {"", ".", "1e", "1e+", "e5", "1.5x", " 5", "5 ", "0", "0.0", "inf", "nan", "1e999", "1e-999", "0x10"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+      setenv("TINYRUNTIME_MAX_GMAC", bad[i], 1);
+      refused(bad[i], m, 1, (const char *const[]){"is not a positive number", NULL});
+    }
+    static const char *const good[] = {"5000", "5000.", "5e3", "5E+3", "50000e-1", ".5e4", "4800.25"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+      setenv("TINYRUNTIME_MAX_GMAC", good[i], 1);
+      accepted(good[i], m, 1);
+    }
+    setenv("TINYRUNTIME_MAX_GMAC", "4e3", 1);   /* ~4400 GMAC: under 4,000 still refused */
+    refused("4e3", m, 1, (const char *const[]){"GMAC per image", NULL});
     unsetenv("TINYRUNTIME_MAX_GMAC");
     unload();
   }
