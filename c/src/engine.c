@@ -192,8 +192,10 @@ static void geometry(const Model *m, const Op *op, OpState *s) {
   s->depthwise = s->C / s->groups == 1 && s->groups > 1;
 }
 
-/* the f32 arena with each op's SCRATCH_0 as one more block, alive during that op only: fills e->offs
-   and e->op_soff; returns the arena size, SIZE_MAX on overflow or when memory is short. A CONV2D with its
+/* the arena, an f32 engine's with each op's SCRATCH_0 as one more block, alive during that op only (op_need;
+   the int8 engines' scratch is apart): fills e->offs (and e->op_soff); returns the arena size, SIZE_MAX on
+   overflow or when memory is short. A 1x1 CONV2D with the depthwise one after it fused (OpState.dwf, f32 or
+   dq8) gives its own output no bytes, and the depthwise op's output lives from the 1x1 on. A CONV2D with its
    residual ADD fused (OpState.res) writes the ADD's output z onto the ADD's other input r: z takes r's block
    (r's root's, when r is itself such a z: ResNet's identity shortcuts), alive until z's last reader, and the
    conv's own output takes no bytes. */
@@ -203,7 +205,7 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
   size_t *bytes = calloc(n, sizeof *bytes), *offs = calloc(n, sizeof *offs), size = SIZE_MAX;
   int *first = calloc(n, sizeof *first), *last = calloc(n, sizeof *last);
   uint32_t *root = calloc(nv, sizeof *root);   /* the value whose block a value takes (itself, or a fused z's r's) */
-  if (!(e->op_soff = calloc(m->n_ops, sizeof *e->op_soff)) || !bytes || !offs || !first || !last || !root) goto done;
+  if ((e->op_need && !(e->op_soff = calloc(m->n_ops, sizeof *e->op_soff))) || !bytes || !offs || !first || !last || !root) goto done;
   for (uint32_t v = 0; v < nv; v++) root[v] = v;
   for (uint32_t v = with_input ? 0 : 1; v < nv; v++) {   /* with_input: the input too (engine_input) */
     size_t el = m->values[v].dtype == DT_I8 ? 1 : 4;
@@ -211,7 +213,7 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
   }
   plan_lifetimes(m, first, last);
   for (uint32_t i = 0; i < m->n_ops; i++) {
-    bytes[nv + i] = e->op_need[(size_t)i * N_SCRATCH + SCRATCH_0];
+    bytes[nv + i] = e->op_need ? e->op_need[(size_t)i * N_SCRATCH + SCRATCH_0] : 0;
     first[nv + i] = last[nv + i] = (int)i;
     if (e->st[i].dwf) {   /* its output never stored whole (a panel at a time in its scratch); the depthwise op's
                              output written during op i, beside its input and scratch */
@@ -229,18 +231,19 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
   if ((size = plan_memory_lives(n, bytes, first, last, offs)) == (size_t)-1) size = SIZE_MAX;
   for (uint32_t v = 0; v < nv; v++) offs[v] = offs[root[v]];
   memcpy(e->offs, offs, nv * sizeof *offs);
-  memcpy(e->op_soff, offs + nv, m->n_ops * sizeof *offs);
+  if (e->op_soff) memcpy(e->op_soff, offs + nv, m->n_ops * sizeof *offs);
 done:
   free(bytes), free(offs), free(first), free(last), free(root);
   return size;
 }
 
-/* plans the arena (the f32 engine's with each op's scratch in it), the input too when with_input: fills e->offs
+/* plans the arena (plan_with_scratch), the input too when with_input: fills e->offs
    (and e->op_soff), returns its size (SIZE_MAX on overflow or when memory is short) */
 static size_t plan_once(Engine *e, int with_input) {
   if (e->op_soff) free(e->op_soff), e->op_soff = NULL;
-  if (e->op_need && !e->scratch_bytes[SCRATCH_1] && !e->scratch_bytes[SCRATCH_2]) return plan_with_scratch(e, with_input);
-  return plan_arena_size(e->m, e->batch, with_input, e->offs);
+  if (e->op_need && (e->scratch_bytes[SCRATCH_1] || e->scratch_bytes[SCRATCH_2]))   /* (no f32 op asks for them) */
+    return plan_arena_size(e->m, e->batch, with_input, e->offs);
+  return plan_with_scratch(e, with_input);
 }
 
 /* the arena: with the input in it when that takes no more bytes than without (e->in_arena) */

@@ -29,8 +29,9 @@ typedef struct {
                                 ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */
   uint32_t res_in;
   int fused;                 /* an ADD fused into the CONV2D before it, or a depthwise CONV2D (dwf): nothing to run */
-  int dwf;                   /* f32 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable): it writes
-                                that op's output, its own is never stored whole (the arena gives it no bytes) */
+  int dwf;                   /* f32 or dq8 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable,
+                                ops_q8.c dq8_dwf): it writes that op's output, its own is never stored whole (the
+                                arena gives it no bytes) */
   /* int8 (kernels_q8.h): groups x a_elems packed weights */
   int G, gs, kp, direct, asym;
   int16_t *A;
@@ -127,6 +128,8 @@ extern const OpImpl sq8_ops[OP_COUNT];   /* ops_q8.c */
 extern const OpImpl dq8_gemm_op;         /* ops_q8.c: dq8's CONV2D / LINEAR; its other ops are f32's */
 /* ops_f32.c: a depthwise CONV2D of n images on the f32 table's direct kernel, weights w (O x kh*kw), bias b
    (O) or NULL, activation act: f32's, and dq8's on its dequantized weights (FORMAT.md) */
+/* a depthwise CONV2D of multiplier 1 after op (being built) that only it feeds, fusable with it (ops_f32.c) */
+int dw_next(const Engine *e, const Op *op, const OpState *s);
 void f32_conv_dw(const Engine *e, const OpState *s, const float *w, const float *b, const float *x, float *y, int n,
                  uint32_t act);
 #endif

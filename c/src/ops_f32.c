@@ -354,14 +354,15 @@ __attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op,
    that op's output. The expansion's output (MobileNetV2's 96 x 112 x 112 floats, 4.8 MB) is never stored whole:
    it had been written through L3 and read back by the depthwise op. The same kernel calls on the same values
    (gemm_u's tiles of NR columns within one image, the whole K; the depthwise kernel per plane), so the same
-   outputs bit for bit. The depthwise op's output is written during the 1x1's op: engine.c's plan_with_scratch (every
-   f32 engine's: no f32 op asks for SCRATCH_1 or 2) starts its life there, so it takes no block the 1x1 reads. */
+   outputs bit for bit. The depthwise op's output is written during the 1x1's op: engine.c's plan_with_scratch
+   starts its life there, so it takes no block the 1x1 reads. dq8's expansions too (ops_q8.c dq8_dwf). */
 enum { DWF_MIN_HW = 784 };   /* maps of at least 28x28 (14x14 ones: as fast on one thread, 5-10% slower on two) */
-__attribute__((cold)) static int dw_fusable(const Engine *e, const Op *op, const OpState *s) {
+/* the graph's side of it, both kinds': op (the one being built, of one group) writes a float map of at least
+   DWF_MIN_HW pixels, not the model's output, that only the next op reads, a depthwise CONV2D of multiplier 1 */
+__attribute__((cold)) int dw_next(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
-  if (m->kind != KIND_F32 || op->type != OP_CONV2D || s->groups != 1 || !conv_direct(e, s) || s->tpath || s->res || s->wino || s->taps ||
-      (size_t)s->OH * s->OW < DWF_MIN_HW || i + 1 >= m->n_ops || op->out == m->output)
+  if (op->type != OP_CONV2D || s->groups != 1 || (size_t)s->OH * s->OW < DWF_MIN_HW || i + 1 >= m->n_ops || op->out == m->output)
     return 0;
   const Op *dw = &m->ops[i + 1];
   if (dw->type != OP_CONV2D || dw->n_in < 1 || dw->in[0] != op->out || dw->out >= m->n_values) return 0;
@@ -369,6 +370,9 @@ __attribute__((cold)) static int dw_fusable(const Engine *e, const Op *op, const
   if (vx->dtype != DT_F32 || vy->dtype != DT_F32 || (uint32_t)dw->attr[A_CONV2D_GROUPS] != vx->c || vy->c != vx->c || vx->c < 2)
     return 0;
   return !read_elsewhere(m, op->out, 0, i + 1);   /* the conv's output read by the depthwise op only */
+}
+__attribute__((cold)) static int dw_fusable(const Engine *e, const Op *op, const OpState *s) {
+  return e->m->kind == KIND_F32 && conv_direct(e, s) && !s->tpath && !s->res && !s->wino && !s->taps && dw_next(e, op, s);
 }
 
 __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s) {

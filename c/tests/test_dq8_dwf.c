@@ -1,0 +1,197 @@
+/* test_dq8_dwf.c: dq8's fused 1x1 expansion and depthwise convolution (ops_q8.c dq8_dwf) through the loader
+ * and the engine: a model whose two expansions (stride 1 and stride 2 depthwise) are fused gives exactly what
+ * the same model with them unfused gives (an extra reader of each 1x1's output stops the fusion), with every
+ * kernel table this machine runs, at batch 1, 2 and 3 on 1, 2 and 3 threads (with and without lanes), and
+ * both agree with a naive implementation of FORMAT.md's dq8 arithmetic (the 1x1s' float epilogue exactly,
+ * the depthwise sums in double within their rounding). */
+#define _POSIX_C_SOURCE 200809L
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "engine_impl.h"
+#include "util_run.h"
+#include "util_writer.h"
+
+enum { NIMG = 3, C = 8, H = 28, E = 12, GS = 4, G = C / GS, DGS = 3, DG = 9 / DGS, H2 = 14, OUT = E * H2 * H2 };
+
+static uint64_t seed = 99;
+static int8_t w1[2][E * C], z1[2][E * G], wd[2][E * 9], zd[2][E * DG];
+static float s1[2][E * G], b1[2][E], sd[2][E * DG], bd[2][E];
+
+static int64_t clampl(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+static void fill_i8(int8_t *w, int n, int lo, int hi) {
+  for (int i = 0; i < n; i++) w[i] = (int8_t)(lo + (int)(rng_next(&seed) % (uint64_t)(hi - lo + 1)));
+}
+static uint32_t param(MW *m, uint32_t dt, uint32_t d0, uint32_t d1, const void *data) {
+  uint32_t dims[4] = {d0, d1, 0, 0};
+  return mw_param(m, dt, d1 ? 2 : 1, dims, data);
+}
+
+/* FORMAT.md's asymmetric rule for one group of n values (a column's, stride ld) */
+static float qgroup(const float *v, ptrdiff_t ld, int n, int32_t *q, int32_t *z) {
+  float lo = 0, hi = 0;
+  for (int i = 0; i < n; i++) lo = v[i * ld] < lo ? v[i * ld] : lo, hi = v[i * ld] > hi ? v[i * ld] : hi;
+  float s = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+  *z = hi == lo ? 0 : (int32_t)clampl((int64_t)nearbyintf(-128.0f - lo / s), -128, 127);
+  for (int i = 0; i < n; i++) q[i] = (int32_t)clampl((int64_t)nearbyintf(v[i * ld] / s) + *z, -128, 127);
+  return s;
+}
+
+/* the 1x1 (pair k) on one image, ReLU6: per pixel and group the quantized column, then in float
+   acc = 0, acc + (sw * sx) * isum per group, bias last (the kernels' epilogue, bit for bit) */
+static void naive_1x1(int k, const float *x, float *y) {
+  for (int p = 0; p < H * H; p++) {
+    int32_t q[G][GS], z[G];
+    float s[G];
+    for (int g = 0; g < G; g++) s[g] = qgroup(x + (size_t)g * GS * H * H + p, H * H, GS, q[g], &z[g]);
+    for (int o = 0; o < E; o++) {
+      float acc = 0.0f;
+      for (int g = 0; g < G; g++) {
+        int32_t isum = 0;
+        for (int i = 0; i < GS; i++) isum += (w1[k][o * C + g * GS + i] - z1[k][o * G + g]) * (q[g][i] - z[g]);
+        acc += (s1[k][o * G + g] * s[g]) * (float)isum;
+      }
+      float v = b1[k][o] + acc;
+      y[(size_t)o * H * H + p] = v < 0 ? 0 : v > 6 ? 6 : v;
+    }
+  }
+}
+
+/* the depthwise 3x3 (pad 1, stride st, no activation) of pair k in double, its weights dequantized as FORMAT.md
+   says (float: the integer difference, one product); mag: the sum of its terms' magnitudes */
+static void naive_dw(int k, const float *x, int st, double *y, double *mag) {
+  int oh = (H + 2 - 3) / st + 1;
+  for (int o = 0; o < E; o++)
+    for (int i = 0; i < oh; i++)
+      for (int j = 0; j < oh; j++) {
+        double acc = bd[k][o], m = fabs(bd[k][o]);
+        for (int t = 0; t < 9; t++) {
+          int iy = i * st - 1 + t / 3, ix = j * st - 1 + t % 3;
+          if (iy < 0 || iy >= H || ix < 0 || ix >= H) continue;
+          float w = sd[k][o * DG + t / DGS] * (float)(wd[k][o * 9 + t] - zd[k][o * DG + t / DGS]);
+          double v = (double)w * x[((size_t)o * H + iy) * H + ix];
+          acc += v, m += fabs(v);
+        }
+        y[((size_t)o * oh + i) * oh + j] = acc, mag[((size_t)o * oh + i) * oh + j] = m;
+      }
+}
+
+/* x -> 1x1 (pair 0) -> depthwise stride 1 -> max pool 2x2/2 ----\
+   x -> 1x1 (pair 1) -> depthwise stride 2 ---------------------- ADD -> flatten (E x 14 x 14)
+   unfused: each 1x1's output also read by an ADD of it with itself, whose output nothing reads */
+static unsigned char *model(int unfused, size_t *size) {
+  MW *m = mw_new(KIND_DQ8, C, H, H, OUT);
+  uint32_t x = 0, br[2];
+  for (int k = 0; k < 2; k++) {
+    int st = k + 1, oh = (H + 2 - 3) / st + 1;
+    uint32_t v1 = mw_value(m, E, H, H), v2 = mw_value(m, E, (uint32_t)oh, (uint32_t)oh);
+    uint32_t p1[8] = {param(m, DT_I8, E, C, w1[k]), param(m, DT_F32, E, G, s1[k]), param(m, DT_I8, E, G, z1[k]),
+                      param(m, DT_F32, E, 0, b1[k]), TR_NONE, TR_NONE, TR_NONE, TR_NONE};
+    uint32_t p2[8] = {param(m, DT_I8, E, 9, wd[k]), param(m, DT_F32, E, DG, sd[k]), param(m, DT_I8, E, DG, zd[k]),
+                      param(m, DT_F32, E, 0, bd[k]), TR_NONE, TR_NONE, TR_NONE, TR_NONE};
+    int32_t a1[16] = {E, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, GS}, a2[16] = {E, E, 3, 3, st, st, 1, 1, 1, 1, E, DGS};
+    mw_op(m, OP_CONV2D, ACT_RELU6, 1, &x, v1, a1, p1);
+    mw_op(m, OP_CONV2D, ACT_NONE, 1, &v1, v2, a2, p2);
+    if (unfused) mw_add(m, v1, v1, ACT_NONE);
+    br[k] = v2;
+  }
+  br[0] = mw_maxpool(m, br[0], 2, 2, 2, 2, 0, 0, 1, 1, 0);
+  mw_output(m, mw_flatten(m, mw_add(m, br[0], br[1], ACT_NONE)));
+  return mw_finish(m, size);
+}
+
+/* the ops fused by an engine of the model (the 1x1s' dwf flags) */
+static int fused_pairs(const unsigned char *buf, size_t size) {
+  Model m;
+  char err[512];
+  int n = -1;
+  if (model_load_buffer(buf, size, &m, err, sizeof err)) return -1;
+  Engine *e = engine_build(&m, 1, err, sizeof err);
+  if (e) {
+    n = 0;
+    for (uint32_t i = 0; i < m.n_ops; i++) n += e->st[i].dwf;
+    engine_free(e);
+  }
+  model_free(&m);
+  return n;
+}
+
+int main(void) {
+  for (int k = 0; k < 2; k++) {
+    fill_i8(w1[k], E * C, -128, 127), fill_i8(z1[k], E * G, -30, 30), fill_i8(wd[k], E * 9, -128, 127);
+    fill_i8(zd[k], E * DG, -30, 30);
+    for (int i = 0; i < E * G; i++) s1[k][i] = rng_unif(&seed, 0.002f, 0.02f);
+    for (int i = 0; i < E * DG; i++) sd[k][i] = rng_unif(&seed, 0.001f, 0.01f);
+    rng_fill(&seed, b1[k], E, -1, 2), rng_fill(&seed, bd[k], E, -0.5f, 0.5f);
+  }
+  float *x = malloc(sizeof(float) * NIMG * C * H * H), *ya = malloc(sizeof(float) * E * H * H);
+  rng_fill(&seed, x, (size_t)NIMG * C * H * H, -2, 2);
+  for (int k = 0; k < C * H * H; k++) x[k] = fabsf(x[k]);   /* image 0: no negatives (z at -128) */
+  /* the naive outputs and their rounding bounds */
+  double *ref = malloc(sizeof(double) * NIMG * OUT), *tol = malloc(sizeof(double) * NIMG * OUT);
+  double *d0 = malloc(sizeof(double) * E * H * H), *m0 = malloc(sizeof(double) * E * H * H);
+  double *d1 = malloc(sizeof(double) * OUT), *m1 = malloc(sizeof(double) * OUT);
+  for (int i = 0; i < NIMG; i++) {
+    naive_1x1(0, x + (size_t)i * C * H * H, ya), naive_dw(0, ya, 1, d0, m0);
+    naive_1x1(1, x + (size_t)i * C * H * H, ya), naive_dw(1, ya, 2, d1, m1);
+    for (int o = 0; o < E; o++)
+      for (int p = 0; p < H2 * H2; p++) {
+        int py = p / H2, px = p % H2;
+        double best = -INFINITY, bm = 0;
+        for (int t = 0; t < 4; t++) {
+          size_t q = ((size_t)o * H + 2 * py + t / 2) * H + 2 * px + t % 2;
+          if (d0[q] > best) best = d0[q];
+          if (m0[q] > bm) bm = m0[q];
+        }
+        size_t r = (size_t)i * OUT + (size_t)o * H2 * H2 + p;
+        ref[r] = best + d1[(size_t)o * H2 * H2 + p];
+        /* 10 terms' float sum each (bound 10 eps/2 of their magnitude), the max pool exact, the ADD one rounding */
+        tol[r] = 12 * (FLT_EPSILON / 2) * (bm + m1[(size_t)o * H2 * H2 + p]) + FLT_EPSILON * fabs(ref[r]) + 1e-30;
+      }
+  }
+  size_t sf, su;
+  unsigned char *bf = model(0, &sf), *bu = model(1, &su);
+  CHECK(fused_pairs(bf, sf) == 2, "the fused model: %d pairs fused, want 2", fused_pairs(bf, sf));
+  CHECK(fused_pairs(bu, su) == 0, "the unfused model: %d pairs fused, want 0", fused_pairs(bu, su));
+  float *of = malloc(sizeof(float) * NIMG * OUT), *ou = malloc(sizeof(float) * NIMG * OUT), *o2 = malloc(sizeof(float) * NIMG * OUT);
+  char err[512];
+  int tables = 0;
+  for (int k = 0; dispatch_isa(k); k++) {
+    const char *isa = dispatch_isa(k);
+    setenv("TINYRUNTIME_KERNELS", isa, 1);
+    if (dispatch_check_env(err, sizeof err)) continue;   /* a table this CPU does not run */
+    tables++;
+    set_threads(1);
+    int rc = run_model_batches(bu, su, 1, NIMG, x, ou, err, sizeof err);
+    CHECK(rc == 0, "[%s] unfused: %s", isa, err);
+    rc = run_model_batches(bf, sf, 1, NIMG, x, of, err, sizeof err);
+    CHECK(rc == 0, "[%s] fused: %s", isa, err);
+    if (rc) continue;
+    CHECK(memcmp(of, ou, sizeof(float) * NIMG * OUT) == 0, "[%s] fused and unfused outputs differ", isa);
+    size_t bad = 0;
+    for (size_t r = 0; r < (size_t)NIMG * OUT; r++)
+      if (!(fabs((double)of[r] - ref[r]) <= tol[r])) {
+        if (!bad) fprintf(stderr, "  [%s] out[%zu] = %.9g, naive %.9g, tol %.3g\n", isa, r, of[r], ref[r], tol[r]);
+        bad++;
+      }
+    CHECK(bad == 0, "[%s] %zu of %d outputs off the naive ones", isa, bad, NIMG * OUT);
+    int cfg[6][3] = {{1, 2, 1}, {1, 3, 1}, {2, 2, 1}, {3, 3, 1}, {3, 2, 0}, {2, 1, 1}};   /* batch, threads, lanes */
+    for (int c = 0; c < 6; c++) {
+      set_threads(cfg[c][1]);
+      setenv("TINYRUNTIME_LANES", cfg[c][2] ? "1" : "0", 1);
+      memset(o2, 0, sizeof(float) * NIMG * OUT);
+      CHECK(run_model_batches(bf, sf, cfg[c][0], NIMG, x, o2, err, sizeof err) == 0 && memcmp(of, o2, sizeof(float) * NIMG * OUT) == 0,
+            "[%s] batch %d, %d threads (lanes %d): differs from batch 1, 1 thread", isa, cfg[c][0], cfg[c][1], cfg[c][2]);
+      unsetenv("TINYRUNTIME_LANES");
+    }
+  }
+  unsetenv("TINYRUNTIME_KERNELS");
+  CHECK(tables > 0, "no kernel table ran");
+  free(x), free(ya), free(ref), free(tol), free(d0), free(m0), free(d1), free(m1), free(of), free(ou), free(o2), free(bf), free(bu);
+  if (g_failures) fprintf(stderr, "test_dq8_dwf: %d FAILED\n", g_failures);
+  else printf("test_dq8_dwf: ok (%d kernel tables)\n", tables);
+  return g_failures != 0;
+}
