@@ -73,7 +73,9 @@ void model_release(const Model *m, const void *p, size_t n) {
   if (n > m->map_size - (a - base)) n = m->map_size - (a - base);
   long ps = sysconf(_SC_PAGESIZE);   /* no cached copy: the builds call this from several threads */
   uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096;
-  uintptr_t lo = a / page * page, hi = a + n == base + m->map_size ? a + n : (a + n) / page * page;
+  /* only the pages wholly inside: a page shared with the next or last param may be read still (another thread's
+     block of the same weights, or weights read in place), and a fault on it maps its whole folio again */
+  uintptr_t lo = (a + page - 1) / page * page, hi = a + n == base + m->map_size ? a + n : (a + n) / page * page;
   if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
@@ -551,9 +553,14 @@ int model_load(const char *path, Model *m, char *err, size_t errlen) {
     close(fd);
     return rt_fail(err, errlen, "file too small for the header (%llu bytes, need %u)", (unsigned long long)st.st_size, TR_HEADER_SIZE);
   }
-  void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  /* mapped in 4 KiB pages (MADV_NOHUGEPAGE, before any is mapped), then populated: the page cache holds the file
+     in 2 MiB folios, and mapped whole, the pages of packed weights (released by model_release) that share one with
+     weights read in place came back with them: ResNet50 f32 kept 7 MiB of such pages, peak RSS 1.17x its file */
+  void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED) return rt_fail(err, errlen, "mmap: %s", rt_strerror(errno));
+  madvise(map, (size_t)st.st_size, MADV_NOHUGEPAGE);
+  madvise(map, (size_t)st.st_size, MADV_POPULATE_READ);   /* (a kernel before 5.14: faulted in by the checksum) */
   g_base = map;
   if (parse(m, (uint64_t)st.st_size, err, errlen)) {
     model_free(m); /* map not yet recorded */

@@ -399,6 +399,7 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     size_t K = (size_t)s->K, M = (size_t)s->M, step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), (size_t)pmr) * (size_t)pmr;
     PackJob pj = {e, s, d, w, rt_cdiv(M, step), step, pmr, ptail};
     pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
+    model_release(e->m, w, rt_mul_sat((size_t)s->O, K) * sizeof(float));   /* the pages two blocks shared */
   }
   size_t bg = bias_group(e, s);
   if (!(s->bias = engine_alloc(e, (size_t)s->groups * bg * sizeof(float)))) return -1;
