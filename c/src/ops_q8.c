@@ -211,13 +211,14 @@ __attribute__((cold)) static int sq8_requant_params(Engine *e, const Op *op, OpS
   return 0;
 }
 
+/* dq8_dwf's row panels: output channels per slot (SCRATCH_1, a slot per thread) */
+static size_t dwf_rows(const Q8Kernels *k) { return q8_round_up(8, (size_t)k->mr); }
+
 /* dq8 CONV2D: columns per block, and a thread's slot of SCRATCH_1: the block's im2col floats (none when
    the image is read in place: 1x1, or the descriptor's dq8_conv_quant), then when fused (dq8_fused) its
    quantized X (NB / nr panels) and its scales (G rows of NB), each 64-byte aligned. Fused when the
    group's weights (M x K bytes) are at most its quantized image (2 x K x N bytes): the fused order
    reads the weights again per column block, the two phases the quantized image per row block. */
-/* dq8_dwf's row panels: output channels per slot */
-static size_t dwf_rows(const Q8Kernels *k) { return q8_round_up(8, (size_t)k->mr); }
 static size_t dq8_nb(const Q8Kernels *k) { return q8_round_up(64, (size_t)k->nr); }   /* = the job's NB */
 static size_t al64(size_t n) { return q8_round_up(n, 64); }
 static int dq8_fuse(const OpState *s) { return (size_t)s->M <= 2 * (size_t)s->OH * (size_t)s->OW; }
