@@ -228,7 +228,7 @@ extern const Q8Kernels q8_dq8gemm_16x32__amx_desc;
 extern const Q8Kernels q8_gemm_32x32__amx_desc;
 #endif
 
-/* ---- sq8 depthwise convolution (kernels/{ref,x86}/q8_dwconv__ISA.c) ----
+/* ---- sq8 depthwise convolution (kernels/{ref,x86,arm}/q8_dwconv__ISA.c) ----
    One output channel plane of a convolution with one input channel per group (groups == C, any
    channel multiplier): y[oy*OW + ox] = clamp(zy + requant(acc, mult, shift), qmin, qmax) with
    acc = bias + sum over the kh x kw window of w[ky*kw + kx] * x[iy*W + ix], a padded x reading zx
@@ -248,6 +248,9 @@ extern const Q8DwDesc q8_dwconv__ref_desc;
 #if defined(__x86_64__)
 extern const Q8DwDesc q8_dwconv__avx2_desc;
 extern const Q8DwDesc q8_dwconv__avx512vnni_desc;
+#endif
+#if defined(__aarch64__)
+extern const Q8DwDesc q8_dwconv__neon_desc;
 #endif
 
 #if defined(__aarch64__)
