@@ -32,7 +32,7 @@ static const struct {
     {"amx", F32("amx", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, &q8_dq8gemm_16x32__amx_desc, NULL, NULL},
 #endif
 #if defined(__aarch64__)
-    {"neon", F32("neon", &f32_gemm_8x8__neon_desc, NULL, f32_act__neon, NULL, NULL, NULL, NULL), &q8_gemm_4x16__neon_desc,
+    {"neon", F32("neon", &f32_gemm_8x8__neon_desc, &f32_dwconv__neon_desc, f32_act__neon, NULL, NULL, NULL, NULL), &q8_gemm_4x16__neon_desc,
      &q8_gemm_4x16__neon_desc, &q8_dwconv__neon_desc, NULL},
     {"neondot", F32("neondot", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_8x12__neondot_desc, &q8_gemm_8x12__neondot_dq8_desc, NULL,
      NULL},

@@ -155,6 +155,7 @@ void f32_add__avx2(const float *a, const float *b, float *y, size_t n, int act);
 #endif
 #if defined(__aarch64__)
 extern const F32GemmDesc f32_gemm_8x8__neon_desc;
+extern const F32DwDesc f32_dwconv__neon_desc;
 void f32_act__neon(float *y, size_t n, int act);
 #endif
 #endif
