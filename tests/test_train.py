@@ -74,6 +74,14 @@ def test_small_dataset_trains(tmp_path):
     assert 'train: warning: only 1 optimizer steps' in r.stderr and '--batch_size 8' in r.stderr
 
 
+def test_cli_modules_leave_torchvision_for_later():
+    """train, testset and compile import torchvision where they build a model: its import pulls in torch._dynamo (6-10 s of
+    CPU on a slow host), which an argument error or --help need not pay."""
+    r = run(sys.executable, '-c', 'import sys, tinyruntime.train, tinyruntime.test_dataset_generator, tinyruntime.compile; '
+            'print("torchvision" in sys.modules)')
+    assert r.returncode == 0 and r.stdout.strip() == 'False', (r.stdout, r.stderr[-2000:])
+
+
 def test_bad_inputs_fail_before_any_work(tmp_path):
     (tmp_path / 'file').write_text('x')
     r = run(BIN / 'tinyruntime_train', '--out', tmp_path / 'file' / 'model')

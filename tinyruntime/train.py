@@ -10,7 +10,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
-import torchvision
 from torch.utils.data import DataLoader, Subset
 from fastcore.script import call_parse, bool_arg
 from .data import load_dataset_splits, DataError, TensorImages
@@ -25,8 +24,13 @@ __all__ = ['MODEL_FILES', 'ModelError', 'classifier_archs', 'replace_head', 'bui
 class ModelError(ValueError):
     "A model folder or architecture that cannot be used."
 
+def _torchvision_version():
+    import torchvision
+    return torchvision.__version__
+
 def classifier_archs():
     "Names of the torchvision classification models."
+    import torchvision   # here, not at the top: its import pulls in torch._dynamo (seconds), which an argument error need not pay
     return sorted(torchvision.models.list_models(module=torchvision.models))
 
 def replace_head(model:nn.Module, num_classes:int):
@@ -44,6 +48,7 @@ def replace_head(model:nn.Module, num_classes:int):
 
 def build_model(arch:str='resnet18', num_classes:int=10, pretrained:bool=False) -> nn.Module:
     "A torchvision classifier `arch` with `num_classes` outputs (ImageNet weights if `pretrained`)."
+    import torchvision
     archs = classifier_archs()
     if arch not in archs:
         raise ModelError(f"unknown architecture {arch!r}: use a torchvision classifier, e.g. resnet18, resnet34, resnet50, mobilenet_v2")
@@ -314,7 +319,7 @@ def train(arch:str='resnet18', epochs:int=8, dataset:str='builtin', img_size:int
                               schedule='onecycle', world_size=world, device=device.type, amp='bf16' if amp else None,
                               channels_last=channels_last, images_on_device=train_t is not None, workers=workers),
             history=history, train_seconds=train_seconds,
-            versions=dict(torch=torch.__version__, torchvision=torchvision.__version__))
+            versions=dict(torch=torch.__version__, torchvision=_torchvision_version()))
         model = model.eval(); model.config = config
         if out is not None and rank == 0: save_model(model, out, config)
         if world > 1: dist.barrier()
