@@ -24,10 +24,6 @@ __all__ = ['MODEL_FILES', 'ModelError', 'classifier_archs', 'replace_head', 'bui
 class ModelError(ValueError):
     "A model folder or architecture that cannot be used."
 
-def _torchvision_version():
-    import torchvision
-    return torchvision.__version__
-
 def classifier_archs():
     "Names of the torchvision classification models."
     import torchvision   # here, not at the top: its import pulls in torch._dynamo (seconds), which an argument error need not pay
@@ -319,7 +315,7 @@ def train(arch:str='resnet18', epochs:int=8, dataset:str='builtin', img_size:int
                               schedule='onecycle', world_size=world, device=device.type, amp='bf16' if amp else None,
                               channels_last=channels_last, images_on_device=train_t is not None, workers=workers),
             history=history, train_seconds=train_seconds,
-            versions=dict(torch=torch.__version__, torchvision=_torchvision_version()))
+            versions=dict(torch=torch.__version__, torchvision=sys.modules['torchvision'].__version__))   # (imported by build_model)
         model = model.eval(); model.config = config
         if out is not None and rank == 0: save_model(model, out, config)
         if world > 1: dist.barrier()

@@ -251,9 +251,6 @@ extern const Q8DwDesc q8_dwconv__avx512vnni_desc;
 #endif
 #if defined(__aarch64__)
 extern const Q8DwDesc q8_dwconv__neon_desc;
-#endif
-
-#if defined(__aarch64__)
 extern const Q8Kernels q8_gemm_4x16__neon_desc;
 extern const Q8Kernels q8_gemm_8x12__neondot_desc;       /* sq8 */
 extern const Q8Kernels q8_gemm_8x12__neondot_dq8_desc;   /* dq8 */

@@ -10,7 +10,7 @@
  * shifted by one (ext with the next even column). Nothing is read outside the plane or the buffer, nothing
  * written outside the plane. Each output is one sum over ky, then kx, in increasing order, of fused
  * multiply-adds from 0 (a tap in the padding adds w * 0, which leaves the sum as it is), then + bias, then
- * the activation (act_f32's values: act__neon.h's ReLU / ReLU6 clamp inlined, f32_act__neon for the others): the x86 kernels' sum bit for bit, and within
+ * the activation (act__neon.h's act_neon: act_f32's values): the x86 kernels' sum bit for bit, and within
  * the test's bound of the plain C reference's (kernels/ref, unfused under -std=c11). The value of an output
  * depends on nothing else, so overlapping blocks rewrite the same values. Other shapes, and planes whose
  * ring exceeds BUF floats (wider than ~800 columns), go to the reference. */
@@ -18,8 +18,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../src/act.h"
 #include "../../src/kernels_f32.h"
+#include "act__neon.h"
 
 #define AI static inline __attribute__((always_inline))
 
@@ -37,22 +37,14 @@ AI void put(float *o, float32x4_t y, int n) {
   if (n > 2) vst1q_lane_f32(o + 2, y, 2);
 }
 
-/* rows r < rows of the block, 4V columns (n lanes when V = 1 and n < 4) = act(acc + bias): ReLU and ReLU6
-   inlined (act_neon's clamp, hi 6 or inf), the others by f32_act__neon over what was stored (the columns of
-   an overlapping block are all rewritten before, so none gets the activation twice) */
+/* rows r < rows of the block, 4V columns (n lanes when V = 1 and n < 4) = act(acc + bias), the activation in
+   registers by act__neon.h (act_f32's values) */
 AI void store(float *o, size_t OW, float32x4_t acc[RB][2], float32x4_t vb, int rows, int n, const int V, int act) {
-  const float32x4_t hi = vdupq_n_f32(act == ACT_RELU6 ? 6.0f : INFINITY);
-  const int clamp = act == ACT_RELU || act == ACT_RELU6;
 #pragma GCC unroll 4
   for (int r = 0; r < RB; r++)
     if (r < rows)
 #pragma GCC unroll 2
-      for (int v = 0; v < V; v++) {
-        float32x4_t y = vaddq_f32(acc[r][v], vb);
-        put(o + (size_t)r * OW + 4 * v, clamp ? vminq_f32(vmaxnmq_f32(y, vdupq_n_f32(0.0f)), hi) : y, n);
-      }
-  if (!clamp && act != ACT_NONE)
-    for (int r = 0; r < rows; r++) f32_act__neon(o + (size_t)r * OW, (size_t)(V == 2 ? 8 : n), act);
+      for (int v = 0; v < V; v++) put(o + (size_t)r * OW + 4 * v, act_neon(vaddq_f32(acc[r][v], vb), act), n);
 }
 
 /* RB output rows x 4V columns: output (r, i) = sum over ky, kx of w[3 ky + kx] * rp[st r + ky][off + st i + kx] */
