@@ -3,7 +3,10 @@ final name.
 
 Each writer (tinyruntime_train, tinyruntime_testset, tinyruntime_export, tinyruntime_quantize, on a
 ResNet18 at 16x16 trained on 32 images: its 45 MB weights file takes a while to write) first runs to
-completion, which makes the "previous" output. Then it runs again and is stopped at several points:
+completion as its installed console script, which makes the "previous" output. Then it runs again and is
+stopped at several points (these runs are the same console script, run in a process forked from one that
+has imported torch and torchvision already, tests/preloaded_cli.py: a fresh interpreter would spend ~15 s of
+CPU on those imports before the writing that is tested here even begins):
 SIGINT the moment its temporary file or folder appears (the write has begun), SIGTERM 10 ms and
 SIGKILL 30 ms later (mid-write). After each:
 - the output under its final name is complete and valid (loads): byte for byte the previous one, or
@@ -44,23 +47,41 @@ def valid_model_file(p):
 def tmp_entries(parent, name):
     return [q for q in parent.iterdir() if q.name.startswith(f'.{name}.')]
 
-def run_and_stop(cmd, out: Path, sig, when, t_full):
-    """Start cmd; send sig when a temporary beside `out` appears (when = ('tmp', extra delay)) or after a
-    fraction of the full run (when = ('frac', f)); return the exit code."""
-    p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t0, kind, x = time.time(), *when
+@pytest.fixture(scope='module')
+def preloaded():
+    "Ask tests/preloaded_cli.py: ask('run', console script, stderr file, *args) -> pid; ask('poll' or 'wait', pid) -> 'running' or the exit code."
+    p = subprocess.Popen([sys.executable, str(Path(__file__).parent/'preloaded_cli.py')], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
     try:
-        while p.poll() is None:
-            if kind == 'tmp' and tmp_entries(out.parent, out.name):
-                time.sleep(x); p.send_signal(sig); break
-            if kind == 'frac' and time.time() - t0 >= x * t_full:
-                p.send_signal(sig); break
-            if time.time() - t0 > 10 * t_full + 60: p.kill(); raise AssertionError(f'{cmd[0]}: did not finish')
-            time.sleep(0.002)
-        _, err = p.communicate(timeout=10 * t_full + 60)
+        assert p.stdout.readline().strip() == 'ready', 'tests/preloaded_cli.py did not start'
+        def ask(*words):
+            p.stdin.write('\0'.join(map(str, words)) + '\n'); p.stdin.flush()
+            a = p.stdout.readline().strip()
+            return a if a == 'running' else int(a)
+        yield ask
     finally:
-        if p.poll() is None: p.kill(); p.wait()
-    return p.returncode, err.decode(errors='replace')
+        p.stdin.close(); p.wait(timeout=60)
+
+def run_and_stop(ask, cmd, out: Path, sig, when, t_full, err_file: Path):
+    """Start cmd (its console script, in a child of the preloaded process); send sig when a temporary beside `out`
+    appears (when = ('tmp', extra delay)) or after a fraction of the full run (when = ('frac', f)); return the exit
+    code and stderr."""
+    pid = ask('run', cmd[0], err_file, *cmd[1:])
+    t0, kind, x = time.time(), *when
+    deadline = t0 + 10 * t_full + 60
+    try:
+        while ask('poll', pid) == 'running' and time.time() < deadline:
+            if kind == 'tmp' and tmp_entries(out.parent, out.name):
+                time.sleep(x); os.kill(pid, sig); break
+            if kind == 'frac' and time.time() - t0 >= x * t_full:
+                os.kill(pid, sig); break
+            time.sleep(0.002)
+        while (rc := ask('poll', pid)) == 'running' and time.time() < deadline: time.sleep(0.01)
+    finally:
+        if ask('poll', pid) == 'running': os.kill(pid, signal.SIGKILL)
+        rc = ask('wait', pid)
+    assert time.time() < deadline, f'{cmd[0]}: did not finish'
+    return rc, err_file.read_text(errors='replace')
 
 STOPS = [(signal.SIGINT, ('tmp', 0)), (signal.SIGTERM, ('tmp', 0.01)), (signal.SIGKILL, ('tmp', 0.03))]
 
@@ -88,7 +109,7 @@ def writers(d):
     }
 
 @pytest.mark.parametrize('name', ['train', 'testset', 'export', 'quantize'])
-def test_interrupted_writer_keeps_previous_output(base, name):
+def test_interrupted_writer_keeps_previous_output(base, preloaded, name, tmp_path):
     cmd, out, valid = writers(base)[name]
     t0 = time.time()
     r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
@@ -98,7 +119,7 @@ def test_interrupted_writer_keeps_previous_output(base, name):
     prev = snapshot(out)
     outcomes = []
     for sig, when in STOPS:
-        rc, err = run_and_stop(cmd, out, sig, when, t_full)
+        rc, err = run_and_stop(preloaded, cmd, out, sig, when, t_full, tmp_path/f'{sig.name}.err')
         assert out.exists(), f'{name}: {sig.name} at {when} (exit {rc}) removed {out}'
         valid(out)
         now = snapshot(out)

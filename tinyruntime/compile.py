@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, os
 from pathlib import Path
-import numpy as np, torch
+import numpy as np
 from .core import TinyError, atomic_file, check_output, cli_errors
 
 # %% auto #0
@@ -51,6 +51,7 @@ IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.ppm', '.tif', 
 
 def load_md(md, trust_pickle:bool=False, input_shape=(3, 224, 224)):
     "The model in folder `md` as an eval-mode `nn.Module` with a `.config` dict (input_shape, class_names, mean, std)."
+    import torch
     from tinyruntime.train import load_model
     md = Path(md)
     if not md.is_dir(): raise TinyError(f"{md}: no such model folder")
@@ -70,8 +71,9 @@ def load_md(md, trust_pickle:bool=False, input_shape=(3, 224, 224)):
     m.config = cfg
     return m.cpu().eval()
 
-def calibration_images(data, config:dict, max_images:int=256) -> torch.Tensor:
+def calibration_images(data, config:dict, max_images:int=256) -> 'torch.Tensor':
     "Calibration tensors (N, C, H, W) from folder `data`: a raw-tensor test set, bare .bin tensors, or images."
+    import torch
     from tinyruntime.test_dataset_generator import read_test_set
     data = Path(data); shape = tuple(config['input_shape'][-3:])
     if not data.is_dir(): raise TinyError(f"{data}: no such calibration folder (static quantization needs calibration images)")
@@ -107,8 +109,6 @@ def _header(path):
 def compile_md(md='md', data='data', trust_pickle:bool=False, compiler:str|None=None, out=None,
                calib_images:int=256, gs:int=64, input_shape=(3, 224, 224)) -> dict:
     "Write `md/model.bin` (or `out`) as `md/runtime_info.json` asks; `compiler` (vanilla, dq, sq) refuses other kinds."
-    from tinyruntime.export import export_model
-    from tinyruntime.quantize import export_model_dq8, export_model_sq8
     md = Path(md)
     if not md.is_dir(): raise TinyError(f"{md}: no such model folder")
     ri = read_runtime_info(md/'runtime_info.json')
@@ -119,6 +119,8 @@ def compile_md(md='md', data='data', trust_pickle:bool=False, compiler:str|None=
             raise TinyError(f"{md/'runtime_info.json'}: asks for a {kind} model, but this is the compiler-export-{compiler} image ({COMPILERS[compiler]})")
     out = check_output(Path(out) if out else md/'model.bin', 'model file')
     if calib_images < 1: raise TinyError(f"calib_images must be >= 1, got {calib_images}")
+    from tinyruntime.export import export_model        # torch and torchvision: only once the checks have passed
+    from tinyruntime.quantize import export_model_dq8, export_model_sq8
     m = load_md(md, trust_pickle, input_shape)
     shape, names = tuple(m.config['input_shape'][-3:]), m.config.get('class_names')
     calib = calibration_images(data, m.config, calib_images) if kind == 'sq8' else None

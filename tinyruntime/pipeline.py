@@ -11,8 +11,8 @@ from fastcore.script import call_parse
 from .core import write_json, cli_errors
 
 # %% auto #0
-__all__ = ['STAGES', 'nbs_folder', 'check_stages', 'PipelineError', 'load_profile', 'notebook_params', 'executable_copy',
-           'stage_params', 'merge_metrics', 'summary_table', 'run_pipeline', 'pipeline_cli']
+__all__ = ['STAGES', 'STAGE_HEADING', 'nbs_folder', 'check_stages', 'PipelineError', 'load_profile', 'notebook_params',
+           'executable_copy', 'stage_params', 'merge_metrics', 'summary_table', 'run_pipeline', 'pipeline_cli']
 
 # %% ../nbs/09_pipeline.ipynb #fdb27da1
 STAGES = ['02_train', '03_test_dataset_generator', '05_export', '06_quantize']
@@ -57,12 +57,35 @@ def notebook_params(nb) -> dict:
     import papermill as pm
     return {k: v['default'] for k, v in pm.inspect_notebook(str(nb)).items()}
 
-def executable_copy(nb, dest) -> Path:
-    "Write `nb` to `dest` without its `#| eval: false` cells, which nbdev_test skips and so must papermill."
+STAGE_HEADING = re.compile(r'^##\s+The\b.*\bstage\b')   # a markdown cell opening with this starts the stage's own cells
+
+def _directive(c, name) -> bool:
+    "Does code cell `c` carry the nbdev directive `#| name` (among its first lines)?"
+    return any(re.match(rf'^#\|\s*(?:{name})\b', l.strip()) for l in c.source.splitlines()[:3])
+
+def _imports_only(c) -> bool:
+    "Is code cell `c` nothing but import statements (and comments)?"
+    import ast
+    try: body = ast.parse(c.source).body
+    except SyntaxError: return False
+    return all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body)
+
+def executable_copy(nb, dest, stage_only:bool=True) -> Path:
+    """Write `nb` to `dest` as the pipeline runs it: without its `#| eval: false` cells, which nbdev_test skips and so must
+    papermill; and, with `stage_only` and a `## The ... stage` heading, without the examples and tests before that heading
+    (nbdev_test runs them): what stays is the definitions (`#| export` cells and cells of imports only), the `parameters`
+    cell, and the heading and every cell after it."""
     import nbformat
     book = nbformat.read(str(nb), as_version=4)
-    skip = lambda c: c.cell_type == 'code' and any(re.match(r'^#\|\s*eval:\s*false\s*$', l.strip()) for l in c.source.splitlines()[:3])
-    book.cells = [c for c in book.cells if not skip(c)]
+    cells = [c for c in book.cells if not (c.cell_type == 'code' and _directive(c, r'eval:\s*false'))]
+    start = next((i for i, c in enumerate(cells) if c.cell_type == 'markdown' and STAGE_HEADING.match(c.source)), None)
+    if stage_only and start is not None:
+        keep = lambda c: c.cell_type == 'code' and (_directive(c, 'export[is]?') or _directive(c, 'default_exp') or _imports_only(c)
+                                                    or 'parameters' in c.metadata.get('tags', []))
+        cells = ([nbformat.v4.new_markdown_cell(f"*The stage `{Path(nb).stem}` as the pipeline runs it: its definitions, parameters and "
+                                                "stage cells; the examples and tests of the notebook are left out (`nbdev_test` runs them).*")]
+                 + [c for c in cells[:start] if keep(c)] + cells[start:])
+    book.cells = cells
     nbformat.write(book, str(dest))
     return Path(dest)
 
