@@ -100,16 +100,24 @@ static int best(void) {
   return b;
 }
 
-int dispatch_check_env(char *err, size_t errlen) {
-  const char *k = getenv("TINYRUNTIME_KERNELS");
-  int cap = env_cap();
-  if (cap >= 0 && cpu_has(g_tables[cap].isa)) return 0;
+/* unset or empty: the best table this CPU runs, whichever that is (a CPU without AMX, or an arm64 one
+   without the dot product, runs a table below the last); else the table it names must be one `has` runs */
+int dispatch_check_kernels(const char *k, int (*has)(const char *isa), char *err, size_t errlen) {
+  if (!k || !*k) return 0;
+  int cap = -1;
+  for (int i = 0; i < N_TABLES; i++)
+    if (strcmp(g_tables[i].isa, k) == 0) cap = i;
+  if (cap >= 0 && has(g_tables[cap].isa)) return 0;
   size_t n = (size_t)snprintf(err, errlen, "'%s' is %s (this CPU runs:", k,
                               cap < 0 ? "not an instruction set of this build" : "not run by this CPU");
   for (int i = 0; i < N_TABLES && n < errlen; i++)
-    if (cpu_has(g_tables[i].isa)) n += (size_t)snprintf(err + n, errlen - n, " %s", g_tables[i].isa);
+    if (has(g_tables[i].isa)) n += (size_t)snprintf(err + n, errlen - n, " %s", g_tables[i].isa);
   if (n < errlen) snprintf(err + n, errlen - n, ")");
   return -1;
+}
+
+int dispatch_check_env(char *err, size_t errlen) {
+  return dispatch_check_kernels(getenv("TINYRUNTIME_KERNELS"), cpu_has, err, errlen);
 }
 
 const char *dispatch_isa(int i) { return i >= 0 && i < N_TABLES ? g_tables[i].isa : NULL; }

@@ -23,6 +23,8 @@ const Q8EwKernels *q8_ew(void);
 void f32_kernels_force(const F32Kernels *k);   /* tests: NULL restores the best */
 /* 0 when TINYRUNTIME_KERNELS is unset, empty or names a table this CPU runs; else -1 and a message */
 int dispatch_check_env(char *err, size_t errlen);
+/* the same for a value k on a CPU that runs what `has` says it runs (tests: other CPUs than this one) */
+int dispatch_check_kernels(const char *k, int (*has)(const char *isa), char *err, size_t errlen);
 /* 1 when table i (an ISA this machine runs) has f32 kernels of its own, not all inherited */
 int f32_kernels_own(int i);
 #endif

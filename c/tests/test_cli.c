@@ -22,6 +22,14 @@ static int sh(const char *env, const char *args, char *out, size_t outlen, char 
   return run_capture(dir, env, bin, args, out, outlen, err, errlen);
 }
 
+/* a CPU that runs the tables up to index has_top of this build (dispatch_check_kernels' `has`) */
+static int has_top;
+static int has_upto(const char *isa) {
+  for (int i = 0; i <= has_top && dispatch_isa(i); i++)
+    if (strcmp(dispatch_isa(i), isa) == 0) return 1;
+  return 0;
+}
+
 static int count_lines(const char *s) { int n = 0; for (; *s; s++) n += *s == '\n'; return n; }
 
 #define NF 7
@@ -143,6 +151,20 @@ int main(void) {
   CHECK(sh("TINYRUNTIME_KERNELS=avx9000", "test model.bin data", out, sizeof out, err, sizeof err) == 2 && count_lines(err) == 1 &&
             strstr(err, "TINYRUNTIME_KERNELS: 'avx9000' is not an instruction set of this build") && !out[0],
         "unknown TINYRUNTIME_KERNELS: '%s'", err);
+  /* on every CPU, not only this one: unset or empty takes the best table the CPU runs, whatever the last
+     table of this build is (a CPU with no table but ref and the first SIMD one, e.g. x86 without AVX-512
+     or arm64 without the dot product, included); a table it lacks is refused, naming what it runs */
+  for (int top = 0; dispatch_isa(top); top++) {
+    has_top = top;
+    char ke[256];
+    CHECK(dispatch_check_kernels(NULL, has_upto, ke, sizeof ke) == 0, "unset, CPU up to %s: %s", dispatch_isa(top), ke);
+    CHECK(dispatch_check_kernels("", has_upto, ke, sizeof ke) == 0, "empty, CPU up to %s: %s", dispatch_isa(top), ke);
+    for (int i = 0; dispatch_isa(i); i++) {
+      int rc = dispatch_check_kernels(dispatch_isa(i), has_upto, ke, sizeof ke);
+      CHECK(i <= top ? rc == 0 : rc == -1 && strstr(ke, "not run by this CPU") && strstr(ke, dispatch_isa(top)),
+            "%s on a CPU up to %s: rc %d, %s", dispatch_isa(i), dispatch_isa(top), rc, ke);
+    }
+  }
   /* the per-op profile: stderr only (one line per op, a total, memory, start-up, peak RSS), stdout unchanged */
   CHECK(sh("TINYRUNTIME_PROFILE=1", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0 &&
             count_lines(err) == (strstr(err, "profile: peak RSS") ? 8 : 7) && strstr(err, "CONV2D") &&
