@@ -10,9 +10,10 @@
  *  - X: per panel of 32 columns: [kq][32 columns][4] u8, element (k, p) at byte
  *    (p / 32) * 2 * pstride + (k / 4) * 128 + (p % 32) * 4 + k % 4 (pstride in int16 units).
  * Micro-tile 8 x 32: 16 zmm accumulators; per k quad, 2 loads of X and 8 broadcasts of A. The
- * requantization is FORMAT.md's, in int64 lanes (vpsraq), so results equal the reference's.
+ * requantization is FORMAT.md's, by q8_requant__avx512.h (int32 dot + comp, then int64 products), so results equal
+ * the reference's.
  * The implicit stride-1 convolution (sq8_conv, below) is the same micro-tile with X read in place from
- * the quad planes (conv_xor 0x80: u8 = x + 128, the same correction), weights in (tap, quad) order. */
+ * the quad planes (conv_xor 0x80: u8 = x + 128, the same correction), weights in (quad, tap) order. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -86,18 +87,9 @@ static int im2col_kxq(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstr
   return 1;
 }
 
-/* FORMAT.md's clamp(zy + requant(acc, m, shift), qmin, qmax) of 8 int64 lanes */
-static inline __m512i requant8(__m512i a, __m512i m, __m512i rnd, __m128i cnt, __m512i zy, __m512i lo, __m512i hi) {
-  __m512i plo = _mm512_mul_epu32(a, m);                               /* low half (unsigned) * m */
-  __m512i phi = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), m);        /* high half (signed) * m */
-  __m512i p = _mm512_add_epi64(_mm512_add_epi64(plo, _mm512_slli_epi64(phi, 32)), rnd);
-  __m512i r = _mm512_add_epi64(_mm512_sra_epi64(p, cnt), zy);
-  return _mm512_min_epi64(_mm512_max_epi64(r, lo), hi);
-}
-
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
-  const __m512i zyv = _mm512_set1_epi64(e->zy), lov = _mm512_set1_epi64(e->qmin), hiv = _mm512_set1_epi64(e->qmax);
+  const EpiQ pq = epi_q(e);
   for (int j = 0; j < g->N; j += NR) {
     int nc = g->N - j < NR ? g->N - j : NR;
     const uint8_t *X = (const uint8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride;
@@ -123,18 +115,18 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
       int32_t comp[MR];
       memcpy(comp, A + kq * MR * KR, sizeof comp);
       for (int r = 0; r < nr; r++) {
+        /* dot = acc + comp, exact in int32 (see the top), requantized as the implicit convolution's */
         int o = o0 + r;
-        __m512i b = _mm512_set1_epi64((int64_t)e->bias[o] + comp[r]), m = _mm512_set1_epi64(e->mult[o]);
-        __m512i rnd = _mm512_set1_epi64((int64_t)1 << (e->shift[o] - 1));
-        __m128i cnt = _mm_cvtsi32_si128(e->shift[o]);
-        int8_t out[NR];
-        for (int h = 0; h < 2; h++)
-          for (int q = 0; q < 2; q++) {
-            __m256i v32 = q ? _mm512_extracti64x4_epi64(c[r][h], 1) : _mm512_castsi512_si256(c[r][h]);
-            __m512i v = _mm512_add_epi64(_mm512_cvtepi32_epi64(v32), b);
-            _mm_storel_epi64((__m128i *)(out + 16 * h + 8 * q), _mm512_cvtepi64_epi8(requant8(v, m, rnd, cnt, zyv, lov, hiv)));
-          }
+        RowQ rq = row_q(e, o);
+        __m512i cr = _mm512_set1_epi32(comp[r]);
+        __m128i lo = requant16(_mm512_add_epi32(c[r][0], cr), &rq, &pq), hi = requant16(_mm512_add_epi32(c[r][1], cr), &rq, &pq);
         int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+        if (e->ys_p == 1 && nc == NR) {
+          _mm_storeu_si128((__m128i *)y, lo), _mm_storeu_si128((__m128i *)(y + 16), hi);
+          continue;
+        }
+        int8_t out[NR];
+        _mm_storeu_si128((__m128i *)out, lo), _mm_storeu_si128((__m128i *)(out + 16), hi);
         if (e->ys_p == 1) memcpy(y, out, (size_t)nc);
         else
           for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
@@ -145,11 +137,14 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
 
 /* ---------------------------------------------------------------- implicit stride-1 convolution */
 
-/* Weights of the implicit convolution, per tile of CR rows: [taps][nq quads][CR rows][4] int8, byte
-   (t, q, r, j) = w[o0 + r][4q + j][t] (0 past C or M), then [CR] int32 comp = -128 * sum of the row's
+/* Weights of the implicit convolution, per tile of CR rows: [nq quads][taps][CR rows][4] int8, byte
+   (q, t, r, j) = w[o0 + r][4q + j][t] (0 past C or M), then [CR] int32 comp = -128 * sum of the row's
    weights (the quad planes hold u8 = x ^ 0x80 = x + 128; channels past C are 0 against 0 weights).
-   Micro-tile CR rows x CN flat columns: per (tap, quad) CNB zmm loads straight from the quad planes
-   (16 pixels x 4 channels each) and CR broadcasts of one row's 4 weights, CR * CNB vpdpbusd. */
+   Micro-tile CR rows x CN flat columns: per (quad, tap) CNB zmm loads straight from the quad planes
+   (16 pixels x 4 channels each) and CR broadcasts of one row's 4 weights, CR * CNB vpdpbusd. A quad's
+   taps one after another: the lines of its plane that a micro-tile reads are read again by the next taps
+   from L1 (taps outer, a tap's reads of the 128 planes of a 512-channel 7x7 layer, ~24 KB, with the 37 KB
+   of the tile's weights between, came from L2 each time). */
 enum { CR = 8, CNB = 2, CN = 16 * CNB };
 _Static_assert(CNB >= 1 && CNB <= 4, "sq8_conv's row store takes up to 4 pieces of 16");
 
@@ -161,7 +156,7 @@ static size_t conv_a_bytes(int M, int C, int kh, int kw) { return (size_t)((M + 
 
 __attribute__((cold)) static void pack_conv(int M, int C, int kh, int kw, const int8_t *w, int8_t *A) {
   int taps = kh * kw, nq = (C + 3) / 4;
-  size_t K = (size_t)C * (size_t)taps, tb = conv_tile(C, kh, kw), ts = (size_t)nq * CR * 4;   /* ts: per tap */
+  size_t K = (size_t)C * (size_t)taps, tb = conv_tile(C, kh, kw), ts = CR * 4, qs = (size_t)taps * ts;   /* per tap, per quad */
   /* 3x3 with AVX-512 VBMI (Zen 4, Ice Lake and later; not Skylake-X or Cascade Lake): q8_taps9 */
   int taps9 = taps == 9 && q8_vbmi_on();
   Q8Taps9 T;
@@ -177,13 +172,13 @@ __attribute__((cold)) static void pack_conv(int M, int C, int kh, int kw, const 
           int8_t tv[9][64];
           q8_taps9__avx512vbmi(&T, src + 9 * (size_t)c0, C - c0, tv);
           for (int q = c0 / 4; q < nq && q < c0 / 4 + 16; q++)
-            for (int t = 0; t < 9; t++) memcpy(A + (size_t)q * CR * 4 + r * 4 + t * ts, &tv[t][4 * q - c0], 4);
+            for (int t = 0; t < 9; t++) memcpy(A + (size_t)q * qs + r * 4 + t * ts, &tv[t][4 * q - c0], 4);
         }
         continue;
       }
       for (int q = 0; q < nq; q++) {   /* quad q's taps: 4 channels of taps weights each, in a row */
         const uint8_t *s = (const uint8_t *)src + (size_t)4 * q * taps;
-        int8_t *d = A + (size_t)q * CR * 4 + r * 4;
+        int8_t *d = A + (size_t)q * qs + r * 4;
         if (C - 4 * q >= 4)
           for (int t = 0; t < taps; t++) {
             uint32_t v = s[t] | (uint32_t)s[taps + t] << 8 | (uint32_t)s[2 * taps + t] << 16 | (uint32_t)s[3 * taps + t] << 24;
@@ -206,9 +201,9 @@ static inline void conv_tile_acc(const int8_t *ap, const uint8_t *xf, const ptrd
   for (int r = 0; r < CR; r++)
 #pragma GCC unroll 4
     for (int n = 0; n < CNB; n++) c[r][n] = _mm512_setzero_si512();
-  for (int t = 0; t < taps; t++) {
-    const uint8_t *xb = xf + off[t];
-    for (int q = 0; q < nq; q++, xb += pb, ap += CR * 4) {
+  for (int q = 0; q < nq; q++, xf += pb) {
+    for (int t = 0; t < taps; t++, ap += CR * 4) {
+      const uint8_t *xb = xf + off[t];
       __m512i x[CNB];
 #pragma GCC unroll 4
       for (int n = 0; n < CNB; n++) x[n] = _mm512_loadu_si512(xb + 64 * n);
