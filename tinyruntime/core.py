@@ -53,10 +53,7 @@ def _signals_deferred():
     try: yield
     finally:
         for s, h in old.items(): signal.signal(s, h)
-        for s in dict.fromkeys(got):   # the handler called here, not raised again: a raised signal's
-            h = old[s]                     # KeyboardInterrupt could land in a finalizer, which drops it
-            if callable(h): h(s, None)
-            else: signal.raise_signal(s)
+        for s in dict.fromkeys(got): signal.raise_signal(s)
 
 @contextlib.contextmanager
 def atomic_file(path):
