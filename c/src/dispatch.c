@@ -76,20 +76,23 @@ static void resolve(void) {
   g_ready = 1;
 }
 
-static int find(const char *isa) {
+/* the index of the table named k, -1 when this build has none */
+static int table_of(const char *k) {
   for (int i = 0; i < N_TABLES; i++)
-    if (strcmp(g_tables[i].isa, isa) == 0) return cpu_has(isa) ? i : -1;
+    if (strcmp(g_tables[i].isa, k) == 0) return i;
   return -1;
+}
+
+static int find(const char *isa) {
+  int i = table_of(isa);
+  return i >= 0 && cpu_has(isa) ? i : -1;
 }
 
 /* TINYRUNTIME_KERNELS: the index of the table it names, N_TABLES - 1 when unset or empty, -1 when
    this build knows no such table */
 static int env_cap(void) {
   const char *k = getenv("TINYRUNTIME_KERNELS");
-  if (!k || !*k) return N_TABLES - 1;
-  for (int i = 0; i < N_TABLES; i++)
-    if (strcmp(g_tables[i].isa, k) == 0) return i;
-  return -1;
+  return !k || !*k ? N_TABLES - 1 : table_of(k);
 }
 
 static int best(void) {
@@ -104,9 +107,7 @@ static int best(void) {
    without the dot product, runs a table below the last); else the table it names must be one `has` runs */
 int dispatch_check_kernels(const char *k, int (*has)(const char *isa), char *err, size_t errlen) {
   if (!k || !*k) return 0;
-  int cap = -1;
-  for (int i = 0; i < N_TABLES; i++)
-    if (strcmp(g_tables[i].isa, k) == 0) cap = i;
+  int cap = table_of(k);
   if (cap >= 0 && has(g_tables[cap].isa)) return 0;
   size_t n = (size_t)snprintf(err, errlen, "'%s' is %s (this CPU runs:", k,
                               cap < 0 ? "not an instruction set of this build" : "not run by this CPU");
