@@ -386,6 +386,27 @@ static void store_rows(const Q8Dq8Epi *e, int o0, int nr, int j, int nc, __m512 
 /* Every row of the tile is computed (a padded one has weights 0 and is not stored; its scale is read from
    the last real row), all in registers. isum = c - (c1 * sum w + c2 * zw): for groups of at most 128
    values (slot c1 | c2 << 16) one vpmaddwd, else (c1 | c2 << 8) two vpmulld. */
+/* the int32 sums of one 4 x 32 micro-tile over one group's kq quads: per quad 2 loads of X, 4 broadcasts of A,
+   8 vpdpbusd. Not inlined: inline (or written in gemm_t's loop, as it was) GCC's registers for the 8 sums
+   were a rotation of 16 copies every quad; the call stores them once a group (kq quads) */
+static __attribute__((noinline)) void group_acc(const int8_t *ap, const uint8_t *xp, size_t kq, __m512i acc[MR][2]) {
+  __m512i c[MR][2];
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
+  for (size_t q = 0; q < kq; q++, xp += NR * 4, ap += MR * 4) {
+    __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
+#pragma GCC unroll 4
+    for (int r = 0; r < MR; r++) {
+      int32_t w4;
+      memcpy(&w4, ap + r * 4, 4);
+      __m512i a = _mm512_set1_epi32(w4);
+      c[r][0] = _mm512_dpbusd_epi32(c[r][0], x0, a), c[r][1] = _mm512_dpbusd_epi32(c[r][1], x1, a);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; r++) acc[r][0] = c[r][0], acc[r][1] = c[r][1];
+}
+
 static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const Q8Dq8Epi *e, const int pair) {
   int G = g->G;
   size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (size_t)G * MR * 8;
@@ -404,18 +425,11 @@ static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const 
       const uint8_t *xp = X;
       const int8_t *ap = A;
       for (int grp = 0; grp < G; grp++) {
-        __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        for (size_t q = 0; q < kq; q++, xp += NR * 4, ap += MR * 4) {
-          __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
-          __m512i a0 = _mm512_set1_epi32(*(const int32_t *)(const void *)ap);
-          __m512i a1 = _mm512_set1_epi32(*(const int32_t *)(const void *)(ap + 4));
-          c00 = _mm512_dpbusd_epi32(c00, x0, a0), c01 = _mm512_dpbusd_epi32(c01, x1, a0);
-          __m512i a2 = _mm512_set1_epi32(*(const int32_t *)(const void *)(ap + 8));
-          c10 = _mm512_dpbusd_epi32(c10, x0, a1), c11 = _mm512_dpbusd_epi32(c11, x1, a1);
-          __m512i a3 = _mm512_set1_epi32(*(const int32_t *)(const void *)(ap + 12));
-          c20 = _mm512_dpbusd_epi32(c20, x0, a2), c21 = _mm512_dpbusd_epi32(c21, x1, a2);
-          c30 = _mm512_dpbusd_epi32(c30, x0, a3), c31 = _mm512_dpbusd_epi32(c31, x1, a3);
-        }
+        _Alignas(64) __m512i c[MR][2];
+        group_acc(ap, xp, kq, c);
+        xp += kq * NR * 4, ap += kq * MR * 4;
+        __m512i c00 = c[0][0], c01 = c[0][1], c10 = c[1][0], c11 = c[1][1], c20 = c[2][0], c21 = c[2][1], c30 = c[3][0],
+                c31 = c[3][1];
         const uint8_t *sl = X + ps + (size_t)grp * kq * (NR * 4);
         __m512i s0 = _mm512_loadu_si512(sl), s1 = _mm512_loadu_si512(sl + 64);
         __m512i c1a = _mm512_and_si512(s0, lowbyte), c1b = _mm512_and_si512(s1, lowbyte);

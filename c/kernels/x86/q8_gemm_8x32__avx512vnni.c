@@ -87,6 +87,28 @@ static int im2col_kxq(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstr
   return 1;
 }
 
+/* the int32 sums of one 8 x 32 micro-tile over kq quads: per quad 2 loads of X and 8 broadcasts of A, 16
+   vpdpbusd. Its own function with local accumulators, copied out once: written inline in sq8_gemm's loops
+   (whose epilogue indexes the rows by a variable), GCC kept the 16 sums in a rotation of register copies and
+   two stack stores every quad */
+static inline void gemm_tile_acc(const int8_t *ap, const uint8_t *xp, size_t kq, __m512i acc[MR][2]) {
+  __m512i c[MR][2];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
+  for (size_t q = 0; q < kq; q++, xp += NR * KR, ap += MR * KR) {
+    __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+      int32_t w4;
+      memcpy(&w4, ap + r * KR, 4);
+      __m512i a = _mm512_set1_epi32(w4);
+      c[r][0] = _mm512_dpbusd_epi32(c[r][0], x0, a), c[r][1] = _mm512_dpbusd_epi32(c[r][1], x1, a);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) acc[r][0] = c[r][0], acc[r][1] = c[r][1];
+}
+
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
   const EpiQ pq = epi_q(e);
@@ -96,22 +118,8 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
     for (int o0 = 0; o0 < g->M; o0 += MR) {
       int nr = g->M - o0 < MR ? g->M - o0 : MR;
       const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
-      __m512i c[MR][2];
-      for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
-      const uint8_t *xp = X;
-      const int8_t *ap = A;
-      for (size_t q = 0; q < kq; q++, xp += NR * KR, ap += MR * KR) {
-        __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
-#define STEP(r)                                                                       \
-  do {                                                                                \
-    int32_t w4;                                                                       \
-    memcpy(&w4, ap + (r) * KR, 4);                                                    \
-    __m512i a = _mm512_set1_epi32(w4);                                                \
-    c[r][0] = _mm512_dpbusd_epi32(c[r][0], x0, a), c[r][1] = _mm512_dpbusd_epi32(c[r][1], x1, a); \
-  } while (0)
-        STEP(0); STEP(1); STEP(2); STEP(3); STEP(4); STEP(5); STEP(6); STEP(7);
-#undef STEP
-      }
+      _Alignas(64) __m512i c[MR][2];
+      gemm_tile_acc(A, X, kq, c);
       int32_t comp[MR];
       memcpy(comp, A + kq * MR * KR, sizeof comp);
       for (int r = 0; r < nr; r++) {
