@@ -87,60 +87,158 @@ static int im2col_kxq(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstr
   return 1;
 }
 
-/* the int32 sums of one 8 x 32 micro-tile over kq quads: per quad 2 loads of X and 8 broadcasts of A, 16
-   vpdpbusd. Its own function with local accumulators, copied out once: written inline in sq8_gemm's loops
-   (whose epilogue indexes the rows by a variable), GCC kept the 16 sums in a rotation of register copies and
-   two stack stores every quad */
-static inline void gemm_tile_acc(const int8_t *ap, const uint8_t *xp, size_t kq, __m512i acc[MR][2]) {
-  __m512i c[MR][2];
+/* the int32 sums of one 8 x (16 nb) micro-tile over kq quads, nb <= 3: per quad nb loads of X (the third one's
+   16 columns from the next panel, xn) and 8 broadcasts of A, 8 nb vpdpbusd. Its own function with local
+   accumulators, copied out once: written inline in sq8_gemm's loops (whose epilogue indexes the rows by a
+   variable), GCC kept the 16 sums in a rotation of register copies and two stack stores every quad */
+static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap, const uint8_t *xp, const uint8_t *xn,
+                                                                 size_t kq, const int nb, __m512i acc[MR][3]) {
+  __m512i c[MR][3];
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
-  for (size_t q = 0; q < kq; q++, xp += NR * KR, ap += MR * KR) {
-    __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
+  for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = c[r][2] = _mm512_setzero_si512();
+  for (size_t q = 0; q < kq; q++, xp += NR * KR, xn += NR * KR, ap += MR * KR) {
+    __m512i x0 = _mm512_loadu_si512(xp), x1 = nb > 1 ? _mm512_loadu_si512(xp + 64) : x0;
+    __m512i x2 = nb > 2 ? _mm512_loadu_si512(xn) : x0;
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) {
       int32_t w4;
       memcpy(&w4, ap + r * KR, 4);
       __m512i a = _mm512_set1_epi32(w4);
-      c[r][0] = _mm512_dpbusd_epi32(c[r][0], x0, a), c[r][1] = _mm512_dpbusd_epi32(c[r][1], x1, a);
+      c[r][0] = _mm512_dpbusd_epi32(c[r][0], x0, a);
+      if (nb > 1) c[r][1] = _mm512_dpbusd_epi32(c[r][1], x1, a);
+      if (nb > 2) c[r][2] = _mm512_dpbusd_epi32(c[r][2], x2, a);
     }
   }
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; r++) acc[r][0] = c[r][0], acc[r][1] = c[r][1];
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 3
+    for (int n = 0; n < nb; n++) acc[r][n] = c[r][n];
 }
 
-static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
+/* rows [o0, o0 + nr) x columns [j, j + nc) of the output (nc <= 16 nb) from a micro-tile's sums */
+static inline __attribute__((always_inline)) void gemm_tile_store(const Q8Sq8Epi *e, const EpiQ *pq, const int32_t *comp,
+                                                                  int o0, int nr, int j, int nc, const int nb,
+                                                                  __m512i c[MR][3]) {
+  for (int r = 0; r < nr; r++) {
+    /* dot = acc + comp, exact in int32 (see the top), requantized as the implicit convolution's */
+    int o = o0 + r;
+    RowQ rq = row_q(e, o);
+    __m512i cr = _mm512_set1_epi32(comp[r]);
+    int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+    if (e->ys_p == 1 && nc == 16 * nb) {
+#pragma GCC unroll 3
+      for (int n = 0; n < nb; n++) _mm_storeu_si128((__m128i *)(y + 16 * n), requant16(_mm512_add_epi32(c[r][n], cr), &rq, pq));
+      continue;
+    }
+    int8_t out[48];
+#pragma GCC unroll 3
+    for (int n = 0; n < nb; n++) _mm_storeu_si128((__m128i *)(out + 16 * n), requant16(_mm512_add_epi32(c[r][n], cr), &rq, pq));
+    if (e->ys_p == 1) memcpy(y, out, (size_t)nc);
+    else
+      for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
+  }
+}
+
+/* columns [j, j + nc) of all rows, nc <= 16 nb, the first at byte X of its panel (the panel's column j % NR; a
+   third 16 from the start of the next panel) */
+static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq,
+                                                            const uint8_t *X, int j, int nc, const int nb, int oa, int ob) {
   size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
-  const EpiQ pq = epi_q(e);
-  for (int j = 0; j < g->N; j += NR) {
-    int nc = g->N - j < NR ? g->N - j : NR;
-    const uint8_t *X = (const uint8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride;
-    for (int o0 = 0; o0 < g->M; o0 += MR) {
-      int nr = g->M - o0 < MR ? g->M - o0 : MR;
-      const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
-      _Alignas(64) __m512i c[MR][2];
-      gemm_tile_acc(A, X, kq, c);
-      int32_t comp[MR];
-      memcpy(comp, A + kq * MR * KR, sizeof comp);
-      for (int r = 0; r < nr; r++) {
-        /* dot = acc + comp, exact in int32 (see the top), requantized as the implicit convolution's */
-        int o = o0 + r;
-        RowQ rq = row_q(e, o);
-        __m512i cr = _mm512_set1_epi32(comp[r]);
-        __m128i lo = requant16(_mm512_add_epi32(c[r][0], cr), &rq, &pq), hi = requant16(_mm512_add_epi32(c[r][1], cr), &rq, &pq);
-        int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-        if (e->ys_p == 1 && nc == NR) {
-          _mm_storeu_si128((__m128i *)y, lo), _mm_storeu_si128((__m128i *)(y + 16), hi);
-          continue;
-        }
-        int8_t out[NR];
-        _mm_storeu_si128((__m128i *)out, lo), _mm_storeu_si128((__m128i *)(out + 16), hi);
-        if (e->ys_p == 1) memcpy(y, out, (size_t)nc);
-        else
-          for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
-      }
+  const uint8_t *Xn = X + 2 * (size_t)g->pstride;   /* the next panel (nb = 3) */
+  for (int o0 = oa; o0 < ob; o0 += MR) {
+    int nr = g->M - o0 < MR ? g->M - o0 : MR;
+    const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
+    _Alignas(64) __m512i c[MR][3];
+    gemm_tile_acc(A, X, Xn, kq, nb, c);
+    int32_t comp[MR];
+    memcpy(comp, A + kq * MR * KR, sizeof comp);
+    gemm_tile_store(e, pq, comp, o0, nr, j, nc, nb, c);
+  }
+}
+
+/* gemm_narrow's sums of one tile over kq quads, nc columns (as gemm_tile_acc: local sums, copied out once) */
+static inline __attribute__((always_inline)) void narrow_acc(const int8_t *ap, const uint8_t *xp, size_t kq, const int nc,
+                                                             __m256i acc[4]) {
+  __m256i c[4];
+  for (int cc = 0; cc < 4; cc++) c[cc] = _mm256_setzero_si256();
+  for (size_t q = 0; q < kq; q++, xp += NR * KR, ap += MR * KR) {
+    __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)ap);
+#pragma GCC unroll 4
+    for (int cc = 0; cc < nc; cc++) {
+      int32_t x4;
+      memcpy(&x4, xp + 4 * cc, 4);
+      c[cc] = _mm256_dpbusd_epi32(c[cc], _mm256_set1_epi32(x4), a);
     }
   }
+  for (int cc = 0; cc < 4; cc++) acc[cc] = c[cc];
+}
+
+/* columns [j, j + nc) of all rows, nc <= 4, the first at byte X of its panel: each tile's 8 rows in the 8 lanes of
+   a ymm per column (one load of the tile's quad, a broadcast of the column's, vpdpbusd), requantized one at a time
+   as the reference does. The last columns of a map whose pixels are not a multiple of 32 (ResNet's 7x7 maps: 49 =
+   32 + 16 + 1; 14x14: 196 = 6 x 32 + 4), where a micro-tile computed 16 or 32 columns for them */
+static inline __attribute__((always_inline)) void gemm_narrow_t(const Q8Gemm *g, const Q8Sq8Epi *e, const uint8_t *X, int j,
+                                                                const int nc, int oa, int ob) {
+  size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
+  for (int o0 = oa; o0 < ob; o0 += MR) {
+    int nr = g->M - o0 < MR ? g->M - o0 : MR;
+    const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
+    _Alignas(32) __m256i c[4];
+    narrow_acc(A, X, kq, nc, c);
+    __m256i comp = _mm256_loadu_si256((const __m256i *)(const void *)(A + kq * MR * KR));
+    int32_t d[4][MR];
+    for (int cc = 0; cc < nc; cc++) _mm256_storeu_si256((__m256i *)d[cc], _mm256_add_epi32(c[cc], comp));
+    for (int r = 0; r < nr; r++) {
+      RowC k;
+      q8_rowc(e, o0 + r, 1, &k);
+      int8_t *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
+      for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = q8_rowc1(d[cc][r], &k, e);
+    }
+  }
+}
+
+static void gemm_narrow(const Q8Gemm *g, const Q8Sq8Epi *e, const uint8_t *X, int j, int nc, int oa, int ob) {
+  switch (nc) {   /* a loop per count: its broadcasts straight from X */
+  case 1: gemm_narrow_t(g, e, X, j, 1, oa, ob); break;
+  case 2: gemm_narrow_t(g, e, X, j, 2, oa, ob); break;
+  case 3: gemm_narrow_t(g, e, X, j, 3, oa, ob); break;
+  default: gemm_narrow_t(g, e, X, j, 4, oa, ob); break;
+  }
+}
+
+/* The columns in chunks: panels of 32 by the 8 x 32 micro-tile; the last r = N % 32: with r >= 16 the first 16
+   with the panel before them by the 8 x 48 one (ResNet's 7x7 maps: 49 = 48 + 1), 5..15 by the 8 x 16 one, and the
+   last r % 16 <= 4 by gemm_narrow (14x14 maps: 196 = 6 x 32 + 4). A micro-tile computed 32 for them. */
+typedef struct { int j, nc, kind; } Chunk;   /* kind: 1, 2, 3: the 8 x 16 kind tile; 0: gemm_narrow */
+static int gemm_chunks(int N, Chunk *tail, int *panels) {
+  int full = N / NR, r = N % NR, wide = full >= 1 && r >= 16, nt = 0;
+  *panels = full - wide;
+  int j = (full - wide) * NR, rest = N - j;
+  if (wide) tail[nt++] = (Chunk){j, 48, 3}, j += 48, rest -= 48;
+  while (rest > 4) {
+    int c = rest < 16 ? rest : 16;
+    tail[nt++] = (Chunk){j, c, 1}, j += c, rest -= c;
+  }
+  if (rest > 0) tail[nt++] = (Chunk){j, rest, 0};
+  return nt;
+}
+static void gemm_chunk(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq, Chunk c, int oa, int ob) {
+  /* X of column c.j: its panel, then 4 bytes a column in it */
+  const uint8_t *X = (const uint8_t *)g->X + (size_t)(c.j / NR) * 2 * (size_t)g->pstride + (size_t)(c.j % NR) * KR;
+  if (c.kind == 2) gemm_cols(g, e, pq, X, c.j, c.nc, 2, oa, ob);
+  else if (c.kind == 3) gemm_cols(g, e, pq, X, c.j, c.nc, 3, oa, ob);
+  else if (c.kind == 1) gemm_cols(g, e, pq, X, c.j, c.nc, 1, oa, ob);
+  else gemm_narrow(g, e, X, c.j, c.nc, oa, ob);
+}
+/* Columns outer (each panel of X, K x 32 bytes, stays in L1 while every row tile passes over it) unless the
+   weights outweigh the columns' X (14x14 and 7x7 maps: ResNet50's last 1x1s, 512 x 2048 weights against 49
+   columns): then rows outer, so the block's weights are read once, not once per chunk of columns */
+static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
+  const EpiQ pq = epi_q(e);
+  Chunk tail[4];
+  int panels, nt = gemm_chunks(g->N, tail, &panels);
+  for (int p = 0; p < panels; p++) gemm_chunk(g, e, &pq, (Chunk){p * NR, NR, 2}, 0, g->M);
+  for (int t = 0; t < nt; t++) gemm_chunk(g, e, &pq, tail[t], 0, g->M);
 }
 
 /* ---------------------------------------------------------------- implicit stride-1 convolution */
