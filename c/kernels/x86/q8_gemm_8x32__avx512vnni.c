@@ -87,18 +87,34 @@ static int im2col_kxq(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstr
   return 1;
 }
 
-/* the int32 sums of one 8 x (16 nb) micro-tile over kq quads, nb <= 3: per quad nb loads of X (the third one's
-   16 columns from the next panel, xn) and 8 broadcasts of A, 8 nb vpdpbusd. Its own function with local
-   accumulators, copied out once: written inline in sq8_gemm's loops (whose epilogue indexes the rows by a
-   variable), GCC kept the 16 sums in a rotation of register copies and two stack stores every quad */
+/* the int32 sums of one 8 x (16 nb + ne) micro-tile over kq quads, nb <= 3, ne 0, 1 or 4: per quad nb loads of
+   X (the third one's 16 columns from the next panel, xn) and 8 broadcasts of A, 8 nb vpdpbusd; and for ne extra
+   columns (from xe: the last 1 to 4 of a map, 49 = 48 + 1, 196 = 6 x 32 + 4) one load of the quad's 8 rows and a
+   broadcast of each column's quad, vpdpbusd on ymm, the 8 rows in the lanes (ne = 4 for 2 to 4 of them: the
+   columns past them are computed and not stored). So a tail's columns cost their share of the tile's vpdpbusd,
+   where a micro-tile of 32 computed 32 for them, and the weights are read once for them all. Its own function
+   with local accumulators, copied out once: written inline in sq8_gemm's loops (whose epilogue indexes the rows
+   by a variable), GCC kept the 16 sums in a rotation of register copies and two stack stores every quad */
 static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap, const uint8_t *xp, const uint8_t *xn,
-                                                                 size_t kq, const int nb, __m512i acc[MR][3]) {
+                                                                 const uint8_t *xe, size_t kq, const int nb, const int ne,
+                                                                 __m512i acc[MR][3], __m256i acce[4]) {
   __m512i c[MR][3];
+  __m256i ce[4];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = c[r][2] = _mm512_setzero_si512();
-  for (size_t q = 0; q < kq; q++, xp += NR * KR, xn += NR * KR, ap += MR * KR) {
+  for (int cc = 0; cc < 4; cc++) ce[cc] = _mm256_setzero_si256();
+  for (size_t q = 0; q < kq; q++, xp += NR * KR, xn += NR * KR, xe += NR * KR, ap += MR * KR) {
     __m512i x0 = _mm512_loadu_si512(xp), x1 = nb > 1 ? _mm512_loadu_si512(xp + 64) : x0;
     __m512i x2 = nb > 2 ? _mm512_loadu_si512(xn) : x0;
+    if (ne) {
+      __m256i a8 = _mm256_loadu_si256((const __m256i *)(const void *)ap);
+#pragma GCC unroll 4
+      for (int cc = 0; cc < ne; cc++) {
+        int32_t x4;
+        memcpy(&x4, xe + 4 * cc, 4);
+        ce[cc] = _mm256_dpbusd_epi32(ce[cc], _mm256_set1_epi32(x4), a8);
+      }
+    }
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) {
       int32_t w4;
@@ -113,6 +129,8 @@ static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap
   for (int r = 0; r < MR; r++)
 #pragma GCC unroll 3
     for (int n = 0; n < nb; n++) acc[r][n] = c[r][n];
+#pragma GCC unroll 4
+  for (int cc = 0; cc < ne; cc++) acce[cc] = ce[cc];
 }
 
 /* rows [o0, o0 + nr) x columns [j, j + nc) of the output (nc <= 16 nb) from a micro-tile's sums */
@@ -139,38 +157,76 @@ static inline __attribute__((always_inline)) void gemm_tile_store(const Q8Sq8Epi
   }
 }
 
-/* columns [j, j + nc) of all rows, nc <= 16 nb, the first at byte X of its panel (the panel's column j % NR; a
-   third 16 from the start of the next panel) */
-static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq,
-                                                            const uint8_t *X, int j, int nc, const int nb, int oa, int ob) {
+/* rows [o0, o0 + nr) x columns [j, j + nc), nc <= 4, from sums with the 8 rows in the lanes (comp: the tile's 8):
+   requantized one at a time as the reference does */
+static void gemm_cols_store(const Q8Sq8Epi *e, __m256i comp, int o0, int nr, int j, int nc, const __m256i *c) {
+  int32_t d[4][MR];
+  for (int cc = 0; cc < nc; cc++) _mm256_storeu_si256((__m256i *)d[cc], _mm256_add_epi32(c[cc], comp));
+  for (int r = 0; r < nr; r++) {
+    RowC k;
+    q8_rowc(e, o0 + r, 1, &k);
+    int8_t *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
+    for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = q8_rowc1(d[cc][r], &k, e);
+  }
+}
+
+/* byte of X where column j's quad 0 is (its panel, then 4 bytes a column) */
+static const uint8_t *x_col(const Q8Gemm *g, int j) {
+  return (const uint8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride + (size_t)(j % NR) * KR;
+}
+
+/* rows [oa, ob) x columns [j, j + nc), nc <= 16 nb (the third 16 from the start of the next panel), and the
+   nce <= ne extra columns after them */
+static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq, int j,
+                                                            int nc, const int nb, int nce, const int ne, int oa, int ob) {
   size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
-  const uint8_t *Xn = X + 2 * (size_t)g->pstride;   /* the next panel (nb = 3) */
+  const uint8_t *X = x_col(g, j), *Xn = X + 2 * (size_t)g->pstride, *Xe = ne ? x_col(g, j + nc) : X;
   for (int o0 = oa; o0 < ob; o0 += MR) {
     int nr = g->M - o0 < MR ? g->M - o0 : MR;
     const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
     _Alignas(64) __m512i c[MR][3];
-    gemm_tile_acc(A, X, Xn, kq, nb, c);
+    _Alignas(32) __m256i ce[4];
+    gemm_tile_acc(A, X, Xn, Xe, kq, nb, ne, c, ce);
     int32_t comp[MR];
     memcpy(comp, A + kq * MR * KR, sizeof comp);
     gemm_tile_store(e, pq, comp, o0, nr, j, nc, nb, c);
+    if (ne) gemm_cols_store(e, _mm256_loadu_si256((const __m256i *)(const void *)comp), o0, nr, j + nc, nce, ce);
   }
 }
 
-/* gemm_narrow's sums of one tile over kq quads, nc columns (as gemm_tile_acc: local sums, copied out once) */
+/* gemm_narrow's sums of one tile over kq quads, nc columns (as gemm_tile_acc: local sums, copied out once). U
+   quads a step, each in sums of its own (U nc chains of vpdpbusd: one chain a column waited on each vpdpbusd's
+   latency, 57 GOP/s on one column), added at the end */
 static inline __attribute__((always_inline)) void narrow_acc(const int8_t *ap, const uint8_t *xp, size_t kq, const int nc,
                                                              __m256i acc[4]) {
-  __m256i c[4];
-  for (int cc = 0; cc < 4; cc++) c[cc] = _mm256_setzero_si256();
-  for (size_t q = 0; q < kq; q++, xp += NR * KR, ap += MR * KR) {
+  enum { U = 4 };
+  __m256i c[4][U];
+#pragma GCC unroll 16
+  for (int i = 0; i < 4 * U; i++) c[i / U][i % U] = _mm256_setzero_si256();
+  size_t q = 0;
+  for (; q + U <= kq; q += U, xp += U * NR * KR, ap += U * MR * KR)
+#pragma GCC unroll 4
+    for (int u = 0; u < U; u++) {
+      __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(ap + u * MR * KR));
+#pragma GCC unroll 4
+      for (int cc = 0; cc < nc; cc++) {
+        int32_t x4;
+        memcpy(&x4, xp + u * NR * KR + 4 * cc, 4);
+        c[cc][u] = _mm256_dpbusd_epi32(c[cc][u], _mm256_set1_epi32(x4), a);
+      }
+    }
+  for (; q < kq; q++, xp += NR * KR, ap += MR * KR) {
     __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)ap);
 #pragma GCC unroll 4
     for (int cc = 0; cc < nc; cc++) {
       int32_t x4;
       memcpy(&x4, xp + 4 * cc, 4);
-      c[cc] = _mm256_dpbusd_epi32(c[cc], _mm256_set1_epi32(x4), a);
+      c[cc][0] = _mm256_dpbusd_epi32(c[cc][0], _mm256_set1_epi32(x4), a);
     }
   }
-  for (int cc = 0; cc < 4; cc++) acc[cc] = c[cc];
+#pragma GCC unroll 4
+  for (int cc = 0; cc < 4; cc++)
+    acc[cc] = _mm256_add_epi32(_mm256_add_epi32(c[cc][0], c[cc][1]), _mm256_add_epi32(c[cc][2], c[cc][3]));
 }
 
 /* columns [j, j + nc) of all rows, nc <= 4, the first at byte X of its panel: each tile's 8 rows in the 8 lanes of
@@ -185,15 +241,7 @@ static inline __attribute__((always_inline)) void gemm_narrow_t(const Q8Gemm *g,
     const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
     _Alignas(32) __m256i c[4];
     narrow_acc(A, X, kq, nc, c);
-    __m256i comp = _mm256_loadu_si256((const __m256i *)(const void *)(A + kq * MR * KR));
-    int32_t d[4][MR];
-    for (int cc = 0; cc < nc; cc++) _mm256_storeu_si256((__m256i *)d[cc], _mm256_add_epi32(c[cc], comp));
-    for (int r = 0; r < nr; r++) {
-      RowC k;
-      q8_rowc(e, o0 + r, 1, &k);
-      int8_t *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
-      for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = q8_rowc1(d[cc][r], &k, e);
-    }
+    gemm_cols_store(e, _mm256_loadu_si256((const __m256i *)(const void *)(A + kq * MR * KR)), o0, nr, j, nc, c);
   }
 }
 
@@ -208,37 +256,49 @@ static void gemm_narrow(const Q8Gemm *g, const Q8Sq8Epi *e, const uint8_t *X, in
 
 /* The columns in chunks: panels of 32 by the 8 x 32 micro-tile; the last r = N % 32: with r >= 16 the first 16
    with the panel before them by the 8 x 48 one (ResNet's 7x7 maps: 49 = 48 + 1), 5..15 by the 8 x 16 one, and the
-   last r % 16 <= 4 by gemm_narrow (14x14 maps: 196 = 6 x 32 + 4). A micro-tile computed 32 for them. */
-typedef struct { int j, nc, kind; } Chunk;   /* kind: 1, 2, 3: the 8 x 16 kind tile; 0: gemm_narrow */
+   last r % 16 <= 4 as the extra columns of the chunk before them (gemm_tile_acc; 14x14 maps: 196 = 6 x 32 + 4), or
+   by gemm_narrow when there is none (N <= 4). A micro-tile computed 32 for them. */
+typedef struct { int j, nc, kind, ne; } Chunk;   /* kind: 1, 2, 3: the 8 x 16 kind tile; 0: gemm_narrow */
 static int gemm_chunks(int N, Chunk *tail, int *panels) {
   int full = N / NR, r = N % NR, wide = full >= 1 && r >= 16, nt = 0;
   *panels = full - wide;
   int j = (full - wide) * NR, rest = N - j;
-  if (wide) tail[nt++] = (Chunk){j, 48, 3}, j += 48, rest -= 48;
+  if (wide) tail[nt++] = (Chunk){j, 48, 3, 0}, j += 48, rest -= 48;
   while (rest > 4) {
     int c = rest < 16 ? rest : 16;
-    tail[nt++] = (Chunk){j, c, 1}, j += c, rest -= c;
+    tail[nt++] = (Chunk){j, c, 1, 0}, j += c, rest -= c;
   }
-  if (rest > 0) tail[nt++] = (Chunk){j, rest, 0};
+  if (rest > 0) {
+    if (!nt && *panels) tail[nt++] = (Chunk){j - NR, NR, 2, 0}, --*panels;   /* the last panel takes them */
+    if (nt) tail[nt - 1].ne = rest;
+    else tail[nt++] = (Chunk){j, rest, 0, 0};
+  }
   return nt;
 }
 static void gemm_chunk(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq, Chunk c, int oa, int ob) {
-  /* X of column c.j: its panel, then 4 bytes a column in it */
-  const uint8_t *X = (const uint8_t *)g->X + (size_t)(c.j / NR) * 2 * (size_t)g->pstride + (size_t)(c.j % NR) * KR;
-  if (c.kind == 2) gemm_cols(g, e, pq, X, c.j, c.nc, 2, oa, ob);
-  else if (c.kind == 3) gemm_cols(g, e, pq, X, c.j, c.nc, 3, oa, ob);
-  else if (c.kind == 1) gemm_cols(g, e, pq, X, c.j, c.nc, 1, oa, ob);
-  else gemm_narrow(g, e, X, c.j, c.nc, oa, ob);
+  int ne = c.ne ? (c.ne == 1 ? 1 : 4) : 0;   /* a copy of the tile per kind and ne in 0, 1, 4 */
+#define COLS(nb)                                                                                   \
+  do {                                                                                             \
+    if (ne == 0) gemm_cols(g, e, pq, c.j, c.nc, nb, 0, 0, oa, ob);                                \
+    else if (ne == 1) gemm_cols(g, e, pq, c.j, c.nc, nb, 1, 1, oa, ob);                           \
+    else gemm_cols(g, e, pq, c.j, c.nc, nb, c.ne, 4, oa, ob);                                     \
+  } while (0)
+  if (c.kind == 2) COLS(2);
+  else if (c.kind == 3) COLS(3);
+  else if (c.kind == 1) COLS(1);
+  else gemm_narrow(g, e, x_col(g, c.j), c.j, c.nc, oa, ob);
+#undef COLS
 }
-/* Columns outer (each panel of X, K x 32 bytes, stays in L1 while every row tile passes over it) unless the
-   weights outweigh the columns' X (14x14 and 7x7 maps: ResNet50's last 1x1s, 512 x 2048 weights against 49
-   columns): then rows outer, so the block's weights are read once, not once per chunk of columns */
+/* columns outer: each panel of X, K x 32 bytes, stays in L1 (or L2) while every row tile passes over it */
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   const EpiQ pq = epi_q(e);
   Chunk tail[4];
   int panels, nt = gemm_chunks(g->N, tail, &panels);
-  for (int p = 0; p < panels; p++) gemm_chunk(g, e, &pq, (Chunk){p * NR, NR, 2}, 0, g->M);
-  for (int t = 0; t < nt; t++) gemm_chunk(g, e, &pq, tail[t], 0, g->M);
+  for (int p = 0; p < panels; p++) gemm_chunk(g, e, &pq, (Chunk){p * NR, NR, 2, 0}, 0, g->M);
+  for (int o0 = 0; o0 < g->M; o0 += 4 * MR) {   /* the tail's chunks by 32 rows: their weights read once from L3 */
+    int ob = g->M - o0 < 4 * MR ? g->M : o0 + 4 * MR;
+    for (int t = 0; t < nt; t++) gemm_chunk(g, e, &pq, tail[t], o0, ob);
+  }
 }
 
 /* ---------------------------------------------------------------- implicit stride-1 convolution */
@@ -373,4 +433,4 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
 
 const Q8Kernels q8_gemm_8x32__avx512vnni_desc = {"q8_gemm_8x32__avx512vnni", "avx512vnni", MR, NR, KR, 1, a_elems,
                                                  pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
-                                                 im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 1, 0x80, NULL, NULL, 0, im2col_kxq};
+                                                 im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 1, 0x80, NULL, NULL, 0, im2col_kxq, 49};
