@@ -771,6 +771,17 @@ static void implicit_pass(Q8Job *j, int nimg) {
   phase(ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, (double)s->K * F * s->M * nimg, 0);
 }
 
+/* sq8 CONV2D's rows per GEMM task: 64, but with fewer column blocks than twice the threads (maps of 14x14 and
+   less: 196 columns in blocks of 64, 64, 64 and 4; 49 in one), blocks of about an eighth of a thread's share of
+   the rows, whole micro-tiles: split by rows, a 7x7 layer's 160 rows in blocks of 64, 64 and 32 went 128 to one
+   thread and 32 to the other, and a 14x14 one's 64 rows were one block (its columns split 128 against 68) */
+static int sq8_mb(const Q8Kernels *k, const OpState *s, long nt, int mb) {
+  long th = pool_threads();
+  if (th < 2 || nt >= 2 * th) return mb;
+  int want = (int)q8_round_up((size_t)((s->M + 8 * th - 1) / (8 * th)), (size_t)k->mr);
+  return want < mb ? want : mb;
+}
+
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   if (s->fused) return;   /* a depthwise CONV2D done by the 1x1 before it (dq8_dwf) */
   if (e->m->kind == KIND_SQ8 && s->depthwise) {
@@ -795,6 +806,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   }
   size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)s->O * s->OH * s->OW, es = j.sq8 ? 1 : 4;
   j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
+  if (j.sq8) j.MB = sq8_mb(k, s, j.nt, j.MB);
   j.in_img = in_img, j.out_img = out_img;
   if (j.sq8 && conv_batched(k, s)) {   /* the whole batch in one pass */
     implicit_pass(&j, n);
