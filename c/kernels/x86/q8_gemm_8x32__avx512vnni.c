@@ -165,15 +165,23 @@ static inline __attribute__((always_inline)) void gemm_tile_store(const Q8Sq8Epi
 }
 
 /* rows [o0, o0 + nr) x columns [j, j + nc), nc <= 4, from sums with the 8 rows in the lanes (comp: the tile's 8):
-   requantized one at a time as the reference does */
+   FORMAT.md's requantization with the 8 rows in int64 lanes, each its own multiplier and shift (vpmuldq, vpsravq:
+   x = dot * m + (bias * m + (1 << (shift - 1))), exact as the reference's), then + zy, the clamp, one byte a row
+   (one at a time, q8_rowc1 per output, was 2.8% of MobileNetV2 sq8's time on one thread) */
 static void gemm_cols_store(const Q8Sq8Epi *e, __m256i comp, int o0, int nr, int j, int nc, const __m256i *c) {
-  int32_t d[4][MR];
-  for (int cc = 0; cc < nc; cc++) _mm256_storeu_si256((__m256i *)d[cc], _mm256_add_epi32(c[cc], comp));
-  for (int r = 0; r < nr; r++) {
-    RowC k;
-    q8_rowc(e, o0 + r, 1, &k);
-    int8_t *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
-    for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = q8_rowc1(d[cc][r], &k, e);
+  __mmask8 k = (__mmask8)((1u << nr) - 1);
+  __m512i m = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, e->mult + o0));
+  __m512i sh = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, e->shift + o0));
+  __m512i b = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, e->bias + o0));
+  __m512i cst = _mm512_add_epi64(_mm512_mul_epi32(b, m), _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(sh, _mm512_set1_epi64(1))));
+  __m512i zy = _mm512_set1_epi64(e->zy), lo = _mm512_set1_epi64(e->qmin), hi = _mm512_set1_epi64(e->qmax);
+  for (int cc = 0; cc < nc; cc++) {
+    __m512i x = _mm512_add_epi64(_mm512_mul_epi32(_mm512_cvtepi32_epi64(_mm256_add_epi32(c[cc], comp)), m), cst);
+    __m512i y = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(_mm512_srav_epi64(x, sh), zy), lo), hi);
+    int8_t out[16];
+    _mm_storeu_si128((__m128i *)out, _mm512_cvtepi64_epi8(y));
+    int8_t *yp = e->y + o0 * e->ys_o + (j + cc) * e->ys_p;
+    for (int r = 0; r < nr; r++) yp[r * e->ys_o] = out[r];
   }
 }
 
