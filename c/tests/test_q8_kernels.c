@@ -714,8 +714,8 @@ int main(void) {
       for (int c = 0; c < 4; c++)
         if ((a + b + c) % 2 == 0) test_sq8_gemm(Mb[a], Nb[b], Kb[c]);
   test_sq8_gemm(70, 45, 4608);
-  /* column tails of the VNNI GEMM (8 x 48 over a panel and 16 of the next, 8 x 16, 1 to 4 columns at a time):
-     blocks of 64 columns above, the whole N in the transposed call */
+  /* column tails of the VNNI GEMM (1 to 4 extra columns of the last panel's tile, 17 by an 8 x 48 tile with
+     one extra, other remainders a tile of 32): blocks of 64 columns above, the whole N in the transposed call */
   int Nt[] = { 34, 35, 50, 52, 53, 60, 84, 196 };
   for (int b = 0; b < 8; b++) test_sq8_gemm(b % 2 ? 13 : 8, Nt[b], b % 3 ? 65 : 300);
   int gcfg[][2] = { { 1, 1 }, { 1, 27 }, { 2, 9 }, { 3, 64 }, { 1, 64 }, { 5, 13 }, { 4, 32 }, { 2, 65 } };

@@ -140,24 +140,21 @@ static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap
   for (int cc = 0; cc < ne; cc++) acce[cc] = ce[cc];
 }
 
-/* rows [o0, o0 + nr) x columns [j, j + nc) of the output (nc <= 16 nb) from a micro-tile's sums */
-static inline __attribute__((always_inline)) void gemm_tile_store(const Q8Sq8Epi *e, const EpiQ *pq, const int32_t *comp,
-                                                                  int o0, int nr, int j, int nc, const int nb,
-                                                                  __m512i c[MR][3]) {
+/* rows [o0, o0 + nr) x columns [j, j + nc) of the output (nc <= 16 nb) from a micro-tile's sums: one copy out of
+   line for every tile kind (inlined in each, the tiles' copies took the runtime binaries past 1 MiB) */
+static __attribute__((noinline)) void gemm_tile_store(const Q8Sq8Epi *e, const EpiQ *pq, const int32_t *comp, int o0, int nr,
+                                                      int j, int nc, int nb, __m512i c[MR][3]) {
   for (int r = 0; r < nr; r++) {
     /* dot = acc + comp, exact in int32 (see the top), requantized as the implicit convolution's */
     int o = o0 + r;
     RowQ rq = row_q(e, o);
     __m512i cr = _mm512_set1_epi32(comp[r]);
-    int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-    if (e->ys_p == 1 && nc == 16 * nb) {
-#pragma GCC unroll 3
-      for (int n = 0; n < nb; n++) _mm_storeu_si128((__m128i *)(y + 16 * n), requant16(_mm512_add_epi32(c[r][n], cr), &rq, pq));
-      continue;
-    }
-    int8_t out[48];
-#pragma GCC unroll 3
-    for (int n = 0; n < nb; n++) _mm_storeu_si128((__m128i *)(out + 16 * n), requant16(_mm512_add_epi32(c[r][n], cr), &rq, pq));
+    int8_t *y = e->y + o * e->ys_o + j * e->ys_p, out[48];
+    int direct = e->ys_p == 1 && nc == 16 * nb;
+#pragma GCC unroll 1
+    for (int n = 0; n < nb; n++)
+      _mm_storeu_si128((__m128i *)(direct ? y + 16 * n : out + 16 * n), requant16(_mm512_add_epi32(c[r][n], cr), &rq, pq));
+    if (direct) continue;
     if (e->ys_p == 1) memcpy(y, out, (size_t)nc);
     else
       for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
@@ -209,105 +206,65 @@ static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, con
   }
 }
 
-/* gemm_narrow's sums of one tile over kq quads, nc columns (as gemm_tile_acc: local sums, copied out once). U
-   quads a step, each in sums of its own (U nc chains of vpdpbusd: one chain a column waited on each vpdpbusd's
-   latency, 57 GOP/s on one column), added at the end */
-static inline __attribute__((always_inline)) void narrow_acc(const int8_t *ap, const uint8_t *xp, size_t kq, const int nc,
-                                                             __m256i acc[4]) {
-  enum { U = 4 };
-  __m256i c[4][U];
-#pragma GCC unroll 16
-  for (int i = 0; i < 4 * U; i++) c[i / U][i % U] = _mm256_setzero_si256();
-  size_t q = 0;
-  for (; q + U <= kq; q += U, xp += U * NR * KR, ap += U * MR * KR)
+/* gemm_narrow's sums of one tile over kq quads, 4 columns (as gemm_tile_acc: local sums, copied out once): one
+   load of the quad's 8 rows, a broadcast of each column's quad, four chains of vpdpbusd */
+static inline __attribute__((always_inline)) void narrow_acc(const int8_t *ap, const uint8_t *xp, size_t kq, __m256i acc[4]) {
+  __m256i c[4];
 #pragma GCC unroll 4
-    for (int u = 0; u < U; u++) {
-      __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(ap + u * MR * KR));
-#pragma GCC unroll 4
-      for (int cc = 0; cc < nc; cc++) {
-        int32_t x4;
-        memcpy(&x4, xp + u * NR * KR + 4 * cc, 4);
-        c[cc][u] = _mm256_dpbusd_epi32(c[cc][u], _mm256_set1_epi32(x4), a);
-      }
-    }
-  for (; q < kq; q++, xp += NR * KR, ap += MR * KR) {
+  for (int cc = 0; cc < 4; cc++) c[cc] = _mm256_setzero_si256();
+  for (size_t q = 0; q < kq; q++, xp += NR * KR, ap += MR * KR) {
     __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)ap);
 #pragma GCC unroll 4
-    for (int cc = 0; cc < nc; cc++) {
+    for (int cc = 0; cc < 4; cc++) {
       int32_t x4;
       memcpy(&x4, xp + 4 * cc, 4);
-      c[cc][0] = _mm256_dpbusd_epi32(c[cc][0], _mm256_set1_epi32(x4), a);
+      c[cc] = _mm256_dpbusd_epi32(c[cc], _mm256_set1_epi32(x4), a);
     }
   }
 #pragma GCC unroll 4
-  for (int cc = 0; cc < 4; cc++)
-    acc[cc] = _mm256_add_epi32(_mm256_add_epi32(c[cc][0], c[cc][1]), _mm256_add_epi32(c[cc][2], c[cc][3]));
+  for (int cc = 0; cc < 4; cc++) acc[cc] = c[cc];
 }
 
 /* columns [j, j + nc) of all rows, nc <= 4, the first at byte X of its panel: each tile's 8 rows in the 8 lanes of
-   a ymm per column (one load of the tile's quad, a broadcast of the column's, vpdpbusd), requantized one at a time
-   as the reference does. The last columns of a map whose pixels are not a multiple of 32 (ResNet's 7x7 maps: 49 =
-   32 + 16 + 1; 14x14: 196 = 6 x 32 + 4), where a micro-tile computed 16 or 32 columns for them */
-static inline __attribute__((always_inline)) void gemm_narrow_t(const Q8Gemm *g, const Q8Sq8Epi *e, const uint8_t *X, int j,
-                                                                const int nc, int oa, int ob) {
+   a ymm per column (one load of the tile's quad, a broadcast of the column's, vpdpbusd), requantized by
+   gemm_cols_store; 4 columns computed (the ones past nc, within the panel, not stored). Where a GEMM has no more than
+   4 columns (a LINEAR at batch 1, a last block of 4) or after an 8 x 16 tile (17 to 20) */
+static void gemm_narrow(const Q8Gemm *g, const Q8Sq8Epi *e, const uint8_t *X, int j, int nc, int oa, int ob) {
   size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
   for (int o0 = oa; o0 < ob; o0 += MR) {
     int nr = g->M - o0 < MR ? g->M - o0 : MR;
     const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
     _Alignas(32) __m256i c[4];
-    narrow_acc(A, X, kq, nc, c);
+    narrow_acc(A, X, kq, c);
     gemm_cols_store(e, _mm256_loadu_si256((const __m256i *)(const void *)(A + kq * MR * KR)), o0, nr, j, nc, c);
   }
 }
 
-static void gemm_narrow(const Q8Gemm *g, const Q8Sq8Epi *e, const uint8_t *X, int j, int nc, int oa, int ob) {
-  switch (nc) {   /* a loop per count: its broadcasts straight from X */
-  case 1: gemm_narrow_t(g, e, X, j, 1, oa, ob); break;
-  case 2: gemm_narrow_t(g, e, X, j, 2, oa, ob); break;
-  case 3: gemm_narrow_t(g, e, X, j, 3, oa, ob); break;
-  default: gemm_narrow_t(g, e, X, j, 4, oa, ob); break;
-  }
-}
-
-/* The columns in chunks: panels of 32 by the 8 x 32 micro-tile; the last r = N % 32: with r >= 16 the first 16
-   with the panel before them by the 8 x 48 one (ResNet's 7x7 maps: 49 = 48 + 1), 5..15 by the 8 x 16 one, and the
-   last r % 16 <= 4 as the extra columns of the chunk before them (gemm_tile_acc; 14x14 maps: 196 = 6 x 32 + 4), or
-   by gemm_narrow when there is none (N <= 4). A micro-tile computed 32 for them. */
-typedef struct { int j, nc, kind, ne; } Chunk;   /* kind: 1, 2, 3: the 8 x 16 kind tile; 0: gemm_narrow */
+/* The columns in chunks: panels of 32 by the 8 x 32 micro-tile. The last r = N % 32 (a map's pixels are rarely a
+   multiple of 32): r <= 4 as the extra columns of the last panel (gemm_tile_acc; 14x14 maps: 196 = 6 x 32 + 4; by
+   gemm_narrow when N <= 4), r = 17 with the last panel by the 8 x 48 tile and one extra column (7x7 maps: 49),
+   other r by an 8 x 32 tile of which r columns are stored. Each kind a copy of the tile's loop (~1 KB): these
+   three are what ResNet's and MobileNetV2's maps take, and the runtime binaries stay under DESIGN's 1 MiB */
+typedef struct { int j, nc, kind, ne; } Chunk;   /* kind 2: 8 x 32 (ne 0 or up to 4); 3: 8 x 48 (ne 1); 0: gemm_narrow */
 static int gemm_chunks(int N, Chunk *tail, int *panels) {
-  int full = N / NR, r = N % NR, wide = full >= 1 && r >= 16, nt = 0;
-  *panels = full - wide;
-  int j = (full - wide) * NR, rest = N - j;
-  if (wide) tail[nt++] = (Chunk){j, 48, 3, 0}, j += 48, rest -= 48;
-  while (rest > 4) {
-    int c = rest < 16 ? rest : 16;
-    tail[nt++] = (Chunk){j, c, 1, 0}, j += c, rest -= c;
-  }
-  if (rest > 0) {
-    if (!nt && *panels) tail[nt++] = (Chunk){j - NR, NR, 2, 0}, --*panels;   /* the last panel takes them */
-    if (nt) tail[nt - 1].ne = rest;
-    else tail[nt++] = (Chunk){j, rest, 0, 0};
-  }
-  return nt;
+  int full = N / NR, r = N % NR;
+  *panels = full;
+  if (!r) return 0;
+  if (r <= 4 && !full) return tail[0] = (Chunk){0, N, 0, 0}, 1;
+  if (r <= 4) return --*panels, tail[0] = (Chunk){(full - 1) * NR, NR, 2, r}, 1;
+  if (r == 17 && full) return --*panels, tail[0] = (Chunk){(full - 1) * NR, 48, 3, 1}, 1;
+  return tail[0] = (Chunk){full * NR, r, 2, 0}, 1;
 }
 static void gemm_chunk(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq, Chunk c, int oa, int ob) {
-  int ne = c.ne ? (c.ne == 1 ? 1 : 4) : 0;   /* a copy of the tile per kind and ne in 0, 1, 4 */
-#define COLS(nb)                                                                                   \
-  do {                                                                                             \
-    if (ne == 0) gemm_cols(g, e, pq, c.j, c.nc, nb, 0, 0, oa, ob);                                \
-    else if (ne == 1) gemm_cols(g, e, pq, c.j, c.nc, nb, 1, 1, oa, ob);                           \
-    else gemm_cols(g, e, pq, c.j, c.nc, nb, c.ne, 4, oa, ob);                                     \
-  } while (0)
-  if (c.kind == 2) COLS(2);
-  else if (c.kind == 3) COLS(3);
-  else if (c.kind == 1) COLS(1);
+  if (c.kind == 2 && !c.ne) gemm_cols(g, e, pq, c.j, c.nc, 2, 0, 0, oa, ob);
+  else if (c.kind == 2) gemm_cols(g, e, pq, c.j, c.nc, 2, c.ne, 4, oa, ob);
+  else if (c.kind == 3) gemm_cols(g, e, pq, c.j, c.nc, 3, 1, 1, oa, ob);
   else gemm_narrow(g, e, x_col(g, c.j), c.j, c.nc, oa, ob);
-#undef COLS
 }
 /* columns outer: each panel of X, K x 32 bytes, stays in L1 (or L2) while every row tile passes over it */
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   const EpiQ pq = epi_q(e);
-  Chunk tail[4];
+  Chunk tail[1];
   int panels, nt = gemm_chunks(g->N, tail, &panels);
   for (int p = 0; p < panels; p++) gemm_chunk(g, e, &pq, (Chunk){p * NR, NR, 2, 0}, 0, g->M);
   for (int o0 = 0; o0 < g->M; o0 += 4 * MR) {   /* the tail's chunks by 32 rows: their weights read once from L3 */
