@@ -140,10 +140,10 @@ static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap
   for (int cc = 0; cc < ne; cc++) acce[cc] = ce[cc];
 }
 
-/* rows [o0, o0 + nr) x columns [j, j + nc) of the output (nc <= 16 nb) from a micro-tile's sums: one copy out of
-   line for every tile kind (inlined in each, the tiles' copies took the runtime binaries past 1 MiB) */
-static __attribute__((noinline)) void gemm_tile_store(const Q8Sq8Epi *e, const EpiQ *pq, const int32_t *comp, int o0, int nr,
-                                                      int j, int nc, int nb, __m512i c[MR][3]) {
+/* rows [o0, o0 + nr) x columns [j, j + nc) of the output (nc <= 16 nb) from a micro-tile's sums */
+static inline __attribute__((always_inline)) void gemm_tile_store_t(const Q8Sq8Epi *e, const EpiQ *pq, const int32_t *comp,
+                                                                    int o0, int nr, int j, int nc, const int nb,
+                                                                    __m512i c[MR][3]) {
   for (int r = 0; r < nr; r++) {
     /* dot = acc + comp, exact in int32 (see the top), requantized as the implicit convolution's */
     int o = o0 + r;
@@ -151,7 +151,7 @@ static __attribute__((noinline)) void gemm_tile_store(const Q8Sq8Epi *e, const E
     __m512i cr = _mm512_set1_epi32(comp[r]);
     int8_t *y = e->y + o * e->ys_o + j * e->ys_p, out[48];
     int direct = e->ys_p == 1 && nc == 16 * nb;
-#pragma GCC unroll 1
+#pragma GCC unroll 3
     for (int n = 0; n < nb; n++)
       _mm_storeu_si128((__m128i *)(direct ? y + 16 * n : out + 16 * n), requant16(_mm512_add_epi32(c[r][n], cr), &rq, pq));
     if (direct) continue;
@@ -159,6 +159,12 @@ static __attribute__((noinline)) void gemm_tile_store(const Q8Sq8Epi *e, const E
     else
       for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];
   }
+}
+/* the same, one copy out of line for the tail tiles (inlined in each, the tiles' copies took the runtime binaries
+   past 1 MiB); the 8 x 32 tile's own inlined (out of line, MobileNetV2's expansions, K = 16 to 32, ran 11-16% slower) */
+static __attribute__((noinline)) void gemm_tile_store(const Q8Sq8Epi *e, const EpiQ *pq, const int32_t *comp, int o0, int nr,
+                                                      int j, int nc, int nb, __m512i c[MR][3]) {
+  gemm_tile_store_t(e, pq, comp, o0, nr, j, nc, nb, c);
 }
 
 /* rows [o0, o0 + nr) x columns [j, j + nc), nc <= 4, from sums with the 8 rows in the lanes (comp: the tile's 8):
@@ -201,7 +207,8 @@ static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, con
     gemm_tile_acc(A, X, Xn, Xe, kq, nb, ne, c, ce);
     int32_t comp[MR];
     memcpy(comp, A + kq * MR * KR, sizeof comp);
-    gemm_tile_store(e, pq, comp, o0, nr, j, nc, nb, c);
+    if (nb == 2 && !ne) gemm_tile_store_t(e, pq, comp, o0, nr, j, nc, 2, c);
+    else gemm_tile_store(e, pq, comp, o0, nr, j, nc, nb, c);
     if (ne) gemm_cols_store(e, _mm256_loadu_si256((const __m256i *)(const void *)comp), o0, nr, j + nc, nce, ce);
   }
 }
