@@ -81,13 +81,15 @@ static int fused_nb(const Q8Kernels *k, const OpState *s) { return (int)q8_round
    64 channels a group (on phase planes, Q8Conv). Stride 2 took the fused im2col path before (each column
    block's 9 x C rows gathered, then multiplied): ResNet's 3x3 stride-2 layers ran at a third to a half of
    the stride-1 layers' GOP/s. Fewer channels (the 3-channel stems) stay there: the AMX kernel's k blocks
-   are 64 channels of one tap, 21x the work of the stem's K = 147 in blocks of 64. Nor a stride-1 one whose
+   are 64 channels of one tap, 21x the work of the stem's K = 147 in blocks of 64. Nor one whose
    output has at most the descriptor's conv_gemm_hw pixels: the VNNI GEMM's tiles compute a 7x7 map's 49 columns
    and no more, its implicit convolution 64 (61 flat columns in tiles of 32); ResNet18's 7x7 3x3 layers, Zen 4,
-   60 images on two threads, 5 runs alternated: 0.91-0.94x (the stride-2 one 1.06x, left implicit). */
+   60 images on two threads, 5 runs alternated: 0.91-0.94x. The stride-2 ones too (their 55 flat columns on phase
+   planes fill 64), since the tiles' prefetch: ResNet18's 0.88x on one thread and at batch 8 on two, 1.01x at batch 1
+   on two; ResNet50's 0.85x, 0.91x and 0.99x (fastest of 4-5 runs alternated; 1.06x before the prefetch). */
 static int implicit_sq8(const Q8Kernels *k, const OpState *s) {
   int strided = s->sh == 2 && s->sw == 2 && s->C / s->groups >= 64;
-  if (!strided && s->OH * s->OW <= k->conv_gemm_hw) return 0;
+  if (s->OH * s->OW <= k->conv_gemm_hw) return 0;
   return k->sq8_conv && !s->linear && !s->depthwise && ((s->sh == 1 && s->sw == 1) || strided) && s->kh * s->kw > 1 &&
          s->kh * s->kw <= Q8_CONV_MAXTAPS;
 }
