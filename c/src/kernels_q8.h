@@ -198,9 +198,10 @@ typedef struct {
      dq8 descriptor of the table below (q8_kernels_below) */
   int min_k;
   q8_im2col_kxq_fn im2col_kxq;   /* sq8, optional (NULL: none) */
-  /* sq8: a stride-1 convolution sq8_conv would run whose output has at most this many pixels runs as im2col and
-     GEMM instead (0: never): where the implicit convolution's flat columns (rows of the padded width) waste more
-     than the GEMM's column tiles do (7x7 maps: 61 flat columns in tiles of 32 for 49 outputs) */
+  /* sq8: a convolution sq8_conv would run whose output has at most this many pixels runs as im2col and GEMM
+     instead (0: never): where the implicit convolution's flat columns (rows of the padded width) waste more than
+     the GEMM's column tiles do (7x7 maps: 61 flat columns at stride 1, 55 at stride 2, in tiles of 32 for 49
+     outputs) */
   int conv_gemm_hw;
 } Q8Kernels;
 
