@@ -93,11 +93,12 @@ static int im2col_kxq(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstr
    500); 2048 x 49 x 512 278 -> 253; 256 x 3136 x 64 (weights in L1) the same */
 enum { A_PREFETCH = 2048 };
 
-/* the int32 sums of one 8 x (16 nb + ne) micro-tile over kq quads, nb <= 3, ne 0, 1 or 4: per quad nb loads of
+/* the int32 sums of one 8 x (16 nb + ne) micro-tile over kq quads, nb 0, 2 or 3, ne 0, 1 or 4: per quad nb loads of
    X (the third one's 16 columns from the next panel, xn) and 8 broadcasts of A, 8 nb vpdpbusd; and for ne extra
    columns (from xe: the last 1 to 4 of a map, 49 = 48 + 1, 196 = 6 x 32 + 4) one load of the quad's 8 rows and a
    broadcast of each column's quad, vpdpbusd on ymm, the 8 rows in the lanes (ne = 4 for 2 to 4 of them: the
-   columns past them are computed and not stored). So a tail's columns cost their share of the tile's vpdpbusd,
+   columns past them are computed and not stored; nb = 0: those alone, for a GEMM of at most 4 columns, a LINEAR at
+   batch 1 or a last block of 4). So a tail's columns cost their share of the tile's vpdpbusd,
    where a micro-tile of 32 computed 32 for them, and the weights are read once for them all. Its own function
    with local accumulators, copied out once: written inline in sq8_gemm's loops (whose epilogue indexes the rows
    by a variable), GCC kept the 16 sums in a rotation of register copies and two stack stores every quad */
@@ -110,7 +111,7 @@ static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap
   for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = c[r][2] = _mm512_setzero_si512();
   for (int cc = 0; cc < 4; cc++) ce[cc] = _mm256_setzero_si256();
   for (size_t q = 0; q < kq; q++, xp += NR * KR, xn += NR * KR, xe += NR * KR, ap += MR * KR) {
-    __m512i x0 = _mm512_loadu_si512(xp), x1 = nb > 1 ? _mm512_loadu_si512(xp + 64) : x0;
+    __m512i x0 = nb ? _mm512_loadu_si512(xp) : _mm512_setzero_si512(), x1 = nb > 1 ? _mm512_loadu_si512(xp + 64) : x0;
     __m512i x2 = nb > 2 ? _mm512_loadu_si512(xn) : x0;
     _mm_prefetch((const char *)ap + A_PREFETCH, _MM_HINT_T0);
     if (ne) {
@@ -123,7 +124,7 @@ static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap
       }
     }
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < MR && nb; r++) {
       int32_t w4;
       memcpy(&w4, ap + r * KR, 4);
       __m512i a = _mm512_set1_epi32(w4);
@@ -194,7 +195,7 @@ static const uint8_t *x_col(const Q8Gemm *g, int j) {
 }
 
 /* rows [oa, ob) x columns [j, j + nc), nc <= 16 nb (the third 16 from the start of the next panel), and the
-   nce <= ne extra columns after them */
+   nce <= ne extra columns after them (nb = 0: nc = 0, the extra columns from j) */
 static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq, int j,
                                                             int nc, const int nb, int nce, const int ne, int oa, int ob) {
   size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
@@ -208,76 +209,27 @@ static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, con
     int32_t comp[MR];
     memcpy(comp, A + kq * MR * KR, sizeof comp);
     if (nb == 2 && !ne) gemm_tile_store_t(e, pq, comp, o0, nr, j, nc, 2, c);
-    else gemm_tile_store(e, pq, comp, o0, nr, j, nc, nb, c);
+    else if (nb) gemm_tile_store(e, pq, comp, o0, nr, j, nc, nb, c);
     if (ne) gemm_cols_store(e, _mm256_loadu_si256((const __m256i *)(const void *)comp), o0, nr, j + nc, nce, ce);
   }
 }
 
-/* gemm_narrow's sums of one tile over kq quads, 4 columns (as gemm_tile_acc: local sums, copied out once): one
-   load of the quad's 8 rows, a broadcast of each column's quad, four chains of vpdpbusd */
-static inline __attribute__((always_inline)) void narrow_acc(const int8_t *ap, const uint8_t *xp, size_t kq, __m256i acc[4]) {
-  __m256i c[4];
-#pragma GCC unroll 4
-  for (int cc = 0; cc < 4; cc++) c[cc] = _mm256_setzero_si256();
-  for (size_t q = 0; q < kq; q++, xp += NR * KR, ap += MR * KR) {
-    __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)ap);
-#pragma GCC unroll 4
-    for (int cc = 0; cc < 4; cc++) {
-      int32_t x4;
-      memcpy(&x4, xp + 4 * cc, 4);
-      c[cc] = _mm256_dpbusd_epi32(c[cc], _mm256_set1_epi32(x4), a);
-    }
-  }
-#pragma GCC unroll 4
-  for (int cc = 0; cc < 4; cc++) acc[cc] = c[cc];
-}
-
-/* columns [j, j + nc) of all rows, nc <= 4, the first at byte X of its panel: each tile's 8 rows in the 8 lanes of
-   a ymm per column (one load of the tile's quad, a broadcast of the column's, vpdpbusd), requantized by
-   gemm_cols_store; 4 columns computed (the ones past nc, within the panel, not stored). Where a GEMM has no more than
-   4 columns (a LINEAR at batch 1, a last block of 4) or after an 8 x 16 tile (17 to 20) */
-static void gemm_narrow(const Q8Gemm *g, const Q8Sq8Epi *e, const uint8_t *X, int j, int nc, int oa, int ob) {
-  size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
-  for (int o0 = oa; o0 < ob; o0 += MR) {
-    int nr = g->M - o0 < MR ? g->M - o0 : MR;
-    const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
-    _Alignas(32) __m256i c[4];
-    narrow_acc(A, X, kq, c);
-    gemm_cols_store(e, _mm256_loadu_si256((const __m256i *)(const void *)(A + kq * MR * KR)), o0, nr, j, nc, c);
-  }
-}
-
-/* The columns in chunks: panels of 32 by the 8 x 32 micro-tile. The last r = N % 32 (a map's pixels are rarely a
-   multiple of 32): r <= 4 as the extra columns of the last panel (gemm_tile_acc; 14x14 maps: 196 = 6 x 32 + 4; by
-   gemm_narrow when N <= 4), r = 17 with the last panel by the 8 x 48 tile and one extra column (7x7 maps: 49),
-   other r by an 8 x 32 tile of which r columns are stored. Each kind a copy of the tile's loop (~1 KB): these
-   three are what ResNet's and MobileNetV2's maps take, and the runtime binaries stay under DESIGN's 1 MiB */
-typedef struct { int j, nc, kind, ne; } Chunk;   /* kind 2: 8 x 32 (ne 0 or up to 4); 3: 8 x 48 (ne 1); 0: gemm_narrow */
-static int gemm_chunks(int N, Chunk *tail, int *panels) {
-  int full = N / NR, r = N % NR;
-  *panels = full;
-  if (!r) return 0;
-  if (r <= 4 && !full) return tail[0] = (Chunk){0, N, 0, 0}, 1;
-  if (r <= 4) return --*panels, tail[0] = (Chunk){(full - 1) * NR, NR, 2, r}, 1;
-  if (r == 17 && full) return --*panels, tail[0] = (Chunk){(full - 1) * NR, 48, 3, 1}, 1;
-  return tail[0] = (Chunk){full * NR, r, 2, 0}, 1;
-}
-static void gemm_chunk(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq, Chunk c, int oa, int ob) {
-  if (c.kind == 2 && !c.ne) gemm_cols(g, e, pq, c.j, c.nc, 2, 0, 0, oa, ob);
-  else if (c.kind == 2) gemm_cols(g, e, pq, c.j, c.nc, 2, c.ne, 4, oa, ob);
-  else if (c.kind == 3) gemm_cols(g, e, pq, c.j, c.nc, 3, 1, 1, oa, ob);
-  else gemm_narrow(g, e, x_col(g, c.j), c.j, c.nc, oa, ob);
-}
-/* columns outer: each panel of X, K x 32 bytes, stays in L1 (or L2) while every row tile passes over it */
+/* Panels of 32 columns by the 8 x 32 micro-tile, columns outer (each panel of X, K x 32 bytes, stays in L1 or L2
+   while every row tile passes over it). The last r = N % 32 (a map's pixels are rarely a multiple of 32): r <= 4 as
+   the extra columns of the last panel's tile (14x14 maps: 196 = 6 x 32 + 4; alone when N <= 4), r = 17 with the
+   last panel by the 8 x 48 tile and one extra column (7x7 maps: 49), other r by an 8 x 32 tile of which r columns
+   are stored. Each kind a copy of the tile's loop (~1 KB): these are what ResNet's and MobileNetV2's maps take, and
+   the runtime binaries stay under DESIGN's 1 MiB */
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   const EpiQ pq = epi_q(e);
-  Chunk tail[1];
-  int panels, nt = gemm_chunks(g->N, tail, &panels);
-  for (int p = 0; p < panels; p++) gemm_chunk(g, e, &pq, (Chunk){p * NR, NR, 2, 0}, 0, g->M);
-  for (int o0 = 0; o0 < g->M; o0 += 4 * MR) {   /* the tail's chunks by 32 rows: their weights read once from L3 */
-    int ob = g->M - o0 < 4 * MR ? g->M : o0 + 4 * MR;
-    for (int t = 0; t < nt; t++) gemm_chunk(g, e, &pq, tail[t], o0, ob);
-  }
+  int N = g->N, M = g->M, full = N / NR, r = N % NR;
+  int with_last = r && full && (r <= 4 || r == 17);   /* the last whole panel goes with the rest */
+  int alone = r && r <= 4 && !full;                    /* at most 4 columns: extra columns only */
+  int np = full - with_last + (r && !with_last && !alone);   /* by the 8 x 32 tile (the last one maybe partial) */
+  for (int p = 0; p < np; p++) gemm_cols(g, e, &pq, p * NR, N - p * NR < NR ? N - p * NR : NR, 2, 0, 0, 0, M);
+  if (alone) gemm_cols(g, e, &pq, 0, 0, 0, r, 4, 0, M);
+  else if (with_last && r <= 4) gemm_cols(g, e, &pq, np * NR, NR, 2, r, 4, 0, M);
+  else if (with_last) gemm_cols(g, e, &pq, np * NR, 48, 3, 1, 1, 0, M);
 }
 
 /* ---------------------------------------------------------------- implicit stride-1 convolution */
