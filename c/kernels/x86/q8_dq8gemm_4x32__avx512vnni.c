@@ -383,9 +383,6 @@ static void store_rows(const Q8Dq8Epi *e, int o0, int nr, int j, int nc, __m512 
   }
 }
 
-/* Every row of the tile is computed (a padded one has weights 0 and is not stored; its scale is read from
-   the last real row), all in registers. isum = c - (c1 * sum w + c2 * zw): for groups of at most 128
-   values (slot c1 | c2 << 16) one vpmaddwd, else (c1 | c2 << 8) two vpmulld. */
 /* the int32 sums of one 4 x 32 micro-tile over one group's kq quads: per quad 2 loads of X, 4 broadcasts of A,
    8 vpdpbusd. Not inlined: inline (or written in gemm_t's loop, as it was) GCC's registers for the 8 sums
    were a rotation of 16 copies every quad; the call stores them once a group (kq quads) */
@@ -407,6 +404,9 @@ static __attribute__((noinline)) void group_acc(const int8_t *ap, const uint8_t 
   for (int r = 0; r < MR; r++) acc[r][0] = c[r][0], acc[r][1] = c[r][1];
 }
 
+/* Every row of the tile is computed (a padded one has weights 0 and is not stored; its scale is read from
+   the last real row), all in registers. isum = c - (c1 * sum w + c2 * zw): for groups of at most 128
+   values (slot c1 | c2 << 16) one vpmaddwd, else (c1 | c2 << 8) two vpmulld. */
 static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const Q8Dq8Epi *e, const int pair) {
   int G = g->G;
   size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (size_t)G * MR * 8;
@@ -428,8 +428,6 @@ static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const 
         _Alignas(64) __m512i c[MR][2];
         group_acc(ap, xp, kq, c);
         xp += kq * NR * 4, ap += kq * MR * 4;
-        __m512i c00 = c[0][0], c01 = c[0][1], c10 = c[1][0], c11 = c[1][1], c20 = c[2][0], c21 = c[2][1], c30 = c[3][0],
-                c31 = c[3][1];
         const uint8_t *sl = X + ps + (size_t)grp * kq * (NR * 4);
         __m512i s0 = _mm512_loadu_si512(sl), s1 = _mm512_loadu_si512(sl + 64);
         __m512i c1a = _mm512_and_si512(s0, lowbyte), c1b = _mm512_and_si512(s1, lowbyte);
@@ -453,10 +451,10 @@ static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const 
     fa = _mm512_add_ps(fa, _mm512_mul_ps(_mm512_mul_ps(wsc, xv0), _mm512_cvtepi32_ps(_mm512_sub_epi32(ca, ka))));         \
     fb = _mm512_add_ps(fb, _mm512_mul_ps(_mm512_mul_ps(wsc, xv1), _mm512_cvtepi32_ps(_mm512_sub_epi32(cb, kb))));         \
   } while (0)
-        DQ8_ROW(0, f00, f01, c00, c01);
-        DQ8_ROW(1, f10, f11, c10, c11);
-        DQ8_ROW(2, f20, f21, c20, c21);
-        DQ8_ROW(3, f30, f31, c30, c31);
+        DQ8_ROW(0, f00, f01, c[0][0], c[0][1]);
+        DQ8_ROW(1, f10, f11, c[1][0], c[1][1]);
+        DQ8_ROW(2, f20, f21, c[2][0], c[2][1]);
+        DQ8_ROW(3, f30, f31, c[3][0], c[3][1]);
 #undef DQ8_ROW
       }
       __m512 f[MR][2] = {{f00, f01}, {f10, f11}, {f20, f21}, {f30, f31}};
