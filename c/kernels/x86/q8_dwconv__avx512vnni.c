@@ -11,7 +11,9 @@
  * Other shapes (dilation along x, stride 3 or more, kw > 16, kh > 16) go to the reference (stride 4 had
  * its own instances, ~3 KB of the binary, until the 1 MiB bound needed the room). Small planes: with VBMI,
  * dwconv_n gives runs of them to q8_dwsmall__vbmivnni.c; without, the flat buffer below or the plain path (a
- * 128-bit variant for narrow rows went, 3 KB, when q8_dwsmall took its shapes). */
+ * 128-bit variant for narrow rows went, 3 KB, when q8_dwsmall took its shapes; the flat buffer's instances for
+ * windows other than 3x3, 2.6 KB, when the VNNI GEMM's two-row epilogue needed the room: such planes take the
+ * plain path). */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -121,7 +123,7 @@ static inline __attribute__((always_inline)) void plane(const int8_t *x, const i
   }
 }
 
-/* Small planes with sh == sw (s): the plane is copied, as u8 and padded with zx, into a buffer of
+/* Small 3x3 planes with sh == sw (s): the plane is copied, as u8 and padded with zx, into a buffer of
    rows of Wp = s*R bytes (Wp >= W + 2pw), padded row r going to row r / s of phase plane r % s
    (pbytes apart), so that output (oy, ox) at flat index q = oy*R + ox reads byte s*q + kx of row
    (ky*dh) / s of plane (ky*dh) % s: the whole output plane is one row of OH*R outputs (the R - OW
@@ -176,7 +178,7 @@ static DwPlan dw_plan(const Q8DwShape *s) {
   p.ok = s->dw == 1 && (s->sw == 1 || s->sw == 2) && s->kw <= MAXK && s->kh <= MAXK;
   if (!p.ok) return p;
   p.P = 4 / s->sw;
-  if (s->sh == s->sw) {   /* small planes: flat when it saves blocks and fits the buffers */
+  if (s->sh == s->sw && p.J == 1 && s->kh == 3) {   /* small 3x3 planes: flat when it saves blocks and fits the buffers */
     p.Wp = (s->W + 2 * s->pw + s->sw - 1) / s->sw * s->sw, p.R = p.Wp / s->sw;
     long nb = ((long)s->OH * p.R + 16 * p.P - 1) / (16 * p.P), rows = (long)s->OH * ((s->OW + 16 * p.P - 1) / (16 * p.P));
     /* bytes per phase plane: its rows, or what the last block reads past its start */
@@ -237,12 +239,9 @@ static void dwconv_n(const int8_t *x, const int8_t *w, const int32_t *bias, cons
         wq[ky * J + j] = (int32_t)v;
       }
     Rq q = { row_q_of(mult[c], shift[c], (int64_t)1 << (shift[c] - 1)), eq };
-    if (pl.flat) {
-      if (J == 1 && s->kh == 3) {
-        if (s->sw == 1) plane_flat(x, wq, 1, b0, &q, y, s, 3, 4, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp);
-        else plane_flat(x, wq, 1, b0, &q, y, s, 3, 2, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp);
-      } else if (s->sw == 1) plane_flat(x, wq, J, b0, &q, y, s, s->kh, 4, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp);
-      else plane_flat(x, wq, J, b0, &q, y, s, s->kh, 2, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp);
+    if (pl.flat) {   /* 3x3 (dw_plan) */
+      if (s->sw == 1) plane_flat(x, wq, 1, b0, &q, y, s, 3, 4, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp);
+      else plane_flat(x, wq, 1, b0, &q, y, s, 3, 2, pl.Wp, pl.R, pl.nb, pl.pb, buf, tmp);
       continue;
     }
     if (J == 1 && s->kh == 3) {   /* 3x3: the window's loops unrolled, its masks and offsets in registers */

@@ -10,8 +10,8 @@
  *  - X: per panel of 32 columns: [kq][32 columns][4] u8, element (k, p) at byte
  *    (p / 32) * 2 * pstride + (k / 4) * 128 + (p % 32) * 4 + k % 4 (pstride in int16 units).
  * Micro-tile 8 x 32: 16 zmm accumulators; per k quad, 2 loads of X and 8 broadcasts of A. The
- * requantization is FORMAT.md's, by q8_requant__avx512.h (int32 dot + comp, then int64 products), so results equal
- * the reference's.
+ * requantization is FORMAT.md's, by q8_requant__avx512.h (int64 products; the GEMM folds comp into each row's
+ * constant, the implicit convolution adds it to the int32 dot), so results equal the reference's.
  * The implicit stride-1 convolution (sq8_conv, below) is the same micro-tile with X read in place from
  * the quad planes (conv_xor 0x80: u8 = x + 128, the same correction), weights in (quad, tap) order. */
 #include <immintrin.h>
@@ -141,20 +141,54 @@ static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap
   for (int cc = 0; cc < ne; cc++) acce[cc] = ce[cc];
 }
 
-/* rows [o0, o0 + nr) x columns [j, j + nc) of the output (nc <= 16 nb) from a micro-tile's sums */
-static inline __attribute__((always_inline)) void gemm_tile_store_t(const Q8Sq8Epi *e, const EpiQ *pq, const int32_t *comp,
-                                                                    int o0, int nr, int j, int nc, const int nb,
+enum { RB = 64 };   /* rows of requantization constants per pass (the engine's calls have at most 64) */
+
+/* Rows' requantization constants, computed once per pass (row_consts) instead of per tile: FORMAT.md's
+   x = (dot + comp) * m + bias * m + (1 << (shift - 1)) = dot * m + c, the tile's comp folded into c (each product
+   below 2^62, their sum within a valid model's |x| < 2^62.6); cnt = shift - 32 (q8_requant__avx512.h's big rows:
+   cnt >= 0) */
+typedef struct { int64_t m[RB], c[RB]; int32_t cnt[RB]; } RowsK;
+
+/* RowsK's rows [0, n) from the output rows [oa, oa + n), 8 (one tile) at a time, in int64 lanes */
+static void row_consts(const Q8Sq8Epi *e, const int8_t *A, size_t tile_bytes, size_t comp_at, int oa, int n, RowsK *k) {
+  for (int i = 0; i < n; i += MR) {
+    int o = oa + i;
+    __mmask8 mk = (__mmask8)((1u << (n - i < MR ? n - i : MR)) - 1);
+    __m512i m = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mk, e->mult + o));
+    __m512i sh = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mk, e->shift + o));
+    __m512i b = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(mk, e->bias + o));
+    __m512i cp = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(A + (size_t)(o / MR) * tile_bytes + comp_at)));
+    __m512i c = _mm512_add_epi64(_mm512_add_epi64(_mm512_mul_epi32(b, m), _mm512_mul_epi32(cp, m)),
+                                 _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(sh, _mm512_set1_epi64(1))));
+    _mm512_storeu_si512(k->m + i, m);
+    _mm512_storeu_si512(k->c + i, c);
+    _mm256_storeu_si256((__m256i *)(void *)(k->cnt + i), _mm512_cvtepi64_epi32(_mm512_sub_epi64(sh, _mm512_set1_epi64(32))));
+  }
+}
+
+/* rows [o0, o0 + nr) x columns [j, j + nc) of the output (nc <= 16 nb) from a micro-tile's sums, row o0's constants
+   at index i of k */
+static inline __attribute__((always_inline)) void gemm_tile_store_t(const Q8Sq8Epi *e, const EpiQ *pq, const RowsK *k,
+                                                                    int i, int o0, int nr, int j, int nc, const int nb,
                                                                     __m512i c[MR][3]) {
+  int8_t *y0 = e->y + o0 * e->ys_o + j * e->ys_p;
   for (int r = 0; r < nr; r++) {
-    /* dot = acc + comp, exact in int32 (see the top), requantized as the implicit convolution's */
-    int o = o0 + r;
-    RowQ rq = row_q(e, o);
-    __m512i cr = _mm512_set1_epi32(comp[r]);
-    int8_t *y = e->y + o * e->ys_o + j * e->ys_p, out[48];
+    int8_t *y = y0 + r * e->ys_o, out[48];
+    RowC ka = { k->m[i + r], k->c[i + r], k->cnt[i + r] };
+    if (nb == 2 && e->ys_p == 1 && nc == 32 && r + 1 < nr && ka.cnt >= 0 && k->cnt[i + r + 1] >= 0) {
+      /* two big rows at once: q8_rows2v's packs, 4 shuffles for 64 outputs where vpmovsdb takes 4 (2 uops each) */
+      RowC kb = { k->m[i + r + 1], k->c[i + r + 1], k->cnt[i + r + 1] };
+      __m512i v = q8_rows2v(c[r][0], c[r][1], c[r + 1][0], c[r + 1][1], &ka, &kb, pq);
+      _mm256_storeu_si256((__m256i *)(void *)y, _mm512_castsi512_si256(v));
+      _mm256_storeu_si256((__m256i *)(void *)(y + e->ys_o), _mm512_extracti64x4_epi64(v, 1));
+      r++;
+      continue;
+    }
+    int big = ka.cnt >= 0;
+    RowQ rq = { _mm512_set1_epi64(ka.m), _mm512_set1_epi64(ka.c), _mm_cvtsi32_si128(big ? ka.cnt : ka.cnt + 32), big };
     int direct = e->ys_p == 1 && nc == 16 * nb;
 #pragma GCC unroll 3
-    for (int n = 0; n < nb; n++)
-      _mm_storeu_si128((__m128i *)(direct ? y + 16 * n : out + 16 * n), requant16(_mm512_add_epi32(c[r][n], cr), &rq, pq));
+    for (int n = 0; n < nb; n++) _mm_storeu_si128((__m128i *)(direct ? y + 16 * n : out + 16 * n), requant16(c[r][n], &rq, pq));
     if (direct) continue;
     if (e->ys_p == 1) memcpy(y, out, (size_t)nc);
     else
@@ -163,24 +197,22 @@ static inline __attribute__((always_inline)) void gemm_tile_store_t(const Q8Sq8E
 }
 /* the same, one copy out of line for the tail tiles (inlined in each, the tiles' copies took the runtime binaries
    past 1 MiB); the 8 x 32 tile's own inlined (out of line, MobileNetV2's expansions, K = 16 to 32, ran 11-16% slower) */
-static __attribute__((noinline)) void gemm_tile_store(const Q8Sq8Epi *e, const EpiQ *pq, const int32_t *comp, int o0, int nr,
-                                                      int j, int nc, int nb, __m512i c[MR][3]) {
-  gemm_tile_store_t(e, pq, comp, o0, nr, j, nc, nb, c);
+static __attribute__((noinline)) void gemm_tile_store(const Q8Sq8Epi *e, const EpiQ *pq, const RowsK *k, int i, int o0,
+                                                      int nr, int j, int nc, int nb, __m512i c[MR][3]) {
+  gemm_tile_store_t(e, pq, k, i, o0, nr, j, nc, nb, c);
 }
 
-/* rows [o0, o0 + nr) x columns [j, j + nc), nc <= 4, from sums with the 8 rows in the lanes (comp: the tile's 8):
-   FORMAT.md's requantization with the 8 rows in int64 lanes, each its own multiplier and shift (vpmuldq, vpsravq:
-   x = dot * m + (bias * m + (1 << (shift - 1))), exact as the reference's), then + zy, the clamp, one byte a row
-   (one at a time, q8_rowc1 per output, was 2.8% of MobileNetV2 sq8's time on one thread) */
-static void gemm_cols_store(const Q8Sq8Epi *e, __m256i comp, int o0, int nr, int j, int nc, const __m256i *c) {
-  __mmask8 k = (__mmask8)((1u << nr) - 1);
-  __m512i m = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, e->mult + o0));
-  __m512i sh = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, e->shift + o0));
-  __m512i b = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, e->bias + o0));
-  __m512i cst = _mm512_add_epi64(_mm512_mul_epi32(b, m), _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(sh, _mm512_set1_epi64(1))));
+/* rows [o0, o0 + nr) x columns [j, j + nc), nc <= 4, from sums with the 8 rows in the lanes, row o0's constants at
+   index i of k: FORMAT.md's requantization with the 8 rows in int64 lanes, each its own multiplier and shift
+   (vpmuldq, vpsravq), then + zy, the clamp, one byte a row (one at a time, q8_rowc1 per output, was 2.8% of
+   MobileNetV2 sq8's time on one thread) */
+static void gemm_cols_store(const Q8Sq8Epi *e, const RowsK *k, int i, int o0, int nr, int j, int nc, const __m256i *c) {
+  __m512i m = _mm512_loadu_si512(k->m + i), cst = _mm512_loadu_si512(k->c + i);
+  __m512i sh = _mm512_cvtepi32_epi64(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(k->cnt + i)),
+                                                      _mm256_set1_epi32(32)));
   __m512i zy = _mm512_set1_epi64(e->zy), lo = _mm512_set1_epi64(e->qmin), hi = _mm512_set1_epi64(e->qmax);
   for (int cc = 0; cc < nc; cc++) {
-    __m512i x = _mm512_add_epi64(_mm512_mul_epi32(_mm512_cvtepi32_epi64(_mm256_add_epi32(c[cc], comp)), m), cst);
+    __m512i x = _mm512_add_epi64(_mm512_mul_epi32(_mm512_cvtepi32_epi64(c[cc]), m), cst);
     __m512i y = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(_mm512_srav_epi64(x, sh), zy), lo), hi);
     int8_t out[16];
     _mm_storeu_si128((__m128i *)out, _mm512_cvtepi64_epi8(y));
@@ -195,41 +227,47 @@ static const uint8_t *x_col(const Q8Gemm *g, int j) {
 }
 
 /* rows [oa, ob) x columns [j, j + nc), nc <= 16 nb (the third 16 from the start of the next panel), and the
-   nce <= ne extra columns after them (nb = 0: nc = 0, the extra columns from j) */
-static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq, int j,
-                                                            int nc, const int nb, int nce, const int ne, int oa, int ob) {
+   nce <= ne extra columns after them (nb = 0: nc = 0, the extra columns from j); k: the rows' constants from oa */
+static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq,
+                                                            const RowsK *k, int j, int nc, const int nb, int nce,
+                                                            const int ne, int oa, int ob) {
   size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
   const uint8_t *X = x_col(g, j), *Xn = X + 2 * (size_t)g->pstride, *Xe = ne ? x_col(g, j + nc) : X;
   for (int o0 = oa; o0 < ob; o0 += MR) {
-    int nr = g->M - o0 < MR ? g->M - o0 : MR;
+    int nr = ob - o0 < MR ? ob - o0 : MR;
     const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
     _Alignas(64) __m512i c[MR][3];
     _Alignas(32) __m256i ce[4];
     gemm_tile_acc(A, X, Xn, Xe, kq, nb, ne, c, ce);
-    int32_t comp[MR];
-    memcpy(comp, A + kq * MR * KR, sizeof comp);
-    if (nb == 2 && !ne) gemm_tile_store_t(e, pq, comp, o0, nr, j, nc, 2, c);
-    else if (nb) gemm_tile_store(e, pq, comp, o0, nr, j, nc, nb, c);
-    if (ne) gemm_cols_store(e, _mm256_loadu_si256((const __m256i *)(const void *)comp), o0, nr, j + nc, nce, ce);
+    if (nb == 2 && !ne) gemm_tile_store_t(e, pq, k, o0 - oa, o0, nr, j, nc, 2, c);
+    else if (nb) gemm_tile_store(e, pq, k, o0 - oa, o0, nr, j, nc, nb, c);
+    if (ne) gemm_cols_store(e, k, o0 - oa, o0, nr, j + nc, nce, ce);
   }
 }
 
 /* Panels of 32 columns by the 8 x 32 micro-tile, columns outer (each panel of X, K x 32 bytes, stays in L1 or L2
-   while every row tile passes over it). The last r = N % 32 (a map's pixels are rarely a multiple of 32): r <= 4 as
+   while every row tile passes over it), rows in passes of RB with their constants computed once (row_consts). The
+   last r = N % 32 (a map's pixels are rarely a multiple of 32): r <= 4 as
    the extra columns of the last panel's tile (14x14 maps: 196 = 6 x 32 + 4; alone when N <= 4), r = 17 with the
    last panel by the 8 x 48 tile and one extra column (7x7 maps: 49), other r by an 8 x 32 tile of which r columns
    are stored. Each kind a copy of the tile's loop (~1 KB): these are what ResNet's and MobileNetV2's maps take, and
    the runtime binaries stay under DESIGN's 1 MiB */
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   const EpiQ pq = epi_q(e);
-  int N = g->N, M = g->M, full = N / NR, r = N % NR;
+  int N = g->N, full = N / NR, r = N % NR;
   int with_last = r && full && (r <= 4 || r == 17);   /* the last whole panel goes with the rest */
   int alone = r && r <= 4 && !full;                    /* at most 4 columns: extra columns only */
   int np = full - with_last + (r && !with_last && !alone);   /* by the 8 x 32 tile (the last one maybe partial) */
-  for (int p = 0; p < np; p++) gemm_cols(g, e, &pq, p * NR, N - p * NR < NR ? N - p * NR : NR, 2, 0, 0, 0, M);
-  if (alone) gemm_cols(g, e, &pq, 0, 0, 0, r, 4, 0, M);
-  else if (with_last && r <= 4) gemm_cols(g, e, &pq, np * NR, NR, 2, r, 4, 0, M);
-  else if (with_last) gemm_cols(g, e, &pq, np * NR, 48, 3, 1, 1, 0, M);
+  size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
+  _Alignas(64) RowsK k;
+  for (int oa = 0; oa < g->M; oa += RB) {
+    int ob = g->M - oa < RB ? g->M : oa + RB;
+    row_consts(e, (const int8_t *)g->A, tile_bytes, kq * MR * KR, oa, ob - oa, &k);
+    for (int p = 0; p < np; p++) gemm_cols(g, e, &pq, &k, p * NR, N - p * NR < NR ? N - p * NR : NR, 2, 0, 0, oa, ob);
+    if (alone) gemm_cols(g, e, &pq, &k, 0, 0, 0, r, 4, oa, ob);
+    else if (with_last && r <= 4) gemm_cols(g, e, &pq, &k, np * NR, NR, 2, r, 4, oa, ob);
+    else if (with_last) gemm_cols(g, e, &pq, &k, np * NR, 48, 3, 1, 1, oa, ob);
+  }
 }
 
 /* ---------------------------------------------------------------- implicit stride-1 convolution */

@@ -18,11 +18,11 @@
    model's |x| < 2^62.6 (K <= 2^16 products of |.| <= 2^14, an int32 bias, m < 2^31), so |r| < 2^30.6 and r
    + zy does not wrap. Below 32 (small), in int64 lanes clamped to [qmin - zy, qmax - zy], then + zy. */
 typedef struct { __m512i m, c; __m128i cnt; int big; } RowQ;
-typedef struct { __m512i zy, lo64, hi64, lo8, hi8; int lo, hi; } EpiQ;   /* lo8, hi8: qmin, qmax in every byte */
+typedef struct { __m512i zy, zy16, lo64, hi64, lo8, hi8; int lo, hi; } EpiQ;   /* zy16: zy in every int16; lo8, hi8: qmin, qmax in every byte */
 
 /* the output's zero point and bounds */
 static inline EpiQ epi_q_of(int32_t zy, int32_t qmin, int32_t qmax) {
-  EpiQ q = { _mm512_set1_epi32(zy), _mm512_set1_epi64((int64_t)qmin - zy), _mm512_set1_epi64((int64_t)qmax - zy),
+  EpiQ q = { _mm512_set1_epi32(zy), _mm512_set1_epi16((short)zy), _mm512_set1_epi64((int64_t)qmin - zy), _mm512_set1_epi64((int64_t)qmax - zy),
              _mm512_set1_epi8((char)qmin), _mm512_set1_epi8((char)qmax), qmin > -128, qmax < 127 };
   return q;
 }
@@ -69,12 +69,12 @@ static inline __m512i q8_big32(__m512i v, const RowQ *q) {
   return q8_big32_of(ev, od, q);
 }
 
-/* Two rows at a time (the AMX kernel's epilogues): a row's constants computed once per call (RowC: m and c as
-   row_q, cnt = shift - 32), each broadcast from memory; two big rows' 32 outputs each are x >> shift as in
-   q8_big32_of (the count by vpsravd, one uop) + zy, narrowed together by two vpackssdw and one vpacksswb (int32 ->
-   int16 -> int8, each saturating: vpmovsdb's clamp) and put in order by one vpermd: 4 shuffles for 64 outputs
-   where vpmovsdb takes 8. ResNet50 sq8 on one thread 3%, MobileNetV2 2%. A row that is not big (cnt < 0) is
-   requantized one output at a time (q8_rowc1) */
+/* Two rows at a time (the AMX kernel's epilogues, the VNNI GEMM's 8 x 32 tile): a row's constants computed once
+   per call (RowC: m and c as row_q, cnt = shift - 32), each broadcast from memory; two big rows' 32 outputs each
+   are x >> shift as in q8_big32_of (the count by vpsravd, one uop), narrowed together by two vpackssdw (+ zy then,
+   saturating in int16) and one vpacksswb (int32 -> int16 -> int8, each saturating: vpmovsdb's clamp) and put in
+   order by one vpermd: 4 shuffles for 64 outputs where vpmovsdb takes 8. ResNet50 sq8 on one thread 3%,
+   MobileNetV2 2%. A row that is not big (cnt < 0) is requantized one output at a time (q8_rowc1) */
 typedef struct { int64_t m, c; int32_t cnt; } RowC;
 static inline void q8_rowc(const Q8Sq8Epi *e, int o0, int n, RowC *k) {   /* rows [o0, o0 + n) of e */
   for (int i = 0; i < n; i++) {
@@ -87,22 +87,30 @@ static inline int8_t q8_rowc1(int32_t dot, const RowC *k, const Q8Sq8Epi *e) {
   int64_t r = ((int64_t)dot * k->m + k->c) >> (k->cnt + 32);
   return (int8_t)q8_clamp(e->zy + r, e->qmin, e->qmax);
 }
-/* zy + (x >> shift) of 16 dots of a big row, int32 */
-static inline __m512i q8_big16k(__m512i v, const RowC *k, const EpiQ *p) {
+/* x >> shift of 16 dots of a big row, int32 */
+static inline __m512i q8_big16k(__m512i v, const RowC *k) {
   __m512i ev, od;
   q8_x64(v, _mm512_set1_epi64(k->m), _mm512_set1_epi64(k->c), &ev, &od);
-  return _mm512_add_epi32(_mm512_srav_epi32(q8_hi32(ev, od), _mm512_set1_epi32(k->cnt)), p->zy);
+  return _mm512_srav_epi32(q8_hi32(ev, od), _mm512_set1_epi32(k->cnt));
 }
-/* big rows a and b's 32 dots each as clamped int8: a's in the low 32 bytes, b's in the high 32 */
-static inline __m512i q8_rows2(const int32_t *a, const int32_t *b, const RowC *ka, const RowC *kb, const EpiQ *p) {
-  __m512i pa = _mm512_packs_epi32(q8_big16k(_mm512_loadu_si512(a), ka, p), q8_big16k(_mm512_loadu_si512(a + 16), ka, p));
-  __m512i pb = _mm512_packs_epi32(q8_big16k(_mm512_loadu_si512(b), kb, p), q8_big16k(_mm512_loadu_si512(b + 16), kb, p));
+/* big rows a and b's 32 dots each (a0, a1: a's first and last 16) as clamped int8: a's in the low 32 bytes, b's
+   in the high 32 */
+static inline __m512i q8_rows2v(__m512i a0, __m512i a1, __m512i b0, __m512i b1, const RowC *ka, const RowC *kb,
+                                const EpiQ *p) {
+  /* + zy after the narrowing to int16, saturating: where r is outside int16, r + zy is far outside int8 either way */
+  __m512i pa = _mm512_adds_epi16(_mm512_packs_epi32(q8_big16k(a0, ka), q8_big16k(a1, ka)), p->zy16);
+  __m512i pb = _mm512_adds_epi16(_mm512_packs_epi32(q8_big16k(b0, kb), q8_big16k(b1, kb)), p->zy16);
   /* per 128-bit lane L: dwords a[4L..], a[16 + 4L..], b[4L..], b[16 + 4L..] */
   __m512i v = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15),
                                        _mm512_packs_epi16(pa, pb));
   if (p->lo) v = _mm512_max_epi8(v, p->lo8);
   if (p->hi) v = _mm512_min_epi8(v, p->hi8);
   return v;
+}
+/* the same from int32 dots in memory: a's 32, b's 32 */
+static inline __m512i q8_rows2(const int32_t *a, const int32_t *b, const RowC *ka, const RowC *kb, const EpiQ *p) {
+  return q8_rows2v(_mm512_loadu_si512(a), _mm512_loadu_si512(a + 16), _mm512_loadu_si512(b), _mm512_loadu_si512(b + 16),
+                   ka, kb, p);
 }
 
 /* clamp(zy + requant(dot + bias, m, shift), qmin, qmax) of 16 int32 dots, as int8 */
