@@ -359,6 +359,8 @@ static inline void conv_tile_acc(const int8_t *ap, const uint8_t *xf, const ptrd
     for (int n = 0; n < CNB; n++) acc[r][n] = c[r][n];
 }
 
+/* Rows in passes of RB with their constants computed once (row_consts, as the GEMM's), two big rows' outputs
+   narrowed together (q8_rows2v) */
 static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   ptrdiff_t off[Q8_CONV_MAXTAPS];
   int taps = q8_conv_offsets(c, off), nq = (c->C + 3) / 4, Wp = c->Wp, OW = c->OW;
@@ -366,35 +368,50 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   size_t pb = c->plane * 4, tb = conv_tile(c->C, c->kh, c->kw), wb = tb - CR * 4;
   const EpiQ pq = epi_q(e);
   _Alignas(64) __m512i acc[CR][CNB];
-  for (int f = f0; f < f1; f += CN) {
-    /* the stored columns of this micro-tile: segments of consecutive outputs */
-    int sa[CN], sn[CN];
-    size_t so[CN];
-    int ns = q8_conv_runs(f, f1 - f < CN ? f1 : f + CN, Wp, OW, sa, sn, so);
-    if (!ns) continue;
-    const uint8_t *xf = (const uint8_t *)c->xq + (size_t)f * 4;
-    for (int o0 = 0; o0 < c->M; o0 += CR) {
-      int nr = c->M - o0 < CR ? c->M - o0 : CR;
-      const int8_t *ap = c->A + (size_t)(o0 / CR) * tb;
-      conv_tile_acc(ap, xf, off, taps, nq, pb, acc);
-      int32_t comp[CR];
-      memcpy(comp, ap + wb, sizeof comp);   /* after the tile's weights */
-      for (int r = 0; r < nr; r++) {
-        int o = o0 + r;
-        __m512i cr = _mm512_set1_epi32(comp[r]);
-        RowQ q = row_q(e, o);
-        /* dot = acc + comp: exact in int32 (|dot| < 2^31, see the top); the lane indices constants (-O1 too) */
-        __m512i v = _mm512_castsi128_si512(requant16(_mm512_add_epi32(acc[r][0], cr), &q, &pq));
-        if (CNB > 1) v = _mm512_inserti32x4(v, requant16(_mm512_add_epi32(acc[r][CNB > 1], cr), &q, &pq), 1);
-        if (CNB > 2) v = _mm512_inserti32x4(v, requant16(_mm512_add_epi32(acc[r][CNB > 2 ? 2 : 0], cr), &q, &pq), 2);
-        if (CNB > 3) v = _mm512_inserti32x4(v, requant16(_mm512_add_epi32(acc[r][CNB > 3 ? 3 : 0], cr), &q, &pq), 3);
-        /* each segment straight from the register: lanes [sa, sa + sn) to y + so (the store addressed sa
-           bytes before it, the lanes outside the mask not written). A stack copy read back at offset sa
-           waited on its 16-byte stores (a load across several stores is not forwarded) */
-        uintptr_t y = (uintptr_t)(e->y + (ptrdiff_t)o * e->ys_o);
-        for (int i = 0; i < ns; i++) {
-          __mmask64 m = (sn[i] >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << sn[i]) - 1) << sa[i];
-          _mm512_mask_storeu_epi8((void *)(y + so[i] - (uintptr_t)sa[i]), m, v);
+  _Alignas(64) RowsK k;
+  for (int oa = 0; oa < c->M; oa += RB) {
+    int ob = c->M - oa < RB ? c->M : oa + RB;
+    row_consts(e, c->A, tb, wb, oa, ob - oa, &k);
+    for (int f = f0; f < f1; f += CN) {
+      /* the stored columns of this micro-tile: segments of consecutive outputs */
+      int sa[CN], sn[CN];
+      size_t so[CN];
+      int ns = q8_conv_runs(f, f1 - f < CN ? f1 : f + CN, Wp, OW, sa, sn, so);
+      if (!ns) continue;
+      const uint8_t *xf = (const uint8_t *)c->xq + (size_t)f * 4;
+      for (int o0 = oa; o0 < ob; o0 += CR) {
+        int nr = ob - o0 < CR ? ob - o0 : CR;
+        conv_tile_acc(c->A + (size_t)(o0 / CR) * tb, xf, off, taps, nq, pb, acc);
+        for (int r = 0; r < nr; r++) {
+          int o = o0 + r, i = o - oa;
+          RowC ka = { k.m[i], k.c[i], k.cnt[i] };
+          uintptr_t y = (uintptr_t)(e->y + (ptrdiff_t)o * e->ys_o);
+          if (CNB == 2 && r + 1 < nr && ka.cnt >= 0 && k.cnt[i + 1] >= 0) {
+            /* two big rows: the second row's bytes from the vector's high half, its stores addressed 32 before */
+            RowC kb = { k.m[i + 1], k.c[i + 1], k.cnt[i + 1] };
+            __m512i v = q8_rows2v(acc[r][0], acc[r][CNB > 1], acc[r + 1][0], acc[r + 1][CNB > 1], &ka, &kb, &pq);
+            for (int s = 0; s < ns; s++) {
+              __mmask64 m = (((__mmask64)1 << sn[s]) - 1) << sa[s];
+              _mm512_mask_storeu_epi8((void *)(y + so[s] - (uintptr_t)sa[s]), m, v);
+              _mm512_mask_storeu_epi8((void *)(y + (uintptr_t)e->ys_o + so[s] - (uintptr_t)sa[s] - 32), m << 32, v);
+            }
+            r++;
+            continue;
+          }
+          int big = ka.cnt >= 0;
+          RowQ q = { _mm512_set1_epi64(ka.m), _mm512_set1_epi64(ka.c), _mm_cvtsi32_si128(big ? ka.cnt : ka.cnt + 32), big };
+          /* the lane indices constants (-O1 too) */
+          __m512i v = _mm512_castsi128_si512(requant16(acc[r][0], &q, &pq));
+          if (CNB > 1) v = _mm512_inserti32x4(v, requant16(acc[r][CNB > 1], &q, &pq), 1);
+          if (CNB > 2) v = _mm512_inserti32x4(v, requant16(acc[r][CNB > 2 ? 2 : 0], &q, &pq), 2);
+          if (CNB > 3) v = _mm512_inserti32x4(v, requant16(acc[r][CNB > 3 ? 3 : 0], &q, &pq), 3);
+          /* each segment straight from the register: lanes [sa, sa + sn) to y + so (the store addressed sa
+             bytes before it, the lanes outside the mask not written). A stack copy read back at offset sa
+             waited on its 16-byte stores (a load across several stores is not forwarded) */
+          for (int s = 0; s < ns; s++) {
+            __mmask64 m = (sn[s] >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << sn[s]) - 1) << sa[s];
+            _mm512_mask_storeu_epi8((void *)(y + so[s] - (uintptr_t)sa[s]), m, v);
+          }
         }
       }
     }
