@@ -335,6 +335,11 @@ void q8_taps9__avx512vbmi(const Q8Taps9 *T, const int8_t *w, int n, int8_t out[9
 /* Q8Kernels.im2col_kxq's work in layout lay (q8_im2col4__avx512.h's Q4_AMX or Q4_VNNI), AVX-512 VBMI
    (kernels/x86/q8_im2colkxq__avx512vbmi.c) */
 void q8_im2col_kxq__avx512vbmi(int lay, const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstride);
+/* Q8Kernels.im2col_cols's work for columns [0, N), N <= 64, on padded planes of at most 256 bytes, windows of at most
+   64 taps, AVX-512 VBMI
+   (the same file) */
+void q8_im2col_small__avx512vbmi(int lay, const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh,
+                                 int dw, int OW, int K, int N, int16_t *X, ptrdiff_t pstride);
 void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
                              size_t plane, int q0, int q1, int8_t *xq);   /* the same bytes, AVX-512 (kernels/x86/q8_ew__avx512f.c) */
 #endif

@@ -78,6 +78,10 @@ static void im2col(const int8_t *x, int H, int W, int ci0, int kh, int kw, int s
 }
 static void im2col_cols(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH, int OW,
                         int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
+  if (p0 == 0 && p1 <= 64 && kh * kw > 1 && kh * kw <= 64 && Hp * Wp <= 256 && q8_vbmi_on()) {   /* a small map (7x7), VBMI */
+    q8_im2col_small__avx512vbmi(Q4_VNNI, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OW, K, p1, X, pstride);
+    return;
+  }
   q4_im2col_cols(Q4_VNNI, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, X, pstride);
 }
 

@@ -32,3 +32,39 @@ void q8_im2col_kxq__avx512vbmi(int lay, const Q8Kxq *g, int p0, int p1, int16_t 
     }
   }
 }
+
+/* The fused im2col (Q8Kernels.im2col_cols) of a small map: columns [0, N), N <= 64, from padded planes of at most
+   256 bytes (ResNet's 7x7 layers, which go by the GEMM: 9x9 planes at stride 1, 16x16 at stride 2). Each channel's
+   plane is held in two or four registers (loaded once for its kh x kw rows, ^ flip), and row (c, ky, kx) is one
+   vpermi2b of it (two and a blend past 128 bytes): lane l reads byte off[l] + ky dh Wp + kx dw, off[l] = the
+   window's corner of column l. In q8_q4_im2col_planes a 7x7 map's row took one masked load per output row (7),
+   ~140 cycles a quad: 512 x 9 channels' 49 columns 45 us, hot, one thread (Zen 4) */
+void q8_im2col_small__avx512vbmi(int lay, const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh,
+                                 int dw, int OW, int K, int N, int16_t *X, ptrdiff_t pstride) {
+  size_t plane = (size_t)Hp * (size_t)Wp, pbytes = 2 * (size_t)pstride;
+  uint8_t o[64] = {0};
+  for (int l = 0; l < N; l++) o[l] = (uint8_t)((l / OW) * sh * Wp + (l % OW) * sw);
+  const __m512i off = _mm512_loadu_si512(o), flip = _mm512_set1_epi8((char)(lay == Q4_VNNI ? 0x80 : 0));
+  const int two = plane > 128, ng = (N + 15) / 16, taps = kh * kw;
+  __m512i t[4] = {flip, flip, flip, flip}, r[4] = {flip, flip, flip, flip}, ix[256 / 4];
+  for (int ky = 0, a = 0; ky < kh; ky++)   /* each tap's lane indices (a window inside a plane of 256 bytes: < 64 taps) */
+    for (int kx = 0; kx < kw; kx++) ix[a++] = _mm512_add_epi8(off, _mm512_set1_epi8((char)(ky * dh * Wp + kx * dw)));
+  for (int q = 0, k = 0, c = 0, a = 0; q < (K + 3) / 4; q++) {
+    for (int i = 0; i < 4 && k < K; i++, k++) {
+      if (a == 0) {   /* channel c's plane: bytes [0, plane) */
+        const int8_t *src = xp + (size_t)c * plane;
+        for (int j = 0; j < (two ? 4 : 2); j++) {
+          size_t n = plane > 64 * (size_t)j ? plane - 64 * (size_t)j : 0;
+          __mmask64 m = n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+          t[j] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + 64 * j), flip);
+        }
+      }
+      r[i] = _mm512_permutex2var_epi8(t[0], ix[a], t[1]);
+      if (two) r[i] = _mm512_mask_blend_epi8(_mm512_movepi8_mask(ix[a]), r[i], _mm512_permutex2var_epi8(t[2], ix[a], t[3]));
+      if (++a == taps) a = 0, c++;
+    }
+    __m512i g[4];
+    quad64v(r[0], r[1], r[2], r[3], 0, g);   /* (rows past K: the last ones again; their weights are 0) */
+    for (int j = 0; j < ng; j++) _mm512_storeu_si512(group_at(lay, (int8_t *)X, pbytes, q, 16 * j), g[j]);
+  }
+}
