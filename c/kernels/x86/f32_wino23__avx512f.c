@@ -12,19 +12,36 @@
 
 #include "../../src/kernels_f32.h"
 #include "../../src/act.h"
+#include "f32_taps9__avx512.h"
 
-/* U = G g G^T of rows r < m of the weights w (row r at w + 9 C r: (C, 3, 3)), channels 16 a vector by
-   gathers: u[xi * uxs + r * C + c], xi = 4 i + j for U[i][j]; rows m..ks - 1 zero */
+__attribute__((noinline)) void f32_taps9__avx512f(const Taps9 *t, const float *p, int n, __m512 g[9]) {
+  __m512 l[10];
+  for (int j = 0; j < 9; j++) {
+    int v = 9 * n - 16 * j;   /* floats of load j that are the n channels' */
+    _mm_prefetch((const char *)(p + 16 * j) + TAPS9_PF, _MM_HINT_T0);
+    l[j] = _mm512_maskz_loadu_ps(v >= 16 ? 0xffff : v > 0 ? (__mmask16)((1u << v) - 1) : 0, p + 16 * j);
+  }
+  l[9] = l[8];   /* (the fifth pair's second half: no lane reads it) */
+  for (int q = 0; q < 9; q++) {
+    __m512 a = _mm512_maskz_permutex2var_ps(t->mk[q][0], l[0], t->idx[q][0], l[1]);
+#pragma GCC unroll 4
+    for (int i = 1; i < 5; i++) a = _mm512_mask_mov_ps(a, t->mk[q][i], _mm512_permutex2var_ps(l[2 * i], t->idx[q][i], l[2 * i + 1]));
+    g[q] = a;
+  }
+}
+
+/* U = G g G^T of rows r < m of the weights w (row r at w + 9 C r: (C, 3, 3)), channels 16 a vector
+   (f32_taps9__avx512.h): u[xi * uxs + r * C + c], xi = 4 i + j for U[i][j]; rows m..ks - 1 zero */
 static void wino_weights(const float *w, size_t C, int m, int ks, float *u, size_t uxs) {
-  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(9));
+  Taps9 T;
+  taps9_init(&T);
   const __m512 half = _mm512_set1_ps(0.5f);
   for (int r = 0; r < m; r++)
     for (size_t c0 = 0; c0 < C; c0 += 16) {
       __mmask16 k = C - c0 >= 16 ? 0xffff : (__mmask16)((1u << (C - c0)) - 1);
       const float *p = w + (size_t)r * 9 * C + 9 * c0;
       __m512 g[9], t[4][3];
-#pragma GCC unroll 9
-      for (int q = 0; q < 9; q++) g[q] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, idx, p + q, 4);
+      f32_taps9__avx512f(&T, p, C - c0 >= 16 ? 16 : (int)(C - c0), g);
 #pragma GCC unroll 3
       for (int j = 0; j < 3; j++) {   /* G g: the filter's columns */
         __m512 s = _mm512_add_ps(g[j], g[6 + j]);

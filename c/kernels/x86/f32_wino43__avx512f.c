@@ -15,6 +15,7 @@
 
 #include "../../src/kernels_f32.h"
 #include "../../src/act.h"
+#include "f32_taps9__avx512.h"
 
 /* G x of the three values x0, x1, x2 (a filter's column, or a row of G g) */
 static inline __attribute__((always_inline)) void g6(__m512 x0, __m512 x1, __m512 x2, __m512 y[6]) {
@@ -29,17 +30,17 @@ static inline __attribute__((always_inline)) void g6(__m512 x0, __m512 x1, __m51
   y[5] = x2;
 }
 
-/* U = G g G^T of rows r < m of the weights w (row r at w + 9 C r: (C, 3, 3)), channels 16 a vector by
-   gathers: u[xi * uxs + r * C + c], xi = 6 i + j for U[i][j]; rows m..ks - 1 zero */
+/* U = G g G^T of rows r < m of the weights w (row r at w + 9 C r: (C, 3, 3)), channels 16 a vector
+   (f32_taps9__avx512.h): u[xi * uxs + r * C + c], xi = 6 i + j for U[i][j]; rows m..ks - 1 zero */
 static void wino4_weights(const float *w, size_t C, int m, int ks, float *u, size_t uxs) {
-  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(9));
+  Taps9 T;
+  taps9_init(&T);
   for (int r = 0; r < m; r++)
     for (size_t c0 = 0; c0 < C; c0 += 16) {
       __mmask16 k = C - c0 >= 16 ? 0xffff : (__mmask16)((1u << (C - c0)) - 1);
       const float *p = w + (size_t)r * 9 * C + 9 * c0;
       __m512 g[9], t[3][6], v[6];
-#pragma GCC unroll 9
-      for (int q = 0; q < 9; q++) g[q] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, idx, p + q, 4);
+      f32_taps9__avx512f(&T, p, C - c0 >= 16 ? 16 : (int)(C - c0), g);
 #pragma GCC unroll 1
       for (int j = 0; j < 3; j++) g6(g[j], g[3 + j], g[6 + j], t[j]);   /* G g: column j (t[j][i] = (G g)[i][j]) */
 #pragma GCC unroll 1
