@@ -153,6 +153,12 @@ enum { RB = 64 };   /* rows of requantization constants per pass (the engine's c
    cnt >= 0) */
 typedef struct { int64_t m[RB], c[RB]; int32_t cnt[RB]; } RowsK;
 
+/* row i of k as the two-row narrowing takes it */
+static inline RowC rows_at(const RowsK *k, int i) {
+  RowC r = { k->m[i], k->c[i], k->cnt[i] };
+  return r;
+}
+
 /* RowsK's rows [0, n) from the output rows [oa, oa + n), 8 (one tile) at a time, in int64 lanes */
 static void row_consts(const Q8Sq8Epi *e, const int8_t *A, size_t tile_bytes, size_t comp_at, int oa, int n, RowsK *k) {
   for (int i = 0; i < n; i += MR) {
@@ -178,18 +184,17 @@ static inline __attribute__((always_inline)) void gemm_tile_store_t(const Q8Sq8E
   int8_t *y0 = e->y + o0 * e->ys_o + j * e->ys_p;
   for (int r = 0; r < nr; r++) {
     int8_t *y = y0 + r * e->ys_o, out[48];
-    RowC ka = { k->m[i + r], k->c[i + r], k->cnt[i + r] };
+    RowC ka = rows_at(k, i + r);
     if (nb == 2 && e->ys_p == 1 && nc == 32 && r + 1 < nr && ka.cnt >= 0 && k->cnt[i + r + 1] >= 0) {
       /* two big rows at once: q8_rows2v's packs, 4 shuffles for 64 outputs where vpmovsdb takes 4 (2 uops each) */
-      RowC kb = { k->m[i + r + 1], k->c[i + r + 1], k->cnt[i + r + 1] };
+      RowC kb = rows_at(k, i + r + 1);
       __m512i v = q8_rows2v(c[r][0], c[r][1], c[r + 1][0], c[r + 1][1], &ka, &kb, pq);
       _mm256_storeu_si256((__m256i *)(void *)y, _mm512_castsi512_si256(v));
       _mm256_storeu_si256((__m256i *)(void *)(y + e->ys_o), _mm512_extracti64x4_epi64(v, 1));
       r++;
       continue;
     }
-    int big = ka.cnt >= 0;
-    RowQ rq = { _mm512_set1_epi64(ka.m), _mm512_set1_epi64(ka.c), _mm_cvtsi32_si128(big ? ka.cnt : ka.cnt + 32), big };
+    RowQ rq = q8_rowq_c(&ka);
     int direct = e->ys_p == 1 && nc == 16 * nb;
 #pragma GCC unroll 3
     for (int n = 0; n < nb; n++) _mm_storeu_si128((__m128i *)(direct ? y + 16 * n : out + 16 * n), requant16(c[r][n], &rq, pq));
@@ -388,11 +393,11 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
         conv_tile_acc(c->A + (size_t)(o0 / CR) * tb, xf, off, taps, nq, pb, acc);
         for (int r = 0; r < nr; r++) {
           int o = o0 + r, i = o - oa;
-          RowC ka = { k.m[i], k.c[i], k.cnt[i] };
+          RowC ka = rows_at(&k, i);
           uintptr_t y = (uintptr_t)(e->y + (ptrdiff_t)o * e->ys_o);
           if (CNB == 2 && r + 1 < nr && ka.cnt >= 0 && k.cnt[i + 1] >= 0) {
             /* two big rows: the second row's bytes from the vector's high half, its stores addressed 32 before */
-            RowC kb = { k.m[i + 1], k.c[i + 1], k.cnt[i + 1] };
+            RowC kb = rows_at(&k, i + 1);
             __m512i v = q8_rows2v(acc[r][0], acc[r][CNB > 1], acc[r + 1][0], acc[r + 1][CNB > 1], &ka, &kb, &pq);
             for (int s = 0; s < ns; s++) {
               __mmask64 m = (((__mmask64)1 << sn[s]) - 1) << sa[s];
@@ -402,8 +407,7 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
             r++;
             continue;
           }
-          int big = ka.cnt >= 0;
-          RowQ q = { _mm512_set1_epi64(ka.m), _mm512_set1_epi64(ka.c), _mm_cvtsi32_si128(big ? ka.cnt : ka.cnt + 32), big };
+          RowQ q = q8_rowq_c(&ka);
           /* the lane indices constants (-O1 too) */
           __m512i v = _mm512_castsi128_si512(requant16(acc[r][0], &q, &pq));
           if (CNB > 1) v = _mm512_inserti32x4(v, requant16(acc[r][CNB > 1], &q, &pq), 1);

@@ -1,5 +1,6 @@
 /* q8_im2colkxq__avx512vbmi.c: the sq8 fused im2col in the kx-quad row order (Q8Kernels.im2col_kxq), for
- * the AMX and the AVX-512 VNNI layouts (q8_im2col4__avx512.h), AVX-512 VBMI.
+ * the AMX and the AVX-512 VNNI layouts (q8_im2col4__avx512.h), AVX-512 VBMI; and, below, the whole-quad order's
+ * fused im2col of small maps (q8_im2col_small__avx512vbmi, the VNNI descriptor's im2col_cols for 7x7 layers).
  *
  * Row k of the kx-quad order is (c, ky, kx) with k = (c * kh + ky) * kq + kx, kq = kw rounded up to 4 (rows
  * with kx >= kw: the op packs their weights as zero). A quad's four rows are then four consecutive taps of

@@ -76,6 +76,11 @@ static inline __m512i q8_big32(__m512i v, const RowQ *q) {
    order by one vpermd: 4 shuffles for 64 outputs where vpmovsdb takes 8. ResNet50 sq8 on one thread 3%,
    MobileNetV2 2%. A row that is not big (cnt < 0) is requantized one output at a time (q8_rowc1) */
 typedef struct { int64_t m, c; int32_t cnt; } RowC;
+/* the same row's constants as requant16 takes them (m and c broadcast from the RowC, any shift) */
+static inline RowQ q8_rowq_c(const RowC *k) {
+  RowQ q = { _mm512_set1_epi64(k->m), _mm512_set1_epi64(k->c), _mm_cvtsi32_si128(k->cnt >= 0 ? k->cnt : k->cnt + 32), k->cnt >= 0 };
+  return q;
+}
 static inline void q8_rowc(const Q8Sq8Epi *e, int o0, int n, RowC *k) {   /* rows [o0, o0 + n) of e */
   for (int i = 0; i < n; i++) {
     int o = o0 + i;
