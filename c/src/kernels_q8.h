@@ -120,17 +120,29 @@ typedef int (*q8_im2col_kxq_fn)(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrd
 
 /* sq8 implicit convolution (optional): a convolution straight from the input, no im2col.
    The group's input channels are laid out as quad planes (q8_quad_planes): plane q holds channels
-   4q..4q+3 of the padded input (Hp x Wp pixels, pad value zx) as 4 bytes per pixel, pixel (iy, ix)
-   at iy * Wp + ix, each plane `plane` pixels long (Hp * Wp + Q8_CONV_SLACK, the slack zero) and
-   nq planes in all (a multiple of the kernel's conv_cq, quads past the channels zero). Output
-   (oh, ow) is "flat" column f = oh * Wp + ow, whose tap (ky, kx) reads pixel f + ky*dh*Wp + kx*dw;
-   columns with f % Wp >= OW are computed (reading within the slack) and never stored.
+   4q..4q+3 of the padded input (Hp = H + 2ph rows, pad value zx) as 4 bytes per pixel, rows Wp = W + pw
+   pixels apart (q8_conv_wq): each row its pw left pads and W pixels, its right pads the next row's left
+   ones (a 3x3's flat columns 1 in W + 1 wasted, not 2 in W + 2), padded pixel (iy, ix) at iy * Wp + ix,
+   pw pads after the last row (q8_conv_phase: Hp * Wp + pw pixels), each plane `plane` pixels long
+   (that + Q8_CONV_SLACK, the slack zero) and nq planes in all (a multiple of the kernel's conv_cq, quads
+   past the channels zero). Output (oh, ow) is "flat" column f = oh * Wp + ow, whose tap (ky, kx) reads
+   pixel f + ky*dh*Wp + kx*dw (a window's columns past the input's right edge are the pads at the next
+   row's start: OW = W + 2pw - (kw-1)dw must be at most Wp, pw <= (kw-1)dw); columns with f % Wp >= OW
+   are computed (reading within the slack) and never stored.
    Stride sh x sw > 1: each quad plane is sh * sw phase planes of `phase` = Hq x Wq pixels (phase (a, b)
    holds the padded input's pixels (r * sh + a, c * sw + b) at r * Wq + c), and Wp is Wq: output f =
    oh * Wq + ow reads, at tap (ky, kx), pixel f + (ky*dh / sh) * Wq + kx*dw / sw of phase (ky*dh % sh,
    kx*dw % sw), a stride-1 convolution again (q8_conv_offsets); the plane is sh * sw * phase +
    Q8_CONV_SLACK pixels. The kernels see only the offsets. */
 #define Q8_CONV_SLACK 64
+/* the quad planes' row (Q8Conv's Wp): stride 1 W + pw, else a phase plane's row Wq = ceil((W + 2pw) / sw) */
+static inline int q8_conv_wq(int W, int pw, int sh, int sw) {
+  return sh == 1 && sw == 1 ? W + pw : (W + 2 * pw + sw - 1) / sw;
+}
+/* the pixels of a quad plane before its slack (stride 1: Hp * Wp + pw), or of one phase plane (Hq * Wq) */
+static inline size_t q8_conv_phase(int H, int W, int ph, int pw, int sh, int sw) {
+  return (size_t)((H + 2 * ph + sh - 1) / sh) * (size_t)q8_conv_wq(W, pw, sh, sw) + (size_t)(sh == 1 && sw == 1 ? pw : 0);
+}
 #define Q8_CONV_MAXTAPS 49   /* windows of at most this many taps (7 x 7) */
 typedef struct {
   int M, C, kh, kw, dh, dw;   /* output rows, input channels of the group, window, dilation */

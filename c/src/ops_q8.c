@@ -90,8 +90,8 @@ static int fused_nb(const Q8Kernels *k, const OpState *s) { return (int)q8_round
 static int implicit_sq8(const Q8Kernels *k, const OpState *s) {
   int strided = s->sh == 2 && s->sw == 2 && s->C / s->groups >= 64;
   if (s->OH * s->OW <= k->conv_gemm_hw) return 0;
-  return k->sq8_conv && !s->linear && !s->depthwise && ((s->sh == 1 && s->sw == 1) || strided) && s->kh * s->kw > 1 &&
-         s->kh * s->kw <= Q8_CONV_MAXTAPS;
+  return k->sq8_conv && !s->linear && !s->depthwise && ((s->sh == 1 && s->sw == 1 && s->pw <= (s->kw - 1) * s->dw) || strided) &&
+         s->kh * s->kw > 1 && s->kh * s->kw <= Q8_CONV_MAXTAPS;
 }
 /* sq8 CONV2D by the descriptor's fused im2col in the kx-quad order (Q8Kernels.im2col_kxq: a quad's four rows
    four consecutive taps of one input row, each 16 columns of it one load and one permute), its weights packed
@@ -108,10 +108,10 @@ static int kxq_sq8(const Q8Kernels *k, const OpState *s) {
          k->im2col_kxq(NULL, 0, 0, NULL, 0);
 }
 
-/* the flat columns' row (Q8Conv's Wp: the padded width, or Wq: a phase plane's row at stride 2) */
-static int conv_wq(const OpState *s) { return (s->W + 2 * s->pw + s->sw - 1) / s->sw; }
-/* pixels per phase plane (stride 1: the padded image) */
-static size_t conv_phase(const OpState *s) { return (size_t)((s->H + 2 * s->ph + s->sh - 1) / s->sh) * (size_t)conv_wq(s); }
+/* the flat columns' row (Q8Conv's Wp: W + pw, or Wq: a phase plane's row at stride 2; q8_conv_wq) */
+static __attribute__((noinline)) int conv_wq(const OpState *s) { return q8_conv_wq(s->W, s->pw, s->sh, s->sw); }
+/* pixels per phase plane (stride 1: the padded image, q8_conv_phase) */
+static __attribute__((noinline)) size_t conv_phase(const OpState *s) { return q8_conv_phase(s->H, s->W, s->ph, s->pw, s->sh, s->sw); }
 /* quad planes of the group's input: pixels per plane, planes */
 static size_t conv_plane(const OpState *s) { return (size_t)s->sh * (size_t)s->sw * conv_phase(s) + Q8_CONV_SLACK; }
 /* the flat columns of the output (Q8Conv: oh * Wp + ow, the last row's padding columns left out) */
@@ -120,7 +120,11 @@ static int conv_quads(const Q8Kernels *k, const OpState *s) {
   return (int)q8_round_up((size_t)(s->C / s->groups + 3) / 4, (size_t)k->conv_cq);
 }
 
-enum { CONV_RB = 64, CONV_CB = 128 };   /* implicit convolution tasks: rows x flat columns (conv_tasks) */
+/* implicit convolution tasks: CONV_RB rows x about CONV_CT micro-tiles of flat columns (conv_tasks). The column
+   blocks a multiple of the threads, their micro-tiles as even as can be (3 or 4 for 3.85), so that each thread's
+   share is the same: in blocks of 128 columns, ResNet18 sq8's 56x56 layers' 100 micro-tiles (25 blocks) went 52 and
+   48, the 28x28 ones' 26 (7 blocks) 16 and 10 */
+enum { CONV_RB = 64, CONV_CT = 4 };
 
 /* an implicit convolution of one group runs a batch in one pass: its quad planes, then its tasks over all
    the images (conv_tasks: with few column blocks, ResNet's 14x14 and 7x7 layers, each thread's row blocks
@@ -359,6 +363,7 @@ typedef struct {
   int nimg;               /* sq8 implicit convolution: images in one pass (conv_batched), else 1 */
   size_t in_img, out_img, qimg;   /* their strides: input and output elements, quad-plane bytes */
   int rows_first;         /* sq8 implicit convolution: conv_tasks' order (implicit_pass decides it) */
+  long ncb;               /* sq8 implicit convolution: its column blocks (implicit_pass) */
   int cols_first;         /* gemm_tasks' order: column blocks (b * mt + r), else row blocks (r * nt + b) */
 } Q8Job;
 
@@ -454,30 +459,31 @@ static void quad_tasks(void *arg, long t0, long t1) {
   }
 }
 
-/* sq8 implicit convolution: tasks [t0, t1) of CONV_RB rows x CONV_CB flat columns, t = column block *
+/* sq8 implicit convolution: tasks [t0, t1) of CONV_RB rows x a column block (j->ncb), t = column block *
    row blocks + row block, so the threads split the columns; with fewer than two column blocks per
    thread, t = row block * column blocks + column block, so they split the rows (each then reads only its
    share of the weights: ResNet's 14x14 and 7x7 layers at batch 1) */
-static void conv_tasks(void *arg, long t0, long t1) {
+__attribute__((optimize("Os"))) static void conv_tasks(void *arg, long t0, long t1) {   /* (-Os: the 1 MiB bound) */
   const Q8Job *j = arg;
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
-  int Wp = conv_wq(s), F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups;
-  size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
-  long ncb = (F + CONV_CB - 1) / CONV_CB, ni = j->nimg;
+  int F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups, nr = k->nr;
+  size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw), phase = conv_phase(s);
+  long ncb = j->ncb, ni = j->nimg, nt = (F + nr - 1) / nr;
   int rows_first = j->rows_first;
+  Q8Conv c = { 0, cig, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, conv_wq(s), (size_t)s->sh * (size_t)s->sw * phase + Q8_CONV_SLACK,
+               NULL, NULL, s->sh, s->sw, phase };
   for (long t = t0; t < t1; t++) {
     /* rows first: (row block, image, column block), so a thread's tasks of one row block (its weights) run
        over all the images in a row; else (image, column block, row block) */
     long rbk = rows_first ? t / (ni * ncb) : t % mt, img = rows_first ? t / ncb % ni : t / (ncb * mt);
     long cbk = rows_first ? t % ncb : t / mt % ncb;
-    int r0 = (int)rbk * CONV_RB, f0 = (int)cbk * CONV_CB, oc = j->gi * s->M + r0;
-    Q8Conv c = { imin(CONV_RB, s->M - r0), cig, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, Wp, conv_plane(s),
-                 s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes,
-                 (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg, s->sh, s->sw, conv_phase(s) };
+    int r0 = (int)rbk * CONV_RB, oc = j->gi * s->M + r0;
+    c.M = imin(CONV_RB, s->M - r0), c.A = s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes;
+    c.xq = (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg;
     Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, j->e->m->values[j->op->out].zero_point, j->op->qmin,
                     j->op->qmax, (int8_t *)j->y + (size_t)img * j->out_img + (ptrdiff_t)oc * j->N, j->N, 1 };
-    k->sq8_conv(&c, &ep, f0, imin(F, f0 + CONV_CB));
+    k->sq8_conv(&c, &ep, (int)(nt * cbk / ncb) * nr, imin(F, (int)(nt * (cbk + 1) / ncb) * nr));
   }
 }
 
@@ -760,7 +766,7 @@ static void quant_gemm(Q8Job *j) {
 
 /* sq8 implicit convolution of nimg images from j->x (in_img elements apart): their quad planes, then their
    tasks, each phase over the threads */
-static void implicit_pass(Q8Job *j, int nimg) {
+__attribute__((optimize("Os"))) static void implicit_pass(Q8Job *j, int nimg) {   /* (-Os: the 1 MiB bound; a plan, then two phases) */
   const OpState *s = j->s;
   int F = conv_flat(s);
   long nq = conv_quads(s->kq, s);
@@ -768,9 +774,11 @@ static void implicit_pass(Q8Job *j, int nimg) {
   phase(nimg * nq, quad_tasks, j, (double)conv_plane(s) * (s->C / s->groups) * nimg, 0);
   /* conv_tasks' order decided here, by the pool's threads: inside the job pool_threads() is 1, and deciding it
      there split batch 1's 14x14 layers (two column blocks) by columns, 128 against 94 of them */
-  long ncb = (F + CONV_CB - 1) / CONV_CB;
-  j->rows_first = ncb < 2 * (long)pool_threads();
-  phase(ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, (double)s->K * F * s->M * nimg, 0);
+  long th = pool_threads() > 1 ? pool_threads() : 1, nt = (F + s->kq->nr - 1) / s->kq->nr;
+  j->ncb = th * ((nt + CONV_CT * th - 1) / (CONV_CT * th));
+  if (j->ncb > nt) j->ncb = nt;   /* (a 7x7 map's 2 micro-tiles: 1 or 2 blocks) */
+  j->rows_first = j->ncb < 2 * th;
+  phase(j->ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, (double)s->K * F * s->M * nimg, 0);
 }
 
 /* sq8 CONV2D's rows per GEMM task: 64, but with fewer column blocks than twice the threads (maps of 14x14 and
@@ -798,7 +806,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
               (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0 };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;

@@ -483,14 +483,16 @@ static void test_dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw
 /* ---------------- sq8 implicit convolution ---------------- */
 /* every descriptor with sq8_conv against a naive sq8 convolution (FORMAT.md: acc = bias + sum w * x over
    the window, a padded tap reading zx; clamp(zy + requant(acc))), bit for bit; also by column ranges
-   that are not the whole (as the engine splits them over threads); strided (sh x sw > 1), on the phase planes,
-   whose bytes are also checked against their definition (kernels_q8.h: Q8Conv) */
+   that are not the whole (as the engine splits them over threads); strided (sh x sw > 1), on the phase planes;
+   the quad planes' bytes (stride 1 and phase planes) are also checked against their definition (kernels_q8.h:
+   Q8Conv) */
 static void test_conv_s(int M, int C, int H, int W, int kh, int kw, int ph, int pw, int dh, int dw, int sh, int sw) {
   int Hp = H + 2 * ph, Wp = W + 2 * pw;
   if (Hp - dh * (kh - 1) < 1 || Wp - dw * (kw - 1) < 1) return;
   int OH = (Hp - dh * (kh - 1) - 1) / sh + 1, OW = (Wp - dw * (kw - 1) - 1) / sw + 1;
-  int K = C * kh * kw, Hq = (Hp + sh - 1) / sh, Wq = (Wp + sw - 1) / sw, F = (OH - 1) * Wq + OW;
-  size_t phase = (size_t)Hq * Wq;
+  int K = C * kh * kw, Wq = q8_conv_wq(W, pw, sh, sw), F = (OH - 1) * Wq + OW;
+  size_t phase = q8_conv_phase(H, W, ph, pw, sh, sw);
+  if ((sh == 1 && sw == 1 && pw > (kw - 1) * dw)) return;   /* (the engine's implicit_sq8 takes none such) */
   int8_t *x = malloc((size_t)C * H * W + 1), *w = malloc((size_t)M * K), *want = malloc((size_t)M * OH * OW),
          *got = malloc((size_t)M * OH * OW);
   int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
@@ -522,7 +524,8 @@ static void test_conv_s(int M, int C, int H, int W, int kh, int kw, int ph, int 
     memset(xq, 0x3C, 4 * plane * nq);
     q8_quad_planes(x, C, H, W, ph, pw, sh, sw, zx, T->conv_xor, plane, 0, nq / 2, xq);   /* in two calls */
     q8_quad_planes(x, C, H, W, ph, pw, sh, sw, zx, T->conv_xor, plane, nq / 2, nq, xq + (size_t)(nq / 2) * plane * 4);
-    if (sh > 1 || sw > 1) {   /* the phase planes' bytes: the padded input's, pv past it, the slack and quads past C 0 */
+    {   /* the planes' bytes: the padded input's, pv past it, the slack and quads past C 0; stride 1 rows of W + pw,
+           a row's right pads the next one's left ones, pw pads after the last row */
       int bad = 0;
       for (int q = 0; q < nq; q++)
         for (size_t i = 0; i < plane; i++)
@@ -531,11 +534,12 @@ static void test_conv_s(int M, int C, int H, int W, int kh, int kw, int ph, int 
             if (c < C && i < (size_t)sh * sw * phase) {
               int pa = (int)(i / phase), a = pa / sw, b = pa % sw, r = (int)(i % phase) / Wq, cc = (int)(i % phase) % Wq;
               int y = r * sh + a - ph, xx = cc * sw + b - pw;
+              if (sh == 1 && sw == 1 && r >= Hp) y = -1;   /* the pads after the last row */
               want_b = (int8_t)((y >= 0 && y < H && xx >= 0 && xx < W ? x[((size_t)c * H + y) * W + xx] : zx) ^ T->conv_xor);
             }
             bad += xq[((size_t)q * plane + i) * 4 + j] != (int8_t)want_b;
           }
-      CHECK(bad == 0, "q8_quad_planes %s C=%d %dx%d p=%d,%d s=%d,%d: %d phase-plane bytes differ", T->name, C, H, W, ph, pw, sh,
+      CHECK(bad == 0, "q8_quad_planes %s C=%d %dx%d p=%d,%d s=%d,%d: %d plane bytes differ", T->name, C, H, W, ph, pw, sh,
             sw, bad);
     }
 #if defined(__x86_64__)

@@ -69,7 +69,7 @@ static inline void q8_quad_phases(const int8_t *x, int H, int W, int ph, int pw,
 static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
                                        size_t plane, int q0, int q1, int8_t *xq, Q8Interleave4 interleave4, Q8Gather gather,
                                        Q8Interleave4 interleave4s2) {
-  size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + 2 * (size_t)pw;
+  size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + (size_t)pw, n = Hp * Wp + (size_t)pw;   /* (q8_conv_phase) */
   static const int8_t zrow[1];
   for (int q = q0; q < q1; q++) {
     int8_t *d = xq + (size_t)(q - q0) * plane * 4;
@@ -89,15 +89,15 @@ static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int
     const int8_t *r[4];
     for (int ih = 0; ih < H; ih++) {
       uint32_t *row = d32 + ((size_t)ph + ih) * Wp;
-      for (int i = 0; i < pw; i++) row[i] = pv, row[pw + W + i] = pv;
+      for (int i = 0; i < pw; i++) row[i] = pv;   /* (its right pads: the next row's) */
       for (int j = 0; j < 4; j++) r[j] = j < live ? x + ((size_t)(4 * q + j) * H + ih) * W : zrow;
       if (live == 4) interleave4(r[0], r[1], r[2], r[3], W, xr, (int8_t *)(row + pw));
       else
         for (int i = 0; i < W; i++)
           for (int j = 0; j < 4; j++) ((int8_t *)(row + pw))[4 * i + j] = j < live ? (int8_t)(r[j][i] ^ xr) : 0;
     }
-    for (size_t i = ((size_t)ph + H) * Wp; i < Hp * Wp; i++) d32[i] = pv;
-    memset(d32 + Hp * Wp, 0, (plane - Hp * Wp) * 4);
+    for (size_t i = ((size_t)ph + H) * Wp; i < n; i++) d32[i] = pv;
+    memset(d32 + n, 0, (plane - n) * 4);
   }
 }
 
