@@ -23,8 +23,7 @@ typedef struct {
   int wino;                  /* f32: a Winograd convolution, 1: F(2x2, 3x3), 2: F(4x4, 3x3) (ops_f32.c conv_wino) */
   int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit) */
   int tpath;                 /* f32: on the kernel's transposed tile (gemm_t): a 1x1 read in place (ops_f32.c conv_t),
-                                or with taps an implicit convolution (taps_t), its weights packed in panels of tn; 2: a 1x1 whose
-                                output a depthwise CONV2D reads next (conv_t_go splits it by channels) */
+                                or with taps an implicit convolution (taps_t), its weights packed in panels of tn */
   ptrdiff_t *boff;           /* its taps' offsets in the padded planes (kh*kw) */
   int res;                   /* f32 CONV2D: the residual ADD after it fused (ops_f32.c residual_of): it writes that
                                 ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */

@@ -71,10 +71,11 @@ static int b_in_place(const Engine *e, const OpState *s) { return conv_direct(e,
 
 /* a 1x1 convolution read in place (b_in_place) runs on the kernel's transposed tile (gemm_t: pixels x channels)
    where its map's pixels (at least tm) are more than 5% short of a multiple of nr: gemm_u's last tile of each
-   image would be mostly empty (a 7x7 map: 64 columns computed for 49; 14x14: 224 for 196). Until 2026-12-04 at
-   batch 1 only where 20% short (14x14 maps no faster on Sapphire Rapids); on Zen 4 ResNet50's 14x14 1x1 layers
-   are 5-10% faster on gemm_t at batch 1 (two threads), MobileNetV2's projections 10-20%, its K = 64 expansions
-   1-4% slower (their depthwise op after them split as conv_t_go's dw). gemm_t's tiles of tm pixels cover a map, its last shifted back
+   image would be mostly empty (a 7x7 map: 64 columns computed for 49; 14x14: 224 for 196). At batch 1 with
+   K < 128 only where 20% short (7x7): on Zen 4, one thread, MobileNetV2's 14x14 expansions (K = 64, 96) took
+   1.02-1.06x their gemm_u time on gemm_t (the transposing stores against few sums), while ResNet50's 14x14 1x1
+   layers (K >= 256) take 0.91-0.95x and MobileNetV2's projections (K = 384, 576) 0.94-0.95x (until 2026-12-04
+   none of them at batch 1: no faster on Sapphire Rapids then). gemm_t's tiles of tm pixels cover a map, its last shifted back
    onto the one before (storing only its new pixels). One pass over K (K <= KC_DIRECT, defined below). The same
    sums as gemm_u's, bit for bit, so the rule may depend on the batch. */
 static int conv_t(const Engine *e, const OpState *s);
@@ -93,7 +94,7 @@ static size_t gemm_kc(const Engine *e, const OpState *s) {
 
 static int conv_t(const Engine *e, const OpState *s) {
   const F32GemmDesc *d = e->kf->gemm;
-  size_t OHW = (size_t)s->OH * s->OW, NR = (size_t)d->nr, waste = 21;   /* in twentieths */
+  size_t OHW = (size_t)s->OH * s->OW, NR = (size_t)d->nr, waste = e->batch > 1 || s->K >= 128 ? 21 : 24;   /* in twentieths */
   return d->gemm_t && b_in_place(e, s) && (size_t)s->K <= KC_DIRECT && OHW >= (size_t)d->tm &&
          rt_cdiv(OHW, NR) * NR * 20 > OHW * waste;
 }
@@ -358,18 +359,13 @@ __attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op,
    (gemm_u's tiles of NR columns within one image, the whole K; the depthwise kernel per plane), so the same
    outputs bit for bit. The depthwise op's output is written during the 1x1's op: engine.c's plan_with_scratch
    starts its life there, so it takes no block the 1x1 reads. dq8's expansions too (ops_q8.c dq8_dwf). */
-enum { DWF_MIN_HW = 784 };
-static int dw_reader(const Engine *e, const Op *op, const OpState *s);   /* maps of at least 28x28 (14x14 ones: as fast on one thread, 5-10% slower on two) */
+enum { DWF_MIN_HW = 784 };   /* maps of at least 28x28 (14x14 ones: as fast on one thread, 5-10% slower on two) */
 /* the graph's side of it, both kinds': op (the one being built, of one group) writes a float map of at least
    DWF_MIN_HW pixels, not the model's output, that only the next op reads, a depthwise CONV2D of multiplier 1 */
 __attribute__((cold)) int dw_next(const Engine *e, const Op *op, const OpState *s) {
-  return (size_t)s->OH * s->OW >= DWF_MIN_HW && dw_reader(e, op, s);
-}
-/* dw_next on any map */
-__attribute__((cold)) static int dw_reader(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
-  if (op->type != OP_CONV2D || s->groups != 1 || i + 1 >= m->n_ops || op->out == m->output)
+  if (op->type != OP_CONV2D || s->groups != 1 || (size_t)s->OH * s->OW < DWF_MIN_HW || i + 1 >= m->n_ops || op->out == m->output)
     return 0;
   const Op *dw = &m->ops[i + 1];
   if (dw->type != OP_CONV2D || dw->n_in < 1 || dw->in[0] != op->out || dw->out >= m->n_values) return 0;
@@ -392,7 +388,6 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   s->taps = !s->wino && conv_implicit(e, s);
   if ((s->res_in = residual_of(e, op, s)) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
   s->tpath = s->wino ? 0 : s->taps ? taps_t(e, s) : conv_t(e, s);
-  if (s->tpath && !s->taps && dw_reader(e, op, s)) s->tpath = 2;   /* (conv_t_go: its split) */
   if (dw_fusable(e, op, s)) s->dwf = e->st[e->cur_op + 1].fused = 1;
   if (s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath)) {   /* (a 1x1 one, padded, is packed: the GEMM loop) */
     if (build_inplace(e, s, w)) return -1;
@@ -971,10 +966,7 @@ typedef struct {
    the pixels a thread reads from the other core's cache (the previous layer's output) counted 2.5x; its
    tiles in blocks of TT_BYTES of pixels, which stay in its L2 across the panels (each panel's weights read once
    per block). Measured on ResNet50 (2 threads, Sapphire Rapids) against gemm_u: batch 8, the 7x7 layers
-   21-25% faster, the 14x14 ones 10-11%; batch 1, the 7x7 ones 2-6%. Where a depthwise CONV2D reads the output
-   next (tpath 2: it takes whole planes, each thread its share of the channels), by panels unless by pixels is
-   10% less work for the busiest thread: by pixels, MobileNetV2's 14x14 expansions took 7-10% longer (the depthwise
-   op reading half of each plane from the other core's cache) */
+   21-25% faster, the 14x14 ones 10-11%; batch 1, the 7x7 ones 2-6% */
 enum { TT_BYTES = 512 << 10 };
 
 typedef struct {
@@ -985,7 +977,6 @@ typedef struct {
   int n, act, res;
   size_t tpi, T, P, PB; /* pixel tiles an image, of the batch; channel panels (of every group); the split */
   int threads;
-  int dw;               /* a depthwise CONV2D reads the output next (tpath 2): by panels unless 10% more work */
   const TapsJob *tj;    /* an implicit convolution (conv_taps_t): its padded planes and geometry; else NULL */
 } TJob;
 
@@ -1053,7 +1044,7 @@ static __attribute__((noinline)) void conv_t_go(TJob j) {   /* (one copy for bot
   int n = j.n;
   size_t th = (size_t)j.threads, wt = rt_cdiv(j.T, th) * j.P, wp = rt_cdiv(j.P, th) * j.T;   /* the busiest's tiles */
   double W = (double)s->groups * s->M * s->K, X = (double)n * s->C * s->OH * s->OW;         /* floats */
-  j.PB = wt * 10 < wp * 9 || (wp * 10 >= wt * 9 && !j.dw && W + X / (double)th < W / (double)th + 2.5 * X) ? j.P : 1;
+  j.PB = wt * 10 < wp * 9 || (wp * 10 >= wt * 9 && W + X / (double)th < W / (double)th + 2.5 * X) ? j.P : 1;
   if (j.threads == 1)
     conv_t_share(&j, 0, 1);
   else
@@ -1064,7 +1055,7 @@ static void conv_t_run(const Engine *e, const OpState *s, const float *x, float 
   const F32GemmDesc *d = e->kf->gemm;
   size_t tpi = rt_cdiv((size_t)s->OH * s->OW, (size_t)d->tm);
   conv_t_go((TJob){.e = e, .s = s, .x = x, .y = y, .n = n, .act = (int)act, .res = res, .tpi = tpi, .T = (size_t)n * tpi,
-                   .P = (size_t)s->groups * rt_cdiv((size_t)s->M, (size_t)d->tn), .threads = pool_threads(), .dw = s->tpath == 2});
+                   .P = (size_t)s->groups * rt_cdiv((size_t)s->M, (size_t)d->tn), .threads = pool_threads()});
 }
 
 /* conv_taps' images on gemm_t (taps_t) */
