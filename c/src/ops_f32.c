@@ -1130,7 +1130,7 @@ __attribute__((noinline)) static void run_dwf(const Engine *e, const Op *op, con
     pool_run(dwf_share, &j);
 }
 
-static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {
+__attribute__((optimize("Os"))) static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {   /* (-Os: the 1 MiB bound; the op's plan) */
   if (s->fused) return;   /* a depthwise conv done by the 1x1 CONV2D before it (run_dwf) */
   if (s->dwf) {
     run_dwf(e, op, s, n);
