@@ -48,6 +48,7 @@ const CpuInfo *cpu_info(void) {
   c.amx_int8 = c.avx512f && __builtin_cpu_supports("avx512vbmi") && amx_ok();   /* VBMI: the AMX file's packing */
   c.pclmul = __get_cpuid(1, &a, &b, &cx, &d) && (cx & (1u << 1)) && (cx & (1u << 19)); /* PCLMULQDQ, SSE4.1 */
   c.vpclmul = c.avx512f && c.pclmul && __get_cpuid_count(7, 0, &a, &b, &cx, &d) && (cx & (1u << 10));
+  c.amd = __builtin_cpu_is("amd");
 #elif defined(__aarch64__)
   c.neon = 1;
 #ifdef HWCAP_CRC32

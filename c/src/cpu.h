@@ -15,6 +15,8 @@ typedef struct {
   int vpclmul;     /* VPCLMULQDQ on zmm (with avx512f) */
   int armcrc;      /* arm64 CRC32 instructions */
   int force_ref;   /* TINYRUNTIME_KERNELS=ref */
+  int amd;         /* the vendor is AMD: for tuning only, where a rule measured opposite ways on Zen 4 and Intel
+                      (ops_f32.c conv_t) */
 } CpuInfo;
 
 const CpuInfo *cpu_info(void);      /* detected on first call, then cached */
