@@ -468,11 +468,10 @@ __attribute__((optimize("Os"))) static void conv_tasks(void *arg, long t0, long 
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
   int F = conv_flat(s), mt = (s->M + CONV_RB - 1) / CONV_RB, cig = s->C / s->groups, nr = k->nr;
-  size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw), phase = conv_phase(s);
+  size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
   long ncb = j->ncb, ni = j->nimg, nt = (F + nr - 1) / nr;
   int rows_first = j->rows_first;
-  Q8Conv c = { 0, cig, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, conv_wq(s), (size_t)s->sh * (size_t)s->sw * phase + Q8_CONV_SLACK,
-               NULL, NULL, s->sh, s->sw, phase };
+  Q8Conv c = { 0, cig, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, conv_wq(s), conv_plane(s), NULL, NULL, s->sh, s->sw, conv_phase(s) };
   for (long t = t0; t < t1; t++) {
     /* rows first: (row block, image, column block), so a thread's tasks of one row block (its weights) run
        over all the images in a row; else (image, column block, row block) */

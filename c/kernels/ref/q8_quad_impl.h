@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "../../src/kernels_q8.h"   /* q8_conv_wq, q8_conv_phase: the plane layout */
 
 /* 4 rows of n bytes (r[j][i]) -> d[4i + j] ^ xr */
 typedef void (*Q8Interleave4)(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int8_t *r3, int n, int xr, int8_t *d);
@@ -69,7 +70,7 @@ static inline void q8_quad_phases(const int8_t *x, int H, int W, int ph, int pw,
 static inline void q8_quad_planes_impl(const int8_t *x, int C, int H, int W, int ph, int pw, int sh, int sw, int32_t zx, int xr,
                                        size_t plane, int q0, int q1, int8_t *xq, Q8Interleave4 interleave4, Q8Gather gather,
                                        Q8Interleave4 interleave4s2) {
-  size_t Hp = (size_t)H + 2 * (size_t)ph, Wp = (size_t)W + (size_t)pw, n = Hp * Wp + (size_t)pw;   /* (q8_conv_phase) */
+  size_t Wp = (size_t)q8_conv_wq(W, pw, 1, 1), n = q8_conv_phase(H, W, ph, pw, 1, 1);
   static const int8_t zrow[1];
   for (int q = q0; q < q1; q++) {
     int8_t *d = xq + (size_t)(q - q0) * plane * 4;

@@ -199,7 +199,7 @@ static inline void zero_slack(int32_t *d, size_t from, size_t plane) {
 }
 __attribute__((target("popcnt"))) static void quad_small(const int8_t *x, int H, int W, int ph, int pw, int32_t zx, int xr,
                                                           size_t plane, int q0, int q1, int8_t *xq) {
-  int Wp = W + pw, n = (H + 2 * ph) * Wp + pw, nv = (n + 15) / 16, src[QS_MAXV];   /* (q8_conv_phase) */
+  int Wp = q8_conv_wq(W, pw, 1, 1), n = (int)q8_conv_phase(H, W, ph, pw, 1, 1), nv = (n + 15) / 16, src[QS_MAXV];
   uint16_t m[QS_MAXV + 1];
   for (int v = 0; v <= nv; v++) m[v] = 0;
   for (int r = 0; r < H; r++)   /* row r's pixels: bits [a, a + W) of the plane */
@@ -291,7 +291,7 @@ void q8_quad_planes__avx512f(const int8_t *x, int C, int H, int W, int ph, int p
     quad_phase_small(x, H, W, ph, pw, zx, xr, plane, q0, q1, xq);
     return;
   }
-  if (sh == 1 && sw == 1 && (H + 2 * ph) * (W + pw) + pw <= 16 * QS_MAXV && 4 * q1 <= C)   /* (whole quads) */
+  if (sh == 1 && sw == 1 && q8_conv_phase(H, W, ph, pw, 1, 1) <= 16 * QS_MAXV && 4 * q1 <= C)   /* (whole quads) */
     quad_small(x, H, W, ph, pw, zx, xr, plane, q0, q1, xq);
   else
     quad_rows(x, C, H, W, ph, pw, sh, sw, zx, xr, plane, q0, q1, xq);
