@@ -275,13 +275,14 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
 
 static void gemm_t(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, const float *x, size_t ldx, ptrdiff_t x2off,
                    float *c, size_t ldc, unsigned pm, int n, const float *bias, int act, int res) {
-  /* on maps of 1024+ pixels, the lines the stores will write (a tile's 14 pixels of each of its channels, one
-     or two lines) fetched for writing before the k loop, not missed at the end: the stems' outputs (112x112,
-     into memory no layer has touched yet) were the case. ResNet18 f32's stem at batch 1 0.88x its time on two
-     threads and 0.92x on one (ABBA, fastest of 6), ResNet50's 0.93-0.96x, the model 0.97-0.98x; on 14x14 and
-     7x7 maps (planes a few lines long, their lines shared by the panel's channels) no gain */
+  /* on maps of 128+ pixels, the lines the stores will write (a tile's 14 pixels of each of its channels, one or
+     two lines) fetched for writing before the k loop, not missed at the end: the stems' outputs (112x112, into
+     memory no layer has touched yet) were the case. One binary, the prefetch switched by the environment
+     (2026-12-04, Zen 4, ABBA, fastest of 6-8): ResNet18 f32's stem at batch 1 0.92x its time on one thread,
+     0.96x on two; ResNet50's 14x14 1x1 layers (gemm_t there on AMD) 0.95-0.98x on one thread, within the
+     noise on two; 7x7 maps (planes under two lines, shared by the panel's channels) none: no gain there */
 #pragma GCC unroll 1
-  for (int j = 0; j < n && ldc >= 1024; j++) __builtin_prefetch(c + j * ldc, 1, 3), __builtin_prefetch(c + j * ldc + TM - 1, 1, 3);
+  for (int j = 0; j < n && ldc >= 128; j++) __builtin_prefetch(c + j * ldc, 1, 3), __builtin_prefetch(c + j * ldc + TM - 1, 1, 3);
   if (pm & ((1u << TM / 2) - 1))
     gemm_t_rr(TM, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
   else   /* only the last TM / 2 pixels stored: only they computed (ResNet50's 7x7 layers 4-8% faster so) */
