@@ -78,6 +78,11 @@ enum { ZMAP_MIN = 256 << 10 };
    ms/image one image at a time (their batch 1: 7.0-7.5 and 8.0). */
 #define CHUNK_ARENA ((size_t)12 << 20)
 #define CHUNK_ARENA_DQ8 ((size_t)3 << 20)
+/* sq8 from 1 MiB (2026-12-04, Zen 4: its 1 MiB L2 a core): at batch 8 on two threads each lane (below) ran its 4 images
+   through each op together; one at a time, ResNet50 sq8 (2.3 MiB an image) 0.97-0.98x its time and MobileNetV2's
+   (1.44 MiB) 0.97x, on one thread both 0.964x (ABBA, fastest of 4-6); ResNet18's (0.96 MiB) batched, as one at a
+   time was no faster (1.006x). Not measured with AMX's kernels */
+#define CHUNK_ARENA_SQ8 ((size_t)1 << 20)
 /* huge: a huge-page hint from 2 MiB (THP "madvise"), for the f32 arena of a batch of 2+ only. Its implicit
    convolutions' padded planes are read by a tile from 64+ planes at once, and at batch 8 the hint made
    MobileNetV2 f32 13%, ResNet50 6% and ResNet18 4.5% faster (median batch after the first, 64 images, 5
@@ -352,7 +357,9 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (!e->st || !e->offs) goto oom;
   /* large activations: a batch goes through the ops one image at a time (CHUNK_ARENA; offs is planned
      again below) */
-  if (batch > 1 && plan_arena_size(m, 1, 0, e->offs) > (m->kind == KIND_DQ8 ? CHUNK_ARENA_DQ8 : CHUNK_ARENA)) e->batch = 1;
+  if (batch > 1 && plan_arena_size(m, 1, 0, e->offs) >
+                       (m->kind == KIND_DQ8 ? CHUNK_ARENA_DQ8 : m->kind == KIND_SQ8 ? CHUNK_ARENA_SQ8 : CHUNK_ARENA))
+    e->batch = 1;
   if (m->kind == KIND_F32 && !(e->op_need = calloc((size_t)m->n_ops * N_SCRATCH, sizeof *e->op_need))) goto oom;
   for (uint32_t i = 0; i < m->n_ops; i++) {
     const Op *op = &m->ops[i];
