@@ -109,7 +109,7 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
        next call: the same rows, NR columns on; packed tiles follow each other, ldb NR): with a small K
        (MobileNetV2's K = 16 and 32 at 112x112) most of a tile's rows were not prefetched at all, and those
        layers took 1.15-1.5x their time */
-    const size_t wrap = ldb == NR ? 0 : k * ldb - NR;
+    const size_t wrap = ldb == NR || k * ldb < NR ? 0 : k * ldb - NR;   /* (a LINEAR of one image: ldb 1, maybe k < NR) */
     /* a row's 32 floats off a line's start span three lines: where B's rows are (a 14x14 map's planes, 784
        bytes apart), its third is prefetched too. MobileNetV2's 14x14 1x1 layers 4-11% faster at batch 1 on
        two threads, ResNet50's 3-5% in two runs of three; where the rows are aligned (56x56, 28x28, packed
