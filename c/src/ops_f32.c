@@ -87,11 +87,8 @@ static int conv_t(const Engine *e, const OpState *s);
    batch 1 (2 threads, Sapphire Rapids) 4-12% faster, its total 3%; MobileNetV2's of K = 576 and 960 4-7%,
    their ADDs fused; batch 8 the same (one thread, cold caches: 157 -> 184 GFLOP/s on 256 x 1024 x 196) */
 enum { KC_DIRECT = 4096 };
-static size_t gemm_kc(const Engine *e, const OpState *s) {
-  size_t K = (size_t)s->K;
-  if (b_in_place(e, s) && K <= KC_DIRECT) return K ? K : 1;
-  return k_chunk(K);
-}
+static size_t kc_of(int in_place, size_t K) { return in_place && K <= KC_DIRECT ? (K ? K : 1) : k_chunk(K); }
+static size_t gemm_kc(const Engine *e, const OpState *s) { return kc_of(b_in_place(e, s), (size_t)s->K); }
 
 static int conv_t(const Engine *e, const OpState *s) {
   const F32GemmDesc *d = e->kf->gemm;
@@ -638,15 +635,16 @@ static void gemm_by_panels(void *arg, int id_, int nth_) {
   }
 }
 
-/* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images, K in chunks of at most KC_MAX.
-   The plan is that of the most threads (up to the pool's) whose packed tiles fit the scratch the
-   build sized (the thread count may have grown since). */
-/* A LINEAR of one image reads its input in place too (the K x 1 matrix B is the input, row stride one float,
-   one column: gemm_u's masked loads): packed, its one tile of NR columns wrote K x NR floats a call (MobileNetV2's
-   1280 x 10 took 23-28 us an image on one thread, now 6-7; the same sums, bit for bit) */
+/* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images, K in chunks of at most KC_MAX (B read
+   in place: kc_of). The plan is that of the most threads (up to the pool's) whose packed tiles fit the scratch
+   the build sized (the thread count may have grown since). A LINEAR of one image reads its input in place too
+   (the K x 1 matrix B is the input, row stride one float, one column: gemm_u's masked loads; it depends on the
+   forward's n, so the build sizes the packed path's scratch all the same): packed, its one tile of NR columns
+   wrote K x NR floats a call (MobileNetV2's 1280 x 10 took 23-28 us an image on one thread, now 6-7; the same
+   sums, bit for bit) */
 static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act, int res) {
-  size_t NR = (size_t)e->kf->gemm->nr, kc = gemm_kc(e, s);
   int direct = b_in_place(e, s) || (s->linear && n == 1 && e->kf->gemm->gemm_u);
+  size_t NR = (size_t)e->kf->gemm->nr, kc = kc_of(direct, (size_t)s->K);
   GemmJob j = {.e = e, .s = s, .in = in, .out = out, .ck = {g, n, g * (s->C / s->groups), 0, 0, act, res, direct ? in : NULL},
                .T = col_tiles(s, direct, NR, n), .P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), .kc = kc,
                .threads = pool_threads()};

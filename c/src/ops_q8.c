@@ -1000,11 +1000,11 @@ static void pool_planes(void *arg, long t0, long t1) {
   const Value *xv = &w->e->m->values[op->in[0]], *yv = &w->e->m->values[op->out];
   int H = (int)xv->h, W = (int)xv->w, OH = (int)yv->h, OW = (int)yv->w;
   int32_t zx = xv->zero_point;
-  Q8Pool pool = pool_of(op);
   if (op->type == OP_ADAPTIVE_AVGPOOL2D && OH == 1 && OW == 1) {   /* a global average: all the planes in one call */
     q8_sq8_adaptive_avgpool((const int8_t *)w->x + (size_t)t0 * H * W, (int)(t1 - t0), H, W, 1, 1, zx, (int8_t *)w->y + t0);
     return;
   }
+  Q8Pool pool = pool_of(op);
   for (size_t t = (size_t)t0; t < (size_t)t1; t++) {
     const int8_t *xs = (const int8_t *)w->x + t * H * W;
     int8_t *ys = (int8_t *)w->y + t * OH * OW;

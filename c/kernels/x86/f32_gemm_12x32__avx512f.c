@@ -281,8 +281,9 @@ static void gemm_t(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, c
      (2026-12-04, Zen 4, ABBA, fastest of 6-8): ResNet18 f32's stem at batch 1 0.92x its time on one thread,
      0.96x on two; ResNet50's 14x14 1x1 layers (gemm_t there on AMD) 0.95-0.98x on one thread, within the
      noise on two; 7x7 maps (planes under two lines, shared by the panel's channels) none: no gain there */
+  if (ldc >= 128)
 #pragma GCC unroll 1
-  for (int j = 0; j < n && ldc >= 128; j++) __builtin_prefetch(c + j * ldc, 1, 3), __builtin_prefetch(c + j * ldc + TM - 1, 1, 3);
+    for (int j = 0; j < n; j++) __builtin_prefetch(c + j * ldc, 1, 3), __builtin_prefetch(c + j * ldc + TM - 1, 1, 3);
   if (pm & ((1u << TM / 2) - 1))
     gemm_t_rr(TM, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
   else   /* only the last TM / 2 pixels stored: only they computed (ResNet50's 7x7 layers 4-8% faster so) */
