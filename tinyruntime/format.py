@@ -15,15 +15,16 @@ __all__ = ['MAGIC', 'VERSION', 'MIN_VERSION', 'MAX_IN', 'N_ATTR', 'N_PARAM', 'NO
            'SHIFT_MIN', 'SHIFT_MAX', 'LUT_SIZE', 'KINDS', 'KIND_NAMES', 'DTYPES', 'DTYPE_NAMES', 'NP_DTYPES',
            'ACT_NAMES', 'ACTS', 'LUT_ACTS', 'ACT_SINCE', 'ACT_DOCS', 'HEADER', 'VALUE', 'OP', 'PARAM', 'LINEAR_PARAMS',
            'ACT_PARAMS', 'OP_SPECS', 'OPS', 'OPS_BY_CODE', 'OP_TYPES', 'ATTR_SLOTS', 'FUSABLE', 'FormatError', 'Layout',
-           'checksum', 'fix_checksum', 'Param', 'OpSpec', 'conv_out', 'pool_out', 'op_out_shape', 'model_bytes',
-           'write_model_file', 'read_model_header', 'read_model_bytes', 'read_model_file']
+           'checksum', 'fix_checksum', 'Param', 'OpSpec', 'conv_out', 'pool_out', 'op_out_shape', 'sq8_blocked_dims',
+           'sq8_block', 'sq8_unblock', 'model_bytes', 'write_model_file', 'read_model_header', 'read_model_bytes',
+           'read_model_file']
 
 # %% ../nbs/04a_format.ipynb #6633d09b
 class FormatError(TinyError):
     "A model file (or record) that does not follow the format: the message names the file and the field."
 
 MAGIC = b'TINYRTM\0'
-VERSION, MIN_VERSION = 2, 1           # written / oldest read
+VERSION, MIN_VERSION = 3, 1           # written / oldest read
 MAX_IN, N_ATTR, N_PARAM = 8, 16, 8    # inputs, attribute slots and parameter slots of an op
 NONE = 0xFFFFFFFF                     # "no param" in an op's param slots
 MAX_ELEMS = 1 << 31                   # elements of one value
@@ -267,15 +268,63 @@ def _param_arrays(params):
         arrays.append((name, p.astype(NP_DTYPES[name], copy=False)))
     return arrays
 
+def _conv_geometry(name, attr):
+    "(G, M, cig, T) of a CONV2D/LINEAR: groups, outputs and input channels per group, taps; None when malformed."
+    if name == 'linear': G, O, C, T = 1, attr.get('out_f', 0), attr.get('in_f', 0), 1
+    else: G, O, C, T = attr.get('groups', 0), attr.get('out_c', 0), attr.get('in_c', 0), attr.get('kh', 0) * attr.get('kw', 0)
+    if min(G, O, C, T) < 1 or O % G or C % G: return None
+    return G, O // G, C // G, T
+
+def sq8_blocked_dims(name, attr, version:int=VERSION):
+    "The dims of an sq8 CONV2D/LINEAR weight as the file holds it: blocked from version 3 (`sq8_block`), else None ((O, K))."
+    geo = _conv_geometry(name, attr) if version >= 3 else None
+    if geo is None or geo[2] == 1: return None   # one input channel a group (depthwise): (O, K), K = kh * kw
+    G, M, cig, T = geo
+    return (G * -(-M // 8), -(-cig // 4), T, 32)
+
+def sq8_block(w, G:int, cig:int, T:int):
+    """An sq8 weight (O, K) (K in PyTorch's (ci, ky, kx) order) in version 3's blocked layout, dims (G * ceil(M/8),
+    ceil(cig/4), T, 32): per group, per tile of 8 outputs, per quad of 4 input channels, per tap (ky, kx), the 8 outputs'
+    4 weights, `w[g*M + 8*tm + r, (4*q + j) * T + t]` at `[g*TM + tm, q, t, 4*r + j]`; zero past M outputs and cig channels."""
+    O = w.shape[0]; M = O // G; TM, NQ = -(-M // 8), -(-cig // 4)
+    b = np.zeros((G, TM * 8, NQ * 4, T), np.int8)
+    b[:, :M, :cig] = np.asarray(w, np.int8).reshape(G, M, cig, T)
+    return np.ascontiguousarray(b.reshape(G, TM, 8, NQ, 4, T).transpose(0, 1, 3, 5, 2, 4)).reshape(G * TM, NQ, T, 32)
+
+def sq8_unblock(b, G:int, M:int, cig:int, T:int):
+    "`sq8_block`'s inverse: (the (O, K) weight, whether every padding byte is zero)."
+    TM, NQ = b.shape[0] // G, b.shape[1]
+    full = b.reshape(G, TM, NQ, T, 8, 4).transpose(0, 1, 4, 2, 5, 3).reshape(G, TM * 8, NQ * 4, T)
+    return np.ascontiguousarray(full[:, :M, :cig]).reshape(G * M, cig * T), not (full[:, M:].any() or full[:, :, cig:].any())
+
+def _sq8_layout(kind, ops, params, version):
+    "params with each sq8 CONV2D/LINEAR weight, given (O, K), blocked as the file holds it (version 3+)."
+    if kind != 'sq8' or version < 3: return params
+    params, done = list(params), {}
+    for o in ops:
+        spec = OPS_BY_CODE.get(_enum(o['type'], OP_TYPES, 'op type'))
+        ps = o.get('params') or []
+        if spec is None or spec.params is not LINEAR_PARAMS or not ps or ps[0] is None or not 0 <= int(ps[0]) < len(params): continue
+        a16 = _attr16(spec.name, o.get('attr')); attr = {s: a16[j] for j, s in enumerate(spec.slots()) if s}
+        dims, geo, i = sq8_blocked_dims(spec.name, attr, version), _conv_geometry(spec.name, attr), int(ps[0])
+        if dims is None: continue
+        if i in done:
+            if done[i] != geo: raise FormatError('write_model_file: one sq8 weight shared by convolutions of different shapes')
+            continue
+        w = np.asarray(params[i])
+        if w.ndim == 2 and w.shape == (geo[0] * geo[1], geo[2] * geo[3]): params[i] = sq8_block(w, geo[0], geo[2], geo[3])
+        done[i] = geo   # (a weight of another shape is left for the reader to refuse)
+    return params
+
 def model_bytes(kind, input_shape, class_names, values, ops, params, output, version:int=VERSION) -> bytes:
-    "The bytes of a model file (arguments as `write_model_file`), checksum included; not validated."
+    "The bytes of a model file (arguments as `write_model_file`; sq8 weights (O, K), blocked here), checksum included; not validated."
     names = [str(c).encode('utf-8') for c in class_names]
     names_blob = b''.join(struct.pack('<I', len(b)) + b for b in names)
     vals = b''.join(VALUE.pack(dict(c=int(v['shape'][0]), h=int(v['shape'][1]), w=int(v['shape'][2]),
                                     dtype=_enum(v.get('dtype', 'f32'), DTYPES, 'value dtype'), scale=float(v.get('scale', 0.0) or 0.0),
                                     zero_point=int(v.get('zero_point', 0) or 0))) for v in values)
     op_blob = b''.join(_op_record(o) for o in ops)
-    arrays = _param_arrays(params)
+    arrays = _param_arrays(_sq8_layout(kind, ops, params, version))
     names_off = HEADER.size
     values_off = _align(names_off + len(names_blob), 8)
     ops_off = values_off + len(vals)
@@ -399,9 +448,9 @@ def read_model_bytes(buf, name='<bytes>') -> dict:
     if vo['shape'] != (hd['num_classes'], 1, 1) or vo['dtype'] != 'f32':
         bad(f"output value {hd['output']} is {vo['shape']}, not f32 ({hd['num_classes']}, 1, 1)")
     params = _params(buf, h, bad)
-    ops, written, asym = [], {0}, set()
+    ops, written, asym, blk = [], {0}, set(), {}
     for k in range(hd['n_ops']):
-        ops.append(_check_op(k, OP.unpack(buf, h['ops_off'] + OP.size * k), hd, values, params, written, asym, bad))
+        ops.append(_check_op(k, OP.unpack(buf, h['ops_off'] + OP.size * k), hd, values, params, written, asym, bad, blk))
     missing = set(range(hd['n_values'])) - written
     if missing: bad(f'values {sorted(missing)[:5]} are never written')
     return dict(hd, values=values, ops=ops, params=params)
@@ -429,8 +478,10 @@ def _linear_ok(spec, kind, attr, bad, where):
     if kind == 'sq8' and K > SQ8_MAX_K: bad(f'{where}: K={K} > {SQ8_MAX_K}')
     return O, K, G
 
-def _check_params(kind, spec, act, attr, ps, params, asym, bad, where):
-    "The params an op of this kind expects (FORMAT.md, 'Parameters ... per kind'); sq8 multipliers and shifts."
+def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=VERSION, blk=None):
+    """The params an op of this kind expects (FORMAT.md, 'Parameters ... per kind'); sq8 multipliers and shifts. A
+    blocked sq8 weight (version 3) is checked in its file dims, its padding zero, and replaced in `params` by its (O, K)
+    form (`blk`: param index -> geometry, for weights shared by ops)."""
     slots = spec.params.get(kind, ())
     if spec.name == 'act' and ACT_NAMES[act] not in LUT_ACTS: slots = ()
     O = K = G = None
@@ -441,6 +492,16 @@ def _check_params(kind, spec, act, attr, ps, params, asym, bad, where):
             if not sl.optional: bad(f'{where}: param[{j}] ({sl.name}) missing')
             arrays.append(None); continue
         a, want = params[ps[j]], sl.shape(O, K, G)
+        bdims = sq8_blocked_dims(spec.name, attr, version) if kind == 'sq8' and j == 0 and spec.params is LINEAR_PARAMS else None
+        if bdims is not None and blk is not None and ps[j] in blk:
+            if blk[ps[j]] != _conv_geometry(spec.name, attr): bad(f'{where}: param[0] is shared by convolutions of different shapes')
+        elif bdims is not None:
+            if a.dtype != NP_DTYPES[sl.dtype] or a.shape != bdims: bad(f'{where}: param[0] is {a.dtype} {a.shape}, expected blocked {NP_DTYPES[sl.dtype]} {bdims}')
+            geo = _conv_geometry(spec.name, attr)
+            a, zero_pad = sq8_unblock(a, geo[0], geo[1], geo[2], geo[3])
+            if not zero_pad: bad(f'{where}: param[0] has nonzero padding in its blocks')
+            params[ps[j]] = a
+            if blk is not None: blk[ps[j]] = geo
         if a.dtype != NP_DTYPES[sl.dtype] or a.shape != want: bad(f'{where}: param[{j}] is {a.dtype} {a.shape}, expected {NP_DTYPES[sl.dtype]} {want}')
         arrays.append(a)
     if any(p is not None for p in ps[len(slots):]): bad(f'{where}: unexpected param[{len(slots)}:]')
@@ -469,7 +530,7 @@ def _check_sq8(spec, act, attr, ins, out, qmin, qmax, bad, where):
     if any(m < 0 for m in ms): bad(f'{where}: negative multiplier')
     if any(not SHIFT_MIN <= s <= SHIFT_MAX for s in shifts): bad(f'{where}: shift out of [{SHIFT_MIN}, {SHIFT_MAX}]')
 
-def _check_op(k, f, hd, values, params, written, asym, bad):
+def _check_op(k, f, hd, values, params, written, asym, bad, blk=None):
     "Check op record `f` (op `k`) against the spec; -> the op as a dict."
     t, act, n_in, out, kind = f['type'], f['act'], f['n_in'], f['out'], hd['kind']
     if t not in OPS_BY_CODE: bad(f'op {k}: unknown type {t}')
@@ -489,6 +550,6 @@ def _check_op(k, f, hd, values, params, written, asym, bad):
     if shape != values[out]['shape']: bad(f"{where}: output shape {shape} != value {out} {values[out]['shape']}")
     if any(p != NONE and p >= hd['n_params'] for p in f['param']): bad(f'{where}: param index out of range')
     ps = [None if p == NONE else p for p in f['param']]
-    _check_params(kind, spec, act, attr, ps, params, asym, bad, where)
+    _check_params(kind, spec, act, attr, ps, params, asym, bad, where, hd['version'], blk)
     if kind == 'sq8': _check_sq8(spec, act, attr, [values[i] for i in ins], values[out], f['qmin'], f['qmax'], bad, where)
     return dict(type=spec.name, act=ACT_NAMES[act], inputs=ins, out=out, attr=attr, attr16=f['attr'], params=ps, qmin=f['qmin'], qmax=f['qmax'])

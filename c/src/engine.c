@@ -169,7 +169,7 @@ void engine_free(Engine *e) {
     for (uint32_t i = 0; i < e->m->n_ops; i++) {
       OpState *s = &e->st[i];
       free(s->apack), free(s->bias), free(s->A), free(s->qbias), free(s->mult), free(s->shift), free(s->ws), free(s->bf), free(s->boff),
-          free(s->aconv), free(s->wdq);
+          free(s->aconv), free(s->wdq), free(s->wcomp);
     }
   free(e->st);
   free(e->offs);

@@ -44,6 +44,13 @@ typedef struct {
   const Q8Kernels *kq;             /* int8 GEMM ops: the kernels this op runs (Engine.kq or kq_below) */
   int8_t *aconv;                   /* sq8 implicit convolution (Q8Kernels.sq8_conv): its packed weights, per group */
   size_t aconv_bytes;              /* per group */
+  /* sq8 with a descriptor's blocked_comp (Q8Kernels): the file's blocked weights read in place (FORMAT.md, version 3;
+     A and aconv NULL), wtm tiles of 8 rows a group, wtile bytes a tile, wcomp the tiles' sums (wtm x 8 a group) */
+  const int8_t *wblk;
+  int32_t *wcomp;
+  size_t wtile;
+  int wtm;
+  int qt;                          /* sq8 weights in place on a small map: a GEMM on Q8Kernels.im2col_qt's X (ops_q8.c) */
 } OpState;
 
 enum { SCRATCH_0, SCRATCH_1, SCRATCH_2, N_SCRATCH };

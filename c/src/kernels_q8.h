@@ -48,6 +48,9 @@ typedef struct {
   const int16_t *A;    /* packed weights, see above */
   const int16_t *X;    /* activations in panels, see above */
   ptrdiff_t pstride;   /* int16 elements per panel of X: G * 2 * kp * Q8_NR */
+  /* sq8, a descriptor with blocked_comp only: NULL, or A is the file's blocked weights read in place (tiles of 8 rows
+     x kp quads of 32 bytes, FORMAT.md, no sums in them) and comp their rows' blocked_comp sums (from the block's first) */
+  const int32_t *comp;
 } Q8Gemm;
 
 /* sq8 epilogue: y[o*ys_o + p*ys_p] = clamp(zy + requant(dot + bias[o], mult[o], shift[o]), qmin, qmax)
@@ -152,6 +155,7 @@ typedef struct {
   const int8_t *xq;           /* the quad planes (4 * plane bytes each) */
   int sh, sw;                 /* stride (0 reads as 1) */
   size_t phase;               /* strided: pixels per phase plane (Hq * Wq) */
+  const int32_t *comp;        /* as Q8Gemm's: A the file's blocked weights, comp their sums (a descriptor with blocked_comp) */
 } Q8Conv;
 /* outputs of rows [0, M), flat columns [f0, f1) (f0 a multiple of nr), epilogue as sq8_gemm's with
    e->y at output (channel 0, pixel 0) and e->ys_o the output plane (OH * OW); e->ys_p is 1 */
@@ -215,6 +219,14 @@ typedef struct {
      the GEMM's column tiles do (7x7 maps: 61 flat columns at stride 1, 55 at stride 2, in tiles of 32 for 49
      outputs) */
   int conv_gemm_hw;
+  /* sq8, optional (NULL: none): the descriptor's GEMM and implicit convolution read the file's blocked weights (FORMAT.md,
+     version 3) in place, given comp (Q8Gemm.comp, Q8Conv.comp): comp[8 i + r] = the kernel's correction for row r of tile
+     i of w (tiles of steps 32-byte blocks; VNNI: -128 x the row's sum), computed once at build */
+  void (*blocked_comp)(const int8_t *w, size_t tiles, size_t steps, int32_t *comp);
+  /* sq8, optional (NULL: none), with blocked_comp: the X of a convolution whose weights are read in place, for its GEMM
+     (the quads in the blocked weights' (quad, tap) order), from c's quad planes: quads [q0, q1) of every tap for the N
+     outputs of c; X NULL: whether it takes c's geometry and N (0: no) */
+  int (*im2col_qt)(const Q8Conv *c, int q0, int q1, int N, int16_t *X, ptrdiff_t pstride);
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */

@@ -1,9 +1,10 @@
-/* model.c: load and validate a tinyruntime model file (FORMAT.md, versions 1 and 2): the one
+/* model.c: load and validate a tinyruntime model file (FORMAT.md, versions 1 to 3): the one
  * validator of the runtime.
  *
  * The file is untrusted: every count, index, offset, size, dtype and shape is checked against the
  * file before it is used, every op's attributes and limits are checked, and every op's output shape
- * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's
+ * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's; from
+ * version 3 an sq8 weight stored blocked has its blocks' dims and a zero padding
  * (skipped only in a fuzz build, -DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check
  * nothing again. Reads go through rd_u32/rd_u64 on bounds-checked offsets only. */
 #define _DEFAULT_SOURCE /* madvise */
@@ -172,6 +173,37 @@ static int check_param(const Model *m, uint32_t i, int slot, int optional, uint3
   return 0;
 }
 
+int model_sq8_blocks(const Model *m, const Op *op, Sq8Blocks *b) {
+  if (m->kind != KIND_SQ8 || m->version < 3 || (op->type != OP_CONV2D && op->type != OP_LINEAR)) return 0;
+  int conv = op->type == OP_CONV2D;
+  int64_t G = conv ? op->attr[A_CONV2D_GROUPS] : 1, O = op->attr[0], C = op->attr[1];
+  int64_t T = conv ? (int64_t)op->attr[A_CONV2D_KH] * op->attr[A_CONV2D_KW] : 1;
+  if (G < 1 || O < 1 || C < 1 || T < 1 || O % G || C % G || C / G == 1) return 0;
+  b->G = (size_t)G, b->M = (size_t)(O / G), b->cig = (size_t)(C / G), b->T = (size_t)T;
+  b->TM = (b->M + 7) / 8, b->NQ = (b->cig + 3) / 4;
+  return 1;
+}
+
+/* a blocked sq8 weight (model_sq8_blocks): dims (G * TM, NQ, T, 32) and its padding rows and channels zero (only the
+   blocks of a last tile or a last quad have any) */
+static int check_blocked(const Model *m, uint32_t i, const Sq8Blocks *b, char *err, size_t errlen) {
+  const Op *op = &m->ops[i];
+  const Param *p = op->param[0] < m->n_params ? &m->params[op->param[0]] : NULL;
+  if (!p || p->dtype != DT_I8 || p->ndim != 4 || p->dims[0] != b->G * b->TM || p->dims[1] != b->NQ || p->dims[2] != b->T || p->dims[3] != 32)
+    return rt_fail(err, errlen, "op %u (%s): weight (param[0]) is not blocked as version %u stores it (FORMAT.md)", i,
+                   tr_op_name(op->type), m->version);
+  size_t rows = b->M - (b->TM - 1) * 8, chans = b->cig - (b->NQ - 1) * 4, tb = b->T * 32;
+  for (size_t t = 0; t < b->G * b->TM; t++)
+    for (size_t q = t % b->TM + 1 < b->TM || rows == 8 ? b->NQ - 1 : 0; q < b->NQ; q++) {
+      size_t nr = t % b->TM + 1 < b->TM ? 8 : rows, nc = q + 1 < b->NQ ? 4 : chans;
+      const uint8_t *blk = (const uint8_t *)p->data + (t * b->NQ + q) * tb;   /* dims checked: inside the file */
+      for (size_t k = 0; k < tb && (nr < 8 || nc < 4); k++)
+        if (blk[k] && (k % 32 / 4 >= nr || k % 4 >= nc))
+          return rt_fail(err, errlen, "op %u (%s): weight (param[0]) has a nonzero byte in its blocks' padding", i, tr_op_name(op->type));
+    }
+  return 0;
+}
+
 /* params of CONV2D / LINEAR per kind; O outputs, K reduction length, gs the dq8 group size */
 static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t gs, int *dq8_asym, char *err,
                          size_t errlen) {
@@ -209,7 +241,9 @@ static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t g
     if (K > TR_SQ8_MAX_K)
       return rt_fail(err, errlen, "op %u (%s): K = %llu exceeds %u for sq8", i, tr_op_name(op->type),
                   (unsigned long long)K, TR_SQ8_MAX_K);
-    if (check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen)) return -1;
+    Sq8Blocks b;
+    if (model_sq8_blocks(m, op, &b) ? check_blocked(m, i, &b, err, errlen) : check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen))
+      return -1;
     if (check_param(m, i, 1, 0, DT_I32, O, 0, "bias", err, errlen)) return -1;
     if (check_param(m, i, 2, 0, DT_I32, O, 0, "multiplier", err, errlen)) return -1;
     if (check_param(m, i, 3, 0, DT_I32, O, 0, "shift", err, errlen)) return -1;

@@ -1,4 +1,4 @@
-/* model.h: the tinyruntime model file (FORMAT.md, versions 1 and 2), memory-mapped and validated.
+/* model.h: the tinyruntime model file (FORMAT.md, versions 1 to 3), memory-mapped and validated.
  * model_load is the one validator of the runtime: it checks every count, index, offset, size, dtype,
  * shape, attribute and limit against the file (and, from version 2, its checksum) and recomputes each
  * op's output shape; after it succeeds, every pointer in Model is safe to use and the engines trust it.
@@ -41,4 +41,13 @@ size_t value_elems(const Value *v);                                    /* c*h*w 
  * correctness does not depend on the caller. No-op for a caller's buffer (model_load_buffer) and
  * for bytes outside the map. */
 void model_release(const Model *m, const void *p, size_t n);
+
+/* An sq8 CONV2D/LINEAR weight blocked in the file (FORMAT.md "sq8 weights, blocked", version 3): G groups, M outputs
+   and cig input channels a group, T taps; TM tiles of 8 outputs and NQ quads of 4 channels a group. Byte
+   ((g * TM + tm) * NQ + q) * T * 32 + t * 32 + 4 * r + j of the param is output g * M + 8 * tm + r, channel 4 * q + j,
+   tap t (zero in the padding: the loader checks) */
+typedef struct { size_t G, M, cig, T, TM, NQ; } Sq8Blocks;
+/* 1 and *b filled when op's weight is blocked (an sq8 file of version 3+, a CONV2D of more than one input channel a
+   group or a LINEAR), else 0. The op's attributes as the loader checked them (or raw: only sizes, no reads) */
+int model_sq8_blocks(const Model *m, const Op *op, Sq8Blocks *b);
 #endif

@@ -89,7 +89,7 @@ static int fused_nb(const Q8Kernels *k, const OpState *s) { return (int)q8_round
    on two; ResNet50's 0.85x, 0.91x and 0.99x (fastest of 4-5 runs alternated; 1.06x before the prefetch). */
 static int implicit_sq8(const Q8Kernels *k, const OpState *s) {
   int strided = s->sh == 2 && s->sw == 2 && s->C / s->groups >= 64;
-  if (s->OH * s->OW <= k->conv_gemm_hw) return 0;
+  if (s->OH * s->OW <= k->conv_gemm_hw && !s->wtm) return 0;   /* (read in place: GEMM on im2col_qt, OpState.qt) */
   return k->sq8_conv && !s->linear && !s->depthwise && ((s->sh == 1 && s->sw == 1 && s->pw <= (s->kw - 1) * s->dw) || strided) &&
          s->kh * s->kw > 1 && s->kh * s->kw <= Q8_CONV_MAXTAPS;
 }
@@ -122,6 +122,12 @@ static int conv_flat(const OpState *s) { return (s->OH - 1) * conv_wq(s) + s->OW
 static int conv_quads(const Q8Kernels *k, const OpState *s) {
   return (int)q8_round_up((size_t)(s->C / s->groups + 3) / 4, (size_t)k->conv_cq);
 }
+/* the kernels' view of op s's implicit convolution, its rows, weights and planes not set */
+static Q8Conv conv_geo(const OpState *s) {
+  Q8Conv c = { 0, s->C / s->groups, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, conv_wq(s), conv_plane(s), NULL, NULL, s->sh, s->sw,
+               conv_phase(s), NULL };
+  return c;
+}
 
 /* implicit convolution tasks: CONV_RB rows x about CONV_CT micro-tiles of flat columns (conv_tasks). The column
    blocks a multiple of the threads, their micro-tiles as even as can be (3 or 4 for 3.85), so that each thread's
@@ -137,6 +143,26 @@ enum { CONV_RB = 64, CONV_CT = 4 };
    sizes the batch's quad planes). */
 static int conv_batched(const Q8Kernels *k, const OpState *s) { return implicit_sq8(k, s) && s->groups == 1; }
 
+/* sq8, version 3: rows [o0, o0 + n) (over the groups) of a weight blocked in the file (model_sq8_blocks) in (O, K)
+   order, into d */
+__attribute__((cold)) static void unblock_rows(const Sq8Blocks *b, const int8_t *w, size_t o0, size_t n, int8_t *d) {
+  size_t T = b->T, K = b->cig * T;
+  for (size_t o = o0; o < o0 + n; o++, d += K)
+    for (size_t q = 0; q < b->NQ; q++) {
+      const int8_t *src = w + ((o / b->M * b->TM + o % b->M / 8) * b->NQ + q) * T * 32 + o % 8 * 4;
+      for (size_t j = 0; j < 4 && 4 * q + j < b->cig; j++)
+        for (size_t t = 0; t < T; t++) d[(4 * q + j) * T + t] = src[t * 32 + j];
+    }
+}
+/* the packers' rows [o0, o0 + n) of weight w, (O, K): w's own, or (bl: blocked in the file) unblocked into *tmp, a
+   buffer of the block's (malloc'ed; NULL when out of memory): each pack task unblocks its rows, ~64 KiB, in cache */
+__attribute__((cold)) static const int8_t *rows_of(const Sq8Blocks *bl, const int8_t *w, size_t K, size_t o0, size_t n, int8_t **tmp) {
+  *tmp = NULL;
+  if (!bl) return w + o0 * K;
+  if ((*tmp = malloc(n * K + 1))) unblock_rows(bl, w, o0, n, *tmp);
+  return *tmp;
+}
+
 /* the implicit convolution's weights, packed in blocks of CONV_RB rows over the pool's threads (block b:
    group b / nb, rows from b % nb * CONV_RB; a block's packed bytes start at conv_a_bytes(r0)) */
 typedef struct {
@@ -144,6 +170,8 @@ typedef struct {
   const OpState *s;
   const int8_t *w;
   size_t nb;   /* blocks per group */
+  const Sq8Blocks *bl;   /* w blocked (rows_of), else NULL */
+  int *failed;           /* set when a block's buffer could not be had */
 } ConvPackJob;
 
 __attribute__((cold)) static void conv_pack_blocks(void *arg, long b0, long b1) {
@@ -151,9 +179,15 @@ __attribute__((cold)) static void conv_pack_blocks(void *arg, long b0, long b1) 
   const OpState *s = j->s;
   int cig = s->C / s->groups;
   for (long b = b0; b < b1; b++) {
-    int g = (int)((size_t)b / j->nb), r0 = (int)((size_t)b % j->nb) * CONV_RB;
-    j->k->pack_conv(imin(CONV_RB, s->M - r0), cig, s->kh, s->kw, j->w + ((size_t)g * s->M + (size_t)r0) * s->K,
-                    s->aconv + (size_t)g * s->aconv_bytes + j->k->conv_a_bytes(r0, cig, s->kh, s->kw));
+    int g = (int)((size_t)b / j->nb), r0 = (int)((size_t)b % j->nb) * CONV_RB, rows = imin(CONV_RB, s->M - r0);
+    int8_t *tmp;
+    const int8_t *src = rows_of(j->bl, j->w, (size_t)s->K, (size_t)g * s->M + (size_t)r0, (size_t)rows, &tmp);
+    if (!src) {
+      __atomic_store_n(j->failed, 1, __ATOMIC_RELAXED);
+      continue;
+    }
+    j->k->pack_conv(rows, cig, s->kh, s->kw, src, s->aconv + (size_t)g * s->aconv_bytes + j->k->conv_a_bytes(r0, cig, s->kh, s->kw));
+    free(tmp);
   }
 }
 
@@ -166,6 +200,8 @@ typedef struct {
   const OpState *s;
   const int8_t *w, *wz;
   size_t nb, step;   /* blocks per group, rows per block */
+  const Sq8Blocks *bl;   /* w blocked (rows_of; the file's pages then given back after the op), else NULL */
+  int *failed;
 } PackJob;
 
 __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
@@ -177,8 +213,15 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
     const int8_t *wg = j->w + g * M * K, *zg = j->wz ? j->wz + g * M * G : NULL;
-    k->pack_w((int)rows, s->G, s->gs, wg + r0 * K, zg ? zg + r0 * G : NULL,
-              s->A + g * s->a_elems + k->a_elems((int)r0, s->G, s->gs));
+    int8_t *tmp;
+    const int8_t *src = rows_of(j->bl, j->w, K, g * M + r0, rows, &tmp);
+    if (!src) {
+      __atomic_store_n(j->failed, 1, __ATOMIC_RELAXED);
+      continue;
+    }
+    k->pack_w((int)rows, s->G, s->gs, src, zg ? zg + r0 * G : NULL, s->A + g * s->a_elems + k->a_elems((int)r0, s->G, s->gs));
+    free(tmp);
+    if (j->bl) continue;
     if (!done) done = wg + r0 * K;
     const int8_t *end = wg + (r0 + rows) * K;
     if ((size_t)(end - done) >= ENGINE_RELEASE_BYTES) {   /* a shorter last run: pack_release's engine_release */
@@ -188,26 +231,42 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   }
 }
 
-__attribute__((cold)) static void pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz) {
+__attribute__((cold)) static int pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz, const Sq8Blocks *bl, size_t bytes) {
   size_t K = (size_t)s->K, M = (size_t)s->M, mr = (size_t)s->kq->mr;
   size_t step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), mr) * mr;
-  PackJob j = {e, s, w, wz, rt_cdiv(M, step), step};
+  int failed = 0;
+  PackJob j = {e, s, w, wz, rt_cdiv(M, step), step, bl, &failed};
   pool_for((long)rt_mul_sat((size_t)s->groups, j.nb), pack_blocks, &j);
-  engine_release(e, w, rt_mul_sat(rt_mul_sat((size_t)s->groups, M), K));   /* the threads' last runs */
+  engine_release(e, w, bytes);   /* the threads' last runs (blocked: all of them) */
+  return failed ? -1 : 0;
 }
 
 /* sq8, the kx-quad order (kxq_sq8): the weights, rows of K = C * kh * kw, laid out as rows of gs = C * kh * kq
    (kq: kw rounded up to 4, the taps past kw zero), packed, the file's given back */
-__attribute__((cold)) static int pack_kxq(Engine *e, OpState *s, const int8_t *w) {
+__attribute__((cold)) static int pack_kxq(Engine *e, OpState *s, const int8_t *wf, const Sq8Blocks *bl, size_t bytes) {
   size_t M = (size_t)s->M, K = (size_t)s->K, gs = (size_t)s->gs, kq = gs / ((size_t)s->C * (size_t)s->kh);
-  int8_t *wq = calloc(M, gs);
-  if (!wq) return -1;
-  for (size_t o = 0; o < M; o++)
-    for (size_t r = 0; r < (size_t)s->C * (size_t)s->kh; r++)   /* r = c * kh + ky: one row of taps */
-      memcpy(wq + o * gs + r * kq, w + o * K + r * (size_t)s->kw, (size_t)s->kw);
-  s->kq->pack_w(s->M, 1, s->gs, wq, NULL, s->A);
+  int8_t *wq = calloc(M, gs), *tmp;
+  const int8_t *w = rows_of(bl, wf, K, 0, M, &tmp);
+  if (wq && w) {
+    for (size_t o = 0; o < M; o++)
+      for (size_t r = 0; r < (size_t)s->C * (size_t)s->kh; r++)   /* r = c * kh + ky: one row of taps */
+        memcpy(wq + o * gs + r * kq, w + o * K + r * (size_t)s->kw, (size_t)s->kw);
+    s->kq->pack_w(s->M, 1, s->gs, wq, NULL, s->A);
+  }
+  free(tmp);
   free(wq);
-  engine_release(e, w, M * K);
+  engine_release(e, wf, bytes);
+  return wq && w ? 0 : -1;
+}
+
+/* sq8, version 3, a descriptor with blocked_comp: the GEMM or the implicit convolution reads the blocked weights w where
+   the file's map holds them (nothing packed: no fresh pages to fill at start-up), their rows' sums computed once */
+__attribute__((cold)) static int read_in_place(Engine *e, OpState *s, const int8_t *w, const Sq8Blocks *b) {
+  size_t tiles = b->G * b->TM;
+  if (!(s->wcomp = engine_alloc(e, tiles * 8 * sizeof(int32_t)))) return -1;
+  s->kq->blocked_comp(w, tiles, b->NQ * b->T, s->wcomp);
+  s->wblk = w;
+  e->inplace_bytes += tiles * s->wtile;
   return 0;
 }
 
@@ -252,6 +311,9 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
   const Model *m = e->m;
   const Q8Kernels *k = s->kq = e->kq_below && s->K < e->kq->min_k ? e->kq_below : e->kq;
   int sq8 = m->kind == KIND_SQ8;
+  Sq8Blocks bl;
+  int blocked = sq8 && model_sq8_blocks(m, op, &bl);   /* (then the descriptor reads them in place, or a copy (O, K)) */
+  if (blocked && k->blocked_comp) s->wtm = (int)bl.TM, s->wtile = bl.NQ * bl.T * 32;
   s->gs = sq8 ? s->K : op->attr[s->linear ? A_LINEAR_GS : A_CONV2D_GS];
   s->G = s->K / s->gs;
   if ((s->kxq = sq8 && kxq_sq8(k, s))) s->gs = kxq_k(s);
@@ -280,26 +342,39 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
     if (bp) engine_release(e, bp->data, 4 * O);
     return 0;
   }
-  const int8_t *w = op_param(m, op, P_SQ8_WEIGHT)->data;
-  if (sq8 && implicit_sq8(k, s)) {   /* packed per group for the implicit convolution; no GEMM */
+  const Param *wp = op_param(m, op, P_SQ8_WEIGHT);
+  const int8_t *w = wp->data;
+  int implicit = sq8 && implicit_sq8(k, s), in_place = s->wtm && (implicit || (s->kh * s->kw == 1 && !s->kxq));
+  const Sq8Blocks *blk = blocked && !in_place ? &bl : NULL;   /* the packers unblock their rows (rows_of) */
+  if (in_place && read_in_place(e, s, w, &bl)) return -1;
+  if (implicit) {   /* packed per group for the implicit convolution (or read in place); no GEMM */
     int cig = s->C / s->groups;
-    s->aconv_bytes = k->conv_a_bytes(s->M, cig, s->kh, s->kw);
-    if (!(s->aconv = engine_alloc_packed(e, rt_mul_sat(s->aconv_bytes, (size_t)s->groups)))) return -1;
-    ConvPackJob pj = { k, s, w, (size_t)(s->M + CONV_RB - 1) / CONV_RB };
-    pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), conv_pack_blocks, &pj);
-    engine_release(e, w, rt_mul_sat((size_t)s->O, (size_t)s->K));
+    if (in_place) {
+      /* a small map (the descriptor's conv_gemm_hw, where its GEMM wastes fewer columns): its GEMM, on X from the quad
+         planes in the weights' order (im2col_qt), one image at a time */
+      Q8Conv c = conv_geo(s);
+      s->qt = s->OH * s->OW <= k->conv_gemm_hw && k->im2col_qt && s->groups == 1 && s->C % 4 == 0 &&
+              k->im2col_qt(&c, 0, 0, s->OH * s->OW, NULL, 0);
+    } else {
+      s->aconv_bytes = k->conv_a_bytes(s->M, cig, s->kh, s->kw);
+      if (!(s->aconv = engine_alloc_packed(e, rt_mul_sat(s->aconv_bytes, (size_t)s->groups)))) return -1;
+      int failed = 0;
+      ConvPackJob pj = { k, s, w, (size_t)(s->M + CONV_RB - 1) / CONV_RB, blk, &failed };
+      pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), conv_pack_blocks, &pj);
+      engine_release(e, w, wp->nbytes);
+      if (failed) return -1;
+    }
     if (sq8_requant_params(e, op, s)) return -1;
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4),
-                                         conv_batched(k, s) ? (size_t)e->batch : 1));
+                                         conv_batched(k, s) && !s->qt ? (size_t)e->batch : 1));
+    if (s->qt) engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), gemm_ldx(k, s, 1) / (size_t)k->nr), 2));
     return 0;
   }
-  if (!(s->A = engine_alloc_packed(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
+  if (!in_place && !(s->A = engine_alloc_packed(e, rt_mul_sat(rt_mul_sat(s->a_elems, (size_t)s->groups), 2)))) return -1;
   if (sq8) {
-    if (sq8_requant_params(e, op, s)) return -1;
-    if (s->kxq) {
-      if (pack_kxq(e, s, w)) return -1;
-    } else
-      pack_release(e, s, w, NULL);
+    if (sq8_requant_params(e, op, s) ||
+        (!in_place && (s->kxq ? pack_kxq(e, s, w, blk, wp->nbytes) : pack_release(e, s, w, NULL, blk, wp->nbytes))))
+      return -1;
   } else {
     size_t nsc = O * (size_t)s->G;
     if (!(s->ws = engine_alloc(e, 4 * nsc))) return -1;
@@ -311,7 +386,7 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
     }
     engine_release(e, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
     if (bp) engine_release(e, bp->data, 4 * O);
-    pack_release(e, s, w, zp ? zp->data : NULL);
+    if (pack_release(e, s, w, zp ? zp->data : NULL, NULL, wp->nbytes)) return -1;
     if (zp) engine_release(e, zp->data, nsc);
   }
   size_t ldx = gemm_ldx(k, s, e->batch);
@@ -381,7 +456,11 @@ static void gemm_one(const Q8Job *j, int o0, int p0, const int16_t *X) {
   {
     int oc = j->gi * s->M + o0;                        /* first output channel of the task */
     Q8Gemm g = { imin(j->MB, s->M - o0), imin(j->NB, j->N - p0), s->G, s->kp, A + k->a_elems(o0, s->G, s->gs),
-                 X, (ptrdiff_t)j->ps };
+                 X, (ptrdiff_t)j->ps, NULL };
+    if (s->wblk) {   /* in place: tile o0 / 8 of the group's (o0 a multiple of MB, of the kernel's mr, 8), its sums */
+      size_t tile = (size_t)j->gi * (size_t)s->wtm + (size_t)o0 / 8;
+      g.A = (const int16_t *)(const void *)(s->wblk + tile * s->wtile), g.comp = s->wcomp + tile * 8;
+    }
     if (j->sq8) {
       Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, zy, op->qmin, op->qmax,
                       (int8_t *)j->y + (ptrdiff_t)oc * j->ys_o + (ptrdiff_t)p0 * j->ys_p, j->ys_o, j->ys_p };
@@ -474,7 +553,7 @@ __attribute__((optimize("Os"))) static void conv_tasks(void *arg, long t0, long 
   size_t rb_bytes = k->conv_a_bytes(CONV_RB, cig, s->kh, s->kw);
   long ncb = j->ncb, ni = j->nimg, nt = (F + nr - 1) / nr;
   int rows_first = j->rows_first;
-  Q8Conv c = { 0, cig, s->kh, s->kw, s->dh, s->dw, s->OH, s->OW, conv_wq(s), conv_plane(s), NULL, NULL, s->sh, s->sw, conv_phase(s) };
+  Q8Conv c = conv_geo(s);
   for (long t = t0; t < t1; t++) {
     /* rows first: (row block, image, column block), so a thread's tasks of one row block (its weights) run
        over all the images in a row; else (image, column block, row block) */
@@ -482,11 +561,24 @@ __attribute__((optimize("Os"))) static void conv_tasks(void *arg, long t0, long 
     long cbk = rows_first ? t % ncb : t / mt % ncb;
     int r0 = (int)rbk * CONV_RB, oc = j->gi * s->M + r0;
     c.M = imin(CONV_RB, s->M - r0), c.A = s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes;
+    if (s->wblk) {   /* in place: tile r0 / 8 of the group's, its sums */
+      size_t tile = (size_t)j->gi * (size_t)s->wtm + (size_t)r0 / 8;
+      c.A = s->wblk + tile * s->wtile, c.comp = s->wcomp + tile * 8;
+    }
     c.xq = (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg;
     Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, j->e->m->values[j->op->out].zero_point, j->op->qmin,
                     j->op->qmax, (int8_t *)j->y + (size_t)img * j->out_img + (ptrdiff_t)oc * j->N, j->N, 1 };
     k->sq8_conv(&c, &ep, (int)(nt * cbk / ncb) * nr, imin(F, (int)(nt * (cbk + 1) / ncb) * nr));
   }
+}
+
+/* sq8, OpState.qt: the image's quad planes [q0, q1) into SCRATCH_2, then their quads of X (SCRATCH_0) */
+static void qt_tasks(void *arg, long q0, long q1) {
+  const Q8Job *j = arg;
+  quad_tasks(arg, q0, q1);
+  Q8Conv c = conv_geo(j->s);
+  c.xq = j->e->scratch[SCRATCH_2];
+  j->s->kq->im2col_qt(&c, (int)q0, (int)q1, j->N, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps);
 }
 
 /* sq8 fused: channels [c0, c1) of the group padded into SCRATCH_2 */
@@ -650,7 +742,7 @@ static void dq8_block_gemm(const Q8Job *j, int o0, int p0, int n, const int16_t 
   const Q8Kernels *k = s->kq;
   int oc = j->gi * s->M + o0;
   Q8Gemm g = { imin(j->MB, s->M - o0), n, s->G, s->kp, s->A + (size_t)j->gi * s->a_elems + k->a_elems(o0, s->G, s->gs),
-               xq, (ptrdiff_t)j->ps };
+               xq, (ptrdiff_t)j->ps, NULL };
   Q8Dq8Epi ep = { s->ws + (size_t)oc * s->G, xs, (ptrdiff_t)nb, s->bf ? s->bf + oc : NULL, (int)j->op->act,
                   (float *)j->y + (ptrdiff_t)oc * j->ys_o + p0, j->ys_o, 1 };
   k->dq8_gemm(&g, &ep);
@@ -744,7 +836,7 @@ static void dq8_dwf(void *arg, int id, int nth) {
   const F32DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw, (int)j->op[1].act};
   for (long u = P * id / step, uz = P * (id + 1) / step; u < uz; u++) {
     int o0 = (int)u * (int)R, rows = imin((int)R, s->M - o0);
-    Q8Gemm g = { rows, j->N, s->G, s->kp, s->A + k->a_elems(o0, s->G, s->gs), j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps };
+    Q8Gemm g = { rows, j->N, s->G, s->kp, s->A + k->a_elems(o0, s->G, s->gs), j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps, NULL };
     Q8Dq8Epi ep = { s->ws + (size_t)o0 * s->G, j->e->scratch[SCRATCH_2], (ptrdiff_t)j->ldx, s->bf ? s->bf + o0 : NULL,
                     (int)j->op->act, slot, (ptrdiff_t)HW, 1 };
     k->dq8_gemm(&g, &ep);
@@ -781,6 +873,13 @@ __attribute__((optimize("Os"))) static void implicit_pass(Q8Job *j, int nimg) { 
   if (j->ncb > nt) j->ncb = nt;   /* (a 7x7 map's 2 micro-tiles: 1 or 2 blocks) */
   j->rows_first = j->ncb < 2 * th;
   phase(j->ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, (double)s->K * F * s->M * nimg, 0);
+}
+
+/* sq8, OpState.qt: the image's quad planes and X in one phase (qt_tasks), then the GEMM (-Os: the 1 MiB bound) */
+__attribute__((optimize("Os"))) static void qt_pass(Q8Job *j) {
+  j->nimg = 1, j->qimg = 0;
+  phase(conv_quads(j->s->kq, j->s), qt_tasks, j, (double)j->s->K * j->N, 0);
+  quant_gemm(j);
 }
 
 /* sq8 CONV2D's rows per GEMM task: 64, but with fewer column blocks than twice the threads (maps of 14x14 and
@@ -820,7 +919,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
   if (j.sq8) j.MB = sq8_mb(k, s, j.nt, j.MB);
   j.in_img = in_img, j.out_img = out_img;
-  if (j.sq8 && conv_batched(k, s)) {   /* the whole batch in one pass */
+  if (j.sq8 && conv_batched(k, s) && !s->qt) {   /* the whole batch in one pass */
     implicit_pass(&j, n);
     return;
   }
@@ -828,6 +927,10 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
     for (j.gi = 0; j.gi < s->groups; j.gi++) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op->out) + i * out_img * es;
+      if (j.sq8 && s->qt) {
+        qt_pass(&j);
+        continue;
+      }
       if (j.sq8 && implicit_sq8(k, s)) {   /* grouped: per image and group */
         implicit_pass(&j, 1);
         continue;

@@ -99,9 +99,11 @@ static void fill_mq(int32_t *b, int32_t *m, int32_t *s, int n) {
   }
 }
 
-/* the sq8 model; bad = 1: value 2's scale is 0 (runq must refuse it naming op 1) */
-static unsigned char *sq8_model(size_t *size, int bad) {
+/* the sq8 model; bad = 1: value 2's scale is 0 (runq must refuse it naming op 1); version: the file's (3: the
+   convolution's and the LINEAR's weights blocked, FORMAT.md; 2: (O, K)) */
+static unsigned char *sq8_model(size_t *size, int bad, uint32_t version) {
   MW *m = mw_new(KIND_SQ8, C0, H0, W0, NCLS);
+  mw_version(m, version);
   int h = H0 + 2 - 3 + 1, w = W0 + 2 - 3 + 1, ph = (h + 1) / 2, pw = (w + 1) / 2;
   uint32_t v[9];
   v[0] = 0;
@@ -295,23 +297,36 @@ int main(void) {
   for (int i = 0; i < NCLS; i++) db2[i] = rng_unif(&seed, -1, 1);
 
   size_t size;
-  unsigned char *buf = sq8_model(&size, 0);
+  unsigned char *buf = sq8_model(&size, 0, TR_VERSION);
   run_model("m.bin", buf, size, sq8_naive, 1e-7);   /* sq8: exact logits; the slack is %.9g printing */
+  free(buf);
+  buf = sq8_model(&size, 0, 2);   /* a version-2 file: the weights (O, K), packed at build */
+  run_model("m.bin", buf, size, sq8_naive, 1e-7);
   free(buf);
   buf = dq8_model(&size, 0);
   run_model("m.bin", buf, size, dq8_naive, 1e-6);
   free(buf);
 
   /* errors: one line naming the model file and the op, exit 1 */
-  struct { unsigned char *buf; size_t size; const char *want; } bad[3];
-  bad[0].buf = sq8_model(&bad[0].size, 1), bad[0].want = "scale";   /* the loader refuses it before the engine */
+  struct { unsigned char *buf; size_t size; const char *want; } bad[5];
+  bad[0].buf = sq8_model(&bad[0].size, 1, TR_VERSION), bad[0].want = "scale";   /* the loader refuses it before the engine */
   bad[1].buf = dq8_model(&bad[1].size, 1), bad[1].want = "group size";
   MW *mf = mw_new(KIND_F32, C0, H0, W0, NCLS);
   uint32_t fx = mw_flatten(mf, 0);
   float fw[NCLS * C0 * H0 * W0] = { 0 };
   mw_linear(mf, fx, NCLS, 0, fw, NULL);
   bad[2].buf = mw_finish(mf, &bad[2].size), bad[2].want = "use run";
-  for (int i = 0; i < 3; i++) {
+  /* version 3 with the weights (O, K) (a version-2 file relabelled); a nonzero byte in a block's padding (the
+     convolution's 5 rows in a tile of 8: row 5 of its first block) */
+  bad[3].buf = sq8_model(&bad[3].size, 0, 2), bad[3].want = "not blocked";
+  bad[3].buf[TR_HDR_VERSION] = (unsigned char)TR_VERSION, mw_seal(bad[3].buf, bad[3].size);
+  bad[4].buf = sq8_model(&bad[4].size, 0, TR_VERSION), bad[4].want = "padding";
+  {
+    const unsigned char *pt = bad[4].buf + *(const uint64_t *)(const void *)(bad[4].buf + TR_HDR_PARAMS_OFF);
+    bad[4].buf[*(const uint64_t *)(const void *)(pt + TR_PAR_OFFSET) + 5 * 4] = 1;   /* param 0: the convolution's weight */
+    mw_seal(bad[4].buf, bad[4].size);
+  }
+  for (int i = 0; i < 5; i++) {
     snprintf(path, sizeof path, "%s/m.bin", dir);
     write_file(path, bad[i].buf, bad[i].size);
     int rc = sh(NULL, "test m.bin data", NULL, 0, err, sizeof err);

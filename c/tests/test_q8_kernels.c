@@ -49,6 +49,20 @@ static int n_dw = 0;
 /* ---------------- sq8 GEMM ---------------- */
 /* ext: 0 random values; 1 every weight and input -128 (the largest dot, 2^30 at K = 65536); 2 weights
    -128 and inputs 127 (the most negative) */
+/* w (M rows of C * taps, PyTorch's (c, tap) order) in FORMAT.md's blocked layout (version 3): tiles of 8 rows, quads of
+   4 channels, taps, 8 x 4 bytes, zero padded (malloc'ed; *tiles set) */
+static int8_t *blocked_w(const int8_t *w, int M, int C, int taps, int *tiles) {
+  int TM = (M + 7) / 8, NQ = (C + 3) / 4;
+  int8_t *b = aligned_alloc(64, q8_round_up((size_t)TM * NQ * taps * 32, 64));
+  memset(b, 0, (size_t)TM * NQ * taps * 32);
+  for (int o = 0; o < M; o++)
+    for (int c = 0; c < C; c++)
+      for (int t = 0; t < taps; t++)
+        b[(((size_t)(o / 8) * NQ + c / 4) * taps + t) * 32 + (o % 8) * 4 + c % 4] = w[((size_t)o * C + c) * taps + t];
+  *tiles = TM;
+  return b;
+}
+
 static void test_sq8_gemm_ext(int M, int N, int K, int ext) {
   int8_t *w = malloc((size_t)M * K), *x = malloc((size_t)K * N);
   int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
@@ -96,7 +110,7 @@ static void test_sq8_gemm_ext(int M, int N, int K, int ext) {
     for (int o0 = 0; o0 < M; o0 += mb)
       for (int p0 = 0; p0 < N; p0 += nb) {
         Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, 1, kp,
-                     A + T->a_elems(o0, 1, K), X + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps };
+                     A + T->a_elems(o0, 1, K), X + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps, NULL };
         Q8Sq8Epi e = { bias + o0, mult + o0, shift + o0, zy, qmin, qmax, got + (size_t)o0 * N + p0, N, 1 };
         T->sq8_gemm(&g, &e);
       }
@@ -104,13 +118,32 @@ static void test_sq8_gemm_ext(int M, int N, int K, int ext) {
     for (int i = 0; i < M * N; i++) bad += want[i] != got[i];
     CHECK(bad == 0, "sq8_gemm %s M=%d N=%d K=%d: %d of %d differ", T->name, M, N, K, bad, M * N);
     /* transposed output strides (LINEAR over a batch): y[p*M + o] */
-    Q8Gemm g = { M, N, 1, kp, A, X, (ptrdiff_t)ps };
+    Q8Gemm g = { M, N, 1, kp, A, X, (ptrdiff_t)ps, NULL };
     Q8Sq8Epi e = { bias, mult, shift, zy, qmin, qmax, got, 1, M };
     T->sq8_gemm(&g, &e);
     bad = 0;
     for (int o = 0; o < M; o++)
       for (int p = 0; p < N; p++) bad += want[o * N + p] != got[p * M + o];
     CHECK(bad == 0, "sq8_gemm strided %s M=%d N=%d K=%d: %d differ", T->name, M, N, K, bad);
+    if (T->blocked_comp) {   /* the file's blocked weights read in place, their sums apart (Q8Gemm.comp) */
+      int tiles;
+      int8_t *B = blocked_w(w, M, K, 1, &tiles);
+      int32_t *comp = malloc((size_t)tiles * 8 * sizeof *comp);
+      T->blocked_comp(B, (size_t)tiles, (size_t)kp, comp);
+      memset(got, 0x55, (size_t)M * N);
+      for (int o0 = 0; o0 < M; o0 += mb)
+        for (int p0 = 0; p0 < N; p0 += nb) {
+          Q8Gemm gi = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, 1, kp,
+                        (const int16_t *)(const void *)(B + (size_t)(o0 / 8) * kp * 32), X + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps,
+                        comp + o0 };
+          Q8Sq8Epi ei = { bias + o0, mult + o0, shift + o0, zy, qmin, qmax, got + (size_t)o0 * N + p0, N, 1 };
+          T->sq8_gemm(&gi, &ei);
+        }
+      bad = 0;
+      for (int i = 0; i < M * N; i++) bad += want[i] != got[i];
+      CHECK(bad == 0, "sq8_gemm in place %s M=%d N=%d K=%d: %d of %d differ", T->name, M, N, K, bad, M * N);
+      free(B); free(comp);
+    }
     free(A); free(X);
   }
   free(w); free(x); free(bias); free(mult); free(shift); free(want); free(got);
@@ -246,7 +279,7 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
     for (int o0 = 0; o0 < M; o0 += mb)
       for (int p0 = 0; p0 < N; p0 += nb) {
         Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
-                     A + T->a_elems(o0, G, gs), X2 + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps };
+                     A + T->a_elems(o0, G, gs), X2 + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps, NULL };
         Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
                        got + (size_t)o0 * N + p0, N, 1 };
         T->dq8_gemm(&g, &e);
@@ -486,6 +519,7 @@ static void test_dw(int H, int W, int kh, int kw, int sh, int sw, int ph, int pw
    that are not the whole (as the engine splits them over threads); strided (sh x sw > 1), on the phase planes;
    the quad planes' bytes (stride 1 and phase planes) are also checked against their definition (kernels_q8.h:
    Q8Conv) */
+static int qt_cases;   /* convolutions im2col_qt took */
 static void test_conv_s(int M, int C, int H, int W, int kh, int kw, int ph, int pw, int dh, int dw, int sh, int sw) {
   int Hp = H + 2 * ph, Wp = W + 2 * pw;
   if (Hp - dh * (kh - 1) < 1 || Wp - dw * (kw - 1) < 1) return;
@@ -555,7 +589,7 @@ static void test_conv_s(int M, int C, int H, int W, int kh, int kw, int ph, int 
 #endif
     memset(A, 0xA5, T->conv_a_bytes(M, C, kh, kw));   /* as the engine may give it: not zeroed */
     T->pack_conv(M, C, kh, kw, w, A);
-    Q8Conv cv = { M, C, kh, kw, dh, dw, OH, OW, Wq, plane, A, xq, sh, sw, phase };
+    Q8Conv cv = { M, C, kh, kw, dh, dw, OH, OW, Wq, plane, A, xq, sh, sw, phase, NULL };
     for (int split = 0; split < 2; split++) {
       memset(got, 0x5A, (size_t)M * OH * OW);
       Q8Sq8Epi ep = { bias, mult, shift, zy, qmin, qmax, got, OH * OW, 1 };
@@ -568,6 +602,39 @@ static void test_conv_s(int M, int C, int H, int W, int kh, int kw, int ph, int 
       CHECK(bad == 0, "sq8_conv %s M=%d C=%d %dx%d k=%dx%d p=%d,%d d=%d,%d s=%d,%d split=%d: %d of %d differ (first %d: %d vs %d)",
             T->name, M, C, H, W, kh, kw, ph, pw, dh, dw, sh, sw, split, bad, M * OH * OW, first, first < 0 ? 0 : got[first],
             first < 0 ? 0 : want[first]);
+    }
+    if (T->blocked_comp) {   /* the file's blocked weights read in place: the implicit convolution, and the GEMM on im2col_qt's X */
+      int tiles, taps = kh * kw, nqw = (C + 3) / 4, N = OH * OW;
+      int8_t *B = blocked_w(w, M, C, taps, &tiles);
+      int32_t *comp = malloc((size_t)tiles * 8 * sizeof *comp);
+      T->blocked_comp(B, (size_t)tiles, (size_t)nqw * taps, comp);
+      Q8Conv ci = cv;
+      ci.A = B, ci.comp = comp;
+      memset(got, 0x5A, (size_t)M * OH * OW);
+      Q8Sq8Epi ep = { bias, mult, shift, zy, qmin, qmax, got, OH * OW, 1 };
+      T->sq8_conv(&ci, &ep, 0, F);
+      int bad = 0;
+      for (int i = 0; i < M * OH * OW; i++) bad += got[i] != want[i];
+      CHECK(bad == 0, "sq8_conv in place %s M=%d C=%d %dx%d k=%dx%d p=%d,%d s=%d,%d: %d differ", T->name, M, C, H, W, kh, kw, ph,
+            pw, sh, sw, bad);
+      if (T->im2col_qt && T->im2col_qt(&ci, 0, 0, N, NULL, 0)) {
+        size_t kq = (size_t)nqw * taps, ps = kq * 64;   /* int16 units a panel of 32 columns */
+        size_t panels = q8_round_up((size_t)N, (size_t)T->nr) / (size_t)T->nr;
+        int16_t *X = aligned_alloc(64, q8_round_up(ps * 2 * panels, 64));
+        memset(X, 0x77, ps * 2 * panels);
+        T->im2col_qt(&ci, 0, nqw / 2, N, X, (ptrdiff_t)ps);   /* in two calls, as the engine's tasks */
+        T->im2col_qt(&ci, nqw / 2, nqw, N, X, (ptrdiff_t)ps);
+        Q8Gemm gq = { M, N, 1, (int)kq, (const int16_t *)(const void *)B, X, (ptrdiff_t)ps, comp };
+        memset(got, 0x5A, (size_t)M * N);
+        T->sq8_gemm(&gq, &ep);
+        bad = 0;
+        for (int i = 0; i < M * N; i++) bad += got[i] != want[i];
+        CHECK(bad == 0, "im2col_qt + sq8_gemm in place %s M=%d C=%d %dx%d k=%dx%d p=%d,%d d=%d,%d s=%d,%d: %d differ", T->name, M, C,
+              H, W, kh, kw, ph, pw, dh, dw, sh, sw, bad);
+        free(X);
+        qt_cases++;
+      }
+      free(B); free(comp);
     }
     free(xq); free(A);
   }
@@ -653,6 +720,14 @@ static void test_dw_conv(void) {
     test_conv_s(43, 8, 6, 31, 3, 3, 1, 1, 1, 1, 2, 2);
     test_conv_s(47, 20, 7, 40, 5, 5, 2, 3, 1, 1, 2, 2);
     test_conv_s(53, 4, 5, 30, 3, 3, 16, 16, 1, 1, 2, 2);
+    /* small maps (im2col_qt, the GEMM on the blocked weights): ResNet's 7x7 layers at stride 1 and 2, an 8x8 map (64
+       outputs: 4 whole groups of 16), a 1x1 map, dilation 2, channels not a multiple of 4, a 5x5 window */
+    test_conv(24, 64, 7, 7, 3, 3, 1, 1, 1, 1);
+    test_conv_s(40, 64, 14, 14, 3, 3, 1, 1, 1, 1, 2, 2);
+    test_conv(16, 8, 8, 8, 3, 3, 1, 1, 1, 1);
+    test_conv(9, 12, 1, 1, 3, 3, 1, 1, 1, 1);
+    test_conv(11, 6, 5, 9, 3, 3, 2, 2, 2, 2);
+    test_conv(19, 13, 7, 7, 5, 5, 2, 2, 1, 1);
   }
 }
 
@@ -786,7 +861,9 @@ int main(void) {
   test_im2col(1, 12, 19, 1, 4, 8, 1, 1, 1, 2, 1, 1);
   test_im2col(3, 5, 48, 1, 3, 3, 1, 1, 1, 1, 1, 1);
   test_im2col(2, 130, 1, 1, 3, 1, 1, 1, 1, 0, 1, 1);   /* one-column rows: dq8's column runs of over 64 row pieces */
+  for (int t = 0; t < n_sq8; t++)   /* the small maps above took the GEMM on im2col_qt's X where a table has it */
+    CHECK(!sq8_tables[t]->im2col_qt || qt_cases >= 6, "im2col_qt took %d convolutions", qt_cases);
   if (fails) { fprintf(stderr, "test_q8_kernels: %d failures\n", fails); return 1; }
-  printf("test_q8_kernels: ok\n");
+  printf("test_q8_kernels: ok (im2col_qt: %d convolutions)\n", qt_cases);
   return 0;
 }

@@ -79,8 +79,39 @@ static void put32(unsigned char *b, uint64_t off, uint32_t v) {
 static void put64(unsigned char *b, uint64_t off, uint64_t v) { put32(b, off, (uint32_t)v), put32(b, off + 4, (uint32_t)(v >> 32)); }
 static uint64_t al(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
+/* sq8 from version 3: each CONV2D/LINEAR weight given (O, K) blocked as the file holds it (FORMAT.md), as the
+   Python writer does; a weight of another shape is left for the loader to refuse */
+static void block_sq8(MW *m) {
+  if (m->kind != KIND_SQ8 || m->version < 3) return;
+  unsigned char *done = calloc(m->np + 1, 1);
+  for (uint32_t k = 0; k < m->no; k++) {
+    const Op *op = &m->o[k];
+    Model mm = { 0 };
+    mm.kind = m->kind, mm.version = m->version;
+    Sq8Blocks b;
+    if (!model_sq8_blocks(&mm, op, &b) || op->param[0] >= m->np || done[op->param[0]]) continue;
+    WParam *p = &m->p[op->param[0]];
+    size_t K = b.cig * b.T;
+    if (p->dtype != DT_I8 || p->ndim != 2 || p->dims[0] != b.G * b.M || p->dims[1] != K) continue;
+    size_t n = b.G * b.TM * b.NQ * b.T * 32;
+    unsigned char *d = calloc(n, 1);
+    for (size_t o = 0; o < b.G * b.M; o++)
+      for (size_t c = 0; c < b.cig; c++)
+        for (size_t t = 0; t < b.T; t++) {
+          size_t g = o / b.M, r = o % b.M;
+          d[((g * b.TM + r / 8) * b.NQ + c / 4) * b.T * 32 + t * 32 + (r % 8) * 4 + c % 4] = p->data[o * K + c * b.T + t];
+        }
+    free(p->data);
+    p->data = d, p->nbytes = n, p->ndim = 4;
+    p->dims[0] = (uint32_t)(b.G * b.TM), p->dims[1] = (uint32_t)b.NQ, p->dims[2] = (uint32_t)b.T, p->dims[3] = 32;
+    done[op->param[0]] = 1;
+  }
+  free(done);
+}
+
 unsigned char *mw_finish(MW *m, size_t *size) {
   char name[32];
+  block_sq8(m);
   uint64_t names_size = 0;
   for (uint32_t k = 0; k < m->n_classes; k++) names_size += 4 + (uint64_t)snprintf(name, sizeof name, "class%u", k);
   uint64_t names_off = TR_HEADER_SIZE, values_off = al(names_off + names_size, 8);

@@ -6,7 +6,10 @@
  * stores comp[o] = -128 * sum_k w[o][k] after each tile's weights and the epilogue adds it with the
  * bias (all exact: |sum_k w*(x+128)| <= 65536 * 128 * 255 < 2^31 for the K <= 65536 a reader allows).
  * Layout (kr = 4, gsp = K rounded up to 4, kq = gsp / 4):
- *  - A: per tile of 8 rows: [kq][8 rows][4] int8 (pad rows and pad k: 0), then [8] int32 comp.
+ *  - A: per tile of 8 rows: [kq][8 rows][4] int8 (pad rows and pad k: 0), then [8] int32 comp. A version-3 sq8
+ *    file's blocked weights (FORMAT.md) are these tiles without the comp: where the engine reads them in place
+ *    (1x1 convolutions and LINEAR; the implicit convolution's, below, are the same with the taps inside each
+ *    quad), comp comes apart (Q8Gemm.comp, Q8Conv.comp; blocked_comp at the end computes it).
  *  - X: per panel of 32 columns: [kq][32 columns][4] u8, element (k, p) at byte
  *    (p / 32) * 2 * pstride + (k / 4) * 128 + (p % 32) * 4 + k % 4 (pstride in int16 units).
  * Micro-tile 8 x 32: 16 zmm accumulators; per k quad, 2 loads of X and 8 broadcasts of A. The
@@ -230,6 +233,9 @@ static void gemm_cols_store(const Q8Sq8Epi *e, const RowsK *k, int i, int o0, in
   }
 }
 
+/* bytes per tile of A: its quads, then its comp (none when read in place: Q8Gemm.comp) */
+static size_t tile_of(const Q8Gemm *g) { return (size_t)g->G * (size_t)g->kp * MR * KR + (g->comp ? 0 : MR * 4); }
+
 /* byte of X where column j's quad 0 is (its panel, then 4 bytes a column) */
 static const uint8_t *x_col(const Q8Gemm *g, int j) {
   return (const uint8_t *)g->X + (size_t)(j / NR) * 2 * (size_t)g->pstride + (size_t)(j % NR) * KR;
@@ -239,15 +245,14 @@ static const uint8_t *x_col(const Q8Gemm *g, int j) {
    nce <= ne extra columns after them (nb = 0: nc = 0, the extra columns from j); k: the rows' constants from oa */
 static inline __attribute__((always_inline)) void gemm_cols(const Q8Gemm *g, const Q8Sq8Epi *e, const EpiQ *pq,
                                                             const RowsK *k, int j, int nc, const int nb, int nce,
-                                                            const int ne, int oa, int ob) {
-  size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
+                                                            const int ne, int oa, int ob, size_t tile_bytes) {
   const uint8_t *X = x_col(g, j), *Xn = X + 2 * (size_t)g->pstride, *Xe = ne ? x_col(g, j + nc) : X;
   for (int o0 = oa; o0 < ob; o0 += MR) {
     int nr = ob - o0 < MR ? ob - o0 : MR;
     const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile_bytes;
     _Alignas(64) __m512i c[MR][3];
     _Alignas(32) __m256i ce[4];
-    gemm_tile_acc(A, X, Xn, Xe, kq, nb, ne, c, ce);
+    gemm_tile_acc(A, X, Xn, Xe, (size_t)g->G * (size_t)g->kp, nb, ne, c, ce);
     if (nb == 2 && !ne) gemm_tile_store_t(e, pq, k, o0 - oa, o0, nr, j, nc, 2, c);
     else if (nb) gemm_tile_store(e, pq, k, o0 - oa, o0, nr, j, nc, nb, c);
     if (ne) gemm_cols_store(e, k, o0 - oa, o0, nr, j + nc, nce, ce);
@@ -267,19 +272,23 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   int with_last = r && full && (r <= 4 || r == 17);   /* the last whole panel goes with the rest */
   int alone = r && r <= 4 && !full;                    /* at most 4 columns: extra columns only */
   int np = full - with_last + (r && !with_last && !alone);   /* by the 8 x 32 tile (the last one maybe partial) */
-  size_t kq = (size_t)g->G * (size_t)g->kp, tile_bytes = kq * MR * KR + MR * 4;
+  size_t tile_bytes = tile_of(g), wb = g->comp ? 0 : tile_bytes - MR * 4;
+  const int8_t *cp = g->comp ? (const int8_t *)g->comp : (const int8_t *)g->A;
   _Alignas(64) RowsK k;
   for (int oa = 0; oa < g->M; oa += RB) {
     int ob = g->M - oa < RB ? g->M : oa + RB;
-    row_consts(e, (const int8_t *)g->A, tile_bytes, kq * MR * KR, oa, ob - oa, &k);
-    for (int p = 0; p < np; p++) gemm_cols(g, e, &pq, &k, p * NR, N - p * NR < NR ? N - p * NR : NR, 2, 0, 0, oa, ob);
-    if (alone) gemm_cols(g, e, &pq, &k, 0, 0, 0, r, 4, oa, ob);
-    else if (with_last && r <= 4) gemm_cols(g, e, &pq, &k, np * NR, NR, 2, r, 4, oa, ob);
-    else if (with_last) gemm_cols(g, e, &pq, &k, np * NR, 48, 3, 1, 1, oa, ob);
+    row_consts(e, cp, g->comp ? MR * 4 : tile_bytes, wb, oa, ob - oa, &k);
+    for (int p = 0; p < np; p++) gemm_cols(g, e, &pq, &k, p * NR, N - p * NR < NR ? N - p * NR : NR, 2, 0, 0, oa, ob, tile_bytes);
+    if (alone) gemm_cols(g, e, &pq, &k, 0, 0, 0, r, 4, oa, ob, tile_bytes);
+    else if (with_last && r <= 4) gemm_cols(g, e, &pq, &k, np * NR, NR, 2, r, 4, oa, ob, tile_bytes);
+    else if (with_last) gemm_cols(g, e, &pq, &k, np * NR, 48, 3, 1, 1, oa, ob, tile_bytes);
   }
 }
 
 /* ---------------------------------------------------------------- implicit stride-1 convolution */
+
+/* q8_conv_offsets, one copy for sq8_conv and im2col_qt (the 1 MiB bound) */
+static __attribute__((noinline)) int conv_offsets(const Q8Conv *c, ptrdiff_t *off) { return q8_conv_offsets(c, off); }
 
 /* Weights of the implicit convolution, per tile of CR rows: [nq quads][taps][CR rows][4] int8, byte
    (q, t, r, j) = w[o0 + r][4q + j][t] (0 past C or M), then [CR] int32 comp = -128 * sum of the row's
@@ -372,15 +381,15 @@ static inline void conv_tile_acc(const int8_t *ap, const uint8_t *xf, const ptrd
    narrowed together (q8_rows2v) */
 static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   ptrdiff_t off[Q8_CONV_MAXTAPS];
-  int taps = q8_conv_offsets(c, off), nq = (c->C + 3) / 4, Wp = c->Wp, OW = c->OW;
+  int taps = conv_offsets(c, off), nq = (c->C + 3) / 4, Wp = c->Wp, OW = c->OW;
   if (!taps) return;   /* the engine takes this path for windows of at most Q8_CONV_MAXTAPS only */
-  size_t pb = c->plane * 4, tb = conv_tile(c->C, c->kh, c->kw), wb = tb - CR * 4;
+  size_t pb = c->plane * 4, tb = conv_tile(c->C, c->kh, c->kw) - (c->comp ? CR * 4 : 0), wb = c->comp ? 0 : tb - CR * 4;
   const EpiQ pq = epi_q(e);
   _Alignas(64) __m512i acc[CR][CNB];
   _Alignas(64) RowsK k;
   for (int oa = 0; oa < c->M; oa += RB) {
     int ob = c->M - oa < RB ? c->M : oa + RB;
-    row_consts(e, c->A, tb, wb, oa, ob - oa, &k);
+    row_consts(e, c->comp ? (const int8_t *)c->comp : c->A, c->comp ? CR * 4 : tb, wb, oa, ob - oa, &k);
     for (int f = f0; f < f1; f += CN) {
       /* the stored columns of this micro-tile: segments of consecutive outputs */
       int sa[CN], sn[CN];
@@ -426,6 +435,56 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   }
 }
 
+/* Q8Kernels.im2col_qt: quad (q, t) of column p is plane q's 4 bytes at p's flat column (oh * Wq + ow) plus tap t's
+   offset; 16 columns (a zmm of X) one vpermt2d of the 32 pixels from the first one's flat column, where 16 outputs
+   span at most 32 flat columns (7x7 maps: 20 at stride 1, Wq 9). Maps of at most 64 outputs (4 groups of 16: the
+   last written whole, columns past N computed by the GEMM and not stored) */
+/* im2col_qt's permutes: group g's first flat column f0[g] and its 16 columns' from it, ix[g]; 0 where they span more
+   than 32 (-Os: the 1 MiB bound) */
+__attribute__((optimize("Os"))) static int qt_index(int N, int OW, int Wq, size_t *f0, int32_t ix[4][16]) {
+  for (int g = 0; g < (N + 15) / 16; g++) {
+    f0[g] = (size_t)(16 * g / OW * Wq + 16 * g % OW);
+    for (int l = 0; l < 16; l++) {
+      int p = 16 * g + l < N ? 16 * g + l : N - 1;
+      if ((ix[g][l] = p / OW * Wq + p % OW - (int)f0[g]) > 31) return 0;
+    }
+  }
+  return 1;
+}
+
+static int im2col_qt(const Q8Conv *c, int q0, int q1, int N, int16_t *X, ptrdiff_t pstride) {
+  ptrdiff_t off[Q8_CONV_MAXTAPS];
+  int taps = conv_offsets(c, off), ng = (N + 15) / 16;
+  size_t f0[4];
+  int32_t ix[4][16];
+  if (!taps || N < 1 || N > 64 || !qt_index(N, c->OW, c->Wp, f0, ix)) return 0;
+  if (!X) return 1;
+  __m512i idx[4];
+  for (int g = 0; g < ng; g++) idx[g] = _mm512_loadu_si512(ix[g]);
+  for (int q = q0; q < q1; q++)
+    for (int t = 0; t < taps; t++) {
+      const uint8_t *src = (const uint8_t *)c->xq + (size_t)q * c->plane * 4 + off[t];
+      uint8_t *x = (uint8_t *)X + ((size_t)q * (size_t)taps + (size_t)t) * (NR * KR);
+      for (int g = 0; g < ng; g++) {
+        __m512i lo = _mm512_loadu_si512(src + 4 * f0[g]), hi = _mm512_loadu_si512(src + 4 * f0[g] + 64);
+        _mm512_storeu_si512(x + (size_t)(g / 2) * 2 * (size_t)pstride + (size_t)(g % 2) * 64, _mm512_permutex2var_epi32(lo, idx[g], hi));
+      }
+    }
+  return 1;
+}
+
+/* Q8Kernels.blocked_comp: -128 x each row's sum (the correction of u8 = x + 128 above), one vpdpbusd of ones per
+   32-byte block (8 rows x 4) */
+__attribute__((cold)) static void blocked_comp(const int8_t *w, size_t tiles, size_t steps, int32_t *comp) {
+  const __m256i ones = _mm256_set1_epi8(1);
+  for (size_t t = 0; t < tiles; t++, comp += MR) {
+    __m256i sum = _mm256_setzero_si256();
+    for (size_t k = 0; k < steps; k++, w += MR * KR)
+      sum = _mm256_dpbusd_epi32(sum, ones, _mm256_loadu_si256((const __m256i *)(const void *)w));
+    _mm256_storeu_si256((__m256i *)(void *)comp, _mm256_mullo_epi32(sum, _mm256_set1_epi32(-128)));
+  }
+}
+
 const Q8Kernels q8_gemm_8x32__avx512vnni_desc = {"q8_gemm_8x32__avx512vnni", "avx512vnni", MR, NR, KR, 1, a_elems,
                                                  pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
-                                                 im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 1, 0x80, NULL, NULL, 0, im2col_kxq, 49};
+                                                 im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 1, 0x80, NULL, NULL, 0, im2col_kxq, 49, blocked_comp, im2col_qt};
