@@ -449,18 +449,17 @@ typedef struct {
 static void gemm_one(const Q8Job *j, int o0, int p0, const int16_t *X) {
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
-  const int16_t *A = s->A + (size_t)j->gi * s->a_elems;
   const float *xs = j->e->scratch[SCRATCH_2];
   const Op *op = j->op;
   int32_t zy = j->e->m->values[op->out].zero_point;
   {
     int oc = j->gi * s->M + o0;                        /* first output channel of the task */
-    Q8Gemm g = { imin(j->MB, s->M - o0), imin(j->NB, j->N - p0), s->G, s->kp, A + k->a_elems(o0, s->G, s->gs),
-                 X, (ptrdiff_t)j->ps, NULL };
+    Q8Gemm g = { imin(j->MB, s->M - o0), imin(j->NB, j->N - p0), s->G, s->kp, NULL, X, (ptrdiff_t)j->ps, NULL };
     if (s->wblk) {   /* in place: tile o0 / 8 of the group's (o0 a multiple of MB, of the kernel's mr, 8), its sums */
       size_t tile = (size_t)j->gi * (size_t)s->wtm + (size_t)o0 / 8;
       g.A = (const int16_t *)(const void *)(s->wblk + tile * s->wtile), g.comp = s->wcomp + tile * 8;
-    }
+    } else
+      g.A = s->A + (size_t)j->gi * s->a_elems + k->a_elems(o0, s->G, s->gs);
     if (j->sq8) {
       Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, zy, op->qmin, op->qmax,
                       (int8_t *)j->y + (ptrdiff_t)oc * j->ys_o + (ptrdiff_t)p0 * j->ys_p, j->ys_o, j->ys_p };
@@ -560,11 +559,12 @@ __attribute__((optimize("Os"))) static void conv_tasks(void *arg, long t0, long 
     long rbk = rows_first ? t / (ni * ncb) : t % mt, img = rows_first ? t / ncb % ni : t / (ncb * mt);
     long cbk = rows_first ? t % ncb : t / mt % ncb;
     int r0 = (int)rbk * CONV_RB, oc = j->gi * s->M + r0;
-    c.M = imin(CONV_RB, s->M - r0), c.A = s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes;
+    c.M = imin(CONV_RB, s->M - r0);
     if (s->wblk) {   /* in place: tile r0 / 8 of the group's, its sums */
       size_t tile = (size_t)j->gi * (size_t)s->wtm + (size_t)r0 / 8;
       c.A = s->wblk + tile * s->wtile, c.comp = s->wcomp + tile * 8;
-    }
+    } else
+      c.A = s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes;
     c.xq = (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg;
     Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, j->e->m->values[j->op->out].zero_point, j->op->qmin,
                     j->op->qmax, (int8_t *)j->y + (size_t)img * j->out_img + (ptrdiff_t)oc * j->N, j->N, 1 };
