@@ -5,7 +5,7 @@ import pytest
 import torch, torch.nn as nn, torch.nn.functional as F
 from tinyruntime.graph import trace_graph, run_graph
 from tinyruntime.export import export_model
-from tinyruntime.format import read_model_file, read_model_header, write_model_file, fix_checksum, HEADER
+from tinyruntime.format import read_model_file, read_model_header, write_model_file, fix_checksum, HEADER, PARAM
 from tinyruntime.reference import reference_run
 
 def randomize_bn(m, seed=0):
@@ -119,8 +119,10 @@ def test_int8_kinds_through_the_generic_writer(tmp_path):
     mf = read_model_file(tmp_path/'s.bin')
     assert mf['kind'] == 'sq8' and [o['type'] for o in mf['ops']] == ['quantize', 'conv2d', 'flatten', 'dequantize']
     assert mf['ops'][1]['params'] == [0, 1, 2, 3] + [None] * 4 and mf['ops'][1]['qmin'] == -2 and mf['values'][1]['zero_point'] == 3
-    assert all(p.ctypes.data % 64 == mf['params'][0].ctypes.data % 64 for p in mf['params'])
-    assert HEADER.unpack((tmp_path/'s.bin').read_bytes())['data_off'] % 64 == 0
+    raw = (tmp_path/'s.bin').read_bytes(); h = HEADER.unpack(raw)   # every param's data 64-byte aligned in the file
+    assert all(PARAM.unpack(raw, h['params_off'] + PARAM.size * i)['offset'] % 64 == 0 for i in range(h['n_params']))
+    assert h['data_off'] % 64 == 0
+    assert mf['params'][0].shape == (3, 2) and PARAM.unpack(raw, h['params_off'])['dims'] == [1, 1, 1, 32]   # read back (O, K), stored blocked
     with pytest.raises(ValueError, match='shift'): sq8_file(tmp_path/'bad.bin', shift=63)
     assert not (tmp_path/'bad.bin').exists() and not list(tmp_path.glob('.bad.bin*'))   # nothing half-written
 

@@ -13,7 +13,7 @@ import pytest
 from helpers import randomize_bn
 import torch, torch.nn as nn, torchvision
 from tinyruntime.export import export_model
-from tinyruntime.format import read_model_file, write_model_file, fix_checksum, HEADER, FormatError
+from tinyruntime.format import read_model_file, write_model_file, fix_checksum, HEADER, FormatError, VERSION
 from tinyruntime.reference import reference_run
 from tinyruntime.runtime import build_runtime, run_files, write_tensor_files, RuntimeRunError
 
@@ -186,8 +186,8 @@ def test_truncated_and_newer_model(run_bin, small):
     for cut in (0, 50, 127, 128, 500, len(raw) - 1):
         p = small['dir']/f'cut{cut}.bin'; p.write_bytes(raw[:cut])
         one_line_error(run_raw(run_bin, 'test', p, small['files'][0]), f'cut{cut}.bin')
-    p = small['dir']/'v3.bin'; p.write_bytes(fix_checksum(raw[:8] + struct.pack('<I', 3) + raw[12:]))
-    one_line_error(run_raw(run_bin, 'test', p, small['files'][0]), 'v3.bin', 'newer')
+    p = small['dir']/'vnext.bin'; p.write_bytes(fix_checksum(raw[:8] + struct.pack('<I', VERSION + 1) + raw[12:]))
+    one_line_error(run_raw(run_bin, 'test', p, small['files'][0]), 'vnext.bin', 'newer')
     b = bytearray(raw); b[-3] ^= 0x40                    # a flipped bit in the weights: the checksum says so
     p = small['dir']/'flip.bin'; p.write_bytes(bytes(b))
     one_line_error(run_raw(run_bin, 'test', p, small['files'][0]), 'flip.bin', 'checksum')

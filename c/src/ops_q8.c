@@ -149,9 +149,17 @@ __attribute__((cold)) static void unblock_rows(const Sq8Blocks *b, const int8_t 
   size_t T = b->T, K = b->cig * T;
   for (size_t o = o0; o < o0 + n; o++, d += K)
     for (size_t q = 0; q < b->NQ; q++) {
-      const int8_t *src = w + ((o / b->M * b->TM + o % b->M / 8) * b->NQ + q) * T * 32 + o % 8 * 4;
-      for (size_t j = 0; j < 4 && 4 * q + j < b->cig; j++)
-        for (size_t t = 0; t < T; t++) d[(4 * q + j) * T + t] = src[t * 32 + j];
+      const int8_t *src = w + ((o / b->M * b->TM + o % b->M / 8) * b->NQ + q) * T * 32 + o % b->M % 8 * 4;
+      size_t nc = b->cig - 4 * q < 4 ? b->cig - 4 * q : 4;
+      int8_t *dq = d + 4 * q * T;
+      for (size_t t = 0; t < T; t++) {   /* a tap's 4 channels in one load */
+        uint32_t v;
+        memcpy(&v, src + t * 32, 4);
+        if (nc == 4)
+          dq[t] = (int8_t)v, dq[T + t] = (int8_t)(v >> 8), dq[2 * T + t] = (int8_t)(v >> 16), dq[3 * T + t] = (int8_t)(v >> 24);
+        else
+          for (size_t j = 0; j < nc; j++) dq[j * T + t] = (int8_t)(v >> 8 * j);
+      }
     }
 }
 /* the packers' rows [o0, o0 + n) of weight w, (O, K): w's own, or (bl: blocked in the file) unblocked into *tmp, a
