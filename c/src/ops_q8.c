@@ -140,8 +140,16 @@ enum { CONV_RB = 64, CONV_CT = 4 };
    run over all the images, its share of the weights read once per batch). Two fork/joins per batch
    instead of per image, and more tasks to share: ResNet18 sq8 batch 8, 2 threads, 1.85-1.94 -> 1.76-1.82
    ms/image once the 56x56 and 28x28 layers were in it too. The rule depends on the shape only (the build
-   sizes the batch's quad planes). */
-static int conv_batched(const Q8Kernels *k, const OpState *s) { return implicit_sq8(k, s) && s->groups == 1; }
+   sizes the batch's quad planes), and the weights' place: a small map on im2col_qt's GEMM (OpState.qt) runs one
+   image at a time. */
+static int conv_batched(const Q8Kernels *k, const OpState *s) { return implicit_sq8(k, s) && s->groups == 1 && !s->qt; }
+
+/* weights read in place (OpState.wblk): the tile of group gi's row r0 (a multiple of 8) and its sums */
+static const int8_t *blk_tile(const OpState *s, int gi, int r0, const int32_t **comp) {
+  size_t tile = (size_t)gi * (size_t)s->wtm + (size_t)r0 / 8;
+  *comp = s->wcomp + tile * 8;
+  return s->wblk + tile * s->wtile;
+}
 
 /* sq8, version 3: rows [o0, o0 + n) (over the groups) of a weight blocked in the file (model_sq8_blocks) in (O, K)
    order, into d */
@@ -374,7 +382,7 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
     }
     if (sq8_requant_params(e, op, s)) return -1;
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4),
-                                         conv_batched(k, s) && !s->qt ? (size_t)e->batch : 1));
+                                         conv_batched(k, s) ? (size_t)e->batch : 1));
     if (s->qt) engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), gemm_ldx(k, s, 1) / (size_t)k->nr), 2));
     return 0;
   }
@@ -463,10 +471,9 @@ static void gemm_one(const Q8Job *j, int o0, int p0, const int16_t *X) {
   {
     int oc = j->gi * s->M + o0;                        /* first output channel of the task */
     Q8Gemm g = { imin(j->MB, s->M - o0), imin(j->NB, j->N - p0), s->G, s->kp, NULL, X, (ptrdiff_t)j->ps, NULL };
-    if (s->wblk) {   /* in place: tile o0 / 8 of the group's (o0 a multiple of MB, of the kernel's mr, 8), its sums */
-      size_t tile = (size_t)j->gi * (size_t)s->wtm + (size_t)o0 / 8;
-      g.A = (const int16_t *)(const void *)(s->wblk + tile * s->wtile), g.comp = s->wcomp + tile * 8;
-    } else
+    if (s->wblk)   /* in place (o0 a multiple of MB, of the kernel's mr, 8) */
+      g.A = (const int16_t *)(const void *)blk_tile(s, j->gi, o0, &g.comp);
+    else
       g.A = s->A + (size_t)j->gi * s->a_elems + k->a_elems(o0, s->G, s->gs);
     if (j->sq8) {
       Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, zy, op->qmin, op->qmax,
@@ -568,10 +575,9 @@ __attribute__((optimize("Os"))) static void conv_tasks(void *arg, long t0, long 
     long cbk = rows_first ? t % ncb : t / mt % ncb;
     int r0 = (int)rbk * CONV_RB, oc = j->gi * s->M + r0;
     c.M = imin(CONV_RB, s->M - r0);
-    if (s->wblk) {   /* in place: tile r0 / 8 of the group's, its sums */
-      size_t tile = (size_t)j->gi * (size_t)s->wtm + (size_t)r0 / 8;
-      c.A = s->wblk + tile * s->wtile, c.comp = s->wcomp + tile * 8;
-    } else
+    if (s->wblk)
+      c.A = blk_tile(s, j->gi, r0, &c.comp);
+    else
       c.A = s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes;
     c.xq = (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg;
     Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, j->e->m->values[j->op->out].zero_point, j->op->qmin,
@@ -927,7 +933,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
   if (j.sq8) j.MB = sq8_mb(k, s, j.nt, j.MB);
   j.in_img = in_img, j.out_img = out_img;
-  if (j.sq8 && conv_batched(k, s) && !s->qt) {   /* the whole batch in one pass */
+  if (j.sq8 && conv_batched(k, s)) {   /* the whole batch in one pass */
     implicit_pass(&j, n);
     return;
   }

@@ -49,16 +49,15 @@ static int n_dw = 0;
 /* ---------------- sq8 GEMM ---------------- */
 /* ext: 0 random values; 1 every weight and input -128 (the largest dot, 2^30 at K = 65536); 2 weights
    -128 and inputs 127 (the most negative) */
+/* tests/util_writer.c's blocker, the one the test writer stores sq8 files with (util_writer.h's CHECK is not this file's) */
+void mw_block_sq8(const int8_t *w, size_t G, size_t M, size_t cig, size_t T, int8_t *d);
+
 /* w (M rows of C * taps, PyTorch's (c, tap) order) in FORMAT.md's blocked layout (version 3): tiles of 8 rows, quads of
-   4 channels, taps, 8 x 4 bytes, zero padded (malloc'ed; *tiles set) */
+   4 channels, taps, 8 x 4 bytes, zero padded (aligned_alloc'ed; *tiles set) */
 static int8_t *blocked_w(const int8_t *w, int M, int C, int taps, int *tiles) {
   int TM = (M + 7) / 8, NQ = (C + 3) / 4;
   int8_t *b = aligned_alloc(64, q8_round_up((size_t)TM * NQ * taps * 32, 64));
-  memset(b, 0, (size_t)TM * NQ * taps * 32);
-  for (int o = 0; o < M; o++)
-    for (int c = 0; c < C; c++)
-      for (int t = 0; t < taps; t++)
-        b[(((size_t)(o / 8) * NQ + c / 4) * taps + t) * 32 + (o % 8) * 4 + c % 4] = w[((size_t)o * C + c) * taps + t];
+  mw_block_sq8(w, 1, (size_t)M, (size_t)C, (size_t)taps, b);
   *tiles = TM;
   return b;
 }

@@ -79,6 +79,15 @@ static void put32(unsigned char *b, uint64_t off, uint32_t v) {
 static void put64(unsigned char *b, uint64_t off, uint64_t v) { put32(b, off, (uint32_t)v), put32(b, off + 4, (uint32_t)(v >> 32)); }
 static uint64_t al(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
+void mw_block_sq8(const int8_t *w, size_t G, size_t M, size_t cig, size_t T, int8_t *d) {
+  size_t TM = (M + 7) / 8, NQ = (cig + 3) / 4;
+  memset(d, 0, G * TM * NQ * T * 32);
+  for (size_t o = 0; o < G * M; o++)
+    for (size_t c = 0; c < cig; c++)
+      for (size_t t = 0; t < T; t++)
+        d[((o / M * TM + o % M / 8) * NQ + c / 4) * T * 32 + t * 32 + (o % M % 8) * 4 + c % 4] = w[(o * cig + c) * T + t];
+}
+
 /* sq8 from version 3: each CONV2D/LINEAR weight given (O, K) blocked as the file holds it (FORMAT.md), as the
    Python writer does; a weight of another shape is left for the loader to refuse */
 static void block_sq8(MW *m) {
@@ -94,13 +103,8 @@ static void block_sq8(MW *m) {
     size_t K = b.cig * b.T;
     if (p->dtype != DT_I8 || p->ndim != 2 || p->dims[0] != b.G * b.M || p->dims[1] != K) continue;
     size_t n = b.G * b.TM * b.NQ * b.T * 32;
-    unsigned char *d = calloc(n, 1);
-    for (size_t o = 0; o < b.G * b.M; o++)
-      for (size_t c = 0; c < b.cig; c++)
-        for (size_t t = 0; t < b.T; t++) {
-          size_t g = o / b.M, r = o % b.M;
-          d[((g * b.TM + r / 8) * b.NQ + c / 4) * b.T * 32 + t * 32 + (r % 8) * 4 + c % 4] = p->data[o * K + c * b.T + t];
-        }
+    unsigned char *d = malloc(n);
+    mw_block_sq8((const int8_t *)p->data, b.G, b.M, b.cig, b.T, (int8_t *)d);
     free(p->data);
     p->data = d, p->nbytes = n, p->ndim = 4;
     p->dims[0] = (uint32_t)(b.G * b.TM), p->dims[1] = (uint32_t)b.NQ, p->dims[2] = (uint32_t)b.T, p->dims[3] = 32;
