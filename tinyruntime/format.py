@@ -15,16 +15,16 @@ __all__ = ['MAGIC', 'VERSION', 'MIN_VERSION', 'MAX_IN', 'N_ATTR', 'N_PARAM', 'NO
            'SHIFT_MIN', 'SHIFT_MAX', 'LUT_SIZE', 'KINDS', 'KIND_NAMES', 'DTYPES', 'DTYPE_NAMES', 'NP_DTYPES',
            'ACT_NAMES', 'ACTS', 'LUT_ACTS', 'ACT_SINCE', 'ACT_DOCS', 'HEADER', 'VALUE', 'OP', 'PARAM', 'LINEAR_PARAMS',
            'ACT_PARAMS', 'OP_SPECS', 'OPS', 'OPS_BY_CODE', 'OP_TYPES', 'ATTR_SLOTS', 'FUSABLE', 'FormatError', 'Layout',
-           'checksum', 'fix_checksum', 'Param', 'OpSpec', 'conv_out', 'pool_out', 'op_out_shape', 'sq8_blocked_dims',
-           'sq8_block', 'sq8_unblock', 'model_bytes', 'write_model_file', 'read_model_header', 'read_model_bytes',
-           'read_model_file']
+           'checksum', 'fix_checksum', 'Param', 'OpSpec', 'conv_out', 'pool_out', 'op_out_shape', 'f32_panel_dims',
+           'f32_panel', 'f32_unpanel', 'weight_file_dims', 'sq8_blocked_dims', 'sq8_block', 'sq8_unblock',
+           'model_bytes', 'write_model_file', 'read_model_header', 'read_model_bytes', 'read_model_file']
 
 # %% ../nbs/04a_format.ipynb #6633d09b
 class FormatError(TinyError):
     "A model file (or record) that does not follow the format: the message names the file and the field."
 
 MAGIC = b'TINYRTM\0'
-VERSION, MIN_VERSION = 3, 1           # written / oldest read
+VERSION, MIN_VERSION = 4, 1           # written / oldest read
 MAX_IN, N_ATTR, N_PARAM = 8, 16, 8    # inputs, attribute slots and parameter slots of an op
 NONE = 0xFFFFFFFF                     # "no param" in an op's param slots
 MAX_ELEMS = 1 << 31                   # elements of one value
@@ -275,6 +275,27 @@ def _conv_geometry(name, attr):
     if min(G, O, C, T) < 1 or O % G or C % G: return None
     return G, O // G, C // G, T
 
+def f32_panel_dims(name, attr, version:int=VERSION):
+    "The dims of an f32 CONV2D weight as the file holds it: a 1x1 of one group in panels from version 4 (`f32_panel`), else None ((O, K))."
+    geo = _conv_geometry(name, attr) if version >= 4 and name == 'conv2d' else None
+    if geo is None or geo[0] != 1 or geo[3] != 1: return None
+    return (-(-geo[1] // 32), geo[2], 32)
+
+def f32_panel(w):
+    """An f32 1x1 weight (O, K) in version 4's panels, dims (ceil(O/32), K, 32): per panel of 32 output rows, per input
+    channel, the rows' 32 floats, `w[32*p + r, k]` at `[p, k, r]`; zero past O."""
+    O, K = w.shape; P = -(-O // 32)
+    b = np.zeros((P * 32, K), np.float32); b[:O] = w
+    return np.ascontiguousarray(b.reshape(P, 32, K).transpose(0, 2, 1))
+
+def f32_unpanel(b, O:int):
+    "`f32_panel`'s inverse: the (O, K) weight (the padding rows, which no output reads, dropped)."
+    return np.ascontiguousarray(b.transpose(0, 2, 1).reshape(b.shape[0] * 32, b.shape[1])[:O])
+
+def weight_file_dims(kind, name, attr, version:int=VERSION):
+    "The dims of a CONV2D/LINEAR weight (param[0]) as the file holds it when not (O, K): sq8 blocked, f32 1x1 panels; else None."
+    return sq8_blocked_dims(name, attr, version) if kind == 'sq8' else f32_panel_dims(name, attr, version) if kind == 'f32' else None
+
 def sq8_blocked_dims(name, attr, version:int=VERSION):
     "The dims of an sq8 CONV2D/LINEAR weight as the file holds it: blocked from version 3 (`sq8_block`), else None ((O, K))."
     geo = _conv_geometry(name, attr) if version >= 3 else None
@@ -297,34 +318,35 @@ def sq8_unblock(b, G:int, M:int, cig:int, T:int):
     full = b.reshape(G, TM, NQ, T, 8, 4).transpose(0, 1, 4, 2, 5, 3).reshape(G, TM * 8, NQ * 4, T)
     return np.ascontiguousarray(full[:, :M, :cig]).reshape(G * M, cig * T), not (full[:, M:].any() or full[:, :, cig:].any())
 
-def _sq8_layout(kind, ops, params, version):
-    "params with each sq8 CONV2D/LINEAR weight, given (O, K), blocked as the file holds it (version 3+)."
-    if kind != 'sq8' or version < 3: return params
+def _file_layout(kind, ops, params, version):
+    "params with each CONV2D/LINEAR weight given (O, K) as the file holds it: sq8 blocked (version 3+), f32 1x1 in panels (4+)."
+    if version < 3: return params
     params, done = list(params), {}
     for o in ops:
         spec = OPS_BY_CODE.get(_enum(o['type'], OP_TYPES, 'op type'))
         ps = o.get('params') or []
         if spec is None or spec.params is not LINEAR_PARAMS or not ps or ps[0] is None or not 0 <= int(ps[0]) < len(params): continue
         a16 = _attr16(spec.name, o.get('attr')); attr = {s: a16[j] for j, s in enumerate(spec.slots()) if s}
-        dims, geo, i = sq8_blocked_dims(spec.name, attr, version), _conv_geometry(spec.name, attr), int(ps[0])
+        dims, geo, i = weight_file_dims(kind, spec.name, attr, version), _conv_geometry(spec.name, attr), int(ps[0])
         if dims is None: continue
         if i in done:
-            if done[i] != geo: raise FormatError('write_model_file: one sq8 weight shared by convolutions of different shapes')
+            if done[i] != geo: raise FormatError(f'write_model_file: one {kind} weight shared by convolutions of different shapes')
             continue
         w = np.asarray(params[i])
-        if w.ndim == 2 and w.shape == (geo[0] * geo[1], geo[2] * geo[3]): params[i] = sq8_block(w, geo[0], geo[2], geo[3])
+        if w.ndim == 2 and w.shape == (geo[0] * geo[1], geo[2] * geo[3]):
+            params[i] = sq8_block(w, geo[0], geo[2], geo[3]) if kind == 'sq8' else f32_panel(w)
         done[i] = geo   # (a weight of another shape is left for the reader to refuse)
     return params
 
 def model_bytes(kind, input_shape, class_names, values, ops, params, output, version:int=VERSION) -> bytes:
-    "The bytes of a model file (arguments as `write_model_file`; sq8 weights (O, K), blocked here), checksum included; not validated."
+    "The bytes of a model file (arguments as `write_model_file`; weights (O, K), laid out here as the version stores them), checksum included; not validated."
     names = [str(c).encode('utf-8') for c in class_names]
     names_blob = b''.join(struct.pack('<I', len(b)) + b for b in names)
     vals = b''.join(VALUE.pack(dict(c=int(v['shape'][0]), h=int(v['shape'][1]), w=int(v['shape'][2]),
                                     dtype=_enum(v.get('dtype', 'f32'), DTYPES, 'value dtype'), scale=float(v.get('scale', 0.0) or 0.0),
                                     zero_point=int(v.get('zero_point', 0) or 0))) for v in values)
     op_blob = b''.join(_op_record(o) for o in ops)
-    arrays = _param_arrays(_sq8_layout(kind, ops, params, version))
+    arrays = _param_arrays(_file_layout(kind, ops, params, version))
     names_off = HEADER.size
     values_off = _align(names_off + len(names_blob), 8)
     ops_off = values_off + len(vals)
@@ -481,7 +503,7 @@ def _linear_ok(spec, kind, attr, bad, where):
 def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=VERSION, blk=None):
     """The params an op of this kind expects (FORMAT.md, 'Parameters ... per kind'); sq8 multipliers and shifts. A
     blocked sq8 weight (version 3) is checked in its file dims, its padding zero, and replaced in `params` by its (O, K)
-    form (`blk`: param index -> geometry, for weights shared by ops)."""
+    form, as is an f32 1x1 weight in panels (version 4) (`blk`: param index -> geometry, for weights shared by ops)."""
     slots = spec.params.get(kind, ())
     if spec.name == 'act' and ACT_NAMES[act] not in LUT_ACTS: slots = ()
     O = K = G = None
@@ -492,14 +514,17 @@ def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=V
             if not sl.optional: bad(f'{where}: param[{j}] ({sl.name}) missing')
             arrays.append(None); continue
         a, want = params[ps[j]], sl.shape(O, K, G)
-        bdims = sq8_blocked_dims(spec.name, attr, version) if kind == 'sq8' and j == 0 and spec.params is LINEAR_PARAMS else None
+        bdims = weight_file_dims(kind, spec.name, attr, version) if j == 0 and spec.params is LINEAR_PARAMS else None
         if bdims is not None and blk is not None and ps[j] in blk:
             if blk[ps[j]] != _conv_geometry(spec.name, attr): bad(f'{where}: param[0] is shared by convolutions of different shapes')
         elif bdims is not None:
-            if a.dtype != NP_DTYPES[sl.dtype] or a.shape != bdims: bad(f'{where}: param[0] is {a.dtype} {a.shape}, expected blocked {NP_DTYPES[sl.dtype]} {bdims}')
+            lay = 'blocked' if kind == 'sq8' else 'in panels'
+            if a.dtype != NP_DTYPES[sl.dtype] or a.shape != bdims: bad(f'{where}: param[0] is {a.dtype} {a.shape}, expected {lay} {NP_DTYPES[sl.dtype]} {bdims}')
             geo = _conv_geometry(spec.name, attr)
-            a, zero_pad = sq8_unblock(a, geo[0], geo[1], geo[2], geo[3])
-            if not zero_pad: bad(f'{where}: param[0] has nonzero padding in its blocks')
+            if kind == 'sq8':
+                a, zero_pad = sq8_unblock(a, geo[0], geo[1], geo[2], geo[3])
+                if not zero_pad: bad(f'{where}: param[0] has nonzero padding in its blocks')
+            else: a = f32_unpanel(a, geo[1])
             params[ps[j]] = a
             if blk is not None: blk[ps[j]] = geo
         if a.dtype != NP_DTYPES[sl.dtype] or a.shape != want: bad(f'{where}: param[{j}] is {a.dtype} {a.shape}, expected {NP_DTYPES[sl.dtype]} {want}')

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn
 from tinyruntime.export import export_model
+from tinyruntime.format import model_bytes, read_model_bytes
 from tinyruntime.quantize import export_model_dq8, export_model_sq8
 
 HERE = Path(__file__).resolve().parent
@@ -100,7 +101,17 @@ def model_files(tmp):
         export_model_sq8(m, tmp/f'{name}_sq8.bin', calib, input_shape=shape)
         for k in ('f32', 'dq8', 'dq8sym', 'sq8'):
             out[f'{name}_{k}'] = ((tmp/f'{name}_{k}.bin').read_bytes(), shape)
+    for k, v in (('sq8', 2), ('f32', 3)):   # the layouts older versions store (sq8 weights (O, K), f32 1x1s (O, K))
+        out[f'res_{k}_v{v}'] = (older(out[f'res_{k}'][0], v), MODELS['res'][1])
     return out
+
+def older(b, version):
+    "model file bytes b written again as `version`"
+    m = read_model_bytes(b)
+    vals = [dict(shape=v['shape'], dtype=v['dtype'], scale=v['scale'], zero_point=v['zero_point']) for v in m['values']]
+    ops = [dict(type=o['type'], act=o['act'], inputs=o['inputs'], out=o['out'], attr=o['attr16'], params=o['params'],
+                qmin=o['qmin'], qmax=o['qmax']) for o in m['ops']]
+    return model_bytes(m['kind'], m['input_shape'], m['class_names'], vals, ops, m['params'], m['output'], version=version)
 
 def main():
     corpus = HERE/'corpus'

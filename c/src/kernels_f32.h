@@ -138,8 +138,10 @@ extern const F32GemmDesc f32_gemm_6x16__ref_desc;
 extern const F32DwDesc f32_dwconv__ref_desc;
 void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap); /* ap[p][k][r] (kernels/ref) */
 /* f32_pack_a_panels, with tail: the last panel (if partial) as K x f32_tail_rows(its rows, mr), at ap + (P - 1) mr K
-   (f32_packed_floats in all) */
-void f32_pack_a_tail(const float *w, size_t M, size_t K, int mr, int tail, float *ap);
+   (f32_packed_floats in all); w's rows in panels of pr (row r, column k at w[r / pr * pr * K + k * pr + r % pr]): pr 1,
+   row-major; 32, a version-4 file's 1x1 (model_f32_panels). mr at most F32_PANEL_MAX */
+enum { F32_PANEL_MAX = 32 };
+void f32_pack_a_tail(const float *w, size_t M, size_t K, int mr, int tail, size_t pr, float *ap);
 void f32_act__ref(float *y, size_t n, int act);
 void f32_add__ref(const float *a, const float *b, float *y, size_t n, int act);
 #if defined(__x86_64__)

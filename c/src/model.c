@@ -1,11 +1,11 @@
-/* model.c: load and validate a tinyruntime model file (FORMAT.md, versions 1 to 3): the one
+/* model.c: load and validate a tinyruntime model file (FORMAT.md, versions 1 to 4): the one
  * validator of the runtime.
  *
  * The file is untrusted: every count, index, offset, size, dtype and shape is checked against the
  * file before it is used, every op's attributes and limits are checked, and every op's output shape
  * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's; from
- * version 3 an sq8 weight stored blocked has its blocks' dims and a zero padding
- * (skipped only in a fuzz build, -DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check
+ * version 3 an sq8 weight stored blocked has its blocks' dims and a zero padding; from version 4 an f32 1x1
+ * convolution's weight is in panels of 32 rows (model_f32_panels) (skipped only in a fuzz build, -DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check
  * nothing again. Reads go through rd_u32/rd_u64 on bounds-checked offsets only. */
 #define _DEFAULT_SOURCE /* madvise */
 #define _POSIX_C_SOURCE 200809L
@@ -184,6 +184,11 @@ int model_sq8_blocks(const Model *m, const Op *op, Sq8Blocks *b) {
   return 1;
 }
 
+int model_f32_panels(const Model *m, const Op *op) {
+  return m->kind == KIND_F32 && m->version >= 4 && op->type == OP_CONV2D && op->attr[A_CONV2D_KH] == 1 &&
+         op->attr[A_CONV2D_KW] == 1 && op->attr[A_CONV2D_GROUPS] == 1;
+}
+
 /* a blocked sq8 weight (model_sq8_blocks): dims (G * TM, NQ, T, 32) and its padding rows and channels zero (only the
    blocks of a last tile or a last quad have any) */
 static int check_blocked(const Model *m, uint32_t i, const Sq8Blocks *b, char *err, size_t errlen) {
@@ -215,7 +220,8 @@ static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t g
   case KIND_F32:
     if (op->param[2] != TR_NONE || op->param[3] != TR_NONE)
       return rt_fail(err, errlen, "op %u (%s): param[2], param[3] must be none in an f32 model", i, tr_op_name(op->type));
-    if (check_param(m, i, 0, 0, DT_F32, O, K, "weight", err, errlen)) return -1;
+    int pn = model_f32_panels(m, op);   /* in panels: dims (ceil(O / 32), K, 32) */
+    if (check_param(m, i, 0, 0, DT_F32, pn ? (O + 31) / 32 : O, pn ? K * 32 : K, "weight", err, errlen)) return -1;
     if (check_param(m, i, 1, 1, DT_F32, O, 0, "bias", err, errlen)) return -1;
     return 0;
   case KIND_DQ8: {

@@ -1,4 +1,4 @@
-/* model.h: the tinyruntime model file (FORMAT.md, versions 1 to 3), memory-mapped and validated.
+/* model.h: the tinyruntime model file (FORMAT.md, versions 1 to 4), memory-mapped and validated.
  * model_load is the one validator of the runtime: it checks every count, index, offset, size, dtype,
  * shape, attribute and limit against the file (and, from version 2, its checksum) and recomputes each
  * op's output shape; after it succeeds, every pointer in Model is safe to use and the engines trust it.
@@ -50,4 +50,8 @@ typedef struct { size_t G, M, cig, T, TM, NQ; } Sq8Blocks;
 /* 1 and *b filled when op's weight is blocked (an sq8 file of version 3+, a CONV2D of more than one input channel a
    group or a LINEAR), else 0. The op's attributes as the loader checked them (or raw: only sizes, no reads) */
 int model_sq8_blocks(const Model *m, const Op *op, Sq8Blocks *b);
+/* 1 when op's weight is stored in panels of 32 rows (FORMAT.md "f32 1x1 weights in panels", version 4): an f32 file's
+   CONV2D of one group and a 1x1 kernel; dims (ceil(O / 32), K, 32), row r of panel p, column k at p * 32 * K + k * 32 + r
+   (gemm_t's packed layout; the last panel's rows past O: any value, never read into an output; writers write 0) */
+int model_f32_panels(const Model *m, const Op *op);
 #endif

@@ -196,6 +196,7 @@ typedef struct {
   const float *w;
   size_t nb, step;
   int mr, tail;   /* the panels' rows (d->mr, or d->tn for gemm_t), d->tail (0 for gemm_t) */
+  int fpn;        /* w in the file's panels of 32 rows (model_f32_panels; one group) */
 } PackJob;
 
 __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
@@ -205,11 +206,11 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
     const float *wg = j->w + g * M * K;
     float *ap = j->s->apack + g * j->s->a_group + r0 * K;   /* r0 / mr whole panels before it */
-    if (j->tail) /* a last panel of its own rows */
-      f32_pack_a_tail(wg + r0 * K, rows, K, j->mr, j->tail, ap);
+    if (j->tail || j->fpn) /* a last panel of its own rows; from the file's panels (one group, r0 a multiple of 32) */
+      f32_pack_a_tail(wg + r0 * K, rows, K, j->mr, j->tail, j->fpn ? 32 : 1, ap);
     else
       j->d->pack_a(wg + r0 * K, rows, K, j->mr, ap);
-    model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));
+    if (!j->fpn) model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));   /* (panels: after the op) */
   }
 }
 
@@ -388,20 +389,25 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   if ((s->res_in = residual_of(e, op, s)) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
   s->tpath = s->wino ? 0 : s->taps ? taps_t(e, s) : conv_t(e, s);
   if (dw_fusable(e, op, s)) s->dwf = e->st[e->cur_op + 1].fused = 1;
+  int fpn = model_f32_panels(e->m, op);   /* (a 1x1 of one group: never taps nor Winograd) */
+  size_t fpb = rt_mul_sat(rt_cdiv((size_t)s->M, 32) * 32, (size_t)s->K) * sizeof(float);
   if (s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath)) {   /* (a 1x1 one, padded, is packed: the GEMM loop) */
     if (build_inplace(e, s, w)) return -1;
+  } else if (fpn && s->tpath && d->tn == 32) { /* gemm_t's panels: the file's, read in place */
+    s->tw = w, e->inplace_bytes += fpb;
   } else {
     int pmr = s->tpath ? d->tn : d->mr, ptail = s->tpath ? 0 : d->tail;
     s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, pmr, ptail);
     size_t alen = rt_mul_sat((size_t)s->groups, s->a_group);
-    if (alen == SIZE_MAX || !(s->apack = engine_alloc_packed(e, alen * sizeof(float)))) return -1;
+    if (alen == SIZE_MAX || !(s->tw = s->apack = engine_alloc_packed(e, alen * sizeof(float)))) return -1;
     /* blocks of panels (about 256 KiB of weights each) over the pool's threads (each thread its own
        contiguous blocks), each given back to the file (model_release) once packed: the file's pages and
        the packed copy are never both resident */
     size_t K = (size_t)s->K, M = (size_t)s->M, step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), (size_t)pmr) * (size_t)pmr;
-    PackJob pj = {e, s, d, w, rt_cdiv(M, step), step, pmr, ptail};
+    if (fpn) step = rt_cdiv(step, 96) * 96;   /* from the file's panels: blocks of whole ones (96: a multiple of 32 and of mr) */
+    PackJob pj = {e, s, d, w, rt_cdiv(M, step), step, pmr, ptail, fpn};
     pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
-    model_release(e->m, w, rt_mul_sat((size_t)s->O, K) * sizeof(float));   /* the pages two blocks shared */
+    model_release(e->m, w, fpn ? fpb : rt_mul_sat((size_t)s->O, K) * sizeof(float));   /* the pages two blocks shared */
   }
   size_t bg = bias_group(e, s);
   if (!(s->bias = engine_alloc(e, (size_t)s->groups * bg * sizeof(float)))) return -1;
@@ -1019,7 +1025,7 @@ static void conv_t_tile(const TJob *j, size_t t, size_t p) {
   int cols = M - pg * TNc < TNc ? (int)(M - pg * TNc) : (int)TNc;
   const float *x = j->x + (im * (size_t)s->C + g * K) * OHW + q0;
   float *c = j->y + (im * (size_t)s->O + g * M + pg * TNc) * OHW + q0;
-  d->gemm_t(K, 1, g_off0, s->apack + g * s->a_group + pg * TNc * K, x, OHW, (ptrdiff_t)TMp / 2, c, OHW, pm, cols,
+  d->gemm_t(K, 1, g_off0, s->tw + g * s->a_group + pg * TNc * K, x, OHW, (ptrdiff_t)TMp / 2, c, OHW, pm, cols,
             s->bias + g * Pg * TNc + pg * TNc, j->act, j->res);
 }
 

@@ -270,9 +270,9 @@ static void test_pack_rows(const F32GemmDesc *d, uint64_t *r) {
                         float where its layout puts it */
       size_t nf = f32_packed_floats(M, K, d->mr, 1);
       memset(a, 0xa5, n * sizeof(float)), memset(b, 0x5a, n * sizeof(float));
-      f32_pack_a_tail(w, M, K, d->mr, 1, a);
+      f32_pack_a_tail(w, M, K, d->mr, 1, 1, a);
       for (size_t r0 = 0; r0 < M; r0 += (size_t)d->mr)
-        f32_pack_a_tail(w + r0 * K, M - r0 < (size_t)d->mr ? M - r0 : (size_t)d->mr, K, d->mr, 1, b + r0 * K);
+        f32_pack_a_tail(w + r0 * K, M - r0 < (size_t)d->mr ? M - r0 : (size_t)d->mr, K, d->mr, 1, 1, b + r0 * K);
       CHECK(memcmp(a, b, nf * sizeof(float)) == 0, "%s: tail packing of %zu rows panel by panel differs", d->name, M);
       size_t bad = 0, R = (size_t)f32_tail_rows((int)(M - (P - 1) * (size_t)d->mr), d->mr);
       for (size_t row = 0; row < M; row++)

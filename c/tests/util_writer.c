@@ -113,9 +113,34 @@ static void block_sq8(MW *m) {
   free(done);
 }
 
+/* f32 from version 4: each 1x1 CONV2D's weight of one group, given (O, K), in panels of 32 rows (FORMAT.md), as the
+   Python writer does; a weight of another shape is left for the loader to refuse */
+static void panel_f32(MW *m) {
+  if (m->kind != KIND_F32 || m->version < 4) return;
+  unsigned char *done = calloc(m->np + 1, 1);
+  for (uint32_t k = 0; k < m->no; k++) {
+    const Op *op = &m->o[k];
+    Model mm = { 0 };
+    mm.kind = m->kind, mm.version = m->version;
+    if (!model_f32_panels(&mm, op) || op->param[0] >= m->np || done[op->param[0]]) continue;
+    WParam *p = &m->p[op->param[0]];
+    size_t O = op->attr[0], K = op->attr[1], P = (O + 31) / 32;
+    if (p->dtype != DT_F32 || p->ndim != 2 || p->dims[0] != O || p->dims[1] != K) continue;
+    float *d = calloc(P * K * 32, sizeof *d);
+    for (size_t o = 0; o < O; o++)
+      for (size_t c = 0; c < K; c++) memcpy(d + o / 32 * 32 * K + c * 32 + o % 32, p->data + (o * K + c) * 4, 4);
+    free(p->data);
+    p->data = (unsigned char *)d, p->nbytes = P * K * 32 * 4, p->ndim = 3;
+    p->dims[0] = (uint32_t)P, p->dims[1] = (uint32_t)K, p->dims[2] = 32;
+    done[op->param[0]] = 1;
+  }
+  free(done);
+}
+
 unsigned char *mw_finish(MW *m, size_t *size) {
   char name[32];
   block_sq8(m);
+  panel_f32(m);
   uint64_t names_size = 0;
   for (uint32_t k = 0; k < m->n_classes; k++) names_size += 4 + (uint64_t)snprintf(name, sizeof name, "class%u", k);
   uint64_t names_off = TR_HEADER_SIZE, values_off = al(names_off + names_size, 8);

@@ -5,20 +5,19 @@
 
 enum { MR = 6, NR = 16 };
 
-void f32_pack_a_tail(const float *w, size_t M, size_t K, int mr, int tail, float *ap) {
+void f32_pack_a_tail(const float *w, size_t M, size_t K, int mr, int tail, size_t pr, float *ap) {
   size_t P = (M + (size_t)mr - 1) / (size_t)mr;
+  const float *src[F32_PANEL_MAX];
   for (size_t p = 0; p < P; p++) {
     size_t R = p + 1 == P && tail ? (size_t)f32_tail_rows((int)(M - p * (size_t)mr), mr) : (size_t)mr;   /* its stride */
     float *a = ap + p * K * (size_t)mr;
+    for (size_t r = 0, row = p * (size_t)mr; r < R && row < M; r++, row++) src[r] = w + row / pr * pr * K + row % pr;
     for (size_t kk = 0; kk < K; kk++)
-      for (size_t r = 0; r < R; r++) {
-        size_t row = p * (size_t)mr + r;
-        a[kk * R + r] = row < M ? w[row * K + kk] : 0.0f;
-      }
+      for (size_t r = 0; r < R; r++) a[kk * R + r] = p * (size_t)mr + r < M ? src[r][kk * pr] : 0.0f;
   }
 }
 
-void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap) { f32_pack_a_tail(w, M, K, mr, 0, ap); }
+void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap) { f32_pack_a_tail(w, M, K, mr, 0, 1, ap); }
 
 static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act,
                  int from_c) {
