@@ -5,8 +5,9 @@
  * file before it is used, every op's attributes and limits are checked, and every op's output shape
  * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's; from
  * version 3 an sq8 weight stored blocked has its blocks' dims and a zero padding; from version 4 an f32 1x1
- * convolution's weight is in panels of 32 rows (model_f32_panels) (skipped only in a fuzz build, -DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check
- * nothing again. Reads go through rd_u32/rd_u64 on bounds-checked offsets only. */
+ * convolution's weight has the dims of its panels of 32 rows (model_f32_panels). The checksum is skipped only in a
+ * fuzz build (-DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check nothing again. Reads go through
+ * rd_u32/rd_u64 on bounds-checked offsets only. */
 #define _DEFAULT_SOURCE /* madvise */
 #define _POSIX_C_SOURCE 200809L
 #include "model.h"

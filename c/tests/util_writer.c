@@ -88,59 +88,39 @@ void mw_block_sq8(const int8_t *w, size_t G, size_t M, size_t cig, size_t T, int
         d[((o / M * TM + o % M / 8) * NQ + c / 4) * T * 32 + t * 32 + (o % M % 8) * 4 + c % 4] = w[(o * cig + c) * T + t];
 }
 
-/* sq8 from version 3: each CONV2D/LINEAR weight given (O, K) blocked as the file holds it (FORMAT.md), as the
-   Python writer does; a weight of another shape is left for the loader to refuse */
-static void block_sq8(MW *m) {
-  if (m->kind != KIND_SQ8 || m->version < 3) return;
+/* the weights a version stores in its own layout (FORMAT.md), each given (O, K), laid out as the file holds them, as
+   the Python writer does: sq8 CONV2D/LINEAR weights blocked from version 3, f32 1x1 CONV2D weights of one group in
+   panels of 32 rows from version 4; a weight of another shape is left for the loader to refuse */
+static void file_layout(MW *m) {
   unsigned char *done = calloc(m->np + 1, 1);
   for (uint32_t k = 0; k < m->no; k++) {
     const Op *op = &m->o[k];
     Model mm = { 0 };
     mm.kind = m->kind, mm.version = m->version;
     Sq8Blocks b;
-    if (!model_sq8_blocks(&mm, op, &b) || op->param[0] >= m->np || done[op->param[0]]) continue;
+    int sq8 = model_sq8_blocks(&mm, op, &b);
+    if ((!sq8 && !model_f32_panels(&mm, op)) || op->param[0] >= m->np || done[op->param[0]]) continue;
     WParam *p = &m->p[op->param[0]];
-    size_t K = b.cig * b.T;
-    if (p->dtype != DT_I8 || p->ndim != 2 || p->dims[0] != b.G * b.M || p->dims[1] != K) continue;
-    size_t n = b.G * b.TM * b.NQ * b.T * 32;
-    unsigned char *d = malloc(n);
-    mw_block_sq8((const int8_t *)p->data, b.G, b.M, b.cig, b.T, (int8_t *)d);
+    size_t O = (size_t)op->attr[0], K = sq8 ? b.cig * b.T : (size_t)op->attr[1], P = (O + 31) / 32, n = sq8 ? b.G * b.TM * b.NQ * b.T * 32 : P * K * 128;
+    if (p->dtype != (sq8 ? DT_I8 : DT_F32) || p->ndim != 2 || p->dims[0] != O || p->dims[1] != K) continue;
+    unsigned char *d = calloc(n, 1);
+    if (sq8) {
+      mw_block_sq8((const int8_t *)p->data, b.G, b.M, b.cig, b.T, (int8_t *)d);
+      p->ndim = 4, p->dims[0] = (uint32_t)(b.G * b.TM), p->dims[1] = (uint32_t)b.NQ, p->dims[2] = (uint32_t)b.T, p->dims[3] = 32;
+    } else {
+      for (size_t o = 0; o < O; o++)
+        for (size_t c = 0; c < K; c++) memcpy(d + (o / 32 * 32 * K + c * 32 + o % 32) * 4, p->data + (o * K + c) * 4, 4);
+      p->ndim = 3, p->dims[0] = (uint32_t)P, p->dims[1] = (uint32_t)K, p->dims[2] = 32;
+    }
     free(p->data);
-    p->data = d, p->nbytes = n, p->ndim = 4;
-    p->dims[0] = (uint32_t)(b.G * b.TM), p->dims[1] = (uint32_t)b.NQ, p->dims[2] = (uint32_t)b.T, p->dims[3] = 32;
-    done[op->param[0]] = 1;
-  }
-  free(done);
-}
-
-/* f32 from version 4: each 1x1 CONV2D's weight of one group, given (O, K), in panels of 32 rows (FORMAT.md), as the
-   Python writer does; a weight of another shape is left for the loader to refuse */
-static void panel_f32(MW *m) {
-  if (m->kind != KIND_F32 || m->version < 4) return;
-  unsigned char *done = calloc(m->np + 1, 1);
-  for (uint32_t k = 0; k < m->no; k++) {
-    const Op *op = &m->o[k];
-    Model mm = { 0 };
-    mm.kind = m->kind, mm.version = m->version;
-    if (!model_f32_panels(&mm, op) || op->param[0] >= m->np || done[op->param[0]]) continue;
-    WParam *p = &m->p[op->param[0]];
-    size_t O = op->attr[0], K = op->attr[1], P = (O + 31) / 32;
-    if (p->dtype != DT_F32 || p->ndim != 2 || p->dims[0] != O || p->dims[1] != K) continue;
-    float *d = calloc(P * K * 32, sizeof *d);
-    for (size_t o = 0; o < O; o++)
-      for (size_t c = 0; c < K; c++) memcpy(d + o / 32 * 32 * K + c * 32 + o % 32, p->data + (o * K + c) * 4, 4);
-    free(p->data);
-    p->data = (unsigned char *)d, p->nbytes = P * K * 32 * 4, p->ndim = 3;
-    p->dims[0] = (uint32_t)P, p->dims[1] = (uint32_t)K, p->dims[2] = 32;
-    done[op->param[0]] = 1;
+    p->data = d, p->nbytes = n, done[op->param[0]] = 1;
   }
   free(done);
 }
 
 unsigned char *mw_finish(MW *m, size_t *size) {
   char name[32];
-  block_sq8(m);
-  panel_f32(m);
+  file_layout(m);
   uint64_t names_size = 0;
   for (uint32_t k = 0; k < m->n_classes; k++) names_size += 4 + (uint64_t)snprintf(name, sizeof name, "class%u", k);
   uint64_t names_off = TR_HEADER_SIZE, values_off = al(names_off + names_size, 8);
