@@ -196,7 +196,8 @@ typedef struct {
   const float *w;
   size_t nb, step;
   int mr, tail;   /* the panels' rows (d->mr, or d->tn for gemm_t), d->tail (0 for gemm_t) */
-  int fpn;        /* w in the file's panels of 32 rows (model_f32_panels; one group) */
+  int fpn;        /* w in the file's panels of 32 rows (model_f32_panels; one group; each block's rows whole panels,
+                     bytes as contiguous as (O, K) rows') */
 } PackJob;
 
 __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
@@ -210,7 +211,7 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
       f32_pack_a_tail(wg + r0 * K, rows, K, j->mr, j->tail, j->fpn ? 32 : 1, ap);
     else
       j->d->pack_a(wg + r0 * K, rows, K, j->mr, ap);
-    if (!j->fpn) model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));   /* (panels: after the op) */
+    model_release(j->e->m, wg + r0 * K, rows * K * sizeof(float));
   }
 }
 
@@ -390,11 +391,10 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   s->tpath = s->wino ? 0 : s->taps ? taps_t(e, s) : conv_t(e, s);
   if (dw_fusable(e, op, s)) s->dwf = e->st[e->cur_op + 1].fused = 1;
   int fpn = model_f32_panels(e->m, op);   /* (a 1x1 of one group: never taps nor Winograd) */
-  size_t fpb = rt_mul_sat(rt_cdiv((size_t)s->M, 32) * 32, (size_t)s->K) * sizeof(float);
   if (s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath)) {   /* (a 1x1 one, padded, is packed: the GEMM loop) */
     if (build_inplace(e, s, w)) return -1;
   } else if (fpn && s->tpath && d->tn == 32) { /* gemm_t's panels: the file's, read in place */
-    s->tw = w, e->inplace_bytes += fpb;
+    s->tw = w, e->inplace_bytes += wp->nbytes;
   } else {
     int pmr = s->tpath ? d->tn : d->mr, ptail = s->tpath ? 0 : d->tail;
     s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, pmr, ptail);
@@ -407,7 +407,7 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     if (fpn) step = rt_cdiv(step, 96) * 96;   /* from the file's panels: blocks of whole ones (96: a multiple of 32 and of mr) */
     PackJob pj = {e, s, d, w, rt_cdiv(M, step), step, pmr, ptail, fpn};
     pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
-    model_release(e->m, w, fpn ? fpb : rt_mul_sat((size_t)s->O, K) * sizeof(float));   /* the pages two blocks shared */
+    model_release(e->m, w, wp->nbytes);   /* the pages two blocks shared (and the panels' padding rows) */
   }
   size_t bg = bias_group(e, s);
   if (!(s->bias = engine_alloc(e, (size_t)s->groups * bg * sizeof(float)))) return -1;
