@@ -16,7 +16,7 @@ __all__ = ['MAGIC', 'VERSION', 'MIN_VERSION', 'MAX_IN', 'N_ATTR', 'N_PARAM', 'NO
            'ACT_NAMES', 'ACTS', 'LUT_ACTS', 'ACT_SINCE', 'ACT_DOCS', 'HEADER', 'VALUE', 'OP', 'PARAM', 'LINEAR_PARAMS',
            'ACT_PARAMS', 'OP_SPECS', 'OPS', 'OPS_BY_CODE', 'OP_TYPES', 'ATTR_SLOTS', 'FUSABLE', 'FormatError', 'Layout',
            'checksum', 'fix_checksum', 'Param', 'OpSpec', 'conv_out', 'pool_out', 'op_out_shape', 'f32_panel_dims',
-           'f32_panel', 'f32_unpanel', 'weight_file_dims', 'sq8_blocked_dims', 'sq8_block', 'sq8_unblock',
+           'f32_panel', 'f32_unpanel', 'sq8_blocked_dims', 'sq8_block', 'sq8_unblock', 'weight_file_dims',
            'model_bytes', 'write_model_file', 'read_model_header', 'read_model_bytes', 'read_model_file']
 
 # %% ../nbs/04a_format.ipynb #6633d09b
@@ -292,10 +292,6 @@ def f32_unpanel(b, O:int):
     "`f32_panel`'s inverse: the (O, K) weight (the padding rows, which no output reads, dropped)."
     return np.ascontiguousarray(b.transpose(0, 2, 1).reshape(b.shape[0] * 32, b.shape[1])[:O])
 
-def weight_file_dims(kind, name, attr, version:int=VERSION):
-    "The dims of a CONV2D/LINEAR weight (param[0]) as the file holds it when not (O, K): sq8 blocked, f32 1x1 panels; else None."
-    return sq8_blocked_dims(name, attr, version) if kind == 'sq8' else f32_panel_dims(name, attr, version) if kind == 'f32' else None
-
 def sq8_blocked_dims(name, attr, version:int=VERSION):
     "The dims of an sq8 CONV2D/LINEAR weight as the file holds it: blocked from version 3 (`sq8_block`), else None ((O, K))."
     geo = _conv_geometry(name, attr) if version >= 3 else None
@@ -318,6 +314,15 @@ def sq8_unblock(b, G:int, M:int, cig:int, T:int):
     full = b.reshape(G, TM, NQ, T, 8, 4).transpose(0, 1, 4, 2, 5, 3).reshape(G, TM * 8, NQ * 4, T)
     return np.ascontiguousarray(full[:, :M, :cig]).reshape(G * M, cig * T), not (full[:, M:].any() or full[:, :, cig:].any())
 
+# per kind, the layout a version gives CONV2D/LINEAR weights (param[0]) in the file: its dims (None: (O, K)), the
+# weight (O, K) laid out, back to (O, K) with whether the padding is as it must be, and its name in messages
+_LAYOUTS = {'sq8': (sq8_blocked_dims, lambda w, g: sq8_block(w, g[0], g[2], g[3]), lambda a, g: sq8_unblock(a, *g), 'blocked'),
+            'f32': (f32_panel_dims, lambda w, g: f32_panel(w), lambda a, g: (f32_unpanel(a, g[1]), True), 'in panels')}
+
+def weight_file_dims(kind, name, attr, version:int=VERSION):
+    "The dims of a CONV2D/LINEAR weight (param[0]) as the file holds it when not (O, K): sq8 blocked, f32 1x1 panels; else None."
+    return _LAYOUTS[kind][0](name, attr, version) if kind in _LAYOUTS else None
+
 def _file_layout(kind, ops, params, version):
     "params with each CONV2D/LINEAR weight given (O, K) as the file holds it: sq8 blocked (version 3+), f32 1x1 in panels (4+)."
     if version < 3: return params
@@ -333,8 +338,7 @@ def _file_layout(kind, ops, params, version):
             if done[i] != geo: raise FormatError(f'write_model_file: one {kind} weight shared by convolutions of different shapes')
             continue
         w = np.asarray(params[i])
-        if w.ndim == 2 and w.shape == (geo[0] * geo[1], geo[2] * geo[3]):
-            params[i] = sq8_block(w, geo[0], geo[2], geo[3]) if kind == 'sq8' else f32_panel(w)
+        if w.ndim == 2 and w.shape == (geo[0] * geo[1], geo[2] * geo[3]): params[i] = _LAYOUTS[kind][1](w, geo)
         done[i] = geo   # (a weight of another shape is left for the reader to refuse)
     return params
 
@@ -518,13 +522,11 @@ def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=V
         if bdims is not None and blk is not None and ps[j] in blk:
             if blk[ps[j]] != _conv_geometry(spec.name, attr): bad(f'{where}: param[0] is shared by convolutions of different shapes')
         elif bdims is not None:
-            lay = 'blocked' if kind == 'sq8' else 'in panels'
+            _, _, from_file, lay = _LAYOUTS[kind]
             if a.dtype != NP_DTYPES[sl.dtype] or a.shape != bdims: bad(f'{where}: param[0] is {a.dtype} {a.shape}, expected {lay} {NP_DTYPES[sl.dtype]} {bdims}')
             geo = _conv_geometry(spec.name, attr)
-            if kind == 'sq8':
-                a, zero_pad = sq8_unblock(a, geo[0], geo[1], geo[2], geo[3])
-                if not zero_pad: bad(f'{where}: param[0] has nonzero padding in its blocks')
-            else: a = f32_unpanel(a, geo[1])
+            a, zero_pad = from_file(a, geo)
+            if not zero_pad: bad(f'{where}: param[0] has nonzero padding in its blocks')
             params[ps[j]] = a
             if blk is not None: blk[ps[j]] = geo
         if a.dtype != NP_DTYPES[sl.dtype] or a.shape != want: bad(f'{where}: param[{j}] is {a.dtype} {a.shape}, expected {NP_DTYPES[sl.dtype]} {want}')
