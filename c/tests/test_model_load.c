@@ -144,6 +144,22 @@ int main(void) {
   MUTATE("bad activation", "activation", set32(b, op_off(b, 0) + TR_OP_ACT, ACT_COUNT));
   MUTATE("v2 activation in a v1 file", "activation", set32(b, TR_HDR_VERSION, 1); set32(b, op_off(b, 0) + TR_OP_ACT, ACT_SILU));
   MUTATE("MUL in a v1 file", "unknown type", set32(b, TR_HDR_VERSION, 1); set32(b, op_off(b, 1) + TR_OP_TYPE, OP_MUL));
+  /* an f32 1x1 convolution's weight: (O, K) up to version 3, panels of 32 rows from version 4 (FORMAT.md); each
+     file relabelled as the other version is refused by the weight's dims */
+  for (uint32_t ver = 3; ver <= 4; ver++) {
+    float w1x1[40 * 3] = { 0 }, b1x1[40] = { 0 };
+    MW *mp = mw_new(KIND_F32, 3, 1, 1, 40);
+    mw_version(mp, ver);
+    mw_output(mp, mw_conv(mp, 0, 40, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, w1x1, b1x1));
+    size_t ps;
+    unsigned char *p = mw_finish(mp, &ps);
+    int ok = model_load_buffer(p, ps, &m, err, sizeof err) == 0;
+    CHECK(ok, "version %u 1x1 model: %s", ver, err);
+    if (ok) model_free(&m);
+    set32(p, TR_HDR_VERSION, 7 - ver), mw_seal(p, ps);
+    expect_fail(ver == 3 ? "1x1 (O, K) weight as version 4" : "1x1 panels as version 3", p, ps, "weight");
+    free(p);
+  }
   MUTATE("MUL with one input", "n_in", set32(b, op_off(b, 1) + TR_OP_TYPE, OP_MUL));
   MUTATE("QUANTIZE in f32 model", "sq8", set32(b, op_off(b, 3) + TR_OP_TYPE, OP_QUANTIZE));
   MUTATE("param dtype bad", "dtype", set32(b, par_off(b, 0) + TR_PAR_DTYPE, 7));
