@@ -34,8 +34,12 @@ JOBS=${JOBS:-$(nproc)}
 
 # One place for the flags, recorded in the manifest: c/Makefile's own CFLAGS default, plus ours.
 cflags_c=$(env -u CFLAGS make -s --no-print-directory -C c --eval 'tinyruntime-print-cflags: ; @echo $(CFLAGS)' tinyruntime-print-cflags)
-CFLAGS_DEV="${cflags_c:--O2} -ffile-prefix-map=$root/= -ffunction-sections -fdata-sections"
-BINFLAGS_DEV="-static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=sha1"
+# -fno-pie: a static binary is linked non-PIE (loaded at a fixed address) anyway, so position-independent code buys
+# nothing: without it the const tables of function pointers (the kernel descriptors, libc's) go to .rodata instead of
+# .data.rel.ro, the RELRO segment whose end the linker pads to a page, and some addresses are shorter (amd64 runq
+# 2026-12-04: text and RELRO 2.6 KB less, the file 4 KiB less)
+CFLAGS_DEV="${cflags_c:--O2} -fno-pie -ffile-prefix-map=$root/= -ffunction-sections -fdata-sections"
+BINFLAGS_DEV="-static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=sha1"
 declare -A CCS=([amd64]=x86_64-linux-gnu-gcc [arm64]=aarch64-linux-gnu-gcc)
 command -v x86_64-linux-gnu-gcc >/dev/null || CCS[amd64]=gcc
 declare -A LIBC=([amd64]=libc6-dev [arm64]=libc6-dev-arm64-cross)   # glibc, static (see Size above)
