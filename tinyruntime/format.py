@@ -16,15 +16,16 @@ __all__ = ['MAGIC', 'VERSION', 'MIN_VERSION', 'MAX_IN', 'N_ATTR', 'N_PARAM', 'NO
            'ACT_NAMES', 'ACTS', 'LUT_ACTS', 'ACT_SINCE', 'ACT_DOCS', 'HEADER', 'VALUE', 'OP', 'PARAM', 'LINEAR_PARAMS',
            'ACT_PARAMS', 'OP_SPECS', 'OPS', 'OPS_BY_CODE', 'OP_TYPES', 'ATTR_SLOTS', 'FUSABLE', 'FormatError', 'Layout',
            'checksum', 'fix_checksum', 'Param', 'OpSpec', 'conv_out', 'pool_out', 'op_out_shape', 'f32_panel_dims',
-           'f32_panel', 'f32_unpanel', 'sq8_blocked_dims', 'sq8_block', 'sq8_unblock', 'weight_file_dims',
-           'model_bytes', 'write_model_file', 'read_model_header', 'read_model_bytes', 'read_model_file']
+           'f32_panel', 'f32_unpanel', 'dq8_blocked_dims', 'dq8_block', 'dq8_unblock', 'sq8_blocked_dims', 'sq8_block',
+           'sq8_unblock', 'weight_file_dims', 'model_bytes', 'write_model_file', 'read_model_header',
+           'read_model_bytes', 'read_model_file']
 
 # %% ../nbs/04a_format.ipynb #6633d09b
 class FormatError(TinyError):
     "A model file (or record) that does not follow the format: the message names the file and the field."
 
 MAGIC = b'TINYRTM\0'
-VERSION, MIN_VERSION = 4, 1           # written / oldest read
+VERSION, MIN_VERSION = 5, 1           # written / oldest read
 MAX_IN, N_ATTR, N_PARAM = 8, 16, 8    # inputs, attribute slots and parameter slots of an op
 NONE = 0xFFFFFFFF                     # "no param" in an op's param slots
 MAX_ELEMS = 1 << 31                   # elements of one value
@@ -292,6 +293,28 @@ def f32_unpanel(b, O:int):
     "`f32_panel`'s inverse: the (O, K) weight (the padding rows, which no output reads, dropped)."
     return np.ascontiguousarray(b.transpose(0, 2, 1).reshape(b.shape[0] * 32, b.shape[1])[:O])
 
+def dq8_blocked_dims(name, attr, version:int=VERSION):
+    "The dims of a dq8 CONV2D/LINEAR weight as the file holds it: blocked from version 5 (`dq8_block`), else None ((O, K))."
+    geo, gs = _conv_geometry(name, attr) if version >= 5 else None, attr.get('gs', 0)
+    if geo is None or geo[2] == 1 or gs < 1 or geo[2] * geo[3] % gs: return None   # depthwise (float in dq8): (O, K)
+    G, M, cig, T = geo
+    return (G * -(-M // 4), cig * T // gs, -(-gs // 4), 16)
+
+def dq8_block(w, G:int, gs:int):
+    """A dq8 weight (O, K) in version 5's blocked layout, dims (G * ceil(M/4), K/gs, ceil(gs/4), 16): per conv group, per
+    tile of 4 outputs, per quantization group of gs values, per quad of 4 of them, the 4 outputs' 4 weights,
+    `w[g*M + 4*tm + r, gs*kg + 4*q + j]` at `[g*TM + tm, kg, q, 4*r + j]`; zero past M outputs and past gs values."""
+    O, K = w.shape; M = O // G; TM, KG, NQ = -(-M // 4), K // gs, -(-gs // 4)
+    b = np.zeros((G, TM * 4, KG, NQ * 4), np.int8)
+    b[:, :M, :, :gs] = np.asarray(w, np.int8).reshape(G, M, KG, gs)
+    return np.ascontiguousarray(b.reshape(G, TM, 4, KG, NQ, 4).transpose(0, 1, 3, 4, 2, 5)).reshape(G * TM, KG, NQ, 16)
+
+def dq8_unblock(b, G:int, M:int, gs:int):
+    "`dq8_block`'s inverse: (the (O, K) weight, whether every padding byte is zero)."
+    TM, KG, NQ = b.shape[0] // G, b.shape[1], b.shape[2]
+    full = b.reshape(G, TM, KG, NQ, 4, 4).transpose(0, 1, 4, 2, 3, 5).reshape(G, TM * 4, KG, NQ * 4)
+    return np.ascontiguousarray(full[:, :M, :, :gs]).reshape(G * M, KG * gs), not (full[:, M:].any() or full[:, :, :, gs:].any())
+
 def sq8_blocked_dims(name, attr, version:int=VERSION):
     "The dims of an sq8 CONV2D/LINEAR weight as the file holds it: blocked from version 3 (`sq8_block`), else None ((O, K))."
     geo = _conv_geometry(name, attr) if version >= 3 else None
@@ -315,16 +338,20 @@ def sq8_unblock(b, G:int, M:int, cig:int, T:int):
     return np.ascontiguousarray(full[:, :M, :cig]).reshape(G * M, cig * T), not (full[:, M:].any() or full[:, :, cig:].any())
 
 # per kind, the layout a version gives CONV2D/LINEAR weights (param[0]) in the file: its dims (None: (O, K)), the
-# weight (O, K) laid out, back to (O, K) with whether the padding is as it must be, and its name in messages
-_LAYOUTS = {'sq8': (sq8_blocked_dims, lambda w, g: sq8_block(w, g[0], g[2], g[3]), lambda a, g: sq8_unblock(a, *g), 'blocked'),
-            'f32': (f32_panel_dims, lambda w, g: f32_panel(w), lambda a, g: (f32_unpanel(a, g[1]), True), 'in panels')}
+# weight (O, K) laid out, back to (O, K) with whether the padding is as it must be, and its name in messages; the
+# functions take the op's geometry g = (_conv_geometry, dq8 group size)
+_LAYOUTS = {'sq8': (sq8_blocked_dims, lambda w, g: sq8_block(w, g[0][0], g[0][2], g[0][3]), lambda a, g: sq8_unblock(a, *g[0]), 'blocked'),
+            'dq8': (dq8_blocked_dims, lambda w, g: dq8_block(w, g[0][0], g[1]), lambda a, g: dq8_unblock(a, g[0][0], g[0][1], g[1]), 'blocked'),
+            'f32': (f32_panel_dims, lambda w, g: f32_panel(w), lambda a, g: (f32_unpanel(a, g[0][1]), True), 'in panels')}
+
+def _layout_geo(name, attr): return _conv_geometry(name, attr), attr.get('gs', 0)
 
 def weight_file_dims(kind, name, attr, version:int=VERSION):
-    "The dims of a CONV2D/LINEAR weight (param[0]) as the file holds it when not (O, K): sq8 blocked, f32 1x1 panels; else None."
+    "The dims of a CONV2D/LINEAR weight (param[0]) as the file holds it when not (O, K): sq8 and dq8 blocked, f32 1x1 panels; else None."
     return _LAYOUTS[kind][0](name, attr, version) if kind in _LAYOUTS else None
 
 def _file_layout(kind, ops, params, version):
-    "params with each CONV2D/LINEAR weight given (O, K) as the file holds it: sq8 blocked (version 3+), f32 1x1 in panels (4+)."
+    "params with each CONV2D/LINEAR weight given (O, K) as the file holds it: sq8 blocked (version 3+), f32 1x1 in panels (4+), dq8 blocked (5+)."
     if version < 3: return params
     params, done = list(params), {}
     for o in ops:
@@ -332,13 +359,14 @@ def _file_layout(kind, ops, params, version):
         ps = o.get('params') or []
         if spec is None or spec.params is not LINEAR_PARAMS or not ps or ps[0] is None or not 0 <= int(ps[0]) < len(params): continue
         a16 = _attr16(spec.name, o.get('attr')); attr = {s: a16[j] for j, s in enumerate(spec.slots()) if s}
-        dims, geo, i = weight_file_dims(kind, spec.name, attr, version), _conv_geometry(spec.name, attr), int(ps[0])
+        dims, geo, i = weight_file_dims(kind, spec.name, attr, version), _layout_geo(spec.name, attr), int(ps[0])
         if dims is None: continue
         if i in done:
             if done[i] != geo: raise FormatError(f'write_model_file: one {kind} weight shared by convolutions of different shapes')
             continue
         w = np.asarray(params[i])
-        if w.ndim == 2 and w.shape == (geo[0] * geo[1], geo[2] * geo[3]): params[i] = _LAYOUTS[kind][1](w, geo)
+        G, M, cig, T = geo[0]
+        if w.ndim == 2 and w.shape == (G * M, cig * T): params[i] = _LAYOUTS[kind][1](w, geo)
         done[i] = geo   # (a weight of another shape is left for the reader to refuse)
     return params
 
@@ -506,8 +534,8 @@ def _linear_ok(spec, kind, attr, bad, where):
 
 def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=VERSION, blk=None):
     """The params an op of this kind expects (FORMAT.md, 'Parameters ... per kind'); sq8 multipliers and shifts. A
-    blocked sq8 weight (version 3) is checked in its file dims, its padding zero, and replaced in `params` by its (O, K)
-    form, as is an f32 1x1 weight in panels (version 4) (`blk`: param index -> geometry, for weights shared by ops)."""
+    blocked sq8 or dq8 weight (versions 3, 5) is checked in its file dims, its padding zero, and replaced in `params` by
+    its (O, K) form, as is an f32 1x1 weight in panels (version 4) (`blk`: param index -> geometry, for weights shared by ops)."""
     slots = spec.params.get(kind, ())
     if spec.name == 'act' and ACT_NAMES[act] not in LUT_ACTS: slots = ()
     O = K = G = None
@@ -520,11 +548,11 @@ def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=V
         a, want = params[ps[j]], sl.shape(O, K, G)
         bdims = weight_file_dims(kind, spec.name, attr, version) if j == 0 and spec.params is LINEAR_PARAMS else None
         if bdims is not None and blk is not None and ps[j] in blk:
-            if blk[ps[j]] != _conv_geometry(spec.name, attr): bad(f'{where}: param[0] is shared by convolutions of different shapes')
+            if blk[ps[j]] != _layout_geo(spec.name, attr): bad(f'{where}: param[0] is shared by convolutions of different shapes')
         elif bdims is not None:
             _, _, from_file, lay = _LAYOUTS[kind]
             if a.dtype != NP_DTYPES[sl.dtype] or a.shape != bdims: bad(f'{where}: param[0] is {a.dtype} {a.shape}, expected {lay} {NP_DTYPES[sl.dtype]} {bdims}')
-            geo = _conv_geometry(spec.name, attr)
+            geo = _layout_geo(spec.name, attr)
             a, zero_pad = from_file(a, geo)
             if not zero_pad: bad(f'{where}: param[0] has nonzero padding in its blocks')
             params[ps[j]] = a

@@ -101,7 +101,7 @@ def model_files(tmp):
         export_model_sq8(m, tmp/f'{name}_sq8.bin', calib, input_shape=shape)
         for k in ('f32', 'dq8', 'dq8sym', 'sq8'):
             out[f'{name}_{k}'] = ((tmp/f'{name}_{k}.bin').read_bytes(), shape)
-    for k, v in (('sq8', 2), ('f32', 3)):   # the layouts older versions store (sq8 weights (O, K), f32 1x1s (O, K))
+    for k, v in (('sq8', 2), ('f32', 3), ('dq8', 4)):   # the layouts older versions store (sq8, f32 1x1, dq8 weights (O, K))
         out[f'res_{k}_v{v}'] = (older(out[f'res_{k}'][0], v), MODELS['res'][1])
     return out
 

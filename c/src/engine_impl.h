@@ -46,12 +46,13 @@ typedef struct {
   const Q8Kernels *kq;             /* int8 GEMM ops: the kernels this op runs (Engine.kq or kq_below) */
   int8_t *aconv;                   /* sq8 implicit convolution (Q8Kernels.sq8_conv): its packed weights, per group */
   size_t aconv_bytes;              /* per group */
-  /* sq8 with a descriptor's blocked_comp (Q8Kernels): the file's blocked weights read in place (FORMAT.md, version 3;
-     A and aconv NULL), wtm tiles of 8 rows a group, wtile bytes a tile, wcomp the tiles' sums (wtm x 8 a group) */
+  /* sq8 with a descriptor's blocked_comp, dq8 with its dq8_blocked_sums (Q8Kernels): the file's blocked weights read in
+     place (FORMAT.md, versions 3 and 5; A and aconv NULL), wtm tiles of wtr rows a group (sq8 8, dq8 4), wtile bytes a
+     tile, wcomp the tiles' sums (wct int32 a tile: sq8 8, dq8 8 x its quantization groups) */
   const int8_t *wblk;
   int32_t *wcomp;
-  size_t wtile;
-  int wtm;
+  size_t wtile, wct;
+  int wtm, wtr;
   int qt;                          /* sq8 weights in place on a small map: a GEMM on Q8Kernels.im2col_qt's X (ops_q8.c) */
 } OpState;
 

@@ -48,8 +48,10 @@ typedef struct {
   const int16_t *A;    /* packed weights, see above */
   const int16_t *X;    /* activations in panels, see above */
   ptrdiff_t pstride;   /* int16 elements per panel of X: G * 2 * kp * Q8_NR */
-  /* sq8, a descriptor with blocked_comp only: NULL, or A is the file's blocked weights read in place (tiles of 8 rows
-     x kp quads of 32 bytes, FORMAT.md, no sums in them) and comp their rows' blocked_comp sums (from the block's first) */
+  /* a descriptor with blocked_comp (sq8) or dq8_blocked_sums (dq8) only: NULL, or A is the file's blocked weights read in
+     place (FORMAT.md, no sums in them: sq8 tiles of 8 rows x kp quads of 32 bytes, dq8 tiles of 4 rows x G groups x kp
+     quads of 16 bytes) and comp their rows' sums (sq8: blocked_comp's, from the block's first row; dq8: per tile
+     dq8_blocked_sums' [G][4] sums then [G][4] weight zero points, from the block's first tile) */
   const int32_t *comp;
 } Q8Gemm;
 
@@ -227,6 +229,10 @@ typedef struct {
      (the quads in the blocked weights' (quad, tap) order), from c's quad planes: quads [q0, q1) of every tap for the N
      outputs of c; X NULL: whether it takes c's geometry and N (0: no) */
   int (*im2col_qt)(const Q8Conv *c, int q0, int q1, int N, int16_t *X, ptrdiff_t pstride);
+  /* dq8, optional (NULL: none): the descriptor's GEMM reads the file's blocked weights (FORMAT.md, version 5) in place,
+     given comp (Q8Gemm.comp): for each of the tiles (4 rows x G groups x nq quads of 16 bytes) the 4 rows' sums of each
+     group at comp[8 G t + 4 g + r] (the caller puts the weight zero points at comp[8 G t + 4 G + 4 g + r]) */
+  void (*dq8_blocked_sums)(const int8_t *w, size_t tiles, int G, int nq, int32_t *comp);
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */

@@ -1,11 +1,11 @@
-/* model.c: load and validate a tinyruntime model file (FORMAT.md, versions 1 to 4): the one
+/* model.c: load and validate a tinyruntime model file (FORMAT.md, versions 1 to 5): the one
  * validator of the runtime.
  *
  * The file is untrusted: every count, index, offset, size, dtype and shape is checked against the
  * file before it is used, every op's attributes and limits are checked, and every op's output shape
  * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's; from
- * version 3 an sq8 weight stored blocked has its blocks' dims and a zero padding; from version 4 an f32 1x1
- * convolution's weight has the dims of its panels of 32 rows (model_f32_panels). The checksum is skipped only in a
+ * version 3 an sq8 weight stored blocked (from version 5 a dq8 one too) has its blocks' dims and a zero padding; from
+ * version 4 an f32 1x1 convolution's weight has the dims of its panels of 32 rows (model_f32_panels). The checksum is skipped only in a
  * fuzz build (-DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check nothing again. Reads go through
  * rd_u32/rd_u64 on bounds-checked offsets only. */
 #define _DEFAULT_SOURCE /* madvise */
@@ -174,14 +174,18 @@ static int check_param(const Model *m, uint32_t i, int slot, int optional, uint3
   return 0;
 }
 
-int model_sq8_blocks(const Model *m, const Op *op, Sq8Blocks *b) {
-  if (m->kind != KIND_SQ8 || m->version < 3 || (op->type != OP_CONV2D && op->type != OP_LINEAR)) return 0;
+int model_blocks(const Model *m, const Op *op, WBlocks *b) {
+  int sq8 = m->kind == KIND_SQ8 && m->version >= 3, dq8 = m->kind == KIND_DQ8 && m->version >= 5;
+  if (!(sq8 || dq8) || (op->type != OP_CONV2D && op->type != OP_LINEAR)) return 0;
   int conv = op->type == OP_CONV2D;
   int64_t G = conv ? op->attr[A_CONV2D_GROUPS] : 1, O = op->attr[0], C = op->attr[1];
   int64_t T = conv ? (int64_t)op->attr[A_CONV2D_KH] * op->attr[A_CONV2D_KW] : 1;
+  int64_t gs = op->attr[conv ? A_CONV2D_GS : A_LINEAR_GS];
   if (G < 1 || O < 1 || C < 1 || T < 1 || O % G || C % G || C / G == 1) return 0;
-  b->G = (size_t)G, b->M = (size_t)(O / G), b->cig = (size_t)(C / G), b->T = (size_t)T;
-  b->TM = (b->M + 7) / 8, b->NQ = (b->cig + 3) / 4;
+  if (dq8 && (gs < 1 || C / G * T % gs)) return 0;
+  b->G = (size_t)G, b->M = (size_t)(O / G), b->R = sq8 ? 8 : 4;
+  b->cig = sq8 ? (size_t)(C / G) : (size_t)gs, b->T = sq8 ? (size_t)T : 1, b->KG = sq8 ? 1 : (size_t)(C / G * T / gs);
+  b->TM = (b->M + b->R - 1) / b->R, b->NQ = (b->cig + 3) / 4;
   return 1;
 }
 
@@ -190,23 +194,26 @@ int model_f32_panels(const Model *m, const Op *op) {
          op->attr[A_CONV2D_KW] == 1 && op->attr[A_CONV2D_GROUPS] == 1;
 }
 
-/* a blocked sq8 weight (model_sq8_blocks): dims (G * TM, NQ, T, 32) and its padding rows and channels zero (only the
-   blocks of a last tile or a last quad have any) */
-static int check_blocked(const Model *m, uint32_t i, const Sq8Blocks *b, char *err, size_t errlen) {
+/* a blocked weight (model_blocks): its dims (sq8 (G * TM, NQ, T, 32), dq8 (G * TM, KG, NQ, 16)) and its padding rows
+   and channels zero (only the blocks of a last tile or a last quad have any) */
+static int check_blocked(const Model *m, uint32_t i, const WBlocks *b, char *err, size_t errlen) {
   const Op *op = &m->ops[i];
   const Param *p = op->param[0] < m->n_params ? &m->params[op->param[0]] : NULL;
-  if (!p || p->dtype != DT_I8 || p->ndim != 4 || p->dims[0] != b->G * b->TM || p->dims[1] != b->NQ || p->dims[2] != b->T || p->dims[3] != 32)
+  size_t R = b->R, tb = b->T * 4 * R, d1 = R == 4 ? b->KG : b->NQ, d2 = R == 4 ? b->NQ : b->T;
+  if (!p || p->dtype != DT_I8 || p->ndim != 4 || p->dims[0] != b->G * b->TM || p->dims[1] != d1 || p->dims[2] != d2 || p->dims[3] != 4 * R)
     return rt_fail(err, errlen, "op %u (%s): weight (param[0]) is not blocked as version %u stores it (FORMAT.md)", i,
                    tr_op_name(op->type), m->version);
-  size_t rows = b->M - (b->TM - 1) * 8, chans = b->cig - (b->NQ - 1) * 4, tb = b->T * 32;
-  for (size_t t = 0; t < b->G * b->TM; t++)
-    for (size_t q = t % b->TM + 1 < b->TM || rows == 8 ? b->NQ - 1 : 0; q < b->NQ; q++) {
-      size_t nr = t % b->TM + 1 < b->TM ? 8 : rows, nc = q + 1 < b->NQ ? 4 : chans;
-      const uint8_t *blk = (const uint8_t *)p->data + (t * b->NQ + q) * tb;   /* dims checked: inside the file */
-      for (size_t k = 0; k < tb && (nr < 8 || nc < 4); k++)
-        if (blk[k] && (k % 32 / 4 >= nr || k % 4 >= nc))
+  size_t rows = b->M - (b->TM - 1) * R, chans = b->cig - (b->NQ - 1) * 4, runs = b->G * b->TM * b->KG;
+  for (size_t u = 0; u < runs; u++) {   /* u: tile u / KG, run u % KG */
+    int last_tile = u / b->KG % b->TM + 1 == b->TM;
+    for (size_t q = last_tile && rows < R ? 0 : b->NQ - 1; q < b->NQ; q++) {
+      size_t nr = last_tile ? rows : R, nc = q + 1 < b->NQ ? 4 : chans;
+      const uint8_t *blk = (const uint8_t *)p->data + (u * b->NQ + q) * tb;   /* dims checked: inside the file */
+      for (size_t k = 0; k < tb && (nr < R || nc < 4); k++)
+        if (blk[k] && (k % (4 * R) / 4 >= nr || k % 4 >= nc))
           return rt_fail(err, errlen, "op %u (%s): weight (param[0]) has a nonzero byte in its blocks' padding", i, tr_op_name(op->type));
     }
+  }
   return 0;
 }
 
@@ -233,7 +240,9 @@ static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t g
       return rt_fail(err, errlen, "op %u (%s): group size %d > %u (its int32 group sums could overflow)", i,
                      tr_op_name(op->type), gs, TR_DQ8_MAX_GS);
     uint64_t G = K / (uint64_t)gs;
-    if (check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen)) return -1;
+    WBlocks b;
+    if (model_blocks(m, op, &b) ? check_blocked(m, i, &b, err, errlen) : check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen))
+      return -1;
     if (check_param(m, i, 1, 0, DT_F32, O, G, "scales", err, errlen)) return -1;
     if (check_param(m, i, 2, 1, DT_I8, O, G, "zero points", err, errlen)) return -1;
     if (check_param(m, i, 3, 1, DT_F32, O, 0, "bias", err, errlen)) return -1;
@@ -248,8 +257,8 @@ static int check_weights(Model *m, uint32_t i, uint64_t O, uint64_t K, int32_t g
     if (K > TR_SQ8_MAX_K)
       return rt_fail(err, errlen, "op %u (%s): K = %llu exceeds %u for sq8", i, tr_op_name(op->type),
                   (unsigned long long)K, TR_SQ8_MAX_K);
-    Sq8Blocks b;
-    if (model_sq8_blocks(m, op, &b) ? check_blocked(m, i, &b, err, errlen) : check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen))
+    WBlocks b;
+    if (model_blocks(m, op, &b) ? check_blocked(m, i, &b, err, errlen) : check_param(m, i, 0, 0, DT_I8, O, K, "weight", err, errlen))
       return -1;
     if (check_param(m, i, 1, 0, DT_I32, O, 0, "bias", err, errlen)) return -1;
     if (check_param(m, i, 2, 0, DT_I32, O, 0, "multiplier", err, errlen)) return -1;

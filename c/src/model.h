@@ -42,14 +42,18 @@ size_t value_elems(const Value *v);                                    /* c*h*w 
  * for bytes outside the map. */
 void model_release(const Model *m, const void *p, size_t n);
 
-/* An sq8 CONV2D/LINEAR weight blocked in the file (FORMAT.md "sq8 weights, blocked", version 3): G groups, M outputs
-   and cig input channels a group, T taps; TM tiles of 8 outputs and NQ quads of 4 channels a group. Byte
-   ((g * TM + tm) * NQ + q) * T * 32 + t * 32 + 4 * r + j of the param is output g * M + 8 * tm + r, channel 4 * q + j,
-   tap t (zero in the padding: the loader checks) */
-typedef struct { size_t G, M, cig, T, TM, NQ; } Sq8Blocks;
-/* 1 and *b filled when op's weight is blocked (an sq8 file of version 3+, a CONV2D of more than one input channel a
-   group or a LINEAR), else 0. The op's attributes as the loader checked them (or raw: only sizes, no reads) */
-int model_sq8_blocks(const Model *m, const Op *op, Sq8Blocks *b);
+/* An int8 CONV2D/LINEAR weight blocked in the file (FORMAT.md "sq8 weights, blocked", version 3; "dq8 weights,
+   blocked", version 5): G conv groups of M outputs, each output's K values as KG runs of cig channels x T taps
+   ((ci, ky, kx) order); TM tiles of R outputs a group, NQ quads of 4 channels a run. Byte
+   (((g * TM + tm) * KG + kg) * NQ + q) * T * 4R + t * 4R + 4 * r + j of the param is output g * M + R * tm + r, value
+   kg * cig * T + (4 * q + j) * T + t (zero in the padding: the loader checks). sq8: R = 8, KG = 1, cig the input
+   channels a group, T the taps; dq8: R = 4, KG = K / gs runs of cig = gs values, T = 1 (each quantization group's
+   values padded to quads). The param's dims: sq8 (G * TM, NQ, T, 32), dq8 (G * TM, KG, NQ, 16) */
+typedef struct { size_t G, M, cig, T, TM, NQ, KG, R; } WBlocks;
+/* 1 and *b filled when op's weight is blocked (an sq8 file of version 3+ or a dq8 one of version 5+, a CONV2D of more
+   than one input channel a group or a LINEAR), else 0. The op's attributes as the loader checked them (or raw: only
+   sizes, no reads) */
+int model_blocks(const Model *m, const Op *op, WBlocks *b);
 /* 1 when op's weight is stored in panels of 32 rows (FORMAT.md "f32 1x1 weights in panels", version 4): an f32 file's
    CONV2D of one group and a 1x1 kernel; dims (ceil(O / 32), K, 32), row r of panel p, column k at p * 32 * K + k * 32 + r
    (gemm_t's packed layout; the last panel's rows past O: any value, never read into an output; writers write 0) */

@@ -1,7 +1,8 @@
 /* ops_q8.c: the int8 op tables: sq8's (every op) and dq8's GEMM (its other ops are the f32 ones).
  *
  * CONV2D and LINEAR are int8 GEMMs through the kernel descriptor in use (src/kernels_q8.h): packed
- * weights (per conv group) times an im2col matrix of one image (CONV2D) or of the batch's feature
+ * weights (per conv group; or, where the descriptor reads them so, the file's blocked weights in place: sq8 from
+ * format version 3, dq8 from version 5, read_in_place) times an im2col matrix of one image (CONV2D) or of the batch's feature
  * vectors (LINEAR, one column per image), both packed by the descriptor's packers. sq8 stays in
  * integers from QUANTIZE to DEQUANTIZE, exactly as FORMAT.md writes it; dq8 quantizes each im2col
  * column group at run time. An sq8 depthwise CONV2D (one input channel per group) is instead one direct
@@ -144,25 +145,34 @@ enum { CONV_RB = 64, CONV_CT = 4 };
    image at a time. */
 static int conv_batched(const Q8Kernels *k, const OpState *s) { return implicit_sq8(k, s) && s->groups == 1 && !s->qt; }
 
-/* weights read in place (OpState.wblk): the tile of group gi's row r0 (a multiple of 8) and its sums */
+/* weights read in place (OpState.wblk): the tile of group gi's row r0 (a multiple of the tile's wtr rows) and its sums */
 static const int8_t *blk_tile(const OpState *s, int gi, int r0, const int32_t **comp) {
-  size_t tile = (size_t)gi * (size_t)s->wtm + (size_t)r0 / 8;
-  *comp = s->wcomp + tile * 8;
+  size_t tile = (size_t)gi * (size_t)s->wtm + (size_t)r0 / (size_t)s->wtr;
+  *comp = s->wcomp + tile * s->wct;
   return s->wblk + tile * s->wtile;
 }
+/* a GEMM's weights from row o0 of group gi (o0 a multiple of the kernel's mr and of the tile's rows): the packed ones,
+   or the file's read in place with their sums (Q8Gemm.comp) */
+static void gemm_a(const OpState *s, int gi, int o0, Q8Gemm *g) {
+  if (s->wblk)
+    g->A = (const int16_t *)(const void *)blk_tile(s, gi, o0, &g->comp);
+  else
+    g->A = s->A + (size_t)gi * s->a_elems + s->kq->a_elems(o0, s->G, s->gs), g->comp = NULL;
+}
 
-/* sq8, version 3: rows [o0, o0 + n) (over the groups) of a weight blocked in the file (model_sq8_blocks) in (O, K)
-   order, into d */
-__attribute__((cold)) static void unblock_rows(const Sq8Blocks *b, const int8_t *w, size_t o0, size_t n, int8_t *d) {
-  size_t T = b->T, K = b->cig * T;
+/* sq8 version 3, dq8 version 5: rows [o0, o0 + n) (over the groups) of a weight blocked in the file (model_blocks) in
+   (O, K) order, into d */
+__attribute__((cold)) static void unblock_rows(const WBlocks *b, const int8_t *w, size_t o0, size_t n, int8_t *d) {
+  size_t T = b->T, R = b->R, K = b->KG * b->cig * T;
   for (size_t o = o0; o < o0 + n; o++, d += K)
-    for (size_t q = 0; q < b->NQ; q++) {
-      const int8_t *src = w + ((o / b->M * b->TM + o % b->M / 8) * b->NQ + q) * T * 32 + o % b->M % 8 * 4;
+    for (size_t u = 0; u < b->KG * b->NQ; u++) {   /* run u / NQ, quad q */
+      size_t q = u % b->NQ;
+      const int8_t *src = w + (((o / b->M * b->TM + o % b->M / R) * b->KG) * b->NQ + u) * T * 4 * R + o % b->M % R * 4;
       size_t nc = b->cig - 4 * q < 4 ? b->cig - 4 * q : 4;
-      int8_t *dq = d + 4 * q * T;
+      int8_t *dq = d + u / b->NQ * b->cig * T + 4 * q * T;
       for (size_t t = 0; t < T; t++) {   /* a tap's 4 channels in one load */
         uint32_t v;
-        memcpy(&v, src + t * 32, 4);
+        memcpy(&v, src + t * 4 * R, 4);
         if (nc == 4)
           dq[t] = (int8_t)v, dq[T + t] = (int8_t)(v >> 8), dq[2 * T + t] = (int8_t)(v >> 16), dq[3 * T + t] = (int8_t)(v >> 24);
         else
@@ -172,7 +182,7 @@ __attribute__((cold)) static void unblock_rows(const Sq8Blocks *b, const int8_t 
 }
 /* the packers' rows [o0, o0 + n) of weight w, (O, K): w's own, or (bl: blocked in the file) unblocked into *tmp, a
    buffer of the block's (malloc'ed; NULL when out of memory): each pack task unblocks its rows, ~64 KiB, in cache */
-__attribute__((cold)) static const int8_t *rows_of(const Sq8Blocks *bl, const int8_t *w, size_t K, size_t o0, size_t n, int8_t **tmp) {
+__attribute__((cold)) static const int8_t *rows_of(const WBlocks *bl, const int8_t *w, size_t K, size_t o0, size_t n, int8_t **tmp) {
   *tmp = NULL;
   if (!bl) return w + o0 * K;
   if ((*tmp = malloc(n * K + 1))) unblock_rows(bl, w, o0, n, *tmp);
@@ -186,7 +196,7 @@ typedef struct {
   const OpState *s;
   const int8_t *w;
   size_t nb;   /* blocks per group */
-  const Sq8Blocks *bl;   /* w blocked (rows_of), else NULL */
+  const WBlocks *bl;   /* w blocked (rows_of), else NULL */
   int *failed;           /* set when a block's buffer could not be had */
 } ConvPackJob;
 
@@ -216,7 +226,7 @@ typedef struct {
   const OpState *s;
   const int8_t *w, *wz;
   size_t nb, step;   /* blocks per group, rows per block */
-  const Sq8Blocks *bl;   /* w blocked (rows_of; the file's pages then given back after the op), else NULL */
+  const WBlocks *bl;   /* w blocked (rows_of; the file's pages then given back after the op), else NULL */
   int *failed;
 } PackJob;
 
@@ -247,7 +257,7 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   }
 }
 
-__attribute__((cold)) static int pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz, const Sq8Blocks *bl, size_t bytes) {
+__attribute__((cold)) static int pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz, const WBlocks *bl, size_t bytes) {
   size_t K = (size_t)s->K, M = (size_t)s->M, mr = (size_t)s->kq->mr;
   size_t step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), mr) * mr;
   int failed = 0;
@@ -259,7 +269,7 @@ __attribute__((cold)) static int pack_release(Engine *e, OpState *s, const int8_
 
 /* sq8, the kx-quad order (kxq_sq8): the weights, rows of K = C * kh * kw, laid out as rows of gs = C * kh * kq
    (kq: kw rounded up to 4, the taps past kw zero), packed, the file's given back */
-__attribute__((cold)) static int pack_kxq(Engine *e, OpState *s, const int8_t *wf, const Sq8Blocks *bl, size_t bytes) {
+__attribute__((cold)) static int pack_kxq(Engine *e, OpState *s, const int8_t *wf, const WBlocks *bl, size_t bytes) {
   size_t M = (size_t)s->M, K = (size_t)s->K, gs = (size_t)s->gs, kq = gs / ((size_t)s->C * (size_t)s->kh);
   int8_t *wq = calloc(M, gs), *tmp;
   const int8_t *w = rows_of(bl, wf, K, 0, M, &tmp);
@@ -275,12 +285,20 @@ __attribute__((cold)) static int pack_kxq(Engine *e, OpState *s, const int8_t *w
   return wq && w ? 0 : -1;
 }
 
-/* sq8, version 3, a descriptor with blocked_comp: the GEMM or the implicit convolution reads the blocked weights w where
-   the file's map holds them (nothing packed: no fresh pages to fill at start-up), their rows' sums computed once */
-__attribute__((cold)) static int read_in_place(Engine *e, OpState *s, const int8_t *w, const Sq8Blocks *b) {
-  size_t tiles = b->G * b->TM;
-  if (!(s->wcomp = engine_alloc(e, tiles * 8 * sizeof(int32_t)))) return -1;
-  s->kq->blocked_comp(w, tiles, b->NQ * b->T, s->wcomp);
+/* a descriptor with blocked_comp (sq8, version 3) or dq8_blocked_sums (dq8, version 5): the GEMM or the implicit
+   convolution reads the blocked weights w where the file's map holds them (nothing packed: no fresh pages to fill at
+   start-up), their rows' sums (and dq8's weight zero points wz, (O, KG), or none) computed once */
+__attribute__((cold)) static int read_in_place(Engine *e, OpState *s, const int8_t *w, const WBlocks *b, const int8_t *wz) {
+  size_t tiles = b->G * b->TM, KG = b->KG;
+  if (!(s->wcomp = engine_alloc(e, tiles * s->wct * sizeof(int32_t)))) return -1;
+  if (b->R == 8)
+    s->kq->blocked_comp(w, tiles, b->NQ * b->T, s->wcomp);
+  else {
+    s->kq->dq8_blocked_sums(w, tiles, (int)KG, (int)b->NQ, s->wcomp);
+    for (size_t t = 0; t < tiles && wz; t++)   /* each tile's [KG][4] zero points after its sums (padding rows: 0) */
+      for (size_t r = 0, o0 = t / b->TM * b->M + t % b->TM * 4; r < 4 && t % b->TM * 4 + r < b->M; r++)
+        for (size_t g = 0; g < KG; g++) s->wcomp[t * s->wct + 4 * KG + 4 * g + r] = wz[(o0 + r) * KG + g];
+  }
   s->wblk = w;
   e->inplace_bytes += tiles * s->wtile;
   return 0;
@@ -327,9 +345,10 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
   const Model *m = e->m;
   const Q8Kernels *k = s->kq = e->kq_below && s->K < e->kq->min_k ? e->kq_below : e->kq;
   int sq8 = m->kind == KIND_SQ8;
-  Sq8Blocks bl;
-  int blocked = sq8 && model_sq8_blocks(m, op, &bl);   /* (then the descriptor reads them in place, or a copy (O, K)) */
-  if (blocked && k->blocked_comp) s->wtm = (int)bl.TM, s->wtile = bl.NQ * bl.T * 32;
+  WBlocks bl;
+  int blocked = model_blocks(m, op, &bl);   /* (then the descriptor reads them in place, or a copy (O, K)) */
+  if (blocked && (sq8 ? k->blocked_comp != NULL : k->dq8_blocked_sums != NULL))
+    s->wtm = (int)bl.TM, s->wtr = (int)bl.R, s->wtile = bl.KG * bl.NQ * bl.T * 4 * bl.R, s->wct = sq8 ? 8 : 8 * bl.KG;
   s->gs = sq8 ? s->K : op->attr[s->linear ? A_LINEAR_GS : A_CONV2D_GS];
   s->G = s->K / s->gs;
   if ((s->kxq = sq8 && kxq_sq8(k, s))) s->gs = kxq_k(s);
@@ -360,9 +379,10 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
   }
   const Param *wp = op_param(m, op, P_SQ8_WEIGHT);
   const int8_t *w = wp->data;
-  int implicit = sq8 && implicit_sq8(k, s), in_place = s->wtm && (implicit || (s->kh * s->kw == 1 && !s->kxq));
-  const Sq8Blocks *blk = blocked && !in_place ? &bl : NULL;   /* the packers unblock their rows (rows_of) */
-  if (in_place && read_in_place(e, s, w, &bl)) return -1;
+  int implicit = sq8 && implicit_sq8(k, s), in_place = s->wtm && (!sq8 || implicit || (s->kh * s->kw == 1 && !s->kxq));
+  const WBlocks *blk = blocked && !in_place ? &bl : NULL;   /* the packers unblock their rows (rows_of) */
+  const Param *zpp = sq8 ? NULL : op_param(m, op, P_DQ8_ZERO_POINTS);
+  if (in_place && read_in_place(e, s, w, &bl, zpp ? zpp->data : NULL)) return -1;
   if (implicit) {   /* packed per group for the implicit convolution (or read in place); no GEMM */
     int cig = s->C / s->groups;
     if (in_place) {
@@ -402,7 +422,7 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
     }
     engine_release(e, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
     if (bp) engine_release(e, bp->data, 4 * O);
-    if (pack_release(e, s, w, zp ? zp->data : NULL, NULL, wp->nbytes)) return -1;
+    if (!in_place && pack_release(e, s, w, zp ? zp->data : NULL, blk, wp->nbytes)) return -1;
     if (zp) engine_release(e, zp->data, nsc);
   }
   size_t ldx = gemm_ldx(k, s, e->batch);
@@ -471,10 +491,7 @@ static void gemm_one(const Q8Job *j, int o0, int p0, const int16_t *X) {
   {
     int oc = j->gi * s->M + o0;                        /* first output channel of the task */
     Q8Gemm g = { imin(j->MB, s->M - o0), imin(j->NB, j->N - p0), s->G, s->kp, NULL, X, (ptrdiff_t)j->ps, NULL };
-    if (s->wblk)   /* in place (o0 a multiple of MB, of the kernel's mr, 8) */
-      g.A = (const int16_t *)(const void *)blk_tile(s, j->gi, o0, &g.comp);
-    else
-      g.A = s->A + (size_t)j->gi * s->a_elems + k->a_elems(o0, s->G, s->gs);
+    gemm_a(s, j->gi, o0, &g);   /* (o0 a multiple of MB, of the kernel's mr and the tile's rows) */
     if (j->sq8) {
       Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, zy, op->qmin, op->qmax,
                       (int8_t *)j->y + (ptrdiff_t)oc * j->ys_o + (ptrdiff_t)p0 * j->ys_p, j->ys_o, j->ys_p };
@@ -755,8 +772,8 @@ static void dq8_block_gemm(const Q8Job *j, int o0, int p0, int n, const int16_t 
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
   int oc = j->gi * s->M + o0;
-  Q8Gemm g = { imin(j->MB, s->M - o0), n, s->G, s->kp, s->A + (size_t)j->gi * s->a_elems + k->a_elems(o0, s->G, s->gs),
-               xq, (ptrdiff_t)j->ps, NULL };
+  Q8Gemm g = { imin(j->MB, s->M - o0), n, s->G, s->kp, NULL, xq, (ptrdiff_t)j->ps, NULL };
+  gemm_a(s, j->gi, o0, &g);
   Q8Dq8Epi ep = { s->ws + (size_t)oc * s->G, xs, (ptrdiff_t)nb, s->bf ? s->bf + oc : NULL, (int)j->op->act,
                   (float *)j->y + (ptrdiff_t)oc * j->ys_o + p0, j->ys_o, 1 };
   k->dq8_gemm(&g, &ep);
@@ -850,7 +867,8 @@ static void dq8_dwf(void *arg, int id, int nth) {
   const F32DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw, (int)j->op[1].act};
   for (long u = P * id / step, uz = P * (id + 1) / step; u < uz; u++) {
     int o0 = (int)u * (int)R, rows = imin((int)R, s->M - o0);
-    Q8Gemm g = { rows, j->N, s->G, s->kp, s->A + k->a_elems(o0, s->G, s->gs), j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps, NULL };
+    Q8Gemm g = { rows, j->N, s->G, s->kp, NULL, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps, NULL };
+    gemm_a(s, 0, o0, &g);
     Q8Dq8Epi ep = { s->ws + (size_t)o0 * s->G, j->e->scratch[SCRATCH_2], (ptrdiff_t)j->ldx, s->bf ? s->bf + o0 : NULL,
                     (int)j->op->act, slot, (ptrdiff_t)HW, 1 };
     k->dq8_gemm(&g, &ep);

@@ -197,9 +197,10 @@ static void dq8_naive(const float *x, double *logits) {
   }
 }
 
-/* the dq8 model; gs_lin overrides the LINEAR's group size (a bad one must be refused) */
-static unsigned char *dq8_model(size_t *size, int big_gs) {
+/* the dq8 model (its weights blocked from version 5: FORMAT.md); big_gs: a LINEAR of too large a group (refused) */
+static unsigned char *dq8_model(size_t *size, int big_gs, uint32_t version) {
   MW *m = mw_new(KIND_DQ8, C0, H0, W0, NCLS);
+  mw_version(m, version);
   uint32_t v1 = mw_value(m, O2, H0, W0), v2 = mw_value(m, O2, 1, 1), v3 = mw_value(m, O2, 1, 1);
   uint32_t p1[8] = { qparam(m, DT_I8, O2, 27, dw1), qparam(m, DT_F32, O2, 3, ds1), qparam(m, DT_I8, O2, 3, dz1),
                      TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE };
@@ -303,14 +304,17 @@ int main(void) {
   buf = sq8_model(&size, 0, 2);   /* a version-2 file: the weights (O, K), packed at build */
   run_model("m.bin", buf, size, sq8_naive, 1e-7);
   free(buf);
-  buf = dq8_model(&size, 0);
+  buf = dq8_model(&size, 0, TR_VERSION);
+  run_model("m.bin", buf, size, dq8_naive, 1e-6);
+  free(buf);
+  buf = dq8_model(&size, 0, 4);   /* a version-4 file: the weights (O, K), packed at build */
   run_model("m.bin", buf, size, dq8_naive, 1e-6);
   free(buf);
 
   /* errors: one line naming the model file and the op, exit 1 */
-  struct { unsigned char *buf; size_t size; const char *want; } bad[5];
+  struct { unsigned char *buf; size_t size; const char *want; } bad[7];
   bad[0].buf = sq8_model(&bad[0].size, 1, TR_VERSION), bad[0].want = "scale";   /* the loader refuses it before the engine */
-  bad[1].buf = dq8_model(&bad[1].size, 1), bad[1].want = "group size";
+  bad[1].buf = dq8_model(&bad[1].size, 1, TR_VERSION), bad[1].want = "group size";
   MW *mf = mw_new(KIND_F32, C0, H0, W0, NCLS);
   uint32_t fx = mw_flatten(mf, 0);
   float fw[NCLS * C0 * H0 * W0] = { 0 };
@@ -326,7 +330,17 @@ int main(void) {
     bad[4].buf[*(const uint64_t *)(const void *)(pt + TR_PAR_OFFSET) + 5 * 4] = 1;   /* param 0: the convolution's weight */
     mw_seal(bad[4].buf, bad[4].size);
   }
-  for (int i = 0; i < 5; i++) {
+  /* dq8 the same: version 5 with the weights (O, K) (a version-4 file relabelled); a nonzero byte in the padding of a
+     quantization group's last quad (the convolution's gs = 9: value 9 of row 0 of its first tile, its quad 2's byte 1) */
+  bad[5].buf = dq8_model(&bad[5].size, 0, 4), bad[5].want = "not blocked";
+  bad[5].buf[TR_HDR_VERSION] = (unsigned char)TR_VERSION, mw_seal(bad[5].buf, bad[5].size);
+  bad[6].buf = dq8_model(&bad[6].size, 0, TR_VERSION), bad[6].want = "padding";
+  {
+    const unsigned char *pt = bad[6].buf + *(const uint64_t *)(const void *)(bad[6].buf + TR_HDR_PARAMS_OFF);
+    bad[6].buf[*(const uint64_t *)(const void *)(pt + TR_PAR_OFFSET) + 2 * 16 + 1] = 1;   /* param 0: the convolution's weight */
+    mw_seal(bad[6].buf, bad[6].size);
+  }
+  for (int i = 0; i < 7; i++) {
     snprintf(path, sizeof path, "%s/m.bin", dir);
     write_file(path, bad[i].buf, bad[i].size);
     int rc = sh(NULL, "test m.bin data", NULL, 0, err, sizeof err);

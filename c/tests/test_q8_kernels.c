@@ -51,6 +51,7 @@ static int n_dw = 0;
    -128 and inputs 127 (the most negative) */
 /* tests/util_writer.c's blocker, the one the test writer stores sq8 files with (util_writer.h's CHECK is not this file's) */
 void mw_block_sq8(const int8_t *w, size_t G, size_t M, size_t cig, size_t T, int8_t *d);
+void mw_block_dq8(const int8_t *w, size_t G, size_t M, size_t K, size_t gs, int8_t *d);
 
 /* w (M rows of C * taps, PyTorch's (c, tap) order) in FORMAT.md's blocked layout (version 3): tiles of 8 rows, quads of
    4 channels, taps, 8 x 4 bytes, zero padded (aligned_alloc'ed; *tiles set) */
@@ -287,6 +288,30 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
     for (int i = 0; i < M * N; i++) bad += memcmp(&want[i], &got[i], 4) != 0;
     CHECK(bad == 0, "dq8_gemm %s M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ (e.g. %g vs %g)",
           T->name, M, N, G, gs, asym, act, bad, M * N, want[0], got[0]);
+    if (T->dq8_blocked_sums) {   /* the file's blocked weights (version 5) read in place, sums and zero points apart */
+      size_t tiles = (size_t)(M + 3) / 4, nq = (size_t)(gs + 3) / 4, ct = 8 * (size_t)G;
+      int8_t *B = malloc(tiles * (size_t)G * nq * 16);
+      int32_t *comp = calloc(tiles * ct, sizeof *comp);
+      mw_block_dq8(wq, 1, (size_t)M, (size_t)K, (size_t)gs, B);
+      T->dq8_blocked_sums(B, tiles, G, (int)nq, comp);
+      for (int o = 0; o < M; o++)
+        for (int g = 0; g < G && asym; g++) comp[(size_t)o / 4 * ct + 4 * (size_t)G + 4 * (size_t)g + (size_t)o % 4] = wz[o * G + g];
+      memset(got, 0x55, 4 * (size_t)M * N);
+      for (int o0 = 0; o0 < M; o0 += mb)
+        for (int p0 = 0; p0 < N; p0 += nb) {
+          Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
+                       (const int16_t *)(const void *)(B + (size_t)(o0 / 4) * (size_t)G * nq * 16), X2 + (size_t)(p0 / T->nr) * ps,
+                       (ptrdiff_t)ps, comp + (size_t)(o0 / 4) * ct };
+          Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
+                         got + (size_t)o0 * N + p0, N, 1 };
+          T->dq8_gemm(&g, &e);
+        }
+      bad = 0;
+      for (int i = 0; i < M * N; i++) bad += memcmp(&want[i], &got[i], 4) != 0;
+      CHECK(bad == 0, "dq8_gemm in place %s M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ", T->name, M, N, G, gs,
+            asym, act, bad, M * N);
+      free(B); free(comp);
+    }
     free(A); free(X2);
   }
   free(wf); free(xf); free(wq); free(wz); free(ws); free(bias); free(q); free(qx); free(zx); free(sx);

@@ -88,25 +88,38 @@ void mw_block_sq8(const int8_t *w, size_t G, size_t M, size_t cig, size_t T, int
         d[((o / M * TM + o % M / 8) * NQ + c / 4) * T * 32 + t * 32 + (o % M % 8) * 4 + c % 4] = w[(o * cig + c) * T + t];
 }
 
+void mw_block_dq8(const int8_t *w, size_t G, size_t M, size_t K, size_t gs, int8_t *d) {
+  size_t TM = (M + 3) / 4, KG = K / gs, NQ = (gs + 3) / 4;
+  memset(d, 0, G * TM * KG * NQ * 16);
+  for (size_t o = 0; o < G * M; o++)
+    for (size_t k = 0; k < K; k++)
+      d[(((o / M * TM + o % M / 4) * KG + k / gs) * NQ + k % gs / 4) * 16 + (o % M % 4) * 4 + k % gs % 4] = w[o * K + k];
+}
+
 /* the weights a version stores in its own layout (FORMAT.md), each given (O, K), laid out as the file holds them, as
    the Python writer does: sq8 CONV2D/LINEAR weights blocked from version 3, f32 1x1 CONV2D weights of one group in
-   panels of 32 rows from version 4; a weight of another shape is left for the loader to refuse */
+   panels of 32 rows from version 4, dq8 CONV2D/LINEAR weights blocked from version 5; a weight of another shape is
+   left for the loader to refuse */
 static void file_layout(MW *m) {
   unsigned char *done = calloc(m->np + 1, 1);
   for (uint32_t k = 0; k < m->no; k++) {
     const Op *op = &m->o[k];
     Model mm = { 0 };
     mm.kind = m->kind, mm.version = m->version;
-    Sq8Blocks b;
-    int sq8 = model_sq8_blocks(&mm, op, &b);
-    if ((!sq8 && !model_f32_panels(&mm, op)) || op->param[0] >= m->np || done[op->param[0]]) continue;
+    WBlocks b;
+    int blk = model_blocks(&mm, op, &b);
+    if ((!blk && !model_f32_panels(&mm, op)) || op->param[0] >= m->np || done[op->param[0]]) continue;
     WParam *p = &m->p[op->param[0]];
-    size_t O = (size_t)op->attr[0], K = sq8 ? b.cig * b.T : (size_t)op->attr[1], P = (O + 31) / 32, n = sq8 ? b.G * b.TM * b.NQ * b.T * 32 : P * K * 128;
-    if (p->dtype != (sq8 ? DT_I8 : DT_F32) || p->ndim != 2 || p->dims[0] != O || p->dims[1] != K) continue;
+    size_t O = (size_t)op->attr[0], K = blk ? b.KG * b.cig * b.T : (size_t)op->attr[1], P = (O + 31) / 32;
+    size_t n = blk ? b.G * b.TM * b.KG * b.NQ * b.T * 4 * b.R : P * K * 128;
+    if (p->dtype != (blk ? DT_I8 : DT_F32) || p->ndim != 2 || p->dims[0] != O || p->dims[1] != K) continue;
     unsigned char *d = calloc(n, 1);
-    if (sq8) {
+    if (blk && b.R == 8) {
       mw_block_sq8((const int8_t *)p->data, b.G, b.M, b.cig, b.T, (int8_t *)d);
       p->ndim = 4, p->dims[0] = (uint32_t)(b.G * b.TM), p->dims[1] = (uint32_t)b.NQ, p->dims[2] = (uint32_t)b.T, p->dims[3] = 32;
+    } else if (blk) {
+      mw_block_dq8((const int8_t *)p->data, b.G, b.M, K, b.cig, (int8_t *)d);
+      p->ndim = 4, p->dims[0] = (uint32_t)(b.G * b.TM), p->dims[1] = (uint32_t)b.KG, p->dims[2] = (uint32_t)b.NQ, p->dims[3] = 16;
     } else {
       for (size_t o = 0; o < O; o++)
         for (size_t c = 0; c < K; c++) memcpy(d + (o / 32 * 32 * K + c * 32 + o % 32) * 4, p->data + (o * K + c) * 4, 4);

@@ -26,6 +26,9 @@ void     mw_version(MW *w, uint32_t version);   /* default TR_VERSION; 1 writes 
 /* an sq8 weight w, G groups of M rows of cig x T (PyTorch's (O, K) order), blocked as FORMAT.md's version 3 stores it
    into d (G * ceil(M/8) * ceil(cig/4) * T * 32 bytes, padding zero); mw_finish does it for sq8 files */
 void     mw_block_sq8(const int8_t *w, size_t G, size_t M, size_t cig, size_t T, int8_t *d);
+/* a dq8 weight (G * M, K) blocked as version 5 stores it (FORMAT.md), quantization groups of gs: G * ceil(M/4) * (K/gs) *
+   ceil(gs/4) * 16 bytes */
+void     mw_block_dq8(const int8_t *w, size_t G, size_t M, size_t K, size_t gs, int8_t *d);
 /* (re)computes the version-2 checksum of file bytes b (after editing them) */
 void     mw_seal(unsigned char *b, size_t size);
 /* the file bytes (malloc'ed, caller frees); frees w */

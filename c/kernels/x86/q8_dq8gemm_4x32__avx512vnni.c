@@ -9,7 +9,9 @@
  * sum w and zw come from the packer, c1 = 128 + z and c2 = sum (q - z) from the quantization.
  * The float epilogue is the reference's: acc = 0, per group acc + (ws * xs) * isum, bias last, act.
  * Layout (kr = 4: a group of gs values pads to gsp = gs rounded up to 4, with weight 0 and u = c1):
- *  - A: per tile of 4 rows: [G][gsp / 4][4 rows][4] int8, then [G][4] int32 sum w, [G][4] int32 zw.
+ *  - A: per tile of 4 rows: [G][gsp / 4][4 rows][4] int8, then [G][4] int32 sum w, [G][4] int32 zw. A version-5 file
+ *    holds the tiles' weights in that order (FORMAT.md "dq8 weights, blocked"): read in place, the sums and zero
+ *    points apart (Q8Gemm.comp, dq8_blocked_sums).
  *  - X: per panel of 32 columns (x_esize 2: a panel is twice the u8 values): [G * gsp / 4][32][4] u8 u
  *    (k = 4j + i of column p at byte j * 128 + p * 4 + i), then at the same place in the second half
  *    of the panel, per quad and column, the int32 slot c1 | c2 << 16 of its group (gsp <= 128: both
@@ -409,7 +411,7 @@ static __attribute__((noinline)) void group_acc(const int8_t *ap, const uint8_t 
    values (slot c1 | c2 << 16) one vpmaddwd, else (c1 | c2 << 8) two vpmulld. */
 static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const Q8Dq8Epi *e, const int pair) {
   int G = g->G;
-  size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (size_t)G * MR * 8;
+  size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (g->comp ? 0 : (size_t)G * MR * 8);
   size_t ps = (size_t)g->pstride;
   const __m512i lowbyte = _mm512_set1_epi32(0xFF);
   for (int j = 0; j < g->N; j += NR) {
@@ -418,7 +420,8 @@ static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const 
     for (int o0 = 0; o0 < g->M; o0 += MR) {
       int nr = g->M - o0 < MR ? g->M - o0 : MR;
       const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile;
-      const int32_t *sums = (const int32_t *)(const void *)(A + wbytes), *zws = sums + (size_t)G * MR;
+      const int32_t *sums = g->comp ? g->comp + (size_t)(o0 / MR) * G * MR * 2 : (const int32_t *)(const void *)(A + wbytes);
+      const int32_t *zws = sums + (size_t)G * MR;
       const float *wsr[MR];
       for (int r = 0; r < MR; r++) wsr[r] = e->ws + (size_t)(o0 + (r < nr ? r : nr - 1)) * G;
       __m512 f00 = _mm512_setzero_ps(), f01 = f00, f10 = f00, f11 = f00, f20 = f00, f21 = f00, f30 = f00, f31 = f00;
@@ -468,6 +471,23 @@ void q8_dq8v_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
   else gemm_t(g, e, 0);
 }
 
+/* Q8Kernels.dq8_blocked_sums: per tile and group, its nq 16-byte quads (4 rows x 4) summed by vpdpbusd with ones, four
+   quads a load (the group's last load masked), the four 128-bit lanes added: each row's sum */
+__attribute__((cold)) static void dq8_blocked_sums(const int8_t *w, size_t tiles, int G, int nq, int32_t *comp) {
+  const __m512i ones = _mm512_set1_epi8(1);
+  size_t n = (size_t)nq * 16;
+  for (size_t t = 0; t < tiles; t++, comp += (size_t)G * MR * 2)
+    for (int g = 0; g < G; g++, w += n) {
+      __m512i s = _mm512_setzero_si512();
+      for (size_t i = 0; i < n; i += 64) {
+        __mmask64 m = n - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - i)) - 1);
+        s = _mm512_dpbusd_epi32(s, ones, _mm512_maskz_loadu_epi8(m, w + i));
+      }
+      __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+      _mm_storeu_si128((__m128i *)(void *)(comp + 4 * g), _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
+    }
+}
+
 const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc = {"q8_dq8gemm_4x32__avx512vnni", "avx512vnni", MR, NR, KR, 2,
                                                     q8_dq8v_a_elems, q8_dq8v_pack_w, q8_dq8v_put_x, q8_dq8v_get_x, NULL, q8_dq8v_quant, NULL, q8_dq8v_gemm, NULL, NULL, NULL, NULL, 0, 0,
-                                                    q8_dq8v_quant_g, q8_dq8v_conv_quant, 0, NULL, 0, NULL, NULL};
+                                                    q8_dq8v_quant_g, q8_dq8v_conv_quant, 0, NULL, 0, NULL, NULL, dq8_blocked_sums};
