@@ -168,7 +168,7 @@ void engine_free(Engine *e) {
   if (e->st)
     for (uint32_t i = 0; i < e->m->n_ops; i++) {
       OpState *s = &e->st[i];
-      free(s->apack), free(s->bias), free(s->A), free(s->qbias), free(s->mult), free(s->shift), free(s->ws), free(s->bf), free(s->boff),
+      free(s->apack), free(s->bias), free(s->A), free(s->qbias), free(s->mult), free(s->shift), free(s->ws_own), free(s->bf), free(s->boff),
           free(s->aconv), free(s->wdq), free(s->wcomp);
     }
   free(e->st);

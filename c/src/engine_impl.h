@@ -39,7 +39,8 @@ typedef struct {
   int16_t *A;
   size_t a_elems;
   int32_t *qbias, *mult, *shift;   /* sq8: O each */
-  float *ws, *bf;                  /* dq8: scales (O, G); bias (O) or NULL */
+  const float *ws;                 /* dq8: scales (O, G): ws_own, or with the weights read in place the file's */
+  float *ws_own, *bf;              /* dq8: the scales copied, or NULL; bias (O) or NULL */
   float *wdq;                      /* dq8 depthwise: its weights dequantized (O x K), for f32_conv_dw */
   int dq8cq;                       /* dq8 CONV2D: the descriptor's dq8_conv_quant takes its geometry */
   int kxq;                         /* sq8 CONV2D: K in the kx-quad order (Q8Kernels.im2col_kxq; gs its length) */

@@ -413,8 +413,13 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
       return -1;
   } else {
     size_t nsc = O * (size_t)s->G;
-    if (!(s->ws = engine_alloc(e, 4 * nsc))) return -1;
-    memcpy(s->ws, op_param(m, op, P_DQ8_SCALES)->data, 4 * nsc);
+    const float *sc = op_param(m, op, P_DQ8_SCALES)->data;
+    if (in_place && (uintptr_t)sc % 4 == 0)   /* the map is kept whole (Engine.inplace_bytes): read in place too */
+      s->ws = sc;
+    else if ((s->ws = s->ws_own = engine_alloc(e, 4 * nsc)))
+      memcpy(s->ws_own, sc, 4 * nsc);
+    else
+      return -1;
     const Param *bp = op_param(m, op, P_DQ8_BIAS), *zp = op_param(m, op, P_DQ8_ZERO_POINTS);
     if (bp) {
       if (!(s->bf = engine_alloc(e, 4 * O))) return -1;
