@@ -223,7 +223,9 @@ typedef struct {
   int conv_gemm_hw;
   /* sq8, optional (NULL: none): the descriptor's GEMM and implicit convolution read the file's blocked weights (FORMAT.md,
      version 3) in place, given comp (Q8Gemm.comp, Q8Conv.comp): comp[8 i + r] = the kernel's correction for row r of tile
-     i of w (tiles of steps 32-byte blocks; VNNI: -128 x the row's sum), computed once at build */
+     i of w (tiles of steps 32-byte blocks; VNNI: -128 x the row's sum; NEON sdot: 0), computed once at build. The engine
+     reads in place the weights of the implicit convolutions (a descriptor with sq8_conv) and of one-tap GEMMs (1x1
+     convolutions, LINEARs) */
   void (*blocked_comp)(const int8_t *w, size_t tiles, size_t steps, int32_t *comp);
   /* sq8, optional (NULL: none), with blocked_comp: the X of a convolution whose weights are read in place, for its GEMM
      (the quads in the blocked weights' (quad, tap) order), from c's quad planes: quads [q0, q1) of every tap for the N

@@ -9,7 +9,8 @@
  * (|sum| <= 65536 * 128 * 128 = 2^30 for the K <= 65536 a reader allows).
  * Layout (kr = 4, gsp = K rounded up to 4, kq = G * gsp / 4):
  *  - A: per tile of 8 rows: [kq][8 rows][4] int8 (pad rows and pad k: 0, so pad rows of X may hold
- *    anything).
+ *    anything). For a 1x1 convolution or a LINEAR that is how a version-3 file holds the weights (FORMAT.md "sq8
+ *    weights, blocked", one tap): the GEMM reads them in place (blocked_comp below).
  *  - X: per panel of 12 columns: [kq][12 columns][4] int8, element (k, p) at byte
  *    (p / 12) * 2 * pstride + (k / 4) * 48 + (p % 12) * 4 + k % 4 (pstride in int16 units).
  * Micro-tile 8 x 12: 24 int32x4 accumulators; per k quad, 3 loads of X (4 columns x 4 k each), 2 of
@@ -317,7 +318,15 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
   }
 }
 
+/* Q8Kernels.blocked_comp: sdot multiplies s8 by s8, so no row needs a correction (zeros, which sq8_gemm does not read);
+   with it the engine reads a version-3 file's blocked weights in place where they are this descriptor's A (one tap:
+   1x1 convolutions and LINEARs; the 3x3s' (quad, tap) order is not its im2col's (channel, tap): unblocked and packed) */
+__attribute__((cold)) static void blocked_comp(const int8_t *w, size_t tiles, size_t steps, int32_t *comp) {
+  (void)w, (void)steps;
+  memset(comp, 0, tiles * MR * sizeof *comp);
+}
+
 const Q8Kernels q8_gemm_8x12__neondot_desc = {"q8_gemm_8x12__neondot", "neondot", MR, NR, KR, 1, a_elems,
-                                              pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL};
+                                              pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, blocked_comp, NULL, NULL};
 const Q8Kernels q8_gemm_8x12__neondot_dq8_desc = {"q8_gemm_8x12__neondot_dq8", "neondot", MR, NR, KR, 2, dq_a_elems,
                                                   dq_pack_w, dq_put_x, dq_get_x, NULL, dq_quant, NULL, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL};
