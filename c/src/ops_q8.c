@@ -163,13 +163,33 @@ static void gemm_a(const OpState *s, int gi, int o0, Q8Gemm *g) {
 /* sq8 version 3, dq8 version 5: rows [o0, o0 + n) (over the groups) of a weight blocked in the file (model_blocks) in
    (O, K) order, into d */
 __attribute__((cold)) static void unblock_rows(const WBlocks *b, const int8_t *w, size_t o0, size_t n, int8_t *d) {
-  size_t T = b->T, R = b->R, K = b->KG * b->cig * T;
-  for (size_t o = o0; o < o0 + n; o++, d += K)
-    for (size_t u = 0; u < b->KG * b->NQ; u++) {   /* run u / NQ, quad q */
-      size_t q = u % b->NQ;
-      const int8_t *src = w + (((o / b->M * b->TM + o % b->M / R) * b->KG) * b->NQ + u) * T * 4 * R + o % b->M % R * 4;
+  size_t T = b->T, R = b->R, K = b->KG * b->cig * T, step = T * 4 * R, cells = b->KG * b->NQ;
+  for (size_t o = o0; o < o0 + n; o++, d += K) {
+    const int8_t *src = w + (o / b->M * b->TM + o % b->M / R) * cells * step + o % b->M % R * 4;
+    if (T == 1 && o % b->M % R == 0 && o + R <= o0 + n && o % b->M + R <= b->M) {   /* a whole tile of one tap: read in order */
+      for (size_t kg = 0; kg < b->KG; kg++)
+        for (size_t q = 0; q < b->NQ; q++, src += step) {
+          size_t nc = b->cig - 4 * q < 4 ? b->cig - 4 * q : 4;
+          int8_t *dq = d + kg * b->cig + 4 * q;
+          for (size_t r = 0; r < R; r++, dq += K) {
+            uint32_t v;
+            if (nc == 4) memcpy(&v, src + 4 * r, 4), memcpy(dq, &v, 4);
+            else memcpy(dq, src + 4 * r, nc);
+          }
+        }
+      o += R - 1, d += (R - 1) * K;
+      continue;
+    }
+    for (size_t kg = 0; kg < b->KG; kg++)
+    for (size_t q = 0; q < b->NQ; q++, src += step) {   /* run kg, quad q */
       size_t nc = b->cig - 4 * q < 4 ? b->cig - 4 * q : 4;
-      int8_t *dq = d + u / b->NQ * b->cig * T + 4 * q * T;
+      int8_t *dq = d + kg * b->cig * T + 4 * q * T;
+      if (T == 1) {   /* dq8, and sq8's one-tap weights: the quad's values in order (4 bytes: one load, one store) */
+        uint32_t v;
+        if (nc == 4) memcpy(&v, src, 4), memcpy(dq, &v, 4);
+        else memcpy(dq, src, nc);
+        continue;
+      }
       for (size_t t = 0; t < T; t++) {   /* a tap's 4 channels in one load */
         uint32_t v;
         memcpy(&v, src + t * 4 * R, 4);
@@ -179,6 +199,7 @@ __attribute__((cold)) static void unblock_rows(const WBlocks *b, const int8_t *w
           for (size_t j = 0; j < nc; j++) dq[j * T + t] = (int8_t)(v >> 8 * j);
       }
     }
+  }
 }
 /* the packers' rows [o0, o0 + n) of weight w, (O, K): w's own, or (bl: blocked in the file) unblocked into *tmp, a
    buffer of the block's (malloc'ed; NULL when out of memory): each pack task unblocks its rows, ~64 KiB, in cache */
