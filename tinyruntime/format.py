@@ -300,20 +300,32 @@ def dq8_blocked_dims(name, attr, version:int=VERSION):
     G, M, cig, T = geo
     return (G * -(-M // 4), cig * T // gs, -(-gs // 4), 16)
 
+def _block(w, G, R, KG, cig, T):
+    """The int8 layouts' one rule (sq8: R = 8, KG = 1; dq8: R = 4, T = 1): w (G * M, KG * cig * T), each row KG runs of cig
+    channels x T taps, as (G * TM, KG, NQ, T, 4R): per group, tile of R rows, run, quad of 4 channels, tap, the R rows' 4
+    values; zero past M rows and cig channels."""
+    M = w.shape[0] // G; TM, NQ = -(-M // R), -(-cig // 4)
+    b = np.zeros((G, TM * R, KG, NQ * 4, T), np.int8)
+    b[:, :M, :, :cig] = np.asarray(w, np.int8).reshape(G, M, KG, cig, T)
+    return np.ascontiguousarray(b.reshape(G, TM, R, KG, NQ, 4, T).transpose(0, 1, 3, 4, 6, 2, 5)).reshape(G * TM, KG, NQ, T, 4 * R)
+
+def _unblock(b, G, M, R, KG, cig, T):
+    "`_block`'s inverse, b in any shape of its bytes: (the (G * M, K) weight, whether every padding byte is zero)."
+    TM = b.shape[0] // G; NQ = b.size // (G * TM * KG * T * 4 * R)
+    full = b.reshape(G, TM, KG, NQ, T, R, 4).transpose(0, 1, 5, 2, 3, 6, 4).reshape(G, TM * R, KG, NQ * 4, T)
+    w = np.ascontiguousarray(full[:, :M, :, :cig]).reshape(G * M, KG * cig * T)
+    return w, not (full[:, M:].any() or full[:, :, :, cig:].any())
+
 def dq8_block(w, G:int, gs:int):
     """A dq8 weight (O, K) in version 5's blocked layout, dims (G * ceil(M/4), K/gs, ceil(gs/4), 16): per conv group, per
     tile of 4 outputs, per quantization group of gs values, per quad of 4 of them, the 4 outputs' 4 weights,
     `w[g*M + 4*tm + r, gs*kg + 4*q + j]` at `[g*TM + tm, kg, q, 4*r + j]`; zero past M outputs and past gs values."""
-    O, K = w.shape; M = O // G; TM, KG, NQ = -(-M // 4), K // gs, -(-gs // 4)
-    b = np.zeros((G, TM * 4, KG, NQ * 4), np.int8)
-    b[:, :M, :, :gs] = np.asarray(w, np.int8).reshape(G, M, KG, gs)
-    return np.ascontiguousarray(b.reshape(G, TM, 4, KG, NQ, 4).transpose(0, 1, 3, 4, 2, 5)).reshape(G * TM, KG, NQ, 16)
+    b = _block(w, G, 4, w.shape[1] // gs, gs, 1)
+    return b.reshape(b.shape[:3] + (16,))
 
 def dq8_unblock(b, G:int, M:int, gs:int):
     "`dq8_block`'s inverse: (the (O, K) weight, whether every padding byte is zero)."
-    TM, KG, NQ = b.shape[0] // G, b.shape[1], b.shape[2]
-    full = b.reshape(G, TM, KG, NQ, 4, 4).transpose(0, 1, 4, 2, 3, 5).reshape(G, TM * 4, KG, NQ * 4)
-    return np.ascontiguousarray(full[:, :M, :, :gs]).reshape(G * M, KG * gs), not (full[:, M:].any() or full[:, :, :, gs:].any())
+    return _unblock(b, G, M, 4, b.shape[1], gs, 1)
 
 def sq8_blocked_dims(name, attr, version:int=VERSION):
     "The dims of an sq8 CONV2D/LINEAR weight as the file holds it: blocked from version 3 (`sq8_block`), else None ((O, K))."
@@ -326,16 +338,12 @@ def sq8_block(w, G:int, cig:int, T:int):
     """An sq8 weight (O, K) (K in PyTorch's (ci, ky, kx) order) in version 3's blocked layout, dims (G * ceil(M/8),
     ceil(cig/4), T, 32): per group, per tile of 8 outputs, per quad of 4 input channels, per tap (ky, kx), the 8 outputs'
     4 weights, `w[g*M + 8*tm + r, (4*q + j) * T + t]` at `[g*TM + tm, q, t, 4*r + j]`; zero past M outputs and cig channels."""
-    O = w.shape[0]; M = O // G; TM, NQ = -(-M // 8), -(-cig // 4)
-    b = np.zeros((G, TM * 8, NQ * 4, T), np.int8)
-    b[:, :M, :cig] = np.asarray(w, np.int8).reshape(G, M, cig, T)
-    return np.ascontiguousarray(b.reshape(G, TM, 8, NQ, 4, T).transpose(0, 1, 3, 5, 2, 4)).reshape(G * TM, NQ, T, 32)
+    b = _block(w, G, 8, 1, cig, T)
+    return b.reshape((b.shape[0],) + b.shape[2:])
 
 def sq8_unblock(b, G:int, M:int, cig:int, T:int):
     "`sq8_block`'s inverse: (the (O, K) weight, whether every padding byte is zero)."
-    TM, NQ = b.shape[0] // G, b.shape[1]
-    full = b.reshape(G, TM, NQ, T, 8, 4).transpose(0, 1, 4, 2, 5, 3).reshape(G, TM * 8, NQ * 4, T)
-    return np.ascontiguousarray(full[:, :M, :cig]).reshape(G * M, cig * T), not (full[:, M:].any() or full[:, :, cig:].any())
+    return _unblock(b, G, M, 8, 1, cig, T)
 
 # per kind, the layout a version gives CONV2D/LINEAR weights (param[0]) in the file: its dims (None: (O, K)), the
 # weight (O, K) laid out, back to (O, K) with whether the padding is as it must be, and its name in messages; the

@@ -180,16 +180,10 @@ __attribute__((cold)) static void unblock_rows(const WBlocks *b, const int8_t *w
       o += R - 1, d += (R - 1) * K;
       continue;
     }
-    for (size_t kg = 0; kg < b->KG; kg++)
-    for (size_t q = 0; q < b->NQ; q++, src += step) {   /* run kg, quad q */
+    for (size_t kg = 0; kg < b->KG; kg++)   /* one row (a partial tile, or taps): each quad's taps */
+    for (size_t q = 0; q < b->NQ; q++, src += step) {
       size_t nc = b->cig - 4 * q < 4 ? b->cig - 4 * q : 4;
       int8_t *dq = d + kg * b->cig * T + 4 * q * T;
-      if (T == 1) {   /* dq8, and sq8's one-tap weights: the quad's values in order (4 bytes: one load, one store) */
-        uint32_t v;
-        if (nc == 4) memcpy(&v, src, 4), memcpy(dq, &v, 4);
-        else memcpy(dq, src, nc);
-        continue;
-      }
       for (size_t t = 0; t < T; t++) {   /* a tap's 4 channels in one load */
         uint32_t v;
         memcpy(&v, src + t * 4 * R, 4);
@@ -316,9 +310,10 @@ __attribute__((cold)) static int read_in_place(Engine *e, OpState *s, const int8
     s->kq->blocked_comp(w, tiles, b->NQ * b->T, s->wcomp);
   else {
     s->kq->dq8_blocked_sums(w, tiles, (int)KG, (int)b->NQ, s->wcomp);
-    for (size_t t = 0; t < tiles && wz; t++)   /* each tile's [KG][4] zero points after its sums (padding rows: 0) */
-      for (size_t r = 0, o0 = t / b->TM * b->M + t % b->TM * 4; r < 4 && t % b->TM * 4 + r < b->M; r++)
-        for (size_t g = 0; g < KG; g++) s->wcomp[t * s->wct + 4 * KG + 4 * g + r] = wz[(o0 + r) * KG + g];
+    size_t R = b->R;   /* each tile's [KG][R] zero points after its sums (padding rows: 0) */
+    for (size_t t = 0; t < tiles && wz; t++)
+      for (size_t r = 0, o0 = t / b->TM * b->M + t % b->TM * R; r < R && t % b->TM * R + r < b->M; r++)
+        for (size_t g = 0; g < KG; g++) s->wcomp[t * s->wct + R * KG + R * g + r] = wz[(o0 + r) * KG + g];
   }
   s->wblk = w;
   e->inplace_bytes += tiles * s->wtile;

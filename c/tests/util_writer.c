@@ -79,22 +79,19 @@ static void put32(unsigned char *b, uint64_t off, uint32_t v) {
 static void put64(unsigned char *b, uint64_t off, uint64_t v) { put32(b, off, (uint32_t)v), put32(b, off + 4, (uint32_t)(v >> 32)); }
 static uint64_t al(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
-void mw_block_sq8(const int8_t *w, size_t G, size_t M, size_t cig, size_t T, int8_t *d) {
-  size_t TM = (M + 7) / 8, NQ = (cig + 3) / 4;
-  memset(d, 0, G * TM * NQ * T * 32);
+/* FORMAT.md's blocked int8 layouts, written out naively (model.h's WBlocks): rows of KG runs of cig channels x T taps,
+   tiles of R rows, quads of 4 channels */
+static void block(const int8_t *w, size_t G, size_t M, size_t R, size_t KG, size_t cig, size_t T, int8_t *d) {
+  size_t TM = (M + R - 1) / R, NQ = (cig + 3) / 4, K = KG * cig * T;
+  memset(d, 0, G * TM * KG * NQ * T * 4 * R);
   for (size_t o = 0; o < G * M; o++)
-    for (size_t c = 0; c < cig; c++)
-      for (size_t t = 0; t < T; t++)
-        d[((o / M * TM + o % M / 8) * NQ + c / 4) * T * 32 + t * 32 + (o % M % 8) * 4 + c % 4] = w[(o * cig + c) * T + t];
+    for (size_t k = 0; k < K; k++) {
+      size_t kg = k / (cig * T), c = k % (cig * T) / T, t = k % T;
+      d[(((o / M * TM + o % M / R) * KG + kg) * NQ + c / 4) * T * 4 * R + t * 4 * R + (o % M % R) * 4 + c % 4] = w[o * K + k];
+    }
 }
-
-void mw_block_dq8(const int8_t *w, size_t G, size_t M, size_t K, size_t gs, int8_t *d) {
-  size_t TM = (M + 3) / 4, KG = K / gs, NQ = (gs + 3) / 4;
-  memset(d, 0, G * TM * KG * NQ * 16);
-  for (size_t o = 0; o < G * M; o++)
-    for (size_t k = 0; k < K; k++)
-      d[(((o / M * TM + o % M / 4) * KG + k / gs) * NQ + k % gs / 4) * 16 + (o % M % 4) * 4 + k % gs % 4] = w[o * K + k];
-}
+void mw_block_sq8(const int8_t *w, size_t G, size_t M, size_t cig, size_t T, int8_t *d) { block(w, G, M, 8, 1, cig, T, d); }
+void mw_block_dq8(const int8_t *w, size_t G, size_t M, size_t K, size_t gs, int8_t *d) { block(w, G, M, 4, K / gs, gs, 1, d); }
 
 /* the weights a version stores in its own layout (FORMAT.md), each given (O, K), laid out as the file holds them, as
    the Python writer does: sq8 CONV2D/LINEAR weights blocked from version 3, f32 1x1 CONV2D weights of one group in
