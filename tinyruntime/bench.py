@@ -51,14 +51,15 @@ int main(int argc, char **argv) {
 """
 
 def measure_process(cmd, n_files:int, batch_size:int=1, env=None, timeout:float=600) -> dict:
-    "Run `cmd` (prints one line per file, flushing each batch) in a fresh process: when each batch's first line arrives, peak RSS, probabilities, load."
+    "Run `cmd` (prints one line per file, flushing each batch) in a fresh process: when each batch ended (the process's `TINYRUNTIME_STAMPS`, else when its first line arrives), peak RSS, probabilities, load."
     import pty, select, signal, tty
     env = dict(os.environ if env is None else env, BS=str(int(batch_size)))
     spawn = compile_helper('spawn', SPAWN_C)
     master, slave = pty.openpty()
     tty.setraw(slave)                                     # no \r\n translation; line-buffered output all the same
     with tempfile.TemporaryDirectory(prefix='tinyruntime-bench-') as d:
-        err, ruf = open(Path(d)/'stderr', 'w+b'), Path(d)/'rusage'
+        err, ruf, stf = open(Path(d)/'stderr', 'w+b'), Path(d)/'rusage', Path(d)/'stamps'
+        env['TINYRUNTIME_STAMPS'] = str(stf)
         load0 = machine_load()
         t0, t0_mono = time.perf_counter(), time.clock_gettime(time.CLOCK_MONOTONIC)
         try: p = subprocess.Popen([str(spawn), str(ruf), *map(str, cmd)], stdout=slave, stderr=err, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
@@ -81,16 +82,23 @@ def measure_process(cmd, n_files:int, batch_size:int=1, env=None, timeout:float=
         load1 = machine_load()
         err.seek(0); msg = err.read().decode(errors='replace').strip(); err.close()
         ru = ruf.read_text().split() if ruf.exists() else None
+        stamps = stf.read_text().split() if stf.exists() else []
     if timed_out: raise BenchError(f'{cmd[0]}: no result within {timeout:.0f} s')
     if p.returncode: raise BenchError((msg.splitlines() or [f'{cmd[0]}: exit {p.returncode}'])[-1])
     if len(lines) != n_files: raise BenchError(f'{cmd[0]}: {len(lines)} output lines for {n_files} files')
     try: probs = np.array([[float(v) for v in l.decode().split('\t')] for l in lines])
     except ValueError: raise BenchError(f'{cmd[0]}: unparsable output {lines[0][:80]!r}') from None
     starts = range(0, n_files, int(batch_size))
-    done = [times[i] - t0 for i in starts]                # each batch's first line
-    # a gap is a sample only when both batches' first lines were read on their own (this process was
-    # waiting for them): a late read lumps lines together and would shorten one gap and lengthen another
-    clean = [first_in_read[i] and first_in_read[j] for i, j in zip(starts, list(starts)[1:])]
+    # each batch's end by the process's own clock (CLOCK_MONOTONIC, this process's too), written after its forward:
+    # ours and the peers' workers write them; a command that does not is timed by when each batch's first line
+    # arrives, and a gap is then a sample only when both batches' first lines were read on their own (this
+    # process was waiting for them): a late read lumps lines together and would shorten one gap and lengthen another
+    # (yet a read that is late but alone still shortens the next gap: what the stamps avoid)
+    stamped = len(stamps) == len(starts) and all(v.isdigit() for v in stamps)
+    if stamped: done, clean = [int(v) * 1e-9 - t0_mono for v in stamps], [True] * (len(starts) - 1)
+    else:
+        done = [times[i] - t0 for i in starts]
+        clean = [first_in_read[i] and first_in_read[j] for i, j in zip(starts, list(starts)[1:])]
     gaps = list(np.diff(done))
     cpu = float(ru[1]) + float(ru[2]) if ru else None
     # the measured process starts when spawn forks it: Python's own launch of spawn (a fork of this large
@@ -98,7 +106,7 @@ def measure_process(cmd, n_files:int, batch_size:int=1, env=None, timeout:float=
     launch = min(max(float(ru[3]) - t0_mono, 0.), done[0]) if ru and len(ru) > 3 else 0.
     span = (done[-1] - done[0]) / (len(done) - 1) if len(done) > 1 else 0.
     # when every gap is lumped: their mean, if the lines came in more than one read; else none (too fast to watch)
-    return dict(first_s=done[0], launch_s=launch, batch_s=[g for g, c in zip(gaps, clean) if c] or ([span] if span > 0 else []), lumped=len(gaps) - sum(clean), wall_s=wall,
+    return dict(first_s=done[0], launch_s=launch, batch_s=[g for g, c in zip(gaps, clean) if c] or ([span] if span > 0 else []), lumped=len(gaps) - sum(clean), stamped=stamped, wall_s=wall,
                 maxrss_kib=int(ru[0]) if ru else None, cpu_s=cpu, other_load=other_load(load0, load1, cpu or 0.),
                 loadavg=[load0.get('loadavg'), load1.get('loadavg')], probs=probs)
 
@@ -367,7 +375,8 @@ def results_markdown(res:dict, rows:list|None=None) -> str:
              f"{s['threads']} threads, {s['img_size']}x{s['img_size']} input, 10 classes, seeded random weights; "
              f"measured peak {_f(pk.get('f32'), '{:.0f}')} GFLOP/s f32{_peak_by(pk, 'f32')}, {_f(pk.get('int8'), '{:.0f}')} GOP/s int8{_peak_by(pk, 'i8')}. "
              f"tinyruntime {res['versions'].get('commit')}, torch {res['versions'].get('torch')}, onnxruntime {res['versions'].get('onnxruntime')}.", '',
-             'Milliseconds per image, median (minimum) over every batch after the first, of '
+             'Milliseconds per image, median (minimum) over every batch after the first (timed inside each process: the time '
+             "from one batch's forward returning to the next one's, its files' reading included), of "
              f"{s.get('rounds_done', s['rounds'])} fresh process(es) each; `*`: every process of that cell ran while others used more than {100 * s['noise_limit']:.0f}% of the machine.", '',
              '| model | batch | ' + ' | '.join(LABELS[k] for k in ks) + ' |', '|---|---|' + '---|' * len(ks)]
     cell = {(r['model'], r['batch'], r['runtime']): r for r in rows}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08b_bench_peers.ipynb #59f29d25
 from __future__ import annotations
-import json, os, random, sys, tempfile, time
+import contextlib, json, os, random, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 from .bench_machine import BenchError, _version, versions
@@ -206,9 +206,13 @@ def worker_main(argv=None):
         bs = int(os.environ.get('BS', '1'))
         shape = tuple(int(s) for s in os.environ.get('TINYRUNTIME_BENCH_SHAPE', '3,224,224').split(','))
         f = load_peer(runtime, model, threads)
-        for i in range(0, len(files), bs):
-            x = np.stack([np.fromfile(p, '<f4').reshape(shape) for p in files[i:i + bs]])
-            p = _softmax(f(x))
-            sys.stdout.write(''.join('\t'.join('%.9g' % v for v in row) + '\n' for row in p)); sys.stdout.flush()
+        sp = os.environ.get('TINYRUNTIME_STAMPS')     # as run's: per batch, CLOCK_MONOTONIC in ns when its forward returned
+        with open(sp, 'w') if sp else contextlib.nullcontext() as stamps:
+            for i in range(0, len(files), bs):
+                x = np.stack([np.fromfile(p, '<f4').reshape(shape) for p in files[i:i + bs]])
+                z = f(x)
+                if stamps: stamps.write(f'{time.clock_gettime_ns(time.CLOCK_MONOTONIC)}\n')
+                p = _softmax(z)
+                sys.stdout.write(''.join('\t'.join('%.9g' % v for v in row) + '\n' for row in p)); sys.stdout.flush()
     except Exception as e:
         print(f'bench worker: {type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ""}', file=sys.stderr); sys.exit(1)

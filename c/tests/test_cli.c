@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpu.h"
@@ -171,6 +172,26 @@ int main(void) {
             strstr(err, "GFLOP/s") && strstr(err, "profile: total") && strstr(err, "profile: memory: packed weights") &&
             strstr(err, "profile: startup: "),
         "TINYRUNTIME_PROFILE=1: '%s'", err);
+  /* TINYRUNTIME_STAMPS: one line a batch (7 files at BS=3: 3), the monotonic clock in ns, non-decreasing and between
+     this process's clock before and after; stdout unchanged. A path that cannot be written: one line naming it, exit 1 */
+  struct timespec c0, c1;
+  clock_gettime(CLOCK_MONOTONIC, &c0);
+  CHECK(sh("TINYRUNTIME_STAMPS=stamps.txt BS=3", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0,
+        "TINYRUNTIME_STAMPS: %s", err);
+  clock_gettime(CLOCK_MONOTONIC, &c1);
+  {
+    snprintf(p, sizeof p, "%s/stamps.txt", dir);
+    FILE *f = fopen(p, "r");
+    long long t, prev = (long long)c0.tv_sec * 1000000000LL + c0.tv_nsec, end = (long long)c1.tv_sec * 1000000000LL + c1.tv_nsec;
+    int n = 0, ok = f != NULL;
+    while (ok && fscanf(f, "%lld", &t) == 1) ok = t >= prev && t <= end, prev = t, n++;
+    if (f) fclose(f);
+    CHECK(ok && n == (NF + 2) / 3, "TINYRUNTIME_STAMPS: %d stamps in order for %d batches", ok ? n : -1, (NF + 2) / 3);
+    remove(p);
+  }
+  CHECK(sh("TINYRUNTIME_STAMPS=nodir/stamps.txt", "test model.bin data", out, sizeof out, err, sizeof err) == 1 && count_lines(err) == 1 &&
+            strstr(err, "nodir/stamps.txt:") && !out[0],
+        "TINYRUNTIME_STAMPS, an unwritable path: '%s'", err);
   /* explicit files keep their order */
   snprintf(q, sizeof q, "test model.bin data/*/03.bin data/*/00.bin");
   CHECK(sh(NULL, q, out, sizeof out, err, sizeof err) == 0 && count_lines(out) == 2, "explicit files: %s", err);
