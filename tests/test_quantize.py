@@ -6,7 +6,7 @@ max-subtracted, summed in class order, rounded to float32) and the two are compa
 a logit off by one int8 step would change the probabilities by ~1e-3. dq8: the same comparison within
 float rounding. Seeded ResNet18, ResNet50 and MobileNetV2 at 64x64 (BatchNorm statistics randomized and the
 classifier scaled so that logits spread: near-uniform probabilities would pass anything), at BS=1 and 3
-with 1 and 2 threads (sq8 also BS=2 on 2 threads: a lane, a thread, per image). Then: runq refuses f32 files naming `run`; accuracy and file sizes on a ResNet18
+with 1 and 2 threads (sq8 also BS=2 on 2 threads: a lane, a thread, per image; dq8 at BS=1 on 1 and 2 threads bit for bit). Then: runq refuses f32 files naming `run`; accuracy and file sizes on a ResNet18
 trained briefly on the built-in digits.
 """
 import os
@@ -57,11 +57,16 @@ def test_sq8_runq_equals_reference(case, runq, bs, threads):
     p = run_files(runq, case['dir']/'sq8.bin', case['files'], batch_size=bs, threads=threads).astype(np.float32)
     assert np.array_equal(p, case['ref']['sq8']), f"{case['name']}: max |diff| {np.abs(p - case['ref']['sq8']).max()}"
 
-@pytest.mark.parametrize('bs,threads', [(1, 1), (3, 2)])
+@pytest.mark.parametrize('bs,threads', [(1, 1), (1, 2), (3, 2)])   # (1, 2): the ops over both threads
 @pytest.mark.parametrize('kind', ['dq8', 'dq8_sym'])
 def test_dq8_runq_matches_reference(case, runq, kind, bs, threads):
     p = run_files(runq, case['dir']/f'{kind}.bin', case['files'], batch_size=bs, threads=threads).astype(np.float32)
     np.testing.assert_allclose(p, case['ref'][kind], rtol=0, atol=DQ8_ATOL, err_msg=case['name'])
+
+def test_dq8_same_on_two_threads(case, runq):
+    "dq8's results do not depend on the threads: at batch 1 the ops split over two threads (the last stage's 2x2 maps: one column block, its quantization split by groups) give the bytes of one thread."
+    one, two = (run_files(runq, case['dir']/'dq8.bin', case['files'], batch_size=1, threads=t) for t in (1, 2))
+    assert np.array_equal(one, two), f"{case['name']}: max |diff| {np.abs(one - two).max()}"
 
 def test_quantized_close_to_float(case):
     "The int8 files approximate the float model (random deep nets amplify noise: loose bounds; accuracy is checked below)."

@@ -86,15 +86,16 @@ typedef void (*q8_dq8_quant_fn)(int G, int gs, int N, const float *xf, ptrdiff_t
    whole panel, group 0's scales); dq8_quant(G, ...) is dq8_quant_g(0, G, ...) */
 typedef void (*q8_dq8_quant_g_fn)(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
                                   int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
-/* dq8 CONV2D columns [p0, p0 + N) of one image and conv group straight from the image (no float im2col):
-   the same bytes and scales as q8_im2col_f32_cols then dq8_quant of those N columns (xq the panel of
-   column p0, xs at column p0); columns past N up to a multiple of 16 may be written too (the scratch
-   has them). Returns 0, writing nothing, for a geometry it does not take (N = 0: only that answer). */
+/* dq8 CONV2D columns [p0, p0 + N) of one image and conv group straight from the image (no float im2col),
+   quantization groups [g0, g1) (as dq8_quant_g: xq the panel of column p0, xs at column p0 and group 0's
+   scales): the same bytes and scales as q8_im2col_f32_cols then dq8_quant of those N columns; columns past N
+   up to a multiple of 16 may be written too (the scratch has them). Returns 0, writing nothing, for a geometry
+   it does not take (N = 0: only that answer). */
 typedef struct {
   const float *x;   /* the group's first input channel, C planes of H x W */
   int H, W, kh, kw, sh, sw, ph, pw, dh, dw, OW, p0;
 } Q8Dq8Conv;
-typedef int (*q8_dq8_conv_quant_fn)(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
+typedef int (*q8_dq8_conv_quant_fn)(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
                                     float *xs, ptrdiff_t ldxs);
 
 /* sq8 im2col into packed X (panels, the descriptor's layout): for one image x (C, H, W) int8,
@@ -258,7 +259,7 @@ void q8_dq8v_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int as
                    float *xs, ptrdiff_t ldxs);
 void q8_dq8v_quant_g(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
                      ptrdiff_t pstride, float *xs, ptrdiff_t ldxs);
-int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride, float *xs,
+int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride, float *xs,
                        ptrdiff_t ldxs);
 void q8_dq8v_gemm(const Q8Gemm *g, const Q8Dq8Epi *e);
 extern const Q8Kernels q8_dq8gemm_16x32__amx_desc;

@@ -319,7 +319,7 @@ static inline __attribute__((always_inline)) void conv_rows(const Q8Dq8Conv *c, 
   }
 }
 
-int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
+int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
                        float *xs, ptrdiff_t ldxs) {
   if ((c->sw != 1 && c->sw != 2) || gs > CQ_MAXGS || c->kw > CQ_MAXK || c->kh > CQ_MAXK || c->OW < 5) return 0;
   int gsp = (int)gsp_of(gs), sw = c->sw;
@@ -348,7 +348,7 @@ int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int G, int gs, int N, int asym, int16
       }
       a += len, q += len;
     }
-    for (int g = 0; g < G; g++) {
+    for (int g = g0; g < g1; g++) {
       if (sw == 1) conv_rows(c, &pc, g * gs, gs, buf, 1);   /* a copy per stride */
       else conv_rows(c, &pc, g * gs, gs, buf, 2);
       quant_group16(buf, 16, gs, asym, quad_of(xq, ps, gsp, g, v0), ps, xs + g * ldxs + v0);
