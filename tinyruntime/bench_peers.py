@@ -4,7 +4,7 @@
 
 # %% ../nbs/08b_bench_peers.ipynb #59f29d25
 from __future__ import annotations
-import contextlib, json, os, random, sys, tempfile, time
+import contextlib, json, os, random, re, shutil, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 from .bench_machine import BenchError, _version, versions
@@ -120,7 +120,7 @@ def prepared_key(arch:str, img_size:int, seed:int, runtimes) -> str:
     return h.hexdigest()[:16]
 
 def cached_models(arch:str, cache_dir, img_size:int=224, calib=None, seed:int=0, runtimes=None) -> dict:
-    "`prepare_models`, kept in `cache_dir/<arch>-<img_size>-<key>/` and reused while `prepared_key` is the same."
+    "`prepare_models`, kept in `cache_dir/<arch>-<img_size>-<key>/` and reused while `prepared_key` is the same (a new key's files replace the old ones)."
     from tinyruntime.core import atomic_dir, write_json
     runtimes = list(RUNTIMES) if runtimes is None else list(runtimes)
     d = Path(cache_dir)/f'{arch}-{int(img_size)}-{prepared_key(arch, img_size, seed, runtimes)}'
@@ -132,6 +132,10 @@ def cached_models(arch:str, cache_dir, img_size:int=224, calib=None, seed:int=0,
         p = prepare_models(arch, tmp, img_size, calib, seed, runtimes)
         files = {k: v.name for k, v in p.items() if isinstance(v, Path)}
         write_json(tmp/'prepared.json', dict(files=files, extra={k: v for k, v in p.items() if not isinstance(v, Path)}))
+    # the same model's files from other code or settings go: each is hundreds of MB (ResNet50's 0.5 GB), and every
+    # change of this package's code makes a new key
+    for old in Path(cache_dir).glob(f'{arch}-{int(img_size)}-*'):
+        if old != d and re.fullmatch(r'[0-9a-f]{16}', old.name.rsplit('-', 1)[-1]) and (old/'prepared.json').is_file(): shutil.rmtree(old, ignore_errors=True)
     return dict({k: d/v for k, v in files.items()}, **{k: v for k, v in p.items() if not isinstance(v, Path)}, cached=False)
 
 def prepare_models(arch:str, folder, img_size:int=224, calib=None, seed:int=0, runtimes=None, model=None, input_shape=None) -> dict:
