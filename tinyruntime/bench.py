@@ -341,24 +341,40 @@ F32_PEERS, INT8_PEERS = ('torch_f32', 'ort_f32'), ('torch_int8', 'ort_int8')
 LABELS = dict(run_f32='`run` f32', runq_dq8='`runq` dq8', runq_sq8='`runq` sq8', torch_f32='PyTorch f32', torch_int8='PyTorch int8',
               ort_f32='ONNX Runtime f32', ort_int8='ONNX Runtime int8')
 
-def ratios(rows:list) -> list:
-    "Per model and batch size: the ratios issue 8's goals are stated in (latency of ours over the best peer's; < 1 is faster)."
+def _round_ms(res:dict, arch:str, b:int, k:str) -> dict:
+    "A cell's ms per image round by round: each round's process (of those summarize uses), its median batch."
+    ok = [r for r in res.get('runs', []) if (r['model'], r['batch'], r['runtime']) == (arch, b, k) and r.get('batch_s')]
+    return {r.get('round', i): 1e3 * float(np.median(r['batch_s'])) / b for i, r in enumerate(_timed(ok, b)[1])} if ok else {}
+
+def ratios(rows:list, res:dict|None=None) -> list:
+    "Per model and batch size: the ratios issue 8's goals are stated in (latency of ours over the best peer's; < 1 is faster); with `res`, also each ratio round by round (`per_round`: the same two runtimes' processes of one round)."
     out, by = [], {}
     for r in rows:
         if 'median_ms' in r: by.setdefault((r['model'], r['batch']), {})[r['runtime']] = r['median_ms']
     for (arch, b), t in by.items():
         best = lambda ks: min([(t[k], k) for k in ks if k in t], default=(None, None))
-        f32p, f32k = best(F32_PEERS); i8p, i8k = best(INT8_PEERS); f32all, _ = best(('run_f32',) + F32_PEERS)
+        f32p, f32k = best(F32_PEERS); i8p, i8k = best(INT8_PEERS); f32all, allk = best(('run_f32',) + F32_PEERS)
         q = lambda a, c: a / c if a is not None and c else None
         row = dict(model=arch, batch=b, best_f32_peer=f32k, best_int8_peer=i8k,
                    run_vs_best_f32_peer=q(t.get('run_f32'), f32p), sq8_vs_best_int8_peer=q(t.get('runq_sq8'), i8p),
                    sq8_vs_run=q(t.get('runq_sq8'), t.get('run_f32')), dq8_vs_fastest_f32=q(t.get('runq_dq8'), f32all))
+        if res is not None:   # the peer chosen by the medians, compared round by round
+            row['per_round'] = {}
+            for key, a, c in (('run_vs_best_f32_peer', 'run_f32', f32k), ('sq8_vs_best_int8_peer', 'runq_sq8', i8k),
+                              ('sq8_vs_run', 'runq_sq8', 'run_f32'), ('dq8_vs_fastest_f32', 'runq_dq8', allk)):
+                pa, pc = (_round_ms(res, arch, b, k) if k else {} for k in (a, c))
+                if (v := [pa[i] / pc[i] for i in sorted(pa, key=str) if i in pc and pc[i] > 0]): row['per_round'][key] = v
         b1 = by.get((arch, 1), {})
         if b != 1: row['throughput_vs_batch1'] = {k: b1[k] / v for k, v in t.items() if k in b1}
         out.append(row)
     return out
 
 def _f(v, fmt='{:.2f}'): return '—' if v is None else fmt.format(v)
+
+def _by_round(q:dict, key:str) -> str:
+    "'lo-hi': the range of a ratio round by round (two rounds or more), else ''."
+    v = q.get('per_round', {}).get(key, [])
+    return f'{min(v):.2f}-{max(v):.2f}' if len(v) > 1 else ''
 
 def _peak_by(pk:dict, prefix:str) -> str:
     "' (by INSTRUCTION)' for the instruction that set the measured peak of a precision (its `per_instruction` key), else ''."
@@ -387,15 +403,18 @@ def results_markdown(res:dict, rows:list|None=None) -> str:
                 r = cell.get((arch, b, k), {})
                 cs.append(f"{r['median_ms']:.2f} ({r['min_ms']:.2f}){'*' if r['noisy'] else ''}" if 'median_ms' in r else 'n/a')
             lines.append(f'| {arch} | {b} | ' + ' | '.join(cs) + ' |')
-    lines += ['', 'Ratios of median latencies (below 1: ours is faster). Goals of issue 8: `run` / best f32 peer <= 0.9; '
+    lines += ['', 'Ratios of median latencies (below 1: ours is faster); after them, the same ratio\'s range round by round (a round runs '
+              'every runtime once, one after another, so within a round the two processes compared ran seconds apart, while this '
+              'machine\'s speed can drift by tens of percent over minutes). Goals of issue 8: `run` / best f32 peer <= 0.9; '
               'sq8 / best int8 peer <= 0.8; sq8 / `run` < 1; dq8 / fastest f32 < 1; batch 8 throughput >= batch 1.', '',
               '| model | batch | `run` / best f32 peer | sq8 / best int8 peer | sq8 / `run` | dq8 / fastest f32 | `run` throughput vs batch 1 | sq8 throughput vs batch 1 |',
               '|---|---|---|---|---|---|---|---|']
-    for q in ratios(rows):
-        tv = q.get('throughput_vs_batch1', {})
-        lines.append(f"| {q['model']} | {q['batch']} | {_f(q['run_vs_best_f32_peer'])} ({LABELS.get(q['best_f32_peer'], '—')}) | "
-                     f"{_f(q['sq8_vs_best_int8_peer'])} ({LABELS.get(q['best_int8_peer'], '—')}) | {_f(q['sq8_vs_run'])} | "
-                     f"{_f(q['dq8_vs_fastest_f32'])} | {_f(tv.get('run_f32')) if q['batch'] != 1 else ''} | {_f(tv.get('runq_sq8')) if q['batch'] != 1 else ''} |")
+    for q in ratios(rows, res):
+        tv, rr = q.get('throughput_vs_batch1', {}), lambda k, pre='': f' ({pre}{_by_round(q, k)})' if _by_round(q, k) else (f' ({pre[:-2]})' if pre else '')
+        lines.append(f"| {q['model']} | {q['batch']} | {_f(q['run_vs_best_f32_peer'])}{rr('run_vs_best_f32_peer', LABELS.get(q['best_f32_peer'], '—') + '; ')} | "
+                     f"{_f(q['sq8_vs_best_int8_peer'])}{rr('sq8_vs_best_int8_peer', LABELS.get(q['best_int8_peer'], '—') + '; ')} | "
+                     f"{_f(q['sq8_vs_run'])}{rr('sq8_vs_run')} | {_f(q['dq8_vs_fastest_f32'])}{rr('dq8_vs_fastest_f32')} | "
+                     f"{_f(tv.get('run_f32')) if q['batch'] != 1 else ''} | {_f(tv.get('runq_sq8')) if q['batch'] != 1 else ''} |")
     lines += ['', 'Every runtime: file size, peak resident memory of the process, start-up (from the fork that starts the process, '
               'by the harness\'s small spawn helper, to its first batch, less one batch\'s median latency), share of the measured peak of its precision (2 x MACs / latency / peak), '
               'top-1 agreement with PyTorch f32 on the same images and the largest probability difference from it on the first image '
@@ -470,7 +489,7 @@ def write_results(res:dict, out_dir) -> dict:
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     rows = summarize(res)
     paths = dict(json=out/'results.json', md=out/'results.md', latency=out/'latency.png', agreement=out/'agreement_vs_size.png')
-    write_json(paths['json'], dict(res, summary=rows, ratios=ratios(rows), thread_scaling=thread_scaling(res, rows)))
+    write_json(paths['json'], dict(res, summary=rows, ratios=ratios(rows, res), thread_scaling=thread_scaling(res, rows)))
     write_text(paths['md'], results_markdown(res, rows))
     for k, f in (('latency', plot_latency), ('agreement', plot_agreement_size)):
         with atomic_file(paths[k]) as tmp: f(rows, tmp)
