@@ -376,6 +376,11 @@ def _by_round(q:dict, key:str) -> str:
     v = q.get('per_round', {}).get(key, [])
     return f'{min(v):.2f}-{max(v):.2f}' if len(v) > 1 else ''
 
+def _paren(*parts) -> str:
+    "' (a; b)' of the parts that are not empty, else ''."
+    p = '; '.join(x for x in parts if x)
+    return f' ({p})' if p else ''
+
 def _peak_by(pk:dict, prefix:str) -> str:
     "' (by INSTRUCTION)' for the instruction that set the measured peak of a precision (its `per_instruction` key), else ''."
     best = pk.get('int8' if prefix == 'i8' else 'f32')
@@ -410,10 +415,10 @@ def results_markdown(res:dict, rows:list|None=None) -> str:
               '| model | batch | `run` / best f32 peer | sq8 / best int8 peer | sq8 / `run` | dq8 / fastest f32 | `run` throughput vs batch 1 | sq8 throughput vs batch 1 |',
               '|---|---|---|---|---|---|---|---|']
     for q in ratios(rows, res):
-        tv, rr = q.get('throughput_vs_batch1', {}), lambda k, pre='': f' ({pre}{_by_round(q, k)})' if _by_round(q, k) else (f' ({pre[:-2]})' if pre else '')
-        lines.append(f"| {q['model']} | {q['batch']} | {_f(q['run_vs_best_f32_peer'])}{rr('run_vs_best_f32_peer', LABELS.get(q['best_f32_peer'], '—') + '; ')} | "
-                     f"{_f(q['sq8_vs_best_int8_peer'])}{rr('sq8_vs_best_int8_peer', LABELS.get(q['best_int8_peer'], '—') + '; ')} | "
-                     f"{_f(q['sq8_vs_run'])}{rr('sq8_vs_run')} | {_f(q['dq8_vs_fastest_f32'])}{rr('dq8_vs_fastest_f32')} | "
+        tv, cell = q.get('throughput_vs_batch1', {}), lambda k, *peer: f"{_f(q[k])}{_paren(*peer, _by_round(q, k))}"
+        lines.append(f"| {q['model']} | {q['batch']} | {cell('run_vs_best_f32_peer', LABELS.get(q['best_f32_peer'], '—'))} | "
+                     f"{cell('sq8_vs_best_int8_peer', LABELS.get(q['best_int8_peer'], '—'))} | "
+                     f"{cell('sq8_vs_run')} | {cell('dq8_vs_fastest_f32')} | "
                      f"{_f(tv.get('run_f32')) if q['batch'] != 1 else ''} | {_f(tv.get('runq_sq8')) if q['batch'] != 1 else ''} |")
     lines += ['', 'Every runtime: file size, peak resident memory of the process, start-up (from the fork that starts the process, '
               'by the harness\'s small spawn helper, to its first batch, less one batch\'s median latency), share of the measured peak of its precision (2 x MACs / latency / peak), '

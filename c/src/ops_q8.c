@@ -879,11 +879,10 @@ __attribute__((optimize("Os"))) static void dq8_quant_blocks(void *arg, int id, 
   if (!dq8_slot(j, id, nth, &step, &slot)) return;
   int16_t *xq = j->e->scratch[SCRATCH_0];
   float *xs = j->e->scratch[SCRATCH_2];
-  int G = j->s->G, split = dq8_split_groups(j, step);
-  for (long b = split ? 0 : id; b < j->nt; b += split ? 1 : step)
-    dq8_quant_cols(j, (int)b * j->NB, imin(j->NB, j->N - (int)b * j->NB), split ? G * id / step : 0,
-                   split ? G * (id + 1) / step : G, (float *)(void *)slot, xq + (size_t)(b * j->NB / j->s->kq->nr) * j->ps,
-                   xs + b * j->NB, (ptrdiff_t)j->ldx);
+  int G = j->s->G, split = dq8_split_groups(j, step), g0 = split ? G * id / step : 0, g1 = split ? G * (id + 1) / step : G;
+  for (long b = split ? 0 : id; b < j->nt; b += split ? 1 : step)   /* (split: every block, its groups; else its blocks) */
+    dq8_quant_cols(j, (int)b * j->NB, imin(j->NB, j->N - (int)b * j->NB), g0, g1, (float *)(void *)slot,
+                   xq + (size_t)(b * j->NB / j->s->kq->nr) * j->ps, xs + b * j->NB, (ptrdiff_t)j->ldx);
 }
 
 /* dq8 1x1 CONV2D and the depthwise one after it (dw_next), as f32's run_dwf: once the image's columns are

@@ -386,46 +386,36 @@ static void store_rows(const Q8Dq8Epi *e, int o0, int nr, int j, int nc, __m512 
 }
 
 /* the int32 sums of one 4 x 32 micro-tile over one group's kq quads: per quad 2 loads of X, 4 broadcasts of A,
-   8 vpdpbusd. Not inlined: inline (or written in gemm_t's loop, as it was) GCC's registers for the 8 sums
-   were a rotation of 16 copies every quad; the call stores them once a group (kq quads) */
-static __attribute__((noinline)) void group_acc(const int8_t *ap, const uint8_t *xp, size_t kq, __m512i acc[MR][2]) {
+   8 vpdpbusd; with half (a tile of at most 16 columns, a map's last: 196 = 6 x 32 + 4, 784 = 24 x 32 + 16) only the
+   first 16 columns' X, 4 vpdpbusd, the other half's sums 0 (its outputs are not stored). A 14x14 map's 4-column tile
+   had cost a whole 32-column one, and on two threads one thread had 4 tiles against 3: ResNet18 dq8's 14x14 layers at
+   batch 1 0.95x their time on one thread, 0.89-0.92x on two, its 28x28 ones 0.98x (Zen 4, 60 images, ABBA, fastest of
+   6-8). Not inlined (group_acc, group_acc16: one copy each): inline (or written in gemm_t's loop, as it was) GCC's
+   registers for the 8 sums were a rotation of 16 copies every quad; the call stores them once a group (kq quads) */
+static inline __attribute__((always_inline)) void group_sums(const int8_t *ap, const uint8_t *xp, size_t kq, __m512i acc[MR][2],
+                                                             const int half) {
   __m512i c[MR][2];
 #pragma GCC unroll 4
   for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
   for (size_t q = 0; q < kq; q++, xp += NR * 4, ap += MR * 4) {
-    __m512i x0 = _mm512_loadu_si512(xp), x1 = _mm512_loadu_si512(xp + 64);
+    __m512i x0 = _mm512_loadu_si512(xp), x1 = half ? x0 : _mm512_loadu_si512(xp + 64);
 #pragma GCC unroll 4
     for (int r = 0; r < MR; r++) {
       int32_t w4;
       memcpy(&w4, ap + r * 4, 4);
       __m512i a = _mm512_set1_epi32(w4);
-      c[r][0] = _mm512_dpbusd_epi32(c[r][0], x0, a), c[r][1] = _mm512_dpbusd_epi32(c[r][1], x1, a);
+      c[r][0] = _mm512_dpbusd_epi32(c[r][0], x0, a);
+      if (!half) c[r][1] = _mm512_dpbusd_epi32(c[r][1], x1, a);
     }
   }
 #pragma GCC unroll 4
   for (int r = 0; r < MR; r++) acc[r][0] = c[r][0], acc[r][1] = c[r][1];
 }
-
-/* the same for a tile of at most 16 columns (a map's last: 196 = 6 x 32 + 4, 784 = 24 x 32 + 16): only the first 16
-   columns' X, 4 vpdpbusd a quad; the other half's sums 0 (its outputs are not stored). A 14x14 map's 4-column tile had
-   cost a whole 32-column one, and on two threads one thread had 4 tiles against 3: ResNet18 dq8's 14x14 layers at
-   batch 1 0.95x their time on one thread, 0.89-0.92x on two, its 28x28 ones 0.98x (Zen 4, 60 images, ABBA, fastest of
-   6-8) */
+static __attribute__((noinline)) void group_acc(const int8_t *ap, const uint8_t *xp, size_t kq, __m512i acc[MR][2]) {
+  group_sums(ap, xp, kq, acc, 0);
+}
 static __attribute__((noinline)) void group_acc16(const int8_t *ap, const uint8_t *xp, size_t kq, __m512i acc[MR][2]) {
-  __m512i c[MR];
-#pragma GCC unroll 4
-  for (int r = 0; r < MR; r++) c[r] = _mm512_setzero_si512();
-  for (size_t q = 0; q < kq; q++, xp += NR * 4, ap += MR * 4) {
-    __m512i x0 = _mm512_loadu_si512(xp);
-#pragma GCC unroll 4
-    for (int r = 0; r < MR; r++) {
-      int32_t w4;
-      memcpy(&w4, ap + r * 4, 4);
-      c[r] = _mm512_dpbusd_epi32(c[r], x0, _mm512_set1_epi32(w4));
-    }
-  }
-#pragma GCC unroll 4
-  for (int r = 0; r < MR; r++) acc[r][0] = c[r], acc[r][1] = _mm512_setzero_si512();
+  group_sums(ap, xp, kq, acc, 1);
 }
 
 /* Every row of the tile is computed (a padded one has weights 0 and is not stored; its scale is read from
