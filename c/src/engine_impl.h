@@ -27,8 +27,8 @@ typedef struct {
   int tpath;                 /* f32: on the kernel's transposed tile (gemm_t): a 1x1 read in place (ops_f32.c conv_t),
                                 or with taps an implicit convolution (taps_t), its weights packed in panels of tn */
   ptrdiff_t *boff;           /* its taps' offsets in the padded planes (kh*kw) */
-  int res;                   /* f32 CONV2D: the residual ADD after it fused (ops_f32.c residual_of): it writes that
-                                ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */
+  int res;                   /* f32 or dq8 CONV2D: the residual ADD after it fused (ops_f32.c residual_of, ops_q8.c dq8_res):
+                                it writes that ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */
   uint32_t res_in;
   int fused;                 /* an ADD fused into the CONV2D before it, or a depthwise CONV2D (dwf): nothing to run */
   int dwf;                   /* f32 or dq8 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable,
@@ -137,10 +137,12 @@ void engine_release(Engine *e, const void *p, size_t n);
 extern const OpImpl f32_ops[OP_COUNT];   /* ops_f32.c */
 extern const OpImpl sq8_ops[OP_COUNT];   /* ops_q8.c */
 extern const OpImpl dq8_gemm_op;         /* ops_q8.c: dq8's CONV2D / LINEAR; its other ops are f32's */
-/* ops_f32.c: a depthwise CONV2D of n images on the f32 table's direct kernel, weights w (O x kh*kw), bias b
-   (O) or NULL, activation act: f32's, and dq8's on its dequantized weights (FORMAT.md) */
 /* a depthwise CONV2D of multiplier 1 after op (being built) that only it feeds, fusable with it (ops_f32.c) */
 int dw_next(const Engine *e, const Op *op, const OpState *s);
+/* a CONV2D whose residual ADD (the next op) it may write (ops_f32.c): that ADD's other input, or TR_NONE */
+uint32_t residual_next(const Engine *e, const Op *op, const OpState *s);
+/* ops_f32.c: a depthwise CONV2D of n images on the f32 table's direct kernel, weights w (O x kh*kw), bias b
+   (O) or NULL, activation act: f32's, and dq8's on its dequantized weights (FORMAT.md) */
 void f32_conv_dw(const Engine *e, const OpState *s, const float *w, const float *b, const float *x, float *y, int n,
                  uint32_t act);
 #endif

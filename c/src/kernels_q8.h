@@ -64,7 +64,9 @@ typedef struct {
 } Q8Sq8Epi;
 
 /* dq8 epilogue: y = bias[o] + sum_g (ws[o*G + g] * xs[g*ldxs + p]) * (float)isum_g, then act.
-   The float sum runs over g in order starting from 0.0f; bias is added last (bias may be NULL). */
+   The float sum runs over g in order starting from 0.0f; bias is added last (bias may be NULL).
+   res (a residual ADD fused, ys_p 1): y = act((bias[o] + sum) + y), y's value before the store added
+   after the bias, as the f32 ADD of the unfused output would (one rounding: bit for bit the same). */
 typedef struct {
   const float *ws;      /* (M, G) weight scales, block's first row */
   const float *xs;      /* (G, ldxs) activation scales, block's first column */
@@ -72,6 +74,7 @@ typedef struct {
   const float *bias;    /* M or NULL */
   int act;              /* ACT_* (act.h) */
   float *y; ptrdiff_t ys_o, ys_p;
+  int res;
 } Q8Dq8Epi;
 
 typedef void (*q8_sq8_gemm_fn)(const Q8Gemm *g, const Q8Sq8Epi *e);

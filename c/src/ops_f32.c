@@ -315,11 +315,12 @@ static const float *panel_a(const Engine *e, const OpState *s, size_t g, size_t 
 }
 
 /* A CONV2D without activation whose output only the next op reads, an ADD with another input r that no later op
-   reads (not the model's input or output, not the conv's input, the same shape): the ADD is fused into the conv,
-   which computes act_ADD((sum + bias) + r) into the ADD's output, laid on r (engine.c plans it there), as the
+   reads (not the model's input or output, not the conv's input, the same shape, float): the ADD is fused into the
+   conv, which computes act_ADD((sum + bias) + r) into the ADD's output, laid on r (engine.c plans it there), as the
    ADD of the unfused output would (bit for bit), without the ADD's pass over three tensors (ResNets' every block).
-   Where the conv's path can: Winograd with the ADD's activation none, ReLU or ReLU6; the implicit convolution;
-   a GEMM of one group and one K chunk (one pass: the partial sums of chunks would need C). Returns r or TR_NONE. */
+   residual_next is the graph's side, both kinds' (r or TR_NONE); f32 (residual_of) where the conv's path can:
+   Winograd with the ADD's activation none, ReLU or ReLU6; the implicit convolution; a GEMM of one group and one K
+   chunk (one pass: the partial sums of chunks would need C). dq8: ops_q8.c dq8_res. */
 /* whether an op from `from` on, other than op `except`, reads value v (the fusions' checks: residual_of, dw_fusable) */
 __attribute__((cold)) static int read_elsewhere(const Model *m, uint32_t v, uint32_t from, uint32_t except) {
   for (uint32_t k = from; k < m->n_ops; k++)
@@ -328,7 +329,7 @@ __attribute__((cold)) static int read_elsewhere(const Model *m, uint32_t v, uint
   return 0;
 }
 
-__attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op, const OpState *s) {
+__attribute__((cold)) uint32_t residual_next(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
   if (op->type != OP_CONV2D || op->act != ACT_NONE || s->depthwise || i + 1 >= m->n_ops || m->ops[i + 1].type != OP_ADD ||
@@ -346,8 +347,13 @@ __attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op,
   if (read_elsewhere(m, op->out, 0, i + 1) || read_elsewhere(m, r, i + 2, i + 1))   /* the conv's output read by the ADD only; r
                                                                                       by no op after it */
     return TR_NONE;
-  if (s->wino) return add->act == ACT_NONE || add->act == ACT_RELU || add->act == ACT_RELU6 ? r : TR_NONE;
-  if (s->taps) return r;
+  return r;
+}
+__attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op, const OpState *s) {
+  uint32_t r = residual_next(e, op, s);
+  if (r == TR_NONE || s->taps) return r;
+  uint32_t act = e->m->ops[e->cur_op + 1].act;
+  if (s->wino) return act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6 ? r : TR_NONE;
   return s->groups == 1 && gemm_kc(e, s) >= (size_t)s->K ? r : TR_NONE;
 }
 

@@ -189,6 +189,8 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
   int32_t *q = malloc(4 * (size_t)(K > M ? K : M) * N + 4 * (size_t)K);
   int32_t *qx = malloc(4 * (size_t)K * N), *zx = malloc(4 * (size_t)G * N);
   float *sx = malloc(4 * (size_t)G * N), *want = malloc(4 * (size_t)M * N), *got = malloc(4 * (size_t)M * N);
+  float *rsd = malloc(4 * (size_t)M * N), *wantr = malloc(4 * (size_t)M * N);   /* a fused residual: y's values, the result */
+  for (int i = 0; i < M * N; i++) rsd[i] = rfloat(4.0f);
   float *xs2 = calloc((size_t)G * ldx, 4);
   for (int i = 0; i < M * K; i++) wf[i] = rfloat(1.0f);
   for (int i = 0; i < K * N; i++) xf[i] = rfloat(3.0f) + 0.5f;
@@ -237,6 +239,7 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
       }
       if (with_bias) acc = bias[o] + acc;
       want[o * N + p] = act_f32(acc, act);
+      wantr[o * N + p] = act_f32(acc + rsd[o * N + p], act);
     }
   for (int t = 0; t < n_dq8; t++) {
     const Q8Kernels *T = dq8_tables[t];
@@ -281,13 +284,26 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
         Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
                      A + T->a_elems(o0, G, gs), X2 + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps, NULL };
         Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
-                       got + (size_t)o0 * N + p0, N, 1 };
+                       got + (size_t)o0 * N + p0, N, 1, 0 };
         T->dq8_gemm(&g, &e);
       }
     bad = 0;
     for (int i = 0; i < M * N; i++) bad += memcmp(&want[i], &got[i], 4) != 0;
     CHECK(bad == 0, "dq8_gemm %s M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ (e.g. %g vs %g)",
           T->name, M, N, G, gs, asym, act, bad, M * N, want[0], got[0]);
+    memcpy(got, rsd, 4 * (size_t)M * N);   /* a fused residual ADD (res): y's values added after the bias */
+    for (int o0 = 0; o0 < M; o0 += mb)
+      for (int p0 = 0; p0 < N; p0 += nb) {
+        Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
+                     A + T->a_elems(o0, G, gs), X2 + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps, NULL };
+        Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
+                       got + (size_t)o0 * N + p0, N, 1, 1 };
+        T->dq8_gemm(&g, &e);
+      }
+    bad = 0;
+    for (int i = 0; i < M * N; i++) bad += memcmp(&wantr[i], &got[i], 4) != 0;
+    CHECK(bad == 0, "dq8_gemm res %s M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ", T->name, M, N, G, gs, asym, act,
+          bad, M * N);
     if (T->dq8_blocked_sums) {   /* the file's blocked weights (version 5) read in place, sums and zero points apart */
       size_t tiles = (size_t)(M + 3) / 4, nq = (size_t)(gs + 3) / 4, ct = 8 * (size_t)G;
       int8_t *B = malloc(tiles * (size_t)G * nq * 16);
@@ -303,7 +319,7 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
                        (const int16_t *)(const void *)(B + (size_t)(o0 / 4) * (size_t)G * nq * 16), X2 + (size_t)(p0 / T->nr) * ps,
                        (ptrdiff_t)ps, comp + (size_t)(o0 / 4) * ct };
           Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
-                         got + (size_t)o0 * N + p0, N, 1 };
+                         got + (size_t)o0 * N + p0, N, 1, 0 };
           T->dq8_gemm(&g, &e);
         }
       bad = 0;
@@ -315,7 +331,7 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
     free(A); free(X2);
   }
   free(wf); free(xf); free(wq); free(wz); free(ws); free(bias); free(q); free(qx); free(zx); free(sx);
-  free(want); free(got); free(xs2);
+  free(want); free(got); free(xs2); free(rsd); free(wantr);
 }
 
 

@@ -110,12 +110,14 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
       }
       for (int r = 0; r < nr; r++) {
         float32x4_t b = vdupq_n_f32(e->bias ? e->bias[o0 + r] : 0.0f);
-        float out[16];
+        float out[16] = { 0 };
+        float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
+        if (e->res) memcpy(out, y, sizeof *out * (size_t)nc);   /* (ys_p 1) */
         for (int q = 0; q < 4; q++) {
           float32x4_t v = e->bias ? vaddq_f32(b, f[r][q]) : f[r][q];
+          if (e->res) v = vaddq_f32(v, vld1q_f32(out + 4 * q));
           vst1q_f32(out + 4 * q, act_neon(v, e->act));
         }
-        float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
         if (e->ys_p == 1) memcpy(y, out, sizeof *out * (size_t)nc);
         else
           for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = out[cc];

@@ -39,6 +39,7 @@ void q8_dq8_gemm_ref(const Q8Gemm *g, const Q8Dq8Epi *e) {
         acc = acc + sc * (float)group_sum(g, o, p, grp);
       }
       if (e->bias) acc = e->bias[o] + acc;
+      if (e->res) acc = acc + e->y[o * e->ys_o + p * e->ys_p];
       e->y[o * e->ys_o + p * e->ys_p] = act_f32(acc, e->act);
     }
 }

@@ -80,8 +80,9 @@ static void store16(const Q8Dq8Epi *e, int o0, int nr, int p, int nc, const __m5
   for (int r = 0; r < nr; r++) {
     __m512 v = f[r];
     if (e->bias) v = _mm512_add_ps(_mm512_set1_ps(e->bias[o0 + r]), v);
-    v = act16_avx512(v, e->act);
     float *y = e->y + (o0 + r) * e->ys_o + p * e->ys_p;
+    if (e->res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps((__mmask16)((1u << nc) - 1), y));   /* (ys_p 1) */
+    v = act16_avx512(v, e->act);
     if (e->ys_p == 1) _mm512_mask_storeu_ps(y, (__mmask16)((1u << nc) - 1), v);
     else {
       float out[16];

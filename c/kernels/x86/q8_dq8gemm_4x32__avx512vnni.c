@@ -372,11 +372,14 @@ static void store_rows(const Q8Dq8Epi *e, int o0, int nr, int j, int nc, __m512 
       __m512 b = _mm512_set1_ps(e->bias[o0 + r]);
       v0 = _mm512_add_ps(b, v0), v1 = _mm512_add_ps(b, v1);
     }
+    int n0 = nc < 16 ? nc : 16, n1 = nc - n0;
+    __mmask16 k0 = (__mmask16)((1u << n0) - 1), k1 = n1 > 0 ? (__mmask16)((1u << n1) - 1) : 0;
+    if (e->res)   /* (ys_p 1) */
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(k0, y)), v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(k1, y + 16));
     v0 = act16_avx512(v0, e->act), v1 = act16_avx512(v1, e->act);
     if (e->ys_p == 1) {   /* straight to y */
-      int n0 = nc < 16 ? nc : 16, n1 = nc - n0;
-      _mm512_mask_storeu_ps(y, (__mmask16)((1u << n0) - 1), v0);
-      if (n1 > 0) _mm512_mask_storeu_ps(y + 16, (__mmask16)((1u << n1) - 1), v1);
+      _mm512_mask_storeu_ps(y, k0, v0);
+      if (n1 > 0) _mm512_mask_storeu_ps(y + 16, k1, v1);
     } else {
       float out[NR];
       _mm512_storeu_ps(out, v0), _mm512_storeu_ps(out + 16, v1);

@@ -4,6 +4,7 @@
  * Results equal the reference kernels' bit for bit (same integer sums, same float order). */
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 #include "../../src/kernels_q8.h"
 #include "act__avx2.h"
 
@@ -121,8 +122,13 @@ static void dq8_gemm_avx2(const Q8Gemm *g, const Q8Dq8Epi *e) {
           __m256 b = _mm256_set1_ps(e->bias[o0 + r]);
           v0 = _mm256_add_ps(b, v0); v1 = _mm256_add_ps(b, v1);
         }
-        v0 = act_avx2(v0, e->act), v1 = act_avx2(v1, e->act);
         float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
+        if (e->res) {   /* (ys_p 1) */
+          memset(acc[r], 0, sizeof acc[r]);
+          memcpy(acc[r], y, sizeof *y * (size_t)nc);
+          v0 = _mm256_add_ps(v0, _mm256_loadu_ps(acc[r])), v1 = _mm256_add_ps(v1, _mm256_loadu_ps(acc[r] + 8));
+        }
+        v0 = act_avx2(v0, e->act), v1 = act_avx2(v1, e->act);
         if (e->ys_p == 1 && nc == Q8_NR) {
           _mm256_storeu_ps(y, v0);
           _mm256_storeu_ps(y + 8, v1);

@@ -1,9 +1,13 @@
-/* test_dq8_dwf.c: dq8's fused 1x1 expansion and depthwise convolution (ops_q8.c dq8_dwf) through the loader
- * and the engine: a model whose two expansions (stride 1 and stride 2 depthwise) are fused gives exactly what
- * the same model with them unfused gives (an extra reader of each 1x1's output stops the fusion), with every
- * kernel table this machine runs, at batch 1, 2 and 3 on 1, 2 and 3 threads (with and without lanes), and
- * both agree with a naive implementation of FORMAT.md's dq8 arithmetic (the 1x1s' float epilogue exactly,
- * the depthwise sums in double within their rounding). */
+/* test_dq8_fused.c: dq8's fusions through the loader and the engine, each against the same model unfused (an
+ * extra reader of the conv's output stops a fusion), with every kernel table this machine runs, at batch 1, 2 and 3
+ * on 1, 2 and 3 threads (with and without lanes):
+ * - the 1x1 expansion and the depthwise convolution after it (ops_q8.c dq8_dwf): a model whose two expansions
+ *   (stride 1 and stride 2 depthwise) are fused gives exactly what it gives unfused, and both agree with a naive
+ *   implementation of FORMAT.md's dq8 arithmetic (the 1x1s' float epilogue exactly, the depthwise sums in double
+ *   within their rounding);
+ * - a residual ADD written by the convolution before it (ops_q8.c dq8_res, Q8Dq8Epi.res): three residual blocks,
+ *   one on each of the dq8 convolution's paths (fused quantization and GEMM; the two phases, a 1x1 read in place and
+ *   an im2col 3x3), the ADD's input on either side, ReLU, ReLU6 and none: the same bytes fused and unfused. */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
 #include <math.h>
@@ -119,6 +123,107 @@ static int fused_pairs(const unsigned char *buf, size_t size) {
   return n;
 }
 
+/* ---------------- residual ADDs written by the conv before them (dq8_res) */
+enum { RC = 8, RH = 14, RO = 104, ROUT = RO * 7 * 7 };
+
+/* a dq8 CONV2D of out_c outputs, kernel k (padding k / 2), stride st, quantization groups of gs, random weights
+   (asymmetric: with zero points), bias or none */
+static uint32_t dq8_conv(MW *m, uint32_t x, int out_c, int k, int st, int act, int gs, int with_bias) {
+  Value in = *mw_value_ptr(m, x);
+  int K = (int)in.c * k * k, G = K / gs, oh = pt_out_len((int)in.h, k, st, k / 2, 1, 0);
+  int8_t *w = malloc((size_t)out_c * K), *z = malloc((size_t)out_c * G);
+  float *sc = malloc(sizeof(float) * (size_t)out_c * G), *b = malloc(sizeof(float) * (size_t)out_c);
+  fill_i8(w, out_c * K, -128, 127), fill_i8(z, out_c * G, -30, 30);
+  for (int i = 0; i < out_c * G; i++) sc[i] = rng_unif(&seed, 0.0005f, 0.004f);
+  rng_fill(&seed, b, (size_t)out_c, -0.5f, 0.5f);
+  uint32_t y = mw_value(m, (uint32_t)out_c, (uint32_t)oh, (uint32_t)oh);
+  uint32_t p[8] = {param(m, DT_I8, (uint32_t)out_c, (uint32_t)K, w), param(m, DT_F32, (uint32_t)out_c, (uint32_t)G, sc),
+                   param(m, DT_I8, (uint32_t)out_c, (uint32_t)G, z),
+                   with_bias ? param(m, DT_F32, (uint32_t)out_c, 0, b) : TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE};
+  int32_t a[16] = {out_c, (int32_t)in.c, k, k, st, st, k / 2, k / 2, 1, 1, 1, gs};
+  mw_op(m, OP_CONV2D, (uint32_t)act, 1, &x, y, a, p);
+  free(w), free(z), free(sc), free(b);
+  return y;
+}
+
+/* x -> 3x3 (8 -> 16, ReLU) = a -> 3x3 (16 -> 16, ReLU) -> 3x3 (16 -> 16) -> ADD(., a) ReLU = b        quantization and
+                                                                                                GEMM fused
+   b -> 3x3 /2 (16 -> 104, ReLU6) = c -> 1x1 (104 -> 104, ReLU) -> 1x1 (104 -> 104) -> ADD(c, .) ReLU6 = d
+                                                                                 two phases, the 1x1s in place
+   d -> 3x3 (104 -> 104, ReLU) -> 3x3 (104 -> 104, no bias) -> ADD(., d) = e -> flatten     two phases, im2col
+   unfused: each residual conv's output also read by an ADD of it with itself, whose output nothing reads */
+static unsigned char *res_model(int unfused, size_t *size) {
+  seed = 7;   /* the same weights in both */
+  MW *m = mw_new(KIND_DQ8, RC, RH, RH, ROUT);
+  uint32_t a = dq8_conv(m, 0, 16, 3, 1, ACT_RELU, 24, 1), t = dq8_conv(m, a, 16, 3, 1, ACT_RELU, 48, 1);
+  t = dq8_conv(m, t, 16, 3, 1, ACT_NONE, 16, 1);
+  if (unfused) mw_add(m, t, t, ACT_NONE);
+  uint32_t b = mw_add(m, t, a, ACT_RELU), c = dq8_conv(m, b, RO, 3, 2, ACT_RELU6, 48, 1);
+  t = dq8_conv(m, dq8_conv(m, c, RO, 1, 1, ACT_RELU, 8, 1), RO, 1, 1, ACT_NONE, 26, 1);
+  if (unfused) mw_add(m, t, t, ACT_NONE);
+  uint32_t d = mw_add(m, c, t, ACT_RELU6);
+  t = dq8_conv(m, dq8_conv(m, d, RO, 3, 1, ACT_RELU, 104, 1), RO, 3, 1, ACT_NONE, 234, 0);
+  if (unfused) mw_add(m, t, t, ACT_NONE);
+  mw_output(m, mw_flatten(m, mw_add(m, t, d, ACT_NONE)));
+  return mw_finish(m, size);
+}
+
+/* the ADDs fused by an engine of the model (the convs' res flags) */
+static int fused_res(const unsigned char *buf, size_t size) {
+  Model m;
+  char err[512];
+  int n = -1;
+  if (model_load_buffer(buf, size, &m, err, sizeof err)) return -1;
+  Engine *e = engine_build(&m, 1, err, sizeof err);
+  if (e) {
+    n = 0;
+    for (uint32_t i = 0; i < m.n_ops; i++) n += e->st[i].res;
+    engine_free(e);
+  }
+  model_free(&m);
+  return n;
+}
+
+static int test_res(void) {
+  size_t sf, su;
+  unsigned char *bf = res_model(0, &sf), *bu = res_model(1, &su);
+  CHECK(fused_res(bf, sf) == 3, "the fused residual model: %d ADDs fused, want 3", fused_res(bf, sf));
+  CHECK(fused_res(bu, su) == 0, "the unfused residual model: %d ADDs fused, want 0", fused_res(bu, su));
+  float *x = malloc(sizeof(float) * NIMG * RC * RH * RH), *of = malloc(sizeof(float) * NIMG * ROUT),
+        *ou = malloc(sizeof(float) * NIMG * ROUT), *o2 = malloc(sizeof(float) * NIMG * ROUT);
+  rng_fill(&seed, x, (size_t)NIMG * RC * RH * RH, -2, 2);
+  char err[512];
+  int tables = 0;
+  for (int k = 0; dispatch_isa(k); k++) {
+    const char *isa = dispatch_isa(k);
+    setenv("TINYRUNTIME_KERNELS", isa, 1);
+    if (dispatch_check_env(err, sizeof err)) continue;   /* a table this CPU does not run */
+    tables++;
+    set_threads(1);
+    int rc = run_model_batches(bu, su, 1, NIMG, x, ou, err, sizeof err);
+    CHECK(rc == 0, "[%s] residual unfused: %s", isa, err);
+    rc = rc ? rc : run_model_batches(bf, sf, 1, NIMG, x, of, err, sizeof err);
+    CHECK(rc == 0, "[%s] residual fused: %s", isa, err);
+    if (rc) continue;
+    size_t nz = 0;
+    for (size_t r = 0; r < (size_t)NIMG * ROUT; r++) nz += ou[r] != 0;
+    CHECK(nz > (size_t)NIMG * ROUT / 4, "[%s] residual: only %zu outputs nonzero", isa, nz);
+    CHECK(memcmp(of, ou, sizeof(float) * NIMG * ROUT) == 0, "[%s] residual fused and unfused outputs differ", isa);
+    int cfg[6][3] = {{1, 2, 1}, {1, 3, 1}, {2, 2, 1}, {3, 3, 1}, {3, 2, 0}, {2, 1, 1}};   /* batch, threads, lanes */
+    for (int c = 0; c < 6; c++) {
+      set_threads(cfg[c][1]);
+      setenv("TINYRUNTIME_LANES", cfg[c][2] ? "1" : "0", 1);
+      memset(o2, 0, sizeof(float) * NIMG * ROUT);
+      CHECK(run_model_batches(bf, sf, cfg[c][0], NIMG, x, o2, err, sizeof err) == 0 && memcmp(of, o2, sizeof(float) * NIMG * ROUT) == 0,
+            "[%s] residual: batch %d, %d threads (lanes %d): differs from batch 1, 1 thread", isa, cfg[c][0], cfg[c][1], cfg[c][2]);
+      unsetenv("TINYRUNTIME_LANES");
+    }
+  }
+  unsetenv("TINYRUNTIME_KERNELS");
+  free(x), free(of), free(ou), free(o2), free(bf), free(bu);
+  return tables;
+}
+
 int main(void) {
   for (int k = 0; k < 2; k++) {
     fill_i8(w1[k], E * C, -128, 127), fill_i8(z1[k], E * G, -30, 30), fill_i8(wd[k], E * 9, -128, 127);
@@ -190,8 +295,9 @@ int main(void) {
   }
   unsetenv("TINYRUNTIME_KERNELS");
   CHECK(tables > 0, "no kernel table ran");
+  CHECK(test_res() == tables, "the residual test ran on other tables");
   free(x), free(ya), free(ref), free(tol), free(d0), free(m0), free(d1), free(m1), free(of), free(ou), free(o2), free(bf), free(bu);
-  if (g_failures) fprintf(stderr, "test_dq8_dwf: %d FAILED\n", g_failures);
-  else printf("test_dq8_dwf: ok (%d kernel tables)\n", tables);
+  if (g_failures) fprintf(stderr, "test_dq8_fused: %d FAILED\n", g_failures);
+  else printf("test_dq8_fused: ok (%d kernel tables)\n", tables);
   return g_failures != 0;
 }
