@@ -139,15 +139,16 @@ static void profile_print(const Engine *e) {
   fprintf(stderr, "profile: memory: packed weights %.2f MiB, weights read in place %.2f MiB, activation arena %.2f MiB, "
           "scratch %.2f MiB%s\n", (double)e->packed_bytes / 1048576.0, (double)e->inplace_bytes / 1048576.0,
           (double)e->arena_bytes / 1048576.0, (double)scratch / 1048576.0,
-          e->op_soff ? " (in the arena)" : "");
+          e->op_soff || (e->nlanes && e->lanes[0]->op_soff) ? " (in the arena)" : "");
 }
 
-static void lane_free(Engine *l) {
-  if (!l) return;
-  free(l->prof_ms), free(l->offs);
-  zfree(l->arena, l->arena_bytes);
-  for (int k = 0; k < N_SCRATCH; k++) zfree(l->scratch[k], l->scratch_bytes[k]);
-  free(l);
+/* an engine's (or a lane's) own memory: its arena, its scratch (f32's in the arena), their plans */
+static void mem_free(Engine *e) {
+  free(e->offs);
+  zfree(e->arena, e->arena_bytes);
+  if (!e->op_soff)
+    for (int k = 0; k < N_SCRATCH; k++) zfree(e->scratch[k], e->scratch_bytes[k]);
+  free(e->op_soff), free(e->prof_ms);
 }
 
 void engine_free(Engine *e) {
@@ -162,9 +163,9 @@ void engine_free(Engine *e) {
     for (int k = 0; k < N_SCRATCH; k++) e->scratch_bytes[k] *= (size_t)e->nlanes;
   }
   if (e->prof_ms && e->prof_images) profile_print(e);
-  for (int i = 0; i < e->nlanes; i++) lane_free(e->lanes[i]);
+  for (int i = 0; i < e->nlanes; i++)
+    if (e->lanes[i]) mem_free(e->lanes[i]), free(e->lanes[i]);
   free(e->lanes);
-  free(e->prof_ms);
   if (e->st)
     for (uint32_t i = 0; i < e->m->n_ops; i++) {
       OpState *s = &e->st[i];
@@ -172,11 +173,8 @@ void engine_free(Engine *e) {
           free(s->aconv), free(s->wdq), free(s->wcomp);
     }
   free(e->st);
-  free(e->offs);
-  zfree(e->arena, e->arena_bytes);
-  if (!e->op_soff)
-    for (int k = 0; k < N_SCRATCH; k++) zfree(e->scratch[k], e->scratch_bytes[k]);
-  free(e->op_need), free(e->op_soff);
+  mem_free(e);
+  free(e->op_need);
   free(e);
 }
 
@@ -262,17 +260,21 @@ float *engine_input(Engine *e) {
   return e->in_arena && e->batch == e->max_n ? (float *)(void *)(e->arena + e->offs[0]) : NULL;
 }
 
-/* Lanes (sq8, dq8; 2+ threads, a batch of 2+): a batch's images split over the threads, each thread running
+/* Lanes (2+ threads, a batch of 2+): a batch's images split over the threads, each thread running
    its images through every op on its own (the ops' pool_* calls inside a job run serially, and
    pool_threads() is 1 there, so each op takes its one-thread path), on its lane: a copy of the engine
    with its own arena and scratch, planned for its share of a batch, the ops' state shared (read only
    in a forward). No fork/join per op, and each image's activations stay in one core's caches. The
-   results are those of any split (sq8 and dq8 do not depend on the batch or the threads). One image
-   (a batch of one, or a last batch of one) runs on lane 0 with the ops over the threads. f32 keeps its
-   split within the ops: its layers scale ~2x on two threads already. TINYRUNTIME_LANES=0: no lanes. */
+   results are those of any split (no kind's depend on the batch or the threads). One image
+   (a batch of one, or a last batch of one) runs on lane 0 with the ops over the threads. f32 too since
+   2026-12-04 (it had kept its split within the ops, whose layers scale ~2x on two threads), its ops built for
+   a lane's share of the batch (engine_build): at batch 8 on two threads (Zen 4, 60 images, ABBA, 10 runs of
+   each) a little faster at best (fastest: MobileNetV2 0.96x, ResNet18 0.975x, ResNet50 0.99x) and much
+   steadier on this busy host, where a late thread had held up every op of the batch (medians 0.73-0.95x,
+   0.86-0.99x, 0.91x in two sessions). TINYRUNTIME_LANES=0: no lanes. */
 static int lanes_wanted(const Engine *e) {
   const char *v = getenv("TINYRUNTIME_LANES");
-  return (e->m->kind == KIND_SQ8 || e->m->kind == KIND_DQ8) && e->max_n > 1 && pool_threads() > 1 && !(v && strcmp(v, "0") == 0);
+  return e->max_n > 1 && pool_threads() > 1 && !(v && strcmp(v, "0") == 0);
 }
 static int lanes_build(Engine *e) {
   int nl = pool_threads(), share = (e->max_n + nl - 1) / nl, bl = e->batch == 1 ? 1 : share;
@@ -289,10 +291,11 @@ static int lanes_build(Engine *e) {
     if (!l->offs || (e->prof_ms && !(l->prof_ms = calloc(e->m->n_ops, sizeof *l->prof_ms)))) return -1;
     size_t asize = plan_once(l, l->batch == l->max_n);   /* the lane's images' input in its arena (engine_share) */
     l->in_arena = l->batch == l->max_n;
-    if (asize == SIZE_MAX || !(l->arena = zalloc(asize, 0))) return -1;
+    if (asize == SIZE_MAX || !(l->arena = zalloc(asize, e->m->kind == KIND_F32 && bl > 1))) return -1;
     l->arena_bytes = asize;
-    for (int k = 0; k < N_SCRATCH; k++)
-      if (l->scratch_bytes[k] && !(l->scratch[k] = zalloc(l->scratch_bytes[k], 0))) return -1;
+    if (!l->op_soff)   /* (f32: its scratch in the arena) */
+      for (int k = 0; k < N_SCRATCH; k++)
+        if (l->scratch_bytes[k] && !(l->scratch[k] = zalloc(l->scratch_bytes[k], 0))) return -1;
   }
   return 0;
 }
@@ -360,6 +363,12 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (batch > 1 && plan_arena_size(m, 1, 0, e->offs) >
                        (m->kind == KIND_DQ8 ? CHUNK_ARENA_DQ8 : m->kind == KIND_SQ8 ? CHUNK_ARENA_SQ8 : CHUNK_ARENA))
     e->batch = 1;
+  /* f32 on lanes: its ops built for a lane's share of a batch, the images each lane runs at once (their blocking,
+     paths and scratch follow the batch: Winograd's blocks and slots, the implicit convolutions' images) */
+  if (m->kind == KIND_F32 && lanes_wanted(e)) {
+    int share = (e->max_n + pool_threads() - 1) / pool_threads();
+    if (e->batch > share) e->batch = share;
+  }
   if (m->kind == KIND_F32 && !(e->op_need = calloc((size_t)m->n_ops * N_SCRATCH, sizeof *e->op_need))) goto oom;
   for (uint32_t i = 0; i < m->n_ops; i++) {
     const Op *op = &m->ops[i];

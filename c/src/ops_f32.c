@@ -421,9 +421,10 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     for (size_t r = 0; r < bg; r++) s->bias[(size_t)g * bg + r] = (b && r < (size_t)s->M) ? b[(size_t)g * s->M + r] : 0.0f;
   if (b) engine_release(e, b, (size_t)s->O * sizeof(float));
   /* the packed tiles of one K chunk that gemm_group holds at once (not the whole K x N matrix) */
-  if (s->wino) { /* a slot per thread */
-    WinoGeo wg = wino_geo(e, s, pool_threads(), e->batch);
-    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat((size_t)pool_threads(), wg.per), sizeof(float)));
+  if (s->wino) { /* a slot per thread; or one, larger, for a run on one thread (a lane, engine.c) */
+    WinoGeo wg = wino_geo(e, s, pool_threads(), e->batch), w1 = wino_geo(e, s, 1, e->batch);
+    size_t slots = rt_mul_sat((size_t)pool_threads(), wg.per);
+    engine_need(e, SCRATCH_0, rt_mul_sat(slots > w1.per ? slots : w1.per, sizeof(float)));
     return 0;
   }
   if (s->dwf) { /* a slot of MR planes per thread */
@@ -1243,7 +1244,7 @@ static void run_mul(Engine *e, const Op *op, const OpState *s, int n) {
   pool_for((long)n * va->c, mul_planes, &j);
 }
 
-static void run_concat(Engine *e, const Op *op, const OpState *s, int n) {
+__attribute__((cold)) static void run_concat(Engine *e, const Op *op, const OpState *s, int n) {   /* (cold: the 1 MiB bound) */
   (void)s;
   const Value *vy = &e->m->values[op->out];
   float *y = engine_val(e, op->out);
@@ -1406,23 +1407,14 @@ __attribute__((cold)) static void avgpool(void *arg, long q0, long q1) {
   }
 }
 
-/* (built for speed: at -Os, for the 1 MiB bound, the 16 sums of the global average lived on the stack, each add a
-   load and a store: MobileNetV2's 1280 x 7 x 7 took 67 us an image on one thread, at -O2 22 us, for 272 bytes) */
-static void adaptive(void *arg, long q0, long q1) {
-  const PoolJob *j = arg;
+/* the general adaptive pool of planes [q0, q1) (built cold, for the 1 MiB bound: the global average's planes
+   take adaptive's loop below) */
+__attribute__((cold)) static void adaptive_planes(const PoolJob *j, long q0, long q1) {
   const Value *vx = j->vx, *vy = j->vy;
   const float *x = j->x;
   float *y = j->y;
   int is_max = j->op->type == OP_ADAPTIVE_MAXPOOL2D;
   long H = vx->h, W = vx->w, OH = vy->h, OW = vy->w;
-  if (!is_max && OH == 1 && OW == 1)   /* global average: 16 planes side by side, each summed in order
-                                          (the same sums; one plane's chain of adds waited on itself) */
-    for (; q0 + 16 <= q1; q0 += 16) {
-      float acc[16] = {0};
-      for (long i = 0; i < H * W; i++)
-        for (int c = 0; c < 16; c++) acc[c] += x[(size_t)(q0 + c) * H * W + i];
-      for (int c = 0; c < 16; c++) y[q0 + c] = acc[c] / (float)(H * W);
-    }
   for (size_t q = (size_t)q0; q < (size_t)q1; q++) {
     const float *xp = x + q * H * W;
     float *yp = y + q * OH * OW;
@@ -1442,6 +1434,22 @@ static void adaptive(void *arg, long q0, long q1) {
         yp[oy * OW + ox] = is_max ? acc : acc / (float)((he - hs) * (we - ws));
       }
   }
+}
+
+/* (built for speed: at -Os, for the 1 MiB bound, the 16 sums of the global average lived on the stack, each add a
+   load and a store: MobileNetV2's 1280 x 7 x 7 took 67 us an image on one thread, at -O2 22 us, for 272 bytes) */
+static void adaptive(void *arg, long q0, long q1) {
+  const PoolJob *j = arg;
+  long HW = (long)j->vx->h * j->vx->w;
+  if (j->op->type == OP_ADAPTIVE_AVGPOOL2D && j->vy->h == 1 && j->vy->w == 1)   /* global average: 16 planes side by
+                                          side, each summed in order (the same sums; one plane's chain of adds waited on itself) */
+    for (; q0 + 16 <= q1; q0 += 16) {
+      float acc[16] = {0};
+      for (long i = 0; i < HW; i++)
+        for (int c = 0; c < 16; c++) acc[c] += j->x[(size_t)(q0 + c) * HW + i];
+      for (int c = 0; c < 16; c++) j->y[q0 + c] = acc[c] / (float)HW;
+    }
+  if (q0 < q1) adaptive_planes(j, q0, q1);
 }
 
 static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {

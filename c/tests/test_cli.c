@@ -61,6 +61,7 @@ int main(void) {
   Model mm;
   char e[256];
   CHECK(model_load_buffer(buf, size, &mm, e, sizeof e) == 0, "load: %s", e);
+  setenv("TINYRUNTIME_LANES", "0", 1);   /* engine_input, the room of one arena (on lanes each has its own: engine_share) */
   Engine *en = engine_build(&mm, NF, e, sizeof e);
   float x[NF][60], logits[NF][NC];
   for (int i = 0; i < NF; i++) rng_fill(&r, x[i], 60, -2, 2);
@@ -82,6 +83,7 @@ int main(void) {
     Model m3;
     CHECK(model_load_buffer(buf2, size2, &m3, e, sizeof e) == 0, "load: %s", e);
     Engine *e2 = engine_build(&m3, NF, e, sizeof e);
+    unsetenv("TINYRUNTIME_LANES");
     float l1[NF][NC], l2[NF][NC], *in = e2 ? engine_input(e2) : NULL;
     CHECK(e2 && engine_forward(e2, &x[0][0], NF, &l1[0][0], e, sizeof e) == 0, "forward: %s", e);
     CHECK(in != NULL, "engine_input: no room for the input");

@@ -1,6 +1,8 @@
 /* test_f32_ops.c: every f32 operation, through the loader and the engine, against the plain
  * references of util_ref.c, with each kernel table this machine runs (src/dispatch.c), at batch
- * sizes 1, 2 and 3 and with 1, 2, 3 and 8 threads (which must give bit-identical results). */
+ * sizes 1, 2 and 3 and with 1, 2, 3 and 8 threads (which must give bit-identical results). Batches of 2+ on 2+
+ * threads run on lanes (engine.c) and, with TINYRUNTIME_LANES=0, with the ops over the threads. */
+#define _POSIX_C_SOURCE 200809L
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -49,14 +51,19 @@ static void check_model(const char *name, unsigned char *buf, size_t size, const
       if (d > worst) worst = d;
     }
     CHECK(bad == 0, "%s [%s]: %zu of %zu outputs outside the bound (worst %.3g)", name, isa, bad, NIMG * nout, worst);
-    /* batch, threads: 3 and 8 threads split Winograd's (block, panel) units so that a thread's run takes only
-       some of the panels (batch 2 of a 14x14 map, 8 threads: 4 blocks) and must make their U itself */
-    int cfg[5][2] = {{1, 1}, {2, 2}, {NIMG, 2}, {NIMG, 3}, {2, 8}};
-    for (int c = 0; c < 5; c++) {
+    /* batch, threads, lanes (engine.c: a batch of 2+ on 2+ threads runs on lanes, each op on one thread, a last image
+       alone on lane 0 with its ops over the threads; without, the ops over the threads): 3 and 8 threads split
+       Winograd's (block, panel) units so that a thread's run takes only some of the panels (batch 2 of a 14x14 map,
+       8 threads: 4 blocks) and must make their U itself */
+    int cfg[8][3] = {{1, 1, 1}, {1, 2, 1}, {2, 2, 1}, {NIMG, 2, 1}, {NIMG, 3, 1}, {2, 2, 0}, {NIMG, 3, 0}, {2, 8, 0}};
+    for (int c = 0; c < 8; c++) {
       set_threads(cfg[c][1]);
+      setenv("TINYRUNTIME_LANES", cfg[c][2] ? "1" : "0", 1);
       memset(o2, 0, NIMG * nout * sizeof(float));
       CHECK(run(buf, size, cfg[c][0], in, o2) == 0 && memcmp(out, o2, NIMG * nout * sizeof(float)) == 0,
-            "%s [%s]: batch %d, %d threads differ from batch %d, 1 thread", name, isa, cfg[c][0], cfg[c][1], NIMG);
+            "%s [%s]: batch %d, %d threads (lanes %d) differ from batch %d, 1 thread", name, isa, cfg[c][0], cfg[c][1],
+            cfg[c][2], NIMG);
+      unsetenv("TINYRUNTIME_LANES");
     }
   }
   f32_kernels_force(NULL);
