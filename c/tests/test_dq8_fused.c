@@ -107,8 +107,8 @@ static unsigned char *model(int unfused, size_t *size) {
   return mw_finish(m, size);
 }
 
-/* the ops fused by an engine of the model (the 1x1s' dwf flags) */
-static int fused_pairs(const unsigned char *buf, size_t size) {
+/* the fusions an engine of the model made: the 1x1s' dwf flags, or (res) the convs' residual ADDs */
+static int fused_ops(const unsigned char *buf, size_t size, int res) {
   Model m;
   char err[512];
   int n = -1;
@@ -116,11 +116,50 @@ static int fused_pairs(const unsigned char *buf, size_t size) {
   Engine *e = engine_build(&m, 1, err, sizeof err);
   if (e) {
     n = 0;
-    for (uint32_t i = 0; i < m.n_ops; i++) n += e->st[i].dwf;
+    for (uint32_t i = 0; i < m.n_ops; i++) n += res ? e->st[i].res : e->st[i].dwf;
     engine_free(e);
   }
   model_free(&m);
   return n;
+}
+
+/* the fused and the unfused model (nout floats an image) on every kernel table this machine runs, batch 1 on one
+   thread: the same bytes, which judge (if any) also checks; then the fused one at other batches, threads and lanes:
+   the same bytes again. Returns the tables run */
+typedef void (*judge_fn)(const char *isa, const float *out);
+static int each_table(const char *what, const unsigned char *bf, size_t sf, const unsigned char *bu, size_t su,
+                      const float *x, size_t nout, judge_fn judge) {
+  size_t bytes = sizeof(float) * NIMG * nout;
+  float *of = malloc(bytes), *ou = malloc(bytes), *o2 = malloc(bytes);
+  char err[512];
+  int tables = 0;
+  for (int k = 0; dispatch_isa(k); k++) {
+    const char *isa = dispatch_isa(k);
+    setenv("TINYRUNTIME_KERNELS", isa, 1);
+    if (dispatch_check_env(err, sizeof err)) continue;   /* a table this CPU does not run */
+    tables++;
+    set_threads(1);
+    int rc = run_model_batches(bu, su, 1, NIMG, x, ou, err, sizeof err);
+    CHECK(rc == 0, "[%s] %s unfused: %s", isa, what, err);
+    rc = rc ? rc : run_model_batches(bf, sf, 1, NIMG, x, of, err, sizeof err);
+    CHECK(rc == 0, "[%s] %s fused: %s", isa, what, err);
+    if (rc) continue;
+    CHECK(memcmp(of, ou, bytes) == 0, "[%s] %s fused and unfused outputs differ", isa, what);
+    if (judge) judge(isa, of);
+    int cfg[6][3] = {{1, 2, 1}, {1, 3, 1}, {2, 2, 1}, {3, 3, 1}, {3, 2, 0}, {2, 1, 1}};   /* batch, threads, lanes */
+    for (int c = 0; c < 6; c++) {
+      set_threads(cfg[c][1]);
+      setenv("TINYRUNTIME_LANES", cfg[c][2] ? "1" : "0", 1);
+      memset(o2, 0, bytes);
+      CHECK(run_model_batches(bf, sf, cfg[c][0], NIMG, x, o2, err, sizeof err) == 0 && memcmp(of, o2, bytes) == 0,
+            "[%s] %s: batch %d, %d threads (lanes %d): differs from batch 1, 1 thread", isa, what, cfg[c][0], cfg[c][1],
+            cfg[c][2]);
+      unsetenv("TINYRUNTIME_LANES");
+    }
+  }
+  unsetenv("TINYRUNTIME_KERNELS");
+  free(of), free(ou), free(o2);
+  return tables;
 }
 
 /* ---------------- residual ADDs written by the conv before them (dq8_res) */
@@ -168,60 +207,35 @@ static unsigned char *res_model(int unfused, size_t *size) {
   return mw_finish(m, size);
 }
 
-/* the ADDs fused by an engine of the model (the convs' res flags) */
-static int fused_res(const unsigned char *buf, size_t size) {
-  Model m;
-  char err[512];
-  int n = -1;
-  if (model_load_buffer(buf, size, &m, err, sizeof err)) return -1;
-  Engine *e = engine_build(&m, 1, err, sizeof err);
-  if (e) {
-    n = 0;
-    for (uint32_t i = 0; i < m.n_ops; i++) n += e->st[i].res;
-    engine_free(e);
-  }
-  model_free(&m);
-  return n;
+/* the residual model's outputs are not all zero (ReLU, ReLU6: a skipped residual would change them) */
+static void res_judge(const char *isa, const float *out) {
+  size_t nz = 0;
+  for (size_t r = 0; r < (size_t)NIMG * ROUT; r++) nz += out[r] != 0;
+  CHECK(nz > (size_t)NIMG * ROUT / 4, "[%s] residual: only %zu outputs nonzero", isa, nz);
 }
 
 static int test_res(void) {
   size_t sf, su;
   unsigned char *bf = res_model(0, &sf), *bu = res_model(1, &su);
-  CHECK(fused_res(bf, sf) == 3, "the fused residual model: %d ADDs fused, want 3", fused_res(bf, sf));
-  CHECK(fused_res(bu, su) == 0, "the unfused residual model: %d ADDs fused, want 0", fused_res(bu, su));
-  float *x = malloc(sizeof(float) * NIMG * RC * RH * RH), *of = malloc(sizeof(float) * NIMG * ROUT),
-        *ou = malloc(sizeof(float) * NIMG * ROUT), *o2 = malloc(sizeof(float) * NIMG * ROUT);
+  CHECK(fused_ops(bf, sf, 1) == 3, "the fused residual model: %d ADDs fused, want 3", fused_ops(bf, sf, 1));
+  CHECK(fused_ops(bu, su, 1) == 0, "the unfused residual model: %d ADDs fused, want 0", fused_ops(bu, su, 1));
+  float *x = malloc(sizeof(float) * NIMG * RC * RH * RH);
   rng_fill(&seed, x, (size_t)NIMG * RC * RH * RH, -2, 2);
-  char err[512];
-  int tables = 0;
-  for (int k = 0; dispatch_isa(k); k++) {
-    const char *isa = dispatch_isa(k);
-    setenv("TINYRUNTIME_KERNELS", isa, 1);
-    if (dispatch_check_env(err, sizeof err)) continue;   /* a table this CPU does not run */
-    tables++;
-    set_threads(1);
-    int rc = run_model_batches(bu, su, 1, NIMG, x, ou, err, sizeof err);
-    CHECK(rc == 0, "[%s] residual unfused: %s", isa, err);
-    rc = rc ? rc : run_model_batches(bf, sf, 1, NIMG, x, of, err, sizeof err);
-    CHECK(rc == 0, "[%s] residual fused: %s", isa, err);
-    if (rc) continue;
-    size_t nz = 0;
-    for (size_t r = 0; r < (size_t)NIMG * ROUT; r++) nz += ou[r] != 0;
-    CHECK(nz > (size_t)NIMG * ROUT / 4, "[%s] residual: only %zu outputs nonzero", isa, nz);
-    CHECK(memcmp(of, ou, sizeof(float) * NIMG * ROUT) == 0, "[%s] residual fused and unfused outputs differ", isa);
-    int cfg[6][3] = {{1, 2, 1}, {1, 3, 1}, {2, 2, 1}, {3, 3, 1}, {3, 2, 0}, {2, 1, 1}};   /* batch, threads, lanes */
-    for (int c = 0; c < 6; c++) {
-      set_threads(cfg[c][1]);
-      setenv("TINYRUNTIME_LANES", cfg[c][2] ? "1" : "0", 1);
-      memset(o2, 0, sizeof(float) * NIMG * ROUT);
-      CHECK(run_model_batches(bf, sf, cfg[c][0], NIMG, x, o2, err, sizeof err) == 0 && memcmp(of, o2, sizeof(float) * NIMG * ROUT) == 0,
-            "[%s] residual: batch %d, %d threads (lanes %d): differs from batch 1, 1 thread", isa, cfg[c][0], cfg[c][1], cfg[c][2]);
-      unsetenv("TINYRUNTIME_LANES");
-    }
-  }
-  unsetenv("TINYRUNTIME_KERNELS");
-  free(x), free(of), free(ou), free(o2), free(bf), free(bu);
+  int tables = each_table("residual", bf, sf, bu, su, x, ROUT, res_judge);
+  free(x), free(bf), free(bu);
   return tables;
+}
+
+/* the expansions' outputs against the naive ones, within their rounding (ref, tol: main's) */
+static double *ref, *tol;
+static void dwf_judge(const char *isa, const float *out) {
+  size_t bad = 0;
+  for (size_t r = 0; r < (size_t)NIMG * OUT; r++)
+    if (!(fabs((double)out[r] - ref[r]) <= tol[r])) {
+      if (!bad) fprintf(stderr, "  [%s] out[%zu] = %.9g, naive %.9g, tol %.3g\n", isa, r, out[r], ref[r], tol[r]);
+      bad++;
+    }
+  CHECK(bad == 0, "[%s] %zu of %d outputs off the naive ones", isa, bad, NIMG * OUT);
 }
 
 int main(void) {
@@ -236,7 +250,7 @@ int main(void) {
   rng_fill(&seed, x, (size_t)NIMG * C * H * H, -2, 2);
   for (int k = 0; k < C * H * H; k++) x[k] = fabsf(x[k]);   /* image 0: no negatives (z at -128) */
   /* the naive outputs and their rounding bounds */
-  double *ref = malloc(sizeof(double) * NIMG * OUT), *tol = malloc(sizeof(double) * NIMG * OUT);
+  ref = malloc(sizeof(double) * NIMG * OUT), tol = malloc(sizeof(double) * NIMG * OUT);
   double *d0 = malloc(sizeof(double) * E * H * H), *m0 = malloc(sizeof(double) * E * H * H);
   double *d1 = malloc(sizeof(double) * OUT), *m1 = malloc(sizeof(double) * OUT);
   for (int i = 0; i < NIMG; i++) {
@@ -259,44 +273,12 @@ int main(void) {
   }
   size_t sf, su;
   unsigned char *bf = model(0, &sf), *bu = model(1, &su);
-  CHECK(fused_pairs(bf, sf) == 2, "the fused model: %d pairs fused, want 2", fused_pairs(bf, sf));
-  CHECK(fused_pairs(bu, su) == 0, "the unfused model: %d pairs fused, want 0", fused_pairs(bu, su));
-  float *of = malloc(sizeof(float) * NIMG * OUT), *ou = malloc(sizeof(float) * NIMG * OUT), *o2 = malloc(sizeof(float) * NIMG * OUT);
-  char err[512];
-  int tables = 0;
-  for (int k = 0; dispatch_isa(k); k++) {
-    const char *isa = dispatch_isa(k);
-    setenv("TINYRUNTIME_KERNELS", isa, 1);
-    if (dispatch_check_env(err, sizeof err)) continue;   /* a table this CPU does not run */
-    tables++;
-    set_threads(1);
-    int rc = run_model_batches(bu, su, 1, NIMG, x, ou, err, sizeof err);
-    CHECK(rc == 0, "[%s] unfused: %s", isa, err);
-    rc = run_model_batches(bf, sf, 1, NIMG, x, of, err, sizeof err);
-    CHECK(rc == 0, "[%s] fused: %s", isa, err);
-    if (rc) continue;
-    CHECK(memcmp(of, ou, sizeof(float) * NIMG * OUT) == 0, "[%s] fused and unfused outputs differ", isa);
-    size_t bad = 0;
-    for (size_t r = 0; r < (size_t)NIMG * OUT; r++)
-      if (!(fabs((double)of[r] - ref[r]) <= tol[r])) {
-        if (!bad) fprintf(stderr, "  [%s] out[%zu] = %.9g, naive %.9g, tol %.3g\n", isa, r, of[r], ref[r], tol[r]);
-        bad++;
-      }
-    CHECK(bad == 0, "[%s] %zu of %d outputs off the naive ones", isa, bad, NIMG * OUT);
-    int cfg[6][3] = {{1, 2, 1}, {1, 3, 1}, {2, 2, 1}, {3, 3, 1}, {3, 2, 0}, {2, 1, 1}};   /* batch, threads, lanes */
-    for (int c = 0; c < 6; c++) {
-      set_threads(cfg[c][1]);
-      setenv("TINYRUNTIME_LANES", cfg[c][2] ? "1" : "0", 1);
-      memset(o2, 0, sizeof(float) * NIMG * OUT);
-      CHECK(run_model_batches(bf, sf, cfg[c][0], NIMG, x, o2, err, sizeof err) == 0 && memcmp(of, o2, sizeof(float) * NIMG * OUT) == 0,
-            "[%s] batch %d, %d threads (lanes %d): differs from batch 1, 1 thread", isa, cfg[c][0], cfg[c][1], cfg[c][2]);
-      unsetenv("TINYRUNTIME_LANES");
-    }
-  }
-  unsetenv("TINYRUNTIME_KERNELS");
+  CHECK(fused_ops(bf, sf, 0) == 2, "the fused model: %d pairs fused, want 2", fused_ops(bf, sf, 0));
+  CHECK(fused_ops(bu, su, 0) == 0, "the unfused model: %d pairs fused, want 0", fused_ops(bu, su, 0));
+  int tables = each_table("expansions", bf, sf, bu, su, x, OUT, dwf_judge);
   CHECK(tables > 0, "no kernel table ran");
   CHECK(test_res() == tables, "the residual test ran on other tables");
-  free(x), free(ya), free(ref), free(tol), free(d0), free(m0), free(d1), free(m1), free(of), free(ou), free(o2), free(bf), free(bu);
+  free(x), free(ya), free(ref), free(tol), free(d0), free(m0), free(d1), free(m1), free(bf), free(bu);
   if (g_failures) fprintf(stderr, "test_dq8_fused: %d FAILED\n", g_failures);
   else printf("test_dq8_fused: ok (%d kernel tables)\n", tables);
   return g_failures != 0;

@@ -277,33 +277,24 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
       CHECK(bad == 0, "dq8_quant_g %s N=%d G=%d gs=%d asym=%d: %d differ", T->name, N, G, gs, asym, bad);
       free(X3); free(xs3);
     }
-    memset(got, 0, 4 * (size_t)M * N);
     int mb = M > 2 * T->mr ? 2 * T->mr : M, nb = N > 2 * T->nr ? 2 * T->nr : N;
-    for (int o0 = 0; o0 < M; o0 += mb)
-      for (int p0 = 0; p0 < N; p0 += nb) {
-        Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
-                     A + T->a_elems(o0, G, gs), X2 + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps, NULL };
-        Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
-                       got + (size_t)o0 * N + p0, N, 1, 0 };
-        T->dq8_gemm(&g, &e);
-      }
-    bad = 0;
-    for (int i = 0; i < M * N; i++) bad += memcmp(&want[i], &got[i], 4) != 0;
-    CHECK(bad == 0, "dq8_gemm %s M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ (e.g. %g vs %g)",
-          T->name, M, N, G, gs, asym, act, bad, M * N, want[0], got[0]);
-    memcpy(got, rsd, 4 * (size_t)M * N);   /* a fused residual ADD (res): y's values added after the bias */
-    for (int o0 = 0; o0 < M; o0 += mb)
-      for (int p0 = 0; p0 < N; p0 += nb) {
-        Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
-                     A + T->a_elems(o0, G, gs), X2 + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps, NULL };
-        Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
-                       got + (size_t)o0 * N + p0, N, 1, 1 };
-        T->dq8_gemm(&g, &e);
-      }
-    bad = 0;
-    for (int i = 0; i < M * N; i++) bad += memcmp(&wantr[i], &got[i], 4) != 0;
-    CHECK(bad == 0, "dq8_gemm res %s M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ", T->name, M, N, G, gs, asym, act,
-          bad, M * N);
+    for (int res = 0; res < 2; res++) {   /* res: a fused residual ADD, y's values (rsd) added after the bias */
+      if (res) memcpy(got, rsd, 4 * (size_t)M * N);
+      else memset(got, 0, 4 * (size_t)M * N);
+      for (int o0 = 0; o0 < M; o0 += mb)
+        for (int p0 = 0; p0 < N; p0 += nb) {
+          Q8Gemm g = { M - o0 < mb ? M - o0 : mb, N - p0 < nb ? N - p0 : nb, G, kp,
+                       A + T->a_elems(o0, G, gs), X2 + (size_t)(p0 / T->nr) * ps, (ptrdiff_t)ps, NULL };
+          Q8Dq8Epi e = { ws + (size_t)o0 * G, xs2 + p0, ldx, with_bias ? bias + o0 : NULL, act,
+                         got + (size_t)o0 * N + p0, N, 1, res };
+          T->dq8_gemm(&g, &e);
+        }
+      const float *w = res ? wantr : want;
+      bad = 0;
+      for (int i = 0; i < M * N; i++) bad += memcmp(&w[i], &got[i], 4) != 0;
+      CHECK(bad == 0, "dq8_gemm %s res=%d M=%d N=%d G=%d gs=%d asym=%d act=%d: %d of %d differ (e.g. %g vs %g)",
+            T->name, res, M, N, G, gs, asym, act, bad, M * N, w[0], got[0]);
+    }
     if (T->dq8_blocked_sums) {   /* the file's blocked weights (version 5) read in place, sums and zero points apart */
       size_t tiles = (size_t)(M + 3) / 4, nq = (size_t)(gs + 3) / 4, ct = 8 * (size_t)G;
       int8_t *B = malloc(tiles * (size_t)G * nq * 16);
