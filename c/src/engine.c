@@ -266,9 +266,9 @@ float *engine_input(Engine *e) {
    with its own arena and scratch, planned for its share of a batch, the ops' state shared (read only
    in a forward). No fork/join per op, and each image's activations stay in one core's caches. The
    results are those of any split (no kind's depend on the batch or the threads). One image
-   (a batch of one, or a last batch of one) runs on lane 0 with the ops over the threads. f32 too since
-   2026-12-04 (it had kept its split within the ops, whose layers scale ~2x on two threads), its ops built for
-   a lane's share of the batch (engine_build): at batch 8 on two threads (Zen 4, 60 images, ABBA, 10 runs of
+   (a batch of one, or a last batch of one) runs on lane 0 with the ops over the threads. The ops are built for a
+   lane's share of the batch (engine_build). f32 too since 2026-12-04 (it had kept its split within the ops, whose
+   layers scale ~2x on two threads): at batch 8 on two threads (Zen 4, 60 images, ABBA, 10 runs of
    each) a little faster at best (fastest: MobileNetV2 0.96x, ResNet18 0.975x, ResNet50 0.99x) and much
    steadier on this busy host, where a late thread had held up every op of the batch (medians 0.73-0.95x,
    0.86-0.99x, 0.91x in two sessions). TINYRUNTIME_LANES=0: no lanes. */
@@ -277,7 +277,7 @@ static int lanes_wanted(const Engine *e) {
   return e->max_n > 1 && pool_threads() > 1 && !(v && strcmp(v, "0") == 0);
 }
 static int lanes_build(Engine *e) {
-  int nl = pool_threads(), share = (e->max_n + nl - 1) / nl, bl = e->batch == 1 ? 1 : share;
+  int nl = pool_threads(), share = (e->max_n + nl - 1) / nl, bl = e->batch;   /* (engine_build: at most share) */
   if (!(e->lanes = calloc((size_t)nl, sizeof *e->lanes))) return -1;
   e->nlanes = nl;
   for (int i = 0; i < nl; i++) {
@@ -363,9 +363,10 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (batch > 1 && plan_arena_size(m, 1, 0, e->offs) >
                        (m->kind == KIND_DQ8 ? CHUNK_ARENA_DQ8 : m->kind == KIND_SQ8 ? CHUNK_ARENA_SQ8 : CHUNK_ARENA))
     e->batch = 1;
-  /* f32 on lanes: its ops built for a lane's share of a batch, the images each lane runs at once (their blocking,
-     paths and scratch follow the batch: Winograd's blocks and slots, the implicit convolutions' images) */
-  if (m->kind == KIND_F32 && lanes_wanted(e)) {
+  /* on lanes the ops are built for a lane's share of a batch, the images each lane runs at once (their blocking,
+     paths and scratch follow the batch: f32's Winograd blocks and slots and implicit convolutions' images, sq8's
+     batched implicit convolutions, LINEAR's columns) */
+  if (lanes_wanted(e)) {
     int share = (e->max_n + pool_threads() - 1) / pool_threads();
     if (e->batch > share) e->batch = share;
   }
