@@ -25,7 +25,7 @@ class FormatError(TinyError):
     "A model file (or record) that does not follow the format: the message names the file and the field."
 
 MAGIC = b'TINYRTM\0'
-VERSION, MIN_VERSION = 5, 1           # written / oldest read
+VERSION, MIN_VERSION = 6, 1           # written / oldest read
 MAX_IN, N_ATTR, N_PARAM = 8, 16, 8    # inputs, attribute slots and parameter slots of an op
 NONE = 0xFFFFFFFF                     # "no param" in an op's param slots
 MAX_ELEMS = 1 << 31                   # elements of one value
@@ -276,14 +276,22 @@ def _conv_geometry(name, attr):
     if min(G, O, C, T) < 1 or O % G or C % G: return None
     return G, O // G, C // G, T
 
-def f32_panel_dims(name, attr, version:int=VERSION):
-    "The dims of an f32 CONV2D weight as the file holds it: a 1x1 of one group in panels from version 4 (`f32_panel`), else None ((O, K))."
+def _wino_shaped(attr, out_hw):
+    "A 3x3 stride-1 CONV2D (padding 1, dilation 1) with an output of at least 14x14: the shape a runtime runs on Winograd's transforms."
+    return (all(attr.get(k) == 3 for k in ('kh', 'kw')) and all(attr.get(k) == 1 for k in ('sh', 'sw', 'ph', 'pw', 'dh', 'dw'))
+            and out_hw is not None and min(out_hw) >= 14)
+
+def f32_panel_dims(name, attr, version:int=VERSION, out_hw=None):
+    """The dims of an f32 CONV2D weight as the file holds it, None for (O, K): in panels (`f32_panel`) a 1x1 of one group
+    from version 4; from version 6 also one group of more taps and K >= 64 unless Winograd-shaped (`_wino_shaped`: its
+    output's (H, W) `out_hw`)."""
     geo = _conv_geometry(name, attr) if version >= 4 and name == 'conv2d' else None
-    if geo is None or geo[0] != 1 or geo[3] != 1: return None
-    return (-(-geo[1] // 32), geo[2], 32)
+    if geo is None or geo[0] != 1: return None
+    if geo[3] != 1 and (version < 6 or geo[2] * geo[3] < 64 or _wino_shaped(attr, out_hw)): return None
+    return (-(-geo[1] // 32), geo[2] * geo[3], 32)
 
 def f32_panel(w):
-    """An f32 1x1 weight (O, K) in version 4's panels, dims (ceil(O/32), K, 32): per panel of 32 output rows, per input
+    """An f32 weight (O, K) in version 4's panels, dims (ceil(O/32), K, 32): per panel of 32 output rows, per input
     channel, the rows' 32 floats, `w[32*p + r, k]` at `[p, k, r]`; zero past O."""
     O, K = w.shape; P = -(-O // 32)
     b = np.zeros((P * 32, K), np.float32); b[:O] = w
@@ -354,12 +362,13 @@ _LAYOUTS = {'sq8': (sq8_blocked_dims, lambda w, g: sq8_block(w, g[0][0], g[0][2]
 
 def _layout_geo(name, attr): return _conv_geometry(name, attr), attr.get('gs', 0)
 
-def weight_file_dims(kind, name, attr, version:int=VERSION):
-    "The dims of a CONV2D/LINEAR weight (param[0]) as the file holds it when not (O, K): sq8 and dq8 blocked, f32 1x1 panels; else None."
+def weight_file_dims(kind, name, attr, version:int=VERSION, out_hw=None):
+    "The dims of a CONV2D/LINEAR weight (param[0]) as the file holds it when not (O, K): sq8 and dq8 blocked, f32 in panels; else None."
+    if kind == 'f32': return f32_panel_dims(name, attr, version, out_hw)
     return _LAYOUTS[kind][0](name, attr, version) if kind in _LAYOUTS else None
 
-def _file_layout(kind, ops, params, version):
-    "params with each CONV2D/LINEAR weight given (O, K) as the file holds it: sq8 blocked (version 3+), f32 1x1 in panels (4+), dq8 blocked (5+)."
+def _file_layout(kind, ops, params, version, values=()):
+    "params with each CONV2D/LINEAR weight given (O, K) as the file holds it: sq8 blocked (version 3+), f32 in panels (4+), dq8 blocked (5+)."
     if version < 3: return params
     params, done = list(params), {}
     for o in ops:
@@ -367,15 +376,16 @@ def _file_layout(kind, ops, params, version):
         ps = o.get('params') or []
         if spec is None or spec.params is not LINEAR_PARAMS or not ps or ps[0] is None or not 0 <= int(ps[0]) < len(params): continue
         a16 = _attr16(spec.name, o.get('attr')); attr = {s: a16[j] for j, s in enumerate(spec.slots()) if s}
-        dims, geo, i = weight_file_dims(kind, spec.name, attr, version), _layout_geo(spec.name, attr), int(ps[0])
+        out = int(o['out']); hw = tuple(values[out]['shape'][1:]) if 0 <= out < len(values) else None
+        dims, geo, i = weight_file_dims(kind, spec.name, attr, version, hw), _layout_geo(spec.name, attr), int(ps[0])
         if dims is None: continue
         if i in done:
-            if done[i] != geo: raise FormatError(f'write_model_file: one {kind} weight shared by convolutions of different shapes')
+            if done[i] != (geo, dims): raise FormatError(f'write_model_file: one {kind} weight shared by convolutions of different shapes')
             continue
         w = np.asarray(params[i])
         G, M, cig, T = geo[0]
         if w.ndim == 2 and w.shape == (G * M, cig * T): params[i] = _LAYOUTS[kind][1](w, geo)
-        done[i] = geo   # (a weight of another shape is left for the reader to refuse)
+        done[i] = geo, dims   # (a weight of another shape is left for the reader to refuse)
     return params
 
 def model_bytes(kind, input_shape, class_names, values, ops, params, output, version:int=VERSION) -> bytes:
@@ -386,7 +396,7 @@ def model_bytes(kind, input_shape, class_names, values, ops, params, output, ver
                                     dtype=_enum(v.get('dtype', 'f32'), DTYPES, 'value dtype'), scale=float(v.get('scale', 0.0) or 0.0),
                                     zero_point=int(v.get('zero_point', 0) or 0))) for v in values)
     op_blob = b''.join(_op_record(o) for o in ops)
-    arrays = _param_arrays(_file_layout(kind, ops, params, version))
+    arrays = _param_arrays(_file_layout(kind, ops, params, version, values))
     names_off = HEADER.size
     values_off = _align(names_off + len(names_blob), 8)
     ops_off = values_off + len(vals)
@@ -540,10 +550,11 @@ def _linear_ok(spec, kind, attr, bad, where):
     if kind == 'sq8' and K > SQ8_MAX_K: bad(f'{where}: K={K} > {SQ8_MAX_K}')
     return O, K, G
 
-def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=VERSION, blk=None):
+def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=VERSION, blk=None, out_hw=None):
     """The params an op of this kind expects (FORMAT.md, 'Parameters ... per kind'); sq8 multipliers and shifts. A
     blocked sq8 or dq8 weight (versions 3, 5) is checked in its file dims, its padding zero, and replaced in `params` by
-    its (O, K) form, as is an f32 1x1 weight in panels (version 4) (`blk`: param index -> geometry, for weights shared by ops)."""
+    its (O, K) form, as is an f32 weight in panels (versions 4, 6) (`blk`: param index -> geometry and file dims, for weights
+    shared by ops; `out_hw`: the op's output (H, W))."""
     slots = spec.params.get(kind, ())
     if spec.name == 'act' and ACT_NAMES[act] not in LUT_ACTS: slots = ()
     O = K = G = None
@@ -554,9 +565,9 @@ def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=V
             if not sl.optional: bad(f'{where}: param[{j}] ({sl.name}) missing')
             arrays.append(None); continue
         a, want = params[ps[j]], sl.shape(O, K, G)
-        bdims = weight_file_dims(kind, spec.name, attr, version) if j == 0 and spec.params is LINEAR_PARAMS else None
+        bdims = weight_file_dims(kind, spec.name, attr, version, out_hw) if j == 0 and spec.params is LINEAR_PARAMS else None
         if bdims is not None and blk is not None and ps[j] in blk:
-            if blk[ps[j]] != _layout_geo(spec.name, attr): bad(f'{where}: param[0] is shared by convolutions of different shapes')
+            if blk[ps[j]] != (_layout_geo(spec.name, attr), bdims): bad(f'{where}: param[0] is shared by convolutions of different shapes')
         elif bdims is not None:
             _, _, from_file, lay = _LAYOUTS[kind]
             if a.dtype != NP_DTYPES[sl.dtype] or a.shape != bdims: bad(f'{where}: param[0] is {a.dtype} {a.shape}, expected {lay} {NP_DTYPES[sl.dtype]} {bdims}')
@@ -564,7 +575,7 @@ def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=V
             a, zero_pad = from_file(a, geo)
             if not zero_pad: bad(f'{where}: param[0] has nonzero padding in its blocks')
             params[ps[j]] = a
-            if blk is not None: blk[ps[j]] = geo
+            if blk is not None: blk[ps[j]] = geo, bdims
         if a.dtype != NP_DTYPES[sl.dtype] or a.shape != want: bad(f'{where}: param[{j}] is {a.dtype} {a.shape}, expected {NP_DTYPES[sl.dtype]} {want}')
         arrays.append(a)
     if any(p is not None for p in ps[len(slots):]): bad(f'{where}: unexpected param[{len(slots)}:]')
@@ -613,6 +624,6 @@ def _check_op(k, f, hd, values, params, written, asym, bad, blk=None):
     if shape != values[out]['shape']: bad(f"{where}: output shape {shape} != value {out} {values[out]['shape']}")
     if any(p != NONE and p >= hd['n_params'] for p in f['param']): bad(f'{where}: param index out of range')
     ps = [None if p == NONE else p for p in f['param']]
-    _check_params(kind, spec, act, attr, ps, params, asym, bad, where, hd['version'], blk)
+    _check_params(kind, spec, act, attr, ps, params, asym, bad, where, hd['version'], blk, tuple(values[out]['shape'][1:]))
     if kind == 'sq8': _check_sq8(spec, act, attr, [values[i] for i in ins], values[out], f['qmin'], f['qmax'], bad, where)
     return dict(type=spec.name, act=ACT_NAMES[act], inputs=ins, out=out, attr=attr, attr16=f['attr'], params=ps, qmin=f['qmin'], qmax=f['qmax'])

@@ -41,7 +41,8 @@ typedef struct {
   int32_t *qbias, *mult, *shift;   /* sq8: O each */
   const float *ws;                 /* dq8: scales (O, G): ws_own, or with the weights read in place the file's */
   float *ws_own, *bf;              /* dq8: the scales copied, or NULL; bias (O) or NULL */
-  float *wdq;                      /* dq8 depthwise: its weights dequantized (O x K), for f32_conv_dw */
+  float *wdq;                      /* float weights (O x K) made at start-up: dq8 depthwise, dequantized for f32_conv_dw;
+                                      f32 CONV2D, from the file's panels for gemm_u (ops_f32.c build_conv) */
   int dq8cq;                       /* dq8 CONV2D: the descriptor's dq8_conv_quant takes its geometry */
   int kxq;                         /* sq8 CONV2D: K in the kx-quad order (Q8Kernels.im2col_kxq; gs its length) */
   const Q8Kernels *kq;             /* int8 GEMM ops: the kernels this op runs (Engine.kq or kq_below) */

@@ -1,11 +1,12 @@
-/* model.c: load and validate a tinyruntime model file (FORMAT.md, versions 1 to 5): the one
+/* model.c: load and validate a tinyruntime model file (FORMAT.md, versions 1 to 6): the one
  * validator of the runtime.
  *
  * The file is untrusted: every count, index, offset, size, dtype and shape is checked against the
  * file before it is used, every op's attributes and limits are checked, and every op's output shape
  * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's; from
  * version 3 an sq8 weight stored blocked (from version 5 a dq8 one too) has its blocks' dims and a zero padding; from
- * version 4 an f32 1x1 convolution's weight has the dims of its panels of 32 rows (model_f32_panels). The checksum is skipped only in a
+ * version 4 an f32 1x1 convolution's weight (from version 6 also one of more taps, K >= 64, not Winograd-shaped) has the dims of
+ * its panels of 32 rows (model_f32_panels). The checksum is skipped only in a
  * fuzz build (-DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check nothing again. Reads go through
  * rd_u32/rd_u64 on bounds-checked offsets only. */
 #define _DEFAULT_SOURCE /* madvise */
@@ -190,8 +191,13 @@ int model_blocks(const Model *m, const Op *op, WBlocks *b) {
 }
 
 int model_f32_panels(const Model *m, const Op *op) {
-  return m->kind == KIND_F32 && m->version >= 4 && op->type == OP_CONV2D && op->attr[A_CONV2D_KH] == 1 &&
-         op->attr[A_CONV2D_KW] == 1 && op->attr[A_CONV2D_GROUPS] == 1;
+  if (m->kind != KIND_F32 || m->version < 4 || op->type != OP_CONV2D || op->attr[A_CONV2D_GROUPS] != 1) return 0;
+  static const int32_t wino[8] = {3, 3, 1, 1, 1, 1, 1, 1};   /* Winograd-shaped: kh kw sh sw ph pw dh dw, output 14x14+ */
+  const int32_t *a = op->attr;
+  int64_t taps = (int64_t)a[A_CONV2D_KH] * a[A_CONV2D_KW];
+  const Value *y = &m->values[op->out];
+  return taps == 1 || (m->version >= 6 && a[A_CONV2D_IN_C] * taps >= 64 &&
+                       (memcmp(a + A_CONV2D_KH, wino, sizeof wino) || y->h < 14 || y->w < 14));
 }
 
 /* a blocked weight (model_blocks): its dims (sq8 (G * TM, NQ, T, 32), dq8 (G * TM, KG, NQ, 16)) and its padding rows

@@ -1,4 +1,4 @@
-/* model.h: the tinyruntime model file (FORMAT.md, versions 1 to 4), memory-mapped and validated.
+/* model.h: the tinyruntime model file (FORMAT.md, versions 1 to 6), memory-mapped and validated.
  * model_load is the one validator of the runtime: it checks every count, index, offset, size, dtype,
  * shape, attribute and limit against the file (and, from version 2, its checksum) and recomputes each
  * op's output shape; after it succeeds, every pointer in Model is safe to use and the engines trust it.
@@ -55,7 +55,8 @@ typedef struct { size_t G, M, cig, T, TM, NQ, KG, R; } WBlocks;
    sizes, no reads) */
 int model_blocks(const Model *m, const Op *op, WBlocks *b);
 /* 1 when op's weight is stored in panels of 32 rows (FORMAT.md "f32 1x1 weights in panels", version 4): an f32 file's
-   CONV2D of one group and a 1x1 kernel; dims (ceil(O / 32), K, 32), row r of panel p, column k at p * 32 * K + k * 32 + r
+   CONV2D of one group and a 1x1 kernel, from version 6 also one of more taps, K >= 64, that is not Winograd-shaped (3x3,
+   stride 1, padding 1, dilation 1, an output of 14x14 or more: op->out must be a valid value); dims (ceil(O / 32), K, 32), row r of panel p, column k at p * 32 * K + k * 32 + r
    (gemm_t's packed layout; the last panel's rows past O: any value, never read into an output; writers write 0) */
 int model_f32_panels(const Model *m, const Op *op);
 #endif

@@ -98,19 +98,19 @@ static int conv_t(const Engine *e, const OpState *s) {
          rt_cdiv(OHW, NR) * NR * 20 > OHW * waste;
 }
 
-/* an implicit convolution (conv_implicit) of more than one tap and one group on gemm_t (conv_taps_t), at batch 2+:
-   its outputs in runs of tm / 2 within a row (OW a multiple of it), a tile two runs (of one row or two), no
-   flat column computed and dropped, its weights packed in panels of tn rows (the taps of a channel in turn).
-   The same sums as gemm_u's, bit for bit. At batch 1 not: the packing costs start-up what in place costs
-   nothing (ResNet18 7-8 -> 20-36 ms from exec to the first output, ResNet50 +12 ms), for 5-9% on those
-   layers there (ResNet50 1.5%); at batch 8 ResNet50's 7x7 3x3 layers are 22-27% faster, its stride-2 ones
-   5-22%, the stem 11% (the model 4.3%; ResNet18 5.6%, MobileNetV2 3.5%). At batch 1 too where the weights are
-   at most TAPS_T_SMALL floats (ResNet's stems, 8-11% faster: nothing to speak of to pack). Not for K < 64 (the
-   transposing stores outweigh the sums: MobileNetV2's stem, K = 27, 15% slower) */
+/* an implicit convolution (conv_implicit) of more than one tap and one group on gemm_t (conv_taps_t): its outputs
+   in runs of tm / 2 within a row (OW a multiple of it), a tile two runs (of one row or two), no flat column
+   computed and dropped, its weights in panels of tn rows (the taps of a channel in turn). The same sums as
+   gemm_u's, bit for bit. At batch 8 ResNet50's 7x7 3x3 layers are 22-27% faster, its stride-2 ones 5-22%, the
+   stem 11% (the model 4.3%; ResNet18 5.6%, MobileNetV2 3.5%), at batch 1 5-9% on those layers. A version-6 file
+   holds those weights in the panels (fpn, model_f32_panels: read in place); an older one's are packed at
+   start-up, so at batch 1 only where they are at most TAPS_T_SMALL floats (ResNet's stems): the rest would
+   cost start-up what in place costs nothing (ResNet18 7-8 -> 20-36 ms from exec to the first output, ResNet50
+   +12 ms). Not for K < 64 (the transposing stores outweigh the sums: MobileNetV2's stem, K = 27, 15% slower) */
 enum { TAPS_T_SMALL = 64 << 10 };
-static int taps_t(const Engine *e, const OpState *s) {
+static int taps_t(const Engine *e, const OpState *s, int fpn) {
   const F32GemmDesc *d = e->kf->gemm;
-  return d->gemm_t && (e->batch > 1 || (size_t)s->M * s->K <= TAPS_T_SMALL) && s->kh * s->kw > 1 && s->K >= 64 && s->groups == 1 &&
+  return d->gemm_t && (e->batch > 1 || fpn || (size_t)s->M * s->K <= TAPS_T_SMALL) && s->kh * s->kw > 1 && s->K >= 64 && s->groups == 1 &&
          s->OW % (d->tm / 2) == 0 && (size_t)s->OH * s->OW >= (size_t)d->tm;
 }
 
@@ -391,18 +391,21 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   const F32GemmDesc *d = e->kf->gemm;
   size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), PB;
   const float *w = wp->data, *b = bp ? bp->data : NULL;
+  int fpn = model_f32_panels(e->m, op);   /* (one group; never Winograd-shaped, so never Winograd) */
   s->wino = conv_wino(e, s, op->act);
   s->taps = !s->wino && conv_implicit(e, s);
   if ((s->res_in = residual_of(e, op, s)) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
-  s->tpath = s->wino ? 0 : s->taps ? taps_t(e, s) : conv_t(e, s);
+  s->tpath = s->wino ? 0 : s->taps ? taps_t(e, s, fpn) : conv_t(e, s);
   if (dw_fusable(e, op, s)) s->dwf = e->st[e->cur_op + 1].fused = 1;
-  int fpn = model_f32_panels(e->m, op);   /* (a 1x1 of one group: never taps nor Winograd) */
-  if (s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath)) {   /* (a 1x1 one, padded, is packed: the GEMM loop) */
-    if (build_inplace(e, s, w)) return -1;
+  /* implicit, not on gemm_t, from the file's panels (a map's width not a multiple of tm / 2): packed into (O, K) rows,
+     which gemm_u then reads as it reads the file's */
+  int inpl = s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath), rows = fpn && inpl;   /* (a 1x1 one, padded, is packed:
+                                                                                               the GEMM loop) */
+  if (inpl && !rows) {
   } else if (fpn && s->tpath && d->tn == 32) { /* gemm_t's panels: the file's, read in place */
     s->tw = w, e->inplace_bytes += wp->nbytes;
   } else {
-    int pmr = s->tpath ? d->tn : d->mr, ptail = s->tpath ? 0 : d->tail;
+    int pmr = rows ? 1 : s->tpath ? d->tn : d->mr, ptail = rows || s->tpath ? 0 : d->tail;
     s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, pmr, ptail);
     size_t alen = rt_mul_sat((size_t)s->groups, s->a_group);
     if (alen == SIZE_MAX || !(s->tw = s->apack = engine_alloc_packed(e, alen * sizeof(float)))) return -1;
@@ -414,7 +417,10 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     PackJob pj = {e, s, d, w, rt_cdiv(M, step), step, pmr, ptail, fpn};
     pool_for((long)rt_mul_sat((size_t)s->groups, pj.nb), pack_blocks, &pj);
     model_release(e->m, w, wp->nbytes);   /* the pages two blocks shared (and the panels' padding rows) */
+    if (rows) w = s->wdq = s->apack, s->apack = NULL;   /* (wdq owns the rows: engine_free) */
   }
+  if (inpl && build_inplace(e, s, w)) return -1;
+  if (rows) e->inplace_bytes -= (size_t)s->M * s->K * sizeof(float);   /* (packed, not in place) */
   size_t bg = bias_group(e, s);
   if (!(s->bias = engine_alloc(e, (size_t)s->groups * bg * sizeof(float)))) return -1;
   for (int g = 0; g < s->groups; g++)
@@ -1013,7 +1019,7 @@ static void taps_t_tile(const TJob *j, size_t t, size_t p) {
   ptrdiff_t x2off = (ptrdiff_t)f2 - (ptrdiff_t)f1;
   if (u + 1 == U) /* a lone run: the second (c - H: the run before's outputs, never written) */
     pm = (unsigned)((1u << H) - 1) << H, x2off = 0, c -= H;
-  d->gemm_t(K / ((size_t)s->kh * s->kw), (size_t)s->kh * s->kw, s->boff, s->apack + p * TNc * K, x, tj->g.chan, x2off, c, OHW, pm,
+  d->gemm_t(K / ((size_t)s->kh * s->kw), (size_t)s->kh * s->kw, s->boff, s->tw + p * TNc * K, x, tj->g.chan, x2off, c, OHW, pm,
             cols, s->bias + p * TNc, j->act, j->res);
 }
 
@@ -1330,8 +1336,9 @@ static void maxpool_row(const Op *op, int H, int W, int OW, const float *xp, int
   maxpool_cols(rm, W, OW, op->attr[1], op->attr[3], op->attr[5], yrow);
 }
 
-/* one output of the generic max pool (any dilation): the window's taps inside the input */
-static float maxpool_one(const Op *op, int H, int W, const float *xp, int oy, int ox) {
+/* one output of the generic max pool (any dilation): the window's taps inside the input (cold: built for size, the
+   1 MiB bound; ResNet's pool, dilation 1, goes by rows) */
+__attribute__((cold)) static float maxpool_one(const Op *op, int H, int W, const float *xp, int oy, int ox) {
   int kh = op->attr[0], kw = op->attr[1], sh = op->attr[2], sw = op->attr[3], ph = op->attr[4], pw = op->attr[5];
   int dh = op->attr[6], dw = op->attr[7];
   float mx = -INFINITY;

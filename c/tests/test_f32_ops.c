@@ -73,21 +73,27 @@ static void check_model(const char *name, unsigned char *buf, size_t size, const
 
 typedef struct { int C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, g, act, bias; } ConvCase;
 
+/* the model file of one conv (or LINEAR) and a FLATTEN, format version `version` (0: the current one) */
+static unsigned char *conv_model(const ConvCase *t, int linear, const float *w, const float *b, int version, size_t nout,
+                                 size_t *size) {
+  MW *m = mw_new(KIND_F32, t->C, t->H, t->W, 1);
+  if (version) mw_version(m, (uint32_t)version);
+  uint32_t y = linear ? mw_linear(m, 0, t->O, t->act, w, t->bias ? b : NULL)
+                      : mw_conv(m, 0, t->O, t->kh, t->kw, t->sh, t->sw, t->ph, t->pw, t->dh, t->dw, t->g, t->act, w,
+                                t->bias ? b : NULL);
+  if (nout > (size_t)t->O || !linear) y = mw_flatten(m, y);
+  mw_classes(m, (uint32_t)nout);
+  return mw_finish(m, size);
+}
+
 static void test_conv(uint64_t *rng, const ConvCase *t, int linear) {
   int cg = t->C / t->g, K = cg * t->kh * t->kw;
   size_t ie = (size_t)t->C * t->H * t->W, nw = (size_t)t->O * K;
   float *x = malloc(NIMG * ie * sizeof(float)), *w = malloc(nw * sizeof(float)), *b = malloc(t->O * sizeof(float));
   rng_fill(rng, x, NIMG * ie, -1, 1), rng_fill(rng, w, nw, -1, 1), rng_fill(rng, b, t->O, -1, 1);
-  MW *m = mw_new(KIND_F32, t->C, t->H, t->W, 1);
-  uint32_t y = linear ? mw_linear(m, 0, t->O, t->act, w, t->bias ? b : NULL)
-                      : mw_conv(m, 0, t->O, t->kh, t->kw, t->sh, t->sw, t->ph, t->pw, t->dh, t->dw, t->g, t->act, w,
-                                t->bias ? b : NULL);
   int OH = pt_out_len(t->H, t->kh, t->sh, t->ph, t->dh, 0), OW = pt_out_len(t->W, t->kw, t->sw, t->pw, t->dw, 0);
-  size_t nout = (size_t)t->O * OH * OW;
-  if (OH * OW > 1 || !linear) y = mw_flatten(m, y);
-  mw_classes(m, (uint32_t)nout);
-  size_t size;
-  unsigned char *buf = mw_finish(m, &size);
+  size_t nout = (size_t)t->O * OH * OW, size;
+  unsigned char *buf = conv_model(t, linear, w, b, 0, nout, &size);
   double *ref = malloc(NIMG * nout * sizeof(double)), *yabs = malloc(NIMG * nout * sizeof(double));
   for (int i = 0; i < NIMG; i++) {
     int oh, ow;
@@ -97,7 +103,22 @@ static void test_conv(uint64_t *rng, const ConvCase *t, int linear) {
   char name[160];
   snprintf(name, sizeof name, "%s C%d %dx%d O%d k%dx%d s%d,%d p%d,%d d%d,%d g%d act%d bias%d", linear ? "linear" : "conv",
            t->C, t->H, t->W, t->O, t->kh, t->kw, t->sh, t->sw, t->ph, t->pw, t->dh, t->dw, t->g, t->act, t->bias);
-  check_model(name, buf, size, x, nout, ref, yabs, K);
+  if (!linear && t->g == 1 && t->kh * t->kw > 1 && K >= 64) {
+    /* version 6 holds this weight in panels unless Winograd-shaped (FORMAT.md): a version-5 file's (O, K) rows give the
+       same bytes, at batch 1 (in place, or packed) and NIMG (batch 2+: packed for gemm_t), on 1 and 2 threads */
+    size_t size5;
+    unsigned char *buf5 = conv_model(t, 0, w, b, 5, nout, &size5);
+    float *o6 = malloc(NIMG * nout * sizeof(float)), *o5 = malloc(NIMG * nout * sizeof(float));
+    for (int c = 0; c < 4; c++) {
+      set_threads(1 + c / 2);
+      int ok = run(buf, size, c % 2 ? NIMG : 1, x, o6) == 0 && run(buf5, size5, c % 2 ? NIMG : 1, x, o5) == 0;
+      CHECK(ok && memcmp(o6, o5, NIMG * nout * sizeof(float)) == 0, "%s: version 6 and 5 differ (batch %d, %d threads)",
+            name, c % 2 ? NIMG : 1, 1 + c / 2);
+    }
+    set_threads(1);
+    free(buf5), free(o6), free(o5);
+  }
+  check_model(name, buf, size, x, nout, ref, yabs, K);   /* (frees buf) */
   free(x), free(w), free(b), free(ref), free(yabs);
 }
 
@@ -343,6 +364,11 @@ int main(void) {
       {6, 9, 9, 8, 3, 3, 1, 1, 3, 3, 1, 1, 1, 0, 1},      /* padding wider than the window */
       {8, 9, 13, 10, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1},    /* groups 2 */
       {300, 4, 4, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 300 channels per tap, a map of less than a tile */
+      /* version 6: K >= 64, not Winograd-shaped: weights in panels, read in place on gemm_t where a row is whole runs
+         of tm / 2 (7 on AVX-512) at any batch, else packed (13 and 5 wide above: gemm_u's rows made from the panels) */
+      {64, 14, 14, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},  /* stride 2 to 7x7, 40 rows: a panel of 32 and one of 8 */
+      {16, 9, 14, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1},   /* 9 rows: not Winograd, 14 wide, 33 rows */
+      {8, 28, 21, 70, 7, 7, 2, 2, 3, 3, 1, 1, 1, 2, 1},   /* a stem: K = 392, 14 x 11 out (11: packed) */
       {3, 16, 16, 5, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0, 1},    /* even window, no padding: rows of W */
       {16, 7, 40, 20, 3, 1, 1, 1, 1, 0, 3, 1, 1, 3, 1},   /* 3x1, dilation 3 x 1, no column padding */
       {72, 62, 60, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* an image's planes over 1 MiB: a batch in passes */

@@ -138,12 +138,14 @@ void q8_sq8_maxpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int O
       }                                                                                     \
   }
 
-void q8_sq8_adaptive_maxpool(const int8_t *x, int C, int H, int W, int OH, int OW, int8_t *y) {
+/* the sq8 adaptive max pool and the plain average pool: built cold (for size, the 1 MiB bound; no model of the
+   bench has one) */
+__attribute__((cold)) void q8_sq8_adaptive_maxpool(const int8_t *x, int C, int H, int W, int OH, int OW, int8_t *y) {
   ADAPTIVE_MAX_BODY(int8_t, -128)
 }
 
-void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int32_t zx,
-                    int8_t *y) {
+__attribute__((cold)) void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int32_t zx,
+                                          int8_t *y) {
   for (int c = 0; c < C; c++) {
     const int8_t *xc = x + (size_t)c * H * W;
     for (int oh = 0; oh < OH; oh++)
