@@ -353,19 +353,21 @@ def sq8_unblock(b, G:int, M:int, cig:int, T:int):
     "`sq8_block`'s inverse: (the (O, K) weight, whether every padding byte is zero)."
     return _unblock(b, G, M, 8, 1, cig, T)
 
-# per kind, the layout a version gives CONV2D/LINEAR weights (param[0]) in the file: its dims (None: (O, K)), the
-# weight (O, K) laid out, back to (O, K) with whether the padding is as it must be, and its name in messages; the
-# functions take the op's geometry g = (_conv_geometry, dq8 group size)
-_LAYOUTS = {'sq8': (sq8_blocked_dims, lambda w, g: sq8_block(w, g[0][0], g[0][2], g[0][3]), lambda a, g: sq8_unblock(a, *g[0]), 'blocked'),
-            'dq8': (dq8_blocked_dims, lambda w, g: dq8_block(w, g[0][0], g[1]), lambda a, g: dq8_unblock(a, g[0][0], g[0][1], g[1]), 'blocked'),
+# per kind, the layout a version gives CONV2D/LINEAR weights (param[0]) in the file: its dims (None: (O, K); from the
+# op's name, attributes, the version and its output's (H, W), which only f32's rule reads), the weight (O, K) laid
+# out, back to (O, K) with whether the padding is as it must be, and its name in messages; the functions take the
+# op's geometry g = (_conv_geometry, dq8 group size)
+_LAYOUTS = {'sq8': (lambda n, a, v, hw: sq8_blocked_dims(n, a, v), lambda w, g: sq8_block(w, g[0][0], g[0][2], g[0][3]),
+                    lambda a, g: sq8_unblock(a, *g[0]), 'blocked'),
+            'dq8': (lambda n, a, v, hw: dq8_blocked_dims(n, a, v), lambda w, g: dq8_block(w, g[0][0], g[1]),
+                    lambda a, g: dq8_unblock(a, g[0][0], g[0][1], g[1]), 'blocked'),
             'f32': (f32_panel_dims, lambda w, g: f32_panel(w), lambda a, g: (f32_unpanel(a, g[0][1]), True), 'in panels')}
 
 def _layout_geo(name, attr): return _conv_geometry(name, attr), attr.get('gs', 0)
 
 def weight_file_dims(kind, name, attr, version:int=VERSION, out_hw=None):
     "The dims of a CONV2D/LINEAR weight (param[0]) as the file holds it when not (O, K): sq8 and dq8 blocked, f32 in panels; else None."
-    if kind == 'f32': return f32_panel_dims(name, attr, version, out_hw)
-    return _LAYOUTS[kind][0](name, attr, version) if kind in _LAYOUTS else None
+    return _LAYOUTS[kind][0](name, attr, version, out_hw) if kind in _LAYOUTS else None
 
 def _file_layout(kind, ops, params, version, values=()):
     "params with each CONV2D/LINEAR weight given (O, K) as the file holds it: sq8 blocked (version 3+), f32 in panels (4+), dq8 blocked (5+)."

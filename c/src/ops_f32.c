@@ -215,13 +215,13 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   }
 }
 
-/* gemm_u: the weights stay in the file's map; where M is not a multiple of 4, each group's last panel is
-   copied with zero rows up to one (the kernel reads rows up to f32_tail_rows; Winograd reads only a
-   panel's rows, its U has the zero rows) */
+/* gemm_u: the weights w read as (O, K) rows where they are (the file's map, or rows made from its panels); where M is
+   not a multiple of 4, each group's last panel is copied with zero rows up to one (the kernel reads rows up to
+   f32_tail_rows; Winograd reads only a panel's rows, its U has the zero rows) */
 __attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const float *w) {
   size_t MR = (size_t)e->kf->gemm->mr, M = (size_t)s->M, K = (size_t)s->K, r0 = (M - 1) / MR * MR;
   size_t rr = (size_t)f32_tail_rows((int)(M - r0), (int)MR);
-  s->wu = w, e->inplace_bytes += rt_mul_sat(rt_mul_sat((size_t)s->groups, M * K), sizeof(float));
+  s->wu = w;
   if (M % 4 == 0 || s->wino) return 0;
   s->a_group = rr * K;
   if (!(s->apack = engine_alloc(e, rt_mul_sat((size_t)s->groups, s->a_group) * sizeof(float)))) return -1;
@@ -401,9 +401,9 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
      which gemm_u then reads as it reads the file's */
   int inpl = s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath), rows = fpn && inpl;   /* (a 1x1 one, padded, is packed:
                                                                                                the GEMM loop) */
-  if (inpl && !rows) {
-  } else if (fpn && s->tpath && d->tn == 32) { /* gemm_t's panels: the file's, read in place */
-    s->tw = w, e->inplace_bytes += wp->nbytes;
+  if ((inpl && !rows) || (fpn && s->tpath && d->tn == 32)) {   /* the file's rows (gemm_u) or panels (gemm_t), in place */
+    if (s->tpath) s->tw = w;
+    e->inplace_bytes += wp->nbytes;
   } else {
     int pmr = rows ? 1 : s->tpath ? d->tn : d->mr, ptail = rows || s->tpath ? 0 : d->tail;
     s->a_group = f32_packed_floats((size_t)s->M, (size_t)s->K, pmr, ptail);
@@ -420,7 +420,6 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     if (rows) w = s->wdq = s->apack, s->apack = NULL;   /* (wdq owns the rows: engine_free) */
   }
   if (inpl && build_inplace(e, s, w)) return -1;
-  if (rows) e->inplace_bytes -= (size_t)s->M * s->K * sizeof(float);   /* (packed, not in place) */
   size_t bg = bias_group(e, s);
   if (!(s->bias = engine_alloc(e, (size_t)s->groups * bg * sizeof(float)))) return -1;
   for (int g = 0; g < s->groups; g++)
