@@ -21,7 +21,9 @@ typedef struct {
   const float *wu;           /* f32 with gemm_u: the weights read in place, in the file's map */
   size_t a_group;            /* f32: apack's floats per group (f32_packed_floats) */
   const float *tw;           /* f32 1x1 on gemm_t (conv_t): its panels, apack or (one group, version 4) the file's, read
-                                in place (FORMAT.md "f32 1x1 weights in panels") */
+                                in place (FORMAT.md "f32 1x1 weights in panels"); with fpu the file's panels for gemm_u */
+  int fpu;                   /* f32 1x1 on gemm_u from the file's panels of 32 rows, read in place as tiles of mr rows
+                                (12, 12 and 8 a panel: ops_f32.c a_tile) */
   int wino;                  /* f32: a Winograd convolution, 1: F(2x2, 3x3), 2: F(4x4, 3x3) (ops_f32.c conv_wino) */
   int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit) */
   int tpath;                 /* f32: on the kernel's transposed tile (gemm_t): a 1x1 read in place (ops_f32.c conv_t),

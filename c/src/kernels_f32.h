@@ -25,7 +25,8 @@ typedef void (*f32_gemm_fn)(size_t k, const float *a, const float *b, float *c, 
    - in place (lda = K, ks = 1): the op's weights as the model file holds them, (O, C, kh, kw) row-major:
      column kk*nt + t is channel kk, tap t (an implicit convolution: taps by channel);
    - packed (lda = 1, ks = f32_tail_rows(m, mr), the panel's rows as packed; nt = 1): a panel of pack_a /
-     f32_pack_a_tail. (A kernel may take ks != 1 to mean this layout, and ks == 1 the other.)
+     f32_pack_a_tail; or (ks = 32) rows r0.. of a version-4 file's panel of 32 rows, read in place (ops_f32.c
+     a_tile). (A kernel may take ks != 1 to mean this layout, and ks == 1 the other.)
    Rows [0, f32_tail_rows(m, mr)) of a must be readable and no other row is read; B only at columns j < n.
    Chunks of kk (a + kk0*nt*ks, b + kk0*ldb, acc) add the same terms in the same order. acc F32_ACC_RES: the
    sum starts from 0 and C = act((sum + bias) + C): a residual ADD fused into the convolution before it (C

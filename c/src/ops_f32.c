@@ -314,6 +314,25 @@ static const float *panel_a(const Engine *e, const OpState *s, size_t g, size_t 
   return s->wu + (g * (size_t)s->M + p * MR) * K;
 }
 
+/* A GEMM's row tiles on gemm_u (output channels of a group): its panels of mr rows (panel_a), or with fpu a version-4+
+   file's panels of 32 rows read in place, each as tiles of mr rows and the rest (12, 12 and 8 on AVX-512: a third of
+   the tiles on the kernel's 8 rows), at ks = 32 floats a k step. No packing at start-up (ResNet50's 56x56 and
+   28x28 1x1 layers: 3.3 MiB, 2.7 ms of build at batch 1 and 8 on Zen 4) */
+enum { FPU_ROWS = 32 };
+typedef struct { size_t r0, rows, ks; const float *a; } ATile;
+static __attribute__((noinline)) size_t a_tiles(const Engine *e, const OpState *s) {
+  size_t MR = (size_t)e->kf->gemm->mr, R = s->fpu ? FPU_ROWS : MR;
+  return (size_t)s->M / R * rt_cdiv(R, MR) + rt_cdiv((size_t)s->M % R, MR);
+}
+static __attribute__((noinline)) ATile a_tile(const Engine *e, const OpState *s, size_t g, size_t p) {
+  const F32GemmDesc *d = e->kf->gemm;
+  size_t MR = (size_t)d->mr, R = s->fpu ? FPU_ROWS : MR, per = rt_cdiv(R, MR), q = p / per, u = p % per;
+  size_t n = R - u * MR < MR ? R - u * MR : MR, r0 = q * R + u * MR, left = (size_t)s->M - r0;
+  ATile t = {r0, left < n ? left : n, FPU_ROWS, s->tw + q * R * (size_t)s->K + u * MR};   /* (fpu: one group) */
+  if (!s->fpu) t.ks = d->tail ? (size_t)f32_tail_rows((int)t.rows, (int)MR) : MR, t.a = panel_a(e, s, g, q);   /* as packed */
+  return t;
+}
+
 /* A CONV2D without activation whose output only the next op reads, an ADD with another input r that no later op
    reads (not the model's input or output, not the conv's input, the same shape, float): the ADD is fused into the
    conv, which computes act_ADD((sum + bias) + r) into the ADD's output, laid on r (engine.c plans it there), as the
@@ -389,7 +408,7 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
   const F32GemmDesc *d = e->kf->gemm;
-  size_t MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), PB;
+  size_t MR = (size_t)d->mr, PB;
   const float *w = wp->data, *b = bp ? bp->data : NULL;
   int fpn = model_f32_panels(e->m, op);   /* (one group; never Winograd-shaped, so never Winograd) */
   s->wino = conv_wino(e, s, op->act);
@@ -401,8 +420,10 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
      which gemm_u then reads as it reads the file's */
   int inpl = s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath), rows = fpn && inpl;   /* (a 1x1 one, padded, is packed:
                                                                                                the GEMM loop) */
-  if ((inpl && !rows) || (fpn && s->tpath && d->tn == 32)) {   /* the file's rows (gemm_u) or panels (gemm_t), in place */
-    if (s->tpath) s->tw = w;
+  /* the file's panels of 32 rows in place: gemm_t's (the AVX-512 table's, tn 32), or gemm_u's tiles (a_tile; not conv_taps') */
+  s->fpu = fpn && !inpl && d->gemm_u && (s->tpath || !s->taps);
+  if ((inpl && !rows) || s->fpu) {   /* the file's rows (gemm_u) or panels, in place */
+    if (s->fpu) s->tw = w;
     e->inplace_bytes += wp->nbytes;
   } else {
     int pmr = rows ? 1 : s->tpath ? d->tn : d->mr, ptail = rows || s->tpath ? 0 : d->tail;
@@ -453,7 +474,7 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     return 0;
   }
   size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
-  size_t tiles = gemm_plan(T, P, pool_threads(), &PB);
+  size_t tiles = gemm_plan(T, a_tiles(e, s), pool_threads(), &PB);
   engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(tiles, k_chunk((size_t)s->K) * (size_t)d->nr), sizeof(float)));
   return 0;
 }
@@ -551,7 +572,8 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
   size_t OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, K = (size_t)s->K, img = (size_t)s->O * OHW;
   const F32GemmDesc *d = e->kf->gemm;
   const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, P = rt_cdiv((size_t)s->M, MR);
-  size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR, j0, cols, ldb = NR, im;
+  const ATile at = a_tile(e, s, (size_t)ck->g, p);
+  size_t r0 = at.r0, rows = at.rows, j0, cols, ldb = NR, im;
   if (ck->in) { /* direct: tile t is columns j0.. of one image */
     size_t tpi = rt_cdiv(OHW, NR);
     im = t / tpi, j0 = (t % tpi) * NR, cols = OHW - j0 < NR ? OHW - j0 : NR, ldb = OHW;
@@ -559,14 +581,13 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
     j0 += im * OHW;
   } else
     j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR, im = j0 / OHW;
-  size_t astride = d->tail ? (size_t)f32_tail_rows((int)rows, (int)MR) : MR;   /* the panel's rows as packed */
-  const float *a = panel_a(e, s, (size_t)ck->g, p) + ck->k0 * astride;
+  const float *a = at.a + ck->k0 * at.ks;
   int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->res ? F32_ACC_RES : ck->k0 > 0;
   const float *bias = last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
   float *c = out + im * img + ((size_t)ck->g * s->M + r0) * OHW + j0 % OHW;
   int one = im == (j0 + cols - 1) / OHW;
   if (one && d->gemm_u) { /* within one image */
-    d->gemm_u(ck->kc, 1, g_off0, a, 1, astride, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
+    d->gemm_u(ck->kc, 1, g_off0, a, 1, at.ks, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
     return;
   }
   if (one && rows == MR && cols == NR && !ck->res) {   /* (without gemm_u, B is always packed: ldb NR) */
@@ -581,7 +602,7 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
     for (size_t r = 0; r < rows; r++) tmp[r * NR + j] = cj[r * OHW];
   }
   if (d->gemm_u)
-    d->gemm_u(ck->kc, 1, g_off0, a, 1, astride, b, ldb, tmp, NR, (int)rows, (int)cols, bias, act, acc);
+    d->gemm_u(ck->kc, 1, g_off0, a, 1, at.ks, b, ldb, tmp, NR, (int)rows, (int)cols, bias, act, acc);
   else
     d->gemm(ck->kc, a, b, tmp, NR, bias, late ? ACT_NONE : act, late ? 0 : acc);
   if (late && one) {
@@ -664,7 +685,7 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
   int direct = b_in_place(e, s) || (s->linear && n == 1 && e->kf->gemm->gemm_u);
   size_t NR = (size_t)e->kf->gemm->nr, kc = kc_of(direct, (size_t)s->K);
   GemmJob j = {.e = e, .s = s, .in = in, .out = out, .ck = {g, n, g * (s->C / s->groups), 0, 0, act, res, direct ? in : NULL},
-               .T = col_tiles(s, direct, NR, n), .P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr), .kc = kc,
+               .T = col_tiles(s, direct, NR, n), .P = a_tiles(e, s), .kc = kc,
                .threads = pool_threads()};
   size_t slots = e->scratch_bytes[SCRATCH_0] / (kc * NR * sizeof(float));
   if (j.T * j.P == 1) j.threads = 1; /* one tile (a LINEAR at batch 1): no fork/join */
@@ -1118,7 +1139,7 @@ __attribute__((optimize("Os"))) static void dwf_share(void *arg, int id, int nth
   const Op *op = j->op;
   const OpState *s = j->s, *sd = s + 1;
   const F32GemmDesc *d = e->kf->gemm;
-  const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, M = (size_t)s->M, P = rt_cdiv(M, MR), HW = (size_t)s->OH * s->OW;
+  const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, P = a_tiles(e, s), HW = (size_t)s->OH * s->OW;
   const size_t OHW = (size_t)sd->OH * sd->OW, units = (size_t)j->n * P;
   const Param *bp = op_param(e->m, op + 1, P_F32_BIAS);
   const float *wd = op_param(e->m, op + 1, P_F32_WEIGHT)->data, *bd = bp ? bp->data : NULL;
@@ -1127,11 +1148,11 @@ __attribute__((optimize("Os"))) static void dwf_share(void *arg, int id, int nth
   float *y = engine_val(e, op[1].out), *slot = (float *)e->scratch[SCRATCH_0] + (size_t)id * MR * HW;
   (void)nth;
   for (size_t u = units * (size_t)id / (size_t)j->threads, uz = units * (size_t)(id + 1) / (size_t)j->threads; u < uz; u++) {
-    size_t im = u / P, r0 = u % P * MR, rows = M - r0 < MR ? M - r0 : MR;
-    size_t astride = d->tail ? (size_t)f32_tail_rows((int)rows, (int)MR) : MR;   /* the panel as packed (gemm_tile's) */
-    const float *a = panel_a(e, s, 0, u % P), *xi = x + im * (size_t)s->C * HW;
+    const ATile at = a_tile(e, s, 0, u % P);   /* (at most MR rows) */
+    size_t im = u / P, r0 = at.r0, rows = at.rows;
+    const float *xi = x + im * (size_t)s->C * HW;
     for (size_t j0 = 0; j0 < HW; j0 += NR)   /* gemm_tile's call for these columns, into the slot */
-      d->gemm_u((size_t)s->K, 1, g_off0, a, 1, astride, xi + j0, HW, slot + j0, HW, (int)rows, (int)(HW - j0 < NR ? HW - j0 : NR),
+      d->gemm_u((size_t)s->K, 1, g_off0, at.a, 1, at.ks, xi + j0, HW, slot + j0, HW, (int)rows, (int)(HW - j0 < NR ? HW - j0 : NR),
                 s->bias + r0, (int)op->act, 0);
     for (size_t r = 0; r < rows; r++)
       e->kf->dw->dwconv(slot + r * HW, wd + (r0 + r) * sd->kh * sd->kw, bd ? bd[r0 + r] : 0.0f,
@@ -1142,7 +1163,7 @@ __attribute__((optimize("Os"))) static void dwf_share(void *arg, int id, int nth
 /* a 1x1 CONV2D and the depthwise one after it (dw_fusable), over the threads whose slots the scratch holds */
 __attribute__((noinline)) static void run_dwf(const Engine *e, const Op *op, const OpState *s, int n) {
   DwfJob j = {e, op, s, n, pool_threads()};
-  size_t slot = (size_t)e->kf->gemm->mr * s->OH * s->OW * sizeof(float), units = (size_t)n * rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
+  size_t slot = (size_t)e->kf->gemm->mr * s->OH * s->OW * sizeof(float), units = (size_t)n * a_tiles(e, s);
   if ((size_t)j.threads > e->scratch_bytes[SCRATCH_0] / slot) j.threads = (int)(e->scratch_bytes[SCRATCH_0] / slot);
   if ((size_t)j.threads > units) j.threads = (int)units;
   if (j.threads <= 1)

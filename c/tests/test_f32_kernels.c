@@ -62,7 +62,8 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
 }
 
 /* d->gemm_u against the sum it defines, computed here with fmaf in its order (kk, then taps), + bias, then
-   act_f32: bit for bit. Both layouts (in place: lda = K + 3, ks = 1; packed, nt = 1: lda = 1, ks = f32_tail_rows(m)),
+   act_f32: bit for bit. Both layouts (in place: lda = K + 3, ks = 1; packed, nt = 1: lda = 1, ks = f32_tail_rows(m), or
+   ks = 32: a file's panel of 32 rows, from row 32 - f32_tail_rows(m) on, as ops_f32.c a_tile reads it),
    taps with offsets that overlap, every m and the n around the vector edges. A holds exactly the rows the
    kernel may read (ASan: no other), rows m.. and each row's slack NaN (they must not reach C); C's other rows
    and columns must stay; in two chunks of kk (acc) the same floats; with F32_ACC_RES (a fused residual ADD)
@@ -72,18 +73,19 @@ static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
   int MR = d->mr, NR = d->nr, calls = 0;
   for (size_t ki = 0; ki < sizeof ks_ / sizeof *ks_; ki++)
     for (size_t ti = 0; ti < sizeof nts / sizeof *nts; ti++)
-      for (int packed = 0; packed <= 1; packed++)
-        for (int m = 1; m <= MR && !(packed && nts[ti] > 1); m += (m < 4 || m > MR - 3) ? 1 : 3)
+      for (int lay = 0; lay <= 2; lay++)   /* in place, packed, a file's panel */
+        for (int m = 1, packed = lay > 0; m <= MR && !(packed && nts[ti] > 1); m += (m < 4 || m > MR - 3) ? 1 : 3)
           for (int n = 1; n <= NR; n += (n < 3 || n > NR - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 6) {
             size_t k = ks_[ki], nt = nts[ti], K = k * nt, rr = (size_t)f32_tail_rows(m, MR), lda = packed ? 1 : K + 3;
-            size_t ks = packed ? rr : 1, na = packed ? rr * K : rr * lda, ldb = (size_t)NR + 5 + nt, ldc = (size_t)NR + 2;
+            size_t ks = lay == 2 ? F32_PANEL_MAX : packed ? rr : 1, na = packed ? ks * K : rr * lda, ldb = (size_t)NR + 5 + nt,
+                   ldc = (size_t)NR + 2, a0 = lay == 2 ? F32_PANEL_MAX - rr : 0;   /* a = abuf + a0 */
             int act = (int)((ki + ti + (size_t)m + (size_t)n) % ACT_COUNT);
             ptrdiff_t boff[9] = {0, 1, 2, 5, (ptrdiff_t)ldb / 2, 3, 4, 6, 7};
-            float *a = malloc(na * sizeof(float)), *b = malloc((k * ldb + NR) * sizeof(float));
+            float *abuf = malloc(na * sizeof(float)), *a = abuf + a0, *b = malloc((k * ldb + NR) * sizeof(float));
             float *c = malloc((size_t)MR * ldc * sizeof(float)), *c2 = malloc((size_t)MR * ldc * sizeof(float));
             float *c3 = malloc((size_t)MR * ldc * sizeof(float)), *res = malloc((size_t)MR * ldc * sizeof(float));
             float bias[F32_MAX_MR], zero[F32_MAX_MR] = {0};
-            memset(a, 0xff, na * sizeof(float));   /* NaN */
+            memset(abuf, 0xff, na * sizeof(float));   /* NaN */
             for (int i = 0; i < m; i++)
               for (size_t q = 0; q < K; q++) a[packed ? q * ks + (size_t)i : (size_t)i * lda + q] = rng_unif(r, -1, 1);
             rng_fill(r, b, k * ldb + NR, -1, 1), rng_fill(r, bias, F32_MAX_MR, -2, 2);
@@ -118,7 +120,7 @@ static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
                 CHECK(z == want || (z != z && want != want), "%s gemm_u k=%zu nt=%zu m=%d n=%d act=%d residual: c[%d][%zu] = %.9g, want %.9g",
                       d->name, k, nt, m, n, act, i, j, z, want);
               }
-            free(a), free(b), free(c), free(c2), free(c3), free(res);
+            free(abuf), free(b), free(c), free(c2), free(c3), free(res);
             calls++;
           }
   CHECK(calls > 0, "%s: no gemm_u case ran", d->name);

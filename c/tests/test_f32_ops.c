@@ -103,17 +103,19 @@ static void test_conv(uint64_t *rng, const ConvCase *t, int linear) {
   char name[160];
   snprintf(name, sizeof name, "%s C%d %dx%d O%d k%dx%d s%d,%d p%d,%d d%d,%d g%d act%d bias%d", linear ? "linear" : "conv",
            t->C, t->H, t->W, t->O, t->kh, t->kw, t->sh, t->sw, t->ph, t->pw, t->dh, t->dw, t->g, t->act, t->bias);
-  if (!linear && t->g == 1 && t->kh * t->kw > 1 && K >= 64) {
-    /* version 6 holds this weight in panels unless Winograd-shaped (FORMAT.md): a version-5 file's (O, K) rows give the
-       same bytes, at batch 1 (in place, or packed) and NIMG (batch 2+: packed for gemm_t), on 1 and 2 threads */
+  if (!linear && t->g == 1 && (t->kh * t->kw == 1 || K >= 64)) {
+    /* version 6 holds this weight in panels unless Winograd-shaped (FORMAT.md; a 1x1 from version 4): a version-5
+       (3) file's (O, K) rows give the same bytes, at batch 1 (in place, or packed) and NIMG (batch 2+: packed for
+       gemm_t; a 1x1's panels read in place by gemm_t, or by gemm_u as tiles of 12, 12 and 8 rows), on 1 and 2 threads */
     size_t size5;
-    unsigned char *buf5 = conv_model(t, 0, w, b, 5, nout, &size5);
+    int old = t->kh * t->kw == 1 ? 3 : 5;
+    unsigned char *buf5 = conv_model(t, 0, w, b, old, nout, &size5);
     float *o6 = malloc(NIMG * nout * sizeof(float)), *o5 = malloc(NIMG * nout * sizeof(float));
     for (int c = 0; c < 4; c++) {
       set_threads(1 + c / 2);
       int ok = run(buf, size, c % 2 ? NIMG : 1, x, o6) == 0 && run(buf5, size5, c % 2 ? NIMG : 1, x, o5) == 0;
-      CHECK(ok && memcmp(o6, o5, NIMG * nout * sizeof(float)) == 0, "%s: version 6 and 5 differ (batch %d, %d threads)",
-            name, c % 2 ? NIMG : 1, 1 + c / 2);
+      CHECK(ok && memcmp(o6, o5, NIMG * nout * sizeof(float)) == 0, "%s: version 6 and %d differ (batch %d, %d threads)",
+            name, old, c % 2 ? NIMG : 1, 1 + c / 2);
     }
     set_threads(1);
     free(buf5), free(o6), free(o5);
@@ -394,6 +396,8 @@ int main(void) {
       {24, 14, 14, 40, 1, 1, 1, 1, 0, 0, 1, 1, 2, 2, 1},  /* 14x14, groups 2 of 20 channels, relu6 */
       {33, 20, 18, 17, 1, 1, 2, 2, 0, 0, 1, 1, 1, 3, 0},  /* stride 2 (subsampled): 10 x 9, sigmoid, no bias */
       {300, 9, 9, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1, 4, 1},   /* 81 pixels: the last tile shifted back 3, silu */
+      {40, 20, 20, 92, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1},  /* 400 pixels (gemm_u at any batch): 92 rows, the file's panels
+                                                             of 32 in tiles of 12, 12, 8, 12, 12, 8, 12, 12 and 4 */
       /* implicit convolutions with OW a multiple of 7 and K >= 64 on gemm_t (conv_taps_t; these small weights at batch 1
          too): tiles of two runs of 7 */
       {20, 7, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* 7x7: runs of two rows, a lone last run */

@@ -50,14 +50,16 @@ static inline __attribute__((always_inline)) void store_row_mask(float *c, __m51
   }
 }
 
-/* the row store of edge tiles, out of line, one per common activation (a constant code reduces act_avx2
-   to its instructions) and one for the rest: inlined per (halves, rows, activation) the stores were ~50 KB */
-typedef void (*store_fn)(float *c, __m512 x0, __m512 x1, float bias, int act, int nv, __mmask16 k0, __mmask16 k1, int res);
-#define STORE_FN(NAME, A)                                                                                   \
-  static __attribute__((noinline)) void NAME(float *c, __m512 x0, __m512 x1, float bias, int act, int nv,  \
-                                             __mmask16 k0, __mmask16 k1, int res) {                        \
-    (void)act;                                                                                             \
-    store_row_mask(c, x0, x1, bias, A, nv, k0, k1, res);                                                   \
+/* the row stores of edge tiles (rows [0, m): row r's halves x[2r], x[2r + 1], spilled by the caller), out of line, one
+   per common activation (a constant code reduces act_avx2 to its instructions) and one for the rest: inlined per
+   (halves, rows, activation) the stores were ~50 KB. One call a tile, not one a row (4.6 KB less code) */
+typedef void (*store_fn)(float *c, size_t ldc, const __m512 *x, const float *bias, int act, int m, int nv, __mmask16 k0,
+                         __mmask16 k1, int res);
+#define STORE_FN(NAME, A)                                                                                          \
+  static __attribute__((noinline)) void NAME(float *c, size_t ldc, const __m512 *x, const float *bias, int act, int m, \
+                                             int nv, __mmask16 k0, __mmask16 k1, int res) {                       \
+    (void)act;                                                                                                    \
+    for (int r = 0; r < m; r++) store_row_mask(c + r * ldc, x[2 * r], x[2 * r + 1], bias[r], A, nv, k0, k1, res); \
   }
 STORE_FN(store_none, ACT_NONE)
 STORE_FN(store_relu, ACT_RELU)
@@ -103,7 +105,7 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
     _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) ap[i]++;                      \
   } while (0)
   if (ks != 1) {   /* a GEMM on packed panels (nt 1, ks rr: whole, or f32_tail_rows) */
-    const float *pa = a;   /* one stream: rr floats a step (lda 1) */
+    const float *pa = a;   /* one stream: ks floats a step (lda 1; ks rr, or a file's panel of 32 rows read in place) */
     /* B's row PF_B steps on: in place (a 1x1 convolution's activations) each row is its own channel plane,
        more streams than the hardware prefetchers follow. Past the last row, the next tile's row (the caller's
        next call: the same rows, NR columns on; packed tiles follow each other, ldb NR): with a small K
@@ -115,7 +117,7 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
        two threads, ResNet50's 3-5% in two runs of three; where the rows are aligned (56x56, 28x28, packed
        tiles) nothing more */
     const int pf3 = nv == 2 && ((ldb & 15) || ((uintptr_t)b & 63));
-    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb, pa += rr) {
+    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb, pa += ks) {
       const float *pf = bk + PF_B * ldb;
       if (pf >= be) pf -= wrap;
       _mm_prefetch((const char *)pf, _MM_HINT_T0);
@@ -128,7 +130,7 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
         c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);
         if (nv == 2) c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
       }
-      _mm_prefetch((const char *)(pa + PF_K * rr), _MM_HINT_T0);
+      _mm_prefetch((const char *)(pa + PF_K * ks), _MM_HINT_T0);
     }
   } else {   /* in place */
     if (nt == 9 && nv == 2 && rr == MR) {   /* 3x3 taps, whole tiles: unrolled, their offsets loaded once */
@@ -148,11 +150,12 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
   }
 #undef KSTEP
   int res = acc == F32_ACC_RES;
-  if (nv == 2 && rr == MR && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6)) {
-    /* whole tiles (the common case): the stores inlined per common activation (the others, rare, out of
-       line as the edge tiles': inlined, their whole act_avx2 was 8 KB of the kernel) */
+  if (nv == 2 && rr >= 8 && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6)) {
+    /* tiles of 12 and 8 rows (the common case; 8: a third of the tiles on a file's panels, a_tile): the stores inlined
+       per common activation (the others, rare, out of line as the edge tiles': inlined, their whole act_avx2 was 8 KB
+       of the kernel). Out of line, the 8-row tiles had cost ResNet50's 56x56 and 28x28 1x1 layers 2-7% */
 #define STORE_ALL(A)                                                                                  \
-  _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) if (r < m)                                    \
+  _Pragma("GCC unroll 16") for (int r = 0; r < rr; r++) if (r < m)                                    \
       store_row_mask(c + r * ldc, c0[r], c1[r], bias[r], A, 2, k0, k1, res)
     if (act == ACT_NONE) {
       STORE_ALL(ACT_NONE);
@@ -165,9 +168,10 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
     return;
   }
   store_fn st = act == ACT_NONE ? store_none : act == ACT_RELU ? store_relu : act == ACT_RELU6 ? store_relu6 : store_any;
+  __m512 x[2 * MR];   /* edge tiles, rare activations: the rows spilled, one out-of-line call */
 #pragma GCC unroll 16
-  for (int r = 0; r < rr; r++)   /* edge tiles, rare activations: one out-of-line store per row */
-    if (r < m) st(c + r * ldc, c0[r], c1[r], bias[r], act, nv, k0, k1, res);
+  for (int r = 0; r < rr; r++) x[2 * r] = c0[r], x[2 * r + 1] = c1[r];
+  st(c, ldc, x, bias, act, m, nv, k0, k1, res);
 }
 
 static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, size_t lda, size_t ks, const float *b, size_t ldb,
@@ -229,7 +233,8 @@ static __attribute__((noinline)) void gemm_t_store(__m512 (*acc)[16], float *c, 
     for (int j = 0; j < 16 && 16 * h + j < n; j++) {
       float *cj = c + (size_t)(16 * h + j) * ldc;
       if (act != ACT_NONE && act != ACT_RELU && act != ACT_RELU6) {
-        store_any(cj, acc[h][j], acc[h][j], bias[16 * h + j], act, 1, (__mmask16)pm, 0, res);
+        __m512 x[2] = {acc[h][j], acc[h][j]};
+        store_any(cj, 0, x, bias + 16 * h + j, act, 1, 1, (__mmask16)pm, 0, res);
         continue;
       }
       __m512 y = _mm512_add_ps(acc[h][j], _mm512_set1_ps(bias[16 * h + j]));
