@@ -142,8 +142,9 @@ extern const OpImpl sq8_ops[OP_COUNT];   /* ops_q8.c */
 extern const OpImpl dq8_gemm_op;         /* ops_q8.c: dq8's CONV2D / LINEAR; its other ops are f32's */
 /* a depthwise CONV2D of multiplier 1 after op (being built) that only it feeds, fusable with it (ops_f32.c) */
 int dw_next(const Engine *e, const Op *op, const OpState *s);
-/* a CONV2D whose residual ADD (the next op) it may write (ops_f32.c): that ADD's other input, or TR_NONE */
-uint32_t residual_next(const Engine *e, const Op *op, const OpState *s);
+/* a CONV2D whose residual ADD (the next op) it may write (ops_f32.c): that ADD's other input, or TR_NONE; plain: only
+   where that ADD's activation is none, ReLU or ReLU6 */
+uint32_t residual_next(const Engine *e, const Op *op, const OpState *s, int plain);
 /* ops_f32.c: a depthwise CONV2D of n images on the f32 table's direct kernel, weights w (O x kh*kw), bias b
    (O) or NULL, activation act: f32's, and dq8's on its dequantized weights (FORMAT.md) */
 void f32_conv_dw(const Engine *e, const OpState *s, const float *w, const float *b, const float *x, float *y, int n,

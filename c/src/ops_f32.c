@@ -348,7 +348,7 @@ __attribute__((cold)) static int read_elsewhere(const Model *m, uint32_t v, uint
   return 0;
 }
 
-__attribute__((cold)) uint32_t residual_next(const Engine *e, const Op *op, const OpState *s) {
+__attribute__((cold)) uint32_t residual_next(const Engine *e, const Op *op, const OpState *s, int plain) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
   if (op->type != OP_CONV2D || op->act != ACT_NONE || s->depthwise || i + 1 >= m->n_ops || m->ops[i + 1].type != OP_ADD ||
@@ -357,7 +357,7 @@ __attribute__((cold)) uint32_t residual_next(const Engine *e, const Op *op, cons
   const Op *add = &m->ops[i + 1];
   uint32_t r = add->in[0] == op->out ? add->in[1] : add->in[0], z = add->out;
   if ((add->in[0] != op->out && add->in[1] != op->out) || r == op->out || r == 0 || r == op->in[0] || op->out == m->output ||
-      r == m->output || r >= m->n_values || z >= m->n_values)
+      r == m->output || r >= m->n_values || z >= m->n_values || (plain && add->act > ACT_RELU6))
     return TR_NONE;
   const Value *vr = &m->values[r], *vz = &m->values[z], *vy = &m->values[op->out];
   if (vr->c != vy->c || vr->h != vy->h || vr->w != vy->w || vz->c != vy->c || vz->h != vy->h || vz->w != vy->w ||
@@ -369,10 +369,8 @@ __attribute__((cold)) uint32_t residual_next(const Engine *e, const Op *op, cons
   return r;
 }
 __attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op, const OpState *s) {
-  uint32_t r = residual_next(e, op, s);
-  if (r == TR_NONE || s->taps) return r;
-  uint32_t act = e->m->ops[e->cur_op + 1].act;
-  if (s->wino) return act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6 ? r : TR_NONE;
+  uint32_t r = residual_next(e, op, s, s->wino);
+  if (r == TR_NONE || s->taps || s->wino) return r;
   return s->groups == 1 && gemm_kc(e, s) >= (size_t)s->K ? r : TR_NONE;
 }
 

@@ -349,8 +349,7 @@ static size_t al64(size_t n) { return q8_round_up(n, 64); }
    once, in each path (dq8_fused, the two phases). ResNet50 dq8 0.94-0.96x its time, ResNet18 0.975x (Zen 4, two
    threads, batch 1 and 8: c/README.md) */
 __attribute__((cold)) static uint32_t dq8_res(const Engine *e, const Op *op, const OpState *s) {
-  uint32_t r = residual_next(e, op, s), act = r == TR_NONE ? ACT_NONE : e->m->ops[e->cur_op + 1].act;
-  return act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6 ? r : TR_NONE;
+  return residual_next(e, op, s, 1);
 }
 static int dq8_fuse(const OpState *s) { return (size_t)s->M <= 2 * (size_t)s->OH * (size_t)s->OW; }
 /* the slot's layout: its bytes, and where its quantized X (*oq) and scales (*os) start */
