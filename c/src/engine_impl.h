@@ -20,16 +20,16 @@ typedef struct {
   float *apack, *bias;
   const float *wu;           /* f32 with gemm_u: the weights read in place, in the file's map */
   size_t a_group;            /* f32: apack's floats per group (f32_packed_floats) */
-  const float *tw;           /* f32 1x1 on gemm_t (conv_t): its panels, apack or (one group, version 4) the file's, read
-                                in place (FORMAT.md "f32 1x1 weights in panels"); with fpu the file's panels for gemm_u */
-  int fpu;                   /* f32 1x1 on gemm_u from the file's panels of 32 rows, read in place as tiles of mr rows
-                                (12, 12 and 8 a panel: ops_f32.c a_tile) */
+  const float *tw;           /* f32 on gemm_t (tpath): its panels of tn rows, apack or (fpu) the file's */
+  int fpu;                   /* f32 CONV2D whose weights are the file's panels of 32 rows (FORMAT.md "f32 1x1 weights in
+                                panels", versions 4 and 6; model_f32_panels), read in place at tw: by gemm_t, or by
+                                gemm_u as row tiles of mr rows (12, 12 and 8 a panel: ops_f32.c a_tile) */
   int wino;                  /* f32: a Winograd convolution, 1: F(2x2, 3x3), 2: F(4x4, 3x3) (ops_f32.c conv_wino) */
   int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit) */
   int tpath;                 /* f32: on the kernel's transposed tile (gemm_t): a 1x1 read in place (ops_f32.c conv_t),
-                                or with taps an implicit convolution (taps_t), its weights packed in panels of tn */
+                                or with taps an implicit convolution (taps_t), its weights in panels of tn (tw) */
   ptrdiff_t *boff;           /* its taps' offsets in the padded planes (kh*kw) */
-  int res;                   /* f32 or dq8 CONV2D: the residual ADD after it fused (ops_f32.c residual_of, ops_q8.c dq8_res):
+  int res;                   /* f32 or dq8 CONV2D: the residual ADD after it fused (ops_f32.c residual_of, ops_q8.c build_gemm):
                                 it writes that ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */
   uint32_t res_in;
   int fused;                 /* an ADD fused into the CONV2D before it, or a depthwise CONV2D (dwf): nothing to run */

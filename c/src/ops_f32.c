@@ -328,8 +328,9 @@ static __attribute__((noinline)) ATile a_tile(const Engine *e, const OpState *s,
   const F32GemmDesc *d = e->kf->gemm;
   size_t MR = (size_t)d->mr, R = s->fpu ? FPU_ROWS : MR, per = rt_cdiv(R, MR), q = p / per, u = p % per;
   size_t n = R - u * MR < MR ? R - u * MR : MR, r0 = q * R + u * MR, left = (size_t)s->M - r0;
-  ATile t = {r0, left < n ? left : n, FPU_ROWS, s->tw + q * R * (size_t)s->K + u * MR};   /* (fpu: one group) */
-  if (!s->fpu) t.ks = d->tail ? (size_t)f32_tail_rows((int)t.rows, (int)MR) : MR, t.a = panel_a(e, s, g, q);   /* as packed */
+  ATile t = {r0, left < n ? left : n, FPU_ROWS, NULL};
+  if (s->fpu) t.a = s->tw + q * R * (size_t)s->K + u * MR;   /* (one group) */
+  else t.ks = d->tail ? (size_t)f32_tail_rows((int)t.rows, (int)MR) : MR, t.a = panel_a(e, s, g, q);   /* as packed */
   return t;
 }
 
@@ -339,7 +340,7 @@ static __attribute__((noinline)) ATile a_tile(const Engine *e, const OpState *s,
    ADD of the unfused output would (bit for bit), without the ADD's pass over three tensors (ResNets' every block).
    residual_next is the graph's side, both kinds' (r or TR_NONE); f32 (residual_of) where the conv's path can:
    Winograd with the ADD's activation none, ReLU or ReLU6; the implicit convolution; a GEMM of one group and one K
-   chunk (one pass: the partial sums of chunks would need C). dq8: ops_q8.c dq8_res. */
+   chunk (one pass: the partial sums of chunks would need C). dq8: ops_q8.c build_gemm. */
 /* whether an op from `from` on, other than op `except`, reads value v (the fusions' checks: residual_of, dw_fusable) */
 __attribute__((cold)) static int read_elsewhere(const Model *m, uint32_t v, uint32_t from, uint32_t except) {
   for (uint32_t k = from; k < m->n_ops; k++)

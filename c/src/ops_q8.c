@@ -343,14 +343,6 @@ static size_t dwf_rows(const Q8Kernels *k) { return q8_round_up(8, (size_t)k->mr
    reads the weights again per column block, the two phases the quantized image per row block. */
 static size_t dq8_nb(const Q8Kernels *k) { return q8_round_up(64, (size_t)k->nr); }   /* = the job's NB */
 static size_t al64(size_t n) { return q8_round_up(n, 64); }
-/* dq8 CONV2D: its residual ADD fused (residual_next), where that ADD's activation is none, ReLU or ReLU6 (the f32
-   table's ADD and the dq8 kernels' epilogues agree on those bit for bit): every tile of the GEMM adds the ADD's other
-   input, on which it writes the ADD's output, after the bias (Q8Dq8Epi.res), as the ADD would. Each output is stored
-   once, in each path (dq8_fused, the two phases). ResNet50 dq8 0.94-0.96x its time, ResNet18 0.975x (Zen 4, two
-   threads, batch 1 and 8: c/README.md) */
-__attribute__((cold)) static uint32_t dq8_res(const Engine *e, const Op *op, const OpState *s) {
-  return residual_next(e, op, s, 1);
-}
 static int dq8_fuse(const OpState *s) { return (size_t)s->M <= 2 * (size_t)s->OH * (size_t)s->OW; }
 /* the slot's layout: its bytes, and where its quantized X (*oq) and scales (*os) start */
 static size_t dq8_slot_layout(const Q8Kernels *k, const OpState *s, size_t *oq, size_t *os) {
@@ -471,7 +463,12 @@ __attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s)
     s->dq8cq = k->dq8_conv_quant && k->dq8_conv_quant(&probe, 0, s->G, s->gs, 0, s->asym, NULL, 0, NULL, 0);
     int nth = pool_threads() > 0 ? pool_threads() : 1;
     engine_need(e, SCRATCH_1, rt_mul_sat(dq8_slot_bytes(k, s), (size_t)nth));
-    if ((s->res_in = dq8_res(e, op, s)) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
+    /* its residual ADD fused (residual_next), where that ADD's activation is none, ReLU or ReLU6 (the f32 table's ADD
+       and the dq8 kernels' epilogues agree on those bit for bit): every tile of the GEMM adds the ADD's other input, on
+       which it writes the ADD's output, after the bias (Q8Dq8Epi.res), as the ADD would. Each output is stored once, in
+       each path (dq8_fused, the two phases). ResNet50 dq8 0.94-0.96x its time, ResNet18 0.975x (Zen 4, two threads,
+       batch 1 and 8: c/README.md) */
+    if ((s->res_in = residual_next(e, op, s, 1)) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
     if (s->direct && dw_next(e, op, s)) {   /* dq8_dwf: the two phases' X and scales, a slot of planes per thread */
       s->dwf = e->st[e->cur_op + 1].fused = 1;
       engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat(dwf_rows(k), (size_t)s->OH * s->OW * 4), (size_t)nth));

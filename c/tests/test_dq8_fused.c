@@ -5,7 +5,7 @@
  *   (stride 1 and stride 2 depthwise) are fused gives exactly what it gives unfused, and both agree with a naive
  *   implementation of FORMAT.md's dq8 arithmetic (the 1x1s' float epilogue exactly, the depthwise sums in double
  *   within their rounding);
- * - a residual ADD written by the convolution before it (ops_q8.c dq8_res, Q8Dq8Epi.res): three residual blocks,
+ * - a residual ADD written by the convolution before it (ops_q8.c build_gemm: residual_next, Q8Dq8Epi.res): three residual blocks,
  *   one on each of the dq8 convolution's paths (fused quantization and GEMM; the two phases, a 1x1 read in place and
  *   an im2col 3x3), the ADD's input on either side, ReLU, ReLU6 and none: the same bytes fused and unfused. */
 #define _POSIX_C_SOURCE 200809L
@@ -162,7 +162,7 @@ static int each_table(const char *what, const unsigned char *bf, size_t sf, cons
   return tables;
 }
 
-/* ---------------- residual ADDs written by the conv before them (dq8_res) */
+/* ---------------- residual ADDs written by the conv before them (residual_next in build_gemm) */
 enum { RC = 8, RH = 14, RO = 104, ROUT = RO * 7 * 7 };
 
 /* a dq8 CONV2D of out_c outputs, kernel k (padding k / 2), stride st, quantization groups of gs, random weights
