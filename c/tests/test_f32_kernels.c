@@ -181,7 +181,9 @@ static int dw_case(const F32DwDesc *d, const F32DwDesc *ref, F32DwShape sh, uint
   sh.OH = pt_out_len(sh.H, sh.kh, sh.sh, sh.ph, sh.dh, 0), sh.OW = pt_out_len(sh.W, sh.kw, sh.sw, sh.pw, sh.dw, 0);
   if (sh.OH < 1 || sh.OW < 1) return 0;
   size_t n = (size_t)sh.H * sh.W, no = (size_t)sh.OH * sh.OW;
-  float *x = malloc(n * sizeof(float)), w[49], *y = malloc(no * sizeof(float)), *yr = malloc(no * sizeof(float));
+  enum { GUARD = 32 };   /* floats after the plane: nothing may be written there (f32_dwconv__avx512f's line touches) */
+  float *x = malloc(n * sizeof(float)), w[49], *y = malloc((no + GUARD) * sizeof(float)), *yr = malloc(no * sizeof(float));
+  for (int g = 0; g < GUARD; g++) y[no + g] = -1234.5f;
   /* every other case inputs in [-8, 8]: sums past 6, so the activations' upper bounds (ReLU6) are exercised */
   float sc = rng_next(r) & 1 ? 8.0f : 1.0f;
   rng_fill(r, x, n, -sc, sc), rng_fill(r, w, 49, -1, 1);
@@ -192,6 +194,9 @@ static int dw_case(const F32DwDesc *d, const F32DwDesc *ref, F32DwShape sh, uint
   for (size_t i = 0; i < no; i++)
     CHECK(fabs((double)y[i] - yr[i]) <= 4.0 * (K + 2) * FLT_EPSILON * (K + 1) * sc, "%s %dx%d k%dx%d s%dx%d p%dx%d d%d act %d: y[%zu] %.9g ref %.9g",
           d->name, sh.H, sh.W, sh.kh, sh.kw, sh.sh, sh.sw, sh.ph, sh.pw, sh.dh, sh.act, i, y[i], yr[i]);
+  for (int g = 0; g < GUARD; g++)
+    CHECK(y[no + g] == -1234.5f, "%s %dx%d k%dx%d s%dx%d: wrote past the plane's %zu outputs (at %d)", d->name, sh.H, sh.W, sh.kh,
+          sh.kw, sh.sh, sh.sw, no, g);
   free(x), free(y), free(yr);
   return 1;
 }
