@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os, random, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
-from .bench_machine import BenchError, cpu_info, versions, machine_load, other_load, compile_helper, measure_peaks
+from .bench_machine import BenchError, cpu_info, versions, machine_load, other_load, compile_helper, measure_peaks, machine_speed
 from .bench_peers import RUNTIMES, PEERS, count_macs, seeded_model, copy_model, prepare_models, cached_models, worker_main
 
 
@@ -185,8 +185,26 @@ def pipeline_inputs(run_dir, n:int, seed:int=0, n_calib:int=16) -> dict:
     return dict(model=m, input_shape=shape, files=files, labels=[int(f.parent.name) for f in files], calib=calib,
                 calibration='test images not among the measured ones' if rest is not tf else 'test images (the test set is small)')
 
+def _probe_kernel(pk:dict, threads:int):
+    "The f32 peak kernel `machine_speed` probes and its peak on `threads` threads (from `measure_peaks`), or None."
+    got = (pk.get('measured') or {}).get(str(int(threads))) or {}
+    f32 = {k: v for k, v in got.items() if k.startswith('f32') and v}
+    if not f32: return None
+    k = max(f32, key=f32.get)
+    return k, f32[k]
+
+def _noisy(m:dict, noise_limit:float, speed_limit:float) -> bool:
+    "A process is noisy when others used more than `noise_limit` of the machine, or the machine ran below `speed_limit` of its peak around it."
+    return bool((m.get('other_load') is not None and m['other_load'] > noise_limit) or
+                (m.get('machine_speed') is not None and m['machine_speed'] < speed_limit))
+
+def _why_noisy(run:dict, noise_limit:float) -> str:
+    if run.get('other_load') is not None and run['other_load'] > noise_limit: return 'others used %.0f%%' % (100 * run['other_load'])
+    return 'the machine ran at %.0f%% of its peak' % (100 * run['machine_speed'])
+
 def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0, rounds:int=3, timed_images:int=16,
-              runtimes='all', seed:int=0, noise_limit:float=0.10, work_dir=None, cache_dir=None, max_minutes:float=0, pipeline_dir=None, scaling='', say=print) -> dict:
+              runtimes='all', seed:int=0, noise_limit:float=0.10, work_dir=None, cache_dir=None, max_minutes:float=0, pipeline_dir=None, scaling='', say=print,
+              speed_limit:float=0.80) -> dict:
     "Measure every runtime on every model and batch size (see above): the raw results, ready for `summarize` and `write_results`; model files are reused from `cache_dir` when given; no round starts that would end after `max_minutes` (0: no limit); with `pipeline_dir`, also the pipeline's trained model on its test set (as model 'pipeline', with accuracy); for the models in `scaling` (when `threads` > 1), also our runtimes on one thread (`res['scaling_runs']`)."
     models, batches, scaling = _names(models), _ints(batches), _names(scaling)
     runtimes = list(RUNTIMES) if runtimes in (None, 'all') else _names(runtimes)
@@ -202,12 +220,13 @@ def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0,
     build_runtime()
     res = dict(created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), machine=cpu_info(), versions=versions(),
                settings=dict(models=models, img_size=int(img_size), batches=batches, threads=threads, rounds=int(rounds),
-                             timed_images=int(timed_images), runtimes=runtimes, seed=int(seed), noise_limit=float(noise_limit),
+                             timed_images=int(timed_images), runtimes=runtimes, seed=int(seed), noise_limit=float(noise_limit), speed_limit=float(speed_limit),
                              scaling=scaling if ours else []),
                runtimes={k: dict(precision=RUNTIMES[k][0], what=RUNTIMES[k][1]) for k in runtimes}, models={}, runs=[], scaling_runs=[])
     say(f"bench: {res['machine']['model']} ({', '.join(res['machine']['features'])}), {threads} threads")
     res['peak_gops'] = measure_peaks(threads)
     say(f"bench: measured peak GOP/s: f32 {res['peak_gops']['f32']}, int8 {res['peak_gops']['int8']}")
+    probe = _probe_kernel(res['peak_gops'], threads)
     rng = np.random.default_rng(seed)
     n_batches = {b: 1 + max(2, -(-int(timed_images) // b)) for b in batches}
     n_img = max(b * n for b, n in n_batches.items())
@@ -253,14 +272,17 @@ def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0,
                         run = dict(round=r, model=arch, batch=b, runtime=k, order=i)
                         if th != threads: run['threads'] = th
                         try:
+                            s0 = machine_speed(threads, probe[0]) if probe else None
                             m = measure_runtime(k, prepared[arch][k], fs, b, th, shp)
+                            s1 = machine_speed(threads, probe[0]) if probe else None
+                            m['machine_speed'] = None if s0 is None or s1 is None else round(min(s0, s1) / probe[1], 3)
                             probs = m.pop('probs')
-                            run.update(m, noisy=m['other_load'] is not None and m['other_load'] > noise_limit,
+                            run.update(m, noisy=_noisy(m, noise_limit, speed_limit),
                                        top1=[int(v) for v in probs.argmax(1)], probs_first=[round(float(v), 7) for v in probs[0]])
                         except BenchError as e: run['error'] = str(e)
                         res['runs' if th == threads else 'scaling_runs'].append(run)
                         lat = f"{1e3 * np.median(run['batch_s']) / b:.2f} ms/image" if run.get('batch_s') else run.get('error', 'not timed (every output line came at once)')
-                        say(f"bench: round {r + 1}/{rounds} {arch} bs={b} {k}{' on one thread' if th != threads else ''}: {lat}" + (' (noisy: others used %.0f%%)' % (100 * run['other_load']) if run.get('noisy') else ''))
+                        say(f"bench: round {r + 1}/{rounds} {arch} bs={b} {k}{' on one thread' if th != threads else ''}: {lat}" + (f" (noisy: {_why_noisy(run, noise_limit)})" if run.get('noisy') else ''))
             res['settings']['rounds_done'] = r + 1
     finally:
         if tmp: tmp.cleanup()
@@ -398,7 +420,8 @@ def results_markdown(res:dict, rows:list|None=None) -> str:
              f"tinyruntime {res['versions'].get('commit')}, torch {res['versions'].get('torch')}, onnxruntime {res['versions'].get('onnxruntime')}.", '',
              'Milliseconds per image, median (minimum) over every batch after the first (timed inside each process: the time '
              "from one batch's forward returning to the next one's, its files' reading included), of "
-             f"{s.get('rounds_done', s['rounds'])} fresh process(es) each; `*`: every process of that cell ran while others used more than {100 * s['noise_limit']:.0f}% of the machine.", '',
+             f"{s.get('rounds_done', s['rounds'])} fresh process(es) each; `*`: every process of that cell ran while others used more than {100 * s['noise_limit']:.0f}% of the machine" +
+             (f", or while a {s['threads']}-thread FMA probe just before or after it reached less than {100 * s['speed_limit']:.0f}% of the peak measured at the start (a VM's host busy elsewhere)" if s.get('speed_limit') else '') + '.', '',
              '| model | batch | ' + ' | '.join(LABELS[k] for k in ks) + ' |', '|---|---|' + '---|' * len(ks)]
     cell = {(r['model'], r['batch'], r['runtime']): r for r in rows}
     for arch in res['models']:

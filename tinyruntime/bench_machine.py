@@ -14,7 +14,7 @@ class BenchError(RuntimeError):
 
 # %% auto #0
 __all__ = ['FEATURES', 'PEAK_C', 'BenchError', 'cpu_info', 'versions', 'machine_load', 'other_load', 'compile_helper',
-           'measure_peaks']
+           'measure_peaks', 'machine_speed']
 
 # %% ../nbs/08a_bench_machine.ipynb #42cfb92d
 FEATURES = ('sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx512_bf16',
@@ -233,12 +233,13 @@ static double pass(const Kernel *k, long n, int threads) {
   return now() - t;
 }
 int main(int argc, char **argv) {
-  int threads = argc > 1 ? atoi(argv[1]) : 1, reps = argc > 3 ? atoi(argv[3]) : 10;
+  int threads = argc > 1 ? atoi(argv[1]) : 1, reps = argc > 3 ? atoi(argv[3]) : 10, first = 1;
+  const char *only = argc > 4 ? argv[4] : NULL;   /* one kernel by name (machine_speed's probe) */
   double min_s = argc > 2 ? atof(argv[2]) : 0.02;
   if (threads < 1) threads = 1;
   printf("{");
   for (const Kernel *k = kernels; k->name; k++) {
-    if (!supported(k->feature)) continue;
+    if (!supported(k->feature) || (only && strcmp(only, k->name))) continue;
     long n = 1 << 12;
     while (pass(k, n, 1) < min_s) n *= 2; /* on one thread: scheduling delays of the others do not stop it early */
     double best = 0;
@@ -246,7 +247,8 @@ int main(int argc, char **argv) {
       double g = k->ops * (double)n * threads / pass(k, n, threads) / 1e9;
       if (g > best) best = g;
     }
-    printf("%s\"%s\": %.1f", k == kernels ? "" : ", ", k->name, best);
+    printf("%s\"%s\": %.1f", first ? "" : ", ", k->name, best);
+    first = 0;
   }
   printf("}\n");
   return 0;
@@ -286,3 +288,12 @@ def measure_peaks(threads:int, reps:int=10, min_s:float=0.02) -> dict:
                 loadavg=machine_load().get('loadavg'),
                 how=f'best of {reps} passes of >= {min_s:g} s, 12 independent accumulators per thread (AMX: 4 tiles), 2 ops per multiply-accumulate; '
                     f'the larger of the {threads}-thread figure and {threads} x the 1-thread one (load only lowers either)')
+
+# %% ../nbs/08a_bench_machine.ipynb #c3a9f1d2
+def machine_speed(threads:int, kernel:str, min_s:float=0.004, reps:int=3) -> float|None:
+    "GOP/s of the peak helper's `kernel` (a name of `measure_peaks`'s `per_instruction`) on `threads` threads, best of `reps` short passes; None if it cannot run."
+    try: exe = compile_helper('peak', PEAK_C)
+    except BenchError: return None
+    r = subprocess.run([str(exe), str(int(threads)), str(min_s), str(int(reps)), kernel], capture_output=True, text=True)
+    if r.returncode: return None
+    return json.loads(r.stdout).get(kernel)
