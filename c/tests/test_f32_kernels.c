@@ -183,7 +183,7 @@ static int dw_case(const F32DwDesc *d, const F32DwDesc *ref, F32DwShape sh, uint
   size_t n = (size_t)sh.H * sh.W, no = (size_t)sh.OH * sh.OW;
   enum { GUARD = 32 };   /* floats after the plane: nothing may be written there (f32_dwconv__avx512f's line touches) */
   float *x = malloc(n * sizeof(float)), w[49], *y = malloc((no + GUARD) * sizeof(float)), *yr = malloc(no * sizeof(float));
-  for (int g = 0; g < GUARD; g++) y[no + g] = -1234.5f;
+  memset(y + no, 0x5A, GUARD * sizeof(float));   /* no zero byte: a stray byte store of 0 shows */
   /* every other case inputs in [-8, 8]: sums past 6, so the activations' upper bounds (ReLU6) are exercised */
   float sc = rng_next(r) & 1 ? 8.0f : 1.0f;
   rng_fill(r, x, n, -sc, sc), rng_fill(r, w, 49, -1, 1);
@@ -194,9 +194,9 @@ static int dw_case(const F32DwDesc *d, const F32DwDesc *ref, F32DwShape sh, uint
   for (size_t i = 0; i < no; i++)
     CHECK(fabs((double)y[i] - yr[i]) <= 4.0 * (K + 2) * FLT_EPSILON * (K + 1) * sc, "%s %dx%d k%dx%d s%dx%d p%dx%d d%d act %d: y[%zu] %.9g ref %.9g",
           d->name, sh.H, sh.W, sh.kh, sh.kw, sh.sh, sh.sw, sh.ph, sh.pw, sh.dh, sh.act, i, y[i], yr[i]);
-  for (int g = 0; g < GUARD; g++)
-    CHECK(y[no + g] == -1234.5f, "%s %dx%d k%dx%d s%dx%d: wrote past the plane's %zu outputs (at %d)", d->name, sh.H, sh.W, sh.kh,
-          sh.kw, sh.sh, sh.sw, no, g);
+  for (int g = 0; g < GUARD * (int)sizeof(float); g++)
+    CHECK(((const unsigned char *)(y + no))[g] == 0x5A, "%s %dx%d k%dx%d s%dx%d: wrote past the plane's %zu outputs (byte %d)", d->name,
+          sh.H, sh.W, sh.kh, sh.kw, sh.sh, sh.sw, no, g);
   free(x), free(y), free(yr);
   return 1;
 }

@@ -18,6 +18,7 @@
 
 #include "../../src/kernels_f32.h"
 #include "act__avx2.h"
+#include "touch_lines.h"
 
 enum { RB = 8 };     /* output rows per block: 8 accumulators keep both FMA ports busy */
 enum { ZW = 4096 };  /* a window row outside the input reads this row of zeros (planes up to ZW wide) */
@@ -144,23 +145,16 @@ static inline __attribute__((always_inline)) void block3(const float *in, const 
   store_rows(out, s, oy0, ox, cnt, acc, bias, act);
 }
 
-/* a plane of at most TOUCH_MAX outputs first gets a plain store (of 0, overwritten below) in each of its cache
-   lines. Measured on Zen 4 (MobileNetV2 f32, 2 threads, batch 1): its 14x14 and 7x7 depthwise layers, whose
-   rows of 7 or 14 outputs are all masked stores, took 1.3-1.5x as long without it (960 planes of 7x7: 2.2-2.3
-   -> 1.5-1.6 ms per 60 images); a prefetchw, a load or a prefetcht0 of the same lines did not help, so it is
-   not where the lines were but how the masked stores met them. Larger planes' stores are mostly whole vectors:
-   with the touch MobileNetV2's 112x112 layer was slower */
+/* a plane of at most TOUCH_MAX outputs: its output lines touched first (touch_lines.h; measured on Zen 4, MobileNetV2
+   f32, 2 threads, batch 1: its 14x14 and 7x7 depthwise layers, whose rows of 7 or 14 outputs are all masked stores,
+   took 1.3-1.5x as long without; larger planes' rows are whole vectors but the last, and MobileNetV2's 112x112
+   layer was slower with it) */
 enum { TOUCH_MAX = 28 * 28 };
-static inline void touch_lines(float *out, size_t n) {
-  char *a = (char *)out, *end = (char *)(out + n);
-  *(volatile float *)out = 0.0f;
-  for (a = (char *)(((uintptr_t)a + 64) & ~(uintptr_t)63); a < end; a += 64) *(volatile float *)a = 0.0f;
-}
 
 static inline __attribute__((always_inline)) void body(const float *in, const float *w, float bias, float *out,
                                                        const F32DwShape *s, int sw, int act) {
   int k3 = s->kh == 3 && s->kw == 3 && s->dh == 1 && s->dw == 1 && s->sh == sw;
-  if ((size_t)s->OH * s->OW <= TOUCH_MAX) touch_lines(out, (size_t)s->OH * s->OW);
+  if ((size_t)s->OH * s->OW <= TOUCH_MAX) touch_lines(out, (size_t)s->OH * s->OW * sizeof(float));
   for (int oy = 0; oy < s->OH; oy += RB)
     for (int ox = 0; ox < s->OW; ox += 16) {
       int cnt = s->OW - ox < 16 ? s->OW - ox : 16;

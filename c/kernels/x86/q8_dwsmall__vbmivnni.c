@@ -26,6 +26,7 @@
 #include "../../src/kernels_q8.h"
 #include "q8_bytes64__avx512.h"
 #include "q8_requant__avx512.h"
+#include "touch_lines.h"
 
 enum { KH = 8, NV = 64, NR = 40 };   /* kernel rows; flat vectors; rows' windows (input rows read) */
 
@@ -103,15 +104,6 @@ __attribute__((cold, noinline)) static void flat_masks(const Q8DwShape *s, long 
   }
 }
 
-/* a plain store (of 0, overwritten) in each cache line of a plane's n output bytes before its masked stores: as
-   f32_dwconv__avx512f.c's touch_lines (Zen 4, two threads: the masked stores into lines the other core had
-   held were slow) */
-static inline void touch_bytes(int8_t *y, size_t n) {
-  char *a = (char *)y, *end = (char *)y + n;
-  *(volatile char *)a = 0;
-  for (a = (char *)(((uintptr_t)a + 64) & ~(uintptr_t)63); a < end; a += 64) *(volatile char *)a = 0;
-}
-
 /* flat: planes [0, n) */
 static void flat(const int8_t *x, const int8_t *w, const int32_t *b0, const int32_t *mult, const int32_t *shift, int8_t *y,
                  const Q8DwShape *s, int n, const __m512i *qi) {
@@ -125,7 +117,7 @@ static void flat(const int8_t *x, const int8_t *w, const int32_t *b0, const int3
   const EpiQ eq = epi_q_of(s->zy, s->qmin, s->qmax);
   for (int c = 0; c < n; c++, x += HW, w += kh * kw, y += OHW) {
     __m512i wv[KH];
-    touch_bytes(y, (size_t)OHW);
+    touch_lines(y, (size_t)OHW);   /* (touch_lines.h) */
     weights(w, kh, kw, wv);
     const int64_t cc = (int64_t)b0[c] * mult[c] + ((int64_t)1 << (shift[c] - 1));
     const uintptr_t base = (uintptr_t)x + (uintptr_t)a0;   /* (masked-off bytes are not read) */
@@ -164,7 +156,7 @@ static void rows(const int8_t *x, const int8_t *w, const int32_t *b0, const int3
   __m512i Q[NR];
   for (int c = 0; c < n; c++, x += HW, w += kh * kw, y += OHW) {
     __m512i wv[KH];
-    touch_bytes(y, (size_t)OHW);
+    touch_lines(y, (size_t)OHW);   /* (touch_lines.h) */
     weights(w, kh, kw, wv);
     for (int r = 0; r < R; r++) {
       int iy = r - s->ph;
