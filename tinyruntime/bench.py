@@ -536,6 +536,7 @@ def bench_cli(models:str='resnet18,resnet50,mobilenet_v2',  # comma-separated to
               runtimes:str='all',    # comma-separated subset of run_f32,runq_dq8,runq_sq8,torch_f32,torch_int8,ort_f32,ort_int8
               seed:int=0,            # seed of the weights and inputs
               noise_limit:float=0.1, # mark a process noisy when others used more than this share of the machine
+              speed_limit:float=0.8, # ... or when a short FMA probe just before or after it reached less than this share of the peak
               out_dir:str='bench',   # where results.json, results.md and the plots go
               cache_dir:str=None,    # keep the prepared model files here and reuse them (None: prepare them afresh)
               max_minutes:float=0,   # start no round that would end after this many minutes of measuring (0: no limit)
@@ -545,7 +546,8 @@ def bench_cli(models:str='resnet18,resnet50,mobilenet_v2',  # comma-separated to
     from tinyruntime.core import cli_errors, check_output
     with cli_errors('bench'):
         check_output(out_dir, 'benchmark results', is_dir=True)
-        res = run_bench(models, img_size, batches, threads, rounds, timed_images, runtimes, seed, noise_limit, cache_dir=cache_dir, max_minutes=max_minutes, scaling=scaling)
+        res = run_bench(models, img_size, batches, threads, rounds, timed_images, runtimes, seed, noise_limit, cache_dir=cache_dir, max_minutes=max_minutes, scaling=scaling,
+                        speed_limit=speed_limit)
         paths = write_results(res, out_dir)
         print(Path(paths['md']).read_text())
         print('bench: wrote ' + ', '.join(str(p) for p in paths.values()))
