@@ -145,16 +145,10 @@ static inline __attribute__((always_inline)) void block3(const float *in, const 
   store_rows(out, s, oy0, ox, cnt, acc, bias, act);
 }
 
-/* a plane of at most TOUCH_MAX outputs: its output lines touched first (touch_lines.h; measured on Zen 4, MobileNetV2
-   f32, 2 threads, batch 1: its 14x14 and 7x7 depthwise layers, whose rows of 7 or 14 outputs are all masked stores,
-   took 1.3-1.5x as long without; larger planes' rows are whole vectors but the last, and MobileNetV2's 112x112
-   layer was slower with it) */
-enum { TOUCH_MAX = 28 * 28 };
-
 static inline __attribute__((always_inline)) void body(const float *in, const float *w, float bias, float *out,
                                                        const F32DwShape *s, int sw, int act) {
   int k3 = s->kh == 3 && s->kw == 3 && s->dh == 1 && s->dw == 1 && s->sh == sw;
-  if ((size_t)s->OH * s->OW <= TOUCH_MAX) touch_lines(out, (size_t)s->OH * s->OW * sizeof(float));
+  touch_lines(out, (size_t)s->OH * s->OW * sizeof(float));   /* a small plane's lines written first (touch_lines.h) */
   for (int oy = 0; oy < s->OH; oy += RB)
     for (int ox = 0; ox < s->OW; ox += 16) {
       int cnt = s->OW - ox < 16 ? s->OW - ox : 16;

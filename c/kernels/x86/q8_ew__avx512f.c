@@ -98,7 +98,6 @@ void q8_sq8_quantize__avx512f(const float *x, size_t n, float s, int32_t z, int8
    r + 2 ow0 + kx dw, whose even bytes are the low bytes of their int16 lanes, vpmovwb). Rows wider than
    the buffer allows, and other strides: q8_sq8_maxpool. Reads only the input's bytes (masked loads). */
 enum { MP_BUF = 4096 };
-enum { MP_TOUCH = 4096 };   /* a plane of at most this many bytes: its output lines touched first (touch_lines.h) */
 void q8_sq8_maxpool__avx512f(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y) {
   int sw = p->sw, span = (p->kw - 1) * p->dw + 1, ob = (OW + 63) / 64 * 64;
   long need = (sw == 1 ? (long)ob + 64 : 2L * ob + 128) + span;   /* the bytes of r the loads reach */
@@ -112,7 +111,7 @@ void q8_sq8_maxpool__avx512f(const int8_t *x, int C, int H, int W, const Q8Pool 
   const __m512i lowest = _mm512_set1_epi8(-128);
   for (int c = 0; c < C; c++) {
     const int8_t *xc = x + (size_t)c * H * W;
-    if ((size_t)OH * OW <= MP_TOUCH) touch_lines(y + (size_t)c * OH * OW, (size_t)OH * OW);
+    touch_lines(y + (size_t)c * OH * OW, (size_t)OH * OW);   /* a small plane's lines written first (touch_lines.h) */
     for (int oh = 0; oh < OH; oh++) {
       for (int i = 0; i < W; i += 64) {   /* the rows' max into rw */
         __mmask64 m = W - i >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (W - i)) - 1;
