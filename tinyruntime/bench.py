@@ -193,14 +193,13 @@ def _probe_kernel(pk:dict, threads:int):
     k = max(f32, key=f32.get)
     return k, f32[k]
 
-def _noisy(m:dict, noise_limit:float, speed_limit:float) -> bool:
-    "A process is noisy when others used more than `noise_limit` of the machine, or the machine ran below `speed_limit` of its peak around it."
-    return bool((m.get('other_load') is not None and m['other_load'] > noise_limit) or
-                (m.get('machine_speed') is not None and m['machine_speed'] < speed_limit))
+def _why_noisy(m:dict, noise_limit:float, speed_limit:float) -> str:
+    "Why a process is noisy ('' when it is not): others used more than `noise_limit` of the machine, or the machine ran below `speed_limit` of its peak around it."
+    if m.get('other_load') is not None and m['other_load'] > noise_limit: return 'others used %.0f%%' % (100 * m['other_load'])
+    if m.get('machine_speed') is not None and m['machine_speed'] < speed_limit: return 'the machine ran at %.0f%% of its peak' % (100 * m['machine_speed'])
+    return ''
 
-def _why_noisy(run:dict, noise_limit:float) -> str:
-    if run.get('other_load') is not None and run['other_load'] > noise_limit: return 'others used %.0f%%' % (100 * run['other_load'])
-    return 'the machine ran at %.0f%% of its peak' % (100 * run['machine_speed'])
+def _noisy(m:dict, noise_limit:float, speed_limit:float) -> bool: return bool(_why_noisy(m, noise_limit, speed_limit))
 
 def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0, rounds:int=3, timed_images:int=16,
               runtimes='all', seed:int=0, noise_limit:float=0.10, work_dir=None, cache_dir=None, max_minutes:float=0, pipeline_dir=None, scaling='', say=print,
@@ -282,7 +281,7 @@ def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0,
                         except BenchError as e: run['error'] = str(e)
                         res['runs' if th == threads else 'scaling_runs'].append(run)
                         lat = f"{1e3 * np.median(run['batch_s']) / b:.2f} ms/image" if run.get('batch_s') else run.get('error', 'not timed (every output line came at once)')
-                        say(f"bench: round {r + 1}/{rounds} {arch} bs={b} {k}{' on one thread' if th != threads else ''}: {lat}" + (f" (noisy: {_why_noisy(run, noise_limit)})" if run.get('noisy') else ''))
+                        say(f"bench: round {r + 1}/{rounds} {arch} bs={b} {k}{' on one thread' if th != threads else ''}: {lat}" + (f" (noisy: {_why_noisy(run, noise_limit, speed_limit)})" if run.get('noisy') else ''))
             res['settings']['rounds_done'] = r + 1
     finally:
         if tmp: tmp.cleanup()
