@@ -4,7 +4,8 @@ sq8: runq's output equals the reference's bit for bit. runq prints softmax proba
 so the reference logits go through the very same softmax as c/src/cli.c (double exp with the C library,
 max-subtracted, summed in class order, rounded to float32) and the two are compared with np.array_equal;
 a logit off by one int8 step would change the probabilities by ~1e-3. dq8: the same comparison within
-float rounding. Seeded ResNet18, ResNet50 and MobileNetV2 at 64x64 (BatchNorm statistics randomized and the
+float rounding. Seeded ResNet18, ResNet50 and MobileNetV2 at 64x64, and ResNet18 and MobileNetV2 at 32x32, whose
+last maps are 1x1, so the graph cuts the taps that read only padding there (BatchNorm statistics randomized and the
 classifier scaled so that logits spread: near-uniform probabilities would pass anything), at BS=1 and 3
 with 1 and 2 threads (sq8 also BS=2 on 2 threads: a lane, a thread, per image; dq8 at BS=1 on 1 and 2 threads bit for bit). Then: runq refuses f32 files naming `run`; accuracy and file sizes on a ResNet18
 trained briefly on the built-in digits.
@@ -29,28 +30,39 @@ def runq():
     assert b is not None, 'c/build/runq was not built'
     return b
 
-ARCHS = ['resnet18', 'resnet50', 'mobilenet_v2']
+ARCHS = ['resnet18', 'resnet50', 'mobilenet_v2', 'resnet18@32', 'mobilenet_v2@32']   # @32: 32x32, last maps 1x1 (taps cut)
 SHAPE = (3, 64, 64)
 
 @pytest.fixture(scope='module', params=ARCHS)
 def case(request, tmp_path_factory):
     name = request.param
+    arch, _, side = name.partition('@')
+    shape = (3, int(side), int(side)) if side else SHAPE
     gen = torch.Generator().manual_seed(0)
-    model = tv_model(name, gen)
-    x = torch.randn(3, *SHAPE, generator=gen)
-    calib = [torch.randn(8, *SHAPE, generator=gen) for _ in range(2)]
+    model = tv_model(arch, gen)
+    x = torch.randn(3, *shape, generator=gen)
+    calib = [torch.randn(8, *shape, generator=gen) for _ in range(2)]
     spread_logits(model, x)
-    d = tmp_path_factory.mktemp(name)
-    g = trace_graph(model, SHAPE)
+    d = tmp_path_factory.mktemp(arch)
+    g = trace_graph(model, shape)
     qs = export_model_sq8(g, d/'sq8.bin', calib)
     qd = export_model_dq8(g, d/'dq8.bin', gs=64, asymmetric=True)
     qd_sym = export_model_dq8(g, d/'dq8_sym.bin', gs=32, asymmetric=False)
-    export_model(model, d/'f32.bin', SHAPE)
+    export_model(model, d/'f32.bin', shape)
     files = write_tensor_files(x, d/'data')
     ref = {q.path.stem: runtime_softmax(reference_run(q.path, x)) for q in (qs, qd, qd_sym)}
     for kind, p in ref.items():          # a meaningful check needs spread-out probabilities
         assert p.max(1).min() > 0.2 and (p < 0.01).any(), f'{name} {kind}: probabilities too flat: {p}'
-    return dict(name=name, model=model, x=x, dir=d, files=files, ref=ref)
+    return dict(name=name, model=model, x=x, dir=d, files=files, ref=ref, graph=g)
+
+def test_taps_cut_only_on_small_maps(case):
+    "At 32x32 the 3x3 windows on 1x1 maps keep their centre taps (graph.py's _trim_taps): ResNet18's layer4, 62% of its conv"
+    "weights, MobileNetV2's last depthwise convs; at 64x64 every tap reads the map."
+    conv = lambda ws: sum(w.numel() for w in ws)
+    model_w = conv(m.weight for m in case['model'].modules() if isinstance(m, nn.Conv2d))
+    graph_w = conv(o.weight for o in case['graph'].ops if o.kind == 'conv2d')
+    if '@' in case['name']: assert graph_w < (0.4 if 'resnet' in case['name'] else 1) * model_w, (graph_w, model_w)
+    else: assert graph_w == model_w, (graph_w, model_w)
 
 @pytest.mark.parametrize('bs,threads', [(1, 1), (1, 2), (2, 2), (3, 1), (3, 2)])   # (2, 2): a lane per image
 def test_sq8_runq_equals_reference(case, runq, bs, threads):

@@ -83,6 +83,8 @@ MODELS = {
     'fastai_head': (fastai_model, (3, 64, 64), 10, 5),
     'non_square': (NonSquare, (3, 45, 77), 6, 5),
     'resnet18_37_classes': (tv('resnet18', 37), (3, 96, 96), 37, 5),
+    'resnet18_32': (tv('resnet18', 10), (3, 32, 32), 10, 5),          # 1x1 maps at the end: taps cut (graph.py)
+    'mobilenet_v2_32': (tv('mobilenet_v2', 10), (3, 32, 32), 10, 5),
     'odd_ops': (OddOps, (3, 23, 19), 7, 5),
 }
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.fx
 from torch.fx.passes.shape_prop import ShapeProp
-from .format import FUSABLE, ACTS
+from .format import FUSABLE, ACTS, conv_out
 
 # %% ../nbs/04b_graph.ipynb #a6268d7d
 @dataclass
@@ -341,6 +341,26 @@ def _renumber(ops, shapes, out, input_shape):
     if out not in new: raise ValueError('the model output is its input: nothing to export')
     return Graph(tuple(input_shape), g_shapes, keep, new[out], [])
 
+# %% ../nbs/04b_graph.ipynb #b2c3d4e5
+def _taps_read(n_in, n_out, k, s, p, d):
+    "The first and last tap of a window of `k` (stride s, padding p, dilation d) that one of the `n_out` outputs reads inside [0, n_in), or None."
+    used = [t for t in range(k) if any(0 <= o * s - p + t * d < n_in for o in range(n_out))]
+    return (used[0], used[-1]) if used else None
+
+def _trim_taps(g):
+    "Each conv2d of `g` whose window has taps that read only padding at every output -> the conv of the taps that read the map (in place)."
+    for op in g.ops:
+        if op.kind != 'conv2d': continue
+        a, (_, H, W), (_, OH, OW) = op.attrs, g.shapes[op.inputs[0]], g.shapes[op.output]
+        ry, rx = _taps_read(H, OH, a['kh'], a['sh'], a['ph'], a['dh']), _taps_read(W, OW, a['kw'], a['sw'], a['pw'], a['dw'])
+        if ry is None or rx is None: continue
+        t = dict(a, kh=ry[1] - ry[0] + 1, kw=rx[1] - rx[0] + 1, ph=a['ph'] - ry[0] * a['dh'], pw=a['pw'] - rx[0] * a['dw'])
+        if (t['kh'], t['kw']) == (a['kh'], a['kw']) or min(t['ph'], t['pw']) < 0: continue
+        if (conv_out(H, t['kh'], a['sh'], t['ph'], a['dh']), conv_out(W, t['kw'], a['sw'], t['pw'], a['dw'])) != (OH, OW): continue
+        op.attrs, op.weight = t, op.weight[:, :, ry[0]:ry[1] + 1, rx[0]:rx[1] + 1].contiguous()
+    return g
+
+
 # %% ../nbs/04b_graph.ipynb #22035a1d
 def _fx(model, input_shape):
     "The fx GraphModule of `model` with shapes propagated on a zero image."
@@ -354,7 +374,7 @@ def _fx(model, input_shape):
     return gm
 
 def trace_graph(model, input_shape, class_names=None):
-    "Trace `model` (eval mode) with torch.fx into a `Graph`: BatchNorm folded, activations fused, Dropout dropped."
+    "Trace `model` (eval mode) with torch.fx into a `Graph`: BatchNorm folded, activations fused, Dropout dropped, taps that read only padding cut."
     input_shape = tuple(int(v) for v in input_shape)
     if len(input_shape) != 3 or min(input_shape) < 1: raise ValueError(f'input_shape must be (C, H, W), got {input_shape}')
     was_training = model.training
@@ -362,7 +382,7 @@ def trace_graph(model, input_shape, class_names=None):
     try: ops, shapes, out = _convert(_fx(model, input_shape), input_shape)
     finally: model.train(was_training)
     ops = _fuse_acts(_live(_silu(_fold_bn(ops, shapes, out)), out), out)
-    g = _renumber(ops, shapes, out, input_shape)
+    g = _trim_taps(_renumber(ops, shapes, out, input_shape))
     n = g.shapes[g.output][0]
     if g.shapes[g.output] != (n, 1, 1): raise ValueError(f'the model output has shape {g.shapes[g.output]}, expected (classes,) per image')
     names = [str(i) for i in range(n)] if class_names is None else [str(c) for c in class_names]
