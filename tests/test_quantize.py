@@ -8,7 +8,8 @@ float rounding. Seeded ResNet18, ResNet50 and MobileNetV2 at 64x64, and ResNet18
 last maps are 1x1, so the graph cuts the taps that read only padding there (BatchNorm statistics randomized and the
 classifier scaled so that logits spread: near-uniform probabilities would pass anything), at BS=1 and 3
 with 1 and 2 threads (sq8 also BS=2 on 2 threads: a lane, a thread, per image; dq8 at BS=1 on 1 and 2 threads bit for bit). Then: runq refuses f32 files naming `run`; accuracy and file sizes on a ResNet18
-trained briefly on the built-in digits.
+trained briefly on the built-in digits; odd shapes; random convs whose taps were cut (`run` against PyTorch, sq8 against
+the reference).
 """
 import os
 from pathlib import Path
@@ -205,3 +206,33 @@ def test_depthwise_shapes(runq, tmp_path):
             p = run_files(runq, q.path, files, batch_size=bs, threads=th).astype(np.float32)
             if q.kind == 'sq8': assert np.array_equal(p, ref), np.abs(p - ref).max()
             else: np.testing.assert_allclose(p, ref, rtol=0, atol=DQ8_ATOL, err_msg=q.path.name)
+
+def cut_convs(n, seed=0):
+    "The first n random convs (2 -> 8 channels, one or two groups, kernels to 5, strides and dilations to 3, padding to 4, maps to"
+    " 6 a side) whose windows have taps that read only padding at every output (graph.py's _trim_taps cuts them), each in a model."
+    rng, out = __import__('random').Random(seed), []
+    while len(out) < n:
+        H, W, kh, kw = rng.randint(1, 6), rng.randint(1, 6), rng.randint(1, 5), rng.randint(1, 5)
+        (sh, sw, dh, dw), (ph, pw), g = (rng.randint(1, 3) for _ in range(4)), (rng.randint(0, 4) for _ in range(2)), rng.choice([1, 2])
+        if min((H + 2 * ph - dh * (kh - 1) - 1) // sh, (W + 2 * pw - dw * (kw - 1) - 1) // sw) < 0: continue
+        torch.manual_seed(len(out))
+        m = nn.Sequential(nn.Conv2d(2, 8, (kh, kw), (sh, sw), (ph, pw), (dh, dw), groups=g), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(8, 5)).eval()
+        with torch.no_grad(): m[-1].weight.mul_(8)
+        op = trace_graph(m, (2, H, W)).ops[0]
+        if op.weight.numel() < m[0].weight.numel(): out.append((m, (2, H, W), op.attrs))
+    return out
+
+def test_cut_taps_in_the_runtimes(runq, tmp_path):
+    "Random convs whose taps were cut: `run` agrees with PyTorch's uncut module, runq's sq8 with the reference bit for bit."
+    run = build_runtime()['run']
+    for i, (m, shape, attrs) in enumerate(cut_convs(16)):
+        d, x = tmp_path/str(i), torch.randn(4, *shape)
+        export_model(m, d/'f32.bin', shape)
+        qs = export_model_sq8(m, d/'sq8.bin', [torch.randn(16, *shape)], input_shape=shape)
+        files = write_tensor_files(x, d/'data')
+        with torch.no_grad(): want = torch.softmax(m(x).double(), 1).numpy()
+        got = run_files(run, d/'f32.bin', files, batch_size=2, threads=2)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5, err_msg=str(attrs))
+        ref = runtime_softmax(reference_run(qs.path, x))
+        assert np.array_equal(run_files(runq, qs.path, files, batch_size=2, threads=2).astype(np.float32), ref), attrs
