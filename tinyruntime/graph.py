@@ -347,18 +347,31 @@ def _taps_read(n_in, n_out, k, s, p, d):
     used = [t for t in range(k) if any(0 <= o * s - p + t * d < n_in for o in range(n_out))]
     return (used[0], used[-1]) if used else None
 
-def _trim_taps(g):
-    "Each conv2d of `g` whose window has taps that read only padding at every output -> the conv of the taps that read the map (in place)."
-    for op in g.ops:
+def _trim_taps(ops, shapes):
+    "Each conv2d whose window has taps that read only padding at every output -> the conv of the taps that read the map (in place)."
+    for op in ops:
         if op.kind != 'conv2d': continue
-        a, (_, H, W), (_, OH, OW) = op.attrs, g.shapes[op.inputs[0]], g.shapes[op.output]
+        a, (_, H, W), (_, OH, OW) = op.attrs, shapes[op.inputs[0]], shapes[op.output]
         ry, rx = _taps_read(H, OH, a['kh'], a['sh'], a['ph'], a['dh']), _taps_read(W, OW, a['kw'], a['sw'], a['pw'], a['dw'])
         if ry is None or rx is None: continue
         t = dict(a, kh=ry[1] - ry[0] + 1, kw=rx[1] - rx[0] + 1, ph=a['ph'] - ry[0] * a['dh'], pw=a['pw'] - rx[0] * a['dw'])
         if (t['kh'], t['kw']) == (a['kh'], a['kw']) or min(t['ph'], t['pw']) < 0: continue
         if (conv_out(H, t['kh'], a['sh'], t['ph'], a['dh']), conv_out(W, t['kw'], a['sw'], t['pw'], a['dw'])) != (OH, OW): continue
         op.attrs, op.weight = t, op.weight[:, :, ry[0]:ry[1] + 1, rx[0]:rx[1] + 1].contiguous()
-    return g
+    return ops
+
+def _as_linear(ops, shapes):
+    "Each conv2d (one group, no padding) whose window is its whole input -> a linear of the input (flattened first when it is more than one pixel)."
+    out = []
+    for op in ops:
+        a, (C, H, W) = op.attrs, shapes[op.inputs[0]]
+        if (op.kind != 'conv2d' or a['groups'] != 1 or (a['kh'], a['kw']) != (H, W) or a['ph'] or a['pw'] or
+            (H > 1 and a['dh'] > 1) or (W > 1 and a['dw'] > 1)): out.append(op); continue
+        x = op.inputs[0]
+        if H * W > 1:
+            shapes.append((C * H * W, 1, 1)); out.append(Op('flatten', [x], len(shapes) - 1, name=f'{op.name}.flatten')); x = len(shapes) - 1
+        out.append(Op('linear', [x], op.output, dict(out_f=a['out_c'], in_f=C * H * W), op.act, op.weight.reshape(a['out_c'], -1), op.bias, op.name))
+    return out
 
 
 # %% ../nbs/04b_graph.ipynb #22035a1d
@@ -374,7 +387,7 @@ def _fx(model, input_shape):
     return gm
 
 def trace_graph(model, input_shape, class_names=None):
-    "Trace `model` (eval mode) with torch.fx into a `Graph`: BatchNorm folded, activations fused, Dropout dropped, taps that read only padding cut."
+    "Trace `model` (eval mode) with torch.fx into a `Graph`: BatchNorm folded, activations fused, Dropout dropped, taps that read only padding cut, whole-input convs made linear."
     input_shape = tuple(int(v) for v in input_shape)
     if len(input_shape) != 3 or min(input_shape) < 1: raise ValueError(f'input_shape must be (C, H, W), got {input_shape}')
     was_training = model.training
@@ -382,7 +395,7 @@ def trace_graph(model, input_shape, class_names=None):
     try: ops, shapes, out = _convert(_fx(model, input_shape), input_shape)
     finally: model.train(was_training)
     ops = _fuse_acts(_live(_silu(_fold_bn(ops, shapes, out)), out), out)
-    g = _trim_taps(_renumber(ops, shapes, out, input_shape))
+    g = _renumber(_as_linear(_trim_taps(ops, shapes), shapes), shapes, out, input_shape)
     n = g.shapes[g.output][0]
     if g.shapes[g.output] != (n, 1, 1): raise ValueError(f'the model output has shape {g.shapes[g.output]}, expected (classes,) per image')
     names = [str(i) for i in range(n)] if class_names is None else [str(c) for c in class_names]
