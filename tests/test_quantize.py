@@ -11,7 +11,7 @@ with 1 and 2 threads (sq8 also BS=2 on 2 threads: a lane, a thread, per image; d
 trained briefly on the built-in digits; odd shapes; random convs whose taps were cut (`run` against PyTorch, sq8 against
 the reference).
 """
-import os
+import os, random
 from pathlib import Path
 import numpy as np
 import pytest
@@ -57,7 +57,7 @@ def case(request, tmp_path_factory):
     return dict(name=name, model=model, x=x, dir=d, files=files, ref=ref, graph=g)
 
 def test_taps_cut_only_on_small_maps(case):
-    "At 32x32 the 3x3 windows on 1x1 maps keep their centre taps (graph.py's _trim_taps): ResNet18's layer4, 62% of its conv"
+    "At 32x32 the 3x3 windows on 1x1 maps keep their centre taps (graph.py's _trim_taps): ResNet18's layer4, 62% of its conv "
     "weights, MobileNetV2's last depthwise convs; at 64x64 every tap reads the map."
     count = lambda ws: sum(w.numel() for w in ws)
     model_w = count(m.weight for m in case['model'].modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
@@ -210,7 +210,7 @@ def test_depthwise_shapes(runq, tmp_path):
 def cut_convs(n, seed=0):
     "The first n random convs (2 -> 8 channels, one or two groups, kernels to 5, strides and dilations to 3, padding to 4, maps to"
     " 6 a side) whose windows have taps that read only padding at every output (graph.py's _trim_taps cuts them), each in a model."
-    rng, out = __import__('random').Random(seed), []
+    rng, out = random.Random(seed), []
     while len(out) < n:
         H, W, kh, kw = rng.randint(1, 6), rng.randint(1, 6), rng.randint(1, 5), rng.randint(1, 5)
         (sh, sw, dh, dw), (ph, pw), g = (rng.randint(1, 3) for _ in range(4)), (rng.randint(0, 4) for _ in range(2)), rng.choice([1, 2])
