@@ -18,6 +18,7 @@ import pytest
 from helpers import tv_model, spread_logits
 import torch, torch.nn as nn, torchvision
 from tinyruntime.export import export_model
+from tinyruntime.format import conv_out
 from tinyruntime.graph import trace_graph
 from tinyruntime.quantize import export_model_dq8, export_model_sq8
 from tinyruntime.reference import reference_run, runtime_softmax
@@ -214,7 +215,7 @@ def cut_convs(n, seed=0):
     while len(out) < n:
         H, W, kh, kw = rng.randint(1, 6), rng.randint(1, 6), rng.randint(1, 5), rng.randint(1, 5)
         (sh, sw, dh, dw), (ph, pw), g = (rng.randint(1, 3) for _ in range(4)), (rng.randint(0, 4) for _ in range(2)), rng.choice([1, 2])
-        if min((H + 2 * ph - dh * (kh - 1) - 1) // sh, (W + 2 * pw - dw * (kw - 1) - 1) // sw) < 0: continue
+        if min(conv_out(H, kh, sh, ph, dh), conv_out(W, kw, sw, pw, dw)) < 1: continue
         torch.manual_seed(len(out))
         m = nn.Sequential(nn.Conv2d(2, 8, (kh, kw), (sh, sw), (ph, pw), (dh, dw), groups=g), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
                           nn.Flatten(), nn.Linear(8, 5)).eval()

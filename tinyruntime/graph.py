@@ -365,8 +365,8 @@ def _as_linear(ops, shapes):
     out = []
     for op in ops:
         a, (C, H, W) = op.attrs, shapes[op.inputs[0]]
-        if (op.kind != 'conv2d' or a['groups'] != 1 or (a['kh'], a['kw']) != (H, W) or a['ph'] or a['pw'] or
-            (H > 1 and a['dh'] > 1) or (W > 1 and a['dw'] > 1)): out.append(op); continue
+        if op.kind != 'conv2d' or a['groups'] != 1 or (a['kh'], a['kw']) != (H, W) or a['ph'] or a['pw']:   # (a window of H rows
+            out.append(op); continue                                                               # fits H only undilated)
         x = op.inputs[0]
         if H * W > 1:
             shapes.append((C * H * W, 1, 1)); out.append(Op('flatten', [x], len(shapes) - 1, name=f'{op.name}.flatten')); x = len(shapes) - 1
