@@ -25,7 +25,7 @@ class FormatError(TinyError):
     "A model file (or record) that does not follow the format: the message names the file and the field."
 
 MAGIC = b'TINYRTM\0'
-VERSION, MIN_VERSION = 6, 1           # written / oldest read
+VERSION, MIN_VERSION = 7, 1           # written / oldest read
 MAX_IN, N_ATTR, N_PARAM = 8, 16, 8    # inputs, attribute slots and parameter slots of an op
 NONE = 0xFFFFFFFF                     # "no param" in an op's param slots
 MAX_ELEMS = 1 << 31                   # elements of one value
@@ -281,13 +281,21 @@ def _wino_shaped(attr, out_hw):
     return (all(attr.get(k) == 3 for k in ('kh', 'kw')) and all(attr.get(k) == 1 for k in ('sh', 'sw', 'ph', 'pw', 'dh', 'dw'))
             and out_hw is not None and min(out_hw) >= 14)
 
+def _runs_of_7(out_hw):
+    "An output (H, W) whose rows are whole runs of 7 pixels, 14 or more in all: the maps on which the AVX-512 runtime's transposed tile reads a kernel of more taps from panels."
+    return out_hw is not None and out_hw[1] % 7 == 0 and out_hw[0] * out_hw[1] >= 14
+
 def f32_panel_dims(name, attr, version:int=VERSION, out_hw=None):
-    """The dims of an f32 CONV2D weight as the file holds it, None for (O, K): in panels (`f32_panel`) a 1x1 of one group
-    from version 4; from version 6 also one group of more taps and K >= 64 unless Winograd-shaped (`_wino_shaped`: its
-    output's (H, W) `out_hw`)."""
-    geo = _conv_geometry(name, attr) if version >= 4 and name == 'conv2d' else None
+    """The dims of an f32 CONV2D or LINEAR weight as the file holds it, None for (O, K): in panels (`f32_panel`) a 1x1 of
+    one group from version 4; from version 6 also one group of more taps and K >= 64 unless Winograd-shaped
+    (`_wino_shaped`: its output's (H, W) `out_hw`), from version 7 only where `_runs_of_7`; from version 7 also a LINEAR,
+    unless its last panel's padding rows would be more than an eighth of its outputs."""
+    geo = _conv_geometry(name, attr) if version >= 4 and name in ('conv2d', 'linear') else None
     if geo is None or geo[0] != 1: return None
-    if geo[3] != 1 and (version < 6 or geo[2] * geo[3] < 64 or _wino_shaped(attr, out_hw)): return None
+    if name == 'linear':
+        if version < 7 or -geo[1] % 32 * 8 > geo[1]: return None
+    elif geo[3] != 1 and (version < 6 or geo[2] * geo[3] < 64 or _wino_shaped(attr, out_hw)
+                          or (version >= 7 and not _runs_of_7(out_hw))): return None
     return (-(-geo[1] // 32), geo[2] * geo[3], 32)
 
 def f32_panel(w):
@@ -555,7 +563,7 @@ def _linear_ok(spec, kind, attr, bad, where):
 def _check_params(kind, spec, act, attr, ps, params, asym, bad, where, version=VERSION, blk=None, out_hw=None):
     """The params an op of this kind expects (FORMAT.md, 'Parameters ... per kind'); sq8 multipliers and shifts. A
     blocked sq8 or dq8 weight (versions 3, 5) is checked in its file dims, its padding zero, and replaced in `params` by
-    its (O, K) form, as is an f32 weight in panels (versions 4, 6) (`blk`: param index -> geometry and file dims, for weights
+    its (O, K) form, as is an f32 weight in panels (versions 4, 6, 7) (`blk`: param index -> geometry and file dims, for weights
     shared by ops; `out_hw`: the op's output (H, W))."""
     slots = spec.params.get(kind, ())
     if spec.name == 'act' and ACT_NAMES[act] not in LUT_ACTS: slots = ()

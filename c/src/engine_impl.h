@@ -21,9 +21,10 @@ typedef struct {
   const float *wu;           /* f32 with gemm_u: the weights read in place, in the file's map */
   size_t a_group;            /* f32: apack's floats per group (f32_packed_floats) */
   const float *tw;           /* f32 on gemm_t (tpath): its panels of tn rows, apack or (fpu) the file's */
-  int fpu;                   /* f32 CONV2D whose weights are the file's panels of 32 rows (FORMAT.md "f32 1x1 weights in
-                                panels", versions 4 and 6; model_f32_panels), read in place at tw: by gemm_t, or by
-                                gemm_u as row tiles of mr rows (12, 12 and 8 a panel: ops_f32.c a_tile) */
+  int fpu;                   /* f32 CONV2D or LINEAR whose weights are the file's panels of 32 rows (FORMAT.md "f32 1x1
+                                weights in panels", versions 4, 6 and 7; model_f32_panels), read in place at tw: by gemm_t
+                                (a LINEAR's at batch 1: ops_f32.c lin_t), or by gemm_u as row tiles of mr rows (12, 12
+                                and 8 a panel: ops_f32.c a_tile) */
   int wino;                  /* f32: a Winograd convolution, 1: F(2x2, 3x3), 2: F(4x4, 3x3) (ops_f32.c conv_wino) */
   int taps;                  /* f32: an implicit convolution (ops_f32.c conv_implicit) */
   int tpath;                 /* f32: on the kernel's transposed tile (gemm_t): a 1x1 read in place (ops_f32.c conv_t),

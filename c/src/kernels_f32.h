@@ -42,7 +42,8 @@ typedef void (*f32_gemm_u_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const 
    sum over kk < k, then taps t < nt, in that order (fused multiply-adds, from 0) of
    xr[kk*ldx + boff[t]] * w[(kk*nt + t)*tn + j]: gemm_u's value for that output, bit for bit. w: a panel of
    pack_a with mr = tn (tn columns, the rows past n zero); all tm pixels are read, but for a tile whose pm has
-   none of the first run's: only the second run's; only the pixels r of bits r of pm (r < tm) and the channels
+   none of the first run's: only the second run's, and for pm == 1 (one pixel: a LINEAR's one image) only x[kk*ldx +
+   boff[t]]; only the pixels r of bits r of pm (r < tm) and the channels
    j < n are written (a map's last tile shifted back onto the one before stores only its new pixels); bias: n
    entries. */
 typedef void (*f32_gemm_t_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, const float *x, size_t ldx,

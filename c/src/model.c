@@ -5,7 +5,8 @@
  * file before it is used, every op's attributes and limits are checked, and every op's output shape
  * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's; from
  * version 3 an sq8 weight stored blocked (from version 5 a dq8 one too) has its blocks' dims and a zero padding; from
- * version 4 an f32 1x1 convolution's weight (from version 6 also one of more taps, K >= 64, not Winograd-shaped) has the dims of
+ * version 4 an f32 1x1 convolution's weight (from version 6 also one of more taps, K >= 64, not Winograd-shaped; from version 7
+ * those only on maps of runs of 7, and a LINEAR's) has the dims of
  * its panels of 32 rows (model_f32_panels). The checksum is skipped only in a
  * fuzz build (-DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check nothing again. Reads go through
  * rd_u32/rd_u64 on bounds-checked offsets only. */
@@ -191,13 +192,17 @@ int model_blocks(const Model *m, const Op *op, WBlocks *b) {
 }
 
 int model_f32_panels(const Model *m, const Op *op) {
-  if (m->kind != KIND_F32 || m->version < 4 || op->type != OP_CONV2D || op->attr[A_CONV2D_GROUPS] != 1) return 0;
-  static const int32_t wino[8] = {3, 3, 1, 1, 1, 1, 1, 1};   /* Winograd-shaped: kh kw sh sw ph pw dh dw, output 14x14+ */
+  if (m->kind != KIND_F32 || m->version < 4) return 0;
   const int32_t *a = op->attr;
+  if (op->type == OP_LINEAR)   /* version 7: unless the last panel's padding rows would pass an eighth of O */
+    return m->version >= 7 && (int64_t)(32 - a[A_LINEAR_OUT_F] % 32) % 32 * 8 <= a[A_LINEAR_OUT_F];
+  if (op->type != OP_CONV2D || a[A_CONV2D_GROUPS] != 1) return 0;
+  static const int32_t wino[8] = {3, 3, 1, 1, 1, 1, 1, 1};   /* Winograd-shaped: kh kw sh sw ph pw dh dw, output 14x14+ */
   int64_t taps = (int64_t)a[A_CONV2D_KH] * a[A_CONV2D_KW];
   const Value *y = &m->values[op->out];
   return taps == 1 || (m->version >= 6 && a[A_CONV2D_IN_C] * taps >= 64 &&
-                       (memcmp(a + A_CONV2D_KH, wino, sizeof wino) || y->h < 14 || y->w < 14));
+                       (memcmp(a + A_CONV2D_KH, wino, sizeof wino) || y->h < 14 || y->w < 14) &&
+                       (m->version < 7 || (y->w % 7 == 0 && (uint64_t)y->h * y->w >= 14)));   /* version 7: rows of runs of 7 */
 }
 
 /* a blocked weight (model_blocks): its dims (sq8 (G * TM, NQ, T, 32), dq8 (G * TM, KG, NQ, 16)) and its padding rows

@@ -7,7 +7,7 @@
 
 /* limits and sizes */
 #define TR_MAGIC "TINYRTM"
-#define TR_VERSION 6u
+#define TR_VERSION 7u
 #define TR_MIN_VERSION 1u
 #define TR_HEADER_SIZE 128u
 #define TR_VALUE_SIZE 32u

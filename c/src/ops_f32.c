@@ -1171,6 +1171,27 @@ __attribute__((noinline)) static void run_dwf(const Engine *e, const Op *op, con
     pool_run(dwf_share, &j);
 }
 
+/* ---- lin_t: a LINEAR of one image whose weights are the file's panels (fpu, version 7) on gemm_t, one pixel (pm 1):
+   per k step two loads of a panel's 32 weights and two FMAs, where gemm_u multiplies a column of 12 rows (the same
+   sums, bit for bit); its panels over the threads */
+typedef struct {
+  const Engine *e;
+  const OpState *s;
+  const float *x;
+  float *y;
+  int act, res;
+} LinJob;
+
+__attribute__((optimize("Os"))) static void lin_t_range(void *arg, long b, long e_) {   /* (-Os: the 1 MiB bound) */
+  const LinJob *j = arg;
+  const OpState *s = j->s;
+  const F32GemmDesc *d = j->e->kf->gemm;
+  size_t TNc = (size_t)d->tn, K = (size_t)s->K, M = (size_t)s->M;
+  for (size_t p = (size_t)b; p < (size_t)e_; p++)
+    d->gemm_t(K, 1, g_off0, s->tw + p * TNc * K, j->x, 1, 0, j->y + p * TNc, 1, 1u,
+              M - p * TNc < TNc ? (int)(M - p * TNc) : (int)TNc, s->bias + p * TNc, j->act, j->res);
+}
+
 __attribute__((optimize("Os"))) static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {   /* (-Os: the 1 MiB bound; the op's plan) */
   if (s->fused) return;   /* a depthwise conv done by the 1x1 CONV2D before it (run_dwf) */
   if (s->dwf) {
@@ -1200,6 +1221,11 @@ __attribute__((optimize("Os"))) static void run_conv(Engine *e, const Op *op, co
   }
   if (s->tpath) {
     conv_t_run(e, s, x, y, n, act, s->res);
+    return;
+  }
+  if (s->linear && n == 1 && s->fpu && e->kf->gemm->gemm_t) {
+    LinJob lj = {e, s, x, y, (int)act, s->res};
+    pool_for((long)rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->tn), lin_t_range, &lj);
     return;
   }
   for (int g = 0; g < s->groups; g++) gemm_group(e, s, x, g, n, y, act, s->res);

@@ -129,20 +129,21 @@ static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
 /* d->gemm_t against the sum it defines (fmaf over kk, then taps, in order, + bias, + C's value with res, then
    act_f32): bit for bit, so the same floats as gemm_u's. One tap and nine (offsets that overlap), the two runs
    contiguous or apart, every n around the vector edges, store masks of all pixels, the second run's (a lone
-   last run: only it computed), the last one and scattered ones; x holds exactly the pixels the kernel may
+   last run: only it computed), the last one, scattered ones and the first alone (a LINEAR's one image, ops_f32.c
+   lin_t: only it computed, its k steps one float apart as lin_t calls it); x holds exactly the pixels the kernel may
    read (ASan), the weights past n NaN (they must not reach C), C's other channels and pixels must stay. */
 static void test_gemm_t(const F32GemmDesc *d, uint64_t *r) {
   size_t ks_[] = {1, 2, 7, 64, 97, 300}, nts[] = {1, 9};
   int TM = d->tm, TN = d->tn, H = TM / 2, calls = 0;
   for (size_t ki = 0; ki < sizeof ks_ / sizeof *ks_; ki++)
     for (size_t ti = 0; ti < 2; ti++)
-      for (int pmk = 0; pmk < 4; pmk++)
+      for (int pmk = 0; pmk < 5; pmk++)
         for (int n = 1; n <= TN; n += (n < 3 || n > TN - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 5)
           for (int res = 0; res <= 1; res++) {
-            size_t k = ks_[ki], nt = nts[ti], ldx = (size_t)TM + 13 + ki, ldc = (size_t)TM + 5;
+            size_t k = ks_[ki], nt = nts[ti], ldx = pmk == 4 ? 1 : (size_t)TM + 13 + ki, ldc = (size_t)TM + 5;
             ptrdiff_t boff[9] = {0, 1, 2, 5, 9, 10, 11, 3, 4}, x2off = (n % 2) ? H : H + 5 + (ptrdiff_t)ki;
-            size_t nx = (k - 1) * ldx + (nt > 1 ? 11 : 0) + (size_t)x2off + (size_t)H, K = k * nt;
-            unsigned pm = pmk == 0 ? (1u << TM) - 1 : pmk == 1 ? ((1u << H) - 1) << H : pmk == 2 ? 1u << (TM - 1) : 0x2a5u;
+            size_t nx = (k - 1) * ldx + (nt > 1 ? 11 : 0) + (pmk == 4 ? 1 : (size_t)x2off + (size_t)H), K = k * nt;
+            unsigned pm = pmk == 0 ? (1u << TM) - 1 : pmk == 1 ? ((1u << H) - 1) << H : pmk == 2 ? 1u << (TM - 1) : pmk == 3 ? 0x2a5u : 1u;
             int act = (int)((ki + (size_t)n + (size_t)pmk) % ACT_COUNT);
             float *w = malloc(K * (size_t)TN * sizeof(float)), *x = malloc(nx * sizeof(float));
             float *c = malloc((size_t)TN * ldc * sizeof(float)), *c0 = malloc((size_t)TN * ldc * sizeof(float));

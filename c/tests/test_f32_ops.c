@@ -103,22 +103,28 @@ static void test_conv(uint64_t *rng, const ConvCase *t, int linear) {
   char name[160];
   snprintf(name, sizeof name, "%s C%d %dx%d O%d k%dx%d s%d,%d p%d,%d d%d,%d g%d act%d bias%d", linear ? "linear" : "conv",
            t->C, t->H, t->W, t->O, t->kh, t->kw, t->sh, t->sw, t->ph, t->pw, t->dh, t->dw, t->g, t->act, t->bias);
-  if (!linear && t->g == 1 && (t->kh * t->kw == 1 || K >= 64)) {
-    /* version 6 holds this weight in panels unless Winograd-shaped (FORMAT.md; a 1x1 from version 4): a version-5
-       (3) file's (O, K) rows give the same bytes, at batch 1 (in place, or packed) and NIMG (batch 2+: packed for
-       gemm_t; a 1x1's panels read in place by gemm_t, or by gemm_u as tiles of 12, 12 and 8 rows), on 1 and 2 threads */
-    size_t size5;
-    int old = t->kh * t->kw == 1 ? 3 : 5;
-    unsigned char *buf5 = conv_model(t, 0, w, b, old, nout, &size5);
-    float *o6 = malloc(NIMG * nout * sizeof(float)), *o5 = malloc(NIMG * nout * sizeof(float));
-    for (int c = 0; c < 4; c++) {
-      set_threads(1 + c / 2);
-      int ok = run(buf, size, c % 2 ? NIMG : 1, x, o6) == 0 && run(buf5, size5, c % 2 ? NIMG : 1, x, o5) == 0;
-      CHECK(ok && memcmp(o6, o5, NIMG * nout * sizeof(float)) == 0, "%s: version 6 and %d differ (batch %d, %d threads)",
-            name, old, c % 2 ? NIMG : 1, 1 + c / 2);
+  if (linear || (t->g == 1 && (t->kh * t->kw == 1 || K >= 64))) {
+    /* version 7 holds this weight in panels unless Winograd-shaped or (more taps) on a map whose rows are not runs of
+       7 (FORMAT.md; a 1x1 from version 4, a LINEAR of little padding from 7): a version-5 (3; a LINEAR's 6) file's (O,
+       K) rows give the same bytes, at batch 1 (in place, or packed; a LINEAR's panels on gemm_t, ops_f32.c lin_t) and
+       NIMG (batch 2+: packed for gemm_t; a 1x1's panels read in place by gemm_t, or by gemm_u as tiles of 12, 12 and 8
+       rows), on 1 and 2 threads; and so does a version-6 file of more taps (in panels on any map: copied into rows at
+       start-up where not on gemm_t) */
+    int olds[2] = {linear ? 6 : t->kh * t->kw == 1 ? 3 : 5, linear || t->kh * t->kw == 1 ? 0 : 6};
+    for (int v = 0; v < 2 && olds[v]; v++) {
+      size_t size5;
+      int old = olds[v];
+      unsigned char *buf5 = conv_model(t, linear, w, b, old, nout, &size5);
+      float *o6 = malloc(NIMG * nout * sizeof(float)), *o5 = malloc(NIMG * nout * sizeof(float));
+      for (int c = 0; c < 4; c++) {
+        set_threads(1 + c / 2);
+        int ok = run(buf, size, c % 2 ? NIMG : 1, x, o6) == 0 && run(buf5, size5, c % 2 ? NIMG : 1, x, o5) == 0;
+        CHECK(ok && memcmp(o6, o5, NIMG * nout * sizeof(float)) == 0, "%s: version %u and %d differ (batch %d, %d threads)",
+              name, TR_VERSION, old, c % 2 ? NIMG : 1, 1 + c / 2);
+      }
+      set_threads(1);
+      free(buf5), free(o6), free(o5);
     }
-    set_threads(1);
-    free(buf5), free(o6), free(o5);
   }
   check_model(name, buf, size, x, nout, ref, yabs, K);   /* (frees buf) */
   free(x), free(w), free(b), free(ref), free(yabs);
@@ -366,8 +372,9 @@ int main(void) {
       {6, 9, 9, 8, 3, 3, 1, 1, 3, 3, 1, 1, 1, 0, 1},      /* padding wider than the window */
       {8, 9, 13, 10, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1},    /* groups 2 */
       {300, 4, 4, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 300 channels per tap, a map of less than a tile */
-      /* version 6: K >= 64, not Winograd-shaped: weights in panels, read in place on gemm_t where a row is whole runs
-         of tm / 2 (7 on AVX-512) at any batch, else packed (13 and 5 wide above: gemm_u's rows made from the panels) */
+      /* K >= 64, not Winograd-shaped: version 7's weights in panels where a row is whole runs of 7 (read in place on
+         gemm_t at any batch), else rows (13 and 5 wide above: read in place by gemm_u; a version-6 file's panels are
+         copied into rows at start-up) */
       {64, 14, 14, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},  /* stride 2 to 7x7, 40 rows: a panel of 32 and one of 8 */
       {16, 9, 14, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1},   /* 9 rows: not Winograd, 14 wide, 33 rows */
       {8, 28, 21, 70, 7, 7, 2, 2, 3, 3, 1, 1, 1, 2, 1},   /* a stem: K = 392, 14 x 11 out (11: packed) */
@@ -409,7 +416,11 @@ int main(void) {
   for (size_t i = 0; i < sizeof convs / sizeof *convs; i++) test_conv(&rng, &convs[i], 0);
   ConvCase lins[] = {{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1}, {17, 1, 1, 37, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1},
                      {513, 1, 1, 10, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0}, {100, 1, 1, 7, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2, 1},
-                     {33, 1, 1, 19, 1, 1, 1, 1, 0, 0, 1, 1, 1, 5, 1}, {20, 1, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 1}};
+                     {33, 1, 1, 19, 1, 1, 1, 1, 0, 0, 1, 1, 1, 5, 1}, {20, 1, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 1},
+                     /* version 7: in panels (padding rows at most O / 8), at batch 1 on gemm_t (lin_t): two panels,
+                        the last of 29 rows; one of 32; sixteen */
+                     {65, 1, 1, 61, 1, 1, 1, 1, 0, 0, 1, 1, 1, 3, 0}, {7, 1, 1, 32, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1},
+                     {1024, 1, 1, 512, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1}};
   for (size_t i = 0; i < sizeof lins / sizeof *lins; i++) test_conv(&rng, &lins[i], 1);
   /* kind, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, ceil, cip, divisor */
   test_pool(&rng, 0, 3, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, 0);

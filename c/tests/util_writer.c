@@ -95,7 +95,7 @@ void mw_block_dq8(const int8_t *w, size_t G, size_t M, size_t K, size_t gs, int8
 
 /* the weights a version stores in its own layout (FORMAT.md), each given (O, K), laid out as the file holds them, as
    the Python writer does: sq8 CONV2D/LINEAR weights blocked from version 3, f32 1x1 CONV2D weights of one group in
-   panels of 32 rows from version 4 (from version 6 more taps too: model_f32_panels), dq8 CONV2D/LINEAR weights blocked from version 5; a weight of another shape is
+   panels of 32 rows from version 4 (from version 6 more taps too, from 7 LINEAR weights: model_f32_panels), dq8 CONV2D/LINEAR weights blocked from version 5; a weight of another shape is
    left for the loader to refuse */
 static void file_layout(MW *m) {
   unsigned char *done = calloc(m->np + 1, 1);
@@ -108,7 +108,8 @@ static void file_layout(MW *m) {
     if ((!blk && !(op->out < m->nv && model_f32_panels(&mm, op))) || op->param[0] >= m->np || done[op->param[0]]) continue;
     WParam *p = &m->p[op->param[0]];
     size_t O = (size_t)op->attr[0], P = (O + 31) / 32;
-    size_t K = blk ? b.KG * b.cig * b.T : (size_t)op->attr[1] * (size_t)op->attr[2] * (size_t)op->attr[3];
+    size_t K = blk ? b.KG * b.cig * b.T
+               : op->type == OP_LINEAR ? (size_t)op->attr[A_LINEAR_IN_F] : (size_t)op->attr[1] * (size_t)op->attr[2] * (size_t)op->attr[3];
     size_t n = blk ? b.G * b.TM * b.KG * b.NQ * b.T * 4 * b.R : P * K * 128;
     if (p->dtype != (blk ? DT_I8 : DT_F32) || p->ndim != 2 || p->dims[0] != O || p->dims[1] != K) continue;
     unsigned char *d = calloc(n, 1);

@@ -244,12 +244,16 @@ static __attribute__((noinline)) void gemm_t_store(__m512 (*acc)[16], float *c, 
   }
 }
 
-/* rr pixels (TM, or TM / 2 when pm has none of the first TM / 2: a map's last tile of one run): pixel r of run
-   r / H at (r < H ? x : x + x2off) + r % H, per k step (kk, tap t) + kk*ldx + boff[t] (H = TM / 2) */
+/* rr pixels from the tile's pixel p0 on (TM from 0; TM / 2 from H when pm has none of the first TM / 2: a map's last
+   tile of one run; 1 at 0 when pm is 1: a LINEAR's one image): pixel r of run r / H at (r < H ? x : x + x2off) +
+   r % H, per k step (kk, tap t) + kk*ldx + boff[t] (H = TM / 2) */
 static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, size_t nt, const ptrdiff_t *boff, const float *w,
                                                             const float *x, size_t ldx, ptrdiff_t x2off, float *c, size_t ldc,
                                                             unsigned pm, int n, const float *bias, int act, int res) {
   enum { H = TM / 2 };
+  /* PD: one pixel's steps take 4 cycles (the FMAs' latency), so its weights are fetched 16 KiB on, not 2 (the pipeline
+     model's LINEARs, Zen 4, one thread, 4 alternated runs: 128 steps 34-40 ms per 359 images, 16 steps 47-54) */
+  const int p0 = rr == 1 ? 0 : TM - rr, PD = rr == 1 ? 128 : 16;
   __m512 c0[TM], c1[TM];
 #pragma GCC unroll 16
   for (int r = 0; r < TM; r++) c0[r] = c1[r] = _mm512_setzero_ps();
@@ -258,11 +262,11 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
     const float *p1 = xk + boff[t], *p2 = xk2 + boff[t];
     __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
     _mm_prefetch((const char *)(p1 + 8 * ldx), _MM_HINT_T0);   /* the pixels' rows: a plane apart */
-    _mm_prefetch((const char *)(w + 16 * TN), _MM_HINT_T0);    /* the weights 16 steps on (from memory: a 7x7 */
-    _mm_prefetch((const char *)(w + 16 * TN + 16), _MM_HINT_T0);  /* layer's at batch 1, 3-10% faster with it) */
+    _mm_prefetch((const char *)(w + PD * TN), _MM_HINT_T0);    /* the weights PD steps on (from memory: a 7x7 */
+    _mm_prefetch((const char *)(w + PD * TN + 16), _MM_HINT_T0);  /* layer's at batch 1, 3-10% faster with it) */
 #pragma GCC unroll 16
     for (int r = 0; r < rr; r++) {
-      int px = TM - rr + r;   /* the tile's pixel */
+      int px = p0 + r;   /* the tile's pixel */
       __m512 xr = _mm512_set1_ps(px < H ? p1[px] : p2[px - H]);
       c0[r] = _mm512_fmadd_ps(xr, w0, c0[r]);
       c1[r] = _mm512_fmadd_ps(xr, w1, c1[r]);
@@ -270,9 +274,14 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
     if (++t == nt) t = 0, xk += ldx, xk2 += ldx;
   }
   __m512 acc[2][16] __attribute__((aligned(64)));
+  if (rr == 1) {   /* (a loop: the 1 MiB bound) */
+#pragma GCC unroll 1
+    for (int r = 1; r < 16; r++) acc[0][r] = acc[1][r] = _mm512_setzero_ps();
+    acc[0][0] = c0[0], acc[1][0] = c1[0];
+  } else
 #pragma GCC unroll 16
-  for (int r = 0; r < 16; r++) {   /* pixel r of the tile: c0[r - (TM - rr)] */
-    int i = r - (TM - rr);
+  for (int r = 0; r < 16; r++) {   /* pixel r of the tile: c0[r - p0] */
+    int i = r - p0;
     acc[0][r] = i >= 0 && i < rr ? c0[i] : _mm512_setzero_ps(), acc[1][r] = i >= 0 && i < rr ? c1[i] : _mm512_setzero_ps();
   }
   gemm_t_store(acc, c, ldc, pm, n, bias, act, res);
@@ -289,7 +298,9 @@ static void gemm_t(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, c
   if (ldc >= 128)
 #pragma GCC unroll 1
     for (int j = 0; j < n; j++) __builtin_prefetch(c + j * ldc, 1, 3), __builtin_prefetch(c + j * ldc + TM - 1, 1, 3);
-  if (pm & ((1u << TM / 2) - 1))
+  if (pm == 1)   /* one pixel: a LINEAR at batch 1 (ops_f32.c lin_t) */
+    gemm_t_rr(1, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
+  else if (pm & ((1u << TM / 2) - 1))
     gemm_t_rr(TM, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
   else   /* only the last TM / 2 pixels stored: only they computed (ResNet50's 7x7 layers 4-8% faster so) */
     gemm_t_rr(TM / 2, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
