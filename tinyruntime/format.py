@@ -282,8 +282,10 @@ def _wino_shaped(attr, out_hw):
             and out_hw is not None and min(out_hw) >= 14)
 
 def _runs_of_7(out_hw):
-    "An output (H, W) whose rows are whole runs of 7 pixels, 14 or more in all: the maps on which the AVX-512 runtime's transposed tile reads a kernel of more taps from panels."
-    return out_hw is not None and out_hw[1] % 7 == 0 and out_hw[0] * out_hw[1] >= 14
+    """An output (H, W) of at most 16 pixels, or whose rows are whole runs of 7 pixels, 14 or more in all: the maps on which
+    the AVX-512 runtime's transposed tile reads a kernel of more taps from panels (in runs of 7, or in tiles of 14 flat
+    columns)."""
+    return out_hw is not None and (out_hw[0] * out_hw[1] <= 16 or (out_hw[1] % 7 == 0 and out_hw[0] * out_hw[1] >= 14))
 
 def f32_panel_dims(name, attr, version:int=VERSION, out_hw=None):
     """The dims of an f32 CONV2D or LINEAR weight as the file holds it, None for (O, K): in panels (`f32_panel`) a 1x1 of

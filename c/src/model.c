@@ -6,7 +6,7 @@
  * is recomputed from its inputs; from version 2 the CRC-32 of the whole file must match the header's; from
  * version 3 an sq8 weight stored blocked (from version 5 a dq8 one too) has its blocks' dims and a zero padding; from
  * version 4 an f32 1x1 convolution's weight (from version 6 also one of more taps, K >= 64, not Winograd-shaped; from version 7
- * those only on maps of runs of 7, and a LINEAR's) has the dims of
+ * those only on maps of 16 pixels or less or of runs of 7, and a LINEAR's) has the dims of
  * its panels of 32 rows (model_f32_panels). The checksum is skipped only in a
  * fuzz build (-DTR_FUZZ_NO_CHECKSUM). The engines rely on all of it and check nothing again. Reads go through
  * rd_u32/rd_u64 on bounds-checked offsets only. */
@@ -202,7 +202,8 @@ int model_f32_panels(const Model *m, const Op *op) {
   const Value *y = &m->values[op->out];
   return taps == 1 || (m->version >= 6 && a[A_CONV2D_IN_C] * taps >= 64 &&
                        (memcmp(a + A_CONV2D_KH, wino, sizeof wino) || y->h < 14 || y->w < 14) &&
-                       (m->version < 7 || (y->w % 7 == 0 && (uint64_t)y->h * y->w >= 14)));   /* version 7: rows of runs of 7 */
+                       (m->version < 7 || (uint64_t)y->h * y->w <= 16 ||   /* version 7: maps of 16 pixels or less, */
+                        (y->w % 7 == 0 && (uint64_t)y->h * y->w >= 14)));   /* or of rows of runs of 7 */
 }
 
 /* a blocked weight (model_blocks): its dims (sq8 (G * TM, NQ, T, 32), dq8 (G * TM, KG, NQ, 16)) and its padding rows

@@ -57,7 +57,7 @@ int model_blocks(const Model *m, const Op *op, WBlocks *b);
 /* 1 when op's weight is stored in panels of 32 rows (FORMAT.md "f32 1x1 weights in panels", version 4): an f32 file's
    CONV2D of one group and a 1x1 kernel, from version 6 also one of more taps, K >= 64, that is not Winograd-shaped (3x3,
    stride 1, padding 1, dilation 1, an output of 14x14 or more: op->out must be a valid value), from version 7 only where
-   its output's width is a multiple of 7 and its map 14+ pixels; from version 7 also a LINEAR, unless the last panel's
+   its output has 16 pixels or less, or a width that is a multiple of 7 and 14+ pixels; from version 7 also a LINEAR, unless the last panel's
    padding rows would be more than O / 8; dims (ceil(O / 32), K, 32), row r of panel p, column k at p * 32 * K + k * 32 + r
    (gemm_t's packed layout; the last panel's rows past O: any value, never read into an output; writers write 0) */
 int model_f32_panels(const Model *m, const Op *op);

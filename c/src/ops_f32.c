@@ -108,10 +108,19 @@ static int conv_t(const Engine *e, const OpState *s) {
    cost start-up what in place costs nothing (ResNet18 7-8 -> 20-36 ms from exec to the first output, ResNet50
    +12 ms). Not for K < 64 (the transposing stores outweigh the sums: MobileNetV2's stem, K = 27, 15% slower) */
 enum { TAPS_T_SMALL = 64 << 10 };
+/* on gemm_t (of tm <= 16, tn <= 32: taps_flat_tile's tmp), a map of at most TAPS_FLAT pixels whose rows are not runs of tm / 2 (4x4, 2x2, ...): its tiles are tm
+   flat columns of the padded planes (taps_flat_tile). On the pipeline's ResNet18 at 32x32 (Zen 4, one thread,
+   2026-12-05) its 2x2 layers ran 2.1x faster so than on gemm_u, its 4x4 ones 1.3-1.5x; its 8x8 ones and its 16x16
+   stem were 0-20% slower (version 7 keeps their weights in rows: c/FORMAT.md) */
+enum { TAPS_FLAT = 16 };
+static int taps_flat(const OpState *s, const F32GemmDesc *d) {
+  return s->OW % (d->tm / 2) || (size_t)s->OH * s->OW < (size_t)d->tm;
+}
 static int taps_t(const Engine *e, const OpState *s, int fpn) {
   const F32GemmDesc *d = e->kf->gemm;
   return d->gemm_t && (e->batch > 1 || fpn || (size_t)s->M * s->K <= TAPS_T_SMALL) && s->kh * s->kw > 1 && s->K >= 64 && s->groups == 1 &&
-         s->OW % (d->tm / 2) == 0 && (size_t)s->OH * s->OW >= (size_t)d->tm;
+         ((s->OW % (d->tm / 2) == 0 && (size_t)s->OH * s->OW >= (size_t)d->tm) ||
+          ((size_t)s->OH * s->OW <= TAPS_FLAT && d->tm <= 16 && d->tn <= 32));
 }
 
 /* the bias's floats per group: padded to the row panels (gemm_t: of tn channels) */
@@ -218,7 +227,7 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
 /* gemm_u: the weights w read as (O, K) rows where they are (the file's map, or rows made from its panels); where M is
    not a multiple of 4, each group's last panel is copied with zero rows up to one (the kernel reads rows up to
    f32_tail_rows; Winograd reads only a panel's rows, its U has the zero rows) */
-__attribute__((cold)) static int build_inplace(Engine *e, OpState *s, const float *w) {
+__attribute__((cold, optimize("Os"))) static int build_inplace(Engine *e, OpState *s, const float *w) {
   size_t MR = (size_t)e->kf->gemm->mr, M = (size_t)s->M, K = (size_t)s->K, r0 = (M - 1) / MR * MR;
   size_t rr = (size_t)f32_tail_rows((int)(M - r0), (int)MR);
   s->wu = w;
@@ -342,14 +351,14 @@ static __attribute__((noinline)) ATile a_tile(const Engine *e, const OpState *s,
    Winograd with the ADD's activation none, ReLU or ReLU6; the implicit convolution; a GEMM of one group and one K
    chunk (one pass: the partial sums of chunks would need C). dq8: ops_q8.c build_gemm. */
 /* whether an op from `from` on, other than op `except`, reads value v (the fusions' checks: residual_of, dw_fusable) */
-__attribute__((cold)) static int read_elsewhere(const Model *m, uint32_t v, uint32_t from, uint32_t except) {
+__attribute__((cold, optimize("Os"))) static int read_elsewhere(const Model *m, uint32_t v, uint32_t from, uint32_t except) {
   for (uint32_t k = from; k < m->n_ops; k++)
     for (uint32_t q = 0; q < m->ops[k].n_in; q++)
       if (m->ops[k].in[q] == v && k != except) return 1;
   return 0;
 }
 
-__attribute__((cold)) uint32_t residual_next(const Engine *e, const Op *op, const OpState *s, int plain) {
+__attribute__((cold, optimize("Os"))) uint32_t residual_next(const Engine *e, const Op *op, const OpState *s, int plain) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
   if (op->type != OP_CONV2D || op->act != ACT_NONE || s->depthwise || i + 1 >= m->n_ops || m->ops[i + 1].type != OP_ADD ||
@@ -369,7 +378,7 @@ __attribute__((cold)) uint32_t residual_next(const Engine *e, const Op *op, cons
     return TR_NONE;
   return r;
 }
-__attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op, const OpState *s) {
+__attribute__((cold, optimize("Os"))) static uint32_t residual_of(const Engine *e, const Op *op, const OpState *s) {
   uint32_t r = residual_next(e, op, s, s->wino);
   if (r == TR_NONE || s->taps || s->wino) return r;
   return s->groups == 1 && gemm_kc(e, s) >= (size_t)s->K ? r : TR_NONE;
@@ -387,7 +396,7 @@ __attribute__((cold)) static uint32_t residual_of(const Engine *e, const Op *op,
 enum { DWF_MIN_HW = 784 };   /* maps of at least 28x28 (14x14 ones: as fast on one thread, 5-10% slower on two) */
 /* the graph's side of it, both kinds': op (the one being built, of one group) writes a float map of at least
    DWF_MIN_HW pixels, not the model's output, that only the next op reads, a depthwise CONV2D of multiplier 1 */
-__attribute__((cold)) int dw_next(const Engine *e, const Op *op, const OpState *s) {
+__attribute__((cold, optimize("Os"))) int dw_next(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
   if (op->type != OP_CONV2D || s->groups != 1 || (size_t)s->OH * s->OW < DWF_MIN_HW || i + 1 >= m->n_ops || op->out == m->output)
@@ -399,11 +408,11 @@ __attribute__((cold)) int dw_next(const Engine *e, const Op *op, const OpState *
     return 0;
   return !read_elsewhere(m, op->out, 0, i + 1);   /* the conv's output read by the depthwise op only */
 }
-__attribute__((cold)) static int dw_fusable(const Engine *e, const Op *op, const OpState *s) {
+__attribute__((cold, optimize("Os"))) static int dw_fusable(const Engine *e, const Op *op, const OpState *s) {
   return e->m->kind == KIND_F32 && conv_direct(e, s) && !s->tpath && !s->res && !s->wino && !s->taps && dw_next(e, op, s);
 }
 
-__attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s) {
+__attribute__((cold, optimize("Os"))) static int build_conv(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
   const F32GemmDesc *d = e->kf->gemm;
@@ -469,7 +478,8 @@ __attribute__((cold)) static int build_conv(Engine *e, const Op *op, OpState *s)
     for (size_t t = 0; t < nt; t++)
       s->boff[t] = rt_phase_offset(t / (size_t)s->kw * (size_t)s->dh, t % (size_t)s->kw * (size_t)s->dw, (size_t)s->sh,
                                    (size_t)s->sw, tg.phase, tg.wq);
-    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)tg.images, (size_t)s->C), tg.chan), sizeof(float)));
+    /* (+ tm floats: taps_flat's last tile reads up to tm - 1 columns past the last plane's) */
+    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)tg.images, (size_t)s->C), tg.chan) + (size_t)d->tm, sizeof(float)));
     return 0;
   }
   size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
@@ -1024,10 +1034,45 @@ typedef struct {
 /* an implicit convolution's tile t (image t / tpi): runs u = 2 (t % tpi) and u + 1 of tm / 2 outputs (run u: output
    row u / (OW / H), columns from u % (OW / H) * H), their pixels in the padded planes at flat column f(u) of the
    image's planes; a lone last run as the tile's second (the kernel computes only it) */
+/* taps_flat's tile t (image t / tpi): flat columns f0.. (f0 = tm (t % tpi)) of the image's padded planes, two runs of
+   tm / 2 (all in the first: the second alone, the kernel computing only it), through tmp (the valid columns, those
+   within a row's OW outputs, gathered from C for a fused ADD and scattered to it): the same sums as gemm_u's */
+__attribute__((noinline, optimize("Os"))) static void taps_flat_tile(const TJob *j, size_t t, size_t p) {
+  const OpState *s = j->s;
+  const TapsJob *tj = j->tj;
+  const F32GemmDesc *d = j->e->kf->gemm;
+  size_t TMp = (size_t)d->tm, TNc = (size_t)d->tn, OHW = (size_t)s->OH * s->OW, K = (size_t)s->K, wq = tj->g.wq;
+  size_t im = t / j->tpi, f0 = t % j->tpi * TMp, at[F32_MAX_NR];
+  int cols = (size_t)s->M - p * TNc < TNc ? (int)((size_t)s->M - p * TNc) : (int)TNc, sh = 0;
+  unsigned pm = 0;
+  for (size_t r = 0; r < TMp; r++) {
+    size_t f = f0 + r;
+    at[r] = f / wq * (size_t)s->OW + f % wq;   /* the output pixel of column r */
+    if (f < tj->g.flat && f % wq < (size_t)s->OW) pm |= 1u << r;
+  }
+  ptrdiff_t x2off = (ptrdiff_t)TMp / 2;
+  if (pm > 1 && pm >> (TMp / 2) == 0) pm <<= TMp / 2, x2off = 0, sh = (int)TMp / 2;   /* (pm 1: one pixel, computed alone) */
+  float tmp[16 * 32], *c = j->y + (im * (size_t)s->O + p * TNc) * OHW;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) d->gemm_t(K / ((size_t)s->kh * s->kw), (size_t)s->kh * s->kw, s->boff, s->tw + p * TNc * K,
+                        tj->xp + im * (size_t)s->C * tj->g.chan + f0, tj->g.chan, x2off, tmp, TMp, pm, cols, s->bias + p * TNc, j->act, j->res);
+    for (int q = 0; q < cols && (pass || j->res); q++)
+      for (size_t r = 0; r < TMp; r++)
+        if (pm >> r & 1) {
+          float *o = c + (size_t)q * OHW + at[r - (size_t)sh], *m = tmp + (size_t)q * TMp + r;
+          if (pass) *o = *m; else *m = *o;
+        }
+  }
+}
+
 static void taps_t_tile(const TJob *j, size_t t, size_t p) {
   const OpState *s = j->s;
   const TapsJob *tj = j->tj;
   const F32GemmDesc *d = j->e->kf->gemm;
+  if (taps_flat(s, d)) {
+    taps_flat_tile(j, t, p);
+    return;
+  }
   size_t H = (size_t)d->tm / 2, TNc = (size_t)d->tn, OHW = (size_t)s->OH * s->OW, rpr = (size_t)s->OW / H, U = OHW / H;
   size_t im = t / j->tpi, u = t % j->tpi * 2, wq = tj->g.wq, K = (size_t)s->K;
   size_t f1 = u / rpr * wq + u % rpr * H, f2 = (u + 1) / rpr * wq + (u + 1) % rpr * H;
@@ -1103,7 +1148,7 @@ static void conv_t_run(const Engine *e, const OpState *s, const float *x, float 
 static void conv_taps_t(const TapsJob *tj) {
   const OpState *s = tj->s;
   const F32GemmDesc *d = tj->e->kf->gemm;
-  size_t tpi = rt_cdiv((size_t)s->OH * s->OW / ((size_t)d->tm / 2), 2);
+  size_t tpi = taps_flat(s, d) ? rt_cdiv(tj->g.flat, (size_t)d->tm) : rt_cdiv((size_t)s->OH * s->OW / ((size_t)d->tm / 2), 2);
   conv_t_go((TJob){.e = tj->e, .s = s, .y = tj->out, .n = tj->n, .act = (int)tj->act, .res = tj->res, .tpi = tpi,
                    .T = (size_t)tj->n * tpi, .P = rt_cdiv((size_t)s->M, (size_t)d->tn), .threads = pool_threads(), .tj = tj});
 }

@@ -272,7 +272,7 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   }
 }
 
-__attribute__((cold)) static int pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz, const WBlocks *bl, size_t bytes) {
+__attribute__((cold, optimize("Os"))) static int pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz, const WBlocks *bl, size_t bytes) {
   size_t K = (size_t)s->K, M = (size_t)s->M, mr = (size_t)s->kq->mr;
   size_t step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), mr) * mr;
   int failed = 0;
@@ -284,7 +284,7 @@ __attribute__((cold)) static int pack_release(Engine *e, OpState *s, const int8_
 
 /* sq8, the kx-quad order (kxq_sq8): the weights, rows of K = C * kh * kw, laid out as rows of gs = C * kh * kq
    (kq: kw rounded up to 4, the taps past kw zero), packed, the file's given back */
-__attribute__((cold)) static int pack_kxq(Engine *e, OpState *s, const int8_t *wf, const WBlocks *bl, size_t bytes) {
+__attribute__((cold, optimize("Os"))) static int pack_kxq(Engine *e, OpState *s, const int8_t *wf, const WBlocks *bl, size_t bytes) {
   size_t M = (size_t)s->M, K = (size_t)s->K, gs = (size_t)s->gs, kq = gs / ((size_t)s->C * (size_t)s->kh);
   int8_t *wq = calloc(M, gs), *tmp;
   const int8_t *w = rows_of(bl, wf, K, 0, M, &tmp);
@@ -303,7 +303,7 @@ __attribute__((cold)) static int pack_kxq(Engine *e, OpState *s, const int8_t *w
 /* a descriptor with blocked_comp (sq8, version 3) or dq8_blocked_sums (dq8, version 5): the GEMM or the implicit
    convolution reads the blocked weights w where the file's map holds them (nothing packed: no fresh pages to fill at
    start-up), their rows' sums (and dq8's weight zero points wz, (O, KG), or none) computed once */
-__attribute__((cold)) static int read_in_place(Engine *e, OpState *s, const int8_t *w, const WBlocks *b, const int8_t *wz) {
+__attribute__((cold, optimize("Os"))) static int read_in_place(Engine *e, OpState *s, const int8_t *w, const WBlocks *b, const int8_t *wz) {
   size_t tiles = b->G * b->TM, KG = b->KG;
   if (!(s->wcomp = engine_alloc(e, tiles * s->wct * sizeof(int32_t)))) return -1;
   if (b->R == 8)
@@ -322,7 +322,7 @@ __attribute__((cold)) static int read_in_place(Engine *e, OpState *s, const int8
 
 /* sq8: the op's per-channel bias, multiplier and shift copied out of the file (its data may be
    unaligned in a buffer), the file's pages of them given back */
-__attribute__((cold)) static int sq8_requant_params(Engine *e, const Op *op, OpState *s) {
+__attribute__((cold, optimize("Os"))) static int sq8_requant_params(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
   size_t O = (size_t)s->O;
   if (!(s->qbias = engine_alloc(e, 4 * O)) || !(s->mult = engine_alloc(e, 4 * O)) || !(s->shift = engine_alloc(e, 4 * O))) return -1;
@@ -357,7 +357,7 @@ static size_t dq8_slot_bytes(const Q8Kernels *k, const OpState *s) {
   return dq8_slot_layout(k, s, &oq, &os);
 }
 
-__attribute__((cold)) static int build_gemm(Engine *e, const Op *op, OpState *s) {
+__attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
   const Q8Kernels *k = s->kq = e->kq_below && s->K < e->kq->min_k ? e->kq_below : e->kq;
   int sq8 = m->kind == KIND_SQ8;

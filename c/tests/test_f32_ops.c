@@ -372,9 +372,15 @@ int main(void) {
       {6, 9, 9, 8, 3, 3, 1, 1, 3, 3, 1, 1, 1, 0, 1},      /* padding wider than the window */
       {8, 9, 13, 10, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1},    /* groups 2 */
       {300, 4, 4, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 300 channels per tap, a map of less than a tile */
-      /* K >= 64, not Winograd-shaped: version 7's weights in panels where a row is whole runs of 7 (read in place on
-         gemm_t at any batch), else rows (13 and 5 wide above: read in place by gemm_u; a version-6 file's panels are
-         copied into rows at start-up) */
+      /* maps of at most 16 pixels, K >= 64: on gemm_t in tiles of 14 flat columns (ops_f32.c taps_flat_tile) */
+      {64, 2, 2, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* 2x2: one run alone, 40 rows: a panel of 32 and one of 8 */
+      {70, 3, 3, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 0},    /* 3x3: 11 flat columns, both runs */
+      {65, 8, 8, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3, 1},    /* stride 2 (phase planes) to 4x4: two tiles */
+      {64, 1, 1, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1},     /* 1x1: one pixel (the kernel's pm 1) */
+      {9, 5, 3, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* 5x3 (15 pixels): 3 columns a row of 4 */
+      /* K >= 64, not Winograd-shaped: version 7's weights in panels on maps of at most 16 pixels (above: tiles of 14
+         flat columns) or of rows of whole runs of 7 (read in place on gemm_t at any batch), else rows (the 13-wide
+         map above: read in place by gemm_u; a version-6 file's panels are copied into rows at start-up) */
       {64, 14, 14, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},  /* stride 2 to 7x7, 40 rows: a panel of 32 and one of 8 */
       {16, 9, 14, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1},   /* 9 rows: not Winograd, 14 wide, 33 rows */
       {8, 28, 21, 70, 7, 7, 2, 2, 3, 3, 1, 1, 1, 2, 1},   /* a stem: K = 392, 14 x 11 out (11: packed) */
