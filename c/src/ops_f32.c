@@ -108,10 +108,11 @@ static int conv_t(const Engine *e, const OpState *s) {
    cost start-up what in place costs nothing (ResNet18 7-8 -> 20-36 ms from exec to the first output, ResNet50
    +12 ms). Not for K < 64 (the transposing stores outweigh the sums: MobileNetV2's stem, K = 27, 15% slower) */
 enum { TAPS_T_SMALL = 64 << 10 };
-/* on gemm_t (of tm <= 16, tn <= 32: taps_flat_tile's tmp), a map of at most TAPS_FLAT pixels whose rows are not runs of tm / 2 (4x4, 2x2, ...): its tiles are tm
-   flat columns of the padded planes (taps_flat_tile). On the pipeline's ResNet18 at 32x32 (Zen 4, one thread,
-   2026-12-05) its 2x2 layers ran 2.1x faster so than on gemm_u, its 4x4 ones 1.3-1.5x; its 8x8 ones and its 16x16
-   stem were 0-20% slower (version 7 keeps their weights in rows: c/FORMAT.md) */
+/* on gemm_t (of tm <= 16, tn <= 32: taps_flat_tile's tmp), a map of at most TAPS_FLAT pixels whose rows are not
+   runs of tm / 2 (4x4, 2x2, ...): its tiles are tm flat columns of the padded planes (taps_flat_tile). On the
+   pipeline's ResNet18 at 32x32 (Zen 4, one thread, 2026-12-05) its 2x2 layers ran 2.1x faster so than on gemm_u, its
+   4x4 ones 1.3-1.5x; its 8x8 ones and its 16x16 stem were 0-20% slower (version 7 keeps their weights in rows:
+   c/FORMAT.md) */
 enum { TAPS_FLAT = 16 };
 static int taps_flat(const OpState *s, const F32GemmDesc *d) {
   return s->OW % (d->tm / 2) || (size_t)s->OH * s->OW < (size_t)d->tm;
@@ -1031,9 +1032,6 @@ typedef struct {
   const TapsJob *tj;    /* an implicit convolution (conv_taps_t): its padded planes and geometry; else NULL */
 } TJob;
 
-/* an implicit convolution's tile t (image t / tpi): runs u = 2 (t % tpi) and u + 1 of tm / 2 outputs (run u: output
-   row u / (OW / H), columns from u % (OW / H) * H), their pixels in the padded planes at flat column f(u) of the
-   image's planes; a lone last run as the tile's second (the kernel computes only it) */
 /* taps_flat's tile t (image t / tpi): flat columns f0.. (f0 = tm (t % tpi)) of the image's padded planes, two runs of
    tm / 2 (all in the first: the second alone, the kernel computing only it), through tmp (the valid columns, those
    within a row's OW outputs, gathered from C for a fused ADD and scattered to it): the same sums as gemm_u's */
@@ -1065,6 +1063,9 @@ __attribute__((noinline, optimize("Os"))) static void taps_flat_tile(const TJob 
   }
 }
 
+/* an implicit convolution's tile t (image t / tpi): runs u = 2 (t % tpi) and u + 1 of tm / 2 outputs (run u: output
+   row u / (OW / H), columns from u % (OW / H) * H), their pixels in the padded planes at flat column f(u) of the
+   image's planes; a lone last run as the tile's second (the kernel computes only it) */
 static void taps_t_tile(const TJob *j, size_t t, size_t p) {
   const OpState *s = j->s;
   const TapsJob *tj = j->tj;
