@@ -120,8 +120,7 @@ static int taps_flat(const OpState *s, const F32GemmDesc *d) {
 static int taps_t(const Engine *e, const OpState *s, int fpn) {
   const F32GemmDesc *d = e->kf->gemm;
   return d->gemm_t && (e->batch > 1 || fpn || (size_t)s->M * s->K <= TAPS_T_SMALL) && s->kh * s->kw > 1 && s->K >= 64 && s->groups == 1 &&
-         ((s->OW % (d->tm / 2) == 0 && (size_t)s->OH * s->OW >= (size_t)d->tm) ||
-          ((size_t)s->OH * s->OW <= TAPS_FLAT && d->tm <= 16 && d->tn <= 32));
+         (!taps_flat(s, d) || ((size_t)s->OH * s->OW <= TAPS_FLAT && d->tm <= 16 && d->tn <= 32));
 }
 
 /* the bias's floats per group: padded to the row panels (gemm_t: of tn channels) */

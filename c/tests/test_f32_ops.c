@@ -104,12 +104,12 @@ static void test_conv(uint64_t *rng, const ConvCase *t, int linear) {
   snprintf(name, sizeof name, "%s C%d %dx%d O%d k%dx%d s%d,%d p%d,%d d%d,%d g%d act%d bias%d", linear ? "linear" : "conv",
            t->C, t->H, t->W, t->O, t->kh, t->kw, t->sh, t->sw, t->ph, t->pw, t->dh, t->dw, t->g, t->act, t->bias);
   if (linear || (t->g == 1 && (t->kh * t->kw == 1 || K >= 64))) {
-    /* version 7 holds this weight in panels unless Winograd-shaped or (more taps) on a map whose rows are not runs of
-       7 (FORMAT.md; a 1x1 from version 4, a LINEAR of little padding from 7): a version-5 (3; a LINEAR's 6) file's (O,
-       K) rows give the same bytes, at batch 1 (in place, or packed; a LINEAR's panels on gemm_t, ops_f32.c lin_t) and
-       NIMG (batch 2+: packed for gemm_t; a 1x1's panels read in place by gemm_t, or by gemm_u as tiles of 12, 12 and 8
-       rows), on 1 and 2 threads; and so does a version-6 file of more taps (in panels on any map: copied into rows at
-       start-up where not on gemm_t) */
+    /* version 7 holds this weight in panels unless Winograd-shaped or (more taps) on a map of more than 16 pixels whose
+       rows are not runs of 7 (FORMAT.md; a 1x1 from version 4, a LINEAR of little padding from 7): a version-5 (3; a
+       LINEAR's 6) file's (O, K) rows give the same bytes, at batch 1 (in place, or packed; a LINEAR's panels on
+       gemm_t, ops_f32.c lin_t) and NIMG (batch 2+: packed for gemm_t; a 1x1's panels read in place by gemm_t, or by
+       gemm_u as tiles of 12, 12 and 8 rows), on 1 and 2 threads; and so does a version-6 file of more taps (in panels
+       on any map: copied into rows at start-up where not on gemm_t) */
     int olds[2] = {linear ? 6 : t->kh * t->kw == 1 ? 3 : 5, linear || t->kh * t->kw == 1 ? 0 : 6};
     for (int v = 0; v < 2 && olds[v]; v++) {
       size_t size5;
