@@ -12,14 +12,14 @@
 # wildcard, LC_ALL=C), no timestamps; two builds of one commit are byte-identical
 # (tests/test_devices.py checks it). The tree is built aside and renamed into place.
 #
-# Size (all under 1 MiB; tests/test_devices.py checks it): amd64 ~1.047 MB (of 1.049), arm64 ~0.73 MB, most of it
-# static glibc: an empty main() links to 683 KB on amd64 (600 KB on arm64; libc-start alone pulls in
-# stdio, gettext, iconv and the dynamic loader), printf/strtod add ~40 KB and pthread_create ~57 KB;
-# tinyruntime itself is ~280 KB, most of it the kernels. Threads are the runtime's own pool (c/src/pool.c:
-# OpenMP's libgomp was ~180 KB more). The cold sources are built with -Os (c/Makefile's COLD: ~8 KB
-# less). Section GC and no code/data page separation trim ~20 KB. musl would cut a binary to ~0.3 MB with byte-identical
-# output, but as measured it ran 10-50% slower (musl's nearbyintf and small memcpy in hot loops), so
-# glibc stays until the kernels avoid those calls: 256 KiB is out of reach with static glibc.
+# Size (all under 1 MiB; tests/test_devices.py checks it): amd64 ~0.36 MB, linked with musl (Debian's musl-tools:
+# ~70 KB of libc), arm64 ~0.73 MB, most of it static glibc (Debian has no arm64 musl cross toolchain): an empty main()
+# links to 683 KB on amd64 with glibc (600 KB on arm64; libc-start alone pulls in stdio, gettext, iconv and the dynamic
+# loader), printf/strtod add ~40 KB and pthread_create ~57 KB; tinyruntime itself is ~290 KB, most of it the kernels.
+# Threads are the runtime's own pool (c/src/pool.c: OpenMP's libgomp was ~180 KB more). The cold sources are built
+# with -Os (c/Makefile's COLD: ~8 KB less). Section GC and no code/data page separation trim ~20 KB. musl gives
+# byte-identical output; its nearbyintf and memcpy are plain calls, so the loops that ran them per value (dq8's scalar
+# columns) now do without (c/src/kernels_q8.h q8_rne, c/kernels/ref/q8_pack.c copy_f); measured since, the two libcs run alike.
 #
 # usage: scripts/devices.sh [OUT]     (OUT defaults to dist; the tree goes to OUT/inferences)
 set -euo pipefail
@@ -40,15 +40,14 @@ cflags_c=$(env -u CFLAGS make -s --no-print-directory -C c --eval 'tinyruntime-p
 # 2026-12-04: text and RELRO 2.6 KB less, the file 4 KiB less)
 CFLAGS_DEV="${cflags_c:--O2} -fno-pie -ffile-prefix-map=$root/= -ffunction-sections -fdata-sections"
 BINFLAGS_DEV="-static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=sha1"
-declare -A CCS=([amd64]=x86_64-linux-gnu-gcc [arm64]=aarch64-linux-gnu-gcc)
-command -v x86_64-linux-gnu-gcc >/dev/null || CCS[amd64]=gcc
-declare -A LIBC=([amd64]=libc6-dev [arm64]=libc6-dev-arm64-cross)   # glibc, static (see Size above)
+declare -A CCS=([amd64]=musl-gcc [arm64]=aarch64-linux-gnu-gcc)
+declare -A LIBC=([amd64]="musl musl-dev" [arm64]="glibc libc6-dev-arm64-cross")   # static (see Size above)
 
 tmp=$(mktemp -d "$out/.inferences.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 for arch in amd64 arm64; do
   cc=${CCS[$arch]}
-  command -v "$cc" >/dev/null || { echo "devices: $cc not found (scripts/setup.sh installs gcc-aarch64-linux-gnu)" >&2; exit 1; }
+  command -v "$cc" >/dev/null || { echo "devices: $cc not found (make setup installs musl-tools and gcc-aarch64-linux-gnu)" >&2; exit 1; }
   build="$tmp/build-$arch"
   make --no-print-directory -C c -j"$JOBS" CC="$cc" BUILD="$build" CFLAGS="$CFLAGS_DEV" BINFLAGS="$BINFLAGS_DEV" \
     "$build/run" "$build/runq" > "$tmp/make-$arch.log"
@@ -62,7 +61,8 @@ for arch in amd64 arm64; do
     b=$(basename "$o" .o); case "$b" in *__*) isa=${b##*__} ;; *) isa=${b##*_} ;; esac
     case " $isas " in *" $isa "*) ;; *) isas="$isas $isa" ;; esac
   done
-  libc="glibc (${LIBC[$arch]} $(dpkg-query -W -f '${Version}' "${LIBC[$arch]}" 2>/dev/null || echo unknown))"
+  read -r libc_name libc_pkg <<< "${LIBC[$arch]}"
+  libc="$libc_name ($libc_pkg $(dpkg-query -W -f '${Version}' "$libc_pkg" 2>/dev/null || echo unknown))"
   echo "$arch|$cc|$("$cc" --version | head -1)|$isas|$libc" >> "$tmp/arches"
   rm -rf "$build"
 done

@@ -14,7 +14,7 @@ root=$(pwd)
 start=$(date +%s)
 
 # -- Debian packages (C toolchains, qemu, clang) -------------------------------------
-apt_pkgs="gcc make libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user-static dash busybox clang"
+apt_pkgs="gcc make libc6-dev musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user-static dash busybox clang"
 missing=""
 for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

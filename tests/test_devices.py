@@ -69,11 +69,14 @@ def test_layout_and_manifest(dist):
         if arch != 'amd64':
             assert all(n < 1 << 20 for f, n in sizes.items() if f.startswith(arch)), sizes
 
-# amd64's binaries carry static glibc and every x86 kernel variant; with OpenMP (libgomp) they were
-# ~1.06 MB, with the runtime's own pthread pool (c/src/pool.c) they fit (issue 9: a must).
+# amd64's binaries carry every x86 kernel variant; with static glibc and OpenMP (libgomp) they were ~1.06 MB,
+# with the runtime's own pthread pool (c/src/pool.c) 1.047 MB, and linked with musl (c/Makefile) ~0.35 MB
+# (issue 9: under 1 MiB is a must).
 def test_amd64_binaries_under_1_MiB(dist):
     big = {str(f.relative_to(dist)): f.stat().st_size for f in (dist/'amd64').rglob('*') if f.is_file() and f.stat().st_size >= 1 << 20}
     assert not big, f'over 1 MiB: {big}'
+    libc = json.loads((dist/'manifest.json').read_text())['architectures']['amd64']['libc']
+    assert libc.startswith('musl '), f'amd64 built with {libc}, not musl (scripts/devices.sh)'
 
 def test_reproducible(dist, tmp_path):
     again = build(tmp_path/'again')

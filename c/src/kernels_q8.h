@@ -27,6 +27,7 @@
  */
 #ifndef TINYRUNTIME_KERNELS_Q8_H
 #define TINYRUNTIME_KERNELS_Q8_H
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -329,8 +330,22 @@ static inline int64_t q8_divr(int64_t a, int64_t n) {
 }
 /* dq8 quantization of one group of n values v[i*stride] (FORMAT.md), returns s and sets *z */
 float q8_dq8_group_params(const float *v, ptrdiff_t stride, int n, int asym, int32_t *z);
-/* q = clamp(rne(v / s) + z, lo, hi) with lo/hi = -128/127 (asym) or -127/127 (sym) */
-int32_t q8_dq8_quant1(float v, float s, int32_t z, int asym);
+/* rne(t): nearbyintf in the default rounding mode, without its call where (t + 1.5 * 2^23) - 1.5 * 2^23 is
+   exact (|t| < 2^22); the rest (larger, or a NaN) still call it (musl's is plain C that saves and restores the
+   floating-point environment) */
+static inline float q8_rne(float t) {
+  if (!(fabsf(t) < 4194304.0f)) return nearbyintf(t);
+  return (t + 12582912.0f) - 12582912.0f;
+}
+/* q = clamp(rne(v / s) + z, lo, hi) with lo/hi = -128/127 (asym) or -127/127 (sym); inline, one call less per
+   value of dq8's scalar columns. The comparisons take the bound on a NaN, as fmaxf / fminf do, without a call */
+static inline int32_t q8_dq8_quant1(float v, float s, int32_t z, int asym) {
+  float lo = asym ? -128.0f : -127.0f;
+  float t = q8_rne(v / s) + (float)z;
+  t = t >= lo ? t : lo;   /* first: a NaN becomes lo, never UB */
+  t = t <= 127.0f ? t : 127.0f;
+  return (int32_t)t;
+}
 
 /* the i16x2 layout's packers (kernels/ref/q8_pack.c) */
 void q8_put_x_i16x2(int16_t *X, size_t pstride, int k, int p, int v);

@@ -27,6 +27,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22   /* Linux 5.14's value; musl 1.2.3's headers predate it */
+#endif
 
 
 /* ---------------------------------------------------------------- little helpers */

@@ -17,7 +17,6 @@
 #define _GNU_SOURCE
 #include "pool.h"
 
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -25,6 +24,10 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* the futex ABI's two calls (linux/futex.h's values: the release build's musl headers leave out the kernel's) */
+#define FUTEX_WAIT_PRIVATE 128   /* FUTEX_WAIT 0 | FUTEX_PRIVATE_FLAG 128 */
+#define FUTEX_WAKE_PRIVATE 129   /* FUTEX_WAKE 1 | FUTEX_PRIVATE_FLAG */
 
 #define MAX_THREADS 4096 /* the CLI's --threads limit */
 #define SPIN_NS 200000   /* spin this long before sleeping: longer than the gaps between ops */
@@ -142,11 +145,16 @@ static void close_job(void) {
 /* workers up to ids 1..n-1 (as many as the system gives) */
 static void grow(int n) {
   if (atomic_load_explicit(&P.limit, memory_order_relaxed) != n) atomic_store(&P.limit, n); /* the spinners' line */
+  /* each worker's stack 1 MiB whichever libc links (glibc's default 8 MiB, musl's 128 KiB): the kernels' largest
+     frames are ~22 KB, and only the pages touched count */
+  pthread_attr_t attr;
+  int init = pthread_attr_init(&attr) == 0, sized = init && pthread_attr_setstacksize(&attr, (size_t)1 << 20) == 0;
   while (!P.failed && P.made < n - 1) {
     int id = P.made + 1;
-    if (pthread_create(&P.tid[id], NULL, worker, (void *)(intptr_t)id)) P.failed = 1;
+    if (pthread_create(&P.tid[id], sized ? &attr : NULL, worker, (void *)(intptr_t)id)) P.failed = 1;
     else P.made = id;
   }
+  if (init) pthread_attr_destroy(&attr);
 }
 
 static int default_threads(void) {
