@@ -828,6 +828,10 @@ int main(void) {
   test_sq8_gemm(70, 45, 4608);
   /* column tails of the VNNI GEMM (1 to 4 extra columns of the last panel's tile, 17 by an 8 x 48 tile with
      one extra, other remainders a tile of 32): blocks of 64 columns above, the whole N in the transposed call */
+  /* at most 4 columns alone (the VNNI GEMM's cols_acc: two quads a zmm, 4 or 2 sums a column): 1 to 4 columns,
+     1 to 24 quads (every count modulo 8 of them, the odd last quad) */
+  for (int kq = 1; kq <= 24; kq++) test_sq8_gemm(kq % 2 ? 13 : 8, 1 + kq % 4, 4 * kq - kq % 3);
+  test_sq8_gemm(16, 1, 4608);
   int Nt[] = { 34, 35, 50, 52, 53, 60, 84, 196 };
   for (int b = 0; b < 8; b++) test_sq8_gemm(b % 2 ? 13 : 8, Nt[b], b % 3 ? 65 : 300);
   int gcfg[][2] = { { 1, 1 }, { 1, 27 }, { 2, 9 }, { 3, 64 }, { 1, 64 }, { 5, 13 }, { 4, 32 }, { 2, 65 } };

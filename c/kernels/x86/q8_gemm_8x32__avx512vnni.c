@@ -109,9 +109,72 @@ enum { A_PREFETCH = 2048 };
    where a micro-tile of 32 computed 32 for them, and the weights are read once for them all. Its own function
    with local accumulators, copied out once: written inline in sq8_gemm's loops (whose epilogue indexes the rows
    by a variable), GCC kept the 16 sums in a rotation of register copies and two stack stores every quad */
+/* nb = 0: the extra columns alone (a GEMM of at most 4 columns: a LINEAR at batch 1 to 4, a map of 2x2 or less). One
+   vpdpbusd on ymm a column and quad chained each through one accumulator was bound by its latency (5 cycles on Zen 4):
+   ResNet18's LINEARs at 32x32 ran at 43-46 GOP/s on one thread, its 2x2 layers at ~200. Here two quads a zmm (the
+   tile's 8 rows of quad q in the low lanes, q + 1 in the high: one 64-byte load of A; each column's two x quads
+   broadcast into the halves) and P independent sums a column (4 for one column, 2 for more), folded at the end */
+static inline __attribute__((always_inline)) void cols_acc(const int8_t *ap, const uint8_t *xe, size_t kq, const int ne,
+                                                           __m256i acce[4]) {
+  enum { P = 4 };
+  const int np = ne == 1 ? P : 2;   /* sums a column */
+  __m512i c[4][P];
+#pragma GCC unroll 4
+  for (int cc = 0; cc < 4; cc++)
+#pragma GCC unroll 4
+    for (int u = 0; u < P; u++) c[cc][u] = _mm512_setzero_si512();
+  size_t q = 0;
+  for (; q + 2 * (size_t)np <= kq; q += 2 * (size_t)np, ap += 2 * np * MR * KR, xe += 2 * np * NR * KR) {
+    _mm_prefetch((const char *)ap + A_PREFETCH, _MM_HINT_T0);
+    _mm_prefetch((const char *)ap + A_PREFETCH + 64, _MM_HINT_T0);
+#pragma GCC unroll 4
+    for (int u = 0; u < np; u++) {
+      __m512i a = _mm512_loadu_si512(ap + u * 2 * MR * KR);
+      const uint8_t *x = xe + u * 2 * NR * KR;
+      if (ne == 1) {
+        int32_t x0, x1;
+        memcpy(&x0, x, 4), memcpy(&x1, x + NR * KR, 4);
+        c[0][u] = _mm512_dpbusd_epi32(c[0][u], _mm512_mask_set1_epi32(_mm512_set1_epi32(x0), 0xFF00, x1), a);
+        continue;
+      }
+      /* the 4 columns' quads q in 128-bit lanes 0 and 1, q + 1 in lanes 2 and 3: column cc's by one in-lane vpshufd
+         (two loads a pair of quads, not eight broadcasts) */
+      __m512i xx = _mm512_inserti64x4(
+          _mm512_castsi256_si512(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)x))),
+          _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(x + NR * KR))), 1);
+      c[0][u] = _mm512_dpbusd_epi32(c[0][u], _mm512_shuffle_epi32(xx, _MM_PERM_AAAA), a);
+      if (ne > 1) c[1][u] = _mm512_dpbusd_epi32(c[1][u], _mm512_shuffle_epi32(xx, _MM_PERM_BBBB), a);
+      if (ne > 2) c[2][u] = _mm512_dpbusd_epi32(c[2][u], _mm512_shuffle_epi32(xx, _MM_PERM_CCCC), a);
+      if (ne > 3) c[3][u] = _mm512_dpbusd_epi32(c[3][u], _mm512_shuffle_epi32(xx, _MM_PERM_DDDD), a);
+    }
+  }
+  for (; q < kq; q += 2, ap += 2 * MR * KR, xe += 2 * NR * KR) {   /* the last pairs; an odd last quad alone (low lanes) */
+    int two = q + 1 < kq;
+    __m512i a = _mm512_maskz_loadu_epi32(two ? 0xFFFF : 0x00FF, ap);
+#pragma GCC unroll 4
+    for (int cc = 0; cc < ne; cc++) {
+      int32_t x0, x1 = 0;
+      memcpy(&x0, xe + 4 * cc, 4);
+      if (two) memcpy(&x1, xe + NR * KR + 4 * cc, 4);
+      c[cc][0] = _mm512_dpbusd_epi32(c[cc][0], _mm512_mask_set1_epi32(_mm512_set1_epi32(x0), 0xFF00, x1), a);
+    }
+  }
+#pragma GCC unroll 4
+  for (int cc = 0; cc < ne; cc++) {
+    __m512i t = c[cc][0];
+#pragma GCC unroll 4
+    for (int u = 1; u < np; u++) t = _mm512_add_epi32(t, c[cc][u]);
+    acce[cc] = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
+  }
+}
+
 static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap, const uint8_t *xp, const uint8_t *xn,
                                                                  const uint8_t *xe, size_t kq, const int nb, const int ne,
                                                                  __m512i acc[MR][3], __m256i acce[4]) {
+  if (!nb) {
+    cols_acc(ap, xe, kq, ne, acce);
+    return;
+  }
   __m512i c[MR][3];
   __m256i ce[4];
 #pragma GCC unroll 8
@@ -279,7 +342,8 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
     int ob = g->M - oa < RB ? g->M : oa + RB;
     row_consts(e, cp, g->comp ? MR * 4 : tile_bytes, wb, oa, ob - oa, &k);
     for (int p = 0; p < np; p++) gemm_cols(g, e, &pq, &k, p * NR, N - p * NR < NR ? N - p * NR : NR, 2, 0, 0, oa, ob, tile_bytes);
-    if (alone) gemm_cols(g, e, &pq, &k, 0, 0, 0, r, 4, oa, ob, tile_bytes);
+    if (alone && r == 1) gemm_cols(g, e, &pq, &k, 0, 0, 0, 1, 1, oa, ob, tile_bytes);   /* (batch 1's LINEARs, 1x1 maps) */
+    else if (alone) gemm_cols(g, e, &pq, &k, 0, 0, 0, r, 4, oa, ob, tile_bytes);
     else if (with_last && r <= 4) gemm_cols(g, e, &pq, &k, np * NR, NR, 2, r, 4, oa, ob, tile_bytes);
     else if (with_last) gemm_cols(g, e, &pq, &k, np * NR, 48, 3, 1, 1, oa, ob, tile_bytes);
   }
