@@ -282,7 +282,7 @@ static inline __mmask16 lanes(long lo, long hi) {   /* lanes [lo, hi) of 16 */
 }
 
 /* Convolutions of stride 1 or 2 straight from the image: per 16 columns, their pieces of output rows (at
-   most 4: OW >= 5), and per piece the input columns each kernel column reads (as load masks) and the
+   most 4: OW >= 5, or a small map below), and per piece the input columns each kernel column reads (as load masks) and the
    input row each kernel row reads; then per group its gs rows, a row of 16 columns by masked loads per
    piece (padding and the lanes past N read 0.0f, as the im2col's; stride 2 loads 32 columns and keeps
    the even ones), into an L1 buffer, quantized as dq8_quant_g's. */
@@ -321,7 +321,12 @@ static inline __attribute__((always_inline)) void conv_rows(const Q8Dq8Conv *c, 
 
 int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
                        float *xs, ptrdiff_t ldxs) {
-  if ((c->sw != 1 && c->sw != 2) || gs > CQ_MAXGS || c->kw > CQ_MAXK || c->kh > CQ_MAXK || c->OW < 5) return 0;
+  if ((c->sw != 1 && c->sw != 2) || gs > CQ_MAXGS || c->kw > CQ_MAXK || c->kh > CQ_MAXK) return 0;
+  /* 16 columns are at most 4 pieces of output rows where OW >= 5, or on a map of at most 16 pixels in at most 4 rows
+     (one block from column 0: an image's N <= 16 columns are one call, p0 a multiple of NR). Such maps (2x2, 3x3,
+     4x4: the pipeline's ResNet18 at 32x32) had gone through the im2col floats and, for N < 16, the scalar quantizer */
+  long OH = ((long)c->H + 2L * c->ph - (long)c->dh * (c->kh - 1) - 1) / c->sh + 1;
+  if (c->OW < 5 && !(OH <= CQ_MAXP && OH * c->OW <= 16)) return 0;
   int gsp = (int)gsp_of(gs), sw = c->sw;
   size_t ps = (size_t)pstride;
   float buf[CQ_MAXGS * 16] __attribute__((aligned(64)));
