@@ -841,6 +841,10 @@ int main(void) {
         int M = Ms[(a + i * 3) % 8], N = Ns[(a * 5 + i + asym) % 8];
         test_dq8(M, N, gcfg[a][0], gcfg[a][1], asym, (a + i + asym) % ACT_COUNT, (a + asym + i) % 2);
       }
+  /* blocks of at most 4 columns (gemm_n4 on VNNI): 1 to 4 of them, slots of both formats (groups up to 128 values
+     and over), the last block of 68 columns */
+  for (int i = 0; i < 8; i++) test_dq8(i % 2 ? 5 : 8, 1 + i % 4, 1 + i % 3, i < 4 ? 36 + 8 * i : 130 + 25 * i, i % 2, i % ACT_COUNT, i / 2 % 2);
+  test_dq8(9, 68, 2, 64, 1, 1, 1);
   test_dq8(17, 64, 9, 64, 1, 1, 1);
   test_dq8(4, 23, 1, 1000, 0, 0, 1);
   dq8_extreme = 1;   /* the largest group a reader allows, every product 255 * 255: isum near 2^31 */

@@ -487,8 +487,78 @@ static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const 
   }
 }
 
+/* one quad of gemm_n4: the tile's 4 rows (16 bytes) in every 128-bit lane, the 4 columns' x quads spread so that
+   lane 4c + r holds column c's */
+#define N4_QUAD(acc, qq)                                                                                              \
+  acc = _mm512_dpbusd_epi32(                                                                                          \
+      acc,                                                                                                            \
+      _mm512_permutexvar_epi32(colx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)(xp + (qq) * NR * 4)))), \
+      _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(ap + (qq) * MR * 4))))
+
+/* A block of at most 4 columns (a LINEAR at batch 1 to 4, a map of 2x2 or less, a map's last 4: 196 = 3 x 64 + 4).
+   gemm_t's tile spent 16 lanes a row on them, its 4 sums a chain each (bound by vpdpbusd's latency), and its
+   epilogue 32 columns a group: the pipeline's ResNet18 at 32x32 ran its dq8 2x2 layers at ~60 GOP/s, its LINEARs at
+   ~16. Here one zmm holds the tile's 4 rows x 4 columns, lane 4c + r, one vpdpbusd a quad into 4 sums (q mod 4) added
+   per group, and the group's epilogue is gemm_t's operations in the same order on those 16 lanes (its pair slots'
+   vpmaddwd is the same exact c1 * sum w + c2 * zw). Lanes past N read columns not stored (their slots and scales
+   0 here) and rows past nr the tile's zero weights */
+static void gemm_n4(const Q8Gemm *g, const Q8Dq8Epi *e) {
+  int G = g->G, N = g->N;
+  size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (g->comp ? 0 : (size_t)G * MR * 8);
+  size_t ps = (size_t)g->pstride;
+  const int c2shift = gsp <= 128 ? 16 : 8;   /* slot_of's */
+  const __m512i colx = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), lowbyte = _mm512_set1_epi32(0xFF);
+  const __mmask8 cm = (__mmask8)((1u << N) - 1);
+  const uint8_t *X = (const uint8_t *)g->X;
+  for (int o0 = 0; o0 < g->M; o0 += MR) {
+    int nr = g->M - o0 < MR ? g->M - o0 : MR;
+    const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile;
+    const int32_t *sums = g->comp ? g->comp + (size_t)(o0 / MR) * G * MR * 2 : (const int32_t *)(const void *)(A + wbytes);
+    const int32_t *zws = sums + (size_t)G * MR;
+    const float *wsr[MR];
+    for (int r = 0; r < MR; r++) wsr[r] = e->ws + (size_t)(o0 + (r < nr ? r : nr - 1)) * G;
+    __m512 f = _mm512_setzero_ps();
+    const uint8_t *xp = X;
+    const int8_t *ap = A;
+    for (int grp = 0; grp < G; grp++, xp += kq * NR * 4, ap += kq * MR * 4) {
+      __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
+      size_t q = 0;
+      for (; q + 4 <= kq; q += 4) {
+        N4_QUAD(c0, q);
+        N4_QUAD(c1, q + 1);
+        N4_QUAD(c2, q + 2);
+        N4_QUAD(c3, q + 3);
+      }
+      for (; q < kq; q++) N4_QUAD(c0, q);
+      __m512i isum = _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3));
+      const uint8_t *sl = X + ps + (size_t)grp * kq * (NR * 4);
+      __m512i sv = _mm512_permutexvar_epi32(colx, _mm512_castsi128_si512(_mm_maskz_loadu_epi32(cm, sl)));
+      __m512i sw = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(sums + (size_t)grp * MR)));
+      __m512i zw = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(zws + (size_t)grp * MR)));
+      __m512i k = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_and_si512(sv, lowbyte), sw),
+                                   _mm512_mullo_epi32(zw, _mm512_srai_epi32(sv, c2shift)));
+      __m512 wsc = _mm512_broadcast_f32x4(_mm_setr_ps(wsr[0][grp], wsr[1][grp], wsr[2][grp], wsr[3][grp]));
+      __m512 xv = _mm512_permutexvar_ps(colx, _mm512_castps128_ps512(_mm_maskz_loadu_ps(cm, e->xs + grp * e->ldxs)));
+      f = _mm512_add_ps(f, _mm512_mul_ps(_mm512_mul_ps(wsc, xv), _mm512_cvtepi32_ps(_mm512_sub_epi32(isum, k))));
+    }
+    /* store_rows' order: bias + sum, + y (res), act */
+    if (e->bias) f = _mm512_add_ps(_mm512_broadcast_f32x4(_mm_maskz_loadu_ps((__mmask8)((1u << nr) - 1), e->bias + o0)), f);
+    _Alignas(64) float out[16];
+    if (e->res) {
+      for (int c = 0; c < 4; c++)
+        for (int r = 0; r < MR; r++) out[4 * c + r] = c < N && r < nr ? e->y[(o0 + r) * e->ys_o + c * e->ys_p] : 0.0f;
+      f = _mm512_add_ps(f, _mm512_load_ps(out));
+    }
+    _mm512_store_ps(out, act16_avx512(f, e->act));
+    for (int c = 0; c < N; c++)
+      for (int r = 0; r < nr; r++) e->y[(o0 + r) * e->ys_o + c * e->ys_p] = out[4 * c + r];
+  }
+}
+#undef N4_QUAD
+
 void q8_dq8v_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
-  if ((size_t)g->kp * KR <= 128) gemm_t(g, e, 1);   /* a copy per slot format: the common one's loop stays lean */
+  if (g->N <= 4) gemm_n4(g, e);
+  else if ((size_t)g->kp * KR <= 128) gemm_t(g, e, 1);   /* a copy per slot format: the common one's loop stays lean */
   else gemm_t(g, e, 0);
 }
 
