@@ -832,6 +832,7 @@ int main(void) {
      1 to 24 quads (every count modulo 8 of them, the odd last quad) */
   for (int kq = 1; kq <= 24; kq++) test_sq8_gemm(kq % 2 ? 13 : 8, 1 + kq % 4, 4 * kq - kq % 3);
   test_sq8_gemm(16, 1, 4608);
+  for (int n = 5; n <= 16; n++) test_sq8_gemm(n % 2 ? 13 : 8, n, 4 * n + n % 3);   /* 5 to 16 alone: the 8 x 16 tile */
   int Nt[] = { 34, 35, 50, 52, 53, 60, 84, 196 };
   for (int b = 0; b < 8; b++) test_sq8_gemm(b % 2 ? 13 : 8, Nt[b], b % 3 ? 65 : 300);
   int gcfg[][2] = { { 1, 1 }, { 1, 27 }, { 2, 9 }, { 3, 64 }, { 1, 64 }, { 5, 13 }, { 4, 32 }, { 2, 65 } };

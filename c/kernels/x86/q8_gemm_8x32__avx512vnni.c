@@ -334,7 +334,8 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   int N = g->N, full = N / NR, r = N % NR;
   int with_last = r && full && (r <= 4 || r == 17);   /* the last whole panel goes with the rest */
   int alone = r && r <= 4 && !full;                    /* at most 4 columns: extra columns only */
-  int np = full - with_last + (r && !with_last && !alone);   /* by the 8 x 32 tile (the last one maybe partial) */
+  int half = r > 4 && r <= 16 && !full;                /* 5 to 16 columns (3x3 and 4x4 maps): the 8 x 16 tile */
+  int np = full - with_last + (r && !with_last && !alone && !half);   /* by the 8 x 32 tile (the last one maybe partial) */
   size_t tile_bytes = tile_of(g), wb = g->comp ? 0 : tile_bytes - MR * 4;
   const int8_t *cp = g->comp ? (const int8_t *)g->comp : (const int8_t *)g->A;
   _Alignas(64) RowsK k;
@@ -344,6 +345,7 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
     for (int p = 0; p < np; p++) gemm_cols(g, e, &pq, &k, p * NR, N - p * NR < NR ? N - p * NR : NR, 2, 0, 0, oa, ob, tile_bytes);
     if (alone && r == 1) gemm_cols(g, e, &pq, &k, 0, 0, 0, 1, 1, oa, ob, tile_bytes);   /* (batch 1's LINEARs, 1x1 maps) */
     else if (alone) gemm_cols(g, e, &pq, &k, 0, 0, 0, r, 4, oa, ob, tile_bytes);
+    else if (half) gemm_cols(g, e, &pq, &k, 0, r, 1, 0, 0, oa, ob, tile_bytes);
     else if (with_last && r <= 4) gemm_cols(g, e, &pq, &k, np * NR, NR, 2, r, 4, oa, ob, tile_bytes);
     else if (with_last) gemm_cols(g, e, &pq, &k, np * NR, 48, 3, 1, 1, oa, ob, tile_bytes);
   }
