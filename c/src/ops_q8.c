@@ -87,7 +87,11 @@ static int fused_nb(const Q8Kernels *k, const OpState *s) { return (int)q8_round
    and no more, its implicit convolution 64 (61 flat columns in tiles of 32); ResNet18's 7x7 3x3 layers, Zen 4,
    60 images on two threads, 5 runs alternated: 0.91-0.94x. The stride-2 ones too (their 55 flat columns on phase
    planes fill 64), since the tiles' prefetch: ResNet18's 0.88x on one thread and at batch 8 on two, 1.01x at batch 1
-   on two; ResNet50's 0.85x, 0.91x and 0.99x (fastest of 4-5 runs alternated; 1.06x before the prefetch). */
+   on two; ResNet50's 0.85x, 0.91x and 0.99x (fastest of 4-5 runs alternated; 1.06x before the prefetch). The
+   VNNI table's bound is 64 since 2026-12-05: an 8x8 map's 64 columns are two whole tiles of the GEMM, where the
+   implicit convolution computed 72 flat columns (rows of 9) in tiles of 32, 96; the pipeline's ResNet18 at 32x32,
+   its 8x8 3x3 layers 268-284 -> 352-386 GOP/s on one thread, the model 0.93-0.95x at batch 1 and 8, one thread or
+   two (4 runs alternated, Zen 4). */
 static int implicit_sq8(const Q8Kernels *k, const OpState *s) {
   int strided = s->sh == 2 && s->sw == 2 && s->C / s->groups >= 64;
   if (s->OH * s->OW <= k->conv_gemm_hw && !s->wtm) return 0;   /* (read in place: GEMM on im2col_qt, OpState.qt) */
