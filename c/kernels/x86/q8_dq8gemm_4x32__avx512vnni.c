@@ -426,6 +426,23 @@ static __attribute__((noinline)) void group_acc16(const int8_t *ap, const uint8_
   group_sums(ap, xp, kq, acc, 1);
 }
 
+/* tile o0's weights, its groups' weight sums and zero points ([G][4] each: from comp when the file's blocked weights
+   are read in place, else after the packed tile's quads), and each row's scales (a padded row's: the last real one's) */
+typedef struct {
+  const int8_t *A;
+  const int32_t *sums, *zws;
+  const float *wsr[MR];
+} TileW;
+static inline __attribute__((always_inline)) TileW tile_w(const Q8Gemm *g, const Q8Dq8Epi *e, int o0, int nr, size_t tile,
+                                                          size_t wbytes) {
+  TileW t;
+  t.A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile;
+  t.sums = g->comp ? g->comp + (size_t)(o0 / MR) * g->G * MR * 2 : (const int32_t *)(const void *)(t.A + wbytes);
+  t.zws = t.sums + (size_t)g->G * MR;
+  for (int r = 0; r < MR; r++) t.wsr[r] = e->ws + (size_t)(o0 + (r < nr ? r : nr - 1)) * g->G;
+  return t;
+}
+
 /* Every row of the tile is computed (a padded one has weights 0 and is not stored; its scale is read from
    the last real row), all in registers. isum = c - (c1 * sum w + c2 * zw): for groups of at most 128
    values (slot c1 | c2 << 16) one vpmaddwd, else (c1 | c2 << 8) two vpmulld. */
@@ -439,11 +456,10 @@ static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const 
     const uint8_t *X = (const uint8_t *)g->X + (size_t)(j / NR) * 2 * ps;
     for (int o0 = 0; o0 < g->M; o0 += MR) {
       int nr = g->M - o0 < MR ? g->M - o0 : MR;
-      const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile;
-      const int32_t *sums = g->comp ? g->comp + (size_t)(o0 / MR) * G * MR * 2 : (const int32_t *)(const void *)(A + wbytes);
-      const int32_t *zws = sums + (size_t)G * MR;
-      const float *wsr[MR];
-      for (int r = 0; r < MR; r++) wsr[r] = e->ws + (size_t)(o0 + (r < nr ? r : nr - 1)) * G;
+      TileW tw = tile_w(g, e, o0, nr, tile, wbytes);
+      const int8_t *A = tw.A;
+      const int32_t *sums = tw.sums, *zws = tw.zws;
+      const float *const *wsr = tw.wsr;
       __m512 f00 = _mm512_setzero_ps(), f01 = f00, f10 = f00, f11 = f00, f20 = f00, f21 = f00, f30 = f00, f31 = f00;
       const uint8_t *xp = X;
       const int8_t *ap = A;
@@ -512,14 +528,10 @@ static void gemm_n4(const Q8Gemm *g, const Q8Dq8Epi *e) {
   const uint8_t *X = (const uint8_t *)g->X;
   for (int o0 = 0; o0 < g->M; o0 += MR) {
     int nr = g->M - o0 < MR ? g->M - o0 : MR;
-    const int8_t *A = (const int8_t *)g->A + (size_t)(o0 / MR) * tile;
-    const int32_t *sums = g->comp ? g->comp + (size_t)(o0 / MR) * G * MR * 2 : (const int32_t *)(const void *)(A + wbytes);
-    const int32_t *zws = sums + (size_t)G * MR;
-    const float *wsr[MR];
-    for (int r = 0; r < MR; r++) wsr[r] = e->ws + (size_t)(o0 + (r < nr ? r : nr - 1)) * G;
+    TileW t = tile_w(g, e, o0, nr, tile, wbytes);
     __m512 f = _mm512_setzero_ps();
     const uint8_t *xp = X;
-    const int8_t *ap = A;
+    const int8_t *ap = t.A;
     for (int grp = 0; grp < G; grp++, xp += kq * NR * 4, ap += kq * MR * 4) {
       __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
       size_t q = 0;
@@ -533,11 +545,11 @@ static void gemm_n4(const Q8Gemm *g, const Q8Dq8Epi *e) {
       __m512i isum = _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3));
       const uint8_t *sl = X + ps + (size_t)grp * kq * (NR * 4);
       __m512i sv = _mm512_permutexvar_epi32(colx, _mm512_castsi128_si512(_mm_maskz_loadu_epi32(cm, sl)));
-      __m512i sw = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(sums + (size_t)grp * MR)));
-      __m512i zw = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(zws + (size_t)grp * MR)));
+      __m512i sw = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(t.sums + (size_t)grp * MR)));
+      __m512i zw = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(t.zws + (size_t)grp * MR)));
       __m512i k = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_and_si512(sv, lowbyte), sw),
                                    _mm512_mullo_epi32(zw, _mm512_srai_epi32(sv, c2shift)));
-      __m512 wsc = _mm512_broadcast_f32x4(_mm_setr_ps(wsr[0][grp], wsr[1][grp], wsr[2][grp], wsr[3][grp]));
+      __m512 wsc = _mm512_broadcast_f32x4(_mm_setr_ps(t.wsr[0][grp], t.wsr[1][grp], t.wsr[2][grp], t.wsr[3][grp]));
       __m512 xv = _mm512_permutexvar_ps(colx, _mm512_castps128_ps512(_mm_maskz_loadu_ps(cm, e->xs + grp * e->ldxs)));
       f = _mm512_add_ps(f, _mm512_mul_ps(_mm512_mul_ps(wsc, xv), _mm512_cvtepi32_ps(_mm512_sub_epi32(isum, k))));
     }
