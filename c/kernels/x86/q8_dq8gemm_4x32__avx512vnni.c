@@ -511,14 +511,27 @@ static inline __attribute__((always_inline)) void gemm_t(const Q8Gemm *g, const 
       _mm512_permutexvar_epi32(colx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)(xp + (qq) * NR * 4)))), \
       _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(ap + (qq) * MR * 4))))
 
+/* one column (one: a LINEAR at batch 1): lane 4j + r takes row r of quad q + j, four quads a vpdpbusd (one 64-byte
+   load of the tile's weights; the column's four x quads spread by vpermd), the four quads' sums added at the end of
+   the group (two 128-bit-lane shuffles) into every 128-bit lane, as the 4-column loop leaves them: 4x fewer
+   vpdpbusd for a single column */
+#define N1_QUADS(acc, qq)                                                                                             \
+  do {                                                                                                                \
+    int32_t x0_, x1_, x2_, x3_;                                                                                       \
+    memcpy(&x0_, xp + (qq) * NR * 4, 4), memcpy(&x1_, xp + ((qq) + 1) * NR * 4, 4);                                   \
+    memcpy(&x2_, xp + ((qq) + 2) * NR * 4, 4), memcpy(&x3_, xp + ((qq) + 3) * NR * 4, 4);                             \
+    acc = _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi32(colx, _mm512_castsi128_si512(_mm_setr_epi32(x0_, x1_, x2_, x3_))), \
+                              _mm512_loadu_si512(ap + (qq) * MR * 4));                                                \
+  } while (0)
+
 /* A block of at most 4 columns (a LINEAR at batch 1 to 4, a map of 2x2 or less, a map's last 4: 196 = 3 x 64 + 4).
    gemm_t's tile spent 16 lanes a row on them, its 4 sums a chain each (bound by vpdpbusd's latency), and its
    epilogue 32 columns a group: the pipeline's ResNet18 at 32x32 ran its dq8 2x2 layers at ~60 GOP/s, its LINEARs at
    ~16. Here one zmm holds the tile's 4 rows x 4 columns, lane 4c + r, one vpdpbusd a quad into 4 sums (q mod 4) added
    per group, and the group's epilogue is gemm_t's operations in the same order on those 16 lanes (its pair slots'
    vpmaddwd is the same exact c1 * sum w + c2 * zw). Lanes past N read columns not stored (their slots and scales
-   0 here) and rows past nr the tile's zero weights */
-static void gemm_n4(const Q8Gemm *g, const Q8Dq8Epi *e) {
+   0 here) and rows past nr the tile's zero weights. One column alone (a LINEAR at batch 1) sums by N1_QUADS */
+static inline __attribute__((always_inline)) void gemm_small(const Q8Gemm *g, const Q8Dq8Epi *e, const int one) {
   int G = g->G, N = g->N;
   size_t gsp = (size_t)g->kp * KR, kq = gsp / 4, wbytes = (size_t)G * gsp * MR, tile = wbytes + (g->comp ? 0 : (size_t)G * MR * 8);
   size_t ps = (size_t)g->pstride;
@@ -533,16 +546,34 @@ static void gemm_n4(const Q8Gemm *g, const Q8Dq8Epi *e) {
     const uint8_t *xp = X;
     const int8_t *ap = t.A;
     for (int grp = 0; grp < G; grp++, xp += kq * NR * 4, ap += kq * MR * 4) {
-      __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
+      __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, isum;
       size_t q = 0;
-      for (; q + 4 <= kq; q += 4) {
-        N4_QUAD(c0, q);
-        N4_QUAD(c1, q + 1);
-        N4_QUAD(c2, q + 2);
-        N4_QUAD(c3, q + 3);
+      if (one) {
+        for (; q + 8 <= kq; q += 8) {
+          N1_QUADS(c0, q);
+          N1_QUADS(c1, q + 4);
+        }
+        for (; q + 4 <= kq; q += 4) N1_QUADS(c0, q);
+        if (q < kq) {   /* the last 1 to 3 quads: lanes past them 0 in both */
+          int rem = (int)(kq - q);
+          int32_t xq[4] = {0, 0, 0, 0};
+          for (int i = 0; i < rem; i++) memcpy(&xq[i], xp + (q + (size_t)i) * NR * 4, 4);
+          c1 = _mm512_dpbusd_epi32(c1, _mm512_permutexvar_epi32(colx, _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)xq))),
+                                   _mm512_maskz_loadu_epi32((__mmask16)((1u << (4 * rem)) - 1), ap + q * MR * 4));
+        }
+        isum = _mm512_add_epi32(c0, c1);
+        isum = _mm512_add_epi32(isum, _mm512_shuffle_i64x2(isum, isum, _MM_SHUFFLE(1, 0, 3, 2)));
+        isum = _mm512_add_epi32(isum, _mm512_shuffle_i64x2(isum, isum, _MM_SHUFFLE(2, 3, 0, 1)));
+      } else {
+        for (; q + 4 <= kq; q += 4) {
+          N4_QUAD(c0, q);
+          N4_QUAD(c1, q + 1);
+          N4_QUAD(c2, q + 2);
+          N4_QUAD(c3, q + 3);
+        }
+        for (; q < kq; q++) N4_QUAD(c0, q);
+        isum = _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3));
       }
-      for (; q < kq; q++) N4_QUAD(c0, q);
-      __m512i isum = _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3));
       const uint8_t *sl = X + ps + (size_t)grp * kq * (NR * 4);
       __m512i sv = _mm512_permutexvar_epi32(colx, _mm512_castsi128_si512(_mm_maskz_loadu_epi32(cm, sl)));
       __m512i sw = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(t.sums + (size_t)grp * MR)));
@@ -566,7 +597,12 @@ static void gemm_n4(const Q8Gemm *g, const Q8Dq8Epi *e) {
       for (int r = 0; r < nr; r++) e->y[(o0 + r) * e->ys_o + c * e->ys_p] = out[4 * c + r];
   }
 }
+static void gemm_n4(const Q8Gemm *g, const Q8Dq8Epi *e) {
+  if (g->N == 1) gemm_small(g, e, 1);
+  else gemm_small(g, e, 0);
+}
 #undef N4_QUAD
+#undef N1_QUADS
 
 void q8_dq8v_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
   if (g->N <= 4) gemm_n4(g, e);
