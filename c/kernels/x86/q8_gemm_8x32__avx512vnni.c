@@ -100,15 +100,6 @@ static int im2col_kxq(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstr
    500); 2048 x 49 x 512 278 -> 253; 256 x 3136 x 64 (weights in L1) the same */
 enum { A_PREFETCH = 2048 };
 
-/* the int32 sums of one 8 x (16 nb + ne) micro-tile over kq quads, nb 0, 2 or 3, ne 0, 1 or 4: per quad nb loads of
-   X (the third one's 16 columns from the next panel, xn) and 8 broadcasts of A, 8 nb vpdpbusd; and for ne extra
-   columns (from xe: the last 1 to 4 of a map, 49 = 48 + 1, 196 = 6 x 32 + 4) one load of the quad's 8 rows and a
-   broadcast of each column's quad, vpdpbusd on ymm, the 8 rows in the lanes (ne = 4 for 2 to 4 of them: the
-   columns past them are computed and not stored; nb = 0: those alone, for a GEMM of at most 4 columns, a LINEAR at
-   batch 1 or a last block of 4). So a tail's columns cost their share of the tile's vpdpbusd,
-   where a micro-tile of 32 computed 32 for them, and the weights are read once for them all. Its own function
-   with local accumulators, copied out once: written inline in sq8_gemm's loops (whose epilogue indexes the rows
-   by a variable), GCC kept the 16 sums in a rotation of register copies and two stack stores every quad */
 /* nb = 0: the extra columns alone (a GEMM of at most 4 columns: a LINEAR at batch 1 to 4, a map of 2x2 or less). One
    vpdpbusd on ymm a column and quad chained each through one accumulator was bound by its latency (5 cycles on Zen 4):
    ResNet18's LINEARs at 32x32 ran at 43-46 GOP/s on one thread, its 2x2 layers at ~200. Here two quads a zmm (the
@@ -168,6 +159,16 @@ static inline __attribute__((always_inline)) void cols_acc(const int8_t *ap, con
   }
 }
 
+/* the int32 sums of one 8 x (16 nb + ne) micro-tile over kq quads, nb 0 to 3, ne 0, 1 or 4: per quad nb loads of
+   X (the third one's 16 columns from the next panel, xn) and 8 broadcasts of A, 8 nb vpdpbusd; and for ne extra
+   columns (from xe: the last 1 to 4 of a map, 49 = 48 + 1, 196 = 6 x 32 + 4) one load of the quad's 8 rows and a
+   broadcast of each column's quad, vpdpbusd on ymm, the 8 rows in the lanes (ne = 4 for 2 to 4 of them: the
+   columns past them are computed and not stored; nb = 0: those alone, by cols_acc above, for a GEMM of at most 4
+   columns, a LINEAR at batch 1 or a last block of 4; nb = 1: 5 to 16 columns). So a tail's columns cost their share
+   of the tile's vpdpbusd,
+   where a micro-tile of 32 computed 32 for them, and the weights are read once for them all. Its own function
+   with local accumulators, copied out once: written inline in sq8_gemm's loops (whose epilogue indexes the rows
+   by a variable), GCC kept the 16 sums in a rotation of register copies and two stack stores every quad */
 static inline __attribute__((always_inline)) void gemm_tile_acc(const int8_t *ap, const uint8_t *xp, const uint8_t *xn,
                                                                  const uint8_t *xe, size_t kq, const int nb, const int ne,
                                                                  __m512i acc[MR][3], __m256i acce[4]) {
