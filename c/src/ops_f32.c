@@ -23,18 +23,6 @@
 
 /* ---------------------------------------------------------------- CONV2D, LINEAR */
 
-/* a short piece of a row (small maps' rows, padding): copied or zeroed in a loop, not a call each (the amd64 binaries'
-   musl has no short path in memcpy / memset: the pipeline's ResNet18 at 32x32, whose rows are 2-16 floats, spent 8%
-   of its time in the calls); longer ones by the library */
-static inline void fcopy(float *d, const float *x, size_t n) {
-  if (n > 16) memcpy(d, x, n * sizeof(float));
-  else for (size_t i = 0; i < n; i++) d[i] = x[i];
-}
-static inline void fzero(float *d, size_t n) {
-  if (n > 16) memset(d, 0, n * sizeof(float));
-  else for (size_t i = 0; i < n; i++) d[i] = 0.0f;
-}
-
 enum { TB = 8 };        /* tiles per column block: TB x NR columns of B stay in cache across the panels */
 enum { KC_MAX = 512 }; /* K is done in chunks of at most this: a chunk of the B block (TB x KC x NR) stays
                           in L2 and one of an A panel (KC x MR) in L1, whatever K (ResNet's 2304, 4608) */
@@ -531,12 +519,12 @@ static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk 
       float *dr = d + rj[r];
       long iy = riy[r] + (long)ky * s->dh, ix = rix[r] + (long)kx * s->dw;
       if (iy < 0 || iy >= s->H) {
-        fzero(dr, (size_t)rlen[r]);
+        rt_fzero(dr, (size_t)rlen[r]);
         continue;
       }
       const float *row = rbase[r] + (size_t)ci * HW + (size_t)iy * s->W;
       if (ix >= 0 && ix + (long)(rlen[r] - 1) * s->sw < s->W) { /* inside the row: no check per element */
-        if (s->sw == 1) fcopy(dr, row + ix, (size_t)rlen[r]);
+        if (s->sw == 1) rt_fcopy(dr, row + ix, (size_t)rlen[r]);
         else if (s->sw == 2) /* a constant stride: vectorised */
           for (int j = 0; j < rlen[r]; j++) dr[j] = row[ix + 2 * j];
         else
@@ -550,7 +538,7 @@ static void pack_runs(const OpState *s, size_t NR, const float *in, const Chunk 
       if (jhi < jlo) jhi = jlo;
       for (long j = 0; j < jlo; j++) dr[j] = 0.0f;
       if (s->sw == 1 && jhi > jlo)
-        fcopy(dr + jlo, row + ix + jlo, (size_t)(jhi - jlo));
+        rt_fcopy(dr + jlo, row + ix + jlo, (size_t)(jhi - jlo));
       else if (s->sw == 2)
         for (long j = jlo; j < jhi; j++) dr[j] = row[ix + 2 * j];
       else
@@ -762,11 +750,11 @@ static void taps_pad(void *arg, long q0, long q1) {
     const float *x = j->in + ch * HW;
     if (nph == 1) {
       size_t top = (size_t)s->ph * Wq;
-      fzero(d, top + pw); /* the top rows and the first row's left padding */
+      rt_fzero(d, top + pw); /* the top rows and the first row's left padding */
       d += top + pw;
       for (size_t y = 0; y < (size_t)s->H; y++, d += Wq, x += W) {
-        fcopy(d, x, W);
-        fzero(d + W, Wq - W); /* this row's right padding and the next row's left */
+        rt_fcopy(d, x, W);
+        rt_fzero(d + W, Wq - W); /* this row's right padding and the next row's left */
       }
       /* the bottom rows (less the left padding written above), the wrap and the slack */
       memset(d, 0, (g->chan - top - pw - (size_t)s->H * Wq) * sizeof(float));
@@ -786,12 +774,12 @@ static void taps_pad(void *arg, long q0, long q1) {
         long iy = (long)i * s->sh + a - s->ph;   /* the input row */
         float *r = pl + i * Wq;
         if (iy < 0 || iy >= s->H || lo >= hi) {
-          fzero(r, Wq);
+          rt_fzero(r, Wq);
           continue;
         }
-        fzero(r, (size_t)lo);
+        rt_fzero(r, (size_t)lo);
         copy_strided(r + lo, x + iy * (long)W + ix0 + lo * sw, (size_t)(hi - lo), (size_t)sw);   /* from lo */
-        fzero(r + hi, Wq - (size_t)hi);
+        rt_fzero(r + hi, Wq - (size_t)hi);
       }
       if (band + 1 == nph) memset(pl + g->hq * Wq, 0, (g->phase - g->hq * Wq) * sizeof(float));
     }
@@ -812,7 +800,7 @@ static void taps_runs(const OpState *s, size_t Wp, size_t NR, size_t rows, size_
     size_t len = (size_t)s->OW - ow < f0 + cols - f ? (size_t)s->OW - ow : f0 + cols - f;
     for (size_t r = 0; r < rows; r++) {
       float *po = o + r * OHW + oh * s->OW + ow, *pt = tmp + r * NR + (f - f0);
-      fcopy(in ? pt : po, in ? po : pt, len);
+      rt_fcopy(in ? pt : po, in ? po : pt, len);
     }
     f += len;
   }

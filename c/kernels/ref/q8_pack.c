@@ -144,17 +144,6 @@ void q8_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh
 }
 #undef SEG
 
-/* a piece of an output row: short ones (small maps, and every padded edge) in a loop, not a call each (musl's
-   memcpy and memset are plain calls with no short path: the pipeline's dq8 4x4 layers ran 1.5x slower) */
-static inline void copy_f(float *d, const float *s, int n) {
-  if (n > 16) memcpy(d, s, (size_t)n * sizeof(float));
-  else for (int i = 0; i < n; i++) d[i] = s[i];
-}
-static inline void zero_f(float *d, int n) {
-  if (n > 16) memset(d, 0, (size_t)n * sizeof(float));
-  else for (int i = 0; i < n; i++) d[i] = 0.0f;
-}
-
 void q8_im2col_f32_cols(const float *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw,
                         int dh, int dw, int OW, int k0, int k1, int p0, int p1, float *X, ptrdiff_t ldx) {
   /* the columns in runs of at most MAXSEG pieces of output rows: a run's pieces are found once, then every
@@ -176,7 +165,7 @@ void q8_im2col_f32_cols(const float *x, int H, int W, int ci0, int kh, int kw, i
       for (int sg = 0; sg < ns; sg++) {
         int n = sn[sg], ih = soh[sg] * sh - ph + ky * dh;
         if (ih < 0 || ih >= H) {
-          zero_f(r, n);
+          rt_fzero(r, (size_t)n);
           r += n;
           continue;
         }
@@ -186,10 +175,10 @@ void q8_im2col_f32_cols(const float *x, int H, int W, int ci0, int kh, int kw, i
         int hi = W - c0 <= 0 ? 0 : (W - c0 + sw - 1) / sw;
         if (hi > n) hi = n;
         if (lo > hi) lo = hi;
-        zero_f(r, lo);
-        if (sw == 1) copy_f(r + lo, src + lo, hi - lo);
+        rt_fzero(r, (size_t)lo);
+        if (sw == 1) rt_fcopy(r + lo, src + lo, (size_t)(hi - lo));
         else for (int i = lo; i < hi; i++) r[i] = src[(ptrdiff_t)i * sw];
-        zero_f(r + hi, n - hi);
+        rt_fzero(r + hi, (size_t)(n - hi));
         r += n;
       }
       if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, ci++;
