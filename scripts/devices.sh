@@ -19,7 +19,7 @@
 # Threads are the runtime's own pool (c/src/pool.c: OpenMP's libgomp was ~180 KB more). The cold sources are built
 # with -Os (c/Makefile's COLD: ~8 KB less). Section GC and no code/data page separation trim ~20 KB. musl gives
 # byte-identical output; its nearbyintf and memcpy are plain calls, so the loops that ran them per value or per short
-# row do without (c/src/kernels_q8.h q8_rne, c/kernels/ref/q8_pack.c copy_f, c/src/ops_f32.c fcopy): measured since,
+# row do without (c/src/kernels_q8.h q8_rne, c/src/util.h rt_fcopy / rt_fzero): measured since,
 # the two libcs run alike (c/README.md, "libc: musl on amd64").
 #
 # usage: scripts/devices.sh [OUT]     (OUT defaults to dist; the tree goes to OUT/inferences)
