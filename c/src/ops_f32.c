@@ -1034,7 +1034,7 @@ typedef struct {
 /* taps_flat's tile t (image t / tpi): flat columns f0.. (f0 = tm (t % tpi)) of the image's padded planes, two runs of
    tm / 2 (all in the first: the second alone, the kernel computing only it), through tmp (the valid columns, those
    within a row's OW outputs, gathered from C for a fused ADD and scattered to it): the same sums as gemm_u's */
-__attribute__((noinline, optimize("Os"))) static void taps_flat_tile(const TJob *j, size_t t, size_t p) {
+static void taps_flat_tile(const TJob *j, size_t t, size_t p) {
   const OpState *s = j->s;
   const TapsJob *tj = j->tj;
   const F32GemmDesc *d = j->e->kf->gemm;
@@ -1175,8 +1175,8 @@ typedef struct {
 } DwfJob;
 
 /* a thread's share: contiguous (image, row panel) units, each its panel's planes into the slot, then their
-   depthwise convolution (-Os: the work is in the kernels; the 1 MiB bound) */
-__attribute__((optimize("Os"))) static void dwf_share(void *arg, int id, int nth) {
+   depthwise convolution */
+static void dwf_share(void *arg, int id, int nth) {
   const DwfJob *j = arg;
   if (id >= j->threads) return;   /* (threads past the slots or the units) */
   const Engine *e = j->e;
@@ -1227,7 +1227,7 @@ typedef struct {
   int act, res;
 } LinJob;
 
-__attribute__((optimize("Os"))) static void lin_t_range(void *arg, long b, long e_) {   /* (-Os: the 1 MiB bound) */
+static void lin_t_range(void *arg, long b, long e_) {
   const LinJob *j = arg;
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
@@ -1237,7 +1237,7 @@ __attribute__((optimize("Os"))) static void lin_t_range(void *arg, long b, long 
               M - p * TNc < TNc ? (int)(M - p * TNc) : (int)TNc, s->bias + p * TNc, j->act, j->res);
 }
 
-__attribute__((optimize("Os"))) static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {   /* (-Os: the 1 MiB bound; the op's plan) */
+static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {   /* (the op's plan) */
   if (s->fused) return;   /* a depthwise conv done by the 1x1 CONV2D before it (run_dwf) */
   if (s->dwf) {
     run_dwf(e, op, s, n);

@@ -607,7 +607,7 @@ static void quad_tasks(void *arg, long t0, long t1) {
    row blocks + row block, so the threads split the columns; with fewer than two column blocks per
    thread, t = row block * column blocks + column block, so they split the rows (each then reads only its
    share of the weights: ResNet's 14x14 and 7x7 layers at batch 1) */
-__attribute__((optimize("Os"))) static void conv_tasks(void *arg, long t0, long t1) {   /* (-Os: the 1 MiB bound) */
+static void conv_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
@@ -735,8 +735,8 @@ static void phase(long n, pool_range_fn fn, Q8Job *j, double work, int dyn) {
    groups [g0, g1) (all of them unless the descriptor has dq8_quant_g), into xq (their first panel) and xs (row
    stride ldxs): straight from the image by the descriptor's dq8_conv_quant, from the image itself when 1x1, else
    through the columns' im2col floats in buf */
-__attribute__((optimize("Os"))) static void dq8_quant_cols(const Q8Job *j, int p0, int n, int g0, int g1, float *buf, int16_t *xq,
-                                                              float *xs, ptrdiff_t ldxs) {   /* (-Os: the 1 MiB bound) */
+static void dq8_quant_cols(const Q8Job *j, int p0, int n, int g0, int g1, float *buf, int16_t *xq, float *xs,
+                           ptrdiff_t ldxs) {
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
   int c0 = j->gi * (s->C / s->groups);
@@ -882,7 +882,7 @@ static int dq8_split_groups(const Q8Job *j, int step) {
 /* dq8 CONV2D in two phases, first: column blocks id, id + step, ... of the whole image into the xq / xs
    scratch (then gemm_tasks); with fewer column blocks than threads (dq8_split_groups), every block, each thread
    its share of the quantization groups */
-__attribute__((optimize("Os"))) static void dq8_quant_blocks(void *arg, int id, int nth) {   /* (-Os: the 1 MiB bound) */
+static void dq8_quant_blocks(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   int step;
   char *slot;
@@ -938,7 +938,7 @@ static void quant_gemm(Q8Job *j) {
 
 /* sq8 implicit convolution of nimg images from j->x (in_img elements apart): their quad planes, then their
    tasks, each phase over the threads */
-__attribute__((optimize("Os"))) static void implicit_pass(Q8Job *j, int nimg) {   /* (-Os: the 1 MiB bound; a plan, then two phases) */
+static void implicit_pass(Q8Job *j, int nimg) {   /* (a plan, then two phases) */
   const OpState *s = j->s;
   int F = conv_flat(s);
   long nq = conv_quads(s->kq, s);
@@ -953,8 +953,8 @@ __attribute__((optimize("Os"))) static void implicit_pass(Q8Job *j, int nimg) { 
   phase(j->ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, (double)s->K * F * s->M * nimg, 0);
 }
 
-/* sq8, OpState.qt: the image's quad planes and X in one phase (qt_tasks), then the GEMM (-Os: the 1 MiB bound) */
-__attribute__((optimize("Os"))) static void qt_pass(Q8Job *j) {
+/* sq8, OpState.qt: the image's quad planes and X in one phase (qt_tasks), then the GEMM */
+static void qt_pass(Q8Job *j) {
   j->nimg = 1, j->qimg = 0;
   phase(conv_quads(j->s->kq, j->s), qt_tasks, j, (double)j->s->K * j->N, 0);
   quant_gemm(j);
@@ -971,7 +971,7 @@ static int sq8_mb(const Q8Kernels *k, const OpState *s, long nt, int mb) {
   return want < mb ? want : mb;
 }
 
-__attribute__((optimize("Os"))) static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {   /* (-Os: the 1 MiB bound) */
+static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   if (s->fused) return;   /* a depthwise CONV2D done by the 1x1 before it (dq8_dwf) */
   if (e->m->kind == KIND_SQ8 && s->depthwise) {
     run_dw(e, op, s, n);
