@@ -281,7 +281,7 @@ def _wino_shaped(attr, out_hw):
     return (all(attr.get(k) == 3 for k in ('kh', 'kw')) and all(attr.get(k) == 1 for k in ('sh', 'sw', 'ph', 'pw', 'dh', 'dw'))
             and out_hw is not None and min(out_hw) >= 14)
 
-def _runs_of_7(out_hw):
+def _t_tile_map(out_hw):
     """An output (H, W) of at most 16 pixels, or whose rows are whole runs of 7 pixels, 14 or more in all: the maps on which
     the AVX-512 runtime's transposed tile reads a kernel of more taps from panels (in runs of 7, or in tiles of 14 flat
     columns)."""
@@ -290,14 +290,14 @@ def _runs_of_7(out_hw):
 def f32_panel_dims(name, attr, version:int=VERSION, out_hw=None):
     """The dims of an f32 CONV2D or LINEAR weight as the file holds it, None for (O, K): in panels (`f32_panel`) a 1x1 of
     one group from version 4; from version 6 also one group of more taps and K >= 64 unless Winograd-shaped
-    (`_wino_shaped`: its output's (H, W) `out_hw`), from version 7 only where `_runs_of_7`; from version 7 also a LINEAR,
+    (`_wino_shaped`: its output's (H, W) `out_hw`), from version 7 only where `_t_tile_map`; from version 7 also a LINEAR,
     unless its last panel's padding rows would be more than an eighth of its outputs."""
     geo = _conv_geometry(name, attr) if version >= 4 and name in ('conv2d', 'linear') else None
     if geo is None or geo[0] != 1: return None
     if name == 'linear':
         if version < 7 or -geo[1] % 32 * 8 > geo[1]: return None
     elif geo[3] != 1 and (version < 6 or geo[2] * geo[3] < 64 or _wino_shaped(attr, out_hw)
-                          or (version >= 7 and not _runs_of_7(out_hw))): return None
+                          or (version >= 7 and not _t_tile_map(out_hw))): return None
     return (-(-geo[1] // 32), geo[2] * geo[3], 32)
 
 def f32_panel(w):
