@@ -97,7 +97,7 @@ typedef void (*q8_dq8_quant_g_fn)(int g0, int g1, int gs, int N, const float *xf
    it does not take (N = 0: only that answer). */
 typedef struct {
   const float *x;   /* the group's first input channel, C planes of H x W */
-  int H, W, kh, kw, sh, sw, ph, pw, dh, dw, OW, p0;
+  int H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, p0;
 } Q8Dq8Conv;
 typedef int (*q8_dq8_conv_quant_fn)(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
                                     float *xs, ptrdiff_t ldxs);

@@ -463,7 +463,7 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
   }
   if (!sq8 && !s->linear) {
     /* dq8 CONV2D: per thread a slot (dq8_slot_bytes); the two phases also the whole image's X and scales */
-    Q8Dq8Conv probe = { NULL, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, 0 };
+    Q8Dq8Conv probe = { NULL, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW, 0 };
     s->dq8cq = k->dq8_conv_quant && k->dq8_conv_quant(&probe, 0, s->G, s->gs, 0, s->asym, NULL, 0, NULL, 0);
     int nth = pool_threads() > 0 ? pool_threads() : 1;
     engine_need(e, SCRATCH_1, rt_mul_sat(dq8_slot_bytes(k, s), (size_t)nth));
@@ -741,7 +741,7 @@ static void dq8_quant_cols(const Q8Job *j, int p0, int n, int g0, int g1, float 
   const Q8Kernels *k = s->kq;
   int c0 = j->gi * (s->C / s->groups);
   const float *x = (const float *)j->x + (size_t)c0 * s->H * s->W;
-  Q8Dq8Conv cv = { x, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OW, p0 };
+  Q8Dq8Conv cv = { x, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW, p0 };
   if (s->direct) {
     if (g1 - g0 < s->G) k->dq8_quant_g(g0, g1, s->gs, n, x + (size_t)g0 * s->gs * j->N + p0, j->N, s->asym, xq, (ptrdiff_t)j->ps, xs, ldxs);
     else k->dq8_quant(s->G, s->gs, n, x + p0, j->N, s->asym, xq, (ptrdiff_t)j->ps, xs, ldxs);

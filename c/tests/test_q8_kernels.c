@@ -356,7 +356,7 @@ static void test_dq8_conv_quant(int C, int H, int W, int kh, int kw, int sh, int
       int16_t *panel1 = X1 + (size_t)(p0 / T->nr) * ps, *panel2 = X2 + (size_t)(p0 / T->nr) * ps;
       q8_im2col_f32_cols(x, H, W, 0, kh, kw, sh, sw, ph, pw, dh, dw, OW, 0, K, p0, p0 + n, P, NB);
       T->dq8_quant(G, gs, n, P, NB, asym, panel1, (ptrdiff_t)ps, xs1 + p0, ldx);
-      Q8Dq8Conv cv = { x, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OW, p0 };
+      Q8Dq8Conv cv = { x, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, p0 };
       int gm = (p0 / NB) % 2 ? G / 2 : 0;   /* odd panels in two calls, groups [0, gm) and [gm, G): the same bytes */
       int r = T->dq8_conv_quant(&cv, 0, gm ? gm : G, gs, n, asym, panel2, (ptrdiff_t)ps, xs2 + p0, ldx);
       if (gm && r) r = T->dq8_conv_quant(&cv, gm, G, gs, n, asym, panel2, (ptrdiff_t)ps, xs2 + p0, ldx);

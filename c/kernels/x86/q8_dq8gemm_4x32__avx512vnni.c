@@ -325,8 +325,7 @@ int q8_dq8v_conv_quant(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, int as
   /* 16 columns are at most 4 pieces of output rows where OW >= 5, or on a map of at most 16 pixels in at most 4 rows
      (one block from column 0: an image's N <= 16 columns are one call, p0 a multiple of NR). Such maps (2x2, 3x3,
      4x4: the pipeline's ResNet18 at 32x32) had gone through the im2col floats and, for N < 16, the scalar quantizer */
-  long OH = ((long)c->H + 2L * c->ph - (long)c->dh * (c->kh - 1) - 1) / c->sh + 1;
-  if (c->OW < 5 && !(OH <= CQ_MAXP && OH * c->OW <= 16)) return 0;
+  if (c->OW < 5 && !(c->OH <= CQ_MAXP && c->OH * c->OW <= 16)) return 0;
   int gsp = (int)gsp_of(gs), sw = c->sw;
   size_t ps = (size_t)pstride;
   float buf[CQ_MAXGS * 16] __attribute__((aligned(64)));
