@@ -201,7 +201,8 @@ static void geometry(const Model *m, const Op *op, OpState *s) {
    dq8) gives its own output no bytes, and the depthwise op's output lives from the 1x1 on. A CONV2D with its
    residual ADD fused (OpState.res) writes the ADD's output z onto the ADD's other input r: z takes r's block
    (r's root's, when r is itself such a z: ResNet's identity shortcuts), alive until z's last reader, and the
-   conv's own output takes no bytes. */
+   conv's own output takes no bytes; but a projection fused into its block's expansion (OpState.irb) writes z on
+   a block of its own. */
 static size_t plan_with_scratch(Engine *e, int with_input) {
   const Model *m = e->m;
   uint32_t nv = m->n_values, n = nv + m->n_ops;
@@ -223,7 +224,16 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
       bytes[m->ops[i].out] = 0;
       if (first[m->ops[i + 1].out] > (int)i) first[m->ops[i + 1].out] = (int)i;
     }
-    if (e->st[i].res) {   /* (in op order: r's root is final before z's) */
+    if (e->st[i].irb == 1) {   /* the projection two ops on (and its fused ADD) computed during op i too: the depthwise
+                                  op's output never stored whole; the projection's (or its ADD's: then on a block of its
+                                  own, not on r, which op i still reads around each band) from op i on */
+      const OpState *sc = &e->st[i + 2];
+      uint32_t y = sc->res ? m->ops[i + 3].out : m->ops[i + 2].out;
+      bytes[m->ops[i + 1].out] = 0;
+      if (sc->res) bytes[m->ops[i + 2].out] = 0;
+      if (first[y] > (int)i) first[y] = (int)i;
+    }
+    if (e->st[i].res && e->st[i].irb != 2) {   /* (in op order: r's root is final before z's) */
       const Op *add = &m->ops[i + 1];
       uint32_t r = root[e->st[i].res_in];
       if (last[add->out] > last[r]) last[r] = last[add->out];

@@ -37,6 +37,10 @@ typedef struct {
   int dwf;                   /* f32 or dq8 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable,
                                 ops_q8.c dq8_dwf): it writes that op's output, its own is never stored whole (the
                                 arena gives it no bytes) */
+  int irb;                   /* f32: 1 on a 1x1 CONV2D with dwf whose projection (the 1x1 CONV2D two ops on, and its
+                                residual ADD if fused) runs in its op too, by bands of rows (ops_f32.c run_irb); 2 on
+                                that projection (nothing to run) */
+  int irb_rows;              /* f32, irb 1: output rows of the depthwise op a band */
   /* int8 (kernels_q8.h): groups x a_elems packed weights */
   int G, gs, kp, direct, asym;
   int16_t *A;

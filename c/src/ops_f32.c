@@ -412,7 +412,7 @@ __attribute__((cold, optimize("Os"))) static int dw_fusable(const Engine *e, con
   return e->m->kind == KIND_F32 && conv_direct(e, s) && !s->tpath && !s->res && !s->wino && !s->taps && dw_next(e, op, s);
 }
 
-__attribute__((cold, optimize("Os"))) static int build_conv(Engine *e, const Op *op, OpState *s) {
+__attribute__((cold, optimize("Os"))) static int build_conv_own(Engine *e, const Op *op, OpState *s) {
   const Param *wp = op_param(e->m, op, P_F32_WEIGHT), *bp = op_param(e->m, op, P_F32_BIAS);
   if (s->depthwise) return 0;
   const F32GemmDesc *d = e->kf->gemm;
@@ -1216,6 +1216,151 @@ __attribute__((noinline)) static void run_dwf(const Engine *e, const Op *op, con
     pool_run(dwf_share, &j);
 }
 
+/* ---- irb: MobileNetV2's inverted residual block (a 1x1 expansion with dwf, its depthwise op, and the 1x1 projection
+   after that, with its residual ADD where that is fused) as one op, by bands of the depthwise op's output rows. Per
+   band, each of the expansion's row panels (MR channels) is computed on the input rows the band's windows read, into
+   the thread's slot; the depthwise convolution of those planes goes to the band's buffer, which holds every channel
+   of the band (IRB_DWB bytes at most: in L2 with the rest); then the projection of the band's columns, into the
+   output. Neither the expansion's output nor the depthwise op's is stored whole, and the projection reads the
+   depthwise output from the core that wrote it: the blocks' two large tensors (MobileNetV2's 144 x 56 x 56 floats,
+   1.8 MB) no longer go through L3 and over to the other core. The rows two bands' windows share (kh - sh of them)
+   are kept from one band to the next (halo), not computed again; a thread's first band computes its own. Each
+   thread takes whole bands of contiguous rows (images x chunks of rows, in order). The same kernel calls on the same
+   values as run_dwf and the projection's own op (gemm_u per column, the whole K; the depthwise kernel per output;
+   with a residual the projection's C starts as r, F32_ACC_RES), so the same outputs bit for bit; with a residual the
+   output is not laid on r (engine.c), which the expansion still reads around each band. */
+enum { IRB_DWB = 288 << 10, IRB_RB = 8 };
+typedef struct { size_t R, keep, inmax, bp, slot, halo, dwb, per; } IrbGeo;   /* rows; floats */
+static IrbGeo irb_geo(const Engine *e, const OpState *sa, const OpState *sb) {
+  IrbGeo g;
+  size_t MR = (size_t)e->kf->gemm->mr, E = (size_t)sa->M, W = (size_t)sa->OW, OW = (size_t)sb->OW;
+  g.R = IRB_DWB / (E * OW * sizeof(float));
+  if (g.R >= IRB_RB) g.R = g.R / IRB_RB * IRB_RB;   /* whole blocks of the depthwise kernels' rows */
+  if (g.R < 1) g.R = 1;
+  if (g.R > (size_t)sb->OH) g.R = (size_t)sb->OH;
+  g.keep = (size_t)(sb->kh - sb->sh), g.inmax = (g.R - 1) * (size_t)sb->sh + (size_t)sb->kh;
+  /* the band's planes an odd number of cache lines apart: the projection's K rows of a column tile (18 KB at K = 144)
+     then fall in all of L1's sets (448 floats apart, 28 lines, they fell in 16 of its 64 and were read from L2) */
+  g.bp = (g.R * OW + 15) / 16 * 16;
+  if (g.bp / 16 % 2 == 0) g.bp += 16;
+  g.slot = MR * g.inmax * W, g.halo = a_tiles(e, sa) * MR * g.keep * W, g.dwb = E * g.bp;
+  g.per = (g.slot + g.halo + g.dwb + 15) / 16 * 16;
+  return g;
+}
+
+typedef struct {
+  const Engine *e;
+  const Op *op;          /* the expansion; op + 1 the depthwise op, op + 2 the projection, op + 3 its ADD (res) */
+  const OpState *s;
+  int n, threads;
+  size_t chunks;         /* row chunks an image */
+  IrbGeo g;
+} IrbJob;
+
+/* one band: the depthwise op's output rows [r0, r1) of image im, and their projection; *pb, *lo: the rows [*lo, *pb)
+   of the expansion the last band kept in the halo (*pb 0: none) */
+static void irb_band(const IrbJob *j, float *buf, size_t im, size_t r0, size_t r1, size_t *lo, size_t *pb) {
+  const Engine *e = j->e;
+  const Op *op = j->op;
+  const OpState *sa = j->s, *sb = sa + 1, *sc = sa + 2;
+  const F32GemmDesc *d = e->kf->gemm;
+  const IrbGeo *g = &j->g;
+  const size_t NR = (size_t)d->nr, MR = (size_t)d->mr, W = (size_t)sa->OW, HWa = (size_t)sa->OH * W, OW = (size_t)sb->OW;
+  const size_t OHWb = (size_t)sb->OH * OW, SP = g->inmax * W, BP = g->bp, Pa = a_tiles(e, sa), Pc = a_tiles(e, sc);
+  const Param *bp = op_param(e->m, op + 1, P_F32_BIAS);
+  const float *wd = op_param(e->m, op + 1, P_F32_WEIGHT)->data, *bd = bp ? bp->data : NULL;
+  const float *xi = (const float *)engine_val(e, op->in[0]) + im * (size_t)sa->C * HWa;
+  float *slot = buf, *halo = buf + g->slot, *dwb = halo + g->halo;
+  long a0 = (long)r0 * sb->sh - sb->ph, b0 = (long)(r1 - 1) * sb->sh - sb->ph + sb->kh;
+  size_t ia = a0 < 0 ? 0 : (size_t)a0, ib = b0 > sa->OH ? (size_t)sa->OH : (size_t)b0, rows = ib - ia;
+  size_t k = *pb > ia && ia >= *lo ? *pb - ia : 0;   /* rows from the halo */
+  int save = g->keep && rows >= g->keep;
+  const F32DwShape sh = {(int)rows, sb->W, (int)(r1 - r0), sb->OW, sb->kh, sb->kw, sb->sh, sb->sw,
+                         (int)((long)sb->ph + (long)ia - (long)r0 * sb->sh), sb->pw, sb->dh, sb->dw, (int)op[1].act};
+  for (size_t p = 0; p < Pa; p++) {
+    const ATile at = a_tile(e, sa, 0, p);
+    float *hp = halo + p * MR * g->keep * W;
+    for (size_t r = 0; r < at.rows && k; r++) rt_fcopy(slot + r * SP, hp + (r * g->keep + ia - *lo) * W, k * W);
+    size_t cols = (rows - k) * W;
+    for (size_t j0 = 0; j0 < cols; j0 += NR)
+      d->gemm_u((size_t)sa->K, 1, g_off0, at.a, 1, at.ks, xi + (ia + k) * W + j0, HWa, slot + k * W + j0, SP, (int)at.rows,
+                (int)(cols - j0 < NR ? cols - j0 : NR), sa->bias + at.r0, (int)op->act, 0);
+    for (size_t r = 0; r < at.rows && save; r++) rt_fcopy(hp + r * g->keep * W, slot + r * SP + (rows - g->keep) * W, g->keep * W);
+    for (size_t r = 0; r < at.rows; r++)
+      e->kf->dw->dwconv(slot + r * SP, wd + (at.r0 + r) * (size_t)sb->kh * sb->kw, bd ? bd[at.r0 + r] : 0.0f,
+                        dwb + (at.r0 + r) * BP, &sh);
+  }
+  *lo = save ? ib - g->keep : 0, *pb = save ? ib : 0;
+  int res = sc->res, act = (int)(res ? op[3].act : op[2].act);
+  float *oi = (float *)engine_val(e, res ? op[3].out : op[2].out) + im * (size_t)sc->O * OHWb + r0 * OW;
+  const float *ri = res ? (const float *)engine_val(e, sc->res_in) + im * (size_t)sc->O * OHWb + r0 * OW : NULL;
+  size_t bpx = (r1 - r0) * OW;
+  for (size_t o = 0; o < (size_t)sc->O && res; o++) memcpy(oi + o * OHWb, ri + o * OHWb, bpx * sizeof(float));   /* C starts as r */
+  for (size_t j0 = 0; j0 < bpx; j0 += NR)   /* (a column tile's K x NR floats of the band stay in L1 for every row tile) */
+    for (size_t q = 0; q < Pc; q++) {
+      const ATile ct = a_tile(e, sc, 0, q);
+      size_t cols = bpx - j0 < NR ? bpx - j0 : NR;
+      float *c = oi + ct.r0 * OHWb + j0;
+      d->gemm_u((size_t)sc->K, 1, g_off0, ct.a, 1, ct.ks, dwb + j0, BP, c, OHWb, (int)ct.rows, (int)cols, sc->bias + ct.r0, act,
+                res ? F32_ACC_RES : 0);
+    }
+}
+
+/* a thread's share: contiguous (image, chunk of rows) units, each its bands in order */
+static void irb_share(void *arg, int id, int nth) {
+  const IrbJob *j = arg;
+  (void)nth;
+  if (id >= j->threads) return;
+  const OpState *sb = j->s + 1;
+  float *buf = (float *)j->e->scratch[SCRATCH_0] + (size_t)id * j->g.per;
+  size_t units = (size_t)j->n * j->chunks, OH = (size_t)sb->OH;
+  for (size_t u = units * (size_t)id / (size_t)j->threads, uz = units * (size_t)(id + 1) / (size_t)j->threads; u < uz; u++) {
+    size_t c = u % j->chunks, ra = OH * c / j->chunks, rz = OH * (c + 1) / j->chunks, lo = 0, pb = 0;
+    for (size_t r0 = ra; r0 < rz; r0 += j->g.R) irb_band(j, buf, u / j->chunks, r0, r0 + j->g.R < rz ? r0 + j->g.R : rz, &lo, &pb);
+  }
+}
+
+__attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, const OpState *s, int n) {
+  IrbJob j = {e, op, s, n, pool_threads(), 1, irb_geo(e, s, s + 1)};
+  if ((size_t)j.threads > e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)))
+    j.threads = (int)(e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)));
+  if (n < j.threads) j.chunks = rt_cdiv((size_t)j.threads, (size_t)n);
+  if (j.threads <= 1)
+    irb_share(&j, 0, 1);
+  else
+    pool_run(irb_share, &j);
+}
+
+/* the projection being built (op, s: a 1x1 CONV2D, one group, read in place on gemm_u in one K chunk, not the model's
+   output nor its ADD's) two ops after a 1x1 with dwf, reading that depthwise op's output, which nothing else reads;
+   with 2+ threads only. MobileNetV2 f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-8 runs each): batch 1 on 2 threads
+   0.98x its time, batch 8 on lanes 0.99x, peak RSS 12.8 -> 12.0 MiB; on one thread 1.03x (the bands' halo rows
+   copied, more and shorter kernel calls) */
+__attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, const Op *op, const OpState *s) {
+  const Model *m = e->m;
+  uint32_t i = e->cur_op;
+  if (m->kind != KIND_F32 || pool_threads() < 2 || i < 2 || !e->st[i - 2].dwf || op->type != OP_CONV2D || s->linear || s->groups != 1 ||
+      !conv_direct(e, s) || s->wino || s->taps || s->tpath || gemm_kc(e, s) < (size_t)s->K || op->out == m->output ||
+      (s->res && m->ops[i + 1].out == m->output))
+    return 0;
+  const Op *dw = &m->ops[i - 1];
+  const OpState *sb = &e->st[i - 1];
+  if (op->n_in < 1 || op->in[0] != dw->out || sb->dh != 1 || sb->dw != 1 || sb->kh < sb->sh || sb->sh < 1) return 0;
+  return !read_elsewhere(m, dw->out, 0, i);
+}
+/* after the projection's own build: fused into the expansion two ops back (a slot, the halo and the band's buffer
+   per thread, in that op's scratch) */
+__attribute__((cold, optimize("Os"))) static int build_conv_irb(Engine *e, const Op *op, OpState *s) {
+  if (!irb_fusable(e, op, s)) return 0;
+  uint32_t a = e->cur_op - 2;
+  IrbGeo g = irb_geo(e, &e->st[a], &e->st[a + 1]);
+  size_t need = rt_mul_sat(rt_mul_sat((size_t)pool_threads(), g.per), sizeof(float));
+  s->fused = 1, s->irb = 2, e->st[a].irb = 1, e->st[a].irb_rows = (int)g.R;
+  if (need > e->scratch_bytes[SCRATCH_0]) e->scratch_bytes[SCRATCH_0] = need;
+  if (e->op_need) e->op_need[(size_t)a * N_SCRATCH + SCRATCH_0] = need;   /* (in place of run_dwf's slots) */
+  return 0;
+}
+
 /* ---- lin_t: a LINEAR of one image whose weights are the file's panels (fpu, version 7) on gemm_t, one pixel (pm 1):
    per k step two loads of a panel's 32 weights and two FMAs, where gemm_u multiplies a column of 12 rows (the same
    sums, bit for bit); its panels over the threads */
@@ -1238,7 +1383,11 @@ static void lin_t_range(void *arg, long b, long e_) {
 }
 
 static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {   /* (the op's plan) */
-  if (s->fused) return;   /* a depthwise conv done by the 1x1 CONV2D before it (run_dwf) */
+  if (s->fused) return;   /* a depthwise conv done by the 1x1 CONV2D before it (run_dwf), or a projection (run_irb) */
+  if (s->irb == 1) {
+    run_irb(e, op, s, n);
+    return;
+  }
   if (s->dwf) {
     run_dwf(e, op, s, n);
     return;
@@ -1560,6 +1709,10 @@ static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {
 }
 
 /* ---------------------------------------------------------------- the table */
+
+__attribute__((cold, optimize("Os"))) static int build_conv(Engine *e, const Op *op, OpState *s) {
+  return build_conv_own(e, op, s) ? -1 : build_conv_irb(e, op, s);
+}
 
 const OpImpl f32_ops[OP_COUNT] = {
     [OP_CONV2D] = {build_conv, run_conv},

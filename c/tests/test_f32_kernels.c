@@ -203,7 +203,7 @@ static int dw_case(const F32DwDesc *d, const F32DwDesc *ref, F32DwShape sh, uint
 }
 
 static void test_dw(const F32DwDesc *d, const F32DwDesc *ref, uint64_t *r) {
-  int sizes[][2] = {{1, 1}, {1, 9}, {7, 7}, {8, 8}, {9, 9}, {5, 17}, {13, 31}, {56, 56}, {3, 23}, {4, 70}};
+  int sizes[][2] = {{1, 1}, {1, 9}, {7, 7}, {8, 8}, {9, 9}, {5, 17}, {13, 31}, {56, 56}, {3, 23}, {4, 70}, {14, 14}, {16, 16}, {15, 17}, {2, 2}};
   int kers[][6] = {/* kh kw sh sw ph pw */ {3, 3, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1}, {5, 5, 1, 1, 2, 2}, {1, 1, 1, 1, 0, 0},
                    {3, 5, 1, 2, 0, 2}, {7, 7, 1, 1, 3, 3}, {3, 3, 1, 1, 0, 0}, {3, 3, 3, 3, 1, 1}, {3, 3, 2, 1, 1, 1}};
   for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
