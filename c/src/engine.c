@@ -224,13 +224,15 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
       bytes[m->ops[i].out] = 0;
       if (first[m->ops[i + 1].out] > (int)i) first[m->ops[i + 1].out] = (int)i;
     }
-    if (e->st[i].irb == 1) {   /* the projection two ops on (and its fused ADD) computed during op i too: the depthwise
-                                  op's output never stored whole; the projection's (or its ADD's: then on a block of its
-                                  own, not on r, which op i still reads around each band) from op i on */
-      const OpState *sc = &e->st[i + 2];
-      uint32_t y = sc->res ? m->ops[i + 3].out : m->ops[i + 2].out;
-      bytes[m->ops[i + 1].out] = 0;
-      if (sc->res) bytes[m->ops[i + 2].out] = 0;
+    if (e->st[i].irb == 1 || e->st[i].irb == 3) {   /* the projection (and its fused ADD) computed during op i too (the
+                                  expansion, 1, or the depthwise op, 3): the depthwise op's output never stored whole; the
+                                  projection's (or its ADD's: then on a block of its own, not on r, which op i may still
+                                  read around each band) from op i on */
+      uint32_t b = i + (e->st[i].irb == 1);   /* the depthwise op */
+      const OpState *sc = &e->st[b + 1];
+      uint32_t y = sc->res ? m->ops[b + 2].out : m->ops[b + 1].out;
+      bytes[m->ops[b].out] = 0;
+      if (sc->res) bytes[m->ops[b + 1].out] = 0;
       if (first[y] > (int)i) first[y] = (int)i;
     }
     if (e->st[i].res && e->st[i].irb != 2) {   /* (in op order: r's root is final before z's) */
@@ -259,10 +261,14 @@ static size_t plan_once(Engine *e, int with_input) {
   return plan_with_scratch(e, with_input);
 }
 
-/* the arena: with the input in it when that takes no more bytes than without (e->in_arena) */
+/* the arena: with the input in it (e->in_arena) when that takes no more bytes than without plus the input's own
+   buffer, which the caller allocates otherwise (cli.c: a batch of floats). (It had been: no more than without. Once
+   MobileNetV2 f32's peak moved off its first op, the planner's placement made the arena with the input 0.3 MiB
+   larger, so the input went apart: 0.57 MiB more at batch 1, peak RSS 12.04 -> 12.30 MiB) */
 static size_t plan_arena_bytes(Engine *e) {
   size_t without = plan_once(e, 0), with = without == SIZE_MAX ? SIZE_MAX : plan_once(e, 1);
-  if (with != SIZE_MAX && with <= without) return e->in_arena = 1, with;
+  size_t in = rt_mul_sat(rt_mul_sat(value_elems(&e->m->values[0]), (size_t)e->batch), sizeof(float));
+  if (with != SIZE_MAX && with <= (without > SIZE_MAX - in ? SIZE_MAX : without + in)) return e->in_arena = 1, with;
   return without == SIZE_MAX ? SIZE_MAX : plan_once(e, 0);
 }
 

@@ -38,8 +38,9 @@ typedef struct {
                                 ops_q8.c dq8_dwf): it writes that op's output, its own is never stored whole (the
                                 arena gives it no bytes) */
   int irb;                   /* f32: 1 on a 1x1 CONV2D with dwf whose projection (the 1x1 CONV2D two ops on, and its
-                                residual ADD if fused) runs in its op too, by bands of rows (ops_f32.c run_irb); 2 on
-                                that projection (nothing to run) */
+                                residual ADD if fused) runs in its op too, by bands of rows (ops_f32.c run_irb); 3 on a
+                                depthwise CONV2D, not fused, whose projection (the next op) does; 2 on that projection
+                                (nothing to run) */
   int irb_rows;              /* f32, irb 1: output rows of the depthwise op a band */
   /* int8 (kernels_q8.h): groups x a_elems packed weights */
   int G, gs, kp, direct, asym;

@@ -1231,27 +1231,28 @@ __attribute__((noinline)) static void run_dwf(const Engine *e, const Op *op, con
    output is not laid on r (engine.c), which the expansion still reads around each band. */
 enum { IRB_DWB = 288 << 10, IRB_RB = 8 };
 typedef struct { size_t R, keep, inmax, bp, slot, halo, dwb, per; } IrbGeo;   /* rows; floats */
+/* the bands of expansion sa (NULL: none, the depthwise op's input is stored) and depthwise op sb */
 static IrbGeo irb_geo(const Engine *e, const OpState *sa, const OpState *sb) {
   IrbGeo g;
-  size_t MR = (size_t)e->kf->gemm->mr, E = (size_t)sa->M, W = (size_t)sa->OW, OW = (size_t)sb->OW;
+  size_t MR = (size_t)e->kf->gemm->mr, E = (size_t)sb->O, W = (size_t)sb->W, OW = (size_t)sb->OW;
   g.R = IRB_DWB / (E * OW * sizeof(float));
   if (g.R >= IRB_RB) g.R = g.R / IRB_RB * IRB_RB;   /* whole blocks of the depthwise kernels' rows */
   if (g.R < 1) g.R = 1;
   if (g.R > (size_t)sb->OH) g.R = (size_t)sb->OH;
-  g.keep = (size_t)(sb->kh - sb->sh), g.inmax = (g.R - 1) * (size_t)sb->sh + (size_t)sb->kh;
+  g.keep = sa ? (size_t)(sb->kh - sb->sh) : 0, g.inmax = (g.R - 1) * (size_t)sb->sh + (size_t)sb->kh;
   /* the band's planes an odd number of cache lines apart: the projection's K rows of a column tile (18 KB at K = 144)
      then fall in all of L1's sets (448 floats apart, 28 lines, they fell in 16 of its 64 and were read from L2) */
   g.bp = (g.R * OW + 15) / 16 * 16;
   if (g.bp / 16 % 2 == 0) g.bp += 16;
-  g.slot = MR * g.inmax * W, g.halo = a_tiles(e, sa) * MR * g.keep * W, g.dwb = E * g.bp;
+  g.slot = sa ? MR * g.inmax * W : 0, g.halo = sa ? a_tiles(e, sa) * MR * g.keep * W : 0, g.dwb = E * g.bp;
   g.per = (g.slot + g.halo + g.dwb + 15) / 16 * 16;
   return g;
 }
 
 typedef struct {
   const Engine *e;
-  const Op *op;          /* the expansion; op + 1 the depthwise op, op + 2 the projection, op + 3 its ADD (res) */
-  const OpState *s;
+  const Op *ob;          /* the depthwise op; ob - 1 the expansion (sa), ob + 1 the projection, ob + 2 its ADD (res) */
+  const OpState *sa, *sb;
   int n, threads;
   size_t chunks;         /* row chunks an image */
   IrbGeo g;
@@ -1261,38 +1262,44 @@ typedef struct {
    of the expansion the last band kept in the halo (*pb 0: none) */
 static void irb_band(const IrbJob *j, float *buf, size_t im, size_t r0, size_t r1, size_t *lo, size_t *pb) {
   const Engine *e = j->e;
-  const Op *op = j->op;
-  const OpState *sa = j->s, *sb = sa + 1, *sc = sa + 2;
+  const Op *ob = j->ob;
+  const OpState *sa = j->sa, *sb = j->sb, *sc = sb + 1;
   const F32GemmDesc *d = e->kf->gemm;
   const IrbGeo *g = &j->g;
-  const size_t NR = (size_t)d->nr, MR = (size_t)d->mr, W = (size_t)sa->OW, HWa = (size_t)sa->OH * W, OW = (size_t)sb->OW;
-  const size_t OHWb = (size_t)sb->OH * OW, SP = g->inmax * W, BP = g->bp, Pa = a_tiles(e, sa), Pc = a_tiles(e, sc);
-  const Param *bp = op_param(e->m, op + 1, P_F32_BIAS);
-  const float *wd = op_param(e->m, op + 1, P_F32_WEIGHT)->data, *bd = bp ? bp->data : NULL;
-  const float *xi = (const float *)engine_val(e, op->in[0]) + im * (size_t)sa->C * HWa;
+  const size_t NR = (size_t)d->nr, MR = (size_t)d->mr, W = (size_t)sb->W, H = (size_t)sb->H, OW = (size_t)sb->OW;
+  const size_t OHWb = (size_t)sb->OH * OW, SP = g->inmax * W, BP = g->bp, E = (size_t)sb->O, Pc = a_tiles(e, sc);
+  const Param *bp = op_param(e->m, ob, P_F32_BIAS);
+  const float *wd = op_param(e->m, ob, P_F32_WEIGHT)->data, *bd = bp ? bp->data : NULL;
   float *slot = buf, *halo = buf + g->slot, *dwb = halo + g->halo;
   long a0 = (long)r0 * sb->sh - sb->ph, b0 = (long)(r1 - 1) * sb->sh - sb->ph + sb->kh;
-  size_t ia = a0 < 0 ? 0 : (size_t)a0, ib = b0 > sa->OH ? (size_t)sa->OH : (size_t)b0, rows = ib - ia;
-  size_t k = *pb > ia && ia >= *lo ? *pb - ia : 0;   /* rows from the halo */
-  int save = g->keep && rows >= g->keep;
+  size_t ia = a0 < 0 ? 0 : (size_t)a0, ib = b0 > (long)H ? H : (size_t)b0, rows = ib - ia;
   const F32DwShape sh = {(int)rows, sb->W, (int)(r1 - r0), sb->OW, sb->kh, sb->kw, sb->sh, sb->sw,
-                         (int)((long)sb->ph + (long)ia - (long)r0 * sb->sh), sb->pw, sb->dh, sb->dw, (int)op[1].act};
-  for (size_t p = 0; p < Pa; p++) {
-    const ATile at = a_tile(e, sa, 0, p);
-    float *hp = halo + p * MR * g->keep * W;
-    for (size_t r = 0; r < at.rows && k; r++) rt_fcopy(slot + r * SP, hp + (r * g->keep + ia - *lo) * W, k * W);
-    size_t cols = (rows - k) * W;
-    for (size_t j0 = 0; j0 < cols; j0 += NR)
-      d->gemm_u((size_t)sa->K, 1, g_off0, at.a, 1, at.ks, xi + (ia + k) * W + j0, HWa, slot + k * W + j0, SP, (int)at.rows,
-                (int)(cols - j0 < NR ? cols - j0 : NR), sa->bias + at.r0, (int)op->act, 0);
-    for (size_t r = 0; r < at.rows && save; r++) rt_fcopy(hp + r * g->keep * W, slot + r * SP + (rows - g->keep) * W, g->keep * W);
-    for (size_t r = 0; r < at.rows; r++)
-      e->kf->dw->dwconv(slot + r * SP, wd + (at.r0 + r) * (size_t)sb->kh * sb->kw, bd ? bd[at.r0 + r] : 0.0f,
-                        dwb + (at.r0 + r) * BP, &sh);
+                         (int)((long)sb->ph + (long)ia - (long)r0 * sb->sh), sb->pw, sb->dh, sb->dw, (int)ob->act};
+  size_t ks = (size_t)sb->kh * sb->kw;
+  if (!sa) {   /* the depthwise op's input stored: its planes' rows [ia, ib) read in place */
+    const float *xb = (const float *)engine_val(e, ob->in[0]) + (im * E * H + ia) * W;
+    for (size_t c = 0; c < E; c++) e->kf->dw->dwconv(xb + c * H * W, wd + c * ks, bd ? bd[c] : 0.0f, dwb + c * BP, &sh);
+  } else {
+    const Op *oa = ob - 1;
+    const float *xi = (const float *)engine_val(e, oa->in[0]) + im * (size_t)sa->C * H * W;
+    size_t k = *pb > ia && ia >= *lo ? *pb - ia : 0;   /* rows from the halo */
+    int save = g->keep && rows >= g->keep;
+    for (size_t p = 0, Pa = a_tiles(e, sa); p < Pa; p++) {
+      const ATile at = a_tile(e, sa, 0, p);
+      float *hp = halo + p * MR * g->keep * W;
+      for (size_t r = 0; r < at.rows && k; r++) rt_fcopy(slot + r * SP, hp + (r * g->keep + ia - *lo) * W, k * W);
+      size_t cols = (rows - k) * W;
+      for (size_t j0 = 0; j0 < cols; j0 += NR)
+        d->gemm_u((size_t)sa->K, 1, g_off0, at.a, 1, at.ks, xi + (ia + k) * W + j0, H * W, slot + k * W + j0, SP, (int)at.rows,
+                  (int)(cols - j0 < NR ? cols - j0 : NR), sa->bias + at.r0, (int)oa->act, 0);
+      for (size_t r = 0; r < at.rows && save; r++) rt_fcopy(hp + r * g->keep * W, slot + r * SP + (rows - g->keep) * W, g->keep * W);
+      for (size_t r = 0; r < at.rows; r++)
+        e->kf->dw->dwconv(slot + r * SP, wd + (at.r0 + r) * ks, bd ? bd[at.r0 + r] : 0.0f, dwb + (at.r0 + r) * BP, &sh);
+    }
+    *lo = save ? ib - g->keep : 0, *pb = save ? ib : 0;
   }
-  *lo = save ? ib - g->keep : 0, *pb = save ? ib : 0;
-  int res = sc->res, act = (int)(res ? op[3].act : op[2].act);
-  float *oi = (float *)engine_val(e, res ? op[3].out : op[2].out) + im * (size_t)sc->O * OHWb + r0 * OW;
+  int res = sc->res, act = (int)(res ? ob[2].act : ob[1].act);
+  float *oi = (float *)engine_val(e, res ? ob[2].out : ob[1].out) + im * (size_t)sc->O * OHWb + r0 * OW;
   const float *ri = res ? (const float *)engine_val(e, sc->res_in) + im * (size_t)sc->O * OHWb + r0 * OW : NULL;
   size_t bpx = (r1 - r0) * OW;
   for (size_t o = 0; o < (size_t)sc->O && res; o++) memcpy(oi + o * OHWb, ri + o * OHWb, bpx * sizeof(float));   /* C starts as r */
@@ -1311,17 +1318,18 @@ static void irb_share(void *arg, int id, int nth) {
   const IrbJob *j = arg;
   (void)nth;
   if (id >= j->threads) return;
-  const OpState *sb = j->s + 1;
   float *buf = (float *)j->e->scratch[SCRATCH_0] + (size_t)id * j->g.per;
-  size_t units = (size_t)j->n * j->chunks, OH = (size_t)sb->OH;
+  size_t units = (size_t)j->n * j->chunks, OH = (size_t)j->sb->OH;
   for (size_t u = units * (size_t)id / (size_t)j->threads, uz = units * (size_t)(id + 1) / (size_t)j->threads; u < uz; u++) {
     size_t c = u % j->chunks, ra = OH * c / j->chunks, rz = OH * (c + 1) / j->chunks, lo = 0, pb = 0;
     for (size_t r0 = ra; r0 < rz; r0 += j->g.R) irb_band(j, buf, u / j->chunks, r0, r0 + j->g.R < rz ? r0 + j->g.R : rz, &lo, &pb);
   }
 }
 
+/* op (s): the expansion (irb 1) or the depthwise op (irb 3) */
 __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, const OpState *s, int n) {
-  IrbJob j = {e, op, s, n, pool_threads(), 1, irb_geo(e, s, s + 1)};
+  int x = s->irb == 1;
+  IrbJob j = {e, op + x, x ? s : NULL, s + x, n, pool_threads(), 1, irb_geo(e, x ? s : NULL, s + x)};
   if ((size_t)j.threads > e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)))
     j.threads = (int)(e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)));
   if (n < j.threads) j.chunks = rt_cdiv((size_t)j.threads, (size_t)n);
@@ -1332,30 +1340,35 @@ __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, con
 }
 
 /* the projection being built (op, s: a 1x1 CONV2D, one group, read in place on gemm_u in one K chunk, not the model's
-   output nor its ADD's) two ops after a 1x1 with dwf, reading that depthwise op's output, which nothing else reads;
-   with 2+ threads only. MobileNetV2 f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-8 runs each): batch 1 on 2 threads
-   0.98x its time, batch 8 on lanes 0.99x, peak RSS 12.8 -> 12.0 MiB; on one thread 1.03x (the bands' halo rows
-   copied, more and shorter kernel calls) */
+   output nor its ADD's), reading a depthwise op's output of channel multiplier 1, of dilation 1, on a map of at least
+   DWF_MIN_HW output pixels, which nothing else reads: 1 where that depthwise op is fused into the 1x1 expansion before
+   it (dwf), 3 where it is not (MobileNetV2's first block: its input, the stem's output, is stored), else 0. With 2+
+   threads only. MobileNetV2 f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-8 runs each): batch 1 on 2 threads 0.98x its
+   time, batch 8 on lanes 0.99x, peak RSS 12.8 -> 12.0 MiB; on one thread 1.03x (the bands' halo rows copied, more and
+   shorter kernel calls) */
 __attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
-  if (m->kind != KIND_F32 || pool_threads() < 2 || i < 2 || !e->st[i - 2].dwf || op->type != OP_CONV2D || s->linear || s->groups != 1 ||
+  if (m->kind != KIND_F32 || pool_threads() < 2 || i < 1 || op->type != OP_CONV2D || s->linear || s->groups != 1 ||
       !conv_direct(e, s) || s->wino || s->taps || s->tpath || gemm_kc(e, s) < (size_t)s->K || op->out == m->output ||
       (s->res && m->ops[i + 1].out == m->output))
     return 0;
   const Op *dw = &m->ops[i - 1];
   const OpState *sb = &e->st[i - 1];
-  if (op->n_in < 1 || op->in[0] != dw->out || sb->dh != 1 || sb->dw != 1 || sb->kh < sb->sh || sb->sh < 1) return 0;
-  return !read_elsewhere(m, dw->out, 0, i);
+  if (dw->type != OP_CONV2D || !sb->depthwise || sb->O != sb->C || op->n_in < 1 || op->in[0] != dw->out || sb->dh != 1 ||
+      sb->dw != 1 || sb->kh < sb->sh || sb->sh < 1 || (size_t)sb->OH * sb->OW < DWF_MIN_HW || read_elsewhere(m, dw->out, 0, i))
+    return 0;
+  return i >= 2 && e->st[i - 2].dwf ? 1 : sb->fused ? 0 : 3;
 }
-/* after the projection's own build: fused into the expansion two ops back (a slot, the halo and the band's buffer
-   per thread, in that op's scratch) */
+/* after the projection's own build: fused into the expansion two ops back, or the depthwise op before it (a slot, the
+   halo and the band's buffer per thread, in that op's scratch) */
 __attribute__((cold, optimize("Os"))) static int build_conv_irb(Engine *e, const Op *op, OpState *s) {
-  if (!irb_fusable(e, op, s)) return 0;
-  uint32_t a = e->cur_op - 2;
-  IrbGeo g = irb_geo(e, &e->st[a], &e->st[a + 1]);
+  int kind = irb_fusable(e, op, s);
+  if (!kind) return 0;
+  uint32_t a = e->cur_op - (kind == 1 ? 2 : 1);
+  IrbGeo g = irb_geo(e, kind == 1 ? &e->st[a] : NULL, &e->st[e->cur_op - 1]);
   size_t need = rt_mul_sat(rt_mul_sat((size_t)pool_threads(), g.per), sizeof(float));
-  s->fused = 1, s->irb = 2, e->st[a].irb = 1, e->st[a].irb_rows = (int)g.R;
+  s->fused = 1, s->irb = 2, e->st[a].irb = kind, e->st[a].irb_rows = (int)g.R;
   if (need > e->scratch_bytes[SCRATCH_0]) e->scratch_bytes[SCRATCH_0] = need;
   if (e->op_need) e->op_need[(size_t)a * N_SCRATCH + SCRATCH_0] = need;   /* (in place of run_dwf's slots) */
   return 0;
@@ -1384,7 +1397,7 @@ static void lin_t_range(void *arg, long b, long e_) {
 
 static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {   /* (the op's plan) */
   if (s->fused) return;   /* a depthwise conv done by the 1x1 CONV2D before it (run_dwf), or a projection (run_irb) */
-  if (s->irb == 1) {
+  if (s->irb == 1 || s->irb == 3) {
     run_irb(e, op, s, n);
     return;
   }
