@@ -1342,14 +1342,15 @@ __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, con
 /* the projection being built (op, s: a 1x1 CONV2D, one group, read in place on gemm_u in one K chunk, not the model's
    output nor its ADD's), reading a depthwise op's output of channel multiplier 1, of dilation 1, on a map of at least
    DWF_MIN_HW output pixels, which nothing else reads: 1 where that depthwise op is fused into the 1x1 expansion before
-   it (dwf), 3 where it is not (MobileNetV2's first block: its input, the stem's output, is stored), else 0. With 2+
-   threads only. MobileNetV2 f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-8 runs each): batch 1 on 2 threads 0.98x its
-   time, batch 8 on lanes 0.99x, peak RSS 12.8 -> 12.0 MiB; on one thread 1.03x (the bands' halo rows copied, more and
-   shorter kernel calls) */
+   it (dwf), 3 where it is not (MobileNetV2's first block: its input, the stem's output, is stored), else 0. MobileNetV2
+   f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-10 runs each): batch 1 on 2 threads 0.98x its time, batch 8 on lanes
+   0.98-0.99x, peak RSS 12.8 -> 11.8 MiB. On one thread its first block (3) took 0.80x its time and the stride-2 ones
+   0.95-1.01x, but the stride-1 ones 1.10x (two halo rows a band copied out and back, 8-row bands: ~600 short calls a
+   band, 7x the depthwise kernel's): there, on one thread, those are not fused */
 __attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
-  if (m->kind != KIND_F32 || pool_threads() < 2 || i < 1 || op->type != OP_CONV2D || s->linear || s->groups != 1 ||
+  if (m->kind != KIND_F32 || i < 1 || op->type != OP_CONV2D || s->linear || s->groups != 1 ||
       !conv_direct(e, s) || s->wino || s->taps || s->tpath || gemm_kc(e, s) < (size_t)s->K || op->out == m->output ||
       (s->res && m->ops[i + 1].out == m->output))
     return 0;
@@ -1358,7 +1359,8 @@ __attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, co
   if (dw->type != OP_CONV2D || !sb->depthwise || sb->O != sb->C || op->n_in < 1 || op->in[0] != dw->out || sb->dh != 1 ||
       sb->dw != 1 || sb->kh < sb->sh || sb->sh < 1 || (size_t)sb->OH * sb->OW < DWF_MIN_HW || read_elsewhere(m, dw->out, 0, i))
     return 0;
-  return i >= 2 && e->st[i - 2].dwf ? 1 : sb->fused ? 0 : 3;
+  int kind = i >= 2 && e->st[i - 2].dwf ? 1 : sb->fused ? 0 : 3;
+  return kind == 1 && sb->sh == 1 && pool_threads() < 2 ? 0 : kind;   /* (one thread: not a stride-1 block) */
 }
 /* after the projection's own build: fused into the expansion two ops back, or the depthwise op before it (a slot, the
    halo and the band's buffer per thread, in that op's scratch) */
