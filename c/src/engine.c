@@ -224,18 +224,18 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
       bytes[m->ops[i].out] = 0;
       if (first[m->ops[i + 1].out] > (int)i) first[m->ops[i + 1].out] = (int)i;
     }
-    if (e->st[i].irb == 1 || e->st[i].irb == 3) {   /* the projection (and its fused ADD) computed during op i too (the
-                                  expansion, 1, or the depthwise op, 3): the depthwise op's output never stored whole; the
-                                  projection's (or its ADD's: then on a block of its own, not on r, which op i may still
-                                  read around each band) from op i on */
-      uint32_t b = i + (e->st[i].irb == 1);   /* the depthwise op */
+    if (irb_runs(&e->st[i])) {   /* the projection (and its fused ADD) computed during op i too (the expansion or the
+                                    depthwise op): the depthwise op's output never stored whole; the projection's (or its
+                                    ADD's: then on a block of its own, not on r, which op i may still read around each
+                                    band) from op i on */
+      uint32_t b = i + (e->st[i].irb == IRB_EXP);   /* the depthwise op */
       const OpState *sc = &e->st[b + 1];
       uint32_t y = sc->res ? m->ops[b + 2].out : m->ops[b + 1].out;
       bytes[m->ops[b].out] = 0;
       if (sc->res) bytes[m->ops[b + 1].out] = 0;
       if (first[y] > (int)i) first[y] = (int)i;
     }
-    if (e->st[i].res && e->st[i].irb != 2) {   /* (in op order: r's root is final before z's) */
+    if (e->st[i].res && e->st[i].irb != IRB_PROJ) {   /* (in op order: r's root is final before z's) */
       const Op *add = &m->ops[i + 1];
       uint32_t r = root[e->st[i].res_in];
       if (last[add->out] > last[r]) last[r] = last[add->out];

@@ -37,11 +37,10 @@ typedef struct {
   int dwf;                   /* f32 or dq8 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable,
                                 ops_q8.c dq8_dwf): it writes that op's output, its own is never stored whole (the
                                 arena gives it no bytes) */
-  int irb;                   /* f32: 1 on a 1x1 CONV2D with dwf whose projection (the 1x1 CONV2D two ops on, and its
-                                residual ADD if fused) runs in its op too, by bands of rows (ops_f32.c run_irb); 3 on a
-                                depthwise CONV2D, not fused, whose projection (the next op) does; 2 on that projection
-                                (nothing to run) */
-  int irb_rows;              /* f32, irb 1: output rows of the depthwise op a band */
+  int irb;                   /* f32, an inverted residual block by bands of rows (ops_f32.c run_irb): IRB_EXP on a 1x1
+                                CONV2D with dwf whose projection (the 1x1 CONV2D two ops on, and its residual ADD if
+                                fused) runs in its op too; IRB_DW on a depthwise CONV2D, not fused, whose projection (the
+                                next op) does; IRB_PROJ on that projection (nothing to run); 0 none */
   /* int8 (kernels_q8.h): groups x a_elems packed weights */
   int G, gs, kp, direct, asym;
   int16_t *A;
@@ -120,6 +119,9 @@ static inline void *engine_val(const Engine *e, uint32_t v) {
 static inline size_t dw_in_plane(const OpState *s, size_t q) {
   return q / (size_t)s->O * (size_t)s->C + q % (size_t)s->O / (size_t)s->M;
 }
+enum { IRB_EXP = 1, IRB_PROJ = 2, IRB_DW = 3 };   /* OpState.irb */
+/* the op (OpState.irb IRB_EXP or IRB_DW) that runs an inverted residual block by bands */
+static inline int irb_runs(const OpState *s) { return s->irb == IRB_EXP || s->irb == IRB_DW; }
 /* an op's build asks for at least `bytes` of scratch slot k (allocated once after all builds) */
 static inline void engine_need(Engine *e, int k, size_t bytes) {
   if (bytes > e->scratch_bytes[k]) e->scratch_bytes[k] = bytes;

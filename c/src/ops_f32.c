@@ -1253,6 +1253,7 @@ typedef struct {
   const Engine *e;
   const Op *ob;          /* the depthwise op; ob - 1 the expansion (sa), ob + 1 the projection, ob + 2 its ADD (res) */
   const OpState *sa, *sb;
+  const float *wd, *bd;  /* the depthwise op's weights (E x kh*kw) and bias (or NULL) */
   int n, threads;
   size_t chunks;         /* row chunks an image */
   IrbGeo g;
@@ -1268,8 +1269,7 @@ static void irb_band(const IrbJob *j, float *buf, size_t im, size_t r0, size_t r
   const IrbGeo *g = &j->g;
   const size_t NR = (size_t)d->nr, MR = (size_t)d->mr, W = (size_t)sb->W, H = (size_t)sb->H, OW = (size_t)sb->OW;
   const size_t OHWb = (size_t)sb->OH * OW, SP = g->inmax * W, BP = g->bp, E = (size_t)sb->O, Pc = a_tiles(e, sc);
-  const Param *bp = op_param(e->m, ob, P_F32_BIAS);
-  const float *wd = op_param(e->m, ob, P_F32_WEIGHT)->data, *bd = bp ? bp->data : NULL;
+  const float *wd = j->wd, *bd = j->bd;
   float *slot = buf, *halo = buf + g->slot, *dwb = halo + g->halo;
   long a0 = (long)r0 * sb->sh - sb->ph, b0 = (long)(r1 - 1) * sb->sh - sb->ph + sb->kh;
   size_t ia = a0 < 0 ? 0 : (size_t)a0, ib = b0 > (long)H ? H : (size_t)b0, rows = ib - ia;
@@ -1326,10 +1326,12 @@ static void irb_share(void *arg, int id, int nth) {
   }
 }
 
-/* op (s): the expansion (irb 1) or the depthwise op (irb 3) */
+/* op (s): the expansion (IRB_EXP) or the depthwise op (IRB_DW) */
 __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, const OpState *s, int n) {
-  int x = s->irb == 1;
-  IrbJob j = {e, op + x, x ? s : NULL, s + x, n, pool_threads(), 1, irb_geo(e, x ? s : NULL, s + x)};
+  int x = s->irb == IRB_EXP;
+  const Param *bp = op_param(e->m, op + x, P_F32_BIAS);
+  IrbJob j = {e, op + x, x ? s : NULL, s + x, op_param(e->m, op + x, P_F32_WEIGHT)->data, bp ? bp->data : NULL, n,
+              pool_threads(), 1, irb_geo(e, x ? s : NULL, s + x)};
   if ((size_t)j.threads > e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)))
     j.threads = (int)(e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)));
   if (n < j.threads) j.chunks = rt_cdiv((size_t)j.threads, (size_t)n);
@@ -1341,8 +1343,8 @@ __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, con
 
 /* the projection being built (op, s: a 1x1 CONV2D, one group, read in place on gemm_u in one K chunk, not the model's
    output nor its ADD's), reading a depthwise op's output of channel multiplier 1, of dilation 1, on a map of at least
-   DWF_MIN_HW output pixels, which nothing else reads: 1 where that depthwise op is fused into the 1x1 expansion before
-   it (dwf), 3 where it is not (MobileNetV2's first block: its input, the stem's output, is stored), else 0. MobileNetV2
+   DWF_MIN_HW output pixels, which nothing else reads: IRB_EXP where that depthwise op is fused into the 1x1 expansion
+   before it (dwf), IRB_DW where it is not (MobileNetV2's first block: its input, the stem's output, is stored), else 0. MobileNetV2
    f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-10 runs each): batch 1 on 2 threads 0.98x its time, batch 8 on lanes
    0.98-0.99x, peak RSS 12.8 -> 11.8 MiB. On one thread its first block (3) took 0.80x its time and the stride-2 ones
    0.95-1.01x, but the stride-1 ones 1.10x (two halo rows a band copied out and back, 8-row bands: ~600 short calls a
@@ -1359,21 +1361,20 @@ __attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, co
   if (dw->type != OP_CONV2D || !sb->depthwise || sb->O != sb->C || op->n_in < 1 || op->in[0] != dw->out || sb->dh != 1 ||
       sb->dw != 1 || sb->kh < sb->sh || sb->sh < 1 || (size_t)sb->OH * sb->OW < DWF_MIN_HW || read_elsewhere(m, dw->out, 0, i))
     return 0;
-  int kind = i >= 2 && e->st[i - 2].dwf ? 1 : sb->fused ? 0 : 3;
-  return kind == 1 && sb->sh == 1 && pool_threads() < 2 ? 0 : kind;   /* (one thread: not a stride-1 block) */
+  int kind = i >= 2 && e->st[i - 2].dwf ? IRB_EXP : sb->fused ? 0 : IRB_DW;
+  return kind == IRB_EXP && sb->sh == 1 && pool_threads() < 2 ? 0 : kind;   /* (one thread: not a stride-1 block) */
 }
 /* after the projection's own build: fused into the expansion two ops back, or the depthwise op before it (a slot, the
    halo and the band's buffer per thread, in that op's scratch) */
-__attribute__((cold, optimize("Os"))) static int build_conv_irb(Engine *e, const Op *op, OpState *s) {
+__attribute__((cold, optimize("Os"))) static void build_conv_irb(Engine *e, const Op *op, OpState *s) {
   int kind = irb_fusable(e, op, s);
-  if (!kind) return 0;
-  uint32_t a = e->cur_op - (kind == 1 ? 2 : 1);
-  IrbGeo g = irb_geo(e, kind == 1 ? &e->st[a] : NULL, &e->st[e->cur_op - 1]);
+  if (!kind) return;
+  uint32_t a = e->cur_op - (kind == IRB_EXP ? 2 : 1);
+  IrbGeo g = irb_geo(e, kind == IRB_EXP ? &e->st[a] : NULL, &e->st[e->cur_op - 1]);
   size_t need = rt_mul_sat(rt_mul_sat((size_t)pool_threads(), g.per), sizeof(float));
-  s->fused = 1, s->irb = 2, e->st[a].irb = kind, e->st[a].irb_rows = (int)g.R;
+  s->fused = 1, s->irb = IRB_PROJ, e->st[a].irb = kind;
   if (need > e->scratch_bytes[SCRATCH_0]) e->scratch_bytes[SCRATCH_0] = need;
   if (e->op_need) e->op_need[(size_t)a * N_SCRATCH + SCRATCH_0] = need;   /* (in place of run_dwf's slots) */
-  return 0;
 }
 
 /* ---- lin_t: a LINEAR of one image whose weights are the file's panels (fpu, version 7) on gemm_t, one pixel (pm 1):
@@ -1399,7 +1400,7 @@ static void lin_t_range(void *arg, long b, long e_) {
 
 static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {   /* (the op's plan) */
   if (s->fused) return;   /* a depthwise conv done by the 1x1 CONV2D before it (run_dwf), or a projection (run_irb) */
-  if (s->irb == 1 || s->irb == 3) {
+  if (irb_runs(s)) {
     run_irb(e, op, s, n);
     return;
   }
@@ -1726,7 +1727,9 @@ static void run_pool(Engine *e, const Op *op, const OpState *s, int n) {
 /* ---------------------------------------------------------------- the table */
 
 __attribute__((cold, optimize("Os"))) static int build_conv(Engine *e, const Op *op, OpState *s) {
-  return build_conv_own(e, op, s) ? -1 : build_conv_irb(e, op, s);
+  if (build_conv_own(e, op, s)) return -1;
+  build_conv_irb(e, op, s);
+  return 0;
 }
 
 const OpImpl f32_ops[OP_COUNT] = {

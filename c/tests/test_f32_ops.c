@@ -342,7 +342,7 @@ static int irb_blocks(const unsigned char *buf, size_t size, int threads) {
   Engine *e = engine_build(&m, 1, err, sizeof err);
   if (e) {
     n = e->kf->gemm->gemm_u ? 0 : -2;
-    for (uint32_t i = 0; i < m.n_ops; i++) n += e->st[i].irb == 1 || e->st[i].irb == 3;
+    for (uint32_t i = 0; i < m.n_ops; i++) n += irb_runs(&e->st[i]);
     engine_free(e);
   }
   model_free(&m);
