@@ -228,10 +228,11 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
                                     depthwise op): the depthwise op's output never stored whole; the projection's (or its
                                     ADD's: then on a block of its own, not on r, which op i may still read around each
                                     band) from op i on */
-      uint32_t b = i + (e->st[i].irb == IRB_EXP);   /* the depthwise op */
+      uint32_t b = i + (e->st[i].irb != IRB_DW);   /* the depthwise op */
       const OpState *sc = &e->st[b + 1];
       uint32_t y = sc->res ? m->ops[b + 2].out : m->ops[b + 1].out;
       bytes[m->ops[b].out] = 0;
+      if (e->st[i].irb == IRB_STEM) bytes[m->ops[i].out] = 0;   /* (a stem's output: a band at a time in its scratch) */
       if (sc->res) bytes[m->ops[b + 1].out] = 0;
       if (first[y] > (int)i) first[y] = (int)i;
     }

@@ -33,14 +33,15 @@ typedef struct {
   int res;                   /* f32 or dq8 CONV2D: the residual ADD after it fused (ops_f32.c residual_of, ops_q8.c build_gemm):
                                 it writes that ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */
   uint32_t res_in;
-  int fused;                 /* an ADD fused into the CONV2D before it, or a depthwise CONV2D (dwf): nothing to run */
+  int fused;                 /* an ADD fused into the CONV2D before it, or a depthwise CONV2D (dwf, IRB_STEM): nothing to run */
   int dwf;                   /* f32 or dq8 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable,
                                 ops_q8.c dq8_dwf): it writes that op's output, its own is never stored whole (the
                                 arena gives it no bytes) */
   int irb;                   /* f32, an inverted residual block by bands of rows (ops_f32.c run_irb): IRB_EXP on a 1x1
                                 CONV2D with dwf whose projection (the 1x1 CONV2D two ops on, and its residual ADD if
                                 fused) runs in its op too; IRB_DW on a depthwise CONV2D, not fused, whose projection (the
-                                next op) does; IRB_PROJ on that projection (nothing to run); 0 none */
+                                next op) does; IRB_STEM on a strided implicit CONV2D (a stem) whose depthwise CONV2D and
+                                its projection (the next two ops) do; IRB_PROJ on that projection (nothing to run); 0 none */
   /* int8 (kernels_q8.h): groups x a_elems packed weights */
   int G, gs, kp, direct, asym;
   int16_t *A;
@@ -119,9 +120,9 @@ static inline void *engine_val(const Engine *e, uint32_t v) {
 static inline size_t dw_in_plane(const OpState *s, size_t q) {
   return q / (size_t)s->O * (size_t)s->C + q % (size_t)s->O / (size_t)s->M;
 }
-enum { IRB_EXP = 1, IRB_PROJ = 2, IRB_DW = 3 };   /* OpState.irb */
-/* the op (OpState.irb IRB_EXP or IRB_DW) that runs an inverted residual block by bands */
-static inline int irb_runs(const OpState *s) { return s->irb == IRB_EXP || s->irb == IRB_DW; }
+enum { IRB_EXP = 1, IRB_PROJ = 2, IRB_DW = 3, IRB_STEM = 4 };   /* OpState.irb */
+/* the op (OpState.irb IRB_EXP, IRB_DW or IRB_STEM) that runs an inverted residual block by bands */
+static inline int irb_runs(const OpState *s) { return s->irb == IRB_EXP || s->irb == IRB_DW || s->irb == IRB_STEM; }
 /* an op's build asks for at least `bytes` of scratch slot k (allocated once after all builds) */
 static inline void engine_need(Engine *e, int k, size_t bytes) {
   if (bytes > e->scratch_bytes[k]) e->scratch_bytes[k] = bytes;

@@ -731,6 +731,23 @@ static void copy_strided(float *d, const float *x, size_t n, size_t sw) {
     for (size_t i = 0; i < n; i++) d[i] = x[i * sw];
 }
 
+/* row i of channel x's phase plane ph (phase (ph / sw, ph % sw): padded rows a, a + sh, .., columns b, b + sw, ..) into
+   r, Wq floats: the input row's columns copied, its pads zeroed, all zeros for a row outside the input; each float
+   written once (a memset of the whole plane first: MobileNetV2's stem's 12 planes 43 -> 33 us on one thread) */
+static inline void phase_row(const OpState *s, const float *x, size_t ph, size_t i, size_t Wq, float *r) {
+  long a = (long)(ph / (size_t)s->sw), ix0 = (long)(ph % (size_t)s->sw) - s->pw, sw = s->sw, W = s->W;
+  long lo = ix0 < 0 ? (-ix0 + sw - 1) / sw : 0, hi = W - ix0 <= 0 ? 0 : (W - ix0 + sw - 1) / sw;   /* inside: [lo, hi) */
+  long iy = (long)i * s->sh + a - s->ph;   /* the input row */
+  if (hi > (long)Wq) hi = (long)Wq;
+  if (iy < 0 || iy >= s->H || lo >= hi) {
+    rt_fzero(r, Wq);
+    return;
+  }
+  rt_fzero(r, (size_t)lo);
+  copy_strided(r + lo, x + iy * W + ix0 + lo * sw, (size_t)(hi - lo), (size_t)sw);   /* from lo */
+  rt_fzero(r + hi, Wq - (size_t)hi);
+}
+
 /* padded planes [q0, q1). Stride 1: channels (q: image q / C, channel q % C), zeros around the input's
    rows. Strided: a channel's phase planes in sh*sw bands of rows (q / (sh*sw) = image * C + channel, band
    q % (sh*sw): the band's rows of every phase plane), the last band with the planes' tails and the channel's
@@ -763,24 +780,7 @@ static void taps_pad(void *arg, long q0, long q1) {
     size_t i0 = g->hq * band / nph, i1 = g->hq * (band + 1) / nph;   /* the band's rows of each phase plane */
     for (size_t ph = 0; ph < nph; ph++) {
       float *pl = d + ph * g->phase;
-      long a = (long)(ph / (size_t)s->sw), ix0 = (long)(ph % (size_t)s->sw) - s->pw, sw = s->sw;
-      /* the columns of a row inside the input: [lo, hi) */
-      long lo = ix0 < 0 ? (-ix0 + sw - 1) / sw : 0, hi = (long)W - ix0 <= 0 ? 0 : ((long)W - ix0 + sw - 1) / sw;
-      if (hi > (long)Wq) hi = (long)Wq;
-      if (lo > hi) lo = hi;
-      /* each float written once: a row's input columns copied, its pads and the rows outside the input zeroed (a
-         memset of the whole plane first: MobileNetV2's stem's 12 planes 43 -> 33 us on one thread) */
-      for (size_t i = i0; i < i1; i++) {
-        long iy = (long)i * s->sh + a - s->ph;   /* the input row */
-        float *r = pl + i * Wq;
-        if (iy < 0 || iy >= s->H || lo >= hi) {
-          rt_fzero(r, Wq);
-          continue;
-        }
-        rt_fzero(r, (size_t)lo);
-        copy_strided(r + lo, x + iy * (long)W + ix0 + lo * sw, (size_t)(hi - lo), (size_t)sw);   /* from lo */
-        rt_fzero(r + hi, Wq - (size_t)hi);
-      }
+      for (size_t i = i0; i < i1; i++) phase_row(s, x, ph, i, Wq, pl + i * Wq);
       if (band + 1 == nph) memset(pl + g->hq * Wq, 0, (g->phase - g->hq * Wq) * sizeof(float));
     }
     if (band + 1 == nph) memset(d + nph * g->phase, 0, (g->chan - nph * g->phase) * sizeof(float));
@@ -1229,23 +1229,35 @@ __attribute__((noinline)) static void run_dwf(const Engine *e, const Op *op, con
    values as run_dwf and the projection's own op (gemm_u per column, the whole K; the depthwise kernel per output;
    with a residual the projection's C starts as r, F32_ACC_RES), so the same outputs bit for bit; with a residual the
    output is not laid on r (engine.c), which the expansion still reads around each band. */
-enum { IRB_DWB = 288 << 10, IRB_RB = 8 };
-typedef struct { size_t R, keep, inmax, bp, slot, halo, dwb, per; } IrbGeo;   /* rows; floats */
-/* the bands of expansion sa (NULL: none, the depthwise op's input is stored) and depthwise op sb */
-static IrbGeo irb_geo(const Engine *e, const OpState *sa, const OpState *sb) {
+/* IRB_STEM_RB: a stem's bands at most 8 rows (MobileNetV2's: 16 measured no faster, their scratch 0.4 MiB more) */
+enum { IRB_DWB = 288 << 10, IRB_RB = 8, IRB_STEM_RB = 8 };
+typedef struct { size_t R, keep, inmax, bp, slot, halo, dwb, wq, phase, chan, planes, per; } IrbGeo;   /* rows; floats */
+/* the bands of expansion sa (NULL: none, the depthwise op's input is stored; stem: sa is an implicit convolution)
+   and depthwise op sb */
+static IrbGeo irb_geo(const Engine *e, const OpState *sa, const OpState *sb, int stem) {
   IrbGeo g;
   size_t MR = (size_t)e->kf->gemm->mr, E = (size_t)sb->O, W = (size_t)sb->W, OW = (size_t)sb->OW;
   g.R = IRB_DWB / (E * OW * sizeof(float));
   if (g.R >= IRB_RB) g.R = g.R / IRB_RB * IRB_RB;   /* whole blocks of the depthwise kernels' rows */
+  if (stem && g.R > IRB_STEM_RB) g.R = IRB_STEM_RB;
   if (g.R < 1) g.R = 1;
   if (g.R > (size_t)sb->OH) g.R = (size_t)sb->OH;
   g.keep = sa ? (size_t)(sb->kh - sb->sh) : 0, g.inmax = (g.R - 1) * (size_t)sb->sh + (size_t)sb->kh;
+  /* stem: a band's phase planes (taps_geo's rows of wq, the band's rows of the stem and the rows its taps reach below
+     them), each channel's an odd number of cache lines (+ NR floats: a last tile's columns past its row) */
+  g.wq = g.phase = g.chan = g.planes = 0;
+  if (stem) {
+    g.wq = taps_geo(sa, 1, (size_t)e->kf->gemm->nr).wq;
+    g.phase = rt_cdiv((g.inmax + (size_t)(sa->kh - 1) * sa->dh / sa->sh) * g.wq, 16) * 16;
+    g.chan = (rt_cdiv((size_t)sa->sh * sa->sw * g.phase, 16) | 1) * 16;
+    g.planes = (size_t)sa->C * g.chan + (size_t)e->kf->gemm->nr;
+  }
   /* the band's planes an odd number of cache lines apart: the projection's K rows of a column tile (18 KB at K = 144)
      then fall in all of L1's sets (448 floats apart, 28 lines, they fell in 16 of its 64 and were read from L2) */
   g.bp = (g.R * OW + 15) / 16 * 16;
   if (g.bp / 16 % 2 == 0) g.bp += 16;
   g.slot = sa ? MR * g.inmax * W : 0, g.halo = sa ? a_tiles(e, sa) * MR * g.keep * W : 0, g.dwb = E * g.bp;
-  g.per = (g.slot + g.halo + g.dwb + 15) / 16 * 16;
+  g.per = (g.slot + g.halo + g.dwb + g.planes + 15) / 16 * 16;
   return g;
 }
 
@@ -1255,9 +1267,21 @@ typedef struct {
   const OpState *sa, *sb;
   const float *wd, *bd;  /* the depthwise op's weights (E x kh*kw) and bias (or NULL) */
   int n, threads;
+  int stem;              /* sa is a stem (IRB_STEM: an implicit convolution, strided, its band's phase planes made per band) */
   size_t chunks;         /* row chunks an image */
   IrbGeo g;
 } IrbJob;
+
+/* a stem's (IRB_STEM) phase planes for its output rows [y0, y1) of image xi: their rows and those its taps reach below
+   them, row q of each the phase plane's row y0 + q (phase_row, as taps_pad makes them whole) */
+static void irb_stem_planes(const IrbJob *j, float *pl, const float *xi, size_t y0, size_t y1) {
+  const OpState *sa = j->sa;
+  size_t nph = (size_t)sa->sh * sa->sw, HW = (size_t)sa->H * sa->W, wq = j->g.wq;
+  size_t n = y1 - y0 + (size_t)(sa->kh - 1) * sa->dh / sa->sh;
+  for (size_t c = 0; c < (size_t)sa->C; c++)
+    for (size_t ph = 0; ph < nph; ph++)
+      for (size_t q = 0; q < n; q++) phase_row(sa, xi + c * HW, ph, y0 + q, wq, pl + c * j->g.chan + ph * j->g.phase + q * wq);
+}
 
 /* one band: the depthwise op's output rows [r0, r1) of image im, and their projection; *pb, *lo: the rows [*lo, *pb)
    of the expansion the last band kept in the halo (*pb 0: none) */
@@ -1270,7 +1294,7 @@ static void irb_band(const IrbJob *j, float *buf, size_t im, size_t r0, size_t r
   const size_t NR = (size_t)d->nr, MR = (size_t)d->mr, W = (size_t)sb->W, H = (size_t)sb->H, OW = (size_t)sb->OW;
   const size_t OHWb = (size_t)sb->OH * OW, SP = g->inmax * W, BP = g->bp, E = (size_t)sb->O, Pc = a_tiles(e, sc);
   const float *wd = j->wd, *bd = j->bd;
-  float *slot = buf, *halo = buf + g->slot, *dwb = halo + g->halo;
+  float *slot = buf, *halo = buf + g->slot, *dwb = halo + g->halo, *pl = dwb + g->dwb;
   long a0 = (long)r0 * sb->sh - sb->ph, b0 = (long)(r1 - 1) * sb->sh - sb->ph + sb->kh;
   size_t ia = a0 < 0 ? 0 : (size_t)a0, ib = b0 > (long)H ? H : (size_t)b0, rows = ib - ia;
   const F32DwShape sh = {(int)rows, sb->W, (int)(r1 - r0), sb->OW, sb->kh, sb->kw, sb->sh, sb->sw,
@@ -1281,17 +1305,26 @@ static void irb_band(const IrbJob *j, float *buf, size_t im, size_t r0, size_t r
     for (size_t c = 0; c < E; c++) e->kf->dw->dwconv(xb + c * H * W, wd + c * ks, bd ? bd[c] : 0.0f, dwb + c * BP, &sh);
   } else {
     const Op *oa = ob - 1;
-    const float *xi = (const float *)engine_val(e, oa->in[0]) + im * (size_t)sa->C * H * W;
+    const float *xi = (const float *)engine_val(e, oa->in[0]) + im * (size_t)sa->C * sa->H * sa->W;
     size_t k = *pb > ia && ia >= *lo ? *pb - ia : 0;   /* rows from the halo */
     int save = g->keep && rows >= g->keep;
+    if (j->stem && rows > k) irb_stem_planes(j, pl, xi, ia + k, ib);
     for (size_t p = 0, Pa = a_tiles(e, sa); p < Pa; p++) {
       const ATile at = a_tile(e, sa, 0, p);
       float *hp = halo + p * MR * g->keep * W;
       for (size_t r = 0; r < at.rows && k; r++) rt_fcopy(slot + r * SP, hp + (r * g->keep + ia - *lo) * W, k * W);
-      size_t cols = (rows - k) * W;
-      for (size_t j0 = 0; j0 < cols; j0 += NR)
-        d->gemm_u((size_t)sa->K, 1, g_off0, at.a, 1, at.ks, xi + (ia + k) * W + j0, H * W, slot + k * W + j0, SP, (int)at.rows,
-                  (int)(cols - j0 < NR ? cols - j0 : NR), sa->bias + at.r0, (int)oa->act, 0);
+      if (j->stem && rows > k) {   /* taps_tile's calls (rows of whole tiles), on the band's planes, into the slot */
+        size_t nt = (size_t)sa->kh * sa->kw, cg = (size_t)sa->K / nt, F = (rows - k - 1) * g->wq + W;
+        for (size_t f0 = 0; f0 < F; f0 += NR)
+          if (f0 % g->wq < W)
+            d->gemm_u(cg, nt, sa->boff, at.a, (size_t)sa->K, 1, pl + f0, g->chan, slot + (k + f0 / g->wq) * W + f0 % g->wq, SP,
+                      (int)at.rows, (int)(W - f0 % g->wq < NR ? W - f0 % g->wq : NR), sa->bias + at.r0, (int)oa->act, 0);
+      } else if (!j->stem) {
+        size_t cols = (rows - k) * W;
+        for (size_t j0 = 0; j0 < cols; j0 += NR)
+          d->gemm_u((size_t)sa->K, 1, g_off0, at.a, 1, at.ks, xi + (ia + k) * W + j0, H * W, slot + k * W + j0, SP, (int)at.rows,
+                    (int)(cols - j0 < NR ? cols - j0 : NR), sa->bias + at.r0, (int)oa->act, 0);
+      }
       for (size_t r = 0; r < at.rows && save; r++) rt_fcopy(hp + r * g->keep * W, slot + r * SP + (rows - g->keep) * W, g->keep * W);
       for (size_t r = 0; r < at.rows; r++)
         e->kf->dw->dwconv(slot + r * SP, wd + (at.r0 + r) * ks, bd ? bd[at.r0 + r] : 0.0f, dwb + (at.r0 + r) * BP, &sh);
@@ -1326,12 +1359,12 @@ static void irb_share(void *arg, int id, int nth) {
   }
 }
 
-/* op (s): the expansion (IRB_EXP) or the depthwise op (IRB_DW) */
+/* op (s): the expansion (IRB_EXP), the stem (IRB_STEM) or the depthwise op (IRB_DW) */
 __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, const OpState *s, int n) {
-  int x = s->irb == IRB_EXP;
+  int x = s->irb == IRB_EXP || s->irb == IRB_STEM, stem = s->irb == IRB_STEM;
   const Param *bp = op_param(e->m, op + x, P_F32_BIAS);
   IrbJob j = {e, op + x, x ? s : NULL, s + x, op_param(e->m, op + x, P_F32_WEIGHT)->data, bp ? bp->data : NULL, n,
-              pool_threads(), 1, irb_geo(e, x ? s : NULL, s + x)};
+              pool_threads(), stem, 1, irb_geo(e, x ? s : NULL, s + x, stem)};
   if ((size_t)j.threads > e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)))
     j.threads = (int)(e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)));
   if (n < j.threads) j.chunks = rt_cdiv((size_t)j.threads, (size_t)n);
@@ -1341,10 +1374,24 @@ __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, con
     pool_run(irb_share, &j);
 }
 
+/* op a: a stem whose bands the depthwise op after it may make (IRB_STEM): an implicit convolution on gemm_u (conv_taps, not
+   gemm_t), strided, of one group, its weights read in place, no ADD fused, rows of whole column tiles (taps_geo: OW >= 2
+   NR), its output read by the depthwise op only (MobileNetV2's stem: its 32 x 112 x 112 output, 1.6 MB, is not
+   stored) */
+__attribute__((cold, optimize("Os"))) static int stem_fusable(const Engine *e, uint32_t a) {
+  const Model *m = e->m;
+  const Op *op = &m->ops[a];
+  const OpState *sa = &e->st[a];
+  size_t NR = (size_t)e->kf->gemm->nr;
+  return op->type == OP_CONV2D && sa->taps && !sa->tpath && !sa->wino && !sa->res && !sa->dwf && !sa->fused && !sa->irb &&
+         sa->groups == 1 && sa->wu && sa->boff && (sa->sh > 1 || sa->sw > 1) && op->out != m->output &&
+         op->out == m->ops[a + 1].in[0] && !read_elsewhere(m, op->out, 0, a + 1) && taps_geo(sa, 1, NR).wq % NR == 0;
+}
 /* the projection being built (op, s: a 1x1 CONV2D, one group, read in place on gemm_u in one K chunk, not the model's
    output nor its ADD's), reading a depthwise op's output of channel multiplier 1, of dilation 1, on a map of at least
    DWF_MIN_HW output pixels, which nothing else reads: IRB_EXP where that depthwise op is fused into the 1x1 expansion
-   before it (dwf), IRB_DW where it is not (MobileNetV2's first block: its input, the stem's output, is stored), else 0. MobileNetV2
+   before it (dwf), IRB_STEM where it is not and its input is a stem's (stem_fusable: MobileNetV2's first block), IRB_DW
+   where its input is stored, else 0. MobileNetV2
    f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-10 runs each): batch 1 on 2 threads 0.98x its time, batch 8 on lanes
    0.98-0.99x, peak RSS 12.8 -> 11.8 MiB. On one thread its first block (3) took 0.80x its time and the stride-2 ones
    0.95-1.01x, but the stride-1 ones 1.10x (two halo rows a band copied out and back, 8-row bands: ~600 short calls a
@@ -1361,18 +1408,25 @@ __attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, co
   if (dw->type != OP_CONV2D || !sb->depthwise || sb->O != sb->C || op->n_in < 1 || op->in[0] != dw->out || sb->dh != 1 ||
       sb->dw != 1 || sb->kh < sb->sh || sb->sh < 1 || (size_t)sb->OH * sb->OW < DWF_MIN_HW || read_elsewhere(m, dw->out, 0, i))
     return 0;
-  int kind = i >= 2 && e->st[i - 2].dwf ? IRB_EXP : sb->fused ? 0 : IRB_DW;
+  int kind = i >= 2 && e->st[i - 2].dwf ? IRB_EXP : sb->fused ? 0 : i >= 2 && stem_fusable(e, i - 2) ? IRB_STEM : IRB_DW;
   return kind == IRB_EXP && sb->sh == 1 && pool_threads() < 2 ? 0 : kind;   /* (one thread: not a stride-1 block) */
 }
-/* after the projection's own build: fused into the expansion two ops back, or the depthwise op before it (a slot, the
-   halo and the band's buffer per thread, in that op's scratch) */
+/* after the projection's own build: fused into the expansion or the stem two ops back, or the depthwise op before it (a
+   slot, the halo and the band's buffer per thread, with a stem its band's phase planes, in that op's scratch) */
 __attribute__((cold, optimize("Os"))) static void build_conv_irb(Engine *e, const Op *op, OpState *s) {
   int kind = irb_fusable(e, op, s);
   if (!kind) return;
-  uint32_t a = e->cur_op - (kind == IRB_EXP ? 2 : 1);
-  IrbGeo g = irb_geo(e, kind == IRB_EXP ? &e->st[a] : NULL, &e->st[e->cur_op - 1]);
+  uint32_t a = e->cur_op - (kind == IRB_EXP || kind == IRB_STEM ? 2 : 1);
+  OpState *sa = &e->st[a];
+  IrbGeo g = irb_geo(e, kind != IRB_DW ? sa : NULL, &e->st[e->cur_op - 1], kind == IRB_STEM);
   size_t need = rt_mul_sat(rt_mul_sat((size_t)pool_threads(), g.per), sizeof(float));
-  s->fused = 1, s->irb = IRB_PROJ, e->st[a].irb = kind;
+  s->fused = 1, s->irb = IRB_PROJ, sa->irb = kind;
+  if (kind == IRB_STEM) {   /* the depthwise op runs in the stem's op; the taps' offsets on the band's planes */
+    e->st[a + 1].fused = 1;
+    for (size_t t = 0, nt = (size_t)sa->kh * sa->kw; t < nt; t++)
+      sa->boff[t] = rt_phase_offset(t / (size_t)sa->kw * (size_t)sa->dh, t % (size_t)sa->kw * (size_t)sa->dw, (size_t)sa->sh,
+                                    (size_t)sa->sw, g.phase, g.wq);
+  }
   if (need > e->scratch_bytes[SCRATCH_0]) e->scratch_bytes[SCRATCH_0] = need;
   if (e->op_need) e->op_need[(size_t)a * N_SCRATCH + SCRATCH_0] = need;   /* (in place of run_dwf's slots) */
 }

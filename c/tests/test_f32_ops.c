@@ -408,6 +408,77 @@ static void test_irb(uint64_t *rng) {
   free(x), free(ref), free(yabs), free(y), free(ya), free(fa), free(fb), free(fz);
 }
 
+/* the stems an engine of the model (on `threads` threads) runs with the block after them by bands (IRB_STEM); -2 where
+   its kernel table has no gemm_u */
+static int irb_stems(const unsigned char *buf, size_t size, int threads) {
+  Model m;
+  char err[512];
+  int n = -1;
+  set_threads(threads);
+  if (model_load_buffer(buf, size, &m, err, sizeof err)) return -1;
+  Engine *e = engine_build(&m, 1, err, sizeof err);
+  if (e) {
+    n = e->kf->gemm->gemm_u ? 0 : -2;
+    for (uint32_t i = 0; i < m.n_ops; i++) n += e->st[i].irb == IRB_STEM;
+    engine_free(e);
+  }
+  model_free(&m);
+  return n;
+}
+
+/* A stem (a 3x3 stride-2 implicit convolution of the input's 3 channels), the depthwise op after it and its projection
+   as one op by bands (run_irb, IRB_STEM: per band the stem's rows from the band's own phase planes; its output and the
+   depthwise op's never stored). 42 channels inside (a last row panel of 6: packed, build_inplace), a 19 x 65 map (bands
+   of 8 rows and a last one of 3, or the chunks' 9 and 10 on 2+ threads; a last column tile of one output), on one
+   thread too. Besides check_model (the double reference, and every batch, thread count and lane split byte for byte
+   against one thread): each kernel table's outputs byte for byte those of the stem alone (its output the model's),
+   its output given to the depthwise op and the projection as a model of their own (run_irb from the depthwise op) */
+static void test_irb_stem(uint64_t *rng) {
+  enum { C = 3, H = 33, W = 130, E = 42, P = 8, OH = 17, OW = 65, NS = E * OH * OW, OUT = P * OH * OW };
+  size_t ie = (size_t)C * H * W;
+  float *x = malloc(NIMG * ie * sizeof(float)), ws[E * C * 9], bs[E], wd[E * 9], bd[E], wp[P * E], bp[P];
+  rng_fill(rng, x, NIMG * ie, -1, 1), rng_fill(rng, ws, E * C * 9, -0.4f, 0.4f), rng_fill(rng, bs, E, -0.5f, 0.5f);
+  rng_fill(rng, wd, E * 9, -0.4f, 0.4f), rng_fill(rng, bd, E, -0.5f, 0.5f), rng_fill(rng, wp, P * E, -0.3f, 0.3f), rng_fill(rng, bp, P, -0.5f, 0.5f);
+  unsigned char *buf[3];
+  size_t size[3];
+  for (int k = 0; k < 3; k++) {   /* the block; the stem alone; the depthwise op and the projection alone */
+    MW *m = k == 2 ? mw_new(KIND_F32, E, OH, OW, OUT) : mw_new(KIND_F32, C, H, W, k ? NS : OUT);
+    uint32_t v = k == 2 ? 0 : mw_conv(m, 0, E, 3, 3, 2, 2, 1, 1, 1, 1, 1, ACT_RELU6, ws, bs);
+    if (k != 1) v = mw_conv(m, mw_conv(m, v, E, 3, 3, 1, 1, 1, 1, 1, 1, E, ACT_RELU6, wd, bd), P, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_NONE, wp, bp);
+    mw_output(m, mw_flatten(m, v));
+    buf[k] = mw_finish(m, &size[k]);
+  }
+  int on1 = irb_stems(buf[0], size[0], 1), on2 = irb_stems(buf[0], size[0], 2);
+  CHECK((on1 == 1 && on2 == 1) || (on1 == -2 && on2 == -2), "irb stem: %d stems fused on one thread, %d on two (want 1; -2: no gemm_u)",
+        on1, on2);
+  double *ref = malloc(NIMG * OUT * sizeof(double)), *yabs = malloc(NIMG * OUT * sizeof(double));
+  double *y = malloc(NS * sizeof(double)), *ya = malloc(NS * sizeof(double));
+  float *fa = malloc(NS * sizeof(float)), *fs = malloc(NIMG * NS * sizeof(float)), *o0 = malloc(NIMG * OUT * sizeof(float)),
+        *o2 = malloc(NIMG * OUT * sizeof(float));
+  for (int i = 0; i < NIMG; i++) {   /* each stored value rounded to float as the engine stores it */
+    int oh, ow;
+    ref_conv2d(x + i * ie, C, H, W, ws, bs, E, 3, 3, 2, 2, 1, 1, 1, 1, 1, ACT_RELU6, y, ya, &oh, &ow);
+    for (size_t k = 0; k < NS; k++) fa[k] = (float)y[k];
+    ref_conv2d(fa, E, OH, OW, wd, bd, E, 3, 3, 1, 1, 1, 1, 1, 1, E, ACT_RELU6, y, ya, &oh, &ow);
+    for (size_t k = 0; k < NS; k++) fa[k] = (float)y[k];
+    ref_conv2d(fa, E, OH, OW, wp, bp, P, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_NONE, y, ya, &oh, &ow);
+    for (size_t k = 0; k < (size_t)OUT; k++) ref[i * OUT + k] = y[k], yabs[i * OUT + k] = 30.0;   /* three layers' roundings */
+  }
+  for (int k = 0; dispatch_isa(k); k++) {
+    if (!f32_kernels_own(k)) continue;
+    f32_kernels_force(f32_kernels_for(dispatch_isa(k)));
+    set_threads(2);
+    int rc = run(buf[0], size[0], 1, x, o0) || run(buf[1], size[1], 1, x, fs) || run(buf[2], size[2], 1, fs, o2);
+    CHECK(!rc && memcmp(o0, o2, NIMG * OUT * sizeof(float)) == 0, "irb stem [%s]: not the stem's and the block's own outputs",
+          dispatch_isa(k));
+  }
+  f32_kernels_force(NULL);
+  check_model("a stem, the depthwise op and the projection after it as one op by bands (run_irb, IRB_STEM; 19 x 65)", buf[0],
+              size[0], x, (size_t)OUT, ref, yabs, 100);
+  for (int k = 1; k < 3; k++) free(buf[k]);   /* (check_model frees buf[0]) */
+  free(x), free(ref), free(yabs), free(y), free(ya), free(fa), free(fs), free(o0), free(o2);
+}
+
 int main(void) {
   uint64_t rng = 12345;
   ConvCase convs[] = {
@@ -532,6 +603,7 @@ int main(void) {
   test_residual(&rng, 14);   /* 196 and 49 pixels: the 1x1 layers on gemm_t (conv_t), at batch 2+ on 14x14 */
   test_dwfused(&rng);
   test_irb(&rng);
+  test_irb_stem(&rng);
   if (g_failures) fprintf(stderr, "test_f32_ops: %d FAILED\n", g_failures);
   else printf("test_f32_ops: ok\n");
   return g_failures != 0;
