@@ -75,7 +75,10 @@ enum { ZMAP_MIN = 256 << 10 };
    better: 27.5 -> 25.8 ms/image at batch 8 (its batch 1: 27.3), peak RSS 121 -> 151 MiB: f32 from 12 MiB.
    dq8 from 3 MiB (CHUNK_ARENA_DQ8): its quantization reads each input value kh x kw times, so
    ResNet18's (3.8 MiB) and MobileNetV2's (5.7 MiB) batch of 8 went 8.2-9.0 -> 7.8 and 9.1-10.4 -> 8.1-8.4
-   ms/image one image at a time (their batch 1: 7.0-7.5 and 8.0). */
+   ms/image one image at a time (their batch 1: 7.0-7.5 and 8.0). f32 one image at a time on each lane (CHUNK_ARENA 1
+   MiB; Zen 4, 2026-12-05, batch 8 on two threads, 6 processes of 32 images each alternated) would lower peak RSS
+   (ResNet18 75 -> 55 MiB, ResNet50 133 -> 108, MobileNetV2 20.7 -> 16.4) but ResNet18 ran 1.065x its time (ResNet50
+   and MobileNetV2 1.005x) and the start-up by the bench's measure was the same (13, 19, 8 ms medians either way): kept. */
 #define CHUNK_ARENA ((size_t)12 << 20)
 #define CHUNK_ARENA_DQ8 ((size_t)3 << 20)
 /* sq8 from 1 MiB (2026-12-04, Zen 4: its 1 MiB L2 a core): at batch 8 on two threads each lane (below) ran its 4 images
