@@ -1,4 +1,8 @@
-/* f32_gemm_6x16__avx2: 6x16 GEMM micro-kernel, AVX2 + FMA, 12 accumulators (see kernels_f32.h). */
+/* f32_gemm_6x16__avx2: 6x16 GEMM micro-kernel, AVX2 + FMA, 12 accumulators (see kernels_f32.h); one entry,
+ * gemm_u, as the AVX-512 kernel's: A read where it lies (the weights in the model file's map, an implicit
+ * convolution's taps by channel; or a panel packed by f32_pack_a_tail for 1x1 convolutions and LINEAR), B in place.
+ * Until 2026-12-05 this table had gemm only (packed A and B panels): every convolution went through im2col, and
+ * every weight was packed at start-up. */
 #include <immintrin.h>
 
 #include "../../src/kernels_f32.h"
@@ -6,47 +10,117 @@
 
 enum { MR = 6, NR = 16 };
 
-static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc, const float *bias, int act,
-                 int acc) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  if (acc) { /* the sum so far, from C */
-#define LOAD(r, x0, x1) x0 = _mm256_loadu_ps(c + r * ldc), x1 = _mm256_loadu_ps(c + r * ldc + 8)
-    LOAD(0, c00, c01), LOAD(1, c10, c11), LOAD(2, c20, c21), LOAD(3, c30, c31), LOAD(4, c40, c41), LOAD(5, c50, c51);
-#undef LOAD
-  }
-  for (size_t kk = 0; kk < k; kk++) {
-    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-    __m256 a0 = _mm256_broadcast_ss(a + 0), a1 = _mm256_broadcast_ss(a + 1);
-    c00 = _mm256_fmadd_ps(a0, b0, c00), c01 = _mm256_fmadd_ps(a0, b1, c01);
-    c10 = _mm256_fmadd_ps(a1, b0, c10), c11 = _mm256_fmadd_ps(a1, b1, c11);
-    a0 = _mm256_broadcast_ss(a + 2), a1 = _mm256_broadcast_ss(a + 3);
-    c20 = _mm256_fmadd_ps(a0, b0, c20), c21 = _mm256_fmadd_ps(a0, b1, c21);
-    c30 = _mm256_fmadd_ps(a1, b0, c30), c31 = _mm256_fmadd_ps(a1, b1, c31);
-    a0 = _mm256_broadcast_ss(a + 4), a1 = _mm256_broadcast_ss(a + 5);
-    c40 = _mm256_fmadd_ps(a0, b0, c40), c41 = _mm256_fmadd_ps(a0, b1, c41);
-    c50 = _mm256_fmadd_ps(a1, b0, c50), c51 = _mm256_fmadd_ps(a1, b1, c51);
-    a += MR, b += NR;
-  }
-#define STORE(r, x0, x1, A)                                               \
-  do {                                                                    \
-    __m256 bb = _mm256_broadcast_ss(bias + r);                            \
-    __m256 y0 = _mm256_add_ps(x0, bb), y1 = _mm256_add_ps(x1, bb);        \
-    y0 = act_avx2(y0, A), y1 = act_avx2(y1, A);                           \
-    _mm256_storeu_ps(c + r * ldc, y0), _mm256_storeu_ps(c + r * ldc + 8, y1); \
-  } while (0)
-  /* one switch per tile: act_avx2 inlined with a constant code reduces to its instructions */
-#define STORE_ALL(A)                                                                       \
-  STORE(0, c00, c01, A); STORE(1, c10, c11, A); STORE(2, c20, c21, A); STORE(3, c30, c31, A); \
-  STORE(4, c40, c41, A); STORE(5, c50, c51, A)
-  switch (act) {
-  case ACT_NONE: STORE_ALL(ACT_NONE); break;
-  case ACT_RELU: STORE_ALL(ACT_RELU); break;
-  case ACT_RELU6: STORE_ALL(ACT_RELU6); break;
-  default: STORE_ALL(act); break;
-  }
-#undef STORE_ALL
-#undef STORE
+/* ---- gemm_u (kernels_f32.h): a tile of rows [0, m) and columns [0, n) with A read where it lies (the weights in
+   the model file's map, K floats a row, or a panel packed by f32_pack_a_tail, ks floats a k step) and B in place
+   (an activation, padded planes, a Winograd matrix). The same loop as gemm's, 12 accumulators: per k step one or
+   two 8-wide B loads and one broadcast a row. The sum over (kk, tap) in that order, fused multiply-adds from 0
+   (or from C: acc 1), then + bias, (+ C: F32_ACC_RES), then the activation: the values of the reference and of
+   the AVX-512 kernel, bit for bit. Columns past n by masked loads and stores (vmaskmovps: none read or written);
+   rows past m never stored, and only rows < rr read: m rounded up to 2 (a file's panel of 32 rows read by tiles of
+   6 ends with one of 2 rows at row 30; f32_tail_rows(2, 6) would be 4). */
+enum { PF_B = 16 };   /* packed A: B's prefetch distance in k steps (as the AVX-512 kernel's) */
+
+static inline __attribute__((always_inline)) __m256 ld8(const float *p, __m256i mk, int full) {
+  return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
 }
 
-const F32GemmDesc f32_gemm_6x16__avx2_desc = {"f32_gemm_6x16__avx2", MR, NR, gemm, f32_pack_a_panels, 0, NULL, NULL, 0, 0};
+/* row r's halves: act((x + bias) [+ c]) stored on the columns of the masks */
+static inline __attribute__((always_inline)) void store_row_u(float *c, __m256 x0, __m256 x1, float bias, int act, int nv,
+                                                              int full, __m256i mk0, __m256i mk1, int res) {
+  __m256 bb = _mm256_set1_ps(bias), x[2] = {_mm256_add_ps(x0, bb), _mm256_add_ps(x1, bb)};
+  for (int h = 0; h < nv; h++) {
+    __m256i mk = h ? mk1 : mk0;
+    if (res) x[h] = _mm256_add_ps(x[h], ld8(c + 8 * h, mk, full));
+    x[h] = act8_avx2(x[h], act);
+    if (full) _mm256_storeu_ps(c + 8 * h, x[h]);
+    else _mm256_maskstore_ps(c + 8 * h, mk, x[h]);
+  }
+}
+
+/* nv (1 or 2) 8-wide halves of B, full (all 16 columns: plain loads and stores), rr (2, 4 or 6) rows of A read: all
+   constants once inlined. Rows of A in place by two pointers (rows 0-2, 3-5) and offsets of 0, 1 and 2 rows */
+static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int full, int rr, size_t k, size_t nt, const ptrdiff_t *boff,
+                                                            const float *a, size_t lda, size_t ks, const float *b, size_t ldb,
+                                                            float *c, size_t ldc, int m, __m256i mk0, __m256i mk1,
+                                                            const float *bias, int act, int acc) {
+  __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm256_setzero_ps();
+  if (acc == 1)
+#pragma GCC unroll 6
+    for (int r = 0; r < rr; r++)
+      if (r < m) {
+        c0[r] = ld8(c + r * ldc, mk0, full);
+        if (nv == 2) c1[r] = ld8(c + r * ldc + 8, mk1, full);
+      }
+  const float *ap[2] = {a, rr > 3 ? a + 3 * lda : a};
+#define KSTEP(BT)                                                                    \
+  do {                                                                               \
+    __m256 b0 = ld8(BT, mk0, full), b1 = nv == 2 ? ld8((BT) + 8, mk1, full) : b0;    \
+    _Pragma("GCC unroll 6") for (int r = 0; r < rr; r++) {                           \
+      __m256 ar = _mm256_broadcast_ss(ap[r / 3] + (size_t)(r % 3) * lda);            \
+      c0[r] = _mm256_fmadd_ps(ar, b0, c0[r]);                                        \
+      if (nv == 2) c1[r] = _mm256_fmadd_ps(ar, b1, c1[r]);                           \
+    }                                                                                \
+    ap[0]++, ap[1]++;                                                                \
+  } while (0)
+  if (ks != 1) {   /* packed (nt 1): one stream of ks floats a k step */
+    const float *pa = a;
+    /* B's row PF_B steps on, past the last row the caller's next tile's (NR columns on) */
+    const size_t wrap = ldb == NR || k * ldb < NR ? 0 : k * ldb - NR;
+    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb, pa += ks) {
+      const float *pf = bk + PF_B * ldb;
+      if (pf >= be) pf -= wrap;
+      _mm_prefetch((const char *)pf, _MM_HINT_T0);
+      if (nv == 2) _mm_prefetch((const char *)(pf + 15), _MM_HINT_T0);
+      __m256 b0 = ld8(bk, mk0, full), b1 = nv == 2 ? ld8(bk + 8, mk1, full) : b0;
+#pragma GCC unroll 6
+      for (int r = 0; r < rr; r++) {
+        __m256 ar = _mm256_broadcast_ss(pa + r);
+        c0[r] = _mm256_fmadd_ps(ar, b0, c0[r]);
+        if (nv == 2) c1[r] = _mm256_fmadd_ps(ar, b1, c1[r]);
+      }
+    }
+  } else if (nt == 9 && nv == 2 && full && rr == MR) {   /* 3x3 taps, whole tiles: unrolled, their offsets loaded once */
+    ptrdiff_t o[9];
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++) o[t] = boff[t];
+    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; t++) KSTEP(bk + o[t]);
+  } else if (nt == 1) {
+    const float *b0 = b + boff[0];
+    for (const float *bk = b0, *be = b0 + k * ldb; bk != be; bk += ldb) KSTEP(bk);
+  } else
+    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
+      for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t]);
+#undef KSTEP
+  int res = acc == F32_ACC_RES;
+#pragma GCC unroll 6
+  for (int r = 0; r < rr; r++)
+    if (r < m) store_row_u(c + r * ldc, c0[r], c1[r], bias[r], act, nv, full, mk0, mk1, res);
+}
+
+static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, size_t lda, size_t ks, const float *b, size_t ldb,
+                   float *c, size_t ldc, int m, int n, const float *bias, int act, int acc) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i mk0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx), mk1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), idx);
+#define RR(nv, full)                                                                                      \
+  do {                                                                                                    \
+    if (m <= 2)                                                                                           \
+      gemm_u_nv(nv, full, 2, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, mk0, mk1, bias, act, acc);       \
+    else if (m <= 4)                                                                                      \
+      gemm_u_nv(nv, full, 4, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, mk0, mk1, bias, act, acc);       \
+    else                                                                                                  \
+      gemm_u_nv(nv, full, MR, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, mk0, mk1, bias, act, acc);      \
+  } while (0)
+  if (n >= NR)
+    RR(2, 1);
+  else if (n > 8)
+    RR(2, 0);
+  else
+    RR(1, 0);
+#undef RR
+}
+
+const F32GemmDesc f32_gemm_6x16__avx2_desc = {"f32_gemm_6x16__avx2", MR, NR, NULL, f32_pack_a_panels, 1, gemm_u, NULL, 0, 0};
