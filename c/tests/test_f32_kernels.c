@@ -587,6 +587,20 @@ static void test_pack_panels(uint64_t *r) {
     CHECK(memcmp(a, b, P * mr * K * sizeof(float)) == 0, "f32_pack_a_panels M=%zu K=%zu mr=%d differs", M, K, mr);
     free(w), free(a), free(b);
   }
+  /* a file's panels of 32 rows (row r, column k at r / 32 * 32 K + 32 k + r % 32; a last panel's rows past M absent) back
+     to (M, K) rows: f32_pack_a_tail with mr 1 (its blocked transposition, 16 columns at a time) */
+  size_t rk[][2] = {{1, 1}, {31, 13}, {32, 16}, {45, 17}, {64, 40}, {70, 3}};
+  for (size_t i = 0; i < sizeof rk / sizeof *rk; i++) {
+    size_t M = rk[i][0], K = rk[i][1], Mp = (M + 31) / 32 * 32;
+    float *w = malloc(M * K * sizeof(float)), *pn = malloc(Mp * K * sizeof(float)), *a = malloc(M * K * sizeof(float));
+    rng_fill(r, w, M * K, -1, 1);
+    memset(pn, 0xff, Mp * K * sizeof(float)), memset(a, 0xff, M * K * sizeof(float));   /* NaN: rows past M must not be read */
+    for (size_t row = 0; row < M; row++)
+      for (size_t kk = 0; kk < K; kk++) pn[row / 32 * 32 * K + kk * 32 + row % 32] = w[row * K + kk];
+    f32_pack_a_tail(pn, M, K, 1, 0, 32, a);
+    CHECK(memcmp(a, w, M * K * sizeof(float)) == 0, "f32_pack_a_tail: %zu x %zu from panels of 32 rows to rows differs", M, K);
+    free(w), free(pn), free(a);
+  }
 }
 
 int main(void) {
