@@ -331,9 +331,9 @@ static void test_dwfused(uint64_t *rng) {
   free(x), free(ref), free(yabs), free(y), free(ya), free(fa), free(fb), free(fz);
 }
 
-/* the inverted residual blocks an engine of the model (on `threads` threads) runs as one op (ops_f32.c run_irb); -2
-   where its kernel table has no gemm_u (NEON: no dwf, so none) */
-static int irb_blocks(const unsigned char *buf, size_t size, int threads) {
+/* the inverted residual blocks an engine of the model (on `threads` threads) runs as one op (ops_f32.c run_irb), of
+   OpState.irb kind (0: any); -2 where its kernel table has no gemm_u (NEON: no dwf, so none) */
+static int irb_blocks(const unsigned char *buf, size_t size, int threads, int kind) {
   Model m;
   char err[512];
   int n = -1;
@@ -342,7 +342,7 @@ static int irb_blocks(const unsigned char *buf, size_t size, int threads) {
   Engine *e = engine_build(&m, 1, err, sizeof err);
   if (e) {
     n = e->kf->gemm->gemm_u ? 0 : -2;
-    for (uint32_t i = 0; i < m.n_ops; i++) n += irb_runs(&e->st[i]);
+    for (uint32_t i = 0; i < m.n_ops; i++) n += kind ? e->st[i].irb == kind : irb_runs(&e->st[i]);
     engine_free(e);
   }
   model_free(&m);
@@ -379,7 +379,7 @@ static void test_irb(uint64_t *rng) {
   mw_output(m, mw_flatten(m, z));
   size_t size;
   unsigned char *buf = mw_finish(m, &size);
-  int on1 = irb_blocks(buf, size, 1), on2 = irb_blocks(buf, size, 2);
+  int on1 = irb_blocks(buf, size, 1, 0), on2 = irb_blocks(buf, size, 2, 0);
   CHECK((on1 == 2 && on2 == 4) || (on1 == -2 && on2 == -2), "irb: %d of 4 blocks fused on one thread (want 2), %d on two (-2: no gemm_u)",
         on1, on2);
   double *ref = malloc(NIMG * OUT * sizeof(double)), *yabs = malloc(NIMG * OUT * sizeof(double));
@@ -408,24 +408,6 @@ static void test_irb(uint64_t *rng) {
   free(x), free(ref), free(yabs), free(y), free(ya), free(fa), free(fb), free(fz);
 }
 
-/* the stems an engine of the model (on `threads` threads) runs with the block after them by bands (IRB_STEM); -2 where
-   its kernel table has no gemm_u */
-static int irb_stems(const unsigned char *buf, size_t size, int threads) {
-  Model m;
-  char err[512];
-  int n = -1;
-  set_threads(threads);
-  if (model_load_buffer(buf, size, &m, err, sizeof err)) return -1;
-  Engine *e = engine_build(&m, 1, err, sizeof err);
-  if (e) {
-    n = e->kf->gemm->gemm_u ? 0 : -2;
-    for (uint32_t i = 0; i < m.n_ops; i++) n += e->st[i].irb == IRB_STEM;
-    engine_free(e);
-  }
-  model_free(&m);
-  return n;
-}
-
 /* A stem (a 3x3 stride-2 implicit convolution of the input's 3 channels), the depthwise op after it and its projection
    as one op by bands (run_irb, IRB_STEM: per band the stem's rows from the band's own phase planes; its output and the
    depthwise op's never stored). 42 channels inside (a last row panel of 6: packed, build_inplace), a 19 x 65 map (bands
@@ -448,7 +430,7 @@ static void test_irb_stem(uint64_t *rng) {
     mw_output(m, mw_flatten(m, v));
     buf[k] = mw_finish(m, &size[k]);
   }
-  int on1 = irb_stems(buf[0], size[0], 1), on2 = irb_stems(buf[0], size[0], 2);
+  int on1 = irb_blocks(buf[0], size[0], 1, IRB_STEM), on2 = irb_blocks(buf[0], size[0], 2, IRB_STEM);
   CHECK((on1 == 1 && on2 == 1) || (on1 == -2 && on2 == -2), "irb stem: %d stems fused on one thread, %d on two (want 1; -2: no gemm_u)",
         on1, on2);
   double *ref = malloc(NIMG * OUT * sizeof(double)), *yabs = malloc(NIMG * OUT * sizeof(double));
