@@ -1313,18 +1313,16 @@ static void irb_band(const IrbJob *j, float *buf, size_t im, size_t r0, size_t r
       const ATile at = a_tile(e, sa, 0, p);
       float *hp = halo + p * MR * g->keep * W;
       for (size_t r = 0; r < at.rows && k; r++) rt_fcopy(slot + r * SP, hp + (r * g->keep + ia - *lo) * W, k * W);
-      if (j->stem && rows > k) {   /* taps_tile's calls (rows of whole tiles), on the band's planes, into the slot */
+      if (rows > k && j->stem) {   /* taps_tile's calls (rows of whole tiles), on the band's planes, into the slot */
         size_t nt = (size_t)sa->kh * sa->kw, cg = (size_t)sa->K / nt, F = (rows - k - 1) * g->wq + W;
         for (size_t f0 = 0; f0 < F; f0 += NR)
           if (f0 % g->wq < W)
             d->gemm_u(cg, nt, sa->boff, at.a, (size_t)sa->K, 1, pl + f0, g->chan, slot + (k + f0 / g->wq) * W + f0 % g->wq, SP,
                       (int)at.rows, (int)(W - f0 % g->wq < NR ? W - f0 % g->wq : NR), sa->bias + at.r0, (int)oa->act, 0);
-      } else if (!j->stem) {
-        size_t cols = (rows - k) * W;
-        for (size_t j0 = 0; j0 < cols; j0 += NR)
+      } else   /* the expansion (no column, nor for a stem, when every row came from the halo) */
+        for (size_t j0 = 0, cols = (rows - k) * W; j0 < cols; j0 += NR)
           d->gemm_u((size_t)sa->K, 1, g_off0, at.a, 1, at.ks, xi + (ia + k) * W + j0, H * W, slot + k * W + j0, SP, (int)at.rows,
                     (int)(cols - j0 < NR ? cols - j0 : NR), sa->bias + at.r0, (int)oa->act, 0);
-      }
       for (size_t r = 0; r < at.rows && save; r++) rt_fcopy(hp + r * g->keep * W, slot + r * SP + (rows - g->keep) * W, g->keep * W);
       for (size_t r = 0; r < at.rows; r++)
         e->kf->dw->dwconv(slot + r * SP, wd + (at.r0 + r) * ks, bd ? bd[at.r0 + r] : 0.0f, dwb + (at.r0 + r) * BP, &sh);

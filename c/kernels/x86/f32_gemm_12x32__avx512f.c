@@ -26,6 +26,7 @@
 
 #include "../../src/kernels_f32.h"
 #include "act__avx2.h"
+#include "f32_gemm_u_taps.h"
 
 __attribute__((noinline)) __m512 act16_other__avx512f(__m512 v, int act) {   /* (act__avx2.h) */
   __m256 h[2] = {_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))};
@@ -132,22 +133,9 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int rr, size
       }
       _mm_prefetch((const char *)(pa + PF_K * ks), _MM_HINT_T0);
     }
-  } else {   /* in place */
-    if (nt == 9 && nv == 2 && rr == MR) {   /* 3x3 taps, whole tiles: unrolled, their offsets loaded once */
-      ptrdiff_t o[9];
-#pragma GCC unroll 9
-      for (int t = 0; t < 9; t++) o[t] = boff[t];
-      for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
-#pragma GCC unroll 9
-        for (int t = 0; t < 9; t++) KSTEP(bk + o[t]);
-    } else if (nt == 1 && rr == MR) {   /* one tap (Winograd's products), whole panels: no tap loop (edge panels: the loop
-                                             below, 1.1 KB less code) */
-      const float *b0 = b + boff[0];
-      for (const float *bk = b0, *be = b0 + k * ldb; bk != be; bk += ldb) KSTEP(bk);
-    } else
-      for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
-        for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t]);
-  }
+  } else   /* in place: the 3x3 taps unrolled on whole tiles; one tap (Winograd's products) without a tap loop on whole
+              panels (edge panels: the loop over taps, 1.1 KB less code) */
+    F32_GEMM_U_TAPS(nt == 9 && nv == 2 && rr == MR, nt == 1 && rr == MR);
 #undef KSTEP
   int res = acc == F32_ACC_RES;
   if (nv == 2 && rr >= 8 && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6)) {

@@ -7,12 +7,13 @@
 
 #include "../../src/kernels_f32.h"
 #include "act__avx2.h"
+#include "f32_gemm_u_taps.h"
 
 enum { MR = 6, NR = 16 };
 
 /* ---- gemm_u (kernels_f32.h): a tile of rows [0, m) and columns [0, n) with A read where it lies (the weights in
    the model file's map, K floats a row, or a panel packed by f32_pack_a_tail, ks floats a k step) and B in place
-   (an activation, padded planes, a Winograd matrix). The same loop as gemm's, 12 accumulators: per k step one or
+   (an activation, padded planes, a Winograd matrix). The loop of the gemm it replaced, 12 accumulators: per k step one or
    two 8-wide B loads and one broadcast a row. The sum over (kk, tap) in that order, fused multiply-adds from 0
    (or from C: acc 1), then + bias, (+ C: F32_ACC_RES), then the activation: the values of the reference and of
    the AVX-512 kernel, bit for bit. Columns past n by masked loads and stores (vmaskmovps: none read or written);
@@ -81,19 +82,8 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int full, in
         if (nv == 2) c1[r] = _mm256_fmadd_ps(ar, b1, c1[r]);
       }
     }
-  } else if (nt == 9 && nv == 2 && full && rr == MR) {   /* 3x3 taps, whole tiles: unrolled, their offsets loaded once */
-    ptrdiff_t o[9];
-#pragma GCC unroll 9
-    for (int t = 0; t < 9; t++) o[t] = boff[t];
-    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
-#pragma GCC unroll 9
-      for (int t = 0; t < 9; t++) KSTEP(bk + o[t]);
-  } else if (nt == 1) {
-    const float *b0 = b + boff[0];
-    for (const float *bk = b0, *be = b0 + k * ldb; bk != be; bk += ldb) KSTEP(bk);
-  } else
-    for (const float *bk = b, *be = b + k * ldb; bk != be; bk += ldb)
-      for (size_t t = 0; t < nt; t++) KSTEP(bk + boff[t]);
+  } else   /* in place (the 3x3 taps unrolled on whole tiles) */
+    F32_GEMM_U_TAPS(nt == 9 && nv == 2 && full && rr == MR, nt == 1);
 #undef KSTEP
   int res = acc == F32_ACC_RES;
 #pragma GCC unroll 6
