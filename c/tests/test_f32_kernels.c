@@ -64,7 +64,8 @@ static void test_gemm(const F32GemmDesc *d, uint64_t *r) {
 /* d->gemm_u against the sum it defines, computed here with fmaf in its order (kk, then taps), + bias, then
    act_f32: bit for bit. Both layouts (in place: lda = K + 3, ks = 1; packed, nt = 1: lda = 1, ks = f32_tail_rows(m), or
    ks = 32: a file's panel of 32 rows, from row 32 - f32_tail_rows(m) on, as ops_f32.c a_tile reads it),
-   taps with offsets that overlap, every m and the n around the vector edges. A holds exactly the rows the
+   taps with offsets that overlap, every m and the n around the vector edges (every n for a tile of at most 16 columns:
+   NEON's 8 are two vectors of 4). A holds exactly the rows the
    kernel may read (ASan: no other), rows m.. and each row's slack NaN (they must not reach C); C's other rows
    and columns must stay; in two chunks of kk (acc) the same floats; with F32_ACC_RES (a fused residual ADD)
    act((sum + bias) + C's value), bit for bit. */
@@ -75,7 +76,7 @@ static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
     for (size_t ti = 0; ti < sizeof nts / sizeof *nts; ti++)
       for (int lay = 0; lay <= 2; lay++)   /* in place, packed, a file's panel */
         for (int m = 1, packed = lay > 0; m <= MR && !(packed && nts[ti] > 1); m += (m < 4 || m > MR - 3) ? 1 : 3)
-          for (int n = 1; n <= NR; n += (n < 3 || n > NR - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 6) {
+          for (int n = 1; n <= NR; n += (NR <= 16 || n < 3 || n > NR - 3 || n % 16 >= 15 || n % 16 <= 1) ? 1 : 6) {
             size_t k = ks_[ki], nt = nts[ti], K = k * nt, rr = (size_t)f32_tail_rows(m, MR), lda = packed ? 1 : K + 3;
             size_t ks = lay == 2 ? F32_PANEL_MAX : packed ? rr : 1, na = packed ? ks * K : rr * lda, ldb = (size_t)NR + 5 + nt,
                    ldc = (size_t)NR + 2, a0 = lay == 2 ? F32_PANEL_MAX - rr : 0;   /* a = abuf + a0 */
