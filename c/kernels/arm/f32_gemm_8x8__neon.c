@@ -58,7 +58,7 @@ static inline __attribute__((always_inline)) void store_v(float *p, float32x4_t 
     if (nv == 2) b0 = vld1q_f32(p), b1 = ld_n((p) + 4, nl);        \
     else b0 = ld_n(p, nl), b1 = b0;                                \
   } while (0)
-/* one in-place step, lane L of each row's vector ar_[r] (rows < rr) */
+/* one in-place step: B's row at p times lane L of each row's vector av[r] (rows < rr) */
 #define STEP_IN(p, L)                                                                        \
   do {                                                                                       \
     LDB(p);                                                                                  \
