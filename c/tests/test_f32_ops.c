@@ -332,7 +332,7 @@ static void test_dwfused(uint64_t *rng) {
 }
 
 /* the inverted residual blocks an engine of the model (on `threads` threads) runs as one op (ops_f32.c run_irb), of
-   OpState.irb kind (0: any); -2 where its kernel table has no gemm_u (NEON: no dwf, so none) */
+   OpState.irb kind (0: any); -2 where its kernel table has no gemm_u (the reference's: no dwf, so none) */
 static int irb_blocks(const unsigned char *buf, size_t size, int threads, int kind) {
   Model m;
   char err[512];
@@ -410,9 +410,9 @@ static void test_irb(uint64_t *rng) {
 
 /* A stem (a 3x3 stride-2 implicit convolution of the input's 3 channels), the depthwise op after it and its projection
    as one op by bands (run_irb, IRB_STEM: per band the stem's rows from the band's own phase planes; its output and the
-   depthwise op's never stored). 42 channels inside (a last row panel of 6: packed, build_inplace), a 19 x 65 map (bands
-   of 8 rows and a last one of 3, or the chunks' 9 and 10 on 2+ threads; a last column tile of one output), on one
-   thread too. Besides check_model (the double reference, and every batch, thread count and lane split byte for byte
+   depthwise op's never stored). 42 channels inside (a last row panel of 6: packed, build_inplace), a 17 x 65 map (bands
+   of 8, 8 and 1 rows on one thread; at batch 1 on two an image's chunks of 8 and 9 rows; a last column tile of one
+   output). Besides check_model (the double reference, and every batch, thread count and lane split byte for byte
    against one thread): each kernel table's outputs byte for byte those of the stem alone (its output the model's),
    its output given to the depthwise op and the projection as a model of their own (run_irb from the depthwise op) */
 static void test_irb_stem(uint64_t *rng) {
@@ -455,7 +455,7 @@ static void test_irb_stem(uint64_t *rng) {
           dispatch_isa(k));
   }
   f32_kernels_force(NULL);
-  check_model("a stem, the depthwise op and the projection after it as one op by bands (run_irb, IRB_STEM; 19 x 65)", buf[0],
+  check_model("a stem, the depthwise op and the projection after it as one op by bands (run_irb, IRB_STEM; 17 x 65)", buf[0],
               size[0], x, (size_t)OUT, ref, yabs, 100);
   for (int k = 1; k < 3; k++) free(buf[k]);   /* (check_model frees buf[0]) */
   free(x), free(ref), free(yabs), free(y), free(ya), free(fa), free(fs), free(o0), free(o2);

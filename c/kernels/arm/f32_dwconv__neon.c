@@ -20,6 +20,7 @@
 
 #include "../../src/kernels_f32.h"
 #include "act__neon.h"
+#include "lanes__neon.h"
 
 #define AI static inline __attribute__((always_inline))
 
@@ -29,14 +30,6 @@ enum { RB = 4, SPAN_MAX = (RB - 1) * 2 + 3, BUF = 8192 };
    and spills (~12% fewer instructions an output at stride 1) */
 #define FMLA_LANE(a, x, w, l) __asm__("fmla %0.4s, %1.4s, %2.s[%3]" : "+w"(a) : "w"(x), "w"(w), "i"(l))
 
-/* the first n (1..4) lanes of y to o */
-AI void put(float *o, float32x4_t y, int n) {
-  if (n >= 4) { vst1q_f32(o, y); return; }
-  vst1q_lane_f32(o, y, 0);
-  if (n > 1) vst1q_lane_f32(o + 1, y, 1);
-  if (n > 2) vst1q_lane_f32(o + 2, y, 2);
-}
-
 /* rows r < rows of the block, 4V columns (n lanes when V = 1 and n < 4) = act(acc + bias), the activation in
    registers by act__neon.h (act_f32's values) */
 AI void store(float *o, size_t OW, float32x4_t acc[RB][2], float32x4_t vb, int rows, int n, const int V, int act) {
@@ -44,7 +37,7 @@ AI void store(float *o, size_t OW, float32x4_t acc[RB][2], float32x4_t vb, int r
   for (int r = 0; r < RB; r++)
     if (r < rows)
 #pragma GCC unroll 2
-      for (int v = 0; v < V; v++) put(o + (size_t)r * OW + 4 * v, act_neon(vaddq_f32(acc[r][v], vb), act), n);
+      for (int v = 0; v < V; v++) st_n(o + (size_t)r * OW + 4 * v, act_neon(vaddq_f32(acc[r][v], vb), act), n);
 }
 
 /* RB output rows x 4V columns: output (r, i) = sum over ky, kx of w[3 ky + kx] * rp[st r + ky][off + st i + kx] */

@@ -7,6 +7,7 @@
 
 #include "../../src/kernels_f32.h"
 #include "act__neon.h"
+#include "lanes__neon.h"
 
 enum { MR = 8, NR = 8 };
 
@@ -20,24 +21,6 @@ enum { MR = 8, NR = 8 };
    - in place (ks == 1: row r at a + r lda, its K = k nt floats in (kk, tap) order): four consecutive (kk, tap)
      columns of each row in one vector, the step's multiply-add by the lane of its column; the columns past the last
      multiple of 4 one float at a time (nothing past a row's K is read). */
-
-/* the first c (1 to 4) floats at p, the other lanes 0 */
-static inline __attribute__((always_inline)) float32x4_t ld_n(const float *p, int c) {
-  if (c >= 4) return vld1q_f32(p);
-  float32x4_t v = vld1q_lane_f32(p, vdupq_n_f32(0.0f), 0);
-  if (c > 1) v = vld1q_lane_f32(p + 1, v, 1);
-  if (c > 2) v = vld1q_lane_f32(p + 2, v, 2);
-  return v;
-}
-static inline __attribute__((always_inline)) void st_n(float *p, float32x4_t v, int c) {
-  if (c >= 4) {
-    vst1q_f32(p, v);
-    return;
-  }
-  vst1q_lane_f32(p, v, 0);
-  if (c > 1) vst1q_lane_f32(p + 1, v, 1);
-  if (c > 2) vst1q_lane_f32(p + 2, v, 2);
-}
 
 /* act((x + bias) [+ c]) on the c lanes at p */
 static inline __attribute__((always_inline)) void store_v(float *p, float32x4_t x, float32x4_t bb, int act, int res, int c) {

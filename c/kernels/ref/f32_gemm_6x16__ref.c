@@ -8,7 +8,8 @@ enum { MR = 6, NR = 16 };
 void f32_pack_a_tail(const float *w, size_t M, size_t K, int mr, int tail, size_t pr, float *ap) {
   if (mr == 1 && pr > 1) {   /* a file's panels to (O, K) rows: by blocks of 16 k steps of a panel (2 KB, in L1) for its
                                 rows in turn; row by row, each row's K floats came from K lines 32 floats apart (ResNet18's
-                                33 MiB of 3x3 weights for the AVX2 table: 19 ms of start-up on two threads) */
+                                33 MiB of 3x3 weights for the AVX2 and NEON tables: 19 ms of start-up on two threads
+                                on AVX2) */
     for (size_t r0 = 0; r0 < M; r0 += pr) {
       size_t n = M - r0 < pr ? M - r0 : pr;
       const float *pw = w + r0 * K;   /* (r0 a multiple of pr: the panel's start) */
