@@ -240,6 +240,9 @@ typedef struct {
      given comp (Q8Gemm.comp): for each of the tiles (4 rows x G groups x nq quads of 16 bytes) the 4 rows' sums of each
      group at comp[8 G t + 4 g + r] (the caller puts the weight zero points at comp[8 G t + 4 G + 4 g + r]) */
   void (*dq8_blocked_sums)(const int8_t *w, size_t tiles, int G, int nq, int32_t *comp);
+  /* sq8, optional (NULL: pack_conv on rows unblocked first): pack_conv's packing straight from the file's blocked weights
+     (FORMAT.md, version 3): M rows from the tile at w (tiles of R rows, each (C + 3) / 4 quads x kh * kw taps x 4R bytes) */
+  void (*pack_conv_blk)(int M, int C, int kh, int kw, const int8_t *w, int R, int8_t *A);
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */

@@ -225,13 +225,19 @@ __attribute__((cold)) static void conv_pack_blocks(void *arg, long b0, long b1) 
   int cig = s->C / s->groups;
   for (long b = b0; b < b1; b++) {
     int g = (int)((size_t)b / j->nb), r0 = (int)((size_t)b % j->nb) * CONV_RB, rows = imin(CONV_RB, s->M - r0);
-    int8_t *tmp;
-    const int8_t *src = rows_of(j->bl, j->w, (size_t)s->K, (size_t)g * s->M + (size_t)r0, (size_t)rows, &tmp);
+    int8_t *tmp, *dst = s->aconv + (size_t)g * s->aconv_bytes + j->k->conv_a_bytes(r0, cig, s->kh, s->kw);
+    const WBlocks *b = j->bl;
+    if (b && j->k->pack_conv_blk && b->KG == 1) {   /* straight from the file's tiles (r0 a multiple of CONV_RB, of R) */
+      j->k->pack_conv_blk(rows, cig, s->kh, s->kw, j->w + ((size_t)g * b->TM + (size_t)r0 / b->R) * b->NQ * b->T * 4 * b->R,
+                          (int)b->R, dst);
+      continue;
+    }
+    const int8_t *src = rows_of(b, j->w, (size_t)s->K, (size_t)g * s->M + (size_t)r0, (size_t)rows, &tmp);
     if (!src) {
       __atomic_store_n(j->failed, 1, __ATOMIC_RELAXED);
       continue;
     }
-    j->k->pack_conv(rows, cig, s->kh, s->kw, src, s->aconv + (size_t)g * s->aconv_bytes + j->k->conv_a_bytes(r0, cig, s->kh, s->kw));
+    j->k->pack_conv(rows, cig, s->kh, s->kw, src, dst);
     free(tmp);
   }
 }
@@ -258,13 +264,21 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
     const int8_t *wg = j->w + g * M * K, *zg = j->wz ? j->wz + g * M * G : NULL;
+    int16_t *dst = s->A + g * s->a_elems + k->a_elems((int)r0, s->G, s->gs);
+    const WBlocks *b = j->bl;
+    if (b && k->pack_conv_blk && !zg && G == 1 && b->T == 1 && b->KG == 1) {
+      /* sq8, one tap: pack_w's layout of one group is pack_conv's of a 1x1 (C = K), straight from the file's tiles (r0 a
+         multiple of mr, of R) */
+      k->pack_conv_blk((int)rows, (int)K, 1, 1, j->w + (g * b->TM + r0 / b->R) * b->NQ * 4 * b->R, (int)b->R, (int8_t *)dst);
+      continue;
+    }
     int8_t *tmp;
-    const int8_t *src = rows_of(j->bl, j->w, K, g * M + r0, rows, &tmp);
+    const int8_t *src = rows_of(b, j->w, K, g * M + r0, rows, &tmp);
     if (!src) {
       __atomic_store_n(j->failed, 1, __ATOMIC_RELAXED);
       continue;
     }
-    k->pack_w((int)rows, s->G, s->gs, src, zg ? zg + r0 * G : NULL, s->A + g * s->a_elems + k->a_elems((int)r0, s->G, s->gs));
+    k->pack_w((int)rows, s->G, s->gs, src, zg ? zg + r0 * G : NULL, dst);
     free(tmp);
     if (j->bl) continue;
     if (!done) done = wg + r0 * K;

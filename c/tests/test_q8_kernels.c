@@ -102,6 +102,15 @@ static void test_sq8_gemm_ext(int M, int N, int K, int ext) {
     int16_t *A = malloc(T->a_elems(M, 1, K) * 2), *X = calloc(ps * panels, 2);
     T->pack_w(M, 1, K, w, NULL, A);
     check_pack_rows(T, M, 1, K, w, NULL, A);
+    if (T->pack_conv_blk) {   /* one group's rows straight from the file's blocked weights: pack_w's bytes (a 1x1's pack_conv) */
+      int tiles;
+      int8_t *B = blocked_w(w, M, K, 1, &tiles), *A2 = malloc(T->a_elems(M, 1, K) * 2);
+      memset(A2, 0x5A, T->a_elems(M, 1, K) * 2);
+      T->pack_conv_blk(M, K, 1, 1, B, 8, A2);
+      CHECK(memcmp(A, A2, T->a_elems(M, 1, K) * 2) == 0, "pack_conv_blk %s M=%d K=%d: not pack_w's bytes", T->name, M, K);
+      free(A2);
+      free(B);
+    }
     for (int k = 0; k < K; k++)
       for (int p = 0; p < N; p++) T->put_x(X, ps, k, p, x[k * N + p]);
     memset(got, 0x55, (size_t)M * N);
@@ -622,6 +631,16 @@ static void test_conv_s(int M, int C, int H, int W, int kh, int kw, int ph, int 
 #endif
     memset(A, 0xA5, T->conv_a_bytes(M, C, kh, kw));   /* as the engine may give it: not zeroed */
     T->pack_conv(M, C, kh, kw, w, A);
+    if (T->pack_conv_blk) {   /* straight from the file's blocked weights: the same bytes */
+      int tiles;
+      size_t ab = T->conv_a_bytes(M, C, kh, kw);
+      int8_t *B = blocked_w(w, M, C, kh * kw, &tiles), *A2 = aligned_alloc(64, q8_round_up(ab, 64));
+      memset(A2, 0x5A, ab);
+      T->pack_conv_blk(M, C, kh, kw, B, 8, A2);
+      CHECK(memcmp(A, A2, ab) == 0, "pack_conv_blk %s M=%d C=%d k=%dx%d: not pack_conv's bytes", T->name, M, C, kh, kw);
+      free(A2);
+      free(B);
+    }
     Q8Conv cv = { M, C, kh, kw, dh, dw, OH, OW, Wq, plane, A, xq, sh, sw, phase, NULL };
     for (int split = 0; split < 2; split++) {
       memset(got, 0x5A, (size_t)M * OH * OW);
