@@ -272,6 +272,10 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
       k->pack_conv_blk((int)rows, (int)K, 1, 1, j->w + (g * b->TM + r0 / b->R) * b->NQ * 4 * b->R, (int)b->R, (int8_t *)dst);
       continue;
     }
+    if (b && k->pack_w_blk && b->T == 1 && b->KG == G &&   /* dq8: the same, where the descriptor takes gs */
+        k->pack_w_blk((int)rows, s->G, s->gs, j->w + (g * b->TM + r0 / b->R) * b->KG * b->NQ * 4 * b->R, (int)b->R,
+                      zg ? zg + r0 * G : NULL, dst))
+      continue;
     int8_t *tmp;
     const int8_t *src = rows_of(b, j->w, K, g * M + r0, rows, &tmp);
     if (!src) {

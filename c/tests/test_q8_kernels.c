@@ -257,6 +257,18 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
     int16_t *A = malloc(T->a_elems(M, G, gs) * 2), *X2 = calloc(xbytes, 1);
     T->pack_w(M, G, gs, wq, asym ? wz : NULL, A);
     check_pack_rows(T, M, G, gs, wq, asym ? wz : NULL, A);
+    if (T->pack_w_blk) {   /* straight from the file's blocked weights (version 5): pack_w's bytes, where it takes gs */
+      size_t n = T->a_elems(M, G, gs) * 2, nq = (size_t)(gs + 3) / 4;
+      int8_t *B = malloc((size_t)(M + 3) / 4 * (size_t)G * nq * 16), *A2 = malloc(n);
+      mw_block_dq8(wq, 1, (size_t)M, (size_t)K, (size_t)gs, B);
+      memset(A2, 0x5A, n);
+      if (T->pack_w_blk(M, G, gs, B, 4, asym ? wz : NULL, (int16_t *)(void *)A2))
+        CHECK(memcmp(A, A2, n) == 0, "pack_w_blk %s M=%d G=%d gs=%d asym=%d: not pack_w's bytes", T->name, M, G, gs, asym);
+      else
+        CHECK(gs > 64, "pack_w_blk %s M=%d G=%d gs=%d: not taken", T->name, M, G, gs);
+      free(A2);
+      free(B);
+    }
     /* quantization: against the naive rule */
     memset(X2, 0x7f, xbytes);
     T->dq8_quant(G, gs, N, xf, N, asym, X2, (ptrdiff_t)ps, xs2, ldx);

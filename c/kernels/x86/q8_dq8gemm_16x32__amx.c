@@ -75,6 +75,37 @@ __attribute__((cold)) static void pack_w(int M, int G, int gs, const int8_t *w, 
   }
 }
 
+/* pack_w from the file's blocked weights: row o's group g is its quads at a stride of 4R bytes in o's tile of R rows,
+   one masked gather (the file's bytes past gs are 0, so the 64 bytes' sum is the group's) */
+__attribute__((cold)) static int pack_w_blk(int M, int G, int gs, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  size_t gsp = gsp_of(gs), nq = gsp / 4, qs = 4 * (size_t)R, ftile = (size_t)G * nq * qs, blocks = (size_t)(M + MR - 1) / MR;
+  if (gsp > AMX_MAXGSP) return 0;
+  const __mmask64 mp = gsp >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << gsp) - 1);
+  const __mmask16 mq = (__mmask16)((1u << nq) - 1);
+  const __m512i vi = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                        _mm512_set1_epi32((int)qs));
+  const __m512i zero = _mm512_setzero_si512(), flip = _mm512_set1_epi8((char)0x80);
+  for (size_t b = 0; b < blocks; b++) {
+    int8_t *a = (int8_t *)A + b * block_bytes(G, gs);
+    int32_t *cw = (int32_t *)(void *)(a + (size_t)G * MR * gsp);
+    for (int g = 0; g < G; g++)
+      for (int r = 0; r < MR; r++) {
+        size_t o = b * MR + (size_t)r;
+        int32_t sum = 0, z = 0;
+        __m512i v = zero;
+        if (o < (size_t)M) {
+          v = _mm512_mask_i32gather_epi32(zero, mq, vi, w + o / (size_t)R * ftile + (size_t)g * nq * qs + o % (size_t)R * 4, 1);
+          sum = (int32_t)(_mm512_reduce_add_epi64(_mm512_sad_epu8(_mm512_xor_si512(v, flip), zero)) - 128 * 64);
+          z = wz ? wz[o * (size_t)G + (size_t)g] : 0;
+        }
+        _mm512_mask_storeu_epi8(a + ((size_t)g * MR + (size_t)r) * gsp, mp, v);
+        int32_t v32 = (int32_t)(((uint32_t)sum & 0xFFFF) | (uint32_t)z << 16);
+        memcpy(&cw[g * MR + r], &v32, 4);
+      }
+  }
+  return 1;
+}
+
 /* rows [o0, o0 + nr) x columns [p, p + nc) (nc <= 16) of f (16 rows of 16 columns): bias, act, to y */
 static void store16(const Q8Dq8Epi *e, int o0, int nr, int p, int nc, const __m512 *f) {
   for (int r = 0; r < nr; r++) {
@@ -163,4 +194,4 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
 const Q8Kernels q8_dq8gemm_16x32__amx_desc = {"q8_dq8gemm_16x32__amx", "amx", MR, NR, KR, 2,
                                               a_elems, pack_w, q8_dq8v_put_x, q8_dq8v_get_x, NULL, q8_dq8v_quant, NULL,
                                               dq8_gemm, NULL, NULL, NULL, NULL, 0, 0, q8_dq8v_quant_g, q8_dq8v_conv_quant,
-                                              AMX_DQ8_MIN_K, NULL, 0, NULL, NULL, NULL, NULL};
+                                              AMX_DQ8_MIN_K, NULL, 0, NULL, NULL, NULL, NULL, pack_w_blk};

@@ -194,4 +194,4 @@ static void dq8_quant_avx2(int G, int gs, int N, const float *xf, ptrdiff_t ldxf
 
 const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
                                            q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8,
-                                           dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL};
+                                           dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL};
