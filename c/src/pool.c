@@ -227,14 +227,72 @@ static void dynamic_share(void *arg, int id, int nth) {
   for (long i; (i = atomic_fetch_add_explicit(&l->next, 1, memory_order_relaxed)) < l->n;) l->fn(l->ctx, i, i + 1);
 }
 
+/* pool_for's shares, stealable: share i's range [n i / nth, n (i + 1) / nth) in STEAL_CHUNKS chunks, which its own
+   thread takes from the front and a thread done with its own share takes from the back (one 64-bit word a share,
+   front | back << 32, changed by compare-and-swap), so that a thread that runs slower than the others (a vCPU
+   whose host core is busy, a little core) gives up the end of its share instead of holding the job up. Threads
+   that keep pace run their own share whole, as a static split. */
+enum { STEAL_MAX = 64, STEAL_CHUNKS = 8 };
+typedef struct {
+  long n;
+  int nth;
+  pool_range_fn fn;
+  void *ctx;
+  struct {
+    _Alignas(64) _Atomic uint64_t w;
+  } sh[STEAL_MAX];
+} Steal;
+
+/* chunk j of share i's k chunks: items [b, e) */
+static void steal_range(const Steal *l, int i, long j, long *b, long *e) {
+  long s0 = l->n * i / l->nth, s1 = l->n * (i + 1) / l->nth, k = s1 - s0 < STEAL_CHUNKS ? s1 - s0 : STEAL_CHUNKS;
+  *b = s0 + (s1 - s0) * j / k, *e = s0 + (s1 - s0) * (j + 1) / k;
+}
+/* a chunk of share i from its front (own) or its back (stolen): its index, or -1 when none is left */
+static long steal_claim(Steal *l, int i, int back) {
+  uint64_t w = atomic_load_explicit(&l->sh[i].w, memory_order_relaxed);
+  for (;;) {
+    uint32_t lo = (uint32_t)w, hi = (uint32_t)(w >> 32);
+    if (lo >= hi) return -1;
+    uint64_t nw = back ? (uint64_t)lo | (uint64_t)(hi - 1) << 32 : (uint64_t)(lo + 1) | (uint64_t)hi << 32;
+    if (atomic_compare_exchange_weak_explicit(&l->sh[i].w, &w, nw, memory_order_relaxed, memory_order_relaxed))
+      return back ? (long)hi - 1 : (long)lo;
+  }
+}
+static void steal_share(void *arg, int id, int nth) {
+  (void)nth;   /* (pool_run's, which is l->nth: both P.made + 1 once grown) */
+  Steal *l = arg;
+  long j, b, e;
+  int own = id < l->nth, first = own ? id : 0;
+  for (int d = 0; d < l->nth; d++) {   /* its own share, then the others' ends */
+    int i = (first + d) % l->nth;
+    while ((j = steal_claim(l, i, d > 0 || !own)) >= 0) {
+      steal_range(l, i, j, &b, &e);
+      l->fn(l->ctx, b, e);
+    }
+  }
+}
+
 void pool_for(long n, pool_range_fn fn, void *ctx) {
   if (n <= 0) return;
-  if (n == 1 || in_job || pool_threads() == 1) {
+  int th = in_job ? 1 : pool_threads();
+  if (n == 1 || th == 1) {
     fn(ctx, 0, n);
     return;
   }
-  Loop l = {n, 0, fn, ctx, 0};
-  pool_run(static_share, &l);
+  if (th > STEAL_MAX) {
+    Loop l = {n, 0, fn, ctx, 0};
+    pool_run(static_share, &l);
+    return;
+  }
+  grow(th);
+  Steal l;
+  l.n = n, l.nth = P.made + 1 < th ? P.made + 1 : th, l.fn = fn, l.ctx = ctx;
+  for (int i = 0; i < l.nth; i++) {
+    long s = n * (i + 1) / l.nth - n * i / l.nth;
+    atomic_store_explicit(&l.sh[i].w, (uint64_t)(s < STEAL_CHUNKS ? s : STEAL_CHUNKS) << 32, memory_order_relaxed);
+  }
+  pool_run(steal_share, &l);
 }
 
 void pool_for_grain(long n, long grain, pool_range_fn fn, void *ctx) {

@@ -3,7 +3,8 @@
  * pool_run(fn, ctx) runs the shares fn(ctx, id, nth), id = 0..nth-1 (nth = the thread count), each
  * exactly once, and returns when all have returned. A thread runs the share of its own id (the caller
  * is 0) unless another took it first: a late worker's share is taken by those that are there, so
- * shares must never wait for one another. pool_for / pool_for_dyn split [0, n) over the shares.
+ * shares must never wait for one another. pool_for / pool_for_dyn split [0, n) over the shares (pool_for's
+ * also taken over in part from a thread that is slow to get through its own).
  * Between jobs the workers spin a little (ops are short), then sleep on a futex: an idle pool burns
  * no core.
  * One caller at a time (the runtime runs one forward at a time); a pool_* call from inside a job runs
@@ -24,8 +25,10 @@ int pool_threads(void);
 /* fn(ctx, id, nth) once for each id in [0, nth), on whichever thread claims it; returns when all are done */
 void pool_run(pool_fn fn, void *ctx);
 
-/* static split: share id calls fn(ctx, n*id/nth, n*(id+1)/nth) once (if not empty), normally on thread
-   id (so a thread gets the same part of every layer); n <= 1 or one thread: fn(ctx, 0, n) on the caller */
+/* static split, stealable: share id is [n*id/nth, n*(id+1)/nth), in up to 8 contiguous chunks that thread id runs in
+   order (so a thread gets the same part of every layer), and that a thread done with its own share takes from the
+   share's end (so a thread that runs slower gives up the end of its share); fn(ctx, b, e) once per chunk, never
+   empty; n <= 1 or one thread: fn(ctx, 0, n) on the caller */
 void pool_for(long n, pool_range_fn fn, void *ctx);
 
 /* static split of n elements for cheap per-element work: one contiguous range per thread, but at least

@@ -1,9 +1,11 @@
 /* test_pool.c: the thread pool (src/pool.h). pool_for and pool_for_dyn must call fn on every index of
- * [0, n) exactly once (static: one contiguous range per thread; pool_for_grain: ranges of at least the
+ * [0, n) exactly once (pool_for: at most 8 contiguous ranges a thread, and a sleeping thread's share taken over by
+ * the other; pool_for_grain: ranges of at least the
  * grain, inner boundaries multiples of 64) for awkward n and thread
  * counts, many jobs in a row (a lost wake-up hangs here, a data race shows under TSan); a pool call
  * from inside a job runs on that thread; the count can shrink and grow between jobs. */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,8 @@ static void count_grain(void *arg, long b, long e) {
 }
 static void grain_loop(long n, pool_range_fn fn, void *ctx) { pool_for_grain(n, 100, fn == count_range ? count_grain : fn, ctx); }
 
-/* every index once, and (static) at most one call per thread; kind 0: pool_for, 1: dyn, 2: grain */
+/* every index once, and (pool_for) at most 8 calls a thread (its share's chunks), (grain) one; kind 0: pool_for, 1: dyn,
+   2: grain */
 static void check_loop(int kind, long n, int threads) {
   static Count c;
   memset(&c, 0, sizeof c);
@@ -47,9 +50,33 @@ static void check_loop(int kind, long n, int threads) {
   for (long i = 0; i < n; i++) once &= c.hits[i] == 1;
   CHECK(once, "%s n=%ld threads=%d: an index was not run exactly once", dyn ? "pool_for_dyn" : "pool_for", n, threads);
   CHECK(!c.bad, "n=%ld threads=%d: an empty, short or unaligned range", n, threads);
-  if (kind == 0) CHECK(c.calls <= (threads < n ? threads : n), "pool_for n=%ld threads=%d: %d calls", n, threads, (int)c.calls);
+  if (kind == 0) CHECK(c.calls <= (8 * threads < n ? 8 * threads : n), "pool_for n=%ld threads=%d: %d calls", n, threads, (int)c.calls);
   if (kind == 2) CHECK(c.calls <= (n / 100 > 1 ? (threads < n / 100 ? threads : n / 100) : 1), "pool_for_grain n=%ld threads=%d: %d calls", n, threads, (int)c.calls);
   if (dyn) CHECK(c.calls == n, "pool_for_dyn n=%ld: %d calls", n, (int)c.calls);
+}
+
+/* pool_for's shares are stealable: the thread that takes share 1's first item sleeps there, and the rest of share 1
+   must then be run by the other thread, which is done with share 0 (checked where both threads took part) */
+typedef struct {
+  _Atomic unsigned long who[64];
+  long first1;
+} Steal;
+static void sleepy(void *arg, long b, long e) {
+  Steal *st = arg;
+  for (long i = b; i < e; i++) atomic_store(&st->who[i], (unsigned long)pthread_self());
+  if (b == st->first1) nanosleep(&(struct timespec){0, 30 * 1000 * 1000}, NULL);
+  for (int w = 0; b == 0 && w < 2000 && !atomic_load(&st->who[st->first1]); w++)   /* share 0 waits (up to 200 ms) for */
+    nanosleep(&(struct timespec){0, 100 * 1000}, NULL);                          /* share 1 to start elsewhere */
+}
+static void check_steal(void) {
+  static Steal st;
+  memset(&st, 0, sizeof st);
+  st.first1 = 32;   /* share 1 of 2 over 64 items: [32, 64) in chunks of 4 */
+  pool_for(64, sleepy, &st);
+  unsigned long t0 = st.who[0], t1 = st.who[32];
+  int others = 0;
+  for (int i = 33; i < 64; i++) others += st.who[i] != t1;
+  if (t0 != t1) CHECK(others > 0, "pool_for: share 1's rest was not taken while its thread slept");
 }
 
 /* a job whose shares start another: it must run serially on the calling thread */
@@ -78,6 +105,8 @@ int main(void) {
     nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
     check_loop(0, 999, counts[t]);
   }
+  pool_set_threads(2);
+  for (int r = 0; r < 3; r++) check_steal();
   pool_set_threads(0);
   CHECK(pool_threads() >= 1, "default thread count %d", pool_threads());
   check_loop(1, 999, pool_threads());
