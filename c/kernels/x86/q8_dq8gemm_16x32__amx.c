@@ -43,44 +43,14 @@ static size_t a_elems(int M, int G, int gs) {
   return (size_t)(M + MR - 1) / MR * block_bytes(G, gs) / 2;
 }
 
-__attribute__((cold)) static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
-  if (gsp_of(gs) > AMX_MAXGSP) {
-    q8_dq8v_pack_w(M, G, gs, w, wz, A);
-    return;
-  }
-  /* each row's group as one zero-masked 64-byte load, stored whole (gsp bytes); its sum by
-     q8_sum_i8__avx512 (vpsadbw: a scalar byte loop here was most of ResNet18 dq8's start-up packing) */
-  size_t gsp = gsp_of(gs), K = (size_t)G * gs, blocks = (size_t)(M + MR - 1) / MR;
-  const __mmask64 mg = gs >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << gs) - 1), mp = gsp >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << gsp) - 1);
-  const __m512i zero = _mm512_setzero_si512();
-  for (size_t b = 0; b < blocks; b++) {
-    int8_t *a = (int8_t *)A + b * block_bytes(G, gs);
-    int32_t *cw = (int32_t *)(void *)(a + (size_t)G * MR * gsp);
-    for (int g = 0; g < G; g++)
-      for (int r = 0; r < MR; r++) {
-        size_t o = b * MR + (size_t)r;
-        int8_t *dst = a + ((size_t)g * MR + (size_t)r) * gsp;
-        int32_t sum = 0, z = 0;
-        __m512i v = zero;
-        if (o < (size_t)M) {
-          v = _mm512_maskz_loadu_epi8(mg, w + o * K + (size_t)g * gs);
-          sum = q8_sum_i8__avx512(w + o * K + (size_t)g * gs, (size_t)gs);
-          z = wz ? wz[o * (size_t)G + (size_t)g] : 0;
-        }
-        _mm512_mask_storeu_epi8(dst, mp, v);
-        /* |sum| <= 64 * 128: both halves fit int16 */
-        int32_t v32 = (int32_t)(((uint32_t)sum & 0xFFFF) | (uint32_t)z << 16);
-        memcpy(&cw[g * MR + r], &v32, 4);
-      }
-  }
-}
-
-/* pack_w from the file's blocked weights: row o's group g is its quads at a stride of 4R bytes in o's tile of R rows,
-   one masked gather (the file's bytes past gs are 0, so the 64 bytes' sum is the group's) */
-__attribute__((cold)) static int pack_w_blk(int M, int G, int gs, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+/* the packing of pack_w (R 0: w is (M, K) rows) and pack_w_blk (w is the file's blocks, tiles of R rows: row o's group
+   g its quads at a stride of 4R bytes), gsp <= 64: each row's group one zero-masked 64-byte load (or gather), stored
+   whole (gsp bytes), its sum from the same bytes by vpsadbw (the zeroed lanes add nothing; a scalar byte loop here
+   was most of ResNet18 dq8's start-up packing) */
+__attribute__((cold)) static void pack_groups(int M, int G, int gs, const int8_t *w, size_t K, int R, const int8_t *wz,
+                                              int16_t *A) {
   size_t gsp = gsp_of(gs), nq = gsp / 4, qs = 4 * (size_t)R, ftile = (size_t)G * nq * qs, blocks = (size_t)(M + MR - 1) / MR;
-  if (gsp > AMX_MAXGSP) return 0;
-  const __mmask64 mp = gsp >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << gsp) - 1);
+  const __mmask64 mg = gs >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << gs) - 1), mp = gsp >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << gsp) - 1);
   const __mmask16 mq = (__mmask16)((1u << nq) - 1);
   const __m512i vi = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                         _mm512_set1_epi32((int)qs));
@@ -94,15 +64,28 @@ __attribute__((cold)) static int pack_w_blk(int M, int G, int gs, const int8_t *
         int32_t sum = 0, z = 0;
         __m512i v = zero;
         if (o < (size_t)M) {
-          v = _mm512_mask_i32gather_epi32(zero, mq, vi, w + o / (size_t)R * ftile + (size_t)g * nq * qs + o % (size_t)R * 4, 1);
+          if (R) v = _mm512_mask_i32gather_epi32(zero, mq, vi, w + o / (size_t)R * ftile + (size_t)g * nq * qs + o % (size_t)R * 4, 1);
+          else v = _mm512_maskz_loadu_epi8(mg, w + o * K + (size_t)g * gs);
           sum = (int32_t)(_mm512_reduce_add_epi64(_mm512_sad_epu8(_mm512_xor_si512(v, flip), zero)) - 128 * 64);
           z = wz ? wz[o * (size_t)G + (size_t)g] : 0;
         }
         _mm512_mask_storeu_epi8(a + ((size_t)g * MR + (size_t)r) * gsp, mp, v);
+        /* |sum| <= 64 * 128: both halves fit int16 */
         int32_t v32 = (int32_t)(((uint32_t)sum & 0xFFFF) | (uint32_t)z << 16);
         memcpy(&cw[g * MR + r], &v32, 4);
       }
   }
+}
+
+__attribute__((cold)) static void pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+  if (gsp_of(gs) > AMX_MAXGSP) q8_dq8v_pack_w(M, G, gs, w, wz, A);
+  else pack_groups(M, G, gs, w, (size_t)G * (size_t)gs, 0, wz, A);
+}
+
+/* pack_w from the file's blocked weights (FORMAT.md version 5), groups of at most 64 values (else 0: unblocked first) */
+__attribute__((cold)) static int pack_w_blk(int M, int G, int gs, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  if (gsp_of(gs) > AMX_MAXGSP) return 0;
+  pack_groups(M, G, gs, w, 0, R, wz, A);
   return 1;
 }
 
