@@ -185,13 +185,13 @@ def pipeline_inputs(run_dir, n:int, seed:int=0, n_calib:int=16) -> dict:
     return dict(model=m, input_shape=shape, files=files, labels=[int(f.parent.name) for f in files], calib=calib,
                 calibration='test images not among the measured ones' if rest is not tf else 'test images (the test set is small)')
 
-def _probe_kernel(pk:dict, threads:int):
-    "The f32 peak kernel `machine_speed` probes and its peak on `threads` threads (from `measure_peaks`), or None."
+def _probe_kernel(pk:dict, threads:int, precision:str='f32'):
+    "The peak kernel of `precision` ('f32' or 'int8': the fastest of that kind on this CPU, e.g. AMX tiles) that `machine_speed` probes around a process of that precision, and its peak on `threads` threads (from `measure_peaks`), or None."
     got = (pk.get('measured') or {}).get(str(int(threads))) or {}
-    f32 = {k: v for k, v in got.items() if k.startswith('f32') and v}
-    if not f32: return None
-    k = max(f32, key=f32.get)
-    return k, f32[k]
+    mine = {k: v for k, v in got.items() if k.startswith('f32' if precision == 'f32' else 'i8') and v}
+    if not mine: return None
+    k = max(mine, key=mine.get)
+    return k, mine[k]
 
 def _why_noisy(m:dict, noise_limit:float, speed_limit:float) -> str:
     "Why a process is noisy ('' when it is not): others used more than `noise_limit` of the machine, or the machine ran below `speed_limit` of its peak around it."
@@ -225,7 +225,7 @@ def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0,
     say(f"bench: {res['machine']['model']} ({', '.join(res['machine']['features'])}), {threads} threads")
     res['peak_gops'] = measure_peaks(threads)
     say(f"bench: measured peak GOP/s: f32 {res['peak_gops']['f32']}, int8 {res['peak_gops']['int8']}")
-    probe = _probe_kernel(res['peak_gops'], threads)
+    probes = {p: _probe_kernel(res['peak_gops'], threads, p) for p in ('f32', 'int8')}   # int8 runtimes: the int8 units' speed
     rng = np.random.default_rng(seed)
     n_batches = {b: 1 + max(2, -(-int(timed_images) // b)) for b in batches}
     n_img = max(b * n for b, n in n_batches.items())
@@ -271,6 +271,7 @@ def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0,
                         run = dict(round=r, model=arch, batch=b, runtime=k, order=i)
                         if th != threads: run['threads'] = th
                         try:
+                            probe = probes.get(RUNTIMES[k][0])
                             s0 = machine_speed(threads, probe[0]) if probe else None
                             m = measure_runtime(k, prepared[arch][k], fs, b, th, shp)
                             s1 = machine_speed(threads, probe[0]) if probe else None
@@ -420,7 +421,7 @@ def results_markdown(res:dict, rows:list|None=None) -> str:
              'Milliseconds per image, median (minimum) over every batch after the first (timed inside each process: the time '
              "from one batch's forward returning to the next one's, its files' reading included), of "
              f"{s.get('rounds_done', s['rounds'])} fresh process(es) each; `*`: every process of that cell ran while others used more than {100 * s['noise_limit']:.0f}% of the machine" +
-             (f", or while a {s['threads']}-thread FMA probe just before or after it reached less than {100 * s['speed_limit']:.0f}% of the peak measured at the start (a VM's host busy elsewhere)" if s.get('speed_limit') else '') + '.', '',
+             (f", or while a {s['threads']}-thread probe of its precision's fastest instruction (f32: FMA; int8: AMX tiles or VNNI, by CPU) just before or after it reached less than {100 * s['speed_limit']:.0f}% of the peak measured at the start (a VM's host busy elsewhere)" if s.get('speed_limit') else '') + '.', '',
              '| model | batch | ' + ' | '.join(LABELS[k] for k in ks) + ' |', '|---|---|' + '---|' * len(ks)]
     cell = {(r['model'], r['batch'], r['runtime']): r for r in rows}
     for arch in res['models']:
@@ -535,7 +536,7 @@ def bench_cli(models:str='resnet18,resnet50,mobilenet_v2',  # comma-separated to
               runtimes:str='all',    # comma-separated subset of run_f32,runq_dq8,runq_sq8,torch_f32,torch_int8,ort_f32,ort_int8
               seed:int=0,            # seed of the weights and inputs
               noise_limit:float=0.1, # mark a process noisy when others used more than this share of the machine
-              speed_limit:float=0.8, # ... or when a short FMA probe just before or after it reached less than this share of the peak
+              speed_limit:float=0.8, # ... or when a short probe of its precision's peak instruction just before or after it reached less than this share of the peak
               out_dir:str='bench',   # where results.json, results.md and the plots go
               cache_dir:str=None,    # keep the prepared model files here and reuse them (None: prepare them afresh)
               max_minutes:float=0,   # start no round that would end after this many minutes of measuring (0: no limit)
