@@ -528,6 +528,8 @@ typedef struct {
   int rows_first;         /* sq8 implicit convolution: conv_tasks' order (implicit_pass decides it) */
   long ncb;               /* sq8 implicit convolution: its column blocks (implicit_pass) */
   int cols_first;         /* gemm_tasks' order: column blocks (b * mt + r), else row blocks (r * nt + b) */
+  PoolShare *sh;          /* im2col_gemm's column tasks as nsh stealable shares (im2col_shares), else NULL */
+  int nsh;
 } Q8Job;
 
 /* one GEMM task: rows [o0, o0 + MB), columns [p0, p0 + NB), X the panel of column p0 */
@@ -574,34 +576,63 @@ static void gemm_tasks(void *arg, long t0, long t1) {
    SCRATCH_1 (NB columns, cache-resident) when its share reaches b, then multiplies it. Threads past the scratch's
    slots sit out; each output is one kernel call over all of K whichever thread makes it. */
 static void task_share(const Q8Job *j, long mt, long T, int id, int step, long *t0, long *t1);
+/* im2col_gemm's task t (column block t / mt, row block t % mt) into buf, whose column block is *have (im2col'ed
+   again when t's differs) */
+static void im2col_task(const Q8Job *j, long t, long mt, int16_t *buf, long *have) {
+  const OpState *s = j->s;
+  const Q8Kernels *k = s->kq;
+  long b = t / mt;
+  int p0 = (int)b * j->NB;
+  if (b != *have) {
+    if (s->kxq) {
+      const Q8Kxq g = { j->xp, j->Hp, j->Wp, s->C, s->kh, s->kw, s->sh, s->sw, s->OW };
+      k->im2col_kxq(&g, p0, imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
+    } else
+      k->im2col_cols(j->xp, j->Hp, j->Wp, s->kh, s->kw, s->sh, s->sw, s->dh, s->dw, s->OH, s->OW,
+                     j->e->m->values[j->op->in[0]].zero_point, s->K, p0, imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
+    *have = b;
+  }
+  gemm_one(j, (int)(t % mt) * j->MB, p0, buf);
+}
+
+/* im2col_gemm's slots of SCRATCH_1 (one per share that runs) */
+static int im2col_slots(const Q8Job *j) {
+  return (int)(j->e->scratch_bytes[SCRATCH_1] / (2 * j->ps * (size_t)(j->NB / j->s->kq->nr)));
+}
+
 static void im2col_gemm(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
-  const Q8Kernels *k = s->kq;
-  size_t per = 2 * j->ps * (size_t)(j->NB / k->nr);
-  int slots = (int)(j->e->scratch_bytes[SCRATCH_1] / per);
-  int step = nth < slots ? nth : slots;
+  size_t per = 2 * j->ps * (size_t)(j->NB / s->kq->nr);
+  int step = j->sh ? j->nsh : nth < im2col_slots(j) ? nth : im2col_slots(j);
   if (id >= step) return;
   int16_t *buf = (int16_t *)((char *)j->e->scratch[SCRATCH_1] + (size_t)id * per);
   long mt = (s->M + j->MB - 1) / j->MB, t0 = 0, t1 = mt * j->nt, r0 = 0, r1 = mt, have = -1;
+  if (j->sh) {   /* its own column tasks, then the ends of the others' (im2col_shares) */
+    for (int d = 0; pool_share_next(j->sh, j->nsh, id, &d, &t0, &t1);)
+      for (long t = t0; t < t1; t++) im2col_task(j, t, mt, buf, &have);
+    return;
+  }
   if (j->N < s->M && mt >= 2 * step) r0 = mt * id / step, r1 = mt * (id + 1) / step;   /* by rows: every block */
   else task_share(j, mt, t1, id, step, &t0, &t1);
-  int32_t zx = j->e->m->values[j->op->in[0]].zero_point;
-  const Q8Kxq g = { j->xp, j->Hp, j->Wp, s->C, s->kh, s->kw, s->sh, s->sw, s->OW };
-  for (long t = t0; t < t1; t++) {
-    long b = t / mt;
-    int p0 = (int)b * j->NB;
-    if (t % mt < r0 || t % mt >= r1) continue;
-    if (b != have) {
-      if (s->kxq)
-        k->im2col_kxq(&g, p0, imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
-      else
-        k->im2col_cols(j->xp, j->Hp, j->Wp, s->kh, s->kw, s->sh, s->sw, s->dh, s->dw, s->OH, s->OW, zx, s->K, p0,
-                       imin(j->N, p0 + j->NB), buf, (ptrdiff_t)j->ps);
-      have = b;
-    }
-    gemm_one(j, (int)(t % mt) * j->MB, p0, buf);
+  for (long t = t0; t < t1; t++)
+    if (t % mt >= r0 && t % mt < r1) im2col_task(j, t, mt, buf, &have);
+}
+
+/* im2col_gemm's column tasks as stealable shares in sh (task_share's split over the pool's threads and the slots),
+   so that a thread done with its own takes the end of a slower one's (each into its own slot); NULL where it splits
+   by rows (few columns, every thread all of them) or over more than 64 threads */
+static PoolShare *im2col_shares(Q8Job *j, PoolShare *sh) {
+  int slots = im2col_slots(j), th = pool_threads(), step = th < slots ? th : slots;
+  long mt = (j->s->M + j->MB - 1) / j->MB, T = mt * j->nt;
+  if (step < 2 || step > 64 || (j->N < j->s->M && mt >= 2 * step)) return NULL;
+  for (int id = 0; id < step; id++) {
+    long t0, t1;
+    task_share(j, mt, T, id, step, &t0, &t1);
+    pool_share_set(&sh[id], t0, t1);
   }
+  j->nsh = step;
+  return sh;
 }
 
 /* sq8 implicit convolution: quad planes [t0, t1) of the group's input into SCRATCH_2, t = image * quads + quad
@@ -1003,7 +1034,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
               (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0 };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;
@@ -1040,7 +1071,12 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
         } else j.xp = (const int8_t *)j.x + (size_t)j.gi * cig * s->H * s->W;
         double work = (double)s->K * j.N * s->M;
         if (work < PAR_MIN) im2col_gemm(&j, 0, 1);
-        else pool_run(im2col_gemm, &j);
+        else {
+          PoolShare sh[64];
+          j.sh = im2col_shares(&j, sh);
+          pool_run(im2col_gemm, &j);
+          j.sh = NULL;
+        }
         continue;
       }
       if (!j.sq8) {   /* quantization and GEMM per column block (dq8_fused), or in two phases */

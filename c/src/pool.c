@@ -233,44 +233,49 @@ static void dynamic_share(void *arg, int id, int nth) {
    whose host core is busy, a little core) gives up the end of its share instead of holding the job up. Threads
    that keep pace run their own share whole, as a static split. */
 enum { STEAL_MAX = 64, STEAL_CHUNKS = 8 };
-typedef struct {
-  long n;
-  int nth;
-  pool_range_fn fn;
-  void *ctx;
-  struct {
-    _Alignas(64) _Atomic uint64_t w;
-  } sh[STEAL_MAX];
-} Steal;
 
-/* chunk j of share i's k chunks: items [b, e) */
-static void steal_range(const Steal *l, int i, long j, long *b, long *e) {
-  long s0 = l->n * i / l->nth, s1 = l->n * (i + 1) / l->nth, k = s1 - s0 < STEAL_CHUNKS ? s1 - s0 : STEAL_CHUNKS;
-  *b = s0 + (s1 - s0) * j / k, *e = s0 + (s1 - s0) * (j + 1) / k;
+void pool_share_set(PoolShare *s, long b, long e) {
+  long k = e - b < STEAL_CHUNKS ? e - b : STEAL_CHUNKS;
+  s->b = b, s->e = e;
+  atomic_store_explicit(&s->w, (unsigned long long)(k > 0 ? k : 0) << 32, memory_order_relaxed);
 }
-/* a chunk of share i from its front (own) or its back (stolen): its index, or -1 when none is left */
-static long steal_claim(Steal *l, int i, int back) {
-  uint64_t w = atomic_load_explicit(&l->sh[i].w, memory_order_relaxed);
+/* a chunk of s from its front (own) or its back (stolen): its index, or -1 when none is left */
+static long share_claim(PoolShare *s, int back) {
+  unsigned long long w = atomic_load_explicit(&s->w, memory_order_relaxed);
   for (;;) {
     uint32_t lo = (uint32_t)w, hi = (uint32_t)(w >> 32);
     if (lo >= hi) return -1;
-    uint64_t nw = back ? (uint64_t)lo | (uint64_t)(hi - 1) << 32 : (uint64_t)(lo + 1) | (uint64_t)hi << 32;
-    if (atomic_compare_exchange_weak_explicit(&l->sh[i].w, &w, nw, memory_order_relaxed, memory_order_relaxed))
+    unsigned long long nw = back ? (unsigned long long)lo | (unsigned long long)(hi - 1) << 32
+                                 : (unsigned long long)(lo + 1) | (unsigned long long)hi << 32;
+    if (atomic_compare_exchange_weak_explicit(&s->w, &w, nw, memory_order_relaxed, memory_order_relaxed))
       return back ? (long)hi - 1 : (long)lo;
   }
 }
+int pool_share_next(PoolShare *s, int n, int id, int *d, long *b, long *e) {
+  int own = id < n, first = own ? id : 0;
+  for (; *d < n; ++*d) {   /* its own share, then the others' ends */
+    PoolShare *sh = &s[(first + *d) % n];
+    long j = share_claim(sh, *d > 0 || !own);
+    if (j < 0) continue;
+    long len = sh->e - sh->b, k = len < STEAL_CHUNKS ? len : STEAL_CHUNKS;
+    *b = sh->b + len * j / k, *e = sh->b + len * (j + 1) / k;
+    return 1;
+  }
+  return 0;
+}
+
+typedef struct {
+  int nth;
+  pool_range_fn fn;
+  void *ctx;
+  PoolShare sh[STEAL_MAX];
+} Steal;
+
 static void steal_share(void *arg, int id, int nth) {
   (void)nth;   /* (pool_run's, which is l->nth: both P.made + 1 once grown) */
   Steal *l = arg;
-  long j, b, e;
-  int own = id < l->nth, first = own ? id : 0;
-  for (int d = 0; d < l->nth; d++) {   /* its own share, then the others' ends */
-    int i = (first + d) % l->nth;
-    while ((j = steal_claim(l, i, d > 0 || !own)) >= 0) {
-      steal_range(l, i, j, &b, &e);
-      l->fn(l->ctx, b, e);
-    }
-  }
+  long b, e;
+  for (int d = 0; pool_share_next(l->sh, l->nth, id, &d, &b, &e);) l->fn(l->ctx, b, e);
 }
 
 void pool_for(long n, pool_range_fn fn, void *ctx) {
@@ -287,11 +292,8 @@ void pool_for(long n, pool_range_fn fn, void *ctx) {
   }
   grow(th);
   Steal l;
-  l.n = n, l.nth = P.made + 1 < th ? P.made + 1 : th, l.fn = fn, l.ctx = ctx;
-  for (int i = 0; i < l.nth; i++) {
-    long s = n * (i + 1) / l.nth - n * i / l.nth;
-    atomic_store_explicit(&l.sh[i].w, (uint64_t)(s < STEAL_CHUNKS ? s : STEAL_CHUNKS) << 32, memory_order_relaxed);
-  }
+  l.nth = P.made + 1 < th ? P.made + 1 : th, l.fn = fn, l.ctx = ctx;
+  for (int i = 0; i < l.nth; i++) pool_share_set(&l.sh[i], n * i / l.nth, n * (i + 1) / l.nth);
   pool_run(steal_share, &l);
 }
 

@@ -31,6 +31,18 @@ void pool_run(pool_fn fn, void *ctx);
    empty; n <= 1 or one thread: fn(ctx, 0, n) on the caller */
 void pool_for(long n, pool_range_fn fn, void *ctx);
 
+/* a share's range [b, e) in up to 8 chunks (pool_for's, and a job of explicit shares that wants the same): its own
+   thread takes them from the front, a thread done with its own share from the back (w: front | back << 32) */
+#include <stdatomic.h>
+typedef struct {
+  _Alignas(64) _Atomic unsigned long long w;
+  long b, e;
+} PoolShare;
+void pool_share_set(PoolShare *s, long b, long e);
+/* the next chunk [*b, *e) for the thread of share id (of n shares s[0..n-1]; an id >= n only steals): its own first,
+   then the others' ends; *d is 0 before the first call; 0 when none is left */
+int pool_share_next(PoolShare *s, int n, int id, int *d, long *b, long *e);
+
 /* static split of n elements for cheap per-element work: one contiguous range per thread, but at least
    `grain` elements each (fewer threads for small n, none but the caller below 2 x grain); the
    boundaries are multiples of 64 (no cache line is written by two threads) */
