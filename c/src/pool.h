@@ -11,6 +11,7 @@
  * serially on that thread. With one thread no worker is ever made. */
 #ifndef TINYRUNTIME_POOL_H
 #define TINYRUNTIME_POOL_H
+#include <stdatomic.h>
 
 typedef void (*pool_fn)(void *ctx, int id, int nth);
 typedef void (*pool_range_fn)(void *ctx, long begin, long end);
@@ -33,7 +34,6 @@ void pool_for(long n, pool_range_fn fn, void *ctx);
 
 /* a share's range [b, e) in up to 8 chunks (pool_for's, and a job of explicit shares that wants the same): its own
    thread takes them from the front, a thread done with its own share from the back (w: front | back << 32) */
-#include <stdatomic.h>
 typedef struct {
   _Alignas(64) _Atomic unsigned long long w;
   long b, e;
