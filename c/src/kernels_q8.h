@@ -243,9 +243,9 @@ typedef struct {
   /* sq8, optional (NULL: pack_conv on rows unblocked first): pack_conv's packing straight from the file's blocked weights
      (FORMAT.md, version 3): M rows from the tile at w (tiles of R rows, each (C + 3) / 4 quads x kh * kw taps x 4R bytes) */
   void (*pack_conv_blk)(int M, int C, int kh, int kw, const int8_t *w, int R, int8_t *A);
-  /* dq8, optional (NULL: pack_w on rows unblocked first): pack_w straight from the file's blocked weights (FORMAT.md,
-     version 5): M rows from the tile at w (tiles of R rows, each G groups x (gs + 3) / 4 quads x 4R bytes); returns 0,
-     having written nothing, where it does not take that gs */
+  /* optional (NULL: pack_w on rows unblocked first): pack_w straight from the file's blocked weights of one tap (FORMAT.md,
+     sq8 version 3, dq8 version 5): M rows from the tile at w (tiles of R rows, each G groups x (gs + 3) / 4 quads x 4R
+     bytes); returns 0, having written nothing, where it does not take that G and gs */
   int (*pack_w_blk)(int M, int G, int gs, const int8_t *w, int R, const int8_t *wz, int16_t *A);
 } Q8Kernels;
 

@@ -199,6 +199,10 @@ __attribute__((cold)) static void unblock_rows(const WBlocks *b, const int8_t *w
     }
   }
 }
+/* the file's tile of blocked weight w (model_blocks' b) that holds row r0 (a multiple of b->R) of group g */
+static const int8_t *file_tile(const WBlocks *b, const int8_t *w, size_t g, size_t r0) {
+  return w + (g * b->TM + r0 / b->R) * b->KG * b->NQ * b->T * 4 * b->R;
+}
 /* the packers' rows [o0, o0 + n) of weight w, (O, K): w's own, or (bl: blocked in the file) unblocked into *tmp, a
    buffer of the block's (malloc'ed; NULL when out of memory): each pack task unblocks its rows, ~64 KiB, in cache */
 __attribute__((cold)) static const int8_t *rows_of(const WBlocks *bl, const int8_t *w, size_t K, size_t o0, size_t n, int8_t **tmp) {
@@ -228,8 +232,7 @@ __attribute__((cold)) static void conv_pack_blocks(void *arg, long b0, long b1) 
     int8_t *tmp, *dst = s->aconv + (size_t)g * s->aconv_bytes + j->k->conv_a_bytes(r0, cig, s->kh, s->kw);
     const WBlocks *b = j->bl;
     if (b && j->k->pack_conv_blk && b->KG == 1) {   /* straight from the file's tiles (r0 a multiple of CONV_RB, of R) */
-      j->k->pack_conv_blk(rows, cig, s->kh, s->kw, j->w + ((size_t)g * b->TM + (size_t)r0 / b->R) * b->NQ * b->T * 4 * b->R,
-                          (int)b->R, dst);
+      j->k->pack_conv_blk(rows, cig, s->kh, s->kw, file_tile(b, j->w, (size_t)g, (size_t)r0), (int)b->R, dst);
       continue;
     }
     const int8_t *src = rows_of(b, j->w, (size_t)s->K, (size_t)g * s->M + (size_t)r0, (size_t)rows, &tmp);
@@ -266,15 +269,8 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
     const int8_t *wg = j->w + g * M * K, *zg = j->wz ? j->wz + g * M * G : NULL;
     int16_t *dst = s->A + g * s->a_elems + k->a_elems((int)r0, s->G, s->gs);
     const WBlocks *b = j->bl;
-    if (b && k->pack_conv_blk && !zg && G == 1 && b->T == 1 && b->KG == 1) {
-      /* sq8, one tap: pack_w's layout of one group is pack_conv's of a 1x1 (C = K), straight from the file's tiles (r0 a
-         multiple of mr, of R) */
-      k->pack_conv_blk((int)rows, (int)K, 1, 1, j->w + (g * b->TM + r0 / b->R) * b->NQ * 4 * b->R, (int)b->R, (int8_t *)dst);
-      continue;
-    }
-    if (b && k->pack_w_blk && b->T == 1 && b->KG == G &&   /* dq8: the same, where the descriptor takes gs */
-        k->pack_w_blk((int)rows, s->G, s->gs, j->w + (g * b->TM + r0 / b->R) * b->KG * b->NQ * 4 * b->R, (int)b->R,
-                      zg ? zg + r0 * G : NULL, dst))
+    if (b && k->pack_w_blk && b->T == 1 && b->KG == G &&   /* straight from the file's tiles, where the descriptor can */
+        k->pack_w_blk((int)rows, s->G, s->gs, file_tile(b, j->w, g, r0), (int)b->R, zg ? zg + r0 * G : NULL, dst))
       continue;
     int8_t *tmp;
     const int8_t *src = rows_of(b, j->w, K, g * M + r0, rows, &tmp);
@@ -621,11 +617,11 @@ static void im2col_gemm(void *arg, int id, int nth) {
 
 /* im2col_gemm's column tasks as stealable shares in sh (task_share's split over the pool's threads and the slots),
    so that a thread done with its own takes the end of a slower one's (each into its own slot); NULL where it splits
-   by rows (few columns, every thread all of them) or over more than 64 threads */
+   by rows (few columns, every thread all of them) or over more than POOL_STEAL_MAX threads */
 static PoolShare *im2col_shares(Q8Job *j, PoolShare *sh) {
   int slots = im2col_slots(j), th = pool_threads(), step = th < slots ? th : slots;
   long mt = (j->s->M + j->MB - 1) / j->MB, T = mt * j->nt;
-  if (step < 2 || step > 64 || (j->N < j->s->M && mt >= 2 * step)) return NULL;
+  if (step < 2 || step > POOL_STEAL_MAX || (j->N < j->s->M && mt >= 2 * step)) return NULL;
   for (int id = 0; id < step; id++) {
     long t0, t1;
     task_share(j, mt, T, id, step, &t0, &t1);
@@ -1072,7 +1068,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
         double work = (double)s->K * j.N * s->M;
         if (work < PAR_MIN) im2col_gemm(&j, 0, 1);
         else {
-          PoolShare sh[64];
+          PoolShare sh[POOL_STEAL_MAX];
           j.sh = im2col_shares(&j, sh);
           pool_run(im2col_gemm, &j);
           j.sh = NULL;

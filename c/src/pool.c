@@ -232,7 +232,7 @@ static void dynamic_share(void *arg, int id, int nth) {
    front | back << 32, changed by compare-and-swap), so that a thread that runs slower than the others (a vCPU
    whose host core is busy, a little core) gives up the end of its share instead of holding the job up. Threads
    that keep pace run their own share whole, as a static split. */
-enum { STEAL_MAX = 64, STEAL_CHUNKS = 8 };
+enum { STEAL_MAX = POOL_STEAL_MAX, STEAL_CHUNKS = 8 };
 
 void pool_share_set(PoolShare *s, long b, long e) {
   long k = e - b < STEAL_CHUNKS ? e - b : STEAL_CHUNKS;

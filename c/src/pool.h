@@ -32,6 +32,8 @@ void pool_run(pool_fn fn, void *ctx);
    empty; n <= 1 or one thread: fn(ctx, 0, n) on the caller */
 void pool_for(long n, pool_range_fn fn, void *ctx);
 
+/* the most shares pool_for steals among (more threads: its static split) */
+#define POOL_STEAL_MAX 64
 /* a share's range [b, e) in up to 8 chunks (pool_for's, and a job of explicit shares that wants the same): its own
    thread takes them from the front, a thread done with its own share from the back (w: front | back << 32) */
 typedef struct {

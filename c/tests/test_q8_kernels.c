@@ -102,12 +102,12 @@ static void test_sq8_gemm_ext(int M, int N, int K, int ext) {
     int16_t *A = malloc(T->a_elems(M, 1, K) * 2), *X = calloc(ps * panels, 2);
     T->pack_w(M, 1, K, w, NULL, A);
     check_pack_rows(T, M, 1, K, w, NULL, A);
-    if (T->pack_conv_blk) {   /* one group's rows straight from the file's blocked weights: pack_w's bytes (a 1x1's pack_conv) */
+    if (T->pack_w_blk) {   /* one group's rows straight from the file's blocked weights: pack_w's bytes */
       int tiles;
       int8_t *B = blocked_w(w, M, K, 1, &tiles), *A2 = malloc(T->a_elems(M, 1, K) * 2);
       memset(A2, 0x5A, T->a_elems(M, 1, K) * 2);
-      T->pack_conv_blk(M, K, 1, 1, B, 8, A2);
-      CHECK(memcmp(A, A2, T->a_elems(M, 1, K) * 2) == 0, "pack_conv_blk %s M=%d K=%d: not pack_w's bytes", T->name, M, K);
+      CHECK(T->pack_w_blk(M, 1, K, B, 8, NULL, (int16_t *)(void *)A2), "pack_w_blk %s M=%d K=%d: not taken", T->name, M, K);
+      CHECK(memcmp(A, A2, T->a_elems(M, 1, K) * 2) == 0, "pack_w_blk %s M=%d K=%d: not pack_w's bytes", T->name, M, K);
       free(A2);
       free(B);
     }

@@ -237,6 +237,13 @@ __attribute__((cold)) static void pack_conv_blk(int M, int C, int kh, int kw, co
   }
 }
 
+/* pack_w from the file's blocks: one group's layout is a 1x1's pack_conv (C = K) */
+__attribute__((cold)) static int pack_w_blk(int M, int G, int gs, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  if (G != 1 || wz) return 0;
+  pack_conv_blk(M, gs, 1, 1, w, R, (int8_t *)A);
+  return 1;
+}
+
 /* the C tiles of one 32 x 32 micro-tile over all k blocks: R row halves, both column halves; B tiles
    straight from the quad planes (row stride pb bytes) */
 #define CONV_LOOP(R)                                                                      \
@@ -331,4 +338,4 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
 const Q8Kernels q8_gemm_32x32__amx_desc = {"q8_gemm_32x32__amx", "amx", MR, NR, KR, 1, a_elems,
                                            pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
                                            im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 16, 0, NULL, NULL, 0, im2col_kxq, 0, NULL, NULL, NULL,
-                                           pack_conv_blk, NULL};
+                                           pack_conv_blk, pack_w_blk};
