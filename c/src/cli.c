@@ -218,13 +218,10 @@ static int run(int argc, char **argv) {
   Engine *e = g.e = engine_build(m, (int)bs, err, sizeof err);
   if (!e) die(1, mpath, "%s", err);
   t_build = rt_now_ms() - t_build;
-  /* the batch's input goes straight into the engine's memory when it offers room, share by share (no buffer
-     of its own) */
-  float *in = NULL, *logits = g.logits = malloc((size_t)bs * m->n_classes * sizeof(float)), *dst;
-  int room = 1;
-  for (int l = 0, a; engine_share(e, (int)bs, l, &a, &dst); l++) room &= dst != NULL;
-  if (!room) in = g.in = malloc((size_t)bs * fbytes);
-  if ((!room && !in) || !logits) die(1, mpath, "out of memory for a batch of %ld", bs);
+  /* the batch's input goes straight into the engine's memory when it offers room (no buffer of its own) */
+  float *in = NULL, *logits = g.logits = malloc((size_t)bs * m->n_classes * sizeof(float)), *dst = engine_input(e);
+  if (!dst) in = g.in = malloc((size_t)bs * fbytes);
+  if ((!dst && !in) || !logits) die(1, mpath, "out of memory for a batch of %ld", bs);
 
   /* TINYRUNTIME_STAMPS: a line per batch, the monotonic clock in ns when its forward returned */
   const char *sp = getenv("TINYRUNTIME_STAMPS");
@@ -232,11 +229,9 @@ static int run(int argc, char **argv) {
   size_t correct = 0;
   for (size_t i0 = 0; i0 < files->n; i0 += (size_t)bs) {
     int n = (int)(files->n - i0 < (size_t)bs ? files->n - i0 : (size_t)bs);
-    for (int l = 0, a, k; (k = engine_share(e, n, l, &a, &dst)); l++) {
-      int bad = 0;
-      if (data_read_batch(files->path + i0 + a, k, in ? in + (size_t)a * elems : dst, elems, POOL_GRAIN, &bad, err, sizeof err))
-        die(1, files->path[i0 + (size_t)a + (size_t)bad], "%s", err);
-    }
+    int bad = 0;
+    if (data_read_batch(files->path + i0, n, in ? in : dst, elems, POOL_GRAIN, &bad, err, sizeof err))
+      die(1, files->path[i0 + (size_t)bad], "%s", err);
     if (t_first < 0) {
       t_first = rt_now_ms();
       struct timespec c;

@@ -168,7 +168,7 @@ void engine_free(Engine *e) {
   if (e->prof_ms && e->prof_images) profile_print(e);
   for (int i = 0; i < e->nlanes; i++)
     if (e->lanes[i]) mem_free(e->lanes[i]), free(e->lanes[i]);
-  free(e->lanes);
+  free(e->lanes), free(e->lane_lo);
   if (e->st)
     for (uint32_t i = 0; i < e->m->n_ops; i++) {
       OpState *s = &e->st[i];
@@ -291,26 +291,28 @@ float *engine_input(Engine *e) {
    layers scale ~2x on two threads): at batch 8 on two threads (Zen 4, 60 images, ABBA, 10 runs of
    each) a little faster at best (fastest: MobileNetV2 0.96x, ResNet18 0.975x, ResNet50 0.99x) and much
    steadier on this busy host, where a late thread had held up every op of the batch (medians 0.73-0.95x,
-   0.86-0.99x, 0.91x in two sessions). TINYRUNTIME_LANES=0: no lanes. */
+   0.86-0.99x, 0.91x in two sessions). Since 2026-12-06 a batch is split over the lanes by their speed (lane_split),
+   so a lane on a slower core runs fewer of its images: they come from the caller's buffer, not from rooms in
+   the lanes' arenas. TINYRUNTIME_LANES=0: no lanes. */
 static int lanes_wanted(const Engine *e) {
   const char *v = getenv("TINYRUNTIME_LANES");
   return e->max_n > 1 && pool_threads() > 1 && !(v && strcmp(v, "0") == 0);
 }
 static int lanes_build(Engine *e) {
-  int nl = pool_threads(), share = (e->max_n + nl - 1) / nl, bl = e->batch;   /* (engine_build: at most share) */
-  if (!(e->lanes = calloc((size_t)nl, sizeof *e->lanes))) return -1;
+  int nl = pool_threads(), bl = e->batch;   /* (engine_build: at most an equal share of a batch) */
+  if (!(e->lanes = calloc((size_t)nl, sizeof *e->lanes)) || !(e->lane_lo = calloc(2 * ((size_t)nl + 1), sizeof *e->lane_lo))) return -1;
   e->nlanes = nl;
   for (int i = 0; i < nl; i++) {
     Engine *l = e->lanes[i] = malloc(sizeof *l);
     if (!l) return -1;
     *l = *e;
-    l->lanes = NULL, l->nlanes = 0, l->batch = bl, l->max_n = share, l->in_arena = 0, l->op_soff = NULL;
+    l->lanes = NULL, l->nlanes = 0, l->batch = bl, l->max_n = e->max_n, l->in_arena = 0, l->op_soff = NULL;
+    l->lane_lo = NULL, l->rate = 0;   /* (max_n: a lane may run more than its equal share, bl at a time) */
     l->arena = NULL, l->arena_bytes = 0, l->prof_images = 0;
     for (int k = 0; k < N_SCRATCH; k++) l->scratch[k] = NULL;
     l->prof_ms = NULL, l->offs = calloc(e->m->n_values, sizeof *l->offs);
     if (!l->offs || (e->prof_ms && !(l->prof_ms = calloc(e->m->n_ops, sizeof *l->prof_ms)))) return -1;
-    size_t asize = plan_once(l, l->batch == l->max_n);   /* the lane's images' input in its arena (engine_share) */
-    l->in_arena = l->batch == l->max_n;
+    size_t asize = plan_once(l, 0);   /* (a lane's images are read where the caller keeps the batch) */
     if (asize == SIZE_MAX || !(l->arena = zalloc(asize, e->m->kind == KIND_F32 && bl > 1))) return -1;
     l->arena_bytes = asize;
     if (!l->op_soff)   /* (f32: its scratch in the arena) */
@@ -328,18 +330,51 @@ typedef struct {
   _Atomic int rc;
 } LaneJob;
 
-/* lane l's images of a batch of n: [lane_lo(n, l), lane_lo(n, l + 1)), the first lanes the larger shares */
-static int lane_lo(const Engine *e, int n, int l) { return (n * l + e->nlanes - 1) / e->nlanes; }
+/* the split of a batch of n over the lanes (e->lane_lo): equal shares, the first lanes the larger, unless every lane
+   has a rate (images per ms of its forwards so far) and shares in proportion to the rates (each lane at least one
+   image) would take at most 0.9x as long as the equal ones by those rates (so that the noise of even lanes does not
+   move an image: 5 and 3 of 8 where 4 and 4 were right costs a batch 1.25x). Before 2026-12-06 the shares were
+   always equal, and the batch waited for the slower lane: on a host whose second vCPU ran at half speed (ResNet18 sq8
+   on one thread 3.1-3.3 ms an image on one, 6.5-6.8 on the other) a batch of 8 took the slow lane's 4 images.
+   Claiming images one at a time instead (each lane the next unclaimed ones) ran each lane's forwards on fewer images
+   at once: ResNet18 f32 at batch 8 on two even threads 5-15% slower, its layers' weights read once per image
+   instead of once per 4 */
+static double lane_time(const Engine *e, const int *lo) {   /* a split's time by the rates: its slowest lane's */
+  double t = 0;
+  for (int l = 0; l < e->nlanes; l++) {
+    double tl = (lo[l + 1] - lo[l]) / e->lanes[l]->rate;
+    t = tl > t ? tl : t;
+  }
+  return t;
+}
+static void lane_split(Engine *e, int n) {
+  int nl = e->nlanes, *lo = e->lane_lo, *eq = lo + nl + 1;   /* (lane_lo: room for two splits) */
+  double sum = 0, before = 0;
+  for (int l = 0; l < nl; l++) sum = e->lanes[l]->rate > 0 && sum >= 0 ? sum + e->lanes[l]->rate : -1;
+  lo[0] = 0, lo[nl] = n;
+  for (int l = 1; l < nl; l++) lo[l] = (n * l + nl - 1) / nl;
+  if (sum <= 0 || n < nl) return;
+  double t_eq = lane_time(e, lo);
+  memcpy(eq, lo, sizeof *lo * ((size_t)nl + 1));
+  for (int l = 1; l < nl; l++) {
+    before += e->lanes[l - 1]->rate;
+    int v = (int)(n * before / sum + 0.5);
+    lo[l] = v < lo[l - 1] + 1 ? lo[l - 1] + 1 : v > n - (nl - l) ? n - (nl - l) : v;
+  }
+  if (lane_time(e, lo) > 0.9 * t_eq) memcpy(lo, eq, sizeof *lo * ((size_t)nl + 1));
+}
 
-/* lane l's images: from j->in, or (NULL) from its own arena's input (one pass: k <= its batch) */
+/* lane l's images of the split; its rate updated (a mean of the last one and its forward's) */
 static int lane_run(const LaneJob *j, int l, char *err, size_t errlen) {
   Engine *ln = j->e->lanes[l];
   size_t in_el = value_elems(&j->e->m->values[0]), cls = j->e->m->n_classes;
-  int i0 = lane_lo(j->e, j->n, l), k = lane_lo(j->e, j->n, l + 1) - i0;
+  int i0 = j->e->lane_lo[l], k = j->e->lane_lo[l + 1] - i0;
   if (k <= 0) return 0;
-  if (!j->in && !ln->in_arena) return rt_fail(err, errlen, "no input: this engine's lanes have no room for it");
-  const float *in = j->in ? j->in + (size_t)i0 * in_el : (const float *)(void *)(ln->arena + ln->offs[0]);
-  return engine_forward(ln, in, k, j->logits + (size_t)i0 * cls, err, errlen);
+  double t0 = rt_now_ms();
+  if (engine_forward(ln, j->in + (size_t)i0 * in_el, k, j->logits + (size_t)i0 * cls, err, errlen)) return -1;
+  double dt = rt_now_ms() - t0, r = k / (dt > 1e-6 ? dt : 1e-6);
+  ln->rate = ln->rate > 0 ? 0.5 * (ln->rate + r) : r;
+  return 0;
 }
 
 /* share id runs lanes id, id + nth, ... (each lane once, whatever the threads the pool gives) */
@@ -348,18 +383,6 @@ static void lane_share(void *arg, int id, int nth) {
   char err[256];
   for (int l = id; l < j->e->nlanes; l += nth)
     if (lane_run(j, l, err, sizeof err)) j->rc = -1;
-}
-
-int engine_share(Engine *e, int n, int l, int *i0, float **dst) {
-  if (!e->nlanes) {
-    *i0 = 0, *dst = engine_input(e);
-    return l == 0 ? n : 0;
-  }
-  if (l >= e->nlanes) return 0;
-  Engine *ln = e->lanes[l];
-  *i0 = lane_lo(e, n, l);
-  *dst = ln->in_arena ? (float *)(void *)(ln->arena + ln->offs[0]) : NULL;
-  return lane_lo(e, n, l + 1) - *i0;
 }
 
 Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
@@ -427,7 +450,9 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
   const Model *m = e->m;
   if (e->nlanes) {
     LaneJob j = { e, in, logits, n, 0 };
-    if (n == 1) return lane_run(&j, 0, err, errlen);   /* one image: lane 0, its ops over the threads */
+    if (!in) return rt_fail(err, errlen, "no input: this engine's lanes have no room for it");
+    if (n == 1) return engine_forward(e->lanes[0], in, 1, logits, err, errlen);   /* lane 0, its ops over the threads */
+    lane_split(e, n);
     pool_run(lane_share, &j);
     return j.rc ? rt_fail(err, errlen, "a lane's forward failed") : 0;
   }

@@ -109,6 +109,8 @@ struct Engine {
      its images with the ops on its thread alone; this engine's own arena and scratch are then none */
   struct Engine **lanes;
   int nlanes;
+  int *lane_lo;               /* the current batch's split: lane l's images [lane_lo[l], lane_lo[l + 1]) (and room for another) */
+  double rate;                /* a lane's: images per ms of its forwards so far (a running mean; 0: none yet) */
 };
 
 /* the bytes of value v for the current forward (value 0: the caller's input) */

@@ -61,7 +61,7 @@ int main(void) {
   Model mm;
   char e[256];
   CHECK(model_load_buffer(buf, size, &mm, e, sizeof e) == 0, "load: %s", e);
-  setenv("TINYRUNTIME_LANES", "0", 1);   /* engine_input, the room of one arena (on lanes each has its own: engine_share) */
+  setenv("TINYRUNTIME_LANES", "0", 1);   /* engine_input, the room of one arena (on lanes: none) */
   Engine *en = engine_build(&mm, NF, e, sizeof e);
   float x[NF][60], logits[NF][NC];
   for (int i = 0; i < NF; i++) rng_fill(&r, x[i], 60, -2, 2);

@@ -461,6 +461,50 @@ static void test_irb_stem(uint64_t *rng) {
   free(x), free(ref), free(yabs), free(y), free(ya), free(fa), free(fs), free(o0), free(o2);
 }
 
+/* lanes (engine.c, lane_split): a batch split over the lanes in proportion to their rates where that beats equal shares
+   by 10%, each lane at least one image, and more images than a lane runs at once (its batch) in passes: the outputs
+   those of one image at a time on one thread, whatever the split. The rates are set here (a lane's forward updates its
+   own from the clock) */
+static void test_lanes(uint64_t *rng) {
+  enum { N = 7 };
+  ConvCase t = {6, 12, 12, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  size_t ie = (size_t)t.C * t.H * t.W, nout = (size_t)t.O * t.H * t.W, nw = (size_t)t.O * t.C * 9, size;
+  float *x = malloc(N * ie * sizeof(float)), *w = malloc(nw * sizeof(float)), *b = malloc(t.O * sizeof(float));
+  float *want = malloc(N * nout * sizeof(float)), *got = malloc(N * nout * sizeof(float));
+  rng_fill(rng, x, N * ie, -1, 1), rng_fill(rng, w, nw, -1, 1), rng_fill(rng, b, t.O, -1, 1);
+  unsigned char *buf = conv_model(&t, 0, w, b, 0, nout, &size);
+  Model m;
+  char err[256];
+  CHECK(model_load_buffer(buf, size, &m, err, sizeof err) == 0, "lanes: load: %s", err);
+  set_threads(1);
+  Engine *e1 = engine_build(&m, 1, err, sizeof err);
+  for (int i = 0; e1 && i < N; i++) CHECK(engine_forward(e1, x + i * ie, 1, want + i * nout, err, sizeof err) == 0, "lanes: %s", err);
+  engine_free(e1);
+  set_threads(2);
+  Engine *e = engine_build(&m, N, err, sizeof err);
+  CHECK(e && e->nlanes == 2, "lanes: a batch of %d on two threads is not on two lanes", N);
+  /* rates (lane 0, lane 1) -> lane 0's images: none yet -> 4 (equal, the first the larger); 3:1 -> 5 (round(7 x 3/4);
+     equal shares would take 4 / 1 = 4 against max(5/3, 2) = 2); 1:3 -> 2; 1:1.1 -> 4 (round(7 / 2.1) = 3 would take
+     max(3, 4 / 1.1) = 3.64, not 0.9x equal's max(4, 3 / 1.1) = 4); 1:1.2 -> 3 (3.33 against 4); 20:1 -> 6 (each lane at
+     least one image) */
+  double rates[6][2] = {{0, 0}, {3, 1}, {1, 3}, {1, 1.1}, {1, 1.2}, {20, 1}};
+  int lane0[6] = {4, 5, 2, 4, 3, 6};
+  for (int c = 0; e && e->nlanes == 2 && c < 6; c++) {
+    e->lanes[0]->rate = rates[c][0], e->lanes[1]->rate = rates[c][1];
+    memset(got, 0, N * nout * sizeof(float));
+    CHECK(engine_forward(e, x, N, got, err, sizeof err) == 0, "lanes: %s", err);
+    CHECK(e->lane_lo[0] == 0 && e->lane_lo[1] == lane0[c] && e->lane_lo[2] == N, "lanes: rates %g, %g: split %d | %d, want %d | %d",
+          rates[c][0], rates[c][1], e->lane_lo[1], N - e->lane_lo[1], lane0[c], N - lane0[c]);
+    CHECK(memcmp(got, want, N * nout * sizeof(float)) == 0, "lanes: rates %g, %g: outputs differ from one image at a time",
+          rates[c][0], rates[c][1]);
+    CHECK(e->lanes[0]->rate > 0 && e->lanes[1]->rate > 0, "lanes: a lane's forward left its rate unset");
+  }
+  if (e) engine_free(e);
+  set_threads(1);
+  model_free(&m);
+  free(buf), free(x), free(w), free(b), free(want), free(got);
+}
+
 int main(void) {
   uint64_t rng = 12345;
   ConvCase convs[] = {
@@ -586,6 +630,7 @@ int main(void) {
   test_dwfused(&rng);
   test_irb(&rng);
   test_irb_stem(&rng);
+  test_lanes(&rng);
   if (g_failures) fprintf(stderr, "test_f32_ops: %d FAILED\n", g_failures);
   else printf("test_f32_ops: ok\n");
   return g_failures != 0;
