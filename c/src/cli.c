@@ -11,6 +11,7 @@
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -86,13 +87,12 @@ static void usage(FILE *f) {
           "  TINYRUNTIME_PROFILE=1    after the run, print each op's total time (and GFLOP/s) to stderr\n"
           "  TINYRUNTIME_STAMPS=PATH  write to PATH, per batch, CLOCK_MONOTONIC in ns when its forward ended\n"
           "                           (how the benchmark times batches: from inside, not by when output arrives)\n"
-          "%s"
+          "  TINYRUNTIME_LANES=0      a batch's images through each op over all threads (default, BS > 1 and\n"
+          "                           2+ threads: each thread its own images through every op, the batch split by\n"
+          "                           each thread's speed so far)\n"
           "\n"
           "Errors print one line \"%s: PATH: problem\" on stderr and exit 1 (usage errors exit 2).\n",
-          ENGINE_BINARY, ENGINE_BINARY[3] == 'q' ? "dq8 or sq8" : "f32",
-          ENGINE_BINARY[3] == 'q' ? "  TINYRUNTIME_LANES=0      a batch's images through each op over all threads (default, BS > 1 and\n"
-                                    "                           2+ threads: each thread its own images through every op)\n" : "",
-          ENGINE_BINARY);
+          ENGINE_BINARY, ENGINE_BINARY[3] == 'q' ? "dq8 or sq8" : "f32", ENGINE_BINARY);
 }
 
 static int parse_pos_int(const char *s, long max, long *out) {
@@ -126,6 +126,23 @@ static long peak_rss_kib(void) {
     if (!strncmp(line, "VmHWM:", 6)) kib = strtol(line + 6, NULL, 10);
   fclose(f);
   return kib;
+}
+
+/* engine_forward_fill's reader: images [i0, i0 + k) of the batch from their files, on the lane's thread (its
+   data_read_batch runs serially there); the first failure's file and message kept (lanes read side by side) */
+typedef struct {
+  char *const *paths;
+  size_t elems;
+  _Atomic int bad;   /* -1, or the batch's first failed file */
+  char msg[256];
+} ReadLane;
+static int read_lane(void *ctx, int i0, int k, float *dst, char *err, size_t errlen) {
+  ReadLane *r = ctx;
+  int bad = 0, none = -1;
+  char e[256];
+  if (!data_read_batch(r->paths + i0, k, dst, r->elems, POOL_GRAIN, &bad, e, sizeof e)) return 0;
+  if (atomic_compare_exchange_strong(&r->bad, &none, i0 + bad)) memcpy(r->msg, e, sizeof e);
+  return rt_fail(err, errlen, "%s", e);
 }
 
 static int run(int argc, char **argv) {
@@ -218,10 +235,12 @@ static int run(int argc, char **argv) {
   Engine *e = g.e = engine_build(m, (int)bs, err, sizeof err);
   if (!e) die(1, mpath, "%s", err);
   t_build = rt_now_ms() - t_build;
-  /* the batch's input goes straight into the engine's memory when it offers room (no buffer of its own) */
+  /* the batch's input goes straight into the engine's memory when it offers room (no buffer of its own); on lanes each
+     lane reads its own images into its own memory (engine_forward_fill, read_lane) */
   float *in = NULL, *logits = g.logits = malloc((size_t)bs * m->n_classes * sizeof(float)), *dst = engine_input(e);
-  if (!dst) in = g.in = malloc((size_t)bs * fbytes);
-  if ((!dst && !in) || !logits) die(1, mpath, "out of memory for a batch of %ld", bs);
+  int lanes = engine_lanes(e);
+  if (!dst && !lanes) in = g.in = malloc((size_t)bs * fbytes);
+  if ((!dst && !lanes && !in) || !logits) die(1, mpath, "out of memory for a batch of %ld", bs);
 
   /* TINYRUNTIME_STAMPS: a line per batch, the monotonic clock in ns when its forward returned */
   const char *sp = getenv("TINYRUNTIME_STAMPS");
@@ -230,14 +249,16 @@ static int run(int argc, char **argv) {
   for (size_t i0 = 0; i0 < files->n; i0 += (size_t)bs) {
     int n = (int)(files->n - i0 < (size_t)bs ? files->n - i0 : (size_t)bs);
     int bad = 0;
-    if (data_read_batch(files->path + i0, n, in ? in : dst, elems, POOL_GRAIN, &bad, err, sizeof err))
+    ReadLane rl = { files->path + i0, elems, -1, "" };
+    if (!lanes && data_read_batch(files->path + i0, n, in ? in : dst, elems, POOL_GRAIN, &bad, err, sizeof err))
       die(1, files->path[i0 + (size_t)bad], "%s", err);
     if (t_first < 0) {
       t_first = rt_now_ms();
       struct timespec c;
       if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c) == 0) cpu_first = (double)c.tv_sec * 1e3 + (double)c.tv_nsec * 1e-6;
     }
-    if (engine_forward(e, in, n, logits, err, sizeof err)) die(1, mpath, "%s", err);
+    if (lanes ? engine_forward_fill(e, n, read_lane, &rl, logits, err, sizeof err) : engine_forward(e, in, n, logits, err, sizeof err))
+      die(1, rl.bad >= 0 ? files->path[i0 + (size_t)rl.bad] : mpath, "%s", rl.bad >= 0 ? rl.msg : err);
     if (g.stamps) {
       struct timespec c;
       clock_gettime(CLOCK_MONOTONIC, &c);

@@ -292,8 +292,7 @@ float *engine_input(Engine *e) {
    each) a little faster at best (fastest: MobileNetV2 0.96x, ResNet18 0.975x, ResNet50 0.99x) and much
    steadier on this busy host, where a late thread had held up every op of the batch (medians 0.73-0.95x,
    0.86-0.99x, 0.91x in two sessions). Since 2026-12-06 a batch is split over the lanes by their speed (lane_split),
-   so a lane on a slower core runs fewer of its images: they come from the caller's buffer, not from rooms in
-   the lanes' arenas. TINYRUNTIME_LANES=0: no lanes. */
+   so a lane on a slower core runs fewer of its images, each lane reading its own into its arena (engine_forward_fill). TINYRUNTIME_LANES=0: no lanes. */
 static int lanes_wanted(const Engine *e) {
   const char *v = getenv("TINYRUNTIME_LANES");
   return e->max_n > 1 && pool_threads() > 1 && !(v && strcmp(v, "0") == 0);
@@ -312,7 +311,8 @@ static int lanes_build(Engine *e) {
     for (int k = 0; k < N_SCRATCH; k++) l->scratch[k] = NULL;
     l->prof_ms = NULL, l->offs = calloc(e->m->n_values, sizeof *l->offs);
     if (!l->offs || (e->prof_ms && !(l->prof_ms = calloc(e->m->n_ops, sizeof *l->prof_ms)))) return -1;
-    size_t asize = plan_once(l, 0);   /* (a lane's images are read where the caller keeps the batch) */
+    size_t asize = plan_once(l, 1);   /* room for its images' input in its arena (engine_forward_fill) */
+    l->in_arena = 1;
     if (asize == SIZE_MAX || !(l->arena = zalloc(asize, e->m->kind == KIND_F32 && bl > 1))) return -1;
     l->arena_bytes = asize;
     if (!l->op_soff)   /* (f32: its scratch in the arena) */
@@ -324,10 +324,13 @@ static int lanes_build(Engine *e) {
 
 typedef struct {
   Engine *e;
-  const float *in;
+  const float *in;       /* the batch, or NULL: */
+  engine_fill_fn fill;   /* each lane's images put in its arena's room by fill(ctx, ...) */
+  void *ctx;
   float *logits;
   int n;
-  _Atomic int rc;
+  _Atomic int rc;        /* 0, or the first failure's: 1 */
+  char err[256];         /* its message */
 } LaneJob;
 
 /* the split of a batch of n over the lanes (e->lane_lo): equal shares, the first lanes the larger, unless every lane
@@ -371,7 +374,13 @@ static int lane_run(const LaneJob *j, int l, char *err, size_t errlen) {
   int i0 = j->e->lane_lo[l], k = j->e->lane_lo[l + 1] - i0;
   if (k <= 0) return 0;
   double t0 = rt_now_ms();
-  if (engine_forward(ln, j->in + (size_t)i0 * in_el, k, j->logits + (size_t)i0 * cls, err, errlen)) return -1;
+  for (int i = i0, p; i < i0 + k; i += p) {   /* in passes of the images its arena has room for */
+    p = i0 + k - i < ln->batch ? i0 + k - i : ln->batch;
+    float *room = (float *)(void *)(ln->arena + ln->offs[0]);
+    const float *in = j->in ? j->in + (size_t)i * in_el : room;
+    if ((!j->in && j->fill(j->ctx, i, p, room, err, errlen)) || engine_forward(ln, in, p, j->logits + (size_t)i * cls, err, errlen))
+      return -1;
+  }
   double dt = rt_now_ms() - t0, r = k / (dt > 1e-6 ? dt : 1e-6);
   ln->rate = ln->rate > 0 ? 0.5 * (ln->rate + r) : r;
   return 0;
@@ -381,8 +390,30 @@ static int lane_run(const LaneJob *j, int l, char *err, size_t errlen) {
 static void lane_share(void *arg, int id, int nth) {
   LaneJob *j = arg;
   char err[256];
-  for (int l = id; l < j->e->nlanes; l += nth)
-    if (lane_run(j, l, err, sizeof err)) j->rc = -1;
+  for (int l = id; l < j->e->nlanes; l += nth) {
+    int none = 0;
+    if (lane_run(j, l, err, sizeof err) && atomic_compare_exchange_strong(&j->rc, &none, 1))
+      memcpy(j->err, err, sizeof err);
+  }
+}
+
+static int lanes_forward(LaneJob *j, char *err, size_t errlen) {
+  lane_split(j->e, j->n);
+  pool_run(lane_share, j);
+  return j->rc ? rt_fail(err, errlen, "%s", j->err) : 0;
+}
+
+int engine_lanes(const Engine *e) { return e->nlanes; }
+
+int engine_forward_fill(Engine *e, int n, engine_fill_fn fill, void *ctx, float *logits, char *err, size_t errlen) {
+  if (!e->nlanes) return rt_fail(err, errlen, "this engine has no lanes: engine_forward");
+  if (n < 1 || n > e->max_n) return rt_fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->max_n);
+  LaneJob j = { .e = e, .fill = fill, .ctx = ctx, .logits = logits, .n = n };
+  if (n == 1) {   /* one image: lane 0, its ops over the threads (as engine_forward's) */
+    float *room = (float *)(void *)(e->lanes[0]->arena + e->lanes[0]->offs[0]);
+    return fill(ctx, 0, 1, room, err, errlen) ? -1 : engine_forward(e->lanes[0], room, 1, logits, err, errlen);
+  }
+  return lanes_forward(&j, err, errlen);
 }
 
 Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
@@ -449,12 +480,10 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
   if (n < 1 || n > e->max_n) return rt_fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->max_n);
   const Model *m = e->m;
   if (e->nlanes) {
-    LaneJob j = { e, in, logits, n, 0 };
-    if (!in) return rt_fail(err, errlen, "no input: this engine's lanes have no room for it");
+    LaneJob j = { .e = e, .in = in, .logits = logits, .n = n };
+    if (!in) return rt_fail(err, errlen, "no input: on lanes, engine_forward_fill");
     if (n == 1) return engine_forward(e->lanes[0], in, 1, logits, err, errlen);   /* lane 0, its ops over the threads */
-    lane_split(e, n);
-    pool_run(lane_share, &j);
-    return j.rc ? rt_fail(err, errlen, "a lane's forward failed") : 0;
+    return lanes_forward(&j, err, errlen);
   }
   if (!in && !(in = engine_input(e))) return rt_fail(err, errlen, "no input: this engine has no room for it");
   if (n > e->batch) {   /* one image (e->batch) at a time: the same ops on each, so the same results */

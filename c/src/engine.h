@@ -14,7 +14,16 @@ int     engine_forward(Engine *e, const float *in, int n, float *logits, char *e
 /* room for a batch's input (batch images) inside the engine's activation memory, planned with the
    input's lifetime (until its last reader), so no buffer of its own is needed: fill it and pass it to
    engine_forward (any other buffer works too). NULL when the engine runs a batch one image at a time,
-   or on lanes (they claim a batch's images as they go: the caller's buffer holds them all). */
+   or on lanes (engine_forward_fill). */
 float  *engine_input(Engine *e);
+/* an engine on lanes (a batch of 2+ on 2+ threads, engine.c) splits each batch over them by their speed, and each lane
+   reads its images into its own memory itself: engine_forward_fill. 0 when it has none (then engine_forward) */
+int     engine_lanes(const Engine *e);
+/* put images [i0, i0 + k) of the batch at dst (k x in_c*in_h*in_w floats); 0, or -1 with err set. Called from the lanes'
+   threads, each for its own images, side by side */
+typedef int (*engine_fill_fn)(void *ctx, int i0, int k, float *dst, char *err, size_t errlen);
+/* engine_forward on lanes, the n images put in place by fill (lane by lane, as the split gives them); -1 with err set
+   (the first fill's error, else a forward's) */
+int     engine_forward_fill(Engine *e, int n, engine_fill_fn fill, void *ctx, float *logits, char *err, size_t errlen);
 void    engine_free(Engine *e);
 #endif

@@ -461,6 +461,18 @@ static void test_irb_stem(uint64_t *rng) {
   free(x), free(ref), free(yabs), free(y), free(ya), free(fa), free(fs), free(o0), free(o2);
 }
 
+/* engine_forward_fill's reader for test_lanes: images from x, each image counted; image `fail` refused */
+typedef struct { const float *x; size_t ie; int seen[16], fail; } Fill;
+static int fill_x(void *ctx, int i0, int k, float *dst, char *err, size_t errlen) {
+  Fill *f = ctx;
+  for (int i = i0; i < i0 + k; i++) {
+    if (i == f->fail) return rt_fail(err, errlen, "image %d refused", i);
+    f->seen[i]++;
+  }
+  memcpy(dst, f->x + (size_t)i0 * f->ie, (size_t)k * f->ie * sizeof(float));
+  return 0;
+}
+
 /* lanes (engine.c, lane_split): a batch split over the lanes in proportion to their rates where that beats equal shares
    by 10%, each lane at least one image, and more images than a lane runs at once (its batch) in passes: the outputs
    those of one image at a time on one thread, whatever the split. The rates are set here (a lane's forward updates its
@@ -498,6 +510,24 @@ static void test_lanes(uint64_t *rng) {
     CHECK(memcmp(got, want, N * nout * sizeof(float)) == 0, "lanes: rates %g, %g: outputs differ from one image at a time",
           rates[c][0], rates[c][1]);
     CHECK(e->lanes[0]->rate > 0 && e->lanes[1]->rate > 0, "lanes: a lane's forward left its rate unset");
+    /* the same split with each lane reading its own images into its arena (engine_forward_fill: lane 0's 5 or 6 in
+       passes of its batch, 4), each image read once; then one image; then a reader that fails */
+    Fill f = { x, ie, {0}, -1 };
+    e->lanes[0]->rate = rates[c][0], e->lanes[1]->rate = rates[c][1];
+    memset(got, 0, N * nout * sizeof(float));
+    CHECK(engine_forward_fill(e, N, fill_x, &f, got, err, sizeof err) == 0, "lanes: fill: %s", err);
+    CHECK(e->lane_lo[1] == lane0[c] && memcmp(got, want, N * nout * sizeof(float)) == 0,
+          "lanes: fill: rates %g, %g: split %d or outputs differ", rates[c][0], rates[c][1], e->lane_lo[1]);
+    for (int i = 0; i < N; i++) CHECK(f.seen[i] == 1, "lanes: fill: image %d read %d times", i, f.seen[i]);
+  }
+  if (e && e->nlanes == 2) {
+    Fill f = { x + 2 * ie, ie, {0}, -1 };
+    CHECK(engine_forward_fill(e, 1, fill_x, &f, got, err, sizeof err) == 0 && f.seen[0] == 1 &&
+              memcmp(got, want + 2 * nout, nout * sizeof(float)) == 0, "lanes: fill, one image: %s", err);
+    Fill bad = { x, ie, {0}, 5 };
+    err[0] = 0;
+    CHECK(engine_forward_fill(e, N, fill_x, &bad, got, err, sizeof err) == -1 && strcmp(err, "image 5 refused") == 0,
+          "lanes: fill: a reader's failure not returned (%s)", err);
   }
   if (e) engine_free(e);
   set_threads(1);
