@@ -338,7 +338,7 @@ typedef struct {
    image) would take at most 0.9x as long as the equal ones by those rates (so that the noise of even lanes does not
    move an image: 5 and 3 of 8 where 4 and 4 were right costs a batch 1.25x). Before 2026-12-06 the shares were
    always equal, and the batch waited for the slower lane: on a host whose second vCPU ran at half speed (ResNet18 sq8
-   on one thread 3.1-3.3 ms an image on one, 6.5-6.8 on the other) a batch of 8 took the slow lane's 4 images.
+   on one thread 3.2-3.8 ms an image on one, 6.7-7.4 on the other) a batch of 8 took the slow lane's 4 images.
    Claiming images one at a time instead (each lane the next unclaimed ones) ran each lane's forwards on fewer images
    at once: ResNet18 f32 at batch 8 on two even threads 5-15% slower, its layers' weights read once per image
    instead of once per 4 */
