@@ -291,8 +291,9 @@ float *engine_input(Engine *e) {
    layers scale ~2x on two threads): at batch 8 on two threads (Zen 4, 60 images, ABBA, 10 runs of
    each) a little faster at best (fastest: MobileNetV2 0.96x, ResNet18 0.975x, ResNet50 0.99x) and much
    steadier on this busy host, where a late thread had held up every op of the batch (medians 0.73-0.95x,
-   0.86-0.99x, 0.91x in two sessions). Since 2026-12-06 a batch is split over the lanes by their speed (lane_split),
-   so a lane on a slower core runs fewer of its images, each lane reading its own into its arena (engine_forward_fill). TINYRUNTIME_LANES=0: no lanes. */
+   0.86-0.99x, 0.91x in two sessions). Since 2026-12-06 a batch is split over the lanes by their speed
+   (lane_split), so a lane on a slower core runs fewer of its images, each lane reading its own into its arena
+   (engine_forward_fill). TINYRUNTIME_LANES=0: no lanes. */
 static int lanes_wanted(const Engine *e) {
   const char *v = getenv("TINYRUNTIME_LANES");
   return e->max_n > 1 && pool_threads() > 1 && !(v && strcmp(v, "0") == 0);
@@ -353,10 +354,11 @@ static double lane_time(const Engine *e, const int *lo) {   /* a split's time by
 static void lane_split(Engine *e, int n) {
   int nl = e->nlanes, *lo = e->lane_lo, *eq = lo + nl + 1;   /* (lane_lo: room for two splits) */
   double sum = 0, before = 0;
-  for (int l = 0; l < nl; l++) sum = e->lanes[l]->rate > 0 && sum >= 0 ? sum + e->lanes[l]->rate : -1;
+  int rated = 1;
+  for (int l = 0; l < nl; l++) rated &= e->lanes[l]->rate > 0, sum += e->lanes[l]->rate;
   lo[0] = 0, lo[nl] = n;
   for (int l = 1; l < nl; l++) lo[l] = (n * l + nl - 1) / nl;
-  if (sum <= 0 || n < nl) return;
+  if (!rated || n < nl) return;
   double t_eq = lane_time(e, lo);
   memcpy(eq, lo, sizeof *lo * ((size_t)nl + 1));
   for (int l = 1; l < nl; l++) {
@@ -373,10 +375,10 @@ static int lane_run(const LaneJob *j, int l, char *err, size_t errlen) {
   size_t in_el = value_elems(&j->e->m->values[0]), cls = j->e->m->n_classes;
   int i0 = j->e->lane_lo[l], k = j->e->lane_lo[l + 1] - i0;
   if (k <= 0) return 0;
+  float *room = (float *)(void *)(ln->arena + ln->offs[0]);
   double t0 = rt_now_ms();
   for (int i = i0, p; i < i0 + k; i += p) {   /* in passes of the images its arena has room for */
     p = i0 + k - i < ln->batch ? i0 + k - i : ln->batch;
-    float *room = (float *)(void *)(ln->arena + ln->offs[0]);
     const float *in = j->in ? j->in + (size_t)i * in_el : room;
     if ((!j->in && j->fill(j->ctx, i, p, room, err, errlen)) || engine_forward(ln, in, p, j->logits + (size_t)i * cls, err, errlen))
       return -1;
@@ -397,8 +399,16 @@ static void lane_share(void *arg, int id, int nth) {
   }
 }
 
+/* a forward on lanes, its images at j->in or put in place by j->fill: one image on lane 0 with its ops over the
+   threads (no lane's rate), else the split's shares side by side */
 static int lanes_forward(LaneJob *j, char *err, size_t errlen) {
-  lane_split(j->e, j->n);
+  Engine *e = j->e;
+  if (j->n == 1) {
+    float *room = (float *)(void *)(e->lanes[0]->arena + e->lanes[0]->offs[0]);
+    if (!j->in && j->fill(j->ctx, 0, 1, room, err, errlen)) return -1;
+    return engine_forward(e->lanes[0], j->in ? j->in : room, 1, j->logits, err, errlen);
+  }
+  lane_split(e, j->n);
   pool_run(lane_share, j);
   return j->rc ? rt_fail(err, errlen, "%s", j->err) : 0;
 }
@@ -409,10 +419,6 @@ int engine_forward_fill(Engine *e, int n, engine_fill_fn fill, void *ctx, float 
   if (!e->nlanes) return rt_fail(err, errlen, "this engine has no lanes: engine_forward");
   if (n < 1 || n > e->max_n) return rt_fail(err, errlen, "batch of %d images, engine built for 1..%d", n, e->max_n);
   LaneJob j = { .e = e, .fill = fill, .ctx = ctx, .logits = logits, .n = n };
-  if (n == 1) {   /* one image: lane 0, its ops over the threads (as engine_forward's) */
-    float *room = (float *)(void *)(e->lanes[0]->arena + e->lanes[0]->offs[0]);
-    return fill(ctx, 0, 1, room, err, errlen) ? -1 : engine_forward(e->lanes[0], room, 1, logits, err, errlen);
-  }
   return lanes_forward(&j, err, errlen);
 }
 
@@ -481,9 +487,7 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
   const Model *m = e->m;
   if (e->nlanes) {
     LaneJob j = { .e = e, .in = in, .logits = logits, .n = n };
-    if (!in) return rt_fail(err, errlen, "no input: on lanes, engine_forward_fill");
-    if (n == 1) return engine_forward(e->lanes[0], in, 1, logits, err, errlen);   /* lane 0, its ops over the threads */
-    return lanes_forward(&j, err, errlen);
+    return in ? lanes_forward(&j, err, errlen) : rt_fail(err, errlen, "no input: on lanes, engine_forward_fill");
   }
   if (!in && !(in = engine_input(e))) return rt_fail(err, errlen, "no input: this engine has no room for it");
   if (n > e->batch) {   /* one image (e->batch) at a time: the same ops on each, so the same results */

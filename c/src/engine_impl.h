@@ -109,7 +109,8 @@ struct Engine {
      its images with the ops on its thread alone; this engine's own arena and scratch are then none */
   struct Engine **lanes;
   int nlanes;
-  int *lane_lo;               /* the current batch's split: lane l's images [lane_lo[l], lane_lo[l + 1]) (and room for another) */
+  int *lane_lo;               /* the current batch's split: lane l's images [lane_lo[l], lane_lo[l + 1]) (and room
+                                 for another, lane_split's equal one) */
   double rate;                /* a lane's: images per ms of its forwards so far (a running mean; 0: none yet) */
 };
 
