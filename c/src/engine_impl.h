@@ -138,6 +138,11 @@ void *engine_alloc(Engine *e, size_t bytes);
    element, padding included; test_*_kernels check it): no pass over the bytes before the packer's.
    Release with free(). */
 void *engine_alloc_packed(Engine *e, size_t bytes);
+/* the pages of [p, p + n) of such a buffer mapped at once (MADV_POPULATE_WRITE, Linux 5.14; before, or for a span
+   under ENGINE_POPULATE_MIN, nothing: the packer's stores fault them in one at a time), called by the pack tasks for
+   the span each is about to write, so the threads map their own pages side by side */
+enum { ENGINE_POPULATE_MIN = 32 << 10 };
+void engine_populate(void *p, size_t n);
 
 /* a build gives back file bytes it has copied or packed (model_release) in spans of at least
    ENGINE_RELEASE_BYTES: each give-back is a madvise, whose TLB shootdown interrupts the pool's other

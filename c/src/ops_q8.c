@@ -223,13 +223,22 @@ typedef struct {
   int *failed;           /* set when a block's buffer could not be had */
 } ConvPackJob;
 
+/* where block b's packed rows start (b = the blocks' count: the end of the buffer) */
+static int8_t *conv_dst(const ConvPackJob *j, long b) {
+  const OpState *s = j->s;
+  int g = (int)((size_t)b / j->nb), r0 = (int)((size_t)b % j->nb) * CONV_RB;
+  return s->aconv + (size_t)g * s->aconv_bytes + j->k->conv_a_bytes(r0, s->C / s->groups, s->kh, s->kw);
+}
+
 __attribute__((cold)) static void conv_pack_blocks(void *arg, long b0, long b1) {
   const ConvPackJob *j = arg;
   const OpState *s = j->s;
   int cig = s->C / s->groups;
+  int8_t *first = conv_dst(j, b0);
+  engine_populate(first, (size_t)(conv_dst(j, b1) - first));   /* the chunk's pages */
   for (long b = b0; b < b1; b++) {
     int g = (int)((size_t)b / j->nb), r0 = (int)((size_t)b % j->nb) * CONV_RB, rows = imin(CONV_RB, s->M - r0);
-    int8_t *tmp, *dst = s->aconv + (size_t)g * s->aconv_bytes + j->k->conv_a_bytes(r0, cig, s->kh, s->kw);
+    int8_t *tmp, *dst = conv_dst(j, b);
     const WBlocks *b = j->bl;
     if (b && j->k->pack_conv_blk && b->KG == 1) {   /* straight from the file's tiles (r0 a multiple of CONV_RB, of R) */
       j->k->pack_conv_blk(rows, cig, s->kh, s->kw, file_tile(b, j->w, (size_t)g, (size_t)r0), (int)b->R, dst);
@@ -258,16 +267,25 @@ typedef struct {
   int *failed;
 } PackJob;
 
+/* where block bk's packed rows start (bk = the blocks' count: the end of the buffer) */
+static int16_t *pack_dst(const PackJob *j, size_t bk) {
+  const OpState *s = j->s;
+  size_t g = bk / j->nb, r0 = bk % j->nb * j->step;
+  return s->A + g * s->a_elems + s->kq->a_elems((int)r0, s->G, s->gs);
+}
+
 __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   const PackJob *j = arg;
   const OpState *s = j->s;
   const Q8Kernels *k = s->kq;
   size_t K = (size_t)s->K, M = (size_t)s->M, G = (size_t)s->G;
   const int8_t *done = NULL;   /* this thread's packed rows not yet given back start here (contiguous) */
+  int16_t *first = pack_dst(j, (size_t)b0);
+  engine_populate(first, (size_t)(pack_dst(j, (size_t)b1) - first) * sizeof *first);   /* the chunk's pages */
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
     const int8_t *wg = j->w + g * M * K, *zg = j->wz ? j->wz + g * M * G : NULL;
-    int16_t *dst = s->A + g * s->a_elems + k->a_elems((int)r0, s->G, s->gs);
+    int16_t *dst = pack_dst(j, bk);
     const WBlocks *b = j->bl;
     if (b && k->pack_w_blk && b->T == 1 && b->KG == G &&   /* straight from the file's tiles, where the descriptor can */
         k->pack_w_blk((int)rows, s->G, s->gs, file_tile(b, j->w, g, r0), (int)b->R, zg ? zg + r0 * G : NULL, dst))
