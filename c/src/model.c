@@ -218,16 +218,23 @@ static int check_blocked(const Model *m, uint32_t i, const WBlocks *b, char *err
   if (!p || p->dtype != DT_I8 || p->ndim != 4 || p->dims[0] != b->G * b->TM || p->dims[1] != d1 || p->dims[2] != d2 || p->dims[3] != 4 * R)
     return rt_fail(err, errlen, "op %u (%s): weight (param[0]) is not blocked as version %u stores it (FORMAT.md)", i,
                    tr_op_name(op->type), m->version);
-  size_t rows = b->M - (b->TM - 1) * R, chans = b->cig - (b->NQ - 1) * 4, runs = b->G * b->TM * b->KG;
-  for (size_t u = 0; u < runs; u++) {   /* u: tile u / KG, run u % KG */
-    int last_tile = u / b->KG % b->TM + 1 == b->TM;
-    for (size_t q = last_tile && rows < R ? 0 : b->NQ - 1; q < b->NQ; q++) {
-      size_t nr = last_tile ? rows : R, nc = q + 1 < b->NQ ? 4 : chans;
-      const uint8_t *blk = (const uint8_t *)p->data + (u * b->NQ + q) * tb;   /* dims checked: inside the file */
-      for (size_t k = 0; k < tb && (nr < R || nc < 4); k++)
-        if (blk[k] && (k % (4 * R) / 4 >= nr || k % 4 >= nc))
-          return rt_fail(err, errlen, "op %u (%s): weight (param[0]) has a nonzero byte in its blocks' padding", i, tr_op_name(op->type));
+  size_t rows = b->M - (b->TM - 1) * R, chans = b->cig - (b->NQ - 1) * 4;
+  if (rows == R && chans == 4) return 0;   /* no block has padding */
+  /* run u = (group, tile) * KG + k-group (no division a run: two per run had cost ResNet50 dq8's load ~0.5 ms) */
+  for (size_t gt = 0, u = 0; gt < b->G * b->TM; gt++) {
+    size_t nr = gt % b->TM + 1 == b->TM ? rows : R;   /* a group's last tile: its rows */
+    if (nr == R && chans == 4) {
+      u += b->KG;
+      continue;
     }
+    for (size_t kg = 0; kg < b->KG; kg++, u++)
+      for (size_t q = nr < R ? 0 : b->NQ - 1; q < b->NQ; q++) {
+        size_t nc = q + 1 < b->NQ ? 4 : chans;
+        const uint8_t *blk = (const uint8_t *)p->data + (u * b->NQ + q) * tb;   /* dims checked: inside the file */
+        for (size_t k = 0; k < tb; k++)
+          if (blk[k] && (k % (4 * R) / 4 >= nr || k % 4 >= nc))
+            return rt_fail(err, errlen, "op %u (%s): weight (param[0]) has a nonzero byte in its blocks' padding", i, tr_op_name(op->type));
+      }
   }
   return 0;
 }

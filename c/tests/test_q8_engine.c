@@ -312,7 +312,7 @@ int main(void) {
   free(buf);
 
   /* errors: one line naming the model file and the op, exit 1 */
-  struct { unsigned char *buf; size_t size; const char *want; } bad[7];
+  struct { unsigned char *buf; size_t size; const char *want; } bad[9];
   bad[0].buf = sq8_model(&bad[0].size, 1, TR_VERSION), bad[0].want = "scale";   /* the loader refuses it before the engine */
   bad[1].buf = dq8_model(&bad[1].size, 1, TR_VERSION), bad[1].want = "group size";
   MW *mf = mw_new(KIND_F32, C0, H0, W0, NCLS);
@@ -340,7 +340,16 @@ int main(void) {
     bad[6].buf[*(const uint64_t *)(const void *)(pt + TR_PAR_OFFSET) + 2 * 16 + 1] = 1;   /* param 0: the convolution's weight */
     mw_seal(bad[6].buf, bad[6].size);
   }
-  for (int i = 0; i < 7; i++) {
+  /* and in later runs: K = 27 is three groups of 9 (KG 3, NQ 3 quads of 16 bytes a run), O2 = 6 rows two tiles of 4
+     (the last with 2 rows): the padding of group 2's last quad in tile 0 (run 2, quad 2, byte 1), and row 3 of tile 1
+     in group 2 (run 5, quad 0, byte 12) */
+  for (int v = 0; v < 2; v++) {
+    bad[7 + v].buf = dq8_model(&bad[7 + v].size, 0, TR_VERSION), bad[7 + v].want = "padding";
+    const unsigned char *pt = bad[7 + v].buf + *(const uint64_t *)(const void *)(bad[7 + v].buf + TR_HDR_PARAMS_OFF);
+    bad[7 + v].buf[*(const uint64_t *)(const void *)(pt + TR_PAR_OFFSET) + (v ? (5 * 3 + 0) * 16 + 12 : (2 * 3 + 2) * 16 + 1)] = 1;
+    mw_seal(bad[7 + v].buf, bad[7 + v].size);
+  }
+  for (int i = 0; i < 9; i++) {
     snprintf(path, sizeof path, "%s/m.bin", dir);
     write_file(path, bad[i].buf, bad[i].size);
     int rc = sh(NULL, "test m.bin data", NULL, 0, err, sizeof err);
