@@ -641,20 +641,24 @@ typedef struct {
   Chunk ck;             /* the group, images, activation */
   size_t T, P, PB, kc;  /* column tiles, row panels, PB == P: split by tiles (else by panels), the chunk length */
   int threads;          /* the threads that work (the scratch has their slots) */
+  PoolShare *sh;        /* gemm_by_thread's tile ranges as stealable shares (threads of them), or NULL */
 } GemmJob;
 
-/* each thread its own contiguous range of tiles (ceil or floor of T/threads), TB at a time; per block
-   and K chunk it packs the tiles into its own TB slots and multiplies every row panel by them while
-   they are in its cache. So each thread also computes the same share of the pixels in every layer and
-   mostly reads (im2col) what it wrote itself, which matters when the cores share no cache. */
-static void gemm_by_thread(void *arg, int id_, int nth_) {
-  const GemmJob *j = arg;
-  (void)nth_;
-  if (id_ >= j->threads) return;
-  size_t id = (size_t)id_, nth = (size_t)j->threads, K = (size_t)j->s->K, NR = (size_t)j->e->kf->gemm->nr;
-  float *bp = j->ck.in ? NULL : (float *)j->e->scratch[SCRATCH_0] + id * TB * j->kc * NR;
+/* n units split over `threads` as gemm_plan's contiguous ranges (thread i: [n i / threads, n (i + 1) / threads)), set as
+   stealable shares in sh (pool.h: each taken in up to 8 chunks in order by its own thread, and from its end by a thread
+   done with its own); NULL over more than POOL_STEAL_MAX threads (the static split then) */
+static PoolShare *steal_split(PoolShare *sh, size_t n, int threads) {
+  if (threads > POOL_STEAL_MAX) return NULL;
+  for (int i = 0; i < threads; i++)
+    pool_share_set(&sh[i], (long)(n * (size_t)i / (size_t)threads), (long)(n * (size_t)(i + 1) / (size_t)threads));
+  return sh;
+}
+
+/* tiles [t0, tz) of every row panel, TB at a time (and per K chunk: packed into bp unless B is read in place) */
+static void gemm_tiles(const GemmJob *j, float *bp, size_t t0, size_t tz) {
+  size_t K = (size_t)j->s->K, NR = (size_t)j->e->kf->gemm->nr;
   Chunk ck = j->ck;
-  for (size_t t0 = j->T * id / nth, tz = j->T * (id + 1) / nth; t0 < tz; t0 += TB) {
+  for (; t0 < tz; t0 += TB) {
     size_t t1 = t0 + TB < tz ? t0 + TB : tz;
     for (ck.k0 = 0; ck.k0 < K; ck.k0 += j->kc) {
       ck.kc = K - ck.k0 < j->kc ? K - ck.k0 : j->kc;
@@ -662,6 +666,28 @@ static void gemm_by_thread(void *arg, int id_, int nth_) {
       gemm_block(j->e, j->s, &ck, j->out, 0, j->P, t0, t1, bp);
     }
   }
+}
+
+/* each thread its own contiguous range of tiles (ceil or floor of T/threads), TB at a time; per block
+   and K chunk it packs the tiles into its own TB slots and multiplies every row panel by them while
+   they are in its cache. So each thread also computes the same share of the pixels in every layer and
+   mostly reads (im2col) what it wrote itself, which matters when the cores share no cache. The ranges are
+   stealable shares (j->sh, pool.h): each in up to 8 chunks taken in order, and a thread done with its own takes
+   chunks from the end of the others' (into its own slots), so a thread slower than the other (a vCPU whose host
+   core is busy, a little core) gives up the end of its range instead of holding the op up; each tile is the same
+   kernel calls whichever thread makes it (c/README.md, "Stealable tiles at batch 1") */
+static void gemm_by_thread(void *arg, int id_, int nth_) {
+  const GemmJob *j = arg;
+  (void)nth_;
+  if (id_ >= j->threads) return;
+  size_t id = (size_t)id_, nth = (size_t)j->threads, NR = (size_t)j->e->kf->gemm->nr;
+  float *bp = j->ck.in ? NULL : (float *)j->e->scratch[SCRATCH_0] + id * TB * j->kc * NR;
+  if (!j->sh) {
+    gemm_tiles(j, bp, j->T * id / nth, j->T * (id + 1) / nth);
+    return;
+  }
+  long b, e;
+  for (int d = 0; pool_share_next(j->sh, j->threads, id_, &d, &b, &e);) gemm_tiles(j, bp, (size_t)b, (size_t)e);
 }
 
 /* few tiles: each thread its own contiguous range of row panels times all the tiles; per K chunk it
@@ -702,8 +728,12 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
   gemm_plan(j.T, j.P, j.threads, &j.PB);
   if (j.threads == 1)
     gemm_by_thread(&j, 0, 1);
-  else
-    pool_run(j.PB == j.P ? gemm_by_thread : gemm_by_panels, &j);
+  else if (j.PB == j.P) {
+    PoolShare sh[POOL_STEAL_MAX];
+    j.sh = steal_split(sh, j.T, j.threads);
+    pool_run(gemm_by_thread, &j);
+  } else
+    pool_run(gemm_by_panels, &j);
 }
 
 /* ---- the implicit convolution (conv_implicit) */
@@ -719,6 +749,7 @@ typedef struct {
   int res;         /* a residual ADD fused (gemm_u's F32_ACC_RES) */
   size_t T, P, PB; /* column tiles (per image: ceil(flat / NR)), row panels, the split (gemm_plan) */
   int threads;
+  PoolShare *sh;   /* the split's ranges as stealable shares (steal_split), or NULL */
 } TapsJob;
 
 /* d[i] = x[i * sw], i < n (stride 2, the common one, a constant: vectorised); taps_pad's phase rows and
@@ -852,6 +883,13 @@ static void taps_share(void *arg, int id_, int nth_) {
   (void)nth_;
   if (id_ >= j->threads) return;
   size_t id = (size_t)id_, nth = (size_t)j->threads;
+  if (j->sh) {   /* its range's chunks, then the ends of the others' (steal_split) */
+    long b, e;
+    for (int d = 0; pool_share_next(j->sh, j->threads, id_, &d, &b, &e);)
+      if (j->PB == j->P) taps_block(j, 0, j->P, (size_t)b, (size_t)e);
+      else taps_block(j, (size_t)b, (size_t)e, 0, j->T);
+    return;
+  }
   if (j->PB == j->P)
     taps_block(j, 0, j->P, j->T * id / nth, j->T * (id + 1) / nth);
   else
@@ -877,10 +915,13 @@ static void conv_taps(const Engine *e, const OpState *s, const float *x, float *
     }
     if (j.T * j.P == 1) j.threads = 1;
     gemm_plan(j.T, j.P, j.threads, &j.PB);
+    PoolShare sh[POOL_STEAL_MAX];
     if (j.threads == 1)
       taps_share(&j, 0, 1);
-    else
+    else {
+      j.sh = steal_split(sh, j.PB == j.P ? j.T : j.P, j.threads);
       pool_run(taps_share, &j);
+    }
   }
 }
 
@@ -1029,6 +1070,7 @@ typedef struct {
   size_t tpi, T, P, PB; /* pixel tiles an image, of the batch; channel panels (of every group); the split */
   int threads;
   const TapsJob *tj;    /* an implicit convolution (conv_taps_t): its padded planes and geometry; else NULL */
+  PoolShare *sh;        /* the split's ranges as stealable shares (steal_split), or NULL */
 } TJob;
 
 /* taps_flat's tile t (image t / tpi): flat columns f0.. (f0 = tm (t % tpi)) of the image's padded planes, two runs of
@@ -1106,17 +1148,8 @@ static void conv_t_tile(const TJob *j, size_t t, size_t p) {
             s->bias + g * Pg * TNc + pg * TNc, j->act, j->res);
 }
 
-/* each thread a contiguous range of pixel tiles (all panels; PB == P), or of panels (all tiles), as conv_t_go
-   chose; its tiles in blocks of TT_BYTES of pixels, each block times its panels */
-static void conv_t_share(void *arg, int id_, int nth_) {
-  const TJob *j = arg;
-  (void)nth_;
-  if (id_ >= j->threads) return;
-  size_t id = (size_t)id_, nth = (size_t)j->threads, t0 = 0, t1 = j->T, p0 = 0, p1 = j->P;
-  if (j->PB == j->P)
-    t0 = j->T * id / nth, t1 = j->T * (id + 1) / nth;
-  else
-    p0 = j->P * id / nth, p1 = j->P * (id + 1) / nth;
+/* pixel tiles [t0, t1) x channel panels [p0, p1): the tiles in blocks of TT_BYTES of pixels, each block times the panels */
+static void conv_t_block(const TJob *j, size_t t0, size_t t1, size_t p0, size_t p1) {
   size_t blk = TT_BYTES / ((size_t)j->e->kf->gemm->tm * (size_t)j->s->K / (j->tj ? (size_t)j->s->kh * j->s->kw : 1) *
                            sizeof(float));
   if (blk < 1) blk = 1;
@@ -1125,16 +1158,39 @@ static void conv_t_share(void *arg, int id_, int nth_) {
       for (size_t t = tb; t < t1 && t < tb + blk; t++) conv_t_tile(j, t, p);
 }
 
+/* each thread a contiguous range of pixel tiles (all panels; PB == P), or of panels (all tiles), as conv_t_go
+   chose, as stealable shares (steal_split) */
+static void conv_t_share(void *arg, int id_, int nth_) {
+  const TJob *j = arg;
+  (void)nth_;
+  if (id_ >= j->threads) return;
+  size_t id = (size_t)id_, nth = (size_t)j->threads;
+  if (j->sh) {   /* its range's chunks, then the ends of the others' (steal_split) */
+    long b, e;
+    for (int d = 0; pool_share_next(j->sh, j->threads, id_, &d, &b, &e);)
+      if (j->PB == j->P) conv_t_block(j, (size_t)b, (size_t)e, 0, j->P);
+      else conv_t_block(j, 0, j->T, (size_t)b, (size_t)e);
+    return;
+  }
+  if (j->PB == j->P)
+    conv_t_block(j, j->T * id / nth, j->T * (id + 1) / nth, 0, j->P);
+  else
+    conv_t_block(j, 0, j->T, j->P * id / nth, j->P * (id + 1) / nth);
+}
+
 static __attribute__((noinline)) void conv_t_go(TJob j) {   /* (one copy for both callers) */
   const OpState *s = j.s;
   int n = j.n;
   size_t th = (size_t)j.threads, wt = rt_cdiv(j.T, th) * j.P, wp = rt_cdiv(j.P, th) * j.T;   /* the busiest's tiles */
   double W = (double)s->groups * s->M * s->K, X = (double)n * s->C * s->OH * s->OW;         /* floats */
   j.PB = wt * 10 < wp * 9 || (wp * 10 >= wt * 9 && W + X / (double)th < W / (double)th + 2.5 * X) ? j.P : 1;
+  PoolShare sh[POOL_STEAL_MAX];
   if (j.threads == 1)
     conv_t_share(&j, 0, 1);
-  else
+  else {
+    j.sh = steal_split(sh, j.PB == j.P ? j.T : j.P, j.threads);
     pool_run(conv_t_share, &j);
+  }
 }
 
 static void conv_t_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act, int res) {
