@@ -934,6 +934,7 @@ typedef struct {
   WinoGeo g;
   uint32_t act;
   int res;           /* a residual ADD fused: the output's values added before the activation */
+  PoolShare *sh;     /* by tiles: thread i's row panels as units [i P, (i + 1) P) of stealable shares, or NULL */
 } WinoJob;
 
 /* U of the panel of rows [r0, r0 + rows) (rows <= MR; the weights read in place) into u */
@@ -949,14 +950,14 @@ static inline size_t wino_piece(size_t t, size_t T, size_t b1) { return (t / T +
    r_lo the products and the outputs; U of every panel made already at up (all; r_lo a multiple of MR) or made
    per panel in up */
 static void wino_block(const WinoJob *j, float *v, float *mm, float *up, int all, size_t b0, size_t b1, size_t r_lo,
-                       size_t r_hi) {
+                       size_t r_hi, int mkv) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
   const F32WinoDesc *wd = wino_of(j->e, s);
   const WinoGeo *g = &j->g;
   size_t C = (size_t)s->C, MR = (size_t)d->mr, NR = (size_t)d->nr, OHW = (size_t)s->OH * s->OW;
   size_t T = g->T, img = (size_t)s->C * s->H * s->W, oimg = (size_t)s->O * OHW, nb = b1 - b0;
-  for (size_t t = b0, te; t < b1; t = te) {   /* each image's piece of the block */
+  for (size_t t = b0, te; mkv && t < b1; t = te) {   /* each image's piece of the block (mkv: V not in v yet) */
     te = wino_piece(t, T, b1);
     wd->input(j->in + t / T * img, (size_t)s->H, (size_t)s->W, C, g->tw, t % T, t % T + (te - t), v + (t - b0), g->tb, g->vxs);
   }
@@ -997,29 +998,44 @@ static void wino_share(void *arg, int id, int nth) {
       if ((p + P - ua % P) % P < uz - ua) wino_panel_u(j, p * MR, M - p * MR < MR ? M - p * MR : MR, up + p * g->nx * g->uxs);
     for (size_t un = ua; un < uz;) {
       size_t bk = un / P, p0 = un % P, p1 = P - p0 < uz - un ? P : p0 + (uz - un);
-      wino_block(j, v, mm, up, 1, g->N * bk / nblk, g->N * (bk + 1) / nblk, p0 * MR, p1 * MR < M ? p1 * MR : M);
+      wino_block(j, v, mm, up, 1, g->N * bk / nblk, g->N * (bk + 1) / nblk, p0 * MR, p1 * MR < M ? p1 * MR : M, 1);
       un += p1 - p0;
     }
     return;
   }
+  if (g->by_tiles && j->sh) {   /* panels of its own tiles, then of the other's (their V made again in its slot) */
+    long b, e;
+    size_t vt = SIZE_MAX;   /* whose tiles' V the slot holds */
+    for (int d = 0; pool_share_next(j->sh, nth, id, &d, &b, &e);) {
+      size_t who = (size_t)b / P, p0 = (size_t)b % P, p1 = p0 + (size_t)(e - b);
+      wino_block(j, v, mm, up, 0, g->N * who / (size_t)nth, g->N * (who + 1) / (size_t)nth, p0 * MR, p1 * MR < M ? p1 * MR : M, who != vt);
+      vt = who;
+    }
+    return;
+  }
   if (g->by_tiles) {
-    wino_block(j, v, mm, up, 0, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, M);
+    wino_block(j, v, mm, up, 0, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, M, 1);
     return;
   }
   /* by rows: equal shares in multiples of 4 (ResNet's 128 rows: 64 each, as five panels of 12 and one of 4, not
      five and six panels of 12 or 8; the last panel of a share is f32_tail_rows of its rows) */
   size_t r_lo = M * (size_t)id / (size_t)nth / 4 * 4, r_hi = id + 1 == nth ? M : M * (size_t)(id + 1) / (size_t)nth / 4 * 4;
-  if (r_lo < r_hi) wino_block(j, v, mm, up, 0, 0, g->N, r_lo, r_hi);
+  if (r_lo < r_hi) wino_block(j, v, mm, up, 0, 0, g->N, r_lo, r_hi, 1);
 }
 
 /* the tiles of every image (a block may hold tiles of several) over the threads */
 static void conv_wino_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act, int res) {
   int nth = pool_threads();
   WinoJob j = {.e = e, .s = s, .in = x, .out = y, .u = e->scratch[SCRATCH_0], .g = wino_geo(e, s, nth, n), .act = act, .res = res};
+  PoolShare sh[POOL_STEAL_MAX];
   if (nth == 1)
     wino_share(&j, 0, 1);
-  else
+  else {
+    size_t P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
+    if (j.g.by_tiles && !j.g.shared && nth <= POOL_STEAL_MAX)   /* thread i: its tiles x panels [i P, (i + 1) P) */
+      for (int i = 0; i < nth; i++) pool_share_set(&sh[i], (long)P * i, (long)P * (i + 1)), j.sh = sh;
     pool_run(wino_share, &j);
+  }
 }
 
 typedef struct {
