@@ -542,7 +542,7 @@ typedef struct {
   int rows_first;         /* sq8 implicit convolution: conv_tasks' order (implicit_pass decides it) */
   long ncb;               /* sq8 implicit convolution: its column blocks (implicit_pass) */
   int cols_first;         /* gemm_tasks' order: column blocks (b * mt + r), else row blocks (r * nt + b) */
-  PoolShare *sh;          /* im2col_gemm's column tasks as nsh stealable shares (im2col_shares), else NULL */
+  PoolShare *sh;          /* im2col_gemm's column tasks, or dq8_fused's units, as nsh stealable shares, else NULL */
   int nsh;
 } Q8Job;
 
@@ -898,6 +898,44 @@ enum { DQ8_BLOCKS_SPLIT = 6 };
 static int col_share(const Q8Job *j, int step) {
   return !j->s->direct && step > 1 && j->nt < (long)DQ8_BLOCKS_SPLIT * step && j->N >= 2 * j->s->kq->nr * step;
 }
+/* dq8_fused's units of share id of step: micro-tiles of columns (col_share), else tasks (column block b, row block r) as
+   b * mt + r, whole blocks (block_share) or weighed (task_share) */
+static void dq8_fused_share(const Q8Job *j, int id, int step, long *t0, long *t1) {
+  const OpState *s = j->s;
+  long mt = (s->M + j->MB - 1) / j->MB;
+  if (col_share(j, step)) {
+    long units = (j->N + s->kq->nr - 1) / s->kq->nr;
+    *t0 = units * id / step, *t1 = units * (id + 1) / step;
+  } else if (j->nt >= (long)DQ8_BLOCKS_SPLIT * step) {
+    block_share(j, id, step, t0, t1);
+    *t0 *= mt, *t1 *= mt;
+  } else
+    task_share(j, mt, mt * j->nt, id, step, t0, t1);
+}
+
+/* units [t0, t1) of dq8_fused_share's kind (cols: micro-tiles, each run of them in blocks of up to NB columns over all
+   the rows; else tasks), quantized into the slot's xq / xs as the run reaches each column block */
+static void dq8_fused_units(const Q8Job *j, int cols, long t0, long t1, char *slot, int16_t *xq, float *xs, size_t nb, long *have) {
+  const OpState *s = j->s;
+  if (cols) {
+    int nr = s->kq->nr, c0 = (int)t0 * nr, c1 = imin(j->N, (int)t1 * nr);
+    for (int p0 = c0; p0 < c1; p0 += j->NB) {
+      int n = imin(j->NB, c1 - p0);
+      dq8_quant_cols(j, p0, n, 0, s->G, (float *)(void *)slot, xq, xs, (ptrdiff_t)nb);
+      *have = -1;
+      for (int o0 = 0; o0 < s->M; o0 += j->MB) dq8_block_gemm(j, o0, p0, n, xq, xs, nb);
+    }
+    return;
+  }
+  long mt = (s->M + j->MB - 1) / j->MB;
+  for (long t = t0; t < t1; t++) {
+    long b = t / mt;
+    int p0 = (int)b * j->NB;
+    if (b != *have) dq8_quant_cols(j, p0, imin(j->NB, j->N - p0), 0, s->G, (float *)(void *)slot, xq, xs, (ptrdiff_t)nb), *have = b;
+    dq8_block_gemm(j, (int)(t % mt) * j->MB, p0, imin(j->NB, j->N - p0), xq, xs, nb);
+  }
+}
+
 static void dq8_fused(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
@@ -909,28 +947,30 @@ static void dq8_fused(void *arg, int id, int nth) {
   dq8_slot_layout(k, s, &oq, &os);
   int16_t *xq = (int16_t *)(void *)(slot + oq);
   float *xs = (float *)(void *)(slot + os);
-  if (col_share(j, step)) {
-    long units = (j->N + k->nr - 1) / k->nr;
-    int c0 = (int)(units * id / step * k->nr), c1 = id + 1 == step ? j->N : (int)(units * (id + 1) / step * k->nr);
-    for (int p0 = c0; p0 < c1; p0 += j->NB) {
-      int n = imin(j->NB, c1 - p0);
-      dq8_quant_cols(j, p0, n, 0, s->G, (float *)(void *)slot, xq, xs, (ptrdiff_t)nb);
-      for (int o0 = 0; o0 < s->M; o0 += j->MB) dq8_block_gemm(j, o0, p0, n, xq, xs, nb);
-    }
+  long t0, t1, have = -1;   /* (have: the column block quantized in the slot) */
+  int cols = col_share(j, j->sh ? j->nsh : step);   /* (the shares' kind of unit, made for nsh threads) */
+  if (!j->sh) {
+    dq8_fused_share(j, id, step, &t0, &t1);
+    dq8_fused_units(j, cols, t0, t1, slot, xq, xs, nb, &have);
     return;
   }
-  long mt = (s->M + j->MB - 1) / j->MB, T = mt * j->nt, t0, t1, have = -1;
-  if (j->nt >= (long)DQ8_BLOCKS_SPLIT * step) {
-    block_share(j, id, step, &t0, &t1);
-    t0 *= mt, t1 *= mt;
-  } else
-    task_share(j, mt, T, id, step, &t0, &t1);
-  for (long t = t0; t < t1; t++) {
-    long b = t / mt;
-    int p0 = (int)b * j->NB;
-    if (b != have) dq8_quant_cols(j, p0, imin(j->NB, j->N - p0), 0, s->G, (float *)(void *)slot, xq, xs, (ptrdiff_t)nb), have = b;
-    dq8_block_gemm(j, (int)(t % mt) * j->MB, p0, imin(j->NB, j->N - p0), xq, xs, nb);
+  for (int d = 0; pool_share_next(j->sh, j->nsh, id, &d, &t0, &t1);) dq8_fused_units(j, cols, t0, t1, slot, xq, xs, nb, &have);
+}
+
+/* dq8_fused's shares as stealable PoolShares in sh (the same ranges: a thief quantizes the stolen units' columns in its
+   own slot), or NULL (one share, or more than POOL_STEAL_MAX) */
+static PoolShare *dq8_fused_shares(Q8Job *j, PoolShare *sh) {
+  int step;
+  char *slot;
+  dq8_slot(j, 0, pool_threads(), &step, &slot);
+  if (step < 2 || step > POOL_STEAL_MAX) return NULL;
+  for (int id = 0; id < step; id++) {
+    long t0, t1;
+    dq8_fused_share(j, id, step, &t0, &t1);
+    pool_share_set(&sh[id], t0, t1);
   }
+  j->nsh = step;
+  return sh;
 }
 
 /* the two phases' quantization split by groups (each thread its groups of every column block), not by blocks:
@@ -1102,7 +1142,12 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
           pool_run(dq8_dwf, &j);
         } else if (dq8_fuse(s)) {
           if (work < PAR_MIN) dq8_fused(&j, 0, 1);
-          else pool_run(dq8_fused, &j);
+          else {
+            PoolShare sh[POOL_STEAL_MAX];
+            j.sh = dq8_fused_shares(&j, sh);
+            pool_run(dq8_fused, &j);
+            j.sh = NULL;
+          }
         } else {
           if (work < PAR_MIN) dq8_quant_blocks(&j, 0, 1);
           else pool_run(dq8_quant_blocks, &j);
