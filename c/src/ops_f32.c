@@ -934,8 +934,17 @@ typedef struct {
   WinoGeo g;
   uint32_t act;
   int res;           /* a residual ADD fused: the output's values added before the activation */
-  PoolShare *sh;     /* by tiles: thread i's row panels as units [i P, (i + 1) P) of stealable shares, or NULL */
+  PoolShare *sh;     /* thread i's row panels as stealable units, or NULL: by tiles [i P, (i + 1) P), by rows
+                        [poff[i], poff[i + 1]) (the panels of its rows, wino_rows) */
+  const long *poff;
 } WinoJob;
+
+/* by rows: thread id of nth's rows [*r_lo, *r_hi), equal shares in multiples of 4 (ResNet's 128 rows: 64 each, as
+   five panels of 12 and one of 4, not five and six panels of 12 or 8; the last panel of a share is f32_tail_rows of
+   its rows) */
+static void wino_rows(size_t M, int id, int nth, size_t *r_lo, size_t *r_hi) {
+  *r_lo = M * (size_t)id / (size_t)nth / 4 * 4, *r_hi = id + 1 == nth ? M : M * (size_t)(id + 1) / (size_t)nth / 4 * 4;
+}
 
 /* U of the panel of rows [r0, r0 + rows) (rows <= MR; the weights read in place) into u */
 static void wino_panel_u(const WinoJob *j, size_t r0, size_t rows, float *u) {
@@ -1017,9 +1026,21 @@ static void wino_share(void *arg, int id, int nth) {
     wino_block(j, v, mm, up, 0, g->N * (size_t)id / (size_t)nth, g->N * (size_t)(id + 1) / (size_t)nth, 0, M, 1);
     return;
   }
-  /* by rows: equal shares in multiples of 4 (ResNet's 128 rows: 64 each, as five panels of 12 and one of 4, not
-     five and six panels of 12 or 8; the last panel of a share is f32_tail_rows of its rows) */
-  size_t r_lo = M * (size_t)id / (size_t)nth / 4 * 4, r_hi = id + 1 == nth ? M : M * (size_t)(id + 1) / (size_t)nth / 4 * 4;
+  size_t r_lo, r_hi;
+  if (j->sh) {   /* by rows: panels of its own rows, then of the other's (each thread makes the whole V, once) */
+    long b, e;
+    int vmade = 0;
+    for (int d = 0; pool_share_next(j->sh, nth, id, &d, &b, &e);) {
+      int who = 0;
+      while (b >= j->poff[who + 1]) who++;
+      wino_rows(M, who, nth, &r_lo, &r_hi);
+      size_t p0 = (size_t)(b - j->poff[who]), p1 = (size_t)(e - j->poff[who]);
+      wino_block(j, v, mm, up, 0, 0, g->N, r_lo + p0 * MR, r_lo + p1 * MR < r_hi ? r_lo + p1 * MR : r_hi, !vmade);
+      vmade = 1;
+    }
+    return;
+  }
+  wino_rows(M, id, nth, &r_lo, &r_hi);
   if (r_lo < r_hi) wino_block(j, v, mm, up, 0, 0, g->N, r_lo, r_hi, 1);
 }
 
@@ -1028,12 +1049,21 @@ static void conv_wino_run(const Engine *e, const OpState *s, const float *x, flo
   int nth = pool_threads();
   WinoJob j = {.e = e, .s = s, .in = x, .out = y, .u = e->scratch[SCRATCH_0], .g = wino_geo(e, s, nth, n), .act = act, .res = res};
   PoolShare sh[POOL_STEAL_MAX];
+  long poff[POOL_STEAL_MAX + 1];
   if (nth == 1)
     wino_share(&j, 0, 1);
   else {
-    size_t P = rt_cdiv((size_t)s->M, (size_t)e->kf->gemm->mr);
-    if (j.g.by_tiles && !j.g.shared && nth <= POOL_STEAL_MAX)   /* thread i: its tiles x panels [i P, (i + 1) P) */
-      for (int i = 0; i < nth; i++) pool_share_set(&sh[i], (long)P * i, (long)P * (i + 1)), j.sh = sh;
+    size_t M = (size_t)s->M, MR = (size_t)e->kf->gemm->mr, P = rt_cdiv(M, MR);
+    if (!j.g.shared && nth <= POOL_STEAL_MAX) {
+      poff[0] = 0;
+      for (int i = 0; i < nth; i++) {
+        size_t r_lo, r_hi;
+        wino_rows(M, i, nth, &r_lo, &r_hi);
+        poff[i + 1] = j.g.by_tiles ? (long)P * (i + 1) : poff[i] + (long)rt_cdiv(r_hi - r_lo, MR);   /* its units */
+        pool_share_set(&sh[i], poff[i], poff[i + 1]);
+      }
+      j.sh = sh, j.poff = poff;
+    }
     pool_run(wino_share, &j);
   }
 }
