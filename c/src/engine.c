@@ -50,10 +50,10 @@ void *engine_alloc_packed(Engine *e, size_t bytes) {
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23   /* Linux 5.14's value; musl 1.2.3's headers predate it */
 #endif
-/* A fresh page's first store is a fault: in this VM ~1 us each beside the kernel's own work for the page (its
-   zeroing, its charge), and ResNet50 sq8's 22.7 MiB of packed weights are ~5,800 of them. One call maps a task's
-   span in a loop in the kernel; bench-style start-up (fork to the first output, less one forward) of ResNet50
-   sq8 on 2 threads 10.7-12.2 -> 9.0-10.5 ms (c/README.md) */
+/* A fresh page's first store is a fault taken by the packer: ~5,800 of them for ResNet50 sq8's 22.7 MiB of packed
+   weights. One call maps a task's span in a loop in the kernel, without a trap a page: that model's build on one
+   thread 12 -> 9.9 ms, and its bench-style start-up (fork to the first forward's end, less one forward) on two
+   threads 11.3 -> 10.1 ms, medians of 10 (c/README.md) */
 void engine_populate(void *p, size_t n) {
   if (n < ENGINE_POPULATE_MIN) return;
   long ps = sysconf(_SC_PAGESIZE);   /* (arm64 kernels may use 16 or 64 KiB pages) */
