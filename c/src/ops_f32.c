@@ -644,16 +644,6 @@ typedef struct {
   PoolShare *sh;        /* gemm_by_thread's tile ranges as stealable shares (threads of them), or NULL */
 } GemmJob;
 
-/* n units split over `threads` as gemm_plan's contiguous ranges (thread i: [n i / threads, n (i + 1) / threads)), set as
-   stealable shares in sh (pool.h: each taken in up to 8 chunks in order by its own thread, and from its end by a thread
-   done with its own); NULL over more than POOL_STEAL_MAX threads (the static split then) */
-static PoolShare *steal_split(PoolShare *sh, size_t n, int threads) {
-  if (threads > POOL_STEAL_MAX) return NULL;
-  for (int i = 0; i < threads; i++)
-    pool_share_set(&sh[i], (long)(n * (size_t)i / (size_t)threads), (long)(n * (size_t)(i + 1) / (size_t)threads));
-  return sh;
-}
-
 /* tiles [t0, tz) of every row panel, TB at a time (and per K chunk: packed into bp unless B is read in place) */
 static void gemm_tiles(const GemmJob *j, float *bp, size_t t0, size_t tz) {
   size_t K = (size_t)j->s->K, NR = (size_t)j->e->kf->gemm->nr;
@@ -729,8 +719,12 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
   if (j.threads == 1)
     gemm_by_thread(&j, 0, 1);
   else if (j.PB == j.P) {
-    PoolShare sh[POOL_STEAL_MAX];
-    j.sh = steal_split(sh, j.T, j.threads);
+    PoolShare sh[POOL_STEAL_MAX];   /* thread i's tiles [T i / threads, T (i + 1) / threads), stealable */
+    if (j.threads <= POOL_STEAL_MAX) {
+      for (int i = 0; i < j.threads; i++)
+        pool_share_set(&sh[i], (long)(j.T * (size_t)i / (size_t)j.threads), (long)(j.T * (size_t)(i + 1) / (size_t)j.threads));
+      j.sh = sh;
+    }
     pool_run(gemm_by_thread, &j);
   } else
     pool_run(gemm_by_panels, &j);
@@ -749,7 +743,6 @@ typedef struct {
   int res;         /* a residual ADD fused (gemm_u's F32_ACC_RES) */
   size_t T, P, PB; /* column tiles (per image: ceil(flat / NR)), row panels, the split (gemm_plan) */
   int threads;
-  PoolShare *sh;   /* the split's ranges as stealable shares (steal_split), or NULL */
 } TapsJob;
 
 /* d[i] = x[i * sw], i < n (stride 2, the common one, a constant: vectorised); taps_pad's phase rows and
@@ -877,23 +870,12 @@ static void taps_block(const TapsJob *j, size_t p0, size_t p1, size_t t0, size_t
         for (size_t t = tb; t < t1 && t < tb + TB; t++) taps_tile(j, g, p, t);
 }
 
-/* the split of gemm_plan: each thread a contiguous range of tiles, or of row panels times all tiles */
-static void taps_share(void *arg, int id_, int nth_) {
+/* the split of gemm_plan as pool_for's units (its stealable shares: a thread done with its own range takes the end of
+   a slower one's): units [b, e) of column tiles (all the row panels) or of row panels (all the tiles) */
+static void taps_range(void *arg, long b, long e) {
   const TapsJob *j = arg;
-  (void)nth_;
-  if (id_ >= j->threads) return;
-  size_t id = (size_t)id_, nth = (size_t)j->threads;
-  if (j->sh) {   /* its range's chunks, then the ends of the others' (steal_split) */
-    long b, e;
-    for (int d = 0; pool_share_next(j->sh, j->threads, id_, &d, &b, &e);)
-      if (j->PB == j->P) taps_block(j, 0, j->P, (size_t)b, (size_t)e);
-      else taps_block(j, (size_t)b, (size_t)e, 0, j->T);
-    return;
-  }
-  if (j->PB == j->P)
-    taps_block(j, 0, j->P, j->T * id / nth, j->T * (id + 1) / nth);
-  else
-    taps_block(j, j->P * id / nth, j->P * (id + 1) / nth, 0, j->T);
+  if (j->PB == j->P) taps_block(j, 0, j->P, (size_t)b, (size_t)e);
+  else taps_block(j, (size_t)b, (size_t)e, 0, j->T);
 }
 
 static void conv_taps_t(const TapsJob *tj);
@@ -915,13 +897,10 @@ static void conv_taps(const Engine *e, const OpState *s, const float *x, float *
     }
     if (j.T * j.P == 1) j.threads = 1;
     gemm_plan(j.T, j.P, j.threads, &j.PB);
-    PoolShare sh[POOL_STEAL_MAX];
     if (j.threads == 1)
-      taps_share(&j, 0, 1);
-    else {
-      j.sh = steal_split(sh, j.PB == j.P ? j.T : j.P, j.threads);
-      pool_run(taps_share, &j);
-    }
+      taps_range(&j, 0, (long)(j.PB == j.P ? j.T : j.P));
+    else
+      pool_for((long)(j.PB == j.P ? j.T : j.P), taps_range, &j);
   }
 }
 
@@ -1116,7 +1095,6 @@ typedef struct {
   size_t tpi, T, P, PB; /* pixel tiles an image, of the batch; channel panels (of every group); the split */
   int threads;
   const TapsJob *tj;    /* an implicit convolution (conv_taps_t): its padded planes and geometry; else NULL */
-  PoolShare *sh;        /* the split's ranges as stealable shares (steal_split), or NULL */
 } TJob;
 
 /* taps_flat's tile t (image t / tpi): flat columns f0.. (f0 = tm (t % tpi)) of the image's padded planes, two runs of
@@ -1204,24 +1182,12 @@ static void conv_t_block(const TJob *j, size_t t0, size_t t1, size_t p0, size_t 
       for (size_t t = tb; t < t1 && t < tb + blk; t++) conv_t_tile(j, t, p);
 }
 
-/* each thread a contiguous range of pixel tiles (all panels; PB == P), or of panels (all tiles), as conv_t_go
-   chose, as stealable shares (steal_split) */
-static void conv_t_share(void *arg, int id_, int nth_) {
+/* pool_for's units (its stealable shares) of the split conv_t_go chose: [b, e) of pixel tiles (all panels; PB == P),
+   or of panels (all tiles) */
+static void conv_t_range(void *arg, long b, long e) {
   const TJob *j = arg;
-  (void)nth_;
-  if (id_ >= j->threads) return;
-  size_t id = (size_t)id_, nth = (size_t)j->threads;
-  if (j->sh) {   /* its range's chunks, then the ends of the others' (steal_split) */
-    long b, e;
-    for (int d = 0; pool_share_next(j->sh, j->threads, id_, &d, &b, &e);)
-      if (j->PB == j->P) conv_t_block(j, (size_t)b, (size_t)e, 0, j->P);
-      else conv_t_block(j, 0, j->T, (size_t)b, (size_t)e);
-    return;
-  }
-  if (j->PB == j->P)
-    conv_t_block(j, j->T * id / nth, j->T * (id + 1) / nth, 0, j->P);
-  else
-    conv_t_block(j, 0, j->T, j->P * id / nth, j->P * (id + 1) / nth);
+  if (j->PB == j->P) conv_t_block(j, (size_t)b, (size_t)e, 0, j->P);
+  else conv_t_block(j, 0, j->T, (size_t)b, (size_t)e);
 }
 
 static __attribute__((noinline)) void conv_t_go(TJob j) {   /* (one copy for both callers) */
@@ -1230,13 +1196,10 @@ static __attribute__((noinline)) void conv_t_go(TJob j) {   /* (one copy for bot
   size_t th = (size_t)j.threads, wt = rt_cdiv(j.T, th) * j.P, wp = rt_cdiv(j.P, th) * j.T;   /* the busiest's tiles */
   double W = (double)s->groups * s->M * s->K, X = (double)n * s->C * s->OH * s->OW;         /* floats */
   j.PB = wt * 10 < wp * 9 || (wp * 10 >= wt * 9 && W + X / (double)th < W / (double)th + 2.5 * X) ? j.P : 1;
-  PoolShare sh[POOL_STEAL_MAX];
   if (j.threads == 1)
-    conv_t_share(&j, 0, 1);
-  else {
-    j.sh = steal_split(sh, j.PB == j.P ? j.T : j.P, j.threads);
-    pool_run(conv_t_share, &j);
-  }
+    conv_t_range(&j, 0, (long)(j.PB == j.P ? j.T : j.P));
+  else
+    pool_for((long)(j.PB == j.P ? j.T : j.P), conv_t_range, &j);
 }
 
 static void conv_t_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act, int res) {
