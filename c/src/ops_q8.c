@@ -914,7 +914,8 @@ static void dq8_fused_share(const Q8Job *j, int id, int step, long *t0, long *t1
 }
 
 /* units [t0, t1) of dq8_fused_share's kind (cols: micro-tiles, each run of them in blocks of up to NB columns over all
-   the rows; else tasks), quantized into the slot's xq / xs as the run reaches each column block */
+   the rows; else tasks), quantized into the slot's xq / xs as the run reaches each column block (tasks: *have, the
+   block the slot holds, kept from one run to the next) */
 static void dq8_fused_units(const Q8Job *j, int cols, long t0, long t1, char *slot, int16_t *xq, float *xs, size_t nb, long *have) {
   const OpState *s = j->s;
   if (cols) {
@@ -922,7 +923,6 @@ static void dq8_fused_units(const Q8Job *j, int cols, long t0, long t1, char *sl
     for (int p0 = c0; p0 < c1; p0 += j->NB) {
       int n = imin(j->NB, c1 - p0);
       dq8_quant_cols(j, p0, n, 0, s->G, (float *)(void *)slot, xq, xs, (ptrdiff_t)nb);
-      *have = -1;
       for (int o0 = 0; o0 < s->M; o0 += j->MB) dq8_block_gemm(j, o0, p0, n, xq, xs, nb);
     }
     return;
