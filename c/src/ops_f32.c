@@ -17,7 +17,6 @@
 #include <string.h>
 #include "act.h"
 #include "engine_impl.h"
-#include "cpu.h"
 #include "pool.h"
 #include "util.h"
 
@@ -73,10 +72,12 @@ static int b_in_place(const Engine *e, const OpState *s) { return conv_direct(e,
 /* a 1x1 convolution read in place (b_in_place) runs on the kernel's transposed tile (gemm_t: pixels x channels)
    where its map's pixels (at least tm) are more than 5% short of a multiple of nr: gemm_u's last tile of each
    image would be mostly empty (a 7x7 map: 64 columns computed for 49; 14x14: 224 for 196). At batch 1 only
-   where 20% short (7x7), but on AMD CPUs also 14x14 maps where K >= 128: on Zen 4 (one thread, 2026-12-04)
+   where 20% short (7x7), and also on 14x14 maps where K >= 128: on Zen 4 (one thread, 2026-12-04)
    ResNet50's 14x14 1x1 layers (K >= 256) take 0.91-0.95x their gemm_u time on gemm_t and MobileNetV2's
    projections (K = 384, 576) 0.94-0.95x, its expansions (K = 64, 96) 1.02-1.06x (the transposing stores against
-   few sums); on Sapphire Rapids (2026-12-02, c/README.md) ResNet50's were 4-9% slower on gemm_t. gemm_t's tiles
+   few sums); on Sapphire Rapids ResNet50's had been 4-9% slower on gemm_t (2026-12-02, c/README.md), but on
+   2026-12-06 (gemm_t's tiles by then on stealable shares, gemm_u's on its own) 0.84-0.91x on two threads and
+   0.86-0.90x on one (fastest of 3-5 alternated runs), so the rule no longer asks for the vendor. gemm_t's tiles
    of tm pixels cover a map, its last shifted back onto the one before (storing only its new pixels). One pass over K (K <= KC_DIRECT, defined below). The same
    sums as gemm_u's, bit for bit, so the rule may depend on the batch. */
 static int conv_t(const Engine *e, const OpState *s);
@@ -93,7 +94,7 @@ static size_t gemm_kc(const Engine *e, const OpState *s) { return kc_of(b_in_pla
 static int conv_t(const Engine *e, const OpState *s) {
   const F32GemmDesc *d = e->kf->gemm;
   size_t OHW = (size_t)s->OH * s->OW, NR = (size_t)d->nr;
-  size_t waste = e->batch > 1 || (s->K >= 128 && cpu_info()->amd) ? 21 : 24;   /* in twentieths */
+  size_t waste = e->batch > 1 || s->K >= 128 ? 21 : 24;   /* in twentieths */
   return d->gemm_t && b_in_place(e, s) && (size_t)s->K <= KC_DIRECT && OHW >= (size_t)d->tm &&
          rt_cdiv(OHW, NR) * NR * 20 > OHW * waste;
 }
