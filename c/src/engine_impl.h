@@ -37,7 +37,8 @@ typedef struct {
   int dwf;                   /* f32 or dq8 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable,
                                 ops_q8.c dq8_dwf): it writes that op's output, its own is never stored whole (the
                                 arena gives it no bytes) */
-  int irb;                   /* f32, an inverted residual block by bands of rows (ops_f32.c run_irb): IRB_EXP on a 1x1
+  int irb;                   /* an inverted residual block by bands of rows (f32: ops_f32.c run_irb; dq8: ops_q8.c
+                                run_dq8_irb, no IRB_STEM): IRB_EXP on a 1x1
                                 CONV2D with dwf whose projection (the 1x1 CONV2D two ops on, and its residual ADD if
                                 fused) runs in its op too; IRB_DW on a depthwise CONV2D, not fused, whose projection (the
                                 next op) does; IRB_STEM on a strided implicit CONV2D (a stem) whose depthwise CONV2D and
@@ -159,6 +160,11 @@ extern const OpImpl sq8_ops[OP_COUNT];   /* ops_q8.c */
 extern const OpImpl dq8_gemm_op;         /* ops_q8.c: dq8's CONV2D / LINEAR; its other ops are f32's */
 /* a depthwise CONV2D of multiplier 1 after op (being built) that only it feeds, fusable with it (ops_f32.c) */
 int dw_next(const Engine *e, const Op *op, const OpState *s);
+/* the graph's side of an inverted residual block by bands, both kinds' (ops_f32.c): op (being built) a 1x1 projection
+   of one group reading only a depthwise CONV2D's output (multiplier 1, dilation 1, a map of at least DWF_MIN_HW), that
+   output read by nothing else, neither the projection's output nor its fused ADD's the model's: IRB_EXP where the
+   depthwise op is fused into the 1x1 before it (dwf), IRB_DW where it is not, else 0 */
+int irb_graph(const Engine *e, const Op *op, const OpState *s);
 /* a CONV2D whose residual ADD (the next op) it may write (ops_f32.c): that ADD's other input, or TR_NONE; plain: only
    where that ADD's activation is none, ReLU or ReLU6 */
 uint32_t residual_next(const Engine *e, const Op *op, const OpState *s, int plain);

@@ -1460,20 +1460,26 @@ __attribute__((cold, optimize("Os"))) static int stem_fusable(const Engine *e, u
    0.98-0.99x, peak RSS 12.8 -> 11.8 MiB. On one thread its first block (3) took 0.80x its time and the stride-2 ones
    0.95-1.01x, but the stride-1 ones 1.10x (two halo rows a band copied out and back, 8-row bands: ~600 short calls a
    band, 7x the depthwise kernel's): there, on one thread, those are not fused */
-__attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, const Op *op, const OpState *s) {
+__attribute__((cold, optimize("Os"))) int irb_graph(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
-  if (m->kind != KIND_F32 || i < 1 || op->type != OP_CONV2D || s->linear || s->groups != 1 ||
-      !conv_direct(e, s) || s->wino || s->taps || s->tpath || gemm_kc(e, s) < (size_t)s->K || op->out == m->output ||
-      (s->res && m->ops[i + 1].out == m->output))
+  if (i < 1 || op->type != OP_CONV2D || s->linear || s->groups != 1 || s->kh != 1 || s->kw != 1 || s->sh != 1 || s->sw != 1 ||
+      s->ph != 0 || s->pw != 0 || op->out == m->output || (s->res && m->ops[i + 1].out == m->output))
     return 0;
   const Op *dw = &m->ops[i - 1];
   const OpState *sb = &e->st[i - 1];
   if (dw->type != OP_CONV2D || !sb->depthwise || sb->O != sb->C || op->n_in < 1 || op->in[0] != dw->out || sb->dh != 1 ||
       sb->dw != 1 || sb->kh < sb->sh || sb->sh < 1 || (size_t)sb->OH * sb->OW < DWF_MIN_HW || read_elsewhere(m, dw->out, 0, i))
     return 0;
-  int kind = i >= 2 && e->st[i - 2].dwf ? IRB_EXP : sb->fused ? 0 : i >= 2 && stem_fusable(e, i - 2) ? IRB_STEM : IRB_DW;
-  return kind == IRB_EXP && sb->sh == 1 && pool_threads() < 2 ? 0 : kind;   /* (one thread: not a stride-1 block) */
+  return i >= 2 && e->st[i - 2].dwf ? IRB_EXP : sb->fused ? 0 : IRB_DW;
+}
+__attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, const Op *op, const OpState *s) {
+  uint32_t i = e->cur_op;
+  if (e->m->kind != KIND_F32 || !conv_direct(e, s) || s->wino || s->taps || s->tpath || gemm_kc(e, s) < (size_t)s->K)
+    return 0;
+  int kind = irb_graph(e, op, s);
+  if (kind == IRB_DW && i >= 2 && stem_fusable(e, i - 2)) kind = IRB_STEM;
+  return kind == IRB_EXP && e->st[i - 1].sh == 1 && pool_threads() < 2 ? 0 : kind;   /* (one thread: not a stride-1 block) */
 }
 /* after the projection's own build: fused into the expansion or the stem two ops back, or the depthwise op before it (a
    slot, the halo and the band's buffer per thread, with a stem its band's phase planes, in that op's scratch) */

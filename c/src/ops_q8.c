@@ -393,6 +393,7 @@ static size_t dq8_slot_bytes(const Q8Kernels *k, const OpState *s) {
   return dq8_slot_layout(k, s, &oq, &os);
 }
 
+static void build_dq8_irb(Engine *e, const Op *op, OpState *s);
 __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
   const Q8Kernels *k = s->kq = e->kq_below && s->K < e->kq->min_k ? e->kq_below : e->kq;
@@ -505,6 +506,7 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
        each path (dq8_fused, the two phases). ResNet50 dq8 0.94-0.96x its time, ResNet18 0.975x (Zen 4, two threads,
        batch 1 and 8: c/README.md) */
     if ((s->res_in = residual_next(e, op, s, 1)) != TR_NONE) s->res = e->st[e->cur_op + 1].fused = 1;
+    build_dq8_irb(e, op, s);
     if (s->direct && dw_next(e, op, s)) {   /* dq8_dwf: the two phases' X and scales, a slot of planes per thread */
       s->dwf = e->st[e->cur_op + 1].fused = 1;
       engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat(dwf_rows(k), (size_t)s->OH * s->OW * 4), (size_t)nth));
@@ -1074,8 +1076,148 @@ static int sq8_mb(const Q8Kernels *k, const OpState *s, long nt, int mb) {
   return want < mb ? want : mb;
 }
 
+/* ---- dq8's inverted residual blocks by bands of rows (as f32's run_irb, ops_f32.c; the graph's side irb_graph): the
+   1x1 expansion (dq8_dwf's, IRB_EXP) or a stored depthwise input (IRB_DW), the depthwise op, and the 1x1 projection
+   after it (with its residual ADD where that is fused), as one op. Each thread takes whole bands of the depthwise
+   op's output rows (images x chunks of rows, in order); per band it quantizes the expansion's input rows that the
+   band's windows read, multiplies them panel by panel into its slot (dwf_rows(k) channels), convolves each panel's
+   planes into the band's buffer (every channel of the band), then quantizes the band's columns and multiplies them
+   by the projection's weights into the output. Nothing of the block but its output is stored, and the projection
+   reads the band from the core that wrote it: unfused, MobileNetV2 dq8's projections quantized their 1.2-1.8 MB
+   inputs from L3, half of them written by the other core. The rows two bands' windows share (kh - sh) are computed
+   by both (no halo kept). Quantization is per column (pixel) and group, and every kernel's output depends only on its
+   own column's values, so the same outputs bit for bit as unfused. */
+enum { DQ8_IRB_DWB = 512 << 10 };   /* the band's buffer: at most this many bytes of depthwise output (then R = 1) */
+enum { DQ8_IRB_MIN_HW = 56 * 56 };   /* depthwise inputs of at least this many pixels */
+typedef struct { size_t R, c1, c2, bp, oxs1, oslot, odwb, oxq2, oxs2, per; } Dq8IrbGeo;   /* rows; columns; bytes */
+static Dq8IrbGeo dq8_irb_geo(const OpState *sa, const OpState *sb, const OpState *sc) {
+  Dq8IrbGeo g;
+  size_t E = (size_t)sb->O, OW = (size_t)sb->OW, R = DQ8_IRB_DWB / (E * OW * 4), in;
+  g.R = R < 1 ? 1 : R > (size_t)sb->OH ? (size_t)sb->OH : R;
+  in = (g.R - 1) * (size_t)sb->sh + (size_t)sb->kh;
+  if (in > (size_t)sb->H) in = (size_t)sb->H;
+  g.c1 = sa ? q8_round_up(in * (size_t)sb->W, 64) : 0, g.c2 = q8_round_up(g.R * OW, 64);
+  g.bp = g.c2 / 16 % 2 ? g.c2 : g.c2 + 16;   /* (the band's planes an odd number of lines apart, as f32's) */
+  size_t xq1 = sa ? al64(2 * q8_pstride(sa->kq, sa->G, sa->gs) * (g.c1 / (size_t)sa->kq->nr)) : 0;
+  g.oxs1 = xq1, g.oslot = g.oxs1 + (sa ? al64(4 * (size_t)sa->G * g.c1) : 0);
+  g.odwb = g.oslot + (sa ? al64(4 * dwf_rows(sa->kq) * g.c1) : 0);
+  g.oxq2 = g.odwb + al64(4 * E * g.bp);
+  g.oxs2 = g.oxq2 + al64(2 * q8_pstride(sc->kq, sc->G, sc->gs) * (g.c2 / (size_t)sc->kq->nr));
+  g.per = g.oxs2 + al64(4 * (size_t)sc->G * g.c2);
+  return g;
+}
+
+typedef struct {
+  const Engine *e;
+  const Op *ob;                 /* the depthwise op; ob - 1 the expansion (sa), ob + 1 the projection, ob + 2 its ADD */
+  const OpState *sa, *sb, *sc;  /* sa NULL: IRB_DW */
+  int n, threads;
+  size_t chunks;                /* row chunks an image */
+  Dq8IrbGeo g;
+} Dq8IrbJob;
+
+/* one band: the depthwise op's output rows [r0, r1) of image im, and their projection, through buf (the thread's) */
+static void dq8_irb_band(const Dq8IrbJob *j, char *buf, size_t im, size_t r0, size_t r1) {
+  const Engine *e = j->e;
+  const Op *ob = j->ob;
+  const OpState *sa = j->sa, *sb = j->sb, *sc = j->sc;
+  const Dq8IrbGeo *g = &j->g;
+  size_t W = (size_t)sb->W, H = (size_t)sb->H, OW = (size_t)sb->OW, OHW = (size_t)sb->OH * OW, E = (size_t)sb->O;
+  long a0 = (long)r0 * sb->sh - sb->ph, b0 = (long)(r1 - 1) * sb->sh - sb->ph + sb->kh;
+  size_t ia = a0 < 0 ? 0 : (size_t)a0, ib = b0 > (long)H ? H : (size_t)b0, rows = ib - ia, cols = rows * W, bc = (r1 - r0) * OW;
+  const F32DwShape sh = {(int)rows, sb->W, (int)(r1 - r0), sb->OW, sb->kh, sb->kw, sb->sh, sb->sw,
+                         (int)((long)sb->ph + (long)ia - (long)r0 * sb->sh), sb->pw, sb->dh, sb->dw, (int)ob->act};
+  float *dwb = (float *)(void *)(buf + g->odwb);
+  if (sa) {
+    const Q8Kernels *k = sa->kq;
+    const Op *oa = ob - 1;
+    const float *xi = (const float *)engine_val(e, oa->in[0]) + im * (size_t)sa->C * H * W;
+    int16_t *xq = (int16_t *)(void *)buf;
+    float *xs = (float *)(void *)(buf + g->oxs1), *slot = (float *)(void *)(buf + g->oslot);
+    ptrdiff_t ps = (ptrdiff_t)q8_pstride(k, sa->G, sa->gs);
+    k->dq8_quant(sa->G, sa->gs, (int)cols, xi + ia * W, (ptrdiff_t)(H * W), sa->asym, xq, ps, xs, (ptrdiff_t)g->c1);
+    for (int o0 = 0, R = (int)dwf_rows(k); o0 < sa->M; o0 += R) {
+      int nr = imin(R, sa->M - o0);
+      Q8Gemm gm = { nr, (int)cols, sa->G, sa->kp, NULL, xq, ps, NULL };
+      gemm_a(sa, 0, o0, &gm);
+      Q8Dq8Epi ep = { sa->ws + (size_t)o0 * sa->G, xs, (ptrdiff_t)g->c1, sa->bf ? sa->bf + o0 : NULL, (int)oa->act, slot,
+                      (ptrdiff_t)cols, 1, 0 };
+      k->dq8_gemm(&gm, &ep);
+      for (int r = 0; r < nr; r++)
+        e->kf->dw->dwconv(slot + (size_t)r * cols, sb->wdq + (size_t)(o0 + r) * sb->K, sb->bf ? sb->bf[o0 + r] : 0.0f,
+                          dwb + (size_t)(o0 + r) * g->bp, &sh);
+    }
+  } else {   /* the depthwise op's input stored: its planes' rows [ia, ib) read in place */
+    const float *xb = (const float *)engine_val(e, ob->in[0]) + (im * E * H + ia) * W;
+    for (size_t c = 0; c < E; c++)
+      e->kf->dw->dwconv(xb + c * H * W, sb->wdq + c * (size_t)sb->K, sb->bf ? sb->bf[c] : 0.0f, dwb + c * g->bp, &sh);
+  }
+  const Q8Kernels *k = sc->kq;
+  int16_t *xq = (int16_t *)(void *)(buf + g->oxq2);
+  float *xs = (float *)(void *)(buf + g->oxs2);
+  ptrdiff_t ps = (ptrdiff_t)q8_pstride(k, sc->G, sc->gs);
+  k->dq8_quant(sc->G, sc->gs, (int)bc, dwb, (ptrdiff_t)g->bp, sc->asym, xq, ps, xs, (ptrdiff_t)g->c2);
+  int res = sc->res, act = (int)(res ? ob[2].act : ob[1].act);
+  float *y = (float *)engine_val(e, res ? ob[2].out : ob[1].out) + im * (size_t)sc->O * OHW + r0 * OW;
+  if (res) {   /* the output starts as r (not laid on r: the expansion reads r around each band) */
+    const float *ri = (const float *)engine_val(e, sc->res_in) + im * (size_t)sc->O * OHW + r0 * OW;
+    for (size_t o = 0; o < (size_t)sc->O; o++) memcpy(y + o * OHW, ri + o * OHW, bc * sizeof(float));
+  }
+  for (int o0 = 0, MB = (int)q8_round_up(64, (size_t)k->mr); o0 < sc->M; o0 += MB) {
+    Q8Gemm gm = { imin(MB, sc->M - o0), (int)bc, sc->G, sc->kp, NULL, xq, ps, NULL };
+    gemm_a(sc, 0, o0, &gm);
+    Q8Dq8Epi ep = { sc->ws + (size_t)o0 * sc->G, xs, (ptrdiff_t)g->c2, sc->bf ? sc->bf + o0 : NULL, act, y + (size_t)o0 * OHW,
+                    (ptrdiff_t)OHW, 1, res };
+    k->dq8_gemm(&gm, &ep);
+  }
+}
+
+/* a thread's share: contiguous (image, chunk of rows) units, each in bands of at most g.R rows, as equal as can be */
+static void dq8_irb_share(void *arg, int id, int nth) {
+  const Dq8IrbJob *j = arg;
+  (void)nth;
+  if (id >= j->threads) return;
+  char *buf = (char *)j->e->scratch[SCRATCH_1] + (size_t)id * j->g.per;
+  size_t units = (size_t)j->n * j->chunks, OH = (size_t)j->sb->OH;
+  for (size_t u = units * (size_t)id / (size_t)j->threads, uz = units * (size_t)(id + 1) / (size_t)j->threads; u < uz; u++) {
+    size_t c = u % j->chunks, ra = OH * c / j->chunks, rz = OH * (c + 1) / j->chunks, nb = (rz - ra + j->g.R - 1) / j->g.R;
+    for (size_t b = 0; b < nb; b++) dq8_irb_band(j, buf, u / j->chunks, ra + (rz - ra) * b / nb, ra + (rz - ra) * (b + 1) / nb);
+  }
+}
+
+/* op (s): the expansion (IRB_EXP) or the depthwise op (IRB_DW) */
+__attribute__((noinline)) static void run_dq8_irb(const Engine *e, const Op *op, const OpState *s, int n) {
+  int x = s->irb == IRB_EXP;
+  const OpState *sb = s + x;
+  Dq8IrbJob j = {e, op + x, x ? s : NULL, sb, sb + 1, n, pool_threads(), 1, dq8_irb_geo(x ? s : NULL, sb, sb + 1)};
+  if ((size_t)j.threads > e->scratch_bytes[SCRATCH_1] / j.g.per) j.threads = (int)(e->scratch_bytes[SCRATCH_1] / j.g.per);
+  if (n < j.threads) j.chunks = ((size_t)j.threads + (size_t)n - 1) / (size_t)n;
+  if (j.threads <= 1)
+    dq8_irb_share(&j, 0, 1);
+  else
+    pool_run(dq8_irb_share, &j);
+}
+
+/* after a dq8 projection's own build (s, op): fused with the depthwise op before it and that op's expansion or
+   stored input (irb_graph), a band's buffers per thread in SCRATCH_1 */
+__attribute__((cold, optimize("Os"))) static void build_dq8_irb(Engine *e, const Op *op, OpState *s) {
+  int kind = irb_graph(e, op, s);
+  uint32_t i = e->cur_op;
+  const OpState *sb = &e->st[i - 1];
+  if (!kind || !s->direct || !sb->wdq || pool_threads() < 2 || e->max_n > 1 || (size_t)sb->H * sb->W < DQ8_IRB_MIN_HW) return;
+  OpState *sa = kind == IRB_EXP ? &e->st[i - 2] : NULL;
+  if (sa && !sa->direct) return;
+  Dq8IrbGeo g = dq8_irb_geo(sa, sb, s);
+  engine_need(e, SCRATCH_1, rt_mul_sat(g.per, (size_t)(pool_threads() > 0 ? pool_threads() : 1)));
+  s->fused = 1, s->irb = IRB_PROJ, e->st[kind == IRB_EXP ? i - 2 : i - 1].irb = kind;
+}
+
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
-  if (s->fused) return;   /* a depthwise CONV2D done by the 1x1 before it (dq8_dwf) */
+  if (s->fused) return;   /* a depthwise CONV2D done by the 1x1 before it (dq8_dwf), or a projection (run_dq8_irb) */
+  if (irb_runs(s)) {
+    run_dq8_irb(e, op, s, n);
+    return;
+  }
   if (e->m->kind == KIND_SQ8 && s->depthwise) {
     run_dw(e, op, s, n);
     return;

@@ -5,6 +5,9 @@
  *   (stride 1 and stride 2 depthwise) are fused gives exactly what it gives unfused, and both agree with a naive
  *   implementation of FORMAT.md's dq8 arithmetic (the 1x1s' float epilogue exactly, the depthwise sums in double
  *   within their rounding);
+ * - inverted residual blocks by bands (ops_q8.c run_dq8_irb, batch 1 on two threads or more): an expansion, a
+ *   depthwise op and a projection with its residual ADD, a depthwise op and a projection, and an expansion, a stride-2
+ *   depthwise op and a projection, on 56x56 maps: the same bytes as on one thread (not banded) and unfused;
  * - a residual ADD written by the convolution before it (ops_q8.c build_gemm: residual_next, Q8Dq8Epi.res): three residual blocks,
  *   one on each of the dq8 convolution's paths (fused quantization and GEMM; the two phases, a 1x1 read in place and
  *   an im2col 3x3), the ADD's input on either side, ReLU, ReLU6 and none: the same bytes fused and unfused. */
@@ -238,6 +241,86 @@ static void dwf_judge(const char *isa, const float *out) {
   CHECK(bad == 0, "[%s] %zu of %d outputs off the naive ones", isa, bad, NIMG * OUT);
 }
 
+/* ---------------- inverted residual blocks by bands (ops_q8.c run_dq8_irb: batch 1 on two threads or more) */
+enum { IC = 8, IH = 56, IOUT = IC * 28 * 28 };
+
+/* a dq8 depthwise 3x3 (pad 1) of stride st, quantization groups of 3 taps, random weights with zero points and a bias */
+static uint32_t dq8_dw(MW *m, uint32_t x, int st, int act) {
+  Value in = *mw_value_ptr(m, x);
+  int c = (int)in.c, oh = pt_out_len((int)in.h, 3, st, 1, 1, 0);
+  int8_t *w = malloc((size_t)c * 9), *z = malloc((size_t)c * 3);
+  float *sc = malloc(sizeof(float) * (size_t)c * 3), *b = malloc(sizeof(float) * (size_t)c);
+  fill_i8(w, c * 9, -128, 127), fill_i8(z, c * 3, -30, 30);
+  for (int i = 0; i < c * 3; i++) sc[i] = rng_unif(&seed, 0.001f, 0.01f);
+  rng_fill(&seed, b, (size_t)c, -0.5f, 0.5f);
+  uint32_t y = mw_value(m, (uint32_t)c, (uint32_t)oh, (uint32_t)oh);
+  uint32_t p[8] = {param(m, DT_I8, (uint32_t)c, 9, w), param(m, DT_F32, (uint32_t)c, 3, sc), param(m, DT_I8, (uint32_t)c, 3, z),
+                   param(m, DT_F32, (uint32_t)c, 0, b), TR_NONE, TR_NONE, TR_NONE, TR_NONE};
+  int32_t a[16] = {c, c, 3, 3, st, st, 1, 1, 1, 1, c, 3};
+  mw_op(m, OP_CONV2D, (uint32_t)act, 1, &x, y, a, p);
+  free(w), free(z), free(sc), free(b);
+  return y;
+}
+
+/* x -> 3x3 (8 -> 8) = a -> 1x1 (8 -> 12, ReLU6) -> depthwise /1 (ReLU6) = d1 -> 1x1 (12 -> 8) -> ADD(., a) = b   IRB_EXP
+   b -> depthwise /1 (ReLU6) = d2 -> 1x1 (8 -> 8, ReLU) = c                                                  IRB_DW
+   c -> 1x1 (8 -> 16, ReLU6) -> depthwise /2 (ReLU6) = d3 -> 1x1 (16 -> 8) -> flatten (8 x 28 x 28)           IRB_EXP
+   unfused: each depthwise output also read by an ADD of it with itself, whose output nothing reads */
+static unsigned char *irb_model(int unfused, size_t *size) {
+  seed = 11;   /* the same weights in both */
+  MW *m = mw_new(KIND_DQ8, IC, IH, IH, IOUT);
+  uint32_t a = dq8_conv(m, 0, IC, 3, 1, ACT_NONE, 24, 1);
+  uint32_t d = dq8_dw(m, dq8_conv(m, a, 12, 1, 1, ACT_RELU6, 4, 1), 1, ACT_RELU6);
+  if (unfused) mw_add(m, d, d, ACT_NONE);
+  uint32_t b = mw_add(m, dq8_conv(m, d, IC, 1, 1, ACT_NONE, 4, 1), a, ACT_NONE);
+  d = dq8_dw(m, b, 1, ACT_RELU6);
+  if (unfused) mw_add(m, d, d, ACT_NONE);
+  uint32_t c = dq8_conv(m, d, IC, 1, 1, ACT_RELU, 8, 1);
+  d = dq8_dw(m, dq8_conv(m, c, 16, 1, 1, ACT_RELU6, 8, 0), 2, ACT_RELU6);
+  if (unfused) mw_add(m, d, d, ACT_NONE);
+  mw_output(m, mw_flatten(m, dq8_conv(m, d, IC, 1, 1, ACT_NONE, 4, 1)));
+  return mw_finish(m, size);
+}
+
+/* the ops an engine of the model (batch 1, `threads` threads) runs as inverted residual blocks: kind's */
+static int irb_ops(const unsigned char *buf, size_t size, int threads, int kind) {
+  Model m;
+  char err[512];
+  int n = -1;
+  set_threads(threads);
+  if (model_load_buffer(buf, size, &m, err, sizeof err)) return -1;
+  Engine *e = engine_build(&m, 1, err, sizeof err);
+  if (e) {
+    n = 0;
+    for (uint32_t i = 0; i < m.n_ops; i++) n += e->st[i].irb == kind;
+    engine_free(e);
+  }
+  model_free(&m);
+  set_threads(1);
+  return n;
+}
+
+static void irb_judge(const char *isa, const float *out) {
+  size_t nz = 0;
+  for (size_t r = 0; r < (size_t)NIMG * IOUT; r++) nz += out[r] != 0;
+  CHECK(nz > (size_t)NIMG * IOUT / 4, "[%s] irb: only %zu outputs nonzero", isa, nz);
+}
+
+static int test_irb(void) {
+  size_t sf, su;
+  unsigned char *bf = irb_model(0, &sf), *bu = irb_model(1, &su);
+  int e2 = irb_ops(bf, sf, 2, IRB_EXP), d2 = irb_ops(bf, sf, 2, IRB_DW), p2 = irb_ops(bf, sf, 2, IRB_PROJ);
+  CHECK(e2 == 2 && d2 == 1 && p2 == 3, "the irb model on two threads: %d, %d and %d blocks by expansion, depthwise "
+        "input and projection (want 2, 1, 3)", e2, d2, p2);
+  CHECK(irb_ops(bf, sf, 1, IRB_PROJ) == 0, "the irb model on one thread: blocks by bands");
+  CHECK(irb_ops(bu, su, 2, IRB_PROJ) == 0, "the unfused irb model: blocks by bands");
+  float *x = malloc(sizeof(float) * NIMG * IC * IH * IH);
+  rng_fill(&seed, x, (size_t)NIMG * IC * IH * IH, -2, 2);
+  int tables = each_table("inverted residual blocks", bf, sf, bu, su, x, IOUT, irb_judge);
+  free(x), free(bf), free(bu);
+  return tables;
+}
+
 int main(void) {
   for (int k = 0; k < 2; k++) {
     fill_i8(w1[k], E * C, -128, 127), fill_i8(z1[k], E * G, -30, 30), fill_i8(wd[k], E * 9, -128, 127);
@@ -278,6 +361,7 @@ int main(void) {
   int tables = each_table("expansions", bf, sf, bu, su, x, OUT, dwf_judge);
   CHECK(tables > 0, "no kernel table ran");
   CHECK(test_res() == tables, "the residual test ran on other tables");
+  CHECK(test_irb() == tables, "the irb test ran on other tables");
   free(x), free(ya), free(ref), free(tol), free(d0), free(m0), free(d1), free(m1), free(bf), free(bu);
   if (g_failures) fprintf(stderr, "test_dq8_fused: %d FAILED\n", g_failures);
   else printf("test_dq8_fused: ok (%d kernel tables)\n", tables);
