@@ -8,6 +8,7 @@
 
 #include "dispatch.h"
 #include "engine.h"
+#include "pool.h"
 
 /* per-op state; the conv geometry is filled by the engine for CONV2D and LINEAR (LINEAR: a 1x1
    convolution of a 1x1 image) */
@@ -127,6 +128,36 @@ static inline size_t dw_in_plane(const OpState *s, size_t q) {
 enum { IRB_EXP = 1, IRB_PROJ = 2, IRB_DW = 3, IRB_STEM = 4 };   /* OpState.irb */
 /* the op (OpState.irb IRB_EXP, IRB_DW or IRB_STEM) that runs an inverted residual block by bands */
 static inline int irb_runs(const OpState *s) { return s->irb == IRB_EXP || s->irb == IRB_DW || s->irb == IRB_STEM; }
+/* the bands of rows of a block by bands (run_irb, run_dq8_irb): unit u is image u / chunks's rows [oh c / chunks,
+   oh (c + 1) / chunks) (c = u % chunks), cut in bands of at most R rows, from its start (the last one shorter) or, eq,
+   as equal as can be; the bands are numbered over the units in order */
+typedef struct { size_t oh, chunks, R; int eq; } Bands;
+static inline size_t bands_of(const Bands *g, size_t u, size_t *ra, size_t *rz) {   /* unit u's rows, and its bands */
+  size_t c = u % g->chunks;
+  *ra = g->oh * c / g->chunks, *rz = g->oh * (c + 1) / g->chunks;
+  return (*rz - *ra + g->R - 1) / g->R;
+}
+static inline size_t band_at(const Bands *g, size_t b, size_t *r0, size_t *r1) {   /* band b's rows; returns its unit */
+  size_t u = 0, ra, rz, nb;
+  while (b >= (nb = bands_of(g, u, &ra, &rz))) b -= nb, u++;
+  if (g->eq) *r0 = ra + (rz - ra) * b / nb, *r1 = ra + (rz - ra) * (b + 1) / nb;
+  else *r0 = ra + b * g->R, *r1 = *r0 + g->R < rz ? *r0 + g->R : rz;
+  return u;
+}
+static inline size_t bands_before(const Bands *g, size_t u) {   /* the bands of units [0, u) */
+  size_t n = 0, ra, rz;
+  for (size_t i = 0; i < u; i++) n += bands_of(g, i, &ra, &rz);
+  return n;
+}
+/* the bands of `units` units as stealable shares (pool.h), thread i's the bands of units [units i / threads, units (i + 1)
+   / threads); returns how many (0: one thread, or more than POOL_STEAL_MAX) */
+static inline int band_shares(const Bands *g, size_t units, int threads, PoolShare *sh) {
+  if (threads < 2 || threads > POOL_STEAL_MAX) return 0;
+  for (int i = 0; i < threads; i++)
+    pool_share_set(&sh[i], (long)bands_before(g, units * (size_t)i / (size_t)threads),
+                   (long)bands_before(g, units * (size_t)(i + 1) / (size_t)threads));
+  return threads;
+}
 /* an op's build asks for at least `bytes` of scratch slot k (allocated once after all builds) */
 static inline void engine_need(Engine *e, int k, size_t bytes) {
   if (bytes > e->scratch_bytes[k]) e->scratch_bytes[k] = bytes;

@@ -1291,7 +1291,8 @@ __attribute__((noinline)) static void run_dwf(const Engine *e, const Op *op, con
    depthwise output from the core that wrote it: the blocks' two large tensors (MobileNetV2's 144 x 56 x 56 floats,
    1.8 MB) no longer go through L3 and over to the other core. The rows two bands' windows share (kh - sh of them)
    are kept from one band to the next (halo), not computed again; a thread's first band computes its own. Each
-   thread takes whole bands of contiguous rows (images x chunks of rows, in order). The same kernel calls on the same
+   thread takes whole bands of contiguous rows (images x chunks of rows, in order), then bands from the end of a slower
+   thread's share (band_shares: the thief computes its first band's halo itself). The same kernel calls on the same
    values as run_dwf and the projection's own op (gemm_u per column, the whole K; the depthwise kernel per output;
    with a residual the projection's C starts as r, F32_ACC_RES), so the same outputs bit for bit; with a residual the
    output is not laid on r (engine.c), which the expansion still reads around each band. */
@@ -1336,6 +1337,8 @@ typedef struct {
   int stem;              /* sa is a stem (IRB_STEM: an implicit convolution, strided, its band's phase planes made per band) */
   size_t chunks;         /* row chunks an image */
   IrbGeo g;
+  PoolShare *sh;         /* the bands as stealable shares (band_shares), nsh of them; NULL: one thread */
+  int nsh;
 } IrbJob;
 
 /* a stem's (IRB_STEM) phase planes for its output rows [y0, y1) of image xi: their rows and those its taps reach below
@@ -1410,17 +1413,24 @@ static void irb_band(const IrbJob *j, float *buf, size_t im, size_t r0, size_t r
     }
 }
 
-/* a thread's share: contiguous (image, chunk of rows) units, each its bands in order */
+/* a thread's share: the bands of contiguous (image, chunk of rows) units in order (Bands, from each unit's start), then
+   bands from the ends of the others' shares (band_shares: a slower thread gives up its last bands); the halo only
+   from a thread's band just before in the same unit */
 static void irb_share(void *arg, int id, int nth) {
   const IrbJob *j = arg;
   (void)nth;
   if (id >= j->threads) return;
   float *buf = (float *)j->e->scratch[SCRATCH_0] + (size_t)id * j->g.per;
-  size_t units = (size_t)j->n * j->chunks, OH = (size_t)j->sb->OH;
-  for (size_t u = units * (size_t)id / (size_t)j->threads, uz = units * (size_t)(id + 1) / (size_t)j->threads; u < uz; u++) {
-    size_t c = u % j->chunks, ra = OH * c / j->chunks, rz = OH * (c + 1) / j->chunks, lo = 0, pb = 0;
-    for (size_t r0 = ra; r0 < rz; r0 += j->g.R) irb_band(j, buf, u / j->chunks, r0, r0 + j->g.R < rz ? r0 + j->g.R : rz, &lo, &pb);
-  }
+  const Bands bg = {(size_t)j->sb->OH, j->chunks, j->g.R, 0};
+  size_t units = (size_t)j->n * j->chunks, lo = 0, pb = 0, last = SIZE_MAX, end = 0;
+  long b0 = (long)bands_before(&bg, units * (size_t)id / (size_t)j->threads), b1 = (long)bands_before(&bg, units * (size_t)(id + 1) / (size_t)j->threads);
+  for (int d = 0; j->sh ? pool_share_next(j->sh, j->nsh, id, &d, &b0, &b1) : d++ == 0;)
+    for (long b = b0; b < b1; b++) {
+      size_t r0, r1, u = band_at(&bg, (size_t)b, &r0, &r1);
+      if (u != last || r0 != end) lo = pb = 0;
+      irb_band(j, buf, u / j->chunks, r0, r1, &lo, &pb);
+      last = u, end = r1;
+    }
 }
 
 /* op (s): the expansion (IRB_EXP), the stem (IRB_STEM) or the depthwise op (IRB_DW) */
@@ -1428,14 +1438,18 @@ __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, con
   int x = s->irb == IRB_EXP || s->irb == IRB_STEM, stem = s->irb == IRB_STEM;
   const Param *bp = op_param(e->m, op + x, P_F32_BIAS);
   IrbJob j = {e, op + x, x ? s : NULL, s + x, op_param(e->m, op + x, P_F32_WEIGHT)->data, bp ? bp->data : NULL, n,
-              pool_threads(), stem, 1, irb_geo(e, x ? s : NULL, s + x, stem)};
+              pool_threads(), stem, 1, irb_geo(e, x ? s : NULL, s + x, stem), NULL, 0};
   if ((size_t)j.threads > e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)))
     j.threads = (int)(e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)));
   if (n < j.threads) j.chunks = rt_cdiv((size_t)j.threads, (size_t)n);
-  if (j.threads <= 1)
+  if (j.threads <= 1) {
     irb_share(&j, 0, 1);
-  else
-    pool_run(irb_share, &j);
+    return;
+  }
+  PoolShare sh[POOL_STEAL_MAX];
+  const Bands bg = {(size_t)j.sb->OH, j.chunks, j.g.R, 0};
+  if ((j.nsh = band_shares(&bg, (size_t)n * j.chunks, j.threads, sh))) j.sh = sh;
+  pool_run(irb_share, &j);
 }
 
 /* op a: a stem whose bands the depthwise op after it may make (IRB_STEM): an implicit convolution on gemm_u (conv_taps, not

@@ -1079,7 +1079,8 @@ static int sq8_mb(const Q8Kernels *k, const OpState *s, long nt, int mb) {
 /* ---- dq8's inverted residual blocks by bands of rows (as f32's run_irb, ops_f32.c; the graph's side irb_graph): the
    1x1 expansion (dq8_dwf's, IRB_EXP) or a stored depthwise input (IRB_DW), the depthwise op, and the 1x1 projection
    after it (with its residual ADD where that is fused), as one op. Each thread takes whole bands of the depthwise
-   op's output rows (images x chunks of rows, in order); per band it quantizes the expansion's input rows that the
+   op's output rows (images x chunks of rows, in order; then bands from the end of a slower thread's share, as f32's);
+   per band it quantizes the expansion's input rows that the
    band's windows read, multiplies them panel by panel into its slot (dwf_rows(k) channels), convolves each panel's
    planes into the band's buffer (every channel of the band), then quantizes the band's columns and multiplies them
    by the projection's weights into the output. Nothing of the block but its output is stored, and the projection
@@ -1114,6 +1115,8 @@ typedef struct {
   int n, threads;
   size_t chunks;                /* row chunks an image */
   Dq8IrbGeo g;
+  PoolShare *sh;                /* the bands as stealable shares (band_shares), nsh of them; NULL: one thread */
+  int nsh;
 } Dq8IrbJob;
 
 /* one band: the depthwise op's output rows [r0, r1) of image im, and their projection, through buf (the thread's) */
@@ -1172,30 +1175,38 @@ static void dq8_irb_band(const Dq8IrbJob *j, char *buf, size_t im, size_t r0, si
   }
 }
 
-/* a thread's share: contiguous (image, chunk of rows) units, each in bands of at most g.R rows, as equal as can be */
+/* a thread's share: the bands of contiguous (image, chunk of rows) units (Bands, as equal as can be), then bands from
+   the ends of the others' shares (band_shares) */
 static void dq8_irb_share(void *arg, int id, int nth) {
   const Dq8IrbJob *j = arg;
   (void)nth;
   if (id >= j->threads) return;
   char *buf = (char *)j->e->scratch[SCRATCH_1] + (size_t)id * j->g.per;
-  size_t units = (size_t)j->n * j->chunks, OH = (size_t)j->sb->OH;
-  for (size_t u = units * (size_t)id / (size_t)j->threads, uz = units * (size_t)(id + 1) / (size_t)j->threads; u < uz; u++) {
-    size_t c = u % j->chunks, ra = OH * c / j->chunks, rz = OH * (c + 1) / j->chunks, nb = (rz - ra + j->g.R - 1) / j->g.R;
-    for (size_t b = 0; b < nb; b++) dq8_irb_band(j, buf, u / j->chunks, ra + (rz - ra) * b / nb, ra + (rz - ra) * (b + 1) / nb);
-  }
+  const Bands bg = {(size_t)j->sb->OH, j->chunks, j->g.R, 1};
+  size_t units = (size_t)j->n * j->chunks;
+  long b0 = (long)bands_before(&bg, units * (size_t)id / (size_t)j->threads), b1 = (long)bands_before(&bg, units * (size_t)(id + 1) / (size_t)j->threads);
+  for (int d = 0; j->sh ? pool_share_next(j->sh, j->nsh, id, &d, &b0, &b1) : d++ == 0;)
+    for (long b = b0; b < b1; b++) {
+      size_t r0, r1, u = band_at(&bg, (size_t)b, &r0, &r1);
+      dq8_irb_band(j, buf, u / j->chunks, r0, r1);
+    }
 }
 
 /* op (s): the expansion (IRB_EXP) or the depthwise op (IRB_DW) */
 __attribute__((noinline)) static void run_dq8_irb(const Engine *e, const Op *op, const OpState *s, int n) {
   int x = s->irb == IRB_EXP;
   const OpState *sb = s + x;
-  Dq8IrbJob j = {e, op + x, x ? s : NULL, sb, sb + 1, n, pool_threads(), 1, dq8_irb_geo(x ? s : NULL, sb, sb + 1)};
+  Dq8IrbJob j = {e, op + x, x ? s : NULL, sb, sb + 1, n, pool_threads(), 1, dq8_irb_geo(x ? s : NULL, sb, sb + 1), NULL, 0};
   if ((size_t)j.threads > e->scratch_bytes[SCRATCH_1] / j.g.per) j.threads = (int)(e->scratch_bytes[SCRATCH_1] / j.g.per);
   if (n < j.threads) j.chunks = ((size_t)j.threads + (size_t)n - 1) / (size_t)n;
-  if (j.threads <= 1)
+  if (j.threads <= 1) {
     dq8_irb_share(&j, 0, 1);
-  else
-    pool_run(dq8_irb_share, &j);
+    return;
+  }
+  PoolShare sh[POOL_STEAL_MAX];
+  const Bands bg = {(size_t)sb->OH, j.chunks, j.g.R, 1};
+  if ((j.nsh = band_shares(&bg, (size_t)n * j.chunks, j.threads, sh))) j.sh = sh;
+  pool_run(dq8_irb_share, &j);
 }
 
 /* after a dq8 projection's own build (s, op): fused with the depthwise op before it and that op's expansion or
