@@ -1016,17 +1016,33 @@ static void dq8_dwf(void *arg, int id, int nth) {
   if (id >= step) return;
   float *slot = (float *)(void *)((char *)j->e->scratch[SCRATCH_1] + (size_t)id * per), *y = j->y;
   const F32DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw, (int)j->op[1].act};
-  for (long u = P * id / step, uz = P * (id + 1) / step; u < uz; u++) {
-    int o0 = (int)u * (int)R, rows = imin((int)R, s->M - o0);
-    Q8Gemm g = { rows, j->N, s->G, s->kp, NULL, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps, NULL };
-    gemm_a(s, 0, o0, &g);
-    Q8Dq8Epi ep = { s->ws + (size_t)o0 * s->G, j->e->scratch[SCRATCH_2], (ptrdiff_t)j->ldx, s->bf ? s->bf + o0 : NULL,
-                    (int)j->op->act, slot, (ptrdiff_t)HW, 1, 0 };
-    k->dq8_gemm(&g, &ep);
-    for (int r = 0; r < rows; r++)
-      j->e->kf->dw->dwconv(slot + (size_t)r * HW, sd->wdq + (size_t)(o0 + r) * sd->K, sd->bf ? sd->bf[o0 + r] : 0.0f,
-                           y + (size_t)(o0 + r) * OHW, &sh);
+  long u0 = P * id / step, uz = P * (id + 1) / step;
+  for (int d = 0; j->sh ? pool_share_next(j->sh, j->nsh, id, &d, &u0, &uz) : d++ == 0;) {
+    for (long u = u0; u < uz; u++) {
+      int o0 = (int)u * (int)R, rows = imin((int)R, s->M - o0);
+      Q8Gemm g = { rows, j->N, s->G, s->kp, NULL, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps, NULL };
+      gemm_a(s, 0, o0, &g);
+      Q8Dq8Epi ep = { s->ws + (size_t)o0 * s->G, j->e->scratch[SCRATCH_2], (ptrdiff_t)j->ldx, s->bf ? s->bf + o0 : NULL,
+                      (int)j->op->act, slot, (ptrdiff_t)HW, 1, 0 };
+      k->dq8_gemm(&g, &ep);
+      for (int r = 0; r < rows; r++)
+        j->e->kf->dw->dwconv(slot + (size_t)r * HW, sd->wdq + (size_t)(o0 + r) * sd->K, sd->bf ? sd->bf[o0 + r] : 0.0f,
+                             y + (size_t)(o0 + r) * OHW, &sh);
+    }
   }
+}
+
+/* dq8_dwf's row panels as stealable shares in sh (the same ranges: a thief's panels go to its own slot), or NULL (one
+   slot, or more than POOL_STEAL_MAX) */
+static PoolShare *dq8_dwf_shares(Q8Job *j, PoolShare *sh) {
+  const OpState *s = j->s;
+  size_t R = dwf_rows(s->kq), per = R * (size_t)j->N * 4;
+  long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), th = pool_threads(), step = th < slots ? th : slots;
+  long P = (s->M + (long)R - 1) / (long)R;
+  if (step < 2 || step > POOL_STEAL_MAX) return NULL;
+  for (long id = 0; id < step; id++) pool_share_set(&sh[id], P * id / step, P * (id + 1) / step);
+  j->nsh = (int)step;
+  return sh;
 }
 
 /* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads. sq8's tasks in
@@ -1292,7 +1308,10 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
           j.y = (float *)engine_val(e, op[1].out) + (size_t)i * s->O * s[1].OH * s[1].OW;
           if (work < PAR_MIN) dq8_quant_blocks(&j, 0, 1);
           else pool_run(dq8_quant_blocks, &j);
+          PoolShare sh[POOL_STEAL_MAX];
+          j.sh = dq8_dwf_shares(&j, sh);
           pool_run(dq8_dwf, &j);
+          j.sh = NULL;
         } else if (dq8_fuse(s)) {
           if (work < PAR_MIN) dq8_fused(&j, 0, 1);
           else {
