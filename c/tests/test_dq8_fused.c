@@ -111,20 +111,8 @@ static unsigned char *model(int unfused, size_t *size) {
 }
 
 /* the fusions an engine of the model made: the 1x1s' dwf flags, or (res) the convs' residual ADDs */
-static int fused_ops(const unsigned char *buf, size_t size, int res) {
-  Model m;
-  char err[512];
-  int n = -1;
-  if (model_load_buffer(buf, size, &m, err, sizeof err)) return -1;
-  Engine *e = engine_build(&m, 1, err, sizeof err);
-  if (e) {
-    n = 0;
-    for (uint32_t i = 0; i < m.n_ops; i++) n += res ? e->st[i].res : e->st[i].dwf;
-    engine_free(e);
-  }
-  model_free(&m);
-  return n;
-}
+static int fused_op(const Engine *e, unsigned i, int res) { return res ? e->st[i].res : e->st[i].dwf; }
+static int fused_ops(const unsigned char *buf, size_t size, int res) { return count_ops(buf, size, 0, fused_op, res); }
 
 /* the fused and the unfused model (nout floats an image) on every kernel table this machine runs, batch 1 on one
    thread: the same bytes, which judge (if any) also checks; then the fused one at other batches, threads and lanes:
@@ -210,11 +198,22 @@ static unsigned char *res_model(int unfused, size_t *size) {
   return mw_finish(m, size);
 }
 
-/* the residual model's outputs are not all zero (ReLU, ReLU6: a skipped residual would change them) */
-static void res_judge(const char *isa, const float *out) {
+/* a model's outputs (g_nout an image) are not mostly zero (ReLU, ReLU6: a skipped residual would change them) */
+static size_t g_nout;
+static void nonzero_judge(const char *isa, const float *out) {
   size_t nz = 0;
-  for (size_t r = 0; r < (size_t)NIMG * ROUT; r++) nz += out[r] != 0;
-  CHECK(nz > (size_t)NIMG * ROUT / 4, "[%s] residual: only %zu outputs nonzero", isa, nz);
+  for (size_t r = 0; r < (size_t)NIMG * g_nout; r++) nz += out[r] != 0;
+  CHECK(nz > (size_t)NIMG * g_nout / 4, "[%s] only %zu of %zu outputs nonzero", isa, nz, (size_t)NIMG * g_nout);
+}
+/* each_table on random images (nin floats each) of the fused model bf and the unfused bu, judged by nonzero_judge; frees
+   both models */
+static int nonzero_tables(const char *what, unsigned char *bf, size_t sf, unsigned char *bu, size_t su, size_t nin, size_t nout) {
+  float *x = malloc(sizeof(float) * NIMG * nin);
+  rng_fill(&seed, x, (size_t)NIMG * nin, -2, 2);
+  g_nout = nout;
+  int tables = each_table(what, bf, sf, bu, su, x, nout, nonzero_judge);
+  free(x), free(bf), free(bu);
+  return tables;
 }
 
 static int test_res(void) {
@@ -222,11 +221,7 @@ static int test_res(void) {
   unsigned char *bf = res_model(0, &sf), *bu = res_model(1, &su);
   CHECK(fused_ops(bf, sf, 1) == 3, "the fused residual model: %d ADDs fused, want 3", fused_ops(bf, sf, 1));
   CHECK(fused_ops(bu, su, 1) == 0, "the unfused residual model: %d ADDs fused, want 0", fused_ops(bu, su, 1));
-  float *x = malloc(sizeof(float) * NIMG * RC * RH * RH);
-  rng_fill(&seed, x, (size_t)NIMG * RC * RH * RH, -2, 2);
-  int tables = each_table("residual", bf, sf, bu, su, x, ROUT, res_judge);
-  free(x), free(bf), free(bu);
-  return tables;
+  return nonzero_tables("residual", bf, sf, bu, su, (size_t)RC * RH * RH, ROUT);
 }
 
 /* the expansions' outputs against the naive ones, within their rounding (ref, tol: main's) */
@@ -283,28 +278,8 @@ static unsigned char *irb_model(int unfused, size_t *size) {
 }
 
 /* the ops an engine of the model (batch 1, `threads` threads) runs as inverted residual blocks: kind's */
-static int irb_ops(const unsigned char *buf, size_t size, int threads, int kind) {
-  Model m;
-  char err[512];
-  int n = -1;
-  set_threads(threads);
-  if (model_load_buffer(buf, size, &m, err, sizeof err)) return -1;
-  Engine *e = engine_build(&m, 1, err, sizeof err);
-  if (e) {
-    n = 0;
-    for (uint32_t i = 0; i < m.n_ops; i++) n += e->st[i].irb == kind;
-    engine_free(e);
-  }
-  model_free(&m);
-  set_threads(1);
-  return n;
-}
-
-static void irb_judge(const char *isa, const float *out) {
-  size_t nz = 0;
-  for (size_t r = 0; r < (size_t)NIMG * IOUT; r++) nz += out[r] != 0;
-  CHECK(nz > (size_t)NIMG * IOUT / 4, "[%s] irb: only %zu outputs nonzero", isa, nz);
-}
+static int irb_op(const Engine *e, unsigned i, int kind) { return e->st[i].irb == kind; }
+static int irb_ops(const unsigned char *buf, size_t size, int threads, int kind) { return count_ops(buf, size, threads, irb_op, kind); }
 
 static int test_irb(void) {
   size_t sf, su;
@@ -314,11 +289,7 @@ static int test_irb(void) {
         "input and projection (want 2, 1, 3)", e2, d2, p2);
   CHECK(irb_ops(bf, sf, 1, IRB_PROJ) == 0, "the irb model on one thread: blocks by bands");
   CHECK(irb_ops(bu, su, 2, IRB_PROJ) == 0, "the unfused irb model: blocks by bands");
-  float *x = malloc(sizeof(float) * NIMG * IC * IH * IH);
-  rng_fill(&seed, x, (size_t)NIMG * IC * IH * IH, -2, 2);
-  int tables = each_table("inverted residual blocks", bf, sf, bu, su, x, IOUT, irb_judge);
-  free(x), free(bf), free(bu);
-  return tables;
+  return nonzero_tables("inverted residual blocks", bf, sf, bu, su, (size_t)IC * IH * IH, IOUT);
 }
 
 int main(void) {

@@ -333,20 +333,11 @@ static void test_dwfused(uint64_t *rng) {
 
 /* the inverted residual blocks an engine of the model (on `threads` threads) runs as one op (ops_f32.c run_irb), of
    OpState.irb kind (0: any); -2 where its kernel table has no gemm_u (the reference's: no dwf, so none) */
+static int irb_op(const Engine *e, unsigned i, int kind) {
+  return (i == 0 && !e->kf->gemm->gemm_u ? -2 : 0) + (kind ? e->st[i].irb == kind : irb_runs(&e->st[i]));
+}
 static int irb_blocks(const unsigned char *buf, size_t size, int threads, int kind) {
-  Model m;
-  char err[512];
-  int n = -1;
-  set_threads(threads);
-  if (model_load_buffer(buf, size, &m, err, sizeof err)) return -1;
-  Engine *e = engine_build(&m, 1, err, sizeof err);
-  if (e) {
-    n = e->kf->gemm->gemm_u ? 0 : -2;
-    for (uint32_t i = 0; i < m.n_ops; i++) n += kind ? e->st[i].irb == kind : irb_runs(&e->st[i]);
-    engine_free(e);
-  }
-  model_free(&m);
-  return n;
+  return count_ops(buf, size, threads, irb_op, kind);
 }
 
 /* Inverted residual blocks whose projection runs in the expansion's op (run_irb; on one thread not the stride-1 ones:

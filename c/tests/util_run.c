@@ -37,3 +37,22 @@ int run_model_batches(const unsigned char *buf, size_t size, int batch, int nimg
   model_free(&m);
   return rc;
 }
+
+int count_ops(const unsigned char *buf, size_t size, int threads, int (*count)(const struct Engine *e, unsigned i, int arg),
+              int arg) {
+  Model m;
+  char err[512];
+  int n = -1;
+  if (threads) set_threads(threads);
+  if (!model_load_buffer(buf, size, &m, err, sizeof err)) {
+    Engine *e = engine_build(&m, 1, err, sizeof err);
+    if (e) {
+      n = 0;
+      for (uint32_t i = 0; i < m.n_ops; i++) n += count(e, i, arg);
+      engine_free(e);
+    }
+    model_free(&m);
+  }
+  if (threads) set_threads(1);
+  return n;
+}

@@ -9,4 +9,10 @@
 int run_model_batches(const unsigned char *buf, size_t size, int batch, int nimg, const float *in, float *out,
                       char *err, size_t errlen);
 void set_threads(int t); /* the thread pool's thread count (pool_set_threads) */
+struct Engine;
+/* builds the engine of the model in buf (batch 1; on `threads` threads, then one again; 0: the count as set) and returns
+   the sum of count(e, i, arg) over its ops i (what a test asks of the plan: the fusions made), -1 where it does not load
+   or build */
+int count_ops(const unsigned char *buf, size_t size, int threads, int (*count)(const struct Engine *e, unsigned i, int arg),
+              int arg);
 #endif
