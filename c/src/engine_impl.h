@@ -149,14 +149,33 @@ static inline size_t bands_before(const Bands *g, size_t u) {   /* the bands of 
   for (size_t i = 0; i < u; i++) n += bands_of(g, i, &ra, &rz);
   return n;
 }
-/* the bands of `units` units as stealable shares (pool.h), thread i's the bands of units [units i / threads, units (i + 1)
-   / threads); returns how many (0: one thread, or more than POOL_STEAL_MAX) */
-static inline int band_shares(const Bands *g, size_t units, int threads, PoolShare *sh) {
-  if (threads < 2 || threads > POOL_STEAL_MAX) return 0;
-  for (int i = 0; i < threads; i++)
-    pool_share_set(&sh[i], (long)bands_before(g, units * (size_t)i / (size_t)threads),
-                   (long)bands_before(g, units * (size_t)(i + 1) / (size_t)threads));
-  return threads;
+/* the bands of n images over `threads` threads (one chunk of rows per thread an image where the images are fewer):
+   thread i's share the bands of units [units i / threads, units (i + 1) / threads), as stealable shares in sh (NULL:
+   one thread, or more than POOL_STEAL_MAX: each thread its share alone) */
+typedef struct {
+  Bands g;
+  size_t units;
+  int threads;
+  PoolShare *sh;
+} BandRun;
+static inline BandRun band_run(int n, size_t oh, size_t R, int eq, int threads, PoolShare *sh) {
+  size_t chunks = (size_t)n < (size_t)threads ? ((size_t)threads + (size_t)n - 1) / (size_t)n : 1;
+  BandRun r = {{oh, chunks, R, eq}, (size_t)n * chunks, threads, NULL};
+  if (threads >= 2 && threads <= POOL_STEAL_MAX) {
+    for (int i = 0; i < threads; i++)
+      pool_share_set(&sh[i], (long)bands_before(&r.g, r.units * (size_t)i / (size_t)threads),
+                     (long)bands_before(&r.g, r.units * (size_t)(i + 1) / (size_t)threads));
+    r.sh = sh;
+  }
+  return r;
+}
+/* thread id's next run of bands [*b0, *b1): its own share's, then the ends of the others' (pool_share_own; *d 0 before
+   the first call) */
+static inline int band_next(const BandRun *r, int id, int *d, long *b0, long *b1) {
+  if (!*d && !r->sh)
+    *b0 = (long)bands_before(&r->g, r->units * (size_t)id / (size_t)r->threads),
+    *b1 = (long)bands_before(&r->g, r->units * (size_t)(id + 1) / (size_t)r->threads);
+  return pool_share_own(r->sh, r->threads, id, d, b0, b1);
 }
 /* an op's build asks for at least `bytes` of scratch slot k (allocated once after all builds) */
 static inline void engine_need(Engine *e, int k, size_t bytes) {

@@ -673,12 +673,8 @@ static void gemm_by_thread(void *arg, int id_, int nth_) {
   if (id_ >= j->threads) return;
   size_t id = (size_t)id_, nth = (size_t)j->threads, NR = (size_t)j->e->kf->gemm->nr;
   float *bp = j->ck.in ? NULL : (float *)j->e->scratch[SCRATCH_0] + id * TB * j->kc * NR;
-  if (!j->sh) {
-    gemm_tiles(j, bp, j->T * id / nth, j->T * (id + 1) / nth);
-    return;
-  }
-  long b, e;
-  for (int d = 0; pool_share_next(j->sh, j->threads, id_, &d, &b, &e);) gemm_tiles(j, bp, (size_t)b, (size_t)e);
+  long b = (long)(j->T * id / nth), e = (long)(j->T * (id + 1) / nth);
+  for (int d = 0; pool_share_own(j->sh, j->threads, id_, &d, &b, &e);) gemm_tiles(j, bp, (size_t)b, (size_t)e);
 }
 
 /* few tiles: each thread its own contiguous range of row panels times all the tiles; per K chunk it
@@ -721,11 +717,7 @@ static void gemm_group(const Engine *e, const OpState *s, const float *in, int g
     gemm_by_thread(&j, 0, 1);
   else if (j.PB == j.P) {
     PoolShare sh[POOL_STEAL_MAX];   /* thread i's tiles [T i / threads, T (i + 1) / threads), stealable */
-    if (j.threads <= POOL_STEAL_MAX) {
-      for (int i = 0; i < j.threads; i++)
-        pool_share_set(&sh[i], (long)(j.T * (size_t)i / (size_t)j.threads), (long)(j.T * (size_t)(i + 1) / (size_t)j.threads));
-      j.sh = sh;
-    }
+    if (pool_shares_even(sh, (long)j.T, j.threads)) j.sh = sh;
     pool_run(gemm_by_thread, &j);
   } else
     pool_run(gemm_by_panels, &j);
@@ -1292,7 +1284,7 @@ __attribute__((noinline)) static void run_dwf(const Engine *e, const Op *op, con
    1.8 MB) no longer go through L3 and over to the other core. The rows two bands' windows share (kh - sh of them)
    are kept from one band to the next (halo), not computed again; a thread's first band computes its own. Each
    thread takes whole bands of contiguous rows (images x chunks of rows, in order), then bands from the end of a slower
-   thread's share (band_shares: the thief computes its first band's halo itself). The same kernel calls on the same
+   thread's share (BandRun: the thief computes its first band's halo itself). The same kernel calls on the same
    values as run_dwf and the projection's own op (gemm_u per column, the whole K; the depthwise kernel per output;
    with a residual the projection's C starts as r, F32_ACC_RES), so the same outputs bit for bit; with a residual the
    output is not laid on r (engine.c), which the expansion still reads around each band. */
@@ -1333,12 +1325,9 @@ typedef struct {
   const Op *ob;          /* the depthwise op; ob - 1 the expansion (sa), ob + 1 the projection, ob + 2 its ADD (res) */
   const OpState *sa, *sb;
   const float *wd, *bd;  /* the depthwise op's weights (E x kh*kw) and bias (or NULL) */
-  int n, threads;
   int stem;              /* sa is a stem (IRB_STEM: an implicit convolution, strided, its band's phase planes made per band) */
-  size_t chunks;         /* row chunks an image */
   IrbGeo g;
-  PoolShare *sh;         /* the bands as stealable shares (band_shares), nsh of them; NULL: one thread */
-  int nsh;
+  BandRun r;             /* the bands over the threads */
 } IrbJob;
 
 /* a stem's (IRB_STEM) phase planes for its output rows [y0, y1) of image xi: their rows and those its taps reach below
@@ -1414,21 +1403,20 @@ static void irb_band(const IrbJob *j, float *buf, size_t im, size_t r0, size_t r
 }
 
 /* a thread's share: the bands of contiguous (image, chunk of rows) units in order (Bands, from each unit's start), then
-   bands from the ends of the others' shares (band_shares: a slower thread gives up its last bands); the halo only
-   from a thread's band just before in the same unit */
+   bands from the ends of the others' shares (BandRun: a slower thread gives up its last bands); the halo only from a
+   thread's band just before in the same unit */
 static void irb_share(void *arg, int id, int nth) {
   const IrbJob *j = arg;
   (void)nth;
-  if (id >= j->threads) return;
+  if (id >= j->r.threads) return;
   float *buf = (float *)j->e->scratch[SCRATCH_0] + (size_t)id * j->g.per;
-  const Bands bg = {(size_t)j->sb->OH, j->chunks, j->g.R, 0};
-  size_t units = (size_t)j->n * j->chunks, lo = 0, pb = 0, last = SIZE_MAX, end = 0;
-  long b0 = (long)bands_before(&bg, units * (size_t)id / (size_t)j->threads), b1 = (long)bands_before(&bg, units * (size_t)(id + 1) / (size_t)j->threads);
-  for (int d = 0; j->sh ? pool_share_next(j->sh, j->nsh, id, &d, &b0, &b1) : d++ == 0;)
+  size_t lo = 0, pb = 0, last = SIZE_MAX, end = 0;
+  long b0, b1;
+  for (int d = 0; band_next(&j->r, id, &d, &b0, &b1);)
     for (long b = b0; b < b1; b++) {
-      size_t r0, r1, u = band_at(&bg, (size_t)b, &r0, &r1);
+      size_t r0, r1, u = band_at(&j->r.g, (size_t)b, &r0, &r1);
       if (u != last || r0 != end) lo = pb = 0;
-      irb_band(j, buf, u / j->chunks, r0, r1, &lo, &pb);
+      irb_band(j, buf, u / j->r.g.chunks, r0, r1, &lo, &pb);
       last = u, end = r1;
     }
 }
@@ -1437,19 +1425,14 @@ static void irb_share(void *arg, int id, int nth) {
 __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, const OpState *s, int n) {
   int x = s->irb == IRB_EXP || s->irb == IRB_STEM, stem = s->irb == IRB_STEM;
   const Param *bp = op_param(e->m, op + x, P_F32_BIAS);
-  IrbJob j = {e, op + x, x ? s : NULL, s + x, op_param(e->m, op + x, P_F32_WEIGHT)->data, bp ? bp->data : NULL, n,
-              pool_threads(), stem, 1, irb_geo(e, x ? s : NULL, s + x, stem), NULL, 0};
-  if ((size_t)j.threads > e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)))
-    j.threads = (int)(e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float)));
-  if (n < j.threads) j.chunks = rt_cdiv((size_t)j.threads, (size_t)n);
-  if (j.threads <= 1) {
-    irb_share(&j, 0, 1);
-    return;
-  }
+  IrbJob j = {e, op + x, x ? s : NULL, s + x, op_param(e->m, op + x, P_F32_WEIGHT)->data, bp ? bp->data : NULL, stem,
+              irb_geo(e, x ? s : NULL, s + x, stem), {{0, 1, 1, 0}, 0, 0, NULL}};
+  size_t slots = e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float));
+  int threads = (size_t)pool_threads() < slots ? pool_threads() : (int)slots;
   PoolShare sh[POOL_STEAL_MAX];
-  const Bands bg = {(size_t)j.sb->OH, j.chunks, j.g.R, 0};
-  if ((j.nsh = band_shares(&bg, (size_t)n * j.chunks, j.threads, sh))) j.sh = sh;
-  pool_run(irb_share, &j);
+  j.r = band_run(n, (size_t)j.sb->OH, j.g.R, 0, threads, sh);
+  if (threads <= 1) irb_share(&j, 0, 1);
+  else pool_run(irb_share, &j);
 }
 
 /* op a: a stem whose bands the depthwise op after it may make (IRB_STEM): an implicit convolution on gemm_u (conv_taps, not

@@ -951,12 +951,8 @@ static void dq8_fused(void *arg, int id, int nth) {
   float *xs = (float *)(void *)(slot + os);
   long t0, t1, have = -1;   /* (have: the column block quantized in the slot) */
   int cols = col_share(j, j->sh ? j->nsh : step);   /* (the shares' kind of unit, made for nsh threads) */
-  if (!j->sh) {
-    dq8_fused_share(j, id, step, &t0, &t1);
-    dq8_fused_units(j, cols, t0, t1, slot, xq, xs, nb, &have);
-    return;
-  }
-  for (int d = 0; pool_share_next(j->sh, j->nsh, id, &d, &t0, &t1);) dq8_fused_units(j, cols, t0, t1, slot, xq, xs, nb, &have);
+  if (!j->sh) dq8_fused_share(j, id, step, &t0, &t1);
+  for (int d = 0; pool_share_own(j->sh, j->nsh, id, &d, &t0, &t1);) dq8_fused_units(j, cols, t0, t1, slot, xq, xs, nb, &have);
 }
 
 /* dq8_fused's shares as stealable PoolShares in sh (the same ranges: a thief quantizes the stolen units' columns in its
@@ -1017,7 +1013,7 @@ static void dq8_dwf(void *arg, int id, int nth) {
   float *slot = (float *)(void *)((char *)j->e->scratch[SCRATCH_1] + (size_t)id * per), *y = j->y;
   const F32DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw, (int)j->op[1].act};
   long u0 = P * id / step, uz = P * (id + 1) / step;
-  for (int d = 0; j->sh ? pool_share_next(j->sh, j->nsh, id, &d, &u0, &uz) : d++ == 0;) {
+  for (int d = 0; pool_share_own(j->sh, j->nsh, id, &d, &u0, &uz);) {
     for (long u = u0; u < uz; u++) {
       int o0 = (int)u * (int)R, rows = imin((int)R, s->M - o0);
       Q8Gemm g = { rows, j->N, s->G, s->kp, NULL, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps, NULL };
@@ -1038,11 +1034,7 @@ static PoolShare *dq8_dwf_shares(Q8Job *j, PoolShare *sh) {
   const OpState *s = j->s;
   size_t R = dwf_rows(s->kq), per = R * (size_t)j->N * 4;
   long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), th = pool_threads(), step = th < slots ? th : slots;
-  long P = (s->M + (long)R - 1) / (long)R;
-  if (step < 2 || step > POOL_STEAL_MAX) return NULL;
-  for (long id = 0; id < step; id++) pool_share_set(&sh[id], P * id / step, P * (id + 1) / step);
-  j->nsh = (int)step;
-  return sh;
+  return (j->nsh = pool_shares_even(sh, (s->M + (long)R - 1) / (long)R, (int)step)) ? sh : NULL;
 }
 
 /* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads. sq8's tasks in
@@ -1128,11 +1120,8 @@ typedef struct {
   const Engine *e;
   const Op *ob;                 /* the depthwise op; ob - 1 the expansion (sa), ob + 1 the projection, ob + 2 its ADD */
   const OpState *sa, *sb, *sc;  /* sa NULL: IRB_DW */
-  int n, threads;
-  size_t chunks;                /* row chunks an image */
   Dq8IrbGeo g;
-  PoolShare *sh;                /* the bands as stealable shares (band_shares), nsh of them; NULL: one thread */
-  int nsh;
+  BandRun r;                    /* the bands over the threads */
 } Dq8IrbJob;
 
 /* one band: the depthwise op's output rows [r0, r1) of image im, and their projection, through buf (the thread's) */
@@ -1192,19 +1181,17 @@ static void dq8_irb_band(const Dq8IrbJob *j, char *buf, size_t im, size_t r0, si
 }
 
 /* a thread's share: the bands of contiguous (image, chunk of rows) units (Bands, as equal as can be), then bands from
-   the ends of the others' shares (band_shares) */
+   the ends of the others' shares (BandRun) */
 static void dq8_irb_share(void *arg, int id, int nth) {
   const Dq8IrbJob *j = arg;
   (void)nth;
-  if (id >= j->threads) return;
+  if (id >= j->r.threads) return;
   char *buf = (char *)j->e->scratch[SCRATCH_1] + (size_t)id * j->g.per;
-  const Bands bg = {(size_t)j->sb->OH, j->chunks, j->g.R, 1};
-  size_t units = (size_t)j->n * j->chunks;
-  long b0 = (long)bands_before(&bg, units * (size_t)id / (size_t)j->threads), b1 = (long)bands_before(&bg, units * (size_t)(id + 1) / (size_t)j->threads);
-  for (int d = 0; j->sh ? pool_share_next(j->sh, j->nsh, id, &d, &b0, &b1) : d++ == 0;)
+  long b0, b1;
+  for (int d = 0; band_next(&j->r, id, &d, &b0, &b1);)
     for (long b = b0; b < b1; b++) {
-      size_t r0, r1, u = band_at(&bg, (size_t)b, &r0, &r1);
-      dq8_irb_band(j, buf, u / j->chunks, r0, r1);
+      size_t r0, r1, u = band_at(&j->r.g, (size_t)b, &r0, &r1);
+      dq8_irb_band(j, buf, u / j->r.g.chunks, r0, r1);
     }
 }
 
@@ -1212,17 +1199,13 @@ static void dq8_irb_share(void *arg, int id, int nth) {
 __attribute__((noinline)) static void run_dq8_irb(const Engine *e, const Op *op, const OpState *s, int n) {
   int x = s->irb == IRB_EXP;
   const OpState *sb = s + x;
-  Dq8IrbJob j = {e, op + x, x ? s : NULL, sb, sb + 1, n, pool_threads(), 1, dq8_irb_geo(x ? s : NULL, sb, sb + 1), NULL, 0};
-  if ((size_t)j.threads > e->scratch_bytes[SCRATCH_1] / j.g.per) j.threads = (int)(e->scratch_bytes[SCRATCH_1] / j.g.per);
-  if (n < j.threads) j.chunks = ((size_t)j.threads + (size_t)n - 1) / (size_t)n;
-  if (j.threads <= 1) {
-    dq8_irb_share(&j, 0, 1);
-    return;
-  }
+  Dq8IrbJob j = {e, op + x, x ? s : NULL, sb, sb + 1, dq8_irb_geo(x ? s : NULL, sb, sb + 1), {{0, 1, 1, 0}, 0, 0, NULL}};
+  size_t slots = e->scratch_bytes[SCRATCH_1] / j.g.per;
+  int threads = (size_t)pool_threads() < slots ? pool_threads() : (int)slots;
   PoolShare sh[POOL_STEAL_MAX];
-  const Bands bg = {(size_t)sb->OH, j.chunks, j.g.R, 1};
-  if ((j.nsh = band_shares(&bg, (size_t)n * j.chunks, j.threads, sh))) j.sh = sh;
-  pool_run(dq8_irb_share, &j);
+  j.r = band_run(n, (size_t)sb->OH, j.g.R, 1, threads, sh);
+  if (threads <= 1) dq8_irb_share(&j, 0, 1);
+  else pool_run(dq8_irb_share, &j);
 }
 
 /* after a dq8 projection's own build (s, op): fused with the depthwise op before it and that op's expansion or

@@ -264,6 +264,16 @@ int pool_share_next(PoolShare *s, int n, int id, int *d, long *b, long *e) {
   return 0;
 }
 
+int pool_share_own(PoolShare *s, int n, int id, int *d, long *b, long *e) {
+  return s ? pool_share_next(s, n, id, d, b, e) : (*d)++ == 0;
+}
+
+int pool_shares_even(PoolShare *s, long n, int nth) {
+  if (nth < 2 || nth > STEAL_MAX) return 0;
+  for (int i = 0; i < nth; i++) pool_share_set(&s[i], n * i / nth, n * (i + 1) / nth);
+  return nth;
+}
+
 typedef struct {
   int nth;
   pool_range_fn fn;
@@ -293,7 +303,10 @@ void pool_for(long n, pool_range_fn fn, void *ctx) {
   grow(th);
   Steal l;
   l.nth = P.made + 1 < th ? P.made + 1 : th, l.fn = fn, l.ctx = ctx;
-  for (int i = 0; i < l.nth; i++) pool_share_set(&l.sh[i], n * i / l.nth, n * (i + 1) / l.nth);
+  if (!pool_shares_even(l.sh, n, l.nth)) {   /* (no worker could be made) */
+    fn(ctx, 0, n);
+    return;
+  }
   pool_run(steal_share, &l);
 }
 

@@ -44,6 +44,12 @@ void pool_share_set(PoolShare *s, long b, long e);
 /* the next chunk [*b, *e) for the thread of share id (of n shares s[0..n-1]; an id >= n only steals): its own first,
    then the others' ends; *d is 0 before the first call; 0 when none is left */
 int pool_share_next(PoolShare *s, int n, int id, int *d, long *b, long *e);
+/* pool_share_next where there are shares (s not NULL); else, once, the range [*b, *e) the caller set (its static
+   share): a job's loop over its chunks either way */
+int pool_share_own(PoolShare *s, int n, int id, int *d, long *b, long *e);
+/* share i of nth the range [n i / nth, n (i + 1) / nth) (pool_for's split); returns nth, or 0 (nothing set) for fewer
+   than two threads or more than POOL_STEAL_MAX */
+int pool_shares_even(PoolShare *s, long n, int nth);
 
 /* static split of n elements for cheap per-element work: one contiguous range per thread, but at least
    `grain` elements each (fewer threads for small n, none but the caller below 2 x grain); the
