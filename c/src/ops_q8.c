@@ -149,6 +149,20 @@ enum { CONV_RB = 64, CONV_CT = 4 };
    image at a time. */
 static int conv_batched(const Q8Kernels *k, const OpState *s) { return implicit_sq8(k, s) && s->groups == 1 && !s->qt; }
 
+/* conv_tasks' column blocks on th threads: a multiple of th (CONV_CT micro-tiles each, about), at most the micro-tiles */
+static long conv_ncb(const OpState *s, long th) {
+  long nt = (conv_flat(s) + s->kq->nr - 1) / s->kq->nr, ncb = th * ((nt + CONV_CT * th - 1) / (CONV_CT * th));
+  return ncb > nt ? nt : ncb;   /* (a 7x7 map's 2 micro-tiles: 1 or 2 blocks) */
+}
+/* An implicit convolution at stride 1 whose tasks the threads split by rows (conv_ncb < 2 th: maps of 14x14 and less,
+   ResNet's 14x14 and 7x7 3x3 layers) reads all of its quad planes on every thread. Made once and shared, half of them
+   came from the other core's cache, a tile row of 16 quads at a time, and on two threads each thread's tiles took
+   1.2-1.3x their one-thread time (Sapphire Rapids, AMX; a copy in each thread's own buffer: 0.97-1.05x). Here each
+   thread makes the whole planes in its own slot of SCRATCH_2 (the input read once, in order) and runs its tasks on them,
+   in one fork, no join between (own_planes_job). Not at stride 2: its phase planes are made from an input 4x the
+   output, and making them twice was slower (ResNet50's 28x28 -> 14x14 layer 1.15x) */
+static int own_planes(const OpState *s, long th) { return th > 1 && s->sh == 1 && s->sw == 1 && conv_ncb(s, th) < 2 * th; }
+
 /* weights read in place (OpState.wblk): the tile of group gi's row r0 (a multiple of the tile's wtr rows) and its sums */
 static const int8_t *blk_tile(const OpState *s, int gi, int r0, const int32_t **comp) {
   size_t tile = (size_t)gi * (size_t)s->wtm + (size_t)r0 / (size_t)s->wtr;
@@ -454,8 +468,10 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
       if (failed) return -1;
     }
     if (sq8_requant_params(e, op, s)) return -1;
-    engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4),
-                                         conv_batched(k, s) ? (size_t)e->batch : 1));
+    size_t planes = rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4);
+    engine_need(e, SCRATCH_2, rt_mul_sat(planes, conv_batched(k, s) ? (size_t)e->batch : 1));
+    if (implicit_sq8(k, s) && own_planes(s, pool_threads()))   /* (a slot a thread) */
+      engine_need(e, SCRATCH_2, rt_mul_sat(planes, (size_t)pool_threads()));
     if (s->qt) engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), gemm_ldx(k, s, 1) / (size_t)k->nr), 2));
     return 0;
   }
@@ -546,6 +562,7 @@ typedef struct {
   int cols_first;         /* gemm_tasks' order: column blocks (b * mt + r), else row blocks (r * nt + b) */
   PoolShare *sh;          /* im2col_gemm's column tasks, or dq8_fused's units, as nsh stealable shares, else NULL */
   int nsh;
+  int8_t *xq;             /* sq8 implicit convolution: the quad planes conv_tasks reads (NULL: SCRATCH_2's) */
 } Q8Job;
 
 /* one GEMM task: rows [o0, o0 + MB), columns [p0, p0 + NB), X the panel of column p0 */
@@ -653,6 +670,8 @@ static PoolShare *im2col_shares(Q8Job *j, PoolShare *sh) {
 
 /* sq8 implicit convolution: quad planes [t0, t1) of the group's input into SCRATCH_2, t = image * quads + quad
    (nimg > 1: each image's planes qimg bytes apart) */
+static int8_t *conv_xq(const Q8Job *j) { return j->xq ? j->xq : (int8_t *)j->e->scratch[SCRATCH_2]; }
+
 static void quad_tasks(void *arg, long t0, long t1) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
@@ -663,7 +682,7 @@ static void quad_tasks(void *arg, long t0, long t1) {
     long img = t / nq, q0 = t % nq, q1 = nq - q0 < t1 - t ? nq : q0 + (t1 - t);
     j->e->kew->quad_planes((const int8_t *)j->x + (size_t)img * j->in_img + (size_t)j->gi * cig * s->H * s->W, cig, s->H,
                            s->W, s->ph, s->pw, s->sh, s->sw, j->e->m->values[j->op->in[0]].zero_point, s->kq->conv_xor, plane, (int)q0,
-                           (int)q1, (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg + (size_t)q0 * plane * 4);
+                           (int)q1, conv_xq(j) + (size_t)img * j->qimg + (size_t)q0 * plane * 4);
     t += q1 - q0;
   }
 }
@@ -692,7 +711,7 @@ static void conv_tasks(void *arg, long t0, long t1) {
       c.A = blk_tile(s, j->gi, r0, &c.comp);
     else
       c.A = s->aconv + (size_t)j->gi * s->aconv_bytes + (size_t)rbk * rb_bytes;
-    c.xq = (int8_t *)j->e->scratch[SCRATCH_2] + (size_t)img * j->qimg;
+    c.xq = conv_xq(j) + (size_t)img * j->qimg;
     Q8Sq8Epi ep = { s->qbias + oc, s->mult + oc, s->shift + oc, j->e->m->values[j->op->out].zero_point, j->op->qmin,
                     j->op->qmax, (int8_t *)j->y + (size_t)img * j->out_img + (ptrdiff_t)oc * j->N, j->N, 1 };
     k->sq8_conv(&c, &ep, (int)(nt * cbk / ncb) * nr, imin(F, (int)(nt * (cbk + 1) / ncb) * nr));
@@ -1049,21 +1068,42 @@ static void quant_gemm(Q8Job *j) {
   phase((long)((j->s->M + j->MB - 1) / j->MB) * j->nt, gemm_tasks, j, kn * j->s->M, !j->sq8);
 }
 
+/* own_planes' job, on j->nsh slots of SCRATCH_2: thread id's slot of quad planes made whole, then its share of
+   conv_tasks' tasks (stealable: j->sh), on its slot */
+static void own_planes_job(void *arg, int id, int nth) {
+  (void)nth;
+  Q8Job jj = *(const Q8Job *)arg;
+  long T = jj.ncb * ((jj.s->M + CONV_RB - 1) / CONV_RB), t0 = T * id / jj.nsh, t1 = T * (id + 1) / jj.nsh;
+  if (id >= jj.nsh) return;
+  jj.xq = (int8_t *)jj.e->scratch[SCRATCH_2] + (size_t)id * jj.qimg;
+  quad_tasks(&jj, 0, conv_quads(jj.s->kq, jj.s));
+  for (int d = 0; pool_share_own(jj.sh, jj.nsh, id, &d, &t0, &t1);) conv_tasks(&jj, t0, t1);
+}
+
 /* sq8 implicit convolution of nimg images from j->x (in_img elements apart): their quad planes, then their
-   tasks, each phase over the threads */
-static void implicit_pass(Q8Job *j, int nimg) {   /* (a plan, then two phases) */
+   tasks, each phase over the threads; or, one image where own_planes, each thread its planes and then its tasks */
+static void implicit_pass(Q8Job *j, int nimg) {   /* (a plan, then two phases or one job) */
   const OpState *s = j->s;
   int F = conv_flat(s);
   long nq = conv_quads(s->kq, s);
   j->nimg = nimg, j->qimg = conv_plane(s) * (size_t)nq * 4;
-  phase(nimg * nq, quad_tasks, j, (double)conv_plane(s) * (s->C / s->groups) * nimg, 0);
   /* conv_tasks' order decided here, by the pool's threads: inside the job pool_threads() is 1, and deciding it
      there split batch 1's 14x14 layers (two column blocks) by columns, 128 against 94 of them */
-  long th = pool_threads() > 1 ? pool_threads() : 1, nt = (F + s->kq->nr - 1) / s->kq->nr;
-  j->ncb = th * ((nt + CONV_CT * th - 1) / (CONV_CT * th));
-  if (j->ncb > nt) j->ncb = nt;   /* (a 7x7 map's 2 micro-tiles: 1 or 2 blocks) */
+  long th = pool_threads() > 1 ? pool_threads() : 1;
+  j->ncb = conv_ncb(s, th);
   j->rows_first = j->ncb < 2 * th;
-  phase(j->ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, (double)s->K * F * s->M * nimg, 0);
+  double work = (double)s->K * F * s->M * nimg;
+  long slots = (long)(j->e->scratch_bytes[SCRATCH_2] / j->qimg), step = th < slots ? th : slots;
+  if (nimg == 1 && own_planes(s, th) && work >= PAR_MIN && step > 1) {
+    PoolShare sh[POOL_STEAL_MAX];
+    j->nsh = (int)step;
+    j->sh = pool_shares_even(sh, j->ncb * ((s->M + CONV_RB - 1) / CONV_RB), (int)step) ? sh : NULL;
+    pool_run(own_planes_job, j);
+    j->sh = NULL, j->nsh = 0;
+    return;
+  }
+  phase(nimg * nq, quad_tasks, j, (double)conv_plane(s) * (s->C / s->groups) * nimg, 0);
+  phase(j->ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, work, 0);
 }
 
 /* sq8, OpState.qt: the image's quad planes and X in one phase (qt_tasks), then the GEMM */
@@ -1240,7 +1280,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
               (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0 };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0, NULL };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;

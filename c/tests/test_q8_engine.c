@@ -143,6 +143,61 @@ static unsigned char *sq8_model(size_t *size, int bad, uint32_t version) {
   return mw_finish(m, size);
 }
 
+/* ---------------- sq8, wide: QUANTIZE, CONV 3x3 p1 (3 -> O4), CONV 3x3 p1 (O4 -> O5: on AMX and AVX-512 VNNI the
+   implicit convolution, enough work to split over the threads at batch 1, and its tasks split by rows there, so that
+   on two or three threads each thread makes its own copy of the quad planes, ops_q8.c's own_planes), FLATTEN, LINEAR
+   (K = O5 x 99), DEQUANTIZE */
+#define O4 64
+#define O5 256
+static int8_t w4[O4 * C0 * 9], w5[O5 * O4 * 9], w6[NCLS * O5 * H0 * W0];
+static int32_t b4[O4], m4[O4], s4[O4], b5[O5], m5[O5], s5[O5], b6[NCLS], m6[NCLS], s6[NCLS];
+static const float scw[] = { 0, 0.03f, 0.05f, 0.04f, 0.04f, 0.02f };
+static const int32_t zpw[] = { 0, 3, -20, 5, 5, 1 };
+
+static void wide_naive(const float *x, double *logits) {
+  static int8_t q[C0 * H0 * W0], a[O4 * H0 * W0], b[O5 * H0 * W0];
+  for (int i = 0; i < C0 * H0 * W0; i++) q[i] = (int8_t)clampl((int64_t)nearbyintf(x[i] / scw[1]) + zpw[1], -128, 127);
+  int h, w;
+  sq8_conv(q, C0, H0, W0, O4, 3, 1, 1, 1, w4, b4, m4, s4, zpw[1], zpw[2], -128, 127, a, &h, &w);
+  sq8_conv(a, O4, h, w, O5, 3, 1, 1, 1, w5, b5, m5, s5, zpw[2], zpw[3], -128, 127, b, &h, &w);
+  for (int o = 0; o < NCLS; o++) {
+    int64_t acc = b6[o];
+    for (int k = 0; k < O5 * H0 * W0; k++) acc += (int64_t)w6[o * O5 * H0 * W0 + k] * b[k];
+    logits[o] = (double)(scw[5] * (float)(clampl(zpw[5] + rq(acc, m6[o], s6[o]), -128, 127) - zpw[5]));
+  }
+}
+
+static unsigned char *wide_model(size_t *size) {
+  MW *m = mw_new(KIND_SQ8, C0, H0, W0, NCLS);
+  uint32_t v[7], K = O5 * H0 * W0;
+  v[0] = 0;
+  v[1] = mw_value_q(m, C0, H0, W0, DT_I8, scw[1], zpw[1]);
+  v[2] = mw_value_q(m, O4, H0, W0, DT_I8, scw[2], zpw[2]);
+  v[3] = mw_value_q(m, O5, H0, W0, DT_I8, scw[3], zpw[3]);
+  v[4] = mw_value_q(m, K, 1, 1, DT_I8, scw[4], zpw[4]);
+  v[5] = mw_value_q(m, NCLS, 1, 1, DT_I8, scw[5], zpw[5]);
+  v[6] = mw_value(m, NCLS, 1, 1);
+  uint32_t p4[8] = { qparam(m, DT_I8, O4, C0 * 9, w4), qparam(m, DT_I32, O4, 0, b4), qparam(m, DT_I32, O4, 0, m4),
+                     qparam(m, DT_I32, O4, 0, s4), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+  uint32_t p5[8] = { qparam(m, DT_I8, O5, O4 * 9, w5), qparam(m, DT_I32, O5, 0, b5), qparam(m, DT_I32, O5, 0, m5),
+                     qparam(m, DT_I32, O5, 0, s5), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+  uint32_t p6[8] = { qparam(m, DT_I8, NCLS, K, w6), qparam(m, DT_I32, NCLS, 0, b6), qparam(m, DT_I32, NCLS, 0, m6),
+                     qparam(m, DT_I32, NCLS, 0, s6), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+  int32_t aq[16] = { 0 }, ac4[16] = { O4, C0, 3, 3, 1, 1, 1, 1, 1, 1, 1 }, ac5[16] = { O5, O4, 3, 3, 1, 1, 1, 1, 1, 1, 1 };
+  int32_t alin[16] = { NCLS, (int32_t)K };
+  uint32_t ops[6];
+  ops[0] = mw_op(m, OP_QUANTIZE, 0, 1, &v[0], v[1], aq, NULL);
+  ops[1] = mw_op(m, OP_CONV2D, 0, 1, &v[1], v[2], ac4, p4);
+  ops[2] = mw_op(m, OP_CONV2D, 0, 1, &v[2], v[3], ac5, p5);
+  ops[3] = mw_op(m, OP_FLATTEN, 0, 1, &v[3], v[4], NULL, NULL);
+  ops[4] = mw_op(m, OP_LINEAR, 0, 1, &v[4], v[5], alin, p6);
+  ops[5] = mw_op(m, OP_DEQUANTIZE, 0, 1, &v[5], v[6], NULL, NULL);
+  for (int i = 0; i < 5; i++) mw_op_ptr(m, ops[i])->qmin = -128, mw_op_ptr(m, ops[i])->qmax = 127;
+  mw_op_ptr(m, ops[5])->qmin = 0, mw_op_ptr(m, ops[5])->qmax = 0;
+  mw_output(m, v[6]);
+  return mw_finish(m, size);
+}
+
 /* ---------------- dq8: CONV 3x3 p1 (K = 27, gs 9, asymmetric, ReLU), ADAPTIVE_AVG, FLATTEN, LINEAR (gs 3, bias) */
 #define O2 6
 static int8_t dw1[O2 * 27], dz1[O2 * 3], dw2[NCLS * O2], dz2[NCLS * 2];
@@ -262,10 +317,11 @@ static void run_model(const char *name, unsigned char *buf, size_t size, void (*
   check_probs(name, ref, naive, tol);
   /* batches of 2+ on 2+ threads run on lanes (engine.c), TINYRUNTIME_LANES=0 with the ops over the threads */
   const char *envs[] = { "BS=2", "BS=3", "BS=5", "BS=4 TINYRUNTIME_KERNELS=ref", "BS=1 TINYRUNTIME_KERNELS=ref",
-                         "BS=3 TINYRUNTIME_LANES=0" };
+                         "BS=3 TINYRUNTIME_LANES=0", "BS=1", "BS=1" };
   const char *args[] = { "--threads 2 test m.bin data", "--threads 3 test m.bin data", "test m.bin data",
-                         "--threads 2 test m.bin data", "--threads 1 test m.bin data", "--threads 2 test m.bin data" };
-  for (int i = 0; i < 6; i++) {
+                         "--threads 2 test m.bin data", "--threads 1 test m.bin data", "--threads 2 test m.bin data",
+                         "--threads 2 test m.bin data", "--threads 3 test m.bin data" };
+  for (int i = 0; i < 8; i++) {
     rc = sh(envs[i], args[i], out, sizeof out, err, sizeof err);
     CHECK(rc == 0 && strcmp(out, ref) == 0, "%s: %s %s: output differs from BS=1, 1 thread", name, envs[i], args[i]);
   }
@@ -303,6 +359,12 @@ int main(void) {
   free(buf);
   buf = sq8_model(&size, 0, 2);   /* a version-2 file: the weights (O, K), packed at build */
   run_model("m.bin", buf, size, sq8_naive, 1e-7);
+  free(buf);
+  fill_q(w4, O4 * C0 * 9, -127, 127), fill_q(w5, O5 * O4 * 9, -16, 16), fill_q(w6, NCLS * O5 * H0 * W0, -8, 8);
+  fill_mq(b4, m4, s4, O4), fill_mq(b5, m5, s5, O5), fill_mq(b6, m6, s6, NCLS);
+  for (int i = 0; i < NCLS; i++) s6[i] = 43;   /* the LINEAR's sums (~2^14) to about +-100 */
+  buf = wide_model(&size);
+  run_model("m.bin", buf, size, wide_naive, 1e-7);
   free(buf);
   buf = dq8_model(&size, 0, TR_VERSION);
   run_model("m.bin", buf, size, dq8_naive, 1e-6);
