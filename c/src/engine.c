@@ -215,8 +215,8 @@ static void geometry(const Model *m, const Op *op, OpState *s) {
 
 /* the arena, an f32 engine's with each op's SCRATCH_0 as one more block, alive during that op only (op_need;
    the int8 engines' scratch is apart): fills e->offs (and e->op_soff); returns the arena size, SIZE_MAX on
-   overflow or when memory is short. A 1x1 CONV2D with the depthwise one after it fused (OpState.dwf, f32 or
-   dq8) gives its own output no bytes, and the depthwise op's output lives from the 1x1 on. A CONV2D with its
+   overflow or when memory is short. A 1x1 CONV2D with the depthwise one after it fused (OpState.dwf, any
+   kind) gives its own output no bytes, and the depthwise op's output lives from the 1x1 on. A CONV2D with its
    residual ADD fused (OpState.res) writes the ADD's output z onto the ADD's other input r: z takes r's block
    (r's root's, when r is itself such a z: ResNet's identity shortcuts), alive until z's last reader, and the
    conv's own output takes no bytes; but a projection fused into its block's expansion (OpState.irb) writes z on

@@ -35,9 +35,9 @@ typedef struct {
                                 it writes that ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */
   uint32_t res_in;
   int fused;                 /* an ADD fused into the CONV2D before it, or a depthwise CONV2D (dwf, IRB_STEM): nothing to run */
-  int dwf;                   /* f32 or dq8 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable,
-                                ops_q8.c dq8_dwf): it writes that op's output, its own is never stored whole (the
-                                arena gives it no bytes) */
+  int dwf;                   /* 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable, ops_q8.c dq8_dwf
+                                and sq8_dwf): it writes that op's output, its own is never stored whole (the arena
+                                gives it no bytes) */
   int irb;                   /* an inverted residual block by bands of rows (f32: ops_f32.c run_irb; dq8: ops_q8.c
                                 run_dq8_irb, no IRB_STEM): IRB_EXP on a 1x1
                                 CONV2D with dwf whose projection (the 1x1 CONV2D two ops on, and its residual ADD if

@@ -393,10 +393,10 @@ __attribute__((cold, optimize("Os"))) static uint32_t residual_of(const Engine *
    it had been written through L3 and read back by the depthwise op. The same kernel calls on the same values
    (gemm_u's tiles of NR columns within one image, the whole K; the depthwise kernel per plane), so the same
    outputs bit for bit. The depthwise op's output is written during the 1x1's op: engine.c's plan_with_scratch
-   starts its life there, so it takes no block the 1x1 reads. dq8's expansions too (ops_q8.c dq8_dwf). */
+   starts its life there, so it takes no block the 1x1 reads. dq8's and sq8's expansions too (ops_q8.c dq8_dwf, sq8_dwf). */
 enum { DWF_MIN_HW = 784 };   /* maps of at least 28x28 (14x14 ones: as fast on one thread, 5-10% slower on two) */
-/* the graph's side of it, both kinds': op (the one being built, of one group) writes a float map of at least
-   DWF_MIN_HW pixels, not the model's output, that only the next op reads, a depthwise CONV2D of multiplier 1 */
+/* the graph's side of it, every kind's: op (the one being built, of one group) writes a map of at least DWF_MIN_HW
+   pixels (float; sq8: int8), not the model's output, that only the next op reads, a depthwise CONV2D of multiplier 1 */
 __attribute__((cold, optimize("Os"))) int dw_next(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
@@ -405,7 +405,8 @@ __attribute__((cold, optimize("Os"))) int dw_next(const Engine *e, const Op *op,
   const Op *dw = &m->ops[i + 1];
   if (dw->type != OP_CONV2D || dw->n_in < 1 || dw->in[0] != op->out || dw->out >= m->n_values) return 0;
   const Value *vx = &m->values[op->out], *vy = &m->values[dw->out];
-  if (vx->dtype != DT_F32 || vy->dtype != DT_F32 || (uint32_t)dw->attr[A_CONV2D_GROUPS] != vx->c || vy->c != vx->c || vx->c < 2)
+  uint32_t dt = m->kind == KIND_SQ8 ? DT_I8 : DT_F32;   /* (sq8's maps int8) */
+  if (vx->dtype != dt || vy->dtype != dt || (uint32_t)dw->attr[A_CONV2D_GROUPS] != vx->c || vy->c != vx->c || vx->c < 2)
     return 0;
   return !read_elsewhere(m, op->out, 0, i + 1);   /* the conv's output read by the depthwise op only */
 }

@@ -385,6 +385,9 @@ __attribute__((cold, optimize("Os"))) static int sq8_requant_params(Engine *e, c
 
 /* dq8_dwf's row panels: output channels per slot (SCRATCH_1, a slot per thread) */
 static size_t dwf_rows(const Q8Kernels *k) { return q8_round_up(8, (size_t)k->mr); }
+/* sq8_dwf's maps: at most 56x56 (MobileNetV2's 112x112 expansion, K = 16: its panels read the image's whole X, 800 KB
+   with AMX's K padded to 64, once each, where the fused path reads each column block once: 1.3x the pair's time) */
+enum { SQ8_DWF_MAX_HW = 56 * 56 };
 
 /* dq8 CONV2D: columns per block, and a thread's slot of SCRATCH_1: the block's im2col floats (none when
    the image is read in place: 1x1, or the descriptor's dq8_conv_quant), then when fused (dq8_fused) its
@@ -510,6 +513,11 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
                                            (size_t)s->W + 2 * (size_t)s->pw));
     if (!plain1x1(s) && !strided1x1(s)) return 0;   /* (those two: the relayout path's scratch too) */
   }
+  if (sq8 && plain1x1(s) && s->groups == 1 && (size_t)s->OH * s->OW <= SQ8_DWF_MAX_HW && dw_next(e, op, s)) {
+    s->dwf = e->st[e->cur_op + 1].fused = 1;   /* sq8_dwf: X in SCRATCH_2, a slot of planes a thread */
+    engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat(dwf_rows(k), (size_t)s->OH * s->OW), (size_t)(pool_threads() > 0 ? pool_threads() : 1)));
+    engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), gemm_ldx(k, s, 1) / (size_t)k->nr), 2));
+  }
   if (!sq8 && !s->linear) {
     /* dq8 CONV2D: per thread a slot (dq8_slot_bytes); the two phases also the whole image's X and scales */
     Q8Dq8Conv probe = { NULL, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW, 0 };
@@ -563,6 +571,7 @@ typedef struct {
   PoolShare *sh;          /* im2col_gemm's column tasks, or dq8_fused's units, as nsh stealable shares, else NULL */
   int nsh;
   int8_t *xq;             /* sq8 implicit convolution: the quad planes conv_tasks reads (NULL: SCRATCH_2's) */
+  int16_t *xb;            /* sq8: the X im2col_rows writes (NULL: SCRATCH_0; sq8_dwf's: SCRATCH_2) */
 } Q8Job;
 
 /* one GEMM task: rows [o0, o0 + MB), columns [p0, p0 + NB), X the panel of column p0 */
@@ -806,7 +815,7 @@ static void im2col_rows(void *arg, long t0, long t1) {
   const OpState *s = j->s;
   int c0 = j->gi * (s->C / s->groups), r0 = (int)t0 * KSTEP, r1 = imin(s->K, (int)t1 * KSTEP);
   s->kq->im2col_i8(j->x, s->H, s->W, c0, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW,
-                      j->e->m->values[j->op->in[0]].zero_point, r0, r1, j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps);
+                      j->e->m->values[j->op->in[0]].zero_point, r0, r1, j->xb ? j->xb : j->e->scratch[SCRATCH_0], (ptrdiff_t)j->ps);
 }
 
 /* fn over [0, n) on the calling thread when `work` is small, else over threads (dyn: dynamically) */
@@ -1056,6 +1065,55 @@ static PoolShare *dq8_dwf_shares(Q8Job *j, PoolShare *sh) {
   return (j->nsh = pool_shares_even(sh, (s->M + (long)R - 1) / (long)R, (int)step)) ? sh : NULL;
 }
 
+/* sq8 1x1 CONV2D and the depthwise one after it (dw_next; maps of 28x28 to SQ8_DWF_MAX_HW), as dq8_dwf: once the
+   image's X is laid out (im2col_rows, split by its rows), each thread takes row panels of dwf_rows(k) output channels
+   over all the columns into its slot of SCRATCH_1 (int8 planes, the 1x1's output), then their depthwise planes into
+   j->y, that op's output. Unfused, on two threads the 1x1 split its columns over the threads (the fused path) and the
+   depthwise op its planes, so half of each plane it read came from the other core's cache (MobileNetV2's 144 x 56 x
+   56: 452 KB). X is laid out in SCRATCH_2, not SCRATCH_0 where the projection after the pair lays out its own: there
+   the two threads' rows of X fall on different lines, and the projections' layouts of a 28x28 map were 1.06-1.19x
+   slower for the lines the other core had written last. The same kernel calls per output (an sq8 output depends on
+   its own sums only), so the same outputs bit for bit. */
+static void sq8_dwf(void *arg, int id, int nth) {
+  const Q8Job *j = arg;
+  const OpState *s = j->s, *sd = s + 1;
+  const Op *dop = j->op + 1;
+  const Model *m = j->e->m;
+  const Q8Kernels *k = s->kq;
+  size_t R = dwf_rows(k), HW = (size_t)j->N, OHW = (size_t)sd->OH * sd->OW, per = R * HW, K = (size_t)sd->kh * sd->kw;
+  long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), step = nth < slots ? nth : slots, P = (s->M + (long)R - 1) / (long)R;
+  if (id >= step) return;
+  int8_t *slot = (int8_t *)j->e->scratch[SCRATCH_1] + (size_t)id * per, *y = j->y;
+  const Q8DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw,
+                        m->values[j->op->out].zero_point, m->values[dop->out].zero_point, dop->qmin, dop->qmax};
+  const int8_t *wd = op_param(m, dop, P_SQ8_WEIGHT)->data;
+  q8_dwconv_fn dw = j->e->kdw->dwconv;
+  q8_dwconv_n_fn dwn = j->e->kdw->dwconv_n;
+  long u0 = P * id / step, uz = P * (id + 1) / step;
+  for (int d = 0; pool_share_own(j->sh, j->nsh, id, &d, &u0, &uz);) {
+    for (long u = u0; u < uz; u++) {
+      int o0 = (int)u * (int)R, rows = imin((int)R, s->M - o0);
+      Q8Gemm g = { rows, j->N, s->G, s->kp, NULL, j->xb, (ptrdiff_t)j->ps, NULL };
+      gemm_a(s, 0, o0, &g);
+      Q8Sq8Epi ep = { s->qbias + o0, s->mult + o0, s->shift + o0, m->values[j->op->out].zero_point, j->op->qmin, j->op->qmax,
+                      slot, (ptrdiff_t)HW, 1 };
+      k->sq8_gemm(&g, &ep);
+      if (dwn)
+        dwn(slot, wd + (size_t)o0 * K, sd->qbias + o0, sd->mult + o0, sd->shift + o0, y + (size_t)o0 * OHW, &sh, rows);
+      else
+        for (int r = 0; r < rows; r++)
+          dw(slot + (size_t)r * HW, wd + (size_t)(o0 + r) * K, sd->qbias[o0 + r], sd->mult[o0 + r], sd->shift[o0 + r],
+             y + (size_t)(o0 + r) * OHW, &sh);
+    }
+  }
+}
+static PoolShare *sq8_dwf_shares(Q8Job *j, PoolShare *sh) {   /* (as dq8_dwf_shares) */
+  const OpState *s = j->s;
+  size_t R = dwf_rows(s->kq), per = R * (size_t)j->N;
+  long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), th = pool_threads(), step = th < slots ? th : slots;
+  return (j->nsh = pool_shares_even(sh, (s->M + (long)R - 1) / (long)R, (int)step)) ? sh : NULL;
+}
+
 /* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads. sq8's tasks in
    contiguous runs (dq8's taken in turn, dynamically), by column blocks where there are more than two per
    thread, else by row blocks: ResNet50 sq8's narrowing 1x1s at batch 1 on two threads (the relayout path,
@@ -1280,7 +1338,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
               (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0, NULL };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;
@@ -1306,6 +1364,16 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
       }
       if (j.sq8 && implicit_sq8(k, s)) {   /* grouped: per image and group */
         implicit_pass(&j, 1);
+        continue;
+      }
+      if (j.sq8 && s->dwf) {   /* the image's X, then the 1x1's panels and their depthwise planes (sq8_dwf) */
+        j.xb = e->scratch[SCRATCH_2];
+        phase((s->K + KSTEP - 1) / KSTEP, im2col_rows, &j, (double)s->K * j.N, 0);
+        j.y = (int8_t *)engine_val(e, op[1].out) + (size_t)i * s->O * s[1].OH * s[1].OW;
+        PoolShare sh[POOL_STEAL_MAX];
+        j.sh = sq8_dwf_shares(&j, sh);
+        pool_run(sq8_dwf, &j);
+        j.sh = NULL;
         continue;
       }
       if (j.sq8 && use_fused(k, s)) {

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
 #include "engine_impl.h"
 #include "util_run.h"
 #include "util_writer.h"
@@ -114,45 +113,6 @@ static unsigned char *model(int unfused, size_t *size) {
 static int fused_op(const Engine *e, unsigned i, int res) { return res ? e->st[i].res : e->st[i].dwf; }
 static int fused_ops(const unsigned char *buf, size_t size, int res) { return count_ops(buf, size, 0, fused_op, res); }
 
-/* the fused and the unfused model (nout floats an image) on every kernel table this machine runs, batch 1 on one
-   thread: the same bytes, which judge (if any) also checks; then the fused one at other batches, threads and lanes:
-   the same bytes again. Returns the tables run */
-typedef void (*judge_fn)(const char *isa, const float *out);
-static int each_table(const char *what, const unsigned char *bf, size_t sf, const unsigned char *bu, size_t su,
-                      const float *x, size_t nout, judge_fn judge) {
-  size_t bytes = sizeof(float) * NIMG * nout;
-  float *of = malloc(bytes), *ou = malloc(bytes), *o2 = malloc(bytes);
-  char err[512];
-  int tables = 0;
-  for (int k = 0; dispatch_isa(k); k++) {
-    const char *isa = dispatch_isa(k);
-    setenv("TINYRUNTIME_KERNELS", isa, 1);
-    if (dispatch_check_env(err, sizeof err)) continue;   /* a table this CPU does not run */
-    tables++;
-    set_threads(1);
-    int rc = run_model_batches(bu, su, 1, NIMG, x, ou, err, sizeof err);
-    CHECK(rc == 0, "[%s] %s unfused: %s", isa, what, err);
-    rc = rc ? rc : run_model_batches(bf, sf, 1, NIMG, x, of, err, sizeof err);
-    CHECK(rc == 0, "[%s] %s fused: %s", isa, what, err);
-    if (rc) continue;
-    CHECK(memcmp(of, ou, bytes) == 0, "[%s] %s fused and unfused outputs differ", isa, what);
-    if (judge) judge(isa, of);
-    int cfg[6][3] = {{1, 2, 1}, {1, 3, 1}, {2, 2, 1}, {3, 3, 1}, {3, 2, 0}, {2, 1, 1}};   /* batch, threads, lanes */
-    for (int c = 0; c < 6; c++) {
-      set_threads(cfg[c][1]);
-      setenv("TINYRUNTIME_LANES", cfg[c][2] ? "1" : "0", 1);
-      memset(o2, 0, bytes);
-      CHECK(run_model_batches(bf, sf, cfg[c][0], NIMG, x, o2, err, sizeof err) == 0 && memcmp(of, o2, bytes) == 0,
-            "[%s] %s: batch %d, %d threads (lanes %d): differs from batch 1, 1 thread", isa, what, cfg[c][0], cfg[c][1],
-            cfg[c][2]);
-      unsetenv("TINYRUNTIME_LANES");
-    }
-  }
-  unsetenv("TINYRUNTIME_KERNELS");
-  free(of), free(ou), free(o2);
-  return tables;
-}
-
 /* ---------------- residual ADDs written by the conv before them (residual_next in build_gemm) */
 enum { RC = 8, RH = 14, RO = 104, ROUT = RO * 7 * 7 };
 
@@ -211,7 +171,7 @@ static int nonzero_tables(const char *what, unsigned char *bf, size_t sf, unsign
   float *x = malloc(sizeof(float) * NIMG * nin);
   rng_fill(&seed, x, (size_t)NIMG * nin, -2, 2);
   g_nout = nout;
-  int tables = each_table(what, bf, sf, bu, su, x, nout, nonzero_judge);
+  int tables = fused_unfused_tables(what, bf, sf, bu, su, x, NIMG, nout, nonzero_judge);
   free(x), free(bf), free(bu);
   return tables;
 }
@@ -329,7 +289,7 @@ int main(void) {
   unsigned char *bf = model(0, &sf), *bu = model(1, &su);
   CHECK(fused_ops(bf, sf, 0) == 2, "the fused model: %d pairs fused, want 2", fused_ops(bf, sf, 0));
   CHECK(fused_ops(bu, su, 0) == 0, "the unfused model: %d pairs fused, want 0", fused_ops(bu, su, 0));
-  int tables = each_table("expansions", bf, sf, bu, su, x, OUT, dwf_judge);
+  int tables = fused_unfused_tables("expansions", bf, sf, bu, su, x, NIMG, OUT, dwf_judge);
   CHECK(tables > 0, "no kernel table ran");
   CHECK(test_res() == tables, "the residual test ran on other tables");
   CHECK(test_irb() == tables, "the irb test ran on other tables");

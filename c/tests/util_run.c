@@ -1,11 +1,15 @@
 /* util_run.c: see util_run.h. */
+#define _POSIX_C_SOURCE 200809L   /* setenv */
 #include "util_run.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "engine.h"
 #include "pool.h"
+#include "util_writer.h"   /* CHECK */
 
 void set_threads(int t) { pool_set_threads(t); }
 
@@ -55,4 +59,40 @@ int count_ops(const unsigned char *buf, size_t size, int threads, int (*count)(c
   }
   if (threads) set_threads(1);
   return n;
+}
+
+int fused_unfused_tables(const char *what, const unsigned char *bf, size_t sf, const unsigned char *bu, size_t su,
+                         const float *x, int nimg, size_t nout, judge_fn judge) {
+  size_t bytes = sizeof(float) * (size_t)nimg * nout;
+  float *of = malloc(bytes), *ou = malloc(bytes), *o2 = malloc(bytes);
+  char err[512];
+  int tables = 0;
+  for (int k = 0; dispatch_isa(k); k++) {
+    const char *isa = dispatch_isa(k);
+    setenv("TINYRUNTIME_KERNELS", isa, 1);
+    if (dispatch_check_env(err, sizeof err)) continue;   /* a table this CPU does not run */
+    tables++;
+    set_threads(1);
+    int rc = run_model_batches(bu, su, 1, nimg, x, ou, err, sizeof err);
+    CHECK(rc == 0, "[%s] %s unfused: %s", isa, what, err);
+    rc = rc ? rc : run_model_batches(bf, sf, 1, nimg, x, of, err, sizeof err);
+    CHECK(rc == 0, "[%s] %s fused: %s", isa, what, err);
+    if (rc) continue;
+    CHECK(memcmp(of, ou, bytes) == 0, "[%s] %s fused and unfused outputs differ", isa, what);
+    if (judge) judge(isa, of);
+    int cfg[6][3] = {{1, 2, 1}, {1, 3, 1}, {2, 2, 1}, {3, 3, 1}, {3, 2, 0}, {2, 1, 1}};   /* batch, threads, lanes */
+    for (int c = 0; c < 6; c++) {
+      set_threads(cfg[c][1]);
+      setenv("TINYRUNTIME_LANES", cfg[c][2] ? "1" : "0", 1);
+      memset(o2, 0, bytes);
+      CHECK(run_model_batches(bf, sf, cfg[c][0], nimg, x, o2, err, sizeof err) == 0 && memcmp(of, o2, bytes) == 0,
+            "[%s] %s: batch %d, %d threads (lanes %d): differs from batch 1, 1 thread", isa, what, cfg[c][0], cfg[c][1],
+            cfg[c][2]);
+      unsetenv("TINYRUNTIME_LANES");
+    }
+  }
+  unsetenv("TINYRUNTIME_KERNELS");
+  set_threads(1);
+  free(of), free(ou), free(o2);
+  return tables;
 }

@@ -15,4 +15,11 @@ struct Engine;
    or build */
 int count_ops(const unsigned char *buf, size_t size, int threads, int (*count)(const struct Engine *e, unsigned i, int arg),
               int arg);
+/* a fusion's check: the fused model bf and the unfused bu (nout floats an image) on nimg images x, on every kernel table
+   this machine runs (TINYRUNTIME_KERNELS), batch 1 on one thread: the same bytes, which judge (if not NULL) also checks;
+   then the fused one at batch 1, 2 and 3 on 1, 2 and 3 threads, with and without lanes: the same bytes again (CHECK
+   failures name `what` and the table). Returns the tables run */
+typedef void (*judge_fn)(const char *isa, const float *out);
+int fused_unfused_tables(const char *what, const unsigned char *bf, size_t sf, const unsigned char *bu, size_t su,
+                         const float *x, int nimg, size_t nout, judge_fn judge);
 #endif
