@@ -385,9 +385,14 @@ __attribute__((cold, optimize("Os"))) static int sq8_requant_params(Engine *e, c
 
 /* dq8_dwf's row panels: output channels per slot (SCRATCH_1, a slot per thread) */
 static size_t dwf_rows(const Q8Kernels *k) { return q8_round_up(8, (size_t)k->mr); }
-/* sq8_dwf's maps: at most 56x56 (MobileNetV2's 112x112 expansion, K = 16: its panels read the image's whole X, 800 KB
-   with AMX's K padded to 64, once each, where the fused path reads each column block once: 1.3x the pair's time) */
-enum { SQ8_DWF_MAX_HW = 56 * 56 };
+/* sq8_dwf: on maps of at most 32x32, by kernel tables of 32-row tiles (AMX's). MobileNetV2's 112x112 expansion (K =
+   16) took 1.29x the pair's time on AMX: each panel reads the image's whole X (800 KB with AMX's K padded to 64), where
+   the fused path reads each column block once. Its 56x56 pairs took 0.93-0.95x (stride 1) and 1.01-1.03x (stride 2) on
+   AMX, its 28x28 ones 0.76-0.84x (2 threads, batch 1). By the AVX-512 VNNI table (on the same Xeon; its GEMM slower,
+   so less of its time is lines crossing between the cores) the 56x56 pairs took 1.06x and 1.17x, the 28x28 ones
+   0.89-0.96x but the projections after them 1.07-1.11x, the model no faster: that table keeps the two ops */
+enum { SQ8_DWF_MAX_HW = 32 * 32, SQ8_DWF_MR = 32 };
+static size_t sq8_dwf_rows(const Q8Kernels *k) { return (size_t)k->mr; }   /* (SQ8_DWF_MR rows: one tile) */
 
 /* dq8 CONV2D: columns per block, and a thread's slot of SCRATCH_1: the block's im2col floats (none when
    the image is read in place: 1x1, or the descriptor's dq8_conv_quant), then when fused (dq8_fused) its
@@ -513,9 +518,9 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
                                            (size_t)s->W + 2 * (size_t)s->pw));
     if (!plain1x1(s) && !strided1x1(s)) return 0;   /* (those two: the relayout path's scratch too) */
   }
-  if (sq8 && plain1x1(s) && s->groups == 1 && (size_t)s->OH * s->OW <= SQ8_DWF_MAX_HW && dw_next(e, op, s)) {
+  if (sq8 && plain1x1(s) && s->groups == 1 && k->mr >= SQ8_DWF_MR && (size_t)s->OH * s->OW <= SQ8_DWF_MAX_HW && dw_next(e, op, s)) {
     s->dwf = e->st[e->cur_op + 1].fused = 1;   /* sq8_dwf: X in SCRATCH_2, a slot of planes a thread */
-    engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat(dwf_rows(k), (size_t)s->OH * s->OW), (size_t)(pool_threads() > 0 ? pool_threads() : 1)));
+    engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat(sq8_dwf_rows(k), (size_t)s->OH * s->OW), (size_t)(pool_threads() > 0 ? pool_threads() : 1)));
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), gemm_ldx(k, s, 1) / (size_t)k->nr), 2));
   }
   if (!sq8 && !s->linear) {
@@ -1066,7 +1071,7 @@ static PoolShare *dq8_dwf_shares(Q8Job *j, PoolShare *sh) {
 }
 
 /* sq8 1x1 CONV2D and the depthwise one after it (dw_next; maps of 28x28 to SQ8_DWF_MAX_HW), as dq8_dwf: once the
-   image's X is laid out (im2col_rows, split by its rows), each thread takes row panels of dwf_rows(k) output channels
+   image's X is laid out (im2col_rows, split by its rows), each thread takes row panels of sq8_dwf_rows(k) output channels
    over all the columns into its slot of SCRATCH_1 (int8 planes, the 1x1's output), then their depthwise planes into
    j->y, that op's output. Unfused, on two threads the 1x1 split its columns over the threads (the fused path) and the
    depthwise op its planes, so half of each plane it read came from the other core's cache (MobileNetV2's 144 x 56 x
@@ -1080,7 +1085,7 @@ static void sq8_dwf(void *arg, int id, int nth) {
   const Op *dop = j->op + 1;
   const Model *m = j->e->m;
   const Q8Kernels *k = s->kq;
-  size_t R = dwf_rows(k), HW = (size_t)j->N, OHW = (size_t)sd->OH * sd->OW, per = R * HW, K = (size_t)sd->kh * sd->kw;
+  size_t R = sq8_dwf_rows(k), HW = (size_t)j->N, OHW = (size_t)sd->OH * sd->OW, per = R * HW, K = (size_t)sd->kh * sd->kw;
   long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), step = nth < slots ? nth : slots, P = (s->M + (long)R - 1) / (long)R;
   if (id >= step) return;
   int8_t *slot = (int8_t *)j->e->scratch[SCRATCH_1] + (size_t)id * per, *y = j->y;
@@ -1109,7 +1114,7 @@ static void sq8_dwf(void *arg, int id, int nth) {
 }
 static PoolShare *sq8_dwf_shares(Q8Job *j, PoolShare *sh) {   /* (as dq8_dwf_shares) */
   const OpState *s = j->s;
-  size_t R = dwf_rows(s->kq), per = R * (size_t)j->N;
+  size_t R = sq8_dwf_rows(s->kq), per = R * (size_t)j->N;
   long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), th = pool_threads(), step = th < slots ? th : slots;
   return (j->nsh = pool_shares_even(sh, (s->M + (long)R - 1) / (long)R, (int)step)) ? sh : NULL;
 }

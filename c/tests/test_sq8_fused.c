@@ -1,14 +1,15 @@
 /* test_sq8_fused.c: sq8's 1x1 expansion and the depthwise convolution after it run as one op (ops_q8.c sq8_dwf: row
- * panels of the 1x1's output channels, each panel's depthwise planes straight after it), through the loader and the
- * engine: two models, a stride-1 and a stride-2 depthwise op on a 28x28 map (40 channels: panels of 32 rows and a
- * ragged one on AMX, of 8 on AVX-512 VNNI), each against the same model unfused (an extra reader of the 1x1's output
- * stops the fusion) and against the naive arithmetic of FORMAT.md, on every kernel table this machine runs, at batch
- * 1, 2 and 3 on 1, 2 and 3 threads (with and without lanes): the same bytes everywhere. */
+ * panels of the 1x1's output channels, each panel's depthwise planes straight after it; by the AMX table, whose tiles
+ * are 32 rows), through the loader and the engine: two models, a stride-1 and a stride-2 depthwise op on a 28x28 map
+ * (40 channels: a panel of 32 rows and a ragged one), each against the same model unfused (an extra reader of the
+ * 1x1's output stops the fusion) and against the naive arithmetic of FORMAT.md, on every kernel table this machine
+ * runs, at batch 1, 2 and 3 on 1, 2 and 3 threads (with and without lanes): the same bytes everywhere. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "engine_impl.h"
 #include "util_run.h"
 #include "util_writer.h"
@@ -114,7 +115,9 @@ int main(void) {
     int oh = (H + 2 - 3) / st + 1;
     size_t sf, su, nout = (size_t)E * oh * oh;
     unsigned char *bf = model(st, 0, &sf), *bu = model(st, 1, &su);
-    CHECK(count_ops(bf, sf, 0, dwf_op, 0) == 1, "stride %d: %d pairs fused, want 1", st, count_ops(bf, sf, 0, dwf_op, 0));
+    int want_fused = q8_kernels(KIND_SQ8)->mr >= 32;   /* (the best table here: AMX's fuses) */
+    CHECK(count_ops(bf, sf, 0, dwf_op, 0) == want_fused, "stride %d: %d pairs fused, want %d", st,
+          count_ops(bf, sf, 0, dwf_op, 0), want_fused);
     CHECK(count_ops(bu, su, 0, dwf_op, 0) == 0, "stride %d unfused: %d pairs fused, want 0", st, count_ops(bu, su, 0, dwf_op, 0));
     want_n = (size_t)NIMG * nout;
     want = malloc(sizeof(float) * want_n);
