@@ -1029,6 +1029,18 @@ static void dq8_quant_blocks(void *arg, int id, int nth) {
                    xq + (size_t)(b * j->NB / j->s->kq->nr) * j->ps, xs + b * j->NB, (ptrdiff_t)j->ldx);
 }
 
+/* the slots of `per` bytes that scratch k holds, for at most nth threads (a job's threads with ids past it sit out) */
+static long slot_step(const Engine *e, int k, size_t per, long nth) {
+  long slots = (long)(e->scratch_bytes[k] / per);
+  return nth < slots ? nth : slots;
+}
+/* dq8_dwf's and sq8_dwf's row panels of R channels, a slot of per bytes of SCRATCH_1 a thread: as stealable shares in sh
+   (the same ranges: a thief's panels go to its own slot), or NULL (one slot, or more than POOL_STEAL_MAX) */
+static PoolShare *panel_shares(Q8Job *j, PoolShare *sh, size_t R, size_t per) {
+  long step = slot_step(j->e, SCRATCH_1, per, pool_threads());
+  return (j->nsh = pool_shares_even(sh, (j->s->M + (long)R - 1) / (long)R, (int)step)) ? sh : NULL;
+}
+
 /* dq8 1x1 CONV2D and the depthwise one after it (dw_next), as f32's run_dwf: once the image's columns are
    quantized (dq8_quant_blocks, SCRATCH_0 and 2), each thread takes row panels of dwf_rows(k) output channels over
    all the columns into its slot of SCRATCH_1 (8 planes: 401 KB at 112x112, in a Zen 4's 1 MiB L2 beside the
@@ -1041,7 +1053,7 @@ static void dq8_dwf(void *arg, int id, int nth) {
   const OpState *s = j->s, *sd = s + 1;
   const Q8Kernels *k = s->kq;
   size_t R = dwf_rows(k), HW = (size_t)j->N, OHW = (size_t)sd->OH * sd->OW, per = R * HW * 4;
-  long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), step = nth < slots ? nth : slots, P = (s->M + (long)R - 1) / (long)R;
+  long step = slot_step(j->e, SCRATCH_1, per, nth), P = (s->M + (long)R - 1) / (long)R;
   if (id >= step) return;
   float *slot = (float *)(void *)((char *)j->e->scratch[SCRATCH_1] + (size_t)id * per), *y = j->y;
   const F32DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw, (int)j->op[1].act};
@@ -1061,15 +1073,6 @@ static void dq8_dwf(void *arg, int id, int nth) {
   }
 }
 
-/* dq8_dwf's row panels as stealable shares in sh (the same ranges: a thief's panels go to its own slot), or NULL (one
-   slot, or more than POOL_STEAL_MAX) */
-static PoolShare *dq8_dwf_shares(Q8Job *j, PoolShare *sh) {
-  const OpState *s = j->s;
-  size_t R = dwf_rows(s->kq), per = R * (size_t)j->N * 4;
-  long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), th = pool_threads(), step = th < slots ? th : slots;
-  return (j->nsh = pool_shares_even(sh, (s->M + (long)R - 1) / (long)R, (int)step)) ? sh : NULL;
-}
-
 /* sq8 1x1 CONV2D and the depthwise one after it (dw_next; maps of 28x28 to SQ8_DWF_MAX_HW), as dq8_dwf: once the
    image's X is laid out (im2col_rows, split by its rows), each thread takes row panels of sq8_dwf_rows(k) output channels
    over all the columns into its slot of SCRATCH_1 (int8 planes, the 1x1's output), then their depthwise planes into
@@ -1086,7 +1089,7 @@ static void sq8_dwf(void *arg, int id, int nth) {
   const Model *m = j->e->m;
   const Q8Kernels *k = s->kq;
   size_t R = sq8_dwf_rows(k), HW = (size_t)j->N, OHW = (size_t)sd->OH * sd->OW, per = R * HW, K = (size_t)sd->kh * sd->kw;
-  long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), step = nth < slots ? nth : slots, P = (s->M + (long)R - 1) / (long)R;
+  long step = slot_step(j->e, SCRATCH_1, per, nth), P = (s->M + (long)R - 1) / (long)R;
   if (id >= step) return;
   int8_t *slot = (int8_t *)j->e->scratch[SCRATCH_1] + (size_t)id * per, *y = j->y;
   const Q8DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw,
@@ -1112,12 +1115,6 @@ static void sq8_dwf(void *arg, int id, int nth) {
     }
   }
 }
-static PoolShare *sq8_dwf_shares(Q8Job *j, PoolShare *sh) {   /* (as dq8_dwf_shares) */
-  const OpState *s = j->s;
-  size_t R = sq8_dwf_rows(s->kq), per = R * (size_t)j->N;
-  long slots = (long)(j->e->scratch_bytes[SCRATCH_1] / per), th = pool_threads(), step = th < slots ? th : slots;
-  return (j->nsh = pool_shares_even(sh, (s->M + (long)R - 1) / (long)R, (int)step)) ? sh : NULL;
-}
 
 /* X is in place (sq8) or in j->xf (dq8): quantize it (dq8), then the GEMM, each over threads. sq8's tasks in
    contiguous runs (dq8's taken in turn, dynamically), by column blocks where there are more than two per
@@ -1131,12 +1128,15 @@ static void quant_gemm(Q8Job *j) {
   phase((long)((j->s->M + j->MB - 1) / j->MB) * j->nt, gemm_tasks, j, kn * j->s->M, !j->sq8);
 }
 
+/* conv_tasks' tasks of one image: column blocks x row blocks of CONV_RB */
+static long conv_ntasks(const Q8Job *j) { return j->ncb * ((j->s->M + CONV_RB - 1) / CONV_RB); }
+
 /* own_planes' job, on j->nsh slots of SCRATCH_2: thread id's slot of quad planes made whole, then its share of
    conv_tasks' tasks (stealable: j->sh), on its slot */
 static void own_planes_job(void *arg, int id, int nth) {
   (void)nth;
   Q8Job jj = *(const Q8Job *)arg;
-  long T = jj.ncb * ((jj.s->M + CONV_RB - 1) / CONV_RB), t0 = T * id / jj.nsh, t1 = T * (id + 1) / jj.nsh;
+  long T = conv_ntasks(&jj), t0 = T * id / jj.nsh, t1 = T * (id + 1) / jj.nsh;
   if (id >= jj.nsh) return;
   jj.xq = (int8_t *)jj.e->scratch[SCRATCH_2] + (size_t)id * jj.qimg;
   quad_tasks(&jj, 0, conv_quads(jj.s->kq, jj.s));
@@ -1156,17 +1156,17 @@ static void implicit_pass(Q8Job *j, int nimg) {   /* (a plan, then two phases or
   j->ncb = conv_ncb(s, th);
   j->rows_first = j->ncb < 2 * th;
   double work = (double)s->K * F * s->M * nimg;
-  long slots = (long)(j->e->scratch_bytes[SCRATCH_2] / j->qimg), step = th < slots ? th : slots;
+  long step = slot_step(j->e, SCRATCH_2, j->qimg, th);
   if (nimg == 1 && own_planes(s, th) && work >= PAR_MIN && step > 1) {
     PoolShare sh[POOL_STEAL_MAX];
     j->nsh = (int)step;
-    j->sh = pool_shares_even(sh, j->ncb * ((s->M + CONV_RB - 1) / CONV_RB), (int)step) ? sh : NULL;
+    j->sh = pool_shares_even(sh, conv_ntasks(j), (int)step) ? sh : NULL;
     pool_run(own_planes_job, j);
     j->sh = NULL, j->nsh = 0;
     return;
   }
   phase(nimg * nq, quad_tasks, j, (double)conv_plane(s) * (s->C / s->groups) * nimg, 0);
-  phase(j->ncb * ((s->M + CONV_RB - 1) / CONV_RB) * nimg, conv_tasks, j, work, 0);
+  phase(conv_ntasks(j) * nimg, conv_tasks, j, work, 0);
 }
 
 /* sq8, OpState.qt: the image's quad planes and X in one phase (qt_tasks), then the GEMM */
@@ -1376,7 +1376,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
         phase((s->K + KSTEP - 1) / KSTEP, im2col_rows, &j, (double)s->K * j.N, 0);
         j.y = (int8_t *)engine_val(e, op[1].out) + (size_t)i * s->O * s[1].OH * s[1].OW;
         PoolShare sh[POOL_STEAL_MAX];
-        j.sh = sq8_dwf_shares(&j, sh);
+        j.sh = panel_shares(&j, sh, sq8_dwf_rows(k), sq8_dwf_rows(k) * (size_t)j.N);
         pool_run(sq8_dwf, &j);
         j.sh = NULL;
         continue;
@@ -1405,7 +1405,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
           if (work < PAR_MIN) dq8_quant_blocks(&j, 0, 1);
           else pool_run(dq8_quant_blocks, &j);
           PoolShare sh[POOL_STEAL_MAX];
-          j.sh = dq8_dwf_shares(&j, sh);
+          j.sh = panel_shares(&j, sh, dwf_rows(k), dwf_rows(k) * (size_t)j.N * 4);
           pool_run(dq8_dwf, &j);
           j.sh = NULL;
         } else if (dq8_fuse(s)) {

@@ -31,10 +31,6 @@ static int64_t clampl(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : 
 static void fill_i8(int8_t *w, int n, int lo, int hi) {
   for (int i = 0; i < n; i++) w[i] = (int8_t)(lo + (int)(rng_next(&seed) % (uint64_t)(hi - lo + 1)));
 }
-static uint32_t param(MW *m, uint32_t dt, uint32_t d0, uint32_t d1, const void *data) {
-  uint32_t dims[4] = {d0, d1, 0, 0};
-  return mw_param(m, dt, d1 ? 2 : 1, dims, data);
-}
 
 /* FORMAT.md's asymmetric rule for one group of n values (a column's, stride ld) */
 static float qgroup(const float *v, ptrdiff_t ld, int n, int32_t *q, int32_t *z) {
@@ -94,10 +90,10 @@ static unsigned char *model(int unfused, size_t *size) {
   for (int k = 0; k < 2; k++) {
     int st = k + 1, oh = (H + 2 - 3) / st + 1;
     uint32_t v1 = mw_value(m, E, H, H), v2 = mw_value(m, E, (uint32_t)oh, (uint32_t)oh);
-    uint32_t p1[8] = {param(m, DT_I8, E, C, w1[k]), param(m, DT_F32, E, G, s1[k]), param(m, DT_I8, E, G, z1[k]),
-                      param(m, DT_F32, E, 0, b1[k]), TR_NONE, TR_NONE, TR_NONE, TR_NONE};
-    uint32_t p2[8] = {param(m, DT_I8, E, 9, wd[k]), param(m, DT_F32, E, DG, sd[k]), param(m, DT_I8, E, DG, zd[k]),
-                      param(m, DT_F32, E, 0, bd[k]), TR_NONE, TR_NONE, TR_NONE, TR_NONE};
+    uint32_t p1[8] = {mw_param2(m, DT_I8, E, C, w1[k]), mw_param2(m, DT_F32, E, G, s1[k]), mw_param2(m, DT_I8, E, G, z1[k]),
+                      mw_param2(m, DT_F32, E, 0, b1[k]), TR_NONE, TR_NONE, TR_NONE, TR_NONE};
+    uint32_t p2[8] = {mw_param2(m, DT_I8, E, 9, wd[k]), mw_param2(m, DT_F32, E, DG, sd[k]), mw_param2(m, DT_I8, E, DG, zd[k]),
+                      mw_param2(m, DT_F32, E, 0, bd[k]), TR_NONE, TR_NONE, TR_NONE, TR_NONE};
     int32_t a1[16] = {E, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, GS}, a2[16] = {E, E, 3, 3, st, st, 1, 1, 1, 1, E, DGS};
     mw_op(m, OP_CONV2D, ACT_RELU6, 1, &x, v1, a1, p1);
     mw_op(m, OP_CONV2D, ACT_NONE, 1, &v1, v2, a2, p2);
@@ -127,9 +123,9 @@ static uint32_t dq8_conv(MW *m, uint32_t x, int out_c, int k, int st, int act, i
   for (int i = 0; i < out_c * G; i++) sc[i] = rng_unif(&seed, 0.0005f, 0.004f);
   rng_fill(&seed, b, (size_t)out_c, -0.5f, 0.5f);
   uint32_t y = mw_value(m, (uint32_t)out_c, (uint32_t)oh, (uint32_t)oh);
-  uint32_t p[8] = {param(m, DT_I8, (uint32_t)out_c, (uint32_t)K, w), param(m, DT_F32, (uint32_t)out_c, (uint32_t)G, sc),
-                   param(m, DT_I8, (uint32_t)out_c, (uint32_t)G, z),
-                   with_bias ? param(m, DT_F32, (uint32_t)out_c, 0, b) : TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE};
+  uint32_t p[8] = {mw_param2(m, DT_I8, (uint32_t)out_c, (uint32_t)K, w), mw_param2(m, DT_F32, (uint32_t)out_c, (uint32_t)G, sc),
+                   mw_param2(m, DT_I8, (uint32_t)out_c, (uint32_t)G, z),
+                   with_bias ? mw_param2(m, DT_F32, (uint32_t)out_c, 0, b) : TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE};
   int32_t a[16] = {out_c, (int32_t)in.c, k, k, st, st, k / 2, k / 2, 1, 1, 1, gs};
   mw_op(m, OP_CONV2D, (uint32_t)act, 1, &x, y, a, p);
   free(w), free(z), free(sc), free(b);
@@ -209,8 +205,8 @@ static uint32_t dq8_dw(MW *m, uint32_t x, int st, int act) {
   for (int i = 0; i < c * 3; i++) sc[i] = rng_unif(&seed, 0.001f, 0.01f);
   rng_fill(&seed, b, (size_t)c, -0.5f, 0.5f);
   uint32_t y = mw_value(m, (uint32_t)c, (uint32_t)oh, (uint32_t)oh);
-  uint32_t p[8] = {param(m, DT_I8, (uint32_t)c, 9, w), param(m, DT_F32, (uint32_t)c, 3, sc), param(m, DT_I8, (uint32_t)c, 3, z),
-                   param(m, DT_F32, (uint32_t)c, 0, b), TR_NONE, TR_NONE, TR_NONE, TR_NONE};
+  uint32_t p[8] = {mw_param2(m, DT_I8, (uint32_t)c, 9, w), mw_param2(m, DT_F32, (uint32_t)c, 3, sc), mw_param2(m, DT_I8, (uint32_t)c, 3, z),
+                   mw_param2(m, DT_F32, (uint32_t)c, 0, b), TR_NONE, TR_NONE, TR_NONE, TR_NONE};
   int32_t a[16] = {c, c, 3, 3, st, st, 1, 1, 1, 1, c, 3};
   mw_op(m, OP_CONV2D, (uint32_t)act, 1, &x, y, a, p);
   free(w), free(z), free(sc), free(b);

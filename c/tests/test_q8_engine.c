@@ -85,19 +85,8 @@ static void sq8_naive(const float *x, double *logits) {
   }
 }
 
-static uint32_t qparam(MW *m, uint32_t dt, uint32_t d0, uint32_t d1, const void *data) {
-  uint32_t dims[4] = { d0, d1, 0, 0 };
-  return mw_param(m, dt, d1 ? 2 : 1, dims, data);
-}
-
 static void fill_q(int8_t *w, int n, int8_t lo, int8_t hi) { for (int i = 0; i < n; i++) w[i] = (int8_t)(lo + (int)(rng_next(&seed) % (uint64_t)(hi - lo + 1))); }
-static void fill_mq(int32_t *b, int32_t *m, int32_t *s, int n) {
-  for (int i = 0; i < n; i++) {
-    b[i] = (int32_t)(rng_next(&seed) % 2001) - 1000;
-    m[i] = 1073741824 + (int32_t)(rng_next(&seed) % 1073741823);
-    s[i] = 38 + (int)(rng_next(&seed) % 4);
-  }
-}
+static void fill_mq(int32_t *b, int32_t *m, int32_t *s, int n) { rng_requant(&seed, b, m, s, n); }
 
 /* the sq8 model; bad = 1: value 2's scale is 0 (runq must refuse it naming op 1); version: the file's (3: the
    convolution's and the LINEAR's weights blocked, FORMAT.md; 2: (O, K)) */
@@ -116,12 +105,12 @@ static unsigned char *sq8_model(size_t *size, int bad, uint32_t version) {
   v[7] = mw_value_q(m, O1, 1, 1, DT_I8, sc[7], zp[7]);
   v[8] = mw_value_q(m, NCLS, 1, 1, DT_I8, sc[8], zp[8]);
   uint32_t out = mw_value(m, NCLS, 1, 1);
-  uint32_t p1[8] = { qparam(m, DT_I8, O1, C0 * 9, w1), qparam(m, DT_I32, O1, 0, b1), qparam(m, DT_I32, O1, 0, m1),
-                     qparam(m, DT_I32, O1, 0, s1), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
-  uint32_t p2[8] = { qparam(m, DT_I8, O1, 9, w2), qparam(m, DT_I32, O1, 0, b2), qparam(m, DT_I32, O1, 0, m2),
-                     qparam(m, DT_I32, O1, 0, s2), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
-  uint32_t p3[8] = { qparam(m, DT_I8, NCLS, O1, w3), qparam(m, DT_I32, NCLS, 0, b3), qparam(m, DT_I32, NCLS, 0, m3),
-                     qparam(m, DT_I32, NCLS, 0, s3), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+  uint32_t p1[8] = { mw_param2(m, DT_I8, O1, C0 * 9, w1), mw_param2(m, DT_I32, O1, 0, b1), mw_param2(m, DT_I32, O1, 0, m1),
+                     mw_param2(m, DT_I32, O1, 0, s1), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+  uint32_t p2[8] = { mw_param2(m, DT_I8, O1, 9, w2), mw_param2(m, DT_I32, O1, 0, b2), mw_param2(m, DT_I32, O1, 0, m2),
+                     mw_param2(m, DT_I32, O1, 0, s2), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+  uint32_t p3[8] = { mw_param2(m, DT_I8, NCLS, O1, w3), mw_param2(m, DT_I32, NCLS, 0, b3), mw_param2(m, DT_I32, NCLS, 0, m3),
+                     mw_param2(m, DT_I32, NCLS, 0, s3), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
   int32_t aq[16] = { 0 }, ac1[16] = { O1, C0, 3, 3, 1, 1, 1, 1, 1, 1, 1 }, ac2[16] = { O1, O1, 3, 3, 1, 1, 1, 1, 1, 1, O1 };
   int32_t aadd[16] = { 894784853, 715827883, 30 }, amp[16] = { 2, 2, 2, 2, 0, 0, 1, 1, 1 }, aad[16] = { 1, 1 };
   int32_t alin[16] = { NCLS, O1 };
@@ -177,12 +166,12 @@ static unsigned char *wide_model(size_t *size) {
   v[4] = mw_value_q(m, K, 1, 1, DT_I8, scw[4], zpw[4]);
   v[5] = mw_value_q(m, NCLS, 1, 1, DT_I8, scw[5], zpw[5]);
   v[6] = mw_value(m, NCLS, 1, 1);
-  uint32_t p4[8] = { qparam(m, DT_I8, O4, C0 * 9, w4), qparam(m, DT_I32, O4, 0, b4), qparam(m, DT_I32, O4, 0, m4),
-                     qparam(m, DT_I32, O4, 0, s4), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
-  uint32_t p5[8] = { qparam(m, DT_I8, O5, O4 * 9, w5), qparam(m, DT_I32, O5, 0, b5), qparam(m, DT_I32, O5, 0, m5),
-                     qparam(m, DT_I32, O5, 0, s5), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
-  uint32_t p6[8] = { qparam(m, DT_I8, NCLS, K, w6), qparam(m, DT_I32, NCLS, 0, b6), qparam(m, DT_I32, NCLS, 0, m6),
-                     qparam(m, DT_I32, NCLS, 0, s6), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+  uint32_t p4[8] = { mw_param2(m, DT_I8, O4, C0 * 9, w4), mw_param2(m, DT_I32, O4, 0, b4), mw_param2(m, DT_I32, O4, 0, m4),
+                     mw_param2(m, DT_I32, O4, 0, s4), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+  uint32_t p5[8] = { mw_param2(m, DT_I8, O5, O4 * 9, w5), mw_param2(m, DT_I32, O5, 0, b5), mw_param2(m, DT_I32, O5, 0, m5),
+                     mw_param2(m, DT_I32, O5, 0, s5), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+  uint32_t p6[8] = { mw_param2(m, DT_I8, NCLS, K, w6), mw_param2(m, DT_I32, NCLS, 0, b6), mw_param2(m, DT_I32, NCLS, 0, m6),
+                     mw_param2(m, DT_I32, NCLS, 0, s6), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
   int32_t aq[16] = { 0 }, ac4[16] = { O4, C0, 3, 3, 1, 1, 1, 1, 1, 1, 1 }, ac5[16] = { O5, O4, 3, 3, 1, 1, 1, 1, 1, 1, 1 };
   int32_t alin[16] = { NCLS, (int32_t)K };
   uint32_t ops[6];
@@ -257,7 +246,7 @@ static unsigned char *dq8_model(size_t *size, int big_gs, uint32_t version) {
   MW *m = mw_new(KIND_DQ8, C0, H0, W0, NCLS);
   mw_version(m, version);
   uint32_t v1 = mw_value(m, O2, H0, W0), v2 = mw_value(m, O2, 1, 1), v3 = mw_value(m, O2, 1, 1);
-  uint32_t p1[8] = { qparam(m, DT_I8, O2, 27, dw1), qparam(m, DT_F32, O2, 3, ds1), qparam(m, DT_I8, O2, 3, dz1),
+  uint32_t p1[8] = { mw_param2(m, DT_I8, O2, 27, dw1), mw_param2(m, DT_F32, O2, 3, ds1), mw_param2(m, DT_I8, O2, 3, dz1),
                      TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE };
   int32_t ac[16] = { O2, C0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 9 }, aad[16] = { 1, 1 }, alin[16] = { NCLS, O2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
   uint32_t x0 = 0;
@@ -267,20 +256,20 @@ static unsigned char *dq8_model(size_t *size, int big_gs, uint32_t version) {
   uint32_t out;
   if (!big_gs) {
     out = mw_value(m, NCLS, 1, 1);
-    uint32_t p2[8] = { qparam(m, DT_I8, NCLS, O2, dw2), qparam(m, DT_F32, NCLS, 2, ds2), qparam(m, DT_I8, NCLS, 2, dz2),
-                       qparam(m, DT_F32, NCLS, 0, db2), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
+    uint32_t p2[8] = { mw_param2(m, DT_I8, NCLS, O2, dw2), mw_param2(m, DT_F32, NCLS, 2, ds2), mw_param2(m, DT_I8, NCLS, 2, dz2),
+                       mw_param2(m, DT_F32, NCLS, 0, db2), TR_NONE, TR_NONE, TR_NONE, TR_NONE };
     mw_op(m, OP_LINEAR, 0, 1, &v3, out, alin, p2);
   } else {   /* LINEAR 6 -> 40000 (one group of 40000), then 40000 -> NCLS in one group: too large a group */
     int K = 40000;
     int8_t *w = calloc((size_t)NCLS * K, 1), *z = calloc(NCLS, 1), *wa = calloc((size_t)K * O2, 1), *za = calloc(K, 1);
     float *s = calloc(NCLS, 4), *sa = calloc(K, 4);
     uint32_t v4 = mw_value(m, (uint32_t)K, 1, 1);
-    uint32_t pa[8] = { qparam(m, DT_I8, (uint32_t)K, O2, wa), qparam(m, DT_F32, (uint32_t)K, 1, sa), qparam(m, DT_I8, (uint32_t)K, 1, za),
+    uint32_t pa[8] = { mw_param2(m, DT_I8, (uint32_t)K, O2, wa), mw_param2(m, DT_F32, (uint32_t)K, 1, sa), mw_param2(m, DT_I8, (uint32_t)K, 1, za),
                        TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE };
     int32_t a1[16] = { K, O2, 0, 0, 0, 0, 0, 0, 0, 0, 0, O2 }, a2[16] = { NCLS, K, 0, 0, 0, 0, 0, 0, 0, 0, 0, K };
     mw_op(m, OP_LINEAR, 0, 1, &v3, v4, a1, pa);
     out = mw_value(m, NCLS, 1, 1);
-    uint32_t p2[8] = { qparam(m, DT_I8, NCLS, (uint32_t)K, w), qparam(m, DT_F32, NCLS, 1, s), qparam(m, DT_I8, NCLS, 1, z),
+    uint32_t p2[8] = { mw_param2(m, DT_I8, NCLS, (uint32_t)K, w), mw_param2(m, DT_F32, NCLS, 1, s), mw_param2(m, DT_I8, NCLS, 1, z),
                        TR_NONE, TR_NONE, TR_NONE, TR_NONE, TR_NONE };
     mw_op(m, OP_LINEAR, 0, 1, &v4, out, a2, p2);
     free(w), free(z), free(wa), free(za), free(s), free(sa);

@@ -25,17 +25,6 @@ static const int32_t zp[] = { 3, -20, 5 };
 static int64_t clampl(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 static int64_t rq(int64_t a, int64_t m, int s) { return (a * m + ((int64_t)1 << (s - 1))) >> s; }
 static void fill_q(int8_t *w, int n) { for (int i = 0; i < n; i++) w[i] = (int8_t)((int)(rng_next(&seed) % 255) - 127); }
-static void fill_mq(int32_t *b, int32_t *m, int32_t *s, int n) {
-  for (int i = 0; i < n; i++) {
-    b[i] = (int32_t)(rng_next(&seed) % 2001) - 1000;
-    m[i] = 1073741824 + (int32_t)(rng_next(&seed) % 1073741823);
-    s[i] = 38 + (int)(rng_next(&seed) % 4);
-  }
-}
-static uint32_t param(MW *m, uint32_t dt, uint32_t d0, uint32_t d1, const void *data) {
-  uint32_t dims[4] = { d0, d1, 0, 0 };
-  return mw_param(m, dt, d1 ? 2 : 1, dims, data);
-}
 
 /* QUANTIZE, CONV 1x1 (C -> E, its output clamped at its zero point: a ReLU), CONV 3x3 depthwise (stride st, pad 1),
    FLATTEN, DEQUANTIZE; unfused: an ADD that also reads the 1x1's output */
@@ -45,9 +34,9 @@ static unsigned char *model(int st, int unfused, size_t *size) {
   uint32_t v0 = 0, v1 = mw_value_q(m, C, H, H, DT_I8, sc[0], zp[0]), v2 = mw_value_q(m, E, H, H, DT_I8, sc[1], zp[1]);
   uint32_t v3 = mw_value_q(m, E, (uint32_t)oh, (uint32_t)oh, DT_I8, sc[2], zp[2]);
   uint32_t v4 = mw_value_q(m, (uint32_t)(E * oh * oh), 1, 1, DT_I8, sc[2], zp[2]), out = mw_value(m, (uint32_t)(E * oh * oh), 1, 1);
-  uint32_t p1[8] = { param(m, DT_I8, E, C, w1), param(m, DT_I32, E, 0, b1), param(m, DT_I32, E, 0, m1), param(m, DT_I32, E, 0, s1),
+  uint32_t p1[8] = { mw_param2(m, DT_I8, E, C, w1), mw_param2(m, DT_I32, E, 0, b1), mw_param2(m, DT_I32, E, 0, m1), mw_param2(m, DT_I32, E, 0, s1),
                      TR_NONE, TR_NONE, TR_NONE, TR_NONE };
-  uint32_t p2[8] = { param(m, DT_I8, E, 9, wd), param(m, DT_I32, E, 0, bd), param(m, DT_I32, E, 0, md), param(m, DT_I32, E, 0, sd),
+  uint32_t p2[8] = { mw_param2(m, DT_I8, E, 9, wd), mw_param2(m, DT_I32, E, 0, bd), mw_param2(m, DT_I32, E, 0, md), mw_param2(m, DT_I32, E, 0, sd),
                      TR_NONE, TR_NONE, TR_NONE, TR_NONE };
   int32_t aq[16] = { 0 }, a1[16] = { E, C, 1, 1, 1, 1, 0, 0, 1, 1, 1 }, a2[16] = { E, E, 3, 3, st, st, 1, 1, 1, 1, E };
   uint32_t ops[5];
@@ -107,7 +96,7 @@ static void judge(const char *isa, const float *out) {
 static int dwf_op(const Engine *e, unsigned i, int arg) { (void)arg; return e->st[i].dwf; }
 
 int main(void) {
-  fill_q(w1, E * C), fill_q(wd, E * 9), fill_mq(b1, m1, s1, E), fill_mq(bd, md, sd, E);
+  fill_q(w1, E * C), fill_q(wd, E * 9), rng_requant(&seed, b1, m1, s1, E), rng_requant(&seed, bd, md, sd, E);
   float *x = malloc(sizeof(float) * NIMG * C * H * H);
   rng_fill(&seed, x, (size_t)NIMG * C * H * H, -2, 2);
   int tables = 0;

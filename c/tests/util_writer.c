@@ -286,6 +286,19 @@ uint32_t mw_act(MW *m, uint32_t x, int act) {
   return y;
 }
 
+uint32_t mw_param2(MW *m, uint32_t dtype, uint32_t d0, uint32_t d1, const void *data) {
+  uint32_t dims[4] = {d0, d1, 0, 0};
+  return mw_param(m, dtype, d1 ? 2 : 1, dims, data);
+}
+
+void rng_requant(uint64_t *s, int32_t *bias, int32_t *mult, int32_t *shift, int n) {
+  for (int i = 0; i < n; i++) {
+    bias[i] = (int32_t)(rng_next(s) % 2001) - 1000;
+    mult[i] = 1073741824 + (int32_t)(rng_next(s) % 1073741823);
+    shift[i] = 38 + (int)(rng_next(s) % 4);
+  }
+}
+
 uint64_t rng_next(uint64_t *s) { /* splitmix64 */
   uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

@@ -16,6 +16,8 @@ uint32_t mw_value(MW *w, uint32_t c, uint32_t h, uint32_t wd);                  
 uint32_t mw_value_q(MW *w, uint32_t c, uint32_t h, uint32_t wd, uint32_t dtype, float scale, int32_t zp);
 Value   *mw_value_ptr(MW *w, uint32_t v);                                               /* to edit */
 uint32_t mw_param(MW *w, uint32_t dtype, uint32_t ndim, const uint32_t dims[4], const void *data);
+/* a parameter of d0 values (d1 == 0) or d0 x d1 */
+uint32_t mw_param2(MW *w, uint32_t dtype, uint32_t d0, uint32_t d1, const void *data);
 /* attr may be NULL (all 0); params may be NULL (all none) */
 uint32_t mw_op(MW *w, uint32_t type, uint32_t act, uint32_t n_in, const uint32_t *in, uint32_t out,
                const int32_t *attr, const uint32_t *params);
@@ -53,6 +55,8 @@ int pt_out_len(int in, int k, int s, int p, int d, int ceil_mode);
 uint64_t rng_next(uint64_t *s);
 float    rng_unif(uint64_t *s, float lo, float hi);
 void     rng_fill(uint64_t *s, float *x, size_t n, float lo, float hi);
+/* n sq8 output channels' requantization: bias in [-1000, 1000], multiplier in [2^30, 2^31), shift 38..41 */
+void     rng_requant(uint64_t *s, int32_t *bias, int32_t *mult, int32_t *shift, int n);
 
 int  write_file(const char *path, const void *buf, size_t size); /* 0 ok */
 void make_tmpdir(char *out, size_t len);                         /* mkdtemp under $TMPDIR or /tmp */
