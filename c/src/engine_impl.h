@@ -177,6 +177,11 @@ static inline int band_next(const BandRun *r, int id, int *d, long *b0, long *b1
     *b1 = (long)bands_before(&r->g, r->units * (size_t)(id + 1) / (size_t)r->threads);
   return pool_share_own(r->sh, r->threads, id, d, b0, b1);
 }
+/* the threads a job of one slot of `per` bytes of scratch k a thread can run on: at most nth, at most the slots */
+static inline long engine_slots(const Engine *e, int k, size_t per, long nth) {
+  long slots = (long)(e->scratch_bytes[k] / per);
+  return nth < slots ? nth : slots;
+}
 /* an op's build asks for at least `bytes` of scratch slot k (allocated once after all builds) */
 static inline void engine_need(Engine *e, int k, size_t bytes) {
   if (bytes > e->scratch_bytes[k]) e->scratch_bytes[k] = bytes;

@@ -1428,8 +1428,7 @@ __attribute__((noinline)) static void run_irb(const Engine *e, const Op *op, con
   const Param *bp = op_param(e->m, op + x, P_F32_BIAS);
   IrbJob j = {e, op + x, x ? s : NULL, s + x, op_param(e->m, op + x, P_F32_WEIGHT)->data, bp ? bp->data : NULL, stem,
               irb_geo(e, x ? s : NULL, s + x, stem), {{0, 1, 1, 0}, 0, 0, NULL}};
-  size_t slots = e->scratch_bytes[SCRATCH_0] / (j.g.per * sizeof(float));
-  int threads = (size_t)pool_threads() < slots ? pool_threads() : (int)slots;
+  int threads = (int)engine_slots(e, SCRATCH_0, j.g.per * sizeof(float), pool_threads());
   PoolShare sh[POOL_STEAL_MAX];
   j.r = band_run(n, (size_t)j.sb->OH, j.g.R, 0, threads, sh);
   if (threads <= 1) irb_share(&j, 0, 1);

@@ -1029,15 +1029,10 @@ static void dq8_quant_blocks(void *arg, int id, int nth) {
                    xq + (size_t)(b * j->NB / j->s->kq->nr) * j->ps, xs + b * j->NB, (ptrdiff_t)j->ldx);
 }
 
-/* the slots of `per` bytes that scratch k holds, for at most nth threads (a job's threads with ids past it sit out) */
-static long slot_step(const Engine *e, int k, size_t per, long nth) {
-  long slots = (long)(e->scratch_bytes[k] / per);
-  return nth < slots ? nth : slots;
-}
 /* dq8_dwf's and sq8_dwf's row panels of R channels, a slot of per bytes of SCRATCH_1 a thread: as stealable shares in sh
    (the same ranges: a thief's panels go to its own slot), or NULL (one slot, or more than POOL_STEAL_MAX) */
 static PoolShare *panel_shares(Q8Job *j, PoolShare *sh, size_t R, size_t per) {
-  long step = slot_step(j->e, SCRATCH_1, per, pool_threads());
+  long step = engine_slots(j->e, SCRATCH_1, per, pool_threads());
   return (j->nsh = pool_shares_even(sh, (j->s->M + (long)R - 1) / (long)R, (int)step)) ? sh : NULL;
 }
 
@@ -1053,7 +1048,7 @@ static void dq8_dwf(void *arg, int id, int nth) {
   const OpState *s = j->s, *sd = s + 1;
   const Q8Kernels *k = s->kq;
   size_t R = dwf_rows(k), HW = (size_t)j->N, OHW = (size_t)sd->OH * sd->OW, per = R * HW * 4;
-  long step = slot_step(j->e, SCRATCH_1, per, nth), P = (s->M + (long)R - 1) / (long)R;
+  long step = engine_slots(j->e, SCRATCH_1, per, nth), P = (s->M + (long)R - 1) / (long)R;
   if (id >= step) return;
   float *slot = (float *)(void *)((char *)j->e->scratch[SCRATCH_1] + (size_t)id * per), *y = j->y;
   const F32DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw, (int)j->op[1].act};
@@ -1089,7 +1084,7 @@ static void sq8_dwf(void *arg, int id, int nth) {
   const Model *m = j->e->m;
   const Q8Kernels *k = s->kq;
   size_t R = sq8_dwf_rows(k), HW = (size_t)j->N, OHW = (size_t)sd->OH * sd->OW, per = R * HW, K = (size_t)sd->kh * sd->kw;
-  long step = slot_step(j->e, SCRATCH_1, per, nth), P = (s->M + (long)R - 1) / (long)R;
+  long step = engine_slots(j->e, SCRATCH_1, per, nth), P = (s->M + (long)R - 1) / (long)R;
   if (id >= step) return;
   int8_t *slot = (int8_t *)j->e->scratch[SCRATCH_1] + (size_t)id * per, *y = j->y;
   const Q8DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw,
@@ -1156,7 +1151,7 @@ static void implicit_pass(Q8Job *j, int nimg) {   /* (a plan, then two phases or
   j->ncb = conv_ncb(s, th);
   j->rows_first = j->ncb < 2 * th;
   double work = (double)s->K * F * s->M * nimg;
-  long step = slot_step(j->e, SCRATCH_2, j->qimg, th);
+  long step = engine_slots(j->e, SCRATCH_2, j->qimg, th);
   if (nimg == 1 && own_planes(s, th) && work >= PAR_MIN && step > 1) {
     PoolShare sh[POOL_STEAL_MAX];
     j->nsh = (int)step;
@@ -1303,8 +1298,7 @@ __attribute__((noinline)) static void run_dq8_irb(const Engine *e, const Op *op,
   int x = s->irb == IRB_EXP;
   const OpState *sb = s + x;
   Dq8IrbJob j = {e, op + x, x ? s : NULL, sb, sb + 1, dq8_irb_geo(x ? s : NULL, sb, sb + 1), {{0, 1, 1, 0}, 0, 0, NULL}};
-  size_t slots = e->scratch_bytes[SCRATCH_1] / j.g.per;
-  int threads = (size_t)pool_threads() < slots ? pool_threads() : (int)slots;
+  int threads = (int)engine_slots(e, SCRATCH_1, j.g.per, pool_threads());
   PoolShare sh[POOL_STEAL_MAX];
   j.r = band_run(n, (size_t)sb->OH, j.g.R, 1, threads, sh);
   if (threads <= 1) dq8_irb_share(&j, 0, 1);
