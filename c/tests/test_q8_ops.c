@@ -242,6 +242,9 @@ int main(void) {
   pools(2, 17, 4, 4, 3, 4, 3, 2, 1, 1, 2, 1, 0, 0);
   /* rows of more than 64 bytes (ResNet's stem pool, odd widths, stride 1, dilation, ceil mode) */
   pools(2, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, 0);
+  pools(2, 6, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);   /* the stem pool's register path: one vector, two, ceil */
+  pools(2, 7, 65, 3, 3, 2, 2, 1, 1, 2, 1, 0, 0, 0);
+  pools(3, 5, 127, 2, 3, 3, 2, 0, 1, 1, 1, 1, 0, 0);
   pools(3, 9, 131, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0);
   pools(2, 7, 200, 2, 5, 1, 1, 1, 2, 1, 2, 0, 0, 0);
   pools(1, 5, 129, 3, 4, 2, 2, 0, 2, 2, 1, 1, 0, 0);
