@@ -142,7 +142,8 @@ static void profile_print(const Engine *e) {
     const Value *y = &m->values[op->out];
     double f = op_flops(op, &e->st[i]) * (double)e->prof_images, ms = e->prof_ms[i];
     char rate[32] = "", shape[40];
-    if (f > 0 && ms > 0) snprintf(rate, sizeof rate, " %9.2f %s", f / ms * 1e-6, unit);
+    if (e->st[i].fused) snprintf(rate, sizeof rate, " (in another op)");   /* (its time is that op's) */
+    else if (f > 0 && ms > 0) snprintf(rate, sizeof rate, " %9.2f %s", f / ms * 1e-6, unit);
     snprintf(shape, sizeof shape, "%ux%ux%u", y->c, y->h, y->w);
     fprintf(stderr, "profile: %4u %-18s %-14s %10.3f ms%s\n", i, tr_op_name(op->type), shape, ms, rate);
     total += ms, flops += f;
@@ -253,6 +254,10 @@ static size_t plan_with_scratch(Engine *e, int with_input) {
       if (e->st[i].irb == IRB_STEM) bytes[m->ops[i].out] = 0;   /* (a stem's output: a band at a time in its scratch) */
       if (sc->res) bytes[m->ops[b + 1].out] = 0;
       if (first[y] > (int)i) first[y] = (int)i;
+    }
+    if (e->st[i].ds_op) {   /* the strided 1x1's output written during op i, on op i's phase planes */
+      uint32_t o = m->ops[e->st[i].ds_op - 1].out;
+      if (first[o] > (int)i) first[o] = (int)i;
     }
     if (e->st[i].res && e->st[i].irb != IRB_PROJ) {   /* (in op order: r's root is final before z's) */
       const Op *add = &m->ops[i + 1];

@@ -34,7 +34,11 @@ typedef struct {
   int res;                   /* f32 or dq8 CONV2D: the residual ADD after it fused (ops_f32.c residual_of, ops_q8.c build_gemm):
                                 it writes that ADD's output, which the arena places on the ADD's other input, res_in (engine.c) */
   uint32_t res_in;
-  int fused;                 /* an ADD fused into the CONV2D before it, or a depthwise CONV2D (dwf, IRB_STEM): nothing to run */
+  int fused;                 /* an ADD fused into the CONV2D before it, or a depthwise CONV2D (dwf, IRB_STEM), or a strided
+                                1x1 (ds_in): nothing to run */
+  uint32_t ds_op, ds_in;     /* sq8 strided implicit CONV2D: 1 + the index of a later 1x1 CONV2D of the same input and
+                                stride that it runs on its phase planes (ResNet's downsampling shortcut; ops_q8.c ds_next),
+                                else 0; on that 1x1, ds_in: 1 + the index of the op that runs it */
   int dwf;                   /* 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable, ops_q8.c dq8_dwf
                                 and sq8_dwf): it writes that op's output, its own is never stored whole (the arena
                                 gives it no bytes) */

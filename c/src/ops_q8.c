@@ -416,9 +416,38 @@ static size_t dq8_slot_bytes(const Q8Kernels *k, const OpState *s) {
 }
 
 static void build_dq8_irb(Engine *e, const Op *op, OpState *s);
+
+/* A strided sq8 implicit convolution (one group) makes its input's phase planes; a later 1x1 CONV2D of one group on
+   the same input, of the same stride, no padding, whose output has the same size (ResNet's downsampling shortcut
+   beside its block's first 3x3) reads only the pixels of one phase plane: pixel (sh oy, sw ox) is the padded
+   (sh oy + ph, sw ox + pw), phase (ph % sh, pw % sw) at (oy + ph / sh, ox + pw / sw). So that 1x1 runs inside the
+   3x3's op as an implicit convolution of one tap on those planes (ds_tasks), its weights packed for it, with the
+   3x3's kernels: no strided gather of its own, no relayout, no phases of its own (at batch 1 on two threads it had
+   run no faster than on one, its input half in the other core's cache). Its output is written from the 3x3's op
+   on (engine.c's plan_with_scratch). The same integer sums, so the same bytes. By the AMX table only (tiles of 32 rows):
+   ResNet18 sq8 on this Xeon, 60 images, fastest of 5-7 alternated, per op: on two threads its 28x28, 14x14 and 7x7 1x1s
+   (2.09, 1.51 and 1.05 ms) cost 1.43, 0.79 and 0.64 ms more in their 3x3s' ops, the sum of all ops 0.95-0.98x; on one
+   0.97x. By the AVX-512 VNNI table the 1x1s cost as much inside the 3x3s' ops as alone (the sum 1.00-1.01x); Zen 4 was
+   not measured. Returns 1 + that op's index, or 0 */
+__attribute__((cold, optimize("Os"))) static uint32_t ds_next(const Engine *e, const Op *op, const OpState *s) {
+  const Model *m = e->m;
+  if (s->groups != 1 || (s->sh == 1 && s->sw == 1) || s->kq->mr < SQ8_DWF_MR) return 0;
+  for (uint32_t i = e->cur_op + 1; i < m->n_ops; i++) {
+    const Op *d = &m->ops[i];
+    if (d->type != OP_CONV2D || d->n_in < 1 || d->in[0] != op->in[0]) continue;
+    const int32_t *a = d->attr;
+    const Value *y = &m->values[d->out];
+    if (a[A_CONV2D_KH] == 1 && a[A_CONV2D_KW] == 1 && a[A_CONV2D_SH] == s->sh && a[A_CONV2D_SW] == s->sw &&
+        a[A_CONV2D_PH] == 0 && a[A_CONV2D_PW] == 0 && a[A_CONV2D_GROUPS] == 1 && (int)y->h == s->OH && (int)y->w == s->OW &&
+        !e->st[i].ds_in)
+      return i + 1;
+  }
+  return 0;
+}
+
 __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
-  const Q8Kernels *k = s->kq = e->kq_below && s->K < e->kq->min_k ? e->kq_below : e->kq;
+  const Q8Kernels *k = s->kq = s->ds_in ? e->st[s->ds_in - 1].kq : e->kq_below && s->K < e->kq->min_k ? e->kq_below : e->kq;
   int sq8 = m->kind == KIND_SQ8;
   WBlocks bl;
   int blocked = model_blocks(m, op, &bl);   /* (then the descriptor reads them in place, or a copy (O, K)) */
@@ -426,7 +455,7 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
     s->wtm = (int)bl.TM, s->wtr = (int)bl.R, s->wtile = bl.KG * bl.NQ * bl.T * 4 * bl.R, s->wct = sq8 ? 8 : 8 * bl.KG;
   s->gs = sq8 ? s->K : op->attr[s->linear ? A_LINEAR_GS : A_CONV2D_GS];
   s->G = s->K / s->gs;
-  if ((s->kxq = sq8 && kxq_sq8(k, s))) s->gs = kxq_k(s);
+  if ((s->kxq = sq8 && !s->ds_in && kxq_sq8(k, s))) s->gs = kxq_k(s);
   s->kp = gsp_of(k, s->gs) / k->kr;
   s->asym = !sq8 && op_param(m, op, P_DQ8_ZERO_POINTS) != NULL;
   s->direct = !sq8 && !s->linear && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 &&
@@ -454,13 +483,13 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
   }
   const Param *wp = op_param(m, op, P_SQ8_WEIGHT);
   const int8_t *w = wp->data;
-  int implicit = sq8 && implicit_sq8(k, s), in_place = s->wtm && (!sq8 || implicit || (s->kh * s->kw == 1 && !s->kxq));
+  int implicit = sq8 && (s->ds_in || implicit_sq8(k, s)), in_place = s->wtm && (!sq8 || implicit || (s->kh * s->kw == 1 && !s->kxq));
   const WBlocks *blk = blocked && !in_place ? &bl : NULL;   /* the packers unblock their rows (rows_of) */
   const Param *zpp = sq8 ? NULL : op_param(m, op, P_DQ8_ZERO_POINTS);
   if (in_place && read_in_place(e, s, w, &bl, zpp ? zpp->data : NULL)) return -1;
   if (implicit) {   /* packed per group for the implicit convolution (or read in place); no GEMM */
     int cig = s->C / s->groups;
-    if (in_place) {
+    if (in_place && !s->ds_in) {
       /* a small map (the descriptor's conv_gemm_hw, where its GEMM wastes fewer columns): its GEMM, on X from the quad
          planes in the weights' order (im2col_qt), one image at a time */
       Q8Conv c = conv_geo(s);
@@ -476,6 +505,8 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
       if (failed) return -1;
     }
     if (sq8_requant_params(e, op, s)) return -1;
+    if (s->ds_in) return 0;   /* (run on the planes of the op before it) */
+    if (!s->qt && (s->ds_op = ds_next(e, op, s))) e->st[s->ds_op - 1].ds_in = e->cur_op + 1, e->st[s->ds_op - 1].fused = 1;
     size_t planes = rt_mul_sat(rt_mul_sat(conv_plane(s), (size_t)conv_quads(k, s)), 4);
     engine_need(e, SCRATCH_2, rt_mul_sat(planes, conv_batched(k, s) ? (size_t)e->batch : 1));
     if (implicit_sq8(k, s) && own_planes(s, pool_threads()))   /* (a slot a thread) */
@@ -577,6 +608,7 @@ typedef struct {
   int nsh;
   int8_t *xq;             /* sq8 implicit convolution: the quad planes conv_tasks reads (NULL: SCRATCH_2's) */
   int16_t *xb;            /* sq8: the X im2col_rows writes (NULL: SCRATCH_0; sq8_dwf's: SCRATCH_2) */
+  int8_t *yds;            /* sq8, OpState.ds_op: that 1x1's output, as y */
 } Q8Job;
 
 /* one GEMM task: rows [o0, o0 + MB), columns [p0, p0 + NB), X the panel of column p0 */
@@ -1162,6 +1194,16 @@ static void implicit_pass(Q8Job *j, int nimg) {   /* (a plan, then two phases or
   }
   phase(nimg * nq, quad_tasks, j, (double)conv_plane(s) * (s->C / s->groups) * nimg, 0);
   phase(conv_ntasks(j) * nimg, conv_tasks, j, work, 0);
+  if (s->ds_op) {   /* the strided 1x1 on these planes (ds_next): one tap, from the phase its pixels are in */
+    OpState sd = j->e->st[s->ds_op - 1];
+    sd.ph = s->ph, sd.pw = s->pw;   /* (the planes' geometry: conv_wq, conv_phase, conv_plane, conv_flat) */
+    Q8Job d = *j;
+    d.s = &sd, d.op = &j->e->m->ops[s->ds_op - 1], d.y = j->yds, d.out_img = (size_t)sd.O * sd.OH * sd.OW;
+    d.xq = conv_xq(j) + (((size_t)(s->ph % s->sh) * (size_t)s->sw + (size_t)(s->pw % s->sw)) * conv_phase(s) +
+                         (size_t)(s->ph / s->sh) * (size_t)conv_wq(s) + (size_t)(s->pw / s->sw)) * 4;
+    d.ncb = conv_ncb(&sd, th), d.rows_first = d.ncb < 2 * th;
+    phase(conv_ntasks(&d) * nimg, conv_tasks, &d, (double)sd.K * F * sd.M * nimg, 0);
+  }
 }
 
 /* sq8, OpState.qt: the image's quad planes and X in one phase (qt_tasks), then the GEMM */
@@ -1337,7 +1379,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
               (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;
@@ -1349,6 +1391,11 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
   if (j.sq8) j.MB = sq8_mb(k, s, j.nt, j.MB);
   j.in_img = in_img, j.out_img = out_img;
+  size_t ds_img = 0;
+  if (s->ds_op) {
+    const Value *v = &e->m->values[e->m->ops[s->ds_op - 1].out];
+    j.yds = engine_val(e, e->m->ops[s->ds_op - 1].out), ds_img = (size_t)v->c * v->h * v->w;
+  }
   if (j.sq8 && conv_batched(k, s)) {   /* the whole batch in one pass */
     implicit_pass(&j, n);
     return;
@@ -1357,6 +1404,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
     for (j.gi = 0; j.gi < s->groups; j.gi++) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op[s->res].out) + i * out_img * es;   /* (a fused ADD: its output) */
+      if (s->ds_op) j.yds = (int8_t *)engine_val(e, e->m->ops[s->ds_op - 1].out) + i * ds_img;
       if (j.sq8 && s->qt) {
         qt_pass(&j);
         continue;
