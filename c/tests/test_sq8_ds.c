@@ -24,7 +24,7 @@ static int32_t ba[E], ma[E], sa[E], bb[E], mb[E], sb[E], bd[E], md[E], sd[E];
 /* scales and zero points: the input's, the first 3x3's, the second's, the 1x1's, the ADD's */
 static const float sc[] = { 0.03f, 0.05f, 0.04f, 0.045f, 0.06f };
 static const int32_t zp[] = { 3, -20, 5, -7, 11 };
-static const int32_t add_m[3] = { 1288490189, 1073741824, 31 };   /* m_a, m_b, shift: about 0.6 and 0.5 */
+static const int32_t add_m[16] = { 1288490189, 1073741824, 31 };   /* m_a, m_b, shift (about 0.6 and 0.5); an op's 16 attributes */
 
 static int64_t clampl(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 static int64_t rq(int64_t a, int64_t m, int s) { return (a * m + ((int64_t)1 << (s - 1))) >> s; }
