@@ -150,12 +150,21 @@ enum { CONV_RB = 64, CONV_CT = 4 };
 static int conv_batched(const Q8Kernels *k, const OpState *s) { return implicit_sq8(k, s) && s->groups == 1 && !s->qt; }
 
 /* conv_tasks' column blocks on th threads: a multiple of th (CONV_CT micro-tiles each, about), at most the micro-tiles */
+/* By the AMX table (tiles of 32 rows) a stride-1 map of at most OWN_MAX_HW pixels takes one column block a thread, so
+   that its tasks split by rows and each thread makes its own planes (own_planes, below): ResNet18 sq8's 28x28 3x3
+   layers (by columns before: each thread's outputs in every channel, on lines the other core had held) 0.83-0.94x their
+   time on two threads at batch 1, the ADDs after them 0.67-0.72x (each thread now adds the channels it wrote), the sum
+   of ops 0.98x (60 images, fastest of 7 alternated, two sets of runs). ResNet50 sq8 the same (its 28x28 3x3s 0.89-0.94x,
+   the 1x1s after them, split by columns, 1.03x), 56x56 maps slower (ResNet18's 1.11-1.18x), and by the VNNI table no
+   gain (1.01x) */
+enum { OWN_MAX_HW = 28 * 28 };
 static long conv_ncb(const OpState *s, long th) {
   long nt = (conv_flat(s) + s->kq->nr - 1) / s->kq->nr, ncb = th * ((nt + CONV_CT * th - 1) / (CONV_CT * th));
+  if (th > 1 && s->sh == 1 && s->sw == 1 && s->kq->mr >= 32 && s->OH * s->OW <= OWN_MAX_HW && ncb > th) ncb = th;
   return ncb > nt ? nt : ncb;   /* (a 7x7 map's 2 micro-tiles: 1 or 2 blocks) */
 }
 /* An implicit convolution at stride 1 whose tasks the threads split by rows (conv_ncb < 2 th: maps of 14x14 and less,
-   ResNet's 14x14 and 7x7 3x3 layers) reads all of its quad planes on every thread. Made once and shared, half of them
+   ResNet's 14x14 and 7x7 3x3 layers, and by the AMX table 28x28 too) reads all of its quad planes on every thread. Made once and shared, half of them
    came from the other core's cache, a tile row of 16 quads at a time, and on two threads each thread's tiles took
    1.2-1.3x their one-thread time (Sapphire Rapids, AMX; a copy in each thread's own buffer: 0.97-1.05x). Here each
    thread makes the whole planes in its own slot of SCRATCH_2 (the input read once, in order) and runs its tasks on them,
