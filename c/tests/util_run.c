@@ -96,3 +96,15 @@ int fused_unfused_tables(const char *what, const unsigned char *bf, size_t sf, c
   free(of), free(ou), free(o2);
   return tables;
 }
+
+float *want_out;
+size_t want_len;
+int want_vary = 2;
+
+void judge_want(const char *isa, const float *out) {
+  size_t bad = 0, distinct = 0;
+  for (size_t i = 0; i < want_len; i++) bad += out[i] != want_out[i];
+  for (size_t i = 1; i < want_len; i++) distinct += out[i] != out[i - 1];
+  CHECK(bad == 0, "[%s] %zu of %zu outputs differ from the naive ones", isa, bad, want_len);
+  CHECK(distinct > want_len / (size_t)want_vary, "[%s] the outputs barely vary (%zu changes in %zu)", isa, distinct, want_len);
+}

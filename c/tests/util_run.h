@@ -22,4 +22,10 @@ int count_ops(const unsigned char *buf, size_t size, int threads, int (*count)(c
 typedef void (*judge_fn)(const char *isa, const float *out);
 int fused_unfused_tables(const char *what, const unsigned char *bf, size_t sf, const unsigned char *bu, size_t su,
                          const float *x, int nimg, size_t nout, judge_fn judge);
+/* a judge_fn against the naive outputs: want_out[0..want_len) bit for bit, and outputs that vary (more than want_len /
+   want_vary changes from one to the next); the test sets the three before fused_unfused_tables */
+extern float *want_out;
+extern size_t want_len;
+extern int want_vary;
+void judge_want(const char *isa, const float *out);
 #endif
