@@ -149,8 +149,12 @@ enum { CONV_RB = 64, CONV_CT = 4 };
    image at a time. */
 static int conv_batched(const Q8Kernels *k, const OpState *s) { return implicit_sq8(k, s) && s->groups == 1 && !s->qt; }
 
-/* conv_tasks' column blocks on th threads: a multiple of th (CONV_CT micro-tiles each, about), at most the micro-tiles */
-/* By the AMX table (tiles of 32 rows) a stride-1 map of at most OWN_MAX_HW pixels takes one column block a thread, so
+/* the kernel tables whose tiles are 32 rows (AMX's): what sq8_dwf, ds_next and conv_ncb's row split were measured
+   faster with; by the AVX-512 VNNI table (8 rows) each was no faster on the same Xeon */
+static int amx_rows(const Q8Kernels *k) { return k->mr >= 32; }
+
+/* conv_tasks' column blocks on th threads: a multiple of th (CONV_CT micro-tiles each, about), at most the micro-tiles.
+   By the AMX table a stride-1 map of at most OWN_MAX_HW pixels takes one column block a thread, so
    that its tasks split by rows and each thread makes its own planes (own_planes, below): ResNet18 sq8's 28x28 3x3
    layers (by columns before: each thread's outputs in every channel, on lines the other core had held) 0.83-0.94x their
    time on two threads at batch 1, the ADDs after them 0.67-0.72x (each thread now adds the channels it wrote), the sum
@@ -160,7 +164,7 @@ static int conv_batched(const Q8Kernels *k, const OpState *s) { return implicit_
 enum { OWN_MAX_HW = 28 * 28 };
 static long conv_ncb(const OpState *s, long th) {
   long nt = (conv_flat(s) + s->kq->nr - 1) / s->kq->nr, ncb = th * ((nt + CONV_CT * th - 1) / (CONV_CT * th));
-  if (th > 1 && s->sh == 1 && s->sw == 1 && s->kq->mr >= 32 && s->OH * s->OW <= OWN_MAX_HW && ncb > th) ncb = th;
+  if (th > 1 && s->sh == 1 && s->sw == 1 && amx_rows(s->kq) && s->OH * s->OW <= OWN_MAX_HW && ncb > th) ncb = th;
   return ncb > nt ? nt : ncb;   /* (a 7x7 map's 2 micro-tiles: 1 or 2 blocks) */
 }
 /* An implicit convolution at stride 1 whose tasks the threads split by rows (conv_ncb < 2 th: maps of 14x14 and less,
@@ -400,8 +404,8 @@ static size_t dwf_rows(const Q8Kernels *k) { return q8_round_up(8, (size_t)k->mr
    AMX, its 28x28 ones 0.76-0.84x (2 threads, batch 1). By the AVX-512 VNNI table (on the same Xeon; its GEMM slower,
    so less of its time is lines crossing between the cores) the 56x56 pairs took 1.06x and 1.17x, the 28x28 ones
    0.89-0.96x but the projections after them 1.07-1.11x, the model no faster: that table keeps the two ops */
-enum { SQ8_DWF_MAX_HW = 32 * 32, SQ8_DWF_MR = 32 };
-static size_t sq8_dwf_rows(const Q8Kernels *k) { return (size_t)k->mr; }   /* (SQ8_DWF_MR rows: one tile) */
+enum { SQ8_DWF_MAX_HW = 32 * 32 };
+static size_t sq8_dwf_rows(const Q8Kernels *k) { return (size_t)k->mr; }   /* (amx_rows: one tile) */
 
 /* dq8 CONV2D: columns per block, and a thread's slot of SCRATCH_1: the block's im2col floats (none when
    the image is read in place: 1x1, or the descriptor's dq8_conv_quant), then when fused (dq8_fused) its
@@ -430,7 +434,7 @@ static void build_dq8_irb(Engine *e, const Op *op, OpState *s);
    the same input, of the same stride, no padding, whose output has the same size (ResNet's downsampling shortcut
    beside its block's first 3x3) reads only the pixels of one phase plane: pixel (sh oy, sw ox) is the padded
    (sh oy + ph, sw ox + pw), phase (ph % sh, pw % sw) at (oy + ph / sh, ox + pw / sw). So that 1x1 runs inside the
-   3x3's op as an implicit convolution of one tap on those planes (ds_tasks), its weights packed for it, with the
+   3x3's op as an implicit convolution of one tap on those planes (implicit_pass), its weights packed for it, with the
    3x3's kernels: no strided gather of its own, no relayout, no phases of its own (at batch 1 on two threads it had
    run no faster than on one, its input half in the other core's cache). Its output is written from the 3x3's op
    on (engine.c's plan_with_scratch). The same integer sums, so the same bytes. By the AMX table only (tiles of 32 rows):
@@ -440,7 +444,7 @@ static void build_dq8_irb(Engine *e, const Op *op, OpState *s);
    not measured. Returns 1 + that op's index, or 0 */
 __attribute__((cold, optimize("Os"))) static uint32_t ds_next(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
-  if (s->groups != 1 || (s->sh == 1 && s->sw == 1) || s->kq->mr < SQ8_DWF_MR) return 0;
+  if (s->groups != 1 || (s->sh == 1 && s->sw == 1) || !amx_rows(s->kq)) return 0;
   for (uint32_t i = e->cur_op + 1; i < m->n_ops; i++) {
     const Op *d = &m->ops[i];
     if (d->type != OP_CONV2D || d->n_in < 1 || d->in[0] != op->in[0]) continue;
@@ -558,7 +562,7 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
                                            (size_t)s->W + 2 * (size_t)s->pw));
     if (!plain1x1(s) && !strided1x1(s)) return 0;   /* (those two: the relayout path's scratch too) */
   }
-  if (sq8 && plain1x1(s) && s->groups == 1 && k->mr >= SQ8_DWF_MR && (size_t)s->OH * s->OW <= SQ8_DWF_MAX_HW && dw_next(e, op, s)) {
+  if (sq8 && plain1x1(s) && s->groups == 1 && amx_rows(k) && (size_t)s->OH * s->OW <= SQ8_DWF_MAX_HW && dw_next(e, op, s)) {
     s->dwf = e->st[e->cur_op + 1].fused = 1;   /* sq8_dwf: X in SCRATCH_2, a slot of planes a thread */
     engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat(sq8_dwf_rows(k), (size_t)s->OH * s->OW), (size_t)(pool_threads() > 0 ? pool_threads() : 1)));
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), gemm_ldx(k, s, 1) / (size_t)k->nr), 2));
@@ -1400,11 +1404,8 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
   if (j.sq8) j.MB = sq8_mb(k, s, j.nt, j.MB);
   j.in_img = in_img, j.out_img = out_img;
-  size_t ds_img = 0;
-  if (s->ds_op) {
-    const Value *v = &e->m->values[e->m->ops[s->ds_op - 1].out];
-    j.yds = engine_val(e, e->m->ops[s->ds_op - 1].out), ds_img = (size_t)v->c * v->h * v->w;
-  }
+  int8_t *yds = s->ds_op ? engine_val(e, e->m->ops[s->ds_op - 1].out) : NULL;   /* (the image's: + i * its O x OH x OW) */
+  j.yds = yds;
   if (j.sq8 && conv_batched(k, s)) {   /* the whole batch in one pass */
     implicit_pass(&j, n);
     return;
@@ -1413,7 +1414,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
     for (j.gi = 0; j.gi < s->groups; j.gi++) {
       j.x = (const char *)engine_val(e, op->in[0]) + i * in_img * es;
       j.y = (char *)engine_val(e, op[s->res].out) + i * out_img * es;   /* (a fused ADD: its output) */
-      if (s->ds_op) j.yds = (int8_t *)engine_val(e, e->m->ops[s->ds_op - 1].out) + i * ds_img;
+      if (yds) j.yds = yds + (size_t)i * e->st[s->ds_op - 1].O * s->OH * s->OW;
       if (j.sq8 && s->qt) {
         qt_pass(&j);
         continue;
