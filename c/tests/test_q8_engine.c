@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "util_ref.h"
 #include "util_writer.h"
 
 static char dir[256];
@@ -32,32 +33,12 @@ static int32_t b1[O1], m1[O1], s1[O1], b2[O1], m2[O1], s2[O1], b3[NCLS], m3[NCLS
 static const float sc[] = { 0, 0.03f, 0.05f, 0.04f, 0.06f, 0.06f, 0.06f, 0.06f, 0.02f };
 static const int32_t zp[] = { 0, 3, -20, 5, -7, -7, -7, -7, 1 };
 
-static void sq8_conv(const int8_t *x, int C, int H, int W, int O, int k, int s, int p, int groups, const int8_t *w,
-                     const int32_t *b, const int32_t *m, const int32_t *sf, int zx, int zy, int qmin, int qmax,
-                     int8_t *y, int *OH, int *OW) {
-  int oh = (H + 2 * p - k) / s + 1, ow = (W + 2 * p - k) / s + 1, cg = C / groups, og = O / groups;
-  for (int o = 0; o < O; o++)
-    for (int i = 0; i < oh; i++)
-      for (int j = 0; j < ow; j++) {
-        int64_t acc = b[o];
-        for (int ci = 0; ci < cg; ci++)
-          for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++) {
-              int ih = i * s - p + ky, iw = j * s - p + kx, c = (o / og) * cg + ci;
-              int v = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[(c * H + ih) * W + iw] : zx;
-              acc += (int64_t)w[((o * cg + ci) * k + ky) * k + kx] * v;
-            }
-        y[(o * oh + i) * ow + j] = (int8_t)clampl(zy + rq(acc, m[o], sf[o]), qmin, qmax);
-      }
-  *OH = oh, *OW = ow;
-}
-
 static void sq8_naive(const float *x, double *logits) {
   int8_t q[C0 * H0 * W0], a[O1 * 25 * 25], b[O1 * 25 * 25], c[O1 * 25 * 25], d[O1 * 25 * 25], e[O1], f[NCLS];
   for (int i = 0; i < C0 * H0 * W0; i++) q[i] = (int8_t)clampl((int64_t)nearbyintf(x[i] / sc[1]) + zp[1], -128, 127);
   int h, w, h2, w2_;
-  sq8_conv(q, C0, H0, W0, O1, 3, 1, 1, 1, w1, b1, m1, s1, zp[1], zp[2], zp[2], 127, a, &h, &w);
-  sq8_conv(a, O1, h, w, O1, 3, 1, 1, O1, w2, b2, m2, s2, zp[2], zp[3], -128, 127, b, &h2, &w2_);
+  ref_sq8_conv(q, C0, H0, W0, O1, 3, 1, 1, 1, w1, b1, m1, s1, zp[1], zp[2], zp[2], 127, a, &h, &w);
+  ref_sq8_conv(a, O1, h, w, O1, 3, 1, 1, O1, w2, b2, m2, s2, zp[2], zp[3], -128, 127, b, &h2, &w2_);
   for (int i = 0; i < O1 * h * w; i++)   /* ADD: m_a = 2^30 * sa/sy, m_b = 2^30 * sb/sy, shift 30 */
     c[i] = (int8_t)clampl(zp[4] + (((int64_t)(a[i] - zp[2]) * 894784853 + (int64_t)(b[i] - zp[3]) * 715827883 +
                                     ((int64_t)1 << 29)) >> 30), -128, 127);
@@ -147,8 +128,8 @@ static void wide_naive(const float *x, double *logits) {
   static int8_t q[C0 * H0 * W0], a[O4 * H0 * W0], b[O5 * H0 * W0];
   for (int i = 0; i < C0 * H0 * W0; i++) q[i] = (int8_t)clampl((int64_t)nearbyintf(x[i] / scw[1]) + zpw[1], -128, 127);
   int h, w;
-  sq8_conv(q, C0, H0, W0, O4, 3, 1, 1, 1, w4, b4, m4, s4, zpw[1], zpw[2], -128, 127, a, &h, &w);
-  sq8_conv(a, O4, h, w, O5, 3, 1, 1, 1, w5, b5, m5, s5, zpw[2], zpw[3], -128, 127, b, &h, &w);
+  ref_sq8_conv(q, C0, H0, W0, O4, 3, 1, 1, 1, w4, b4, m4, s4, zpw[1], zpw[2], -128, 127, a, &h, &w);
+  ref_sq8_conv(a, O4, h, w, O5, 3, 1, 1, 1, w5, b5, m5, s5, zpw[2], zpw[3], -128, 127, b, &h, &w);
   for (int o = 0; o < NCLS; o++) {
     int64_t acc = b6[o];
     for (int k = 0; k < O5 * H0 * W0; k++) acc += (int64_t)w6[o * O5 * H0 * W0 + k] * b[k];

@@ -13,6 +13,7 @@
 
 #include "dispatch.h"
 #include "engine_impl.h"
+#include "util_ref.h"
 #include "util_run.h"
 #include "util_writer.h"
 
@@ -27,7 +28,6 @@ static const int32_t zp[] = { 3, -20, 5, -7, 11 };
 static const int32_t add_m[16] = { 1288490189, 1073741824, 31 };   /* m_a, m_b, shift (about 0.6 and 0.5); an op's 16 attributes */
 
 static int64_t clampl(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-static int64_t rq(int64_t a, int64_t m, int s) { return (a * m + ((int64_t)1 << (s - 1))) >> s; }
 static void fill_q(int8_t *w, int n) { for (int i = 0; i < n; i++) w[i] = (int8_t)((int)(rng_next(&seed) % 255) - 127); }
 static int out_len(int n, int k, int s, int p) { return (n + 2 * p - k) / s + 1; }
 
@@ -76,33 +76,14 @@ static unsigned char *model(int H, int W, int unfused, size_t *size) {
   return mw_finish(m, size);
 }
 
-/* FORMAT.md's CONV2D of x (cin x H x W, zero point zx) into y (E x oh x ow) */
-static void naive_conv(const int8_t *x, int cin, int H, int W, int zx, int k, int st, int pad, const int8_t *w, const int32_t *b,
-                       const int32_t *mu, const int32_t *sh, int zy, int qmin, int8_t *y) {
-  int oh = out_len(H, k, st, pad), ow = out_len(W, k, st, pad);
-  for (int o = 0; o < E; o++)
-    for (int i = 0; i < oh; i++)
-      for (int j = 0; j < ow; j++) {
-        int64_t acc = b[o];
-        for (int c = 0; c < cin; c++)
-          for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++) {
-              int ih = i * st - pad + ky, iw = j * st - pad + kx;
-              int v = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[(c * H + ih) * W + iw] : zx;
-              acc += (int64_t)w[((o * cin + c) * k + ky) * k + kx] * v;
-            }
-        y[(o * oh + i) * ow + j] = (int8_t)clampl(zy + rq(acc, mu[o], sh[o]), qmin, 127);
-      }
-}
-
 /* the naive outputs of image x, dequantized as the model's DEQUANTIZE does */
 static void naive(const float *x, int H, int W, float *out) {
   int oh = out_len(H, 3, 2, 1), ow = out_len(W, 3, 2, 1), n = E * oh * ow;
   int8_t *q = malloc((size_t)C * H * W), *a = malloc((size_t)n), *b = malloc((size_t)n), *d = malloc((size_t)n);
   for (int i = 0; i < C * H * W; i++) q[i] = (int8_t)clampl((int64_t)nearbyintf(x[i] / sc[0]) + zp[0], -128, 127);
-  naive_conv(q, C, H, W, zp[0], 3, 2, 1, wa, ba, ma, sa, zp[1], zp[1], a);
-  naive_conv(a, E, oh, ow, zp[1], 3, 1, 1, wb, bb, mb, sb, zp[2], -128, b);
-  naive_conv(q, C, H, W, zp[0], 1, 2, 0, wd, bd, md, sd, zp[3], -128, d);
+  ref_sq8_conv(q, C, H, W, E, 3, 2, 1, 1, wa, ba, ma, sa, zp[0], zp[1], zp[1], 127, a, NULL, NULL);
+  ref_sq8_conv(a, E, oh, ow, E, 3, 1, 1, 1, wb, bb, mb, sb, zp[1], zp[2], -128, 127, b, NULL, NULL);
+  ref_sq8_conv(q, C, H, W, E, 1, 2, 0, 1, wd, bd, md, sd, zp[0], zp[3], -128, 127, d, NULL, NULL);
   for (int i = 0; i < n; i++) {
     int64_t v = ((int64_t)(b[i] - zp[2]) * add_m[0] + (int64_t)(d[i] - zp[3]) * add_m[1] + ((int64_t)1 << (add_m[2] - 1))) >> add_m[2];
     out[i] = sc[4] * (float)(clampl(zp[4] + v, zp[4], 127) - zp[4]);

@@ -95,3 +95,25 @@ void ref_adaptive(const float *x, int C, int H, int W, int is_max, int OH, int O
         y[(c * OH + oy) * OW + ox] = is_max ? acc : acc / ((he - hs) * (we - ws));
       }
 }
+
+void ref_sq8_conv(const int8_t *x, int C, int H, int W, int O, int k, int s, int p, int groups, const int8_t *w,
+                  const int32_t *b, const int32_t *m, const int32_t *sf, int zx, int zy, int qmin, int qmax, int8_t *y,
+                  int *OH, int *OW) {
+  int oh = (H + 2 * p - k) / s + 1, ow = (W + 2 * p - k) / s + 1, cg = C / groups, og = O / groups;
+  for (int o = 0; o < O; o++)
+    for (int i = 0; i < oh; i++)
+      for (int j = 0; j < ow; j++) {
+        int64_t acc = b[o];
+        for (int ci = 0; ci < cg; ci++)
+          for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+              int ih = i * s - p + ky, iw = j * s - p + kx, c = (o / og) * cg + ci;
+              int v = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[(c * H + ih) * W + iw] : zx;
+              acc += (int64_t)w[((o * cg + ci) * k + ky) * k + kx] * v;
+            }
+        int64_t r = zy + ((acc * m[o] + ((int64_t)1 << (sf[o] - 1))) >> sf[o]);   /* requant, then clamp */
+        y[(o * oh + i) * ow + j] = (int8_t)(r < qmin ? qmin : r > qmax ? qmax : r);
+      }
+  if (OH) *OH = oh;
+  if (OW) *OW = ow;
+}
