@@ -403,7 +403,8 @@ static size_t dwf_rows(const Q8Kernels *k) { return q8_round_up(8, (size_t)k->mr
    the fused path reads each column block once. Its 56x56 pairs took 0.93-0.95x (stride 1) and 1.01-1.03x (stride 2) on
    AMX, its 28x28 ones 0.76-0.84x (2 threads, batch 1). By the AVX-512 VNNI table (on the same Xeon; its GEMM slower,
    so less of its time is lines crossing between the cores) the 56x56 pairs took 1.06x and 1.17x, the 28x28 ones
-   0.89-0.96x but the projections after them 1.07-1.11x, the model no faster: that table keeps the two ops */
+   0.89-0.96x but the projections after them 1.07-1.11x, the model no faster: that table keeps the two ops. Where a
+   projection follows on a map of at least DWF_MIN_HW, the three run by bands instead (run_sq8_irb, below) */
 enum { SQ8_DWF_MAX_HW = 32 * 32 };
 static size_t sq8_dwf_rows(const Q8Kernels *k) { return (size_t)k->mr; }   /* (amx_rows: one tile) */
 
@@ -429,6 +430,7 @@ static size_t dq8_slot_bytes(const Q8Kernels *k, const OpState *s) {
 }
 
 static void build_dq8_irb(Engine *e, const Op *op, OpState *s);
+static void build_sq8_irb(Engine *e, const Op *op, OpState *s);
 
 /* A strided sq8 implicit convolution (one group) makes its input's phase planes; a later 1x1 CONV2D of one group on
    the same input, of the same stride, no padding, whose output has the same size (ResNet's downsampling shortcut
@@ -567,6 +569,7 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
     engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat(sq8_dwf_rows(k), (size_t)s->OH * s->OW), (size_t)(pool_threads() > 0 ? pool_threads() : 1)));
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), gemm_ldx(k, s, 1) / (size_t)k->nr), 2));
   }
+  if (sq8 && !s->linear) build_sq8_irb(e, op, s);
   if (!sq8 && !s->linear) {
     /* dq8 CONV2D: per thread a slot (dq8_slot_bytes); the two phases also the whole image's X and scales */
     Q8Dq8Conv probe = { NULL, s->H, s->W, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->OH, s->OW, 0 };
@@ -1374,10 +1377,157 @@ __attribute__((cold, optimize("Os"))) static void build_dq8_irb(Engine *e, const
   s->fused = 1, s->irb = IRB_PROJ, e->st[kind == IRB_EXP ? i - 2 : i - 1].irb = kind;
 }
 
+/* ---- sq8's inverted residual blocks by bands of rows, as dq8's (above): a 1x1 expansion, the depthwise op after it
+   and the 1x1 projection after that, as one op (the expansion's), where the depthwise op's output is a map of at least
+   DWF_MIN_HW pixels (irb_graph: MobileNetV2's 112x112, 56x56 and 28x28 blocks; the AMX table's sq8_dwf gives way to
+   it on 28x28 maps). Each thread takes whole bands of SQ8_IRB_R rows of the depthwise op's output (as dq8's: images x
+   chunks of rows, then bands from the end of a slower thread's share); per band it copies the expansion's input rows
+   that the band's windows read (their C planes made contiguous), lays them out for the GEMM and multiplies them, 64
+   rows at a time, into its slot, whose planes the depthwise kernel convolves straight away into the band's buffer
+   (every channel of the band's output rows); then it lays out the band's columns and multiplies them by the
+   projection's weights into the output. The rows two bands' windows share (kh - sh) are computed by both. An sq8
+   output depends only on its own sums, so the outputs are the unfused ones bit for bit. Unfused on two threads, the
+   1x1s split their columns over the threads and the depthwise ops their planes, so half of every plane a depthwise op
+   read, and half of the columns a projection read, came from the other core's cache (96 x 112 x 112 bytes, 1.2 MB,
+   at MobileNetV2's second block). Measured (MobileNetV2 sq8, Sapphire Rapids, 60 images, 2 threads, batch 1, per op,
+   fastest of 7 runs alternated): its blocks of 112x112, 56x56 and 28x28 inputs 0.72-0.88x their time by the AMX table,
+   0.87-0.99x by the AVX-512 VNNI table; the model's median 1.61 -> 1.49 ms an image, on one thread 2.49 -> 2.32 (8 runs
+   alternated; c/README.md). Bands of 14 rows (a thread's 28 rows of a 56x56 output in two) measured faster than 10
+   (three) and 28 (one). Not for a depthwise op on a stored input (no expansion: MobileNetV2's first block took 1.03-1.05x
+   its time by bands, the depthwise kernel called per plane). */
+enum { SQ8_IRB_R = 14 };
+typedef struct { size_t R, ca, cb, oxa, oslot, odwb, oxc, per; } Sq8IrbGeo;   /* rows; columns; bytes */
+static Sq8IrbGeo sq8_irb_geo(const OpState *sa, const OpState *sb, const OpState *sc) {
+  Sq8IrbGeo g;
+  size_t in, MB = q8_round_up(64, (size_t)sa->kq->mr);
+  g.R = (size_t)sb->OH < SQ8_IRB_R ? (size_t)sb->OH : SQ8_IRB_R;
+  in = (g.R - 1) * (size_t)sb->sh + (size_t)sb->kh;
+  if (in > (size_t)sb->H) in = (size_t)sb->H;
+  g.ca = q8_round_up(in * (size_t)sb->W, 64), g.cb = q8_round_up(g.R * (size_t)sb->OW, 64);
+  g.oxa = al64((size_t)sa->C * g.ca);                                                       /* the input rows' copy */
+  g.oslot = g.oxa + al64(2 * gemm_pstride(sa->kq, sa) * (g.ca / (size_t)sa->kq->nr));       /* their X */
+  g.odwb = g.oslot + al64(MB * g.ca);                                                       /* 64 planes of the 1x1 */
+  g.oxc = g.odwb + al64((size_t)sb->O * g.cb);                                              /* the band's planes */
+  g.per = g.oxc + al64(2 * gemm_pstride(sc->kq, sc) * (g.cb / (size_t)sc->kq->nr));         /* their X */
+  return g;
+}
+
+typedef struct {
+  const Engine *e;
+  const Op *ob;                 /* the depthwise op; ob - 1 the expansion (sa), ob + 1 the projection (sc) */
+  const OpState *sa, *sb, *sc;
+  Sq8IrbGeo g;
+  BandRun r;
+} Sq8IrbJob;
+
+/* n columns of x (s->K planes of n bytes) into packed X for op s's GEMM (a 1x1's im2col: a relayout) */
+static void sq8_lay(const OpState *s, const int8_t *x, int n, int32_t zx, int16_t *X) {
+  const Q8Kernels *k = s->kq;
+  if (k->im2col_cols) k->im2col_cols(x, 1, n, 1, 1, 1, 1, 1, 1, 1, n, zx, s->K, 0, n, X, (ptrdiff_t)gemm_pstride(k, s));
+  else k->im2col_i8(x, 1, n, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, n, zx, 0, s->K, X, (ptrdiff_t)gemm_pstride(k, s));
+}
+
+/* rows [o0, o0 + M) of op s's GEMM on X (n columns) with its epilogue into y (rows ys_o apart) */
+static void sq8_rows(const Model *m, const Op *op, const OpState *s, const int16_t *X, int n, int o0, int M, int8_t *y,
+                     ptrdiff_t ys_o) {
+  Q8Gemm g = { M, n, s->G, s->kp, NULL, X, (ptrdiff_t)gemm_pstride(s->kq, s), NULL };
+  gemm_a(s, 0, o0, &g);
+  Q8Sq8Epi ep = { s->qbias + o0, s->mult + o0, s->shift + o0, m->values[op->out].zero_point, op->qmin, op->qmax, y, ys_o, 1 };
+  s->kq->sq8_gemm(&g, &ep);
+}
+
+/* one band: the depthwise op's output rows [r0, r1) of image im, and their projection, through buf (the thread's) */
+static void sq8_irb_band(const Sq8IrbJob *j, char *buf, size_t im, size_t r0, size_t r1) {
+  const Engine *e = j->e;
+  const Model *m = e->m;
+  const Op *oa = j->ob - 1, *ob = j->ob, *oc = j->ob + 1;
+  const OpState *sa = j->sa, *sb = j->sb, *sc = j->sc;
+  size_t W = (size_t)sb->W, H = (size_t)sb->H, OW = (size_t)sb->OW, OHW = (size_t)sb->OH * OW, K = (size_t)sb->kh * sb->kw;
+  long a0 = (long)r0 * sb->sh - sb->ph, b0 = (long)(r1 - 1) * sb->sh - sb->ph + sb->kh;
+  size_t ia = a0 < 0 ? 0 : (size_t)a0, ib = b0 > (long)H ? H : (size_t)b0, cols = (ib - ia) * W, bc = (r1 - r0) * OW;
+  /* the depthwise op on the band's input rows [ia, ib): its padding above them, and below where the map ends */
+  const Q8DwShape sh = {(int)(ib - ia), sb->W, (int)(r1 - r0), sb->OW, sb->kh, sb->kw, sb->sh, sb->sw,
+                        (int)((long)sb->ph + (long)ia - (long)r0 * sb->sh), sb->pw, sb->dh, sb->dw,
+                        m->values[ob->in[0]].zero_point, m->values[ob->out].zero_point, ob->qmin, ob->qmax};
+  const int8_t *xi = (const int8_t *)engine_val(e, oa->in[0]) + im * (size_t)sa->C * H * W + ia * W;
+  const int8_t *wd = op_param(m, ob, P_SQ8_WEIGHT)->data;
+  int8_t *xc = (int8_t *)buf, *slot = (int8_t *)(buf + j->g.oslot), *dwb = (int8_t *)(buf + j->g.odwb);
+  int16_t *X = (int16_t *)(void *)(buf + j->g.oxa);
+  for (size_t c = 0; c < (size_t)sa->C; c++) memcpy(xc + c * cols, xi + c * H * W, cols);
+  sq8_lay(sa, xc, (int)cols, m->values[oa->in[0]].zero_point, X);
+  for (int o0 = 0, MB = (int)q8_round_up(64, (size_t)sa->kq->mr); o0 < sa->M; o0 += MB) {
+    int nr = imin(MB, sa->M - o0);
+    sq8_rows(m, oa, sa, X, (int)cols, o0, nr, slot, (ptrdiff_t)cols);
+    if (e->kdw->dwconv_n)
+      e->kdw->dwconv_n(slot, wd + (size_t)o0 * K, sb->qbias + o0, sb->mult + o0, sb->shift + o0, dwb + (size_t)o0 * bc, &sh, nr);
+    else
+      for (int r = 0; r < nr; r++)
+        e->kdw->dwconv(slot + (size_t)r * cols, wd + (size_t)(o0 + r) * K, sb->qbias[o0 + r], sb->mult[o0 + r],
+                       sb->shift[o0 + r], dwb + (size_t)(o0 + r) * bc, &sh);
+  }
+  X = (int16_t *)(void *)(buf + j->g.oxc);
+  sq8_lay(sc, dwb, (int)bc, m->values[ob->out].zero_point, X);
+  int8_t *y = (int8_t *)engine_val(e, oc->out) + im * (size_t)sc->O * OHW + r0 * OW;
+  for (int o0 = 0, MB = (int)q8_round_up(64, (size_t)sc->kq->mr); o0 < sc->M; o0 += MB)
+    sq8_rows(m, oc, sc, X, (int)bc, o0, imin(MB, sc->M - o0), y + (size_t)o0 * OHW, (ptrdiff_t)OHW);
+}
+
+/* a thread's share of the bands, then bands from the ends of the others' (as dq8_irb_share) */
+static void sq8_irb_share(void *arg, int id, int nth) {
+  const Sq8IrbJob *j = arg;
+  (void)nth;
+  if (id >= j->r.threads) return;
+  char *buf = (char *)j->e->scratch[SCRATCH_1] + (size_t)id * j->g.per;
+  long b0, b1;
+  for (int d = 0; band_next(&j->r, id, &d, &b0, &b1);)
+    for (long b = b0; b < b1; b++) {
+      size_t r0, r1, u = band_at(&j->r.g, (size_t)b, &r0, &r1);
+      sq8_irb_band(j, buf, u / j->r.g.chunks, r0, r1);
+    }
+}
+
+/* op (s): the expansion (IRB_EXP) */
+__attribute__((noinline)) static void run_sq8_irb(const Engine *e, const Op *op, const OpState *s, int n) {
+  Sq8IrbJob j = {e, op + 1, s, s + 1, s + 2, sq8_irb_geo(s, s + 1, s + 2), {{0, 1, 1, 0}, 0, 0, NULL}};
+  int threads = (int)engine_slots(e, SCRATCH_1, j.g.per, pool_threads());
+  PoolShare sh[POOL_STEAL_MAX];
+  j.r = band_run(n, (size_t)s[1].OH, j.g.R, 1, threads, sh);
+  if (threads <= 1) sq8_irb_share(&j, 0, 1);
+  else pool_run(sq8_irb_share, &j);
+}
+
+/* the 1x1 two ops before the projection: a plain 1x1 of one group whose output only the depthwise op between them
+   reads (dw_next, asked as that op's own build would), not fused with anything */
+__attribute__((cold, optimize("Os"))) static int sq8_irb_exp(Engine *e, uint32_t a) {
+  const OpState *sa = &e->st[a];
+  if (e->m->ops[a].type != OP_CONV2D || sa->linear || !plain1x1(sa) || sa->groups != 1 || sa->fused || sa->dwf || sa->irb ||
+      sa->ds_op || sa->qt || sa->res)
+    return 0;
+  uint32_t cur = e->cur_op;
+  e->cur_op = a;
+  int ok = dw_next(e, &e->m->ops[a], sa);
+  e->cur_op = cur;
+  return ok;
+}
+
+/* after an sq8 projection's own build (s, op): run by bands in its expansion's op where the graph allows (irb_graph;
+   IRB_EXP there: the expansion already took the depthwise op, sq8_dwf), a band's buffers per thread in SCRATCH_1 */
+__attribute__((cold, optimize("Os"))) static void build_sq8_irb(Engine *e, const Op *op, OpState *s) {
+  int kind = irb_graph(e, op, s);
+  uint32_t i = e->cur_op;
+  if (!kind || i < 2 || s->dwf || !e->st[i - 1].depthwise || !e->st[i - 1].qbias || (kind == IRB_DW && !sq8_irb_exp(e, i - 2)))
+    return;   /* (s->dwf: the projection runs the depthwise op after it, sq8_dwf) */
+  OpState *sa = &e->st[i - 2];
+  if (sa->irb || sa->fused) return;   /* (a projection by bands that also runs sq8_dwf: not made, above) */
+  engine_need(e, SCRATCH_1, rt_mul_sat(sq8_irb_geo(sa, sa + 1, s).per, (size_t)(pool_threads() > 0 ? pool_threads() : 1)));
+  s->fused = 1, s->irb = IRB_PROJ, sa->irb = IRB_EXP, sa->dwf = sa[1].fused = 1;   /* (dwf: the plan stores no 1x1 output) */
+}
+
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   if (s->fused) return;   /* a depthwise CONV2D done by the 1x1 before it (dq8_dwf), or a projection (run_dq8_irb) */
   if (irb_runs(s)) {
-    run_dq8_irb(e, op, s, n);
+    if (e->m->kind == KIND_SQ8) run_sq8_irb(e, op, s, n);
+    else run_dq8_irb(e, op, s, n);
     return;
   }
   if (e->m->kind == KIND_SQ8 && s->depthwise) {
