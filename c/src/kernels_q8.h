@@ -217,8 +217,8 @@ typedef struct {
      and quantized a group at a time, in L1 */
   q8_dq8_quant_g_fn dq8_quant_g;
   q8_dq8_conv_quant_fn dq8_conv_quant;   /* dq8, optional (NULL: none) */
-  /* dq8: the smallest K for which this descriptor is the one to run (0: any); an op of less K runs the
-     dq8 descriptor of the table below (q8_kernels_below) */
+  /* the smallest K for which this descriptor is the one to run (0: any); an op of less K runs the descriptor
+     of its kind of the table below (q8_kernels_below) */
   int min_k;
   q8_im2col_kxq_fn im2col_kxq;   /* sq8, optional (NULL: none) */
   /* sq8: a convolution sq8_conv would run whose output has at most this many pixels runs as im2col and GEMM

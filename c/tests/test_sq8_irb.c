@@ -115,6 +115,11 @@ static void naive(const float *x, float *out) {
 }
 
 static int irb_op(const Engine *e, unsigned i, int kind) { return e->st[i].irb == kind; }
+/* a GEMM op of K under its best descriptor's min_k that runs that descriptor anyway (want none: the table below's) */
+static int below_min_k(const Engine *e, unsigned i, int arg) {
+  (void)arg;
+  return e->st[i].kq && e->kq->min_k && e->st[i].K < e->kq->min_k && e->st[i].kq == e->kq;
+}
 
 int main(void) {
   for (int i = 0; i < NCONV; i++) {
@@ -133,6 +138,8 @@ int main(void) {
           "depthwise input (want 3, 3, 0)", t, ex, pr, dw);
   }
   CHECK(count_ops(bu, su, 2, irb_op, IRB_PROJ) == 0, "the unfused model: blocks by bands");
+  CHECK(count_ops(bf, sf, 2, below_min_k, 0) == 0, "%d ops of K under min_k on the best table's descriptor",
+        count_ops(bf, sf, 2, below_min_k, 0));
   want_len = (size_t)NIMG * nout, want_vary = 3;
   want_out = malloc(sizeof(float) * want_len);
   for (int i = 0; i < NIMG; i++) naive(x + (size_t)i * C * H * H, want_out + (size_t)i * nout);

@@ -26,6 +26,12 @@
 #include "q8_requant__avx512.h"
 
 enum { MR = 32, NR = 32, KR = 64, TB = 1024 /* bytes per 16 x 64 tile */ };
+/* ops of K < 64 run the AVX-512 VNNI descriptor (Q8Kernels.min_k): their k step of 64 is mostly padding (K = 16, 24
+   and 32: MobileNetV2's expansions and first projection, 4x, 2.7x and 2x the products), and their tiles' epilogues
+   have nothing to hide behind. MobileNetV2 sq8 (2 threads, batch 1, 60 images, per op, fastest of 7 runs alternated):
+   the 112x112 projection of K = 32 0.81x its time, the blocks by bands with expansions of K = 16, 24 and 32 (run_sq8_irb)
+   0.87x, 0.95-0.98x and 0.96x, the stride-2 28x28 block 1.12x (sq8_dwf is the AMX table's), the sum of all ops 0.96x */
+enum { AMX_SQ8_MIN_K = 64 };
 
 static size_t kb_of(int gs) { return (size_t)(gs + KR - 1) / KR; }
 
@@ -337,5 +343,5 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
 
 const Q8Kernels q8_gemm_32x32__amx_desc = {"q8_gemm_32x32__amx", "amx", MR, NR, KR, 1, a_elems,
                                            pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
-                                           im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 16, 0, NULL, NULL, 0, im2col_kxq, 0, NULL, NULL, NULL,
+                                           im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 16, 0, NULL, NULL, AMX_SQ8_MIN_K, im2col_kxq, 0, NULL, NULL, NULL,
                                            pack_conv_blk, pack_w_blk};
