@@ -1,14 +1,14 @@
 /* test_sq8_irb.c: sq8's inverted residual blocks by bands of rows (ops_q8.c run_sq8_irb: a 1x1 expansion, the
- * depthwise convolution after it and the 1x1 projection after that, as one op), through the loader and the engine. A
- * model of four blocks on a 57x57 map (odd: the last band of each thread's rows is short, and the bottom band's window
- * runs past the map): A, a stride-1 block of 72 channels (a block of 64 rows and a ragged one) whose output an ADD then
- * reads; B, a stride-2 one of 40 (29x29 out); D, a stride-1 one of 48 on that 29x29 map; C, a depthwise op on D's
- * output and a 1x1 after it. By the AMX table D's projection takes C's depthwise op as sq8_dwf does (a 1x1 on a map of
- * at most 32x32 whose output only a depthwise op reads), so D is not run by bands and C is, D's projection its
- * expansion; by the other tables D is, and C (its depthwise input stored, no expansion) is not: three blocks either
- * way. Against the same model unfused (each depthwise output also read by an ADD) and against FORMAT.md's naive
- * arithmetic, on every kernel table this machine runs, at batch 1, 2 and 3 on 1, 2 and 3 threads (with and without
- * lanes): the same bytes everywhere. A band's padding taken as the map's, or its input rows copied one short, fail it. */
+ * depthwise convolution after it and the 1x1 projection after that, as one op), through the loader and the engine.
+ * A model of four blocks on a 57x57 map (odd: the last band of each thread's rows is short, and the bottom band's
+ * window runs past the map): A, a stride-1 block of 72 channels (a block of 64 rows and a ragged one), then
+ * ADD(A's projection, its input); B, a stride-2 one of 40 (29x29 out, 64 channels); D, a stride-1 one of 48 on that
+ * map, then ADD(B's output, D's projection) (D's expansion of K = 64 is one the AMX table takes with its depthwise op
+ * as sq8_dwf first); C, a depthwise op on that ADD's output and a 1x1 (no expansion: not run by bands). Against the
+ * same model unfused (each depthwise output also read by an ADD) and against FORMAT.md's naive arithmetic, on every
+ * kernel table this machine runs, at batch 1, 2 and 3 on 1, 2 and 3 threads (with and without lanes): the same bytes
+ * everywhere. It checks which ops run by bands, and that the ops of K under the best descriptor's min_k run the
+ * table below's. A band's padding taken as the map's, or its input rows copied one short, fail it. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -27,9 +27,9 @@ static uint64_t seed = 9191;
 typedef struct { int O, cin, k, st, groups; float sc; int32_t zp, qmin; } Conv;
 static const Conv cv[NCONV] = {
   { 72, C, 1, 1, 1, 0.05f, -20, -20 }, { 72, 72, 3, 1, 72, 0.04f, 5, 5 }, { C, 72, 1, 1, 1, 0.045f, -7, -128 },       /* A */
-  { 40, C, 1, 1, 1, 0.05f, 9, 9 }, { 40, 40, 3, 2, 40, 0.04f, -3, -3 }, { 16, 40, 1, 1, 1, 0.05f, 2, -128 },          /* B */
-  { 48, 16, 1, 1, 1, 0.06f, -11, -11 }, { 48, 48, 3, 1, 48, 0.03f, 4, 4 }, { 16, 48, 1, 1, 1, 0.05f, -5, -128 },      /* D */
-  { 16, 16, 3, 1, 16, 0.04f, 6, 6 }, { C, 16, 1, 1, 1, 0.07f, 1, -128 },                                              /* C */
+  { 40, C, 1, 1, 1, 0.05f, 9, 9 }, { 40, 40, 3, 2, 40, 0.04f, -3, -3 }, { 64, 40, 1, 1, 1, 0.05f, 2, -128 },          /* B */
+  { 48, 64, 1, 1, 1, 0.06f, -11, -11 }, { 48, 48, 3, 1, 48, 0.03f, 4, 4 }, { 64, 48, 1, 1, 1, 0.05f, -5, -128 },      /* D */
+  { 64, 64, 3, 1, 64, 0.04f, 6, 6 }, { C, 64, 1, 1, 1, 0.07f, 1, -128 },                                              /* C */
 };
 /* their weights, biases, multipliers and shifts */
 static int8_t *cw[NCONV];
@@ -66,8 +66,8 @@ static uint32_t dw(MW *m, uint32_t x, int i, int h, int unfused) {
   return y;
 }
 
-/* QUANTIZE; A (57x57, stride 1), ADD(A, the input); B (stride 2, to 29x29); D (stride 1); C (depthwise, 1x1); FLATTEN;
-   DEQUANTIZE */
+/* QUANTIZE; A (57x57, stride 1), ADD(A, the input); B (stride 2, to 29x29); D (stride 1), ADD(B, D); C (depthwise,
+   1x1); FLATTEN; DEQUANTIZE */
 static unsigned char *model(int unfused, size_t *size) {
   uint32_t n = (uint32_t)(C * H2 * H2);
   MW *m = mw_new(KIND_SQ8, C, H, H, n);
@@ -77,7 +77,7 @@ static unsigned char *model(int unfused, size_t *size) {
   mw_op_ptr(m, o)->qmin = -128, mw_op_ptr(m, o)->qmax = 127;
   uint32_t a = add(m, conv(m, dw(m, conv(m, q, 0, H), 1, H, unfused), 2, H), q, C, H);
   uint32_t b = conv(m, dw(m, conv(m, a, 3, H), 4, H, unfused), 5, H2);
-  uint32_t d = conv(m, dw(m, conv(m, b, 6, H2), 7, H2, unfused), 8, H2);
+  uint32_t d = add(m, b, conv(m, dw(m, conv(m, b, 6, H2), 7, H2, unfused), 8, H2), 64, H2);
   uint32_t c = conv(m, dw(m, d, 9, H2, unfused), 10, H2);
   uint32_t f = mw_value_q(m, n, 1, 1, DT_I8, cv[10].sc, cv[10].zp), out = mw_value(m, n, 1, 1);
   o = mw_op(m, OP_FLATTEN, 0, 1, &c, f, NULL, NULL);
@@ -98,17 +98,26 @@ static int8_t *rconv(const int8_t *x, int i, int h, int32_t zx) {
   return y;
 }
 
+/* FORMAT.md's sq8 ADD of a (zero point za) and b (zb), into a */
+static void radd(int8_t *a, int32_t za, const int8_t *b, int32_t zb, int n) {
+  for (int i = 0; i < n; i++) {
+    int64_t v = ((int64_t)(a[i] - za) * add_m[0] + (int64_t)(b[i] - zb) * add_m[1] + ((int64_t)1 << (add_m[2] - 1))) >> add_m[2];
+    a[i] = (int8_t)clampl(zp_add + v, zp_add, 127);
+  }
+}
+
 /* the naive outputs of image x, dequantized as the model's DEQUANTIZE does */
 static void naive(const float *x, float *out) {
   int8_t *q = malloc((size_t)C * H * H), *t[NCONV];
   for (int i = 0; i < C * H * H; i++) q[i] = (int8_t)clampl((int64_t)nearbyintf(x[i] / sc_in) + zp_in, -128, 127);
   t[0] = rconv(q, 0, H, zp_in), t[1] = rconv(t[0], 1, H, cv[0].zp), t[2] = rconv(t[1], 2, H, cv[1].zp);
-  for (int i = 0; i < C * H * H; i++) {   /* ADD(A's output, the input) in place of A's output */
-    int64_t v = ((int64_t)(t[2][i] - cv[2].zp) * add_m[0] + (int64_t)(q[i] - zp_in) * add_m[1] + ((int64_t)1 << (add_m[2] - 1))) >> add_m[2];
-    t[2][i] = (int8_t)clampl(zp_add + v, zp_add, 127);
-  }
+  radd(t[2], cv[2].zp, q, zp_in, C * H * H);   /* ADD(A's output, the input), in place of A's output */
   t[3] = rconv(t[2], 3, H, zp_add), t[4] = rconv(t[3], 4, H, cv[3].zp), t[5] = rconv(t[4], 5, H2, cv[4].zp);
-  for (int i = 6; i < NCONV; i++) t[i] = rconv(i == 9 ? t[8] : t[i - 1], i, H2, i == 9 ? cv[8].zp : cv[i - 1].zp);
+  t[6] = rconv(t[5], 6, H2, cv[5].zp), t[7] = rconv(t[6], 7, H2, cv[6].zp), t[8] = rconv(t[7], 8, H2, cv[7].zp);
+  int8_t *d = malloc((size_t)64 * H2 * H2);   /* ADD(B's output, D's) */
+  memcpy(d, t[5], (size_t)64 * H2 * H2), radd(d, cv[5].zp, t[8], cv[8].zp, 64 * H2 * H2);
+  t[9] = rconv(d, 9, H2, zp_add), t[10] = rconv(t[9], 10, H2, cv[9].zp);
+  free(d);
   for (int i = 0; i < C * H2 * H2; i++) out[i] = cv[10].sc * (float)(t[10][i] - cv[10].zp);
   for (int i = 0; i < NCONV; i++) free(t[i]);
   free(q);
@@ -132,7 +141,7 @@ int main(void) {
   float *x = malloc(sizeof(float) * NIMG * C * H * H);
   rng_fill(&seed, x, (size_t)NIMG * C * H * H, -2, 2);
   unsigned char *bf = model(0, &sf), *bu = model(1, &su);
-  for (int t = 1; t <= 2; t++) {   /* three blocks by bands (A, B, and C or D), on one thread or two */
+  for (int t = 1; t <= 2; t++) {   /* A, B and D by bands, on one thread or two */
     int ex = count_ops(bf, sf, t, irb_op, IRB_EXP), pr = count_ops(bf, sf, t, irb_op, IRB_PROJ), dw = count_ops(bf, sf, t, irb_op, IRB_DW);
     CHECK(ex == 3 && pr == 3 && dw == 0, "%d thread(s): %d, %d and %d ops by bands as expansion, projection and "
           "depthwise input (want 3, 3, 0)", t, ex, pr, dw);
