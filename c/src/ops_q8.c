@@ -1397,6 +1397,7 @@ __attribute__((cold, optimize("Os"))) static void build_dq8_irb(Engine *e, const
    its time by bands, the depthwise kernel called per plane). */
 enum { SQ8_IRB_R = 14 };
 typedef struct { size_t R, ca, cb, oxa, oslot, odwb, oxc, per; } Sq8IrbGeo;   /* rows; columns; bytes */
+static size_t sq8_panels(const Q8Kernels *k, size_t n) { return (n + (size_t)k->nr - 1) / (size_t)k->nr; }   /* (NEON's nr: 12) */
 static Sq8IrbGeo sq8_irb_geo(const OpState *sa, const OpState *sb, const OpState *sc) {
   Sq8IrbGeo g;
   size_t in, MB = q8_round_up(64, (size_t)sa->kq->mr);
@@ -1405,10 +1406,10 @@ static Sq8IrbGeo sq8_irb_geo(const OpState *sa, const OpState *sb, const OpState
   if (in > (size_t)sb->H) in = (size_t)sb->H;
   g.ca = q8_round_up(in * (size_t)sb->W, 64), g.cb = q8_round_up(g.R * (size_t)sb->OW, 64);
   g.oxa = al64((size_t)sa->C * g.ca);                                                       /* the input rows' copy */
-  g.oslot = g.oxa + al64(2 * gemm_pstride(sa->kq, sa) * (g.ca / (size_t)sa->kq->nr));       /* their X */
+  g.oslot = g.oxa + al64(2 * gemm_pstride(sa->kq, sa) * sq8_panels(sa->kq, g.ca));          /* their X */
   g.odwb = g.oslot + al64(MB * g.ca);                                                       /* 64 planes of the 1x1 */
   g.oxc = g.odwb + al64((size_t)sb->O * g.cb);                                              /* the band's planes */
-  g.per = g.oxc + al64(2 * gemm_pstride(sc->kq, sc) * (g.cb / (size_t)sc->kq->nr));         /* their X */
+  g.per = g.oxc + al64(2 * gemm_pstride(sc->kq, sc) * sq8_panels(sc->kq, g.cb));            /* their X */
   return g;
 }
 
