@@ -1277,11 +1277,11 @@ typedef struct {
   const Op *ob;                 /* the depthwise op; ob - 1 the expansion (sa), ob + 1 the projection, ob + 2 its ADD */
   const OpState *sa, *sb, *sc;  /* sa NULL: IRB_DW */
   Dq8IrbGeo g;
-  BandRun r;                    /* the bands over the threads */
 } Dq8IrbJob;
 
 /* one band: the depthwise op's output rows [r0, r1) of image im, and their projection, through buf (the thread's) */
-static void dq8_irb_band(const Dq8IrbJob *j, char *buf, size_t im, size_t r0, size_t r1) {
+static void dq8_irb_band(const void *job, char *buf, size_t im, size_t r0, size_t r1) {
+  const Dq8IrbJob *j = job;
   const Engine *e = j->e;
   const Op *ob = j->ob;
   const OpState *sa = j->sa, *sb = j->sb, *sc = j->sc;
@@ -1336,31 +1336,44 @@ static void dq8_irb_band(const Dq8IrbJob *j, char *buf, size_t im, size_t r0, si
   }
 }
 
-/* a thread's share: the bands of contiguous (image, chunk of rows) units (Bands, as equal as can be), then bands from
-   the ends of the others' shares (BandRun) */
-static void dq8_irb_share(void *arg, int id, int nth) {
-  const Dq8IrbJob *j = arg;
+/* the bands of a block by bands (dq8's or sq8's) over the threads: each thread's share the bands of contiguous (image,
+   chunk of rows) units (Bands, as equal as can be), then bands from the ends of the others' shares (BandRun); each
+   band by `band` through the thread's buffer (per bytes of SCRATCH_1 a thread) */
+typedef struct {
+  const Engine *e;
+  const void *job;
+  void (*band)(const void *job, char *buf, size_t im, size_t r0, size_t r1);
+  size_t per;
+  BandRun r;
+} IrbBands;
+static void irb_share(void *arg, int id, int nth) {
+  const IrbBands *j = arg;
   (void)nth;
   if (id >= j->r.threads) return;
-  char *buf = (char *)j->e->scratch[SCRATCH_1] + (size_t)id * j->g.per;
+  char *buf = (char *)j->e->scratch[SCRATCH_1] + (size_t)id * j->per;
   long b0, b1;
   for (int d = 0; band_next(&j->r, id, &d, &b0, &b1);)
     for (long b = b0; b < b1; b++) {
       size_t r0, r1, u = band_at(&j->r.g, (size_t)b, &r0, &r1);
-      dq8_irb_band(j, buf, u / j->r.g.chunks, r0, r1);
+      j->band(j->job, buf, u / j->r.g.chunks, r0, r1);
     }
+}
+/* n images' blocks by bands of R of the OH rows, each band by `band` on a buffer of `per` bytes a thread */
+static void irb_run(const Engine *e, const void *job, void (*band)(const void *, char *, size_t, size_t, size_t), size_t per,
+                    int n, size_t OH, size_t R) {
+  int threads = (int)engine_slots(e, SCRATCH_1, per, pool_threads());
+  PoolShare sh[POOL_STEAL_MAX];
+  IrbBands b = {e, job, band, per, band_run(n, OH, R, 1, threads, sh)};
+  if (threads <= 1) irb_share(&b, 0, 1);
+  else pool_run(irb_share, &b);
 }
 
 /* op (s): the expansion (IRB_EXP) or the depthwise op (IRB_DW) */
 __attribute__((noinline)) static void run_dq8_irb(const Engine *e, const Op *op, const OpState *s, int n) {
   int x = s->irb == IRB_EXP;
   const OpState *sb = s + x;
-  Dq8IrbJob j = {e, op + x, x ? s : NULL, sb, sb + 1, dq8_irb_geo(x ? s : NULL, sb, sb + 1), {{0, 1, 1, 0}, 0, 0, NULL}};
-  int threads = (int)engine_slots(e, SCRATCH_1, j.g.per, pool_threads());
-  PoolShare sh[POOL_STEAL_MAX];
-  j.r = band_run(n, (size_t)sb->OH, j.g.R, 1, threads, sh);
-  if (threads <= 1) dq8_irb_share(&j, 0, 1);
-  else pool_run(dq8_irb_share, &j);
+  Dq8IrbJob j = {e, op + x, x ? s : NULL, sb, sb + 1, dq8_irb_geo(x ? s : NULL, sb, sb + 1)};
+  irb_run(e, &j, dq8_irb_band, j.g.per, n, (size_t)sb->OH, j.g.R);
 }
 
 /* after a dq8 projection's own build (s, op): fused with the depthwise op before it and that op's expansion or
@@ -1381,10 +1394,10 @@ __attribute__((cold, optimize("Os"))) static void build_dq8_irb(Engine *e, const
    and the 1x1 projection after that, as one op (the expansion's), where the depthwise op's output is a map of at least
    DWF_MIN_HW pixels (irb_graph: MobileNetV2's 112x112, 56x56 and 28x28 blocks; the AMX table's sq8_dwf gives way to
    it on 28x28 maps). Each thread takes whole bands of SQ8_IRB_R rows of the depthwise op's output (as dq8's: images x
-   chunks of rows, then bands from the end of a slower thread's share); per band it copies the expansion's input rows
-   that the band's windows read (their C planes made contiguous), lays them out for the GEMM and multiplies them, 64
-   rows at a time, into its slot, whose planes the depthwise kernel convolves straight away into the band's buffer
-   (every channel of the band's output rows); then it lays out the band's columns and multiplies them by the
+   chunks of rows, then bands from the end of a slower thread's share: irb_run); per band it copies the expansion's
+   input rows that the band's windows read (their C planes made contiguous), lays them out for the GEMM and multiplies
+   them, 64 rows at a time, into its slot, whose planes the depthwise kernel convolves straight away into the band's
+   buffer (every channel of the band's output rows); then it lays out the band's columns and multiplies them by the
    projection's weights into the output. The rows two bands' windows share (kh - sh) are computed by both. An sq8
    output depends only on its own sums, so the outputs are the unfused ones bit for bit. Unfused on two threads, the
    1x1s split their columns over the threads and the depthwise ops their planes, so half of every plane a depthwise op
@@ -1418,7 +1431,6 @@ typedef struct {
   const Op *ob;                 /* the depthwise op; ob - 1 the expansion (sa), ob + 1 the projection (sc) */
   const OpState *sa, *sb, *sc;
   Sq8IrbGeo g;
-  BandRun r;
 } Sq8IrbJob;
 
 /* n columns of x (s->K planes of n bytes) into packed X for op s's GEMM (a 1x1's im2col: a relayout) */
@@ -1438,7 +1450,8 @@ static void sq8_rows(const Model *m, const Op *op, const OpState *s, const int16
 }
 
 /* one band: the depthwise op's output rows [r0, r1) of image im, and their projection, through buf (the thread's) */
-static void sq8_irb_band(const Sq8IrbJob *j, char *buf, size_t im, size_t r0, size_t r1) {
+static void sq8_irb_band(const void *job, char *buf, size_t im, size_t r0, size_t r1) {
+  const Sq8IrbJob *j = job;
   const Engine *e = j->e;
   const Model *m = e->m;
   const Op *oa = j->ob - 1, *ob = j->ob, *oc = j->ob + 1;
@@ -1473,28 +1486,10 @@ static void sq8_irb_band(const Sq8IrbJob *j, char *buf, size_t im, size_t r0, si
     sq8_rows(m, oc, sc, X, (int)bc, o0, imin(MB, sc->M - o0), y + (size_t)o0 * OHW, (ptrdiff_t)OHW);
 }
 
-/* a thread's share of the bands, then bands from the ends of the others' (as dq8_irb_share) */
-static void sq8_irb_share(void *arg, int id, int nth) {
-  const Sq8IrbJob *j = arg;
-  (void)nth;
-  if (id >= j->r.threads) return;
-  char *buf = (char *)j->e->scratch[SCRATCH_1] + (size_t)id * j->g.per;
-  long b0, b1;
-  for (int d = 0; band_next(&j->r, id, &d, &b0, &b1);)
-    for (long b = b0; b < b1; b++) {
-      size_t r0, r1, u = band_at(&j->r.g, (size_t)b, &r0, &r1);
-      sq8_irb_band(j, buf, u / j->r.g.chunks, r0, r1);
-    }
-}
-
 /* op (s): the expansion (IRB_EXP) */
 __attribute__((noinline)) static void run_sq8_irb(const Engine *e, const Op *op, const OpState *s, int n) {
-  Sq8IrbJob j = {e, op + 1, s, s + 1, s + 2, sq8_irb_geo(s, s + 1, s + 2), {{0, 1, 1, 0}, 0, 0, NULL}};
-  int threads = (int)engine_slots(e, SCRATCH_1, j.g.per, pool_threads());
-  PoolShare sh[POOL_STEAL_MAX];
-  j.r = band_run(n, (size_t)s[1].OH, j.g.R, 1, threads, sh);
-  if (threads <= 1) sq8_irb_share(&j, 0, 1);
-  else pool_run(sq8_irb_share, &j);
+  Sq8IrbJob j = {e, op + 1, s, s + 1, s + 2, sq8_irb_geo(s, s + 1, s + 2)};
+  irb_run(e, &j, sq8_irb_band, j.g.per, n, (size_t)s[1].OH, j.g.R);
 }
 
 /* the 1x1 two ops before the projection: a plain 1x1 of one group whose output only the depthwise op between them

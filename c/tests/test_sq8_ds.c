@@ -52,7 +52,6 @@ static unsigned char *model(int H, int W, int unfused, size_t *size) {
   uint32_t v3 = mw_value_q(m, E, (uint32_t)oh, (uint32_t)ow, DT_I8, sc[2], zp[2]);
   uint32_t v4 = mw_value_q(m, E, (uint32_t)oh, (uint32_t)ow, DT_I8, sc[3], zp[3]);
   uint32_t v5 = mw_value_q(m, E, (uint32_t)oh, (uint32_t)ow, DT_I8, sc[4], zp[4]);
-  uint32_t v6 = mw_value_q(m, n, 1, 1, DT_I8, sc[4], zp[4]), out = mw_value(m, n, 1, 1);
   int32_t none[16] = { 0 };
   uint32_t o = mw_op(m, OP_QUANTIZE, 0, 1, &v0, v1, none, NULL);
   mw_op_ptr(m, o)->qmin = -128, mw_op_ptr(m, o)->qmax = 127;
@@ -68,11 +67,7 @@ static unsigned char *model(int H, int W, int unfused, size_t *size) {
   uint32_t in[2] = { v3, v4 };
   o = mw_op(m, OP_ADD, 0, 2, in, v5, (int32_t *)add_m, NULL);
   mw_op_ptr(m, o)->qmin = zp[4], mw_op_ptr(m, o)->qmax = 127;
-  o = mw_op(m, OP_FLATTEN, 0, 1, &v5, v6, NULL, NULL);
-  mw_op_ptr(m, o)->qmin = -128, mw_op_ptr(m, o)->qmax = 127;
-  o = mw_op(m, OP_DEQUANTIZE, 0, 1, &v6, out, NULL, NULL);
-  mw_op_ptr(m, o)->qmin = 0, mw_op_ptr(m, o)->qmax = 0;
-  mw_output(m, out);
+  mw_sq8_output(m, v5);
   return mw_finish(m, size);
 }
 

@@ -78,13 +78,7 @@ static unsigned char *model(int unfused, size_t *size) {
   uint32_t a = add(m, conv(m, dw(m, conv(m, q, 0, H), 1, H, unfused), 2, H), q, C, H);
   uint32_t b = conv(m, dw(m, conv(m, a, 3, H), 4, H, unfused), 5, H2);
   uint32_t d = add(m, b, conv(m, dw(m, conv(m, b, 6, H2), 7, H2, unfused), 8, H2), 64, H2);
-  uint32_t c = conv(m, dw(m, d, 9, H2, unfused), 10, H2);
-  uint32_t f = mw_value_q(m, n, 1, 1, DT_I8, cv[10].sc, cv[10].zp), out = mw_value(m, n, 1, 1);
-  o = mw_op(m, OP_FLATTEN, 0, 1, &c, f, NULL, NULL);
-  mw_op_ptr(m, o)->qmin = -128, mw_op_ptr(m, o)->qmax = 127;
-  o = mw_op(m, OP_DEQUANTIZE, 0, 1, &f, out, NULL, NULL);
-  mw_op_ptr(m, o)->qmin = 0, mw_op_ptr(m, o)->qmax = 0;
-  mw_output(m, out);
+  mw_sq8_output(m, conv(m, dw(m, d, 9, H2, unfused), 10, H2));
   return mw_finish(m, size);
 }
 

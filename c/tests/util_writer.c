@@ -280,6 +280,16 @@ uint32_t mw_flatten(MW *m, uint32_t x) {
   return y;
 }
 
+void mw_sq8_output(MW *m, uint32_t x) {
+  Value in = m->v[x];
+  uint32_t n = in.c * in.h * in.w, f = mw_value_q(m, n, 1, 1, DT_I8, in.scale, in.zero_point), out = mw_value(m, n, 1, 1);
+  uint32_t o = mw_op(m, OP_FLATTEN, 0, 1, &x, f, NULL, NULL);
+  m->o[o].qmin = -128, m->o[o].qmax = 127;
+  o = mw_op(m, OP_DEQUANTIZE, 0, 1, &f, out, NULL, NULL);
+  m->o[o].qmin = 0, m->o[o].qmax = 0;
+  mw_output(m, out);
+}
+
 uint32_t mw_act(MW *m, uint32_t x, int act) {
   uint32_t y = mw_value(m, m->v[x].c, m->v[x].h, m->v[x].w);
   mw_op(m, OP_ACT, (uint32_t)act, 1, &x, y, NULL, NULL);

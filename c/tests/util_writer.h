@@ -46,6 +46,8 @@ uint32_t mw_adaptive(MW *m, uint32_t x, int is_max, int oh, int ow);
 uint32_t mw_add(MW *m, uint32_t a, uint32_t b, int act);
 uint32_t mw_concat(MW *m, int n, const uint32_t *xs, int act);
 uint32_t mw_flatten(MW *m, uint32_t x);
+/* an sq8 model's end: x (int8, its scale and zero point) flattened, dequantized, and the model's output */
+void     mw_sq8_output(MW *m, uint32_t x);
 uint32_t mw_act(MW *m, uint32_t x, int act);
 
 /* PyTorch's conv/pool output length (floor or ceil mode) */
