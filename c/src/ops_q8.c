@@ -1520,7 +1520,7 @@ __attribute__((cold, optimize("Os"))) static void build_sq8_irb(Engine *e, const
 }
 
 static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
-  if (s->fused) return;   /* a depthwise CONV2D done by the 1x1 before it (dq8_dwf), or a projection (run_dq8_irb) */
+  if (s->fused) return;   /* a depthwise CONV2D done by the 1x1 before it (dq8_dwf, sq8_dwf), or a projection by bands */
   if (irb_runs(s)) {
     if (e->m->kind == KIND_SQ8) run_sq8_irb(e, op, s, n);
     else run_dq8_irb(e, op, s, n);
