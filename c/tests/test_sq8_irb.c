@@ -2,13 +2,15 @@
  * depthwise convolution after it and the 1x1 projection after that, as one op), through the loader and the engine.
  * A model of four blocks on a 57x57 map (odd: the last band of each thread's rows is short, and the bottom band's
  * window runs past the map): A, a stride-1 block of 72 channels (a block of 64 rows and a ragged one), then
- * ADD(A's projection, its input); B, a stride-2 one of 40 (29x29 out, 64 channels); D, a stride-1 one of 48 on that
- * map, then ADD(B's output, D's projection) (D's expansion of K = 64 is one the AMX table takes with its depthwise op
- * as sq8_dwf first); C, a depthwise op on that ADD's output and a 1x1 (no expansion: not run by bands). Against the
- * same model unfused (each depthwise output also read by an ADD) and against FORMAT.md's naive arithmetic, on every
- * kernel table this machine runs, at batch 1, 2 and 3 on 1, 2 and 3 threads (with and without lanes): the same bytes
- * everywhere. It checks which ops run by bands, and that the ops of K under the best descriptor's min_k run the
- * table below's. A band's padding taken as the map's, or its input rows copied one short, fail it. */
+ * ADD(A's projection, its input); B, a stride-2 one of 40 (29x29 out, 64 channels); D, a stride-1 one of 72 on that
+ * map; C, a depthwise op on D's output and a 1x1. By the AMX table D's 1x1s (K = 64 and 72) are ones sq8_dwf takes
+ * with the depthwise op after them (maps of at most 32x32), so D's projection runs C's depthwise op and D is not run
+ * by bands (a projection that also feeds a depthwise op), and C is, with D's projection as its expansion; by the other
+ * tables D is, and C (its depthwise input stored) is not: three blocks either way. Against the same model unfused
+ * (each depthwise output also read by an ADD) and against FORMAT.md's naive arithmetic, on every kernel table this
+ * machine runs, at batch 1, 2 and 3 on 1, 2 and 3 threads (with and without lanes): the same bytes everywhere. It
+ * checks which ops run by bands, and that the ops of K under the best descriptor's min_k run the table below's. A
+ * band's padding taken as the map's, or its input rows copied one short, fail it. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -28,7 +30,7 @@ typedef struct { int O, cin, k, st, groups; float sc; int32_t zp, qmin; } Conv;
 static const Conv cv[NCONV] = {
   { 72, C, 1, 1, 1, 0.05f, -20, -20 }, { 72, 72, 3, 1, 72, 0.04f, 5, 5 }, { C, 72, 1, 1, 1, 0.045f, -7, -128 },       /* A */
   { 40, C, 1, 1, 1, 0.05f, 9, 9 }, { 40, 40, 3, 2, 40, 0.04f, -3, -3 }, { 64, 40, 1, 1, 1, 0.05f, 2, -128 },          /* B */
-  { 48, 64, 1, 1, 1, 0.06f, -11, -11 }, { 48, 48, 3, 1, 48, 0.03f, 4, 4 }, { 64, 48, 1, 1, 1, 0.05f, -5, -128 },      /* D */
+  { 72, 64, 1, 1, 1, 0.06f, -11, -11 }, { 72, 72, 3, 1, 72, 0.03f, 4, 4 }, { 64, 72, 1, 1, 1, 0.05f, -5, -128 },      /* D */
   { 64, 64, 3, 1, 64, 0.04f, 6, 6 }, { C, 64, 1, 1, 1, 0.07f, 1, -128 },                                              /* C */
 };
 /* their weights, biases, multipliers and shifts */
@@ -66,8 +68,8 @@ static uint32_t dw(MW *m, uint32_t x, int i, int h, int unfused) {
   return y;
 }
 
-/* QUANTIZE; A (57x57, stride 1), ADD(A, the input); B (stride 2, to 29x29); D (stride 1), ADD(B, D); C (depthwise,
-   1x1); FLATTEN; DEQUANTIZE */
+/* QUANTIZE; A (57x57, stride 1), ADD(A, the input); B (stride 2, to 29x29); D (stride 1); C (depthwise, 1x1);
+   FLATTEN; DEQUANTIZE */
 static unsigned char *model(int unfused, size_t *size) {
   uint32_t n = (uint32_t)(C * H2 * H2);
   MW *m = mw_new(KIND_SQ8, C, H, H, n);
@@ -77,7 +79,7 @@ static unsigned char *model(int unfused, size_t *size) {
   mw_op_ptr(m, o)->qmin = -128, mw_op_ptr(m, o)->qmax = 127;
   uint32_t a = add(m, conv(m, dw(m, conv(m, q, 0, H), 1, H, unfused), 2, H), q, C, H);
   uint32_t b = conv(m, dw(m, conv(m, a, 3, H), 4, H, unfused), 5, H2);
-  uint32_t d = add(m, b, conv(m, dw(m, conv(m, b, 6, H2), 7, H2, unfused), 8, H2), 64, H2);
+  uint32_t d = conv(m, dw(m, conv(m, b, 6, H2), 7, H2, unfused), 8, H2);
   mw_sq8_output(m, conv(m, dw(m, d, 9, H2, unfused), 10, H2));
   return mw_finish(m, size);
 }
@@ -108,10 +110,7 @@ static void naive(const float *x, float *out) {
   radd(t[2], cv[2].zp, q, zp_in, C * H * H);   /* ADD(A's output, the input), in place of A's output */
   t[3] = rconv(t[2], 3, H, zp_add), t[4] = rconv(t[3], 4, H, cv[3].zp), t[5] = rconv(t[4], 5, H2, cv[4].zp);
   t[6] = rconv(t[5], 6, H2, cv[5].zp), t[7] = rconv(t[6], 7, H2, cv[6].zp), t[8] = rconv(t[7], 8, H2, cv[7].zp);
-  int8_t *d = malloc((size_t)64 * H2 * H2);   /* ADD(B's output, D's) */
-  memcpy(d, t[5], (size_t)64 * H2 * H2), radd(d, cv[5].zp, t[8], cv[8].zp, 64 * H2 * H2);
-  t[9] = rconv(d, 9, H2, zp_add), t[10] = rconv(t[9], 10, H2, cv[9].zp);
-  free(d);
+  t[9] = rconv(t[8], 9, H2, cv[8].zp), t[10] = rconv(t[9], 10, H2, cv[9].zp);
   for (int i = 0; i < C * H2 * H2; i++) out[i] = cv[10].sc * (float)(t[10][i] - cv[10].zp);
   for (int i = 0; i < NCONV; i++) free(t[i]);
   free(q);
@@ -135,7 +134,7 @@ int main(void) {
   float *x = malloc(sizeof(float) * NIMG * C * H * H);
   rng_fill(&seed, x, (size_t)NIMG * C * H * H, -2, 2);
   unsigned char *bf = model(0, &sf), *bu = model(1, &su);
-  for (int t = 1; t <= 2; t++) {   /* A, B and D by bands, on one thread or two */
+  for (int t = 1; t <= 2; t++) {   /* A, B, and D or C by bands, on one thread or two */
     int ex = count_ops(bf, sf, t, irb_op, IRB_EXP), pr = count_ops(bf, sf, t, irb_op, IRB_PROJ), dw = count_ops(bf, sf, t, irb_op, IRB_DW);
     CHECK(ex == 3 && pr == 3 && dw == 0, "%d thread(s): %d, %d and %d ops by bands as expansion, projection and "
           "depthwise input (want 3, 3, 0)", t, ex, pr, dw);
