@@ -1452,7 +1452,8 @@ __attribute__((cold, optimize("Os"))) static int stem_fusable(const Engine *e, u
    output nor its ADD's), reading a depthwise op's output of channel multiplier 1, of dilation 1, on a map of at least
    DWF_MIN_HW output pixels, which nothing else reads: IRB_EXP where that depthwise op is fused into the 1x1 expansion
    before it (dwf), IRB_STEM where it is not and its input is a stem's (stem_fusable: MobileNetV2's first block), IRB_DW
-   where its input is stored, else 0. MobileNetV2
+   where its input is stored, else 0. Not a projection whose own output a depthwise op reads (dw_next): that 1x1 may run
+   it (dwf), which it cannot from inside a band, and it may be the next block's expansion. MobileNetV2
    f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-10 runs each): batch 1 on 2 threads 0.98x its time, batch 8 on lanes
    0.98-0.99x, peak RSS 12.8 -> 11.8 MiB. On one thread its first block (3) took 0.80x its time and the stride-2 ones
    0.95-1.01x, but the stride-1 ones 1.10x (two halo rows a band copied out and back, 8-row bands: ~600 short calls a
@@ -1461,7 +1462,7 @@ __attribute__((cold, optimize("Os"))) int irb_graph(const Engine *e, const Op *o
   const Model *m = e->m;
   uint32_t i = e->cur_op;
   if (i < 1 || op->type != OP_CONV2D || s->linear || s->groups != 1 || s->kh != 1 || s->kw != 1 || s->sh != 1 || s->sw != 1 ||
-      s->ph != 0 || s->pw != 0 || op->out == m->output || (s->res && m->ops[i + 1].out == m->output))
+      s->ph != 0 || s->pw != 0 || op->out == m->output || (s->res && m->ops[i + 1].out == m->output) || dw_next(e, op, s))
     return 0;
   const Op *dw = &m->ops[i - 1];
   const OpState *sb = &e->st[i - 1];

@@ -1116,6 +1116,27 @@ static void dq8_dwf(void *arg, int id, int nth) {
   }
 }
 
+/* rows [o0, o0 + M) of op s's GEMM on X (n columns, packed for s->kq) with its epilogue into y (rows ys_o apart) */
+static void sq8_rows(const Model *m, const Op *op, const OpState *s, const int16_t *X, int n, int o0, int M, int8_t *y,
+                     ptrdiff_t ys_o) {
+  Q8Gemm g = { M, n, s->G, s->kp, NULL, X, (ptrdiff_t)gemm_pstride(s->kq, s), NULL };
+  gemm_a(s, 0, o0, &g);
+  Q8Sq8Epi ep = { s->qbias + o0, s->mult + o0, s->shift + o0, m->values[op->out].zero_point, op->qmin, op->qmax, y, ys_o, 1 };
+  s->kq->sq8_gemm(&g, &ep);
+}
+
+/* depthwise op sd (weights wd) on its n planes from channel o0: x's planes xs bytes apart, y's ys apart, shape sh */
+static void sq8_dw_rows(const Engine *e, const OpState *sd, const int8_t *wd, int o0, int n, const int8_t *x, size_t xs,
+                        int8_t *y, size_t ys, const Q8DwShape *sh) {
+  size_t K = (size_t)sd->kh * sd->kw;
+  if (e->kdw->dwconv_n && xs == (size_t)sh->H * sh->W && ys == (size_t)sh->OH * sh->OW)
+    e->kdw->dwconv_n(x, wd + (size_t)o0 * K, sd->qbias + o0, sd->mult + o0, sd->shift + o0, y, sh, n);
+  else
+    for (int r = 0; r < n; r++)
+      e->kdw->dwconv(x + (size_t)r * xs, wd + (size_t)(o0 + r) * K, sd->qbias[o0 + r], sd->mult[o0 + r], sd->shift[o0 + r],
+                     y + (size_t)r * ys, sh);
+}
+
 /* sq8 1x1 CONV2D and the depthwise one after it (dw_next; maps of 28x28 to SQ8_DWF_MAX_HW), as dq8_dwf: once the
    image's X is laid out (im2col_rows, split by its rows), each thread takes row panels of sq8_dwf_rows(k) output channels
    over all the columns into its slot of SCRATCH_1 (int8 planes, the 1x1's output), then their depthwise planes into
@@ -1131,30 +1152,19 @@ static void sq8_dwf(void *arg, int id, int nth) {
   const Op *dop = j->op + 1;
   const Model *m = j->e->m;
   const Q8Kernels *k = s->kq;
-  size_t R = sq8_dwf_rows(k), HW = (size_t)j->N, OHW = (size_t)sd->OH * sd->OW, per = R * HW, K = (size_t)sd->kh * sd->kw;
+  size_t R = sq8_dwf_rows(k), HW = (size_t)j->N, OHW = (size_t)sd->OH * sd->OW, per = R * HW;
   long step = engine_slots(j->e, SCRATCH_1, per, nth), P = (s->M + (long)R - 1) / (long)R;
   if (id >= step) return;
   int8_t *slot = (int8_t *)j->e->scratch[SCRATCH_1] + (size_t)id * per, *y = j->y;
   const Q8DwShape sh = {sd->H, sd->W, sd->OH, sd->OW, sd->kh, sd->kw, sd->sh, sd->sw, sd->ph, sd->pw, sd->dh, sd->dw,
                         m->values[j->op->out].zero_point, m->values[dop->out].zero_point, dop->qmin, dop->qmax};
   const int8_t *wd = op_param(m, dop, P_SQ8_WEIGHT)->data;
-  q8_dwconv_fn dw = j->e->kdw->dwconv;
-  q8_dwconv_n_fn dwn = j->e->kdw->dwconv_n;
   long u0 = P * id / step, uz = P * (id + 1) / step;
   for (int d = 0; pool_share_own(j->sh, j->nsh, id, &d, &u0, &uz);) {
     for (long u = u0; u < uz; u++) {
       int o0 = (int)u * (int)R, rows = imin((int)R, s->M - o0);
-      Q8Gemm g = { rows, j->N, s->G, s->kp, NULL, j->xb, (ptrdiff_t)j->ps, NULL };
-      gemm_a(s, 0, o0, &g);
-      Q8Sq8Epi ep = { s->qbias + o0, s->mult + o0, s->shift + o0, m->values[j->op->out].zero_point, j->op->qmin, j->op->qmax,
-                      slot, (ptrdiff_t)HW, 1 };
-      k->sq8_gemm(&g, &ep);
-      if (dwn)
-        dwn(slot, wd + (size_t)o0 * K, sd->qbias + o0, sd->mult + o0, sd->shift + o0, y + (size_t)o0 * OHW, &sh, rows);
-      else
-        for (int r = 0; r < rows; r++)
-          dw(slot + (size_t)r * HW, wd + (size_t)(o0 + r) * K, sd->qbias[o0 + r], sd->mult[o0 + r], sd->shift[o0 + r],
-             y + (size_t)(o0 + r) * OHW, &sh);
+      sq8_rows(m, j->op, s, j->xb, j->N, o0, rows, slot, (ptrdiff_t)HW);
+      sq8_dw_rows(j->e, sd, wd, o0, rows, slot, HW, y + (size_t)o0 * OHW, OHW, &sh);
     }
   }
 }
@@ -1440,15 +1450,6 @@ static void sq8_lay(const OpState *s, const int8_t *x, int n, int32_t zx, int16_
   else k->im2col_i8(x, 1, n, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, n, zx, 0, s->K, X, (ptrdiff_t)gemm_pstride(k, s));
 }
 
-/* rows [o0, o0 + M) of op s's GEMM on X (n columns) with its epilogue into y (rows ys_o apart) */
-static void sq8_rows(const Model *m, const Op *op, const OpState *s, const int16_t *X, int n, int o0, int M, int8_t *y,
-                     ptrdiff_t ys_o) {
-  Q8Gemm g = { M, n, s->G, s->kp, NULL, X, (ptrdiff_t)gemm_pstride(s->kq, s), NULL };
-  gemm_a(s, 0, o0, &g);
-  Q8Sq8Epi ep = { s->qbias + o0, s->mult + o0, s->shift + o0, m->values[op->out].zero_point, op->qmin, op->qmax, y, ys_o, 1 };
-  s->kq->sq8_gemm(&g, &ep);
-}
-
 /* one band: the depthwise op's output rows [r0, r1) of image im, and their projection, through buf (the thread's) */
 static void sq8_irb_band(const void *job, char *buf, size_t im, size_t r0, size_t r1) {
   const Sq8IrbJob *j = job;
@@ -1456,7 +1457,7 @@ static void sq8_irb_band(const void *job, char *buf, size_t im, size_t r0, size_
   const Model *m = e->m;
   const Op *oa = j->ob - 1, *ob = j->ob, *oc = j->ob + 1;
   const OpState *sa = j->sa, *sb = j->sb, *sc = j->sc;
-  size_t W = (size_t)sb->W, H = (size_t)sb->H, OW = (size_t)sb->OW, OHW = (size_t)sb->OH * OW, K = (size_t)sb->kh * sb->kw;
+  size_t W = (size_t)sb->W, H = (size_t)sb->H, OW = (size_t)sb->OW, OHW = (size_t)sb->OH * OW;
   long a0 = (long)r0 * sb->sh - sb->ph, b0 = (long)(r1 - 1) * sb->sh - sb->ph + sb->kh;
   size_t ia = a0 < 0 ? 0 : (size_t)a0, ib = b0 > (long)H ? H : (size_t)b0, cols = (ib - ia) * W, bc = (r1 - r0) * OW;
   /* the depthwise op on the band's input rows [ia, ib): its padding above them, and below where the map ends */
@@ -1472,12 +1473,7 @@ static void sq8_irb_band(const void *job, char *buf, size_t im, size_t r0, size_
   for (int o0 = 0, MB = (int)q8_round_up(64, (size_t)sa->kq->mr); o0 < sa->M; o0 += MB) {
     int nr = imin(MB, sa->M - o0);
     sq8_rows(m, oa, sa, X, (int)cols, o0, nr, slot, (ptrdiff_t)cols);
-    if (e->kdw->dwconv_n)
-      e->kdw->dwconv_n(slot, wd + (size_t)o0 * K, sb->qbias + o0, sb->mult + o0, sb->shift + o0, dwb + (size_t)o0 * bc, &sh, nr);
-    else
-      for (int r = 0; r < nr; r++)
-        e->kdw->dwconv(slot + (size_t)r * cols, wd + (size_t)(o0 + r) * K, sb->qbias[o0 + r], sb->mult[o0 + r],
-                       sb->shift[o0 + r], dwb + (size_t)(o0 + r) * bc, &sh);
+    sq8_dw_rows(e, sb, wd, o0, nr, slot, cols, dwb + (size_t)o0 * bc, bc, &sh);
   }
   X = (int16_t *)(void *)(buf + j->g.oxc);
   sq8_lay(sc, dwb, (int)bc, m->values[ob->out].zero_point, X);
@@ -1507,14 +1503,13 @@ __attribute__((cold, optimize("Os"))) static int sq8_irb_exp(Engine *e, uint32_t
 }
 
 /* after an sq8 projection's own build (s, op): run by bands in its expansion's op where the graph allows (irb_graph;
-   IRB_EXP there: the expansion already took the depthwise op, sq8_dwf), a band's buffers per thread in SCRATCH_1 */
+   IRB_EXP there: the expansion already took the depthwise op, sq8_dwf; IRB_DW: sq8_irb_exp finds the expansion), a
+   band's buffers per thread in SCRATCH_1 */
 __attribute__((cold, optimize("Os"))) static void build_sq8_irb(Engine *e, const Op *op, OpState *s) {
   int kind = irb_graph(e, op, s);
   uint32_t i = e->cur_op;
-  if (!kind || i < 2 || s->dwf || !e->st[i - 1].depthwise || !e->st[i - 1].qbias || (kind == IRB_DW && !sq8_irb_exp(e, i - 2)))
-    return;   /* (s->dwf: the projection runs the depthwise op after it, sq8_dwf) */
+  if (!kind || i < 2 || !e->st[i - 1].depthwise || !e->st[i - 1].qbias || (kind == IRB_DW && !sq8_irb_exp(e, i - 2))) return;
   OpState *sa = &e->st[i - 2];
-  if (sa->irb || sa->fused) return;   /* (a projection by bands that also runs sq8_dwf: not made, above) */
   engine_need(e, SCRATCH_1, rt_mul_sat(sq8_irb_geo(sa, sa + 1, s).per, (size_t)(pool_threads() > 0 ? pool_threads() : 1)));
   s->fused = 1, s->irb = IRB_PROJ, sa->irb = IRB_EXP, sa->dwf = sa[1].fused = 1;   /* (dwf: the plan stores no 1x1 output) */
 }

@@ -3,14 +3,13 @@
  * A model of four blocks on a 57x57 map (odd: the last band of each thread's rows is short, and the bottom band's
  * window runs past the map): A, a stride-1 block of 72 channels (a block of 64 rows and a ragged one), then
  * ADD(A's projection, its input); B, a stride-2 one of 40 (29x29 out, 64 channels); D, a stride-1 one of 72 on that
- * map; C, a depthwise op on D's output and a 1x1. By the AMX table D's 1x1s (K = 64 and 72) are ones sq8_dwf takes
- * with the depthwise op after them (maps of at most 32x32), so D's projection runs C's depthwise op and D is not run
- * by bands (a projection that also feeds a depthwise op), and C is, with D's projection as its expansion; by the other
- * tables D is, and C (its depthwise input stored) is not: three blocks either way. Against the same model unfused
- * (each depthwise output also read by an ADD) and against FORMAT.md's naive arithmetic, on every kernel table this
- * machine runs, at batch 1, 2 and 3 on 1, 2 and 3 threads (with and without lanes): the same bytes everywhere. It
- * checks which ops run by bands, and that the ops of K under the best descriptor's min_k run the table below's. A
- * band's padding taken as the map's, or its input rows copied one short, fail it. */
+ * map; C, a depthwise op on D's output and a 1x1. D's projection feeds C's depthwise op, so D is not run by bands
+ * (irb_graph: that 1x1 may run the depthwise op after it, as the AMX table's sq8_dwf does with D's 1x1s of K = 64 and
+ * 72 on this 29x29 map) and C is, with D's projection as its expansion: three blocks on every table. Against the same
+ * model unfused (each depthwise output also read by an ADD) and against FORMAT.md's naive arithmetic, on every kernel
+ * table this machine runs, at batch 1, 2 and 3 on 1, 2 and 3 threads (with and without lanes): the same bytes
+ * everywhere. It checks which ops run by bands, and that the ops of K under the best descriptor's min_k run the table
+ * below's. A band's padding taken as the map's, its input rows copied one short, or D taken into bands, fail it. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -134,7 +133,7 @@ int main(void) {
   float *x = malloc(sizeof(float) * NIMG * C * H * H);
   rng_fill(&seed, x, (size_t)NIMG * C * H * H, -2, 2);
   unsigned char *bf = model(0, &sf), *bu = model(1, &su);
-  for (int t = 1; t <= 2; t++) {   /* A, B, and D or C by bands, on one thread or two */
+  for (int t = 1; t <= 2; t++) {   /* A, B and C by bands, on one thread or two */
     int ex = count_ops(bf, sf, t, irb_op, IRB_EXP), pr = count_ops(bf, sf, t, irb_op, IRB_PROJ), dw = count_ops(bf, sf, t, irb_op, IRB_DW);
     CHECK(ex == 3 && pr == 3 && dw == 0, "%d thread(s): %d, %d and %d ops by bands as expansion, projection and "
           "depthwise input (want 3, 3, 0)", t, ex, pr, dw);
