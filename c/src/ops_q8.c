@@ -168,12 +168,12 @@ static long conv_ncb(const OpState *s, long th) {
   return ncb > nt ? nt : ncb;   /* (a 7x7 map's 2 micro-tiles: 1 or 2 blocks) */
 }
 /* An implicit convolution at stride 1 whose tasks the threads split by rows (conv_ncb < 2 th: maps of 14x14 and less,
-   ResNet's 14x14 and 7x7 3x3 layers, and by the AMX table 28x28 too) reads all of its quad planes on every thread. Made once and shared, half of them
-   came from the other core's cache, a tile row of 16 quads at a time, and on two threads each thread's tiles took
-   1.2-1.3x their one-thread time (Sapphire Rapids, AMX; a copy in each thread's own buffer: 0.97-1.05x). Here each
-   thread makes the whole planes in its own slot of SCRATCH_2 (the input read once, in order) and runs its tasks on them,
-   in one fork, no join between (own_planes_job). Not at stride 2: its phase planes are made from an input 4x the
-   output, and making them twice was slower (ResNet50's 28x28 -> 14x14 layer 1.15x) */
+   ResNet's 14x14 and 7x7 3x3 layers, and by the AMX table 28x28 too) reads all of its quad planes on every thread.
+   Made once and shared, half of them came from the other core's cache, a tile row of 16 quads at a time, and on two
+   threads each thread's tiles took 1.2-1.3x their one-thread time (Sapphire Rapids, AMX; a copy in each thread's own
+   buffer: 0.97-1.05x). Here each thread makes the whole planes in its own slot of SCRATCH_2 (the input read once, in
+   order) and runs its tasks on them, in one fork, no join between (own_planes_job). Not at stride 2: its phase planes
+   are made from an input 4x the output, and making them twice was slower (ResNet50's 28x28 -> 14x14 layer 1.15x) */
 static int own_planes(const OpState *s, long th) { return th > 1 && s->sh == 1 && s->sw == 1 && conv_ncb(s, th) < 2 * th; }
 
 /* weights read in place (OpState.wblk): the tile of group gi's row r0 (a multiple of the tile's wtr rows) and its sums */
