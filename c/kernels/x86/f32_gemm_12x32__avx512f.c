@@ -242,8 +242,8 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
   /* PD: one pixel's steps take 4 cycles (the FMAs' latency), so its weights are fetched 16 KiB on, not 2 (the pipeline
      model's LINEARs, Zen 4, one thread, 4 alternated runs: 128 steps 34-40 ms per 359 images, 16 steps 47-54). A tile's
      steps fetch 4 KiB on, not 2: ResNet18's 7x7 3x3 layers, whose 9.4 MB of weights a layer come from memory at batch 1,
-     0.94-0.97x their time on 2 threads and 0.94-0.96x on one (this Xeon, 2026-12-06, per op, fastest of 5-6 alternated;
-     8 KiB on: 0.93-0.98x, and its stem 1.02-1.04x); the other layers on gemm_t the same (Zen 4 not measured) */
+     0.92-0.97x their time on 2 threads and 0.94-0.96x on one (this Xeon, 2026-12-06, per op, fastest of 5-6 alternated;
+     8 KiB on: 0.92-0.97x, but its stem 1.04x); the other layers on gemm_t the same (Zen 4 not measured) */
   const int p0 = rr == 1 ? 0 : TM - rr, PD = rr == 1 ? 128 : 32;
   __m512 c0[TM], c1[TM];
 #pragma GCC unroll 16
