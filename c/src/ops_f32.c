@@ -245,7 +245,7 @@ __attribute__((cold, optimize("Os"))) static int build_inplace(Engine *e, OpStat
 /* ---- Winograd's F(2x2, 3x3) and F(4x4, 3x3) (conv_wino)
    A 3x3 stride-1 convolution (padding 1, dilation 1, one group, no activation or ReLU or ReLU6) whose
    output is at least WINO_MIN_HW pixels a side runs on the kernels' Winograd transforms (F32WinoDesc),
-   16 multiplies per 2x2 output tile and channel instead of 36 (F(4x4, 3x3), from WINO4_MIN_HW: 36 per 4x4
+   16 multiplies per 2x2 output tile and channel instead of 36 (F(4x4, 3x3), where the table has it: 36 per 4x4
    tile instead of 144; nx = 16 or 36 matrices below). Each thread takes its own tiles (all the
    row panels) or, with fewer than WINO_SPLIT (F(4x4): WINO4_SPLIT) tiles a thread, its own row panels (all the
    tiles); per block
@@ -261,15 +261,14 @@ __attribute__((cold, optimize("Os"))) static int build_inplace(Engine *e, OpStat
    transforms'), not by batch or threads: every output's operations are fixed by its tile and the
    shape. */
 enum { WINO_MIN_HW = 14, WINO_SPLIT = 64, WINO_VBYTES = 384 << 10 };
-/* F(4x4, 3x3) (the table's wino4) from maps of WINO4_MIN_HW a side: ResNet's 56x56 and 28x28 maps (4x4 tiles cover
-   them exactly) and, since 2026-12-06, its 14x14 ones: in 4x4 tiles those compute 256 outputs for 196, but 16 tiles
+/* F(4x4, 3x3) (the table's wino4) wherever the table has it: ResNet's 56x56 and 28x28 maps (4x4 tiles cover
+   them exactly) and, since 2026-12-06, its 14x14 ones (until then F(2x2), from a bound of 28 a side): in 4x4 tiles those compute 256 outputs for 196, but 16 tiles
    x 36 = 576 products a channel pair against F(2x2)'s 49 x 16 = 784, whose 49 tiles fill four 16-wide vectors of
    columns (64 lanes) and F(4x4)'s 16 one. ResNet18's 14x14 stride-1 3x3 layers at batch 1 (this Xeon, 20 images,
    fastest of 5 alternated) 0.86-0.92x their time on 2 threads and 0.89-0.90x on one (with the block of 16 tiles,
    wino_geo), ResNet50's 0.85-0.88x and 0.86-0.91x; at batch 8 0.84-1.05x (the first such layer pays the first touch
    of a larger scratch: every panel's U of 36 matrices, ResNet18's peak RSS at batch 8 75 -> 83 MiB, at batch 1 the
    same). So a table with wino4 runs no F(2x2); a table with wino and no wino4 (none yet) would */
-enum { WINO4_MIN_HW = WINO_MIN_HW };
 /* F(4x4, 3x3) splits by tiles from WINO4_SPLIT tiles a thread: by rows each thread makes the whole V, and
    F(4x4)'s input transform costs 2.25x F(2x2)'s an output; ResNet's 28x28 maps at batch 1 (49 tiles) 13-17%
    faster on 2 threads by tiles (each thread making every panel's U); their 14x14 ones (then F(2x2), 49 tiles) were
@@ -280,9 +279,9 @@ typedef struct {
   size_t nx;          /* the transforms' matrices: 16 (F(2x2, 3x3)) or 36 (F(4x4, 3x3)) */
   size_t th, tw, T;   /* tile rows, tiles a row, tiles an image */
   size_t N;           /* tiles of the forward's images (image i's tile t is tile i T + t) */
-  size_t tb;          /* tiles in a block: a multiple of 32, or 16 for at most 16 (F(4x4) on a 14x14 map at batch 1:
-                         one 16-wide vector of columns, V's rows 64 bytes apart, not 128 with half unused; those
-                         layers 0.90-0.96x their time so against a block of 32) */
+  size_t tb;          /* tiles in a block: a multiple of 16, the kernels' vector of columns (F(4x4) on a 14x14 map at
+                         batch 1: 16, V's rows 64 bytes apart, not 128 with half unused as in a block rounded to 32:
+                         those layers 0.90-0.96x their time so); 32 where U is shared */
   int by_tiles;       /* threads split the tiles (else the row panels) */
   int shared;         /* U of every panel made once per forward, in each thread's slot (a thread has more than
                          one block, or a batch has more than one image) */
@@ -297,7 +296,7 @@ static int conv_wino(const Engine *e, const OpState *s, uint32_t act) {
   int ok = e->kf->wino && e->kf->gemm->gemm_u && !s->linear && !s->depthwise && s->groups == 1 && s->kh == 3 && s->kw == 3 &&
            s->sh == 1 && s->sw == 1 && s->dh == 1 && s->dw == 1 && s->ph == 1 && s->pw == 1 && s->OH >= WINO_MIN_HW &&
            s->OW >= WINO_MIN_HW && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6);
-  return !ok ? 0 : e->kf->wino4 && s->OH >= WINO4_MIN_HW && s->OW >= WINO4_MIN_HW ? 2 : 1;
+  return !ok ? 0 : e->kf->wino4 ? 2 : 1;
 }
 static const F32WinoDesc *wino_of(const Engine *e, const OpState *s) { return s->wino == 2 ? e->kf->wino4 : e->kf->wino; }
 
@@ -313,7 +312,7 @@ static WinoGeo wino_geo(const Engine *e, const OpState *s, int nth, int n) {
   g.nx = (ts + 2) * (ts + 2);
   g.th = rt_cdiv((size_t)s->OH, ts), g.tw = rt_cdiv((size_t)s->OW, ts), g.T = g.th * g.tw;
   size_t Nb = g.T * (size_t)e->batch;   /* the blocks and slots: for a full batch */
-  size_t t0 = wino_by_tiles(s, Nb, nth) ? rt_cdiv(Nb, (size_t)nth) : Nb, tt = t0 <= 16 ? 16 : rt_cdiv(t0, 32) * 32, tmax = WINO_VBYTES / (4 * g.nx * C) / 32 * 32;
+  size_t t0 = wino_by_tiles(s, Nb, nth) ? rt_cdiv(Nb, (size_t)nth) : Nb, tt = rt_cdiv(t0, 16) * 16, tmax = WINO_VBYTES / (4 * g.nx * C) / 32 * 32;
   if (tmax < 32) tmax = 32;
   g.tb = tt <= 2 * tmax ? tt : tmax;
   g.shared = tt > g.tb || e->batch > 1;
