@@ -245,6 +245,13 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
      0.92-0.97x their time on 2 threads and 0.94-0.96x on one (this Xeon, 2026-12-06, per op, fastest of 5-6 alternated;
      8 KiB on: 0.92-0.97x, but its stem 1.04x); the other layers on gemm_t the same (Zen 4 not measured) */
   const int p0 = rr == 1 ? 0 : TM - rr, PD = rr == 1 ? 128 : 32;
+  /* the pixels' rows, a plane apart: both lines of a tile's pixels (14 floats at 56-byte steps: 7 of a 14x14 map's 8
+     rows cross a line), a 1x1's (nt 1) 32 planes on, an implicit convolution's 8. At batch 1 on two threads these
+     planes are often the other core's (a depthwise op's output split by channels). This Xeon (2026-12-06, per op,
+     fastest of 4-5 alternated, two threads): MobileNetV2's 14x14 projections 0.70-0.86x their time, its 7x7 ones
+     0.88-0.93x, ResNet50's 14x14 1x1 layers 0.89-0.94x, its stride-2 3x3 layers 0.81x and 0.93x; one line (the
+     first pixel's, 8 planes on, before; or 32 on) no gain; 16 or 48-64 planes on less (c/README.md) */
+  const size_t XD = nt == 1 ? 32 : 8;
   __m512 c0[TM], c1[TM];
 #pragma GCC unroll 16
   for (int r = 0; r < TM; r++) c0[r] = c1[r] = _mm512_setzero_ps();
@@ -252,7 +259,8 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
   for (size_t q = 0, t = 0, nq = k * nt; q < nq; q++, w += TN) {   /* one loop over (kk, t): nested, 1x1s were 10% slower */
     const float *p1 = xk + boff[t], *p2 = xk2 + boff[t];
     __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
-    _mm_prefetch((const char *)(p1 + 8 * ldx), _MM_HINT_T0);   /* the pixels' rows: a plane apart */
+    _mm_prefetch((const char *)(p1 + XD * ldx), _MM_HINT_T0);
+    _mm_prefetch((const char *)(p2 + XD * ldx + TM / 2 - 1), _MM_HINT_T0);
     _mm_prefetch((const char *)(w + PD * TN), _MM_HINT_T0);    /* the weights PD steps on (from memory: a 7x7 */
     _mm_prefetch((const char *)(w + PD * TN + 16), _MM_HINT_T0);  /* layer's at batch 1, 3-10% faster with it) */
 #pragma GCC unroll 16
