@@ -197,8 +197,8 @@ static inline __attribute__((always_inline)) __m512i quant_rows(const float *v, 
 
 /* a row's 16 floats QPF rows on: both lines (a 14x14 map's rows of 16 columns cross one). At batch 1 on two threads
    the rows are often the other core's (a depthwise op's output, split by channels). This Xeon (2026-12-06, MobileNetV2
-   dq8, per op, fastest of 6 alternated): its 14x14 projections 0.89-0.95x their time, its 28x28 ones 0.88x; 16 rows
-   on about the same */
+   dq8, per op, fastest of 6 alternated): its 14x14 projections 0.88-0.93x their time, its 28x28 ones 0.85-0.89x; 16
+   rows on about the same */
 enum { QPF = 32 };
 static inline __attribute__((always_inline)) void pf_row(const float *p) {
   _mm_prefetch((const char *)p, _MM_HINT_T0);
