@@ -131,8 +131,9 @@ typedef struct {
   f32_act_fn act;
   f32_maxpool_fn maxpool;       /* NULL: the plain C pool */
   f32_add_fn add;
-  const F32WinoDesc *wino;      /* NULL: no Winograd (every 3x3 convolution direct); needs gemm->gemm_u */
-  const F32WinoDesc *wino4;     /* F(4x4, 3x3) for the larger maps, or NULL (wino for all) */
+  const F32WinoDesc *wino;      /* F(2x2, 3x3), or NULL; either Winograd needs gemm->gemm_u */
+  const F32WinoDesc *wino4;     /* F(4x4, 3x3): every Winograd-shaped layer where set; NULL: wino's, or (both NULL)
+                                   every 3x3 convolution direct */
 } F32Kernels;
 
 /* the kernel descriptors (one per file) */

@@ -293,7 +293,7 @@ typedef struct {
 
 /* 0: not Winograd; 1: F(2x2, 3x3) (the table's wino); 2: F(4x4, 3x3) (wino4) */
 static int conv_wino(const Engine *e, const OpState *s, uint32_t act) {
-  int ok = e->kf->wino && e->kf->gemm->gemm_u && !s->linear && !s->depthwise && s->groups == 1 && s->kh == 3 && s->kw == 3 &&
+  int ok = (e->kf->wino || e->kf->wino4) && e->kf->gemm->gemm_u && !s->linear && !s->depthwise && s->groups == 1 && s->kh == 3 && s->kw == 3 &&
            s->sh == 1 && s->sw == 1 && s->dh == 1 && s->dw == 1 && s->ph == 1 && s->pw == 1 && s->OH >= WINO_MIN_HW &&
            s->OW >= WINO_MIN_HW && (act == ACT_NONE || act == ACT_RELU || act == ACT_RELU6);
   return !ok ? 0 : e->kf->wino4 ? 2 : 1;
