@@ -45,9 +45,11 @@ typedef void (*f32_gemm_u_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const 
    none of the first run's: only the second run's, and for pm == 1 (one pixel: a LINEAR's one image) only x[kk*ldx +
    boff[t]]; only the pixels r of bits r of pm (r < tm) and the channels
    j < n are written (a map's last tile shifted back onto the one before stores only its new pixels); bias: n
-   entries. */
+   entries. pf: NULL, or k*nt lines of 64 bytes from pf, which the kernel fetches into L2 (a line a k step), for a
+   later tile (ops_f32.c conv_t_block: the next panel's weights); they do not change C. */
 typedef void (*f32_gemm_t_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, const float *x, size_t ldx,
-                              ptrdiff_t x2off, float *c, size_t ldc, unsigned pm, int n, const float *bias, int act, int res);
+                              ptrdiff_t x2off, float *c, size_t ldc, unsigned pm, int n, const float *bias, int act, int res,
+                              const float *pf);
 /* packs rows [0, M) of the row-major M x K weights w into ceil(M/mr) panels, zero padded, at ap */
 typedef void (*f32_pack_a_fn)(const float *w, size_t M, size_t K, int mr, float *ap);
 

@@ -1084,7 +1084,15 @@ typedef struct {
    the pixels a thread reads from the other core's cache (the previous layer's output) counted 2.5x; its
    tiles in blocks of TT_BYTES of pixels, which stay in its L2 across the panels (each panel's weights read once
    per block). Measured on ResNet50 (2 threads, Sapphire Rapids) against gemm_u: batch 8, the 7x7 layers
-   21-25% faster, the 14x14 ones 10-11%; batch 1, the 7x7 ones 2-6% */
+   21-25% faster, the 14x14 ones 10-11%; batch 1, the 7x7 ones 2-6%.
+   A block's first tile of a panel reads the panel's weights from memory (at batch 1 a 7x7 layer's, 2.4-9.4 MB, are
+   read once an image), the others from L2: while its second and third tiles run, the kernel fetches the next
+   panel's two halves into L2 (gemm_t's pf, a line a k step), so that the stream from memory overlaps the
+   arithmetic instead of stalling one tile in four. The next panel is the thread's next chunk (pool_for's chunks
+   are a panel or a few), or the other thread's first. This Xeon (2026-12-06, night, one binary switched by the
+   environment, per op, fastest of 4-5 alternated, batch 1): ResNet50's 7x7 layers 0.86-0.89x their time on two
+   threads and 0.80-0.84x on one (its 512x14x14 1x1 0.88x on one), ResNet18's 0.94-0.98x (its weights stay in
+   L3: 0.85x ResNet50's time before); batch 8 the same, MobileNetV2 the same. */
 enum { TT_BYTES = 512 << 10 };
 
 typedef struct {
@@ -1101,7 +1109,7 @@ typedef struct {
 /* taps_flat's tile t (image t / tpi): flat columns f0.. (f0 = tm (t % tpi)) of the image's padded planes, two runs of
    tm / 2 (all in the first: the second alone, the kernel computing only it), through tmp (the valid columns, those
    within a row's OW outputs, gathered from C for a fused ADD and scattered to it): the same sums as gemm_u's */
-static void taps_flat_tile(const TJob *j, size_t t, size_t p) {
+static void taps_flat_tile(const TJob *j, size_t t, size_t p, const float *pf) {
   const OpState *s = j->s;
   const TapsJob *tj = j->tj;
   const F32GemmDesc *d = j->e->kf->gemm;
@@ -1119,7 +1127,7 @@ static void taps_flat_tile(const TJob *j, size_t t, size_t p) {
   float tmp[16 * 32], *c = j->y + (im * (size_t)s->O + p * TNc) * OHW;
   for (int pass = 0; pass < 2; pass++) {
     if (pass) d->gemm_t(K / ((size_t)s->kh * s->kw), (size_t)s->kh * s->kw, s->boff, s->tw + p * TNc * K,
-                        tj->xp + im * (size_t)s->C * tj->g.chan + f0, tj->g.chan, x2off, tmp, TMp, pm, cols, s->bias + p * TNc, j->act, j->res);
+                        tj->xp + im * (size_t)s->C * tj->g.chan + f0, tj->g.chan, x2off, tmp, TMp, pm, cols, s->bias + p * TNc, j->act, j->res, pf);
     for (int q = 0; q < cols && (pass || j->res); q++)
       for (size_t r = 0; r < TMp; r++)
         if (pm >> r & 1) {
@@ -1132,12 +1140,12 @@ static void taps_flat_tile(const TJob *j, size_t t, size_t p) {
 /* an implicit convolution's tile t (image t / tpi): runs u = 2 (t % tpi) and u + 1 of tm / 2 outputs (run u: output
    row u / (OW / H), columns from u % (OW / H) * H), their pixels in the padded planes at flat column f(u) of the
    image's planes; a lone last run as the tile's second (the kernel computes only it) */
-static void taps_t_tile(const TJob *j, size_t t, size_t p) {
+static void taps_t_tile(const TJob *j, size_t t, size_t p, const float *pf) {
   const OpState *s = j->s;
   const TapsJob *tj = j->tj;
   const F32GemmDesc *d = j->e->kf->gemm;
   if (taps_flat(s, d)) {
-    taps_flat_tile(j, t, p);
+    taps_flat_tile(j, t, p, pf);
     return;
   }
   size_t H = (size_t)d->tm / 2, TNc = (size_t)d->tn, OHW = (size_t)s->OH * s->OW, rpr = (size_t)s->OW / H, U = OHW / H;
@@ -1151,13 +1159,22 @@ static void taps_t_tile(const TJob *j, size_t t, size_t p) {
   if (u + 1 == U) /* a lone run: the second (c - H: the run before's outputs, never written) */
     pm = (unsigned)((1u << H) - 1) << H, x2off = 0, c -= H;
   d->gemm_t(K / ((size_t)s->kh * s->kw), (size_t)s->kh * s->kw, s->boff, s->tw + p * TNc * K, x, tj->g.chan, x2off, c, OHW, pm,
-            cols, s->bias + p * TNc, j->act, j->res);
+            cols, s->bias + p * TNc, j->act, j->res, pf);
+}
+
+/* panel p's weights (as conv_t_tile and taps_t_tile read them) */
+static const float *t_panel_w(const TJob *j, size_t p) {
+  const OpState *s = j->s;
+  size_t TNc = (size_t)j->e->kf->gemm->tn, K = (size_t)s->K;
+  if (j->tj) return s->tw + p * TNc * K;
+  size_t Pg = rt_cdiv((size_t)s->M, TNc);
+  return s->tw + p / Pg * s->a_group + p % Pg * TNc * K;
 }
 
 /* pixel tile t (image t / tpi) x channel panel p (group p / Pg) */
-static void conv_t_tile(const TJob *j, size_t t, size_t p) {
+static void conv_t_tile(const TJob *j, size_t t, size_t p, const float *pf) {
   if (j->tj) {
-    taps_t_tile(j, t, p);
+    taps_t_tile(j, t, p, pf);
     return;
   }
   const OpState *s = j->s;
@@ -1170,7 +1187,7 @@ static void conv_t_tile(const TJob *j, size_t t, size_t p) {
   const float *x = j->x + (im * (size_t)s->C + g * K) * OHW + q0;
   float *c = j->y + (im * (size_t)s->O + g * M + pg * TNc) * OHW + q0;
   d->gemm_t(K, 1, g_off0, s->tw + g * s->a_group + pg * TNc * K, x, OHW, (ptrdiff_t)TMp / 2, c, OHW, pm, cols,
-            s->bias + g * Pg * TNc + pg * TNc, j->act, j->res);
+            s->bias + g * Pg * TNc + pg * TNc, j->act, j->res, pf);
 }
 
 /* pixel tiles [t0, t1) x channel panels [p0, p1): the tiles in blocks of TT_BYTES of pixels, each block times the panels */
@@ -1178,9 +1195,13 @@ static void conv_t_block(const TJob *j, size_t t0, size_t t1, size_t p0, size_t 
   size_t blk = TT_BYTES / ((size_t)j->e->kf->gemm->tm * (size_t)j->s->K / (j->tj ? (size_t)j->s->kh * j->s->kw : 1) *
                            sizeof(float));
   if (blk < 1) blk = 1;
+  size_t half = (size_t)j->s->K * (size_t)j->e->kf->gemm->tn / 2;   /* half a panel: a line a k step (tn 32) */
   for (size_t tb = t0; tb < t1; tb += blk)
     for (size_t p = p0; p < p1; p++)
-      for (size_t t = tb; t < t1 && t < tb + blk; t++) conv_t_tile(j, t, p);
+      for (size_t t = tb; t < t1 && t < tb + blk; t++) {
+        size_t i = t - tb;   /* the block's second and third tiles fetch the next panel's halves (into L2) */
+        conv_t_tile(j, t, p, (i == 1 || i == 2) && p + 1 < j->P ? t_panel_w(j, p + 1) + (i - 1) * half : NULL);
+      }
 }
 
 /* pool_for's units (its stealable shares) of the split conv_t_go chose: [b, e) of pixel tiles (all panels; PB == P),
@@ -1524,7 +1545,7 @@ static void lin_t_range(void *arg, long b, long e_) {
   size_t TNc = (size_t)d->tn, K = (size_t)s->K, M = (size_t)s->M;
   for (size_t p = (size_t)b; p < (size_t)e_; p++)
     d->gemm_t(K, 1, g_off0, s->tw + p * TNc * K, j->x, 1, 0, j->y + p * TNc, 1, 1u,
-              M - p * TNc < TNc ? (int)(M - p * TNc) : (int)TNc, s->bias + p * TNc, j->act, j->res);
+              M - p * TNc < TNc ? (int)(M - p * TNc) : (int)TNc, s->bias + p * TNc, j->act, j->res, NULL);
 }
 
 static void run_conv(Engine *e, const Op *op, const OpState *s, int n) {   /* (the op's plan) */

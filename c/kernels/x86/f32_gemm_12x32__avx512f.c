@@ -237,7 +237,8 @@ static __attribute__((noinline)) void gemm_t_store(__m512 (*acc)[16], float *c, 
    r % H, per k step (kk, tap t) + kk*ldx + boff[t] (H = TM / 2) */
 static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, size_t nt, const ptrdiff_t *boff, const float *w,
                                                             const float *x, size_t ldx, ptrdiff_t x2off, float *c, size_t ldc,
-                                                            unsigned pm, int n, const float *bias, int act, int res) {
+                                                            unsigned pm, int n, const float *bias, int act, int res,
+                                                            const float *pf) {
   enum { H = TM / 2 };
   /* PD: one pixel's steps take 4 cycles (the FMAs' latency), so its weights are fetched 16 KiB on, not 2 (the pipeline
      model's LINEARs, Zen 4, one thread, 4 alternated runs: 128 steps 34-40 ms per 359 images, 16 steps 47-54). A tile's
@@ -256,6 +257,10 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
 #pragma GCC unroll 16
   for (int r = 0; r < TM; r++) c0[r] = c1[r] = _mm512_setzero_ps();
   const float *xk = x, *xk2 = x + x2off;   /* (two pointers: a register each, not 7 indices) */
+  /* pf's lines, one a k step into L2 (_MM_HINT_T1); without pf the same line of w, already in L1, each step (one
+     prefetch that finds its line: no second copy of the loop) */
+  const char *pq = pf ? (const char *)pf : (const char *)w;
+  const size_t ps = pf ? 64 : 0;
   for (size_t q = 0, t = 0, nq = k * nt; q < nq; q++, w += TN) {   /* one loop over (kk, t): nested, 1x1s were 10% slower */
     const float *p1 = xk + boff[t], *p2 = xk2 + boff[t];
     __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
@@ -263,6 +268,8 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
     _mm_prefetch((const char *)(p2 + XD * ldx + TM / 2 - 1), _MM_HINT_T0);
     _mm_prefetch((const char *)(w + PD * TN), _MM_HINT_T0);    /* the weights PD steps on (from memory: a 7x7 */
     _mm_prefetch((const char *)(w + PD * TN + 16), _MM_HINT_T0);  /* layer's at batch 1, 3-10% faster with it) */
+    _mm_prefetch(pq, _MM_HINT_T1);
+    pq += ps;
 #pragma GCC unroll 16
     for (int r = 0; r < rr; r++) {
       int px = p0 + r;   /* the tile's pixel */
@@ -287,7 +294,7 @@ static inline __attribute__((always_inline)) void gemm_t_rr(int rr, size_t k, si
 }
 
 static void gemm_t(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, const float *x, size_t ldx, ptrdiff_t x2off,
-                   float *c, size_t ldc, unsigned pm, int n, const float *bias, int act, int res) {
+                   float *c, size_t ldc, unsigned pm, int n, const float *bias, int act, int res, const float *pf) {
   /* on maps of 128+ pixels, the lines the stores will write (a tile's 14 pixels of each of its channels, one or
      two lines) fetched for writing before the k loop, not missed at the end: the stems' outputs (112x112, into
      memory no layer has touched yet) were the case. One binary, the prefetch switched by the environment
@@ -298,11 +305,11 @@ static void gemm_t(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, c
 #pragma GCC unroll 1
     for (int j = 0; j < n; j++) __builtin_prefetch(c + j * ldc, 1, 3), __builtin_prefetch(c + j * ldc + TM - 1, 1, 3);
   if (pm == 1)   /* one pixel: a LINEAR at batch 1 (ops_f32.c lin_t) */
-    gemm_t_rr(1, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
+    gemm_t_rr(1, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res, pf);
   else if (pm & ((1u << TM / 2) - 1))
-    gemm_t_rr(TM, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
+    gemm_t_rr(TM, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res, pf);
   else   /* only the last TM / 2 pixels stored: only they computed (ResNet50's 7x7 layers 4-8% faster so) */
-    gemm_t_rr(TM / 2, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res);
+    gemm_t_rr(TM / 2, k, nt, boff, w, x, ldx, x2off, c, ldc, pm, n, bias, act, res, pf);
 }
 
 const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, NULL, f32_pack_a_panels, 1,
