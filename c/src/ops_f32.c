@@ -1205,11 +1205,31 @@ static void conv_t_block(const TJob *j, size_t t0, size_t t1, size_t p0, size_t 
 }
 
 /* pool_for's units (its stealable shares) of the split conv_t_go chose: [b, e) of pixel tiles (all panels; PB == P),
-   or of panels (all tiles) */
+   of panels (all tiles), or (PB 0) of (panel, tile) pairs, panel u / T and tile u % T, each panel's tiles in order
+   (the second and third fetching the next panel, as conv_t_block's) */
 static void conv_t_range(void *arg, long b, long e) {
   const TJob *j = arg;
-  if (j->PB == j->P) conv_t_block(j, (size_t)b, (size_t)e, 0, j->P);
-  else conv_t_block(j, 0, j->T, (size_t)b, (size_t)e);
+  if (j->PB == 0) {
+    size_t half = (size_t)j->s->K * (size_t)j->e->kf->gemm->tn / 2;
+    for (size_t u = (size_t)b; u < (size_t)e; u++) {
+      size_t p = u / j->T, t = u % j->T;
+      conv_t_tile(j, t, p, (t == 1 || t == 2) && p + 1 < j->P ? t_panel_w(j, p + 1) + (t - 1) * half : NULL);
+    }
+  } else if (j->PB == j->P)
+    conv_t_block(j, (size_t)b, (size_t)e, 0, j->P);
+  else
+    conv_t_block(j, 0, j->T, (size_t)b, (size_t)e);
+}
+
+/* a tile's work: 2 (units of half a tile), 1 for an image's last tile that computes only its second run (a 1x1's map
+   of pixels past a multiple of tm at most tm / 2, an implicit convolution's lone run; taps_flat's tiles all 2) */
+static size_t t_work(const TJob *j, size_t t) {
+  if (t % j->tpi != j->tpi - 1) return 2;
+  const OpState *s = j->s;
+  size_t tm = (size_t)j->e->kf->gemm->tm, OHW = (size_t)s->OH * s->OW;
+  if (!j->tj) return OHW - t % j->tpi * tm <= tm / 2 ? 1 : 2;
+  if (taps_flat(s, j->e->kf->gemm)) return 2;
+  return OHW / (tm / 2) % 2 ? 1 : 2;
 }
 
 static __attribute__((noinline)) void conv_t_go(TJob j) {   /* (one copy for both callers) */
@@ -1218,10 +1238,31 @@ static __attribute__((noinline)) void conv_t_go(TJob j) {   /* (one copy for bot
   size_t th = (size_t)j.threads, wt = rt_cdiv(j.T, th) * j.P, wp = rt_cdiv(j.P, th) * j.T;   /* the busiest's tiles */
   double W = (double)s->groups * s->M * s->K, X = (double)n * s->C * s->OH * s->OW;         /* floats */
   j.PB = wt * 10 < wp * 9 || (wp * 10 >= wt * 9 && W + X / (double)th < W / (double)th + 2.5 * X) ? j.P : 1;
+  if (th > 1) {
+    /* by halves of a tile: the busiest thread's work under that split (pool_for's even shares), and that of every
+       (panel, tile) pair apart, whose stealable shares even out; the pairs where they take a tenth less (MobileNetV2's
+       7x7 projections: 3.5 tiles, 2 against 1.5 by tiles, 3 panels against 2 of 5 by panels). This Xeon (2026-12-06,
+       night, batch 1, two threads, per op, fastest of 5 alternated): those four 0.87-0.88x their time, the sum of
+       MobileNetV2's ops 0.98x. Not everywhere: the pairs in panel order for MobileNetV2's 14x14 projections (2-3
+       panels, a tile split even) took 1.04-1.21x (each thread then reads the other's pixels), in tile order its
+       7x7 expansions and the depthwise ops after them 1.16-1.26x (the next op's channels in the other core) */
+    size_t all = 0, busy = 0;
+    for (size_t t = 0; t < j.T; t++) all += t_work(&j, t);
+    for (size_t i = 0; i < th; i++) {
+      size_t w = 0;
+      if (j.PB == j.P)
+        for (size_t t = j.T * i / th; t < j.T * (i + 1) / th; t++) w += t_work(&j, t) * j.P;
+      else
+        w = (j.P * (i + 1) / th - j.P * i / th) * all;
+      if (w > busy) busy = w;
+    }
+    if (all * j.P * 10 < busy * th * 9) j.PB = 0;
+  }
+  long units = j.PB == 0 ? (long)(j.P * j.T) : (long)(j.PB == j.P ? j.T : j.P);
   if (j.threads == 1)
-    conv_t_range(&j, 0, (long)(j.PB == j.P ? j.T : j.P));
+    conv_t_range(&j, 0, units);
   else
-    pool_for((long)(j.PB == j.P ? j.T : j.P), conv_t_range, &j);
+    pool_for(units, conv_t_range, &j);
 }
 
 static void conv_t_run(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act, int res) {
