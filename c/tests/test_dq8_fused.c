@@ -10,7 +10,9 @@
  *   depthwise op and a projection, on 56x56 maps: the same bytes as on one thread (not banded) and unfused;
  * - a residual ADD written by the convolution before it (ops_q8.c build_gemm: residual_next, Q8Dq8Epi.res): three residual blocks,
  *   one on each of the dq8 convolution's paths (fused quantization and GEMM; the two phases, a 1x1 read in place and
- *   an im2col 3x3), the ADD's input on either side, ReLU, ReLU6 and none: the same bytes fused and unfused. */
+ *   an im2col 3x3), the ADD's input on either side, ReLU, ReLU6 and none: the same bytes fused and unfused;
+ * - an expansion on the fused path whose next op is a depthwise one (OpState.dq8rows: its threads split its row
+ *   blocks, ops_q8.c dq8_fused) on a 14x14 map: the same bytes as with an ADD between them (its columns split). */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
 #include <math.h>
@@ -248,6 +250,31 @@ static int test_irb(void) {
   return nonzero_tables("inverted residual blocks", bf, sf, bu, su, (size_t)IC * IH * IH, IOUT);
 }
 
+/* ---------------- a fused-path expansion whose next op is a depthwise one (OpState.dq8rows: ops_q8.c dq8_fused by rows) */
+enum { WC = 8, WH = 14, WE = 256, WOUT = WC * WH * WH };
+
+/* x -> 1x1 (8 -> 256, ReLU6, on the fused path: 256 rows <= 2 x 196 pixels) -> depthwise /1 (ReLU6) -> 1x1 (256 -> 8)
+   -> flatten; unfused: an ADD of the expansion's output with itself (nothing reads it) between it and the depthwise
+   op, so the expansion's threads split its columns */
+static unsigned char *rows_model(int unfused, size_t *size) {
+  seed = 13;   /* the same weights in both */
+  MW *m = mw_new(KIND_DQ8, WC, WH, WH, WOUT);
+  uint32_t e = dq8_conv(m, 0, WE, 1, 1, ACT_RELU6, 8, 1);
+  if (unfused) mw_add(m, e, e, ACT_NONE);
+  uint32_t d = dq8_dw(m, e, 1, ACT_RELU6);
+  mw_output(m, mw_flatten(m, dq8_conv(m, d, WC, 1, 1, ACT_NONE, 16, 1)));
+  return mw_finish(m, size);
+}
+static int rows_op(const Engine *e, unsigned i, int unused) { return (void)unused, e->st[i].dq8rows; }
+
+static int test_rows(void) {
+  size_t sf, su;
+  unsigned char *bf = rows_model(0, &sf), *bu = rows_model(1, &su);
+  CHECK(count_ops(bf, sf, 2, rows_op, 0) == 1, "the rows model: %d ops split by rows, want 1", count_ops(bf, sf, 2, rows_op, 0));
+  CHECK(count_ops(bu, su, 2, rows_op, 0) == 0, "the unfused rows model: %d ops split by rows, want 0", count_ops(bu, su, 2, rows_op, 0));
+  return nonzero_tables("expansion by rows", bf, sf, bu, su, (size_t)WC * WH * WH, WOUT);
+}
+
 int main(void) {
   for (int k = 0; k < 2; k++) {
     fill_i8(w1[k], E * C, -128, 127), fill_i8(z1[k], E * G, -30, 30), fill_i8(wd[k], E * 9, -128, 127);
@@ -289,6 +316,7 @@ int main(void) {
   CHECK(tables > 0, "no kernel table ran");
   CHECK(test_res() == tables, "the residual test ran on other tables");
   CHECK(test_irb() == tables, "the irb test ran on other tables");
+  CHECK(test_rows() == tables, "the rows test ran on other tables");
   free(x), free(ya), free(ref), free(tol), free(d0), free(m0), free(d1), free(m1), free(bf), free(bu);
   if (g_failures) fprintf(stderr, "test_dq8_fused: %d FAILED\n", g_failures);
   else printf("test_dq8_fused: ok (%d kernel tables)\n", tables);
