@@ -596,9 +596,9 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
     if (s->direct && dw_next(e, op, s)) {   /* dq8_dwf: the two phases' X and scales, a slot of planes per thread */
       s->dwf = e->st[e->cur_op + 1].fused = 1;
       engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat(dwf_rows(k), (size_t)s->OH * s->OW * 4), (size_t)nth));
-    } else if (dq8_fuse(s)) {
+    } else {
       s->dq8rows = dw_after(e, op);
-      return 0;
+      if (dq8_fuse(s)) return 0;
     }
     engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */
     engine_need(e, SCRATCH_2, rt_mul_sat(rt_mul_sat((size_t)s->G, ldx), 4));                          /* xs */
@@ -1037,7 +1037,8 @@ static void dq8_fused_units(const Q8Job *j, int cols, long t0, long t1, char *sl
    quantizes every column (a few thousand values: an expansion's K is small). MobileNetV2 dq8 (this Xeon, 2026-12-06,
    night, batch 1, two threads, per op, fastest of 5 alternated): its 14x14 expansions 0.74-0.89x their time and the
    depthwise ops after them 0.78-0.80x, the sum of its ops 0.97x. The same sums (each output one kernel call over all
-   of K), so the same bytes. Static shares: no stealing */
+   of K), so the same bytes. Static shares: no stealing. (On the two-phase path the same mark hands the GEMM's tasks out
+   in runs, not one at a time: build_gemm, run_gemm_op) */
 static int dq8_by_rows(const Q8Job *j, int step) {
   return j->s->dq8rows && step > 1 && (j->s->M + j->MB - 1) / j->MB >= 2L * step;
 }
@@ -1644,7 +1645,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
         } else {
           if (work < PAR_MIN) dq8_quant_blocks(&j, 0, 1);
           else pool_run(dq8_quant_blocks, &j);
-          phase((long)((s->M + j.MB - 1) / j.MB) * j.nt, gemm_tasks, &j, work, 1);
+          phase((long)((s->M + j.MB - 1) / j.MB) * j.nt, gemm_tasks, &j, work, !s->dq8rows);   /* (dq8rows: row blocks in runs) */
         }
         continue;
       }
