@@ -39,8 +39,9 @@ typedef struct {
   uint32_t ds_op, ds_in;     /* sq8 strided implicit CONV2D: 1 + the index of a later 1x1 CONV2D of the same input and
                                 stride that it runs on its phase planes (ResNet's downsampling shortcut; ops_q8.c ds_next),
                                 else 0; on that 1x1, ds_in: 1 + the index of the op that runs it */
-  int dq8rows;               /* dq8 CONV2D on the fused path whose output a depthwise CONV2D reads next: its threads split
-                                the row blocks, each quantizing every column (ops_q8.c dq8_fused) */
+  int dq8rows;               /* dq8 CONV2D (not dq8_dwf's) whose output a depthwise CONV2D reads next (ops_q8.c dw_after):
+                                on the fused path its threads split the row blocks, each quantizing every column
+                                (dq8_fused); in two phases its GEMM's tasks go out in runs (run_gemm_op) */
   int dwf;                   /* 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable, ops_q8.c dq8_dwf
                                 and sq8_dwf): it writes that op's output, its own is never stored whole (the arena
                                 gives it no bytes) */

@@ -1035,10 +1035,10 @@ static void dq8_fused_units(const Q8Job *j, int cols, long t0, long t1, char *sl
    block, so the depthwise op after it (split by channels) reads what its own core wrote; the column split left each
    thread every channel of its pixels, half of what the depthwise op then read in the other core. Each thread
    quantizes every column (a few thousand values: an expansion's K is small). MobileNetV2 dq8 (this Xeon, 2026-12-06,
-   night, batch 1, two threads, per op, fastest of 5 alternated): its 14x14 expansions 0.74-0.89x their time and the
-   depthwise ops after them 0.78-0.80x, the sum of its ops 0.97x. The same sums (each output one kernel call over all
-   of K), so the same bytes. Static shares: no stealing. (On the two-phase path the same mark hands the GEMM's tasks out
-   in runs, not one at a time: build_gemm, run_gemm_op) */
+   night, batch 1, two threads, per op, fastest of 5 alternated, two binaries): its 14x14 expansions 0.75-0.88x their
+   time and the depthwise ops after them 0.78-0.79x, the sum of its ops 0.98x. The same sums (each output one kernel
+   call over all of K), so the same bytes. Static shares: no stealing. (On the two-phase path the same mark hands the
+   GEMM's tasks out in runs, not one at a time: run_gemm_op; c/README.md) */
 static int dq8_by_rows(const Q8Job *j, int step) {
   return j->s->dq8rows && step > 1 && (j->s->M + j->MB - 1) / j->MB >= 2L * step;
 }
