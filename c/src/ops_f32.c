@@ -1106,6 +1106,22 @@ typedef struct {
   const TapsJob *tj;    /* an implicit convolution (conv_taps_t): its padded planes and geometry; else NULL */
 } TJob;
 
+/* panel p's weights: an implicit convolution's (one group) at p, a 1x1's at panel p % Pg of group p / Pg */
+static const float *t_panel_w(const TJob *j, size_t p) {
+  const OpState *s = j->s;
+  size_t TNc = (size_t)j->e->kf->gemm->tn, K = (size_t)s->K;
+  if (j->tj) return s->tw + p * TNc * K;
+  size_t Pg = rt_cdiv((size_t)s->M, TNc);
+  return s->tw + p / Pg * s->a_group + p % Pg * TNc * K;
+}
+
+/* what tile i (of a block, or of panel p's tiles in turn) of panel p fetches into L2 for later (gemm_t's pf): the
+   second and third tiles the next panel's two halves (a line a k step, tn 32), the others nothing */
+static const float *t_next_pf(const TJob *j, size_t i, size_t p) {
+  if ((i != 1 && i != 2) || p + 1 >= j->P) return NULL;
+  return t_panel_w(j, p + 1) + (i - 1) * ((size_t)j->s->K * (size_t)j->e->kf->gemm->tn / 2);
+}
+
 /* taps_flat's tile t (image t / tpi): flat columns f0.. (f0 = tm (t % tpi)) of the image's padded planes, two runs of
    tm / 2 (all in the first: the second alone, the kernel computing only it), through tmp (the valid columns, those
    within a row's OW outputs, gathered from C for a fused ADD and scattered to it): the same sums as gemm_u's */
@@ -1126,7 +1142,7 @@ static void taps_flat_tile(const TJob *j, size_t t, size_t p, const float *pf) {
   if (pm > 1 && pm >> (TMp / 2) == 0) pm <<= TMp / 2, x2off = 0, sh = (int)TMp / 2;   /* (pm 1: one pixel, computed alone) */
   float tmp[16 * 32], *c = j->y + (im * (size_t)s->O + p * TNc) * OHW;
   for (int pass = 0; pass < 2; pass++) {
-    if (pass) d->gemm_t(K / ((size_t)s->kh * s->kw), (size_t)s->kh * s->kw, s->boff, s->tw + p * TNc * K,
+    if (pass) d->gemm_t(K / ((size_t)s->kh * s->kw), (size_t)s->kh * s->kw, s->boff, t_panel_w(j, p),
                         tj->xp + im * (size_t)s->C * tj->g.chan + f0, tj->g.chan, x2off, tmp, TMp, pm, cols, s->bias + p * TNc, j->act, j->res, pf);
     for (int q = 0; q < cols && (pass || j->res); q++)
       for (size_t r = 0; r < TMp; r++)
@@ -1158,17 +1174,8 @@ static void taps_t_tile(const TJob *j, size_t t, size_t p, const float *pf) {
   ptrdiff_t x2off = (ptrdiff_t)f2 - (ptrdiff_t)f1;
   if (u + 1 == U) /* a lone run: the second (c - H: the run before's outputs, never written) */
     pm = (unsigned)((1u << H) - 1) << H, x2off = 0, c -= H;
-  d->gemm_t(K / ((size_t)s->kh * s->kw), (size_t)s->kh * s->kw, s->boff, s->tw + p * TNc * K, x, tj->g.chan, x2off, c, OHW, pm,
+  d->gemm_t(K / ((size_t)s->kh * s->kw), (size_t)s->kh * s->kw, s->boff, t_panel_w(j, p), x, tj->g.chan, x2off, c, OHW, pm,
             cols, s->bias + p * TNc, j->act, j->res, pf);
-}
-
-/* panel p's weights (as conv_t_tile and taps_t_tile read them) */
-static const float *t_panel_w(const TJob *j, size_t p) {
-  const OpState *s = j->s;
-  size_t TNc = (size_t)j->e->kf->gemm->tn, K = (size_t)s->K;
-  if (j->tj) return s->tw + p * TNc * K;
-  size_t Pg = rt_cdiv((size_t)s->M, TNc);
-  return s->tw + p / Pg * s->a_group + p % Pg * TNc * K;
 }
 
 /* pixel tile t (image t / tpi) x channel panel p (group p / Pg) */
@@ -1186,7 +1193,7 @@ static void conv_t_tile(const TJob *j, size_t t, size_t p, const float *pf) {
   int cols = M - pg * TNc < TNc ? (int)(M - pg * TNc) : (int)TNc;
   const float *x = j->x + (im * (size_t)s->C + g * K) * OHW + q0;
   float *c = j->y + (im * (size_t)s->O + g * M + pg * TNc) * OHW + q0;
-  d->gemm_t(K, 1, g_off0, s->tw + g * s->a_group + pg * TNc * K, x, OHW, (ptrdiff_t)TMp / 2, c, OHW, pm, cols,
+  d->gemm_t(K, 1, g_off0, t_panel_w(j, p), x, OHW, (ptrdiff_t)TMp / 2, c, OHW, pm, cols,
             s->bias + g * Pg * TNc + pg * TNc, j->act, j->res, pf);
 }
 
@@ -1195,13 +1202,9 @@ static void conv_t_block(const TJob *j, size_t t0, size_t t1, size_t p0, size_t 
   size_t blk = TT_BYTES / ((size_t)j->e->kf->gemm->tm * (size_t)j->s->K / (j->tj ? (size_t)j->s->kh * j->s->kw : 1) *
                            sizeof(float));
   if (blk < 1) blk = 1;
-  size_t half = (size_t)j->s->K * (size_t)j->e->kf->gemm->tn / 2;   /* half a panel: a line a k step (tn 32) */
   for (size_t tb = t0; tb < t1; tb += blk)
     for (size_t p = p0; p < p1; p++)
-      for (size_t t = tb; t < t1 && t < tb + blk; t++) {
-        size_t i = t - tb;   /* the block's second and third tiles fetch the next panel's halves (into L2) */
-        conv_t_tile(j, t, p, (i == 1 || i == 2) && p + 1 < j->P ? t_panel_w(j, p + 1) + (i - 1) * half : NULL);
-      }
+      for (size_t t = tb; t < t1 && t < tb + blk; t++) conv_t_tile(j, t, p, t_next_pf(j, t - tb, p));
 }
 
 /* pool_for's units (its stealable shares) of the split conv_t_go chose: [b, e) of pixel tiles (all panels; PB == P),
@@ -1209,13 +1212,9 @@ static void conv_t_block(const TJob *j, size_t t0, size_t t1, size_t p0, size_t 
    (the second and third fetching the next panel, as conv_t_block's) */
 static void conv_t_range(void *arg, long b, long e) {
   const TJob *j = arg;
-  if (j->PB == 0) {
-    size_t half = (size_t)j->s->K * (size_t)j->e->kf->gemm->tn / 2;
-    for (size_t u = (size_t)b; u < (size_t)e; u++) {
-      size_t p = u / j->T, t = u % j->T;
-      conv_t_tile(j, t, p, (t == 1 || t == 2) && p + 1 < j->P ? t_panel_w(j, p + 1) + (t - 1) * half : NULL);
-    }
-  } else if (j->PB == j->P)
+  if (j->PB == 0)
+    for (size_t u = (size_t)b; u < (size_t)e; u++) conv_t_tile(j, u % j->T, u / j->T, t_next_pf(j, u % j->T, u / j->T));
+  else if (j->PB == j->P)
     conv_t_block(j, (size_t)b, (size_t)e, 0, j->P);
   else
     conv_t_block(j, 0, j->T, (size_t)b, (size_t)e);
