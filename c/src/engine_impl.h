@@ -39,7 +39,7 @@ typedef struct {
   uint32_t ds_op, ds_in;     /* sq8 strided implicit CONV2D: 1 + the index of a later 1x1 CONV2D of the same input and
                                 stride that it runs on its phase planes (ResNet's downsampling shortcut; ops_q8.c ds_next),
                                 else 0; on that 1x1, ds_in: 1 + the index of the op that runs it */
-  int dq8rows;               /* dq8 CONV2D (not dq8_dwf's) whose output a depthwise CONV2D reads next (ops_q8.c dw_after):
+  int dq8rows;               /* dq8 CONV2D (not dq8_dwf's) whose output a depthwise CONV2D reads next (ops_f32.c dw_reads):
                                 on the fused path its threads split the row blocks, each quantizing every column
                                 (dq8_fused); in two phases its GEMM's tasks go out in runs (run_gemm_op) */
   int dwf;                   /* 1x1 CONV2D: the depthwise CONV2D after it fused (ops_f32.c dw_fusable, ops_q8.c dq8_dwf
@@ -222,6 +222,7 @@ extern const OpImpl sq8_ops[OP_COUNT];   /* ops_q8.c */
 extern const OpImpl dq8_gemm_op;         /* ops_q8.c: dq8's CONV2D / LINEAR; its other ops are f32's */
 /* a depthwise CONV2D of multiplier 1 after op (being built) that only it feeds, fusable with it (ops_f32.c) */
 int dw_next(const Engine *e, const Op *op, const OpState *s);
+int dw_reads(const Engine *e, const Op *op);   /* the next op: a depthwise CONV2D reading op's output (no size bound) */
 /* the graph's side of an inverted residual block by bands, both kinds' (ops_f32.c): op (being built) a 1x1 projection
    of one group reading only a depthwise CONV2D's output (multiplier 1, dilation 1, a map of at least DWF_MIN_HW), that
    output read by nothing else, neither the projection's output nor its fused ADD's the model's: IRB_EXP where the

@@ -407,15 +407,21 @@ enum { DWF_MIN_HW = 784 };   /* maps of at least 28x28 (14x14 ones: as fast on o
 __attribute__((cold, optimize("Os"))) int dw_next(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
-  if (op->type != OP_CONV2D || s->groups != 1 || (size_t)s->OH * s->OW < DWF_MIN_HW || i + 1 >= m->n_ops || op->out == m->output)
+  if (op->type != OP_CONV2D || s->groups != 1 || (size_t)s->OH * s->OW < DWF_MIN_HW || op->out == m->output || !dw_reads(e, op))
     return 0;
+  return !read_elsewhere(m, op->out, 0, i + 1);   /* the conv's output read by the depthwise op only */
+}
+/* the op after op (the one being built) is a depthwise CONV2D of multiplier 1 reading op's output, both maps of the
+   kind's element type (float; sq8: int8) */
+__attribute__((cold, optimize("Os"))) int dw_reads(const Engine *e, const Op *op) {
+  const Model *m = e->m;
+  uint32_t i = e->cur_op;
+  if (i + 1 >= m->n_ops || op->out >= m->n_values) return 0;
   const Op *dw = &m->ops[i + 1];
   if (dw->type != OP_CONV2D || dw->n_in < 1 || dw->in[0] != op->out || dw->out >= m->n_values) return 0;
   const Value *vx = &m->values[op->out], *vy = &m->values[dw->out];
   uint32_t dt = m->kind == KIND_SQ8 ? DT_I8 : DT_F32;   /* (sq8's maps int8) */
-  if (vx->dtype != dt || vy->dtype != dt || (uint32_t)dw->attr[A_CONV2D_GROUPS] != vx->c || vy->c != vx->c || vx->c < 2)
-    return 0;
-  return !read_elsewhere(m, op->out, 0, i + 1);   /* the conv's output read by the depthwise op only */
+  return vx->dtype == dt && vy->dtype == dt && (uint32_t)dw->attr[A_CONV2D_GROUPS] == vx->c && vy->c == vx->c && vx->c >= 2;
 }
 __attribute__((cold, optimize("Os"))) static int dw_fusable(const Engine *e, const Op *op, const OpState *s) {
   return e->m->kind == KIND_F32 && conv_direct(e, s) && !s->tpath && !s->res && !s->wino && !s->taps && dw_next(e, op, s);

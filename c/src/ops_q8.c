@@ -460,16 +460,6 @@ __attribute__((cold, optimize("Os"))) static uint32_t ds_next(const Engine *e, c
   return 0;
 }
 
-/* the op after op (the one being built) is a depthwise CONV2D reading op's output (its threads split by channels) */
-__attribute__((cold, optimize("Os"))) static int dw_after(const Engine *e, const Op *op) {
-  const Model *m = e->m;
-  uint32_t i = e->cur_op;
-  if (i + 1 >= m->n_ops || op->out >= m->n_values) return 0;
-  const Op *d = &m->ops[i + 1];
-  uint32_t c = m->values[op->out].c;
-  return d->type == OP_CONV2D && d->n_in >= 1 && d->in[0] == op->out && c >= 2 && (uint32_t)d->attr[A_CONV2D_GROUPS] == c;
-}
-
 __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op *op, OpState *s) {
   const Model *m = e->m;
   const Q8Kernels *k = s->kq = s->ds_in ? e->st[s->ds_in - 1].kq : e->kq_below && s->K < e->kq->min_k ? e->kq_below : e->kq;
@@ -597,7 +587,7 @@ __attribute__((cold, optimize("Os"))) static int build_gemm(Engine *e, const Op 
       s->dwf = e->st[e->cur_op + 1].fused = 1;
       engine_need(e, SCRATCH_1, rt_mul_sat(rt_mul_sat(dwf_rows(k), (size_t)s->OH * s->OW * 4), (size_t)nth));
     } else {
-      s->dq8rows = dw_after(e, op);
+      s->dq8rows = dw_reads(e, op);   /* (that op's threads split by channels) */
       if (dq8_fuse(s)) return 0;
     }
     engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(gemm_pstride(k, s), ldx / (size_t)k->nr), 2));   /* xq */
