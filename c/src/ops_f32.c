@@ -1226,15 +1226,14 @@ static void conv_t_range(void *arg, long b, long e) {
     conv_t_block(j, 0, j->T, (size_t)b, (size_t)e);
 }
 
-/* a tile's work: 2 (units of half a tile), 1 for an image's last tile that computes only its second run (a 1x1's map
-   of pixels past a multiple of tm at most tm / 2, an implicit convolution's lone run; taps_flat's tiles all 2) */
-static size_t t_work(const TJob *j, size_t t) {
-  if (t % j->tpi != j->tpi - 1) return 2;
+/* the work of tiles [a, b) in halves of a tile: 2 a tile, but 1 for an image's last tile (t % tpi == tpi - 1) where it
+   computes only its second run (a 1x1's map of pixels past a multiple of tm at most tm / 2, an implicit convolution's
+   lone run; taps_flat's tiles all whole) */
+static size_t t_work(const TJob *j, size_t a, size_t b) {
   const OpState *s = j->s;
   size_t tm = (size_t)j->e->kf->gemm->tm, OHW = (size_t)s->OH * s->OW;
-  if (!j->tj) return OHW - t % j->tpi * tm <= tm / 2 ? 1 : 2;
-  if (taps_flat(s, j->e->kf->gemm)) return 2;
-  return OHW / (tm / 2) % 2 ? 1 : 2;
+  int half = !j->tj ? OHW - (j->tpi - 1) * tm <= tm / 2 : !taps_flat(s, j->e->kf->gemm) && OHW / (tm / 2) % 2;
+  return 2 * (b - a) - (half ? b / j->tpi - a / j->tpi : 0);   /* (the last tiles in [a, b): b / tpi - a / tpi) */
 }
 
 static __attribute__((noinline)) void conv_t_go(TJob j) {   /* (one copy for both callers) */
@@ -1251,14 +1250,9 @@ static __attribute__((noinline)) void conv_t_go(TJob j) {   /* (one copy for bot
        MobileNetV2's ops 0.98x. Not everywhere: the pairs in panel order for MobileNetV2's 14x14 projections (2-3
        panels, a tile split even) took 1.04-1.21x (each thread then reads the other's pixels), in tile order its
        7x7 expansions and the depthwise ops after them 1.16-1.26x (the next op's channels in the other core) */
-    size_t all = 0, busy = 0;
-    for (size_t t = 0; t < j.T; t++) all += t_work(&j, t);
+    size_t all = t_work(&j, 0, j.T), busy = 0;
     for (size_t i = 0; i < th; i++) {
-      size_t w = 0;
-      if (j.PB == j.P)
-        for (size_t t = j.T * i / th; t < j.T * (i + 1) / th; t++) w += t_work(&j, t) * j.P;
-      else
-        w = (j.P * (i + 1) / th - j.P * i / th) * all;
+      size_t w = j.PB == j.P ? t_work(&j, j.T * i / th, j.T * (i + 1) / th) * j.P : (j.P * (i + 1) / th - j.P * i / th) * all;
       if (w > busy) busy = w;
     }
     if (all * j.P * 10 < busy * th * 9) j.PB = 0;
