@@ -14,13 +14,14 @@
  * Micro-tile 16 x 16: groups alternate between two sets of tiles (C, A, B: 0, 2, 3 and 1, 4, 5) so that
  * group g's tile product is computed and stored while group g - 1's epilogue runs (vector loads
  * right after a tile store of the same lines stall, and a tile is not renamed);
- * the 16 rows' float sums stay in registers. Each call loads the tile configuration (per-thread
- * state) and releases the tiles when it returns. */
+ * the 16 rows' float sums stay in registers. Each call configures the tiles unless the thread's
+ * tiles already are configured so (amx_tiles.h), and leaves them configured. */
 #include <immintrin.h>
 #include <string.h>
 
 #include "../../src/kernels_q8.h"
 #include "act__avx2.h"
+#include "amx_tiles.h"
 
 enum { MR = 16, NR = 32, KR = 4, AMX_MAXGSP = 64 };
 /* ops of smaller K run the VNNI descriptor (Q8Kernels.min_k): with a few tile products per output
@@ -29,11 +30,6 @@ enum { MR = 16, NR = 32, KR = 4, AMX_MAXGSP = 64 };
    at K 16..147 (the 112x112 and 56x56 layers 1.3-1.6x), AMX 1.15-1.45x faster at K 256 and above */
 enum { AMX_DQ8_MIN_K = 192 };
 
-typedef struct {
-  uint8_t palette, start_row, reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-} TileCfg;
 
 static size_t gsp_of(int gs) { return (size_t)(gs + KR - 1) / KR * KR; }
 static size_t block_bytes(int G, int gs) { return (size_t)G * MR * (gsp_of(gs) + 4); }
@@ -125,7 +121,7 @@ static void gemm_amx(const Q8Gemm *g, const Q8Dq8Epi *e) {
   cfg.rows[0] = cfg.rows[1] = 16, cfg.colsb[0] = cfg.colsb[1] = 64;                /* C */
   cfg.rows[2] = cfg.rows[4] = 16, cfg.colsb[2] = cfg.colsb[4] = (uint16_t)gsp;    /* A */
   cfg.rows[3] = cfg.rows[5] = (uint8_t)kq, cfg.colsb[3] = cfg.colsb[5] = 64;      /* B */
-  _tile_loadconfig(&cfg);
+  amx_tiles_use(&cfg);
   _Alignas(64) int32_t acc[2][MR * 16];
   for (int j = 0; j < g->N; j += 16) {
     int nc = g->N - j < 16 ? g->N - j : 16;
@@ -166,7 +162,6 @@ static void gemm_amx(const Q8Gemm *g, const Q8Dq8Epi *e) {
       store16(e, o0, nr, j, nc, f);
     }
   }
-  _tile_release();
 }
 
 static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {

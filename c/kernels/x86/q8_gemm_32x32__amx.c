@@ -13,8 +13,8 @@
  *    Element (k, p) at byte (p / 32) * 2 * pstride + (k / 64) * 2048 + (p / 16 % 2) * 1024 +
  *    (k / 4 % 16) * 64 + (p % 16) * 4 + k % 4.
  * Micro-kernel 32 x 32: four int32 C tiles (tmm0-3), A tiles tmm4-5, B tiles tmm6-7 (a ragged edge of
- * at most 16 rows or columns skips the tiles it does not need). Each call loads the tile
- * configuration (per-thread state) and releases the tiles when it returns. The C tiles are stored
+ * at most 16 rows or columns skips the tiles it does not need). Each call configures the
+ * tiles unless the thread's tiles already are configured so (amx_tiles.h), and leaves them configured. The C tiles are stored
  * to a 4 KB buffer and requantized with AVX-512 exactly as FORMAT.md writes it:
  * acc * m = dot * m + bias * m, where dot (int32) * m is one vpmuldq and bias * m + rounding one
  * int64 per row, so the int64 sum equals the reference's (acc * m + (1 << (shift - 1))). */
@@ -24,6 +24,7 @@
 #include "../../src/kernels_q8.h"
 #include "q8_im2col4__avx512.h"
 #include "q8_requant__avx512.h"
+#include "amx_tiles.h"
 
 enum { MR = 32, NR = 32, KR = 64, TB = 1024 /* bytes per 16 x 64 tile */ };
 /* ops of K < 64 run the AVX-512 VNNI descriptor (Q8Kernels.min_k): their k step of 64 is mostly padding (K = 16, 24
@@ -82,11 +83,7 @@ static int im2col_kxq(const Q8Kxq *g, int p0, int p1, int16_t *X, ptrdiff_t pstr
 
 /* ---------------------------------------------------------------- the GEMM */
 
-typedef struct {
-  uint8_t palette, start_row, reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-} TileCfg;
+_Thread_local TileCfg amx_tiles_cur;   /* (amx_tiles.h) */
 
 /* C tiles (i, j) of the 32 x 32 micro-tile, i over row halves (A tiles 4, 5), j over column halves
    (B tiles 6, 7); only the tiles a ragged edge needs (R row halves, C column halves) */
@@ -141,7 +138,7 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   memset(&cfg, 0, sizeof cfg);
   cfg.palette = 1;
   for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
-  _tile_loadconfig(&cfg);
+  amx_tiles_use(&cfg);
   _Alignas(64) int32_t accs[2][MR][NR];
   size_t kb = (size_t)g->G * (size_t)g->kp, tile_bytes = kb * MR * KR;
   const EpiQ pq = epi_q(e);
@@ -167,7 +164,6 @@ static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
     }
     if (n) gemm_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, pj, pnc, e, &pq, rk + (po - ob));
   }
-  _tile_release();
 }
 
 /* ---------------------------------------------------------------- implicit stride-1 convolution */
@@ -307,7 +303,7 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   memset(&cfg, 0, sizeof cfg);
   cfg.palette = 1;
   for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
-  _tile_loadconfig(&cfg);
+  amx_tiles_use(&cfg);
   _Alignas(64) int32_t accs[2][MR][NR];   /* as sq8_gemm: each epilogue one micro-tile late */
   size_t pb = c->plane * 4, tile_bytes = conv_kb(c->C, c->kh, c->kw) * 2 * TB;
   const EpiQ pq = epi_q(e);
@@ -337,7 +333,6 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
       if (n) conv_epi((const int32_t (*)[NR])accs[(n - 1) & 1], po, pnr, ns[pti], sa[pti], sn[pti], so[pti], e, &pq, rk + (po - ob));
     }
   }
-  _tile_release();
 }
 #undef CONV_LOOP
 
