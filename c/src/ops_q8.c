@@ -162,8 +162,14 @@ static int amx_rows(const Q8Kernels *k) { return k->mr >= 32; }
    the 1x1s after them, split by columns, 1.03x), 56x56 maps slower (ResNet18's 1.11-1.18x), and by the VNNI table no
    gain (1.01x) */
 enum { OWN_MAX_HW = 28 * 28 };
+/* By the AMX table a map of at least CONV_BIG_NT micro-tiles (ResNet's 56x56: 102) takes column blocks of about
+   CONV_BIG_CT micro-tiles: ResNet18 sq8's 56x56 3x3 layers 0.95-0.97x their time on two threads at batch 1 (the sum of
+   ops 0.99x; 60 images, fastest of 5 alternated), since each kernel call no longer loads the tile configuration
+   (amx_tiles.h): a call's last micro-tile's epilogue reads its tiles' stores right away, once a call */
+enum { CONV_BIG_NT = 64, CONV_BIG_CT = 16 };
 static long conv_ncb(const OpState *s, long th) {
-  long nt = (conv_flat(s) + s->kq->nr - 1) / s->kq->nr, ncb = th * ((nt + CONV_CT * th - 1) / (CONV_CT * th));
+  long nt = (conv_flat(s) + s->kq->nr - 1) / s->kq->nr, ct = amx_rows(s->kq) && nt >= CONV_BIG_NT ? CONV_BIG_CT : CONV_CT;
+  long ncb = th * ((nt + ct * th - 1) / (ct * th));
   if (th > 1 && s->sh == 1 && s->sw == 1 && amx_rows(s->kq) && s->OH * s->OW <= OWN_MAX_HW && ncb > th) ncb = th;
   return ncb > nt ? nt : ncb;   /* (a 7x7 map's 2 micro-tiles: 1 or 2 blocks) */
 }
@@ -1262,12 +1268,25 @@ static void qt_pass(Q8Job *j) {
   quant_gemm(j);
 }
 
-/* sq8 CONV2D's rows per GEMM task: 64, but with fewer column blocks than twice the threads (maps of 14x14 and
+/* sq8 GEMM tasks of the AMX table: 128 rows (two kernel passes of 64), not 64, and a strided 1x1's relayout path
+   (strided1x1) 256 columns a task, not 64; measured with the tile configuration kept between calls (amx_tiles.h),
+   each call's fixed cost then its last micro-tile's epilogue right after its tile stores. Per op (2 threads, batch 1,
+   30 images, fastest of 4-5 alternated): ResNet50's 56x56 widening 1x1s 0.94-0.96x their time by 128 rows, its
+   strided 1x1s 0.78-0.85x by 256 columns (the narrowing 28x28 ones on the same path 1.11-1.15x that way: not them).
+   With CONV_BIG_CT (above), the sums of ops: ResNet18 0.99x at batch 1 on two threads, 0.98x on one and at batch 8;
+   ResNet50 0.99x at batch 1 on two and one, 1.00x at batch 8; MobileNetV2 1.00x */
+enum { SQ8_AMX_MB = 128, SQ8_STRIDED_NB = 256 };
+static int sq8_nb(const Q8Kernels *k, const OpState *s) {
+  return (int)q8_round_up(amx_rows(k) && strided1x1(s) ? SQ8_STRIDED_NB : 64, (size_t)k->nr);
+}
+
+/* sq8 CONV2D's rows per GEMM task: 64 (SQ8_AMX_MB by the AMX table), but with fewer column blocks than twice the threads (maps of 14x14 and
    less: 196 columns in blocks of 64, 64, 64 and 4; 49 in one), blocks of about an eighth of a thread's share of
    the rows, whole micro-tiles: split by rows, a 7x7 layer's 160 rows in blocks of 64, 64 and 32 went 128 to one
    thread and 32 to the other, and a 14x14 one's 64 rows were one block (its columns split 128 against 68) */
 static int sq8_mb(const Q8Kernels *k, const OpState *s, long nt, int mb) {
   long th = pool_threads();
+  if (amx_rows(k)) mb = (int)q8_round_up(SQ8_AMX_MB, (size_t)k->mr);
   if (th < 2 || nt >= 2 * th) return mb;
   int want = (int)q8_round_up((size_t)((s->M + 8 * th - 1) / (8 * th)), (size_t)k->mr);
   return want < mb ? want : mb;
@@ -1555,7 +1574,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   const Q8Kernels *k = s->kq;
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
-              (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
+              (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : sq8 ? sq8_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
               0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
