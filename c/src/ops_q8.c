@@ -163,9 +163,10 @@ static int amx_rows(const Q8Kernels *k) { return k->mr >= 32; }
    gain (1.01x) */
 enum { OWN_MAX_HW = 28 * 28 };
 /* By the AMX table a map of at least CONV_BIG_NT micro-tiles (ResNet's 56x56: 102) takes column blocks of about
-   CONV_BIG_CT micro-tiles: ResNet18 sq8's 56x56 3x3 layers 0.95-0.97x their time on two threads at batch 1 (the sum of
-   ops 0.99x; 60 images, fastest of 5 alternated), since each kernel call no longer loads the tile configuration
-   (amx_tiles.h): a call's last micro-tile's epilogue reads its tiles' stores right away, once a call */
+   CONV_BIG_CT micro-tiles, fewer calls: ResNet18 sq8's 56x56 3x3 layers 0.95-0.97x their time on two threads at batch 1
+   (the sum of ops 0.99x; 30 images, fastest of 5 alternated). Measured once the kernel calls kept the tile
+   configuration (amx_tiles.h); what a call still costs is its last micro-tile's epilogue, which reads that micro-tile's
+   tile stores right away (the others' run one micro-tile late) */
 enum { CONV_BIG_NT = 64, CONV_BIG_CT = 16 };
 static long conv_ncb(const OpState *s, long th) {
   long nt = (conv_flat(s) + s->kq->nr - 1) / s->kq->nr, ct = amx_rows(s->kq) && nt >= CONV_BIG_NT ? CONV_BIG_CT : CONV_CT;
@@ -1269,9 +1270,8 @@ static void qt_pass(Q8Job *j) {
 }
 
 /* sq8 GEMM tasks of the AMX table: 128 rows (two kernel passes of 64), not 64, and a strided 1x1's relayout path
-   (strided1x1) 256 columns a task, not 64; measured with the tile configuration kept between calls (amx_tiles.h),
-   each call's fixed cost then its last micro-tile's epilogue right after its tile stores. Per op (2 threads, batch 1,
-   30 images, fastest of 4-5 alternated): ResNet50's 56x56 widening 1x1s 0.94-0.96x their time by 128 rows, its
+   (strided1x1) 256 columns a task, not 64: fewer calls, as CONV_BIG_CT (above). Per op (2 threads, batch 1, 30 images,
+   fastest of 4-5 alternated): ResNet50's 56x56 widening 1x1s 0.94-0.96x their time by 128 rows, its
    strided 1x1s 0.78-0.85x by 256 columns (the narrowing 28x28 ones on the same path 1.11-1.15x that way: not them).
    With CONV_BIG_CT (above), the sums of ops: ResNet18 0.99x at batch 1 on two threads, 0.98x on one and at batch 8;
    ResNet50 0.99x at batch 1 on two and one, 1.00x at batch 8; MobileNetV2 1.00x */
@@ -1280,10 +1280,11 @@ static int sq8_nb(const Q8Kernels *k, const OpState *s) {
   return (int)q8_round_up(amx_rows(k) && strided1x1(s) ? SQ8_STRIDED_NB : 64, (size_t)k->nr);
 }
 
-/* sq8 CONV2D's rows per GEMM task: 64 (SQ8_AMX_MB by the AMX table), but with fewer column blocks than twice the threads (maps of 14x14 and
-   less: 196 columns in blocks of 64, 64, 64 and 4; 49 in one), blocks of about an eighth of a thread's share of
-   the rows, whole micro-tiles: split by rows, a 7x7 layer's 160 rows in blocks of 64, 64 and 32 went 128 to one
-   thread and 32 to the other, and a 14x14 one's 64 rows were one block (its columns split 128 against 68) */
+/* sq8 CONV2D's rows per GEMM task: 64 (SQ8_AMX_MB by the AMX table), but with fewer column blocks than twice the
+   threads (maps of 14x14 and less: 196 columns in blocks of 64, 64, 64 and 4; 49 in one), blocks of about an eighth
+   of a thread's share of the rows, whole micro-tiles: split by rows, a 7x7 layer's 160 rows in blocks of 64, 64 and
+   32 went 128 to one thread and 32 to the other, and a 14x14 one's 64 rows were one block (its columns split 128
+   against 68) */
 static int sq8_mb(const Q8Kernels *k, const OpState *s, long nt, int mb) {
   long th = pool_threads();
   if (amx_rows(k)) mb = (int)q8_round_up(SQ8_AMX_MB, (size_t)k->mr);

@@ -4,9 +4,10 @@
  * loads each tile before it reads it. LDTILECFG with the TILERELEASE before it took ~0.33 us a call (Sapphire
  * Rapids): a 64 x 64 sq8 GEMM of K = 64, four 32 x 32 micro-tiles, took 1.6x the time of the same micro-tiles in
  * one call (standalone loop, one thread, ResNet50's 256 x 64 x 3136 layer: 170 -> 105 us in calls of 64 columns,
- * 113 -> 97 in calls of 256). A thread's AMX state then stays in use until it exits; Linux saves it with the rest
- * of the thread's registers when it switches threads and starts every new thread with the tiles unconfigured, so
- * amx_tiles_cur (zero: palette 0, which no kernel loads) starts as unconfigured too. */
+ * 113 -> 97 in calls of 256). A thread's AMX state then stays in use until it exits (Linux saves it with the rest of
+ * the thread's registers when it switches threads). A new thread's amx_tiles_cur starts zeroed (palette 0, which no
+ * kernel loads), so its first call loads the configuration whatever its tiles hold. Nothing else here releases the
+ * tiles (a TILERELEASE elsewhere would have to zero amx_tiles_cur too). */
 #ifndef TINYRUNTIME_AMX_TILES_H
 #define TINYRUNTIME_AMX_TILES_H
 #include <immintrin.h>

@@ -13,9 +13,9 @@
  *    Element (k, p) at byte (p / 32) * 2 * pstride + (k / 64) * 2048 + (p / 16 % 2) * 1024 +
  *    (k / 4 % 16) * 64 + (p % 16) * 4 + k % 4.
  * Micro-kernel 32 x 32: four int32 C tiles (tmm0-3), A tiles tmm4-5, B tiles tmm6-7 (a ragged edge of
- * at most 16 rows or columns skips the tiles it does not need). Each call configures the
- * tiles unless the thread's tiles already are configured so (amx_tiles.h), and leaves them configured. The C tiles are stored
- * to a 4 KB buffer and requantized with AVX-512 exactly as FORMAT.md writes it:
+ * at most 16 rows or columns skips the tiles it does not need). Each call configures the tiles unless
+ * the thread's tiles already are configured so (amx_tiles.h), and leaves them configured. The C tiles
+ * are stored to a 4 KB buffer and requantized with AVX-512 exactly as FORMAT.md writes it:
  * acc * m = dot * m + bias * m, where dot (int32) * m is one vpmuldq and bias * m + rounding one
  * int64 per row, so the int64 sum equals the reference's (acc * m + (1 << (shift - 1))). */
 #include <immintrin.h>
