@@ -1276,7 +1276,9 @@ static void qt_pass(Q8Job *j) {
    With CONV_BIG_CT (above), the sums of ops: ResNet18 0.99x at batch 1 on two threads, 0.98x on one and at batch 8;
    ResNet50 0.99x at batch 1 on two and one, 1.00x at batch 8; MobileNetV2 1.00x */
 enum { SQ8_AMX_MB = 128, SQ8_STRIDED_NB = 256 };
+/* sq8 CONV2D's and LINEAR's columns per GEMM task: the fused path's (fused_nb), else 64 or SQ8_STRIDED_NB */
 static int sq8_nb(const Q8Kernels *k, const OpState *s) {
+  if (use_fused(k, s)) return fused_nb(k, s);
   return (int)q8_round_up(amx_rows(k) && strided1x1(s) ? SQ8_STRIDED_NB : 64, (size_t)k->nr);
 }
 
@@ -1285,9 +1287,9 @@ static int sq8_nb(const Q8Kernels *k, const OpState *s) {
    of a thread's share of the rows, whole micro-tiles: split by rows, a 7x7 layer's 160 rows in blocks of 64, 64 and
    32 went 128 to one thread and 32 to the other, and a 14x14 one's 64 rows were one block (its columns split 128
    against 68) */
-static int sq8_mb(const Q8Kernels *k, const OpState *s, long nt, int mb) {
+static int sq8_mb(const Q8Kernels *k, const OpState *s, long nt) {
   long th = pool_threads();
-  if (amx_rows(k)) mb = (int)q8_round_up(SQ8_AMX_MB, (size_t)k->mr);
+  int mb = (int)q8_round_up(amx_rows(k) ? SQ8_AMX_MB : 64, (size_t)k->mr);
   if (th < 2 || nt >= 2 * th) return mb;
   int want = (int)q8_round_up((size_t)((s->M + 8 * th - 1) / (8 * th)), (size_t)k->mr);
   return want < mb ? want : mb;
@@ -1575,7 +1577,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   const Q8Kernels *k = s->kq;
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
-              (int)q8_round_up(64, (size_t)k->mr), sq8 && use_fused(k, s) ? fused_nb(k, s) : sq8 ? sq8_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
+              (int)q8_round_up(64, (size_t)k->mr), sq8 ? sq8_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
               0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
@@ -1586,7 +1588,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   }
   size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)s->O * s->OH * s->OW, es = j.sq8 ? 1 : 4;
   j.N = s->OH * s->OW, j.nt = (j.N + j.NB - 1) / j.NB, j.ys_o = j.N, j.ys_p = 1;
-  if (j.sq8) j.MB = sq8_mb(k, s, j.nt, j.MB);
+  if (j.sq8) j.MB = sq8_mb(k, s, j.nt);
   j.in_img = in_img, j.out_img = out_img;
   int8_t *yds = s->ds_op ? engine_val(e, e->m->ops[s->ds_op - 1].out) : NULL;   /* (the image's: + i * its O x OH x OW) */
   j.yds = yds;

@@ -28,4 +28,11 @@ static inline void amx_tiles_use(const TileCfg *c) {
   _tile_loadconfig(c);
   amx_tiles_cur = *c;
 }
+
+/* all eight tiles 16 rows of 64 bytes (the sq8 GEMM's and implicit convolution's) */
+static inline void amx_tiles_use_16x64(void) {
+  static _Alignas(64) const TileCfg c = { .palette = 1, .colsb = { 64, 64, 64, 64, 64, 64, 64, 64 },
+                                          .rows = { 16, 16, 16, 16, 16, 16, 16, 16 } };
+  amx_tiles_use(&c);
+}
 #endif

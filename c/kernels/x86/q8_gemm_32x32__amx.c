@@ -134,11 +134,7 @@ enum { RB = 64 };   /* rows of requantization constants per pass (the engine's c
 /* Micro-tiles in turn, rows in passes of RB; each one's epilogue runs after the next one's tiles are
    computed and stored (two accumulator buffers): vector loads right after the tile stores of the same lines stall. */
 static void sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
-  _Alignas(64) TileCfg cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.palette = 1;
-  for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
-  amx_tiles_use(&cfg);
+  amx_tiles_use_16x64();
   _Alignas(64) int32_t accs[2][MR][NR];
   size_t kb = (size_t)g->G * (size_t)g->kp, tile_bytes = kb * MR * KR;
   const EpiQ pq = epi_q(e);
@@ -299,11 +295,7 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
   ptrdiff_t off[Q8_CONV_MAXTAPS];
   int taps = q8_conv_offsets(c, off), ncb = (c->C + 63) / 64, Wp = c->Wp, OW = c->OW;
   if (!taps) return;   /* the engine takes this path for windows of at most Q8_CONV_MAXTAPS only */
-  _Alignas(64) TileCfg cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.palette = 1;
-  for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
-  amx_tiles_use(&cfg);
+  amx_tiles_use_16x64();
   _Alignas(64) int32_t accs[2][MR][NR];   /* as sq8_gemm: each epilogue one micro-tile late */
   size_t pb = c->plane * 4, tile_bytes = conv_kb(c->C, c->kh, c->kw) * 2 * TB;
   const EpiQ pq = epi_q(e);
