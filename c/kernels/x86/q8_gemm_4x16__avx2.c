@@ -61,9 +61,44 @@ static inline __m256i requant8(__m256i v, const Requant *q) {
   return _mm256_permute2x128_si256(a, b, 0x20);
 }
 
+/* The fast requantization of a row whose shift is at least 32 (a real model's usual one: m >= 2^30 and a
+   multiplier below 1/2), as the AVX-512 kernels do it (q8_requant__avx512.h): x = dot * m + c in int64, c = bias
+   * m + (1 << (shift - 1)) once per row (the reference's (dot + bias) * m + rounding, the same int64), one vpmuldq
+   per four lanes; x >> shift is then the high half of x shifted by shift - 32 in int32 (a floor of a floor is the
+   floor), exact for a valid model's |x| < 2^62.6 (|r| < 2^30.6: + zy does not wrap). Then + zy saturating in int16
+   and vpacksswb's clamp to [-128, 127], max/min for [qmin, qmax]: 10 vector ops per 8 outputs where requant8 takes
+   about 40 (ResNet50's 64-deep 1x1s spent ~40% of the kernel there). Rows of a smaller shift take requant8. */
+typedef struct { __m256i m, c; __m128i cnt; } RowBig;
+static inline __m256i big8(__m256i v, const RowBig *q) {
+  __m256i ev = _mm256_add_epi64(_mm256_mul_epi32(v, q->m), q->c);
+  __m256i od = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), q->m), q->c);
+  return _mm256_sra_epi32(_mm256_blend_epi32(_mm256_shuffle_epi32(ev, 0xF5), od, 0xAA), q->cnt);
+}
+
+/* one row's 16 outputs of the tile (two vectors of 8 int32 dots, columns 0-7 and 8-15) as int8 in column order */
+static inline __m128i row16(__m256i v0, __m256i v1, const Q8Sq8Epi *e, int o, __m256i zy16, __m128i lo8, __m128i hi8) {
+  int32_t sh = e->shift[o];
+  __m256i y16;
+  if (sh >= 32) {
+    RowBig q = { _mm256_set1_epi64x(e->mult[o]),
+                 _mm256_set1_epi64x((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (sh - 1))), _mm_cvtsi32_si128(sh - 32) };
+    y16 = _mm256_adds_epi16(_mm256_packs_epi32(big8(v0, &q), big8(v1, &q)), zy16);
+  } else {
+    Requant q = { _mm256_set1_epi64x(e->bias[o]), _mm256_set1_epi64x(e->mult[o]), _mm256_set1_epi64x((int64_t)1 << (sh - 1)),
+                  _mm256_set1_epi64x(e->zy), _mm256_set1_epi64x(e->qmin), _mm256_set1_epi64x(e->qmax), _mm_cvtsi32_si128(sh) };
+    y16 = _mm256_packs_epi32(requant8(v0, &q), requant8(v1, &q));
+  }
+  /* int16 lanes [0-3, 8-11 | 4-7, 12-15] -> column order, then int8 (saturating: the clamp to [-128, 127]) */
+  y16 = _mm256_permute4x64_epi64(y16, 0xD8);
+  __m128i y8 = _mm_packs_epi16(_mm256_castsi256_si128(y16), _mm256_extracti128_si256(y16, 1));
+  return _mm_min_epi8(_mm_max_epi8(y8, lo8), hi8);
+}
+
 static void sq8_gemm_avx2(const Q8Gemm *g, const Q8Sq8Epi *e) {
   __m256i c[4][2];
   size_t tile_elems = (size_t)g->G * g->kp * Q8_MR * 2;
+  const __m256i zy16 = _mm256_set1_epi16((short)e->zy);
+  const __m128i lo8 = _mm_set1_epi8((char)e->qmin), hi8 = _mm_set1_epi8((char)e->qmax);
   for (int j = 0; j < g->N; j += Q8_NR) {
     int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
     const int16_t *X = g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride;
@@ -72,13 +107,7 @@ static void sq8_gemm_avx2(const Q8Gemm *g, const Q8Sq8Epi *e) {
       tile_4x16(g->kp, g->A + (size_t)(o0 / Q8_MR) * tile_elems, X, c);
       for (int r = 0; r < nr; r++) {
         int o = o0 + r;
-        Requant q = { _mm256_set1_epi64x(e->bias[o]), _mm256_set1_epi64x(e->mult[o]),
-                      _mm256_set1_epi64x((int64_t)1 << (e->shift[o] - 1)), _mm256_set1_epi64x(e->zy),
-                      _mm256_set1_epi64x(e->qmin), _mm256_set1_epi64x(e->qmax), _mm_cvtsi32_si128(e->shift[o]) };
-        __m256i y0 = requant8(c[r][0], &q), y1 = requant8(c[r][1], &q);
-        /* 16 int32 in [-128, 127] -> 16 int8 in column order */
-        __m256i y16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(y0, y1), 0xD8);
-        __m128i y8 = _mm_packs_epi16(_mm256_castsi256_si128(y16), _mm256_extracti128_si256(y16, 1));
+        __m128i y8 = row16(c[r][0], c[r][1], e, o, zy16, lo8, hi8);
         int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
         if (e->ys_p == 1 && nc == Q8_NR) _mm_storeu_si128((__m128i *)y, y8);
         else {
@@ -192,6 +221,83 @@ static void dq8_quant_avx2(int G, int gs, int N, const float *xf, ptrdiff_t ldxf
   if (p < N) q8_dq8_quant_cols_ref(G, gs, p, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
 }
 
+/* 16 int8 of rows a and b (columns 0-15) -> the i16x2 panel's 64 bytes of their pair: columns 0-7 then 8-15, each
+   as (a, b) sign-extended */
+static inline void pair16(__m128i a, __m128i b, int16_t *d) {
+  _mm256_storeu_si256((__m256i *)d, _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, b)));
+  _mm256_storeu_si256((__m256i *)(d + 16), _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(a, b)));
+}
+
+/* the 16 bytes s[0], s[2], ..., s[30] (two loads that read no byte past s[30]) */
+static inline __m128i even16(const int8_t *s) {
+  const __m128i lo = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m128i hi = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, 1, 3, 5, 7, 9, 11, 13, 15);
+  return _mm_or_si128(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)s), lo),
+                      _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(s + 15)), hi));
+}
+
+/* The fused im2col (Q8Kernels.im2col_cols) into the i16x2 panels: columns [p0, p1) of all K rows from the padded
+   planes xp (Hp x Wp each, no tap outside them), X's first panel column p0's (p0 % 16 == 0). Row k = (c, ky, kx)
+   of output (oh, ow) reads xp[c * Hp * Wp + (oh * sh + ky * dh) * Wp + ow * sw + kx * dw]. A panel of 16 columns
+   on one output row (most of them: 56x56 maps have 3 of 4 so) is one load per row of the matrix (stride 2: two
+   loads and shuffles); the others (across a row's end, or the last one's columns past p1, which get zx) gather
+   their bytes through per-column offsets. Rows in pairs (a pair's two rows read together, sign-extended and
+   interleaved: two 32-byte stores), panels in blocks of up to PB (each row's bytes of neighbouring panels share
+   lines); an odd K's last pair's second row repeats its first (its weights are zero). Until 2026-12-06 the AVX2
+   table had no fused im2col: the whole image's matrix was made first (q8_im2col_i8, 3.6 MB for a 56x56 3x3 layer
+   of 64 channels), then multiplied: ~31% of ResNet18 sq8's time on one thread, Zen 3. */
+static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH,
+                             int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
+  enum { PB = 16 };
+  (void)OH;
+  size_t plane = (size_t)Hp * (size_t)Wp;
+  for (int pa = p0; pa < p1; pa += PB * Q8_NR) {
+    int np = (p1 - pa + Q8_NR - 1) / Q8_NR;
+    if (np > PB) np = PB;
+    ptrdiff_t o0[PB];          /* a whole panel's offset of its column 0 (one output row), else -1 */
+    ptrdiff_t off[PB][Q8_NR];  /* the others': each column's offset (columns past p1: -1, zx) */
+    for (int b = 0; b < np; b++) {
+      int p = pa + b * Q8_NR, oh = p / OW, ow = p % OW;
+      if (ow + Q8_NR <= OW && p + Q8_NR <= p1) {
+        o0[b] = (ptrdiff_t)oh * sh * Wp + (ptrdiff_t)ow * sw;
+        continue;
+      }
+      o0[b] = -1;
+      for (int i = 0; i < Q8_NR; i++, p++, ow++) {
+        if (ow == OW) ow = 0, oh++;
+        off[b][i] = p < p1 ? (ptrdiff_t)oh * sh * Wp + (ptrdiff_t)ow * sw : -1;
+      }
+    }
+    int16_t *Xa = X + (size_t)((pa - p0) / Q8_NR) * (size_t)pstride;
+    size_t cb = 0;   /* row k = (c, ky, kx) counted up without divisions: cb = c * plane */
+    int ky = 0, kx = 0;
+    for (int k = 0; k < K; k += 2) {
+      const int8_t *ra = xp + cb + (size_t)ky * dh * Wp + (size_t)kx * dw, *rb = ra;
+      if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, cb += plane;
+      if (k + 1 < K) {
+        rb = xp + cb + (size_t)ky * dh * Wp + (size_t)kx * dw;
+        if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, cb += plane;
+      }
+      int16_t *d = Xa + (size_t)(k / 2) * (2 * Q8_NR);
+      for (int b = 0; b < np; b++, d += pstride) {
+        __m128i va, vb;
+        if (o0[b] >= 0) {
+          if (sw == 1) va = _mm_loadu_si128((const __m128i *)(ra + o0[b])), vb = _mm_loadu_si128((const __m128i *)(rb + o0[b]));
+          else va = even16(ra + o0[b]), vb = even16(rb + o0[b]);
+        } else {
+          _Alignas(16) int8_t ta[Q8_NR], tb[Q8_NR];
+          for (int i = 0; i < Q8_NR; i++) {
+            ptrdiff_t o = off[b][i];
+            ta[i] = o >= 0 ? ra[o] : (int8_t)zx, tb[i] = o >= 0 ? rb[o] : (int8_t)zx;
+          }
+          va = _mm_load_si128((const __m128i *)ta), vb = _mm_load_si128((const __m128i *)tb);
+        }
+        pair16(va, vb, d);
+      }
+    }
+  }
+}
+
 const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
                                            q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8,
-                                           dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL};
+                                           dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, im2col_cols_avx2, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL};
