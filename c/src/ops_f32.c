@@ -1732,8 +1732,8 @@ typedef struct {
 /* max with NaN propagation (a NaN of a or b wins), branch-free so that loops of it vectorise */
 static inline float max_nan(float a, float b) { return ((a > b) | (a != a)) ? a : b; }
 
-/* the plain C max pool: vectorised; on x86-64 built for size (DESIGN's 1 MiB bound): every AVX-512 table there has
-   its own pool (one plane, stride 1 or 2: ResNet's), so only other shapes and AVX2-only CPUs take this one */
+/* the plain C max pool: vectorised; on x86-64 built for size (DESIGN's 1 MiB bound): every x86 table there has
+   its own pool (one plane, stride 1 or 2: ResNet's; AVX2's since 2026-12-06), so only other shapes take this one */
 #ifdef __x86_64__
 #define MAXPOOL_OPT optimize("Os")
 #else

@@ -1,0 +1,63 @@
+/* f32_maxpool__avx2: one channel plane of a float32 max pool with AVX2, horizontal stride 1 or 2 (see
+ * kernels_f32.h), as f32_maxpool__avx512f does it in 8 lanes. Per output row: the max of the window's input rows
+ * inside the input goes to r[pw + i] (column i), with -inf in r's other floats (padding, past the input); then per 8
+ * outputs the max over kx of r[ow * sw + kx * dw] (stride 2: 16 floats from r + 2 ow + kx dw, their even ones by two
+ * vpermps and a blend). Each max takes the new value only when it is greater (max_ps(new, old)), as the plain C
+ * pool does, so ties keep the earlier value (the sign of a zero), and a NaN anywhere in the window is tracked apart
+ * and gives the canonical NaN; an empty window gives -inf. Masked loads: reads only the input's floats. Until
+ * 2026-12-06 AVX2-only CPUs took the plain C pool (built for size): ResNet18's stem pool was ~9% of `run` and dq8
+ * on one thread (Zen 3). */
+#include <immintrin.h>
+#include <math.h>
+
+#include "../../src/kernels_f32.h"
+
+enum { MP_BUF = 4096 };   /* floats of the row buffer; wider rows: the plain C pool */
+
+/* lanes [0, n) set (n >= 8: all) */
+static inline __m256i lanes(int n) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
+}
+
+int f32_maxpool__avx2(const float *x, float *y, const F32DwShape *s) {
+  int sw = s->sw, W = s->W, OW = s->OW, span = (s->kw - 1) * s->dw + 1, ob = (OW + 7) / 8 * 8;
+  long need = (sw == 1 ? (long)ob + 8 : 2L * ob + 16) + span;   /* the floats of r the loads reach */
+  if ((sw != 1 && sw != 2) || W < 1 || OW < 1 || need > MP_BUF || (long)s->pw + W > MP_BUF) return 0;
+  _Alignas(32) float r[MP_BUF];
+  const __m256 lowest = _mm256_set1_ps(-INFINITY), qnan = _mm256_set1_ps(NAN);
+  for (long i = 0; i < need || i < (long)s->pw + W; i += 8) _mm256_store_ps(r + i, lowest);
+  float *rw = r + s->pw;
+  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);   /* a vector's even floats to its low half */
+  for (int oh = 0; oh < s->OH; oh++) {
+    for (int i = 0; i < W; i += 8) {   /* the rows' max into rw */
+      __m256i m = lanes(W - i);
+      __m256 v = lowest, nan = _mm256_setzero_ps();
+      for (int ky = 0; ky < s->kh; ky++) {
+        int ih = oh * s->sh - s->ph + ky * s->dh;
+        if (ih < 0 || ih >= s->H) continue;
+        __m256 t = _mm256_blendv_ps(lowest, _mm256_maskload_ps(x + (size_t)ih * W + i, m), _mm256_castsi256_ps(m));
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(t, t, _CMP_UNORD_Q));
+        v = _mm256_max_ps(t, v);
+      }
+      _mm256_maskstore_ps(rw + i, m, _mm256_blendv_ps(v, qnan, nan));
+    }
+    float *yo = y + (size_t)oh * OW;
+    for (int ow0 = 0; ow0 < OW; ow0 += 8) {
+      __m256 acc = lowest, nan = _mm256_setzero_ps();
+      for (int kx = 0; kx < s->kw; kx++) {
+        const float *t = r + (size_t)ow0 * sw + (size_t)kx * s->dw;
+        __m256 v;
+        if (sw == 1) v = _mm256_loadu_ps(t);
+        else {   /* t[0], t[2], ..., t[14] */
+          __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(t), even), b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 8), even);
+          v = _mm256_permute2f128_ps(a, b, 0x20);
+        }
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        acc = _mm256_max_ps(v, acc);
+      }
+      _mm256_maskstore_ps(yo + ow0, lanes(OW - ow0), _mm256_blendv_ps(acc, qnan, nan));
+    }
+  }
+  return 1;
+}
