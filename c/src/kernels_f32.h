@@ -154,6 +154,7 @@ extern const F32GemmDesc f32_gemm_6x16__avx2_desc;
 extern const F32DwDesc f32_dwconv__avx2_desc;
 extern const F32GemmDesc f32_gemm_12x32__avx512f_desc;
 extern const F32DwDesc f32_dwconv__avx512f_desc;
+extern const F32WinoDesc f32_wino23__avx2_desc;
 extern const F32WinoDesc f32_wino23__avx512f_desc;
 extern const F32WinoDesc f32_wino43__avx512f_desc;
 int f32_maxpool__avx2(const float *in, float *out, const F32DwShape *s);
