@@ -221,6 +221,14 @@ static void dq8_quant_avx2(int G, int gs, int N, const float *xf, ptrdiff_t ldxf
   if (p < N) q8_dq8_quant_cols_ref(G, gs, p, N, xf, ldxf, asym, xq, pstride, xs, ldxs);
 }
 
+/* dq8_quant of groups [g0, g1) only (Q8Kernels.dq8_quant_g): dq8_quant of g1 - g0 groups with X and the scales
+   moved to group g0's (its rows start at pair row g0 * gsp / 2 of each panel), so that a convolution's im2col floats
+   are made and quantized a group at a time, in L1 (ops_q8.c dq8_quant_cols), not all of a column block's K rows first */
+static void dq8_quant_g_avx2(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
+                             ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
+  dq8_quant_avx2(g1 - g0, gs, N, xf, ldxf, asym, xq + (size_t)g0 * (size_t)q8_gsp(gs) * Q8_NR, pstride, xs + (ptrdiff_t)g0 * ldxs, ldxs);
+}
+
 /* 16 int8 of rows a and b (columns 0-15) -> the i16x2 panel's 64 bytes of their pair: columns 0-7 then 8-15, each
    as (a, b) sign-extended */
 static inline void pair16(__m128i a, __m128i b, int16_t *d) {
@@ -300,4 +308,4 @@ static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, i
 
 const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
                                            q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8,
-                                           dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, im2col_cols_avx2, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL};
+                                           dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, im2col_cols_avx2, NULL, NULL, NULL, 0, 0, dq8_quant_g_avx2, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL};
