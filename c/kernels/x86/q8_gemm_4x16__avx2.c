@@ -229,6 +229,97 @@ static void dq8_quant_g_avx2(int g0, int g1, int gs, int N, const float *xf, ptr
   dq8_quant_avx2(g1 - g0, gs, N, xf, ldxf, asym, xq + (size_t)g0 * (size_t)q8_gsp(gs) * Q8_NR, pstride, xs + (ptrdiff_t)g0 * ldxs, ldxs);
 }
 
+/* dq8 CONV2D straight from the image (Q8Kernels.dq8_conv_quant), as q8_dq8v_conv_quant (the AVX-512 table's) does it
+   in 8 lanes: per block of 16 columns its pieces of output rows (at most CQ_MAXP) are found once, with each kernel
+   column's load masks and each kernel row's input row; then per group its gs rows of the im2col, 16 columns each by
+   masked loads per piece (padding and the columns past N read 0.0f, as the im2col's; stride 2 loads 32 columns and
+   keeps the even ones), into an L1 buffer, quantized by dq8_quant_avx2: the same bytes and scales as the im2col
+   floats then dq8_quant. Until 2026-12-06 the AVX2 table made the im2col floats (q8_im2col_f32_cols, plain C, and
+   its memcpy: ~24% of ResNet18 dq8 on one thread, Zen 3) */
+enum { CQ_MAXP = 4, CQ_MAXK = 16, CQ_MAXGS = 256 };
+typedef struct {
+  int np;
+  __m256i mk[CQ_MAXP][CQ_MAXK][4];   /* kernel column kx's load masks: elements 8e..8e+7 of the 16 (stride 2: 32) */
+  ptrdiff_t pc[CQ_MAXP][CQ_MAXK];    /* element 0 of the load, from the row's start */
+  ptrdiff_t pr[CQ_MAXP][CQ_MAXK];    /* kernel row ky's input row's start in the plane, or -1 (padding) */
+} CqPieces;
+
+/* the 32 bits of m as four masks of 8 int32 lanes */
+static inline void mask_bits(uint32_t m, __m256i mk[4]) {
+  const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  for (int e = 0; e < 4; e++) mk[e] = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)(m >> (8 * e))), bit), bit);
+}
+
+/* the even floats of a, b (16 consecutive floats) */
+static inline __m256 even8(__m256 a, __m256 b) {
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+}
+
+static inline __attribute__((always_inline)) void cq_rows(const Q8Dq8Conv *c, const CqPieces *pc, int k, int gs, float *buf,
+                                                          const int sw) {
+  int kk = c->kh * c->kw, ci = k / kk, ky = k % kk / c->kw, kx = k % c->kw;
+  size_t HW = (size_t)c->H * c->W;
+  const float *xc = c->x + (size_t)ci * HW;
+  for (int i = 0; i < gs; i++) {
+    __m256 r0 = _mm256_setzero_ps(), r1 = r0;   /* pieces' lanes are disjoint, the others 0.0f: or */
+    for (int pi = 0; pi < pc->np; pi++) {
+      if (pc->pr[pi][ky] < 0) continue;
+      const float *src = xc + pc->pr[pi][ky] + pc->pc[pi][kx];
+      const __m256i *m = pc->mk[pi][kx];
+      if (sw == 1) {
+        r0 = _mm256_or_ps(r0, _mm256_maskload_ps(src, m[0]));
+        r1 = _mm256_or_ps(r1, _mm256_maskload_ps(src + 8, m[1]));
+      } else {
+        r0 = _mm256_or_ps(r0, even8(_mm256_maskload_ps(src, m[0]), _mm256_maskload_ps(src + 8, m[1])));
+        r1 = _mm256_or_ps(r1, even8(_mm256_maskload_ps(src + 16, m[2]), _mm256_maskload_ps(src + 24, m[3])));
+      }
+    }
+    _mm256_store_ps(buf + i * 16, r0);
+    _mm256_store_ps(buf + i * 16 + 8, r1);
+    if (++kx == c->kw && (kx = 0, ++ky == c->kh)) ky = 0, xc += HW;
+  }
+}
+
+static int dq8_conv_quant_avx2(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
+                               float *xs, ptrdiff_t ldxs) {
+  if ((c->sw != 1 && c->sw != 2) || gs > CQ_MAXGS || c->kw > CQ_MAXK || c->kh > CQ_MAXK) return 0;
+  /* 16 columns are at most 4 pieces of output rows where OW >= 5, or on a map of at most 16 pixels in at most 4 rows */
+  if (c->OW < 5 && !(c->OH <= CQ_MAXP && c->OH * c->OW <= 16)) return 0;
+  int sw = c->sw;
+  _Alignas(32) float buf[CQ_MAXGS * 16];
+  CqPieces pc;
+  for (int v0 = 0; v0 < N; v0 += 16) {
+    int nl = N - v0 < 16 ? N - v0 : 16;
+    pc.np = 0;
+    for (int a = 0, q = c->p0 + v0; a < nl; pc.np++) {
+      int np = pc.np, oh = q / c->OW, ow = q % c->OW, len = c->OW - ow < nl - a ? c->OW - ow : nl - a;
+      for (int kx = 0; kx < c->kw; kx++) {
+        /* lane i (a <= i < a + len) reads input column base + sw * i; element j of the load is column base + j */
+        long base = (long)ow * sw - c->pw + (long)kx * c->dw - (long)sw * a;
+        uint32_t m = 0;
+        for (int i = a; i < a + len; i++) {
+          long col = base + (long)sw * i;
+          if (col >= 0 && col < c->W) m |= (uint32_t)1 << (sw * i);
+        }
+        mask_bits(m, pc.mk[np][kx]);
+        pc.pc[np][kx] = (ptrdiff_t)base;
+      }
+      for (int ky = 0; ky < c->kh; ky++) {
+        long ih = (long)oh * c->sh - c->ph + (long)ky * c->dh;
+        pc.pr[np][ky] = ih >= 0 && ih < c->H ? (ptrdiff_t)ih * c->W : -1;
+      }
+      a += len, q += len;
+    }
+    int16_t *panel = xq + (size_t)(v0 / Q8_NR) * (size_t)pstride;
+    for (int g = g0; g < g1; g++) {
+      if (sw == 1) cq_rows(c, &pc, g * gs, gs, buf, 1);   /* a copy per stride */
+      else cq_rows(c, &pc, g * gs, gs, buf, 2);
+      dq8_quant_g_avx2(g, g + 1, gs, 16, buf, 16, asym, panel, pstride, xs + v0, ldxs);
+    }
+  }
+  return 1;
+}
+
 /* 16 int8 of rows a and b (columns 0-15) -> the i16x2 panel's 64 bytes of their pair: columns 0-7 then 8-15, each
    as (a, b) sign-extended */
 static inline void pair16(__m128i a, __m128i b, int16_t *d) {
@@ -308,4 +399,4 @@ static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, i
 
 const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
                                            q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8,
-                                           dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, im2col_cols_avx2, NULL, NULL, NULL, 0, 0, dq8_quant_g_avx2, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL};
+                                           dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, im2col_cols_avx2, NULL, NULL, NULL, 0, 0, dq8_quant_g_avx2, dq8_conv_quant_avx2, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL};
