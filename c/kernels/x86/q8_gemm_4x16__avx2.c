@@ -339,8 +339,10 @@ static inline __m128i even16(const int8_t *s) {
    planes xp (Hp x Wp each, no tap outside them), X's first panel column p0's (p0 % 16 == 0). Row k = (c, ky, kx)
    of output (oh, ow) reads xp[c * Hp * Wp + (oh * sh + ky * dh) * Wp + ow * sw + kx * dw]. A panel of 16 columns
    on one output row (most of them: 56x56 maps have 3 of 4 so) is one load per row of the matrix (stride 2: two
-   loads and shuffles); the others (across a row's end, or the last one's columns past p1, which get zx) gather
-   their bytes through per-column offsets. Rows in pairs (a pair's two rows read together, sign-extended and
+   loads and shuffles), one across a row's end (stride 1, padded rows of at least 16) two loads and a blend; the
+   others (maps under 16 wide, stride 2 across a row's end, the last one's columns past p1, which get zx) gather
+   their bytes through per-column offsets. A 1x1 stride-1 unpadded convolution's image is one row (every panel
+   whole). Rows in pairs (a pair's two rows read together, sign-extended and
    interleaved: two 32-byte stores), panels in blocks of up to PB (each row's bytes of neighbouring panels share
    lines); an odd K's last pair's second row repeats its first (its weights are zero). Until 2026-12-06 the AVX2
    table had no fused im2col: the whole image's matrix was made first (q8_im2col_i8, 3.6 MB for a 56x56 3x3 layer
@@ -348,17 +350,24 @@ static inline __m128i even16(const int8_t *s) {
 static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH,
                              int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
   enum { PB = 16 };
-  (void)OH;
   size_t plane = (size_t)Hp * (size_t)Wp;
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && OW == Wp && OH == Hp) OW = OH * OW, OH = 1, Wp = OW;   /* one row */
+  const __m128i idx = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   for (int pa = p0; pa < p1; pa += PB * Q8_NR) {
     int np = (p1 - pa + Q8_NR - 1) / Q8_NR;
     if (np > PB) np = PB;
-    ptrdiff_t o0[PB];          /* a whole panel's offset of its column 0 (one output row), else -1 */
-    ptrdiff_t off[PB][Q8_NR];  /* the others': each column's offset (columns past p1: -1, zx) */
+    ptrdiff_t o0[PB], o1[PB];  /* a panel on one output row: its column 0's offset, o1 -1; on two (stride 1): o1 the
+                                  next row's start less the lanes before it, which the blend mask m1 takes */
+    __m128i m1[PB];
+    ptrdiff_t off[PB][Q8_NR];  /* the others (o0 -1): each column's offset (columns past p1: -1, zx) */
     for (int b = 0; b < np; b++) {
-      int p = pa + b * Q8_NR, oh = p / OW, ow = p % OW;
-      if (ow + Q8_NR <= OW && p + Q8_NR <= p1) {
-        o0[b] = (ptrdiff_t)oh * sh * Wp + (ptrdiff_t)ow * sw;
+      int p = pa + b * Q8_NR, oh = p / OW, ow = p % OW, l0 = OW - ow;
+      o0[b] = (ptrdiff_t)oh * sh * Wp + (ptrdiff_t)ow * sw, o1[b] = -1;
+      if (p + Q8_NR <= p1 && ow + Q8_NR <= OW) continue;
+      /* two loads that read only bytes the panel's taps read (Wp >= 16: the second starts inside the padded planes) */
+      if (p + Q8_NR <= p1 && sw == 1 && Wp >= Q8_NR && Q8_NR - l0 <= OW) {
+        o1[b] = (ptrdiff_t)(oh + 1) * sh * Wp - l0;
+        m1[b] = _mm_cmpgt_epi8(idx, _mm_set1_epi8((char)(l0 - 1)));
         continue;
       }
       o0[b] = -1;
@@ -383,6 +392,10 @@ static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, i
         if (o0[b] >= 0) {
           if (sw == 1) va = _mm_loadu_si128((const __m128i *)(ra + o0[b])), vb = _mm_loadu_si128((const __m128i *)(rb + o0[b]));
           else va = even16(ra + o0[b]), vb = even16(rb + o0[b]);
+          if (o1[b] >= 0) {
+            va = _mm_blendv_epi8(va, _mm_loadu_si128((const __m128i *)(ra + o1[b])), m1[b]);
+            vb = _mm_blendv_epi8(vb, _mm_loadu_si128((const __m128i *)(rb + o1[b])), m1[b]);
+          }
         } else {
           _Alignas(16) int8_t ta[Q8_NR], tb[Q8_NR];
           for (int i = 0; i < Q8_NR; i++) {
@@ -397,6 +410,20 @@ static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, i
   }
 }
 
+/* The whole image's im2col (Q8Kernels.im2col_i8: rows [k0, k1) of every column; the paths that relayout first: a 1x1 on
+   one thread, a strided 1x1 on two, ops_q8.c): unpadded, stride 1 or 2, from a whole tap block and whole pairs of
+   rows, im2col_cols_avx2 of all the columns (the same layout); else the plain C one. ResNet50 sq8's 1x1s on one thread,
+   Zen 3: q8_im2col_i8 was ~10% of the time */
+static void im2col_i8_avx2(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
+                           int dw, int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
+  int taps = kh * kw;
+  if (ph == 0 && pw == 0 && (sw == 1 || sw == 2) && k0 % 2 == 0 && (k1 - k0) % 2 == 0 && k0 % taps == 0 && k1 > k0)
+    im2col_cols_avx2(x + (size_t)(ci0 + k0 / taps) * (size_t)H * (size_t)W, H, W, kh, kw, sh, sw, dh, dw, OH, OW, zx, k1 - k0, 0,
+                     OH * OW, X + (size_t)(k0 / 2) * (2 * Q8_NR), pstride);
+  else
+    q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, k1, X, pstride);
+}
+
 const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
-                                           q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8,
+                                           q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, im2col_i8_avx2,
                                            dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, im2col_cols_avx2, NULL, NULL, NULL, 0, 0, dq8_quant_g_avx2, dq8_conv_quant_avx2, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL};
