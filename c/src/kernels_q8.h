@@ -451,6 +451,7 @@ typedef struct {
 } Q8EwKernels;
 extern const Q8EwKernels q8_ew__ref;       /* kernels/ref/q8_ops.c: the plain C functions above */
 #if defined(__x86_64__)
+extern const Q8EwKernels q8_ew__avx2;      /* kernels/x86/q8_ew__avx2.c (ADD) */
 extern const Q8EwKernels q8_ew__avx512f;   /* kernels/x86/q8_ew__avx512f.c */
 #endif
 #endif

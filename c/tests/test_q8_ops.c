@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu.h"
+#include "dispatch.h"
 #include "kernels_q8.h"
 #include "util_writer.h"
 
@@ -206,26 +207,30 @@ static void pools(int C, int H, int W, int kh, int kw, int sh, int sw, int ph, i
   free(x), free(y);
 }
 
-/* the AVX-512 ADD equals q8_sq8_add (checked above against the int64 formula) on every shift range,
-   odd lengths and offsets */
+/* each x86 table's own ADD (AVX2, AVX-512) equals q8_sq8_add (checked above against the int64 formula) on every shift
+   range, odd lengths and offsets */
 static void add_variants(void) {
 #if defined(__x86_64__)
-  if (!cpu_has("avx512f")) return;
-  size_t n = 1003;
-  int8_t *a = rand_i8(n + 64), *b = rand_i8(n + 64), *y0 = malloc(n), *y1 = malloc(n);
-  int bad = 0;
-  for (int rep = 0; rep < 300; rep++) {
-    int32_t za = ri(-128, 127), zb = ri(-128, 127), zy = ri(-128, 127), sh = rep < 62 ? rep + 1 : ri(1, 62);
-    int32_t ma = (int32_t)(rng_next(&seed) & 0x7FFFFFFF), mb = rep % 5 ? (int32_t)(rng_next(&seed) & 0x7FFFFFFF) : 0;
-    if (rep % 4 == 1) ma = 2147483647, mb = rep % 8 == 1 ? 2147483647 : mb;
-    int32_t qmin = ri(-128, 0), qmax = ri(qmin, 127);
-    size_t off = (size_t)ri(0, 63), len = (size_t)ri(0, (int)n);
-    q8_sq8_add(a + off, b + 63 - off, len, za, zb, zy, ma, mb, sh, qmin, qmax, y0);
-    q8_sq8_add__avx512f(a + off, b + 63 - off, len, za, zb, zy, ma, mb, sh, qmin, qmax, y1);
-    bad += memcmp(y0, y1, len) != 0;
+  const char *isas[] = {"avx2", "avx512f"};
+  for (int t = 0; t < 2; t++) {
+    const Q8EwKernels *ew = q8_ew_for(isas[t]);
+    if (!ew) continue;   /* not on this CPU */
+    size_t n = 1003;
+    int8_t *a = rand_i8(n + 64), *b = rand_i8(n + 64), *y0 = malloc(n), *y1 = malloc(n);
+    int bad = 0;
+    for (int rep = 0; rep < 300; rep++) {
+      int32_t za = ri(-128, 127), zb = ri(-128, 127), zy = ri(-128, 127), sh = rep < 62 ? rep + 1 : ri(1, 62);
+      int32_t ma = (int32_t)(rng_next(&seed) & 0x7FFFFFFF), mb = rep % 5 ? (int32_t)(rng_next(&seed) & 0x7FFFFFFF) : 0;
+      if (rep % 4 == 1) ma = 2147483647, mb = rep % 8 == 1 ? 2147483647 : mb;
+      int32_t qmin = ri(-128, 0), qmax = ri(qmin, 127);
+      size_t off = (size_t)ri(0, 63), len = (size_t)ri(0, (int)n);
+      q8_sq8_add(a + off, b + 63 - off, len, za, zb, zy, ma, mb, sh, qmin, qmax, y0);
+      ew->add(a + off, b + 63 - off, len, za, zb, zy, ma, mb, sh, qmin, qmax, y1);
+      bad += memcmp(y0, y1, len) != 0;
+    }
+    CHECK(bad == 0, "add %s (%s): %d of 300 runs differ", isas[t], ew->name, bad);
+    free(a); free(b); free(y0); free(y1);
   }
-  CHECK(bad == 0, "add avx512f: %d of 300 runs differ", bad);
-  free(a); free(b); free(y0); free(y1);
 #endif
 }
 
