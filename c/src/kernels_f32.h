@@ -157,6 +157,7 @@ extern const F32DwDesc f32_dwconv__avx512f_desc;
 extern const F32WinoDesc f32_wino23__avx2_desc;
 extern const F32WinoDesc f32_wino23__avx512f_desc;
 extern const F32WinoDesc f32_wino43__avx512f_desc;
+extern const F32WinoDesc f32_wino43__avx2_desc;
 int f32_maxpool__avx2(const float *in, float *out, const F32DwShape *s);
 int f32_maxpool__avx512f(const float *in, float *out, const F32DwShape *s);
 void f32_act__avx2(float *y, size_t n, int act);
