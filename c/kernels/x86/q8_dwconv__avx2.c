@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "../../src/kernels_q8.h"
+#include "q8_requant__avx2.h"
 
 #define AI static inline __attribute__((always_inline))
 
@@ -43,34 +44,16 @@ enum { MAXK = 16, MAXJ = MAXK / 2, BUF = 8192 /* int16 values */, OUTBUF = 4096,
    zy (int64 lanes), zy (int32 lanes), zy16 = 0 (small8 adds zy). lo8, hi8: qmin, qmax in every byte */
 typedef struct { __m256i m, rnd, lo, hi, zy, zy16; __m128i cnt, lo8, hi8; int big; } Rq;
 
-/* int64 lanes: (p >> cnt) arithmetic, then clamped to [lo, hi] */
-AI __m256i shift_clamp(__m256i p, const Rq *q) {
-  __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), p);
-  __m256i r = _mm256_xor_si256(_mm256_srl_epi64(_mm256_xor_si256(p, sign), q->cnt), sign);
-  r = _mm256_blendv_epi8(r, q->lo, _mm256_cmpgt_epi64(q->lo, r));
-  return _mm256_blendv_epi8(r, q->hi, _mm256_cmpgt_epi64(r, q->hi));
-}
-
-/* shift < 32: 8 int32 sums -> 8 int32 in [qmin, qmax]: clamp(zy + ((sum * m + rnd) >> shift), qmin, qmax) */
+/* shift < 32: 8 int32 sums -> 8 int32 in [qmin, qmax]: clamp(zy + ((sum * m + rnd) >> shift), qmin, qmax);
+   shift >= 32 (a real model's usual one): (sum * m + rnd) >> shift in int32 lanes, zy and the clamps after (finish).
+   Both q8_requant__avx2.h's (as q8_gemm_4x16__avx2.c's epilogue). Exact: |sum * m| <= 2^22 * 2^31, |bias * m| <= 2^62,
+   1 << (shift - 1) <= 2^61, so x is FORMAT.md's (bias + sum) * m + rounding in int64 without a wrap; finish's
+   vpackssdw, + zy saturating in int16 and vpacksswb are each monotone (a result past a bound lands on the bound's
+   side of [qmin, qmax]), then max/min with qmin/qmax */
 AI __m256i small8(__m256i acc, const Rq *q) {
-  __m256i ev = _mm256_add_epi64(_mm256_mul_epi32(acc, q->m), q->rnd);
-  __m256i od = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), q->m), q->rnd);
-  ev = shift_clamp(ev, q), od = shift_clamp(od, q);
-  return _mm256_add_epi32(_mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xAA), q->zy);
+  return _mm256_add_epi32(q8_small8_avx2(acc, q->m, q->rnd, q->cnt, q->lo, q->hi), q->zy);
 }
-
-/* shift >= 32 (a real model's usual one), as the AVX-512 kernels and q8_gemm_4x16__avx2.c's big8: x = sum * m +
-   rnd in int64 lanes (one vpmuldq per four lanes), then x >> shift = (high half of x) >> (shift - 32) in int32
-   lanes (a floor of a floor is the floor). Exact: |sum * m| <= 2^22 * 2^31, |bias * m| <= 2^62, 1 << (shift - 1)
-   <= 2^61, so x is FORMAT.md's (bias + sum) * m + rounding in int64 without a wrap (a valid model's |x| < 2^62.6
-   anyway) and its high half fits int32. zy and the clamps come after (finish): vpackssdw narrows r to int16, + zy
-   saturating in int16, vpacksswb to int8 (each saturation monotone: a result past a bound lands on the bound's
-   side of [qmin, qmax]), then max/min with qmin/qmax. ~10 ops per 8 outputs where small8 takes ~40 */
-AI __m256i big8(__m256i acc, const Rq *q) {
-  __m256i ev = _mm256_add_epi64(_mm256_mul_epi32(acc, q->m), q->rnd);
-  __m256i od = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), q->m), q->rnd);
-  return _mm256_sra_epi32(_mm256_blend_epi32(_mm256_shuffle_epi32(ev, 0xF5), od, 0xAA), q->cnt);
-}
+AI __m256i big8(__m256i acc, const Rq *q) { return q8_big8_avx2(acc, q->m, q->rnd, q->cnt); }
 
 /* a block's two vectors of 8 sums -> its 16 outputs in order, stored at o. vpackssdw leaves int16 [a 0-3, b 0-3 |
    a 4-7, b 4-7], vpacksswb of the halves bytes a 0-3, b 0-3, a 4-7, b 4-7, put in order by one pshufb: stride 1

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "../../src/kernels_q8.h"
 #include "act__avx2.h"
+#include "q8_requant__avx2.h"
 
 #if Q8_MR != 4 || Q8_NR != 16
 #error "the AVX2 micro-kernel is written for a 4x16 tile"
@@ -37,84 +38,60 @@ static inline __attribute__((always_inline)) void tile_4x16(int kp, const int16_
   c[2][0] = c2l, c[2][1] = c2h, c[3][0] = c3l, c[3][1] = c3h;
 }
 
-/* FORMAT.md's requant of one row's constants, vectorized in int64 lanes (exact, as the scalar
-   formula: acc * m wraps the same way two's complement does, and the right shift is arithmetic) */
-typedef struct { __m256i b, m, rnd, zy, lo, hi; __m128i cnt; } Requant;
+/* The sq8 epilogue (q8_requant__avx2.h): a row's constants (m, c, the shift's count) made once per call for a pass of
+   up to RB rows, before the panels, and used by every panel's tiles. A row of shift >= 32 (big) is ~10 vector ops per
+   8 outputs where the int64 path takes ~40: a 64 x 64 call of 256 columns at K = 64 (ResNet50's first 1x1s) 33.3 ->
+   20.1 us, fastest of 20 rounds of 100 calls (Zen 3, one thread), when it was made in place of the int64 path */
+enum { RB = 64 };
+typedef struct { __m256i m, c; __m128i cnt; int big; } RowQ;
+typedef struct { __m256i zy16, zy32, lo64, hi64; __m128i lo8, hi8; } EpiK;
 
-static inline __m256i requant4(__m128i v32, const Requant *q) {
-  __m256i a = _mm256_add_epi64(_mm256_cvtepi32_epi64(v32), q->b);
-  __m256i plo = _mm256_mul_epu32(a, q->m);                               /* low half (unsigned) * m */
-  __m256i phi = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), q->m);        /* high half (signed) * m */
-  __m256i p = _mm256_add_epi64(_mm256_add_epi64(plo, _mm256_slli_epi64(phi, 32)), q->rnd);
-  __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), p);
-  __m256i r = _mm256_xor_si256(_mm256_srl_epi64(_mm256_xor_si256(p, sign), q->cnt), sign);
-  r = _mm256_add_epi64(r, q->zy);
-  r = _mm256_blendv_epi8(r, q->lo, _mm256_cmpgt_epi64(q->lo, r));
-  return _mm256_blendv_epi8(r, q->hi, _mm256_cmpgt_epi64(r, q->hi));
-}
-
-/* 8 int32 accumulators -> 8 clamped int32 results */
-static inline __m256i requant8(__m256i v, const Requant *q) {
-  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-  __m256i a = _mm256_permutevar8x32_epi32(requant4(_mm256_castsi256_si128(v), q), even);
-  __m256i b = _mm256_permutevar8x32_epi32(requant4(_mm256_extracti128_si256(v, 1), q), even);
-  return _mm256_permute2x128_si256(a, b, 0x20);
-}
-
-/* The fast requantization of a row whose shift is at least 32 (a real model's usual one: m >= 2^30 and a
-   multiplier below 1/2), as the AVX-512 kernels do it (q8_requant__avx512.h): x = dot * m + c in int64, c = bias
-   * m + (1 << (shift - 1)) once per row (the reference's (dot + bias) * m + rounding, the same int64), one vpmuldq
-   per four lanes; x >> shift is then the high half of x shifted by shift - 32 in int32 (a floor of a floor is the
-   floor), exact for a valid model's |x| < 2^62.6 (|r| < 2^30.6: + zy does not wrap). Then + zy saturating in int16
-   and vpacksswb's clamp to [-128, 127], max/min for [qmin, qmax]: 10 vector ops per 8 outputs where requant8 takes
-   about 40: a 64 x 64 call of 256 columns at K = 64 (ResNet50's first 1x1s) 33.3 -> 20.1 us, fastest of 20 rounds of 100 calls
-   (Zen 3, one thread). Rows of a smaller shift take requant8. */
-typedef struct { __m256i m, c; __m128i cnt; } RowBig;
-static inline __m256i big8(__m256i v, const RowBig *q) {
-  __m256i ev = _mm256_add_epi64(_mm256_mul_epi32(v, q->m), q->c);
-  __m256i od = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), q->m), q->c);
-  return _mm256_sra_epi32(_mm256_blend_epi32(_mm256_shuffle_epi32(ev, 0xF5), od, 0xAA), q->cnt);
+static inline RowQ row_q(const Q8Sq8Epi *e, int o) {
+  int32_t sh = e->shift[o];
+  RowQ q = { _mm256_set1_epi64x(e->mult[o]), _mm256_set1_epi64x((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (sh - 1))),
+             _mm_cvtsi32_si128(sh >= 32 ? sh - 32 : sh), sh >= 32 };
+  return q;
 }
 
 /* one row's 16 outputs of the tile (two vectors of 8 int32 dots, columns 0-7 and 8-15) as int8 in column order */
-static inline __m128i row16(__m256i v0, __m256i v1, const Q8Sq8Epi *e, int o, __m256i zy16, __m128i lo8, __m128i hi8) {
-  int32_t sh = e->shift[o];
+static inline __m128i row16(__m256i v0, __m256i v1, const RowQ *q, const EpiK *k) {
   __m256i y16;
-  if (sh >= 32) {
-    RowBig q = { _mm256_set1_epi64x(e->mult[o]),
-                 _mm256_set1_epi64x((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (sh - 1))), _mm_cvtsi32_si128(sh - 32) };
-    y16 = _mm256_adds_epi16(_mm256_packs_epi32(big8(v0, &q), big8(v1, &q)), zy16);
-  } else {
-    Requant q = { _mm256_set1_epi64x(e->bias[o]), _mm256_set1_epi64x(e->mult[o]), _mm256_set1_epi64x((int64_t)1 << (sh - 1)),
-                  _mm256_set1_epi64x(e->zy), _mm256_set1_epi64x(e->qmin), _mm256_set1_epi64x(e->qmax), _mm_cvtsi32_si128(sh) };
-    y16 = _mm256_packs_epi32(requant8(v0, &q), requant8(v1, &q));
-  }
+  if (q->big)
+    y16 = _mm256_adds_epi16(_mm256_packs_epi32(q8_big8_avx2(v0, q->m, q->c, q->cnt), q8_big8_avx2(v1, q->m, q->c, q->cnt)), k->zy16);
+  else   /* clamped to [qmin - zy, qmax - zy] in int64, + zy: within [-128, 127] */
+    y16 = _mm256_packs_epi32(_mm256_add_epi32(q8_small8_avx2(v0, q->m, q->c, q->cnt, k->lo64, k->hi64), k->zy32),
+                             _mm256_add_epi32(q8_small8_avx2(v1, q->m, q->c, q->cnt, k->lo64, k->hi64), k->zy32));
   /* int16 lanes [0-3, 8-11 | 4-7, 12-15] -> column order, then int8 (saturating: the clamp to [-128, 127]) */
   y16 = _mm256_permute4x64_epi64(y16, 0xD8);
   __m128i y8 = _mm_packs_epi16(_mm256_castsi256_si128(y16), _mm256_extracti128_si256(y16, 1));
-  return _mm_min_epi8(_mm_max_epi8(y8, lo8), hi8);
+  return _mm_min_epi8(_mm_max_epi8(y8, k->lo8), k->hi8);
 }
 
 static void sq8_gemm_avx2(const Q8Gemm *g, const Q8Sq8Epi *e) {
   __m256i c[4][2];
+  RowQ rq[RB];
   size_t tile_elems = (size_t)g->G * g->kp * Q8_MR * 2;
-  const __m256i zy16 = _mm256_set1_epi16((short)e->zy);
-  const __m128i lo8 = _mm_set1_epi8((char)e->qmin), hi8 = _mm_set1_epi8((char)e->qmax);
-  for (int j = 0; j < g->N; j += Q8_NR) {
-    int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
-    const int16_t *X = g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride;
-    for (int o0 = 0; o0 < g->M; o0 += Q8_MR) {
-      int nr = g->M - o0 < Q8_MR ? g->M - o0 : Q8_MR;
-      tile_4x16(g->kp, g->A + (size_t)(o0 / Q8_MR) * tile_elems, X, c);
-      for (int r = 0; r < nr; r++) {
-        int o = o0 + r;
-        __m128i y8 = row16(c[r][0], c[r][1], e, o, zy16, lo8, hi8);
-        int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-        if (e->ys_p == 1 && nc == Q8_NR) _mm_storeu_si128((__m128i *)y, y8);
-        else {
-          int8_t tmp[16];
-          _mm_storeu_si128((__m128i *)tmp, y8);
-          for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = tmp[cc];
+  const EpiK k = { _mm256_set1_epi16((short)e->zy), _mm256_set1_epi32(e->zy), _mm256_set1_epi64x((int64_t)e->qmin - e->zy),
+                   _mm256_set1_epi64x((int64_t)e->qmax - e->zy), _mm_set1_epi8((char)e->qmin), _mm_set1_epi8((char)e->qmax) };
+  for (int ob = 0; ob < g->M; ob += RB) {   /* (RB a multiple of Q8_MR: passes start at a tile) */
+    int oe = g->M - ob < RB ? g->M : ob + RB;
+    for (int o = ob; o < oe; o++) rq[o - ob] = row_q(e, o);
+    for (int j = 0; j < g->N; j += Q8_NR) {
+      int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
+      const int16_t *X = g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride;
+      for (int o0 = ob; o0 < oe; o0 += Q8_MR) {
+        int nr = oe - o0 < Q8_MR ? oe - o0 : Q8_MR;
+        tile_4x16(g->kp, g->A + (size_t)(o0 / Q8_MR) * tile_elems, X, c);
+        for (int r = 0; r < nr; r++) {
+          int o = o0 + r;
+          __m128i y8 = row16(c[r][0], c[r][1], &rq[o - ob], &k);
+          int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+          if (e->ys_p == 1 && nc == Q8_NR) _mm_storeu_si128((__m128i *)y, y8);
+          else {
+            int8_t tmp[16];
+            _mm_storeu_si128((__m128i *)tmp, y8);
+            for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = tmp[cc];
+          }
         }
       }
     }
