@@ -3,7 +3,7 @@
 #  1. the module is what nbdev_export makes of the notebooks;
 #  2. the notebooks are clean (nbdev_clean changes nothing), README.md is current;
 #  3. the C runtime builds with -Werror (and links without a warning) and its unit tests pass (also under ASan+UBSan), natively and, with a
-#     cross compiler, on arm64/qemu;
+#     cross compiler, on arm64/qemu (the suites two at a time on two CPUs);
 #  3a. the libFuzzer targets run a few seconds each and every kept finding replays clean;
 #  4. nbdev_test runs every notebook (the pipeline stages on small defaults);
 #  5. pytest runs tests/ (the C runtime against PyTorch, and the rest);
@@ -74,19 +74,25 @@ if [ -d .github/workflows ]; then
   check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 fi
 
-if [ -f c/Makefile ]; then
-  step "C runtime: build and unit tests"
-  make -s -j"$(nproc)" -C c test-build     # the builds in parallel; the suites then one after another
-  make -s -C c test
-fi
-
+# The C runtime's builds and the fuzz targets' (clang) in one make, $(nproc) jobs; then the suites (native, ASan+UBSan,
+# arm64 under qemu) $(nproc) at a time, each printing one line (its whole output when it fails); then the fuzzers
+fuzz=
 if [ -f c/fuzz/Makefile ]; then
-  step "C fuzz targets: each for ${FUZZ_TEST_SECONDS:-4}s (libFuzzer + ASan/UBSan), then every kept finding"
   if ! command -v clang >/dev/null; then
     echo "FAIL: clang not found (apt-get install clang; make setup installs it): the fuzz targets need libFuzzer." >&2
     exit 1
   fi
-  make -s -j"$(nproc)" -C c/fuzz test FUZZ_TEST_SECONDS="${FUZZ_TEST_SECONDS:-4}"
+  fuzz=fuzz-build
+fi
+if [ -f c/Makefile ]; then
+  step "C runtime: build${fuzz:+ (and the fuzz targets)}, then the unit tests, ${C_TEST_JOBS:-$(nproc)} at a time"
+  make -s -j"$(nproc)" -C c test-build $fuzz
+  make -s -j"${C_TEST_JOBS:-$(nproc)}" -C c test
+fi
+
+if [ -n "$fuzz" ]; then
+  step "C fuzz targets: each for ${FUZZ_TEST_SECONDS:-4}s (libFuzzer + ASan/UBSan), then every kept finding"
+  make -s -C c/fuzz test FUZZ_TEST_SECONDS="${FUZZ_TEST_SECONDS:-4}"
 fi
 
 export OMP_WAIT_POLICY=PASSIVE   # see pytest below

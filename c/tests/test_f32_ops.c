@@ -30,6 +30,7 @@ static int run(const unsigned char *buf, size_t size, int batch, const float *in
 static void check_model(const char *name, unsigned char *buf, size_t size, const float *in, size_t nout,
                         const double *ref, const double *yabs, double terms) {
   float *out = malloc(NIMG * nout * sizeof(float)), *o2 = malloc(NIMG * nout * sizeof(float));
+  const F32Kernels *best = f32_kernels();
   for (int k = 0; dispatch_isa(k); k++) {   /* every kernel table this machine runs */
     const char *isa = dispatch_isa(k);
     if (!f32_kernels_own(k)) continue;
@@ -52,6 +53,9 @@ static void check_model(const char *name, unsigned char *buf, size_t size, const
       if (d > worst) worst = d;
     }
     CHECK(bad == 0, "%s [%s]: %zu of %zu outputs outside the bound (worst %.3g)", name, isa, bad, NIMG * nout, worst);
+    /* quick runs (ASan, qemu): a table below the best this machine runs is checked against the reference only; its
+       batches, threads and lanes in the plain run (for the arm64 build under qemu they took 45% of its time) */
+    if (test_quick() && kt != best) continue;
     /* batch, threads, lanes (engine.c: a batch of 2+ on 2+ threads runs on lanes, each op on one thread, a last image
        alone on lane 0 with its ops over the threads; without, the ops over the threads): 3 and 8 threads split
        Winograd's (block, panel) units so that a thread's run takes only some of the panels (batch 2 of a 14x14 map,
