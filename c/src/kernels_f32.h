@@ -67,6 +67,10 @@ typedef struct {
                              with their weights in place, the 1x1s' and LINEAR's packed by pack_a */
   f32_gemm_t_fn gemm_t;   /* NULL, or the transposed tile (f32_gemm_t_fn) of tm pixels x tn channels */
   int tm, tn;
+  int panels_in_place;    /* 1: a version-4+ file's panels of 32 rows (1x1 convolutions, LINEAR) are read where they lie by
+                             gemm_u's tiles (ks 32; ops_f32.c fpu) or gemm_t; 0: packed at start-up into the kernel's own
+                             panels (pack_a). AVX2: 0 (its tiles of 6 rows use 24 bytes of each 64-byte line they read, a
+                             line a k step; measured slower per image, ops_f32.c a_tiles) */
 } F32GemmDesc;
 
 /* the rows a panel of m <= mr rows is packed with under F32GemmDesc.tail: m rounded up to 4, at most mr */

@@ -334,7 +334,13 @@ static const float *panel_a(const Engine *e, const OpState *s, size_t g, size_t 
 /* A GEMM's row tiles on gemm_u (output channels of a group): its panels of mr rows (panel_a), or with fpu a version-4+
    file's panels of 32 rows read in place, each as tiles of mr rows and the rest (12, 12 and 8 on AVX-512: a third of
    the tiles on the kernel's 8 rows), at ks = 32 floats a k step. No packing at start-up (ResNet50's 56x56 and
-   28x28 1x1 layers: 3.3 MiB, 2.7 ms of build at batch 1 and 8 on Zen 4) */
+   28x28 1x1 layers: 3.3 MiB, 2.7 ms of build at batch 1 and 8 on Zen 4). Not on AVX2 (F32GemmDesc.panels_in_place
+   0, 2026-12-07, Zen 3): its tiles of 6 rows (6, 6, 6, 6, 6 and 2 a panel) read 24 bytes of a 64-byte line a k step,
+   where its own packed panels use whole lines. Packed, those layers ran 1.13-1.44x faster (20 images, fastest per op
+   of 4-6 alternated processes, one thread): ResNet50 f32 0.94x its time on one thread and 0.96x on two, MobileNetV2
+   0.96x and 0.88x (the totals carry this host's noise: another run of MobileNetV2 on one thread gave 1.10x, its other
+   layers slower by chance). The packing costs start-up: a one-image process 7-15 ms more on two threads (MobileNetV2 ~23 ->
+   30-36 ms, ResNet50 145-164 -> 178-195 ms, fastest of 7) */
 enum { FPU_ROWS = 32 };
 typedef struct { size_t r0, rows, ks; const float *a; } ATile;
 static __attribute__((noinline)) size_t a_tiles(const Engine *e, const OpState *s) {
@@ -444,7 +450,7 @@ __attribute__((cold, optimize("Os"))) static int build_conv_own(Engine *e, const
   int inpl = s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath), rows = fpn && inpl;   /* (a 1x1 one, padded, is packed:
                                                                                                the GEMM loop) */
   /* the file's panels of 32 rows in place: gemm_t's (the AVX-512 table's, tn 32), or gemm_u's tiles (a_tile; not conv_taps') */
-  s->fpu = fpn && !inpl && d->gemm_u && (s->tpath || !s->taps);
+  s->fpu = fpn && !inpl && d->gemm_u && d->panels_in_place && (s->tpath || !s->taps);
   if ((inpl && !rows) || s->fpu) {   /* the file's rows (gemm_u) or panels, in place */
     if (s->fpu) s->tw = w;
     e->inplace_bytes += wp->nbytes;
