@@ -449,7 +449,8 @@ __attribute__((cold, optimize("Os"))) static int build_conv_own(Engine *e, const
      which gemm_u then reads as it reads the file's */
   int inpl = s->wino || (s->taps && s->kh * s->kw > 1 && !s->tpath), rows = fpn && inpl;   /* (a 1x1 one, padded, is packed:
                                                                                                the GEMM loop) */
-  /* the file's panels of 32 rows in place: gemm_t's (the AVX-512 table's, tn 32), or gemm_u's tiles (a_tile; not conv_taps') */
+  /* the file's panels of 32 rows in place where the table reads them so (panels_in_place): gemm_t's (the AVX-512 table's,
+     tn 32), or gemm_u's tiles (a_tile; not conv_taps') */
   s->fpu = fpn && !inpl && d->gemm_u && d->panels_in_place && (s->tpath || !s->taps);
   if ((inpl && !rows) || s->fpu) {   /* the file's rows (gemm_u) or panels, in place */
     if (s->fpu) s->tw = w;

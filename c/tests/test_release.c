@@ -79,10 +79,10 @@ static void check(uint32_t version) {
     printf("test_release: version %u: mapping resident %ld KiB after load, %ld KiB after build (file %zu KiB)\n", version,
            before, after, size / 1024);
     long k3 = (long)((size_t)O * C * 9 * 4 / 1024), k1 = (long)((size_t)O2 * O * 4 / 1024);
-    /* v4's 1x1 panels are read in place where the kernel has gemm_u and says so (panels_in_place: its tiles, ops_f32.c's
-       fpu, or gemm_t beside it; until 2026-12-06 this asked for gemm_t and failed on AVX2-only CPUs, Zen 3; since
-       2026-12-07 AVX2 packs them); the reference packs them */
-    int inplace = f32_kernels()->gemm->gemm_u != NULL, in1 = version >= 4 && inplace && f32_kernels()->gemm->panels_in_place;
+    /* v4's 1x1 panels are read in place where the table says so (F32GemmDesc.panels_in_place: AVX-512's and NEON's; AVX2
+       and the reference pack them) */
+    const F32GemmDesc *gd = f32_kernels()->gemm;
+    int inplace = gd->gemm_u != NULL, in1 = version >= 4 && gd->panels_in_place;
     long packed = (inplace ? 0 : k3) + (in1 ? 0 : k1), kept = (inplace ? k3 : 0) + (in1 ? k1 : 0);
     CHECK(before - after >= packed - 16, "the packed weights' pages stay resident: %ld KiB before the build, %ld after",
           before, after);
