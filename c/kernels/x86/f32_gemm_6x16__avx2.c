@@ -7,6 +7,7 @@
 
 #include "../../src/kernels_f32.h"
 #include "act__avx2.h"
+#include "store8__avx2.h"
 #include "f32_gemm_u_taps.h"
 
 enum { MR = 6, NR = 16 };
@@ -16,7 +17,7 @@ enum { MR = 6, NR = 16 };
    (an activation, padded planes, a Winograd matrix). The loop of the gemm it replaced, 12 accumulators: per k step one or
    two 8-wide B loads and one broadcast a row. The sum over (kk, tap) in that order, fused multiply-adds from 0
    (or from C: acc 1), then + bias, (+ C: F32_ACC_RES), then the activation: the values of the reference and of
-   the AVX-512 kernel, bit for bit. Columns past n by masked loads and stores (vmaskmovps: none read or written);
+   the AVX-512 kernel, bit for bit. Columns past n by masked loads (vmaskmovps: none read) and st8_n's stores;
    rows past m never stored, and only rows < rr read: m rounded up to 2 (a file's panel of 32 rows read by tiles of
    6 ends with one of 2 rows at row 30; f32_tail_rows(2, 6) would be 4). */
 enum { PF_B = 16 };   /* packed A: B's prefetch distance in k steps (as the AVX-512 kernel's) */
@@ -27,14 +28,14 @@ static inline __attribute__((always_inline)) __m256 ld8(const float *p, __m256i 
 
 /* row r's halves: act((x + bias) [+ c]) stored on the columns of the masks */
 static inline __attribute__((always_inline)) void store_row_u(float *c, __m256 x0, __m256 x1, float bias, int act, int nv,
-                                                              int full, __m256i mk0, __m256i mk1, int res) {
+                                                              int full, __m256i mk0, __m256i mk1, int res, int n) {
   __m256 bb = _mm256_set1_ps(bias), x[2] = {_mm256_add_ps(x0, bb), _mm256_add_ps(x1, bb)};
   for (int h = 0; h < nv; h++) {
     __m256i mk = h ? mk1 : mk0;
     if (res) x[h] = _mm256_add_ps(x[h], ld8(c + 8 * h, mk, full));
     x[h] = act8_avx2(x[h], act);
     if (full) _mm256_storeu_ps(c + 8 * h, x[h]);
-    else _mm256_maskstore_ps(c + 8 * h, mk, x[h]);
+    else st8_n(c + 8 * h, x[h], n - 8 * h);   /* (h 1: n > 8) */
   }
 }
 
@@ -42,7 +43,7 @@ static inline __attribute__((always_inline)) void store_row_u(float *c, __m256 x
    constants once inlined. Rows of A in place by two pointers (rows 0-2, 3-5) and offsets of 0, 1 and 2 rows */
 static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int full, int rr, size_t k, size_t nt, const ptrdiff_t *boff,
                                                             const float *a, size_t lda, size_t ks, const float *b, size_t ldb,
-                                                            float *c, size_t ldc, int m, __m256i mk0, __m256i mk1,
+                                                            float *c, size_t ldc, int m, int n, __m256i mk0, __m256i mk1,
                                                             const float *bias, int act, int acc) {
   __m256 c0[MR], c1[MR];
 #pragma GCC unroll 6
@@ -88,7 +89,7 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int full, in
   int res = acc == F32_ACC_RES;
 #pragma GCC unroll 6
   for (int r = 0; r < rr; r++)
-    if (r < m) store_row_u(c + r * ldc, c0[r], c1[r], bias[r], act, nv, full, mk0, mk1, res);
+    if (r < m) store_row_u(c + r * ldc, c0[r], c1[r], bias[r], act, nv, full, mk0, mk1, res, n);
 }
 
 static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, size_t lda, size_t ks, const float *b, size_t ldb,
@@ -98,11 +99,11 @@ static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, s
 #define RR(nv, full)                                                                                      \
   do {                                                                                                    \
     if (m <= 2)                                                                                           \
-      gemm_u_nv(nv, full, 2, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, mk0, mk1, bias, act, acc);       \
+      gemm_u_nv(nv, full, 2, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, mk0, mk1, bias, act, acc);       \
     else if (m <= 4)                                                                                      \
-      gemm_u_nv(nv, full, 4, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, mk0, mk1, bias, act, acc);       \
+      gemm_u_nv(nv, full, 4, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, mk0, mk1, bias, act, acc);       \
     else                                                                                                  \
-      gemm_u_nv(nv, full, MR, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, mk0, mk1, bias, act, acc);      \
+      gemm_u_nv(nv, full, MR, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, mk0, mk1, bias, act, acc);      \
   } while (0)
   if (n >= NR)
     RR(2, 1);

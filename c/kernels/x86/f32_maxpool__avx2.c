@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "../../src/kernels_f32.h"
+#include "store8__avx2.h"
 
 enum { MP_BUF = 4096 };   /* floats of the row buffer; wider rows: the plain C pool */
 
@@ -40,7 +41,7 @@ int f32_maxpool__avx2(const float *x, float *y, const F32DwShape *s) {
         nan = _mm256_or_ps(nan, _mm256_cmp_ps(t, t, _CMP_UNORD_Q));
         v = _mm256_max_ps(t, v);
       }
-      _mm256_maskstore_ps(rw + i, m, _mm256_blendv_ps(v, qnan, nan));
+      st8_n(rw + i, _mm256_blendv_ps(v, qnan, nan), W - i);
     }
     float *yo = y + (size_t)oh * OW;
     for (int ow0 = 0; ow0 < OW; ow0 += 8) {
@@ -56,7 +57,7 @@ int f32_maxpool__avx2(const float *x, float *y, const F32DwShape *s) {
         nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
         acc = _mm256_max_ps(v, acc);
       }
-      _mm256_maskstore_ps(yo + ow0, lanes(OW - ow0), _mm256_blendv_ps(acc, qnan, nan));
+      st8_n(yo + ow0, _mm256_blendv_ps(acc, qnan, nan), OW - ow0);
     }
   }
   return 1;

@@ -18,7 +18,6 @@ static void wino_weights(const float *w, size_t C, int m, int ks, float *u, size
   for (int r = 0; r < m; r++)
     for (size_t c0 = 0; c0 < C; c0 += 8) {
       int n = C - c0 >= 8 ? 8 : (int)(C - c0);
-      __m256i k = lanes(0, n);
       const float *p = w + (size_t)r * 9 * C + 9 * c0;
       _mm_prefetch((const char *)(p + 72) + 1024, _MM_HINT_T0);
       _mm_prefetch((const char *)(p + 72) + 1024 + 64, _MM_HINT_T0);
@@ -46,7 +45,7 @@ static void wino_weights(const float *w, size_t C, int m, int ks, float *u, size
           for (int j = 0; j < 4; j++) _mm256_storeu_ps(o + (size_t)j * uxs, v[j]);
         } else {
 #pragma GCC unroll 4
-          for (int j = 0; j < 4; j++) _mm256_maskstore_ps(o + (size_t)j * uxs, k, v[j]);
+          for (int j = 0; j < 4; j++) st8_n(o + (size_t)j * uxs, v[j], (int)n);
         }
       }
     }
@@ -73,7 +72,7 @@ static void wino_input(const float *x, size_t H, size_t W, size_t C, size_t tw, 
   for (size_t t = t0; t < t1;) {
     size_t ty = t / tw, tx = t % tw, n = tw - tx < t1 - t ? tw - tx : t1 - t;
     if (n > 8) n = 8;
-    __m256i k = lanes(0, (long)n), m[4];
+    __m256i m[4];
     long s0 = 2 * (long)tx - 1, iy0 = 2 * (long)ty - 1;
     for (int q = 0; q < 4; q++) {   /* the 8 floats from s0 + {0, 8, 2, 10}[q] that lie inside the row */
       long s = s0 + (q & 1) * 8 + (q >> 1) * 2;
@@ -116,7 +115,7 @@ static void wino_input(const float *x, size_t H, size_t W, size_t C, size_t tw, 
           for (int j = 0; j < 4; j++) _mm256_storeu_ps(o + (size_t)j * vxs, y[j]);
         } else {
 #pragma GCC unroll 4
-          for (int j = 0; j < 4; j++) _mm256_maskstore_ps(o + (size_t)j * vxs, k, y[j]);
+          for (int j = 0; j < 4; j++) st8_n(o + (size_t)j * vxs, y[j], (int)n);
         }
       }
     }
@@ -168,7 +167,10 @@ static void wino_output(const float *mm, size_t ldm, size_t mxs, int m, size_t t
         if (act != ACT_NONE)   /* ReLU, ReLU6: max(y, 0) (NaN -> 0), then min(., 6): act_f32's values */
           v0 = _mm256_min_ps(_mm256_max_ps(v0, z), hi6), v1 = _mm256_min_ps(_mm256_max_ps(v1, z), hi6);
         if (full) _mm256_storeu_ps(oi, v0), _mm256_storeu_ps(oi + 8, v1);
-        else _mm256_maskstore_ps(oi, k0, v0), _mm256_maskstore_ps(oi + 8, k1, v1);
+        else {
+          st8_n(oi, v0, (int)cols);
+          if (cols > 8) st8_n(oi + 8, v1, (int)cols - 8);
+        }
       }
     }
     t += n;

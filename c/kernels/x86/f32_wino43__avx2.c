@@ -36,7 +36,6 @@ static void wino4_weights(const float *w, size_t C, int m, int ks, float *u, siz
   for (int r = 0; r < m; r++)
     for (size_t c0 = 0; c0 < C; c0 += 8) {
       int n = C - c0 >= 8 ? 8 : (int)(C - c0);
-      __m256i k = lanes(0, n);
       const float *p = w + (size_t)r * 9 * C + 9 * c0;
 #pragma GCC unroll 5
       for (int l = 0; l < 5; l++) _mm_prefetch((const char *)(p + 72) + 1024 + 64 * l, _MM_HINT_T0);
@@ -53,7 +52,7 @@ static void wino4_weights(const float *w, size_t C, int m, int ks, float *u, siz
           for (int j = 0; j < 6; j++) _mm256_storeu_ps(o + (size_t)j * uxs, v[j]);
         } else {
 #pragma GCC unroll 6
-          for (int j = 0; j < 6; j++) _mm256_maskstore_ps(o + (size_t)j * uxs, k, v[j]);
+          for (int j = 0; j < 6; j++) st8_n(o + (size_t)j * uxs, v[j], (int)n);
         }
       }
     }
@@ -89,7 +88,7 @@ static void wino4_input(const float *x, size_t H, size_t W, size_t C, size_t tw,
   for (size_t t = t0; t < t1;) {
     size_t ty = t / tw, tx = t % tw, n = tw - tx < t1 - t ? tw - tx : t1 - t;
     if (n > 8) n = 8;
-    __m256i k = lanes(0, (long)n), mk[4];
+    __m256i mk[4];
     long s0 = 4 * (long)tx - 1, iy0 = 4 * (long)ty - 1, e0 = (long)W - (s0 + 32);
     for (int q = 0; q < 4; q++) mk[q] = lanes(-(s0 + 8 * q), (long)W - (s0 + 8 * q));
     __m128i mk4 = _mm256_castsi256_si128(lanes(-(s0 + 32), e0 < 2 ? e0 : 2));   /* floats s0 + 32, s0 + 33 */
@@ -143,7 +142,7 @@ static void wino4_input(const float *x, size_t H, size_t W, size_t C, size_t tw,
           for (int j = 0; j < 6; j++) _mm256_storeu_ps(o + (size_t)j * vxs, y[j]);
         } else {
 #pragma GCC unroll 6
-          for (int j = 0; j < 6; j++) _mm256_maskstore_ps(o + (size_t)j * vxs, k, y[j]);
+          for (int j = 0; j < 6; j++) st8_n(o + (size_t)j * vxs, y[j], (int)n);
         }
       }
     }
@@ -212,7 +211,7 @@ static void wino4_output(const float *mm, size_t ldm, size_t mxs, int m, size_t 
           if (act != ACT_NONE)   /* ReLU, ReLU6: max(y, 0) (NaN -> 0), then min(., 6): act_f32's values */
             vq = _mm256_min_ps(_mm256_max_ps(vq, z), hi6);
           if (full) _mm256_storeu_ps(oi + 8 * q, vq);
-          else _mm256_maskstore_ps(oi + 8 * q, ko[q], vq);
+          else st8_n(oi + 8 * q, vq, (int)cols - 8 * q);
         }
       }
     }

@@ -1,8 +1,11 @@
 /* f32_wino__avx2.h: the AVX2 Winograd transforms' helpers (f32_wino23__avx2.c, f32_wino43__avx2.c): lane masks for
- * vmaskmovps, an 8x8 transpose, and 8 channels' 3x3 filters as nine vectors (the weight transforms' input). */
+ * vmaskmovps loads (stores of part of a vector: st8_n, store8__avx2.h), an 8x8 transpose, and 8 channels' 3x3 filters as
+ * nine vectors (the weight transforms' input). */
 #ifndef TINYRUNTIME_F32_WINO_AVX2_H
 #define TINYRUNTIME_F32_WINO_AVX2_H
 #include <immintrin.h>
+
+#include "store8__avx2.h"
 
 /* lanes [lo, hi) of 8 set (an int mask for vmaskmovps) */
 static inline __m256i lanes(long lo, long hi) {
