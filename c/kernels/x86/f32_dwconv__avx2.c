@@ -19,9 +19,10 @@
 #include "act__avx2.h"
 #include "store8__avx2.h"
 
-enum { RB = 4 };     /* output rows per block: 4 accumulators. 6 until 2026-12-06: MobileNetV2's blocks give it bands of 8 rows
+enum { RB = 4 };     /* output rows per block: 4 accumulators (block3's register barrier names 4). 6 until 2026-12-06: MobileNetV2's blocks give it bands of 8 rows
                         (IRB_RB, the AVX-512 kernel's block), which 6 computed as 12; Zen 3, MobileNetV2 f32 on one thread,
                         CPU time of 20 images (2 runs each): 302-305 ms, against 359-426 (RB 6) and 338-399 (RB 8) */
+_Static_assert(RB == 4, "block3's register barrier names 4 sums");
 enum { ZW = 4096 };  /* a window row outside the input reads this row of zeros (planes up to ZW wide) */
 static float g_zeros[ZW]; /* read only; not const, so it is zero-filled .bss rather than 16 KB of file */
 
@@ -112,6 +113,13 @@ static inline __attribute__((always_inline)) void block3(const float *in, const 
         if (j - ky >= 0 && (j - ky) % st == 0 && (j - ky) / st < RB)
           acc[(j - ky) / st] = _mm256_fmadd_ps(wv[ky * 3 + kx], x, acc[(j - ky) / st]);
     }
+    /* the 4 sums held in registers from input row to input row: without it GCC ran each output row's 9 FMAs as one
+       chain after the other's (each waiting on the last's latency) with the weights and loaded rows on the stack.
+       Zen 3 (2026-12-07, one thread, fastest of 30 passes over a layer's planes, two runs): 0.84-1.0x the time
+       a plane (56x56 stride 1 0.86x, 112x112 stride 2 0.86x, 7x7 1.0x); MobileNetV2 f32's depthwise layers and the
+       fused blocks holding them ~0.88x their time beside its 1x1 layers (20 images, fastest per op of 10 processes,
+       ABBA). The same operations in the same order: the same outputs */
+    __asm__("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]));
   }
   store_rows(out, s, oy0, ox, cnt, acc, bias, act);
 }
