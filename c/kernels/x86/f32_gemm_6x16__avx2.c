@@ -26,7 +26,7 @@ static inline __attribute__((always_inline)) __m256 ld8(const float *p, __m256i 
   return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
 }
 
-/* row r's halves: act((x + bias) [+ c]) stored on the columns of the masks */
+/* row r's halves: act((x + bias) [+ c]) stored on its columns < n (the masks' for the loads of c) */
 static inline __attribute__((always_inline)) void store_row_u(float *c, __m256 x0, __m256 x1, float bias, int act, int nv,
                                                               int full, __m256i mk0, __m256i mk1, int res, int n) {
   __m256 bb = _mm256_set1_ps(bias), x[2] = {_mm256_add_ps(x0, bb), _mm256_add_ps(x1, bb)};
@@ -99,11 +99,11 @@ static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, s
 #define RR(nv, full)                                                                                      \
   do {                                                                                                    \
     if (m <= 2)                                                                                           \
-      gemm_u_nv(nv, full, 2, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, mk0, mk1, bias, act, acc);       \
+      gemm_u_nv(nv, full, 2, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, mk0, mk1, bias, act, acc);    \
     else if (m <= 4)                                                                                      \
-      gemm_u_nv(nv, full, 4, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, mk0, mk1, bias, act, acc);       \
+      gemm_u_nv(nv, full, 4, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, mk0, mk1, bias, act, acc);    \
     else                                                                                                  \
-      gemm_u_nv(nv, full, MR, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, mk0, mk1, bias, act, acc);      \
+      gemm_u_nv(nv, full, MR, k, nt, boff, a, lda, ks, b, ldb, c, ldc, m, n, mk0, mk1, bias, act, acc);   \
   } while (0)
   if (n >= NR)
     RR(2, 1);
