@@ -4,7 +4,9 @@
  * here checks it again. The forward pass never allocates. Which kinds a binary accepts is not decided
  * here but in its own tiny file (bin_run.c, bin_runq.c).
  * TINYRUNTIME_PROFILE=1: each op's wall time is summed over the forwards and printed to stderr by
- * engine_free (one line per op, then the total); off, it costs one branch per op. */
+ * engine_free (one line per op, then the total); off, it costs one branch per op. The first forward is summed
+ * apart (its page faults and cold caches: ResNet18's stem 3x its later time) and left out of the lines when later
+ * ones ran. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -133,14 +135,22 @@ static double op_flops(const Op *op, const OpState *s) {
   return 2.0 * s->O * s->OH * s->OW * s->K;
 }
 
+/* the first forward's times per op: prof_ms's second half */
+static double *prof_first(const Engine *e) { return e->prof_ms + e->m->n_ops; }
+
 static void profile_print(const Engine *e) {
   const Model *m = e->m;
   const char *unit = m->kind == KIND_F32 ? "GFLOP/s" : "GOP/s";
-  double total = 0, flops = 0;
+  double total = 0, flops = 0, first = 0;
+  /* the later forwards' times; the first's only when it was the one */
+  int later = e->prof_images > 0;
+  const double *pm = later ? e->prof_ms : prof_first(e);
+  uint64_t images = later ? e->prof_images : e->prof_first_n;
+  for (uint32_t i = 0; i < m->n_ops; i++) first += prof_first(e)[i];
   for (uint32_t i = 0; i < m->n_ops; i++) {
     const Op *op = &m->ops[i];
     const Value *y = &m->values[op->out];
-    double f = op_flops(op, &e->st[i]) * (double)e->prof_images, ms = e->prof_ms[i];
+    double f = op_flops(op, &e->st[i]) * (double)images, ms = pm[i];
     char rate[32] = "", shape[40];
     if (e->st[i].fused) snprintf(rate, sizeof rate, " (in another op)");   /* (its time is that op's) */
     else if (f > 0 && ms > 0) snprintf(rate, sizeof rate, " %9.2f %s", f / ms * 1e-6, unit);
@@ -148,10 +158,13 @@ static void profile_print(const Engine *e) {
     fprintf(stderr, "profile: %4u %-18s %-14s %10.3f ms%s\n", i, tr_op_name(op->type), shape, ms, rate);
     total += ms, flops += f;
   }
-  fprintf(stderr, "profile: total %.3f ms, %llu image(s), %.3f ms/image", total, (unsigned long long)e->prof_images,
-          e->prof_images ? total / (double)e->prof_images : 0.0);
+  fprintf(stderr, "profile: total %.3f ms, %llu image(s), %.3f ms/image", total, (unsigned long long)images,
+          images ? total / (double)images : 0.0);
   if (flops > 0 && total > 0) fprintf(stderr, ", %.2f %s", flops / total * 1e-6, unit);
   fputc('\n', stderr);
+  if (later)
+    fprintf(stderr, "profile: first forward %.3f ms, %llu image(s), %.3f ms/image (not in the lines above: its page faults, "
+            "cold caches)\n", first, (unsigned long long)e->prof_first_n, e->prof_first_n ? first / (double)e->prof_first_n : 0.0);
   size_t scratch = 0;
   for (int k = 0; k < N_SCRATCH; k++) scratch += e->scratch_bytes[k];
   if (e->op_soff) scratch = 0;
@@ -176,12 +189,13 @@ void engine_free(Engine *e) {
     for (int i = 0; i < e->nlanes; i++) {
       Engine *l = e->lanes[i];
       if (!l || !l->prof_ms) continue;
-      for (uint32_t k = 0; k < e->m->n_ops; k++) e->prof_ms[k] += l->prof_ms[k] / e->nlanes;
-      e->prof_images += l->prof_images, e->arena_bytes += l->arena_bytes, l->prof_images = 0;
+      for (uint32_t k = 0; k < 2 * e->m->n_ops; k++) e->prof_ms[k] += l->prof_ms[k] / e->nlanes;   /* (and the first's) */
+      e->prof_images += l->prof_images, e->prof_first_n += l->prof_first_n, e->arena_bytes += l->arena_bytes;
+      l->prof_images = l->prof_first_n = 0;
     }
     for (int k = 0; k < N_SCRATCH; k++) e->scratch_bytes[k] *= (size_t)e->nlanes;
   }
-  if (e->prof_ms && e->prof_images) profile_print(e);
+  if (e->prof_ms && (e->prof_images || e->prof_first_n)) profile_print(e);
   for (int i = 0; i < e->nlanes; i++)
     if (e->lanes[i]) mem_free(e->lanes[i]), free(e->lanes[i]);
   free(e->lanes), free(e->lane_lo);
@@ -328,10 +342,10 @@ static int lanes_build(Engine *e) {
     *l = *e;
     l->lanes = NULL, l->nlanes = 0, l->batch = bl, l->max_n = e->max_n, l->in_arena = 0, l->op_soff = NULL;
     l->lane_lo = NULL, l->rate = 0;   /* (max_n: a lane may run more than its equal share, bl at a time) */
-    l->arena = NULL, l->arena_bytes = 0, l->prof_images = 0;
+    l->arena = NULL, l->arena_bytes = 0, l->prof_images = l->prof_first_n = 0;
     for (int k = 0; k < N_SCRATCH; k++) l->scratch[k] = NULL;
     l->prof_ms = NULL, l->offs = calloc(e->m->n_values, sizeof *l->offs);
-    if (!l->offs || (e->prof_ms && !(l->prof_ms = calloc(e->m->n_ops, sizeof *l->prof_ms)))) return -1;
+    if (!l->offs || (e->prof_ms && !(l->prof_ms = calloc(2 * (size_t)e->m->n_ops, sizeof *l->prof_ms)))) return -1;
     size_t asize = plan_once(l, 1);   /* room for its images' input in its arena (engine_forward_fill) */
     l->in_arena = 1;
     if (asize == SIZE_MAX || !(l->arena = zalloc(asize, e->m->kind == KIND_F32 && bl > 1))) return -1;
@@ -455,7 +469,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   e->kq_below = e->kq && e->kq->min_k ? q8_kernels_below(m->kind) : NULL;
   e->st = calloc(m->n_ops, sizeof *e->st);
   const char *prof = getenv("TINYRUNTIME_PROFILE");
-  if (prof && *prof && strcmp(prof, "0") != 0 && !(e->prof_ms = calloc(m->n_ops, sizeof *e->prof_ms))) goto oom;
+  if (prof && *prof && strcmp(prof, "0") != 0 && !(e->prof_ms = calloc(2 * (size_t)m->n_ops, sizeof *e->prof_ms))) goto oom;
   e->offs = calloc(m->n_values, sizeof *e->offs);
   if (!e->st || !e->offs) goto oom;
   /* large activations: a batch goes through the ops one image at a time (CHUNK_ARENA; offs is planned
@@ -527,11 +541,12 @@ int engine_forward(Engine *e, const float *in, int n, float *logits, char *err, 
     if (e->prof_ms) {
       double t0 = rt_now_ms();
       e->ops[m->ops[i].type].run(e, &m->ops[i], &e->st[i], n);
-      e->prof_ms[i] += rt_now_ms() - t0;
+      (e->prof_first_n ? e->prof_ms : prof_first(e))[i] += rt_now_ms() - t0;
     } else
       e->ops[m->ops[i].type].run(e, &m->ops[i], &e->st[i], n);
   }
-  e->prof_images += (uint64_t)n;
+  if (!e->prof_first_n) e->prof_first_n = (uint64_t)n;
+  else e->prof_images += (uint64_t)n;
   memcpy(logits, engine_val(e, m->output), (size_t)n * m->n_classes * sizeof(float));
   e->in = NULL;
   return 0;

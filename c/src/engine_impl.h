@@ -111,8 +111,10 @@ struct Engine {
                                  build gives none of the map's pages back */
   uintptr_t rel_lo, rel_hi;   /* engine_release's span not yet given back (rel_hi 0: none) */
   size_t arena_bytes;
-  double *prof_ms;            /* TINYRUNTIME_PROFILE: ms per op summed over forwards (NULL: off) */
-  uint64_t prof_images;       /* images run */
+  double *prof_ms;            /* TINYRUNTIME_PROFILE: ms per op summed over the forwards after the first, then (n_ops
+                                 on) the first's (NULL: off) */
+  uint64_t prof_images;       /* images run after the first forward */
+  uint64_t prof_first_n;      /* images of the first forward (0: none yet) */
   /* sq8 and dq8 with 2+ threads and a batch of 2+ (engine.c, lanes): one engine per thread, each its own
      arena and scratch for its share of a batch (the ops' state and weights shared, read only), which runs
      its images with the ops on its thread alone; this engine's own arena and scratch are then none */

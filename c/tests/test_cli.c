@@ -98,12 +98,13 @@ int main(void) {
   }
   model_free(&mm);
   snprintf(p, sizeof p, "%s/data", dir), mkdir(p, 0755);
-  int correct = 0;
+  int correct = 0, label0 = 0;
   for (int i = 0; i < NF; i++) {
     int best = 0;
     for (int c = 1; c < NC; c++) if (logits[i][c] > logits[i][best]) best = c;
     int label = i % 2 ? best : (best + 1) % NC;
     correct += label == best;
+    if (i == 0) label0 = label;
     snprintf(p, sizeof p, "%s/data/%d", dir, label), mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/data/%d/%02d.bin", dir, label, i);
     CHECK(write_file(p, x[i], sizeof x[i]) == 0, "write data");
@@ -168,12 +169,19 @@ int main(void) {
             "%s on a CPU up to %s: rc %d, %s", dispatch_isa(i), dispatch_isa(top), rc, ke);
     }
   }
-  /* the per-op profile: stderr only (one line per op, a total, memory, start-up, peak RSS), stdout unchanged */
+  /* the per-op profile: stderr only (one line per op, a total, the first forward apart, memory, start-up, peak RSS),
+     stdout unchanged; the lines of the later forwards (7 images), of the first when it is the only one */
   CHECK(sh("TINYRUNTIME_PROFILE=1", "test model.bin data", out, sizeof out, err, sizeof err) == 0 && strcmp(out, out1) == 0 &&
-            count_lines(err) == (strstr(err, "profile: peak RSS") ? 8 : 7) && strstr(err, "CONV2D") &&
-            strstr(err, "GFLOP/s") && strstr(err, "profile: total") && strstr(err, "profile: memory: packed weights") &&
+            count_lines(err) == (strstr(err, "profile: peak RSS") ? 9 : 8) && strstr(err, "CONV2D") &&
+            strstr(err, "GFLOP/s") && strstr(err, "profile: total") && strstr(err, ", 6 image(s), ") &&
+            strstr(err, "profile: first forward ") && strstr(err, "profile: memory: packed weights") &&
             strstr(err, "profile: startup: "),
         "TINYRUNTIME_PROFILE=1: '%s'", err);
+  char one[512];
+  snprintf(one, sizeof one, "test model.bin data/%d/00.bin", label0);
+  CHECK(sh("TINYRUNTIME_PROFILE=1", one, out, sizeof out, err, sizeof err) == 0 && strstr(err, "profile: total") &&
+            strstr(err, ", 1 image(s), ") && !strstr(err, "profile: first forward"),
+        "TINYRUNTIME_PROFILE=1, one image: '%s'", err);
   /* TINYRUNTIME_STAMPS: one line a batch (7 files at BS=3: 3), the monotonic clock in ns, non-decreasing and between
      this process's clock before and after; stdout unchanged. A path that cannot be written: one line naming it, exit 1 */
   struct timespec c0, c1;
