@@ -49,12 +49,26 @@ static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
   return th * T;
 }
 
-/* a 1x1 stride-1 unpadded convolution whose kernel has gemm_u: its K x N matrix is the input itself
+/* a 1x1 stride-1 unpadded convolution on a map of NR to PACK_1X1 pixels whose kernel has gemm_u but no gemm_t (AVX2,
+   NEON): its B packed in K chunks (im2col's copy, pack_tile), not read in place. In place, a tile's K rows lie a
+   plane apart (196 bytes on a 7x7 map), each 16 floats across two lines, and all K of them are read again for each
+   row panel. On the Zen 3 (one thread, per-op minima of 8 processes alternated, 2026-12-07) ResNet50's 7x7 1x1 layers
+   took 0.78-0.83x their time so (two threads 0.87-0.97x), MobileNetV2's 0.83-0.92x (two threads); the outputs the
+   same bytes. Standalone, K = 2048, M = 512 on 49 columns: 50 -> 77 GFLOP/s. At 14x14 and more it was no faster */
+enum { PACK_1X1 = 64 };
+static int pack_1x1(const Engine *e, const OpState *s) {
+  const F32GemmDesc *d = e->kf->gemm;
+  size_t OHW = (size_t)s->OH * s->OW;
+  return d->gemm_u && !d->gemm_t && !s->linear && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 &&
+         s->pw == 0 && OHW >= (size_t)d->nr && OHW <= PACK_1X1;
+}
+
+/* a 1x1 stride-1 unpadded convolution whose kernel has gemm_u (not pack_1x1): its K x N matrix is the input itself
    (row kk of image i: channel c0 + kk's plane), so the kernel reads it in place at row stride H*W,
    in tiles of NR columns within one image (the last tile of each image narrower) */
 static int conv_direct(const Engine *e, const OpState *s) {
   return e->kf->gemm->gemm_u && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0 &&
-         (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr;
+         (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr && !pack_1x1(e, s);
 }
 
 /* a 1x1 unpadded convolution of stride > 1 whose kernel has gemm_u, its output at least NR pixels: its input
@@ -146,7 +160,7 @@ static size_t bias_group(const Engine *e, const OpState *s) {
    but a 1x1 stride-2 one 0.7x (its phase planes copy 4x the input it reads): conv_sub. */
 static int conv_implicit(const Engine *e, const OpState *s) {
   return e->kf->gemm->gemm_u && !s->linear && !s->depthwise &&
-         ((s->sh == 1 && s->sw == 1) || s->kh * s->kw > 1) && !conv_direct(e, s) && s->OH > 0 && s->OW > 0;
+         ((s->sh == 1 && s->sw == 1) || s->kh * s->kw > 1) && !conv_direct(e, s) && !pack_1x1(e, s) && s->OH > 0 && s->OW > 0;
 }
 
 /* the implicit convolution's padded planes. Stride 1: one plane per channel, rows of Wp (above), Hp =
