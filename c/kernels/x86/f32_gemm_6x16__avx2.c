@@ -32,7 +32,7 @@ static inline __attribute__((always_inline)) void store_row_u(float *c, __m256 x
   __m256 bb = _mm256_set1_ps(bias), x[2] = {_mm256_add_ps(x0, bb), _mm256_add_ps(x1, bb)};
   for (int h = 0; h < nv; h++) {
     __m256i mk = h ? mk1 : mk0;
-    if (res) x[h] = _mm256_add_ps(x[h], ld8(c + 8 * h, mk, full));
+    if (res) x[h] = _mm256_add_ps(x[h], ld8(c + 8 * h, mk, full || (h == 0 && nv == 2)));
     x[h] = act8_avx2(x[h], act);
     if (full) _mm256_storeu_ps(c + 8 * h, x[h]);
     else st8_n(c + 8 * h, x[h], n - 8 * h);   /* (h 1: n > 8) */
@@ -52,13 +52,17 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int full, in
 #pragma GCC unroll 6
     for (int r = 0; r < rr; r++)
       if (r < m) {
-        c0[r] = ld8(c + r * ldc, mk0, full);
+        c0[r] = ld8(c + r * ldc, mk0, full || nv == 2);
         if (nv == 2) c1[r] = ld8(c + r * ldc + 8, mk1, full);
       }
   const float *ap[2] = {a, rr > 3 ? a + 3 * lda : a};
+  /* two halves (n > 8): the first whole, by plain loads. With both masks live, a k step of the masked tile needed 17
+     vector registers (12 sums, 2 masks, 2 of B, a broadcast) and GCC spilled: a call on 9-15 columns took ~3x one
+     on 16 (Winograd's blocks of 28 and 25 tiles: its products at 14-15 flop a TSC cycle, 30-34 on 32 columns) */
+  const int full0 = full || nv == 2;
 #define KSTEP(BT)                                                                    \
   do {                                                                               \
-    __m256 b0 = ld8(BT, mk0, full), b1 = nv == 2 ? ld8((BT) + 8, mk1, full) : b0;    \
+    __m256 b0 = ld8(BT, mk0, full0), b1 = nv == 2 ? ld8((BT) + 8, mk1, full) : b0;   \
     _Pragma("GCC unroll 6") for (int r = 0; r < rr; r++) {                           \
       __m256 ar = _mm256_broadcast_ss(ap[r / 3] + (size_t)(r % 3) * lda);            \
       c0[r] = _mm256_fmadd_ps(ar, b0, c0[r]);                                        \
@@ -75,7 +79,7 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int full, in
       if (pf >= be) pf -= wrap;
       _mm_prefetch((const char *)pf, _MM_HINT_T0);
       if (nv == 2) _mm_prefetch((const char *)(pf + 15), _MM_HINT_T0);
-      __m256 b0 = ld8(bk, mk0, full), b1 = nv == 2 ? ld8(bk + 8, mk1, full) : b0;
+      __m256 b0 = ld8(bk, mk0, full0), b1 = nv == 2 ? ld8(bk + 8, mk1, full) : b0;
 #pragma GCC unroll 6
       for (int r = 0; r < rr; r++) {
         __m256 ar = _mm256_broadcast_ss(pa + r);
