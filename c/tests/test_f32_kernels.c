@@ -263,46 +263,47 @@ static void test_maxpool(const F32Kernels *kt, uint64_t *r) {
         for (int kh = 1; kh <= 3; kh++)
           for (int H = 1; H <= HM; H += 4)
             for (int W = 1; W <= WM; W += (W < 20 ? 1 : 7))
-              for (int cm = 0; cm <= 1; cm++) {
-                int sh = 2, ph = kh > 1, dh = 1, dw = 1;
-                int OH = (H + 2 * ph - kh + (cm ? sh - 1 : 0)) / sh + 1, OW = (W + 2 * pw - kw + (cm ? sw - 1 : 0)) / sw + 1;
-                if (cm && (OH - 1) * sh >= H + ph) OH--;   /* PyTorch: the last window starts inside */
-                if (cm && (OW - 1) * sw >= W + pw) OW--;
-                if (OH < 1 || OW < 1) continue;
-                for (int i = 0; i < H * W; i++) {
-                  uint32_t u = (uint32_t)(rng_next(r) >> 32);
-                  x[i] = u % 13 == 0 ? -0.0f : u % 17 == 0 ? NAN : u % 19 == 0 ? -INFINITY : (float)((int)(u % 5) - 2);
-                }
-                for (int i = 0; i < OH * OW + 8; i++) y[i] = 12345.0f;
-                F32DwShape sp = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, 0};
-                shapes++;
-                if (!kt->maxpool(x, y, &sp)) continue;
-                taken++;
-                for (int oh = 0; oh < OH; oh++)
-                  for (int ow = 0; ow < OW; ow++) {
-                    float cols[8];
-                    int nan = 0;
-                    want = -INFINITY;
-                    for (int kx = 0; kx < kw; kx++) {
-                      int ix = ow * sw - pw + kx * dw;
-                      float c = -INFINITY;
-                      for (int ky = 0; ky < kh; ky++) {
-                        int iy = oh * sh - ph + ky * dh;
-                        if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                        float v = x[iy * W + ix];
-                        nan |= v != v;
-                        if (v > c) c = v;
-                      }
-                      cols[kx] = c;
-                    }
-                    for (int kx = 0; kx < kw; kx++) if (cols[kx] > want) want = cols[kx];
-                    float got = y[oh * OW + ow];
-                    CHECK(nan ? got != got : memcmp(&got, &want, 4) == 0, "maxpool %s %dx%d k%dx%d s%d,%d p%d,%d: y[%d][%d] = %g, want %g%s",
-                          kt->isa, H, W, kh, kw, sh, sw, ph, pw, oh, ow, got, want, nan ? " (NaN)" : "");
+              for (int cm = 0; cm <= 1; cm++)
+                for (int dh = 1; dh <= 2; dh++) {
+                  int sh = 2, ph = kh > 1, dw = 1, spanh = dh * (kh - 1) + 1;
+                  int OH = (H + 2 * ph - spanh + (cm ? sh - 1 : 0)) / sh + 1, OW = (W + 2 * pw - kw + (cm ? sw - 1 : 0)) / sw + 1;
+                  if (cm && (OH - 1) * sh >= H + ph) OH--;   /* PyTorch: the last window starts inside */
+                  if (cm && (OW - 1) * sw >= W + pw) OW--;
+                  if (OH < 1 || OW < 1) continue;
+                  for (int i = 0; i < H * W; i++) {
+                    uint32_t u = (uint32_t)(rng_next(r) >> 32);
+                    x[i] = u % 13 == 0 ? -0.0f : u % 17 == 0 ? NAN : u % 19 == 0 ? -INFINITY : (float)((int)(u % 5) - 2);
                   }
-                for (int i = OH * OW; i < OH * OW + 8; i++)
-                  CHECK(y[i] == 12345.0f, "maxpool %s %dx%d k%dx%d s%d,%d: wrote past the plane", kt->isa, H, W, kh, kw, sh, sw);
-              }
+                  for (int i = 0; i < OH * OW + 8; i++) y[i] = 12345.0f;
+                  F32DwShape sp = {H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw, 0};
+                  shapes++;
+                  if (!kt->maxpool(x, y, &sp)) continue;
+                  taken++;
+                  for (int oh = 0; oh < OH; oh++)
+                    for (int ow = 0; ow < OW; ow++) {
+                      float cols[8];
+                      int nan = 0;
+                      want = -INFINITY;
+                      for (int kx = 0; kx < kw; kx++) {
+                        int ix = ow * sw - pw + kx * dw;
+                        float c = -INFINITY;
+                        for (int ky = 0; ky < kh; ky++) {
+                          int iy = oh * sh - ph + ky * dh;
+                          if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                          float v = x[iy * W + ix];
+                          nan |= v != v;
+                          if (v > c) c = v;
+                        }
+                        cols[kx] = c;
+                      }
+                      for (int kx = 0; kx < kw; kx++) if (cols[kx] > want) want = cols[kx];
+                      float got = y[oh * OW + ow];
+                      CHECK(nan ? got != got : memcmp(&got, &want, 4) == 0, "maxpool %s %dx%d k%dx%d s%d,%d p%d,%d d%d: y[%d][%d] = %g, want %g%s",
+                            kt->isa, H, W, kh, kw, sh, sw, ph, pw, dh, oh, ow, got, want, nan ? " (NaN)" : "");
+                    }
+                  for (int i = OH * OW; i < OH * OW + 8; i++)
+                    CHECK(y[i] == 12345.0f, "maxpool %s %dx%d k%dx%d s%d,%d: wrote past the plane", kt->isa, H, W, kh, kw, sh, sw);
+                }
   CHECK(taken > shapes / 2, "maxpool %s took %d of %d shapes", kt->isa, taken, shapes);
 }
 

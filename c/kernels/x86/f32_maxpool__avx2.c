@@ -21,21 +21,33 @@ static inline __m256i lanes(int n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
 }
 
-/* the max over the window's rows inside the input (rows[0..nr), in ky order) of columns [c, c + 8) (those < W; the
-   others -inf), and their NaN lanes ORed into *nan */
-static inline __m256 col_max(const float *const *rows, int nr, int c, int W, __m256 *nan) {
+/* output row oh's window rows inside the input: *r0 the first (in ky order), the others dh rows apart; returns how many */
+static inline int window_rows(const float *x, const F32DwShape *s, int oh, const float **r0) {
+  long b = (long)oh * s->sh - s->ph, k0 = b < 0 ? (-b + s->dh - 1) / s->dh : 0, k1 = b > s->H - 1 ? 0 : (s->H - 1 - b) / s->dh + 1;
+  if (k1 > s->kh) k1 = s->kh;
+  if (k1 <= k0) {
+    *r0 = x;
+    return 0;
+  }
+  *r0 = x + (b + k0 * s->dh) * s->W;
+  return (int)(k1 - k0);
+}
+
+/* the max over nr window rows (from r0, rs floats apart, in ky order) of columns [c, c + 8) (those < W; the others
+   -inf), and their NaN lanes ORed into *nan. Whole vectors by plain loads */
+static inline __m256 col_max(const float *r0, size_t rs, int nr, int c, int W, __m256 *nan) {
   const __m256 lowest = _mm256_set1_ps(-INFINITY);
   __m256 v = lowest, n = _mm256_setzero_ps();
   if (W - c >= 8)
     for (int k = 0; k < nr; k++) {
-      __m256 t = _mm256_loadu_ps(rows[k] + c);
+      __m256 t = _mm256_loadu_ps(r0 + k * rs + c);
       n = _mm256_or_ps(n, _mm256_cmp_ps(t, t, _CMP_UNORD_Q));
       v = _mm256_max_ps(t, v);
     }
   else {
     __m256i m = lanes(W - c);
     for (int k = 0; k < nr; k++) {
-      __m256 t = _mm256_blendv_ps(lowest, _mm256_maskload_ps(rows[k] + c, m), _mm256_castsi256_ps(m));
+      __m256 t = _mm256_blendv_ps(lowest, _mm256_maskload_ps(r0 + k * rs + c, m), _mm256_castsi256_ps(m));
       n = _mm256_or_ps(n, _mm256_cmp_ps(t, t, _CMP_UNORD_Q));
       v = _mm256_max_ps(t, v);
     }
@@ -58,18 +70,15 @@ static inline void deinterleave(__m256 a, __m256 b, __m256 *e, __m256 *o) {
 static void pool3s2(const float *x, float *y, const F32DwShape *s) {
   const __m256 qnan = _mm256_set1_ps(NAN);
   const __m256i rot = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
-  const float *rows[16];
+  const size_t rs = (size_t)s->dh * (size_t)s->W;
   for (int oh = 0; oh < s->OH; oh++) {
-    int nr = 0;
-    for (int ky = 0; ky < s->kh; ky++) {
-      long ih = (long)oh * s->sh - s->ph + (long)ky * s->dh;
-      if (ih >= 0 && ih < s->H) rows[nr++] = x + (size_t)ih * (size_t)s->W;
-    }
+    const float *r0;
+    int nr = window_rows(x, s, oh, &r0);
     __m256 prv = _mm256_set1_ps(-INFINITY), prvn = _mm256_setzero_ps();   /* (rotated: lane 0 the last column) */
     float *yo = y + (size_t)oh * (size_t)s->OW;
     for (int ow0 = 0; ow0 < s->OW; ow0 += 8) {
       __m256 n0, n1, e, o, ne, no;
-      __m256 v0 = col_max(rows, nr, 2 * ow0, s->W, &n0), v1 = col_max(rows, nr, 2 * ow0 + 8, s->W, &n1);
+      __m256 v0 = col_max(r0, rs, nr, 2 * ow0, s->W, &n0), v1 = col_max(r0, rs, nr, 2 * ow0 + 8, s->W, &n1);
       deinterleave(v0, v1, &e, &o);
       deinterleave(n0, n1, &ne, &no);
       __m256 ro = _mm256_permutevar8x32_ps(o, rot), rn = _mm256_permutevar8x32_ps(no, rot);
@@ -83,7 +92,7 @@ static void pool3s2(const float *x, float *y, const F32DwShape *s) {
 }
 
 int f32_maxpool__avx2(const float *x, float *y, const F32DwShape *s) {
-  if (s->sw == 2 && s->kw == 3 && s->dw == 1 && s->pw == 1 && s->kh <= 16 && s->W >= 1 && s->OW >= 1) {
+  if (s->sw == 2 && s->kw == 3 && s->dw == 1 && s->pw == 1 && s->W >= 1 && s->OW >= 1) {
     pool3s2(x, y, s);
     return 1;
   }
@@ -95,17 +104,12 @@ int f32_maxpool__avx2(const float *x, float *y, const F32DwShape *s) {
   for (long i = 0; i < need || i < (long)s->pw + W; i += 8) _mm256_store_ps(r + i, lowest);
   float *rw = r + s->pw;
   const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);   /* a vector's even floats to its low half */
+  const size_t rs = (size_t)s->dh * (size_t)W;
   for (int oh = 0; oh < s->OH; oh++) {
+    const float *r0;
+    int nr = window_rows(x, s, oh, &r0);
     for (int i = 0; i < W; i += 8) {   /* the rows' max into rw */
-      __m256i m = lanes(W - i);
-      __m256 v = lowest, nan = _mm256_setzero_ps();
-      for (int ky = 0; ky < s->kh; ky++) {
-        int ih = oh * s->sh - s->ph + ky * s->dh;
-        if (ih < 0 || ih >= s->H) continue;
-        __m256 t = _mm256_blendv_ps(lowest, _mm256_maskload_ps(x + (size_t)ih * W + i, m), _mm256_castsi256_ps(m));
-        nan = _mm256_or_ps(nan, _mm256_cmp_ps(t, t, _CMP_UNORD_Q));
-        v = _mm256_max_ps(t, v);
-      }
+      __m256 nan, v = col_max(r0, rs, nr, i, W, &nan);
       st8_n(rw + i, _mm256_blendv_ps(v, qnan, nan), W - i);
     }
     float *yo = y + (size_t)oh * OW;
