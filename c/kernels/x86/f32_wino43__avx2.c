@@ -40,16 +40,7 @@ static void wino4_weights(const float *w, size_t C, int m, int ks, float *u, siz
 #pragma GCC unroll 5
       for (int l = 0; l < 5; l++) _mm_prefetch((const char *)(p + 72) + 1024 + 64 * l, _MM_HINT_T0);
       __m256 g[9], t[3][6], v[6];
-      if (n == 8) {   /* (unrolled: a U of 6 x 256 filters 181-202 -> 138-141 TSC cycles per 8, Zen 3, fastest of 2000) */
-        __m256 r8[8];
-#pragma GCC unroll 8
-        for (int c = 0; c < 8; c++) r8[c] = _mm256_loadu_ps(p + 9 * c);
-        g[8] = _mm256_setr_ps(p[8], p[17], p[26], p[35], p[44], p[53], p[62], p[71]);
-        transpose8(r8);
-#pragma GCC unroll 8
-        for (int q = 0; q < 8; q++) g[q] = r8[q];
-      } else
-        taps9(p, n, g);
+      taps9(p, n, g);   /* (unrolled, as the two loops below: a U of 6 x 256 filters 181-202 -> 138-141 TSC cycles per 8) */
 #pragma GCC unroll 3
       for (int j = 0; j < 3; j++) g6(g[j], g[3 + j], g[6 + j], t[j]);   /* G g: column j (t[j][i] = (G g)[i][j]) */
 #pragma GCC unroll 6
