@@ -56,20 +56,19 @@ static size_t gemm_plan(size_t T, size_t P, int threads, size_t *PB) {
    took 0.78-0.83x their time so (two threads 0.87-0.97x), MobileNetV2's 0.83-0.92x (two threads); the outputs the
    same bytes. Standalone, K = 2048, M = 512 on 49 columns: 50 -> 77 GFLOP/s. At 14x14 and more it was no faster */
 enum { PACK_1X1 = 64 };
+/* a 1x1 stride-1 unpadded convolution on gemm_u of at least NR pixels: the shape conv_direct and pack_1x1 share */
+static int plain_1x1(const Engine *e, const OpState *s) {
+  return e->kf->gemm->gemm_u && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0 &&
+         (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr;
+}
 static int pack_1x1(const Engine *e, const OpState *s) {
-  const F32GemmDesc *d = e->kf->gemm;
-  size_t OHW = (size_t)s->OH * s->OW;
-  return d->gemm_u && !d->gemm_t && !s->linear && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 &&
-         s->pw == 0 && OHW >= (size_t)d->nr && OHW <= PACK_1X1;
+  return plain_1x1(e, s) && !e->kf->gemm->gemm_t && !s->linear && (size_t)s->OH * s->OW <= PACK_1X1;
 }
 
 /* a 1x1 stride-1 unpadded convolution whose kernel has gemm_u (not pack_1x1): its K x N matrix is the input itself
    (row kk of image i: channel c0 + kk's plane), so the kernel reads it in place at row stride H*W,
    in tiles of NR columns within one image (the last tile of each image narrower) */
-static int conv_direct(const Engine *e, const OpState *s) {
-  return e->kf->gemm->gemm_u && s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0 &&
-         (size_t)s->OH * s->OW >= (size_t)e->kf->gemm->nr && !pack_1x1(e, s);
-}
+static int conv_direct(const Engine *e, const OpState *s) { return plain_1x1(e, s) && !pack_1x1(e, s); }
 
 /* a 1x1 unpadded convolution of stride > 1 whose kernel has gemm_u, its output at least NR pixels: its input
    subsampled once into a compact copy (C planes of OH x OW, sub_planes: a quarter of the input at stride 2),

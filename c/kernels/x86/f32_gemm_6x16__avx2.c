@@ -45,6 +45,10 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int full, in
                                                             const float *a, size_t lda, size_t ks, const float *b, size_t ldb,
                                                             float *c, size_t ldc, int m, int n, __m256i mk0, __m256i mk1,
                                                             const float *bias, int act, int acc) {
+  /* two halves (n > 8): the first whole, by plain loads. With both masks live, a k step of the masked tile needed 17
+     vector registers (12 sums, 2 masks, 2 of B, a broadcast) and GCC spilled: a call on 9-15 columns took ~3x one
+     on 16 (Winograd's blocks of 28 and 25 tiles: its products at 14-15 flop a TSC cycle, 30-34 on 32 columns) */
+  const int full0 = full || nv == 2;
   __m256 c0[MR], c1[MR];
 #pragma GCC unroll 6
   for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm256_setzero_ps();
@@ -52,14 +56,10 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int full, in
 #pragma GCC unroll 6
     for (int r = 0; r < rr; r++)
       if (r < m) {
-        c0[r] = ld8(c + r * ldc, mk0, full || nv == 2);
+        c0[r] = ld8(c + r * ldc, mk0, full0);
         if (nv == 2) c1[r] = ld8(c + r * ldc + 8, mk1, full);
       }
   const float *ap[2] = {a, rr > 3 ? a + 3 * lda : a};
-  /* two halves (n > 8): the first whole, by plain loads. With both masks live, a k step of the masked tile needed 17
-     vector registers (12 sums, 2 masks, 2 of B, a broadcast) and GCC spilled: a call on 9-15 columns took ~3x one
-     on 16 (Winograd's blocks of 28 and 25 tiles: its products at 14-15 flop a TSC cycle, 30-34 on 32 columns) */
-  const int full0 = full || nv == 2;
 #define KSTEP(BT)                                                                    \
   do {                                                                               \
     __m256 b0 = ld8(BT, mk0, full0), b1 = nv == 2 ? ld8((BT) + 8, mk1, full) : b0;   \
