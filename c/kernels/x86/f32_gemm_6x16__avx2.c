@@ -21,6 +21,12 @@ enum { MR = 6, NR = 16 };
    rows past m never stored, and only rows < rr read: m rounded up to 2 (a file's panel of 32 rows read by tiles of
    6 ends with one of 2 rows at row 30; f32_tail_rows(2, 6) would be 4). */
 enum { PF_B = 16 };   /* packed A: B's prefetch distance in k steps (as the AVX-512 kernel's) */
+/* packed A: A's own prefetch distance in k steps (64 x 6 floats: 1.5 KiB on, a line a k step). At batch 1 a layer's
+   weights come from memory or L3, a panel's K chunk at a time (6 x 480 floats for K 960, then the next panel's 11 KiB
+   on); alone, with the weights flushed, a 320 x 960 layer on 49 columns took ~1.6x its time with them in L3. Zen 3, one thread (per-op minima of 12 processes alternated, 2026-12-07): MobileNetV2's 7x7 1x1 layers
+   0.90-0.94x their time, its 14x14 ones 0.95-0.98x, ResNet50's 7x7 1x1 layers 0.90-0.97x; 128 steps on no better,
+   32 worse; the same prefetch for the in-place 3x3 taps' six rows 1.01-1.07x slower (ResNet18): not there */
+enum { PF_A = 64 };
 
 static inline __attribute__((always_inline)) __m256 ld8(const float *p, __m256i mk, int full) {
   return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
@@ -78,6 +84,7 @@ static inline __attribute__((always_inline)) void gemm_u_nv(int nv, int full, in
       const float *pf = bk + PF_B * ldb;
       if (pf >= be) pf -= wrap;
       _mm_prefetch((const char *)pf, _MM_HINT_T0);
+      _mm_prefetch((const char *)(pa + PF_A * ks), _MM_HINT_T0);
       if (nv == 2) _mm_prefetch((const char *)(pf + 15), _MM_HINT_T0);
       __m256 b0 = ld8(bk, mk0, full0), b1 = nv == 2 ? ld8(bk + 8, mk1, full) : b0;
 #pragma GCC unroll 6
