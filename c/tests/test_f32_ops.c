@@ -274,8 +274,10 @@ static void test_residual(uint64_t *rng, int H) {
       yabs[i * OUT + k] = 100.0;   /* the roundings of four blocks (float vs double) */
     }
   }
-  check_model(H == 16 ? "residual blocks (ADD fused: Winograd, 1x1 in place, 1x1 stride 2 subsampled, implicit 5x5)"
-                      : "residual blocks on 14x14 (the 1x1s on gemm_t where the kernel has it)",
+  check_model(H == 16   ? "residual blocks (ADD fused: Winograd, 1x1 in place, 1x1 stride 2 subsampled, implicit 5x5)"
+              : H == 14 ? "residual blocks on 14x14 (the 1x1s on gemm_t where the kernel has it)"
+                        : "residual blocks on 8x8 (the stride-1 1x1 packed in one K chunk where the kernel has no gemm_t: "
+                          "pack_1x1, its ADD fused)",
               buf, size, x, (size_t)OUT, ref, yabs, 400);
   for (int i = 0; i < 8; i++) free(w[i]);
   free(x), free(ref), free(yabs), free(y), free(ya), free(f1), free(f2), free(fz), free(f6);
@@ -652,6 +654,7 @@ int main(void) {
   test_graph(&rng);
   test_residual(&rng, 16);
   test_residual(&rng, 14);   /* 196 and 49 pixels: the 1x1 layers on gemm_t (conv_t), at batch 2+ on 14x14 */
+  test_residual(&rng, 8);    /* 64 pixels: pack_1x1 on tables without gemm_t */
   test_dwfused(&rng);
   test_irb(&rng);
   test_irb_stem(&rng);
