@@ -101,7 +101,7 @@ static int conv_t(const Engine *e, const OpState *s);
    batch 1 (2 threads, Sapphire Rapids) 4-12% faster, its total 3%; MobileNetV2's of K = 576 and 960 4-7%,
    their ADDs fused; batch 8 the same (one thread, cold caches: 157 -> 184 GFLOP/s on 256 x 1024 x 196) */
 enum { KC_DIRECT = 4096 };
-static size_t kc_of(int in_place, size_t K) { return in_place && K <= KC_DIRECT ? (K ? K : 1) : k_chunk(K); }
+static size_t kc_direct(size_t K) { return K <= KC_DIRECT ? (K ? K : 1) : k_chunk(K); }
 /* the packed K chunk: k_chunk, but pack_1x1's K whole up to PACK_KC (its B, at most 4 tiles x 1024 x 16 floats, 256 KiB,
    in L2): the weights then read in one stream, panel after panel, not a panel's half and then the next panel's, and a
    residual ADD after it fused (residual_of). Zen 3 (2026-12-07, per-op minima of 12 processes ABBA): MobileNetV2's
@@ -110,7 +110,7 @@ enum { PACK_KC = 1024 };
 static size_t pack_kc(const Engine *e, const OpState *s) {
   return pack_1x1(e, s) && (size_t)s->K <= PACK_KC ? (s->K ? (size_t)s->K : 1) : k_chunk((size_t)s->K);
 }
-static size_t gemm_kc(const Engine *e, const OpState *s) { return b_in_place(e, s) ? kc_of(1, (size_t)s->K) : pack_kc(e, s); }
+static size_t gemm_kc(const Engine *e, const OpState *s) { return b_in_place(e, s) ? kc_direct((size_t)s->K) : pack_kc(e, s); }
 
 static int conv_t(const Engine *e, const OpState *s) {
   const F32GemmDesc *d = e->kf->gemm;
@@ -739,7 +739,7 @@ static void gemm_by_panels(void *arg, int id_, int nth_) {
 }
 
 /* out[img][g*M + o][pix] = act(A·B + bias) for one group, all n images, K in chunks of at most KC_MAX (B read
-   in place: kc_of). The plan is that of the most threads (up to the pool's) whose packed tiles fit the scratch
+   in place: kc_direct). The plan is that of the most threads (up to the pool's) whose packed tiles fit the scratch
    the build sized (the thread count may have grown since). A LINEAR of one image reads its input in place too
    (the K x 1 matrix B is the input, row stride one float, one column: gemm_u's masked loads; it depends on the
    forward's n, so the build sizes the packed path's scratch all the same): packed, its one tile of NR columns
@@ -747,7 +747,7 @@ static void gemm_by_panels(void *arg, int id_, int nth_) {
    sums, bit for bit) */
 static void gemm_group(const Engine *e, const OpState *s, const float *in, int g, int n, float *out, uint32_t act, int res) {
   int direct = b_in_place(e, s) || (s->linear && n == 1 && e->kf->gemm->gemm_u);
-  size_t NR = (size_t)e->kf->gemm->nr, kc = direct ? kc_of(1, (size_t)s->K) : pack_kc(e, s);
+  size_t NR = (size_t)e->kf->gemm->nr, kc = direct ? kc_direct((size_t)s->K) : pack_kc(e, s);
   GemmJob j = {.e = e, .s = s, .in = in, .out = out, .ck = {g, n, g * (s->C / s->groups), 0, 0, act, res, direct ? in : NULL},
                .T = col_tiles(s, direct, NR, n), .P = a_tiles(e, s), .kc = kc,
                .threads = pool_threads()};
