@@ -24,7 +24,7 @@ enum { PF_B = 16 };   /* packed A: B's prefetch distance in k steps (as the AVX-
 /* packed A: A's own prefetch distance in k steps (64 x 6 floats: 1.5 KiB on, a line a k step). At batch 1 a layer's
    weights come from memory or L3, a panel's K chunk at a time; alone, with the weights flushed, a 320 x 960 layer on
    49 columns took ~1.6x its time with them in L3. Zen 3, one thread (per-op minima of 12 processes alternated,
-   2026-12-07): MobileNetV2's 7x7 1x1 layers 0.90-0.94x their time, its 14x14 ones 0.95-0.98x, ResNet50's 7x7 1x1
+   2026-12-07): MobileNetV2's 7x7 1x1 layers 0.90-0.97x their time, its 14x14 ones 0.95-0.99x, ResNet50's 7x7 1x1
    layers 0.90-0.97x; 128 steps on no better, 32 worse; the same prefetch for the in-place 3x3 taps' six rows
    1.01-1.07x slower (ResNet18): not there */
 enum { PF_A = 64 };
