@@ -52,6 +52,10 @@ typedef void (*f32_gemm_t_fn)(size_t k, size_t nt, const ptrdiff_t *boff, const 
                               const float *pf);
 /* packs rows [0, M) of the row-major M x K weights w into ceil(M/mr) panels, zero padded, at ap */
 typedef void (*f32_pack_a_fn)(const float *w, size_t M, size_t K, int mr, float *ap);
+/* a version-4+ file's panels of 32 rows, row r's column k at w[r / 32 * 32 K + 32 k + r % 32] (a last panel's rows past
+   M neither present nor read), to the kernel's panels of mr rows (tail as f32_pack_a_tail's), or with mr 1 to M x K
+   row-major rows, at ap: f32_pack_a_tail(w, M, K, mr, tail, 32, ap), the same floats */
+typedef void (*f32_unpanel_fn)(const float *w, size_t M, size_t K, int mr, int tail, float *ap);
 
 typedef struct {
   const char *name;       /* "f32_gemm_6x16__avx2" */
@@ -71,6 +75,9 @@ typedef struct {
                              gemm_u's tiles (ks 32; ops_f32.c fpu) or gemm_t; 0: packed at start-up into the kernel's own
                              panels (pack_a). AVX2: 0 (its tiles of 6 rows use 24 bytes of each 64-byte line they read, a
                              line a k step; measured slower per image, ops_f32.c a_tiles) */
+  f32_unpanel_fn unpanel; /* NULL, or the table's f32_unpanel_fn: a version-4+ file's panels of 32 rows to (M, K) rows for
+                             the implicit convolutions and Winograd that read rows, or to pack_a's panels for the 1x1s and
+                             LINEARs the table does not read in place (NULL: f32_pack_a_tail with pr 32) */
 } F32GemmDesc;
 
 /* the rows a panel of m <= mr rows is packed with under F32GemmDesc.tail: m rounded up to 4, at most mr */
@@ -151,6 +158,9 @@ void f32_pack_a_panels(const float *w, size_t M, size_t K, int mr, float *ap); /
    row-major; 32, a version-4 file's 1x1 (model_f32_panels). mr at most F32_PANEL_MAX */
 enum { F32_PANEL_MAX = 32 };
 void f32_pack_a_tail(const float *w, size_t M, size_t K, int mr, int tail, size_t pr, float *ap);
+#if defined(__x86_64__)
+void f32_unpanel__avx2(const float *w, size_t M, size_t K, int mr, int tail, float *ap);   /* the AVX2 and AVX-512 tables' unpanel */
+#endif
 void f32_act__ref(float *y, size_t n, int act);
 void f32_add__ref(const float *a, const float *b, float *y, size_t n, int act);
 #if defined(__x86_64__)

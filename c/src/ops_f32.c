@@ -231,14 +231,23 @@ typedef struct {
                      bytes as contiguous as (O, K) rows') */
 } PackJob;
 
+/* where block b's packed rows start (b = the blocks' count: the end of the buffer) */
+static float *pack_dst(const PackJob *j, size_t b) {
+  return j->s->apack + b / j->nb * j->s->a_group + b % j->nb * j->step * (size_t)j->s->K;
+}
+
 __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   const PackJob *j = arg;
   size_t K = (size_t)j->s->K, M = (size_t)j->s->M;
+  float *first = pack_dst(j, (size_t)b0);
+  engine_populate(first, (size_t)(pack_dst(j, (size_t)b1) - first) * sizeof *first);   /* the chunk's pages */
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
     const float *wg = j->w + g * M * K;
-    float *ap = j->s->apack + g * j->s->a_group + r0 * K;   /* r0 / mr whole panels before it */
-    if (j->tail || j->fpn) /* a last panel of its own rows; from the file's panels (one group, r0 a multiple of 32) */
+    float *ap = pack_dst(j, bk);   /* r0 / mr whole panels before it */
+    if (j->fpn && j->d->unpanel)   /* from the file's panels (one group, r0 a multiple of 32) */
+      j->d->unpanel(wg + r0 * K, rows, K, j->mr, j->tail, ap);
+    else if (j->tail || j->fpn) /* a last panel of its own rows; from the file's panels (one group, r0 a multiple of 32) */
       f32_pack_a_tail(wg + r0 * K, rows, K, j->mr, j->tail, j->fpn ? 32 : 1, ap);
     else
       j->d->pack_a(wg + r0 * K, rows, K, j->mr, ap);

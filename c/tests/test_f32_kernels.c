@@ -665,6 +665,31 @@ static void test_pack_panels(uint64_t *r) {
   }
 }
 
+/* the table's unpanel (the file's panels of 32 rows to rows, or to the kernel's panels) against f32_pack_a_tail with pr 32
+   (itself checked against its definition in test_pack_panels), on shapes with rows and columns past multiples of 8, of
+   mr and of 32 (panels straddling two of the file's), a last file panel of fewer rows whose absent rows are NaN (never
+   read), and every element written (the output starts as NaN) */
+static void test_unpanel(const F32GemmDesc *d, uint64_t *r) {
+  size_t rk[][2] = {{1, 1}, {7, 9}, {8, 8}, {31, 13}, {32, 16}, {45, 17}, {64, 40}, {70, 3}, {96, 576}, {37, 147}, {100, 9}};
+  int mrs[] = {1, d->mr};
+  for (size_t i = 0; i < sizeof rk / sizeof *rk; i++)
+    for (int t = 0; t < 4; t++) {
+      int mr = mrs[t / 2], tail = t % 2;
+      if (mr == 1 && tail) continue;
+      size_t M = rk[i][0], K = rk[i][1], Mp = (M + 31) / 32 * 32, n = f32_packed_floats(M, K, mr, tail);
+      float *pn = malloc(Mp * K * sizeof(float)), *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
+      memset(pn, 0xff, Mp * K * sizeof(float)), memset(a, 0xff, n * sizeof(float)), memset(b, 0, n * sizeof(float));
+      for (size_t row = 0; row < M; row++) rng_fill(r, pn + row / 32 * 32 * K + row % 32, 1, -1, 1);
+      for (size_t row = 0; row < M; row++)
+        for (size_t kk = 1; kk < K; kk++) pn[row / 32 * 32 * K + kk * 32 + row % 32] = pn[row / 32 * 32 * K + row % 32] + (float)kk;
+      d->unpanel(pn, M, K, mr, tail, a);
+      f32_pack_a_tail(pn, M, K, mr, tail, 32, b);
+      CHECK(memcmp(a, b, n * sizeof(float)) == 0, "%s unpanel: %zu x %zu from panels of 32 rows to mr %d (tail %d) differs",
+            d->name, M, K, mr, tail);
+      free(pn), free(a), free(b);
+    }
+}
+
 int main(void) {
   uint64_t r = 42;
   int tested = 0;
@@ -677,14 +702,16 @@ int main(void) {
     if (kt->gemm->gemm_u) test_gemm_u(kt->gemm, &r);
     if (kt->gemm->gemm_t) test_gemm_t(kt->gemm, &r);
     test_pack_rows(kt->gemm, &r);
+    if (kt->gemm->unpanel) test_unpanel(kt->gemm, &r);
     test_dw(kt->dw, ref->dw, &r);
     test_act(kt, &r);
     test_add(kt, &r);
     test_maxpool(kt, &r);
     if (kt->wino) test_wino(kt, &r);
     if (kt->wino4) test_wino4(kt, &r);
-    printf("test_f32_kernels: %s: %s%s, %s, act, add%s%s%s%s%s\n", kt->isa, kt->gemm->name,
+    printf("test_f32_kernels: %s: %s%s%s, %s, act, add%s%s%s%s%s\n", kt->isa, kt->gemm->name,
            kt->gemm->gemm_t ? " (gemm_u: in place and packed; gemm_t)" : kt->gemm->gemm_u ? " (gemm_u: in place and packed)" : "",
+           kt->gemm->unpanel ? ", unpanel" : "",
            kt->dw->name, kt->maxpool ? ", max pool" : "", kt->wino ? ", " : "", kt->wino ? kt->wino->name : "", kt->wino4 ? ", " : "",
            kt->wino4 ? kt->wino4->name : "");
   }

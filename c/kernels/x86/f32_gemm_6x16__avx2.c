@@ -126,4 +126,79 @@ static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, s
 #undef RR
 }
 
-const F32GemmDesc f32_gemm_6x16__avx2_desc = {"f32_gemm_6x16__avx2", MR, NR, NULL, f32_pack_a_panels, 1, gemm_u, NULL, 0, 0, 0};
+/* the file's panels to rows: each panel's 8 x 8 blocks (8 k steps of 8 rows, 8 loads) transposed in registers and
+   stored as 8 rows' 8 columns; the rows past a multiple of 8 and the columns past one of 8, one float at a time (the
+   reference's scalar transposition: a line of 32 floats read for each float it took; ResNet18's 3x3 layers are 33 MiB
+   of such rows) */
+static void unpanel_rows(const float *w, size_t M, size_t K, float *ap) {
+  size_t K8 = K / 8 * 8;
+  for (size_t r0 = 0; r0 < M; r0 += 32) {
+    size_t n = M - r0 < 32 ? M - r0 : 32, n8 = n / 8 * 8;
+    const float *pw = w + r0 * K;
+    float *d = ap + r0 * K;
+    for (size_t kb = 0; kb < K8; kb += 8)
+      for (size_t r = 0; r < n8; r += 8) {
+        const float *s = pw + kb * 32 + r;
+        __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 32));
+        __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 32));
+        __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(s + 64), _mm256_loadu_ps(s + 96));
+        __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(s + 64), _mm256_loadu_ps(s + 96));
+        __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(s + 128), _mm256_loadu_ps(s + 160));
+        __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(s + 128), _mm256_loadu_ps(s + 160));
+        __m256 t6 = _mm256_unpacklo_ps(_mm256_loadu_ps(s + 192), _mm256_loadu_ps(s + 224));
+        __m256 t7 = _mm256_unpackhi_ps(_mm256_loadu_ps(s + 192), _mm256_loadu_ps(s + 224));
+        /* t0 = k0r0 k1r0 k0r1 k1r1 | k0r4 k1r4 k0r5 k1r5; 4-element groups of two k pairs each */
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        /* u0 = row 0's k 0-3 | row 4's k 0-3, u1 rows 1 | 5, u2 rows 2 | 6, u3 rows 3 | 7; u4-u7 the same for k 4-7 */
+        float *o = d + r * K + kb;
+        _mm256_storeu_ps(o, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(o + K, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(o + 2 * K, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(o + 3 * K, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(o + 4 * K, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(o + 5 * K, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(o + 6 * K, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(o + 7 * K, _mm256_permute2f128_ps(u3, u7, 0x31));
+      }
+    for (size_t r = 0; r < n; r++)
+      for (size_t kk = r < n8 ? K8 : 0; kk < K; kk++) d[r * K + kk] = pw[kk * 32 + r];
+  }
+}
+
+/* f32_unpanel_fn (the AVX-512 table's too). Panels of mr <= 8 rows: a panel's R rows (f32_tail_rows for a last one)
+   are R consecutive floats of a k step of the file's panel, or of two where they straddle a multiple of 32, and the
+   panel's k steps are consecutive runs of R floats. A k step but the last is one or two plain loads of 8 floats (a k
+   step's 32 floats and the next's: all there, as k + 1 < K) with the lanes of other rows and of rows past M cleared,
+   and one plain store of 8 floats (the 8 - R past the step's R are the next step's, which its store writes after);
+   the last is masked loads (lanes past M read nothing) and a masked store of R floats. The reference's gather read
+   one float at a time, ResNet50's 1x1 layers 17 MiB of them; masked stores on every step were as slow on Zen 3 */
+void f32_unpanel__avx2(const float *w, size_t M, size_t K, int mr, int tail, float *ap) {
+  if (mr == 1) { unpanel_rows(w, M, K, ap); return; }
+  if (mr > 8) { f32_pack_a_tail(w, M, K, mr, tail, 32, ap); return; }
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (size_t row0 = 0; row0 < M; row0 += (size_t)mr) {
+    int R = row0 + (size_t)mr >= M && tail ? f32_tail_rows((int)(M - row0), mr) : mr;   /* the panel's stride */
+    int n = M - row0 < (size_t)mr ? (int)(M - row0) : mr, a = 32 - (int)(row0 % 32);   /* rows in M; in the first file panel */
+    const float *p1 = w + row0 / 32 * 32 * K + row0 % 32, *p2 = p1 + 32 * K - 32;   /* lane l's float: p1[l] or p2[l] */
+    __m256i st = _mm256_cmpgt_epi32(_mm256_set1_epi32(R), idx);
+    __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n < a ? n : a), idx);
+    __m256i m2 = _mm256_andnot_si256(m1, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx));
+    __m256 f1 = _mm256_castsi256_ps(m1), f2 = _mm256_castsi256_ps(m2);
+    float *o = ap + row0 * K;   /* (the panels before it are mr rows each) */
+    size_t kk = 0;
+    if (n <= a)
+      for (; kk + 1 < K; kk++) _mm256_storeu_ps(o + kk * (size_t)R, _mm256_and_ps(_mm256_loadu_ps(p1 + kk * 32), f1));
+    else
+      for (; kk + 1 < K; kk++)
+        _mm256_storeu_ps(o + kk * (size_t)R, _mm256_or_ps(_mm256_and_ps(_mm256_loadu_ps(p1 + kk * 32), f1),
+                                                          _mm256_and_ps(_mm256_loadu_ps(p2 + kk * 32), f2)));
+    _mm256_maskstore_ps(o + kk * (size_t)R, st,
+                        _mm256_or_ps(_mm256_maskload_ps(p1 + kk * 32, m1), _mm256_maskload_ps(p2 + kk * 32, m2)));
+  }
+}
+
+const F32GemmDesc f32_gemm_6x16__avx2_desc = {"f32_gemm_6x16__avx2", MR, NR, NULL, f32_pack_a_panels, 1, gemm_u, NULL, 0, 0, 0,
+                                              f32_unpanel__avx2};
