@@ -243,10 +243,11 @@ typedef struct {
   /* sq8, optional (NULL: pack_conv on rows unblocked first): pack_conv's packing straight from the file's blocked weights
      (FORMAT.md, version 3): M rows from the tile at w (tiles of R rows, each (C + 3) / 4 quads x kh * kw taps x 4R bytes) */
   void (*pack_conv_blk)(int M, int C, int kh, int kw, const int8_t *w, int R, int8_t *A);
-  /* optional (NULL: pack_w on rows unblocked first): pack_w straight from the file's blocked weights of one tap (FORMAT.md,
-     sq8 version 3, dq8 version 5): M rows from the tile at w (tiles of R rows, each G groups x (gs + 3) / 4 quads x 4R
-     bytes); returns 0, having written nothing, where it does not take that G and gs */
-  int (*pack_w_blk)(int M, int G, int gs, const int8_t *w, int R, const int8_t *wz, int16_t *A);
+  /* optional (NULL: pack_w on rows unblocked first): pack_w straight from the file's blocked weights (FORMAT.md, sq8
+     version 3, dq8 version 5): M rows from the tile at w (tiles of R rows, each G groups x (gs / T + 3) / 4 quads x T taps
+     x 4R bytes; gs = channels x T values a group, in (channel, tap) order; T > 1 only for sq8, G 1); returns 0, having
+     written nothing, where it does not take that G, gs and T */
+  int (*pack_w_blk)(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A);
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */
@@ -322,6 +323,8 @@ size_t q8_packed_size(int M, int G, int gs);
 /* Packs w (M rows of K = G*gs int8, row stride K) minus its zero points: wz == NULL (0) or
    wz[o*G + g] (dq8 asymmetric). */
 void q8_pack_weights(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A);
+/* the same int16 from the file's blocked weights (Q8Kernels.pack_w_blk, every G, gs and T): the i16x2 tables' pack_w_blk */
+int q8_pack_weights_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A);
 /* sq8 requantization and the rounding divisions, exactly as FORMAT.md writes them */
 static inline int64_t q8_requant(int64_t acc, int32_t m, int32_t shift) {
   return (acc * m + ((int64_t)1 << (shift - 1))) >> shift;

@@ -321,8 +321,8 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
     const int8_t *wg = j->w + g * M * K, *zg = j->wz ? j->wz + g * M * G : NULL;
     int16_t *dst = pack_dst(j, bk);
     const WBlocks *b = j->bl;
-    if (b && k->pack_w_blk && b->T == 1 && b->KG == G &&   /* straight from the file's tiles, where the descriptor can */
-        k->pack_w_blk((int)rows, s->G, s->gs, file_tile(b, j->w, g, r0), (int)b->R, zg ? zg + r0 * G : NULL, dst))
+    if (b && k->pack_w_blk && b->KG == G &&   /* straight from the file's tiles, where the descriptor can */
+        k->pack_w_blk((int)rows, s->G, s->gs, (int)b->T, file_tile(b, j->w, g, r0), (int)b->R, zg ? zg + r0 * G : NULL, dst))
       continue;
     int8_t *tmp;
     const int8_t *src = rows_of(b, j->w, K, g * M + r0, rows, &tmp);
@@ -345,6 +345,7 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
 __attribute__((cold, optimize("Os"))) static int pack_release(Engine *e, OpState *s, const int8_t *w, const int8_t *wz, const WBlocks *bl, size_t bytes) {
   size_t K = (size_t)s->K, M = (size_t)s->M, mr = (size_t)s->kq->mr;
   size_t step = rt_cdiv(rt_cdiv((size_t)1 << 16, K), mr) * mr;
+  if (bl) step = rt_cdiv(step, bl->R) * bl->R;   /* blocks of whole file tiles (file_tile; mr and R powers of two) */
   int failed = 0;
   PackJob j = {e, s, w, wz, rt_cdiv(M, step), step, bl, &failed};
   pool_for((long)rt_mul_sat((size_t)s->groups, j.nb), pack_blocks, &j);

@@ -63,6 +63,30 @@ static int8_t *blocked_w(const int8_t *w, int M, int C, int taps, int *tiles) {
   return b;
 }
 
+/* pack_w_blk on the file's blocks of several taps (sq8 implicit layers, version 3; the i16x2 tables take them) against
+   pack_w on the rows, (channel, tap) order, the output first 0x5A (every element written) */
+static void test_pack_w_blk_taps(void) {
+  int shapes[][3] = {{5, 3, 9}, {8, 4, 9}, {13, 7, 9}, {16, 64, 9}, {3, 2, 49}, {9, 5, 1}, {4, 1, 9}, {12, 6, 3}};   /* M, C, T */
+  for (int t = 0; t < n_sq8; t++) {
+    const Q8Kernels *T = sq8_tables[t];
+    if (!T->pack_w_blk) continue;
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+      int M = shapes[i][0], C = shapes[i][1], taps = shapes[i][2], K = C * taps, tiles;
+      size_t n = T->a_elems(M, 1, K) * 2;
+      int8_t *w = malloc((size_t)M * K), *A = malloc(n), *A2 = malloc(n);
+      for (int k = 0; k < M * K; k++) w[k] = (int8_t)rint_in(-128, 127);
+      int8_t *B = blocked_w(w, M, C, taps, &tiles);
+      T->pack_w(M, 1, K, w, NULL, (int16_t *)(void *)A);
+      memset(A2, 0x5A, n);
+      if (T->pack_w_blk(M, 1, K, taps, B, 8, NULL, (int16_t *)(void *)A2))
+        CHECK(memcmp(A, A2, n) == 0, "pack_w_blk %s M=%d C=%d T=%d: not pack_w's bytes", T->name, M, C, taps);
+      else
+        CHECK(taps > 1, "pack_w_blk %s M=%d C=%d T=1: not taken", T->name, M, C);
+      free(w), free(A), free(A2), free(B);
+    }
+  }
+}
+
 static void test_sq8_gemm_ext(int M, int N, int K, int ext) {
   int8_t *w = malloc((size_t)M * K), *x = malloc((size_t)K * N);
   int32_t *bias = malloc(4 * (size_t)M), *mult = malloc(4 * (size_t)M), *shift = malloc(4 * (size_t)M);
@@ -106,7 +130,7 @@ static void test_sq8_gemm_ext(int M, int N, int K, int ext) {
       int tiles;
       int8_t *B = blocked_w(w, M, K, 1, &tiles), *A2 = malloc(T->a_elems(M, 1, K) * 2);
       memset(A2, 0x5A, T->a_elems(M, 1, K) * 2);
-      CHECK(T->pack_w_blk(M, 1, K, B, 8, NULL, (int16_t *)(void *)A2), "pack_w_blk %s M=%d K=%d: not taken", T->name, M, K);
+      CHECK(T->pack_w_blk(M, 1, K, 1, B, 8, NULL, (int16_t *)(void *)A2), "pack_w_blk %s M=%d K=%d: not taken", T->name, M, K);
       CHECK(memcmp(A, A2, T->a_elems(M, 1, K) * 2) == 0, "pack_w_blk %s M=%d K=%d: not pack_w's bytes", T->name, M, K);
       free(A2);
       free(B);
@@ -262,7 +286,7 @@ static void test_dq8(int M, int N, int G, int gs, int asym, int act, int with_bi
       int8_t *B = malloc((size_t)(M + 3) / 4 * (size_t)G * nq * 16), *A2 = malloc(n);
       mw_block_dq8(wq, 1, (size_t)M, (size_t)K, (size_t)gs, B);
       memset(A2, 0x5A, n);
-      if (T->pack_w_blk(M, G, gs, B, 4, asym ? wz : NULL, (int16_t *)(void *)A2))
+      if (T->pack_w_blk(M, G, gs, 1, B, 4, asym ? wz : NULL, (int16_t *)(void *)A2))
         CHECK(memcmp(A, A2, n) == 0, "pack_w_blk %s M=%d G=%d gs=%d asym=%d: not pack_w's bytes", T->name, M, G, gs, asym);
       else
         CHECK(gs > 64, "pack_w_blk %s M=%d G=%d gs=%d: not taken", T->name, M, G, gs);
@@ -830,6 +854,7 @@ int main(void) {
   }
 #endif
   test_dw_conv();
+  test_pack_w_blk_taps();
 #if defined(__x86_64__)
   if (q8_vbmi_on()) {   /* again as a CPU without AVX-512 VBMI runs the VNNI table (its packers' byte loops, per-plane depthwise) */
     q8_vbmi = 0;

@@ -79,8 +79,8 @@ __attribute__((cold)) static void pack_w(int M, int G, int gs, const int8_t *w, 
 }
 
 /* pack_w from the file's blocked weights (FORMAT.md version 5), groups of at most 64 values (else 0: unblocked first) */
-__attribute__((cold)) static int pack_w_blk(int M, int G, int gs, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
-  if (gsp_of(gs) > AMX_MAXGSP) return 0;
+__attribute__((cold)) static int pack_w_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  if (gsp_of(gs) > AMX_MAXGSP || T != 1) return 0;
   pack_groups(M, G, gs, w, 0, R, wz, A);
   return 1;
 }

@@ -236,8 +236,8 @@ __attribute__((cold)) static void pack_conv_blk(int M, int C, int kh, int kw, co
 }
 
 /* pack_w from the file's blocks: one group's layout is a 1x1's pack_conv (C = K) */
-__attribute__((cold)) static int pack_w_blk(int M, int G, int gs, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
-  if (G != 1 || wz) return 0;
+__attribute__((cold)) static int pack_w_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  if (G != 1 || wz || T != 1) return 0;
   pack_conv_blk(M, gs, 1, 1, w, R, (int8_t *)A);
   return 1;
 }
