@@ -406,7 +406,39 @@ static void im2col_i8_avx2(const int8_t *x, int H, int W, int ci0, int kh, int k
    channels (16 bytes of the file's tile) widened to int16, less each row's z, its 32-bit pairs put in the packed order
    (rows 0-3 of channels 0-1, then of channels 2-3) by one vpermd: pairs 2q and 2q + 1 of the 4-row tile, 32 bytes.
    Else q8_pack_weights_blk. ResNet18 dq8's 11 M weights took ~24 ms of CPU in the scalar loop (Zen 3) */
+/* pack_w_blk of several taps (sq8's implicit layers: one group, no z): pair j of a 4-row tile is values 2j and 2j + 1 of
+   each row, each one channel c of one tap's 16 bytes (4 rows x 4 channels): one vpshufb takes a value's 4 rows (bytes c,
+   c + 4, c + 8, c + 12), one vpunpcklbw interleaves the pair's two, widened to the 8 int16 of the pair. An odd gs's last
+   pair takes 0 as its second value (the pad). The scalar loop was ~16 ms of ResNet18 sq8's start-up on two threads */
+__attribute__((cold)) static void pack_taps(int M, int gs, int T, const int8_t *w, int R, int16_t *A) {
+  size_t C = (size_t)gs / (size_t)T, R4 = 4 * (size_t)R, tbytes = (C + 3) / 4 * (size_t)T * R4, tiles = ((size_t)M + 3) / 4;
+  size_t kp = (size_t)q8_gsp(gs) / 2;
+  const __m128i sel[4] = {_mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1),
+                          _mm_setr_epi8(1, 5, 9, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1),
+                          _mm_setr_epi8(2, 6, 10, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1),
+                          _mm_setr_epi8(3, 7, 11, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)};
+  for (size_t t = 0; t < tiles; t++) {
+    const int8_t *tile = w + t * 4 / (size_t)R * tbytes + t * 4 % (size_t)R * 4;
+    int16_t *d = A + t * kp * Q8_MR * 2;
+    size_t c = 0, tp = 0;   /* value v's channel and tap */
+    for (size_t v = 0; v < (size_t)gs; v += 2, d += Q8_MR * 2) {
+      __m128i a = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(tile + (c / 4 * (size_t)T + tp) * R4)), sel[c % 4]);
+      if (++tp == (size_t)T) tp = 0, c++;
+      __m128i b = _mm_setzero_si128();
+      if (v + 1 < (size_t)gs) {
+        b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(tile + (c / 4 * (size_t)T + tp) * R4)), sel[c % 4]);
+        if (++tp == (size_t)T) tp = 0, c++;
+      }
+      _mm_storeu_si128((__m128i *)(void *)d, _mm_cvtepi8_epi16(_mm_unpacklo_epi8(a, b)));
+    }
+  }
+}
+
 __attribute__((cold)) static int pack_w_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  if (T > 1 && G == 1 && !wz && R % 4 == 0) {
+    pack_taps(M, gs, T, w, R, A);
+    return 1;
+  }
   if (T != 1 || gs % 4 || R % 4) return q8_pack_weights_blk(M, G, gs, T, w, R, wz, A);
   size_t NQ = (size_t)gs / 4, R4 = 4 * (size_t)R, gbytes = NQ * R4, tiles = ((size_t)M + 3) / 4;
   const __m256i perm = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
