@@ -38,9 +38,9 @@ __attribute__((cold)) void q8_pack_weights(int M, int G, int gs, const int8_t *w
    the packed order, no rows unblocked first (ResNet18 sq8 spent ~27 ms of CPU of its start-up unblocking into buffers
    of its own, and ~13 more packing those) */
 int q8_pack_weights_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  if (T < 1 || gs % T) return 0;
   size_t kp = (size_t)q8_gsp(gs) / 2, step = Q8_MR * 2, cig = (size_t)gs / (size_t)T, NQ = (cig + 3) / 4, R4 = 4 * (size_t)R;
   size_t tiles = q8_round_up((size_t)M, Q8_MR) / Q8_MR, gbytes = NQ * (size_t)T * R4;
-  if (T < 1 || (size_t)gs != cig * (size_t)T) return 0;
   for (size_t t = 0; t < tiles; t++)
     for (size_t r = 0; r < Q8_MR; r++) {
       size_t o = t * Q8_MR + r;
