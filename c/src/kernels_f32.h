@@ -57,6 +57,14 @@ typedef void (*f32_pack_a_fn)(const float *w, size_t M, size_t K, int mr, float 
    row-major rows, at ap: f32_pack_a_tail(w, M, K, mr, tail, 32, ap), the same floats */
 typedef void (*f32_unpanel_fn)(const float *w, size_t M, size_t K, int mr, int tail, float *ap);
 
+/* the column tail (optional): gemm_u's tile for n <= 2 columns (n < 1 or > 2: nothing) of np whole panels of mr rows
+   packed by pack_a (ks = mr floats a k step), panel q at a + q*ps, its rows' outputs at c + q*mr*ldc (row r of it
+   r*ldc on), its bias at bias + q*mr (bias NULL: + 0.0f, as gemm_u's with a zero bias); B, acc (0, 1, F32_ACC_RES)
+   and the values as gemm_u's for m = mr, nt = 1, bit for bit. A map whose pixels leave a few columns past the last
+   whole tile (49 = 3 x 16 + 1), a LINEAR's one image: ops_f32.c gemm_block */
+typedef void (*f32_gemm_cols_fn)(size_t k, const float *a, size_t ps, size_t np, const float *b, size_t ldb, float *c,
+                                 size_t ldc, int n, const float *bias, int act, int acc);
+
 typedef struct {
   const char *name;       /* "f32_gemm_6x16__avx2" */
   int mr, nr;             /* tile: rows (output channels) x columns (pixels x images) */
@@ -78,6 +86,7 @@ typedef struct {
   f32_unpanel_fn unpanel; /* NULL, or the table's f32_unpanel_fn: a version-4+ file's panels of 32 rows to (M, K) rows for
                              the implicit convolutions and Winograd that read rows, or to pack_a's panels for the 1x1s and
                              LINEARs the table does not read in place (NULL: f32_pack_a_tail with pr 32) */
+  f32_gemm_cols_fn gemm_cols; /* NULL, or the column tail (f32_gemm_cols_fn) */
 } F32GemmDesc;
 
 /* the rows a panel of m <= mr rows is packed with under F32GemmDesc.tail: m rounded up to 4, at most mr */

@@ -676,12 +676,48 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
   }
 }
 
+/* tile t's columns when it is a tail gemm_cols takes (at most 2, within one image: a 7x7 map's 49th, a LINEAR's one
+   image), else 0; in direct mode each image's last tile, packed the batch's last */
+static size_t tail_cols(const OpState *s, const Chunk *ck, size_t NR, size_t t) {
+  size_t OHW = (size_t)s->OH * s->OW, tpi = rt_cdiv(OHW, NR), N = (size_t)ck->n * OHW, j0 = t * NR;
+  size_t cols = ck->in ? (t % tpi == tpi - 1 ? OHW - (tpi - 1) * NR : 0) : (j0 < N && N - j0 < NR ? N - j0 : 0);
+  return cols <= 2 && (ck->in || j0 / OHW == (N - 1) / OHW) ? cols : 0;
+}
+
 /* row panels [p0, p1) x column tiles [t0, t1) of one chunk; bp holds the tiles' packed chunks from t0 on */
 static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p0, size_t p1, size_t t0,
                        size_t t1, const float *bp) {
-  size_t NR = (size_t)e->kf->gemm->nr;
-  for (size_t p = p0; p < p1; p++)
-    for (size_t t = t0; t < t1; t++) gemm_tile(e, s, ck, out, p, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
+  const F32GemmDesc *d = e->kf->gemm;
+  size_t NR = (size_t)d->nr, MR = (size_t)d->mr, tails = 0;
+  for (size_t t = t0; t < t1 && d->gemm_cols && !s->fpu && !s->wu; t++) tails += tail_cols(s, ck, NR, t) > 0;
+  if (!tails) {
+    for (size_t p = p0; p < p1; p++)
+      for (size_t t = t0; t < t1; t++) gemm_tile(e, s, ck, out, p, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
+    return;
+  }
+  /* per CP panels: their other tiles, then the tails by gemm_cols over the whole panels among them (a last panel of
+     fewer rows by gemm_tile). gemm_u's half tile took such a tail as 6 chains of one FMA a k step: on Zen 3 (FMA latency
+     4 cycles) 4.9 TSC cycles a panel's k step for one column, where 16 columns took 5.8; gemm_cols 0.9 */
+  enum { CP = 8 };
+  size_t K = (size_t)s->K, P = rt_cdiv((size_t)s->M, MR), g = (size_t)ck->g, OHW = (size_t)s->OH * s->OW;
+  size_t tpi = rt_cdiv(OHW, NR);
+  int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->res ? F32_ACC_RES : ck->k0 > 0;
+  for (size_t q0 = p0; q0 < p1; q0 += CP) {
+    size_t q1 = q0 + CP < p1 ? q0 + CP : p1, qf = q1 < P || (size_t)s->M % MR == 0 ? q1 : q1 - 1;   /* [q0, qf): whole */
+    for (size_t p = q0; p < q1; p++)
+      for (size_t t = t0; t < t1; t++)
+        if (p >= qf || !tail_cols(s, ck, NR, t)) gemm_tile(e, s, ck, out, p, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
+    if (qf == q0) continue;
+    const ATile at = a_tile(e, s, g, q0);
+    for (size_t t = t0; t < t1; t++) {
+      size_t n = tail_cols(s, ck, NR, t), im = ck->in ? t / tpi : t * NR / OHW, j = ck->in ? (t % tpi) * NR : t * NR % OHW;
+      if (!n) continue;
+      const float *b = ck->in ? ck->in + (im * (size_t)s->C + (size_t)ck->c0 + ck->k0) * OHW + j : bp + (t - t0) * ck->kc * NR;
+      float *c = out + im * (size_t)s->O * OHW + (g * (size_t)s->M + at.r0) * OHW + j;
+      d->gemm_cols(ck->kc, at.a + ck->k0 * MR, MR * K, qf - q0, b, ck->in ? OHW : NR, c, OHW, (int)n,
+                   last ? s->bias + g * P * MR + at.r0 : NULL, act, acc);
+    }
+  }
 }
 
 /* one group's GEMM over the threads (gemm_group): its arguments and its split */

@@ -127,6 +127,59 @@ static void test_gemm_u(const F32GemmDesc *d, uint64_t *r) {
   CHECK(calls > 0, "%s: no gemm_u case ran", d->name);
 }
 
+/* d->gemm_cols against the sum it defines (fmaf over k in order, + bias, [+ C], act): bit for bit, so gemm_u's floats.
+   n 1 and 2 columns, np panels around the kernel's groups (8 for one column, 4 for two), B with a
+   row stride (a map's) or NR (packed); A exactly np panels of mr rows x k (ASan: nothing past them), C's rows of other
+   columns untouched; in two chunks of k (acc 1) the same floats; F32_ACC_RES; a NULL bias as a zero one. */
+static void test_gemm_cols(const F32GemmDesc *d, uint64_t *r) {
+  size_t ks_[] = {1, 2, 7, 64, 97}, nps[] = {1, 2, 3, 5, 8, 9, 17};
+  int MR = d->mr, calls = 0;
+  for (size_t ki = 0; ki < sizeof ks_ / sizeof *ks_; ki++)
+    for (size_t pi = 0; pi < sizeof nps / sizeof *nps; pi++)
+      for (int n = 1; n <= 2; n++) {
+        size_t k = ks_[ki], np = nps[pi], ps = (size_t)MR * k, M = np * (size_t)MR, ldb = (pi + (size_t)n) % 2 ? 49 : 16,
+               ldc = 11, j0 = 5;
+        int act = (int)((ki + pi + (size_t)n) % ACT_COUNT), nob = (ki + pi) % 3 == 0;
+        float *a = malloc(np * ps * sizeof(float)), *b = malloc((k * ldb) * sizeof(float)), *bias = malloc(M * sizeof(float));
+        float *c[3], *res = malloc(M * ldc * sizeof(float));
+        for (int v = 0; v < 3; v++) c[v] = malloc(M * ldc * sizeof(float));
+        rng_fill(r, a, np * ps, -1, 1), rng_fill(r, b, k * ldb, -1, 1), rng_fill(r, bias, M, -2, 2);
+        for (size_t i = 0; i < M * ldc; i++) {
+          c[0][i] = c[1][i] = 12345.0f;
+          c[2][i] = res[i] = i % ldc >= j0 && i % ldc < j0 + (size_t)n ? rng_unif(r, -3, 3) : 12345.0f;
+        }
+        const float *bb = nob ? NULL : bias;
+        d->gemm_cols(k, a, ps, np, b, ldb, c[0] + j0, ldc, n, bb, act, 0);
+        size_t k1 = k / 2;   /* two chunks: the first from zero, no bias; the second from C */
+        d->gemm_cols(k1, a, ps, np, b, ldb, c[1] + j0, ldc, n, NULL, ACT_NONE, 0);
+        d->gemm_cols(k - k1, a + k1 * (size_t)MR, ps, np, b + k1 * ldb, ldb, c[1] + j0, ldc, n, bb, act, 1);
+        d->gemm_cols(k, a, ps, np, b, ldb, c[2] + j0, ldc, n, bb, act, F32_ACC_RES);
+        for (size_t o = 0; o < M; o++)
+          for (size_t j = 0; j < ldc; j++) {
+            float x = c[0][o * ldc + j], y = c[1][o * ldc + j], z = c[2][o * ldc + j];
+            if (j < j0 || j >= j0 + (size_t)n) {
+              CHECK(x == 12345.0f && y == 12345.0f && z == 12345.0f, "%s gemm_cols wrote row %zu col %zu outside n=%d", d->name, o,
+                    j, n);
+              continue;
+            }
+            float sum = 0.0f, bo = nob ? 0.0f : bias[o];
+            for (size_t kk = 0; kk < k; kk++) sum = fmaf(a[o / (size_t)MR * ps + kk * (size_t)MR + o % (size_t)MR], b[kk * ldb + j - j0], sum);
+            float want = act_f32(sum + bo, act);
+            CHECK(x == want || (x != x && want != want), "%s gemm_cols k=%zu np=%zu n=%d act=%d: c[%zu][%zu] = %.9g, want %.9g",
+                  d->name, k, np, n, act, o, j, x, want);
+            CHECK(x == y || (x != x && y != y), "%s gemm_cols k=%zu np=%zu n=%d in chunks: c[%zu][%zu] = %.9g, one call %.9g",
+                  d->name, k, np, n, o, j, y, x);
+            want = act_f32((sum + bo) + res[o * ldc + j], act);
+            CHECK(z == want || (z != z && want != want), "%s gemm_cols k=%zu np=%zu n=%d residual: c[%zu][%zu] = %.9g, want %.9g",
+                  d->name, k, np, n, o, j, z, want);
+          }
+        free(a), free(b), free(bias), free(res);
+        for (int v = 0; v < 3; v++) free(c[v]);
+        calls++;
+      }
+  CHECK(calls > 0, "%s: no gemm_cols case ran", d->name);
+}
+
 /* d->gemm_t against the sum it defines (fmaf over kk, then taps, in order, + bias, + C's value with res, then
    act_f32): bit for bit, so the same floats as gemm_u's. One tap and nine (offsets that overlap), the two runs
    contiguous or apart, every n around the vector edges, store masks of all pixels, the second run's (a lone
@@ -701,6 +754,7 @@ int main(void) {
     if (kt->gemm->gemm) test_gemm(kt->gemm, &r);
     if (kt->gemm->gemm_u) test_gemm_u(kt->gemm, &r);
     if (kt->gemm->gemm_t) test_gemm_t(kt->gemm, &r);
+    if (kt->gemm->gemm_cols) test_gemm_cols(kt->gemm, &r);
     test_pack_rows(kt->gemm, &r);
     if (kt->gemm->unpanel) test_unpanel(kt->gemm, &r);
     test_dw(kt->dw, ref->dw, &r);
@@ -709,9 +763,9 @@ int main(void) {
     test_maxpool(kt, &r);
     if (kt->wino) test_wino(kt, &r);
     if (kt->wino4) test_wino4(kt, &r);
-    printf("test_f32_kernels: %s: %s%s%s, %s, act, add%s%s%s%s%s\n", kt->isa, kt->gemm->name,
+    printf("test_f32_kernels: %s: %s%s%s%s, %s, act, add%s%s%s%s%s\n", kt->isa, kt->gemm->name,
            kt->gemm->gemm_t ? " (gemm_u: in place and packed; gemm_t)" : kt->gemm->gemm_u ? " (gemm_u: in place and packed)" : "",
-           kt->gemm->unpanel ? ", unpanel" : "",
+           kt->gemm->gemm_cols ? ", gemm_cols" : "", kt->gemm->unpanel ? ", unpanel" : "",
            kt->dw->name, kt->maxpool ? ", max pool" : "", kt->wino ? ", " : "", kt->wino ? kt->wino->name : "", kt->wino4 ? ", " : "",
            kt->wino4 ? kt->wino4->name : "");
   }

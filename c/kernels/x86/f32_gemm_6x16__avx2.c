@@ -126,6 +126,89 @@ static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, s
 #undef RR
 }
 
+/* ---- gemm_cols (kernels_f32.h): a map's last n <= 2 columns (a 7x7 map's 49th, a LINEAR's one) for whole packed
+   panels, the panel's 6 rows in one vector's lanes 0-5 and each (panel, column) one chain of fused multiply-adds over
+   k: NP panels at once, NP * n = 8 chains, so the chains' latency is covered. gemm_u's
+   tile of 8-wide halves takes such a tail as 6 chains of one FMA a k step (4 cycles a step on Zen 3, FMA latency) for
+   n of its 8 lanes; here a step is NP loads of 8 floats (a panel's k step and 2 of the next; the last step masked), n
+   broadcasts and NP * n FMAs. Each output the same fused multiply-adds in the same order as gemm_u's, then + bias,
+   [+ C], act: the same floats */
+/* a column's 6 rows ld apart, in lanes 0-5 */
+static inline __attribute__((always_inline)) __m256 col_ld6(const float *p, size_t ld) {
+  return _mm256_setr_ps(p[0], p[ld], p[2 * ld], p[3 * ld], p[4 * ld], p[5 * ld], 0.0f, 0.0f);
+}
+static inline __attribute__((always_inline)) void cols_np(int n, int np, int npv, size_t k, const float *a, size_t ps,
+                                                           const float *b, size_t ldb, float *c, size_t ldc, const float *bias,
+                                                           int act, int acc) {
+  /* np panels computed (the vectors' count, constant), npv of them valid and stored: the others repeat panel 0 */
+  const __m256i m6 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  const float *ap[8];
+  __m256 s[8];
+#pragma GCC unroll 8
+  for (int q = 0; q < np; q++) ap[q] = a + (q < npv ? (size_t)q * ps : 0);
+#pragma GCC unroll 8
+  for (int q = 0; q < np; q++)
+#pragma GCC unroll 4
+    for (int j = 0; j < n; j++)
+      s[q * n + j] = acc == 1 && q < npv ? col_ld6(c + (size_t)q * MR * ldc + j, ldc) : _mm256_setzero_ps();
+  size_t kk = 0;
+  for (; kk + 1 < k; kk++) {
+    __m256 av[8];
+#pragma GCC unroll 8
+    for (int q = 0; q < np; q++) av[q] = _mm256_loadu_ps(ap[q] + kk * MR);
+#pragma GCC unroll 4
+    for (int j = 0; j < n; j++) {
+      __m256 bj = _mm256_broadcast_ss(b + kk * ldb + j);
+#pragma GCC unroll 8
+      for (int q = 0; q < np; q++) s[q * n + j] = _mm256_fmadd_ps(av[q], bj, s[q * n + j]);
+    }
+  }
+  if (k) {   /* the last step: a panel's last 6 floats, none past them */
+#pragma GCC unroll 8
+    for (int q = 0; q < np; q++) {
+      __m256 av = _mm256_maskload_ps(ap[q] + kk * MR, m6);
+#pragma GCC unroll 4
+      for (int j = 0; j < n; j++) s[q * n + j] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(b + kk * ldb + j), s[q * n + j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int q = 0; q < npv; q++) {
+    __m256 bb = bias ? _mm256_maskload_ps(bias + (size_t)q * MR, m6) : _mm256_setzero_ps();
+#pragma GCC unroll 4
+    for (int j = 0; j < n; j++) {
+      float *cq = c + (size_t)q * MR * ldc + j, t[8];
+      __m256 x = _mm256_add_ps(s[q * n + j], bb);
+      if (acc == F32_ACC_RES) x = _mm256_add_ps(x, col_ld6(cq, ldc));
+      _mm256_storeu_ps(t, act8_avx2(x, act));
+      for (int r = 0; r < MR; r++) cq[(size_t)r * ldc] = t[r];
+    }
+  }
+}
+
+/* NP panels a group by n: 8 and 4 (8 chains). Standalone (K = 480, panels in L2, Zen 3): a panel's k step 0.92 TSC
+   cycles for one column and 1.60 for two, where gemm_u's half tile took 4.9 and its whole tile of 16 columns 5.8; four
+   columns took 3.2, and a 14x14 map's last 4 were not measurably faster in the network: not taken */
+#define COLS_N(N, NP)                                                                                     \
+  static void cols_##N(size_t k, const float *a, size_t ps, size_t np, const float *b, size_t ldb, float *c, \
+                       size_t ldc, const float *bias, int act, int acc) {                                  \
+    for (size_t q = 0; q < np; q += NP) {                                                                 \
+      int v = np - q < NP ? (int)(np - q) : NP;                                                           \
+      cols_np(N, NP, v, k, a + q * ps, ps, b, ldb, c + q * MR * ldc, ldc, bias ? bias + q * MR : NULL, act, acc); \
+    }                                                                                                     \
+  }
+COLS_N(1, 8)
+COLS_N(2, 4)
+#undef COLS_N
+
+static void gemm_cols(size_t k, const float *a, size_t ps, size_t np, const float *b, size_t ldb, float *c, size_t ldc, int n,
+                      const float *bias, int act, int acc) {
+  switch (n) {
+  case 1: cols_1(k, a, ps, np, b, ldb, c, ldc, bias, act, acc); break;
+  case 2: cols_2(k, a, ps, np, b, ldb, c, ldc, bias, act, acc); break;
+  default: break;
+  }
+}
+
 /* the file's panels to rows: each panel's 8 x 8 blocks (8 k steps of 8 rows, 8 loads) transposed in registers and
    stored as 8 rows' 8 columns; the rows past a multiple of 8 and the columns past one of 8, one float at a time (the
    reference's scalar transposition: a line of 32 floats read for each float it took; ResNet18's 3x3 layers are 33 MiB
@@ -202,4 +285,4 @@ void f32_unpanel__avx2(const float *w, size_t M, size_t K, int mr, int tail, flo
 }
 
 const F32GemmDesc f32_gemm_6x16__avx2_desc = {"f32_gemm_6x16__avx2", MR, NR, NULL, f32_pack_a_panels, 1, gemm_u, NULL, 0, 0, 0,
-                                              f32_unpanel__avx2};
+                                              f32_unpanel__avx2, gemm_cols};
