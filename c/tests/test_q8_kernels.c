@@ -891,6 +891,8 @@ int main(void) {
   for (int n = 5; n <= 16; n++) test_sq8_gemm(n % 2 ? 13 : 8, n, 4 * n + n % 3);   /* 5 to 16 alone: the 8 x 16 tile */
   int Nt[] = { 34, 35, 50, 52, 53, 60, 84, 196 };
   for (int b = 0; b < 8; b++) test_sq8_gemm(b % 2 ? 13 : 8, Nt[b], b % 3 ? 65 : 300);
+  /* the AVX2 GEMM's last 1 or 2 columns (sq8_cols_nc: 4 row tiles at once) past a pass of 64 rows, odd and even pairs */
+  test_sq8_gemm(100, 49, 65), test_sq8_gemm(70, 34, 147), test_sq8_gemm(71, 17, 64), test_sq8_gemm(66, 2, 9);
   int gcfg[][2] = { { 1, 1 }, { 1, 27 }, { 2, 9 }, { 3, 64 }, { 1, 64 }, { 5, 13 }, { 4, 32 }, { 2, 65 } };
   for (int a = 0; a < 8; a++)
     for (int asym = 0; asym < 2; asym++)

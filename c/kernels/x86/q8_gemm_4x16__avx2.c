@@ -67,6 +67,61 @@ static inline __m128i row16(__m256i v0, __m256i v1, const RowQ *q, const EpiK *k
   return _mm_min_epi8(_mm_max_epi8(y8, k->lo8), k->hi8);
 }
 
+/* the last panel's nc <= 2 columns (a 7x7 map's 49th: tile_4x16 multiplied all 16 columns for it, a quarter of a
+   7x7 layer's products), rows [ob, oe) of a pass: 4 row tiles at once, a tile's 4 rows x 2 k pairs (32 bytes of A) by
+   one vpmaddwd against a column's pair k in lanes 0-3 and pair k + 1 in lanes 4-7; the two halves added at the end. The
+   same int32 sums (integers: in any order), then row16 on lane c = column c: the same bytes */
+static inline __attribute__((always_inline)) void sq8_cols_nc(int nc, const Q8Gemm *g, const Q8Sq8Epi *e, const int16_t *X,
+                                                               int j, int ob, int oe, const RowQ *rq, const EpiK *k) {
+  const size_t tile_elems = (size_t)g->G * g->kp * Q8_MR * 2;
+  const int kp = g->kp;
+  for (int o0 = ob; o0 < oe; o0 += 4 * Q8_MR) {
+    const int16_t *At[4];
+    __m256i s[4][2];
+    int nt = oe - o0 >= 4 * Q8_MR ? 4 : (oe - o0 + Q8_MR - 1) / Q8_MR;   /* tiles of this group (others: tile 0, not stored) */
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; t++) At[t] = g->A + (size_t)(o0 / Q8_MR + (t < nt ? t : 0)) * tile_elems, s[t][0] = s[t][1] = _mm256_setzero_si256();
+    int q = 0;
+    for (; q + 2 <= kp; q += 2) {
+      __m256i xv[2];
+#pragma GCC unroll 2
+      for (int c = 0; c < nc; c++)
+        xv[c] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(*(const int32_t *)(const void *)(X + 32 * q + 2 * c))),
+                                        _mm_set1_epi32(*(const int32_t *)(const void *)(X + 32 * (q + 1) + 2 * c)), 1);
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; t++) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(At[t] + 8 * q));
+#pragma GCC unroll 2
+        for (int c = 0; c < nc; c++) s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(a, xv[c]));
+      }
+    }
+    if (q < kp)   /* an odd last pair: its 16 bytes of A, lanes 4-7 zero */
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; t++) {
+        __m256i a = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(At[t] + 8 * q)));
+#pragma GCC unroll 2
+        for (int c = 0; c < nc; c++)
+          s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(a, _mm256_set1_epi32(*(const int32_t *)(const void *)(X + 32 * q + 2 * c))));
+      }
+    for (int t = 0; t < nt; t++) {
+      __m128i r4[2];   /* column c's sums of the tile's 4 rows */
+      for (int c = 0; c < nc; c++) r4[c] = _mm_add_epi32(_mm256_castsi256_si128(s[t][c]), _mm256_extracti128_si256(s[t][c], 1));
+      if (nc == 1) r4[1] = _mm_setzero_si128();
+      /* row r's columns in lanes 0 and 1: (r4[0][r], r4[1][r]) */
+      __m128i lo = _mm_unpacklo_epi32(r4[0], r4[1]), hi = _mm_unpackhi_epi32(r4[0], r4[1]);   /* rows 0, 1 | rows 2, 3 */
+      for (int r = 0; r < Q8_MR && o0 + t * Q8_MR + r < oe; r++) {
+        int o = o0 + t * Q8_MR + r;
+        __m128i pr = r < 2 ? lo : hi;
+        pr = (r & 1) ? _mm_srli_si128(pr, 8) : pr;
+        __m128i y8 = row16(_mm256_zextsi128_si256(_mm_move_epi64(pr)), _mm256_setzero_si256(), &rq[o - ob], k);
+        int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+        y[0] = (int8_t)_mm_extract_epi8(y8, 0);
+        if (nc == 2) y[e->ys_p] = (int8_t)_mm_extract_epi8(y8, 1);
+      }
+    }
+  }
+}
+
 static void sq8_gemm_avx2(const Q8Gemm *g, const Q8Sq8Epi *e) {
   __m256i c[4][2];
   RowQ rq[RB];
@@ -79,6 +134,11 @@ static void sq8_gemm_avx2(const Q8Gemm *g, const Q8Sq8Epi *e) {
     for (int j = 0; j < g->N; j += Q8_NR) {
       int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
       const int16_t *X = g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride;
+      if (nc <= 2) {
+        if (nc == 1) sq8_cols_nc(1, g, e, X, j, ob, oe, rq, &k);
+        else sq8_cols_nc(2, g, e, X, j, ob, oe, rq, &k);
+        continue;
+      }
       for (int o0 = ob; o0 < oe; o0 += Q8_MR) {
         int nr = oe - o0 < Q8_MR ? oe - o0 : Q8_MR;
         tile_4x16(g->kp, g->A + (size_t)(o0 / Q8_MR) * tile_elems, X, c);
