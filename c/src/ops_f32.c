@@ -623,6 +623,32 @@ static void pack_tile(const OpState *s, int nr_, const float *in, const Chunk *c
 static const float g_zero_bias[F32_MAX_MR];
 static const ptrdiff_t g_off0[1];
 
+/* column tile t of a chunk: its B (direct: the input in place, ldb OHW; else its packed chunk bpt, ldb NR), its columns,
+   and where they start, column j of image im's planes (one: all of them in image im) */
+typedef struct { const float *b; size_t ldb, cols, im, j; int one; } TileB;
+static TileB tile_b(const OpState *s, const Chunk *ck, size_t NR, size_t t, const float *bpt) {
+  size_t OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW;
+  TileB r;
+  if (ck->in) { /* direct: tile t is columns j.. of one image */
+    size_t tpi = rt_cdiv(OHW, NR);
+    r.im = t / tpi, r.j = t % tpi * NR, r.cols = OHW - r.j < NR ? OHW - r.j : NR, r.ldb = OHW, r.one = 1;
+    r.b = ck->in + (r.im * (size_t)s->C + (size_t)ck->c0 + ck->k0) * OHW + r.j;
+  } else {
+    size_t j0 = t * NR;
+    r.cols = N - j0 < NR ? N - j0 : NR, r.im = j0 / OHW, r.j = j0 % OHW, r.ldb = NR, r.b = bpt;
+    r.one = r.im == (j0 + r.cols - 1) / OHW;
+  }
+  return r;
+}
+
+/* the chunk's epilogue: the last chunk adds the bias and applies the activation; acc as gemm_u's */
+typedef struct { int last, act, acc; } ChunkEpi;
+static ChunkEpi chunk_epi(const OpState *s, const Chunk *ck) {
+  int last = ck->k0 + ck->kc >= (size_t)s->K;
+  ChunkEpi r = {last, last ? (int)ck->act : ACT_NONE, ck->res ? F32_ACC_RES : ck->k0 > 0};
+  return r;
+}
+
 /* C (+)= the chunk's A·B for row panel p x column tile t (b: its packed chunk, or in direct mode the
    input in place); the first chunk starts the sum, the last adds the bias and applies the activation.
    A tile within one image goes straight to C through the kernel's gemm_u when it has one (edge tiles
@@ -630,23 +656,18 @@ static const ptrdiff_t g_off0[1];
    through tmp, and between chunks its sum lives in C. A fused residual ADD (ck->res, one chunk): gemm_u's
    F32_ACC_RES; without gemm_u, the sum + bias in tmp, then act(tmp + C) (the ADD kernel's, within one image). */
 static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p, size_t t, const float *b) {
-  size_t OHW = (size_t)s->OH * s->OW, N = (size_t)ck->n * OHW, K = (size_t)s->K, img = (size_t)s->O * OHW;
+  size_t OHW = (size_t)s->OH * s->OW, img = (size_t)s->O * OHW;
   const F32GemmDesc *d = e->kf->gemm;
   const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, P = rt_cdiv((size_t)s->M, MR);
   const ATile at = a_tile(e, s, (size_t)ck->g, p);
-  size_t r0 = at.r0, rows = at.rows, j0, cols, ldb = NR, im;
-  if (ck->in) { /* direct: tile t is columns j0.. of one image */
-    size_t tpi = rt_cdiv(OHW, NR);
-    im = t / tpi, j0 = (t % tpi) * NR, cols = OHW - j0 < NR ? OHW - j0 : NR, ldb = OHW;
-    b = ck->in + (im * (size_t)s->C + (size_t)ck->c0 + ck->k0) * OHW + j0;
-    j0 += im * OHW;
-  } else
-    j0 = t * NR, cols = N - j0 < NR ? N - j0 : NR, im = j0 / OHW;
+  const TileB tb = tile_b(s, ck, NR, t, b);
+  const ChunkEpi ep = chunk_epi(s, ck);
+  size_t r0 = at.r0, rows = at.rows, cols = tb.cols, ldb = tb.ldb, im = tb.im, j0 = im * OHW + tb.j;
   const float *a = at.a + ck->k0 * at.ks;
-  int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->res ? F32_ACC_RES : ck->k0 > 0;
-  const float *bias = last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
-  float *c = out + im * img + ((size_t)ck->g * s->M + r0) * OHW + j0 % OHW;
-  int one = im == (j0 + cols - 1) / OHW;
+  int act = ep.act, acc = ep.acc, one = tb.one;
+  const float *bias = ep.last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
+  float *c = out + im * img + ((size_t)ck->g * s->M + r0) * OHW + tb.j;
+  b = tb.b;
   if (one && d->gemm_u) { /* within one image */
     d->gemm_u(ck->kc, 1, g_off0, a, 1, at.ks, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
     return;
@@ -676,46 +697,33 @@ static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float 
   }
 }
 
-/* tile t's columns when it is a tail gemm_cols takes (at most 2, within one image: a 7x7 map's 49th, a LINEAR's one
-   image), else 0; in direct mode each image's last tile, packed the batch's last */
-static size_t tail_cols(const OpState *s, const Chunk *ck, size_t NR, size_t t) {
-  size_t OHW = (size_t)s->OH * s->OW, tpi = rt_cdiv(OHW, NR), N = (size_t)ck->n * OHW, j0 = t * NR;
-  size_t cols = ck->in ? (t % tpi == tpi - 1 ? OHW - (tpi - 1) * NR : 0) : (j0 < N && N - j0 < NR ? N - j0 : 0);
-  return cols <= 2 && (ck->in || j0 / OHW == (N - 1) / OHW) ? cols : 0;
-}
-
-/* row panels [p0, p1) x column tiles [t0, t1) of one chunk; bp holds the tiles' packed chunks from t0 on */
+/* row panels [p0, p1) x column tiles [t0, t1) of one chunk; bp holds the tiles' packed chunks from t0 on. A tile of at
+   most 2 columns within one image (each image's last in direct mode, the batch's last packed: a 7x7 map's 49th, a
+   LINEAR's one image) goes to the kernel's gemm_cols where it has one: per CP panels, their other tiles, then those
+   tails over the whole panels among them (a last panel of fewer rows by gemm_tile). gemm_u's half tile took such a tail
+   as 6 chains of one FMA a k step: on Zen 3 (FMA latency 4 cycles) 4.9 TSC cycles a panel's k step for one column,
+   where 16 columns took 5.8; gemm_cols 0.9 */
+static int tail_of(TileB tb) { return tb.cols <= 2 && tb.one; }
 static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p0, size_t p1, size_t t0,
                        size_t t1, const float *bp) {
-  const F32GemmDesc *d = e->kf->gemm;
-  size_t NR = (size_t)d->nr, MR = (size_t)d->mr, tails = 0;
-  for (size_t t = t0; t < t1 && d->gemm_cols && !s->fpu && !s->wu; t++) tails += tail_cols(s, ck, NR, t) > 0;
-  if (!tails) {
-    for (size_t p = p0; p < p1; p++)
-      for (size_t t = t0; t < t1; t++) gemm_tile(e, s, ck, out, p, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
-    return;
-  }
-  /* per CP panels: their other tiles, then the tails by gemm_cols over the whole panels among them (a last panel of
-     fewer rows by gemm_tile). gemm_u's half tile took such a tail as 6 chains of one FMA a k step: on Zen 3 (FMA latency
-     4 cycles) 4.9 TSC cycles a panel's k step for one column, where 16 columns took 5.8; gemm_cols 0.9 */
   enum { CP = 8 };
-  size_t K = (size_t)s->K, P = rt_cdiv((size_t)s->M, MR), g = (size_t)ck->g, OHW = (size_t)s->OH * s->OW;
-  size_t tpi = rt_cdiv(OHW, NR);
-  int last = ck->k0 + ck->kc >= K, act = last ? (int)ck->act : ACT_NONE, acc = ck->res ? F32_ACC_RES : ck->k0 > 0;
+  const F32GemmDesc *d = e->kf->gemm;
+  size_t NR = (size_t)d->nr, MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), g = (size_t)ck->g, OHW = (size_t)s->OH * s->OW;
+  int tails = 0;
+  for (size_t t = t0; t < t1 && d->gemm_cols && !s->fpu && !s->wu && !tails; t++) tails = tail_of(tile_b(s, ck, NR, t, NULL));
   for (size_t q0 = p0; q0 < p1; q0 += CP) {
-    size_t q1 = q0 + CP < p1 ? q0 + CP : p1, qf = q1 < P || (size_t)s->M % MR == 0 ? q1 : q1 - 1;   /* [q0, qf): whole */
+    size_t q1 = q0 + CP < p1 ? q0 + CP : p1, qf = !tails ? q0 : q1 < P || (size_t)s->M % MR == 0 ? q1 : q1 - 1;   /* [q0, qf): whole */
     for (size_t p = q0; p < q1; p++)
       for (size_t t = t0; t < t1; t++)
-        if (p >= qf || !tail_cols(s, ck, NR, t)) gemm_tile(e, s, ck, out, p, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
-    if (qf == q0) continue;
-    const ATile at = a_tile(e, s, g, q0);
-    for (size_t t = t0; t < t1; t++) {
-      size_t n = tail_cols(s, ck, NR, t), im = ck->in ? t / tpi : t * NR / OHW, j = ck->in ? (t % tpi) * NR : t * NR % OHW;
-      if (!n) continue;
-      const float *b = ck->in ? ck->in + (im * (size_t)s->C + (size_t)ck->c0 + ck->k0) * OHW + j : bp + (t - t0) * ck->kc * NR;
-      float *c = out + im * (size_t)s->O * OHW + (g * (size_t)s->M + at.r0) * OHW + j;
-      d->gemm_cols(ck->kc, at.a + ck->k0 * MR, MR * K, qf - q0, b, ck->in ? OHW : NR, c, OHW, (int)n,
-                   last ? s->bias + g * P * MR + at.r0 : NULL, act, acc);
+        if (p >= qf || !tail_of(tile_b(s, ck, NR, t, NULL))) gemm_tile(e, s, ck, out, p, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
+    for (size_t t = t0; t < t1 && qf > q0; t++) {
+      const TileB tb = tile_b(s, ck, NR, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
+      if (!tail_of(tb)) continue;
+      const ATile at = a_tile(e, s, g, q0);
+      const ChunkEpi ep = chunk_epi(s, ck);
+      d->gemm_cols(ck->kc, at.a + ck->k0 * MR, MR * (size_t)s->K, qf - q0, tb.b, tb.ldb,
+                   out + tb.im * (size_t)s->O * OHW + (g * (size_t)s->M + at.r0) * OHW + tb.j, OHW, (int)tb.cols,
+                   ep.last ? s->bias + g * P * MR + at.r0 : NULL, ep.act, ep.acc);
     }
   }
 }

@@ -188,24 +188,14 @@ static inline __attribute__((always_inline)) void cols_np(int n, int np, int npv
 /* NP panels a group by n: 8 and 4 (8 chains). Standalone (K = 480, panels in L2, Zen 3): a panel's k step 0.92 TSC
    cycles for one column and 1.60 for two, where gemm_u's half tile took 4.9 and its whole tile of 16 columns 5.8; four
    columns took 3.2, and a 14x14 map's last 4 were not measurably faster in the network: not taken */
-#define COLS_N(N, NP)                                                                                     \
-  static void cols_##N(size_t k, const float *a, size_t ps, size_t np, const float *b, size_t ldb, float *c, \
-                       size_t ldc, const float *bias, int act, int acc) {                                  \
-    for (size_t q = 0; q < np; q += NP) {                                                                 \
-      int v = np - q < NP ? (int)(np - q) : NP;                                                           \
-      cols_np(N, NP, v, k, a + q * ps, ps, b, ldb, c + q * MR * ldc, ldc, bias ? bias + q * MR : NULL, act, acc); \
-    }                                                                                                     \
-  }
-COLS_N(1, 8)
-COLS_N(2, 4)
-#undef COLS_N
-
 static void gemm_cols(size_t k, const float *a, size_t ps, size_t np, const float *b, size_t ldb, float *c, size_t ldc, int n,
                       const float *bias, int act, int acc) {
-  switch (n) {
-  case 1: cols_1(k, a, ps, np, b, ldb, c, ldc, bias, act, acc); break;
-  case 2: cols_2(k, a, ps, np, b, ldb, c, ldc, bias, act, acc); break;
-  default: break;
+  size_t NP = n == 1 ? 8 : 4;
+  for (size_t q = 0; q < np && (n == 1 || n == 2); q += NP) {
+    int v = np - q < NP ? (int)(np - q) : (int)NP;
+    const float *bq = bias ? bias + q * MR : NULL;
+    if (n == 1) cols_np(1, 8, v, k, a + q * ps, ps, b, ldb, c + q * MR * ldc, ldc, bq, act, acc);
+    else cols_np(2, 4, v, k, a + q * ps, ps, b, ldb, c + q * MR * ldc, ldc, bq, act, acc);
   }
 }
 
