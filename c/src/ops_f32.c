@@ -655,19 +655,19 @@ static ChunkEpi chunk_epi(const OpState *s, const Chunk *ck) {
    computing only their rows and columns); one across two images (or any edge tile without gemm_u)
    through tmp, and between chunks its sum lives in C. A fused residual ADD (ck->res, one chunk): gemm_u's
    F32_ACC_RES; without gemm_u, the sum + bias in tmp, then act(tmp + C) (the ADD kernel's, within one image). */
-static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float *out, size_t p, size_t t, const float *b) {
+static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float *out, const ATile *at_, const TileB *tb_,
+                      ChunkEpi ep) {
   size_t OHW = (size_t)s->OH * s->OW, img = (size_t)s->O * OHW;
   const F32GemmDesc *d = e->kf->gemm;
   const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, P = rt_cdiv((size_t)s->M, MR);
-  const ATile at = a_tile(e, s, (size_t)ck->g, p);
-  const TileB tb = tile_b(s, ck, NR, t, b);
-  const ChunkEpi ep = chunk_epi(s, ck);
+  const ATile at = *at_;
+  const TileB tb = *tb_;
   size_t r0 = at.r0, rows = at.rows, cols = tb.cols, ldb = tb.ldb, im = tb.im, j0 = im * OHW + tb.j;
   const float *a = at.a + ck->k0 * at.ks;
   int act = ep.act, acc = ep.acc, one = tb.one;
   const float *bias = ep.last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
   float *c = out + im * img + ((size_t)ck->g * s->M + r0) * OHW + tb.j;
-  b = tb.b;
+  const float *b = tb.b;
   if (one && d->gemm_u) { /* within one image */
     d->gemm_u(ck->kc, 1, g_off0, a, 1, at.ks, b, ldb, c, OHW, (int)rows, (int)cols, bias, act, acc);
     return;
@@ -709,18 +709,31 @@ static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float
   enum { CP = 8 };
   const F32GemmDesc *d = e->kf->gemm;
   size_t NR = (size_t)d->nr, MR = (size_t)d->mr, P = rt_cdiv((size_t)s->M, MR), g = (size_t)ck->g, OHW = (size_t)s->OH * s->OW;
+  if (t1 - t0 > TB) {   /* (the callers' blocks are at most TB tiles) */
+    gemm_block(e, s, ck, out, p0, p1, t0, t0 + TB, bp);
+    gemm_block(e, s, ck, out, p0, p1, t0 + TB, t1, bp ? bp + TB * ck->kc * NR : NULL);
+    return;
+  }
+  /* the block's tiles (tile_b) and the chunk's epilogue once, each panel's rows (a_tile) once a panel: not per (panel,
+     tile), their divisions (a tile's image and column, a panel's rows) in the loop of tiles of ~400 cycles (K 64) */
+  TileB tbs[TB];
   int tails = 0;
-  for (size_t t = t0; t < t1 && d->gemm_cols && !s->fpu && !s->wu && !tails; t++) tails = tail_of(tile_b(s, ck, NR, t, NULL));
+  for (size_t t = t0; t < t1; t++) {
+    tbs[t - t0] = tile_b(s, ck, NR, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
+    tails |= d->gemm_cols && !s->fpu && !s->wu && tail_of(tbs[t - t0]);
+  }
+  const ChunkEpi ep = chunk_epi(s, ck);
   for (size_t q0 = p0; q0 < p1; q0 += CP) {
     size_t q1 = q0 + CP < p1 ? q0 + CP : p1, qf = !tails ? q0 : q1 < P || (size_t)s->M % MR == 0 ? q1 : q1 - 1;   /* [q0, qf): whole */
-    for (size_t p = q0; p < q1; p++)
+    for (size_t p = q0; p < q1; p++) {
+      const ATile at = a_tile(e, s, g, p);
       for (size_t t = t0; t < t1; t++)
-        if (p >= qf || !tail_of(tile_b(s, ck, NR, t, NULL))) gemm_tile(e, s, ck, out, p, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
+        if (p >= qf || !tail_of(tbs[t - t0])) gemm_tile(e, s, ck, out, &at, &tbs[t - t0], ep);
+    }
     for (size_t t = t0; t < t1 && qf > q0; t++) {
-      const TileB tb = tile_b(s, ck, NR, t, ck->in ? NULL : bp + (t - t0) * ck->kc * NR);
+      const TileB tb = tbs[t - t0];
       if (!tail_of(tb)) continue;
       const ATile at = a_tile(e, s, g, q0);
-      const ChunkEpi ep = chunk_epi(s, ck);
       d->gemm_cols(ck->kc, at.a + ck->k0 * MR, MR * (size_t)s->K, qf - q0, tb.b, tb.ldb,
                    out + tb.im * (size_t)s->O * OHW + (g * (size_t)s->M + at.r0) * OHW + tb.j, OHW, (int)tb.cols,
                    ep.last ? s->bias + g * P * MR + at.r0 : NULL, ep.act, ep.acc);
