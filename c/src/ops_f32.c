@@ -963,12 +963,24 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
 }
 
 /* row panels [p0, p1) x column tiles [t0, t1) of every group, TB tiles at a time (a row panel's
-   weights are read once per TB tiles, which stay in cache across the panels) */
+   weights are read once per TB tiles, which stay in cache across the panels). But a strided one of K >= TAPS_T_K
+   (ResNets' 3x3 stride-2 layers) tile by tile, each over all the panels: its tile reads 4 phase planes of each
+   channel (~0.8 KiB a channel: 100-400 KiB at 128-512 channels), which so stays in L2 across the panels, where TB
+   tiles (0.8-3 MiB) were read again for each panel. Zen 3 (2026-12-07, each op's time over the same process's other
+   ops, median of 14 processes alternated): ResNet50's 0.96x, 0.85-0.91x and 1.00x their time (28x28, 14x14 and 7x7
+   outputs; one and two threads), ResNet18's 0.97-0.98x, 0.93x and 0.97-0.99x; its stem (K 147) 1.11-1.22x: not there.
+   Chunks of K (16-64 channels, the sums kept between them) were no faster than K whole; stride 1 (7x7 maps) no faster */
+enum { TAPS_T_K = 256 };
 static void taps_block(const TapsJob *j, size_t p0, size_t p1, size_t t0, size_t t1) {
+  int by_tile = (j->s->sh > 1 || j->s->sw > 1) && j->s->K >= TAPS_T_K;
   for (size_t g = 0; g < (size_t)j->s->groups; g++)
     for (size_t tb = t0; tb < t1; tb += TB)
-      for (size_t p = p0; p < p1; p++)
-        for (size_t t = tb; t < t1 && t < tb + TB; t++) taps_tile(j, g, p, t);
+      if (by_tile)
+        for (size_t t = tb; t < t1 && t < tb + TB; t++)
+          for (size_t p = p0; p < p1; p++) taps_tile(j, g, p, t);
+      else
+        for (size_t p = p0; p < p1; p++)
+          for (size_t t = tb; t < t1 && t < tb + TB; t++) taps_tile(j, g, p, t);
 }
 
 /* the split of gemm_plan as pool_for's units (its stealable shares: a thread done with its own range takes the end of
