@@ -656,16 +656,15 @@ static ChunkEpi chunk_epi(const OpState *s, const Chunk *ck) {
    through tmp, and between chunks its sum lives in C. A fused residual ADD (ck->res, one chunk): gemm_u's
    F32_ACC_RES; without gemm_u, the sum + bias in tmp, then act(tmp + C) (the ADD kernel's, within one image). */
 static void gemm_tile(const Engine *e, const OpState *s, const Chunk *ck, float *out, const ATile *at_, const TileB *tb_,
-                      ChunkEpi ep) {
+                      ChunkEpi ep, const float *bias) {
   size_t OHW = (size_t)s->OH * s->OW, img = (size_t)s->O * OHW;
   const F32GemmDesc *d = e->kf->gemm;
-  const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, P = rt_cdiv((size_t)s->M, MR);
+  const size_t MR = (size_t)d->mr, NR = (size_t)d->nr;
   const ATile at = *at_;
   const TileB tb = *tb_;
   size_t r0 = at.r0, rows = at.rows, cols = tb.cols, ldb = tb.ldb, im = tb.im, j0 = im * OHW + tb.j;
   const float *a = at.a + ck->k0 * at.ks;
   int act = ep.act, acc = ep.acc, one = tb.one;
-  const float *bias = ep.last ? s->bias + (size_t)ck->g * P * MR + r0 : g_zero_bias;
   float *c = out + im * img + ((size_t)ck->g * s->M + r0) * OHW + tb.j;
   const float *b = tb.b;
   if (one && d->gemm_u) { /* within one image */
@@ -714,8 +713,9 @@ static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float
     gemm_block(e, s, ck, out, p0, p1, t0 + TB, t1, bp ? bp + TB * ck->kc * NR : NULL);
     return;
   }
-  /* the block's tiles (tile_b) and the chunk's epilogue once, each panel's rows (a_tile) once a panel: not per (panel,
-     tile), their divisions (a tile's image and column, a panel's rows) in the loop of tiles of ~400 cycles (K 64) */
+  /* the block's tiles (tile_b), the chunk's epilogue and the group's bias once, each panel's rows (a_tile) once a panel:
+     not per (panel, tile), their divisions (a tile's image and column, a panel's rows, the panels) in the loop of tiles of
+     ~400 cycles (K 64) */
   TileB tbs[TB];
   int tails = 0;
   for (size_t t = t0; t < t1; t++) {
@@ -723,12 +723,14 @@ static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float
     tails |= d->gemm_cols && !s->fpu && !s->wu && tail_of(tbs[t - t0]);
   }
   const ChunkEpi ep = chunk_epi(s, ck);
+  const float *bias = s->bias + g * P * MR;   /* the group's (the last chunk's; the others add zeros) */
   for (size_t q0 = p0; q0 < p1; q0 += CP) {
     size_t q1 = q0 + CP < p1 ? q0 + CP : p1, qf = !tails ? q0 : q1 < P || (size_t)s->M % MR == 0 ? q1 : q1 - 1;   /* [q0, qf): whole */
     for (size_t p = q0; p < q1; p++) {
       const ATile at = a_tile(e, s, g, p);
+      const float *bp_ = ep.last ? bias + at.r0 : g_zero_bias;
       for (size_t t = t0; t < t1; t++)
-        if (p >= qf || !tail_of(tbs[t - t0])) gemm_tile(e, s, ck, out, &at, &tbs[t - t0], ep);
+        if (p >= qf || !tail_of(tbs[t - t0])) gemm_tile(e, s, ck, out, &at, &tbs[t - t0], ep, bp_);
     }
     for (size_t t = t0; t < t1 && qf > q0; t++) {
       const TileB tb = tbs[t - t0];
@@ -736,7 +738,7 @@ static void gemm_block(const Engine *e, const OpState *s, const Chunk *ck, float
       const ATile at = a_tile(e, s, g, q0);
       d->gemm_cols(ck->kc, at.a + ck->k0 * MR, MR * (size_t)s->K, qf - q0, tb.b, tb.ldb,
                    out + tb.im * (size_t)s->O * OHW + (g * (size_t)s->M + at.r0) * OHW + tb.j, OHW, (int)tb.cols,
-                   ep.last ? s->bias + g * P * MR + at.r0 : NULL, ep.act, ep.acc);
+                   ep.last ? bias + at.r0 : NULL, ep.act, ep.acc);
     }
   }
 }

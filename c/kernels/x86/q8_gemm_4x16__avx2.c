@@ -462,10 +462,6 @@ static void im2col_i8_avx2(const int8_t *x, int H, int W, int ci0, int kh, int k
     q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, k1, X, pstride);
 }
 
-/* pack_w_blk: one tap and groups of whole quads (dq8's weights, sq8's 1x1s and LINEARs) by vectors: a quad's 4 rows x 4
-   channels (16 bytes of the file's tile) widened to int16, less each row's z, its 32-bit pairs put in the packed order
-   (rows 0-3 of channels 0-1, then of channels 2-3) by one vpermd: pairs 2q and 2q + 1 of the 4-row tile, 32 bytes.
-   Else q8_pack_weights_blk. ResNet18 dq8's 11 M weights took ~24 ms of CPU in the scalar loop (Zen 3) */
 /* pack_w_blk of several taps (sq8's implicit layers: one group, no z): pair j of a 4-row tile is values 2j and 2j + 1 of
    each row, each one channel c of one tap's 16 bytes (4 rows x 4 channels): one vpshufb takes a value's 4 rows (bytes c,
    c + 4, c + 8, c + 12), one vpunpcklbw interleaves the pair's two, widened to the 8 int16 of the pair. An odd gs's last
@@ -494,6 +490,11 @@ __attribute__((cold)) static void pack_taps(int M, int gs, int T, const int8_t *
   }
 }
 
+/* pack_w_blk: several taps by pack_taps (above); one tap and groups of whole quads (dq8's weights, sq8's 1x1s and
+   LINEARs) by vectors: a quad's 4 rows x 4 channels (16 bytes of the file's tile) widened to int16, less each row's z,
+   its 32-bit pairs put in the packed order (rows 0-3 of channels 0-1, then of channels 2-3) by one vpermd: pairs 2q and
+   2q + 1 of the 4-row tile, 32 bytes. Else q8_pack_weights_blk. ResNet18 dq8's 11 M weights took ~24 ms of CPU in the
+   scalar loop (Zen 3) */
 __attribute__((cold)) static int pack_w_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
   if (T > 1 && G == 1 && !wz && R % 4 == 0) {
     pack_taps(M, gs, T, w, R, A);
