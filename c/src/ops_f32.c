@@ -933,35 +933,57 @@ static void taps_runs(const OpState *s, size_t Wp, size_t NR, size_t rows, size_
   }
 }
 
-/* output tile (row panel p, column tile t of group g): the sum over taps (gemm_u) with the bias and
-   the activation, in place when the tile lies within one output row, else into an aligned temporary
-   (ldc NR) whose valid columns (ow < OW) are copied out in runs of consecutive outputs (and in first, with
-   a fused ADD: the other input) */
-static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
+/* column tile t's geometry (all of it the same for every row panel and group): image im, its flat columns from f0, of
+   which cols are computed; x: where its B starts in the batch's padded planes (less the group's channels); o: its
+   first output in an image's plane (oh * OW + ow); inrow: within one output row (computed in place, else through
+   taps_tile's temporary); skip: padding columns only (rows of whole tiles) */
+typedef struct { size_t im, f0, cols, x, o; int inrow, skip; } TapsCol;
+static TapsCol taps_col(const TapsJob *j, size_t t) {
+  const OpState *s = j->s;
+  const size_t NR = (size_t)j->e->kf->gemm->nr, Wp = j->g.wq, F = j->g.flat, OW = (size_t)s->OW, Ti = rt_cdiv(F, NR);
+  TapsCol c = {.im = t / Ti, .f0 = t % Ti * NR};
+  size_t ow = c.f0 % Wp;
+  c.cols = F - c.f0 < NR ? F - c.f0 : NR;
+  if (Wp % NR == 0) {   /* rows of whole tiles (taps_geo): a tile is one row's, its columns up to OW */
+    c.skip = ow >= OW;
+    if (!c.skip && ow + c.cols > OW) c.cols = OW - ow;
+  }
+  c.x = c.im * (size_t)s->C * j->g.chan + c.f0, c.o = c.f0 / Wp * OW + ow, c.inrow = ow + c.cols <= OW;
+  return c;
+}
+
+/* a tile across output rows (taps_tile's): the sum into an aligned temporary (ldc NR) whose valid columns (ow < OW)
+   are copied out in runs of consecutive outputs (and in first, with a fused ADD: the other input). Its own function:
+   the temporary (4 KiB) and the copies kept out of the in-place tiles' frame */
+static __attribute__((noinline)) void taps_tile_tmp(const TapsJob *j, const float *a, size_t ks, const float *x,
+                                                    float *o, size_t rows, const TapsCol *tc, size_t cg, const float *bias) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
-  const size_t MR = (size_t)d->mr, NR = (size_t)d->nr, K = (size_t)s->K, nt = (size_t)s->kh * s->kw, cg = K / nt;
-  const size_t Wp = j->g.wq, F = j->g.flat, Ti = rt_cdiv(F, NR), plane = j->g.chan, OHW = (size_t)s->OH * s->OW;
-  size_t im = t / Ti, f0 = t % Ti * NR, cols = F - f0 < NR ? F - f0 : NR, r0 = p * MR;
-  if (Wp % NR == 0) {   /* rows of whole tiles (taps_geo): a tile is one row's, its columns up to OW */
-    if (f0 % Wp >= (size_t)s->OW) return;
-    if (f0 % Wp + cols > (size_t)s->OW) cols = (size_t)s->OW - f0 % Wp;
-  }
-  size_t rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
-  const float *x = j->xp + (im * (size_t)s->C + g * cg) * plane + f0;
-  const float *a = panel_a(j->e, s, g, p);
+  const size_t NR = (size_t)d->nr;
   float tmp[F32_MAX_MR * F32_MAX_NR] __attribute__((aligned(64)));
-  const float *bias = s->bias + g * j->P * MR + r0;
-  float *o = j->out + (im * (size_t)s->O + g * (size_t)s->M + r0) * OHW;
-  /* a tile within one output row is computed in place (no copy), any other in tmp */
-  int inrow = f0 % Wp + cols <= (size_t)s->OW;
-  float *c = inrow ? o + f0 / Wp * s->OW + f0 % Wp : tmp;
-  size_t ldc = inrow ? OHW : NR;
-  if (!inrow && j->res) taps_runs(s, Wp, NR, rows, f0, cols, o, tmp, 1);
-  /* the weights in place (K in the file's (channel, tap) order), or a padded 1x1's packed */
-  d->gemm_u(cg, nt, s->boff, a, s->wu ? K : 1, s->wu ? 1 : (size_t)f32_tail_rows((int)rows, (int)MR), x, plane, c, ldc,
-            (int)rows, (int)cols, bias, (int)j->act, j->res ? F32_ACC_RES : 0);
-  if (!inrow) taps_runs(s, Wp, NR, rows, f0, cols, o, tmp, 0);
+  if (j->res) taps_runs(s, j->g.wq, NR, rows, tc->f0, tc->cols, o, tmp, 1);
+  d->gemm_u(cg, (size_t)s->kh * s->kw, s->boff, a, s->wu ? (size_t)s->K : 1, ks, x, j->g.chan, tmp, NR, (int)rows,
+            (int)tc->cols, bias, (int)j->act, j->res ? F32_ACC_RES : 0);
+  taps_runs(s, j->g.wq, NR, rows, tc->f0, tc->cols, o, tmp, 0);
+}
+
+/* output tile (row panel p of group g, column tile tc; cg: the group's channels): the sum over taps (gemm_u) with the
+   bias and the activation, in place when the tile lies within one output row, else through taps_tile_tmp. The
+   weights in place (K in the file's (channel, tap) order), or a padded 1x1's packed */
+static inline void taps_tile(const TapsJob *j, size_t g, size_t cg, size_t p, const TapsCol *tc) {
+  const OpState *s = j->s;
+  const F32GemmDesc *d = j->e->kf->gemm;
+  const size_t MR = (size_t)d->mr, OHW = (size_t)s->OH * s->OW;
+  size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
+  size_t ks = s->wu ? 1 : (size_t)f32_tail_rows((int)rows, (int)MR);
+  const float *x = j->xp + tc->x + g * cg * j->g.chan, *a = panel_a(j->e, s, g, p), *bias = s->bias + g * j->P * MR + r0;
+  float *o = j->out + (tc->im * (size_t)s->O + g * (size_t)s->M + r0) * OHW;
+  if (!tc->inrow) {
+    taps_tile_tmp(j, a, ks, x, o, rows, tc, cg, bias);
+    return;
+  }
+  d->gemm_u(cg, (size_t)s->kh * s->kw, s->boff, a, s->wu ? (size_t)s->K : 1, ks, x, j->g.chan, o + tc->o, OHW, (int)rows,
+            (int)tc->cols, bias, (int)j->act, j->res ? F32_ACC_RES : 0);
 }
 
 /* row panels [p0, p1) x column tiles [t0, t1) of every group, TB tiles at a time (a row panel's
@@ -975,14 +997,20 @@ static void taps_tile(const TapsJob *j, size_t g, size_t p, size_t t) {
 enum { TAPS_T_K = 256 };
 static void taps_block(const TapsJob *j, size_t p0, size_t p1, size_t t0, size_t t1) {
   int by_tile = (j->s->sh > 1 || j->s->sw > 1) && j->s->K >= TAPS_T_K;
-  for (size_t g = 0; g < (size_t)j->s->groups; g++)
-    for (size_t tb = t0; tb < t1; tb += TB)
+  size_t cg = (size_t)j->s->K / ((size_t)j->s->kh * j->s->kw);
+  for (size_t tb = t0; tb < t1; tb += TB) {
+    size_t te = tb + TB < t1 ? tb + TB : t1;
+    TapsCol tcs[TB];   /* the block's tiles once, not per (panel, tile): their divisions */
+    for (size_t t = tb; t < te; t++) tcs[t - tb] = taps_col(j, t);
+    for (size_t g = 0; g < (size_t)j->s->groups; g++)
       if (by_tile)
-        for (size_t t = tb; t < t1 && t < tb + TB; t++)
-          for (size_t p = p0; p < p1; p++) taps_tile(j, g, p, t);
+        for (size_t t = tb; t < te; t++)
+          for (size_t p = p0; p < p1 && !tcs[t - tb].skip; p++) taps_tile(j, g, cg, p, &tcs[t - tb]);
       else
         for (size_t p = p0; p < p1; p++)
-          for (size_t t = tb; t < t1 && t < tb + TB; t++) taps_tile(j, g, p, t);
+          for (size_t t = tb; t < te; t++)
+            if (!tcs[t - tb].skip) taps_tile(j, g, cg, p, &tcs[t - tb]);
+  }
 }
 
 /* the split of gemm_plan as pool_for's units (its stealable shares: a thread done with its own range takes the end of
@@ -1548,12 +1576,12 @@ static void irb_band(const IrbJob *j, float *buf, size_t im, size_t r0, size_t r
       const ATile at = a_tile(e, sa, 0, p);
       float *hp = halo + p * MR * g->keep * W;
       for (size_t r = 0; r < at.rows && k; r++) rt_fcopy(slot + r * SP, hp + (r * g->keep + ia - *lo) * W, k * W);
-      if (rows > k && j->stem) {   /* taps_tile's calls (rows of whole tiles), on the band's planes, into the slot */
-        size_t nt = (size_t)sa->kh * sa->kw, cg = (size_t)sa->K / nt, F = (rows - k - 1) * g->wq + W;
-        for (size_t f0 = 0; f0 < F; f0 += NR)
-          if (f0 % g->wq < W)
-            d->gemm_u(cg, nt, sa->boff, at.a, (size_t)sa->K, 1, pl + f0, g->chan, slot + (k + f0 / g->wq) * W + f0 % g->wq, SP,
-                      (int)at.rows, (int)(W - f0 % g->wq < NR ? W - f0 % g->wq : NR), sa->bias + at.r0, (int)oa->act, 0);
+      if (rows > k && j->stem) {   /* taps_tile's calls (rows of whole tiles), on the band's planes, into the slot: */
+        size_t nt = (size_t)sa->kh * sa->kw, cg = (size_t)sa->K / nt;   /* by output rows, no division a tile */
+        for (size_t y = 0; y < rows - k; y++)
+          for (size_t x0 = 0; x0 < W; x0 += NR)
+            d->gemm_u(cg, nt, sa->boff, at.a, (size_t)sa->K, 1, pl + y * g->wq + x0, g->chan, slot + (k + y) * W + x0, SP,
+                      (int)at.rows, (int)(W - x0 < NR ? W - x0 : NR), sa->bias + at.r0, (int)oa->act, 0);
       } else   /* the expansion (no column, nor for a stem, when every row came from the halo) */
         for (size_t j0 = 0, cols = (rows - k) * W; j0 < cols; j0 += NR)
           d->gemm_u((size_t)sa->K, 1, g_off0, at.a, 1, at.ks, xi + (ia + k) * W + j0, H * W, slot + k * W + j0, SP, (int)at.rows,
