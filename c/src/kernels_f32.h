@@ -87,6 +87,9 @@ typedef struct {
                              the implicit convolutions and Winograd that read rows, or to pack_a's panels for the 1x1s and
                              LINEARs the table does not read in place (NULL: f32_pack_a_tail with pr 32) */
   f32_gemm_cols_fn gemm_cols; /* NULL, or the column tail (f32_gemm_cols_fn) */
+  int taps_pack;          /* 1: ops_f32.c's strided implicit convolutions of K >= 256 (ResNets' 3x3 stride-2 layers) copy each
+                             column tile's K x nr floats from the phase planes and run gemm_u on the copy (taps_packs;
+                             measured faster on AVX2); 0: gemm_u on the planes in place */
 } F32GemmDesc;
 
 /* the rows a panel of m <= mr rows is packed with under F32GemmDesc.tail: m rounded up to 4, at most mr */

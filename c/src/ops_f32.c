@@ -188,6 +188,8 @@ typedef struct {
   size_t chan;     /* floats of a channel's planes: a B row's stride */
   int images;      /* images padded (and computed) at a time (taps_geo's batch) */
 } TapsGeo;
+static size_t taps_planes(const Engine *e, const OpState *s, const TapsGeo *g);
+static int taps_packs(const Engine *e, const OpState *s);
 
 /* images whose padded planes are made (and used) at a time: as many as fit TAPS_BYTES, at least one (the
    scratch does not grow with the batch beyond that; ResNet's 7x7 and 14x14 layers still share their
@@ -530,8 +532,9 @@ __attribute__((cold, optimize("Os"))) static int build_conv_own(Engine *e, const
     for (size_t t = 0; t < nt; t++)
       s->boff[t] = rt_phase_offset(t / (size_t)s->kw * (size_t)s->dh, t % (size_t)s->kw * (size_t)s->dw, (size_t)s->sh,
                                    (size_t)s->sw, tg.phase, tg.wq);
-    /* (+ tm floats: taps_flat's last tile reads up to tm - 1 columns past the last plane's) */
-    engine_need(e, SCRATCH_0, rt_mul_sat(rt_mul_sat(rt_mul_sat((size_t)tg.images, (size_t)s->C), tg.chan) + (size_t)d->tm, sizeof(float)));
+    size_t f = taps_planes(e, s, &tg);   /* and taps_packs' slot per thread */
+    if (taps_packs(e, s)) f = rt_add_sat(f, rt_mul_sat((size_t)pool_threads(), rt_mul_sat((size_t)s->K, (size_t)d->nr)));
+    engine_need(e, SCRATCH_0, rt_mul_sat(f, sizeof(float)));
     return 0;
   }
   size_t T = rt_cdiv(rt_mul_sat((size_t)e->batch, (size_t)s->OH * s->OW), (size_t)d->nr);
@@ -846,6 +849,8 @@ typedef struct {
   int res;         /* a residual ADD fused (gemm_u's F32_ACC_RES) */
   size_t T, P, PB; /* column tiles (per image: ceil(flat / NR)), row panels, the split (gemm_plan) */
   int threads;
+  float *bp;       /* taps_packs with the split by tiles: thread i's tile of K x NR floats at bp + i K NR; else NULL */
+  PoolShare *sh;   /* then thread i's tiles [T i / threads, T (i + 1) / threads) as stealable shares, or NULL */
 } TapsJob;
 
 /* d[i] = x[i * sw], i < n (stride 2, the common one, a constant: vectorised); taps_pad's phase rows and
@@ -952,37 +957,41 @@ static TapsCol taps_col(const TapsJob *j, size_t t) {
   return c;
 }
 
+/* a tile's B: in place on the padded planes (k channels of nt taps at boff, rows ldb apart), or its packed copy
+   (taps_pack: k = K rows of NR, one tap) */
+typedef struct { const float *x; size_t k, nt, ldb; const ptrdiff_t *boff; } TapsB;
+
 /* a tile across output rows (taps_tile's): the sum into an aligned temporary (ldc NR) whose valid columns (ow < OW)
    are copied out in runs of consecutive outputs (and in first, with a fused ADD: the other input). Its own function:
    the temporary (4 KiB) and the copies kept out of the in-place tiles' frame */
-static __attribute__((noinline)) void taps_tile_tmp(const TapsJob *j, const float *a, size_t ks, const float *x,
-                                                    float *o, size_t rows, const TapsCol *tc, size_t cg, const float *bias) {
+static __attribute__((noinline)) void taps_tile_tmp(const TapsJob *j, const float *a, size_t ks, const TapsB *tb,
+                                                    float *o, size_t rows, const TapsCol *tc, const float *bias) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
   const size_t NR = (size_t)d->nr;
   float tmp[F32_MAX_MR * F32_MAX_NR] __attribute__((aligned(64)));
   if (j->res) taps_runs(s, j->g.wq, NR, rows, tc->f0, tc->cols, o, tmp, 1);
-  d->gemm_u(cg, (size_t)s->kh * s->kw, s->boff, a, s->wu ? (size_t)s->K : 1, ks, x, j->g.chan, tmp, NR, (int)rows,
-            (int)tc->cols, bias, (int)j->act, j->res ? F32_ACC_RES : 0);
+  d->gemm_u(tb->k, tb->nt, tb->boff, a, s->wu ? (size_t)s->K : 1, ks, tb->x, tb->ldb, tmp, NR, (int)rows, (int)tc->cols, bias,
+            (int)j->act, j->res ? F32_ACC_RES : 0);
   taps_runs(s, j->g.wq, NR, rows, tc->f0, tc->cols, o, tmp, 0);
 }
 
-/* output tile (row panel p of group g, column tile tc; cg: the group's channels): the sum over taps (gemm_u) with the
-   bias and the activation, in place when the tile lies within one output row, else through taps_tile_tmp. The
-   weights in place (K in the file's (channel, tap) order), or a padded 1x1's packed */
-static inline void taps_tile(const TapsJob *j, size_t g, size_t cg, size_t p, const TapsCol *tc) {
+/* output tile (row panel p of group g, column tile tc, its B tb): the sum over taps (gemm_u) with the bias and the
+   activation, in place when the tile lies within one output row, else through taps_tile_tmp. The weights in place
+   (K in the file's (channel, tap) order), or a padded 1x1's packed */
+static inline void taps_tile(const TapsJob *j, size_t g, size_t p, const TapsCol *tc, const TapsB *tb) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
   const size_t MR = (size_t)d->mr, OHW = (size_t)s->OH * s->OW;
   size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
   size_t ks = s->wu ? 1 : (size_t)f32_tail_rows((int)rows, (int)MR);
-  const float *x = j->xp + tc->x + g * cg * j->g.chan, *a = panel_a(j->e, s, g, p), *bias = s->bias + g * j->P * MR + r0;
+  const float *a = panel_a(j->e, s, g, p), *bias = s->bias + g * j->P * MR + r0;
   float *o = j->out + (tc->im * (size_t)s->O + g * (size_t)s->M + r0) * OHW;
   if (!tc->inrow) {
-    taps_tile_tmp(j, a, ks, x, o, rows, tc, cg, bias);
+    taps_tile_tmp(j, a, ks, tb, o, rows, tc, bias);
     return;
   }
-  d->gemm_u(cg, (size_t)s->kh * s->kw, s->boff, a, s->wu ? (size_t)s->K : 1, ks, x, j->g.chan, o + tc->o, OHW, (int)rows,
+  d->gemm_u(tb->k, tb->nt, tb->boff, a, s->wu ? (size_t)s->K : 1, ks, tb->x, tb->ldb, o + tc->o, OHW, (int)rows,
             (int)tc->cols, bias, (int)j->act, j->res ? F32_ACC_RES : 0);
 }
 
@@ -995,21 +1004,55 @@ static inline void taps_tile(const TapsJob *j, size_t g, size_t cg, size_t p, co
    outputs; one and two threads), ResNet18's 0.97-0.98x, 0.93x and 0.97-0.99x; its stem (K 147) 1.11-1.22x: not there.
    Chunks of K (16-64 channels, the sums kept between them) were no faster than K whole; stride 1 (7x7 maps) no faster */
 enum { TAPS_T_K = 256 };
-static void taps_block(const TapsJob *j, size_t p0, size_t p1, size_t t0, size_t t1) {
-  int by_tile = (j->s->sh > 1 || j->s->sw > 1) && j->s->K >= TAPS_T_K;
-  size_t cg = (size_t)j->s->K / ((size_t)j->s->kh * j->s->kw);
+static int taps_by_tile(const OpState *s) { return (s->sh > 1 || s->sw > 1) && s->K >= TAPS_T_K; }
+
+/* such a layer's tiles packed (the table's taps_pack, one group, weights in place): each tile's K rows of NR columns
+   copied from the phase planes (a channel's taps, 64 bytes each from 4 planes) into the thread's slot, then every
+   panel's gemm_u on that copy as on a 1x1's packed tile (one tap: the same sums in the same order, the same floats).
+   In place, a k step's 16 floats straddle two lines at each tap's offset; packed, they are one aligned line */
+static int taps_packs(const Engine *e, const OpState *s) {
+  return e->kf->gemm->taps_pack && taps_by_tile(s) && s->groups == 1 && s->wu && !s->tpath;
+}
+
+/* tile tc's K x NR packed B (taps_packs) at bp: row (c, t) = its cols columns at tap t's offset in channel c's planes */
+static void taps_pack(const TapsJob *j, const TapsCol *tc, float *bp) {
+  const OpState *s = j->s;
+  size_t nt = (size_t)s->kh * s->kw, cg = (size_t)s->K / nt, NR = (size_t)j->e->kf->gemm->nr, n = tc->cols;
+  const float *x = j->xp + tc->x;
+  for (size_t c = 0; c < cg; c++, x += j->g.chan)
+    for (size_t t = 0; t < nt; t++, bp += NR)
+      if (n == 16) memcpy(bp, x + s->boff[t], 16 * sizeof(float));   /* (AVX2's whole tile: two moves, not a call) */
+      else memcpy(bp, x + s->boff[t], n * sizeof(float));
+}
+
+/* bp: this thread's packed tile (taps_packs: by tiles), or NULL (B in place) */
+static void taps_block(const TapsJob *j, size_t p0, size_t p1, size_t t0, size_t t1, float *bp) {
+  const OpState *s = j->s;
+  int by_tile = taps_by_tile(s);
+  size_t cg = (size_t)s->K / ((size_t)s->kh * s->kw);
   for (size_t tb = t0; tb < t1; tb += TB) {
     size_t te = tb + TB < t1 ? tb + TB : t1;
     TapsCol tcs[TB];   /* the block's tiles once, not per (panel, tile): their divisions */
     for (size_t t = tb; t < te; t++) tcs[t - tb] = taps_col(j, t);
-    for (size_t g = 0; g < (size_t)j->s->groups; g++)
+    for (size_t g = 0; g < (size_t)s->groups; g++)
       if (by_tile)
-        for (size_t t = tb; t < te; t++)
-          for (size_t p = p0; p < p1 && !tcs[t - tb].skip; p++) taps_tile(j, g, cg, p, &tcs[t - tb]);
+        for (size_t t = tb; t < te; t++) {
+          const TapsCol *tc = &tcs[t - tb];
+          if (tc->skip) continue;
+          TapsB b = {j->xp + tc->x + g * cg * j->g.chan, cg, (size_t)s->kh * s->kw, j->g.chan, s->boff};
+          if (bp) {
+            taps_pack(j, tc, bp);
+            b = (TapsB){bp, (size_t)s->K, 1, (size_t)j->e->kf->gemm->nr, g_off0};
+          }
+          for (size_t p = p0; p < p1; p++) taps_tile(j, g, p, tc, &b);
+        }
       else
         for (size_t p = p0; p < p1; p++)
-          for (size_t t = tb; t < te; t++)
-            if (!tcs[t - tb].skip) taps_tile(j, g, cg, p, &tcs[t - tb]);
+          for (size_t t = tb; t < te; t++) {
+            const TapsCol *tc = &tcs[t - tb];
+            TapsB b = {j->xp + tc->x + g * cg * j->g.chan, cg, (size_t)s->kh * s->kw, j->g.chan, s->boff};
+            if (!tc->skip) taps_tile(j, g, p, tc, &b);
+          }
   }
 }
 
@@ -1017,8 +1060,28 @@ static void taps_block(const TapsJob *j, size_t p0, size_t p1, size_t t0, size_t
    a slower one's): units [b, e) of column tiles (all the row panels) or of row panels (all the tiles) */
 static void taps_range(void *arg, long b, long e) {
   const TapsJob *j = arg;
-  if (j->PB == j->P) taps_block(j, 0, j->P, (size_t)b, (size_t)e);
-  else taps_block(j, (size_t)b, (size_t)e, 0, j->T);
+  if (j->PB == j->P) taps_block(j, 0, j->P, (size_t)b, (size_t)e, NULL);
+  else taps_block(j, (size_t)b, (size_t)e, 0, j->T, NULL);
+}
+
+/* taps_packs split by tiles: thread id's tiles (stealable, as gemm_by_thread's), each packed into its own slot. Not
+   split by panels (few tiles: ResNet18's 14x14 and 7x7 outputs on two threads): there each thread would pack every
+   tile for its panels, and again for the panels it steals */
+static void taps_by_thread(void *arg, int id_, int nth_) {
+  const TapsJob *j = arg;
+  (void)nth_;
+  if (id_ >= j->threads) return;
+  size_t id = (size_t)id_, nth = (size_t)j->threads;
+  float *bp = j->bp + id * (size_t)j->s->K * (size_t)j->e->kf->gemm->nr;
+  long b = (long)(j->T * id / nth), e = (long)(j->T * (id + 1) / nth);
+  for (int d = 0; pool_share_own(j->sh, j->threads, id_, &d, &b, &e);) taps_block(j, 0, j->P, (size_t)b, (size_t)e, bp);
+}
+
+/* SCRATCH_0's floats for the padded planes of TapsGeo.images images (+ tm: taps_flat's last tile reads up to tm - 1
+   columns past the last plane's), rounded up to a line: taps_packs' slots follow */
+static size_t taps_planes(const Engine *e, const OpState *s, const TapsGeo *g) {
+  size_t f = rt_mul_sat(rt_mul_sat((size_t)g->images, (size_t)s->C), g->chan);
+  return rt_cdiv(rt_add_sat(f, (size_t)e->kf->gemm->tm), 16) * 16;
 }
 
 static void conv_taps_t(const TapsJob *tj);
@@ -1027,6 +1090,8 @@ static void conv_taps_t(const TapsJob *tj);
 static void conv_taps(const Engine *e, const OpState *s, const float *x, float *y, int n, uint32_t act, int res) {
   const F32GemmDesc *d = e->kf->gemm;
   TapsGeo g = taps_geo(s, e->batch, (size_t)d->nr);
+  size_t pl = taps_planes(e, s, &g), slot = (size_t)s->K * (size_t)d->nr;
+  size_t slots = e->scratch_bytes[SCRATCH_0] / sizeof(float) > pl ? (e->scratch_bytes[SCRATCH_0] / sizeof(float) - pl) / slot : 0;
   for (int i0 = 0; i0 < n; i0 += g.images) {
     int k = n - i0 < g.images ? n - i0 : g.images;
     TapsJob j = {.e = e, .s = s, .in = x + (size_t)i0 * s->C * s->H * s->W, .xp = e->scratch[SCRATCH_0],
@@ -1040,7 +1105,16 @@ static void conv_taps(const Engine *e, const OpState *s, const float *x, float *
     }
     if (j.T * j.P == 1) j.threads = 1;
     gemm_plan(j.T, j.P, j.threads, &j.PB);
-    if (j.threads == 1)
+    if (j.PB == j.P && taps_packs(e, s) && slots >= (size_t)j.threads) {
+      PoolShare sh[POOL_STEAL_MAX];
+      j.bp = (float *)e->scratch[SCRATCH_0] + pl;
+      if (j.threads == 1)
+        taps_by_thread(&j, 0, 1);
+      else {
+        if (pool_shares_even(sh, (long)j.T, j.threads)) j.sh = sh;
+        pool_run(taps_by_thread, &j);
+      }
+    } else if (j.threads == 1)
       taps_range(&j, 0, (long)(j.PB == j.P ? j.T : j.P));
     else
       pool_for((long)(j.PB == j.P ? j.T : j.P), taps_range, &j);

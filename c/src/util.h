@@ -17,6 +17,8 @@ double rt_now_ms(void);
 
 /* a*b, saturating at SIZE_MAX (callers treat SIZE_MAX as "too large") */
 static inline size_t rt_mul_sat(size_t a, size_t b) { return (a && b > SIZE_MAX / a) ? SIZE_MAX : a * b; }
+/* a+b, saturating at SIZE_MAX */
+static inline size_t rt_add_sat(size_t a, size_t b) { return b > SIZE_MAX - a ? SIZE_MAX : a + b; }
 
 /* ceil(a / b) for b > 0 */
 static inline size_t rt_cdiv(size_t a, size_t b) { return (a + b - 1) / b; }

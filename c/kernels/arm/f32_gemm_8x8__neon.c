@@ -144,4 +144,4 @@ static void gemm_u(size_t k, size_t nt, const ptrdiff_t *boff, const float *a, s
 #undef RR
 }
 
-const F32GemmDesc f32_gemm_8x8__neon_desc = {"f32_gemm_8x8__neon", MR, NR, NULL, f32_pack_a_panels, 1, gemm_u, NULL, 0, 0, 1, NULL, NULL};
+const F32GemmDesc f32_gemm_8x8__neon_desc = {"f32_gemm_8x8__neon", MR, NR, NULL, f32_pack_a_panels, 1, gemm_u, NULL, 0, 0, 1, NULL, NULL, 0};

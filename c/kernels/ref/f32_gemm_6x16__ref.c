@@ -45,4 +45,4 @@ static void gemm(size_t k, const float *a, const float *b, float *c, size_t ldc,
     for (int j = 0; j < NR; j++) c[r * ldc + j] = act_f32(acc[r][j] + bias[r], act);
 }
 
-const F32GemmDesc f32_gemm_6x16__ref_desc = {"f32_gemm_6x16__ref", MR, NR, gemm, f32_pack_a_panels, 0, NULL, NULL, 0, 0, 0, NULL, NULL};
+const F32GemmDesc f32_gemm_6x16__ref_desc = {"f32_gemm_6x16__ref", MR, NR, gemm, f32_pack_a_panels, 0, NULL, NULL, 0, 0, 0, NULL, NULL, 0};

@@ -313,4 +313,4 @@ static void gemm_t(size_t k, size_t nt, const ptrdiff_t *boff, const float *w, c
 }
 
 const F32GemmDesc f32_gemm_12x32__avx512f_desc = {"f32_gemm_12x32__avx512f", MR, NR, NULL, f32_pack_a_panels, 1,
-                                                  gemm_u, gemm_t, TM, TN, 1, f32_unpanel__avx2, NULL};
+                                                  gemm_u, gemm_t, TM, TN, 1, f32_unpanel__avx2, NULL, 0};

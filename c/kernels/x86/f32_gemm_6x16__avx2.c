@@ -275,4 +275,4 @@ void f32_unpanel__avx2(const float *w, size_t M, size_t K, int mr, int tail, flo
 }
 
 const F32GemmDesc f32_gemm_6x16__avx2_desc = {"f32_gemm_6x16__avx2", MR, NR, NULL, f32_pack_a_panels, 1, gemm_u, NULL, 0, 0, 0,
-                                              f32_unpanel__avx2, gemm_cols};
+                                              f32_unpanel__avx2, gemm_cols, 1};
