@@ -1735,7 +1735,12 @@ __attribute__((cold, optimize("Os"))) static int stem_fusable(const Engine *e, u
    f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-10 runs each): batch 1 on 2 threads 0.98x its time, batch 8 on lanes
    0.98-0.99x, peak RSS 12.8 -> 11.8 MiB. On one thread its first block (3) took 0.80x its time and the stride-2 ones
    0.95-1.01x, but the stride-1 ones 1.10x (two halo rows a band copied out and back, 8-row bands: ~600 short calls a
-   band, 7x the depthwise kernel's): there, on one thread, those are not fused */
+   band, 7x the depthwise kernel's): there, on one thread, those are not fused. Nor, on any thread count, a stride-1 one
+   of less than IRB_S1_MIN_HW pixels (MobileNetV2's 28x28 blocks): on two threads each thread's 14 rows make bands of
+   8 and 6, each with its halo's fixed costs (rows copied out and back) over fewer rows than at 56x56, and the 2 rows at
+   the threads' boundary expanded by both; on lanes (batch 8) it runs on one thread. Zen 3 (2026-12-07, each op over the same process's other ops, medians of 12-20 processes ABBA): the two
+   28x28 blocks 0.90x their time unfused on two threads and 0.89x at batch 8; the 56x56 block unfused 1.13x (kept) */
+enum { IRB_S1_MIN_HW = 3136 };
 __attribute__((cold, optimize("Os"))) int irb_graph(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
@@ -1755,7 +1760,8 @@ __attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, co
     return 0;
   int kind = irb_graph(e, op, s);
   if (kind == IRB_DW && i >= 2 && stem_fusable(e, i - 2)) kind = IRB_STEM;
-  return kind == IRB_EXP && e->st[i - 1].sh == 1 && pool_threads() < 2 ? 0 : kind;   /* (one thread: not a stride-1 block) */
+  const OpState *sb = &e->st[i - 1];   /* (a stride-1 block: not on one thread, nor on a small map) */
+  return kind == IRB_EXP && sb->sh == 1 && (pool_threads() < 2 || (size_t)sb->OH * sb->OW < IRB_S1_MIN_HW) ? 0 : kind;
 }
 /* after the projection's own build: fused into the expansion or the stem two ops back, or the depthwise op before it (a
    slot, the halo and the band's buffer per thread, with a stem its band's phase planes, in that op's scratch) */
