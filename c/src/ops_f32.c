@@ -960,19 +960,23 @@ static TapsCol taps_col(const TapsJob *j, size_t t) {
 /* a tile's B: in place on the padded planes (k channels of nt taps at boff, rows ldb apart), or its packed copy
    (taps_pack: k = K rows of NR, one tap) */
 typedef struct { const float *x; size_t k, nt, ldb; const ptrdiff_t *boff; } TapsB;
+static TapsB taps_b(const TapsJob *j, size_t g, size_t cg, const TapsCol *tc) {
+  TapsB b = {j->xp + tc->x + g * cg * j->g.chan, cg, (size_t)j->s->kh * j->s->kw, j->g.chan, j->s->boff};
+  return b;
+}
 
 /* a tile across output rows (taps_tile's): the sum into an aligned temporary (ldc NR) whose valid columns (ow < OW)
    are copied out in runs of consecutive outputs (and in first, with a fused ADD: the other input). Its own function:
    the temporary (4 KiB) and the copies kept out of the in-place tiles' frame */
-static __attribute__((noinline)) void taps_tile_tmp(const TapsJob *j, const float *a, size_t ks, const TapsB *tb,
+static __attribute__((noinline)) void taps_tile_tmp(const TapsJob *j, const float *a, size_t lda, size_t ks, const TapsB *tb,
                                                     float *o, size_t rows, const TapsCol *tc, const float *bias) {
   const OpState *s = j->s;
   const F32GemmDesc *d = j->e->kf->gemm;
   const size_t NR = (size_t)d->nr;
   float tmp[F32_MAX_MR * F32_MAX_NR] __attribute__((aligned(64)));
   if (j->res) taps_runs(s, j->g.wq, NR, rows, tc->f0, tc->cols, o, tmp, 1);
-  d->gemm_u(tb->k, tb->nt, tb->boff, a, s->wu ? (size_t)s->K : 1, ks, tb->x, tb->ldb, tmp, NR, (int)rows, (int)tc->cols, bias,
-            (int)j->act, j->res ? F32_ACC_RES : 0);
+  d->gemm_u(tb->k, tb->nt, tb->boff, a, lda, ks, tb->x, tb->ldb, tmp, NR, (int)rows, (int)tc->cols, bias, (int)j->act,
+            j->res ? F32_ACC_RES : 0);
   taps_runs(s, j->g.wq, NR, rows, tc->f0, tc->cols, o, tmp, 0);
 }
 
@@ -984,15 +988,15 @@ static inline void taps_tile(const TapsJob *j, size_t g, size_t p, const TapsCol
   const F32GemmDesc *d = j->e->kf->gemm;
   const size_t MR = (size_t)d->mr, OHW = (size_t)s->OH * s->OW;
   size_t r0 = p * MR, rows = (size_t)s->M - r0 < MR ? (size_t)s->M - r0 : MR;
-  size_t ks = s->wu ? 1 : (size_t)f32_tail_rows((int)rows, (int)MR);
+  size_t lda = s->wu ? (size_t)s->K : 1, ks = s->wu ? 1 : (size_t)f32_tail_rows((int)rows, (int)MR);
   const float *a = panel_a(j->e, s, g, p), *bias = s->bias + g * j->P * MR + r0;
   float *o = j->out + (tc->im * (size_t)s->O + g * (size_t)s->M + r0) * OHW;
   if (!tc->inrow) {
-    taps_tile_tmp(j, a, ks, tb, o, rows, tc, bias);
+    taps_tile_tmp(j, a, lda, ks, tb, o, rows, tc, bias);
     return;
   }
-  d->gemm_u(tb->k, tb->nt, tb->boff, a, s->wu ? (size_t)s->K : 1, ks, tb->x, tb->ldb, o + tc->o, OHW, (int)rows,
-            (int)tc->cols, bias, (int)j->act, j->res ? F32_ACC_RES : 0);
+  d->gemm_u(tb->k, tb->nt, tb->boff, a, lda, ks, tb->x, tb->ldb, o + tc->o, OHW, (int)rows, (int)tc->cols, bias, (int)j->act,
+            j->res ? F32_ACC_RES : 0);
 }
 
 /* row panels [p0, p1) x column tiles [t0, t1) of every group, TB tiles at a time (a row panel's
@@ -1039,7 +1043,7 @@ static void taps_block(const TapsJob *j, size_t p0, size_t p1, size_t t0, size_t
         for (size_t t = tb; t < te; t++) {
           const TapsCol *tc = &tcs[t - tb];
           if (tc->skip) continue;
-          TapsB b = {j->xp + tc->x + g * cg * j->g.chan, cg, (size_t)s->kh * s->kw, j->g.chan, s->boff};
+          TapsB b = taps_b(j, g, cg, tc);
           if (bp) {
             taps_pack(j, tc, bp);
             b = (TapsB){bp, (size_t)s->K, 1, (size_t)j->e->kf->gemm->nr, g_off0};
@@ -1050,7 +1054,7 @@ static void taps_block(const TapsJob *j, size_t p0, size_t p1, size_t t0, size_t
         for (size_t p = p0; p < p1; p++)
           for (size_t t = tb; t < te; t++) {
             const TapsCol *tc = &tcs[t - tb];
-            TapsB b = {j->xp + tc->x + g * cg * j->g.chan, cg, (size_t)s->kh * s->kw, j->g.chan, s->boff};
+            TapsB b = taps_b(j, g, cg, tc);
             if (!tc->skip) taps_tile(j, g, p, tc, &b);
           }
   }
@@ -1735,12 +1739,7 @@ __attribute__((cold, optimize("Os"))) static int stem_fusable(const Engine *e, u
    f32 (Zen 4, 2026-12-05, 60 images, ABBA, 6-10 runs each): batch 1 on 2 threads 0.98x its time, batch 8 on lanes
    0.98-0.99x, peak RSS 12.8 -> 11.8 MiB. On one thread its first block (3) took 0.80x its time and the stride-2 ones
    0.95-1.01x, but the stride-1 ones 1.10x (two halo rows a band copied out and back, 8-row bands: ~600 short calls a
-   band, 7x the depthwise kernel's): there, on one thread, those are not fused. Nor, on any thread count, a stride-1 one
-   of less than IRB_S1_MIN_HW pixels (MobileNetV2's 28x28 blocks): on two threads each thread's 14 rows make bands of
-   8 and 6, each with its halo's fixed costs (rows copied out and back) over fewer rows than at 56x56, and the 2 rows at
-   the threads' boundary expanded by both; on lanes (batch 8) it runs on one thread. Zen 3 (2026-12-07, each op over the same process's other ops, medians of 12-20 processes ABBA): the two
-   28x28 blocks 0.90x their time unfused on two threads and 0.89x at batch 8; the 56x56 block unfused 1.13x (kept) */
-enum { IRB_S1_MIN_HW = 3136 };
+   band, 7x the depthwise kernel's): there, on one thread, those are not fused (irb_fusable) */
 __attribute__((cold, optimize("Os"))) int irb_graph(const Engine *e, const Op *op, const OpState *s) {
   const Model *m = e->m;
   uint32_t i = e->cur_op;
@@ -1754,6 +1753,13 @@ __attribute__((cold, optimize("Os"))) int irb_graph(const Engine *e, const Op *o
     return 0;
   return i >= 2 && e->st[i - 2].dwf ? IRB_EXP : sb->fused ? 0 : IRB_DW;
 }
+/* f32's blocks by bands (irb_graph's, on gemm_u in one K chunk, read in place). Not a stride-1 block on one thread
+   (irb_graph's note), nor on any thread count one of less than IRB_S1_MIN_HW pixels (MobileNetV2's 28x28 blocks): on
+   two threads each thread's 14 rows make bands of 8 and 6, each with its halo's fixed costs (rows copied out and back)
+   over fewer rows than at 56x56, and the 2 rows at the threads' boundary expanded by both; on lanes (batch 8) it runs
+   on one thread. Zen 3 (2026-12-07, each op over the same process's other ops, medians of 12-20 processes ABBA): the
+   two 28x28 blocks 0.90x their time unfused on two threads and 0.89x at batch 8; the 56x56 block unfused 1.13x (kept) */
+enum { IRB_S1_MIN_HW = 3136 };
 __attribute__((cold, optimize("Os"))) static int irb_fusable(const Engine *e, const Op *op, const OpState *s) {
   uint32_t i = e->cur_op;
   if (e->m->kind != KIND_F32 || !conv_direct(e, s) || s->wino || s->taps || s->tpath || gemm_kc(e, s) < (size_t)s->K)
