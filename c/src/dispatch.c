@@ -22,7 +22,7 @@ static const struct {
     {"ref", F32("ref", &f32_gemm_6x16__ref_desc, &f32_dwconv__ref_desc, f32_act__ref, NULL, f32_add__ref, NULL, NULL), &q8_gemm_4x16__ref_desc,
      &q8_gemm_4x16__ref_desc, &q8_dwconv__ref_desc, &q8_ew__ref},
 #if defined(__x86_64__)
-    {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2, f32_maxpool__avx2, f32_add__avx2, &f32_wino23__avx2_desc, &f32_wino43__avx2_desc), &q8_gemm_4x16__avx2_desc,
+    {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2, f32_maxpool__avx2, f32_add__avx2, &f32_wino23__avx2_desc, &f32_wino43__avx2_desc), &q8_gemm_4x16u__avx2_desc,
      &q8_gemm_4x16__avx2_desc, &q8_dwconv__avx2_desc, &q8_ew__avx2},
     {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, &f32_dwconv__avx512f_desc, NULL, f32_maxpool__avx512f, NULL,
                                   &f32_wino23__avx512f_desc, &f32_wino43__avx512f_desc), NULL, NULL, NULL,

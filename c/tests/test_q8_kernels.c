@@ -829,6 +829,9 @@ int main(void) {
     seen = !k;
     for (int t = 0; t < n_dq8; t++) seen |= dq8_tables[t] == k;
     if (!seen) dq8_tables[n_dq8++] = k, printf("test_q8_kernels: dq8 %s\n", k->name);
+    seen = !k || !k->sq8_gemm;   /* a dq8 descriptor's sq8 GEMM too (AVX2's i16x2 one, the table's sq8 before its unsigned quads) */
+    for (int t = 0; t < n_sq8; t++) seen |= sq8_tables[t] == k;
+    if (!seen) sq8_tables[n_sq8++] = k, printf("test_q8_kernels: sq8 %s\n", k->name);
     const Q8DwDesc *d = q8_dw_for(dispatch_isa(i));
     seen = !d;
     for (int t = 0; t < n_dw; t++) seen |= dw_tables[t] == d;
@@ -875,6 +878,9 @@ int main(void) {
   test_sq8_gemm_ext(17, 25, 1, 1);
   test_sq8_gemm_ext(9, 5, 65536, 2);
   test_sq8_gemm_ext(40, 37, 300, 1);
+  /* extreme weights in a last panel of 1 or 2 columns: every pair of the unsigned-quad kernel's tiles split (dense), a
+     tile alone (M <= 4) or in a group */
+  test_sq8_gemm_ext(3, 18, 300, 1), test_sq8_gemm_ext(4, 1, 65, 2), test_sq8_gemm_ext(6, 17, 65, 2), test_sq8_gemm_ext(20, 34, 9, 1);
   /* sizes around the larger tiles (AMX: 32 x 32 of 16 x 16 tiles, k blocks of 64) */
   int Mb[] = { 16, 17, 32, 47, 64, 65, 100 }, Nb[] = { 15, 32, 47, 64, 100 }, Kb[] = { 63, 128, 129, 576 };
   for (int a = 0; a < 7; a++)

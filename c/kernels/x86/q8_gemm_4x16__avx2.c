@@ -1,9 +1,12 @@
-/* q8_gemm_4x16__avx2.c: AVX2 int8 kernels on the i16x2 layout. int8 (or dq8's q - z) values travel as int16 and
- * _mm256_madd_epi16 multiplies pairs of k exactly into int32 (no maddubs: it saturates).
+/* q8_gemm_4x16__avx2.c: AVX2 int8 kernels. dq8's on the i16x2 layout: q - z values travel as int16 and
+ * _mm256_madd_epi16 multiplies pairs of k exactly into int32. sq8's (since 2026-12-07) on unsigned quads
+ * (q8_gemm_4x16u__avx2_desc, below): _mm256_maddubs_epi16, its saturating pairs split off into corrections; the
+ * i16x2 sq8 GEMM stays in q8_gemm_4x16__avx2_desc (the tests run it against the reference too).
  * Micro-tile: Q8_MR = 4 output channels x Q8_NR = 16 columns, 8 int32 accumulators.
  * Results equal the reference kernels' bit for bit (same integer sums, same float order). */
 #include <immintrin.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "../../src/kernels_q8.h"
 #include "act__avx2.h"
@@ -54,7 +57,7 @@ static inline RowQ row_q(const Q8Sq8Epi *e, int o) {
 }
 
 /* one row's 16 outputs of the tile (two vectors of 8 int32 dots, columns 0-7 and 8-15) as int8 in column order */
-static inline __m128i row16(__m256i v0, __m256i v1, const RowQ *q, const EpiK *k) {
+static inline __attribute__((always_inline)) __m128i row16(__m256i v0, __m256i v1, const RowQ *q, const EpiK *k) {
   __m256i y16;
   if (q->big)
     y16 = _mm256_adds_epi16(_mm256_packs_epi32(q8_big8_avx2(v0, q->m, q->c, q->cnt), q8_big8_avx2(v1, q->m, q->c, q->cnt)), k->zy16);
@@ -65,6 +68,23 @@ static inline __m128i row16(__m256i v0, __m256i v1, const RowQ *q, const EpiK *k
   y16 = _mm256_permute4x64_epi64(y16, 0xD8);
   __m128i y8 = _mm_packs_epi16(_mm256_castsi256_si128(y16), _mm256_extracti128_si256(y16, 1));
   return _mm_min_epi8(_mm_max_epi8(y8, k->lo8), k->hi8);
+}
+
+/* the outputs of nc <= 2 columns of a tile's rows [o0, min(o0 + 4, oe)) from r4[c] = column c's sums of its 4 rows */
+static inline __attribute__((always_inline)) void cols_out(int nc, __m128i r4[2], int o0, int oe, int ob, int j, const Q8Sq8Epi *e,
+                                                            const RowQ *rq, const EpiK *k) {
+  if (nc == 1) r4[1] = _mm_setzero_si128();
+  /* row r's columns in lanes 0 and 1: (r4[0][r], r4[1][r]) */
+  __m128i lo = _mm_unpacklo_epi32(r4[0], r4[1]), hi = _mm_unpackhi_epi32(r4[0], r4[1]);   /* rows 0, 1 | rows 2, 3 */
+  for (int r = 0; r < Q8_MR && o0 + r < oe; r++) {
+    int o = o0 + r;
+    __m128i pr = r < 2 ? lo : hi;
+    pr = (r & 1) ? _mm_srli_si128(pr, 8) : pr;
+    __m128i y8 = row16(_mm256_zextsi128_si256(_mm_move_epi64(pr)), _mm256_setzero_si256(), &rq[o - ob], k);
+    int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+    y[0] = (int8_t)_mm_extract_epi8(y8, 0);
+    if (nc == 2) y[e->ys_p] = (int8_t)_mm_extract_epi8(y8, 1);
+  }
 }
 
 /* the last panel's nc <= 2 columns (a 7x7 map's 49th: tile_4x16 multiplied all 16 columns for it, a quarter of a
@@ -106,18 +126,7 @@ static inline __attribute__((always_inline)) void sq8_cols_nc(int nc, const Q8Ge
     for (int t = 0; t < nt; t++) {
       __m128i r4[2];   /* column c's sums of the tile's 4 rows */
       for (int c = 0; c < nc; c++) r4[c] = _mm_add_epi32(_mm256_castsi256_si128(s[t][c]), _mm256_extracti128_si256(s[t][c], 1));
-      if (nc == 1) r4[1] = _mm_setzero_si128();
-      /* row r's columns in lanes 0 and 1: (r4[0][r], r4[1][r]) */
-      __m128i lo = _mm_unpacklo_epi32(r4[0], r4[1]), hi = _mm_unpackhi_epi32(r4[0], r4[1]);   /* rows 0, 1 | rows 2, 3 */
-      for (int r = 0; r < Q8_MR && o0 + t * Q8_MR + r < oe; r++) {
-        int o = o0 + t * Q8_MR + r;
-        __m128i pr = r < 2 ? lo : hi;
-        pr = (r & 1) ? _mm_srli_si128(pr, 8) : pr;
-        __m128i y8 = row16(_mm256_zextsi128_si256(_mm_move_epi64(pr)), _mm256_setzero_si256(), &rq[o - ob], k);
-        int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-        y[0] = (int8_t)_mm_extract_epi8(y8, 0);
-        if (nc == 2) y[e->ys_p] = (int8_t)_mm_extract_epi8(y8, 1);
-      }
+      cols_out(nc, r4, o0 + t * Q8_MR, oe, ob, j, e, rq, k);
     }
   }
 }
@@ -373,20 +382,32 @@ static inline __m128i even16(const int8_t *s) {
                       _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(s + 15)), hi));
 }
 
-/* The fused im2col (Q8Kernels.im2col_cols) into the i16x2 panels: columns [p0, p1) of all K rows from the padded
+/* 16 int8 of rows a-d (columns 0-15) -> the u8 quad panel's 64 bytes: column c's 4 bytes (a, b, c, d) ^ 0x80, columns
+   in order */
+static inline void quad16(__m128i a, __m128i b, __m128i c, __m128i d, int16_t *dst) {
+  const __m128i f = _mm_set1_epi8((char)0x80);
+  __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b), cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
+  __m256i q0 = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi16(ab0, cd0)), _mm_unpackhi_epi16(ab0, cd0), 1);
+  __m256i q1 = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi16(ab1, cd1)), _mm_unpackhi_epi16(ab1, cd1), 1);
+  _mm256_storeu_si256((__m256i *)(void *)dst, _mm256_xor_si256(q0, _mm256_set_m128i(f, f)));
+  _mm256_storeu_si256((__m256i *)(void *)(dst + 16), _mm256_xor_si256(q1, _mm256_set_m128i(f, f)));
+}
+
+/* The fused im2col (Q8Kernels.im2col_cols) into the i16x2 panels (ks = 2) or the unsigned quads (ks = 4): columns [p0, p1) of all K rows from the padded
    planes xp (Hp x Wp each, no tap outside them), X's first panel column p0's (p0 % 16 == 0). Row k = (c, ky, kx)
    of output (oh, ow) reads xp[c * Hp * Wp + (oh * sh + ky * dh) * Wp + ow * sw + kx * dw]. A panel of 16 columns
    on one output row (most of them: 56x56 maps have 3 of 4 so) is one load per row of the matrix (stride 2: two
    loads and shuffles), one across a row's end (stride 1, padded rows of at least 16) two loads and a blend; the
    others (maps under 16 wide, stride 2 across a row's end, the last one's columns past p1, which get zx) gather
    their bytes through per-column offsets. A 1x1 stride-1 unpadded convolution's image is one row (every panel
-   whole). Rows in pairs (a pair's two rows read together, sign-extended and
-   interleaved: two 32-byte stores), panels in blocks of up to PB (each row's bytes of neighbouring panels share
-   lines); an odd K's last pair's second row repeats its first (its weights are zero). Until 2026-12-06 the AVX2
+   whole). Rows in k steps of ks (a step's rows read together and interleaved, pair16 or quad16: two 32-byte stores),
+   panels in blocks of up to PB (each row's bytes of neighbouring panels share lines); a last step's rows past K
+   repeat its first (their weights are zero): either layout's k step is 32 int16 units of a panel. Until 2026-12-06 the AVX2
    table had no fused im2col: the whole image's matrix was made first (q8_im2col_i8, 3.6 MB for a 56x56 3x3 layer
    of 64 channels), then multiplied: ~31% of ResNet18 sq8's time on one thread, Zen 3. */
-static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH,
-                             int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
+static inline __attribute__((always_inline)) void im2col_cols_ks(int ks, const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh,
+                                                                  int sw, int dh, int dw, int OH, int OW, int32_t zx, int K, int p0,
+                                                                  int p1, int16_t *X, ptrdiff_t pstride) {
   enum { PB = 16 };
   size_t plane = (size_t)Hp * (size_t)Wp;
   if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && OW == Wp && OH == Hp) OW = OH * OW, OH = 1, Wp = OW;   /* one row */
@@ -417,35 +438,44 @@ static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, i
     int16_t *Xa = X + (size_t)((pa - p0) / Q8_NR) * (size_t)pstride;
     size_t cb = 0;   /* row k = (c, ky, kx) counted up without divisions: cb = c * plane */
     int ky = 0, kx = 0;
-    for (int k = 0; k < K; k += 2) {
-      const int8_t *ra = xp + cb + (size_t)ky * dh * Wp + (size_t)kx * dw, *rb = ra;
-      if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, cb += plane;
-      if (k + 1 < K) {
-        rb = xp + cb + (size_t)ky * dh * Wp + (size_t)kx * dw;
-        if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, cb += plane;
+    for (int k = 0; k < K; k += ks) {
+      const int8_t *r[4];
+#pragma GCC unroll 4
+      for (int i = 0; i < ks; i++) {
+        if (k + i < K) {
+          r[i] = xp + cb + (size_t)ky * dh * Wp + (size_t)kx * dw;
+          if (++kx == kw && (kx = 0, ++ky == kh)) ky = 0, cb += plane;
+        } else
+          r[i] = r[0];
       }
-      int16_t *d = Xa + (size_t)(k / 2) * (2 * Q8_NR);
+      int16_t *d = Xa + (size_t)(k / ks) * 32;
       for (int b = 0; b < np; b++, d += pstride) {
-        __m128i va, vb;
+        __m128i v[4];
         if (o0[b] >= 0) {
-          if (sw == 1) va = _mm_loadu_si128((const __m128i *)(ra + o0[b])), vb = _mm_loadu_si128((const __m128i *)(rb + o0[b]));
-          else va = even16(ra + o0[b]), vb = even16(rb + o0[b]);
-          if (o1[b] >= 0) {
-            va = _mm_blendv_epi8(va, _mm_loadu_si128((const __m128i *)(ra + o1[b])), m1[b]);
-            vb = _mm_blendv_epi8(vb, _mm_loadu_si128((const __m128i *)(rb + o1[b])), m1[b]);
+#pragma GCC unroll 4
+          for (int i = 0; i < ks; i++) {
+            v[i] = sw == 1 ? _mm_loadu_si128((const __m128i *)(r[i] + o0[b])) : even16(r[i] + o0[b]);
+            if (o1[b] >= 0) v[i] = _mm_blendv_epi8(v[i], _mm_loadu_si128((const __m128i *)(r[i] + o1[b])), m1[b]);
           }
         } else {
-          _Alignas(16) int8_t ta[Q8_NR], tb[Q8_NR];
+          _Alignas(16) int8_t t[4][Q8_NR];
           for (int i = 0; i < Q8_NR; i++) {
             ptrdiff_t o = off[b][i];
-            ta[i] = o >= 0 ? ra[o] : (int8_t)zx, tb[i] = o >= 0 ? rb[o] : (int8_t)zx;
+#pragma GCC unroll 4
+            for (int q = 0; q < ks; q++) t[q][i] = o >= 0 ? r[q][o] : (int8_t)zx;
           }
-          va = _mm_load_si128((const __m128i *)ta), vb = _mm_load_si128((const __m128i *)tb);
+#pragma GCC unroll 4
+          for (int q = 0; q < ks; q++) v[q] = _mm_load_si128((const __m128i *)t[q]);
         }
-        pair16(va, vb, d);
+        if (ks == 2) pair16(v[0], v[1], d);
+        else quad16(v[0], v[1], v[2], v[3], d);
       }
     }
   }
+}
+static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH,
+                             int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
+  im2col_cols_ks(2, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, X, pstride);
 }
 
 /* The whole image's im2col (Q8Kernels.im2col_i8: rows [k0, k1) of every column; the paths that relayout first: a 1x1 on
@@ -524,3 +554,363 @@ __attribute__((cold)) static int pack_w_blk(int M, int G, int gs, int T, const i
 const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
                                            q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, im2col_i8_avx2,
                                            dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, im2col_cols_avx2, NULL, NULL, NULL, 0, 0, dq8_quant_g_avx2, dq8_conv_quant_avx2, 0, NULL, 0, NULL, NULL, NULL, NULL, pack_w_blk};
+
+/* ---- sq8 on unsigned quads (q8_gemm_4x16u__avx2_desc) ----
+   vpmaddubsw multiplies 32 unsigned bytes by 32 signed ones and adds adjacent pairs into int16, saturating; then
+   vpmaddwd by ones adds those pairs into int32: 32 products in two multiplies, where vpmaddwd on int16 takes 16 in one
+   (the i16x2 kernel above). X holds each activation as x ^ 0x80 = x + 128 (0..255), 4 consecutive k of a column in
+   one 32-bit lane; a tile's weights are 4 rows x 4 bytes a quad. The sum of w (x + 128) is the sum of w x plus
+   128 x the row's sum of w: the tile's header holds -128 x each row's sum (comp), added to the int32 sums.
+   A pair's sum saturates only where both weights have one sign and |w0| + |w1| > 128 (255 x 128 = 32640 fits); such
+   a pair is packed as the halves w / 2 (truncated) and its rest w - w / 2 goes to a correction (both halves then
+   within 64: exact). A tile's corrections: per row, entries of (the quad's byte offset in a panel, the 4 bytes of its
+   rests), run after the main loop on the same panel, a row's entry as one quad of one row; more than 2 kq entries in a
+   tile (weights far from a bell's shape) and the rests are a second full set of kq quads instead (dense). Every sum is
+   an integer: the same int32 as the reference's, then the same epilogue (row16): the same bytes.
+   Tile layout (bytes): int32 comp[4], int32 n[4] (the rows' entries; n[0] = -1: dense), then kq quads of 16 bytes,
+   then 16 kq bytes (entries of 8 bytes, row 0's first, zero after the last; or the dense rests): 2 bytes a weight
+   allocated, as the i16x2 layout's, of which the kernel reads the header, the quads and its entries (the bench models'
+   seeded weights, per-channel int8: 1.4-3% of a row's quads corrected at K of 1152-4608, 4-7% at 256-960, 8-14% at
+   64-160, up to 31% at 16). The main loop prefetches the next tile's quads (a line every 4 quads): the gap of unread
+   entries between tiles kept the hardware's prefetcher from streaming them, and MobileNetV2's 1x1 layers on 7x7 maps,
+   whose weights come from L3 or memory once per image, ran 1.15-1.37x their i16x2 time without it and 0.73-1.02x
+   with it (Zen 3, one thread, each op over the same process's other ops, medians of 12 processes ABBA).
+   Against the i16x2 GEMM in the network (the same method): ResNet18 0.80x on one thread, 0.81x on two; ResNet50
+   0.89x and 0.78x; MobileNetV2's GEMM ops 0.92x on one thread (its expansions of K <= 160: 0.97-1.02x, their
+   corrections 8-31% of the quads). Standalone (hot caches, 64 rows, weights ~ N(0, 38)): 0.67-0.89x the i16x2 time. */
+enum { UQ_HDR = 32 };
+static inline size_t uq_tile_bytes(size_t kq) { return UQ_HDR + 32 * kq; }
+static size_t uq_a_elems(int M, int G, int gs) {
+  return ((size_t)M + Q8_MR - 1) / Q8_MR * uq_tile_bytes((size_t)G * (((size_t)gs + 3) / 4)) / 2;
+}
+
+/* 16 weights (4 quads of one row): the quads as packed (a saturating pair's two weights halved, truncated), their rests
+   (w - the packed), and a bit per quad with a rest (bits 4i-4i+3 of *bad: quad i) */
+static inline __attribute__((always_inline)) __m128i uq_split16(__m128i v, __m128i *rest, int *bad) {
+  const __m128i lo8 = _mm_set1_epi16(0xFF);
+  __m128i a = _mm_srai_epi16(_mm_slli_epi16(v, 8), 8), b = _mm_srai_epi16(v, 8);   /* each pair's two weights */
+  __m128i u = _mm_and_si128(_mm_cmpgt_epi16(_mm_xor_si128(a, b), _mm_set1_epi16(-1)),   /* one sign (or a zero: then not big) */
+                            _mm_cmpgt_epi16(_mm_add_epi16(_mm_abs_epi16(a), _mm_abs_epi16(b)), _mm_set1_epi16(128)));
+  __m128i ma = _mm_blendv_epi8(a, _mm_srai_epi16(_mm_add_epi16(a, _mm_srli_epi16(a, 15)), 1), u);
+  __m128i mb = _mm_blendv_epi8(b, _mm_srai_epi16(_mm_add_epi16(b, _mm_srli_epi16(b, 15)), 1), u);
+  *rest = _mm_or_si128(_mm_and_si128(_mm_sub_epi16(a, ma), lo8), _mm_slli_epi16(_mm_sub_epi16(b, mb), 8));
+  *bad = _mm_movemask_epi8(u);
+  return _mm_or_si128(_mm_and_si128(ma, lo8), _mm_slli_epi16(mb, 8));
+}
+
+/* row wr's weights q .. q + 3 (16, or its last ones zero-padded) */
+static inline __attribute__((always_inline)) __m128i uq_load16(const int8_t *wr, size_t q, size_t K) {
+  if (4 * q + 16 <= K) return _mm_loadu_si128((const __m128i *)(const void *)(wr + 4 * q));
+  _Alignas(16) int8_t z[16] = {0};
+  memcpy(z, wr + 4 * q, K - 4 * q);
+  return _mm_load_si128((const __m128i *)(const void *)z);
+}
+
+/* rows w (M of K = G gs, K apart) into tiles, 16 weights at a time (uq_split16): the quads, the rows' sums and their
+   entries' count, then (where there are any) the rests again, as entries or, dense, as quads */
+__attribute__((cold)) static void uq_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+  (void)wz;   /* (sq8: no zero points) */
+  size_t K = (size_t)G * (size_t)gs, kq = (K + 3) / 4, tb = uq_tile_bytes(kq);
+  const __m128i one8 = _mm_set1_epi8(1), one16 = _mm_set1_epi16(1);
+  for (size_t t = 0; t < ((size_t)M + Q8_MR - 1) / Q8_MR; t++) {
+    uint8_t *T = (uint8_t *)(void *)A + t * tb;
+    uint8_t *mq = T + UQ_HDR, *ex = mq + 16 * kq, *e = ex;
+    int32_t comp[4] = {0, 0, 0, 0}, n[4] = {0, 0, 0, 0}, tot = 0;
+    size_t rows = (size_t)M - t * Q8_MR < Q8_MR ? (size_t)M - t * Q8_MR : Q8_MR;
+    memset(T, 0, tb);
+    for (size_t r = 0; r < rows; r++) {
+      const int8_t *wr = w + (t * Q8_MR + r) * K;
+      __m128i sum = _mm_setzero_si128(), rest;
+      for (size_t q = 0; q < kq; q += 4) {
+        __m128i v = uq_load16(wr, q, K);
+        int bad;
+        _Alignas(16) uint32_t m4[4];
+        sum = _mm_add_epi32(sum, _mm_madd_epi16(_mm_maddubs_epi16(one8, v), one16));
+        _mm_store_si128((__m128i *)(void *)m4, uq_split16(v, &rest, &bad));
+        for (size_t i = 0; i < 4 && q + i < kq; i++) memcpy(mq + 16 * (q + i) + 4 * r, &m4[i], 4), n[r] += (bad >> (4 * i) & 15) != 0;
+      }
+      sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, 0x4E));
+      comp[r] = -128 * (_mm_cvtsi128_si32(sum) + _mm_extract_epi32(sum, 1));
+      tot += n[r];
+    }
+    int dense = tot > 2 * (int32_t)kq;
+    for (size_t r = 0; r < rows && tot; r++)
+      for (size_t q = 0; q < kq; q += 4) {
+        __m128i rest;
+        int bad;
+        _Alignas(16) uint32_t r4[4];
+        uq_split16(uq_load16(w + (t * Q8_MR + r) * K, q, K), &rest, &bad);
+        if (!bad && !dense) continue;
+        _mm_store_si128((__m128i *)(void *)r4, rest);
+        for (size_t i = 0; i < 4 && q + i < kq; i++) {
+          if (dense) memcpy(ex + 16 * (q + i) + 4 * r, &r4[i], 4);
+          else if (bad >> (4 * i) & 15) {
+            int32_t off = (int32_t)(64 * (q + i));
+            memcpy(e, &off, 4), memcpy(e + 4, &r4[i], 4), e += 8;
+          }
+        }
+      }
+    if (dense) n[0] = -1;
+    memcpy(T, comp, 16), memcpy(T + 16, n, 16);
+  }
+}
+
+/* the file's blocked weights (FORMAT.md, sq8 version 3) of a tile's 4 rows: tile at w (R rows; channel quads of T taps
+   of 4R bytes), rows from o0 % R; quad q of the packed order (values 4q .. 4q + 3 of gs = C T, value v = channel
+   v / T, tap v % T) as 16 bytes, row r's 4 values at 4r. One tap: the file's quad q itself. Several: each value's 4
+   rows picked by one vpshufb from its (channel quad, tap)'s 16 bytes, the 4 values' interleaved (punpcklbw, then
+   punpcklwd); (c, tp) counts the values on */
+typedef struct { const int8_t *src; size_t R4, T, gs, c, tp, v; } UqBlk;
+static inline __attribute__((always_inline)) __m128i uq_blk_val(UqBlk *b) {   /* value v's 4 rows in bytes 0-3 */
+  if (b->v++ >= b->gs) return _mm_setzero_si128();
+  __m128i x = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b->src + (b->c / 4 * b->T + b->tp) * b->R4)),
+                               _mm_add_epi8(_mm_setr_epi8(0, 4, 8, 12, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128),
+                                            _mm_set1_epi8((char)(b->c % 4))));
+  if (++b->tp == b->T) b->tp = 0, b->c++;
+  return x;
+}
+static inline __attribute__((always_inline)) __m128i uq_blk_next(UqBlk *b) {
+  if (b->T == 1) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b->src + b->v / 4 * b->R4));
+    b->v += 4;
+    return x;
+  }
+  __m128i x0 = uq_blk_val(b), x1 = uq_blk_val(b), x2 = uq_blk_val(b), x3 = uq_blk_val(b);
+  return _mm_unpacklo_epi16(_mm_unpacklo_epi8(x0, x1), _mm_unpacklo_epi8(x2, x3));
+}
+
+/* pack_w_blk (sq8: one group, no z; R a multiple of 4), straight from the file's tiles (uq_blk_next): per tile, its quads
+   once split (uq_split16: pairs are adjacent bytes of a row), row r's sum in lane r; then, where there are rests, the
+   quads again, a row's entries in order (or the dense rests). The scalar rows (rows_of, then uq_pack_w) took ResNet18's
+   build from 16 to 40 ms, two threads */
+static int uq_pack_w_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  if (G != 1 || wz || R % 4 || T < 1 || gs % T) return 0;
+  size_t K = (size_t)gs, kq = (K + 3) / 4, tb = uq_tile_bytes(kq), R4 = 4 * (size_t)R;
+  size_t tbytes = ((K / (size_t)T + 3) / 4) * (size_t)T * R4;   /* a file tile's bytes */
+  const __m128i one8 = _mm_set1_epi8(1), one16 = _mm_set1_epi16(1);
+  for (size_t t = 0; t < ((size_t)M + Q8_MR - 1) / Q8_MR; t++) {
+    size_t o0 = t * Q8_MR;
+    const UqBlk b0 = {w + o0 / (size_t)R * tbytes + o0 % (size_t)R * 4, R4, (size_t)T, K, 0, 0, 0};
+    UqBlk b = b0;
+    uint8_t *Tt = (uint8_t *)(void *)A + t * tb, *mq = Tt + UQ_HDR, *ex = mq + 16 * kq;
+    int32_t n[4] = {0, 0, 0, 0}, tot = 0;
+    __m128i sum = _mm_setzero_si128(), rest;
+    memset(Tt, 0, tb);
+    for (size_t q = 0; q < kq; q++) {   /* (rows past M, and values past K, are the file's zero padding) */
+      __m128i v = uq_blk_next(&b);
+      int bad;
+      sum = _mm_add_epi32(sum, _mm_madd_epi16(_mm_maddubs_epi16(one8, v), one16));
+      _mm_storeu_si128((__m128i *)(void *)(mq + 16 * q), uq_split16(v, &rest, &bad));
+      for (int r = 0; r < 4; r++) n[r] += (bad >> (4 * r) & 15) != 0;
+    }
+    for (int r = 0; r < 4; r++) tot += n[r];
+    int dense = tot > 2 * (int32_t)kq;
+    uint8_t *er[4] = {ex, ex + 8 * (size_t)n[0], ex + 8 * (size_t)(n[0] + n[1]), ex + 8 * (size_t)(n[0] + n[1] + n[2])};   /* row r's entries */
+    b = b0;
+    for (size_t q = 0; q < kq && tot; q++) {
+      int bad;
+      _Alignas(16) int32_t r4[4];
+      uq_split16(uq_blk_next(&b), &rest, &bad);
+      if (dense) _mm_storeu_si128((__m128i *)(void *)(ex + 16 * q), rest);
+      else if (bad) {
+        int32_t off = (int32_t)(64 * q);
+        _mm_store_si128((__m128i *)(void *)r4, rest);
+        for (int r = 0; r < 4; r++)
+          if (bad >> (4 * r) & 15) memcpy(er[r], &off, 4), memcpy(er[r] + 4, &r4[r], 4), er[r] += 8;
+      }
+    }
+    if (dense) n[0] = -1;
+    _mm_storeu_si128((__m128i *)(void *)Tt, _mm_mullo_epi32(sum, _mm_set1_epi32(-128)));
+    memcpy(Tt + 16, n, 16);
+  }
+  return 1;
+}
+
+static inline size_t uq_xidx(size_t pstride, int k, int p) {
+  return (size_t)(p / Q8_NR) * pstride * 2 + (size_t)(k / 4) * 64 + (size_t)(p % Q8_NR) * 4 + (size_t)(k & 3);
+}
+static void uq_put_x(int16_t *X, size_t pstride, int k, int p, int v) {
+  ((uint8_t *)(void *)X)[uq_xidx(pstride, k, p)] = (uint8_t)((uint8_t)(int8_t)v ^ 0x80);
+}
+static int uq_get_x(const int16_t *X, size_t pstride, int k, int p) {
+  return (int8_t)(((const uint8_t *)(const void *)X)[uq_xidx(pstride, k, p)] ^ 0x80);
+}
+
+/* the sums of a tile's 4 rows x 16 columns on panel X (kq quads): main quads, corrections, comp */
+static inline __attribute__((always_inline)) void uq_tile(size_t kq, const uint8_t *T, const uint8_t *X, __m256i c[4][2]) {
+  const __m256i one = _mm256_set1_epi16(1);
+  __m256i c0l = _mm256_setzero_si256(), c0h = c0l, c1l = c0l, c1h = c0l, c2l = c0l, c2h = c0l, c3l = c0l, c3h = c0l;
+  int32_t n[4];
+  memcpy(n, T + 16, 16);
+  const uint8_t *a = T + UQ_HDR;
+  for (int pass = 0; pass < (n[0] < 0 ? 2 : 1); pass++, a += 16 * kq)
+    for (size_t k = 0; k < kq; k++) {
+      __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(X + 64 * k)), hi = _mm256_loadu_si256((const __m256i *)(const void *)(X + 64 * k + 32));
+      const uint8_t *ak = a + 16 * k;
+      if (k % 4 == 0) _mm_prefetch((const char *)(ak + uq_tile_bytes(kq)), _MM_HINT_T0);
+      __m256i a0 = _mm256_set1_epi32(*(const int32_t *)(const void *)ak), a1 = _mm256_set1_epi32(*(const int32_t *)(const void *)(ak + 4));
+      c0l = _mm256_add_epi32(c0l, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), one));
+      c0h = _mm256_add_epi32(c0h, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a0), one));
+      c1l = _mm256_add_epi32(c1l, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a1), one));
+      c1h = _mm256_add_epi32(c1h, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), one));
+      __m256i a2 = _mm256_set1_epi32(*(const int32_t *)(const void *)(ak + 8)), a3 = _mm256_set1_epi32(*(const int32_t *)(const void *)(ak + 12));
+      c2l = _mm256_add_epi32(c2l, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a2), one));
+      c2h = _mm256_add_epi32(c2h, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a2), one));
+      c3l = _mm256_add_epi32(c3l, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a3), one));
+      c3h = _mm256_add_epi32(c3h, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a3), one));
+    }
+  c[0][0] = c0l, c[0][1] = c0h, c[1][0] = c1l, c[1][1] = c1h, c[2][0] = c2l, c[2][1] = c2h, c[3][0] = c3l, c[3][1] = c3h;
+  const uint8_t *e = T + UQ_HDR + 16 * kq;
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; r++) {
+    __m256i l = c[r][0], h = c[r][1];
+    for (int32_t i = n[0] < 0 ? 0 : n[r]; i > 0; i--, e += 8) {
+      int32_t off;
+      memcpy(&off, e, 4);
+      __m256i av = _mm256_set1_epi32(*(const int32_t *)(const void *)(e + 4));
+      l = _mm256_add_epi32(l, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(X + off)), av), one));
+      h = _mm256_add_epi32(h, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(X + off + 32)), av), one));
+    }
+    __m256i cv = _mm256_set1_epi32(*(const int32_t *)(const void *)(T + 4 * r));
+    c[r][0] = _mm256_add_epi32(l, cv), c[r][1] = _mm256_add_epi32(h, cv);
+  }
+}
+
+/* the last panel's nc <= 2 columns (as sq8_cols_nc): 4 row tiles at once, two quads of a tile's 4 rows (32 bytes of
+   A) by one vpmaddubsw against a column's quad q in lanes 0-3 and quad q + 1 in lanes 4-7, the halves added at the
+   end; then comp and the corrections (a row's entries: 4 products each, in scalars; dense: the rests as a second
+   set of quads) */
+static inline __attribute__((always_inline)) void uq_cols_nc(int nc, size_t kq, const uint8_t *A, size_t tb, const Q8Sq8Epi *e,
+                                                              const uint8_t *X, int j, int ob, int oe, const RowQ *rq, const EpiK *k) {
+  const __m256i one = _mm256_set1_epi16(1);
+  for (int o0 = ob; o0 < oe; o0 += 4 * Q8_MR) {
+    const uint8_t *At[4];
+    __m256i s[4][2];
+    int nt = oe - o0 >= 4 * Q8_MR ? 4 : (oe - o0 + Q8_MR - 1) / Q8_MR;   /* tiles of this group (others: tile 0, not stored) */
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; t++) At[t] = A + (size_t)(o0 / Q8_MR + (t < nt ? t : 0)) * tb, s[t][0] = s[t][1] = _mm256_setzero_si256();
+    for (int pass = 0; pass < 2; pass++) {
+      size_t a0 = UQ_HDR + (size_t)pass * 16 * kq, q = 0;
+      if (pass && !(nt == 1 && ((const int32_t *)(const void *)At[0])[4] < 0)) break;   /* dense: one tile at a time (below) */
+      for (; q + 2 <= kq; q += 2) {
+        __m256i xv[2];
+#pragma GCC unroll 2
+        for (int c = 0; c < nc; c++)
+          xv[c] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(*(const int32_t *)(const void *)(X + 64 * q + 4 * c))),
+                                          _mm_set1_epi32(*(const int32_t *)(const void *)(X + 64 * (q + 1) + 4 * c)), 1);
+#pragma GCC unroll 4
+        for (int t = 0; t < 4; t++) {
+          __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(At[t] + a0 + 16 * q));
+#pragma GCC unroll 2
+          for (int c = 0; c < nc; c++) s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(_mm256_maddubs_epi16(xv[c], a), one));
+        }
+      }
+      if (q < kq)   /* an odd last quad: its 16 bytes of A, lanes 4-7 zero */
+#pragma GCC unroll 4
+        for (int t = 0; t < 4; t++) {
+          __m256i a = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(At[t] + a0 + 16 * q)));
+#pragma GCC unroll 2
+          for (int c = 0; c < nc; c++)
+            s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(*(const int32_t *)(const void *)(X + 64 * q + 4 * c)), a), one));
+        }
+    }
+    for (int t = 0; t < nt; t++) {
+      const uint8_t *T = At[t];
+      int32_t n[4];
+      memcpy(n, T + 16, 16);
+      __m128i add[2];   /* column c's corrections and comp, lane r = row r */
+      for (int c = 0; c < nc; c++) add[c] = _mm_loadu_si128((const __m128i *)(const void *)T);
+      if (n[0] < 0 && nt > 1) {   /* dense, in a group of tiles: its rests here, in scalars (rare) */
+        int32_t d[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+        for (size_t q = 0; q < kq; q++)
+          for (int c = 0; c < nc; c++)
+            for (int r = 0; r < 4; r++)
+              for (int i = 0; i < 4; i++) d[c][r] += (int8_t)T[UQ_HDR + 16 * kq + 16 * q + 4 * r + i] * X[64 * q + 4 * c + i];
+        for (int c = 0; c < nc; c++) add[c] = _mm_add_epi32(add[c], _mm_loadu_si128((const __m128i *)(const void *)d[c]));
+      }
+      const uint8_t *en = T + UQ_HDR + 16 * kq;
+      const __m128i one4 = _mm_set1_epi16(1);
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; r++) {   /* an entry's 4 bytes in lane r, the column's quad in every lane */
+        const __m128i lane = _mm_cvtepi8_epi32(_mm_cvtsi32_si128((int)(0xFFu << (8 * r))));
+        for (int32_t i = n[0] < 0 ? 0 : n[r]; i > 0; i--, en += 8) {
+          int32_t off;
+          memcpy(&off, en, 4);
+          __m128i a = _mm_and_si128(_mm_set1_epi32(*(const int32_t *)(const void *)(en + 4)), lane);
+#pragma GCC unroll 2
+          for (int c = 0; c < nc; c++)
+            add[c] = _mm_add_epi32(add[c], _mm_madd_epi16(_mm_maddubs_epi16(_mm_set1_epi32(*(const int32_t *)(const void *)(X + off + 4 * c)), a), one4));
+        }
+      }
+      __m128i r4[2];
+      for (int c = 0; c < nc; c++)
+        r4[c] = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(s[t][c]), _mm256_extracti128_si256(s[t][c], 1)), add[c]);
+      cols_out(nc, r4, o0 + t * Q8_MR, oe, ob, j, e, rq, k);
+    }
+  }
+}
+
+static void uq_sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
+  __m256i c[4][2];
+  RowQ rq[RB];
+  size_t kq = (size_t)g->G * (size_t)g->kp, tb = uq_tile_bytes(kq);
+  const EpiK k = { _mm256_set1_epi16((short)e->zy), _mm256_set1_epi32(e->zy), _mm256_set1_epi64x((int64_t)e->qmin - e->zy),
+                   _mm256_set1_epi64x((int64_t)e->qmax - e->zy), _mm_set1_epi8((char)e->qmin), _mm_set1_epi8((char)e->qmax) };
+  const uint8_t *A = (const uint8_t *)(const void *)g->A;
+  for (int ob = 0; ob < g->M; ob += RB) {
+    int oe = g->M - ob < RB ? g->M : ob + RB;
+    for (int o = ob; o < oe; o++) rq[o - ob] = row_q(e, o);
+    for (int j = 0; j < g->N; j += Q8_NR) {
+      int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
+      const uint8_t *X = (const uint8_t *)(const void *)(g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride);
+      if (nc <= 2) {
+        if (nc == 1) uq_cols_nc(1, kq, A, tb, e, X, j, ob, oe, rq, &k);
+        else uq_cols_nc(2, kq, A, tb, e, X, j, ob, oe, rq, &k);
+        continue;
+      }
+      for (int o0 = ob; o0 < oe; o0 += Q8_MR) {
+        int nr = oe - o0 < Q8_MR ? oe - o0 : Q8_MR;
+        uq_tile(kq, A + (size_t)(o0 / Q8_MR) * tb, X, c);
+        for (int r = 0; r < nr; r++) {
+          int o = o0 + r;
+          __m128i y8 = row16(c[r][0], c[r][1], &rq[o - ob], &k);
+          int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+          if (e->ys_p == 1 && nc == Q8_NR) _mm_storeu_si128((__m128i *)y, y8);
+          else {
+            int8_t tmp[16];
+            _mm_storeu_si128((__m128i *)tmp, y8);
+            for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = tmp[cc];
+          }
+        }
+      }
+    }
+  }
+}
+
+static void uq_im2col_cols(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH, int OW,
+                           int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
+  im2col_cols_ks(4, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, X, pstride);
+}
+
+/* im2col_i8 in the quad layout: whole quads from a whole tap block by uq_im2col_cols (unpadded, stride 1 or 2), the
+   rest (a range's last rows short of a quad, or padded inputs) one value at a time */
+static void uq_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                         int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
+  int taps = kh * kw, kf = k0;
+  if (ph == 0 && pw == 0 && (sw == 1 || sw == 2) && k0 % 4 == 0 && k0 % taps == 0 && k1 - k0 >= 4) {
+    kf = k0 + (k1 - k0) / 4 * 4;
+    im2col_cols_ks(4, x + (size_t)(ci0 + k0 / taps) * (size_t)H * (size_t)W, H, W, kh, kw, sh, sw, dh, dw, OH, OW, zx, kf - k0, 0,
+                   OH * OW, X + (size_t)(k0 / 4) * 32, pstride);
+  }
+  for (int k = kf; k < k1; k++) {
+    int c = ci0 + k / taps, ky = k % taps / kw, kx = k % kw;
+    for (int p = 0; p < OH * OW; p++) {
+      int iy = p / OW * sh - ph + ky * dh, ix = p % OW * sw - pw + kx * dw;
+      uq_put_x(X, (size_t)pstride, k, p, iy >= 0 && iy < H && ix >= 0 && ix < W ? x[((size_t)c * H + iy) * W + ix] : zx);
+    }
+  }
+}
+
+const Q8Kernels q8_gemm_4x16u__avx2_desc = {"q8_gemm_4x16u__avx2", "avx2", Q8_MR, Q8_NR, 4, 1, uq_a_elems, uq_pack_w, uq_put_x,
+                                            uq_get_x, uq_im2col_i8, NULL, uq_sq8_gemm, NULL, uq_im2col_cols, NULL, NULL, NULL, 0, 0,
+                                            NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, uq_pack_w_blk};
