@@ -419,6 +419,11 @@ static inline __attribute__((always_inline)) void im2col_cols_ks(int ks, const i
                                   next row's start less the lanes before it, which the blend mask m1 takes */
     __m128i m1[PB];
     ptrdiff_t off[PB][Q8_NR];  /* the others (o0 -1): each column's offset (columns past p1: -1, zx) */
+    ptrdiff_t so[PB][4];       /* stride 1, a panel over up to 4 output rows (o0 -2): per row's run of columns one load */
+    __m128i sm[PB][4][2];      /* and its vpshufb to the run's lanes (0x80 elsewhere; stride 2: of its second 16 bytes
+                                  too); lanes of no run: zx (mask zm) */
+    __m128i zm[PB];
+    int ns[PB];
     for (int b = 0; b < np; b++) {
       int p = pa + b * Q8_NR, oh = p / OW, ow = p % OW, l0 = OW - ow;
       o0[b] = (ptrdiff_t)oh * sh * Wp + (ptrdiff_t)ow * sw, o1[b] = -1;
@@ -428,6 +433,37 @@ static inline __attribute__((always_inline)) void im2col_cols_ks(int ks, const i
         o1[b] = (ptrdiff_t)(oh + 1) * sh * Wp - l0;
         m1[b] = _mm_cmpgt_epi8(idx, _mm_set1_epi8((char)(l0 - 1)));
         continue;
+      }
+      /* runs: a run of n columns at st (row oh, column ow; stride sw) loads the 16 sw bytes ending at its last one (they lie
+         in its plane where that start is not before it), or, near a plane's start, the 16 sw from its first (where the
+         window's last tap keeps them in its plane); one vpshufb a 16 bytes */
+      if (sw == 1 || sw == 2) {
+        int L = 0, q = p, h = oh, w0 = ow, nr = 0, ok = 1;
+        ptrdiff_t W = 16 * sw, tapmax = (ptrdiff_t)(kh - 1) * dh * Wp + (ptrdiff_t)(kw - 1) * dw;
+        _Alignas(16) int8_t cov[Q8_NR] = {0};
+        for (; L < Q8_NR && q < p1 && ok; nr++) {
+          int n = OW - w0 < Q8_NR - L ? OW - w0 : Q8_NR - L;
+          if (n > p1 - q) n = p1 - q;
+          ptrdiff_t st = (ptrdiff_t)h * sh * Wp + (ptrdiff_t)w0 * sw, at = st + (ptrdiff_t)sw * (n - 1) + 1 - W;
+          if (at < 0) at = st;
+          if (nr == 4 || (at == st && tapmax + st + W > (ptrdiff_t)plane)) ok = 0;
+          else {
+            _Alignas(16) int8_t m[2][Q8_NR];
+            memset(m, 0x80, sizeof m);
+            for (int l = L; l < L + n; l++) {
+              ptrdiff_t rel = st - at + (ptrdiff_t)sw * (l - L);
+              m[rel >= 16][l] = (int8_t)(rel & 15), cov[l] = -1;
+            }
+            so[b][nr] = at, sm[b][nr][0] = _mm_load_si128((const __m128i *)(const void *)m[0]);
+            sm[b][nr][1] = _mm_load_si128((const __m128i *)(const void *)m[1]);
+          }
+          L += n, q += n, w0 += n;
+          if (w0 == OW) w0 = 0, h++;
+        }
+        if (ok) {
+          o0[b] = -2, ns[b] = nr, zm[b] = _mm_load_si128((const __m128i *)(const void *)cov);
+          continue;
+        }
       }
       o0[b] = -1;
       for (int i = 0; i < Q8_NR; i++, p++, ow++) {
@@ -456,6 +492,16 @@ static inline __attribute__((always_inline)) void im2col_cols_ks(int ks, const i
           for (int i = 0; i < ks; i++) {
             v[i] = sw == 1 ? _mm_loadu_si128((const __m128i *)(r[i] + o0[b])) : even16(r[i] + o0[b]);
             if (o1[b] >= 0) v[i] = _mm_blendv_epi8(v[i], _mm_loadu_si128((const __m128i *)(r[i] + o1[b])), m1[b]);
+          }
+        } else if (o0[b] == -2) {
+#pragma GCC unroll 4
+          for (int i = 0; i < ks; i++) {
+            v[i] = _mm_setzero_si128();
+            for (int g = 0; g < ns[b]; g++) {
+              v[i] = _mm_or_si128(v[i], _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(r[i] + so[b][g])), sm[b][g][0]));
+              if (sw == 2) v[i] = _mm_or_si128(v[i], _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(r[i] + so[b][g] + 16)), sm[b][g][1]));
+            }
+            v[i] = _mm_blendv_epi8(_mm_set1_epi8((char)zx), v[i], zm[b]);
           }
         } else {
           _Alignas(16) int8_t t[4][Q8_NR];
