@@ -70,6 +70,35 @@ static inline __attribute__((always_inline)) __m128i row16(__m256i v0, __m256i v
   return _mm_min_epi8(_mm_max_epi8(y8, k->lo8), k->hi8);
 }
 
+/* the epilogue's constants of a call */
+static inline EpiK epi_k(const Q8Sq8Epi *e) {
+  EpiK k = { _mm256_set1_epi16((short)e->zy), _mm256_set1_epi32(e->zy), _mm256_set1_epi64x((int64_t)e->qmin - e->zy),
+             _mm256_set1_epi64x((int64_t)e->qmax - e->zy), _mm_set1_epi8((char)e->qmin), _mm_set1_epi8((char)e->qmax) };
+  return k;
+}
+
+/* the outputs of a tile's nr rows from o0 (of a pass from ob), nc <= 16 columns from j: c[r][h] row r's sums of columns
+   8h .. 8h + 7 */
+static inline __attribute__((always_inline)) void tile_out(__m256i c[4][2], int nr, int o0, int ob, int j, int nc, const Q8Sq8Epi *e,
+                                                            const RowQ *rq, const EpiK *k) {
+  for (int r = 0; r < nr; r++) {
+    int o = o0 + r;
+    __m128i y8 = row16(c[r][0], c[r][1], &rq[o - ob], k);
+    int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
+    if (e->ys_p == 1 && nc == Q8_NR) _mm_storeu_si128((__m128i *)y, y8);
+    else {
+      int8_t tmp[16];
+      _mm_storeu_si128((__m128i *)tmp, y8);
+      for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = tmp[cc];
+    }
+  }
+}
+
+/* the 4 bytes at a in lanes 0-3, those at b in lanes 4-7 */
+static inline __attribute__((always_inline)) __m256i bcast2(const void *a, const void *b) {
+  return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(*(const int32_t *)a)), _mm_set1_epi32(*(const int32_t *)b), 1);
+}
+
 /* the outputs of nc <= 2 columns of a tile's rows [o0, min(o0 + 4, oe)) from r4[c] = column c's sums of its 4 rows */
 static inline __attribute__((always_inline)) void cols_out(int nc, __m128i r4[2], int o0, int oe, int ob, int j, const Q8Sq8Epi *e,
                                                             const RowQ *rq, const EpiK *k) {
@@ -106,8 +135,7 @@ static inline __attribute__((always_inline)) void sq8_cols_nc(int nc, const Q8Ge
       __m256i xv[2];
 #pragma GCC unroll 2
       for (int c = 0; c < nc; c++)
-        xv[c] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(*(const int32_t *)(const void *)(X + 32 * q + 2 * c))),
-                                        _mm_set1_epi32(*(const int32_t *)(const void *)(X + 32 * (q + 1) + 2 * c)), 1);
+        xv[c] = bcast2(X + 32 * q + 2 * c, X + 32 * (q + 1) + 2 * c);
 #pragma GCC unroll 4
       for (int t = 0; t < 4; t++) {
         __m256i a = _mm256_loadu_si256((const __m256i *)(At[t] + 8 * q));
@@ -135,8 +163,7 @@ static void sq8_gemm_avx2(const Q8Gemm *g, const Q8Sq8Epi *e) {
   __m256i c[4][2];
   RowQ rq[RB];
   size_t tile_elems = (size_t)g->G * g->kp * Q8_MR * 2;
-  const EpiK k = { _mm256_set1_epi16((short)e->zy), _mm256_set1_epi32(e->zy), _mm256_set1_epi64x((int64_t)e->qmin - e->zy),
-                   _mm256_set1_epi64x((int64_t)e->qmax - e->zy), _mm_set1_epi8((char)e->qmin), _mm_set1_epi8((char)e->qmax) };
+  const EpiK k = epi_k(e);
   for (int ob = 0; ob < g->M; ob += RB) {   /* (RB a multiple of Q8_MR: passes start at a tile) */
     int oe = g->M - ob < RB ? g->M : ob + RB;
     for (int o = ob; o < oe; o++) rq[o - ob] = row_q(e, o);
@@ -151,17 +178,7 @@ static void sq8_gemm_avx2(const Q8Gemm *g, const Q8Sq8Epi *e) {
       for (int o0 = ob; o0 < oe; o0 += Q8_MR) {
         int nr = oe - o0 < Q8_MR ? oe - o0 : Q8_MR;
         tile_4x16(g->kp, g->A + (size_t)(o0 / Q8_MR) * tile_elems, X, c);
-        for (int r = 0; r < nr; r++) {
-          int o = o0 + r;
-          __m128i y8 = row16(c[r][0], c[r][1], &rq[o - ob], &k);
-          int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-          if (e->ys_p == 1 && nc == Q8_NR) _mm_storeu_si128((__m128i *)y, y8);
-          else {
-            int8_t tmp[16];
-            _mm_storeu_si128((__m128i *)tmp, y8);
-            for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = tmp[cc];
-          }
-        }
+        tile_out(c, nr, o0, ob, j, nc, e, rq, &k);
       }
     }
   }
@@ -842,8 +859,7 @@ static inline __attribute__((always_inline)) void uq_cols_nc(int nc, size_t kq, 
         __m256i xv[2];
 #pragma GCC unroll 2
         for (int c = 0; c < nc; c++)
-          xv[c] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(*(const int32_t *)(const void *)(X + 64 * q + 4 * c))),
-                                          _mm_set1_epi32(*(const int32_t *)(const void *)(X + 64 * (q + 1) + 4 * c)), 1);
+          xv[c] = bcast2(X + 64 * q + 4 * c, X + 64 * (q + 1) + 4 * c);
 #pragma GCC unroll 4
         for (int t = 0; t < 4; t++) {
           __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(At[t] + a0 + 16 * q));
@@ -900,8 +916,7 @@ static void uq_sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   __m256i c[4][2];
   RowQ rq[RB];
   size_t kq = (size_t)g->G * (size_t)g->kp, tb = uq_tile_bytes(kq);
-  const EpiK k = { _mm256_set1_epi16((short)e->zy), _mm256_set1_epi32(e->zy), _mm256_set1_epi64x((int64_t)e->qmin - e->zy),
-                   _mm256_set1_epi64x((int64_t)e->qmax - e->zy), _mm_set1_epi8((char)e->qmin), _mm_set1_epi8((char)e->qmax) };
+  const EpiK k = epi_k(e);
   const uint8_t *A = (const uint8_t *)(const void *)g->A;
   for (int ob = 0; ob < g->M; ob += RB) {
     int oe = g->M - ob < RB ? g->M : ob + RB;
@@ -917,17 +932,7 @@ static void uq_sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
       for (int o0 = ob; o0 < oe; o0 += Q8_MR) {
         int nr = oe - o0 < Q8_MR ? oe - o0 : Q8_MR;
         uq_tile(kq, A + (size_t)(o0 / Q8_MR) * tb, X, c);
-        for (int r = 0; r < nr; r++) {
-          int o = o0 + r;
-          __m128i y8 = row16(c[r][0], c[r][1], &rq[o - ob], &k);
-          int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-          if (e->ys_p == 1 && nc == Q8_NR) _mm_storeu_si128((__m128i *)y, y8);
-          else {
-            int8_t tmp[16];
-            _mm_storeu_si128((__m128i *)tmp, y8);
-            for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = tmp[cc];
-          }
-        }
+        tile_out(c, nr, o0, ob, j, nc, e, rq, &k);
       }
     }
   }
