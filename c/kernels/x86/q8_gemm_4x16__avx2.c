@@ -661,80 +661,31 @@ static inline __attribute__((always_inline)) __m128i uq_split16(__m128i v, __m12
   return _mm_or_si128(_mm_and_si128(ma, lo8), _mm_slli_epi16(mb, 8));
 }
 
-/* row wr's weights q .. q + 3 (16, or its last ones zero-padded) */
-static inline __attribute__((always_inline)) __m128i uq_load16(const int8_t *wr, size_t q, size_t K) {
-  if (4 * q + 16 <= K) return _mm_loadu_si128((const __m128i *)(const void *)(wr + 4 * q));
-  _Alignas(16) int8_t z[16] = {0};
-  memcpy(z, wr + 4 * q, K - 4 * q);
-  return _mm_load_si128((const __m128i *)(const void *)z);
-}
-
-/* rows w (M of K = G gs, K apart) into tiles, 16 weights at a time (uq_split16): the quads, the rows' sums and their
-   entries' count, then (where there are any) the rests again, as entries or, dense, as quads */
-__attribute__((cold)) static void uq_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
-  (void)wz;   /* (sq8: no zero points) */
-  size_t K = (size_t)G * (size_t)gs, kq = (K + 3) / 4, tb = uq_tile_bytes(kq);
-  const __m128i one8 = _mm_set1_epi8(1), one16 = _mm_set1_epi16(1);
-  for (size_t t = 0; t < ((size_t)M + Q8_MR - 1) / Q8_MR; t++) {
-    uint8_t *T = (uint8_t *)(void *)A + t * tb;
-    uint8_t *mq = T + UQ_HDR, *ex = mq + 16 * kq, *e = ex;
-    int32_t comp[4] = {0, 0, 0, 0}, n[4] = {0, 0, 0, 0}, tot = 0;
-    size_t rows = (size_t)M - t * Q8_MR < Q8_MR ? (size_t)M - t * Q8_MR : Q8_MR;
-    memset(T, 0, tb);
-    for (size_t r = 0; r < rows; r++) {
-      const int8_t *wr = w + (t * Q8_MR + r) * K;
-      __m128i sum = _mm_setzero_si128(), rest;
-      for (size_t q = 0; q < kq; q += 4) {
-        __m128i v = uq_load16(wr, q, K);
-        int bad;
-        _Alignas(16) uint32_t m4[4];
-        sum = _mm_add_epi32(sum, _mm_madd_epi16(_mm_maddubs_epi16(one8, v), one16));
-        _mm_store_si128((__m128i *)(void *)m4, uq_split16(v, &rest, &bad));
-        for (size_t i = 0; i < 4 && q + i < kq; i++) memcpy(mq + 16 * (q + i) + 4 * r, &m4[i], 4), n[r] += (bad >> (4 * i) & 15) != 0;
-      }
-      sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, 0x4E));
-      comp[r] = -128 * (_mm_cvtsi128_si32(sum) + _mm_extract_epi32(sum, 1));
-      tot += n[r];
-    }
-    int dense = tot > 2 * (int32_t)kq;
-    for (size_t r = 0; r < rows && tot; r++)
-      for (size_t q = 0; q < kq; q += 4) {
-        __m128i rest;
-        int bad;
-        _Alignas(16) uint32_t r4[4];
-        uq_split16(uq_load16(w + (t * Q8_MR + r) * K, q, K), &rest, &bad);
-        if (!bad && !dense) continue;
-        _mm_store_si128((__m128i *)(void *)r4, rest);
-        for (size_t i = 0; i < 4 && q + i < kq; i++) {
-          if (dense) memcpy(ex + 16 * (q + i) + 4 * r, &r4[i], 4);
-          else if (bad >> (4 * i) & 15) {
-            int32_t off = (int32_t)(64 * (q + i));
-            memcpy(e, &off, 4), memcpy(e + 4, &r4[i], 4), e += 8;
-          }
-        }
-      }
-    if (dense) n[0] = -1;
-    memcpy(T, comp, 16), memcpy(T + 16, n, 16);
-  }
-}
-
-/* the file's blocked weights (FORMAT.md, sq8 version 3) of a tile's 4 rows: tile at w (R rows; channel quads of T taps
-   of 4R bytes), rows from o0 % R; quad q of the packed order (values 4q .. 4q + 3 of gs = C T, value v = channel
-   v / T, tap v % T) as 16 bytes, row r's 4 values at 4r. One tap: the file's quad q itself. Several: each value's 4
-   rows picked by one vpshufb from its (channel quad, tap)'s 16 bytes, the 4 values' interleaved (punpcklbw, then
-   punpcklwd); (c, tp) counts the values on */
-typedef struct { const int8_t *src; size_t R4, T, gs, c, tp, v; } UqBlk;
-static inline __attribute__((always_inline)) __m128i uq_blk_val(UqBlk *b) {   /* value v's 4 rows in bytes 0-3 */
-  if (b->v++ >= b->gs) return _mm_setzero_si128();
-  __m128i x = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b->src + (b->c / 4 * b->T + b->tp) * b->R4)),
+/* A tile's weights as the packer reads them: quad q (values 4q .. 4q + 3 of a row's K) as 16 bytes, row r's 4 values at
+   4r; rows past M and values past K zero. From rows (rows: nrows rows of K values, K apart), or from the file's blocked
+   weights (FORMAT.md, sq8 version 3: a tile at blk of R rows, channel quads of T taps of 4R bytes, the tile's rows from
+   o0 % R; value v = channel v / T, tap v % T). One tap: the file's quad q itself. Several: each value's 4 rows picked by
+   one vpshufb from its (channel quad, tap)'s 16 bytes, the 4 values interleaved (punpcklbw, then punpcklwd); (c, tp)
+   count the values on */
+typedef struct { const int8_t *rows; size_t nrows; const int8_t *blk; size_t R4, T, K, c, tp, v; } UqSrc;
+static inline __attribute__((always_inline)) __m128i uq_blk_val(UqSrc *b) {   /* value v's 4 rows in bytes 0-3 */
+  if (b->v++ >= b->K) return _mm_setzero_si128();
+  __m128i x = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b->blk + (b->c / 4 * b->T + b->tp) * b->R4)),
                                _mm_add_epi8(_mm_setr_epi8(0, 4, 8, 12, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128),
                                             _mm_set1_epi8((char)(b->c % 4))));
   if (++b->tp == b->T) b->tp = 0, b->c++;
   return x;
 }
-static inline __attribute__((always_inline)) __m128i uq_blk_next(UqBlk *b) {
+static inline __attribute__((always_inline)) __m128i uq_src_next(UqSrc *b) {
+  if (b->rows) {
+    _Alignas(16) int32_t w4[4] = {0, 0, 0, 0};
+    size_t n = b->v < b->K ? (b->K - b->v < 4 ? b->K - b->v : 4) : 0;
+    for (size_t r = 0; r < b->nrows; r++) memcpy(&w4[r], b->rows + r * b->K + b->v, n);
+    b->v += 4;
+    return _mm_load_si128((const __m128i *)(const void *)w4);
+  }
   if (b->T == 1) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b->src + b->v / 4 * b->R4));
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b->blk + b->v / 4 * b->R4));
     b->v += 4;
     return x;
   }
@@ -742,49 +693,65 @@ static inline __attribute__((always_inline)) __m128i uq_blk_next(UqBlk *b) {
   return _mm_unpacklo_epi16(_mm_unpacklo_epi8(x0, x1), _mm_unpacklo_epi8(x2, x3));
 }
 
-/* pack_w_blk (sq8: one group, no z; R a multiple of 4), straight from the file's tiles (uq_blk_next): per tile, its quads
-   once split (uq_split16: pairs are adjacent bytes of a row), row r's sum in lane r; then, where there are rests, the
-   quads again, a row's entries in order (or the dense rests). The scalar rows (rows_of, then uq_pack_w) took ResNet18's
-   build from 16 to 40 ms, two threads */
+/* one tile (at Tt, kq quads) from its weights s0 (uq_src_next): its quads once split (uq_split16: pairs are adjacent
+   bytes of a row), row r's sum in lane r, the rows' entries counted; then, where there are rests, the quads again, a
+   row's entries in order (or the dense rests). Every byte of the tile written */
+static void uq_pack_tile(uint8_t *Tt, size_t kq, const UqSrc *s0) {
+  const __m128i one8 = _mm_set1_epi8(1), one16 = _mm_set1_epi16(1);
+  uint8_t *mq = Tt + UQ_HDR, *ex = mq + 16 * kq;
+  int32_t n[4] = {0, 0, 0, 0}, tot = 0;
+  __m128i sum = _mm_setzero_si128(), rest;
+  UqSrc b = *s0;
+  memset(Tt, 0, uq_tile_bytes(kq));
+  for (size_t q = 0; q < kq; q++) {
+    __m128i v = uq_src_next(&b);
+    int bad;
+    sum = _mm_add_epi32(sum, _mm_madd_epi16(_mm_maddubs_epi16(one8, v), one16));
+    _mm_storeu_si128((__m128i *)(void *)(mq + 16 * q), uq_split16(v, &rest, &bad));
+    for (int r = 0; r < 4; r++) n[r] += (bad >> (4 * r) & 15) != 0;
+  }
+  for (int r = 0; r < 4; r++) tot += n[r];
+  int dense = tot > 2 * (int32_t)kq;
+  uint8_t *er[4] = {ex, ex + 8 * (size_t)n[0], ex + 8 * (size_t)(n[0] + n[1]), ex + 8 * (size_t)(n[0] + n[1] + n[2])};   /* row r's entries */
+  b = *s0;
+  for (size_t q = 0; q < kq && tot; q++) {
+    int bad;
+    _Alignas(16) int32_t r4[4];
+    uq_split16(uq_src_next(&b), &rest, &bad);
+    if (dense) _mm_storeu_si128((__m128i *)(void *)(ex + 16 * q), rest);
+    else if (bad) {
+      int32_t off = (int32_t)(64 * q);
+      _mm_store_si128((__m128i *)(void *)r4, rest);
+      for (int r = 0; r < 4; r++)
+        if (bad >> (4 * r) & 15) memcpy(er[r], &off, 4), memcpy(er[r] + 4, &r4[r], 4), er[r] += 8;
+    }
+  }
+  if (dense) n[0] = -1;
+  _mm_storeu_si128((__m128i *)(void *)Tt, _mm_mullo_epi32(sum, _mm_set1_epi32(-128)));
+  memcpy(Tt + 16, n, 16);
+}
+
+/* pack_w: rows w (M of K = G gs, K apart), a tile's 4 rows at a time */
+static void uq_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+  (void)wz;   /* (sq8: no zero points) */
+  size_t K = (size_t)G * (size_t)gs, kq = (K + 3) / 4, tb = uq_tile_bytes(kq);
+  for (size_t t = 0; t < ((size_t)M + Q8_MR - 1) / Q8_MR; t++) {
+    size_t o0 = t * Q8_MR;
+    const UqSrc s0 = {.rows = w + o0 * K, .nrows = (size_t)M - o0 < Q8_MR ? (size_t)M - o0 : Q8_MR, .K = K};
+    uq_pack_tile((uint8_t *)(void *)A + t * tb, kq, &s0);
+  }
+}
+
+/* pack_w_blk (sq8: one group, no z; R a multiple of 4): straight from the file's tiles, not through rows (rows_of then
+   pack_w, whose scalar first version took ResNet18's build from 16 to 40 ms, two threads) */
 static int uq_pack_w_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
   if (G != 1 || wz || R % 4 || T < 1 || gs % T) return 0;
   size_t K = (size_t)gs, kq = (K + 3) / 4, tb = uq_tile_bytes(kq), R4 = 4 * (size_t)R;
   size_t tbytes = ((K / (size_t)T + 3) / 4) * (size_t)T * R4;   /* a file tile's bytes */
-  const __m128i one8 = _mm_set1_epi8(1), one16 = _mm_set1_epi16(1);
-  for (size_t t = 0; t < ((size_t)M + Q8_MR - 1) / Q8_MR; t++) {
+  for (size_t t = 0; t < ((size_t)M + Q8_MR - 1) / Q8_MR; t++) {   /* (rows past M: the file's zero padding) */
     size_t o0 = t * Q8_MR;
-    const UqBlk b0 = {w + o0 / (size_t)R * tbytes + o0 % (size_t)R * 4, R4, (size_t)T, K, 0, 0, 0};
-    UqBlk b = b0;
-    uint8_t *Tt = (uint8_t *)(void *)A + t * tb, *mq = Tt + UQ_HDR, *ex = mq + 16 * kq;
-    int32_t n[4] = {0, 0, 0, 0}, tot = 0;
-    __m128i sum = _mm_setzero_si128(), rest;
-    memset(Tt, 0, tb);
-    for (size_t q = 0; q < kq; q++) {   /* (rows past M, and values past K, are the file's zero padding) */
-      __m128i v = uq_blk_next(&b);
-      int bad;
-      sum = _mm_add_epi32(sum, _mm_madd_epi16(_mm_maddubs_epi16(one8, v), one16));
-      _mm_storeu_si128((__m128i *)(void *)(mq + 16 * q), uq_split16(v, &rest, &bad));
-      for (int r = 0; r < 4; r++) n[r] += (bad >> (4 * r) & 15) != 0;
-    }
-    for (int r = 0; r < 4; r++) tot += n[r];
-    int dense = tot > 2 * (int32_t)kq;
-    uint8_t *er[4] = {ex, ex + 8 * (size_t)n[0], ex + 8 * (size_t)(n[0] + n[1]), ex + 8 * (size_t)(n[0] + n[1] + n[2])};   /* row r's entries */
-    b = b0;
-    for (size_t q = 0; q < kq && tot; q++) {
-      int bad;
-      _Alignas(16) int32_t r4[4];
-      uq_split16(uq_blk_next(&b), &rest, &bad);
-      if (dense) _mm_storeu_si128((__m128i *)(void *)(ex + 16 * q), rest);
-      else if (bad) {
-        int32_t off = (int32_t)(64 * q);
-        _mm_store_si128((__m128i *)(void *)r4, rest);
-        for (int r = 0; r < 4; r++)
-          if (bad >> (4 * r) & 15) memcpy(er[r], &off, 4), memcpy(er[r] + 4, &r4[r], 4), er[r] += 8;
-      }
-    }
-    if (dense) n[0] = -1;
-    _mm_storeu_si128((__m128i *)(void *)Tt, _mm_mullo_epi32(sum, _mm_set1_epi32(-128)));
-    memcpy(Tt + 16, n, 16);
+    const UqSrc s0 = {.blk = w + o0 / (size_t)R * tbytes + o0 % (size_t)R * 4, .R4 = R4, .T = (size_t)T, .K = K};
+    uq_pack_tile((uint8_t *)(void *)A + t * tb, kq, &s0);
   }
   return 1;
 }
@@ -841,8 +808,8 @@ static inline __attribute__((always_inline)) void uq_tile(size_t kq, const uint8
 
 /* the last panel's nc <= 2 columns (as sq8_cols_nc): 4 row tiles at once, two quads of a tile's 4 rows (32 bytes of
    A) by one vpmaddubsw against a column's quad q in lanes 0-3 and quad q + 1 in lanes 4-7, the halves added at the
-   end; then comp and the corrections (a row's entries: 4 products each, in scalars; dense: the rests as a second
-   set of quads) */
+   end; then comp and the corrections (a row's entries: its 4 bytes in lane r of one vpmaddubsw; a dense tile's rests in
+   scalars: rare) */
 static inline __attribute__((always_inline)) void uq_cols_nc(int nc, size_t kq, const uint8_t *A, size_t tb, const Q8Sq8Epi *e,
                                                               const uint8_t *X, int j, int ob, int oe, const RowQ *rq, const EpiK *k) {
   const __m256i one = _mm256_set1_epi16(1);
@@ -852,37 +819,33 @@ static inline __attribute__((always_inline)) void uq_cols_nc(int nc, size_t kq, 
     int nt = oe - o0 >= 4 * Q8_MR ? 4 : (oe - o0 + Q8_MR - 1) / Q8_MR;   /* tiles of this group (others: tile 0, not stored) */
 #pragma GCC unroll 4
     for (int t = 0; t < 4; t++) At[t] = A + (size_t)(o0 / Q8_MR + (t < nt ? t : 0)) * tb, s[t][0] = s[t][1] = _mm256_setzero_si256();
-    for (int pass = 0; pass < 2; pass++) {
-      size_t a0 = UQ_HDR + (size_t)pass * 16 * kq, q = 0;
-      if (pass && !(nt == 1 && ((const int32_t *)(const void *)At[0])[4] < 0)) break;   /* dense: one tile at a time (below) */
-      for (; q + 2 <= kq; q += 2) {
-        __m256i xv[2];
+    size_t q = 0;
+    for (; q + 2 <= kq; q += 2) {
+      __m256i xv[2];
+#pragma GCC unroll 2
+      for (int c = 0; c < nc; c++) xv[c] = bcast2(X + 64 * q + 4 * c, X + 64 * (q + 1) + 4 * c);
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; t++) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(At[t] + UQ_HDR + 16 * q));
+#pragma GCC unroll 2
+        for (int c = 0; c < nc; c++) s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(_mm256_maddubs_epi16(xv[c], a), one));
+      }
+    }
+    if (q < kq)   /* an odd last quad: its 16 bytes of A, lanes 4-7 zero */
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; t++) {
+        __m256i a = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(At[t] + UQ_HDR + 16 * q)));
 #pragma GCC unroll 2
         for (int c = 0; c < nc; c++)
-          xv[c] = bcast2(X + 64 * q + 4 * c, X + 64 * (q + 1) + 4 * c);
-#pragma GCC unroll 4
-        for (int t = 0; t < 4; t++) {
-          __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(At[t] + a0 + 16 * q));
-#pragma GCC unroll 2
-          for (int c = 0; c < nc; c++) s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(_mm256_maddubs_epi16(xv[c], a), one));
-        }
+          s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(*(const int32_t *)(const void *)(X + 64 * q + 4 * c)), a), one));
       }
-      if (q < kq)   /* an odd last quad: its 16 bytes of A, lanes 4-7 zero */
-#pragma GCC unroll 4
-        for (int t = 0; t < 4; t++) {
-          __m256i a = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(At[t] + a0 + 16 * q)));
-#pragma GCC unroll 2
-          for (int c = 0; c < nc; c++)
-            s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(*(const int32_t *)(const void *)(X + 64 * q + 4 * c)), a), one));
-        }
-    }
     for (int t = 0; t < nt; t++) {
       const uint8_t *T = At[t];
       int32_t n[4];
       memcpy(n, T + 16, 16);
       __m128i add[2];   /* column c's corrections and comp, lane r = row r */
       for (int c = 0; c < nc; c++) add[c] = _mm_loadu_si128((const __m128i *)(const void *)T);
-      if (n[0] < 0 && nt > 1) {   /* dense, in a group of tiles: its rests here, in scalars (rare) */
+      if (n[0] < 0) {   /* dense: its rests here, in scalars (rare) */
         int32_t d[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
         for (size_t q = 0; q < kq; q++)
           for (int c = 0; c < nc; c++)
