@@ -6,7 +6,6 @@
  * Results equal the reference kernels' bit for bit (same integer sums, same float order). */
 #include <immintrin.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include "../../src/kernels_q8.h"
 #include "act__avx2.h"
