@@ -12,9 +12,9 @@ from .bench_peers import RUNTIMES, PEERS, count_macs, seeded_model, copy_model, 
 
 
 # %% auto #0
-__all__ = ['SPAWN_C', 'OWN_RUNTIMES', 'SCALING_GOAL', 'F32_PEERS', 'INT8_PEERS', 'LABELS', 'COLORS', 'measure_process',
-           'runtime_cmd', 'runtime_env', 'measure_runtime', 'file_latency', 'torch_file_latency', 'pipeline_inputs',
-           'run_bench', 'summarize', 'thread_scaling', 'ratios', 'results_markdown', 'plot_latency',
+__all__ = ['SPAWN_C', 'OWN_RUNTIMES', 'MIN_TIMED_BATCHES', 'SCALING_GOAL', 'F32_PEERS', 'INT8_PEERS', 'LABELS', 'COLORS',
+           'measure_process', 'runtime_cmd', 'runtime_env', 'measure_runtime', 'file_latency', 'torch_file_latency',
+           'pipeline_inputs', 'run_bench', 'summarize', 'thread_scaling', 'ratios', 'results_markdown', 'plot_latency',
            'plot_agreement_size', 'write_results', 'bench_cli', 'bench_main']
 
 # %% ../nbs/08_bench.ipynb #953c72d5
@@ -167,6 +167,10 @@ def torch_file_latency(model, x, threads:int|None=None, repeat:int=1, batch_size
 
 # %% ../nbs/08_bench.ipynb #dd9d8523
 OWN_RUNTIMES = ('run_f32', 'runq_dq8', 'runq_sq8')   # ours: the ones `scaling` also times on one thread
+# timed batches per process at least (more where `timed_images` asks): at batch 8 with 16 timed images there had been
+# only 2, so one slow batch (a VM's hiccup) moved the process's median by half its excess (Zen 5, 2026-12-07: ResNet18
+# `run` at batch 8, 6.17 and 8.59 ms an image in one process, 5.76-6.88 over 5 batches in others)
+MIN_TIMED_BATCHES = 4
 
 def _ints(s): return [int(v) for v in str(s).replace(' ', '').split(',') if v]
 def _names(s): return [v for v in str(s).replace(' ', '').split(',') if v]
@@ -227,7 +231,7 @@ def run_bench(models='resnet18', img_size:int=224, batches='1,8', threads:int=0,
     say(f"bench: measured peak GOP/s: f32 {res['peak_gops']['f32']}, int8 {res['peak_gops']['int8']}")
     probes = {p: _probe_kernel(res['peak_gops'], threads, p) for p in ('f32', 'int8')}   # int8 runtimes: the int8 units' speed
     rng = np.random.default_rng(seed)
-    n_batches = {b: 1 + max(2, -(-int(timed_images) // b)) for b in batches}
+    n_batches = {b: 1 + max(MIN_TIMED_BATCHES, -(-int(timed_images) // b)) for b in batches}
     n_img = max(b * n for b, n in n_batches.items())
     tmp = tempfile.TemporaryDirectory(prefix='tinyruntime-bench-') if work_dir is None else None
     work = Path(tmp.name if tmp else work_dir)
