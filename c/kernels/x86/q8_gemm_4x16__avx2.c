@@ -40,80 +40,8 @@ static inline __attribute__((always_inline)) void tile_4x16(int kp, const int16_
   c[2][0] = c2l, c[2][1] = c2h, c[3][0] = c3l, c[3][1] = c3h;
 }
 
-/* The sq8 epilogue (q8_requant__avx2.h): a row's constants (m, c, the shift's count) made once per call for a pass of
-   up to RB rows, before the panels, and used by every panel's tiles. A row of shift >= 32 (big) is ~10 vector ops per
-   8 outputs where the int64 path takes ~40: a 64 x 64 call of 256 columns at K = 64 (ResNet50's first 1x1s) 33.3 ->
-   20.1 us, fastest of 20 rounds of 100 calls (Zen 3, one thread), when it was made in place of the int64 path */
-enum { RB = 64 };
-typedef struct { __m256i m, c; __m128i cnt; int big; } RowQ;
-typedef struct { __m256i zy16, zy32, lo64, hi64; __m128i lo8, hi8; } EpiK;
-
-static inline RowQ row_q(const Q8Sq8Epi *e, int o) {
-  int32_t sh = e->shift[o];
-  RowQ q = { _mm256_set1_epi64x(e->mult[o]), _mm256_set1_epi64x((int64_t)e->bias[o] * e->mult[o] + ((int64_t)1 << (sh - 1))),
-             _mm_cvtsi32_si128(sh >= 32 ? sh - 32 : sh), sh >= 32 };
-  return q;
-}
-
-/* one row's 16 outputs of the tile (two vectors of 8 int32 dots, columns 0-7 and 8-15) as int8 in column order */
-static inline __attribute__((always_inline)) __m128i row16(__m256i v0, __m256i v1, const RowQ *q, const EpiK *k) {
-  __m256i y16;
-  if (q->big)
-    y16 = _mm256_adds_epi16(_mm256_packs_epi32(q8_big8_avx2(v0, q->m, q->c, q->cnt), q8_big8_avx2(v1, q->m, q->c, q->cnt)), k->zy16);
-  else   /* clamped to [qmin - zy, qmax - zy] in int64, + zy: within [-128, 127] */
-    y16 = _mm256_packs_epi32(_mm256_add_epi32(q8_small8_avx2(v0, q->m, q->c, q->cnt, k->lo64, k->hi64), k->zy32),
-                             _mm256_add_epi32(q8_small8_avx2(v1, q->m, q->c, q->cnt, k->lo64, k->hi64), k->zy32));
-  /* int16 lanes [0-3, 8-11 | 4-7, 12-15] -> column order, then int8 (saturating: the clamp to [-128, 127]) */
-  y16 = _mm256_permute4x64_epi64(y16, 0xD8);
-  __m128i y8 = _mm_packs_epi16(_mm256_castsi256_si128(y16), _mm256_extracti128_si256(y16, 1));
-  return _mm_min_epi8(_mm_max_epi8(y8, k->lo8), k->hi8);
-}
-
-/* the epilogue's constants of a call */
-static inline EpiK epi_k(const Q8Sq8Epi *e) {
-  EpiK k = { _mm256_set1_epi16((short)e->zy), _mm256_set1_epi32(e->zy), _mm256_set1_epi64x((int64_t)e->qmin - e->zy),
-             _mm256_set1_epi64x((int64_t)e->qmax - e->zy), _mm_set1_epi8((char)e->qmin), _mm_set1_epi8((char)e->qmax) };
-  return k;
-}
-
-/* the outputs of a tile's nr rows from o0 (of a pass from ob), nc <= 16 columns from j: c[r][h] row r's sums of columns
-   8h .. 8h + 7 */
-static inline __attribute__((always_inline)) void tile_out(__m256i c[4][2], int nr, int o0, int ob, int j, int nc, const Q8Sq8Epi *e,
-                                                            const RowQ *rq, const EpiK *k) {
-  for (int r = 0; r < nr; r++) {
-    int o = o0 + r;
-    __m128i y8 = row16(c[r][0], c[r][1], &rq[o - ob], k);
-    int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-    if (e->ys_p == 1 && nc == Q8_NR) _mm_storeu_si128((__m128i *)y, y8);
-    else {
-      int8_t tmp[16];
-      _mm_storeu_si128((__m128i *)tmp, y8);
-      for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = tmp[cc];
-    }
-  }
-}
-
-/* the 4 bytes at a in lanes 0-3, those at b in lanes 4-7 */
-static inline __attribute__((always_inline)) __m256i bcast2(const void *a, const void *b) {
-  return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi32(*(const int32_t *)a)), _mm_set1_epi32(*(const int32_t *)b), 1);
-}
-
-/* the outputs of nc <= 2 columns of a tile's rows [o0, min(o0 + 4, oe)) from r4[c] = column c's sums of its 4 rows */
-static inline __attribute__((always_inline)) void cols_out(int nc, __m128i r4[2], int o0, int oe, int ob, int j, const Q8Sq8Epi *e,
-                                                            const RowQ *rq, const EpiK *k) {
-  if (nc == 1) r4[1] = _mm_setzero_si128();
-  /* row r's columns in lanes 0 and 1: (r4[0][r], r4[1][r]) */
-  __m128i lo = _mm_unpacklo_epi32(r4[0], r4[1]), hi = _mm_unpackhi_epi32(r4[0], r4[1]);   /* rows 0, 1 | rows 2, 3 */
-  for (int r = 0; r < Q8_MR && o0 + r < oe; r++) {
-    int o = o0 + r;
-    __m128i pr = r < 2 ? lo : hi;
-    pr = (r & 1) ? _mm_srli_si128(pr, 8) : pr;
-    __m128i y8 = row16(_mm256_zextsi128_si256(_mm_move_epi64(pr)), _mm256_setzero_si256(), &rq[o - ob], k);
-    int8_t *y = e->y + o * e->ys_o + j * e->ys_p;
-    y[0] = (int8_t)_mm_extract_epi8(y8, 0);
-    if (nc == 2) y[e->ys_p] = (int8_t)_mm_extract_epi8(y8, 1);
-  }
-}
+#include "q8_epi4x16__avx2.h"
+#include "q8_uq__avx2.h"
 
 /* the last panel's nc <= 2 columns (a 7x7 map's 49th: tile_4x16 multiplied all 16 columns for it, a quarter of a
    7x7 layer's products), rows [ob, oe) of a pass: 4 row tiles at once, a tile's 4 rows x 2 k pairs (32 bytes of A) by
@@ -640,10 +568,11 @@ const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, 
    Against the i16x2 GEMM in the network (the same method): ResNet18 0.80x on one thread, 0.81x on two; ResNet50
    0.89x and 0.78x; MobileNetV2's GEMM ops 0.92x on one thread (its expansions of K <= 160: 0.97-1.02x, their
    corrections 8-31% of the quads). Standalone (hot caches, 64 rows, weights ~ N(0, 38)): 0.67-0.89x the i16x2 time. */
-enum { UQ_HDR = 32 };
-static inline size_t uq_tile_bytes(size_t kq) { return UQ_HDR + 32 * kq; }
-static size_t uq_a_elems(int M, int G, int gs) {
+size_t q8_uq_a_elems__avx2(int M, int G, int gs) {
   return ((size_t)M + Q8_MR - 1) / Q8_MR * uq_tile_bytes((size_t)G * (((size_t)gs + 3) / 4)) / 2;
+}
+size_t q8_uqw_a_elems__avx2(int M, int G, int gs) {
+  return ((size_t)M + Q8_MR - 1) / Q8_MR * uqw_tile_bytes((size_t)G * (((size_t)gs + 3) / 4)) / 2;
 }
 
 /* 16 weights (4 quads of one row): the quads as packed (a saturating pair's two weights halved, truncated), their rests
@@ -666,7 +595,7 @@ static inline __attribute__((always_inline)) __m128i uq_split16(__m128i v, __m12
    o0 % R; value v = channel v / T, tap v % T). One tap: the file's quad q itself. Several: each value's 4 rows picked by
    one vpshufb from its (channel quad, tap)'s 16 bytes, the 4 values interleaved (punpcklbw, then punpcklwd); (c, tp)
    count the values on */
-typedef struct { const int8_t *rows; size_t nrows; const int8_t *blk; size_t R4, T, K, c, tp, v; } UqSrc;
+typedef struct { const int8_t *rows; size_t nrows; const int8_t *blk; size_t R4, T, K, c, tp, v; int whole; } UqSrc;
 static inline __attribute__((always_inline)) __m128i uq_blk_val(UqSrc *b) {   /* value v's 4 rows in bytes 0-3 */
   if (b->v++ >= b->K) return _mm_setzero_si128();
   __m128i x = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b->blk + (b->c / 4 * b->T + b->tp) * b->R4)),
@@ -694,19 +623,20 @@ static inline __attribute__((always_inline)) __m128i uq_src_next(UqSrc *b) {
 
 /* one tile (at Tt, kq quads) from its weights s0 (uq_src_next): its quads once split (uq_split16: pairs are adjacent
    bytes of a row), row r's sum in lane r, the rows' entries counted; then, where there are rests, the quads again, a
-   row's entries in order (or the dense rests). Every byte of the tile written */
+   row's entries in order (or the dense rests). Every byte of the tile written. s0->whole (AVX-VNNI's vpdpbusd, which
+   does not saturate): the quads as they are, no entries, a tile of uqw_tile_bytes */
 static void uq_pack_tile(uint8_t *Tt, size_t kq, const UqSrc *s0) {
   const __m128i one8 = _mm_set1_epi8(1), one16 = _mm_set1_epi16(1);
   uint8_t *mq = Tt + UQ_HDR, *ex = mq + 16 * kq;
   int32_t n[4] = {0, 0, 0, 0}, tot = 0;
   __m128i sum = _mm_setzero_si128(), rest;
   UqSrc b = *s0;
-  memset(Tt, 0, uq_tile_bytes(kq));
+  memset(Tt, 0, s0->whole ? uqw_tile_bytes(kq) : uq_tile_bytes(kq));
   for (size_t q = 0; q < kq; q++) {
     __m128i v = uq_src_next(&b);
-    int bad;
-    sum = _mm_add_epi32(sum, _mm_madd_epi16(_mm_maddubs_epi16(one8, v), one16));
-    _mm_storeu_si128((__m128i *)(void *)(mq + 16 * q), uq_split16(v, &rest, &bad));
+    int bad = 0;
+    sum = _mm_add_epi32(sum, _mm_madd_epi16(_mm_maddubs_epi16(one8, v), one16));   /* (1 x w: no pair saturates) */
+    _mm_storeu_si128((__m128i *)(void *)(mq + 16 * q), s0->whole ? v : uq_split16(v, &rest, &bad));
     for (int r = 0; r < 4; r++) n[r] += (bad >> (4 * r) & 15) != 0;
   }
   for (int r = 0; r < 4; r++) tot += n[r];
@@ -730,38 +660,51 @@ static void uq_pack_tile(uint8_t *Tt, size_t kq, const UqSrc *s0) {
   memcpy(Tt + 16, n, 16);
 }
 
-/* pack_w: rows w (M of K = G gs, K apart), a tile's 4 rows at a time */
-static void uq_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
-  (void)wz;   /* (sq8: no zero points) */
-  size_t K = (size_t)G * (size_t)gs, kq = (K + 3) / 4, tb = uq_tile_bytes(kq);
+/* pack_w: rows w (M of K = G gs, K apart), a tile's 4 rows at a time (whole: uq_pack_tile's) */
+static void uq_pack_rows(int M, int G, int gs, const int8_t *w, int16_t *A, int whole) {
+  size_t K = (size_t)G * (size_t)gs, kq = (K + 3) / 4, tb = whole ? uqw_tile_bytes(kq) : uq_tile_bytes(kq);
   for (size_t t = 0; t < ((size_t)M + Q8_MR - 1) / Q8_MR; t++) {
     size_t o0 = t * Q8_MR;
-    const UqSrc s0 = {.rows = w + o0 * K, .nrows = (size_t)M - o0 < Q8_MR ? (size_t)M - o0 : Q8_MR, .K = K};
+    const UqSrc s0 = {.rows = w + o0 * K, .nrows = (size_t)M - o0 < Q8_MR ? (size_t)M - o0 : Q8_MR, .K = K, .whole = whole};
     uq_pack_tile((uint8_t *)(void *)A + t * tb, kq, &s0);
   }
+}
+static void uq_pack_w(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+  (void)wz;   /* (sq8: no zero points) */
+  uq_pack_rows(M, G, gs, w, A, 0);
+}
+void q8_uqw_pack_w__avx2(int M, int G, int gs, const int8_t *w, const int8_t *wz, int16_t *A) {
+  (void)wz;
+  uq_pack_rows(M, G, gs, w, A, 1);
 }
 
 /* pack_w_blk (sq8: one group, no z; R a multiple of 4): straight from the file's tiles, not through rows (rows_of then
    pack_w, whose scalar first version took ResNet18's build from 16 to 40 ms, two threads) */
-static int uq_pack_w_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+static int uq_pack_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A, int whole) {
   if (G != 1 || wz || R % 4 || T < 1 || gs % T) return 0;
-  size_t K = (size_t)gs, kq = (K + 3) / 4, tb = uq_tile_bytes(kq), R4 = 4 * (size_t)R;
+  size_t K = (size_t)gs, kq = (K + 3) / 4, tb = whole ? uqw_tile_bytes(kq) : uq_tile_bytes(kq), R4 = 4 * (size_t)R;
   size_t tbytes = ((K / (size_t)T + 3) / 4) * (size_t)T * R4;   /* a file tile's bytes */
   for (size_t t = 0; t < ((size_t)M + Q8_MR - 1) / Q8_MR; t++) {   /* (rows past M: the file's zero padding) */
     size_t o0 = t * Q8_MR;
-    const UqSrc s0 = {.blk = w + o0 / (size_t)R * tbytes + o0 % (size_t)R * 4, .R4 = R4, .T = (size_t)T, .K = K};
+    const UqSrc s0 = {.blk = w + o0 / (size_t)R * tbytes + o0 % (size_t)R * 4, .R4 = R4, .T = (size_t)T, .K = K, .whole = whole};
     uq_pack_tile((uint8_t *)(void *)A + t * tb, kq, &s0);
   }
   return 1;
+}
+static int uq_pack_w_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  return uq_pack_blk(M, G, gs, T, w, R, wz, A, 0);
+}
+int q8_uqw_pack_w_blk__avx2(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+  return uq_pack_blk(M, G, gs, T, w, R, wz, A, 1);
 }
 
 static inline size_t uq_xidx(size_t pstride, int k, int p) {
   return (size_t)(p / Q8_NR) * pstride * 2 + (size_t)(k / 4) * 64 + (size_t)(p % Q8_NR) * 4 + (size_t)(k & 3);
 }
-static void uq_put_x(int16_t *X, size_t pstride, int k, int p, int v) {
+void q8_uq_put_x__avx2(int16_t *X, size_t pstride, int k, int p, int v) {
   ((uint8_t *)(void *)X)[uq_xidx(pstride, k, p)] = (uint8_t)((uint8_t)(int8_t)v ^ 0x80);
 }
-static int uq_get_x(const int16_t *X, size_t pstride, int k, int p) {
+int q8_uq_get_x__avx2(const int16_t *X, size_t pstride, int k, int p) {
   return (int8_t)(((const uint8_t *)(const void *)X)[uq_xidx(pstride, k, p)] ^ 0x80);
 }
 
@@ -900,14 +843,14 @@ static void uq_sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
   }
 }
 
-static void uq_im2col_cols(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH, int OW,
+void q8_uq_im2col_cols__avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH, int OW,
                            int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
   im2col_cols_ks(4, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, X, pstride);
 }
 
-/* im2col_i8 in the quad layout: whole quads from a whole tap block by uq_im2col_cols (unpadded, stride 1 or 2), the
+/* im2col_i8 in the quad layout: whole quads from a whole tap block by q8_uq_im2col_cols__avx2 (unpadded, stride 1 or 2), the
    rest (a range's last rows short of a quad, or padded inputs) one value at a time */
-static void uq_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+void q8_uq_im2col_i8__avx2(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
                          int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
   int taps = kh * kw, kf = k0;
   if (ph == 0 && pw == 0 && (sw == 1 || sw == 2) && k0 % 4 == 0 && k0 % taps == 0 && k1 - k0 >= 4) {
@@ -919,11 +862,12 @@ static void uq_im2col_i8(const int8_t *x, int H, int W, int ci0, int kh, int kw,
     int c = ci0 + k / taps, ky = k % taps / kw, kx = k % kw;
     for (int p = 0; p < OH * OW; p++) {
       int iy = p / OW * sh - ph + ky * dh, ix = p % OW * sw - pw + kx * dw;
-      uq_put_x(X, (size_t)pstride, k, p, iy >= 0 && iy < H && ix >= 0 && ix < W ? x[((size_t)c * H + iy) * W + ix] : zx);
+      q8_uq_put_x__avx2(X, (size_t)pstride, k, p, iy >= 0 && iy < H && ix >= 0 && ix < W ? x[((size_t)c * H + iy) * W + ix] : zx);
     }
   }
 }
 
-const Q8Kernels q8_gemm_4x16u__avx2_desc = {"q8_gemm_4x16u__avx2", "avx2", Q8_MR, Q8_NR, 4, 1, uq_a_elems, uq_pack_w, uq_put_x,
-                                            uq_get_x, uq_im2col_i8, NULL, uq_sq8_gemm, NULL, uq_im2col_cols, NULL, NULL, NULL, 0, 0,
+const Q8Kernels q8_gemm_4x16u__avx2_desc = {"q8_gemm_4x16u__avx2", "avx2", Q8_MR, Q8_NR, 4, 1, q8_uq_a_elems__avx2, uq_pack_w,
+                                            q8_uq_put_x__avx2, q8_uq_get_x__avx2, q8_uq_im2col_i8__avx2, NULL, uq_sq8_gemm, NULL,
+                                            q8_uq_im2col_cols__avx2, NULL, NULL, NULL, 0, 0,
                                             NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, uq_pack_w_blk};

@@ -1,0 +1,111 @@
+/* q8_gemm_4x16__avxvnni.c: sq8's GEMM on AVX-VNNI (vpdpbusd on ymm, VEX: Intel's client and E-core parts such as
+ * Alder Lake and the N100, which have it without AVX-512). The unsigned-quad layout of the AVX2 table's sq8 GEMM
+ * (q8_uq__avx2.h: X as x + 128, weights in quads, -128 x each row's sum in the tile's header) and its packers and
+ * im2col; but vpdpbusd adds the four products of a quad into int32 without vpmaddubsw's int16 saturation, so a tile's
+ * quads are the weights as they are (whole: no corrections, 1 byte a weight), and one instruction does what vpmaddubsw,
+ * vpmaddwd and vpaddd did. The same int32 sums, then the same epilogue (q8_epi4x16__avx2.h): the same bytes as the
+ * reference. dq8 keeps the AVX2 table's GEMM (src/dispatch.c). */
+#include <immintrin.h>
+#include <string.h>
+#include "../../src/kernels_q8.h"
+#include "q8_epi4x16__avx2.h"
+#include "q8_uq__avx2.h"
+
+#if Q8_MR != 4 || Q8_NR != 16
+#error "the AVX-VNNI micro-kernel is written for a 4x16 tile"
+#endif
+
+/* the sums of a whole tile's 4 rows x 16 columns on panel X (kq quads), comp added: 8 accumulators, a quad's 16
+   columns in two vectors, each row's quad broadcast; the next tile's quads prefetched a line every 4 quads */
+static inline __attribute__((always_inline)) void uqw_tile(size_t kq, const uint8_t *T, const uint8_t *X, __m256i c[4][2]) {
+  __m256i c0l = _mm256_setzero_si256(), c0h = c0l, c1l = c0l, c1h = c0l, c2l = c0l, c2h = c0l, c3l = c0l, c3h = c0l;
+  const uint8_t *a = T + UQ_HDR;
+  for (size_t k = 0; k < kq; k++) {
+    __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(X + 64 * k)), hi = _mm256_loadu_si256((const __m256i *)(const void *)(X + 64 * k + 32));
+    const uint8_t *ak = a + 16 * k;
+    if (k % 4 == 0) _mm_prefetch((const char *)(ak + uqw_tile_bytes(kq)), _MM_HINT_T0);
+    __m256i a0 = _mm256_set1_epi32(*(const int32_t *)(const void *)ak), a1 = _mm256_set1_epi32(*(const int32_t *)(const void *)(ak + 4));
+    c0l = _mm256_dpbusd_avx_epi32(c0l, lo, a0), c0h = _mm256_dpbusd_avx_epi32(c0h, hi, a0);
+    c1l = _mm256_dpbusd_avx_epi32(c1l, lo, a1), c1h = _mm256_dpbusd_avx_epi32(c1h, hi, a1);
+    __m256i a2 = _mm256_set1_epi32(*(const int32_t *)(const void *)(ak + 8)), a3 = _mm256_set1_epi32(*(const int32_t *)(const void *)(ak + 12));
+    c2l = _mm256_dpbusd_avx_epi32(c2l, lo, a2), c2h = _mm256_dpbusd_avx_epi32(c2h, hi, a2);
+    c3l = _mm256_dpbusd_avx_epi32(c3l, lo, a3), c3h = _mm256_dpbusd_avx_epi32(c3h, hi, a3);
+  }
+  c[0][0] = c0l, c[0][1] = c0h, c[1][0] = c1l, c[1][1] = c1h, c[2][0] = c2l, c[2][1] = c2h, c[3][0] = c3l, c[3][1] = c3h;
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; r++) {
+    __m256i cv = _mm256_set1_epi32(*(const int32_t *)(const void *)(T + 4 * r));
+    c[r][0] = _mm256_add_epi32(c[r][0], cv), c[r][1] = _mm256_add_epi32(c[r][1], cv);
+  }
+}
+
+/* the last panel's nc <= 2 columns (a 7x7 map's 49th: a whole tile's work for one column), rows [ob, oe) of a pass: 4
+   row tiles at once, two quads of a tile's 4 rows (32 bytes) by one vpdpbusd against a column's quad q in lanes 0-3
+   and quad q + 1 in lanes 4-7, the halves added at the end, then comp */
+static inline __attribute__((always_inline)) void uqw_cols_nc(int nc, size_t kq, const uint8_t *A, size_t tb, const Q8Sq8Epi *e,
+                                                               const uint8_t *X, int j, int ob, int oe, const RowQ *rq, const EpiK *k) {
+  for (int o0 = ob; o0 < oe; o0 += 4 * Q8_MR) {
+    const uint8_t *At[4];
+    __m256i s[4][2];
+    int nt = oe - o0 >= 4 * Q8_MR ? 4 : (oe - o0 + Q8_MR - 1) / Q8_MR;   /* tiles of this group (others: tile 0, not stored) */
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; t++) At[t] = A + (size_t)(o0 / Q8_MR + (t < nt ? t : 0)) * tb, s[t][0] = s[t][1] = _mm256_setzero_si256();
+    size_t q = 0;
+    for (; q + 2 <= kq; q += 2) {
+      __m256i xv[2];
+#pragma GCC unroll 2
+      for (int c = 0; c < nc; c++) xv[c] = bcast2(X + 64 * q + 4 * c, X + 64 * (q + 1) + 4 * c);
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; t++) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(At[t] + UQ_HDR + 16 * q));
+#pragma GCC unroll 2
+        for (int c = 0; c < nc; c++) s[t][c] = _mm256_dpbusd_avx_epi32(s[t][c], xv[c], a);
+      }
+    }
+    if (q < kq)   /* an odd last quad: its 16 bytes, lanes 4-7 zero */
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; t++) {
+        __m256i a = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(At[t] + UQ_HDR + 16 * q)));
+#pragma GCC unroll 2
+        for (int c = 0; c < nc; c++)
+          s[t][c] = _mm256_dpbusd_avx_epi32(s[t][c], _mm256_set1_epi32(*(const int32_t *)(const void *)(X + 64 * q + 4 * c)), a);
+      }
+    for (int t = 0; t < nt; t++) {
+      __m128i r4[2], comp = _mm_loadu_si128((const __m128i *)(const void *)At[t]);   /* (lane r: row r) */
+      for (int c = 0; c < nc; c++)
+        r4[c] = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(s[t][c]), _mm256_extracti128_si256(s[t][c], 1)), comp);
+      cols_out(nc, r4, o0 + t * Q8_MR, oe, ob, j, e, rq, k);
+    }
+  }
+}
+
+static void uqw_sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
+  __m256i c[4][2];
+  RowQ rq[RB];
+  size_t kq = (size_t)g->G * (size_t)g->kp, tb = uqw_tile_bytes(kq);
+  const EpiK k = epi_k(e);
+  const uint8_t *A = (const uint8_t *)(const void *)g->A;
+  for (int ob = 0; ob < g->M; ob += RB) {
+    int oe = g->M - ob < RB ? g->M : ob + RB;
+    for (int o = ob; o < oe; o++) rq[o - ob] = row_q(e, o);
+    for (int j = 0; j < g->N; j += Q8_NR) {
+      int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
+      const uint8_t *X = (const uint8_t *)(const void *)(g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride);
+      if (nc <= 2) {
+        if (nc == 1) uqw_cols_nc(1, kq, A, tb, e, X, j, ob, oe, rq, &k);
+        else uqw_cols_nc(2, kq, A, tb, e, X, j, ob, oe, rq, &k);
+        continue;
+      }
+      for (int o0 = ob; o0 < oe; o0 += Q8_MR) {
+        int nr = oe - o0 < Q8_MR ? oe - o0 : Q8_MR;
+        uqw_tile(kq, A + (size_t)(o0 / Q8_MR) * tb, X, c);
+        tile_out(c, nr, o0, ob, j, nc, e, rq, &k);
+      }
+    }
+  }
+}
+
+const Q8Kernels q8_gemm_4x16u__avxvnni_desc = {"q8_gemm_4x16u__avxvnni", "avxvnni", Q8_MR, Q8_NR, 4, 1, q8_uqw_a_elems__avx2,
+                                               q8_uqw_pack_w__avx2, q8_uq_put_x__avx2, q8_uq_get_x__avx2, q8_uq_im2col_i8__avx2,
+                                               NULL, uqw_sq8_gemm, NULL, q8_uq_im2col_cols__avx2, NULL, NULL, NULL, 0, 0, NULL, NULL, 0,
+                                               NULL, 0, NULL, NULL, NULL, NULL, q8_uqw_pack_w_blk__avx2};
