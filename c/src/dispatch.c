@@ -24,12 +24,13 @@ static const struct {
 #if defined(__x86_64__)
     {"avx2", F32("avx2", &f32_gemm_6x16__avx2_desc, &f32_dwconv__avx2_desc, f32_act__avx2, f32_maxpool__avx2, f32_add__avx2, &f32_wino23__avx2_desc, &f32_wino43__avx2_desc), &q8_gemm_4x16u__avx2_desc,
      &q8_gemm_4x16__avx2_desc, &q8_dwconv__avx2_desc, &q8_ew__avx2},
-    /* AVX-VNNI: sq8's GEMM by vpdpbusd on ymm (CPUs with it and no AVX-512: Alder Lake, the N100); the tables above
-       it name their sq8 GEMM, not to inherit this one on a CPU with AVX-512 and no AVX-VNNI */
-    {"avxvnni", F32("avxvnni", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_4x16u__avxvnni_desc, NULL, NULL, NULL},
+    /* AVX-VNNI: the int8 GEMMs by vpdpbusd (sq8) and vpdpwssd (dq8) on ymm (CPUs with it and no AVX-512: Alder Lake,
+       the N100); the table above it names its GEMMs, not to inherit these on a CPU with AVX-512 and no AVX-VNNI */
+    {"avxvnni", F32("avxvnni", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_4x16u__avxvnni_desc,
+     &q8_gemm_4x16__avxvnni_dq8_desc, NULL, NULL},
     {"avx512f", F32("avx512f", &f32_gemm_12x32__avx512f_desc, &f32_dwconv__avx512f_desc, NULL, f32_maxpool__avx512f, NULL,
-                                  &f32_wino23__avx512f_desc, &f32_wino43__avx512f_desc), &q8_gemm_4x16u__avx2_desc, NULL, NULL,
-     &q8_ew__avx512f},
+                                  &f32_wino23__avx512f_desc, &f32_wino43__avx512f_desc), &q8_gemm_4x16u__avx2_desc,
+     &q8_gemm_4x16__avx2_desc, NULL, &q8_ew__avx512f},
     {"avx512vnni", F32("avx512vnni", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_8x32__avx512vnni_desc, &q8_dq8gemm_4x32__avx512vnni_desc,
      &q8_dwconv__avx512vnni_desc, NULL},
     {"amx", F32("amx", NULL, NULL, NULL, NULL, NULL, NULL, NULL), &q8_gemm_32x32__amx_desc, &q8_dq8gemm_16x32__amx_desc, NULL, NULL},

@@ -261,6 +261,7 @@ extern const Q8Kernels q8_gemm_4x16__ref_desc;
 extern const Q8Kernels q8_gemm_4x16__avx2_desc;
 extern const Q8Kernels q8_gemm_4x16u__avx2_desc;   /* sq8 on unsigned quads (vpmaddubsw) */
 extern const Q8Kernels q8_gemm_4x16u__avxvnni_desc;   /* sq8 on the same quads, AVX-VNNI (whole tiles) */
+extern const Q8Kernels q8_gemm_4x16__avxvnni_dq8_desc;   /* dq8 on the i16x2 layout, AVX-VNNI (vpdpwssd) */
 extern const Q8Kernels q8_gemm_8x32__avx512vnni_desc;
 extern const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc;
 /* its layout, quantization and GEMM, shared with the AMX dq8 descriptor (same X layout; the AMX one

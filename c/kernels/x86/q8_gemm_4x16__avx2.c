@@ -15,31 +15,8 @@
 #error "the AVX2 micro-kernel is written for a 4x16 tile"
 #endif
 
-/* int32 tile c[r][h] (row r, columns 8h..8h+7) = A-tile (kp pairs) . X panel (kp pairs of 16 columns).
-   A panel's pair k is 64 contiguous bytes: columns 0-7 then 8-15, each as (x[2k], x[2k+1]). */
-static inline __attribute__((always_inline)) void tile_4x16(int kp, const int16_t *A, const int16_t *X,
-                                                            __m256i c[4][2]) {
-  __m256i c0l = _mm256_setzero_si256(), c0h = c0l, c1l = c0l, c1h = c0l;
-  __m256i c2l = c0l, c2h = c0l, c3l = c0l, c3h = c0l;
-  for (int k = 0; k < kp; k++) {
-    __m256i lo = _mm256_loadu_si256((const __m256i *)(X + 32 * k));
-    __m256i hi = _mm256_loadu_si256((const __m256i *)(X + 32 * k + 16));
-    const int16_t *a = A + 8 * k;   /* 4 rows x (w[2k], w[2k+1]) */
-    __m256i a0 = _mm256_broadcastd_epi32(_mm_loadu_si32(a)), a1 = _mm256_broadcastd_epi32(_mm_loadu_si32(a + 2));
-    c0l = _mm256_add_epi32(c0l, _mm256_madd_epi16(a0, lo));
-    c0h = _mm256_add_epi32(c0h, _mm256_madd_epi16(a0, hi));
-    c1l = _mm256_add_epi32(c1l, _mm256_madd_epi16(a1, lo));
-    c1h = _mm256_add_epi32(c1h, _mm256_madd_epi16(a1, hi));
-    __m256i a2 = _mm256_broadcastd_epi32(_mm_loadu_si32(a + 4)), a3 = _mm256_broadcastd_epi32(_mm_loadu_si32(a + 6));
-    c2l = _mm256_add_epi32(c2l, _mm256_madd_epi16(a2, lo));
-    c2h = _mm256_add_epi32(c2h, _mm256_madd_epi16(a2, hi));
-    c3l = _mm256_add_epi32(c3l, _mm256_madd_epi16(a3, lo));
-    c3h = _mm256_add_epi32(c3h, _mm256_madd_epi16(a3, hi));
-  }
-  c[0][0] = c0l, c[0][1] = c0h, c[1][0] = c1l, c[1][1] = c1h;
-  c[2][0] = c2l, c[2][1] = c2h, c[3][0] = c3l, c[3][1] = c3h;
-}
-
+#define Q8_I16X2_DOT(c, a, x) _mm256_add_epi32(c, _mm256_madd_epi16(a, x))
+#include "q8_i16x2__avx2.h"
 #include "q8_epi4x16__avx2.h"
 #include "q8_uq__avx2.h"
 
@@ -111,56 +88,7 @@ static void sq8_gemm_avx2(const Q8Gemm *g, const Q8Sq8Epi *e) {
   }
 }
 
-static void dq8_gemm_avx2(const Q8Gemm *g, const Q8Dq8Epi *e) {
-  __m256i c[4][2];
-  float acc[4][16];
-  size_t tile_elems = (size_t)g->G * g->kp * Q8_MR * 2;
-  const __m256 zero = _mm256_setzero_ps();
-  for (int j = 0; j < g->N; j += Q8_NR) {
-    int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
-    const int16_t *X = g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride;
-    for (int o0 = 0; o0 < g->M; o0 += Q8_MR) {
-      int nr = g->M - o0 < Q8_MR ? g->M - o0 : Q8_MR;
-      const int16_t *A = g->A + (size_t)(o0 / Q8_MR) * tile_elems;
-      __m256 f[4][2];
-      for (int r = 0; r < 4; r++) f[r][0] = f[r][1] = zero;
-      for (int grp = 0; grp < g->G; grp++) {
-        tile_4x16(g->kp, A + (size_t)grp * g->kp * Q8_MR * 2, X + (size_t)grp * g->kp * 2 * Q8_NR, c);
-        const float *xs = e->xs + grp * e->ldxs + j;
-        __m256 x0 = _mm256_loadu_ps(xs), x1 = _mm256_loadu_ps(xs + 8);
-        for (int r = 0; r < nr; r++) {
-          __m256 w = _mm256_set1_ps(e->ws[(size_t)(o0 + r) * g->G + grp]);
-          __m256 s0 = _mm256_mul_ps(w, x0), s1 = _mm256_mul_ps(w, x1);
-          __m256 i0 = _mm256_cvtepi32_ps(c[r][0]), i1 = _mm256_cvtepi32_ps(c[r][1]);
-          f[r][0] = _mm256_add_ps(f[r][0], _mm256_mul_ps(s0, i0));
-          f[r][1] = _mm256_add_ps(f[r][1], _mm256_mul_ps(s1, i1));
-        }
-      }
-      for (int r = 0; r < nr; r++) {
-        __m256 v0 = f[r][0], v1 = f[r][1];
-        if (e->bias) {
-          __m256 b = _mm256_set1_ps(e->bias[o0 + r]);
-          v0 = _mm256_add_ps(b, v0); v1 = _mm256_add_ps(b, v1);
-        }
-        float *y = e->y + (o0 + r) * e->ys_o + j * e->ys_p;
-        if (e->res) {   /* (ys_p 1) */
-          memset(acc[r], 0, sizeof acc[r]);
-          memcpy(acc[r], y, sizeof *y * (size_t)nc);
-          v0 = _mm256_add_ps(v0, _mm256_loadu_ps(acc[r])), v1 = _mm256_add_ps(v1, _mm256_loadu_ps(acc[r] + 8));
-        }
-        v0 = act_avx2(v0, e->act), v1 = act_avx2(v1, e->act);
-        if (e->ys_p == 1 && nc == Q8_NR) {
-          _mm256_storeu_ps(y, v0);
-          _mm256_storeu_ps(y + 8, v1);
-        } else {
-          _mm256_storeu_ps(acc[r], v0);
-          _mm256_storeu_ps(acc[r] + 8, v1);
-          for (int cc = 0; cc < nc; cc++) y[cc * e->ys_p] = acc[r][cc];
-        }
-      }
-    }
-  }
-}
+static void dq8_gemm_avx2(const Q8Gemm *g, const Q8Dq8Epi *e) { dq8_gemm_4x16(g, e); }
 
 /* q - z of 8 columns of row v, as int16 */
 static inline __m128i quant8(const float *v, __m256 s, __m256 zf, __m256i zi, __m256 qlo, __m256 qhi) {
@@ -170,7 +98,7 @@ static inline __m128i quant8(const float *v, __m256 s, __m256 zf, __m256i zi, __
   return _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
 }
 
-static void dq8_quant_avx2(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
+void q8_dq8_quant__avx2(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym,
                            int16_t *xq, ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
   int gsp = q8_gsp(gs), p = 0;
   const __m256 signmask = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
@@ -215,16 +143,16 @@ static void dq8_quant_avx2(int G, int gs, int N, const float *xf, ptrdiff_t ldxf
 /* dq8_quant of groups [g0, g1) only (Q8Kernels.dq8_quant_g): dq8_quant of g1 - g0 groups with X and the scales
    moved to group g0's (its rows start at pair row g0 * gsp / 2 of each panel), so that a convolution's im2col floats
    are made and quantized a group at a time, in L1 (ops_q8.c dq8_quant_cols), not all of a column block's K rows first */
-static void dq8_quant_g_avx2(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
+void q8_dq8_quant_g__avx2(int g0, int g1, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq,
                              ptrdiff_t pstride, float *xs, ptrdiff_t ldxs) {
-  dq8_quant_avx2(g1 - g0, gs, N, xf, ldxf, asym, xq + (size_t)g0 * (size_t)q8_gsp(gs) * Q8_NR, pstride, xs + (ptrdiff_t)g0 * ldxs, ldxs);
+  q8_dq8_quant__avx2(g1 - g0, gs, N, xf, ldxf, asym, xq + (size_t)g0 * (size_t)q8_gsp(gs) * Q8_NR, pstride, xs + (ptrdiff_t)g0 * ldxs, ldxs);
 }
 
 /* dq8 CONV2D straight from the image (Q8Kernels.dq8_conv_quant), as q8_dq8v_conv_quant (the AVX-512 table's) does it
    in 8 lanes: per block of 16 columns its pieces of output rows (at most CQ_MAXP) are found once, with each kernel
    column's load masks and each kernel row's input row; then per group its gs rows of the im2col, 16 columns each by
    masked loads per piece (padding and the columns past N read 0.0f, as the im2col's; stride 2 loads 32 columns and
-   keeps the even ones), into an L1 buffer, quantized by dq8_quant_avx2: the same bytes and scales as the im2col
+   keeps the even ones), into an L1 buffer, quantized by q8_dq8_quant__avx2: the same bytes and scales as the im2col
    floats then dq8_quant. Until 2026-12-06 the AVX2 table made the im2col floats (q8_im2col_f32_cols, plain C, and
    its memcpy: ~24% of ResNet18 dq8 on one thread, Zen 3) */
 enum { CQ_MAXP = 4, CQ_MAXK = 16, CQ_MAXGS = 256 };
@@ -271,7 +199,7 @@ static inline __attribute__((always_inline)) void cq_rows(const Q8Dq8Conv *c, co
   }
 }
 
-static int dq8_conv_quant_avx2(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
+int q8_dq8_conv_quant__avx2(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, int asym, int16_t *xq, ptrdiff_t pstride,
                                float *xs, ptrdiff_t ldxs) {
   if ((c->sw != 1 && c->sw != 2) || gs > CQ_MAXGS || c->kw > CQ_MAXK || c->kh > CQ_MAXK) return 0;
   /* 16 columns are at most 4 pieces of output rows where OW >= 5, or on a map of at most 16 pixels in at most 4 rows */
@@ -305,7 +233,7 @@ static int dq8_conv_quant_avx2(const Q8Dq8Conv *c, int g0, int g1, int gs, int N
     for (int g = g0; g < g1; g++) {
       if (sw == 1) cq_rows(c, &pc, g * gs, gs, buf, 1);   /* a copy per stride */
       else cq_rows(c, &pc, g * gs, gs, buf, 2);
-      dq8_quant_g_avx2(g, g + 1, gs, 16, buf, 16, asym, panel, pstride, xs + v0, ldxs);
+      q8_dq8_quant_g__avx2(g, g + 1, gs, 16, buf, 16, asym, panel, pstride, xs + v0, ldxs);
     }
   }
   return 1;
@@ -463,20 +391,20 @@ static inline __attribute__((always_inline)) void im2col_cols_ks(int ks, const i
     }
   }
 }
-static void im2col_cols_avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH,
+void q8_im2col_cols_i16x2__avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH,
                              int OW, int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {
   im2col_cols_ks(2, xp, Hp, Wp, kh, kw, sh, sw, dh, dw, OH, OW, zx, K, p0, p1, X, pstride);
 }
 
 /* The whole image's im2col (Q8Kernels.im2col_i8: rows [k0, k1) of every column; the paths that relayout first: a 1x1 on
    one thread, a strided 1x1 on two, ops_q8.c): unpadded, stride 1 or 2, from a whole tap block and whole pairs of
-   rows, im2col_cols_avx2 of all the columns (the same layout); else the plain C one. ResNet50 sq8's 1x1s on one thread,
+   rows, q8_im2col_cols_i16x2__avx2 of all the columns (the same layout); else the plain C one. ResNet50 sq8's 1x1s on one thread,
    Zen 3: q8_im2col_i8 was ~10% of the time */
-static void im2col_i8_avx2(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
+void q8_im2col_i8_i16x2__avx2(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh,
                            int dw, int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride) {
   int taps = kh * kw;
   if (ph == 0 && pw == 0 && (sw == 1 || sw == 2) && k0 % 2 == 0 && (k1 - k0) % 2 == 0 && k0 % taps == 0 && k1 > k0)
-    im2col_cols_avx2(x + (size_t)(ci0 + k0 / taps) * (size_t)H * (size_t)W, H, W, kh, kw, sh, sw, dh, dw, OH, OW, zx, k1 - k0, 0,
+    q8_im2col_cols_i16x2__avx2(x + (size_t)(ci0 + k0 / taps) * (size_t)H * (size_t)W, H, W, kh, kw, sh, sw, dh, dw, OH, OW, zx, k1 - k0, 0,
                      OH * OW, X + (size_t)(k0 / 2) * (2 * Q8_NR), pstride);
   else
     q8_im2col_i8(x, H, W, ci0, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, zx, k0, k1, X, pstride);
@@ -515,7 +443,7 @@ __attribute__((cold)) static void pack_taps(int M, int gs, int T, const int8_t *
    its 32-bit pairs put in the packed order (rows 0-3 of channels 0-1, then of channels 2-3) by one vpermd: pairs 2q and
    2q + 1 of the 4-row tile, 32 bytes. Else q8_pack_weights_blk. ResNet18 dq8's 11 M weights took ~24 ms of CPU in the
    scalar loop (Zen 3) */
-__attribute__((cold)) static int pack_w_blk(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
+__attribute__((cold)) int q8_pack_w_blk_i16x2__avx2(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A) {
   if (T > 1 && G == 1 && !wz && R % 4 == 0) {
     pack_taps(M, gs, T, w, R, A);
     return 1;
@@ -542,8 +470,8 @@ __attribute__((cold)) static int pack_w_blk(int M, int G, int gs, int T, const i
 }
 
 const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
-                                           q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, im2col_i8_avx2,
-                                           dq8_quant_avx2, sq8_gemm_avx2, dq8_gemm_avx2, im2col_cols_avx2, NULL, NULL, NULL, 0, 0, dq8_quant_g_avx2, dq8_conv_quant_avx2, 0, NULL, 0, NULL, NULL, NULL, NULL, pack_w_blk};
+                                           q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8_i16x2__avx2,
+                                           q8_dq8_quant__avx2, sq8_gemm_avx2, dq8_gemm_avx2, q8_im2col_cols_i16x2__avx2, NULL, NULL, NULL, 0, 0, q8_dq8_quant_g__avx2, q8_dq8_conv_quant__avx2, 0, NULL, 0, NULL, NULL, NULL, NULL, q8_pack_w_blk_i16x2__avx2};
 
 /* ---- sq8 on unsigned quads (q8_gemm_4x16u__avx2_desc) ----
    vpmaddubsw multiplies 32 unsigned bytes by 32 signed ones and adds adjacent pairs into int16, saturating; then

@@ -1,15 +1,19 @@
-/* q8_gemm_4x16__avxvnni.c: sq8's GEMM on AVX-VNNI (vpdpbusd on ymm, VEX: Intel's client and E-core parts such as
- * Alder Lake and the N100, which have it without AVX-512). The unsigned-quad layout of the AVX2 table's sq8 GEMM
- * (q8_uq__avx2.h: X as x + 128, weights in quads, -128 x each row's sum in the tile's header) and its packers and
- * im2col; but vpdpbusd adds the four products of a quad into int32 without vpmaddubsw's int16 saturation, so a tile's
- * quads are the weights as they are (whole: no corrections, 1 byte a weight), and one instruction does what vpmaddubsw,
- * vpmaddwd and vpaddd did. The same int32 sums, then the same epilogue (q8_epi4x16__avx2.h): the same bytes as the
- * reference. dq8 keeps the AVX2 table's GEMM (src/dispatch.c). */
+/* q8_gemm_4x16__avxvnni.c: int8 GEMMs on AVX-VNNI (VEX vpdpbusd and vpdpwssd on ymm: Intel's client and E-core parts
+ * such as Alder Lake and the N100, which have them without AVX-512), on the AVX2 table's layouts and with its packers,
+ * quantization and im2col (q8_gemm_4x16__avx2.c).
+ * sq8: the unsigned quads (q8_uq__avx2.h: X as x + 128, weights in quads, -128 x each row's sum in the tile's header);
+ * vpdpbusd adds the four products of a quad into int32 without vpmaddubsw's int16 saturation, so a tile's quads are the
+ * weights as they are (whole: no corrections, 1 byte a weight), and one instruction does what vpmaddubsw, vpmaddwd and
+ * vpaddd did. The same int32 sums, then the same epilogue (q8_epi4x16__avx2.h): the same bytes as the reference.
+ * dq8: the i16x2 layout's tile and GEMM (q8_i16x2__avx2.h) with vpdpwssd for vpmaddwd and vpaddd: the same sums and
+ * floats. */
 #include <immintrin.h>
 #include <string.h>
 #include "../../src/kernels_q8.h"
 #include "q8_epi4x16__avx2.h"
 #include "q8_uq__avx2.h"
+#define Q8_I16X2_DOT(c, a, x) _mm256_dpwssd_avx_epi32(c, a, x)
+#include "q8_i16x2__avx2.h"
 
 #if Q8_MR != 4 || Q8_NR != 16
 #error "the AVX-VNNI micro-kernel is written for a 4x16 tile"
@@ -109,3 +113,12 @@ const Q8Kernels q8_gemm_4x16u__avxvnni_desc = {"q8_gemm_4x16u__avxvnni", "avxvnn
                                                q8_uqw_pack_w__avx2, q8_uq_put_x__avx2, q8_uq_get_x__avx2, q8_uq_im2col_i8__avx2,
                                                NULL, uqw_sq8_gemm, NULL, q8_uq_im2col_cols__avx2, NULL, NULL, NULL, 0, 0, NULL, NULL, 0,
                                                NULL, 0, NULL, NULL, NULL, NULL, q8_uqw_pack_w_blk__avx2};
+
+static void dq8_gemm_avxvnni(const Q8Gemm *g, const Q8Dq8Epi *e) { dq8_gemm_4x16(g, e); }
+
+/* dq8: the AVX2 table's i16x2 descriptor but for the GEMM (and no sq8 GEMM: sq8 takes the one above) */
+const Q8Kernels q8_gemm_4x16__avxvnni_dq8_desc = {"q8_gemm_4x16__avxvnni_dq8", "avxvnni", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
+                                                  q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8_i16x2__avx2,
+                                                  q8_dq8_quant__avx2, NULL, dq8_gemm_avxvnni, q8_im2col_cols_i16x2__avx2, NULL, NULL,
+                                                  NULL, 0, 0, q8_dq8_quant_g__avx2, q8_dq8_conv_quant__avx2, 0, NULL, 0, NULL, NULL,
+                                                  NULL, NULL, q8_pack_w_blk_i16x2__avx2};
