@@ -18,6 +18,7 @@
 #define Q8_I16X2_DOT(c, a, x) _mm256_add_epi32(c, _mm256_madd_epi16(a, x))
 #include "q8_i16x2__avx2.h"
 #include "q8_epi4x16__avx2.h"
+#define Q8_UQ_DOT(s, x, a) _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(x, a), _mm256_set1_epi16(1)))
 #include "q8_uq__avx2.h"
 
 /* the last panel's nc <= 2 columns (a 7x7 map's 49th: tile_4x16 multiplied all 16 columns for it, a quarter of a
@@ -676,39 +677,15 @@ static inline __attribute__((always_inline)) void uq_tile(size_t kq, const uint8
   }
 }
 
-/* the last panel's nc <= 2 columns (as sq8_cols_nc): 4 row tiles at once, two quads of a tile's 4 rows (32 bytes of
-   A) by one vpmaddubsw against a column's quad q in lanes 0-3 and quad q + 1 in lanes 4-7, the halves added at the
-   end; then comp and the corrections (a row's entries: its 4 bytes in lane r of one vpmaddubsw; a dense tile's rests in
-   scalars: rare) */
+/* the last panel's nc <= 2 columns (as sq8_cols_nc): 4 row tiles at once by uq_cols_sums (vpmaddubsw, q8_uq__avx2.h),
+   the halves added; then comp and the corrections (a row's entries: its 4 bytes in lane r of one vpmaddubsw; a dense
+   tile's rests in scalars: rare) */
 static inline __attribute__((always_inline)) void uq_cols_nc(int nc, size_t kq, const uint8_t *A, size_t tb, const Q8Sq8Epi *e,
                                                               const uint8_t *X, int j, int ob, int oe, const RowQ *rq, const EpiK *k) {
-  const __m256i one = _mm256_set1_epi16(1);
   for (int o0 = ob; o0 < oe; o0 += 4 * Q8_MR) {
     const uint8_t *At[4];
     __m256i s[4][2];
-    int nt = oe - o0 >= 4 * Q8_MR ? 4 : (oe - o0 + Q8_MR - 1) / Q8_MR;   /* tiles of this group (others: tile 0, not stored) */
-#pragma GCC unroll 4
-    for (int t = 0; t < 4; t++) At[t] = A + (size_t)(o0 / Q8_MR + (t < nt ? t : 0)) * tb, s[t][0] = s[t][1] = _mm256_setzero_si256();
-    size_t q = 0;
-    for (; q + 2 <= kq; q += 2) {
-      __m256i xv[2];
-#pragma GCC unroll 2
-      for (int c = 0; c < nc; c++) xv[c] = bcast2(X + 64 * q + 4 * c, X + 64 * (q + 1) + 4 * c);
-#pragma GCC unroll 4
-      for (int t = 0; t < 4; t++) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(At[t] + UQ_HDR + 16 * q));
-#pragma GCC unroll 2
-        for (int c = 0; c < nc; c++) s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(_mm256_maddubs_epi16(xv[c], a), one));
-      }
-    }
-    if (q < kq)   /* an odd last quad: its 16 bytes of A, lanes 4-7 zero */
-#pragma GCC unroll 4
-      for (int t = 0; t < 4; t++) {
-        __m256i a = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(At[t] + UQ_HDR + 16 * q)));
-#pragma GCC unroll 2
-        for (int c = 0; c < nc; c++)
-          s[t][c] = _mm256_add_epi32(s[t][c], _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(*(const int32_t *)(const void *)(X + 64 * q + 4 * c)), a), one));
-      }
+    int nt = uq_cols_sums(nc, kq, A, tb, X, o0, oe, At, s);
     for (int t = 0; t < nt; t++) {
       const uint8_t *T = At[t];
       int32_t n[4];
@@ -745,31 +722,7 @@ static inline __attribute__((always_inline)) void uq_cols_nc(int nc, size_t kq, 
   }
 }
 
-static void uq_sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
-  __m256i c[4][2];
-  RowQ rq[RB];
-  size_t kq = (size_t)g->G * (size_t)g->kp, tb = uq_tile_bytes(kq);
-  const EpiK k = epi_k(e);
-  const uint8_t *A = (const uint8_t *)(const void *)g->A;
-  for (int ob = 0; ob < g->M; ob += RB) {
-    int oe = g->M - ob < RB ? g->M : ob + RB;
-    for (int o = ob; o < oe; o++) rq[o - ob] = row_q(e, o);
-    for (int j = 0; j < g->N; j += Q8_NR) {
-      int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
-      const uint8_t *X = (const uint8_t *)(const void *)(g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride);
-      if (nc <= 2) {
-        if (nc == 1) uq_cols_nc(1, kq, A, tb, e, X, j, ob, oe, rq, &k);
-        else uq_cols_nc(2, kq, A, tb, e, X, j, ob, oe, rq, &k);
-        continue;
-      }
-      for (int o0 = ob; o0 < oe; o0 += Q8_MR) {
-        int nr = oe - o0 < Q8_MR ? oe - o0 : Q8_MR;
-        uq_tile(kq, A + (size_t)(o0 / Q8_MR) * tb, X, c);
-        tile_out(c, nr, o0, ob, j, nc, e, rq, &k);
-      }
-    }
-  }
-}
+Q8_UQ_SQ8_GEMM(uq_sq8_gemm, uq_tile, uq_cols_nc, uq_tile_bytes)
 
 void q8_uq_im2col_cols__avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, int sh, int sw, int dh, int dw, int OH, int OW,
                            int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride) {

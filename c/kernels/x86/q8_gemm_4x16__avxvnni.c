@@ -11,6 +11,7 @@
 #include <string.h>
 #include "../../src/kernels_q8.h"
 #include "q8_epi4x16__avx2.h"
+#define Q8_UQ_DOT(s, x, a) _mm256_dpbusd_avx_epi32(s, x, a)
 #include "q8_uq__avx2.h"
 #define Q8_I16X2_DOT(c, a, x) _mm256_dpwssd_avx_epi32(c, a, x)
 #include "q8_i16x2__avx2.h"
@@ -44,36 +45,13 @@ static inline __attribute__((always_inline)) void uqw_tile(size_t kq, const uint
 }
 
 /* the last panel's nc <= 2 columns (a 7x7 map's 49th: a whole tile's work for one column), rows [ob, oe) of a pass: 4
-   row tiles at once, two quads of a tile's 4 rows (32 bytes) by one vpdpbusd against a column's quad q in lanes 0-3
-   and quad q + 1 in lanes 4-7, the halves added at the end, then comp */
+   row tiles at once by uq_cols_sums (vpdpbusd), the halves added, then comp */
 static inline __attribute__((always_inline)) void uqw_cols_nc(int nc, size_t kq, const uint8_t *A, size_t tb, const Q8Sq8Epi *e,
                                                                const uint8_t *X, int j, int ob, int oe, const RowQ *rq, const EpiK *k) {
   for (int o0 = ob; o0 < oe; o0 += 4 * Q8_MR) {
     const uint8_t *At[4];
     __m256i s[4][2];
-    int nt = oe - o0 >= 4 * Q8_MR ? 4 : (oe - o0 + Q8_MR - 1) / Q8_MR;   /* tiles of this group (others: tile 0, not stored) */
-#pragma GCC unroll 4
-    for (int t = 0; t < 4; t++) At[t] = A + (size_t)(o0 / Q8_MR + (t < nt ? t : 0)) * tb, s[t][0] = s[t][1] = _mm256_setzero_si256();
-    size_t q = 0;
-    for (; q + 2 <= kq; q += 2) {
-      __m256i xv[2];
-#pragma GCC unroll 2
-      for (int c = 0; c < nc; c++) xv[c] = bcast2(X + 64 * q + 4 * c, X + 64 * (q + 1) + 4 * c);
-#pragma GCC unroll 4
-      for (int t = 0; t < 4; t++) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(At[t] + UQ_HDR + 16 * q));
-#pragma GCC unroll 2
-        for (int c = 0; c < nc; c++) s[t][c] = _mm256_dpbusd_avx_epi32(s[t][c], xv[c], a);
-      }
-    }
-    if (q < kq)   /* an odd last quad: its 16 bytes, lanes 4-7 zero */
-#pragma GCC unroll 4
-      for (int t = 0; t < 4; t++) {
-        __m256i a = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(At[t] + UQ_HDR + 16 * q)));
-#pragma GCC unroll 2
-        for (int c = 0; c < nc; c++)
-          s[t][c] = _mm256_dpbusd_avx_epi32(s[t][c], _mm256_set1_epi32(*(const int32_t *)(const void *)(X + 64 * q + 4 * c)), a);
-      }
+    int nt = uq_cols_sums(nc, kq, A, tb, X, o0, oe, At, s);
     for (int t = 0; t < nt; t++) {
       __m128i r4[2], comp = _mm_loadu_si128((const __m128i *)(const void *)At[t]);   /* (lane r: row r) */
       for (int c = 0; c < nc; c++)
@@ -83,31 +61,7 @@ static inline __attribute__((always_inline)) void uqw_cols_nc(int nc, size_t kq,
   }
 }
 
-static void uqw_sq8_gemm(const Q8Gemm *g, const Q8Sq8Epi *e) {
-  __m256i c[4][2];
-  RowQ rq[RB];
-  size_t kq = (size_t)g->G * (size_t)g->kp, tb = uqw_tile_bytes(kq);
-  const EpiK k = epi_k(e);
-  const uint8_t *A = (const uint8_t *)(const void *)g->A;
-  for (int ob = 0; ob < g->M; ob += RB) {
-    int oe = g->M - ob < RB ? g->M : ob + RB;
-    for (int o = ob; o < oe; o++) rq[o - ob] = row_q(e, o);
-    for (int j = 0; j < g->N; j += Q8_NR) {
-      int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;
-      const uint8_t *X = (const uint8_t *)(const void *)(g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride);
-      if (nc <= 2) {
-        if (nc == 1) uqw_cols_nc(1, kq, A, tb, e, X, j, ob, oe, rq, &k);
-        else uqw_cols_nc(2, kq, A, tb, e, X, j, ob, oe, rq, &k);
-        continue;
-      }
-      for (int o0 = ob; o0 < oe; o0 += Q8_MR) {
-        int nr = oe - o0 < Q8_MR ? oe - o0 : Q8_MR;
-        uqw_tile(kq, A + (size_t)(o0 / Q8_MR) * tb, X, c);
-        tile_out(c, nr, o0, ob, j, nc, e, rq, &k);
-      }
-    }
-  }
-}
+Q8_UQ_SQ8_GEMM(uqw_sq8_gemm, uqw_tile, uqw_cols_nc, uqw_tile_bytes)
 
 const Q8Kernels q8_gemm_4x16u__avxvnni_desc = {"q8_gemm_4x16u__avxvnni", "avxvnni", Q8_MR, Q8_NR, 4, 1, q8_uqw_a_elems__avx2,
                                                q8_uqw_pack_w__avx2, q8_uq_put_x__avx2, q8_uq_get_x__avx2, q8_uq_im2col_i8__avx2,

@@ -7,6 +7,7 @@
  * AVX2; every AVX-VNNI CPU runs AVX2). */
 #ifndef TINYRUNTIME_Q8_UQ_AVX2_H
 #define TINYRUNTIME_Q8_UQ_AVX2_H
+#include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,4 +28,66 @@ void q8_uq_im2col_cols__avx2(const int8_t *xp, int Hp, int Wp, int kh, int kw, i
                              int32_t zx, int K, int p0, int p1, int16_t *X, ptrdiff_t pstride);
 void q8_uq_im2col_i8__avx2(const int8_t *x, int H, int W, int ci0, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
                            int OH, int OW, int32_t zx, int k0, int k1, int16_t *X, ptrdiff_t pstride);
+
+#ifdef Q8_UQ_DOT   /* (the includer's s + the quad products of x (u8) and a (s8), in int32 lanes) */
+/* the last panel's nc <= 2 columns of 4 row tiles from row o0 (of a pass ending at oe; At[t] their tiles, the ones past oe
+   tile 0's, not stored): s[t][c] column c's sums of tile t, two quads of a tile's 4 rows (32 bytes) against the column's
+   quad q in lanes 0-3 and quad q + 1 in lanes 4-7, the halves to be added by the caller; the tiles that are real */
+static inline __attribute__((always_inline)) int uq_cols_sums(int nc, size_t kq, const uint8_t *A, size_t tb, const uint8_t *X,
+                                                               int o0, int oe, const uint8_t *At[4], __m256i s[4][2]) {
+  int nt = oe - o0 >= 4 * Q8_MR ? 4 : (oe - o0 + Q8_MR - 1) / Q8_MR;
+#pragma GCC unroll 4
+  for (int t = 0; t < 4; t++) At[t] = A + (size_t)(o0 / Q8_MR + (t < nt ? t : 0)) * tb, s[t][0] = s[t][1] = _mm256_setzero_si256();
+  size_t q = 0;
+  for (; q + 2 <= kq; q += 2) {
+    __m256i xv[2];
+#pragma GCC unroll 2
+    for (int c = 0; c < nc; c++) xv[c] = bcast2(X + 64 * q + 4 * c, X + 64 * (q + 1) + 4 * c);
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; t++) {
+      __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(At[t] + UQ_HDR + 16 * q));
+#pragma GCC unroll 2
+      for (int c = 0; c < nc; c++) s[t][c] = Q8_UQ_DOT(s[t][c], xv[c], a);
+    }
+  }
+  if (q < kq)   /* an odd last quad: its 16 bytes, lanes 4-7 zero */
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; t++) {
+      __m256i a = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(At[t] + UQ_HDR + 16 * q)));
+#pragma GCC unroll 2
+      for (int c = 0; c < nc; c++) s[t][c] = Q8_UQ_DOT(s[t][c], _mm256_set1_epi32(*(const int32_t *)(const void *)(X + 64 * q + 4 * c)), a);
+    }
+  return nt;
+}
+#endif
+
+/* an sq8 GEMM on these tiles, NAME(g, e): passes of up to RB rows (their requantization constants first), panels of 16
+   columns, each tile's sums by TILE(kq, tile, X, c) and stored by the epilogue (q8_epi4x16__avx2.h, included before);
+   a last panel of 1 or 2 columns by COLS(nc, kq, A, tb, e, X, j, ob, oe, rq, &k); TB(kq) a tile's bytes */
+#define Q8_UQ_SQ8_GEMM(NAME, TILE, COLS, TB) \
+static void NAME(const Q8Gemm *g, const Q8Sq8Epi *e) {                                                     \
+  __m256i c[4][2];                                                                                         \
+  RowQ rq[RB];                                                                                             \
+  size_t kq = (size_t)g->G * (size_t)g->kp, tb = TB(kq);                                                   \
+  const EpiK k = epi_k(e);                                                                                 \
+  const uint8_t *A = (const uint8_t *)(const void *)g->A;                                                  \
+  for (int ob = 0; ob < g->M; ob += RB) {                                                                  \
+    int oe = g->M - ob < RB ? g->M : ob + RB;                                                              \
+    for (int o = ob; o < oe; o++) rq[o - ob] = row_q(e, o);                                                \
+    for (int j = 0; j < g->N; j += Q8_NR) {                                                                \
+      int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;                                                        \
+      const uint8_t *X = (const uint8_t *)(const void *)(g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride); \
+      if (nc <= 2) {                                                                                       \
+        if (nc == 1) COLS(1, kq, A, tb, e, X, j, ob, oe, rq, &k);                                          \
+        else COLS(2, kq, A, tb, e, X, j, ob, oe, rq, &k);                                                  \
+        continue;                                                                                          \
+      }                                                                                                    \
+      for (int o0 = ob; o0 < oe; o0 += Q8_MR) {                                                            \
+        int nr = oe - o0 < Q8_MR ? oe - o0 : Q8_MR;                                                        \
+        TILE(kq, A + (size_t)(o0 / Q8_MR) * tb, X, c);                                                     \
+        tile_out(c, nr, o0, ob, j, nc, e, rq, &k);                                                         \
+      }                                                                                                    \
+    }                                                                                                      \
+  }                                                                                                        \
+}
 #endif
