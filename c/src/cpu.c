@@ -2,12 +2,14 @@
 #define _GNU_SOURCE
 #include "cpu.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 #elif defined(__aarch64__)
 #include <sys/auxv.h>
 #endif
@@ -32,6 +34,32 @@ static int amx_ok(void) {
 #endif
 }
 #endif
+
+/* the size of CPU 0's level-3 cache from /sys/devices/system/cpu/cpu0/cache/index<i>/{level,size} ("32768K"), 0 where
+   there is none or it cannot be read */
+static int read_small(const char *path, char *buf, size_t n) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  ssize_t r = read(fd, buf, n - 1);
+  close(fd);
+  if (r <= 0) return -1;
+  buf[r] = 0;
+  return 0;
+}
+static unsigned long l3_bytes(void) {
+  char path[80], buf[32];
+  for (int i = 0; i < 8; i++) {
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+    if (read_small(path, buf, sizeof buf)) return 0;
+    if (atoi(buf) != 3) continue;
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+    if (read_small(path, buf, sizeof buf)) return 0;
+    char *end;
+    unsigned long v = strtoul(buf, &end, 10);
+    return *end == 'K' ? v << 10 : *end == 'M' ? v << 20 : v;
+  }
+  return 0;
+}
 
 const CpuInfo *cpu_info(void) {
   if (g_done) return &g_info;
@@ -58,6 +86,7 @@ const CpuInfo *cpu_info(void) {
   c.neondot = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
 #endif
 #endif
+  c.l3 = l3_bytes();
   const char *k = getenv("TINYRUNTIME_KERNELS");
   c.force_ref = k && strcmp(k, "ref") == 0;
   g_info = c;

@@ -17,6 +17,8 @@ typedef struct {
   int force_ref;   /* TINYRUNTIME_KERNELS=ref */
   int amd;         /* the vendor is AMD: for tuning only, where a rule measured opposite ways on Zen 4 and Intel
                       (ops_f32.c conv_t) */
+  unsigned long l3;   /* the bytes of the last cache (level 3) that CPU 0 sees, by Linux's sysfs; 0 where unknown (for
+                         tuning only: engine.c's one image at a time) */
 } CpuInfo;
 
 const CpuInfo *cpu_info(void);      /* detected on first call, then cached */

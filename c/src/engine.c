@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cpu.h"
 #include "engine_impl.h"
 #include "plan.h"
 #include "pool.h"
@@ -97,13 +98,25 @@ enum { ZMAP_MIN = 256 << 10 };
    (ResNet18 75 -> 55 MiB, ResNet50 133 -> 108, MobileNetV2 20.7 -> 16.4) but ResNet18 ran 1.065x its time (ResNet50
    and MobileNetV2 1.005x) and the start-up by the bench's measure was the same (13, 19, 8 ms medians either way): kept. */
 #define CHUNK_ARENA ((size_t)12 << 20)
+/* f32 also where the batch's activations (its images' arenas at batch 1, as plan.c plans them) exceed twice the last
+   cache (cpu.h's l3): on the Zen 5 (32 MiB of L3 for both cores), batch 8 on two threads, each lane's 4 images
+   together had run the stem's max pool at 387 us an image against 108 at batch 1, its outputs gone to memory; one image
+   at a time on each lane ResNet50 f32 (9.2 MiB an image) took 0.91-0.92x its time (6 processes each alternated, 32
+   images), ResNet18 (3.8 MiB) 1.00-1.01x and MobileNetV2 (5.7 MiB) 1.01-1.03x (kept together by this rule). Where the
+   L3 is unknown (0), CHUNK_ARENA alone */
 #define CHUNK_ARENA_DQ8 ((size_t)3 << 20)
 /* sq8 from 1 MiB (2026-12-04, Zen 4: its 1 MiB L2 a core): at batch 8 on two threads each lane (below) ran its 4 images
    through each op together; one at a time, ResNet50 sq8 (2.3 MiB an image) 0.97-0.98x its time and MobileNetV2's
    (1.44 MiB) 0.97x, on one thread both 0.964x (ABBA, fastest of 4-6); ResNet18's (0.96 MiB) batched, as one at a
    time was no faster (1.006x). Not measured with AMX's kernels */
 #define CHUNK_ARENA_SQ8 ((size_t)1 << 20)
-/* huge: a huge-page hint from 2 MiB (THP "madvise"), for the f32 arena of a batch of 2+ only. Its implicit
+
+static int one_at_a_time(const Model *m, size_t arena1, int batch) {
+  if (m->kind == KIND_DQ8) return arena1 > CHUNK_ARENA_DQ8;
+  if (m->kind == KIND_SQ8) return arena1 > CHUNK_ARENA_SQ8;
+  unsigned long l3 = cpu_info()->l3;
+  return arena1 > CHUNK_ARENA || (l3 && arena1 > 2 * (size_t)l3 / (size_t)batch);
+}/* huge: a huge-page hint from 2 MiB (THP "madvise"), for the f32 arena of a batch of 2+ only. Its implicit
    convolutions' padded planes are read by a tile from 64+ planes at once, and at batch 8 the hint made
    MobileNetV2 f32 13%, ResNet50 6% and ResNet18 4.5% faster (median batch after the first, 64 images, 5
    processes alternated). But this VM's fresh huge pages fault on the host at first touch: with the hint a
@@ -474,9 +487,7 @@ Engine *engine_build(const Model *m, int batch, char *err, size_t errlen) {
   if (!e->st || !e->offs) goto oom;
   /* large activations: a batch goes through the ops one image at a time (CHUNK_ARENA; offs is planned
      again below) */
-  if (batch > 1 && plan_arena_size(m, 1, 0, e->offs) >
-                       (m->kind == KIND_DQ8 ? CHUNK_ARENA_DQ8 : m->kind == KIND_SQ8 ? CHUNK_ARENA_SQ8 : CHUNK_ARENA))
-    e->batch = 1;
+  if (batch > 1 && one_at_a_time(m, plan_arena_size(m, 1, 0, e->offs), batch)) e->batch = 1;
   /* on lanes the ops are built for a lane's share of a batch, the images each lane runs at once (their blocking,
      paths and scratch follow the batch: f32's Winograd blocks and slots and implicit convolutions' images, sq8's
      batched implicit convolutions, LINEAR's columns) */
