@@ -35,8 +35,7 @@ static int amx_ok(void) {
 }
 #endif
 
-/* the size of CPU 0's level-3 cache from /sys/devices/system/cpu/cpu0/cache/index<i>/{level,size} ("32768K"), 0 where
-   there is none or it cannot be read */
+/* a small file's text, NUL-terminated; -1 when it cannot be read */
 static int read_small(const char *path, char *buf, size_t n) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) return -1;
@@ -46,6 +45,7 @@ static int read_small(const char *path, char *buf, size_t n) {
   buf[r] = 0;
   return 0;
 }
+/* from /sys/devices/system/cpu/cpu0/cache/index<i>/{level,size} ("32768K") */
 static unsigned long l3_bytes(void) {
   char path[80], buf[32];
   for (int i = 0; i < 8; i++) {
@@ -59,6 +59,13 @@ static unsigned long l3_bytes(void) {
     return *end == 'K' ? v << 10 : *end == 'M' ? v << 20 : v;
   }
   return 0;
+}
+
+unsigned long cpu_l3_bytes(void) {
+  static int done;
+  static unsigned long l3;
+  if (!done) l3 = l3_bytes(), done = 1;
+  return l3;
 }
 
 const CpuInfo *cpu_info(void) {
@@ -86,7 +93,6 @@ const CpuInfo *cpu_info(void) {
   c.neondot = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
 #endif
 #endif
-  c.l3 = l3_bytes();
   const char *k = getenv("TINYRUNTIME_KERNELS");
   c.force_ref = k && strcmp(k, "ref") == 0;
   g_info = c;

@@ -17,11 +17,12 @@ typedef struct {
   int force_ref;   /* TINYRUNTIME_KERNELS=ref */
   int amd;         /* the vendor is AMD: for tuning only, where a rule measured opposite ways on Zen 4 and Intel
                       (ops_f32.c conv_t) */
-  unsigned long l3;   /* the bytes of the last cache (level 3) that CPU 0 sees, by Linux's sysfs; 0 where unknown (for
-                         tuning only: engine.c's one image at a time) */
 } CpuInfo;
 
 const CpuInfo *cpu_info(void);      /* detected on first call, then cached */
+/* the bytes of the level-3 cache CPU 0 sees, by Linux's sysfs, 0 where unknown; read on the first call only (for tuning
+   only: engine.c's one image at a time; not at every start-up, as the features are) */
+unsigned long cpu_l3_bytes(void);
 /* 1 when the CPU runs code for that ISA ("ref", "avx2", "avx512f", "avx512vnni", "avxvnni", "amx",
    "neon", "neondot", "pclmul", "vpclmul", "armcrc"), whether or not the reference is forced */
 int cpu_has(const char *isa);

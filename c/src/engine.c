@@ -98,12 +98,6 @@ enum { ZMAP_MIN = 256 << 10 };
    (ResNet18 75 -> 55 MiB, ResNet50 133 -> 108, MobileNetV2 20.7 -> 16.4) but ResNet18 ran 1.065x its time (ResNet50
    and MobileNetV2 1.005x) and the start-up by the bench's measure was the same (13, 19, 8 ms medians either way): kept. */
 #define CHUNK_ARENA ((size_t)12 << 20)
-/* f32 also where the batch's activations (its images' arenas at batch 1, as plan.c plans them) exceed twice the last
-   cache (cpu.h's l3): on the Zen 5 (32 MiB of L3 for both cores), batch 8 on two threads, each lane's 4 images
-   together had run the stem's max pool at 387 us an image against 108 at batch 1, its outputs gone to memory; one image
-   at a time on each lane ResNet50 f32 (9.2 MiB an image) took 0.91-0.92x its time (6 processes each alternated, 32
-   images), ResNet18 (3.8 MiB) 1.00-1.01x and MobileNetV2 (5.7 MiB) 1.01-1.03x (kept together by this rule). Where the
-   L3 is unknown (0), CHUNK_ARENA alone */
 #define CHUNK_ARENA_DQ8 ((size_t)3 << 20)
 /* sq8 from 1 MiB (2026-12-04, Zen 4: its 1 MiB L2 a core): at batch 8 on two threads each lane (below) ran its 4 images
    through each op together; one at a time, ResNet50 sq8 (2.3 MiB an image) 0.97-0.98x its time and MobileNetV2's
@@ -111,12 +105,21 @@ enum { ZMAP_MIN = 256 << 10 };
    time was no faster (1.006x). Not measured with AMX's kernels */
 #define CHUNK_ARENA_SQ8 ((size_t)1 << 20)
 
+/* whether a batch runs one image at a time, arena1 the model's arena for one image (as plan.c plans it): above its kind's
+   bound, and f32 also where the batch's arenas exceed twice the level-3 cache (cpu_l3_bytes; unknown: CHUNK_ARENA
+   alone). On the Zen 5 (32 MiB of L3 for both cores), batch 8 on two threads, each lane's 4 images together had run
+   the stem's max pool at 387 us an image against 108 at batch 1, its outputs gone to memory; one image at a time on
+   each lane ResNet50 f32 (9.2 MiB an image) took 0.91-0.92x its time (6-8 processes each alternated, 32 images, three
+   sets), ResNet18 (3.8 MiB) 1.00-1.01x and MobileNetV2 (5.7 MiB) 1.01-1.03x (kept batched by this rule) */
 static int one_at_a_time(const Model *m, size_t arena1, int batch) {
   if (m->kind == KIND_DQ8) return arena1 > CHUNK_ARENA_DQ8;
   if (m->kind == KIND_SQ8) return arena1 > CHUNK_ARENA_SQ8;
-  unsigned long l3 = cpu_info()->l3;
-  return arena1 > CHUNK_ARENA || (l3 && arena1 > 2 * (size_t)l3 / (size_t)batch);
-}/* huge: a huge-page hint from 2 MiB (THP "madvise"), for the f32 arena of a batch of 2+ only. Its implicit
+  if (arena1 > CHUNK_ARENA) return 1;
+  unsigned long l3 = cpu_l3_bytes();
+  return l3 && arena1 > 2 * (size_t)l3 / (size_t)batch;
+}
+
+/* huge: a huge-page hint from 2 MiB (THP "madvise"), for the f32 arena of a batch of 2+ only. Its implicit
    convolutions' padded planes are read by a tile from 64+ planes at once, and at batch 8 the hint made
    MobileNetV2 f32 13%, ResNet50 6% and ResNet18 4.5% faster (median batch after the first, 64 images, 5
    processes alternated). But this VM's fresh huge pages fault on the host at first touch: with the hint a
