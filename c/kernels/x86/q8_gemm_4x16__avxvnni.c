@@ -21,7 +21,10 @@
 #endif
 
 /* the sums of a whole tile's 4 rows x 16 columns on panel X (kq quads), comp added: 8 accumulators, a quad's 16
-   columns in two vectors, each row's quad broadcast; the next tile's quads prefetched a line every 4 quads */
+   columns in two vectors, each row's quad broadcast; the next tile's quads prefetched a line every 4 quads. Its own
+   loop, not one shared with the AVX2 file's uq_tile through Q8_UQ_DOT: shared (with uq_tile's pass loop), GCC kept two
+   of the accumulators on the stack, loaded and stored every quad, and ResNet18 sq8 took 1.77x its time on one thread
+   (Zen 5, 6 processes each alternated) */
 static inline __attribute__((always_inline)) void uqw_tile(size_t kq, const uint8_t *T, const uint8_t *X, __m256i c[4][2]) {
   __m256i c0l = _mm256_setzero_si256(), c0h = c0l, c1l = c0l, c1h = c0l, c2l = c0l, c2h = c0l, c3l = c0l, c3h = c0l;
   const uint8_t *a = T + UQ_HDR;
