@@ -248,6 +248,10 @@ typedef struct {
      x 4R bytes; gs = channels x T values a group, in (channel, tap) order; T > 1 only for sq8, G 1); returns 0, having
      written nothing, where it does not take that G, gs and T */
   int (*pack_w_blk)(int M, int G, int gs, int T, const int8_t *w, int R, const int8_t *wz, int16_t *A);
+  /* 1: pack_w and pack_w_blk write only some of a_elems' bytes (the rest is never read) and the kernels read no more:
+     the op does not map the buffer's pages ahead of the packer (engine_populate), so the pages no tile writes stay
+     unmapped (the AVX2 unsigned-quad tiles' room for corrections) */
+  int pack_sparse;
 } Q8Kernels;
 
 /* int16 units of one panel of NR columns of packed X: G groups of gsp (gs padded to kr) rows */

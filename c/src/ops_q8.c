@@ -315,7 +315,7 @@ __attribute__((cold)) static void pack_blocks(void *arg, long b0, long b1) {
   size_t K = (size_t)s->K, M = (size_t)s->M, G = (size_t)s->G;
   const int8_t *done = NULL;   /* this thread's packed rows not yet given back start here (contiguous) */
   int16_t *first = pack_dst(j, (size_t)b0);
-  engine_populate(first, (size_t)(pack_dst(j, (size_t)b1) - first) * sizeof *first);   /* the chunk's pages */
+  if (!k->pack_sparse) engine_populate(first, (size_t)(pack_dst(j, (size_t)b1) - first) * sizeof *first);   /* the chunk's pages */
   for (size_t bk = (size_t)b0; bk < (size_t)b1; bk++) {
     size_t g = bk / j->nb, r0 = bk % j->nb * j->step, rows = M - r0 < j->step ? M - r0 : j->step;
     const int8_t *wg = j->w + g * M * K, *zg = j->wz ? j->wz + g * M * G : NULL;

@@ -152,4 +152,4 @@ static void dq8_quant(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int
 
 const Q8Kernels q8_gemm_4x16__neon_desc = {"q8_gemm_4x16__neon", "neon", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
                                            q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8,
-                                           dq8_quant, sq8_gemm, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, q8_pack_weights_blk};
+                                           dq8_quant, sq8_gemm, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, q8_pack_weights_blk, 0};

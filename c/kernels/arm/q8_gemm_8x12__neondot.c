@@ -329,6 +329,6 @@ __attribute__((cold)) static void blocked_comp(const int8_t *w, size_t tiles, si
 }
 
 const Q8Kernels q8_gemm_8x12__neondot_desc = {"q8_gemm_8x12__neondot", "neondot", MR, NR, KR, 1, a_elems,
-                                              pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, blocked_comp, NULL, NULL, NULL, NULL};
+                                              pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, blocked_comp, NULL, NULL, NULL, NULL, 0};
 const Q8Kernels q8_gemm_8x12__neondot_dq8_desc = {"q8_gemm_8x12__neondot_dq8", "neondot", MR, NR, KR, 2, dq_a_elems,
-                                                  dq_pack_w, dq_put_x, dq_get_x, NULL, dq_quant, NULL, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL};
+                                                  dq_pack_w, dq_put_x, dq_get_x, NULL, dq_quant, NULL, dq8_gemm, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0};

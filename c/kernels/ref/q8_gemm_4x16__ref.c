@@ -67,4 +67,4 @@ void q8_dq8_quant_ref(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int
 
 const Q8Kernels q8_gemm_4x16__ref_desc = {"q8_gemm_4x16__ref", "ref", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
                                           q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8,
-                                          q8_dq8_quant_ref, q8_sq8_gemm_ref, q8_dq8_gemm_ref, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, q8_pack_weights_blk};
+                                          q8_dq8_quant_ref, q8_sq8_gemm_ref, q8_dq8_gemm_ref, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, q8_pack_weights_blk, 0};

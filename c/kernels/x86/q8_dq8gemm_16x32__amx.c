@@ -172,4 +172,4 @@ static void dq8_gemm(const Q8Gemm *g, const Q8Dq8Epi *e) {
 const Q8Kernels q8_dq8gemm_16x32__amx_desc = {"q8_dq8gemm_16x32__amx", "amx", MR, NR, KR, 2,
                                               a_elems, pack_w, q8_dq8v_put_x, q8_dq8v_get_x, NULL, q8_dq8v_quant, NULL,
                                               dq8_gemm, NULL, NULL, NULL, NULL, 0, 0, q8_dq8v_quant_g, q8_dq8v_conv_quant,
-                                              AMX_DQ8_MIN_K, NULL, 0, NULL, NULL, NULL, NULL, pack_w_blk};
+                                              AMX_DQ8_MIN_K, NULL, 0, NULL, NULL, NULL, NULL, pack_w_blk, 0};

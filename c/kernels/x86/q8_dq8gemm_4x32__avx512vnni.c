@@ -642,4 +642,4 @@ __attribute__((cold)) static void dq8_blocked_sums(const int8_t *w, size_t tiles
 
 const Q8Kernels q8_dq8gemm_4x32__avx512vnni_desc = {"q8_dq8gemm_4x32__avx512vnni", "avx512vnni", MR, NR, KR, 2,
                                                     q8_dq8v_a_elems, q8_dq8v_pack_w, q8_dq8v_put_x, q8_dq8v_get_x, NULL, q8_dq8v_quant, NULL, q8_dq8v_gemm, NULL, NULL, NULL, NULL, 0, 0,
-                                                    q8_dq8v_quant_g, q8_dq8v_conv_quant, 0, NULL, 0, NULL, NULL, dq8_blocked_sums, NULL, NULL};
+                                                    q8_dq8v_quant_g, q8_dq8v_conv_quant, 0, NULL, 0, NULL, NULL, dq8_blocked_sums, NULL, NULL, 0};

@@ -331,4 +331,4 @@ static void sq8_conv(const Q8Conv *c, const Q8Sq8Epi *e, int f0, int f1) {
 const Q8Kernels q8_gemm_32x32__amx_desc = {"q8_gemm_32x32__amx", "amx", MR, NR, KR, 1, a_elems,
                                            pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
                                            im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 16, 0, NULL, NULL, AMX_SQ8_MIN_K, im2col_kxq, 0, NULL, NULL, NULL,
-                                           pack_conv_blk, pack_w_blk};
+                                           pack_conv_blk, pack_w_blk, 0};

@@ -472,7 +472,7 @@ __attribute__((cold)) int q8_pack_w_blk_i16x2__avx2(int M, int G, int gs, int T,
 
 const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, Q8_NR, 2, 2, q8_packed_size,
                                            q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8_i16x2__avx2,
-                                           q8_dq8_quant__avx2, sq8_gemm_avx2, dq8_gemm_avx2, q8_im2col_cols_i16x2__avx2, NULL, NULL, NULL, 0, 0, q8_dq8_quant_g__avx2, q8_dq8_conv_quant__avx2, 0, NULL, 0, NULL, NULL, NULL, NULL, q8_pack_w_blk_i16x2__avx2};
+                                           q8_dq8_quant__avx2, sq8_gemm_avx2, dq8_gemm_avx2, q8_im2col_cols_i16x2__avx2, NULL, NULL, NULL, 0, 0, q8_dq8_quant_g__avx2, q8_dq8_conv_quant__avx2, 0, NULL, 0, NULL, NULL, NULL, NULL, q8_pack_w_blk_i16x2__avx2, 0};
 
 /* ---- sq8 on unsigned quads (q8_gemm_4x16u__avx2_desc) ----
    vpmaddubsw multiplies 32 unsigned bytes by 32 signed ones and adds adjacent pairs into int16, saturating; then
@@ -487,7 +487,8 @@ const Q8Kernels q8_gemm_4x16__avx2_desc = {"q8_gemm_4x16__avx2", "avx2", Q8_MR, 
    tile (weights far from a bell's shape) and the rests are a second full set of kq quads instead (dense). Every sum is
    an integer: the same int32 as the reference's, then the same epilogue (row16): the same bytes.
    Tile layout (bytes): int32 comp[4], int32 n[4] (the rows' entries; n[0] = -1: dense), then kq quads of 16 bytes,
-   then 16 kq bytes (entries of 8 bytes, row 0's first, zero after the last; or the dense rests): 2 bytes a weight
+   then 16 kq bytes (entries of 8 bytes, row 0's first, the bytes after the last never written (pack_sparse: their
+   pages stay unmapped); or the dense rests): 2 bytes a weight
    allocated, as the i16x2 layout's, of which the kernel reads the header, the quads and its entries (the bench models'
    seeded weights, per-channel int8: 1.4-3% of a row's quads corrected at K of 1152-4608, 4-7% at 256-960, 8-14% at
    64-160, up to 31% at 16). The main loop prefetches the next tile's quads (a line every 4 quads): the gap of unread
@@ -552,7 +553,7 @@ static inline __attribute__((always_inline)) __m128i uq_src_next(UqSrc *b) {
 
 /* one tile (at Tt, kq quads) from its weights s0 (uq_src_next): its quads once split (uq_split16: pairs are adjacent
    bytes of a row), row r's sum in lane r, the rows' entries counted; then, where there are rests, the quads again, a
-   row's entries in order (or the dense rests). Every byte of the tile written. s0->whole (AVX-VNNI's vpdpbusd, which
+   row's entries in order (or the dense rests). Written: the header, the quads and the entries (or the dense rests), nothing after them (pack_sparse). s0->whole (AVX-VNNI's vpdpbusd, which
    does not saturate): the quads as they are, no entries, a tile of uqw_tile_bytes */
 static void uq_pack_tile(uint8_t *Tt, size_t kq, const UqSrc *s0) {
   const __m128i one8 = _mm_set1_epi8(1), one16 = _mm_set1_epi16(1);
@@ -560,7 +561,6 @@ static void uq_pack_tile(uint8_t *Tt, size_t kq, const UqSrc *s0) {
   int32_t n[4] = {0, 0, 0, 0}, tot = 0;
   __m128i sum = _mm_setzero_si128(), rest;
   UqSrc b = *s0;
-  memset(Tt, 0, s0->whole ? uqw_tile_bytes(kq) : uq_tile_bytes(kq));
   for (size_t q = 0; q < kq; q++) {
     __m128i v = uq_src_next(&b);
     int bad = 0;
@@ -751,4 +751,4 @@ void q8_uq_im2col_i8__avx2(const int8_t *x, int H, int W, int ci0, int kh, int k
 const Q8Kernels q8_gemm_4x16u__avx2_desc = {"q8_gemm_4x16u__avx2", "avx2", Q8_MR, Q8_NR, 4, 1, q8_uq_a_elems__avx2, uq_pack_w,
                                             q8_uq_put_x__avx2, q8_uq_get_x__avx2, q8_uq_im2col_i8__avx2, NULL, uq_sq8_gemm, NULL,
                                             q8_uq_im2col_cols__avx2, NULL, NULL, NULL, 0, 0,
-                                            NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, uq_pack_w_blk};
+                                            NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, uq_pack_w_blk, 1};

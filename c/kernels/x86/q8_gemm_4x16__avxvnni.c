@@ -69,7 +69,7 @@ Q8_UQ_SQ8_GEMM(uqw_sq8_gemm, uqw_tile, uqw_cols_nc, uqw_tile_bytes)
 const Q8Kernels q8_gemm_4x16u__avxvnni_desc = {"q8_gemm_4x16u__avxvnni", "avxvnni", Q8_MR, Q8_NR, 4, 1, q8_uqw_a_elems__avx2,
                                                q8_uqw_pack_w__avx2, q8_uq_put_x__avx2, q8_uq_get_x__avx2, q8_uq_im2col_i8__avx2,
                                                NULL, uqw_sq8_gemm, NULL, q8_uq_im2col_cols__avx2, NULL, NULL, NULL, 0, 0, NULL, NULL, 0,
-                                               NULL, 0, NULL, NULL, NULL, NULL, q8_uqw_pack_w_blk__avx2};
+                                               NULL, 0, NULL, NULL, NULL, NULL, q8_uqw_pack_w_blk__avx2, 0};
 
 static void dq8_gemm_avxvnni(const Q8Gemm *g, const Q8Dq8Epi *e) { dq8_gemm_4x16(g, e); }
 
@@ -78,4 +78,4 @@ const Q8Kernels q8_gemm_4x16__avxvnni_dq8_desc = {"q8_gemm_4x16__avxvnni_dq8", "
                                                   q8_pack_weights, q8_put_x_i16x2, q8_get_x_i16x2, q8_im2col_i8_i16x2__avx2,
                                                   q8_dq8_quant__avx2, NULL, dq8_gemm_avxvnni, q8_im2col_cols_i16x2__avx2, NULL, NULL,
                                                   NULL, 0, 0, q8_dq8_quant_g__avx2, q8_dq8_conv_quant__avx2, 0, NULL, 0, NULL, NULL,
-                                                  NULL, NULL, q8_pack_w_blk_i16x2__avx2};
+                                                  NULL, NULL, q8_pack_w_blk_i16x2__avx2, 0};

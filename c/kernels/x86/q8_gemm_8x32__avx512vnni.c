@@ -554,4 +554,4 @@ __attribute__((cold)) static void blocked_comp(const int8_t *w, size_t tiles, si
 
 const Q8Kernels q8_gemm_8x32__avx512vnni_desc = {"q8_gemm_8x32__avx512vnni", "avx512vnni", MR, NR, KR, 1, a_elems,
                                                  pack_w, put_x, get_x, im2col, NULL, sq8_gemm, NULL,
-                                                 im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 1, 0x80, NULL, NULL, 0, im2col_kxq, 64, blocked_comp, im2col_qt, NULL, NULL, NULL};
+                                                 im2col_cols, conv_a_bytes, pack_conv, sq8_conv, 1, 0x80, NULL, NULL, 0, im2col_kxq, 64, blocked_comp, im2col_qt, NULL, NULL, NULL, 0};
