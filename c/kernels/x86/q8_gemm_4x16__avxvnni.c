@@ -47,24 +47,7 @@ static inline __attribute__((always_inline)) void uqw_tile(size_t kq, const uint
   }
 }
 
-/* the last panel's nc <= 2 columns (a 7x7 map's 49th: a whole tile's work for one column), rows [ob, oe) of a pass: 4
-   row tiles at once by uq_cols_sums (vpdpbusd), the halves added, then comp */
-static inline __attribute__((always_inline)) void uqw_cols_nc(int nc, size_t kq, const uint8_t *A, size_t tb, const Q8Sq8Epi *e,
-                                                               const uint8_t *X, int j, int ob, int oe, const RowQ *rq, const EpiK *k) {
-  for (int o0 = ob; o0 < oe; o0 += 4 * Q8_MR) {
-    const uint8_t *At[4];
-    __m256i s[4][2];
-    int nt = uq_cols_sums(nc, kq, A, tb, X, o0, oe, At, s);
-    for (int t = 0; t < nt; t++) {
-      __m128i r4[2], comp = _mm_loadu_si128((const __m128i *)(const void *)At[t]);   /* (lane r: row r) */
-      for (int c = 0; c < nc; c++)
-        r4[c] = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(s[t][c]), _mm256_extracti128_si256(s[t][c], 1)), comp);
-      cols_out(nc, r4, o0 + t * Q8_MR, oe, ob, j, e, rq, k);
-    }
-  }
-}
-
-Q8_UQ_SQ8_GEMM(uqw_sq8_gemm, uqw_tile, uqw_cols_nc, uqw_tile_bytes)
+Q8_UQ_SQ8_GEMM(uqw_sq8_gemm, uqw_tile, uq_cols_nc, uqw_tile_bytes)
 
 const Q8Kernels q8_gemm_4x16u__avxvnni_desc = {"q8_gemm_4x16u__avxvnni", "avxvnni", Q8_MR, Q8_NR, 4, 1, q8_uqw_a_elems__avx2,
                                                q8_uqw_pack_w__avx2, q8_uq_put_x__avx2, q8_uq_get_x__avx2, q8_uq_im2col_i8__avx2,

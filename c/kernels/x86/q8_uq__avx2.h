@@ -59,6 +59,52 @@ static inline __attribute__((always_inline)) int uq_cols_sums(int nc, size_t kq,
     }
   return nt;
 }
+
+/* the last panel's nc <= 2 columns (a 7x7 map's 49th: a whole tile's work for one column), rows [ob, oe) of a pass: 4
+   row tiles at once by uq_cols_sums (Q8_UQ_DOT), the halves added; then comp and the corrections (a row's entries: its
+   4 bytes in lane r of one vpmaddubsw; a dense tile's rests in scalars: rare). A whole tile (AVX-VNNI's) has none: its
+   n[] are 0, so comp alone */
+static inline __attribute__((always_inline)) void uq_cols_nc(int nc, size_t kq, const uint8_t *A, size_t tb, const Q8Sq8Epi *e,
+                                                              const uint8_t *X, int j, int ob, int oe, const RowQ *rq, const EpiK *k) {
+  for (int o0 = ob; o0 < oe; o0 += 4 * Q8_MR) {
+    const uint8_t *At[4];
+    __m256i s[4][2];
+    int nt = uq_cols_sums(nc, kq, A, tb, X, o0, oe, At, s);
+    for (int t = 0; t < nt; t++) {
+      const uint8_t *T = At[t];
+      int32_t n[4];
+      memcpy(n, T + 16, 16);
+      __m128i add[2];   /* column c's corrections and comp, lane r = row r */
+      for (int c = 0; c < nc; c++) add[c] = _mm_loadu_si128((const __m128i *)(const void *)T);
+      if (n[0] < 0) {   /* dense: its rests here, in scalars (rare) */
+        int32_t d[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+        for (size_t q = 0; q < kq; q++)
+          for (int c = 0; c < nc; c++)
+            for (int r = 0; r < 4; r++)
+              for (int i = 0; i < 4; i++) d[c][r] += (int8_t)T[UQ_HDR + 16 * kq + 16 * q + 4 * r + i] * X[64 * q + 4 * c + i];
+        for (int c = 0; c < nc; c++) add[c] = _mm_add_epi32(add[c], _mm_loadu_si128((const __m128i *)(const void *)d[c]));
+      }
+      const uint8_t *en = T + UQ_HDR + 16 * kq;
+      const __m128i one4 = _mm_set1_epi16(1);
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; r++) {   /* an entry's 4 bytes in lane r, the column's quad in every lane */
+        const __m128i lane = _mm_cvtepi8_epi32(_mm_cvtsi32_si128((int)(0xFFu << (8 * r))));
+        for (int32_t i = n[0] < 0 ? 0 : n[r]; i > 0; i--, en += 8) {
+          int32_t off;
+          memcpy(&off, en, 4);
+          __m128i a = _mm_and_si128(_mm_set1_epi32(*(const int32_t *)(const void *)(en + 4)), lane);
+#pragma GCC unroll 2
+          for (int c = 0; c < nc; c++)
+            add[c] = _mm_add_epi32(add[c], _mm_madd_epi16(_mm_maddubs_epi16(_mm_set1_epi32(*(const int32_t *)(const void *)(X + off + 4 * c)), a), one4));
+        }
+      }
+      __m128i r4[2];
+      for (int c = 0; c < nc; c++)
+        r4[c] = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(s[t][c]), _mm256_extracti128_si256(s[t][c], 1)), add[c]);
+      cols_out(nc, r4, o0 + t * Q8_MR, oe, ob, j, e, rq, k);
+    }
+  }
+}
 #endif
 
 /* an sq8 GEMM on these tiles, NAME(g, e): passes of up to RB rows (their requantization constants first), panels of 16
