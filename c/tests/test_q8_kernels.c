@@ -869,7 +869,7 @@ int main(void) {
     printf("test_q8_kernels: sq8 depthwise and implicit convolutions without VBMI\n");
   }
 #endif
-  int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 17, 31, 33, 49 };
+  int Ms[] = { 1, 3, 4, 5, 7, 8, 13, 33 }, Ns[] = { 1, 2, 15, 16, 19, 20, 33, 49 };   /* tails of 1-4 and 15 columns (4x16 kernels: 3 and 4 by two column paths) */
   int Ks[] = { 1, 2, 3, 9, 27, 64, 65, 147 };
   for (int a = 0; a < 8; a++)
     for (int b = 0; b < 8; b++)
@@ -881,9 +881,10 @@ int main(void) {
   test_sq8_gemm_ext(17, 25, 1, 1);
   test_sq8_gemm_ext(9, 5, 65536, 2);
   test_sq8_gemm_ext(40, 37, 300, 1);
-  /* extreme weights in a last panel of 1 or 2 columns: every pair of the unsigned-quad kernel's tiles split (dense), a
+  /* extreme weights in a last panel of 1 to 4 columns: every pair of the unsigned-quad kernel's tiles split (dense), a
      tile alone (M <= 4) or in a group */
   test_sq8_gemm_ext(3, 18, 300, 1), test_sq8_gemm_ext(4, 1, 65, 2), test_sq8_gemm_ext(6, 17, 65, 2), test_sq8_gemm_ext(20, 34, 9, 1);
+  test_sq8_gemm_ext(3, 19, 300, 1), test_sq8_gemm_ext(6, 20, 65, 2), test_sq8_gemm_ext(20, 36, 9, 2);   /* 3 and 4: two paths of 2 and 1-2 */
   /* sizes around the larger tiles (AMX: 32 x 32 of 16 x 16 tiles, k blocks of 64) */
   int Mb[] = { 16, 17, 32, 47, 64, 65, 100 }, Nb[] = { 15, 32, 47, 64, 100 }, Kb[] = { 63, 128, 129, 576 };
   for (int a = 0; a < 7; a++)

@@ -109,7 +109,9 @@ static inline __attribute__((always_inline)) void uq_cols_nc(int nc, size_t kq, 
 
 /* an sq8 GEMM on these tiles, NAME(g, e): passes of up to RB rows (their requantization constants first), panels of 16
    columns, each tile's sums by TILE(kq, tile, X, c) and stored by the epilogue (q8_epi4x16__avx2.h, included before);
-   a last panel of 1 or 2 columns by COLS(nc, kq, A, tb, e, X, j, ob, oe, rq, &k); TB(kq) a tile's bytes */
+   a last panel of 1 to 4 columns by COLS(nc, kq, A, tb, e, X, j, ob, oe, rq, &k), 3 and 4 as 2 and then 1 or 2 (a 14x14
+   map's 196th-193rd columns: a whole tile's work did 4 of its 16; ResNet50's 14x14 layers 0.96-0.99x their time in the
+   alternating harness, Zen 3); TB(kq) a tile's bytes */
 #define Q8_UQ_SQ8_GEMM(NAME, TILE, COLS, TB) \
 static void NAME(const Q8Gemm *g, const Q8Sq8Epi *e) {                                                     \
   __m256i c[4][2];                                                                                         \
@@ -123,9 +125,11 @@ static void NAME(const Q8Gemm *g, const Q8Sq8Epi *e) {                          
     for (int j = 0; j < g->N; j += Q8_NR) {                                                                \
       int nc = g->N - j < Q8_NR ? g->N - j : Q8_NR;                                                        \
       const uint8_t *X = (const uint8_t *)(const void *)(g->X + (size_t)(j / Q8_NR) * (size_t)g->pstride); \
-      if (nc <= 2) {                                                                                       \
+      if (nc <= 4) {                                                                                       \
         if (nc == 1) COLS(1, kq, A, tb, e, X, j, ob, oe, rq, &k);                                          \
         else COLS(2, kq, A, tb, e, X, j, ob, oe, rq, &k);                                                  \
+        if (nc == 3) COLS(1, kq, A, tb, e, X + 8, j + 2, ob, oe, rq, &k);                                  \
+        else if (nc == 4) COLS(2, kq, A, tb, e, X + 8, j + 2, ob, oe, rq, &k);                             \
         continue;                                                                                          \
       }                                                                                                    \
       for (int o0 = ob; o0 < oe; o0 += Q8_MR) {                                                            \
