@@ -16,6 +16,7 @@
 #endif
 
 #define Q8_I16X2_DOT(c, a, x) _mm256_add_epi32(c, _mm256_madd_epi16(a, x))
+#define Q8_I16X2_ASM   /* tile_4x16's loop in asm (q8_i16x2__avx2.h) */
 #include "q8_i16x2__avx2.h"
 #include "q8_epi4x16__avx2.h"
 #define Q8_UQ_DOT(s, x, a) _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(x, a), _mm256_set1_epi16(1)))
