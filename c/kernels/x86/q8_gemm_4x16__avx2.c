@@ -648,11 +648,9 @@ int q8_uq_get_x__avx2(const int16_t *X, size_t pstride, int k, int p) {
 }
 
 /* the sums of a tile's 4 rows x 16 columns on panel X (kq quads): main quads, corrections, comp. The main quads' loop is
-   asm, 4 quads a turn (one prefetch of the next tile's line, no branch but the loop's), its registers named: written as
-   intrinsics, GCC re-associated the accumulators' vpaddd across the unrolled quads and spilled them (unrolled 4x, every
-   accumulator went through the stack), or kept a test and branch in every quad for the prefetch (one quad a turn). The
-   asm is the same arithmetic, the same bytes; ResNet50's layers (a harness that im2cols and multiplies them as the op
-   does, the two kernels alternated) ran 0.88-0.95x their time on the Zen 3 */
+   asm (q8_asm4x16__avx2.h), with one prefetch of the next tile's line a turn: the same arithmetic, the same bytes;
+   ResNet50's layers (a harness that im2cols and multiplies them as the op does, the two kernels alternated) ran
+   0.88-0.95x their time on the Zen 3 */
 static inline __attribute__((always_inline)) void uq_tile(size_t kq, const uint8_t *T, const uint8_t *X, __m256i c[4][2]) {
   const __m256i one = _mm256_set1_epi16(1);
   __m256i c0l = _mm256_setzero_si256(), c0h = c0l, c1l = c0l, c1h = c0l, c2l = c0l, c2h = c0l, c3l = c0l, c3h = c0l;
@@ -671,35 +669,10 @@ static inline __attribute__((always_inline)) void uq_tile(size_t kq, const uint8
     "vpmaddwd %[one], %[b], %[b]\n\t" \
     "vpaddd %[t], %[" #L "], %[" #L "]\n\t" \
     "vpaddd %[b], %[" #H "], %[" #H "]\n\t"
-#define UQ_STEP(i) \
-    "vmovdqu " #i "*64(%[x]), %[lo]\n\t" \
-    "vmovdqu " #i "*64+32(%[x]), %[hi]\n\t" \
-    UQ_ROW(i, 0, c0l, c0h) UQ_ROW(i, 1, c1l, c1h) UQ_ROW(i, 2, c2l, c2h) UQ_ROW(i, 3, c3l, c3h)
-    __asm__("sub $4, %[k]\n\t"
-            "jb 2f\n\t"
-            "1:\n\t"
-            "prefetcht0 (%[a], %[pfo])\n\t"
-            UQ_STEP(0) UQ_STEP(1) UQ_STEP(2) UQ_STEP(3)
-            "add $64, %[a]\n\t"
-            "add $256, %[x]\n\t"
-            "sub $4, %[k]\n\t"
-            "jae 1b\n\t"
-            "2:\n\t"
-            "add $4, %[k]\n\t"
-            "jz 4f\n\t"
-            "3:\n\t"
-            UQ_STEP(0)
-            "add $16, %[a]\n\t"
-            "add $64, %[x]\n\t"
-            "dec %[k]\n\t"
-            "jnz 3b\n\t"
-            "4:\n\t"
-            : [c0l] "+x"(c0l), [c0h] "+x"(c0h), [c1l] "+x"(c1l), [c1h] "+x"(c1h), [c2l] "+x"(c2l), [c2h] "+x"(c2h),
-              [c3l] "+x"(c3l), [c3h] "+x"(c3h), [lo] "=&x"(lo), [hi] "=&x"(hi), [b] "=&x"(b), [t] "=&x"(t),
-              [a] "+r"(ap), [x] "+r"(xp), [k] "+r"(kc)
+    __asm__(Q8_ASM_LOOP(UQ_ROW, "prefetcht0 (%[a], %[pfo])\n\t")
+            : Q8_ASM_OUTS(lo, hi, b, t, ap, xp, kc)
             : [one] "x"(one), [pfo] "r"(pfo)
             : "memory", "cc");
-#undef UQ_STEP
 #undef UQ_ROW
   }
   c[0][0] = c0l, c[0][1] = c0h, c[1][0] = c1l, c[1][1] = c1h, c[2][0] = c2l, c[2][1] = c2h, c[3][0] = c3l, c[3][1] = c3h;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "../../src/kernels_q8.h"
 #include "act__avx2.h"
+#include "q8_asm4x16__avx2.h"
 
 /* the layout's packers, quantization and im2col (q8_gemm_4x16__avx2.c, AVX2; the descriptors of both files take them) */
 void q8_dq8_quant__avx2(int G, int gs, int N, const float *xf, ptrdiff_t ldxf, int asym, int16_t *xq, ptrdiff_t pstride,
@@ -33,8 +34,7 @@ static inline __attribute__((always_inline)) void tile_4x16(int kp, const int16_
   __m256i c0l = _mm256_setzero_si256(), c0h = c0l, c1l = c0l, c1h = c0l;
   __m256i c2l = c0l, c2h = c0l, c3l = c0l, c3h = c0l;
 #ifdef Q8_I16X2_ASM
-  /* (the AVX2 includer's) the loop in asm, 4 pairs a turn, registers named, as q8_gemm_4x16__avx2.c's uq_tile: the
-     same sums; in a harness running layers as the op does (Zen 3, the two kernels alternated) 0.80-0.96x the time at
+  /* (the AVX2 includer's) the loop in asm (q8_asm4x16__avx2.h), as q8_gemm_4x16__avx2.c's uq_tile: the same sums; in a harness running layers as the op does (Zen 3, the two kernels alternated) 0.80-0.96x the time at
      K >= 64 (1.03-1.07x at K = 16 and 32), ResNet18 dq8 0.93x, MobileNetV2 dq8 0.96x (8 alternated processes each) */
   {
     const int16_t *ap = A, *xp = X;
@@ -46,34 +46,10 @@ static inline __attribute__((always_inline)) void tile_4x16(int kp, const int16_
     "vpmaddwd %[b], %[hi], %[b]\n\t" \
     "vpaddd %[t], %[" #L "], %[" #L "]\n\t" \
     "vpaddd %[b], %[" #H "], %[" #H "]\n\t"
-#define I16_STEP(i) \
-    "vmovdqu " #i "*64(%[x]), %[lo]\n\t" \
-    "vmovdqu " #i "*64+32(%[x]), %[hi]\n\t" \
-    I16_ROW(i, 0, c0l, c0h) I16_ROW(i, 1, c1l, c1h) I16_ROW(i, 2, c2l, c2h) I16_ROW(i, 3, c3l, c3h)
-    __asm__("sub $4, %[k]\n\t"
-            "jb 2f\n\t"
-            "1:\n\t"
-            I16_STEP(0) I16_STEP(1) I16_STEP(2) I16_STEP(3)
-            "add $64, %[a]\n\t"
-            "add $256, %[x]\n\t"
-            "sub $4, %[k]\n\t"
-            "jae 1b\n\t"
-            "2:\n\t"
-            "add $4, %[k]\n\t"
-            "jz 4f\n\t"
-            "3:\n\t"
-            I16_STEP(0)
-            "add $16, %[a]\n\t"
-            "add $64, %[x]\n\t"
-            "dec %[k]\n\t"
-            "jnz 3b\n\t"
-            "4:\n\t"
-            : [c0l] "+x"(c0l), [c0h] "+x"(c0h), [c1l] "+x"(c1l), [c1h] "+x"(c1h), [c2l] "+x"(c2l), [c2h] "+x"(c2h),
-              [c3l] "+x"(c3l), [c3h] "+x"(c3h), [lo] "=&x"(lo), [hi] "=&x"(hi), [b] "=&x"(b), [t] "=&x"(t),
-              [a] "+r"(ap), [x] "+r"(xp), [k] "+r"(kc)
+    __asm__(Q8_ASM_LOOP(I16_ROW, "")
+            : Q8_ASM_OUTS(lo, hi, b, t, ap, xp, kc)
             :
             : "memory", "cc");
-#undef I16_STEP
 #undef I16_ROW
   }
 #else
