@@ -34,8 +34,9 @@ static inline __attribute__((always_inline)) void tile_4x16(int kp, const int16_
   __m256i c0l = _mm256_setzero_si256(), c0h = c0l, c1l = c0l, c1h = c0l;
   __m256i c2l = c0l, c2h = c0l, c3l = c0l, c3h = c0l;
 #ifdef Q8_I16X2_ASM
-  /* (the AVX2 includer's) the loop in asm (q8_asm4x16__avx2.h), as q8_gemm_4x16__avx2.c's uq_tile: the same sums; in a harness running layers as the op does (Zen 3, the two kernels alternated) 0.80-0.96x the time at
-     K >= 64 (1.03-1.07x at K = 16 and 32), ResNet18 dq8 0.93x, MobileNetV2 dq8 0.96x (8 alternated processes each) */
+  /* (the AVX2 includer's) the loop in asm (q8_asm4x16__avx2.h), as q8_gemm_4x16__avx2.c's uq_tile: the same sums; in a
+     harness running layers as the op does (Zen 3, the two kernels alternated) 0.80-0.96x the time at K >= 64 (1.03-1.07x
+     at K = 16 and 32), ResNet18 dq8 0.93x, MobileNetV2 dq8 0.96x (8 alternated processes each) */
   {
     const int16_t *ap = A, *xp = X;
     size_t kc = (size_t)kp;
