@@ -160,9 +160,10 @@ void q8_dq8_quant_g__avx2(int g0, int g1, int gs, int N, const float *xf, ptrdif
 enum { CQ_MAXP = 4, CQ_MAXK = 16, CQ_MAXGS = 256 };
 typedef struct {
   int np;
-  uint8_t full[CQ_MAXK];             /* np 1, stride 1: kernel column kx's 16 lanes all inside the row: plain loads, as
-                                        vmaskmovps took much of the copy on Zen 3 (perf: ResNet18 dq8 0.90x its time on
-                                        one thread, 0.93x on two; ResNet50 0.90x; 8-10 alternated processes each) */
+  uint8_t full[CQ_MAXK];             /* stride 1: kernel column kx's 16 lanes all piece 0's (np 1) and inside the row:
+                                        plain loads, as vmaskmovps took much of the copy on Zen 3 (perf: ResNet18 dq8
+                                        0.90x its time on one thread, 0.93x on two; ResNet50 0.90x; 8-10 alternated
+                                        processes each) */
   __m256i mk[CQ_MAXP][CQ_MAXK][4];   /* kernel column kx's load masks: elements 8e..8e+7 of the 16 (stride 2: 32) */
   ptrdiff_t pc[CQ_MAXP][CQ_MAXK];    /* element 0 of the load, from the row's start */
   ptrdiff_t pr[CQ_MAXP][CQ_MAXK];    /* kernel row ky's input row's start in the plane, or -1 (padding) */
@@ -186,7 +187,7 @@ static inline __attribute__((always_inline)) void cq_rows(const Q8Dq8Conv *c, co
   const float *xc = c->x + (size_t)ci * HW;
   for (int i = 0; i < gs; i++) {
     __m256 r0 = _mm256_setzero_ps(), r1 = r0;   /* pieces' lanes are disjoint, the others 0.0f: or */
-    if (sw == 1 && pc->np == 1 && pc->full[kx] && pc->pr[0][ky] >= 0) {   /* (an interior piece of 16 columns) */
+    if (sw == 1 && pc->full[kx] && pc->pr[0][ky] >= 0) {   /* (the one piece, 16 columns inside the row) */
       const float *src = xc + pc->pr[0][ky] + pc->pc[0][kx];
       r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + 8);
     } else
@@ -231,7 +232,7 @@ int q8_dq8_conv_quant__avx2(const Q8Dq8Conv *c, int g0, int g1, int gs, int N, i
         }
         mask_bits(m, pc.mk[np][kx]);
         pc.pc[np][kx] = (ptrdiff_t)base;
-        if (np == 0) pc.full[kx] = sw == 1 && a == 0 && len == 16 && m == 0xFFFFu;
+        if (np == 0) pc.full[kx] = sw == 1 && m == 0xFFFFu;   /* (all 16 lanes this piece's, inside the row) */
       }
       for (int ky = 0; ky < c->kh; ky++) {
         long ih = (long)oh * c->sh - c->ph + (long)ky * c->dh;
