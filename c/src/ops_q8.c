@@ -632,6 +632,7 @@ typedef struct {
   int cols_first;         /* gemm_tasks' order: column blocks (b * mt + r), else row blocks (r * nt + b) */
   PoolShare *sh;          /* im2col_gemm's column tasks, or dq8_fused's units, as nsh stealable shares, else NULL */
   int nsh;
+  int by_rows;            /* im2col_gemm's shares are of rows_task's order (each thread its rows over every column block) */
   int8_t *xq;             /* sq8 implicit convolution: the quad planes conv_tasks reads (NULL: SCRATCH_2's) */
   int16_t *xb;            /* sq8: the X im2col_rows writes (NULL: SCRATCH_0; sq8_dwf's: SCRATCH_2) */
   int8_t *yds;            /* sq8, OpState.ds_op: that 1x1's output, as y */
@@ -705,6 +706,22 @@ static int im2col_slots(const Q8Job *j) {
   return (int)(j->e->scratch_bytes[SCRATCH_1] / (2 * j->ps * (size_t)(j->NB / j->s->kq->nr)));
 }
 
+/* im2col_gemm's split by rows: where the weights outweigh the columns (N < M) and there are at least two row blocks per
+   thread (task_share, above) */
+static int by_rows(const Q8Job *j, long mt, int step) { return j->N < j->s->M && mt >= 2 * step; }
+/* the split by rows as stealable shares: thread i's tasks u in [nt r0, nt r1) (its rows [r0, r1) = [mt i / step,
+   mt (i + 1) / step) over the nt column blocks), each share column block after column block, so that its run im2cols
+   each block once and a thief takes the last block's last rows (im2col'ing that block into its own slot). Task u
+   is (column block b, row block r): t = b * mt + r. Split once, without stealing, a busy host's slow vCPU held the
+   other up: ResNet18 sq8's 14x14 and 7x7 3x3 layers scaled 1.53-1.58x from one thread to two where its 56x56 ones
+   (column shares, stealable) scaled 1.70-1.73x (Zen 3, 2026-12-08; c/README.md, "Threads") */
+static long rows_task(const Q8Job *j, long mt, int step, long u) {
+  int i = 0;
+  while (i + 1 < step && u >= j->nt * (mt * (i + 1) / step)) i++;
+  long r0 = mt * i / step, n = mt * (i + 1) / step - r0, v = u - j->nt * r0;
+  return v / n * mt + r0 + v % n;
+}
+
 static void im2col_gemm(void *arg, int id, int nth) {
   const Q8Job *j = arg;
   const OpState *s = j->s;
@@ -713,27 +730,29 @@ static void im2col_gemm(void *arg, int id, int nth) {
   if (id >= step) return;
   int16_t *buf = (int16_t *)((char *)j->e->scratch[SCRATCH_1] + (size_t)id * per);
   long mt = (s->M + j->MB - 1) / j->MB, t0 = 0, t1 = mt * j->nt, r0 = 0, r1 = mt, have = -1;
-  if (j->sh) {   /* its own column tasks, then the ends of the others' (im2col_shares) */
+  if (j->sh) {   /* its own tasks, then the ends of the others' (im2col_shares) */
     for (int d = 0; pool_share_next(j->sh, j->nsh, id, &d, &t0, &t1);)
-      for (long t = t0; t < t1; t++) im2col_task(j, t, mt, buf, &have);
+      for (long u = t0; u < t1; u++) im2col_task(j, j->by_rows ? rows_task(j, mt, j->nsh, u) : u, mt, buf, &have);
     return;
   }
-  if (j->N < s->M && mt >= 2 * step) r0 = mt * id / step, r1 = mt * (id + 1) / step;   /* by rows: every block */
+  if (by_rows(j, mt, step)) r0 = mt * id / step, r1 = mt * (id + 1) / step;   /* by rows: every block */
   else task_share(j, mt, t1, id, step, &t0, &t1);
   for (long t = t0; t < t1; t++)
     if (t % mt >= r0 && t % mt < r1) im2col_task(j, t, mt, buf, &have);
 }
 
-/* im2col_gemm's column tasks as stealable shares in sh (task_share's split over the pool's threads and the slots),
-   so that a thread done with its own takes the end of a slower one's (each into its own slot); NULL where it splits
-   by rows (few columns, every thread all of them) or over more than POOL_STEAL_MAX threads */
+/* im2col_gemm's tasks as stealable shares in sh (task_share's split over the pool's threads and the slots, or by rows:
+   rows_task), so that a thread done with its own takes the end of a slower one's (each into its own slot); NULL over
+   more than POOL_STEAL_MAX threads */
 static PoolShare *im2col_shares(Q8Job *j, PoolShare *sh) {
   int slots = im2col_slots(j), th = pool_threads(), step = th < slots ? th : slots;
   long mt = (j->s->M + j->MB - 1) / j->MB, T = mt * j->nt;
-  if (step < 2 || step > POOL_STEAL_MAX || (j->N < j->s->M && mt >= 2 * step)) return NULL;
+  if (step < 2 || step > POOL_STEAL_MAX) return NULL;
+  j->by_rows = by_rows(j, mt, step);
   for (int id = 0; id < step; id++) {
     long t0, t1;
-    task_share(j, mt, T, id, step, &t0, &t1);
+    if (j->by_rows) t0 = j->nt * (mt * id / step), t1 = j->nt * (mt * (id + 1) / step);
+    else task_share(j, mt, T, id, step, &t0, &t1);
     pool_share_set(&sh[id], t0, t1);
   }
   j->nsh = step;
@@ -1579,7 +1598,7 @@ static void run_gemm_op(Engine *e, const Op *op, const OpState *s, int n) {
   int sq8 = e->m->kind == KIND_SQ8;
   Q8Job j = { e, s, op, engine_val(e, op->in[0]), e->scratch[SCRATCH_1], 0, engine_val(e, op->out), 1, s->O, sq8, 0, n, n,
               (int)q8_round_up(64, (size_t)k->mr), sq8 ? sq8_nb(k, s) : (int)q8_round_up(64, (size_t)k->nr),
-              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL };
+              0, gemm_ldx(k, s, e->batch), gemm_pstride(k, s), NULL, 0, 0, 1, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, NULL, NULL };
   j.ldxf = (ptrdiff_t)j.ldx;
   if (s->linear) {
     j.nt = (n + j.NB - 1) / j.NB;
