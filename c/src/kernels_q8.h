@@ -442,6 +442,7 @@ void q8_sq8_mul(const int8_t *a, const int8_t *b, size_t n, int bstride, int32_t
 void q8_sq8_maxpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y);
 #if defined(__x86_64__)
 void q8_sq8_maxpool__avx512f(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y); /* the same */
+void q8_sq8_maxpool__avx2(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int8_t *y);   /* the same */
 #endif
 void q8_sq8_avgpool(const int8_t *x, int C, int H, int W, const Q8Pool *p, int OH, int OW, int32_t zx,
                     int8_t *y);

@@ -159,6 +159,17 @@ static void pools(int C, int H, int W, int kh, int kw, int sh, int sw, int ph, i
     CHECK(past == 0, "maxpool avx512f C=%d %dx%d: %d bytes written past the output", C, H, W, past);
     free(y2);
   }
+  if (OH > 0 && OW > 0 && cpu_has("avx2")) {   /* the AVX2 one: the same bytes, none written past them */
+    int8_t *y2 = malloc(cap);
+    memset(y2, 0x55, cap);
+    q8_sq8_maxpool__avx2(x, C, H, W, &p, OH, OW, y2);
+    CHECK(memcmp(y, y2, (size_t)C * OH * OW) == 0, "maxpool avx2 C=%d %dx%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d ceil=%d differs",
+          C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, cm);
+    int past = 0;
+    for (size_t i = (size_t)C * OH * OW; i < (size_t)C * OH * OW + 64; i++) past += y2[i] != 0x55;
+    CHECK(past == 0, "maxpool avx2 C=%d %dx%d: %d bytes written past the output", C, H, W, past);
+    free(y2);
+  }
 #endif
   bad = 0;
   if (AH > 0 && AW > 0) {
