@@ -187,20 +187,21 @@ static inline __attribute__((always_inline)) void cq_rows(const Q8Dq8Conv *c, co
   const float *xc = c->x + (size_t)ci * HW;
   for (int i = 0; i < gs; i++) {
     __m256 r0 = _mm256_setzero_ps(), r1 = r0;   /* pieces' lanes are disjoint, the others 0.0f: or */
-    if (sw == 1 && pc->full[kx] && pc->pr[0][ky] >= 0) {   /* (the one piece, 16 columns inside the row) */
+    if (pc->full[kx] && pc->pr[0][ky] >= 0) {   /* (stride 1: the one piece, 16 columns inside the row) */
       const float *src = xc + pc->pr[0][ky] + pc->pc[0][kx];
       r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + 8);
-    } else
-    for (int pi = 0; pi < pc->np; pi++) {
-      if (pc->pr[pi][ky] < 0) continue;
-      const float *src = xc + pc->pr[pi][ky] + pc->pc[pi][kx];
-      const __m256i *m = pc->mk[pi][kx];
-      if (sw == 1) {
-        r0 = _mm256_or_ps(r0, _mm256_maskload_ps(src, m[0]));
-        r1 = _mm256_or_ps(r1, _mm256_maskload_ps(src + 8, m[1]));
-      } else {
-        r0 = _mm256_or_ps(r0, even8(_mm256_maskload_ps(src, m[0]), _mm256_maskload_ps(src + 8, m[1])));
-        r1 = _mm256_or_ps(r1, even8(_mm256_maskload_ps(src + 16, m[2]), _mm256_maskload_ps(src + 24, m[3])));
+    } else {
+      for (int pi = 0; pi < pc->np; pi++) {
+        if (pc->pr[pi][ky] < 0) continue;
+        const float *src = xc + pc->pr[pi][ky] + pc->pc[pi][kx];
+        const __m256i *m = pc->mk[pi][kx];
+        if (sw == 1) {
+          r0 = _mm256_or_ps(r0, _mm256_maskload_ps(src, m[0]));
+          r1 = _mm256_or_ps(r1, _mm256_maskload_ps(src + 8, m[1]));
+        } else {
+          r0 = _mm256_or_ps(r0, even8(_mm256_maskload_ps(src, m[0]), _mm256_maskload_ps(src + 8, m[1])));
+          r1 = _mm256_or_ps(r1, even8(_mm256_maskload_ps(src + 16, m[2]), _mm256_maskload_ps(src + 24, m[3])));
+        }
       }
     }
     _mm256_store_ps(buf + i * 16, r0);
@@ -658,24 +659,12 @@ static inline __attribute__((always_inline)) void uq_tile(size_t kq, const uint8
   int32_t n[4];
   memcpy(n, T + 16, 16);
   const uint8_t *a = T + UQ_HDR;
-  for (int pass = 0; pass < (n[0] < 0 ? 2 : 1); pass++, a += 16 * kq) {
-    const uint8_t *ap = a, *xp = X;
-    size_t kc = kq, pfo = uq_tile_bytes(kq);
-    __m256i lo, hi, b, t;
 #define UQ_ROW(i, r, L, H) \
-    "vpbroadcastd " #i "*16+" #r "*4(%[a]), %[b]\n\t" \
-    "vpmaddubsw %[b], %[lo], %[t]\n\t" \
-    "vpmaddubsw %[b], %[hi], %[b]\n\t" \
-    "vpmaddwd %[one], %[t], %[t]\n\t" \
-    "vpmaddwd %[one], %[b], %[b]\n\t" \
-    "vpaddd %[t], %[" #L "], %[" #L "]\n\t" \
-    "vpaddd %[b], %[" #H "], %[" #H "]\n\t"
-    __asm__(Q8_ASM_LOOP(UQ_ROW, "prefetcht0 (%[a], %[pfo])\n\t")
-            : Q8_ASM_OUTS(lo, hi, b, t, ap, xp, kc)
-            : [one] "x"(one), [pfo] "r"(pfo)
-            : "memory", "cc");
+  Q8_ASM_ROW(i, r, L, H, "vpmaddubsw %[b], %[lo], %[t]\n\t" "vpmaddubsw %[b], %[hi], %[b]\n\t" \
+                         "vpmaddwd %[one], %[t], %[t]\n\t" "vpmaddwd %[one], %[b], %[b]\n\t")
+  for (int pass = 0; pass < (n[0] < 0 ? 2 : 1); pass++, a += 16 * kq)
+    Q8_ASM_RUN(UQ_ROW, "prefetcht0 (%[a], %[pfo])\n\t", a, X, kq, [one] "x"(one), [pfo] "r"(uq_tile_bytes(kq)));
 #undef UQ_ROW
-  }
   c[0][0] = c0l, c[0][1] = c0h, c[1][0] = c1l, c[1][1] = c1h, c[2][0] = c2l, c[2][1] = c2h, c[3][0] = c3l, c[3][1] = c3h;
   const uint8_t *e = T + UQ_HDR + 16 * kq;
 #pragma GCC unroll 4

@@ -37,22 +37,9 @@ static inline __attribute__((always_inline)) void tile_4x16(int kp, const int16_
   /* (the AVX2 includer's) the loop in asm (q8_asm4x16__avx2.h), as q8_gemm_4x16__avx2.c's uq_tile: the same sums; in a
      harness running layers as the op does (Zen 3, the two kernels alternated) 0.80-0.96x the time at K >= 64 (1.03-1.07x
      at K = 16 and 32), ResNet18 dq8 0.93x, MobileNetV2 dq8 0.96x (8 alternated processes each) */
-  {
-    const int16_t *ap = A, *xp = X;
-    size_t kc = (size_t)kp;
-    __m256i lo, hi, b, t;
-#define I16_ROW(i, r, L, H) \
-    "vpbroadcastd " #i "*16+" #r "*4(%[a]), %[b]\n\t" \
-    "vpmaddwd %[b], %[lo], %[t]\n\t" \
-    "vpmaddwd %[b], %[hi], %[b]\n\t" \
-    "vpaddd %[t], %[" #L "], %[" #L "]\n\t" \
-    "vpaddd %[b], %[" #H "], %[" #H "]\n\t"
-    __asm__(Q8_ASM_LOOP(I16_ROW, "")
-            : Q8_ASM_OUTS(lo, hi, b, t, ap, xp, kc)
-            :
-            : "memory", "cc");
+#define I16_ROW(i, r, L, H) Q8_ASM_ROW(i, r, L, H, "vpmaddwd %[b], %[lo], %[t]\n\t" "vpmaddwd %[b], %[hi], %[b]\n\t")
+  Q8_ASM_RUN(I16_ROW, "", A, X, (size_t)kp, );
 #undef I16_ROW
-  }
 #else
   for (int k = 0; k < kp; k++) {
     __m256i lo = _mm256_loadu_si256((const __m256i *)(X + 32 * k));
